@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Build a compromised-container scenario offline, start its victim, attack it.
+#   samples/run.sh <name> [--container NAME]   build + start + compromise; prints the container name
+#   samples/run.sh --list                      the scenarios
+#   samples/run.sh --clean                     remove every sample container and image (label coroner.sample)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+base_image=coroner-sample/base:busybox
+
+usage() {
+  echo "usage: npm run sample -- <name> [--container NAME] | --list | --clean" >&2
+  echo "scenarios: $(list_samples | tr '\n' ' ')" >&2
+}
+list_samples() { for d in "$here"/*/attack.sh; do basename "$(dirname "$d")"; done; }
+
+clean() {
+  local ids
+  ids=$(docker ps -aq --filter label=coroner.sample)
+  [ -n "$ids" ] && docker rm -f $ids >/dev/null
+  ids=$(docker images -q --filter label=coroner.sample | sort -u)
+  [ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1 || true
+  echo "removed sample containers and images (label coroner.sample)" >&2
+}
+
+case "${1:-}" in
+  "" | -h | --help) usage; exit 2 ;;
+  --list) list_samples; exit 0 ;;
+  --clean) clean; exit 0 ;;
+esac
+
+name=$1; shift
+container=coroner-sample-$name
+while [ $# -gt 0 ]; do
+  case $1 in
+    --container) container=$2; shift 2 ;;
+    *) usage; exit 2 ;;
+  esac
+done
+dir=$here/$name
+if [ ! -f "$dir/attack.sh" ]; then
+  echo "sample: no scenario named '$name'" >&2; usage; exit 2
+fi
+
+if ! docker image inspect "$base_image" >/dev/null 2>&1; then
+  echo "sample: building the offline base image $base_image from /bin/busybox" >&2
+  bash "$here/base/build.sh" "$base_image" >/dev/null
+fi
+
+image=coroner-sample/$name:latest
+echo "sample: building $image offline (legacy builder, no network)" >&2
+DOCKER_BUILDKIT=0 docker build -q --network none \
+  --build-arg BASE="$base_image" --label coroner.sample="$name" \
+  -t "$image" "$dir" >/dev/null 2>&1 ||
+  { echo "sample: docker build of $dir failed; rerun it by hand to see why" >&2; exit 1; }
+
+# A previous victim of the same name is replaced only if it is one of ours.
+if existing=$(docker inspect -f '{{index .Config.Labels "coroner.sample"}}' "$container" 2>/dev/null); then
+  if [ -z "$existing" ]; then
+    echo "sample: a container named $container exists and is not a sample; choose another --container" >&2
+    exit 1
+  fi
+  docker rm -f "$container" >/dev/null
+fi
+
+docker run -d --name "$container" --network none --label coroner.sample="$name" "$image" >/dev/null
+# Wait (bounded) until the service wrote its pid file: the start is legitimate churn.
+for _ in $(seq 1 50); do
+  [ "$(docker diff "$container" | grep -c '^A /run/')" -gt 0 ] && break
+  sleep 0.1
+done
+sh "$dir/attack.sh" "$container"
+echo "sample: $container is compromised (ground truth: samples/$name/README.md)" >&2
+echo "$container"

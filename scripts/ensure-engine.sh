@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers and the offline sample tools are present.
+# Does nothing when an engine already answers. Otherwise, as root on Debian,
+# installs docker.io and starts dockerd with no iptables and no bridge (this
+# workplace has no network beyond the package mirrors). Anything else: says
+# what the user must do and fails.
+set -euo pipefail
+
+say() { printf 'ensure-engine: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+engine_answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    say "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  say "installing $* with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# The samples build their root filesystems from a static busybox: no registry needed.
+is_static_busybox() {
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
+  else
+    [ -x /bin/busybox ]
+  fi
+}
+if ! is_static_busybox; then
+  if is_root && is_debian; then
+    apt_install busybox-static
+  else
+    die "the samples need a static busybox at /bin/busybox. Install it (Debian: sudo apt-get install busybox-static) and run again."
+  fi
+fi
+
+if engine_answers; then
+  say "a Docker engine answers ($(docker version --format '{{.Server.Version}}')); nothing to do"
+  exit 0
+fi
+
+if [ -n "${DOCKER_HOST:-}" ]; then
+  die "no Docker engine answers at DOCKER_HOST=$DOCKER_HOST. Start that engine, or unset DOCKER_HOST to use a local one."
+fi
+if ! is_root; then
+  die "no Docker engine answers and this is not root, so coroner cannot start one. Start dockerd (or add yourself to the docker group) and run again."
+fi
+if ! is_debian; then
+  die "no Docker engine answers and this is not Debian, so coroner does not know how to install one. Install and start Docker Engine, then run again."
+fi
+
+if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then
+  apt_install docker.io
+fi
+
+log=/var/log/coroner-dockerd.log
+say "starting dockerd --iptables=false --bridge=none (log: $log)"
+setsid nohup dockerd --iptables=false --bridge=none >"$log" 2>&1 < /dev/null &
+
+for _ in $(seq 1 60); do
+  if engine_answers; then
+    say "dockerd answers ($(docker version --format '{{.Server.Version}}'))"
+    exit 0
+  fi
+  sleep 1
+done
+tail -n 20 "$log" >&2 || true
+die "dockerd did not answer within 60 s; its last log lines are above (full log: $log)."

@@ -1,0 +1,121 @@
+/**
+ * A case folder holds one triage's artifacts on the responder's disk. Every
+ * artifact is hashed while it is written, stamped in UTC at capture, written
+ * under a temporary name and renamed only when complete.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { resolveInside } from './container-path.js';
+
+export interface ArtifactRecord {
+  /** Path inside the case folder, posix separators. */
+  path: string;
+  sha256: string;
+  sizeBytes: number;
+  /** UTC, ISO 8601, when the artifact was complete on disk. */
+  capturedAt: string;
+  /** What it is, in words: "container inspect", "current version of /etc/passwd"… */
+  description: string;
+  /** True when a byte cap cut the content short: sha256/sizeBytes are of what was kept. */
+  isTruncated?: boolean;
+  /** With isTruncated: hash and size of the whole source stream, read to its end. */
+  source?: { sha256: string; sizeBytes: number };
+}
+
+export interface WriteOptions {
+  description: string;
+  /** Stop after this many bytes (marking the record truncated); undefined = no cap. */
+  maxBytes?: number;
+  signal?: AbortSignal;
+}
+
+export class CaseFolder {
+  readonly records: ArtifactRecord[] = [];
+
+  private constructor(readonly root: string) {}
+
+  static async create(root: string): Promise<CaseFolder> {
+    const abs = path.resolve(root);
+    await mkdir(abs, { recursive: true, mode: 0o700 });
+    return new CaseFolder(abs);
+  }
+
+  /** Absolute location of a relative artifact path, guarded to stay inside the folder. */
+  locate(relative: string): string {
+    return resolveInside(this.root, relative);
+  }
+
+  async writeJson(relative: string, value: unknown, description: string): Promise<ArtifactRecord> {
+    return this.writeStream(relative, Readable.from([JSON.stringify(value, null, 2) + '\n']), {
+      description,
+    });
+  }
+
+  async writeText(relative: string, text: string, description: string): Promise<ArtifactRecord> {
+    return this.writeStream(relative, Readable.from([text]), { description });
+  }
+
+  /** Streams `source` to `relative`, hashing as it goes; the file appears only when complete. */
+  async writeStream(
+    relative: string,
+    source: Readable,
+    opts: WriteOptions,
+  ): Promise<ArtifactRecord> {
+    const target = this.locate(relative);
+    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
+    const hash = createHash('sha256');
+    const sourceHash = createHash('sha256');
+    let sizeBytes = 0;
+    let sourceBytes = 0;
+    let isTruncated = false;
+    const limit = opts.maxBytes ?? Number.POSITIVE_INFINITY;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        sourceHash.update(chunk);
+        sourceBytes += chunk.length;
+        if (isTruncated) return done();
+        let piece = chunk;
+        if (sizeBytes + piece.length > limit) {
+          piece = piece.subarray(0, limit - sizeBytes);
+          isTruncated = true;
+        }
+        sizeBytes += piece.length;
+        hash.update(piece);
+        done(null, piece);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(temp, { mode: 0o600 }), {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      await rename(temp, target);
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw e;
+    }
+    const record: ArtifactRecord = {
+      path: relative,
+      sha256: hash.digest('hex'),
+      sizeBytes,
+      capturedAt: new Date().toISOString(),
+      description: opts.description,
+      ...(isTruncated
+        ? { isTruncated, source: { sha256: sourceHash.digest('hex'), sizeBytes: sourceBytes } }
+        : {}),
+    };
+    this.records.push(record);
+    return record;
+  }
+
+  async exists(relative: string): Promise<boolean> {
+    return stat(this.locate(relative)).then(
+      () => true,
+      () => false,
+    );
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Chain of custody: every action coroner takes on the engine, in order, with
+ * its UTC time and outcome. Written into the case folder and the bundle.
+ */
+import os from 'node:os';
+
+export interface CustodyAction {
+  at: string;
+  action: string;
+  target: string;
+  result: 'ok' | 'failed' | 'skipped';
+  detail?: string;
+}
+
+export interface CustodyHeader {
+  user: string;
+  uid: number | null;
+  host: string;
+  commandLine: string[];
+  startedAt: string;
+  clockSource: string;
+}
+
+export class CustodyLog {
+  readonly header: CustodyHeader;
+  readonly actions: CustodyAction[] = [];
+
+  constructor(commandLine: readonly string[] = process.argv) {
+    const info = os.userInfo();
+    this.header = {
+      user: info.username,
+      uid: typeof process.getuid === 'function' ? process.getuid() : null,
+      host: os.hostname(),
+      commandLine: [...commandLine],
+      startedAt: new Date().toISOString(),
+      clockSource: 'system clock of the host running coroner (UTC, Date.now())',
+    };
+  }
+
+  record(action: string, target: string, result: CustodyAction['result'], detail?: string): void {
+    this.actions.push({
+      at: new Date().toISOString(),
+      action,
+      target,
+      result,
+      ...(detail ? { detail } : {}),
+    });
+  }
+
+  /** Runs `fn`, recording it as one action with its outcome. */
+  async step<T>(
+    action: string,
+    target: string,
+    fn: () => Promise<T>,
+    describe?: (v: T) => string,
+  ): Promise<T> {
+    try {
+      const value = await fn();
+      this.record(action, target, 'ok', describe?.(value));
+      return value;
+    } catch (e) {
+      this.record(action, target, 'failed', e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * One changed path: its original (from the image) against its current version
+ * (from the evidence image). Metadata differences are listed for every entry;
+ * content is compared as a bounded unified diff for text, and as type, size
+ * and hash for everything else.
+ */
+import { open } from 'node:fs/promises';
+import { createTwoFilesPatch } from 'diff';
+import type { CaseFolder } from '../case/case-folder.js';
+import { formatMode, type FileMeta } from '../layers/file-meta.js';
+import { detectContentType, type ContentType } from './content-type.js';
+import type { StoredVersion } from './read-version.js';
+
+export interface MetadataChange {
+  field: 'type' | 'mode' | 'owner' | 'size' | 'link-target' | 'content';
+  before: string;
+  after: string;
+  /** Why it matters, when it does ("gained setuid"). */
+  note?: string;
+}
+
+export type ContentComparison =
+  | { kind: 'none' }
+  | { kind: 'same' }
+  | {
+      kind: 'text-diff';
+      patch: string;
+      addedLines: number;
+      removedLines: number;
+      isTruncated: boolean;
+    }
+  | { kind: 'summary'; reason: string };
+
+export interface ContentSide {
+  type: ContentType;
+  sizeBytes: number;
+  sha256: string;
+}
+
+export interface Comparison {
+  metadata: MetadataChange[];
+  content: ContentComparison;
+  original?: ContentSide;
+  current?: ContentSide;
+}
+
+export interface CompareLimits {
+  /** Files larger than this (either side) get a summary instead of a line diff. */
+  maxDiffInputBytes: number;
+  /** A patch longer than this is cut, with a visible marker. */
+  maxPatchBytes: number;
+}
+
+export const DEFAULT_COMPARE_LIMITS: CompareLimits = {
+  maxDiffInputBytes: 1024 * 1024,
+  maxPatchBytes: 256 * 1024,
+};
+
+const HEAD_BYTES = 64 * 1024;
+
+/** Up to `maxBytes` from the start of a stored file. */
+export async function readStoredHead(
+  folder: CaseFolder,
+  relative: string,
+  maxBytes = HEAD_BYTES,
+): Promise<Buffer> {
+  const handle = await open(folder.locate(relative), 'r');
+  try {
+    const buffer = Buffer.alloc(maxBytes);
+    const { bytesRead } = await handle.read(buffer, 0, maxBytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+export function compareMetadata(
+  before: FileMeta | undefined,
+  after: FileMeta | undefined,
+): MetadataChange[] {
+  if (!before || !after) return [];
+  const changes: MetadataChange[] = [];
+  if (before.type !== after.type)
+    changes.push({ field: 'type', before: before.type, after: after.type });
+  if (before.mode !== after.mode) {
+    const gained = after.mode & ~before.mode;
+    const note =
+      gained & 0o4000
+        ? 'gained setuid'
+        : gained & 0o2000
+          ? 'gained setgid'
+          : gained & 0o111
+            ? 'became executable'
+            : undefined;
+    changes.push({
+      field: 'mode',
+      before: formatMode(before),
+      after: formatMode(after),
+      ...(note ? { note } : {}),
+    });
+  }
+  if (before.uid !== after.uid || before.gid !== after.gid) {
+    changes.push({
+      field: 'owner',
+      before: `${before.uid}:${before.gid}`,
+      after: `${after.uid}:${after.gid}`,
+    });
+  }
+  if (before.type === 'file' && after.type === 'file' && before.sizeBytes !== after.sizeBytes) {
+    changes.push({
+      field: 'size',
+      before: String(before.sizeBytes),
+      after: String(after.sizeBytes),
+    });
+  }
+  if ((before.linkTarget ?? '') !== (after.linkTarget ?? '')) {
+    changes.push({
+      field: 'link-target',
+      before: before.linkTarget ?? '',
+      after: after.linkTarget ?? '',
+    });
+  }
+  return changes;
+}
+
+async function side(
+  folder: CaseFolder,
+  version: StoredVersion | undefined,
+): Promise<ContentSide | undefined> {
+  if (!version?.content) return undefined;
+  const head = await readStoredHead(folder, version.content.path, 8192);
+  return {
+    type: detectContentType(head),
+    sizeBytes: version.content.sizeBytes,
+    sha256: version.content.sha256,
+  };
+}
+
+export async function compareVersions(
+  folder: CaseFolder,
+  path: string,
+  original: StoredVersion | undefined,
+  current: StoredVersion | undefined,
+  limits: CompareLimits = DEFAULT_COMPARE_LIMITS,
+): Promise<Comparison> {
+  const metadata = compareMetadata(original?.meta, current?.meta);
+  const [before, after] = await Promise.all([side(folder, original), side(folder, current)]);
+  const result = (content: ContentComparison): Comparison => ({
+    metadata,
+    content,
+    ...(before ? { original: before } : {}),
+    ...(after ? { current: after } : {}),
+  });
+
+  if (!before && !after) return result({ kind: 'none' });
+  if (before && after && before.sha256 === after.sha256) return result({ kind: 'same' });
+  if (before && after) {
+    metadata.push({
+      field: 'content',
+      before: `sha256 ${before.sha256}`,
+      after: `sha256 ${after.sha256}`,
+    });
+  }
+  const isTextLike = (s: ContentSide | undefined) =>
+    !s || s.type === 'text' || s.type === 'script' || s.type === 'empty';
+  if (!isTextLike(before) || !isTextLike(after)) {
+    return result({
+      kind: 'summary',
+      reason: `binary content (${before?.type ?? 'absent'} -> ${after?.type ?? 'absent'})`,
+    });
+  }
+  const tooLarge = [original, current].some(
+    (v) => v?.content && (v.content.isTruncated || v.content.sizeBytes > limits.maxDiffInputBytes),
+  );
+  if (tooLarge) {
+    return result({
+      kind: 'summary',
+      reason: `too large for a line diff (over ${limits.maxDiffInputBytes} bytes); compare the stored files`,
+    });
+  }
+  const text = async (v: StoredVersion | undefined) =>
+    v?.content
+      ? (await readStoredHead(folder, v.content.path, limits.maxDiffInputBytes)).toString('utf8')
+      : '';
+  const [oldText, newText] = await Promise.all([text(original), text(current)]);
+  const patch = createTwoFilesPatch(
+    `original${path}`,
+    `current${path}`,
+    oldText,
+    newText,
+    undefined,
+    undefined,
+    {
+      context: 3,
+      maxEditLength: 20_000,
+    },
+  );
+  if (patch === undefined)
+    return result({ kind: 'summary', reason: 'too different for a line diff' });
+  let addedLines = 0;
+  let removedLines = 0;
+  for (const line of patch.split('\n').slice(2)) {
+    if (line.startsWith('+')) addedLines++;
+    else if (line.startsWith('-')) removedLines++;
+  }
+  const isTruncated = Buffer.byteLength(patch) > limits.maxPatchBytes;
+  const shown = isTruncated
+    ? `${Buffer.from(patch).subarray(0, limits.maxPatchBytes).toString('utf8')}\n[diff truncated at ${limits.maxPatchBytes} bytes]\n`
+    : patch;
+  return result({ kind: 'text-diff', patch: shown, addedLines, removedLines, isTruncated });
+}

@@ -1,0 +1,64 @@
+/**
+ * What kind of content a file holds, from its first bytes (magic numbers),
+ * never from its name: attackers name payloads whatever they like.
+ */
+export type ContentType =
+  | 'elf'
+  | 'script'
+  | 'text'
+  | 'archive'
+  | 'compressed'
+  | 'image'
+  | 'pdf'
+  | 'java-class'
+  | 'empty'
+  | 'binary';
+
+const MAGIC: [ContentType, number[]][] = [
+  ['elf', [0x7f, 0x45, 0x4c, 0x46]],
+  ['compressed', [0x1f, 0x8b]], // gzip
+  ['compressed', [0x42, 0x5a, 0x68]], // bzip2
+  ['compressed', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]], // xz
+  ['compressed', [0x28, 0xb5, 0x2f, 0xfd]], // zstd
+  ['archive', [0x50, 0x4b, 0x03, 0x04]], // zip, jar, apk
+  ['archive', [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]], // 7z
+  ['image', [0x89, 0x50, 0x4e, 0x47]], // png
+  ['image', [0xff, 0xd8, 0xff]], // jpeg
+  ['image', [0x47, 0x49, 0x46, 0x38]], // gif
+  ['pdf', [0x25, 0x50, 0x44, 0x46]],
+  ['java-class', [0xca, 0xfe, 0xba, 0xbe]],
+];
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** True when `head` looks like text: no NUL, and valid UTF-8 (a cut final character is allowed). */
+export function isTextual(head: Buffer): boolean {
+  if (head.includes(0)) return false;
+  for (let cut = 0; cut < 4 && cut <= head.length; cut++) {
+    try {
+      utf8.decode(head.subarray(0, head.length - cut));
+      return true;
+    } catch {
+      // maybe a multi-byte character cut at the end of the sample: try shorter
+    }
+  }
+  return false;
+}
+
+export function detectContentType(head: Buffer): ContentType {
+  if (head.length === 0) return 'empty';
+  for (const [type, magic] of MAGIC) {
+    if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) return type;
+  }
+  if (head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar')
+    return 'archive';
+  if (head[0] === 0x23 && head[1] === 0x21) return 'script'; // #!
+  return isTextual(head) ? 'text' : 'binary';
+}
+
+/** The interpreter named by a shebang line, e.g. "/bin/sh". */
+export function shebangInterpreter(head: Buffer): string | undefined {
+  if (head[0] !== 0x23 || head[1] !== 0x21) return undefined;
+  const line = head.subarray(2, Math.min(head.length, 256)).toString('utf8').split('\n')[0] ?? '';
+  return line.trim().split(/\s+/)[0] || undefined;
+}

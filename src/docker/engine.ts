@@ -1,0 +1,302 @@
+/**
+ * The one place that talks to the Docker Engine API. Everything else in coroner
+ * sees the small typed `Engine` interface below, never dockerode.
+ */
+import Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { Cancelled } from '../errors.js';
+import { translateEngineError } from './engine-errors.js';
+import type {
+  ContainerInspect,
+  ContainerSummary,
+  EngineIdentity,
+  ImageHistoryEntry,
+  ImageInspect,
+  ProcessList,
+  RawChange,
+} from './types.js';
+
+export type * from './types.js';
+
+/** The API version coroner was written against; older engines are spoken to in their own. */
+const PREFERRED_API = '1.41';
+
+export interface CommitRequest {
+  repo: string;
+  tag: string;
+  comment: string;
+  labels: Record<string, string>;
+  /** Pause the container while committing (false for one already stopped or paused). */
+  pause: boolean;
+}
+
+export interface CreateContainerRequest {
+  image: string;
+  name?: string;
+  labels?: Record<string, string>;
+  /** The raw Engine API create body, for relaunch; merged over the inert defaults. */
+  config?: Record<string, unknown>;
+}
+
+export interface Engine {
+  identity(): Promise<EngineIdentity>;
+  listContainers(): Promise<ContainerSummary[]>;
+  inspectContainer(id: string): Promise<ContainerInspect>;
+  inspectImage(id: string): Promise<ImageInspect>;
+  imageHistory(id: string): Promise<ImageHistoryEntry[]>;
+  top(id: string): Promise<ProcessList>;
+  /** The multiplexed (or raw, for TTY containers) log stream, last `tail` lines. */
+  logs(id: string, tail: number, signal?: AbortSignal): Promise<Readable>;
+  commit(containerId: string, req: CommitRequest): Promise<string>;
+  changes(id: string): Promise<RawChange[]>;
+  /** Creates a container that is never started, to read an image's files through the archive endpoint. */
+  createReader(image: string, labels: Record<string, string>): Promise<string>;
+  /** A tar stream of `path` inside a (possibly never started) container. */
+  archive(containerId: string, path: string, signal?: AbortSignal): Promise<Readable>;
+  /** `docker save` of one image, as a tar stream. */
+  saveImage(imageId: string, signal?: AbortSignal): Promise<Readable>;
+  removeContainer(id: string, opts?: { removeVolumes?: boolean }): Promise<void>;
+  createContainer(req: CreateContainerRequest): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  renameContainer(id: string, name: string): Promise<void>;
+  disconnectNetwork(network: string, containerId: string): Promise<void>;
+}
+
+/**
+ * Connects to the engine named by DOCKER_HOST (unix socket or tcp, TLS through
+ * DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as the docker CLI reads them), and
+ * speaks the lower of the engine's API version and ours.
+ */
+export async function connectEngine(): Promise<Engine> {
+  let probe: Docker;
+  try {
+    probe = new Docker();
+  } catch (e) {
+    throw translateEngineError(e, 'reading DOCKER_HOST');
+  }
+  const version = await call('asking the engine for its version', () => probe.version());
+  const api = lowerVersion(version.ApiVersion, PREFERRED_API);
+  (probe.modem as { version?: string }).version = `v${api}`;
+  return new DockerodeEngine(probe);
+}
+
+function lowerVersion(a: string, b: string): string {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 < b1 || (a1 === b1 && a2 < b2) ? a : b;
+}
+
+async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw translateEngineError(e, action);
+  }
+}
+
+class DockerodeEngine implements Engine {
+  constructor(private readonly docker: Docker) {}
+
+  async identity(): Promise<EngineIdentity> {
+    const [version, info] = await Promise.all([
+      call('asking the engine for its version', () => this.docker.version()),
+      call(
+        'asking the engine for its info',
+        () => this.docker.info() as Promise<Record<string, unknown>>,
+      ),
+    ]);
+    return {
+      version: version.Version,
+      apiVersion: version.ApiVersion,
+      os: version.Os,
+      arch: version.Arch,
+      hostName: String(info['Name'] ?? ''),
+      daemonId: String(info['ID'] ?? ''),
+      storageDriver: String(info['Driver'] ?? ''),
+    };
+  }
+
+  listContainers(): Promise<ContainerSummary[]> {
+    return call('listing containers', async () =>
+      (await this.docker.listContainers({ all: true })).map((c) => ({
+        id: c.Id,
+        names: c.Names.map((n) => n.replace(/^\//, '')),
+        image: c.Image,
+        imageId: c.ImageID,
+        state: c.State,
+        status: c.Status,
+        createdAt: new Date(c.Created * 1000).toISOString(),
+        labels: c.Labels ?? {},
+      })),
+    );
+  }
+
+  inspectContainer(id: string): Promise<ContainerInspect> {
+    return call(`inspecting container ${id}`, () => this.docker.getContainer(id).inspect());
+  }
+
+  inspectImage(id: string): Promise<ImageInspect> {
+    return call(`inspecting image ${id}`, () => this.docker.getImage(id).inspect());
+  }
+
+  imageHistory(id: string): Promise<ImageHistoryEntry[]> {
+    return call(
+      `reading the history of image ${id}`,
+      () => this.docker.getImage(id).history() as Promise<ImageHistoryEntry[]>,
+    );
+  }
+
+  top(id: string): Promise<ProcessList> {
+    return call(`listing processes of ${id}`, async () => {
+      const top = (await this.docker.getContainer(id).top({ ps_args: '-ef' })) as ProcessList;
+      return { Titles: top.Titles ?? [], Processes: top.Processes ?? [] };
+    });
+  }
+
+  logs(id: string, tail: number, signal?: AbortSignal): Promise<Readable> {
+    // follow=false, but as a stream: dockerode would buffer the whole answer.
+    return call(`reading the logs of ${id.slice(0, 12)}`, () =>
+      this.dialStream(
+        `/containers/${encodeURIComponent(id)}/logs?`,
+        { stdout: true, stderr: true, timestamps: true, tail },
+        signal,
+      ),
+    );
+  }
+
+  commit(containerId: string, req: CommitRequest): Promise<string> {
+    return call(`committing container ${containerId} to an evidence image`, async () => {
+      // dockerode's commit() sends its options as both query and body; labels
+      // belong in the body (merged by the engine over the container's config).
+      const result = await new Promise<{ Id: string }>((resolve, reject) => {
+        this.docker.modem.dial(
+          {
+            path: '/commit?',
+            method: 'POST',
+            options: {
+              _query: {
+                container: containerId,
+                repo: req.repo,
+                tag: req.tag,
+                comment: req.comment,
+                author: 'coroner',
+                pause: req.pause,
+              },
+              _body: { Labels: req.labels },
+            },
+            statusCodes: { 200: true, 201: true, 404: 'no such container', 500: 'server error' },
+          },
+          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as { Id: string })),
+        );
+      });
+      return result.Id;
+    });
+  }
+
+  changes(id: string): Promise<RawChange[]> {
+    return call(
+      `listing the changes of ${id}`,
+      async () => ((await this.docker.getContainer(id).changes()) as RawChange[] | null) ?? [],
+    );
+  }
+
+  createReader(image: string, labels: Record<string, string>): Promise<string> {
+    return this.createContainer({
+      image,
+      labels: { ...labels, 'coroner.role': 'reader' },
+    });
+  }
+
+  createContainer(req: CreateContainerRequest): Promise<string> {
+    return call(`creating a container from ${req.image}`, async () => {
+      const inert = {
+        Image: req.image,
+        // Never started: the command only satisfies images that have none.
+        Cmd: ['/coroner-reader-never-runs'],
+        Entrypoint: [''],
+        Labels: req.labels ?? {},
+        NetworkDisabled: true,
+        HostConfig: { NetworkMode: 'none' },
+      };
+      const body = req.config ? { ...req.config, Image: req.image } : inert;
+      const container = await this.docker.createContainer({
+        ...(body as Docker.ContainerCreateOptions),
+        ...(req.name ? { name: req.name } : {}),
+      });
+      return container.id;
+    });
+  }
+
+  archive(containerId: string, path: string, signal?: AbortSignal): Promise<Readable> {
+    return call(`reading ${JSON.stringify(path)} from ${containerId.slice(0, 12)}`, async () => {
+      const opts = { path, ...(signal ? { abortSignal: signal } : {}) };
+      return (await this.docker.getContainer(containerId).getArchive(opts)) as unknown as Readable;
+    });
+  }
+
+  saveImage(imageId: string, signal?: AbortSignal): Promise<Readable> {
+    return call(`saving image ${imageId}`, () =>
+      this.dialStream(`/images/${encodeURIComponent(imageId)}/get`, undefined, signal),
+    );
+  }
+
+  private dialStream(
+    path: string,
+    query: Record<string, unknown> | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable> {
+    return new Promise<Readable>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path,
+          method: 'GET',
+          isStream: true,
+          ...(query ? { options: query } : {}),
+          ...(signal ? { abortSignal: signal } : {}),
+          statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
+        },
+        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
+      );
+    });
+  }
+
+  removeContainer(id: string, opts: { removeVolumes?: boolean } = {}): Promise<void> {
+    return call(`removing container ${id.slice(0, 12)}`, async () => {
+      await this.docker.getContainer(id).remove({ force: true, v: opts.removeVolumes ?? false });
+    });
+  }
+
+  startContainer(id: string): Promise<void> {
+    return call(`starting container ${id.slice(0, 12)}`, async () => {
+      await this.docker.getContainer(id).start();
+    });
+  }
+
+  stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    return call(`stopping container ${id.slice(0, 12)}`, async () => {
+      try {
+        await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 304) throw e; // already stopped
+      }
+    });
+  }
+
+  renameContainer(id: string, name: string): Promise<void> {
+    return call(`renaming container ${id.slice(0, 12)} to ${name}`, async () => {
+      await this.docker.getContainer(id).rename({ name });
+    });
+  }
+
+  disconnectNetwork(network: string, containerId: string): Promise<void> {
+    return call(`disconnecting ${containerId.slice(0, 12)} from network ${network}`, async () => {
+      await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: true });
+    });
+  }
+}
+
+/** Throws Cancelled if the signal has fired; used between steps of long work. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new Cancelled(what);
+}

@@ -1,0 +1,319 @@
+/**
+ * Rules that rank one changed path by suspicion. Each rule is one small pure
+ * function of the facts coroner gathered about the path, returning a reason a
+ * responder understands, or nothing.
+ */
+import type { ChangeKind } from '../changes/change-list.js';
+import type { ContentType } from '../compare/content-type.js';
+import type { FileMeta } from '../layers/file-meta.js';
+import type { Severity } from './severity.js';
+
+export interface ChangeFacts {
+  path: string;
+  kind: ChangeKind;
+  original?: FileMeta;
+  current?: FileMeta;
+  currentType?: ContentType;
+  /** The start of the current content as text (for text-like files only). */
+  currentText?: string;
+}
+
+export interface RuleHit {
+  severity: Severity;
+  reason: string;
+}
+
+export interface Finding extends RuleHit {
+  rule: string;
+  path: string;
+}
+
+export type ChangeRule = (facts: ChangeFacts) => RuleHit | undefined;
+
+const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+const under = (p: string, ...dirs: string[]) => dirs.some((d) => p === d || p.startsWith(d + '/'));
+const isWritten = (f: ChangeFacts) => f.kind !== 'D' && f.current !== undefined;
+const isRegularFile = (m: FileMeta | undefined) => m?.type === 'file';
+
+const WEB_ROOTS = [
+  '/var/www',
+  '/srv',
+  '/usr/share/nginx',
+  '/usr/local/apache2/htdocs',
+  '/var/lib/tomcat',
+  '/usr/local/tomcat/webapps',
+  '/app/public',
+  '/opt/app/public',
+];
+const WEB_DIR_HINT = /\/(htdocs|public_html|www|webapps|wwwroot|public|static|uploads)(\/|$)/;
+const SERVER_SCRIPT = /\.(php\d?|phtml|phar|jsp|jspx|asp|aspx|ashx|cgi|pl|py|cfm)$/i;
+const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/shm'];
+const SYSTEM_BIN_DIRS = [
+  '/bin',
+  '/sbin',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/local/bin',
+  '/usr/local/sbin',
+  '/lib',
+  '/lib64',
+  '/usr/lib',
+  '/usr/lib64',
+  '/usr/libexec',
+];
+
+export function isInWebRoot(path: string): boolean {
+  return under(path, ...WEB_ROOTS) || WEB_DIR_HINT.test(path);
+}
+
+// Code execution reachable from request input: the classic one-liner shells and their obfuscations.
+const EXEC_CALL =
+  /\b(eval|assert|system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec|create_function|Runtime\.getRuntime\(\)\.exec|ProcessBuilder)\s*\(/i;
+const OBFUSCATION =
+  /\b(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(|\\x[0-9a-f]{2}\\x[0-9a-f]{2}\\x[0-9a-f]{2}/i;
+const REQUEST_INPUT =
+  /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b|request\.getParameter|Request\.(Form|QueryString)/;
+
+export const webShell: ChangeRule = (f) => {
+  if (!isWritten(f) || !f.currentText) return undefined;
+  if (!isInWebRoot(f.path) && !SERVER_SCRIPT.test(f.path)) return undefined;
+  const exec = EXEC_CALL.exec(f.currentText);
+  if (!exec) return undefined;
+  const input = REQUEST_INPUT.test(f.currentText);
+  const obfuscated = OBFUSCATION.test(f.currentText);
+  if (!input && !obfuscated) {
+    return {
+      severity: 'high',
+      reason: `server-side code calling ${exec[1]}() in a web-served location`,
+    };
+  }
+  return {
+    severity: 'critical',
+    reason:
+      `web shell pattern: ${exec[1]}() ${input ? 'on request input' : ''}${input && obfuscated ? ' with ' : ''}${obfuscated ? 'obfuscated code (base64/gzip/hex)' : ''}`
+        .replace(/\s+/g, ' ')
+        .trim(),
+  };
+};
+
+export const webContentChanged: ChangeRule = (f) =>
+  isWritten(f) && isRegularFile(f.current) && isInWebRoot(f.path)
+    ? {
+        severity: 'high',
+        reason:
+          f.kind === 'A'
+            ? 'new file in a web-served location'
+            : 'content served to visitors changed (defacement?)',
+      }
+    : undefined;
+
+const isExecutableFile = (f: ChangeFacts) =>
+  isRegularFile(f.current) &&
+  ((f.current!.mode & 0o111) !== 0 || f.currentType === 'elf' || f.currentType === 'script');
+
+export const newExecutable: ChangeRule = (f) => {
+  if (!isWritten(f) || !isExecutableFile(f)) return undefined;
+  const what =
+    f.currentType === 'elf'
+      ? 'ELF binary'
+      : f.currentType === 'script'
+        ? 'script'
+        : 'executable file';
+  if (f.kind === 'A') {
+    return under(f.path, ...TEMP_DIRS)
+      ? {
+          severity: 'critical',
+          reason: `new ${what} in a world-writable temp directory (typical dropped payload)`,
+        }
+      : { severity: 'high', reason: `new ${what} that was not in the image` };
+  }
+  const became = isRegularFile(f.original) && (f.original!.mode & 0o111) === 0;
+  return became ? { severity: 'high', reason: `file became executable (${what})` } : undefined;
+};
+
+export const tempDirPayload: ChangeRule = (f) =>
+  isWritten(f) && under(f.path, ...TEMP_DIRS) && f.path !== '/tmp'
+    ? {
+        severity: 'medium',
+        reason: 'written to a world-writable temp directory, where payloads are usually staged',
+      }
+    : undefined;
+
+export const setuidGained: ChangeRule = (f) => {
+  if (!isWritten(f) || !f.current) return undefined;
+  const gained = f.current.mode & ~(f.original?.mode ?? 0) & 0o6000;
+  if (!gained || f.current.type === 'directory') return undefined;
+  const bit = gained & 0o4000 ? 'setuid' : 'setgid';
+  return {
+    severity: 'critical',
+    reason: `${bit} bit ${f.kind === 'A' ? 'on a new file' : 'gained'}: runs with its owner's privileges (uid ${f.current.uid})`,
+  };
+};
+
+const ACCOUNT_FILES = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/sudoers'];
+
+export const accountChange: ChangeRule = (f) => {
+  if (!ACCOUNT_FILES.includes(f.path) && !under(f.path, '/etc/sudoers.d')) return undefined;
+  if (f.path === '/etc/passwd' && f.currentText) {
+    const root = f.currentText
+      .split('\n')
+      .filter((line) => line.split(':')[2] === '0')
+      .map((line) => line.split(':')[0]);
+    if (root.length > 1)
+      return { severity: 'critical', reason: `more than one uid-0 account: ${root.join(', ')}` };
+  }
+  return {
+    severity: 'high',
+    reason: `account or privilege database ${f.kind === 'D' ? 'deleted' : 'modified'}`,
+  };
+};
+
+export const sshAccess: ChangeRule = (f) => {
+  const name = baseName(f.path);
+  if (name === 'authorized_keys' || name === 'authorized_keys2') {
+    return {
+      severity: 'critical',
+      reason: 'SSH authorized keys changed: someone can log in with their key',
+    };
+  }
+  if (name === '.ssh' || under(f.path, '/etc/ssh'))
+    return { severity: 'high', reason: 'SSH configuration or key folder changed' };
+  return undefined;
+};
+
+export const cronPersistence: ChangeRule = (f) =>
+  f.path === '/etc/crontab' ||
+  /^\/etc\/cron\.[^/]+/.test(f.path) ||
+  under(f.path, '/var/spool/cron', '/etc/periodic', '/var/spool/at')
+    ? {
+        severity: 'high',
+        reason: 'scheduled task changed (cron/at): a common persistence mechanism',
+      }
+    : undefined;
+
+const STARTUP =
+  /^\/etc\/(init\.d|rc\.local|rc\d?\.d|inittab|systemd|profile|profile\.d|bash\.bashrc|environment|supervisor)(\/|$)|^\/(lib|usr\/lib)\/systemd\/system\//;
+const SHELL_RC =
+  /^\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile|kshrc|cshrc|ashrc|bash_logout)$/;
+
+export const startupPersistence: ChangeRule = (f) =>
+  STARTUP.test(f.path) || SHELL_RC.test(baseName(f.path))
+    ? { severity: 'high', reason: 'startup or shell profile changed: runs on every boot or login' }
+    : undefined;
+
+export const preloadHijack: ChangeRule = (f) => {
+  if (f.path === '/etc/ld.so.preload') {
+    return {
+      severity: 'critical',
+      reason: 'ld.so.preload changed: a library is injected into every dynamically linked process',
+    };
+  }
+  return f.path === '/etc/ld.so.conf' || under(f.path, '/etc/ld.so.conf.d')
+    ? { severity: 'high', reason: 'library search path changed' }
+    : undefined;
+};
+
+export const systemBinaryChanged: ChangeRule = (f) => {
+  if (
+    !under(f.path, ...SYSTEM_BIN_DIRS) ||
+    f.current?.type === 'directory' ||
+    f.original?.type === 'directory'
+  )
+    return undefined;
+  if (f.kind === 'C') {
+    const how =
+      f.original?.type === 'symlink' && f.current?.type === 'file'
+        ? ' (a link replaced by a file)'
+        : '';
+    return { severity: 'high', reason: `system binary or library replaced${how}` };
+  }
+  if (f.kind === 'D') return { severity: 'medium', reason: 'system binary or library deleted' };
+  return { severity: 'medium', reason: 'new file in a system binary or library directory' };
+};
+
+export const hiddenName: ChangeRule = (f) =>
+  f.kind === 'A' && baseName(f.path).startsWith('.') && !SHELL_HISTORY.test(baseName(f.path))
+    ? { severity: 'medium', reason: 'hidden name (starts with a dot)' }
+    : undefined;
+
+const SHELL_HISTORY = /^\.(ash|bash|zsh|sh|mysql|psql|python)_history$|^\.history$/;
+
+export const shellHistory: ChangeRule = (f) =>
+  SHELL_HISTORY.test(baseName(f.path))
+    ? {
+        severity: 'medium',
+        reason:
+          f.kind === 'D'
+            ? 'shell history deleted'
+            : "shell history written: read it, it may show the attacker's commands",
+      }
+    : undefined;
+
+export const logTampering: ChangeRule = (f) => {
+  const isLog = under(f.path, '/var/log') || /\.log(\.\d+)?$/.test(f.path);
+  if (!isLog || f.original?.type === 'directory' || f.current?.type === 'directory')
+    return undefined;
+  if (f.kind === 'D') return { severity: 'high', reason: 'log deleted: evidence removal' };
+  const shrank =
+    isRegularFile(f.original) &&
+    isRegularFile(f.current) &&
+    f.current!.sizeBytes < f.original!.sizeBytes;
+  return shrank ? { severity: 'medium', reason: 'log shrank: truncated or edited' } : undefined;
+};
+
+const CHURN_DIRS = ['/run', '/var/run', '/var/lock', '/run/lock', '/var/cache'];
+
+/** Legitimate churn: what services write at every start. Ranks low, and says why. */
+export const legitimateChurn: ChangeRule = (f) => {
+  if (f.kind === 'D' || !under(f.path, ...CHURN_DIRS)) return undefined;
+  if (f.current?.type === 'directory')
+    return {
+      severity: 'low',
+      reason: 'runtime or cache directory: usually created by the service',
+    };
+  if (isExecutableFile(f)) return undefined;
+  if (/\.(pid|lock|sock)$/.test(f.path) || under(f.path, '/var/lock', '/run/lock')) {
+    return { severity: 'low', reason: 'pid or lock file: services write these at every start' };
+  }
+  if (under(f.path, '/var/cache'))
+    return { severity: 'low', reason: 'cache file: applications refresh these' };
+  return { severity: 'low', reason: 'runtime state under /run: usually written by the service' };
+};
+
+export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
+  'web-shell': webShell,
+  'web-content': webContentChanged,
+  'new-executable': newExecutable,
+  setuid: setuidGained,
+  account: accountChange,
+  'ssh-access': sshAccess,
+  cron: cronPersistence,
+  startup: startupPersistence,
+  'ld-preload': preloadHijack,
+  'system-binary': systemBinaryChanged,
+  'temp-dir': tempDirPayload,
+  'hidden-name': hiddenName,
+  'shell-history': shellHistory,
+  'log-tampering': logTampering,
+  'legitimate-churn': legitimateChurn,
+};
+
+/** Every rule that fires for one path; a path no rule names still gets an "info" line. */
+export function evaluateChange(facts: ChangeFacts): Finding[] {
+  const findings: Finding[] = [];
+  for (const [rule, check] of Object.entries(CHANGE_RULES)) {
+    const hit = check(facts);
+    if (hit) findings.push({ rule, path: facts.path, ...hit });
+  }
+  // Churn is only churn when nothing else speaks against the file.
+  const isOnlyChurn = findings.every((x) => x.rule === 'legitimate-churn' || x.severity === 'info');
+  const kept = isOnlyChurn ? findings : findings.filter((x) => x.rule !== 'legitimate-churn');
+  if (kept.length === 0)
+    kept.push({
+      rule: 'unclassified',
+      path: facts.path,
+      severity: 'info',
+      reason: 'changed; no rule matched',
+    });
+  return kept;
+}

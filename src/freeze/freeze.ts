@@ -1,0 +1,216 @@
+/**
+ * Freeze first, most volatile first: inspect, process list, logs, then a
+ * paused commit to an evidence image. Nothing runs inside the suspect and
+ * nothing is written into it.
+ */
+import type { CaseFolder, ArtifactRecord } from '../case/case-folder.js';
+import type { CustodyLog } from '../case/custody.js';
+import type { ContainerRef } from '../docker/resolve-container.js';
+import {
+  throwIfAborted,
+  type ContainerInspect,
+  type Engine,
+  type ImageInspect,
+} from '../docker/engine.js';
+import { CORONER_VERSION } from '../version.js';
+import { demuxLogStream } from './log-demux.js';
+
+export interface FreezeOptions {
+  /** How many of the most recent log lines to keep (per the engine's tail). */
+  logTailLines: number;
+  /** Byte cap per log stream, so a log flood cannot fill the disk. */
+  logMaxBytes: number;
+  signal?: AbortSignal;
+  onStep?: (step: FreezeStep) => void;
+}
+
+export type FreezeStep = 'inspect' | 'processes' | 'logs' | 'commit';
+
+export interface EvidenceImage {
+  id: string;
+  repo: string;
+  tag: string;
+  committedAt: string;
+  /** True when the container was running and was paused for the commit. */
+  wasPaused: boolean;
+}
+
+export interface FrozenEvidence {
+  container: ContainerRef;
+  inspect: ContainerInspect;
+  image: ImageInspect;
+  /** State as found, before coroner touched anything. */
+  stateAtStart: { status: string; isRunning: boolean; isPaused: boolean };
+  evidence: EvidenceImage;
+  artifacts: ArtifactRecord[];
+}
+
+export const EVIDENCE_LABELS = {
+  isEvidence: 'coroner.evidence',
+  sourceId: 'coroner.source.id',
+  sourceName: 'coroner.source.name',
+  capturedAt: 'coroner.captured-at',
+  version: 'coroner.version',
+} as const;
+
+/** `2026-11-23T12:59:59.123Z` -> `20261123t125959z`, a valid, sortable image tag. */
+export function utcStamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'z')
+    .toLowerCase();
+}
+
+/** A repository name Docker accepts, derived from a container name of any shape. */
+export function evidenceRepo(containerName: string): string {
+  const slug = containerName
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, 100);
+  return `coroner-evidence/${slug || 'container'}`;
+}
+
+export async function freezeEvidence(
+  engine: Engine,
+  container: ContainerRef,
+  folder: CaseFolder,
+  custody: CustodyLog,
+  opts: FreezeOptions,
+): Promise<FrozenEvidence> {
+  const artifacts: ArtifactRecord[] = [];
+  const cancelled = () => throwIfAborted(opts.signal, 'freezing the evidence');
+
+  opts.onStep?.('inspect');
+  const inspect = await custody.step('inspect container', container.id, () =>
+    engine.inspectContainer(container.id),
+  );
+  artifacts.push(
+    await folder.writeJson(
+      'container/inspect.json',
+      inspect,
+      'container inspect, as the engine sent it',
+    ),
+  );
+  const stateAtStart = {
+    status: inspect.State.Status,
+    isRunning: inspect.State.Running && !inspect.State.Paused,
+    isPaused: inspect.State.Paused,
+  };
+  // By ID: a tag may have been re-pointed since the container started.
+  const image = await custody.step('inspect image', inspect.Image, () =>
+    engine.inspectImage(inspect.Image),
+  );
+  artifacts.push(
+    await folder.writeJson('image/inspect.json', image, 'original image inspect, by image id'),
+  );
+  const history = await custody.step('read image history', inspect.Image, () =>
+    engine.imageHistory(inspect.Image),
+  );
+  artifacts.push(await folder.writeJson('image/history.json', history, 'original image history'));
+  cancelled();
+
+  opts.onStep?.('processes');
+  if (inspect.State.Running) {
+    const top = await custody.step('list processes (top)', container.id, () =>
+      engine.top(container.id),
+    );
+    artifacts.push(
+      await folder.writeJson('container/processes.json', top, 'process list (docker top -ef)'),
+    );
+  } else {
+    custody.record(
+      'list processes (top)',
+      container.id,
+      'skipped',
+      `container is ${inspect.State.Status}`,
+    );
+  }
+  cancelled();
+
+  opts.onStep?.('logs');
+  artifacts.push(...(await captureLogs(engine, container, inspect, folder, custody, opts)));
+  cancelled();
+
+  opts.onStep?.('commit');
+  const committedAt = new Date();
+  const repo = evidenceRepo(container.name);
+  const tag = utcStamp(committedAt);
+  // A running container is paused so the snapshot is consistent; a paused one stays paused.
+  const shouldPause = inspect.State.Running && !inspect.State.Paused;
+  const evidenceId = await custody.step(
+    shouldPause
+      ? 'commit evidence image (container paused during commit)'
+      : 'commit evidence image',
+    container.id,
+    () =>
+      engine.commit(container.id, {
+        repo,
+        tag,
+        pause: shouldPause,
+        comment: `coroner evidence of ${container.name} (${container.id}) at ${committedAt.toISOString()}`,
+        labels: {
+          [EVIDENCE_LABELS.isEvidence]: 'true',
+          [EVIDENCE_LABELS.sourceId]: container.id,
+          [EVIDENCE_LABELS.sourceName]: container.name,
+          [EVIDENCE_LABELS.capturedAt]: committedAt.toISOString(),
+          [EVIDENCE_LABELS.version]: CORONER_VERSION,
+        },
+      }),
+    (id) => `${repo}:${tag} ${id}`,
+  );
+  const evidenceInspect = await engine.inspectImage(evidenceId);
+  artifacts.push(
+    await folder.writeJson(
+      'evidence-image/inspect.json',
+      evidenceInspect,
+      'evidence image inspect',
+    ),
+  );
+
+  return {
+    container,
+    inspect,
+    image,
+    stateAtStart,
+    evidence: {
+      id: evidenceId,
+      repo,
+      tag,
+      committedAt: committedAt.toISOString(),
+      wasPaused: shouldPause,
+    },
+    artifacts,
+  };
+}
+
+async function captureLogs(
+  engine: Engine,
+  container: ContainerRef,
+  inspect: ContainerInspect,
+  folder: CaseFolder,
+  custody: CustodyLog,
+  opts: FreezeOptions,
+): Promise<ArtifactRecord[]> {
+  const source = await custody.step(`read last ${opts.logTailLines} log lines`, container.id, () =>
+    engine.logs(container.id, opts.logTailLines, opts.signal),
+  );
+  const write = (name: string, stream: NodeJS.ReadableStream, what: string) =>
+    folder.writeStream(`container/logs/${name}`, stream as never, {
+      description: `${what}, last ${opts.logTailLines} lines, at most ${opts.logMaxBytes} bytes`,
+      maxBytes: opts.logMaxBytes,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  if (inspect.Config.Tty) {
+    // A TTY container's log is one raw stream: the engine cannot tell stdout from stderr.
+    return [await write('tty.log', source, 'container log (TTY: stdout and stderr mixed)')];
+  }
+  const { stdout, stderr, done } = demuxLogStream(source);
+  const records = await Promise.all([
+    write('stdout.log', stdout, 'container stdout'),
+    write('stderr.log', stderr, 'container stderr'),
+    done,
+  ]);
+  return [records[0], records[1]];
+}

@@ -1,0 +1,82 @@
+/**
+ * The readable triage summary: a pure function from the report to lines.
+ * Every string that came from the container goes through the sanitiser.
+ */
+import type { Severity } from '../findings/severity.js';
+import type { TriageReport } from '../triage.js';
+import { safeLine } from '../untrusted.js';
+
+export const SEVERITY_LABEL: Record<Severity, string> = {
+  critical: 'CRIT',
+  high: 'HIGH',
+  medium: 'MED ',
+  low: 'LOW ',
+  info: 'INFO',
+};
+
+export interface SummaryOptions {
+  /** How many ranked changes to list. */
+  top: number;
+}
+
+export function triageSummary(report: TriageReport, opts: SummaryOptions = { top: 15 }): string[] {
+  const lines: string[] = [];
+  const c = report.counts;
+  const name = safeLine(report.container.name, 200);
+  if (report.hostCompromise.isSuspected) {
+    lines.push('!! TREAT THE HOST AS COMPROMISED:');
+    for (const reason of report.hostCompromise.reasons) lines.push(`!!   ${safeLine(reason, 300)}`);
+    lines.push('');
+  }
+  lines.push(`coroner triage of ${name} (${report.container.id.slice(0, 12)})`);
+  lines.push(
+    `  image:    ${safeLine(report.container.imageRef, 200)} (${report.container.imageId})`,
+  );
+  lines.push(
+    `  evidence: ${report.evidence.repo}:${report.evidence.tag} (${report.evidence.id})${report.evidence.wasPaused ? ', container paused during the commit' : ''}`,
+  );
+  lines.push(`  case:     ${report.caseDir}`);
+  lines.push('');
+  lines.push(
+    `Changes: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted` +
+      (c.parentOnly
+        ? ` (and ${c.parentOnly} directories changed only through their contents)`
+        : ''),
+  );
+  lines.push(
+    `Suspicion: ${c.bySeverity.critical} critical, ${c.bySeverity.high} high, ${c.bySeverity.medium} medium, ${c.bySeverity.low} low, ${c.bySeverity.info} info`,
+  );
+  const ranked = report.changes.filter((x) => !x.isParentOnly);
+  if (ranked.length > 0) lines.push('');
+  for (const change of ranked.slice(0, opts.top)) {
+    const top = change.findings[0];
+    const more = change.findings.length > 1 ? ` (+${change.findings.length - 1} more)` : '';
+    lines.push(` ${SEVERITY_LABEL[change.severity]}  ${change.kind} ${safeLine(change.path, 160)}`);
+    if (top) lines.push(`         ${safeLine(top.reason, 200)}${more}`);
+  }
+  if (ranked.length > opts.top)
+    lines.push(` … ${ranked.length - opts.top} more in ${report.caseDir}/report.json`);
+
+  const failed = report.exposure.filter((e) => !e.passed);
+  if (failed.length > 0) {
+    lines.push('', 'Exposure (CIS Docker Benchmark v1.6.0, section 5 unless noted):');
+    for (const e of failed) {
+      lines.push(
+        ` ${SEVERITY_LABEL[e.severity]}  ${e.cis.padEnd(5)} ${e.title}: ${safeLine(e.detail, 200)}`,
+      );
+      lines.push(`         ${e.meaning}`);
+    }
+  }
+  if (report.notCovered.length > 0) {
+    lines.push('', 'Not covered by the change list (check these by hand):');
+    for (const m of report.notCovered) lines.push(`  ${safeLine(m.destination, 200)}: ${m.reason}`);
+  }
+  if (report.problems.length > 0) {
+    lines.push('', `Problems (${report.problems.length}; the rest of the triage is complete):`);
+    for (const p of report.problems.slice(0, 10)) {
+      lines.push(`  ${safeLine(p.path, 160)}: ${p.action}: ${safeLine(p.cause, 200)}`);
+    }
+  }
+  lines.push('', `Full report: ${report.caseDir}/report.json`);
+  return lines;
+}

@@ -1,0 +1,501 @@
+/**
+ * The triage pipeline: freeze the evidence, list what changed, recover each
+ * changed path's original (from the original image) and current version (from
+ * the frozen evidence image, never the live container), compare, rank.
+ * Reports progress as typed events; returns one JSON-able report that the
+ * CLI, the bundle and the UI all render.
+ */
+import path from 'node:path';
+import { CaseFolder, type ArtifactRecord } from './case/case-folder.js';
+import { encodeContainerPath } from './case/container-path.js';
+import { CustodyLog } from './case/custody.js';
+import {
+  parseChanges,
+  pathsWithChangedChildren,
+  type ChangeEntry,
+  type ChangeKind,
+} from './changes/change-list.js';
+import { compareVersions, readStoredHead, type Comparison } from './compare/compare.js';
+import { detectContentType, isTextual } from './compare/content-type.js';
+import { readVersion, type StoredVersion } from './compare/read-version.js';
+import { throwIfAborted, type Engine, type EngineIdentity } from './docker/engine.js';
+import { pickContainer } from './docker/resolve-container.js';
+import { EngineUnreachable, Cancelled, isCoronerError } from './errors.js';
+import { assessExposure, type ExposureCheck } from './findings/exposure.js';
+import { evaluateChange, type Finding } from './findings/change-rules.js';
+import { maxSeverity, SEVERITY_RANK, type Severity } from './findings/severity.js';
+import { freezeEvidence, utcStamp, type EvidenceImage, type FreezeStep } from './freeze/freeze.js';
+import type { FileMeta } from './layers/file-meta.js';
+import { findOriginLayer } from './layers/layer-index.js';
+import {
+  defaultCacheDir,
+  loadImageLayers,
+  type ImageLayers,
+  type LayerInfo,
+} from './layers/image-layers.js';
+import { CORONER_VERSION } from './version.js';
+
+export const TRIAGE_SCHEMA_VERSION = 1;
+
+export type TriagePhase = 'resolve' | 'freeze' | 'changes' | 'layers' | 'extract' | 'rank' | 'done';
+
+export type TriageEvent =
+  | { type: 'phase'; phase: TriagePhase; step?: FreezeStep | string }
+  | {
+      type: 'progress';
+      phase: 'layers' | 'extract';
+      filesDone: number;
+      filesTotal: number;
+      bytes: number;
+    }
+  | { type: 'problem'; problem: PathProblem };
+
+/** A per-path failure: collected and shown, not fatal. */
+export interface PathProblem {
+  path: string;
+  action: string;
+  cause: string;
+}
+
+export interface VersionInfo {
+  meta: FileMeta;
+  content?: StoredVersion['content'];
+  /** For originals: the image layer the file came from. */
+  layer?: LayerInfo;
+}
+
+export interface ChangedPath {
+  path: string;
+  kind: ChangeKind;
+  /** A directory reported changed only because something inside it changed. */
+  isParentOnly: boolean;
+  original?: VersionInfo;
+  current?: VersionInfo;
+  comparison?: Comparison;
+  severity: Severity;
+  findings: Finding[];
+}
+
+export interface UncoveredMount {
+  destination: string;
+  type: string;
+  source?: string;
+  reason: string;
+}
+
+export interface TriageReport {
+  schemaVersion: typeof TRIAGE_SCHEMA_VERSION;
+  tool: { name: 'coroner'; version: string };
+  engine: EngineIdentity;
+  startedAt: string;
+  finishedAt: string;
+  caseDir: string;
+  container: {
+    id: string;
+    name: string;
+    /** The image reference the container was started with (may since have moved). */
+    imageRef: string;
+    imageId: string;
+    createdAt: string;
+    stateAtStart: { status: string; isRunning: boolean; isPaused: boolean };
+  };
+  evidence: EvidenceImage;
+  hostCompromise: { isSuspected: boolean; reasons: string[] };
+  counts: {
+    added: number;
+    changed: number;
+    deleted: number;
+    parentOnly: number;
+    bySeverity: Record<Severity, number>;
+  };
+  /** Ranked: most suspicious first; parent-only directories last. */
+  changes: ChangedPath[];
+  /** Every finding, ranked, for the paths that are not parent-only. */
+  findings: Finding[];
+  exposure: ExposureCheck[];
+  notCovered: UncoveredMount[];
+  layers: { source: ImageLayers['source']; savedBytes: number; list: LayerInfo[] };
+  problems: PathProblem[];
+  artifacts: ArtifactRecord[];
+}
+
+export interface TriageOptions {
+  /** Folder for this case's artifacts; created. Default: ./coroner-cases/<name>-<utc>. */
+  caseDir?: string;
+  cacheDir?: string;
+  logTailLines?: number;
+  logMaxBytes?: number;
+  /** Stored content per file is capped here (the hash still covers the whole file). */
+  maxContentBytes?: number;
+  /** How many files are read from the engine at once. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onEvent?: (event: TriageEvent) => void;
+  custody?: CustodyLog;
+}
+
+const MiB = 1024 * 1024;
+
+export async function triage(
+  engine: Engine,
+  containerRef: string,
+  opts: TriageOptions = {},
+): Promise<TriageReport> {
+  const startedAt = new Date();
+  const emit = opts.onEvent ?? (() => undefined);
+  const custody = opts.custody ?? new CustodyLog();
+  const signal = opts.signal;
+
+  emit({ type: 'phase', phase: 'resolve' });
+  const container = pickContainer(containerRef, await engine.listContainers());
+  const caseDir =
+    opts.caseDir ??
+    path.join(
+      'coroner-cases',
+      `${encodeContainerPath(container.name).replace(/\//g, '_')}-${utcStamp(startedAt)}`,
+    );
+  const folder = await CaseFolder.create(caseDir);
+
+  // Freeze first: nothing else happens until the evidence image exists.
+  emit({ type: 'phase', phase: 'freeze' });
+  const frozen = await freezeEvidence(engine, container, folder, custody, {
+    logTailLines: opts.logTailLines ?? 1000,
+    logMaxBytes: opts.logMaxBytes ?? 16 * MiB,
+    ...(signal ? { signal } : {}),
+    onStep: (step) => emit({ type: 'phase', phase: 'freeze', step }),
+  });
+  const engineIdentity = await engine.identity();
+
+  emit({ type: 'phase', phase: 'changes' });
+  const raw = await custody.step('list changes (docker diff)', container.id, () =>
+    engine.changes(container.id),
+  );
+  await folder.writeJson('changes/engine-changes.json', raw, 'change list, as the engine sent it');
+  const { entries, rejected } = parseChanges(raw);
+  const problems: PathProblem[] = rejected.map((r) => ({
+    path: String(r.Path),
+    action: 'read change list',
+    cause: 'the engine reported a path that is not absolute or climbs with ".."; ignored',
+  }));
+  throwIfAborted(signal, 'triage');
+
+  emit({ type: 'phase', phase: 'layers' });
+  const layers = await custody.step(
+    'index original image layers',
+    frozen.image.Id,
+    () =>
+      loadImageLayers(engine, frozen.image, {
+        cacheDir: opts.cacheDir ?? defaultCacheDir(),
+        ...(signal ? { signal } : {}),
+        onBytes: (bytes) =>
+          emit({ type: 'progress', phase: 'layers', filesDone: 0, filesTotal: 0, bytes }),
+      }),
+    (l) => (l.source === 'cache' ? 'from cache' : `streamed docker save, ${l.savedBytes} bytes`),
+  );
+
+  emit({ type: 'phase', phase: 'extract' });
+  const versions = await extractVersions(
+    engine,
+    frozen.image.Id,
+    frozen.evidence.id,
+    entries,
+    folder,
+    custody,
+    {
+      maxContentBytes: opts.maxContentBytes ?? 2048 * MiB,
+      concurrency: opts.concurrency ?? 8,
+      ...(signal ? { signal } : {}),
+      onProgress: (filesDone, bytes) =>
+        emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),
+      onProblem: (problem) => {
+        problems.push(problem);
+        emit({ type: 'problem', problem });
+      },
+    },
+  );
+
+  emit({ type: 'phase', phase: 'rank' });
+  const hasChildren = pathsWithChangedChildren(entries);
+  const changes: ChangedPath[] = [];
+  for (const entry of entries) {
+    const { original, current } = versions.get(entry.path) ?? {};
+    const originLayer = original ? findOriginLayer(layers.indexes, entry.path) : undefined;
+    const isParentOnly =
+      entry.kind === 'C' &&
+      hasChildren.has(entry.path) &&
+      original?.meta.type === 'directory' &&
+      current?.meta.type === 'directory' &&
+      original.meta.mode === current.meta.mode &&
+      original.meta.uid === current.meta.uid &&
+      original.meta.gid === current.meta.gid;
+    let comparison: Comparison | undefined;
+    let currentText: string | undefined;
+    let currentType;
+    try {
+      comparison = await compareVersions(folder, entry.path, original, current);
+      if (current?.content) {
+        const head = await readStoredHead(folder, current.content.path);
+        currentType = detectContentType(head);
+        if (isTextual(head)) currentText = head.toString('utf8');
+      }
+    } catch (e) {
+      if (!isPathLevel(e)) throw e;
+      problems.push({ path: entry.path, action: 'compare', cause: describe(e) });
+    }
+    const findings = isParentOnly
+      ? [
+          {
+            rule: 'parent-only',
+            path: entry.path,
+            severity: 'info' as const,
+            reason: 'directory changed only because something inside it changed',
+          },
+        ]
+      : evaluateChange({
+          path: entry.path,
+          kind: entry.kind,
+          ...(original ? { original: original.meta } : {}),
+          ...(current ? { current: current.meta } : {}),
+          ...(currentType ? { currentType } : {}),
+          ...(currentText !== undefined ? { currentText } : {}),
+        });
+    changes.push({
+      path: entry.path,
+      kind: entry.kind,
+      isParentOnly,
+      ...(original
+        ? {
+            original: {
+              ...original,
+              ...(originLayer !== undefined ? { layer: layers.layers[originLayer]! } : {}),
+            },
+          }
+        : {}),
+      ...(current ? { current } : {}),
+      ...(comparison ? { comparison } : {}),
+      severity: maxSeverity(findings.map((f) => f.severity)),
+      findings,
+    });
+  }
+  changes.sort(rankChanges);
+  const findings = changes
+    .filter((c) => !c.isParentOnly)
+    .flatMap((c) => c.findings)
+    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+
+  const exposure = assessExposure(frozen.inspect);
+  const hostReasons = exposure
+    .filter((e) => !e.passed && e.isHostCompromise)
+    .map((e) => `CIS ${e.cis} ${e.title}: ${e.detail}`);
+
+  await folder.writeJson(
+    'custody.json',
+    { header: custody.header, actions: custody.actions },
+    'chain of custody so far',
+  );
+  const report: TriageReport = {
+    schemaVersion: TRIAGE_SCHEMA_VERSION,
+    tool: { name: 'coroner', version: CORONER_VERSION },
+    engine: engineIdentity,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    caseDir: folder.root,
+    container: {
+      id: container.id,
+      name: container.name,
+      imageRef: frozen.inspect.Config.Image,
+      imageId: frozen.image.Id,
+      createdAt: frozen.inspect.Created,
+      stateAtStart: frozen.stateAtStart,
+    },
+    evidence: frozen.evidence,
+    hostCompromise: { isSuspected: hostReasons.length > 0, reasons: hostReasons },
+    counts: countChanges(changes),
+    changes,
+    findings,
+    exposure,
+    notCovered: uncoveredMounts(frozen.inspect),
+    layers: { source: layers.source, savedBytes: layers.savedBytes, list: layers.layers },
+    problems,
+    artifacts: folder.records,
+  };
+  await folder.writeJson('report.json', report, 'triage report (this document)');
+  emit({ type: 'phase', phase: 'done' });
+  return report;
+}
+
+function rankChanges(a: ChangedPath, b: ChangedPath): number {
+  if (a.isParentOnly !== b.isParentOnly) return a.isParentOnly ? 1 : -1;
+  const bySeverity = SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity];
+  if (bySeverity !== 0) return bySeverity;
+  const byCount = b.findings.length - a.findings.length;
+  return byCount !== 0 ? byCount : a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+function countChanges(changes: ChangedPath[]): TriageReport['counts'] {
+  const bySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
+  const counts = { added: 0, changed: 0, deleted: 0, parentOnly: 0, bySeverity };
+  for (const c of changes) {
+    if (c.isParentOnly) {
+      counts.parentOnly++;
+      continue;
+    }
+    if (c.kind === 'A') counts.added++;
+    else if (c.kind === 'C') counts.changed++;
+    else counts.deleted++;
+    bySeverity[c.severity]++;
+  }
+  return counts;
+}
+
+/** Mounts whose writes `docker diff` cannot see: volumes, binds, tmpfs, and /dev/shm. */
+export function uncoveredMounts(inspect: TriageReportInput): UncoveredMount[] {
+  const found: UncoveredMount[] = [];
+  for (const m of inspect.Mounts ?? []) {
+    found.push({
+      destination: m.Destination,
+      type: m.Type ?? 'volume',
+      ...(m.Source ? { source: m.Source } : {}),
+      reason: `${m.Type ?? 'volume'} mount: writes here are not in the change list or the evidence image`,
+    });
+  }
+  for (const destination of Object.keys(inspect.HostConfig.Tmpfs ?? {})) {
+    found.push({
+      destination,
+      type: 'tmpfs',
+      reason: 'tmpfs: lives in memory, gone when the container stops; not in the change list',
+    });
+  }
+  if (inspect.HostConfig.IpcMode !== 'host' && !found.some((m) => m.destination === '/dev/shm')) {
+    found.push({
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      reason:
+        "the container's /dev/shm is a tmpfs: payloads staged there are not in the change list",
+    });
+  }
+  return found;
+}
+
+type TriageReportInput = Pick<
+  import('./docker/types.js').ContainerInspect,
+  'Mounts' | 'HostConfig'
+>;
+
+interface ExtractOptions {
+  maxContentBytes: number;
+  concurrency: number;
+  signal?: AbortSignal;
+  onProgress: (filesDone: number, bytes: number) => void;
+  onProblem: (problem: PathProblem) => void;
+}
+
+/** Engine trouble and cancellation end the triage; anything else is about one path. */
+function isPathLevel(e: unknown): boolean {
+  return (
+    !(
+      e instanceof EngineUnreachable ||
+      e instanceof Cancelled ||
+      (e as Error)?.name === 'AbortError'
+    ) &&
+    (isCoronerError(e) || e instanceof Error)
+  );
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function extractVersions(
+  engine: Engine,
+  originalImageId: string,
+  evidenceImageId: string,
+  entries: readonly ChangeEntry[],
+  folder: CaseFolder,
+  custody: CustodyLog,
+  opts: ExtractOptions,
+): Promise<Map<string, { original?: StoredVersion; current?: StoredVersion }>> {
+  const labels = { 'coroner.version': CORONER_VERSION };
+  const readers: string[] = [];
+  const result = new Map<string, { original?: StoredVersion; current?: StoredVersion }>();
+  try {
+    const originalReader = await custody.step(
+      'create reader container (never started) from the original image',
+      originalImageId,
+      () => engine.createReader(originalImageId, labels),
+    );
+    readers.push(originalReader);
+    const evidenceReader = await custody.step(
+      'create reader container (never started) from the evidence image',
+      evidenceImageId,
+      () => engine.createReader(evidenceImageId, labels),
+    );
+    readers.push(evidenceReader);
+
+    let next = 0;
+    let filesDone = 0;
+    let bytes = 0;
+    const read = async (reader: string, entry: ChangeEntry, side: 'original' | 'current') => {
+      try {
+        const version = await readVersion(
+          engine,
+          reader,
+          entry.path,
+          folder,
+          `${side}/${encodeContainerPath(entry.path)}`,
+          `${side} version of ${JSON.stringify(entry.path)}`,
+          {
+            maxContentBytes: opts.maxContentBytes,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          },
+        );
+        bytes += version?.content?.sizeBytes ?? 0;
+        if (!version && (side === 'original' ? entry.kind !== 'A' : entry.kind !== 'D')) {
+          opts.onProblem({
+            path: entry.path,
+            action: `read ${side} version`,
+            cause: `not found in the ${side === 'original' ? 'original' : 'evidence'} image`,
+          });
+        }
+        return version;
+      } catch (e) {
+        if (!isPathLevel(e)) throw e;
+        opts.onProblem({ path: entry.path, action: `read ${side} version`, cause: describe(e) });
+        return undefined;
+      }
+    };
+    const worker = async () => {
+      while (next < entries.length) {
+        throwIfAborted(opts.signal, 'triage');
+        const entry = entries[next++]!;
+        const versions: { original?: StoredVersion; current?: StoredVersion } = {};
+        if (entry.kind !== 'A') {
+          const v = await read(originalReader, entry, 'original');
+          if (v) versions.original = v;
+        }
+        if (entry.kind !== 'D') {
+          const v = await read(evidenceReader, entry, 'current');
+          if (v) versions.current = v;
+        }
+        result.set(entry.path, versions);
+        opts.onProgress(++filesDone, bytes);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+    custody.record(
+      'read original and current versions through the archive endpoint',
+      `${entries.length} paths`,
+      'ok',
+      `${bytes} bytes`,
+    );
+    return result;
+  } finally {
+    for (const reader of readers) {
+      await custody
+        .step('remove reader container', reader, () =>
+          engine.removeContainer(reader, { removeVolumes: true }),
+        )
+        .catch(() => undefined); // recorded as failed in the custody log; the evidence is untouched either way
+    }
+  }
+}
