@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build a compromised-container scenario offline, start its victim, attack it.
-#   samples/run.sh <name> [--container NAME]   build + start + compromise; prints the container name
+#   samples/run.sh <name> [--container NAME] [--label K=V]
+#                                              build + start + compromise; prints the container name
 #   samples/run.sh --list                      the scenarios
 #   samples/run.sh --clean                     remove every sample container and image (label coroner.sample)
 set -euo pipefail
@@ -8,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 base_image=coroner-sample/base:busybox
 
 usage() {
-  echo "usage: npm run sample -- <name> [--container NAME] | --list | --clean" >&2
+  echo "usage: npm run sample -- <name> [--container NAME] [--label K=V] | --list | --clean" >&2
   echo "scenarios: $(list_samples | tr '\n' ' ')" >&2
 }
 list_samples() { for d in "$here"/*/attack.sh; do basename "$(dirname "$d")"; done; }
@@ -30,9 +31,11 @@ esac
 
 name=$1; shift
 container=coroner-sample-$name
+extra_labels=()
 while [ $# -gt 0 ]; do
   case $1 in
     --container) container=$2; shift 2 ;;
+    --label) extra_labels+=(--label "$2"); shift 2 ;;
     *) usage; exit 2 ;;
   esac
 done
@@ -62,7 +65,7 @@ if existing=$(docker inspect -f '{{index .Config.Labels "coroner.sample"}}' "$co
   docker rm -f "$container" >/dev/null
 fi
 
-docker run -d --name "$container" --network none --label coroner.sample="$name" "$image" >/dev/null
+docker run -d --name "$container" --network none --label coroner.sample="$name" "${extra_labels[@]}" "$image" >/dev/null
 # Wait (bounded) until the service wrote its pid file: the start is legitimate churn.
 for _ in $(seq 1 50); do
   [ "$(docker diff "$container" | grep -c '^A /run/')" -gt 0 ] && break

@@ -5,7 +5,7 @@
  * and hash for everything else.
  */
 import { open } from 'node:fs/promises';
-import { createTwoFilesPatch } from 'diff';
+import { formatPatch, structuredPatch } from 'diff';
 import type { CaseFolder } from '../case/case-folder.js';
 import { formatMode, type FileMeta } from '../layers/file-meta.js';
 import { detectContentType, type ContentType } from './content-type.js';
@@ -183,7 +183,7 @@ export async function compareVersions(
       ? (await readStoredHead(folder, v.content.path, limits.maxDiffInputBytes)).toString('utf8')
       : '';
   const [oldText, newText] = await Promise.all([text(original), text(current)]);
-  const patch = createTwoFilesPatch(
+  const structured = structuredPatch(
     `original${path}`,
     `current${path}`,
     oldText,
@@ -195,14 +195,17 @@ export async function compareVersions(
       maxEditLength: 20_000,
     },
   );
-  if (patch === undefined)
+  if (structured === undefined)
     return result({ kind: 'summary', reason: 'too different for a line diff' });
   let addedLines = 0;
   let removedLines = 0;
-  for (const line of patch.split('\n').slice(2)) {
-    if (line.startsWith('+')) addedLines++;
-    else if (line.startsWith('-')) removedLines++;
+  for (const hunk of structured.hunks) {
+    for (const line of hunk.lines) {
+      if (line.startsWith('+')) addedLines++;
+      else if (line.startsWith('-')) removedLines++;
+    }
   }
+  const patch = formatPatch(structured);
   const isTruncated = Buffer.byteLength(patch) > limits.maxPatchBytes;
   const shown = isTruncated
     ? `${Buffer.from(patch).subarray(0, limits.maxPatchBytes).toString('utf8')}\n[diff truncated at ${limits.maxPatchBytes} bytes]\n`

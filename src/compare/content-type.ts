@@ -29,20 +29,16 @@ const MAGIC: [ContentType, number[]][] = [
   ['java-class', [0xca, 0xfe, 0xba, 0xbe]],
 ];
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** True when `head` looks like text: no NUL, and valid UTF-8 (a cut final character is allowed). */
+/** True when `head` looks like text: no NUL, and valid UTF-8 (a character cut at the end of the sample is allowed). */
 export function isTextual(head: Buffer): boolean {
   if (head.includes(0)) return false;
-  for (let cut = 0; cut < 4 && cut <= head.length; cut++) {
-    try {
-      utf8.decode(head.subarray(0, head.length - cut));
-      return true;
-    } catch {
-      // maybe a multi-byte character cut at the end of the sample: try shorter
-    }
+  try {
+    // stream: true holds back an incomplete final sequence instead of failing on it.
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return true;
+  } catch {
+    return false;
   }
-  return false;
 }
 
 export function detectContentType(head: Buffer): ContentType {

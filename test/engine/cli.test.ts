@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanRun, newRunId, ROOT, startSample } from '../support/engine.js';
+
+const BIN = path.join(ROOT, 'bin/coroner.js');
+const runId = newRunId();
+afterAll(() => cleanRun(runId));
+
+async function coroner(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('the coroner command', () => {
+  it('lists its commands with --help', async () => {
+    const { code, stdout } = await coroner(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['triage', 'export', 'verify', 'relaunch'])
+      expect(stdout).toContain(`coroner ${command}`);
+  });
+
+  it('prints its version', async () => {
+    expect((await coroner(['--version'])).stdout).toMatch(/^coroner \d+\.\d+\.\d+\n$/);
+  });
+
+  it('says in one line, without a stack trace, that a container does not exist', async () => {
+    const { code, stdout, stderr } = await coroner(['triage', 'nosuch-container-' + runId]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(
+      /no container named or with id "nosuch-container-[0-9a-f]+".*docker ps -a/,
+    );
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('says the engine cannot be reached and what to do', async () => {
+    const { code, stderr } = await coroner(['triage', 'web-1'], {
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /no Docker engine answers at unix:\/\/\/nonexistent\/docker.sock.*Start the engine/,
+    );
+  });
+
+  it('refuses bad usage with exit code 2', async () => {
+    expect((await coroner(['triage'])).code).toBe(2);
+    expect((await coroner(['triage', 'x', '--bogus'])).code).toBe(2);
+  });
+
+  it('says plainly which commands are not built yet', async () => {
+    const { code, stderr } = await coroner(['relaunch', 'web-1']);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/not built yet \(tracked in issue 4\)/);
+  });
+
+  it('triages a compromised sample as JSON and exits 3 for suspicious findings', async () => {
+    const container = await startSample('miner', runId);
+    const caseDir = await mkdtemp(path.join(os.tmpdir(), 'cli-case-'));
+    const { code, stdout } = await coroner(['triage', container, '--json', '--case-dir', caseDir]);
+    expect(code).toBe(3);
+    const report = JSON.parse(stdout) as {
+      schemaVersion: number;
+      changes: { path: string; severity: string }[];
+    };
+    expect(report.schemaVersion).toBe(1);
+    expect(report.changes[0]!.severity).toBe('critical');
+    expect(report.changes.map((c) => c.path)).toContain('/tmp/.X11-unix/.k/kworkerd');
+  });
+
+  it('prints a readable summary naming the evidence image and the top findings', async () => {
+    const container = await startSample('backdoor', runId);
+    const { code, stdout } = await coroner([
+      'triage',
+      container,
+      '--case-dir',
+      await mkdtemp(path.join(os.tmpdir(), 'cli-case-')),
+    ]);
+    expect(code).toBe(3);
+    expect(stdout).toMatch(
+      /evidence: coroner-evidence\/coroner-test-backdoor-[0-9a-f]+:\d{8}t\d{6}z/,
+    );
+    expect(stdout).toMatch(/CRIT {2}A \/etc\/ld\.so\.preload/);
+    expect(stdout).toMatch(/Changes: 5 added, 3 changed, 1 deleted/);
+  });
+});

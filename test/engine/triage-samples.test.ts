@@ -1,0 +1,161 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { triage, type TriageReport } from '../../src/triage.js';
+import {
+  cleanRun,
+  diffOf,
+  docker,
+  expectedChanges,
+  newRunId,
+  SAMPLES,
+  sha256InImage,
+  startSample,
+} from '../support/engine.js';
+
+const runId = newRunId();
+let engine: Engine;
+let cacheDir: string;
+
+beforeAll(async () => {
+  engine = await connectEngine();
+  cacheDir = await mkdtemp(path.join(os.tmpdir(), 'coroner-cache-'));
+});
+afterAll(() => cleanRun(runId));
+
+describe.each(SAMPLES)('triage of the %s sample', (sample) => {
+  let container: string;
+  let report: TriageReport;
+  let diffBefore: string[];
+  const expected = expectedChanges(sample);
+
+  beforeAll(async () => {
+    container = await startSample(sample, runId);
+    diffBefore = await diffOf(container);
+    report = await triage(engine, container, {
+      caseDir: await mkdtemp(path.join(os.tmpdir(), `case-${sample}-`)),
+      cacheDir,
+    });
+  });
+
+  it('reports exactly the ground-truth changes, with parent-only directories set apart', () => {
+    const real = report.changes.filter((c) => !c.isParentOnly).map((c) => `${c.kind} ${c.path}`);
+    expect(real.sort()).toEqual(expected.map((e) => `${e.kind} ${e.path}`).sort());
+    for (const parent of report.changes.filter((c) => c.isParentOnly))
+      expect(parent.original?.meta.type).toBe('directory');
+  });
+
+  it('ranks every malicious change above the legitimate churn', () => {
+    const rankOf = (p: string) => report.changes.findIndex((c) => c.path === p);
+    const worstMalicious = Math.max(
+      ...expected.filter((e) => e.malicious).map((e) => rankOf(e.path)),
+    );
+    const bestLegit = Math.min(...expected.filter((e) => !e.malicious).map((e) => rankOf(e.path)));
+    expect(worstMalicious).toBeLessThan(bestLegit);
+    for (const e of expected.filter((x) => !x.malicious)) {
+      expect(report.changes[rankOf(e.path)]!.severity).toBe('low');
+    }
+  });
+
+  it('recovers the original of every changed and deleted file byte for byte from the original image', async () => {
+    for (const e of expected.filter((x) => x.kind !== 'A')) {
+      const change = report.changes.find((c) => c.path === e.path)!;
+      if (change.original?.meta.type === 'file') {
+        expect(change.original.content?.sha256, e.path).toBe(
+          await sha256InImage(report.container.imageId, e.path),
+        );
+        expect(change.original.layer?.diffId, e.path).toMatch(/^sha256:/);
+      } else {
+        expect(change.original?.meta.type, e.path).toBe('symlink');
+      }
+    }
+  });
+
+  it('takes the current version of every added and changed file from the evidence image', async () => {
+    for (const e of expected.filter((x) => x.kind !== 'D')) {
+      const change = report.changes.find((c) => c.path === e.path)!;
+      if (change.current?.meta.type !== 'file') continue;
+      expect(change.current.content?.sha256, e.path).toBe(
+        await sha256InImage(report.evidence.id, e.path),
+      );
+    }
+  });
+
+  it('commits a labelled evidence image and leaves the suspect running and unchanged', async () => {
+    const labels = JSON.parse(
+      await docker('image', 'inspect', '-f', '{{json .Config.Labels}}', report.evidence.id),
+    ) as Record<string, string>;
+    expect(labels).toMatchObject({
+      'coroner.evidence': 'true',
+      'coroner.source.id': report.container.id,
+      'coroner.source.name': container,
+    });
+    expect(
+      (await docker('image', 'inspect', '-f', '{{join .RepoTags ","}}', report.evidence.id)).trim(),
+    ).toBe(`${report.evidence.repo}:${report.evidence.tag}`);
+    expect(report.evidence.wasPaused).toBe(true);
+    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+    expect(await diffOf(container)).toEqual(diffBefore);
+  });
+
+  it('hashes every artifact it captured and removes its reader containers', async () => {
+    expect(report.artifacts.length).toBeGreaterThan(5);
+    for (const a of report.artifacts) expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.artifacts.map((a) => a.path)).toEqual(
+      expect.arrayContaining([
+        'container/inspect.json',
+        'image/inspect.json',
+        'container/logs/stdout.log',
+      ]),
+    );
+    const readers = await docker(
+      'ps',
+      '-aq',
+      '--filter',
+      'label=coroner.role=reader',
+      '--filter',
+      `ancestor=${report.evidence.id}`,
+    );
+    expect(readers.trim()).toBe('');
+  });
+});
+
+describe('the webshell sample in detail', () => {
+  let report: TriageReport;
+  beforeAll(async () => {
+    const container = await startSample('webshell', runId);
+    report = await triage(engine, container, {
+      caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-detail-')),
+      cacheDir,
+    });
+  });
+
+  it('puts the web shell first, with a reason', () => {
+    expect(report.changes[0]).toMatchObject({
+      path: '/var/www/uploads/.cache.php',
+      severity: 'critical',
+    });
+    expect(report.changes[0]!.findings[0]!.reason).toMatch(/web shell/);
+  });
+
+  it('diffs the defaced page against the real site page, not the default one an opaque directory hid', () => {
+    const index = report.changes.find((c) => c.path === '/var/www/index.html')!;
+    const patch =
+      index.comparison?.content.kind === 'text-diff' ? index.comparison.content.patch : '';
+    expect(patch).toMatch(/^-    <h1>Example Corp<\/h1>$/m);
+    expect(patch).toMatch(/^\+<h1>HACKED BY xX_sh4d0w_Xx<\/h1>$/m);
+    expect(patch).not.toMatch(/It works/);
+    expect(index.original?.layer?.createdBy).toMatch(/COPY/);
+    expect(index.original?.layer?.position).toBe(report.layers.list.length - 2);
+  });
+
+  it('reads the layer indexes from the cache the second time', () => {
+    expect(report.layers.source).toBe('cache');
+  });
+
+  it('names what the change list cannot see', () => {
+    expect(report.notCovered.map((m) => m.destination)).toContain('/dev/shm');
+  });
+});

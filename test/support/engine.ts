@@ -1,0 +1,91 @@
+/**
+ * Helpers for tests against the real engine: samples built offline through
+ * the project's own scripts, everything labelled with this run's id and
+ * removed by that label afterwards.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const TEST_LABEL = 'coroner.test';
+
+export async function docker(...args: string[]): Promise<string> {
+  const { stdout } = await run('docker', args, { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+export function newRunId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export interface ExpectedChange {
+  path: string;
+  kind: 'A' | 'C' | 'D';
+  malicious: boolean;
+}
+
+export function expectedChanges(sample: string): ExpectedChange[] {
+  return (
+    JSON.parse(readFileSync(path.join(ROOT, 'samples', sample, 'expected.json'), 'utf8')) as {
+      changes: ExpectedChange[];
+    }
+  ).changes;
+}
+
+export const SAMPLES = ['webshell', 'miner', 'backdoor'] as const;
+
+/** Builds, starts and compromises a sample through samples/run.sh; returns the container name. */
+export async function startSample(sample: string, runId: string): Promise<string> {
+  const name = `coroner-test-${sample}-${runId}`;
+  const { stdout } = await run(
+    'bash',
+    [
+      path.join(ROOT, 'samples/run.sh'),
+      sample,
+      '--container',
+      name,
+      '--label',
+      `${TEST_LABEL}=${runId}`,
+    ],
+    {
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return stdout.trim().split('\n').pop()!;
+}
+
+/** Removes the containers and (evidence) images carrying this run's label. */
+export async function cleanRun(runId: string): Promise<void> {
+  const filter = `label=${TEST_LABEL}=${runId}`;
+  const containers = (await docker('ps', '-aq', '--filter', filter)).split('\n').filter(Boolean);
+  if (containers.length) await docker('rm', '-f', '-v', ...containers);
+  // Evidence images inherit the container's labels through the commit.
+  const images = [
+    ...new Set((await docker('images', '-q', '--filter', filter)).split('\n').filter(Boolean)),
+  ];
+  if (images.length) await docker('rmi', '-f', ...images).catch(() => undefined);
+}
+
+/** SHA-256 of a file inside an image, computed by the image's own busybox (independent of coroner). */
+export async function sha256InImage(image: string, file: string): Promise<string> {
+  const out = await docker(
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--entrypoint',
+    '/bin/busybox',
+    image,
+    'sha256sum',
+    file,
+  );
+  return out.split(/\s+/)[0]!;
+}
+
+export async function diffOf(container: string): Promise<string[]> {
+  return (await docker('diff', container)).split('\n').filter(Boolean).sort();
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { CaseFolder } from '../../src/case/case-folder.js';
+
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+describe('CaseFolder', () => {
+  it('hashes what it writes, and the file holds exactly those bytes', async () => {
+    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+    const record = await folder.writeStream(
+      'a/b.txt',
+      Readable.from([Buffer.from('hello '), Buffer.from('world')]),
+      { description: 'x' },
+    );
+    expect(record).toMatchObject({ path: 'a/b.txt', sizeBytes: 11, sha256: sha('hello world') });
+    expect(await readFile(folder.locate('a/b.txt'), 'utf8')).toBe('hello world');
+    expect(new Date(record.capturedAt).toISOString()).toBe(record.capturedAt);
+  });
+
+  it('caps stored bytes but still hashes the whole source', async () => {
+    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+    const data = Buffer.alloc(10_000, 7);
+    const record = await folder.writeStream(
+      'big',
+      Readable.from([data.subarray(0, 3000), data.subarray(3000)]),
+      { description: 'x', maxBytes: 4096 },
+    );
+    expect(record).toMatchObject({
+      sizeBytes: 4096,
+      isTruncated: true,
+      sha256: sha(data.subarray(0, 4096)),
+      source: { sizeBytes: 10_000, sha256: sha(data) },
+    });
+  });
+
+  it('leaves no file, partial or complete, when the source fails', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'case-'));
+    const folder = await CaseFolder.create(root);
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.from('partial'));
+        this.destroy(new Error('engine went away'));
+      },
+    });
+    await expect(folder.writeStream('x/y', failing, { description: 'x' })).rejects.toThrow(
+      /engine went away/,
+    );
+    expect(await readdir(path.join(root, 'x'))).toEqual([]);
+    expect(folder.records).toEqual([]);
+  });
+
+  it('refuses to write outside its folder', async () => {
+    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+    await expect(folder.writeText('../escape', 'x', 'x')).rejects.toThrow(/outside/);
+  });
+});

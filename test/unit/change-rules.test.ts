@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import {
+  accountChange,
+  cronPersistence,
+  evaluateChange,
+  hiddenName,
+  legitimateChurn,
+  logTampering,
+  newExecutable,
+  preloadHijack,
+  setuidGained,
+  shellHistory,
+  sshAccess,
+  startupPersistence,
+  systemBinaryChanged,
+  tempDirPayload,
+  webContentChanged,
+  webShell,
+  type ChangeFacts,
+} from '../../src/findings/change-rules.js';
+import type { FileMeta } from '../../src/layers/file-meta.js';
+
+const meta = (over: Partial<FileMeta> = {}): FileMeta => ({
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  sizeBytes: 10,
+  ...over,
+});
+const added = (path: string, over: Partial<ChangeFacts> = {}): ChangeFacts => ({
+  path,
+  kind: 'A',
+  current: meta(),
+  ...over,
+});
+const changed = (path: string, over: Partial<ChangeFacts> = {}): ChangeFacts => ({
+  path,
+  kind: 'C',
+  original: meta(),
+  current: meta(),
+  ...over,
+});
+const deleted = (path: string, over: Partial<ChangeFacts> = {}): ChangeFacts => ({
+  path,
+  kind: 'D',
+  original: meta(),
+  ...over,
+});
+
+describe('webShell', () => {
+  it('flags eval of request input in a web root as critical', () => {
+    const hit = webShell(
+      added('/var/www/html/up/x.php', { currentText: '<?php @eval($_POST["p"]); ?>' }),
+    );
+    expect(hit?.severity).toBe('critical');
+    expect(hit?.reason).toMatch(/eval\(\) on request input/);
+  });
+  it('flags obfuscated code execution even without obvious input', () => {
+    expect(
+      webShell(added('/srv/a.php', { currentText: 'system(base64_decode("bHM="));' }))?.severity,
+    ).toBe('critical');
+  });
+  it('flags a JSP shell by extension outside a known web root', () => {
+    expect(
+      webShell(
+        added('/opt/app/cmd.jsp', {
+          currentText: 'Runtime.getRuntime().exec(request.getParameter("c"))',
+        }),
+      )?.severity,
+    ).toBe('critical');
+  });
+  it('ignores ordinary HTML and text outside web locations', () => {
+    expect(
+      webShell(added('/var/www/index.html', { currentText: '<h1>hello</h1>' })),
+    ).toBeUndefined();
+    expect(
+      webShell(added('/etc/notes.txt', { currentText: 'we should eval($x) someday' })),
+    ).toBeUndefined();
+  });
+});
+
+describe('webContentChanged', () => {
+  it('flags a changed page in a web root as possible defacement', () => {
+    expect(webContentChanged(changed('/var/www/index.html'))?.reason).toMatch(/defacement/);
+  });
+  it('says nothing about a deleted page or a file elsewhere', () => {
+    expect(webContentChanged(deleted('/var/www/index.html'))).toBeUndefined();
+    expect(webContentChanged(changed('/etc/hosts'))).toBeUndefined();
+  });
+});
+
+describe('newExecutable', () => {
+  it('ranks a new ELF in /tmp critical', () => {
+    expect(
+      newExecutable(
+        added('/tmp/.x/kworkerd', { current: meta({ mode: 0o755 }), currentType: 'elf' }),
+      )?.severity,
+    ).toBe('critical');
+  });
+  it('ranks a new executable elsewhere high, even without the x bit when it is ELF', () => {
+    expect(newExecutable(added('/opt/bin/tool', { currentType: 'elf' }))?.severity).toBe('high');
+  });
+  it('flags a file that became executable', () => {
+    expect(newExecutable(changed('/app/run', { current: meta({ mode: 0o755 }) }))?.reason).toMatch(
+      /became executable/,
+    );
+  });
+  it('ignores plain data files and directories', () => {
+    expect(newExecutable(added('/app/data.json', { currentType: 'text' }))).toBeUndefined();
+    expect(
+      newExecutable(added('/app/dir', { current: meta({ type: 'directory', mode: 0o755 }) })),
+    ).toBeUndefined();
+  });
+});
+
+describe('tempDirPayload', () => {
+  it('flags files in /tmp, /var/tmp and /dev/shm', () => {
+    for (const p of ['/tmp/a', '/var/tmp/b', '/dev/shm/c'])
+      expect(tempDirPayload(added(p))?.severity).toBe('medium');
+  });
+  it('does not flag the temp directory itself or deletions', () => {
+    expect(tempDirPayload(changed('/tmp'))).toBeUndefined();
+    expect(tempDirPayload(deleted('/tmp/a'))).toBeUndefined();
+  });
+});
+
+describe('setuidGained', () => {
+  it('flags a new setuid file', () => {
+    expect(
+      setuidGained(added('/var/tmp/.sh', { current: meta({ mode: 0o4755 }) }))?.reason,
+    ).toMatch(/setuid bit on a new file/);
+  });
+  it('flags setgid gained on an existing file', () => {
+    expect(
+      setuidGained(
+        changed('/usr/bin/x', { original: meta({ mode: 0o755 }), current: meta({ mode: 0o2755 }) }),
+      )?.reason,
+    ).toMatch(/setgid bit gained/);
+  });
+  it('does not flag a setuid bit the image already had', () => {
+    expect(
+      setuidGained(
+        changed('/bin/su', {
+          original: meta({ mode: 0o4755 }),
+          current: meta({ mode: 0o4755, sizeBytes: 11 }),
+        }),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('accountChange', () => {
+  it('calls a second uid-0 account critical, by name', () => {
+    const hit = accountChange(
+      changed('/etc/passwd', {
+        currentText: 'root:x:0:0::/root:/bin/sh\nsysadmin:x:0:0::/root:/bin/sh\n',
+      }),
+    );
+    expect(hit?.severity).toBe('critical');
+    expect(hit?.reason).toMatch(/root, sysadmin/);
+  });
+  it('flags shadow, group and sudoers changes', () => {
+    for (const p of ['/etc/shadow', '/etc/group', '/etc/sudoers', '/etc/sudoers.d/90-x'])
+      expect(accountChange(changed(p))?.severity).toBe('high');
+  });
+});
+
+describe('persistence rules', () => {
+  it('flags authorized_keys anywhere as critical', () => {
+    expect(sshAccess(added('/home/bob/.ssh/authorized_keys'))?.severity).toBe('critical');
+    expect(sshAccess(added('/root/.ssh', { current: meta({ type: 'directory' }) }))?.severity).toBe(
+      'high',
+    );
+  });
+  it('flags cron tables', () => {
+    for (const p of ['/etc/crontab', '/etc/cron.d/x', '/var/spool/cron/crontabs/root'])
+      expect(cronPersistence(changed(p))).toBeDefined();
+    expect(cronPersistence(changed('/etc/cronjob-notes'))).toBeUndefined();
+  });
+  it('flags init scripts and shell profiles', () => {
+    for (const p of [
+      '/etc/profile',
+      '/etc/init.d/x',
+      '/etc/rc.local',
+      '/root/.bashrc',
+      '/home/a/.profile',
+      '/etc/systemd/system/x.service',
+    ]) {
+      expect(startupPersistence(changed(p))).toBeDefined();
+    }
+  });
+  it('calls ld.so.preload critical', () => {
+    expect(preloadHijack(added('/etc/ld.so.preload'))?.severity).toBe('critical');
+  });
+});
+
+describe('systemBinaryChanged', () => {
+  it('notices a symlink replaced by a file in /bin', () => {
+    const hit = systemBinaryChanged(
+      changed('/bin/ps', { original: meta({ type: 'symlink', linkTarget: '/bin/busybox' }) }),
+    );
+    expect(hit?.reason).toMatch(/link replaced by a file/);
+  });
+  it('ignores the directories themselves', () => {
+    expect(
+      systemBinaryChanged(
+        changed('/bin', {
+          original: meta({ type: 'directory' }),
+          current: meta({ type: 'directory' }),
+        }),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('hidden names, history and logs', () => {
+  it('flags hidden new files but not shell history (which has its own rule)', () => {
+    expect(hiddenName(added('/var/www/.cache.php'))).toBeDefined();
+    expect(hiddenName(added('/root/.ash_history'))).toBeUndefined();
+    expect(shellHistory(added('/root/.ash_history'))?.reason).toMatch(/read it/);
+  });
+  it('flags a deleted log high and a shrunken one medium', () => {
+    expect(logTampering(deleted('/var/log/app/access.log'))?.severity).toBe('high');
+    expect(
+      logTampering(
+        changed('/var/log/auth.log', {
+          original: meta({ sizeBytes: 100 }),
+          current: meta({ sizeBytes: 0 }),
+        }),
+      )?.severity,
+    ).toBe('medium');
+    expect(
+      logTampering(
+        changed('/var/log/auth.log', {
+          original: meta({ sizeBytes: 1 }),
+          current: meta({ sizeBytes: 100 }),
+        }),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('legitimateChurn', () => {
+  it('ranks pid, lock and cache files low and says why', () => {
+    expect(legitimateChurn(added('/run/httpd.pid'))?.reason).toMatch(/pid or lock/);
+    expect(legitimateChurn(added('/var/lock/worker.lock'))?.severity).toBe('low');
+    expect(legitimateChurn(added('/var/cache/app/x'))?.reason).toMatch(/cache/);
+  });
+  it('does not excuse an executable dropped under /run', () => {
+    expect(
+      legitimateChurn(added('/run/x', { currentType: 'elf', current: meta({ mode: 0o755 }) })),
+    ).toBeUndefined();
+  });
+});
+
+describe('evaluateChange', () => {
+  it('drops the churn excuse when another rule speaks against the file', () => {
+    const findings = evaluateChange(added('/run/.hidden.pid'));
+    expect(findings.map((f) => f.rule)).toEqual(['hidden-name']);
+  });
+  it('gives an unmatched change an info line rather than nothing', () => {
+    expect(evaluateChange(changed('/opt/app/config.yml'))).toEqual([
+      {
+        rule: 'unclassified',
+        path: '/opt/app/config.yml',
+        severity: 'info',
+        reason: 'changed; no rule matched',
+      },
+    ]);
+  });
+});

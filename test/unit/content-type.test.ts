@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import {
+  detectContentType,
+  isTextual,
+  shebangInterpreter,
+} from '../../src/compare/content-type.js';
+
+describe('detectContentType', () => {
+  it('tells types by magic bytes, not names', () => {
+    expect(detectContentType(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]))).toBe('elf');
+    expect(detectContentType(Buffer.from('#!/bin/sh\necho hi\n'))).toBe('script');
+    expect(detectContentType(Buffer.from([0x1f, 0x8b, 8, 0]))).toBe('compressed');
+    expect(detectContentType(Buffer.from('PK\u0003\u0004rest'))).toBe('archive');
+    expect(detectContentType(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d]))).toBe('image');
+    expect(detectContentType(Buffer.from('<?php echo 1; ?>'))).toBe('text');
+    expect(detectContentType(Buffer.alloc(0))).toBe('empty');
+    expect(detectContentType(Buffer.from([0, 1, 2, 3, 0xff]))).toBe('binary');
+  });
+
+  it('accepts UTF-8 cut in the middle of a character at the end of the sample', () => {
+    const text = Buffer.from('café');
+    expect(isTextual(text.subarray(0, text.length - 1))).toBe(true);
+    expect(isTextual(Buffer.from([0x61, 0xff, 0x62]))).toBe(false);
+  });
+
+  it('reads the shebang interpreter', () => {
+    expect(shebangInterpreter(Buffer.from('#!/usr/bin/env python3 -u\n'))).toBe('/usr/bin/env');
+    expect(shebangInterpreter(Buffer.from('echo'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * Pure formatters from engine state to the rows the screens show. Every
+ * string from the container is sanitised here, before any component sees it.
+ */
+import type { Severity } from '../../src/findings/severity.js';
+import type { ChangedPath } from '../../src/triage.js';
+import { safeLine } from '../../src/untrusted.js';
+
+export interface ChangeRow {
+  key: string;
+  marker: string;
+  severity: Severity;
+  path: string;
+  reason: string;
+}
+
+export const SEVERITY_COLOUR: Record<Severity, string> = {
+  critical: 'red',
+  high: 'yellow',
+  medium: 'magenta',
+  low: 'gray',
+  info: 'gray',
+};
+
+export function changeRows(changes: readonly ChangedPath[], width: number): ChangeRow[] {
+  const pathWidth = Math.max(10, width - 12);
+  return changes
+    .filter((c) => !c.isParentOnly)
+    .map((c) => ({
+      key: c.path,
+      marker: c.kind,
+      severity: c.severity,
+      path: safeLine(c.path, pathWidth),
+      reason: safeLine(c.findings[0]?.reason ?? '', Math.max(10, width - 8)),
+    }));
+}
