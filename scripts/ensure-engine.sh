@@ -60,15 +60,37 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
   apt_install docker.io
 fi
 
+# A dockerd that is still running (starting, or shutting down) must not get a twin.
+pidfile=/var/run/docker.pid
+if [ -f "$pidfile" ]; then
+  old=$(cat "$pidfile" 2>/dev/null || true)
+  if [ -n "$old" ] && kill -0 "$old" 2>/dev/null; then
+    say "dockerd (pid $old) is running but not answering yet; waiting for it"
+    for _ in $(seq 1 30); do
+      engine_answers && { say "dockerd answers"; exit 0; }
+      kill -0 "$old" 2>/dev/null || break
+      sleep 1
+    done
+  fi
+  engine_answers && exit 0
+  if [ -n "$old" ] && kill -0 "$old" 2>/dev/null; then
+    die "dockerd (pid $old) runs but does not answer. Stop it (kill $old) or check its log, then run again."
+  fi
+  say "removing the stale $pidfile of a dockerd that is gone"
+  rm -f "$pidfile"
+fi
+
 log=/var/log/coroner-dockerd.log
 say "starting dockerd --iptables=false --bridge=none (log: $log)"
 setsid nohup dockerd --iptables=false --bridge=none >"$log" 2>&1 < /dev/null &
+daemon=$!
 
 for _ in $(seq 1 60); do
   if engine_answers; then
     say "dockerd answers ($(docker version --format '{{.Server.Version}}'))"
     exit 0
   fi
+  kill -0 "$daemon" 2>/dev/null || break
   sleep 1
 done
 tail -n 20 "$log" >&2 || true
