@@ -17,10 +17,10 @@ import {
 } from './changes/change-list.js';
 import { compareVersions, readStoredHead, type Comparison } from './compare/compare.js';
 import { detectContentType, isTextual } from './compare/content-type.js';
-import { readVersion, type StoredVersion } from './compare/read-version.js';
+import type { StoredVersion } from './compare/read-version.js';
+import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
 import { throwIfAborted, type Engine, type EngineIdentity } from './docker/engine.js';
 import { pickContainer } from './docker/resolve-container.js';
-import { EngineUnreachable, Cancelled, isCoronerError } from './errors.js';
 import { assessExposure, type ExposureCheck } from './findings/exposure.js';
 import { evaluateChange, type Finding } from './findings/change-rules.js';
 import { maxSeverity, SEVERITY_RANK, type Severity } from './findings/severity.js';
@@ -51,11 +51,7 @@ export type TriageEvent =
   | { type: 'problem'; problem: PathProblem };
 
 /** A per-path failure: collected and shown, not fatal. */
-export interface PathProblem {
-  path: string;
-  action: string;
-  cause: string;
-}
+export type { PathProblem };
 
 export interface VersionInfo {
   meta: FileMeta;
@@ -127,8 +123,8 @@ export interface TriageOptions {
   logMaxBytes?: number;
   /** Stored content per file is capped here (the hash still covers the whole file). */
   maxContentBytes?: number;
-  /** How many files are read from the engine at once. */
-  concurrency?: number;
+  /** Reader containers per image (the engine serialises archive reads per container). */
+  readersPerImage?: number;
   signal?: AbortSignal;
   onEvent?: (event: TriageEvent) => void;
   custody?: CustodyLog;
@@ -203,7 +199,7 @@ export async function triage(
     custody,
     {
       maxContentBytes: opts.maxContentBytes ?? 2048 * MiB,
-      concurrency: opts.concurrency ?? 8,
+      readersPerImage: opts.readersPerImage ?? 4,
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>
         emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),
@@ -240,7 +236,11 @@ export async function triage(
       }
     } catch (e) {
       if (!isPathLevel(e)) throw e;
-      problems.push({ path: entry.path, action: 'compare', cause: describe(e) });
+      problems.push({
+        path: entry.path,
+        action: 'compare',
+        cause: e instanceof Error ? e.message : String(e),
+      });
     }
     const findings = isParentOnly
       ? [
@@ -381,121 +381,3 @@ type TriageReportInput = Pick<
   import('./docker/types.js').ContainerInspect,
   'Mounts' | 'HostConfig'
 >;
-
-interface ExtractOptions {
-  maxContentBytes: number;
-  concurrency: number;
-  signal?: AbortSignal;
-  onProgress: (filesDone: number, bytes: number) => void;
-  onProblem: (problem: PathProblem) => void;
-}
-
-/** Engine trouble and cancellation end the triage; anything else is about one path. */
-function isPathLevel(e: unknown): boolean {
-  return (
-    !(
-      e instanceof EngineUnreachable ||
-      e instanceof Cancelled ||
-      (e as Error)?.name === 'AbortError'
-    ) &&
-    (isCoronerError(e) || e instanceof Error)
-  );
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-async function extractVersions(
-  engine: Engine,
-  originalImageId: string,
-  evidenceImageId: string,
-  entries: readonly ChangeEntry[],
-  folder: CaseFolder,
-  custody: CustodyLog,
-  opts: ExtractOptions,
-): Promise<Map<string, { original?: StoredVersion; current?: StoredVersion }>> {
-  const labels = { 'coroner.version': CORONER_VERSION };
-  const readers: string[] = [];
-  const result = new Map<string, { original?: StoredVersion; current?: StoredVersion }>();
-  try {
-    const originalReader = await custody.step(
-      'create reader container (never started) from the original image',
-      originalImageId,
-      () => engine.createReader(originalImageId, labels),
-    );
-    readers.push(originalReader);
-    const evidenceReader = await custody.step(
-      'create reader container (never started) from the evidence image',
-      evidenceImageId,
-      () => engine.createReader(evidenceImageId, labels),
-    );
-    readers.push(evidenceReader);
-
-    let next = 0;
-    let filesDone = 0;
-    let bytes = 0;
-    const read = async (reader: string, entry: ChangeEntry, side: 'original' | 'current') => {
-      try {
-        const version = await readVersion(
-          engine,
-          reader,
-          entry.path,
-          folder,
-          `${side}/${encodeContainerPath(entry.path)}`,
-          `${side} version of ${JSON.stringify(entry.path)}`,
-          {
-            maxContentBytes: opts.maxContentBytes,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          },
-        );
-        bytes += version?.content?.sizeBytes ?? 0;
-        if (!version && (side === 'original' ? entry.kind !== 'A' : entry.kind !== 'D')) {
-          opts.onProblem({
-            path: entry.path,
-            action: `read ${side} version`,
-            cause: `not found in the ${side === 'original' ? 'original' : 'evidence'} image`,
-          });
-        }
-        return version;
-      } catch (e) {
-        if (!isPathLevel(e)) throw e;
-        opts.onProblem({ path: entry.path, action: `read ${side} version`, cause: describe(e) });
-        return undefined;
-      }
-    };
-    const worker = async () => {
-      while (next < entries.length) {
-        throwIfAborted(opts.signal, 'triage');
-        const entry = entries[next++]!;
-        const versions: { original?: StoredVersion; current?: StoredVersion } = {};
-        if (entry.kind !== 'A') {
-          const v = await read(originalReader, entry, 'original');
-          if (v) versions.original = v;
-        }
-        if (entry.kind !== 'D') {
-          const v = await read(evidenceReader, entry, 'current');
-          if (v) versions.current = v;
-        }
-        result.set(entry.path, versions);
-        opts.onProgress(++filesDone, bytes);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
-    custody.record(
-      'read original and current versions through the archive endpoint',
-      `${entries.length} paths`,
-      'ok',
-      `${bytes} bytes`,
-    );
-    return result;
-  } finally {
-    for (const reader of readers) {
-      await custody
-        .step('remove reader container', reader, () =>
-          engine.removeContainer(reader, { removeVolumes: true }),
-        )
-        .catch(() => undefined); // recorded as failed in the custody log; the evidence is untouched either way
-    }
-  }
-}

@@ -1,0 +1,268 @@
+/**
+ * npm run bench: triage cost against image size and change size, measured side
+ * by side in one run. Prints ratios; asserts nothing (goals are in issue 7):
+ *  - triage on a >= 1 GiB image within 1.3x of the same compromise on a small one
+ *    (first sight of an image indexes its layers once; later triages read none);
+ *  - triage at most half the time of the manual workflow (docker diff, commit, cp);
+ *  - peak memory under 200 MiB with 1 GiB of changed data and with 50,000 changed files.
+ *
+ * Options: --skip-memory (timing only), --runs N (repetitions of the fast measurements).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '..');
+const BIN = path.join(ROOT, 'bin/coroner.js');
+const LABEL = 'coroner.bench';
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf('--runs') + 1]) || 3;
+
+async function docker(...a: string[]): Promise<string> {
+  return (await run('docker', a, { maxBuffer: 256 * 1024 * 1024 })).stdout;
+}
+
+async function sh(script: string): Promise<void> {
+  await run('bash', ['-c', script], { maxBuffer: 64 * 1024 * 1024 });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** Runs the coroner CLI, returning wall seconds and peak RSS (VmHWM from /proc, polled). */
+async function coroner(
+  argv: string[],
+  env: Record<string, string>,
+): Promise<{ seconds: number; peakMiB: number }> {
+  const start = process.hrtime.bigint();
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  let peakKiB = 0;
+  const poll = setInterval(async () => {
+    try {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      const hwm = /VmHWM:\s+(\d+)/.exec(status);
+      if (hwm) peakKiB = Math.max(peakKiB, Number(hwm[1]));
+    } catch {
+      // exited between polls
+    }
+  }, 25);
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  clearInterval(poll);
+  if (code !== 0 && code !== 3)
+    throw new Error(`coroner ${argv.join(' ')} exited ${code}: ${stderr}`);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakMiB: peakKiB / 1024 };
+}
+
+const BASE = 'coroner-sample/base:busybox';
+
+async function buildImage(tag: string, withBulk: boolean): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-ctx-'));
+  const bulk = withBulk
+    ? 'RUN mkdir -p /opt/bulk && for i in $(seq 1 64); do head -c 16777216 /dev/urandom > /opt/bulk/blob$i; done\n'
+    : '';
+  await writeFile(
+    path.join(dir, 'Dockerfile'),
+    `FROM ${BASE}\n${bulk}RUN mkdir -p /app/conf && for i in $(seq 1 30); do echo "setting $i = value $i" > /app/conf/c$i.conf; done\nCMD ["sh", "-c", "while :; do sleep 3600; done"]\n`,
+  );
+  await run(
+    'docker',
+    ['build', '-q', '--network', 'none', '--label', `${LABEL}=1`, '-t', tag, dir],
+    {
+      env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    },
+  );
+  await rm(dir, { recursive: true });
+}
+
+// The same compromise on both images: a few dozen changes, like the samples.
+const COMPROMISE = `
+for i in 1 2 3 4 5 6 7 8 9 10; do echo "tampered $i" >> /app/conf/c$i.conf; done
+for i in 11 12 13 14 15; do rm /app/conf/c$i.conf; done
+mkdir -p /tmp/.drop
+for i in $(seq 1 20); do echo "payload part $i" > /tmp/.drop/p$i; done
+cp /bin/busybox /tmp/.drop/kworker && chmod 4755 /tmp/.drop/kworker
+echo 'x:x:0:0::/root:/bin/sh' >> /etc/passwd
+`;
+
+async function startVictim(image: string, name: string, script: string): Promise<void> {
+  await docker('rm', '-f', name).catch(() => undefined);
+  await docker('run', '-d', '--name', name, '--network', 'none', '--label', `${LABEL}=1`, image);
+  await run('docker', ['exec', name, 'sh', '-c', script], { maxBuffer: 16 * 1024 * 1024 });
+}
+
+async function changedPaths(name: string): Promise<{ kind: string; path: string }[]> {
+  return (await docker('diff', name))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => ({ kind: line[0]!, path: line.slice(2) }));
+}
+
+/** What a responder would script by hand: diff, commit, then docker cp of each current and original. */
+async function manualWorkflow(name: string, image: string): Promise<void> {
+  const out = await mkdtemp(path.join(os.tmpdir(), 'bench-manual-'));
+  const changes = await changedPaths(name);
+  await docker('commit', '-p', name, `coroner-bench/manual:${Date.now()}`);
+  const original = (await docker('create', '--label', `${LABEL}=1`, image)).trim();
+  try {
+    for (const c of changes) {
+      const safe = c.path.replace(/\//g, '_');
+      if (c.kind !== 'D')
+        await docker('cp', `${name}:${c.path}`, path.join(out, `cur${safe}`)).catch(
+          () => undefined,
+        );
+      if (c.kind !== 'A')
+        await docker('cp', `${original}:${c.path}`, path.join(out, `orig${safe}`)).catch(
+          () => undefined,
+        );
+    }
+  } finally {
+    await docker('rm', '-f', original);
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+async function triageOnce(name: string, cacheDir: string) {
+  const caseDir = await mkdtemp(path.join(os.tmpdir(), 'bench-case-'));
+  try {
+    return await coroner(['triage', name, '--json', '--case-dir', caseDir], {
+      CORONER_CACHE_DIR: cacheDir,
+    });
+  } finally {
+    await rm(caseDir, { recursive: true, force: true });
+  }
+}
+
+function row(label: string, small: number, large: number, unit = 's'): string {
+  const f = (x: number) => `${x.toFixed(3)} ${unit}`.padStart(12);
+  return `${label.padEnd(44)}${f(small)}${f(large)}${(large / small).toFixed(2).padStart(10)}x`;
+}
+
+async function cleanup(): Promise<void> {
+  const containers = (await docker('ps', '-aq', '--filter', `label=${LABEL}`))
+    .split('\n')
+    .filter(Boolean);
+  if (containers.length) await docker('rm', '-f', ...containers);
+  const evidence = (await docker('images', '-q', '--filter', `label=${LABEL}`))
+    .split('\n')
+    .filter(Boolean);
+  if (evidence.length) await docker('rmi', '-f', ...new Set(evidence)).catch(() => undefined);
+  const manual = (await docker('images', '-q', 'coroner-bench/manual')).split('\n').filter(Boolean);
+  if (manual.length) await docker('rmi', '-f', ...new Set(manual)).catch(() => undefined);
+}
+
+async function main(): Promise<void> {
+  await sh(
+    `docker image inspect ${BASE} >/dev/null 2>&1 || bash ${path.join(ROOT, 'samples/base/build.sh')} ${BASE}`,
+  );
+  console.log(
+    'bench: building the small image and the 1 GiB image (once; the engine caches the build)…',
+  );
+  await buildImage('coroner-bench/small:latest', false);
+  await buildImage('coroner-bench/large:latest', true);
+  const sizes = await Promise.all(
+    ['small', 'large'].map(async (s) =>
+      Number(
+        (await docker('image', 'inspect', '-f', '{{.Size}}', `coroner-bench/${s}:latest`)).trim(),
+      ),
+    ),
+  );
+  await startVictim('coroner-bench/small:latest', 'coroner-bench-small', COMPROMISE);
+  await startVictim('coroner-bench/large:latest', 'coroner-bench-large', COMPROMISE);
+  const changeCount = (await changedPaths('coroner-bench-small')).length;
+
+  const results: Record<string, [number, number]> = {};
+  const cacheSmall = await mkdtemp(path.join(os.tmpdir(), 'bench-cache-'));
+  const cacheLarge = await mkdtemp(path.join(os.tmpdir(), 'bench-cache-'));
+  results['coroner triage, first sight of the image'] = [
+    (await triageOnce('coroner-bench-small', cacheSmall)).seconds,
+    (await triageOnce('coroner-bench-large', cacheLarge)).seconds,
+  ];
+  const cached: [number[], number[]] = [[], []];
+  const bare: [number[], number[]] = [[], []];
+  for (let i = 0; i < RUNS; i++) {
+    cached[0].push((await triageOnce('coroner-bench-small', cacheSmall)).seconds);
+    cached[1].push((await triageOnce('coroner-bench-large', cacheLarge)).seconds);
+    for (const [j, name] of ['coroner-bench-small', 'coroner-bench-large'].entries()) {
+      bare[j]!.push(
+        await timed(async () => {
+          await docker('diff', name);
+          await docker('commit', '-p', name, `coroner-bench/manual:${Date.now()}`);
+        }),
+      );
+    }
+  }
+  results[`coroner triage, layers cached (median of ${RUNS})`] = [
+    median(cached[0]),
+    median(cached[1]),
+  ];
+  results[`bare docker diff + docker commit (median of ${RUNS})`] = [
+    median(bare[0]),
+    median(bare[1]),
+  ];
+  results['manual: diff, commit, docker cp each file'] = [
+    await timed(() => manualWorkflow('coroner-bench-small', 'coroner-bench/small:latest')),
+    await timed(() => manualWorkflow('coroner-bench-large', 'coroner-bench/large:latest')),
+  ];
+
+  console.log(
+    `\nSame compromise (${changeCount} changed paths) on a small image (${(sizes[0]! / 2 ** 20).toFixed(0)} MiB) and a large one (${(sizes[1]! / 2 ** 20).toFixed(0)} MiB):\n`,
+  );
+  console.log(
+    `${''.padEnd(44)}${'small'.padStart(12)}${'large'.padStart(12)}${'large/small'.padStart(11)}`,
+  );
+  for (const [label, [small, large]] of Object.entries(results))
+    console.log(row(label, small, large));
+  const [cs, cl] = results[`coroner triage, layers cached (median of ${RUNS})`]!;
+  const [ms, ml] = results['manual: diff, commit, docker cp each file']!;
+  console.log(`\nratio triage large/small (cached): ${(cl / cs).toFixed(2)}x   (goal <= 1.3x)`);
+  console.log(
+    `ratio triage/manual workflow:      small ${(cs / ms).toFixed(2)}x, large ${(cl / ml).toFixed(2)}x   (goal <= 0.5x)`,
+  );
+
+  if (!args.includes('--skip-memory')) {
+    console.log('\nPeak memory of coroner triage (goal < 200 MiB):');
+    await startVictim(
+      'coroner-bench/small:latest',
+      'coroner-bench-bigdata',
+      'mkdir -p /data && for i in $(seq 1 16); do head -c 67108864 /dev/urandom > /data/chunk$i; done',
+    );
+    const big = await triageOnce('coroner-bench-bigdata', cacheSmall);
+    console.log(
+      `  1 GiB of changed data (16 x 64 MiB):   ${big.peakMiB.toFixed(0)} MiB peak, ${big.seconds.toFixed(1)} s`,
+    );
+    await startVictim(
+      'coroner-bench/small:latest',
+      'coroner-bench-manyfiles',
+      'mkdir -p /many && cd /many && i=0; while [ $i -lt 50000 ]; do echo $i > f$i; i=$((i+1)); done',
+    );
+    const many = await triageOnce('coroner-bench-manyfiles', cacheSmall);
+    console.log(
+      `  50,000 changed files:                   ${many.peakMiB.toFixed(0)} MiB peak, ${many.seconds.toFixed(1)} s`,
+    );
+  }
+  await rm(cacheSmall, { recursive: true, force: true });
+  await rm(cacheLarge, { recursive: true, force: true });
+}
+
+main()
+  .catch((e) => {
+    console.error('bench failed:', e);
+    process.exitCode = 1;
+  })
+  .finally(cleanup);
