@@ -2,6 +2,9 @@
  * Argument parsing and the non-interactive commands. The only engine-side
  * module that prints or exits.
  */
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { connectEngine } from './docker/engine.js';
 import { CoronerError, UsageError, isCoronerError } from './errors.js';
 import { triageSummary } from './present/triage-summary.js';
@@ -91,12 +94,15 @@ function oneContainer(parsed: Parsed, command: string): string {
 
 export interface Io {
   out: (text: string) => void;
+  /** Streams a file to standard output, with backpressure. */
+  outFile: (file: string) => Promise<void>;
   err: (text: string) => void;
   isErrTty: boolean;
 }
 
 const defaultIo: Io = {
   out: (text) => process.stdout.write(text),
+  outFile: (file) => pipeline(createReadStream(file), process.stdout, { end: false }),
   err: (text) => process.stderr.write(text),
   isErrTty: Boolean(process.stderr.isTTY),
 };
@@ -120,7 +126,8 @@ async function runTriage(parsed: Parsed, io: Io, signal: AbortSignal): Promise<n
     signal,
     onEvent: io.isErrTty ? (e) => io.err(progressLine(e)) : undefined,
   });
-  if (parsed.flags.has('--json')) io.out(JSON.stringify(report, null, 2) + '\n');
+  // --json prints the case folder's report.json: the same bytes the bundle will hold.
+  if (parsed.flags.has('--json')) await io.outFile(path.join(report.caseDir, 'report.json'));
   else io.out(triageSummary(report).join('\n') + '\n');
   const suspicious =
     report.hostCompromise.isSuspected ||

@@ -6,6 +6,8 @@
  * CLI, the bundle and the UI all render.
  */
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { reportJsonChunks } from './report-json.js';
 import { CaseFolder, type ArtifactRecord } from './case/case-folder.js';
 import { encodeContainerPath } from './case/container-path.js';
 import { CustodyLog } from './case/custody.js';
@@ -15,15 +17,13 @@ import {
   type ChangeEntry,
   type ChangeKind,
 } from './changes/change-list.js';
-import { compareVersions, readStoredHead, type Comparison } from './compare/compare.js';
-import { detectContentType, isTextual } from './compare/content-type.js';
-import type { StoredVersion } from './compare/read-version.js';
+import { analyseChange, type ChangedPath } from './changes/analyse-change.js';
 import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
 import { throwIfAborted, type Engine, type EngineIdentity } from './docker/engine.js';
 import { pickContainer } from './docker/resolve-container.js';
 import { assessExposure, type ExposureCheck } from './findings/exposure.js';
-import { evaluateChange, type Finding } from './findings/change-rules.js';
-import { maxSeverity, SEVERITY_RANK, type Severity } from './findings/severity.js';
+import type { Finding } from './findings/change-rules.js';
+import { SEVERITY_RANK, type Severity } from './findings/severity.js';
 import { freezeEvidence, utcStamp, type EvidenceImage, type FreezeStep } from './freeze/freeze.js';
 import type { FileMeta } from './layers/file-meta.js';
 import { findOriginLayer } from './layers/layer-index.js';
@@ -53,24 +53,7 @@ export type TriageEvent =
 /** A per-path failure: collected and shown, not fatal. */
 export type { PathProblem };
 
-export interface VersionInfo {
-  meta: FileMeta;
-  content?: StoredVersion['content'];
-  /** For originals: the image layer the file came from. */
-  layer?: LayerInfo;
-}
-
-export interface ChangedPath {
-  path: string;
-  kind: ChangeKind;
-  /** A directory reported changed only because something inside it changed. */
-  isParentOnly: boolean;
-  original?: VersionInfo;
-  current?: VersionInfo;
-  comparison?: Comparison;
-  severity: Severity;
-  findings: Finding[];
-}
+export type { ChangedPath, VersionInfo } from './changes/analyse-change.js';
 
 export interface UncoveredMount {
   destination: string;
@@ -214,26 +197,19 @@ export async function triage(
   const hasChildren = pathsWithChangedChildren(entries);
   const changes: ChangedPath[] = [];
   for (const entry of entries) {
-    const { original, current } = versions.get(entry.path) ?? {};
-    const originLayer = original ? findOriginLayer(layers.indexes, entry.path) : undefined;
-    const isParentOnly =
-      entry.kind === 'C' &&
-      hasChildren.has(entry.path) &&
-      original?.meta.type === 'directory' &&
-      current?.meta.type === 'directory' &&
-      original.meta.mode === current.meta.mode &&
-      original.meta.uid === current.meta.uid &&
-      original.meta.gid === current.meta.gid;
-    let comparison: Comparison | undefined;
-    let currentText: string | undefined;
-    let currentType;
+    const pair = versions.get(entry.path) ?? {};
+    versions.delete(entry.path); // the analysed change holds what it needs; keep memory flat
+    const originLayer = pair.original ? findOriginLayer(layers.indexes, entry.path) : undefined;
     try {
-      comparison = await compareVersions(folder, entry.path, original, current);
-      if (current?.content) {
-        const head = await readStoredHead(folder, current.content.path);
-        currentType = detectContentType(head);
-        if (isTextual(head)) currentText = head.toString('utf8');
-      }
+      changes.push(
+        await analyseChange(
+          folder,
+          entry,
+          pair,
+          originLayer === undefined ? undefined : layers.layers[originLayer],
+          hasChildren.has(entry.path),
+        ),
+      );
     } catch (e) {
       if (!isPathLevel(e)) throw e;
       problems.push({
@@ -242,40 +218,6 @@ export async function triage(
         cause: e instanceof Error ? e.message : String(e),
       });
     }
-    const findings = isParentOnly
-      ? [
-          {
-            rule: 'parent-only',
-            path: entry.path,
-            severity: 'info' as const,
-            reason: 'directory changed only because something inside it changed',
-          },
-        ]
-      : evaluateChange({
-          path: entry.path,
-          kind: entry.kind,
-          ...(original ? { original: original.meta } : {}),
-          ...(current ? { current: current.meta } : {}),
-          ...(currentType ? { currentType } : {}),
-          ...(currentText !== undefined ? { currentText } : {}),
-        });
-    changes.push({
-      path: entry.path,
-      kind: entry.kind,
-      isParentOnly,
-      ...(original
-        ? {
-            original: {
-              ...original,
-              ...(originLayer !== undefined ? { layer: layers.layers[originLayer]! } : {}),
-            },
-          }
-        : {}),
-      ...(current ? { current } : {}),
-      ...(comparison ? { comparison } : {}),
-      severity: maxSeverity(findings.map((f) => f.severity)),
-      findings,
-    });
   }
   changes.sort(rankChanges);
   const findings = changes
@@ -319,7 +261,9 @@ export async function triage(
     problems,
     artifacts: folder.records,
   };
-  await folder.writeJson('report.json', report, 'triage report (this document)');
+  await folder.writeStream('report.json', Readable.from(reportJsonChunks(report)), {
+    description: 'triage report (this document)',
+  });
   emit({ type: 'phase', phase: 'done' });
   return report;
 }

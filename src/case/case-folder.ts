@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +28,11 @@ export interface ArtifactRecord {
 
 export interface WriteOptions {
   description: string;
+  /**
+   * False for artifacts recorded elsewhere (file versions live in the report's
+   * change list with their hashes); keeps 50,000 changed files from being listed twice.
+   */
+  isListed?: boolean;
   /** Stop after this many bytes (marking the record truncated); undefined = no cap. */
   maxBytes?: number;
   signal?: AbortSignal;
@@ -35,6 +40,8 @@ export interface WriteOptions {
 
 export class CaseFolder {
   readonly records: ArtifactRecord[] = [];
+  /** Directories already made: thousands of files in one folder need one mkdir, not thousands. */
+  private readonly madeDirs = new Set<string>();
 
   private constructor(readonly root: string) {}
 
@@ -59,6 +66,41 @@ export class CaseFolder {
     return this.writeStream(relative, Readable.from([text]), { description });
   }
 
+  private async makeParent(target: string): Promise<void> {
+    const dir = path.dirname(target);
+    if (this.madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    this.madeDirs.add(dir);
+  }
+
+  /** Writes a small, already-read artifact; the file appears only when complete. */
+  async writeBuffer(
+    relative: string,
+    data: Buffer,
+    description: string,
+    isListed = true,
+  ): Promise<ArtifactRecord> {
+    const target = this.locate(relative);
+    await this.makeParent(target);
+    const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
+    try {
+      await writeFile(temp, data, { mode: 0o600 });
+      await rename(temp, target);
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw e;
+    }
+    const record: ArtifactRecord = {
+      path: relative,
+      sha256: createHash('sha256').update(data).digest('hex'),
+      sizeBytes: data.length,
+      capturedAt: new Date().toISOString(),
+      description,
+    };
+    if (isListed) this.records.push(record);
+    return record;
+  }
+
   /** Streams `source` to `relative`, hashing as it goes; the file appears only when complete. */
   async writeStream(
     relative: string,
@@ -66,7 +108,7 @@ export class CaseFolder {
     opts: WriteOptions,
   ): Promise<ArtifactRecord> {
     const target = this.locate(relative);
-    await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await this.makeParent(target);
     const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
     const hash = createHash('sha256');
     const sourceHash = createHash('sha256');
@@ -108,7 +150,7 @@ export class CaseFolder {
         ? { isTruncated, source: { sha256: sourceHash.digest('hex'), sizeBytes: sourceBytes } }
         : {}),
     };
-    this.records.push(record);
+    if (opts.isListed !== false) this.records.push(record);
     return record;
   }
 

@@ -123,28 +123,47 @@ export function compareMetadata(
   return changes;
 }
 
-async function side(
+/** The first bytes of a stored version (up to the diff input cap), read once and shared by every use. */
+export async function readSample(
   folder: CaseFolder,
   version: StoredVersion | undefined,
-): Promise<ContentSide | undefined> {
+  limits: CompareLimits = DEFAULT_COMPARE_LIMITS,
+): Promise<Buffer | undefined> {
   if (!version?.content) return undefined;
-  const head = await readStoredHead(folder, version.content.path, 8192);
+  const stored = version.content.isTruncated ? Number.POSITIVE_INFINITY : version.content.sizeBytes;
+  return readStoredHead(
+    folder,
+    version.content.path,
+    Math.min(stored, limits.maxDiffInputBytes + 1),
+  );
+}
+
+function side(
+  version: StoredVersion | undefined,
+  sample: Buffer | undefined,
+): ContentSide | undefined {
+  if (!version?.content || !sample) return undefined;
   return {
-    type: detectContentType(head),
+    type: detectContentType(sample.subarray(0, 8192)),
     sizeBytes: version.content.sizeBytes,
     sha256: version.content.sha256,
   };
 }
 
-export async function compareVersions(
-  folder: CaseFolder,
+/**
+ * Compares two versions of one path, given the samples `readSample` took of
+ * their content. Pure: the same inputs give the same result.
+ */
+export function compareVersions(
   path: string,
   original: StoredVersion | undefined,
   current: StoredVersion | undefined,
+  samples: { original?: Buffer | undefined; current?: Buffer | undefined },
   limits: CompareLimits = DEFAULT_COMPARE_LIMITS,
-): Promise<Comparison> {
+): Comparison {
   const metadata = compareMetadata(original?.meta, current?.meta);
-  const [before, after] = await Promise.all([side(folder, original), side(folder, current)]);
+  const before = side(original, samples.original);
+  const after = side(current, samples.current);
   const result = (content: ContentComparison): Comparison => ({
     metadata,
     content,
@@ -178,11 +197,8 @@ export async function compareVersions(
       reason: `too large for a line diff (over ${limits.maxDiffInputBytes} bytes); compare the stored files`,
     });
   }
-  const text = async (v: StoredVersion | undefined) =>
-    v?.content
-      ? (await readStoredHead(folder, v.content.path, limits.maxDiffInputBytes)).toString('utf8')
-      : '';
-  const [oldText, newText] = await Promise.all([text(original), text(current)]);
+  const oldText = samples.original?.toString('utf8') ?? '';
+  const newText = samples.current?.toString('utf8') ?? '';
   const structured = structuredPatch(
     `original${path}`,
     `current${path}`,

@@ -8,7 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import type { CaseFolder } from '../case/case-folder.js';
+import type { ArtifactRecord, CaseFolder } from '../case/case-folder.js';
 import type { Engine } from '../docker/engine.js';
 import { engineStatus } from '../docker/engine-errors.js';
 import { metaFromHeader, type FileMeta } from '../layers/file-meta.js';
@@ -25,6 +25,8 @@ export interface StoredVersion {
     /** True when only the first maxContentBytes were stored (at storedSha256). */
     isTruncated: boolean;
     storedSha256: string;
+    /** UTC, when the stored copy was complete on disk. */
+    capturedAt: string;
   };
 }
 
@@ -51,7 +53,14 @@ export async function readVersion(
   archive.pipe(reader);
   try {
     for await (const entry of reader) {
-      return await storeEntry(entry as unknown as TarEntry, folder, storeAs, description, opts);
+      const { written } = await consumeEntry(
+        entry as unknown as TarEntry,
+        folder,
+        storeAs,
+        description,
+        opts,
+      );
+      return await written;
     }
     return undefined;
   } finally {
@@ -77,23 +86,10 @@ async function openArchive(
 
 type TarEntry = Readable & { header: Parameters<typeof metaFromHeader>[0] };
 
-async function storeEntry(
-  entry: TarEntry,
-  folder: CaseFolder,
-  storeAs: string,
-  description: string,
-  opts: ReadVersionOptions,
-): Promise<StoredVersion> {
-  const meta = metaFromHeader(entry.header);
-  if (meta.type !== 'file') {
-    entry.resume();
-    return { meta };
-  }
-  const record = await folder.writeStream(storeAs, entry, {
-    description,
-    maxBytes: opts.maxContentBytes,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+/** Files up to this size are read into memory and written in parallel with the next ones. */
+const SMALL_FILE_BYTES = 64 * 1024;
+
+function toVersion(meta: FileMeta, record: ArtifactRecord): StoredVersion {
   return {
     meta,
     content: {
@@ -102,9 +98,57 @@ async function storeEntry(
       sizeBytes: record.source?.sizeBytes ?? record.sizeBytes,
       isTruncated: record.isTruncated ?? false,
       storedSha256: record.sha256,
+      capturedAt: record.capturedAt,
     },
   };
 }
+
+async function collectSmall(entry: TarEntry, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of entry) {
+    length += (chunk as Buffer).length;
+    if (length > limit) throw new Error('a tar entry is longer than its header says');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Consumes one tar entry. Resolves once the entry is read, with a promise of
+ * the stored version: large files are written before that, small ones are
+ * still being written, so the next entry can be read meanwhile.
+ */
+async function consumeEntry(
+  entry: TarEntry,
+  folder: CaseFolder,
+  storeAs: string,
+  description: string,
+  opts: ReadVersionOptions,
+): Promise<{ written: Promise<StoredVersion> }> {
+  const meta = metaFromHeader(entry.header);
+  if (meta.type !== 'file') {
+    entry.resume();
+    return { written: Promise.resolve({ meta }) };
+  }
+  if (meta.sizeBytes <= Math.min(SMALL_FILE_BYTES, opts.maxContentBytes)) {
+    const data = await collectSmall(entry, meta.sizeBytes);
+    return {
+      written: folder
+        .writeBuffer(storeAs, data, description, false)
+        .then((record) => toVersion(meta, record)),
+    };
+  }
+  const record = await folder.writeStream(storeAs, entry, {
+    description,
+    isListed: false,
+    maxBytes: opts.maxContentBytes,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { written: Promise.resolve(toVersion(meta, record)) };
+}
+
+const MAX_PENDING_WRITES = 32;
 
 /**
  * Reads a whole directory tree in one request, storing every entry whose path
@@ -130,6 +174,7 @@ export async function readTree(
   const reader = extract();
   archive.on('error', (e) => reader.destroy(e));
   archive.pipe(reader);
+  const pending = new Set<Promise<void>>();
   try {
     for await (const entry of reader) {
       const relative = layerEntryPath(entry.header.name);
@@ -146,17 +191,21 @@ export async function readTree(
         entry.resume();
         continue;
       }
-      onVersion(
-        containerPath,
-        await storeEntry(
-          entry as unknown as TarEntry,
-          folder,
-          storeAs(containerPath),
-          describe(containerPath),
-          opts,
-        ),
+      const { written } = await consumeEntry(
+        entry as unknown as TarEntry,
+        folder,
+        storeAs(containerPath),
+        describe(containerPath),
+        opts,
       );
+      const done: Promise<void> = written.then((version) => {
+        pending.delete(done);
+        onVersion(containerPath, version);
+      });
+      pending.add(done);
+      if (pending.size >= MAX_PENDING_WRITES) await Promise.race(pending);
     }
+    await Promise.all(pending);
     return true;
   } finally {
     archive.destroy();

@@ -1,9 +1,5 @@
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CaseFolder } from '../../src/case/case-folder.js';
 import { compareMetadata, compareVersions } from '../../src/compare/compare.js';
 import type { StoredVersion } from '../../src/compare/read-version.js';
 import type { FileMeta } from '../../src/layers/file-meta.js';
@@ -16,27 +12,6 @@ const meta = (over: Partial<FileMeta> = {}): FileMeta => ({
   sizeBytes: 0,
   ...over,
 });
-
-async function stored(
-  folder: CaseFolder,
-  name: string,
-  content: string | Buffer,
-  over: Partial<FileMeta> = {},
-): Promise<StoredVersion> {
-  const r = await folder.writeStream(name, Readable.from([Buffer.from(content)]), {
-    description: name,
-  });
-  return {
-    meta: meta({ sizeBytes: r.sizeBytes, ...over }),
-    content: {
-      path: r.path,
-      sha256: r.sha256,
-      sizeBytes: r.sizeBytes,
-      isTruncated: false,
-      storedSha256: r.sha256,
-    },
-  };
-}
 
 describe('compareMetadata', () => {
   it('lists mode, owner, type and link-target changes, noting setuid', () => {
@@ -59,40 +34,68 @@ describe('compareMetadata', () => {
 });
 
 describe('compareVersions', () => {
-  it('gives a unified diff of text', async () => {
-    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'cmp-')));
-    const result = await compareVersions(
-      folder,
-      '/etc/passwd',
-      await stored(folder, 'o', 'root\n'),
-      await stored(folder, 'c', 'root\nevil\n'),
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  function version(content: string | Buffer): { version: StoredVersion; sample: Buffer } {
+    const sample = Buffer.from(content);
+    const digest = sha(sample);
+    return {
+      version: {
+        meta: meta({ sizeBytes: sample.length }),
+        content: {
+          path: 'x',
+          sha256: digest,
+          sizeBytes: sample.length,
+          isTruncated: false,
+          capturedAt: '2026-11-23T00:00:00.000Z',
+          storedSha256: digest,
+        },
+      },
+      sample,
+    };
+  }
+  const compare = (
+    path: string,
+    o: ReturnType<typeof version> | undefined,
+    c: ReturnType<typeof version> | undefined,
+    limits?: Parameters<typeof compareVersions>[4],
+  ) =>
+    compareVersions(
+      path,
+      o?.version,
+      c?.version,
+      { original: o?.sample, current: c?.sample },
+      limits,
     );
+
+  it('gives a unified diff of text', () => {
+    const result = compare('/etc/passwd', version('root\n'), version('root\n++ evil\n'));
     expect(result.content).toMatchObject({
       kind: 'text-diff',
       addedLines: 1,
       removedLines: 0,
       isTruncated: false,
     });
-    expect(result.content.kind === 'text-diff' && result.content.patch).toMatch(/\n\+evil\n/);
+    expect(result.content.kind === 'text-diff' && result.content.patch).toMatch(/\n\+\+\+ evil\n/);
   });
 
-  it('summarises binaries by type, size and hash', async () => {
-    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'cmp-')));
-    const elf = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]);
-    const result = await compareVersions(
-      folder,
+  it('says when the content is the same', () => {
+    expect(compare('/a', version('same'), version('same')).content).toEqual({ kind: 'same' });
+  });
+
+  it('summarises binaries by type, size and hash', () => {
+    const result = compare(
       '/bin/ps',
-      await stored(folder, 'o', '#!/bin/sh\n'),
-      await stored(folder, 'c', elf),
+      version('#!/bin/sh\n'),
+      version(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0])),
     );
     expect(result.content).toEqual({ kind: 'summary', reason: 'binary content (script -> elf)' });
     expect(result.current).toMatchObject({ type: 'elf', sizeBytes: 7 });
+    expect(result.metadata.map((m) => m.field)).toEqual(['size', 'content']);
   });
 
-  it('caps a long diff with a visible marker', async () => {
-    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'cmp-')));
+  it('caps a long diff with a visible marker', () => {
     const many = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n');
-    const result = await compareVersions(folder, '/x', undefined, await stored(folder, 'c', many), {
+    const result = compare('/x', undefined, version(many), {
       maxDiffInputBytes: 1 << 20,
       maxPatchBytes: 1000,
     });
@@ -102,18 +105,11 @@ describe('compareVersions', () => {
     );
   });
 
-  it('refuses to line-diff files over the input cap', async () => {
-    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'cmp-')));
-    const result = await compareVersions(
-      folder,
-      '/x',
-      await stored(folder, 'o', 'a'.repeat(100)),
-      await stored(folder, 'c', 'b'.repeat(100)),
-      {
-        maxDiffInputBytes: 50,
-        maxPatchBytes: 1000,
-      },
-    );
+  it('refuses to line-diff files over the input cap', () => {
+    const result = compare('/x', version('a'.repeat(100)), version('b'.repeat(100)), {
+      maxDiffInputBytes: 50,
+      maxPatchBytes: 1000,
+    });
     expect(result.content).toMatchObject({
       kind: 'summary',
       reason: expect.stringMatching(/too large/),

@@ -1,0 +1,223 @@
+/**
+ * The human report in two forms, Markdown for tickets and a self-contained
+ * HTML page, both pure functions of the triage report. Untrusted strings are
+ * sanitised, then escaped for the target format.
+ */
+import { CHANGE_KIND_WORDS } from '../changes/change-list.js';
+import type { ChangedPath, TriageReport } from '../triage.js';
+import { safeLine, safeLines } from '../untrusted.js';
+import type { Manifest } from './manifest.js';
+
+export interface ReportContext {
+  evidenceImage: Manifest['evidenceImage'];
+  redaction: Manifest['redaction'];
+  createdAt: string;
+}
+
+const MAX_DIFF_LINES = 2000;
+
+function diffText(change: ChangedPath): string | undefined {
+  const content = change.comparison?.content;
+  return content?.kind === 'text-diff' ? content.patch : undefined;
+}
+
+/** Raw (unsanitised) lines: each output format sanitises and escapes them once. */
+function metadataLines(change: ChangedPath): string[] {
+  const lines = (change.comparison?.metadata ?? []).map(
+    (m) => `${m.field}: ${m.before} -> ${m.after}${m.note ? ` (${m.note})` : ''}`,
+  );
+  const content = change.comparison?.content;
+  if (content?.kind === 'summary') lines.push(`content: ${content.reason}`);
+  for (const [label, side] of [
+    ['original', change.comparison?.original],
+    ['current', change.comparison?.current],
+  ] as const) {
+    if (side) lines.push(`${label}: ${side.type}, ${side.sizeBytes} bytes, sha256 ${side.sha256}`);
+  }
+  if (change.original?.layer) {
+    const l = change.original.layer;
+    lines.push(
+      `original from layer ${l.position} (${l.diffId})${l.createdBy ? `: ${l.createdBy}` : ''}`,
+    );
+  }
+  return lines;
+}
+
+// ---------- Markdown ----------
+
+const mdInline = (s: string, max = 300) => safeLine(s, max).replace(/([\\`*_[\]<>|#~])/g, '\\$1');
+
+function fence(body: string): string {
+  const longest = Math.max(2, ...(body.match(/`+/g) ?? []).map((m) => m.length));
+  return '`'.repeat(longest + 1);
+}
+
+export function reportMarkdown(report: TriageReport, ctx: ReportContext): string {
+  const out: string[] = [];
+  const c = report.counts;
+  out.push(`# coroner evidence report: ${mdInline(report.container.name)}`, '');
+  if (report.hostCompromise.isSuspected) {
+    out.push(
+      '> **Treat the host as compromised.**',
+      ...report.hostCompromise.reasons.map((r) => `> - ${mdInline(r)}`),
+      '',
+    );
+  }
+  out.push(
+    `- Container: ${mdInline(report.container.name)} \`${report.container.id}\``,
+    `- Image: ${mdInline(report.container.imageRef)} \`${report.container.imageId}\``,
+    `- Evidence image: \`${ctx.evidenceImage.repoTag}\` \`${ctx.evidenceImage.id}\` — ${ctx.evidenceImage.isIncluded ? `included in this bundle as \`${ctx.evidenceImage.file}\` (docker load)` : `NOT included in this bundle${ctx.evidenceImage.note ? `: ${ctx.evidenceImage.note}` : ''}`}`,
+    `- Engine: Docker ${report.engine.version} on ${mdInline(report.engine.hostName)} (daemon ${report.engine.daemonId})`,
+    `- Triage: ${report.startedAt} to ${report.finishedAt} (UTC); bundle written ${ctx.createdAt}`,
+    `- Environment values: ${ctx.redaction.isEnvRedacted ? 'redacted in this bundle' : 'included as captured (may hold secrets)'}`,
+    '',
+    `**Changes:** ${c.added} added, ${c.changed} changed, ${c.deleted} deleted (${c.parentOnly} directories changed only through their contents).  `,
+    `**Suspicion:** ${c.bySeverity.critical} critical, ${c.bySeverity.high} high, ${c.bySeverity.medium} medium, ${c.bySeverity.low} low, ${c.bySeverity.info} info.`,
+    '',
+    '## Findings, ranked',
+    '',
+    '| severity | change | path | reason |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const change of report.changes.filter((x) => !x.isParentOnly)) {
+    for (const f of change.findings) {
+      out.push(
+        `| ${f.severity} | ${CHANGE_KIND_WORDS[change.kind]} | ${mdInline(change.path, 200)} | ${mdInline(f.reason)} |`,
+      );
+    }
+  }
+  const failed = report.exposure.filter((e) => !e.passed);
+  out.push('', '## Exposure (CIS Docker Benchmark v1.6.0)', '');
+  for (const e of report.exposure) {
+    out.push(
+      `- ${e.passed ? 'PASS' : `**FAIL** (${e.severity})`} ${e.cis} ${e.title}: ${mdInline(e.detail)}${e.passed ? '' : ` — ${e.meaning}`}`,
+    );
+  }
+  if (failed.length === 0) out.push('', 'No exposure check failed.');
+  if (report.notCovered.length) {
+    out.push('', '## Not covered by the change list', '');
+    for (const m of report.notCovered)
+      out.push(`- ${mdInline(m.destination)}: ${mdInline(m.reason)}`);
+  }
+  if (report.problems.length) {
+    out.push('', '## Problems', '');
+    for (const p of report.problems)
+      out.push(`- ${mdInline(p.path)}: ${mdInline(p.action)}: ${mdInline(p.cause)}`);
+  }
+  out.push('', '## Every change', '');
+  for (const change of report.changes) {
+    if (change.isParentOnly) continue;
+    out.push(`### ${change.kind} ${mdInline(change.path, 500)} (${change.severity})`, '');
+    for (const line of metadataLines(change)) out.push(`- ${mdInline(line, 600)}`);
+    const diff = diffText(change);
+    if (diff) {
+      const all = safeLines(diff);
+      const body = all.slice(0, MAX_DIFF_LINES).join('\n');
+      const f = fence(body);
+      out.push('', `${f}diff`, body, f);
+      if (all.length > MAX_DIFF_LINES)
+        out.push('', `(diff cut at ${MAX_DIFF_LINES} lines; the full diff is in diffs/)`);
+    }
+    out.push('');
+  }
+  return out.join('\n') + '\n';
+}
+
+// ---------- HTML ----------
+
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const html = (s: string, max = 300) => safeLine(s, max).replace(/[&<>"']/g, (ch) => ENTITIES[ch]!);
+
+const STYLE = `
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1b1b}
+h1{font-size:1.6rem}h2{margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}
+code,pre{font-family:ui-monospace,monospace;font-size:12.5px}pre{background:#f6f6f6;padding:.6rem;overflow:auto}
+.sev{font-weight:bold;text-transform:uppercase;white-space:nowrap}.critical{color:#b00020}.high{color:#c25e00}.medium{color:#7b3fa0}.low,.info{color:#666}
+.alert{background:#b00020;color:#fff;padding:.8rem 1rem;font-weight:bold}
+.add{color:#116329;background:#e6ffec}.del{color:#82071e;background:#ffebe9}.hunk{color:#0550ae}
+.meta{margin:.2rem 0 .6rem 1rem;color:#333}
+`;
+
+export function reportHtml(report: TriageReport, ctx: ReportContext): string {
+  const c = report.counts;
+  const parts: string[] = [];
+  parts.push(
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+    // No network: everything inline, and nothing may be loaded from anywhere.
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
+    `<title>coroner report: ${html(report.container.name)}</title><style>${STYLE}</style></head><body>`,
+    `<h1>coroner evidence report: ${html(report.container.name)}</h1>`,
+  );
+  if (report.hostCompromise.isSuspected) {
+    parts.push(
+      `<p class="alert">Treat the host as compromised: ${report.hostCompromise.reasons.map((r) => html(r)).join('; ')}</p>`,
+    );
+  }
+  parts.push(
+    '<table>',
+    `<tr><th>Container</th><td>${html(report.container.name)} <code>${html(report.container.id)}</code></td></tr>`,
+    `<tr><th>Image</th><td>${html(report.container.imageRef)} <code>${html(report.container.imageId)}</code></td></tr>`,
+    `<tr><th>Evidence image</th><td><code>${html(ctx.evidenceImage.repoTag)}</code> <code>${html(ctx.evidenceImage.id)}</code>: ${ctx.evidenceImage.isIncluded ? `included as <code>${html(ctx.evidenceImage.file ?? '')}</code>` : `not included${ctx.evidenceImage.note ? ` (${html(ctx.evidenceImage.note)})` : ''}`}</td></tr>`,
+    `<tr><th>Engine</th><td>Docker ${html(report.engine.version)} on ${html(report.engine.hostName)}</td></tr>`,
+    `<tr><th>Triage (UTC)</th><td>${html(report.startedAt)} to ${html(report.finishedAt)}</td></tr>`,
+    `<tr><th>Environment values</th><td>${ctx.redaction.isEnvRedacted ? 'redacted' : 'included as captured (may hold secrets)'}</td></tr>`,
+    `<tr><th>Changes</th><td>${c.added} added, ${c.changed} changed, ${c.deleted} deleted (${c.parentOnly} directories changed only through their contents)</td></tr>`,
+    '</table>',
+    '<h2 id="findings">Findings, ranked</h2><table><tr><th>severity</th><th>change</th><th>path</th><th>reason</th></tr>',
+  );
+  for (const change of report.changes.filter((x) => !x.isParentOnly)) {
+    for (const f of change.findings) {
+      parts.push(
+        `<tr><td class="sev ${f.severity}">${f.severity}</td><td>${CHANGE_KIND_WORDS[change.kind]}</td><td><code>${html(change.path, 500)}</code></td><td>${html(f.reason)}</td></tr>`,
+      );
+    }
+  }
+  parts.push(
+    '</table><h2>Exposure (CIS Docker Benchmark v1.6.0)</h2><table><tr><th>check</th><th>result</th><th>detail</th><th>what it meant</th></tr>',
+  );
+  for (const e of report.exposure) {
+    parts.push(
+      `<tr><td>${e.cis} ${html(e.title)}</td><td class="sev ${e.passed ? 'info' : e.severity}">${e.passed ? 'pass' : 'fail'}</td><td>${html(e.detail)}</td><td>${e.passed ? '' : html(e.meaning)}</td></tr>`,
+    );
+  }
+  parts.push('</table>');
+  if (report.notCovered.length) {
+    parts.push('<h2>Not covered by the change list</h2><ul>');
+    for (const m of report.notCovered)
+      parts.push(`<li><code>${html(m.destination)}</code>: ${html(m.reason)}</li>`);
+    parts.push('</ul>');
+  }
+  if (report.problems.length) {
+    parts.push('<h2>Problems</h2><ul>');
+    for (const p of report.problems)
+      parts.push(`<li><code>${html(p.path)}</code>: ${html(p.action)}: ${html(p.cause)}</li>`);
+    parts.push('</ul>');
+  }
+  parts.push('<h2>Every change</h2>');
+  for (const change of report.changes.filter((x) => !x.isParentOnly)) {
+    parts.push(
+      `<h3><span class="sev ${change.severity}">${change.severity}</span> ${change.kind} <code>${html(change.path, 500)}</code></h3>`,
+    );
+    const meta = metadataLines(change);
+    if (meta.length)
+      parts.push(`<ul class="meta">${meta.map((m) => `<li>${html(m, 600)}</li>`).join('')}</ul>`);
+    const diff = diffText(change);
+    if (diff) {
+      const lines = diff.split('\n').slice(0, MAX_DIFF_LINES);
+      const cls = (l: string) =>
+        l.startsWith('@@') ? 'hunk' : l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : '';
+      parts.push(
+        `<pre>${lines.map((l) => `<span class="${cls(l)}">${html(l, 4096)}</span>`).join('\n')}</pre>`,
+      );
+    }
+  }
+  parts.push('</body></html>');
+  return parts.join('\n') + '\n';
+}
