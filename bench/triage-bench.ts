@@ -166,6 +166,52 @@ async function cleanup(): Promise<void> {
   if (manual.length) await docker('rmi', '-f', ...new Set(manual)).catch(() => undefined);
 }
 
+/** Export throughput on the 1 GiB image, beside `docker save | gzip -1` of the same evidence image. */
+async function exportBench(cacheDir: string): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-export-'));
+  try {
+    const caseDir = path.join(dir, 'case');
+    await coroner(['triage', 'coroner-bench-large', '--case-dir', caseDir], {
+      CORONER_CACHE_DIR: cacheDir,
+    });
+    const report = JSON.parse(await readFile(path.join(caseDir, 'report.json'), 'utf8')) as {
+      evidence: { id: string };
+    };
+    const imageBytes = Number(
+      (await docker('image', 'inspect', '-f', '{{.Size}}', report.evidence.id)).trim(),
+    );
+    const ours = await coroner(
+      [
+        'export',
+        'coroner-bench-large',
+        '--case',
+        caseDir,
+        '--out',
+        path.join(dir, 'bundle.tar.gz'),
+      ],
+      {},
+    );
+    const baseline = await timed(() =>
+      sh(`docker save ${report.evidence.id} | gzip -1 > ${path.join(dir, 'save.tar.gz')}`),
+    );
+    const mbps = (s: number) => imageBytes / 1e6 / s;
+    console.log(
+      `\nExport of the ${(imageBytes / 2 ** 20).toFixed(0)} MiB evidence image (goal >= 0.8x of docker save | gzip -1):`,
+    );
+    console.log(
+      `  coroner export (bundle, image included):  ${ours.seconds.toFixed(2)} s, ${mbps(ours.seconds).toFixed(0)} MB/s, ${ours.peakMiB.toFixed(0)} MiB peak`,
+    );
+    console.log(
+      `  docker save | gzip -1 > file:             ${baseline.toFixed(2)} s, ${mbps(baseline).toFixed(0)} MB/s`,
+    );
+    console.log(
+      `  ratio export/baseline throughput:         ${(baseline / ours.seconds).toFixed(2)}x`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   await sh(
     `docker image inspect ${BASE} >/dev/null 2>&1 || bash ${path.join(ROOT, 'samples/base/build.sh')} ${BASE}`,
@@ -234,6 +280,8 @@ async function main(): Promise<void> {
   console.log(
     `ratio triage/manual workflow:      small ${(cs / ms).toFixed(2)}x, large ${(cl / ml).toFixed(2)}x   (goal <= 0.5x)`,
   );
+
+  await exportBench(cacheLarge);
 
   if (!args.includes('--skip-memory')) {
     console.log('\nPeak memory of coroner triage (goal < 200 MiB):');

@@ -25,6 +25,10 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# --test-tools: also the tools the test suite drives (headless Chromium renders the HTML report).
+want_test_tools=0
+[ "${1:-}" = "--test-tools" ] && want_test_tools=1
+
 # The samples build their root filesystems from a static busybox: no registry needed.
 is_static_busybox() {
   if command -v dpkg-query >/dev/null 2>&1; then
@@ -38,6 +42,14 @@ if ! is_static_busybox; then
     apt_install busybox-static
   else
     die "the samples need a static busybox at /bin/busybox. Install it (Debian: sudo apt-get install busybox-static) and run again."
+  fi
+fi
+
+if [ "$want_test_tools" -eq 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  if is_root && is_debian; then
+    apt_install chromium
+  else
+    die "the tests render the HTML report in Chromium, which is missing. Install it (Debian: sudo apt-get install chromium) and run again."
   fi
 fi
 

@@ -8,11 +8,27 @@ import { pipeline } from 'node:stream/promises';
 import { connectEngine } from './docker/engine.js';
 import { CoronerError, UsageError, isCoronerError } from './errors.js';
 import { triageSummary } from './present/triage-summary.js';
-import { triage, type TriageEvent } from './triage.js';
+import { DEFAULT_CASES_ROOT, triage, type TriageEvent, type TriageReport } from './triage.js';
+import { CustodyLog } from './case/custody.js';
+import { findLatestCase, loadCaseReport } from './bundle/find-case.js';
+import { writeBundle } from './bundle/write-bundle.js';
+import { verifyBundle } from './bundle/verify.js';
+import { loadPublicKey } from './bundle/signing.js';
+import { pickContainer } from './docker/resolve-container.js';
+import { evidenceRepo, utcStamp } from './freeze/freeze.js';
+import { safeLine } from './untrusted.js';
+import { readFile } from 'node:fs/promises';
 import { SEVERITY_RANK } from './findings/severity.js';
 import { CORONER_VERSION } from './version.js';
 
-export const EXIT = { clean: 0, error: 1, usage: 2, suspicious: 3, cancelled: 130 } as const;
+export const EXIT = {
+  clean: 0,
+  error: 1,
+  usage: 2,
+  suspicious: 3,
+  tampered: 4,
+  cancelled: 130,
+} as const;
 
 const HELP = `coroner ${CORONER_VERSION}: incident response for compromised Docker containers
 
@@ -23,15 +39,25 @@ Usage:
       --case-dir DIR               where to keep this case's artifacts
                                    (default ./coroner-cases/<name>-<utc>)
       --log-lines N                keep the last N log lines (default 1000)
-  coroner export <container>       evidence bundle (not built yet)
-  coroner verify <bundle>          check an evidence bundle (not built yet)
+  coroner export <container>       write an evidence bundle (.tar.gz): case files, diffs,
+                                   reports, evidence image, manifest, chain of custody
+      --out PATH                   bundle path (default ./coroner-evidence-<name>-<utc>.tar.gz)
+      --force                      replace an existing file at --out
+      --case DIR                   pack this case folder (default: the newest one for the
+                                   container under ./coroner-cases, else triage first)
+      --no-image                   leave the evidence image out (it stays on the engine)
+      --redact-env                 mask environment values in the inspect copies
+      --sign KEY                   sign the manifest with an Ed25519 key (PEM; made if missing)
+  coroner verify <bundle>          recompute every hash and check the manifest
+      --key PUB                    also check the manifest signature
   coroner relaunch <container>     quarantine and relaunch clean (not built yet)
   coroner --help | --version
 
 <container> is a name, a full id or a unique id prefix.
 
-Exit codes: 0 nothing suspicious, 3 suspicious findings (medium or worse, or a
-host-level exposure), 1 error, 2 bad usage, 130 cancelled.
+Exit codes: 0 done (nothing suspicious / bundle intact), 3 suspicious findings
+(medium or worse, or a host-level exposure), 4 bundle does not match its manifest,
+1 error, 2 bad usage, 130 cancelled.
 Engine: DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as for the docker CLI.`;
 
 interface Parsed {
@@ -39,7 +65,7 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--case-dir', '--log-lines', '--out', '--key', '--sign']);
+const VALUE_FLAGS = new Set(['--case-dir', '--case', '--log-lines', '--out', '--key', '--sign']);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -135,6 +161,115 @@ async function runTriage(parsed: Parsed, io: Io, signal: AbortSignal): Promise<n
   return suspicious ? EXIT.suspicious : EXIT.clean;
 }
 
+async function runExport(parsed: Parsed, io: Io, signal: AbortSignal): Promise<number> {
+  expectFlags(parsed, ['--out', '--force', '--case', '--no-image', '--redact-env', '--sign']);
+  const ref = oneContainer(parsed, 'export');
+  const engine = await connectEngine();
+  const custody = new CustodyLog();
+  const container = pickContainer(ref, await engine.listContainers());
+  const explicitCase = parsed.flags.get('--case');
+  const caseDir =
+    typeof explicitCase === 'string'
+      ? explicitCase
+      : await findLatestCase(DEFAULT_CASES_ROOT, container.id);
+  let report: TriageReport;
+  if (caseDir) {
+    report = await loadCaseReport(caseDir);
+    if (report.container.id !== container.id) {
+      throw new UsageError(
+        `${caseDir} is a case of ${report.container.name}, not of ${container.name}`,
+        'Name the matching container, or another --case.',
+      );
+    }
+    const earlier = JSON.parse(
+      await readFile(path.join(report.caseDir, 'custody.json'), 'utf8'),
+    ) as Parameters<CustodyLog['adoptEarlier']>[0];
+    custody.adoptEarlier(earlier);
+    io.err(
+      `coroner: exporting the case folder ${report.caseDir} (triage finished ${report.finishedAt})\n`,
+    );
+  } else {
+    io.err(
+      `coroner: no case folder for ${safeLine(container.name, 200)} under ./${DEFAULT_CASES_ROOT}; triaging first\n`,
+    );
+    report = await triage(engine, container.id, {
+      signal,
+      custody,
+      onEvent: io.isErrTty ? (e) => io.err(progressLine(e)) : undefined,
+    });
+  }
+  const out = parsed.flags.get('--out');
+  const sign = parsed.flags.get('--sign');
+  const result = await writeBundle(engine, report, {
+    outPath:
+      typeof out === 'string'
+        ? out
+        : `coroner-evidence-${evidenceRepo(container.name).split('/')[1]}-${utcStamp(new Date())}.tar.gz`,
+    force: parsed.flags.has('--force'),
+    includeImage: !parsed.flags.has('--no-image'),
+    redactEnv: parsed.flags.has('--redact-env'),
+    ...(typeof sign === 'string' ? { signingKeyPath: sign } : {}),
+    custody,
+    signal,
+  });
+  io.out(
+    [
+      `Bundle:          ${result.path}`,
+      `Files:           ${result.fileCount}, ${result.sizeBytes} bytes compressed`,
+      `Manifest sha256: ${result.manifestSha256}`,
+      `Evidence image:  ${result.isImageIncluded ? 'included (docker load < evidence-image.tar)' : `not included; it stays on the engine as ${report.evidence.repo}:${report.evidence.tag}`}`,
+      ...(result.signing
+        ? [
+            `Signed:          Ed25519${result.signing.isNewKey ? `, new key; public key written to ${result.signing.publicKeyPath}` : ''}`,
+            result.signing.publicKeyPem.trim(),
+          ]
+        : []),
+      `Check it later:  coroner verify ${result.path}${result.signing ? ' --key <public key>' : ''}`,
+    ].join('\n') + '\n',
+  );
+  return EXIT.clean;
+}
+
+async function runVerify(parsed: Parsed, io: Io): Promise<number> {
+  expectFlags(parsed, ['--key']);
+  const [bundle, ...extra] = parsed.positional;
+  if (!bundle || extra.length)
+    throw new UsageError(
+      'verify takes one bundle',
+      'Usage: coroner verify <bundle.tar.gz> [--key PUB]',
+    );
+  const key = parsed.flags.get('--key');
+  const result = await verifyBundle(
+    bundle,
+    typeof key === 'string' ? { publicKey: await loadPublicKey(key) } : {},
+  );
+  const lines: string[] = [];
+  const signature = {
+    valid: 'signature valid',
+    invalid: 'SIGNATURE INVALID',
+    absent: 'not signed',
+    'not-checked': 'signed; pass --key to check the signature',
+    missing: 'NO SIGNATURE, though a key was given',
+  }[result.signature];
+  if (result.isIntact) {
+    lines.push(
+      `OK: ${bundle}: all ${result.manifest?.files.length ?? 0} files match the manifest (sha256); ${signature}`,
+    );
+  } else {
+    lines.push(`FAILED: ${bundle} does not match its manifest; ${signature}`);
+    for (const a of result.altered) {
+      lines.push(
+        `  altered: ${safeLine(a.path, 500)} (sha256 ${a.expectedSha256} expected, ${a.actualSha256} found; ${a.expectedSize} -> ${a.actualSize} bytes)`,
+      );
+    }
+    for (const m of result.missing) lines.push(`  missing: ${safeLine(m, 500)}`);
+    for (const x of result.extra) lines.push(`  extra:   ${safeLine(x, 500)}`);
+    for (const d of result.duplicates) lines.push(`  twice:   ${safeLine(d, 500)}`);
+  }
+  io.out(lines.join('\n') + '\n');
+  return result.isIntact ? EXIT.clean : EXIT.tampered;
+}
+
 function progressLine(e: TriageEvent): string {
   switch (e.type) {
     case 'phase':
@@ -176,9 +311,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       case 'triage':
         return await runTriage(sub, io, controller.signal);
       case 'export':
-        return notBuilt('coroner export', 3);
+        return await runExport(sub, io, controller.signal);
       case 'verify':
-        return notBuilt('coroner verify', 3);
+        return await runVerify(sub, io);
       case 'relaunch':
         return notBuilt('coroner relaunch', 4);
       case undefined:

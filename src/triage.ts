@@ -37,6 +37,9 @@ import { CORONER_VERSION } from './version.js';
 
 export const TRIAGE_SCHEMA_VERSION = 1;
 
+/** Where case folders go unless told otherwise (relative to the working directory). */
+export const DEFAULT_CASES_ROOT = 'coroner-cases';
+
 export type TriagePhase = 'resolve' | 'freeze' | 'changes' | 'layers' | 'extract' | 'rank' | 'done';
 
 export type TriageEvent =
@@ -130,7 +133,7 @@ export async function triage(
   const caseDir =
     opts.caseDir ??
     path.join(
-      'coroner-cases',
+      DEFAULT_CASES_ROOT,
       `${encodeContainerPath(container.name).replace(/\//g, '_')}-${utcStamp(startedAt)}`,
     );
   const folder = await CaseFolder.create(caseDir);

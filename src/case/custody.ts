@@ -37,6 +37,17 @@ export class CustodyLog {
     };
   }
 
+  /** Takes in the actions of an earlier run on the same case (the triage before an export), keeping order. */
+  adoptEarlier(earlier: { header: CustodyHeader; actions: CustodyAction[] }): void {
+    const marker: CustodyAction = {
+      at: earlier.header.startedAt,
+      action: `earlier run by ${earlier.header.user} on ${earlier.header.host}: ${earlier.header.commandLine.join(' ')}`,
+      target: '',
+      result: 'ok',
+    };
+    this.actions.unshift(marker, ...earlier.actions);
+  }
+
   record(action: string, target: string, result: CustodyAction['result'], detail?: string): void {
     this.actions.push({
       at: new Date().toISOString(),

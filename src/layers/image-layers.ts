@@ -5,7 +5,6 @@
  * cached by diff id, so later triages (and other images sharing the layer)
  * read no layer at all.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { Transform, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { createHashTap } from '../case/hash-tap.js';
 import type { Engine, ImageInspect } from '../docker/engine.js';
 import {
   deserialiseLayerIndex,
@@ -228,18 +228,12 @@ async function indexFromSave(
 }
 
 async function indexWithDiffId(layerTar: Readable): Promise<LayerIndex> {
-  const hash = createHash('sha256');
-  const tap = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const { tap, result } = createHashTap();
   layerTar.on('error', (e) => tap.destroy(e));
   const index = await indexLayer(layerTar.pipe(tap), 'pending');
   // The extractor consumes its input to the end (padding too), so the hash is of the whole tar.
   await finished(tap);
-  index.diffId = `sha256:${hash.digest('hex')}`;
+  index.diffId = `sha256:${result().sha256}`;
   return index;
 }
 

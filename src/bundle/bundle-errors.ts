@@ -1,0 +1,7 @@
+import { CoronerError } from '../errors.js';
+
+export class BundleOutputExists extends CoronerError {}
+export class BundleWriteFailed extends CoronerError {}
+export class CaseFileChanged extends CoronerError {}
+export class BundleUnreadable extends CoronerError {}
+export class CaseNotFound extends CoronerError {}

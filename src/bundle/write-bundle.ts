@@ -1,0 +1,371 @@
+/**
+ * The evidence bundle: one .tar.gz streamed with tar-stream and zlib, never
+ * staged whole in memory, written under a temporary name and renamed only
+ * when complete (mode 0600: it may hold secrets). Every entry is hashed while
+ * it streams into the archive; case files are checked against the hash taken
+ * when they were captured, so a case folder edited since triage is refused.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { pack as createPack, type Pack } from 'tar-stream';
+import { encodeContainerPath } from '../case/container-path.js';
+import type { CustodyLog } from '../case/custody.js';
+import { createHashTap } from '../case/hash-tap.js';
+import type { Engine } from '../docker/engine.js';
+import { throwIfAborted } from '../docker/engine.js';
+import { CoronerError } from '../errors.js';
+import type { TriageReport } from '../triage.js';
+import { CORONER_VERSION } from '../version.js';
+import { BundleOutputExists, BundleWriteFailed, CaseFileChanged } from './bundle-errors.js';
+import {
+  MANIFEST_NAME,
+  MANIFEST_SCHEMA_VERSION,
+  SIGNATURE_NAME,
+  type Manifest,
+  type ManifestFile,
+} from './manifest.js';
+import { custodyText } from './custody-text.js';
+import { redactEnv } from './redact.js';
+import { reportHtml, reportMarkdown } from './report-text.js';
+import { loadOrCreateSigningKey, signManifest, type SigningKey } from './signing.js';
+
+export const EVIDENCE_IMAGE_FILE = 'evidence-image.tar';
+
+export interface BundleOptions {
+  outPath: string;
+  /** Replace an existing file at outPath. */
+  force?: boolean;
+  /** Include the evidence image (`docker save`); default true. */
+  includeImage?: boolean;
+  /** Mask environment values in the inspect copies and the report. */
+  redactEnv?: boolean;
+  /** Ed25519 private key (PEM); created with its .pub beside it when missing. */
+  signingKeyPath?: string;
+  custody: CustodyLog;
+  signal?: AbortSignal;
+  onProgress?: (progress: { step: string; bytes: number }) => void;
+}
+
+export interface BundleResult {
+  path: string;
+  sizeBytes: number;
+  fileCount: number;
+  manifestSha256: string;
+  isImageIncluded: boolean;
+  signing?: { publicKeyPem: string; publicKeyPath?: string; isNewKey: boolean };
+}
+
+const INSPECT_FILES = new Set([
+  'container/inspect.json',
+  'image/inspect.json',
+  'evidence-image/inspect.json',
+]);
+
+/** Hashes taken when each case file was captured, by path inside the case folder. */
+function acquisitionHashes(
+  report: TriageReport,
+): Map<string, { sha256: string; capturedAt: string }> {
+  const hashes = new Map<string, { sha256: string; capturedAt: string }>();
+  for (const a of report.artifacts)
+    hashes.set(a.path, { sha256: a.sha256, capturedAt: a.capturedAt });
+  for (const change of report.changes) {
+    for (const v of [change.original, change.current]) {
+      if (v?.content)
+        hashes.set(v.content.path, {
+          sha256: v.content.storedSha256,
+          capturedAt: v.content.capturedAt,
+        });
+    }
+  }
+  return hashes;
+}
+
+async function* walk(root: string, relative = ''): AsyncGenerator<string> {
+  const entries = await readdir(path.join(root, relative), { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const rel = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) yield* walk(root, rel);
+    else if (entry.isFile() && !/\.partial-[0-9a-f]+$/.test(entry.name)) yield rel;
+  }
+}
+
+class BundleArchive {
+  readonly files: ManifestFile[] = [];
+  constructor(private readonly pack: Pack) {}
+
+  /** Streams `source` of known size into the archive as `name`, hashing on the way. */
+  addStream(
+    name: string,
+    sizeBytes: number,
+    source: Readable,
+    capturedAt?: string,
+  ): Promise<ManifestFile> {
+    const { tap, result } = createHashTap();
+    return new Promise((resolve, reject) => {
+      const sink = this.pack.entry(
+        { name, size: sizeBytes, mode: 0o600, mtime: new Date() },
+        (err) => {
+          if (err) return reject(err);
+          const file: ManifestFile = {
+            path: name,
+            ...result(),
+            ...(capturedAt ? { capturedAt } : {}),
+          };
+          if (file.sizeBytes !== sizeBytes)
+            return reject(new Error(`${name} changed size while it was archived`));
+          this.files.push(file);
+          resolve(file);
+        },
+      );
+      source.on('error', reject);
+      tap.on('error', reject);
+      source.pipe(tap).pipe(sink as unknown as NodeJS.WritableStream);
+    });
+  }
+
+  addBuffer(name: string, data: Buffer | string): Promise<ManifestFile> {
+    const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    return this.addStream(name, buffer.length, Readable.from([buffer]));
+  }
+}
+
+export async function writeBundle(
+  engine: Engine,
+  report: TriageReport,
+  opts: BundleOptions,
+): Promise<BundleResult> {
+  const outPath = path.resolve(opts.outPath);
+  const includeImage = opts.includeImage ?? true;
+  if (
+    !opts.force &&
+    (await stat(outPath).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    throw new BundleOutputExists(
+      `${outPath} already exists`,
+      'Choose another --out, or pass --force to replace it.',
+    );
+  }
+  const signingKey: SigningKey | undefined = opts.signingKeyPath
+    ? await loadOrCreateSigningKey(opts.signingKeyPath)
+    : undefined;
+
+  const suffix = randomBytes(4).toString('hex');
+  const temp = `${outPath}.partial-${suffix}`;
+  const spool = `${outPath}.image-${suffix}`;
+  const custody = opts.custody;
+  try {
+    // Fails early (and clearly) on an unwritable folder, before anything is fetched.
+    await (await open(temp, 'wx', 0o600)).close().catch(() => undefined);
+  } catch (e) {
+    throw translateFsError(e, outPath);
+  }
+
+  let outBytes = 0;
+  try {
+    // The image is spooled first: a tar header needs the size, and docker save does not say it.
+    let image: { sha256: string; sizeBytes: number } | undefined;
+    if (includeImage) {
+      image = await custody.step(
+        `save evidence image (docker save) ${report.evidence.repo}:${report.evidence.tag}`,
+        report.evidence.id,
+        async () => {
+          const { tap, result } = createHashTap();
+          tap.on('data', () =>
+            opts.onProgress?.({ step: 'saving the evidence image', bytes: result().sizeBytes }),
+          );
+          const save = await engine.saveImage(report.evidence.id, opts.signal);
+          await pipeline(
+            save,
+            tap,
+            createWriteStream(spool, { mode: 0o600 }),
+            ...(opts.signal ? [{ signal: opts.signal }] : []),
+          );
+          return result();
+        },
+        (r) => `${r.sizeBytes} bytes, sha256 ${r.sha256}`,
+      );
+    }
+    throwIfAborted(opts.signal, 'the export');
+
+    const pack = createPack();
+    const archive = new BundleArchive(pack);
+    const gzip = createGzip({ level: 1 });
+    const writing = pipeline(
+      pack as unknown as Readable,
+      gzip,
+      createWriteStream(temp, { mode: 0o600 }),
+      ...(opts.signal ? [{ signal: opts.signal }] : []),
+    );
+    writing.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+    gzip.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      opts.onProgress?.({ step: 'writing the bundle', bytes: outBytes });
+    });
+
+    // Case files, checked against their acquisition hashes.
+    const expected = acquisitionHashes(report);
+    const redactedFiles: string[] = [];
+    for await (const rel of walk(report.caseDir)) {
+      throwIfAborted(opts.signal, 'the export');
+      const full = path.join(report.caseDir, rel);
+      const name = `case/${rel}`;
+      const acquired = expected.get(rel);
+      if (opts.redactEnv && INSPECT_FILES.has(rel)) {
+        const redacted =
+          JSON.stringify(redactEnv(JSON.parse(await readFile(full, 'utf8'))), null, 2) + '\n';
+        await archive.addBuffer(name, redacted);
+        redactedFiles.push(name);
+        continue;
+      }
+      const { size } = await stat(full);
+      const file = await archive.addStream(
+        name,
+        size,
+        createReadStream(full),
+        acquired?.capturedAt,
+      );
+      if (acquired && acquired.sha256 !== file.sha256) {
+        throw new CaseFileChanged(
+          `case file ${rel} changed since it was captured at ${acquired.capturedAt} (sha256 then ${acquired.sha256}, now ${file.sha256})`,
+          'Do not export an altered case: run the triage again to capture the evidence afresh.',
+        );
+      }
+    }
+
+    for (const change of report.changes) {
+      const content = change.comparison?.content;
+      if (content?.kind === 'text-diff')
+        await archive.addBuffer(`diffs/${encodeContainerPath(change.path)}.diff`, content.patch);
+    }
+
+    const createdAt = new Date().toISOString();
+    const evidenceImage: Manifest['evidenceImage'] = {
+      id: report.evidence.id,
+      repoTag: `${report.evidence.repo}:${report.evidence.tag}`,
+      isIncluded: includeImage,
+      ...(includeImage
+        ? { file: EVIDENCE_IMAGE_FILE }
+        : {
+            note: `left out with --no-image; it stays on the engine as ${report.evidence.repo}:${report.evidence.tag}`,
+          }),
+    };
+    const redaction: Manifest['redaction'] = {
+      isEnvRedacted: opts.redactEnv ?? false,
+      redactedFiles,
+      ...(opts.redactEnv && includeImage
+        ? {
+            note: 'the evidence image itself still holds the environment in its config; export with --no-image to leave it out',
+          }
+        : {}),
+    };
+    const reportContext = { evidenceImage, redaction, createdAt };
+    await archive.addBuffer('report.md', reportMarkdown(report, reportContext));
+    await archive.addBuffer('report.html', reportHtml(report, reportContext));
+
+    if (image) {
+      const file = await archive.addStream(
+        EVIDENCE_IMAGE_FILE,
+        image.sizeBytes,
+        createReadStream(spool),
+      );
+      if (file.sha256 !== image.sha256) {
+        throw new BundleWriteFailed(
+          'the spooled evidence image changed before it was archived',
+          'Run the export again.',
+        );
+      }
+    }
+
+    custody.record(
+      'archive case files, diffs, reports and image into the bundle',
+      outPath,
+      'ok',
+      `${archive.files.length} files; the manifest follows`,
+    );
+    await archive.addBuffer('custody.log', custodyText(custody));
+
+    const identity = report.engine;
+    const manifest: Manifest = {
+      schemaVersion: MANIFEST_SCHEMA_VERSION,
+      tool: { name: 'coroner', version: CORONER_VERSION },
+      createdAt,
+      engine: identity,
+      container: {
+        id: report.container.id,
+        name: report.container.name,
+        imageId: report.container.imageId,
+        imageRef: report.container.imageRef,
+      },
+      evidenceImage,
+      redaction,
+      files: [...archive.files],
+    };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+    const manifestFile = await archive.addBuffer(MANIFEST_NAME, manifestBytes);
+    if (signingKey)
+      await archive.addBuffer(
+        SIGNATURE_NAME,
+        signManifest(manifestBytes, signingKey.privateKey) + '\n',
+      );
+    pack.finalize();
+    await writing;
+    await chmod(temp, 0o600);
+    await rename(temp, outPath);
+    return {
+      path: outPath,
+      sizeBytes: outBytes,
+      fileCount: manifest.files.length,
+      manifestSha256: manifestFile.sha256,
+      isImageIncluded: includeImage,
+      ...(signingKey
+        ? {
+            signing: {
+              publicKeyPem: signingKey.publicKeyPem,
+              isNewKey: signingKey.isNew,
+              ...(signingKey.publicKeyPath ? { publicKeyPath: signingKey.publicKeyPath } : {}),
+            },
+          }
+        : {}),
+    };
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e instanceof CoronerError ? e : translateFsError(e, outPath);
+  } finally {
+    await rm(spool, { force: true });
+  }
+}
+
+function translateFsError(e: unknown, outPath: string): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new BundleWriteFailed(
+      `the disk holding ${outPath} is full; nothing was kept`,
+      'Free space or choose another --out, then export again.',
+      { cause: e },
+    );
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new BundleWriteFailed(
+      `cannot write ${outPath} (${code})`,
+      'Choose a writable --out folder.',
+      { cause: e },
+    );
+  }
+  if (code === 'ENOENT') {
+    return new BundleWriteFailed(
+      `the folder for ${outPath} does not exist`,
+      'Create it or choose another --out.',
+      { cause: e },
+    );
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { reportHtml, reportMarkdown, type ReportContext } from '../../src/bundle/report-text.js';
+import type { TriageReport } from '../../src/triage.js';
+
+const evil = '/var/www/<script>alert(1)</script>`|*\u001b]0;x\u0007\u202e.php';
+const report = {
+  container: { id: 'c'.repeat(64), name: 'web\u001b[2J-1', imageRef: 'img', imageId: 'sha256:1' },
+  engine: { version: '20', hostName: 'h', daemonId: 'd' },
+  startedAt: 's',
+  finishedAt: 'f',
+  hostCompromise: {
+    isSuspected: true,
+    reasons: ['CIS 5.32 container engine socket mounted: /var/run/docker.sock'],
+  },
+  counts: {
+    added: 1,
+    changed: 0,
+    deleted: 0,
+    parentOnly: 0,
+    bySeverity: { critical: 1, high: 0, medium: 0, low: 0, info: 0 },
+  },
+  changes: [
+    {
+      path: evil,
+      kind: 'A',
+      isParentOnly: false,
+      severity: 'critical',
+      findings: [
+        { rule: 'web-shell', path: evil, severity: 'critical', reason: 'web shell pattern' },
+      ],
+      comparison: {
+        metadata: [],
+        content: {
+          kind: 'text-diff',
+          patch: '+<?php system($_GET["c"]); ?>\n+```\n+\u001b[31mred',
+          addedLines: 3,
+          removedLines: 0,
+          isTruncated: false,
+        },
+      },
+    },
+  ],
+  exposure: [],
+  notCovered: [],
+  problems: [],
+} as unknown as TriageReport;
+const ctx: ReportContext = {
+  createdAt: 'now',
+  redaction: { isEnvRedacted: false, redactedFiles: [] },
+  evidenceImage: {
+    id: 'sha256:e',
+    repoTag: 'coroner-evidence/web:1',
+    isIncluded: true,
+    file: 'evidence-image.tar',
+  },
+};
+
+describe('reportHtml', () => {
+  const page = reportHtml(report, ctx);
+  it('escapes markup and control characters from the container', () => {
+    expect(page).not.toContain('<script>alert(1)</script>');
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+    expect(page).toContain('\\e]0;x\\x07\\u202e.php');
+  });
+  it('loads nothing from the network and says to treat the host as compromised', () => {
+    expect(page).toContain(`default-src 'none'`);
+    expect(page).not.toMatch(/<script|<link|src=/i);
+    expect(page).toMatch(/class="alert">Treat the host as compromised/);
+  });
+});
+
+describe('reportMarkdown', () => {
+  const md = reportMarkdown(report, ctx);
+  it('keeps untrusted text from breaking tables or fences', () => {
+    expect(md).toContain('\\<script\\>alert(1)\\</script\\>\\`\\|\\*');
+    expect(md).toMatch(/\n````diff\n[\s\S]*\n\+```\n[\s\S]*\n````\n/);
+    expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+  });
+});
