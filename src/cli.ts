@@ -18,6 +18,10 @@ import { pickContainer } from './docker/resolve-container.js';
 import { evidenceRepo, utcStamp } from './freeze/freeze.js';
 import { safeLine } from './untrusted.js';
 import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { DEFAULT_RELAUNCH_OPTIONS } from './relaunch/plan.js';
+import { executeRelaunch, prepareRelaunch } from './relaunch/relaunch.js';
+import { relaunchPlanText, relaunchResultText } from './present/relaunch-text.js';
 import { SEVERITY_RANK } from './findings/severity.js';
 import { CORONER_VERSION } from './version.js';
 
@@ -50,7 +54,17 @@ Usage:
       --sign KEY                   sign the manifest with an Ed25519 key (PEM; made if missing)
   coroner verify <bundle>          recompute every hash and check the manifest
       --key PUB                    also check the manifest signature
-  coroner relaunch <container>     quarantine and relaunch clean (not built yet)
+  coroner relaunch <container>     quarantine it (kept, stopped, networks cut, renamed) and
+                                   start a hardened replacement from the original image id
+      --dry-run                    print the plan and the equivalent docker run; change nothing
+      --yes                        do not ask for confirmation (needed without a terminal)
+      --no-evidence                commit an evidence image now if there is none (else refused)
+      --keep-paused                pause the compromised container instead of stopping it
+      --fresh-volumes              give the replacement new, empty volumes
+      --cap-add CAP[,CAP]          capabilities to add back after --cap-drop ALL
+      --user USER                  run as USER (default: a non-root user of the image)
+      --tmpfs PATH[,PATH]          more writable tmpfs paths (derived from the triage otherwise)
+      --memory MIB --pids N        limits (default 512 MiB, 256 processes)
   coroner --help | --version
 
 <container> is a name, a full id or a unique id prefix.
@@ -65,7 +79,19 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['--case-dir', '--case', '--log-lines', '--out', '--key', '--sign']);
+const VALUE_FLAGS = new Set([
+  '--case-dir',
+  '--case',
+  '--log-lines',
+  '--out',
+  '--key',
+  '--sign',
+  '--cap-add',
+  '--user',
+  '--tmpfs',
+  '--memory',
+  '--pids',
+]);
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -120,6 +146,8 @@ function oneContainer(parsed: Parsed, command: string): string {
 
 export interface Io {
   out: (text: string) => void;
+  /** Asks a yes/no question on the terminal; absent without one. */
+  ask?: (question: string) => Promise<boolean>;
   /** Streams a file to standard output, with backpressure. */
   outFile: (file: string) => Promise<void>;
   err: (text: string) => void;
@@ -131,6 +159,18 @@ const defaultIo: Io = {
   outFile: (file) => pipeline(createReadStream(file), process.stdout, { end: false }),
   err: (text) => process.stderr.write(text),
   isErrTty: Boolean(process.stderr.isTTY),
+  ...(process.stdin.isTTY
+    ? {
+        ask: async (question: string) => {
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return /^y(es)?$/i.test((await rl.question(question)).trim());
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
 };
 
 async function runTriage(parsed: Parsed, io: Io, signal: AbortSignal): Promise<number> {
@@ -270,6 +310,91 @@ async function runVerify(parsed: Parsed, io: Io): Promise<number> {
   return result.isIntact ? EXIT.clean : EXIT.tampered;
 }
 
+function positiveInt(parsed: Parsed, flag: string, fallback: number): number {
+  const raw = parsed.flags.get(flag);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(n) || n <= 0) {
+    throw new UsageError(
+      `${flag} must be a positive whole number, got ${JSON.stringify(raw)}`,
+      `For example ${flag} 256.`,
+    );
+  }
+  return n;
+}
+
+const list = (parsed: Parsed, flag: string): string[] => {
+  const raw = parsed.flags.get(flag);
+  return typeof raw === 'string'
+    ? raw
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
+};
+
+async function runRelaunch(parsed: Parsed, io: Io): Promise<number> {
+  expectFlags(parsed, [
+    '--dry-run',
+    '--yes',
+    '--no-evidence',
+    '--keep-paused',
+    '--fresh-volumes',
+    '--cap-add',
+    '--user',
+    '--tmpfs',
+    '--memory',
+    '--pids',
+  ]);
+  const ref = oneContainer(parsed, 'relaunch');
+  const engine = await connectEngine();
+  const custody = new CustodyLog();
+  const user = parsed.flags.get('--user');
+  const prepared = await prepareRelaunch(
+    engine,
+    ref,
+    {
+      ...DEFAULT_RELAUNCH_OPTIONS,
+      capAdd: list(parsed, '--cap-add').map((c) => c.toUpperCase()),
+      tmpfs: list(parsed, '--tmpfs'),
+      ...(typeof user === 'string' ? { user } : {}),
+      memoryBytes:
+        positiveInt(parsed, '--memory', DEFAULT_RELAUNCH_OPTIONS.memoryBytes / 2 ** 20) * 2 ** 20,
+      pidsLimit: positiveInt(parsed, '--pids', DEFAULT_RELAUNCH_OPTIONS.pidsLimit),
+      freshVolumes: parsed.flags.has('--fresh-volumes'),
+    },
+    custody,
+  );
+  io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages).join('\n') + '\n');
+  if (parsed.flags.has('--dry-run')) {
+    io.out('\nDry run: nothing was changed.\n');
+    return EXIT.clean;
+  }
+  if (!parsed.flags.has('--yes')) {
+    if (!io.ask)
+      throw new UsageError(
+        'relaunch needs confirmation and there is no terminal to ask',
+        'Review the plan (--dry-run), then run again with --yes.',
+      );
+    if (!(await io.ask('\nQuarantine and relaunch now? [y/N] '))) {
+      io.out('Nothing was changed.\n');
+      return EXIT.clean;
+    }
+  }
+  const result = await executeRelaunch(engine, prepared, {
+    allowNoEvidence: parsed.flags.has('--no-evidence'),
+    keepPaused: parsed.flags.has('--keep-paused'),
+    custody,
+    caseDir: path.join(
+      DEFAULT_CASES_ROOT,
+      `${evidenceRepo(prepared.plan.container.name).split('/')[1]}-${utcStamp(new Date())}-relaunch`,
+    ),
+    onStep: (step) => io.err(`coroner: ${step}\n`),
+  });
+  io.out('\n' + relaunchResultText(result).join('\n') + '\n');
+  return result.isRunning ? EXIT.clean : EXIT.error;
+}
+
 function progressLine(e: TriageEvent): string {
   switch (e.type) {
     case 'phase':
@@ -315,7 +440,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       case 'verify':
         return await runVerify(sub, io);
       case 'relaunch':
-        return notBuilt('coroner relaunch', 4);
+        return await runRelaunch(sub, io);
       case undefined:
         return notBuilt('the interactive console (coroner with no container)', 5);
       default:

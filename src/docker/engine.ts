@@ -61,6 +61,9 @@ export interface Engine {
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   renameContainer(id: string, name: string): Promise<void>;
   disconnectNetwork(network: string, containerId: string): Promise<void>;
+  pauseContainer(id: string): Promise<void>;
+  /** Image ids carrying a label (`key=value`). */
+  listImagesByLabel(label: string): Promise<string[]>;
 }
 
 /**
@@ -293,6 +296,18 @@ class DockerodeEngine implements Engine {
     return call(`disconnecting ${containerId.slice(0, 12)} from network ${network}`, async () => {
       await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: true });
     });
+  }
+
+  pauseContainer(id: string): Promise<void> {
+    return call(`pausing container ${id.slice(0, 12)}`, async () => {
+      await this.docker.getContainer(id).pause();
+    });
+  }
+
+  listImagesByLabel(label: string): Promise<string[]> {
+    return call(`listing images labelled ${label}`, async () =>
+      (await this.docker.listImages({ filters: { label: [label] } })).map((i) => i.Id),
+    );
   }
 }
 

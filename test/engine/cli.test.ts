@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanRun, newRunId, ROOT, startSample } from '../support/engine.js';
+import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
 
 const BIN = path.join(ROOT, 'bin/coroner.js');
 const runId = newRunId();
@@ -64,10 +64,26 @@ describe('the coroner command', () => {
     expect((await coroner(['triage', 'x', '--bogus'])).code).toBe(2);
   });
 
-  it('says plainly which commands are not built yet', async () => {
-    const { code, stderr } = await coroner(['relaunch', 'web-1']);
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/not built yet \(tracked in issue 4\)/);
+  it('refuses to relaunch without a terminal to confirm on, unless --yes', async () => {
+    const container = await startSample('webshell', runId);
+    const { code, stdout, stderr } = await coroner(['relaunch', container]);
+    expect(code).toBe(2);
+    expect(stdout).toMatch(/Relaunch plan for/);
+    expect(stderr).toMatch(/needs confirmation.*--yes/);
+  });
+
+  it('prints the relaunch plan and the docker run line with --dry-run, changing nothing', async () => {
+    const container = await startSample('miner', runId);
+    const { code, stdout } = await coroner(['relaunch', container, '--dry-run']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/CIS 5\.13 +read-only root filesystem/);
+    expect(stdout).toMatch(
+      /docker run -d --name coroner-test-miner-\w+ --read-only --cap-drop ALL/,
+    );
+    expect(stdout).toMatch(/Dry run: nothing was changed/);
+    expect((await docker('inspect', '-f', '{{.State.Running}} {{.Name}}', container)).trim()).toBe(
+      `true /${container}`,
+    );
   });
 
   it('triages a compromised sample as JSON and exits 3 for suspicious findings', async () => {

@@ -1,0 +1,91 @@
+/** The relaunch plan and result as readable lines (pure; container strings sanitised). */
+import type { ExposureCheck } from '../findings/exposure.js';
+import type { RelaunchPlan } from '../relaunch/plan.js';
+import type { RelaunchResult } from '../relaunch/relaunch.js';
+import { safeLine } from '../untrusted.js';
+
+function auditRows(before: ExposureCheck[], after: ExposureCheck[]): string[] {
+  const rows = [`  ${'CIS'.padEnd(6)}${'check'.padEnd(36)}${'quarantined'.padEnd(13)}replacement`];
+  for (const b of before) {
+    const a = after.find((x) => x.cis === b.cis);
+    const mark = (c: ExposureCheck | undefined) =>
+      c === undefined ? '?' : c.passed ? 'pass' : 'FAIL';
+    rows.push(`  ${b.cis.padEnd(6)}${b.title.padEnd(36)}${mark(b).padEnd(13)}${mark(a)}`);
+  }
+  return rows;
+}
+
+export function relaunchPlanText(plan: RelaunchPlan, evidenceImages: string[]): string[] {
+  const lines = [
+    `Relaunch plan for ${safeLine(plan.container.name, 200)} (${plan.container.id.slice(0, 12)})`,
+    `  evidence image: ${evidenceImages.length ? evidenceImages.join(', ') : 'NONE yet (coroner triage first, or --no-evidence)'}`,
+    `  quarantine:     stop, disconnect from every network, rename to ${safeLine(plan.quarantineName, 200)} (kept, never removed)`,
+    `  replacement:    ${safeLine(plan.container.name, 200)} from ${plan.imageId}`,
+    '',
+    'Kept:',
+    ...plan.kept.map((k) => `  ${k.setting.padEnd(14)} ${safeLine(k.value, 300)}`),
+    '',
+    'Hardened:',
+    ...plan.hardened.map(
+      (h) =>
+        `  ${(h.cis ? `CIS ${h.cis}` : '').padEnd(18)} ${h.setting.padEnd(26)} ${safeLine(h.value, 200)}  (${safeLine(h.why, 200)})`,
+    ),
+  ];
+  if (plan.tmpfs.length)
+    lines.push(
+      '',
+      'Writable tmpfs (edit with --tmpfs):',
+      ...plan.tmpfs.map((t) => `  ${safeLine(t.path, 200)}: ${safeLine(t.why, 300)}`),
+    );
+  if (plan.volumes.length) {
+    lines.push(
+      '',
+      'Volumes and binds:',
+      ...plan.volumes.map(
+        (v) =>
+          `  ${safeLine(v.destination, 200)} <- ${v.type} ${safeLine(v.source, 200)}${v.isReused ? ' (reused)' : ' (fresh)'}`,
+      ),
+    );
+  }
+  if (plan.warnings.length)
+    lines.push(
+      '',
+      'Needs a human decision:',
+      ...plan.warnings.map((w) => `  ! ${safeLine(w, 400)}`),
+    );
+  lines.push(
+    '',
+    'Audit, before and after (CIS Docker Benchmark v1.6.0):',
+    ...auditRows(plan.audit.before, plan.audit.after),
+  );
+  lines.push('', 'Equivalent docker run:', `  ${safeLine(plan.dockerRun, 100_000)}`);
+  return lines;
+}
+
+export function relaunchResultText(result: RelaunchResult): string[] {
+  const lines = [
+    `Quarantined: ${safeLine(result.quarantine.name, 200)} (${result.quarantine.state}; networks: ${result.quarantine.networks.join(', ') || 'none'})`,
+    `Evidence:    ${result.evidenceImageId}`,
+  ];
+  if (result.failure) {
+    lines.push(
+      `FAILED: the replacement ${result.replacement.id.slice(0, 12)} did not come up: ${safeLine(result.failure.reason, 300)}`,
+      'Last log lines:',
+      ...result.failure.logTail.map((l) => `  | ${safeLine(l, 300)}`),
+      'The quarantined container and the evidence are untouched. Choices:',
+      ...result.failure.choices.map((c) => `  - ${c}`),
+    );
+  } else {
+    lines.push(
+      `Replacement: ${result.replacement.id.slice(0, 12)} ${result.replacement.state}${result.replacement.health ? ` (${result.replacement.health})` : ''}`,
+    );
+  }
+  lines.push(
+    '',
+    'What changed, old -> new:',
+    ...result.configChanges.map(
+      (c) => `  ${c.setting.padEnd(18)} ${safeLine(c.before, 200)} -> ${safeLine(c.after, 200)}`,
+    ),
+  );
+  return lines;
+}

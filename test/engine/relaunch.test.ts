@@ -1,0 +1,150 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustodyLog } from '../../src/case/custody.js';
+import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { DEFAULT_RELAUNCH_OPTIONS } from '../../src/relaunch/plan.js';
+import {
+  executeRelaunch,
+  prepareRelaunch,
+  type RelaunchResult,
+} from '../../src/relaunch/relaunch.js';
+import { triage, type TriageReport } from '../../src/triage.js';
+import { cleanRun, docker, newRunId, ROOT, SAMPLES, startSample } from '../support/engine.js';
+
+const runId = newRunId();
+let engine: Engine;
+let work: string;
+beforeAll(async () => {
+  engine = await connectEngine();
+  work = await mkdtemp(path.join(os.tmpdir(), 'relaunch-test-'));
+});
+afterAll(() => cleanRun(runId));
+
+async function inspect(name: string) {
+  return JSON.parse(await docker('inspect', name))[0] as {
+    Id: string;
+    Image: string;
+    State: { Running: boolean; Status: string };
+    HostConfig: {
+      CapDrop: string[];
+      CapAdd: string[] | null;
+      SecurityOpt: string[];
+      ReadonlyRootfs: boolean;
+      PidsLimit: number;
+      Memory: number;
+      RestartPolicy: { Name: string; MaximumRetryCount: number };
+    };
+    NetworkSettings: { Networks: Record<string, unknown> };
+    Config: { Labels: Record<string, string>; User: string };
+  };
+}
+
+describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
+  let container: string;
+  let report: TriageReport;
+  let result: RelaunchResult;
+  beforeAll(async () => {
+    container = await startSample(sample, runId);
+    report = await triage(engine, container, {
+      caseDir: path.join(work, `case-${sample}`),
+      cacheDir: path.join(work, 'cache'),
+    });
+    const custody = new CustodyLog();
+    const prepared = await prepareRelaunch(engine, container, DEFAULT_RELAUNCH_OPTIONS, custody);
+    result = await executeRelaunch(engine, prepared, {
+      allowNoEvidence: false,
+      keepPaused: false,
+      custody,
+      caseDir: path.join(work, `relaunch-${sample}`),
+    });
+  });
+
+  it('runs the replacement from the original image id, under the original name', async () => {
+    expect(result.isRunning).toBe(true);
+    const fresh = await inspect(container);
+    expect(fresh.State.Running).toBe(true);
+    expect(fresh.Image).toBe(report.container.imageId);
+    expect(fresh.Id).not.toBe(report.container.id);
+    expect(fresh.Config.Labels['coroner.replaces']).toBe(report.container.id);
+  });
+
+  it('reads back the hardening the plan promised', async () => {
+    const { HostConfig: hc, Config } = await inspect(container);
+    expect(hc.ReadonlyRootfs).toBe(true);
+    expect(hc.CapDrop).toEqual(['ALL']);
+    expect(hc.CapAdd ?? []).toEqual([]);
+    expect(hc.SecurityOpt).toContain('no-new-privileges:true');
+    expect(hc.PidsLimit).toBe(DEFAULT_RELAUNCH_OPTIONS.pidsLimit);
+    expect(hc.Memory).toBe(DEFAULT_RELAUNCH_OPTIONS.memoryBytes);
+    expect(hc.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 5 });
+    expect(Config.User).toBe('33:33');
+    expect(Config.User).toBe((result.plan.createBody as { User: string }).User);
+  });
+
+  it('rejects writes to the root filesystem, so the attack script no longer succeeds', async () => {
+    await expect(docker('exec', container, 'sh', '-c', 'echo x > /probe')).rejects.toThrow(
+      /Read-only file system/,
+    );
+    await expect(
+      promisify(execFile)('sh', [path.join(ROOT, 'samples', sample, 'attack.sh'), container]),
+    ).rejects.toMatchObject({ code: expect.any(Number) });
+  });
+
+  it('keeps the quarantined container, stopped and off every network, and the evidence image unchanged', async () => {
+    const quarantined = await inspect(result.quarantine.name);
+    expect(quarantined.Id).toBe(report.container.id);
+    expect(quarantined.State.Running).toBe(false);
+    expect(Object.keys(quarantined.NetworkSettings.Networks).filter((n) => n !== 'none')).toEqual(
+      [],
+    );
+    expect((await docker('image', 'inspect', '-f', '{{.Id}}', report.evidence.id)).trim()).toBe(
+      report.evidence.id,
+    );
+    expect(result.evidenceImageId).toBe(report.evidence.id);
+  });
+});
+
+describe('relaunch refusals and failures', () => {
+  it('refuses a container without an evidence image', async () => {
+    const container = await startSample('backdoor', runId);
+    const custody = new CustodyLog();
+    const prepared = await prepareRelaunch(engine, container, DEFAULT_RELAUNCH_OPTIONS, custody);
+    await expect(
+      executeRelaunch(engine, prepared, {
+        allowNoEvidence: false,
+        keepPaused: false,
+        custody,
+        caseDir: path.join(work, 'x'),
+      }),
+    ).rejects.toThrow(/has no evidence image yet/);
+    expect((await inspect(container)).State.Running).toBe(true);
+  });
+
+  it('reports a replacement that cannot start, and loses nothing', async () => {
+    const container = await startSample('webshell', runId);
+    const custody = new CustodyLog();
+    const prepared = await prepareRelaunch(
+      engine,
+      container,
+      { ...DEFAULT_RELAUNCH_OPTIONS, user: 'no-such-user' },
+      custody,
+    );
+    const result = await executeRelaunch(engine, prepared, {
+      allowNoEvidence: true,
+      keepPaused: false,
+      custody,
+      caseDir: path.join(work, 'fail'),
+    });
+    expect(result.isRunning).toBe(false);
+    expect(result.failure?.reason).toMatch(/no-such-user|refused|exited/);
+    expect(result.failure?.choices.join('\n')).toMatch(/docker rename .*-quarantined-/);
+    expect((await inspect(result.quarantine.name)).Id).toBe(prepared.inspect.Id);
+    expect((await docker('image', 'inspect', '-f', '{{.Id}}', result.evidenceImageId)).trim()).toBe(
+      result.evidenceImageId,
+    );
+  });
+});
