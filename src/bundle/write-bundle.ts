@@ -11,7 +11,6 @@ import { chmod, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { pack as createPack, type Pack } from 'tar-stream';
 import { encodeContainerPath } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
@@ -30,6 +29,7 @@ import {
   type ManifestFile,
 } from './manifest.js';
 import { custodyText } from './custody-text.js';
+import { createParallelGzip } from './parallel-gzip.js';
 import { redactEnv } from './redact.js';
 import { reportHtml, reportMarkdown } from './report-text.js';
 import { loadOrCreateSigningKey, signManifest, type SigningKey } from './signing.js';
@@ -198,7 +198,7 @@ export async function writeBundle(
 
     const pack = createPack();
     const archive = new BundleArchive(pack);
-    const gzip = createGzip({ level: 1 });
+    const gzip = createParallelGzip({ level: 1 });
     const writing = pipeline(
       pack as unknown as Readable,
       gzip,
