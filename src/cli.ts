@@ -37,7 +37,8 @@ export const EXIT = {
 const HELP = `coroner ${CORONER_VERSION}: incident response for compromised Docker containers
 
 Usage:
-  coroner [<container>]            interactive console (not built yet: falls back to triage)
+  coroner [<container>]            interactive console (on a terminal; without one, the
+                                   triage summary)
   coroner triage <container>       freeze evidence, list and rank what changed
       --json                       print the report as JSON (schema: docs/triage-schema.md)
       --case-dir DIR               where to keep this case's artifacts
@@ -146,6 +147,11 @@ function oneContainer(parsed: Parsed, command: string): string {
 
 export interface Io {
   out: (text: string) => void;
+  /**
+   * Opens the interactive console (ui/), when there is a terminal for it. Injected by
+   * the executable so the engine never imports the UI.
+   */
+  openConsole?: (container: string | undefined) => Promise<number>;
   /** Asks a yes/no question on the terminal; absent without one. */
   ask?: (question: string) => Promise<boolean>;
   /** Streams a file to standard output, with backpressure. */
@@ -154,7 +160,7 @@ export interface Io {
   isErrTty: boolean;
 }
 
-const defaultIo: Io = {
+export const defaultIo: Io = {
   out: (text) => process.stdout.write(text),
   outFile: (file) => pipeline(createReadStream(file), process.stdout, { end: false }),
   err: (text) => process.stderr.write(text),
@@ -408,13 +414,6 @@ function progressLine(e: TriageEvent): string {
   }
 }
 
-function notBuilt(what: string, issue: number): never {
-  throw new CoronerError(
-    `${what} is not built yet (tracked in issue ${issue})`,
-    'Use `coroner triage <container>` meanwhile; its case folder holds every artifact, hashed.',
-  );
-}
-
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -442,12 +441,18 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       case 'relaunch':
         return await runRelaunch(sub, io);
       case undefined:
-        return notBuilt('the interactive console (coroner with no container)', 5);
+        if (!io.openConsole) {
+          throw new UsageError(
+            'the interactive console needs a terminal',
+            'Run `coroner triage <container>` for the scriptable summary.',
+          );
+        }
+        return await io.openConsole(undefined);
       default:
-        // `coroner <container>`: the console is not built yet, so the triage summary stands in.
-        io.err(
-          'coroner: the interactive console is not built yet (issue 5); showing the triage summary.\n',
-        );
+        if (rest.length === 0 && parsed.flags.size === 0 && io.openConsole) {
+          return await io.openConsole(command);
+        }
+        // No terminal (or options given): the triage summary stands in for the console.
         return await runTriage(
           { positional: [command, ...rest], flags: parsed.flags },
           io,

@@ -178,11 +178,12 @@ export async function writeBundle(
         `save evidence image (docker save) ${report.evidence.repo}:${report.evidence.tag}`,
         report.evidence.id,
         async () => {
-          const { tap, result } = createHashTap();
-          tap.on('data', () =>
-            opts.onProgress?.({ step: 'saving the evidence image', bytes: result().sizeBytes }),
-          );
+          const { tap, result, bytesSoFar } = createHashTap();
           const save = await engine.saveImage(report.evidence.id, opts.signal);
+          // A listener on the source, not the tap: reading the tap would race the file writer.
+          save.on('data', () =>
+            opts.onProgress?.({ step: 'saving the evidence image', bytes: bytesSoFar() }),
+          );
           await pipeline(
             save,
             tap,

@@ -12,6 +12,7 @@ export interface ChangeRow {
   severity: Severity;
   path: string;
   reason: string;
+  isParentOnly: boolean;
 }
 
 export const SEVERITY_COLOUR: Record<Severity, string> = {
@@ -22,11 +23,17 @@ export const SEVERITY_COLOUR: Record<Severity, string> = {
   info: 'gray',
 };
 
-export function changeRows(changes: readonly ChangedPath[], width: number): ChangeRow[] {
+/** Rows for the change list; the tree view keeps parent-only directories, the flat one drops them. */
+export function changeRows(
+  changes: readonly ChangedPath[],
+  width: number,
+  isTree = false,
+): ChangeRow[] {
   const pathWidth = Math.max(10, width - 12);
   return changes
-    .filter((c) => !c.isParentOnly)
+    .filter((c) => isTree || !c.isParentOnly)
     .map((c) => ({
+      isParentOnly: c.isParentOnly,
       key: c.path,
       marker: c.kind,
       severity: c.severity,

@@ -1,0 +1,218 @@
+import { Box, Text, useApp, useInput } from 'ink';
+import { Component, useCallback, useEffect, useState, type ReactNode } from 'react';
+import type { BundleResult } from '../src/bundle/write-bundle.js';
+import type { ContainerSummary } from '../src/docker/types.js';
+import type { PreparedRelaunch, RelaunchResult } from '../src/relaunch/relaunch.js';
+import type { TriageEvent, TriageReport } from '../src/triage.js';
+import { safeLine } from '../src/untrusted.js';
+import { ErrorPane } from './components/ErrorPane.js';
+import { Footer } from './components/Footer.js';
+import { useTask } from './hooks/use-task.js';
+import { useTerminalSize } from './hooks/use-terminal-size.js';
+import { ExportScreen } from './screens/ExportScreen.js';
+import { FileScreen } from './screens/FileScreen.js';
+import { FindingsScreen } from './screens/FindingsScreen.js';
+import { PickScreen } from './screens/PickScreen.js';
+import {
+  INITIAL_PROGRESS,
+  ProgressScreen,
+  reduceProgress,
+  type TriageProgress,
+} from './screens/ProgressScreen.js';
+import { RelaunchScreen } from './screens/RelaunchScreen.js';
+import { TRIAGE_KEYS, TriageScreen } from './screens/TriageScreen.js';
+
+/** What the console may ask of the engine side: intents, no forensic logic here. */
+export interface ConsoleActions {
+  listContainers(signal: AbortSignal): Promise<ContainerSummary[]>;
+  triage(
+    ref: string,
+    signal: AbortSignal,
+    onEvent: (e: TriageEvent) => void,
+  ): Promise<TriageReport>;
+  exportBundle(
+    report: TriageReport,
+    signal: AbortSignal,
+    onProgress: (step: string, bytes: number) => void,
+  ): Promise<BundleResult>;
+  prepareRelaunch(report: TriageReport, signal: AbortSignal): Promise<PreparedRelaunch>;
+  executeRelaunch(
+    prepared: PreparedRelaunch,
+    onStep: (step: string) => void,
+  ): Promise<RelaunchResult>;
+}
+
+export interface Props {
+  readonly actions: ConsoleActions;
+  readonly initialContainer?: string;
+}
+
+type Screen =
+  | { name: 'pick' }
+  | { name: 'triage' }
+  | { name: 'file'; path: string; back: 'triage' | 'findings' }
+  | { name: 'findings' }
+  | { name: 'export' }
+  | { name: 'relaunch' };
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+function Console({ actions, initialContainer }: Props) {
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const [screen, setScreen] = useState<Screen>(
+    initialContainer ? { name: 'triage' } : { name: 'pick' },
+  );
+  const [container, setContainer] = useState(initialContainer);
+  const [isHelp, setHelp] = useState(false);
+  const [progress, setProgress] = useState<TriageProgress>(INITIAL_PROGRESS);
+  const [tick, setTick] = useState(0);
+
+  const runTriage = useCallback(
+    (signal: AbortSignal) =>
+      actions.triage(container ?? '', signal, (e) => setProgress((p) => reduceProgress(p, e))),
+    [actions, container],
+  );
+  const triage = useTask(runTriage);
+  useEffect(() => {
+    if (container) triage.start();
+  }, [container, triage.start]);
+  useEffect(() => {
+    if (triage.state.status !== 'running') return;
+    const timer = setInterval(() => setTick((t) => t + 1), 120);
+    return () => clearInterval(timer);
+  }, [triage.state.status]);
+
+  useInput((input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) {
+      triage.cancel(); // leaving cancels the work; nothing half-written is kept
+      exit();
+    } else if (input === '?') setHelp((h) => !h);
+    else if (isHelp && key.escape) setHelp(false);
+  });
+
+  const report = triage.state.status === 'done' ? triage.state.value : undefined;
+  const height = rows - 1;
+  if (isHelp) return <Help />;
+  if (screen.name === 'pick' || !container) {
+    return (
+      <PickScreen
+        listContainers={actions.listContainers}
+        height={height}
+        onPick={(id) => {
+          setContainer(id);
+          setScreen({ name: 'triage' });
+        }}
+      />
+    );
+  }
+  if (triage.state.status === 'failed') {
+    return (
+      <Box flexDirection="column">
+        <ErrorPane error={triage.state.error} />
+        <Footer keys={[['q', 'quit']]} />
+      </Box>
+    );
+  }
+  if (!report)
+    return (
+      <ProgressScreen
+        name={safeLine(container, 100)}
+        progress={progress}
+        spinner={SPINNER[tick % SPINNER.length]!}
+      />
+    );
+
+  switch (screen.name) {
+    case 'file': {
+      const change = report.changes.find((c) => c.path === screen.path);
+      return change ? (
+        <FileScreen
+          change={change}
+          height={height}
+          onBack={() =>
+            setScreen(screen.back === 'findings' ? { name: 'findings' } : { name: 'triage' })
+          }
+        />
+      ) : (
+        <Text>Not found.</Text>
+      );
+    }
+    case 'findings':
+      return (
+        <FindingsScreen
+          report={report}
+          height={height}
+          onOpen={(path) => setScreen({ name: 'file', path, back: 'findings' })}
+          onBack={() => setScreen({ name: 'triage' })}
+        />
+      );
+    case 'export':
+      return (
+        <ExportScreen
+          exportBundle={(signal, onProgress) => actions.exportBundle(report, signal, onProgress)}
+          width={columns}
+          onBack={() => setScreen({ name: 'triage' })}
+        />
+      );
+    case 'relaunch':
+      return (
+        <RelaunchScreen
+          prepare={(signal) => actions.prepareRelaunch(report, signal)}
+          execute={actions.executeRelaunch}
+          height={height}
+          onBack={() => setScreen({ name: 'triage' })}
+        />
+      );
+    default:
+      return (
+        <TriageScreen
+          report={report}
+          width={columns}
+          height={height}
+          onOpen={(path) => setScreen({ name: 'file', path, back: 'triage' })}
+          onFindings={() => setScreen({ name: 'findings' })}
+          onExport={() => setScreen({ name: 'export' })}
+          onRelaunch={() => setScreen({ name: 'relaunch' })}
+        />
+      );
+  }
+}
+
+function Help() {
+  return (
+    <Box flexDirection="column">
+      <Text bold>Keys</Text>
+      <Text>Change list: {TRIAGE_KEYS.map(([k, w]) => `${k} ${w}`).join(' · ')}</Text>
+      <Text>File: ↑↓ scroll · PgUp/PgDn page · g/G top/bottom · esc back</Text>
+      <Text>Findings: ↑↓ move · enter open the file · esc back</Text>
+      <Text>Export: esc cancels a running export (no half-written bundle is kept)</Text>
+      <Text>Restart clean: y quarantine and relaunch · n/esc cancel</Text>
+      <Text>Everywhere: ? this help · q or Ctrl-C quit</Text>
+      <Footer keys={[['?/esc', 'close help']]} />
+    </Box>
+  );
+}
+
+interface BoundaryState {
+  error?: Error;
+}
+
+/** The one error boundary at the root: a bug shows as a message, not a broken terminal. */
+class ErrorBoundary extends Component<{ children: ReactNode }, BoundaryState> {
+  override state: BoundaryState = {};
+  static getDerivedStateFromError(error: Error): BoundaryState {
+    return { error };
+  }
+  override render() {
+    return this.state.error ? <ErrorPane error={this.state.error} /> : this.props.children;
+  }
+}
+
+export function App(props: Props) {
+  return (
+    <ErrorBoundary>
+      <Console {...props} />
+    </ErrorBoundary>
+  );
+}

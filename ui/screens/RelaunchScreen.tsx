@@ -1,0 +1,81 @@
+import { Box, Text, useInput } from 'ink';
+import { useCallback, useEffect, useState } from 'react';
+import { relaunchPlanText, relaunchResultText } from '../../src/present/relaunch-text.js';
+import type { PreparedRelaunch, RelaunchResult } from '../../src/relaunch/relaunch.js';
+import { ErrorPane } from '../components/ErrorPane.js';
+import { Footer } from '../components/Footer.js';
+import { useTask } from '../hooks/use-task.js';
+
+export interface Props {
+  readonly prepare: (signal: AbortSignal) => Promise<PreparedRelaunch>;
+  readonly execute: (
+    prepared: PreparedRelaunch,
+    onStep: (step: string) => void,
+  ) => Promise<RelaunchResult>;
+  readonly height: number;
+  readonly onBack: () => void;
+}
+
+/** Shows the relaunch plan, asks to confirm with y, runs it with progress, shows the result or why it failed. */
+export function RelaunchScreen({ prepare, execute, height, onBack }: Props) {
+  const plan = useTask(prepare);
+  const [step, setStep] = useState('');
+  const [top, setTop] = useState(0);
+  const run = useCallback(
+    (_signal: AbortSignal) => {
+      if (plan.state.status !== 'done') return Promise.reject(new Error('no plan yet'));
+      return execute(plan.state.value, setStep);
+    },
+    [plan.state, execute],
+  );
+  const outcome = useTask(run);
+  useEffect(() => plan.start(), [plan.start]);
+  const isConfirming = plan.state.status === 'done' && outcome.state.status === 'idle';
+
+  const lines =
+    outcome.state.status === 'done'
+      ? relaunchResultText(outcome.state.value)
+      : plan.state.status === 'done'
+        ? relaunchPlanText(plan.state.value.plan, plan.state.value.evidenceImages)
+        : [];
+  const page = Math.max(3, height - 4);
+  useInput((input, key) => {
+    // Once the relaunch runs it is not interrupted half-way: the quarantine must complete.
+    if (outcome.state.status === 'running') return;
+    if (isConfirming && input === 'y') outcome.start();
+    else if (key.escape || input === 'n' || input === 'b') onBack();
+    else if (key.downArrow) setTop((t) => Math.min(t + 1, Math.max(0, lines.length - page)));
+    else if (key.upArrow) setTop((t) => Math.max(0, t - 1));
+    else if (key.pageDown) setTop((t) => Math.min(t + page, Math.max(0, lines.length - page)));
+    else if (key.pageUp) setTop((t) => Math.max(0, t - page));
+  });
+  return (
+    <Box flexDirection="column">
+      <Text bold>Restart clean</Text>
+      {plan.state.status === 'running' ? <Text>Preparing the plan…</Text> : null}
+      {lines.slice(top, top + page).map((line, i) => (
+        <Text key={top + i} wrap="truncate">
+          {line || ' '}
+        </Text>
+      ))}
+      {outcome.state.status === 'running' ? <Text>Relaunching: {step}</Text> : null}
+      {plan.state.status === 'failed' ? <ErrorPane error={plan.state.error} /> : null}
+      {outcome.state.status === 'failed' ? <ErrorPane error={outcome.state.error} /> : null}
+      <Footer
+        keys={
+          isConfirming
+            ? [
+                ['y', 'quarantine and relaunch'],
+                ['n/esc', 'cancel'],
+                ['↑↓', 'scroll'],
+              ]
+            : [
+                ['esc', 'back'],
+                ['↑↓', 'scroll'],
+                ['q', 'quit'],
+              ]
+        }
+      />
+    </Box>
+  );
+}

@@ -1,0 +1,128 @@
+import { Box, Text, useInput } from 'ink';
+import { useState } from 'react';
+import type { TriageReport } from '../../src/triage.js';
+import { safeLine } from '../../src/untrusted.js';
+import { ChangeList } from '../components/ChangeList.js';
+import { Footer } from '../components/Footer.js';
+import {
+  filterChanges,
+  KIND_CYCLE,
+  nextIn,
+  SEVERITY_CYCLE,
+  type ChangeFilter,
+} from '../presentation/change-filter.js';
+import { colour } from '../presentation/colour.js';
+
+export interface Props {
+  readonly report: TriageReport;
+  readonly width: number;
+  readonly height: number;
+  readonly onOpen: (path: string) => void;
+  readonly onFindings: () => void;
+  readonly onExport: () => void;
+  readonly onRelaunch: () => void;
+}
+
+export const TRIAGE_KEYS = [
+  ['↑↓', 'move'],
+  ['enter', 'open'],
+  ['t', 'tree/flat'],
+  ['k', 'kind'],
+  ['s', 'severity'],
+  ['/', 'search'],
+  ['f', 'findings'],
+  ['e', 'export'],
+  ['r', 'restart clean'],
+  ['?', 'help'],
+  ['q', 'quit'],
+] as const;
+
+/** The change list of a finished triage, with filters, search and the actions. */
+export function TriageScreen({
+  report,
+  width,
+  height,
+  onOpen,
+  onFindings,
+  onExport,
+  onRelaunch,
+}: Props) {
+  const [selected, setSelected] = useState(0);
+  const [isTree, setTree] = useState(false);
+  const [filter, setFilter] = useState<ChangeFilter>({
+    kind: 'all',
+    minSeverity: 'all',
+    search: '',
+  });
+  const [isSearching, setSearching] = useState(false);
+  const shown = filterChanges(report.changes, filter, isTree);
+  const clamp = (n: number) => Math.max(0, Math.min(n, shown.length - 1));
+
+  useInput((input, key) => {
+    if (isSearching) {
+      if (key.return || key.escape) setSearching(false);
+      else if (key.backspace || key.delete)
+        setFilter((f) => ({ ...f, search: f.search.slice(0, -1) }));
+      else if (input && !key.ctrl && !key.meta)
+        setFilter((f) => ({ ...f, search: f.search + input }));
+      setSelected(0);
+      return;
+    }
+    if (key.upArrow) setSelected((s) => clamp(s - 1));
+    else if (key.downArrow) setSelected((s) => clamp(s + 1));
+    else if (key.pageUp) setSelected((s) => clamp(s - 10));
+    else if (key.pageDown) setSelected((s) => clamp(s + 10));
+    else if (key.return && shown[selected]) onOpen(shown[selected]!.path);
+    else if (input === 't') setTree((t) => !t);
+    else if (input === 'k') setFilter((f) => ({ ...f, kind: nextIn(KIND_CYCLE, f.kind) }));
+    else if (input === 's')
+      setFilter((f) => ({ ...f, minSeverity: nextIn(SEVERITY_CYCLE, f.minSeverity) }));
+    else if (input === '/') setSearching(true);
+    else if (input === 'f') onFindings();
+    else if (input === 'e') onExport();
+    else if (input === 'r') onRelaunch();
+    else return;
+    if (input === 't' || input === 'k' || input === 's') setSelected(0);
+  });
+
+  const c = report.counts;
+  const headerRows = report.hostCompromise.isSuspected ? 4 : 3;
+  return (
+    <Box flexDirection="column">
+      {report.hostCompromise.isSuspected ? (
+        <Text color={colour('red')} bold wrap="truncate">
+          TREAT THE HOST AS COMPROMISED: {safeLine(report.hostCompromise.reasons.join('; '), 400)}
+        </Text>
+      ) : null}
+      <Text bold wrap="truncate">
+        {safeLine(report.container.name, 100)}: {c.added} added, {c.changed} changed, {c.deleted}{' '}
+        deleted · {c.bySeverity.critical} critical, {c.bySeverity.high} high
+      </Text>
+      <Text dimColor wrap="truncate">
+        evidence {report.evidence.repo}:{report.evidence.tag} · case {report.caseDir}
+      </Text>
+      <Text wrap="truncate">
+        view {isTree ? 'tree' : 'ranked'} · kind {filter.kind} · severity{' '}
+        {filter.minSeverity === 'all' ? 'all' : `${filter.minSeverity}+`} · search{' '}
+        {isSearching ? `${filter.search}▏` : filter.search || '-'} · {shown.length} shown
+      </Text>
+      <ChangeList
+        changes={shown}
+        width={width}
+        height={Math.max(2, height - headerRows - 3)}
+        selected={selected}
+        isTree={isTree}
+      />
+      <Footer
+        keys={
+          isSearching
+            ? [
+                ['type', 'to search'],
+                ['enter/esc', 'done'],
+              ]
+            : TRIAGE_KEYS
+        }
+      />
+    </Box>
+  );
+}
