@@ -45,13 +45,16 @@ if ! is_static_busybox; then
   fi
 fi
 
-if [ "$want_test_tools" -eq 1 ] && ! command -v chromium >/dev/null 2>&1; then
-  if is_root && is_debian; then
-    apt_install chromium
-  else
-    die "the tests render the HTML report in Chromium, which is missing. Install it (Debian: sudo apt-get install chromium) and run again."
+# Headless Chromium renders the HTML report; tmux drives the console end to end.
+for tool in chromium tmux; do
+  if [ "$want_test_tools" -eq 1 ] && ! command -v "$tool" >/dev/null 2>&1; then
+    if is_root && is_debian; then
+      apt_install "$tool"
+    else
+      die "the tests need $tool, which is missing. Install it (Debian: sudo apt-get install $tool) and run again."
+    fi
   fi
-fi
+done
 
 if engine_answers; then
   say "a Docker engine answers ($(docker version --format '{{.Server.Version}}')); nothing to do"

@@ -39,8 +39,8 @@ export function expectedChanges(sample: string): ExpectedChange[] {
 export const SAMPLES = ['webshell', 'miner', 'backdoor'] as const;
 
 /** Builds, starts and compromises a sample through samples/run.sh; returns the container name. */
-export async function startSample(sample: string, runId: string): Promise<string> {
-  const name = `coroner-test-${sample}-${runId}`;
+export async function startSample(sample: string, runId: string, suffix = ''): Promise<string> {
+  const name = `coroner-test-${sample}-${runId}${suffix}`;
   const { stdout } = await run(
     'bash',
     [

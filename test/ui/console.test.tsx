@@ -1,0 +1,177 @@
+/**
+ * The console driven key by key, against the real engine pipeline on the
+ * samples (ink-testing-library renders it; the actions are the real ones).
+ */
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { cleanup, render } from 'ink-testing-library';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { verifyBundle } from '../../src/bundle/verify.js';
+import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { App } from '../../ui/App.js';
+import { engineActions } from '../../ui/run-console.js';
+import { cleanRun, docker, newRunId, startSample } from '../support/engine.js';
+
+const KEY = {
+  down: '\u001B[B',
+  up: '\u001B[A',
+  enter: '\r',
+  escape: '\u001B',
+  pageDown: '\u001B[6~',
+};
+const runId = newRunId();
+let engine: Engine;
+let work: string;
+
+beforeAll(async () => {
+  engine = await connectEngine();
+  work = await mkdtemp(path.join(os.tmpdir(), 'console-'));
+});
+afterEach(() => cleanup());
+afterAll(() => cleanRun(runId));
+
+/** Polls the rendered frame until `predicate` holds (bounded), returning it. */
+async function frameWhere(
+  lastFrame: () => string | undefined,
+  predicate: (frame: string) => boolean,
+  timeoutMs = 60_000,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const frame = lastFrame() ?? '';
+    if (predicate(frame)) return frame;
+    if (Date.now() > deadline) throw new Error(`timed out; last frame:\n${frame}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+let opened = 0;
+async function openConsole(sample: string) {
+  const container = await startSample(sample, runId, `-${++opened}`);
+  const actions = engineActions(engine, {
+    casesRoot: path.join(work, 'cases'),
+    cacheDir: path.join(work, 'cache'),
+    outDir: work,
+  });
+  const ui = render(<App actions={actions} initialContainer={container} />);
+  const press = async (...keys: string[]) => {
+    for (const key of keys) {
+      ui.stdin.write(key);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+  };
+  await frameWhere(ui.lastFrame, (f) => f.includes('view ranked'));
+  // A frame is drawn before its input handlers subscribe: let them, as a person would.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return { ...ui, press, container };
+}
+
+describe('the console on the webshell sample', () => {
+  it('lists the web shell first, filters by kind and severity, and searches', async () => {
+    const ui = await openConsole('webshell');
+    const first = (ui.lastFrame() ?? '').split('\n').find((l) => /^[ACD] /.test(l));
+    expect(first).toMatch(/A CRITICAL\s+\/var\/www\/uploads\/\.cache\.php/);
+    await ui.press('k', 'k'); // kind: A, then C
+    let frame = await frameWhere(ui.lastFrame, (f) => f.includes('kind C'));
+    expect(frame).toContain('/var/www/index.html');
+    expect(frame).not.toContain('.cache.php');
+    await ui.press('k', 'k', 's', 's', 's'); // kind all; severity high+
+    frame = await frameWhere(ui.lastFrame, (f) => f.includes('severity high+'));
+    expect(frame).not.toContain('httpd.pid');
+    await ui.press('/', 'h', 't', 't', 'p', 'd', KEY.enter);
+    frame = await frameWhere(ui.lastFrame, (f) => f.includes('search httpd'));
+    expect(frame).toContain('0 shown');
+    ui.unmount();
+  });
+
+  it('opens a diff, scrolls it, and goes back', async () => {
+    const ui = await openConsole('webshell');
+    await ui.press(KEY.down, KEY.enter);
+    let frame = await frameWhere(ui.lastFrame, (f) =>
+      f.includes('--- original/var/www/index.html'),
+    );
+    expect(frame).toMatch(/original from layer \d/);
+    await ui.press(KEY.pageDown);
+    frame = await frameWhere(ui.lastFrame, (f) => f.includes('HACKED BY'));
+    expect(frame).toMatch(/^\+<h1>HACKED BY xX_sh4d0w_Xx<\/h1>$/m);
+    await ui.press('G');
+    frame = await frameWhere(ui.lastFrame, (f) => /lines \d+-(\d+) of \1/.test(f));
+    await ui.press('g');
+    frame = await frameWhere(ui.lastFrame, (f) => /lines 1-/.test(f));
+    await ui.press(KEY.escape);
+    await frameWhere(ui.lastFrame, (f) => f.includes('view ranked'), 5_000);
+    ui.unmount();
+  });
+
+  it('exports a bundle that verifies, showing its path and manifest hash', async () => {
+    const ui = await openConsole('webshell');
+    await ui.press('e');
+    const frame = await frameWhere(ui.lastFrame, (f) => f.includes('Manifest sha256'));
+    expect(frame.replace(/\s+/g, '')).toContain('Bundlewritten:');
+    const bundles = (await readdir(work)).filter((f) => f.endsWith('.tar.gz'));
+    expect(bundles).toHaveLength(1);
+    const verdict = await verifyBundle(path.join(work, bundles[0]!));
+    expect(verdict.isIntact).toBe(true);
+
+    ui.unmount();
+  });
+
+  it('shows the restart plan and changes nothing when cancelled', async () => {
+    const ui = await openConsole('webshell');
+    await ui.press('r');
+    await frameWhere(ui.lastFrame, (f) => f.includes('y quarantine and relaunch'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await ui.press('n');
+    await frameWhere(ui.lastFrame, (f) => f.includes('view ranked'));
+    expect(
+      (
+        await docker(
+          'inspect',
+          '-f',
+          '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}',
+          ui.container,
+        )
+      ).trim(),
+    ).toBe('true false');
+    ui.unmount();
+  });
+
+  it('restarts clean on y: a read-only replacement runs and the old one is quarantined', async () => {
+    const ui = await openConsole('webshell');
+    await ui.press('r');
+    await frameWhere(ui.lastFrame, (f) => f.includes('y quarantine and relaunch'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await ui.press('y');
+    const frame = await frameWhere(
+      ui.lastFrame,
+      (f) => f.includes('Replacement:') || f.includes('FAILED'),
+      90_000,
+    );
+    expect(frame).toMatch(/Replacement: \w+ running/);
+    expect(
+      (
+        await docker(
+          'inspect',
+          '-f',
+          '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}',
+          ui.container,
+        )
+      ).trim(),
+    ).toBe('true true');
+    const quarantine = /Quarantined: (\S+)/.exec(frame)![1]!;
+    expect((await docker('inspect', '-f', '{{.State.Running}}', quarantine)).trim()).toBe('false');
+    ui.unmount();
+  });
+
+  it('shows the findings ranked and jumps to a file', async () => {
+    const ui = await openConsole('backdoor');
+    await ui.press('f');
+    const frame = await frameWhere(ui.lastFrame, (f) => f.includes('Findings, ranked'));
+    expect(frame.split('\n')[1]).toMatch(/^CRITICAL/);
+    expect(frame).toMatch(/Exposure \(CIS Docker Benchmark v1\.6\.0\)/);
+    await ui.press(KEY.enter);
+    await frameWhere(ui.lastFrame, (f) => f.includes('original:') && f.includes('current:'));
+    ui.unmount();
+  });
+});
