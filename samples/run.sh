@@ -65,7 +65,12 @@ if existing=$(docker inspect -f '{{index .Config.Labels "coroner.sample"}}' "$co
   docker rm -f "$container" >/dev/null
 fi
 
-docker run -d --name "$container" --network none --label coroner.sample="$name" "${extra_labels[@]}" "$image" >/dev/null
+# A scenario may add its own run options (one per line, printf escapes allowed).
+run_args=()
+if [ -f "$dir/run-args" ]; then
+  while IFS= read -r arg; do run_args+=("$(printf '%b' "$arg")"); done < "$dir/run-args"
+fi
+docker run -d --name "$container" --network none --label coroner.sample="$name" "${extra_labels[@]}" "${run_args[@]}" "$image" >/dev/null
 # Wait (bounded) until the service wrote its pid file: the start is legitimate churn.
 for _ in $(seq 1 50); do
   [ "$(docker diff "$container" | grep -c '^A /run/')" -gt 0 ] && break

@@ -184,7 +184,7 @@ export async function triage(
     folder,
     custody,
     {
-      maxContentBytes: opts.maxContentBytes ?? 2048 * MiB,
+      maxContentBytes: opts.maxContentBytes ?? 256 * MiB,
       readersPerImage: opts.readersPerImage ?? 4,
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>
@@ -211,6 +211,7 @@ export async function triage(
           pair,
           originLayer === undefined ? undefined : layers.layers[originLayer],
           hasChildren.has(entry.path),
+          { containerCreatedAt: frozen.inspect.Created, now: startedAt.toISOString() },
         ),
       );
     } catch (e) {

@@ -58,6 +58,7 @@ export async function analyseChange(
   versions: VersionPair,
   originLayer: LayerInfo | undefined,
   hasChangedChildren: boolean,
+  when: { containerCreatedAt?: string; now?: string } = {},
 ): Promise<ChangedPath> {
   const { original, current } = versions;
   const isParentOnly = isParentOnlyDirectory(entry, versions, hasChangedChildren);
@@ -93,6 +94,7 @@ export async function analyseChange(
         ...(current ? { current: current.meta } : {}),
         ...(currentType ? { currentType } : {}),
         ...(currentText !== undefined ? { currentText } : {}),
+        ...when,
       });
   return {
     path: entry.path,

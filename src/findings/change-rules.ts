@@ -16,6 +16,10 @@ export interface ChangeFacts {
   currentType?: ContentType;
   /** The start of the current content as text (for text-like files only). */
   currentText?: string;
+  /** When the container was created (UTC ISO): a change cannot be older. */
+  containerCreatedAt?: string;
+  /** The time of the triage (UTC ISO), for timestamps set in the future. */
+  now?: string;
 }
 
 export interface RuleHit {
@@ -261,6 +265,56 @@ export const logTampering: ChangeRule = (f) => {
   return shrank ? { severity: 'medium', reason: 'log shrank: truncated or edited' } : undefined;
 };
 
+const SENSITIVE_TARGET =
+  /^\/(etc\/(shadow|gshadow|passwd|sudoers)|root|proc|sys|dev|var\/run\/docker\.sock|run\/docker\.sock)(\/|$)/;
+
+/** A link planted where a file was, or pointing at secrets or out of the root: a classic read primitive. */
+export const plantedSymlink: ChangeRule = (f) => {
+  if (f.current?.type !== 'symlink' || f.kind === 'D') return undefined;
+  const target = f.current.linkTarget ?? '';
+  const wasLink = f.original?.type === 'symlink';
+  if (SENSITIVE_TARGET.test(target) || target.split('/').includes('..')) {
+    return {
+      severity: 'high',
+      reason: `symlink to ${target}: whoever reads or serves this path reads that instead`,
+    };
+  }
+  if (f.kind === 'C' && !wasLink)
+    return {
+      severity: 'high',
+      reason: `a ${f.original?.type ?? 'file'} replaced by a symlink to ${target}`,
+    };
+  return undefined;
+};
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** mtimes that cannot be true: before the container existed, or in the future (timestomping). */
+export const impossibleTimestamp: ChangeRule = (f) => {
+  const mtime = f.current?.mtime ? Date.parse(f.current.mtime) : NaN;
+  if (Number.isNaN(mtime) || f.kind === 'D' || f.current?.type === 'directory') return undefined;
+  if (f.now && mtime > Date.parse(f.now) + DAY_MS) {
+    return {
+      severity: 'medium',
+      reason: `modification time ${f.current!.mtime} is in the future: timestamps were forged`,
+    };
+  }
+  if (
+    f.containerCreatedAt &&
+    mtime < Date.parse(f.containerCreatedAt) - DAY_MS &&
+    f.current?.type === 'file'
+  ) {
+    const same =
+      f.original?.mtime === f.current?.mtime && f.original?.sizeBytes === f.current?.sizeBytes;
+    if (!same)
+      return {
+        severity: 'medium',
+        reason: `modification time ${f.current!.mtime} is before the container existed: timestamps were forged`,
+      };
+  }
+  return undefined;
+};
+
 const CHURN_DIRS = ['/run', '/var/run', '/var/lock', '/run/lock', '/var/cache'];
 
 /** Legitimate churn: what services write at every start. Ranks low, and says why. */
@@ -295,6 +349,8 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'hidden-name': hiddenName,
   'shell-history': shellHistory,
   'log-tampering': logTampering,
+  'planted-symlink': plantedSymlink,
+  'impossible-timestamp': impossibleTimestamp,
   'legitimate-churn': legitimateChurn,
 };
 

@@ -40,7 +40,7 @@ describe('samples/run.sh', () => {
       path.join(ROOT, 'samples/run.sh'),
       '--list',
     ]);
-    expect(stdout.trim().split('\n').sort()).toEqual([...SAMPLES].sort());
+    expect(stdout.trim().split('\n').sort()).toEqual([...SAMPLES, 'hostile'].sort());
   });
 
   it('refuses an unknown scenario with the list of known ones', async () => {
@@ -49,7 +49,7 @@ describe('samples/run.sh', () => {
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(
-        /no scenario named 'nosuch'[\s\S]*scenarios: backdoor miner webshell/,
+        /no scenario named 'nosuch'[\s\S]*scenarios: backdoor hostile miner webshell/,
       ),
     });
   });

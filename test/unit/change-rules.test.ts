@@ -16,6 +16,8 @@ import {
   tempDirPayload,
   webContentChanged,
   webShell,
+  plantedSymlink,
+  impossibleTimestamp,
   type ChangeFacts,
 } from '../../src/findings/change-rules.js';
 import type { FileMeta } from '../../src/layers/file-meta.js';
@@ -268,5 +270,55 @@ describe('evaluateChange', () => {
         reason: 'changed; no rule matched',
       },
     ]);
+  });
+});
+
+describe('plantedSymlink and impossibleTimestamp', () => {
+  it('flags a served file replaced by a symlink to /etc/shadow', () => {
+    const hit = plantedSymlink(
+      changed('/var/www/index.html', {
+        current: meta({ type: 'symlink', linkTarget: '/etc/shadow' }),
+      }),
+    );
+    expect(hit).toMatchObject({
+      severity: 'high',
+      reason: expect.stringMatching(/symlink to \/etc\/shadow/),
+    });
+  });
+  it('flags a new link that climbs with ..', () => {
+    expect(
+      plantedSymlink(
+        added('/tmp/climb', { current: meta({ type: 'symlink', linkTarget: '../../etc/passwd' }) }),
+      )?.severity,
+    ).toBe('high');
+  });
+  it('leaves an ordinary relative link alone', () => {
+    expect(
+      plantedSymlink(
+        added('/app/current', { current: meta({ type: 'symlink', linkTarget: 'releases/42' }) }),
+      ),
+    ).toBeUndefined();
+  });
+  it('flags timestamps in the future and before the container existed', () => {
+    const when = { now: '2026-11-23T00:00:00Z', containerCreatedAt: '2026-11-20T00:00:00Z' };
+    expect(
+      impossibleTimestamp(
+        added('/tmp/f', { ...when, current: meta({ mtime: '2099-12-31T23:59:59Z' }) }),
+      )?.reason,
+    ).toMatch(/in the future/);
+    expect(
+      impossibleTimestamp(
+        changed('/srv/x', {
+          ...when,
+          original: meta({ mtime: '2026-01-01T00:00:00Z' }),
+          current: meta({ mtime: '1999-01-01T00:00:00Z', sizeBytes: 4 }),
+        }),
+      )?.reason,
+    ).toMatch(/before the container existed/);
+    expect(
+      impossibleTimestamp(
+        added('/tmp/ok', { ...when, current: meta({ mtime: '2026-11-22T00:00:00Z' }) }),
+      ),
+    ).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { Box, Text, useInput } from 'ink';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { TriageReport } from '../../src/triage.js';
 import { safeLine } from '../../src/untrusted.js';
 import { ChangeList } from '../components/ChangeList.js';
@@ -47,7 +47,13 @@ export function TriageScreen({
   onExport,
   onRelaunch,
 }: Props) {
-  const [selected, setSelected] = useState(0);
+  const [selected, setSelectedState] = useState(0);
+  // Keys can arrive faster than renders: the handler reads the selection from a ref, not a stale closure.
+  const selectedRef = useRef(0);
+  const setSelected = (next: number | ((s: number) => number)) => {
+    selectedRef.current = typeof next === 'function' ? next(selectedRef.current) : next;
+    setSelectedState(selectedRef.current);
+  };
   const [isTree, setTree] = useState(false);
   const [filter, setFilter] = useState<ChangeFilter>({
     kind: 'all',
@@ -72,7 +78,7 @@ export function TriageScreen({
     else if (key.downArrow) setSelected((s) => clamp(s + 1));
     else if (key.pageUp) setSelected((s) => clamp(s - 10));
     else if (key.pageDown) setSelected((s) => clamp(s + 10));
-    else if (key.return && shown[selected]) onOpen(shown[selected]!.path);
+    else if (key.return && shown[selectedRef.current]) onOpen(shown[selectedRef.current]!.path);
     else if (input === 't') setTree((t) => !t);
     else if (input === 'k') setFilter((f) => ({ ...f, kind: nextIn(KIND_CYCLE, f.kind) }));
     else if (input === 's')
