@@ -1,0 +1,169 @@
+/**
+ * The hostile sample: coroner completes, shows every entry faithfully but
+ * escaped, writes nothing outside its case folder, and never sends a raw
+ * control character to the terminal (asserted on the bytes of stdout).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { render } from 'ink-testing-library';
+import { createElement } from 'react';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCaseReport } from '../../src/bundle/find-case.js';
+import { verifyBundle } from '../../src/bundle/verify.js';
+import { writeBundle } from '../../src/bundle/write-bundle.js';
+import { CustodyLog } from '../../src/case/custody.js';
+import { connectEngine } from '../../src/docker/engine.js';
+import type { TriageReport } from '../../src/triage.js';
+import { ChangeList } from '../../ui/components/ChangeList.js';
+import { cleanRun, newRunId, ROOT, startSample } from '../support/engine.js';
+
+const runId = newRunId();
+let work: string;
+let stdout: Buffer;
+let report: TriageReport;
+let code: number;
+
+/** Bytes a terminal would act on: C0 (but newline), DEL, C1 in UTF-8, bidi controls in UTF-8. */
+export function rawControls(bytes: Buffer): string[] {
+  const text = bytes.toString('latin1');
+  const found = text.match(
+    /[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]/g,
+  );
+  return found ?? [];
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'hostile-'));
+  const container = await startSample('hostile', runId);
+  const result = await promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'bin/coroner.js'), 'triage', container, '--case-dir', path.join(work, 'case')],
+    {
+      encoding: 'buffer',
+      maxBuffer: 64 * 1024 * 1024,
+      cwd: work,
+      env: { ...process.env, CORONER_CACHE_DIR: path.join(work, 'cache') },
+    },
+  ).then(
+    (r) => ({ code: 0, stdout: r.stdout }),
+    (e: { code: number; stdout: Buffer }) => ({ code: e.code, stdout: e.stdout }),
+  );
+  code = result.code;
+  stdout = result.stdout;
+  report = await loadCaseReport(path.join(work, 'case'));
+}, 600_000);
+afterAll(async () => {
+  await cleanRun(runId);
+  await rm(work, { recursive: true, force: true });
+});
+
+const change = (p: string) => report.changes.find((c) => c.path === p);
+
+describe('triage of the hostile sample', () => {
+  it('completes with suspicious findings and prints no raw control character', () => {
+    expect(code).toBe(3);
+    expect(rawControls(stdout)).toEqual([]);
+  });
+
+  it('shows hostile names escaped, visibly', () => {
+    const text = stdout.toString('utf8');
+    const all = report.changes.map((c) => c.path);
+    expect(all).toContain('/tmp/esc\u001b]0;pwned\u0007\u001b[2J\u001b[31mred');
+    expect(all).toContain('/tmp/two\nlines');
+    expect(all).toContain('/tmp/-rf');
+    // The summary lists the top changes; the report holds them all, faithfully.
+    expect(text).not.toContain('\u001b');
+    expect(text).toMatch(/Changes: \d+ added/);
+  });
+
+  it('writes nothing outside its case folder and no links inside it', async () => {
+    expect((await readdir(work)).sort()).toEqual(['cache', 'case']);
+    const { stdout: links } = await promisify(execFile)('find', [
+      path.join(work, 'case'),
+      '-not',
+      '-type',
+      'f',
+      '-not',
+      '-type',
+      'd',
+    ]);
+    expect(links).toBe('');
+  });
+
+  it('records symlinks as metadata without following them, and ranks a planted one high', () => {
+    expect(change('/tmp/to-shadow')?.current?.meta).toMatchObject({
+      type: 'symlink',
+      linkTarget: '/etc/shadow',
+    });
+    expect(change('/tmp/climb')?.current?.meta.linkTarget).toBe('../../../../../../etc/passwd');
+    expect(change('/var/www/index.html')).toMatchObject({
+      severity: 'high',
+      current: { meta: { type: 'symlink' } },
+    });
+    expect(change('/tmp/null-dev')?.current?.meta.type).toBe('char-device');
+    expect(change('/tmp/fifo')?.current?.meta.type).toBe('fifo');
+  });
+
+  it('hashes a 4 GiB sparse file whole but stores a bounded copy, and summarises a 100 MB line', () => {
+    expect(change('/tmp/sparse')?.current?.content).toMatchObject({
+      sizeBytes: 4 * 2 ** 30,
+      isTruncated: true,
+    });
+    expect(change('/tmp/one-line.txt')?.comparison?.content).toMatchObject({
+      kind: 'summary',
+      reason: expect.stringMatching(/too large/),
+    });
+  });
+
+  it('lists 100,000 files in one folder and a folder 200 levels deep', () => {
+    expect(report.changes.filter((c) => c.path.startsWith('/tmp/many/')).length).toBe(100_000);
+    expect(report.changes.some((c) => c.path.endsWith('/d'.repeat(200) + '/f'))).toBe(true);
+  });
+
+  it('flags forged timestamps and names what the diff cannot see', () => {
+    expect(change('/tmp/future')?.findings.map((f) => f.rule)).toContain('impossible-timestamp');
+    expect(change('/srv/data/notes.txt')?.findings.map((f) => f.rule)).toContain(
+      'impossible-timestamp',
+    );
+    expect(report.notCovered.map((m) => m.destination)).toContain('/dev/shm');
+  });
+
+  it('lists what it could not read as problems and completes the rest', () => {
+    expect(report.problems.some((p) => p.path.startsWith('/tmp/bad-utf8-'))).toBe(true);
+    expect(change('/tmp/sparse')).toBeDefined();
+  });
+
+  it('draws the hostile names in the console without raw controls', () => {
+    const hostile = report.changes.filter(
+      (c) =>
+        c.path.startsWith('/tmp/') &&
+        !c.path.startsWith('/tmp/many/') &&
+        !c.path.startsWith('/tmp/deep/'),
+    );
+    const { lastFrame, unmount } = render(
+      createElement(ChangeList, { changes: hostile, width: 120, height: 200 }),
+    );
+    const frame = lastFrame() ?? '';
+    unmount();
+    expect(frame).toContain('\\e]0;pwned\\x07\\e[2J\\e[31mred');
+    expect(frame).toContain('invoice\\u202efdp.exe');
+    expect(frame).toContain('two\\nlines');
+    // Without a colour terminal ink adds no codes of its own: any control byte would be the attacker's.
+    expect(rawControls(Buffer.from(frame, 'utf8'))).toEqual([]);
+  });
+
+  it('exports a bundle of the hostile case that verifies', async () => {
+    const out = path.join(work, 'hostile.tar.gz');
+    await writeBundle(await connectEngine(), report, {
+      outPath: out,
+      custody: new CustodyLog(),
+      includeImage: false,
+    });
+    const verdict = await verifyBundle(out);
+    expect(verdict).toMatchObject({ isIntact: true, missing: [], extra: [], altered: [] });
+    await rm(out);
+  });
+});
