@@ -3,6 +3,7 @@
  * paused commit to an evidence image. Nothing runs inside the suspect and
  * nothing is written into it.
  */
+import { randomBytes } from 'node:crypto';
 import type { CaseFolder, ArtifactRecord } from '../case/case-folder.js';
 import type { CustodyLog } from '../case/custody.js';
 import type { ContainerRef } from '../docker/resolve-container.js';
@@ -136,7 +137,8 @@ export async function freezeEvidence(
   opts.onStep?.('commit');
   const committedAt = new Date();
   const repo = evidenceRepo(container.name);
-  const tag = utcStamp(committedAt);
+  // Two responders may freeze the same container in the same second: each keeps its own tag.
+  const tag = `${utcStamp(committedAt)}-${randomBytes(2).toString('hex')}`;
   // A running container is paused so the snapshot is consistent; a paused one stays paused.
   const shouldPause = inspect.State.Running && !inspect.State.Paused;
   const evidenceId = await custody.step(

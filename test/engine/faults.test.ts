@@ -1,0 +1,111 @@
+/** Faults: interruption and concurrency leave nothing half-written and lose nothing. */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { triage } from '../../src/triage.js';
+import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
+
+const runId = newRunId();
+let engine: Engine;
+let work: string;
+beforeAll(async () => {
+  engine = await connectEngine();
+  work = await mkdtemp(path.join(os.tmpdir(), 'faults-'));
+});
+afterAll(() => cleanRun(runId));
+
+describe('faults', () => {
+  it('Ctrl-C during an export exits 130 and leaves no bundle, partial file or spool', async () => {
+    const container = await startSample('miner', runId, '-sigint');
+    // Enough evidence that the export is still running when the signal comes.
+    await docker('exec', container, 'sh', '-c', 'head -c 400000000 /dev/urandom > /var/tmp/blob');
+    const caseDir = path.join(work, 'case-sigint');
+    await triage(engine, container, {
+      caseDir,
+      cacheDir: path.join(work, 'cache'),
+      maxContentBytes: 1024,
+    });
+    const outDir = path.join(work, 'out');
+    await promisify(execFile)('mkdir', ['-p', outDir]);
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/coroner.js'),
+        'export',
+        container,
+        '--case',
+        caseDir,
+        '--out',
+        path.join(outDir, 'b.tar.gz'),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Wait until the export has started writing (its spool or partial file appears), then interrupt.
+    const deadline = Date.now() + 30_000;
+    while ((await readdir(outDir)).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/cancelled/);
+    expect(await readdir(outDir)).toEqual([]);
+  });
+
+  it('two triages of one container at once both complete, each with its own evidence image', async () => {
+    const container = await startSample('webshell', runId, '-twice');
+    const [a, b] = await Promise.all(
+      ['one', 'two'].map((n) =>
+        triage(engine, container, {
+          caseDir: path.join(work, `case-${n}`),
+          cacheDir: path.join(work, 'cache'),
+        }),
+      ),
+    );
+    expect(a!.evidence.id).toBeDefined();
+    expect(`${a!.evidence.repo}:${a!.evidence.tag}`).not.toBe(
+      `${b!.evidence.repo}:${b!.evidence.tag}`,
+    );
+    for (const r of [a!, b!]) {
+      expect(
+        (await docker('image', 'inspect', '-f', '{{join .RepoTags ","}}', r.evidence.id)).trim(),
+      ).toContain(`${r.evidence.repo}:${r.evidence.tag}`);
+      expect(
+        r.changes
+          .filter((c) => !c.isParentOnly)
+          .map((c) => c.path)
+          .sort(),
+      ).toEqual(['/run/httpd.pid', '/var/www/index.html', '/var/www/uploads/.cache.php']);
+    }
+    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+  });
+
+  it('a stopped container is triaged without pausing, and a paused one stays paused', async () => {
+    const stopped = await startSample('backdoor', runId, '-stopped');
+    await docker('stop', '-t', '1', stopped);
+    const r1 = await triage(engine, stopped, {
+      caseDir: path.join(work, 'case-stopped'),
+      cacheDir: path.join(work, 'cache'),
+    });
+    expect(r1.evidence.wasPaused).toBe(false);
+    expect(r1.changes.some((c) => c.path === '/etc/ld.so.preload')).toBe(true);
+    expect(r1.artifacts.some((a) => a.path === 'container/processes.json')).toBe(false);
+
+    const paused = await startSample('backdoor', runId, '-paused');
+    await docker('pause', paused);
+    const r2 = await triage(engine, paused, {
+      caseDir: path.join(work, 'case-paused'),
+      cacheDir: path.join(work, 'cache'),
+    });
+    expect(r2.container.stateAtStart).toMatchObject({ isPaused: true });
+    expect((await docker('inspect', '-f', '{{.State.Status}}', paused)).trim()).toBe('paused');
+    await docker('unpause', paused);
+  });
+});
