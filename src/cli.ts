@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { connectEngine } from './docker/engine.js';
-import { CoronerError, UsageError, isCoronerError } from './errors.js';
+import { UsageError, isCoronerError } from './errors.js';
 import { triageSummary } from './present/triage-summary.js';
 import { DEFAULT_CASES_ROOT, triage, type TriageEvent, type TriageReport } from './triage.js';
 import { CustodyLog } from './case/custody.js';

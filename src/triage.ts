@@ -11,12 +11,7 @@ import { reportJsonChunks } from './report-json.js';
 import { CaseFolder, type ArtifactRecord } from './case/case-folder.js';
 import { encodeContainerPath } from './case/container-path.js';
 import { CustodyLog } from './case/custody.js';
-import {
-  parseChanges,
-  pathsWithChangedChildren,
-  type ChangeEntry,
-  type ChangeKind,
-} from './changes/change-list.js';
+import { parseChanges, pathsWithChangedChildren } from './changes/change-list.js';
 import { analyseChange, type ChangedPath } from './changes/analyse-change.js';
 import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
 import { throwIfAborted, type Engine, type EngineIdentity } from './docker/engine.js';
@@ -25,7 +20,6 @@ import { assessExposure, type ExposureCheck } from './findings/exposure.js';
 import type { Finding } from './findings/change-rules.js';
 import { SEVERITY_RANK, type Severity } from './findings/severity.js';
 import { freezeEvidence, utcStamp, type EvidenceImage, type FreezeStep } from './freeze/freeze.js';
-import type { FileMeta } from './layers/file-meta.js';
 import { findOriginLayer } from './layers/layer-index.js';
 import {
   defaultCacheDir,

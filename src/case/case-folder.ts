@@ -66,6 +66,21 @@ export class CaseFolder {
     return this.writeStream(relative, Readable.from([text]), { description });
   }
 
+  /** Writes through a temporary name and renames: a file that exists is a complete file. */
+  private async completeAtomically(
+    target: string,
+    write: (temp: string) => Promise<unknown>,
+  ): Promise<void> {
+    const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
+    try {
+      await write(temp);
+      await rename(temp, target);
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw e;
+    }
+  }
+
   private async makeParent(target: string): Promise<void> {
     const dir = path.dirname(target);
     if (this.madeDirs.has(dir)) return;
@@ -82,14 +97,7 @@ export class CaseFolder {
   ): Promise<ArtifactRecord> {
     const target = this.locate(relative);
     await this.makeParent(target);
-    const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
-    try {
-      await writeFile(temp, data, { mode: 0o600 });
-      await rename(temp, target);
-    } catch (e) {
-      await rm(temp, { force: true });
-      throw e;
-    }
+    await this.completeAtomically(target, (temp) => writeFile(temp, data, { mode: 0o600 }));
     const record: ArtifactRecord = {
       path: relative,
       sha256: createHash('sha256').update(data).digest('hex'),
@@ -109,7 +117,6 @@ export class CaseFolder {
   ): Promise<ArtifactRecord> {
     const target = this.locate(relative);
     await this.makeParent(target);
-    const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
     const hash = createHash('sha256');
     const sourceHash = createHash('sha256');
     let sizeBytes = 0;
@@ -131,15 +138,11 @@ export class CaseFolder {
         done(null, piece);
       },
     });
-    try {
-      await pipeline(source, meter, createWriteStream(temp, { mode: 0o600 }), {
+    await this.completeAtomically(target, (temp) =>
+      pipeline(source, meter, createWriteStream(temp, { mode: 0o600 }), {
         ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      await rename(temp, target);
-    } catch (e) {
-      await rm(temp, { force: true });
-      throw e;
-    }
+      }),
+    );
     const record: ArtifactRecord = {
       path: relative,
       sha256: hash.digest('hex'),
