@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
 import { triage } from '../../src/triage.js';
 import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
+import { startEngineProxy } from '../support/engine-proxy.js';
 
 const runId = newRunId();
 let engine: Engine;
@@ -107,5 +108,123 @@ describe('faults', () => {
     expect(r2.container.stateAtStart).toMatchObject({ isPaused: true });
     expect((await docker('inspect', '-f', '{{.State.Status}}', paused)).trim()).toBe('paused');
     await docker('unpause', paused);
+  });
+});
+
+describe('the engine or the container going away', () => {
+  it('a container removed after the freeze does not stop the triage: the evidence image is read', async () => {
+    const container = await startSample('webshell', runId, '-removed-late');
+    let removed = false;
+    const report = await triage(engine, container, {
+      caseDir: path.join(work, 'case-removed-late'),
+      cacheDir: path.join(work, 'cache'),
+      onEvent: (e) => {
+        if (e.type === 'phase' && e.phase === 'changes' && !removed) {
+          removed = true;
+          void docker('rm', '-f', container);
+        }
+      },
+    });
+    expect(removed).toBe(true);
+    expect(
+      report.changes.find((c) => c.path === '/var/www/uploads/.cache.php')?.current?.content
+        ?.sha256,
+    ).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a container removed before the commit fails clearly and leaves no report', async () => {
+    const container = await startSample('webshell', runId, '-removed-early');
+    const caseDir = path.join(work, 'case-removed-early');
+    await expect(
+      triage(engine, container, {
+        caseDir,
+        cacheDir: path.join(work, 'cache'),
+        onEvent: (e) => {
+          if (e.type === 'phase' && e.step === 'commit') void docker('rm', '-f', container);
+        },
+      }),
+    ).rejects.toThrow(/engine refused|no such container|not found/i);
+    expect(await readdir(caseDir)).not.toContain('report.json');
+  });
+
+  it('losing the engine mid-export says so, keeps nothing, and a rerun succeeds', async () => {
+    const container = await startSample('miner', runId, '-lost-engine');
+    await docker('exec', container, 'sh', '-c', 'head -c 400000000 /dev/urandom > /var/tmp/blob');
+    const caseDir = path.join(work, 'case-lost-engine');
+    await triage(engine, container, {
+      caseDir,
+      cacheDir: path.join(work, 'cache'),
+      maxContentBytes: 1024,
+    });
+    const outDir = path.join(work, 'out-lost');
+    await promisify(execFile)('mkdir', ['-p', outDir]);
+    const proxy = await startEngineProxy();
+    const args = [
+      path.join(ROOT, 'bin/coroner.js'),
+      'export',
+      container,
+      '--case',
+      caseDir,
+      '--out',
+      path.join(outDir, 'b.tar.gz'),
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DOCKER_HOST: proxy.dockerHost },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const deadline = Date.now() + 30_000;
+    while ((await readdir(outDir)).length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await proxy.cut();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/no Docker engine answers|engine/i);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(outDir)).toEqual([]);
+
+    const rerun = await promisify(execFile)(process.execPath, args);
+    expect(rerun.stdout).toMatch(/Manifest sha256/);
+    const verify = await promisify(execFile)(process.execPath, [
+      path.join(ROOT, 'bin/coroner.js'),
+      'verify',
+      path.join(outDir, 'b.tar.gz'),
+    ]);
+    expect(verify.stdout).toMatch(/^OK/);
+  });
+
+  it('losing the engine mid-triage fails clearly, presents no report, and leaves the suspect running', async () => {
+    const container = await startSample('hostile', runId, '-lost-triage');
+    const proxy = await startEngineProxy();
+    const caseDir = path.join(work, 'case-lost-triage');
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin/coroner.js'), 'triage', container, '--case-dir', caseDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          DOCKER_HOST: proxy.dockerHost,
+          CORONER_CACHE_DIR: path.join(work, 'cache'),
+        },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    // Cut once the triage is reading files (the current/ folder appears), long before it ends.
+    const deadline = Date.now() + 120_000;
+    while (
+      !(await readdir(caseDir).catch((): string[] => [])).includes('current') &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 20));
+    await proxy.cut();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/no Docker engine answers/);
+    expect(await readdir(caseDir)).not.toContain('report.json');
+    // The suspect is left as it was (running, not paused).
+    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
   });
 });
