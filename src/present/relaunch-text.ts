@@ -87,5 +87,14 @@ export function relaunchResultText(result: RelaunchResult): string[] {
       (c) => `  ${c.setting.padEnd(18)} ${safeLine(c.before, 200)} -> ${safeLine(c.after, 200)}`,
     ),
   );
+  const failing = result.auditAfter.filter((e) => !e.passed);
+  lines.push(
+    '',
+    `Audit of the replacement as it runs: ${result.auditAfter.length - failing.length} of ${result.auditAfter.length} CIS checks pass`,
+    ...failing.map(
+      (e) =>
+        `  still failing: ${e.cis} ${e.title} (${safeLine(e.detail, 200)}): needs a human decision`,
+    ),
+  );
   return lines;
 }
