@@ -228,3 +228,41 @@ describe('the engine or the container going away', () => {
     expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
   });
 });
+
+describe('interrupting a triage', () => {
+  it.each([
+    ['SIGINT', 'container/inspect.json'],
+    ['SIGTERM', 'current'],
+  ] as const)(
+    '%s once %s exists: exit 130, no report, the suspect running and unpaused',
+    async (signal, marker) => {
+      const container = await startSample('hostile', runId, `-${signal.toLowerCase()}`);
+      const caseDir = path.join(work, `case-${signal}`);
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'bin/coroner.js'), 'triage', container, '--case-dir', caseDir],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, CORONER_CACHE_DIR: path.join(work, 'cache') },
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const exists = async () =>
+        (
+          await readdir(path.join(caseDir, path.dirname(marker))).catch((): string[] => [])
+        ).includes(path.basename(marker));
+      const deadline = Date.now() + 120_000;
+      while (!(await exists()) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      child.kill(signal);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(130);
+      expect(stderr).toMatch(/cancelled/);
+      expect(await readdir(caseDir)).not.toContain('report.json');
+      expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe(
+        'running',
+      );
+    },
+  );
+});
