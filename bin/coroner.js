@@ -8,6 +8,10 @@ const io = isTerminal
   ? {
       ...defaultIo,
       openConsole: async (container) => {
+        // A person asked for the console on a terminal: ink must draw live even where CI is
+        // set (ink reads CI once, at import, and then renders only the last frame).
+        for (const name of ['CI', 'CONTINUOUS_INTEGRATION'])
+          if (name in process.env) process.env[name] = 'false';
         const [{ connectEngine }, { runConsole }] = await Promise.all([
           import('../dist/src/docker/engine.js'),
           import('../dist/ui/run-console.js'),

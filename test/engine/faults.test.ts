@@ -19,6 +19,31 @@ beforeAll(async () => {
 });
 afterAll(() => cleanRun(runId));
 
+const BIN = path.join(ROOT, 'bin/coroner.js');
+
+/** The coroner binary in the background: stderr collected, exit code awaited. */
+function startCoroner(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { child, stderr: () => stderr, exited };
+}
+
+/** Polls (bounded) until `name` exists in `dir`; any name when `name` is undefined. */
+async function untilEntry(dir: string, name: string | undefined, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = await readdir(dir).catch((): string[] => []);
+    if (name === undefined ? names.length > 0 : names.includes(name)) return;
+    if (Date.now() > deadline) throw new Error(`${name ?? 'an entry'} never appeared in ${dir}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('faults', () => {
   it('Ctrl-C during an export exits 130 and leaves no bundle, partial file or spool', async () => {
     const container = await startSample('miner', runId, '-sigint');
@@ -32,31 +57,19 @@ describe('faults', () => {
     });
     const outDir = path.join(work, 'out');
     await promisify(execFile)('mkdir', ['-p', outDir]);
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, 'bin/coroner.js'),
-        'export',
-        container,
-        '--case',
-        caseDir,
-        '--out',
-        path.join(outDir, 'b.tar.gz'),
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    const run = startCoroner([
+      'export',
+      container,
+      '--case',
+      caseDir,
+      '--out',
+      path.join(outDir, 'b.tar.gz'),
+    ]);
     // Wait until the export has started writing (its spool or partial file appears), then interrupt.
-    const deadline = Date.now() + 30_000;
-    while ((await readdir(outDir)).length === 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(130);
-    expect(stderr).toMatch(/cancelled/);
+    await untilEntry(outDir, undefined, 30_000);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toMatch(/cancelled/);
     expect(await readdir(outDir)).toEqual([]);
   });
 
@@ -159,35 +172,19 @@ describe('the engine or the container going away', () => {
     const outDir = path.join(work, 'out-lost');
     await promisify(execFile)('mkdir', ['-p', outDir]);
     const proxy = await startEngineProxy();
-    const args = [
-      path.join(ROOT, 'bin/coroner.js'),
-      'export',
-      container,
-      '--case',
-      caseDir,
-      '--out',
-      path.join(outDir, 'b.tar.gz'),
-    ];
-    const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DOCKER_HOST: proxy.dockerHost },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const deadline = Date.now() + 30_000;
-    while ((await readdir(outDir)).length === 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    const args = ['export', container, '--case', caseDir, '--out', path.join(outDir, 'b.tar.gz')];
+    const run = startCoroner(args, { DOCKER_HOST: proxy.dockerHost });
+    await untilEntry(outDir, undefined, 30_000);
     await proxy.cut();
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/no Docker engine answers|engine/i);
-    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/no Docker engine answers|engine/i);
+    expect(run.stderr()).not.toMatch(/\n\s+at /);
     expect(await readdir(outDir)).toEqual([]);
 
-    const rerun = await promisify(execFile)(process.execPath, args);
+    const rerun = await promisify(execFile)(process.execPath, [BIN, ...args]);
     expect(rerun.stdout).toMatch(/Manifest sha256/);
     const verify = await promisify(execFile)(process.execPath, [
-      path.join(ROOT, 'bin/coroner.js'),
+      BIN,
       'verify',
       path.join(outDir, 'b.tar.gz'),
     ]);
@@ -198,31 +195,15 @@ describe('the engine or the container going away', () => {
     const container = await startSample('hostile', runId, '-lost-triage');
     const proxy = await startEngineProxy();
     const caseDir = path.join(work, 'case-lost-triage');
-    const child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin/coroner.js'), 'triage', container, '--case-dir', caseDir],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          DOCKER_HOST: proxy.dockerHost,
-          CORONER_CACHE_DIR: path.join(work, 'cache'),
-        },
-      },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    const run = startCoroner(['triage', container, '--case-dir', caseDir], {
+      DOCKER_HOST: proxy.dockerHost,
+      CORONER_CACHE_DIR: path.join(work, 'cache'),
+    });
     // Cut once the triage is reading files (the current/ folder appears), long before it ends.
-    const deadline = Date.now() + 120_000;
-    while (
-      !(await readdir(caseDir).catch((): string[] => [])).includes('current') &&
-      Date.now() < deadline
-    )
-      await new Promise((r) => setTimeout(r, 20));
+    await untilEntry(caseDir, 'current', 120_000);
     await proxy.cut();
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(1);
-    expect(stderr).toMatch(/no Docker engine answers/);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/no Docker engine answers/);
     expect(await readdir(caseDir)).not.toContain('report.json');
     // The suspect is left as it was (running, not paused).
     expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
@@ -238,27 +219,13 @@ describe('interrupting a triage', () => {
     async (signal, marker) => {
       const container = await startSample('hostile', runId, `-${signal.toLowerCase()}`);
       const caseDir = path.join(work, `case-${signal}`);
-      const child = spawn(
-        process.execPath,
-        [path.join(ROOT, 'bin/coroner.js'), 'triage', container, '--case-dir', caseDir],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, CORONER_CACHE_DIR: path.join(work, 'cache') },
-        },
-      );
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      const exists = async () =>
-        (
-          await readdir(path.join(caseDir, path.dirname(marker))).catch((): string[] => [])
-        ).includes(path.basename(marker));
-      const deadline = Date.now() + 120_000;
-      while (!(await exists()) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
-      child.kill(signal);
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      expect(code).toBe(130);
-      expect(stderr).toMatch(/cancelled/);
+      const run = startCoroner(['triage', container, '--case-dir', caseDir], {
+        CORONER_CACHE_DIR: path.join(work, 'cache'),
+      });
+      await untilEntry(path.join(caseDir, path.dirname(marker)), path.basename(marker), 120_000);
+      run.child.kill(signal);
+      expect(await run.exited).toBe(130);
+      expect(run.stderr()).toMatch(/cancelled/);
       expect(await readdir(caseDir)).not.toContain('report.json');
       expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe(
         'running',
