@@ -65,6 +65,8 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
 
   it('runs the replacement from the original image id, under the original name', async () => {
     expect(result.isRunning).toBe(true);
+    // The webshell image has a healthcheck: the relaunch waited until it reported healthy.
+    if (sample === 'webshell') expect(result.replacement.health).toBe('healthy');
     const fresh = await inspect(container);
     expect(fresh.State.Running).toBe(true);
     expect(fresh.Image).toBe(report.container.imageId);

@@ -124,11 +124,18 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
 
 describe('the webshell sample in detail', () => {
   let report: TriageReport;
+  let first: TriageReport;
   beforeAll(async () => {
-    const container = await startSample('webshell', runId);
+    const container = await startSample('webshell', runId, '-detail');
+    // Its own cache folder: the first triage streams the image once, the second must not.
+    const ownCache = await mkdtemp(path.join(os.tmpdir(), 'coroner-cache-detail-'));
+    first = await triage(engine, container, {
+      caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-detail-')),
+      cacheDir: ownCache,
+    });
     report = await triage(engine, container, {
       caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-detail-')),
-      cacheDir,
+      cacheDir: ownCache,
     });
   });
 
@@ -152,7 +159,9 @@ describe('the webshell sample in detail', () => {
   });
 
   it('reads the layer indexes from the cache the second time', () => {
+    expect(first.layers.source).toBe('image-save');
     expect(report.layers.source).toBe('cache');
+    expect(report.layers.list).toEqual(first.layers.list);
   });
 
   it('names what the change list cannot see', () => {
