@@ -143,9 +143,8 @@ export async function triage(
   const engineIdentity = await engine.identity();
 
   emit({ type: 'phase', phase: 'changes' });
-  const raw = await custody.step('list changes (docker diff)', container.id, () =>
-    engine.changes(container.id),
-  );
+  // Taken in the same pause as the commit: every listed change is in the evidence image.
+  const raw = frozen.changes;
   await folder.writeJson('changes/engine-changes.json', raw, 'change list, as the engine sent it');
   const { entries, rejected } = parseChanges(raw);
   const problems: PathProblem[] = rejected.map((r) => ({

@@ -62,6 +62,7 @@ export interface Engine {
   renameContainer(id: string, name: string): Promise<void>;
   disconnectNetwork(network: string, containerId: string): Promise<void>;
   pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
   /** Image ids carrying a label (`key=value`). */
   listImagesByLabel(label: string): Promise<string[]>;
 }
@@ -295,6 +296,12 @@ class DockerodeEngine implements Engine {
   disconnectNetwork(network: string, containerId: string): Promise<void> {
     return call(`disconnecting ${containerId.slice(0, 12)} from network ${network}`, async () => {
       await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: true });
+    });
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    return call(`unpausing container ${id.slice(0, 12)}`, async () => {
+      await this.docker.getContainer(id).unpause();
     });
   }
 

@@ -12,7 +12,9 @@ import {
   type ContainerInspect,
   type Engine,
   type ImageInspect,
+  type RawChange,
 } from '../docker/engine.js';
+import { engineStatus } from '../docker/engine-errors.js';
 import { CORONER_VERSION } from '../version.js';
 import { demuxLogStream } from './log-demux.js';
 
@@ -43,6 +45,8 @@ export interface FrozenEvidence {
   /** State as found, before coroner touched anything. */
   stateAtStart: { status: string; isRunning: boolean; isPaused: boolean };
   evidence: EvidenceImage;
+  /** The change list, taken in the same pause as the commit. */
+  changes: RawChange[];
   artifacts: ArtifactRecord[];
 }
 
@@ -141,27 +145,59 @@ export async function freezeEvidence(
   const tag = `${utcStamp(committedAt)}-${randomBytes(2).toString('hex')}`;
   // A running container is paused so the snapshot is consistent; a paused one stays paused.
   const shouldPause = inspect.State.Running && !inspect.State.Paused;
-  const evidenceId = await custody.step(
-    shouldPause
-      ? 'commit evidence image (container paused during commit)'
-      : 'commit evidence image',
-    container.id,
-    () =>
-      engine.commit(container.id, {
-        repo,
-        tag,
-        pause: shouldPause,
-        comment: `coroner evidence of ${container.name} (${container.id}) at ${committedAt.toISOString()}`,
-        labels: {
-          [EVIDENCE_LABELS.isEvidence]: 'true',
-          [EVIDENCE_LABELS.sourceId]: container.id,
-          [EVIDENCE_LABELS.sourceName]: container.name,
-          [EVIDENCE_LABELS.capturedAt]: committedAt.toISOString(),
-          [EVIDENCE_LABELS.version]: CORONER_VERSION,
-        },
-      }),
-    (id) => `${repo}:${tag} ${id}`,
-  );
+  // One frozen instant for both the change list and the evidence image: paused by coroner
+  // around the two calls (and always unpaused), so every listed change is in the image.
+  // Paused by someone else meanwhile (another responder's run): leave their pause alone.
+  let ownsPause = false;
+  if (shouldPause) {
+    try {
+      await custody.step(
+        'pause container (change list and commit at one instant)',
+        container.id,
+        () => engine.pauseContainer(container.id),
+      );
+      ownsPause = true;
+    } catch (e) {
+      if (engineStatus(e) !== 409) throw e;
+    }
+  }
+  let changes: RawChange[];
+  let evidenceId: string;
+  let isFailing = true;
+  try {
+    changes = await custody.step('list changes (docker diff)', container.id, () =>
+      engine.changes(container.id),
+    );
+    evidenceId = await custody.step(
+      'commit evidence image',
+      container.id,
+      () =>
+        engine.commit(container.id, {
+          repo,
+          tag,
+          // Without our own pause the engine pauses for the commit (and leaves a pause it did not make).
+          pause: shouldPause && !ownsPause,
+          comment: `coroner evidence of ${container.name} (${container.id}) at ${committedAt.toISOString()}`,
+          labels: {
+            [EVIDENCE_LABELS.isEvidence]: 'true',
+            [EVIDENCE_LABELS.sourceId]: container.id,
+            [EVIDENCE_LABELS.sourceName]: container.name,
+            [EVIDENCE_LABELS.capturedAt]: committedAt.toISOString(),
+            [EVIDENCE_LABELS.version]: CORONER_VERSION,
+          },
+        }),
+      (id) => `${repo}:${tag} ${id}`,
+    );
+    isFailing = false;
+  } finally {
+    if (ownsPause) {
+      const unpausing = custody.step('unpause container', container.id, () =>
+        engine.unpauseContainer(container.id),
+      );
+      // A failed unpause must surface, unless it only follows the failure that matters.
+      await (isFailing ? unpausing.catch(() => undefined) : unpausing);
+    }
+  }
   const evidenceInspect = await engine.inspectImage(evidenceId);
   artifacts.push(
     await folder.writeJson(
@@ -176,6 +212,7 @@ export async function freezeEvidence(
     inspect,
     image,
     stateAtStart,
+    changes,
     evidence: {
       id: evidenceId,
       repo,

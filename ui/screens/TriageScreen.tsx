@@ -60,12 +60,17 @@ export function TriageScreen({
     minSeverity: 'all',
     search: '',
   });
-  const [isSearching, setSearching] = useState(false);
+  const [isSearching, setSearchingState] = useState(false);
+  const searchingRef = useRef(false);
+  const setSearching = (value: boolean) => {
+    searchingRef.current = value;
+    setSearchingState(value);
+  };
   const shown = filterChanges(report.changes, filter, isTree);
   const clamp = (n: number) => Math.max(0, Math.min(n, shown.length - 1));
 
   useInput((input, key) => {
-    if (isSearching) {
+    if (searchingRef.current) {
       if (key.return || key.escape) setSearching(false);
       else if (key.backspace || key.delete)
         setFilter((f) => ({ ...f, search: f.search.slice(0, -1) }));
