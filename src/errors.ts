@@ -33,7 +33,6 @@ export class AmbiguousContainer extends CoronerError {
     );
   }
 }
-export class ImageNotFound extends CoronerError {}
 export class UsageError extends CoronerError {
   override readonly exitCode = 2;
 }

@@ -43,9 +43,3 @@ export function safeLine(value: string, maxChars = 4096): string {
 export function safeLines(value: string, maxCharsPerLine = 4096): string[] {
   return value.split('\n').map((line) => safeLine(line, maxCharsPerLine));
 }
-
-/** True when printing `value` raw would be unsafe or ambiguous. */
-export function needsEscaping(value: string): boolean {
-  UNSAFE.lastIndex = 0;
-  return UNSAFE.test(value);
-}

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -60,10 +60,6 @@ export class CaseFolder {
     return this.writeStream(relative, Readable.from([JSON.stringify(value, null, 2) + '\n']), {
       description,
     });
-  }
-
-  async writeText(relative: string, text: string, description: string): Promise<ArtifactRecord> {
-    return this.writeStream(relative, Readable.from([text]), { description });
   }
 
   /** Writes through a temporary name and renames: a file that exists is a complete file. */
@@ -155,12 +151,5 @@ export class CaseFolder {
     };
     if (opts.isListed !== false) this.records.push(record);
     return record;
-  }
-
-  async exists(relative: string): Promise<boolean> {
-    return stat(this.locate(relative)).then(
-      () => true,
-      () => false,
-    );
   }
 }

@@ -34,21 +34,6 @@ export function encodeContainerPath(containerPath: string): string {
   return parts.map(encodeComponent).join('/');
 }
 
-/** Normalises a container path: absolute, no empty, "." or trailing components. ".." is refused. */
-export function normaliseContainerPath(raw: string): string {
-  const parts: string[] = [];
-  for (const part of raw.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..')
-      throw new CaseFolderError(
-        `container path ${JSON.stringify(raw)} climbs with ".."`,
-        'This entry is ignored.',
-      );
-    parts.push(part);
-  }
-  return '/' + parts.join('/');
-}
-
 /**
  * The path guard: the absolute location of `relative` under `root`, refusing
  * anything that would land outside it.

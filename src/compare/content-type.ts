@@ -51,10 +51,3 @@ export function detectContentType(head: Buffer): ContentType {
   if (head[0] === 0x23 && head[1] === 0x21) return 'script'; // #!
   return isTextual(head) ? 'text' : 'binary';
 }
-
-/** The interpreter named by a shebang line, e.g. "/bin/sh". */
-export function shebangInterpreter(head: Buffer): string | undefined {
-  if (head[0] !== 0x23 || head[1] !== 0x21) return undefined;
-  const line = head.subarray(2, Math.min(head.length, 256)).toString('utf8').split('\n')[0] ?? '';
-  return line.trim().split(/\s+/)[0] || undefined;
-}

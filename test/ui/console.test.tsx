@@ -67,6 +67,13 @@ async function openConsole(sample: string) {
   return { ...ui, press, container };
 }
 
+/** Presses r and waits until the plan asks for confirmation (and its keys are live). */
+async function openRelaunchPlan(ui: Awaited<ReturnType<typeof openConsole>>): Promise<void> {
+  await ui.press('r');
+  await frameWhere(ui.lastFrame, (f) => f.includes('y quarantine and relaunch'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
 describe('the console on the webshell sample', () => {
   it('lists the web shell first, filters by kind and severity, and searches', async () => {
     const ui = await openConsole('webshell');
@@ -119,9 +126,7 @@ describe('the console on the webshell sample', () => {
 
   it('shows the restart plan and changes nothing when cancelled', async () => {
     const ui = await openConsole('webshell');
-    await ui.press('r');
-    await frameWhere(ui.lastFrame, (f) => f.includes('y quarantine and relaunch'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await openRelaunchPlan(ui);
     await ui.press('n');
     await frameWhere(ui.lastFrame, (f) => f.includes('view ranked'));
     expect(
@@ -139,9 +144,7 @@ describe('the console on the webshell sample', () => {
 
   it('restarts clean on y: a read-only replacement runs and the old one is quarantined', async () => {
     const ui = await openConsole('webshell');
-    await ui.press('r');
-    await frameWhere(ui.lastFrame, (f) => f.includes('y quarantine and relaunch'));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await openRelaunchPlan(ui);
     await ui.press('y');
     const frame = await frameWhere(
       ui.lastFrame,

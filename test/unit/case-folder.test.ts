@@ -55,6 +55,6 @@ describe('CaseFolder', () => {
 
   it('refuses to write outside its folder', async () => {
     const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
-    await expect(folder.writeText('../escape', 'x', 'x')).rejects.toThrow(/outside/);
+    await expect(folder.writeJson('../escape', {}, 'x')).rejects.toThrow(/outside/);
   });
 });

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  detectContentType,
-  isTextual,
-  shebangInterpreter,
-} from '../../src/compare/content-type.js';
+import { detectContentType, isTextual } from '../../src/compare/content-type.js';
 
 describe('detectContentType', () => {
   it('tells types by magic bytes, not names', () => {
@@ -21,10 +17,5 @@ describe('detectContentType', () => {
     const text = Buffer.from('café');
     expect(isTextual(text.subarray(0, text.length - 1))).toBe(true);
     expect(isTextual(Buffer.from([0x61, 0xff, 0x62]))).toBe(false);
-  });
-
-  it('reads the shebang interpreter', () => {
-    expect(shebangInterpreter(Buffer.from('#!/usr/bin/env python3 -u\n'))).toBe('/usr/bin/env');
-    expect(shebangInterpreter(Buffer.from('echo'))).toBeUndefined();
   });
 });
