@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { connectEngine } from './docker/engine.js';
+import { connectEngine, throwIfAborted } from './docker/engine.js';
 import { UsageError, isCoronerError } from './errors.js';
 import { triageSummary } from './present/triage-summary.js';
 import { DEFAULT_CASES_ROOT, triage, type TriageEvent, type TriageReport } from './triage.js';
@@ -13,11 +13,13 @@ import { CustodyLog } from './case/custody.js';
 import { findLatestCase, loadCaseReport } from './bundle/find-case.js';
 import { writeBundle } from './bundle/write-bundle.js';
 import { verifyBundle } from './bundle/verify.js';
+import { isCaseFolder, verifyCase } from './bundle/verify-case.js';
+import { caseCheckText } from './present/case-check-text.js';
 import { loadPublicKey } from './bundle/signing.js';
 import { pickContainer } from './docker/resolve-container.js';
 import { evidenceRepo, utcStamp } from './freeze/freeze.js';
 import { safeLine } from './untrusted.js';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_RELAUNCH_OPTIONS } from './relaunch/plan.js';
 import { executeRelaunch, prepareRelaunch } from './relaunch/relaunch.js';
@@ -55,6 +57,8 @@ Usage:
       --sign KEY                   sign the manifest with an Ed25519 key (PEM; made if missing)
   coroner verify <bundle>          recompute every hash and check the manifest
       --key PUB                    also check the manifest signature
+  coroner verify <case folder>     check a triage's files against their acquisition hashes;
+                                   an interrupted triage is named incomplete
   coroner relaunch <container>     quarantine it (kept, stopped, networks cut, renamed) and
                                    start a hardened replacement from the original image id
       --dry-run                    print the plan and the equivalent docker run; change nothing
@@ -71,7 +75,7 @@ Usage:
 <container> is a name, a full id or a unique id prefix.
 
 Exit codes: 0 done (nothing suspicious / bundle intact), 3 suspicious findings
-(medium or worse, or a host-level exposure), 4 bundle does not match its manifest,
+(medium or worse, or a host-level exposure), 4 bundle or case folder altered or incomplete,
 1 error, 2 bad usage, 130 cancelled.
 Engine: DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as for the docker CLI.`;
 
@@ -151,7 +155,7 @@ export interface Io {
    * Opens the interactive console (ui/), when there is a terminal for it. Injected by
    * the executable so the engine never imports the UI.
    */
-  openConsole?: (container: string | undefined) => Promise<number>;
+  openConsole?: (container: string | undefined, signal: AbortSignal) => Promise<number>;
   /** Asks a yes/no question on the terminal; absent without one. */
   ask?: (question: string) => Promise<boolean>;
   /** Streams a file to standard output, with backpressure. */
@@ -170,7 +174,15 @@ export const defaultIo: Io = {
         ask: async (question: string) => {
           const rl = createInterface({ input: process.stdin, output: process.stdout });
           try {
-            return /^y(es)?$/i.test((await rl.question(question)).trim());
+            return await new Promise<boolean>((resolve) => {
+              // Ctrl-C at the prompt reaches readline as a key, not as a signal: it means no.
+              rl.on('SIGINT', () => resolve(false));
+              rl.on('close', () => resolve(false));
+              rl.question(question).then(
+                (answer) => resolve(/^y(es)?$/i.test(answer.trim())),
+                () => resolve(false),
+              );
+            });
           } finally {
             rl.close();
           }
@@ -179,8 +191,27 @@ export const defaultIo: Io = {
     : {}),
 };
 
-async function runTriage(parsed: Parsed, io: Io, signal: AbortSignal): Promise<number> {
-  expectFlags(parsed, ['--json', '--case-dir', '--log-lines']);
+/** One command's run: its cancellation, and what to add to an error message if it fails. */
+interface Run {
+  signal: AbortSignal;
+  /** Lines printed after the error line when the run fails or is cancelled. */
+  onFailure: string[];
+}
+
+/** Triage events as stderr lines, and a note for the case folder a failure leaves incomplete. */
+function triageEvents(parsed: Parsed, io: Io, run: Run): (e: TriageEvent) => void {
+  const isShown = io.isErrTty || parsed.flags.has('--progress');
+  return (e) => {
+    if (e.type === 'case') {
+      run.onFailure.push(
+        `coroner: the case folder ${safeLine(e.caseDir, 500)} is incomplete (no report.json); \`coroner verify ${safeLine(e.caseDir, 500)}\` lists what it holds. Nothing in it was presented as a finished triage.`,
+      );
+    } else if (isShown) io.err(progressLine(e));
+  };
+}
+
+async function runTriage(parsed: Parsed, io: Io, run: Run): Promise<number> {
+  expectFlags(parsed, ['--json', '--case-dir', '--log-lines', '--progress']);
   const ref = oneContainer(parsed, 'triage');
   const logLines = parsed.flags.get('--log-lines');
   const logTailLines = typeof logLines === 'string' ? Number(logLines) : 1000;
@@ -195,8 +226,8 @@ async function runTriage(parsed: Parsed, io: Io, signal: AbortSignal): Promise<n
   const report = await triage(engine, ref, {
     ...(typeof caseDir === 'string' ? { caseDir } : {}),
     logTailLines,
-    signal,
-    onEvent: io.isErrTty ? (e) => io.err(progressLine(e)) : undefined,
+    signal: run.signal,
+    onEvent: triageEvents(parsed, io, run),
   });
   // --json prints the case folder's report.json: the same bytes the bundle will hold.
   if (parsed.flags.has('--json')) await io.outFile(path.join(report.caseDir, 'report.json'));
@@ -207,8 +238,17 @@ async function runTriage(parsed: Parsed, io: Io, signal: AbortSignal): Promise<n
   return suspicious ? EXIT.suspicious : EXIT.clean;
 }
 
-async function runExport(parsed: Parsed, io: Io, signal: AbortSignal): Promise<number> {
-  expectFlags(parsed, ['--out', '--force', '--case', '--no-image', '--redact-env', '--sign']);
+async function runExport(parsed: Parsed, io: Io, run: Run): Promise<number> {
+  expectFlags(parsed, [
+    '--out',
+    '--force',
+    '--case',
+    '--no-image',
+    '--redact-env',
+    '--sign',
+    '--progress',
+  ]);
+  const { signal } = run;
   const ref = oneContainer(parsed, 'export');
   const engine = await connectEngine();
   const custody = new CustodyLog();
@@ -241,7 +281,7 @@ async function runExport(parsed: Parsed, io: Io, signal: AbortSignal): Promise<n
     report = await triage(engine, container.id, {
       signal,
       custody,
-      onEvent: io.isErrTty ? (e) => io.err(progressLine(e)) : undefined,
+      onEvent: triageEvents(parsed, io, run),
     });
   }
   const out = parsed.flags.get('--out');
@@ -257,6 +297,7 @@ async function runExport(parsed: Parsed, io: Io, signal: AbortSignal): Promise<n
     ...(typeof sign === 'string' ? { signingKeyPath: sign } : {}),
     custody,
     signal,
+    onProgress: exportSteps(parsed, io),
   });
   io.out(
     [
@@ -276,14 +317,39 @@ async function runExport(parsed: Parsed, io: Io, signal: AbortSignal): Promise<n
   return EXIT.clean;
 }
 
+/** Each export step as a stderr line when it begins. */
+function exportSteps(parsed: Parsed, io: Io): ((p: { step: string }) => void) | undefined {
+  if (!io.isErrTty && !parsed.flags.has('--progress')) return undefined;
+  let last: string | undefined;
+  return ({ step }) => {
+    if (step !== last) io.err(`coroner: ${step}\n`);
+    last = step;
+  };
+}
+
 async function runVerify(parsed: Parsed, io: Io): Promise<number> {
   expectFlags(parsed, ['--key']);
   const [bundle, ...extra] = parsed.positional;
   if (!bundle || extra.length)
     throw new UsageError(
-      'verify takes one bundle',
-      'Usage: coroner verify <bundle.tar.gz> [--key PUB]',
+      'verify takes one bundle or case folder',
+      'Usage: coroner verify <bundle.tar.gz | case folder> [--key PUB]',
     );
+  if ((await stat(bundle).catch(() => undefined))?.isDirectory()) {
+    if (!(await isCaseFolder(bundle)))
+      throw new UsageError(
+        `${bundle} is a folder but not a coroner case folder`,
+        'Name a bundle (.tar.gz) or a folder that `coroner triage` wrote.',
+      );
+    if (parsed.flags.has('--key'))
+      throw new UsageError(
+        'a case folder is not signed',
+        'Leave --key out, or verify the bundle `coroner export` wrote from it.',
+      );
+    const check = await verifyCase(bundle);
+    io.out(caseCheckText(bundle, check).join('\n') + '\n');
+    return check.state === 'complete' && check.isIntact ? EXIT.clean : EXIT.tampered;
+  }
   const key = parsed.flags.get('--key');
   const result = await verifyBundle(
     bundle,
@@ -339,7 +405,7 @@ const list = (parsed: Parsed, flag: string): string[] => {
     : [];
 };
 
-async function runRelaunch(parsed: Parsed, io: Io): Promise<number> {
+async function runRelaunch(parsed: Parsed, io: Io, run: Run): Promise<number> {
   expectFlags(parsed, [
     '--dry-run',
     '--yes',
@@ -387,6 +453,16 @@ async function runRelaunch(parsed: Parsed, io: Io): Promise<number> {
       return EXIT.clean;
     }
   }
+  throwIfAborted(run.signal, 'the relaunch');
+  // Stopping between the quarantine and the replacement would leave the service down.
+  run.signal.addEventListener(
+    'abort',
+    () =>
+      io.err(
+        'coroner: the relaunch is not stopped halfway; it ends with the replacement running, or with what to do printed\n',
+      ),
+    { once: true },
+  );
   const result = await executeRelaunch(engine, prepared, {
     allowNoEvidence: parsed.flags.has('--no-evidence'),
     keepPaused: parsed.flags.has('--keep-paused'),
@@ -410,15 +486,38 @@ function progressLine(e: TriageEvent): string {
         ? `coroner: extracted ${e.filesDone}/${e.filesTotal} paths, ${e.bytes} bytes\n`
         : '';
     case 'problem':
+    case 'case':
       return '';
   }
 }
 
+/**
+ * The first SIGINT, SIGTERM or SIGHUP cancels the run, which then cleans up (unpauses the
+ * container, removes its reader containers and temporary files). A second says so; a third
+ * quits at once, whatever is left.
+ */
+function onStopSignals(controller: AbortController, io: Io): () => void {
+  let count = 0;
+  const handler = (name: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) controller.abort(new Error(`${name} received`));
+    else if (count === 2)
+      io.err(
+        `coroner: ${name}: still stopping (unpausing the container, removing temporary files); send it again to quit at once\n`,
+      );
+    else process.exit(EXIT.cancelled);
+  };
+  const names: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const name of names) process.on(name, handler);
+  return () => {
+    for (const name of names) process.off(name, handler);
+  };
+}
+
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const run: Run = { signal: controller.signal, onFailure: [] };
+  const stopListening = onStopSignals(controller, io);
   try {
     const parsed = parseArgs(argv);
     if (parsed.flags.has('--version')) {
@@ -433,13 +532,13 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     const sub: Parsed = { positional: rest, flags: parsed.flags };
     switch (command) {
       case 'triage':
-        return await runTriage(sub, io, controller.signal);
+        return await runTriage(sub, io, run);
       case 'export':
-        return await runExport(sub, io, controller.signal);
+        return await runExport(sub, io, run);
       case 'verify':
         return await runVerify(sub, io);
       case 'relaunch':
-        return await runRelaunch(sub, io);
+        return await runRelaunch(sub, io, run);
       case undefined:
         if (!io.openConsole) {
           throw new UsageError(
@@ -447,30 +546,27 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
             'Run `coroner triage <container>` for the scriptable summary.',
           );
         }
-        return await io.openConsole(undefined);
+        return await io.openConsole(undefined, controller.signal);
       default:
         if (rest.length === 0 && parsed.flags.size === 0 && io.openConsole) {
-          return await io.openConsole(command);
+          return await io.openConsole(command, controller.signal);
         }
         // No terminal (or options given): the triage summary stands in for the console.
-        return await runTriage(
-          { positional: [command, ...rest], flags: parsed.flags },
-          io,
-          controller.signal,
-        );
+        return await runTriage({ positional: [command, ...rest], flags: parsed.flags }, io, run);
     }
   } catch (e) {
     if (isCoronerError(e)) {
       io.err(`coroner: ${e.message}. ${e.hint}\n`);
+      for (const line of run.onFailure) io.err(line + '\n');
       return e.exitCode;
     }
     if (controller.signal.aborted) {
       io.err('coroner: cancelled; nothing half-written was kept.\n');
+      for (const line of run.onFailure) io.err(line + '\n');
       return EXIT.cancelled;
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
   }
 }

@@ -44,6 +44,16 @@ export class Cancelled extends CoronerError {
 }
 export class CaseFolderError extends CoronerError {}
 
+/** Why a write to the responder's disk failed, when the cause is the disk and not the data. */
+export function diskProblem(e: unknown): 'full' | 'not writable' | 'no folder' | undefined {
+  const { code, syscall } = (e ?? {}) as NodeJS.ErrnoException;
+  if (!syscall) return undefined; // not a file-system call (an engine stream, say)
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'full';
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'not writable';
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EEXIST') return 'no folder';
+  return undefined;
+}
+
 export function isCoronerError(e: unknown): e is CoronerError {
   return e instanceof CoronerError;
 }

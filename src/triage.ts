@@ -45,7 +45,9 @@ export type TriageEvent =
       filesTotal: number;
       bytes: number;
     }
-  | { type: 'problem'; problem: PathProblem };
+  | { type: 'problem'; problem: PathProblem }
+  /** The case folder exists: from here on a failure leaves it incomplete (no report.json). */
+  | { type: 'case'; caseDir: string };
 
 /** A per-path failure: collected and shown, not fatal. */
 export type { PathProblem };
@@ -131,6 +133,7 @@ export async function triage(
       `${encodeContainerPath(container.name).replace(/\//g, '_')}-${utcStamp(startedAt)}`,
     );
   const folder = await CaseFolder.create(caseDir);
+  emit({ type: 'case', caseDir: folder.root });
 
   // Freeze first: nothing else happens until the evidence image exists.
   emit({ type: 'phase', phase: 'freeze' });
@@ -165,7 +168,10 @@ export async function triage(
         onBytes: (bytes) =>
           emit({ type: 'progress', phase: 'layers', filesDone: 0, filesTotal: 0, bytes }),
       }),
-    (l) => (l.source === 'cache' ? 'from cache' : `streamed docker save, ${l.savedBytes} bytes`),
+    (l) =>
+      l.source === 'cache'
+        ? 'from cache'
+        : `streamed docker save, ${l.savedBytes} bytes${l.cacheProblem ? `; ${l.cacheProblem}` : ''}`,
   );
 
   emit({ type: 'phase', phase: 'extract' });
@@ -193,6 +199,7 @@ export async function triage(
   const hasChildren = pathsWithChangedChildren(entries);
   const changes: ChangedPath[] = [];
   for (const entry of entries) {
+    throwIfAborted(signal, 'triage');
     const pair = versions.get(entry.path) ?? {};
     versions.delete(entry.path); // the analysed change holds what it needs; keep memory flat
     const originLayer = pair.original ? findOriginLayer(layers.indexes, entry.path) : undefined;
@@ -227,6 +234,8 @@ export async function triage(
     .filter((e) => !e.passed && e.isHostCompromise)
     .map((e) => `CIS ${e.cis} ${e.title}: ${e.detail}`);
 
+  // A signal that came in time cancels the report: after this point the triage is complete.
+  throwIfAborted(signal, 'triage');
   await folder.writeJson(
     'custody.json',
     { header: custody.header, actions: custody.actions },

@@ -59,11 +59,25 @@ export function engineActions(
   };
 }
 
-export async function runConsole(engine: Engine, container: string | undefined): Promise<number> {
+/**
+ * Draws the console until the user quits, or a signal (SIGTERM, SIGHUP: the terminal went
+ * away) closes it: unmounting cancels the running task, which still cleans up before exit.
+ */
+export async function runConsole(
+  engine: Engine,
+  container: string | undefined,
+  signal?: AbortSignal,
+): Promise<number> {
   const instance = render(
     <App actions={engineActions(engine)} {...(container ? { initialContainer: container } : {})} />,
     { exitOnCtrlC: false },
   );
-  await instance.waitUntilExit();
-  return 0;
+  const close = () => instance.unmount();
+  signal?.addEventListener('abort', close, { once: true });
+  try {
+    await instance.waitUntilExit();
+  } finally {
+    signal?.removeEventListener('abort', close);
+  }
+  return signal?.aborted ? 130 : 0;
 }

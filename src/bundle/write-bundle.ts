@@ -7,17 +7,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as createPack, type Pack } from 'tar-stream';
+import { acquisitionHashes, walkCaseFiles } from '../case/case-files.js';
 import { encodeContainerPath } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
 import type { Engine } from '../docker/engine.js';
 import { throwIfAborted } from '../docker/engine.js';
-import { CoronerError } from '../errors.js';
+import { CoronerError, diskProblem } from '../errors.js';
 import type { TriageReport } from '../triage.js';
 import { CORONER_VERSION } from '../version.js';
 import { BundleOutputExists, BundleWriteFailed, CaseFileChanged } from './bundle-errors.js';
@@ -65,35 +66,6 @@ const INSPECT_FILES = new Set([
   'image/inspect.json',
   'evidence-image/inspect.json',
 ]);
-
-/** Hashes taken when each case file was captured, by path inside the case folder. */
-function acquisitionHashes(
-  report: TriageReport,
-): Map<string, { sha256: string; capturedAt: string }> {
-  const hashes = new Map<string, { sha256: string; capturedAt: string }>();
-  for (const a of report.artifacts)
-    hashes.set(a.path, { sha256: a.sha256, capturedAt: a.capturedAt });
-  for (const change of report.changes) {
-    for (const v of [change.original, change.current]) {
-      if (v?.content)
-        hashes.set(v.content.path, {
-          sha256: v.content.storedSha256,
-          capturedAt: v.content.capturedAt,
-        });
-    }
-  }
-  return hashes;
-}
-
-async function* walk(root: string, relative = ''): AsyncGenerator<string> {
-  const entries = await readdir(path.join(root, relative), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const rel = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) yield* walk(root, rel);
-    else if (entry.isFile() && !/\.partial-[0-9a-f]+$/.test(entry.name)) yield rel;
-  }
-}
 
 class BundleArchive {
   readonly files: ManifestFile[] = [];
@@ -215,7 +187,7 @@ export async function writeBundle(
     // Case files, checked against their acquisition hashes.
     const expected = acquisitionHashes(report);
     const redactedFiles: string[] = [];
-    for await (const rel of walk(report.caseDir)) {
+    for await (const rel of walkCaseFiles(report.caseDir)) {
       throwIfAborted(opts.signal, 'the export');
       const full = path.join(report.caseDir, rel);
       const name = `case/${rel}`;
@@ -346,27 +318,26 @@ export async function writeBundle(
 }
 
 function translateFsError(e: unknown, outPath: string): Error {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new BundleWriteFailed(
-      `the disk holding ${outPath} is full; nothing was kept`,
-      'Free space or choose another --out, then export again.',
-      { cause: e },
-    );
+  switch (diskProblem(e)) {
+    case 'full':
+      return new BundleWriteFailed(
+        `the disk holding ${outPath} is full; nothing was kept`,
+        'Free space or choose another --out, then export again.',
+        { cause: e },
+      );
+    case 'not writable':
+      return new BundleWriteFailed(
+        `cannot write ${outPath} (${(e as NodeJS.ErrnoException).code})`,
+        'Choose a writable --out folder.',
+        { cause: e },
+      );
+    case 'no folder':
+      return new BundleWriteFailed(
+        `the folder for ${outPath} does not exist`,
+        'Create it or choose another --out.',
+        { cause: e },
+      );
+    case undefined:
+      return e instanceof Error ? e : new Error(String(e));
   }
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new BundleWriteFailed(
-      `cannot write ${outPath} (${code})`,
-      'Choose a writable --out folder.',
-      { cause: e },
-    );
-  }
-  if (code === 'ENOENT') {
-    return new BundleWriteFailed(
-      `the folder for ${outPath} does not exist`,
-      'Create it or choose another --out.',
-      { cause: e },
-    );
-  }
-  return e instanceof Error ? e : new Error(String(e));
 }

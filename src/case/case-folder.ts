@@ -5,10 +5,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { CaseFolderError, diskProblem } from '../errors.js';
 import { resolveInside } from './container-path.js';
 
 export interface ArtifactRecord {
@@ -38,6 +39,28 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * mkdir -p, one level at a time, private to the responder. Node's own recursive mkdir
+ * reports ENOENT for a read-only disk and never returns for a path under /proc.
+ */
+async function makeFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return;
+      throw e;
+    }
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    await makeFolder(parent);
+    await mkdir(dir, { mode: 0o700 }).catch((again: unknown) => {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    });
+  }
+}
+
 export class CaseFolder {
   readonly records: ArtifactRecord[] = [];
   /** Directories already made: thousands of files in one folder need one mkdir, not thousands. */
@@ -46,9 +69,11 @@ export class CaseFolder {
   private constructor(readonly root: string) {}
 
   static async create(root: string): Promise<CaseFolder> {
-    const abs = path.resolve(root);
-    await mkdir(abs, { recursive: true, mode: 0o700 });
-    return new CaseFolder(abs);
+    const folder = new CaseFolder(path.resolve(root));
+    await makeFolder(folder.root).catch((e: unknown) => {
+      throw folder.translateDiskError(e, folder.root);
+    });
+    return folder;
   }
 
   /** Absolute location of a relative artifact path, guarded to stay inside the folder. */
@@ -73,15 +98,39 @@ export class CaseFolder {
       await rename(temp, target);
     } catch (e) {
       await rm(temp, { force: true });
-      throw e;
+      throw this.translateDiskError(e, target);
     }
   }
 
   private async makeParent(target: string): Promise<void> {
     const dir = path.dirname(target);
     if (this.madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeFolder(dir).catch((e: unknown) => {
+      throw this.translateDiskError(e, dir);
+    });
     this.madeDirs.add(dir);
+  }
+
+  /** The responder's disk failing is an expected failure: say which folder and what to do. */
+  private translateDiskError(e: unknown, target: string): unknown {
+    const problem = diskProblem(e);
+    const doing =
+      target === this.root ? 'creating it' : `writing ${path.relative(this.root, target)}`;
+    if (problem === 'no folder')
+      return new CaseFolderError(
+        `cannot create the case folder ${this.root} (${(e as NodeJS.ErrnoException).code} ${doing})`,
+        'Choose a --case-dir on a writable disk.',
+        { cause: e },
+      );
+    if (problem === 'full' || problem === 'not writable')
+      return new CaseFolderError(
+        `the case folder ${this.root} is ${problem === 'full' ? 'on a full disk' : 'not writable'} (${(e as NodeJS.ErrnoException).code} ${doing})`,
+        problem === 'full'
+          ? 'Free space or choose another --case-dir, then triage again.'
+          : 'Choose a --case-dir on a writable disk, then triage again.',
+        { cause: e },
+      );
+    return e;
   }
 
   /** Writes a small, already-read artifact; the file appears only when complete. */

@@ -5,7 +5,7 @@
  * cached by diff id, so later triages (and other images sharing the layer)
  * read no layer at all.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -14,6 +14,7 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { createHashTap } from '../case/hash-tap.js';
 import type { Engine, ImageInspect } from '../docker/engine.js';
+import { EngineRequestFailed } from '../errors.js';
 import {
   deserialiseLayerIndex,
   indexLayer,
@@ -40,6 +41,8 @@ export interface ImageLayers {
   source: 'cache' | 'image-save';
   /** Bytes of `docker save` read (0 from cache). */
   savedBytes: number;
+  /** Why the index could not be cached (a full or read-only cache disk): the next triage indexes again. */
+  cacheProblem?: string;
 }
 
 interface CachedImage {
@@ -85,16 +88,26 @@ export async function loadImageLayers(
   );
   const missing = diffIds.filter((d) => !indexes.has(d));
   if (missing.length > 0) {
-    throw new Error(`docker save of ${image.Id} did not contain layer(s) ${missing.join(', ')}`);
+    throw new EngineRequestFailed(
+      `the engine's docker save of ${image.Id} lacks layer(s) ${missing.join(', ')} that the image lists`,
+      'The image store may be damaged: check `docker image inspect` and the engine log; the evidence image is kept.',
+    );
   }
   const layerHistory = historyPerLayer(config, diffIds.length);
-  await writeCache(opts.cacheDir, image.Id, layerHistory, [...indexes.values()]);
+  // The cache only saves time: a full or read-only cache disk must not fail the triage.
+  const cacheProblem = await writeCache(opts.cacheDir, image.Id, layerHistory, [
+    ...indexes.values(),
+  ]).then(
+    () => undefined,
+    (e: unknown) => `not cached in ${opts.cacheDir}: ${(e as Error).message}`,
+  );
   return {
     imageId: image.Id,
     layers: describeLayers(diffIds, layerHistory),
     indexes: diffIds.map((d) => indexes.get(d)!),
     source: 'image-save',
     savedBytes,
+    ...(cacheProblem ? { cacheProblem } : {}),
   };
 }
 
@@ -140,8 +153,13 @@ async function readCache(
 async function writeAtomically(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, content);
-  await rename(temp, file);
+  try {
+    await writeFile(temp, content);
+    await rename(temp, file);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
 }
 
 async function writeCache(

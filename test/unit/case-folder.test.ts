@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -56,5 +56,20 @@ describe('CaseFolder', () => {
   it('refuses to write outside its folder', async () => {
     const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
     await expect(folder.writeJson('../escape', {}, 'x')).rejects.toThrow(/outside/);
+  });
+
+  it('names an impossible location instead of failing obscurely or hanging', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'case-'));
+    await writeFile(path.join(base, 'a-file'), 'x');
+    // Under a file; and under /proc, where Node's own recursive mkdir never returns.
+    for (const where of [path.join(base, 'a-file', 'case'), '/proc/coroner-test/case']) {
+      await expect(CaseFolder.create(where)).rejects.toMatchObject({
+        name: 'CaseFolderError',
+        message: expect.stringContaining(`cannot create the case folder ${where}`),
+      });
+    }
+    // Nested folders that do not exist yet are made, each private to the responder.
+    const deep = await CaseFolder.create(path.join(base, 'x', 'y', 'z'));
+    expect((await stat(deep.root)).mode & 0o777).toBe(0o700);
   });
 });

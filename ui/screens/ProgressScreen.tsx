@@ -37,6 +37,8 @@ export function reduceProgress(p: TriageProgress, e: TriageEvent): TriageProgres
       };
     case 'problem':
       return { ...p, problems: p.problems + 1 };
+    case 'case':
+      return p;
   }
 }
 
