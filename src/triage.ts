@@ -31,6 +31,9 @@ import { CORONER_VERSION } from './version.js';
 
 export const TRIAGE_SCHEMA_VERSION = 1;
 
+/** On each reader container: the id of the suspect it was created to read for. */
+export const READER_FOR_LABEL = 'coroner.reader.for';
+
 /** Where case folders go unless told otherwise (relative to the working directory). */
 export const DEFAULT_CASES_ROOT = 'coroner-cases';
 
@@ -185,6 +188,7 @@ export async function triage(
     {
       maxContentBytes: opts.maxContentBytes ?? 256 * MiB,
       readersPerImage: opts.readersPerImage ?? 4,
+      readerLabels: { [READER_FOR_LABEL]: container.id },
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>
         emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),

@@ -29,6 +29,8 @@ export interface ExtractOptions {
   maxContentBytes: number;
   /** Reader containers per image; requests to one reader are serialised by the engine. */
   readersPerImage: number;
+  /** Added to each reader's labels: which suspect it reads for, so a leftover one can be traced. */
+  readerLabels?: Record<string, string>;
   signal?: AbortSignal;
   onProgress?: (pathsDone: number, bytes: number) => void;
   onProblem: (problem: PathProblem) => void;
@@ -195,7 +197,11 @@ export async function extractVersions(
         const id = await custody.step(
           `create reader container (never started) from the ${side === 'original' ? 'original' : 'evidence'} image`,
           images[side],
-          () => engine.createReader(images[side], { 'coroner.version': CORONER_VERSION }),
+          () =>
+            engine.createReader(images[side], {
+              ...opts.readerLabels,
+              'coroner.version': CORONER_VERSION,
+            }),
         );
         pools[side].add(id);
       }),

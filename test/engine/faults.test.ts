@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
-import { triage } from '../../src/triage.js';
+import { READER_FOR_LABEL, triage } from '../../src/triage.js';
 import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
 
@@ -204,32 +204,175 @@ describe('the engine or the container going away', () => {
     await proxy.cut();
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(/no Docker engine answers/);
+    expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
     expect(await readdir(caseDir)).not.toContain('report.json');
+    expect((await coronerVerify(caseDir)).stdout).toMatch(/^INCOMPLETE: /);
     // The suspect is left as it was (running, not paused).
     expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
   });
 });
 
-describe('interrupting a triage', () => {
-  it.each([
-    ['SIGINT', 'container/inspect.json'],
-    ['SIGTERM', 'current'],
-  ] as const)(
-    '%s once %s exists: exit 130, no report, the suspect running and unpaused',
-    async (signal, marker) => {
-      const container = await startSample('hostile', runId, `-${signal.toLowerCase()}`);
-      const caseDir = path.join(work, `case-${signal}`);
-      const run = startCoroner(['triage', container, '--case-dir', caseDir], {
-        CORONER_CACHE_DIR: path.join(work, 'cache'),
-      });
-      await untilEntry(path.join(caseDir, path.dirname(marker)), path.basename(marker), 120_000);
+/** The suspect's reader containers still on the engine (each run removes its own). */
+async function readersOf(container: string): Promise<string[]> {
+  const id = (await docker('inspect', '-f', '{{.Id}}', container)).trim();
+  return (await docker('ps', '-aq', '--filter', `label=${READER_FOR_LABEL}=${id}`))
+    .split('\n')
+    .filter(Boolean);
+}
+
+/** Polls (bounded) until the run has printed `line` on stderr. */
+async function untilStderr(
+  run: ReturnType<typeof startCoroner>,
+  line: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!run.stderr().split('\n').includes(line)) {
+    if (Date.now() > deadline) throw new Error(`"${line}" never printed; stderr: ${run.stderr()}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Sends `signal` the moment the run prints `line`. The process is stopped (SIGSTOP) as the
+ * line arrives, so a phase that lasts milliseconds is still the phase the signal lands in.
+ */
+function signalAtLine(
+  run: ReturnType<typeof startCoroner>,
+  line: string,
+  signal: NodeJS.Signals,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = '';
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      if (!seen.split('\n').includes(line)) return;
+      run.child.stderr.off('data', onData);
+      run.child.kill('SIGSTOP');
       run.child.kill(signal);
-      expect(await run.exited).toBe(130);
+      run.child.kill('SIGCONT');
+      resolve();
+    };
+    run.child.stderr.on('data', onData);
+  });
+}
+
+async function coronerVerify(target: string): Promise<{ code: number; stdout: string }> {
+  return promisify(execFile)(process.execPath, [BIN, 'verify', target]).then(
+    ({ stdout }) => ({ code: 0, stdout }),
+    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+  );
+}
+
+describe('interrupting a triage', () => {
+  it('at each phase (SIGINT, SIGTERM, SIGHUP): exit 130, an incomplete folder named so, the suspect as it was; then a rerun completes', async () => {
+    const container = await startSample('miner', runId, '-phases');
+    // 20,000 new files: every phase after the freeze has work to interrupt.
+    await docker(
+      'exec',
+      container,
+      'sh',
+      '-c',
+      'mkdir /var/tmp/many && cd /var/tmp/many && i=0; while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done',
+    );
+    const cache = path.join(work, 'cache-phases'); // fresh: the first run streams docker save
+    const cases: [NodeJS.Signals, string][] = [
+      ['SIGINT', 'coroner: freeze (logs)'],
+      ['SIGTERM', 'coroner: layers'],
+      ['SIGHUP', 'coroner: extract'],
+      ['SIGINT', 'coroner: rank'],
+    ];
+    for (const [signal, line] of cases) {
+      const caseDir = path.join(work, `case-phase-${signal}-${line.split(' ')[1]}`);
+      const run = startCoroner(['triage', container, '--case-dir', caseDir, '--progress'], {
+        CORONER_CACHE_DIR: cache,
+      });
+      await signalAtLine(run, line, signal);
+      expect(await run.exited, `${signal} at "${line}"`).toBe(130);
       expect(run.stderr()).toMatch(/cancelled/);
+      expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
+      expect(run.stderr()).not.toMatch(/\n\s+at /);
       expect(await readdir(caseDir)).not.toContain('report.json');
+      const verify = await coronerVerify(caseDir);
+      expect(verify.code).toBe(4);
+      expect(verify.stdout).toMatch(/^INCOMPLETE: /);
       expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe(
         'running',
       );
-    },
-  );
+      expect(await readersOf(container)).toEqual([]);
+    }
+    // The same suspect, triaged again to the end: the rerun succeeds and its folder verifies.
+    const caseDir = path.join(work, 'case-phase-rerun');
+    const rerun = startCoroner(['triage', container, '--case-dir', caseDir], {
+      CORONER_CACHE_DIR: cache,
+    });
+    expect(await rerun.exited).toBe(3);
+    const verify = await coronerVerify(caseDir);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^OK: /);
+  });
+
+  it('while the suspect is paused for the commit: unpaused before exit, even with a second signal', async () => {
+    const container = await startSample('miner', runId, '-sighup');
+    // A big change makes the commit (and so the pause) last seconds.
+    await docker('exec', container, 'sh', '-c', 'head -c 400000000 /dev/urandom > /var/tmp/blob');
+    const caseDir = path.join(work, 'case-sighup');
+    const run = startCoroner(['triage', container, '--case-dir', caseDir, '--progress'], {
+      CORONER_CACHE_DIR: path.join(work, 'cache'),
+    });
+    await untilStderr(run, 'coroner: freeze (commit)', 60_000);
+    // Wait for the pause itself, then hang up (the terminal closing), then press Ctrl-C.
+    const deadline = Date.now() + 30_000;
+    while ((await docker('inspect', '-f', '{{.State.Status}}', container)).trim() !== 'paused') {
+      if (Date.now() > deadline) throw new Error('the container was never paused');
+    }
+    run.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 200));
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.stderr()).toMatch(/SIGINT: still stopping/);
+    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+    expect(await readdir(caseDir)).not.toContain('report.json');
+    expect((await coronerVerify(caseDir)).stdout).toMatch(/^INCOMPLETE: /);
+  });
+});
+
+describe('the case folder on a full disk', () => {
+  it('fails with one line naming the folder, keeps it marked incomplete, and a rerun elsewhere succeeds', async () => {
+    const container = await startSample('webshell', runId, '-casefull');
+    const small = path.join(work, 'small-cases');
+    await promisify(execFile)('sh', [
+      '-c',
+      `mkdir -p ${small} && mount -t tmpfs -o size=64k tmpfs ${small}`,
+    ]);
+    try {
+      const caseDir = path.join(small, 'case');
+      const run = startCoroner(['triage', container, '--case-dir', caseDir], {
+        CORONER_CACHE_DIR: path.join(work, 'cache'),
+      });
+      expect(await run.exited).toBe(1);
+      expect(run.stderr()).toMatch(
+        new RegExp(`^coroner: the case folder ${caseDir} is on a full disk \\(ENOSPC writing `),
+      );
+      expect(run.stderr()).not.toMatch(/\n\s+at /);
+      expect(await readdir(caseDir)).not.toContain('report.json');
+      expect(await readdir(caseDir, { recursive: true })).not.toContainEqual(
+        expect.stringMatching(/\.partial-/),
+      );
+      const verify = await coronerVerify(caseDir);
+      expect(verify.code).toBe(4);
+      expect(verify.stdout).toMatch(/^INCOMPLETE: /);
+      expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe(
+        'running',
+      );
+    } finally {
+      await promisify(execFile)('umount', [small]);
+    }
+    const caseDir = path.join(work, 'case-full-rerun');
+    const rerun = startCoroner(['triage', container, '--case-dir', caseDir], {
+      CORONER_CACHE_DIR: path.join(work, 'cache'),
+    });
+    expect(await rerun.exited).toBe(3);
+    expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
+  });
 });
