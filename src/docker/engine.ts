@@ -3,7 +3,7 @@
  * sees the small typed `Engine` interface below, never dockerode.
  */
 import Docker from 'dockerode';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { Cancelled } from '../errors.js';
 import { translateEngineError } from './engine-errors.js';
 import type {
@@ -99,6 +99,19 @@ async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A response body from the engine, with its mid-stream failures translated too: the
+ * engine dying halfway through `docker save` is the same expected failure as dying
+ * before the request, not a bare "aborted".
+ */
+async function callStream(action: string, fn: () => Promise<Readable>): Promise<Readable> {
+  const body = await call(action, fn);
+  const out = new PassThrough();
+  body.on('error', (e) => out.destroy(translateEngineError(e, `${action} (mid-stream)`)));
+  out.on('close', () => body.destroy());
+  return body.pipe(out);
+}
+
 class DockerodeEngine implements Engine {
   constructor(private readonly docker: Docker) {}
 
@@ -160,7 +173,7 @@ class DockerodeEngine implements Engine {
 
   logs(id: string, tail: number, signal?: AbortSignal): Promise<Readable> {
     // follow=false, but as a stream: dockerode would buffer the whole answer.
-    return call(`reading the logs of ${id.slice(0, 12)}`, () =>
+    return callStream(`reading the logs of ${id.slice(0, 12)}`, () =>
       this.dialStream(
         `/containers/${encodeURIComponent(id)}/logs?`,
         { stdout: true, stderr: true, timestamps: true, tail },
@@ -233,14 +246,19 @@ class DockerodeEngine implements Engine {
   }
 
   archive(containerId: string, path: string, signal?: AbortSignal): Promise<Readable> {
-    return call(`reading ${JSON.stringify(path)} from ${containerId.slice(0, 12)}`, async () => {
-      const opts = { path, ...(signal ? { abortSignal: signal } : {}) };
-      return (await this.docker.getContainer(containerId).getArchive(opts)) as unknown as Readable;
-    });
+    return callStream(
+      `reading ${JSON.stringify(path)} from ${containerId.slice(0, 12)}`,
+      async () => {
+        const opts = { path, ...(signal ? { abortSignal: signal } : {}) };
+        return (await this.docker
+          .getContainer(containerId)
+          .getArchive(opts)) as unknown as Readable;
+      },
+    );
   }
 
   saveImage(imageId: string, signal?: AbortSignal): Promise<Readable> {
-    return call(`saving image ${imageId}`, () =>
+    return callStream(`saving image ${imageId}`, () =>
       this.dialStream(`/images/${encodeURIComponent(imageId)}/get`, undefined, signal),
     );
   }

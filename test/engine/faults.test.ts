@@ -1,5 +1,5 @@
 /** Faults: interruption and concurrency leave nothing half-written and lose nothing. */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,8 +7,16 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
 import { READER_FOR_LABEL, triage } from '../../src/triage.js';
-import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
+import { cleanRun, docker, newRunId, startSample } from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
+import {
+  BIN,
+  coronerVerify,
+  signalAtLine,
+  startCoroner,
+  untilEntry,
+  untilStderr,
+} from '../support/coroner-run.js';
 
 const runId = newRunId();
 let engine: Engine;
@@ -18,31 +26,6 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'faults-'));
 });
 afterAll(() => cleanRun(runId));
-
-const BIN = path.join(ROOT, 'bin/coroner.js');
-
-/** The coroner binary in the background: stderr collected, exit code awaited. */
-function startCoroner(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { child, stderr: () => stderr, exited };
-}
-
-/** Polls (bounded) until `name` exists in `dir`; any name when `name` is undefined. */
-async function untilEntry(dir: string, name: string | undefined, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const names = await readdir(dir).catch((): string[] => []);
-    if (name === undefined ? names.length > 0 : names.includes(name)) return;
-    if (Date.now() > deadline) throw new Error(`${name ?? 'an entry'} never appeared in ${dir}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('faults', () => {
   it('Ctrl-C during an export exits 130 and leaves no bundle, partial file or spool', async () => {
@@ -218,50 +201,6 @@ async function readersOf(container: string): Promise<string[]> {
   return (await docker('ps', '-aq', '--filter', `label=${READER_FOR_LABEL}=${id}`))
     .split('\n')
     .filter(Boolean);
-}
-
-/** Polls (bounded) until the run has printed `line` on stderr. */
-async function untilStderr(
-  run: ReturnType<typeof startCoroner>,
-  line: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!run.stderr().split('\n').includes(line)) {
-    if (Date.now() > deadline) throw new Error(`"${line}" never printed; stderr: ${run.stderr()}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/**
- * Sends `signal` the moment the run prints `line`. The process is stopped (SIGSTOP) as the
- * line arrives, so a phase that lasts milliseconds is still the phase the signal lands in.
- */
-function signalAtLine(
-  run: ReturnType<typeof startCoroner>,
-  line: string,
-  signal: NodeJS.Signals,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = '';
-    const onData = (d: Buffer) => {
-      seen += d.toString();
-      if (!seen.split('\n').includes(line)) return;
-      run.child.stderr.off('data', onData);
-      run.child.kill('SIGSTOP');
-      run.child.kill(signal);
-      run.child.kill('SIGCONT');
-      resolve();
-    };
-    run.child.stderr.on('data', onData);
-  });
-}
-
-async function coronerVerify(target: string): Promise<{ code: number; stdout: string }> {
-  return promisify(execFile)(process.execPath, [BIN, 'verify', target]).then(
-    ({ stdout }) => ({ code: 0, stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
 }
 
 describe('interrupting a triage', () => {

@@ -38,8 +38,16 @@ export function expectedChanges(sample: string): ExpectedChange[] {
 
 export const SAMPLES = ['webshell', 'miner', 'backdoor'] as const;
 
-/** Builds, starts and compromises a sample through samples/run.sh; returns the container name. */
-export async function startSample(sample: string, runId: string, suffix = ''): Promise<string> {
+/**
+ * Builds, starts and compromises a sample through samples/run.sh; returns the container name.
+ * `dockerHost` points it at another engine than the shared one.
+ */
+export async function startSample(
+  sample: string,
+  runId: string,
+  suffix = '',
+  dockerHost?: string,
+): Promise<string> {
   const name = `coroner-test-${sample}-${runId}${suffix}`;
   const { stdout } = await run(
     'bash',
@@ -53,6 +61,7 @@ export async function startSample(sample: string, runId: string, suffix = ''): P
     ],
     {
       maxBuffer: 16 * 1024 * 1024,
+      ...(dockerHost ? { env: { ...process.env, DOCKER_HOST: dockerHost } } : {}),
     },
   );
   return stdout.trim().split('\n').pop()!;

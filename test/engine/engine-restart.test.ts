@@ -1,0 +1,87 @@
+/**
+ * The engine itself dies (SIGKILL to dockerd) mid-triage and mid-export, and is
+ * started again: coroner says so in one line, presents nothing as complete, and
+ * a rerun succeeds. Uses a private dockerd so the shared one keeps serving.
+ */
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { atLine, coronerVerify, startCoroner } from '../support/coroner-run.js';
+import { newRunId, startSample } from '../support/engine.js';
+import { startPrivateEngine, type PrivateEngine } from '../support/private-engine.js';
+
+let engine: PrivateEngine;
+let work: string;
+let container: string;
+/** The case the first test finishes after the restart; the second exports it. */
+let finishedCase: string;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'engine-restart-'));
+  finishedCase = path.join(work, 'case-after-restart');
+  engine = await startPrivateEngine();
+  container = await startSample('miner', newRunId(), '', engine.dockerHost);
+  // 20,000 new files: the extraction lasts seconds, so the kill lands inside it.
+  await engine.docker(
+    'exec',
+    container,
+    'sh',
+    '-c',
+    'mkdir /var/tmp/many && cd /var/tmp/many && i=0; while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done',
+  );
+});
+afterAll(() => engine?.destroy());
+
+const env = () => ({ DOCKER_HOST: engine.dockerHost, CORONER_CACHE_DIR: path.join(work, 'cache') });
+const status = async () =>
+  (await engine.docker('inspect', '-f', '{{.State.Status}}', container)).trim();
+
+describe('the engine killed and started again', () => {
+  it('mid-triage: one line, the case folder named incomplete; after the restart a rerun completes and verifies', async () => {
+    const caseDir = path.join(work, 'case-killed');
+    const run = startCoroner(['triage', container, '--case-dir', caseDir, '--progress'], env());
+    await atLine(run, 'coroner: extract', () => engine.kill());
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/^coroner: no Docker engine answers at unix:\/\//m);
+    expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
+    expect(run.stderr()).not.toMatch(/\n\s+at /);
+    expect(await readdir(caseDir)).not.toContain('report.json');
+    const incomplete = await coronerVerify(caseDir);
+    expect(incomplete.code).toBe(4);
+    // The freeze had finished: the evidence image was committed before the engine died.
+    expect(incomplete.stdout).toMatch(/evidence image was committed .*coroner-evidence\//);
+
+    await engine.start();
+    // dockerd (without live-restore) stops what was running when it died; the changes stay.
+    expect(await status()).toBe('exited');
+    const rerun = startCoroner(['triage', container, '--case-dir', finishedCase], env());
+    expect(await rerun.exited).toBe(3);
+    const verify = await coronerVerify(finishedCase);
+    expect(verify.stdout).toMatch(/^OK: .* all \d+ files match/);
+    // The image committed before the crash is still there: evidence is never lost.
+    const tag = /coroner-evidence\/\S+/.exec(incomplete.stdout)![0];
+    expect((await engine.docker('image', 'inspect', '-f', '{{.Id}}', tag)).trim()).toMatch(
+      /^sha256:/,
+    );
+  });
+
+  it('mid-export: nothing is kept; after the restart a rerun writes a bundle that verifies', async () => {
+    const outDir = path.join(work, 'out');
+    const out = path.join(outDir, 'bundle.tar.gz');
+    const args = ['export', container, '--case', finishedCase, '--out', out, '--progress'];
+    await mkdir(outDir);
+    const run = startCoroner(args, env());
+    await atLine(run, 'coroner: saving the evidence image', () => engine.kill());
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/^coroner: no Docker engine answers at unix:\/\//m);
+    expect(run.stderr()).not.toMatch(/\n\s+at /);
+    expect(await readdir(outDir)).toEqual([]);
+
+    await engine.start();
+    const rerun = startCoroner(args, env());
+    expect(await rerun.exited).toBe(0);
+    const verify = await coronerVerify(out);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^OK: /);
+  });
+});
