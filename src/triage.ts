@@ -189,6 +189,7 @@ export async function triage(
       maxContentBytes: opts.maxContentBytes ?? 256 * MiB,
       readersPerImage: opts.readersPerImage ?? 4,
       readerLabels: { [READER_FOR_LABEL]: container.id },
+      liveContainerId: container.id,
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>
         emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),

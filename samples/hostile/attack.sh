@@ -24,6 +24,11 @@ ln /etc/group /tmp/hardlink-to-group
 # Device node and FIFO.
 mknod /tmp/null-dev c 1 3
 mkfifo /tmp/fifo
+# A listening unix socket on the container's own disk (no archive can hold one): busybox
+# syslogd binds <root>/dev/log, so it runs chrooted into a folder of its own.
+mkdir -p /var/spool/relay/dev && cp /bin/busybox /var/spool/relay/busybox
+chroot /var/spool/relay /busybox syslogd -O /dev/null
+i=0; while [ ! -S /var/spool/relay/dev/log ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 # Size attacks: a 4 GiB sparse file, a 100 MB single line, 100,000 small files.
 truncate -s 4G /tmp/sparse
 head -c 100000000 /dev/zero | tr '\0' 'a' > /tmp/one-line.txt

@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import { formatPatch, structuredPatch } from 'diff';
 import type { CaseFolder } from '../case/case-folder.js';
-import { formatMode, type FileMeta } from '../layers/file-meta.js';
+import { formatMode, formatOwner, type FileMeta } from '../layers/file-meta.js';
 import { detectContentType, type ContentType } from './content-type.js';
 import type { StoredVersion } from './read-version.js';
 
@@ -102,8 +102,8 @@ export function compareMetadata(
   if (before.uid !== after.uid || before.gid !== after.gid) {
     changes.push({
       field: 'owner',
-      before: `${before.uid}:${before.gid}`,
-      after: `${after.uid}:${after.gid}`,
+      before: formatOwner(before),
+      after: formatOwner(after),
     });
   }
   if (before.type === 'file' && after.type === 'file' && before.sizeBytes !== after.sizeBytes) {

@@ -31,12 +31,20 @@ export interface ExtractOptions {
   readersPerImage: number;
   /** Added to each reader's labels: which suspect it reads for, so a leftover one can be traced. */
   readerLabels?: Record<string, string>;
+  /**
+   * The suspect itself: a current version missing from the evidence image is looked up
+   * there by stat (sockets are never archived, so only a stat can tell what they are).
+   */
+  liveContainerId?: string;
   signal?: AbortSignal;
   onProgress?: (pathsDone: number, bytes: number) => void;
   onProblem: (problem: PathProblem) => void;
 }
 
 type Side = 'original' | 'current';
+
+/** Stats of the live container per triage: sockets are rare; a vanished tree is not. */
+const MAX_LIVE_STATS = 1000;
 type Task =
   | { kind: 'one'; side: Side; entry: ChangeEntry }
   | { kind: 'tree'; root: string; covered: ChangeEntry[] };
@@ -133,12 +141,20 @@ export async function extractVersions(
     bytes += version.content?.sizeBytes ?? 0;
     opts.onProgress?.(++pathsDone, bytes);
   };
-  const missing = (side: Side, path: string) =>
+  let statsLeft = MAX_LIVE_STATS;
+  const missing = async (side: Side, path: string) => {
+    // The engine's archives skip sockets: the change list names one, the image cannot hold it.
+    const live =
+      side === 'current' && opts.liveContainerId && statsLeft-- > 0
+        ? await engine.statPath(opts.liveContainerId, path).catch(() => undefined)
+        : undefined;
+    if (live?.type === 'socket') return found(side, path, { meta: live });
     opts.onProblem({
       path,
       action: `read ${side} version`,
       cause: `not found in the ${side === 'original' ? 'original' : 'evidence'} image`,
     });
+  };
 
   const runTask = async (task: Task): Promise<void> => {
     const side: Side = task.kind === 'tree' ? 'current' : task.side;
@@ -155,7 +171,7 @@ export async function extractVersions(
           readOpts,
         );
         if (version) found(side, task.entry.path, version);
-        else missing(side, task.entry.path);
+        else await missing(side, task.entry.path);
         return;
       }
       const wanted = new Set(task.covered.map((e) => e.path));
@@ -176,8 +192,8 @@ export async function extractVersions(
           }),
         readOpts,
       );
-      if (!isThere) missing('current', task.root);
-      for (const path of wanted) missing('current', path);
+      if (!isThere) await missing('current', task.root);
+      for (const path of wanted) await missing('current', path);
     } catch (e) {
       if (!isPathLevel(e)) throw e;
       const path = task.kind === 'tree' ? task.root : task.entry.path;

@@ -5,6 +5,7 @@
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { Cancelled } from '../errors.js';
+import { metaFromPathStat, type FileMeta } from '../layers/file-meta.js';
 import { translateEngineError } from './engine-errors.js';
 import type {
   ContainerInspect,
@@ -53,6 +54,11 @@ export interface Engine {
   createReader(image: string, labels: Record<string, string>): Promise<string>;
   /** A tar stream of `path` inside a (possibly never started) container. */
   archive(containerId: string, path: string, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * What a path in a container is, from the engine's stat (HEAD on the archive endpoint):
+   * nothing runs in the container. Undefined when the path (or container) is gone.
+   */
+  statPath(containerId: string, path: string): Promise<FileMeta | undefined>;
   /** `docker save` of one image, as a tar stream. */
   saveImage(imageId: string, signal?: AbortSignal): Promise<Readable>;
   removeContainer(id: string, opts?: { removeVolumes?: boolean }): Promise<void>;
@@ -110,6 +116,20 @@ async function callStream(action: string, fn: () => Promise<Readable>): Promise<
   body.on('error', (e) => out.destroy(translateEngineError(e, `${action} (mid-stream)`)));
   out.on('close', () => body.destroy());
   return body.pipe(out);
+}
+
+function isPathStat(
+  v: unknown,
+): v is { mode: number; size: number; mtime?: string; linkTarget?: string } {
+  const s = v as Record<string, unknown> | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s['mode'] === 'number' &&
+    typeof s['size'] === 'number' &&
+    (s['mtime'] === undefined || typeof s['mtime'] === 'string') &&
+    (s['linkTarget'] === undefined || typeof s['linkTarget'] === 'string')
+  );
 }
 
 class DockerodeEngine implements Engine {
@@ -255,6 +275,25 @@ class DockerodeEngine implements Engine {
           .getArchive(opts)) as unknown as Readable;
       },
     );
+  }
+
+  statPath(containerId: string, path: string): Promise<FileMeta | undefined> {
+    return call(`checking ${JSON.stringify(path)} in ${containerId.slice(0, 12)}`, async () => {
+      let response: { headers: Record<string, string | string[] | undefined>; resume(): void };
+      try {
+        response = (await this.docker
+          .getContainer(containerId)
+          .infoArchive({ path })) as unknown as typeof response;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        throw e;
+      }
+      response.resume();
+      const header = response.headers['x-docker-container-path-stat'];
+      if (typeof header !== 'string' || header.length > 64 * 1024) return undefined;
+      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as unknown;
+      return isPathStat(stat) ? metaFromPathStat(stat) : undefined;
+    });
   }
 
   saveImage(imageId: string, signal?: AbortSignal): Promise<Readable> {

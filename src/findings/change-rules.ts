@@ -150,7 +150,7 @@ export const setuidGained: ChangeRule = (f) => {
   const bit = gained & 0o4000 ? 'setuid' : 'setgid';
   return {
     severity: 'critical',
-    reason: `${bit} bit ${f.kind === 'A' ? 'on a new file' : 'gained'}: runs with its owner's privileges (uid ${f.current.uid})`,
+    reason: `${bit} bit ${f.kind === 'A' ? 'on a new file' : 'gained'}: runs with its owner's privileges (uid ${f.current.uid ?? 'unknown'})`,
   };
 };
 
@@ -317,6 +317,16 @@ export const impossibleTimestamp: ChangeRule = (f) => {
 
 const CHURN_DIRS = ['/run', '/var/run', '/var/lock', '/run/lock', '/var/cache'];
 
+/** A unix socket where services do not keep theirs: something listens there. */
+export const listeningSocket: ChangeRule = (f) =>
+  f.kind !== 'D' && f.current?.type === 'socket' && !under(f.path, ...CHURN_DIRS)
+    ? {
+        severity: 'medium',
+        reason:
+          'a new unix socket outside /run: a process listens on it (a control channel or relay); sockets have no content and are never in the evidence image, so see the process list for its owner',
+      }
+    : undefined;
+
 /** Legitimate churn: what services write at every start. Ranks low, and says why. */
 export const legitimateChurn: ChangeRule = (f) => {
   if (f.kind === 'D' || !under(f.path, ...CHURN_DIRS)) return undefined;
@@ -350,6 +360,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'shell-history': shellHistory,
   'log-tampering': logTampering,
   'planted-symlink': plantedSymlink,
+  'listening-socket': listeningSocket,
   'impossible-timestamp': impossibleTimestamp,
   'legitimate-churn': legitimateChurn,
 };

@@ -5,14 +5,24 @@
 import type { Header } from 'tar-stream';
 
 export type FileType =
-  'file' | 'directory' | 'symlink' | 'hardlink' | 'char-device' | 'block-device' | 'fifo' | 'other';
+  | 'file'
+  | 'directory'
+  | 'symlink'
+  | 'hardlink'
+  | 'char-device'
+  | 'block-device'
+  | 'fifo'
+  /** Never in a tar (the engine's archives skip sockets): known from a stat of the live container. */
+  | 'socket'
+  | 'other';
 
 export interface FileMeta {
   type: FileType;
   /** Permission bits including setuid (0o4000), setgid (0o2000) and sticky (0o1000). */
   mode: number;
-  uid: number;
-  gid: number;
+  /** Absent when unknown: a stat through the engine API reports no owner. */
+  uid?: number;
+  gid?: number;
   sizeBytes: number;
   /** Symlink or hardlink target, as stored (attacker-controlled text). */
   linkTarget?: string;
@@ -47,6 +57,55 @@ export function metaFromHeader(header: Header): FileMeta {
   };
 }
 
+/** `uid:gid`, or "owner unknown" when the source did not say. */
+export function formatOwner(meta: Pick<FileMeta, 'uid' | 'gid'>): string {
+  return meta.uid === undefined ? 'owner unknown' : `${meta.uid}:${meta.gid ?? '?'}`;
+}
+
+/**
+ * Meta from the engine's path stat (HEAD on the archive endpoint): Go's FileMode, whose
+ * type bits sit above the permission bits. No owner is reported.
+ */
+export function metaFromPathStat(stat: {
+  mode: number;
+  size: number;
+  mtime?: string;
+  linkTarget?: string;
+}): FileMeta {
+  const GO = { dir: 2 ** 31, symlink: 2 ** 27, device: 2 ** 26, pipe: 2 ** 25, socket: 2 ** 24 };
+  const GO_CHAR_DEVICE = 2 ** 21;
+  const GO_SETUID = 2 ** 23;
+  const GO_SETGID = 2 ** 22;
+  const GO_STICKY = 2 ** 20;
+  const has = (bit: number) => Math.floor(stat.mode / bit) % 2 === 1;
+  const type: FileType = has(GO.dir)
+    ? 'directory'
+    : has(GO.symlink)
+      ? 'symlink'
+      : has(GO.socket)
+        ? 'socket'
+        : has(GO.pipe)
+          ? 'fifo'
+          : has(GO.device)
+            ? has(GO_CHAR_DEVICE)
+              ? 'char-device'
+              : 'block-device'
+            : 'file';
+  const mode =
+    (stat.mode % 0o1000) +
+    (has(GO_SETUID) ? 0o4000 : 0) +
+    (has(GO_SETGID) ? 0o2000 : 0) +
+    (has(GO_STICKY) ? 0o1000 : 0);
+  const mtime = stat.mtime && !Number.isNaN(Date.parse(stat.mtime)) ? new Date(stat.mtime) : undefined;
+  return {
+    type,
+    mode,
+    sizeBytes: type === 'file' ? stat.size : 0,
+    ...(stat.linkTarget ? { linkTarget: stat.linkTarget } : {}),
+    ...(mtime ? { mtime: mtime.toISOString() } : {}),
+  };
+}
+
 /** `-rwsr-xr-x`-style rendering of type and mode. */
 export function formatMode(meta: Pick<FileMeta, 'type' | 'mode'>): string {
   const typeChar: Record<FileType, string> = {
@@ -57,6 +116,7 @@ export function formatMode(meta: Pick<FileMeta, 'type' | 'mode'>): string {
     'char-device': 'c',
     'block-device': 'b',
     fifo: 'p',
+    socket: 's',
     other: '?',
   };
   const m = meta.mode;

@@ -105,6 +105,11 @@ describe('triage of the hostile sample', () => {
     });
     expect(change('/tmp/null-dev')?.current?.meta.type).toBe('char-device');
     expect(change('/tmp/fifo')?.current?.meta.type).toBe('fifo');
+    // The socket is in no archive: its type comes from the engine's stat of the live suspect.
+    const socket = change('/var/spool/relay/dev/log');
+    expect(socket?.current?.meta).toMatchObject({ type: 'socket', mode: 0o666 });
+    expect(socket?.findings.map((f) => f.rule)).toContain('listening-socket');
+    expect(report.problems.map((p) => p.path)).not.toContain('/var/spool/relay/dev/log');
   });
 
   it('hashes a 4 GiB sparse file whole but stores a bounded copy, and summarises a 100 MB line', () => {

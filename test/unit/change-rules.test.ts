@@ -18,6 +18,7 @@ import {
   webShell,
   plantedSymlink,
   impossibleTimestamp,
+  listeningSocket,
   type ChangeFacts,
 } from '../../src/findings/change-rules.js';
 import type { FileMeta } from '../../src/layers/file-meta.js';
@@ -320,5 +321,17 @@ describe('plantedSymlink and impossibleTimestamp', () => {
         added('/tmp/ok', { ...when, current: meta({ mtime: '2026-11-22T00:00:00Z' }) }),
       ),
     ).toBeUndefined();
+  });
+});
+
+describe('listening sockets', () => {
+  const socket = { current: { type: 'socket' as const, mode: 0o666, sizeBytes: 0 } };
+  it('ranks a socket outside /run medium, and one under /run as churn only', () => {
+    expect(listeningSocket(added('/var/spool/jail/dev/log', socket))?.severity).toBe('medium');
+    expect(listeningSocket(added('/run/php-fpm.sock', socket))).toBeUndefined();
+    expect(evaluateChange(added('/run/php-fpm.sock', socket)).map((f) => f.rule)).toEqual([
+      'legitimate-churn',
+    ]);
+    expect(listeningSocket(added('/var/spool/x'))).toBeUndefined(); // a regular file
   });
 });

@@ -3,7 +3,7 @@
  * the layer the original came from, then the diff or the binary summary.
  * Pure, and every container string sanitised.
  */
-import { formatMode } from '../../src/layers/file-meta.js';
+import { formatMode, formatOwner } from '../../src/layers/file-meta.js';
 import type { ChangedPath, VersionInfo } from '../../src/triage.js';
 import { safeLine } from '../../src/untrusted.js';
 
@@ -16,7 +16,7 @@ export interface StyledLine {
 function describeVersion(v: VersionInfo | undefined): string {
   if (!v) return '(absent)';
   const m = v.meta;
-  const parts = [formatMode(m), `${m.uid}:${m.gid}`];
+  const parts = [formatMode(m), formatOwner(m)];
   if (m.type === 'file') parts.push(`${v.content?.sizeBytes ?? m.sizeBytes} bytes`);
   if (m.linkTarget !== undefined) parts.push(`-> ${safeLine(m.linkTarget, 200)}`);
   if (v.content) parts.push(`sha256 ${v.content.sha256.slice(0, 16)}…`);
