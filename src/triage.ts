@@ -23,6 +23,7 @@ import { freezeEvidence, utcStamp, type EvidenceImage, type FreezeStep } from '.
 import { findOriginLayer } from './layers/layer-index.js';
 import {
   defaultCacheDir,
+  isLayerIndexProblem,
   loadImageLayers,
   type ImageLayers,
   type LayerInfo,
@@ -161,21 +162,37 @@ export async function triage(
   throwIfAborted(signal, 'triage');
 
   emit({ type: 'phase', phase: 'layers' });
-  const layers = await custody.step(
-    'index original image layers',
-    frozen.image.Id,
-    () =>
-      loadImageLayers(engine, frozen.image, {
-        cacheDir: opts.cacheDir ?? defaultCacheDir(),
-        ...(signal ? { signal } : {}),
-        onBytes: (bytes) =>
-          emit({ type: 'progress', phase: 'layers', filesDone: 0, filesTotal: 0, bytes }),
-      }),
-    (l) =>
-      l.source === 'cache'
-        ? 'from cache'
-        : `streamed docker save, ${l.savedBytes} bytes${l.cacheProblem ? `; ${l.cacheProblem}` : ''}`,
-  );
+  const layers: ImageLayers = await custody
+    .step(
+      'index original image layers',
+      frozen.image.Id,
+      () =>
+        loadImageLayers(engine, frozen.image, {
+          cacheDir: opts.cacheDir ?? defaultCacheDir(),
+          ...(signal ? { signal } : {}),
+          onBytes: (bytes) =>
+            emit({ type: 'progress', phase: 'layers', filesDone: 0, filesTotal: 0, bytes }),
+        }),
+      (l) =>
+        l.source === 'cache'
+          ? 'from cache'
+          : `streamed docker save, ${l.savedBytes} bytes${l.cacheProblem ? `; ${l.cacheProblem}` : ''}`,
+    )
+    .catch((e: unknown) => {
+      if (!isLayerIndexProblem(e)) throw e;
+      problems.push({
+        path: '/',
+        action: 'index original image layers',
+        cause: `${e.message}; originals are still read from the image, without their layer`,
+      });
+      return {
+        imageId: frozen.image.Id,
+        layers: [],
+        indexes: [],
+        source: 'unavailable' as const,
+        savedBytes: 0,
+      };
+    });
 
   emit({ type: 'phase', phase: 'extract' });
   const versions = await extractVersions(

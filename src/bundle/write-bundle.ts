@@ -18,7 +18,7 @@ import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
 import type { Engine } from '../docker/engine.js';
 import { throwIfAborted } from '../docker/engine.js';
-import { CoronerError, diskProblem } from '../errors.js';
+import { CoronerError, diskProblem, EngineRequestFailed } from '../errors.js';
 import type { TriageReport } from '../triage.js';
 import { CORONER_VERSION } from '../version.js';
 import { BundleOutputExists, BundleWriteFailed, CaseFileChanged } from './bundle-errors.js';
@@ -151,7 +151,9 @@ export async function writeBundle(
         report.evidence.id,
         async () => {
           const { tap, result, bytesSoFar } = createHashTap();
-          const save = await engine.saveImage(report.evidence.id, opts.signal);
+          const save = await engine.saveImage(report.evidence.id, opts.signal).catch((e) => {
+            throw imageNotExportable(e, `${report.evidence.repo}:${report.evidence.tag}`);
+          });
           // A listener on the source, not the tap: reading the tap would race the file writer.
           save.on('data', () =>
             opts.onProgress?.({ step: 'saving the evidence image', bytes: bytesSoFar() }),
@@ -315,6 +317,19 @@ export async function writeBundle(
   } finally {
     await rm(spool, { force: true });
   }
+}
+
+/**
+ * The engine refuses `docker save` of images whose layers it cannot re-create (a layer tar
+ * that climbs out with `..`): say so, and how to export the rest without losing the image.
+ */
+function imageNotExportable(e: unknown, repoTag: string): unknown {
+  if (!(e instanceof EngineRequestFailed)) return e;
+  return new BundleWriteFailed(
+    `the engine cannot export the evidence image ${repoTag} (${e.message}); nothing was kept`,
+    `Export the rest with --no-image: the image stays on the engine as ${repoTag} (keep it; the suspect's own image may be what the engine cannot re-create).`,
+    { cause: e },
+  );
 }
 
 function translateFsError(e: unknown, outPath: string): Error {

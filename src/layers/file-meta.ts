@@ -96,7 +96,8 @@ export function metaFromPathStat(stat: {
     (has(GO_SETUID) ? 0o4000 : 0) +
     (has(GO_SETGID) ? 0o2000 : 0) +
     (has(GO_STICKY) ? 0o1000 : 0);
-  const mtime = stat.mtime && !Number.isNaN(Date.parse(stat.mtime)) ? new Date(stat.mtime) : undefined;
+  const mtime =
+    stat.mtime && !Number.isNaN(Date.parse(stat.mtime)) ? new Date(stat.mtime) : undefined;
   return {
     type,
     mode,

@@ -14,7 +14,19 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { createHashTap } from '../case/hash-tap.js';
 import type { Engine, ImageInspect } from '../docker/engine.js';
-import { EngineRequestFailed } from '../errors.js';
+import { CoronerError, EngineRequestFailed } from '../errors.js';
+
+/** The image's layers could not be indexed: what each original came from stays unknown. */
+export class LayerIndexFailed extends CoronerError {}
+
+/**
+ * Failures that leave the triage without layer attribution but otherwise whole: the
+ * engine refusing `docker save` (it cannot re-export a layer whose tar climbs out with
+ * `..`), or a layer that does not parse. A lost engine or a cancel still ends the triage.
+ */
+export function isLayerIndexProblem(e: unknown): e is CoronerError {
+  return e instanceof LayerIndexFailed || e instanceof EngineRequestFailed;
+}
 import {
   deserialiseLayerIndex,
   indexLayer,
@@ -38,7 +50,8 @@ export interface ImageLayers {
   layers: LayerInfo[];
   indexes: LayerIndex[];
   /** Where the indexes came from this time: all cached, or a `docker save` stream. */
-  source: 'cache' | 'image-save';
+  /** 'unavailable': the engine could not export the image, or its layers did not parse. */
+  source: 'cache' | 'image-save' | 'unavailable';
   /** Bytes of `docker save` read (0 from cache). */
   savedBytes: number;
   /** Why the index could not be cached (a full or read-only cache disk): the next triage indexes again. */
@@ -239,6 +252,14 @@ async function indexFromSave(
         await new Promise((resolve) => stream.on('end', resolve));
       }
     }
+  } catch (e) {
+    if (e instanceof CoronerError || opts.signal?.aborted) throw e;
+    // The layer tars are the image author's: a malformed one is a finding about the image.
+    throw new LayerIndexFailed(
+      `the original image's layers could not be read (${e instanceof Error ? e.message : String(e)})`,
+      'The rest of the triage does not need them.',
+      { cause: e },
+    );
   } finally {
     save.destroy();
   }
