@@ -113,3 +113,49 @@ describe('coroner <container> in a terminal', () => {
     expect(s).toContain('exited 0');
   });
 });
+
+describe('coroner <container> when the terminal goes away or is told to stop', () => {
+  const stopped = `coroner-e2e-${runId}-term`;
+  const shown = () => tmux('capture-pane', '-p', '-t', stopped);
+  afterAll(() => tmux('kill-session', '-t', stopped).catch(() => undefined));
+
+  it('SIGTERM mid-triage closes the console with 130, the suspect running and unpaused, no readers left', async () => {
+    const suspect = await startSample('miner', runId, '-e2e-term');
+    // 20,000 new files: the triage is still reading them when the signal comes.
+    await docker(
+      'exec',
+      suspect,
+      'sh',
+      '-c',
+      'mkdir /var/tmp/many && cd /var/tmp/many && i=0; while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done',
+    );
+    await tmux(
+      'new-session',
+      '-d',
+      '-s',
+      stopped,
+      '-x',
+      '100',
+      '-y',
+      '30',
+      `cd ${work} && CORONER_CACHE_DIR=${work}/cache node ${path.join(ROOT, 'bin/coroner.js')} ${suspect}; echo "exited $?"; sleep 600`,
+    );
+    const deadline = Date.now() + 60_000;
+    while (!(await shown()).includes('reading originals')) {
+      if (Date.now() > deadline) throw new Error(`never reached the extraction:\n${await shown()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const pane = (await tmux('list-panes', '-t', stopped, '-F', '#{pane_pid}')).trim();
+    const coroner = (await run('pgrep', ['-P', pane, '-f', 'bin/coroner.js'])).stdout.trim();
+    await run('kill', ['-TERM', coroner]);
+    const end = Date.now() + 30_000;
+    while (!(await shown()).includes('exited ')) {
+      if (Date.now() > end) throw new Error(`the console did not exit:\n${await shown()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await shown()).toContain('exited 130');
+    expect((await docker('inspect', '-f', '{{.State.Status}}', suspect)).trim()).toBe('running');
+    const id = (await docker('inspect', '-f', '{{.Id}}', suspect)).trim();
+    expect(await docker('ps', '-aq', '--filter', `label=coroner.reader.for=${id}`)).toBe('');
+  });
+});
