@@ -14,6 +14,7 @@ import { CustodyLog } from './case/custody.js';
 import { parseChanges, pathsWithChangedChildren } from './changes/change-list.js';
 import { analyseChange, type ChangedPath } from './changes/analyse-change.js';
 import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
+import { readerOwnerLabels, removeStaleReaders } from './compare/stale-readers.js';
 import { throwIfAborted, type Engine, type EngineIdentity } from './docker/engine.js';
 import { pickContainer } from './docker/resolve-container.js';
 import { assessExposure, type ExposureCheck } from './findings/exposure.js';
@@ -195,6 +196,8 @@ export async function triage(
     });
 
   emit({ type: 'phase', phase: 'extract' });
+  // After the freeze, never before it: tidying up must not delay the evidence.
+  await removeStaleReaders(engine, custody);
   const versions = await extractVersions(
     engine,
     frozen.image.Id,
@@ -205,7 +208,7 @@ export async function triage(
     {
       maxContentBytes: opts.maxContentBytes ?? 256 * MiB,
       readersPerImage: opts.readersPerImage ?? 4,
-      readerLabels: { [READER_FOR_LABEL]: container.id },
+      readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
       liveContainerId: container.id,
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>

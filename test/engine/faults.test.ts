@@ -1,13 +1,13 @@
 /** Faults: interruption and concurrency leave nothing half-written and lose nothing. */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
 import { READER_FOR_LABEL, triage } from '../../src/triage.js';
-import { cleanRun, docker, newRunId, startSample } from '../support/engine.js';
+import { cleanRun, docker, newRunId, startSample, TEST_LABEL } from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
 import {
   BIN,
@@ -273,6 +273,67 @@ describe('interrupting a triage', () => {
     expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
     expect(await readdir(caseDir)).not.toContain('report.json');
     expect((await coronerVerify(caseDir)).stdout).toMatch(/^INCOMPLETE: /);
+  });
+});
+
+describe('readers left behind by a coroner that died', () => {
+  it('are removed by the next triage on this host; live, foreign or started ones are not', async () => {
+    const container = await startSample('webshell', runId, '-stale');
+    const image = (await docker('inspect', '-f', '{{.Image}}', container)).trim();
+    const gone = spawn('true');
+    const deadPid = await new Promise<number>((resolve) =>
+      gone.on('exit', () => resolve(gone.pid!)),
+    );
+    const reader = async (pid: number, host: string, ...cmd: string[]) =>
+      (
+        await docker(
+          'create',
+          '--label',
+          `${TEST_LABEL}=${runId}`,
+          '--label',
+          'coroner.role=reader',
+          '--label',
+          `coroner.reader.pid=${pid}`,
+          '--label',
+          `coroner.reader.host=${host}`,
+          '--network',
+          'none',
+          image,
+          ...(cmd.length ? cmd : ['/coroner-reader-never-runs']),
+        )
+      ).trim();
+    const dead = await reader(deadPid, os.hostname());
+    const live = await reader(process.pid, os.hostname());
+    const foreign = await reader(deadPid, 'another-host');
+    // A workload wearing a reader's labels is running: it is not a reader, whatever it says.
+    const started = await reader(deadPid, os.hostname(), 'sleep', '600');
+    await docker('start', started);
+    const report = await triage(engine, container, {
+      caseDir: path.join(work, 'case-stale'),
+      cacheDir: path.join(work, 'cache'),
+    });
+    const remaining = (
+      await docker(
+        'ps',
+        '-aq',
+        '--no-trunc',
+        '--filter',
+        `label=${TEST_LABEL}=${runId}`,
+        '--filter',
+        'label=coroner.role=reader',
+      )
+    ).split('\n');
+    expect(remaining).not.toContain(dead);
+    expect(remaining).toEqual(expect.arrayContaining([live, foreign, started]));
+    const custody = JSON.parse(
+      await readFile(path.join(report.caseDir, 'custody.json'), 'utf8'),
+    ) as { actions: { action: string; target: string }[] };
+    expect(custody.actions).toContainEqual(
+      expect.objectContaining({
+        target: dead,
+        action: expect.stringContaining(`coroner process ${deadPid}, which is gone`),
+      }),
+    );
   });
 });
 

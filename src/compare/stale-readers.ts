@@ -1,0 +1,52 @@
+/**
+ * Reader containers are never started and always removed when a triage ends, unless
+ * the coroner that made them died first (the engine vanished, or the process was
+ * killed). Each reader names the process and host that made it, so a later triage on
+ * the same host removes those whose process is gone, and nothing else.
+ */
+import os from 'node:os';
+import type { CustodyLog } from '../case/custody.js';
+import type { Engine } from '../docker/engine.js';
+
+export const READER_ROLE_LABEL = 'coroner.role';
+export const READER_PID_LABEL = 'coroner.reader.pid';
+export const READER_HOST_LABEL = 'coroner.reader.host';
+
+/** Labels that let a later run tell this process's readers from a dead one's. */
+export function readerOwnerLabels(): Record<string, string> {
+  return { [READER_PID_LABEL]: String(process.pid), [READER_HOST_LABEL]: os.hostname() };
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
+
+/** Removes readers left by dead coroner processes on this host; returns how many. */
+export async function removeStaleReaders(engine: Engine, custody: CustodyLog): Promise<number> {
+  const host = os.hostname();
+  const stale = (await engine.listContainers()).filter((c) => {
+    const pid = Number(c.labels[READER_PID_LABEL]);
+    return (
+      c.labels[READER_ROLE_LABEL] === 'reader' &&
+      c.labels[READER_HOST_LABEL] === host &&
+      c.state === 'created' && // never started: a reader, not a workload wearing its labels
+      Number.isInteger(pid) &&
+      pid > 0 &&
+      pid !== process.pid &&
+      !isProcessAlive(pid)
+    );
+  });
+  for (const reader of stale) {
+    await custody.step(
+      `remove a reader container left by coroner process ${reader.labels[READER_PID_LABEL]}, which is gone`,
+      reader.id,
+      () => engine.removeContainer(reader.id, { removeVolumes: true }),
+    );
+  }
+  return stale.length;
+}
