@@ -95,8 +95,15 @@ class BundleArchive {
           resolve(file);
         },
       );
-      source.on('error', reject);
-      tap.on('error', reject);
+      // Every stream gets a listener: the pack being destroyed (a cancel, a full disk)
+      // errors the entry's sink too, and an unheard 'error' would crash past the cleanup.
+      const fail = (e: Error) => {
+        source.destroy();
+        reject(e);
+      };
+      source.on('error', fail);
+      tap.on('error', fail);
+      sink.on('error', fail);
       source.pipe(tap).pipe(sink as unknown as NodeJS.WritableStream);
     });
   }

@@ -276,6 +276,32 @@ describe('interrupting a triage', () => {
   });
 });
 
+describe('interrupting an export', () => {
+  it('at each step (SIGHUP saving the image, SIGTERM writing the bundle): 130, nothing kept; a rerun verifies', async () => {
+    const container = await startSample('miner', runId, '-export-signals');
+    await docker('exec', container, 'sh', '-c', 'head -c 50000000 /dev/urandom > /var/tmp/blob');
+    const caseDir = path.join(work, 'case-export-signals');
+    await triage(engine, container, { caseDir, cacheDir: path.join(work, 'cache') });
+    const outDir = path.join(work, 'out-signals');
+    await promisify(execFile)('mkdir', ['-p', outDir]);
+    const args = ['export', container, '--case', caseDir, '--out', path.join(outDir, 'b.tar.gz')];
+    const steps: [NodeJS.Signals, string][] = [
+      ['SIGHUP', 'coroner: saving the evidence image'],
+      ['SIGTERM', 'coroner: writing the bundle'],
+    ];
+    for (const [signal, line] of steps) {
+      const run = startCoroner([...args, '--progress']);
+      await signalAtLine(run, line, signal);
+      expect(await run.exited, `${signal} at "${line}"`).toBe(130);
+      expect(run.stderr()).toMatch(/cancelled/);
+      expect(await readdir(outDir)).toEqual([]);
+    }
+    const rerun = startCoroner(args);
+    expect(await rerun.exited).toBe(0);
+    expect((await coronerVerify(path.join(outDir, 'b.tar.gz'))).stdout).toMatch(/^OK: /);
+  });
+});
+
 describe('readers left behind by a coroner that died', () => {
   it('are removed by the next triage on this host; live, foreign or started ones are not', async () => {
     const container = await startSample('webshell', runId, '-stale');
@@ -374,5 +400,23 @@ describe('the case folder on a full disk', () => {
     });
     expect(await rerun.exited).toBe(3);
     expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
+  });
+});
+
+describe('the layer cache on a disk that cannot take it', () => {
+  it('only costs time: the triage completes and the custody log says the index was not cached', async () => {
+    const container = await startSample('webshell', runId, '-nocache');
+    const report = await triage(engine, container, {
+      caseDir: path.join(work, 'case-nocache'),
+      cacheDir: '/dev/null/coroner-cache', // under a character device: nothing can be made
+    });
+    expect(report.layers.source).toBe('image-save');
+    expect(report.problems).toEqual([]);
+    const custody = JSON.parse(
+      await readFile(path.join(report.caseDir, 'custody.json'), 'utf8'),
+    ) as { actions: { action: string; detail?: string }[] };
+    expect(custody.actions.find((a) => a.action === 'index original image layers')?.detail).toMatch(
+      /not cached in \/dev\/null\/coroner-cache/,
+    );
   });
 });
