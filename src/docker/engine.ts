@@ -4,7 +4,7 @@
  */
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
-import { Cancelled } from '../errors.js';
+import { Cancelled, EngineRequestFailed } from '../errors.js';
 import { metaFromPathStat, type FileMeta } from '../layers/file-meta.js';
 import { translateEngineError } from './engine-errors.js';
 import type {
@@ -132,6 +132,24 @@ function isPathStat(
   );
 }
 
+/**
+ * The change list as the engine sent it. With no changes the engine answers `null`, which
+ * dockerode hands over as the raw bytes "null\n" rather than parsed: read it as no changes.
+ */
+export function changeListFrom(answer: unknown): RawChange[] {
+  const parsed: unknown =
+    Buffer.isBuffer(answer) || typeof answer === 'string'
+      ? JSON.parse(answer.toString() || 'null')
+      : answer;
+  if (parsed === null || parsed === undefined) return [];
+  if (!Array.isArray(parsed))
+    throw new EngineRequestFailed(
+      'the engine sent a change list that is not a list',
+      'Check the engine (docker diff <container>) and its version.',
+    );
+  return parsed as RawChange[];
+}
+
 class DockerodeEngine implements Engine {
   constructor(private readonly docker: Docker) {}
 
@@ -204,37 +222,46 @@ class DockerodeEngine implements Engine {
 
   commit(containerId: string, req: CommitRequest): Promise<string> {
     return call(`committing container ${containerId} to an evidence image`, async () => {
-      // dockerode's commit() sends its options as both query and body; labels
-      // belong in the body (merged by the engine over the container's config).
-      const result = await new Promise<{ Id: string }>((resolve, reject) => {
-        this.docker.modem.dial(
-          {
-            path: '/commit?',
-            method: 'POST',
-            options: {
-              _query: {
-                container: containerId,
-                repo: req.repo,
-                tag: req.tag,
-                comment: req.comment,
-                author: 'coroner',
-                pause: req.pause,
-              },
-              _body: { Labels: req.labels },
-            },
-            statusCodes: { 200: true, 201: true, 404: 'no such container', 500: 'server error' },
-          },
-          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as { Id: string })),
-        );
-      });
+      const result = await this.post<{ Id: string }>(
+        '/commit?',
+        {
+          container: containerId,
+          repo: req.repo,
+          tag: req.tag,
+          comment: req.comment,
+          author: 'coroner',
+          pause: req.pause,
+        },
+        // Labels in the body: the engine merges them over the container's config.
+        { Labels: req.labels },
+        { 200: true, 201: true, 404: 'no such container', 500: 'server error' },
+      );
       return result.Id;
     });
   }
 
+  /**
+   * A POST with its query and its JSON body kept apart. dockerode's own helpers send
+   * their options as both, so a container's config (attacker-sized labels and env)
+   * would land in the URL and the engine would answer 431.
+   */
+  private post<T>(
+    path: string,
+    query: Record<string, unknown>,
+    body: Record<string, unknown>,
+    statusCodes: Record<number, true | string>,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.docker.modem.dial(
+        { path, method: 'POST', options: { _query: query, _body: body }, statusCodes },
+        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
+      );
+    });
+  }
+
   changes(id: string): Promise<RawChange[]> {
-    return call(
-      `listing the changes of ${id}`,
-      async () => ((await this.docker.getContainer(id).changes()) as RawChange[] | null) ?? [],
+    return call(`listing the changes of ${id}`, async () =>
+      changeListFrom(await this.docker.getContainer(id).changes()),
     );
   }
 
@@ -257,11 +284,19 @@ class DockerodeEngine implements Engine {
         HostConfig: { NetworkMode: 'none' },
       };
       const body = req.config ? { ...req.config, Image: req.image } : inert;
-      const container = await this.docker.createContainer({
-        ...(body as Docker.ContainerCreateOptions),
-        ...(req.name ? { name: req.name } : {}),
-      });
-      return container.id;
+      const created = await this.post<{ Id: string }>(
+        '/containers/create?',
+        req.name ? { name: req.name } : {},
+        body,
+        {
+          201: true,
+          400: 'bad parameter',
+          404: 'no such image',
+          409: 'conflict',
+          500: 'server error',
+        },
+      );
+      return created.Id;
     });
   }
 

@@ -22,6 +22,7 @@ import {
   SAMPLES,
   sha256InImage,
   startSample,
+  withSmallDisk,
 } from '../support/engine.js';
 
 const runId = newRunId();
@@ -239,11 +240,7 @@ describe('writing safely', () => {
 
   it('says the disk is full, removes its temporary file and leaves no bundle', async () => {
     const small = path.join(work, 'small-disk');
-    await promisify(execFile)('sh', [
-      '-c',
-      `mkdir -p ${small} && mount -t tmpfs -o size=256k tmpfs ${small}`,
-    ]);
-    try {
+    await withSmallDisk(small, '256k', async () => {
       const out = path.join(small, 'bundle.tar.gz');
       await expect(
         writeBundle(engine, report, { outPath: out, custody: new CustodyLog() }),
@@ -251,9 +248,7 @@ describe('writing safely', () => {
         message: expect.stringMatching(/disk holding .* is full; nothing was kept/),
       });
       expect(await readdir(small)).toEqual([]);
-    } finally {
-      await promisify(execFile)('umount', [small]);
-    }
+    });
   });
 
   it('restores the evidence image with docker load, its changes matching the report', async () => {

@@ -38,6 +38,34 @@ describe('the coroner command', () => {
     expect((await coroner(['--version'])).stdout).toMatch(/^coroner \d+\.\d+\.\d+\n$/);
   });
 
+  it('triages a container where nothing changed: no changes, no problems, exit 0', async () => {
+    // Its own sample's image, but only sleeping: nothing writes to its disk.
+    const sample = await startSample('backdoor', runId, '-untouched-source');
+    const image = (await docker('inspect', '-f', '{{.Image}}', sample)).trim();
+    const name = `coroner-test-untouched-${runId}`;
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      `coroner.test=${runId}`,
+      '--network',
+      'none',
+      '--entrypoint',
+      'sleep',
+      image,
+      '3600',
+    );
+    expect(await docker('diff', name)).toBe('');
+    const caseDir = await mkdtemp(path.join(os.tmpdir(), 'untouched-'));
+    const { code, stdout } = await coroner(['triage', name, '--case-dir', caseDir, '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { changes: unknown[]; problems: unknown[] };
+    expect(report.changes).toEqual([]);
+    expect(report.problems).toEqual([]);
+  });
+
   it('says in one line, without a stack trace, that a container does not exist', async () => {
     const { code, stdout, stderr } = await coroner(['triage', 'nosuch-container-' + runId]);
     expect(code).toBe(1);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { atLine, coronerVerify, startCoroner } from '../support/coroner-run.js';
-import { newRunId, startSample } from '../support/engine.js';
+import { addManyFiles, newRunId, startSample } from '../support/engine.js';
 import { startPrivateEngine, type PrivateEngine } from '../support/private-engine.js';
 
 let engine: PrivateEngine;
@@ -22,13 +22,7 @@ beforeAll(async () => {
   engine = await startPrivateEngine();
   container = await startSample('miner', newRunId(), '', engine.dockerHost);
   // 20,000 new files: the extraction lasts seconds, so the kill lands inside it.
-  await engine.docker(
-    'exec',
-    container,
-    'sh',
-    '-c',
-    'mkdir /var/tmp/many && cd /var/tmp/many && i=0; while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done',
-  );
+  await addManyFiles(container, engine.docker);
 });
 afterAll(() => engine?.destroy());
 

@@ -7,7 +7,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
 import { READER_FOR_LABEL, triage } from '../../src/triage.js';
-import { cleanRun, docker, newRunId, startSample, TEST_LABEL } from '../support/engine.js';
+import {
+  addManyFiles,
+  cleanRun,
+  docker,
+  newRunId,
+  startSample,
+  TEST_LABEL,
+  withSmallDisk,
+} from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
 import {
   BIN,
@@ -207,13 +215,7 @@ describe('interrupting a triage', () => {
   it('at each phase (SIGINT, SIGTERM, SIGHUP): exit 130, an incomplete folder named so, the suspect as it was; then a rerun completes', async () => {
     const container = await startSample('miner', runId, '-phases');
     // 20,000 new files: every phase after the freeze has work to interrupt.
-    await docker(
-      'exec',
-      container,
-      'sh',
-      '-c',
-      'mkdir /var/tmp/many && cd /var/tmp/many && i=0; while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done',
-    );
+    await addManyFiles(container);
     const cache = path.join(work, 'cache-phases'); // fresh: the first run streams docker save
     const cases: [NodeJS.Signals, string][] = [
       ['SIGINT', 'coroner: freeze (logs)'],
@@ -367,11 +369,7 @@ describe('the case folder on a full disk', () => {
   it('fails with one line naming the folder, keeps it marked incomplete, and a rerun elsewhere succeeds', async () => {
     const container = await startSample('webshell', runId, '-casefull');
     const small = path.join(work, 'small-cases');
-    await promisify(execFile)('sh', [
-      '-c',
-      `mkdir -p ${small} && mount -t tmpfs -o size=64k tmpfs ${small}`,
-    ]);
-    try {
+    await withSmallDisk(small, '64k', async () => {
       const caseDir = path.join(small, 'case');
       const run = startCoroner(['triage', container, '--case-dir', caseDir], {
         CORONER_CACHE_DIR: path.join(work, 'cache'),
@@ -391,9 +389,7 @@ describe('the case folder on a full disk', () => {
       expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe(
         'running',
       );
-    } finally {
-      await promisify(execFile)('umount', [small]);
-    }
+    });
     const caseDir = path.join(work, 'case-full-rerun');
     const rerun = startCoroner(['triage', container, '--case-dir', caseDir], {
       CORONER_CACHE_DIR: path.join(work, 'cache'),

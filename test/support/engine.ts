@@ -98,3 +98,31 @@ export async function sha256InImage(image: string, file: string): Promise<string
 export async function diffOf(container: string): Promise<string[]> {
   return (await docker('diff', container)).split('\n').filter(Boolean).sort();
 }
+
+/**
+ * Writes 20,000 small new files under /var/tmp/many in `container`: enough that each
+ * phase of a later triage lasts a while. `run` is the docker CLI to use (another engine's).
+ */
+export async function addManyFiles(container: string, run = docker): Promise<void> {
+  await run(
+    'exec',
+    container,
+    'sh',
+    '-c',
+    'mkdir /var/tmp/many && cd /var/tmp/many && i=0; while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done',
+  );
+}
+
+/** Runs `work` with a tmpfs of `size` (e.g. "64k") mounted on `dir`: a disk that fills up. */
+export async function withSmallDisk<T>(
+  dir: string,
+  size: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  await run('sh', ['-c', `mkdir -p '${dir}' && mount -t tmpfs -o size=${size} tmpfs '${dir}'`]);
+  try {
+    return await work();
+  } finally {
+    await run('umount', [dir]);
+  }
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../src/bundle/verify.js';
-import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
+import { addManyFiles, cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
 
 const run = promisify(execFile);
 const runId = newRunId();
@@ -122,13 +122,7 @@ describe('coroner <container> when the terminal goes away or is told to stop', (
   it('SIGTERM mid-triage closes the console with 130, the suspect running and unpaused, no readers left', async () => {
     const suspect = await startSample('miner', runId, '-e2e-term');
     // 20,000 new files: the triage is still reading them when the signal comes.
-    await docker(
-      'exec',
-      suspect,
-      'sh',
-      '-c',
-      'mkdir /var/tmp/many && cd /var/tmp/many && i=0; while [ $i -lt 20000 ]; do echo $i > f$i; i=$((i+1)); done',
-    );
+    await addManyFiles(suspect);
     await tmux(
       'new-session',
       '-d',

@@ -1,0 +1,120 @@
+/**
+ * Attacker text in a container's labels and environment (names and values, with
+ * escape sequences; megabytes in a label): kept whole in the evidence, never
+ * flooding or driving the terminal, and carried whole into a relaunch. Created through the engine API: the docker CLI caps one
+ * argument at 128 KiB and a line of --env-file at 64 KiB.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine } from '../../src/docker/engine.js';
+import { BIN, coronerVerify } from '../support/coroner-run.js';
+import { cleanRun, docker, newRunId, startSample, TEST_LABEL } from '../support/engine.js';
+import { rawControls } from '../support/terminal-bytes.js';
+
+const runId = newRunId();
+const MiB = 1024 * 1024;
+const ESCAPES = '\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e';
+let work: string;
+let container: string;
+afterAll(() => cleanRun(runId));
+
+async function coroner(
+  ...args: string[]
+): Promise<{ code: number; stdout: Buffer; stderr: Buffer }> {
+  return promisify(execFile)(process.execPath, [BIN, ...args], {
+    encoding: 'buffer',
+    maxBuffer: 256 * MiB,
+    cwd: work,
+    env: { ...process.env, CORONER_CACHE_DIR: path.join(work, 'cache') },
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: Buffer; stderr: Buffer }) => e,
+  );
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'hostile-config-'));
+  const sample = await startSample('webshell', runId, '-bigconfig-source');
+  const image = (await docker('inspect', '-f', '{{.Image}}', sample)).trim();
+  const engine = await connectEngine();
+  container = `coroner-test-bigconfig-${runId}`;
+  const id = await engine.createContainer({
+    image,
+    name: container,
+    config: {
+      Labels: { [TEST_LABEL]: runId, 'evil.big': ESCAPES + 'A'.repeat(4 * MiB) },
+      // Env strings stop at the kernel's 128 KiB per string (a bigger one and nothing
+      // starts), so the megabytes are in the label and the env carries 100 KB pieces.
+      Env: [
+        `BIG=${ESCAPES}${'B'.repeat(100_000)}`,
+        // A secret-looking name 100 KB long: the exposure check names it.
+        `${'C'.repeat(100_000)}${ESCAPES}_PASSWORD=hunter2`,
+      ],
+      HostConfig: { NetworkMode: 'none' },
+    },
+  });
+  await engine.startContainer(id);
+  expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+});
+
+describe('escape-laden text, megabytes in a label and 100 KB pieces in env', () => {
+  it('triage keeps them whole in the evidence and prints a bounded, inert summary', async () => {
+    const result = await coroner('triage', container, '--case-dir', path.join(work, 'case'));
+    expect([0, 3]).toContain(result.code);
+    expect(result.stdout.length).toBeLessThan(64 * 1024);
+    expect(rawControls(result.stdout)).toEqual([]);
+    expect(rawControls(result.stderr)).toEqual([]);
+    // The 100 KB secret-looking name is named, cut short, and says how much is left.
+    expect(result.stdout.toString()).toMatch(
+      /secrets in environment: variables: C{100,}… \[\d+ more characters\]/,
+    );
+    const inspect = JSON.parse(
+      await readFile(path.join(work, 'case', 'container', 'inspect.json'), 'utf8'),
+    ) as { Config: { Labels: Record<string, string>; Env: string[] } };
+    expect(inspect.Config.Labels['evil.big']).toBe(ESCAPES + 'A'.repeat(4 * MiB));
+    expect(inspect.Config.Env).toContain(`BIG=${ESCAPES}${'B'.repeat(100_000)}`);
+  });
+
+  it('exports a bundle that verifies', async () => {
+    const out = path.join(work, 'bundle.tar.gz');
+    const result = await coroner(
+      'export',
+      container,
+      '--case',
+      path.join(work, 'case'),
+      '--out',
+      out,
+    );
+    expect(result.code).toBe(0);
+    expect(rawControls(result.stdout)).toEqual([]);
+    expect((await coronerVerify(out)).stdout).toMatch(/^OK: /);
+  });
+});
+
+describe('relaunching it', () => {
+  it('keeps the megabytes of config: the create request carries them in its body, not its URL', async () => {
+    const result = await coroner('relaunch', container, '--yes');
+    expect(result.stderr.toString()).not.toMatch(/431|\n\s+at /);
+    expect(result.code, result.stdout.toString().slice(-2000)).toBe(0);
+    const replacement = (
+      await docker(
+        'ps',
+        '-q',
+        '--filter',
+        `label=coroner.replaces`,
+        '--filter',
+        `label=${TEST_LABEL}=${runId}`,
+      )
+    ).trim();
+    expect(replacement).not.toBe('');
+    expect(
+      (
+        await docker('inspect', '-f', '{{len (index .Config.Labels "evil.big")}}', replacement)
+      ).trim(),
+    ).toBe(String(Buffer.byteLength(ESCAPES + 'A'.repeat(4 * MiB))));
+  });
+});
