@@ -12,6 +12,7 @@ import { CaseFolder, type ArtifactRecord } from './case/case-folder.js';
 import { encodeContainerPath } from './case/container-path.js';
 import { CustodyLog } from './case/custody.js';
 import { parseChanges, pathsWithChangedChildren } from './changes/change-list.js';
+import { changesFromLayer } from './changes/changes-from-layer.js';
 import { analyseChange, type ChangedPath } from './changes/analyse-change.js';
 import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
 import { readerOwnerLabels, removeStaleReaders } from './compare/stale-readers.js';
@@ -151,15 +152,15 @@ export async function triage(
   const engineIdentity = await engine.identity();
 
   emit({ type: 'phase', phase: 'changes' });
+  const problems: PathProblem[] = [];
   // Taken in the same pause as the commit: every listed change is in the evidence image.
-  const raw = frozen.changes;
-  await folder.writeJson('changes/engine-changes.json', raw, 'change list, as the engine sent it');
-  const { entries, rejected } = parseChanges(raw);
-  const problems: PathProblem[] = rejected.map((r) => ({
-    path: String(r.Path),
-    action: 'read change list',
-    cause: 'the engine reported a path that is not absolute or climbs with ".."; ignored',
-  }));
+  let raw = Array.isArray(frozen.changes) ? frozen.changes : undefined;
+  if (raw)
+    await folder.writeJson(
+      'changes/engine-changes.json',
+      raw,
+      'change list, as the engine sent it',
+    );
   throwIfAborted(signal, 'triage');
 
   emit({ type: 'phase', phase: 'layers' });
@@ -194,6 +195,42 @@ export async function triage(
         savedBytes: 0,
       };
     });
+
+  if (!raw) {
+    const { failure } = frozen.changes as { failure: string };
+    raw = await custody.step(
+      "read the change list from the evidence image's own layer (docker diff failed)",
+      frozen.evidence.id,
+      async () => {
+        const evidence = await loadImageLayers(engine, frozen.evidenceInspect, {
+          cacheDir: opts.cacheDir ?? defaultCacheDir(),
+          ...(signal ? { signal } : {}),
+        });
+        const below = evidence.indexes.slice(0, -1);
+        return changesFromLayer(evidence.indexes.at(-1)!, below);
+      },
+      (list) => `${list.length} paths`,
+    );
+    await folder.writeJson(
+      'changes/changes-from-evidence-layer.json',
+      raw,
+      "change list read from the evidence image's committed layer (docker diff failed)",
+    );
+    problems.push({
+      path: '/',
+      action: 'list changes (docker diff)',
+      cause: `${failure}; the change list was read from the evidence image's own layer instead`,
+    });
+  }
+  const { entries, rejected } = parseChanges(raw);
+  problems.push(
+    ...rejected.map((r) => ({
+      path: String(r.Path),
+      action: 'read change list',
+      cause: 'the engine reported a path that is not absolute or climbs with ".."; ignored',
+    })),
+  );
+  throwIfAborted(signal, 'triage');
 
   emit({ type: 'phase', phase: 'extract' });
   // After the freeze, never before it: tidying up must not delay the evidence.

@@ -15,6 +15,7 @@ import {
   type RawChange,
 } from '../docker/engine.js';
 import { engineStatus } from '../docker/engine-errors.js';
+import { EngineRequestFailed } from '../errors.js';
 import { CORONER_VERSION } from '../version.js';
 import { demuxLogStream } from './log-demux.js';
 
@@ -45,8 +46,14 @@ export interface FrozenEvidence {
   /** State as found, before coroner touched anything. */
   stateAtStart: { status: string; isRunning: boolean; isPaused: boolean };
   evidence: EvidenceImage;
-  /** The change list, taken in the same pause as the commit. */
-  changes: RawChange[];
+  /** The evidence image as the engine describes it (its layers: the original's, then one more). */
+  evidenceInspect: ImageInspect;
+  /**
+   * The change list, taken in the same pause as the commit; or why the engine could not list
+   * it (an attacker can blind `docker diff`, e.g. with paths too long for the host): the
+   * commit is still made, and the list is then read from the evidence image's own layer.
+   */
+  changes: RawChange[] | { failure: string };
   artifacts: ArtifactRecord[];
 }
 
@@ -161,13 +168,17 @@ export async function freezeEvidence(
       if (engineStatus(e) !== 409) throw e;
     }
   }
-  let changes: RawChange[];
+  let changes: FrozenEvidence['changes'];
   let evidenceId: string;
   let isFailing = true;
   try {
-    changes = await custody.step('list changes (docker diff)', container.id, () =>
-      engine.changes(container.id),
-    );
+    changes = await custody
+      .step('list changes (docker diff)', container.id, () => engine.changes(container.id))
+      .catch((e: unknown) => {
+        // The engine answered but could not list them: the commit still captures them all.
+        if (!(e instanceof EngineRequestFailed) || engineStatus(e) === 404) throw e;
+        return { failure: e.message };
+      });
     evidenceId = await custody.step(
       'commit evidence image',
       container.id,
@@ -212,6 +223,7 @@ export async function freezeEvidence(
     inspect,
     image,
     stateAtStart,
+    evidenceInspect,
     changes,
     evidence: {
       id: evidenceId,
