@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { loadCaseReport } from '../../src/bundle/find-case.js';
 import { READER_FOR_LABEL, triage } from '../../src/triage.js';
 import {
   addManyFiles,
@@ -18,6 +19,7 @@ import {
 } from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
 import {
+  atLine,
   BIN,
   coronerVerify,
   signalAtLine,
@@ -302,6 +304,28 @@ describe('interrupting an export', () => {
     expect(await rerun.exited).toBe(0);
     expect((await coronerVerify(path.join(outDir, 'b.tar.gz'))).stdout).toMatch(/^OK: /);
   });
+});
+
+describe('the suspect exiting during the triage', () => {
+  it.each(['coroner: freeze (logs)', 'coroner: freeze (commit)', 'coroner: extract'])(
+    'killed at "%s": the triage completes and finds the web shell',
+    async (line) => {
+      const slug = line.replace(/\W+/g, '-');
+      const container = await startSample('webshell', runId, `-exits${slug}`);
+      const caseDir = path.join(work, `case-exits${slug}`);
+      const run = startCoroner(['triage', container, '--case-dir', caseDir, '--progress'], {
+        CORONER_CACHE_DIR: path.join(work, 'cache'),
+      });
+      await atLine(run, line, () => docker('kill', container));
+      expect(await run.exited).toBe(3);
+      expect(run.stderr()).not.toMatch(/\n\s+at /);
+      const report = await loadCaseReport(caseDir);
+      expect(report.container.stateAtStart.isRunning).toBe(true);
+      expect(report.changes[0]?.path).toBe('/var/www/uploads/.cache.php');
+      expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('exited');
+      expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
+    },
+  );
 });
 
 describe('readers left behind by a coroner that died', () => {
