@@ -201,12 +201,19 @@ interface Run {
 /** Triage events as stderr lines, and a note for the case folder a failure leaves incomplete. */
 function triageEvents(parsed: Parsed, io: Io, run: Run): (e: TriageEvent) => void {
   const isShown = io.isErrTty || parsed.flags.has('--progress');
+  let note: string | undefined;
   return (e) => {
     if (e.type === 'case') {
-      run.onFailure.push(
-        `coroner: the case folder ${safeLine(e.caseDir, 500)} is incomplete (no report.json); \`coroner verify ${safeLine(e.caseDir, 500)}\` lists what it holds. Nothing in it was presented as a finished triage.`,
-      );
-    } else if (isShown) io.err(progressLine(e));
+      note = `coroner: the case folder ${safeLine(e.caseDir, 500)} is incomplete (no report.json); \`coroner verify ${safeLine(e.caseDir, 500)}\` lists what it holds. Nothing in it was presented as a finished triage.`;
+      run.onFailure.push(note);
+      return;
+    }
+    // Finished: a later failure (of the export that asked for this triage) leaves it complete.
+    if (e.type === 'phase' && e.phase === 'done' && note) {
+      const at = run.onFailure.indexOf(note);
+      if (at >= 0) run.onFailure.splice(at, 1);
+    }
+    if (isShown) io.err(progressLine(e));
   };
 }
 

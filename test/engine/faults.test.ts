@@ -423,6 +423,26 @@ describe('the case folder on a full disk', () => {
   });
 });
 
+describe('an export that triages first, then cannot write its bundle', () => {
+  it('says why, and does not call the finished case folder incomplete', async () => {
+    const container = await startSample('webshell', runId, '-export-fails');
+    const cwd = path.join(work, 'export-fails');
+    await promisify(execFile)('mkdir', ['-p', cwd]);
+    const run = startCoroner(
+      ['export', container, '--out', path.join(cwd, 'no-such-folder', 'b.tar.gz')],
+      { CORONER_CACHE_DIR: path.join(work, 'cache') },
+      cwd,
+    );
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toMatch(/the folder for .* does not exist/);
+    expect(run.stderr()).not.toMatch(/incomplete/);
+    const [caseName] = await readdir(path.join(cwd, 'coroner-cases'));
+    expect((await coronerVerify(path.join(cwd, 'coroner-cases', caseName!))).stdout).toMatch(
+      /^OK: /,
+    );
+  });
+});
+
 describe('the layer cache on a disk that cannot take it', () => {
   it('only costs time: the triage completes and the custody log says the index was not cached', async () => {
     const container = await startSample('webshell', runId, '-nocache');

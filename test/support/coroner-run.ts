@@ -11,10 +11,11 @@ import { ROOT } from './engine.js';
 export const BIN = path.join(ROOT, 'bin/coroner.js');
 
 /** The coroner binary in the background: stderr collected, exit code awaited. */
-export function startCoroner(args: string[], env: NodeJS.ProcessEnv = {}) {
+export function startCoroner(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
   const child = spawn(process.execPath, [BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
+    ...(cwd ? { cwd } : {}),
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
