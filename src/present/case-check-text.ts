@@ -26,6 +26,7 @@ export function caseCheckText(dir: string, check: CaseCheck): string[] {
   if (check.isIntact)
     return [
       `OK: ${where}: ${about}; all ${check.checked} files match the hashes taken at acquisition (sha256)`,
+      '  (report.json holds those hashes and is not itself covered: `coroner export --sign` makes it tamper-evident)',
     ];
   return [
     `FAILED: ${where}: ${about}; it no longer matches the hashes taken at acquisition`,
