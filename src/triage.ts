@@ -16,12 +16,23 @@ import { changesFromLayer } from './changes/changes-from-layer.js';
 import { analyseChange, type ChangedPath } from './changes/analyse-change.js';
 import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
 import { readerOwnerLabels, removeStaleReaders } from './compare/stale-readers.js';
-import { throwIfAborted, type Engine, type EngineIdentity } from './docker/engine.js';
+import {
+  throwIfAborted,
+  type Engine,
+  type EngineIdentity,
+  type RawChange,
+} from './docker/engine.js';
 import { pickContainer } from './docker/resolve-container.js';
 import { assessExposure, type ExposureCheck } from './findings/exposure.js';
 import type { Finding } from './findings/change-rules.js';
 import { SEVERITY_RANK, type Severity } from './findings/severity.js';
-import { freezeEvidence, utcStamp, type EvidenceImage, type FreezeStep } from './freeze/freeze.js';
+import {
+  freezeEvidence,
+  utcStamp,
+  type EvidenceImage,
+  type FreezeStep,
+  type FrozenEvidence,
+} from './freeze/freeze.js';
 import { findOriginLayer } from './layers/layer-index.js';
 import {
   defaultCacheDir,
@@ -198,19 +209,10 @@ export async function triage(
 
   if (!raw) {
     const { failure } = frozen.changes as { failure: string };
-    raw = await custody.step(
-      "read the change list from the evidence image's own layer (docker diff failed)",
-      frozen.evidence.id,
-      async () => {
-        const evidence = await loadImageLayers(engine, frozen.evidenceInspect, {
-          cacheDir: opts.cacheDir ?? defaultCacheDir(),
-          ...(signal ? { signal } : {}),
-        });
-        const below = evidence.indexes.slice(0, -1);
-        return changesFromLayer(evidence.indexes.at(-1)!, below);
-      },
-      (list) => `${list.length} paths`,
-    );
+    raw = await changesFromEvidence(engine, frozen, custody, {
+      cacheDir: opts.cacheDir ?? defaultCacheDir(),
+      ...(signal ? { signal } : {}),
+    });
     await folder.writeJson(
       'changes/changes-from-evidence-layer.json',
       raw,
@@ -334,6 +336,27 @@ export async function triage(
   });
   emit({ type: 'phase', phase: 'done' });
   return report;
+}
+
+/**
+ * The change list when `docker diff` failed: the evidence image is the original's layers
+ * plus the one its commit wrote, and that layer is exactly what the container changed.
+ */
+function changesFromEvidence(
+  engine: Engine,
+  frozen: FrozenEvidence,
+  custody: CustodyLog,
+  opts: { cacheDir: string; signal?: AbortSignal },
+): Promise<RawChange[]> {
+  return custody.step(
+    "read the change list from the evidence image's own layer (docker diff failed)",
+    frozen.evidence.id,
+    async () => {
+      const { indexes } = await loadImageLayers(engine, frozen.evidenceInspect, opts);
+      return changesFromLayer(indexes.at(-1)!, indexes.slice(0, -1));
+    },
+    (list) => `${list.length} paths`,
+  );
 }
 
 function rankChanges(a: ChangedPath, b: ChangedPath): number {
