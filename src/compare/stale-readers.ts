@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { CustodyLog } from '../case/custody.js';
 import type { Engine } from '../docker/engine.js';
+import { EngineUnreachable } from '../errors.js';
 
 export const READER_ROLE_LABEL = 'coroner.role';
 export const READER_PID_LABEL = 'coroner.reader.pid';
@@ -41,12 +42,21 @@ export async function removeStaleReaders(engine: Engine, custody: CustodyLog): P
       !isProcessAlive(pid)
     );
   });
+  let removed = 0;
   for (const reader of stale) {
-    await custody.step(
-      `remove a reader container left by coroner process ${reader.labels[READER_PID_LABEL]}, which is gone`,
-      reader.id,
-      () => engine.removeContainer(reader.id, { removeVolumes: true }),
-    );
+    // Tidying only: a reader that will not go (already gone, say) must not stop the triage.
+    await custody
+      .step(
+        `remove a reader container left by coroner process ${reader.labels[READER_PID_LABEL]}, which is gone`,
+        reader.id,
+        () => engine.removeContainer(reader.id, { removeVolumes: true }),
+      )
+      .then(
+        () => (removed += 1),
+        (e: unknown) => {
+          if (e instanceof EngineUnreachable) throw e;
+        },
+      );
   }
-  return stale.length;
+  return removed;
 }
