@@ -184,11 +184,11 @@ export async function extractVersions(
         describe('current'),
         (path) => wanted.delete(path),
         (path, version) => found('current', path, version),
-        (name) =>
+        (name, why) =>
           opts.onProblem({
             path: task.root,
             action: 'read new directory',
-            cause: `refused a tar entry named ${JSON.stringify(name)}`,
+            cause: `refused a tar entry named ${JSON.stringify(name)}: ${why}`,
           }),
         readOpts,
       );

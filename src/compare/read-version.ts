@@ -152,8 +152,9 @@ const MAX_PENDING_WRITES = 32;
 
 /**
  * Reads a whole directory tree in one request, storing every entry whose path
- * `wanted` accepts. Entry names that would climb out of the directory are
- * reported through `onRefused` and skipped.
+ * `wanted` accepts. Entry names that would climb out of the directory, and a
+ * second entry for a path already read (the first one is kept), are reported
+ * through `onRefused` and skipped: the engine sends neither, so they mean tampering.
  */
 export async function readTree(
   engine: Engine,
@@ -164,7 +165,7 @@ export async function readTree(
   describe: (containerPath: string) => string,
   wanted: (containerPath: string) => boolean,
   onVersion: (containerPath: string, version: StoredVersion) => void,
-  onRefused: (name: string) => void,
+  onRefused: (name: string, why: string) => void,
   opts: ReadVersionOptions,
 ): Promise<boolean> {
   const archive = await openArchive(engine, readerId, dirPath, opts.signal);
@@ -175,6 +176,7 @@ export async function readTree(
   archive.on('error', (e) => reader.destroy(e));
   archive.pipe(reader);
   const pending = new Set<Promise<void>>();
+  const seen = new Set<string>();
   try {
     for await (const entry of reader) {
       const relative = layerEntryPath(entry.header.name);
@@ -183,10 +185,16 @@ export async function readTree(
         containerPath === undefined ||
         (containerPath !== dirPath && !containerPath.startsWith(dirPath + '/'))
       ) {
-        onRefused(entry.header.name);
+        onRefused(entry.header.name, 'it names a path outside the folder read');
         entry.resume();
         continue;
       }
+      if (seen.has(containerPath)) {
+        onRefused(entry.header.name, 'a second entry for a path already read (the first is kept)');
+        entry.resume();
+        continue;
+      }
+      seen.add(containerPath);
       if (!wanted(containerPath)) {
         entry.resume();
         continue;

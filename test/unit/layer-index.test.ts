@@ -148,3 +148,18 @@ describe('findOriginLayer', () => {
     expect(findOriginLayer(layers, '/etc/motd')).toBe(2);
   });
 });
+
+describe('duplicate entries for one path', () => {
+  it('keep the last one, as applying the layer would', async () => {
+    const index = await layer('sha256:dup', [
+      dir('etc/'),
+      file('etc/motd', 'first'),
+      { name: 'etc/motd', type: 'symlink', linkname: '/etc/shadow', mode: 0o777 },
+      file('./etc/motd', 'third, named with ./'),
+      { name: 'etc/motd', type: 'directory', mode: 0o755 },
+    ]);
+    expect(index.entries.get('/etc/motd')).toBe('directory');
+    expect([...index.entries.keys()].filter((p) => p === '/etc/motd')).toHaveLength(1);
+    expect(findOriginLayer([index], '/etc/motd')).toBe(0);
+  });
+});
