@@ -165,7 +165,9 @@ export async function freezeEvidence(
       );
       ownsPause = true;
     } catch (e) {
-      if (engineStatus(e) !== 409) throw e;
+      // Paused by another run (409), or exiting under our hands: the commit comes first either
+      // way (it pauses by itself what still runs). A 404 means the container is gone.
+      if (!(e instanceof EngineRequestFailed) || engineStatus(e) === 404) throw e;
     }
   }
   let changes: FrozenEvidence['changes'];
@@ -203,7 +205,12 @@ export async function freezeEvidence(
   } finally {
     if (ownsPause) {
       const unpausing = custody.step('unpause container', container.id, () =>
-        engine.unpauseContainer(container.id),
+        engine.unpauseContainer(container.id).catch(async (e: unknown) => {
+          // It died (or was stopped) while paused: nothing is left to unpause.
+          const now = await engine.inspectContainer(container.id).catch(() => undefined);
+          if (now && !now.State.Paused) return;
+          throw e;
+        }),
       );
       // A failed unpause must surface, unless it only follows the failure that matters.
       await (isFailing ? unpausing.catch(() => undefined) : unpausing);
