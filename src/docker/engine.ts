@@ -137,16 +137,21 @@ function isPathStat(
  * dockerode hands over as the raw bytes "null\n" rather than parsed: read it as no changes.
  */
 export function changeListFrom(answer: unknown): RawChange[] {
-  const parsed: unknown =
-    Buffer.isBuffer(answer) || typeof answer === 'string'
-      ? JSON.parse(answer.toString() || 'null')
-      : answer;
-  if (parsed === null || parsed === undefined) return [];
-  if (!Array.isArray(parsed))
-    throw new EngineRequestFailed(
+  const notAList = () =>
+    new EngineRequestFailed(
       'the engine sent a change list that is not a list',
       'Check the engine (docker diff <container>) and its version.',
     );
+  let parsed: unknown = answer;
+  if (Buffer.isBuffer(answer) || typeof answer === 'string') {
+    try {
+      parsed = JSON.parse(answer.toString() || 'null');
+    } catch {
+      throw notAList();
+    }
+  }
+  if (parsed === null || parsed === undefined) return [];
+  if (!Array.isArray(parsed)) throw notAList();
   return parsed as RawChange[];
 }
 
@@ -289,6 +294,7 @@ class DockerodeEngine implements Engine {
         req.name ? { name: req.name } : {},
         body,
         {
+          200: true, // unofficial, but proxies may answer it
           201: true,
           400: 'bad parameter',
           404: 'no such image',

@@ -68,5 +68,6 @@ describe("changeListFrom (the engine's answer to /changes)", () => {
   });
   it('refuses anything else with an error a responder can act on', () => {
     expect(() => changeListFrom({ Path: '/a' })).toThrow(/not a list/);
+    expect(() => changeListFrom(Buffer.from('<html>'))).toThrow(/not a list/);
   });
 });
