@@ -256,7 +256,7 @@ async function indexFromSave(
     if (e instanceof CoronerError || opts.signal?.aborted) throw e;
     // The layer tars are the image author's: a malformed one is a finding about the image.
     throw new LayerIndexFailed(
-      `the original image's layers could not be read (${e instanceof Error ? e.message : String(e)})`,
+      `the layers of image ${imageId} could not be read (${e instanceof Error ? e.message : String(e)})`,
       'The rest of the triage does not need them.',
       { cause: e },
     );
