@@ -142,7 +142,8 @@ export async function triage(
   const signal = opts.signal;
 
   emit({ type: 'phase', phase: 'resolve' });
-  const container = pickContainer(containerRef, await engine.listContainers());
+  const containers = await engine.listContainers();
+  const container = pickContainer(containerRef, containers);
   const caseDir =
     opts.caseDir ??
     path.join(
@@ -236,7 +237,7 @@ export async function triage(
 
   emit({ type: 'phase', phase: 'extract' });
   // After the freeze, never before it: tidying up must not delay the evidence.
-  await removeStaleReaders(engine, custody);
+  await removeStaleReaders(engine, containers, custody);
   const versions = await extractVersions(
     engine,
     frozen.image.Id,

@@ -39,7 +39,7 @@ async function sha256Of(file: string): Promise<string> {
 }
 
 export async function isCaseFolder(dir: string): Promise<boolean> {
-  for (const marker of ['report.json', 'container/inspect.json', 'container']) {
+  for (const marker of ['report.json', 'container']) {
     try {
       await access(path.join(dir, marker));
       return true;

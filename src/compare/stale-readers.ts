@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import type { CustodyLog } from '../case/custody.js';
-import type { Engine } from '../docker/engine.js';
+import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { EngineUnreachable } from '../errors.js';
 
 export const READER_ROLE_LABEL = 'coroner.role';
@@ -27,10 +27,17 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** Removes readers left by dead coroner processes on this host; returns how many. */
-export async function removeStaleReaders(engine: Engine, custody: CustodyLog): Promise<number> {
+/**
+ * Removes readers left by dead coroner processes on this host; returns how many.
+ * `containers` is the engine's list the triage already read (a dead run's readers are in it).
+ */
+export async function removeStaleReaders(
+  engine: Engine,
+  containers: readonly ContainerSummary[],
+  custody: CustodyLog,
+): Promise<number> {
   const host = os.hostname();
-  const stale = (await engine.listContainers()).filter((c) => {
+  const stale = containers.filter((c) => {
     const pid = Number(c.labels[READER_PID_LABEL]);
     return (
       c.labels[READER_ROLE_LABEL] === 'reader' &&

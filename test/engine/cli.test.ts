@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
+import { cleanRun, docker, inspectField, newRunId, ROOT, startSample } from '../support/engine.js';
 
 const BIN = path.join(ROOT, 'bin/coroner.js');
 const runId = newRunId();
@@ -41,7 +41,7 @@ describe('the coroner command', () => {
   it('triages a container where nothing changed: no changes, no problems, exit 0', async () => {
     // Its own sample's image, but only sleeping: nothing writes to its disk.
     const sample = await startSample('backdoor', runId, '-untouched-source');
-    const image = (await docker('inspect', '-f', '{{.Image}}', sample)).trim();
+    const image = await inspectField(sample, '{{.Image}}');
     const name = `coroner-test-untouched-${runId}`;
     await docker(
       'run',
@@ -109,7 +109,7 @@ describe('the coroner command', () => {
       /docker run -d --name coroner-test-miner-\w+ --read-only --cap-drop ALL/,
     );
     expect(stdout).toMatch(/Dry run: nothing was changed/);
-    expect((await docker('inspect', '-f', '{{.State.Running}} {{.Name}}', container)).trim()).toBe(
+    expect(await inspectField(container, '{{.State.Running}} {{.Name}}')).toBe(
       `true /${container}`,
     );
   });

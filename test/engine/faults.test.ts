@@ -16,6 +16,7 @@ import {
   startSample,
   TEST_LABEL,
   withSmallDisk,
+  inspectField,
 } from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
 import {
@@ -37,19 +38,31 @@ beforeAll(async () => {
 });
 afterAll(() => cleanRun(runId));
 
+/** A miner sample holding `bytes` of fresh random data: a commit and an export of it take seconds. */
+async function minerWithBlob(suffix: string, bytes = 400_000_000): Promise<string> {
+  const container = await startSample('miner', runId, suffix);
+  await docker('exec', container, 'sh', '-c', `head -c ${bytes} /dev/urandom > /var/tmp/blob`);
+  return container;
+}
+
+/** Such a sample, triaged, with an empty folder for its bundle: ready to interrupt an export. */
+async function readyToExport(suffix: string, bytes?: number) {
+  const container = await minerWithBlob(suffix, bytes);
+  const caseDir = path.join(work, `case${suffix}`);
+  await triage(engine, container, {
+    caseDir,
+    cacheDir: path.join(work, 'cache'),
+    maxContentBytes: 1024,
+  });
+  const outDir = path.join(work, `out${suffix}`);
+  await promisify(execFile)('mkdir', ['-p', outDir]);
+  return { container, caseDir, outDir };
+}
+
 describe('faults', () => {
   it('Ctrl-C during an export exits 130 and leaves no bundle, partial file or spool', async () => {
-    const container = await startSample('miner', runId, '-sigint');
     // Enough evidence that the export is still running when the signal comes.
-    await docker('exec', container, 'sh', '-c', 'head -c 400000000 /dev/urandom > /var/tmp/blob');
-    const caseDir = path.join(work, 'case-sigint');
-    await triage(engine, container, {
-      caseDir,
-      cacheDir: path.join(work, 'cache'),
-      maxContentBytes: 1024,
-    });
-    const outDir = path.join(work, 'out');
-    await promisify(execFile)('mkdir', ['-p', outDir]);
+    const { container, caseDir, outDir } = await readyToExport('-sigint');
     const run = startCoroner([
       'export',
       container,
@@ -91,7 +104,7 @@ describe('faults', () => {
           .sort(),
       ).toEqual(['/run/httpd.pid', '/var/www/index.html', '/var/www/uploads/.cache.php']);
     }
-    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+    expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
   });
 
   it('a stopped container is triaged without pausing, and a paused one stays paused', async () => {
@@ -112,7 +125,7 @@ describe('faults', () => {
       cacheDir: path.join(work, 'cache'),
     });
     expect(r2.container.stateAtStart).toMatchObject({ isPaused: true });
-    expect((await docker('inspect', '-f', '{{.State.Status}}', paused)).trim()).toBe('paused');
+    expect(await inspectField(paused, '{{.State.Status}}')).toBe('paused');
     await docker('unpause', paused);
   });
 });
@@ -154,16 +167,7 @@ describe('the engine or the container going away', () => {
   });
 
   it('losing the engine mid-export says so, keeps nothing, and a rerun succeeds', async () => {
-    const container = await startSample('miner', runId, '-lost-engine');
-    await docker('exec', container, 'sh', '-c', 'head -c 400000000 /dev/urandom > /var/tmp/blob');
-    const caseDir = path.join(work, 'case-lost-engine');
-    await triage(engine, container, {
-      caseDir,
-      cacheDir: path.join(work, 'cache'),
-      maxContentBytes: 1024,
-    });
-    const outDir = path.join(work, 'out-lost');
-    await promisify(execFile)('mkdir', ['-p', outDir]);
+    const { container, caseDir, outDir } = await readyToExport('-lost-engine');
     const proxy = await startEngineProxy();
     const args = ['export', container, '--case', caseDir, '--out', path.join(outDir, 'b.tar.gz')];
     const run = startCoroner(args, { DOCKER_HOST: proxy.dockerHost });
@@ -201,13 +205,13 @@ describe('the engine or the container going away', () => {
     expect(await readdir(caseDir)).not.toContain('report.json');
     expect((await coronerVerify(caseDir)).stdout).toMatch(/^INCOMPLETE: /);
     // The suspect is left as it was (running, not paused).
-    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+    expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
   });
 });
 
 /** The suspect's reader containers still on the engine (each run removes its own). */
 async function readersOf(container: string): Promise<string[]> {
-  const id = (await docker('inspect', '-f', '{{.Id}}', container)).trim();
+  const id = await inspectField(container, '{{.Id}}');
   return (await docker('ps', '-aq', '--filter', `label=${READER_FOR_LABEL}=${id}`))
     .split('\n')
     .filter(Boolean);
@@ -239,9 +243,7 @@ describe('interrupting a triage', () => {
       const verify = await coronerVerify(caseDir);
       expect(verify.code).toBe(4);
       expect(verify.stdout).toMatch(/^INCOMPLETE: /);
-      expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe(
-        'running',
-      );
+      expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
       expect(await readersOf(container)).toEqual([]);
     }
     // The same suspect, triaged again to the end: the rerun succeeds and its folder verifies.
@@ -256,9 +258,8 @@ describe('interrupting a triage', () => {
   });
 
   it('while the suspect is paused for the commit: unpaused before exit, even with a second signal', async () => {
-    const container = await startSample('miner', runId, '-sighup');
     // A big change makes the commit (and so the pause) last seconds.
-    await docker('exec', container, 'sh', '-c', 'head -c 400000000 /dev/urandom > /var/tmp/blob');
+    const container = await minerWithBlob('-sighup');
     const caseDir = path.join(work, 'case-sighup');
     const run = startCoroner(['triage', container, '--case-dir', caseDir, '--progress'], {
       CORONER_CACHE_DIR: path.join(work, 'cache'),
@@ -266,7 +267,7 @@ describe('interrupting a triage', () => {
     await untilStderr(run, 'coroner: freeze (commit)', 60_000);
     // Wait for the pause itself, then hang up (the terminal closing), then press Ctrl-C.
     const deadline = Date.now() + 30_000;
-    while ((await docker('inspect', '-f', '{{.State.Status}}', container)).trim() !== 'paused') {
+    while ((await inspectField(container, '{{.State.Status}}')) !== 'paused') {
       if (Date.now() > deadline) throw new Error('the container was never paused');
     }
     run.child.kill('SIGHUP');
@@ -274,7 +275,7 @@ describe('interrupting a triage', () => {
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(130);
     expect(run.stderr()).toMatch(/SIGINT: still stopping/);
-    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+    expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
     expect(await readdir(caseDir)).not.toContain('report.json');
     expect((await coronerVerify(caseDir)).stdout).toMatch(/^INCOMPLETE: /);
   });
@@ -282,12 +283,7 @@ describe('interrupting a triage', () => {
 
 describe('interrupting an export', () => {
   it('at each step (SIGHUP saving the image, SIGTERM writing the bundle): 130, nothing kept; a rerun verifies', async () => {
-    const container = await startSample('miner', runId, '-export-signals');
-    await docker('exec', container, 'sh', '-c', 'head -c 50000000 /dev/urandom > /var/tmp/blob');
-    const caseDir = path.join(work, 'case-export-signals');
-    await triage(engine, container, { caseDir, cacheDir: path.join(work, 'cache') });
-    const outDir = path.join(work, 'out-signals');
-    await promisify(execFile)('mkdir', ['-p', outDir]);
+    const { container, caseDir, outDir } = await readyToExport('-export-signals', 50_000_000);
     const args = ['export', container, '--case', caseDir, '--out', path.join(outDir, 'b.tar.gz')];
     const steps: [NodeJS.Signals, string][] = [
       ['SIGHUP', 'coroner: saving the evidence image'],
@@ -322,7 +318,7 @@ describe('the suspect exiting during the triage', () => {
       const report = await loadCaseReport(caseDir);
       expect(report.container.stateAtStart.isRunning).toBe(true);
       expect(report.changes[0]?.path).toBe('/var/www/uploads/.cache.php');
-      expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('exited');
+      expect(await inspectField(container, '{{.State.Status}}')).toBe('exited');
       expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
     },
   );
@@ -331,7 +327,7 @@ describe('the suspect exiting during the triage', () => {
 describe('readers left behind by a coroner that died', () => {
   it('are removed by the next triage on this host; live, foreign or started ones are not', async () => {
     const container = await startSample('webshell', runId, '-stale');
-    const image = (await docker('inspect', '-f', '{{.Image}}', container)).trim();
+    const image = await inspectField(container, '{{.Image}}');
     const gone = spawn('true');
     const deadPid = await new Promise<number>((resolve) =>
       gone.on('exit', () => resolve(gone.pid!)),
@@ -410,9 +406,7 @@ describe('the case folder on a full disk', () => {
       const verify = await coronerVerify(caseDir);
       expect(verify.code).toBe(4);
       expect(verify.stdout).toMatch(/^INCOMPLETE: /);
-      expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe(
-        'running',
-      );
+      expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
     });
     const caseDir = path.join(work, 'case-full-rerun');
     const rerun = startCoroner(['triage', container, '--case-dir', caseDir], {

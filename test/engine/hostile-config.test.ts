@@ -12,7 +12,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../../src/docker/engine.js';
 import { BIN, coronerVerify } from '../support/coroner-run.js';
-import { cleanRun, docker, newRunId, startSample, TEST_LABEL } from '../support/engine.js';
+import {
+  cleanRun,
+  docker,
+  newRunId,
+  startSample,
+  TEST_LABEL,
+  inspectField,
+} from '../support/engine.js';
 import { rawControls } from '../support/terminal-bytes.js';
 
 const runId = newRunId();
@@ -39,7 +46,7 @@ async function coroner(
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'hostile-config-'));
   const sample = await startSample('webshell', runId, '-bigconfig-source');
-  const image = (await docker('inspect', '-f', '{{.Image}}', sample)).trim();
+  const image = await inspectField(sample, '{{.Image}}');
   const engine = await connectEngine();
   container = `coroner-test-bigconfig-${runId}`;
   const id = await engine.createContainer({
@@ -58,7 +65,7 @@ beforeAll(async () => {
     },
   });
   await engine.startContainer(id);
-  expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+  expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
 });
 
 describe('escape-laden text, megabytes in a label and 100 KB pieces in env', () => {
@@ -111,10 +118,8 @@ describe('relaunching it', () => {
       )
     ).trim();
     expect(replacement).not.toBe('');
-    expect(
-      (
-        await docker('inspect', '-f', '{{len (index .Config.Labels "evil.big")}}', replacement)
-      ).trim(),
-    ).toBe(String(Buffer.byteLength(ESCAPES + 'A'.repeat(4 * MiB))));
+    expect(await inspectField(replacement, '{{len (index .Config.Labels "evil.big")}}')).toBe(
+      String(Buffer.byteLength(ESCAPES + 'A'.repeat(4 * MiB))),
+    );
   });
 });

@@ -13,6 +13,7 @@ import {
   SAMPLES,
   sha256InImage,
   startSample,
+  inspectField,
 } from '../support/engine.js';
 
 const runId = newRunId();
@@ -96,7 +97,7 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
       (await docker('image', 'inspect', '-f', '{{join .RepoTags ","}}', report.evidence.id)).trim(),
     ).toBe(`${report.evidence.repo}:${report.evidence.tag}`);
     expect(report.evidence.wasPaused).toBe(true);
-    expect((await docker('inspect', '-f', '{{.State.Status}}', container)).trim()).toBe('running');
+    expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
     expect(await diffOf(container)).toEqual(diffBefore);
   });
 

@@ -18,6 +18,11 @@ export async function docker(...args: string[]): Promise<string> {
   return stdout;
 }
 
+/** One field of `docker inspect`, by Go template: `inspectField(c, '{{.State.Status}}')`. */
+export async function inspectField(target: string, template: string): Promise<string> {
+  return (await docker('inspect', '-f', template, target)).trim();
+}
+
 export function newRunId(): string {
   return randomBytes(4).toString('hex');
 }

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../src/bundle/verify.js';
-import { addManyFiles, cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
+import {
+  addManyFiles,
+  cleanRun,
+  docker,
+  newRunId,
+  ROOT,
+  startSample,
+  inspectField,
+} from '../support/engine.js';
 
 const run = promisify(execFile);
 const runId = newRunId();
@@ -95,16 +103,9 @@ describe('coroner <container> in a terminal', () => {
       90_000,
     );
     expect(s).toMatch(/Replacement: \w+ running/);
-    expect(
-      (
-        await docker(
-          'inspect',
-          '-f',
-          '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}',
-          container,
-        )
-      ).trim(),
-    ).toBe('true true');
+    expect(await inspectField(container, '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}')).toBe(
+      'true true',
+    );
   });
 
   it('quits cleanly with q', async () => {
@@ -148,8 +149,8 @@ describe('coroner <container> when the terminal goes away or is told to stop', (
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(await shown()).toContain('exited 130');
-    expect((await docker('inspect', '-f', '{{.State.Status}}', suspect)).trim()).toBe('running');
-    const id = (await docker('inspect', '-f', '{{.Id}}', suspect)).trim();
+    expect(await inspectField(suspect, '{{.State.Status}}')).toBe('running');
+    const id = await inspectField(suspect, '{{.Id}}');
     expect(await docker('ps', '-aq', '--filter', `label=coroner.reader.for=${id}`)).toBe('');
   });
 });

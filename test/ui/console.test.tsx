@@ -11,7 +11,7 @@ import { verifyBundle } from '../../src/bundle/verify.js';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
 import { App } from '../../ui/App.js';
 import { engineActions } from '../../ui/run-console.js';
-import { cleanRun, docker, newRunId, startSample } from '../support/engine.js';
+import { cleanRun, inspectField, newRunId, startSample } from '../support/engine.js';
 
 const KEY = {
   down: '\u001B[B',
@@ -130,14 +130,7 @@ describe('the console on the webshell sample', () => {
     await ui.press('n');
     await frameWhere(ui.lastFrame, (f) => f.includes('view ranked'));
     expect(
-      (
-        await docker(
-          'inspect',
-          '-f',
-          '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}',
-          ui.container,
-        )
-      ).trim(),
+      await inspectField(ui.container, '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}'),
     ).toBe('true false');
     ui.unmount();
   });
@@ -153,17 +146,10 @@ describe('the console on the webshell sample', () => {
     );
     expect(frame).toMatch(/Replacement: \w+ running/);
     expect(
-      (
-        await docker(
-          'inspect',
-          '-f',
-          '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}',
-          ui.container,
-        )
-      ).trim(),
+      await inspectField(ui.container, '{{.State.Running}} {{.HostConfig.ReadonlyRootfs}}'),
     ).toBe('true true');
     const quarantine = /Quarantined: (\S+)/.exec(frame)![1]!;
-    expect((await docker('inspect', '-f', '{{.State.Running}}', quarantine)).trim()).toBe('false');
+    expect(await inspectField(quarantine, '{{.State.Running}}')).toBe('false');
     ui.unmount();
   });
 
