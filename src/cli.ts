@@ -563,7 +563,8 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     }
   } catch (e) {
     if (isCoronerError(e)) {
-      io.err(`coroner: ${e.message}. ${e.hint}\n`);
+      // Messages quote paths, names and engine answers: attacker text, so escaped here, once.
+      io.err(`coroner: ${safeLine(e.message, 2000)}. ${safeLine(e.hint, 2000)}\n`);
       for (const line of run.onFailure) io.err(line + '\n');
       return e.exitCode;
     }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rawControls } from '../support/terminal-bytes.js';
 import { cleanRun, docker, inspectField, newRunId, ROOT, startSample } from '../support/engine.js';
 
 const BIN = path.join(ROOT, 'bin/coroner.js');
@@ -64,6 +65,13 @@ describe('the coroner command', () => {
     const report = JSON.parse(stdout) as { changes: unknown[]; problems: unknown[] };
     expect(report.changes).toEqual([]);
     expect(report.problems).toEqual([]);
+  });
+
+  it('escapes attacker text quoted in an error message', async () => {
+    const { code, stderr } = await coroner(['verify', '/tmp/no\x1b]0;pwned\x07such.tar.gz']);
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('\\e]0;pwned\\x07');
+    expect(rawControls(Buffer.from(stderr))).toEqual([]);
   });
 
   it('says in one line, without a stack trace, that a container does not exist', async () => {
