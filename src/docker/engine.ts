@@ -97,12 +97,20 @@ function lowerVersion(a: string, b: string): string {
   return a1 < b1 || (a1 === b1 && a2 < b2) ? a : b;
 }
 
-async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
+async function call<T>(action: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    throw translateEngineError(e, action);
+    throw failureOf(e, action, signal);
   }
+}
+
+/**
+ * An aborted request fails as the socket reset the abort itself caused; that is the
+ * cancellation the responder asked for, not an engine that stopped answering.
+ */
+function failureOf(e: unknown, action: string, signal: AbortSignal | undefined): Error {
+  return signal?.aborted ? new Cancelled(action) : translateEngineError(e, action);
 }
 
 /**
@@ -110,10 +118,14 @@ async function call<T>(action: string, fn: () => Promise<T>): Promise<T> {
  * engine dying halfway through `docker save` is the same expected failure as dying
  * before the request, not a bare "aborted".
  */
-async function callStream(action: string, fn: () => Promise<Readable>): Promise<Readable> {
-  const body = await call(action, fn);
+async function callStream(
+  action: string,
+  fn: () => Promise<Readable>,
+  signal: AbortSignal | undefined,
+): Promise<Readable> {
+  const body = await call(action, fn, signal);
   const out = new PassThrough();
-  body.on('error', (e) => out.destroy(translateEngineError(e, `${action} (mid-stream)`)));
+  body.on('error', (e) => out.destroy(failureOf(e, `${action} (mid-stream)`, signal)));
   out.on('close', () => body.destroy());
   return body.pipe(out);
 }
@@ -216,12 +228,15 @@ class DockerodeEngine implements Engine {
 
   logs(id: string, tail: number, signal?: AbortSignal): Promise<Readable> {
     // follow=false, but as a stream: dockerode would buffer the whole answer.
-    return callStream(`reading the logs of ${id.slice(0, 12)}`, () =>
-      this.dialStream(
-        `/containers/${encodeURIComponent(id)}/logs?`,
-        { stdout: true, stderr: true, timestamps: true, tail },
-        signal,
-      ),
+    return callStream(
+      `reading the logs of ${id.slice(0, 12)}`,
+      () =>
+        this.dialStream(
+          `/containers/${encodeURIComponent(id)}/logs?`,
+          { stdout: true, stderr: true, timestamps: true, tail },
+          signal,
+        ),
+      signal,
     );
   }
 
@@ -315,6 +330,7 @@ class DockerodeEngine implements Engine {
           .getContainer(containerId)
           .getArchive(opts)) as unknown as Readable;
       },
+      signal,
     );
   }
 
@@ -338,8 +354,10 @@ class DockerodeEngine implements Engine {
   }
 
   saveImage(imageId: string, signal?: AbortSignal): Promise<Readable> {
-    return callStream(`saving image ${imageId}`, () =>
-      this.dialStream(`/images/${encodeURIComponent(imageId)}/get`, undefined, signal),
+    return callStream(
+      `saving image ${imageId}`,
+      () => this.dialStream(`/images/${encodeURIComponent(imageId)}/get`, undefined, signal),
+      signal,
     );
   }
 

@@ -235,7 +235,7 @@ describe('interrupting a triage', () => {
         CORONER_CACHE_DIR: cache,
       });
       await signalAtLine(run, line, signal);
-      expect(await run.exited, `${signal} at "${line}"`).toBe(130);
+      expect(await run.exited, `${signal} at "${line}": ${run.stderr()}`).toBe(130);
       expect(run.stderr()).toMatch(/cancelled/);
       expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
       expect(run.stderr()).not.toMatch(/\n\s+at /);
@@ -292,7 +292,7 @@ describe('interrupting an export', () => {
     for (const [signal, line] of steps) {
       const run = startCoroner([...args, '--progress']);
       await signalAtLine(run, line, signal);
-      expect(await run.exited, `${signal} at "${line}"`).toBe(130);
+      expect(await run.exited, `${signal} at "${line}": ${run.stderr()}`).toBe(130);
       expect(run.stderr()).toMatch(/cancelled/);
       expect(await readdir(outDir)).toEqual([]);
     }
