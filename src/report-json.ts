@@ -29,3 +29,16 @@ export function* reportJsonChunks(report: TriageReport): Generator<string> {
   }
   yield '}\n';
 }
+
+/** The same text in pieces of about `size` characters: fewer, larger writes. */
+export function* inPiecesOf(chunks: Iterable<string>, size: number): Generator<string> {
+  let piece = '';
+  for (const chunk of chunks) {
+    piece += chunk;
+    if (piece.length >= size) {
+      yield piece;
+      piece = '';
+    }
+  }
+  if (piece) yield piece;
+}

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { reportJsonChunks } from './report-json.js';
+import { inPiecesOf, reportJsonChunks } from './report-json.js';
 import { CaseFolder, type ArtifactRecord } from './case/case-folder.js';
 import { encodeContainerPath } from './case/container-path.js';
 import { CustodyLog } from './case/custody.js';
@@ -332,9 +332,13 @@ export async function triage(
     problems,
     artifacts: folder.records,
   };
-  await folder.writeStream('report.json', Readable.from(reportJsonChunks(report)), {
-    description: 'triage report (this document)',
-  });
+  await folder.writeStream(
+    'report.json',
+    Readable.from(inPiecesOf(reportJsonChunks(report), 64 * 1024)),
+    {
+      description: 'triage report (this document)',
+    },
+  );
   emit({ type: 'phase', phase: 'done' });
   return report;
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CaseFolderError, diskProblem } from '../errors.js';
+import { isoTime } from '../iso-time.js';
 import { resolveInside } from './container-path.js';
 
 export interface ArtifactRecord {
@@ -147,7 +148,7 @@ export class CaseFolder {
       path: relative,
       sha256: createHash('sha256').update(data).digest('hex'),
       sizeBytes: data.length,
-      capturedAt: new Date().toISOString(),
+      capturedAt: isoTime(),
       description,
     };
     if (isListed) this.records.push(record);
@@ -192,7 +193,7 @@ export class CaseFolder {
       path: relative,
       sha256: hash.digest('hex'),
       sizeBytes,
-      capturedAt: new Date().toISOString(),
+      capturedAt: isoTime(),
       description: opts.description,
       ...(isTruncated
         ? { isTruncated, source: { sha256: sourceHash.digest('hex'), sizeBytes: sourceBytes } }

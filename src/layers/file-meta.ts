@@ -3,6 +3,7 @@
  * of image layers, the archive endpoint and the comparison.
  */
 import type { Header } from 'tar-stream';
+import { isoTime } from '../iso-time.js';
 
 export type FileType =
   | 'file'
@@ -44,7 +45,7 @@ export function metaFromHeader(header: Header): FileMeta {
   const type = TYPE_BY_TAR[header.type ?? 'file'] ?? 'other';
   const mtime =
     header.mtime instanceof Date && !Number.isNaN(header.mtime.getTime())
-      ? header.mtime.toISOString()
+      ? isoTime(header.mtime)
       : undefined;
   return {
     type,
@@ -103,7 +104,7 @@ export function metaFromPathStat(stat: {
     mode,
     sizeBytes: type === 'file' ? stat.size : 0,
     ...(stat.linkTarget ? { linkTarget: stat.linkTarget } : {}),
-    ...(mtime ? { mtime: mtime.toISOString() } : {}),
+    ...(mtime ? { mtime: isoTime(mtime) } : {}),
   };
 }
 

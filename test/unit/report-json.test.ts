@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reportJsonChunks } from '../../src/report-json.js';
+import { inPiecesOf, reportJsonChunks } from '../../src/report-json.js';
 import type { TriageReport } from '../../src/triage.js';
 
 describe('reportJsonChunks', () => {
@@ -17,5 +17,17 @@ describe('reportJsonChunks', () => {
     const text = [...reportJsonChunks(report)].join('');
     expect(JSON.parse(text)).toEqual(report);
     expect(text).toContain('\n    {"path":"/a\\n\\"b\\"","kind":"A"},\n');
+  });
+});
+
+describe('inPiecesOf', () => {
+  it('regroups the chunks into pieces of at least the size asked (the last may be shorter), losing nothing', () => {
+    const chunks = Array.from({ length: 1000 }, (_, i) => `line ${i}\n`);
+    const pieces = [...inPiecesOf(chunks, 256)];
+    expect(pieces.join('')).toBe(chunks.join(''));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.length).toBeLessThan(chunks.length / 10);
+    for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeGreaterThanOrEqual(256);
+    expect([...inPiecesOf([], 256)]).toEqual([]);
   });
 });

@@ -1,0 +1,18 @@
+/**
+ * ISO 8601 UTC text for an instant, shared between equal instants: a large change set
+ * repeats a few timestamps by the thousand (files written in the same second, captured
+ * in the same millisecond), and one string per file would be most of a change's weight.
+ */
+const recent = new Map<number, string>();
+const RECENT_LIMIT = 4096;
+
+export function isoTime(instant: Date | number = Date.now()): string {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  let text = recent.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (recent.size >= RECENT_LIMIT) recent.clear();
+    recent.set(ms, text);
+  }
+  return text;
+}
