@@ -1,7 +1,7 @@
 /**
  * ISO 8601 UTC text for an instant, shared between equal instants: a large change set
  * repeats a few timestamps by the thousand (files written in the same second, captured
- * in the same millisecond), and one string per file would be most of a change's weight.
+ * in the same millisecond), and a string per file and timestamp is memory held to the end.
  */
 const recent = new Map<number, string>();
 const RECENT_LIMIT = 4096;
