@@ -3,6 +3,7 @@ import {
   EnginePermissionDenied,
   EngineRequestFailed,
   EngineUnreachable,
+  UsageError,
 } from '../errors.js';
 
 interface LowLevelError {
@@ -70,4 +71,32 @@ export function translateEngineError(e: unknown, action: string): Error {
 export function engineStatus(e: unknown): number | undefined {
   const cause = (e as { cause?: LowLevelError }).cause;
   return cause?.statusCode ?? (e as LowLevelError).statusCode;
+}
+
+/** A commit of a very large container is silent until done: minutes, not tens of them. */
+const DEFAULT_ENGINE_TIMEOUT_SECONDS = 600;
+
+/** How long one request may go without a byte from the engine: CORONER_ENGINE_TIMEOUT seconds. */
+export function engineTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env['CORONER_ENGINE_TIMEOUT'];
+  if (text === undefined || text === '') return DEFAULT_ENGINE_TIMEOUT_SECONDS * 1000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(
+      `CORONER_ENGINE_TIMEOUT=${text} is not a number of seconds`,
+      `Set it to a positive number (default ${DEFAULT_ENGINE_TIMEOUT_SECONDS}), or unset it.`,
+    );
+  return seconds * 1000;
+}
+
+export function isConnectionReset(e: unknown): boolean {
+  return (e as LowLevelError | null)?.code === 'ECONNRESET';
+}
+
+export function engineStoppedAnswering(action: string, idleMs: number): EngineUnreachable {
+  const seconds = idleMs / 1000;
+  return new EngineUnreachable(
+    `the Docker engine at ${engineAddress()} stopped answering: nothing for ${seconds} s while ${action}`,
+    `It may be hung (try \`docker info\`; read the dockerd log); restart it, or for a slow engine raise CORONER_ENGINE_TIMEOUT (seconds, now ${seconds}).`,
+  );
 }

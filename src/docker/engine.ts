@@ -3,10 +3,15 @@
  * sees the small typed `Engine` interface below, never dockerode.
  */
 import Docker from 'dockerode';
-import { PassThrough, type Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { Cancelled, EngineRequestFailed } from '../errors.js';
 import { metaFromPathStat, type FileMeta } from '../layers/file-meta.js';
-import { translateEngineError } from './engine-errors.js';
+import {
+  engineStoppedAnswering,
+  engineTimeoutMs,
+  isConnectionReset,
+  translateEngineError,
+} from './engine-errors.js';
 import type {
   ContainerInspect,
   ContainerSummary,
@@ -76,7 +81,8 @@ export interface Engine {
 /**
  * Connects to the engine named by DOCKER_HOST (unix socket or tcp, TLS through
  * DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as the docker CLI reads them), and
- * speaks the lower of the engine's API version and ours.
+ * speaks the lower of the engine's API version and ours. A request the engine leaves
+ * unanswered for CORONER_ENGINE_TIMEOUT seconds (default 600) fails.
  */
 export async function connectEngine(): Promise<Engine> {
   let probe: Docker;
@@ -85,10 +91,13 @@ export async function connectEngine(): Promise<Engine> {
   } catch (e) {
     throw translateEngineError(e, 'reading DOCKER_HOST');
   }
-  const version = await call('asking the engine for its version', () => probe.version());
+  const calls = new EngineCalls(engineTimeoutMs());
+  // docker-modem ends a request whose socket stays idle this long (reads and writes alike).
+  (probe.modem as { timeout?: number }).timeout = calls.idleMs;
+  const version = await calls.call('asking the engine for its version', () => probe.version());
   const api = lowerVersion(version.ApiVersion, PREFERRED_API);
   (probe.modem as { version?: string }).version = `v${api}`;
-  return new DockerodeEngine(probe);
+  return new DockerodeEngine(probe, calls);
 }
 
 function lowerVersion(a: string, b: string): string {
@@ -97,37 +106,64 @@ function lowerVersion(a: string, b: string): string {
   return a1 < b1 || (a1 === b1 && a2 < b2) ? a : b;
 }
 
-async function call<T>(action: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw failureOf(e, action, signal);
+/**
+ * Runs the requests to one engine: failures translated into errors a responder can act
+ * on, and a request on which the engine stays silent for `idleMs` given up (a hung
+ * dockerd would otherwise hold coroner, and a paused suspect, forever).
+ */
+class EngineCalls {
+  constructor(readonly idleMs: number) {}
+
+  async call<T>(action: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const sentAt = Date.now();
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.failureOf(e, action, signal, Date.now() - sentAt);
+    }
   }
-}
 
-/**
- * An aborted request fails as the socket reset the abort itself caused; that is the
- * cancellation the responder asked for, not an engine that stopped answering.
- */
-function failureOf(e: unknown, action: string, signal: AbortSignal | undefined): Error {
-  return signal?.aborted ? new Cancelled(action) : translateEngineError(e, action);
-}
+  /**
+   * A response body from the engine, with its mid-stream failures translated too: the
+   * engine dying halfway through `docker save` is the same expected failure as dying
+   * before the request, not a bare "aborted".
+   */
+  async stream(
+    action: string,
+    fn: () => Promise<Readable>,
+    signal: AbortSignal | undefined,
+  ): Promise<Readable> {
+    const body = await this.call(action, fn, signal);
+    let lastByteAt = Date.now();
+    const out = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        lastByteAt = Date.now();
+        done(null, chunk);
+      },
+    });
+    body.on('error', (e) =>
+      out.destroy(this.failureOf(e, `${action} (mid-stream)`, signal, Date.now() - lastByteAt)),
+    );
+    out.on('close', () => body.destroy());
+    return body.pipe(out);
+  }
 
-/**
- * A response body from the engine, with its mid-stream failures translated too: the
- * engine dying halfway through `docker save` is the same expected failure as dying
- * before the request, not a bare "aborted".
- */
-async function callStream(
-  action: string,
-  fn: () => Promise<Readable>,
-  signal: AbortSignal | undefined,
-): Promise<Readable> {
-  const body = await call(action, fn, signal);
-  const out = new PassThrough();
-  body.on('error', (e) => out.destroy(failureOf(e, `${action} (mid-stream)`, signal)));
-  out.on('close', () => body.destroy());
-  return body.pipe(out);
+  /**
+   * An aborted request fails as the socket reset the abort itself caused: that is the
+   * cancellation the responder asked for. A reset after `idleMs` of silence is the
+   * idle limit ending the request: the engine stopped answering, it did not go away.
+   */
+  private failureOf(
+    e: unknown,
+    action: string,
+    signal: AbortSignal | undefined,
+    silentMs: number,
+  ): Error {
+    if (signal?.aborted) return new Cancelled(action);
+    if (isConnectionReset(e) && silentMs >= this.idleMs * 0.9)
+      return engineStoppedAnswering(action, this.idleMs);
+    return translateEngineError(e, action);
+  }
 }
 
 function isPathStat(
@@ -168,12 +204,15 @@ export function changeListFrom(answer: unknown): RawChange[] {
 }
 
 class DockerodeEngine implements Engine {
-  constructor(private readonly docker: Docker) {}
+  constructor(
+    private readonly docker: Docker,
+    private readonly calls: EngineCalls,
+  ) {}
 
   async identity(): Promise<EngineIdentity> {
     const [version, info] = await Promise.all([
-      call('asking the engine for its version', () => this.docker.version()),
-      call(
+      this.calls.call('asking the engine for its version', () => this.docker.version()),
+      this.calls.call(
         'asking the engine for its info',
         () => this.docker.info() as Promise<Record<string, unknown>>,
       ),
@@ -190,7 +229,7 @@ class DockerodeEngine implements Engine {
   }
 
   listContainers(): Promise<ContainerSummary[]> {
-    return call('listing containers', async () =>
+    return this.calls.call('listing containers', async () =>
       (await this.docker.listContainers({ all: true })).map((c) => ({
         id: c.Id,
         names: c.Names.map((n) => n.replace(/^\//, '')),
@@ -205,22 +244,24 @@ class DockerodeEngine implements Engine {
   }
 
   inspectContainer(id: string): Promise<ContainerInspect> {
-    return call(`inspecting container ${id}`, () => this.docker.getContainer(id).inspect());
+    return this.calls.call(`inspecting container ${id}`, () =>
+      this.docker.getContainer(id).inspect(),
+    );
   }
 
   inspectImage(id: string): Promise<ImageInspect> {
-    return call(`inspecting image ${id}`, () => this.docker.getImage(id).inspect());
+    return this.calls.call(`inspecting image ${id}`, () => this.docker.getImage(id).inspect());
   }
 
   imageHistory(id: string): Promise<ImageHistoryEntry[]> {
-    return call(
+    return this.calls.call(
       `reading the history of image ${id}`,
       () => this.docker.getImage(id).history() as Promise<ImageHistoryEntry[]>,
     );
   }
 
   top(id: string): Promise<ProcessList> {
-    return call(`listing processes of ${id}`, async () => {
+    return this.calls.call(`listing processes of ${id}`, async () => {
       const top = (await this.docker.getContainer(id).top({ ps_args: '-ef' })) as ProcessList;
       return { Titles: top.Titles ?? [], Processes: top.Processes ?? [] };
     });
@@ -228,7 +269,7 @@ class DockerodeEngine implements Engine {
 
   logs(id: string, tail: number, signal?: AbortSignal): Promise<Readable> {
     // follow=false, but as a stream: dockerode would buffer the whole answer.
-    return callStream(
+    return this.calls.stream(
       `reading the logs of ${id.slice(0, 12)}`,
       () =>
         this.dialStream(
@@ -241,7 +282,7 @@ class DockerodeEngine implements Engine {
   }
 
   commit(containerId: string, req: CommitRequest): Promise<string> {
-    return call(`committing container ${containerId} to an evidence image`, async () => {
+    return this.calls.call(`committing container ${containerId} to an evidence image`, async () => {
       const result = await this.post<{ Id: string }>(
         '/commit?',
         {
@@ -280,7 +321,7 @@ class DockerodeEngine implements Engine {
   }
 
   changes(id: string): Promise<RawChange[]> {
-    return call(`listing the changes of ${id}`, async () =>
+    return this.calls.call(`listing the changes of ${id}`, async () =>
       changeListFrom(await this.docker.getContainer(id).changes()),
     );
   }
@@ -293,7 +334,7 @@ class DockerodeEngine implements Engine {
   }
 
   createContainer(req: CreateContainerRequest): Promise<string> {
-    return call(`creating a container from ${req.image}`, async () => {
+    return this.calls.call(`creating a container from ${req.image}`, async () => {
       const inert = {
         Image: req.image,
         // Never started: the command only satisfies images that have none.
@@ -322,7 +363,7 @@ class DockerodeEngine implements Engine {
   }
 
   archive(containerId: string, path: string, signal?: AbortSignal): Promise<Readable> {
-    return callStream(
+    return this.calls.stream(
       `reading ${JSON.stringify(path)} from ${containerId.slice(0, 12)}`,
       async () => {
         const opts = { path, ...(signal ? { abortSignal: signal } : {}) };
@@ -335,26 +376,29 @@ class DockerodeEngine implements Engine {
   }
 
   statPath(containerId: string, path: string): Promise<FileMeta | undefined> {
-    return call(`checking ${JSON.stringify(path)} in ${containerId.slice(0, 12)}`, async () => {
-      let response: { headers: Record<string, string | string[] | undefined>; resume(): void };
-      try {
-        response = (await this.docker
-          .getContainer(containerId)
-          .infoArchive({ path })) as unknown as typeof response;
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-        throw e;
-      }
-      response.resume();
-      const header = response.headers['x-docker-container-path-stat'];
-      if (typeof header !== 'string' || header.length > 64 * 1024) return undefined;
-      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as unknown;
-      return isPathStat(stat) ? metaFromPathStat(stat) : undefined;
-    });
+    return this.calls.call(
+      `checking ${JSON.stringify(path)} in ${containerId.slice(0, 12)}`,
+      async () => {
+        let response: { headers: Record<string, string | string[] | undefined>; resume(): void };
+        try {
+          response = (await this.docker
+            .getContainer(containerId)
+            .infoArchive({ path })) as unknown as typeof response;
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+          throw e;
+        }
+        response.resume();
+        const header = response.headers['x-docker-container-path-stat'];
+        if (typeof header !== 'string' || header.length > 64 * 1024) return undefined;
+        const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as unknown;
+        return isPathStat(stat) ? metaFromPathStat(stat) : undefined;
+      },
+    );
   }
 
   saveImage(imageId: string, signal?: AbortSignal): Promise<Readable> {
-    return callStream(
+    return this.calls.stream(
       `saving image ${imageId}`,
       () => this.dialStream(`/images/${encodeURIComponent(imageId)}/get`, undefined, signal),
       signal,
@@ -382,19 +426,19 @@ class DockerodeEngine implements Engine {
   }
 
   removeContainer(id: string, opts: { removeVolumes?: boolean } = {}): Promise<void> {
-    return call(`removing container ${id.slice(0, 12)}`, async () => {
+    return this.calls.call(`removing container ${id.slice(0, 12)}`, async () => {
       await this.docker.getContainer(id).remove({ force: true, v: opts.removeVolumes ?? false });
     });
   }
 
   startContainer(id: string): Promise<void> {
-    return call(`starting container ${id.slice(0, 12)}`, async () => {
+    return this.calls.call(`starting container ${id.slice(0, 12)}`, async () => {
       await this.docker.getContainer(id).start();
     });
   }
 
   stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    return call(`stopping container ${id.slice(0, 12)}`, async () => {
+    return this.calls.call(`stopping container ${id.slice(0, 12)}`, async () => {
       try {
         await this.docker.getContainer(id).stop({ t: timeoutSeconds });
       } catch (e) {
@@ -404,31 +448,34 @@ class DockerodeEngine implements Engine {
   }
 
   renameContainer(id: string, name: string): Promise<void> {
-    return call(`renaming container ${id.slice(0, 12)} to ${name}`, async () => {
+    return this.calls.call(`renaming container ${id.slice(0, 12)} to ${name}`, async () => {
       await this.docker.getContainer(id).rename({ name });
     });
   }
 
   disconnectNetwork(network: string, containerId: string): Promise<void> {
-    return call(`disconnecting ${containerId.slice(0, 12)} from network ${network}`, async () => {
-      await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: true });
-    });
+    return this.calls.call(
+      `disconnecting ${containerId.slice(0, 12)} from network ${network}`,
+      async () => {
+        await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: true });
+      },
+    );
   }
 
   unpauseContainer(id: string): Promise<void> {
-    return call(`unpausing container ${id.slice(0, 12)}`, async () => {
+    return this.calls.call(`unpausing container ${id.slice(0, 12)}`, async () => {
       await this.docker.getContainer(id).unpause();
     });
   }
 
   pauseContainer(id: string): Promise<void> {
-    return call(`pausing container ${id.slice(0, 12)}`, async () => {
+    return this.calls.call(`pausing container ${id.slice(0, 12)}`, async () => {
       await this.docker.getContainer(id).pause();
     });
   }
 
   listImagesByLabel(label: string): Promise<string[]> {
-    return call(`listing images labelled ${label}`, async () =>
+    return this.calls.call(`listing images labelled ${label}`, async () =>
       (await this.docker.listImages({ filters: { label: [label] } })).map((i) => i.Id),
     );
   }

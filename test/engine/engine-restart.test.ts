@@ -1,7 +1,8 @@
 /**
  * The engine itself dies (SIGKILL to dockerd) mid-triage and mid-export, and is
- * started again: coroner says so in one line, presents nothing as complete, and
- * a rerun succeeds. Uses a private dockerd so the shared one keeps serving.
+ * started again, or hangs (SIGSTOP): coroner says so in one line, within a bound,
+ * presents nothing as complete, and a rerun succeeds. Uses a private dockerd so the
+ * shared one keeps serving.
  */
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -77,5 +78,49 @@ describe('the engine killed and started again', () => {
     const verify = await coronerVerify(out);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/^OK: /);
+  });
+});
+
+describe('the engine hung (SIGSTOP) mid-triage', () => {
+  it('gives up after CORONER_ENGINE_TIMEOUT of silence: one line, the case folder named incomplete; once it answers again a rerun completes', async () => {
+    // A small suspect: its commit takes well under the short limit set here.
+    const small = await startSample('webshell', newRunId(), '-hung', engine.dockerHost);
+    const caseDir = path.join(work, 'case-hung');
+    const run = startCoroner(['triage', small, '--case-dir', caseDir, '--progress'], {
+      ...env(),
+      CORONER_ENGINE_TIMEOUT: '5',
+    });
+    const ended = run.exited.then(() => {
+      throw new Error(`coroner ended before the extraction: ${run.stderr()}`);
+    });
+    await Promise.race([atLine(run, 'coroner: extract', () => engine.hang()), ended]);
+    const startedWaiting = Date.now();
+    try {
+      expect(await run.exited).toBe(1);
+    } finally {
+      engine.resume();
+    }
+    // The limit is per request: giving up, then failing to tidy up, each take one limit.
+    expect(Date.now() - startedWaiting).toBeLessThan(60_000);
+    expect(run.stderr()).toMatch(
+      /^coroner: the Docker engine at unix:\/\/\S+ stopped answering: nothing for 5 s while /m,
+    );
+    expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
+    expect(run.stderr()).not.toMatch(/\n\s+at /);
+    expect(await readdir(caseDir)).not.toContain('report.json');
+    expect((await coronerVerify(caseDir)).code).toBe(4);
+
+    const rerunCase = path.join(work, 'case-after-hang');
+    const rerun = startCoroner(['triage', small, '--case-dir', rerunCase], env());
+    expect(await rerun.exited, rerun.stderr()).toBe(3);
+    expect((await coronerVerify(rerunCase)).stdout).toMatch(/^OK: /);
+  });
+
+  it('refuses a CORONER_ENGINE_TIMEOUT that is not a number of seconds, before touching anything', async () => {
+    const run = startCoroner(['triage', container], { ...env(), CORONER_ENGINE_TIMEOUT: '5m' });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toBe(
+      'coroner: CORONER_ENGINE_TIMEOUT=5m is not a number of seconds. Set it to a positive number (default 600), or unset it.\n',
+    );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A second dockerd of the test's own (its own data root, exec root, managed
  * containerd and socket), so a test can kill the engine itself with SIGKILL and
- * start it again without touching the dockerd the other tests share.
+ * start it again, or hang it, without touching the dockerd the other tests share.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
@@ -19,6 +19,10 @@ export interface PrivateEngine {
   kill(): Promise<void>;
   /** Starts dockerd on the same roots again and waits (bounded) until it answers. */
   start(): Promise<void>;
+  /** SIGSTOP to dockerd: it still accepts connections but answers nothing, as when it hangs. */
+  hang(): void;
+  /** SIGCONT: the hung dockerd carries on. */
+  resume(): void;
   /** Removes every container, stops dockerd and deletes its roots. */
   destroy(): Promise<void>;
 }
@@ -78,7 +82,10 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
       await exited;
       await untilContainerdGone(path.join(root, 'exec', 'containerd', 'containerd.pid'));
     },
+    hang: () => daemon?.kill('SIGSTOP'),
+    resume: () => daemon?.kill('SIGCONT'),
     destroy: async () => {
+      daemon?.kill('SIGCONT');
       // A test that failed with the engine down: start it, so its containers can be removed.
       await docker('version').catch(() => start().catch(() => undefined));
       const all = (await docker('ps', '-aq').catch(() => '')).split('\n').filter(Boolean);
