@@ -15,7 +15,7 @@ import {
   type RawChange,
 } from '../docker/engine.js';
 import { engineStatus } from '../docker/engine-errors.js';
-import { EngineRequestFailed } from '../errors.js';
+import { CoronerError, EngineRequestFailed } from '../errors.js';
 import { CORONER_VERSION } from '../version.js';
 import { demuxLogStream } from './log-demux.js';
 
@@ -170,9 +170,17 @@ export async function freezeEvidence(
       if (!(e instanceof EngineRequestFailed) || engineStatus(e) === 404) throw e;
     }
   }
+  const unpause = () =>
+    custody.step('unpause container', container.id, () =>
+      engine.unpauseContainer(container.id).catch(async (e: unknown) => {
+        // It died (or was stopped) while paused: nothing is left to unpause.
+        const now = await engine.inspectContainer(container.id).catch(() => undefined);
+        if (now && !now.State.Paused) return;
+        throw e;
+      }),
+    );
   let changes: FrozenEvidence['changes'];
   let evidenceId: string;
-  let isFailing = true;
   try {
     changes = await custody
       .step('list changes (docker diff)', container.id, () => engine.changes(container.id))
@@ -201,21 +209,18 @@ export async function freezeEvidence(
         }),
       (id) => `${repo}:${tag} ${id}`,
     );
-    isFailing = false;
-  } finally {
+  } catch (e) {
     if (ownsPause) {
-      const unpausing = custody.step('unpause container', container.id, () =>
-        engine.unpauseContainer(container.id).catch(async (e: unknown) => {
-          // It died (or was stopped) while paused: nothing is left to unpause.
-          const now = await engine.inspectContainer(container.id).catch(() => undefined);
-          if (now && !now.State.Paused) return;
-          throw e;
-        }),
+      const isUnpaused = await unpause().then(
+        () => true,
+        () => false,
       );
-      // A failed unpause must surface, unless it only follows the failure that matters.
-      await (isFailing ? unpausing.catch(() => undefined) : unpausing);
+      // The failure that matters comes first; that the suspect stays paused comes with it.
+      if (!isUnpaused && e instanceof CoronerError) throw new LeftPaused(e, container.id);
     }
+    throw e;
   }
+  if (ownsPause) await unpause();
   const evidenceInspect = await engine.inspectImage(evidenceId);
   artifacts.push(
     await folder.writeJson(
@@ -271,4 +276,17 @@ async function captureLogs(
     done,
   ]);
   return [records[0], records[1]];
+}
+
+/** A freeze failed while coroner held the suspect paused, and unpausing it failed too. */
+export class LeftPaused extends CoronerError {
+  override readonly exitCode: number;
+  constructor(failure: CoronerError, containerId: string) {
+    super(
+      `${failure.message}; container ${containerId.slice(0, 12)} is left paused (unpausing it failed too)`,
+      `${failure.hint} Then unpause it: docker unpause ${containerId.slice(0, 12)}.`,
+      { cause: failure },
+    );
+    this.exitCode = failure.exitCode;
+  }
 }

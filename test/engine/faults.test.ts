@@ -19,6 +19,7 @@ import {
   inspectField,
 } from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
+import { startTamperingProxy } from '../support/tampering-proxy.js';
 import {
   atLine,
   BIN,
@@ -216,6 +217,35 @@ async function readersOf(container: string): Promise<string[]> {
     .split('\n')
     .filter(Boolean);
 }
+
+describe('the engine hanging while the suspect is paused for the commit', () => {
+  it('gives up within a bound and says the suspect is left paused when the unpause hangs too', async () => {
+    const container = await startSample('webshell', runId, '-hung-commit');
+    const id = await inspectField(container, '{{.Id}}');
+    // The commit and the unpause are held unanswered (the engine never sees them); the pause goes through.
+    const proxy = await startTamperingProxy((method, url) =>
+      method === 'POST' && /\/(commit\?|containers\/[^/]+\/unpause)/.test(url)
+        ? 'no answer'
+        : undefined,
+    );
+    try {
+      const caseDir = path.join(work, 'case-hung-commit');
+      const run = startCoroner(['triage', container, '--case-dir', caseDir], {
+        DOCKER_HOST: proxy.dockerHost,
+        CORONER_ENGINE_TIMEOUT: '2',
+      });
+      expect(await run.exited).toBe(1);
+      expect(run.stderr()).toMatch(
+        /^coroner: the Docker engine at unix:\/\/\S+ stopped answering: nothing for 2 s while committing container \S+ to an evidence image; container \S+ is left paused \(unpausing it failed too\)\..* Then unpause it: docker unpause [0-9a-f]{12}\.$/m,
+      );
+      expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
+      expect(await inspectField(container, '{{.State.Status}}')).toBe('paused');
+    } finally {
+      await proxy.close();
+      await docker('unpause', id).catch(() => undefined);
+    }
+  });
+});
 
 describe('interrupting a triage', () => {
   it('at each phase (SIGINT, SIGTERM, SIGHUP): exit 130, an incomplete folder named so, the suspect as it was; then a rerun completes', async () => {

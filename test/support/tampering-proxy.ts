@@ -1,7 +1,8 @@
 /**
  * An HTTP proxy on a unix socket in front of the real engine that forwards
  * every request but answers chosen ones itself: a hostile engine (or anything
- * between coroner and it) sending archives the real engine never would.
+ * between coroner and it) sending archives the real engine never would, or an
+ * engine that hangs on chosen requests (never answers them).
  */
 import { mkdtemp } from 'node:fs/promises';
 import http from 'node:http';
@@ -10,20 +11,28 @@ import path from 'node:path';
 
 export interface TamperingProxy {
   dockerHost: string;
-  /** Request paths (with query) that were answered with a forged body. */
+  /** Request paths (with query) that were answered with a forged body, or held unanswered. */
   forged: string[];
   close(): Promise<void>;
 }
 
-/** `forge` returns the body to send instead of the engine's for a GET, or undefined to forward. */
+/**
+ * `forge` returns the body to send instead of the engine's, 'no answer' to hold the
+ * request unanswered (it never reaches the engine), or undefined to forward it.
+ */
 export async function startTamperingProxy(
-  forge: (method: string, url: string) => Buffer | undefined,
+  forge: (method: string, url: string) => Buffer | 'no answer' | undefined,
   target = '/var/run/docker.sock',
 ): Promise<TamperingProxy> {
   const socketPath = path.join(await mkdtemp(path.join(os.tmpdir(), 'tamper-')), 'docker.sock');
   const forged: string[] = [];
   const server = http.createServer((req, res) => {
     const body = forge(req.method ?? 'GET', req.url ?? '');
+    if (body === 'no answer') {
+      forged.push(req.url ?? '');
+      req.resume();
+      return;
+    }
     if (body) {
       forged.push(req.url ?? '');
       req.resume();
