@@ -88,7 +88,7 @@ describe('the engine hung (SIGSTOP) mid-triage', () => {
     const caseDir = path.join(work, 'case-hung');
     const run = startCoroner(['triage', small, '--case-dir', caseDir, '--progress'], {
       ...env(),
-      CORONER_ENGINE_TIMEOUT: '5',
+      CORONER_ENGINE_TIMEOUT: '10',
     });
     const ended = run.exited.then(() => {
       throw new Error(`coroner ended before the extraction: ${run.stderr()}`);
@@ -103,7 +103,7 @@ describe('the engine hung (SIGSTOP) mid-triage', () => {
     // The limit is per request: giving up, then failing to tidy up, each take one limit.
     expect(Date.now() - startedWaiting).toBeLessThan(60_000);
     expect(run.stderr()).toMatch(
-      /^coroner: the Docker engine at unix:\/\/\S+ stopped answering: nothing for 5 s while /m,
+      /^coroner: the Docker engine at unix:\/\/\S+ stopped answering: nothing for 10 s while /m,
     );
     expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
     expect(run.stderr()).not.toMatch(/\n\s+at /);

@@ -232,11 +232,11 @@ describe('the engine hanging while the suspect is paused for the commit', () => 
       const caseDir = path.join(work, 'case-hung-commit');
       const run = startCoroner(['triage', container, '--case-dir', caseDir], {
         DOCKER_HOST: proxy.dockerHost,
-        CORONER_ENGINE_TIMEOUT: '2',
+        CORONER_ENGINE_TIMEOUT: '6',
       });
       expect(await run.exited).toBe(1);
       expect(run.stderr()).toMatch(
-        /^coroner: the Docker engine at unix:\/\/\S+ stopped answering: nothing for 2 s while committing container \S+ to an evidence image; container \S+ is left paused \(unpausing it failed too\)\..* Then unpause it: docker unpause [0-9a-f]{12}\.$/m,
+        /^coroner: the Docker engine at unix:\/\/\S+ stopped answering: nothing for 6 s while committing container \S+ to an evidence image; container \S+ is left paused \(unpausing it failed too\)\..* Then unpause it: docker unpause [0-9a-f]{12}\.$/m,
       );
       expect(run.stderr()).toContain(`the case folder ${caseDir} is incomplete`);
       expect(await inspectField(container, '{{.State.Status}}')).toBe('paused');
