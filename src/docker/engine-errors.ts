@@ -75,16 +75,18 @@ export function engineStatus(e: unknown): number | undefined {
 
 /** A commit of a very large container is silent until done: minutes, not tens of them. */
 const DEFAULT_ENGINE_TIMEOUT_SECONDS = 600;
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
 /** How long one request may go without a byte from the engine: CORONER_ENGINE_TIMEOUT seconds. */
 export function engineTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const text = env['CORONER_ENGINE_TIMEOUT'];
   if (text === undefined || text === '') return DEFAULT_ENGINE_TIMEOUT_SECONDS * 1000;
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0)
+  // Node's timers take at most 2^31-1 ms; a longer one would fire at once.
+  if (!(seconds > 0 && seconds <= MAX_TIMER_SECONDS))
     throw new UsageError(
       `CORONER_ENGINE_TIMEOUT=${text} is not a number of seconds`,
-      `Set it to a positive number (default ${DEFAULT_ENGINE_TIMEOUT_SECONDS}), or unset it.`,
+      `Set it to a positive number up to ${MAX_TIMER_SECONDS} (default ${DEFAULT_ENGINE_TIMEOUT_SECONDS}), or unset it.`,
     );
   return seconds * 1000;
 }

@@ -120,7 +120,7 @@ describe('the engine hung (SIGSTOP) mid-triage', () => {
     const run = startCoroner(['triage', container], { ...env(), CORONER_ENGINE_TIMEOUT: '5m' });
     expect(await run.exited).toBe(2);
     expect(run.stderr()).toBe(
-      'coroner: CORONER_ENGINE_TIMEOUT=5m is not a number of seconds. Set it to a positive number (default 600), or unset it.\n',
+      'coroner: CORONER_ENGINE_TIMEOUT=5m is not a number of seconds. Set it to a positive number up to 2147483 (default 600), or unset it.\n',
     );
   });
 });
