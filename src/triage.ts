@@ -166,11 +166,11 @@ export async function triage(
   emit({ type: 'phase', phase: 'changes' });
   const problems: PathProblem[] = [];
   // Taken in the same pause as the commit: every listed change is in the evidence image.
-  let raw = Array.isArray(frozen.changes) ? frozen.changes : undefined;
-  if (raw)
+  const listed = frozen.changes;
+  if (Array.isArray(listed))
     await folder.writeJson(
       'changes/engine-changes.json',
-      raw,
+      listed,
       'change list, as the engine sent it',
     );
   throwIfAborted(signal, 'triage');
@@ -208,8 +208,9 @@ export async function triage(
       };
     });
 
-  if (!raw) {
-    const { failure } = frozen.changes as { failure: string };
+  let raw: RawChange[];
+  if (Array.isArray(listed)) raw = listed;
+  else {
     raw = await changesFromEvidence(engine, frozen, custody, {
       cacheDir: opts.cacheDir ?? defaultCacheDir(),
       ...(signal ? { signal } : {}),
@@ -222,7 +223,7 @@ export async function triage(
     problems.push({
       path: '/',
       action: 'list changes (docker diff)',
-      cause: `${failure}; the change list was read from the evidence image's own layer instead`,
+      cause: `${listed.failure}; the change list was read from the evidence image's own layer instead`,
     });
   }
   const { entries, rejected } = parseChanges(raw);

@@ -6,10 +6,9 @@
  */
 import os from 'node:os';
 import type { CustodyLog } from '../case/custody.js';
-import type { ContainerSummary, Engine } from '../docker/engine.js';
+import { READER_ROLE_LABEL, type ContainerSummary, type Engine } from '../docker/engine.js';
 import { EngineUnreachable } from '../errors.js';
 
-export const READER_ROLE_LABEL = 'coroner.role';
 export const READER_PID_LABEL = 'coroner.reader.pid';
 export const READER_HOST_LABEL = 'coroner.reader.host';
 

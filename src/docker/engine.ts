@@ -27,6 +27,9 @@ export type * from './types.js';
 /** The API version coroner was written against; older engines are spoken to in their own. */
 const PREFERRED_API = '1.41';
 
+/** On every reader container coroner creates: `reader`. */
+export const READER_ROLE_LABEL = 'coroner.role';
+
 export interface CommitRequest {
   repo: string;
   tag: string;
@@ -109,7 +112,7 @@ function lowerVersion(a: string, b: string): string {
 /**
  * Runs the requests to one engine: failures translated into errors a responder can act
  * on, and a request on which the engine stays silent for `idleMs` given up (a hung
- * dockerd would otherwise hold coroner, and a paused suspect, forever).
+ * dockerd would otherwise hold coroner forever).
  */
 class EngineCalls {
   constructor(readonly idleMs: number) {}
@@ -312,10 +315,19 @@ class DockerodeEngine implements Engine {
     body: Record<string, unknown>,
     statusCodes: Record<number, true | string>,
   ): Promise<T> {
+    return this.dial<T>({
+      path,
+      method: 'POST',
+      options: { _query: query, _body: body },
+      statusCodes,
+    });
+  }
+
+  /** docker-modem's callback request, as a promise. */
+  private dial<T>(options: Parameters<Docker['modem']['dial']>[0]): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.docker.modem.dial(
-        { path, method: 'POST', options: { _query: query, _body: body }, statusCodes },
-        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
+      this.docker.modem.dial(options, (err: unknown, data: unknown) =>
+        err ? reject(err) : resolve(data as T),
       );
     });
   }
@@ -329,7 +341,7 @@ class DockerodeEngine implements Engine {
   createReader(image: string, labels: Record<string, string>): Promise<string> {
     return this.createContainer({
       image,
-      labels: { ...labels, 'coroner.role': 'reader' },
+      labels: { ...labels, [READER_ROLE_LABEL]: 'reader' },
     });
   }
 
@@ -410,18 +422,13 @@ class DockerodeEngine implements Engine {
     query: Record<string, unknown> | undefined,
     signal: AbortSignal | undefined,
   ): Promise<Readable> {
-    return new Promise<Readable>((resolve, reject) => {
-      this.docker.modem.dial(
-        {
-          path,
-          method: 'GET',
-          isStream: true,
-          ...(query ? { options: query } : {}),
-          ...(signal ? { abortSignal: signal } : {}),
-          statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
-        },
-        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
-      );
+    return this.dial<Readable>({
+      path,
+      method: 'GET',
+      isStream: true,
+      ...(query ? { options: query } : {}),
+      ...(signal ? { abortSignal: signal } : {}),
+      statusCodes: { 200: true, 404: 'not found', 500: 'server error' },
     });
   }
 
