@@ -66,6 +66,9 @@ export function demuxLogStream(source: Readable): DemuxedLogs {
       throw e;
     }
   })();
-  done.catch(() => undefined); // observed by the caller; avoid an unhandled rejection meanwhile
+  // The failure is reported through `done`; the outputs are destroyed with it only to stop
+  // their readers, who may already be gone (a cancelled write): it must not go unheard.
+  done.catch(() => undefined);
+  for (const output of [stdout, stderr]) output.on('error', () => undefined);
   return { stdout, stderr, done };
 }

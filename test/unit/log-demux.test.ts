@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { demuxLogStream } from '../../src/freeze/log-demux.js';
 import { CHUNKINGS, streamOf } from '../support/tar-fixtures.js';
@@ -45,5 +46,15 @@ describe('demuxLogStream', () => {
     stdout.on('error', () => undefined).resume();
     stderr.on('error', () => undefined).resume();
     await expect(done).rejects.toThrow(/unknown header/);
+  });
+
+  it('reports a source failure through done, even when nobody reads the outputs any more', async () => {
+    // As when a cancel stops the log files being written while the engine's answer fails.
+    const source = new Readable({ read() {} });
+    const { done } = demuxLogStream(source);
+    source.destroy(new Error('aborted mid-stream'));
+    await expect(done).rejects.toThrow('aborted mid-stream');
+    // An 'error' on an output nobody listens to would surface here as an uncaught exception.
+    await new Promise((resolve) => setImmediate(resolve));
   });
 });
