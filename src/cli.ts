@@ -12,7 +12,12 @@ import { DEFAULT_CASES_ROOT, triage, type TriageEvent, type TriageReport } from 
 import { CustodyLog } from './case/custody.js';
 import { findLatestCase, loadCaseReport } from './bundle/find-case.js';
 import { writeBundle } from './bundle/write-bundle.js';
-import { verifyBundle } from './bundle/verify.js';
+import {
+  isBundleFolder,
+  verifyBundle,
+  verifyBundleFolder,
+  type VerifyResult,
+} from './bundle/verify.js';
 import { isCaseFolder, verifyCase } from './bundle/verify-case.js';
 import { caseCheckText } from './present/case-check-text.js';
 import { loadPublicKey } from './bundle/signing.js';
@@ -55,7 +60,9 @@ Usage:
       --no-image                   leave the evidence image out (it stays on the engine)
       --redact-env                 mask environment values in the inspect copies
       --sign KEY                   sign the manifest with an Ed25519 key (PEM; made if missing)
-  coroner verify <bundle>          recompute every hash and check the manifest
+  coroner verify <bundle>          recompute every hash and check the manifest; every entry
+                                   must be a regular file it lists (a bundle or the folder
+                                   it was extracted into)
       --key PUB                    also check the manifest signature
   coroner verify <case folder>     check a triage's files against their acquisition hashes;
                                    an interrupted triage is named incomplete
@@ -342,26 +349,27 @@ async function runVerify(parsed: Parsed, io: Io): Promise<number> {
       'verify takes one bundle or case folder',
       'Usage: coroner verify <bundle.tar.gz | case folder> [--key PUB]',
     );
-  if ((await stat(bundle).catch(() => undefined))?.isDirectory()) {
-    if (!(await isCaseFolder(bundle)))
-      throw new UsageError(
-        `${bundle} is a folder but not a coroner case folder`,
-        'Name a bundle (.tar.gz) or a folder that `coroner triage` wrote.',
-      );
-    if (parsed.flags.has('--key'))
-      throw new UsageError(
-        'a case folder is not signed',
-        'Leave --key out, or verify the bundle `coroner export` wrote from it.',
-      );
-    const check = await verifyCase(bundle);
-    io.out(caseCheckText(bundle, check).join('\n') + '\n');
-    return check.state === 'complete' && check.isIntact ? EXIT.clean : EXIT.tampered;
-  }
   const key = parsed.flags.get('--key');
-  const result = await verifyBundle(
-    bundle,
-    typeof key === 'string' ? { publicKey: await loadPublicKey(key) } : {},
-  );
+  const verifyOpts = typeof key === 'string' ? { publicKey: await loadPublicKey(key) } : {};
+  let result: VerifyResult;
+  if ((await stat(bundle).catch(() => undefined))?.isDirectory()) {
+    if (await isBundleFolder(bundle)) result = await verifyBundleFolder(bundle, verifyOpts);
+    else {
+      if (!(await isCaseFolder(bundle)))
+        throw new UsageError(
+          `${bundle} is a folder but neither an extracted bundle nor a coroner case folder`,
+          'Name a bundle (.tar.gz), the folder it was extracted into, or a folder that `coroner triage` wrote.',
+        );
+      if (parsed.flags.has('--key'))
+        throw new UsageError(
+          'a case folder is not signed',
+          'Leave --key out, or verify the bundle `coroner export` wrote from it.',
+        );
+      const check = await verifyCase(bundle);
+      io.out(caseCheckText(bundle, check).join('\n') + '\n');
+      return check.state === 'complete' && check.isIntact ? EXIT.clean : EXIT.tampered;
+    }
+  } else result = await verifyBundle(bundle, verifyOpts);
   const lines: string[] = [];
   const signature = {
     valid: 'signature valid',
@@ -384,6 +392,7 @@ async function runVerify(parsed: Parsed, io: Io): Promise<number> {
     for (const m of result.missing) lines.push(`  missing: ${safeLine(m, 500)}`);
     for (const x of result.extra) lines.push(`  extra:   ${safeLine(x, 500)}`);
     for (const d of result.duplicates) lines.push(`  twice:   ${safeLine(d, 500)}`);
+    for (const f of result.forged) lines.push(`  forged:  ${safeLine(f.path, 500)} (${f.why})`);
   }
   io.out(lines.join('\n') + '\n');
   return result.isIntact ? EXIT.clean : EXIT.tampered;

@@ -2,8 +2,11 @@
  * The triage report as JSON text, produced in chunks: a report of 50,000
  * changes is never one giant string. Arrays of the report put one element per
  * line (compact), everything else is indented; JSON.parse gives back the same value.
+ * Characters a terminal would interpret or hide are written as `\u` escapes (safeJson),
+ * so `coroner triage --json`, which prints this file, is safe on a terminal.
  */
 import type { TriageReport } from './triage.js';
+import { safeJson } from './untrusted.js';
 
 const LONG_ARRAYS = new Set(['changes', 'findings', 'artifacts', 'problems']);
 
@@ -15,16 +18,16 @@ export function* reportJsonChunks(report: TriageReport): Generator<string> {
     const comma = i < keys.length - 1 ? ',' : '';
     if (LONG_ARRAYS.has(key) && Array.isArray(value)) {
       if (value.length === 0) {
-        yield `  ${JSON.stringify(key)}: []${comma}\n`;
+        yield `  ${safeJson(key)}: []${comma}\n`;
         continue;
       }
-      yield `  ${JSON.stringify(key)}: [\n`;
+      yield `  ${safeJson(key)}: [\n`;
       for (const [j, item] of value.entries()) {
-        yield `    ${JSON.stringify(item)}${j < value.length - 1 ? ',' : ''}\n`;
+        yield `    ${safeJson(item)}${j < value.length - 1 ? ',' : ''}\n`;
       }
       yield `  ]${comma}\n`;
     } else {
-      yield `  ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replace(/\n/g, '\n  ')}${comma}\n`;
+      yield `  ${safeJson(key)}: ${safeJson(value, 2).replace(/\n/g, '\n  ')}${comma}\n`;
     }
   }
   yield '}\n';

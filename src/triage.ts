@@ -9,11 +9,11 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { inPiecesOf, reportJsonChunks } from './report-json.js';
 import { CaseFolder, type ArtifactRecord } from './case/case-folder.js';
-import { encodeContainerPath } from './case/container-path.js';
+import { safeFileName } from './case/container-path.js';
 import { CustodyLog } from './case/custody.js';
 import { parseChanges, pathsWithChangedChildren } from './changes/change-list.js';
 import { changesFromLayer } from './changes/changes-from-layer.js';
-import { analyseChange, type ChangedPath } from './changes/analyse-change.js';
+import { analyseChange, newAnalysisBudget, type ChangedPath } from './changes/analyse-change.js';
 import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
 import { readerOwnerLabels, removeStaleReaders } from './compare/stale-readers.js';
 import {
@@ -146,10 +146,7 @@ export async function triage(
   const container = pickContainer(containerRef, containers);
   const caseDir =
     opts.caseDir ??
-    path.join(
-      DEFAULT_CASES_ROOT,
-      `${encodeContainerPath(container.name).replace(/\//g, '_')}-${utcStamp(startedAt)}`,
-    );
+    path.join(DEFAULT_CASES_ROOT, `${safeFileName(container.name)}-${utcStamp(startedAt)}`);
   const folder = await CaseFolder.create(caseDir);
   emit({ type: 'case', caseDir: folder.root });
 
@@ -264,6 +261,7 @@ export async function triage(
   emit({ type: 'phase', phase: 'rank' });
   const hasChildren = pathsWithChangedChildren(entries);
   const changes: ChangedPath[] = [];
+  const budget = newAnalysisBudget();
   for (const entry of entries) {
     throwIfAborted(signal, 'triage');
     const pair = versions.get(entry.path) ?? {};
@@ -278,6 +276,7 @@ export async function triage(
           originLayer === undefined ? undefined : layers.layers[originLayer],
           hasChildren.has(entry.path),
           { containerCreatedAt: frozen.inspect.Created, now: startedAt.toISOString() },
+          budget,
         ),
       );
     } catch (e) {

@@ -6,10 +6,22 @@
  * interpreted by the terminal.
  */
 
-// C0 controls, DEL, C1 controls; bidi embeddings/overrides/isolates and marks;
-// zero-width and other invisible format characters; line/paragraph separators.
-const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * Escaped by Unicode class, not by a list: controls (Cc), format characters (Cf: bidi
+ * overrides, zero-width and tag characters, soft hyphen), private use (Co), unassigned
+ * (Cn), line and paragraph separators (Zl, Zp), lone surrogates (Cs), and whatever
+ * Unicode says to draw as nothing (Default_Ignorable_Code_Point: variation selectors,
+ * Hangul fillers…), so `/usr/bin/ls` and a look-alike never print the same. And `\`,
+ * so an escape cannot be forged.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}\\]/gu;
+
+/**
+ * The same classes for JSON, but `\` and C0 controls: JSON.stringify escapes those inside
+ * strings already, and a C0 outside one is the layout's own line break.
+ */
+const UNSAFE_IN_JSON =
+  /[\u007f-\u009f\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/gu;
 
 const NAMED: Record<string, string> = {
   '\n': '\\n',
@@ -22,10 +34,26 @@ const NAMED: Record<string, string> = {
 function escapeChar(ch: string): string {
   const named = NAMED[ch];
   if (named) return named;
-  const code = ch.charCodeAt(0);
-  return code <= 0xff
-    ? `\\x${code.toString(16).padStart(2, '0')}`
-    : `\\u${code.toString(16).padStart(4, '0')}`;
+  const code = ch.codePointAt(0)!;
+  if (code <= 0xff) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code <= 0xffff) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\u{${code.toString(16)}}`;
+}
+
+/** `\uXXXX` escapes (a pair for a character past U+FFFF): the same JSON string, in plain sight. */
+function jsonEscape(ch: string): string {
+  let out = '';
+  for (let i = 0; i < ch.length; i++) out += `\\u${ch.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
+/**
+ * JSON text that holds no character a terminal would interpret or hide: JSON.stringify,
+ * with every such character inside a string written as its `\u` escape. Parses back to
+ * the same value.
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, jsonEscape);
 }
 
 /** One line of untrusted text, safe to print: every unsafe character escaped (newlines too). */

@@ -37,4 +37,14 @@ mkdir /tmp/many; cd /tmp/many; i=0; while [ $i -lt 100000 ]; do : > f$i; i=$((i+
 echo old > /srv/data/notes.txt; touch -d '1999-01-01 00:00:00' /srv/data/notes.txt
 echo future > /tmp/future; touch -d '2099-12-31 23:59:59' /tmp/future
 echo staged > /dev/shm/payload
+# Twins for the case folder: a long name and the shortened form coroner once stored it under
+# (its head, `~`, 16 hex digits of its hash), names one case or normalisation apart, and a
+# name like coroner's old temporary files. Each must keep a stored file of its own.
+mkdir /var/www/twins && cd /var/www/twins
+long=$(head -c 236 /dev/zero | tr '\0' 'w').php
+echo '<?php system($_GET["c"]); ?>' > "$long"
+echo 'decoy' > "$(head -c 182 /dev/zero | tr '\0' 'w')~$(printf %s "$long" | sha256sum | cut -c1-16)"
+echo 'upper' > Shell.php; echo 'lower' > shell.php
+printf 'nfc' > "$(printf 'caf\303\251')"; printf 'nfd' > "$(printf 'cafe\314\201')"
+echo 'left out once' > report.json.partial-00ff
 ATTACK

@@ -45,29 +45,41 @@ function metadataLines(change: ChangedPath): string[] {
 
 // ---------- Markdown ----------
 
-const mdInline = (s: string, max = 300) => safeLine(s, max).replace(/([\\`*_[\]<>|#~])/g, '\\$1');
+/**
+ * Untrusted text as a Markdown code span: nothing inside one becomes a link, a mention, an
+ * entity or markup, wherever the report is pasted. Its fence is one backtick longer than
+ * the longest run inside; `|` is escaped, which GitHub requires even in code within a table.
+ */
+export function mdCode(s: string, max = 300): string {
+  const text = safeLine(s, max).replace(/\|/g, '\\|');
+  const runs = (text.match(/`+/g) ?? []).map((m) => m.length);
+  const f = '`'.repeat(Math.max(0, ...runs) + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') || /^ .* $/.test(text) ? ' ' : '';
+  return `${f}${pad}${text}${pad}${f}`;
+}
 
 function fence(body: string): string {
   const longest = Math.max(2, ...(body.match(/`+/g) ?? []).map((m) => m.length));
   return '`'.repeat(longest + 1);
 }
 
-export function reportMarkdown(report: TriageReport, ctx: ReportContext): string {
-  const out: string[] = [];
+/** The Markdown report, line by line: a report of 50,000 changes is never one string. */
+export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Generator<string> {
+  let out: string[] = [];
   const c = report.counts;
-  out.push(`# coroner evidence report: ${mdInline(report.container.name)}`, '');
+  out.push(`# coroner evidence report: ${mdCode(report.container.name)}`, '');
   if (report.hostCompromise.isSuspected) {
     out.push(
       '> **Treat the host as compromised.**',
-      ...report.hostCompromise.reasons.map((r) => `> - ${mdInline(r)}`),
+      ...report.hostCompromise.reasons.map((r) => `> - ${mdCode(r)}`),
       '',
     );
   }
   out.push(
-    `- Container: ${mdInline(report.container.name)} \`${report.container.id}\``,
-    `- Image: ${mdInline(report.container.imageRef)} \`${report.container.imageId}\``,
+    `- Container: ${mdCode(report.container.name)} \`${report.container.id}\``,
+    `- Image: ${mdCode(report.container.imageRef)} \`${report.container.imageId}\``,
     `- Evidence image: \`${ctx.evidenceImage.repoTag}\` \`${ctx.evidenceImage.id}\` — ${ctx.evidenceImage.isIncluded ? `included in this bundle as \`${ctx.evidenceImage.file}\` (docker load)` : `NOT included in this bundle${ctx.evidenceImage.note ? `: ${ctx.evidenceImage.note}` : ''}`}`,
-    `- Engine: Docker ${report.engine.version} on ${mdInline(report.engine.hostName)} (daemon ${report.engine.daemonId})`,
+    `- Engine: Docker ${report.engine.version} on ${mdCode(report.engine.hostName)} (daemon ${report.engine.daemonId})`,
     `- Triage: ${report.startedAt} to ${report.finishedAt} (UTC); bundle written ${ctx.createdAt}`,
     `- Environment values: ${ctx.redaction.isEnvRedacted ? 'redacted in this bundle' : 'included as captured (may hold secrets)'}`,
     '',
@@ -82,7 +94,7 @@ export function reportMarkdown(report: TriageReport, ctx: ReportContext): string
   for (const change of report.changes.filter((x) => !x.isParentOnly)) {
     for (const f of change.findings) {
       out.push(
-        `| ${f.severity} | ${CHANGE_KIND_WORDS[change.kind]} | ${mdInline(change.path, 200)} | ${mdInline(f.reason)} |`,
+        `| ${f.severity} | ${CHANGE_KIND_WORDS[change.kind]} | ${mdCode(change.path, 200)} | ${mdCode(f.reason)} |`,
       );
     }
   }
@@ -90,37 +102,45 @@ export function reportMarkdown(report: TriageReport, ctx: ReportContext): string
   out.push('', '## Exposure (CIS Docker Benchmark v1.6.0)', '');
   for (const e of report.exposure) {
     out.push(
-      `- ${e.passed ? 'PASS' : `**FAIL** (${e.severity})`} ${e.cis} ${e.title}: ${mdInline(e.detail)}${e.passed ? '' : ` — ${e.meaning}`}`,
+      `- ${e.passed ? 'PASS' : `**FAIL** (${e.severity})`} ${e.cis} ${e.title}: ${mdCode(e.detail)}${e.passed ? '' : ` — ${e.meaning}`}`,
     );
   }
   if (failed.length === 0) out.push('', 'No exposure check failed.');
   if (report.notCovered.length) {
     out.push('', '## Not covered by the change list', '');
-    for (const m of report.notCovered)
-      out.push(`- ${mdInline(m.destination)}: ${mdInline(m.reason)}`);
+    for (const m of report.notCovered) out.push(`- ${mdCode(m.destination)}: ${mdCode(m.reason)}`);
   }
   if (report.problems.length) {
     out.push('', '## Problems', '');
     for (const p of report.problems)
-      out.push(`- ${mdInline(p.path)}: ${mdInline(p.action)}: ${mdInline(p.cause)}`);
+      out.push(`- ${mdCode(p.path)}: ${mdCode(p.action)}: ${mdCode(p.cause)}`);
   }
   out.push('', '## Every change', '');
+  yield out.join('\n') + '\n';
   for (const change of report.changes) {
     if (change.isParentOnly) continue;
-    out.push(`### ${change.kind} ${mdInline(change.path, 500)} (${change.severity})`, '');
-    for (const line of metadataLines(change)) out.push(`- ${mdInline(line, 600)}`);
+    out = [];
+    out.push(`### ${change.kind} ${mdCode(change.path, 500)} (${change.severity})`, '');
+    for (const line of metadataLines(change)) out.push(`- ${mdCode(line, 600)}`);
     const diff = diffText(change);
     if (diff) {
       const all = safeLines(diff);
       const body = all.slice(0, MAX_DIFF_LINES).join('\n');
       const f = fence(body);
       out.push('', `${f}diff`, body, f);
-      if (all.length > MAX_DIFF_LINES)
-        out.push('', `(diff cut at ${MAX_DIFF_LINES} lines; the full diff is in diffs/)`);
+      const whole = wholeDiffNote(change, all.length > MAX_DIFF_LINES);
+      if (whole) out.push('', `(${whole})`);
     }
     out.push('');
+    yield out.join('\n') + '\n';
   }
-  return out.join('\n') + '\n';
+}
+
+/** Where the whole diff is, when the report shows only part of it. */
+function wholeDiffNote(change: ChangedPath, isCut: boolean): string | undefined {
+  const content = change.comparison?.content;
+  if (content?.kind !== 'text-diff' || !(isCut || content.isExcerpt)) return undefined;
+  return `an excerpt; the whole diff is case/${content.patchFile?.path ?? 'diffs/'} in the bundle`;
 }
 
 // ---------- HTML ----------
@@ -145,9 +165,10 @@ code,pre{font-family:ui-monospace,monospace;font-size:12.5px}pre{background:#f6f
 .meta{margin:.2rem 0 .6rem 1rem;color:#333}
 `;
 
-export function reportHtml(report: TriageReport, ctx: ReportContext): string {
+/** The HTML report, in pieces: a report of 50,000 changes is never one string. */
+export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator<string> {
   const c = report.counts;
-  const parts: string[] = [];
+  let parts: string[] = [];
   parts.push(
     '<!doctype html><html lang="en"><head><meta charset="utf-8">',
     // No network: everything inline, and nothing may be loaded from anywhere.
@@ -201,7 +222,10 @@ export function reportHtml(report: TriageReport, ctx: ReportContext): string {
     parts.push('</ul>');
   }
   parts.push('<h2>Every change</h2>');
-  for (const change of report.changes.filter((x) => !x.isParentOnly)) {
+  yield parts.join('\n') + '\n';
+  for (const change of report.changes) {
+    if (change.isParentOnly) continue;
+    parts = [];
     parts.push(
       `<h3><span class="sev ${change.severity}">${change.severity}</span> ${change.kind} <code>${html(change.path, 500)}</code></h3>`,
     );
@@ -216,8 +240,10 @@ export function reportHtml(report: TriageReport, ctx: ReportContext): string {
       parts.push(
         `<pre>${lines.map((l) => `<span class="${cls(l)}">${html(l, 4096)}</span>`).join('\n')}</pre>`,
       );
+      const whole = wholeDiffNote(change, diff.split('\n').length > MAX_DIFF_LINES);
+      if (whole) parts.push(`<p class="meta">${html(whole)}</p>`);
     }
+    yield parts.join('\n') + '\n';
   }
-  parts.push('</body></html>');
-  return parts.join('\n') + '\n';
+  yield '</body></html>\n';
 }

@@ -4,11 +4,11 @@
  * is named incomplete, with what it holds, so nobody takes it for a finished case.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { acquisitionHashes, PARTIAL_FILE, walkCaseFiles } from '../case/case-files.js';
+import { acquisitionHashes, isPartialFile, walkCaseFiles } from '../case/case-files.js';
 import { loadCaseReport } from './find-case.js';
 
 export type CaseCheck =
@@ -26,15 +26,23 @@ export type CaseCheck =
   | {
       state: 'incomplete';
       files: string[];
-      /** Writes cut off by the interruption (`*.partial-<hex>`). */
+      /** Writes cut off by the interruption (`.partial-<hex>-<name>`). */
       partial: string[];
       /** The evidence image, if the freeze got as far as the commit. */
       evidenceImage?: { id: string; repoTags: string[] };
     };
 
+/** The file's hash, never read through a link (a case holds none): a link hashes as "a link". */
 async function sha256Of(file: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW).catch(
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ELOOP') return undefined;
+      throw e;
+    },
+  );
+  if (!handle) return 'a link, not a file';
   const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
+  await pipeline(handle.createReadStream(), hash);
   return hash.digest('hex');
 }
 
@@ -62,7 +70,7 @@ export async function verifyCase(dir: string): Promise<CaseCheck> {
   const altered: { path: string; expectedSha256: string; actualSha256: string }[] = [];
   const extra: string[] = [];
   let checked = 0;
-  for await (const rel of walkCaseFiles(dir, { includePartial: true })) {
+  for await (const rel of walkCaseFiles(dir)) {
     if (rel === 'report.json') continue;
     const acquired = expected.get(rel);
     if (!acquired) {
@@ -91,8 +99,7 @@ export async function verifyCase(dir: string): Promise<CaseCheck> {
 async function describeIncomplete(dir: string): Promise<CaseCheck> {
   const files: string[] = [];
   const partial: string[] = [];
-  for await (const rel of walkCaseFiles(dir, { includePartial: true }))
-    (PARTIAL_FILE.test(rel) ? partial : files).push(rel);
+  for await (const rel of walkCaseFiles(dir)) (isPartialFile(rel) ? partial : files).push(rel);
   let evidenceImage: { id: string; repoTags: string[] } | undefined;
   try {
     const inspect = JSON.parse(

@@ -1,11 +1,18 @@
 /**
  * coroner verify: recomputes every hash in a bundle and checks it against the
  * manifest (and the manifest against its signature, given the public key).
- * Reads the archive as a stream; nothing is extracted to disk.
+ * A bundle is checked as a .tar.gz, read as a stream with nothing extracted, or
+ * as the folder a person extracted it into. Either way every entry that is not a
+ * folder must be a regular file the manifest lists: a link, a device or a
+ * "contiguous file" (which GNU tar extracts as a regular file) under a listed
+ * name is a forgery, since it is what an analyst would open in place of the evidence.
  */
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { lstat, open, readdir } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { createHashTap } from '../case/hash-tap.js';
@@ -25,6 +32,8 @@ export interface VerifyResult {
     actualSize: number;
   }[];
   duplicates: string[];
+  /** Entries that are neither a regular file nor a folder, or whose name is unsafe to extract. */
+  forged: { path: string; why: string }[];
   signature: 'valid' | 'invalid' | 'absent' | 'not-checked' | 'missing';
   manifest?: Manifest;
   fileCount: number;
@@ -32,62 +41,155 @@ export interface VerifyResult {
 
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 
-export async function verifyBundle(
+/** One entry of a bundle, from its archive or its extracted folder. */
+interface BundleEntry {
+  name: string;
+  /** tar-stream's type names: 'file', 'directory', 'symlink', 'link', 'contiguous-file'… */
+  type: string;
+  /** The content of a regular file; undefined for anything else. */
+  body?: Readable;
+}
+
+/**
+ * The name an entry extracts to, relative and with posix separators: `./a` and `a` are one
+ * name (a person re-packing a bundle with `tar -czf b.tar.gz .` writes the first). Undefined
+ * for the top folder itself; `unsafe` for a name that extracts outside the folder.
+ */
+export function entryName(raw: string): string | undefined | 'unsafe' {
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (raw.startsWith('/') || parts.includes('..')) return 'unsafe';
+  return parts.length ? parts.join('/') : undefined;
+}
+
+export function verifyBundle(
   bundlePath: string,
   opts: { publicKey?: KeyObject } = {},
 ): Promise<VerifyResult> {
-  const source = createReadStream(bundlePath);
-  const gunzip = createGunzip();
-  const reader = extract();
-  const fail = (e: unknown) => reader.destroy(e as Error);
-  source.on('error', fail);
-  gunzip.on('error', fail);
-  source.pipe(gunzip).pipe(reader as unknown as NodeJS.WritableStream);
+  return verifyEntries(bundlePath, archiveEntries(bundlePath), opts);
+}
 
+/** A bundle a person extracted: the same checks, on the files as they are on disk. */
+export function verifyBundleFolder(
+  dir: string,
+  opts: { publicKey?: KeyObject } = {},
+): Promise<VerifyResult> {
+  return verifyEntries(dir, folderEntries(dir), opts);
+}
+
+/** A folder holding a manifest.json: a bundle someone extracted (a case folder holds none). */
+export async function isBundleFolder(dir: string): Promise<boolean> {
+  return (await lstat(path.join(dir, MANIFEST_NAME)).catch(() => undefined))?.isFile() ?? false;
+}
+
+async function* archiveEntries(bundlePath: string): AsyncGenerator<BundleEntry> {
+  const reader = extract();
+  const source = createReadStream(bundlePath);
+  pipeline(source, createGunzip(), reader as unknown as NodeJS.WritableStream).catch((e: unknown) =>
+    reader.destroy(e as Error),
+  );
+  for await (const entry of reader) {
+    const body = entry as unknown as Readable;
+    const type = entry.header.type ?? 'file';
+    yield { name: entry.header.name, type, ...(type === 'file' ? { body } : {}) };
+    body.resume(); // whatever the consumer left unread
+  }
+}
+
+function typeOf(entry: import('node:fs').Dirent): string {
+  if (entry.isDirectory()) return 'directory';
+  if (entry.isFile()) return 'file';
+  if (entry.isSymbolicLink()) return 'symlink';
+  if (entry.isFIFO()) return 'fifo';
+  if (entry.isSocket()) return 'socket';
+  return entry.isCharacterDevice() ? 'character-device' : 'block-device';
+}
+
+async function* folderEntries(root: string, relative = ''): AsyncGenerator<BundleEntry> {
+  const entries = await readdir(path.join(root, relative), { withFileTypes: true });
+  for (const entry of entries) {
+    const name = relative ? `${relative}/${entry.name}` : entry.name;
+    const type = typeOf(entry);
+    if (type === 'directory') {
+      yield { name, type };
+      yield* folderEntries(root, name);
+    } else if (type === 'file') {
+      // O_NOFOLLOW: a file swapped for a link since it was listed is not read through.
+      const handle = await open(
+        path.join(root, name),
+        constants.O_RDONLY | constants.O_NOFOLLOW,
+      ).catch(() => undefined);
+      if (!handle) yield { name, type: 'symlink' };
+      else yield { name, type, body: handle.createReadStream() };
+    } else yield { name, type };
+  }
+}
+
+async function readSmall(body: Readable, name: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_MANIFEST_BYTES)
+      throw new Error(`${name} is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function hashOf(body: Readable): Promise<{ sha256: string; sizeBytes: number }> {
+  const { tap, result } = createHashTap();
+  tap.resume();
+  await pipeline(body, tap);
+  return result();
+}
+
+async function verifyEntries(
+  where: string,
+  entries: AsyncIterable<BundleEntry>,
+  opts: { publicKey?: KeyObject },
+): Promise<VerifyResult> {
   const seen = new Map<string, { sha256: string; sizeBytes: number }>();
+  const names = new Set<string>();
   const duplicates: string[] = [];
+  const forged: VerifyResult['forged'] = [];
   let manifestBytes: Buffer | undefined;
   let signature: string | undefined;
   try {
-    for await (const entry of reader) {
-      const name = entry.header.name;
-      if (entry.header.type !== 'file') {
-        entry.resume();
+    for await (const entry of entries) {
+      const name = entryName(entry.name);
+      if (name === undefined && entry.type === 'directory') continue;
+      if (name === undefined || name === 'unsafe') {
+        forged.push({ path: entry.name, why: 'its name extracts outside the bundle folder' });
         continue;
       }
+      if (entry.type === 'directory') continue;
+      if (entry.type !== 'file' || !entry.body) {
+        forged.push({
+          path: name,
+          why: `a ${entry.type} entry, not a regular file: extracting it writes what no hash covers`,
+        });
+        continue;
+      }
+      if (names.has(name)) duplicates.push(name);
+      names.add(name);
       if (name === MANIFEST_NAME || name === SIGNATURE_NAME) {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of entry as unknown as Readable) {
-          size += (chunk as Buffer).length;
-          if (size > MAX_MANIFEST_BYTES)
-            throw new Error(`${name} is larger than ${MAX_MANIFEST_BYTES} bytes`);
-          chunks.push(chunk as Buffer);
-        }
-        if (name === MANIFEST_NAME) manifestBytes = Buffer.concat(chunks);
-        else signature = Buffer.concat(chunks).toString('utf8');
+        const bytes = await readSmall(entry.body, name);
+        if (name === MANIFEST_NAME) manifestBytes ??= bytes;
+        else signature ??= bytes.toString('utf8');
         continue;
       }
-      const { tap, result } = createHashTap();
-      (entry as unknown as Readable).pipe(tap);
-      tap.resume();
-      await new Promise<void>((resolve, reject) => {
-        tap.on('end', resolve);
-        tap.on('error', reject);
-      });
-      if (seen.has(name)) duplicates.push(name);
-      seen.set(name, result());
+      seen.set(name, await hashOf(entry.body));
     }
   } catch (e) {
     throw new BundleUnreadable(
-      `${bundlePath} is not a readable coroner bundle: ${(e as Error).message}`,
+      `${where} is not a readable coroner bundle: ${(e as Error).message}`,
       'It may be truncated or not a .tar.gz; compare its size with the one recorded when it was written.',
       { cause: e },
     );
   }
   if (!manifestBytes) {
     throw new BundleUnreadable(
-      `${bundlePath} has no ${MANIFEST_NAME}`,
+      `${where} has no ${MANIFEST_NAME}`,
       'It is incomplete or not a coroner bundle: nothing in it can be trusted as evidence.',
     );
   }
@@ -97,7 +199,7 @@ export async function verifyBundle(
     if (!Array.isArray(manifest.files)) throw new Error('no file list');
   } catch (e) {
     throw new BundleUnreadable(
-      `the manifest of ${bundlePath} is not valid (${(e as Error).message})`,
+      `the manifest of ${where} is not valid (${(e as Error).message})`,
       'The bundle was altered or damaged.',
     );
   }
@@ -133,6 +235,7 @@ export async function verifyBundle(
     extra.length === 0 &&
     altered.length === 0 &&
     duplicates.length === 0 &&
+    forged.length === 0 &&
     signatureState !== 'invalid' &&
     signatureState !== 'missing';
   return {
@@ -141,6 +244,7 @@ export async function verifyBundle(
     extra,
     altered,
     duplicates,
+    forged,
     signature: signatureState,
     manifest,
     fileCount: seen.size,

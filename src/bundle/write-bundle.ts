@@ -6,14 +6,14 @@
  * when they were captured, so a case folder edited since triage is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { chmod, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as createPack, type Pack } from 'tar-stream';
 import { acquisitionHashes, walkCaseFiles } from '../case/case-files.js';
-import { encodeContainerPath } from '../case/container-path.js';
+import { storedName } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
 import type { Engine } from '../docker/engine.js';
@@ -33,6 +33,7 @@ import { custodyText } from './custody-text.js';
 import { createParallelGzip } from './parallel-gzip.js';
 import { redactEnv } from './redact.js';
 import { reportHtml, reportMarkdown } from './report-text.js';
+import { inPiecesOf } from '../report-json.js';
 import { loadOrCreateSigningKey, signManifest, type SigningKey } from './signing.js';
 
 export const EVIDENCE_IMAGE_FILE = 'evidence-image.tar';
@@ -106,6 +107,16 @@ class BundleArchive {
       sink.on('error', fail);
       source.pipe(tap).pipe(sink as unknown as NodeJS.WritableStream);
     });
+  }
+
+  /**
+   * Adds text made by a pure generator without holding it whole: a first pass counts its
+   * bytes (a tar header needs the size), a second streams it.
+   */
+  addGenerated(name: string, make: () => Iterable<string>): Promise<ManifestFile> {
+    let sizeBytes = 0;
+    for (const piece of make()) sizeBytes += Buffer.byteLength(piece);
+    return this.addStream(name, sizeBytes, Readable.from(inPiecesOf(make(), 64 * 1024)));
   }
 
   addBuffer(name: string, data: Buffer | string): Promise<ManifestFile> {
@@ -193,29 +204,30 @@ export async function writeBundle(
       opts.onProgress?.({ step: 'writing the bundle', bytes: outBytes });
     });
 
-    // Case files, checked against their acquisition hashes.
+    // Exactly the files the case records, each checked against its acquisition hash.
     const expected = acquisitionHashes(report);
+    expected.set('report.json', { sha256: REPORT_ITSELF, capturedAt: report.finishedAt });
+    await refuseUnrecorded(report.caseDir, expected);
     const redactedFiles: string[] = [];
-    for await (const rel of walkCaseFiles(report.caseDir)) {
+    for (const rel of [...expected.keys()].sort()) {
       throwIfAborted(opts.signal, 'the export');
-      const full = path.join(report.caseDir, rel);
       const name = `case/${rel}`;
-      const acquired = expected.get(rel);
+      const acquired = expected.get(rel)!;
+      const handle = await openCaseFile(report.caseDir, rel, acquired.capturedAt);
       if (opts.redactEnv && INSPECT_FILES.has(rel)) {
-        const redacted =
-          JSON.stringify(redactEnv(JSON.parse(await readFile(full, 'utf8'))), null, 2) + '\n';
-        await archive.addBuffer(name, redacted);
+        const text = await handle.readFile('utf8').finally(() => handle.close());
+        await archive.addBuffer(name, JSON.stringify(redactEnv(JSON.parse(text)), null, 2) + '\n');
         redactedFiles.push(name);
         continue;
       }
-      const { size } = await stat(full);
+      const { size } = await handle.stat();
       const file = await archive.addStream(
         name,
         size,
-        createReadStream(full),
-        acquired?.capturedAt,
+        handle.createReadStream(),
+        acquired.capturedAt,
       );
-      if (acquired && acquired.sha256 !== file.sha256) {
+      if (acquired.sha256 !== REPORT_ITSELF && acquired.sha256 !== file.sha256) {
         throw new CaseFileChanged(
           `case file ${rel} changed since it was captured at ${acquired.capturedAt} (sha256 then ${acquired.sha256}, now ${file.sha256})`,
           'Do not export an altered case: run the triage again to capture the evidence afresh.',
@@ -223,10 +235,11 @@ export async function writeBundle(
       }
     }
 
+    // Cases triaged before diffs were case files: their diffs, as the report holds them.
     for (const change of report.changes) {
       const content = change.comparison?.content;
-      if (content?.kind === 'text-diff')
-        await archive.addBuffer(`diffs/${encodeContainerPath(change.path)}.diff`, content.patch);
+      if (content?.kind === 'text-diff' && !content.patchFile)
+        await archive.addBuffer(`diffs/${storedName(change.path)}.diff`, content.patch);
     }
 
     const createdAt = new Date().toISOString();
@@ -250,8 +263,8 @@ export async function writeBundle(
         : {}),
     };
     const reportContext = { evidenceImage, redaction, createdAt };
-    await archive.addBuffer('report.md', reportMarkdown(report, reportContext));
-    await archive.addBuffer('report.html', reportHtml(report, reportContext));
+    await archive.addGenerated('report.md', () => reportMarkdown(report, reportContext));
+    await archive.addGenerated('report.html', () => reportHtml(report, reportContext));
 
     if (image) {
       const file = await archive.addStream(
@@ -324,6 +337,47 @@ export async function writeBundle(
   } finally {
     await rm(spool, { force: true });
   }
+}
+
+/** report.json holds the hashes, so none is recorded for itself: the bundle's manifest covers it. */
+const REPORT_ITSELF = '';
+
+/**
+ * A case file opened for export: a regular file (never followed through a link), or an
+ * error naming the file the triage recorded and the case no longer holds.
+ */
+async function openCaseFile(caseDir: string, rel: string, capturedAt: string): Promise<FileHandle> {
+  const missing = (why: string) =>
+    new CaseFileChanged(
+      `case file ${rel}, captured at ${capturedAt || 'the end of the triage'}, ${why}`,
+      'Do not export an altered case: run the triage again to capture the evidence afresh.',
+    );
+  let handle: FileHandle;
+  try {
+    handle = await open(path.join(caseDir, rel), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw missing('is missing from the case folder');
+    if (code === 'ELOOP') throw missing('was replaced by a link');
+    throw e;
+  }
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw missing('is no longer a regular file');
+  }
+  return handle;
+}
+
+/** Refuses a case folder holding anything its report does not record (added after the triage). */
+async function refuseUnrecorded(caseDir: string, expected: Map<string, unknown>): Promise<void> {
+  const unrecorded: string[] = [];
+  for await (const rel of walkCaseFiles(caseDir)) if (!expected.has(rel)) unrecorded.push(rel);
+  if (unrecorded.length === 0) return;
+  const shown = unrecorded.slice(0, 5).map((r) => JSON.stringify(r));
+  throw new CaseFileChanged(
+    `the case folder holds ${unrecorded.length} file${unrecorded.length === 1 ? '' : 's'} the triage did not record: ${shown.join(', ')}${unrecorded.length > 5 ? ', …' : ''}`,
+    'Do not export an altered case: move what was added out of the folder, or run the triage again.',
+  );
 }
 
 /**

@@ -6,22 +6,24 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { TriageReport } from '../triage.js';
+import { TEMP_PREFIX } from './case-folder.js';
 
-/** A file a CaseFolder was writing when it was interrupted: `<name>.partial-<hex>`. */
-export const PARTIAL_FILE = /\.partial-[0-9a-f]+$/;
+/** A file a CaseFolder was writing when it was interrupted: `.partial-<hex>-<name>`. */
+export function isPartialFile(relative: string): boolean {
+  return path.posix.basename(relative).startsWith(TEMP_PREFIX);
+}
 
-/** Every regular file under `root`, relative with posix separators, in byte order. */
-export async function* walkCaseFiles(
-  root: string,
-  opts: { includePartial?: boolean } = {},
-  relative = '',
-): AsyncGenerator<string> {
+/**
+ * Everything under `root` but its folders (files, and any link or other entry, which a
+ * case never holds), relative with posix separators, in byte order.
+ */
+export async function* walkCaseFiles(root: string, relative = ''): AsyncGenerator<string> {
   const entries = await readdir(path.join(root, relative), { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const rel = relative ? `${relative}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) yield* walkCaseFiles(root, opts, rel);
-    else if (entry.isFile() && (opts.includePartial || !PARTIAL_FILE.test(entry.name))) yield rel;
+    if (entry.isDirectory()) yield* walkCaseFiles(root, rel);
+    else yield rel;
   }
 }
 
@@ -43,6 +45,9 @@ export function acquisitionHashes(report: TriageReport): Map<string, AcquiredFil
           capturedAt: v.content.capturedAt,
         });
     }
+    const content = change.comparison?.content;
+    if (content?.kind === 'text-diff' && content.patchFile)
+      hashes.set(content.patchFile.path, content.patchFile);
   }
   return hashes;
 }

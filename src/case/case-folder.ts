@@ -4,14 +4,15 @@
  * under a temporary name and renamed only when complete.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CaseFolderError, diskProblem } from '../errors.js';
 import { isoTime } from '../iso-time.js';
 import { resolveInside } from './container-path.js';
+import { safeJson } from '../untrusted.js';
 
 export interface ArtifactRecord {
   /** Path inside the case folder, posix separators. */
@@ -26,6 +27,34 @@ export interface ArtifactRecord {
   isTruncated?: boolean;
   /** With isTruncated: hash and size of the whole source stream, read to its end. */
   source?: { sha256: string; sizeBytes: number };
+}
+
+/**
+ * Temporary files start with this; no stored name can (they are a hash or a name of
+ * coroner's own), so a container file can never be taken for an interrupted write.
+ */
+export const TEMP_PREFIX = '.partial-';
+
+/** Create, never reuse, never through a link. */
+export const NEW_FILE =
+  constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW;
+
+/** `rename` that refuses to replace: link then unlink (rename where links are unsupported). */
+async function linkNew(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    const exists = await lstat(to).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+    await rename(from, to);
+    return;
+  }
+  await unlink(from);
 }
 
 export interface WriteOptions {
@@ -50,7 +79,8 @@ async function makeFolder(dir: string): Promise<void> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      if ((await stat(dir)).isDirectory()) return;
+      // lstat: a link planted where a folder was expected must not redirect the evidence.
+      if ((await lstat(dir)).isDirectory()) return;
       throw e;
     }
     const parent = path.dirname(dir);
@@ -83,29 +113,38 @@ export class CaseFolder {
   }
 
   async writeJson(relative: string, value: unknown, description: string): Promise<ArtifactRecord> {
-    return this.writeStream(relative, Readable.from([JSON.stringify(value, null, 2) + '\n']), {
+    return this.writeStream(relative, Readable.from([safeJson(value, 2) + '\n']), {
       description,
     });
   }
 
-  /** Writes through a temporary name and renames: a file that exists is a complete file. */
+  /**
+   * Writes through a temporary name, then links it to its final name, which must not
+   * exist yet: a file that exists is a complete file, and no second write (two container
+   * paths meeting in one stored name would be a bug) can replace evidence already taken.
+   */
   private async completeAtomically(
     target: string,
     write: (temp: string) => Promise<unknown>,
   ): Promise<void> {
-    const temp = `${target}.partial-${randomBytes(4).toString('hex')}`;
+    const temp = path.join(
+      path.dirname(target),
+      `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-${path.basename(target)}`,
+    );
     try {
       await write(temp);
-      await rename(temp, target);
+      await linkNew(temp, target);
     } catch (e) {
       await rm(temp, { force: true });
       throw this.translateDiskError(e, target);
     }
   }
 
+  /** Makes the folders under the root one level at a time, each a real folder (never a link). */
   private async makeParent(target: string): Promise<void> {
     const dir = path.dirname(target);
-    if (this.madeDirs.has(dir)) return;
+    if (dir === this.root || this.madeDirs.has(dir)) return;
+    await this.makeParent(dir);
     await makeFolder(dir).catch((e: unknown) => {
       throw this.translateDiskError(e, dir);
     });
@@ -117,6 +156,12 @@ export class CaseFolder {
     const problem = diskProblem(e);
     const doing =
       target === this.root ? 'creating it' : `writing ${path.relative(this.root, target)}`;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && target !== this.root)
+      return new CaseFolderError(
+        `refusing to replace ${path.relative(this.root, target)} in the case folder ${this.root}: it already exists`,
+        'Evidence is never overwritten. Triage into a new --case-dir.',
+        { cause: e },
+      );
     if (problem === 'no folder')
       return new CaseFolderError(
         `cannot create the case folder ${this.root} (${(e as NodeJS.ErrnoException).code} ${doing})`,
@@ -143,7 +188,14 @@ export class CaseFolder {
   ): Promise<ArtifactRecord> {
     const target = this.locate(relative);
     await this.makeParent(target);
-    await this.completeAtomically(target, (temp) => writeFile(temp, data, { mode: 0o600 }));
+    await this.completeAtomically(target, async (temp) => {
+      const handle = await open(temp, NEW_FILE, 0o600);
+      try {
+        await handle.writeFile(data);
+      } finally {
+        await handle.close();
+      }
+    });
     const record: ArtifactRecord = {
       path: relative,
       sha256: createHash('sha256').update(data).digest('hex'),
@@ -184,11 +236,13 @@ export class CaseFolder {
         done(null, piece);
       },
     });
-    await this.completeAtomically(target, (temp) =>
-      pipeline(source, meter, createWriteStream(temp, { mode: 0o600 }), {
+    await this.completeAtomically(target, async (temp) => {
+      const handle = await open(temp, NEW_FILE, 0o600);
+      // The stream owns the handle from here and closes it, on success or failure.
+      await pipeline(source, meter, handle.createWriteStream(), {
         ...(opts.signal ? { signal: opts.signal } : {}),
-      }),
-    );
+      });
+    });
     const record: ArtifactRecord = {
       path: relative,
       sha256: hash.digest('hex'),

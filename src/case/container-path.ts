@@ -1,37 +1,45 @@
 /**
- * Container paths are attacker-chosen bytes. Before one becomes a file name on
- * the responder's disk it is encoded component by component, so it can never
- * climb out of the folder it is stored under, collide with another, or carry
- * control characters.
+ * Container paths are attacker-chosen bytes. A changed file is stored under a
+ * name derived from the SHA-256 of its whole path, so the mapping is injective
+ * on every common file system: no two container paths share a stored file
+ * (whatever their case, Unicode normalisation or length), no stored name can
+ * climb out of its folder, carry a control character, pass PATH_MAX, or look
+ * like one of coroner's own temporary files. The report maps each path to its
+ * stored file; a short readable tail of the base name helps a person browsing.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { CaseFolderError } from '../errors.js';
 
-const PLAIN = /^[A-Za-z0-9._+@,=~-]$/;
-const MAX_COMPONENT_BYTES = 200;
+/** How much of the base name is kept after the hash, for a person reading a listing. */
+const MAX_TAIL_CHARS = 40;
 
-function encodeComponent(name: string): string {
-  if (name === '.' || name === '..') return name.replace(/\./g, '%2E');
-  let out = '';
-  for (const byte of Buffer.from(name, 'utf8')) {
-    const ch = String.fromCharCode(byte);
-    out +=
-      PLAIN.test(ch) && byte !== 0x25 ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  if (out.length > MAX_COMPONENT_BYTES) {
-    // Still unique: the full name's hash replaces the tail that does not fit.
-    const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
-    out = `${out.slice(0, MAX_COMPONENT_BYTES - 18)}~${digest}`;
-  }
-  return out;
+/**
+ * The readable tail: ASCII letters, digits, `.`, `_` and `-` of the base name, never
+ * starting or ending with a dot (Windows drops a trailing one). Not needed for uniqueness.
+ */
+function readableTail(containerPath: string): string {
+  const base = containerPath.slice(containerPath.lastIndexOf('/') + 1);
+  return base
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .slice(0, MAX_TAIL_CHARS)
+    .replace(/^[._-]+|[._-]+$/g, '');
 }
 
-/** The relative, encoded file name under which a container path is stored (posix separators). */
-export function encodeContainerPath(containerPath: string): string {
-  const parts = containerPath.split('/').filter((p) => p.length > 0);
-  if (parts.length === 0) return '%2F';
-  return parts.map(encodeComponent).join('/');
+/**
+ * The relative file name (posix separators) under which a container path's content is
+ * stored: `ab/ab12…ef-name`, the first two hex digits as a folder so that no folder
+ * holds more than a few hundred of 50,000 files.
+ */
+export function storedName(containerPath: string): string {
+  const digest = createHash('sha256').update(containerPath, 'utf8').digest('hex');
+  const tail = readableTail(containerPath);
+  return `${digest.slice(0, 2)}/${digest}${tail ? `-${tail}` : ''}`;
+}
+
+/** A file name safe on any file system for a name of coroner's choosing (a container's name). */
+export function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'container';
 }
 
 /**

@@ -4,7 +4,13 @@
  * that rank it.
  */
 import type { CaseFolder } from '../case/case-folder.js';
-import { compareVersions, readSample, type Comparison } from '../compare/compare.js';
+import { storedName } from '../case/container-path.js';
+import {
+  compareVersions,
+  DEFAULT_COMPARE_LIMITS,
+  readSample,
+  type Comparison,
+} from '../compare/compare.js';
 import { detectContentType, isTextual, type ContentType } from '../compare/content-type.js';
 import type { VersionPair } from '../compare/extract-versions.js';
 import { evaluateChange, type Finding } from '../findings/change-rules.js';
@@ -35,6 +41,64 @@ export interface ChangedPath {
 
 const RULE_SAMPLE_BYTES = 64 * 1024;
 
+/**
+ * What one triage's analysis may spend in all: time for line diffs (they block the event
+ * loop), and diff text carried in the report (report.json, .md and .html hold an excerpt
+ * of each diff; the whole diff is a file of the case). Hundreds of large diffs then cost
+ * summaries and excerpts, not a report past V8's string limit or a minute deaf to Ctrl-C.
+ */
+export interface AnalysisBudget {
+  diffMsLeft: number;
+  excerptBytesLeft: number;
+}
+
+export function newAnalysisBudget(): AnalysisBudget {
+  return { diffMsLeft: 60_000, excerptBytesLeft: 8 * 1024 * 1024 };
+}
+
+/** Most of one diff a report carries. */
+const MAX_EXCERPT_BYTES = 16 * 1024;
+
+/** The start of `patch`, at most `maxBytes`, cut at a line end. */
+function excerptOf(patch: string, maxBytes: number): string {
+  if (Buffer.byteLength(patch) <= maxBytes) return patch;
+  const head = Buffer.from(patch).subarray(0, maxBytes).toString('utf8');
+  const end = head.lastIndexOf('\n');
+  return end < 0 ? '' : head.slice(0, end + 1);
+}
+
+/**
+ * Stores the whole diff in the case folder and leaves in the comparison what the budget
+ * allows of it.
+ */
+async function storeDiff(
+  folder: CaseFolder,
+  path: string,
+  comparison: Comparison,
+  budget: AnalysisBudget,
+): Promise<void> {
+  const content = comparison.content;
+  if (content.kind !== 'text-diff') return;
+  const record = await folder.writeBuffer(
+    `diffs/${storedName(path)}.diff`,
+    Buffer.from(content.patch),
+    `diff of ${JSON.stringify(path)}, original -> current`,
+    false,
+  );
+  content.patchFile = {
+    path: record.path,
+    sha256: record.sha256,
+    sizeBytes: record.sizeBytes,
+    capturedAt: record.capturedAt,
+  };
+  const excerpt = excerptOf(content.patch, Math.min(MAX_EXCERPT_BYTES, budget.excerptBytesLeft));
+  budget.excerptBytesLeft -= Buffer.byteLength(excerpt);
+  if (excerpt.length < content.patch.length) {
+    content.patch = excerpt;
+    content.isExcerpt = true;
+  }
+}
+
 export function isParentOnlyDirectory(
   entry: ChangeEntry,
   versions: VersionPair,
@@ -59,6 +123,7 @@ export async function analyseChange(
   originLayer: LayerInfo | undefined,
   hasChangedChildren: boolean,
   when: { containerCreatedAt?: string; now?: string } = {},
+  budget: AnalysisBudget = newAnalysisBudget(),
 ): Promise<ChangedPath> {
   const { original, current } = versions;
   const isParentOnly = isParentOnlyDirectory(entry, versions, hasChangedChildren);
@@ -67,10 +132,19 @@ export async function analyseChange(
     readSample(folder, original),
     readSample(folder, current),
   ]);
-  const comparison = compareVersions(entry.path, original, current, {
-    original: originalSample,
-    current: currentSample,
-  });
+  const diffStartedAt = performance.now();
+  const comparison = compareVersions(
+    entry.path,
+    original,
+    current,
+    { original: originalSample, current: currentSample },
+    {
+      ...DEFAULT_COMPARE_LIMITS,
+      diffTimeoutMs: Math.min(DEFAULT_COMPARE_LIMITS.diffTimeoutMs, budget.diffMsLeft),
+    },
+  );
+  budget.diffMsLeft -= performance.now() - diffStartedAt;
+  await storeDiff(folder, entry.path, comparison, budget);
   let currentType: ContentType | undefined;
   let currentText: string | undefined;
   if (currentSample) {

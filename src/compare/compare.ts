@@ -24,10 +24,16 @@ export type ContentComparison =
   | { kind: 'same' }
   | {
       kind: 'text-diff';
+      /** The diff, or its first lines when `isExcerpt` (the reports carry a bounded amount). */
       patch: string;
       addedLines: number;
       removedLines: number;
+      /** True when the diff itself was cut at maxPatchBytes. */
       isTruncated: boolean;
+      /** True when `patch` is only the start of the diff stored at `patchFile`. */
+      isExcerpt?: boolean;
+      /** The whole diff in the case folder, hashed when written. */
+      patchFile?: { path: string; sha256: string; sizeBytes: number; capturedAt: string };
     }
   | { kind: 'summary'; reason: string };
 
@@ -49,11 +55,17 @@ export interface CompareLimits {
   maxDiffInputBytes: number;
   /** A patch longer than this is cut, with a visible marker. */
   maxPatchBytes: number;
+  /**
+   * How long one line diff may run: it runs on the event loop, so this is also how long a
+   * Ctrl-C may wait. Zero: no time is left, summarise.
+   */
+  diffTimeoutMs: number;
 }
 
 export const DEFAULT_COMPARE_LIMITS: CompareLimits = {
   maxDiffInputBytes: 1024 * 1024,
   maxPatchBytes: 256 * 1024,
+  diffTimeoutMs: 2000,
 };
 
 const HEAD_BYTES = 64 * 1024;
@@ -197,6 +209,11 @@ export function compareVersions(
       reason: `too large for a line diff (over ${limits.maxDiffInputBytes} bytes); compare the stored files`,
     });
   }
+  if (limits.diffTimeoutMs <= 0)
+    return result({
+      kind: 'summary',
+      reason: "the triage's time for line diffs was spent; compare the stored files",
+    });
   const oldText = samples.original?.toString('utf8') ?? '';
   const newText = samples.current?.toString('utf8') ?? '';
   const structured = structuredPatch(
@@ -209,10 +226,14 @@ export function compareVersions(
     {
       context: 3,
       maxEditLength: 20_000,
+      timeout: limits.diffTimeoutMs,
     },
   );
   if (structured === undefined)
-    return result({ kind: 'summary', reason: 'too different for a line diff' });
+    return result({
+      kind: 'summary',
+      reason: `too different for a line diff (over 20,000 edits or ${limits.diffTimeoutMs} ms); compare the stored files`,
+    });
   let addedLines = 0;
   let removedLines = 0;
   for (const hunk of structured.hunks) {

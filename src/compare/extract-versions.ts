@@ -6,7 +6,7 @@
  * container, so each image gets a small pool of readers.
  */
 import type { CaseFolder } from '../case/case-folder.js';
-import { encodeContainerPath } from '../case/container-path.js';
+import { storedName } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
 import { pathsWithChangedChildren, type ChangeEntry } from '../changes/change-list.js';
 import { throwIfAborted, type Engine } from '../docker/engine.js';
@@ -130,7 +130,7 @@ export async function extractVersions(
   const images: Record<Side, string> = { original: originalImageId, current: evidenceImageId };
   let pathsDone = 0;
   let bytes = 0;
-  const store = (side: Side) => (path: string) => `${side}/${encodeContainerPath(path)}`;
+  const store = (side: Side) => (path: string) => `${side}/${storedName(path)}`;
   const describe = (side: Side) => (path: string) => `${side} version of ${JSON.stringify(path)}`;
   const readOpts = {
     maxContentBytes: opts.maxContentBytes,

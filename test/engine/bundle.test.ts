@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,13 +8,14 @@ import { extract } from 'tar-stream';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { verifyBundle } from '../../src/bundle/verify.js';
+import { verifyBundle, verifyBundleFolder } from '../../src/bundle/verify.js';
 import { writeBundle } from '../../src/bundle/write-bundle.js';
 import { loadPublicKey } from '../../src/bundle/signing.js';
 import { CustodyLog } from '../../src/case/custody.js';
 import { connectEngine, type Engine } from '../../src/docker/engine.js';
 import { triage, type TriageReport } from '../../src/triage.js';
-import { rewriteBundle } from '../support/bundle-tamper.js';
+import { rewriteBundle, type Appended } from '../support/bundle-tamper.js';
+import { coronerVerify } from '../support/coroner-run.js';
 import {
   cleanRun,
   docker,
@@ -40,6 +41,17 @@ async function triaged(sample: string): Promise<TriageReport> {
     caseDir: path.join(work, `case-${sample}-${Date.now()}`),
     cacheDir: path.join(work, 'cache'),
   });
+}
+
+/** Where a changed path's stored version is in the bundle (`case/<side>/<stored name>`). */
+function inBundle(
+  report: TriageReport,
+  side: 'original' | 'current',
+  containerPath: string,
+): string {
+  const stored = report.changes.find((c) => c.path === containerPath)?.[side]?.content?.path;
+  if (!stored) throw new Error(`the report stores no ${side} version of ${containerPath}`);
+  return `case/${stored}`;
 }
 
 async function readEntry(bundle: string, wanted: string): Promise<Buffer | undefined> {
@@ -98,32 +110,29 @@ describe('tampering', () => {
 
   it('names a file in which one byte was flipped', async () => {
     const copy = path.join(work, 'flipped.tar.gz');
+    const shell = inBundle(report, 'current', '/var/www/uploads/.cache.php');
     await rewriteBundle(bundle, copy, (name, content) => {
-      if (name !== 'case/current/var/www/uploads/.cache.php') return undefined;
+      if (name !== shell) return undefined;
       const changed = Buffer.from(content);
       changed[10] = changed[10]! ^ 1;
       return changed;
     });
     const verdict = await verifyBundle(copy);
     expect(verdict.isIntact).toBe(false);
-    expect(verdict.altered.map((a) => a.path)).toEqual(['case/current/var/www/uploads/.cache.php']);
+    expect(verdict.altered.map((a) => a.path)).toEqual([shell]);
     expect(verdict.missing).toEqual([]);
   });
 
   it('names a deleted file and an added one', async () => {
     const copy = path.join(work, 'deleted-added.tar.gz');
-    await rewriteBundle(
-      bundle,
-      copy,
-      (name) => (name === 'case/original/var/www/index.html' ? null : undefined),
-      {
-        'case/current/var/www/innocent.html': 'planted later',
-      },
-    );
+    const page = inBundle(report, 'original', '/var/www/index.html');
+    await rewriteBundle(bundle, copy, (name) => (name === page ? null : undefined), {
+      'case/current/var/www/innocent.html': 'planted later',
+    });
     const verdict = await verifyBundle(copy);
     expect(verdict).toMatchObject({
       isIntact: false,
-      missing: ['case/original/var/www/index.html'],
+      missing: [page],
       extra: ['case/current/var/www/innocent.html'],
       altered: [],
     });
@@ -144,6 +153,50 @@ describe('tampering', () => {
     });
     const ok = await promisify(execFile)(process.execPath, [bin, 'verify', bundle]);
     expect(ok.stdout).toMatch(/^OK: .* match the manifest/);
+  });
+
+  it('fails a bundle whose report.html is appended as a contiguous file, a symlink or a hardlink', async () => {
+    const forgeries: Appended[][] = [
+      [{ name: 'report.html', type: 'contiguous-file', content: '<h1>all clear</h1>' }],
+      [{ name: 'report.html', type: 'symlink', linkname: '/tmp/forged.html' }],
+      [{ name: 'report.html', type: 'link', linkname: 'case/report.json' }],
+      [{ name: './evil/../../outside', content: 'x' }],
+    ];
+    for (const [i, add] of forgeries.entries()) {
+      const copy = path.join(work, `forged-${i}.tar.gz`);
+      await rewriteBundle(bundle, copy, () => undefined, add);
+      const verdict = await verifyBundle(copy);
+      expect(verdict.isIntact).toBe(false);
+      expect(verdict.forged.map((f) => f.path)).toEqual([
+        add[0]!.name === 'report.html' ? 'report.html' : add[0]!.name,
+      ]);
+    }
+    // What GNU tar makes of the first one: the forged page replaces the real one.
+    const out = await mkdtemp(path.join(work, 'x-'));
+    await promisify(execFile)('tar', ['-xzf', path.join(work, 'forged-0.tar.gz'), '-C', out]);
+    expect(await readFile(path.join(out, 'report.html'), 'utf8')).toBe('<h1>all clear</h1>');
+    expect((await verifyBundleFolder(out)).isIntact).toBe(false);
+  });
+
+  it('verifies a bundle re-packed by a person, and the folder it was extracted into', async () => {
+    const out = await mkdtemp(path.join(work, 'extracted-'));
+    await promisify(execFile)('tar', ['-xzf', bundle, '-C', out]);
+    const repacked = path.join(work, 'repacked.tar.gz');
+    await promisify(execFile)('tar', ['-czf', repacked, '-C', out, '.']);
+    expect(await verifyBundle(repacked)).toMatchObject({ isIntact: true, forged: [], extra: [] });
+    expect(await verifyBundleFolder(out)).toMatchObject({ isIntact: true, missing: [] });
+    expect(await coronerVerify(out)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^OK: /),
+    });
+    // A file swapped for a link in the extracted folder is named.
+    await rm(path.join(out, 'report.md'));
+    await symlink('/etc/hostname', path.join(out, 'report.md'));
+    const verdict = await coronerVerify(out);
+    expect(verdict).toMatchObject({
+      code: 4,
+      stdout: expect.stringMatching(/forged:\s+report\.md \(a symlink entry/),
+    });
   });
 
   it('refuses a bundle that is not one, clearly', async () => {
@@ -202,7 +255,10 @@ describe('writing safely', () => {
   });
 
   it('refuses a case folder altered since it was captured', async () => {
-    const file = path.join(report.caseDir, 'current/var/spool/cron/crontabs/root');
+    const file = path.join(
+      report.caseDir,
+      inBundle(report, 'current', '/var/spool/cron/crontabs/root').slice('case/'.length),
+    );
     const original = await readFile(file);
     await writeFile(file, 'cleaned up by someone');
     try {
@@ -214,6 +270,40 @@ describe('writing safely', () => {
     } finally {
       await writeFile(file, original);
     }
+  });
+
+  it('refuses a case folder missing a recorded file, holding an added one, or a link, naming it', async () => {
+    const stored = inBundle(report, 'current', '/var/spool/cron/crontabs/root').slice(
+      'case/'.length,
+    );
+    const file = path.join(report.caseDir, stored);
+    const out = path.join(work, 'not-as-recorded.tar.gz');
+    const exportIt = () => writeBundle(engine, report, { outPath: out, custody: new CustodyLog() });
+    const kept = await readFile(file);
+    await rm(file);
+    try {
+      await expect(exportIt()).rejects.toMatchObject({
+        name: 'CaseFileChanged',
+        message: expect.stringContaining(`case file ${stored}, captured at `),
+      });
+      await expect(exportIt()).rejects.toThrow(/is missing from the case folder/);
+      await symlink('/etc/hostname', file);
+      await expect(exportIt()).rejects.toThrow(/was replaced by a link/);
+    } finally {
+      await rm(file, { force: true });
+      await writeFile(file, kept);
+    }
+    const planted = path.join(report.caseDir, 'current', 'planted.php');
+    await writeFile(planted, '<?php system($_GET[1]);');
+    try {
+      await expect(exportIt()).rejects.toThrow(
+        /the case folder holds 1 file the triage did not record: "current\/planted\.php"/,
+      );
+    } finally {
+      await rm(planted);
+    }
+    await expect(stat(out)).rejects.toThrow();
+    expect((await verifyBundle((await exportIt()).path)).isIntact).toBe(true);
   });
 
   it('masks environment values with --redact-env and says so in the manifest', async () => {

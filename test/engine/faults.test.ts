@@ -1,5 +1,5 @@
 /** Faults: interruption and concurrency leave nothing half-written and lose nothing. */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,7 +160,10 @@ describe('the engine or the container going away', () => {
         caseDir,
         cacheDir: path.join(work, 'cache'),
         onEvent: (e) => {
-          if (e.type === 'phase' && e.step === 'commit') void docker('rm', '-f', container);
+          // Synchronous: the container is gone before coroner's next request (the pause),
+          // rather than racing it.
+          if (e.type === 'phase' && e.step === 'commit')
+            execFileSync('docker', ['rm', '-f', container]);
         },
       }),
     ).rejects.toThrow(/engine refused|no such container|not found/i);

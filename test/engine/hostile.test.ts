@@ -4,7 +4,8 @@
  * control character to the terminal (asserted on the bytes of stdout).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -58,6 +59,12 @@ describe('triage of the hostile sample', () => {
   it('completes with suspicious findings and prints no raw control character', () => {
     expect(code).toBe(3);
     expect(rawControls(stdout)).toEqual([]);
+  });
+
+  it('writes report.json, which --json prints, with every hostile character as a \\u escape', async () => {
+    const json = await readFile(path.join(report.caseDir, 'report.json'));
+    expect(rawControls(json)).toEqual([]);
+    expect(json.toString('utf8')).toContain('c1\\u009b[31m');
   });
 
   it('shows hostile names escaped, visibly', () => {
@@ -131,6 +138,29 @@ describe('triage of the hostile sample', () => {
   it('lists what it could not read as problems and completes the rest', () => {
     expect(report.problems.some((p) => p.path.startsWith('/tmp/bad-utf8-'))).toBe(true);
     expect(change('/tmp/sparse')).toBeDefined();
+  });
+
+  it('keeps a stored file of its own for each of two names a file system or a shortening would merge', async () => {
+    const long = `${'w'.repeat(236)}.php`;
+    const twin = `${'w'.repeat(182)}~${createHash('sha256').update(long).digest('hex').slice(0, 16)}`;
+    const expected: Record<string, string> = {
+      [long]: '<?php system($_GET["c"]); ?>\n',
+      [twin]: 'decoy\n',
+      'Shell.php': 'upper\n',
+      'shell.php': 'lower\n',
+      'caf\u00e9': 'nfc',
+      'cafe\u0301': 'nfd',
+      'report.json.partial-00ff': 'left out once\n',
+    };
+    const stored = new Set<string>();
+    for (const [name, content] of Object.entries(expected)) {
+      const c = change(`/var/www/twins/${name}`)?.current?.content;
+      expect(c?.sha256).toBe(createHash('sha256').update(content).digest('hex'));
+      expect(await readFile(path.join(report.caseDir, c!.path), 'utf8')).toBe(content);
+      stored.add(c!.path.toLowerCase().normalize('NFC'));
+    }
+    expect(stored.size).toBe(Object.keys(expected).length);
+    expect(change(`/var/www/twins/${long}`)?.severity).toMatch(/high|critical/);
   });
 
   it('draws the hostile names in the console without raw controls', () => {

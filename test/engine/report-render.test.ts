@@ -53,7 +53,7 @@ beforeAll(async () => {
       file: 'evidence-image.tar',
     },
   };
-  await writeFile(htmlFile, reportHtml(report, ctx));
+  await writeFile(htmlFile, [...reportHtml(report, ctx)].join(''));
 });
 afterAll(() => cleanRun(runId));
 

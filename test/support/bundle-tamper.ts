@@ -3,16 +3,19 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { extract, pack } from 'tar-stream';
+import { extract, pack, type Header } from 'tar-stream';
 
 export type Edit = (name: string, content: Buffer) => Buffer | null | undefined;
+
+/** An entry to append: a regular file by default, or any tar type (a link, a contiguous file…). */
+export type Appended = Partial<Header> & { name: string; content?: string };
 
 /** Copies `from` to `to`, passing each file through `edit` (null drops it); `add` entries are appended. */
 export async function rewriteBundle(
   from: string,
   to: string,
   edit: Edit,
-  add: Record<string, string> = {},
+  add: Record<string, string> | Appended[] = {},
 ): Promise<void> {
   const reader = extract();
   const writer = pack();
@@ -32,9 +35,12 @@ export async function rewriteBundle(
       ),
     );
   }
-  for (const [name, text] of Object.entries(add)) {
+  const appended: Appended[] = Array.isArray(add)
+    ? add
+    : Object.entries(add).map(([name, content]) => ({ name, content }));
+  for (const { content, ...header } of appended) {
     await new Promise<void>((resolve, reject) =>
-      writer.entry({ name }, text, (err) => (err ? reject(err) : resolve())),
+      writer.entry(header, content ?? '', (err) => (err ? reject(err) : resolve())),
     );
   }
   writer.finalize();

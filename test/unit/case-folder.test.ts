@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CaseFolder } from '../../src/case/case-folder.js';
+import { isPartialFile } from '../../src/case/case-files.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -71,5 +72,53 @@ describe('CaseFolder', () => {
     // Nested folders that do not exist yet are made, each private to the responder.
     const deep = await CaseFolder.create(path.join(base, 'x', 'y', 'z'));
     expect((await stat(deep.root)).mode & 0o777).toBe(0o700);
+  });
+
+  it('never replaces a stored file: a second write to one name fails and keeps the first', async () => {
+    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+    await folder.writeBuffer('current/ab/x', Buffer.from('the web shell'), 'first');
+    await expect(
+      folder.writeStream('current/ab/x', Readable.from([Buffer.from('the decoy')]), {
+        description: 'second',
+      }),
+    ).rejects.toMatchObject({ name: 'CaseFolderError', message: /already exists/ });
+    await expect(folder.writeBuffer('current/ab/x', Buffer.from('decoy'), 'third')).rejects.toThrow(
+      /already exists/,
+    );
+    expect(await readFile(folder.locate('current/ab/x'), 'utf8')).toBe('the web shell');
+    expect(await readdir(folder.locate('current/ab'))).toEqual(['x']);
+  });
+
+  it('writes nothing through a link planted where a folder or a file was expected', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'case-'));
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'elsewhere-'));
+    const folder = await CaseFolder.create(root);
+    await symlink(elsewhere, path.join(root, 'original'));
+    await expect(
+      folder.writeBuffer('original/ab/y', Buffer.from('x'), 'through a link'),
+    ).rejects.toThrow();
+    await symlink(path.join(elsewhere, 'target'), path.join(root, 'z'));
+    await expect(folder.writeBuffer('z', Buffer.from('x'), 'onto a link')).rejects.toThrow();
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it('names its temporary files so that no stored name can look like one', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'case-'));
+    const folder = await CaseFolder.create(root);
+    let seen: string[] = [];
+    const slow = new Readable({
+      read() {
+        void readdir(root).then((names) => {
+          seen = names;
+          this.push(null);
+        });
+      },
+    });
+    await folder.writeStream('report.json.partial-00ff', slow, { description: 'x' });
+    expect(seen).toEqual([
+      expect.stringMatching(/^\.partial-[0-9a-f]+-report\.json\.partial-00ff$/),
+    ]);
+    expect(isPartialFile('report.json.partial-00ff')).toBe(false);
+    expect(isPartialFile(seen[0]!)).toBe(true);
   });
 });

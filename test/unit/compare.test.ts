@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { compareMetadata, compareVersions } from '../../src/compare/compare.js';
+import {
+  compareMetadata,
+  compareVersions,
+  DEFAULT_COMPARE_LIMITS,
+} from '../../src/compare/compare.js';
 import type { StoredVersion } from '../../src/compare/read-version.js';
 import type { FileMeta } from '../../src/layers/file-meta.js';
 
@@ -96,6 +100,7 @@ describe('compareVersions', () => {
   it('caps a long diff with a visible marker', () => {
     const many = Array.from({ length: 5000 }, (_, i) => `line ${i}`).join('\n');
     const result = compare('/x', undefined, version(many), {
+      ...DEFAULT_COMPARE_LIMITS,
       maxDiffInputBytes: 1 << 20,
       maxPatchBytes: 1000,
     });
@@ -107,12 +112,38 @@ describe('compareVersions', () => {
 
   it('refuses to line-diff files over the input cap', () => {
     const result = compare('/x', version('a'.repeat(100)), version('b'.repeat(100)), {
+      ...DEFAULT_COMPARE_LIMITS,
       maxDiffInputBytes: 50,
       maxPatchBytes: 1000,
     });
     expect(result.content).toMatchObject({
       kind: 'summary',
       reason: expect.stringMatching(/too large/),
+    });
+  });
+
+  it('gives up a line diff of two large, very different texts within its time limit', () => {
+    // 1 MiB each, no line in common: jsdiff alone works on it for tens of seconds.
+    const lines = (seed: string) =>
+      Array.from({ length: 60_000 }, (_, i) => `${seed}${(i * 7919) % 60_000}`).join('\n');
+    const result = compare('/var/log/app.log', version(lines('a')), version(lines('b')), {
+      ...DEFAULT_COMPARE_LIMITS,
+      diffTimeoutMs: 200,
+    });
+    expect(result.content).toMatchObject({
+      kind: 'summary',
+      reason: expect.stringMatching(/too different for a line diff \(.* or 200 ms\)/),
+    });
+  });
+
+  it('summarises once the triage has no time left for line diffs', () => {
+    const result = compare('/etc/passwd', version('root\n'), version('root\nevil\n'), {
+      ...DEFAULT_COMPARE_LIMITS,
+      diffTimeoutMs: 0,
+    });
+    expect(result.content).toMatchObject({
+      kind: 'summary',
+      reason: expect.stringMatching(/spent/),
     });
   });
 });

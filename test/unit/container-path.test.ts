@@ -1,35 +1,57 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeContainerPath, resolveInside } from '../../src/case/container-path.js';
+import { resolveInside, safeFileName, storedName } from '../../src/case/container-path.js';
 
-describe('encodeContainerPath', () => {
-  it('keeps plain paths readable', () => {
-    expect(encodeContainerPath('/var/www/index.html')).toBe('var/www/index.html');
+describe('storedName', () => {
+  it('keeps the base name readable after the hash', () => {
+    expect(storedName('/var/www/index.html')).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{64}-index\.html$/);
   });
 
-  it('never yields a component that climbs or is absolute', () => {
-    for (const evil of ['/../../etc/passwd', '/a/../../b', '/./..', '//..//x']) {
-      const encoded = encodeContainerPath(evil);
-      expect(encoded.split('/')).not.toContain('..');
-      expect(encoded.startsWith('/')).toBe(false);
-      expect(resolveInside('/cases/x', encoded).startsWith('/cases/x/')).toBe(true);
+  it('never yields a component that climbs, is absolute or starts with a dot', () => {
+    for (const evil of [
+      '/../../etc/passwd',
+      '/a/../../b',
+      '/./..',
+      '//..//x',
+      '/x/.partial-0a-y',
+    ]) {
+      const stored = storedName(evil);
+      expect(stored.split('/')).not.toContain('..');
+      expect(stored.split('/').every((c) => !c.startsWith('.'))).toBe(true);
+      expect(resolveInside('/cases/x', stored).startsWith('/cases/x/')).toBe(true);
     }
   });
 
-  it('percent-encodes control characters, spaces and percent signs', () => {
-    expect(encodeContainerPath('/tmp/a b\n\u001b[31m%')).toBe('tmp/a%20b%0A%1B%5B31m%25');
+  it('holds only characters every file system keeps as they are', () => {
+    const stored = storedName('/tmp/a b\n\u001b[31m%\u202e.txt.');
+    expect(stored).toMatch(/^[0-9a-f]{2}\/[0-9a-f]{64}-[A-Za-z0-9._-]*[A-Za-z0-9]$/);
   });
 
-  it('keeps distinct names distinct', () => {
-    expect(encodeContainerPath('/a%2Fb')).not.toBe(encodeContainerPath('/a/b'));
-    expect(encodeContainerPath('/x y')).not.toBe(encodeContainerPath('/x%20y'));
+  it('keeps names apart that a file system would fold together, or that the old shortening forged', () => {
+    const twins = [
+      ['/a%2Fb', '/a/b'],
+      ['/x y', '/x%20y'],
+      ['/var/www/Shell.php', '/var/www/shell.php'],
+      ['/srv/caf\u00e9', '/srv/cafe\u0301'], // NFC and NFD of one name
+      ['/' + 'a'.repeat(300) + '1', '/' + 'a'.repeat(300) + '2'],
+      // The shortened form of a long name was its head, `~` and a hash prefix: plantable.
+      ['/' + 'a'.repeat(300), '/' + 'a'.repeat(182) + '~0123456789abcdef'],
+    ];
+    for (const [a, b] of twins) {
+      expect(storedName(a!).toLowerCase()).not.toBe(storedName(b!).toLowerCase());
+      expect(storedName(a!).normalize('NFC')).not.toBe(storedName(b!).normalize('NFC'));
+    }
   });
 
-  it('shortens very long names but keeps them unique', () => {
-    const a = encodeContainerPath('/' + 'a'.repeat(300) + '1');
-    const b = encodeContainerPath('/' + 'a'.repeat(300) + '2');
-    expect(a.length).toBeLessThanOrEqual(200);
-    expect(a).not.toBe(b);
+  it('stays short whatever the length of the path', () => {
+    expect(storedName('/' + 'd/'.repeat(3000) + 'x'.repeat(250)).length).toBeLessThanOrEqual(108);
+  });
+});
+
+describe('safeFileName', () => {
+  it('keeps a container name and replaces anything else', () => {
+    expect(safeFileName('web-1')).toBe('web-1');
+    expect(safeFileName('a/../b\u001b')).toBe('a_.._b_');
   });
 });
 

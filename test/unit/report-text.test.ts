@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { reportHtml, reportMarkdown, type ReportContext } from '../../src/bundle/report-text.js';
+import {
+  mdCode,
+  reportHtml as htmlPieces,
+  reportMarkdown as markdownPieces,
+  type ReportContext,
+} from '../../src/bundle/report-text.js';
+
+const reportHtml = (...args: Parameters<typeof htmlPieces>) => [...htmlPieces(...args)].join('');
+const reportMarkdown = (...args: Parameters<typeof markdownPieces>) =>
+  [...markdownPieces(...args)].join('');
 import type { TriageReport } from '../../src/triage.js';
 
 const evil = '/var/www/<script>alert(1)</script>`|*\u001b]0;x\u0007\u202e.php';
@@ -73,8 +82,24 @@ describe('reportHtml', () => {
 describe('reportMarkdown', () => {
   const md = reportMarkdown(report, ctx);
   it('keeps untrusted text from breaking tables or fences', () => {
-    expect(md).toContain('\\<script\\>alert(1)\\</script\\>\\`\\|\\*');
+    expect(md).toContain('``/var/www/<script>alert(1)</script>`\\|*\\e]0;x\\x07\\u202e.php``');
     expect(md).toMatch(/\n````diff\n[\s\S]*\n\+```\n[\s\S]*\n````\n/);
     expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+  });
+});
+
+describe('mdCode', () => {
+  // Pasted into a ticket, none of these may become a link, a mention, an entity or markup.
+  it.each([
+    ['[click](https://evil.example)', '`[click](https://evil.example)`'],
+    ['@security-team please approve', '`@security-team please approve`'],
+    ['&#x202E;gnp.php', '`&#x202E;gnp.php`'],
+    ['<img src=x onerror=alert(1)>', '`<img src=x onerror=alert(1)>`'],
+    ['a`b``c', '```a`b``c```'],
+    ['`start', '`` `start ``'],
+    ['a|b', '`a\\|b`'],
+    ['https://evil.example/x', '`https://evil.example/x`'],
+  ])('puts %j in a code span whose fence it cannot close', (raw, expected) => {
+    expect(mdCode(raw)).toBe(expected);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeLine, safeLines, safeText } from '../../src/untrusted.js';
+import { safeJson, safeLine, safeLines, safeText } from '../../src/untrusted.js';
 
 // Anything a terminal would interpret: every C0/C1 control and the escape introducer.
 const hasRawControl = (s: string) =>
@@ -34,6 +34,50 @@ describe('safeText', () => {
 
   it('escapes lone surrogates', () => {
     expect(safeText('a\ud800b')).toBe('a\\ud800b');
+  });
+});
+
+describe('look-alikes', () => {
+  // Each hides in a name that then prints like /usr/bin/ls: tag characters, a Hangul
+  // filler, a soft hyphen, a variation selector, a word joiner, private use, unassigned.
+  const hidden = [
+    '\u{e0041}',
+    '\u3164',
+    '\u00ad',
+    '\ufe0f',
+    '\u2060',
+    '\ue000',
+    '\u{50000}',
+    '\u115f',
+  ];
+
+  it.each(hidden)('escapes %j so a look-alike never prints as the real name', (ch) => {
+    const lookAlike = `/usr/bin/l${ch}s`;
+    expect(safeText(lookAlike)).not.toBe(safeText('/usr/bin/ls'));
+    expect(safeText(lookAlike)).toMatch(/^\/usr\/bin\/l\\(x|u)[0-9a-f{}]+s$/);
+  });
+});
+
+describe('safeJson', () => {
+  const value = {
+    path: '/tmp/c1\u009b[31m\u007f\u202egnp.php\u{e0041}\u00ad\u2028',
+    list: ['a\u001b[2Jb', 'café 日本語 🦀'],
+  };
+
+  it('writes C1, DEL, bidi, format and separator characters as \\u escapes', () => {
+    for (const text of [safeJson(value), safeJson(value, 2)]) {
+      expect(text).not.toMatch(
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u2028\u202e]|[\u{e0000}-\u{e007f}]/u,
+      );
+      expect(text).toContain('\\u009b');
+      expect(text).toContain('\\udb40\\udc41');
+      expect(text).toContain('café 日本語 🦀');
+    }
+  });
+
+  it('is the same JSON', () => {
+    expect(JSON.parse(safeJson(value, 2))).toEqual(value);
+    expect(JSON.parse(safeJson(value))).toEqual(value);
   });
 });
 
