@@ -68,6 +68,11 @@ export function fileLines(change: ChangedPath): StyledLine[] {
             : 'plain';
       lines.push({ kind, text });
     }
+    if (content.isExcerpt && content.patchFile)
+      lines.push({
+        kind: 'note',
+        text: `an excerpt: the whole diff is ${content.patchFile.path} in the case folder`,
+      });
   } else if (content?.kind === 'summary') {
     lines.push({ kind: 'note', text: `no line diff: ${content.reason}` });
   } else if (content?.kind === 'same') {
