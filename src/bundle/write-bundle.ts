@@ -62,9 +62,11 @@ export interface BundleResult {
   signing?: { publicKeyPem: string; publicKeyPath?: string; isNewKey: boolean };
 }
 
+/** The case files that hold environment values: --redact-env masks them. */
 const INSPECT_FILES = new Set([
   'container/inspect.json',
   'image/inspect.json',
+  'image/history.json',
   'evidence-image/inspect.json',
 ]);
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extract } from 'tar-stream';
 import { createReadStream } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { verifyBundle, verifyBundleFolder } from '../../src/bundle/verify.js';
 import { writeBundle } from '../../src/bundle/write-bundle.js';
@@ -318,11 +318,19 @@ describe('writing safely', () => {
       (await readEntry(out, 'case/container/inspect.json'))!.toString(),
     ) as { Config: { Env: string[] } };
     expect(inspect.Config.Env.every((e) => e.endsWith('=<redacted by coroner>'))).toBe(true);
+    // The image's own ENV line, in its history and its build command, is masked too.
+    expect(gunzipSync(await readFile(out)).includes('tok-4f9c2e-not-for-bundles')).toBe(false);
+    expect((await readEntry(out, 'case/image/history.json'))!.toString()).toContain(
+      'WORKER_QUEUE_TOKEN=<redacted by coroner>',
+    );
     const verdict = await verifyBundle(out);
     expect(verdict.isIntact).toBe(true);
     expect(verdict.manifest!.redaction).toMatchObject({
       isEnvRedacted: true,
-      redactedFiles: expect.arrayContaining(['case/container/inspect.json']),
+      redactedFiles: expect.arrayContaining([
+        'case/container/inspect.json',
+        'case/image/history.json',
+      ]),
     });
     expect(verdict.manifest!.evidenceImage.isIncluded).toBe(false);
     expect((await readEntry(out, 'report.md'))!.toString()).toMatch(/NOT included in this bundle/);
