@@ -452,6 +452,7 @@ async function runRelaunch(parsed: Parsed, io: Io, run: Run): Promise<number> {
       freshVolumes: parsed.flags.has('--fresh-volumes'),
     },
     custody,
+    { casesRoot: DEFAULT_CASES_ROOT },
   );
   io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages).join('\n') + '\n');
   if (parsed.flags.has('--dry-run')) {

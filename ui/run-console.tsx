@@ -47,7 +47,7 @@ export function engineActions(
         onProgress: ({ step, bytes }) => onProgress(step, bytes),
       }),
     prepareRelaunch: (report) =>
-      prepareRelaunch(engine, report.container.id, DEFAULT_RELAUNCH_OPTIONS, custody),
+      prepareRelaunch(engine, report.container.id, DEFAULT_RELAUNCH_OPTIONS, custody, { report }),
     executeRelaunch: (prepared, onStep) =>
       executeRelaunch(engine, prepared, {
         allowNoEvidence: false,

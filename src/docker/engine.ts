@@ -77,6 +77,8 @@ export interface Engine {
   disconnectNetwork(network: string, containerId: string): Promise<void>;
   pauseContainer(id: string): Promise<void>;
   unpauseContainer(id: string): Promise<void>;
+  /** `docker update --restart no`: the container is never started again by the engine. */
+  setRestartPolicyNo(id: string): Promise<void>;
   /** Image ids carrying a label (`key=value`). */
   listImagesByLabel(label: string): Promise<string[]>;
 }
@@ -478,6 +480,17 @@ class DockerodeEngine implements Engine {
   pauseContainer(id: string): Promise<void> {
     return this.calls.call(`pausing container ${id.slice(0, 12)}`, async () => {
       await this.docker.getContainer(id).pause();
+    });
+  }
+
+  setRestartPolicyNo(id: string): Promise<void> {
+    return this.calls.call(`setting the restart policy of ${id.slice(0, 12)} to "no"`, async () => {
+      await this.post(
+        `/containers/${encodeURIComponent(id)}/update?`,
+        {},
+        { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } },
+        { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+      );
     });
   }
 

@@ -9,7 +9,9 @@ import { extract } from 'tar-stream';
 import { CaseFolder } from '../case/case-folder.js';
 import type { CustodyLog } from '../case/custody.js';
 import { parseChanges, pathsWithChangedChildren } from '../changes/change-list.js';
-import type { ContainerInspect, Engine } from '../docker/engine.js';
+import type { ContainerInspect, Engine, RawChange } from '../docker/engine.js';
+import { findLatestCase, loadCaseReport } from '../bundle/find-case.js';
+import type { TriageReport } from '../triage.js';
 import { engineStatus } from '../docker/engine-errors.js';
 import { pickContainer } from '../docker/resolve-container.js';
 import { CoronerError } from '../errors.js';
@@ -28,8 +30,20 @@ export interface PreparedRelaunch {
   evidenceImages: string[];
 }
 
-/** Paths the app wrote that the rules call legitimate churn (pid, lock, cache, /run state). */
-export function legitimateWrites(changes: { Path: string; Kind: 0 | 1 | 2 }[]): string[] {
+/**
+ * Paths the triage ranked as legitimate churn (pid, lock, cache, /run state), from its
+ * frozen change list: a fresh `docker diff` is the attacker's to shape (deleting a pid file
+ * would take away a tmpfs the app needs).
+ */
+export function legitimateWrites(report: Pick<TriageReport, 'changes'>): string[] {
+  return report.changes
+    .filter((c) => !c.isParentOnly && c.kind !== 'D' && c.findings.length > 0)
+    .filter((c) => c.findings.every((f) => f.rule === 'legitimate-churn'))
+    .map((c) => c.path);
+}
+
+/** The same judgement on a live change list, for a relaunch with no triage to read. */
+function legitimateLiveWrites(changes: RawChange[]): string[] {
   const { entries } = parseChanges(changes);
   const parents = pathsWithChangedChildren(entries);
   return entries
@@ -98,23 +112,42 @@ async function imageUsers(
   }
 }
 
+/**
+ * Where the writes the replacement must still be able to make come from: the triage of this
+ * container (given, or the newest case folder under `casesRoot`), else a live change list.
+ */
+export type TriageSource = { report: TriageReport } | { casesRoot: string };
+
 export async function prepareRelaunch(
   engine: Engine,
   containerRef: string,
   options: Omit<RelaunchOptions, 'stamp'>,
   custody: CustodyLog,
+  triaged: TriageSource,
 ): Promise<PreparedRelaunch> {
   const container = pickContainer(containerRef, await engine.listContainers());
   const inspect = await engine.inspectContainer(container.id);
   const evidenceImages = await engine.listImagesByLabel(
     `${EVIDENCE_LABELS.sourceId}=${container.id}`,
   );
-  const changes = await engine.changes(container.id);
+  let report = 'report' in triaged ? triaged.report : undefined;
+  if (!report) {
+    const caseDir =
+      'casesRoot' in triaged ? await findLatestCase(triaged.casesRoot, container.id) : undefined;
+    report = caseDir ? await loadCaseReport(caseDir) : undefined;
+  }
+  const writes = report
+    ? legitimateWrites(report)
+    : legitimateLiveWrites(await engine.changes(container.id));
   const users = await imageUsers(engine, inspect.Image, custody);
   const plan = planRelaunch(
-    { inspect, legitimateWrites: legitimateWrites(changes), imageUsers: users },
+    { inspect, legitimateWrites: writes, imageUsers: users },
     { ...options, stamp: utcStamp(new Date()) },
   );
+  if (!report)
+    plan.warnings.push(
+      'no triage of this container was found: the writable places come from a live docker diff, which the attacker can shape; triage first to plan from the frozen change list',
+    );
   return { plan, inspect, evidenceImages };
 }
 
@@ -228,6 +261,14 @@ export async function executeRelaunch(
   } else if (state.Running || state.Paused) {
     await custody.step('stop compromised container', id, () => engine.stopContainer(id, 10));
   }
+  // A restart policy would bring it back beside the replacement at the next daemon restart
+  // or reboot, sharing its volumes.
+  if ((inspect.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no')
+    await custody.step(
+      `set the restart policy of the compromised container to "no" (was "${inspect.HostConfig.RestartPolicy?.Name}")`,
+      id,
+      () => engine.setRestartPolicyNo(id),
+    );
   const networks = Object.keys(inspect.NetworkSettings?.Networks ?? {}).filter(
     (n) => n !== 'none' && n !== 'host',
   );

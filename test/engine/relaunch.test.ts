@@ -53,8 +53,14 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
       caseDir: path.join(work, `case-${sample}`),
       cacheDir: path.join(work, 'cache'),
     });
+    // After the triage: a restart policy that would bring the suspect back at the next daemon
+    // restart, and an attacker deleting the files that show where the app must write.
+    await docker('update', '--restart', 'always', container);
+    if (sample === 'miner') await docker('exec', container, 'rm', '/run/worker.pid');
     const custody = new CustodyLog();
-    const prepared = await prepareRelaunch(engine, container, DEFAULT_RELAUNCH_OPTIONS, custody);
+    const prepared = await prepareRelaunch(engine, container, DEFAULT_RELAUNCH_OPTIONS, custody, {
+      report,
+    });
     result = await executeRelaunch(engine, prepared, {
       allowNoEvidence: false,
       keepPaused: false,
@@ -96,10 +102,17 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
     ).rejects.toMatchObject({ code: expect.any(Number) });
   });
 
-  it('keeps the quarantined container, stopped and off every network, and the evidence image unchanged', async () => {
+  it('plans its writable places from the frozen change list, not from what the attacker left', () => {
+    const tmpfs = result.plan.tmpfs.map((t) => t.path);
+    if (sample === 'miner') expect(tmpfs).toEqual(expect.arrayContaining(['/run', '/var/lock']));
+    expect(result.plan.warnings.join('\n')).not.toMatch(/no triage of this container/);
+  });
+
+  it('keeps the quarantined container, stopped, never restarted, off every network, and the evidence image unchanged', async () => {
     const quarantined = await inspect(result.quarantine.name);
     expect(quarantined.Id).toBe(report.container.id);
     expect(quarantined.State.Running).toBe(false);
+    expect(quarantined.HostConfig.RestartPolicy.Name).toBe('no');
     expect(Object.keys(quarantined.NetworkSettings.Networks).filter((n) => n !== 'none')).toEqual(
       [],
     );
@@ -114,7 +127,10 @@ describe('relaunch refusals and failures', () => {
   it('refuses a container without an evidence image', async () => {
     const container = await startSample('backdoor', runId);
     const custody = new CustodyLog();
-    const prepared = await prepareRelaunch(engine, container, DEFAULT_RELAUNCH_OPTIONS, custody);
+    const prepared = await prepareRelaunch(engine, container, DEFAULT_RELAUNCH_OPTIONS, custody, {
+      casesRoot: work,
+    });
+    expect(prepared.plan.warnings.join('\n')).toMatch(/no triage of this container was found/);
     await expect(
       executeRelaunch(engine, prepared, {
         allowNoEvidence: false,
@@ -134,6 +150,7 @@ describe('relaunch refusals and failures', () => {
       container,
       { ...DEFAULT_RELAUNCH_OPTIONS, user: 'no-such-user' },
       custody,
+      { casesRoot: work },
     );
     const result = await executeRelaunch(engine, prepared, {
       allowNoEvidence: true,

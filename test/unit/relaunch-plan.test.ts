@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { TriageReport } from '../../src/triage.js';
 import type { ContainerInspect } from '../../src/docker/types.js';
 import {
   DEFAULT_RELAUNCH_OPTIONS,
@@ -139,14 +140,25 @@ describe('helpers', () => {
     expect(tmpfsOwner('root', users)).toBeUndefined();
     expect(tmpfsOwner('ghost', users)).toBeUndefined();
   });
-  it('takes only churn from the change list as legitimate writes', () => {
+  it('takes as legitimate writes only what the triage ranked as churn alone', () => {
+    const change = (path: string, kind: 'A' | 'C' | 'D', rules: string[], isParentOnly = false) =>
+      ({
+        path,
+        kind,
+        isParentOnly,
+        findings: rules.map((rule) => ({ rule, path, severity: 'low', reason: '' })),
+      }) as unknown as TriageReport['changes'][number];
     expect(
-      legitimateWrites([
-        { Path: '/run', Kind: 0 },
-        { Path: '/run/httpd.pid', Kind: 1 },
-        { Path: '/tmp/.x', Kind: 1 },
-        { Path: '/var/www/index.html', Kind: 0 },
-      ]),
+      legitimateWrites({
+        changes: [
+          change('/run', 'C', ['parent-only'], true),
+          change('/run/httpd.pid', 'A', ['legitimate-churn']),
+          change('/run/lock/x.lock', 'D', ['legitimate-churn']),
+          change('/tmp/.x', 'A', ['hidden-name', 'temp-payload']),
+          change('/var/cache/app/y', 'A', ['legitimate-churn', 'new-executable']),
+          change('/var/www/index.html', 'C', ['web-content']),
+        ],
+      }),
     ).toEqual(['/run/httpd.pid']);
   });
 });
