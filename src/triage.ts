@@ -5,6 +5,7 @@
  * Reports progress as typed events; returns one JSON-able report that the
  * CLI, the bundle and the UI all render.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { inPiecesOf, reportJsonChunks } from './report-json.js';
@@ -140,6 +141,11 @@ export async function triage(
   const emit = opts.onEvent ?? (() => undefined);
   const custody = opts.custody ?? new CustodyLog();
   const signal = opts.signal;
+  // Every request in flight listens to the signal (its socket, its response, its pipeline):
+  // a bounded fan-out, each removed when its request ends, not a leak to warn about.
+  const readersPerImage = opts.readersPerImage ?? 4;
+  if (signal)
+    setMaxListeners(Math.max(getMaxListeners(signal), readersPerImage * 2 * 4 + 16), signal);
 
   emit({ type: 'phase', phase: 'resolve' });
   const containers = await engine.listContainers();
@@ -245,7 +251,7 @@ export async function triage(
     custody,
     {
       maxContentBytes: opts.maxContentBytes ?? 256 * MiB,
-      readersPerImage: opts.readersPerImage ?? 4,
+      readersPerImage,
       readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
       liveContainerId: container.id,
       ...(signal ? { signal } : {}),

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -167,5 +168,34 @@ describe('the webshell sample in detail', () => {
 
   it('names what the change list cannot see', () => {
     expect(report.notCovered.map((m) => m.destination)).toContain('/dev/shm');
+  });
+});
+
+describe('a triage run under a signal', () => {
+  it('warns of no listener overflow on the signal, and leaves no listener on it', async () => {
+    const container = await startSample('webshell', runId, '-listeners');
+    // Dozens of changed files, small and large, read by eight readers at once.
+    await docker(
+      'exec',
+      container,
+      'sh',
+      '-c',
+      'for i in $(seq 1 40); do echo $i > /var/www/p$i.txt; head -c 100000 /bin/busybox > /tmp/b$i; done',
+    );
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    const controller = new AbortController();
+    try {
+      await triage(engine, container, {
+        caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-listeners-')),
+        cacheDir,
+        signal: controller.signal,
+      });
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
   });
 });
