@@ -10,7 +10,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { CoronerError } from '../errors.js';
 
 export class SigningKeyError extends CoronerError {}
@@ -40,7 +40,18 @@ export async function loadOrCreateSigningKey(path: string): Promise<SigningKey> 
       mode: 0o600,
       flag: 'wx',
     });
-    await writeFile(`${path}.pub`, publicKeyPem, { mode: 0o644 });
+    // Never through a link, never over a stale .pub that would not match the new key.
+    await writeFile(`${path}.pub`, publicKeyPem, { mode: 0o644, flag: 'wx' }).catch(
+      async (e: NodeJS.ErrnoException) => {
+        await rm(path, { force: true }); // the key made on this run; nothing else used it
+        throw new SigningKeyError(
+          `cannot write the public key ${path}.pub (${e.code}); the new key was not kept`,
+          e.code === 'EEXIST'
+            ? `${path}.pub exists already (and ${path} did not): move it away or choose another key path.`
+            : 'Choose a writable key path.',
+        );
+      },
+    );
     return { privateKey, publicKeyPem, isNew: true, publicKeyPath: `${path}.pub` };
   }
   try {

@@ -6,13 +6,14 @@
  * when they were captured, so a case folder edited since triage is refused.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { chmod, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as createPack, type Pack } from 'tar-stream';
 import { acquisitionHashes, walkCaseFiles } from '../case/case-files.js';
+import { linkNew, NEW_FILE } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
@@ -154,9 +155,11 @@ export async function writeBundle(
   const temp = `${outPath}.partial-${suffix}`;
   const spool = `${outPath}.image-${suffix}`;
   const custody = opts.custody;
+  let bundleFile: FileHandle;
   try {
-    // Fails early (and clearly) on an unwritable folder, before anything is fetched.
-    await (await open(temp, 'wx', 0o600)).close().catch(() => undefined);
+    // Fails early (and clearly) on an unwritable folder, before anything is fetched. Created
+    // here, never through a link, and written through this handle only.
+    bundleFile = await open(temp, NEW_FILE, 0o600);
   } catch (e) {
     throw translateFsError(e, outPath);
   }
@@ -171,19 +174,16 @@ export async function writeBundle(
         report.evidence.id,
         async () => {
           const { tap, result, bytesSoFar } = createHashTap();
+          const spooled = (await open(spool, NEW_FILE, 0o600)).createWriteStream();
           const save = await engine.saveImage(report.evidence.id, opts.signal).catch((e) => {
             throw imageNotExportable(e, `${report.evidence.repo}:${report.evidence.tag}`);
           });
           // A listener on the source, not the tap: reading the tap would race the file writer.
+          // It starts the flow: nothing may be awaited between it and the pipeline.
           save.on('data', () =>
             opts.onProgress?.({ step: 'saving the evidence image', bytes: bytesSoFar() }),
           );
-          await pipeline(
-            save,
-            tap,
-            createWriteStream(spool, { mode: 0o600 }),
-            ...(opts.signal ? [{ signal: opts.signal }] : []),
-          );
+          await pipeline(save, tap, spooled, ...(opts.signal ? [{ signal: opts.signal }] : []));
           return result();
         },
         (r) => `${r.sizeBytes} bytes, sha256 ${r.sha256}`,
@@ -197,7 +197,7 @@ export async function writeBundle(
     const writing = pipeline(
       pack as unknown as Readable,
       gzip,
-      createWriteStream(temp, { mode: 0o600 }),
+      bundleFile.createWriteStream(),
       ...(opts.signal ? [{ signal: opts.signal }] : []),
     );
     writing.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
@@ -315,8 +315,16 @@ export async function writeBundle(
       );
     pack.finalize();
     await writing;
-    await chmod(temp, 0o600);
-    await rename(temp, outPath);
+    // Without --force an --out that appeared meanwhile is not replaced either.
+    if (opts.force) await rename(temp, outPath);
+    else
+      await linkNew(temp, outPath).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EEXIST') throw e;
+        throw new BundleOutputExists(
+          `${outPath} appeared while the bundle was written; it was left as it is and nothing was kept`,
+          'Choose another --out, or pass --force to replace it.',
+        );
+      });
     return {
       path: outPath,
       sizeBytes: outBytes,
@@ -337,6 +345,7 @@ export async function writeBundle(
     await rm(temp, { force: true });
     throw e instanceof CoronerError ? e : translateFsError(e, outPath);
   } finally {
+    await bundleFile.close().catch(() => undefined); // closed already by its stream, unless it failed first
     await rm(spool, { force: true });
   }
 }

@@ -40,12 +40,13 @@ export const NEW_FILE =
   constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW;
 
 /** `rename` that refuses to replace: link then unlink (rename where links are unsupported). */
-async function linkNew(from: string, to: string): Promise<void> {
+export async function linkNew(from: string, to: string): Promise<void> {
   try {
     await link(from, to);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    // A file system without hard links: check, then rename (a narrow race, on such disks only).
     const exists = await lstat(to).then(
       () => true,
       () => false,
@@ -156,7 +157,13 @@ export class CaseFolder {
     const problem = diskProblem(e);
     const doing =
       target === this.root ? 'creating it' : `writing ${path.relative(this.root, target)}`;
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && target !== this.root)
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && target === this.root)
+      return new CaseFolderError(
+        `the case folder ${this.root} exists and is not a folder (a file, or a link, which is never followed)`,
+        'Choose another --case-dir.',
+        { cause: e },
+      );
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
       return new CaseFolderError(
         `refusing to replace ${path.relative(this.root, target)} in the case folder ${this.root}: it already exists`,
         'Evidence is never overwritten. Triage into a new --case-dir.',

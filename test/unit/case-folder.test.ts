@@ -121,4 +121,14 @@ describe('CaseFolder', () => {
     expect(isPartialFile('report.json.partial-00ff')).toBe(false);
     expect(isPartialFile(seen[0]!)).toBe(true);
   });
+
+  it('refuses a case folder that is a link, and names it', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'case-'));
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'elsewhere-'));
+    await symlink(elsewhere, path.join(base, 'case'));
+    await expect(CaseFolder.create(path.join(base, 'case'))).rejects.toMatchObject({
+      name: 'CaseFolderError',
+      message: expect.stringMatching(/exists and is not a folder/),
+    });
+  });
 });
