@@ -123,6 +123,8 @@ export interface TriageOptions {
   logMaxBytes?: number;
   /** Stored content per file is capped here (the hash still covers the whole file). */
   maxContentBytes?: number;
+  /** The change list's JSON past this size is not read (default 64 MiB): the evidence layer is. */
+  maxChangeListBytes?: number;
   /** Reader containers per image (the engine serialises archive reads per container). */
   readersPerImage?: number;
   signal?: AbortSignal;
@@ -161,6 +163,7 @@ export async function triage(
   const frozen = await freezeEvidence(engine, container, folder, custody, {
     logTailLines: opts.logTailLines ?? 1000,
     logMaxBytes: opts.logMaxBytes ?? 16 * MiB,
+    ...(opts.maxChangeListBytes ? { maxChangeListBytes: opts.maxChangeListBytes } : {}),
     ...(signal ? { signal } : {}),
     onStep: (step) => emit({ type: 'phase', phase: 'freeze', step }),
   });

@@ -4,7 +4,8 @@
  */
 import Docker from 'dockerode';
 import { Transform, type Readable } from 'node:stream';
-import { Cancelled, EngineRequestFailed } from '../errors.js';
+import { Cancelled } from '../errors.js';
+import { parseJsonArray } from './json-array-stream.js';
 import { metaFromPathStat, type FileMeta } from '../layers/file-meta.js';
 import {
   engineStoppedAnswering,
@@ -57,7 +58,11 @@ export interface Engine {
   /** The multiplexed (or raw, for TTY containers) log stream, last `tail` lines. */
   logs(id: string, tail: number, signal?: AbortSignal): Promise<Readable>;
   commit(containerId: string, req: CommitRequest): Promise<string>;
-  changes(id: string): Promise<RawChange[]>;
+  /**
+   * The change list, parsed as it streams; an answer over `maxBytes` fails (EngineRequestFailed)
+   * rather than growing past what one process can hold.
+   */
+  changes(id: string, maxBytes: number): Promise<RawChange[]>;
   /** Creates a container that is never started, to read an image's files through the archive endpoint. */
   createReader(image: string, labels: Record<string, string>): Promise<string>;
   /** A tar stream of `path` inside a (possibly never started) container. */
@@ -183,29 +188,6 @@ function isPathStat(
     (s['mtime'] === undefined || typeof s['mtime'] === 'string') &&
     (s['linkTarget'] === undefined || typeof s['linkTarget'] === 'string')
   );
-}
-
-/**
- * The change list as the engine sent it. With no changes the engine answers `null`, which
- * dockerode hands over as the raw bytes "null\n" rather than parsed: read it as no changes.
- */
-export function changeListFrom(answer: unknown): RawChange[] {
-  const notAList = () =>
-    new EngineRequestFailed(
-      'the engine sent a change list that is not a list',
-      'Check the engine (docker diff <container>) and its version.',
-    );
-  let parsed: unknown = answer;
-  if (Buffer.isBuffer(answer) || typeof answer === 'string') {
-    try {
-      parsed = JSON.parse(answer.toString() || 'null');
-    } catch {
-      throw notAList();
-    }
-  }
-  if (parsed === null || parsed === undefined) return [];
-  if (!Array.isArray(parsed)) throw notAList();
-  return parsed as RawChange[];
 }
 
 class DockerodeEngine implements Engine {
@@ -334,10 +316,22 @@ class DockerodeEngine implements Engine {
     });
   }
 
-  changes(id: string): Promise<RawChange[]> {
-    return this.calls.call(`listing the changes of ${id}`, async () =>
-      changeListFrom(await this.docker.getContainer(id).changes()),
+  async changes(id: string, maxBytes: number): Promise<RawChange[]> {
+    const action = `listing the changes of ${id.slice(0, 12)}`;
+    const body = await this.calls.stream(
+      action,
+      () => this.dialStream(`/containers/${encodeURIComponent(id)}/changes`, undefined, undefined),
+      undefined,
     );
+    try {
+      // A path is at most PATH_MAX (4096) bytes, six when escaped: an element is far smaller.
+      return (await parseJsonArray(body, 'a change list', {
+        maxBytes,
+        maxElementBytes: 64 * 1024,
+      })) as RawChange[];
+    } finally {
+      body.destroy();
+    }
   }
 
   createReader(image: string, labels: Record<string, string>): Promise<string> {

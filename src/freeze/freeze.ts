@@ -24,9 +24,14 @@ export interface FreezeOptions {
   logTailLines: number;
   /** Byte cap per log stream, so a log flood cannot fill the disk. */
   logMaxBytes: number;
+  /** The change list's JSON past this size is not read: the evidence image's own layer is. */
+  maxChangeListBytes?: number;
   signal?: AbortSignal;
   onStep?: (step: FreezeStep) => void;
 }
+
+/** 64 MiB of change list: half a million changed paths of a typical length. */
+export const MAX_CHANGE_LIST_BYTES = 64 * 1024 * 1024;
 
 export type FreezeStep = 'inspect' | 'processes' | 'logs' | 'commit';
 
@@ -183,7 +188,9 @@ export async function freezeEvidence(
   let evidenceId: string;
   try {
     changes = await custody
-      .step('list changes (docker diff)', container.id, () => engine.changes(container.id))
+      .step('list changes (docker diff)', container.id, () =>
+        engine.changes(container.id, opts.maxChangeListBytes ?? MAX_CHANGE_LIST_BYTES),
+      )
       .catch((e: unknown) => {
         // The engine answered but could not list them: the commit still captures them all.
         if (!(e instanceof EngineRequestFailed) || engineStatus(e) === 404) throw e;

@@ -18,7 +18,12 @@ import { CoronerError } from '../errors.js';
 import { evaluateChange } from '../findings/change-rules.js';
 import { assessExposure, type ExposureCheck } from '../findings/exposure.js';
 import { demuxLogStream } from '../freeze/log-demux.js';
-import { EVIDENCE_LABELS, freezeEvidence, utcStamp } from '../freeze/freeze.js';
+import {
+  EVIDENCE_LABELS,
+  freezeEvidence,
+  MAX_CHANGE_LIST_BYTES,
+  utcStamp,
+} from '../freeze/freeze.js';
 import { planRelaunch, type RelaunchOptions, type RelaunchPlan } from './plan.js';
 
 export class EvidenceMissing extends CoronerError {}
@@ -138,7 +143,7 @@ export async function prepareRelaunch(
   }
   const writes = report
     ? legitimateWrites(report)
-    : legitimateLiveWrites(await engine.changes(container.id));
+    : legitimateLiveWrites(await engine.changes(container.id, MAX_CHANGE_LIST_BYTES));
   const users = await imageUsers(engine, inspect.Image, custody);
   const plan = planRelaunch(
     { inspect, legitimateWrites: writes, imageUsers: users },

@@ -63,3 +63,36 @@ describe('a container that blinds docker diff', () => {
     );
   });
 });
+
+describe('a change list too large to hold', () => {
+  // Reaching V8's string limit for real takes ~512 MiB of escaped deep paths; a limit of a few
+  // hundred bytes takes the same road: the answer is refused mid-stream, inside the pause.
+  it('is not read whole: the triage reads the evidence layer instead and leaves the suspect running', async () => {
+    const big = await startSample('webshell', runId, '-biglist');
+    const work = await mkdtemp(path.join(os.tmpdir(), 'biglist-'));
+    const found = await triage(await connectEngine(), big, {
+      caseDir: path.join(work, 'case'),
+      cacheDir: path.join(work, 'cache'),
+      maxChangeListBytes: 100,
+    });
+    expect(found.problems).toEqual([
+      expect.objectContaining({
+        action: 'list changes (docker diff)',
+        cause: expect.stringMatching(
+          /larger than 100 bytes; the change list was read from the evidence image/,
+        ),
+      }),
+    ]);
+    expect(
+      found.changes
+        .filter((c) => !c.isParentOnly)
+        .map((c) => `${c.kind} ${c.path}`)
+        .sort(),
+    ).toEqual(
+      expectedChanges('webshell')
+        .map((e) => `${e.kind} ${e.path}`)
+        .sort(),
+    );
+    expect(await docker('inspect', '-f', '{{.State.Status}}', big)).toBe('running\n');
+  });
+});

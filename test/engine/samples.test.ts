@@ -25,7 +25,9 @@ const KIND = { 0: 'C', 1: 'A', 2: 'D' } as const;
 describe.each(SAMPLES)('the %s sample', (sample) => {
   it('builds offline, starts, and shows its ground-truth changes through the engine changes endpoint', async () => {
     const container = await startSample(sample, runId);
-    const changes = (await engine.changes(container)).map((c) => `${KIND[c.Kind]} ${c.Path}`);
+    const changes = (await engine.changes(container, 64 * 1024 * 1024)).map(
+      (c) => `${KIND[c.Kind]} ${c.Path}`,
+    );
     for (const e of expectedChanges(sample)) expect(changes).toContain(`${e.kind} ${e.path}`);
     const labels = JSON.parse(
       await docker('inspect', '-f', '{{json .Config.Labels}}', container),

@@ -1,4 +1,3 @@
-import { changeListFrom } from '../../src/docker/engine.js';
 import { describe, expect, it } from 'vitest';
 import {
   comparePaths,
@@ -54,20 +53,5 @@ describe('pathsWithChangedChildren', () => {
   it('names every ancestor of a changed path', () => {
     const parents = pathsWithChangedChildren([{ path: '/var/www/uploads/x', kind: 'A' }]);
     expect([...parents].sort()).toEqual(['/var', '/var/www', '/var/www/uploads']);
-  });
-});
-
-describe("changeListFrom (the engine's answer to /changes)", () => {
-  it('reads "null" (no changes), raw or parsed, as an empty list', () => {
-    expect(changeListFrom(Buffer.from('null\n'))).toEqual([]);
-    expect(changeListFrom(null)).toEqual([]);
-    expect(changeListFrom(Buffer.from('[{"Path":"/a","Kind":1}]'))).toEqual([
-      { Path: '/a', Kind: 1 },
-    ]);
-    expect(changeListFrom([{ Path: '/b', Kind: 0 }])).toEqual([{ Path: '/b', Kind: 0 }]);
-  });
-  it('refuses anything else with an error a responder can act on', () => {
-    expect(() => changeListFrom({ Path: '/a' })).toThrow(/not a list/);
-    expect(() => changeListFrom(Buffer.from('<html>'))).toThrow(/not a list/);
   });
 });
