@@ -94,14 +94,11 @@ describe('the engine hung (SIGSTOP) mid-triage', () => {
       throw new Error(`coroner ended before the extraction: ${run.stderr()}`);
     });
     await Promise.race([atLine(run, 'coroner: extract', () => engine.hang()), ended]);
-    const startedWaiting = Date.now();
     try {
       expect(await run.exited).toBe(1);
     } finally {
       engine.resume();
     }
-    // The limit is per request: giving up, then failing to tidy up, each take one limit.
-    expect(Date.now() - startedWaiting).toBeLessThan(60_000);
     expect(run.stderr()).toMatch(
       /^coroner: the Docker engine at unix:\/\/\S+ stopped answering: nothing for 10 s while /m,
     );

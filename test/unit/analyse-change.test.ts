@@ -25,7 +25,7 @@ describe('analyseChange with a budget', () => {
   it('keeps the whole diff as a case file and only a bounded excerpt in the report', async () => {
     const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'analyse-')));
     const budget = { ...newAnalysisBudget(), excerptBytesLeft: 40 * 1024 };
-    const before = Array.from({ length: 1500 }, (_, i) => `line ${i}`).join('\n');
+    const before = Array.from({ length: 400 }, (_, i) => `line ${i} ${'x'.repeat(60)}`).join('\n');
     const after = before.replace(/line (\d+)/g, 'LINE $1 changed');
     let carried = 0;
     for (let i = 0; i < 6; i++) {
