@@ -49,6 +49,17 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
       expect(parent.original?.meta.type).toBe('directory');
   });
 
+  it('ranks each malicious change by its true reason, at its expected severity or above', () => {
+    const rank = { info: 0, low: 1, medium: 2, high: 3, critical: 4 } as const;
+    for (const e of expected.filter((x) => x.malicious)) {
+      expect(e.rule, `${e.path} pins a rule in expected.json`).toBeDefined();
+      const change = report.changes.find((c) => c.path === e.path)!;
+      const finding = change.findings.find((f) => f.rule === e.rule);
+      expect(finding, `${e.path} is found by ${e.rule}`).toBeDefined();
+      expect(rank[finding!.severity]).toBeGreaterThanOrEqual(rank[e.minSeverity!]);
+    }
+  });
+
   it('ranks every malicious change above the legitimate churn', () => {
     const rankOf = (p: string) => report.changes.findIndex((c) => c.path === p);
     const worstMalicious = Math.max(

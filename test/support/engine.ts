@@ -31,6 +31,9 @@ export interface ExpectedChange {
   path: string;
   kind: 'A' | 'C' | 'D';
   malicious: boolean;
+  /** For malicious changes: the rule that must rank it, at this severity or above. */
+  rule?: string;
+  minSeverity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
 }
 
 export function expectedChanges(sample: string): ExpectedChange[] {
