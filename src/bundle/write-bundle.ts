@@ -5,7 +5,7 @@
  * it streams into the archive; case files are checked against the hash taken
  * when they were captured, so a case folder edited since triage is refused.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +33,7 @@ import {
 import { custodyText } from './custody-text.js';
 import { createParallelGzip } from './parallel-gzip.js';
 import { redactEnv } from './redact.js';
+import { safeJson } from '../untrusted.js';
 import { reportHtml, reportMarkdown } from './report-text.js';
 import { inPiecesOf } from '../report-json.js';
 import { loadOrCreateSigningKey, signManifest, type SigningKey } from './signing.js';
@@ -216,22 +217,22 @@ export async function writeBundle(
       const name = `case/${rel}`;
       const acquired = expected.get(rel)!;
       const handle = await openCaseFile(report.caseDir, rel, acquired.capturedAt);
+      let capturedSha256: string;
       if (opts.redactEnv && INSPECT_FILES.has(rel)) {
-        const text = await handle.readFile('utf8').finally(() => handle.close());
-        await archive.addBuffer(name, JSON.stringify(redactEnv(JSON.parse(text)), null, 2) + '\n');
+        // Checked as captured, then masked: the bundle holds the masked copy.
+        const bytes = await handle.readFile().finally(() => handle.close());
+        capturedSha256 = createHash('sha256').update(bytes).digest('hex');
+        const redacted = redactEnv(JSON.parse(bytes.toString('utf8')) as unknown);
+        await archive.addBuffer(name, safeJson(redacted, 2) + '\n');
         redactedFiles.push(name);
-        continue;
+      } else {
+        const { size } = await handle.stat();
+        const stream = handle.createReadStream();
+        capturedSha256 = (await archive.addStream(name, size, stream, acquired.capturedAt)).sha256;
       }
-      const { size } = await handle.stat();
-      const file = await archive.addStream(
-        name,
-        size,
-        handle.createReadStream(),
-        acquired.capturedAt,
-      );
-      if (acquired.sha256 !== REPORT_ITSELF && acquired.sha256 !== file.sha256) {
+      if (acquired.sha256 !== REPORT_ITSELF && acquired.sha256 !== capturedSha256) {
         throw new CaseFileChanged(
-          `case file ${rel} changed since it was captured at ${acquired.capturedAt} (sha256 then ${acquired.sha256}, now ${file.sha256})`,
+          `case file ${rel} changed since it was captured at ${acquired.capturedAt} (sha256 then ${acquired.sha256}, now ${capturedSha256})`,
           'Do not export an altered case: run the triage again to capture the evidence afresh.',
         );
       }

@@ -306,6 +306,24 @@ describe('writing safely', () => {
     expect((await verifyBundle((await exportIt()).path)).isIntact).toBe(true);
   });
 
+  it('checks an inspect file against its acquisition hash before masking it', async () => {
+    const file = path.join(report.caseDir, 'container/inspect.json');
+    const kept = await readFile(file);
+    await writeFile(file, kept.toString().replace('"Running": true', '"Running": false'));
+    try {
+      await expect(
+        writeBundle(engine, report, {
+          outPath: path.join(work, 'redacted-altered.tar.gz'),
+          custody: new CustodyLog(),
+          redactEnv: true,
+          includeImage: false,
+        }),
+      ).rejects.toThrow(/case file container\/inspect\.json changed since it was captured/);
+    } finally {
+      await writeFile(file, kept);
+    }
+  });
+
   it('masks environment values with --redact-env and says so in the manifest', async () => {
     const out = path.join(work, 'redacted.tar.gz');
     await writeBundle(engine, report, {
