@@ -318,7 +318,7 @@ async function runExport(parsed: Parsed, io: Io, run: Run): Promise<number> {
       `Bundle:          ${result.path}`,
       `Files:           ${result.fileCount}, ${result.sizeBytes} bytes compressed`,
       `Manifest sha256: ${result.manifestSha256}`,
-      `Evidence image:  ${result.isImageIncluded ? 'included (docker load < evidence-image.tar)' : `not included; it stays on the engine as ${report.evidence.repo}:${report.evidence.tag}`}`,
+      `Evidence image:  ${result.isImageIncluded ? 'included (docker load < evidence-image.tar)' : `not included: ${safeLine(result.imageNote ?? `it stays on the engine as ${report.evidence.repo}:${report.evidence.tag}`, 1000)}`}`,
       ...(result.signing
         ? [
             `Signed:          Ed25519${result.signing.isNewKey ? `, new key; public key written to ${result.signing.publicKeyPath}` : ''}`,

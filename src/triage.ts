@@ -257,6 +257,7 @@ export async function triage(
       readersPerImage,
       readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
       liveContainerId: container.id,
+      acquired: frozen.readFromSuspect,
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>
         emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),

@@ -22,7 +22,15 @@ export interface Manifest {
   createdAt: string;
   engine: EngineIdentity;
   container: { id: string; name: string; imageId: string; imageRef: string };
-  evidenceImage: { id: string; repoTag: string; isIncluded: boolean; file?: string; note?: string };
+  evidenceImage: {
+    id: string;
+    repoTag: string;
+    isIncluded: boolean;
+    file?: string;
+    note?: string;
+    /** What the bundle holds in place of an image the engine could not save. */
+    substituteFile?: string;
+  };
   redaction: { isEnvRedacted: boolean; redactedFiles: string[]; note?: string };
   files: ManifestFile[];
 }

@@ -19,6 +19,7 @@ import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
 import type { Engine } from '../docker/engine.js';
 import { throwIfAborted } from '../docker/engine.js';
+import { FILESYSTEM_EXPORT } from '../freeze/freeze.js';
 import { CoronerError, diskProblem, EngineRequestFailed } from '../errors.js';
 import type { TriageReport } from '../triage.js';
 import { CORONER_VERSION } from '../version.js';
@@ -61,6 +62,8 @@ export interface BundleResult {
   fileCount: number;
   manifestSha256: string;
   isImageIncluded: boolean;
+  /** Why the image is not included, and what stands in for it, when it is not. */
+  imageNote?: string;
   signing?: { publicKeyPem: string; publicKeyPath?: string; isNewKey: boolean };
 }
 
@@ -169,26 +172,36 @@ export async function writeBundle(
   try {
     // The image is spooled first: a tar header needs the size, and docker save does not say it.
     let image: { sha256: string; sizeBytes: number } | undefined;
+    // When the engine cannot save the evidence image and the freeze exported the container's
+    // filesystem for that reason, the bundle holds that export instead, and says so.
+    const substitute = report.artifacts.find((a) => a.path === FILESYSTEM_EXPORT);
+    let unsaved: string | undefined;
     if (includeImage) {
-      image = await custody.step(
-        `save evidence image (docker save) ${report.evidence.repo}:${report.evidence.tag}`,
-        report.evidence.id,
-        async () => {
-          const { tap, result, bytesSoFar } = createHashTap();
-          const spooled = (await open(spool, NEW_FILE, 0o600)).createWriteStream();
-          const save = await engine.saveImage(report.evidence.id, opts.signal).catch((e) => {
-            throw imageNotExportable(e, `${report.evidence.repo}:${report.evidence.tag}`);
-          });
-          // A listener on the source, not the tap: reading the tap would race the file writer.
-          // It starts the flow: nothing may be awaited between it and the pipeline.
-          save.on('data', () =>
-            opts.onProgress?.({ step: 'saving the evidence image', bytes: bytesSoFar() }),
-          );
-          await pipeline(save, tap, spooled, ...(opts.signal ? [{ signal: opts.signal }] : []));
-          return result();
-        },
-        (r) => `${r.sizeBytes} bytes, sha256 ${r.sha256}`,
-      );
+      image = await custody
+        .step(
+          `save evidence image (docker save) ${report.evidence.repo}:${report.evidence.tag}`,
+          report.evidence.id,
+          async () => {
+            const { tap, result, bytesSoFar } = createHashTap();
+            const spooled = (await open(spool, NEW_FILE, 0o600)).createWriteStream();
+            const save = await engine.saveImage(report.evidence.id, opts.signal).catch((e) => {
+              throw imageNotExportable(e, `${report.evidence.repo}:${report.evidence.tag}`);
+            });
+            // A listener on the source, not the tap: reading the tap would race the file writer.
+            // It starts the flow: nothing may be awaited between it and the pipeline.
+            save.on('data', () =>
+              opts.onProgress?.({ step: 'saving the evidence image', bytes: bytesSoFar() }),
+            );
+            await pipeline(save, tap, spooled, ...(opts.signal ? [{ signal: opts.signal }] : []));
+            return result();
+          },
+          (r) => `${r.sizeBytes} bytes, sha256 ${r.sha256}`,
+        )
+        .catch((e: unknown) => {
+          if (!substitute || !(e instanceof BundleWriteFailed)) throw e;
+          unsaved = (e.cause as Error | undefined)?.message ?? e.message;
+          return undefined;
+        });
     }
     throwIfAborted(opts.signal, 'the export');
 
@@ -238,28 +251,38 @@ export async function writeBundle(
       }
     }
 
-    // Cases triaged before diffs were case files: their diffs, as the report holds them.
+    // Diffs the report holds whole (a diff cut for the report is a case file already).
     for (const change of report.changes) {
       const content = change.comparison?.content;
-      if (content?.kind === 'text-diff' && !content.patchFile)
+      if (
+        content?.kind === 'text-diff' &&
+        !content.patchFile &&
+        content.addedLines + content.removedLines > 0
+      )
         await archive.addBuffer(`diffs/${storedName(change.path)}.diff`, content.patch);
     }
 
     const createdAt = new Date().toISOString();
+    const repoTag = `${report.evidence.repo}:${report.evidence.tag}`;
     const evidenceImage: Manifest['evidenceImage'] = {
       id: report.evidence.id,
-      repoTag: `${report.evidence.repo}:${report.evidence.tag}`,
-      isIncluded: includeImage,
-      ...(includeImage
+      repoTag,
+      isIncluded: image !== undefined,
+      ...(image
         ? { file: EVIDENCE_IMAGE_FILE }
-        : {
-            note: `left out with --no-image; it stays on the engine as ${report.evidence.repo}:${report.evidence.tag}`,
-          }),
+        : unsaved
+          ? {
+              note: `the engine cannot save the evidence image (${unsaved}): files named like layer whiteouts broke its commit. In its place this bundle holds the container's filesystem as the engine exported it while frozen, case/${FILESYSTEM_EXPORT}; the image stays on the engine as ${repoTag}`,
+              substituteFile: `case/${FILESYSTEM_EXPORT}`,
+            }
+          : {
+              note: `left out with --no-image; it stays on the engine as ${repoTag}`,
+            }),
     };
     const redaction: Manifest['redaction'] = {
       isEnvRedacted: opts.redactEnv ?? false,
       redactedFiles,
-      ...(opts.redactEnv && includeImage
+      ...(opts.redactEnv && image
         ? {
             note: 'the evidence image itself still holds the environment in its config; export with --no-image to leave it out',
           }
@@ -331,7 +354,8 @@ export async function writeBundle(
       sizeBytes: outBytes,
       fileCount: manifest.files.length,
       manifestSha256: manifestFile.sha256,
-      isImageIncluded: includeImage,
+      isImageIncluded: image !== undefined,
+      ...(evidenceImage.note ? { imageNote: evidenceImage.note } : {}),
       ...(signingKey
         ? {
             signing: {

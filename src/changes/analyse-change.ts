@@ -68,10 +68,11 @@ function excerptOf(patch: string, maxBytes: number): string {
 }
 
 /**
- * Stores the whole diff in the case folder and leaves in the comparison what the budget
- * allows of it.
+ * Leaves in the comparison what the budget allows of its diff; a diff cut for the report is
+ * stored whole in the case folder (most diffs are small and the report holds them whole:
+ * a file for each of 100,000 changes would only cost time).
  */
-async function storeDiff(
+async function budgetDiff(
   folder: CaseFolder,
   path: string,
   comparison: Comparison,
@@ -79,6 +80,9 @@ async function storeDiff(
 ): Promise<void> {
   const content = comparison.content;
   if (content.kind !== 'text-diff') return;
+  const excerpt = excerptOf(content.patch, Math.min(MAX_EXCERPT_BYTES, budget.excerptBytesLeft));
+  budget.excerptBytesLeft -= Buffer.byteLength(excerpt);
+  if (excerpt.length === content.patch.length) return;
   const record = await folder.writeBuffer(
     `diffs/${storedName(path)}.diff`,
     Buffer.from(content.patch),
@@ -91,12 +95,8 @@ async function storeDiff(
     sizeBytes: record.sizeBytes,
     capturedAt: record.capturedAt,
   };
-  const excerpt = excerptOf(content.patch, Math.min(MAX_EXCERPT_BYTES, budget.excerptBytesLeft));
-  budget.excerptBytesLeft -= Buffer.byteLength(excerpt);
-  if (excerpt.length < content.patch.length) {
-    content.patch = excerpt;
-    content.isExcerpt = true;
-  }
+  content.patch = excerpt;
+  content.isExcerpt = true;
 }
 
 export function isParentOnlyDirectory(
@@ -144,7 +144,7 @@ export async function analyseChange(
     },
   );
   budget.diffMsLeft -= performance.now() - diffStartedAt;
-  await storeDiff(folder, entry.path, comparison, budget);
+  await budgetDiff(folder, entry.path, comparison, budget);
   let currentType: ContentType | undefined;
   let currentText: string | undefined;
   if (currentSample) {

@@ -36,6 +36,8 @@ export interface ExtractOptions {
    * there by stat (sockets are never archived, so only a stat can tell what they are).
    */
   liveContainerId?: string;
+  /** Current versions acquired already (read from the suspect in the freeze): not read again. */
+  acquired?: ReadonlyMap<string, StoredVersion>;
   signal?: AbortSignal;
   onProgress?: (pathsDone: number, bytes: number) => void;
   onProblem: (problem: PathProblem) => void;
@@ -108,8 +110,10 @@ export async function extractVersions(
   opts: ExtractOptions,
 ): Promise<Map<string, VersionPair>> {
   const result = new Map<string, VersionPair>(entries.map((e) => [e.path, {}]));
+  const acquired = opts.acquired ?? new Map<string, StoredVersion>();
   const trees = planTreeReads(entries);
   const covered = new Set([...trees.values()].flat().map((e) => e.path));
+  for (const path of acquired.keys()) covered.add(path); // read already, nothing to plan
   const tasks: Task[] = [...trees].map(([root, entries]) => ({
     kind: 'tree' as const,
     root,
@@ -174,7 +178,7 @@ export async function extractVersions(
         else await missing(side, task.entry.path);
         return;
       }
-      const wanted = new Set(task.covered.map((e) => e.path));
+      const wanted = new Set(task.covered.map((e) => e.path).filter((p) => !acquired.has(p)));
       const isThere = await readTree(
         engine,
         reader,
@@ -207,6 +211,7 @@ export async function extractVersions(
     }
   };
 
+  for (const [path, version] of acquired) if (result.has(path)) found('current', path, version);
   try {
     const creations = (['original', 'current'] as const).flatMap((side) =>
       Array.from({ length: Math.min(opts.readersPerImage, tasksPerSide[side]) }, async () => {

@@ -74,6 +74,8 @@ export interface Engine {
   statPath(containerId: string, path: string): Promise<FileMeta | undefined>;
   /** `docker save` of one image, as a tar stream. */
   saveImage(imageId: string, signal?: AbortSignal): Promise<Readable>;
+  /** `docker export`: the container's whole filesystem as it sees it, a tar stream. */
+  exportContainer(id: string, signal?: AbortSignal): Promise<Readable>;
   removeContainer(id: string, opts?: { removeVolumes?: boolean }): Promise<void>;
   createContainer(req: CreateContainerRequest): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -409,6 +411,14 @@ class DockerodeEngine implements Engine {
     return this.calls.stream(
       `saving image ${imageId}`,
       () => this.dialStream(`/images/${encodeURIComponent(imageId)}/get`, undefined, signal),
+      signal,
+    );
+  }
+
+  exportContainer(id: string, signal?: AbortSignal): Promise<Readable> {
+    return this.calls.stream(
+      `exporting the filesystem of ${id.slice(0, 12)}`,
+      () => this.dialStream(`/containers/${encodeURIComponent(id)}/export`, undefined, signal),
       signal,
     );
   }

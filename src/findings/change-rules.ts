@@ -317,6 +317,30 @@ export const impossibleTimestamp: ChangeRule = (f) => {
 
 const CHURN_DIRS = ['/run', '/var/run', '/var/lock', '/run/lock', '/var/cache'];
 
+/** The OCI layer format's whiteout prefix and opaque marker (see layers/whiteout.ts). */
+const WHITEOUT_PREFIX = '.wh.';
+const OPAQUE_MARKER = '.wh..wh..opq';
+
+/**
+ * A file named like an image-layer whiteout: the engine's own commit turns it into a
+ * deletion (or, for the opaque marker, hides the folder's image content), so the evidence
+ * image lacks it and shows something else gone; the engine then cannot save that image.
+ * https://github.com/opencontainers/image-spec/blob/main/layer.md#whiteouts
+ */
+export const layerWhiteoutName: ChangeRule = (f) => {
+  const name = baseName(f.path);
+  if (f.kind === 'D' || !name.startsWith(WHITEOUT_PREFIX)) return undefined;
+  const folder = f.path.slice(0, f.path.lastIndexOf('/')) || '/';
+  const effect =
+    name === OPAQUE_MARKER
+      ? `hides everything the image has in ${folder}`
+      : `deletes ${folder === '/' ? '' : folder}/${name.slice(WHITEOUT_PREFIX.length)}`;
+  return {
+    severity: 'high',
+    reason: `named like an image-layer whiteout: a commit of this container ${effect} in the evidence image and drops this file, and the engine cannot save that image (anti-forensics); its content was read from the suspect itself`,
+  };
+};
+
 /** A unix socket where services do not keep theirs: something listens there. */
 export const listeningSocket: ChangeRule = (f) =>
   f.kind !== 'D' && f.current?.type === 'socket' && !under(f.path, ...CHURN_DIRS)
@@ -362,6 +386,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'planted-symlink': plantedSymlink,
   'listening-socket': listeningSocket,
   'impossible-timestamp': impossibleTimestamp,
+  'layer-whiteout-name': layerWhiteoutName,
   'legitimate-churn': legitimateChurn,
 };
 

@@ -18,6 +18,8 @@ import { engineStatus } from '../docker/engine-errors.js';
 import { CoronerError, EngineRequestFailed } from '../errors.js';
 import { CORONER_VERSION } from '../version.js';
 import { demuxLogStream } from './log-demux.js';
+import { storedName } from '../case/container-path.js';
+import { readVersion, type StoredVersion } from '../compare/read-version.js';
 
 export interface FreezeOptions {
   /** How many of the most recent log lines to keep (per the engine's tail). */
@@ -59,8 +61,19 @@ export interface FrozenEvidence {
    * commit is still made, and the list is then read from the evidence image's own layer.
    */
   changes: RawChange[] | { failure: string };
+  /**
+   * Current versions read from the suspect itself, in the pause: files named like layer
+   * whiteouts (`.wh.*`), which the commit turns into deletions, so the evidence image lacks them.
+   */
+  readFromSuspect: Map<string, StoredVersion>;
   artifacts: ArtifactRecord[];
 }
+
+/** Where the container's filesystem goes when the evidence image cannot be saved. */
+export const FILESYSTEM_EXPORT = 'container/filesystem.tar';
+
+/** At most this many whiteout-named files are read from the suspect. */
+const MAX_SUSPECT_READS = 1000;
 
 export const EVIDENCE_LABELS = {
   isEvidence: 'coroner.evidence',
@@ -186,6 +199,7 @@ export async function freezeEvidence(
     );
   let changes: FrozenEvidence['changes'];
   let evidenceId: string;
+  let readFromSuspect = new Map<string, StoredVersion>();
   try {
     changes = await custody
       .step('list changes (docker diff)', container.id, () =>
@@ -216,6 +230,9 @@ export async function freezeEvidence(
         }),
       (id) => `${repo}:${tag} ${id}`,
     );
+    // Still in the pause: what the commit could not hold is read from the suspect as it is.
+    if (Array.isArray(changes))
+      readFromSuspect = await readWhiteoutNamed(engine, container, changes, folder, custody, opts);
   } catch (e) {
     if (ownsPause) {
       const isUnpaused = await unpause().then(
@@ -244,6 +261,7 @@ export async function freezeEvidence(
     stateAtStart,
     evidenceInspect,
     changes,
+    readFromSuspect,
     evidence: {
       id: evidenceId,
       repo,
@@ -253,6 +271,55 @@ export async function freezeEvidence(
     },
     artifacts,
   };
+}
+
+/**
+ * Files the attacker named like layer whiteouts: each is read from the suspect itself (the
+ * archive endpoint; nothing runs in it), and the whole filesystem is exported as the engine
+ * sees it, since the engine cannot `docker save` an image whose commit holds such names.
+ */
+async function readWhiteoutNamed(
+  engine: Engine,
+  container: ContainerRef,
+  changes: RawChange[],
+  folder: CaseFolder,
+  custody: CustodyLog,
+  opts: FreezeOptions,
+): Promise<Map<string, StoredVersion>> {
+  const found = new Map<string, StoredVersion>();
+  const named = changes
+    .filter((c) => c.Kind !== 2 && c.Path.slice(c.Path.lastIndexOf('/') + 1).startsWith('.wh.'))
+    .slice(0, MAX_SUSPECT_READS);
+  if (named.length === 0) return found;
+  for (const { Path: path } of named) {
+    const what = `current version of ${JSON.stringify(path)}, read from the suspect itself (named like a layer whiteout: the evidence image cannot hold it)`;
+    const version = await custody.step(
+      `read ${JSON.stringify(path)} from the suspect itself (a layer-whiteout name)`,
+      container.id,
+      () =>
+        readVersion(engine, container.id, path, folder, `current/${storedName(path)}`, what, {
+          maxContentBytes: 256 * 1024 * 1024,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        }),
+    );
+    if (version) found.set(path, version);
+  }
+  await custody.step(
+    'export the container filesystem (docker export) while frozen: the evidence image cannot be saved',
+    container.id,
+    async () =>
+      folder.writeStream(
+        FILESYSTEM_EXPORT,
+        await engine.exportContainer(container.id, opts.signal),
+        {
+          description:
+            "the container's filesystem as the engine exported it while frozen (its evidence image cannot be saved)",
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+      ),
+    (r) => `${r.sizeBytes} bytes, sha256 ${r.sha256}`,
+  );
+  return found;
 }
 
 async function captureLogs(

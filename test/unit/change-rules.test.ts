@@ -19,6 +19,7 @@ import {
   plantedSymlink,
   impossibleTimestamp,
   listeningSocket,
+  layerWhiteoutName,
   type ChangeFacts,
 } from '../../src/findings/change-rules.js';
 import type { FileMeta } from '../../src/layers/file-meta.js';
@@ -333,5 +334,22 @@ describe('listening sockets', () => {
       'legitimate-churn',
     ]);
     expect(listeningSocket(added('/var/spool/x'))).toBeUndefined(); // a regular file
+  });
+});
+
+describe('layerWhiteoutName', () => {
+  it('names what a commit would delete or hide, high', () => {
+    expect(layerWhiteoutName(added('/etc/.wh.passwd'))).toMatchObject({
+      severity: 'high',
+      reason: expect.stringMatching(/deletes \/etc\/passwd in the evidence image/),
+    });
+    expect(layerWhiteoutName(added('/srv/x/.wh..wh..opq'))?.reason).toMatch(
+      /hides everything the image has in \/srv\/x/,
+    );
+  });
+  it('says nothing of a name that only looks alike, or of a deletion', () => {
+    expect(layerWhiteoutName(added('/etc/wh.passwd'))).toBeUndefined();
+    expect(layerWhiteoutName(added('/etc/.whatever'))).toBeUndefined();
+    expect(layerWhiteoutName(deleted('/etc/.wh.passwd'))).toBeUndefined();
   });
 });
