@@ -258,6 +258,9 @@ export async function triage(
       readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
       liveContainerId: container.id,
       acquired: frozen.readFromSuspect,
+      ...(upperDirOf(frozen.evidenceInspect)
+        ? { evidenceLayerDir: upperDirOf(frozen.evidenceInspect)! }
+        : {}),
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>
         emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),
@@ -372,6 +375,12 @@ function changesFromEvidence(
     },
     (list) => `${list.length} paths`,
   );
+}
+
+/** The image's top layer as a folder on the engine's host (overlay2), when the engine says. */
+function upperDirOf(image: FrozenEvidence['evidenceInspect']): string | undefined {
+  const dir = (image.GraphDriver?.Data as Record<string, unknown> | undefined)?.['UpperDir'];
+  return typeof dir === 'string' && dir.startsWith('/') ? dir : undefined;
 }
 
 function rankChanges(a: ChangedPath, b: ChangedPath): number {

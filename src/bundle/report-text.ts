@@ -140,7 +140,9 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
 function wholeDiffNote(change: ChangedPath, isCut: boolean): string | undefined {
   const content = change.comparison?.content;
   if (content?.kind !== 'text-diff' || !(isCut || content.isExcerpt)) return undefined;
-  return `an excerpt; the whole diff is case/${content.patchFile?.path ?? 'diffs/'} in the bundle`;
+  return content.patchFile
+    ? `an excerpt; the whole diff is case/${content.patchFile.path} in the bundle`
+    : `an excerpt; the whole ${change.kind === 'D' ? 'original' : 'file'} is its stored version in the bundle`;
 }
 
 // ---------- HTML ----------

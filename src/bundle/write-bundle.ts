@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -229,19 +229,20 @@ export async function writeBundle(
       throwIfAborted(opts.signal, 'the export');
       const name = `case/${rel}`;
       const acquired = expected.get(rel)!;
-      const handle = await openCaseFile(report.caseDir, rel, acquired.capturedAt);
+      const full = path.join(report.caseDir, rel);
+      const size = await caseFileSize(full, rel, acquired.capturedAt);
+      // O_NOFOLLOW as well: a file swapped for a link since the check is not read through.
+      const read = () => createReadStream(full, { flags: READ_NO_LINK as unknown as string });
       let capturedSha256: string;
       if (opts.redactEnv && INSPECT_FILES.has(rel)) {
         // Checked as captured, then masked: the bundle holds the masked copy.
-        const bytes = await handle.readFile().finally(() => handle.close());
+        const bytes = Buffer.concat(await read().toArray());
         capturedSha256 = createHash('sha256').update(bytes).digest('hex');
         const redacted = redactEnv(JSON.parse(bytes.toString('utf8')) as unknown);
         await archive.addBuffer(name, safeJson(redacted, 2) + '\n');
         redactedFiles.push(name);
       } else {
-        const { size } = await handle.stat();
-        const stream = handle.createReadStream();
-        capturedSha256 = (await archive.addStream(name, size, stream, acquired.capturedAt)).sha256;
+        capturedSha256 = (await archive.addStream(name, size, read(), acquired.capturedAt)).sha256;
       }
       if (acquired.sha256 !== REPORT_ITSELF && acquired.sha256 !== capturedSha256) {
         throw new CaseFileChanged(
@@ -378,30 +379,25 @@ export async function writeBundle(
 /** report.json holds the hashes, so none is recorded for itself: the bundle's manifest covers it. */
 const REPORT_ITSELF = '';
 
+const READ_NO_LINK = constants.O_RDONLY | constants.O_NOFOLLOW;
+
 /**
- * A case file opened for export: a regular file (never followed through a link), or an
- * error naming the file the triage recorded and the case no longer holds.
+ * The size of a case file about to be exported: a regular file (a link is never followed),
+ * or an error naming the file the triage recorded and the case no longer holds as it was.
  */
-async function openCaseFile(caseDir: string, rel: string, capturedAt: string): Promise<FileHandle> {
-  const missing = (why: string) =>
+async function caseFileSize(full: string, rel: string, capturedAt: string): Promise<number> {
+  const refused = (why: string) =>
     new CaseFileChanged(
       `case file ${rel}, captured at ${capturedAt || 'the end of the triage'}, ${why}`,
       'Do not export an altered case: run the triage again to capture the evidence afresh.',
     );
-  let handle: FileHandle;
-  try {
-    handle = await open(path.join(caseDir, rel), constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw missing('is missing from the case folder');
-    if (code === 'ELOOP') throw missing('was replaced by a link');
+  const stat = await lstat(full).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') throw refused('is missing from the case folder');
     throw e;
-  }
-  if (!(await handle.stat()).isFile()) {
-    await handle.close();
-    throw missing('is no longer a regular file');
-  }
-  return handle;
+  });
+  if (stat.isSymbolicLink()) throw refused('was replaced by a link');
+  if (!stat.isFile()) throw refused('is no longer a regular file');
+  return stat.size;
 }
 
 /** Refuses a case folder holding anything its report does not record (added after the triage). */

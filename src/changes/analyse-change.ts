@@ -68,33 +68,40 @@ function excerptOf(patch: string, maxBytes: number): string {
 }
 
 /**
- * Leaves in the comparison what the budget allows of its diff; a diff cut for the report is
- * stored whole in the case folder (most diffs are small and the report holds them whole:
- * a file for each of 100,000 changes would only cost time).
+ * Leaves in the comparison what the budget allows of its diff. A diff with no changed line
+ * (an empty new file) is left empty. A cut diff of a file with both versions is stored whole
+ * in the case folder; for a new or deleted file the stored version is the whole of it.
  */
 async function budgetDiff(
   folder: CaseFolder,
   path: string,
+  versions: VersionPair,
   comparison: Comparison,
   budget: AnalysisBudget,
 ): Promise<void> {
   const content = comparison.content;
   if (content.kind !== 'text-diff') return;
+  if (content.addedLines + content.removedLines === 0) {
+    content.patch = '';
+    return;
+  }
   const excerpt = excerptOf(content.patch, Math.min(MAX_EXCERPT_BYTES, budget.excerptBytesLeft));
   budget.excerptBytesLeft -= Buffer.byteLength(excerpt);
   if (excerpt.length === content.patch.length) return;
-  const record = await folder.writeBuffer(
-    `diffs/${storedName(path)}.diff`,
-    Buffer.from(content.patch),
-    `diff of ${JSON.stringify(path)}, original -> current`,
-    false,
-  );
-  content.patchFile = {
-    path: record.path,
-    sha256: record.sha256,
-    sizeBytes: record.sizeBytes,
-    capturedAt: record.capturedAt,
-  };
+  if (versions.original?.content && versions.current?.content) {
+    const record = await folder.writeBuffer(
+      `diffs/${storedName(path)}.diff`,
+      Buffer.from(content.patch),
+      `diff of ${JSON.stringify(path)}, original -> current`,
+      false,
+    );
+    content.patchFile = {
+      path: record.path,
+      sha256: record.sha256,
+      sizeBytes: record.sizeBytes,
+      capturedAt: record.capturedAt,
+    };
+  }
   content.patch = excerpt;
   content.isExcerpt = true;
 }
@@ -144,7 +151,7 @@ export async function analyseChange(
     },
   );
   budget.diffMsLeft -= performance.now() - diffStartedAt;
-  await budgetDiff(folder, entry.path, comparison, budget);
+  await budgetDiff(folder, entry.path, versions, comparison, budget);
   let currentType: ContentType | undefined;
   let currentText: string | undefined;
   if (currentSample) {

@@ -12,6 +12,8 @@ import { pathsWithChangedChildren, type ChangeEntry } from '../changes/change-li
 import { throwIfAborted, type Engine } from '../docker/engine.js';
 import { Cancelled, EngineUnreachable } from '../errors.js';
 import { CORONER_VERSION } from '../version.js';
+import { access } from 'node:fs/promises';
+import { hasReplacedBytes, readByRawName } from './read-raw-name.js';
 import { readTree, readVersion, type StoredVersion } from './read-version.js';
 
 export interface VersionPair {
@@ -36,6 +38,11 @@ export interface ExtractOptions {
    * there by stat (sockets are never archived, so only a stat can tell what they are).
    */
   liveContainerId?: string;
+  /**
+   * The evidence image's committed layer as a folder on this host (GraphDriver UpperDir), for
+   * names the engine cannot be asked for (not UTF-8); used only when coroner can read it.
+   */
+  evidenceLayerDir?: string;
   /** Current versions acquired already (read from the suspect in the freeze): not read again. */
   acquired?: ReadonlyMap<string, StoredVersion>;
   signal?: AbortSignal;
@@ -153,11 +160,56 @@ export async function extractVersions(
         ? await engine.statPath(opts.liveContainerId, path).catch(() => undefined)
         : undefined;
     if (live?.type === 'socket') return found(side, path, { meta: live });
+    if (side === 'current' && hasReplacedBytes(path)) {
+      const why = await readMangledName(path);
+      if (why === undefined) return;
+      return opts.onProblem({ path, action: 'read current version', cause: why });
+    }
     opts.onProblem({
       path,
       action: `read ${side} version`,
       cause: `not found in the ${side === 'original' ? 'original' : 'evidence'} image`,
     });
+  };
+
+  /**
+   * A name that is not UTF-8, which the engine's JSON mangled: read by its raw bytes from the
+   * evidence layer on this host. Undefined when found; otherwise why not.
+   */
+  const readMangledName = async (path: string): Promise<string | undefined> => {
+    const layerDir = opts.evidenceLayerDir;
+    const unreadable =
+      'its name is not UTF-8, so the engine reports it altered (U+FFFD) and cannot be asked for it';
+    if (
+      !layerDir ||
+      !(await access(layerDir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return `${unreadable}; reading it by its raw bytes needs coroner as root on the engine's host (the evidence image's layer folder)`;
+    const match = await custody
+      .step(
+        `read ${JSON.stringify(path)} by its raw name bytes from the evidence image's layer on this host`,
+        layerDir,
+        () =>
+          readByRawName(
+            layerDir,
+            path,
+            folder,
+            store('current')(path),
+            `${describe('current')(path)}, read by its raw name bytes from the evidence layer`,
+          ),
+        (m) =>
+          m ? `raw name ${m.rawPath.subarray(layerDir.length).toString('hex')} (hex)` : 'no match',
+      )
+      .catch((e: unknown) => {
+        if (!isPathLevel(e)) throw e;
+        return undefined;
+      });
+    if (!match) return `${unreadable}; no name in the evidence layer decodes to it`;
+    found('current', path, match.version);
+    return undefined;
   };
 
   const runTask = async (task: Task): Promise<void> => {

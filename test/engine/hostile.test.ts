@@ -135,8 +135,11 @@ describe('triage of the hostile sample', () => {
     expect(report.notCovered.map((m) => m.destination)).toContain('/dev/shm');
   });
 
-  it('lists what it could not read as problems and completes the rest', () => {
-    expect(report.problems.some((p) => p.path.startsWith('/tmp/bad-utf8-'))).toBe(true);
+  it('finds a name that is not UTF-8 by its raw bytes, though the engine reports it altered', () => {
+    const bad = report.changes.filter((c) => c.path.startsWith('/tmp/bad-utf8-'));
+    expect(bad.map((c) => c.path)).toEqual(['/tmp/bad-utf8-\uFFFD\uFFFD']);
+    expect(bad[0]!.current?.content?.sha256).toBe(createHash('sha256').update('x').digest('hex'));
+    expect(report.problems.map((p) => p.path)).not.toContain('/tmp/bad-utf8-\uFFFD\uFFFD');
     expect(change('/tmp/sparse')).toBeDefined();
   });
 

@@ -85,8 +85,16 @@ describe('a forged archive of a new folder', () => {
     ).toBe(false);
   });
 
-  it('writes nothing outside the case folder', async () => {
+  it('writes nothing outside the case folder, and nothing in it that the report does not record', async () => {
     expect((await readdir(work)).sort()).toEqual(['cache', 'case']);
-    expect(await readdir(path.join(work, 'case', 'current'))).toEqual(['run', 'srv', 'var']);
+    const stored = (await readdir(path.join(work, 'case', 'current'), { recursive: true }))
+      .filter((name) => name.includes('/'))
+      .map((name) => `current/${name}`)
+      .sort();
+    const recorded = report.changes
+      .map((c) => c.current?.content?.path)
+      .filter((p): p is string => p !== undefined)
+      .sort();
+    expect(stored).toEqual(recorded);
   });
 });

@@ -68,10 +68,12 @@ export function fileLines(change: ChangedPath): StyledLine[] {
             : 'plain';
       lines.push({ kind, text });
     }
-    if (content.isExcerpt && content.patchFile)
+    if (content.isExcerpt)
       lines.push({
         kind: 'note',
-        text: `an excerpt: the whole diff is ${content.patchFile.path} in the case folder`,
+        text: content.patchFile
+          ? `an excerpt: the whole diff is ${content.patchFile.path} in the case folder`
+          : 'an excerpt: the whole file is its stored version in the case folder',
       });
   } else if (content?.kind === 'summary') {
     lines.push({ kind: 'note', text: `no line diff: ${content.reason}` });
