@@ -343,7 +343,8 @@ export async function triage(
     notCovered: uncoveredMounts(frozen.inspect),
     layers: { source: layers.source, savedBytes: layers.savedBytes, list: layers.layers },
     problems,
-    artifacts: folder.records,
+    // A copy: report.json's own record, made as it is written, is not part of it.
+    artifacts: [...folder.records],
   };
   await folder.writeStream(
     'report.json',

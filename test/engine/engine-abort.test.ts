@@ -6,14 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { connectEngine } from '../../src/docker/engine.js';
 import { Cancelled } from '../../src/errors.js';
-import { docker } from '../support/engine.js';
+import { baseImage } from '../support/engine.js';
 
 describe('an engine stream aborted mid-body', () => {
   it('fails with Cancelled (exit 130), whether aborted before or during the answer', async () => {
     const engine = await connectEngine();
-    const image = (
-      await docker('image', 'inspect', '--format', '{{.Id}}', 'coroner-sample/base:busybox')
-    ).trim();
+    const image = await baseImage();
 
     const during = new AbortController();
     const body = await engine.saveImage(image, during.signal);

@@ -71,7 +71,7 @@ beforeAll(async () => {
 describe('escape-laden text, megabytes in a label and 100 KB pieces in env', () => {
   it('triage keeps them whole in the evidence and prints a bounded, inert summary', async () => {
     const result = await coroner('triage', container, '--case-dir', path.join(work, 'case'));
-    expect([0, 3]).toContain(result.code);
+    expect(result.code).toBe(0); // an unattacked container: nothing ranks medium or above
     expect(result.stdout.length).toBeLessThan(64 * 1024);
     expect(rawControls(result.stdout)).toEqual([]);
     expect(rawControls(result.stderr)).toEqual([]);

@@ -67,6 +67,37 @@ describe('triage of the hostile sample', () => {
     expect(json.toString('utf8')).toContain('c1\\u009b[31m');
   });
 
+  it('matches its ground truth exactly: every path and kind, the bulk counts, the problems, the label and env', async () => {
+    const truth = JSON.parse(
+      await readFile(path.join(ROOT, 'samples/hostile/expected.json'), 'utf8'),
+    ) as {
+      changes: { path: string; kind: string; rule?: string; minSeverity?: string }[];
+      bulk: { under: string; count: number }[];
+      problems: string[];
+      label: Record<string, string>;
+      env: string[];
+    };
+    const inBulk = (p: string) => truth.bulk.some((b) => p.startsWith(`${b.under}/`));
+    const listed = report.changes.filter((c) => !c.isParentOnly && !inBulk(c.path));
+    expect(listed.map((c) => `${c.kind} ${c.path}`).sort()).toEqual(
+      truth.changes.map((c) => `${c.kind} ${c.path}`).sort(),
+    );
+    for (const b of truth.bulk)
+      expect(report.changes.filter((c) => c.path.startsWith(`${b.under}/`)).length).toBe(b.count);
+    const rank = { info: 0, low: 1, medium: 2, high: 3, critical: 4 } as Record<string, number>;
+    for (const pinned of truth.changes.filter((c) => c.rule)) {
+      const finding = change(pinned.path)?.findings.find((f) => f.rule === pinned.rule);
+      expect(finding, `${pinned.path}: ${pinned.rule}`).toBeDefined();
+      expect(rank[finding!.severity]).toBeGreaterThanOrEqual(rank[pinned.minSeverity!]!);
+    }
+    expect(report.problems.map((p) => p.path).sort()).toEqual(truth.problems);
+    const inspect = JSON.parse(
+      await readFile(path.join(report.caseDir, 'container/inspect.json'), 'utf8'),
+    ) as { Config: { Labels: Record<string, string>; Env: string[] } };
+    expect(inspect.Config.Labels).toMatchObject(truth.label);
+    expect(inspect.Config.Env).toEqual(expect.arrayContaining(truth.env));
+  });
+
   it('shows hostile names escaped, visibly', () => {
     const text = stdout.toString('utf8');
     const all = report.changes.map((c) => c.path);

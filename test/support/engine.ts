@@ -75,6 +75,15 @@ export async function startSample(
   return stdout.trim().split('\n').pop()!;
 }
 
+/** The offline busybox base image the samples build on, built by its script if missing. */
+export async function baseImage(): Promise<string> {
+  const tag = 'coroner-sample/base:busybox';
+  const existing = await docker('image', 'inspect', '--format', '{{.Id}}', tag).catch(() => '');
+  if (existing.trim()) return existing.trim();
+  await run('bash', [path.join(ROOT, 'samples/base/build.sh'), tag]);
+  return (await docker('image', 'inspect', '--format', '{{.Id}}', tag)).trim();
+}
+
 /** Removes the containers and (evidence) images carrying this run's label. */
 export async function cleanRun(runId: string): Promise<void> {
   const filter = `label=${TEST_LABEL}=${runId}`;
