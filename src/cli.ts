@@ -517,8 +517,12 @@ function onStopSignals(controller: AbortController, io: Io): () => void {
   let count = 0;
   const handler = (name: NodeJS.Signals) => {
     count += 1;
-    if (count === 1) controller.abort(new Error(`${name} received`));
-    else if (count === 2)
+    if (count === 1) {
+      io.err(
+        `coroner: ${name} received: stopping (unpausing the container, removing temporary files)\n`,
+      );
+      controller.abort(new Error(`${name} received`));
+    } else if (count === 2)
       io.err(
         `coroner: ${name}: still stopping (unpausing the container, removing temporary files); send it again to quit at once\n`,
       );

@@ -304,7 +304,11 @@ describe('interrupting a triage', () => {
       if (Date.now() > deadline) throw new Error('the container was never paused');
     }
     run.child.kill('SIGHUP');
-    await new Promise((r) => setTimeout(r, 200));
+    await untilStderr(
+      run,
+      'coroner: SIGHUP received: stopping (unpausing the container, removing temporary files)',
+      30_000,
+    );
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(130);
     expect(run.stderr()).toMatch(/SIGINT: still stopping/);
