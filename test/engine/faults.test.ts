@@ -201,7 +201,8 @@ describe('the engine or the container going away', () => {
       CORONER_CACHE_DIR: path.join(work, 'cache'),
     });
     // Cut once the triage is reading files (the current/ folder appears), long before it ends.
-    await untilEntry(caseDir, 'current', 120_000);
+    // The freeze commits 4 GiB of sparse file first: minutes on a loaded 2-core machine.
+    await untilEntry(caseDir, 'current', 360_000);
     await proxy.cut();
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(/no Docker engine answers/);
@@ -210,7 +211,7 @@ describe('the engine or the container going away', () => {
     expect((await coronerVerify(caseDir)).stdout).toMatch(/^INCOMPLETE: /);
     // The suspect is left as it was (running, not paused).
     expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
-  });
+  }, 600_000);
 });
 
 /** The suspect's reader containers still on the engine (each run removes its own). */
@@ -288,7 +289,8 @@ describe('interrupting a triage', () => {
     const verify = await coronerVerify(caseDir);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/^OK: /);
-  });
+    // Five triages of 20,000 files: a bound for a loaded 2-core machine, not a goal.
+  }, 600_000);
 
   it('while the suspect is paused for the commit: unpaused before exit, even with a second signal', async () => {
     // A big change makes the commit (and so the pause) last seconds.
