@@ -11,7 +11,7 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import type { CaseFolder } from '../case/case-folder.js';
 import { isoTime } from '../iso-time.js';
 import type { FileMeta, FileType } from '../layers/file-meta.js';
-import type { StoredVersion } from './read-version.js';
+import { toVersion, type StoredVersion } from './read-version.js';
 
 const REPLACEMENT = '\uFFFD';
 
@@ -82,18 +82,5 @@ export async function readByRawName(
     description,
     isListed: false,
   });
-  return {
-    rawPath: current,
-    version: {
-      meta,
-      content: {
-        path: record.path,
-        sha256: record.sha256,
-        sizeBytes: record.sizeBytes,
-        isTruncated: false,
-        storedSha256: record.sha256,
-        capturedAt: record.capturedAt,
-      },
-    },
-  };
+  return { rawPath: current, version: toVersion(meta, record) };
 }

@@ -89,7 +89,8 @@ type TarEntry = Readable & { header: Parameters<typeof metaFromHeader>[0] };
 /** Files up to this size are read into memory and written in parallel with the next ones. */
 const SMALL_FILE_BYTES = 64 * 1024;
 
-function toVersion(meta: FileMeta, record: ArtifactRecord): StoredVersion {
+/** A stored version from what the case folder recorded while writing its content. */
+export function toVersion(meta: FileMeta, record: ArtifactRecord): StoredVersion {
   return {
     meta,
     content: {
