@@ -245,6 +245,7 @@ export async function triage(
   emit({ type: 'phase', phase: 'extract' });
   // After the freeze, never before it: tidying up must not delay the evidence.
   await removeStaleReaders(engine, containers, custody);
+  const evidenceLayerDir = upperDirOf(frozen.evidenceInspect);
   const versions = await extractVersions(
     engine,
     frozen.image.Id,
@@ -258,9 +259,7 @@ export async function triage(
       readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
       liveContainerId: container.id,
       acquired: frozen.readFromSuspect,
-      ...(upperDirOf(frozen.evidenceInspect)
-        ? { evidenceLayerDir: upperDirOf(frozen.evidenceInspect)! }
-        : {}),
+      ...(evidenceLayerDir ? { evidenceLayerDir } : {}),
       ...(signal ? { signal } : {}),
       onProgress: (filesDone, bytes) =>
         emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),

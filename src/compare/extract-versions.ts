@@ -176,17 +176,17 @@ export async function extractVersions(
    * A name that is not UTF-8, which the engine's JSON mangled: read by its raw bytes from the
    * evidence layer on this host. Undefined when found; otherwise why not.
    */
+  let layerReadable: Promise<boolean> | undefined;
+  const isLayerReadable = () =>
+    (layerReadable ??= access(opts.evidenceLayerDir ?? '').then(
+      () => true,
+      () => false,
+    ));
   const readMangledName = async (path: string): Promise<string | undefined> => {
     const layerDir = opts.evidenceLayerDir;
     const unreadable =
       'its name is not UTF-8, so the engine reports it altered (U+FFFD) and cannot be asked for it';
-    if (
-      !layerDir ||
-      !(await access(layerDir).then(
-        () => true,
-        () => false,
-      ))
-    )
+    if (!layerDir || !(await isLayerReadable()))
       return `${unreadable}; reading it by its raw bytes needs coroner as root on the engine's host (the evidence image's layer folder)`;
     const match = await custody
       .step(
