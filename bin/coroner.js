@@ -13,7 +13,7 @@ const io = isTerminal
         for (const name of ['CI', 'CONTINUOUS_INTEGRATION'])
           if (name in process.env) process.env[name] = 'false';
         const [{ connectEngine }, { runConsole }] = await Promise.all([
-          import('../dist/src/docker/engine.js'),
+          import('../dist/src/sources/docker-live/engine.js'),
           import('../dist/ui/run-console.js'),
         ]);
         return runConsole(await connectEngine(), container, signal);

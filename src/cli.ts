@@ -5,12 +5,12 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { connectEngine, throwIfAborted } from './docker/engine.js';
+import { connectEngine, throwIfAborted } from './sources/docker-live/engine.js';
 import { UsageError, isCoronerError } from './errors.js';
 import { triageSummary } from './present/triage-summary.js';
-import { DEFAULT_CASES_ROOT, triage, type TriageEvent, type TriageReport } from './triage.js';
+import { DEFAULT_CASES_ROOT, triage, type TriageEvent, type TriageReport } from './app/triage.js';
 import { CustodyLog } from './case/custody.js';
-import { findLatestCase, loadCaseReport } from './bundle/find-case.js';
+import { findLatestCase, loadCaseReport } from './case/find-case.js';
 import { writeBundle } from './bundle/write-bundle.js';
 import {
   isBundleFolder,
@@ -21,15 +21,15 @@ import {
 import { isCaseFolder, verifyCase } from './bundle/verify-case.js';
 import { caseCheckText } from './present/case-check-text.js';
 import { loadPublicKey } from './bundle/signing.js';
-import { pickContainer } from './docker/resolve-container.js';
-import { evidenceRepo, utcStamp } from './freeze/freeze.js';
+import { pickContainer } from './sources/pick-container.js';
+import { evidenceRepo, utcStamp } from './sources/docker-live/freeze.js';
 import { safeLine } from './untrusted.js';
 import { readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { DEFAULT_RELAUNCH_OPTIONS } from './relaunch/plan.js';
 import { executeRelaunch, prepareRelaunch } from './relaunch/relaunch.js';
 import { relaunchPlanText, relaunchResultText } from './present/relaunch-text.js';
-import { SEVERITY_RANK } from './findings/severity.js';
+import { SEVERITY_RANK } from './report/severity.js';
 import { CORONER_VERSION } from './version.js';
 
 export const EXIT = {

@@ -6,11 +6,11 @@ import { render } from 'ink';
 import path from 'node:path';
 import { writeBundle } from '../src/bundle/write-bundle.js';
 import { CustodyLog } from '../src/case/custody.js';
-import type { Engine } from '../src/docker/engine.js';
-import { evidenceRepo, utcStamp } from '../src/freeze/freeze.js';
+import type { Engine } from '../src/sources/docker-live/engine.js';
+import { evidenceRepo, utcStamp } from '../src/sources/docker-live/freeze.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../src/relaunch/plan.js';
 import { executeRelaunch, prepareRelaunch } from '../src/relaunch/relaunch.js';
-import { DEFAULT_CASES_ROOT, triage } from '../src/triage.js';
+import { DEFAULT_CASES_ROOT, triage } from '../src/app/triage.js';
 import { App, type ConsoleActions } from './App.js';
 
 export function engineActions(

@@ -2,7 +2,7 @@
  * The bundle's manifest: every file in the bundle with its size and SHA-256
  * (computed while it was streamed into the bundle), and who/what/where.
  */
-import type { EngineIdentity } from '../docker/types.js';
+import type { EngineIdentity } from '../sources/docker-live/types.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 export const SIGNATURE_NAME = 'manifest.sig';

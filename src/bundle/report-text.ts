@@ -4,7 +4,7 @@
  * sanitised, then escaped for the target format.
  */
 import { CHANGE_KIND_WORDS } from '../changes/change-list.js';
-import type { ChangedPath, TriageReport } from '../triage.js';
+import type { ChangedPath, TriageReport } from '../app/triage.js';
 import { safeLine, safeLines } from '../untrusted.js';
 import type { Manifest } from './manifest.js';
 

@@ -9,7 +9,7 @@ import { access, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { acquisitionHashes, isPartialFile, walkCaseFiles } from '../case/case-files.js';
-import { loadCaseReport } from './find-case.js';
+import { loadCaseReport } from '../case/find-case.js';
 
 export type CaseCheck =
   | {

@@ -17,11 +17,11 @@ import { linkNew, NEW_FILE } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
-import type { Engine } from '../docker/engine.js';
-import { throwIfAborted } from '../docker/engine.js';
-import { FILESYSTEM_EXPORT } from '../freeze/freeze.js';
+import type { Engine } from '../sources/docker-live/engine.js';
+import { throwIfAborted } from '../sources/docker-live/engine.js';
+import { FILESYSTEM_EXPORT } from '../sources/docker-live/freeze.js';
 import { CoronerError, diskProblem, EngineRequestFailed } from '../errors.js';
-import type { TriageReport } from '../triage.js';
+import type { TriageReport } from '../app/triage.js';
 import { CORONER_VERSION } from '../version.js';
 import { BundleOutputExists, BundleWriteFailed, CaseFileChanged } from './bundle-errors.js';
 import {
@@ -36,7 +36,7 @@ import { createParallelGzip } from './parallel-gzip.js';
 import { redactEnv } from './redact.js';
 import { safeJson } from '../untrusted.js';
 import { reportHtml, reportMarkdown } from './report-text.js';
-import { inPiecesOf } from '../report-json.js';
+import { inPiecesOf } from '../report/report-json.js';
 import { loadOrCreateSigningKey, signManifest, type SigningKey } from './signing.js';
 
 export const EVIDENCE_IMAGE_FILE = 'evidence-image.tar';

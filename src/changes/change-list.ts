@@ -1,7 +1,7 @@
 /**
  * What changed, as the engine's changes endpoint (docker diff) reports it.
  */
-import type { RawChange } from '../docker/types.js';
+import type { RawChange } from '../sources/docker-live/types.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 

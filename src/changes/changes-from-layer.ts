@@ -4,7 +4,7 @@
  * whiteouts for deletions, opaque markers for replaced folders). Used when the
  * engine cannot list the changes, which an attacker can cause on purpose.
  */
-import type { RawChange } from '../docker/types.js';
+import type { RawChange } from '../sources/docker-live/types.js';
 import { findOriginLayer, type LayerIndex } from '../layers/layer-index.js';
 
 const KIND = { changed: 0, added: 1, deleted: 2 } as const;

@@ -7,9 +7,9 @@
 import { open } from 'node:fs/promises';
 import { formatPatch, structuredPatch } from 'diff';
 import type { CaseFolder } from '../case/case-folder.js';
-import { formatMode, formatOwner, type FileMeta } from '../layers/file-meta.js';
+import { formatMode, formatOwner, type FileMeta } from '../report/file-meta.js';
 import { detectContentType, type ContentType } from './content-type.js';
-import type { StoredVersion } from './read-version.js';
+import type { StoredVersion } from '../sources/docker-live/archive-reader.js';
 
 export interface MetadataChange {
   field: 'type' | 'mode' | 'owner' | 'size' | 'link-target' | 'content';

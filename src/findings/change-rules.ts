@@ -5,8 +5,8 @@
  */
 import type { ChangeKind } from '../changes/change-list.js';
 import type { ContentType } from '../compare/content-type.js';
-import type { FileMeta } from '../layers/file-meta.js';
-import type { Severity } from './severity.js';
+import type { FileMeta } from '../report/file-meta.js';
+import type { Severity } from '../report/severity.js';
 
 export interface ChangeFacts {
   path: string;

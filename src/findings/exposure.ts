@@ -3,8 +3,8 @@
  * v1.6.0 section 5 (and Docker Bench for Security) judge it, with what each
  * weakness meant for this incident. Pure: reads a container inspect document.
  */
-import type { ContainerInspect } from '../docker/types.js';
-import type { Severity } from './severity.js';
+import type { ContainerInspect } from '../sources/docker-live/types.js';
+import type { Severity } from '../report/severity.js';
 
 export interface ExposureCheck {
   /** CIS Docker Benchmark v1.6.0 item, e.g. "5.5". */

@@ -6,8 +6,8 @@
  */
 import { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import type { FileType } from './file-meta.js';
-import { metaFromHeader } from './file-meta.js';
+import type { FileType } from '../report/file-meta.js';
+import { metaFromHeader } from '../report/file-meta.js';
 import { isOpaqueMarker, isWhiteout, opaqueDirectory, whitedOutPath } from './whiteout.js';
 
 export interface LayerIndex {

@@ -2,8 +2,8 @@
  * The readable triage summary: a pure function from the report to lines.
  * Every string that came from the container goes through the sanitiser.
  */
-import type { Severity } from '../findings/severity.js';
-import type { TriageReport } from '../triage.js';
+import type { Severity } from '../report/severity.js';
+import type { TriageReport } from '../app/triage.js';
 import { safeLine } from '../untrusted.js';
 
 export const SEVERITY_LABEL: Record<Severity, string> = {

@@ -4,7 +4,7 @@
  * create body, hardened per CIS Docker Benchmark v1.6.0 section 5, with every
  * decision stated so the responder can review it before anything happens.
  */
-import type { ContainerInspect } from '../docker/types.js';
+import type { ContainerInspect } from '../sources/docker-live/types.js';
 import { assessExposure, type ExposureCheck } from '../findings/exposure.js';
 
 export interface RelaunchOptions {

@@ -9,21 +9,21 @@ import { extract } from 'tar-stream';
 import { CaseFolder } from '../case/case-folder.js';
 import type { CustodyLog } from '../case/custody.js';
 import { parseChanges, pathsWithChangedChildren } from '../changes/change-list.js';
-import type { ContainerInspect, Engine, RawChange } from '../docker/engine.js';
-import { findLatestCase, loadCaseReport } from '../bundle/find-case.js';
-import type { TriageReport } from '../triage.js';
-import { engineStatus } from '../docker/engine-errors.js';
-import { pickContainer } from '../docker/resolve-container.js';
+import type { ContainerInspect, Engine, RawChange } from '../sources/docker-live/engine.js';
+import { findLatestCase, loadCaseReport } from '../case/find-case.js';
+import type { TriageReport } from '../app/triage.js';
+import { engineStatus } from '../sources/docker-live/engine-errors.js';
+import { pickContainer } from '../sources/pick-container.js';
 import { CoronerError } from '../errors.js';
 import { evaluateChange } from '../findings/change-rules.js';
 import { assessExposure, type ExposureCheck } from '../findings/exposure.js';
-import { demuxLogStream } from '../freeze/log-demux.js';
+import { demuxLogStream } from '../sources/docker-live/log-demux.js';
 import {
   EVIDENCE_LABELS,
   freezeEvidence,
   MAX_CHANGE_LIST_BYTES,
   utcStamp,
-} from '../freeze/freeze.js';
+} from '../sources/docker-live/freeze.js';
 import { planRelaunch, type RelaunchOptions, type RelaunchPlan } from './plan.js';
 
 export class EvidenceMissing extends CoronerError {}

@@ -8,8 +8,8 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEngine } from '../../src/docker/engine.js';
-import { triage, type TriageReport } from '../../src/triage.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
+import { triage, type TriageReport } from '../../src/app/triage.js';
 import { cleanRun, docker, expectedChanges, newRunId, startSample } from '../support/engine.js';
 
 const runId = newRunId();

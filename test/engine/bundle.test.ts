@@ -12,8 +12,8 @@ import { verifyBundle, verifyBundleFolder } from '../../src/bundle/verify.js';
 import { writeBundle } from '../../src/bundle/write-bundle.js';
 import { loadPublicKey } from '../../src/bundle/signing.js';
 import { CustodyLog } from '../../src/case/custody.js';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
-import { triage, type TriageReport } from '../../src/triage.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
+import { triage, type TriageReport } from '../../src/app/triage.js';
 import { rewriteBundle, type Appended } from '../support/bundle-tamper.js';
 import { coronerVerify } from '../support/coroner-run.js';
 import {

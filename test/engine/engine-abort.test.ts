@@ -4,7 +4,7 @@
  * abort itself causes). Seen in CI: Ctrl-C during the freeze's log read exited 1.
  */
 import { describe, expect, it } from 'vitest';
-import { connectEngine } from '../../src/docker/engine.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
 import { Cancelled } from '../../src/errors.js';
 import { baseImage } from '../support/engine.js';
 

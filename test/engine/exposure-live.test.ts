@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustodyLog } from '../../src/case/custody.js';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../../src/relaunch/plan.js';
 import { prepareRelaunch } from '../../src/relaunch/relaunch.js';
-import { triage, type TriageReport } from '../../src/triage.js';
+import { triage, type TriageReport } from '../../src/app/triage.js';
 import { baseImage, cleanRun, docker, newRunId, TEST_LABEL } from '../support/engine.js';
 
 const runId = newRunId();

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
-import { loadCaseReport } from '../../src/bundle/find-case.js';
-import { READER_FOR_LABEL, triage } from '../../src/triage.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
+import { loadCaseReport } from '../../src/case/find-case.js';
+import { READER_FOR_LABEL, triage } from '../../src/app/triage.js';
 import {
   addManyFiles,
   cleanRun,

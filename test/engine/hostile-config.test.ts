@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEngine } from '../../src/docker/engine.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
 import { BIN, coronerVerify } from '../support/coroner-run.js';
 import {
   cleanRun,

@@ -5,14 +5,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustodyLog } from '../../src/case/custody.js';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../../src/relaunch/plan.js';
 import {
   executeRelaunch,
   prepareRelaunch,
   type RelaunchResult,
 } from '../../src/relaunch/relaunch.js';
-import { triage, type TriageReport } from '../../src/triage.js';
+import { triage, type TriageReport } from '../../src/app/triage.js';
 import { cleanRun, docker, newRunId, ROOT, SAMPLES, startSample } from '../support/engine.js';
 
 const runId = newRunId();

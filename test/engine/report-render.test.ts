@@ -5,8 +5,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/bundle/report-text.js';
-import { connectEngine } from '../../src/docker/engine.js';
-import { triage, type TriageReport } from '../../src/triage.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
+import { triage, type TriageReport } from '../../src/app/triage.js';
 import { cleanRun, newRunId, startSample } from '../support/engine.js';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import {
   cleanRun,
   docker,

@@ -3,8 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
-import { triage, type TriageReport } from '../../src/triage.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
+import { triage, type TriageReport } from '../../src/app/triage.js';
 import {
   cleanRun,
   diffOf,

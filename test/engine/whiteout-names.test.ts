@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../src/bundle/verify.js';
 import { writeBundle } from '../../src/bundle/write-bundle.js';
 import { CustodyLog } from '../../src/case/custody.js';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
-import { triage, type TriageReport } from '../../src/triage.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
+import { triage, type TriageReport } from '../../src/app/triage.js';
 import { cleanRun, docker, newRunId, startSample } from '../support/engine.js';
 
 const runId = newRunId();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { cleanup, render } from 'ink-testing-library';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../src/bundle/verify.js';
-import { connectEngine, type Engine } from '../../src/docker/engine.js';
+import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { App } from '../../ui/App.js';
 import { engineActions } from '../../ui/run-console.js';
 import { cleanRun, inspectField, newRunId, startSample } from '../support/engine.js';

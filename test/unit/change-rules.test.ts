@@ -22,7 +22,7 @@ import {
   layerWhiteoutName,
   type ChangeFacts,
 } from '../../src/findings/change-rules.js';
-import type { FileMeta } from '../../src/layers/file-meta.js';
+import type { FileMeta } from '../../src/report/file-meta.js';
 
 const meta = (over: Partial<FileMeta> = {}): FileMeta => ({
   type: 'file',

@@ -5,8 +5,8 @@ import {
   compareVersions,
   DEFAULT_COMPARE_LIMITS,
 } from '../../src/compare/compare.js';
-import type { StoredVersion } from '../../src/compare/read-version.js';
-import type { FileMeta } from '../../src/layers/file-meta.js';
+import type { StoredVersion } from '../../src/sources/docker-live/archive-reader.js';
+import type { FileMeta } from '../../src/report/file-meta.js';
 
 const meta = (over: Partial<FileMeta> = {}): FileMeta => ({
   type: 'file',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { engineTimeoutMs } from '../../src/docker/engine-errors.js';
+import { engineTimeoutMs } from '../../src/sources/docker-live/engine-errors.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('engineTimeoutMs', () => {

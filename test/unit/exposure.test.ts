@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerInspect } from '../../src/docker/types.js';
+import type { ContainerInspect } from '../../src/sources/docker-live/types.js';
 import { assessExposure } from '../../src/findings/exposure.js';
 
 function inspect(

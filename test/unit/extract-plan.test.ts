@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planTreeReads } from '../../src/compare/extract-versions.js';
+import { planTreeReads } from '../../src/sources/docker-live/archive-versions.js';
 import { parseChanges } from '../../src/changes/change-list.js';
 
 describe('planTreeReads', () => {

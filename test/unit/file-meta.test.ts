@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMode, formatOwner, metaFromPathStat } from '../../src/layers/file-meta.js';
+import { formatMode, formatOwner, metaFromPathStat } from '../../src/report/file-meta.js';
 
 describe("metaFromPathStat (the engine's Go FileMode)", () => {
   it('reads the type bits above the permissions', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonArray } from '../../src/docker/json-array-stream.js';
+import { parseJsonArray } from '../../src/sources/docker-live/json-array-stream.js';
 import { CHUNKINGS, streamOf } from '../support/tar-fixtures.js';
 
 const limits = { maxBytes: 1 << 20, maxElementBytes: 4096 };

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { demuxLogStream } from '../../src/freeze/log-demux.js';
+import { demuxLogStream } from '../../src/sources/docker-live/log-demux.js';
 import { CHUNKINGS, streamOf } from '../support/tar-fixtures.js';
 
 function frame(stream: 1 | 2, text: string): Buffer {

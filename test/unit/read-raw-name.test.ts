@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseFolder } from '../../src/case/case-folder.js';
-import { hasReplacedBytes, readByRawName } from '../../src/compare/read-raw-name.js';
+import { hasReplacedBytes, readByRawName } from '../../src/sources/layer-store/raw-name.js';
 
 const raw = (...parts: (string | number[])[]) =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));

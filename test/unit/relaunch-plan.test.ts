@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TriageReport } from '../../src/triage.js';
-import type { ContainerInspect } from '../../src/docker/types.js';
+import type { TriageReport } from '../../src/app/triage.js';
+import type { ContainerInspect } from '../../src/sources/docker-live/types.js';
 import {
   DEFAULT_RELAUNCH_OPTIONS,
   planRelaunch,

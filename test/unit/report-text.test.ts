@@ -9,7 +9,7 @@ import {
 const reportHtml = (...args: Parameters<typeof htmlPieces>) => [...htmlPieces(...args)].join('');
 const reportMarkdown = (...args: Parameters<typeof markdownPieces>) =>
   [...markdownPieces(...args)].join('');
-import type { TriageReport } from '../../src/triage.js';
+import type { TriageReport } from '../../src/app/triage.js';
 
 const evil = '/var/www/<script>alert(1)</script>`|*\u001b]0;x\u0007\u202e.php';
 const report = {

@@ -1,7 +1,7 @@
 /** Filtering and the tree view of the change list: pure functions of the report. */
 import type { ChangeKind } from '../../src/changes/change-list.js';
-import { SEVERITY_RANK, type Severity } from '../../src/findings/severity.js';
-import type { ChangedPath } from '../../src/triage.js';
+import { SEVERITY_RANK, type Severity } from '../../src/report/severity.js';
+import type { ChangedPath } from '../../src/app/triage.js';
 
 export type KindFilter = 'all' | ChangeKind;
 export type SeverityFilter = 'all' | Severity;

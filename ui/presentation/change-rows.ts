@@ -2,8 +2,8 @@
  * Pure formatters from engine state to the rows the screens show. Every
  * string from the container is sanitised here, before any component sees it.
  */
-import type { Severity } from '../../src/findings/severity.js';
-import type { ChangedPath } from '../../src/triage.js';
+import type { Severity } from '../../src/report/severity.js';
+import type { ChangedPath } from '../../src/app/triage.js';
 import { safeLine } from '../../src/untrusted.js';
 
 export interface ChangeRow {

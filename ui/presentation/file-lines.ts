@@ -3,8 +3,8 @@
  * the layer the original came from, then the diff or the binary summary.
  * Pure, and every container string sanitised.
  */
-import { formatMode, formatOwner } from '../../src/layers/file-meta.js';
-import type { ChangedPath, VersionInfo } from '../../src/triage.js';
+import { formatMode, formatOwner } from '../../src/report/file-meta.js';
+import type { ChangedPath, VersionInfo } from '../../src/app/triage.js';
 import { safeLine } from '../../src/untrusted.js';
 
 export type LineKind = 'title' | 'meta' | 'add' | 'del' | 'hunk' | 'plain' | 'note';

@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
-import type { TriageReport } from '../../src/triage.js';
+import type { TriageReport } from '../../src/app/triage.js';
 import { safeLine } from '../../src/untrusted.js';
 import { ChangeList } from '../components/ChangeList.js';
 import { Footer } from '../components/Footer.js';

@@ -8,41 +8,45 @@
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { inPiecesOf, reportJsonChunks } from './report-json.js';
-import { CaseFolder, type ArtifactRecord } from './case/case-folder.js';
-import { safeFileName } from './case/container-path.js';
-import { CustodyLog } from './case/custody.js';
-import { parseChanges, pathsWithChangedChildren } from './changes/change-list.js';
-import { changesFromLayer } from './changes/changes-from-layer.js';
-import { analyseChange, newAnalysisBudget, type ChangedPath } from './changes/analyse-change.js';
-import { extractVersions, isPathLevel, type PathProblem } from './compare/extract-versions.js';
-import { readerOwnerLabels, removeStaleReaders } from './compare/stale-readers.js';
+import { inPiecesOf, reportJsonChunks } from '../report/report-json.js';
+import { CaseFolder, type ArtifactRecord } from '../case/case-folder.js';
+import { safeFileName } from '../case/container-path.js';
+import { CustodyLog } from '../case/custody.js';
+import { parseChanges, pathsWithChangedChildren } from '../changes/change-list.js';
+import { changesFromLayer } from '../changes/changes-from-layer.js';
+import { analyseChange, newAnalysisBudget, type ChangedPath } from '../findings/analyse-change.js';
+import {
+  extractVersions,
+  isPathLevel,
+  type PathProblem,
+} from '../sources/docker-live/archive-versions.js';
+import { readerOwnerLabels, removeStaleReaders } from '../sources/docker-live/stale-readers.js';
 import {
   throwIfAborted,
   type Engine,
   type EngineIdentity,
   type RawChange,
-} from './docker/engine.js';
-import { pickContainer } from './docker/resolve-container.js';
-import { assessExposure, type ExposureCheck } from './findings/exposure.js';
-import type { Finding } from './findings/change-rules.js';
-import { SEVERITY_RANK, type Severity } from './findings/severity.js';
+} from '../sources/docker-live/engine.js';
+import { pickContainer } from '../sources/pick-container.js';
+import { assessExposure, type ExposureCheck } from '../findings/exposure.js';
+import type { Finding } from '../findings/change-rules.js';
+import { SEVERITY_RANK, type Severity } from '../report/severity.js';
 import {
   freezeEvidence,
   utcStamp,
   type EvidenceImage,
   type FreezeStep,
   type FrozenEvidence,
-} from './freeze/freeze.js';
-import { findOriginLayer } from './layers/layer-index.js';
+} from '../sources/docker-live/freeze.js';
+import { findOriginLayer } from '../layers/layer-index.js';
 import {
   defaultCacheDir,
   isLayerIndexProblem,
   loadImageLayers,
   type ImageLayers,
   type LayerInfo,
-} from './layers/image-layers.js';
-import { CORONER_VERSION } from './version.js';
+} from '../sources/docker-live/image-save-index.js';
+import { CORONER_VERSION } from '../version.js';
 
 export const TRIAGE_SCHEMA_VERSION = 1;
 
@@ -70,7 +74,7 @@ export type TriageEvent =
 /** A per-path failure: collected and shown, not fatal. */
 export type { PathProblem };
 
-export type { ChangedPath, VersionInfo } from './changes/analyse-change.js';
+export type { ChangedPath, VersionInfo } from '../findings/analyse-change.js';
 
 export interface UncoveredMount {
   destination: string;
@@ -437,6 +441,6 @@ export function uncoveredMounts(inspect: TriageReportInput): UncoveredMount[] {
 }
 
 type TriageReportInput = Pick<
-  import('./docker/types.js').ContainerInspect,
+  import('../sources/docker-live/types.js').ContainerInspect,
   'Mounts' | 'HostConfig'
 >;

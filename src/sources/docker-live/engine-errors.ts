@@ -4,7 +4,7 @@ import {
   EngineRequestFailed,
   EngineUnreachable,
   UsageError,
-} from '../errors.js';
+} from '../../errors.js';
 
 interface LowLevelError {
   code?: string;

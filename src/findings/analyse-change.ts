@@ -12,13 +12,13 @@ import {
   type Comparison,
 } from '../compare/compare.js';
 import { detectContentType, isTextual, type ContentType } from '../compare/content-type.js';
-import type { VersionPair } from '../compare/extract-versions.js';
-import { evaluateChange, type Finding } from '../findings/change-rules.js';
-import { maxSeverity, type Severity } from '../findings/severity.js';
-import type { LayerInfo } from '../layers/image-layers.js';
-import type { FileMeta } from '../layers/file-meta.js';
-import type { StoredVersion } from '../compare/read-version.js';
-import type { ChangeEntry, ChangeKind } from './change-list.js';
+import type { VersionPair } from '../sources/docker-live/archive-versions.js';
+import { evaluateChange, type Finding } from './change-rules.js';
+import { maxSeverity, type Severity } from '../report/severity.js';
+import type { LayerInfo } from '../sources/docker-live/image-save-index.js';
+import type { FileMeta } from '../report/file-meta.js';
+import type { StoredVersion } from '../sources/docker-live/archive-reader.js';
+import type { ChangeEntry, ChangeKind } from '../changes/change-list.js';
 
 export interface VersionInfo {
   meta: FileMeta;

@@ -5,16 +5,16 @@
  * directory that is new as a whole. The engine serialises archive requests per
  * container, so each image gets a small pool of readers.
  */
-import type { CaseFolder } from '../case/case-folder.js';
-import { storedName } from '../case/container-path.js';
-import type { CustodyLog } from '../case/custody.js';
-import { pathsWithChangedChildren, type ChangeEntry } from '../changes/change-list.js';
-import { throwIfAborted, type Engine } from '../docker/engine.js';
-import { Cancelled, EngineUnreachable } from '../errors.js';
-import { CORONER_VERSION } from '../version.js';
+import type { CaseFolder } from '../../case/case-folder.js';
+import { storedName } from '../../case/container-path.js';
+import type { CustodyLog } from '../../case/custody.js';
+import { pathsWithChangedChildren, type ChangeEntry } from '../../changes/change-list.js';
+import { throwIfAborted, type Engine } from './engine.js';
+import { Cancelled, EngineUnreachable } from '../../errors.js';
+import { CORONER_VERSION } from '../../version.js';
 import { access } from 'node:fs/promises';
-import { hasReplacedBytes, readByRawName } from './read-raw-name.js';
-import { readTree, readVersion, type StoredVersion } from './read-version.js';
+import { hasReplacedBytes, readByRawName } from '../layer-store/raw-name.js';
+import { readTree, readVersion, type StoredVersion } from './archive-reader.js';
 
 export interface VersionPair {
   original?: StoredVersion;

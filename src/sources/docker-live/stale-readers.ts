@@ -5,9 +5,9 @@
  * the same host removes those whose process is gone, and nothing else.
  */
 import os from 'node:os';
-import type { CustodyLog } from '../case/custody.js';
-import { READER_ROLE_LABEL, type ContainerSummary, type Engine } from '../docker/engine.js';
-import { EngineUnreachable } from '../errors.js';
+import type { CustodyLog } from '../../case/custody.js';
+import { READER_ROLE_LABEL, type ContainerSummary, type Engine } from './engine.js';
+import { EngineUnreachable } from '../../errors.js';
 
 export const READER_PID_LABEL = 'coroner.reader.pid';
 export const READER_HOST_LABEL = 'coroner.reader.host';

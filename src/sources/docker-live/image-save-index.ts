@@ -12,9 +12,9 @@ import { Transform, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
-import { createHashTap } from '../case/hash-tap.js';
-import type { Engine, ImageInspect } from '../docker/engine.js';
-import { CoronerError, EngineRequestFailed } from '../errors.js';
+import { createHashTap } from '../../case/hash-tap.js';
+import type { Engine, ImageInspect } from './engine.js';
+import { CoronerError, EngineRequestFailed } from '../../errors.js';
 
 /** The image's layers could not be indexed: what each original came from stays unknown. */
 export class LayerIndexFailed extends CoronerError {}
@@ -33,7 +33,7 @@ import {
   serialiseLayerIndex,
   type LayerIndex,
   type SerialisedLayerIndex,
-} from './layer-index.js';
+} from '../../layers/layer-index.js';
 import { isGzip, isTar, peekStream } from './stream-peek.js';
 
 export interface LayerInfo {

@@ -4,7 +4,7 @@
  * engine's change list can pass V8's string limit: an attacker only needs deep
  * paths of escaped characters). The whole answer and each element are bounded.
  */
-import { EngineRequestFailed } from '../errors.js';
+import { EngineRequestFailed } from '../../errors.js';
 
 export interface JsonArrayLimits {
   maxBytes: number;

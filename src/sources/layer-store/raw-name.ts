@@ -8,10 +8,10 @@
  */
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
-import type { CaseFolder } from '../case/case-folder.js';
-import { isoTime } from '../iso-time.js';
-import type { FileMeta, FileType } from '../layers/file-meta.js';
-import { toVersion, type StoredVersion } from './read-version.js';
+import type { CaseFolder } from '../../case/case-folder.js';
+import { isoTime } from '../../iso-time.js';
+import type { FileMeta, FileType } from '../../report/file-meta.js';
+import { toVersion, type StoredVersion } from '../docker-live/archive-reader.js';
 
 const REPLACEMENT = '\uFFFD';
 

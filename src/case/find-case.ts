@@ -4,8 +4,8 @@
  */
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TriageReport } from '../triage.js';
-import { CaseNotFound } from './bundle-errors.js';
+import type { TriageReport } from '../app/triage.js';
+import { CaseNotFound } from '../bundle/bundle-errors.js';
 
 async function readPrefix(file: string, bytes: number): Promise<string> {
   const handle = await open(file, 'r');

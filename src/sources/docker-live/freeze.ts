@@ -4,22 +4,22 @@
  * nothing is written into it.
  */
 import { randomBytes } from 'node:crypto';
-import type { CaseFolder, ArtifactRecord } from '../case/case-folder.js';
-import type { CustodyLog } from '../case/custody.js';
-import type { ContainerRef } from '../docker/resolve-container.js';
+import type { CaseFolder, ArtifactRecord } from '../../case/case-folder.js';
+import type { CustodyLog } from '../../case/custody.js';
+import type { ContainerRef } from '../pick-container.js';
 import {
   throwIfAborted,
   type ContainerInspect,
   type Engine,
   type ImageInspect,
   type RawChange,
-} from '../docker/engine.js';
-import { engineStatus } from '../docker/engine-errors.js';
-import { CoronerError, EngineRequestFailed } from '../errors.js';
-import { CORONER_VERSION } from '../version.js';
+} from './engine.js';
+import { engineStatus } from './engine-errors.js';
+import { CoronerError, EngineRequestFailed } from '../../errors.js';
+import { CORONER_VERSION } from '../../version.js';
 import { demuxLogStream } from './log-demux.js';
-import { storedName } from '../case/container-path.js';
-import { readVersion, type StoredVersion } from '../compare/read-version.js';
+import { storedName } from '../../case/container-path.js';
+import { readVersion, type StoredVersion } from './archive-reader.js';
 
 export interface FreezeOptions {
   /** How many of the most recent log lines to keep (per the engine's tail). */

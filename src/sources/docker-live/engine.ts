@@ -4,9 +4,9 @@
  */
 import Docker from 'dockerode';
 import { Transform, type Readable } from 'node:stream';
-import { Cancelled } from '../errors.js';
+import { Cancelled } from '../../errors.js';
 import { parseJsonArray } from './json-array-stream.js';
-import { metaFromPathStat, type FileMeta } from '../layers/file-meta.js';
+import { metaFromPathStat, type FileMeta } from '../../report/file-meta.js';
 import {
   engineStoppedAnswering,
   engineTimeoutMs,

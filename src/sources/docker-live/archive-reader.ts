@@ -8,11 +8,11 @@
  */
 import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import type { ArtifactRecord, CaseFolder } from '../case/case-folder.js';
-import type { Engine } from '../docker/engine.js';
-import { engineStatus } from '../docker/engine-errors.js';
-import { metaFromHeader, type FileMeta } from '../layers/file-meta.js';
-import { layerEntryPath } from '../layers/layer-index.js';
+import type { ArtifactRecord, CaseFolder } from '../../case/case-folder.js';
+import type { Engine } from './engine.js';
+import { engineStatus } from './engine-errors.js';
+import { metaFromHeader, type FileMeta } from '../../report/file-meta.js';
+import { layerEntryPath } from '../../layers/layer-index.js';
 
 export interface StoredVersion {
   meta: FileMeta;
