@@ -12,11 +12,11 @@ const io = isTerminal
         // set (ink reads CI once, at import, and then renders only the last frame).
         for (const name of ['CI', 'CONTINUOUS_INTEGRATION'])
           if (name in process.env) process.env[name] = 'false';
-        const [{ connectEngine }, { runConsole }] = await Promise.all([
-          import('../dist/src/sources/docker-live/engine.js'),
+        const [{ openSource }, { runConsole }] = await Promise.all([
+          import('../dist/src/app/open-source.js'),
           import('../dist/ui/run-console.js'),
         ]);
-        return runConsole(await connectEngine(), container, signal);
+        return runConsole(await openSource(), container, signal);
       },
     }
   : defaultIo;

@@ -1,17 +1,18 @@
 /**
  * Argument parsing and the non-interactive commands. The only engine-side
- * module that prints or exits.
+ * module that prints or exits. Each command is a table of its options (parsed
+ * by node:util's parseArgs, the help made from the same tables) and a call of
+ * one of the use cases in app/, which the console calls too.
  */
 import { createReadStream } from 'node:fs';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
 import { pipeline } from 'node:stream/promises';
-import { connectEngine, throwIfAborted } from './sources/docker-live/engine.js';
-import { UsageError, isCoronerError } from './errors.js';
-import { triageSummary } from './present/triage-summary.js';
-import { DEFAULT_CASES_ROOT, triage, type TriageEvent, type TriageReport } from './app/triage.js';
-import { CustodyLog } from './case/custody.js';
-import { findLatestCase, loadCaseReport } from './case/find-case.js';
-import { writeBundle } from './bundle/write-bundle.js';
+import { parseArgs as parseNodeArgs } from 'node:util';
+import { exportContainer } from './app/export.js';
+import { planContainerRelaunch, relaunchContainer } from './app/relaunch.js';
+import { openSource } from './app/open-source.js';
+import { triage, type TriageEvent } from './app/triage.js';
 import {
   isBundleFolder,
   verifyBundle,
@@ -19,18 +20,17 @@ import {
   type VerifyResult,
 } from './bundle/verify.js';
 import { isCaseFolder, verifyCase } from './bundle/verify-case.js';
-import { caseCheckText } from './present/case-check-text.js';
 import { loadPublicKey } from './bundle/signing.js';
-import { pickContainer } from './sources/pick-container.js';
-import { evidenceRepo, utcStamp } from './sources/docker-live/freeze.js';
-import { safeLine } from './untrusted.js';
-import { readFile, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
-import { DEFAULT_RELAUNCH_OPTIONS } from './relaunch/plan.js';
-import { executeRelaunch, prepareRelaunch } from './relaunch/relaunch.js';
+import { UsageError, isCoronerError, Cancelled } from './errors.js';
+import { caseCheckText } from './present/case-check-text.js';
 import { relaunchPlanText, relaunchResultText } from './present/relaunch-text.js';
+import { triageSummary } from './present/triage-summary.js';
+import { DEFAULT_RELAUNCH_OPTIONS } from './relaunch/plan.js';
 import { SEVERITY_RANK } from './report/severity.js';
+import { safeLine } from './untrusted.js';
 import { CORONER_VERSION } from './version.js';
+import path from 'node:path';
+import { CustodyLog } from './case/custody.js';
 
 export const EXIT = {
   clean: 0,
@@ -41,120 +41,248 @@ export const EXIT = {
   cancelled: 130,
 } as const;
 
-const HELP = `coroner ${CORONER_VERSION}: incident response for compromised Docker containers
-
-Usage:
-  coroner [<container>]            interactive console (on a terminal; without one, the
-                                   triage summary)
-  coroner triage <container>       freeze evidence, list and rank what changed
-      --json                       print the report as JSON (schema: docs/triage-schema.md)
-      --case-dir DIR               where to keep this case's artifacts
-                                   (default ./coroner-cases/<name>-<utc>)
-      --log-lines N                keep the last N log lines (default 1000)
-  coroner export <container>       write an evidence bundle (.tar.gz): case files, diffs,
-                                   reports, evidence image, manifest, chain of custody
-      --out PATH                   bundle path (default ./coroner-evidence-<name>-<utc>.tar.gz)
-      --force                      replace an existing file at --out
-      --case DIR                   pack this case folder (default: the newest one for the
-                                   container under ./coroner-cases, else triage first)
-      --no-image                   leave the evidence image out (it stays on the engine)
-      --redact-env                 mask environment values in the inspect copies
-      --sign KEY                   sign the manifest with an Ed25519 key (PEM; made if missing)
-  coroner verify <bundle>          recompute every hash and check the manifest; every entry
-                                   must be a regular file it lists (a bundle or the folder
-                                   it was extracted into)
-      --key PUB                    also check the manifest signature
-  coroner verify <case folder>     check a triage's files against their acquisition hashes;
-                                   an interrupted triage is named incomplete
-  coroner relaunch <container>     quarantine it (kept, stopped, networks cut, renamed) and
-                                   start a hardened replacement from the original image id
-      --dry-run                    print the plan and the equivalent docker run; change nothing
-      --yes                        do not ask for confirmation (needed without a terminal)
-      --no-evidence                commit an evidence image now if there is none (else refused)
-      --keep-paused                pause the compromised container instead of stopping it
-      --fresh-volumes              give the replacement new, empty volumes
-      --cap-add CAP[,CAP]          capabilities to add back after --cap-drop ALL
-      --user USER                  run as USER (default: a non-root user of the image)
-      --tmpfs PATH[,PATH]          more writable tmpfs paths (derived from the triage otherwise)
-      --memory MIB --pids N        limits (default 512 MiB, 256 processes)
-  coroner --help | --version
-
-<container> is a name, a full id or a unique id prefix.
-
-Exit codes: 0 done (nothing suspicious / bundle intact), 3 suspicious findings
-(medium or worse, or a host-level exposure), 4 bundle or case folder altered or incomplete,
-1 error, 2 bad usage, 130 cancelled.
-Engine: DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as for the docker CLI.`;
-
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string | true>;
+interface OptionSpec {
+  type: 'boolean' | 'string';
+  /** For string options: what the value is, in the help (DIR, PATH, N…). */
+  value?: string;
+  help: string;
 }
 
-const VALUE_FLAGS = new Set([
-  '--case-dir',
-  '--case',
-  '--log-lines',
-  '--out',
-  '--key',
-  '--sign',
-  '--cap-add',
-  '--user',
-  '--tmpfs',
-  '--memory',
-  '--pids',
-]);
+type Values = Record<string, string | boolean | undefined>;
 
-export function parseArgs(argv: readonly string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq > 0 ? arg.slice(0, eq) : arg;
-      if (VALUE_FLAGS.has(name)) {
-        const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-        if (value === undefined)
-          throw new UsageError(`${name} needs a value`, `Run coroner --help for the options.`);
-        flags.set(name, value);
-      } else {
-        flags.set(name, true);
-      }
-    } else if (arg === '-h') {
-      flags.set('--help', true);
-    } else {
-      positional.push(arg);
-    }
+interface Args {
+  operands: string[];
+  values: Values;
+}
+
+interface CommandSpec {
+  /** `triage <container>`: the usage line after `coroner `. */
+  usage: string;
+  help: string;
+  options: Record<string, OptionSpec>;
+  run: (args: Args, io: Io, run: Run) => Promise<number>;
+}
+
+const PROGRESS: Record<string, OptionSpec> = {
+  progress: { type: 'boolean', help: 'print each phase on stderr, also without a terminal' },
+};
+
+const TRIAGE_OPTIONS: Record<string, OptionSpec> = {
+  json: { type: 'boolean', help: 'print the report as JSON (schema: docs/triage-schema.md)' },
+  'case-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: "where to keep this case's artifacts (default ./coroner-cases/<name>-<utc>)",
+  },
+  'log-lines': { type: 'string', value: 'N', help: 'keep the last N log lines (default 1000)' },
+  ...PROGRESS,
+};
+
+const COMMANDS: Record<string, CommandSpec> = {
+  triage: {
+    usage: 'triage <container>',
+    help: 'freeze evidence, list and rank what changed',
+    options: TRIAGE_OPTIONS,
+    run: runTriage,
+  },
+  export: {
+    usage: 'export <container>',
+    help: 'write an evidence bundle (.tar.gz): case files, diffs, reports, evidence image, manifest, chain of custody',
+    options: {
+      out: {
+        type: 'string',
+        value: 'PATH',
+        help: 'bundle path (default ./coroner-evidence-<name>-<utc>.tar.gz)',
+      },
+      force: { type: 'boolean', help: 'replace an existing file at --out' },
+      case: {
+        type: 'string',
+        value: 'DIR',
+        help: 'pack this case folder (default: the newest one for the container under ./coroner-cases, else triage first)',
+      },
+      'no-image': {
+        type: 'boolean',
+        help: 'leave the evidence image out (it stays on the engine)',
+      },
+      'redact-env': {
+        type: 'boolean',
+        help: "mask environment values in the inspect copies and the image's history",
+      },
+      sign: {
+        type: 'string',
+        value: 'KEY',
+        help: 'sign the manifest with an Ed25519 key (PEM; made if missing)',
+      },
+      ...PROGRESS,
+    },
+    run: runExport,
+  },
+  verify: {
+    usage: 'verify <bundle | case folder>',
+    help: 'recompute every hash: a bundle (or the folder it was extracted into) against its manifest, where every entry must be a regular file it lists; a case folder against its acquisition hashes (an interrupted triage is named incomplete)',
+    options: {
+      key: { type: 'string', value: 'PUB', help: 'also check the manifest signature' },
+    },
+    run: runVerify,
+  },
+  relaunch: {
+    usage: 'relaunch <container>',
+    help: 'quarantine it (kept, stopped, networks cut, renamed) and start a hardened replacement from the original image id',
+    options: {
+      'dry-run': {
+        type: 'boolean',
+        help: 'print the plan and the equivalent docker run; change nothing',
+      },
+      yes: { type: 'boolean', help: 'do not ask for confirmation (needed without a terminal)' },
+      'no-evidence': {
+        type: 'boolean',
+        help: 'commit an evidence image now if there is none (else refused)',
+      },
+      'keep-paused': {
+        type: 'boolean',
+        help: 'pause the compromised container instead of stopping it',
+      },
+      'fresh-volumes': { type: 'boolean', help: 'give the replacement new, empty volumes' },
+      'cap-add': {
+        type: 'string',
+        value: 'CAP[,CAP]',
+        help: 'capabilities to add back after --cap-drop ALL',
+      },
+      user: {
+        type: 'string',
+        value: 'USER',
+        help: 'run as USER (default: a non-root user of the image)',
+      },
+      tmpfs: {
+        type: 'string',
+        value: 'PATH[,PATH]',
+        help: 'more writable tmpfs paths (derived from the triage otherwise)',
+      },
+      memory: { type: 'string', value: 'MIB', help: 'memory limit (default 512 MiB)' },
+      pids: { type: 'string', value: 'N', help: 'process limit (default 256)' },
+    },
+    run: runRelaunch,
+  },
+};
+
+/** Global options, accepted anywhere. */
+const GLOBAL_OPTIONS: Record<string, OptionSpec & { short?: string }> = {
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+  version: { type: 'boolean', help: "coroner's version" },
+};
+
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
   }
-  return { positional, flags };
+  if (line) lines.push(line);
+  return lines.map((l, i) => (i === 0 ? l : indent + l));
 }
 
-function expectFlags(parsed: Parsed, allowed: string[]): void {
-  for (const flag of parsed.flags.keys()) {
-    if (!allowed.includes(flag))
-      throw new UsageError(`unknown option ${flag}`, 'Run coroner --help for the options.');
+/** The help, made from the command tables. */
+export function helpText(): string {
+  const column = 35;
+  const row = (left: string, help: string) => {
+    const pad = left.length >= column ? `${left}\n${' '.repeat(column)}` : left.padEnd(column);
+    return pad + wrap(help, 90 - column, ' '.repeat(column)).join('\n');
+  };
+  const lines = [
+    `coroner ${CORONER_VERSION}: incident response for compromised Docker containers`,
+    '',
+    'Usage:',
+    row(
+      '  coroner [<container>]',
+      'interactive console (on a terminal; without one, the triage summary)',
+    ),
+  ];
+  for (const command of Object.values(COMMANDS)) {
+    lines.push(row(`  coroner ${command.usage}`, command.help));
+    for (const [name, option] of Object.entries(command.options))
+      lines.push(row(`      --${name}${option.value ? ` ${option.value}` : ''}`, option.help));
+  }
+  lines.push(
+    row('  coroner --help | --version', ''),
+    '',
+    '<container> is a name, a full id or a unique id prefix.',
+    '',
+    'Exit codes: 0 done (nothing suspicious / bundle intact), 3 suspicious findings',
+    '(medium or worse, or a host-level exposure), 4 bundle or case folder altered or incomplete,',
+    '1 error, 2 bad usage, 130 cancelled.',
+    'Engine: DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as for the docker CLI.',
+  );
+  return lines.map((l) => l.trimEnd()).join('\n');
+}
+
+/** Parses one command's arguments with its table; any other option is a usage error. */
+export function parseCommandArgs(
+  argv: readonly string[],
+  options: Record<string, OptionSpec>,
+): Args {
+  try {
+    const { values, positionals } = parseNodeArgs({
+      args: [...argv],
+      options: Object.fromEntries(
+        Object.entries({ ...options, ...GLOBAL_OPTIONS }).map(([name, o]) => [
+          name,
+          { type: o.type, ...('short' in o && o.short ? { short: o.short } : {}) },
+        ]),
+      ),
+      allowPositionals: true,
+      strict: true,
+    });
+    return { operands: positionals, values: values as Values };
+  } catch (e) {
+    // node:util says what was wrong ("Unknown option '--bogus'…"): that is the usage error.
+    throw new UsageError(
+      (e as Error).message.replace(/\.?\s*To specify a positional argument.*$/s, ''),
+      'Run coroner --help for the options.',
+    );
   }
 }
 
-function oneContainer(parsed: Parsed, command: string): string {
-  const [ref, ...extra] = parsed.positional;
+function oneOperand(args: Args, command: string, what = 'container'): string {
+  const [ref, ...extra] = args.operands;
   if (!ref)
     throw new UsageError(
-      `${command} needs a container`,
-      `Usage: coroner ${command} <container> (docker ps -a lists them).`,
+      `${command} needs a ${what}`,
+      `Usage: coroner ${COMMANDS[command]?.usage ?? command}${what === 'container' ? ' (docker ps -a lists them)' : ''}.`,
     );
   if (extra.length)
     throw new UsageError(
-      `${command} takes one container, got ${parsed.positional.length}`,
-      'Name one container.',
+      `${command} takes one ${what}, got ${args.operands.length}`,
+      `Name one ${what}.`,
     );
   return ref;
 }
+
+const text = (values: Values, name: string): string | undefined => {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+};
+
+function wholeNumber(values: Values, name: string, fallback: number, min: number): number {
+  const raw = text(values, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(
+      `--${name} must be a ${min > 0 ? 'positive ' : ''}whole number, got ${JSON.stringify(raw)}`,
+      `For example --${name} ${fallback}.`,
+    );
+  }
+  return n;
+}
+
+const list = (values: Values, name: string): string[] =>
+  (text(values, name) ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export interface Io {
   out: (text: string) => void;
@@ -206,8 +334,8 @@ interface Run {
 }
 
 /** Triage events as stderr lines, and a note for the case folder a failure leaves incomplete. */
-function triageEvents(parsed: Parsed, io: Io, run: Run): (e: TriageEvent) => void {
-  const isShown = io.isErrTty || parsed.flags.has('--progress');
+function triageEvents(args: Args, io: Io, run: Run): (e: TriageEvent) => void {
+  const isShown = io.isErrTty || args.values['progress'] === true;
   let note: string | undefined;
   return (e) => {
     if (e.type === 'case') {
@@ -224,27 +352,19 @@ function triageEvents(parsed: Parsed, io: Io, run: Run): (e: TriageEvent) => voi
   };
 }
 
-async function runTriage(parsed: Parsed, io: Io, run: Run): Promise<number> {
-  expectFlags(parsed, ['--json', '--case-dir', '--log-lines', '--progress']);
-  const ref = oneContainer(parsed, 'triage');
-  const logLines = parsed.flags.get('--log-lines');
-  const logTailLines = typeof logLines === 'string' ? Number(logLines) : 1000;
-  if (!Number.isInteger(logTailLines) || logTailLines < 0) {
-    throw new UsageError(
-      `--log-lines must be a whole number, got ${JSON.stringify(logLines)}`,
-      'For example --log-lines 5000.',
-    );
-  }
-  const engine = await connectEngine();
-  const caseDir = parsed.flags.get('--case-dir');
-  const report = await triage(engine, ref, {
-    ...(typeof caseDir === 'string' ? { caseDir } : {}),
+async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
+  const ref = oneOperand(args, 'triage');
+  const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
+  const source = await openSource();
+  const caseDir = text(args.values, 'case-dir');
+  const report = await triage(source, ref, {
+    ...(caseDir ? { caseDir } : {}),
     logTailLines,
     signal: run.signal,
-    onEvent: triageEvents(parsed, io, run),
+    onEvent: triageEvents(args, io, run),
   });
   // --json prints the case folder's report.json: the same bytes the bundle will hold.
-  if (parsed.flags.has('--json')) await io.outFile(path.join(report.caseDir, 'report.json'));
+  if (args.values['json']) await io.outFile(path.join(report.caseDir, 'report.json'));
   else io.out(triageSummary(report).join('\n') + '\n');
   const suspicious =
     report.hostCompromise.isSuspected ||
@@ -252,73 +372,35 @@ async function runTriage(parsed: Parsed, io: Io, run: Run): Promise<number> {
   return suspicious ? EXIT.suspicious : EXIT.clean;
 }
 
-async function runExport(parsed: Parsed, io: Io, run: Run): Promise<number> {
-  expectFlags(parsed, [
-    '--out',
-    '--force',
-    '--case',
-    '--no-image',
-    '--redact-env',
-    '--sign',
-    '--progress',
-  ]);
-  const { signal } = run;
-  const ref = oneContainer(parsed, 'export');
-  const engine = await connectEngine();
-  const custody = new CustodyLog();
-  const container = pickContainer(ref, await engine.listContainers());
-  const explicitCase = parsed.flags.get('--case');
-  const caseDir =
-    typeof explicitCase === 'string'
-      ? explicitCase
-      : await findLatestCase(DEFAULT_CASES_ROOT, container.id);
-  let report: TriageReport;
-  if (caseDir) {
-    report = await loadCaseReport(caseDir);
-    if (report.container.id !== container.id) {
-      throw new UsageError(
-        `${caseDir} is a case of ${report.container.name}, not of ${container.name}`,
-        'Name the matching container, or another --case.',
-      );
-    }
-    const earlier = JSON.parse(
-      await readFile(path.join(report.caseDir, 'custody.json'), 'utf8'),
-    ) as Parameters<CustodyLog['adoptEarlier']>[0];
-    custody.adoptEarlier(earlier);
-    io.err(
-      `coroner: exporting the case folder ${report.caseDir} (triage finished ${report.finishedAt})\n`,
-    );
-  } else {
-    io.err(
-      `coroner: no case folder for ${safeLine(container.name, 200)} under ./${DEFAULT_CASES_ROOT}; triaging first\n`,
-    );
-    report = await triage(engine, container.id, {
-      signal,
-      custody,
-      onEvent: triageEvents(parsed, io, run),
-    });
-  }
-  const out = parsed.flags.get('--out');
-  const sign = parsed.flags.get('--sign');
-  const result = await writeBundle(engine, report, {
-    outPath:
-      typeof out === 'string'
-        ? out
-        : `coroner-evidence-${evidenceRepo(container.name).split('/')[1]}-${utcStamp(new Date())}.tar.gz`,
-    force: parsed.flags.has('--force'),
-    includeImage: !parsed.flags.has('--no-image'),
-    redactEnv: parsed.flags.has('--redact-env'),
-    ...(typeof sign === 'string' ? { signingKeyPath: sign } : {}),
-    custody,
-    signal,
-    onProgress: exportSteps(parsed, io),
+async function runExport(args: Args, io: Io, run: Run): Promise<number> {
+  const ref = oneOperand(args, 'export');
+  const source = await openSource();
+  const out = text(args.values, 'out');
+  const caseDir = text(args.values, 'case');
+  const sign = text(args.values, 'sign');
+  const { report, bundle: result } = await exportContainer(source, ref, {
+    ...(out ? { outPath: out } : {}),
+    ...(caseDir ? { caseDir } : {}),
+    ...(sign ? { signingKeyPath: sign } : {}),
+    force: args.values['force'] === true,
+    includeImage: args.values['no-image'] !== true,
+    redactEnv: args.values['redact-env'] === true,
+    signal: run.signal,
+    onNote: (note) => io.err(`coroner: ${safeLine(note, 1000)}\n`),
+    onTriageEvent: triageEvents(args, io, run),
+    ...(exportSteps(args, io) ? { onProgress: exportSteps(args, io)! } : {}),
   });
+  const evidence = report.evidence;
+  const kept =
+    evidence.kind === 'image'
+      ? `it stays on the engine as ${evidence.repo}:${evidence.tag}`
+      : 'the evidence is the copied data root itself';
   io.out(
     [
       `Bundle:          ${result.path}`,
       `Files:           ${result.fileCount}, ${result.sizeBytes} bytes compressed`,
       `Manifest sha256: ${result.manifestSha256}`,
-      `Evidence image:  ${result.isImageIncluded ? 'included (docker load < evidence-image.tar)' : `not included: ${safeLine(result.imageNote ?? `it stays on the engine as ${report.evidence.repo}:${report.evidence.tag}`, 1000)}`}`,
+      `Evidence image:  ${result.isImageIncluded ? 'included (docker load < evidence-image.tar)' : `not included: ${safeLine(result.imageNote ?? kept, 1000)}`}`,
       ...(result.signing
         ? [
             `Signed:          Ed25519${result.signing.isNewKey ? `, new key; public key written to ${result.signing.publicKeyPath}` : ''}`,
@@ -332,8 +414,8 @@ async function runExport(parsed: Parsed, io: Io, run: Run): Promise<number> {
 }
 
 /** Each export step as a stderr line when it begins. */
-function exportSteps(parsed: Parsed, io: Io): ((p: { step: string }) => void) | undefined {
-  if (!io.isErrTty && !parsed.flags.has('--progress')) return undefined;
+function exportSteps(args: Args, io: Io): ((p: { step: string }) => void) | undefined {
+  if (!io.isErrTty && args.values['progress'] !== true) return undefined;
   let last: string | undefined;
   return ({ step }) => {
     if (step !== last) io.err(`coroner: ${step}\n`);
@@ -341,16 +423,15 @@ function exportSteps(parsed: Parsed, io: Io): ((p: { step: string }) => void) | 
   };
 }
 
-async function runVerify(parsed: Parsed, io: Io): Promise<number> {
-  expectFlags(parsed, ['--key']);
-  const [bundle, ...extra] = parsed.positional;
+async function runVerify(args: Args, io: Io): Promise<number> {
+  const [bundle, ...extra] = args.operands;
   if (!bundle || extra.length)
     throw new UsageError(
       'verify takes one bundle or case folder',
       'Usage: coroner verify <bundle.tar.gz | case folder> [--key PUB]',
     );
-  const key = parsed.flags.get('--key');
-  const verifyOpts = typeof key === 'string' ? { publicKey: await loadPublicKey(key) } : {};
+  const key = text(args.values, 'key');
+  const verifyOpts = key ? { publicKey: await loadPublicKey(key) } : {};
   let result: VerifyResult;
   if ((await stat(bundle).catch(() => undefined))?.isDirectory()) {
     if (await isBundleFolder(bundle)) result = await verifyBundleFolder(bundle, verifyOpts);
@@ -360,7 +441,7 @@ async function runVerify(parsed: Parsed, io: Io): Promise<number> {
           `${bundle} is a folder but neither an extracted bundle nor a coroner case folder`,
           'Name a bundle (.tar.gz), the folder it was extracted into, or a folder that `coroner triage` wrote.',
         );
-      if (parsed.flags.has('--key'))
+      if (key)
         throw new UsageError(
           'a case folder is not signed',
           'Leave --key out, or verify the bundle `coroner export` wrote from it.',
@@ -398,68 +479,33 @@ async function runVerify(parsed: Parsed, io: Io): Promise<number> {
   return result.isIntact ? EXIT.clean : EXIT.tampered;
 }
 
-function positiveInt(parsed: Parsed, flag: string, fallback: number): number {
-  const raw = parsed.flags.get(flag);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(n) || n <= 0) {
-    throw new UsageError(
-      `${flag} must be a positive whole number, got ${JSON.stringify(raw)}`,
-      `For example ${flag} 256.`,
-    );
-  }
-  return n;
-}
-
-const list = (parsed: Parsed, flag: string): string[] => {
-  const raw = parsed.flags.get(flag);
-  return typeof raw === 'string'
-    ? raw
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-    : [];
-};
-
-async function runRelaunch(parsed: Parsed, io: Io, run: Run): Promise<number> {
-  expectFlags(parsed, [
-    '--dry-run',
-    '--yes',
-    '--no-evidence',
-    '--keep-paused',
-    '--fresh-volumes',
-    '--cap-add',
-    '--user',
-    '--tmpfs',
-    '--memory',
-    '--pids',
-  ]);
-  const ref = oneContainer(parsed, 'relaunch');
-  const engine = await connectEngine();
+async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
+  const ref = oneOperand(args, 'relaunch');
+  const { values } = args;
+  const source = await openSource();
   const custody = new CustodyLog();
-  const user = parsed.flags.get('--user');
-  const prepared = await prepareRelaunch(
-    engine,
+  const user = text(values, 'user');
+  const prepared = await planContainerRelaunch(
+    source,
     ref,
     {
       ...DEFAULT_RELAUNCH_OPTIONS,
-      capAdd: list(parsed, '--cap-add').map((c) => c.toUpperCase()),
-      tmpfs: list(parsed, '--tmpfs'),
-      ...(typeof user === 'string' ? { user } : {}),
+      capAdd: list(values, 'cap-add').map((c) => c.toUpperCase()),
+      tmpfs: list(values, 'tmpfs'),
+      ...(user ? { user } : {}),
       memoryBytes:
-        positiveInt(parsed, '--memory', DEFAULT_RELAUNCH_OPTIONS.memoryBytes / 2 ** 20) * 2 ** 20,
-      pidsLimit: positiveInt(parsed, '--pids', DEFAULT_RELAUNCH_OPTIONS.pidsLimit),
-      freshVolumes: parsed.flags.has('--fresh-volumes'),
+        wholeNumber(values, 'memory', DEFAULT_RELAUNCH_OPTIONS.memoryBytes / 2 ** 20, 1) * 2 ** 20,
+      pidsLimit: wholeNumber(values, 'pids', DEFAULT_RELAUNCH_OPTIONS.pidsLimit, 1),
+      freshVolumes: values['fresh-volumes'] === true,
     },
     custody,
-    { casesRoot: DEFAULT_CASES_ROOT },
   );
   io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages).join('\n') + '\n');
-  if (parsed.flags.has('--dry-run')) {
+  if (values['dry-run']) {
     io.out('\nDry run: nothing was changed.\n');
     return EXIT.clean;
   }
-  if (!parsed.flags.has('--yes')) {
+  if (!values['yes']) {
     if (!io.ask)
       throw new UsageError(
         'relaunch needs confirmation and there is no terminal to ask',
@@ -470,7 +516,7 @@ async function runRelaunch(parsed: Parsed, io: Io, run: Run): Promise<number> {
       return EXIT.clean;
     }
   }
-  throwIfAborted(run.signal, 'the relaunch');
+  if (run.signal.aborted) throw new Cancelled('the relaunch');
   // Stopping between the quarantine and the replacement would leave the service down.
   run.signal.addEventListener(
     'abort',
@@ -480,14 +526,10 @@ async function runRelaunch(parsed: Parsed, io: Io, run: Run): Promise<number> {
       ),
     { once: true },
   );
-  const result = await executeRelaunch(engine, prepared, {
-    allowNoEvidence: parsed.flags.has('--no-evidence'),
-    keepPaused: parsed.flags.has('--keep-paused'),
+  const result = await relaunchContainer(source, prepared, {
+    allowNoEvidence: values['no-evidence'] === true,
+    keepPaused: values['keep-paused'] === true,
     custody,
-    caseDir: path.join(
-      DEFAULT_CASES_ROOT,
-      `${evidenceRepo(prepared.plan.container.name).split('/')[1]}-${utcStamp(new Date())}-relaunch`,
-    ),
     onStep: (step) => io.err(`coroner: ${step}\n`),
   });
   io.out('\n' + relaunchResultText(result).join('\n') + '\n');
@@ -540,41 +582,37 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   const run: Run = { signal: controller.signal, onFailure: [] };
   const stopListening = onStopSignals(controller, io);
   try {
-    const parsed = parseArgs(argv);
-    if (parsed.flags.has('--version')) {
+    const [first, ...rest] = argv;
+    const named = first !== undefined ? COMMANDS[first] : undefined;
+    if (first === 'help') {
+      io.out(helpText() + '\n');
+      return EXIT.clean;
+    }
+    // `coroner <container> [triage options]`: the console, or its summary without a terminal.
+    const command = named ?? COMMANDS['triage']!;
+    const args = parseCommandArgs(named ? rest : argv, command.options);
+    if (args.values['version']) {
       io.out(`coroner ${CORONER_VERSION}\n`);
       return EXIT.clean;
     }
-    const [command, ...rest] = parsed.positional;
-    if (parsed.flags.has('--help') || command === 'help') {
-      io.out(HELP + '\n');
+    if (args.values['help']) {
+      io.out(helpText() + '\n');
       return EXIT.clean;
     }
-    const sub: Parsed = { positional: rest, flags: parsed.flags };
-    switch (command) {
-      case 'triage':
-        return await runTriage(sub, io, run);
-      case 'export':
-        return await runExport(sub, io, run);
-      case 'verify':
-        return await runVerify(sub, io);
-      case 'relaunch':
-        return await runRelaunch(sub, io, run);
-      case undefined:
-        if (!io.openConsole) {
-          throw new UsageError(
-            'the interactive console needs a terminal',
-            'Run `coroner triage <container>` for the scriptable summary.',
-          );
-        }
-        return await io.openConsole(undefined, controller.signal);
-      default:
-        if (rest.length === 0 && parsed.flags.size === 0 && io.openConsole) {
-          return await io.openConsole(command, controller.signal);
-        }
-        // No terminal (or options given): the triage summary stands in for the console.
-        return await runTriage({ positional: [command, ...rest], flags: parsed.flags }, io, run);
+    if (named) return await named.run(args, io, run);
+    if (args.operands.length === 0) {
+      if (!io.openConsole)
+        throw new UsageError(
+          'the interactive console needs a terminal',
+          'Run `coroner triage <container>` for the scriptable summary.',
+        );
+      return await io.openConsole(undefined, controller.signal);
     }
+    const hasOptions = Object.keys(args.values).length > 0;
+    if (args.operands.length === 1 && !hasOptions && io.openConsole)
+      return await io.openConsole(args.operands[0], controller.signal);
+    // No terminal (or options given): the triage summary stands in for the console.
+    return await runTriage(args, io, run);
   } catch (e) {
     if (isCoronerError(e)) {
       // Messages quote paths, names and engine answers: attacker text, so escaped here, once.

@@ -16,3 +16,12 @@ export function isoTime(instant: Date | number = Date.now()): string {
   }
   return text;
 }
+
+/** `2026-11-23T12:59:59.123Z` -> `20261123t125959z`: sortable, and valid as an image tag or a file name. */
+export function utcStamp(date: Date): string {
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'z')
+    .toLowerCase();
+}

@@ -1,9 +1,10 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import { Component, useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { BundleResult } from '../src/bundle/write-bundle.js';
-import type { ContainerSummary } from '../src/sources/docker-live/types.js';
+import type { ContainerSummary } from '../src/sources/evidence-source.js';
 import type { PreparedRelaunch, RelaunchResult } from '../src/relaunch/relaunch.js';
-import type { TriageEvent, TriageReport } from '../src/app/triage.js';
+import { type TriageEvent } from '../src/app/triage.js';
+import type { TriageReport } from '../src/report/triage-report.js';
 import { safeLine } from '../src/untrusted.js';
 import { ErrorPane } from './components/ErrorPane.js';
 import { Footer } from './components/Footer.js';

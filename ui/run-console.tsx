@@ -1,59 +1,52 @@
 /**
- * Starts the interactive console on a terminal, wiring the engine's functions
- * as the console's intents. Returns the exit code when the console closes.
+ * Starts the interactive console on a terminal, wiring the use cases of
+ * src/app (the same the CLI calls) as the console's intents. Returns the exit
+ * code when the console closes.
  */
 import { render } from 'ink';
-import path from 'node:path';
-import { writeBundle } from '../src/bundle/write-bundle.js';
+import { exportReport } from '../src/app/export.js';
+import { planContainerRelaunch, relaunchContainer } from '../src/app/relaunch.js';
+import { triage } from '../src/app/triage.js';
 import { CustodyLog } from '../src/case/custody.js';
-import type { Engine } from '../src/sources/docker-live/engine.js';
-import { evidenceRepo, utcStamp } from '../src/sources/docker-live/freeze.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../src/relaunch/plan.js';
-import { executeRelaunch, prepareRelaunch } from '../src/relaunch/relaunch.js';
-import { DEFAULT_CASES_ROOT, triage } from '../src/app/triage.js';
+import type { EvidenceSource } from '../src/sources/evidence-source.js';
 import { App, type ConsoleActions } from './App.js';
 
-export function engineActions(
-  engine: Engine,
+export function sourceActions(
+  source: EvidenceSource,
   opts: { casesRoot?: string; cacheDir?: string; outDir?: string } = {},
 ): ConsoleActions {
+  // One custody log for the session: the export records the triage it packs.
   const custody = new CustodyLog();
-  const casesRoot = opts.casesRoot ?? DEFAULT_CASES_ROOT;
   return {
-    listContainers: () => engine.listContainers(),
+    listContainers: () => source.listContainers(),
     triage: (ref, signal, onEvent) =>
-      triage(engine, ref, {
+      triage(source, ref, {
         signal,
         onEvent,
         custody,
         ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
-        ...(opts.casesRoot
-          ? {
-              caseDir: path.join(
-                casesRoot,
-                `${ref.replace(/[^A-Za-z0-9_.-]/g, '_')}-${utcStamp(new Date())}`,
-              ),
-            }
-          : {}),
+        ...(opts.casesRoot ? { casesRoot: opts.casesRoot } : {}),
       }),
-    exportBundle: (report, signal, onProgress) =>
-      writeBundle(engine, report, {
-        outPath: path.join(
-          opts.outDir ?? '.',
-          `coroner-evidence-${evidenceRepo(report.container.name).split('/')[1]}-${utcStamp(new Date())}.tar.gz`,
-        ),
-        custody,
-        signal,
-        onProgress: ({ step, bytes }) => onProgress(step, bytes),
-      }),
+    exportBundle: async (report, signal, onProgress) =>
+      (
+        await exportReport(source, report, {
+          custody,
+          signal,
+          ...(opts.outDir ? { outDir: opts.outDir } : {}),
+          onProgress: ({ step, bytes }) => onProgress(step, bytes),
+        })
+      ).bundle,
     prepareRelaunch: (report) =>
-      prepareRelaunch(engine, report.container.id, DEFAULT_RELAUNCH_OPTIONS, custody, { report }),
+      planContainerRelaunch(source, report.container.id, DEFAULT_RELAUNCH_OPTIONS, custody, {
+        report,
+      }),
     executeRelaunch: (prepared, onStep) =>
-      executeRelaunch(engine, prepared, {
+      relaunchContainer(source, prepared, {
         allowNoEvidence: false,
         keepPaused: false,
         custody,
-        caseDir: path.join(casesRoot, `${prepared.plan.container.name}-relaunch`),
+        ...(opts.casesRoot ? { casesRoot: opts.casesRoot } : {}),
         onStep,
       }),
   };
@@ -64,12 +57,12 @@ export function engineActions(
  * away) closes it: unmounting cancels the running task, which still cleans up before exit.
  */
 export async function runConsole(
-  engine: Engine,
+  source: EvidenceSource,
   container: string | undefined,
   signal?: AbortSignal,
 ): Promise<number> {
   const instance = render(
-    <App actions={engineActions(engine)} {...(container ? { initialContainer: container } : {})} />,
+    <App actions={sourceActions(source)} {...(container ? { initialContainer: container } : {})} />,
     { exitOnCtrlC: false },
   );
   const close = () => instance.unmount();

@@ -1,65 +1,38 @@
 /**
- * The triage pipeline: freeze the evidence, list what changed, recover each
- * changed path's original (from the original image) and current version (from
- * the frozen evidence image, never the live container), compare, rank.
- * Reports progress as typed events; returns one JSON-able report that the
- * CLI, the bundle and the UI all render.
+ * The triage pipeline, the same for every evidence source: acquire (freeze)
+ * the evidence, list what changed, index the original image's layers, recover
+ * each changed path's original and current version, compare, rank. Reports
+ * progress as typed events; returns one JSON-able report that the CLI, the
+ * bundle and the console all render.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
-import path from 'node:path';
 import { Readable } from 'node:stream';
-import { inPiecesOf, reportJsonChunks } from '../report/report-json.js';
-import { CaseFolder, type ArtifactRecord } from '../case/case-folder.js';
-import { safeFileName } from '../case/container-path.js';
+import { CaseFolder } from '../case/case-folder.js';
 import { CustodyLog } from '../case/custody.js';
-import { parseChanges, pathsWithChangedChildren } from '../changes/change-list.js';
-import { changesFromLayer } from '../changes/changes-from-layer.js';
-import { analyseChange, newAnalysisBudget, type ChangedPath } from '../findings/analyse-change.js';
-import {
-  extractVersions,
-  isPathLevel,
-  type PathProblem,
-} from '../sources/docker-live/archive-versions.js';
-import { readerOwnerLabels, removeStaleReaders } from '../sources/docker-live/stale-readers.js';
-import {
-  throwIfAborted,
-  type Engine,
-  type EngineIdentity,
-  type RawChange,
-} from '../sources/docker-live/engine.js';
-import { pickContainer } from '../sources/pick-container.js';
-import { assessExposure, type ExposureCheck } from '../findings/exposure.js';
-import type { Finding } from '../findings/change-rules.js';
+import { normaliseChanges, pathsWithChangedChildren } from '../changes/change-list.js';
+import { Cancelled } from '../errors.js';
+import { analyseChange, newAnalysisBudget } from '../findings/analyse-change.js';
+import { assessExposure } from '../findings/exposure.js';
+import { defaultCacheDir } from '../layers/image-layers.js';
+import { findOriginLayer } from '../layers/layer-index.js';
+import type { ChangedPath, PathProblem } from '../report/change.js';
+import { inPiecesOf, reportJsonChunks } from '../report/report-json.js';
+import type { RuntimeConfig } from '../report/runtime.js';
 import { SEVERITY_RANK, type Severity } from '../report/severity.js';
 import {
-  freezeEvidence,
-  utcStamp,
-  type EvidenceImage,
-  type FreezeStep,
-  type FrozenEvidence,
-} from '../sources/docker-live/freeze.js';
-import { findOriginLayer } from '../layers/layer-index.js';
-import {
-  defaultCacheDir,
-  isLayerIndexProblem,
-  loadImageLayers,
-  type ImageLayers,
-  type LayerInfo,
-} from '../sources/docker-live/image-save-index.js';
+  TRIAGE_SCHEMA_VERSION,
+  type TriageReport,
+  type UncoveredMount,
+} from '../report/triage-report.js';
+import type { EvidenceSource } from '../sources/evidence-source.js';
+import { pickContainer } from '../sources/pick-container.js';
 import { CORONER_VERSION } from '../version.js';
-
-export const TRIAGE_SCHEMA_VERSION = 1;
-
-/** On each reader container: the id of the suspect it was created to read for. */
-export const READER_FOR_LABEL = 'coroner.reader.for';
-
-/** Where case folders go unless told otherwise (relative to the working directory). */
-export const DEFAULT_CASES_ROOT = 'coroner-cases';
+import { caseDirFor } from './case-names.js';
 
 export type TriagePhase = 'resolve' | 'freeze' | 'changes' | 'layers' | 'extract' | 'rank' | 'done';
 
 export type TriageEvent =
-  | { type: 'phase'; phase: TriagePhase; step?: FreezeStep | string }
+  | { type: 'phase'; phase: TriagePhase; step?: string }
   | {
       type: 'progress';
       phase: 'layers' | 'extract';
@@ -71,57 +44,11 @@ export type TriageEvent =
   /** The case folder exists: from here on a failure leaves it incomplete (no report.json). */
   | { type: 'case'; caseDir: string };
 
-/** A per-path failure: collected and shown, not fatal. */
-export type { PathProblem };
-
-export type { ChangedPath, VersionInfo } from '../findings/analyse-change.js';
-
-export interface UncoveredMount {
-  destination: string;
-  type: string;
-  source?: string;
-  reason: string;
-}
-
-export interface TriageReport {
-  schemaVersion: typeof TRIAGE_SCHEMA_VERSION;
-  tool: { name: 'coroner'; version: string };
-  engine: EngineIdentity;
-  startedAt: string;
-  finishedAt: string;
-  caseDir: string;
-  container: {
-    id: string;
-    name: string;
-    /** The image reference the container was started with (may since have moved). */
-    imageRef: string;
-    imageId: string;
-    createdAt: string;
-    stateAtStart: { status: string; isRunning: boolean; isPaused: boolean };
-  };
-  evidence: EvidenceImage;
-  hostCompromise: { isSuspected: boolean; reasons: string[] };
-  counts: {
-    added: number;
-    changed: number;
-    deleted: number;
-    parentOnly: number;
-    bySeverity: Record<Severity, number>;
-  };
-  /** Ranked: most suspicious first; parent-only directories last. */
-  changes: ChangedPath[];
-  /** Every finding, ranked, for the paths that are not parent-only. */
-  findings: Finding[];
-  exposure: ExposureCheck[];
-  notCovered: UncoveredMount[];
-  layers: { source: ImageLayers['source']; savedBytes: number; list: LayerInfo[] };
-  problems: PathProblem[];
-  artifacts: ArtifactRecord[];
-}
-
 export interface TriageOptions {
   /** Folder for this case's artifacts; created. Default: ./coroner-cases/<name>-<utc>. */
   caseDir?: string;
+  /** Where case folders go when caseDir is not given. */
+  casesRoot?: string;
   cacheDir?: string;
   logTailLines?: number;
   logMaxBytes?: number;
@@ -139,7 +66,7 @@ export interface TriageOptions {
 const MiB = 1024 * 1024;
 
 export async function triage(
-  engine: Engine,
+  source: EvidenceSource,
   containerRef: string,
   opts: TriageOptions = {},
 ): Promise<TriageReport> {
@@ -147,6 +74,9 @@ export async function triage(
   const emit = opts.onEvent ?? (() => undefined);
   const custody = opts.custody ?? new CustodyLog();
   const signal = opts.signal;
+  const cancelled = () => {
+    if (signal?.aborted) throw new Cancelled('triage');
+  };
   // Every request in flight listens to the signal (its socket, its response, its pipeline):
   // a bounded fan-out, each removed when its request ends, not a leak to warn about.
   const readersPerImage = opts.readersPerImage ?? 4;
@@ -154,132 +84,64 @@ export async function triage(
     setMaxListeners(Math.max(getMaxListeners(signal), readersPerImage * 2 * 4 + 16), signal);
 
   emit({ type: 'phase', phase: 'resolve' });
-  const containers = await engine.listContainers();
-  const container = pickContainer(containerRef, containers);
-  const caseDir =
-    opts.caseDir ??
-    path.join(DEFAULT_CASES_ROOT, `${safeFileName(container.name)}-${utcStamp(startedAt)}`);
-  const folder = await CaseFolder.create(caseDir);
+  const container = pickContainer(containerRef, await source.listContainers());
+  const folder = await CaseFolder.create(
+    opts.caseDir ?? caseDirFor(container.name, startedAt, opts.casesRoot),
+  );
   emit({ type: 'case', caseDir: folder.root });
 
-  // Freeze first: nothing else happens until the evidence image exists.
   emit({ type: 'phase', phase: 'freeze' });
-  const frozen = await freezeEvidence(engine, container, folder, custody, {
+  const problems: PathProblem[] = [];
+  const onProblem = (problem: PathProblem) => {
+    problems.push(problem);
+    emit({ type: 'problem', problem });
+  };
+  let filesTotal = 0;
+  const acquired = await source.acquire(container, folder, custody, {
     logTailLines: opts.logTailLines ?? 1000,
     logMaxBytes: opts.logMaxBytes ?? 16 * MiB,
+    maxContentBytes: opts.maxContentBytes ?? 256 * MiB,
+    readersPerImage,
+    cacheDir: opts.cacheDir ?? defaultCacheDir(),
     ...(opts.maxChangeListBytes ? { maxChangeListBytes: opts.maxChangeListBytes } : {}),
     ...(signal ? { signal } : {}),
     onStep: (step) => emit({ type: 'phase', phase: 'freeze', step }),
+    onProgress: (phase, filesDone, bytes) =>
+      emit({
+        type: 'progress',
+        phase,
+        filesDone,
+        filesTotal: phase === 'extract' ? filesTotal : 0,
+        bytes,
+      }),
+    onProblem,
   });
-  const engineIdentity = await engine.identity();
+  const sourceIdentity = await source.identity();
 
   emit({ type: 'phase', phase: 'changes' });
-  const problems: PathProblem[] = [];
-  // Taken in the same pause as the commit: every listed change is in the evidence image.
-  const listed = frozen.changes;
-  if (Array.isArray(listed))
-    await folder.writeJson(
-      'changes/engine-changes.json',
-      listed,
-      'change list, as the engine sent it',
-    );
-  throwIfAborted(signal, 'triage');
+  const { entries, rejected } = normaliseChanges(await acquired.changeList());
+  for (const r of rejected)
+    onProblem({
+      path: r.path,
+      action: 'read change list',
+      cause: 'the source reported a path that is not absolute or climbs with ".."; ignored',
+    });
+  filesTotal = entries.length;
+  cancelled();
 
   emit({ type: 'phase', phase: 'layers' });
-  const layers: ImageLayers = await custody
-    .step(
-      'index original image layers',
-      frozen.image.Id,
-      () =>
-        loadImageLayers(engine, frozen.image, {
-          cacheDir: opts.cacheDir ?? defaultCacheDir(),
-          ...(signal ? { signal } : {}),
-          onBytes: (bytes) =>
-            emit({ type: 'progress', phase: 'layers', filesDone: 0, filesTotal: 0, bytes }),
-        }),
-      (l) =>
-        l.source === 'cache'
-          ? 'from cache'
-          : `streamed docker save, ${l.savedBytes} bytes${l.cacheProblem ? `; ${l.cacheProblem}` : ''}`,
-    )
-    .catch((e: unknown) => {
-      if (!isLayerIndexProblem(e)) throw e;
-      problems.push({
-        path: '/',
-        action: 'index original image layers',
-        cause: `${e.message}; originals are still read from the image, without their layer`,
-      });
-      return {
-        imageId: frozen.image.Id,
-        layers: [],
-        indexes: [],
-        source: 'unavailable' as const,
-        savedBytes: 0,
-      };
-    });
-
-  let raw: RawChange[];
-  if (Array.isArray(listed)) raw = listed;
-  else {
-    raw = await changesFromEvidence(engine, frozen, custody, {
-      cacheDir: opts.cacheDir ?? defaultCacheDir(),
-      ...(signal ? { signal } : {}),
-    });
-    await folder.writeJson(
-      'changes/changes-from-evidence-layer.json',
-      raw,
-      "change list read from the evidence image's committed layer (docker diff failed)",
-    );
-    problems.push({
-      path: '/',
-      action: 'list changes (docker diff)',
-      cause: `${listed.failure}; the change list was read from the evidence image's own layer instead`,
-    });
-  }
-  const { entries, rejected } = parseChanges(raw);
-  problems.push(
-    ...rejected.map((r) => ({
-      path: String(r.Path),
-      action: 'read change list',
-      cause: 'the engine reported a path that is not absolute or climbs with ".."; ignored',
-    })),
-  );
-  throwIfAborted(signal, 'triage');
+  const layers = await acquired.originalLayers();
+  cancelled();
 
   emit({ type: 'phase', phase: 'extract' });
-  // After the freeze, never before it: tidying up must not delay the evidence.
-  await removeStaleReaders(engine, containers, custody);
-  const evidenceLayerDir = upperDirOf(frozen.evidenceInspect);
-  const versions = await extractVersions(
-    engine,
-    frozen.image.Id,
-    frozen.evidence.id,
-    entries,
-    folder,
-    custody,
-    {
-      maxContentBytes: opts.maxContentBytes ?? 256 * MiB,
-      readersPerImage,
-      readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
-      liveContainerId: container.id,
-      acquired: frozen.readFromSuspect,
-      ...(evidenceLayerDir ? { evidenceLayerDir } : {}),
-      ...(signal ? { signal } : {}),
-      onProgress: (filesDone, bytes) =>
-        emit({ type: 'progress', phase: 'extract', filesDone, filesTotal: entries.length, bytes }),
-      onProblem: (problem) => {
-        problems.push(problem);
-        emit({ type: 'problem', problem });
-      },
-    },
-  );
+  const versions = await acquired.readVersions(entries);
 
   emit({ type: 'phase', phase: 'rank' });
   const hasChildren = pathsWithChangedChildren(entries);
   const changes: ChangedPath[] = [];
   const budget = newAnalysisBudget();
   for (const entry of entries) {
-    throwIfAborted(signal, 'triage');
+    cancelled();
     const pair = versions.get(entry.path) ?? {};
     versions.delete(entry.path); // the analysed change holds what it needs; keep memory flat
     const originLayer = pair.original ? findOriginLayer(layers.indexes, entry.path) : undefined;
@@ -291,12 +153,12 @@ export async function triage(
           pair,
           originLayer === undefined ? undefined : layers.layers[originLayer],
           hasChildren.has(entry.path),
-          { containerCreatedAt: frozen.inspect.Created, now: startedAt.toISOString() },
+          { containerCreatedAt: acquired.subject.createdAt, now: startedAt.toISOString() },
           budget,
         ),
       );
     } catch (e) {
-      if (!isPathLevel(e)) throw e;
+      if (e instanceof Cancelled || (e as Error)?.name === 'AbortError') throw e;
       problems.push({
         path: entry.path,
         action: 'compare',
@@ -310,13 +172,13 @@ export async function triage(
     .flatMap((c) => c.findings)
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
 
-  const exposure = assessExposure(frozen.inspect);
+  const exposure = assessExposure(acquired.runtime);
   const hostReasons = exposure
     .filter((e) => !e.passed && e.isHostCompromise)
     .map((e) => `CIS ${e.cis} ${e.title}: ${e.detail}`);
 
   // A signal that came in time cancels the report: after this point the triage is complete.
-  throwIfAborted(signal, 'triage');
+  cancelled();
   await folder.writeJson(
     'custody.json',
     { header: custody.header, actions: custody.actions },
@@ -325,26 +187,26 @@ export async function triage(
   const report: TriageReport = {
     schemaVersion: TRIAGE_SCHEMA_VERSION,
     tool: { name: 'coroner', version: CORONER_VERSION },
-    engine: engineIdentity,
+    source: sourceIdentity,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     caseDir: folder.root,
-    container: {
-      id: container.id,
-      name: container.name,
-      imageRef: frozen.inspect.Config.Image,
-      imageId: frozen.image.Id,
-      createdAt: frozen.inspect.Created,
-      stateAtStart: frozen.stateAtStart,
-    },
-    evidence: frozen.evidence,
+    container: acquired.subject,
+    evidence: acquired.evidence,
+    runtime: acquired.runtime,
     hostCompromise: { isSuspected: hostReasons.length > 0, reasons: hostReasons },
     counts: countChanges(changes),
     changes,
     findings,
     exposure,
-    notCovered: uncoveredMounts(frozen.inspect),
-    layers: { source: layers.source, savedBytes: layers.savedBytes, list: layers.layers },
+    notCovered: uncoveredMounts(acquired.runtime),
+    notCollected: acquired.notCollected,
+    layers: {
+      source: layers.source,
+      savedBytes: layers.savedBytes,
+      list: layers.layers,
+      ...(layers.checks ? { checks: layers.checks } : {}),
+    },
     problems,
     // A copy: report.json's own record, made as it is written, is not part of it.
     artifacts: [...folder.records],
@@ -352,39 +214,10 @@ export async function triage(
   await folder.writeStream(
     'report.json',
     Readable.from(inPiecesOf(reportJsonChunks(report), 64 * 1024)),
-    {
-      description: 'triage report (this document)',
-    },
+    { description: 'triage report (this document)' },
   );
   emit({ type: 'phase', phase: 'done' });
   return report;
-}
-
-/**
- * The change list when `docker diff` failed: the evidence image is the original's layers
- * plus the one its commit wrote, and that layer is exactly what the container changed.
- */
-function changesFromEvidence(
-  engine: Engine,
-  frozen: FrozenEvidence,
-  custody: CustodyLog,
-  opts: { cacheDir: string; signal?: AbortSignal },
-): Promise<RawChange[]> {
-  return custody.step(
-    "read the change list from the evidence image's own layer (docker diff failed)",
-    frozen.evidence.id,
-    async () => {
-      const { indexes } = await loadImageLayers(engine, frozen.evidenceInspect, opts);
-      return changesFromLayer(indexes.at(-1)!, indexes.slice(0, -1));
-    },
-    (list) => `${list.length} paths`,
-  );
-}
-
-/** The image's top layer as a folder on the engine's host (overlay2), when the engine says. */
-function upperDirOf(image: FrozenEvidence['evidenceInspect']): string | undefined {
-  const dir = (image.GraphDriver?.Data as Record<string, unknown> | undefined)?.['UpperDir'];
-  return typeof dir === 'string' && dir.startsWith('/') ? dir : undefined;
 }
 
 function rankChanges(a: ChangedPath, b: ChangedPath): number {
@@ -412,24 +245,24 @@ function countChanges(changes: ChangedPath[]): TriageReport['counts'] {
 }
 
 /** Mounts whose writes `docker diff` cannot see: volumes, binds, tmpfs, and /dev/shm. */
-export function uncoveredMounts(inspect: TriageReportInput): UncoveredMount[] {
+export function uncoveredMounts(runtime: RuntimeConfig): UncoveredMount[] {
   const found: UncoveredMount[] = [];
-  for (const m of inspect.Mounts ?? []) {
+  for (const m of runtime.mounts) {
     found.push({
-      destination: m.Destination,
-      type: m.Type ?? 'volume',
-      ...(m.Source ? { source: m.Source } : {}),
-      reason: `${m.Type ?? 'volume'} mount: writes here are not in the change list or the evidence image`,
+      destination: m.destination,
+      type: m.type,
+      ...(m.source ? { source: m.source } : {}),
+      reason: `${m.type} mount: writes here are not in the change list or the evidence image`,
     });
   }
-  for (const destination of Object.keys(inspect.HostConfig.Tmpfs ?? {})) {
+  for (const destination of runtime.tmpfs) {
     found.push({
       destination,
       type: 'tmpfs',
       reason: 'tmpfs: lives in memory, gone when the container stops; not in the change list',
     });
   }
-  if (inspect.HostConfig.IpcMode !== 'host' && !found.some((m) => m.destination === '/dev/shm')) {
+  if (runtime.ipcMode !== 'host' && !found.some((m) => m.destination === '/dev/shm')) {
     found.push({
       destination: '/dev/shm',
       type: 'tmpfs',
@@ -439,8 +272,3 @@ export function uncoveredMounts(inspect: TriageReportInput): UncoveredMount[] {
   }
   return found;
 }
-
-type TriageReportInput = Pick<
-  import('../sources/docker-live/types.js').ContainerInspect,
-  'Mounts' | 'HostConfig'
->;

@@ -4,4 +4,3 @@ export class BundleOutputExists extends CoronerError {}
 export class BundleWriteFailed extends CoronerError {}
 export class CaseFileChanged extends CoronerError {}
 export class BundleUnreadable extends CoronerError {}
-export class CaseNotFound extends CoronerError {}

@@ -3,13 +3,15 @@
  * HTML page, both pure functions of the triage report. Untrusted strings are
  * sanitised, then escaped for the target format.
  */
-import { CHANGE_KIND_WORDS } from '../changes/change-list.js';
-import type { ChangedPath, TriageReport } from '../app/triage.js';
+import { CHANGE_KIND_WORDS } from '../report/change.js';
+import type { TriageReport } from '../report/triage-report.js';
+import type { ChangedPath } from '../report/change.js';
 import { safeLine, safeLines } from '../untrusted.js';
 import type { Manifest } from './manifest.js';
+import { sourceLine } from '../report/describe-source.js';
 
 export interface ReportContext {
-  evidenceImage: Manifest['evidenceImage'];
+  evidence: Manifest['evidence'];
   redaction: Manifest['redaction'];
   createdAt: string;
 }
@@ -78,8 +80,8 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
   out.push(
     `- Container: ${mdCode(report.container.name)} \`${report.container.id}\``,
     `- Image: ${mdCode(report.container.imageRef)} \`${report.container.imageId}\``,
-    `- Evidence image: \`${ctx.evidenceImage.repoTag}\` \`${ctx.evidenceImage.id}\` — ${ctx.evidenceImage.isIncluded ? `included in this bundle as \`${ctx.evidenceImage.file}\` (docker load)` : `NOT included in this bundle${ctx.evidenceImage.note ? `: ${ctx.evidenceImage.note}` : ''}`}`,
-    `- Engine: Docker ${report.engine.version} on ${mdCode(report.engine.hostName)} (daemon ${report.engine.daemonId})`,
+    `- Evidence: ${mdCode(ctx.evidence.name)} ${mdCode(ctx.evidence.id)} — ${ctx.evidence.isIncluded ? `included in this bundle as \`${ctx.evidence.file}\`${ctx.evidence.kind === 'image' ? ' (docker load)' : ''}` : `NOT included in this bundle${ctx.evidence.note ? `: ${ctx.evidence.note}` : ''}`}`,
+    `- Source: ${mdCode(sourceLine(report.source))}`,
     `- Triage: ${report.startedAt} to ${report.finishedAt} (UTC); bundle written ${ctx.createdAt}`,
     `- Environment values: ${ctx.redaction.isEnvRedacted ? 'redacted in this bundle' : 'included as captured (may hold secrets)'}`,
     '',
@@ -187,8 +189,8 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
     '<table>',
     `<tr><th>Container</th><td>${html(report.container.name)} <code>${html(report.container.id)}</code></td></tr>`,
     `<tr><th>Image</th><td>${html(report.container.imageRef)} <code>${html(report.container.imageId)}</code></td></tr>`,
-    `<tr><th>Evidence image</th><td><code>${html(ctx.evidenceImage.repoTag)}</code> <code>${html(ctx.evidenceImage.id)}</code>: ${ctx.evidenceImage.isIncluded ? `included as <code>${html(ctx.evidenceImage.file ?? '')}</code>` : `not included${ctx.evidenceImage.note ? ` (${html(ctx.evidenceImage.note)})` : ''}`}</td></tr>`,
-    `<tr><th>Engine</th><td>Docker ${html(report.engine.version)} on ${html(report.engine.hostName)}</td></tr>`,
+    `<tr><th>Evidence</th><td><code>${html(ctx.evidence.name)}</code> <code>${html(ctx.evidence.id)}</code>: ${ctx.evidence.isIncluded ? `included as <code>${html(ctx.evidence.file ?? '')}</code>` : `not included${ctx.evidence.note ? ` (${html(ctx.evidence.note)})` : ''}`}</td></tr>`,
+    `<tr><th>Source</th><td>${html(sourceLine(report.source))}</td></tr>`,
     `<tr><th>Triage (UTC)</th><td>${html(report.startedAt)} to ${html(report.finishedAt)}</td></tr>`,
     `<tr><th>Environment values</th><td>${ctx.redaction.isEnvRedacted ? 'redacted' : 'included as captured (may hold secrets)'}</td></tr>`,
     `<tr><th>Changes</th><td>${c.added} added, ${c.changed} changed, ${c.deleted} deleted (${c.parentOnly} directories changed only through their contents)</td></tr>`,

@@ -17,11 +17,10 @@ import { linkNew, NEW_FILE } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
-import type { Engine } from '../sources/docker-live/engine.js';
-import { throwIfAborted } from '../sources/docker-live/engine.js';
 import { FILESYSTEM_EXPORT } from '../sources/docker-live/freeze.js';
-import { CoronerError, diskProblem, EngineRequestFailed } from '../errors.js';
-import type { TriageReport } from '../app/triage.js';
+import type { EvidenceSource } from '../sources/evidence-source.js';
+import { Cancelled, CoronerError, diskProblem, EngineRequestFailed } from '../errors.js';
+import type { TriageReport } from '../report/triage-report.js';
 import { CORONER_VERSION } from '../version.js';
 import { BundleOutputExists, BundleWriteFailed, CaseFileChanged } from './bundle-errors.js';
 import {
@@ -133,12 +132,16 @@ class BundleArchive {
 }
 
 export async function writeBundle(
-  engine: Engine,
+  source: Pick<EvidenceSource, 'saveEvidence'>,
   report: TriageReport,
   opts: BundleOptions,
 ): Promise<BundleResult> {
   const outPath = path.resolve(opts.outPath);
-  const includeImage = opts.includeImage ?? true;
+  const evidence = report.evidence;
+  const save = source.saveEvidence?.bind(source);
+  // Only an evidence image can be packed; a dead box's evidence is the data root itself.
+  const imageToSave =
+    evidence.kind === 'image' && save && (opts.includeImage ?? true) ? evidence : undefined;
   if (
     !opts.force &&
     (await stat(outPath).then(
@@ -176,23 +179,24 @@ export async function writeBundle(
     // filesystem for that reason, the bundle holds that export instead, and says so.
     const substitute = report.artifacts.find((a) => a.path === FILESYSTEM_EXPORT);
     let unsaved: string | undefined;
-    if (includeImage) {
+    if (imageToSave && save) {
+      const repoTag = `${imageToSave.repo}:${imageToSave.tag}`;
       image = await custody
         .step(
-          `save evidence image (docker save) ${report.evidence.repo}:${report.evidence.tag}`,
-          report.evidence.id,
+          `save evidence image (docker save) ${repoTag}`,
+          imageToSave.id,
           async () => {
             const { tap, result, bytesSoFar } = createHashTap();
             const spooled = (await open(spool, NEW_FILE, 0o600)).createWriteStream();
-            const save = await engine.saveImage(report.evidence.id, opts.signal).catch((e) => {
-              throw imageNotExportable(e, `${report.evidence.repo}:${report.evidence.tag}`);
+            const saved = await save(imageToSave, opts.signal).catch((e) => {
+              throw imageNotExportable(e, repoTag);
             });
             // A listener on the source, not the tap: reading the tap would race the file writer.
             // It starts the flow: nothing may be awaited between it and the pipeline.
-            save.on('data', () =>
+            saved.on('data', () =>
               opts.onProgress?.({ step: 'saving the evidence image', bytes: bytesSoFar() }),
             );
-            await pipeline(save, tap, spooled, ...(opts.signal ? [{ signal: opts.signal }] : []));
+            await pipeline(saved, tap, spooled, ...(opts.signal ? [{ signal: opts.signal }] : []));
             return result();
           },
           (r) => `${r.sizeBytes} bytes, sha256 ${r.sha256}`,
@@ -203,7 +207,7 @@ export async function writeBundle(
           return undefined;
         });
     }
-    throwIfAborted(opts.signal, 'the export');
+    if (opts.signal?.aborted) throw new Cancelled('the export');
 
     const pack = createPack();
     const archive = new BundleArchive(pack);
@@ -226,7 +230,7 @@ export async function writeBundle(
     await refuseUnrecorded(report.caseDir, expected);
     const redactedFiles: string[] = [];
     for (const rel of [...expected.keys()].sort()) {
-      throwIfAborted(opts.signal, 'the export');
+      if (opts.signal?.aborted) throw new Cancelled('the export');
       const name = `case/${rel}`;
       const acquired = expected.get(rel)!;
       const full = path.join(report.caseDir, rel);
@@ -264,22 +268,7 @@ export async function writeBundle(
     }
 
     const createdAt = new Date().toISOString();
-    const repoTag = `${report.evidence.repo}:${report.evidence.tag}`;
-    const evidenceImage: Manifest['evidenceImage'] = {
-      id: report.evidence.id,
-      repoTag,
-      isIncluded: image !== undefined,
-      ...(image
-        ? { file: EVIDENCE_IMAGE_FILE }
-        : unsaved
-          ? {
-              note: `the engine cannot save the evidence image (${unsaved}): files named like layer whiteouts broke its commit. In its place this bundle holds the container's filesystem as the engine exported it while frozen, case/${FILESYSTEM_EXPORT}; the image stays on the engine as ${repoTag}`,
-              substituteFile: `case/${FILESYSTEM_EXPORT}`,
-            }
-          : {
-              note: `left out with --no-image; it stays on the engine as ${repoTag}`,
-            }),
-    };
+    const manifestEvidence = describeEvidence(evidence, image !== undefined, unsaved);
     const redaction: Manifest['redaction'] = {
       isEnvRedacted: opts.redactEnv ?? false,
       redactedFiles,
@@ -289,7 +278,7 @@ export async function writeBundle(
           }
         : {}),
     };
-    const reportContext = { evidenceImage, redaction, createdAt };
+    const reportContext = { evidence: manifestEvidence, redaction, createdAt };
     await archive.addGenerated('report.md', () => reportMarkdown(report, reportContext));
     await archive.addGenerated('report.html', () => reportHtml(report, reportContext));
 
@@ -315,19 +304,18 @@ export async function writeBundle(
     );
     await archive.addBuffer('custody.log', custodyText(custody));
 
-    const identity = report.engine;
     const manifest: Manifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       tool: { name: 'coroner', version: CORONER_VERSION },
       createdAt,
-      engine: identity,
+      source: report.source,
       container: {
         id: report.container.id,
         name: report.container.name,
         imageId: report.container.imageId,
         imageRef: report.container.imageRef,
       },
-      evidenceImage,
+      evidence: manifestEvidence,
       redaction,
       files: [...archive.files],
     };
@@ -356,7 +344,7 @@ export async function writeBundle(
       fileCount: manifest.files.length,
       manifestSha256: manifestFile.sha256,
       isImageIncluded: image !== undefined,
-      ...(evidenceImage.note ? { imageNote: evidenceImage.note } : {}),
+      ...(manifestEvidence.note ? { imageNote: manifestEvidence.note } : {}),
       ...(signingKey
         ? {
             signing: {
@@ -374,6 +362,37 @@ export async function writeBundle(
     await bundleFile.close().catch(() => undefined); // closed already by its stream, unless it failed first
     await rm(spool, { force: true });
   }
+}
+
+/** The manifest's account of the evidence: what it is, and whether (and as what) the bundle holds it. */
+function describeEvidence(
+  evidence: TriageReport['evidence'],
+  isIncluded: boolean,
+  unsaved: string | undefined,
+): Manifest['evidence'] {
+  if (evidence.kind === 'layer-folder')
+    return {
+      kind: evidence.kind,
+      id: evidence.layerDir,
+      name: evidence.dataRoot,
+      isIncluded: false,
+      note: `the evidence is the copied Docker data root itself (${evidence.dataRoot}), which stays with the responder; every changed file is in case/ with the hash taken when it was read`,
+    };
+  const repoTag = `${evidence.repo}:${evidence.tag}`;
+  return {
+    kind: evidence.kind,
+    id: evidence.id,
+    name: repoTag,
+    isIncluded,
+    ...(isIncluded
+      ? { file: EVIDENCE_IMAGE_FILE }
+      : unsaved
+        ? {
+            note: `the engine cannot save the evidence image (${unsaved}): files named like layer whiteouts broke its commit. In its place this bundle holds the container's filesystem as the engine exported it while frozen, case/${FILESYSTEM_EXPORT}; the image stays on the engine as ${repoTag}`,
+            substituteFile: `case/${FILESYSTEM_EXPORT}`,
+          }
+        : { note: `left out with --no-image; it stays on the engine as ${repoTag}` }),
+  };
 }
 
 /** report.json holds the hashes, so none is recorded for itself: the bundle's manifest covers it. */

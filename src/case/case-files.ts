@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { TriageReport } from '../app/triage.js';
+import type { TriageReport } from '../report/triage-report.js';
 import { TEMP_PREFIX } from './case-folder.js';
 
 /** A file a CaseFolder was writing when it was interrupted: `.partial-<hex>-<name>`. */

@@ -42,6 +42,16 @@ export function safeFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'container';
 }
 
+/** A container name of any shape as a lowercase slug (image repositories need one). */
+export function nameSlug(containerName: string): string {
+  const slug = containerName
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, 100);
+  return slug || 'container';
+}
+
 /**
  * The path guard: the absolute location of `relative` under `root`, refusing
  * anything that would land outside it.

@@ -1,11 +1,15 @@
 /**
  * Finds the case folder an earlier `coroner triage` left for a container, so
- * `coroner export` packs that evidence instead of freezing the container again.
+ * `coroner export` packs that evidence (and `coroner relaunch` plans from it)
+ * instead of freezing the container again.
  */
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TriageReport } from '../app/triage.js';
-import { CaseNotFound } from '../bundle/bundle-errors.js';
+import { TRIAGE_SCHEMA_VERSION, type TriageReport } from '../report/triage-report.js';
+import { CoronerError } from '../errors.js';
+
+/** No finished case folder where one was named or expected. */
+export class CaseNotFound extends CoronerError {}
 
 async function readPrefix(file: string, bytes: number): Promise<string> {
   const handle = await open(file, 'r');
@@ -56,7 +60,7 @@ export async function loadCaseReport(caseDir: string): Promise<TriageReport> {
       'Name the folder a finished `coroner triage` wrote, or leave --case out to triage afresh.',
     );
   }
-  if (report.schemaVersion !== 1) {
+  if (report.schemaVersion !== TRIAGE_SCHEMA_VERSION) {
     throw new CaseNotFound(
       `${caseDir}/report.json has schema version ${String(report.schemaVersion)}`,
       'Export it with the coroner version that wrote it.',

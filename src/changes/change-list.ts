@@ -1,43 +1,23 @@
 /**
- * What changed, as the engine's changes endpoint (docker diff) reports it.
+ * The change list every source produces (from the engine's changes endpoint,
+ * or from a layer): one entry per path, sorted so parents come before children.
  */
-import type { RawChange } from '../sources/docker-live/types.js';
-
-export type ChangeKind = 'A' | 'C' | 'D';
-
-export interface ChangeEntry {
-  path: string;
-  kind: ChangeKind;
-}
-
-const KIND_BY_CODE: Record<number, ChangeKind> = { 0: 'C', 1: 'A', 2: 'D' };
-
-export const CHANGE_KIND_WORDS: Record<ChangeKind, string> = {
-  A: 'added',
-  C: 'changed',
-  D: 'deleted',
-};
+import type { ChangeEntry } from '../report/change.js';
 
 /**
- * Normalises the engine's list: one entry per path (the last word wins, as
- * in the engine's own walk), sorted so parents come before children.
- * Paths the engine should never send (relative, with "..") are returned apart.
+ * Normalises a listed set of changes: one entry per path (the last word wins, as in the
+ * engine's own walk), parents before children. Paths a source should never give
+ * (relative, with "..") are returned apart.
  */
-export function parseChanges(raw: readonly RawChange[]): {
+export function normaliseChanges(listed: readonly ChangeEntry[]): {
   entries: ChangeEntry[];
-  rejected: RawChange[];
+  rejected: ChangeEntry[];
 } {
   const byPath = new Map<string, ChangeEntry>();
-  const rejected: RawChange[] = [];
-  for (const change of raw) {
-    const kind = KIND_BY_CODE[change.Kind];
-    const path = change.Path;
-    if (
-      !kind ||
-      typeof path !== 'string' ||
-      !path.startsWith('/') ||
-      path.split('/').includes('..')
-    ) {
+  const rejected: ChangeEntry[] = [];
+  for (const change of listed) {
+    const { path, kind } = change;
+    if (!path.startsWith('/') || path.split('/').includes('..')) {
       rejected.push(change);
       continue;
     }

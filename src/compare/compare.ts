@@ -8,47 +8,14 @@ import { open } from 'node:fs/promises';
 import { formatPatch, structuredPatch } from 'diff';
 import type { CaseFolder } from '../case/case-folder.js';
 import { formatMode, formatOwner, type FileMeta } from '../report/file-meta.js';
-import { detectContentType, type ContentType } from './content-type.js';
-import type { StoredVersion } from '../sources/docker-live/archive-reader.js';
-
-export interface MetadataChange {
-  field: 'type' | 'mode' | 'owner' | 'size' | 'link-target' | 'content';
-  before: string;
-  after: string;
-  /** Why it matters, when it does ("gained setuid"). */
-  note?: string;
-}
-
-export type ContentComparison =
-  | { kind: 'none' }
-  | { kind: 'same' }
-  | {
-      kind: 'text-diff';
-      /** The diff, or its first lines when `isExcerpt` (the reports carry a bounded amount). */
-      patch: string;
-      addedLines: number;
-      removedLines: number;
-      /** True when the diff itself was cut at maxPatchBytes. */
-      isTruncated: boolean;
-      /** True when `patch` is only the start of the diff stored at `patchFile`. */
-      isExcerpt?: boolean;
-      /** The whole diff in the case folder, hashed when written. */
-      patchFile?: { path: string; sha256: string; sizeBytes: number; capturedAt: string };
-    }
-  | { kind: 'summary'; reason: string };
-
-export interface ContentSide {
-  type: ContentType;
-  sizeBytes: number;
-  sha256: string;
-}
-
-export interface Comparison {
-  metadata: MetadataChange[];
-  content: ContentComparison;
-  original?: ContentSide;
-  current?: ContentSide;
-}
+import type {
+  Comparison,
+  ContentComparison,
+  ContentSide,
+  MetadataChange,
+} from '../report/comparison.js';
+import type { StoredVersion } from '../report/change.js';
+import { detectContentType } from './content-type.js';
 
 export interface CompareLimits {
   /** Files larger than this (either side) get a summary instead of a line diff. */

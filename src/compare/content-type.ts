@@ -2,17 +2,7 @@
  * What kind of content a file holds, from its first bytes (magic numbers),
  * never from its name: attackers name payloads whatever they like.
  */
-export type ContentType =
-  | 'elf'
-  | 'script'
-  | 'text'
-  | 'archive'
-  | 'compressed'
-  | 'image'
-  | 'pdf'
-  | 'java-class'
-  | 'empty'
-  | 'binary';
+import type { ContentType } from '../report/comparison.js';
 
 const MAGIC: [ContentType, number[]][] = [
   ['elf', [0x7f, 0x45, 0x4c, 0x46]],

@@ -5,39 +5,13 @@
  */
 import type { CaseFolder } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
-import {
-  compareVersions,
-  DEFAULT_COMPARE_LIMITS,
-  readSample,
-  type Comparison,
-} from '../compare/compare.js';
-import { detectContentType, isTextual, type ContentType } from '../compare/content-type.js';
-import type { VersionPair } from '../sources/docker-live/archive-versions.js';
-import { evaluateChange, type Finding } from './change-rules.js';
-import { maxSeverity, type Severity } from '../report/severity.js';
-import type { LayerInfo } from '../sources/docker-live/image-save-index.js';
-import type { FileMeta } from '../report/file-meta.js';
-import type { StoredVersion } from '../sources/docker-live/archive-reader.js';
-import type { ChangeEntry, ChangeKind } from '../changes/change-list.js';
-
-export interface VersionInfo {
-  meta: FileMeta;
-  content?: StoredVersion['content'];
-  /** For originals: the image layer the file came from. */
-  layer?: LayerInfo;
-}
-
-export interface ChangedPath {
-  path: string;
-  kind: ChangeKind;
-  /** A directory reported changed only because something inside it changed. */
-  isParentOnly: boolean;
-  original?: VersionInfo;
-  current?: VersionInfo;
-  comparison?: Comparison;
-  severity: Severity;
-  findings: Finding[];
-}
+import { compareVersions, DEFAULT_COMPARE_LIMITS, readSample } from '../compare/compare.js';
+import { detectContentType, isTextual } from '../compare/content-type.js';
+import type { ChangedPath, ChangeEntry, LayerInfo, VersionPair } from '../report/change.js';
+import type { Comparison, ContentType } from '../report/comparison.js';
+import type { Finding } from '../report/finding.js';
+import { maxSeverity } from '../report/severity.js';
+import { evaluateChange } from './change-rules.js';
 
 const RULE_SAMPLE_BYTES = 64 * 1024;
 

@@ -3,10 +3,10 @@
  * function of the facts coroner gathered about the path, returning a reason a
  * responder understands, or nothing.
  */
-import type { ChangeKind } from '../changes/change-list.js';
-import type { ContentType } from '../compare/content-type.js';
+import type { ChangeKind } from '../report/change.js';
+import type { Finding, RuleHit } from '../report/finding.js';
+import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
-import type { Severity } from '../report/severity.js';
 
 export interface ChangeFacts {
   path: string;
@@ -20,16 +20,6 @@ export interface ChangeFacts {
   containerCreatedAt?: string;
   /** The time of the triage (UTC ISO), for timestamps set in the future. */
   now?: string;
-}
-
-export interface RuleHit {
-  severity: Severity;
-  reason: string;
-}
-
-export interface Finding extends RuleHit {
-  rule: string;
-  path: string;
 }
 
 export type ChangeRule = (facts: ChangeFacts) => RuleHit | undefined;

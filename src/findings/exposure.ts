@@ -1,24 +1,11 @@
 /**
  * The suspect's own runtime configuration, judged as the CIS Docker Benchmark
  * v1.6.0 section 5 (and Docker Bench for Security) judge it, with what each
- * weakness meant for this incident. Pure: reads a container inspect document.
+ * weakness meant for this incident. Pure: reads the runtime configuration a source acquired.
  */
-import type { ContainerInspect } from '../sources/docker-live/types.js';
+import type { ExposureCheck } from '../report/finding.js';
+import { isRootUser, type RuntimeConfig } from '../report/runtime.js';
 import type { Severity } from '../report/severity.js';
-
-export interface ExposureCheck {
-  /** CIS Docker Benchmark v1.6.0 item, e.g. "5.5". */
-  cis: string;
-  title: string;
-  passed: boolean;
-  severity: Severity;
-  /** What was found, from the inspect document. */
-  detail: string;
-  /** What a failure meant for this incident. */
-  meaning: string;
-  /** True when failing means the host itself must be treated as compromised. */
-  isHostCompromise?: boolean;
-}
 
 const SENSITIVE_HOST_PATHS = [
   '/',
@@ -37,7 +24,7 @@ const SOCKET = /(^|\/)(docker|containerd|podman|crio)\.sock$/;
 const SECRET_NAME =
   /(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|access[_-]?key)/i;
 
-type Check = (c: ContainerInspect) => ExposureCheck;
+type Check = (c: RuntimeConfig) => ExposureCheck;
 
 const check = (
   cis: string,
@@ -57,27 +44,25 @@ const check = (
   ...(failed !== undefined && isHostCompromise ? { isHostCompromise } : {}),
 });
 
-const binds = (c: ContainerInspect) => (c.Mounts ?? []).filter((m) => m.Type === 'bind');
+const binds = (c: RuntimeConfig) => c.mounts.filter((m) => m.type === 'bind');
 
 export const EXPOSURE_CHECKS: readonly Check[] = [
   (c) =>
     check(
       '5.5',
       'privileged container',
-      c.HostConfig.Privileged ? 'runs with --privileged' : undefined,
+      c.isPrivileged ? 'runs with --privileged' : undefined,
       'critical',
       'a privileged container can load kernel modules and reach every host device: treat the host as compromised',
       'not privileged',
       true,
     ),
   (c) => {
-    const socket = (c.Mounts ?? []).find(
-      (m) => SOCKET.test(m.Source ?? '') || SOCKET.test(m.Destination ?? ''),
-    );
+    const socket = c.mounts.find((m) => SOCKET.test(m.source) || SOCKET.test(m.destination));
     return check(
       '5.32',
       'container engine socket mounted',
-      socket ? `${socket.Source} mounted at ${socket.Destination}` : undefined,
+      socket ? `${socket.source} mounted at ${socket.destination}` : undefined,
       'critical',
       'whoever controls this container controls the engine, and through it the host: treat the host as compromised',
       'no engine socket mounted',
@@ -87,16 +72,19 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
   (c) => {
     const sensitive = binds(c).filter((m) =>
       SENSITIVE_HOST_PATHS.some(
-        (p) => m.Source === p || (p !== '/' && m.Source?.startsWith(p + '/')),
+        (p) => m.source === p || (p !== '/' && m.source.startsWith(p + '/')),
       ),
     );
-    const writable = sensitive.filter((m) => m.RW);
+    const writable = sensitive.filter((m) => m.isWritable);
     return check(
       '5.6',
       'sensitive host directories mounted',
       sensitive.length
         ? sensitive
-            .map((m) => `${m.Source} -> ${m.Destination}${m.RW ? ' (writable)' : ' (read-only)'}`)
+            .map(
+              (m) =>
+                `${m.source} -> ${m.destination}${m.isWritable ? ' (writable)' : ' (read-only)'}`,
+            )
             .join(', ')
         : undefined,
       writable.length ? 'critical' : 'high',
@@ -111,19 +99,14 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
     check(
       '5.4',
       'extra kernel capabilities',
-      c.HostConfig.CapAdd?.length ? `added: ${c.HostConfig.CapAdd.join(', ')}` : undefined,
+      c.capAdd.length ? `added: ${c.capAdd.join(', ')}` : undefined,
       'high',
       'added capabilities widen what a foothold in the container can do to the kernel and the host',
       'no capabilities added',
     ),
   (c) => {
-    const user = c.Config.User || '';
-    const isRoot =
-      user === '' ||
-      user === 'root' ||
-      user === '0' ||
-      user.startsWith('0:') ||
-      user.startsWith('root:');
+    const user = c.user;
+    const isRoot = isRootUser(user);
     return check(
       '4.1',
       'runs as root',
@@ -137,14 +120,13 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
     check(
       '5.13',
       'writable root filesystem',
-      c.HostConfig.ReadonlyRootfs ? undefined : 'root filesystem is writable',
+      c.isReadOnlyRoot ? undefined : 'root filesystem is writable',
       'medium',
       'this is what let the attacker drop files and change binaries; a read-only root would have stopped most of the changes listed',
       'read-only',
     ),
   (c) => {
-    const opts: string[] = c.HostConfig.SecurityOpt ?? [];
-    const has = opts.some((o) => /^no-new-privileges(:true|=true)?$/.test(o));
+    const has = c.securityOpt.some((o) => /^no-new-privileges(:true|=true)?$/.test(o));
     return check(
       '5.26',
       'no-new-privileges not set',
@@ -155,22 +137,24 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
     );
   },
   (c) => {
-    const opts: string[] = c.HostConfig.SecurityOpt ?? [];
     return check(
       '5.22',
       'seccomp disabled',
-      opts.some((o) => /^seccomp[=:]unconfined$/.test(o)) ? 'seccomp=unconfined' : undefined,
+      c.securityOpt.some((o) => /^seccomp[=:]unconfined$/.test(o))
+        ? 'seccomp=unconfined'
+        : undefined,
       'high',
       'every system call was open to the attacker, including ones used in kernel escapes',
       'default profile',
     );
   },
   (c) => {
-    const opts: string[] = c.HostConfig.SecurityOpt ?? [];
     return check(
       '5.2',
       'AppArmor disabled',
-      opts.some((o) => /^apparmor[=:]unconfined$/.test(o)) ? 'apparmor=unconfined' : undefined,
+      c.securityOpt.some((o) => /^apparmor[=:]unconfined$/.test(o))
+        ? 'apparmor=unconfined'
+        : undefined,
       'medium',
       'no mandatory access control confined the processes',
       'not disabled',
@@ -180,34 +164,34 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
     check(
       '5.29',
       'no pids limit',
-      c.HostConfig.PidsLimit && c.HostConfig.PidsLimit > 0 ? undefined : 'no pids limit',
+      c.pidsLimit ? undefined : 'no pids limit',
       'low',
       "a fork bomb or runaway miner could exhaust the host's process table",
-      `limit ${c.HostConfig.PidsLimit}`,
+      `limit ${c.pidsLimit}`,
     ),
   (c) =>
     check(
       '5.11',
       'no memory limit',
-      c.HostConfig.Memory ? undefined : 'no memory limit',
+      c.memoryBytes ? undefined : 'no memory limit',
       'low',
       'a miner or memory bomb could starve the host and its other containers',
-      `${c.HostConfig.Memory} bytes`,
+      `${c.memoryBytes} bytes`,
     ),
   (c) =>
     check(
       '5.10',
       'host network namespace',
-      c.HostConfig.NetworkMode === 'host' ? 'network mode host' : undefined,
+      c.networkMode === 'host' ? 'network mode host' : undefined,
       'high',
       'the attacker saw and could bind every host interface and reach host-only services',
-      `network mode ${c.HostConfig.NetworkMode || 'default'}`,
+      `network mode ${c.networkMode || 'default'}`,
     ),
   (c) =>
     check(
       '5.16',
       'host PID namespace',
-      c.HostConfig.PidMode === 'host' ? 'pid mode host' : undefined,
+      c.pidMode === 'host' ? 'pid mode host' : undefined,
       'critical',
       'the attacker could see, and as root signal or trace, every host process: treat the host as compromised',
       'own namespace',
@@ -217,7 +201,7 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
     check(
       '5.17',
       'host IPC namespace',
-      c.HostConfig.IpcMode === 'host' ? 'ipc mode host' : undefined,
+      c.ipcMode === 'host' ? 'ipc mode host' : undefined,
       'high',
       'shared memory of host processes was reachable',
       'own namespace',
@@ -226,7 +210,7 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
     check(
       '5.21',
       'host UTS namespace',
-      c.HostConfig.UTSMode === 'host' ? 'uts mode host' : undefined,
+      c.utsMode === 'host' ? 'uts mode host' : undefined,
       'low',
       'the container could change the host name',
       'own namespace',
@@ -235,17 +219,13 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
     check(
       '5.18',
       'host devices exposed',
-      c.HostConfig.Devices?.length
-        ? c.HostConfig.Devices.map((d: { PathOnHost: string }) => d.PathOnHost).join(', ')
-        : undefined,
+      c.devices.length ? c.devices.join(', ') : undefined,
       'high',
       'host devices were directly reachable from the container',
       'none',
     ),
   (c) => {
-    const secrets = (c.Config.Env ?? [])
-      .map((e) => e.split('=')[0] ?? '')
-      .filter((name) => SECRET_NAME.test(name));
+    const secrets = c.envNames.filter((name) => SECRET_NAME.test(name));
     return check(
       '4.10',
       'secrets in environment',
@@ -257,6 +237,6 @@ export const EXPOSURE_CHECKS: readonly Check[] = [
   },
 ];
 
-export function assessExposure(container: ContainerInspect): ExposureCheck[] {
-  return EXPOSURE_CHECKS.map((run) => run(container));
+export function assessExposure(runtime: RuntimeConfig): ExposureCheck[] {
+  return EXPOSURE_CHECKS.map((run) => run(runtime));
 }

@@ -4,10 +4,9 @@
  * held whole), cached by the layer's diff id, and enough to say which layer an
  * original came from without reading any layer again.
  */
-import { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
-import type { FileType } from '../report/file-meta.js';
-import { metaFromHeader } from '../report/file-meta.js';
+import type { Readable } from 'node:stream';
+import { metaFromHeader, type FileType } from '../report/file-meta.js';
+import { tarEntries } from '../tar-entries.js';
 import { isOpaqueMarker, isWhiteout, opaqueDirectory, whitedOutPath } from './whiteout.js';
 
 export interface LayerIndex {
@@ -39,10 +38,7 @@ export function layerEntryPath(name: string): string | undefined {
 /** Streams one uncompressed layer tar into an index. */
 export async function indexLayer(tar: Readable, diffId: string): Promise<LayerIndex> {
   const index = emptyLayerIndex(diffId);
-  const reader = extract();
-  tar.on('error', (e) => reader.destroy(e));
-  tar.pipe(reader);
-  for await (const entry of reader) {
+  for await (const entry of tarEntries(tar)) {
     const path = layerEntryPath(entry.header.name);
     if (path === undefined) {
       index.anomalies.push(

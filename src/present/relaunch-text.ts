@@ -1,5 +1,5 @@
 /** The relaunch plan and result as readable lines (pure; container strings sanitised). */
-import type { ExposureCheck } from '../findings/exposure.js';
+import type { ExposureCheck } from '../report/finding.js';
 import type { RelaunchPlan } from '../relaunch/plan.js';
 import type { RelaunchResult } from '../relaunch/relaunch.js';
 import { safeLine } from '../untrusted.js';

@@ -3,8 +3,9 @@
  * Every string that came from the container goes through the sanitiser.
  */
 import type { Severity } from '../report/severity.js';
-import type { TriageReport } from '../app/triage.js';
+import type { TriageReport } from '../report/triage-report.js';
 import { safeLine } from '../untrusted.js';
+import { evidenceLine, sourceLine } from '../report/describe-source.js';
 
 export const SEVERITY_LABEL: Record<Severity, string> = {
   critical: 'CRIT',
@@ -32,9 +33,8 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   lines.push(
     `  image:    ${safeLine(report.container.imageRef, 200)} (${report.container.imageId})`,
   );
-  lines.push(
-    `  evidence: ${report.evidence.repo}:${report.evidence.tag} (${report.evidence.id})${report.evidence.wasPaused ? ', container paused during the commit' : ''}`,
-  );
+  lines.push(`  source:   ${safeLine(sourceLine(report.source), 300)}`);
+  lines.push(`  evidence: ${safeLine(evidenceLine(report.evidence), 400)}`);
   lines.push(`  case:     ${report.caseDir}`);
   lines.push('');
   lines.push(

@@ -5,7 +5,10 @@
  * decision stated so the responder can review it before anything happens.
  */
 import type { ContainerInspect } from '../sources/docker-live/types.js';
-import { assessExposure, type ExposureCheck } from '../findings/exposure.js';
+import { assessExposure } from '../findings/exposure.js';
+import { runtimeFromDocker } from '../sources/docker-config.js';
+import { isRootUser } from '../report/runtime.js';
+import type { ExposureCheck } from '../report/finding.js';
 
 export interface RelaunchOptions {
   /** Capabilities to add back after --cap-drop ALL. */
@@ -78,16 +81,6 @@ export function tmpfsForWrites(writes: readonly string[]): { path: string; why: 
       found.set(dir, `the app wrote ${write} (legitimate churn in the triage)`);
   }
   return [...found].map(([path, why]) => ({ path, why }));
-}
-
-function isRootUser(user: string): boolean {
-  return (
-    user === '' ||
-    user === 'root' ||
-    user === '0' ||
-    user.startsWith('0:') ||
-    user.startsWith('root:')
-  );
 }
 
 function chooseUser(
@@ -314,14 +307,15 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
       'host network mode is kept (CIS 5.10 fails): the service may rely on it; move it to its own network when you can',
     );
 
-  const after = assessExposure({
-    ...inspect,
-    Config: { ...cfg, User: user, Env: cfg.Env ?? [] },
-    HostConfig: { ...hc, ...(createBody['HostConfig'] as object) },
-    Mounts: (inspect.Mounts ?? []).filter((m) =>
-      volumes.some((v) => v.destination === m.Destination && v.isReused),
-    ),
-  } as ContainerInspect);
+  const after = assessExposure(
+    runtimeFromDocker({
+      Config: { ...cfg, User: user, Env: cfg.Env ?? [] },
+      HostConfig: { ...hc, ...(createBody['HostConfig'] as object) },
+      Mounts: (inspect.Mounts ?? []).filter((m) =>
+        volumes.some((v) => v.destination === m.Destination && v.isReused),
+      ),
+    }),
+  );
 
   const run = ['docker', 'run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL'];
   for (const cap of opts.capAdd) run.push('--cap-add', cap);
@@ -369,6 +363,6 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
     volumes,
     warnings,
     dockerRun: run.map(quote).join(' '),
-    audit: { before: assessExposure(inspect), after },
+    audit: { before: assessExposure(runtimeFromDocker(inspect)), after },
   };
 }

@@ -5,25 +5,21 @@
  * until it runs (and is healthy), with a clear account when it does not.
  */
 import type { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
+import { readBounded, tarEntries } from '../tar-entries.js';
 import { CaseFolder } from '../case/case-folder.js';
 import type { CustodyLog } from '../case/custody.js';
-import { parseChanges, pathsWithChangedChildren } from '../changes/change-list.js';
-import type { ContainerInspect, Engine, RawChange } from '../sources/docker-live/engine.js';
+import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
 import { findLatestCase, loadCaseReport } from '../case/find-case.js';
-import type { TriageReport } from '../app/triage.js';
+import type { TriageReport } from '../report/triage-report.js';
 import { engineStatus } from '../sources/docker-live/engine-errors.js';
 import { pickContainer } from '../sources/pick-container.js';
 import { CoronerError } from '../errors.js';
-import { evaluateChange } from '../findings/change-rules.js';
-import { assessExposure, type ExposureCheck } from '../findings/exposure.js';
+import { assessExposure } from '../findings/exposure.js';
+import type { ExposureCheck } from '../report/finding.js';
 import { demuxLogStream } from '../sources/docker-live/log-demux.js';
-import {
-  EVIDENCE_LABELS,
-  freezeEvidence,
-  MAX_CHANGE_LIST_BYTES,
-  utcStamp,
-} from '../sources/docker-live/freeze.js';
+import { EVIDENCE_LABELS, freezeEvidence } from '../sources/docker-live/freeze.js';
+import { runtimeFromDocker } from '../sources/docker-config.js';
+import { utcStamp } from '../iso-time.js';
 import { planRelaunch, type RelaunchOptions, type RelaunchPlan } from './plan.js';
 
 export class EvidenceMissing extends CoronerError {}
@@ -45,23 +41,6 @@ export function legitimateWrites(report: Pick<TriageReport, 'changes'>): string[
     .filter((c) => !c.isParentOnly && c.kind !== 'D' && c.findings.length > 0)
     .filter((c) => c.findings.every((f) => f.rule === 'legitimate-churn'))
     .map((c) => c.path);
-}
-
-/** The same judgement on a live change list, for a relaunch with no triage to read. */
-function legitimateLiveWrites(changes: RawChange[]): string[] {
-  const { entries } = parseChanges(changes);
-  const parents = pathsWithChangedChildren(entries);
-  return entries
-    .filter((e) => e.kind !== 'D' && !parents.has(e.path))
-    .filter((e) => {
-      const findings = evaluateChange({
-        path: e.path,
-        kind: e.kind,
-        current: { type: 'file', mode: 0o644, uid: 0, gid: 0, sizeBytes: 0 },
-      });
-      return findings.length > 0 && findings.every((f) => f.rule === 'legitimate-churn');
-    })
-    .map((e) => e.path);
 }
 
 export function parsePasswd(text: string): { name: string; uid: number; gid: number }[] {
@@ -91,23 +70,11 @@ async function imageUsers(
       if (engineStatus(e) === 404) return [];
       throw e;
     }
-    const tar = extract();
-    archive.pipe(tar as unknown as NodeJS.WritableStream);
-    try {
-      for await (const entry of tar) {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of entry as unknown as Readable) {
-          size += (chunk as Buffer).length;
-          if (size > 1024 * 1024) break;
-          chunks.push(chunk as Buffer);
-        }
-        return parsePasswd(Buffer.concat(chunks).toString('utf8'));
-      }
-      return [];
-    } finally {
-      archive.destroy();
+    for await (const entry of tarEntries(archive)) {
+      const { data } = await readBounded(entry, 1024 * 1024);
+      return parsePasswd(data.toString('utf8'));
     }
+    return [];
   } finally {
     await custody
       .step('remove reader container', reader, () =>
@@ -119,7 +86,7 @@ async function imageUsers(
 
 /**
  * Where the writes the replacement must still be able to make come from: the triage of this
- * container (given, or the newest case folder under `casesRoot`), else a live change list.
+ * container (given, or the newest case folder under `casesRoot`); without one, none is derived.
  */
 export type TriageSource = { report: TriageReport } | { casesRoot: string };
 
@@ -141,9 +108,9 @@ export async function prepareRelaunch(
       'casesRoot' in triaged ? await findLatestCase(triaged.casesRoot, container.id) : undefined;
     report = caseDir ? await loadCaseReport(caseDir) : undefined;
   }
-  const writes = report
-    ? legitimateWrites(report)
-    : legitimateLiveWrites(await engine.changes(container.id, MAX_CHANGE_LIST_BYTES));
+  // Never a fresh `docker diff`: that is the attacker's to shape (deleting a pid file would
+  // take away a tmpfs the app needs).
+  const writes = report ? legitimateWrites(report) : [];
   const users = await imageUsers(engine, inspect.Image, custody);
   const plan = planRelaunch(
     { inspect, legitimateWrites: writes, imageUsers: users },
@@ -151,7 +118,7 @@ export async function prepareRelaunch(
   );
   if (!report)
     plan.warnings.push(
-      'no triage of this container was found: the writable places come from a live docker diff, which the attacker can shape; triage first to plan from the frozen change list',
+      "no triage of this container was found: no writable place could be derived (a live docker diff is the attacker's to shape); triage first to plan from the frozen change list, or name them with --tmpfs",
     );
   return { plan, inspect, evidenceImages };
 }
@@ -408,6 +375,6 @@ export async function executeRelaunch(
     isRunning: !failure,
     ...(failure ? { failure } : {}),
     configChanges: configChanges(inspect, current),
-    auditAfter: assessExposure(current),
+    auditAfter: assessExposure(runtimeFromDocker(current)),
   };
 }

@@ -5,7 +5,7 @@
  * Characters a terminal would interpret or hide are written as `\u` escapes (safeJson),
  * so `coroner triage --json`, which prints this file, is safe on a terminal.
  */
-import type { TriageReport } from '../app/triage.js';
+import type { TriageReport } from './triage-report.js';
 import { safeJson } from '../untrusted.js';
 
 const LONG_ARRAYS = new Set(['changes', 'findings', 'artifacts', 'problems']);

@@ -1,5 +1,5 @@
 import { AmbiguousContainer, ContainerNotFound, UsageError } from '../errors.js';
-import type { ContainerSummary } from './docker-live/types.js';
+import type { ContainerSummary } from './evidence-source.js';
 
 export interface ContainerRef {
   id: string;

@@ -8,9 +8,17 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEngine } from '../../src/sources/docker-live/engine.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
-import { cleanRun, docker, expectedChanges, newRunId, startSample } from '../support/engine.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
+import {
+  cleanRun,
+  docker,
+  expectedChanges,
+  newRunId,
+  startSample,
+  evidenceImage,
+} from '../support/engine.js';
+import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
 
 const runId = newRunId();
 let report: TriageReport;
@@ -27,7 +35,7 @@ beforeAll(async () => {
     'cd /tmp && n=$(printf "%0100d" 0 | tr 0 x); i=0; while [ $i -lt 40 ]; do mkdir $n && cd $n; i=$((i+1)); done',
   );
   const work = await mkdtemp(path.join(os.tmpdir(), 'blind-'));
-  report = await triage(await connectEngine(), container, {
+  report = await triage(await connectDockerLive(), container, {
     caseDir: path.join(work, 'case'),
     cacheDir: path.join(work, 'cache'),
   });
@@ -40,7 +48,7 @@ describe('a container that blinds docker diff', () => {
   });
 
   it('is still frozen, and its change list read from the evidence layer matches the ground truth', () => {
-    expect(report.evidence.id).toMatch(/^sha256:/);
+    expect(evidenceImage(report).id).toMatch(/^sha256:/);
     expect(report.problems).toEqual([
       expect.objectContaining({ path: '/', action: 'list changes (docker diff)' }),
     ]);
@@ -70,7 +78,7 @@ describe('a change list too large to hold', () => {
   it('is not read whole: the triage reads the evidence layer instead and leaves the suspect running', async () => {
     const big = await startSample('webshell', runId, '-biglist');
     const work = await mkdtemp(path.join(os.tmpdir(), 'biglist-'));
-    const found = await triage(await connectEngine(), big, {
+    const found = await triage(await connectDockerLive(), big, {
       caseDir: path.join(work, 'case'),
       cacheDir: path.join(work, 'cache'),
       maxChangeListBytes: 100,

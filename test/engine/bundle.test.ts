@@ -1,3 +1,4 @@
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +14,8 @@ import { writeBundle } from '../../src/bundle/write-bundle.js';
 import { loadPublicKey } from '../../src/bundle/signing.js';
 import { CustodyLog } from '../../src/case/custody.js';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import { rewriteBundle, type Appended } from '../support/bundle-tamper.js';
 import { coronerVerify } from '../support/coroner-run.js';
 import {
@@ -24,6 +26,7 @@ import {
   sha256InImage,
   startSample,
   withSmallDisk,
+  evidenceImage,
 } from '../support/engine.js';
 
 const runId = newRunId();
@@ -37,7 +40,7 @@ afterAll(() => cleanRun(runId));
 
 async function triaged(sample: string): Promise<TriageReport> {
   const container = await startSample(sample, runId);
-  return triage(engine, container, {
+  return triage(new DockerLiveSource(engine), container, {
     caseDir: path.join(work, `case-${sample}-${Date.now()}`),
     cacheDir: path.join(work, 'cache'),
   });
@@ -72,7 +75,10 @@ describe.each(SAMPLES)('the bundle of the %s sample', (sample) => {
   it('verifies, holds every case file and the reports, and is private to its owner', async () => {
     const report = await triaged(sample);
     const out = path.join(work, `${sample}.tar.gz`);
-    const result = await writeBundle(engine, report, { outPath: out, custody: new CustodyLog() });
+    const result = await writeBundle(new DockerLiveSource(engine), report, {
+      outPath: out,
+      custody: new CustodyLog(),
+    });
     expect((await stat(out)).mode & 0o777).toBe(0o600);
     const verdict = await verifyBundle(out);
     expect(verdict).toMatchObject({
@@ -95,7 +101,7 @@ describe.each(SAMPLES)('the bundle of the %s sample', (sample) => {
     );
     expect(result.fileCount).toBe(names.length);
     expect(verdict.manifest!.container.id).toBe(report.container.id);
-    expect(verdict.manifest!.engine.daemonId).toBe(report.engine.daemonId);
+    expect(verdict.manifest!.source.engine!.daemonId).toBe(report.source.engine!.daemonId);
   });
 });
 
@@ -105,7 +111,10 @@ describe('tampering', () => {
   beforeAll(async () => {
     report = await triaged('webshell');
     bundle = path.join(work, 'tamper-source.tar.gz');
-    await writeBundle(engine, report, { outPath: bundle, custody: new CustodyLog() });
+    await writeBundle(new DockerLiveSource(engine), report, {
+      outPath: bundle,
+      custody: new CustodyLog(),
+    });
   });
 
   it('names a file in which one byte was flipped', async () => {
@@ -211,7 +220,7 @@ describe('signing', () => {
     const report = await triaged('backdoor');
     const out = path.join(work, 'signed.tar.gz');
     const keyPath = path.join(work, 'signing-key.pem');
-    const result = await writeBundle(engine, report, {
+    const result = await writeBundle(new DockerLiveSource(engine), report, {
       outPath: out,
       custody: new CustodyLog(),
       signingKeyPath: keyPath,
@@ -223,7 +232,7 @@ describe('signing', () => {
     ).toMatchObject({ isIntact: true, signature: 'valid' });
 
     const otherKey = path.join(work, 'other-key.pem');
-    await writeBundle(engine, report, {
+    await writeBundle(new DockerLiveSource(engine), report, {
       outPath: path.join(work, 'other.tar.gz'),
       custody: new CustodyLog(),
       signingKeyPath: otherKey,
@@ -244,13 +253,20 @@ describe('writing safely', () => {
     const out = path.join(work, 'exists.tar.gz');
     await writeFile(out, 'earlier evidence');
     await expect(
-      writeBundle(engine, report, { outPath: out, custody: new CustodyLog() }),
+      writeBundle(new DockerLiveSource(engine), report, {
+        outPath: out,
+        custody: new CustodyLog(),
+      }),
     ).rejects.toMatchObject({
       message: expect.stringMatching(/already exists/),
       hint: expect.stringMatching(/--force/),
     });
     expect(await readFile(out, 'utf8')).toBe('earlier evidence');
-    await writeBundle(engine, report, { outPath: out, custody: new CustodyLog(), force: true });
+    await writeBundle(new DockerLiveSource(engine), report, {
+      outPath: out,
+      custody: new CustodyLog(),
+      force: true,
+    });
     expect((await verifyBundle(out)).isIntact).toBe(true);
   });
 
@@ -264,7 +280,10 @@ describe('writing safely', () => {
     try {
       const out = path.join(work, 'altered-case.tar.gz');
       await expect(
-        writeBundle(engine, report, { outPath: out, custody: new CustodyLog() }),
+        writeBundle(new DockerLiveSource(engine), report, {
+          outPath: out,
+          custody: new CustodyLog(),
+        }),
       ).rejects.toThrow(/changed since it was captured/);
       await expect(stat(out)).rejects.toThrow();
     } finally {
@@ -278,7 +297,11 @@ describe('writing safely', () => {
     );
     const file = path.join(report.caseDir, stored);
     const out = path.join(work, 'not-as-recorded.tar.gz');
-    const exportIt = () => writeBundle(engine, report, { outPath: out, custody: new CustodyLog() });
+    const exportIt = () =>
+      writeBundle(new DockerLiveSource(engine), report, {
+        outPath: out,
+        custody: new CustodyLog(),
+      });
     const kept = await readFile(file);
     await rm(file);
     try {
@@ -312,7 +335,7 @@ describe('writing safely', () => {
     await writeFile(file, kept.toString().replace('"Running": true', '"Running": false'));
     try {
       await expect(
-        writeBundle(engine, report, {
+        writeBundle(new DockerLiveSource(engine), report, {
           outPath: path.join(work, 'redacted-altered.tar.gz'),
           custody: new CustodyLog(),
           redactEnv: true,
@@ -326,7 +349,7 @@ describe('writing safely', () => {
 
   it('masks environment values with --redact-env and says so in the manifest', async () => {
     const out = path.join(work, 'redacted.tar.gz');
-    await writeBundle(engine, report, {
+    await writeBundle(new DockerLiveSource(engine), report, {
       outPath: out,
       custody: new CustodyLog(),
       redactEnv: true,
@@ -350,7 +373,7 @@ describe('writing safely', () => {
         'case/image/history.json',
       ]),
     });
-    expect(verdict.manifest!.evidenceImage.isIncluded).toBe(false);
+    expect(verdict.manifest!.evidence.isIncluded).toBe(false);
     expect((await readEntry(out, 'report.md'))!.toString()).toMatch(/NOT included in this bundle/);
   });
 
@@ -359,7 +382,10 @@ describe('writing safely', () => {
     await withSmallDisk(small, '256k', async () => {
       const out = path.join(small, 'bundle.tar.gz');
       await expect(
-        writeBundle(engine, report, { outPath: out, custody: new CustodyLog() }),
+        writeBundle(new DockerLiveSource(engine), report, {
+          outPath: out,
+          custody: new CustodyLog(),
+        }),
       ).rejects.toMatchObject({
         message: expect.stringMatching(/disk holding .* is full; nothing was kept/),
       });
@@ -369,17 +395,20 @@ describe('writing safely', () => {
 
   it('restores the evidence image with docker load, its changes matching the report', async () => {
     const out = path.join(work, 'with-image.tar.gz');
-    await writeBundle(engine, report, { outPath: out, custody: new CustodyLog() });
+    await writeBundle(new DockerLiveSource(engine), report, {
+      outPath: out,
+      custody: new CustodyLog(),
+    });
     const imageTar = path.join(work, 'evidence-image.tar');
     await writeFile(imageTar, (await readEntry(out, 'evidence-image.tar'))!);
     // Test-owned evidence: removed here only to prove the bundle alone restores it.
-    await docker('rmi', '-f', report.evidence.id);
+    await docker('rmi', '-f', evidenceImage(report).id);
     await promisify(execFile)('sh', ['-c', `docker load -q < ${imageTar}`]);
-    expect((await docker('image', 'inspect', '-f', '{{.Id}}', report.evidence.id)).trim()).toBe(
-      report.evidence.id,
-    );
+    expect(
+      (await docker('image', 'inspect', '-f', '{{.Id}}', evidenceImage(report).id)).trim(),
+    ).toBe(evidenceImage(report).id);
     for (const change of report.changes.filter((c) => c.current?.content)) {
-      expect(await sha256InImage(report.evidence.id, change.path)).toBe(
+      expect(await sha256InImage(evidenceImage(report).id, change.path)).toBe(
         change.current!.content!.sha256,
       );
     }

@@ -131,7 +131,7 @@ describe('the coroner command', () => {
       schemaVersion: number;
       changes: { path: string; severity: string }[];
     };
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
     expect(report.changes[0]!.severity).toBe('critical');
     expect(report.changes.map((c) => c.path)).toContain('/tmp/.X11-unix/.k/kworkerd');
   });

@@ -10,10 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import { coronerVerify, startCoroner } from '../support/coroner-run.js';
 import { loadCraftedImage } from '../support/crafted-image.js';
 import { cleanRun, docker, newRunId, TEST_LABEL } from '../support/engine.js';
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 
 const runId = newRunId();
 let engine: Engine;
@@ -76,7 +78,7 @@ describe('a layer with PAX long names, ./ and absolute names, and a climbing lin
       ['/etc/motd', `/${LONG_DIR}/deep.conf`, '/etc/dotslash.conf', '/etc/absolute.conf'],
       ['/etc/uplink'],
     );
-    report = await triage(engine, container, {
+    report = await triage(new DockerLiveSource(engine), container, {
       caseDir: path.join(work, 'case-tricks'),
       cacheDir: path.join(work, 'cache'),
     });
@@ -123,7 +125,7 @@ describe('a layer that climbs out with ..', () => {
       runId,
     );
     container = await compromise(image, 'climbing', ['/escape.txt', '/etc/motd']);
-    report = await triage(engine, container, {
+    report = await triage(new DockerLiveSource(engine), container, {
       caseDir: path.join(work, 'case-climbing'),
       cacheDir: path.join(work, 'cache'),
     });

@@ -15,8 +15,10 @@ import { CustodyLog } from '../../src/case/custody.js';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../../src/relaunch/plan.js';
 import { prepareRelaunch } from '../../src/relaunch/relaunch.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import { baseImage, cleanRun, docker, newRunId, TEST_LABEL } from '../support/engine.js';
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 
 const runId = newRunId();
 const volume = `coroner-test-vol-${runId}`;
@@ -63,7 +65,7 @@ beforeAll(async () => {
     '-c',
     'echo planted > /data/x; sleep 3600',
   );
-  report = await triage(engine, container, {
+  report = await triage(new DockerLiveSource(engine), container, {
     caseDir: path.join(work, 'case'),
     cacheDir: path.join(work, 'cache'),
   });
@@ -81,7 +83,7 @@ beforeAll(async () => {
     'sleep',
     '3600',
   );
-  privilegedReport = await triage(engine, privileged, {
+  privilegedReport = await triage(new DockerLiveSource(engine), privileged, {
     caseDir: path.join(work, 'case-privileged'),
     cacheDir: path.join(work, 'cache'),
   });

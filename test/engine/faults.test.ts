@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { loadCaseReport } from '../../src/case/find-case.js';
-import { READER_FOR_LABEL, triage } from '../../src/app/triage.js';
+import { triage } from '../../src/app/triage.js';
+import { READER_FOR_LABEL } from '../../src/sources/docker-live/live-source.js';
 import {
   addManyFiles,
   cleanRun,
@@ -17,6 +18,7 @@ import {
   TEST_LABEL,
   withSmallDisk,
   inspectField,
+  evidenceImage,
 } from '../support/engine.js';
 import { startEngineProxy } from '../support/engine-proxy.js';
 import { startTamperingProxy } from '../support/tampering-proxy.js';
@@ -29,6 +31,7 @@ import {
   untilEntry,
   untilStderr,
 } from '../support/coroner-run.js';
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 
 const runId = newRunId();
 let engine: Engine;
@@ -50,7 +53,7 @@ async function minerWithBlob(suffix: string, bytes = 400_000_000): Promise<strin
 async function readyToExport(suffix: string, bytes?: number) {
   const container = await minerWithBlob(suffix, bytes);
   const caseDir = path.join(work, `case${suffix}`);
-  await triage(engine, container, {
+  await triage(new DockerLiveSource(engine), container, {
     caseDir,
     cacheDir: path.join(work, 'cache'),
     maxContentBytes: 1024,
@@ -84,20 +87,22 @@ describe('faults', () => {
     const container = await startSample('webshell', runId, '-twice');
     const [a, b] = await Promise.all(
       ['one', 'two'].map((n) =>
-        triage(engine, container, {
+        triage(new DockerLiveSource(engine), container, {
           caseDir: path.join(work, `case-${n}`),
           cacheDir: path.join(work, 'cache'),
         }),
       ),
     );
-    expect(a!.evidence.id).toBeDefined();
-    expect(`${a!.evidence.repo}:${a!.evidence.tag}`).not.toBe(
-      `${b!.evidence.repo}:${b!.evidence.tag}`,
+    expect(evidenceImage(a!).id).toBeDefined();
+    expect(`${evidenceImage(a!).repo}:${evidenceImage(a!).tag}`).not.toBe(
+      `${evidenceImage(b!).repo}:${evidenceImage(b!).tag}`,
     );
     for (const r of [a!, b!]) {
       expect(
-        (await docker('image', 'inspect', '-f', '{{join .RepoTags ","}}', r.evidence.id)).trim(),
-      ).toContain(`${r.evidence.repo}:${r.evidence.tag}`);
+        (
+          await docker('image', 'inspect', '-f', '{{join .RepoTags ","}}', evidenceImage(r).id)
+        ).trim(),
+      ).toContain(`${evidenceImage(r).repo}:${evidenceImage(r).tag}`);
       expect(
         r.changes
           .filter((c) => !c.isParentOnly)
@@ -111,17 +116,17 @@ describe('faults', () => {
   it('a stopped container is triaged without pausing, and a paused one stays paused', async () => {
     const stopped = await startSample('backdoor', runId, '-stopped');
     await docker('stop', '-t', '1', stopped);
-    const r1 = await triage(engine, stopped, {
+    const r1 = await triage(new DockerLiveSource(engine), stopped, {
       caseDir: path.join(work, 'case-stopped'),
       cacheDir: path.join(work, 'cache'),
     });
-    expect(r1.evidence.wasPaused).toBe(false);
+    expect(evidenceImage(r1).wasPaused).toBe(false);
     expect(r1.changes.some((c) => c.path === '/etc/ld.so.preload')).toBe(true);
     expect(r1.artifacts.some((a) => a.path === 'container/processes.json')).toBe(false);
 
     const paused = await startSample('backdoor', runId, '-paused');
     await docker('pause', paused);
-    const r2 = await triage(engine, paused, {
+    const r2 = await triage(new DockerLiveSource(engine), paused, {
       caseDir: path.join(work, 'case-paused'),
       cacheDir: path.join(work, 'cache'),
     });
@@ -135,7 +140,7 @@ describe('the engine or the container going away', () => {
   it('a container removed after the freeze does not stop the triage: the evidence image is read', async () => {
     const container = await startSample('webshell', runId, '-removed-late');
     let removed = false;
-    const report = await triage(engine, container, {
+    const report = await triage(new DockerLiveSource(engine), container, {
       caseDir: path.join(work, 'case-removed-late'),
       cacheDir: path.join(work, 'cache'),
       onEvent: (e) => {
@@ -156,7 +161,7 @@ describe('the engine or the container going away', () => {
     const container = await startSample('webshell', runId, '-removed-early');
     const caseDir = path.join(work, 'case-removed-early');
     await expect(
-      triage(engine, container, {
+      triage(new DockerLiveSource(engine), container, {
         caseDir,
         cacheDir: path.join(work, 'cache'),
         onEvent: (e) => {
@@ -395,7 +400,7 @@ describe('readers left behind by a coroner that died', () => {
     // A workload wearing a reader's labels is running: it is not a reader, whatever it says.
     const started = await reader(deadPid, os.hostname(), 'sleep', '600');
     await docker('start', started);
-    const report = await triage(engine, container, {
+    const report = await triage(new DockerLiveSource(engine), container, {
       caseDir: path.join(work, 'case-stale'),
       cacheDir: path.join(work, 'cache'),
     });
@@ -479,7 +484,7 @@ describe('an export that triages first, then cannot write its bundle', () => {
 describe('the layer cache on a disk that cannot take it', () => {
   it('only costs time: the triage completes and the custody log says the index was not cached', async () => {
     const container = await startSample('webshell', runId, '-nocache');
-    const report = await triage(engine, container, {
+    const report = await triage(new DockerLiveSource(engine), container, {
       caseDir: path.join(work, 'case-nocache'),
       cacheDir: '/dev/null/coroner-cache', // under a character device: nothing can be made
     });

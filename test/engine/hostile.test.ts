@@ -16,8 +16,8 @@ import { loadCaseReport } from '../../src/case/find-case.js';
 import { verifyBundle } from '../../src/bundle/verify.js';
 import { writeBundle } from '../../src/bundle/write-bundle.js';
 import { CustodyLog } from '../../src/case/custody.js';
-import { connectEngine } from '../../src/sources/docker-live/engine.js';
-import type { TriageReport } from '../../src/app/triage.js';
+import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import { ChangeList } from '../../ui/components/ChangeList.js';
 import { cleanRun, newRunId, ROOT, startSample } from '../support/engine.js';
 import { rawControls } from '../support/terminal-bytes.js';
@@ -218,7 +218,7 @@ describe('triage of the hostile sample', () => {
 
   it('exports a bundle of the hostile case that verifies', async () => {
     const out = path.join(work, 'hostile.tar.gz');
-    await writeBundle(await connectEngine(), report, {
+    await writeBundle(await connectDockerLive(), report, {
       outPath: out,
       custody: new CustodyLog(),
       includeImage: false,

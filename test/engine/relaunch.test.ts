@@ -12,8 +12,18 @@ import {
   prepareRelaunch,
   type RelaunchResult,
 } from '../../src/relaunch/relaunch.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
-import { cleanRun, docker, newRunId, ROOT, SAMPLES, startSample } from '../support/engine.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
+import {
+  cleanRun,
+  docker,
+  newRunId,
+  ROOT,
+  SAMPLES,
+  startSample,
+  evidenceImage,
+} from '../support/engine.js';
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 
 const runId = newRunId();
 let engine: Engine;
@@ -49,7 +59,7 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
   let result: RelaunchResult;
   beforeAll(async () => {
     container = await startSample(sample, runId);
-    report = await triage(engine, container, {
+    report = await triage(new DockerLiveSource(engine), container, {
       caseDir: path.join(work, `case-${sample}`),
       cacheDir: path.join(work, 'cache'),
     });
@@ -119,10 +129,10 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
     expect(Object.keys(quarantined.NetworkSettings.Networks).filter((n) => n !== 'none')).toEqual(
       [],
     );
-    expect((await docker('image', 'inspect', '-f', '{{.Id}}', report.evidence.id)).trim()).toBe(
-      report.evidence.id,
-    );
-    expect(result.evidenceImageId).toBe(report.evidence.id);
+    expect(
+      (await docker('image', 'inspect', '-f', '{{.Id}}', evidenceImage(report).id)).trim(),
+    ).toBe(evidenceImage(report).id);
+    expect(result.evidenceImageId).toBe(evidenceImage(report).id);
   });
 });
 

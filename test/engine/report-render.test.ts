@@ -5,9 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportHtml } from '../../src/bundle/report-text.js';
-import { connectEngine } from '../../src/sources/docker-live/engine.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
-import { cleanRun, newRunId, startSample } from '../support/engine.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
+import { cleanRun, newRunId, startSample, evidenceImage } from '../support/engine.js';
+import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
 
 const run = promisify(execFile);
 const runId = newRunId();
@@ -38,7 +39,7 @@ function chromium(...args: string[]) {
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'render-'));
   const container = await startSample('webshell', runId);
-  report = await triage(await connectEngine(), container, {
+  report = await triage(await connectDockerLive(), container, {
     caseDir: path.join(work, 'case'),
     cacheDir: path.join(work, 'cache'),
   });
@@ -46,9 +47,10 @@ beforeAll(async () => {
   const ctx = {
     createdAt: new Date().toISOString(),
     redaction: { isEnvRedacted: false, redactedFiles: [] },
-    evidenceImage: {
-      id: report.evidence.id,
-      repoTag: 'x:y',
+    evidence: {
+      kind: 'image' as const,
+      id: evidenceImage(report).id,
+      name: 'x:y',
       isIncluded: true,
       file: 'evidence-image.tar',
     },

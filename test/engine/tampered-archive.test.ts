@@ -9,11 +9,12 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectEngine } from '../../src/sources/docker-live/engine.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import { cleanRun, docker, newRunId, startSample } from '../support/engine.js';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy.js';
 import { makeTar } from '../support/tar-fixtures.js';
+import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
 
 const runId = newRunId();
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -49,7 +50,7 @@ beforeAll(async () => {
   const previous = process.env['DOCKER_HOST'];
   process.env['DOCKER_HOST'] = proxy.dockerHost;
   try {
-    report = await triage(await connectEngine(), container, {
+    report = await triage(await connectDockerLive(), container, {
       caseDir: path.join(work, 'case'),
       cacheDir: path.join(work, 'cache'),
     });

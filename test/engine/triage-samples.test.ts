@@ -1,10 +1,12 @@
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 import { getEventListeners } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import {
   cleanRun,
   diffOf,
@@ -15,6 +17,7 @@ import {
   sha256InImage,
   startSample,
   inspectField,
+  evidenceImage,
 } from '../support/engine.js';
 
 const runId = newRunId();
@@ -36,7 +39,7 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
   beforeAll(async () => {
     container = await startSample(sample, runId);
     diffBefore = await diffOf(container);
-    report = await triage(engine, container, {
+    report = await triage(new DockerLiveSource(engine), container, {
       caseDir: await mkdtemp(path.join(os.tmpdir(), `case-${sample}-`)),
       cacheDir,
     });
@@ -91,14 +94,14 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
       const change = report.changes.find((c) => c.path === e.path)!;
       if (change.current?.meta.type !== 'file') continue;
       expect(change.current.content?.sha256, e.path).toBe(
-        await sha256InImage(report.evidence.id, e.path),
+        await sha256InImage(evidenceImage(report).id, e.path),
       );
     }
   });
 
   it('commits a labelled evidence image and leaves the suspect running and unchanged', async () => {
     const labels = JSON.parse(
-      await docker('image', 'inspect', '-f', '{{json .Config.Labels}}', report.evidence.id),
+      await docker('image', 'inspect', '-f', '{{json .Config.Labels}}', evidenceImage(report).id),
     ) as Record<string, string>;
     expect(labels).toMatchObject({
       'coroner.evidence': 'true',
@@ -106,9 +109,11 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
       'coroner.source.name': container,
     });
     expect(
-      (await docker('image', 'inspect', '-f', '{{join .RepoTags ","}}', report.evidence.id)).trim(),
-    ).toBe(`${report.evidence.repo}:${report.evidence.tag}`);
-    expect(report.evidence.wasPaused).toBe(true);
+      (
+        await docker('image', 'inspect', '-f', '{{join .RepoTags ","}}', evidenceImage(report).id)
+      ).trim(),
+    ).toBe(`${evidenceImage(report).repo}:${evidenceImage(report).tag}`);
+    expect(evidenceImage(report).wasPaused).toBe(true);
     expect(await inspectField(container, '{{.State.Status}}')).toBe('running');
     expect(await diffOf(container)).toEqual(diffBefore);
   });
@@ -133,7 +138,7 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
       '--filter',
       'label=coroner.role=reader',
       '--filter',
-      `ancestor=${report.evidence.id}`,
+      `ancestor=${evidenceImage(report).id}`,
     );
     expect(readers.trim()).toBe('');
   });
@@ -146,11 +151,11 @@ describe('the webshell sample in detail', () => {
     const container = await startSample('webshell', runId, '-detail');
     // Its own cache folder: the first triage streams the image once, the second must not.
     const ownCache = await mkdtemp(path.join(os.tmpdir(), 'coroner-cache-detail-'));
-    first = await triage(engine, container, {
+    first = await triage(new DockerLiveSource(engine), container, {
       caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-detail-')),
       cacheDir: ownCache,
     });
-    report = await triage(engine, container, {
+    report = await triage(new DockerLiveSource(engine), container, {
       caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-detail-')),
       cacheDir: ownCache,
     });
@@ -202,7 +207,7 @@ describe('a triage run under a signal', () => {
     process.on('warning', onWarning);
     const controller = new AbortController();
     try {
-      await triage(engine, container, {
+      await triage(new DockerLiveSource(engine), container, {
         caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-listeners-')),
         cacheDir,
         signal: controller.signal,

@@ -13,8 +13,10 @@ import { verifyBundle } from '../../src/bundle/verify.js';
 import { writeBundle } from '../../src/bundle/write-bundle.js';
 import { CustodyLog } from '../../src/case/custody.js';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
-import { triage, type TriageReport } from '../../src/app/triage.js';
-import { cleanRun, docker, newRunId, startSample } from '../support/engine.js';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
+import { cleanRun, docker, newRunId, startSample, evidenceImage } from '../support/engine.js';
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 
 const runId = newRunId();
 let engine: Engine;
@@ -35,7 +37,7 @@ beforeAll(async () => {
     '-c',
     'echo "<?php system(\\$_GET[1]); ?>" > /etc/.wh.passwd && mkdir -p /srv/drop && echo payload > /srv/drop/.wh.payload && echo opq > /srv/drop/.wh..wh..opq',
   );
-  report = await triage(engine, container, {
+  report = await triage(new DockerLiveSource(engine), container, {
     caseDir: path.join(work, 'case'),
     cacheDir: path.join(work, 'cache'),
     custody,
@@ -54,14 +56,14 @@ describe('files named like layer whiteouts', () => {
       '0:0',
       '--entrypoint',
       '/bin/busybox',
-      report.evidence.id,
+      evidenceImage(report).id,
       'sh',
       '-c',
       'ls -a /etc /srv/drop 2>/dev/null; true', // the whiteout itself makes ls complain
     );
     expect(listing).not.toMatch(/\.wh\.|^passwd$/m);
     await expect(
-      docker('save', '-o', path.join(work, 'x.tar'), report.evidence.id),
+      docker('save', '-o', path.join(work, 'x.tar'), evidenceImage(report).id),
     ).rejects.toThrow();
   });
 
@@ -91,11 +93,14 @@ describe('files named like layer whiteouts', () => {
 
   it('export a complete bundle that verifies and says what it holds in place of the image', async () => {
     const out = path.join(work, 'bundle.tar.gz');
-    const result = await writeBundle(engine, report, { outPath: out, custody: new CustodyLog() });
+    const result = await writeBundle(new DockerLiveSource(engine), report, {
+      outPath: out,
+      custody: new CustodyLog(),
+    });
     expect(result.isImageIncluded).toBe(false);
     const verdict = await verifyBundle(out);
     expect(verdict.isIntact).toBe(true);
-    expect(verdict.manifest!.evidenceImage).toMatchObject({
+    expect(verdict.manifest!.evidence).toMatchObject({
       isIncluded: false,
       substituteFile: 'case/container/filesystem.tar',
       note: expect.stringMatching(/cannot save the evidence image/),

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { EvidenceImage, TriageReport } from '../../src/report/triage-report.js';
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -142,4 +143,11 @@ export async function withSmallDisk<T>(
   } finally {
     await run('umount', [dir]);
   }
+}
+
+/** The evidence image of a live triage (a live source always commits one). */
+export function evidenceImage(report: Pick<TriageReport, 'evidence'>): EvidenceImage {
+  if (report.evidence.kind !== 'image')
+    throw new Error(`expected an evidence image, got a ${report.evidence.kind}`);
+  return report.evidence;
 }

@@ -1,6 +1,6 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import type { ChangedPath } from '../../src/app/triage.js';
+import type { ChangedPath } from '../../src/report/change.js';
 import { ChangeList } from '../../ui/components/ChangeList.js';
 
 const change = (

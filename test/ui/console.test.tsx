@@ -10,7 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../src/bundle/verify.js';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { App } from '../../ui/App.js';
-import { engineActions } from '../../ui/run-console.js';
+import { sourceActions } from '../../ui/run-console.js';
+import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 import { cleanRun, inspectField, newRunId, startSample } from '../support/engine.js';
 
 const KEY = {
@@ -70,7 +71,7 @@ async function pressUntil(
 let opened = 0;
 async function openConsole(sample: string) {
   const container = await startSample(sample, runId, `-${++opened}`);
-  const actions = engineActions(engine, {
+  const actions = sourceActions(new DockerLiveSource(engine), {
     casesRoot: path.join(work, 'cases'),
     cacheDir: path.join(work, 'cache'),
     outDir: work,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseFolder } from '../../src/case/case-folder.js';
 import { analyseChange, newAnalysisBudget } from '../../src/findings/analyse-change.js';
-import type { StoredVersion } from '../../src/sources/docker-live/archive-reader.js';
+import type { StoredVersion } from '../../src/report/change.js';
 
 async function stored(folder: CaseFolder, name: string, text: string): Promise<StoredVersion> {
   const record = await folder.writeBuffer(name, Buffer.from(text), name, false);

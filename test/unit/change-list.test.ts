@@ -1,19 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
   comparePaths,
-  parseChanges,
+  normaliseChanges,
   pathsWithChangedChildren,
 } from '../../src/changes/change-list.js';
+import { changesFromEngine } from '../../src/sources/docker-live/engine-changes.js';
 
-describe('parseChanges', () => {
+describe("the engine's change list", () => {
   it('maps the engine kinds 0/1/2 to C/A/D and sorts parents before children', () => {
-    const { entries } = parseChanges([
-      { Path: '/var/www/index.html', Kind: 0 },
-      { Path: '/var', Kind: 0 },
-      { Path: '/var/www/uploads/.x.php', Kind: 1 },
-      { Path: '/var/log/app.log', Kind: 2 },
-      { Path: '/var/www', Kind: 0 },
-    ]);
+    const { entries } = normaliseChanges(
+      changesFromEngine([
+        { Path: '/var/www/index.html', Kind: 0 },
+        { Path: '/var', Kind: 0 },
+        { Path: '/var/www/uploads/.x.php', Kind: 1 },
+        { Path: '/var/log/app.log', Kind: 2 },
+        { Path: '/var/www', Kind: 0 },
+      ]).entries,
+    );
     expect(entries).toEqual([
       { path: '/var', kind: 'C' },
       { path: '/var/log/app.log', kind: 'D' },
@@ -23,21 +26,25 @@ describe('parseChanges', () => {
     ]);
   });
 
-  it('sets apart paths the engine should never send', () => {
-    const { entries, rejected } = parseChanges([
+  it('sets apart rows that are not changes, and paths no source should give', () => {
+    const { entries: listed, unreadable } = changesFromEngine([
       { Path: 'relative', Kind: 1 },
       { Path: '/a/../b', Kind: 1 },
-      { Path: '/ok', Kind: 7 as 0 },
+      { Path: '/ok', Kind: 7 },
+      { Path: 42, Kind: 1 },
+      null,
       { Path: '/fine', Kind: 1 },
     ]);
+    expect(unreadable).toHaveLength(3);
+    const { entries, rejected } = normaliseChanges(listed);
     expect(entries.map((e) => e.path)).toEqual(['/fine']);
-    expect(rejected).toHaveLength(3);
+    expect(rejected.map((e) => e.path)).toEqual(['relative', '/a/../b']);
   });
 
-  it('keeps one entry per path', () => {
-    const { entries } = parseChanges([
-      { Path: '/a', Kind: 1 },
-      { Path: '/a', Kind: 0 },
+  it('keeps one entry per path, the last word winning', () => {
+    const { entries } = normaliseChanges([
+      { path: '/a', kind: 'A' },
+      { path: '/a', kind: 'C' },
     ]);
     expect(entries).toEqual([{ path: '/a', kind: 'C' }]);
   });

@@ -19,11 +19,11 @@ describe('changesFromLayer (the change list read from the committed layer)', () 
     const committed = layer(['/etc', '/etc/passwd', '/tmp', '/tmp/x'], ['/var/www/old.html']);
     expect(changesFromLayer(committed, original)).toEqual(
       expect.arrayContaining([
-        { Path: '/etc', Kind: 0 },
-        { Path: '/etc/passwd', Kind: 0 },
-        { Path: '/tmp', Kind: 1 },
-        { Path: '/tmp/x', Kind: 1 },
-        { Path: '/var/www/old.html', Kind: 2 },
+        { path: '/etc', kind: 'C' },
+        { path: '/etc/passwd', kind: 'C' },
+        { path: '/tmp', kind: 'A' },
+        { path: '/tmp/x', kind: 'A' },
+        { path: '/var/www/old.html', kind: 'D' },
       ]),
     );
   });
@@ -35,9 +35,9 @@ describe('changesFromLayer (the change list read from the committed layer)', () 
       ['/var/www'],
     );
     const changes = changesFromLayer(committed, original);
-    expect(changes).toContainEqual({ Path: '/var/www/old.html', Kind: 2 });
-    expect(changes).toContainEqual({ Path: '/var/www/index.html', Kind: 0 });
-    expect(changes).toContainEqual({ Path: '/var/www/shell.php', Kind: 1 });
+    expect(changes).toContainEqual({ path: '/var/www/old.html', kind: 'D' });
+    expect(changes).toContainEqual({ path: '/var/www/index.html', kind: 'C' });
+    expect(changes).toContainEqual({ path: '/var/www/shell.php', kind: 'A' });
   });
 
   it('ignores a whiteout of something the image never had', () => {

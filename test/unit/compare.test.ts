@@ -5,7 +5,7 @@ import {
   compareVersions,
   DEFAULT_COMPARE_LIMITS,
 } from '../../src/compare/compare.js';
-import type { StoredVersion } from '../../src/sources/docker-live/archive-reader.js';
+import type { StoredVersion } from '../../src/report/change.js';
 import type { FileMeta } from '../../src/report/file-meta.js';
 
 const meta = (over: Partial<FileMeta> = {}): FileMeta => ({

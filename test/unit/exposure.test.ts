@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerInspect } from '../../src/sources/docker-live/types.js';
 import { assessExposure } from '../../src/findings/exposure.js';
+import { runtimeFromDocker } from '../../src/sources/docker-config.js';
 
 function inspect(
   over: { HostConfig?: object; Config?: object; Mounts?: object[] } = {},
@@ -22,7 +23,7 @@ function inspect(
 }
 
 const failed = (c: ContainerInspect) =>
-  assessExposure(c)
+  assessExposure(runtimeFromDocker(c))
     .filter((e) => !e.passed)
     .map((e) => e.cis);
 
@@ -45,25 +46,27 @@ describe('assessExposure', () => {
   });
 
   it('says the host is compromised for a privileged container or a mounted engine socket', () => {
-    const privileged = assessExposure(inspect({ HostConfig: { Privileged: true } })).find(
-      (e) => e.cis === '5.5',
-    );
+    const privileged = assessExposure(
+      runtimeFromDocker(inspect({ HostConfig: { Privileged: true } })),
+    ).find((e) => e.cis === '5.5');
     expect(privileged).toMatchObject({
       passed: false,
       severity: 'critical',
       isHostCompromise: true,
     });
     const socket = assessExposure(
-      inspect({
-        Mounts: [
-          {
-            Type: 'bind',
-            Source: '/var/run/docker.sock',
-            Destination: '/var/run/docker.sock',
-            RW: true,
-          },
-        ],
-      }),
+      runtimeFromDocker(
+        inspect({
+          Mounts: [
+            {
+              Type: 'bind',
+              Source: '/var/run/docker.sock',
+              Destination: '/var/run/docker.sock',
+              RW: true,
+            },
+          ],
+        }),
+      ),
     ).find((e) => e.cis === '5.32');
     expect(socket).toMatchObject({ passed: false, isHostCompromise: true });
   });
@@ -73,7 +76,7 @@ describe('assessExposure', () => {
       HostConfig: { PidMode: 'host', NetworkMode: 'host', CapAdd: ['SYS_ADMIN'] },
       Mounts: [{ Type: 'bind', Source: '/etc', Destination: '/host-etc', RW: true }],
     });
-    const byId = Object.fromEntries(assessExposure(c).map((e) => [e.cis, e]));
+    const byId = Object.fromEntries(assessExposure(runtimeFromDocker(c)).map((e) => [e.cis, e]));
     expect(byId['5.6']).toMatchObject({ passed: false, severity: 'critical' });
     expect(byId['5.16']).toMatchObject({ passed: false, isHostCompromise: true });
     expect(byId['5.10']?.passed).toBe(false);
@@ -82,7 +85,7 @@ describe('assessExposure', () => {
 
   it('names secret-looking environment variables without printing their values', () => {
     const c = inspect({ Config: { Env: ['DB_PASSWORD=hunter2', 'API_KEY=abc', 'HOME=/root'] } });
-    const secrets = assessExposure(c).find((e) => e.cis === '4.10');
+    const secrets = assessExposure(runtimeFromDocker(c)).find((e) => e.cis === '4.10');
     expect(secrets?.detail).toBe('variables: DB_PASSWORD, API_KEY');
     expect(JSON.stringify(secrets)).not.toMatch(/hunter2/);
   });

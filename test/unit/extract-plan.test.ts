@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { planTreeReads } from '../../src/sources/docker-live/archive-versions.js';
-import { parseChanges } from '../../src/changes/change-list.js';
+import { normaliseChanges } from '../../src/changes/change-list.js';
+import type { ChangeEntry, ChangeKind } from '../../src/report/change.js';
+
+const listed = (rows: [string, ChangeKind][]): ChangeEntry[] =>
+  normaliseChanges(rows.map(([path, kind]) => ({ path, kind }))).entries;
 
 describe('planTreeReads', () => {
   it('reads a directory that is new as a whole in one request, covering everything under it', () => {
-    const { entries } = parseChanges([
-      { Path: '/tmp', Kind: 0 },
-      { Path: '/tmp/.x', Kind: 1 },
-      { Path: '/tmp/.x/a', Kind: 1 },
-      { Path: '/tmp/.x/sub', Kind: 1 },
-      { Path: '/tmp/.x/sub/b', Kind: 1 },
-      { Path: '/tmp/y', Kind: 1 },
-      { Path: '/etc/passwd', Kind: 0 },
+    const entries = listed([
+      ['/tmp', 'C'],
+      ['/tmp/.x', 'A'],
+      ['/tmp/.x/a', 'A'],
+      ['/tmp/.x/sub', 'A'],
+      ['/tmp/.x/sub/b', 'A'],
+      ['/tmp/y', 'A'],
+      ['/etc/passwd', 'C'],
     ]);
     const plan = planTreeReads(entries);
     expect([...plan.keys()]).toEqual(['/tmp/.x']);
@@ -24,15 +28,15 @@ describe('planTreeReads', () => {
   });
 
   it('never reads a changed directory whole: its unchanged files are not part of the change', () => {
-    const { entries } = parseChanges([
-      { Path: '/var/www', Kind: 0 },
-      { Path: '/var/www/index.html', Kind: 0 },
+    const entries = listed([
+      ['/var/www', 'C'],
+      ['/var/www/index.html', 'C'],
     ]);
     expect(planTreeReads(entries).size).toBe(0);
   });
 
   it('reads a new empty-looking directory (no listed children) one by one', () => {
-    const { entries } = parseChanges([{ Path: '/root/.ssh', Kind: 1 }]);
+    const entries = listed([['/root/.ssh', 'A']]);
     expect(planTreeReads(entries).size).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TriageReport } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import type { ContainerInspect } from '../../src/sources/docker-live/types.js';
 import {
   DEFAULT_RELAUNCH_OPTIONS,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inPiecesOf, reportJsonChunks } from '../../src/report/report-json.js';
-import type { TriageReport } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 
 describe('reportJsonChunks', () => {
   it('produces JSON that parses back to the same report, one change per line', () => {

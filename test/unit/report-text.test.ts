@@ -9,12 +9,12 @@ import {
 const reportHtml = (...args: Parameters<typeof htmlPieces>) => [...htmlPieces(...args)].join('');
 const reportMarkdown = (...args: Parameters<typeof markdownPieces>) =>
   [...markdownPieces(...args)].join('');
-import type { TriageReport } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 
 const evil = '/var/www/<script>alert(1)</script>`|*\u001b]0;x\u0007\u202e.php';
 const report = {
   container: { id: 'c'.repeat(64), name: 'web\u001b[2J-1', imageRef: 'img', imageId: 'sha256:1' },
-  engine: { version: '20', hostName: 'h', daemonId: 'd' },
+  source: { kind: 'docker-live', engine: { version: '20', hostName: 'h', daemonId: 'd' } },
   startedAt: 's',
   finishedAt: 'f',
   hostCompromise: {
@@ -56,9 +56,10 @@ const report = {
 const ctx: ReportContext = {
   createdAt: 'now',
   redaction: { isEnvRedacted: false, redactedFiles: [] },
-  evidenceImage: {
+  evidence: {
+    kind: 'image',
     id: 'sha256:e',
-    repoTag: 'coroner-evidence/web:1',
+    name: 'coroner-evidence/web:1',
     isIncluded: true,
     file: 'evidence-image.tar',
   },

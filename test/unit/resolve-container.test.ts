@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pickContainer } from '../../src/sources/pick-container.js';
-import type { ContainerSummary } from '../../src/sources/docker-live/types.js';
+import type { ContainerSummary } from '../../src/sources/evidence-source.js';
 import { AmbiguousContainer, ContainerNotFound, UsageError } from '../../src/errors.js';
 
 const c = (id: string, name: string): ContainerSummary => ({

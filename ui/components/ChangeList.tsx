@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { ChangedPath } from '../../src/app/triage.js';
+import type { ChangedPath } from '../../src/report/change.js';
 import { depthOf } from '../presentation/change-filter.js';
 import { changeRows, SEVERITY_COLOUR } from '../presentation/change-rows.js';
 import { colour, windowStart } from '../presentation/colour.js';

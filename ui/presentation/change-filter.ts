@@ -1,7 +1,7 @@
 /** Filtering and the tree view of the change list: pure functions of the report. */
-import type { ChangeKind } from '../../src/changes/change-list.js';
+import type { ChangeKind } from '../../src/report/change.js';
 import { SEVERITY_RANK, type Severity } from '../../src/report/severity.js';
-import type { ChangedPath } from '../../src/app/triage.js';
+import type { ChangedPath } from '../../src/report/change.js';
 
 export type KindFilter = 'all' | ChangeKind;
 export type SeverityFilter = 'all' | Severity;

@@ -3,7 +3,7 @@
  * string from the container is sanitised here, before any component sees it.
  */
 import type { Severity } from '../../src/report/severity.js';
-import type { ChangedPath } from '../../src/app/triage.js';
+import type { ChangedPath } from '../../src/report/change.js';
 import { safeLine } from '../../src/untrusted.js';
 
 export interface ChangeRow {

@@ -4,7 +4,7 @@
  * Pure, and every container string sanitised.
  */
 import { formatMode, formatOwner } from '../../src/report/file-meta.js';
-import type { ChangedPath, VersionInfo } from '../../src/app/triage.js';
+import type { ChangedPath, VersionInfo } from '../../src/report/change.js';
 import { safeLine } from '../../src/untrusted.js';
 
 export type LineKind = 'title' | 'meta' | 'add' | 'del' | 'hunk' | 'plain' | 'note';

@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
-import type { ChangedPath } from '../../src/app/triage.js';
+import type { ChangedPath } from '../../src/report/change.js';
 import { Footer } from '../components/Footer.js';
 import { colour } from '../presentation/colour.js';
 import { fileLines, type LineKind } from '../presentation/file-lines.js';

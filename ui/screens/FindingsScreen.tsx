@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
-import type { TriageReport } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
 import { safeLine } from '../../src/untrusted.js';
 import { Footer } from '../components/Footer.js';
 import { SEVERITY_COLOUR } from '../presentation/change-rows.js';

@@ -1,6 +1,6 @@
 import { Box, Text, useInput } from 'ink';
 import { useEffect, useState } from 'react';
-import type { ContainerSummary } from '../../src/sources/docker-live/types.js';
+import type { ContainerSummary } from '../../src/sources/evidence-source.js';
 import { safeLine } from '../../src/untrusted.js';
 import { ErrorPane } from '../components/ErrorPane.js';
 import { Footer } from '../components/Footer.js';

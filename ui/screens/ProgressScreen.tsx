@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { TriageEvent } from '../../src/app/triage.js';
+import { type TriageEvent } from '../../src/app/triage.js';
 import { Footer } from '../components/Footer.js';
 
 export interface TriageProgress {

@@ -1,6 +1,7 @@
 import { Box, Text, useInput } from 'ink';
 import { useRef, useState } from 'react';
-import type { TriageReport } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
+import { evidenceShort } from '../../src/report/describe-source.js';
 import { safeLine } from '../../src/untrusted.js';
 import { ChangeList } from '../components/ChangeList.js';
 import { Footer } from '../components/Footer.js';
@@ -110,7 +111,7 @@ export function TriageScreen({
         deleted · {c.bySeverity.critical} critical, {c.bySeverity.high} high
       </Text>
       <Text dimColor wrap="truncate">
-        evidence {report.evidence.repo}:{report.evidence.tag} · case {report.caseDir}
+        evidence {safeLine(evidenceShort(report.evidence), 200)} · case {report.caseDir}
       </Text>
       <Text wrap="truncate">
         view {isTree ? 'tree' : 'ranked'} · kind {filter.kind} · severity{' '}

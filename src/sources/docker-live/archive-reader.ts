@@ -6,29 +6,14 @@
  * unchanged children are never fetched; a directory that is new as a whole is
  * read in one request (`readTree`), since everything under it is a change too.
  */
-import type { Readable } from 'node:stream';
-import { extract } from 'tar-stream';
-import type { ArtifactRecord, CaseFolder } from '../../case/case-folder.js';
+import type { CaseFolder } from '../../case/case-folder.js';
+import { toVersion } from '../../case/stored-version.js';
+import type { StoredVersion } from '../../report/change.js';
+import { readBounded, tarEntries, type TarEntry } from '../../tar-entries.js';
 import type { Engine } from './engine.js';
 import { engineStatus } from './engine-errors.js';
-import { metaFromHeader, type FileMeta } from '../../report/file-meta.js';
+import { metaFromHeader } from '../../report/file-meta.js';
 import { layerEntryPath } from '../../layers/layer-index.js';
-
-export interface StoredVersion {
-  meta: FileMeta;
-  /** For regular files: where the content is in the case folder, and its hash. */
-  content?: {
-    path: string;
-    /** Hash and size of the whole file as the image holds it. */
-    sha256: string;
-    sizeBytes: number;
-    /** True when only the first maxContentBytes were stored (at storedSha256). */
-    isTruncated: boolean;
-    storedSha256: string;
-    /** UTC, when the stored copy was complete on disk. */
-    capturedAt: string;
-  };
-}
 
 export interface ReadVersionOptions {
   /** Content beyond this is not stored (the record says truncated). */
@@ -48,26 +33,13 @@ export async function readVersion(
 ): Promise<StoredVersion | undefined> {
   const archive = await openArchive(engine, readerId, containerPath, opts.signal);
   if (!archive) return undefined;
-  const reader = extract();
-  archive.on('error', (e) => reader.destroy(e));
-  archive.pipe(reader);
-  try {
-    for await (const entry of reader) {
-      const { written } = await consumeEntry(
-        entry as unknown as TarEntry,
-        folder,
-        storeAs,
-        description,
-        opts,
-      );
-      return await written;
-    }
-    return undefined;
-  } finally {
-    // Stop the transfer: for a directory the engine would stream the whole tree.
-    archive.destroy();
-    reader.destroy();
+  // Only the first entry: leaving the loop stops the transfer (for a directory the engine
+  // would stream the whole tree).
+  for await (const entry of tarEntries(archive, opts.signal)) {
+    const { written } = await consumeEntry(entry, folder, storeAs, description, opts);
+    return await written;
   }
+  return undefined;
 }
 
 async function openArchive(
@@ -84,36 +56,8 @@ async function openArchive(
   }
 }
 
-type TarEntry = Readable & { header: Parameters<typeof metaFromHeader>[0] };
-
 /** Files up to this size are read into memory and written in parallel with the next ones. */
 const SMALL_FILE_BYTES = 64 * 1024;
-
-/** A stored version from what the case folder recorded while writing its content. */
-export function toVersion(meta: FileMeta, record: ArtifactRecord): StoredVersion {
-  return {
-    meta,
-    content: {
-      path: record.path,
-      sha256: record.source?.sha256 ?? record.sha256,
-      sizeBytes: record.source?.sizeBytes ?? record.sizeBytes,
-      isTruncated: record.isTruncated ?? false,
-      storedSha256: record.sha256,
-      capturedAt: record.capturedAt,
-    },
-  };
-}
-
-async function collectSmall(entry: TarEntry, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of entry) {
-    length += (chunk as Buffer).length;
-    if (length > limit) throw new Error('a tar entry is longer than its header says');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 /**
  * Consumes one tar entry. Resolves once the entry is read, with a promise of
@@ -133,7 +77,8 @@ async function consumeEntry(
     return { written: Promise.resolve({ meta }) };
   }
   if (meta.sizeBytes <= Math.min(SMALL_FILE_BYTES, opts.maxContentBytes)) {
-    const data = await collectSmall(entry, meta.sizeBytes);
+    const { data, isCut } = await readBounded(entry, meta.sizeBytes);
+    if (isCut) throw new Error('a tar entry is longer than its header says');
     return {
       written: folder
         .writeBuffer(storeAs, data, description, false)
@@ -173,51 +118,43 @@ export async function readTree(
   if (!archive) return false;
   // The archive names entries relative to the directory's parent: "<dir>/child".
   const parent = dirPath.slice(0, dirPath.lastIndexOf('/'));
-  const reader = extract();
-  archive.on('error', (e) => reader.destroy(e));
-  archive.pipe(reader);
   const pending = new Set<Promise<void>>();
   const seen = new Set<string>();
-  try {
-    for await (const entry of reader) {
-      const relative = layerEntryPath(entry.header.name);
-      const containerPath = relative === undefined ? undefined : parent + relative;
-      if (
-        containerPath === undefined ||
-        (containerPath !== dirPath && !containerPath.startsWith(dirPath + '/'))
-      ) {
-        onRefused(entry.header.name, 'it names a path outside the folder read');
-        entry.resume();
-        continue;
-      }
-      if (seen.has(containerPath)) {
-        onRefused(entry.header.name, 'a second entry for a path already read (the first is kept)');
-        entry.resume();
-        continue;
-      }
-      seen.add(containerPath);
-      if (!wanted(containerPath)) {
-        entry.resume();
-        continue;
-      }
-      const { written } = await consumeEntry(
-        entry as unknown as TarEntry,
-        folder,
-        storeAs(containerPath),
-        describe(containerPath),
-        opts,
-      );
-      const done: Promise<void> = written.then((version) => {
-        pending.delete(done);
-        onVersion(containerPath, version);
-      });
-      pending.add(done);
-      if (pending.size >= MAX_PENDING_WRITES) await Promise.race(pending);
+  for await (const entry of tarEntries(archive, opts.signal)) {
+    const relative = layerEntryPath(entry.header.name);
+    const containerPath = relative === undefined ? undefined : parent + relative;
+    if (
+      containerPath === undefined ||
+      (containerPath !== dirPath && !containerPath.startsWith(dirPath + '/'))
+    ) {
+      onRefused(entry.header.name, 'it names a path outside the folder read');
+      entry.resume();
+      continue;
     }
-    await Promise.all(pending);
-    return true;
-  } finally {
-    archive.destroy();
-    reader.destroy();
+    if (seen.has(containerPath)) {
+      onRefused(entry.header.name, 'a second entry for a path already read (the first is kept)');
+      entry.resume();
+      continue;
+    }
+    seen.add(containerPath);
+    if (!wanted(containerPath)) {
+      entry.resume();
+      continue;
+    }
+    const { written } = await consumeEntry(
+      entry,
+      folder,
+      storeAs(containerPath),
+      describe(containerPath),
+      opts,
+    );
+    const done: Promise<void> = written.then((version) => {
+      pending.delete(done);
+      onVersion(containerPath, version);
+    });
+    pending.add(done);
+    if (pending.size >= MAX_PENDING_WRITES) await Promise.race(pending);
   }
+  await Promise.all(pending);
+  return true;
 }

@@ -8,24 +8,14 @@
 import type { CaseFolder } from '../../case/case-folder.js';
 import { storedName } from '../../case/container-path.js';
 import type { CustodyLog } from '../../case/custody.js';
-import { pathsWithChangedChildren, type ChangeEntry } from '../../changes/change-list.js';
+import { pathsWithChangedChildren } from '../../changes/change-list.js';
+import type { ChangeEntry, PathProblem, StoredVersion, VersionPair } from '../../report/change.js';
 import { throwIfAborted, type Engine } from './engine.js';
 import { Cancelled, EngineUnreachable } from '../../errors.js';
 import { CORONER_VERSION } from '../../version.js';
 import { access } from 'node:fs/promises';
 import { hasReplacedBytes, readByRawName } from '../layer-store/raw-name.js';
-import { readTree, readVersion, type StoredVersion } from './archive-reader.js';
-
-export interface VersionPair {
-  original?: StoredVersion;
-  current?: StoredVersion;
-}
-
-export interface PathProblem {
-  path: string;
-  action: string;
-  cause: string;
-}
+import { readTree, readVersion } from './archive-reader.js';
 
 export interface ExtractOptions {
   maxContentBytes: number;

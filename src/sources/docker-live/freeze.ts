@@ -4,7 +4,10 @@
  * nothing is written into it.
  */
 import { randomBytes } from 'node:crypto';
-import type { CaseFolder, ArtifactRecord } from '../../case/case-folder.js';
+import type { CaseFolder } from '../../case/case-folder.js';
+import type { ArtifactRecord } from '../../report/artifact.js';
+import type { StoredVersion } from '../../report/change.js';
+import type { EvidenceImage } from '../../report/triage-report.js';
 import type { CustodyLog } from '../../case/custody.js';
 import type { ContainerRef } from '../pick-container.js';
 import {
@@ -19,7 +22,9 @@ import { CoronerError, EngineRequestFailed } from '../../errors.js';
 import { CORONER_VERSION } from '../../version.js';
 import { demuxLogStream } from './log-demux.js';
 import { storedName } from '../../case/container-path.js';
-import { readVersion, type StoredVersion } from './archive-reader.js';
+import { readVersion } from './archive-reader.js';
+import { nameSlug } from '../../case/container-path.js';
+import { utcStamp } from '../../iso-time.js';
 
 export interface FreezeOptions {
   /** How many of the most recent log lines to keep (per the engine's tail). */
@@ -36,15 +41,6 @@ export interface FreezeOptions {
 export const MAX_CHANGE_LIST_BYTES = 64 * 1024 * 1024;
 
 export type FreezeStep = 'inspect' | 'processes' | 'logs' | 'commit';
-
-export interface EvidenceImage {
-  id: string;
-  repo: string;
-  tag: string;
-  committedAt: string;
-  /** True when the container was running and was paused for the commit. */
-  wasPaused: boolean;
-}
 
 export interface FrozenEvidence {
   container: ContainerRef;
@@ -83,23 +79,9 @@ export const EVIDENCE_LABELS = {
   version: 'coroner.version',
 } as const;
 
-/** `2026-11-23T12:59:59.123Z` -> `20261123t125959z`, a valid, sortable image tag. */
-export function utcStamp(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'z')
-    .toLowerCase();
-}
-
 /** A repository name Docker accepts, derived from a container name of any shape. */
 export function evidenceRepo(containerName: string): string {
-  const slug = containerName
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
-    .slice(0, 100);
-  return `coroner-evidence/${slug || 'container'}`;
+  return `coroner-evidence/${nameSlug(containerName)}`;
 }
 
 export async function freezeEvidence(
@@ -263,6 +245,7 @@ export async function freezeEvidence(
     changes,
     readFromSuspect,
     evidence: {
+      kind: 'image',
       id: evidenceId,
       repo,
       tag,

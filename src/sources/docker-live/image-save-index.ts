@@ -1,20 +1,26 @@
 /**
- * The original image's layers, as indexes, for telling which layer (and which
- * history line) each original file came from. The first sight of an image
- * streams `docker save` once through the indexer; every layer's index is then
- * cached by diff id, so later triages (and other images sharing the layer)
- * read no layer at all.
+ * The first sight of an image through the engine: `docker save` streamed once,
+ * every layer tar (legacy `<id>/layer.tar` or OCI `blobs/sha256/…`, gzip or not)
+ * indexed while its diff id is hashed, the image config picked out for its
+ * history. Nothing is held whole; the indexes are then cached by diff id.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { createHashTap } from '../../case/hash-tap.js';
-import type { Engine, ImageInspect } from './engine.js';
 import { CoronerError, EngineRequestFailed } from '../../errors.js';
+import {
+  describeLayers,
+  historyPerLayer,
+  readLayerCache,
+  writeLayerCache,
+  type ImageConfigHistory,
+  type ImageLayers,
+} from '../../layers/image-layers.js';
+import { indexLayer, type LayerIndex } from '../../layers/layer-index.js';
+import { readBounded, tarEntries } from '../../tar-entries.js';
+import type { Engine, ImageInspect } from './engine.js';
+import { isGzip, isTar, peekStream } from './stream-peek.js';
 
 /** The image's layers could not be indexed: what each original came from stays unknown. */
 export class LayerIndexFailed extends CoronerError {}
@@ -27,56 +33,6 @@ export class LayerIndexFailed extends CoronerError {}
 export function isLayerIndexProblem(e: unknown): e is CoronerError {
   return e instanceof LayerIndexFailed || e instanceof EngineRequestFailed;
 }
-import {
-  deserialiseLayerIndex,
-  indexLayer,
-  serialiseLayerIndex,
-  type LayerIndex,
-  type SerialisedLayerIndex,
-} from '../../layers/layer-index.js';
-import { isGzip, isTar, peekStream } from './stream-peek.js';
-
-export interface LayerInfo {
-  /** 0 = bottom layer. */
-  position: number;
-  diffId: string;
-  /** The history line that created this layer, when the image has history. */
-  createdBy?: string;
-  created?: string;
-}
-
-export interface ImageLayers {
-  imageId: string;
-  layers: LayerInfo[];
-  indexes: LayerIndex[];
-  /** Where the indexes came from this time: all cached, or a `docker save` stream. */
-  /** 'unavailable': the engine could not export the image, or its layers did not parse. */
-  source: 'cache' | 'image-save' | 'unavailable';
-  /** Bytes of `docker save` read (0 from cache). */
-  savedBytes: number;
-  /** Why the index could not be cached (a full or read-only cache disk): the next triage indexes again. */
-  cacheProblem?: string;
-}
-
-interface CachedImage {
-  version: 1;
-  imageId: string;
-  layerHistory: { createdBy?: string; created?: string }[];
-}
-
-interface ImageConfig {
-  rootfs?: { diff_ids?: string[] };
-  history?: { created?: string; created_by?: string; empty_layer?: boolean }[];
-}
-
-export function defaultCacheDir(): string {
-  const explicit = process.env['CORONER_CACHE_DIR'];
-  if (explicit) return explicit;
-  const xdg = process.env['XDG_CACHE_HOME'];
-  return path.join(xdg || path.join(os.homedir(), '.cache'), 'coroner');
-}
-
-const hex = (digest: string) => digest.replace(/^sha256:/, '');
 
 export interface LoadLayersOptions {
   cacheDir: string;
@@ -90,7 +46,7 @@ export async function loadImageLayers(
   opts: LoadLayersOptions,
 ): Promise<ImageLayers> {
   const diffIds: string[] = image.RootFS?.Layers ?? [];
-  const cached = await readCache(opts.cacheDir, image.Id, diffIds);
+  const cached = await readLayerCache(opts.cacheDir, image.Id, diffIds);
   if (cached) return { ...cached, source: 'cache', savedBytes: 0 };
 
   const { indexes, config, savedBytes } = await indexFromSave(
@@ -107,100 +63,20 @@ export async function loadImageLayers(
     );
   }
   const layerHistory = historyPerLayer(config, diffIds.length);
-  // The cache only saves time: a full or read-only cache disk must not fail the triage.
-  const cacheProblem = await writeCache(opts.cacheDir, image.Id, layerHistory, [
-    ...indexes.values(),
-  ]).then(
-    () => undefined,
-    (e: unknown) => `not cached in ${opts.cacheDir}: ${(e as Error).message}`,
-  );
+  const ordered = diffIds.map((d) => indexes.get(d)!);
+  const cacheProblem = await writeLayerCache(opts.cacheDir, image.Id, layerHistory, ordered);
   return {
     imageId: image.Id,
     layers: describeLayers(diffIds, layerHistory),
-    indexes: diffIds.map((d) => indexes.get(d)!),
+    indexes: ordered,
     source: 'image-save',
     savedBytes,
     ...(cacheProblem ? { cacheProblem } : {}),
   };
 }
 
-/** History lines that made a layer (not the empty ones: ENV, LABEL…), bottom first. */
-function historyPerLayer(
-  config: ImageConfig | undefined,
-  layerCount: number,
-): CachedImage['layerHistory'] {
-  const made = (config?.history ?? []).filter((h) => !h.empty_layer);
-  if (made.length !== layerCount) return [];
-  return made.map((h) => ({
-    ...(h.created_by !== undefined ? { createdBy: h.created_by } : {}),
-    ...(h.created !== undefined ? { created: h.created } : {}),
-  }));
-}
-
-function describeLayers(diffIds: string[], history: CachedImage['layerHistory']): LayerInfo[] {
-  return diffIds.map((diffId, position) => ({ position, diffId, ...(history[position] ?? {}) }));
-}
-
-async function readCache(
-  cacheDir: string,
-  imageId: string,
-  diffIds: string[],
-): Promise<Omit<ImageLayers, 'source' | 'savedBytes'> | undefined> {
-  try {
-    const image = JSON.parse(
-      await readFile(path.join(cacheDir, 'images', `${hex(imageId)}.json`), 'utf8'),
-    ) as CachedImage;
-    const indexes: LayerIndex[] = [];
-    for (const diffId of diffIds) {
-      const data = JSON.parse(
-        await readFile(path.join(cacheDir, 'layers', `${hex(diffId)}.json`), 'utf8'),
-      ) as SerialisedLayerIndex;
-      indexes.push(deserialiseLayerIndex(data));
-    }
-    return { imageId, layers: describeLayers(diffIds, image.layerHistory), indexes };
-  } catch {
-    return undefined; // any miss or unreadable entry: index again from the image
-  }
-}
-
-async function writeAtomically(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, content);
-    await rename(temp, file);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
-}
-
-async function writeCache(
-  cacheDir: string,
-  imageId: string,
-  layerHistory: CachedImage['layerHistory'],
-  indexes: LayerIndex[],
-) {
-  for (const index of indexes) {
-    await writeAtomically(
-      path.join(cacheDir, 'layers', `${hex(index.diffId)}.json`),
-      JSON.stringify(serialiseLayerIndex(index)),
-    );
-  }
-  const image: CachedImage = { version: 1, imageId, layerHistory };
-  await writeAtomically(
-    path.join(cacheDir, 'images', `${hex(imageId)}.json`),
-    JSON.stringify(image),
-  );
-}
-
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
-/**
- * Streams `docker save` once: every layer tar (legacy `<id>/layer.tar` or OCI
- * `blobs/sha256/…`, gzip or not) is indexed while its diff id is hashed; the
- * image config is picked out for its history. Nothing is held whole.
- */
 async function indexFromSave(
   engine: Engine,
   imageId: string,
@@ -208,7 +84,7 @@ async function indexFromSave(
   opts: LoadLayersOptions,
 ): Promise<{
   indexes: Map<string, LayerIndex>;
-  config: ImageConfig | undefined;
+  config: ImageConfigHistory | undefined;
   savedBytes: number;
 }> {
   const save = await engine.saveImage(imageId, opts.signal);
@@ -220,21 +96,19 @@ async function indexFromSave(
       done(null, chunk);
     },
   });
-  const outer = extract();
-  save.on('error', (e) => outer.destroy(e));
-  counter.on('error', (e) => outer.destroy(e));
-  save.pipe(counter).pipe(outer);
+  save.on('error', (e) => counter.destroy(e));
+  save.pipe(counter);
 
   const indexes = new Map<string, LayerIndex>();
-  let config: ImageConfig | undefined;
+  let config: ImageConfigHistory | undefined;
   try {
-    for await (const entry of outer) {
+    for await (const entry of tarEntries(counter, opts.signal)) {
       const { name, type, size = 0 } = entry.header;
       if (type !== 'file') {
         entry.resume();
         continue;
       }
-      const { head, stream } = await peekStream(entry as unknown as Readable, 512);
+      const { head, stream } = await peekStream(entry, 512);
       if (
         isGzip(head) ||
         isTar(head) ||
@@ -244,12 +118,12 @@ async function indexFromSave(
         const index = await indexWithDiffId(isGzip(head) ? stream.pipe(createGunzip()) : stream);
         if (wanted.has(index.diffId)) indexes.set(index.diffId, index);
       } else if (size <= MAX_JSON_BYTES && (name.endsWith('.json') || name.startsWith('blobs/'))) {
-        const text = await collect(stream);
-        const parsed = tryParse(text) as ImageConfig | undefined;
+        const { data } = await readBounded(stream, MAX_JSON_BYTES);
+        const parsed = tryParse(data.toString('utf8')) as ImageConfigHistory | undefined;
         if (parsed?.rootfs?.diff_ids) config = parsed;
       } else {
         stream.resume();
-        await new Promise((resolve) => stream.on('end', resolve));
+        await finished(stream);
       }
     }
   } catch (e) {
@@ -274,12 +148,6 @@ async function indexWithDiffId(layerTar: Readable): Promise<LayerIndex> {
   await finished(tap);
   index.diffId = `sha256:${result().sha256}`;
   return index;
-}
-
-async function collect(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function tryParse(text: string): unknown {

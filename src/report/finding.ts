@@ -1,0 +1,29 @@
+/**
+ * What ranks a change, and what the suspect's own configuration exposed:
+ * plain, JSON-able results that the summary, the reports and the console show.
+ */
+import type { Severity } from './severity.js';
+
+export interface RuleHit {
+  severity: Severity;
+  reason: string;
+}
+
+export interface Finding extends RuleHit {
+  rule: string;
+  path: string;
+}
+
+export interface ExposureCheck {
+  /** CIS Docker Benchmark v1.6.0 item, e.g. "5.5". */
+  cis: string;
+  title: string;
+  passed: boolean;
+  severity: Severity;
+  /** What was found in the runtime configuration. */
+  detail: string;
+  /** What a failure meant for this incident. */
+  meaning: string;
+  /** True when failing means the host itself must be treated as compromised. */
+  isHostCompromise?: boolean;
+}

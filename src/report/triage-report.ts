@@ -1,0 +1,128 @@
+/**
+ * The triage report: one JSON-able value that report.json, `--json`, the
+ * Markdown and HTML reports, the summary and the console all render.
+ * Its schema is documented in docs/triage-schema.md.
+ */
+import type { ArtifactRecord } from './artifact.js';
+import type { ChangedPath, LayerInfo, PathProblem } from './change.js';
+import type { ExposureCheck, Finding } from './finding.js';
+import type { RuntimeConfig } from './runtime.js';
+import type { Severity } from './severity.js';
+
+/** 2: the evidence source is named (`source`), evidence may be a layer folder, `runtime` and `notCollected` added. */
+export const TRIAGE_SCHEMA_VERSION = 2;
+
+export interface EngineIdentity {
+  version: string;
+  apiVersion: string;
+  os: string;
+  arch: string;
+  hostName: string;
+  daemonId: string;
+  storageDriver: string;
+}
+
+export type SourceKind = 'docker-live' | 'dead-box';
+
+/** Where the evidence came from. */
+export interface SourceIdentity {
+  kind: SourceKind;
+  /** docker-live: the engine that answered. */
+  engine?: EngineIdentity;
+  /** dead-box: the copied Docker data root that was read (never written, no engine contacted). */
+  dataRoot?: { path: string; storageDriver: string };
+}
+
+/** The container under triage. */
+export interface SubjectInfo {
+  id: string;
+  name: string;
+  /** The image reference the container was started with (may since have moved). */
+  imageRef: string;
+  imageId: string;
+  createdAt: string;
+  stateAtStart: { status: string; isRunning: boolean; isPaused: boolean };
+}
+
+/** What preserves the container's filesystem as it was found. */
+export type EvidenceRecord =
+  | {
+      kind: 'image';
+      id: string;
+      repo: string;
+      tag: string;
+      committedAt: string;
+      /** True when the container was running and was paused for the commit. */
+      wasPaused: boolean;
+    }
+  | {
+      kind: 'layer-folder';
+      /** The copied data root. */
+      dataRoot: string;
+      /** The container's writable layer inside it. */
+      layerDir: string;
+      readAt: string;
+    };
+
+export type EvidenceImage = Extract<EvidenceRecord, { kind: 'image' }>;
+
+export interface UncoveredMount {
+  destination: string;
+  type: string;
+  source?: string;
+  reason: string;
+}
+
+/** Something a source could not collect, and why (a dead box has no processes). */
+export interface NotCollected {
+  item: string;
+  reason: string;
+}
+
+/** How an image layer's content was checked against the diff id the engine recorded. */
+export interface LayerCheck {
+  diffId: string;
+  position: number;
+  status: 'verified' | 'tampered' | 'not-checked';
+  detail: string;
+}
+
+export interface LayersSummary {
+  /** Where the layer indexes came from this time. */
+  source: 'cache' | 'image-save' | 'layer-store' | 'unavailable';
+  /** Bytes of `docker save` read (0 otherwise). */
+  savedBytes: number;
+  list: LayerInfo[];
+  /** Per layer, when the source can check layers against their diff ids. */
+  checks?: LayerCheck[];
+}
+
+export interface TriageReport {
+  schemaVersion: typeof TRIAGE_SCHEMA_VERSION;
+  tool: { name: 'coroner'; version: string };
+  source: SourceIdentity;
+  startedAt: string;
+  finishedAt: string;
+  caseDir: string;
+  container: SubjectInfo;
+  evidence: EvidenceRecord;
+  runtime: RuntimeConfig;
+  hostCompromise: { isSuspected: boolean; reasons: string[] };
+  counts: {
+    added: number;
+    changed: number;
+    deleted: number;
+    parentOnly: number;
+    bySeverity: Record<Severity, number>;
+  };
+  /** Ranked: most suspicious first; parent-only directories last. */
+  changes: ChangedPath[];
+  /** Every finding, ranked, for the paths that are not parent-only. */
+  findings: Finding[];
+  exposure: ExposureCheck[];
+  notCovered: UncoveredMount[];
+  notCollected: NotCollected[];
+  layers: LayersSummary;
+  problems: PathProblem[];
+  artifacts: ArtifactRecord[];
+}

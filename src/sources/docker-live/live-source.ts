@@ -1,0 +1,196 @@
+/**
+ * The live Docker engine as an evidence source: a paused commit to an evidence
+ * image preserves the filesystem; the engine's change list (taken in the same
+ * pause) says what changed; originals are read from the original image and
+ * current versions from the evidence image (never from the live container),
+ * through never-started reader containers.
+ */
+import type { Readable } from 'node:stream';
+import type { CaseFolder } from '../../case/case-folder.js';
+import type { CustodyLog } from '../../case/custody.js';
+import { changesFromLayer } from '../../changes/changes-from-layer.js';
+import { unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
+import type { ChangeEntry } from '../../report/change.js';
+import type { EvidenceRecord, SourceIdentity } from '../../report/triage-report.js';
+import { runtimeFromDocker } from '../docker-config.js';
+import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
+import type { ContainerRef } from '../pick-container.js';
+import { extractVersions } from './archive-versions.js';
+import { changesFromEngine } from './engine-changes.js';
+import { connectEngine, throwIfAborted, type ContainerSummary, type Engine } from './engine.js';
+import { freezeEvidence, type FrozenEvidence } from './freeze.js';
+import { isLayerIndexProblem, loadImageLayers } from './image-save-index.js';
+import { readerOwnerLabels, removeStaleReaders } from './stale-readers.js';
+
+/** On each reader container: the id of the suspect it was created to read for. */
+export const READER_FOR_LABEL = 'coroner.reader.for';
+
+export class DockerLiveSource implements EvidenceSource {
+  readonly kind = 'docker-live' as const;
+  /** The containers as listed last: a dead run's readers are among them. */
+  private listed: ContainerSummary[] | undefined;
+
+  constructor(readonly engine: Engine) {}
+
+  async identity(): Promise<SourceIdentity> {
+    return { kind: this.kind, engine: await this.engine.identity() };
+  }
+
+  async listContainers(): Promise<ContainerSummary[]> {
+    this.listed = await this.engine.listContainers();
+    return this.listed;
+  }
+
+  saveEvidence(evidence: EvidenceRecord, signal?: AbortSignal): Promise<Readable> {
+    if (evidence.kind !== 'image') throw new Error('a live case keeps an evidence image');
+    return this.engine.saveImage(evidence.id, signal);
+  }
+
+  async acquire(
+    container: ContainerRef,
+    folder: CaseFolder,
+    custody: CustodyLog,
+    opts: AcquireOptions,
+  ): Promise<Acquisition> {
+    const { engine } = this;
+    const signal = opts.signal;
+    // Freeze first: nothing else happens until the evidence image exists.
+    const frozen = await freezeEvidence(engine, container, folder, custody, {
+      logTailLines: opts.logTailLines,
+      logMaxBytes: opts.logMaxBytes,
+      ...(opts.maxChangeListBytes ? { maxChangeListBytes: opts.maxChangeListBytes } : {}),
+      ...(signal ? { signal } : {}),
+      ...(opts.onStep ? { onStep: opts.onStep } : {}),
+    });
+    const containers = this.listed ?? [];
+    const layerOpts = { cacheDir: opts.cacheDir, ...(signal ? { signal } : {}) };
+    return {
+      subject: {
+        id: container.id,
+        name: container.name,
+        imageRef: frozen.inspect.Config.Image,
+        imageId: frozen.image.Id,
+        createdAt: frozen.inspect.Created,
+        stateAtStart: frozen.stateAtStart,
+      },
+      runtime: runtimeFromDocker(frozen.inspect),
+      evidence: frozen.evidence,
+      notCollected: [],
+
+      changeList: async () => {
+        const listed = frozen.changes;
+        // Taken in the same pause as the commit: every listed change is in the evidence image.
+        if (Array.isArray(listed)) {
+          await folder.writeJson(
+            'changes/engine-changes.json',
+            listed,
+            'change list, as the engine sent it',
+          );
+          const { entries, unreadable } = changesFromEngine(listed);
+          for (const row of unreadable)
+            opts.onProblem({
+              path: '/',
+              action: 'read change list',
+              cause: `the engine sent a row that is not a change (${JSON.stringify(row).slice(0, 200)}); ignored`,
+            });
+          return entries;
+        }
+        const entries = await changesFromEvidence(engine, frozen, custody, layerOpts);
+        await folder.writeJson(
+          'changes/changes-from-evidence-layer.json',
+          entries,
+          "change list read from the evidence image's committed layer (docker diff failed)",
+        );
+        opts.onProblem({
+          path: '/',
+          action: 'list changes (docker diff)',
+          cause: `${listed.failure}; the change list was read from the evidence image's own layer instead`,
+        });
+        return entries;
+      },
+
+      originalLayers: () =>
+        custody
+          .step(
+            'index original image layers',
+            frozen.image.Id,
+            () =>
+              loadImageLayers(engine, frozen.image, {
+                ...layerOpts,
+                onBytes: (bytes) => opts.onProgress?.('layers', 0, bytes),
+              }),
+            (l) =>
+              l.source === 'cache'
+                ? 'from cache'
+                : `streamed docker save, ${l.savedBytes} bytes${l.cacheProblem ? `; ${l.cacheProblem}` : ''}`,
+          )
+          .catch((e: unknown): ImageLayers => {
+            if (!isLayerIndexProblem(e)) throw e;
+            opts.onProblem({
+              path: '/',
+              action: 'index original image layers',
+              cause: `${e.message}; originals are still read from the image, without their layer`,
+            });
+            return unavailableLayers(frozen.image.Id);
+          }),
+
+      readVersions: async (entries) => {
+        throwIfAborted(signal, 'triage');
+        // After the freeze, never before it: tidying up must not delay the evidence.
+        await removeStaleReaders(engine, containers, custody);
+        const evidenceLayerDir = upperDirOf(frozen.evidenceInspect);
+        return extractVersions(
+          engine,
+          frozen.image.Id,
+          frozen.evidence.id,
+          entries,
+          folder,
+          custody,
+          {
+            maxContentBytes: opts.maxContentBytes,
+            readersPerImage: opts.readersPerImage,
+            readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
+            liveContainerId: container.id,
+            acquired: frozen.readFromSuspect,
+            ...(evidenceLayerDir ? { evidenceLayerDir } : {}),
+            ...(signal ? { signal } : {}),
+            onProgress: (filesDone, bytes) => opts.onProgress?.('extract', filesDone, bytes),
+            onProblem: opts.onProblem,
+          },
+        );
+      },
+    };
+  }
+}
+
+/** The live engine named by DOCKER_HOST, as an evidence source. */
+export async function connectDockerLive(): Promise<DockerLiveSource> {
+  return new DockerLiveSource(await connectEngine());
+}
+
+/**
+ * The change list when `docker diff` failed: the evidence image is the original's layers
+ * plus the one its commit wrote, and that layer is exactly what the container changed.
+ */
+function changesFromEvidence(
+  engine: Engine,
+  frozen: FrozenEvidence,
+  custody: CustodyLog,
+  opts: { cacheDir: string; signal?: AbortSignal },
+): Promise<ChangeEntry[]> {
+  return custody.step(
+    "read the change list from the evidence image's own layer (docker diff failed)",
+    frozen.evidence.id,
+    async () => {
+      const { indexes } = await loadImageLayers(engine, frozen.evidenceInspect, opts);
+      return changesFromLayer(indexes.at(-1)!, indexes.slice(0, -1));
+    },
+    (list) => `${list.length} paths`,
+  );
+}
+
+/** The image's top layer as a folder on the engine's host (overlay2), when the engine says. */
+function upperDirOf(image: FrozenEvidence['evidenceInspect']): string | undefined {
+  const dir = (image.GraphDriver?.Data as Record<string, unknown> | undefined)?.['UpperDir'];
+  return typeof dir === 'string' && dir.startsWith('/') ? dir : undefined;
+}

@@ -1,0 +1,88 @@
+/**
+ * The seam between where evidence comes from and what coroner does with it.
+ * A source (the live engine, a copied Docker data root) acquires into the case
+ * folder what the pipeline needs: the subject, how it ran, what preserves its
+ * filesystem, the change list, its image's layers, and both versions of each
+ * changed path. Comparison, findings, the report, the bundle and the console
+ * are the same whatever the source.
+ */
+import type { Readable } from 'node:stream';
+import type { CaseFolder } from '../case/case-folder.js';
+import type { CustodyLog } from '../case/custody.js';
+import type { ImageLayers } from '../layers/image-layers.js';
+import type { ChangeEntry, PathProblem, VersionPair } from '../report/change.js';
+import type { RuntimeConfig } from '../report/runtime.js';
+import type {
+  EvidenceRecord,
+  NotCollected,
+  SourceIdentity,
+  SourceKind,
+  SubjectInfo,
+} from '../report/triage-report.js';
+import type { ContainerRef } from './pick-container.js';
+
+/** One container a source knows of, for choosing the subject. */
+export interface ContainerSummary {
+  id: string;
+  names: string[];
+  image: string;
+  imageId: string;
+  state: string;
+  status: string;
+  createdAt: string;
+  labels: Record<string, string>;
+}
+
+export interface AcquireOptions {
+  /** How many of the most recent log lines to keep. */
+  logTailLines: number;
+  /** Byte cap per log stream, so a log flood cannot fill the disk. */
+  logMaxBytes: number;
+  /** Stored content per file is capped here (the hash still covers the whole file). */
+  maxContentBytes: number;
+  /** A change list whose JSON passes this is not read whole (the source falls back). */
+  maxChangeListBytes?: number;
+  /** Readers per image, for sources that read through the engine. */
+  readersPerImage: number;
+  /** Where layer indexes are cached. */
+  cacheDir: string;
+  signal?: AbortSignal;
+  /** A step of the acquisition begins ("inspect", "logs", "commit"…). */
+  onStep?: (step: string) => void;
+  onProgress?: (phase: 'layers' | 'extract', filesDone: number, bytes: number) => void;
+  /** A per-path failure: collected, never fatal. */
+  onProblem: (problem: PathProblem) => void;
+}
+
+export interface EvidenceSource {
+  readonly kind: SourceKind;
+  identity(): Promise<SourceIdentity>;
+  listContainers(): Promise<ContainerSummary[]>;
+  /**
+   * The subject's volatile and configuration state, most volatile first, into the case
+   * folder (each step in custody). When it returns, the subject's filesystem is preserved.
+   */
+  acquire(
+    container: ContainerRef,
+    folder: CaseFolder,
+    custody: CustodyLog,
+    opts: AcquireOptions,
+  ): Promise<Acquisition>;
+  /** The evidence as a tar stream for the bundle (`docker save`); absent when the source keeps none. */
+  saveEvidence?(evidence: EvidenceRecord, signal?: AbortSignal): Promise<Readable>;
+}
+
+/** What one acquisition holds; its methods are called once each, in this order. */
+export interface Acquisition {
+  subject: SubjectInfo;
+  runtime: RuntimeConfig;
+  evidence: EvidenceRecord;
+  /** What this source could not collect, and why. */
+  notCollected: NotCollected[];
+  /** What changed in the subject's filesystem. */
+  changeList(): Promise<ChangeEntry[]>;
+  /** The original image's layers as indexes (which layer each original came from). */
+  originalLayers(): Promise<ImageLayers>;
+  /** Both versions of every listed path, stored in the case folder and hashed. */
+  readVersions(entries: readonly ChangeEntry[]): Promise<Map<string, VersionPair>>;
+}
