@@ -7,7 +7,7 @@ const isTerminal = Boolean(process.stdin.isTTY && process.stdout.isTTY);
 const io = isTerminal
   ? {
       ...defaultIo,
-      openConsole: async (container, signal) => {
+      openConsole: async (container, signal, source) => {
         // A person asked for the console on a terminal: ink must draw live even where CI is
         // set (ink reads CI once, at import, and then renders only the last frame).
         for (const name of ['CI', 'CONTINUOUS_INTEGRATION'])
@@ -16,7 +16,7 @@ const io = isTerminal
           import('../dist/src/app/open-source.js'),
           import('../dist/ui/run-console.js'),
         ]);
-        return runConsole(await openSource(), container, signal);
+        return runConsole(await openSource(source), container, signal);
       },
     }
   : defaultIo;

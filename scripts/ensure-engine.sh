@@ -45,13 +45,15 @@ if ! is_static_busybox; then
   fi
 fi
 
-# Headless Chromium renders the HTML report; tmux drives the console end to end.
-for tool in chromium tmux; do
+# Headless Chromium renders the HTML report; tmux drives the console end to end; getfattr
+# (package attr) reads the overlay attributes of a dead box's layers, and the tests set them.
+for pair in chromium:chromium tmux:tmux getfattr:attr; do
+  tool=${pair%%:*} package=${pair#*:}
   if [ "$want_test_tools" -eq 1 ] && ! command -v "$tool" >/dev/null 2>&1; then
     if is_root && is_debian; then
-      apt_install "$tool"
+      apt_install "$package"
     else
-      die "the tests need $tool, which is missing. Install it (Debian: sudo apt-get install $tool) and run again."
+      die "the tests need $tool, which is missing. Install it (Debian: sudo apt-get install $package) and run again."
     fi
   fi
 done

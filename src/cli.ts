@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { exportContainer } from './app/export.js';
 import { planContainerRelaunch, relaunchContainer } from './app/relaunch.js';
-import { openSource } from './app/open-source.js';
+import { openSource, type SourceChoice } from './app/open-source.js';
 import { triage, type TriageEvent } from './app/triage.js';
 import {
   isBundleFolder,
@@ -63,6 +63,14 @@ interface CommandSpec {
   run: (args: Args, io: Io, run: Run) => Promise<number>;
 }
 
+const SOURCE: Record<string, OptionSpec> = {
+  'docker-root': {
+    type: 'string',
+    value: 'DIR',
+    help: 'read a copied Docker data root (a dead box: its /var/lib/docker) instead of the live engine; no engine is contacted and nothing is written into DIR',
+  },
+};
+
 const PROGRESS: Record<string, OptionSpec> = {
   progress: { type: 'boolean', help: 'print each phase on stderr, also without a terminal' },
 };
@@ -75,10 +83,17 @@ const TRIAGE_OPTIONS: Record<string, OptionSpec> = {
     help: "where to keep this case's artifacts (default ./coroner-cases/<name>-<utc>)",
   },
   'log-lines': { type: 'string', value: 'N', help: 'keep the last N log lines (default 1000)' },
+  ...SOURCE,
   ...PROGRESS,
 };
 
 const COMMANDS: Record<string, CommandSpec> = {
+  list: {
+    usage: 'list',
+    help: 'the containers the engine (or the copied data root) holds',
+    options: { ...SOURCE },
+    run: runList,
+  },
   triage: {
     usage: 'triage <container>',
     help: 'freeze evidence, list and rank what changed',
@@ -108,6 +123,7 @@ const COMMANDS: Record<string, CommandSpec> = {
         type: 'boolean',
         help: "mask environment values in the inspect copies and the image's history",
       },
+      ...SOURCE,
       sign: {
         type: 'string',
         value: 'KEY',
@@ -196,7 +212,7 @@ export function helpText(): string {
     '',
     'Usage:',
     row(
-      '  coroner [<container>]',
+      '  coroner [--docker-root DIR] [<container>]',
       'interactive console (on a terminal; without one, the triage summary)',
     ),
   ];
@@ -278,6 +294,11 @@ function wholeNumber(values: Values, name: string, fallback: number, min: number
   return n;
 }
 
+const sourceChoice = (values: Values): SourceChoice => {
+  const dockerRoot = text(values, 'docker-root');
+  return dockerRoot ? { dockerRoot } : {};
+};
+
 const list = (values: Values, name: string): string[] =>
   (text(values, name) ?? '')
     .split(',')
@@ -290,7 +311,11 @@ export interface Io {
    * Opens the interactive console (ui/), when there is a terminal for it. Injected by
    * the executable so the engine never imports the UI.
    */
-  openConsole?: (container: string | undefined, signal: AbortSignal) => Promise<number>;
+  openConsole?: (
+    container: string | undefined,
+    signal: AbortSignal,
+    source: SourceChoice,
+  ) => Promise<number>;
   /** Asks a yes/no question on the terminal; absent without one. */
   ask?: (question: string) => Promise<boolean>;
   /** Streams a file to standard output, with backpressure. */
@@ -352,10 +377,30 @@ function triageEvents(args: Args, io: Io, run: Run): (e: TriageEvent) => void {
   };
 }
 
+async function runList(args: Args, io: Io): Promise<number> {
+  if (args.operands.length)
+    throw new UsageError('list takes no container', 'Usage: coroner list [--docker-root DIR].');
+  const source = await openSource(sourceChoice(args.values));
+  const rows = (await source.listContainers()).map((c) => [
+    c.id.slice(0, 12),
+    safeLine(c.names[0] ?? '', 60),
+    safeLine(c.image, 60),
+    safeLine(c.state, 20),
+    c.createdAt,
+  ]);
+  const header = ['ID', 'NAME', 'IMAGE', 'STATE', 'CREATED'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows])
+    io.out(
+      row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ') + '\n',
+    );
+  return EXIT.clean;
+}
+
 async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'triage');
   const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
-  const source = await openSource();
+  const source = await openSource(sourceChoice(args.values));
   const caseDir = text(args.values, 'case-dir');
   const report = await triage(source, ref, {
     ...(caseDir ? { caseDir } : {}),
@@ -374,7 +419,7 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
 
 async function runExport(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'export');
-  const source = await openSource();
+  const source = await openSource(sourceChoice(args.values));
   const out = text(args.values, 'out');
   const caseDir = text(args.values, 'case');
   const sign = text(args.values, 'sign');
@@ -482,7 +527,7 @@ async function runVerify(args: Args, io: Io): Promise<number> {
 async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'relaunch');
   const { values } = args;
-  const source = await openSource();
+  const source = await openSource(sourceChoice(args.values));
   const custody = new CustodyLog();
   const user = text(values, 'user');
   const prepared = await planContainerRelaunch(
@@ -606,11 +651,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
           'the interactive console needs a terminal',
           'Run `coroner triage <container>` for the scriptable summary.',
         );
-      return await io.openConsole(undefined, controller.signal);
+      return await io.openConsole(undefined, controller.signal, sourceChoice(args.values));
     }
-    const hasOptions = Object.keys(args.values).length > 0;
+    const hasOptions = Object.keys(args.values).some((name) => name !== 'docker-root');
     if (args.operands.length === 1 && !hasOptions && io.openConsole)
-      return await io.openConsole(args.operands[0], controller.signal);
+      return await io.openConsole(args.operands[0], controller.signal, sourceChoice(args.values));
     // No terminal (or options given): the triage summary stands in for the console.
     return await runTriage(args, io, run);
   } catch (e) {

@@ -2,6 +2,7 @@
  * Which evidence source a command reads: the live engine named by DOCKER_HOST,
  * unless a copied Docker data root is named.
  */
+import { DeadBoxSource } from '../sources/dead-box/dead-box-source.js';
 import { connectDockerLive } from '../sources/docker-live/live-source.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
 
@@ -10,6 +11,6 @@ export interface SourceChoice {
   dockerRoot?: string;
 }
 
-export async function openSource(_choice: SourceChoice = {}): Promise<EvidenceSource> {
-  return connectDockerLive();
+export async function openSource(choice: SourceChoice = {}): Promise<EvidenceSource> {
+  return choice.dockerRoot ? DeadBoxSource.open(choice.dockerRoot) : connectDockerLive();
 }

@@ -173,9 +173,17 @@ export async function triage(
     .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
 
   const exposure = assessExposure(acquired.runtime);
-  const hostReasons = exposure
-    .filter((e) => !e.passed && e.isHostCompromise)
-    .map((e) => `CIS ${e.cis} ${e.title}: ${e.detail}`);
+  const hostReasons = [
+    ...exposure
+      .filter((e) => !e.passed && e.isHostCompromise)
+      .map((e) => `CIS ${e.cis} ${e.title}: ${e.detail}`),
+    // The image's own layers changed on the host's disk: someone with host access did it.
+    ...(layers.checks ?? [])
+      .filter((c) => c.status === 'tampered')
+      .map(
+        (c) => `image layer ${c.position} (${c.diffId}) was tampered with on the host: ${c.detail}`,
+      ),
+  ];
 
   // A signal that came in time cancels the report: after this point the triage is complete.
   cancelled();

@@ -112,6 +112,15 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
     out.push('', '## Not covered by the change list', '');
     for (const m of report.notCovered) out.push(`- ${mdCode(m.destination)}: ${mdCode(m.reason)}`);
   }
+  if (report.notCollected.length) {
+    out.push('', '## Not collected from this source', '');
+    for (const n of report.notCollected) out.push(`- ${mdCode(n.item)}: ${mdCode(n.reason)}`);
+  }
+  if (report.layers.checks?.length) {
+    out.push('', '## Image layers checked against their diff ids', '');
+    for (const c of report.layers.checks)
+      out.push(`- layer ${c.position} \`${c.diffId}\`: **${c.status}**: ${mdCode(c.detail)}`);
+  }
   if (report.problems.length) {
     out.push('', '## Problems', '');
     for (const p of report.problems)
@@ -217,6 +226,19 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
     parts.push('<h2>Not covered by the change list</h2><ul>');
     for (const m of report.notCovered)
       parts.push(`<li><code>${html(m.destination)}</code>: ${html(m.reason)}</li>`);
+    parts.push('</ul>');
+  }
+  if (report.notCollected.length) {
+    parts.push('<h2>Not collected from this source</h2><ul>');
+    for (const n of report.notCollected) parts.push(`<li>${html(n.item)}: ${html(n.reason)}</li>`);
+    parts.push('</ul>');
+  }
+  if (report.layers.checks?.length) {
+    parts.push('<h2>Image layers checked against their diff ids</h2><ul>');
+    for (const c of report.layers.checks)
+      parts.push(
+        `<li>layer ${c.position} <code>${html(c.diffId)}</code>: <b>${html(c.status)}</b>: ${html(c.detail)}</li>`,
+      );
     parts.push('</ul>');
   }
   if (report.problems.length) {

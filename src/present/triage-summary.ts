@@ -26,7 +26,7 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   const name = safeLine(report.container.name, 200);
   if (report.hostCompromise.isSuspected) {
     lines.push('!! TREAT THE HOST AS COMPROMISED:');
-    for (const reason of report.hostCompromise.reasons) lines.push(`!!   ${safeLine(reason, 300)}`);
+    for (const reason of report.hostCompromise.reasons) lines.push(`!!   ${safeLine(reason, 600)}`);
     lines.push('');
   }
   lines.push(`coroner triage of ${name} (${report.container.id.slice(0, 12)})`);
@@ -70,6 +70,10 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   if (report.notCovered.length > 0) {
     lines.push('', 'Not covered by the change list (check these by hand):');
     for (const m of report.notCovered) lines.push(`  ${safeLine(m.destination, 200)}: ${m.reason}`);
+  }
+  if (report.notCollected.length > 0) {
+    lines.push('', 'Not collected from this source:');
+    for (const n of report.notCollected) lines.push(`  ${n.item}: ${safeLine(n.reason, 300)}`);
   }
   if (report.problems.length > 0) {
     lines.push('', `Problems (${report.problems.length}; the rest of the triage is complete):`);

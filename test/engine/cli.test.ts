@@ -1,31 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rawControls } from '../support/terminal-bytes.js';
-import { cleanRun, docker, inspectField, newRunId, ROOT, startSample } from '../support/engine.js';
+import { runCoroner } from '../support/coroner-run.js';
+import { cleanRun, docker, inspectField, newRunId, startSample } from '../support/engine.js';
 
-const BIN = path.join(ROOT, 'bin/coroner.js');
 const runId = newRunId();
 afterAll(() => cleanRun(runId));
 
-async function coroner(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const coroner = runCoroner;
 
 describe('the coroner command', () => {
   it('lists its commands with --help', async () => {

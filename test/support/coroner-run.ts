@@ -76,6 +76,23 @@ export function signalAtLine(run: CoronerRun, line: string, signal: NodeJS.Signa
   return atLine(run, line, () => run.child.kill(signal));
 }
 
+/** Runs coroner to its end: exit code, stdout, stderr. */
+export async function runCoroner(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
 export async function coronerVerify(target: string): Promise<{ code: number; stdout: string }> {
   return promisify(execFile)(process.execPath, [BIN, 'verify', target]).then(
     ({ stdout }) => ({ code: 0, stdout }),

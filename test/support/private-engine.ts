@@ -14,6 +14,8 @@ const run = promisify(execFile);
 export interface PrivateEngine {
   /** For DOCKER_HOST: coroner and the docker CLI talk to this engine only. */
   dockerHost: string;
+  /** The engine's data root (its /var/lib/docker). */
+  dataRoot: string;
   docker(...args: string[]): Promise<string>;
   /** SIGKILL to dockerd: the engine vanishes mid-request, as in a crash or an OOM kill. */
   kill(): Promise<void>;
@@ -23,6 +25,8 @@ export interface PrivateEngine {
   hang(): void;
   /** SIGCONT: the hung dockerd carries on. */
   resume(): void;
+  /** Stops dockerd as a host shutdown would, leaving its data root as it is: a dead box. */
+  stop(): Promise<void>;
   /** Removes every container, stops dockerd and deletes its roots. */
   destroy(): Promise<void>;
 }
@@ -72,11 +76,24 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
     }
   };
 
+  const unmountAll = () =>
+    run('sh', ['-c', `grep -o " ${root}/[^ ]*" /proc/mounts | xargs -r umount -l`]).catch(
+      () => undefined,
+    );
   await start();
   return {
     dockerHost,
+    dataRoot: path.join(root, 'data'),
     docker,
     start,
+    stop: async () => {
+      daemon?.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+      daemon?.kill('SIGKILL');
+      await exited;
+      // dockerd unmounts its overlays when it stops; whatever is left goes too.
+      await unmountAll();
+    },
     kill: async () => {
       daemon?.kill('SIGKILL');
       await exited;
@@ -95,9 +112,7 @@ export async function startPrivateEngine(): Promise<PrivateEngine> {
       daemon?.kill('SIGKILL');
       await exited;
       // dockerd unmounts its overlays when it stops; anything left would make rm fail.
-      await run('sh', ['-c', `grep -o " ${root}/[^ ]*" /proc/mounts | xargs -r umount -l`]).catch(
-        () => undefined,
-      );
+      await unmountAll();
       await rm(root, { recursive: true, force: true });
     },
   };

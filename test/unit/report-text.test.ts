@@ -51,6 +51,8 @@ const report = {
   ],
   exposure: [],
   notCovered: [],
+  notCollected: [],
+  layers: { source: 'cache', savedBytes: 0, list: [] },
   problems: [],
 } as unknown as TriageReport;
 const ctx: ReportContext = {

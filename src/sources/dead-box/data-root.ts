@@ -1,0 +1,104 @@
+/**
+ * A copy of a Docker data root (`/var/lib/docker` of a host that was powered off,
+ * or whose engine cannot be trusted), opened for reading only. A folder that a
+ * running engine uses as its data root is refused: reading it while the engine
+ * writes would be neither consistent nor a dead box.
+ */
+import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { CoronerError } from '../../errors.js';
+
+export class DataRootRefused extends CoronerError {}
+
+export interface DataRoot {
+  /** Absolute, links resolved. */
+  path: string;
+  storageDriver: string;
+}
+
+const SUPPORTED_DRIVERS = ['overlay2'];
+
+export async function openDataRoot(dir: string): Promise<DataRoot> {
+  const resolved = await realpath(dir).catch(() => {
+    throw new DataRootRefused(
+      `${dir} does not exist or cannot be read`,
+      'Name the copied Docker data root (the folder that holds containers/ and image/).',
+    );
+  });
+  if (!(await stat(resolved)).isDirectory() || !(await isDataRoot(resolved)))
+    throw new DataRootRefused(
+      `${resolved} is not a Docker data root (no containers/ and image/ folders in it)`,
+      'Name the folder that was /var/lib/docker on the host (or wherever its engine kept its data).',
+    );
+  const inUse = await engineUsing(resolved);
+  if (inUse)
+    throw new DataRootRefused(
+      `${resolved} is the data root of a running Docker engine (${inUse})`,
+      'Triage its containers live (without --docker-root), or copy the folder while the engine is stopped and name the copy.',
+    );
+  const drivers = await readdir(path.join(resolved, 'image')).catch(() => [] as string[]);
+  const driver = drivers.find((d) => SUPPORTED_DRIVERS.includes(d)) ?? drivers[0];
+  if (!driver || !SUPPORTED_DRIVERS.includes(driver))
+    throw new DataRootRefused(
+      `${resolved} uses the ${driver ?? 'unknown'} storage driver, which coroner cannot read yet`,
+      `coroner reads ${SUPPORTED_DRIVERS.join(', ')} data roots; use the engine's own tools (or a live triage) for this one.`,
+    );
+  return { path: resolved, storageDriver: driver };
+}
+
+async function isDataRoot(dir: string): Promise<boolean> {
+  try {
+    await access(path.join(dir, 'containers'));
+    await access(path.join(dir, 'image'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The data-root option of a dockerd command line (`--data-root X`, `--data-root=X`, `-g X`). */
+export function dataRootOfCommandLine(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    for (const flag of ['--data-root', '--graph', '-g']) {
+      if (arg === flag) return argv[i + 1];
+      if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Which running engine uses `dir` as its data root, if any: a dockerd whose command line
+ * (or /etc/docker/daemon.json, or the default /var/lib/docker) names it, or layers of it
+ * mounted right now.
+ */
+async function engineUsing(dir: string): Promise<string | undefined> {
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  for (const line of mounts.split('\n')) {
+    const mountPoint = line.split(' ')[4]?.replace(/\\040/g, ' ');
+    if (mountPoint?.startsWith(dir + '/')) return `its layers are mounted at ${mountPoint}`;
+  }
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
+  for (const pid of pids) {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''))
+      .split('\0')
+      .filter(Boolean);
+    if (!argv[0] || path.basename(argv[0]) !== 'dockerd') continue;
+    const named = dataRootOfCommandLine(argv) ?? (await configuredDataRoot()) ?? '/var/lib/docker';
+    const usedDir = await realpath(named).catch(() => named);
+    if (usedDir === dir) return `dockerd, process ${pid}`;
+  }
+  return undefined;
+}
+
+async function configuredDataRoot(): Promise<string | undefined> {
+  try {
+    const config = JSON.parse(await readFile('/etc/docker/daemon.json', 'utf8')) as {
+      'data-root'?: unknown;
+    };
+    return typeof config['data-root'] === 'string' ? config['data-root'] : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * A copied Docker data root as an evidence source: no engine is contacted and
+ * nothing is written into the copy. The container's own records say how it ran;
+ * its writable layer folder is the evidence and says what changed; each image
+ * layer is rebuilt from its folder and tar-split record and checked against the
+ * diff id the engine recorded; originals are read from the image layer folders,
+ * current versions from the writable layer.
+ */
+import type { CaseFolder } from '../../case/case-folder.js';
+import { storedName } from '../../case/container-path.js';
+import type { CustodyLog } from '../../case/custody.js';
+import { changesFromLayer } from '../../changes/changes-from-layer.js';
+import { Cancelled } from '../../errors.js';
+import { describeLayers, historyPerLayer, type ImageLayers } from '../../layers/image-layers.js';
+import { emptyLayerIndex, findOriginLayer, type LayerIndex } from '../../layers/layer-index.js';
+import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
+import type { NotCollected, SourceIdentity } from '../../report/triage-report.js';
+import { runtimeFromDocker } from '../docker-config.js';
+import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
+import { indexLayerDir, resolveInLayer, storeResolved } from '../layer-store/layer-dir.js';
+import { readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
+import { rebuildLayer } from '../layer-store/tar-split.js';
+import type { ContainerRef } from '../pick-container.js';
+import { openDataRoot, type DataRoot } from './data-root.js';
+import {
+  containerLayerDirs,
+  imageLayers,
+  listDataRootContainers,
+  mountsOf,
+  readContainer,
+  readImageConfig,
+} from './image-store.js';
+import { readJsonFileLogTail } from './json-file-logs.js';
+import path from 'node:path';
+
+/** Layer folders are read this many paths at a time. */
+const READS_AT_ONCE = 8;
+
+export class DeadBoxSource implements EvidenceSource {
+  readonly kind = 'dead-box' as const;
+
+  constructor(readonly root: DataRoot) {}
+
+  static async open(dir: string): Promise<DeadBoxSource> {
+    return new DeadBoxSource(await openDataRoot(dir));
+  }
+
+  async identity(): Promise<SourceIdentity> {
+    return {
+      kind: this.kind,
+      dataRoot: { path: this.root.path, storageDriver: this.root.storageDriver },
+    };
+  }
+
+  listContainers() {
+    return listDataRootContainers(this.root);
+  }
+
+  async acquire(
+    container: ContainerRef,
+    folder: CaseFolder,
+    custody: CustodyLog,
+    opts: AcquireOptions,
+  ): Promise<Acquisition> {
+    const { root } = this;
+    const cancelled = () => {
+      if (opts.signal?.aborted) throw new Cancelled('reading the data root');
+    };
+    custody.record(
+      'open a copied Docker data root, read only (no engine contacted)',
+      root.path,
+      'ok',
+      root.storageDriver,
+    );
+
+    opts.onStep?.('inspect');
+    const record = await custody.step(
+      'read the container record (config.v2.json, hostconfig.json)',
+      container.id,
+      () => readContainer(root, container.id),
+    );
+    await folder.writeBuffer(
+      'container/config.v2.json',
+      record.configBytes,
+      "the container's config.v2.json, as the engine left it in the data root",
+    );
+    await folder.writeBuffer(
+      'container/hostconfig.json',
+      record.hostConfigBytes,
+      "the container's hostconfig.json, as the engine left it in the data root",
+    );
+    const { config } = record;
+    const image = await custody.step(
+      "read the image config from the data root's image database (checked against the image id)",
+      config.Image,
+      () => readImageConfig(root, config.Image),
+    );
+    await folder.writeBuffer(
+      'image/config.json',
+      image.bytes,
+      "the original image's config, from the data root's image database, by image id",
+    );
+    cancelled();
+
+    opts.onStep?.('logs');
+    const notCollected: NotCollected[] = [
+      {
+        item: 'processes, memory, open files and network connections',
+        reason: 'a dead box runs nothing: only what was on disk when the host stopped is there',
+      },
+      {
+        item: '/dev/shm and tmpfs mounts',
+        reason: 'they lived in memory and were gone when the host stopped',
+      },
+      { item: 'engine events', reason: 'no engine was contacted' },
+    ];
+    const logDriver =
+      (record.hostConfig as { LogConfig?: { Type?: string } } | null | undefined)?.LogConfig
+        ?.Type ?? 'json-file';
+    if (logDriver === 'json-file') {
+      const logFile = path.join(root.path, 'containers', container.id, `${container.id}-json.log`);
+      const tail = await custody
+        .step(
+          `read the last ${opts.logTailLines} lines of the json-file log`,
+          logFile,
+          () => readJsonFileLogTail(logFile, opts.logTailLines, opts.logMaxBytes),
+          (t) =>
+            `${t.stdout.length + t.stderr.length} bytes${t.unreadable ? `, ${t.unreadable} lines unreadable` : ''}`,
+        )
+        .catch((e: unknown) => {
+          notCollected.push({
+            item: 'logs',
+            reason: `the json-file log could not be read (${(e as Error).message})`,
+          });
+          return undefined;
+        });
+      if (tail) {
+        const what = `last ${opts.logTailLines} lines, at most ${opts.logMaxBytes} bytes read`;
+        await folder.writeBuffer(
+          'container/logs/stdout.log',
+          tail.stdout,
+          `container stdout (json-file log), ${what}`,
+        );
+        await folder.writeBuffer(
+          'container/logs/stderr.log',
+          tail.stderr,
+          `container stderr (json-file log), ${what}`,
+        );
+      }
+    } else
+      notCollected.push({
+        item: 'logs',
+        reason: `the container used the ${logDriver} log driver; coroner reads json-file logs from a data root`,
+      });
+
+    const layerDirs = await custody.step(
+      "locate the container's writable and init layers in the layer database",
+      container.id,
+      () => containerLayerDirs(root, container.id),
+      (d) => d.writable,
+    );
+    const diffIds = image.config.rootfs?.diff_ids ?? [];
+    const layerRecords = await imageLayers(root, diffIds);
+    const readAt = new Date().toISOString();
+
+    let original: Promise<ImageLayers> | undefined;
+    const originalLayers = () =>
+      (original ??= (async () => {
+        const indexes: LayerIndex[] = [];
+        const checks = [];
+        for (const [position, layer] of layerRecords.entries()) {
+          cancelled();
+          const { index, check } = await custody.step(
+            `rebuild image layer ${position} from its folder and tar-split record, and check it against its diff id`,
+            layer.diffId,
+            () => rebuildLayer(layer.tarSplit, layer.dir, layer.diffId, position, opts.signal),
+            (r) => `${r.check.status}: ${r.check.detail}`,
+          );
+          indexes.push(index);
+          checks.push(check);
+          opts.onProgress?.('layers', position + 1, 0);
+        }
+        return {
+          imageId: config.Image,
+          layers: describeLayers(diffIds, historyPerLayer(image.config, diffIds.length)),
+          indexes,
+          source: 'layer-store' as const,
+          savedBytes: 0,
+          checks,
+        };
+      })());
+
+    return {
+      subject: {
+        id: container.id,
+        name: container.name,
+        imageRef: config.Config?.Image ?? config.Image,
+        imageId: config.Image,
+        createdAt: config.Created,
+        stateAtStart: {
+          status: `stopped with the host (the engine recorded it ${config.State?.Running ? 'running' : 'not running'})`,
+          isRunning: false,
+          isPaused: false,
+        },
+      },
+      runtime: runtimeFromDocker({
+        Config: config.Config ?? null,
+        HostConfig: record.hostConfig ?? null,
+        Mounts: mountsOf(config),
+      }),
+      evidence: { kind: 'layer-folder', dataRoot: root.path, layerDir: layerDirs.writable, readAt },
+      notCollected,
+
+      changeList: async () => {
+        const images = await originalLayers();
+        const opaque = await custody.step(
+          'list the opaque folders of the writable layer (extended attributes, getfattr)',
+          layerDirs.writable,
+          () => readOpaqueDirs(layerDirs.writable),
+          (o) => `${o.dirs.size} opaque${o.problem ? `; ${o.problem}` : ''}`,
+        );
+        if (opaque.problem)
+          opts.onProblem({
+            path: '/',
+            action: 'read opaque folders of the writable layer',
+            cause: opaque.problem,
+          });
+        const writable = await custody.step(
+          'index the writable layer folder',
+          layerDirs.writable,
+          () => indexLayerDir(layerDirs.writable, 'writable', opaque.dirs),
+          (i) => `${i.entries.size} entries, ${i.whiteouts.size} deletions`,
+        );
+        // The init layer (hosts, hostname, resolv.conf, .dockerenv) is the engine's, not the attacker's.
+        const init = layerDirs.init
+          ? await indexLayerDir(layerDirs.init, 'init').catch(() => emptyLayerIndex('init'))
+          : emptyLayerIndex('init');
+        const entries = changesFromLayer(writable, [...images.indexes, init]);
+        await folder.writeJson(
+          'changes/changes-from-writable-layer.json',
+          entries,
+          "change list read from the container's writable layer folder",
+        );
+        return entries;
+      },
+
+      originalLayers,
+
+      readVersions: async (entries) => {
+        const images = await originalLayers();
+        const result = new Map<string, VersionPair>();
+        const readOpts = {
+          maxContentBytes: opts.maxContentBytes,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        };
+        let done = 0;
+        let bytes = 0;
+        const read = async (
+          side: 'original' | 'current',
+          dir: string,
+          entry: ChangeEntry,
+        ): Promise<StoredVersion | undefined> => {
+          const found = await resolveInLayer(dir, entry.path);
+          if (!found) return undefined;
+          const version = await storeResolved(
+            found,
+            folder,
+            `${side}/${storedName(entry.path)}`,
+            `${side} version of ${JSON.stringify(entry.path)}`,
+            readOpts,
+          );
+          bytes += version.content?.sizeBytes ?? 0;
+          return version;
+        };
+        const readOne = async (entry: ChangeEntry) => {
+          const pair: VersionPair = {};
+          if (entry.kind !== 'A') {
+            const position = findOriginLayer(images.indexes, entry.path);
+            const version =
+              position === undefined
+                ? undefined
+                : await read('original', layerRecords[position]!.dir, entry);
+            if (version) pair.original = version;
+            else
+              opts.onProblem({
+                path: entry.path,
+                action: 'read original version',
+                cause: 'not found in the image layers',
+              });
+          }
+          if (entry.kind !== 'D') {
+            const version = await read('current', layerDirs.writable, entry);
+            if (version) pair.current = version;
+            else
+              opts.onProblem({
+                path: entry.path,
+                action: 'read current version',
+                cause: 'not found in the writable layer',
+              });
+          }
+          result.set(entry.path, pair);
+          opts.onProgress?.('extract', ++done, bytes);
+        };
+        let next = 0;
+        const worker = async () => {
+          while (next < entries.length) {
+            cancelled();
+            const entry = entries[next++]!;
+            await readOne(entry).catch((e: unknown) => {
+              if (e instanceof Cancelled) throw e;
+              opts.onProblem({
+                path: entry.path,
+                action: 'read versions',
+                cause: (e as Error).message,
+              });
+            });
+          }
+        };
+        await Promise.all(Array.from({ length: READS_AT_ONCE }, worker));
+        custody.record(
+          'read original and current versions from the layer folders',
+          `${entries.length} paths`,
+          'ok',
+          `${bytes} bytes`,
+        );
+        return result;
+      },
+    };
+  }
+}
