@@ -137,11 +137,12 @@ async function manualWorkflow(name: string, image: string): Promise<void> {
   }
 }
 
-async function triageOnce(name: string, cacheDir: string) {
+async function triageOnce(name: string, cacheDir: string, env: Record<string, string> = {}) {
   const caseDir = await mkdtemp(path.join(os.tmpdir(), 'bench-case-'));
   try {
     return await coroner(['triage', name, '--json', '--case-dir', caseDir], {
       CORONER_CACHE_DIR: cacheDir,
+      ...env,
     });
   } finally {
     await rm(caseDir, { recursive: true, force: true });
@@ -279,6 +280,21 @@ async function main(): Promise<void> {
   console.log(`\nratio triage large/small (cached): ${(cl / cs).toFixed(2)}x   (goal <= 1.3x)`);
   console.log(
     `ratio triage/manual workflow:      small ${(cs / ms).toFixed(2)}x, large ${(cl / ml).toFixed(2)}x   (goal <= 0.5x)`,
+  );
+  const [bs, bl] = results[`bare docker diff + docker commit (median of ${RUNS})`]!;
+  console.log(
+    `ratio triage/bare diff + commit:   small ${(cs / bs).toFixed(2)}x, large ${(cl / bl).toFixed(2)}x   (goal <= 3x; issue 16)`,
+  );
+  // The same triage through reader containers, the path for remote engines.
+  const archive: [number[], number[]] = [[], []];
+  for (let i = 0; i < RUNS; i++)
+    for (const [j, name] of ['coroner-bench-small', 'coroner-bench-large'].entries())
+      archive[j]!.push(
+        (await triageOnce(name, j ? cacheLarge : cacheSmall, { CORONER_LAYER_READS: 'archive' }))
+          .seconds,
+      );
+  console.log(
+    `ratio triage/bare, reader containers (CORONER_LAYER_READS=archive): small ${(median(archive[0]) / bs).toFixed(2)}x, large ${(median(archive[1]) / bl).toFixed(2)}x`,
   );
 
   await exportBench(cacheLarge);

@@ -9,28 +9,15 @@ import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { exportContainer } from './app/export.js';
-import { planContainerRelaunch, relaunchContainer } from './app/relaunch.js';
 import { openSource, type SourceChoice } from './app/open-source.js';
 import { triage, type TriageEvent } from './app/triage.js';
-import {
-  isBundleFolder,
-  verifyBundle,
-  verifyBundleFolder,
-  type VerifyResult,
-} from './bundle/verify.js';
-import { isCaseFolder, verifyCase } from './bundle/verify-case.js';
-import { loadPublicKey } from './bundle/signing.js';
+import type { VerifyResult } from './bundle/verify.js';
 import { UsageError, isCoronerError, Cancelled } from './errors.js';
-import { caseCheckText } from './present/case-check-text.js';
-import { relaunchPlanText, relaunchResultText } from './present/relaunch-text.js';
 import { triageSummary } from './present/triage-summary.js';
-import { DEFAULT_RELAUNCH_OPTIONS } from './relaunch/plan.js';
 import { SEVERITY_RANK } from './report/severity.js';
 import { safeLine } from './untrusted.js';
 import { CORONER_VERSION } from './version.js';
 import path from 'node:path';
-import { CustodyLog } from './case/custody.js';
 
 export const EXIT = {
   clean: 0,
@@ -419,6 +406,8 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
 
 async function runExport(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'export');
+  // Each command loads what only it needs when it runs: a triage starts faster.
+  const { exportContainer } = await import('./app/export.js');
   const source = await openSource(sourceChoice(args.values));
   const out = text(args.values, 'out');
   const caseDir = text(args.values, 'case');
@@ -469,6 +458,12 @@ function exportSteps(args: Args, io: Io): ((p: { step: string }) => void) | unde
 }
 
 async function runVerify(args: Args, io: Io): Promise<number> {
+  const [{ isBundleFolder, verifyBundle, verifyBundleFolder }, { isCaseFolder, verifyCase }] =
+    await Promise.all([import('./bundle/verify.js'), import('./bundle/verify-case.js')]);
+  const [{ loadPublicKey }, { caseCheckText }] = await Promise.all([
+    import('./bundle/signing.js'),
+    import('./present/case-check-text.js'),
+  ]);
   const [bundle, ...extra] = args.operands;
   if (!bundle || extra.length)
     throw new UsageError(
@@ -526,6 +521,17 @@ async function runVerify(args: Args, io: Io): Promise<number> {
 
 async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'relaunch');
+  const [
+    { planContainerRelaunch, relaunchContainer },
+    { relaunchPlanText, relaunchResultText },
+    { DEFAULT_RELAUNCH_OPTIONS },
+    { CustodyLog },
+  ] = await Promise.all([
+    import('./app/relaunch.js'),
+    import('./present/relaunch-text.js'),
+    import('./relaunch/plan.js'),
+    import('./case/custody.js'),
+  ]);
   const { values } = args;
   const source = await openSource(sourceChoice(args.values));
   const custody = new CustodyLog();

@@ -20,6 +20,8 @@ export interface EngineIdentity {
   hostName: string;
   daemonId: string;
   storageDriver: string;
+  /** Where the engine keeps its data on its host (`docker info` DockerRootDir). */
+  rootDir?: string;
 }
 
 export type SourceKind = 'docker-live' | 'dead-box';

@@ -50,67 +50,80 @@ async function compromise(image: string, name: string, paths: string[], rm: stri
 
 const change = (report: TriageReport, p: string) => report.changes.find((c) => c.path === p);
 
-describe('a layer with PAX long names, ./ and absolute names, and a climbing link', () => {
-  const createdBy = 'crafted: PAX names, ./, absolute, climbing link';
-  let report: TriageReport;
-  beforeAll(async () => {
-    const image = await loadCraftedImage(
-      `coroner-test/crafted-${runId}:tricks`,
-      [
-        { name: 'etc/', type: 'directory', mode: 0o755 },
-        { name: 'etc/motd', content: 'motd from the crafted layer\n', mode: 0o644 },
-        ...Array.from({ length: 5 }, (_, i) => ({
-          name: `etc/${Array.from({ length: i + 1 }, () => 'L'.repeat(60)).join('/')}/`,
-          type: 'directory' as const,
-          mode: 0o755,
-        })),
-        { name: `${LONG_DIR}/deep.conf`, content: 'behind a PAX path header\n', mode: 0o644 },
-        { name: './etc/dotslash.conf', content: 'named with ./\n', mode: 0o644 },
-        { name: '/etc/absolute.conf', content: 'named absolutely\n', mode: 0o644 },
-        { name: 'etc/uplink', type: 'symlink', linkname: '../../../../etc/shadow', mode: 0o777 },
-      ],
-      createdBy,
-      runId,
-    );
-    const container = await compromise(
-      image,
-      'tricks',
-      ['/etc/motd', `/${LONG_DIR}/deep.conf`, '/etc/dotslash.conf', '/etc/absolute.conf'],
-      ['/etc/uplink'],
-    );
-    report = await triage(new DockerLiveSource(engine), container, {
-      caseDir: path.join(work, 'case-tricks'),
-      cacheDir: path.join(work, 'cache'),
+describe.each([
+  ['the layer store', 'auto', 'layer-store'],
+  ['reader containers', 'archive', 'image-save'],
+] as const)(
+  'a layer with PAX long names, ./ and absolute names, and a climbing link, read from %s',
+  (_how, reads, source) => {
+    const createdBy = 'crafted: PAX names, ./, absolute, climbing link';
+    let report: TriageReport;
+    beforeAll(async () => {
+      const image = await loadCraftedImage(
+        `coroner-test/crafted-${runId}:tricks`,
+        [
+          { name: 'etc/', type: 'directory', mode: 0o755 },
+          { name: 'etc/motd', content: 'motd from the crafted layer\n', mode: 0o644 },
+          ...Array.from({ length: 5 }, (_, i) => ({
+            name: `etc/${Array.from({ length: i + 1 }, () => 'L'.repeat(60)).join('/')}/`,
+            type: 'directory' as const,
+            mode: 0o755,
+          })),
+          { name: `${LONG_DIR}/deep.conf`, content: 'behind a PAX path header\n', mode: 0o644 },
+          { name: './etc/dotslash.conf', content: 'named with ./\n', mode: 0o644 },
+          { name: '/etc/absolute.conf', content: 'named absolutely\n', mode: 0o644 },
+          { name: 'etc/uplink', type: 'symlink', linkname: '../../../../etc/shadow', mode: 0o777 },
+        ],
+        createdBy,
+        runId,
+      );
+      const container = await compromise(
+        image,
+        `tricks-${reads}`,
+        ['/etc/motd', `/${LONG_DIR}/deep.conf`, '/etc/dotslash.conf', '/etc/absolute.conf'],
+        ['/etc/uplink'],
+      );
+      report = await triage(new DockerLiveSource(engine, reads), container, {
+        caseDir: path.join(work, `case-tricks-${reads}`),
+        cacheDir: path.join(work, `cache-${reads}`),
+      });
     });
-  });
 
-  it('recovers each original byte for byte and names the crafted layer it came from', () => {
-    const originals: [string, string][] = [
-      ['/etc/motd', 'motd from the crafted layer\n'],
-      [`/${LONG_DIR}/deep.conf`, 'behind a PAX path header\n'],
-      ['/etc/dotslash.conf', 'named with ./\n'],
-      ['/etc/absolute.conf', 'named absolutely\n'],
-    ];
-    for (const [p, content] of originals) {
-      const c = change(report, p);
-      expect(c?.original?.content?.sha256, p).toBe(sha(content));
-      expect(c?.original?.layer?.createdBy, p).toBe(createdBy);
-      expect(c?.current?.content?.sha256, p).toBe(sha(`${content}changed\n`));
-    }
-    expect(change(report, '/etc/uplink')?.original?.meta).toMatchObject({
-      type: 'symlink',
-      linkTarget: '../../../../etc/shadow',
+    it('recovers each original byte for byte and names the crafted layer it came from', () => {
+      const originals: [string, string][] = [
+        ['/etc/motd', 'motd from the crafted layer\n'],
+        [`/${LONG_DIR}/deep.conf`, 'behind a PAX path header\n'],
+        ['/etc/dotslash.conf', 'named with ./\n'],
+        ['/etc/absolute.conf', 'named absolutely\n'],
+      ];
+      for (const [p, content] of originals) {
+        const c = change(report, p);
+        expect(c?.original?.content?.sha256, p).toBe(sha(content));
+        expect(c?.original?.layer?.createdBy, p).toBe(createdBy);
+        expect(c?.current?.content?.sha256, p).toBe(sha(`${content}changed\n`));
+      }
+      expect(change(report, '/etc/uplink')?.original?.meta).toMatchObject({
+        type: 'symlink',
+        linkTarget: '../../../../etc/shadow',
+      });
+      expect(report.problems).toEqual([]);
+      expect(report.layers.source).toBe(source);
+      if (reads === 'auto')
+        expect(report.layers.checks?.map((c) => c.status)).toEqual(
+          report.layers.list.map(() => 'verified'),
+        );
     });
-    expect(report.problems).toEqual([]);
-    expect(report.layers.source).toBe('image-save');
-  });
 
-  it('writes nothing outside the case folder', async () => {
-    expect((await readdir(work)).sort()).toEqual(['cache', 'case-tricks']);
-  });
-});
+    it('writes nothing outside the case folder', async () => {
+      expect((await readdir(work)).filter((n) => n.endsWith(reads)).sort()).toEqual([
+        `cache-${reads}`,
+        `case-tricks-${reads}`,
+      ]);
+    });
+  },
+);
 
-describe('a layer that climbs out with ..', () => {
+describe.each(['auto', 'archive'] as const)('a layer that climbs out with .., read %s', (reads) => {
   let container: string;
   let report: TriageReport;
   beforeAll(async () => {
@@ -124,18 +137,28 @@ describe('a layer that climbs out with ..', () => {
       'crafted: ../escape.txt',
       runId,
     );
-    container = await compromise(image, 'climbing', ['/escape.txt', '/etc/motd']);
-    report = await triage(new DockerLiveSource(engine), container, {
-      caseDir: path.join(work, 'case-climbing'),
-      cacheDir: path.join(work, 'cache'),
+    container = await compromise(image, `climbing-${reads}`, ['/escape.txt', '/etc/motd']);
+    report = await triage(new DockerLiveSource(engine, reads), container, {
+      caseDir: path.join(work, `case-climbing-${reads}`),
+      cacheDir: path.join(work, `cache-climbing-${reads}`),
     });
   });
 
-  it('completes without layer attribution: the engine cannot docker save such an image', () => {
-    expect(report.layers.source).toBe('unavailable');
-    expect(report.problems).toEqual([
-      expect.objectContaining({ path: '/', action: 'index original image layers' }),
-    ]);
+  it('completes, calling the crafted layer unverifiable, not tampered: the engine cannot docker save such an image', () => {
+    if (reads === 'archive') {
+      expect(report.layers.source).toBe('unavailable');
+      expect(report.problems).toEqual([
+        expect.objectContaining({ path: '/', action: 'index original image layers' }),
+      ]);
+    } else {
+      expect(report.layers.source).toBe('layer-store');
+      expect(report.layers.checks?.at(-1)).toMatchObject({
+        status: 'not-checked',
+        detail: expect.stringMatching(/"\.\.\/escape\.txt".*crafted layer/),
+      });
+      expect(report.hostCompromise.isSuspected).toBe(false);
+      expect(report.problems).toEqual([]);
+    }
     // The originals still come from the image, through a reader container.
     expect(change(report, '/escape.txt')?.original?.content?.sha256).toBe(
       sha('lands at the root\n'),
@@ -144,13 +167,13 @@ describe('a layer that climbs out with ..', () => {
   });
 
   it('export says the evidence image cannot be exported and keeps nothing; --no-image exports the rest', async () => {
-    const out = path.join(work, 'climbing.tar.gz');
+    const out = path.join(work, `climbing-${reads}.tar.gz`);
     const args = ['export', container, '--case', report.caseDir, '--out', out];
     const refused = startCoroner(args);
     expect(await refused.exited).toBe(1);
     expect(refused.stderr()).toMatch(/cannot export the evidence image .*--no-image/s);
     expect(refused.stderr()).not.toMatch(/\n\s+at /);
-    expect((await readdir(work)).filter((n) => n.startsWith('climbing'))).toEqual([]);
+    expect((await readdir(work)).filter((n) => n.startsWith(`climbing-${reads}`))).toEqual([]);
 
     const rest = startCoroner([...args, '--no-image']);
     expect(await rest.exited).toBe(0);

@@ -27,7 +27,12 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.destroy());
 
-const env = () => ({ DOCKER_HOST: engine.dockerHost, CORONER_CACHE_DIR: path.join(work, 'cache') });
+// Through reader containers: the engine must be in the middle of answering when it dies.
+const env = () => ({
+  DOCKER_HOST: engine.dockerHost,
+  CORONER_CACHE_DIR: path.join(work, 'cache'),
+  CORONER_LAYER_READS: 'archive',
+});
 const status = async () =>
   (await engine.docker('inspect', '-f', '{{.State.Status}}', container)).trim();
 

@@ -488,7 +488,7 @@ describe('the layer cache on a disk that cannot take it', () => {
       caseDir: path.join(work, 'case-nocache'),
       cacheDir: '/dev/null/coroner-cache', // under a character device: nothing can be made
     });
-    expect(report.layers.source).toBe('image-save');
+    expect(report.layers.source).toBe('layer-store');
     expect(report.problems).toEqual([]);
     const custody = JSON.parse(
       await readFile(path.join(report.caseDir, 'custody.json'), 'utf8'),

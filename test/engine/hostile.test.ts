@@ -19,7 +19,10 @@ import { CustodyLog } from '../../src/case/custody.js';
 import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { ChangeList } from '../../ui/components/ChangeList.js';
-import { cleanRun, newRunId, ROOT, startSample } from '../support/engine.js';
+import { cleanRun, evidenceImage, newRunId, ROOT, startSample } from '../support/engine.js';
+import { CaseFolder } from '../../src/case/case-folder.js';
+import { extractVersions } from '../../src/sources/docker-live/archive-versions.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
 import { rawControls } from '../support/terminal-bytes.js';
 
 const runId = newRunId();
@@ -74,6 +77,7 @@ describe('triage of the hostile sample', () => {
       changes: { path: string; kind: string; rule?: string; minSeverity?: string }[];
       bulk: { under: string; count: number }[];
       problems: string[];
+      archiveProblems: string[];
       label: Record<string, string>;
       env: string[];
     };
@@ -96,6 +100,22 @@ describe('triage of the hostile sample', () => {
     ) as { Config: { Labels: Record<string, string>; Env: string[] } };
     expect(inspect.Config.Labels).toMatchObject(truth.label);
     expect(inspect.Config.Env).toEqual(expect.arrayContaining(truth.env));
+    // What reader containers (the path for remote engines) cannot read, from the same evidence.
+    const problems: string[] = [];
+    const engine = await connectEngine();
+    const folder = await CaseFolder.create(
+      await mkdtemp(path.join(os.tmpdir(), 'hostile-archive-')),
+    );
+    await extractVersions(
+      engine,
+      report.container.imageId,
+      evidenceImage(report).id,
+      truth.archiveProblems.map((p) => ({ path: p, kind: 'A' as const })),
+      folder,
+      new CustodyLog(),
+      { maxContentBytes: 1024, readersPerImage: 1, onProblem: (p) => problems.push(p.path) },
+    );
+    expect(problems.sort()).toEqual(truth.archiveProblems);
   });
 
   it('shows hostile names escaped, visibly', () => {

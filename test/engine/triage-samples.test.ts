@@ -1,6 +1,6 @@
 import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 import { getEventListeners } from 'node:events';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,8 +147,9 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
 describe('the webshell sample in detail', () => {
   let report: TriageReport;
   let first: TriageReport;
+  let container: string;
   beforeAll(async () => {
-    const container = await startSample('webshell', runId, '-detail');
+    container = await startSample('webshell', runId, '-detail');
     // Its own cache folder: the first triage streams the image once, the second must not.
     const ownCache = await mkdtemp(path.join(os.tmpdir(), 'coroner-cache-detail-'));
     first = await triage(new DockerLiveSource(engine), container, {
@@ -180,10 +181,34 @@ describe('the webshell sample in detail', () => {
     expect(index.original?.layer?.position).toBe(report.layers.list.length - 2);
   });
 
-  it('reads the layer indexes from the cache the second time', () => {
-    expect(first.layers.source).toBe('image-save');
+  it("indexes the layers from the engine's layer store, each checked against its diff id, then from the cache", () => {
+    expect(first.layers.source).toBe('layer-store');
+    expect(first.layers.checks?.map((c) => c.status)).toEqual(first.layers.list.map(() => 'verified'));
     expect(report.layers.source).toBe('cache');
     expect(report.layers.list).toEqual(first.layers.list);
+  });
+
+  it('reads the same versions through reader containers as from the layer store', async () => {
+    const archived = await triage(new DockerLiveSource(engine, 'archive'), container, {
+      caseDir: await mkdtemp(path.join(os.tmpdir(), 'case-detail-')),
+      cacheDir: await mkdtemp(path.join(os.tmpdir(), 'coroner-cache-archive-')),
+    });
+    expect(archived.layers.source).toBe('image-save');
+    const facts = (r: TriageReport) =>
+      r.changes.map((c) => ({
+        path: c.path,
+        kind: c.kind,
+        severity: c.severity,
+        original: c.original && { meta: c.original.meta, sha256: c.original.content?.sha256, layer: c.original.layer },
+        current: c.current && { meta: c.current.meta, sha256: c.current.content?.sha256 },
+      }));
+    expect(facts(archived)).toEqual(facts(report));
+    const custody = JSON.parse(await readFile(path.join(report.caseDir, 'custody.json'), 'utf8')) as {
+      actions: { action: string }[];
+    };
+    expect(custody.actions.map((a) => a.action)).not.toContain(
+      'create reader container (never started) from the original image',
+    );
   });
 
   it('names what the change list cannot see', () => {

@@ -7,14 +7,12 @@
 import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoronerError } from '../../errors.js';
+import type { DockerStore } from '../docker-store/image-store.js';
 
 export class DataRootRefused extends CoronerError {}
 
-export interface DataRoot {
-  /** Absolute, links resolved. */
-  path: string;
-  storageDriver: string;
-}
+/** A data root opened for a dead-box triage: its path is absolute, links resolved. */
+export type DataRoot = DockerStore;
 
 const SUPPORTED_DRIVERS = ['overlay2'];
 

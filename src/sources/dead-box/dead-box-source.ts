@@ -29,7 +29,7 @@ import {
   mountsOf,
   readContainer,
   readImageConfig,
-} from './image-store.js';
+} from '../docker-store/image-store.js';
 import { readJsonFileLogTail } from './json-file-logs.js';
 import path from 'node:path';
 

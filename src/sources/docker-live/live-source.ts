@@ -9,9 +9,9 @@ import type { Readable } from 'node:stream';
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { changesFromLayer } from '../../changes/changes-from-layer.js';
-import { unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
-import type { ChangeEntry } from '../../report/change.js';
-import type { EvidenceRecord, SourceIdentity } from '../../report/triage-report.js';
+import { readLayerCache, unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
+import type { ChangeEntry, VersionPair } from '../../report/change.js';
+import type { EngineIdentity, EvidenceRecord, SourceIdentity } from '../../report/triage-report.js';
 import { runtimeFromDocker } from '../docker-config.js';
 import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
 import type { ContainerRef } from '../pick-container.js';
@@ -19,21 +19,42 @@ import { extractVersions } from './archive-versions.js';
 import { changesFromEngine } from './engine-changes.js';
 import { connectEngine, throwIfAborted, type ContainerSummary, type Engine } from './engine.js';
 import { freezeEvidence, type FrozenEvidence } from './freeze.js';
+import {
+  findHostLayers,
+  indexHostLayers,
+  readHostVersions,
+  type HostLayers,
+} from './host-layers.js';
 import { isLayerIndexProblem, loadImageLayers } from './image-save-index.js';
 import { readerOwnerLabels, removeStaleReaders } from './stale-readers.js';
 
 /** On each reader container: the id of the suspect it was created to read for. */
 export const READER_FOR_LABEL = 'coroner.reader.for';
 
+/**
+ * How versions are read: from the engine's layer store when coroner can (as root on the
+ * engine's host), else through reader containers; `archive` always through readers.
+ */
+export type LayerReads = 'auto' | 'archive';
+
+/** CORONER_LAYER_READS=archive: never read the layer store directly (for comparison, or doubt). */
+export function layerReadsFromEnv(): LayerReads {
+  return process.env['CORONER_LAYER_READS'] === 'archive' ? 'archive' : 'auto';
+}
+
 export class DockerLiveSource implements EvidenceSource {
   readonly kind = 'docker-live' as const;
   /** The containers as listed last: a dead run's readers are among them. */
   private listed: ContainerSummary[] | undefined;
+  private engineIdentity: Promise<EngineIdentity> | undefined;
 
-  constructor(readonly engine: Engine) {}
+  constructor(
+    readonly engine: Engine,
+    private readonly layerReads: LayerReads = layerReadsFromEnv(),
+  ) {}
 
   async identity(): Promise<SourceIdentity> {
-    return { kind: this.kind, engine: await this.engine.identity() };
+    return { kind: this.kind, engine: await (this.engineIdentity ??= this.engine.identity()) };
   }
 
   async listContainers(): Promise<ContainerSummary[]> {
@@ -64,6 +85,74 @@ export class DockerLiveSource implements EvidenceSource {
     });
     const containers = this.listed ?? [];
     const layerOpts = { cacheDir: opts.cacheDir, ...(signal ? { signal } : {}) };
+    // The layer folders on this host, when coroner may read them; why not, otherwise.
+    const host: HostLayers | undefined =
+      this.layerReads === 'archive'
+        ? undefined
+        : await findHostLayers(
+            (await this.identity()).engine!,
+            frozen.image,
+            frozen.evidenceInspect,
+          ).then((found) => {
+            if ('reason' in found) {
+              custody.record(
+                'read the layer store on this host',
+                frozen.image.Id,
+                'skipped',
+                `${found.reason}; reading through reader containers`,
+              );
+              return undefined;
+            }
+            return found;
+          });
+    const indexOriginal = async (): Promise<ImageLayers> => {
+      const cached = host
+        ? await readLayerCache(opts.cacheDir, frozen.image.Id, frozen.image.RootFS?.Layers ?? [])
+        : undefined;
+      if (cached) {
+        custody.record('index original image layers', frozen.image.Id, 'ok', 'from cache');
+        return { ...cached, source: 'cache' as const, savedBytes: 0 };
+      }
+      if (host) {
+        const indexed = await indexHostLayers(host, frozen.image, custody, {
+          ...layerOpts,
+          onLayer: (done) => opts.onProgress?.('layers', done, 0),
+        });
+        custody.record(
+          'index original image layers',
+          frozen.image.Id,
+          'ok',
+          `from the engine's layer store on this host${indexed.cacheProblem ? `; ${indexed.cacheProblem}` : ''}`,
+        );
+        return indexed;
+      }
+      return custody
+        .step(
+          'index original image layers',
+          frozen.image.Id,
+          () =>
+            loadImageLayers(engine, frozen.image, {
+              ...layerOpts,
+              onBytes: (bytes) => opts.onProgress?.('layers', 0, bytes),
+            }),
+          (l) =>
+            l.source === 'cache'
+              ? 'from cache'
+              : `streamed docker save, ${l.savedBytes} bytes${l.cacheProblem ? `; ${l.cacheProblem}` : ''}`,
+        )
+        .catch((e: unknown): ImageLayers => {
+          if (!isLayerIndexProblem(e)) throw e;
+          opts.onProblem({
+            path: '/',
+            action: 'index original image layers',
+            cause: `${e.message}; originals are still read from the image, without their layer`,
+          });
+          return unavailableLayers(frozen.image.Id);
+        });
+    };
+    let original: Promise<ImageLayers> | undefined;
+    const originalLayers = () => (original ??= indexOriginal());
+
     return {
       subject: {
         id: container.id,
@@ -109,41 +198,39 @@ export class DockerLiveSource implements EvidenceSource {
         return entries;
       },
 
-      originalLayers: () =>
-        custody
-          .step(
-            'index original image layers',
-            frozen.image.Id,
-            () =>
-              loadImageLayers(engine, frozen.image, {
-                ...layerOpts,
-                onBytes: (bytes) => opts.onProgress?.('layers', 0, bytes),
-              }),
-            (l) =>
-              l.source === 'cache'
-                ? 'from cache'
-                : `streamed docker save, ${l.savedBytes} bytes${l.cacheProblem ? `; ${l.cacheProblem}` : ''}`,
-          )
-          .catch((e: unknown): ImageLayers => {
-            if (!isLayerIndexProblem(e)) throw e;
-            opts.onProblem({
-              path: '/',
-              action: 'index original image layers',
-              cause: `${e.message}; originals are still read from the image, without their layer`,
-            });
-            return unavailableLayers(frozen.image.Id);
-          }),
+      originalLayers,
 
       readVersions: async (entries) => {
         throwIfAborted(signal, 'triage');
         // After the freeze, never before it: tidying up must not delay the evidence.
         await removeStaleReaders(engine, containers, custody);
+        let fromHost = new Map<string, VersionPair>();
+        let rest: readonly ChangeEntry[] = entries;
+        if (host) {
+          const layers = (await originalLayers()).indexes;
+          const read = await custody.step(
+            "read original and current versions from the engine's layer store on this host (read only)",
+            `${entries.length} paths`,
+            () =>
+              readHostVersions(host, layers, entries, folder, {
+                maxContentBytes: opts.maxContentBytes,
+                acquired: frozen.readFromSuspect,
+                ...(signal ? { signal } : {}),
+                onProgress: (done, bytes) => opts.onProgress?.('extract', done, bytes),
+              }),
+            (r) =>
+              `${r.found.size - r.unanswered.length} read whole; ${r.unanswered.length} left (in part) to the reader containers`,
+          );
+          fromHost = read.found;
+          rest = read.unanswered;
+          if (rest.length === 0) return fromHost;
+        }
         const evidenceLayerDir = upperDirOf(frozen.evidenceInspect);
-        return extractVersions(
+        const fromArchive = await extractVersions(
           engine,
           frozen.image.Id,
           frozen.evidence.id,
-          entries,
+          rest,
           folder,
           custody,
           {
@@ -154,18 +241,28 @@ export class DockerLiveSource implements EvidenceSource {
             acquired: frozen.readFromSuspect,
             ...(evidenceLayerDir ? { evidenceLayerDir } : {}),
             ...(signal ? { signal } : {}),
-            onProgress: (filesDone, bytes) => opts.onProgress?.('extract', filesDone, bytes),
+            onProgress: (filesDone, bytes) =>
+              opts.onProgress?.('extract', entries.length - rest.length + filesDone, bytes),
             onProblem: opts.onProblem,
           },
         );
+        for (const [path, pair] of fromArchive)
+          fromHost.set(path, {
+            ...fromHost.get(path),
+            ...(pair.original ? { original: pair.original } : {}),
+            ...(pair.current ? { current: pair.current } : {}),
+          });
+        return fromHost;
       },
     };
   }
 }
 
 /** The live engine named by DOCKER_HOST, as an evidence source. */
-export async function connectDockerLive(): Promise<DockerLiveSource> {
-  return new DockerLiveSource(await connectEngine());
+export async function connectDockerLive(
+  layerReads: LayerReads = layerReadsFromEnv(),
+): Promise<DockerLiveSource> {
+  return new DockerLiveSource(await connectEngine(), layerReads);
 }
 
 /**

@@ -13,7 +13,12 @@ import { CoronerError } from '../../errors.js';
 import type { ImageConfigHistory } from '../../layers/image-layers.js';
 import type { DockerRunConfig } from '../docker-config.js';
 import type { ContainerSummary } from '../evidence-source.js';
-import type { DataRoot } from './data-root.js';
+
+/** A Docker data root on disk: where it is, and which storage driver laid out its layers. */
+export interface DockerStore {
+  path: string;
+  storageDriver: string;
+}
 
 export class DataRootDamaged extends CoronerError {}
 
@@ -112,7 +117,7 @@ async function readText(file: string): Promise<string> {
   return (await readRecord(file, 4096)).toString('utf8').trim();
 }
 
-export async function readContainer(root: DataRoot, id: string): Promise<ContainerRecord> {
+export async function readContainer(root: DockerStore, id: string): Promise<ContainerRecord> {
   if (!/^[0-9a-f]{64}$/.test(id))
     throw new DataRootDamaged(
       `${JSON.stringify(id)} is not a container id`,
@@ -134,7 +139,7 @@ export async function readContainer(root: DataRoot, id: string): Promise<Contain
 }
 
 /** The containers a data root holds, as they were when the host stopped. */
-export async function listDataRootContainers(root: DataRoot): Promise<ContainerSummary[]> {
+export async function listDataRootContainers(root: DockerStore): Promise<ContainerSummary[]> {
   const ids = (
     await readdir(path.join(root.path, 'containers')).catch(() => [] as string[])
   ).filter((n) => /^[0-9a-f]{64}$/.test(n));
@@ -174,7 +179,7 @@ export interface ImageRecord {
   bytes: Buffer;
 }
 
-export async function readImageConfig(root: DataRoot, imageId: string): Promise<ImageRecord> {
+export async function readImageConfig(root: DockerStore, imageId: string): Promise<ImageRecord> {
   const file = path.join(
     root.path,
     'image',
@@ -214,7 +219,7 @@ export function chainIds(diffIds: readonly string[]): string[] {
 }
 
 export async function imageLayers(
-  root: DataRoot,
+  root: DockerStore,
   diffIds: readonly string[],
 ): Promise<LayerRecord[]> {
   const layerDb = path.join(root.path, 'image', root.storageDriver, 'layerdb', 'sha256');
@@ -250,7 +255,7 @@ export async function imageLayers(
 
 /** The writable layer and the init layer (hosts, hostname, resolv.conf: the engine's) of a container. */
 export async function containerLayerDirs(
-  root: DataRoot,
+  root: DockerStore,
   containerId: string,
 ): Promise<{ writable: string; init?: string }> {
   const dir = path.join(root.path, 'image', root.storageDriver, 'layerdb', 'mounts', containerId);

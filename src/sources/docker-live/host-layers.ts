@@ -1,0 +1,182 @@
+/**
+ * When coroner runs as root on the engine's own host, the engine's layer store
+ * is a folder it can read: the original image's layers and the evidence image's
+ * committed layer are read there directly (read only, never through a link)
+ * instead of through reader containers, one archive request per path. A layer
+ * is indexed from its folder and tar-split record, which proves it against its
+ * diff id, the first time an image is seen; the index is then cached. Anything
+ * the folders cannot answer goes the archive way, which stays the path for
+ * remote engines and the fallback.
+ */
+import { access } from 'node:fs/promises';
+import type { CaseFolder } from '../../case/case-folder.js';
+import { storedName } from '../../case/container-path.js';
+import type { CustodyLog } from '../../case/custody.js';
+import { Cancelled } from '../../errors.js';
+import {
+  describeLayers,
+  historyPerLayer,
+  writeLayerCache,
+  type ImageLayers,
+} from '../../layers/image-layers.js';
+import { findOriginLayer, type LayerIndex } from '../../layers/layer-index.js';
+import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
+import type { LayerCheck } from '../../report/triage-report.js';
+import { imageLayers, readImageConfig, type LayerRecord } from '../docker-store/image-store.js';
+import { resolveInLayer, storeResolved } from '../layer-store/layer-dir.js';
+import { rebuildLayer } from '../layer-store/tar-split.js';
+import type { EngineIdentity, ImageInspect } from './types.js';
+
+export interface HostLayers {
+  /** The original image's layers, bottom first. */
+  original: LayerRecord[];
+  /** The evidence image's committed layer: what the container wrote. */
+  committed: LayerRecord;
+  root: { path: string; storageDriver: string };
+}
+
+/**
+ * The layer folders of the original and evidence images on this host, or why they cannot
+ * be read here (not root, another storage driver, a remote engine).
+ */
+export async function findHostLayers(
+  engine: EngineIdentity,
+  original: ImageInspect,
+  evidence: ImageInspect,
+): Promise<HostLayers | { reason: string }> {
+  if (process.getuid?.() !== 0) return { reason: 'coroner is not root' };
+  if (engine.storageDriver !== 'overlay2' || !engine.rootDir)
+    return { reason: `the engine's storage driver is ${engine.storageDriver}, not overlay2` };
+  const root = { path: engine.rootDir, storageDriver: 'overlay2' };
+  const upper = (evidence.GraphDriver?.Data as Record<string, unknown> | undefined)?.['UpperDir'];
+  try {
+    const layers = await imageLayers(root, evidence.RootFS?.Layers ?? []);
+    const committed = layers.at(-1);
+    const originalIds = original.RootFS?.Layers ?? [];
+    // The engine must agree: the evidence image is the original's layers plus one, in the folder it names.
+    if (
+      !committed ||
+      committed.dir !== upper ||
+      layers.length !== originalIds.length + 1 ||
+      originalIds.some((id, i) => layers[i]!.diffId !== id)
+    )
+      return { reason: "the engine's layer store on this host does not match what it reports" };
+    await access(committed.dir);
+    return { original: layers.slice(0, -1), committed, root };
+  } catch (e) {
+    return {
+      reason: `the engine's layer store is not readable here (${(e as Error).message.slice(0, 200)}): a remote engine, or another host`,
+    };
+  }
+}
+
+/** The original image's layers indexed from their folders, each rebuilt and checked against its diff id. */
+export async function indexHostLayers(
+  host: HostLayers,
+  image: ImageInspect,
+  custody: CustodyLog,
+  opts: { cacheDir: string; signal?: AbortSignal; onLayer?: (done: number) => void },
+): Promise<ImageLayers> {
+  const indexes: LayerIndex[] = [];
+  const checks: LayerCheck[] = [];
+  for (const [position, layer] of host.original.entries()) {
+    if (opts.signal?.aborted) throw new Cancelled('triage');
+    const { index, check } = await custody.step(
+      `index original image layer ${position} from the engine's layer store, checked against its diff id`,
+      layer.diffId,
+      () => rebuildLayer(layer.tarSplit, layer.dir, layer.diffId, position, opts.signal),
+      (r) => `${r.check.status}: ${r.check.detail}`,
+    );
+    indexes.push(index);
+    checks.push(check);
+    opts.onLayer?.(position + 1);
+  }
+  const diffIds = host.original.map((l) => l.diffId);
+  const config = await readImageConfig(host.root, image.Id).catch(() => undefined);
+  const history = historyPerLayer(config?.config, diffIds.length);
+  // Only layers that proved themselves are cached: a tampered one is indexed again next time.
+  const cacheProblem = checks.every((c) => c.status === 'verified')
+    ? await writeLayerCache(opts.cacheDir, image.Id, history, indexes)
+    : 'not cached: a layer did not match its diff id';
+  return {
+    imageId: image.Id,
+    layers: describeLayers(diffIds, history),
+    indexes,
+    source: 'layer-store',
+    savedBytes: 0,
+    checks,
+    ...(cacheProblem ? { cacheProblem } : {}),
+  };
+}
+
+/**
+ * Both versions of each entry from the layer folders. Returns what was found (a side at a
+ * time), and what the folders could not answer, for the archive readers: an entry whose
+ * kind asks for just the missing side (`D` the original, `A` the current, `C` both).
+ */
+export async function readHostVersions(
+  host: HostLayers,
+  indexes: readonly LayerIndex[],
+  entries: readonly ChangeEntry[],
+  folder: CaseFolder,
+  opts: {
+    maxContentBytes: number;
+    /** Current versions acquired already (read from the suspect in the freeze). */
+    acquired: ReadonlyMap<string, StoredVersion>;
+    signal?: AbortSignal;
+    onProgress?: (done: number, bytes: number) => void;
+  },
+): Promise<{ found: Map<string, VersionPair>; unanswered: ChangeEntry[] }> {
+  const found = new Map<string, VersionPair>();
+  const unanswered: ChangeEntry[] = [];
+  const readOpts = {
+    maxContentBytes: opts.maxContentBytes,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+  let done = 0;
+  let bytes = 0;
+  const read = async (side: 'original' | 'current', dir: string, path: string) => {
+    const at = await resolveInLayer(dir, path);
+    if (!at) return undefined;
+    const version = await storeResolved(
+      at,
+      folder,
+      `${side}/${storedName(path)}`,
+      `${side} version of ${JSON.stringify(path)}`,
+      readOpts,
+    );
+    bytes += version.content?.sizeBytes ?? 0;
+    return version;
+  };
+  // One at a time per path, a few paths at once: the disk, not the engine, is the limit here.
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      if (opts.signal?.aborted) throw new Cancelled('triage');
+      const entry = entries[next++]!;
+      const pair: VersionPair = {};
+      if (entry.kind !== 'A') {
+        const position = findOriginLayer(indexes, entry.path);
+        const layer = position === undefined ? undefined : host.original[position];
+        const version = layer ? await read('original', layer.dir, entry.path) : undefined;
+        if (version) pair.original = version;
+      }
+      if (entry.kind !== 'D') {
+        const acquired = opts.acquired.get(entry.path);
+        const version = acquired ?? (await read('current', host.committed.dir, entry.path));
+        if (version) pair.current = version;
+      }
+      found.set(entry.path, pair);
+      const needsOriginal = entry.kind !== 'A' && !pair.original;
+      const needsCurrent = entry.kind !== 'D' && !pair.current;
+      if (needsOriginal || needsCurrent)
+        unanswered.push({
+          path: entry.path,
+          kind: needsOriginal && needsCurrent ? 'C' : needsOriginal ? 'D' : 'A',
+        });
+      else opts.onProgress?.(++done, bytes);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return { found, unanswered };
+}
