@@ -1,4 +1,4 @@
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp } from 'ink';
 import { Component, useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { BundleResult } from '../src/bundle/write-bundle.js';
 import type { ContainerSummary } from '../src/sources/evidence-source.js';
@@ -8,7 +8,8 @@ import type { TriageReport } from '../src/report/triage-report.js';
 import { safeLine } from '../src/untrusted.js';
 import { ErrorPane } from './components/ErrorPane.js';
 import { Footer } from './components/Footer.js';
-import { useTask } from './hooks/use-task.js';
+import { ScreenKeysContext, useKeyRouter } from './hooks/use-screen-keys.js';
+import { useTask, type TaskState } from './hooks/use-task.js';
 import { useTerminalSize } from './hooks/use-terminal-size.js';
 import { ExportScreen } from './screens/ExportScreen.js';
 import { FileScreen } from './screens/FileScreen.js';
@@ -84,45 +85,77 @@ function Console({ actions, initialContainer }: Props) {
     return () => clearInterval(timer);
   }, [triage.state.status]);
 
-  useInput((input, key) => {
+  const screenKeys = useKeyRouter((input, key) => {
     if (input === 'q' || (key.ctrl && input === 'c')) {
       triage.cancel(); // leaving cancels the work; nothing half-written is kept
       exit();
     } else if (input === '?') setHelp((h) => !h);
     else if (isHelp && key.escape) setHelp(false);
   });
-
-  const report = triage.state.status === 'done' ? triage.state.value : undefined;
-  const height = rows - 1;
-  if (isHelp) return <Help />;
-  if (screen.name === 'pick' || !container) {
-    return (
-      <PickScreen
-        listContainers={actions.listContainers}
-        height={height}
+  return (
+    <ScreenKeysContext.Provider value={screenKeys}>
+      <CurrentScreen
+        actions={actions}
+        container={container}
+        screen={screen}
+        isHelp={isHelp}
+        height={rows - 1}
+        columns={columns}
+        progress={progress}
+        spinner={SPINNER[tick % SPINNER.length]!}
+        triage={triage.state}
         onPick={(id) => {
           setContainer(id);
           setScreen({ name: 'triage' });
         }}
+        setScreen={setScreen}
       />
-    );
-  }
-  if (triage.state.status === 'failed') {
+    </ScreenKeysContext.Provider>
+  );
+}
+
+interface ScreenProps {
+  readonly actions: ConsoleActions;
+  readonly container: string | undefined;
+  readonly screen: Screen;
+  readonly isHelp: boolean;
+  readonly height: number;
+  readonly columns: number;
+  readonly progress: TriageProgress;
+  readonly spinner: string;
+  readonly triage: TaskState<TriageReport>;
+  readonly onPick: (id: string) => void;
+  readonly setScreen: (screen: Screen) => void;
+}
+
+/** The screen for the console's state: a function of it, nothing more. */
+function CurrentScreen({
+  actions,
+  container,
+  screen,
+  isHelp,
+  height,
+  columns,
+  progress,
+  spinner,
+  triage,
+  onPick,
+  setScreen,
+}: ScreenProps) {
+  const report = triage.status === 'done' ? triage.value : undefined;
+  if (isHelp) return <Help />;
+  if (screen.name === 'pick' || !container)
+    return <PickScreen listContainers={actions.listContainers} height={height} onPick={onPick} />;
+  if (triage.status === 'failed') {
     return (
       <Box flexDirection="column">
-        <ErrorPane error={triage.state.error} />
+        <ErrorPane error={triage.error} />
         <Footer keys={[['q', 'quit']]} />
       </Box>
     );
   }
   if (!report)
-    return (
-      <ProgressScreen
-        name={safeLine(container, 100)}
-        progress={progress}
-        spinner={SPINNER[tick % SPINNER.length]!}
-      />
-    );
+    return <ProgressScreen name={safeLine(container, 100)} progress={progress} spinner={spinner} />;
 
   switch (screen.name) {
     case 'file': {

@@ -38,10 +38,7 @@ async function screenWhere(predicate: (s: string) => boolean, timeoutMs = 60_000
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await screen();
-    if (predicate(s)) {
-      await new Promise((resolve) => setTimeout(resolve, 200)); // let the screen's key handlers subscribe
-      return s;
-    }
+    if (predicate(s)) return s; // a screen's keys are live from the frame that draws it
     if (Date.now() > deadline) throw new Error(`timed out; screen:\n${s}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

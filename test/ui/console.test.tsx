@@ -83,9 +83,8 @@ async function openConsole(sample: string) {
       await new Promise((resolve) => setTimeout(resolve, 30));
     }
   };
+  // A screen's keys are live from the frame that draws it: no wait for handlers to subscribe.
   await frameWhere(ui.lastFrame, (f) => f.includes('view ranked'));
-  // A frame is drawn before its input handlers subscribe: let them, as a person would.
-  await new Promise((resolve) => setTimeout(resolve, 200));
   return { ...ui, press, container };
 }
 
@@ -93,7 +92,6 @@ async function openConsole(sample: string) {
 async function openRelaunchPlan(ui: Awaited<ReturnType<typeof openConsole>>): Promise<void> {
   await ui.press('r');
   await frameWhere(ui.lastFrame, (f) => f.includes('y quarantine and relaunch'));
-  await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
 describe('the console on the webshell sample', () => {

@@ -1,9 +1,10 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import type { BundleResult } from '../../src/bundle/write-bundle.js';
 import { ErrorPane } from '../components/ErrorPane.js';
 import { Footer } from '../components/Footer.js';
 import { useTask } from '../hooks/use-task.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
 export interface Props {
   /** Writes the bundle; reports progress; honours the signal (leaving cancels it cleanly). */
@@ -32,7 +33,7 @@ export function ExportScreen({ exportBundle, width, onBack }: Props) {
   );
   const { state, start, cancel } = useTask(work);
   useEffect(() => start(), [start]);
-  useInput((input, key) => {
+  useScreenKeys((input, key) => {
     if (key.escape || input === 'b') {
       cancel();
       onBack();

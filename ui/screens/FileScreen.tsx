@@ -1,9 +1,10 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useState } from 'react';
 import type { ChangedPath } from '../../src/report/change.js';
 import { Footer } from '../components/Footer.js';
 import { colour } from '../presentation/colour.js';
 import { fileLines, type LineKind } from '../presentation/file-lines.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
 export interface Props {
   readonly change: ChangedPath;
@@ -28,7 +29,7 @@ export function FileScreen({ change, height, onBack }: Props) {
   const last = Math.max(0, lines.length - page);
   const [top, setTop] = useState(0);
   const to = (n: number) => setTop(Math.max(0, Math.min(n, last)));
-  useInput((input, key) => {
+  useScreenKeys((input, key) => {
     if (key.escape || input === 'b') onBack();
     else if (key.upArrow) to(top - 1);
     else if (key.downArrow) to(top + 1);

@@ -1,10 +1,11 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useState } from 'react';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { safeLine } from '../../src/untrusted.js';
 import { Footer } from '../components/Footer.js';
 import { SEVERITY_COLOUR } from '../presentation/change-rows.js';
 import { colour, windowStart } from '../presentation/colour.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
 export interface Props {
   readonly report: TriageReport;
@@ -18,7 +19,7 @@ export function FindingsScreen({ report, height, onOpen, onBack }: Props) {
   const findings = report.findings.filter((f) => f.severity !== 'info');
   const exposure = report.exposure.filter((e) => !e.passed);
   const [selected, setSelected] = useState(0);
-  useInput((input, key) => {
+  useScreenKeys((input, key) => {
     if (key.escape || input === 'b') onBack();
     else if (key.upArrow) setSelected((s) => Math.max(0, s - 1));
     else if (key.downArrow) setSelected((s) => Math.min(findings.length - 1, s + 1));

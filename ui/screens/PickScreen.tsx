@@ -1,4 +1,4 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import type { ContainerSummary } from '../../src/sources/evidence-source.js';
 import { safeLine } from '../../src/untrusted.js';
@@ -6,6 +6,7 @@ import { ErrorPane } from '../components/ErrorPane.js';
 import { Footer } from '../components/Footer.js';
 import { windowStart } from '../presentation/colour.js';
 import { useTask } from '../hooks/use-task.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
 export interface Props {
   readonly listContainers: (signal: AbortSignal) => Promise<ContainerSummary[]>;
@@ -28,7 +29,7 @@ export function PickScreen({ listContainers, height, onPick }: Props) {
   const shown = all.filter((c) =>
     `${c.names.join(' ')} ${c.image} ${c.id}`.toLowerCase().includes(filter.toLowerCase()),
   );
-  useInput((input, key) => {
+  useScreenKeys((input, key) => {
     if (key.upArrow) setSelected((s) => Math.max(0, s - 1));
     else if (key.downArrow) setSelected((s) => Math.min(shown.length - 1, s + 1));
     else if (key.return && shown[selected]) onPick(shown[selected]!.id);

@@ -1,10 +1,11 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useCallback, useEffect, useState } from 'react';
 import { relaunchPlanText, relaunchResultText } from '../../src/present/relaunch-text.js';
 import type { PreparedRelaunch, RelaunchResult } from '../../src/relaunch/relaunch.js';
 import { ErrorPane } from '../components/ErrorPane.js';
 import { Footer } from '../components/Footer.js';
 import { useTask } from '../hooks/use-task.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
 export interface Props {
   readonly prepare: (signal: AbortSignal) => Promise<PreparedRelaunch>;
@@ -39,7 +40,7 @@ export function RelaunchScreen({ prepare, execute, height, onBack }: Props) {
         ? relaunchPlanText(plan.state.value.plan, plan.state.value.evidenceImages)
         : [];
   const page = Math.max(3, height - 4);
-  useInput((input, key) => {
+  useScreenKeys((input, key) => {
     // Once the relaunch runs it is not interrupted half-way: the quarantine must complete.
     if (outcome.state.status === 'running') return;
     if (isConfirming && input === 'y') outcome.start();

@@ -1,4 +1,4 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text } from 'ink';
 import { useRef, useState } from 'react';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { evidenceShort } from '../../src/report/describe-source.js';
@@ -13,6 +13,7 @@ import {
   type ChangeFilter,
 } from '../presentation/change-filter.js';
 import { colour } from '../presentation/colour.js';
+import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
 export interface Props {
   readonly report: TriageReport;
@@ -70,7 +71,7 @@ export function TriageScreen({
   const shown = filterChanges(report.changes, filter, isTree);
   const clamp = (n: number) => Math.max(0, Math.min(n, shown.length - 1));
 
-  useInput((input, key) => {
+  useScreenKeys((input, key) => {
     if (searchingRef.current) {
       if (key.return || key.escape) setSearching(false);
       else if (key.backspace || key.delete)
