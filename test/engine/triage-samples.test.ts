@@ -183,7 +183,9 @@ describe('the webshell sample in detail', () => {
 
   it("indexes the layers from the engine's layer store, each checked against its diff id, then from the cache", () => {
     expect(first.layers.source).toBe('layer-store');
-    expect(first.layers.checks?.map((c) => c.status)).toEqual(first.layers.list.map(() => 'verified'));
+    expect(first.layers.checks?.map((c) => c.status)).toEqual(
+      first.layers.list.map(() => 'verified'),
+    );
     expect(report.layers.source).toBe('cache');
     expect(report.layers.list).toEqual(first.layers.list);
   });
@@ -199,11 +201,17 @@ describe('the webshell sample in detail', () => {
         path: c.path,
         kind: c.kind,
         severity: c.severity,
-        original: c.original && { meta: c.original.meta, sha256: c.original.content?.sha256, layer: c.original.layer },
+        original: c.original && {
+          meta: c.original.meta,
+          sha256: c.original.content?.sha256,
+          layer: c.original.layer,
+        },
         current: c.current && { meta: c.current.meta, sha256: c.current.content?.sha256 },
       }));
     expect(facts(archived)).toEqual(facts(report));
-    const custody = JSON.parse(await readFile(path.join(report.caseDir, 'custody.json'), 'utf8')) as {
+    const custody = JSON.parse(
+      await readFile(path.join(report.caseDir, 'custody.json'), 'utf8'),
+    ) as {
       actions: { action: string }[];
     };
     expect(custody.actions.map((a) => a.action)).not.toContain(
