@@ -3,7 +3,7 @@
 #   samples/run.sh <name> [--container NAME] [--label K=V]
 #                                              build + start + compromise; prints the container name
 #   samples/run.sh --list                      the scenarios
-#   samples/run.sh --clean                     remove every sample container and image (label coroner.sample)
+#   samples/run.sh --clean                     remove every sample container, image, network and volume (label coroner.sample)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 base_image=coroner-sample/base:busybox
@@ -20,7 +20,11 @@ clean() {
   [ -n "$ids" ] && docker rm -f $ids >/dev/null
   ids=$(docker images -q --filter label=coroner.sample | sort -u)
   [ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1 || true
-  echo "removed sample containers and images (label coroner.sample)" >&2
+  ids=$(docker network ls -q --filter label=coroner.sample)
+  [ -n "$ids" ] && docker network rm $ids >/dev/null 2>&1 || true
+  ids=$(docker volume ls -q --filter label=coroner.sample)
+  [ -n "$ids" ] && docker volume rm $ids >/dev/null 2>&1 || true
+  echo "removed sample containers, images, networks and volumes (label coroner.sample)" >&2
 }
 
 case "${1:-}" in
@@ -44,17 +48,38 @@ if [ ! -f "$dir/attack.sh" ]; then
   echo "sample: no scenario named '$name'" >&2; usage; exit 2
 fi
 
-if ! docker image inspect "$base_image" >/dev/null 2>&1; then
+# Real services build on a debootstrapped Debian 12 (samples/<name>/debian-packages), the
+# others on the busybox base.
+if [ -f "$dir/debian-packages" ]; then
+  base_image=$(bash "$here/base/debian.sh" $(cat "$dir/debian-packages"))
+elif ! docker image inspect "$base_image" >/dev/null 2>&1; then
   echo "sample: building the offline base image $base_image from /bin/busybox" >&2
   bash "$here/base/build.sh" "$base_image" >/dev/null
 fi
 
+# The sample's image, and one per sub-folder with a Dockerfile (coroner-sample/<name>-<sub>).
+build() {
+  echo "sample: building $1 offline (legacy builder, no network)" >&2
+  DOCKER_BUILDKIT=0 docker build -q --network none \
+    --build-arg BASE="$base_image" --label coroner.sample="$name" \
+    -t "$1" "$2" >/dev/null 2>&1 ||
+    { echo "sample: docker build of $2 failed; rerun it by hand to see why" >&2; exit 1; }
+}
 image=coroner-sample/$name:latest
-echo "sample: building $image offline (legacy builder, no network)" >&2
-DOCKER_BUILDKIT=0 docker build -q --network none \
-  --build-arg BASE="$base_image" --label coroner.sample="$name" \
-  -t "$image" "$dir" >/dev/null 2>&1 ||
-  { echo "sample: docker build of $dir failed; rerun it by hand to see why" >&2; exit 1; }
+build "$image" "$dir"
+for sub in "$dir"/*/Dockerfile; do
+  [ -f "$sub" ] || continue
+  build "coroner-sample/$name-$(basename "$(dirname "$sub")"):latest" "$(dirname "$sub")"
+done
+
+# A sample made of several containers starts itself (samples/<name>/start.sh).
+if [ -f "$dir/start.sh" ]; then
+  bash "$dir/start.sh" "$container" "$image" --label coroner.sample="$name" "${extra_labels[@]}"
+  sh "$dir/attack.sh" "$container"
+  echo "sample: $container is compromised (ground truth: samples/$name/README.md)" >&2
+  echo "$container"
+  exit 0
+fi
 
 # A previous victim of the same name is replaced only if it is one of ours.
 if existing=$(docker inspect -f '{{index .Config.Labels "coroner.sample"}}' "$container" 2>/dev/null); then

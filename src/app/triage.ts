@@ -12,7 +12,9 @@ import { CustodyLog } from '../case/custody.js';
 import { normaliseChanges, pathsWithChangedChildren } from '../changes/change-list.js';
 import { Cancelled } from '../errors.js';
 import { analyseChange, newAnalysisBudget } from '../findings/analyse-change.js';
+import { evaluateEvents, healthcheckCommand } from '../findings/event-rules.js';
 import { assessExposure } from '../findings/exposure.js';
+import { evaluateProcess, healthcheckProcesses } from '../findings/process-rules.js';
 import { defaultCacheDir } from '../layers/image-layers.js';
 import { findOriginLayer } from '../layers/layer-index.js';
 import type { ChangedPath, PathProblem } from '../report/change.js';
@@ -29,7 +31,8 @@ import { pickContainer } from '../sources/pick-container.js';
 import { CORONER_VERSION } from '../version.js';
 import { caseDirFor } from './case-names.js';
 
-export type TriagePhase = 'resolve' | 'freeze' | 'changes' | 'layers' | 'extract' | 'rank' | 'done';
+export type TriagePhase =
+  'resolve' | 'freeze' | 'changes' | 'layers' | 'extract' | 'mounts' | 'rank' | 'done';
 
 export type TriageEvent =
   | { type: 'phase'; phase: TriagePhase; step?: string }
@@ -136,6 +139,12 @@ export async function triage(
   emit({ type: 'phase', phase: 'extract' });
   const versions = await acquired.readVersions(entries);
 
+  // What the change list cannot see: volumes, binds and tmpfs, compared with the image.
+  emit({ type: 'phase', phase: 'mounts' });
+  const mounts = await acquired.mountChanges();
+  const processes = (await acquired.processes?.()) ?? undefined;
+  cancelled();
+
   emit({ type: 'phase', phase: 'rank' });
   const hasChildren = pathsWithChangedChildren(entries);
   const changes: ChangedPath[] = [];
@@ -166,11 +175,41 @@ export async function triage(
       });
     }
   }
+  const mountedParents = pathsWithChangedChildren(mounts.changes.map((m) => m.entry));
+  for (const { entry, mount, versions: pair } of mounts.changes) {
+    cancelled();
+    const originLayer = pair.original ? findOriginLayer(layers.indexes, entry.path) : undefined;
+    const change = await analyseChange(
+      folder,
+      entry,
+      pair,
+      originLayer === undefined ? undefined : layers.layers[originLayer],
+      mountedParents.has(entry.path),
+      { containerCreatedAt: acquired.subject.createdAt, now: startedAt.toISOString() },
+      budget,
+    );
+    const where = `in the ${mount.type}${mount.name ? ` ${mount.name}` : ''} at ${mount.destination}`;
+    for (const f of change.findings) f.reason = `${f.reason} (${where})`;
+    changes.push({ ...change, mount });
+  }
   changes.sort(rankChanges);
-  const findings = changes
-    .filter((c) => !c.isParentOnly)
-    .flatMap((c) => c.findings)
-    .sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+
+  // What ran, and what the engine recorded: ranked by their own rules.
+  const healthcheck = healthcheckCommand(acquired.runtime.healthcheck);
+  if (processes) {
+    const context = {
+      written: new Set(changes.filter((c) => c.kind !== 'D').map((c) => c.path)),
+      exposedPorts: new Set(acquired.runtime.exposedPorts),
+      engineOwned: healthcheckProcesses(processes, healthcheck),
+    };
+    for (const p of processes) p.findings = evaluateProcess(p, context);
+  }
+  const events = acquired.events;
+  const findings = [
+    ...changes.filter((c) => !c.isParentOnly).flatMap((c) => c.findings),
+    ...(processes ?? []).flatMap((p) => p.findings),
+    ...evaluateEvents(events ?? [], healthcheck),
+  ].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
 
   const exposure = assessExposure(acquired.runtime);
   const hostReasons = [
@@ -207,8 +246,13 @@ export async function triage(
     changes,
     findings,
     exposure,
-    notCovered: uncoveredMounts(acquired.runtime),
+    notCovered: uncoveredMounts(acquired.runtime).filter(
+      (m) => !mounts.read.some((r) => r.destination === m.destination),
+    ),
+    mounts: mounts.read,
     notCollected: acquired.notCollected,
+    ...(processes ? { processes } : {}),
+    ...(events ? { events } : {}),
     layers: {
       source: layers.source,
       savedBytes: layers.savedBytes,

@@ -9,6 +9,14 @@ import type { ChangedPath } from '../report/change.js';
 import { safeLine, safeLines } from '../untrusted.js';
 import type { Manifest } from './manifest.js';
 import { sourceLine } from '../report/describe-source.js';
+import {
+  connectionLines,
+  eventFindings,
+  listenerLines,
+  processLine,
+  processSeverity,
+  rankedProcesses,
+} from '../report/describe-processes.js';
 
 export interface ReportContext {
   evidence: Manifest['evidence'];
@@ -108,8 +116,36 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
     );
   }
   if (failed.length === 0) out.push('', 'No exposure check failed.');
+  if (report.processes) {
+    out.push('', "## Processes (read on the engine's host)", '');
+    for (const p of rankedProcesses(report)) {
+      out.push(`- **${processSeverity(p)}** ${mdCode(processLine(p), 500)}`);
+      if (p.exe.stored)
+        out.push(
+          `  - executable: sha256 \`${p.exe.stored.sha256}\`, stored as \`${p.exe.stored.path}\`${p.exe.image ? `; the image's file: ${p.exe.image}` : ''}`,
+        );
+      for (const f of p.findings) out.push(`  - ${f.severity}: ${mdCode(f.reason)}`);
+    }
+    const listeners = listenerLines(report);
+    if (listeners.length) out.push('', `Listening: ${mdCode(listeners.join(', '))}`);
+    const connections = connectionLines(report);
+    if (connections.length) out.push('', `Connected: ${mdCode(connections.join(', '))}`);
+  }
+  if (report.events) {
+    out.push('', `## Engine events (${report.events.length} still kept by the engine)`, '');
+    const found = eventFindings(report);
+    for (const f of found) out.push(`- **${f.severity}**: ${mdCode(f.reason)}`);
+    if (found.length === 0) out.push('No docker exec, cp or attach among them.');
+  }
+  if (report.mounts.length) {
+    out.push('', '## Mounts read (what the change list cannot see)', '');
+    for (const m of report.mounts)
+      out.push(
+        `- ${mdCode(m.destination)} (${m.type}${m.name ? ` ${mdCode(m.name)}` : ''})${m.note ? `: ${mdCode(m.note)}` : ''}`,
+      );
+  }
   if (report.notCovered.length) {
-    out.push('', '## Not covered by the change list', '');
+    out.push('', '## Not covered by the change list, nor read', '');
     for (const m of report.notCovered) out.push(`- ${mdCode(m.destination)}: ${mdCode(m.reason)}`);
   }
   if (report.notCollected.length) {
@@ -222,8 +258,39 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
     );
   }
   parts.push('</table>');
+  if (report.processes) {
+    parts.push(
+      "<h2>Processes (read on the engine's host)</h2><table><tr><th>severity</th><th>process</th><th>why</th></tr>",
+    );
+    for (const p of rankedProcesses(report))
+      parts.push(
+        `<tr><td class="sev ${processSeverity(p)}">${processSeverity(p)}</td><td><code>${html(processLine(p), 500)}</code>${p.exe.stored ? `<br>sha256 <code>${html(p.exe.stored.sha256)}</code>` : ''}</td><td>${p.findings.map((f) => html(f.reason)).join('<br>')}</td></tr>`,
+      );
+    parts.push('</table>');
+    const listeners = listenerLines(report);
+    if (listeners.length)
+      parts.push(`<p>Listening: <code>${html(listeners.join(', '))}</code></p>`);
+    const connections = connectionLines(report);
+    if (connections.length)
+      parts.push(`<p>Connected: <code>${html(connections.join(', '))}</code></p>`);
+  }
+  if (report.events) {
+    parts.push(`<h2>Engine events (${report.events.length} still kept by the engine)</h2><ul>`);
+    const found = eventFindings(report);
+    for (const f of found) parts.push(`<li class="sev ${f.severity}">${html(f.reason)}</li>`);
+    if (found.length === 0) parts.push('<li>No docker exec, cp or attach among them.</li>');
+    parts.push('</ul>');
+  }
+  if (report.mounts.length) {
+    parts.push('<h2>Mounts read (what the change list cannot see)</h2><ul>');
+    for (const m of report.mounts)
+      parts.push(
+        `<li><code>${html(m.destination)}</code> (${html(m.type)}${m.name ? ` ${html(m.name)}` : ''})${m.note ? `: ${html(m.note)}` : ''}</li>`,
+      );
+    parts.push('</ul>');
+  }
   if (report.notCovered.length) {
-    parts.push('<h2>Not covered by the change list</h2><ul>');
+    parts.push('<h2>Not covered by the change list, nor read</h2><ul>');
     for (const m of report.notCovered)
       parts.push(`<li><code>${html(m.destination)}</code>: ${html(m.reason)}</li>`);
     parts.push('</ul>');

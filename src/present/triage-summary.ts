@@ -6,6 +6,14 @@ import type { Severity } from '../report/severity.js';
 import type { TriageReport } from '../report/triage-report.js';
 import { safeLine } from '../untrusted.js';
 import { evidenceLine, sourceLine } from '../report/describe-source.js';
+import {
+  connectionLines,
+  eventFindings,
+  listenerLines,
+  processLine,
+  processSeverity,
+  rankedProcesses,
+} from '../report/describe-processes.js';
 
 export const SEVERITY_LABEL: Record<Severity, string> = {
   critical: 'CRIT',
@@ -57,6 +65,37 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   if (ranked.length > opts.top)
     lines.push(` … ${ranked.length - opts.top} more in ${report.caseDir}/report.json`);
 
+  if (report.processes) {
+    const ranked = rankedProcesses(report);
+    const shown = ranked.filter((p) => p.findings.length > 0).slice(0, opts.top);
+    lines.push('', `Processes (${ranked.length}, read on the engine's host):`);
+    for (const p of shown) {
+      const more = p.findings.length > 1 ? ` (+${p.findings.length - 1} more)` : '';
+      lines.push(` ${SEVERITY_LABEL[processSeverity(p)]}  ${safeLine(processLine(p), 200)}`);
+      lines.push(`         ${safeLine(p.findings[0]!.reason, 200)}${more}`);
+    }
+    if (shown.length < ranked.length)
+      lines.push(`  … ${ranked.length - shown.length} more with no finding`);
+    const listeners = listenerLines(report);
+    if (listeners.length) lines.push(`  listening: ${safeLine(listeners.join(', '), 400)}`);
+    const connections = connectionLines(report);
+    if (connections.length) lines.push(`  connected: ${safeLine(connections.join(', '), 400)}`);
+  }
+  const events = eventFindings(report);
+  if (report.events) {
+    lines.push('', `Engine events (${report.events.length} still kept by the engine):`);
+    for (const f of events.slice(0, opts.top))
+      lines.push(` ${SEVERITY_LABEL[f.severity]}  ${safeLine(f.reason, 300)}`);
+    if (events.length === 0) lines.push('  no docker exec, cp or attach among them');
+  }
+  if (report.mounts.length > 0) {
+    lines.push('', 'Mounts read (what the change list cannot see):');
+    for (const m of report.mounts)
+      lines.push(
+        `  ${safeLine(m.destination, 200)} (${m.type}${m.name ? ` ${safeLine(m.name, 100)}` : ''})${m.note ? `: ${safeLine(m.note, 200)}` : ''}`,
+      );
+  }
+
   const failed = report.exposure.filter((e) => !e.passed);
   if (failed.length > 0) {
     lines.push('', 'Exposure (CIS Docker Benchmark v1.6.0, section 5 unless noted):');
@@ -68,7 +107,7 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
     }
   }
   if (report.notCovered.length > 0) {
-    lines.push('', 'Not covered by the change list (check these by hand):');
+    lines.push('', 'Not covered by the change list, nor read (check these by hand):');
     for (const m of report.notCovered) lines.push(`  ${safeLine(m.destination, 200)}: ${m.reason}`);
   }
   if (report.notCollected.length > 0) {

@@ -60,9 +60,24 @@ export interface VersionInfo extends StoredVersion {
   layer?: LayerInfo;
 }
 
+/** Where a change lives when it is not in the container's own layer. */
+export interface MountPlace {
+  /** `volume`, `bind` or `tmpfs` (/dev/shm is a tmpfs). */
+  type: string;
+  /** Where it is mounted in the container. */
+  destination: string;
+  /** A named volume's name. */
+  name?: string;
+}
+
 export interface ChangedPath {
   path: string;
   kind: ChangeKind;
+  /**
+   * Set when the path is in a volume, bind or tmpfs, which `docker diff` and the evidence
+   * image never hold: compared with the image's content at the same path.
+   */
+  mount?: MountPlace;
   /** A directory reported changed only because something inside it changed. */
   isParentOnly: boolean;
   original?: VersionInfo;

@@ -11,7 +11,10 @@ export interface RuleHit {
 
 export interface Finding extends RuleHit {
   rule: string;
+  /** The path the finding is about (a process's executable for a process finding). */
   path: string;
+  /** For findings about a running process: its pid on the engine's host. */
+  pid?: number;
 }
 
 export interface ExposureCheck {

@@ -37,6 +37,10 @@ export interface RuntimeConfig {
   /** Names only: values may be secrets. */
   envNames: string[];
   restartPolicy: string;
+  /** Ports the container declares (`80/tcp`), its image's included. */
+  exposedPorts: string[];
+  /** The healthcheck's test (`["CMD-SHELL", "…"]`), when there is one. */
+  healthcheck?: string[];
 }
 
 /** True for the user strings that mean root: empty (the image default), root, uid 0. */

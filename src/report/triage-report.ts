@@ -4,12 +4,16 @@
  * Its schema is documented in docs/triage-schema.md.
  */
 import type { ArtifactRecord } from './artifact.js';
-import type { ChangedPath, LayerInfo, PathProblem } from './change.js';
+import type { ChangedPath, LayerInfo, MountPlace, PathProblem } from './change.js';
 import type { ExposureCheck, Finding } from './finding.js';
+import type { EngineEvent, ProcessRecord } from './process.js';
 import type { RuntimeConfig } from './runtime.js';
 import type { Severity } from './severity.js';
 
-/** 2: the evidence source is named (`source`), evidence may be a layer folder, `runtime` and `notCollected` added. */
+/**
+ * 2: the evidence source is named (`source`), evidence may be a layer folder; `runtime`,
+ * `notCollected`, `processes`, `events` and `changes[].mount` added.
+ */
 export const TRIAGE_SCHEMA_VERSION = 2;
 
 export interface EngineIdentity {
@@ -119,11 +123,17 @@ export interface TriageReport {
   };
   /** Ranked: most suspicious first; parent-only directories last. */
   changes: ChangedPath[];
-  /** Every finding, ranked, for the paths that are not parent-only. */
+  /** Every finding, ranked: of the paths that are not parent-only, of processes and events. */
   findings: Finding[];
   exposure: ExposureCheck[];
   notCovered: UncoveredMount[];
+  /** The mounts that were read (tmpfs) or compared with the image (volumes, binds), and what bounded each. */
+  mounts: (MountPlace & { note?: string })[];
   notCollected: NotCollected[];
+  /** The container's processes, read on the engine's host; absent when not collected. */
+  processes?: ProcessRecord[];
+  /** What the engine recorded about the container; absent when not collected. */
+  events?: EngineEvent[];
   layers: LayersSummary;
   problems: PathProblem[];
   artifacts: ArtifactRecord[];

@@ -7,7 +7,12 @@ import type { RuntimeConfig, RuntimeMount } from '../report/runtime.js';
 
 /** The parts of Docker's container config coroner reads; every field may be missing. */
 export interface DockerRunConfig {
-  Config?: { User?: string; Env?: string[] | null } | null;
+  Config?: {
+    User?: string;
+    Env?: string[] | null;
+    ExposedPorts?: Record<string, unknown> | null;
+    Healthcheck?: { Test?: string[] | null } | null;
+  } | null;
   HostConfig?: {
     Privileged?: boolean;
     CapAdd?: string[] | null;
@@ -60,6 +65,10 @@ export function runtimeFromDocker(c: DockerRunConfig): RuntimeConfig {
     ...(hc.Memory ? { memoryBytes: hc.Memory } : {}),
     envNames: strings(c.Config?.Env).map((e) => e.split('=')[0] ?? ''),
     restartPolicy: retries ? `${policy}:${retries}` : policy,
+    exposedPorts: Object.keys(c.Config?.ExposedPorts ?? {}),
+    ...(c.Config?.Healthcheck?.Test?.length
+      ? { healthcheck: strings(c.Config.Healthcheck.Test) }
+      : {}),
   };
 }
 

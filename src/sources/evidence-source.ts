@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import type { CaseFolder } from '../case/case-folder.js';
 import type { CustodyLog } from '../case/custody.js';
 import type { ImageLayers } from '../layers/image-layers.js';
-import type { ChangeEntry, PathProblem, VersionPair } from '../report/change.js';
+import type { ChangeEntry, MountPlace, PathProblem, VersionPair } from '../report/change.js';
+import type { EngineEvent, ProcessRecord } from '../report/process.js';
 import type { RuntimeConfig } from '../report/runtime.js';
 import type {
   EvidenceRecord,
@@ -72,7 +73,17 @@ export interface EvidenceSource {
   saveEvidence?(evidence: EvidenceRecord, signal?: AbortSignal): Promise<Readable>;
 }
 
-/** What one acquisition holds; its methods are called once each, in this order. */
+/** A path that changed in a mount (volume, bind, tmpfs), with both versions already stored. */
+export interface MountedChange {
+  entry: ChangeEntry;
+  mount: MountPlace;
+  versions: VersionPair;
+}
+
+/**
+ * What one acquisition holds; its methods are called once each, in this order. Items it
+ * could not collect are added to notCollected as it goes.
+ */
 export interface Acquisition {
   subject: SubjectInfo;
   runtime: RuntimeConfig;
@@ -85,4 +96,23 @@ export interface Acquisition {
   originalLayers(): Promise<ImageLayers>;
   /** Both versions of every listed path, stored in the case folder and hashed. */
   readVersions(entries: readonly ChangeEntry[]): Promise<Map<string, VersionPair>>;
+  /**
+   * What changed where the change list cannot see: volumes and binds compared with the
+   * image's content at the same path, tmpfs and /dev/shm content. What could not be read is
+   * in notCollected.
+   */
+  mountChanges(): Promise<MountsRead>;
+  /**
+   * The container's processes, without their findings (their executables compared with the
+   * image's files); absent when they were not collected (notCollected says why).
+   */
+  processes?(): Promise<ProcessRecord[]>;
+  /** The engine's events about the container; absent when not collected. */
+  events?: EngineEvent[];
+}
+
+export interface MountsRead {
+  changes: MountedChange[];
+  /** The mounts that were read or compared, with what bounded it. */
+  read: (MountPlace & { note?: string })[];
 }

@@ -10,11 +10,14 @@ import { toVersion } from '../../src/case/stored-version.js';
 import { unavailableLayers } from '../../src/layers/image-layers.js';
 import type { ChangeEntry, StoredVersion, VersionPair } from '../../src/report/change.js';
 import type { FileMeta } from '../../src/report/file-meta.js';
+import type { EngineEvent, ProcessRecord } from '../../src/report/process.js';
 import type { RuntimeConfig } from '../../src/report/runtime.js';
 import type {
   Acquisition,
   AcquireOptions,
   EvidenceSource,
+  MountedChange,
+  MountsRead,
 } from '../../src/sources/evidence-source.js';
 import type { ContainerRef } from '../../src/sources/pick-container.js';
 
@@ -30,6 +33,10 @@ export interface RecordedContainer {
   changes: ChangeEntry[];
   original?: Record<string, RecordedVersion>;
   current?: Record<string, RecordedVersion>;
+  mounted?: MountedChange[];
+  mountsRead?: MountsRead['read'];
+  processes?: ProcessRecord[];
+  events?: EngineEvent[];
 }
 
 export const DEFAULT_RUNTIME: RuntimeConfig = {
@@ -48,6 +55,7 @@ export const DEFAULT_RUNTIME: RuntimeConfig = {
   tmpfs: [],
   envNames: ['PATH'],
   restartPolicy: 'no',
+  exposedPorts: [],
 };
 
 export class RecordedSource implements EvidenceSource {
@@ -117,7 +125,9 @@ export class RecordedSource implements EvidenceSource {
         committedAt: '2026-11-30T00:00:00.000Z',
         wasPaused: true,
       },
-      notCollected: [{ item: 'processes', reason: 'a recording has none' }],
+      notCollected: r.processes ? [] : [{ item: 'processes', reason: 'a recording has none' }],
+      ...(r.events ? { events: r.events } : {}),
+      ...(r.processes ? { processes: async () => r.processes! } : {}),
       changeList: async () => {
         this.calls.push('changeList');
         return r.changes;
@@ -125,6 +135,10 @@ export class RecordedSource implements EvidenceSource {
       originalLayers: async () => {
         this.calls.push('originalLayers');
         return unavailableLayers('sha256:' + 'a'.repeat(64));
+      },
+      mountChanges: async () => {
+        this.calls.push('mountChanges');
+        return { changes: r.mounted ?? [], read: r.mountsRead ?? [] };
       },
       readVersions: async (entries) => {
         this.calls.push('readVersions');

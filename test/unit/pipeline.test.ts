@@ -10,6 +10,25 @@ import { triage } from '../../src/app/triage.js';
 import { verifyCase } from '../../src/bundle/verify-case.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { RecordedSource } from '../support/recorded-source.js';
+import { toVersion } from '../../src/case/stored-version.js';
+import type { ProcessRecord } from '../../src/report/process.js';
+
+function process(p: Partial<ProcessRecord> & { pid: number; ppid: number }): ProcessRecord {
+  return {
+    name: 'x',
+    commandLine: ['x'],
+    uid: 0,
+    gid: 0,
+    exe: { path: '/usr/bin/sleep', isDeleted: false, image: 'same' },
+    isFromExec: false,
+    loaderEnv: [],
+    mappedFiles: [],
+    deletedOpenFiles: [],
+    sockets: [],
+    findings: [],
+    ...p,
+  };
+}
 
 let work: string;
 let source: RecordedSource;
@@ -66,7 +85,13 @@ afterAll(() => rm(work, { recursive: true, force: true }));
 
 describe('the pipeline on a recorded source', () => {
   it('asks the source for each thing once, in order', () => {
-    expect(source.calls).toEqual(['acquire', 'changeList', 'originalLayers', 'readVersions']);
+    expect(source.calls).toEqual([
+      'acquire',
+      'changeList',
+      'originalLayers',
+      'readVersions',
+      'mountChanges',
+    ]);
   });
 
   it('ranks the web shell first and the pid file last, parents apart', () => {
@@ -102,6 +127,140 @@ describe('the pipeline on a recorded source', () => {
       expect.objectContaining({ path: 'relative/nonsense', action: 'read change list' }),
     ]);
     expect(report.notCollected).toEqual([{ item: 'processes', reason: 'a recording has none' }]);
+  });
+
+  it('writes a case folder that verifies, whose report.json is the returned report', async () => {
+    const onDisk = JSON.parse(
+      await readFile(path.join(report.caseDir, 'report.json'), 'utf8'),
+    ) as TriageReport;
+    expect(onDisk.changes.map((c) => c.path)).toEqual(report.changes.map((c) => c.path));
+    expect(onDisk.schemaVersion).toBe(2);
+    const check = await verifyCase(report.caseDir);
+    expect(check).toMatchObject({ state: 'complete', isIntact: true });
+  });
+});
+
+describe('the pipeline with mounts, processes and events', () => {
+  let report: TriageReport;
+  beforeAll(async () => {
+    const shell = '<?php @eval(base64_decode($_POST["x"])); ?>\n';
+    const mounted = new RecordedSource({
+      id: 'e'.repeat(64),
+      name: 'wp-1',
+      runtime: {
+        mounts: [
+          {
+            type: 'volume',
+            source: '/v/_data',
+            destination: '/var/www/html',
+            name: 'html',
+            isWritable: true,
+          },
+        ],
+        exposedPorts: ['80/tcp'],
+        healthcheck: ['CMD-SHELL', 'curl -f http://127.0.0.1/'],
+      },
+      changes: [{ path: '/run/apache2.pid', kind: 'A' }],
+      current: { '/run/apache2.pid': { meta: {}, content: '1\n' } },
+      processes: [
+        process({
+          pid: 10,
+          ppid: 1,
+          exe: { path: '/usr/sbin/apache2', isDeleted: false, image: 'same' },
+          sockets: [{ protocol: 'tcp', state: 'listen', local: '0.0.0.0:80' }],
+        }),
+        process({
+          pid: 11,
+          ppid: 10,
+          exe: { path: '/tmp/.x/kd', isDeleted: true, image: 'absent' },
+          sockets: [{ protocol: 'tcp', state: 'listen', local: '0.0.0.0:4444' }],
+        }),
+        process({
+          pid: 20,
+          ppid: 5,
+          isFromExec: true,
+          commandLine: ['/bin/sh', '-c', 'curl -f http://127.0.0.1/'],
+        }),
+        process({
+          pid: 21,
+          ppid: 20,
+          isFromExec: true,
+          commandLine: ['curl', '-f', 'http://127.0.0.1/'],
+        }),
+        process({ pid: 30, ppid: 6, isFromExec: true, commandLine: ['[kworker/0:1]', '86400'] }),
+      ],
+      events: [
+        { time: 't1', action: 'exec_create: /bin/sh -c curl -f http://127.0.0.1/', attributes: {} },
+        {
+          time: 't2',
+          action: 'exec_create: bash -c exec -a [kworker/0:1] sleep 86400',
+          attributes: {},
+        },
+      ],
+    });
+    // The volume's web shell, stored as a source stores what it reads from a mount.
+    const acquire = mounted.acquire.bind(mounted);
+    mounted.acquire = async (container, folder, custody, opts) => {
+      const acquired = await acquire(container, folder, custody, opts);
+      const record = await folder.writeBuffer('current/shell', Buffer.from(shell), 'shell', false);
+      return {
+        ...acquired,
+        mountChanges: async () => ({
+          changes: [
+            {
+              entry: { path: '/var/www/html/wp-content/.cache.php', kind: 'A' as const },
+              mount: { type: 'volume', destination: '/var/www/html', name: 'html' },
+              versions: {
+                current: toVersion(
+                  { type: 'file', mode: 0o644, uid: 33, gid: 33, sizeBytes: shell.length },
+                  record,
+                ),
+              },
+            },
+          ],
+          read: [{ type: 'volume', destination: '/var/www/html', name: 'html' }],
+        }),
+      };
+    };
+    report = await triage(mounted, 'wp-1', {
+      caseDir: path.join(work, 'case-mounted'),
+      cacheDir: path.join(work, 'cache'),
+    });
+  });
+
+  it('ranks a web shell in a volume like one in the layer, saying where it lives', () => {
+    const shell = report.changes.find((c) => c.path === '/var/www/html/wp-content/.cache.php')!;
+    expect(shell).toMatchObject({
+      kind: 'A',
+      severity: 'critical',
+      mount: { type: 'volume', name: 'html' },
+    });
+    expect(shell.findings[0]!.reason).toMatch(/\(in the volume html at \/var\/www\/html\)$/);
+    expect(report.mounts).toEqual([{ type: 'volume', destination: '/var/www/html', name: 'html' }]);
+    expect(report.notCovered.map((m) => m.destination)).toEqual(['/dev/shm']);
+  });
+
+  it("ranks processes by their own rules, leaving the engine's healthcheck alone", () => {
+    const rules = (pid: number) =>
+      report
+        .processes!.find((p) => p.pid === pid)!
+        .findings.map((f) => f.rule)
+        .sort();
+    expect(rules(10)).toEqual([]);
+    expect(rules(11)).toEqual([
+      'process-deleted-executable',
+      'process-executable-in-temp',
+      'process-undeclared-listener',
+    ]);
+    expect(rules(20)).toEqual([]);
+    expect(rules(21)).toEqual([]);
+    expect(rules(30)).toEqual(['process-from-exec', 'process-kernel-thread-name']);
+  });
+
+  it("names the docker exec the engine recorded, not the healthcheck's", () => {
+    const exec = report.findings.filter((f) => f.rule === 'engine-exec');
+    expect(exec).toHaveLength(1);
+    expect(exec[0]!.reason).toMatch(/exec -a \[kworker\/0:1\] sleep 86400/);
   });
 
   it('writes a case folder that verifies, whose report.json is the returned report', async () => {

@@ -52,6 +52,7 @@ const report = {
   exposure: [],
   notCovered: [],
   notCollected: [],
+  mounts: [],
   layers: { source: 'cache', savedBytes: 0, list: [] },
   problems: [],
 } as unknown as TriageReport;

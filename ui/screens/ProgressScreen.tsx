@@ -44,10 +44,11 @@ export function reduceProgress(p: TriageProgress, e: TriageEvent): TriageProgres
 
 const PHASES: Record<string, string> = {
   resolve: 'finding the container',
-  freeze: 'freezing evidence (inspect, processes, logs, paused commit)',
+  freeze: 'freezing evidence (events, inspect, processes, logs, paused commit)',
   changes: 'listing what changed',
   layers: 'indexing the original image layers',
   extract: 'reading originals and current versions',
+  mounts: 'comparing volumes and binds with the image',
   rank: 'comparing and ranking',
   done: 'done',
 };

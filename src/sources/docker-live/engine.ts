@@ -5,7 +5,7 @@
 import type Docker from 'dockerode';
 import { createRequire } from 'node:module';
 import { Transform, type Readable } from 'node:stream';
-import { Cancelled } from '../../errors.js';
+import { Cancelled, EngineRequestFailed } from '../../errors.js';
 import { parseJsonArray } from './json-array-stream.js';
 import { metaFromPathStat, type FileMeta } from '../../report/file-meta.js';
 import {
@@ -112,6 +112,20 @@ export interface Engine {
   setRestartPolicyNo(id: string): Promise<void>;
   /** Image ids carrying a label (`key=value`). */
   listImagesByLabel(label: string): Promise<string[]>;
+  /**
+   * The events the engine still holds about a container, from `sinceSeconds` to now
+   * (`docker events --since … --until …`), at most `maxBytes` of them.
+   */
+  events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]>;
+}
+
+/** One event as the engine sends it. */
+export interface RawEvent {
+  Type?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number;
 }
 
 /**
@@ -522,6 +536,53 @@ class DockerodeEngine implements Engine {
         { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
       );
     });
+  }
+
+  async events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]> {
+    const action = `reading the engine's events about ${containerId.slice(0, 12)}`;
+    const until = Math.ceil(Date.now() / 1000);
+    const body = await this.calls.stream(
+      action,
+      () =>
+        this.dialStream(
+          '/events?',
+          {
+            since: String(Math.floor(sinceSeconds)),
+            until: String(until),
+            filters: JSON.stringify({ container: [containerId] }),
+          },
+          undefined,
+        ),
+      undefined,
+    );
+    // One JSON object a line; the engine ends the stream at `until`.
+    const events: RawEvent[] = [];
+    let pending = '';
+    let total = 0;
+    try {
+      for await (const chunk of body) {
+        total += (chunk as Buffer).length;
+        if (total > maxBytes) break;
+        pending += (chunk as Buffer).toString('utf8');
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) >= 0) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (line) events.push(JSON.parse(line) as RawEvent);
+        }
+      }
+      if (pending.trim() && total <= maxBytes) events.push(JSON.parse(pending) as RawEvent);
+    } catch (e) {
+      if (e instanceof SyntaxError)
+        throw new EngineRequestFailed(
+          `${action}: the engine sent something that is not an event (${e.message})`,
+          'Check the engine; the triage goes on without its events.',
+        );
+      throw e;
+    } finally {
+      body.destroy();
+    }
+    return events;
   }
 
   listImagesByLabel(label: string): Promise<string[]> {

@@ -16,9 +16,11 @@ import {
   type Engine,
   type ImageInspect,
   type RawChange,
+  type RawEvent,
 } from './engine.js';
 import { engineStatus } from './engine-errors.js';
 import { CoronerError, EngineRequestFailed } from '../../errors.js';
+import { captureOnHost, PROCESSES_ITEM, type HostCapture } from './host-capture.js';
 import { CORONER_VERSION } from '../../version.js';
 import { demuxLogStream } from './log-demux.js';
 import { storedName } from '../../case/container-path.js';
@@ -33,14 +35,19 @@ export interface FreezeOptions {
   logMaxBytes: number;
   /** The change list's JSON past this size is not read: the evidence image's own layer is. */
   maxChangeListBytes?: number;
+  /** Read processes and tmpfs on the engine's host, in the pause (a live triage does). */
+  captureHost?: { maxContentBytes: number };
   signal?: AbortSignal;
   onStep?: (step: FreezeStep) => void;
 }
 
+/** The engine's events about one container: far more than it keeps (a few hundred). */
+const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
 /** 64 MiB of change list: half a million changed paths of a typical length. */
 export const MAX_CHANGE_LIST_BYTES = 64 * 1024 * 1024;
 
-export type FreezeStep = 'inspect' | 'processes' | 'logs' | 'commit';
+export type FreezeStep = 'events' | 'inspect' | 'processes' | 'logs' | 'commit';
 
 export interface FrozenEvidence {
   container: ContainerRef;
@@ -62,6 +69,10 @@ export interface FrozenEvidence {
    * whiteouts (`.wh.*`), which the commit turns into deletions, so the evidence image lacks them.
    */
   readFromSuspect: Map<string, StoredVersion>;
+  /** The engine's events about the container, read first; or why they could not be. */
+  events: RawEvent[] | { failure: string };
+  /** What was read on the engine's host in the pause (processes, tmpfs). */
+  host?: HostCapture;
   artifacts: ArtifactRecord[];
 }
 
@@ -93,6 +104,28 @@ export async function freezeEvidence(
 ): Promise<FrozenEvidence> {
   const artifacts: ArtifactRecord[] = [];
   const cancelled = () => throwIfAborted(opts.signal, 'freezing the evidence');
+
+  // The engine keeps only its recent events, and coroner's own pause and commit add some.
+  opts.onStep?.('events');
+  const events = await custody
+    .step(
+      "read the engine's events about the container",
+      container.id,
+      () => engine.events(container.id, 0, MAX_EVENT_BYTES),
+      (list) => `${list.length} events`,
+    )
+    .catch((e: unknown) => {
+      if (!(e instanceof EngineRequestFailed)) throw e;
+      return { failure: e.message };
+    });
+  if (Array.isArray(events))
+    artifacts.push(
+      await folder.writeJson(
+        'container/events.json',
+        events,
+        "the engine's events about the container, as it sent them",
+      ),
+    );
 
   opts.onStep?.('inspect');
   const inspect = await custody.step('inspect container', container.id, () =>
@@ -182,7 +215,27 @@ export async function freezeEvidence(
   let changes: FrozenEvidence['changes'];
   let evidenceId: string;
   let readFromSuspect = new Map<string, StoredVersion>();
+  let host: HostCapture | undefined;
   try {
+    // Most volatile first, in the pause: what runs, and what lives in memory.
+    if (opts.captureHost)
+      host = await captureOnHost(inspect, folder, custody, {
+        maxContentBytes: opts.captureHost.maxContentBytes,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }).catch((e: unknown) => {
+        // A file-system error reading /proc is a gap to name; anything else ends the freeze.
+        if (
+          opts.signal?.aborted ||
+          e instanceof CoronerError ||
+          !(e instanceof Error) ||
+          !('code' in e)
+        )
+          throw e;
+        return {
+          memoryMounts: [],
+          notCollected: [{ item: PROCESSES_ITEM, reason: `reading /proc failed (${e.message})` }],
+        };
+      });
     changes = await custody
       .step('list changes (docker diff)', container.id, () =>
         engine.changes(container.id, opts.maxChangeListBytes ?? MAX_CHANGE_LIST_BYTES),
@@ -244,6 +297,8 @@ export async function freezeEvidence(
     evidenceInspect,
     changes,
     readFromSuspect,
+    events,
+    ...(host ? { host } : {}),
     evidence: {
       kind: 'image',
       id: evidenceId,

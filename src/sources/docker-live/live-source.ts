@@ -11,13 +11,34 @@ import type { CustodyLog } from '../../case/custody.js';
 import { changesFromLayer } from '../../changes/changes-from-layer.js';
 import { readLayerCache, unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
 import type { ChangeEntry, VersionPair } from '../../report/change.js';
-import type { EngineIdentity, EvidenceRecord, SourceIdentity } from '../../report/triage-report.js';
+import type {
+  EngineIdentity,
+  EvidenceRecord,
+  NotCollected,
+  SourceIdentity,
+} from '../../report/triage-report.js';
 import { runtimeFromDocker } from '../docker-config.js';
-import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
+import type {
+  Acquisition,
+  AcquireOptions,
+  EvidenceSource,
+  MountsRead,
+} from '../evidence-source.js';
 import type { ContainerRef } from '../pick-container.js';
 import { extractVersions } from './archive-versions.js';
 import { changesFromEngine } from './engine-changes.js';
-import { connectEngine, throwIfAborted, type ContainerSummary, type Engine } from './engine.js';
+import {
+  connectEngine,
+  throwIfAborted,
+  type ContainerSummary,
+  type Engine,
+  type RawEvent,
+} from './engine.js';
+import { memoryMountsOf } from './host-capture.js';
+import { compareMountWithImage } from '../layer-store/compare-mount.js';
+import { compareExecutables } from '../layer-store/executables.js';
+import { Cancelled } from '../../errors.js';
+import type { EngineEvent } from '../../report/process.js';
 import { freezeEvidence, type FrozenEvidence } from './freeze.js';
 import {
   findHostLayers,
@@ -80,12 +101,17 @@ export class DockerLiveSource implements EvidenceSource {
       logTailLines: opts.logTailLines,
       logMaxBytes: opts.logMaxBytes,
       ...(opts.maxChangeListBytes ? { maxChangeListBytes: opts.maxChangeListBytes } : {}),
+      captureHost: { maxContentBytes: opts.maxContentBytes },
       ...(signal ? { signal } : {}),
       ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     const containers = this.listed ?? [];
+    const notCollected: NotCollected[] = [...(frozen.host?.notCollected ?? [])];
+    if (!Array.isArray(frozen.events))
+      notCollected.push({ item: 'engine events', reason: frozen.events.failure });
     const layerOpts = { cacheDir: opts.cacheDir, ...(signal ? { signal } : {}) };
     // The layer folders on this host, when coroner may read them; why not, otherwise.
+    let hostReason = 'CORONER_LAYER_READS is archive';
     const host: HostLayers | undefined =
       this.layerReads === 'archive'
         ? undefined
@@ -95,6 +121,7 @@ export class DockerLiveSource implements EvidenceSource {
             frozen.evidenceInspect,
           ).then((found) => {
             if ('reason' in found) {
+              hostReason = found.reason;
               custody.record(
                 'read the layer store on this host',
                 frozen.image.Id,
@@ -164,7 +191,8 @@ export class DockerLiveSource implements EvidenceSource {
       },
       runtime: runtimeFromDocker(frozen.inspect),
       evidence: frozen.evidence,
-      notCollected: [],
+      notCollected,
+      ...(Array.isArray(frozen.events) ? { events: frozen.events.map(engineEvent) } : {}),
 
       changeList: async () => {
         const listed = frozen.changes;
@@ -199,6 +227,74 @@ export class DockerLiveSource implements EvidenceSource {
       },
 
       originalLayers,
+
+      mountChanges: async () => {
+        const changes = [...(frozen.host?.memoryMounts ?? [])];
+        const read: MountsRead['read'] = frozen.host?.processes
+          ? memoryMountsOf(frozen.inspect).map((destination) => ({ type: 'tmpfs', destination }))
+          : [];
+        const mounts = (frozen.inspect.Mounts ?? []).filter(
+          (m) => m.Type === 'volume' || m.Type === 'bind',
+        );
+        if (mounts.length === 0) return { changes, read };
+        const images = host ? await originalLayers() : undefined;
+        if (!host || !images?.indexes.length) {
+          notCollected.push({
+            item: 'volumes and bind mounts',
+            reason: host
+              ? "the original image's layers could not be indexed, so there is nothing to compare them with"
+              : `they are compared with the image on the engine's host, as root (${hostReason})`,
+          });
+          return { changes, read };
+        }
+        const image = { indexes: images.indexes, dirs: host.original.map((l) => l.dir) };
+        let hashBudget = MAX_MOUNT_HASH_BYTES;
+        for (const m of mounts) {
+          const place = {
+            type: m.Type,
+            destination: m.Destination,
+            ...(m.Type === 'volume' && m.Name ? { name: m.Name } : {}),
+          };
+          const compared = await custody
+            .step(
+              `compare the ${m.Type} at ${m.Destination} with the image's content there (read only, on the engine's host)`,
+              m.Source,
+              () =>
+                compareMountWithImage(m.Source, place, image, folder, {
+                  maxEntries: MAX_MOUNT_ENTRIES,
+                  maxHashBytes: hashBudget,
+                  maxContentBytes: opts.maxContentBytes,
+                  ...(signal ? { signal } : {}),
+                }),
+              (c) => `${c.changes.length} changed${c.note ? `; ${c.note}` : ''}`,
+            )
+            .catch((e: unknown) => {
+              if (e instanceof Cancelled || !(e instanceof Error) || !('code' in e)) throw e;
+              notCollected.push({ item: `the ${m.Type} at ${m.Destination}`, reason: e.message });
+              return undefined;
+            });
+          if (!compared) continue;
+          hashBudget -= compared.hashedBytes;
+          changes.push(...compared.changes);
+          read.push({ ...place, ...(compared.note ? { note: compared.note } : {}) });
+        }
+        return { changes, read };
+      },
+
+      ...(frozen.host?.processes
+        ? {
+            processes: async () => {
+              const records = frozen.host!.processes!;
+              const images = host ? await originalLayers() : undefined;
+              if (host && images?.indexes.length)
+                await compareExecutables(records, {
+                  indexes: images.indexes,
+                  dirs: host.original.map((l) => l.dir),
+                });
+              return records;
+            },
+          }
+        : {}),
 
       readVersions: async (entries) => {
         throwIfAborted(signal, 'triage');
@@ -256,6 +352,19 @@ export class DockerLiveSource implements EvidenceSource {
       },
     };
   }
+}
+
+/** Per mount, entries compared at most; per triage, bytes hashed at most. */
+const MAX_MOUNT_ENTRIES = 20_000;
+const MAX_MOUNT_HASH_BYTES = 512 * 1024 * 1024;
+
+function engineEvent(raw: RawEvent): EngineEvent {
+  const nanos = raw.timeNano ?? (raw.time ?? 0) * 1e9;
+  return {
+    time: new Date(Math.floor(nanos / 1e6)).toISOString(),
+    action: String(raw.Action ?? ''),
+    attributes: raw.Actor?.Attributes ?? {},
+  };
 }
 
 /** The live engine named by DOCKER_HOST, as an evidence source. */

@@ -43,6 +43,8 @@ export interface ContainerConfigV2 {
     User?: string;
     Env?: string[] | null;
     Labels?: Record<string, string> | null;
+    ExposedPorts?: Record<string, unknown> | null;
+    Healthcheck?: { Test?: string[] | null } | null;
   };
   MountPoints?: Record<
     string,

@@ -1,0 +1,71 @@
+/**
+ * What only the engine's host can show of a running container, read there as root while
+ * coroner holds it paused: its processes (executables, open and mapped files, sockets)
+ * and its memory-backed mounts (/dev/shm, tmpfs). Elsewhere (a remote engine, not root)
+ * each item is named as not collected, with the reason.
+ */
+import type { CaseFolder } from '../../case/case-folder.js';
+import type { CustodyLog } from '../../case/custody.js';
+import type { ProcessRecord } from '../../report/process.js';
+import type { NotCollected } from '../../report/triage-report.js';
+import type { MountedChange } from '../evidence-source.js';
+import { readMemoryMounts } from '../host-proc/memory-mounts.js';
+import { containerPids, ProcessCapture } from '../host-proc/processes.js';
+import type { ContainerInspect } from './types.js';
+
+export interface HostCapture {
+  processes?: ProcessRecord[];
+  memoryMounts: MountedChange[];
+  notCollected: NotCollected[];
+}
+
+export const PROCESSES_ITEM = 'processes (executables, open and mapped files, sockets)';
+export const MEMORY_ITEM = '/dev/shm and tmpfs mounts';
+
+/** The container's memory-backed mount points: /dev/shm unless shared with the host, and its tmpfs. */
+export function memoryMountsOf(inspect: ContainerInspect): string[] {
+  const tmpfs = Object.keys(inspect.HostConfig.Tmpfs ?? {});
+  const fromMounts = (inspect.Mounts ?? [])
+    .filter((m) => m.Type === 'tmpfs')
+    .map((m) => m.Destination);
+  const shm = inspect.HostConfig.IpcMode === 'host' ? [] : ['/dev/shm'];
+  return [...new Set([...shm, ...tmpfs, ...fromMounts])];
+}
+
+export async function captureOnHost(
+  inspect: ContainerInspect,
+  folder: CaseFolder,
+  custody: CustodyLog,
+  opts: { maxContentBytes: number; signal?: AbortSignal },
+): Promise<HostCapture> {
+  const memory = memoryMountsOf(inspect);
+  const pids = await containerPids(inspect.Id, inspect.State.Running ? inspect.State.Pid : 0);
+  if (!Array.isArray(pids)) {
+    custody.record(
+      "read processes and tmpfs on the engine's host",
+      inspect.Id,
+      'skipped',
+      pids.reason,
+    );
+    return {
+      memoryMounts: [],
+      notCollected: [
+        { item: PROCESSES_ITEM, reason: pids.reason },
+        ...(memory.length ? [{ item: MEMORY_ITEM, reason: pids.reason }] : []),
+      ],
+    };
+  }
+  const processes = await new ProcessCapture(folder, custody, opts).capture(
+    pids,
+    inspect.State.Pid,
+  );
+  const { changes, cut } = await readMemoryMounts(inspect.State.Pid, memory, folder, custody, opts);
+  return {
+    processes,
+    memoryMounts: changes,
+    notCollected: cut.map((d) => ({
+      item: `all of ${d}`,
+      reason: 'more entries than coroner reads from one tmpfs (10,000); the first were read',
+    })),
+  };
+}
