@@ -46,8 +46,9 @@ if ! is_static_busybox; then
 fi
 
 # Headless Chromium renders the HTML report; tmux drives the console end to end; getfattr
-# (package attr) reads the overlay attributes of a dead box's layers, and the tests set them.
-for pair in chromium:chromium tmux:tmux getfattr:attr; do
+# (package attr) reads the overlay attributes of a dead box's layers, and the tests set them;
+# curl carries the real-service samples' attacks over HTTP.
+for pair in chromium:chromium tmux:tmux getfattr:attr curl:curl; do
   tool=${pair%%:*} package=${pair#*:}
   if [ "$want_test_tools" -eq 1 ] && ! command -v "$tool" >/dev/null 2>&1; then
     if is_root && is_debian; then

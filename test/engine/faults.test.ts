@@ -201,13 +201,15 @@ describe('the engine or the container going away', () => {
     const container = await startSample('hostile', runId, '-lost-triage');
     const proxy = await startEngineProxy();
     const caseDir = path.join(work, 'case-lost-triage');
+    // Through reader containers: the engine must be answering the extract when it goes.
     const run = startCoroner(['triage', container, '--case-dir', caseDir], {
       DOCKER_HOST: proxy.dockerHost,
       CORONER_CACHE_DIR: path.join(work, 'cache'),
+      CORONER_LAYER_READS: 'archive',
     });
-    // Cut once the triage is reading files (the current/ folder appears), long before it ends.
-    // The freeze commits 4 GiB of sparse file first: minutes on a loaded 2-core machine.
-    await untilEntry(caseDir, 'current', 360_000);
+    // Cut once the triage is reading originals (the original/ folder appears), long before it
+    // ends. The freeze commits 4 GiB of sparse file first: minutes on a loaded 2-core machine.
+    await untilEntry(caseDir, 'original', 360_000);
     await proxy.cut();
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toMatch(/no Docker engine answers/);

@@ -42,7 +42,9 @@ describe('samples/run.sh', () => {
       path.join(ROOT, 'samples/run.sh'),
       '--list',
     ]);
-    expect(stdout.trim().split('\n').sort()).toEqual([...SAMPLES, 'hostile'].sort());
+    expect(stdout.trim().split('\n').sort()).toEqual(
+      [...SAMPLES, 'hostile', 'php-links', 'wp-volume'].sort(),
+    );
   });
 
   it('refuses an unknown scenario with the list of known ones', async () => {
@@ -51,7 +53,7 @@ describe('samples/run.sh', () => {
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(
-        /no scenario named 'nosuch'[\s\S]*scenarios: backdoor hostile miner webshell/,
+        /no scenario named 'nosuch'[\s\S]*scenarios: backdoor hostile miner php-links webshell wp-volume/,
       ),
     });
   });

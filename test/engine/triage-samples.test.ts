@@ -121,8 +121,14 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
   it('hashes every artifact it captured and removes its reader containers', async () => {
     for (const a of report.artifacts) expect(a.sha256).toMatch(/^[0-9a-f]{64}$/);
     // Each captured once; report.json is covered by a bundle's manifest, not by itself.
-    expect(report.artifacts.map((a) => a.path).sort()).toEqual([
+    const paths = report.artifacts.map((a) => a.path);
+    // Each process's executable, once per file (busybox serves them all).
+    const executables = paths.filter((p) => p.startsWith('processes/'));
+    expect(executables.length).toBeGreaterThan(0);
+    for (const p of executables) expect(p).toMatch(/^processes\/exe-\d+-\d+$/);
+    expect(paths.filter((p) => !p.startsWith('processes/')).sort()).toEqual([
       'changes/engine-changes.json',
+      'container/events.json',
       'container/inspect.json',
       'container/logs/stderr.log',
       'container/logs/stdout.log',
@@ -219,8 +225,19 @@ describe('the webshell sample in detail', () => {
     );
   });
 
-  it('names what the change list cannot see', () => {
-    expect(report.notCovered.map((m) => m.destination)).toContain('/dev/shm');
+  it("reads what the change list cannot see, as root on the engine's host: /dev/shm, processes, events", () => {
+    expect(report.mounts).toEqual([{ type: 'tmpfs', destination: '/dev/shm' }]);
+    expect(report.notCovered).toEqual([]);
+    expect(report.notCollected).toEqual([]);
+    const server = report.processes?.find((p) => p.exe.path === '/bin/busybox');
+    expect(server).toMatchObject({ exe: { isDeleted: false, image: 'same' }, isFromExec: false });
+    expect(server?.sockets).toContainEqual({
+      protocol: 'tcp',
+      state: 'listen',
+      local: '127.0.0.1:8080',
+    });
+    // Read, though what they hold depends on the engine's buffer, which every container shares.
+    expect(Array.isArray(report.events)).toBe(true);
   });
 });
 

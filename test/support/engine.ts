@@ -95,9 +95,17 @@ export async function cleanRun(runId: string): Promise<void> {
     ...new Set((await docker('images', '-q', '--filter', filter)).split('\n').filter(Boolean)),
   ];
   if (images.length) await docker('rmi', '-f', ...images).catch(() => undefined);
+  // Samples made of several containers bring their own networks and volumes.
+  for (const kind of ['network', 'volume'] as const) {
+    const ids = (await docker(kind, 'ls', '-q', '--filter', filter)).split('\n').filter(Boolean);
+    if (ids.length) await docker(kind, 'rm', ...ids).catch(() => undefined);
+  }
 }
 
-/** SHA-256 of a file inside an image, computed by the image's own busybox (independent of coroner). */
+/**
+ * SHA-256 of a file inside an image, computed by the image's own tools (busybox, or
+ * coreutils' sha256sum): independent of coroner.
+ */
 export async function sha256InImage(image: string, file: string): Promise<string> {
   const out = await docker(
     'run',
@@ -105,9 +113,11 @@ export async function sha256InImage(image: string, file: string): Promise<string
     '--network',
     'none',
     '--entrypoint',
-    '/bin/busybox',
+    '/bin/sh',
     image,
-    'sha256sum',
+    '-c',
+    'if [ -x /bin/busybox ]; then exec /bin/busybox sha256sum "$1"; else exec sha256sum "$1"; fi',
+    'sh',
     file,
   );
   return out.split(/\s+/)[0]!;

@@ -5,6 +5,7 @@
  * current versions from the evidence image (never from the live container),
  * through never-started reader containers.
  */
+import { lstat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
@@ -233,10 +234,10 @@ export class DockerLiveSource implements EvidenceSource {
         const read: MountsRead['read'] = frozen.host?.processes
           ? memoryMountsOf(frozen.inspect).map((destination) => ({ type: 'tmpfs', destination }))
           : [];
-        const mounts = (frozen.inspect.Mounts ?? []).filter(
+        const candidates = (frozen.inspect.Mounts ?? []).filter(
           (m) => m.Type === 'volume' || m.Type === 'bind',
         );
-        if (mounts.length === 0) return { changes, read };
+        if (candidates.length === 0) return { changes, read };
         const images = host ? await originalLayers() : undefined;
         if (!host || !images?.indexes.length) {
           notCollected.push({
@@ -247,6 +248,10 @@ export class DockerLiveSource implements EvidenceSource {
           });
           return { changes, read };
         }
+        // Folders only: a bound file or socket (the engine's socket, say) stays uncovered.
+        const mounts = [];
+        for (const m of candidates)
+          if ((await lstat(m.Source).catch(() => undefined))?.isDirectory()) mounts.push(m);
         const image = { indexes: images.indexes, dirs: host.original.map((l) => l.dir) };
         let hashBudget = MAX_MOUNT_HASH_BYTES;
         for (const m of mounts) {
