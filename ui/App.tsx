@@ -21,6 +21,7 @@ import {
   reduceProgress,
   type TriageProgress,
 } from './screens/ProgressScreen.js';
+import { ProcessesScreen } from './screens/ProcessesScreen.js';
 import { RelaunchScreen } from './screens/RelaunchScreen.js';
 import { TRIAGE_KEYS, TriageScreen } from './screens/TriageScreen.js';
 
@@ -54,6 +55,7 @@ type Screen =
   | { name: 'triage' }
   | { name: 'file'; path: string; back: 'triage' | 'findings' }
   | { name: 'findings' }
+  | { name: 'processes' }
   | { name: 'export' }
   | { name: 'relaunch' };
 
@@ -177,7 +179,22 @@ function CurrentScreen({
         <FindingsScreen
           report={report}
           height={height}
-          onOpen={(path) => setScreen({ name: 'file', path, back: 'findings' })}
+          onOpen={(f) =>
+            setScreen(
+              f.pid !== undefined || f.rule.startsWith('engine-')
+                ? { name: 'processes' }
+                : { name: 'file', path: f.path, back: 'findings' },
+            )
+          }
+          onBack={() => setScreen({ name: 'triage' })}
+        />
+      );
+    case 'processes':
+      return (
+        <ProcessesScreen
+          report={report}
+          width={columns}
+          height={height}
           onBack={() => setScreen({ name: 'triage' })}
         />
       );
@@ -206,6 +223,7 @@ function CurrentScreen({
           height={height}
           onOpen={(path) => setScreen({ name: 'file', path, back: 'triage' })}
           onFindings={() => setScreen({ name: 'findings' })}
+          onProcesses={() => setScreen({ name: 'processes' })}
           onExport={() => setScreen({ name: 'export' })}
           onRelaunch={() => setScreen({ name: 'relaunch' })}
         />
@@ -219,7 +237,8 @@ function Help() {
       <Text bold>Keys</Text>
       <Text>Change list: {TRIAGE_KEYS.map(([k, w]) => `${k} ${w}`).join(' · ')}</Text>
       <Text>File: ↑↓ scroll · PgUp/PgDn page · g/G top/bottom · esc back</Text>
-      <Text>Findings: ↑↓ move · enter open the file · esc back</Text>
+      <Text>Findings: ↑↓ move · enter open the file (or the processes) · esc back</Text>
+      <Text>Processes: ↑↓ PgUp/PgDn scroll · esc back</Text>
       <Text>Export: esc cancels a running export (no half-written bundle is kept)</Text>
       <Text>Restart clean: y quarantine and relaunch · n/esc cancel</Text>
       <Text>Everywhere: ? this help · q or Ctrl-C quit</Text>

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { useState } from 'react';
+import type { Finding } from '../../src/report/finding.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { safeLine } from '../../src/untrusted.js';
 import { Footer } from '../components/Footer.js';
@@ -10,7 +11,7 @@ import { useScreenKeys } from '../hooks/use-screen-keys.js';
 export interface Props {
   readonly report: TriageReport;
   readonly height: number;
-  readonly onOpen: (path: string) => void;
+  readonly onOpen: (finding: Finding) => void;
   readonly onBack: () => void;
 }
 
@@ -23,7 +24,7 @@ export function FindingsScreen({ report, height, onOpen, onBack }: Props) {
     if (key.escape || input === 'b') onBack();
     else if (key.upArrow) setSelected((s) => Math.max(0, s - 1));
     else if (key.downArrow) setSelected((s) => Math.min(findings.length - 1, s + 1));
-    else if (key.return && findings[selected]) onOpen(findings[selected]!.path);
+    else if (key.return && findings[selected]) onOpen(findings[selected]!);
   });
   const listHeight = Math.max(2, height - Math.min(exposure.length, 6) - 4);
   const start = windowStart(selected, listHeight, findings.length);
@@ -31,10 +32,11 @@ export function FindingsScreen({ report, height, onOpen, onBack }: Props) {
     <Box flexDirection="column">
       <Text bold>Findings, ranked ({findings.length})</Text>
       {findings.slice(start, start + listHeight).map((f, i) => (
-        <Text key={`${f.path}:${f.rule}`} inverse={start + i === selected} wrap="truncate">
+        <Text key={start + i} inverse={start + i === selected} wrap="truncate">
           <Text color={colour(SEVERITY_COLOUR[f.severity])}>
             {f.severity.toUpperCase().padEnd(9)}
           </Text>
+          {f.pid !== undefined ? `pid ${f.pid} ` : ''}
           {safeLine(f.path, 120)} — {safeLine(f.reason, 200)}
         </Text>
       ))}

@@ -21,6 +21,7 @@ export interface Props {
   readonly height: number;
   readonly onOpen: (path: string) => void;
   readonly onFindings: () => void;
+  readonly onProcesses: () => void;
   readonly onExport: () => void;
   readonly onRelaunch: () => void;
 }
@@ -33,6 +34,7 @@ export const TRIAGE_KEYS = [
   ['s', 'severity'],
   ['/', 'search'],
   ['f', 'findings'],
+  ['p', 'processes'],
   ['e', 'export'],
   ['r', 'restart clean'],
   ['?', 'help'],
@@ -46,6 +48,7 @@ export function TriageScreen({
   height,
   onOpen,
   onFindings,
+  onProcesses,
   onExport,
   onRelaunch,
 }: Props) {
@@ -92,6 +95,7 @@ export function TriageScreen({
       setFilter((f) => ({ ...f, minSeverity: nextIn(SEVERITY_CYCLE, f.minSeverity) }));
     else if (input === '/') setSearching(true);
     else if (input === 'f') onFindings();
+    else if (input === 'p') onProcesses();
     else if (input === 'e') onExport();
     else if (input === 'r') onRelaunch();
     else return;
