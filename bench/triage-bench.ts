@@ -6,13 +6,15 @@
  *  - triage at most half the time of the manual workflow (docker diff, commit, cp);
  *  - peak memory under 200 MiB with 1 GiB of changed data and with 50,000 changed files.
  *
- * Options: --skip-memory (timing only), --runs N (repetitions of the fast measurements).
+ * Options: --skip-memory (timing only), --runs N (repetitions of the fast measurements),
+ * --only-real-services (the php-links stack and the volume scaling, issue 13).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { realServicesBench } from './real-services.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -163,6 +165,12 @@ async function cleanup(): Promise<void> {
     .split('\n')
     .filter(Boolean);
   if (evidence.length) await docker('rmi', '-f', ...new Set(evidence)).catch(() => undefined);
+  for (const kind of ['network', 'volume']) {
+    const ids = (await docker(kind, 'ls', '-q', '--filter', `label=${LABEL}`))
+      .split('\n')
+      .filter(Boolean);
+    if (ids.length) await docker(kind, 'rm', ...ids).catch(() => undefined);
+  }
   const manual = (await docker('images', '-q', 'coroner-bench/manual')).split('\n').filter(Boolean);
   if (manual.length) await docker('rmi', '-f', ...new Set(manual)).catch(() => undefined);
 }
@@ -214,6 +222,12 @@ async function exportBench(cacheDir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--only-real-services')) {
+    await sh(
+      `docker image inspect ${BASE} >/dev/null 2>&1 || bash ${path.join(ROOT, 'samples/base/build.sh')} ${BASE}`,
+    );
+    return realServicesBench(RUNS);
+  }
   await sh(
     `docker image inspect ${BASE} >/dev/null 2>&1 || bash ${path.join(ROOT, 'samples/base/build.sh')} ${BASE}`,
   );
@@ -322,6 +336,7 @@ async function main(): Promise<void> {
   }
   await rm(cacheSmall, { recursive: true, force: true });
   await rm(cacheLarge, { recursive: true, force: true });
+  await realServicesBench(RUNS);
 }
 
 main()
