@@ -1,5 +1,5 @@
 /**
- * Reader containers are never started and always removed when a triage ends, unless
+ * Reader containers (never started) and relaunch twins are always removed when their run ends, unless
  * the coroner that made them died first (the engine vanished, or the process was
  * killed). Each reader names the process and host that made it, so a later triage on
  * the same host removes those whose process is gone, and nothing else.
@@ -39,9 +39,10 @@ export async function removeStaleReaders(
   const stale = containers.filter((c) => {
     const pid = Number(c.labels[READER_PID_LABEL]);
     return (
-      c.labels[READER_ROLE_LABEL] === 'reader' &&
+      // A reader is never started (else it is a workload wearing its labels); a twin has run.
+      ((c.labels[READER_ROLE_LABEL] === 'reader' && c.state === 'created') ||
+        c.labels[READER_ROLE_LABEL] === 'twin') &&
       c.labels[READER_HOST_LABEL] === host &&
-      c.state === 'created' && // never started: a reader, not a workload wearing its labels
       Number.isInteger(pid) &&
       pid > 0 &&
       pid !== process.pid &&
@@ -53,7 +54,7 @@ export async function removeStaleReaders(
     // Tidying only: a reader that will not go (already gone, say) must not stop the triage.
     await custody
       .step(
-        `remove a reader container left by coroner process ${reader.labels[READER_PID_LABEL]}, which is gone`,
+        `remove a ${reader.labels[READER_ROLE_LABEL]} container left by coroner process ${reader.labels[READER_PID_LABEL]}, which is gone`,
         reader.id,
         () => engine.removeContainer(reader.id, { removeVolumes: true }),
       )

@@ -237,3 +237,27 @@ function descendsFrom(
   }
   return false;
 }
+
+/**
+ * Files the processes hold open for writing (fdinfo flags not O_RDONLY), deleted ones
+ * included: what an app writes and removes again leaves no trace in a change list.
+ * Paths under /proc, /sys and /dev are the kernel's, not the app's.
+ */
+export async function filesOpenForWriting(pids: readonly number[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const pid of pids) {
+    const fds = (await readdir(`/proc/${pid}/fd`).catch(() => [] as string[])).slice(
+      0,
+      MAX_FDS_PER_PROCESS,
+    );
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      if (!target.startsWith('/') || /^\/(proc|sys|dev)(\/|$)/.test(target)) continue;
+      const flags = /^flags:\s+([0-7]+)/m.exec(
+        await text(`/proc/${pid}/fdinfo/${fd}`, 4096).catch(() => ''),
+      );
+      if (flags && (parseInt(flags[1]!, 8) & 3) !== 0) found.add(linkTarget(target).path);
+    }
+  }
+  return [...found].sort();
+}

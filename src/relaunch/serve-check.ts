@@ -1,0 +1,76 @@
+/**
+ * Does a service answer on a port: a TCP connection and an HTTP GET (which opens any
+ * TCP service, and makes a web app do its first real work). From the host for a port
+ * published on it, or from inside the container's own network namespace (nsenter, as
+ * root) when nothing is published: the only address either uses is loopback.
+ */
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+
+export interface Answer {
+  port: number;
+  /** Where it was asked: `127.0.0.1:32768`, or `127.0.0.1:80 in its network namespace`. */
+  address: string;
+  isOpen: boolean;
+  bytes: number;
+}
+
+const CLIENT = `
+  const net = require('node:net');
+  const [host, port, timeout] = process.argv.slice(1);
+  const s = net.connect({ host, port: Number(port) }, () => s.write('GET / HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n'));
+  let bytes = 0;
+  s.on('data', (d) => { bytes += d.length; if (bytes > 65536) s.destroy(); });
+  s.setTimeout(Number(timeout), () => s.destroy());
+  s.on('close', () => process.stdout.write(String(bytes)));
+  s.on('error', () => process.exit(1));`;
+
+/** A request to host:port from here. */
+export function askFromHost(host: string, port: number, timeoutMs = 3000): Promise<Answer> {
+  return new Promise((resolve) => {
+    const address = `${host}:${port}`;
+    let bytes = 0;
+    let isOpen = false;
+    const socket = net.connect({ host, port }, () => {
+      isOpen = true;
+      socket.write('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
+    });
+    socket.on('data', (d: Buffer) => {
+      bytes += d.length;
+      if (bytes > 65536) socket.destroy();
+    });
+    socket.setTimeout(timeoutMs, () => socket.destroy());
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve({ port, address, isOpen, bytes }));
+  });
+}
+
+/** A request to 127.0.0.1:port inside the network namespace of `pid` (root only). */
+export function askInNamespace(pid: number, port: number, timeoutMs = 3000): Promise<Answer> {
+  return new Promise((resolve) => {
+    const address = `127.0.0.1:${port} in its network namespace`;
+    const child = spawn(
+      'nsenter',
+      [
+        `--target=${pid}`,
+        '--net',
+        '--',
+        process.execPath,
+        '-e',
+        CLIENT,
+        '127.0.0.1',
+        String(port),
+        String(timeoutMs),
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', () => resolve({ port, address, isOpen: false, bytes: 0 }));
+    child.on('close', (code) =>
+      resolve({ port, address, isOpen: code === 0, bytes: Number(out) || 0 }),
+    );
+  });
+}
+
+export const canEnterNamespaces = () => process.getuid?.() === 0;

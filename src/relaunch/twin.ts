@@ -1,0 +1,247 @@
+/**
+ * A clean twin of the suspect: the original image id, the suspect's command and
+ * environment, the hardening being tried, but a writable root filesystem and no
+ * network. It runs for a bounded time, is sent the kind of traffic the suspect
+ * served, and its own change list says what the app writes by itself, untouched by
+ * the attacker. Then it is removed (in custody). Nothing here touches the suspect.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { nameSlug } from '../case/container-path.js';
+import { EngineRequestFailed } from '../errors.js';
+import type { CustodyLog } from '../case/custody.js';
+import { normaliseChanges } from '../changes/change-list.js';
+import type { ChangeEntry } from '../report/change.js';
+import { changesFromEngine } from '../sources/docker-live/engine-changes.js';
+import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
+import { lastLogLines } from '../sources/docker-live/log-tail.js';
+import { readerOwnerLabels } from '../sources/docker-live/stale-readers.js';
+import { parseInetTable } from '../sources/host-proc/proc-net.js';
+import { containerPids, filesOpenForWriting } from '../sources/host-proc/processes.js';
+import { askInNamespace, canEnterNamespaces } from './serve-check.js';
+
+/** On every twin: its role, and the suspect it is a twin of. */
+export const TWIN_ROLE = 'twin';
+export const TWIN_FOR_LABEL = 'coroner.twin.for';
+
+export interface TwinTrial {
+  user: string;
+  capAdd: string[];
+  /** The replacement's writable places, for a last trial with its read-only root. */
+  readOnly?: { tmpfs: Record<string, string>; volumes: string[] };
+}
+
+export interface TwinOutcome {
+  isUp: boolean;
+  /** Why it did not come up: exit code, unhealthy, a port that stayed closed. */
+  why?: string;
+  /** What it wrote on its own (its change list), when it came up. */
+  writes: ChangeEntry[];
+  /** The TCP ports it listened on, when coroner could see (as root). */
+  listening?: number[];
+  /** Whether its /dev/shm could be read (as root): what it wrote there is in `writes`. */
+  isSharedMemorySeen: boolean;
+  /** What was sent to it, in words. */
+  traffic: string;
+  logTail: string[];
+  seconds: number;
+}
+
+export interface TwinOptions {
+  /** The TCP ports the suspect listened on (or declared): the twin must listen on them too. */
+  ports: number[];
+  /** How long a twin may take to come up. */
+  windowMs: number;
+  memoryBytes: number;
+  pidsLimit: number;
+  custody: CustodyLog;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The suspect's own service, as a twin: what is the app's, not the attacker's, and nothing of its state. */
+function twinBody(
+  suspect: ContainerInspect,
+  trial: TwinTrial,
+  opts: TwinOptions,
+): Record<string, unknown> {
+  const cfg = suspect.Config;
+  return {
+    Image: suspect.Image,
+    Cmd: cfg.Cmd ?? undefined,
+    Entrypoint: cfg.Entrypoint ?? undefined,
+    Env: cfg.Env ?? [],
+    WorkingDir: cfg.WorkingDir || undefined,
+    User: trial.user,
+    Healthcheck: cfg.Healthcheck ?? undefined,
+    StopSignal: (cfg as { StopSignal?: string }).StopSignal ?? undefined,
+    Labels: {
+      'coroner.role': TWIN_ROLE,
+      [TWIN_FOR_LABEL]: suspect.Id,
+      ...readerOwnerLabels(),
+    },
+    ...(trial.readOnly?.volumes.length
+      ? { Volumes: Object.fromEntries(trial.readOnly.volumes.map((v) => [v, {}])) }
+      : {}),
+    HostConfig: {
+      // No network, no volume or bind of the suspect's, no published port: nothing it could reach.
+      NetworkMode: 'none',
+      ReadonlyRootfs: trial.readOnly !== undefined,
+      Tmpfs: trial.readOnly?.tmpfs ?? {},
+      CapDrop: ['ALL'],
+      CapAdd: trial.capAdd.length ? trial.capAdd : undefined,
+      SecurityOpt: ['no-new-privileges:true'],
+      PidsLimit: opts.pidsLimit,
+      Memory: opts.memoryBytes,
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+}
+
+/** The TCP ports a process of the twin listens on, from its network namespace (root only). */
+async function listeningPorts(pid: number): Promise<number[] | undefined> {
+  if (process.getuid?.() !== 0 || !pid) return undefined;
+  const tables = await Promise.all(
+    (['tcp', 'tcp6'] as const).map(async (p) =>
+      parseInetTable(await readFile(`/proc/${pid}/net/${p}`, 'utf8').catch(() => ''), p),
+    ),
+  );
+  return [
+    ...new Set(
+      tables
+        .flat()
+        .filter((s) => s.state === 'listen')
+        .map((s) => Number(s.local.slice(s.local.lastIndexOf(':') + 1))),
+    ),
+  ];
+}
+
+/**
+ * What the twin wrote in its /dev/shm, a tmpfs no change list shows, through the host's
+ * view of its root (root only); undefined when that view is closed.
+ */
+async function sharedMemoryWrites(pid: number): Promise<string[] | undefined> {
+  if (process.getuid?.() !== 0 || !pid) return undefined;
+  try {
+    return (await readdir(`/proc/${pid}/root/dev/shm`)).slice(0, 1000).map((n) => `/dev/shm/${n}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A request to each port, from inside the twin's own network namespace (it has no other network). */
+async function sendTraffic(pid: number, ports: number[]): Promise<string> {
+  if (!canEnterNamespaces())
+    return "no traffic sent (coroner is not root, so it cannot enter the twin's network namespace)";
+  if (ports.length === 0) return 'no port to send a request to';
+  const answers = [];
+  for (const port of ports) answers.push(await askInNamespace(pid, port));
+  return `a request to each port the suspect listened on (${answers
+    .map((a) => `port ${a.port}: ${a.isOpen ? `${a.bytes} bytes` : 'no answer'}`)
+    .join(', ')})`;
+}
+
+/** The twin's processes on this host (root only), or none. */
+async function twinPids(id: string, pid: number): Promise<number[] | undefined> {
+  const pids = await containerPids(id, pid);
+  return Array.isArray(pids) ? pids : undefined;
+}
+
+/** Runs one twin until it is up (healthy, listening on the suspect's ports) or the window ends. */
+export async function runTwin(
+  engine: Engine,
+  suspect: ContainerInspect,
+  trial: TwinTrial,
+  opts: TwinOptions,
+): Promise<TwinOutcome> {
+  const started = Date.now();
+  const name = `coroner-twin-${nameSlug(suspect.Name.replace(/^\//, ''))}-${randomBytes(3).toString('hex')}`;
+  const describe = `user ${trial.user || '(image default)'}, caps ${trial.capAdd.join(',') || 'none'}${trial.readOnly ? ', read-only root with the planned writable places' : ''}`;
+  const id = await opts.custody.step(
+    `create a clean twin from the original image (${describe}; no network)`,
+    suspect.Image,
+    () =>
+      engine.createContainer({
+        image: suspect.Image,
+        name,
+        config: twinBody(suspect, trial, opts),
+      }),
+  );
+  const outcome: Omit<TwinOutcome, 'seconds'> = {
+    isUp: false,
+    writes: [],
+    traffic: 'none',
+    logTail: [],
+    isSharedMemorySeen: false,
+  };
+  try {
+    try {
+      await opts.custody.step('start the twin', id, () => engine.startContainer(id));
+    } catch (e) {
+      // The engine refused it (a user the image lacks, say): a twin that did not come up.
+      if (!(e instanceof EngineRequestFailed)) throw e;
+      return { ...outcome, why: e.message, seconds: (Date.now() - started) / 1000 };
+    }
+    const hasHealthcheck = Boolean(
+      suspect.Config.Healthcheck?.Test?.length && suspect.Config.Healthcheck.Test[0] !== 'NONE',
+    );
+    const deadline = Date.now() + opts.windowMs;
+    for (;;) {
+      const s = (await engine.inspectContainer(id)).State;
+      const health = (s as { Health?: { Status: string } }).Health?.Status;
+      if (!s.Running) {
+        outcome.why = `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ''}`;
+        break;
+      }
+      if (health === 'unhealthy') {
+        outcome.why = 'its healthcheck reported unhealthy';
+        break;
+      }
+      const listening = await listeningPorts(s.Pid);
+      const isListening = listening === undefined || opts.ports.every((p) => listening.includes(p));
+      const isHealthy = !hasHealthcheck || health === 'healthy';
+      if (isHealthy && isListening && (listening !== undefined || hasHealthcheck)) {
+        outcome.listening = listening;
+        outcome.isUp = true;
+        break;
+      }
+      if (Date.now() > deadline) {
+        // Without a healthcheck or a view of its sockets, running through the window is all there is.
+        if (isHealthy && listening === undefined) outcome.isUp = true;
+        else
+          outcome.why = !isHealthy
+            ? `not healthy within ${opts.windowMs / 1000} s`
+            : `not listening on port ${opts.ports.filter((p) => !listening!.includes(p)).join(', ')} within ${opts.windowMs / 1000} s`;
+        break;
+      }
+      await sleep(200);
+    }
+    if (outcome.isUp) {
+      const pid = (await engine.inspectContainer(id)).State.Pid;
+      outcome.traffic = await sendTraffic(pid, opts.ports);
+      await sleep(500); // what serving a request writes (a session, a log line) lands
+      const s = (await engine.inspectContainer(id)).State;
+      if (!s.Running) {
+        outcome.isUp = false;
+        outcome.why = `it exited with code ${s.ExitCode} once it was sent traffic`;
+      }
+      const raw = await opts.custody.step("list the twin's own changes", id, () =>
+        engine.changes(id, 64 * 1024 * 1024),
+      );
+      // What it writes and removes again (a lock file) leaves no change: ask what it holds open.
+      const held = await twinPids(id, pid).then((pids) => (pids ? filesOpenForWriting(pids) : []));
+      const shm = await sharedMemoryWrites(pid);
+      outcome.isSharedMemorySeen = shm !== undefined;
+      outcome.writes = normaliseChanges([
+        ...changesFromEngine(raw).entries,
+        ...[...held, ...(shm ?? [])].map((path) => ({ path, kind: 'A' as const })),
+      ]).entries;
+    }
+    if (!outcome.isUp) outcome.logTail = await lastLogLines(engine, id, 10);
+  } finally {
+    await opts.custody
+      .step('remove the twin', id, () => engine.removeContainer(id, { removeVolumes: true }))
+      .catch(() => undefined); // in custody as failed; a later triage removes a leftover twin
+  }
+  return { ...outcome, seconds: (Date.now() - started) / 1000 };
+}
