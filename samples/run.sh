@@ -17,7 +17,7 @@ list_samples() { for d in "$here"/*/attack.sh; do basename "$(dirname "$d")"; do
 clean() {
   local ids
   ids=$(docker ps -aq --filter label=coroner.sample)
-  [ -n "$ids" ] && docker rm -f $ids >/dev/null
+  [ -n "$ids" ] && docker rm -f -v $ids >/dev/null
   ids=$(docker images -q --filter label=coroner.sample | sort -u)
   [ -n "$ids" ] && docker rmi -f $ids >/dev/null 2>&1 || true
   ids=$(docker network ls -q --filter label=coroner.sample)

@@ -134,7 +134,11 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: {
       'dry-run': {
         type: 'boolean',
-        help: 'print the plan and the equivalent docker run; change nothing',
+        help: 'print the plan and the equivalent docker run; change nothing (the clean twins still run: they never touch the suspect)',
+      },
+      'no-learn': {
+        type: 'boolean',
+        help: 'run no clean twin: plan from the triage alone (user, capabilities and writable places are then not proven)',
       },
       yes: { type: 'boolean', help: 'do not ask for confirmation (needed without a terminal)' },
       'no-evidence': {
@@ -145,21 +149,24 @@ const COMMANDS: Record<string, CommandSpec> = {
         type: 'boolean',
         help: 'pause the compromised container instead of stopping it',
       },
-      'fresh-volumes': { type: 'boolean', help: 'give the replacement new, empty volumes' },
+      'fresh-volumes': {
+        type: 'boolean',
+        help: 'give the replacement new volumes, filled from the image (the old ones are kept)',
+      },
       'cap-add': {
         type: 'string',
         value: 'CAP[,CAP]',
-        help: 'capabilities to add back after --cap-drop ALL',
+        help: 'capabilities to add back after --cap-drop ALL (default: the fewest a clean twin needs)',
       },
       user: {
         type: 'string',
         value: 'USER',
-        help: 'run as USER (default: a non-root user of the image)',
+        help: 'run as USER (default: the user it ran as, or a non-root user of the image when a clean twin proves it serves)',
       },
       tmpfs: {
         type: 'string',
         value: 'PATH[,PATH]',
-        help: 'more writable tmpfs paths (derived from the triage otherwise)',
+        help: 'more writable tmpfs paths (learnt from clean twins and the triage otherwise)',
       },
       memory: { type: 'string', value: 'MIB', help: 'memory limit (default 512 MiB)' },
       pids: { type: 'string', value: 'N', help: 'process limit (default 256)' },
@@ -523,7 +530,7 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'relaunch');
   const [
     { planContainerRelaunch, relaunchContainer },
-    { relaunchPlanText, relaunchResultText },
+    { relaunchPlanText, relaunchResultText, trialLine },
     { DEFAULT_RELAUNCH_OPTIONS },
     { CustodyLog },
   ] = await Promise.all([
@@ -550,6 +557,11 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
       freshVolumes: values['fresh-volumes'] === true,
     },
     custody,
+    undefined,
+    {
+      isEnabled: values['no-learn'] !== true,
+      onTrial: (t) => io.err(`coroner: clean twin ${trialLine(t)}\n`),
+    },
   );
   io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages).join('\n') + '\n');
   if (values['dry-run']) {

@@ -2,7 +2,9 @@ import { Box, Text, useApp } from 'ink';
 import { Component, useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { BundleResult } from '../src/bundle/write-bundle.js';
 import type { ContainerSummary } from '../src/sources/evidence-source.js';
-import type { PreparedRelaunch, RelaunchResult } from '../src/relaunch/relaunch.js';
+import type { TrialRecord } from '../src/relaunch/learn.js';
+import type { PreparedRelaunch } from '../src/relaunch/prepare.js';
+import type { RelaunchResult } from '../src/relaunch/relaunch.js';
 import { type TriageEvent } from '../src/app/triage.js';
 import type { TriageReport } from '../src/report/triage-report.js';
 import { safeLine } from '../src/untrusted.js';
@@ -38,7 +40,11 @@ export interface ConsoleActions {
     signal: AbortSignal,
     onProgress: (step: string, bytes: number) => void,
   ): Promise<BundleResult>;
-  prepareRelaunch(report: TriageReport, signal: AbortSignal): Promise<PreparedRelaunch>;
+  prepareRelaunch(
+    report: TriageReport,
+    signal: AbortSignal,
+    onTrial: (trial: TrialRecord) => void,
+  ): Promise<PreparedRelaunch>;
   executeRelaunch(
     prepared: PreparedRelaunch,
     onStep: (step: string) => void,
@@ -209,7 +215,7 @@ function CurrentScreen({
     case 'relaunch':
       return (
         <RelaunchScreen
-          prepare={(signal) => actions.prepareRelaunch(report, signal)}
+          prepare={(signal, onTrial) => actions.prepareRelaunch(report, signal, onTrial)}
           execute={actions.executeRelaunch}
           height={height}
           onBack={() => setScreen({ name: 'triage' })}

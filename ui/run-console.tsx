@@ -37,10 +37,15 @@ export function sourceActions(
           onProgress: ({ step, bytes }) => onProgress(step, bytes),
         })
       ).bundle,
-    prepareRelaunch: (report) =>
-      planContainerRelaunch(source, report.container.id, DEFAULT_RELAUNCH_OPTIONS, custody, {
-        report,
-      }),
+    prepareRelaunch: (report, _signal, onTrial) =>
+      planContainerRelaunch(
+        source,
+        report.container.id,
+        DEFAULT_RELAUNCH_OPTIONS,
+        custody,
+        { report },
+        { isEnabled: true, onTrial },
+      ),
     executeRelaunch: (prepared, onStep) =>
       relaunchContainer(source, prepared, {
         allowNoEvidence: false,

@@ -7,12 +7,15 @@ import type { CustodyLog } from '../case/custody.js';
 import { UsageError } from '../errors.js';
 import type { RelaunchOptions } from '../relaunch/plan.js';
 import {
-  executeRelaunch,
   prepareRelaunch,
+  type LearnRequest,
   type PreparedRelaunch,
+  type TriageSource,
+} from '../relaunch/prepare.js';
+import {
+  executeRelaunch,
   type RelaunchRequest,
   type RelaunchResult,
-  type TriageSource,
 } from '../relaunch/relaunch.js';
 import { DockerLiveSource } from '../sources/docker-live/live-source.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
@@ -32,8 +35,9 @@ export function planContainerRelaunch(
   options: Omit<RelaunchOptions, 'stamp'>,
   custody: CustodyLog,
   triaged: TriageSource = { casesRoot: DEFAULT_CASES_ROOT },
+  learn: LearnRequest = { isEnabled: true },
 ): Promise<PreparedRelaunch> {
-  return prepareRelaunch(liveEngineOf(source), containerRef, options, custody, triaged);
+  return prepareRelaunch(liveEngineOf(source), containerRef, options, custody, triaged, learn);
 }
 
 export function relaunchContainer(

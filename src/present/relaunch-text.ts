@@ -1,5 +1,6 @@
 /** The relaunch plan and result as readable lines (pure; container strings sanitised). */
 import type { ExposureCheck } from '../report/finding.js';
+import type { TrialRecord } from '../relaunch/learn.js';
 import type { RelaunchPlan } from '../relaunch/plan.js';
 import type { RelaunchResult } from '../relaunch/relaunch.js';
 import { safeLine } from '../untrusted.js';
@@ -31,11 +32,25 @@ export function relaunchPlanText(plan: RelaunchPlan, evidenceImages: string[]): 
         `  ${(h.cis ? `CIS ${h.cis}` : '').padEnd(18)} ${h.setting.padEnd(26)} ${safeLine(h.value, 200)}  (${safeLine(h.why, 200)})`,
     ),
   ];
-  if (plan.tmpfs.length)
+  if (plan.learned) {
+    const l = plan.learned;
     lines.push(
       '',
-      'Writable tmpfs (edit with --tmpfs):',
-      ...plan.tmpfs.map((t) => `  ${safeLine(t.path, 200)}: ${safeLine(t.why, 300)}`),
+      `Learnt from clean twins (the original image, no network, never the suspect): ${l.trials.length} run`,
+      ...l.trials.map((t) => `  ${trialLine(t)}`),
+      ...l.capReasons.map((r) => `  needs ${r.cap}: ${safeLine(r.why, 300)}`),
+      `  traffic: ${safeLine(l.traffic, 300)}`,
+      `  it wrote: ${l.writes.length ? safeLine(l.writes.map((w) => `${w.kind} ${w.path}`).join(', '), 600) : 'nothing'}`,
+    );
+  }
+  if (plan.writable.length)
+    lines.push(
+      '',
+      'Writable places (more with --tmpfs):',
+      ...plan.writable.map(
+        (t) =>
+          `  ${safeLine(t.path, 200)} (${t.mount === 'tmpfs' ? 'tmpfs' : "volume, starts with the image's content"}): ${safeLine(t.why, 300)}`,
+      ),
     );
   if (plan.volumes.length) {
     lines.push(
@@ -43,10 +58,15 @@ export function relaunchPlanText(plan: RelaunchPlan, evidenceImages: string[]): 
       'Volumes and binds:',
       ...plan.volumes.map(
         (v) =>
-          `  ${safeLine(v.destination, 200)} <- ${v.type} ${safeLine(v.source, 200)}${v.isReused ? ' (reused)' : ' (fresh)'}`,
+          `  ${safeLine(v.destination, 200)} <- ${v.type} ${safeLine(v.source, 200)}${v.isReused ? ' (reused)' : ' (fresh, from the image)'}, ${v.isReadOnly ? 'read-only' : 'writable'}: ${safeLine(v.why, 200)}${v.findings.length ? `; the triage found: ${safeLine(v.findings.join('; '), 400)}` : ''}`,
       ),
     );
   }
+  if (plan.ports.length)
+    lines.push(
+      '',
+      `Must answer on: ${plan.ports.map((p) => `${p}/tcp`).join(', ')} (what the suspect listened on)`,
+    );
   if (plan.warnings.length)
     lines.push(
       '',
@@ -70,6 +90,7 @@ export function relaunchResultText(result: RelaunchResult): string[] {
   if (result.failure) {
     lines.push(
       `FAILED: the replacement ${result.replacement.id.slice(0, 12)} did not come up: ${safeLine(result.failure.reason, 300)}`,
+      `It is kept, stopped, for inspection as ${safeLine(result.replacement.name, 200)}.`,
       'Last log lines:',
       ...result.failure.logTail.map((l) => `  | ${safeLine(l, 300)}`),
       'The quarantined container and the evidence are untouched. Choices:',
@@ -78,6 +99,7 @@ export function relaunchResultText(result: RelaunchResult): string[] {
   } else {
     lines.push(
       `Replacement: ${result.replacement.id.slice(0, 12)} ${result.replacement.state}${result.replacement.health ? ` (${result.replacement.health})` : ''}`,
+      `Serving:     ${result.serving.answers.map((a) => `${a.address} answered (${a.bytes} bytes)`).join(', ') || 'no port asked'}${result.serving.note ? `; ${safeLine(result.serving.note, 200)}` : ''}`,
     );
   }
   lines.push(
@@ -97,4 +119,9 @@ export function relaunchResultText(result: RelaunchResult): string[] {
     ),
   );
   return lines;
+}
+
+/** One clean twin in a line: what it was tried with and what it did. */
+export function trialLine(t: TrialRecord): string {
+  return `${t.isUp ? 'up    ' : 'failed'} user ${safeLine(t.user || '(image default)', 60)}, caps ${t.capAdd.join(',') || 'none'}${t.isReadOnly ? ', read-only root as planned' : ''}${t.why ? `: ${safeLine(t.why, 200)}` : ''}${t.lastLine ? `; last line: ${safeLine(t.lastLine, 200)}` : ''} (${t.seconds.toFixed(1)} s)`;
 }

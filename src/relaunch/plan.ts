@@ -1,28 +1,31 @@
 /**
  * The relaunch plan: a pure function from the compromised container's
- * configuration (and what the triage learned) to the replacement's Engine API
- * create body, hardened per CIS Docker Benchmark v1.6.0 section 5, with every
- * decision stated so the responder can review it before anything happens.
+ * configuration and what was learnt (from clean twins and the triage) to the
+ * replacement's Engine API create body, hardened per CIS Docker Benchmark v1.6.0
+ * section 5, with every decision stated, and where it came from, so the
+ * responder can review it before anything happens.
  */
-import type { ContainerInspect } from '../sources/docker-live/types.js';
 import { assessExposure } from '../findings/exposure.js';
-import { runtimeFromDocker } from '../sources/docker-config.js';
-import { isRootUser } from '../report/runtime.js';
+import type { ChangeKind } from '../report/change.js';
 import type { ExposureCheck } from '../report/finding.js';
+import { isRootUser } from '../report/runtime.js';
+import { runtimeFromDocker } from '../sources/docker-config.js';
+import type { ContainerInspect } from '../sources/docker-live/types.js';
+import type { Learned } from './learn.js';
 
 export interface RelaunchOptions {
-  /** Capabilities to add back after --cap-drop ALL. */
+  /** Capabilities to add back after --cap-drop ALL (instead of the ones the twins proved). */
   capAdd: string[];
-  /** Run as this user instead of the derived one (use "root" to keep root, with a warning). */
+  /** Run as this user instead of the learned one (use "root" to keep root, with a warning). */
   user?: string;
-  /** Extra tmpfs paths beyond the derived ones. */
+  /** Extra tmpfs paths beyond the learned ones. */
   tmpfs: string[];
   memoryBytes: number;
   pidsLimit: number;
   cpuShares: number;
-  /** Do not reuse the container's volumes: fresh anonymous volumes at the same places. */
+  /** Do not reuse the container's volumes: fresh ones, filled from the image, at the same places. */
   freshVolumes: boolean;
-  /** UTC stamp for the quarantine name. */
+  /** UTC stamp for the quarantine name and fresh volumes. */
   stamp: string;
 }
 
@@ -35,12 +38,28 @@ export const DEFAULT_RELAUNCH_OPTIONS: Omit<RelaunchOptions, 'stamp'> = {
   freshVolumes: false,
 };
 
+/** A write the replacement must still be able to make, and who showed it. */
+export interface Write {
+  path: string;
+  kind: ChangeKind;
+  /** "the twin" (a clean twin wrote it), "the triage" (churn the triage ranked legitimate). */
+  from: string;
+}
+
 export interface PlanInput {
   inspect: ContainerInspect;
-  /** Paths the app writes legitimately (the triage's low-ranked churn). */
-  legitimateWrites: string[];
+  /** What the app writes: the twins' changes and the triage's legitimate churn. */
+  writes: Write[];
+  /** What the clean twins proved, when they ran (absent with --no-learn). */
+  learned?: Learned;
+  /** A non-root user to plan with (a twin with this plan then proves it, or it is dropped). */
+  nonRootUser?: string;
   /** Users of the original image (/etc/passwd): name and uid. */
   imageUsers: { name: string; uid: number; gid: number }[];
+  /** Which folders have content in the original image (those get a volume filled from it). */
+  imageHasContent: ReadonlyMap<string, boolean>;
+  /** Findings of the triage in each mount, by destination (what the attacker left there). */
+  mountFindings: ReadonlyMap<string, string[]>;
 }
 
 export interface PlanItem {
@@ -51,6 +70,26 @@ export interface PlanItem {
   why: string;
 }
 
+/** A folder the replacement writes in: a tmpfs, or a volume that starts with the image's content. */
+export interface WritablePlace {
+  path: string;
+  mount: 'tmpfs' | 'volume';
+  why: string;
+}
+
+export interface PlannedVolume {
+  destination: string;
+  /** The volume's name, or the host path of a bind. */
+  source: string;
+  type: string;
+  isReused: boolean;
+  /** Mounted read-only: the app was not seen writing there. */
+  isReadOnly: boolean;
+  why: string;
+  /** What the triage found in it. */
+  findings: string[];
+}
+
 export interface RelaunchPlan {
   container: { id: string; name: string };
   quarantineName: string;
@@ -59,28 +98,57 @@ export interface RelaunchPlan {
   createBody: Record<string, unknown>;
   kept: PlanItem[];
   hardened: PlanItem[];
-  tmpfs: { path: string; why: string }[];
-  volumes: { destination: string; source: string; type: string; isReused: boolean }[];
+  writable: WritablePlace[];
+  /** The writable places that are tmpfs (the rest are volumes filled from the image). */
+  tmpfs: WritablePlace[];
+  volumes: PlannedVolume[];
+  /** Fresh named volumes to create, with their destination (for --fresh-volumes). */
+  freshVolumeNames: { name: string; destination: string }[];
+  learned?: Learned;
+  /** The TCP ports the replacement must answer on (what the suspect listened on). */
+  ports: number[];
   warnings: string[];
   dockerRun: string;
   audit: { before: ExposureCheck[]; after: ExposureCheck[] };
 }
 
-const TMPFS_ROOTS = ['/run', '/var/run', '/var/lock', '/run/lock', '/tmp', '/var/tmp'];
+/** A /dev/shm nothing can be written to, for a service that was seen using none. */
+const SHM_CLOSED = 'ro,nosuid,nodev,noexec,size=64k';
+
 const PREFERRED_USERS = ['app', 'www-data', 'nginx', 'apache', 'node', 'nobody'];
 
-/** Directories to mount as tmpfs so the app can still write where it legitimately did. */
-export function tmpfsForWrites(writes: readonly string[]): { path: string; why: string }[] {
-  const found = new Map<string, string>();
-  for (const write of writes) {
-    const root = TMPFS_ROOTS.find((r) => write === r || write.startsWith(r + '/'));
-    // /var/cache/<app>/… gets its own app folder, not all of /var/cache.
-    const cache = /^\/var\/cache\/[^/]+/.exec(write)?.[0];
-    const dir = root ?? cache;
-    if (dir && !found.has(dir))
-      found.set(dir, `the app wrote ${write} (legitimate churn in the triage)`);
+const parentOf = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
+const isUnder = (p: string, dir: string) =>
+  p === dir || p.startsWith(dir === '/' ? '/' : dir + '/');
+
+/**
+ * The narrowest folders that hold the writes: a new or deleted entry needs its folder
+ * writable, a changed file its folder too; a folder listed only because something under
+ * it changed needs nothing. Nested folders collapse into the outer one.
+ */
+export function writableDirs(writes: readonly Write[]): Map<string, Write> {
+  const paths = new Set(writes.map((w) => w.path));
+  const hasChildren = (p: string) => [...paths].some((q) => q.startsWith(p + '/'));
+  const wanted = new Map<string, Write>();
+  for (const w of writes) {
+    if (w.kind === 'C' && hasChildren(w.path)) continue;
+    const dir = parentOf(w.path);
+    if (!wanted.has(dir)) wanted.set(dir, w);
   }
-  return [...found].map(([path, why]) => ({ path, why }));
+  const dirs = [...wanted.keys()].sort();
+  const kept = new Map<string, Write>();
+  for (const dir of dirs)
+    if (![...kept.keys()].some((outer) => isUnder(dir, outer))) kept.set(dir, wanted.get(dir)!);
+  return kept;
+}
+
+/** The image's non-root user worth trying first, as uid:gid. */
+export function candidateUser(users: PlanInput['imageUsers']): string | undefined {
+  for (const name of PREFERRED_USERS) {
+    const found = users.find((u) => u.name === name && u.uid !== 0);
+    if (found) return `${found.uid}:${found.gid}`;
+  }
+  return undefined;
 }
 
 function chooseUser(
@@ -94,16 +162,34 @@ function chooseUser(
     return { user: opts.user, why: 'given with --user' };
   }
   const configured = input.inspect.Config.User ?? '';
+  if (input.nonRootUser)
+    return {
+      user: input.nonRootUser,
+      why: `proven: a clean twin with this plan (read-only root, its writable places owned by it) ran the service as ${input.nonRootUser}`,
+    };
+  if (input.learned) {
+    const { user, isUserProven } = input.learned;
+    if (isRootUser(user))
+      warnings.push(
+        `stays root: no twin ran the service as a non-root user of the image${candidateUser(input.imageUsers) ? ` (${candidateUser(input.imageUsers)} was tried)` : ''} (CIS 4.1 fails)`,
+      );
+    return {
+      user,
+      why: isUserProven
+        ? user === configured
+          ? 'the user it ran as (proven: a clean twin ran with it)'
+          : `proven: a clean twin ran the service as ${user}`
+        : 'the user it ran as (not proven: no twin came up)',
+    };
+  }
   if (!isRootUser(configured))
     return { user: configured, why: 'the container already ran as this user' };
-  for (const name of PREFERRED_USERS) {
-    const found = input.imageUsers.find((u) => u.name === name && u.uid !== 0);
-    if (found)
-      return {
-        user: `${found.uid}:${found.gid}`,
-        why: `the image has the non-root user ${found.name} (uid ${found.uid}); --user chooses another`,
-      };
-  }
+  const candidate = candidateUser(input.imageUsers);
+  if (candidate)
+    return {
+      user: candidate,
+      why: `the image's non-root user (uid ${candidate.split(':')[0]}), not proven (--no-learn); --user chooses another`,
+    };
   warnings.push(
     'stays root: the image has no non-root user coroner recognises; pass --user to choose one (CIS 4.1 fails)',
   );
@@ -131,46 +217,93 @@ function quote(arg: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchPlan {
-  const { inspect } = input;
+/** The TCP ports the suspect listened on, else those it declared. */
+export function servicePorts(inspect: ContainerInspect, listened: readonly number[]): number[] {
+  if (listened.length) return [...new Set(listened)].sort((a, b) => a - b);
+  return Object.keys(inspect.Config.ExposedPorts ?? {})
+    .filter((p) => p.endsWith('/tcp'))
+    .map((p) => Number(p.split('/')[0]))
+    .filter((p) => Number.isInteger(p));
+}
+
+export function planRelaunch(
+  input: PlanInput,
+  opts: RelaunchOptions,
+  listened: readonly number[] = [],
+): RelaunchPlan {
+  const { inspect, learned } = input;
   const name = inspect.Name.replace(/^\//, '');
   const warnings: string[] = [];
   const hc = inspect.HostConfig;
   const cfg = inspect.Config;
   const { user, why: userWhy } = chooseUser(input, opts, warnings);
+  const capAdd = opts.capAdd.length ? opts.capAdd : (learned?.capAdd ?? []);
+  const capWhy = opts.capAdd.length
+    ? 'given with --cap-add'
+    : learned
+      ? learned.isCapsProven
+        ? capAdd.length
+          ? `proven: the fewest of Docker's defaults with which a clean twin came up (${learned.trials.length} twins)`
+          : 'proven: a clean twin came up with none'
+        : 'not proven: no twin came up, so least privilege is kept (--cap-add gives back what it needs)'
+      : 'least privilege (not proven: --no-learn)';
+  if (learned) warnings.push(...learned.notes);
 
-  const tmpfs = tmpfsForWrites(input.legitimateWrites);
-  for (const extra of opts.tmpfs)
-    if (!tmpfs.some((t) => t.path === extra))
-      tmpfs.push({ path: extra, why: 'given with --tmpfs' });
-
-  const volumes = (inspect.Mounts ?? [])
-    .filter((m) => m.Type === 'volume' || m.Type === 'bind')
-    .map((m) => ({
+  // Volumes and binds: written to by the app, or only read (then read-only).
+  const mountsOf = (inspect.Mounts ?? []).filter((m) => m.Type === 'volume' || m.Type === 'bind');
+  const writesUnder = (dir: string) => input.writes.filter((w) => isUnder(w.path, dir));
+  const volumes: PlannedVolume[] = mountsOf.map((m) => {
+    const isReused = !(opts.freshVolumes && m.Type === 'volume');
+    const written = writesUnder(m.Destination);
+    const wasReadOnly = m.RW === false;
+    const isReadOnly = wasReadOnly || (learned !== undefined && written.length === 0);
+    return {
       destination: m.Destination,
       source: m.Type === 'volume' ? (m.Name ?? '') : m.Source,
       type: m.Type,
-      isReused: !(opts.freshVolumes && m.Type === 'volume'),
-    }));
+      isReused,
+      isReadOnly,
+      why: wasReadOnly
+        ? 'it was read-only'
+        : written.length
+          ? `${written[0]!.from} wrote ${written[0]!.path}`
+          : learned
+            ? 'no clean twin and no churn of the triage wrote there'
+            : 'as it was (not learnt: --no-learn)',
+      findings: input.mountFindings.get(m.Destination) ?? [],
+    };
+  });
   for (const v of volumes) {
     if (v.isReused && v.type === 'volume')
       warnings.push(
-        `volume ${v.source} at ${v.destination} is reused as it is: the attacker may have written to it (coroner's diff cannot see inside it); --fresh-volumes starts it empty`,
+        `volume ${v.source} at ${v.destination} is reused as it is${v.findings.length ? `, and the triage found in it: ${v.findings.slice(0, 3).join('; ')}` : ': the attacker may have written to it'}; --fresh-volumes starts it from the image`,
       );
     if (v.type === 'bind')
       warnings.push(
         `host path ${v.source} is bound at ${v.destination} again: review it on the host`,
       );
   }
-  const binds = volumes
-    .filter((v) => v.isReused)
-    .map(
-      (v) =>
-        `${v.source}:${v.destination}${(inspect.Mounts ?? []).find((m) => m.Destination === v.destination)?.RW === false ? ':ro' : ''}`,
-    );
-  const freshVolumes = Object.fromEntries(
-    volumes.filter((v) => !v.isReused).map((v) => [v.destination, {}]),
-  );
+
+  // Writable places: the narrowest folders the app writes in, outside its volumes and tmpfs.
+  const suspectTmpfs = Object.keys(hc.Tmpfs ?? {});
+  const covered = [...mountsOf.map((m) => m.Destination), ...suspectTmpfs];
+  const writable: WritablePlace[] = [];
+  for (const [dir, write] of writableDirs(input.writes)) {
+    if (covered.some((c) => isUnder(dir, c))) continue;
+    if (dir === '/') {
+      warnings.push(`the app writes in / itself (${write.path}): the read-only root refuses it`);
+      continue;
+    }
+    const hasContent = input.imageHasContent.get(dir) ?? false;
+    writable.push({
+      path: dir,
+      mount: hasContent ? 'volume' : 'tmpfs',
+      why: `${write.from} wrote ${write.path}${hasContent ? '; a volume, so it starts with what the image has there' : ''}`,
+    });
+  }
+  for (const extra of opts.tmpfs)
+    if (!writable.some((t) => t.path === extra))
+      writable.push({ path: extra, mount: 'tmpfs', why: 'given with --tmpfs' });
 
   // A non-root user must own its tmpfs to write pid and lock files there (the engine copies
   // the image directory's own mode onto the tmpfs, so a mode= option is not enough).
@@ -178,10 +311,49 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
   if (!owner && !isRootUser(user))
     warnings.push(`cannot tell the uid of user ${user}: its tmpfs paths stay owned by root`);
   const tmpfsOptions = `rw,nosuid,nodev,noexec,size=64m${owner ? `,uid=${owner.uid},gid=${owner.gid}` : ''}`;
+  const tmpfs = writable.filter((w) => w.mount === 'tmpfs');
+  // /dev/shm is a writable tmpfs in every container (noexec, but a place to stage a payload):
+  // read-only when a twin was seen writing nothing there.
+  const isShmClosed =
+    learned?.isSharedMemorySeen === true &&
+    !writable.some((w) => isUnder('/dev/shm', w.path) || isUnder(w.path, '/dev/shm')) &&
+    !Object.keys(hc.Tmpfs ?? {}).includes('/dev/shm');
+  const tmpfsMounts: Record<string, string> = {
+    ...Object.fromEntries(tmpfs.map((t) => [t.path, tmpfsOptions])),
+    ...(isShmClosed ? { '/dev/shm': SHM_CLOSED } : {}),
+    ...(hc.Tmpfs ?? {}),
+  };
+  const anonymous = writable.filter((w) => w.mount === 'volume').map((w) => w.path);
+  const freshVolumeNames = volumes
+    .filter((v) => !v.isReused)
+    .map((v, i) => ({
+      name: `${name.replace(/[^A-Za-z0-9_.-]/g, '-')}-fresh-${opts.stamp}-${i}`,
+      destination: v.destination,
+    }));
+  const binds = volumes
+    .filter((v) => v.isReused)
+    .map((v) => `${v.source}:${v.destination}${v.isReadOnly ? ':ro' : ''}`);
+  const freshMounts = freshVolumeNames.map((f) => ({
+    Type: 'volume',
+    Source: f.name,
+    Target: f.destination,
+    ReadOnly: volumes.find((v) => v.destination === f.destination)!.isReadOnly,
+    // The service's labels, as the replacement keeps them (a stack's tooling finds both).
+    VolumeOptions: { Labels: { ...(cfg.Labels ?? {}), 'coroner.replaces': inspect.Id } },
+  }));
+
   const networkMode = hc.NetworkMode || 'default';
-  const userNetworks = Object.keys(inspect.NetworkSettings?.Networks ?? {}).filter(
+  const networks = inspect.NetworkSettings?.Networks ?? {};
+  const userNetworks = Object.keys(networks).filter(
     (n) => !['none', 'host', 'bridge', 'default'].includes(n),
   );
+  // The same names on each network (the engine adds the short id itself).
+  const aliasesOn = (n: string) => {
+    const given = ((networks[n] as { Aliases?: string[] | null }).Aliases ?? []).filter(
+      (a) => !inspect.Id.startsWith(a),
+    );
+    return [...new Set([name, ...given])];
+  };
 
   const createBody: Record<string, unknown> = {
     Image: inspect.Image,
@@ -198,15 +370,16 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
     },
     Healthcheck: cfg.Healthcheck ?? undefined,
     StopSignal: (cfg as { StopSignal?: string }).StopSignal ?? undefined,
-    Volumes: Object.keys(freshVolumes).length ? freshVolumes : undefined,
+    Volumes: anonymous.length ? Object.fromEntries(anonymous.map((d) => [d, {}])) : undefined,
     HostConfig: {
       NetworkMode: networkMode,
       PortBindings: hc.PortBindings ?? undefined,
       Binds: binds.length ? binds : undefined,
+      Mounts: freshMounts.length ? freshMounts : undefined,
       ReadonlyRootfs: true,
-      Tmpfs: Object.fromEntries(tmpfs.map((t) => [t.path, tmpfsOptions])),
+      Tmpfs: tmpfsMounts,
       CapDrop: ['ALL'],
-      CapAdd: opts.capAdd.length ? opts.capAdd : undefined,
+      CapAdd: capAdd.length ? capAdd : undefined,
       SecurityOpt: ['no-new-privileges:true'],
       Privileged: false,
       PidsLimit: opts.pidsLimit,
@@ -220,7 +393,9 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
     ...(userNetworks.length
       ? {
           NetworkingConfig: {
-            EndpointsConfig: Object.fromEntries(userNetworks.map((n) => [n, { Aliases: [name] }])),
+            EndpointsConfig: Object.fromEntries(
+              userNetworks.map((n) => [n, { Aliases: aliasesOn(n) }]),
+            ),
           },
         }
       : {}),
@@ -246,8 +421,10 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
     { setting: 'working dir', value: cfg.WorkingDir || '(image default)', why: 'same service' },
     {
       setting: 'network',
-      value: [networkMode, ...userNetworks].join(', '),
-      why: 'same reachability',
+      value: [networkMode, ...userNetworks.map((n) => `${n} as ${aliasesOn(n).join(', ')}`)].join(
+        '; ',
+      ),
+      why: 'same reachability, under the same names',
     },
     { setting: 'ports', value: JSON.stringify(hc.PortBindings ?? {}), why: 'same reachability' },
     {
@@ -263,17 +440,31 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
       cis: '5.13',
       why: 'the attack wrote to the root filesystem',
     },
+    ...(isShmClosed
+      ? [
+          {
+            setting: 'shared memory',
+            value: '/dev/shm read-only',
+            cis: '5.13',
+            why: 'proven: a clean twin wrote nothing there (a payload staged there stays out)',
+          },
+        ]
+      : []),
     {
-      setting: 'tmpfs',
-      value: tmpfs.length ? tmpfs.map((t) => t.path).join(', ') : 'none',
+      setting: 'writable places',
+      value: writable.length
+        ? writable.map((w) => `${w.path} (${w.mount === 'tmpfs' ? 'tmpfs' : 'volume'})`).join(', ')
+        : 'none',
       cis: '5.13',
-      why: 'only where the app legitimately writes (noexec, nosuid)',
+      why: learned
+        ? 'only where a clean twin or the triage showed the app writing (noexec, nosuid tmpfs)'
+        : 'only where the triage showed the app writing (not learnt: --no-learn)',
     },
     {
       setting: 'capabilities',
-      value: `--cap-drop ALL${opts.capAdd.length ? ` --cap-add ${opts.capAdd.join(',')}` : ''}`,
+      value: `--cap-drop ALL${capAdd.length ? ` --cap-add ${capAdd.join(',')}` : ''}`,
       cis: '5.4',
-      why: 'least privilege',
+      why: capWhy,
     },
     {
       setting: 'no-new-privileges',
@@ -281,7 +472,7 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
       cis: '5.26',
       why: 'setuid files cannot raise privileges',
     },
-    { setting: 'user', value: user, cis: '4.1', why: userWhy },
+    { setting: 'user', value: user || 'root (the image default)', cis: '4.1', why: userWhy },
     { setting: 'pids limit', value: String(opts.pidsLimit), cis: '5.29', why: 'no fork bombs' },
     {
       setting: 'memory limit',
@@ -318,17 +509,10 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
   );
 
   const run = ['docker', 'run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL'];
-  for (const cap of opts.capAdd) run.push('--cap-add', cap);
-  run.push(
-    '--security-opt',
-    'no-new-privileges:true',
-    '--user',
-    user,
-    '--pids-limit',
-    String(opts.pidsLimit),
-    '--memory',
-    String(opts.memoryBytes),
-  );
+  for (const cap of capAdd) run.push('--cap-add', cap);
+  run.push('--security-opt', 'no-new-privileges:true');
+  if (user) run.push('--user', user);
+  run.push('--pids-limit', String(opts.pidsLimit), '--memory', String(opts.memoryBytes));
   run.push(
     '--cpu-shares',
     String(opts.cpuShares),
@@ -337,9 +521,15 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
     '--network',
     networkMode,
   );
-  for (const t of tmpfs) run.push('--tmpfs', `${t.path}:${tmpfsOptions}`);
+  for (const [path, options] of Object.entries(tmpfsMounts))
+    run.push('--tmpfs', options ? `${path}:${options}` : path);
+  for (const d of anonymous) run.push('-v', d);
   for (const b of binds) run.push('-v', b);
-  for (const d of Object.keys(freshVolumes)) run.push('-v', d);
+  for (const m of freshMounts)
+    run.push(
+      '--mount',
+      `type=volume,src=${m.Source},dst=${m.Target}${m.ReadOnly ? ',readonly' : ''}`,
+    );
   for (const [container, hostPorts] of Object.entries(hc.PortBindings ?? {})) {
     for (const hp of (hostPorts as { HostIp?: string; HostPort?: string }[] | null) ?? [])
       run.push('-p', `${hp.HostIp ? `${hp.HostIp}:` : ''}${hp.HostPort}:${container}`);
@@ -359,8 +549,12 @@ export function planRelaunch(input: PlanInput, opts: RelaunchOptions): RelaunchP
     createBody,
     kept,
     hardened,
+    writable,
     tmpfs,
     volumes,
+    freshVolumeNames,
+    ...(learned ? { learned } : {}),
+    ports: servicePorts(inspect, listened),
     warnings,
     dockerRun: run.map(quote).join(' '),
     audit: { before: assessExposure(runtimeFromDocker(inspect)), after },

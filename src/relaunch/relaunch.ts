@@ -1,127 +1,27 @@
 /**
- * One-key clean restart: evidence first, then quarantine the compromised
- * container (kept, never removed: stopped or paused, cut from its networks,
- * renamed), then a hardened replacement from the original image id, checked
- * until it runs (and is healthy), with a clear account when it does not.
+ * One-key clean restart: evidence first, then quarantine the compromised container
+ * (kept, never removed: stopped or paused, restart policy "no", cut from its
+ * networks, renamed), then a hardened replacement from the original image id, with
+ * the original name, networks, aliases and published ports; it is done only when the
+ * replacement runs, is healthy, and answers on the ports the suspect listened on.
+ * Otherwise the failed replacement is kept for inspection under a clear name, the
+ * quarantine and the evidence are untouched, and the choices are printed.
  */
-import type { Readable } from 'node:stream';
-import { readBounded, tarEntries } from '../tar-entries.js';
 import { CaseFolder } from '../case/case-folder.js';
 import type { CustodyLog } from '../case/custody.js';
-import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
-import { findLatestCase, loadCaseReport } from '../case/find-case.js';
-import type { TriageReport } from '../report/triage-report.js';
-import { engineStatus } from '../sources/docker-live/engine-errors.js';
-import { pickContainer } from '../sources/pick-container.js';
 import { CoronerError } from '../errors.js';
 import { assessExposure } from '../findings/exposure.js';
 import type { ExposureCheck } from '../report/finding.js';
-import { demuxLogStream } from '../sources/docker-live/log-demux.js';
-import { EVIDENCE_LABELS, freezeEvidence } from '../sources/docker-live/freeze.js';
 import { runtimeFromDocker } from '../sources/docker-config.js';
-import { utcStamp } from '../iso-time.js';
-import { planRelaunch, type RelaunchOptions, type RelaunchPlan } from './plan.js';
+import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
+import { freezeEvidence } from '../sources/docker-live/freeze.js';
+import { lastLogLines } from '../sources/docker-live/log-tail.js';
+import type { RelaunchPlan } from './plan.js';
+import type { PreparedRelaunch } from './prepare.js';
+import { askFromHost, askInNamespace, canEnterNamespaces, type Answer } from './serve-check.js';
 
 export class EvidenceMissing extends CoronerError {}
 export class RelaunchFailed extends CoronerError {}
-
-export interface PreparedRelaunch {
-  plan: RelaunchPlan;
-  inspect: ContainerInspect;
-  evidenceImages: string[];
-}
-
-/**
- * Paths the triage ranked as legitimate churn (pid, lock, cache, /run state), from its
- * frozen change list: a fresh `docker diff` is the attacker's to shape (deleting a pid file
- * would take away a tmpfs the app needs).
- */
-export function legitimateWrites(report: Pick<TriageReport, 'changes'>): string[] {
-  return report.changes
-    .filter((c) => !c.isParentOnly && c.kind !== 'D' && c.findings.length > 0)
-    .filter((c) => c.findings.every((f) => f.rule === 'legitimate-churn'))
-    .map((c) => c.path);
-}
-
-export function parsePasswd(text: string): { name: string; uid: number; gid: number }[] {
-  return text
-    .split('\n')
-    .map((line) => line.split(':'))
-    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]!) && /^\d+$/.test(f[3]!))
-    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) }));
-}
-
-/** Reads /etc/passwd of an image through a never-started reader (bounded: 1 MiB). */
-async function imageUsers(
-  engine: Engine,
-  imageId: string,
-  custody: CustodyLog,
-): Promise<{ name: string; uid: number; gid: number }[]> {
-  const reader = await custody.step(
-    'create reader container (never started) to read /etc/passwd',
-    imageId,
-    () => engine.createReader(imageId, {}),
-  );
-  try {
-    let archive: Readable;
-    try {
-      archive = await engine.archive(reader, '/etc/passwd');
-    } catch (e) {
-      if (engineStatus(e) === 404) return [];
-      throw e;
-    }
-    for await (const entry of tarEntries(archive)) {
-      const { data } = await readBounded(entry, 1024 * 1024);
-      return parsePasswd(data.toString('utf8'));
-    }
-    return [];
-  } finally {
-    await custody
-      .step('remove reader container', reader, () =>
-        engine.removeContainer(reader, { removeVolumes: true }),
-      )
-      .catch(() => undefined);
-  }
-}
-
-/**
- * Where the writes the replacement must still be able to make come from: the triage of this
- * container (given, or the newest case folder under `casesRoot`); without one, none is derived.
- */
-export type TriageSource = { report: TriageReport } | { casesRoot: string };
-
-export async function prepareRelaunch(
-  engine: Engine,
-  containerRef: string,
-  options: Omit<RelaunchOptions, 'stamp'>,
-  custody: CustodyLog,
-  triaged: TriageSource,
-): Promise<PreparedRelaunch> {
-  const container = pickContainer(containerRef, await engine.listContainers());
-  const inspect = await engine.inspectContainer(container.id);
-  const evidenceImages = await engine.listImagesByLabel(
-    `${EVIDENCE_LABELS.sourceId}=${container.id}`,
-  );
-  let report = 'report' in triaged ? triaged.report : undefined;
-  if (!report) {
-    const caseDir =
-      'casesRoot' in triaged ? await findLatestCase(triaged.casesRoot, container.id) : undefined;
-    report = caseDir ? await loadCaseReport(caseDir) : undefined;
-  }
-  // Never a fresh `docker diff`: that is the attacker's to shape (deleting a pid file would
-  // take away a tmpfs the app needs).
-  const writes = report ? legitimateWrites(report) : [];
-  const users = await imageUsers(engine, inspect.Image, custody);
-  const plan = planRelaunch(
-    { inspect, legitimateWrites: writes, imageUsers: users },
-    { ...options, stamp: utcStamp(new Date()) },
-  );
-  if (!report)
-    plan.warnings.push(
-      "no triage of this container was found: no writable place could be derived (a live docker diff is the attacker's to shape); triage first to plan from the frozen change list, or name them with --tmpfs",
-    );
-  return { plan, inspect, evidenceImages };
-}
 
 export interface RelaunchRequest {
   /** Commit an evidence image now when there is none (instead of refusing). */
@@ -132,6 +32,8 @@ export interface RelaunchRequest {
   caseDir: string;
   runningTimeoutMs?: number;
   healthyTimeoutMs?: number;
+  /** How long the replacement may take to answer on its ports. */
+  servingTimeoutMs?: number;
   onStep?: (step: string) => void;
 }
 
@@ -139,8 +41,11 @@ export interface RelaunchResult {
   plan: RelaunchPlan;
   evidenceImageId: string;
   quarantine: { id: string; name: string; state: string; networks: string[] };
-  replacement: { id: string; state: string; health?: string };
+  replacement: { id: string; name: string; state: string; health?: string };
+  /** It runs, is healthy when it has a healthcheck, and answered on every port asked. */
   isRunning: boolean;
+  /** The answers on the ports the suspect listened on; `note` when they could not be asked. */
+  serving: { answers: Answer[]; note?: string };
   failure?: { reason: string; exitCode?: number; logTail: string[]; choices: string[] };
   configChanges: { setting: string; before: string; after: string }[];
   auditAfter: ExposureCheck[];
@@ -148,18 +53,48 @@ export interface RelaunchResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function lastLogLines(engine: Engine, id: string, count: number): Promise<string[]> {
-  try {
-    const { stdout, stderr, done } = demuxLogStream(await engine.logs(id, count));
-    const collect = async (s: NodeJS.ReadableStream) => {
-      const chunks: Buffer[] = [];
-      for await (const c of s) chunks.push(c as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
+/**
+ * Asks each port the suspect listened on, of the replacement: on the host where it is
+ * published (or shares the host's network), else inside its own network namespace.
+ */
+async function askPorts(
+  engine: Engine,
+  id: string,
+  ports: readonly number[],
+  timeoutMs: number,
+): Promise<RelaunchResult['serving']> {
+  if (ports.length === 0)
+    return {
+      answers: [],
+      note: 'the suspect listened on no TCP port, and the image declares none',
     };
-    const [out, err] = await Promise.all([collect(stdout), collect(stderr), done]);
-    return `${out}${err}`.split('\n').filter(Boolean).slice(-count);
-  } catch {
-    return [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await engine.inspectContainer(id);
+    const published = (now.NetworkSettings?.Ports ?? {}) as Record<
+      string,
+      { HostIp?: string; HostPort?: string }[] | null
+    >;
+    const answers: Answer[] = [];
+    let note: string | undefined;
+    for (const port of ports) {
+      const bound = published[`${port}/tcp`]?.find((b) => b.HostPort);
+      if (bound) {
+        const host =
+          !bound.HostIp || bound.HostIp === '0.0.0.0' || bound.HostIp === '::'
+            ? '127.0.0.1'
+            : bound.HostIp;
+        // The service's port, asked where the host publishes it.
+        answers.push({ ...(await askFromHost(host, Number(bound.HostPort), 2000)), port });
+      } else if (now.HostConfig.NetworkMode === 'host')
+        answers.push(await askFromHost('127.0.0.1', port, 2000));
+      else if (canEnterNamespaces() && now.State.Pid)
+        answers.push(await askInNamespace(now.State.Pid, port, 2000));
+      else note = `port ${port} is not published and coroner is not root, so it cannot be asked`;
+    }
+    if (answers.every((a) => a.isOpen) || Date.now() > deadline || !now.State.Running)
+      return { answers, ...(note ? { note } : {}) };
+    await sleep(250);
   }
 }
 
@@ -275,8 +210,9 @@ export async function executeRelaunch(
       { cause: e },
     );
   }
+  const failedName = `${plan.container.name}-failed-${plan.quarantineName.slice(plan.quarantineName.lastIndexOf('-') + 1)}`;
   const rollback = [
-    `docker rm -f ${plan.container.name}`,
+    `docker rm -f ${failedName}`,
     `docker rename ${plan.quarantineName} ${plan.container.name}`,
     `docker start ${plan.container.name}`,
   ].join(' && ');
@@ -340,8 +276,34 @@ export async function executeRelaunch(
     if (hasHealthcheck && health === 'healthy') break;
     await sleep(250);
   }
+  // Running is not serving: it must answer on the ports the suspect listened on.
+  let serving: RelaunchResult['serving'] = { answers: [] };
+  if (!failure) {
+    step('checking that the replacement answers on its ports');
+    serving = await askPorts(engine, replacementId, plan.ports, req.servingTimeoutMs ?? 20_000);
+    const closed = serving.answers.filter((a) => !a.isOpen);
+    if (closed.length)
+      failure = {
+        reason: `it runs, but does not answer on ${closed.map((a) => a.address).join(', ')}`,
+        logTail: [],
+        choices: [],
+      };
+  }
+  let replacementName = plan.container.name;
   if (failure) {
     failure.logTail = await lastLogLines(engine, replacementId, 20);
+    // Kept for inspection, out of the service's name; stopped, so it does not restart.
+    await custody
+      .step('stop the failed replacement', replacementId, () =>
+        engine.stopContainer(replacementId, 5),
+      )
+      .catch(() => undefined);
+    replacementName = await custody
+      .step(`rename the failed replacement to ${failedName}`, replacementId, async () => {
+        await engine.renameContainer(replacementId, failedName);
+        return failedName;
+      })
+      .catch(() => plan.container.name);
     failure.choices = [
       'loosen one named setting and relaunch again from the quarantined container: --tmpfs PATH (a path it must write), --cap-add CAP, --user USER, --memory MiB, --pids N',
       `roll back to the quarantined container (not recommended while compromised): ${rollback}`,
@@ -352,7 +314,7 @@ export async function executeRelaunch(
       'check replacement',
       replacementId,
       'ok',
-      hasHealthcheck ? 'running and healthy' : 'running',
+      `${hasHealthcheck ? 'running and healthy' : 'running'}${serving.answers.length ? `; answers on ${serving.answers.map((a) => a.address).join(', ')}` : ''}${serving.note ? `; ${serving.note}` : ''}`,
     );
   }
   current = await engine.inspectContainer(replacementId);
@@ -367,12 +329,14 @@ export async function executeRelaunch(
     },
     replacement: {
       id: replacementId,
+      name: replacementName,
       state: current.State.Status,
       ...((current.State as { Health?: { Status: string } }).Health
         ? { health: (current.State as { Health?: { Status: string } }).Health!.Status }
         : {}),
     },
     isRunning: !failure,
+    serving,
     ...(failure ? { failure } : {}),
     configChanges: configChanges(inspect, current),
     auditAfter: assessExposure(runtimeFromDocker(current)),

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustodyLog } from '../../src/case/custody.js';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../../src/relaunch/plan.js';
-import {
-  executeRelaunch,
-  prepareRelaunch,
-  type RelaunchResult,
-} from '../../src/relaunch/relaunch.js';
+import { prepareRelaunch } from '../../src/relaunch/prepare.js';
+import { executeRelaunch, type RelaunchResult } from '../../src/relaunch/relaunch.js';
 import { triage } from '../../src/app/triage.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import {
@@ -90,17 +88,33 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
     expect(fresh.Config.Labels['coroner.replaces']).toBe(report.container.id);
   });
 
-  it('reads back the hardening the plan promised', async () => {
+  it('reads back the hardening the plan promised, and the twins proved', async () => {
     const { HostConfig: hc, Config } = await inspect(container);
+    const planned = result.plan.createBody as { User: string; HostConfig: { CapAdd?: string[] } };
     expect(hc.ReadonlyRootfs).toBe(true);
     expect(hc.CapDrop).toEqual(['ALL']);
-    expect(hc.CapAdd ?? []).toEqual([]);
+    expect(hc.CapAdd ?? []).toEqual(planned.HostConfig.CapAdd ?? []);
+    expect(result.plan.learned?.isCapsProven).toBe(true);
     expect(hc.SecurityOpt).toContain('no-new-privileges:true');
     expect(hc.PidsLimit).toBe(DEFAULT_RELAUNCH_OPTIONS.pidsLimit);
     expect(hc.Memory).toBe(DEFAULT_RELAUNCH_OPTIONS.memoryBytes);
     expect(hc.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 5 });
+    // These ran as root; a twin with the exact plan proved the image's www-data runs them.
     expect(Config.User).toBe('33:33');
-    expect(Config.User).toBe((result.plan.createBody as { User: string }).User);
+    expect(Config.User).toBe(planned.User);
+    expect(result.plan.hardened.find((h) => h.setting === 'user')?.why).toMatch(/^proven: /);
+    const proof = result.plan.learned!.trials.at(-1)!;
+    expect(proof).toMatchObject({ user: '33:33', isReadOnly: true, isUp: true });
+  });
+
+  it('serves what the original image serves', async () => {
+    if (sample !== 'webshell') {
+      expect(result.serving.note).toMatch(/listened on no TCP port/);
+      return;
+    }
+    expect(result.serving.answers).toEqual([expect.objectContaining({ port: 8080, isOpen: true })]);
+    const page = await docker('exec', container, 'wget', '-q', '-O', '-', 'http://127.0.0.1:8080/');
+    expect(page).toBe(readFileSync(path.join(ROOT, 'samples/webshell/site/index.html'), 'utf8'));
   });
 
   it('rejects writes to the root filesystem, so the attack script no longer succeeds', async () => {
@@ -115,9 +129,14 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
     });
   });
 
-  it('plans its writable places from the frozen change list, not from what the attacker left', () => {
-    const tmpfs = result.plan.tmpfs.map((t) => t.path);
-    if (sample === 'miner') expect(tmpfs).toEqual(expect.arrayContaining(['/run', '/var/lock']));
+  it("plans its writable places from a clean twin and the frozen change list, never from the attacker's", () => {
+    const writable = result.plan.writable.map((t) => t.path);
+    // The miner's worker writes a pid, a lock and a cache file at start (the attacker deleted
+    // the pid file after the triage; the twin wrote its own). Its /tmp and crontab are not places.
+    if (sample === 'miner')
+      expect(writable.sort()).toEqual(['/run', '/var/cache/worker', '/var/lock']);
+    if (sample === 'backdoor') expect(writable).toEqual(['/run']);
+    expect(result.plan.learned?.writes.length).toBeGreaterThan(0);
     expect(result.plan.warnings.join('\n')).not.toMatch(/no triage of this container/);
   });
 
@@ -173,6 +192,11 @@ describe('relaunch refusals and failures', () => {
     });
     expect(result.isRunning).toBe(false);
     expect(result.failure?.reason).toMatch(/no-such-user|refused|exited/);
+    // The failed replacement is kept for inspection, under a name that says so.
+    expect(result.replacement.name).toMatch(/-failed-/);
+    expect((await inspect(result.replacement.name)).Config.Labels['coroner.replaces']).toBe(
+      prepared.inspect.Id,
+    );
     expect(result.failure?.choices.join('\n')).toMatch(/docker rename .*-quarantined-/);
     expect((await inspect(result.quarantine.name)).Id).toBe(prepared.inspect.Id);
     expect((await docker('image', 'inspect', '-f', '{{.Id}}', result.evidenceImageId)).trim()).toBe(

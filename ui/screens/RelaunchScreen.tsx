@@ -1,14 +1,24 @@
 import { Box, Text } from 'ink';
-import { useCallback, useEffect, useState } from 'react';
-import { relaunchPlanText, relaunchResultText } from '../../src/present/relaunch-text.js';
-import type { PreparedRelaunch, RelaunchResult } from '../../src/relaunch/relaunch.js';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import {
+  relaunchPlanText,
+  relaunchResultText,
+  trialLine,
+} from '../../src/present/relaunch-text.js';
+import type { TrialRecord } from '../../src/relaunch/learn.js';
+import type { PreparedRelaunch } from '../../src/relaunch/prepare.js';
+import type { RelaunchResult } from '../../src/relaunch/relaunch.js';
 import { ErrorPane } from '../components/ErrorPane.js';
 import { Footer } from '../components/Footer.js';
 import { useTask } from '../hooks/use-task.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
 export interface Props {
-  readonly prepare: (signal: AbortSignal) => Promise<PreparedRelaunch>;
+  /** Prepares the plan, reporting each clean twin as it ends. */
+  readonly prepare: (
+    signal: AbortSignal,
+    onTrial: (trial: TrialRecord) => void,
+  ) => Promise<PreparedRelaunch>;
   readonly execute: (
     prepared: PreparedRelaunch,
     onStep: (step: string) => void,
@@ -19,7 +29,15 @@ export interface Props {
 
 /** Shows the relaunch plan, asks to confirm with y, runs it with progress, shows the result or why it failed. */
 export function RelaunchScreen({ prepare, execute, height, onBack }: Props) {
-  const plan = useTask(prepare);
+  const [trials, setTrials] = useState<string[]>([]);
+  // Prepared once per visit, whatever re-renders the parent: the twins are real containers.
+  const prepareOnce = useRef(prepare);
+  const learn = useCallback(
+    (signal: AbortSignal) =>
+      prepareOnce.current(signal, (t) => setTrials((shown) => [...shown, trialLine(t)])),
+    [],
+  );
+  const plan = useTask(learn);
   const [step, setStep] = useState('');
   const [top, setTop] = useState(0);
   const run = useCallback(
@@ -53,7 +71,19 @@ export function RelaunchScreen({ prepare, execute, height, onBack }: Props) {
   return (
     <Box flexDirection="column">
       <Text bold>Restart clean</Text>
-      {plan.state.status === 'running' ? <Text>Preparing the plan…</Text> : null}
+      {plan.state.status === 'running' ? (
+        <>
+          <Text>
+            Preparing the plan: clean twins of the original image learn what the service needs…
+          </Text>
+          {trials.slice(-page).map((line, i) => (
+            <Text key={i} wrap="truncate">
+              {'  '}
+              {line}
+            </Text>
+          ))}
+        </>
+      ) : null}
       {lines.slice(top, top + page).map((line, i) => (
         <Text key={top + i} wrap="truncate">
           {line || ' '}
