@@ -130,7 +130,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   relaunch: {
     usage: 'relaunch <container>',
-    help: 'quarantine it (kept, stopped, networks cut, renamed) and start a hardened replacement from the original image id',
+    help: 'quarantine it (kept: paused, networks cut, killed, renamed) and start a hardened replacement from the original image id',
     options: {
       'dry-run': {
         type: 'boolean',
@@ -147,7 +147,7 @@ const COMMANDS: Record<string, CommandSpec> = {
       },
       'keep-paused': {
         type: 'boolean',
-        help: 'pause the compromised container instead of stopping it',
+        help: 'leave the compromised container paused instead of killing it',
       },
       'fresh-volumes': {
         type: 'boolean',

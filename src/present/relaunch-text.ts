@@ -20,7 +20,7 @@ export function relaunchPlanText(plan: RelaunchPlan, evidenceImages: string[]): 
   const lines = [
     `Relaunch plan for ${safeLine(plan.container.name, 200)} (${plan.container.id.slice(0, 12)})`,
     `  evidence image: ${evidenceImages.length ? evidenceImages.join(', ') : 'NONE yet (coroner triage first, or --no-evidence)'}`,
-    `  quarantine:     stop, disconnect from every network, rename to ${safeLine(plan.quarantineName, 200)} (kept, never removed)`,
+    `  quarantine:     pause, restart policy no, cut from every network, kill (SIGKILL: no handler of the attacker's runs), rename to ${safeLine(plan.quarantineName, 200)} (kept, never removed)`,
     `  replacement:    ${safeLine(plan.container.name, 200)} from ${plan.imageId}`,
     '',
     'Kept:',

@@ -159,15 +159,15 @@ export async function executeRelaunch(
     evidenceImageId = frozen.evidence.id;
   }
 
-  // 2. Quarantine: kept, never removed.
+  // 2. Quarantine: kept, never removed. Frozen at once, then killed rather than stopped: the
+  // evidence is already kept, and a graceful stop would give the attacker's signal handlers
+  // (a trap that wipes a volume) ten seconds to run.
   step('quarantining the compromised container');
   const state = inspect.State;
-  if (req.keepPaused) {
-    if (state.Running && !state.Paused)
-      await custody.step('pause compromised container', id, () => engine.pauseContainer(id));
-  } else if (state.Running || state.Paused) {
-    await custody.step('stop compromised container', id, () => engine.stopContainer(id, 10));
-  }
+  if (state.Running && !state.Paused)
+    await custody.step('pause compromised container (its processes get no more CPU)', id, () =>
+      engine.pauseContainer(id),
+    );
   // A restart policy would bring it back beside the replacement at the next daemon restart
   // or reboot, sharing its volumes.
   if ((inspect.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no')
@@ -184,6 +184,10 @@ export async function executeRelaunch(
       engine.disconnectNetwork(network, id),
     );
   }
+  if (!req.keepPaused && state.Running)
+    await custody.step('kill compromised container (SIGKILL: no handler of its runs)', id, () =>
+      engine.killContainer(id),
+    );
   await custody.step('rename compromised container', `${id} -> ${plan.quarantineName}`, () =>
     engine.renameContainer(id, plan.quarantineName),
   );

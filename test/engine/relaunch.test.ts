@@ -20,6 +20,8 @@ import {
   SAMPLES,
   startSample,
   evidenceImage,
+  TEST_LABEL,
+  baseImage,
 } from '../support/engine.js';
 import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
 
@@ -172,6 +174,59 @@ describe('relaunch refusals and failures', () => {
       }),
     ).rejects.toThrow(/has no evidence image yet/);
     expect((await inspect(container)).State.Running).toBe(true);
+  });
+
+  it('kills the suspect without running its signal handlers: a trap that would wipe its volume never runs', async () => {
+    const label = `${TEST_LABEL}=${runId}`;
+    const volume = `coroner-test-trap-${runId}`;
+    const name = `coroner-test-trap-${runId}`;
+    await docker('volume', 'create', '--label', label, volume);
+    const base = await baseImage();
+    await docker(
+      'run',
+      '--rm',
+      '-v',
+      `${volume}:/data`,
+      base,
+      'sh',
+      '-c',
+      'echo data > /data/keep',
+    );
+    await docker(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--label',
+      label,
+      '--network',
+      'none',
+      '-v',
+      `${volume}:/data`,
+      base,
+      'sh',
+      '-c',
+      'trap "rm -f /data/keep; exit 0" TERM INT HUP; while :; do sleep 1; done',
+    );
+    const custody = new CustodyLog();
+    const prepared = await prepareRelaunch(
+      engine,
+      name,
+      DEFAULT_RELAUNCH_OPTIONS,
+      custody,
+      { casesRoot: work },
+      { isEnabled: false },
+    );
+    const result = await executeRelaunch(engine, prepared, {
+      allowNoEvidence: true,
+      keepPaused: false,
+      custody,
+      caseDir: path.join(work, 'trap'),
+    });
+    expect((await inspect(result.quarantine.name)).State.Running).toBe(false);
+    expect(await docker('run', '--rm', '-v', `${volume}:/data:ro`, base, 'cat', '/data/keep')).toBe(
+      'data\n',
+    );
   });
 
   it('reports a replacement that cannot start, and loses nothing', async () => {

@@ -104,6 +104,8 @@ export interface Engine {
   createContainer(req: CreateContainerRequest): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  /** SIGKILL: no signal handler in the container runs (a paused one is killed too). */
+  killContainer(id: string): Promise<void>;
   renameContainer(id: string, name: string): Promise<void>;
   disconnectNetwork(network: string, containerId: string): Promise<void>;
   pauseContainer(id: string): Promise<void>;
@@ -496,6 +498,16 @@ class DockerodeEngine implements Engine {
         await this.docker.getContainer(id).stop({ t: timeoutSeconds });
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode !== 304) throw e; // already stopped
+      }
+    });
+  }
+
+  killContainer(id: string): Promise<void> {
+    return this.calls.call(`killing container ${id.slice(0, 12)}`, async () => {
+      try {
+        await this.docker.getContainer(id).kill({ signal: 'SIGKILL' });
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 409) throw e; // not running
       }
     });
   }
