@@ -102,6 +102,32 @@ async function volumeImage(files: number): Promise<string> {
   return tag;
 }
 
+/**
+ * The one key: from `coroner relaunch --yes` on the triaged front end to a replacement that
+ * answered on its port, and how much of it the clean twins took.
+ */
+async function relaunchBench(name: string): Promise<void> {
+  const cwd = await mkdtemp(path.join(os.tmpdir(), 'bench-relaunch-'));
+  try {
+    await run(process.execPath, [BIN, 'triage', name], { cwd }).catch((e: { code?: number }) => {
+      if (e.code !== 3) throw e;
+    });
+    let out = { stdout: '', stderr: '' };
+    const seconds = await timed(
+      async () => (out = await run(process.execPath, [BIN, 'relaunch', name, '--yes'], { cwd })),
+    );
+    const twins = [...out.stderr.matchAll(/^coroner: clean twin .*\((\d+\.\d) s\)$/gm)].map((m) =>
+      Number(m[1]),
+    );
+    const serving = /^Serving:\s+(.*)$/m.exec(out.stdout)?.[1] ?? 'no answer';
+    console.log(
+      `  relaunch, key to serving replacement: ${seconds.toFixed(2)} s, of which ${twins.length} clean twins ${twins.reduce((a, b) => a + b, 0).toFixed(1)} s (${serving})`,
+    );
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
+}
+
 export async function realServicesBench(runs: number): Promise<void> {
   const cache = await mkdtemp(path.join(os.tmpdir(), 'bench-cache-'));
   try {
@@ -143,6 +169,8 @@ export async function realServicesBench(runs: number): Promise<void> {
     console.log(
       `  ratio triage/manual: ${(t / m).toFixed(2)}x   (the manual way sees neither /dev/shm nor the deleted binary's bytes)`,
     );
+
+    await relaunchBench(name);
 
     console.log(
       '\nA volume compared with its image: 20 changed files among 200, then among 2,000:',

@@ -160,7 +160,7 @@ async function cleanup(): Promise<void> {
   const containers = (await docker('ps', '-aq', '--filter', `label=${LABEL}`))
     .split('\n')
     .filter(Boolean);
-  if (containers.length) await docker('rm', '-f', ...containers);
+  if (containers.length) await docker('rm', '-f', '-v', ...containers);
   const evidence = (await docker('images', '-q', '--filter', `label=${LABEL}`))
     .split('\n')
     .filter(Boolean);
