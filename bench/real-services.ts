@@ -3,52 +3,10 @@
  * responder's manual equivalent, and a volume of 2,000 files of which 20 changed against
  * one of 200 files with the same 20 changed (cost must follow the change, not the volume).
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'bin/coroner.js');
-export const LABEL = 'coroner.bench';
-
-const docker = async (...a: string[]) =>
-  (await run('docker', a, { maxBuffer: 256 * 1024 * 1024 })).stdout;
-
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-export async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-/** The coroner CLI: wall seconds and peak RSS (VmHWM, polled). */
-export async function coroner(argv: string[], env: Record<string, string> = {}) {
-  const start = process.hrtime.bigint();
-  const child = spawn(process.execPath, [BIN, ...argv], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  let peakKiB = 0;
-  const poll = setInterval(async () => {
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
-    const hwm = /VmHWM:\s+(\d+)/.exec(status);
-    if (hwm) peakKiB = Math.max(peakKiB, Number(hwm[1]));
-  }, 25);
-  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
-  clearInterval(poll);
-  if (code !== 0 && code !== 3)
-    throw new Error(`coroner ${argv.join(' ')} exited ${code}: ${stderr}`);
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakMiB: peakKiB / 1024 };
-}
+import { BIN, coroner, docker, LABEL, median, ROOT, run, timed } from './measure.js';
 
 async function triage(name: string, cacheDir: string) {
   const caseDir = await mkdtemp(path.join(os.tmpdir(), 'bench-case-'));

@@ -9,66 +9,17 @@
  * Options: --skip-memory (timing only), --runs N (repetitions of the fast measurements),
  * --only-real-services (the php-links stack and the volume scaling, issue 13).
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { coroner, docker, LABEL, median, ROOT, run, timed } from './measure.js';
 import { realServicesBench } from './real-services.js';
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, '..');
-const BIN = path.join(ROOT, 'bin/coroner.js');
-const LABEL = 'coroner.bench';
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1]) || 3;
 
-async function docker(...a: string[]): Promise<string> {
-  return (await run('docker', a, { maxBuffer: 256 * 1024 * 1024 })).stdout;
-}
-
 async function sh(script: string): Promise<void> {
   await run('bash', ['-c', script], { maxBuffer: 64 * 1024 * 1024 });
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-/** Runs the coroner CLI, returning wall seconds and peak RSS (VmHWM from /proc, polled). */
-async function coroner(
-  argv: string[],
-  env: Record<string, string>,
-): Promise<{ seconds: number; peakMiB: number }> {
-  const start = process.hrtime.bigint();
-  const child = spawn(process.execPath, [BIN, ...argv], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  let peakKiB = 0;
-  const poll = setInterval(async () => {
-    try {
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-      const hwm = /VmHWM:\s+(\d+)/.exec(status);
-      if (hwm) peakKiB = Math.max(peakKiB, Number(hwm[1]));
-    } catch {
-      // exited between polls
-    }
-  }, 25);
-  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
-  clearInterval(poll);
-  if (code !== 0 && code !== 3)
-    throw new Error(`coroner ${argv.join(' ')} exited ${code}: ${stderr}`);
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, peakMiB: peakKiB / 1024 };
 }
 
 const BASE = 'coroner-sample/base:busybox';

@@ -17,7 +17,7 @@ import { assessExposure } from '../findings/exposure.js';
 import { evaluateProcess, healthcheckProcesses } from '../findings/process-rules.js';
 import { defaultCacheDir } from '../layers/image-layers.js';
 import { findOriginLayer } from '../layers/layer-index.js';
-import type { ChangedPath, PathProblem } from '../report/change.js';
+import type { ChangedPath, ChangeEntry, PathProblem, VersionPair } from '../report/change.js';
 import { inPiecesOf, reportJsonChunks } from '../report/report-json.js';
 import type { RuntimeConfig } from '../report/runtime.js';
 import { SEVERITY_RANK, type Severity } from '../report/severity.js';
@@ -149,22 +149,23 @@ export async function triage(
   const hasChildren = pathsWithChangedChildren(entries);
   const changes: ChangedPath[] = [];
   const budget = newAnalysisBudget();
-  for (const entry of entries) {
+  // One change compared and ranked; a failure is a problem of that path, not of the triage.
+  const analyse = async (
+    entry: ChangeEntry,
+    pair: VersionPair,
+    hasChangedChildren: boolean,
+  ): Promise<ChangedPath | undefined> => {
     cancelled();
-    const pair = versions.get(entry.path) ?? {};
-    versions.delete(entry.path); // the analysed change holds what it needs; keep memory flat
     const originLayer = pair.original ? findOriginLayer(layers.indexes, entry.path) : undefined;
     try {
-      changes.push(
-        await analyseChange(
-          folder,
-          entry,
-          pair,
-          originLayer === undefined ? undefined : layers.layers[originLayer],
-          hasChildren.has(entry.path),
-          { containerCreatedAt: acquired.subject.createdAt, now: startedAt.toISOString() },
-          budget,
-        ),
+      return await analyseChange(
+        folder,
+        entry,
+        pair,
+        originLayer === undefined ? undefined : layers.layers[originLayer],
+        hasChangedChildren,
+        { containerCreatedAt: acquired.subject.createdAt, now: startedAt.toISOString() },
+        budget,
       );
     } catch (e) {
       if (e instanceof Cancelled || (e as Error)?.name === 'AbortError') throw e;
@@ -173,21 +174,19 @@ export async function triage(
         action: 'compare',
         cause: e instanceof Error ? e.message : String(e),
       });
+      return undefined;
     }
+  };
+  for (const entry of entries) {
+    const pair = versions.get(entry.path) ?? {};
+    versions.delete(entry.path); // the analysed change holds what it needs; keep memory flat
+    const change = await analyse(entry, pair, hasChildren.has(entry.path));
+    if (change) changes.push(change);
   }
   const mountedParents = pathsWithChangedChildren(mounts.changes.map((m) => m.entry));
   for (const { entry, mount, versions: pair } of mounts.changes) {
-    cancelled();
-    const originLayer = pair.original ? findOriginLayer(layers.indexes, entry.path) : undefined;
-    const change = await analyseChange(
-      folder,
-      entry,
-      pair,
-      originLayer === undefined ? undefined : layers.layers[originLayer],
-      mountedParents.has(entry.path),
-      { containerCreatedAt: acquired.subject.createdAt, now: startedAt.toISOString() },
-      budget,
-    );
+    const change = await analyse(entry, pair, mountedParents.has(entry.path));
+    if (!change) continue;
     const where = `in the ${mount.type}${mount.name ? ` ${mount.name}` : ''} at ${mount.destination}`;
     for (const f of change.findings) f.reason = `${f.reason} (${where})`;
     changes.push({ ...change, mount });
