@@ -1,7 +1,7 @@
 /**
  * One-key clean restart: evidence first, then quarantine the compromised container
- * (kept, never removed: stopped or paused, restart policy "no", cut from its
- * networks, renamed), then a hardened replacement from the original image id, with
+ * (kept, never removed: paused, restart policy "no", cut from its networks, then killed,
+ * or left paused; renamed), then a hardened replacement from the original image id, with
  * the original name, networks, aliases and published ports; it is done only when the
  * replacement runs, is healthy, and answers on the ports the suspect listened on.
  * Otherwise the failed replacement is kept for inspection under a clear name, the
