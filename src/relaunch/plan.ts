@@ -99,8 +99,6 @@ export interface RelaunchPlan {
   kept: PlanItem[];
   hardened: PlanItem[];
   writable: WritablePlace[];
-  /** The writable places that are tmpfs (the rest are volumes filled from the image). */
-  tmpfs: WritablePlace[];
   volumes: PlannedVolume[];
   /** Fresh named volumes to create, with their destination (for --fresh-volumes). */
   freshVolumeNames: { name: string; destination: string }[];
@@ -550,7 +548,6 @@ export function planRelaunch(
     kept,
     hardened,
     writable,
-    tmpfs,
     volumes,
     freshVolumeNames,
     ...(learned ? { learned } : {}),

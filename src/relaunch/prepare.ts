@@ -106,7 +106,7 @@ async function imageFacts(
   engine: Engine,
   imageId: string,
   custody: CustodyLog,
-  dirs: () => string[],
+  dirs: readonly string[],
 ): Promise<{ users: ReturnType<typeof parsePasswd>; hasContent: Map<string, boolean> }> {
   const reader = await custody.step(
     "create reader container (never started) to read the image's users and folders",
@@ -130,7 +130,7 @@ async function imageFacts(
         break;
       }
     const hasContent = new Map<string, boolean>();
-    for (const dir of dirs()) {
+    for (const dir of dirs) {
       // The folder itself is the first entry; a second means it holds something.
       const tree = await archiveOf(dir);
       let count = 0;
@@ -182,13 +182,6 @@ export async function prepareRelaunch(
 
   // Never a fresh `docker diff`: that is the attacker's to shape. A clean twin's is not.
   let writes: Write[] = report ? legitimateWrites(report) : [];
-  let users: ReturnType<typeof parsePasswd> = [];
-  let hasContent = new Map<string, boolean>();
-  const facts = async () =>
-    ({ users, hasContent } = await imageFacts(engine, inspect.Image, custody, () =>
-      [...writableDirs(writes).keys()].filter((d) => d !== '/'),
-    ));
-  await facts(); // the users first: a twin may try one
   const learned = learn.isEnabled
     ? await learnFromTwins(engine, inspect, {
         ...twinOptions,
@@ -198,10 +191,14 @@ export async function prepareRelaunch(
         ...(learn.onTrial ? { onTrial: learn.onTrial } : {}),
       })
     : undefined;
-  if (learned) {
-    writes = [...learned.writes.map((w) => ({ ...w, from: 'a clean twin' })), ...writes];
-    await facts(); // the folders the twins' writes asked for
-  }
+  if (learned) writes = [...learned.writes.map((w) => ({ ...w, from: 'a clean twin' })), ...writes];
+  // Once every write is known: the folders they ask for, and the users a last twin may try.
+  const { users, hasContent } = await imageFacts(
+    engine,
+    inspect.Image,
+    custody,
+    [...writableDirs(writes).keys()].filter((d) => d !== '/'),
+  );
   const planInput = {
     inspect,
     writes,

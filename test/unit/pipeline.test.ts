@@ -83,6 +83,17 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
+/** The case folder verifies, and its report.json is the report the triage returned. */
+async function expectCaseFolderIsTheReport(report: TriageReport): Promise<void> {
+  const onDisk = JSON.parse(
+    await readFile(path.join(report.caseDir, 'report.json'), 'utf8'),
+  ) as TriageReport;
+  expect(onDisk.changes.map((c) => c.path)).toEqual(report.changes.map((c) => c.path));
+  expect(onDisk.schemaVersion).toBe(2);
+  const check = await verifyCase(report.caseDir);
+  expect(check).toMatchObject({ state: 'complete', isIntact: true });
+}
+
 describe('the pipeline on a recorded source', () => {
   it('asks the source for each thing once, in order', () => {
     expect(source.calls).toEqual([
@@ -130,13 +141,7 @@ describe('the pipeline on a recorded source', () => {
   });
 
   it('writes a case folder that verifies, whose report.json is the returned report', async () => {
-    const onDisk = JSON.parse(
-      await readFile(path.join(report.caseDir, 'report.json'), 'utf8'),
-    ) as TriageReport;
-    expect(onDisk.changes.map((c) => c.path)).toEqual(report.changes.map((c) => c.path));
-    expect(onDisk.schemaVersion).toBe(2);
-    const check = await verifyCase(report.caseDir);
-    expect(check).toMatchObject({ state: 'complete', isIntact: true });
+    await expectCaseFolderIsTheReport(report);
   });
 });
 
@@ -264,12 +269,6 @@ describe('the pipeline with mounts, processes and events', () => {
   });
 
   it('writes a case folder that verifies, whose report.json is the returned report', async () => {
-    const onDisk = JSON.parse(
-      await readFile(path.join(report.caseDir, 'report.json'), 'utf8'),
-    ) as TriageReport;
-    expect(onDisk.changes.map((c) => c.path)).toEqual(report.changes.map((c) => c.path));
-    expect(onDisk.schemaVersion).toBe(2);
-    const check = await verifyCase(report.caseDir);
-    expect(check).toMatchObject({ state: 'complete', isIntact: true });
+    await expectCaseFolderIsTheReport(report);
   });
 });

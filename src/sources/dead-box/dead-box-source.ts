@@ -16,14 +16,8 @@ import { emptyLayerIndex, findOriginLayer, type LayerIndex } from '../../layers/
 import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
 import type { NotCollected, SourceIdentity } from '../../report/triage-report.js';
 import { runtimeFromDocker } from '../docker-config.js';
-import type {
-  Acquisition,
-  AcquireOptions,
-  EvidenceSource,
-  MountedChange,
-  MountsRead,
-} from '../evidence-source.js';
-import { compareMountWithImage } from '../layer-store/compare-mount.js';
+import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
+import { compareMounts, type MountToCompare } from '../layer-store/compare-mount.js';
 import { indexLayerDir, resolveInLayer, storeResolved } from '../layer-store/layer-dir.js';
 import { readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
@@ -43,8 +37,6 @@ import path from 'node:path';
 /** Layer folders are read this many paths at a time. */
 const READS_AT_ONCE = 8;
 /** Per volume, entries compared at most; per triage, bytes hashed at most. */
-const MAX_MOUNT_ENTRIES = 20_000;
-const MAX_MOUNT_HASH_BYTES = 512 * 1024 * 1024;
 
 export class DeadBoxSource implements EvidenceSource {
   readonly kind = 'dead-box' as const;
@@ -257,11 +249,9 @@ export class DeadBoxSource implements EvidenceSource {
       originalLayers,
 
       mountChanges: async () => {
-        const read: MountsRead['read'] = [];
-        const changes: MountedChange[] = [];
         const images = await originalLayers();
         const image = { indexes: images.indexes, dirs: layerRecords.map((l) => l.dir) };
-        let hashBudget = MAX_MOUNT_HASH_BYTES;
+        const mounts: MountToCompare[] = [];
         for (const m of mountsOf(config)) {
           if (m.Type !== 'volume' || !m.Name) {
             if (m.Type === 'bind')
@@ -272,35 +262,19 @@ export class DeadBoxSource implements EvidenceSource {
             continue;
           }
           if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(m.Name)) continue; // not a name the engine allows
-          const place = { type: 'volume', destination: m.Destination ?? '/', name: m.Name };
-          const dir = path.join(root.path, 'volumes', m.Name, '_data');
-          const compared = await custody
-            .step(
-              `compare the volume ${m.Name} at ${place.destination} with the image's content there`,
-              dir,
-              () =>
-                compareMountWithImage(dir, place, image, folder, {
-                  maxEntries: MAX_MOUNT_ENTRIES,
-                  maxHashBytes: hashBudget,
-                  maxContentBytes: opts.maxContentBytes,
-                  ...(opts.signal ? { signal: opts.signal } : {}),
-                }),
-              (c) => `${c.changes.length} changed${c.note ? `; ${c.note}` : ''}`,
-            )
-            .catch((e: unknown) => {
-              if (e instanceof Cancelled || !(e instanceof Error) || !('code' in e)) throw e;
-              notCollected.push({
-                item: `the volume ${m.Name}`,
-                reason: `not in the data root copy (${e.message})`,
-              });
-              return undefined;
-            });
-          if (!compared) continue;
-          hashBudget -= compared.hashedBytes;
-          changes.push(...compared.changes);
-          read.push({ ...place, ...(compared.note ? { note: compared.note } : {}) });
+          const name = m.Name;
+          const place = { type: 'volume', destination: m.Destination ?? '/', name };
+          mounts.push({
+            dir: path.join(root.path, 'volumes', name, '_data'),
+            place,
+            step: `compare the volume ${name} at ${place.destination} with the image's content there`,
+            unreadable: (e) => ({
+              item: `the volume ${name}`,
+              reason: `not in the data root copy (${e.message})`,
+            }),
+          });
         }
-        return { changes, read };
+        return compareMounts(mounts, image, folder, custody, opts, notCollected);
       },
 
       readVersions: async (entries) => {

@@ -36,9 +36,8 @@ import {
   type RawEvent,
 } from './engine.js';
 import { memoryMountsOf } from './host-capture.js';
-import { compareMountWithImage } from '../layer-store/compare-mount.js';
+import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
-import { Cancelled } from '../../errors.js';
 import type { EngineEvent } from '../../report/process.js';
 import { freezeEvidence, type FrozenEvidence } from './freeze.js';
 import {
@@ -253,37 +252,24 @@ export class DockerLiveSource implements EvidenceSource {
         for (const m of candidates)
           if ((await lstat(m.Source).catch(() => undefined))?.isDirectory()) mounts.push(m);
         const image = { indexes: images.indexes, dirs: host.original.map((l) => l.dir) };
-        let hashBudget = MAX_MOUNT_HASH_BYTES;
-        for (const m of mounts) {
-          const place = {
-            type: m.Type,
-            destination: m.Destination,
-            ...(m.Type === 'volume' && m.Name ? { name: m.Name } : {}),
-          };
-          const compared = await custody
-            .step(
-              `compare the ${m.Type} at ${m.Destination} with the image's content there (read only, on the engine's host)`,
-              m.Source,
-              () =>
-                compareMountWithImage(m.Source, place, image, folder, {
-                  maxEntries: MAX_MOUNT_ENTRIES,
-                  maxHashBytes: hashBudget,
-                  maxContentBytes: opts.maxContentBytes,
-                  ...(signal ? { signal } : {}),
-                }),
-              (c) => `${c.changes.length} changed${c.note ? `; ${c.note}` : ''}`,
-            )
-            .catch((e: unknown) => {
-              if (e instanceof Cancelled || !(e instanceof Error) || !('code' in e)) throw e;
-              notCollected.push({ item: `the ${m.Type} at ${m.Destination}`, reason: e.message });
-              return undefined;
-            });
-          if (!compared) continue;
-          hashBudget -= compared.hashedBytes;
-          changes.push(...compared.changes);
-          read.push({ ...place, ...(compared.note ? { note: compared.note } : {}) });
-        }
-        return { changes, read };
+        const compared = await compareMounts(
+          mounts.map((m) => ({
+            dir: m.Source,
+            place: {
+              type: m.Type,
+              destination: m.Destination,
+              ...(m.Type === 'volume' && m.Name ? { name: m.Name } : {}),
+            },
+            step: `compare the ${m.Type} at ${m.Destination} with the image's content there (read only, on the engine's host)`,
+            unreadable: (e) => ({ item: `the ${m.Type} at ${m.Destination}`, reason: e.message }),
+          })),
+          image,
+          folder,
+          custody,
+          { maxContentBytes: opts.maxContentBytes, ...(signal ? { signal } : {}) },
+          notCollected,
+        );
+        return { changes: [...changes, ...compared.changes], read: [...read, ...compared.read] };
       },
 
       ...(frozen.host?.processes
@@ -360,8 +346,6 @@ export class DockerLiveSource implements EvidenceSource {
 }
 
 /** Per mount, entries compared at most; per triage, bytes hashed at most. */
-const MAX_MOUNT_ENTRIES = 20_000;
-const MAX_MOUNT_HASH_BYTES = 512 * 1024 * 1024;
 
 function engineEvent(raw: RawEvent): EngineEvent {
   const nanos = raw.timeNano ?? (raw.time ?? 0) * 1e9;

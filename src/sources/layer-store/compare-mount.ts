@@ -11,9 +11,12 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { CaseFolder } from '../../case/case-folder.js';
 import { storedName } from '../../case/container-path.js';
+import type { CustodyLog } from '../../case/custody.js';
+import { Cancelled } from '../../errors.js';
 import { findOriginLayer, type LayerIndex } from '../../layers/layer-index.js';
 import type { ChangeKind, MountPlace } from '../../report/change.js';
-import type { MountedChange } from '../evidence-source.js';
+import type { NotCollected } from '../../report/triage-report.js';
+import type { MountedChange, MountsRead } from '../evidence-source.js';
 import { resolveInLayer, storeResolved, walkLayerDir, type Resolved } from './layer-dir.js';
 
 export interface ImageFolders {
@@ -158,4 +161,60 @@ export async function compareMountWithImage(
     hashedBytes: opts.maxHashBytes - hashBudget,
     ...(notes.length ? { note: [...new Set(notes)].join('; ') } : {}),
   };
+}
+
+/** One mount to compare: its folder on this host and the words custody and the report use. */
+export interface MountToCompare {
+  dir: string;
+  place: MountPlace;
+  /** What custody records the comparison as. */
+  step: string;
+  /** What the report names when the folder cannot be read. */
+  unreadable: (e: Error) => NotCollected;
+}
+
+/** Bounds on all the mounts of one triage together. */
+const MAX_MOUNT_ENTRIES = 20_000;
+const MAX_MOUNT_HASH_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Compares each mount in turn within one hash budget, each in custody. A folder that
+ * cannot be read (gone from a copy, say) is named as not collected; the rest go on.
+ */
+export async function compareMounts(
+  mounts: readonly MountToCompare[],
+  image: ImageFolders,
+  folder: CaseFolder,
+  custody: CustodyLog,
+  opts: { maxContentBytes: number; signal?: AbortSignal },
+  notCollected: NotCollected[],
+): Promise<MountsRead> {
+  const read: MountsRead['read'] = [];
+  const changes: MountedChange[] = [];
+  let hashBudget = MAX_MOUNT_HASH_BYTES;
+  for (const m of mounts) {
+    const compared = await custody
+      .step(
+        m.step,
+        m.dir,
+        () =>
+          compareMountWithImage(m.dir, m.place, image, folder, {
+            maxEntries: MAX_MOUNT_ENTRIES,
+            maxHashBytes: hashBudget,
+            maxContentBytes: opts.maxContentBytes,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          }),
+        (c) => `${c.changes.length} changed${c.note ? `; ${c.note}` : ''}`,
+      )
+      .catch((e: unknown) => {
+        if (e instanceof Cancelled || !(e instanceof Error) || !('code' in e)) throw e;
+        notCollected.push(m.unreadable(e));
+        return undefined;
+      });
+    if (!compared) continue;
+    hashBudget -= compared.hashedBytes;
+    changes.push(...compared.changes);
+    read.push({ ...m.place, ...(compared.note ? { note: compared.note } : {}) });
+  }
+  return { changes, read };
 }
