@@ -13,15 +13,18 @@ import type { CustodyLog } from '../case/custody.js';
 import { normaliseChanges } from '../changes/change-list.js';
 import type { ChangeEntry } from '../report/change.js';
 import { changesFromEngine } from '../sources/docker-live/engine-changes.js';
-import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
+import {
+  READER_ROLE_LABEL,
+  type ContainerInspect,
+  type Engine,
+} from '../sources/docker-live/engine.js';
 import { lastLogLines } from '../sources/docker-live/log-tail.js';
-import { readerOwnerLabels } from '../sources/docker-live/stale-readers.js';
+import { readerOwnerLabels, TWIN_ROLE } from '../sources/docker-live/stale-readers.js';
 import { parseInetTable } from '../sources/host-proc/proc-net.js';
 import { containerPids, filesOpenForWriting } from '../sources/host-proc/processes.js';
 import { askInNamespace, canEnterNamespaces } from './serve-check.js';
 
-/** On every twin: its role, and the suspect it is a twin of. */
-export const TWIN_ROLE = 'twin';
+/** On every twin: the suspect it is a twin of. */
 export const TWIN_FOR_LABEL = 'coroner.twin.for';
 
 export interface TwinTrial {
@@ -76,7 +79,7 @@ function twinBody(
     Healthcheck: cfg.Healthcheck ?? undefined,
     StopSignal: (cfg as { StopSignal?: string }).StopSignal ?? undefined,
     Labels: {
-      'coroner.role': TWIN_ROLE,
+      [READER_ROLE_LABEL]: TWIN_ROLE,
       [TWIN_FOR_LABEL]: suspect.Id,
       ...readerOwnerLabels(),
     },

@@ -11,6 +11,8 @@ import { EngineUnreachable } from '../../errors.js';
 
 export const READER_PID_LABEL = 'coroner.reader.pid';
 export const READER_HOST_LABEL = 'coroner.reader.host';
+/** The role of a relaunch's clean twin (a reader's is 'reader'): it has run, and is removed the same way. */
+export const TWIN_ROLE = 'twin';
 
 /** Labels that let a later run tell this process's readers from a dead one's. */
 export function readerOwnerLabels(): Record<string, string> {
@@ -41,7 +43,7 @@ export async function removeStaleReaders(
     return (
       // A reader is never started (else it is a workload wearing its labels); a twin has run.
       ((c.labels[READER_ROLE_LABEL] === 'reader' && c.state === 'created') ||
-        c.labels[READER_ROLE_LABEL] === 'twin') &&
+        c.labels[READER_ROLE_LABEL] === TWIN_ROLE) &&
       c.labels[READER_HOST_LABEL] === host &&
       Number.isInteger(pid) &&
       pid > 0 &&
