@@ -26,6 +26,7 @@ import {
 import { ProcessesScreen } from './screens/ProcessesScreen.js';
 import { RelaunchScreen } from './screens/RelaunchScreen.js';
 import { TRIAGE_KEYS, TriageScreen } from './screens/TriageScreen.js';
+import { findChange } from './presentation/change-filter.js';
 
 /** What the console may ask of the engine side: intents, no forensic logic here. */
 export interface ConsoleActions {
@@ -167,7 +168,7 @@ function CurrentScreen({
 
   switch (screen.name) {
     case 'file': {
-      const change = report.changes.find((c) => c.path === screen.path);
+      const change = findChange(report.changes, screen.path);
       return change ? (
         <FileScreen
           change={change}

@@ -20,14 +20,17 @@ export function sourceActions(
   const custody = new CustodyLog();
   return {
     listContainers: () => source.listContainers(),
-    triage: (ref, signal, onEvent) =>
-      triage(source, ref, {
+    triage: async (ref, signal, onEvent) => {
+      const report = await triage(source, ref, {
         signal,
         onEvent,
         custody,
         ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
         ...(opts.casesRoot ? { casesRoot: opts.casesRoot } : {}),
-      }),
+      });
+      // The console scrolls, filters and opens every change: it holds them; the CLI reads them once.
+      return { ...report, changes: [...report.changes] };
+    },
     exportBundle: async (report, signal, onProgress) =>
       (
         await exportReport(source, report, {

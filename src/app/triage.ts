@@ -18,6 +18,8 @@ import { evaluateProcess, healthcheckProcesses } from '../findings/process-rules
 import { defaultCacheDir } from '../layers/image-layers.js';
 import { findOriginLayer } from '../layers/layer-index.js';
 import type { ChangedPath, ChangeEntry, PathProblem, VersionPair } from '../report/change.js';
+import { ChangeSpool, type SpooledSummary } from '../report/change-spool.js';
+import type { Finding } from '../report/finding.js';
 import { inPiecesOf, reportJsonChunks } from '../report/report-json.js';
 import type { RuntimeConfig } from '../report/runtime.js';
 import { SEVERITY_RANK, type Severity } from '../report/severity.js';
@@ -136,18 +138,14 @@ export async function triage(
   const layers = await acquired.originalLayers();
   cancelled();
 
-  emit({ type: 'phase', phase: 'extract' });
-  const versions = await acquired.readVersions(entries);
-
-  // What the change list cannot see: volumes, binds and tmpfs, compared with the image.
-  emit({ type: 'phase', phase: 'mounts' });
-  const mounts = await acquired.mountChanges();
-  const processes = (await acquired.processes?.()) ?? undefined;
-  cancelled();
-
-  emit({ type: 'phase', phase: 'rank' });
-  const hasChildren = pathsWithChangedChildren(entries);
-  const changes: ChangedPath[] = [];
+  // Each path is compared and ranked as soon as both its versions are stored, then goes to
+  // disk: memory grows with the findings, not with the number of changed files.
+  const spool = new ChangeSpool();
+  const changeFindings: Finding[] = [];
+  const keep = (change: ChangedPath): void => {
+    spool.add(change);
+    if (!change.isParentOnly) changeFindings.push(...change.findings);
+  };
   const budget = newAnalysisBudget();
   // One change compared and ranked; a failure is a problem of that path, not of the triage.
   const analyse = async (
@@ -177,11 +175,39 @@ export async function triage(
       return undefined;
     }
   };
+
+  emit({ type: 'phase', phase: 'extract' });
+  const hasChildren = pathsWithChangedChildren(entries);
+  const pending = new Set(entries.map((e) => e.path));
+  // One comparison at a time, in the order pairs arrive. Readers go on reading while a few
+  // dozen pairs wait, and wait themselves beyond that: the queue, not the files, is held.
+  let turn: Promise<void> = Promise.resolve();
+  let queued = 0;
+  await acquired.readVersions(entries, (entry, pair) => {
+    queued++;
+    turn = turn.then(async () => {
+      queued--;
+      if (!pending.delete(entry.path)) return; // handed over twice: the first one counts
+      const change = await analyse(entry, pair, hasChildren.has(entry.path));
+      if (change) keep(change);
+    });
+    turn.catch(() => undefined); // seen by the next turn, or by the await below
+    return queued > 64 ? turn : Promise.resolve();
+  });
+  await turn;
+
+  // What the change list cannot see: volumes, binds and tmpfs, compared with the image.
+  emit({ type: 'phase', phase: 'mounts' });
+  const mounts = await acquired.mountChanges();
+  const processes = (await acquired.processes?.()) ?? undefined;
+  cancelled();
+
+  emit({ type: 'phase', phase: 'rank' });
+  // Paths no reader could answer are still listed, with what is known of them (nothing).
   for (const entry of entries) {
-    const pair = versions.get(entry.path) ?? {};
-    versions.delete(entry.path); // the analysed change holds what it needs; keep memory flat
-    const change = await analyse(entry, pair, hasChildren.has(entry.path));
-    if (change) changes.push(change);
+    if (!pending.has(entry.path)) continue;
+    const change = await analyse(entry, {}, hasChildren.has(entry.path));
+    if (change) keep(change);
   }
   const mountedParents = pathsWithChangedChildren(mounts.changes.map((m) => m.entry));
   for (const { entry, mount, versions: pair } of mounts.changes) {
@@ -189,15 +215,17 @@ export async function triage(
     if (!change) continue;
     const where = `in the ${mount.type}${mount.name ? ` ${mount.name}` : ''} at ${mount.destination}`;
     for (const f of change.findings) f.reason = `${f.reason} (${where})`;
-    changes.push({ ...change, mount });
+    keep({ ...change, mount });
   }
-  changes.sort(rankChanges);
+  const counts = countChanges(spool.summaries);
+  const written = new Set(spool.summaries.filter((c) => c.kind !== 'D').map((c) => c.path));
+  const changes = spool.finish(rankChanges);
 
   // What ran, and what the engine recorded: ranked by their own rules.
   const healthcheck = healthcheckCommand(acquired.runtime.healthcheck);
   if (processes) {
     const context = {
-      written: new Set(changes.filter((c) => c.kind !== 'D').map((c) => c.path)),
+      written,
       exposedPorts: new Set(acquired.runtime.exposedPorts),
       engineOwned: healthcheckProcesses(processes, healthcheck),
     };
@@ -205,7 +233,7 @@ export async function triage(
   }
   const events = acquired.events;
   const findings = [
-    ...changes.filter((c) => !c.isParentOnly).flatMap((c) => c.findings),
+    ...changeFindings,
     ...(processes ?? []).flatMap((p) => p.findings),
     ...evaluateEvents(events ?? [], healthcheck),
   ].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
@@ -223,13 +251,15 @@ export async function triage(
       ),
   ];
 
-  // A signal that came in time cancels the report: after this point the triage is complete.
   cancelled();
   await folder.writeJson(
     'custody.json',
     { header: custody.header, actions: custody.actions },
     'chain of custody so far',
   );
+  // A signal that came in time cancels the report (ranking may not have yielded to hear it;
+  // writing custody did): after this point the triage is complete.
+  cancelled();
   const report: TriageReport = {
     schemaVersion: TRIAGE_SCHEMA_VERSION,
     tool: { name: 'coroner', version: CORONER_VERSION },
@@ -241,7 +271,7 @@ export async function triage(
     evidence: acquired.evidence,
     runtime: acquired.runtime,
     hostCompromise: { isSuspected: hostReasons.length > 0, reasons: hostReasons },
-    counts: countChanges(changes),
+    counts,
     changes,
     findings,
     exposure,
@@ -271,15 +301,15 @@ export async function triage(
   return report;
 }
 
-function rankChanges(a: ChangedPath, b: ChangedPath): number {
+function rankChanges(a: SpooledSummary, b: SpooledSummary): number {
   if (a.isParentOnly !== b.isParentOnly) return a.isParentOnly ? 1 : -1;
   const bySeverity = SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity];
   if (bySeverity !== 0) return bySeverity;
-  const byCount = b.findings.length - a.findings.length;
+  const byCount = b.findingCount - a.findingCount;
   return byCount !== 0 ? byCount : a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
-function countChanges(changes: ChangedPath[]): TriageReport['counts'] {
+function countChanges(changes: readonly SpooledSummary[]): TriageReport['counts'] {
   const bySeverity: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0, info: 0 };
   const counts = { added: 0, changed: 0, deleted: 0, parentOnly: 0, bySeverity };
   for (const c of changes) {

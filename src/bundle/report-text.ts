@@ -101,7 +101,8 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
     '| severity | change | path | reason |',
     '| --- | --- | --- | --- |',
   );
-  for (const change of report.changes.filter((x) => !x.isParentOnly)) {
+  for (const change of report.changes) {
+    if (change.isParentOnly) continue;
     for (const f of change.findings) {
       out.push(
         `| ${f.severity} | ${CHANGE_KIND_WORDS[change.kind]} | ${mdCode(change.path, 200)} | ${mdCode(f.reason)} |`,
@@ -242,7 +243,8 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
     '</table>',
     '<h2 id="findings">Findings, ranked</h2><table><tr><th>severity</th><th>change</th><th>path</th><th>reason</th></tr>',
   );
-  for (const change of report.changes.filter((x) => !x.isParentOnly)) {
+  for (const change of report.changes) {
+    if (change.isParentOnly) continue;
     for (const f of change.findings) {
       parts.push(
         `<tr><td class="sev ${f.severity}">${f.severity}</td><td>${CHANGE_KIND_WORDS[change.kind]}</td><td><code>${html(change.path, 500)}</code></td><td>${html(f.reason)}</td></tr>`,

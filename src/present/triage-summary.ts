@@ -2,6 +2,7 @@
  * The readable triage summary: a pure function from the report to lines.
  * Every string that came from the container goes through the sanitiser.
  */
+import type { ChangedPath } from '../report/change.js';
 import type { Severity } from '../report/severity.js';
 import type { TriageReport } from '../report/triage-report.js';
 import { safeLine } from '../untrusted.js';
@@ -54,16 +55,22 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   lines.push(
     `Suspicion: ${c.bySeverity.critical} critical, ${c.bySeverity.high} high, ${c.bySeverity.medium} medium, ${c.bySeverity.low} low, ${c.bySeverity.info} info`,
   );
-  const ranked = report.changes.filter((x) => !x.isParentOnly);
+  // Ranked, parent-only directories last: the first `top` are read, the rest only counted.
+  const ranked: ChangedPath[] = [];
+  for (const change of report.changes) {
+    if (change.isParentOnly || ranked.length === opts.top) break;
+    ranked.push(change);
+  }
+  const rankedCount = report.changes.length - report.counts.parentOnly;
   if (ranked.length > 0) lines.push('');
-  for (const change of ranked.slice(0, opts.top)) {
+  for (const change of ranked) {
     const top = change.findings[0];
     const more = change.findings.length > 1 ? ` (+${change.findings.length - 1} more)` : '';
     lines.push(` ${SEVERITY_LABEL[change.severity]}  ${change.kind} ${safeLine(change.path, 160)}`);
     if (top) lines.push(`         ${safeLine(top.reason, 200)}${more}`);
   }
-  if (ranked.length > opts.top)
-    lines.push(` … ${ranked.length - opts.top} more in ${report.caseDir}/report.json`);
+  if (rankedCount > ranked.length)
+    lines.push(` … ${rankedCount - ranked.length} more in ${report.caseDir}/report.json`);
 
   if (report.processes) {
     const ranked = rankedProcesses(report);

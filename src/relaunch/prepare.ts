@@ -56,10 +56,13 @@ export interface LearnRequest {
  * would take away a place the app needs).
  */
 export function legitimateWrites(report: Pick<TriageReport, 'changes'>): Write[] {
-  return report.changes
-    .filter((c) => !c.isParentOnly && c.findings.length > 0)
-    .filter((c) => c.findings.every((f) => f.rule === 'legitimate-churn'))
-    .map((c) => ({ path: c.path, kind: c.kind, from: "the triage's churn" }));
+  const writes: Write[] = [];
+  for (const c of report.changes) {
+    if (c.isParentOnly || c.findings.length === 0) continue;
+    if (c.findings.every((f) => f.rule === 'legitimate-churn'))
+      writes.push({ path: c.path, kind: c.kind, from: "the triage's churn" });
+  }
+  return writes;
 }
 
 /** What the triage found in each mount (medium or worse), by destination. */

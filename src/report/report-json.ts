@@ -5,8 +5,9 @@
  * Characters a terminal would interpret or hide are written as `\u` escapes (safeJson),
  * so `coroner triage --json`, which prints this file, is safe on a terminal.
  */
-import type { TriageReport } from './triage-report.js';
 import { safeJson } from '../untrusted.js';
+import { SpooledChanges } from './change-spool.js';
+import type { TriageReport } from './triage-report.js';
 
 const LONG_ARRAYS = new Set(['changes', 'findings', 'artifacts', 'problems']);
 
@@ -16,15 +17,17 @@ export function* reportJsonChunks(report: TriageReport): Generator<string> {
   for (const [i, key] of keys.entries()) {
     const value = report[key];
     const comma = i < keys.length - 1 ? ',' : '';
-    if (LONG_ARRAYS.has(key) && Array.isArray(value)) {
+    if (LONG_ARRAYS.has(key) && (Array.isArray(value) || value instanceof SpooledChanges)) {
       if (value.length === 0) {
         yield `  ${safeJson(key)}: []${comma}\n`;
         continue;
       }
       yield `  ${safeJson(key)}: [\n`;
-      for (const [j, item] of value.entries()) {
-        yield `    ${safeJson(item)}${j < value.length - 1 ? ',' : ''}\n`;
-      }
+      // Spooled changes are JSON already, escaped the same way: copied, not parsed again.
+      const items =
+        value instanceof SpooledChanges ? value.jsonLines() : value.map((item) => safeJson(item));
+      let j = 0;
+      for (const item of items) yield `    ${item}${++j < value.length ? ',' : ''}\n`;
       yield `  ]${comma}\n`;
     } else {
       yield `  ${safeJson(key)}: ${safeJson(value, 2).replace(/\n/g, '\n  ')}${comma}\n`;

@@ -4,7 +4,8 @@
  * Its schema is documented in docs/triage-schema.md.
  */
 import type { ArtifactRecord } from './artifact.js';
-import type { ChangedPath, LayerInfo, MountPlace, PathProblem } from './change.js';
+import type { LayerInfo, MountPlace, PathProblem } from './change.js';
+import type { ChangeList } from './change-spool.js';
 import type { ExposureCheck, Finding } from './finding.js';
 import type { EngineEvent, ProcessRecord } from './process.js';
 import type { RuntimeConfig } from './runtime.js';
@@ -122,7 +123,7 @@ export interface TriageReport {
     bySeverity: Record<Severity, number>;
   };
   /** Ranked: most suspicious first; parent-only directories last. */
-  changes: ChangedPath[];
+  changes: ChangeList;
   /** Every finding, ranked: of the paths that are not parent-only, of processes and events. */
   findings: Finding[];
   exposure: ExposureCheck[];

@@ -94,8 +94,16 @@ export interface Acquisition {
   changeList(): Promise<ChangeEntry[]>;
   /** The original image's layers as indexes (which layer each original came from). */
   originalLayers(): Promise<ImageLayers>;
-  /** Both versions of every listed path, stored in the case folder and hashed. */
-  readVersions(entries: readonly ChangeEntry[]): Promise<Map<string, VersionPair>>;
+  /**
+   * Both versions of every listed path, stored in the case folder and hashed. Each pair goes
+   * to `onPair` once it is complete, and is not kept: memory stays flat however many paths
+   * changed. Readers wait for `onPair` (it compares and ranks). A path never handed over
+   * could not be read (a problem says why).
+   */
+  readVersions(
+    entries: readonly ChangeEntry[],
+    onPair: (entry: ChangeEntry, pair: VersionPair) => Promise<void>,
+  ): Promise<void>;
   /**
    * What changed where the change list cannot see: volumes and binds compared with the
    * image's content at the same path, tmpfs and /dev/shm content. What could not be read is

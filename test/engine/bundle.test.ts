@@ -52,7 +52,7 @@ function inBundle(
   side: 'original' | 'current',
   containerPath: string,
 ): string {
-  const stored = report.changes.find((c) => c.path === containerPath)?.[side]?.content?.path;
+  const stored = [...report.changes].find((c) => c.path === containerPath)?.[side]?.content?.path;
   if (!stored) throw new Error(`the report stores no ${side} version of ${containerPath}`);
   return `case/${stored}`;
 }
@@ -407,7 +407,7 @@ describe('writing safely', () => {
     expect(
       (await docker('image', 'inspect', '-f', '{{.Id}}', evidenceImage(report).id)).trim(),
     ).toBe(evidenceImage(report).id);
-    for (const change of report.changes.filter((c) => c.current?.content)) {
+    for (const change of [...report.changes].filter((c) => c.current?.content)) {
       expect(await sha256InImage(evidenceImage(report).id, change.path)).toBe(
         change.current!.content!.sha256,
       );

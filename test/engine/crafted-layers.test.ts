@@ -48,7 +48,7 @@ async function compromise(image: string, name: string, paths: string[], rm: stri
   return container;
 }
 
-const change = (report: TriageReport, p: string) => report.changes.find((c) => c.path === p);
+const change = (report: TriageReport, p: string) => [...report.changes].find((c) => c.path === p);
 
 describe.each([
   ['the layer store', 'auto', 'layer-store'],

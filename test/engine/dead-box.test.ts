@@ -35,7 +35,7 @@ async function triageJson(args: string[], env: NodeJS.ProcessEnv): Promise<Triag
 
 /** What ranks each path: the facts a live and a dead-box triage must agree on. */
 const ranking = (r: TriageReport) =>
-  r.changes
+  [...r.changes]
     .map((c) => ({
       path: c.path,
       kind: c.kind,

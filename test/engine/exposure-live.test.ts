@@ -133,7 +133,7 @@ describe('a container run with every host exposure', () => {
     expect(report.notCovered.map((m) => m.destination)).toEqual(['/var/run/docker.sock']);
     // It shares the host's IPC namespace: there is no /dev/shm of its own to read.
     expect(report.mounts.map((m) => m.destination).sort()).toEqual(['/data', '/host-etc']);
-    expect(report.changes.find((c) => c.path === '/data/x')?.mount).toMatchObject({
+    expect([...report.changes].find((c) => c.path === '/data/x')?.mount).toMatchObject({
       type: 'volume',
     });
   });

@@ -104,7 +104,7 @@ describe('faults', () => {
         ).trim(),
       ).toContain(`${evidenceImage(r).repo}:${evidenceImage(r).tag}`);
       expect(
-        r.changes
+        [...r.changes]
           .filter((c) => !c.isParentOnly)
           .map((c) => c.path)
           .sort(),
@@ -121,7 +121,7 @@ describe('faults', () => {
       cacheDir: path.join(work, 'cache'),
     });
     expect(evidenceImage(r1).wasPaused).toBe(false);
-    expect(r1.changes.some((c) => c.path === '/etc/ld.so.preload')).toBe(true);
+    expect([...r1.changes].some((c) => c.path === '/etc/ld.so.preload')).toBe(true);
     expect(r1.artifacts.some((a) => a.path === 'container/processes.json')).toBe(false);
 
     const paused = await startSample('backdoor', runId, '-paused');
@@ -152,7 +152,7 @@ describe('the engine or the container going away', () => {
     });
     expect(removed).toBe(true);
     expect(
-      report.changes.find((c) => c.path === '/var/www/uploads/.cache.php')?.current?.content
+      [...report.changes].find((c) => c.path === '/var/www/uploads/.cache.php')?.current?.content
         ?.sha256,
     ).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -363,7 +363,7 @@ describe('the suspect exiting during the triage', () => {
       expect(run.stderr()).not.toMatch(/\n\s+at /);
       const report = await loadCaseReport(caseDir);
       expect(report.container.stateAtStart.isRunning).toBe(true);
-      expect(report.changes[0]?.path).toBe('/var/www/uploads/.cache.php');
+      expect([...report.changes][0]?.path).toBe('/var/www/uploads/.cache.php');
       expect(await inspectField(container, '{{.State.Status}}')).toBe('exited');
       expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
     },

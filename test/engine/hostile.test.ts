@@ -56,7 +56,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const change = (p: string) => report.changes.find((c) => c.path === p);
+const change = (p: string) => [...report.changes].find((c) => c.path === p);
 
 describe('triage of the hostile sample', () => {
   it('completes with suspicious findings and prints no raw control character', () => {
@@ -82,12 +82,14 @@ describe('triage of the hostile sample', () => {
       env: string[];
     };
     const inBulk = (p: string) => truth.bulk.some((b) => p.startsWith(`${b.under}/`));
-    const listed = report.changes.filter((c) => !c.isParentOnly && !inBulk(c.path));
+    const listed = [...report.changes].filter((c) => !c.isParentOnly && !inBulk(c.path));
     expect(listed.map((c) => `${c.kind} ${c.path}`).sort()).toEqual(
       truth.changes.map((c) => `${c.kind} ${c.path}`).sort(),
     );
     for (const b of truth.bulk)
-      expect(report.changes.filter((c) => c.path.startsWith(`${b.under}/`)).length).toBe(b.count);
+      expect([...report.changes].filter((c) => c.path.startsWith(`${b.under}/`)).length).toBe(
+        b.count,
+      );
     const rank = { info: 0, low: 1, medium: 2, high: 3, critical: 4 } as Record<string, number>;
     for (const pinned of truth.changes.filter((c) => c.rule)) {
       const finding = change(pinned.path)?.findings.find((f) => f.rule === pinned.rule);
@@ -120,7 +122,7 @@ describe('triage of the hostile sample', () => {
 
   it('shows hostile names escaped, visibly', () => {
     const text = stdout.toString('utf8');
-    const all = report.changes.map((c) => c.path);
+    const all = [...report.changes].map((c) => c.path);
     expect(all).toContain('/tmp/esc\u001b]0;pwned\u0007\u001b[2J\u001b[31mred');
     expect(all).toContain('/tmp/two\nlines');
     expect(all).toContain('/tmp/-rf');
@@ -174,8 +176,8 @@ describe('triage of the hostile sample', () => {
   });
 
   it('lists 100,000 files in one folder and a folder 200 levels deep', () => {
-    expect(report.changes.filter((c) => c.path.startsWith('/tmp/many/')).length).toBe(100_000);
-    expect(report.changes.some((c) => c.path.endsWith('/d'.repeat(200) + '/f'))).toBe(true);
+    expect([...report.changes].filter((c) => c.path.startsWith('/tmp/many/')).length).toBe(100_000);
+    expect([...report.changes].some((c) => c.path.endsWith('/d'.repeat(200) + '/f'))).toBe(true);
   });
 
   it('flags forged timestamps and names what the diff cannot see', () => {
@@ -190,7 +192,7 @@ describe('triage of the hostile sample', () => {
   });
 
   it('finds a name that is not UTF-8 by its raw bytes, though the engine reports it altered', () => {
-    const bad = report.changes.filter((c) => c.path.startsWith('/tmp/bad-utf8-'));
+    const bad = [...report.changes].filter((c) => c.path.startsWith('/tmp/bad-utf8-'));
     expect(bad.map((c) => c.path)).toEqual(['/tmp/bad-utf8-\uFFFD\uFFFD']);
     expect(bad[0]!.current?.content?.sha256).toBe(createHash('sha256').update('x').digest('hex'));
     expect(report.problems.map((p) => p.path)).not.toContain('/tmp/bad-utf8-\uFFFD\uFFFD');
@@ -221,7 +223,7 @@ describe('triage of the hostile sample', () => {
   });
 
   it('draws the hostile names in the console without raw controls', () => {
-    const hostile = report.changes.filter(
+    const hostile = [...report.changes].filter(
       (c) =>
         c.path.startsWith('/tmp/') &&
         !c.path.startsWith('/tmp/many/') &&

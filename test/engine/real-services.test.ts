@@ -39,7 +39,8 @@ beforeAll(async () => {
 
 const churnBelowMalice = (report: TriageReport, sample: string) => {
   const expected = expectedChanges(sample);
-  const rank = (p: string) => SEVERITY_RANK[report.changes.find((c) => c.path === p)!.severity];
+  const rank = (p: string) =>
+    SEVERITY_RANK[[...report.changes].find((c) => c.path === p)!.severity];
   const lowestMalice = Math.min(...expected.filter((e) => e.malicious).map((e) => rank(e.path)));
   const highestChurn = Math.max(...expected.filter((e) => !e.malicious).map((e) => rank(e.path)));
   expect(lowestMalice).toBeGreaterThan(highestChurn);
@@ -49,7 +50,7 @@ function matchesGroundTruth(report: TriageReport, sample: string): void {
   const expected = expectedChanges(sample) as (ReturnType<typeof expectedChanges>[number] & {
     mount?: string;
   })[];
-  const listed = report.changes.filter((c) => !c.isParentOnly);
+  const listed = [...report.changes].filter((c) => !c.isParentOnly);
   expect(listed.map((c) => `${c.kind} ${c.path}`).sort()).toEqual(
     expected.map((e) => `${e.kind} ${e.path}`).sort(),
   );
@@ -136,7 +137,7 @@ describe('php-links: apache2 + PHP in front of MariaDB, attacked through its eva
     const files = verdict.manifest!.files.map((f) => f.path);
     const exe = report.processes!.find((x) => x.exe.isDeleted)!.exe.stored!;
     expect(files).toContain(`case/${exe.path}`);
-    const shm = report.changes.find((c) => c.path === '/dev/shm/.kworker')!;
+    const shm = [...report.changes].find((c) => c.path === '/dev/shm/.kworker')!;
     expect(files).toContain(`case/${shm.current!.content!.path}`);
   });
 });
@@ -156,7 +157,9 @@ describe('wp-volume: a web root in a volume, which docker diff never looks into'
     expect((await diffOf(container)).filter((l) => l.includes('/var/www'))).toEqual([]);
     matchesGroundTruth(report, 'wp-volume');
     churnBelowMalice(report, 'wp-volume');
-    const core = report.changes.find((c) => c.path === '/var/www/html/wp-includes/version.php')!;
+    const core = [...report.changes].find(
+      (c) => c.path === '/var/www/html/wp-includes/version.php',
+    )!;
     expect(core.mount).toMatchObject({ type: 'volume', destination: '/var/www/html' });
     expect(core.comparison?.content).toMatchObject({
       kind: 'text-diff',
@@ -206,7 +209,7 @@ describe('wp-volume: a web root in a volume, which docker diff never looks into'
       '/var/www/html',
     ]);
     // What the change list shows is still there, read through reader containers.
-    expect(unprivileged.changes.map((c) => c.path)).toContain('/run/apache2/apache2.pid');
+    expect([...unprivileged.changes].map((c) => c.path)).toContain('/run/apache2/apache2.pid');
     expect(unprivileged.layers.source).toBe('image-save');
   });
 });

@@ -71,7 +71,7 @@ describe('a forged archive of a new folder', () => {
   });
 
   it('keeps the first entry of a duplicated path and names each refused entry', () => {
-    const change = (p: string) => report.changes.find((c) => c.path === p);
+    const change = (p: string) => [...report.changes].find((c) => c.path === p);
     expect(change('/srv/drop/a')?.current?.content?.sha256).toBe(sha('first entry for a\n'));
     expect(change('/srv/drop/b')?.current?.content?.sha256).toBe(sha('b\n'));
     const refused = report.problems.filter((p) => p.path === '/srv').map((p) => p.cause);
@@ -83,7 +83,7 @@ describe('a forged archive of a new folder', () => {
       ]),
     );
     expect(
-      report.changes.some((c) => c.path.includes('escape') || c.path.includes('planted')),
+      [...report.changes].some((c) => c.path.includes('escape') || c.path.includes('planted')),
     ).toBe(false);
   });
 
@@ -93,7 +93,7 @@ describe('a forged archive of a new folder', () => {
       .filter((name) => name.includes('/'))
       .map((name) => `current/${name}`)
       .sort();
-    const recorded = report.changes
+    const recorded = [...report.changes]
       .map((c) => c.current?.content?.path)
       .filter((p): p is string => p !== undefined)
       .sort();

@@ -46,9 +46,11 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
   });
 
   it('reports exactly the ground-truth changes, with parent-only directories set apart', () => {
-    const real = report.changes.filter((c) => !c.isParentOnly).map((c) => `${c.kind} ${c.path}`);
+    const real = [...report.changes]
+      .filter((c) => !c.isParentOnly)
+      .map((c) => `${c.kind} ${c.path}`);
     expect(real.sort()).toEqual(expected.map((e) => `${e.kind} ${e.path}`).sort());
-    for (const parent of report.changes.filter((c) => c.isParentOnly))
+    for (const parent of [...report.changes].filter((c) => c.isParentOnly))
       expect(parent.original?.meta.type).toBe('directory');
   });
 
@@ -56,7 +58,7 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
     const rank = { info: 0, low: 1, medium: 2, high: 3, critical: 4 } as const;
     for (const e of expected.filter((x) => x.malicious)) {
       expect(e.rule, `${e.path} pins a rule in expected.json`).toBeDefined();
-      const change = report.changes.find((c) => c.path === e.path)!;
+      const change = [...report.changes].find((c) => c.path === e.path)!;
       const finding = change.findings.find((f) => f.rule === e.rule);
       expect(finding, `${e.path} is found by ${e.rule}`).toBeDefined();
       expect(rank[finding!.severity]).toBeGreaterThanOrEqual(rank[e.minSeverity!]);
@@ -64,20 +66,20 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
   });
 
   it('ranks every malicious change above the legitimate churn', () => {
-    const rankOf = (p: string) => report.changes.findIndex((c) => c.path === p);
+    const rankOf = (p: string) => [...report.changes].findIndex((c) => c.path === p);
     const worstMalicious = Math.max(
       ...expected.filter((e) => e.malicious).map((e) => rankOf(e.path)),
     );
     const bestLegit = Math.min(...expected.filter((e) => !e.malicious).map((e) => rankOf(e.path)));
     expect(worstMalicious).toBeLessThan(bestLegit);
     for (const e of expected.filter((x) => !x.malicious)) {
-      expect(report.changes[rankOf(e.path)]!.severity).toBe('low');
+      expect([...report.changes][rankOf(e.path)]!.severity).toBe('low');
     }
   });
 
   it('recovers the original of every changed and deleted file byte for byte from the original image', async () => {
     for (const e of expected.filter((x) => x.kind !== 'A')) {
-      const change = report.changes.find((c) => c.path === e.path)!;
+      const change = [...report.changes].find((c) => c.path === e.path)!;
       if (change.original?.meta.type === 'file') {
         expect(change.original.content?.sha256, e.path).toBe(
           await sha256InImage(report.container.imageId, e.path),
@@ -91,7 +93,7 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
 
   it('takes the current version of every added and changed file from the evidence image', async () => {
     for (const e of expected.filter((x) => x.kind !== 'D')) {
-      const change = report.changes.find((c) => c.path === e.path)!;
+      const change = [...report.changes].find((c) => c.path === e.path)!;
       if (change.current?.meta.type !== 'file') continue;
       expect(change.current.content?.sha256, e.path).toBe(
         await sha256InImage(evidenceImage(report).id, e.path),
@@ -169,15 +171,15 @@ describe('the webshell sample in detail', () => {
   });
 
   it('puts the web shell first, with a reason', () => {
-    expect(report.changes[0]).toMatchObject({
+    expect([...report.changes][0]).toMatchObject({
       path: '/var/www/uploads/.cache.php',
       severity: 'critical',
     });
-    expect(report.changes[0]!.findings[0]!.reason).toMatch(/web shell/);
+    expect([...report.changes][0]!.findings[0]!.reason).toMatch(/web shell/);
   });
 
   it('diffs the defaced page against the real site page, not the default one an opaque directory hid', () => {
-    const index = report.changes.find((c) => c.path === '/var/www/index.html')!;
+    const index = [...report.changes].find((c) => c.path === '/var/www/index.html')!;
     const patch =
       index.comparison?.content.kind === 'text-diff' ? index.comparison.content.patch : '';
     expect(patch).toMatch(/^-    <h1>Example Corp<\/h1>$/m);
@@ -203,7 +205,7 @@ describe('the webshell sample in detail', () => {
     });
     expect(archived.layers.source).toBe('image-save');
     const facts = (r: TriageReport) =>
-      r.changes.map((c) => ({
+      [...r.changes].map((c) => ({
         path: c.path,
         kind: c.kind,
         severity: c.severity,

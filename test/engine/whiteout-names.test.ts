@@ -74,7 +74,7 @@ describe('files named like layer whiteouts', () => {
       '/srv/drop/.wh..wh..opq': 'opq\n',
     };
     for (const [p, content] of Object.entries(expected)) {
-      const change = report.changes.find((c) => c.path === p)!;
+      const change = [...report.changes].find((c) => c.path === p)!;
       expect(change.findings.map((f) => f.rule)).toContain('layer-whiteout-name');
       expect(change.severity).toMatch(/high|critical/);
       expect(change.current?.content?.sha256).toBe(sha(content));

@@ -140,18 +140,17 @@ export class RecordedSource implements EvidenceSource {
         this.calls.push('mountChanges');
         return { changes: r.mounted ?? [], read: r.mountsRead ?? [] };
       },
-      readVersions: async (entries) => {
+      readVersions: async (entries, onPair) => {
         this.calls.push('readVersions');
-        const pairs = new Map<string, VersionPair>();
-        for (const { path } of entries) {
+        for (const entry of entries) {
+          const { path } = entry;
           const pair: VersionPair = {};
           const o = r.original?.[path];
           const c = r.current?.[path];
           if (o) pair.original = await store('original', path, o);
           if (c) pair.current = await store('current', path, c);
-          pairs.set(path, pair);
+          await onPair(entry, pair);
         }
-        return pairs;
       },
     };
   }

@@ -88,7 +88,7 @@ async function expectCaseFolderIsTheReport(report: TriageReport): Promise<void> 
   const onDisk = JSON.parse(
     await readFile(path.join(report.caseDir, 'report.json'), 'utf8'),
   ) as TriageReport;
-  expect(onDisk.changes.map((c) => c.path)).toEqual(report.changes.map((c) => c.path));
+  expect([...onDisk.changes].map((c) => c.path)).toEqual([...report.changes].map((c) => c.path));
   expect(onDisk.schemaVersion).toBe(2);
   const check = await verifyCase(report.caseDir);
   expect(check).toMatchObject({ state: 'complete', isIntact: true });
@@ -106,7 +106,9 @@ describe('the pipeline on a recorded source', () => {
   });
 
   it('ranks the web shell first and the pid file last, parents apart', () => {
-    const ranked = report.changes.filter((c) => !c.isParentOnly).map((c) => [c.path, c.severity]);
+    const ranked = [...report.changes]
+      .filter((c) => !c.isParentOnly)
+      .map((c) => [c.path, c.severity]);
     expect(ranked).toEqual([
       ['/var/www/uploads/.x.php', 'critical'],
       ['/var/www/index.html', 'high'],
@@ -116,7 +118,7 @@ describe('the pipeline on a recorded source', () => {
   });
 
   it('diffs the defaced page from the stored versions', () => {
-    const page = report.changes.find((c) => c.path === '/var/www/index.html')!;
+    const page = [...report.changes].find((c) => c.path === '/var/www/index.html')!;
     expect(page.comparison?.content).toMatchObject({
       kind: 'text-diff',
       addedLines: 1,
@@ -234,7 +236,9 @@ describe('the pipeline with mounts, processes and events', () => {
   });
 
   it('ranks a web shell in a volume like one in the layer, saying where it lives', () => {
-    const shell = report.changes.find((c) => c.path === '/var/www/html/wp-content/.cache.php')!;
+    const shell = [...report.changes].find(
+      (c) => c.path === '/var/www/html/wp-content/.cache.php',
+    )!;
     expect(shell).toMatchObject({
       kind: 'A',
       severity: 'critical',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TriageReport } from '../../src/report/triage-report.js';
+import type { ChangedPath } from '../../src/report/change.js';
 import type { ContainerInspect } from '../../src/sources/docker-live/types.js';
 import type { Learned } from '../../src/relaunch/learn.js';
 import { DEFAULT_CAPABILITIES, smallestSet } from '../../src/relaunch/learn.js';
@@ -261,7 +261,7 @@ describe('helpers', () => {
         kind,
         isParentOnly,
         findings: rules.map((rule) => ({ rule, path, severity: 'low', reason: '' })),
-      }) as unknown as TriageReport['changes'][number];
+      }) as unknown as ChangedPath;
     expect(
       legitimateWrites({
         changes: [

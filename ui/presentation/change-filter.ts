@@ -20,12 +20,12 @@ export function nextIn<T>(cycle: readonly T[], current: T): T {
 }
 
 export function filterChanges(
-  changes: readonly ChangedPath[],
+  changes: Iterable<ChangedPath>,
   filter: ChangeFilter,
   isTree: boolean,
 ): ChangedPath[] {
   const needle = filter.search.toLowerCase();
-  const kept = changes.filter(
+  const kept = [...changes].filter(
     (c) =>
       (isTree || !c.isParentOnly) &&
       (filter.kind === 'all' || c.kind === filter.kind) &&
@@ -39,4 +39,10 @@ export function filterChanges(
 /** Indentation depth for the tree view. */
 export function depthOf(path: string): number {
   return path.split('/').length - 2;
+}
+
+/** The change at `path`, if the triage listed it. */
+export function findChange(changes: Iterable<ChangedPath>, path: string): ChangedPath | undefined {
+  for (const c of changes) if (c.path === path) return c;
+  return undefined;
 }

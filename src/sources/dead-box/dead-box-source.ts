@@ -277,9 +277,8 @@ export class DeadBoxSource implements EvidenceSource {
         return compareMounts(mounts, image, folder, custody, opts, notCollected);
       },
 
-      readVersions: async (entries) => {
+      readVersions: async (entries, onPair) => {
         const images = await originalLayers();
-        const result = new Map<string, VersionPair>();
         const readOpts = {
           maxContentBytes: opts.maxContentBytes,
           ...(opts.signal ? { signal: opts.signal } : {}),
@@ -329,8 +328,8 @@ export class DeadBoxSource implements EvidenceSource {
                 cause: 'not found in the writable layer',
               });
           }
-          result.set(entry.path, pair);
           opts.onProgress?.('extract', ++done, bytes);
+          await onPair(entry, pair);
         };
         let next = 0;
         const worker = async () => {
@@ -354,7 +353,6 @@ export class DeadBoxSource implements EvidenceSource {
           'ok',
           `${bytes} bytes`,
         );
-        return result;
       },
     };
   }

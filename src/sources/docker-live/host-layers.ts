@@ -109,10 +109,17 @@ export async function indexHostLayers(
   };
 }
 
+/** An entry the layer folders answered in part, and the side they had. */
+export interface Partial {
+  entry: ChangeEntry;
+  pair: VersionPair;
+}
+
 /**
- * Both versions of each entry from the layer folders. Returns what was found (a side at a
- * time), and what the folders could not answer, for the archive readers: an entry whose
- * kind asks for just the missing side (`D` the original, `A` the current, `C` both).
+ * Both versions of each entry from the layer folders. A complete pair goes to `onPair` at
+ * once. Returns what the folders could not answer, for the archive readers: an entry whose
+ * kind asks for just the missing side (`D` the original, `A` the current, `C` both), and
+ * the side that was found of it (`partial`).
  */
 export async function readHostVersions(
   host: HostLayers,
@@ -125,9 +132,10 @@ export async function readHostVersions(
     acquired: ReadonlyMap<string, StoredVersion>;
     signal?: AbortSignal;
     onProgress?: (done: number, bytes: number) => void;
+    onPair: (entry: ChangeEntry, pair: VersionPair) => Promise<void>;
   },
-): Promise<{ found: Map<string, VersionPair>; unanswered: ChangeEntry[] }> {
-  const found = new Map<string, VersionPair>();
+): Promise<{ partial: Map<string, Partial>; unanswered: ChangeEntry[] }> {
+  const partial = new Map<string, Partial>();
   const unanswered: ChangeEntry[] = [];
   const readOpts = {
     maxContentBytes: opts.maxContentBytes,
@@ -166,17 +174,20 @@ export async function readHostVersions(
         const version = acquired ?? (await read('current', host.committed.dir, entry.path));
         if (version) pair.current = version;
       }
-      found.set(entry.path, pair);
       const needsOriginal = entry.kind !== 'A' && !pair.original;
       const needsCurrent = entry.kind !== 'D' && !pair.current;
-      if (needsOriginal || needsCurrent)
+      if (needsOriginal || needsCurrent) {
+        partial.set(entry.path, { entry, pair });
         unanswered.push({
           path: entry.path,
           kind: needsOriginal && needsCurrent ? 'C' : needsOriginal ? 'D' : 'A',
         });
-      else opts.onProgress?.(++done, bytes);
+      } else {
+        opts.onProgress?.(++done, bytes);
+        await opts.onPair(entry, pair);
+      }
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  return { found, unanswered };
+  return { partial, unanswered };
 }

@@ -11,7 +11,7 @@ import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { changesFromLayer } from '../../changes/changes-from-layer.js';
 import { readLayerCache, unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
-import type { ChangeEntry, VersionPair } from '../../report/change.js';
+import type { ChangeEntry } from '../../report/change.js';
 import type {
   EngineIdentity,
   EvidenceRecord,
@@ -45,6 +45,7 @@ import {
   indexHostLayers,
   readHostVersions,
   type HostLayers,
+  type Partial,
 } from './host-layers.js';
 import { isLayerIndexProblem, loadImageLayers } from './image-save-index.js';
 import { readerOwnerLabels, removeStaleReaders } from './stale-readers.js';
@@ -287,12 +288,12 @@ export class DockerLiveSource implements EvidenceSource {
           }
         : {}),
 
-      readVersions: async (entries) => {
+      readVersions: async (entries, onPair) => {
         throwIfAborted(signal, 'triage');
         // After the freeze, never before it: tidying up must not delay the evidence.
         await removeStaleReaders(engine, containers, custody);
-        let fromHost = new Map<string, VersionPair>();
         let rest: readonly ChangeEntry[] = entries;
+        let partial: Map<string, Partial> | undefined;
         if (host) {
           const layers = (await originalLayers()).indexes;
           const read = await custody.step(
@@ -304,13 +305,14 @@ export class DockerLiveSource implements EvidenceSource {
                 acquired: frozen.readFromSuspect,
                 ...(signal ? { signal } : {}),
                 onProgress: (done, bytes) => opts.onProgress?.('extract', done, bytes),
+                onPair,
               }),
             (r) =>
-              `${r.found.size - r.unanswered.length} read whole; ${r.unanswered.length} left (in part) to the reader containers`,
+              `${entries.length - r.unanswered.length} read whole; ${r.unanswered.length} left (in part) to the reader containers`,
           );
-          fromHost = read.found;
+          partial = read.partial;
           rest = read.unanswered;
-          if (rest.length === 0) return fromHost;
+          if (rest.length === 0) return;
         }
         const evidenceLayerDir = upperDirOf(frozen.evidenceInspect);
         const fromArchive = await extractVersions(
@@ -333,13 +335,18 @@ export class DockerLiveSource implements EvidenceSource {
             onProblem: opts.onProblem,
           },
         );
-        for (const [path, pair] of fromArchive)
-          fromHost.set(path, {
-            ...fromHost.get(path),
+        // The archive answers the sides the layer folders lacked; the entry is the listed one.
+        const listed =
+          partial ?? new Map(entries.map((entry) => [entry.path, { entry, pair: {} }]));
+        for (const [path, pair] of fromArchive) {
+          const known = listed.get(path);
+          if (!known) continue;
+          await onPair(known.entry, {
+            ...known.pair,
             ...(pair.original ? { original: pair.original } : {}),
             ...(pair.current ? { current: pair.current } : {}),
           });
-        return fromHost;
+        }
       },
     };
   }

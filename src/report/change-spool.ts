@@ -1,0 +1,143 @@
+/**
+ * The analysed changes of a triage, kept on disk instead of in memory: a triage
+ * of 50,000 changed files would otherwise hold every comparison, hash and diff
+ * until the report is written. Each change is appended to a private spool file
+ * as one JSON line as soon as it is ranked; memory keeps only what ordering and
+ * counting need (path, kind, severity, finding count, where its line is). The
+ * report then reads the changes back one at a time, in rank order.
+ *
+ * The spool is coroner's own scratch, not evidence: it lives in a private
+ * temporary folder (mode 0700) and is removed when the process exits. The case
+ * folder's report.json is the record.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { safeJson } from '../untrusted.js';
+import type { ChangedPath, ChangeKind } from './change.js';
+import type { Severity } from './severity.js';
+
+/** What every reader of a report's changes may rely on: an array, or changes read back from a spool. */
+export type ChangeList = Iterable<ChangedPath> & { readonly length: number };
+
+/** What ranking and counting need of a change, kept in memory while its body is on disk. */
+export interface SpooledSummary {
+  path: string;
+  kind: ChangeKind;
+  severity: Severity;
+  isParentOnly: boolean;
+  findingCount: number;
+}
+
+interface Slot extends SpooledSummary {
+  offset: number;
+  length: number;
+}
+
+const FLUSH_BYTES = 256 * 1024;
+
+export class ChangeSpool {
+  readonly #dir: string;
+  readonly #fd: number;
+  readonly #slots: Slot[] = [];
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  #written = 0;
+
+  constructor() {
+    this.#dir = mkdtempSync(path.join(os.tmpdir(), 'coroner-spool-'));
+    this.#fd = openSync(path.join(this.#dir, 'changes.jsonl'), 'wx+', 0o600);
+    removeAtExit(this.#dir, this.#fd);
+  }
+
+  /** Writes the change's line; the caller drops its copy. */
+  add(change: ChangedPath): void {
+    // Escaped as the report escapes it: the line is copied into report.json as it is.
+    const line = Buffer.from(safeJson(change), 'utf8');
+    this.#slots.push({
+      path: change.path,
+      kind: change.kind,
+      severity: change.severity,
+      isParentOnly: change.isParentOnly,
+      findingCount: change.findings.length,
+      offset: this.#written + this.#pendingBytes,
+      length: line.length,
+    });
+    this.#pending.push(line);
+    this.#pendingBytes += line.length;
+    if (this.#pendingBytes >= FLUSH_BYTES) this.#flush();
+  }
+
+  get summaries(): readonly SpooledSummary[] {
+    return this.#slots;
+  }
+
+  /** The changes in the order `compare` gives; the spool takes no more. */
+  finish(compare: (a: SpooledSummary, b: SpooledSummary) => number): SpooledChanges {
+    this.#flush();
+    return new SpooledChanges(this.#fd, [...this.#slots].sort(compare));
+  }
+
+  #flush(): void {
+    if (this.#pendingBytes === 0) return;
+    const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
+    for (let done = 0; done < chunk.length;)
+      done += writeSync(this.#fd, chunk, done, chunk.length - done, this.#written + done);
+    this.#written += chunk.length;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+}
+
+/** Changes read back from a spool, one at a time; iterable as often as needed. */
+export class SpooledChanges implements ChangeList {
+  readonly #fd: number;
+  readonly #slots: readonly Slot[];
+
+  constructor(fd: number, slots: readonly Slot[]) {
+    this.#fd = fd;
+    this.#slots = slots;
+  }
+
+  get length(): number {
+    return this.#slots.length;
+  }
+
+  *[Symbol.iterator](): Iterator<ChangedPath> {
+    for (const line of this.jsonLines()) yield JSON.parse(line) as ChangedPath;
+  }
+
+  /** Each change as its JSON text (terminal-safe, as `safeJson` writes it), in order. */
+  *jsonLines(): Generator<string> {
+    for (const slot of this.#slots) {
+      const bytes = Buffer.alloc(slot.length);
+      for (let done = 0; done < slot.length;) {
+        const n = readSync(this.#fd, bytes, done, slot.length - done, slot.offset + done);
+        if (n === 0) throw new Error(`the change spool ended early at ${slot.path}`);
+        done += n;
+      }
+      yield bytes.toString('utf8');
+    }
+  }
+
+  /** The JSON to write in place of this object: the changes, as an array. */
+  toJSON(): ChangedPath[] {
+    return [...this];
+  }
+}
+
+const spools = new Map<string, number>();
+function removeAtExit(dir: string, fd: number): void {
+  if (spools.size === 0)
+    process.once('exit', () => {
+      for (const [d, f] of spools) {
+        try {
+          closeSync(f);
+        } catch {
+          // already closed
+        }
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
+  spools.set(dir, fd);
+}
