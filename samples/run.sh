@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a compromised-container scenario offline, start its victim, attack it.
-#   samples/run.sh <name> [--container NAME] [--label K=V]
+#   samples/run.sh <name> [--container NAME] [--label K=V] [--engine podman]
 #                                              build + start + compromise; prints the container name
+#                                              (--engine podman: with podman's CLI instead of docker's)
 #   samples/run.sh --list                      the scenarios
 #   samples/run.sh --clean                     remove every sample container, image, network and volume (label coroner.sample)
 set -euo pipefail
@@ -9,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 base_image=coroner-sample/base:busybox
 
 usage() {
-  echo "usage: npm run sample -- <name> [--container NAME] [--label K=V] | --list | --clean" >&2
+  echo "usage: npm run sample -- <name> [--container NAME] [--label K=V] [--engine podman] | --list | --clean" >&2
   echo "scenarios: $(list_samples | tr '\n' ' ')" >&2
 }
 list_samples() { for d in "$here"/*/attack.sh; do basename "$(dirname "$d")"; done; }
@@ -36,13 +37,29 @@ esac
 name=$1; shift
 container=coroner-sample-$name
 extra_labels=()
+engine=docker
 while [ $# -gt 0 ]; do
   case $1 in
     --container) container=$2; shift 2 ;;
     --label) extra_labels+=(--label "$2"); shift 2 ;;
+    --engine) engine=$2; shift 2 ;;
     *) usage; exit 2 ;;
   esac
 done
+# Podman's CLI takes the same commands: the scripts (and attack.sh) call it as `docker`.
+case $engine in
+  docker) ;;
+  podman)
+    command -v podman >/dev/null || { echo "sample: podman is not installed (npm run podman)" >&2; exit 1; }
+    shim=$(mktemp -d)
+    trap 'rm -rf "$shim"' EXIT
+    printf '#!/bin/sh\nexec podman "$@"\n' > "$shim/docker"
+    chmod +x "$shim/docker"
+    export PATH="$shim:$PATH"
+    ;;
+  *) echo "sample: --engine is docker or podman, not '$engine'" >&2; exit 2 ;;
+esac
+
 dir=$here/$name
 if [ ! -f "$dir/attack.sh" ]; then
   echo "sample: no scenario named '$name'" >&2; usage; exit 2

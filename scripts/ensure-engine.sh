@@ -47,8 +47,9 @@ fi
 
 # Headless Chromium renders the HTML report; tmux drives the console end to end; getfattr
 # (package attr) reads the overlay attributes of a dead box's layers, and the tests set them;
-# curl carries the real-service samples' attacks over HTTP.
-for pair in chromium:chromium tmux:tmux getfattr:attr curl:curl; do
+# curl carries the real-service samples' attacks over HTTP; sshd and ssh-agent serve the
+# test of an engine reached over ssh (on 127.0.0.1 only).
+for pair in chromium:chromium tmux:tmux getfattr:attr curl:curl sshd:openssh-server ssh-agent:openssh-client; do
   tool=${pair%%:*} package=${pair#*:}
   if [ "$want_test_tools" -eq 1 ] && ! command -v "$tool" >/dev/null 2>&1; then
     if is_root && is_debian; then
@@ -58,6 +59,11 @@ for pair in chromium:chromium tmux:tmux getfattr:attr curl:curl; do
     fi
   fi
 done
+
+# The Podman tests run coroner against Podman's Docker-compatible service too.
+if [ "$want_test_tools" -eq 1 ]; then
+  bash "$(dirname "$0")/ensure-podman.sh"
+fi
 
 if engine_answers; then
   say "a Docker engine answers ($(docker version --format '{{.Server.Version}}')); nothing to do"

@@ -177,7 +177,12 @@ export async function triage(
   };
 
   emit({ type: 'phase', phase: 'extract' });
-  const hasChildren = pathsWithChangedChildren(entries);
+  // The engine's own files changed their folders too, though they are not listed.
+  const engineFiles = (acquired.engineFiles ?? []).map((p): ChangeEntry => ({
+    path: p,
+    kind: 'A',
+  }));
+  const hasChildren = pathsWithChangedChildren([...entries, ...engineFiles]);
   const pending = new Set(entries.map((e) => e.path));
   // One comparison at a time, in the order pairs arrive. Readers go on reading while a few
   // dozen pairs wait, and wait themselves beyond that: the queue, not the files, is held.

@@ -49,3 +49,21 @@ export function pathsWithChangedChildren(entries: readonly ChangeEntry[]): Set<s
   }
   return parents;
 }
+
+/**
+ * The change list without the files an engine writes into every container itself
+ * (Podman's /etc/hosts…), nor the folders listed only because of them.
+ */
+export function withoutEngineFiles(
+  entries: readonly ChangeEntry[],
+  ownFiles: readonly string[],
+): ChangeEntry[] {
+  if (ownFiles.length === 0) return [...entries];
+  const own = new Set(ownFiles);
+  const kept = entries.filter((e) => !own.has(e.path));
+  const realChildren = pathsWithChangedChildren(kept);
+  const ownParents = pathsWithChangedChildren(ownFiles.map((path) => ({ path, kind: 'A' })));
+  return kept.filter(
+    (e) => !(e.kind === 'C' && ownParents.has(e.path) && !realChildren.has(e.path)),
+  );
+}

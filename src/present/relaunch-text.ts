@@ -85,6 +85,7 @@ export function relaunchPlanText(plan: RelaunchPlan, evidenceImages: string[]): 
 export function relaunchResultText(result: RelaunchResult): string[] {
   const lines = [
     `Quarantined: ${safeLine(result.quarantine.name, 200)} (${result.quarantine.state}; networks: ${result.quarantine.networks.join(', ') || 'none'})`,
+    ...result.quarantine.warnings.map((w) => `  ! ${safeLine(w, 400)}`),
     `Evidence:    ${result.evidenceImageId}`,
   ];
   if (result.failure) {

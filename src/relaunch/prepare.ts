@@ -164,6 +164,15 @@ export async function prepareRelaunch(
 ): Promise<PreparedRelaunch> {
   const container = pickContainer(containerRef, await engine.listContainers());
   const inspect = await engine.inspectContainer(container.id);
+  // What the service was given, without what the engine adds to every container (Podman).
+  const added = new Set(engine.traits.addedEnv);
+  const service: ContainerInspect = {
+    ...inspect,
+    Config: {
+      ...inspect.Config,
+      Env: (inspect.Config.Env ?? []).filter((e) => !added.has(e.split('=')[0]!)),
+    },
+  };
   const evidenceImages = await engine.listImagesByLabel(
     `${EVIDENCE_LABELS.sourceId}=${container.id}`,
   );
@@ -186,7 +195,7 @@ export async function prepareRelaunch(
   // Never a fresh `docker diff`: that is the attacker's to shape. A clean twin's is not.
   let writes: Write[] = report ? legitimateWrites(report) : [];
   const learned = learn.isEnabled
-    ? await learnFromTwins(engine, inspect, {
+    ? await learnFromTwins(engine, service, {
         ...twinOptions,
         ...(options.user ? { givenUser: options.user } : {}),
         ...(options.capAdd.length ? { givenCapAdd: options.capAdd } : {}),
@@ -203,7 +212,7 @@ export async function prepareRelaunch(
     [...writableDirs(writes).keys()].filter((d) => d !== '/'),
   );
   const planInput = {
-    inspect,
+    inspect: service,
     writes,
     ...(learned ? { learned } : {}),
     imageUsers: users,
@@ -233,7 +242,7 @@ export async function prepareRelaunch(
         capAdd: body.HostConfig.CapAdd ?? [],
         readOnly: { tmpfs: body.HostConfig.Tmpfs, volumes: Object.keys(body.Volumes ?? {}) },
       };
-      const outcome = await runTwin(engine, inspect, trial, twinOptions);
+      const outcome = await runTwin(engine, service, trial, twinOptions);
       const record = trialRecord(trial, outcome);
       learned.trials.push(record);
       learn.onTrial?.(record);

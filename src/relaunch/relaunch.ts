@@ -40,7 +40,14 @@ export interface RelaunchRequest {
 export interface RelaunchResult {
   plan: RelaunchPlan;
   evidenceImageId: string;
-  quarantine: { id: string; name: string; state: string; networks: string[] };
+  quarantine: {
+    id: string;
+    name: string;
+    state: string;
+    networks: string[];
+    /** What the quarantine could not do on this engine, and what to do by hand. */
+    warnings: string[];
+  };
   replacement: { id: string; name: string; state: string; health?: string };
   /** It runs, is healthy when it has a healthcheck, and answered on every port asked. */
   isRunning: boolean;
@@ -170,12 +177,17 @@ export async function executeRelaunch(
     );
   // A restart policy would bring it back beside the replacement at the next daemon restart
   // or reboot, sharing its volumes.
-  if ((inspect.HostConfig.RestartPolicy?.Name ?? 'no') !== 'no')
-    await custody.step(
-      `set the restart policy of the compromised container to "no" (was "${inspect.HostConfig.RestartPolicy?.Name}")`,
-      id,
-      () => engine.setRestartPolicyNo(id),
-    );
+  // Podman says "" for none.
+  const restartPolicy = inspect.HostConfig.RestartPolicy?.Name || 'no';
+  const warnings: string[] = [];
+  if (restartPolicy !== 'no') {
+    const action = `set the restart policy of the compromised container to "no" (was "${restartPolicy}")`;
+    const cannot = await custody.step(action, id, () => engine.setRestartPolicyNo(id));
+    if (cannot) {
+      custody.record(action, id, 'skipped', cannot);
+      warnings.push(`restart policy still "${restartPolicy}": ${cannot}`);
+    }
+  }
   const networks = Object.keys(inspect.NetworkSettings?.Networks ?? {}).filter(
     (n) => n !== 'none' && n !== 'host',
   );
@@ -330,6 +342,7 @@ export async function executeRelaunch(
       name: plan.quarantineName,
       state: quarantined.State.Status,
       networks: Object.keys(quarantined.NetworkSettings?.Networks ?? {}),
+      warnings,
     },
     replacement: {
       id: replacementId,

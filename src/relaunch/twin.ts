@@ -10,7 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { nameSlug } from '../case/container-path.js';
 import { EngineRequestFailed } from '../errors.js';
 import type { CustodyLog } from '../case/custody.js';
-import { normaliseChanges } from '../changes/change-list.js';
+import { normaliseChanges, withoutEngineFiles } from '../changes/change-list.js';
 import type { ChangeEntry } from '../report/change.js';
 import { changesFromEngine } from '../sources/docker-live/engine-changes.js';
 import {
@@ -236,7 +236,7 @@ export async function runTwin(
       const shm = await sharedMemoryWrites(pid);
       outcome.isSharedMemorySeen = shm !== undefined;
       outcome.writes = normaliseChanges([
-        ...changesFromEngine(raw).entries,
+        ...withoutEngineFiles(changesFromEngine(raw).entries, engine.traits.ownFiles),
         ...[...held, ...(shm ?? [])].map((path) => ({ path, kind: 'A' as const })),
       ]).entries;
     }

@@ -8,7 +8,9 @@ export function sourceLine(source: SourceIdentity): string {
   if (source.kind === 'dead-box')
     return `a copied Docker data root, ${source.dataRoot?.path ?? '?'} (${source.dataRoot?.storageDriver ?? '?'}), read only; no engine contacted`;
   const e = source.engine;
-  return e ? `Docker ${e.version} on ${e.hostName} (daemon ${e.daemonId})` : 'a Docker engine';
+  if (!e) return 'a Docker engine';
+  const over = e.transport === 'ssh' ? ' over ssh' : '';
+  return `${e.product ?? 'Docker'} ${e.version} on ${e.hostName}${over} (daemon ${e.daemonId})`;
 }
 
 export function evidenceLine(evidence: EvidenceRecord): string {

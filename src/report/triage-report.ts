@@ -18,6 +18,10 @@ import type { Severity } from './severity.js';
 export const TRIAGE_SCHEMA_VERSION = 2;
 
 export interface EngineIdentity {
+  /** `Docker` or `Podman` (its Docker-compatible service); absent in reports before it was recorded. */
+  product?: string;
+  /** How DOCKER_HOST reached it: `unix`, `tcp` or `ssh`. */
+  transport?: string;
   version: string;
   apiVersion: string;
   os: string;

@@ -92,6 +92,11 @@ export interface Acquisition {
   notCollected: NotCollected[];
   /** What changed in the subject's filesystem. */
   changeList(): Promise<ChangeEntry[]>;
+  /**
+   * Files the engine itself writes into every container's layer (Podman's /etc/hosts…):
+   * left out of the change list, yet the folders holding them changed through them.
+   */
+  engineFiles?: readonly string[];
   /** The original image's layers as indexes (which layer each original came from). */
   originalLayers(): Promise<ImageLayers>;
   /**

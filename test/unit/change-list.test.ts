@@ -3,6 +3,7 @@ import {
   comparePaths,
   normaliseChanges,
   pathsWithChangedChildren,
+  withoutEngineFiles,
 } from '../../src/changes/change-list.js';
 import { changesFromEngine } from '../../src/sources/docker-live/engine-changes.js';
 
@@ -60,5 +61,32 @@ describe('pathsWithChangedChildren', () => {
   it('names every ancestor of a changed path', () => {
     const parents = pathsWithChangedChildren([{ path: '/var/www/uploads/x', kind: 'A' }]);
     expect([...parents].sort()).toEqual(['/var', '/var/www', '/var/www/uploads']);
+  });
+});
+
+describe('withoutEngineFiles', () => {
+  const podman = ['/etc/hosts', '/etc/hostname', '/etc/mtab', '/run/.containerenv'];
+  it("drops the engine's own files and the folders listed only because of them", () => {
+    const listed = [
+      { path: '/etc', kind: 'C' as const },
+      { path: '/etc/hosts', kind: 'C' as const },
+      { path: '/run', kind: 'C' as const },
+      { path: '/run/httpd.pid', kind: 'A' as const },
+      { path: '/tmp', kind: 'C' as const },
+    ];
+    expect(withoutEngineFiles(listed, podman)).toEqual([
+      { path: '/run', kind: 'C' },
+      { path: '/run/httpd.pid', kind: 'A' },
+      { path: '/tmp', kind: 'C' },
+    ]);
+  });
+  it('keeps a folder the container changed itself, and everything for an engine without own files', () => {
+    const listed = [
+      { path: '/etc', kind: 'C' as const },
+      { path: '/etc/cron.d', kind: 'A' as const },
+      { path: '/etc/hostname', kind: 'A' as const },
+    ];
+    expect(withoutEngineFiles(listed, podman)).toEqual(listed.slice(0, 2));
+    expect(withoutEngineFiles(listed, [])).toEqual(listed);
   });
 });

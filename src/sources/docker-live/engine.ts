@@ -5,10 +5,12 @@
 import type Docker from 'dockerode';
 import { createRequire } from 'node:module';
 import { Transform, type Readable } from 'node:stream';
-import { Cancelled, EngineRequestFailed } from '../../errors.js';
+import { Cancelled, EngineRequestFailed, EngineUnreachable } from '../../errors.js';
+import { openSshTunnel, type SshTunnel } from './ssh-tunnel.js';
 import { parseJsonArray } from './json-array-stream.js';
 import { metaFromPathStat, type FileMeta } from '../../report/file-meta.js';
 import {
+  engineStatus,
   engineStoppedAnswering,
   engineTimeoutMs,
   isConnectionReset,
@@ -72,7 +74,23 @@ export interface CreateContainerRequest {
   config?: Record<string, unknown>;
 }
 
+/** What differs between the engines coroner speaks to, known once at connection. */
+export interface EngineTraits {
+  /** From the engine's own version answer: Podman names itself among its components. */
+  product: 'Docker' | 'Podman';
+  /** How DOCKER_HOST reaches it. Over ssh, the engine's host is never this machine. */
+  transport: 'unix' | 'tcp' | 'ssh';
+  /**
+   * Files the engine itself writes into every container's layer (Podman: hosts, hostname,
+   * mtab, .containerenv): not the container's doing, and so not findings.
+   */
+  ownFiles: readonly string[];
+  /** Environment variables the engine adds to every container's config (not the service's). */
+  addedEnv: readonly string[];
+}
+
 export interface Engine {
+  readonly traits: EngineTraits;
   identity(): Promise<EngineIdentity>;
   listContainers(): Promise<ContainerSummary[]>;
   inspectContainer(id: string): Promise<ContainerInspect>;
@@ -110,8 +128,11 @@ export interface Engine {
   disconnectNetwork(network: string, containerId: string): Promise<void>;
   pauseContainer(id: string): Promise<void>;
   unpauseContainer(id: string): Promise<void>;
-  /** `docker update --restart no`: the container is never started again by the engine. */
-  setRestartPolicyNo(id: string): Promise<void>;
+  /**
+   * `docker update --restart no`: the container is never started again by the engine.
+   * Resolves to why not when this engine cannot change it (Podman 4.3 has no API for it).
+   */
+  setRestartPolicyNo(id: string): Promise<string | undefined>;
   /** Image ids carrying a label (`key=value`). */
   listImagesByLabel(label: string): Promise<string[]>;
   /**
@@ -130,27 +151,45 @@ export interface RawEvent {
   timeNano?: number;
 }
 
+const PODMAN_TRAITS = {
+  ownFiles: ['/etc/hosts', '/etc/hostname', '/etc/mtab', '/run/.containerenv'],
+  addedEnv: ['container', 'HOSTNAME'],
+};
+
 /**
- * Connects to the engine named by DOCKER_HOST (unix socket or tcp, TLS through
- * DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, as the docker CLI reads them), and
- * speaks the lower of the engine's API version and ours. A request the engine leaves
- * unanswered for CORONER_ENGINE_TIMEOUT seconds (default 600) fails.
+ * Connects to the engine named by DOCKER_HOST (unix socket, tcp with TLS through
+ * DOCKER_TLS_VERIFY / DOCKER_CERT_PATH, or ssh, as the docker CLI reads them), Docker or
+ * Podman's Docker-compatible service, and speaks the lower of the engine's API version and
+ * ours. A request the engine leaves unanswered for CORONER_ENGINE_TIMEOUT seconds
+ * (default 600) fails.
  */
 export async function connectEngine(): Promise<Engine> {
+  const address = process.env['DOCKER_HOST'] ?? '';
+  const transport = address.startsWith('ssh://')
+    ? 'ssh'
+    : address.startsWith('tcp://')
+      ? 'tcp'
+      : 'unix';
+  // docker-modem's own ssh support ignores ~/.ssh/config and known hosts: the system's ssh does not.
+  const tunnel = transport === 'ssh' ? await openSshTunnel(address) : undefined;
   let probe: Docker;
   try {
     const Dockerode = loadDockerode();
-    probe = new Dockerode();
+    probe = tunnel ? new Dockerode({ socketPath: tunnel.socketPath }) : new Dockerode();
   } catch (e) {
     throw translateEngineError(e, 'reading DOCKER_HOST');
   }
-  const calls = new EngineCalls(engineTimeoutMs());
+  const calls = new EngineCalls(engineTimeoutMs(), tunnel);
   // docker-modem ends a request whose socket stays idle this long (reads and writes alike).
   (probe.modem as { timeout?: number }).timeout = calls.idleMs;
   const version = await calls.call('asking the engine for its version', () => probe.version());
   const api = lowerVersion(version.ApiVersion, PREFERRED_API);
   (probe.modem as { version?: string }).version = `v${api}`;
-  return new DockerodeEngine(probe, calls);
+  const isPodman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
+  const traits: EngineTraits = isPodman
+    ? { product: 'Podman', transport, ...PODMAN_TRAITS }
+    : { product: 'Docker', transport, ownFiles: [], addedEnv: [] };
+  return new DockerodeEngine(probe, calls, traits);
 }
 
 function lowerVersion(a: string, b: string): string {
@@ -165,7 +204,10 @@ function lowerVersion(a: string, b: string): string {
  * dockerd would otherwise hold coroner forever).
  */
 class EngineCalls {
-  constructor(readonly idleMs: number) {}
+  constructor(
+    readonly idleMs: number,
+    private readonly tunnel?: SshTunnel,
+  ) {}
 
   async call<T>(action: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const sentAt = Date.now();
@@ -215,8 +257,32 @@ class EngineCalls {
     if (signal?.aborted) return new Cancelled(action);
     if (isConnectionReset(e) && silentMs >= this.idleMs * 0.9)
       return engineStoppedAnswering(action, this.idleMs);
+    // Over ssh, a connection that ends at once is ssh refusing: its own words say why.
+    const sshSaid = this.tunnel?.lastError();
+    if (sshSaid && (isConnectionReset(e) || (e as { code?: string })?.code === 'EPIPE'))
+      return new EngineUnreachable(
+        `could not reach the engine over ssh at ${process.env['DOCKER_HOST']} while ${action}: ${sshSaid}`,
+        'Check that `ssh <host> docker version` works from this shell (agent, ~/.ssh/config, known_hosts), then try again.',
+        { cause: e },
+      );
     return translateEngineError(e, action);
   }
+}
+
+/**
+ * A create body as Podman takes it: it refuses the tmpfs options uid= and gid=, and has
+ * `U` instead (owned by the container's user, which is the owner the plan chose).
+ */
+function forPodman(config: Record<string, unknown>): Record<string, unknown> {
+  const host = config['HostConfig'] as { Tmpfs?: Record<string, string> } | undefined;
+  if (!host?.Tmpfs) return config;
+  const tmpfs: Record<string, string> = {};
+  for (const [dir, options] of Object.entries(host.Tmpfs)) {
+    const parts = options.split(',').filter(Boolean);
+    const kept = parts.filter((o) => !/^(uid|gid)=/.test(o));
+    tmpfs[dir] = (kept.length < parts.length ? [...kept, 'U'] : kept).join(',');
+  }
+  return { ...config, HostConfig: { ...host, Tmpfs: tmpfs } };
 }
 
 function isPathStat(
@@ -237,6 +303,7 @@ class DockerodeEngine implements Engine {
   constructor(
     private readonly docker: Docker,
     private readonly calls: EngineCalls,
+    readonly traits: EngineTraits,
   ) {}
 
   async identity(): Promise<EngineIdentity> {
@@ -248,6 +315,8 @@ class DockerodeEngine implements Engine {
       ),
     ]);
     return {
+      product: this.traits.product,
+      transport: this.traits.transport,
       version: version.Version,
       apiVersion: version.ApiVersion,
       os: version.Os,
@@ -293,7 +362,10 @@ class DockerodeEngine implements Engine {
 
   top(id: string): Promise<ProcessList> {
     return this.calls.call(`listing processes of ${id}`, async () => {
-      const top = (await this.docker.getContainer(id).top({ ps_args: '-ef' })) as ProcessList;
+      // Docker runs ps on its host. Podman runs ps inside the container unless every
+      // argument is one of its own descriptors, which it reads from the host's /proc.
+      const psArgs = this.traits.product === 'Podman' ? 'user,pid,ppid,etime,tty,time,args' : '-ef';
+      const top = (await this.docker.getContainer(id).top({ ps_args: psArgs })) as ProcessList;
       return { Titles: top.Titles ?? [], Processes: top.Processes ?? [] };
     });
   }
@@ -323,6 +395,14 @@ class DockerodeEngine implements Engine {
           comment: req.comment,
           author: 'coroner',
           pause: req.pause,
+          // Podman takes labels only as Dockerfile instructions, one LABEL each.
+          ...(this.traits.product === 'Podman'
+            ? {
+                changes: Object.entries(req.labels).map(
+                  ([k, v]) => `LABEL ${k}="${v.replace(/["\\]/g, '\\$&')}"`,
+                ),
+              }
+            : {}),
         },
         // Labels in the body: the engine merges them over the container's config.
         { Labels: req.labels },
@@ -396,7 +476,12 @@ class DockerodeEngine implements Engine {
         NetworkDisabled: true,
         HostConfig: { NetworkMode: 'none' },
       };
-      const body = req.config ? { ...req.config, Image: req.image } : inert;
+      const body = req.config
+        ? {
+            ...(this.traits.product === 'Podman' ? forPodman(req.config) : req.config),
+            Image: req.image,
+          }
+        : inert;
       const created = await this.post<{ Id: string }>(
         '/containers/create?',
         req.name ? { name: req.name } : {},
@@ -539,15 +624,22 @@ class DockerodeEngine implements Engine {
     });
   }
 
-  setRestartPolicyNo(id: string): Promise<void> {
-    return this.calls.call(`setting the restart policy of ${id.slice(0, 12)} to "no"`, async () => {
-      await this.post(
-        `/containers/${encodeURIComponent(id)}/update?`,
-        {},
-        { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } },
-        { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+  async setRestartPolicyNo(id: string): Promise<string | undefined> {
+    try {
+      await this.calls.call(`setting the restart policy of ${id.slice(0, 12)} to "no"`, () =>
+        this.post(
+          `/containers/${encodeURIComponent(id)}/update?`,
+          {},
+          { RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } },
+          { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+        ),
       );
-    });
+      return undefined;
+    } catch (e) {
+      // Podman answers 404 for the endpoint it lacks; the container itself is there.
+      if (this.traits.product !== 'Podman' || engineStatus(e) !== 404) throw e;
+      return 'Podman 4.3 cannot change a restart policy through its API: after the relaunch, run `podman update --restart no <name>` (Podman 4.7 or later) or keep podman-restart.service disabled, or a reboot starts it again';
+    }
   }
 
   async events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]> {
@@ -580,10 +672,11 @@ class DockerodeEngine implements Engine {
         while ((newline = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, newline).trim();
           pending = pending.slice(newline + 1);
-          if (line) events.push(JSON.parse(line) as RawEvent);
+          if (line) events.push(this.asDockerEvent(JSON.parse(line) as RawEvent));
         }
       }
-      if (pending.trim() && total <= maxBytes) events.push(JSON.parse(pending) as RawEvent);
+      if (pending.trim() && total <= maxBytes)
+        events.push(this.asDockerEvent(JSON.parse(pending) as RawEvent));
     } catch (e) {
       if (e instanceof SyntaxError)
         throw new EngineRequestFailed(
@@ -595,6 +688,12 @@ class DockerodeEngine implements Engine {
       body.destroy();
     }
     return events;
+  }
+
+  /** Podman records `exec` without the command where Docker records `exec_create: <command>`. */
+  private asDockerEvent(raw: RawEvent): RawEvent {
+    if (this.traits.product !== 'Podman' || raw.Action !== 'exec') return raw;
+    return { ...raw, Action: 'exec_create: (Podman does not record the command)' };
   }
 
   listImagesByLabel(label: string): Promise<string[]> {

@@ -221,6 +221,7 @@ export async function freezeEvidence(
     if (opts.captureHost)
       host = await captureOnHost(inspect, folder, custody, {
         maxContentBytes: opts.captureHost.maxContentBytes,
+        isRemote: engine.traits.transport === 'ssh',
         ...(opts.signal ? { signal: opts.signal } : {}),
       }).catch((e: unknown) => {
         // A file-system error reading /proc is a gap to name; anything else ends the freeze.

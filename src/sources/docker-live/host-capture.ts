@@ -32,14 +32,21 @@ export function memoryMountsOf(inspect: ContainerInspect): string[] {
   return [...new Set([...shm, ...tmpfs, ...fromMounts])];
 }
 
+/** A reason the engine's host cannot be read from here: it is another machine. */
+export const OVER_SSH =
+  "the engine is reached over ssh: its host's /proc and layer store are not this machine's";
+
 export async function captureOnHost(
   inspect: ContainerInspect,
   folder: CaseFolder,
   custody: CustodyLog,
-  opts: { maxContentBytes: number; signal?: AbortSignal },
+  opts: { maxContentBytes: number; signal?: AbortSignal; isRemote?: boolean },
 ): Promise<HostCapture> {
   const memory = memoryMountsOf(inspect);
-  const pids = await containerPids(inspect.Id, inspect.State.Running ? inspect.State.Pid : 0);
+  // Over ssh the host may still be this one (a loopback sshd): its /proc is not read anyway.
+  const pids = opts.isRemote
+    ? { reason: OVER_SSH }
+    : await containerPids(inspect.Id, inspect.State.Running ? inspect.State.Pid : 0);
   if (!Array.isArray(pids)) {
     custody.record(
       "read processes and tmpfs on the engine's host",

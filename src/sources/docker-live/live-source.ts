@@ -35,7 +35,7 @@ import {
   type Engine,
   type RawEvent,
 } from './engine.js';
-import { memoryMountsOf } from './host-capture.js';
+import { memoryMountsOf, OVER_SSH } from './host-capture.js';
 import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
 import type { EngineEvent } from '../../report/process.js';
@@ -112,9 +112,10 @@ export class DockerLiveSource implements EvidenceSource {
       notCollected.push({ item: 'engine events', reason: frozen.events.failure });
     const layerOpts = { cacheDir: opts.cacheDir, ...(signal ? { signal } : {}) };
     // The layer folders on this host, when coroner may read them; why not, otherwise.
-    let hostReason = 'CORONER_LAYER_READS is archive';
+    let hostReason =
+      engine.traits.transport === 'ssh' ? OVER_SSH : 'CORONER_LAYER_READS is archive';
     const host: HostLayers | undefined =
-      this.layerReads === 'archive'
+      this.layerReads === 'archive' || engine.traits.transport === 'ssh'
         ? undefined
         : await findHostLayers(
             (await this.identity()).engine!,
@@ -181,6 +182,10 @@ export class DockerLiveSource implements EvidenceSource {
     let original: Promise<ImageLayers> | undefined;
     const originalLayers = () => (original ??= indexOriginal());
 
+    // The engine's own files in the committed layer are not the container's changes.
+    const ownFiles = new Set(engine.traits.ownFiles);
+    const dropEngineFiles = (entries: ChangeEntry[]) =>
+      ownFiles.size ? entries.filter((e) => !ownFiles.has(e.path)) : entries;
     return {
       subject: {
         id: container.id,
@@ -195,6 +200,7 @@ export class DockerLiveSource implements EvidenceSource {
       notCollected,
       ...(Array.isArray(frozen.events) ? { events: frozen.events.map(engineEvent) } : {}),
 
+      engineFiles: engine.traits.ownFiles,
       changeList: async () => {
         const listed = frozen.changes;
         // Taken in the same pause as the commit: every listed change is in the evidence image.
@@ -211,7 +217,7 @@ export class DockerLiveSource implements EvidenceSource {
               action: 'read change list',
               cause: `the engine sent a row that is not a change (${JSON.stringify(row).slice(0, 200)}); ignored`,
             });
-          return entries;
+          return dropEngineFiles(entries);
         }
         const entries = await changesFromEvidence(engine, frozen, custody, layerOpts);
         await folder.writeJson(
@@ -224,7 +230,7 @@ export class DockerLiveSource implements EvidenceSource {
           action: 'list changes (docker diff)',
           cause: `${listed.failure}; the change list was read from the evidence image's own layer instead`,
         });
-        return entries;
+        return dropEngineFiles(entries);
       },
 
       originalLayers,
