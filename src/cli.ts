@@ -223,7 +223,7 @@ export function helpText(): string {
     'Exit codes: 0 done (nothing suspicious / bundle intact), 3 suspicious findings',
     '(medium or worse, or a host-level exposure), 4 bundle or case folder altered or incomplete,',
     '1 error, 2 bad usage, 130 cancelled.',
-    'Engine: DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as for the docker CLI.',
+    'Engine: DOCKER_HOST (unix, tcp or ssh://user@host), DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as for the docker CLI; Podman through its Docker-compatible socket.',
   );
   return lines.map((l) => l.trimEnd()).join('\n');
 }

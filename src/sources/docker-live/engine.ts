@@ -175,7 +175,16 @@ export async function connectEngine(): Promise<Engine> {
   let probe: Docker;
   try {
     const Dockerode = loadDockerode();
-    probe = tunnel ? new Dockerode({ socketPath: tunnel.socketPath }) : new Dockerode();
+    // docker-modem reads DOCKER_HOST itself and would keep its ssh host: each field is set.
+    probe = tunnel
+      ? new Dockerode({
+          socketPath: tunnel.socketPath,
+          protocol: 'http',
+          host: undefined,
+          port: undefined,
+          username: undefined,
+        } as Docker.DockerOptions)
+      : new Dockerode();
   } catch (e) {
     throw translateEngineError(e, 'reading DOCKER_HOST');
   }

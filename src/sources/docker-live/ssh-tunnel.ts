@@ -95,14 +95,22 @@ export async function openSshTunnel(address: string): Promise<SshTunnel> {
     });
     child.on('close', (code) => {
       children.delete(child);
-      if (code) lastError = stderr.trim() || `ssh exited with ${code}`;
+      // Its lines in one, without the final full stop: the message goes on after it.
+      const said = stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ');
+      if (code) lastError = said.replace(/\.$/, '') || `ssh exited with ${code}`;
       conn.end();
     });
     conn.on('error', () => child.kill());
     conn.on('close', () => child.stdin!.end());
     conn.pipe(child.stdin!);
-    child.stdout!.pipe(conn);
-    child.stdin!.on('error', () => conn.destroy());
+    // Ended by the close handler, once ssh's last words are kept for the error message.
+    child.stdout!.pipe(conn, { end: false });
+    // ssh gone mid-write: its close handler ends the connection once its words are kept.
+    child.stdin!.on('error', () => undefined);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
