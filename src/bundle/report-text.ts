@@ -17,6 +17,7 @@ import {
   processSeverity,
   rankedProcesses,
 } from '../report/describe-processes.js';
+import { attackTag, techniqueLabel } from '../findings/attack.js';
 
 export interface ReportContext {
   evidence: Manifest['evidence'];
@@ -98,14 +99,14 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
     '',
     '## Findings, ranked',
     '',
-    '| severity | change | path | reason |',
-    '| --- | --- | --- | --- |',
+    '| severity | change | path | reason | ATT&CK |',
+    '| --- | --- | --- | --- | --- |',
   );
   for (const change of report.changes) {
     if (change.isParentOnly) continue;
     for (const f of change.findings) {
       out.push(
-        `| ${f.severity} | ${CHANGE_KIND_WORDS[change.kind]} | ${mdCode(change.path, 200)} | ${mdCode(f.reason)} |`,
+        `| ${f.severity} | ${CHANGE_KIND_WORDS[change.kind]} | ${mdCode(change.path, 200)} | ${mdCode(f.reason)} | ${f.attack ? techniqueLabel(f.attack) : ''} |`,
       );
     }
   }
@@ -125,7 +126,7 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
         out.push(
           `  - executable: sha256 \`${p.exe.stored.sha256}\`, stored as \`${p.exe.stored.path}\`${p.exe.image ? `; the image's file: ${p.exe.image}` : ''}`,
         );
-      for (const f of p.findings) out.push(`  - ${f.severity}: ${mdCode(f.reason)}`);
+      for (const f of p.findings) out.push(`  - ${f.severity}: ${mdCode(f.reason)}${attackTag(f)}`);
     }
     const listeners = listenerLines(report);
     if (listeners.length) out.push('', `Listening: ${mdCode(listeners.join(', '))}`);
@@ -135,7 +136,7 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
   if (report.events) {
     out.push('', `## Engine events (${report.events.length} still kept by the engine)`, '');
     const found = eventFindings(report);
-    for (const f of found) out.push(`- **${f.severity}**: ${mdCode(f.reason)}`);
+    for (const f of found) out.push(`- **${f.severity}**: ${mdCode(f.reason)}${attackTag(f)}`);
     if (found.length === 0) out.push('No docker exec, cp or attach among them.');
   }
   if (report.mounts.length) {
@@ -241,13 +242,13 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
     `<tr><th>Environment values</th><td>${ctx.redaction.isEnvRedacted ? 'redacted' : 'included as captured (may hold secrets)'}</td></tr>`,
     `<tr><th>Changes</th><td>${c.added} added, ${c.changed} changed, ${c.deleted} deleted (${c.parentOnly} directories changed only through their contents)</td></tr>`,
     '</table>',
-    '<h2 id="findings">Findings, ranked</h2><table><tr><th>severity</th><th>change</th><th>path</th><th>reason</th></tr>',
+    '<h2 id="findings">Findings, ranked</h2><table><tr><th>severity</th><th>change</th><th>path</th><th>reason</th><th>ATT&amp;CK</th></tr>',
   );
   for (const change of report.changes) {
     if (change.isParentOnly) continue;
     for (const f of change.findings) {
       parts.push(
-        `<tr><td class="sev ${f.severity}">${f.severity}</td><td>${CHANGE_KIND_WORDS[change.kind]}</td><td><code>${html(change.path, 500)}</code></td><td>${html(f.reason)}</td></tr>`,
+        `<tr><td class="sev ${f.severity}">${f.severity}</td><td>${CHANGE_KIND_WORDS[change.kind]}</td><td><code>${html(change.path, 500)}</code></td><td>${html(f.reason)}</td><td>${f.attack ? html(techniqueLabel(f.attack)) : ''}</td></tr>`,
       );
     }
   }
@@ -266,7 +267,7 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
     );
     for (const p of rankedProcesses(report))
       parts.push(
-        `<tr><td class="sev ${processSeverity(p)}">${processSeverity(p)}</td><td><code>${html(processLine(p), 500)}</code>${p.exe.stored ? `<br>sha256 <code>${html(p.exe.stored.sha256)}</code>` : ''}</td><td>${p.findings.map((f) => html(f.reason)).join('<br>')}</td></tr>`,
+        `<tr><td class="sev ${processSeverity(p)}">${processSeverity(p)}</td><td><code>${html(processLine(p), 500)}</code>${p.exe.stored ? `<br>sha256 <code>${html(p.exe.stored.sha256)}</code>` : ''}</td><td>${p.findings.map((f) => html(f.reason + attackTag(f))).join('<br>')}</td></tr>`,
       );
     parts.push('</table>');
     const listeners = listenerLines(report);
@@ -279,7 +280,8 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
   if (report.events) {
     parts.push(`<h2>Engine events (${report.events.length} still kept by the engine)</h2><ul>`);
     const found = eventFindings(report);
-    for (const f of found) parts.push(`<li class="sev ${f.severity}">${html(f.reason)}</li>`);
+    for (const f of found)
+      parts.push(`<li class="sev ${f.severity}">${html(f.reason + attackTag(f))}</li>`);
     if (found.length === 0) parts.push('<li>No docker exec, cp or attach among them.</li>');
     parts.push('</ul>');
   }

@@ -7,6 +7,26 @@ import type { ChangeKind } from '../report/change.js';
 import type { Finding, RuleHit } from '../report/finding.js';
 import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
+import { RULE_TECHNIQUE } from './attack.js';
+import {
+  decodedExecution,
+  downloadAndExecute,
+  minerConfig,
+  phpShellContent,
+  reverseShell,
+} from './content-rules.js';
+import {
+  cronPersistence,
+  eventHook,
+  gitConfigCommand,
+  kernelModule,
+  packageHook,
+  pamChange,
+  startupPersistence,
+  sudoersChange,
+  systemdPersistence,
+  udevRule,
+} from './persistence-rules.js';
 
 export interface ChangeFacts {
   path: string;
@@ -62,11 +82,11 @@ export function isInWebRoot(path: string): boolean {
 
 // Code execution reachable from request input: the classic one-liner shells and their obfuscations.
 const EXEC_CALL =
-  /\b(eval|assert|system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec|create_function|Runtime\.getRuntime\(\)\.exec|ProcessBuilder)\s*\(/i;
+  /\b(eval|assert|system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec|create_function|Runtime\.getRuntime\(\)\.exec|ProcessBuilder|Process\.Start|subprocess\.(?:Popen|call|run|check_output)|os\.(?:system|popen))\s*\(/i;
 const OBFUSCATION =
   /\b(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(|\\x[0-9a-f]{2}\\x[0-9a-f]{2}\\x[0-9a-f]{2}/i;
 const REQUEST_INPUT =
-  /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b|request\.getParameter|Request\.(Form|QueryString)/;
+  /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b|request\.getParameter|Request\.(Form|QueryString|Params)|Request\s*\[|getenv\s*\(\s*['"]HTTP_|php:\/\/input|getallheaders\s*\(|apache_request_headers\s*\(|request\.(args|form|values|GET|POST)\b/;
 
 export const webShell: ChangeRule = (f) => {
   if (!isWritten(f) || !f.currentText) return undefined;
@@ -75,9 +95,11 @@ export const webShell: ChangeRule = (f) => {
   if (!exec) return undefined;
   const input = REQUEST_INPUT.test(f.currentText);
   const obfuscated = OBFUSCATION.test(f.currentText);
+  // Libraries call these too (a JSON decoder's eval, a mailer's popen): worth a look, not
+  // an alarm, until the file also reads the request or hides its code.
   if (!input && !obfuscated) {
     return {
-      severity: 'high',
+      severity: 'medium',
       reason: `server-side code calling ${exec[1]}() in a web-served location`,
     };
   }
@@ -144,10 +166,10 @@ export const setuidGained: ChangeRule = (f) => {
   };
 };
 
-const ACCOUNT_FILES = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/sudoers'];
+const ACCOUNT_FILES = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow'];
 
 export const accountChange: ChangeRule = (f) => {
-  if (!ACCOUNT_FILES.includes(f.path) && !under(f.path, '/etc/sudoers.d')) return undefined;
+  if (!ACCOUNT_FILES.includes(f.path)) return undefined;
   if (f.path === '/etc/passwd' && f.currentText) {
     const root = f.currentText
       .split('\n')
@@ -171,29 +193,13 @@ export const sshAccess: ChangeRule = (f) => {
     };
   }
   if (name === '.ssh' || under(f.path, '/etc/ssh'))
-    return { severity: 'high', reason: 'SSH configuration or key folder changed' };
+    return {
+      severity: 'high',
+      reason: 'SSH configuration or key folder changed',
+      attack: name === '.ssh' ? 'T1098.004' : 'T1021.004',
+    };
   return undefined;
 };
-
-export const cronPersistence: ChangeRule = (f) =>
-  f.path === '/etc/crontab' ||
-  /^\/etc\/cron\.[^/]+/.test(f.path) ||
-  under(f.path, '/var/spool/cron', '/etc/periodic', '/var/spool/at')
-    ? {
-        severity: 'high',
-        reason: 'scheduled task changed (cron/at): a common persistence mechanism',
-      }
-    : undefined;
-
-const STARTUP =
-  /^\/etc\/(init\.d|rc\.local|rc\d?\.d|inittab|systemd|profile|profile\.d|bash\.bashrc|environment|supervisor)(\/|$)|^\/(lib|usr\/lib)\/systemd\/system\//;
-const SHELL_RC =
-  /^\.(bashrc|bash_profile|bash_login|profile|zshrc|zprofile|kshrc|cshrc|ashrc|bash_logout)$/;
-
-export const startupPersistence: ChangeRule = (f) =>
-  STARTUP.test(f.path) || SHELL_RC.test(baseName(f.path))
-    ? { severity: 'high', reason: 'startup or shell profile changed: runs on every boot or login' }
-    : undefined;
 
 export const preloadHijack: ChangeRule = (f) => {
   if (f.path === '/etc/ld.so.preload') {
@@ -366,7 +372,20 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   account: accountChange,
   'ssh-access': sshAccess,
   cron: cronPersistence,
+  systemd: systemdPersistence,
   startup: startupPersistence,
+  'package-hook': packageHook,
+  pam: pamChange,
+  sudoers: sudoersChange,
+  udev: udevRule,
+  'kernel-module': kernelModule,
+  'event-hook': eventHook,
+  'git-config': gitConfigCommand,
+  'reverse-shell': reverseShell,
+  'download-exec': downloadAndExecute,
+  'decoded-exec': decodedExecution,
+  'miner-config': minerConfig,
+  'php-shell': phpShellContent,
   'ld-preload': preloadHijack,
   'system-binary': systemBinaryChanged,
   'temp-dir': tempDirPayload,
@@ -380,12 +399,18 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'legitimate-churn': legitimateChurn,
 };
 
+/** A rule's hit as a finding, with its ATT&CK technique (the rule's own, else its family's). */
+export function withTechnique(rule: string, path: string, hit: RuleHit): Finding {
+  const attack = hit.attack ?? RULE_TECHNIQUE[rule];
+  return { rule, path, ...hit, ...(attack ? { attack } : {}) };
+}
+
 /** Every rule that fires for one path; a path no rule names still gets an "info" line. */
 export function evaluateChange(facts: ChangeFacts): Finding[] {
   const findings: Finding[] = [];
   for (const [rule, check] of Object.entries(CHANGE_RULES)) {
     const hit = check(facts);
-    if (hit) findings.push({ rule, path: facts.path, ...hit });
+    if (hit) findings.push(withTechnique(rule, facts.path, hit));
   }
   // Churn is only churn when nothing else speaks against the file.
   const isOnlyChurn = findings.every((x) => x.rule === 'legitimate-churn' || x.severity === 'info');

@@ -5,6 +5,7 @@
  */
 import type { Finding } from '../report/finding.js';
 import type { EngineEvent } from '../report/process.js';
+import { withTechnique } from './change-rules.js';
 
 /** The command line of a healthcheck as the engine's exec events write it. */
 export function healthcheckCommand(test: readonly string[] | undefined): string | undefined {
@@ -41,5 +42,5 @@ export function evaluateEvents(events: readonly EngineEvent[], healthcheck?: str
         reason: `someone attached to the container's console through the engine at ${e.time}`,
       });
   }
-  return findings;
+  return findings.map((f) => withTechnique(f.rule, f.path, f));
 }

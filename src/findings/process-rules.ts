@@ -5,6 +5,7 @@
  */
 import type { Finding, RuleHit } from '../report/finding.js';
 import type { ProcessRecord } from '../report/process.js';
+import { withTechnique } from './change-rules.js';
 
 export interface ProcessContext {
   /** Paths the container wrote (added or changed, in its layer or its mounts). */
@@ -173,7 +174,7 @@ export function evaluateProcess(p: ProcessRecord, context: ProcessContext): Find
   const findings: Finding[] = [];
   for (const [rule, check] of Object.entries(PROCESS_RULES)) {
     const hit = check(p, context);
-    if (hit) findings.push({ rule, path: p.exe.path, pid: p.pid, ...hit });
+    if (hit) findings.push({ ...withTechnique(rule, p.exe.path, hit), pid: p.pid });
   }
   return findings;
 }

@@ -15,6 +15,7 @@ import {
   processSeverity,
   rankedProcesses,
 } from '../report/describe-processes.js';
+import { attackTag } from '../findings/attack.js';
 
 export const SEVERITY_LABEL: Record<Severity, string> = {
   critical: 'CRIT',
@@ -67,7 +68,7 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
     const top = change.findings[0];
     const more = change.findings.length > 1 ? ` (+${change.findings.length - 1} more)` : '';
     lines.push(` ${SEVERITY_LABEL[change.severity]}  ${change.kind} ${safeLine(change.path, 160)}`);
-    if (top) lines.push(`         ${safeLine(top.reason, 200)}${more}`);
+    if (top) lines.push(`         ${safeLine(top.reason, 200)}${attackTag(top)}${more}`);
   }
   if (rankedCount > ranked.length)
     lines.push(` … ${rankedCount - ranked.length} more in ${report.caseDir}/report.json`);
@@ -79,7 +80,9 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
     for (const p of shown) {
       const more = p.findings.length > 1 ? ` (+${p.findings.length - 1} more)` : '';
       lines.push(` ${SEVERITY_LABEL[processSeverity(p)]}  ${safeLine(processLine(p), 200)}`);
-      lines.push(`         ${safeLine(p.findings[0]!.reason, 200)}${more}`);
+      lines.push(
+        `         ${safeLine(p.findings[0]!.reason, 200)}${attackTag(p.findings[0]!)}${more}`,
+      );
     }
     if (shown.length < ranked.length)
       lines.push(`  … ${ranked.length - shown.length} more with no finding`);
@@ -92,7 +95,7 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   if (report.events) {
     lines.push('', `Engine events (${report.events.length} still kept by the engine):`);
     for (const f of events.slice(0, opts.top))
-      lines.push(` ${SEVERITY_LABEL[f.severity]}  ${safeLine(f.reason, 300)}`);
+      lines.push(` ${SEVERITY_LABEL[f.severity]}  ${safeLine(f.reason, 300)}${attackTag(f)}`);
     if (events.length === 0) lines.push('  no docker exec, cp or attach among them');
   }
   if (report.mounts.length > 0) {

@@ -7,6 +7,8 @@ import type { Severity } from './severity.js';
 export interface RuleHit {
   severity: Severity;
   reason: string;
+  /** The MITRE ATT&CK technique id of what was seen (`T1505.003`), when one fits. */
+  attack?: string;
 }
 
 export interface Finding extends RuleHit {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   accountChange,
-  cronPersistence,
   evaluateChange,
   hiddenName,
   legitimateChurn,
@@ -11,7 +10,6 @@ import {
   setuidGained,
   shellHistory,
   sshAccess,
-  startupPersistence,
   systemBinaryChanged,
   tempDirPayload,
   webContentChanged,
@@ -23,6 +21,12 @@ import {
   type ChangeFacts,
 } from '../../src/findings/change-rules.js';
 import type { FileMeta } from '../../src/report/file-meta.js';
+import {
+  cronPersistence,
+  startupPersistence,
+  sudoersChange,
+  systemdPersistence,
+} from '../../src/findings/persistence-rules.js';
 
 const meta = (over: Partial<FileMeta> = {}): FileMeta => ({
   type: 'file',
@@ -164,9 +168,11 @@ describe('accountChange', () => {
     expect(hit?.severity).toBe('critical');
     expect(hit?.reason).toMatch(/root, sysadmin/);
   });
-  it('flags shadow, group and sudoers changes', () => {
-    for (const p of ['/etc/shadow', '/etc/group', '/etc/sudoers', '/etc/sudoers.d/90-x'])
+  it('flags shadow and group changes, and sudoers as its own place', () => {
+    for (const p of ['/etc/shadow', '/etc/group'])
       expect(accountChange(changed(p))?.severity).toBe('high');
+    for (const p of ['/etc/sudoers', '/etc/sudoers.d/90-x'])
+      expect(sudoersChange(changed(p))).toMatchObject({ severity: 'high', attack: 'T1548.003' });
   });
 });
 
@@ -189,10 +195,10 @@ describe('persistence rules', () => {
       '/etc/rc.local',
       '/root/.bashrc',
       '/home/a/.profile',
-      '/etc/systemd/system/x.service',
     ]) {
       expect(startupPersistence(changed(p))).toBeDefined();
     }
+    expect(systemdPersistence(changed('/etc/systemd/system/x.service'))).toBeDefined();
   });
   it('calls ld.so.preload critical', () => {
     expect(preloadHijack(added('/etc/ld.so.preload'))?.severity).toBe('critical');

@@ -35,7 +35,13 @@ const report = {
       isParentOnly: false,
       severity: 'critical',
       findings: [
-        { rule: 'web-shell', path: evil, severity: 'critical', reason: 'web shell pattern' },
+        {
+          rule: 'web-shell',
+          path: evil,
+          severity: 'critical',
+          reason: 'web shell pattern',
+          attack: 'T1505.003',
+        },
       ],
       comparison: {
         metadata: [],
@@ -76,6 +82,9 @@ describe('reportHtml', () => {
     expect(page).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
     expect(page).toContain('\\e]0;x\\x07\\u202e.php');
   });
+  it("names each finding's ATT&CK technique", () => {
+    expect(page).toContain('<td>T1505.003 Server Software Component: Web Shell</td>');
+  });
   it('loads nothing from the network and says to treat the host as compromised', () => {
     expect(page).toContain(`default-src 'none'`);
     expect(page).not.toMatch(/<script|<link|src=/i);
@@ -89,6 +98,10 @@ describe('reportMarkdown', () => {
     expect(md).toContain('``/var/www/<script>alert(1)</script>`\\|*\\e]0;x\\x07\\u202e.php``');
     expect(md).toMatch(/\n````diff\n[\s\S]*\n\+```\n[\s\S]*\n````\n/);
     expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+  });
+  it("names each finding's ATT&CK technique in its own column", () => {
+    expect(md).toContain('| reason | ATT&CK |');
+    expect(md).toContain('`web shell pattern` | T1505.003 Server Software Component: Web Shell |');
   });
 });
 

@@ -6,6 +6,7 @@
 import { formatMode, formatOwner } from '../../src/report/file-meta.js';
 import type { ChangedPath, VersionInfo } from '../../src/report/change.js';
 import { safeLine } from '../../src/untrusted.js';
+import { attackTag } from '../../src/findings/attack.js';
 
 export type LineKind = 'title' | 'meta' | 'add' | 'del' | 'hunk' | 'plain' | 'note';
 export interface StyledLine {
@@ -28,7 +29,7 @@ export function fileLines(change: ChangedPath): StyledLine[] {
     { kind: 'title', text: `${change.kind} ${safeLine(change.path, 1000)}  [${change.severity}]` },
     ...change.findings.map((f) => ({
       kind: 'note' as const,
-      text: `  ${f.severity}: ${safeLine(f.reason, 300)}`,
+      text: `  ${f.severity}: ${safeLine(f.reason, 300)}${attackTag(f)}`,
     })),
     { kind: 'meta', text: `original: ${describeVersion(change.original)}` },
     { kind: 'meta', text: `current:  ${describeVersion(change.current)}` },

@@ -14,6 +14,7 @@ import {
 import type { Severity } from '../../src/report/severity.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { safeLine } from '../../src/untrusted.js';
+import { attackTag } from '../../src/findings/attack.js';
 
 export interface ViewLine {
   key: string;
@@ -32,7 +33,10 @@ export function processViewLines(report: TriageReport, width: number): ViewLine[
       const severity = processSeverity(p);
       lines.push({ key: `p${p.pid}`, severity, text: safeLine(processLine(p), w) });
       for (const [i, f] of p.findings.entries())
-        lines.push({ key: `p${p.pid}f${i}`, text: `    ${safeLine(f.reason, w - 4)}` });
+        lines.push({
+          key: `p${p.pid}f${i}`,
+          text: `    ${safeLine(f.reason + attackTag(f), w - 4)}`,
+        });
     }
     const listening = listenerLines(report);
     if (listening.length)
@@ -45,7 +49,11 @@ export function processViewLines(report: TriageReport, width: number): ViewLine[
     heading('e', `Engine events (${report.events.length} still kept by the engine)`);
     const found = eventFindings(report);
     for (const [i, f] of found.entries())
-      lines.push({ key: `e${i}`, severity: f.severity, text: safeLine(f.reason, w) });
+      lines.push({
+        key: `e${i}`,
+        severity: f.severity,
+        text: safeLine(f.reason + attackTag(f), w),
+      });
     if (found.length === 0)
       lines.push({ key: 'e-none', text: 'no docker exec, cp or attach among them' });
   }

