@@ -7,6 +7,7 @@ import type { ChangeKind } from '../report/change.js';
 import type { Finding, RuleHit } from '../report/finding.js';
 import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
+import { SEVERITY_RANK } from '../report/severity.js';
 import { RULE_TECHNIQUE } from './attack.js';
 import {
   decodedExecution,
@@ -364,13 +365,21 @@ export const legitimateChurn: ChangeRule = (f) => {
   return { severity: 'low', reason: 'runtime state under /run: usually written by the service' };
 };
 
+/**
+ * In order of how precisely a rule names what happened: when two rules rank a path alike,
+ * the first one's reason is the one a responder reads first.
+ */
 export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
+  'reverse-shell': reverseShell,
+  'php-shell': phpShellContent,
   'web-shell': webShell,
-  'web-content': webContentChanged,
-  'new-executable': newExecutable,
+  'miner-config': minerConfig,
+  'decoded-exec': decodedExecution,
+  'download-exec': downloadAndExecute,
   setuid: setuidGained,
   account: accountChange,
   'ssh-access': sshAccess,
+  'ld-preload': preloadHijack,
   cron: cronPersistence,
   systemd: systemdPersistence,
   startup: startupPersistence,
@@ -381,13 +390,9 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'kernel-module': kernelModule,
   'event-hook': eventHook,
   'git-config': gitConfigCommand,
-  'reverse-shell': reverseShell,
-  'download-exec': downloadAndExecute,
-  'decoded-exec': decodedExecution,
-  'miner-config': minerConfig,
-  'php-shell': phpShellContent,
-  'ld-preload': preloadHijack,
   'system-binary': systemBinaryChanged,
+  'web-content': webContentChanged,
+  'new-executable': newExecutable,
   'temp-dir': tempDirPayload,
   'hidden-name': hiddenName,
   'shell-history': shellHistory,
@@ -422,5 +427,6 @@ export function evaluateChange(facts: ChangeFacts): Finding[] {
       severity: 'info',
       reason: 'changed; no rule matched',
     });
-  return kept;
+  // Most severe first (stable: among equals, the more precise rule): the first is the headline.
+  return kept.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
 }

@@ -58,7 +58,7 @@ export const cronPersistence = placeRule([
   },
   {
     path: /^\/etc\/(?:crontab|anacrontab)$|^\/etc\/cron\.[^/]+\/|^\/etc\/crontabs\/|^\/var\/spool\/(?:cron|anacron)\/|^\/etc\/periodic\//,
-    what: 'a crontab (cron, cron.d, cron.*ly, the spool, busybox and Alpine /etc/crontabs): runs on a schedule',
+    what: 'a crontab: runs on a schedule',
     attack: 'T1053.003',
   },
 ]);
@@ -156,7 +156,7 @@ export const kernelModule = placeRule([
 export const eventHook = placeRule([
   {
     path: /\/\.git\/hooks\/[^/]+$/,
-    what: 'a git hook: runs at the next commit, checkout or merge in that repository',
+    what: "a git repository's hooks: run at its next commit, checkout or merge",
     attack: 'T1546',
   },
   {

@@ -53,7 +53,7 @@ describe('samples/run.sh', () => {
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(
-        /no scenario named 'nosuch'[\s\S]*scenarios: backdoor hostile miner php-links webshell wp-volume/,
+        /no scenario named 'nosuch'[\s\S]*scenarios: backdoor hostile miner persistence php-links webshell wp-volume/,
       ),
     });
   });

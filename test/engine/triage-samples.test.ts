@@ -62,6 +62,7 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
       const finding = change.findings.find((f) => f.rule === e.rule);
       expect(finding, `${e.path} is found by ${e.rule}`).toBeDefined();
       expect(rank[finding!.severity]).toBeGreaterThanOrEqual(rank[e.minSeverity!]);
+      if (e.attack) expect(finding!.attack, `${e.path} is tagged ${e.attack}`).toBe(e.attack);
     }
   });
 

@@ -35,6 +35,8 @@ export interface ExpectedChange {
   /** For malicious changes: the rule that must rank it, at this severity or above. */
   rule?: string;
   minSeverity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  /** The ATT&CK technique that finding carries, where the sample pins one. */
+  attack?: string;
 }
 
 export function expectedChanges(sample: string): ExpectedChange[] {
@@ -45,7 +47,7 @@ export function expectedChanges(sample: string): ExpectedChange[] {
   ).changes;
 }
 
-export const SAMPLES = ['webshell', 'miner', 'backdoor'] as const;
+export const SAMPLES = ['webshell', 'miner', 'backdoor', 'persistence'] as const;
 
 /**
  * Builds, starts and compromises a sample through samples/run.sh; returns the container name.
