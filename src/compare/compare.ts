@@ -78,6 +78,13 @@ export function compareMetadata(
       ...(note ? { note } : {}),
     });
   }
+  if ((before.capabilities ?? 'none') !== (after.capabilities ?? 'none'))
+    changes.push({
+      field: 'capabilities',
+      before: before.capabilities ?? 'none',
+      after: after.capabilities ?? 'none',
+      ...(after.capabilities ? { note: 'running it gives these privileges' } : {}),
+    });
   if (before.uid !== after.uid || before.gid !== after.gid) {
     changes.push({
       field: 'owner',

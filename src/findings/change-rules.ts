@@ -8,6 +8,7 @@ import type { Finding, RuleHit } from '../report/finding.js';
 import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
 import { SEVERITY_RANK } from '../report/severity.js';
+import { capabilityNames, ROOT_EQUIVALENT } from '../report/capabilities.js';
 import { RULE_TECHNIQUE } from './attack.js';
 import {
   decodedExecution,
@@ -164,6 +165,22 @@ export const setuidGained: ChangeRule = (f) => {
   return {
     severity: 'critical',
     reason: `${bit} bit ${f.kind === 'A' ? 'on a new file' : 'gained'}: runs with its owner's privileges (uid ${f.current.uid ?? 'unknown'})`,
+  };
+};
+
+/**
+ * File capabilities set on a file: whoever runs it gets those privileges, without setuid
+ * (python3 with cap_setuid is root for anyone). They live in an extended attribute that
+ * `ls -l` does not show.
+ */
+export const capabilityGained: ChangeRule = (f) => {
+  const now = f.current?.capabilities;
+  if (!isWritten(f) || !now || now === f.original?.capabilities) return undefined;
+  const rootLike = capabilityNames(now).filter((c) => ROOT_EQUIVALENT.has(c));
+  return {
+    severity: rootLike.length || !capabilityNames(now).length ? 'critical' : 'high',
+    reason: `file capabilities ${f.kind === 'A' || !f.original?.capabilities ? 'set' : 'changed'}: ${now}${rootLike.length ? ` (${rootLike.join(', ')}: root for whoever runs it)` : ''}`,
+    attack: 'T1548',
   };
 };
 
@@ -377,6 +394,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'decoded-exec': decodedExecution,
   'download-exec': downloadAndExecute,
   setuid: setuidGained,
+  capability: capabilityGained,
   account: accountChange,
   'ssh-access': sshAccess,
   'ld-preload': preloadHijack,

@@ -17,7 +17,7 @@ export type ContentType =
   | 'binary';
 
 export interface MetadataChange {
-  field: 'type' | 'mode' | 'owner' | 'size' | 'link-target' | 'content';
+  field: 'type' | 'mode' | 'owner' | 'size' | 'link-target' | 'capabilities' | 'content';
   before: string;
   after: string;
   /** Why it matters, when it does ("gained setuid"). */

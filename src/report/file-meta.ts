@@ -4,6 +4,7 @@
  */
 import type { Header } from 'tar-stream';
 import { isoTime } from '../iso-time.js';
+import { describeCapabilitiesText } from './capabilities.js';
 
 export type FileType =
   | 'file'
@@ -28,6 +29,8 @@ export interface FileMeta {
   /** Symlink or hardlink target, as stored (attacker-controlled text). */
   linkTarget?: string;
   mtime?: string;
+  /** File capabilities (security.capability), as getcap shows them; absent when none or unread. */
+  capabilities?: string;
 }
 
 const TYPE_BY_TAR: Record<string, FileType> = {
@@ -43,6 +46,10 @@ const TYPE_BY_TAR: Record<string, FileType> = {
 
 export function metaFromHeader(header: Header): FileMeta {
   const type = TYPE_BY_TAR[header.type ?? 'file'] ?? 'other';
+  // Layer and archive tars carry extended attributes as PAX records.
+  const capability = (header.pax as Record<string, string> | undefined)?.[
+    'SCHILY.xattr.security.capability'
+  ];
   const mtime =
     header.mtime instanceof Date && !Number.isNaN(header.mtime.getTime())
       ? isoTime(header.mtime)
@@ -55,6 +62,7 @@ export function metaFromHeader(header: Header): FileMeta {
     sizeBytes: type === 'file' ? (header.size ?? 0) : 0,
     ...(header.linkname ? { linkTarget: header.linkname } : {}),
     ...(mtime ? { mtime } : {}),
+    ...(capability !== undefined ? { capabilities: describeCapabilitiesText(capability) } : {}),
   };
 }
 

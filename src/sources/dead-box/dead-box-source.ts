@@ -7,7 +7,6 @@
  * current versions from the writable layer.
  */
 import type { CaseFolder } from '../../case/case-folder.js';
-import { storedName } from '../../case/container-path.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { changesFromLayer } from '../../changes/changes-from-layer.js';
 import { Cancelled } from '../../errors.js';
@@ -18,8 +17,8 @@ import type { NotCollected, SourceIdentity } from '../../report/triage-report.js
 import { runtimeFromDocker } from '../docker-config.js';
 import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
 import { compareMounts, type MountToCompare } from '../layer-store/compare-mount.js';
-import { indexLayerDir, resolveInLayer, storeResolved } from '../layer-store/layer-dir.js';
-import { readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
+import { indexLayerDir, readLayerVersion } from '../layer-store/layer-dir.js';
+import { readCapabilities, readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
 import type { ContainerRef } from '../pick-container.js';
 import { openDataRoot, type DataRoot } from './data-root.js';
@@ -285,21 +284,34 @@ export class DeadBoxSource implements EvidenceSource {
         };
         let done = 0;
         let bytes = 0;
+        // Capabilities in the container's own layer, all at once: usually none, never many.
+        const caps = await readCapabilities(layerDirs.writable);
+        if (caps.problem)
+          notCollected.push({
+            item: 'file capabilities (security.capability)',
+            reason: caps.problem,
+          });
         const read = async (
           side: 'original' | 'current',
           dir: string,
           entry: ChangeEntry,
         ): Promise<StoredVersion | undefined> => {
-          const found = await resolveInLayer(dir, entry.path);
-          if (!found) return undefined;
-          const version = await storeResolved(
-            found,
+          // The original's capabilities matter only where the current file has some.
+          const capability =
+            side === 'current'
+              ? caps.byPath.get(entry.path)
+              : caps.byPath.has(entry.path)
+                ? 'look'
+                : undefined;
+          const version = await readLayerVersion(
+            side,
+            dir,
+            entry.path,
             folder,
-            `${side}/${storedName(entry.path)}`,
-            `${side} version of ${JSON.stringify(entry.path)}`,
             readOpts,
+            capability,
           );
-          bytes += version.content?.sizeBytes ?? 0;
+          bytes += version?.content?.sizeBytes ?? 0;
           return version;
         };
         const readOne = async (entry: ChangeEntry) => {

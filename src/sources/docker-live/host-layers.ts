@@ -10,7 +10,6 @@
  */
 import { access } from 'node:fs/promises';
 import type { CaseFolder } from '../../case/case-folder.js';
-import { storedName } from '../../case/container-path.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { Cancelled } from '../../errors.js';
 import {
@@ -23,7 +22,8 @@ import { findOriginLayer, type LayerIndex } from '../../layers/layer-index.js';
 import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
 import type { LayerCheck } from '../../report/triage-report.js';
 import { imageLayers, readImageConfig, type LayerRecord } from '../docker-store/image-store.js';
-import { resolveInLayer, storeResolved } from '../layer-store/layer-dir.js';
+import { readLayerVersion } from '../layer-store/layer-dir.js';
+import { readCapabilities } from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
 import type { EngineIdentity, ImageInspect } from './types.js';
 
@@ -134,7 +134,12 @@ export async function readHostVersions(
     onProgress?: (done: number, bytes: number) => void;
     onPair: (entry: ChangeEntry, pair: VersionPair) => Promise<void>;
   },
-): Promise<{ partial: Map<string, Partial>; unanswered: ChangeEntry[] }> {
+): Promise<{
+  partial: Map<string, Partial>;
+  unanswered: ChangeEntry[];
+  /** Why file capabilities could not be read, when they could not. */
+  capabilityProblem?: string;
+}> {
   const partial = new Map<string, Partial>();
   const unanswered: ChangeEntry[] = [];
   const readOpts = {
@@ -143,17 +148,16 @@ export async function readHostVersions(
   };
   let done = 0;
   let bytes = 0;
-  const read = async (side: 'original' | 'current', dir: string, path: string) => {
-    const at = await resolveInLayer(dir, path);
-    if (!at) return undefined;
-    const version = await storeResolved(
-      at,
-      folder,
-      `${side}/${storedName(path)}`,
-      `${side} version of ${JSON.stringify(path)}`,
-      readOpts,
-    );
-    bytes += version.content?.sizeBytes ?? 0;
+  // Capabilities in the container's own layer, all at once: usually none, never many.
+  const caps = await readCapabilities(host.committed.dir);
+  const read = async (
+    side: 'original' | 'current',
+    dir: string,
+    path: string,
+    capability?: Buffer | 'look',
+  ) => {
+    const version = await readLayerVersion(side, dir, path, folder, readOpts, capability);
+    bytes += version?.content?.sizeBytes ?? 0;
     return version;
   };
   // One at a time per path, a few paths at once: the disk, not the engine, is the limit here.
@@ -166,12 +170,22 @@ export async function readHostVersions(
       if (entry.kind !== 'A') {
         const position = findOriginLayer(indexes, entry.path);
         const layer = position === undefined ? undefined : host.original[position];
-        const version = layer ? await read('original', layer.dir, entry.path) : undefined;
+        // The original's capabilities matter only where the current file has some.
+        const version = layer
+          ? await read(
+              'original',
+              layer.dir,
+              entry.path,
+              caps.byPath.has(entry.path) ? 'look' : undefined,
+            )
+          : undefined;
         if (version) pair.original = version;
       }
       if (entry.kind !== 'D') {
         const acquired = opts.acquired.get(entry.path);
-        const version = acquired ?? (await read('current', host.committed.dir, entry.path));
+        const version =
+          acquired ??
+          (await read('current', host.committed.dir, entry.path, caps.byPath.get(entry.path)));
         if (version) pair.current = version;
       }
       const needsOriginal = entry.kind !== 'A' && !pair.original;
@@ -189,5 +203,5 @@ export async function readHostVersions(
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  return { partial, unanswered };
+  return { partial, unanswered, ...(caps.problem ? { capabilityProblem: caps.problem } : {}) };
 }

@@ -318,6 +318,8 @@ export class DockerLiveSource implements EvidenceSource {
           );
           partial = read.partial;
           rest = read.unanswered;
+          if (read.capabilityProblem)
+            notCollected.push({ item: CAPABILITIES_ITEM, reason: read.capabilityProblem });
           if (rest.length === 0) return;
         }
         const evidenceLayerDir = upperDirOf(frozen.evidenceInspect);
@@ -368,6 +370,8 @@ function engineEvent(raw: RawEvent): EngineEvent {
     attributes: raw.Actor?.Attributes ?? {},
   };
 }
+
+const CAPABILITIES_ITEM = 'file capabilities (security.capability) of files read on this host';
 
 /** The live engine named by DOCKER_HOST, as an evidence source. */
 export async function connectDockerLive(

@@ -14,6 +14,9 @@ import { isoTime } from '../../iso-time.js';
 import { emptyLayerIndex, type LayerIndex } from '../../layers/layer-index.js';
 import type { StoredVersion } from '../../report/change.js';
 import type { FileMeta, FileType } from '../../report/file-meta.js';
+import { describeCapabilities } from '../../report/capabilities.js';
+import { storedName } from '../../case/container-path.js';
+import { readCapabilities } from './overlay-xattrs.js';
 
 const REPLACEMENT = '\uFFFD';
 const SLASH = Buffer.from('/');
@@ -110,6 +113,35 @@ export async function storeResolved(
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return toVersion(meta, record);
+}
+
+/**
+ * One side of a changed path read from a layer folder and stored, or undefined when the
+ * folder lacks it. `capability` is the file's `security.capability` when already known
+ * (from a dump of the whole folder), or `look` to ask getfattr for this file alone.
+ */
+export async function readLayerVersion(
+  side: 'original' | 'current',
+  dir: string,
+  path: string,
+  folder: CaseFolder,
+  opts: ReadLayerOptions,
+  capability?: Buffer | 'look',
+): Promise<StoredVersion | undefined> {
+  const at = await resolveInLayer(dir, path);
+  if (!at) return undefined;
+  const version = await storeResolved(
+    at,
+    folder,
+    `${side}/${storedName(path)}`,
+    `${side} version of ${JSON.stringify(path)}`,
+    opts,
+  );
+  const value =
+    capability === 'look' ? (await readCapabilities(dir, [at.raw])).byPath.get(path) : capability;
+  if (value && version.meta.type === 'file')
+    version.meta.capabilities = describeCapabilities(value);
+  return version;
 }
 
 export interface LayerDirEntry {

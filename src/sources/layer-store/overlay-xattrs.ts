@@ -1,9 +1,10 @@
 /**
- * overlayfs marks a folder that hides everything below it with the extended
- * attribute `trusted.overlay.opaque` (`user.overlay.opaque` when mounted with
- * userxattr). Node cannot read extended attributes, so they are listed once for
- * a whole layer folder by getfattr (Debian's package `attr`): one process, cost
- * proportional to the layer, nothing is written.
+ * Extended attributes of layer folders: overlayfs marks a folder that hides everything
+ * below it with `trusted.overlay.opaque` (`user.overlay.opaque` when mounted with
+ * userxattr), and `security.capability` gives a file's runner privileges. Node cannot
+ * read extended attributes, so they are listed by getfattr (Debian's package `attr`): one
+ * process for a whole layer folder (the container's own: cost proportional to the change)
+ * or for a list of files, nothing is written.
  * https://docs.kernel.org/filesystems/overlayfs.html#whiteouts-and-opaque-directories
  */
 import { spawn } from 'node:child_process';
@@ -47,19 +48,34 @@ export function parseOpaqueDump(dump: Buffer, layerDir: string): Set<string> {
   return dirs;
 }
 
-export async function readOpaqueDirs(layerDir: string): Promise<OpaqueDirs> {
+interface Dump {
+  out: Buffer;
+  problem?: string;
+}
+
+/**
+ * getfattr's dump of the attributes matching `match`, for `paths` (each folder walked
+ * when `isRecursive`): one process, links never followed. A file without a matching
+ * attribute is simply absent from the dump.
+ */
+function dumpAttributes(
+  paths: readonly string[],
+  match: string,
+  encoding: 'text' | 'hex',
+  isRecursive: boolean,
+): Promise<Dump> {
   return new Promise((resolve) => {
     const child = spawn(
       'getfattr',
       [
         '--absolute-names',
-        '--recursive',
-        '--physical',
+        ...(isRecursive ? ['--recursive', '--physical'] : []),
         '--no-dereference',
         '--dump',
-        '--match=^(trusted|user)\\.overlay\\.opaque$',
-        '--encoding=text',
-        layerDir,
+        `--match=${match}`,
+        `--encoding=${encoding}`,
+        '--',
+        ...paths,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -69,20 +85,88 @@ export async function readOpaqueDirs(layerDir: string): Promise<OpaqueDirs> {
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on('error', (e: NodeJS.ErrnoException) =>
       resolve({
-        dirs: new Set(),
+        out: Buffer.alloc(0),
         problem:
           e.code === 'ENOENT'
-            ? 'getfattr is not installed (Debian: apt-get install attr), so folders the container replaced as a whole (opaque) cannot be told apart'
+            ? 'getfattr is not installed (Debian: apt-get install attr)'
             : `getfattr failed to start (${e.message})`,
       }),
     );
     child.on('close', (code) => {
-      const dirs = parseOpaqueDump(Buffer.concat(out), layerDir);
+      // Exit 1 with "No such attribute" is a file without one: not a failure.
+      const isAbsence = code === 1 && /No such attribute|No data available/.test(err);
       resolve(
-        code === 0
-          ? { dirs }
-          : { dirs, problem: `getfattr exited ${code}: ${err.trim().split('\n').pop() ?? ''}` },
+        code === 0 || isAbsence
+          ? { out: Buffer.concat(out) }
+          : {
+              out: Buffer.concat(out),
+              problem: `getfattr exited ${code}: ${err.trim().split('\n').pop() ?? ''}`,
+            },
       );
     });
   });
+}
+
+export async function readOpaqueDirs(layerDir: string): Promise<OpaqueDirs> {
+  const { out, problem } = await dumpAttributes(
+    [layerDir],
+    '^(trusted|user)\\.overlay\\.opaque$',
+    'text',
+    true,
+  );
+  const dirs = parseOpaqueDump(out, layerDir);
+  return problem
+    ? {
+        dirs,
+        problem: problem.startsWith('getfattr is not installed')
+          ? `${problem}, so folders the container replaced as a whole (opaque) cannot be told apart`
+          : problem,
+      }
+    : { dirs };
+}
+
+/** `security.capability` values by file (raw host path, latin1), from a hex dump. */
+export function parseCapabilityDump(dump: Buffer): Map<string, Buffer> {
+  const found = new Map<string, Buffer>();
+  let file: Buffer | undefined;
+  for (const line of dump.toString('latin1').split('\n')) {
+    if (line.startsWith('# file: ')) file = unquoteGetfattrName(line.slice(8));
+    else if (file) {
+      const m = /^security\.capability=0x([0-9a-f]+)$/.exec(line);
+      if (m) found.set(file.toString('latin1'), Buffer.from(m[1]!, 'hex'));
+    }
+  }
+  return found;
+}
+
+export interface Capabilities {
+  /** Raw values by container path. */
+  byPath: Map<string, Buffer>;
+  problem?: string;
+}
+
+/**
+ * The files with capabilities in a layer folder (recursive: for the container's own layer,
+ * whose size is the change's), or among given files (an original's, where one was gained).
+ */
+export async function readCapabilities(
+  layerDir: string,
+  files?: readonly Buffer[],
+): Promise<Capabilities> {
+  const paths = files ? files.map((f) => f.toString('latin1')) : [layerDir];
+  if (paths.length === 0) return { byPath: new Map() };
+  const { out, problem } = await dumpAttributes(
+    paths,
+    '^security\\.capability$',
+    'hex',
+    files === undefined,
+  );
+  const root = Buffer.from(layerDir);
+  const byPath = new Map<string, Buffer>();
+  for (const [raw, value] of parseCapabilityDump(out)) {
+    const file = Buffer.from(raw, 'latin1');
+    if (file.subarray(0, root.length).equals(root) && file.length > root.length)
+      byPath.set(file.subarray(root.length).toString('utf8'), value);
+  }
+  return problem ? { byPath, problem } : { byPath };
 }
