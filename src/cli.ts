@@ -5,7 +5,7 @@
  * one of the use cases in app/, which the console calls too.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs as parseNodeArgs } from 'node:util';
@@ -15,7 +15,7 @@ import type { VerifyResult } from './bundle/verify.js';
 import { UsageError, isCoronerError, Cancelled } from './errors.js';
 import { triageSummary } from './present/triage-summary.js';
 import { SEVERITY_RANK } from './report/severity.js';
-import { safeLine } from './untrusted.js';
+import { safeJson, safeLine } from './untrusted.js';
 import { CORONER_VERSION } from './version.js';
 import path from 'node:path';
 
@@ -84,7 +84,14 @@ const COMMANDS: Record<string, CommandSpec> = {
   triage: {
     usage: 'triage <container>',
     help: 'freeze evidence, list and rank what changed',
-    options: TRIAGE_OPTIONS,
+    options: {
+      ...TRIAGE_OPTIONS,
+      sarif: {
+        type: 'string',
+        value: 'FILE',
+        help: 'also write the findings as SARIF 2.1.0, for code-scanning dashboards (a new file)',
+      },
+    },
     run: runTriage,
   },
   export: {
@@ -396,12 +403,29 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
   const source = await openSource(sourceChoice(args.values));
   const caseDir = text(args.values, 'case-dir');
+  const sarifPath = text(args.values, 'sarif');
+  // Refused before the triage, not after it: nothing is overwritten, no work is lost.
+  if (
+    sarifPath &&
+    (await stat(sarifPath).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new UsageError(
+      `--sarif ${sarifPath} exists`,
+      'Name a new file, or move the old one away first.',
+    );
   const report = await triage(source, ref, {
     ...(caseDir ? { caseDir } : {}),
     logTailLines,
     signal: run.signal,
     onEvent: triageEvents(args, io, run),
   });
+  if (sarifPath) {
+    const { sarifLog } = await import('./present/sarif.js');
+    await writeFile(sarifPath, safeJson(sarifLog(report), 2) + '\n', { flag: 'wx' });
+  }
   // --json prints the case folder's report.json: the same bytes the bundle will hold.
   if (args.values['json']) await io.outFile(path.join(report.caseDir, 'report.json'));
   else io.out(triageSummary(report).join('\n') + '\n');

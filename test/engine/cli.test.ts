@@ -1,8 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rawControls } from '../support/terminal-bytes.js';
+import { sarifErrors } from '../support/sarif-schema.js';
 import { runCoroner } from '../support/coroner-run.js';
 import { cleanRun, docker, inspectField, newRunId, startSample } from '../support/engine.js';
 
@@ -134,5 +135,26 @@ describe('the coroner command', () => {
     );
     expect(stdout).toMatch(/CRIT {2}A \/etc\/ld\.so\.preload/);
     expect(stdout).toMatch(/Changes: 5 added, 3 changed, 1 deleted/);
+  });
+
+  it('writes the findings as SARIF that validates, and refuses to overwrite a file before triaging', async () => {
+    const container = await startSample('webshell', runId, '-sarif');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'cli-sarif-'));
+    const sarif = path.join(dir, 'web.sarif');
+    const args = ['triage', container, '--sarif', sarif];
+    const first = await coroner([...args, '--case-dir', path.join(dir, 'a')]);
+    expect(first.code, first.stderr).toBe(3);
+    const log = JSON.parse(await readFile(sarif, 'utf8'));
+    expect(sarifErrors(log)).toEqual([]);
+    const shell = log.runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'web-shell');
+    expect(shell.locations[0].physicalLocation.artifactLocation.uri).toBe(
+      'var/www/uploads/.cache.php',
+    );
+    expect(shell.properties).toMatchObject({ severity: 'critical', attack: 'T1505.003' });
+
+    const again = await coroner([...args, '--case-dir', path.join(dir, 'b')]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/--sarif .*web\.sarif exists/);
+    await expect(readdir(dir)).resolves.not.toContain('b');
   });
 });
