@@ -86,6 +86,11 @@ const COMMANDS: Record<string, CommandSpec> = {
     help: 'freeze evidence, list and rank what changed',
     options: {
       ...TRIAGE_OPTIONS,
+      rules: {
+        type: 'string',
+        value: 'PATH',
+        help: 'also scan every stored file and recovered executable with these YARA rules (a file, or a folder of .yar/.yara files; needs yara)',
+      },
       sarif: {
         type: 'string',
         value: 'FILE',
@@ -398,6 +403,12 @@ async function runList(args: Args, io: Io): Promise<number> {
   return EXIT.clean;
 }
 
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
+
 async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'triage');
   const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
@@ -405,19 +416,21 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   const caseDir = text(args.values, 'case-dir');
   const sarifPath = text(args.values, 'sarif');
   // Refused before the triage, not after it: nothing is overwritten, no work is lost.
-  if (
-    sarifPath &&
-    (await stat(sarifPath).then(
-      () => true,
-      () => false,
-    ))
-  )
+  if (sarifPath && (await exists(sarifPath)))
     throw new UsageError(
       `--sarif ${sarifPath} exists`,
       'Name a new file, or move the old one away first.',
     );
+  const rulesPath = text(args.values, 'rules');
+  let yaraRules: string[] | undefined;
+  if (rulesPath) {
+    const { checkYaraRules, yaraRuleFiles } = await import('./findings/yara.js');
+    yaraRules = await yaraRuleFiles(rulesPath);
+    await checkYaraRules(yaraRules);
+  }
   const report = await triage(source, ref, {
     ...(caseDir ? { caseDir } : {}),
+    ...(yaraRules ? { yaraRules } : {}),
     logTailLines,
     signal: run.signal,
     onEvent: triageEvents(args, io, run),

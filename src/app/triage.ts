@@ -6,6 +6,7 @@
  * bundle and the console all render.
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { CaseFolder } from '../case/case-folder.js';
 import { CustodyLog } from '../case/custody.js';
@@ -15,6 +16,8 @@ import { analyseChange, newAnalysisBudget } from '../findings/analyse-change.js'
 import { evaluateEvents, healthcheckCommand } from '../findings/event-rules.js';
 import { assessExposure } from '../findings/exposure.js';
 import { evaluateProcess, healthcheckProcesses } from '../findings/process-rules.js';
+import { scanWithYara, yaraFinding } from '../findings/yara.js';
+import { storedName } from '../case/container-path.js';
 import { defaultCacheDir } from '../layers/image-layers.js';
 import { findOriginLayer } from '../layers/layer-index.js';
 import type { ChangedPath, ChangeEntry, PathProblem, VersionPair } from '../report/change.js';
@@ -63,6 +66,8 @@ export interface TriageOptions {
   maxChangeListBytes?: number;
   /** Reader containers per image (the engine serialises archive reads per container). */
   readersPerImage?: number;
+  /** YARA rule files (checked already) to run over every stored current version and executable. */
+  yaraRules?: readonly string[];
   signal?: AbortSignal;
   onEvent?: (event: TriageEvent) => void;
   custody?: CustodyLog;
@@ -222,6 +227,28 @@ export async function triage(
     for (const f of change.findings) f.reason = `${f.reason} (${where})`;
     keep({ ...change, mount });
   }
+  // The responder's YARA rules over what was stored; a hit joins the change it is about.
+  const yara = opts.yaraRules?.length
+    ? await custody.step(
+        'scan the stored current versions and recovered executables with YARA',
+        opts.yaraRules.join(', '),
+        async () => {
+          const scan = (dir: string) => scanWithYara(opts.yaraRules!, path.join(folder.root, dir));
+          return { changes: await scan('current'), processes: await scan('processes') };
+        },
+        (hits) => `${hits.changes.length + hits.processes.length} hits`,
+      )
+    : undefined;
+  if (yara?.changes.length) {
+    const stored = new Map(spool.summaries.map((s) => [`current/${storedName(s.path)}`, s.path]));
+    for (const hit of yara.changes) {
+      const containerPath = stored.get(path.relative(folder.root, hit.file));
+      if (containerPath === undefined) continue;
+      const finding = yaraFinding(hit, containerPath);
+      spool.amend(containerPath, [finding]);
+      changeFindings.push(finding);
+    }
+  }
   const counts = countChanges(spool.summaries);
   const written = new Set(spool.summaries.filter((c) => c.kind !== 'D').map((c) => c.path));
   const changes = spool.finish(rankChanges);
@@ -234,7 +261,13 @@ export async function triage(
       exposedPorts: new Set(acquired.runtime.exposedPorts),
       engineOwned: healthcheckProcesses(processes, healthcheck),
     };
-    for (const p of processes) p.findings = evaluateProcess(p, context);
+    for (const p of processes) {
+      p.findings = evaluateProcess(p, context);
+      const exe = p.exe.stored?.path;
+      for (const hit of yara?.processes ?? [])
+        if (exe && path.relative(folder.root, hit.file) === exe)
+          p.findings.push(yaraFinding(hit, p.exe.path, p.pid));
+    }
   }
   const events = acquired.events;
   const findings = [

@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { safeJson } from '../untrusted.js';
 import type { ChangedPath, ChangeKind } from './change.js';
-import type { Severity } from './severity.js';
+import type { Finding } from './finding.js';
+import { SEVERITY_RANK, type Severity } from './severity.js';
 
 /** What every reader of a report's changes may rely on: an array, or changes read back from a spool. */
 export type ChangeList = Iterable<ChangedPath> & { readonly length: number };
@@ -32,6 +33,8 @@ export interface SpooledSummary {
 interface Slot extends SpooledSummary {
   offset: number;
   length: number;
+  /** Findings added after the line was written. */
+  amended?: Finding[];
 }
 
 const FLUSH_BYTES = 256 * 1024;
@@ -70,6 +73,20 @@ export class ChangeSpool {
 
   get summaries(): readonly SpooledSummary[] {
     return this.#slots;
+  }
+
+  /**
+   * Findings learnt after a change was spooled (a YARA hit on its stored file): they join
+   * its own, most severe first, when it is read back, and rank it from now on.
+   */
+  amend(path: string, findings: readonly Finding[]): void {
+    const slot = this.#slots.find((s) => s.path === path);
+    if (!slot || findings.length === 0) return;
+    const amended = [...(slot.amended ?? []), ...findings];
+    slot.amended = amended;
+    slot.findingCount += findings.length;
+    for (const f of findings)
+      if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[slot.severity]) slot.severity = f.severity;
   }
 
   /** The changes in the order `compare` gives; the spool takes no more. */
@@ -116,7 +133,8 @@ export class SpooledChanges implements ChangeList {
         if (n === 0) throw new Error(`the change spool ended early at ${slot.path}`);
         done += n;
       }
-      yield bytes.toString('utf8');
+      const line = bytes.toString('utf8');
+      yield slot.amended ? withAmendments(line, slot) : line;
     }
   }
 
@@ -124,6 +142,15 @@ export class SpooledChanges implements ChangeList {
   toJSON(): ChangedPath[] {
     return [...this];
   }
+}
+
+/** The spooled change with its later findings, re-escaped as the line was. */
+function withAmendments(line: string, slot: Slot): string {
+  const change = JSON.parse(line) as ChangedPath;
+  const findings = [...change.findings, ...slot.amended!].sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
+  );
+  return safeJson({ ...change, severity: slot.severity, findings });
 }
 
 const spools = new Map<string, number>();

@@ -67,4 +67,19 @@ describe('ChangeSpool', () => {
     expect(fromSpool).not.toContain('\u009b');
     expect(JSON.parse(fromSpool).changes).toEqual(written);
   });
+
+  it('joins findings learnt later to their change, ranking it by them', () => {
+    const spool = new ChangeSpool();
+    spool.add(change('/a', 'info'));
+    spool.add(change('/b', 'info'));
+    spool.amend('/b', [
+      { rule: 'yara:X', path: '/b', severity: 'high', reason: 'YARA rule X matched' },
+    ]);
+    spool.amend('/nowhere', [{ rule: 'yara:X', path: '/nowhere', severity: 'high', reason: '' }]);
+    const [first, second] = [...spool.finish(bySeverityThenPath)];
+    expect(first!.path).toBe('/b');
+    expect(first!.severity).toBe('high');
+    expect(first!.findings.map((f) => f.rule)).toEqual(['yara:X', 'r0']);
+    expect(second).toEqual(change('/a', 'info'));
+  });
 });
