@@ -7,7 +7,8 @@
  *  - peak memory under 200 MiB with 1 GiB of changed data and with 50,000 changed files.
  *
  * Options: --skip-memory (timing only), --runs N (repetitions of the fast measurements),
- * --only-real-services (the php-links stack and the volume scaling, issue 13).
+ * --only-real-services (the php-links stack and the volume scaling, issue 13);
+ * `npm run bench -- detection [--webshells DIR]` runs the detection benchmark instead.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -290,9 +291,12 @@ async function main(): Promise<void> {
   await realServicesBench(RUNS);
 }
 
-main()
-  .catch((e) => {
-    console.error('bench failed:', e);
-    process.exitCode = 1;
-  })
-  .finally(cleanup);
+// `npm run bench -- detection`: the detection benchmark alone (bench/detection.ts).
+if (args[0] === 'detection') await import('./detection.js');
+else
+  main()
+    .catch((e) => {
+      console.error('bench failed:', e);
+      process.exitCode = 1;
+    })
+    .finally(cleanup);

@@ -131,7 +131,10 @@ export async function analyseChange(
   if (currentSample) {
     const head = currentSample.subarray(0, RULE_SAMPLE_BYTES);
     currentType = detectContentType(head);
+    // Text in another encoding (a GBK or cp1251 web shell) is still text to the rules, whose
+    // patterns are ASCII: read byte for byte. A file with NUL bytes is not text.
     if (isTextual(head)) currentText = head.toString('utf8');
+    else if (!head.includes(0)) currentText = head.toString('latin1');
   }
   const findings: Finding[] = isParentOnly
     ? [

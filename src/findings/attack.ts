@@ -55,6 +55,8 @@ export const RULE_TECHNIQUE: Readonly<Record<string, string>> = {
   'new-executable': 'T1105',
   'temp-dir': 'T1105',
   setuid: 'T1548.001',
+  account: 'T1136.001',
+  'ssh-access': 'T1098.004',
   'system-binary': 'T1554',
   'hidden-name': 'T1564.001',
   'shell-history': 'T1070.003',

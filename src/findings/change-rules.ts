@@ -7,6 +7,7 @@ import type { ChangeKind } from '../report/change.js';
 import type { Finding, RuleHit } from '../report/finding.js';
 import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
+import { judgeWebShell } from './web-shell.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import { capabilityNames, ROOT_EQUIVALENT } from '../report/capabilities.js';
 import { RULE_TECHNIQUE } from './attack.js';
@@ -82,48 +83,22 @@ export function isInWebRoot(path: string): boolean {
   return under(path, ...WEB_ROOTS) || WEB_DIR_HINT.test(path);
 }
 
-// Code execution reachable from request input: the classic one-liner shells and their obfuscations.
-const EXEC_CALL =
-  /\b(eval|assert|system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec|create_function|Runtime\.getRuntime\(\)\.exec|ProcessBuilder|Process\.Start|subprocess\.(?:Popen|call|run|check_output)|os\.(?:system|popen))\s*\(/i;
-const OBFUSCATION =
-  /\b(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(|\\x[0-9a-f]{2}\\x[0-9a-f]{2}\\x[0-9a-f]{2}/i;
-const REQUEST_INPUT =
-  /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b|request\.getParameter|Request\.(Form|QueryString|Params)|Request\s*\[|getenv\s*\(\s*['"]HTTP_|php:\/\/input|getallheaders\s*\(|apache_request_headers\s*\(|request\.(args|form|values|GET|POST)\b/;
+/** Server-side code that runs what a visitor sends (web-shell.ts says how it is judged). */
+export const webShell: ChangeRule = (f) => judgeWebShell(f, isInWebRoot(f.path));
 
-export const webShell: ChangeRule = (f) => {
-  if (!isWritten(f) || !f.currentText) return undefined;
-  if (!isInWebRoot(f.path) && !SERVER_SCRIPT.test(f.path)) return undefined;
-  const exec = EXEC_CALL.exec(f.currentText);
-  if (!exec) return undefined;
-  const input = REQUEST_INPUT.test(f.currentText);
-  const obfuscated = OBFUSCATION.test(f.currentText);
-  // Libraries call these too (a JSON decoder's eval, a mailer's popen): worth a look, not
-  // an alarm, until the file also reads the request or hides its code.
-  if (!input && !obfuscated) {
-    return {
-      severity: 'medium',
-      reason: `server-side code calling ${exec[1]}() in a web-served location`,
-    };
-  }
-  return {
-    severity: 'critical',
-    reason:
-      `web shell pattern: ${exec[1]}() ${input ? 'on request input' : ''}${input && obfuscated ? ' with ' : ''}${obfuscated ? 'obfuscated code (base64/gzip/hex)' : ''}`
-        .replace(/\s+/g, ' ')
-        .trim(),
-  };
+/**
+ * A page served to visitors changed: defacement. A new file there is how every deployment
+ * looks, so it is worth a look only when it is code the server runs; its content decides
+ * whether it is a shell.
+ */
+export const webContentChanged: ChangeRule = (f) => {
+  if (!isWritten(f) || !isRegularFile(f.current) || !isInWebRoot(f.path)) return undefined;
+  if (f.kind === 'C')
+    return { severity: 'high', reason: 'content served to visitors changed (defacement?)' };
+  return SERVER_SCRIPT.test(f.path)
+    ? { severity: 'medium', reason: 'new server-side script in a web-served location' }
+    : { severity: 'low', reason: 'new file in a web-served location' };
 };
-
-export const webContentChanged: ChangeRule = (f) =>
-  isWritten(f) && isRegularFile(f.current) && isInWebRoot(f.path)
-    ? {
-        severity: 'high',
-        reason:
-          f.kind === 'A'
-            ? 'new file in a web-served location'
-            : 'content served to visitors changed (defacement?)',
-      }
-    : undefined;
 
 const isExecutableFile = (f: ChangeFacts) =>
   isRegularFile(f.current) &&

@@ -163,14 +163,9 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
     what: 'request input called as a function',
   },
   {
-    test: /\$\{?\s*\$?\w{1,40}\s*\}?\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)/,
-    what: 'a variable function called on request input',
-  },
-  {
     test: /\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s]).{0,200}?\2[a-df-zA-Z]*e[a-zA-Z]*\1/,
     what: 'preg_replace with the /e modifier (evaluates the replacement)',
   },
-  { test: /\bcreate_function\s*\(/, what: 'create_function (eval in disguise)' },
   {
     test: /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){4,}\bchr\s*\(/i,
     what: 'a name spelt out with chr()',

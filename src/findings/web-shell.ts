@@ -1,0 +1,339 @@
+/**
+ * Web shells: server-side code that runs what a visitor sends. Judged by content, wherever
+ * the file is (a shell parked outside the web root is included later), from three kinds of
+ * evidence in the file: request input read, a sink that runs code or commands, and
+ * disguise. Libraries have sinks and read requests too, so a sink alone is worth a look
+ * (medium), and input counts only near the sink or when the sink runs code dynamically.
+ * Tuned on a public collection of web shells and on WordPress, phpMyAdmin and Roundcube as
+ * Debian ships them (npm run bench -- detection).
+ */
+import type { RuleHit } from '../report/finding.js';
+import type { ChangeFacts } from './change-rules.js';
+
+// What a visitor controls: query, form, cookies, uploads, headers, the raw body.
+const INPUT =
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(/;
+
+// Runs a command.
+const COMMAND_SINK =
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/;
+
+// Runs code given at run time.
+const CODE_SINK =
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bdefineClass\s*\(|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/;
+
+// Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
+const DYNAMIC_CALL =
+  /(?<![\w>:$])\$\{?([\w]{1,40})\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*)*\(/g;
+
+// Functions that call back a name they are given; `first` when the name is the first argument.
+const CALLBACK =
+  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start)\s*\(/g;
+const CALLEE_FIRST =
+  /^(call_user_func|forward_static_call|register_|array_map|set_(?:error|exception)_handler|ob_start)/;
+
+// A name that runs code or commands, as a string.
+const DANGEROUS_NAME =
+  /['"](?:assert|eval|system|exec|shell_exec|passthru|popen|proc_open|create_function|pcntl_exec)['"]|^\s*assert\s*$/;
+const DECODED_NAME = /\b(?:base64_decode|str_rot13|hex2bin|strrev|gzinflate|pack)\s*\(/;
+
+/** Names of variables assigned from request input (`$c = $_POST['c']`). */
+function taintedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  const assign = /\$(\w{1,40})\s*=\s*([^;\n]{0,160})/g;
+  for (const m of text.matchAll(assign)) if (INPUT.test(m[2]!)) names.add(m[1]!);
+  return names;
+}
+
+/** The arguments of a call whose '(' ends at `open`, split at top level (bounded). */
+function callArgs(text: string, open: number): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let i = open; i < Math.min(text.length, open + 400); i++) {
+    const c = text[i];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      depth--;
+      if (depth === 0) {
+        args.push(text.slice(start, i));
+        return args;
+      }
+    } else if (c === ',' && depth === 1) {
+      args.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  return args;
+}
+
+/** What makes a callee argument a shell's: a dangerous name, request input, a tainted or decoded name. */
+function isShellCallee(arg: string, tainted: Set<string>): boolean {
+  const a = arg.replace(/^\s*\(/, '');
+  if (DANGEROUS_NAME.test(a) || DECODED_NAME.test(a) || INPUT.test(a)) return true;
+  // $ch."ert", $wx . "ert": a name finished from the request or from pieces.
+  if (/\.\s*['"](?:ert|sert|ssert|al|val|tem|stem|ec|xec)['"]/.test(a)) return true;
+  // A table looked up by input ($handlers[$_GET['x']]) is the server's choice, not the visitor's.
+  const unindexed = a.replace(/\[[^\]\n]*\]/g, '');
+  return [...unindexed.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
+}
+
+/** A call argument that is what the visitor sent (directly, or through a tainted variable). */
+function isRequestValue(arg: string, tainted: Set<string>): boolean {
+  if (INPUT.test(arg)) return true;
+  const v = /^\s*\(?\s*@?\s*\$(\w{1,40})/.exec(arg);
+  return v !== null && tainted.has(v[1]!);
+}
+
+/** How the file runs a name it does not spell out, if it does, in words. */
+function indirectExecution(text: string, tainted: Set<string>): string | undefined {
+  for (const m of text.matchAll(CALLBACK)) {
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    const callees = CALLEE_FIRST.test(m[1]!) ? args.slice(0, 1) : args.slice(1);
+    if (callees.some((a) => isShellCallee(a, tainted)))
+      return `${m[1]}() given a name from the request or a disguise`;
+  }
+  const dangerousLiteral = /['"](?:assert|eval|system|shell_exec|passthru)['"]/.test(text);
+  for (const m of text.matchAll(DYNAMIC_CALL)) {
+    const name = m[1];
+    if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
+    if (name === undefined && INPUT.test(m[0])) return 'a function named by request input';
+    // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
+    const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
+    if (/^\s*\(?\s*@?\s*\$/.test(first) && isRequestValue(first, tainted))
+      return `a function chosen at run time called on request input (${m[0].replace(/\s*\($/, '')}(...))`;
+  }
+  // ("...")($_GET[2]) and the like: the result of an expression called on request input.
+  const called =
+    /(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*@?\s*\$_(?:GET|POST|REQUEST|COOKIE)\b/.exec(
+      text,
+    );
+  if (called) return "an expression's result called on request input";
+  if (dangerousLiteral && text.match(DYNAMIC_CALL))
+    return "a function called through a variable holding its name ('assert', 'system'…)";
+  return undefined;
+}
+
+// Disguises: each a different way of hiding a name or code from a reader.
+const DISGUISES: readonly [RegExp, string][] = [
+  [
+    /\b(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|FromBase64String|decodeBuffer|getDecoder\(\)\.decode)\s*\(/i,
+    'decoding',
+  ],
+  [
+    /(?<![\w'"])(['"])(?=[^'"]*[^\w'"\s])[^'"\s,]{1,40}\1\s*\^\s*(['"])[^'"\s,]{1,40}\2|pack\s*\(\s*['"]H\*['"][^;\n]{0,80}\)\s*\^|\^\s*(?:hex2bin|pack)\s*\(/,
+    'strings XORed together',
+  ],
+  [/~\s*['"][^'"\n]{2,}['"]|~\s*\(\s*\$\w{1,20}\s*[{[]/, 'strings negated bit by bit'],
+  [
+    /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){3,}|(?:\$\w{1,20}\s*\(\s*\d{2,3}\s*\)\s*\.\s*){3,}/i,
+    'names spelt with chr()',
+  ],
+  [
+    /(?:\$\w{1,20}\s*(?:\[\s*\d{1,3}\s*\]|\{\s*\d{1,3}\s*\})\s*\.\s*){3,}/,
+    'names picked letter by letter',
+  ],
+  [
+    /(?:['"][a-zA-Z_]{1,3}['"]\s*\.\s*){3,}|['"]as['"]\s*\.\s*['"]?s?ert|\.\s*['"](?:sert|ssert|ert|al|val)['"]/,
+    'names cut into pieces',
+  ],
+  [
+    /\bstr_replace\s*\(\s*['"][^'"\n]{1,10}['"]\s*,\s*['"]{2}\s*,\s*['"][^'"\n]{8,}/,
+    'names hidden by str_replace',
+  ],
+  [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
+  [/pack\s*\(\s*['"]H\*['"]/i, 'hex packed'],
+  [/(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\[0-7]{3}){4,}/, 'escaped bytes'],
+  [
+    /[A-Za-z0-9+/]{600,}={0,2}|(?:^\s*['"][A-Za-z0-9+/=]{50,}['"]\s*\.?\s*$\n?){8,}/m,
+    'a long encoded blob',
+  ],
+];
+
+const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
+const SERVER_SCRIPT = /\.(php\d?|phtml|phar|inc|jsp|jspx|asp|aspx|ashx|asmx|cer|cgi|pl|py|cfm)$/i;
+
+/** Within this many characters, input and sink are taken as one statement's doing. */
+const NEAR = 240;
+
+/** A call whose argument is one constant string (`shell_exec('git log -1')`) runs nothing chosen. */
+function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
+  if (!m[0].endsWith('(')) return false;
+  const first = callArgs(text, m.index! + m[0].length - 1)[0];
+  return first !== undefined && /^\s*@?\s*(['"])[^'"$]*\1\s*$/.test(first);
+}
+
+function near(text: string, a: RegExp, b: RegExp): boolean {
+  const global = (r: RegExp) =>
+    new RegExp(r.source, r.flags.includes('g') ? r.flags : `${r.flags}g`);
+  const sinks = [...text.matchAll(global(b))]
+    .filter((m) => !hasConstantArgument(text, m))
+    .map((m) => m.index!)
+    .slice(0, 200);
+  if (sinks.length === 0) return false;
+  for (const m of text.matchAll(global(a))) {
+    if (sinks.some((s) => Math.abs(s - m.index!) <= NEAR)) return true;
+  }
+  return false;
+}
+
+const STRONG_DISGUISES = new Set([
+  'strings XORed together',
+  'strings negated bit by bit',
+  'names spelt with chr()',
+  'names picked letter by letter',
+  'names cut into pieces',
+  'names hidden by str_replace',
+  'a long encoded blob',
+]);
+
+const PIECES = /(?:['"][^'"\n]{1,40}['"]\s*\.\s*)+['"][^'"\n]{1,40}['"]/g;
+const RUNS_CODE = new Set([
+  'assert',
+  'eval',
+  'system',
+  'exec',
+  'shell_exec',
+  'passthru',
+  'popen',
+  'proc_open',
+  'create_function',
+  'base64_decode',
+  'str_rot13',
+  'gzinflate',
+  'call_user_func',
+  'preg_replace',
+  'pcntl_exec',
+  'file_put_contents',
+]);
+
+/** The disguises a text uses, by name. */
+export function disguisesIn(text: string): string[] {
+  const found = DISGUISES.filter(([r]) => r.test(text)).map(([, name]) => name);
+  // "sys"."tem", "gzin"."flate(": pieces that join into a name no piece spells alone.
+  for (const m of text.matchAll(PIECES)) {
+    const pieces = [...m[0].matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!.toLowerCase());
+    const joined = pieces.join('');
+    const hidden = [...RUNS_CODE].some(
+      (name) => joined.includes(name) && !pieces.some((p) => p.includes(name)),
+    );
+    if (hidden) {
+      if (!found.includes('names cut into pieces')) found.push('names cut into pieces');
+      break;
+    }
+  }
+  return found;
+}
+
+/**
+ * The code without its comments: docblocks quote `$_GET`, `exec` and backticks all the
+ * time; what a comment says never runs. (`//` after a colon is a URL, not a comment.)
+ */
+export function withoutComments(text: string): string {
+  return text
+    .replace(/\/\*[\s\S]*?(?:\*\/|$)/g, ' ')
+    .replace(/(^|[^:'"\\])\/\/[^\n]*/gm, '$1')
+    .replace(/^[ \t]*#(?!!)[^\n]*/gm, '');
+}
+
+export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  if (f.kind === 'D' || f.currentText === undefined) return undefined;
+  const text = withoutComments(f.currentText);
+  // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
+  if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
+  const input = INPUT.test(text);
+  const isPageScript =
+    /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
+  const command = COMMAND_SINK.exec(text);
+  const code = CODE_SINK.exec(text);
+  const sink = command ?? code;
+  const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
+  const tainted = input ? taintedNames(text) : new Set<string>();
+  const indirect = indirectExecution(text, tainted);
+  const disguises = disguisesIn(text);
+  const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));
+
+  const commands = new Set(
+    [...text.matchAll(new RegExp(COMMAND_SINK.source, 'g'))].map((m) => m[1]).filter(Boolean),
+  );
+  const dynamic =
+    /(?<![\w>:$])\$\{?\w{1,40}\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*\$/.test(
+      text,
+    );
+
+  const reasons: string[] = [];
+  const decodedRun =
+    /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*@?\s*(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode)\s*\(/.exec(
+      text,
+    );
+  if (decodedRun) reasons.push(`${decodedRun[1]}() on decoded data`);
+  // A JSP or ASP(X) page that runs commands and reads the request: pages do not, shells do.
+  if (isPageScript && input && sink && !reasons.length)
+    reasons.push(`${sinkName === 'code()' ? 'code' : sinkName} and request input in a server page`);
+  if (
+    isPageScript &&
+    sink &&
+    /["'](?:cmd(?:\.exe)?|\/bin\/(?:ba)?sh|powershell(?:\.exe)?)["']/i.test(text)
+  )
+    reasons.push('a server page that starts a shell');
+  if (isPageScript && code && disguises.length)
+    reasons.push(`${code[1] ?? 'code'}() on decoded input`);
+  const streamWriter =
+    /new\s+FileOutputStream\s*\(|\bFile\.WriteAll(?:Bytes|Text)\s*\(|\.SaveAs\s*\(/;
+  if (isPageScript && input && streamWriter.test(text) && near(text, INPUT, streamWriter))
+    reasons.push('writes a file from request input in a server page');
+  if (
+    /\b(?:include|require)(?:_once)?\s*\(?\s*['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*\(?\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.test(
+      text,
+    )
+  )
+    reasons.push('includes code sent in the request');
+  const writer =
+    /\b(?:file_put_contents|fopen|copy|move_uploaded_file)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.exec(
+      text,
+    );
+  if (writer)
+    reasons.push(`writes a file the visitor names (${writer[0].replace(/\s*\(.*$/, '')})`);
+  // File managers and command consoles (c99, r57…): several ways to run commands, and a form.
+  if (input && commands.size >= 3)
+    reasons.push(`a command runner: ${[...commands].join(', ')} and request input`);
+  if (input && sink && near(text, INPUT, command ? COMMAND_SINK : CODE_SINK))
+    reasons.push(`${sinkName} on request input`);
+  else if (
+    code &&
+    input &&
+    tainted.size &&
+    near(text, new RegExp(`\\$(?:${[...tainted].join('|')})\\b`), CODE_SINK)
+  )
+    reasons.push(`${code[1] ?? 'code'}() on request input`);
+  if (indirect) reasons.push(indirect);
+  if ((sink || indirect || dynamic) && (strong.length || (sink && disguises.length >= 2)))
+    reasons.push(`${sinkName || 'code run'} hidden by ${disguises.join(', ')}`);
+  else if (strong.length >= 2 && (input || /\$\w+\s*\(/.test(text)))
+    reasons.push(`heavily disguised (${disguises.join(', ')})`);
+  if (reasons.length)
+    return {
+      severity: 'critical',
+      reason: `web shell pattern: ${reasons.join('; ')}`,
+      attack: 'T1505.003',
+    };
+  // Most of it one encoded blob: what it runs is hidden from a reader (and from this sample).
+  if (
+    PHP_OR_SCRIPT.test(text) &&
+    /[A-Za-z0-9+/=\s'".]{20000,}/.test(text) &&
+    /[A-Za-z0-9+/]{4000,}|(?:['"][A-Za-z0-9+/=]{50,}['"]\s*\.\s*){100,}/.test(text)
+  )
+    return {
+      severity: 'high',
+      reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
+      attack: 'T1505.003',
+    };
+  // A library calling these is common: worth a look, not an alarm.
+  if (sink && (isInWebRoot || SERVER_SCRIPT.test(f.path)))
+    return {
+      severity: 'medium',
+      reason: `server-side code calling ${sinkName}${isInWebRoot ? ' in a web-served location' : ''}`,
+      attack: 'T1505.003',
+    };
+  return undefined;
+}
