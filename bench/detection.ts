@@ -77,7 +77,8 @@ async function triageJson(container: string, work: string): Promise<TriageReport
   return JSON.parse(stdout) as TriageReport;
 }
 
-const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)}%` : 'n/a');
+const pct = (n: number, d: number, digits = 1) =>
+  d ? `${((100 * n) / d).toFixed(digits)}%` : 'n/a';
 
 async function techniques(image: string, work: string): Promise<string[]> {
   const lines: string[] = [];
@@ -166,15 +167,21 @@ async function benign(image: string, work: string): Promise<string[]> {
     await exec('dpkg-deb', ['-x', path.join(debs, deb), root]);
     const name = `coroner-bench-benign-${b.pkg}`;
     await startContainer(image, name);
-    // Unpacked where the package puts it (and where a site serves it from), as dpkg would.
-    await exec('sh', ['-c', `tar -C ${root} -c . | docker cp - ${name}:/`]);
-    for (const extra of b.also) {
-      await docker('exec', name, 'mkdir', '-p', extra.to);
-      await exec('sh', [
+    // Unpacked where the package puts it (and where a site serves it from), as dpkg would:
+    // by the container's own tar, which follows its /lib -> usr/lib link as dpkg does.
+    await exec('sh', [
+      '-c',
+      `tar -C ${root} -c . | docker exec -i ${name} tar -x -C / --keep-directory-symlink`,
+    ]);
+    // The served copy is made inside the container: the package's links stay links.
+    for (const extra of b.also)
+      await docker(
+        'exec',
+        name,
+        'sh',
         '-c',
-        `tar -C ${path.join(root, extra.from)} -c . | docker cp - ${name}:${extra.to}`,
-      ]);
-    }
+        `mkdir -p ${extra.to} && cp -a /${extra.from}/. ${extra.to}/`,
+      );
     const report = await triageJson(name, work);
     const changed = [...report.changes].filter(
       (c) => !c.isParentOnly && c.current?.meta.type === 'file',
@@ -190,7 +197,7 @@ async function benign(image: string, work: string): Promise<string[]> {
     await rm(root, { recursive: true, force: true });
   }
   return [
-    `Benign churn from Debian packages: false positives ${pct(high, files)} of ${files} changed files at high+ (goal <= 0.1%)`,
+    `Benign churn from Debian packages: false positives ${pct(high, files, 2)} of ${files} changed files at high+ (goal <= 0.1%)`,
     ...lines,
   ];
 }
@@ -198,25 +205,29 @@ async function benign(image: string, work: string): Promise<string[]> {
 async function main() {
   const work = await mkdtemp(path.join(os.tmpdir(), 'coroner-detection-'));
   const image = await debianBase();
-  const out: string[] = [
+  const out: string[] = [];
+  const say = (lines: string[]) => {
+    console.log(lines.join('\n'));
+    out.push(...lines);
+  };
+  say([
     `Detection benchmark (coroner ${JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')).version}, base ${image})`,
     '',
-  ];
+  ]);
   try {
-    if (!only || only === 'techniques') out.push(...(await techniques(image, work)), '');
+    if (!only || only === 'techniques') say([...(await techniques(image, work)), '']);
     const shells = option('--webshells');
     if (!only || only === 'webshells')
-      out.push(
+      say([
         ...(shells
           ? await webshells(image, work, shells)
           : ['Web shells: not measured (give --webshells DIR, a public collection)']),
         '',
-      );
-    if (!only || only === 'benign') out.push(...(await benign(image, work)), '');
+      ]);
+    if (!only || only === 'benign') say([...(await benign(image, work)), '']);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  console.log(out.join('\n'));
   await writeFile(path.join(os.tmpdir(), 'coroner-detection-last.txt'), out.join('\n'));
 }
 

@@ -118,7 +118,11 @@ export const newExecutable: ChangeRule = (f) => {
           severity: 'critical',
           reason: `new ${what} in a world-writable temp directory (typical dropped payload)`,
         }
-      : { severity: 'high', reason: `new ${what} that was not in the image` };
+      : // Packages add scripts all the time; a dropped tool is usually a binary.
+        {
+          severity: f.currentType === 'elf' ? 'high' : 'medium',
+          reason: `new ${what} that was not in the image`,
+        };
   }
   const became = isRegularFile(f.original) && (f.original!.mode & 0o111) === 0;
   return became ? { severity: 'high', reason: `file became executable (${what})` } : undefined;
