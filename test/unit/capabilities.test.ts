@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { capabilityGained, type ChangeFacts } from '../../src/findings/change-rules.js';
 import { describeCapabilities, describeCapabilitiesText } from '../../src/report/capabilities.js';
-import { metaFromHeader, type FileMeta } from '../../src/report/file-meta.js';
+import { metaFromHeader } from '../../src/report/file-meta.js';
+import { fileMeta } from '../support/change-facts.js';
 import { parseCapabilityDump } from '../../src/sources/layer-store/overlay-xattrs.js';
 
 // As getfattr -e hex prints them after `setcap cap_setuid+ep` and `setcap cap_net_bind_service,cap_net_raw+p`.
@@ -49,14 +50,8 @@ describe('parseCapabilityDump', () => {
 });
 
 describe('capabilityGained', () => {
-  const file = (over: Partial<FileMeta> = {}): FileMeta => ({
-    type: 'file',
-    mode: 0o755,
-    uid: 0,
-    gid: 0,
-    sizeBytes: 10,
-    ...over,
-  });
+  const file = fileMeta;
+
   const changed = (before?: string, after?: string): ChangeFacts => ({
     path: '/usr/bin/python3.11',
     kind: 'C',

@@ -20,7 +20,7 @@ import {
   layerWhiteoutName,
   type ChangeFacts,
 } from '../../src/findings/change-rules.js';
-import type { FileMeta } from '../../src/report/file-meta.js';
+import { fileMeta } from '../support/change-facts.js';
 import {
   cronPersistence,
   startupPersistence,
@@ -28,14 +28,7 @@ import {
   systemdPersistence,
 } from '../../src/findings/persistence-rules.js';
 
-const meta = (over: Partial<FileMeta> = {}): FileMeta => ({
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  sizeBytes: 10,
-  ...over,
-});
+const meta = fileMeta;
 const added = (path: string, over: Partial<ChangeFacts> = {}): ChangeFacts => ({
   path,
   kind: 'A',

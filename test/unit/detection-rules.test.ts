@@ -3,7 +3,7 @@
  * near-miss, with the ATT&CK technique the finding carries.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange, type ChangeFacts } from '../../src/findings/change-rules.js';
+import { evaluateChange } from '../../src/findings/change-rules.js';
 import {
   decodedExecution,
   downloadAndExecute,
@@ -22,27 +22,10 @@ import {
   systemdPersistence,
   udevRule,
 } from '../../src/findings/persistence-rules.js';
-import type { FileMeta } from '../../src/report/file-meta.js';
+import { addedFile, fileMeta } from '../support/change-facts.js';
 
-const file = (over: Partial<FileMeta> = {}): FileMeta => ({
-  type: 'file',
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  sizeBytes: 10,
-  ...over,
-});
-const added = (
-  path: string,
-  currentText?: string,
-  over: Partial<ChangeFacts> = {},
-): ChangeFacts => ({
-  path,
-  kind: 'A',
-  current: file(),
-  ...(currentText !== undefined ? { currentText } : {}),
-  ...over,
-});
+const file = fileMeta;
+const added = addedFile;
 
 describe('persistence places', () => {
   it.each([

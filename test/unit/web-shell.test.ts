@@ -5,14 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { judgeWebShell, withoutComments } from '../../src/findings/web-shell.js';
-import type { ChangeFacts } from '../../src/findings/change-rules.js';
+import { addedFile, fileMeta } from '../support/change-facts.js';
 
-const file = (path: string, currentText: string): ChangeFacts => ({
-  path,
-  kind: 'A',
-  current: { type: 'file', mode: 0o644, uid: 0, gid: 0, sizeBytes: currentText.length },
-  currentText,
-});
+const file = (path: string, currentText: string) =>
+  addedFile(path, currentText, { current: fileMeta({ sizeBytes: currentText.length }) });
 const judge = (path: string, text: string) => judgeWebShell(file(path, text), false);
 
 describe('judgeWebShell', () => {
