@@ -4,7 +4,7 @@
  * looks alike.
  */
 import { describe, expect, it } from 'vitest';
-import { judgeWebShell, withoutComments } from '../../src/findings/web-shell.js';
+import { judgeWebShell, longestRun, withoutComments } from '../../src/findings/web-shell.js';
 import { addedFile, fileMeta } from '../support/change-facts.js';
 
 const file = (path: string, currentText: string) =>
@@ -82,5 +82,15 @@ describe('judgeWebShell', () => {
     expect(withoutComments('a(); // eval($_GET)\n/* system($x) */ b("http://x/y");')).toBe(
       'a(); \n  b("http://x/y");',
     );
+  });
+
+  it('measures encoded blobs in one pass, which a repeated regex would not', () => {
+    const isA = (c: number) => c === 65;
+    expect(longestRun('AAxAAAAyA', isA)).toBe(4);
+    expect(longestRun('', isA)).toBe(0);
+    // Runs just short of a threshold, where `[…]{4000,}` rescans each from every start.
+    const shaped = `<?php ${('A'.repeat(3999) + '!').repeat(16)}`;
+    expect(judge('/opt/x.php', shaped)).toBeUndefined();
+    expect(judge('/opt/y.php', `<?php $x = "${'QUFB'.repeat(6000)}";`)?.severity).toBe('high');
   });
 });
