@@ -26,6 +26,17 @@ const CODE_SINK =
 const DYNAMIC_CALL =
   /(?<![\w>:$])\$\{?([\w]{1,40})\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*)*\(/g;
 
+// `)(`: the result of an expression called; a cast such as `(int) ($x)` is not a call.
+const CALL_OF_RESULT = String.raw`(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*`;
+const RESULT_CALLED_ON_INPUT = new RegExp(
+  String.raw`${CALL_OF_RESULT}@?\s*\$_(?:GET|POST|REQUEST|COOKIE)\b`,
+);
+// Any call through a name or a result chosen at run time, for weighing with disguises.
+const ANY_DYNAMIC_CALL = new RegExp(
+  String.raw`(?<![\w>:$])\$\{?\w{1,40}\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|${CALL_OF_RESULT}\$`,
+);
+const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'g');
+
 // Functions that call back a name they are given; `first` when the name is the first argument.
 const CALLBACK =
   /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start)\s*\(/g;
@@ -104,10 +115,7 @@ function indirectExecution(text: string, tainted: Set<string>): string | undefin
       return `a function chosen at run time called on request input (${m[0].replace(/\s*\($/, '')}(...))`;
   }
   // ("...")($_GET[2]) and the like: the result of an expression called on request input.
-  const called =
-    /(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*@?\s*\$_(?:GET|POST|REQUEST|COOKIE)\b/.exec(
-      text,
-    );
+  const called = RESULT_CALLED_ON_INPUT.exec(text);
   if (called) return "an expression's result called on request input";
   if (dangerousLiteral && text.match(DYNAMIC_CALL))
     return "a function called through a variable holding its name ('assert', 'system'…)";
@@ -272,13 +280,8 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   const disguises = disguisesIn(text);
   const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));
 
-  const commands = new Set(
-    [...text.matchAll(new RegExp(COMMAND_SINK.source, 'g'))].map((m) => m[1]).filter(Boolean),
-  );
-  const dynamic =
-    /(?<![\w>:$])\$\{?\w{1,40}\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*\$/.test(
-      text,
-    );
+  const commands = new Set([...text.matchAll(COMMAND_SINKS)].map((m) => m[1]).filter(Boolean));
+  const dynamic = ANY_DYNAMIC_CALL.test(text);
 
   const reasons: string[] = [];
   const decodedRun =
