@@ -17,6 +17,7 @@ import { evaluateEvents, healthcheckCommand } from '../findings/event-rules.js';
 import { assessExposure } from '../findings/exposure.js';
 import { evaluateProcess, healthcheckProcesses } from '../findings/process-rules.js';
 import { scanWithYara, yaraFinding } from '../findings/yara.js';
+import { readPackageDatabases } from '../packages/read-package-databases.js';
 import { storedName } from '../case/container-path.js';
 import { defaultCacheDir } from '../layers/image-layers.js';
 import { findOriginLayer } from '../layers/layer-index.js';
@@ -142,6 +143,21 @@ export async function triage(
   emit({ type: 'phase', phase: 'layers' });
   const layers = await acquired.originalLayers();
   cancelled();
+  // The package databases first: every changed file is then judged against them as it comes.
+  const packages = await readPackageDatabases(acquired, layers, entries, folder);
+  cancelled();
+  const context = {
+    containerCreatedAt: acquired.subject.createdAt,
+    now: startedAt.toISOString(),
+    ...(packages.summary
+      ? {
+          packages: {
+            index: packages.index,
+            installedInContainer: packages.summary.installedInContainer,
+          },
+        }
+      : {}),
+  };
 
   // Each path is compared and ranked as soon as both its versions are stored, then goes to
   // disk: memory grows with the findings, not with the number of changed files.
@@ -167,7 +183,7 @@ export async function triage(
         pair,
         originLayer === undefined ? undefined : layers.layers[originLayer],
         hasChangedChildren,
-        { containerCreatedAt: acquired.subject.createdAt, now: startedAt.toISOString() },
+        context,
         budget,
       );
     } catch (e) {
@@ -193,7 +209,7 @@ export async function triage(
   // dozen pairs wait, and wait themselves beyond that: the queue, not the files, is held.
   let turn: Promise<void> = Promise.resolve();
   let queued = 0;
-  await acquired.readVersions(entries, (entry, pair) => {
+  const handOver = (entry: ChangeEntry, pair: VersionPair): Promise<void> => {
     queued++;
     turn = turn.then(async () => {
       queued--;
@@ -203,7 +219,13 @@ export async function triage(
     });
     turn.catch(() => undefined); // seen by the next turn, or by the await below
     return queued > 64 ? turn : Promise.resolve();
-  });
+  };
+  // Database files that changed were read with the databases: not read twice.
+  for (const { entry, pair } of packages.pairs.values()) await handOver(entry, pair);
+  await acquired.readVersions(
+    packages.pairs.size ? entries.filter((e) => !packages.pairs.has(e.path)) : entries,
+    handOver,
+  );
   await turn;
 
   // What the change list cannot see: volumes, binds and tmpfs, compared with the image.
@@ -326,6 +348,7 @@ export async function triage(
       list: layers.layers,
       ...(layers.checks ? { checks: layers.checks } : {}),
     },
+    ...(packages.summary ? { packages: packages.summary } : {}),
     problems,
     // A copy: report.json's own record, made as it is written, is not part of it.
     artifacts: [...folder.records],

@@ -3,6 +3,7 @@
  * HTML page, both pure functions of the triage report. Untrusted strings are
  * sanitised, then escaped for the target format.
  */
+import { describePackageEvidence } from '../report/package.js';
 import { CHANGE_KIND_WORDS } from '../report/change.js';
 import type { TriageReport } from '../report/triage-report.js';
 import type { ChangedPath } from '../report/change.js';
@@ -51,6 +52,21 @@ function metadataLines(change: ChangedPath): string[] {
       `original from layer ${l.position} (${l.diffId})${l.createdBy ? `: ${l.createdBy}` : ''}`,
     );
   }
+  if (change.package) lines.push(`package: ${describePackageEvidence(change.package)}`);
+  return lines;
+}
+
+/** Raw lines: which package databases were read, and what the container installed itself. */
+function packageLines(report: TriageReport): string[] {
+  const p = report.packages;
+  if (!p) return [];
+  const image = p.files.filter((f) => f.side === 'original').length;
+  const container = p.files.filter((f) => f.side === 'current').length;
+  const lines = [
+    `${p.managers.join(' and ')}: ${image} database files of the image, ${container} changed in the container (each stored in the case folder)`,
+  ];
+  if (p.installedInContainer.length)
+    lines.push(`installed or upgraded inside the container: ${p.installedInContainer.join(', ')}`);
   return lines;
 }
 
@@ -158,6 +174,11 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
     out.push('', '## Image layers checked against their diff ids', '');
     for (const c of report.layers.checks)
       out.push(`- layer ${c.position} \`${c.diffId}\`: **${c.status}**: ${mdCode(c.detail)}`);
+  }
+  const packages = packageLines(report);
+  if (packages.length) {
+    out.push('', '## Package databases the files were checked against', '');
+    for (const line of packages) out.push(`- ${mdCode(line, 1000)}`);
   }
   if (report.problems.length) {
     out.push('', '## Problems', '');
@@ -310,6 +331,12 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
       parts.push(
         `<li>layer ${c.position} <code>${html(c.diffId)}</code>: <b>${html(c.status)}</b>: ${html(c.detail)}</li>`,
       );
+    parts.push('</ul>');
+  }
+  const packages = packageLines(report);
+  if (packages.length) {
+    parts.push('<h2>Package databases the files were checked against</h2><ul>');
+    for (const line of packages) parts.push(`<li>${html(line)}</li>`);
     parts.push('</ul>');
   }
   if (report.problems.length) {

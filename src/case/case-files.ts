@@ -49,5 +49,9 @@ export function acquisitionHashes(report: TriageReport): Map<string, AcquiredFil
     if (content?.kind === 'text-diff' && content.patchFile)
       hashes.set(content.patchFile.path, content.patchFile);
   }
+  // The package databases the changes were judged by.
+  for (const { content } of report.packages?.files ?? [])
+    if (content)
+      hashes.set(content.path, { sha256: content.storedSha256, capturedAt: content.capturedAt });
   return hashes;
 }

@@ -12,6 +12,8 @@ import type { Comparison, ContentType } from '../report/comparison.js';
 import type { Finding } from '../report/finding.js';
 import { maxSeverity } from '../report/severity.js';
 import { evaluateChange } from './change-rules.js';
+import { databaseFileAt } from '../packages/package-db.js';
+import { judgePackageFile, type PackageIndex } from '../packages/package-index.js';
 
 const RULE_SAMPLE_BYTES = 64 * 1024;
 
@@ -80,6 +82,16 @@ async function budgetDiff(
   content.isExcerpt = true;
 }
 
+/** What a change is judged against besides itself. */
+export interface AnalysisContext {
+  /** When the container was created (UTC ISO): a change cannot be older. */
+  containerCreatedAt?: string;
+  /** The time of the triage (UTC ISO). */
+  now?: string;
+  /** What the package databases list of the changed paths. */
+  packages?: { index: PackageIndex; installedInContainer: readonly string[] };
+}
+
 export function isParentOnlyDirectory(
   entry: ChangeEntry,
   versions: VersionPair,
@@ -103,9 +115,10 @@ export async function analyseChange(
   versions: VersionPair,
   originLayer: LayerInfo | undefined,
   hasChangedChildren: boolean,
-  when: { containerCreatedAt?: string; now?: string } = {},
+  context: AnalysisContext = {},
   budget: AnalysisBudget = newAnalysisBudget(),
 ): Promise<ChangedPath> {
+  const { packages, ...when } = context;
   const { original, current } = versions;
   const isParentOnly = isParentOnlyDirectory(entry, versions, hasChangedChildren);
   // Each stored file is read once, up to the diff cap, for the diff, the type and the rules.
@@ -136,6 +149,10 @@ export async function analyseChange(
     if (isTextual(head)) currentText = head.toString('utf8');
     else if (!head.includes(0)) currentText = head.toString('latin1');
   }
+  const packageEvidence = packages
+    ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)
+    : undefined;
+  const isDatabaseList = ['status', 'installed'].includes(databaseFileAt(entry.path)?.kind ?? '');
   const findings: Finding[] = isParentOnly
     ? [
         {
@@ -153,6 +170,10 @@ export async function analyseChange(
         ...(currentType ? { currentType } : {}),
         ...(currentText !== undefined ? { currentText } : {}),
         ...when,
+        ...(packageEvidence ? { package: packageEvidence } : {}),
+        ...(isDatabaseList && entry.kind !== 'D' && packages?.installedInContainer.length
+          ? { packagesInstalledInContainer: packages.installedInContainer }
+          : {}),
       });
   return {
     path: entry.path,
@@ -163,6 +184,7 @@ export async function analyseChange(
       : {}),
     ...(current ? { current } : {}),
     comparison,
+    ...(packageEvidence ? { package: packageEvidence } : {}),
     severity: maxSeverity(findings.map((f) => f.severity)),
     findings,
   };

@@ -7,7 +7,9 @@ import type { ChangeKind } from '../report/change.js';
 import type { Finding, RuleHit } from '../report/finding.js';
 import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
+import type { PackageEvidence } from '../report/package.js';
 import { judgeWebShell } from './web-shell.js';
+import { lowerPlaceFindings, packageFileModified, packagesInstalled } from './package-rules.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import { capabilityNames, ROOT_EQUIVALENT } from '../report/capabilities.js';
 import { RULE_TECHNIQUE } from './attack.js';
@@ -43,6 +45,10 @@ export interface ChangeFacts {
   containerCreatedAt?: string;
   /** The time of the triage (UTC ISO), for timestamps set in the future. */
   now?: string;
+  /** What the package databases say of this path, when one lists it. */
+  package?: PackageEvidence;
+  /** For a package database file that changed: the packages it now lists that the image's did not. */
+  packagesInstalledInContainer?: readonly string[];
 }
 
 export type ChangeRule = (facts: ChangeFacts) => RuleHit | undefined;
@@ -387,6 +393,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'kernel-module': kernelModule,
   'event-hook': eventHook,
   'git-config': gitConfigCommand,
+  'package-modified': packageFileModified,
   'system-binary': systemBinaryChanged,
   'web-content': webContentChanged,
   'new-executable': newExecutable,
@@ -399,6 +406,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'impossible-timestamp': impossibleTimestamp,
   'layer-whiteout-name': layerWhiteoutName,
   'legitimate-churn': legitimateChurn,
+  'packages-installed': packagesInstalled,
 };
 
 /** A rule's hit as a finding, with its ATT&CK technique (the rule's own, else its family's). */
@@ -416,7 +424,10 @@ export function evaluateChange(facts: ChangeFacts): Finding[] {
   }
   // Churn is only churn when nothing else speaks against the file.
   const isOnlyChurn = findings.every((x) => x.rule === 'legitimate-churn' || x.severity === 'info');
-  const kept = isOnlyChurn ? findings : findings.filter((x) => x.rule !== 'legitimate-churn');
+  const kept = lowerPlaceFindings(
+    facts,
+    isOnlyChurn ? findings : findings.filter((x) => x.rule !== 'legitimate-churn'),
+  );
   if (kept.length === 0)
     kept.push({
       rule: 'unclassified',

@@ -5,6 +5,7 @@
 import type { Comparison } from './comparison.js';
 import type { FileMeta } from './file-meta.js';
 import type { Finding } from './finding.js';
+import type { PackageEvidence } from './package.js';
 import type { Severity } from './severity.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
@@ -83,6 +84,8 @@ export interface ChangedPath {
   original?: VersionInfo;
   current?: VersionInfo;
   comparison?: Comparison;
+  /** What a package database says of the path, when one lists it. */
+  package?: PackageEvidence;
   severity: Severity;
   findings: Finding[];
 }

@@ -3,6 +3,7 @@
  * Markdown and HTML reports, the summary and the console all render.
  * Its schema is documented in docs/triage-schema.md.
  */
+import type { PackageDatabases } from './package.js';
 import type { ArtifactRecord } from './artifact.js';
 import type { LayerInfo, MountPlace, PathProblem } from './change.js';
 import type { ChangeList } from './change-spool.js';
@@ -140,6 +141,8 @@ export interface TriageReport {
   /** What the engine recorded about the container; absent when not collected. */
   events?: EngineEvent[];
   layers: LayersSummary;
+  /** The package databases changed files were judged against (absent when there were none). */
+  packages?: PackageDatabases;
   problems: PathProblem[];
   artifacts: ArtifactRecord[];
 }

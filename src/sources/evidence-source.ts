@@ -81,8 +81,10 @@ export interface MountedChange {
 }
 
 /**
- * What one acquisition holds; its methods are called once each, in this order. Items it
- * could not collect are added to notCollected as it goes.
+ * What one acquisition holds; its methods are called once each, in this order, except
+ * readVersions, which may be called again with other entries (the package databases are
+ * read first, then the changes). Items it could not collect are added to notCollected as
+ * it goes.
  */
 export interface Acquisition {
   subject: SubjectInfo;

@@ -87,6 +87,14 @@ export async function baseImage(): Promise<string> {
   return (await docker('image', 'inspect', '--format', '{{.Id}}', tag)).trim();
 }
 
+/** A debootstrapped Debian 12 image with these packages, built by its script once per list. */
+export async function debianBase(packages: readonly string[]): Promise<string> {
+  const { stdout } = await run('bash', [path.join(ROOT, 'samples/base/debian.sh'), ...packages], {
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout.trim().split('\n').pop()!;
+}
+
 /** Removes the containers and (evidence) images carrying this run's label. */
 export async function cleanRun(runId: string): Promise<void> {
   const filter = `label=${TEST_LABEL}=${runId}`;

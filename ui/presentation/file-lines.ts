@@ -3,6 +3,7 @@
  * the layer the original came from, then the diff or the binary summary.
  * Pure, and every container string sanitised.
  */
+import { describePackageEvidence } from '../../src/report/package.js';
 import { formatMode, formatOwner } from '../../src/report/file-meta.js';
 import type { ChangedPath, VersionInfo } from '../../src/report/change.js';
 import { safeLine } from '../../src/untrusted.js';
@@ -41,6 +42,11 @@ export function fileLines(change: ChangedPath): StyledLine[] {
       text: `original from layer ${layer.position} ${layer.diffId.slice(0, 19)}…${layer.createdBy ? `: ${safeLine(layer.createdBy, 200)}` : ''}`,
     });
   }
+  if (change.package)
+    lines.push({
+      kind: 'meta',
+      text: `package: ${safeLine(describePackageEvidence(change.package), 400)}`,
+    });
   const comparison = change.comparison;
   for (const m of comparison?.metadata ?? []) {
     lines.push({

@@ -1,0 +1,166 @@
+/**
+ * The files of a package manager's database that list installed files with their
+ * checksums, and their line formats: Debian's `/var/lib/dpkg/info/<pkg>.md5sums` (files)
+ * and `/var/lib/dpkg/status` (conffiles, installed versions), Alpine's
+ * `/lib/apk/db/installed`. Pure: lines in, listed files out. Every line is
+ * attacker-controlled when it comes from the container; a line that does not parse is
+ * skipped, never trusted in part.
+ */
+import type { PackageManager } from '../report/package.js';
+
+export type DatabaseFile =
+  | { manager: 'dpkg'; kind: 'md5sums'; package: string }
+  | { manager: 'dpkg'; kind: 'status' }
+  | { manager: 'apk'; kind: 'installed' };
+
+const DPKG_INFO = '/var/lib/dpkg/info/';
+const DPKG_STATUS = '/var/lib/dpkg/status';
+const APK_INSTALLED = '/lib/apk/db/installed';
+
+/** What database file is at `path`, if any. */
+export function databaseFileAt(path: string): DatabaseFile | undefined {
+  if (path === DPKG_STATUS) return { manager: 'dpkg', kind: 'status' };
+  if (path === APK_INSTALLED) return { manager: 'apk', kind: 'installed' };
+  if (path.startsWith(DPKG_INFO) && path.endsWith('.md5sums')) {
+    const name = path.slice(DPKG_INFO.length, -'.md5sums'.length);
+    // "<package>" or "<package>:<arch>" (multi-arch), never a folder.
+    if (/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/.test(name))
+      return { manager: 'dpkg', kind: 'md5sums', package: name.replace(/:.*/, '') };
+  }
+  return undefined;
+}
+
+/** A file a package database lists. */
+export interface ListedFile {
+  /** Absolute path, as the database writes it (before any /usr merge). */
+  path: string;
+  manager: PackageManager;
+  package: string;
+  algorithm: 'md5' | 'sha1';
+  digest: string;
+  isConffile?: boolean;
+}
+
+const MD5 = /^[0-9a-f]{32}$/;
+
+/** `<md5>  <path without leading slash>` (md5sums files). */
+export function parseMd5sumsLine(line: string, pkg: string): ListedFile | undefined {
+  const m = /^([0-9a-f]{32}) {2}(.+)$/.exec(line);
+  if (!m) return undefined;
+  const path = absolute(m[2]!);
+  return path
+    ? { path, manager: 'dpkg', package: pkg, algorithm: 'md5', digest: m[1]! }
+    : undefined;
+}
+
+/** An absolute, normalised path, or undefined for one that climbs or is empty. */
+function absolute(raw: string): string | undefined {
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.length === 0 || parts.includes('..')) return undefined;
+  return '/' + parts.join('/');
+}
+
+/**
+ * Reads a database file line by line: the files it lists with checksums, and (for status
+ * and apk databases) the packages it has installed, as `name version`.
+ */
+export class DatabaseReader {
+  readonly #file: DatabaseFile;
+  #package = '';
+  #version = '';
+  #isInstalled = true;
+  #inConffiles = false;
+  #apkDir = '';
+  #apkFile = '';
+  readonly packages = new Set<string>();
+
+  constructor(file: DatabaseFile) {
+    this.#file = file;
+  }
+
+  line(line: string): ListedFile | undefined {
+    const file = this.#file;
+    if (file.kind === 'md5sums') return parseMd5sumsLine(line, file.package);
+    return file.kind === 'status' ? this.#statusLine(line) : this.#apkLine(line);
+  }
+
+  /** The end of the file: the last paragraph's package counts too. */
+  end(): void {
+    this.#endParagraph();
+  }
+
+  #endParagraph(): void {
+    if (this.#package && this.#isInstalled) this.packages.add(`${this.#package} ${this.#version}`);
+    this.#package = '';
+    this.#version = '';
+    this.#isInstalled = true;
+    this.#inConffiles = false;
+    this.#apkDir = '';
+    this.#apkFile = '';
+  }
+
+  // dpkg status: RFC 822 paragraphs; "Conffiles:" continues with " /path md5 [obsolete]".
+  #statusLine(line: string): ListedFile | undefined {
+    if (line === '') {
+      this.#endParagraph();
+      return undefined;
+    }
+    if (line.startsWith(' ') && this.#inConffiles) {
+      const [path, digest] = line.trim().split(/\s+/);
+      const abs = path?.startsWith('/') ? absolute(path) : undefined;
+      if (!abs || !digest || !MD5.test(digest) || !this.#package) return undefined;
+      return {
+        path: abs,
+        manager: 'dpkg',
+        package: this.#package,
+        algorithm: 'md5',
+        digest,
+        isConffile: true,
+      };
+    }
+    this.#inConffiles = false;
+    const field = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
+    if (!field) return undefined;
+    const [, name, value] = field;
+    if (name === 'Package') this.#package = value!;
+    else if (name === 'Version') this.#version = value!;
+    else if (name === 'Status')
+      this.#isInstalled = !/\bnot-installed$|\bconfig-files$/.test(value!);
+    else if (name === 'Conffiles') this.#inConffiles = true;
+    return undefined;
+  }
+
+  // apk installed: paragraphs of "X:value"; F: a folder, R: a file in it, Z: its checksum
+  // ("Q1" + base64 of the SHA-1).
+  #apkLine(line: string): ListedFile | undefined {
+    if (line === '') {
+      this.#endParagraph();
+      return undefined;
+    }
+    const key = line.slice(0, 2);
+    const value = line.slice(2);
+    if (key === 'P:') this.#package = value;
+    else if (key === 'V:') this.#version = value;
+    else if (key === 'F:') this.#apkDir = value;
+    else if (key === 'R:') this.#apkFile = value;
+    else if (key === 'Z:' && this.#apkFile && value.startsWith('Q1')) {
+      const sha1 = Buffer.from(value.slice(2), 'base64');
+      const path = absolute(`${this.#apkDir}/${this.#apkFile}`);
+      this.#apkFile = '';
+      if (sha1.length !== 20 || !path || !this.#package) return undefined;
+      return {
+        path,
+        manager: 'apk',
+        package: this.#package,
+        algorithm: 'sha1',
+        digest: sha1.toString('hex'),
+      };
+    }
+    return undefined;
+  }
+}
+
+/** Where a merged-/usr system (Debian 12) really keeps what its database lists at /bin, /sbin, /lib*. */
+export function usrMergedPath(path: string): string {
+  return /^\/(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/.test(path) ? `/usr${path}` : path;
+}

@@ -1,0 +1,121 @@
+/**
+ * Reads the package databases a triage judges changed files by: the original image's
+ * (every md5sums file, dpkg's status, apk's installed list, as the layer indexes show
+ * them) and the container's own where it changed. They are read through the source like
+ * any version, so each is stored in the case folder, hashed and in custody: a verdict in
+ * the report can be checked against the very list it came from.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { CaseFolder } from '../case/case-folder.js';
+import type { ImageLayers } from '../layers/image-layers.js';
+import { findOriginLayer } from '../layers/layer-index.js';
+import type { ChangeEntry, StoredVersion, VersionPair } from '../report/change.js';
+import type { PackageDatabases, PackageManager } from '../report/package.js';
+import type { Acquisition } from '../sources/evidence-source.js';
+import { databaseFileAt, DatabaseReader, type DatabaseFile } from './package-db.js';
+import { PackageIndex } from './package-index.js';
+
+export interface PackageDatabasesRead {
+  index: PackageIndex;
+  /** Absent when neither the image nor the container has a package database. */
+  summary?: PackageDatabases;
+  /** Listed changes read here (database files that changed): analyse these pairs, do not read them again. */
+  pairs: Map<string, { entry: ChangeEntry; pair: VersionPair }>;
+}
+
+/** The database files the original image holds, as its layer indexes show them. */
+function imageDatabaseFiles(layers: ImageLayers): string[] {
+  const found = new Set<string>();
+  for (const index of layers.indexes)
+    for (const [path, type] of index.entries)
+      if (type === 'file' && databaseFileAt(path)) found.add(path);
+  return [...found].filter((p) => findOriginLayer(layers.indexes, p) !== undefined).sort();
+}
+
+/** True when the image's /bin is a link (Debian 12's merged /usr): its databases list /bin/… */
+function isUsrMerged(layers: ImageLayers): boolean {
+  const at = findOriginLayer(layers.indexes, '/bin');
+  return at !== undefined && layers.indexes[at]!.entries.get('/bin') === 'symlink';
+}
+
+/** Feeds a stored database file to `add`, line by line; false when it was not stored whole. */
+async function readStored(
+  folder: CaseFolder,
+  version: StoredVersion | undefined,
+  file: DatabaseFile,
+  add: (reader: DatabaseReader) => void,
+  onListed: (reader: DatabaseReader, line: string) => void,
+): Promise<boolean> {
+  const content = version?.content;
+  if (!content || content.isTruncated) return false;
+  const reader = new DatabaseReader(file);
+  const lines = createInterface({
+    input: createReadStream(folder.locate(content.path), { encoding: 'latin1' }),
+    crlfDelay: Infinity,
+  });
+  for await (const line of lines) onListed(reader, line);
+  reader.end();
+  add(reader);
+  return true;
+}
+
+export async function readPackageDatabases(
+  acquired: Acquisition,
+  layers: ImageLayers,
+  entries: readonly ChangeEntry[],
+  folder: CaseFolder,
+): Promise<PackageDatabasesRead> {
+  const index = new PackageIndex(
+    entries.map((e) => e.path),
+    isUsrMerged(layers),
+  );
+  const pairs = new Map<string, { entry: ChangeEntry; pair: VersionPair }>();
+  const listed = new Map(entries.filter((e) => databaseFileAt(e.path)).map((e) => [e.path, e]));
+  // An unchanged database file is read on its original side only: it is the same now.
+  const toRead = new Map(listed);
+  for (const path of imageDatabaseFiles(layers))
+    if (!toRead.has(path)) toRead.set(path, { path, kind: 'D' });
+  if (toRead.size === 0) return { index, pairs };
+
+  const managers = new Set<PackageManager>();
+  const files: PackageDatabases['files'] = [];
+  const installed = { original: new Set<string>(), current: new Set<string>() };
+  await acquired.readVersions([...toRead.values()], async (entry, pair) => {
+    const file = databaseFileAt(entry.path)!;
+    if (listed.has(entry.path)) pairs.set(entry.path, { entry, pair });
+    for (const side of ['original', 'current'] as const) {
+      const version = pair[side];
+      if (side === 'current' && !listed.has(entry.path)) continue;
+      const isRead = await readStored(
+        folder,
+        version,
+        file,
+        (reader) => reader.packages.forEach((p) => installed[side].add(p)),
+        (reader, line) => {
+          const found = reader.line(line);
+          if (found) index.add(side === 'original' ? 'image' : 'container', found);
+        },
+      );
+      if (!version) continue;
+      managers.add(file.manager);
+      files.push({
+        path: entry.path,
+        side,
+        ...(version.content ? { content: version.content } : {}),
+        isRead,
+      });
+    }
+  });
+  // The status file or apk list changed: what it lists now that the image's did not.
+  const hasCurrentList = [...listed.keys()].some((p) => databaseFileAt(p)?.kind !== 'md5sums');
+  const installedInContainer = hasCurrentList
+    ? [...installed.current].filter((p) => !installed.original.has(p)).sort()
+    : [];
+  files.sort((a, b) => a.path.localeCompare(b.path) || a.side.localeCompare(b.side));
+  return {
+    index,
+    pairs,
+    summary: { managers: [...managers].sort(), files, installedInContainer },
+  };
+}
