@@ -320,6 +320,14 @@ export const TECHNIQUES: readonly Technique[] = [
     rule: 'system-binary',
   },
   {
+    id: 'package binary trojaned in place (debsums)',
+    attack: 'T1554',
+    // A few bytes appended to cron's ELF: the size and type stay plausible; its md5 does not.
+    script: "printf '\\n/var/tmp/.u\\n' >> /usr/sbin/cron",
+    path: '/usr/sbin/cron',
+    rule: 'package-modified',
+  },
+  {
     id: 'log deleted',
     attack: 'T1070.002',
     script: 'rm -f /var/log/dpkg.log',

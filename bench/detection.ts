@@ -148,31 +148,50 @@ async function webshells(image: string, work: string, dir: string): Promise<stri
   ];
 }
 
+// Unpacked by tar (no package database knows the files), or installed by the container's
+// own dpkg (`dpkg --unpack`: the files, their md5sums and the status entry, without running
+// a configure step that would need the packages they depend on).
 const BENIGN = [
-  { pkg: 'wordpress', also: [{ from: 'usr/share/wordpress', to: '/var/www/html' }] },
-  { pkg: 'phpmyadmin', also: [] },
-  { pkg: 'roundcube-core', also: [] },
-];
+  { pkg: 'wordpress', how: 'tar', also: [{ from: 'usr/share/wordpress', to: '/var/www/html' }] },
+  { pkg: 'phpmyadmin', how: 'tar', also: [] },
+  { pkg: 'roundcube-core', how: 'tar', also: [] },
+  { pkg: 'roundcube-core', how: 'dpkg', also: [] },
+  { pkg: 'wordpress', how: 'dpkg', also: [] },
+] as const;
 
 async function benign(image: string, work: string): Promise<string[]> {
   const debs = path.join(work, 'debs');
   await mkdir(debs, { recursive: true });
-  await exec('apt-get', ['download', ...BENIGN.map((b) => b.pkg)], { cwd: debs });
+  await exec('apt-get', ['download', ...new Set(BENIGN.map((b) => b.pkg))], { cwd: debs });
   const lines: string[] = [];
   let files = 0;
   let high = 0;
   for (const b of BENIGN) {
     const deb = (await readdir(debs)).find((f) => f.startsWith(`${b.pkg}_`))!;
     const root = path.join(work, `root-${b.pkg}`);
-    await exec('dpkg-deb', ['-x', path.join(debs, deb), root]);
-    const name = `coroner-bench-benign-${b.pkg}`;
+    const name = `coroner-bench-benign-${b.pkg}-${b.how}`;
     await startContainer(image, name);
-    // Unpacked where the package puts it (and where a site serves it from), as dpkg would:
-    // by the container's own tar, which follows its /lib -> usr/lib link as dpkg does.
-    await exec('sh', [
-      '-c',
-      `tar -C ${root} -c . | docker exec -i ${name} tar -x -C / --keep-directory-symlink`,
-    ]);
+    if (b.how === 'dpkg') {
+      await exec('sh', [
+        '-c',
+        `docker exec -i ${name} sh -c 'cat > /tmp/p.deb' < ${path.join(debs, deb)}`,
+      ]);
+      await docker(
+        'exec',
+        name,
+        'sh',
+        '-c',
+        'dpkg --unpack /tmp/p.deb >/dev/null && rm /tmp/p.deb',
+      );
+    } else {
+      await exec('dpkg-deb', ['-x', path.join(debs, deb), root]);
+      // Unpacked where the package puts it (and where a site serves it from), as dpkg would:
+      // by the container's own tar, which follows its /lib -> usr/lib link as dpkg does.
+      await exec('sh', [
+        '-c',
+        `tar -C ${root} -c . | docker exec -i ${name} tar -x -C / --keep-directory-symlink`,
+      ]);
+    }
     // The served copy is made inside the container: the package's links stay links.
     for (const extra of b.also)
       await docker(
@@ -190,7 +209,7 @@ async function benign(image: string, work: string): Promise<string[]> {
     files += changed.length;
     high += flagged.length;
     lines.push(
-      `  ${b.pkg.padEnd(16)} ${String(changed.length).padStart(6)} files, ${flagged.length} high+ (${pct(flagged.length, changed.length)})`,
+      `  ${`${b.pkg} (${b.how === 'dpkg' ? 'dpkg --unpack' : 'tar'})`.padEnd(30)} ${String(changed.length).padStart(6)} files, ${flagged.length} high+ (${pct(flagged.length, changed.length)})`,
     );
     for (const c of flagged.slice(0, 8))
       lines.push(`      ${c.severity} ${c.path}: ${c.findings[0]?.reason}`);

@@ -12,7 +12,7 @@ import type { ChangeFacts } from './change-rules.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers, the raw body.
 const INPUT =
-  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(/;
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]/;
 
 // Runs a command.
 const COMMAND_SINK =
@@ -36,24 +36,69 @@ const ANY_DYNAMIC_CALL = new RegExp(
   String.raw`(?<![\w>:$])\$\{?\w{1,40}\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|${CALL_OF_RESULT}\$`,
 );
 const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'g');
+const CODE_SINKS = new RegExp(CODE_SINK.source, 'g');
 
 // Functions that call back a name they are given; `first` when the name is the first argument.
 const CALLBACK =
-  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start)\s*\(/g;
+  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start|Closure::fromCallable)\s*\(/g;
 const CALLEE_FIRST =
-  /^(call_user_func|forward_static_call|register_|array_map|set_(?:error|exception)_handler|ob_start)/;
+  /^(call_user_func|forward_static_call|register_|array_map|set_(?:error|exception)_handler|ob_start|Closure)/;
 
 // A name that runs code or commands, as a string.
 const DANGEROUS_NAME =
   /['"](?:assert|eval|system|exec|shell_exec|passthru|popen|proc_open|create_function|pcntl_exec)['"]|^\s*assert\s*$/;
 const DECODED_NAME = /\b(?:base64_decode|str_rot13|hex2bin|strrev|gzinflate|pack)\s*\(/;
 
-/** Names of variables assigned from request input (`$c = $_POST['c']`). */
-function taintedNames(text: string): Set<string> {
+/** True when `expr` reads request input or a variable already known to hold some. */
+function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
+  return INPUT.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
+}
+
+/** Names of variables assigned straight from request input (`$c = $_POST['c']`). */
+function directlyTainted(text: string): Set<string> {
   const names = new Set<string>();
   const assign = /\$(\w{1,40})\s*=\s*([^;\n]{0,160})/g;
   for (const m of text.matchAll(assign)) if (INPUT.test(m[2]!)) names.add(m[1]!);
   return names;
+}
+
+/**
+ * Names of variables that hold request input: assigned from it (`$c = $_POST['c']`), from a
+ * variable that holds it (`$cmd = "cd $d; $c"`), or looped over it (`foreach ($_POST as $k
+ * => $v)`). Three rounds: a console passes the command on a step or two, not ten.
+ */
+function taintedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
+  const loops = [
+    ...text.matchAll(
+      /\bforeach\s*\(\s*([^;\n]{0,80}?)\s+as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
+    ),
+  ].slice(0, 1000);
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const m of assigns) if (carriesInput(m[2]!, names)) names.add(m[1]!);
+    for (const m of loops)
+      if (carriesInput(m[1]!, names)) for (const v of [m[2], m[3]]) if (v) names.add(v);
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+/** The first sink whose first argument carries request input, with its name. */
+function sinkOnInput(
+  text: string,
+  sinks: RegExp,
+  tainted: ReadonlySet<string>,
+): string | undefined {
+  for (const m of [...text.matchAll(sinks)].slice(0, 200)) {
+    if (!m[0].endsWith('(') || !m[1]) continue;
+    const first = callArgs(text, m.index! + m[0].length - 1)[0];
+    if (first !== undefined && carriesInput(first.replace(/\[[^\]\n]*\]/g, ''), tainted))
+      return m[1];
+    if (first !== undefined && INPUT.test(first)) return m[1];
+  }
+  return undefined;
 }
 
 /** The arguments of a call whose '(' ends at `open`, split at top level (bounded). */
@@ -80,13 +125,20 @@ function callArgs(text: string, open: number): string[] {
 
 /** What makes a callee argument a shell's: a dangerous name, request input, a tainted or decoded name. */
 function isShellCallee(arg: string, tainted: Set<string>): boolean {
-  const a = arg.replace(/^\s*\(/, '');
+  const a = unescapePhp(arg.replace(/^\s*\(/, ''));
   if (DANGEROUS_NAME.test(a) || DECODED_NAME.test(a) || INPUT.test(a)) return true;
   // $ch."ert", $wx . "ert": a name finished from the request or from pieces.
   if (/\.\s*['"](?:ert|sert|ssert|al|val|tem|stem|ec|xec)['"]/.test(a)) return true;
   // A table looked up by input ($handlers[$_GET['x']]) is the server's choice, not the visitor's.
   const unindexed = a.replace(/\[[^\]\n]*\]/g, '');
   return [...unindexed.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
+}
+
+/** PHP's string escapes (`"ass\x65rt"`, `"\163ystem"`) as the characters they stand for. */
+function unescapePhp(s: string): string {
+  return s
+    .replace(/\\x([0-9a-fA-F]{1,2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+    .replace(/\\([0-7]{1,3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 /** A call argument that is what the visitor sent (directly, or through a tainted variable). */
@@ -96,11 +148,28 @@ function isRequestValue(arg: string, tainted: Set<string>): boolean {
   return v !== null && tainted.has(v[1]!);
 }
 
+/** The arguments of a callback-taking function that name what it calls. */
+function calleesOf(fn: string, args: string[]): string[] {
+  if (CALLEE_FIRST.test(fn)) return args.slice(0, 1);
+  // array_udiff($a, $b, 'cb'), array_intersect_ukey(…, 'cb'): the callback comes last.
+  if (/^array_(?:u?diff|u?intersect)_|^array_u(?:diff|intersect)/.test(fn)) return args.slice(-1);
+  // preg_replace_callback($re, 'cb', $subject), array_walk($a, 'cb'), usort($a, 'cb')…
+  return args.slice(1, 2);
+}
+
+/** A callback given a name held in a variable (`array_map($a, …)`): a call chosen at run time. */
+function callsBackAVariable(text: string): boolean {
+  for (const m of [...text.matchAll(CALLBACK)].slice(0, 200)) {
+    const callees = calleesOf(m[1]!, callArgs(text, m.index! + m[0].length - 1));
+    if (callees.some((a) => /^\s*\$\w{1,40}\s*$/.test(a))) return true;
+  }
+  return false;
+}
+
 /** How the file runs a name it does not spell out, if it does, in words. */
 function indirectExecution(text: string, tainted: Set<string>): string | undefined {
   for (const m of text.matchAll(CALLBACK)) {
-    const args = callArgs(text, m.index! + m[0].length - 1);
-    const callees = CALLEE_FIRST.test(m[1]!) ? args.slice(0, 1) : args.slice(1);
+    const callees = calleesOf(m[1]!, callArgs(text, m.index! + m[0].length - 1));
     if (callees.some((a) => isShellCallee(a, tainted)))
       return `${m[1]}() given a name from the request or a disguise`;
   }
@@ -150,6 +219,8 @@ const DISGUISES: readonly [RegExp, string][] = [
     'names hidden by str_replace',
   ],
   [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
+  [/(?<![\w>:$])\$_{1,8}\s*\(/, 'a function held in a variable named with underscores only'],
+  [/(?:\$\w{1,20}\s*\+\+\s*;\s*){8,}/, 'letters made by incrementing strings'],
   [/pack\s*\(\s*['"]H\*['"]/i, 'hex packed'],
   [/(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\[0-7]{3}){4,}/, 'escaped bytes'],
   [/(?:^\s*['"][A-Za-z0-9+/=]{50,}['"]\s*\.?\s*$\n?){8,}/m, 'a long encoded blob'],
@@ -157,6 +228,14 @@ const DISGUISES: readonly [RegExp, string][] = [
 
 const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
 const SERVER_SCRIPT = /\.(php\d?|phtml|phar|inc|jsp|jspx|asp|aspx|ashx|asmx|cer|cgi|pl|py|cfm)$/i;
+
+// move_uploaded_file($_FILES['f']['tmp_name'], $dir . $_FILES['f']['name']): any name, any place.
+const UPLOAD_AS_SENT =
+  /\b(?:move_uploaded_file|copy)\s*\([^;\n]{0,200}?,[^;,\n]{0,80}\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]name['"]\s*\]\s*\)/;
+const DECODED_INTO_SESSION =
+  /\$_SESSION\s*\[[^\]\n]{1,40}\]\s*=\s*@?(?:base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|strrev)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/;
+const XPATH_PHP_CALL =
+  /php:function(?:String)?\s*\(\s*\\?['"](system|exec|shell_exec|passthru|popen|proc_open|assert|eval)\\?['"]/;
 
 /** Within this many characters, input and sink are taken as one statement's doing. */
 const NEAR = 240;
@@ -183,6 +262,9 @@ function near(text: string, a: RegExp, b: RegExp): boolean {
 }
 
 const STRONG_DISGUISES = new Set([
+  'the request read through a name held in a string',
+  'a function held in a variable named with underscores only',
+  'letters made by incrementing strings',
   'strings XORed together',
   'strings negated bit by bit',
   'names spelt with chr()',
@@ -193,6 +275,8 @@ const STRONG_DISGUISES = new Set([
 ]);
 
 const PIECES = /(?:['"][^'"\n]{1,40}['"]\s*\.\s*)+['"][^'"\n]{1,40}['"]/g;
+const PIECE_ARRAY =
+  /(?:\barray\s*\(|\[)\s*((?:['"][^'"\n]{0,6}['"]\s*,\s*){2,20}['"][^'"\n]{0,6}['"])\s*[)\]]/g;
 const RUNS_CODE = new Set([
   'assert',
   'eval',
@@ -232,6 +316,21 @@ export function longestRun(text: string, isIn: (code: number) => boolean): numbe
   return longest;
 }
 
+/** True when some of `pieces`, in order, join into `name`, and no one piece holds it. */
+function spellsInOrder(pieces: readonly string[], name: string): boolean {
+  if (pieces.some((p) => p.includes(name))) return false;
+  let at = 0;
+  let used = 0;
+  for (const p of pieces) {
+    if (p && name.startsWith(p, at)) {
+      at += p.length;
+      used++;
+      if (at === name.length) return used >= 2;
+    }
+  }
+  return false;
+}
+
 /** The disguises a text uses, by name. */
 export function disguisesIn(text: string): string[] {
   const found = DISGUISES.filter(([r]) => r.test(text)).map(([, name]) => name);
@@ -249,18 +348,76 @@ export function disguisesIn(text: string): string[] {
       break;
     }
   }
+  // ["s","a","ys","te","m"] less ["a"]: an array of pieces that, some left out, spells a name.
+  for (const m of text.matchAll(PIECE_ARRAY)) {
+    const pieces = [...m[1]!.matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!.toLowerCase());
+    const joined = pieces.join('');
+    const isHidden = (name: string) =>
+      spellsInOrder(pieces, name) ||
+      (joined.includes(name) && !pieces.some((p) => p.includes(name)));
+    if ([...RUNS_CODE].some(isHidden)) {
+      if (!found.includes('names cut into pieces')) found.push('names cut into pieces');
+      break;
+    }
+  }
+  // array('_POST', '_GET') walked with $$: the request read through names held in strings.
+  if (
+    /['"]_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]/.test(text) &&
+    /\$\$\w|\$\{\s*['"$]/.test(text)
+  )
+    found.push('the request read through a name held in a string');
   return found;
 }
 
 /**
  * The code without its comments: docblocks quote `$_GET`, `exec` and backticks all the
- * time; what a comment says never runs. (`//` after a colon is a URL, not a comment.)
+ * time; what a comment says never runs. One pass that knows string literals, so `//` or
+ * `/*` inside a string (a base64 blob has them) is not taken for a comment, and `//` after
+ * a colon is a URL. `#` starts a comment only at the start of a line (`#!` stays).
  */
+/** Only blanks between the line's start and `i` (looked at for a `#` only). */
+function isLineStart(text: string, i: number): boolean {
+  for (let j = i - 1; j >= 0 && text[j] !== '\n'; j--)
+    if (text[j] !== ' ' && text[j] !== '\t') return false;
+  return true;
+}
+
 export function withoutComments(text: string): string {
-  return text
-    .replace(/\/\*[\s\S]*?(?:\*\/|$)/g, ' ')
-    .replace(/(^|[^:'"\\])\/\/[^\n]*/gm, '$1')
-    .replace(/^[ \t]*#(?!!)[^\n]*/gm, '');
+  let out = '';
+  let from = 0;
+  let quote = '';
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') {
+      quote = c;
+      continue;
+    }
+    const next = text[i + 1];
+    let end = -1;
+    if (c === '/' && next === '*') {
+      const close = text.indexOf('*/', i + 2);
+      end = close < 0 ? n : close + 2;
+      out += text.slice(from, i) + ' ';
+    } else if (
+      (c === '/' && next === '/' && text[i - 1] !== ':' && text[i - 1] !== '\\') ||
+      (c === '#' && next !== '!' && isLineStart(text, i))
+    ) {
+      const close = text.indexOf('\n', i);
+      end = close < 0 ? n : close;
+      out += text.slice(from, i);
+    }
+    if (end >= 0) {
+      from = end;
+      i = end - 1;
+    }
+  }
+  return out + text.slice(from);
 }
 
 export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
@@ -275,13 +432,16 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   const code = CODE_SINK.exec(text);
   const sink = command ?? code;
   const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
-  const tainted = input ? taintedNames(text) : new Set<string>();
+  // Names straight from the request choose what is called; the command a console builds
+  // from them over a step or two is what its sinks run.
+  const tainted = input ? directlyTainted(text) : new Set<string>();
+  const carried = input ? taintedNames(text) : new Set<string>();
   const indirect = indirectExecution(text, tainted);
   const disguises = disguisesIn(text);
   const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));
 
   const commands = new Set([...text.matchAll(COMMAND_SINKS)].map((m) => m[1]).filter(Boolean));
-  const dynamic = ANY_DYNAMIC_CALL.test(text);
+  const dynamic = ANY_DYNAMIC_CALL.test(text) || callsBackAVariable(text);
 
   const reasons: string[] = [];
   const decodedRun =
@@ -316,10 +476,19 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
     );
   if (writer)
     reasons.push(`writes a file the visitor names (${writer[0].replace(/\s*\(.*$/, '')})`);
+  if (UPLOAD_AS_SENT.test(text)) reasons.push('saves an upload under the name the visitor gave');
+  if (DECODED_INTO_SESSION.test(text))
+    reasons.push('keeps decoded request input in the session (half of a two-stage shell)');
+  const xpath = XPATH_PHP_CALL.exec(text);
+  if (xpath) reasons.push(`an XPath expression that calls ${xpath[1]}()`);
   // File managers and command consoles (c99, r57…): several ways to run commands, and a form.
   if (input && commands.size >= 3)
     reasons.push(`a command runner: ${[...commands].join(', ')} and request input`);
-  if (input && sink && near(text, INPUT, command ? COMMAND_SINK : CODE_SINK))
+  const onInput = input
+    ? (sinkOnInput(text, COMMAND_SINKS, carried) ?? sinkOnInput(text, CODE_SINKS, carried))
+    : undefined;
+  if (onInput) reasons.push(`${onInput}() on request input`);
+  else if (input && sink && near(text, INPUT, command ? COMMAND_SINK : CODE_SINK))
     reasons.push(`${sinkName} on request input`);
   else if (
     code &&

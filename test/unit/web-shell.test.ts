@@ -40,6 +40,36 @@ describe('judgeWebShell', () => {
       'a command runner',
       '<?php if ($_POST["m"] == 1) system($c); elseif ($_POST["m"] == 2) passthru($c); else echo shell_exec($c); ?>',
     ],
+    [
+      'a console whose command passes through variables',
+      '<?php $c = $_POST["cmd"]; $line = "cd /tmp; " . $c; $h = popen($line, "r"); echo fread($h, 4096); ?>',
+    ],
+    [
+      'the request walked through names held in strings',
+      '<?php foreach (array("_GET", "_POST") as $r) foreach ($$r as $k => $v) $$k = $v; $fn($arg); ?>',
+    ],
+    ['the request named in braces', '<?php $q = ${"_REQUEST"}; $q["f"]($q["a"]); ?>'],
+    [
+      'a callback named with escaped bytes',
+      '<?php array_map("ass\\x65rt", (array)$_REQUEST["k"]); ?>',
+    ],
+    [
+      'a callback name joined from an array of pieces',
+      '<?php $n = join(array_diff(["sy","x","st","em"], ["x"])); array_map($n, (array)$_GET["c"]); ?>',
+    ],
+    ['a function held in underscores', '<?php $_ = $_GET["a"]; $__ = $_GET["b"]; $_($__); ?>'],
+    [
+      'an upload kept under the name it was sent with',
+      '<?php move_uploaded_file($_FILES["f"]["tmp_name"], "./" . $_FILES["f"]["name"]); ?>',
+    ],
+    [
+      'decoded input kept in the session for a second stage',
+      '<?php session_start(); $_SESSION["s"] = base64_decode($_COOKIE["t"]); ?>',
+    ],
+    [
+      'an XPath expression that runs commands',
+      "<?php $x->registerPhpFunctions(); $x->query(\"//a[php:functionString('system', '$c')]\"); ?>",
+    ],
   ])('calls %s a web shell, critical', (_, text) => {
     expect(judge('/opt/x.php', text)).toMatchObject({ severity: 'critical', attack: 'T1505.003' });
   });
@@ -72,6 +102,13 @@ describe('judgeWebShell', () => {
       '<?php $out = preg_replace("/\\\\s+/", " ", $_POST["q"]); ?>',
       '<?php $key = hash("sha256", $secret) ^ str_repeat(chr(0), 32); ?>',
       '<?php // run `$cmd` with exec() from $_GET\n echo "ok"; ?>',
+      // A request value checked, then a constant command; an upload kept under a made name.
+      '<?php $mode = $_POST["mode"]; if ($mode === "gc") exec("/usr/bin/php cleanup.php"); ?>',
+      '<?php move_uploaded_file($_FILES["f"]["tmp_name"], $dir . "/" . uniqid() . ".jpg"); ?>',
+      '<?php usort($rows, $cmp); $order = $_GET["order"]; ?>',
+      '<?php preg_replace_callback("/x/", "lower", $_SERVER["REQUEST_URI"]); ?>',
+      '<?php $_SESSION["user"] = $_POST["user"]; ?>',
+      '<?php $blob = "QUJD//RU/*ZH"; echo strlen($blob); ?>',
     ]) {
       const hit = judge('/var/www/html/lib.php', text);
       expect(hit?.severity ?? 'none', text).not.toMatch(/high|critical/);
