@@ -82,6 +82,18 @@ async function budgetDiff(
   content.isExcerpt = true;
 }
 
+/** Text saved as UTF-16 with its byte order mark (a JSP in Windows' "Unicode"), else undefined. */
+export function utf16Text(head: Buffer): string | undefined {
+  const isLittle = head[0] === 0xff && head[1] === 0xfe;
+  const isBig = head[0] === 0xfe && head[1] === 0xff;
+  if (!isLittle && !isBig) return undefined;
+  const body = Buffer.from(head.subarray(2, head.length - (head.length % 2)));
+  if (isBig) body.swap16();
+  const text = body.toString('utf16le');
+  // Text, not binary that starts with those two bytes: no NULs or control bytes in it.
+  return /[\u0000-\u0008\u000e-\u001f]/.test(text) ? undefined : text;
+}
+
 /** What a change is judged against besides itself. */
 export interface AnalysisContext {
   /** When the container was created (UTC ISO): a change cannot be older. */
@@ -148,6 +160,7 @@ export async function analyseChange(
     // patterns are ASCII: read byte for byte. A file with NUL bytes is not text.
     if (isTextual(head)) currentText = head.toString('utf8');
     else if (!head.includes(0)) currentText = head.toString('latin1');
+    else currentText = utf16Text(head);
   }
   const packageEvidence = packages
     ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)

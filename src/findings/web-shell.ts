@@ -12,15 +12,15 @@ import type { ChangeFacts } from './change-rules.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers, the raw body.
 const INPUT =
-  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]/;
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
 
 // Runs a command.
 const COMMAND_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
 // Runs code given at run time.
 const CODE_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bdefineClass\s*\(|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
 const DYNAMIC_CALL =
@@ -35,8 +35,8 @@ const RESULT_CALLED_ON_INPUT = new RegExp(
 const ANY_DYNAMIC_CALL = new RegExp(
   String.raw`(?<![\w>:$])\$\{?\w{1,40}\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|${CALL_OF_RESULT}\$`,
 );
-const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'g');
-const CODE_SINKS = new RegExp(CODE_SINK.source, 'g');
+const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'gi');
+const CODE_SINKS = new RegExp(CODE_SINK.source, 'gi');
 
 // Functions that call back a name they are given; `first` when the name is the first argument.
 const CALLBACK =
@@ -85,6 +85,29 @@ function taintedNames(text: string): Set<string> {
   return names;
 }
 
+/**
+ * A function of the file's own that hands its first parameter to a sink (`function
+ * shell($c) { $fp = popen($c, "r"); … }`), called with request input: the sink, and the
+ * function it went through.
+ */
+function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): string | undefined {
+  for (const f of [
+    ...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(\s*&?\$(\w{1,40})[^{]{0,200}\{/g),
+  ].slice(0, 300)) {
+    const body = text.slice(f.index! + f[0].length, f.index! + f[0].length + 2000);
+    const param = new Set([f[2]!]);
+    const sink = sinkOnInput(body, COMMAND_SINKS, param) ?? sinkOnInput(body, CODE_SINKS, param);
+    if (!sink) continue;
+    const calls = new RegExp(String.raw`(?<!function\s+|->|::)\b${f[1]}\s*\(`, 'g');
+    for (const call of [...text.matchAll(calls)].slice(0, 50)) {
+      const first = callArgs(text, call.index! + call[0].length - 1)[0];
+      if (first !== undefined && carriesInput(first, tainted))
+        return `${sink}() on request input, through ${f[1]}()`;
+    }
+  }
+  return undefined;
+}
+
 /** The first sink whose first argument carries request input, with its name. */
 function sinkOnInput(
   text: string,
@@ -127,6 +150,8 @@ function callArgs(text: string, open: number): string[] {
 function isShellCallee(arg: string, tainted: Set<string>): boolean {
   const a = unescapePhp(arg.replace(/^\s*\(/, ''));
   if (DANGEROUS_NAME.test(a) || DECODED_NAME.test(a) || INPUT.test(a)) return true;
+  // $ch[1].$ch[3].$ch[4]: a name put together from picked pieces.
+  if (/\$\w{1,40}\s*\[\s*\d{1,3}\s*\]\s*\.\s*\$\w{1,40}\s*\[\s*\d{1,3}\s*\]/.test(a)) return true;
   // $ch."ert", $wx . "ert": a name finished from the request or from pieces.
   if (/\.\s*['"](?:ert|sert|ssert|al|val|tem|stem|ec|xec)['"]/.test(a)) return true;
   // A table looked up by input ($handlers[$_GET['x']]) is the server's choice, not the visitor's.
@@ -219,6 +244,13 @@ const DISGUISES: readonly [RegExp, string][] = [
     'names hidden by str_replace',
   ],
   [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
+  [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
+  [/\$[^\x00-\x7f]{8,}[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
+  [/new\s+String\s*\(\s*new\s+byte\s*\[\s*\]\s*\{\s*\d{2,3}\s*,/, 'names spelt as byte arrays'],
+  [
+    /\b(?:Class\.forName|get(?:Declared)?Method)\s*\(\s*(?:new\s+String\s*\()?\s*[\w.]*?(?:decode\w*|getDecoder\(\)\.decode)\s*\(/,
+    'class or method names decoded at run time',
+  ],
   [/(?<![\w>:$])\$_{1,8}\s*\(/, 'a function held in a variable named with underscores only'],
   [/(?:\$\w{1,20}\s*\+\+\s*;\s*){8,}/, 'letters made by incrementing strings'],
   [/pack\s*\(\s*['"]H\*['"]/i, 'hex packed'],
@@ -236,6 +268,59 @@ const DECODED_INTO_SESSION =
   /\$_SESSION\s*\[[^\]\n]{1,40}\]\s*=\s*@?(?:base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|strrev)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/;
 const XPATH_PHP_CALL =
   /php:function(?:String)?\s*\(\s*\\?['"](system|exec|shell_exec|passthru|popen|proc_open|assert|eval)\\?['"]/;
+
+const SELF_DELETE =
+  /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
+const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_limit\s*\(\s*0\s*\)/;
+const FILE_OPERATIONS =
+  /(?<![\w$>:]|->|::|function\s)\b(chmod|chown|unlink|rmdir|rename|file_put_contents|mkdir|copy|touch|move_uploaded_file)\s*\(/g;
+
+/** The distinct file operations whose first argument comes from the request (a file manager's). */
+function fileOperationsOnInput(text: string, tainted: ReadonlySet<string>): string[] {
+  const found = new Set<string>();
+  for (const m of [...text.matchAll(FILE_OPERATIONS)].slice(0, 500)) {
+    const first = callArgs(text, m.index! + m[0].length - 1)[0];
+    if (first !== undefined && carriesInput(first, tainted)) found.add(m[1]!);
+  }
+  return [...found];
+}
+
+// Writing files: Java's streams and writers (qualified or not), .NET's streams and uploads.
+const STREAM_WRITER =
+  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bFile\.WriteAll(?:Bytes|Text)\s*\(|\.SaveAs\s*\(/g;
+const STREAM_READER =
+  /\bResponse\.(?:WriteFile|TransmitFile)\s*\(|new\s+(?:java\.io\.)?(?:FileInputStream|FileReader)\s*\(|\bFile\.ReadAll(?:Bytes|Text|Lines)\s*\(/g;
+const SQL_FROM_INPUT =
+  /new\s+SqlCommand\s*\(\s*\w{1,40}\.Text\b|ConnectionString\s*=[^;\n]{0,80}\.Text\b|\.execute(?:Query|Update)?\s*\(\s*request\.getParameter\s*\(/;
+
+/** Names (Java, C#: no `$`) that hold request input, through up to three assignments. */
+function pageTainted(text: string): Set<string> {
+  const names = new Set<string>();
+  const assigns = [...text.matchAll(/\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const m of assigns)
+      if (INPUT.test(m[2]!) || [...m[2]!.matchAll(/\b(\w{1,40})\b/g)].some((v) => names.has(v[1]!)))
+        names.add(m[1]!);
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+/** A page opening a file (`calls`) whose name or content the request gave. */
+function opensFromInput(text: string, calls: RegExp): boolean {
+  const opened = [...text.matchAll(calls)].slice(0, 100);
+  if (opened.length === 0) return false;
+  if (near(text, INPUT, calls)) return true;
+  const tainted = pageTainted(text);
+  return opened.some((m) => {
+    const args = m[0].endsWith('(') ? callArgs(text, m.index! + m[0].length - 1).join(',') : m[0];
+    return (
+      /(?:PostedFile|HttpPostedFile\w*)\.FileName\b/.test(args) ||
+      [...args.matchAll(/\b(\w{1,40})\b/g)].some((v) => tainted.has(v[1]!))
+    );
+  });
+}
 
 /** Within this many characters, input and sink are taken as one statement's doing. */
 const NEAR = 240;
@@ -262,6 +347,10 @@ function near(text: string, a: RegExp, b: RegExp): boolean {
 }
 
 const STRONG_DISGUISES = new Set([
+  'names spelt with pack()',
+  'variable names of unreadable bytes',
+  'class or method names decoded at run time',
+  'names spelt as byte arrays',
   'the request read through a name held in a string',
   'a function held in a variable named with underscores only',
   'letters made by incrementing strings',
@@ -274,7 +363,7 @@ const STRONG_DISGUISES = new Set([
   'a long encoded blob',
 ]);
 
-const PIECES = /(?:['"][^'"\n]{1,40}['"]\s*\.\s*)+['"][^'"\n]{1,40}['"]/g;
+const PIECES = /(?:['"][^'"\n]{1,40}['"]\s*[.+]\s*)+['"][^'"\n]{1,40}['"]/g;
 const PIECE_ARRAY =
   /(?:\barray\s*\(|\[)\s*((?:['"][^'"\n]{0,6}['"]\s*,\s*){2,20}['"][^'"\n]{0,6}['"])\s*[)\]]/g;
 const RUNS_CODE = new Set([
@@ -349,8 +438,17 @@ export function disguisesIn(text: string): string[] {
     }
   }
   // ["s","a","ys","te","m"] less ["a"]: an array of pieces that, some left out, spells a name.
-  for (const m of text.matchAll(PIECE_ARRAY)) {
-    const pieces = [...m[1]!.matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!.toLowerCase());
+  const arrays = [
+    ...[...text.matchAll(PIECE_ARRAY)].map((m) =>
+      [...m[1]!.matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!),
+    ),
+    // explode(".", "hello.ass.world.er.t"): pieces cut by a separator.
+    ...[
+      ...text.matchAll(/\bexplode\s*\(\s*(['"])([^'"\n]{1,3})\1\s*,\s*(['"])([^'"\n]{3,200})\3/g),
+    ].map((m) => m[4]!.split(m[2]!)),
+  ];
+  for (const found_ of arrays) {
+    const pieces = found_.map((p) => p.toLowerCase());
     const joined = pieces.join('');
     const isHidden = (name: string) =>
       spellsInOrder(pieces, name) ||
@@ -408,8 +506,10 @@ export function withoutComments(text: string): string {
       (c === '/' && next === '/' && text[i - 1] !== ':' && text[i - 1] !== '\\') ||
       (c === '#' && next !== '!' && isLineStart(text, i))
     ) {
+      // A line comment ends at the line's end, or where the code block does (`?>`, `%>`).
       const close = text.indexOf('\n', i);
-      end = close < 0 ? n : close;
+      const block = /[?%]>/.exec(text.slice(i, close < 0 ? n : close));
+      end = block ? i + block.index : close < 0 ? n : close;
       out += text.slice(from, i);
     }
     if (end >= 0) {
@@ -420,9 +520,17 @@ export function withoutComments(text: string): string {
   return out + text.slice(from);
 }
 
+/** Java's \\uXXXX escapes, which javac reads as the characters anywhere in a JSP's code. */
+function javaUnescaped(text: string): string {
+  return text.replace(/\\u+([0-9a-fA-F]{4})/g, (_, h: string) =>
+    String.fromCharCode(parseInt(h, 16)),
+  );
+}
+
 export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
-  const text = withoutComments(f.currentText);
+  const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(f.currentText);
+  const text = withoutComments(isJava ? javaUnescaped(f.currentText) : f.currentText);
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
   const input = INPUT.test(text);
@@ -441,7 +549,10 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));
 
   const commands = new Set([...text.matchAll(COMMAND_SINKS)].map((m) => m[1]).filter(Boolean));
-  const dynamic = ANY_DYNAMIC_CALL.test(text) || callsBackAVariable(text);
+  const dynamic =
+    ANY_DYNAMIC_CALL.test(text) ||
+    callsBackAVariable(text) ||
+    (isPageScript && /\bget(?:Declared)?Method\s*\([^;\n]{0,200}\.invoke\s*\(/.test(text));
 
   const reasons: string[] = [];
   const decodedRun =
@@ -460,10 +571,14 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
     reasons.push('a server page that starts a shell');
   if (isPageScript && code && disguises.length)
     reasons.push(`${code[1] ?? 'code'}() on decoded input`);
-  const streamWriter =
-    /new\s+FileOutputStream\s*\(|\bFile\.WriteAll(?:Bytes|Text)\s*\(|\.SaveAs\s*\(/;
-  if (isPageScript && input && streamWriter.test(text) && near(text, INPUT, streamWriter))
+  if (isPageScript && input && opensFromInput(text, STREAM_WRITER))
     reasons.push('writes a file from request input in a server page');
+  else if (isPageScript && input && opensFromInput(text, STREAM_READER))
+    reasons.push('hands out any file the visitor names (a file browser in a server page)');
+  if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
+    reasons.push('a compiled Java class carried in the page, to be loaded at run time');
+  if (isPageScript && input && SQL_FROM_INPUT.test(text))
+    reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   if (
     /\b(?:include|require)(?:_once)?\s*\(?\s*['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*\(?\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.test(
       text,
@@ -477,6 +592,11 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   if (writer)
     reasons.push(`writes a file the visitor names (${writer[0].replace(/\s*\(.*$/, '')})`);
   if (UPLOAD_AS_SENT.test(text)) reasons.push('saves an upload under the name the visitor gave');
+  if ((sink || dynamic) && SELF_DELETE.test(text) && KEEPS_RUNNING.test(text))
+    reasons.push('deletes its own file and keeps running (a memory-resident shell)');
+  const fileOps = input ? fileOperationsOnInput(text, carried) : [];
+  if (fileOps.length >= 3)
+    reasons.push(`a file manager: ${fileOps.join(', ')} on paths from the request`);
   if (DECODED_INTO_SESSION.test(text))
     reasons.push('keeps decoded request input in the session (half of a two-stage shell)');
   const xpath = XPATH_PHP_CALL.exec(text);
@@ -487,7 +607,9 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   const onInput = input
     ? (sinkOnInput(text, COMMAND_SINKS, carried) ?? sinkOnInput(text, CODE_SINKS, carried))
     : undefined;
+  const throughWrapper = input && !onInput ? wrappedSinkOnInput(text, carried) : undefined;
   if (onInput) reasons.push(`${onInput}() on request input`);
+  else if (throughWrapper) reasons.push(throughWrapper);
   else if (input && sink && near(text, INPUT, command ? COMMAND_SINK : CODE_SINK))
     reasons.push(`${sinkName} on request input`);
   else if (

