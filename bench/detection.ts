@@ -9,9 +9,10 @@
  *    in this repository): every PHP, JSP and ASP(X) file copied into a container outside
  *    any web root, so only content counts; recall is the share ranked high+;
  *  - benign churn: real applications from Debian's packages (WordPress, phpMyAdmin,
- *    Roundcube), fetched with apt-get download at run time and unpacked into a container
- *    (WordPress also into the web root); the false-positive rate is the share of changed
- *    files ranked high+.
+ *    Roundcube, Tomcat's JSP examples and manager, Mono's ASP.NET examples), fetched with
+ *    apt-get download at run time and unpacked into a container (WordPress also into the
+ *    web root), and two of them installed by the container's own dpkg; the false-positive
+ *    rate is the share of changed files ranked high+.
  * Options: --webshells DIR, --only techniques|webshells|benign.
  */
 import { execFile } from 'node:child_process';
@@ -155,6 +156,10 @@ const BENIGN = [
   { pkg: 'wordpress', how: 'tar', also: [{ from: 'usr/share/wordpress', to: '/var/www/html' }] },
   { pkg: 'phpmyadmin', how: 'tar', also: [] },
   { pkg: 'roundcube-core', how: 'tar', also: [] },
+  // Server pages of other kinds: Tomcat's JSP examples and manager, Mono's ASP.NET examples.
+  { pkg: 'tomcat10-examples', how: 'tar', also: [] },
+  { pkg: 'tomcat10-admin', how: 'tar', also: [] },
+  { pkg: 'asp.net-examples', how: 'tar', also: [] },
   { pkg: 'roundcube-core', how: 'dpkg', also: [] },
   { pkg: 'wordpress', how: 'dpkg', also: [] },
 ] as const;

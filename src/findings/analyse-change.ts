@@ -12,7 +12,7 @@ import type { Comparison, ContentType } from '../report/comparison.js';
 import type { Finding } from '../report/finding.js';
 import { maxSeverity } from '../report/severity.js';
 import { evaluateChange } from './change-rules.js';
-import { databaseFileAt } from '../packages/package-db.js';
+import { databaseFileAt, dpkgRecordOf } from '../packages/package-db.js';
 import { judgePackageFile, type PackageIndex } from '../packages/package-index.js';
 
 const RULE_SAMPLE_BYTES = 64 * 1024;
@@ -166,6 +166,7 @@ export async function analyseChange(
     ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)
     : undefined;
   const isDatabaseList = ['status', 'installed'].includes(databaseFileAt(entry.path)?.kind ?? '');
+  const recordOf = dpkgRecordOf(entry.path);
   const findings: Finding[] = isParentOnly
     ? [
         {
@@ -186,6 +187,9 @@ export async function analyseChange(
         ...(packageEvidence ? { package: packageEvidence } : {}),
         ...(isDatabaseList && entry.kind !== 'D' && packages?.installedInContainer.length
           ? { packagesInstalledInContainer: packages.installedInContainer }
+          : {}),
+        ...(recordOf && packages?.installedInContainer.some((p) => p.split(' ')[0] === recordOf)
+          ? { recordOfPackageInstalledHere: recordOf }
           : {}),
       });
   return {

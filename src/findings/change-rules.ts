@@ -49,6 +49,8 @@ export interface ChangeFacts {
   package?: PackageEvidence;
   /** For a package database file that changed: the packages it now lists that the image's did not. */
   packagesInstalledInContainer?: readonly string[];
+  /** For dpkg's record of a package (its maintainer scripts, file list) installed in this container: the package. */
+  recordOfPackageInstalledHere?: string;
 }
 
 export type ChangeRule = (facts: ChangeFacts) => RuleHit | undefined;

@@ -82,8 +82,12 @@ function isPackagesOwn(f: ChangeFacts): boolean {
 
 /** Place findings on a package's own file, lowered to low with the package named. */
 export function lowerPlaceFindings(f: ChangeFacts, findings: Finding[]): Finding[] {
-  if (!isPackagesOwn(f)) return findings;
-  const note = `; yet its content is what ${byWhom(f.package!)} installed`;
+  const note = isPackagesOwn(f)
+    ? `; yet its content is what ${byWhom(f.package!)} installed`
+    : f.recordOfPackageInstalledHere
+      ? `; yet it is dpkg's record of package ${f.recordOfPackageInstalledHere}, which the container's own package database lists as installed in this container`
+      : undefined;
+  if (!note) return findings;
   return findings.map((x) =>
     PLACE_RULES.has(x.rule) && SEVERITY_RANK[x.severity] > SEVERITY_RANK.low
       ? { ...x, severity: 'low' as RuleHit['severity'], reason: x.reason + note }

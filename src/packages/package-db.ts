@@ -160,6 +160,22 @@ export class DatabaseReader {
   }
 }
 
+/** The package whose dpkg record (`/var/lib/dpkg/info/<pkg>.postinst`, `.list`…) `path` is. */
+export function dpkgRecordOf(path: string): string | undefined {
+  const m = /^\/var\/lib\/dpkg\/info\/([a-z0-9][a-z0-9+.-]*?)(?::[a-z0-9-]+)?\.[a-z0-9_-]+$/.exec(
+    path,
+  );
+  return m?.[1];
+}
+
+// dpkg and ucf leave a conffile's new version beside it under these names.
+const CONFFILE_SIDE = /\.(?:dpkg-new|dpkg-dist|dpkg-tmp|ucf-dist|ucf-new)$/;
+
+/** The conffile a side copy (`/etc/cron.d/x.dpkg-new`) is the new version of. */
+export function conffileOfSideCopy(path: string): string | undefined {
+  return CONFFILE_SIDE.test(path) ? path.replace(CONFFILE_SIDE, '') : undefined;
+}
+
 /** Where a merged-/usr system (Debian 12) really keeps what its database lists at /bin, /sbin, /lib*. */
 export function usrMergedPath(path: string): string {
   return /^\/(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/.test(path) ? `/usr${path}` : path;

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CaseFolder } from '../case/case-folder.js';
 import type { ChangeKind, StoredVersion } from '../report/change.js';
 import type { PackageEvidence } from '../report/package.js';
-import { usrMergedPath, type ListedFile } from './package-db.js';
+import { conffileOfSideCopy, usrMergedPath, type ListedFile } from './package-db.js';
 
 export class PackageIndex {
   readonly #wanted: ReadonlySet<string>;
@@ -22,7 +22,9 @@ export class PackageIndex {
   /** `wanted`: the changed paths; `isUsrMerged`: /bin and friends are links into /usr. */
   constructor(wanted: Iterable<string>, isUsrMerged: boolean) {
     this.#isUsrMerged = isUsrMerged;
-    this.#wanted = new Set([...wanted].map((p) => this.#key(p)));
+    this.#wanted = new Set(
+      [...wanted].flatMap((p) => [p, conffileOfSideCopy(p) ?? p]).map((p) => this.#key(p)),
+    );
   }
 
   #key(path: string): string {
@@ -43,7 +45,13 @@ export class PackageIndex {
     return this.#image.size + this.#container.size;
   }
 
+  /** What lists `path`; a conffile's side copy (`x.dpkg-new`) is looked up as the conffile. */
   lookup(path: string): { image?: ListedFile; container?: ListedFile } {
+    const side = conffileOfSideCopy(path);
+    if (side !== undefined) {
+      const found = this.lookup(side);
+      return found.image?.isConffile || found.container?.isConffile ? found : {};
+    }
     const key = this.#key(path);
     const image = this.#image.get(key);
     const container = this.#container.get(key);

@@ -36,11 +36,15 @@ printf '/etc/cron.d/acme-agent\n' > /tmp/p/DEBIAN/conffiles
 printf '[Unit]\nDescription=acme\n[Service]\nExecStart=/usr/bin/acme-agent\n' > /tmp/p/lib/systemd/system/acme-agent.service
 printf '*/5 * * * * root /usr/bin/acme-agent --report\n' > /tmp/p/etc/cron.d/acme-agent
 printf '#!/bin/sh\necho ok\n' > /tmp/p/usr/bin/acme-agent
+printf '#!/bin/sh\nexit 0\n' > /tmp/p/DEBIAN/postinst
+chmod 755 /tmp/p/DEBIAN/postinst
 chmod 755 /tmp/p/usr/bin/acme-agent
 dpkg-deb --build /tmp/p /tmp/acme.deb >/dev/null
 dpkg -i /tmp/acme.deb >/dev/null
 rm -rf /tmp/p /tmp/acme.deb
 printf '[Service]\nExecStart=/bin/sh -c "sleep 1"\n' > /etc/systemd/system/evil.service
+printf '#!/bin/sh\n/bin/sh -c "sleep 1" &\n' > /var/lib/dpkg/info/coreutils.postrm
+chmod 755 /var/lib/dpkg/info/coreutils.postrm
 `;
 
 beforeAll(async () => {
@@ -118,15 +122,21 @@ describe.each(['host', 'archive'] as const)('package evidence (layers read: %s)'
       expect(c.severity, p).toBe('low');
     }
     expect(changeAt(reports[reads], '/etc/cron.d/acme-agent').package?.isConffile).toBe(true);
+    // dpkg's own record of it: the maintainer script the package brought.
+    const postinst = changeAt(reports[reads], '/var/lib/dpkg/info/acme-agent.postinst');
+    expect(postinst.severity).toBe('low');
+    expect(postinst.findings[0]!.reason).toMatch(/dpkg's record of package acme-agent/);
     const status = changeAt(reports[reads], '/var/lib/dpkg/status');
     expect(status.findings[0]).toMatchObject({ rule: 'packages-installed', severity: 'medium' });
     expect(reports[reads].packages?.installedInContainer).toEqual(['acme-agent 1.2']);
   });
 
-  it('keeps the unit written by hand beside them high', () => {
+  it('keeps the unit and the maintainer script written by hand beside them high', () => {
     const evil = changeAt(reports[reads], '/etc/systemd/system/evil.service');
     expect(evil.package).toBeUndefined();
     expect(evil.severity).toBe('high');
+    const planted = changeAt(reports[reads], '/var/lib/dpkg/info/coreutils.postrm');
+    expect(planted.findings[0]).toMatchObject({ rule: 'package-hook', severity: 'high' });
   });
 });
 

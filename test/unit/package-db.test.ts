@@ -8,6 +8,7 @@ import { evaluateChange } from '../../src/findings/change-rules.js';
 import {
   databaseFileAt,
   DatabaseReader,
+  dpkgRecordOf,
   parseMd5sumsLine,
   usrMergedPath,
   type DatabaseFile,
@@ -106,6 +107,27 @@ describe('package database files', () => {
       },
     ]);
     expect(packages).toEqual(['busybox 1.36.1-r5']);
+  });
+
+  it("names the package of dpkg's records, and the conffile of a .dpkg-new copy", () => {
+    expect(dpkgRecordOf('/var/lib/dpkg/info/roundcube-core.postinst')).toBe('roundcube-core');
+    expect(dpkgRecordOf('/var/lib/dpkg/info/libc6:amd64.list')).toBe('libc6');
+    expect(dpkgRecordOf('/var/lib/dpkg/info/x/y.postinst')).toBeUndefined();
+    expect(dpkgRecordOf('/var/lib/dpkg/status')).toBeUndefined();
+    const index = new PackageIndex(
+      ['/etc/cron.d/rc.dpkg-new', '/etc/cron.d/other.dpkg-new'],
+      false,
+    );
+    index.add('container', {
+      path: '/etc/cron.d/rc',
+      manager: 'dpkg',
+      package: 'rc',
+      algorithm: 'md5',
+      digest: 'a'.repeat(32),
+      isConffile: true,
+    });
+    expect(index.lookup('/etc/cron.d/rc.dpkg-new').container?.package).toBe('rc');
+    expect(index.lookup('/etc/cron.d/other.dpkg-new')).toEqual({});
   });
 
   it('maps /bin, /sbin and /lib to /usr on a merged-/usr system, and nothing else', () => {
@@ -249,6 +271,18 @@ describe('package rules', () => {
       }),
     );
     expect(f.find((x) => x.rule === 'system-binary')?.severity).toBe('high');
+  });
+
+  it("lowers a maintainer script of a package installed in the container, not one added to the image's", () => {
+    const script = '#!/bin/sh\nset -e\nsystemctl daemon-reload || true\n';
+    const installedHere = evaluateChange({
+      ...addedFile('/var/lib/dpkg/info/acme.postinst', script),
+      recordOfPackageInstalledHere: 'acme',
+    });
+    expect(installedHere[0]).toMatchObject({ rule: 'package-hook', severity: 'low' });
+    expect(installedHere[0]!.reason).toMatch(/dpkg's record of package acme/);
+    const planted = evaluateChange(addedFile('/var/lib/dpkg/info/coreutils.postrm', script));
+    expect(planted[0]).toMatchObject({ rule: 'package-hook', severity: 'high' });
   });
 
   it('lists the packages installed inside the container on the status file', () => {
