@@ -42,6 +42,7 @@ export interface ListedFile {
 }
 
 const MD5 = /^[0-9a-f]{32}$/;
+const MAX_PACKAGES = 100_000;
 
 /** `<md5>  <path without leading slash>` (md5sums files). */
 export function parseMd5sumsLine(line: string, pkg: string): ListedFile | undefined {
@@ -90,7 +91,9 @@ export class DatabaseReader {
   }
 
   #endParagraph(): void {
-    if (this.#package && this.#isInstalled) this.packages.add(`${this.#package} ${this.#version}`);
+    // Bounded: a forged status file with millions of paragraphs costs no more than this.
+    if (this.#package && this.#isInstalled && this.packages.size < MAX_PACKAGES)
+      this.packages.add(`${this.#package} ${this.#version}`);
     this.#package = '';
     this.#version = '';
     this.#isInstalled = true;

@@ -16,6 +16,8 @@ import type { Acquisition } from '../sources/evidence-source.js';
 import { databaseFileAt, DatabaseReader, type DatabaseFile } from './package-db.js';
 import { PackageIndex } from './package-index.js';
 
+const MAX_DATABASE_BYTES = 64 * 1024 * 1024;
+
 export interface PackageDatabasesRead {
   index: PackageIndex;
   /** Absent when neither the image nor the container has a package database. */
@@ -48,7 +50,8 @@ async function readStored(
   onListed: (reader: DatabaseReader, line: string) => void,
 ): Promise<boolean> {
   const content = version?.content;
-  if (!content || content.isTruncated) return false;
+  // A database is megabytes; one of hundreds is the container's own doing, not read.
+  if (!content || content.isTruncated || content.sizeBytes > MAX_DATABASE_BYTES) return false;
   const reader = new DatabaseReader(file);
   const lines = createInterface({
     input: createReadStream(folder.locate(content.path), { encoding: 'latin1' }),

@@ -30,7 +30,7 @@ export interface PackageEvidence {
 /** The package databases a triage read, for the report: where each verdict came from. */
 export interface PackageDatabases {
   managers: PackageManager[];
-  /** Each database file read, as stored in the case folder; `isRead` false when it was not stored whole. */
+  /** Each database file, as stored in the case folder; `isRead` false when it was not read (cut at the content cap, or over 64 MiB). */
   files: { path: string; side: 'original' | 'current'; content?: StoredContent; isRead: boolean }[];
   /** Packages the container's own database lists that the image's does not (or in another version). */
   installedInContainer: string[];
