@@ -3,12 +3,15 @@
  * a trojaned coreutils binary is a modified package file (as debsums reports it), a file
  * only touched is the package's own, and what a .deb installed inside the container is that
  * package's churn, while a unit written by hand beside it stays high. The same verdicts
- * whether the layers are read on the host or through the engine's archive readers.
+ * whether the layers are read on the host, through the engine's archive readers, or from a
+ * stopped engine's data root.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triage } from '../../src/app/triage.js';
 import { verifyBundle } from '../../src/bundle/verify.js';
@@ -17,7 +20,9 @@ import { CustodyLog } from '../../src/case/custody.js';
 import type { ChangedPath } from '../../src/report/change.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
+import { runCoroner } from '../support/coroner-run.js';
 import { cleanRun, debianBase, docker, newRunId, ROOT, TEST_LABEL } from '../support/engine.js';
+import { startPrivateEngine, type PrivateEngine } from '../support/private-engine.js';
 
 const runId = newRunId();
 let work: string;
@@ -47,11 +52,13 @@ printf '#!/bin/sh\n/bin/sh -c "sleep 1" &\n' > /var/lib/dpkg/info/coreutils.post
 chmod 755 /var/lib/dpkg/info/coreutils.postrm
 `;
 
+let image: string;
+
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'coroner-packages-'));
   // The base the php-links sample builds on: one Debian image for both tests.
   const packages = readFileSync(path.join(ROOT, 'samples/php-links/debian-packages'), 'utf8');
-  const image = await debianBase(packages.split('\n').filter(Boolean));
+  image = await debianBase(packages.split('\n').filter(Boolean));
   container = `coroner-test-packages-${runId}`;
   await docker(
     'run',
@@ -161,4 +168,53 @@ describe('the package databases as evidence', () => {
     for (const f of files)
       expect(packed.has(`case/${f.content!.path}`), `${f.side} ${f.path}`).toBe(true);
   });
+});
+
+describe("a dead box: the same judgement from a stopped engine's data root", () => {
+  let engine: PrivateEngine;
+  afterAll(() => engine?.destroy());
+
+  it('reads the image database from the layer folders, with no engine', async () => {
+    engine = await startPrivateEngine();
+    await promisify(execFile)(
+      'sh',
+      ['-c', `docker save ${image} | DOCKER_HOST=${engine.dockerHost} docker load -q`],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    await engine.docker(
+      'run',
+      '-d',
+      '--name',
+      'pk',
+      '--network',
+      'none',
+      image,
+      'sleep',
+      'infinity',
+    );
+    await engine.docker('exec', 'pk', 'sh', '-c', ATTACK);
+    await engine.stop();
+    const { code, stdout, stderr } = await runCoroner(
+      [
+        'triage',
+        'pk',
+        '--docker-root',
+        engine.dataRoot,
+        '--json',
+        '--case-dir',
+        path.join(work, 'dead'),
+      ],
+      { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    );
+    expect(code, stderr).toBe(3);
+    const dead = JSON.parse(stdout) as TriageReport;
+    expect(dead.source.kind).toBe('dead-box');
+    const verdicts = (r: TriageReport) =>
+      [...r.changes]
+        .filter((c) => c.package)
+        .map((c) => `${c.path} ${c.package!.database} ${c.package!.verdict} ${c.severity}`)
+        .sort();
+    expect(verdicts(dead)).toEqual(verdicts(reports.host));
+    expect(verdicts(dead)).toContain('/usr/bin/id image differs high');
+  }, 600_000);
 });
