@@ -146,17 +146,19 @@ export class DatabaseReader {
     else if (key === 'V:') this.#version = value;
     else if (key === 'F:') this.#apkDir = value;
     else if (key === 'R:') this.#apkFile = value;
-    else if (key === 'Z:' && this.#apkFile && value.startsWith('Q1')) {
-      const sha1 = Buffer.from(value.slice(2), 'base64');
+    else if (key === 'Z:' && this.#apkFile) {
+      // "Q1" and the SHA-1 in base64 (apk's own); packages of old kept an MD5 in hex.
+      const sha1 = value.startsWith('Q1') ? Buffer.from(value.slice(2), 'base64') : undefined;
+      const isMd5 = MD5.test(value);
       const path = absolute(`${this.#apkDir}/${this.#apkFile}`);
       this.#apkFile = '';
-      if (sha1.length !== 20 || !path || !this.#package) return undefined;
+      if ((sha1?.length !== 20 && !isMd5) || !path || !this.#package) return undefined;
       return {
         path,
         manager: 'apk',
         package: this.#package,
-        algorithm: 'sha1',
-        digest: sha1.toString('hex'),
+        algorithm: isMd5 ? 'md5' : 'sha1',
+        digest: isMd5 ? value : sha1!.toString('hex'),
       };
     }
     return undefined;

@@ -3,22 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseFolder } from '../../src/case/case-folder.js';
+import { toVersion } from '../../src/case/stored-version.js';
 import { analyseChange, newAnalysisBudget } from '../../src/findings/analyse-change.js';
 import type { StoredVersion } from '../../src/report/change.js';
 
 async function stored(folder: CaseFolder, name: string, text: string): Promise<StoredVersion> {
   const record = await folder.writeBuffer(name, Buffer.from(text), name, false);
-  return {
-    meta: { type: 'file', mode: 0o644, uid: 0, gid: 0, sizeBytes: record.sizeBytes },
-    content: {
-      path: record.path,
-      sha256: record.sha256,
-      sizeBytes: record.sizeBytes,
-      isTruncated: false,
-      storedSha256: record.sha256,
-      capturedAt: record.capturedAt,
-    },
-  };
+  return toVersion(
+    { type: 'file', mode: 0o644, uid: 0, gid: 0, sizeBytes: record.sizeBytes },
+    record,
+  );
 }
 
 describe('analyseChange with a budget', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaseFolder } from '../../src/case/case-folder.js';
+import { toVersion } from '../../src/case/stored-version.js';
 import { evaluateChange } from '../../src/findings/change-rules.js';
 import {
   databaseFileAt,
@@ -83,7 +84,7 @@ describe('package database files', () => {
     expect(packages).toEqual(['adduser 3.134']);
   });
 
-  it("reads apk's installed database: folder, file and Q1 (base64 SHA-1) checksum", () => {
+  it("reads apk's installed database: folder, file and Q1 (base64 SHA-1) or hex MD5 checksum", () => {
     const installed = [
       'C:Q1abc=',
       'P:busybox',
@@ -94,6 +95,8 @@ describe('package database files', () => {
       'Z:Q1Ho0B9uE7IAbHbWv/1+F3xdUV2y8=',
       'R:sh',
       'Z:Q1short',
+      'R:old',
+      'Z:0123456789abcdef0123456789abcdef',
       '',
     ].join('\n');
     const { listed, packages } = read({ manager: 'apk', kind: 'installed' }, installed);
@@ -104,6 +107,13 @@ describe('package database files', () => {
         package: 'busybox',
         algorithm: 'sha1',
         digest: Buffer.from('Ho0B9uE7IAbHbWv/1+F3xdUV2y8=', 'base64').toString('hex'),
+      },
+      {
+        path: '/bin/old',
+        manager: 'apk',
+        package: 'busybox',
+        algorithm: 'md5',
+        digest: '0123456789abcdef0123456789abcdef',
       },
     ]);
     expect(packages).toEqual(['busybox 1.36.1-r5']);
@@ -144,17 +154,7 @@ describe('judging a changed file against its package', () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'coroner-pkg-'));
     const folder = await CaseFolder.create(path.join(root, 'case'));
     const record = await folder.writeBuffer('current/x', Buffer.from(content), 'test', false);
-    const current: StoredVersion = {
-      meta: fileMeta({ sizeBytes: content.length, ...over }),
-      content: {
-        path: record.path,
-        sha256: record.sha256,
-        sizeBytes: record.sizeBytes,
-        isTruncated: false,
-        storedSha256: record.sha256,
-        capturedAt: record.capturedAt,
-      },
-    };
+    const current = toVersion(fileMeta({ sizeBytes: content.length, ...over }), record);
     return { folder, current };
   };
   const listing = (p: string, digest: string): ListedFile => ({
