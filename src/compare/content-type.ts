@@ -41,3 +41,15 @@ export function detectContentType(head: Buffer): ContentType {
   if (head[0] === 0x23 && head[1] === 0x21) return 'script'; // #!
   return isTextual(head) ? 'text' : 'binary';
 }
+
+/** Text saved as UTF-16 with its byte order mark (a JSP in Windows' "Unicode"), else undefined. */
+export function utf16Text(head: Buffer): string | undefined {
+  const isLittle = head[0] === 0xff && head[1] === 0xfe;
+  const isBig = head[0] === 0xfe && head[1] === 0xff;
+  if (!isLittle && !isBig) return undefined;
+  const body = Buffer.from(head.subarray(2, head.length - (head.length % 2)));
+  if (isBig) body.swap16();
+  const text = body.toString('utf16le');
+  // Text, not binary that starts with those two bytes: no NULs or control bytes in it.
+  return /[\u0000-\u0008\u000e-\u001f]/.test(text) ? undefined : text;
+}

@@ -6,7 +6,7 @@
 import type { CaseFolder } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
 import { compareVersions, DEFAULT_COMPARE_LIMITS, readSample } from '../compare/compare.js';
-import { detectContentType, isTextual } from '../compare/content-type.js';
+import { detectContentType, isTextual, utf16Text } from '../compare/content-type.js';
 import type { ChangedPath, ChangeEntry, LayerInfo, VersionPair } from '../report/change.js';
 import type { Comparison, ContentType } from '../report/comparison.js';
 import type { Finding } from '../report/finding.js';
@@ -82,18 +82,6 @@ async function budgetDiff(
   content.isExcerpt = true;
 }
 
-/** Text saved as UTF-16 with its byte order mark (a JSP in Windows' "Unicode"), else undefined. */
-export function utf16Text(head: Buffer): string | undefined {
-  const isLittle = head[0] === 0xff && head[1] === 0xfe;
-  const isBig = head[0] === 0xfe && head[1] === 0xff;
-  if (!isLittle && !isBig) return undefined;
-  const body = Buffer.from(head.subarray(2, head.length - (head.length % 2)));
-  if (isBig) body.swap16();
-  const text = body.toString('utf16le');
-  // Text, not binary that starts with those two bytes: no NULs or control bytes in it.
-  return /[\u0000-\u0008\u000e-\u001f]/.test(text) ? undefined : text;
-}
-
 /** What a change is judged against besides itself. */
 export interface AnalysisContext {
   /** When the container was created (UTC ISO): a change cannot be older. */
@@ -157,7 +145,8 @@ export async function analyseChange(
     const head = currentSample.subarray(0, RULE_SAMPLE_BYTES);
     currentType = detectContentType(head);
     // Text in another encoding (a GBK or cp1251 web shell) is still text to the rules, whose
-    // patterns are ASCII: read byte for byte. A file with NUL bytes is not text.
+    // patterns are ASCII: read byte for byte. A file with NUL bytes is not text, unless it
+    // is UTF-16 with its byte order mark.
     if (isTextual(head)) currentText = head.toString('utf8');
     else if (!head.includes(0)) currentText = head.toString('latin1');
     else currentText = utf16Text(head);

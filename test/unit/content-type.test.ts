@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectContentType, isTextual } from '../../src/compare/content-type.js';
+import { detectContentType, isTextual, utf16Text } from '../../src/compare/content-type.js';
 
 describe('detectContentType', () => {
   it('tells types by magic bytes, not names', () => {
@@ -17,5 +17,14 @@ describe('detectContentType', () => {
     const text = Buffer.from('café');
     expect(isTextual(text.subarray(0, text.length - 1))).toBe(true);
     expect(isTextual(Buffer.from([0x61, 0xff, 0x62]))).toBe(false);
+  });
+
+  it('reads a JSP saved as UTF-16 (with its byte order mark) as text', () => {
+    const page = '<% Runtime.getRuntime().exec(request.getParameter("c")); %>';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(page, 'utf16le')]);
+    expect(utf16Text(le)).toBe(page);
+    const be = Buffer.from(le.subarray(2)).swap16();
+    expect(utf16Text(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toBe(page);
+    expect(utf16Text(Buffer.from([0xff, 0xfe, 0, 0, 1, 0]))).toBeUndefined();
   });
 });

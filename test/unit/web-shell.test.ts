@@ -4,7 +4,6 @@
  * looks alike.
  */
 import { describe, expect, it } from 'vitest';
-import { utf16Text } from '../../src/findings/analyse-change.js';
 import { judgeWebShell, longestRun, withoutComments } from '../../src/findings/web-shell.js';
 import { addedFile, fileMeta } from '../support/change-facts.js';
 
@@ -161,15 +160,6 @@ describe('judgeWebShell', () => {
     ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
-  });
-
-  it('reads a JSP saved as UTF-16 (with its byte order mark) as text', () => {
-    const page = '<% Runtime.getRuntime().exec(request.getParameter("c")); %>';
-    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(page, 'utf16le')]);
-    expect(utf16Text(le)).toBe(page);
-    const be = Buffer.from(le.subarray(2)).swap16();
-    expect(utf16Text(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))).toBe(page);
-    expect(utf16Text(Buffer.from([0xff, 0xfe, 0, 0, 1, 0]))).toBeUndefined();
   });
 
   it('leaves server pages that only look alike at medium or below', () => {
