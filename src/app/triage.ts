@@ -108,6 +108,8 @@ export async function triage(
     emit({ type: 'problem', problem });
   };
   let filesTotal = 0;
+  // The package databases are read like changes, but are not the changes being counted.
+  let isReadingPackages = false;
   const acquired = await source.acquire(container, folder, custody, {
     logTailLines: opts.logTailLines ?? 1000,
     logMaxBytes: opts.logMaxBytes ?? 16 * MiB,
@@ -117,14 +119,16 @@ export async function triage(
     ...(opts.maxChangeListBytes ? { maxChangeListBytes: opts.maxChangeListBytes } : {}),
     ...(signal ? { signal } : {}),
     onStep: (step) => emit({ type: 'phase', phase: 'freeze', step }),
-    onProgress: (phase, filesDone, bytes) =>
+    onProgress: (phase, filesDone, bytes) => {
+      if (phase === 'extract' && isReadingPackages) return;
       emit({
         type: 'progress',
         phase,
         filesDone,
         filesTotal: phase === 'extract' ? filesTotal : 0,
         bytes,
-      }),
+      });
+    },
     onProblem,
   });
   const sourceIdentity = await source.identity();
@@ -144,7 +148,10 @@ export async function triage(
   const layers = await acquired.originalLayers();
   cancelled();
   // The package databases first: every changed file is then judged against them as it comes.
+  emit({ type: 'phase', phase: 'layers', step: 'package databases' });
+  isReadingPackages = true;
   const packages = await readPackageDatabases(acquired, layers, entries, folder);
+  isReadingPackages = false;
   cancelled();
   const context = {
     containerCreatedAt: acquired.subject.createdAt,
