@@ -37,6 +37,7 @@ export interface ListedFile {
   manager: PackageManager;
   package: string;
   algorithm: 'md5' | 'sha1';
+  /** Hex; empty for a conffile dpkg has not configured yet (no checksum recorded). */
   digest: string;
   isConffile?: boolean;
 }
@@ -111,13 +112,15 @@ export class DatabaseReader {
     if (line.startsWith(' ') && this.#inConffiles) {
       const [path, digest] = line.trim().split(/\s+/);
       const abs = path?.startsWith('/') ? absolute(path) : undefined;
-      if (!abs || !digest || !MD5.test(digest) || !this.#package) return undefined;
+      // "newconffile": unpacked, not configured yet; dpkg has no checksum for it.
+      const isKnown = digest !== undefined && (MD5.test(digest) || digest === 'newconffile');
+      if (!abs || !isKnown || !this.#package) return undefined;
       return {
         path: abs,
         manager: 'dpkg',
         package: this.#package,
         algorithm: 'md5',
-        digest,
+        digest: digest === 'newconffile' ? '' : digest,
         isConffile: true,
       };
     }

@@ -91,6 +91,8 @@ export async function judgePackageFile(
     return { ...evidence, verdict: 'differs', note: `now a ${current.meta.type}` };
   if (!current.content)
     return { ...evidence, note: 'its content was not stored (a problem says why)' };
+  if (listed.digest === '')
+    return { ...evidence, note: 'the package is not configured yet: dpkg recorded no checksum' };
   if (current.content.isTruncated)
     return { ...evidence, note: 'only the start of it was stored (over the content cap)' };
   const actual = await digestOf(folder, current.content.path, listed.algorithm);

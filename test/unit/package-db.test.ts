@@ -77,9 +77,10 @@ describe('package database files', () => {
       ' /etc/gone.conf 11a06baf8245fd8d690b99024d228c1f obsolete',
     ].join('\n');
     const { listed, packages } = read({ manager: 'dpkg', kind: 'status' }, status);
-    expect(listed.map((l) => `${l.package} ${l.path} ${l.isConffile}`)).toEqual([
-      'adduser /etc/adduser.conf true',
-      'gone /etc/gone.conf true',
+    expect(listed.map((l) => `${l.package} ${l.path} ${l.isConffile} ${l.digest}`)).toEqual([
+      'adduser /etc/adduser.conf true cc3493ecd2d09837ffdcc3e25fdfff18',
+      'adduser /etc/deluser.conf true ',
+      'gone /etc/gone.conf true 11a06baf8245fd8d690b99024d228c1f',
     ]);
     expect(packages).toEqual(['adduser 3.134']);
   });
@@ -184,6 +185,15 @@ describe('judging a changed file against its package', () => {
       actual: md5('trojan'),
       isInContainerDatabase: true,
     });
+  });
+
+  it('names the package of a conffile dpkg has not configured, without a verdict', async () => {
+    const { folder, current } = await setup('*/5 * * * * www-data php gc.php\n');
+    const index = new PackageIndex(['/etc/cron.d/rc'], false);
+    index.add('container', { ...listing('/etc/cron.d/rc', ''), isConffile: true });
+    const e = await judgePackageFile(index, folder, '/etc/cron.d/rc', 'A', current);
+    expect(e).toMatchObject({ package: 'coreutils', verdict: 'unchecked', isConffile: true });
+    expect(e?.note).toMatch(/not configured yet/);
   });
 
   it('does not claim a verdict on a copy cut at the content cap, and keeps no path it was not asked for', async () => {
