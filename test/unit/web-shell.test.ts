@@ -4,7 +4,8 @@
  * looks alike.
  */
 import { describe, expect, it } from 'vitest';
-import { judgeWebShell, longestRun, withoutComments } from '../../src/findings/web-shell.js';
+import { judgeWebShell } from '../../src/findings/web-shell.js';
+import { longestRun, withoutComments } from '../../src/findings/web-shell/code-text.js';
 import { addedFile, fileMeta } from '../support/change-facts.js';
 
 const file = (path: string, currentText: string) =>

@@ -1,0 +1,159 @@
+/**
+ * Disguises: the ways a web shell hides a name or code from a reader (decoding, XOR,
+ * pieces joined at run time, byte arrays, reflection on decoded names…). The strong ones
+ * have no business in ordinary code; weighed with a sink or a dynamic call, they make a
+ * web shell.
+ */
+import { longestRun } from './code-text.js';
+
+// Disguises: each a different way of hiding a name or code from a reader.
+const DISGUISES: readonly [RegExp, string][] = [
+  [
+    /\b(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|FromBase64String|decodeBuffer|getDecoder\(\)\.decode)\s*\(/i,
+    'decoding',
+  ],
+  [
+    /(?<![\w'"])(['"])(?=[^'"]*[^\w'"\s])[^'"\s,]{1,40}\1\s*\^\s*(['"])[^'"\s,]{1,40}\2|pack\s*\(\s*['"]H\*['"][^;\n]{0,80}\)\s*\^|\^\s*(?:hex2bin|pack)\s*\(/,
+    'strings XORed together',
+  ],
+  [/~\s*['"][^'"\n]{2,}['"]|~\s*\(\s*\$\w{1,20}\s*[{[]/, 'strings negated bit by bit'],
+  [
+    /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){3,}|(?:\$\w{1,20}\s*\(\s*\d{2,3}\s*\)\s*\.\s*){3,}/i,
+    'names spelt with chr()',
+  ],
+  [
+    /(?:\$\w{1,20}\s*(?:\[\s*\d{1,3}\s*\]|\{\s*\d{1,3}\s*\})\s*\.\s*){3,}/,
+    'names picked letter by letter',
+  ],
+  [
+    /(?:['"][a-zA-Z_]{1,3}['"]\s*\.\s*){3,}|['"]as['"]\s*\.\s*['"]?s?ert|\.\s*['"](?:sert|ssert|ert|al|val)['"]/,
+    'names cut into pieces',
+  ],
+  [
+    /\bstr_replace\s*\(\s*['"][^'"\n]{1,10}['"]\s*,\s*['"]{2}\s*,\s*['"][^'"\n]{8,}/,
+    'names hidden by str_replace',
+  ],
+  [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
+  [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
+  [/\$[^\x00-\x7f]{8,}[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
+  [/new\s+String\s*\(\s*new\s+byte\s*\[\s*\]\s*\{\s*\d{2,3}\s*,/, 'names spelt as byte arrays'],
+  [
+    /\b(?:Class\.forName|get(?:Declared)?Method)\s*\(\s*(?:new\s+String\s*\()?\s*[\w.]*?(?:decode\w*|getDecoder\(\)\.decode)\s*\(/,
+    'class or method names decoded at run time',
+  ],
+  [/(?<![\w>:$])\$_{1,8}\s*\(/, 'a function held in a variable named with underscores only'],
+  [/(?:\$\w{1,20}\s*\+\+\s*;\s*){8,}/, 'letters made by incrementing strings'],
+  [/pack\s*\(\s*['"]H\*['"]/i, 'hex packed'],
+  [/(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\[0-7]{3}){4,}/, 'escaped bytes'],
+  [/(?:^\s*['"][A-Za-z0-9+/=]{50,}['"]\s*\.?\s*$\n?){8,}/m, 'a long encoded blob'],
+];
+
+export const STRONG_DISGUISES = new Set([
+  'names spelt with pack()',
+  'variable names of unreadable bytes',
+  'class or method names decoded at run time',
+  'names spelt as byte arrays',
+  'the request read through a name held in a string',
+  'a function held in a variable named with underscores only',
+  'letters made by incrementing strings',
+  'strings XORed together',
+  'strings negated bit by bit',
+  'names spelt with chr()',
+  'names picked letter by letter',
+  'names cut into pieces',
+  'names hidden by str_replace',
+  'a long encoded blob',
+]);
+
+const PIECES = /(?:['"][^'"\n]{1,40}['"]\s*[.+]\s*)+['"][^'"\n]{1,40}['"]/g;
+
+const PIECE_ARRAY =
+  /(?:\barray\s*\(|\[)\s*((?:['"][^'"\n]{0,6}['"]\s*,\s*){2,20}['"][^'"\n]{0,6}['"])\s*[)\]]/g;
+
+const RUNS_CODE = new Set([
+  'assert',
+  'eval',
+  'system',
+  'exec',
+  'shell_exec',
+  'passthru',
+  'popen',
+  'proc_open',
+  'create_function',
+  'base64_decode',
+  'str_rot13',
+  'gzinflate',
+  'call_user_func',
+  'preg_replace',
+  'pcntl_exec',
+  'file_put_contents',
+]);
+
+export const isBase64Char = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47;
+
+// Base64 and what joins its pieces in code: quotes, dots, spaces, '='.
+export const isBlobChar = (c: number) =>
+  isBase64Char(c) || c === 61 || c === 39 || c === 34 || c === 46 || c <= 32;
+
+/** True when some of `pieces`, in order, join into `name`, and no one piece holds it. */
+function spellsInOrder(pieces: readonly string[], name: string): boolean {
+  if (pieces.some((p) => p.includes(name))) return false;
+  let at = 0;
+  let used = 0;
+  for (const p of pieces) {
+    if (p && name.startsWith(p, at)) {
+      at += p.length;
+      used++;
+      if (at === name.length) return used >= 2;
+    }
+  }
+  return false;
+}
+
+/** The disguises a text uses, by name. */
+export function disguisesIn(text: string): string[] {
+  const found = DISGUISES.filter(([r]) => r.test(text)).map(([, name]) => name);
+  if (!found.includes('a long encoded blob') && longestRun(text, isBase64Char) >= 600)
+    found.push('a long encoded blob');
+  // "sys"."tem", "gzin"."flate(": pieces that join into a name no piece spells alone.
+  for (const m of text.matchAll(PIECES)) {
+    const pieces = [...m[0].matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!.toLowerCase());
+    const joined = pieces.join('');
+    const hidden = [...RUNS_CODE].some(
+      (name) => joined.includes(name) && !pieces.some((p) => p.includes(name)),
+    );
+    if (hidden) {
+      if (!found.includes('names cut into pieces')) found.push('names cut into pieces');
+      break;
+    }
+  }
+  // ["s","a","ys","te","m"] less ["a"]: an array of pieces that, some left out, spells a name.
+  const arrays = [
+    ...[...text.matchAll(PIECE_ARRAY)].map((m) =>
+      [...m[1]!.matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!),
+    ),
+    // explode(".", "hello.ass.world.er.t"): pieces cut by a separator.
+    ...[
+      ...text.matchAll(/\bexplode\s*\(\s*(['"])([^'"\n]{1,3})\1\s*,\s*(['"])([^'"\n]{3,200})\3/g),
+    ].map((m) => m[4]!.split(m[2]!)),
+  ];
+  for (const found_ of arrays) {
+    const pieces = found_.map((p) => p.toLowerCase());
+    const joined = pieces.join('');
+    const isHidden = (name: string) =>
+      spellsInOrder(pieces, name) ||
+      (joined.includes(name) && !pieces.some((p) => p.includes(name)));
+    if ([...RUNS_CODE].some(isHidden)) {
+      if (!found.includes('names cut into pieces')) found.push('names cut into pieces');
+      break;
+    }
+  }
+  // array('_POST', '_GET') walked with $$: the request read through names held in strings.
+  if (
+    /['"]_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]/.test(text) &&
+    /\$\$\w|\$\{\s*['"$]/.test(text)
+  )
+    found.push('the request read through a name held in a string');
+  return found;
+}

@@ -1,0 +1,226 @@
+/**
+ * Request input and where it goes: what a visitor controls, the sinks that run commands or
+ * code, and the ways input reaches them (directly, through up to three assignments, through
+ * a function of the file's own, through a callback or a name chosen at run time).
+ */
+import { callArgs, unescapePhp } from './code-text.js';
+
+// What a visitor controls: query, form, cookies, uploads, headers, the raw body.
+export const INPUT =
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
+
+// Runs a command.
+export const COMMAND_SINK =
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
+
+// Runs code given at run time.
+export const CODE_SINK =
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
+
+// Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
+export const DYNAMIC_CALL =
+  /(?<![\w>:$])\$\{?([\w]{1,40})\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*)*\(/g;
+
+// `)(`: the result of an expression called; a cast such as `(int) ($x)` is not a call.
+const CALL_OF_RESULT = String.raw`(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*`;
+
+const RESULT_CALLED_ON_INPUT = new RegExp(
+  String.raw`${CALL_OF_RESULT}@?\s*\$_(?:GET|POST|REQUEST|COOKIE)\b`,
+);
+
+// Any call through a name or a result chosen at run time, for weighing with disguises.
+export const ANY_DYNAMIC_CALL = new RegExp(
+  String.raw`(?<![\w>:$])\$\{?\w{1,40}\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|${CALL_OF_RESULT}\$`,
+);
+
+export const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'gi');
+
+export const CODE_SINKS = new RegExp(CODE_SINK.source, 'gi');
+
+// Functions that call back a name they are given; `first` when the name is the first argument.
+const CALLBACK =
+  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start|Closure::fromCallable)\s*\(/g;
+
+const CALLEE_FIRST =
+  /^(call_user_func|forward_static_call|register_|array_map|set_(?:error|exception)_handler|ob_start|Closure)/;
+
+// A name that runs code or commands, as a string.
+const DANGEROUS_NAME =
+  /['"](?:assert|eval|system|exec|shell_exec|passthru|popen|proc_open|create_function|pcntl_exec)['"]|^\s*assert\s*$/;
+
+const DECODED_NAME = /\b(?:base64_decode|str_rot13|hex2bin|strrev|gzinflate|pack)\s*\(/;
+
+/** True when `expr` reads request input or a variable already known to hold some. */
+function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
+  return INPUT.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
+}
+
+/** Names of variables assigned straight from request input (`$c = $_POST['c']`). */
+export function directlyTainted(text: string): Set<string> {
+  const names = new Set<string>();
+  const assign = /\$(\w{1,40})\s*=\s*([^;\n]{0,160})/g;
+  for (const m of text.matchAll(assign)) if (INPUT.test(m[2]!)) names.add(m[1]!);
+  return names;
+}
+
+/**
+ * Names of variables that hold request input: assigned from it (`$c = $_POST['c']`), from a
+ * variable that holds it (`$cmd = "cd $d; $c"`), or looped over it (`foreach ($_POST as $k
+ * => $v)`). Three rounds: a console passes the command on a step or two, not ten.
+ */
+export function taintedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
+  const loops = [
+    ...text.matchAll(
+      /\bforeach\s*\(\s*([^;\n]{0,80}?)\s+as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
+    ),
+  ].slice(0, 1000);
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const m of assigns) if (carriesInput(m[2]!, names)) names.add(m[1]!);
+    for (const m of loops)
+      if (carriesInput(m[1]!, names)) for (const v of [m[2], m[3]]) if (v) names.add(v);
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+/**
+ * A function of the file's own that hands its first parameter to a sink (`function
+ * shell($c) { $fp = popen($c, "r"); … }`), called with request input: the sink, and the
+ * function it went through.
+ */
+export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): string | undefined {
+  for (const f of [
+    ...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(\s*&?\$(\w{1,40})[^{]{0,200}\{/g),
+  ].slice(0, 300)) {
+    const body = text.slice(f.index! + f[0].length, f.index! + f[0].length + 2000);
+    const param = new Set([f[2]!]);
+    const sink = sinkOnInput(body, COMMAND_SINKS, param) ?? sinkOnInput(body, CODE_SINKS, param);
+    if (!sink) continue;
+    const calls = new RegExp(String.raw`(?<!function\s+|->|::)\b${f[1]}\s*\(`, 'g');
+    for (const call of [...text.matchAll(calls)].slice(0, 50)) {
+      const first = callArgs(text, call.index! + call[0].length - 1)[0];
+      if (first !== undefined && carriesInput(first, tainted))
+        return `${sink}() on request input, through ${f[1]}()`;
+    }
+  }
+  return undefined;
+}
+
+/** The first sink whose first argument carries request input, with its name. */
+export function sinkOnInput(
+  text: string,
+  sinks: RegExp,
+  tainted: ReadonlySet<string>,
+): string | undefined {
+  for (const m of [...text.matchAll(sinks)].slice(0, 200)) {
+    if (!m[0].endsWith('(') || !m[1]) continue;
+    const first = callArgs(text, m.index! + m[0].length - 1)[0];
+    if (first !== undefined && carriesInput(first.replace(/\[[^\]\n]*\]/g, ''), tainted))
+      return m[1];
+    if (first !== undefined && INPUT.test(first)) return m[1];
+  }
+  return undefined;
+}
+
+/** What makes a callee argument a shell's: a dangerous name, request input, a tainted or decoded name. */
+function isShellCallee(arg: string, tainted: Set<string>): boolean {
+  const a = unescapePhp(arg.replace(/^\s*\(/, ''));
+  if (DANGEROUS_NAME.test(a) || DECODED_NAME.test(a) || INPUT.test(a)) return true;
+  // $ch[1].$ch[3].$ch[4]: a name put together from picked pieces.
+  if (/\$\w{1,40}\s*\[\s*\d{1,3}\s*\]\s*\.\s*\$\w{1,40}\s*\[\s*\d{1,3}\s*\]/.test(a)) return true;
+  // $ch."ert", $wx . "ert": a name finished from the request or from pieces.
+  if (/\.\s*['"](?:ert|sert|ssert|al|val|tem|stem|ec|xec)['"]/.test(a)) return true;
+  // A table looked up by input ($handlers[$_GET['x']]) is the server's choice, not the visitor's.
+  const unindexed = a.replace(/\[[^\]\n]*\]/g, '');
+  return [...unindexed.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
+}
+
+/** A call argument that is what the visitor sent (directly, or through a tainted variable). */
+function isRequestValue(arg: string, tainted: Set<string>): boolean {
+  if (INPUT.test(arg)) return true;
+  const v = /^\s*\(?\s*@?\s*\$(\w{1,40})/.exec(arg);
+  return v !== null && tainted.has(v[1]!);
+}
+
+/** The arguments of a callback-taking function that name what it calls. */
+function calleesOf(fn: string, args: string[]): string[] {
+  if (CALLEE_FIRST.test(fn)) return args.slice(0, 1);
+  // array_udiff($a, $b, 'cb'), array_intersect_ukey(…, 'cb'): the callback comes last.
+  if (/^array_(?:u?diff|u?intersect)_|^array_u(?:diff|intersect)/.test(fn)) return args.slice(-1);
+  // preg_replace_callback($re, 'cb', $subject), array_walk($a, 'cb'), usort($a, 'cb')…
+  return args.slice(1, 2);
+}
+
+/** A callback given a name held in a variable (`array_map($a, …)`): a call chosen at run time. */
+export function callsBackAVariable(text: string): boolean {
+  for (const m of [...text.matchAll(CALLBACK)].slice(0, 200)) {
+    const callees = calleesOf(m[1]!, callArgs(text, m.index! + m[0].length - 1));
+    if (callees.some((a) => /^\s*\$\w{1,40}\s*$/.test(a))) return true;
+  }
+  return false;
+}
+
+/** How the file runs a name it does not spell out, if it does, in words. */
+export function indirectExecution(text: string, tainted: Set<string>): string | undefined {
+  for (const m of text.matchAll(CALLBACK)) {
+    const callees = calleesOf(m[1]!, callArgs(text, m.index! + m[0].length - 1));
+    if (callees.some((a) => isShellCallee(a, tainted)))
+      return `${m[1]}() given a name from the request or a disguise`;
+  }
+  const dangerousLiteral = /['"](?:assert|eval|system|shell_exec|passthru)['"]/.test(text);
+  for (const m of text.matchAll(DYNAMIC_CALL)) {
+    const name = m[1];
+    if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
+    if (name === undefined && INPUT.test(m[0])) return 'a function named by request input';
+    // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
+    const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
+    if (/^\s*\(?\s*@?\s*\$/.test(first) && isRequestValue(first, tainted))
+      return `a function chosen at run time called on request input (${m[0].replace(/\s*\($/, '')}(...))`;
+  }
+  // ("...")($_GET[2]) and the like: the result of an expression called on request input.
+  const called = RESULT_CALLED_ON_INPUT.exec(text);
+  if (called) return "an expression's result called on request input";
+  if (dangerousLiteral && text.match(DYNAMIC_CALL))
+    return "a function called through a variable holding its name ('assert', 'system'…)";
+  return undefined;
+}
+
+/** Within this many characters, input and sink are taken as one statement's doing. */
+const NEAR = 240;
+
+/** A call whose argument is one constant string (`shell_exec('git log -1')`) runs nothing chosen. */
+function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
+  if (!m[0].endsWith('(')) return false;
+  const first = callArgs(text, m.index! + m[0].length - 1)[0];
+  return first !== undefined && /^\s*@?\s*(['"])[^'"$]*\1\s*$/.test(first);
+}
+
+export function near(text: string, a: RegExp, b: RegExp): boolean {
+  const global = (r: RegExp) =>
+    new RegExp(r.source, r.flags.includes('g') ? r.flags : `${r.flags}g`);
+  const sinks = [...text.matchAll(global(b))]
+    .filter((m) => !hasConstantArgument(text, m))
+    .map((m) => m.index!)
+    .slice(0, 200);
+  if (sinks.length === 0) return false;
+  for (const m of text.matchAll(global(a))) {
+    if (sinks.some((s) => Math.abs(s - m.index!) <= NEAR)) return true;
+  }
+  return false;
+}
+
+const FILE_OPERATIONS =
+  /(?<![\w$>:]|->|::|function\s)\b(chmod|chown|unlink|rmdir|rename|file_put_contents|mkdir|copy|touch|move_uploaded_file)\s*\(/g;
+
+/** The distinct file operations whose first argument comes from the request (a file manager's). */
+export function fileOperationsOnInput(text: string, tainted: ReadonlySet<string>): string[] {
+  const found = new Set<string>();
+  for (const m of [...text.matchAll(FILE_OPERATIONS)].slice(0, 500)) {
+    const first = callArgs(text, m.index! + m[0].length - 1)[0];
+    if (first !== undefined && carriesInput(first, tainted)) found.add(m[1]!);
+  }
+  return [...found];
+}
