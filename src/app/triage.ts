@@ -230,7 +230,7 @@ export async function triage(
   // Database files that changed were read with the databases: not read twice.
   for (const { entry, pair } of packages.pairs.values()) await handOver(entry, pair);
   await acquired.readVersions(
-    packages.pairs.size ? entries.filter((e) => !packages.pairs.has(e.path)) : entries,
+    entries.filter((e) => !packages.pairs.has(e.path)),
     handOver,
   );
   await turn;

@@ -6,7 +6,7 @@
  * is lowered and says why. Content rules (a reverse shell, a web shell) are never lowered:
  * a package can carry a backdoor, and the container's own database is attacker-writable.
  */
-import type { Finding, RuleHit } from '../report/finding.js';
+import type { Finding } from '../report/finding.js';
 import type { PackageEvidence } from '../report/package.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import type { ChangeFacts, ChangeRule } from './change-rules.js';
@@ -90,7 +90,7 @@ export function lowerPlaceFindings(f: ChangeFacts, findings: Finding[]): Finding
   if (!note) return findings;
   return findings.map((x) =>
     PLACE_RULES.has(x.rule) && SEVERITY_RANK[x.severity] > SEVERITY_RANK.low
-      ? { ...x, severity: 'low' as RuleHit['severity'], reason: x.reason + note }
+      ? { ...x, severity: 'low' as const, reason: x.reason + note }
       : x,
   );
 }

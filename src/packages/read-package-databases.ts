@@ -13,7 +13,12 @@ import { findOriginLayer } from '../layers/layer-index.js';
 import type { ChangeEntry, StoredVersion, VersionPair } from '../report/change.js';
 import type { PackageDatabases, PackageManager } from '../report/package.js';
 import type { Acquisition } from '../sources/evidence-source.js';
-import { databaseFileAt, DatabaseReader, type DatabaseFile } from './package-db.js';
+import {
+  databaseFileAt,
+  DatabaseReader,
+  type DatabaseFile,
+  type ListedFile,
+} from './package-db.js';
 import { PackageIndex } from './package-index.js';
 
 const MAX_DATABASE_BYTES = 64 * 1024 * 1024;
@@ -41,26 +46,30 @@ function isUsrMerged(layers: ImageLayers): boolean {
   return at !== undefined && layers.indexes[at]!.entries.get('/bin') === 'symlink';
 }
 
-/** Feeds a stored database file to `add`, line by line; false when it was not stored whole. */
+/**
+ * Reads a stored database file line by line, each file it lists to `onListed`; the reader
+ * (with the packages it found installed) when done, undefined when it was not stored whole.
+ */
 async function readStored(
   folder: CaseFolder,
   version: StoredVersion | undefined,
   file: DatabaseFile,
-  add: (reader: DatabaseReader) => void,
-  onListed: (reader: DatabaseReader, line: string) => void,
-): Promise<boolean> {
+  onListed: (listed: ListedFile) => void,
+): Promise<DatabaseReader | undefined> {
   const content = version?.content;
   // A database is megabytes; one of hundreds is the container's own doing, not read.
-  if (!content || content.isTruncated || content.sizeBytes > MAX_DATABASE_BYTES) return false;
+  if (!content || content.isTruncated || content.sizeBytes > MAX_DATABASE_BYTES) return undefined;
   const reader = new DatabaseReader(file);
   const lines = createInterface({
     input: createReadStream(folder.locate(content.path), { encoding: 'latin1' }),
     crlfDelay: Infinity,
   });
-  for await (const line of lines) onListed(reader, line);
+  for await (const line of lines) {
+    const listed = reader.line(line);
+    if (listed) onListed(listed);
+  }
   reader.end();
-  add(reader);
-  return true;
+  return reader;
 }
 
 export async function readPackageDatabases(
@@ -90,31 +99,24 @@ export async function readPackageDatabases(
     for (const side of ['original', 'current'] as const) {
       const version = pair[side];
       if (side === 'current' && !listed.has(entry.path)) continue;
-      const isRead = await readStored(
-        folder,
-        version,
-        file,
-        (reader) => reader.packages.forEach((p) => installed[side].add(p)),
-        (reader, line) => {
-          const found = reader.line(line);
-          if (found) index.add(side === 'original' ? 'image' : 'container', found);
-        },
+      const reader = await readStored(folder, version, file, (listed) =>
+        index.add(side === 'original' ? 'image' : 'container', listed),
       );
+      reader?.packages.forEach((p) => installed[side].add(p));
       if (!version) continue;
       managers.add(file.manager);
       files.push({
         path: entry.path,
         side,
         ...(version.content ? { content: version.content } : {}),
-        isRead,
+        isRead: reader !== undefined,
       });
     }
   });
   // The status file or apk list changed: what it lists now that the image's did not.
-  const hasCurrentList = [...listed.keys()].some((p) => databaseFileAt(p)?.kind !== 'md5sums');
-  const installedInContainer = hasCurrentList
-    ? [...installed.current].filter((p) => !installed.original.has(p)).sort()
-    : [];
+  const installedInContainer = [...installed.current]
+    .filter((p) => !installed.original.has(p))
+    .sort();
   files.sort((a, b) => a.path.localeCompare(b.path) || a.side.localeCompare(b.side));
   return {
     index,

@@ -118,9 +118,9 @@ export function sinkOnInput(
   for (const m of [...text.matchAll(sinks)].slice(0, 200)) {
     if (!m[0].endsWith('(') || !m[1]) continue;
     const first = callArgs(text, m.index! + m[0].length - 1)[0];
-    if (first !== undefined && carriesInput(first.replace(/\[[^\]\n]*\]/g, ''), tainted))
-      return m[1];
-    if (first !== undefined && INPUT.test(first)) return m[1];
+    // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
+    if (first === undefined) continue;
+    if (INPUT.test(first) || carriesInput(first.replace(/\[[^\]\n]*\]/g, ''), tainted)) return m[1];
   }
   return undefined;
 }
