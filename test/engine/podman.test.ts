@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TriageReport } from '../../src/report/triage-report.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
 import { atLine, coronerVerify, runCoroner, startCoroner } from '../support/coroner-run.js';
 import { expectedChanges, newRunId, SAMPLES } from '../support/engine.js';
 import {
@@ -92,6 +93,26 @@ describe.each(SAMPLES)('on Podman, triage of the %s sample', (sample) => {
 });
 
 describe('on Podman', () => {
+  it("reads the container's whole event log even when asked just before a second ends", async () => {
+    // Podman stops reading its log when the clock reaches `until`: asked at x.995 s for the
+    // events until x+1, it once answered with almost none, and the exec went unreported.
+    const container = `coroner-test-podman-backdoor-${runId}`;
+    const id = await podmanField(container, '{{.Id}}');
+    const saved = process.env['DOCKER_HOST'];
+    process.env['DOCKER_HOST'] = service.dockerHost;
+    try {
+      const engine = await connectEngine();
+      while (Date.now() % 1000 < 995) await new Promise((r) => setTimeout(r, 1));
+      const events = await engine.events(id, 0, 16 * 1024 * 1024);
+      const actions = events.map((e) => e.Action ?? '');
+      expect(actions).toContain('start');
+      expect(actions.some((a) => a.startsWith('exec_create'))).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env['DOCKER_HOST'];
+      else process.env['DOCKER_HOST'] = saved;
+    }
+  }, 60_000);
+
   it('never runs ps (or anything) inside the suspect to list its processes', async () => {
     const container = await startPodmanSample('webshell', runId, '-ps');
     // A ps that leaves a mark when it runs, where Podman's top would run it.

@@ -654,22 +654,26 @@ class DockerodeEngine implements Engine {
   async events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]> {
     const action = `reading the engine's events about ${containerId.slice(0, 12)}`;
     const until = Math.ceil(Date.now() / 1000);
+    const since = String(Math.floor(sinceSeconds));
+    const filters = JSON.stringify({ container: [containerId] });
+    // Docker ends the stream at `until`. Podman (4.3) stops reading its event log when the
+    // clock reaches `until`, so a log still being read then is cut short, even to nothing;
+    // asked not to stream, it reads its log to the end, and the events after `until` are
+    // dropped here.
+    const query =
+      this.traits.product === 'Podman'
+        ? { since, stream: 'false', filters }
+        : { since, until: String(until), filters };
     const body = await this.calls.stream(
       action,
-      () =>
-        this.dialStream(
-          '/events?',
-          {
-            since: String(Math.floor(sinceSeconds)),
-            until: String(until),
-            filters: JSON.stringify({ container: [containerId] }),
-          },
-          undefined,
-        ),
+      () => this.dialStream('/events?', query, undefined),
       undefined,
     );
     // One JSON object a line; the engine ends the stream at `until`.
     const events: RawEvent[] = [];
+    const keep = (raw: RawEvent) => {
+      if (!(typeof raw.time === 'number' && raw.time > until)) events.push(this.asDockerEvent(raw));
+    };
     let pending = '';
     let total = 0;
     try {
@@ -681,11 +685,10 @@ class DockerodeEngine implements Engine {
         while ((newline = pending.indexOf('\n')) >= 0) {
           const line = pending.slice(0, newline).trim();
           pending = pending.slice(newline + 1);
-          if (line) events.push(this.asDockerEvent(JSON.parse(line) as RawEvent));
+          if (line) keep(JSON.parse(line) as RawEvent);
         }
       }
-      if (pending.trim() && total <= maxBytes)
-        events.push(this.asDockerEvent(JSON.parse(pending) as RawEvent));
+      if (pending.trim() && total <= maxBytes) keep(JSON.parse(pending) as RawEvent);
     } catch (e) {
       if (e instanceof SyntaxError)
         throw new EngineRequestFailed(
