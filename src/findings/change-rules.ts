@@ -8,7 +8,7 @@ import type { Finding, RuleHit } from '../report/finding.js';
 import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
 import type { PackageEvidence } from '../report/package.js';
-import { judgeWebShell } from './web-shell.js';
+import { judgeWebShell, SERVER_SCRIPT } from './web-shell.js';
 import { lowerPlaceFindings, packageFileModified, packagesInstalled } from './package-rules.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import { capabilityNames, ROOT_EQUIVALENT } from '../report/capabilities.js';
@@ -71,7 +71,6 @@ const WEB_ROOTS = [
   '/opt/app/public',
 ];
 const WEB_DIR_HINT = /\/(htdocs|public_html|www|webapps|wwwroot|public|static|uploads)(\/|$)/;
-const SERVER_SCRIPT = /\.(php\d?|phtml|phar|jsp|jspx|asp|aspx|ashx|cgi|pl|py|cfm)$/i;
 const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/shm'];
 const SYSTEM_BIN_DIRS = [
   '/bin',

@@ -38,7 +38,9 @@ import {
 
 const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
 
-const SERVER_SCRIPT = /\.(php\d?|phtml|phar|inc|jsp|jspx|asp|aspx|ashx|asmx|cer|cgi|pl|py|cfm)$/i;
+/** Names a web server runs as code rather than sends (PHP includes and IIS handlers too). */
+export const SERVER_SCRIPT =
+  /\.(php\d?|phtml|phar|inc|jsp|jspx|asp|aspx|ashx|asmx|cer|cgi|pl|py|cfm)$/i;
 
 // move_uploaded_file($_FILES['f']['tmp_name'], $dir . $_FILES['f']['name']): any name, any place.
 const UPLOAD_AS_SENT =

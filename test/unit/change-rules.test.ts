@@ -85,6 +85,11 @@ describe('webContentChanged', () => {
   it('flags a changed page in a web root as possible defacement', () => {
     expect(webContentChanged(changed('/var/www/index.html'))?.reason).toMatch(/defacement/);
   });
+  it('ranks a new page the server runs (a PHP include too) above a new static file', () => {
+    for (const page of ['/var/www/html/up.php', '/var/www/html/lib/config.inc'])
+      expect(webContentChanged(added(page))?.severity, page).toBe('medium');
+    expect(webContentChanged(added('/var/www/html/logo.png'))?.severity).toBe('low');
+  });
   it('says nothing about a deleted page or a file elsewhere', () => {
     expect(webContentChanged(deleted('/var/www/index.html'))).toBeUndefined();
     expect(webContentChanged(changed('/etc/hosts'))).toBeUndefined();
