@@ -242,6 +242,11 @@ describe('the webshell sample in detail', () => {
     // Read, though what they hold depends on the engine's buffer, which every container shares.
     expect(Array.isArray(report.events)).toBe(true);
   });
+
+  it("names the attack's docker exec, made a moment before the triage, with its command", () => {
+    const exec = report.findings.find((f) => f.rule === 'engine-exec');
+    expect(exec?.reason).toMatch(/docker exec\) at .*: sh -eu$/);
+  });
 });
 
 describe('a triage run under a signal', () => {

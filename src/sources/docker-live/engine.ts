@@ -653,23 +653,26 @@ class DockerodeEngine implements Engine {
 
   async events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]> {
     const action = `reading the engine's events about ${containerId.slice(0, 12)}`;
-    const until = Math.ceil(Date.now() / 1000);
+    const now = Date.now() / 1000;
+    const until = Math.ceil(now);
     const since = String(Math.floor(sinceSeconds));
     const filters = JSON.stringify({ container: [containerId] });
-    // Docker ends the stream at `until`. Podman (4.3) stops reading its event log when the
-    // clock reaches `until`, so a log still being read then is cut short, even to nothing;
-    // asked not to stream, it reads its log to the end, and the events after `until` are
-    // dropped here.
+    // Docker sends what it has up to `until`, then holds the stream open until that time:
+    // so `until` is now to the millisecond (Docker reads fractions), not the next whole
+    // second, which made every triage wait half a second on average. Podman (4.3) stops
+    // reading its event log when the clock reaches `until`, so a log still being read then
+    // is cut short, even to nothing; asked not to stream, it reads its log to the end, and
+    // the events after `until` are dropped here.
     const query =
       this.traits.product === 'Podman'
         ? { since, stream: 'false', filters }
-        : { since, until: String(until), filters };
+        : { since, until: now.toFixed(3), filters };
     const body = await this.calls.stream(
       action,
       () => this.dialStream('/events?', query, undefined),
       undefined,
     );
-    // One JSON object a line; the engine ends the stream at `until`.
+    // One JSON object a line, until the engine ends the stream.
     const events: RawEvent[] = [];
     const keep = (raw: RawEvent) => {
       if (!(typeof raw.time === 'number' && raw.time > until)) events.push(this.asDockerEvent(raw));
