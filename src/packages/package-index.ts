@@ -87,6 +87,18 @@ export async function judgePackageFile(
     verdict: 'unchecked',
   };
   if (kind === 'D' || !current) return { ...evidence, verdict: 'deleted' };
+  // apk lists a package's links too, with the checksum of the link's target text.
+  if (current.meta.type === 'symlink' && current.meta.linkTarget !== undefined) {
+    const actual = createHash(listed.algorithm).update(current.meta.linkTarget).digest('hex');
+    return actual === listed.digest
+      ? { ...evidence, actual, verdict: 'matches', note: "a link to the package's own target" }
+      : {
+          ...evidence,
+          actual,
+          verdict: 'differs',
+          note: 'now a link, not to what the package listed',
+        };
+  }
   if (current.meta.type !== 'file')
     return { ...evidence, verdict: 'differs', note: `now a ${current.meta.type}` };
   if (!current.content)

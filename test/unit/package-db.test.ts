@@ -196,6 +196,33 @@ describe('judging a changed file against its package', () => {
     expect(e?.note).toMatch(/not configured yet/);
   });
 
+  it("judges a link apk lists by its target (apk's checksum of a link is of the target's text)", async () => {
+    // As apk-tools writes it for Alpine's /etc/mtab: mode 777, the SHA-1 of "/proc/mounts".
+    const { listed } = read(
+      { manager: 'apk', kind: 'installed' },
+      'P:alpine-baselayout\nV:3.2.0-r6\nF:etc\nR:mtab\na:0:0:777\nZ:Q1kiljhXXH1LlQroHsEJIkPZg2eiw=\n',
+    );
+    const index = new PackageIndex(['/etc/mtab'], false);
+    index.add('image', listed[0]!);
+    const root = await mkdtemp(path.join(os.tmpdir(), 'coroner-pkg-'));
+    const folder = await CaseFolder.create(path.join(root, 'case'));
+    const link = (target: string): StoredVersion => ({
+      meta: fileMeta({ type: 'symlink', mode: 0o777, linkTarget: target }),
+    });
+    expect(
+      await judgePackageFile(index, folder, '/etc/mtab', 'C', link('/proc/mounts')),
+    ).toMatchObject({ verdict: 'matches', package: 'alpine-baselayout' });
+    expect(
+      await judgePackageFile(index, folder, '/etc/mtab', 'C', link('/tmp/.x/mounts')),
+    ).toMatchObject({ verdict: 'differs', note: expect.stringMatching(/now a link/) });
+    // dpkg lists regular files only: a file turned into a link differs.
+    const dpkg = new PackageIndex(['/usr/bin/id'], false);
+    dpkg.add('image', listing('/usr/bin/id', md5('ELF id')));
+    expect(await judgePackageFile(dpkg, folder, '/usr/bin/id', 'C', link('/tmp/id'))).toMatchObject(
+      { verdict: 'differs' },
+    );
+  });
+
   it('does not claim a verdict on a copy cut at the content cap, and keeps no path it was not asked for', async () => {
     const { folder, current } = await setup('partial');
     const index = new PackageIndex(['/usr/bin/id'], false);
