@@ -49,6 +49,9 @@ describe('DOCKER_HOST=ssh://', () => {
     );
     const notCollected = report.notCollected.map((n) => `${n.item}: ${n.reason}`).join('\n');
     expect(notCollected).toMatch(/^processes .*: the engine is reached over ssh/m);
+    // The events, read up to the engine's own clock: the attack's docker exec among them.
+    expect(notCollected).not.toMatch(/engine events/);
+    expect(report.findings.find((f) => f.rule === 'engine-exec')?.reason).toMatch(/: sh -eu$/);
     expect(report.processes).toBeUndefined();
     expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
   }, 300_000);

@@ -653,7 +653,7 @@ class DockerodeEngine implements Engine {
 
   async events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]> {
     const action = `reading the engine's events about ${containerId.slice(0, 12)}`;
-    const now = Date.now() / 1000;
+    const now = await this.engineClock();
     const until = Math.ceil(now);
     const since = String(Math.floor(sinceSeconds));
     const filters = JSON.stringify({ container: [containerId] });
@@ -703,6 +703,21 @@ class DockerodeEngine implements Engine {
       body.destroy();
     }
     return events;
+  }
+
+  /**
+   * The engine's time now, in seconds: this host's clock when the engine is on it, else the
+   * engine's own (a remote clock ahead of ours would hide its last events, one behind would
+   * hold the events stream open).
+   */
+  private async engineClock(): Promise<number> {
+    if (this.traits.transport === 'unix') return Date.now() / 1000;
+    const info = await this.calls.call(
+      'asking the engine for its clock',
+      () => this.docker.info() as Promise<Record<string, unknown>>,
+    );
+    const at = Date.parse(String(info['SystemTime'] ?? ''));
+    return Number.isFinite(at) ? at / 1000 : Date.now() / 1000;
   }
 
   /** Podman records `exec` without the command where Docker records `exec_create: <command>`. */
