@@ -6,7 +6,7 @@
  * the report can be checked against the very list it came from.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { boundedLines } from '../bounded-lines.js';
 import type { CaseFolder } from '../case/case-folder.js';
 import type { ImageLayers } from '../layers/image-layers.js';
 import { findOriginLayer } from '../layers/layer-index.js';
@@ -22,6 +22,8 @@ import {
 import { PackageIndex } from './package-index.js';
 
 const MAX_DATABASE_BYTES = 64 * 1024 * 1024;
+// A path is at most 4 KiB; a longer line lists nothing coroner could match.
+const MAX_LINE_BYTES = 16 * 1024;
 
 export interface PackageDatabasesRead {
   index: PackageIndex;
@@ -60,10 +62,7 @@ async function readStored(
   // A database is megabytes; one of hundreds is the container's own doing, not read.
   if (!content || content.isTruncated || content.sizeBytes > MAX_DATABASE_BYTES) return undefined;
   const reader = new DatabaseReader(file);
-  const lines = createInterface({
-    input: createReadStream(folder.locate(content.path), { encoding: 'latin1' }),
-    crlfDelay: Infinity,
-  });
+  const lines = boundedLines(createReadStream(folder.locate(content.path)), MAX_LINE_BYTES);
   for await (const line of lines) {
     const listed = reader.line(line);
     if (listed) onListed(listed);
