@@ -65,6 +65,11 @@ function packageLines(report: TriageReport): string[] {
   const lines = [
     `${p.managers.join(' and ')}: ${image} database files of the image, ${container} changed in the container (each stored in the case folder)`,
   ];
+  for (const f of p.files)
+    if (!f.isRead || f.problem)
+      lines.push(
+        `${f.path} (${f.side}): ${f.problem ?? 'not read (cut at the content cap, or too large)'}`,
+      );
   if (p.installedInContainer.length)
     lines.push(`installed or upgraded inside the container: ${p.installedInContainer.join(', ')}`);
   return lines;

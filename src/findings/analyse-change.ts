@@ -154,7 +154,9 @@ export async function analyseChange(
   const packageEvidence = packages
     ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)
     : undefined;
-  const isDatabaseList = ['status', 'installed'].includes(databaseFileAt(entry.path)?.kind ?? '');
+  const isDatabaseList = ['status', 'installed', 'rpmdb'].includes(
+    databaseFileAt(entry.path)?.kind ?? '',
+  );
   const recordOf = dpkgRecordOf(entry.path);
   const findings: Finding[] = isParentOnly
     ? [

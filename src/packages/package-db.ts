@@ -2,25 +2,30 @@
  * The files of a package manager's database that list installed files with their
  * checksums, and their line formats: Debian's `/var/lib/dpkg/info/<pkg>.md5sums` (files)
  * and `/var/lib/dpkg/status` (conffiles, installed versions), Alpine's
- * `/lib/apk/db/installed`. Pure: lines in, listed files out. Every line is
+ * `/lib/apk/db/installed`, and where RPM keeps its SQLite database (read by
+ * ./rpm-database.ts). Pure: lines in, listed files out. Every line is
  * attacker-controlled when it comes from the container; a line that does not parse is
  * skipped, never trusted in part.
  */
-import type { PackageManager } from '../report/package.js';
+import type { DigestAlgorithm, PackageManager } from '../report/package.js';
 
 export type DatabaseFile =
   | { manager: 'dpkg'; kind: 'md5sums'; package: string }
   | { manager: 'dpkg'; kind: 'status' }
-  | { manager: 'apk'; kind: 'installed' };
+  | { manager: 'apk'; kind: 'installed' }
+  | { manager: 'rpm'; kind: 'rpmdb' };
 
 const DPKG_INFO = '/var/lib/dpkg/info/';
 const DPKG_STATUS = '/var/lib/dpkg/status';
 const APK_INSTALLED = '/lib/apk/db/installed';
+// rpm 4.16 and later (SQLite); Fedora 36 and later keep it under /usr, /var/lib/rpm a link to it.
+const RPM_DATABASES = ['/var/lib/rpm/rpmdb.sqlite', '/usr/lib/sysimage/rpm/rpmdb.sqlite'];
 
 /** What database file is at `path`, if any. */
 export function databaseFileAt(path: string): DatabaseFile | undefined {
   if (path === DPKG_STATUS) return { manager: 'dpkg', kind: 'status' };
   if (path === APK_INSTALLED) return { manager: 'apk', kind: 'installed' };
+  if (RPM_DATABASES.includes(path)) return { manager: 'rpm', kind: 'rpmdb' };
   if (path.startsWith(DPKG_INFO) && path.endsWith('.md5sums')) {
     const name = path.slice(DPKG_INFO.length, -'.md5sums'.length);
     // "<package>" or "<package>:<arch>" (multi-arch), never a folder.
@@ -36,14 +41,14 @@ export interface ListedFile {
   path: string;
   manager: PackageManager;
   package: string;
-  algorithm: 'md5' | 'sha1';
+  algorithm: DigestAlgorithm;
   /** Hex; empty for a conffile dpkg has not configured yet (no checksum recorded). */
   digest: string;
   isConffile?: boolean;
 }
 
 const MD5 = /^[0-9a-f]{32}$/;
-const MAX_PACKAGES = 100_000;
+export const MAX_PACKAGES = 100_000;
 
 /** `<md5>  <path without leading slash>` (md5sums files). */
 export function parseMd5sumsLine(line: string, pkg: string): ListedFile | undefined {
@@ -56,7 +61,7 @@ export function parseMd5sumsLine(line: string, pkg: string): ListedFile | undefi
 }
 
 /** An absolute, normalised path, or undefined for one that climbs or is empty. */
-function absolute(raw: string): string | undefined {
+export function absolute(raw: string): string | undefined {
   const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.length === 0 || parts.includes('..')) return undefined;
   return '/' + parts.join('/');
@@ -66,8 +71,11 @@ function absolute(raw: string): string | undefined {
  * Reads a database file line by line: the files it lists with checksums, and (for status
  * and apk databases) the packages it has installed, as `name version`.
  */
+/** The databases written as text lines (all but RPM's). */
+export type LineDatabaseFile = Exclude<DatabaseFile, { manager: 'rpm' }>;
+
 export class DatabaseReader {
-  readonly #file: DatabaseFile;
+  readonly #file: LineDatabaseFile;
   #package = '';
   #version = '';
   #isInstalled = true;
@@ -76,7 +84,7 @@ export class DatabaseReader {
   #apkFile = '';
   readonly packages = new Set<string>();
 
-  constructor(file: DatabaseFile) {
+  constructor(file: LineDatabaseFile) {
     this.#file = file;
   }
 

@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { CaseFolder } from '../case/case-folder.js';
 import type { ChangeKind, StoredVersion } from '../report/change.js';
-import type { PackageEvidence } from '../report/package.js';
+import type { DigestAlgorithm, PackageEvidence } from '../report/package.js';
 import { conffileOfSideCopy, usrMergedPath, type ListedFile } from './package-db.js';
 
 export class PackageIndex {
@@ -60,7 +60,7 @@ export class PackageIndex {
 }
 
 /** The hex digest of a stored file's whole content. */
-async function digestOf(folder: CaseFolder, relative: string, algorithm: 'md5' | 'sha1') {
+async function digestOf(folder: CaseFolder, relative: string, algorithm: DigestAlgorithm) {
   const hash = createHash(algorithm);
   await pipeline(createReadStream(folder.locate(relative)), hash);
   return hash.digest('hex');

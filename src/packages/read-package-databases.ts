@@ -1,9 +1,9 @@
 /**
  * Reads the package databases a triage judges changed files by: the original image's
- * (every md5sums file, dpkg's status, apk's installed list, as the layer indexes show
- * them) and the container's own where it changed. They are read through the source like
- * any version, so each is stored in the case folder, hashed and in custody: a verdict in
- * the report can be checked against the very list it came from.
+ * (every md5sums file, dpkg's status, apk's installed list, rpm's SQLite database, as the
+ * layer indexes show them) and the container's own where it changed. They are read through
+ * the source like any version, so each is stored in the case folder, hashed and in
+ * custody: a verdict in the report can be checked against the very list it came from.
  */
 import { createReadStream } from 'node:fs';
 import { boundedLines } from '../bounded-lines.js';
@@ -20,8 +20,12 @@ import {
   type ListedFile,
 } from './package-db.js';
 import { PackageIndex } from './package-index.js';
+import { readRpmDatabase } from './rpm-database.js';
+import { SqliteFormatError } from './sqlite-table.js';
 
 const MAX_DATABASE_BYTES = 64 * 1024 * 1024;
+// RPM's is read a page at a time, and a large Fedora's is tens of MiB.
+const MAX_RPM_DATABASE_BYTES = 512 * 1024 * 1024;
 // A path is at most 4 KiB; a longer line lists nothing coroner could match.
 const MAX_LINE_BYTES = 16 * 1024;
 
@@ -48,19 +52,38 @@ function isUsrMerged(layers: ImageLayers): boolean {
   return at !== undefined && layers.indexes[at]!.entries.get('/bin') === 'symlink';
 }
 
+/** What reading one stored database file gave. */
+interface DatabaseRead {
+  /** The packages it lists as installed, as `name version`. */
+  packages: Set<string>;
+  /** Why it was read only in part: the files before the fault were listed. */
+  problem?: string;
+}
+
 /**
- * Reads a stored database file line by line, each file it lists to `onListed`; the reader
- * (with the packages it found installed) when done, undefined when it was not stored whole.
+ * Reads a stored database file, each file it lists to `onListed`; undefined when it was not
+ * stored whole (or is too large to be a real one).
  */
 async function readStored(
   folder: CaseFolder,
   version: StoredVersion | undefined,
   file: DatabaseFile,
   onListed: (listed: ListedFile) => void,
-): Promise<DatabaseReader | undefined> {
+): Promise<DatabaseRead | undefined> {
   const content = version?.content;
   // A database is megabytes; one of hundreds is the container's own doing, not read.
-  if (!content || content.isTruncated || content.sizeBytes > MAX_DATABASE_BYTES) return undefined;
+  const most = file.manager === 'rpm' ? MAX_RPM_DATABASE_BYTES : MAX_DATABASE_BYTES;
+  if (!content || content.isTruncated || content.sizeBytes > most) return undefined;
+  if (file.manager === 'rpm') {
+    const packages = new Set<string>();
+    try {
+      await readRpmDatabase(folder.locate(content.path), onListed, packages);
+      return { packages };
+    } catch (e) {
+      if (!(e instanceof SqliteFormatError)) throw e;
+      return { packages, problem: `read in part: ${e.message}` };
+    }
+  }
   const reader = new DatabaseReader(file);
   const lines = boundedLines(createReadStream(folder.locate(content.path)), MAX_LINE_BYTES);
   for await (const line of lines) {
@@ -68,7 +91,7 @@ async function readStored(
     if (listed) onListed(listed);
   }
   reader.end();
-  return reader;
+  return { packages: reader.packages };
 }
 
 export async function readPackageDatabases(
@@ -98,17 +121,18 @@ export async function readPackageDatabases(
     for (const side of ['original', 'current'] as const) {
       const version = pair[side];
       if (side === 'current' && !listed.has(entry.path)) continue;
-      const reader = await readStored(folder, version, file, (listed) =>
+      const read = await readStored(folder, version, file, (listed) =>
         index.add(side === 'original' ? 'image' : 'container', listed),
       );
-      reader?.packages.forEach((p) => installed[side].add(p));
+      read?.packages.forEach((p) => installed[side].add(p));
       if (!version) continue;
       managers.add(file.manager);
       files.push({
         path: entry.path,
         side,
         ...(version.content ? { content: version.content } : {}),
-        isRead: reader !== undefined,
+        isRead: read !== undefined,
+        ...(read?.problem ? { problem: read.problem } : {}),
       });
     }
   });

@@ -6,16 +6,19 @@
  */
 import type { StoredContent } from './change.js';
 
-export type PackageManager = 'dpkg' | 'apk';
+export type PackageManager = 'dpkg' | 'apk' | 'rpm';
+
+/** The checksums databases list: dpkg MD5, apk SHA-1, rpm whichever its header names. */
+export type DigestAlgorithm = 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
 export interface PackageEvidence {
   manager: PackageManager;
   package: string;
   /** Whose database lists the file: the original image's, or the container's own (attacker-writable). */
   database: 'image' | 'container';
-  /** A dpkg conffile: the administrator's to change, so a difference is not a tampered package. */
+  /** A conffile (dpkg) or %config file (rpm): the administrator's to change, so a difference is not a tampered package. */
   isConffile?: boolean;
-  algorithm: 'md5' | 'sha1';
+  algorithm: DigestAlgorithm;
   /** The checksum the database lists (hex). */
   expected: string;
   /** The checksum of the current content (hex), when it was computed. */
@@ -31,7 +34,14 @@ export interface PackageEvidence {
 export interface PackageDatabases {
   managers: PackageManager[];
   /** Each database file, as stored in the case folder; `isRead` false when it was not read (cut at the content cap, or over 64 MiB). */
-  files: { path: string; side: 'original' | 'current'; content?: StoredContent; isRead: boolean }[];
+  files: {
+    path: string;
+    side: 'original' | 'current';
+    content?: StoredContent;
+    isRead: boolean;
+    /** Read in part: why it stopped (a forged or damaged file); what came before was read. */
+    problem?: string;
+  }[];
   /** Packages the container's own database lists that the image's does not (or in another version). */
   installedInContainer: string[];
 }

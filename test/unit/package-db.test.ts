@@ -12,7 +12,7 @@ import {
   dpkgRecordOf,
   parseMd5sumsLine,
   usrMergedPath,
-  type DatabaseFile,
+  type LineDatabaseFile,
   type ListedFile,
 } from '../../src/packages/package-db.js';
 import { judgePackageFile, PackageIndex } from '../../src/packages/package-index.js';
@@ -20,7 +20,7 @@ import type { StoredVersion } from '../../src/report/change.js';
 import type { PackageEvidence } from '../../src/report/package.js';
 import { addedFile, fileMeta } from '../support/change-facts.js';
 
-const read = (file: DatabaseFile, text: string) => {
+const read = (file: LineDatabaseFile, text: string) => {
   const reader = new DatabaseReader(file);
   const listed: ListedFile[] = [];
   for (const line of text.split('\n')) {

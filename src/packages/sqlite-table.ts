@@ -1,0 +1,198 @@
+/**
+ * The rows of one table of an SQLite database file, read straight from its B-tree pages
+ * (https://www.sqlite.org/fileformat2.html), for RPM's `rpmdb.sqlite`. Node 20 has no
+ * SQLite, and a reader of our own never runs the file's own schema or triggers. A page at
+ * a time is read; a row at a time is held. The file may be forged in the container: every
+ * page number, offset and length is checked, a page is visited once, and a row over
+ * `maxRowBytes` is skipped. A write-ahead log beside the file is not read.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+
+export type SqliteValue = null | number | string | Buffer;
+
+export class SqliteFormatError extends Error {}
+
+const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const TABLE_INTERIOR = 0x05;
+const TABLE_LEAF = 0x0d;
+
+interface Layout {
+  pageSize: number;
+  /** Bytes of a page the B-tree may use (page size less the reserved tail). */
+  usable: number;
+  pageCount: number;
+}
+
+/** A varint at `at`: its value (as a number; a forged 64-bit one loses precision) and length. */
+export function readVarint(page: Buffer, at: number): { value: number; length: number } {
+  let value = 0;
+  for (let i = 0; i < 9; i++) {
+    if (at + i >= page.length) throw new SqliteFormatError('a number runs off its page');
+    const byte = page[at + i]!;
+    if (i === 8) return { value: value * 256 + byte, length: 9 };
+    value = value * 128 + (byte & 0x7f);
+    if ((byte & 0x80) === 0) return { value, length: i + 1 };
+  }
+  throw new SqliteFormatError('unreachable');
+}
+
+/** The values of a record (a row's payload), by its header of serial types. */
+export function decodeRecord(payload: Buffer): SqliteValue[] {
+  const { value: headerSize, length } = readVarint(payload, 0);
+  if (headerSize > payload.length || headerSize < length)
+    throw new SqliteFormatError('a record header is longer than its record');
+  const types: number[] = [];
+  for (let at = length; at < headerSize;) {
+    const t = readVarint(payload, at);
+    types.push(t.value);
+    at += t.length;
+  }
+  const values: SqliteValue[] = [];
+  let at = headerSize;
+  for (const type of types) {
+    const size =
+      type >= 12 ? Math.floor((type - 12) / 2) : ([0, 1, 2, 3, 4, 6, 8, 8, 0, 0][type] ?? -1);
+    if (size < 0 || at + size > payload.length)
+      throw new SqliteFormatError('a value runs past the end of its record');
+    const bytes = payload.subarray(at, at + size);
+    at += size;
+    if (type === 0) values.push(null);
+    else if (type === 7) values.push(bytes.readDoubleBE(0));
+    else if (type === 8 || type === 9) values.push(type - 8);
+    else if (type < 12)
+      values.push(Number(bytes.length === 8 ? bytes.readBigInt64BE(0) : bytes.readIntBE(0, size)));
+    else if (type % 2 === 0) values.push(Buffer.from(bytes));
+    else values.push(bytes.toString('utf8'));
+  }
+  return values;
+}
+
+class PageReader {
+  readonly #visited = new Set<number>();
+
+  constructor(
+    private readonly handle: FileHandle,
+    readonly layout: Layout,
+  ) {}
+
+  /** Page `n` (1-based), read once in a walk: a page seen before is a loop in a forged file. */
+  async page(n: number): Promise<Buffer> {
+    if (!Number.isInteger(n) || n < 1 || n > this.layout.pageCount)
+      throw new SqliteFormatError(`page ${n} is outside the file`);
+    if (this.#visited.has(n)) throw new SqliteFormatError(`page ${n} is reached twice`);
+    this.#visited.add(n);
+    const page = Buffer.alloc(this.layout.pageSize);
+    const { bytesRead } = await this.handle.read(page, 0, page.length, (n - 1) * page.length);
+    if (bytesRead !== page.length) throw new SqliteFormatError(`page ${n} is cut short`);
+    return page;
+  }
+}
+
+/**
+ * Every row of the table B-tree rooted at `root`, in rowid order, with its rowid. Rows whose
+ * payload is over `maxRowBytes` are skipped (their overflow pages unread).
+ */
+async function* tableRows(
+  pages: PageReader,
+  root: number,
+  maxRowBytes: number,
+): AsyncGenerator<{ rowid: number; values: SqliteValue[] }> {
+  const { usable } = pages.layout;
+  const stack = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    const page = await pages.page(n);
+    const start = n === 1 ? 100 : 0;
+    const kind = page[start];
+    const cells = page.readUInt16BE(start + 3);
+    const header = kind === TABLE_INTERIOR ? 12 : 8;
+    if (kind !== TABLE_INTERIOR && kind !== TABLE_LEAF)
+      throw new SqliteFormatError(`page ${n} is not a table page`);
+    if (start + header + cells * 2 > usable)
+      throw new SqliteFormatError(`page ${n} lists more cells than fit`);
+    const offsets = Array.from({ length: cells }, (_, i) =>
+      page.readUInt16BE(start + header + i * 2),
+    );
+    if (kind === TABLE_INTERIOR) {
+      // Children left to right: pushed right to left, so popped in rowid order.
+      stack.push(page.readUInt32BE(start + 8));
+      for (const at of offsets.reverse()) {
+        if (at + 4 > usable) throw new SqliteFormatError(`a cell of page ${n} is outside it`);
+        stack.push(page.readUInt32BE(at));
+      }
+      continue;
+    }
+    for (const at of offsets) {
+      if (at >= usable) throw new SqliteFormatError(`a cell of page ${n} is outside it`);
+      const size = readVarint(page, at);
+      const rowid = readVarint(page, at + size.length);
+      const body = at + size.length + rowid.length;
+      const local = localBytes(size.value, usable);
+      if (body + local > usable) throw new SqliteFormatError(`a row of page ${n} is outside it`);
+      if (size.value > maxRowBytes) continue;
+      const payload = Buffer.alloc(size.value);
+      page.copy(payload, 0, body, body + local);
+      if (local < size.value)
+        await readOverflow(pages, page.readUInt32BE(body + local), payload, local);
+      yield { rowid: rowid.value, values: decodeRecord(payload) };
+    }
+  }
+}
+
+/** How much of a payload of `size` bytes a table leaf keeps on its own page. */
+function localBytes(size: number, usable: number): number {
+  const most = usable - 35;
+  if (size <= most) return size;
+  const least = Math.floor(((usable - 12) * 32) / 255) - 23;
+  const k = least + ((size - least) % (usable - 4));
+  return k <= most ? k : least;
+}
+
+async function readOverflow(pages: PageReader, first: number, into: Buffer, from: number) {
+  const { usable } = pages.layout;
+  let next = first;
+  let at = from;
+  while (at < into.length) {
+    const page = await pages.page(next);
+    const take = Math.min(usable - 4, into.length - at);
+    page.copy(into, at, 4, 4 + take);
+    at += take;
+    next = page.readUInt32BE(0);
+  }
+}
+
+/**
+ * The rows of table `name` in the SQLite file at `path`: each row's values in column order
+ * (an INTEGER PRIMARY KEY column holds null; its value is the rowid).
+ */
+export async function* sqliteTableRows(
+  path: string,
+  name: string,
+  maxRowBytes: number,
+): AsyncGenerator<{ rowid: number; values: SqliteValue[] }> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(100);
+    const { bytesRead } = await handle.read(head, 0, 100, 0);
+    if (bytesRead < 100 || !head.subarray(0, 16).equals(MAGIC))
+      throw new SqliteFormatError('not an SQLite 3 database');
+    const raw = head.readUInt16BE(16);
+    const pageSize = raw === 1 ? 65536 : raw;
+    if (pageSize < 512 || (pageSize & (pageSize - 1)) !== 0)
+      throw new SqliteFormatError(`page size ${pageSize} is not one SQLite writes`);
+    const usable = pageSize - head[20]!;
+    if (usable < 480) throw new SqliteFormatError('too little of each page is usable');
+    const pageCount = Math.floor((await handle.stat()).size / pageSize);
+    const layout = { pageSize, usable, pageCount };
+    // The schema table (sqlite_master) is rooted at page 1: type, name, tbl_name, rootpage, sql.
+    let root: number | undefined;
+    for await (const row of tableRows(new PageReader(handle, layout), 1, 1024 * 1024)) {
+      const [type, rowName, , rootPage] = row.values;
+      if (type === 'table' && rowName === name && typeof rootPage === 'number') root = rootPage;
+    }
+    if (root === undefined) throw new SqliteFormatError(`the database has no table ${name}`);
+    yield* tableRows(new PageReader(handle, layout), root, maxRowBytes);
+  } finally {
+    await handle.close();
+  }
+}

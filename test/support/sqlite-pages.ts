@@ -1,0 +1,99 @@
+/**
+ * Hand-built SQLite files for the reader's tests: pages of 512 bytes laid out as the file
+ * format says, so a test can forge what SQLite itself never writes (a loop, a page past
+ * the end). Rows are small enough to need no overflow pages; real overflow is tested on
+ * databases rpm wrote.
+ */
+import { writeFile } from 'node:fs/promises';
+
+export const PAGE = 512;
+export type Value = null | number | string | Buffer;
+
+function varint(n: number): Buffer {
+  const groups: number[] = [n & 0x7f];
+  for (let rest = Math.floor(n / 128); rest > 0; rest = Math.floor(rest / 128))
+    groups.unshift((rest & 0x7f) | 0x80);
+  return Buffer.from(groups);
+}
+
+export function record(values: Value[]): Buffer {
+  const types: Buffer[] = [];
+  const bodies: Buffer[] = [];
+  for (const v of values) {
+    if (v === null) types.push(varint(0));
+    else if (typeof v === 'number') {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(v);
+      types.push(varint(4));
+      bodies.push(b);
+    } else if (typeof v === 'string') {
+      types.push(varint(13 + 2 * Buffer.byteLength(v)));
+      bodies.push(Buffer.from(v));
+    } else {
+      types.push(varint(12 + 2 * v.length));
+      bodies.push(v);
+    }
+  }
+  const header = Buffer.concat(types);
+  return Buffer.concat([varint(header.length + 1), header, ...bodies]);
+}
+
+/** A table leaf page holding `rows` ([rowid, values]); `isFirst` leaves room for the file header. */
+export function leafPage(rows: [number, Value[]][], isFirst = false): Buffer {
+  const page = Buffer.alloc(PAGE);
+  const start = isFirst ? 100 : 0;
+  page[start] = 0x0d;
+  page.writeUInt16BE(rows.length, start + 3);
+  let end = PAGE;
+  rows.forEach(([rowid, values], i) => {
+    const payload = record(values);
+    const cell = Buffer.concat([varint(payload.length), varint(rowid), payload]);
+    end -= cell.length;
+    cell.copy(page, end);
+    page.writeUInt16BE(end, start + 8 + i * 2);
+  });
+  page.writeUInt16BE(end, start + 5);
+  return page;
+}
+
+/** A table interior page: `children` ([page, largest rowid]) then the right-most child. */
+export function interiorPage(children: [number, number][], rightMost: number): Buffer {
+  const page = Buffer.alloc(PAGE);
+  page[0] = 0x05;
+  page.writeUInt16BE(children.length, 3);
+  page.writeUInt32BE(rightMost, 8);
+  let end = PAGE;
+  children.forEach(([child, rowid], i) => {
+    const key = varint(rowid);
+    const cell = Buffer.alloc(4 + key.length);
+    cell.writeUInt32BE(child);
+    key.copy(cell, 4);
+    end -= cell.length;
+    cell.copy(page, end);
+    page.writeUInt16BE(end, 12 + i * 2);
+  });
+  return page;
+}
+
+/** A whole file: page 1 holds the schema with one table, `name`, rooted at `root`; then `pages` (2, 3…). */
+export async function writeSqlite(
+  file: string,
+  name: string,
+  root: number,
+  pages: Buffer[],
+): Promise<void> {
+  const first = leafPage(
+    [
+      [
+        1,
+        ['table', name, name, root, `CREATE TABLE ${name} (hnum INTEGER PRIMARY KEY, blob BLOB)`],
+      ],
+    ],
+    true,
+  );
+  Buffer.from('SQLite format 3\0', 'latin1').copy(first, 0);
+  first.writeUInt16BE(PAGE, 16);
+  first[18] = 1;
+  first[19] = 1;
+  await writeFile(file, Buffer.concat([first, ...pages]));
+}

@@ -1,0 +1,203 @@
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ListedFile } from '../../src/packages/package-db.js';
+import { readRpmDatabase } from '../../src/packages/rpm-database.js';
+import { parseRpmHeader, RpmHeaderError } from '../../src/packages/rpm-header.js';
+import { SqliteFormatError, sqliteTableRows } from '../../src/packages/sqlite-table.js';
+import { interiorPage, leafPage, writeSqlite } from '../support/sqlite-pages.js';
+
+const INT16 = 3;
+const INT32 = 4;
+const STRING = 6;
+const STRING_ARRAY = 8;
+
+/** An rpm header as its database row holds it: counts, 16-byte index entries, data. */
+function rpmHeader(tags: [number, number, string | string[] | number[]][]): Buffer {
+  const index: Buffer[] = [];
+  const data: Buffer[] = [];
+  let size = 0;
+  for (const [tag, type, value] of tags) {
+    const width = type === INT32 ? 4 : type === INT16 ? 2 : 1;
+    const pad = (width - (size % width)) % width;
+    data.push(Buffer.alloc(pad));
+    size += pad;
+    const values = Array.isArray(value) ? value : [value];
+    const bytes =
+      type === INT32 || type === INT16
+        ? Buffer.concat(
+            (values as number[]).map((n) => {
+              const b = Buffer.alloc(width);
+              if (width === 4) b.writeUInt32BE(n);
+              else b.writeUInt16BE(n);
+              return b;
+            }),
+          )
+        : Buffer.concat((values as string[]).map((s) => Buffer.from(`${s}\0`)));
+    const entry = Buffer.alloc(16);
+    entry.writeUInt32BE(tag, 0);
+    entry.writeUInt32BE(type, 4);
+    entry.writeUInt32BE(size, 8);
+    entry.writeUInt32BE(values.length, 12);
+    index.push(entry);
+    data.push(bytes);
+    size += bytes.length;
+  }
+  const counts = Buffer.alloc(8);
+  counts.writeUInt32BE(index.length, 0);
+  counts.writeUInt32BE(size, 4);
+  return Buffer.concat([counts, ...index, ...data]);
+}
+
+const SHA256_A = 'a'.repeat(64);
+const SHA256_B = 'b'.repeat(64);
+
+/** A package as rpm records one: a binary, a %config file, a link and a folder. */
+const demoTool = () =>
+  rpmHeader([
+    [1000, STRING, 'demo-tool'],
+    [1001, STRING, '1.2'],
+    [1002, STRING, '3'],
+    [1003, INT32, [2]],
+    [1030, INT16, [0o100755, 0o100644, 0o120777, 0o40755]],
+    [1035, STRING_ARRAY, [SHA256_A, SHA256_B, '', '']],
+    [1037, INT32, [0, 1, 0, 0]],
+    [1116, INT32, [0, 1, 0, 1]],
+    [1117, STRING_ARRAY, ['demo-tool', 'demo.conf', 'demo-link', 'conf.d']],
+    [1118, STRING_ARRAY, ['/usr/bin/', '/etc/demo/']],
+    [5011, INT32, [8]],
+  ]);
+
+describe('an rpm header', () => {
+  it('gives the package, [epoch:]version-release, and each regular file with its digest and %config flag', () => {
+    expect(parseRpmHeader(demoTool())).toEqual({
+      name: 'demo-tool',
+      version: '2:1.2-3',
+      algorithm: 'sha256',
+      files: [
+        { path: '/usr/bin/demo-tool', digest: SHA256_A, isConfig: false },
+        { path: '/etc/demo/demo.conf', digest: SHA256_B, isConfig: true },
+      ],
+    });
+  });
+
+  it('reads digests as MD5 when the header names no algorithm, as rpm does', () => {
+    const old = rpmHeader([
+      [1000, STRING, 'old'],
+      [1030, INT16, [0o100644]],
+      [1035, STRING_ARRAY, ['c'.repeat(32)]],
+      [1116, INT32, [0]],
+      [1117, STRING_ARRAY, ['x']],
+      [1118, STRING_ARRAY, ['/opt/']],
+    ]);
+    expect(parseRpmHeader(old)).toMatchObject({ algorithm: 'md5', files: [{ path: '/opt/x' }] });
+  });
+
+  it('rejects a forged header whole: counts past its data, too many entries, an unknown algorithm', () => {
+    const lying = demoTool();
+    lying.writeUInt32BE(lying.readUInt32BE(4) + 1000, 4);
+    expect(() => parseRpmHeader(lying)).toThrow(RpmHeaderError);
+    const huge = Buffer.alloc(8);
+    huge.writeUInt32BE(0x10000000, 0);
+    expect(() => parseRpmHeader(huge)).toThrow(RpmHeaderError);
+    const runaway = rpmHeader([
+      [1000, STRING, 'x'],
+      [1117, STRING_ARRAY, ['a']],
+    ]);
+    runaway.writeUInt32BE(1000, 8 + 16 + 12); // BASENAMES says 1000 names
+    expect(() => parseRpmHeader(runaway)).toThrow(/runs off the header/);
+    const algo = rpmHeader([
+      [1000, STRING, 'x'],
+      [5011, INT32, [77]],
+    ]);
+    expect(() => parseRpmHeader(algo)).toThrow(/algorithm 77/);
+  });
+});
+
+describe('an SQLite table read from its pages', () => {
+  const file = async () =>
+    path.join(await mkdtemp(path.join(os.tmpdir(), 'coroner-sqlite-')), 'db.sqlite');
+  const rowsOf = async (at: string, max = 1 << 20) => {
+    const rows: unknown[] = [];
+    for await (const r of sqliteTableRows(at, 'Packages', max)) rows.push([r.rowid, r.values]);
+    return rows;
+  };
+
+  it('gives every row in rowid order, through an interior page', async () => {
+    const at = await file();
+    await writeSqlite(at, 'Packages', 2, [
+      interiorPage([[3, 1]], 4),
+      leafPage([[1, [null, Buffer.from('one')]]]),
+      leafPage([
+        [2, [null, Buffer.from('two')]],
+        [3, [null, 'three']],
+      ]),
+    ]);
+    expect(await rowsOf(at)).toEqual([
+      [1, [null, Buffer.from('one')]],
+      [2, [null, Buffer.from('two')]],
+      [3, [null, 'three']],
+    ]);
+  });
+
+  it('skips a row over the bound and reads on', async () => {
+    const at = await file();
+    await writeSqlite(at, 'Packages', 2, [
+      leafPage([
+        [1, [null, Buffer.alloc(200)]],
+        [2, [null, Buffer.from('small')]],
+      ]),
+    ]);
+    expect(await rowsOf(at, 100)).toEqual([[2, [null, Buffer.from('small')]]]);
+  });
+
+  it('refuses a forged file: a page that points back at itself, a page past the end, no table, not SQLite', async () => {
+    const loop = await file();
+    await writeSqlite(loop, 'Packages', 2, [interiorPage([[2, 1]], 3), leafPage([])]);
+    await expect(rowsOf(loop)).rejects.toThrow(/page 2 is reached twice/);
+    const past = await file();
+    await writeSqlite(past, 'Packages', 9, [leafPage([])]);
+    await expect(rowsOf(past)).rejects.toThrow(/page 9 is outside the file/);
+    const other = await file();
+    await writeSqlite(other, 'Other', 2, [leafPage([])]);
+    await expect(rowsOf(other)).rejects.toThrow(/no table Packages/);
+    const text = await file();
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(text, 'not a database'.repeat(20));
+    await expect(rowsOf(text)).rejects.toThrow(SqliteFormatError);
+  });
+});
+
+describe("rpm's database", () => {
+  it('lists the files of each header, skips a header that does not parse, and names the packages', async () => {
+    const at = path.join(await mkdtemp(path.join(os.tmpdir(), 'coroner-rpmdb-')), 'rpmdb.sqlite');
+    await writeSqlite(at, 'Packages', 2, [
+      leafPage([
+        [1, [null, Buffer.from('garbage, not a header')]],
+        [2, [null, demoTool()]],
+      ]),
+    ]);
+    const listed: ListedFile[] = [];
+    const packages = new Set<string>();
+    await readRpmDatabase(at, (f) => listed.push(f), packages);
+    expect([...packages]).toEqual(['demo-tool 2:1.2-3']);
+    expect(listed).toEqual([
+      {
+        path: '/usr/bin/demo-tool',
+        manager: 'rpm',
+        package: 'demo-tool',
+        algorithm: 'sha256',
+        digest: SHA256_A,
+      },
+      {
+        path: '/etc/demo/demo.conf',
+        manager: 'rpm',
+        package: 'demo-tool',
+        algorithm: 'sha256',
+        digest: SHA256_B,
+        isConffile: true,
+      },
+    ]);
+  });
+});
