@@ -50,8 +50,8 @@ fi
 # curl carries the real-service samples' attacks over HTTP; sshd and ssh-agent serve the
 # test of an engine reached over ssh (on 127.0.0.1 only); yara runs --rules; setfattr sets a
 # file capability on a test container's layer; rpm and rpmbuild write the RPM database an
-# image is judged by.
-for pair in chromium:chromium tmux:tmux getfattr:attr setfattr:attr curl:curl sshd:openssh-server ssh-agent:openssh-client yara:yara rpm:rpm rpmbuild:rpm; do
+# image is judged by, and db5.3_load the Berkeley DB one of older rpm.
+for pair in chromium:chromium tmux:tmux getfattr:attr setfattr:attr curl:curl sshd:openssh-server ssh-agent:openssh-client yara:yara rpm:rpm rpmbuild:rpm db5.3_load:db5.3-util; do
   tool=${pair%%:*} package=${pair#*:}
   if [ "$want_test_tools" -eq 1 ] && ! command -v "$tool" >/dev/null 2>&1; then
     if is_root && is_debian; then

@@ -154,7 +154,7 @@ export async function analyseChange(
   const packageEvidence = packages
     ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)
     : undefined;
-  const isDatabaseList = ['status', 'installed', 'rpmdb'].includes(
+  const isDatabaseList = ['status', 'installed', 'sqlite', 'berkeley'].includes(
     databaseFileAt(entry.path)?.kind ?? '',
   );
   const recordOf = dpkgRecordOf(entry.path);

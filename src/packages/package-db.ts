@@ -13,19 +13,22 @@ export type DatabaseFile =
   | { manager: 'dpkg'; kind: 'md5sums'; package: string }
   | { manager: 'dpkg'; kind: 'status' }
   | { manager: 'apk'; kind: 'installed' }
-  | { manager: 'rpm'; kind: 'rpmdb' };
+  | { manager: 'rpm'; kind: 'sqlite' | 'berkeley' };
 
 const DPKG_INFO = '/var/lib/dpkg/info/';
 const DPKG_STATUS = '/var/lib/dpkg/status';
 const APK_INSTALLED = '/lib/apk/db/installed';
-// rpm 4.16 and later (SQLite); Fedora 36 and later keep it under /usr, /var/lib/rpm a link to it.
-const RPM_DATABASES = ['/var/lib/rpm/rpmdb.sqlite', '/usr/lib/sysimage/rpm/rpmdb.sqlite'];
+// rpm 4.16 and later (SQLite); Fedora 36 and later keep it under /usr, /var/lib/rpm a link to
+// it. Before (RHEL 8, CentOS 7, Amazon Linux 2): a Berkeley DB hash file.
+const RPM_SQLITE = ['/var/lib/rpm/rpmdb.sqlite', '/usr/lib/sysimage/rpm/rpmdb.sqlite'];
+const RPM_BERKELEY = '/var/lib/rpm/Packages';
 
 /** What database file is at `path`, if any. */
 export function databaseFileAt(path: string): DatabaseFile | undefined {
   if (path === DPKG_STATUS) return { manager: 'dpkg', kind: 'status' };
   if (path === APK_INSTALLED) return { manager: 'apk', kind: 'installed' };
-  if (RPM_DATABASES.includes(path)) return { manager: 'rpm', kind: 'rpmdb' };
+  if (RPM_SQLITE.includes(path)) return { manager: 'rpm', kind: 'sqlite' };
+  if (path === RPM_BERKELEY) return { manager: 'rpm', kind: 'berkeley' };
   if (path.startsWith(DPKG_INFO) && path.endsWith('.md5sums')) {
     const name = path.slice(DPKG_INFO.length, -'.md5sums'.length);
     // "<package>" or "<package>:<arch>" (multi-arch), never a folder.

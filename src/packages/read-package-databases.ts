@@ -21,7 +21,6 @@ import {
 } from './package-db.js';
 import { PackageIndex } from './package-index.js';
 import { readRpmDatabase } from './rpm-database.js';
-import { SqliteFormatError } from './sqlite-table.js';
 
 const MAX_DATABASE_BYTES = 64 * 1024 * 1024;
 // RPM's is read a page at a time, and a large Fedora's is tens of MiB.
@@ -74,16 +73,8 @@ async function readStored(
   // A database is megabytes; one of hundreds is the container's own doing, not read.
   const most = file.manager === 'rpm' ? MAX_RPM_DATABASE_BYTES : MAX_DATABASE_BYTES;
   if (!content || content.isTruncated || content.sizeBytes > most) return undefined;
-  if (file.manager === 'rpm') {
-    const packages = new Set<string>();
-    try {
-      await readRpmDatabase(folder.locate(content.path), onListed, packages);
-      return { packages };
-    } catch (e) {
-      if (!(e instanceof SqliteFormatError)) throw e;
-      return { packages, problem: `read in part: ${e.message}` };
-    }
-  }
+  if (file.manager === 'rpm')
+    return readRpmDatabase(folder.locate(content.path), file.kind, onListed);
   const reader = new DatabaseReader(file);
   const lines = boundedLines(createReadStream(folder.locate(content.path)), MAX_LINE_BYTES);
   for await (const line of lines) {

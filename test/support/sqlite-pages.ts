@@ -97,3 +97,49 @@ export async function writeSqlite(
   first[19] = 1;
   await writeFile(file, Buffer.concat([first, ...pages]));
 }
+
+/** A Berkeley DB hash file (little-endian, 512-byte pages), for the RPM `Packages` reader. */
+export const berkeley = {
+  meta(lastPage: number): Buffer {
+    const page = Buffer.alloc(PAGE);
+    page.writeUInt32LE(0x061561, 12);
+    page.writeUInt32LE(9, 16);
+    page.writeUInt32LE(PAGE, 20);
+    page[25] = 8;
+    page.writeUInt32LE(lastPage, 32);
+    return page;
+  },
+  /** A hash page of key/data pairs; a data item is inline bytes or `{ page, length }` of an overflow chain. */
+  hash(pairs: [Buffer, Buffer | { page: number; length: number }][]): Buffer {
+    const page = Buffer.alloc(PAGE);
+    page[25] = 13;
+    page.writeUInt16LE(pairs.length * 2, 20);
+    let end = PAGE;
+    const items = pairs.flatMap(([key, data]) => [
+      Buffer.concat([Buffer.from([1]), key]),
+      Buffer.isBuffer(data)
+        ? Buffer.concat([Buffer.from([1]), data])
+        : (() => {
+            const item = Buffer.alloc(12);
+            item[0] = 3;
+            item.writeUInt32LE(data.page, 4);
+            item.writeUInt32LE(data.length, 8);
+            return item;
+          })(),
+    ]);
+    items.forEach((item, i) => {
+      end -= item.length;
+      item.copy(page, end);
+      page.writeUInt16LE(end, 26 + i * 2);
+    });
+    return page;
+  },
+  overflow(data: Buffer, next: number): Buffer {
+    const page = Buffer.alloc(PAGE);
+    page[25] = 7;
+    page.writeUInt32LE(next, 16);
+    page.writeUInt16LE(data.length, 22);
+    data.copy(page, 26);
+    return page;
+  },
+};

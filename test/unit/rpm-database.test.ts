@@ -6,7 +6,9 @@ import type { ListedFile } from '../../src/packages/package-db.js';
 import { readRpmDatabase } from '../../src/packages/rpm-database.js';
 import { parseRpmHeader, RpmHeaderError } from '../../src/packages/rpm-header.js';
 import { SqliteFormatError, sqliteTableRows } from '../../src/packages/sqlite-table.js';
-import { interiorPage, leafPage, writeSqlite } from '../support/sqlite-pages.js';
+import { berkeley, interiorPage, leafPage, writeSqlite } from '../support/sqlite-pages.js';
+import { BerkeleyFormatError, berkeleyHashValues } from '../../src/packages/berkeley-hash.js';
+import { writeFile } from 'node:fs/promises';
 
 const INT16 = 3;
 const INT32 = 4;
@@ -163,7 +165,6 @@ describe('an SQLite table read from its pages', () => {
     await writeSqlite(other, 'Other', 2, [leafPage([])]);
     await expect(rowsOf(other)).rejects.toThrow(/no table Packages/);
     const text = await file();
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(text, 'not a database'.repeat(20));
     await expect(rowsOf(text)).rejects.toThrow(SqliteFormatError);
   });
@@ -179,9 +180,9 @@ describe("rpm's database", () => {
       ]),
     ]);
     const listed: ListedFile[] = [];
-    const packages = new Set<string>();
-    await readRpmDatabase(at, (f) => listed.push(f), packages);
+    const { packages, problem } = await readRpmDatabase(at, 'sqlite', (f) => listed.push(f));
     expect([...packages]).toEqual(['demo-tool 2:1.2-3']);
+    expect(problem).toBeUndefined();
     expect(listed).toEqual([
       {
         path: '/usr/bin/demo-tool',
@@ -199,5 +200,62 @@ describe("rpm's database", () => {
         isConffile: true,
       },
     ]);
+  });
+});
+
+describe('a Berkeley DB hash file read from its pages', () => {
+  const at = async (pages: Buffer[]) => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'coroner-bdb-')), 'Packages');
+    await writeFile(file, Buffer.concat(pages));
+    return file;
+  };
+  const valuesOf = async (file: string, max = 1 << 20) => {
+    const out: Buffer[] = [];
+    for await (const v of berkeleyHashValues(file, max)) out.push(v);
+    return out;
+  };
+  const big = Buffer.from('x'.repeat(600) + 'y'.repeat(300));
+
+  it('gives inline values and values spread over a chain of overflow pages', async () => {
+    const file = await at([
+      berkeley.meta(3),
+      berkeley.hash([
+        [Buffer.from([0, 0, 0, 0]), Buffer.from([1, 0, 0, 0])],
+        [Buffer.from([1, 0, 0, 0]), { page: 2, length: big.length }],
+      ]),
+      berkeley.overflow(big.subarray(0, 486), 3),
+      berkeley.overflow(big.subarray(486), 0),
+    ]);
+    expect(await valuesOf(file)).toEqual([Buffer.from([1, 0, 0, 0]), big]);
+    expect(await valuesOf(file, 100)).toEqual([Buffer.from([1, 0, 0, 0])]);
+  });
+
+  it('refuses a forged file: an overflow chain that loops, an item outside its page, not a hash database', async () => {
+    const loop = await at([
+      berkeley.meta(2),
+      berkeley.hash([[Buffer.from('k'), { page: 2, length: 5000 }]]),
+      berkeley.overflow(Buffer.alloc(100), 2),
+    ]);
+    await expect(valuesOf(loop)).rejects.toThrow(/overflow chain reaches page 2/);
+    const outside = berkeley.hash([[Buffer.from('k'), Buffer.from('v')]]);
+    outside.writeUInt16LE(4, 26 + 2); // the value item said to start inside the page header
+    await expect(valuesOf(await at([berkeley.meta(1), outside]))).rejects.toThrow(/outside it/);
+    await expect(valuesOf(await at([Buffer.alloc(512)]))).rejects.toThrow(BerkeleyFormatError);
+  });
+
+  it("reads rpm's headers from it, and says how far a damaged one was read", async () => {
+    const header = demoTool();
+    const file = await at([
+      berkeley.meta(4),
+      berkeley.hash([[Buffer.from([1, 0, 0, 0]), { page: 3, length: header.length }]]),
+      berkeley.hash([[Buffer.from([2, 0, 0, 0]), { page: 9, length: 10 }]]),
+      berkeley.overflow(header, 0),
+      berkeley.overflow(Buffer.alloc(0), 0),
+    ]);
+    const listed: ListedFile[] = [];
+    const read = await readRpmDatabase(file, 'berkeley', (f) => listed.push(f));
+    expect([...read.packages]).toEqual(['demo-tool 2:1.2-3']);
+    expect(listed.map((f) => f.path)).toEqual(['/usr/bin/demo-tool', '/etc/demo/demo.conf']);
+    expect(read.problem).toMatch(/read in part: an overflow chain reaches page 9/);
   });
 });

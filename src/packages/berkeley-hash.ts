@@ -1,0 +1,95 @@
+/**
+ * The values of a Berkeley DB hash database, read straight from its pages, for the RPM
+ * database of RHEL 8 and before, CentOS 7 and Amazon Linux 2 (`/var/lib/rpm/Packages`).
+ * Layout from Berkeley DB's db_page.h: a metadata page, then pages of key/data item pairs;
+ * a value too large for its page is a chain of overflow pages. The byte order is the
+ * writer's, told by the magic number. A page at a time is read, a value at a time held; the
+ * file may be forged in the container, so every page number, offset and length is checked,
+ * an overflow chain is followed once, and a value over `maxValueBytes` is skipped.
+ */
+import { open } from 'node:fs/promises';
+
+export class BerkeleyFormatError extends Error {}
+
+const HASH_MAGIC = 0x061561;
+const P_HASH_UNSORTED = 2;
+const P_OVERFLOW = 7;
+const P_HASHMETA = 8;
+const P_HASH = 13;
+const H_KEYDATA = 1;
+const H_OFFPAGE = 3;
+const PAGE_HEADER = 26;
+
+/** Every value (the data of each key/data pair) in the hash database at `path`, in page order. */
+export async function* berkeleyHashValues(
+  path: string,
+  maxValueBytes: number,
+): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const meta = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(meta, 0, meta.length, 0);
+    if (bytesRead < 64) throw new BerkeleyFormatError('not a Berkeley DB file');
+    const isLittle = meta.readUInt32LE(12) === HASH_MAGIC;
+    if (!isLittle && meta.readUInt32BE(12) !== HASH_MAGIC)
+      throw new BerkeleyFormatError('not a Berkeley DB hash database');
+    const u16 = (b: Buffer, at: number) => (isLittle ? b.readUInt16LE(at) : b.readUInt16BE(at));
+    const u32 = (b: Buffer, at: number) => (isLittle ? b.readUInt32LE(at) : b.readUInt32BE(at));
+    const pageSize = u32(meta, 20);
+    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
+      throw new BerkeleyFormatError(`page size ${pageSize} is not one Berkeley DB writes`);
+    if (meta[25] !== P_HASHMETA)
+      throw new BerkeleyFormatError('the first page is not hash metadata');
+    const pages = Math.floor((await handle.stat()).size / pageSize);
+    const last = Math.min(u32(meta, 32), pages - 1);
+
+    const readPage = async (n: number) => {
+      const page = Buffer.alloc(pageSize);
+      const got = await handle.read(page, 0, pageSize, n * pageSize);
+      if (got.bytesRead !== pageSize) throw new BerkeleyFormatError(`page ${n} is cut short`);
+      return page;
+    };
+    const overflow = async (first: number, length: number): Promise<Buffer> => {
+      const value = Buffer.alloc(length);
+      const seen = new Set<number>();
+      let at = 0;
+      for (let n = first; at < length;) {
+        if (n < 1 || n > last || seen.has(n))
+          throw new BerkeleyFormatError(`an overflow chain reaches page ${n}`);
+        seen.add(n);
+        const page = await readPage(n);
+        const size = u16(page, 22);
+        if (page[25] !== P_OVERFLOW || PAGE_HEADER + size > pageSize)
+          throw new BerkeleyFormatError(`page ${n} is not the overflow page its chain says`);
+        at += page.copy(value, at, PAGE_HEADER, PAGE_HEADER + Math.min(size, length - at));
+        n = u32(page, 16);
+      }
+      return value;
+    };
+
+    for (let n = 1; n <= last; n++) {
+      const page = await readPage(n);
+      if (page[25] !== P_HASH && page[25] !== P_HASH_UNSORTED) continue;
+      const entries = u16(page, 20);
+      if (PAGE_HEADER + entries * 2 > pageSize)
+        throw new BerkeleyFormatError(`page ${n} lists more items than fit`);
+      const offset = (i: number) => u16(page, PAGE_HEADER + i * 2);
+      // Items are laid down from the page's end: each ends where the one before it starts.
+      for (let i = 1; i < entries; i += 2) {
+        const at = offset(i);
+        const end = offset(i - 1);
+        if (at < PAGE_HEADER + entries * 2 || at >= end || end > pageSize)
+          throw new BerkeleyFormatError(`an item of page ${n} is outside it`);
+        if (page[at] === H_KEYDATA) {
+          if (end - at - 1 <= maxValueBytes) yield Buffer.from(page.subarray(at + 1, end));
+        } else if (page[at] === H_OFFPAGE) {
+          if (at + 12 > end) throw new BerkeleyFormatError(`an item of page ${n} is cut short`);
+          const length = u32(page, at + 8);
+          if (length <= maxValueBytes) yield await overflow(u32(page, at + 4), length);
+        }
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}
