@@ -8,6 +8,7 @@
  * an overflow chain is followed once, and a value over `maxValueBytes` is skipped.
  */
 import { open } from 'node:fs/promises';
+import { PagedFile } from './paged-file.js';
 
 export class BerkeleyFormatError extends Error {}
 
@@ -43,10 +44,10 @@ export async function* berkeleyHashValues(
     const pages = Math.floor((await handle.stat()).size / pageSize);
     const last = Math.min(u32(meta, 32), pages - 1);
 
+    const file = new PagedFile(handle, pageSize);
     const readPage = async (n: number) => {
-      const page = Buffer.alloc(pageSize);
-      const got = await handle.read(page, 0, pageSize, n * pageSize);
-      if (got.bytesRead !== pageSize) throw new BerkeleyFormatError(`page ${n} is cut short`);
+      const page = await file.page(n);
+      if (!page) throw new BerkeleyFormatError(`page ${n} is cut short`);
       return page;
     };
     const overflow = async (first: number, length: number): Promise<Buffer> => {

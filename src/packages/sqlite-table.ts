@@ -6,7 +6,8 @@
  * page number, offset and length is checked, a page is visited once, and a row over
  * `maxRowBytes` is skipped. A write-ahead log beside the file is not read.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { PagedFile } from './paged-file.js';
 
 export type SqliteValue = null | number | string | Buffer;
 
@@ -71,7 +72,7 @@ class PageReader {
   readonly #visited = new Set<number>();
 
   constructor(
-    private readonly handle: FileHandle,
+    private readonly file: PagedFile,
     readonly layout: Layout,
   ) {}
 
@@ -81,9 +82,8 @@ class PageReader {
       throw new SqliteFormatError(`page ${n} is outside the file`);
     if (this.#visited.has(n)) throw new SqliteFormatError(`page ${n} is reached twice`);
     this.#visited.add(n);
-    const page = Buffer.alloc(this.layout.pageSize);
-    const { bytesRead } = await this.handle.read(page, 0, page.length, (n - 1) * page.length);
-    if (bytesRead !== page.length) throw new SqliteFormatError(`page ${n} is cut short`);
+    const page = await this.file.page(n - 1);
+    if (!page) throw new SqliteFormatError(`page ${n} is cut short`);
     return page;
   }
 }
@@ -184,14 +184,15 @@ export async function* sqliteTableRows(
     if (usable < 480) throw new SqliteFormatError('too little of each page is usable');
     const pageCount = Math.floor((await handle.stat()).size / pageSize);
     const layout = { pageSize, usable, pageCount };
+    const file = new PagedFile(handle, pageSize);
     // The schema table (sqlite_master) is rooted at page 1: type, name, tbl_name, rootpage, sql.
     let root: number | undefined;
-    for await (const row of tableRows(new PageReader(handle, layout), 1, 1024 * 1024)) {
+    for await (const row of tableRows(new PageReader(file, layout), 1, 1024 * 1024)) {
       const [type, rowName, , rootPage] = row.values;
       if (type === 'table' && rowName === name && typeof rootPage === 'number') root = rootPage;
     }
     if (root === undefined) throw new SqliteFormatError(`the database has no table ${name}`);
-    yield* tableRows(new PageReader(handle, layout), root, maxRowBytes);
+    yield* tableRows(new PageReader(file, layout), root, maxRowBytes);
   } finally {
     await handle.close();
   }
