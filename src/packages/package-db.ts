@@ -2,8 +2,8 @@
  * The files of a package manager's database that list installed files with their
  * checksums, and their line formats: Debian's `/var/lib/dpkg/info/<pkg>.md5sums` (files)
  * and `/var/lib/dpkg/status` (conffiles, installed versions), Alpine's
- * `/lib/apk/db/installed`, and where RPM keeps its SQLite database (read by
- * ./rpm-database.ts). Pure: lines in, listed files out. Every line is
+ * `/lib/apk/db/installed`, and where RPM keeps its database (SQLite or Berkeley DB, read
+ * by ./rpm-database.ts). Pure: lines in, listed files out. Every line is
  * attacker-controlled when it comes from the container; a line that does not parse is
  * skipped, never trusted in part.
  */
@@ -70,13 +70,13 @@ export function absolute(raw: string): string | undefined {
   return '/' + parts.join('/');
 }
 
+/** The databases written as text lines (all but RPM's). */
+export type LineDatabaseFile = Exclude<DatabaseFile, { manager: 'rpm' }>;
+
 /**
  * Reads a database file line by line: the files it lists with checksums, and (for status
  * and apk databases) the packages it has installed, as `name version`.
  */
-/** The databases written as text lines (all but RPM's). */
-export type LineDatabaseFile = Exclude<DatabaseFile, { manager: 'rpm' }>;
-
 export class DatabaseReader {
   readonly #file: LineDatabaseFile;
   #package = '';

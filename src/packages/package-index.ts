@@ -87,7 +87,8 @@ export async function judgePackageFile(
     verdict: 'unchecked',
   };
   if (kind === 'D' || !current) return { ...evidence, verdict: 'deleted' };
-  // apk lists a package's links too, with the checksum of the link's target text.
+  // apk lists a package's links too, with the checksum of the link's target text; dpkg and
+  // rpm list none, so a file they list that is now a link differs.
   if (current.meta.type === 'symlink' && current.meta.linkTarget !== undefined) {
     const actual = createHash(listed.algorithm).update(current.meta.linkTarget).digest('hex');
     return actual === listed.digest
@@ -96,7 +97,7 @@ export async function judgePackageFile(
           ...evidence,
           actual,
           verdict: 'differs',
-          note: 'now a link, not to what the package listed',
+          note: 'now a link, not what the package installed',
         };
   }
   if (current.meta.type !== 'file')

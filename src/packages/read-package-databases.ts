@@ -1,6 +1,6 @@
 /**
  * Reads the package databases a triage judges changed files by: the original image's
- * (every md5sums file, dpkg's status, apk's installed list, rpm's SQLite database, as the
+ * (every md5sums file, dpkg's status, apk's installed list, rpm's database, as the
  * layer indexes show them) and the container's own where it changed. They are read through
  * the source like any version, so each is stored in the case folder, hashed and in
  * custody: a verdict in the report can be checked against the very list it came from.

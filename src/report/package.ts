@@ -33,7 +33,7 @@ export interface PackageEvidence {
 /** The package databases a triage read, for the report: where each verdict came from. */
 export interface PackageDatabases {
   managers: PackageManager[];
-  /** Each database file, as stored in the case folder; `isRead` false when it was not read (cut at the content cap, or over 64 MiB). */
+  /** Each database file, as stored in the case folder; `isRead` false when it was not read (cut at the content cap, or over 64 MiB; 512 MiB for rpm's). */
   files: {
     path: string;
     side: 'original' | 'current';
