@@ -3,7 +3,7 @@
  * database of RHEL 8 and before, CentOS 7 and Amazon Linux 2 (`/var/lib/rpm/Packages`).
  * Layout from Berkeley DB's db_page.h: a metadata page, then pages of key/data item pairs;
  * a value too large for its page is a chain of overflow pages. The byte order is the
- * writer's, told by the magic number. A page at a time is read, a value at a time held; the
+ * writer's, told by the magic number. Pages are read in blocks, a value at a time held; the
  * file may be forged in the container, so every page number, offset and length is checked,
  * an overflow chain is followed once, and a value over `maxValueBytes` is skipped.
  */

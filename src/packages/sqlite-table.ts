@@ -1,8 +1,8 @@
 /**
  * The rows of one table of an SQLite database file, read straight from its B-tree pages
  * (https://www.sqlite.org/fileformat2.html), for RPM's `rpmdb.sqlite`. Node 20 has no
- * SQLite, and a reader of our own never runs the file's own schema or triggers. A page at
- * a time is read; a row at a time is held. The file may be forged in the container: every
+ * SQLite, and a reader of our own never runs the file's own schema or triggers. Pages are
+ * read in blocks (./paged-file.ts); a row at a time is held. The file may be forged in the container: every
  * page number, offset and length is checked, a page is visited once, and a row over
  * `maxRowBytes` is skipped. A write-ahead log beside the file is not read.
  */
