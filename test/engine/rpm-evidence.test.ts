@@ -208,7 +208,7 @@ describe("a container judged by RPM's database", () => {
     expect(tool.findings.map((f) => f.rule)).toContain('package-modified');
   });
 
-  it('leaves a changed %config file to the other rules, and finds a touched file the package own', () => {
+  it("leaves a changed %config file to the other rules, and finds a touched file the package's own", () => {
     const conf = change('/etc/demo/demo.conf');
     expect(conf.package).toMatchObject({ isConffile: true, verdict: 'differs' });
     expect(conf.findings.map((f) => f.rule)).not.toContain('package-modified');
