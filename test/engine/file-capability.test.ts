@@ -17,7 +17,7 @@ import {
   docker,
   inspectField,
   newRunId,
-  TEST_LABEL,
+  runLabelled,
 } from '../support/engine.js';
 
 const runId = newRunId();
@@ -27,15 +27,9 @@ let work: string;
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'coroner-cap-'));
   container = `coroner-test-cap-${runId}`;
-  await docker(
-    'run',
-    '-d',
-    '--name',
+  await runLabelled(
     container,
-    '--network',
-    'none',
-    '--label',
-    `${TEST_LABEL}=${runId}`,
+    runId,
     await baseImage(),
     'sh',
     '-c',

@@ -21,7 +21,7 @@ import type { ChangedPath } from '../../src/report/change.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
 import { runCoroner } from '../support/coroner-run.js';
-import { cleanRun, debianBase, docker, newRunId, ROOT, TEST_LABEL } from '../support/engine.js';
+import { cleanRun, debianBase, docker, newRunId, ROOT, runLabelled } from '../support/engine.js';
 import { startPrivateEngine, type PrivateEngine } from '../support/private-engine.js';
 
 const runId = newRunId();
@@ -60,19 +60,7 @@ beforeAll(async () => {
   const packages = readFileSync(path.join(ROOT, 'samples/php-links/debian-packages'), 'utf8');
   image = await debianBase(packages.split('\n').filter(Boolean));
   container = `coroner-test-packages-${runId}`;
-  await docker(
-    'run',
-    '-d',
-    '--name',
-    container,
-    '--network',
-    'none',
-    '--label',
-    `${TEST_LABEL}=${runId}`,
-    image,
-    'sleep',
-    'infinity',
-  );
+  await runLabelled(container, runId, image, 'sleep', 'infinity');
   await docker('exec', container, 'sh', '-c', ATTACK);
   for (const reads of ['host', 'archive'] as const)
     reports[reads] = await triage(

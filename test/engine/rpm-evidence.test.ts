@@ -17,7 +17,14 @@ import { triage } from '../../src/app/triage.js';
 import type { ChangedPath } from '../../src/report/change.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
-import { baseImage, cleanRun, docker, newRunId, TEST_LABEL } from '../support/engine.js';
+import {
+  baseImage,
+  cleanRun,
+  docker,
+  newRunId,
+  runLabelled,
+  TEST_LABEL,
+} from '../support/engine.js';
 
 const run = promisify(execFile);
 const runId = newRunId();
@@ -107,17 +114,7 @@ async function imageWith(root: string, tag: string): Promise<string> {
 /** Starts a container of `image` and changes a binary, a %config file, and the time of a data file. */
 async function attacked(image: string, tag: string): Promise<string> {
   const container = `coroner-test-rpm-${tag}-${runId}`;
-  await docker(
-    'run',
-    '-d',
-    '--name',
-    container,
-    '--network',
-    'none',
-    '--label',
-    `${TEST_LABEL}=${runId}`,
-    image,
-  );
+  await runLabelled(container, runId, image);
   await docker(
     'exec',
     container,

@@ -49,6 +49,27 @@ export function expectedChanges(sample: string): ExpectedChange[] {
 
 export const SAMPLES = ['webshell', 'miner', 'backdoor', 'persistence'] as const;
 
+/** Starts `image` as `name`, detached, with no network and this run's label; `command` replaces its CMD. */
+export async function runLabelled(
+  name: string,
+  runId: string,
+  image: string,
+  ...command: string[]
+): Promise<void> {
+  await docker(
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--network',
+    'none',
+    '--label',
+    `${TEST_LABEL}=${runId}`,
+    image,
+    ...command,
+  );
+}
+
 /**
  * Builds, starts and compromises a sample through samples/run.sh; returns the container name.
  * `dockerHost` points it at another engine than the shared one.
