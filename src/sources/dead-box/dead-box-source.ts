@@ -18,7 +18,11 @@ import { runtimeFromDocker } from '../docker-config.js';
 import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
 import { compareMounts, type MountToCompare } from '../layer-store/compare-mount.js';
 import { indexLayerDir, readLayerVersion } from '../layer-store/layer-dir.js';
-import { readCapabilities, readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
+import {
+  readCapabilities,
+  readOpaqueDirs,
+  type Capabilities,
+} from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
 import type { ContainerRef } from '../pick-container.js';
 import { openDataRoot, type DataRoot } from './data-root.js';
@@ -164,6 +168,19 @@ export class DeadBoxSource implements EvidenceSource {
     const layerRecords = await imageLayers(root, diffIds);
     const readAt = new Date().toISOString();
 
+    // Capabilities in the container's own layer, all at once (usually none, never many), and
+    // once: readVersions is called more than once (the package databases first).
+    let capabilities: Promise<Capabilities> | undefined;
+    const writableCapabilities = () =>
+      (capabilities ??= readCapabilities(layerDirs.writable).then((caps) => {
+        if (caps.problem)
+          notCollected.push({
+            item: 'file capabilities (security.capability)',
+            reason: caps.problem,
+          });
+        return caps;
+      }));
+
     let original: Promise<ImageLayers> | undefined;
     const originalLayers = () =>
       (original ??= (async () => {
@@ -284,13 +301,7 @@ export class DeadBoxSource implements EvidenceSource {
         };
         let done = 0;
         let bytes = 0;
-        // Capabilities in the container's own layer, all at once: usually none, never many.
-        const caps = await readCapabilities(layerDirs.writable);
-        if (caps.problem)
-          notCollected.push({
-            item: 'file capabilities (security.capability)',
-            reason: caps.problem,
-          });
+        const caps = await writableCapabilities();
         const read = async (
           side: 'original' | 'current',
           dir: string,

@@ -23,7 +23,7 @@ import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/chang
 import type { LayerCheck } from '../../report/triage-report.js';
 import { imageLayers, readImageConfig, type LayerRecord } from '../docker-store/image-store.js';
 import { readLayerVersion } from '../layer-store/layer-dir.js';
-import { readCapabilities } from '../layer-store/overlay-xattrs.js';
+import type { Capabilities } from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
 import type { EngineIdentity, ImageInspect } from './types.js';
 
@@ -130,6 +130,8 @@ export async function readHostVersions(
     maxContentBytes: number;
     /** Current versions acquired already (read from the suspect in the freeze). */
     acquired: ReadonlyMap<string, StoredVersion>;
+    /** The file capabilities in the container's own layer (readCapabilities of its folder). */
+    capabilities: Capabilities;
     signal?: AbortSignal;
     onProgress?: (done: number, bytes: number) => void;
     onPair: (entry: ChangeEntry, pair: VersionPair) => Promise<void>;
@@ -137,8 +139,6 @@ export async function readHostVersions(
 ): Promise<{
   partial: Map<string, Partial>;
   unanswered: ChangeEntry[];
-  /** Why file capabilities could not be read, when they could not. */
-  capabilityProblem?: string;
 }> {
   const partial = new Map<string, Partial>();
   const unanswered: ChangeEntry[] = [];
@@ -148,8 +148,7 @@ export async function readHostVersions(
   };
   let done = 0;
   let bytes = 0;
-  // Capabilities in the container's own layer, all at once: usually none, never many.
-  const caps = await readCapabilities(host.committed.dir);
+  const caps = opts.capabilities;
   const read = async (
     side: 'original' | 'current',
     dir: string,
@@ -203,5 +202,5 @@ export async function readHostVersions(
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  return { partial, unanswered, ...(caps.problem ? { capabilityProblem: caps.problem } : {}) };
+  return { partial, unanswered };
 }

@@ -38,6 +38,7 @@ import {
 import { memoryMountsOf, OVER_SSH } from './host-capture.js';
 import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
+import { readCapabilities, type Capabilities } from '../layer-store/overlay-xattrs.js';
 import type { EngineEvent } from '../../report/process.js';
 import { freezeEvidence, type FrozenEvidence } from './freeze.js';
 import {
@@ -181,6 +182,16 @@ export class DockerLiveSource implements EvidenceSource {
     };
     let original: Promise<ImageLayers> | undefined;
     const originalLayers = () => (original ??= indexOriginal());
+    // readVersions is called more than once (the package databases first): what does not
+    // depend on the entries is done once.
+    let tidied: Promise<unknown> | undefined;
+    let capabilities: Promise<Capabilities> | undefined;
+    // The container's own layer, all at once: usually no capabilities, never many.
+    const committedCapabilities = (at: HostLayers) =>
+      (capabilities ??= readCapabilities(at.committed.dir).then((caps) => {
+        if (caps.problem) notCollected.push({ item: CAPABILITIES_ITEM, reason: caps.problem });
+        return caps;
+      }));
 
     // The engine's own files in the committed layer are not the container's changes.
     const ownFiles = new Set(engine.traits.ownFiles);
@@ -297,11 +308,12 @@ export class DockerLiveSource implements EvidenceSource {
       readVersions: async (entries, onPair) => {
         throwIfAborted(signal, 'triage');
         // After the freeze, never before it: tidying up must not delay the evidence.
-        await removeStaleReaders(engine, containers, custody);
+        await (tidied ??= removeStaleReaders(engine, containers, custody));
         let rest: readonly ChangeEntry[] = entries;
         let partial: Map<string, Partial> | undefined;
         if (host) {
           const layers = (await originalLayers()).indexes;
+          const capabilities = await committedCapabilities(host);
           const read = await custody.step(
             "read original and current versions from the engine's layer store on this host (read only)",
             `${entries.length} paths`,
@@ -309,6 +321,7 @@ export class DockerLiveSource implements EvidenceSource {
               readHostVersions(host, layers, entries, folder, {
                 maxContentBytes: opts.maxContentBytes,
                 acquired: frozen.readFromSuspect,
+                capabilities,
                 ...(signal ? { signal } : {}),
                 onProgress: (done, bytes) => opts.onProgress?.('extract', done, bytes),
                 onPair,
@@ -318,8 +331,6 @@ export class DockerLiveSource implements EvidenceSource {
           );
           partial = read.partial;
           rest = read.unanswered;
-          if (read.capabilityProblem)
-            notCollected.push({ item: CAPABILITIES_ITEM, reason: read.capabilityProblem });
           if (rest.length === 0) return;
         }
         const evidenceLayerDir = upperDirOf(frozen.evidenceInspect);
