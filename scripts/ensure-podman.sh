@@ -9,13 +9,15 @@ set -euo pipefail
 say() { printf 'ensure-podman: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-if ! command -v podman >/dev/null 2>&1; then
+# The drop-in below names runc: podman alone brings crun, and on a fresh machine docker.io
+# (which brings runc) may not be installed yet.
+if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
   [ "$(id -u)" -eq 0 ] && [ -f /etc/debian_version ] ||
-    die "podman is missing. Install it (Debian: sudo apt-get install podman) and run again."
-  say "installing podman with apt-get"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman >/dev/null 2>&1 || {
+    die "podman or runc is missing. Install them (Debian: sudo apt-get install podman runc) and run again."
+  say "installing podman and runc with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman runc >/dev/null 2>&1 || {
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman runc >/dev/null
   }
 fi
 
