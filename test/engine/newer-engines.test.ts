@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TriageReport } from '../../src/report/triage-report.js';
+import { ContainerdRoot } from '../../src/sources/containerd-store/containerd-root.js';
 import { BIN } from '../support/coroner-run.js';
 import { baseImage, expectedChanges, newRunId, startSample } from '../support/engine.js';
 import { startNewerEngine, type NewerEngine } from '../support/newer-engine.js';
@@ -66,6 +67,45 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
       ).toContain(e.rule);
     }
   });
+
+  it.runIf(containerdStore)(
+    "finds the container's writable layer and its image's layers in containerd's own databases, as its mount has them",
+    async () => {
+      const [id, pid, image] = (
+        await engine.docker('inspect', '-f', '{{.Id}} {{.State.Pid}} {{.Image}}', container)
+      )
+        .trim()
+        .split(' ');
+      const root = await ContainerdRoot.open(engine.containerdRoot);
+      try {
+        const chain = await root.snapshotChain('moby', id!);
+        expect(chain.map((s) => s.kind)).toEqual([
+          'active',
+          ...chain.slice(1).map(() => 'committed'),
+        ]);
+        expect(chain[1]!.key).toBe(`${id}-init`);
+        // The container's root mount, as its init sees it: upper dir, then the lower dirs top first.
+        const mountinfo = await readFile(`/proc/${pid}/mountinfo`, 'utf8');
+        const rootMount = mountinfo.split('\n').find((l) => l.split(' ')[4] === '/')!;
+        const options = rootMount.split(' - ')[1]!.split(' ')[2]!.split(',');
+        const option = (name: string) =>
+          options.find((o) => o.startsWith(`${name}=`))!.slice(name.length + 1);
+        expect(option('upperdir')).toBe(chain[0]!.dir);
+        expect(option('lowerdir').split(':')).toEqual(chain.slice(1).map((s) => s.dir));
+
+        const layers = await root.imageLayers('moby', image!);
+        // Each image layer is in the chain, bottom first; what else the chain holds is the
+        // init snapshot of a build step's container (the classic builder commits on top of it).
+        const imageDirs = layers.layers.map((l) => l.snapshot?.dir);
+        const lowers = chain.slice(2).reverse();
+        expect(lowers.map((s) => s.dir).filter((d) => imageDirs.includes(d))).toEqual(imageDirs);
+        for (const extra of lowers.filter((s) => !imageDirs.includes(s.dir)))
+          expect(extra.key).toMatch(/^[0-9a-f]{64}-init$/);
+      } finally {
+        await root.close();
+      }
+    },
+  );
 
   it('exports a bundle that verifies', async () => {
     const out = path.join(work, 'bundle.tar.gz');
