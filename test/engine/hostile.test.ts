@@ -251,5 +251,7 @@ describe('triage of the hostile sample', () => {
     const verdict = await verifyBundle(out);
     expect(verdict).toMatchObject({ isIntact: true, missing: [], extra: [], altered: [] });
     await rm(out);
-  });
+    // The case holds hundreds of MiB of hostile files: on a loaded 2-core machine the export
+    // and the verify took past the 180 s default (a cold run, issue 23).
+  }, 600_000);
 });
