@@ -146,8 +146,9 @@ async function sendTraffic(pid: number, ports: number[]): Promise<string> {
 
 /** The twin's processes on this host (root only), or none. */
 async function twinPids(id: string, pid: number): Promise<number[] | undefined> {
+  if (process.getuid?.() !== 0 || !pid) return undefined;
   const pids = await containerPids(id, pid);
-  return Array.isArray(pids) ? pids : undefined;
+  return pids.length ? pids : undefined;
 }
 
 /** Runs one twin until it is up (healthy, listening on the suspect's ports) or the window ends. */

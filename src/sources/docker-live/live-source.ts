@@ -122,6 +122,7 @@ export class DockerLiveSource implements EvidenceSource {
             (await this.identity()).engine!,
             frozen.image,
             frozen.evidenceInspect,
+            frozen.evidence.committedAt,
           ).then((found) => {
             if ('reason' in found) {
               hostReason = found.reason;
