@@ -19,6 +19,8 @@ import type { ContainerInspect } from './types.js';
 export interface HostCapture {
   processes?: ProcessRecord[];
   memoryMounts: MountedChange[];
+  /** The memory-backed mounts that were read (each in full, or as far as its bounds allow). */
+  memoryMountsRead?: string[];
   notCollected: NotCollected[];
 }
 
@@ -69,14 +71,14 @@ export async function captureOnHost(
       here.pids,
       inspect.State.Pid,
     );
-    const { changes, notCollected } = await readMemoryMounts(
+    const { changes, read, notCollected } = await readMemoryMounts(
       here.root,
       memory,
       folder,
       custody,
       opts,
     );
-    return { processes, memoryMounts: changes, notCollected };
+    return { processes, memoryMounts: changes, memoryMountsRead: read, notCollected };
   } finally {
     await here.root.close();
   }

@@ -71,8 +71,9 @@ export async function readMemoryMounts(
   folder: CaseFolder,
   custody: CustodyLog,
   opts: { maxContentBytes: number; signal?: AbortSignal },
-): Promise<{ changes: MountedChange[]; notCollected: NotCollected[] }> {
+): Promise<{ changes: MountedChange[]; read: string[]; notCollected: NotCollected[] }> {
   const changes: MountedChange[] = [];
+  const read: string[] = [];
   const notCollected: NotCollected[] = [];
   for (const destination of destinations) {
     const gaps: NotCollected[] = [];
@@ -119,6 +120,7 @@ export async function readMemoryMounts(
           } finally {
             await dir.close();
           }
+          read.push(destination);
           return count;
         },
         (n) => `${Math.min(n, MAX_ENTRIES)} entries`,
@@ -134,5 +136,5 @@ export async function readMemoryMounts(
       });
     notCollected.push(...gaps);
   }
-  return { changes, notCollected };
+  return { changes, read, notCollected };
 }
