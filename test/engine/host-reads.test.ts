@@ -13,11 +13,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCaseReport } from '../../src/case/find-case.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
+import { findHostLayers } from '../../src/sources/docker-live/host-layers.js';
 import { runCoroner } from '../support/coroner-run.js';
 import {
   baseImage,
   cleanRun,
   docker,
+  evidenceImage,
   inspectField,
   newRunId,
   runLabelled,
@@ -176,7 +179,7 @@ describe.runIf(isRoot)('an engine reached over tcp', () => {
       await baseImage(),
       'sh',
       '-c',
-      'echo hi > /dev/shm/note && exec sleep 3600',
+      'echo hi > /dev/shm/note && echo changed > /etc/note && exec sleep 3600',
     );
     await untilRunning(name, /sleep 3600/);
   }, 120_000);
@@ -209,6 +212,18 @@ describe.runIf(isRoot)('an engine reached over tcp', () => {
         Number(await inspectField(name, '{{.State.Pid}}')),
       );
       expect([...report.changes].map((c) => c.path)).toContain('/dev/shm/note');
+      // Its layer store is read only with proof: the evidence image this triage committed is on
+      // this disk with this triage's label; the same image claimed for another capture is not.
+      const evidence = evidenceImage(report);
+      const local = await connectEngine();
+      const identity = await local.identity();
+      const image = await local.inspectImage(await inspectField(name, '{{.Image}}'));
+      const committed = await local.inspectImage(evidence.id);
+      const proved = await findHostLayers(identity, image, committed, evidence.committedAt);
+      expect('reason' in proved ? proved.reason : 'proved').toBe('proved');
+      expect(await findHostLayers(identity, image, committed, new Date(0).toISOString())).toEqual({
+        reason: expect.stringMatching(/nothing proves the engine runs on this host/),
+      });
     } finally {
       await engine.close();
     }
