@@ -7,6 +7,7 @@
  * https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
  */
 import { createHash } from 'node:crypto';
+import { nameBytes } from '../case/container-path.js';
 import { techniqueLabel } from '../findings/attack.js';
 import type { Finding } from '../report/finding.js';
 import { SEVERITY_RANK, type Severity } from '../report/severity.js';
@@ -30,13 +31,23 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
   info: '0.0',
 };
 
-/** `/var/www/a b.php` as a URI relative to the container's root: `var/www/a%20b.php`. */
+/** What encodeURIComponent leaves as it is. */
+const UNRESERVED = /^[A-Za-z0-9\-_.!~*'()]$/;
+
+/**
+ * `/var/www/a b.php` as a URI relative to the container's root: `var/www/a%20b.php`. A name
+ * read as raw bytes that are not UTF-8 (nameFromBytes) is percent-encoded byte for byte
+ * (encodeURIComponent would throw on it).
+ */
 export function containerUri(path: string): string {
-  return path
-    .split('/')
-    .filter(Boolean)
-    .map((part) => encodeURIComponent(part))
-    .join('/');
+  const encode = (part: string) =>
+    [...nameBytes(part)]
+      .map((byte) => {
+        const ch = String.fromCharCode(byte);
+        return UNRESERVED.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      })
+      .join('');
+  return path.split('/').filter(Boolean).map(encode).join('/');
 }
 
 export function sarifLog(report: TriageReport): Record<string, unknown> {

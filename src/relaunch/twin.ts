@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { nameSlug } from '../case/container-path.js';
+import { nameFromBytes, nameSlug } from '../case/container-path.js';
 import { EngineRequestFailed } from '../errors.js';
 import type { CustodyLog } from '../case/custody.js';
 import { normaliseChanges, withoutEngineFiles } from '../changes/change-list.js';
@@ -22,6 +22,7 @@ import { lastLogLines } from '../sources/docker-live/log-tail.js';
 import { readerOwnerLabels, TWIN_ROLE } from '../sources/docker-live/stale-readers.js';
 import { parseInetTable } from '../sources/host-proc/proc-net.js';
 import { containerPids, filesOpenForWriting } from '../sources/host-proc/processes.js';
+import { proveOnThisHost } from '../sources/host-proc/this-host.js';
 import { askInNamespace, canEnterNamespaces } from './serve-check.js';
 
 /** On every twin: the suspect it is a twin of. */
@@ -120,15 +121,25 @@ async function listeningPorts(pid: number): Promise<number[] | undefined> {
 }
 
 /**
- * What the twin wrote in its /dev/shm, a tmpfs no change list shows, through the host's
- * view of its root (root only); undefined when that view is closed.
+ * What the twin wrote in its /dev/shm, a tmpfs no change list shows, read inside its own
+ * root once it is proved to run here (root only, never through a link: the image's init
+ * may chroot and plant one); undefined when that view is closed.
  */
-async function sharedMemoryWrites(pid: number): Promise<string[] | undefined> {
-  if (process.getuid?.() !== 0 || !pid) return undefined;
+async function sharedMemoryWrites(twin: ContainerInspect): Promise<string[] | undefined> {
+  const here = await proveOnThisHost(twin).catch(() => ({ reason: 'unreadable' }));
+  if ('reason' in here) return undefined;
   try {
-    return (await readdir(`/proc/${pid}/root/dev/shm`)).slice(0, 1000).map((n) => `/dev/shm/${n}`);
+    const shm = await here.root.openFolder('/dev/shm');
+    try {
+      const names = await readdir(`/proc/self/fd/${shm.fd}`, { encoding: 'buffer' });
+      return names.slice(0, 1000).map((n) => `/dev/shm/${nameFromBytes(n)}`);
+    } finally {
+      await shm.close();
+    }
   } catch {
     return undefined;
+  } finally {
+    await here.root.close();
   }
 }
 
@@ -146,8 +157,9 @@ async function sendTraffic(pid: number, ports: number[]): Promise<string> {
 
 /** The twin's processes on this host (root only), or none. */
 async function twinPids(id: string, pid: number): Promise<number[] | undefined> {
+  if (process.getuid?.() !== 0 || !pid) return undefined;
   const pids = await containerPids(id, pid);
-  return Array.isArray(pids) ? pids : undefined;
+  return pids.length ? pids : undefined;
 }
 
 /** Runs one twin until it is up (healthy, listening on the suspect's ports) or the window ends. */
@@ -233,7 +245,7 @@ export async function runTwin(
       );
       // What it writes and removes again (a lock file) leaves no change: ask what it holds open.
       const held = await twinPids(id, pid).then((pids) => (pids ? filesOpenForWriting(pids) : []));
-      const shm = await sharedMemoryWrites(pid);
+      const shm = await sharedMemoryWrites(await engine.inspectContainer(id));
       outcome.isSharedMemorySeen = shm !== undefined;
       outcome.writes = normaliseChanges([
         ...withoutEngineFiles(changesFromEngine(raw).entries, engine.traits.ownFiles),

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveInside, safeFileName, storedName } from '../../src/case/container-path.js';
+import {
+  nameBytes,
+  nameFromBytes,
+  resolveInside,
+  safeFileName,
+  storedName,
+} from '../../src/case/container-path.js';
 
 describe('storedName', () => {
   it('keeps the base name readable after the hash', () => {
@@ -65,5 +71,47 @@ describe('resolveInside', () => {
     expect(resolveInside('/cases/x', 'current/etc/passwd')).toBe(
       path.join('/cases/x', 'current/etc/passwd'),
     );
+  });
+});
+
+describe('names read as raw bytes', () => {
+  /** A small deterministic generator: the same bytes on every run. */
+  function* randomNames(count: number): Generator<Buffer> {
+    let seed = 0x2545f491;
+    const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    for (let i = 0; i < count; i++) {
+      const length = 1 + (next() % 12);
+      yield Buffer.from(
+        Array.from({ length }, () => (next() % 3 === 0 ? 0x80 + (next() % 128) : next())),
+      );
+    }
+  }
+
+  it('gives back every name its bytes, and keeps names that differ in any byte apart', () => {
+    const seen = new Map<string, string>();
+    const wrong: string[] = [];
+    for (const raw of randomNames(20_000)) {
+      const name = nameFromBytes(raw);
+      const hex = raw.toString('hex');
+      if (!nameBytes(name).equals(raw) || (seen.get(name) ?? hex) !== hex) wrong.push(hex);
+      seen.set(name, hex);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('reads well-formed UTF-8 as the text it is', () => {
+    const text = '/srv/café/日本/😀.php';
+    expect(nameFromBytes(Buffer.from(text))).toBe(text);
+    expect(storedName(nameFromBytes(Buffer.from(text)))).toBe(storedName(text));
+  });
+
+  it('stores two names that differ only in bytes that are not UTF-8 apart', () => {
+    const a = nameFromBytes(Buffer.from('/dev/shm/sh\xff', 'latin1'));
+    const b = nameFromBytes(Buffer.from('/dev/shm/sh\xfe', 'latin1'));
+    expect(a).not.toBe(b);
+    expect(storedName(a)).not.toBe(storedName(b));
+    // Overlong and surrogate forms are not UTF-8 either: each byte stays itself.
+    for (const raw of [Buffer.from([0xc0, 0xaf]), Buffer.from([0xed, 0xa0, 0x80])])
+      expect(nameBytes(nameFromBytes(raw)).equals(raw)).toBe(true);
   });
 });

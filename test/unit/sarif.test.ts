@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nameFromBytes } from '../../src/case/container-path.js';
 import { containerUri, sarifLog } from '../../src/present/sarif.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { sarifErrors } from '../support/sarif-schema.js';
@@ -64,6 +65,9 @@ describe('sarifLog', () => {
     const uri = results[0]!.locations[0].physicalLocation.artifactLocation.uri as string;
     expect(uri).toBe('var/www/a%20b/%1B%5D0%3Bx%07%E2%80%AE.php');
     expect(containerUri('/')).toBe('');
+    // A name read as raw bytes that are not UTF-8 (a /dev/shm file): each byte as itself.
+    const raw = nameFromBytes(Buffer.from([0x2f, 0x73, 0x68, 0xff, 0x20]));
+    expect(containerUri(raw)).toBe('sh%FF%20');
     expect(results[2]!.locations[0].physicalLocation.artifactLocation.uri).toBe('.');
   });
 });

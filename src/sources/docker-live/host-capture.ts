@@ -1,8 +1,10 @@
 /**
  * What only the engine's host can show of a running container, read there as root while
  * coroner holds it paused: its processes (executables, open and mapped files, sockets)
- * and its memory-backed mounts (/dev/shm, tmpfs). Elsewhere (a remote engine, not root)
- * each item is named as not collected, with the reason.
+ * and its memory-backed mounts (/dev/shm, tmpfs), inside the container's own root. Only
+ * when the container is proved to run here (this-host.ts), whatever the engine's address;
+ * otherwise (a remote engine, one that lies, not root) each item is named as not
+ * collected, with the reason.
  */
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
@@ -10,12 +12,15 @@ import type { ProcessRecord } from '../../report/process.js';
 import type { NotCollected } from '../../report/triage-report.js';
 import type { MountedChange } from '../evidence-source.js';
 import { readMemoryMounts } from '../host-proc/memory-mounts.js';
-import { containerPids, ProcessCapture } from '../host-proc/processes.js';
+import { ProcessCapture } from '../host-proc/processes.js';
+import { proveOnThisHost } from '../host-proc/this-host.js';
 import type { ContainerInspect } from './types.js';
 
 export interface HostCapture {
   processes?: ProcessRecord[];
   memoryMounts: MountedChange[];
+  /** The memory-backed mounts that were read (each in full, or as far as its bounds allow). */
+  memoryMountsRead?: string[];
   notCollected: NotCollected[];
 }
 
@@ -44,35 +49,37 @@ export async function captureOnHost(
 ): Promise<HostCapture> {
   const memory = memoryMountsOf(inspect);
   // Over ssh the host may still be this one (a loopback sshd): its /proc is not read anyway.
-  const pids = opts.isRemote
-    ? { reason: OVER_SSH }
-    : await containerPids(inspect.Id, inspect.State.Running ? inspect.State.Pid : 0);
-  if (!Array.isArray(pids)) {
+  // Otherwise (unix socket or tcp alike) the container must be proved to run here.
+  const here = opts.isRemote ? { reason: OVER_SSH } : await proveOnThisHost(inspect);
+  if ('reason' in here) {
     custody.record(
       "read processes and tmpfs on the engine's host",
       inspect.Id,
       'skipped',
-      pids.reason,
+      here.reason,
     );
     return {
       memoryMounts: [],
       notCollected: [
-        { item: PROCESSES_ITEM, reason: pids.reason },
-        ...(memory.length ? [{ item: MEMORY_ITEM, reason: pids.reason }] : []),
+        { item: PROCESSES_ITEM, reason: here.reason },
+        ...(memory.length ? [{ item: MEMORY_ITEM, reason: here.reason }] : []),
       ],
     };
   }
-  const processes = await new ProcessCapture(folder, custody, opts).capture(
-    pids,
-    inspect.State.Pid,
-  );
-  const { changes, cut } = await readMemoryMounts(inspect.State.Pid, memory, folder, custody, opts);
-  return {
-    processes,
-    memoryMounts: changes,
-    notCollected: cut.map((d) => ({
-      item: `all of ${d}`,
-      reason: 'more entries than coroner reads from one tmpfs (10,000); the first were read',
-    })),
-  };
+  try {
+    const processes = await new ProcessCapture(folder, custody, opts).capture(
+      here.pids,
+      inspect.State.Pid,
+    );
+    const { changes, read, notCollected } = await readMemoryMounts(
+      here.root,
+      memory,
+      folder,
+      custody,
+      opts,
+    );
+    return { processes, memoryMounts: changes, memoryMountsRead: read, notCollected };
+  } finally {
+    await here.root.close();
+  }
 }

@@ -25,6 +25,7 @@ import { imageLayers, readImageConfig, type LayerRecord } from '../docker-store/
 import { readLayerVersion } from '../layer-store/layer-dir.js';
 import type { Capabilities } from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
+import { EVIDENCE_LABELS } from './freeze.js';
 import type { EngineIdentity, ImageInspect } from './types.js';
 
 export interface HostLayers {
@@ -37,12 +38,14 @@ export interface HostLayers {
 
 /**
  * The layer folders of the original and evidence images on this host, or why they cannot
- * be read here (not root, another storage driver, a remote engine).
+ * be read here (not root, another storage driver, a remote engine). `capturedAt` is the
+ * evidence label this triage gave the commit.
  */
 export async function findHostLayers(
   engine: EngineIdentity,
   original: ImageInspect,
   evidence: ImageInspect,
+  capturedAt: string,
 ): Promise<HostLayers | { reason: string }> {
   if (process.getuid?.() !== 0) return { reason: 'coroner is not root' };
   if (engine.storageDriver !== 'overlay2' || !engine.rootDir)
@@ -62,6 +65,18 @@ export async function findHostLayers(
     )
       return { reason: "the engine's layer store on this host does not match what it reports" };
     await access(committed.dir);
+    // Proof that the engine is this host's (a remote one can name this host's folders): the
+    // evidence image it just committed is on this disk, its config hashing to its id and
+    // carrying the moment this triage asked for the commit.
+    const written = await readImageConfig(root, evidence.Id).catch(() => undefined);
+    const labels = (
+      written?.config as { config?: { Labels?: Record<string, unknown> } } | undefined
+    )?.config?.Labels;
+    if (labels?.[EVIDENCE_LABELS.capturedAt] !== capturedAt)
+      return {
+        reason:
+          "nothing proves the engine runs on this host (the evidence image it committed is not in this host's layer store): a remote engine, or one that lies",
+      };
     return { original: layers.slice(0, -1), committed, root };
   } catch (e) {
     return {

@@ -35,7 +35,7 @@ import {
   type Engine,
   type RawEvent,
 } from './engine.js';
-import { memoryMountsOf, OVER_SSH } from './host-capture.js';
+import { OVER_SSH } from './host-capture.js';
 import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
 import { readCapabilities, type Capabilities } from '../layer-store/overlay-xattrs.js';
@@ -122,6 +122,7 @@ export class DockerLiveSource implements EvidenceSource {
             (await this.identity()).engine!,
             frozen.image,
             frozen.evidenceInspect,
+            frozen.evidence.committedAt,
           ).then((found) => {
             if ('reason' in found) {
               hostReason = found.reason;
@@ -248,9 +249,9 @@ export class DockerLiveSource implements EvidenceSource {
 
       mountChanges: async () => {
         const changes = [...(frozen.host?.memoryMounts ?? [])];
-        const read: MountsRead['read'] = frozen.host?.processes
-          ? memoryMountsOf(frozen.inspect).map((destination) => ({ type: 'tmpfs', destination }))
-          : [];
+        const read: MountsRead['read'] = (frozen.host?.memoryMountsRead ?? []).map(
+          (destination) => ({ type: 'tmpfs', destination }),
+        );
         const candidates = (frozen.inspect.Mounts ?? []).filter(
           (m) => m.Type === 'volume' || m.Type === 'bind',
         );

@@ -42,32 +42,30 @@ async function readBounded(file: string, maxBytes: number): Promise<Buffer> {
 const text = (file: string, maxBytes = 64 * 1024) =>
   readBounded(file, maxBytes).then((b) => b.toString('utf8'));
 
-/** True when `pid` is in the container's cgroup (the container id is in its cgroup path). */
+/**
+ * True when `pid` is in the container's cgroup: a line of its /proc/<pid>/cgroup names the
+ * container's full id as a word of its own (`docker-<id>.scope`, `/docker/<id>`), never a
+ * mere substring (an id of `/` would match every process of the host).
+ */
 async function isInContainer(pid: number, containerId: string): Promise<boolean> {
-  return (await text(`/proc/${pid}/cgroup`).catch(() => '')).includes(containerId);
+  if (!/^[0-9a-f]{64}$/.test(containerId)) return false;
+  const cgroups = await text(`/proc/${pid}/cgroup`).catch(() => '');
+  return new RegExp(`(^|[^0-9a-z])${containerId}([^0-9a-z]|$)`, 'm').test(cgroups);
 }
 
 /**
- * The container's pids on this host, or why they cannot be read here: the engine is on
- * another host, coroner is not root, or the container does not run.
+ * The pids on this host in the container's cgroup, `initPid` first when it is; at most
+ * MAX_PROCESSES. Whether the container runs on this host at all is this-host.ts's to prove.
  */
-export async function containerPids(
-  containerId: string,
-  initPid: number,
-): Promise<number[] | { reason: string }> {
-  if (process.getuid?.() !== 0) return { reason: "coroner is not root on the engine's host" };
-  if (!initPid) return { reason: 'the container was not running' };
-  if (!(await isInContainer(initPid, containerId)))
-    return {
-      reason: "the engine runs on another host (its processes are not in this host's /proc)",
-    };
-  const pids: number[] = [];
+export async function containerPids(containerId: string, initPid: number): Promise<number[]> {
+  if (!(await isInContainer(initPid, containerId))) return [];
+  const pids: number[] = [initPid];
   for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    if (await isInContainer(Number(name), containerId)) pids.push(Number(name));
+    if (!/^\d+$/.test(name) || Number(name) === initPid) continue;
     if (pids.length >= MAX_PROCESSES) break;
+    if (await isInContainer(Number(name), containerId)) pids.push(Number(name));
   }
-  return pids.sort((a, b) => a - b);
+  return [initPid, ...pids.slice(1).sort((a, b) => a - b)];
 }
 
 /** `pid (comm) state ppid …`: comm may hold spaces and parentheses, so it ends at the last ')'. */
