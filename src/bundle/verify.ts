@@ -6,6 +6,9 @@
  * folder must be a regular file the manifest lists: a link, a device or a
  * "contiguous file" (which GNU tar extracts as a regular file) under a listed
  * name is a forgery, since it is what an analyst would open in place of the evidence.
+ * An archive is read twice over, by tar-stream and by a strict check of every header
+ * (tar-structure.ts): an entry tar would extract otherwise than tar-stream reads it (a
+ * sparse file, a pax key tar-stream ignores…) refuses the whole bundle (`BundleForged`).
  */
 import { constants, createReadStream } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
@@ -16,9 +19,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { createHashTap } from '../case/hash-tap.js';
-import { BundleUnreadable } from './bundle-errors.js';
+import { BundleForged, BundleUnreadable } from './bundle-errors.js';
 import { MANIFEST_NAME, SIGNATURE_NAME, type Manifest } from './manifest.js';
 import { isSignatureValid } from './signing.js';
+import { checkReadAlike, TarStructureCheck } from './tar-structure.js';
 
 export interface VerifyResult {
   isIntact: boolean;
@@ -84,12 +88,14 @@ export async function isBundleFolder(dir: string): Promise<boolean> {
 async function* archiveEntries(bundlePath: string): AsyncGenerator<BundleEntry> {
   const reader = extract();
   const source = createReadStream(bundlePath);
-  pipeline(source, createGunzip(), reader as unknown as NodeJS.WritableStream).catch((e: unknown) =>
-    reader.destroy(e as Error),
+  const structure = new TarStructureCheck();
+  pipeline(source, createGunzip(), structure, reader as unknown as NodeJS.WritableStream).catch(
+    (e: unknown) => reader.destroy(e as Error),
   );
   for await (const entry of reader) {
     const body = entry as unknown as Readable;
-    const type = entry.header.type ?? 'file';
+    checkReadAlike(structure.entries.shift(), entry.header);
+    const type = entry.header.type!; // checked: one of the types tar-structure lets through
     yield { name: entry.header.name, type, ...(type === 'file' ? { body } : {}) };
     body.resume(); // whatever the consumer left unread
   }
@@ -181,6 +187,7 @@ async function verifyEntries(
       seen.set(name, await hashOf(entry.body));
     }
   } catch (e) {
+    if (e instanceof BundleForged) throw new BundleForged(`${where}: ${e.message}`, e.hint);
     throw new BundleUnreadable(
       `${where} is not a readable coroner bundle: ${(e as Error).message}`,
       'It may be truncated or not a .tar.gz; compare its size with the one recorded when it was written.',
@@ -198,6 +205,7 @@ async function verifyEntries(
     manifest = JSON.parse(manifestBytes.toString('utf8')) as Manifest;
     if (!Array.isArray(manifest.files)) throw new Error('no file list');
   } catch (e) {
+    if (e instanceof BundleForged) throw new BundleForged(`${where}: ${e.message}`, e.hint);
     throw new BundleUnreadable(
       `the manifest of ${where} is not valid (${(e as Error).message})`,
       'The bundle was altered or damaged.',
