@@ -149,6 +149,25 @@ async function hashOf(body: Readable): Promise<{ sha256: string; sizeBytes: numb
   return result();
 }
 
+/**
+ * The first field of a manifest that is not what coroner writes, or undefined. Its paths,
+ * hashes and sizes are printed and compared: a forged manifest could hold anything there
+ * (an escape sequence in place of a hash, a string in place of a size).
+ */
+function malformedField(manifest: unknown): string | undefined {
+  const files = (manifest as { files?: unknown } | null)?.files;
+  if (!Array.isArray(files)) return 'files is not a list';
+  for (const [i, file] of files.entries()) {
+    const { path, sha256, sizeBytes } = (file ?? {}) as Record<string, unknown>;
+    if (typeof path !== 'string' || path === '') return `files[${i}].path is not a name`;
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
+      return `files[${i}].sha256 is not 64 hexadecimal digits`;
+    if (typeof sizeBytes !== 'number' || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0)
+      return `files[${i}].sizeBytes is not a whole number of bytes`;
+  }
+  return undefined;
+}
+
 async function verifyEntries(
   where: string,
   entries: AsyncIterable<BundleEntry>,
@@ -203,14 +222,18 @@ async function verifyEntries(
   let manifest: Manifest;
   try {
     manifest = JSON.parse(manifestBytes.toString('utf8')) as Manifest;
-    if (!Array.isArray(manifest.files)) throw new Error('no file list');
   } catch (e) {
-    if (e instanceof BundleForged) throw new BundleForged(`${where}: ${e.message}`, e.hint);
     throw new BundleUnreadable(
       `the manifest of ${where} is not valid (${(e as Error).message})`,
       'The bundle was altered or damaged.',
     );
   }
+  const malformed = malformedField(manifest);
+  if (malformed)
+    throw new BundleUnreadable(
+      `the manifest of ${where} is malformed: ${malformed}`,
+      'The bundle was altered or damaged: nothing in it can be trusted as evidence.',
+    );
 
   const missing: string[] = [];
   const altered: VerifyResult['altered'] = [];
