@@ -16,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triage } from '../../src/app/triage.js';
 import { BundleForged } from '../../src/bundle/bundle-errors.js';
+import { main } from '../../src/cli.js';
 import type { Manifest } from '../../src/bundle/manifest.js';
 import { loadPublicKey } from '../../src/bundle/signing.js';
 import { verifyBundle } from '../../src/bundle/verify.js';
@@ -127,6 +128,27 @@ describe('a signed bundle that GNU tar would extract other bytes from', () => {
     await expect(verdict).rejects.toThrow(BundleForged);
     await expect(verdict).rejects.toThrow(
       /entry "report\.md" is a sparse file \(pax GNU\.sparse\.size\): GNU tar expands it/,
+    );
+  });
+
+  it('says so through the command line, with exit code 4', async () => {
+    const forged = await forgeReport('sparse-cli.tar.gz', (data) =>
+      Buffer.concat([
+        paxHeader({ 'GNU.sparse.size': '1', 'GNU.sparse.numblocks': '1', 'GNU.sparse.map': '0,1' }),
+        rawHeader({ name: 'report.md', size: data.length, typeflag: '0' }),
+      ]),
+    );
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['verify', forged], {
+      out: (text) => void (stdout += text),
+      err: (text) => void (stderr += text),
+      outFile: () => Promise.resolve(),
+      isErrTty: false,
+    });
+    expect({ code, stdout }).toEqual({ code: 4, stdout: '' });
+    expect(stderr).toMatch(
+      /^coroner: .*sparse-cli\.tar\.gz: the bundle's entry "report\.md" is a sparse file .*Do not extract it/,
     );
   });
 
