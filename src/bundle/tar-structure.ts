@@ -90,8 +90,7 @@ function checksumOf(block: Buffer): number {
 }
 
 type Header =
-  | { kind: 'end' }
-  | { kind: 'entry'; name: string; rawName: string; typeflag: string; sizeBytes: number };
+  { kind: 'end' } | { kind: 'entry'; rawName: string; typeflag: string; sizeBytes: number };
 
 /** One 512-byte header block, read strictly: a zero block ends the archive. */
 export function readHeaderBlock(block: Buffer): Header {
@@ -112,7 +111,7 @@ export function readHeaderBlock(block: Buffer): Header {
   const sizeBytes = numericField(block, 124, 12);
   if (sizeBytes === undefined) throw refuse(shownName, 'a header whose size is not a number');
   const rawName = prefix ? `${prefix}/${base}` : base;
-  return { kind: 'entry', name: rawName, rawName, typeflag, sizeBytes };
+  return { kind: 'entry', rawName, typeflag, sizeBytes };
 }
 
 /**
