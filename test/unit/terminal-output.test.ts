@@ -112,6 +112,27 @@ describe('the triage summary', () => {
   });
 });
 
+describe('coroner verify on a case folder whose report.json is wrongly typed', () => {
+  it('says which field is malformed, with exit code 4 and no stack trace', async () => {
+    const source = new RecordedSource({
+      id: 'e'.repeat(64),
+      name: 'web-2',
+      changes: [{ path: '/tmp/y', kind: 'A' }],
+      current: { '/tmp/y': { meta: {}, content: 'y\n' } },
+    });
+    const report = await triage(source, 'web-2', {
+      caseDir: path.join(work, 'case-typed'),
+      cacheDir: path.join(work, 'cache'),
+    });
+    const file = path.join(report.caseDir, 'report.json');
+    const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...json, changes: 5 }));
+    const run = await coroner('verify', report.caseDir);
+    expect(run).toMatchObject({ code: 4, raw: [], stdout: '' });
+    expect(run.stderr).toMatch(/report\.json is malformed: changes is not a list/);
+  });
+});
+
 describe('coroner verify on a forged manifest', () => {
   async function bundleWith(files: unknown[], name: string): Promise<string> {
     const tar = await makeTar([
