@@ -31,8 +31,20 @@ export interface TarHeaderView {
   sizeBytes: number;
 }
 
-/** Pax keys that change neither which bytes an entry holds nor where they go. */
-const PAX_KEYS = new Set(['path', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname']);
+/**
+ * Pax keys that change neither which bytes an entry holds nor where they go, each with the
+ * values tar reads without complaint (a malformed one makes GNU tar warn and may skip the entry).
+ */
+const PAX_KEYS: Record<string, RegExp> = {
+  path: /^/,
+  mtime: /^-?\d{1,20}(\.\d{1,9})?$/,
+  atime: /^-?\d{1,20}(\.\d{1,9})?$/,
+  ctime: /^-?\d{1,20}(\.\d{1,9})?$/,
+  uid: /^\d{1,20}$/,
+  gid: /^\d{1,20}$/,
+  uname: /^/,
+  gname: /^/,
+};
 
 /** Entry types verify names forged itself (tar-stream and tar agree on them) when they hold no data. */
 const DATALESS_TYPES = new Set(['1', '2', '3', '4', '6']);
@@ -146,10 +158,12 @@ export function readPaxRecords(data: Buffer): Map<string, string> | { problem: s
       return {
         problem: `a sparse file (pax ${key}): GNU tar expands it into other bytes than the ones stored, which are the ones verified`,
       };
-    if (!PAX_KEYS.has(key))
+    if (!Object.hasOwn(PAX_KEYS, key))
       return {
         problem: `behind a pax header with ${JSON.stringify(key)}, which coroner never writes and tar-stream reads otherwise than tar, or not at all`,
       };
+    if (!PAX_KEYS[key]!.test(records.get(key)!))
+      return { problem: `behind a pax header whose ${key} is malformed` };
   }
   const path = records.get('path');
   if (path !== undefined && (path === '' || path.includes('\u0000')))

@@ -224,6 +224,16 @@ describe('headers verify refuses by name, whatever tar-stream makes of them', ()
     ],
     ['pax hdrcharset', [paxHeader({ hdrcharset: 'BINARY' }), file('a'), data], /"hdrcharset"/],
     [
+      'a malformed pax mtime',
+      [paxHeader({ mtime: '1e9' }), file('report.md'), data],
+      /"report\.md" is behind a pax header whose mtime is malformed/,
+    ],
+    [
+      'a key named like an object property',
+      [paxHeader({ constructor: 'x' }), file('a'), data],
+      /"constructor"/,
+    ],
+    [
       'a global pax header',
       [Buffer.concat([rawHeader({ name: 'g', size: 0, typeflag: 'g' }), file('report.md'), data])],
       /"g" is a pax global header/,
