@@ -13,9 +13,10 @@ import { openSource, type SourceChoice } from './app/open-source.js';
 import { triage, type TriageEvent } from './app/triage.js';
 import type { VerifyResult } from './bundle/verify.js';
 import { UsageError, isCoronerError, Cancelled } from './errors.js';
+import { containerListText } from './present/container-list.js';
 import { triageSummary } from './present/triage-summary.js';
 import { SEVERITY_RANK } from './report/severity.js';
-import { safeJson, safeLine } from './untrusted.js';
+import { cut, forTerminal, safe, safeJson, safeLine, trusted } from './untrusted.js';
 import { CORONER_VERSION } from './version.js';
 import path from 'node:path';
 
@@ -387,19 +388,7 @@ async function runList(args: Args, io: Io): Promise<number> {
   if (args.operands.length)
     throw new UsageError('list takes no container', 'Usage: coroner list [--docker-root DIR].');
   const source = await openSource(sourceChoice(args.values));
-  const rows = (await source.listContainers()).map((c) => [
-    c.id.slice(0, 12),
-    safeLine(c.names[0] ?? '', 60),
-    safeLine(c.image, 60),
-    safeLine(c.state, 20),
-    c.createdAt,
-  ]);
-  const header = ['ID', 'NAME', 'IMAGE', 'STATE', 'CREATED'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows])
-    io.out(
-      row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ') + '\n',
-    );
+  for (const line of containerListText(await source.listContainers())) io.out(line + '\n');
   return EXIT.clean;
 }
 
@@ -473,19 +462,24 @@ async function runExport(args: Args, io: Io, run: Run): Promise<number> {
     evidence.kind === 'image'
       ? `it stays on the engine as ${evidence.repo}:${evidence.tag}`
       : 'the evidence is the copied data root itself';
+  const bundle = cut(result.path, 1000);
   io.out(
     [
-      `Bundle:          ${result.path}`,
-      `Files:           ${result.fileCount}, ${result.sizeBytes} bytes compressed`,
-      `Manifest sha256: ${result.manifestSha256}`,
-      `Evidence image:  ${result.isImageIncluded ? 'included (docker load < evidence-image.tar)' : `not included: ${safeLine(result.imageNote ?? kept, 1000)}`}`,
+      safe`Bundle:          ${bundle}`,
+      safe`Files:           ${result.fileCount}, ${result.sizeBytes} bytes compressed`,
+      safe`Manifest sha256: ${result.manifestSha256}`,
+      result.isImageIncluded
+        ? 'Evidence image:  included (docker load < evidence-image.tar)'
+        : safe`Evidence image:  not included: ${result.imageNote ?? kept}`,
       ...(result.signing
         ? [
-            `Signed:          Ed25519${result.signing.isNewKey ? `, new key; public key written to ${result.signing.publicKeyPath}` : ''}`,
+            result.signing.isNewKey
+              ? safe`Signed:          Ed25519, new key; public key written to ${result.signing.publicKeyPath}`
+              : 'Signed:          Ed25519',
             result.signing.publicKeyPem.trim(),
           ]
         : []),
-      `Check it later:  coroner verify ${result.path}${result.signing ? ' --key <public key>' : ''}`,
+      safe`Check it later:  coroner verify ${bundle}${result.signing ? ' --key <public key>' : ''}`,
     ].join('\n') + '\n',
   );
   return EXIT.clean;
@@ -496,7 +490,7 @@ function exportSteps(args: Args, io: Io): ((p: { step: string }) => void) | unde
   if (!io.isErrTty && args.values['progress'] !== true) return undefined;
   let last: string | undefined;
   return ({ step }) => {
-    if (step !== last) io.err(`coroner: ${step}\n`);
+    if (step !== last) io.err(safe`coroner: ${step}` + '\n');
     last = step;
   };
 }
@@ -504,9 +498,10 @@ function exportSteps(args: Args, io: Io): ((p: { step: string }) => void) | unde
 async function runVerify(args: Args, io: Io): Promise<number> {
   const [{ isBundleFolder, verifyBundle, verifyBundleFolder }, { isCaseFolder, verifyCase }] =
     await Promise.all([import('./bundle/verify.js'), import('./bundle/verify-case.js')]);
-  const [{ loadPublicKey }, { caseCheckText }] = await Promise.all([
+  const [{ loadPublicKey }, { caseCheckText }, { bundleCheckText }] = await Promise.all([
     import('./bundle/signing.js'),
     import('./present/case-check-text.js'),
+    import('./present/bundle-check-text.js'),
   ]);
   const [bundle, ...extra] = args.operands;
   if (!bundle || extra.length)
@@ -535,31 +530,7 @@ async function runVerify(args: Args, io: Io): Promise<number> {
       return check.state === 'complete' && check.isIntact ? EXIT.clean : EXIT.tampered;
     }
   } else result = await verifyBundle(bundle, verifyOpts);
-  const lines: string[] = [];
-  const signature = {
-    valid: 'signature valid',
-    invalid: 'SIGNATURE INVALID',
-    absent: 'not signed',
-    'not-checked': 'signed; pass --key to check the signature',
-    missing: 'NO SIGNATURE, though a key was given',
-  }[result.signature];
-  if (result.isIntact) {
-    lines.push(
-      `OK: ${bundle}: all ${result.manifest?.files.length ?? 0} files match the manifest (sha256); ${signature}`,
-    );
-  } else {
-    lines.push(`FAILED: ${bundle} does not match its manifest; ${signature}`);
-    for (const a of result.altered) {
-      lines.push(
-        `  altered: ${safeLine(a.path, 500)} (sha256 ${a.expectedSha256} expected, ${a.actualSha256} found; ${a.expectedSize} -> ${a.actualSize} bytes)`,
-      );
-    }
-    for (const m of result.missing) lines.push(`  missing: ${safeLine(m, 500)}`);
-    for (const x of result.extra) lines.push(`  extra:   ${safeLine(x, 500)}`);
-    for (const d of result.duplicates) lines.push(`  twice:   ${safeLine(d, 500)}`);
-    for (const f of result.forged) lines.push(`  forged:  ${safeLine(f.path, 500)} (${f.why})`);
-  }
-  io.out(lines.join('\n') + '\n');
+  io.out(bundleCheckText(bundle, result).join('\n') + '\n');
   return result.isIntact ? EXIT.clean : EXIT.tampered;
 }
 
@@ -597,7 +568,7 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
     undefined,
     {
       isEnabled: values['no-learn'] !== true,
-      onTrial: (t) => io.err(`coroner: clean twin ${trialLine(t)}\n`),
+      onTrial: (t) => io.err(safe`coroner: clean twin ${trusted(trialLine(t))}` + '\n'),
     },
   );
   io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages).join('\n') + '\n');
@@ -630,7 +601,7 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
     allowNoEvidence: values['no-evidence'] === true,
     keepPaused: values['keep-paused'] === true,
     custody,
-    onStep: (step) => io.err(`coroner: ${step}\n`),
+    onStep: (step) => io.err(safe`coroner: ${step}` + '\n'),
   });
   io.out('\n' + relaunchResultText(result).join('\n') + '\n');
   return result.isRunning ? EXIT.clean : EXIT.error;
@@ -639,7 +610,7 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
 function progressLine(e: TriageEvent): string {
   switch (e.type) {
     case 'phase':
-      return `coroner: ${e.phase}${e.step ? ` (${e.step})` : ''}\n`;
+      return safe`coroner: ${e.phase}${e.step ? ` (${e.step})` : ''}` + '\n';
     case 'progress':
       return e.phase === 'extract' && e.filesDone % 50 === 0
         ? `coroner: extracted ${e.filesDone}/${e.filesTotal} paths, ${e.bytes} bytes\n`
@@ -677,7 +648,20 @@ function onStopSignals(controller: AbortController, io: Io): () => void {
   };
 }
 
-export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+/**
+ * Every line to the person goes through here: formatters escape each untrusted value, and
+ * whatever one of them left raw is shown as an escape still, never acted on by the terminal.
+ */
+function terminalIo(io: Io): Io {
+  return {
+    ...io,
+    out: (text) => io.out(forTerminal(text)),
+    err: (text) => io.err(forTerminal(text)),
+  };
+}
+
+export async function main(argv: readonly string[], outerIo: Io = defaultIo): Promise<number> {
+  const io = terminalIo(outerIo);
   const controller = new AbortController();
   const run: Run = { signal: controller.signal, onFailure: [] };
   const stopListening = onStopSignals(controller, io);

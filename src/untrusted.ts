@@ -71,3 +71,45 @@ export function safeLine(value: string, maxChars = 4096): string {
 export function safeLines(value: string, maxCharsPerLine = 4096): string[] {
   return value.split('\n').map((line) => safeLine(line, maxCharsPerLine));
 }
+
+/**
+ * The last step before a terminal, whatever composed the text: a character a terminal would
+ * act on that a formatter left raw (a field nobody escaped) is shown as its escape. Line breaks
+ * stay line breaks, and `\` stays as it is (the fields' own escapes are already in the text).
+ */
+export function forTerminal(text: string): string {
+  return text.replace(UNSAFE, (ch) => (ch === '\n' || ch === '\\' ? ch : escapeChar(ch)));
+}
+
+/** Text a line shows as it is: coroner's own words, or a value escaped already. */
+export class Trusted {
+  constructor(readonly text: string) {}
+}
+
+/** Marks coroner's own words (or an escaped value) as safe to show as they are. */
+export const trusted = (text: string): Trusted => new Trusted(text);
+
+/** Untrusted text cut to `maxChars`, then made safe: for a line's value that may be long. */
+export const cut = (value: string, maxChars: number): Trusted => trusted(safeLine(value, maxChars));
+
+/**
+ * One line of terminal text whose every interpolated value is shown safely: a string through
+ * the sanitiser (cut at 1000 characters), a number as it is, a `trusted(…)` or `cut(…)`
+ * value as given. So a value is escaped unless someone said otherwise, never the reverse.
+ */
+export function safe(
+  strings: TemplateStringsArray,
+  ...values: (string | number | boolean | Trusted | undefined)[]
+): string {
+  let out = strings[0]!;
+  values.forEach((value, i) => {
+    const shown =
+      value instanceof Trusted
+        ? value.text
+        : typeof value === 'number' || typeof value === 'boolean'
+          ? String(value)
+          : safeLine(String(value ?? ''), 1000);
+    out += shown + strings[i + 1]!;
+  });
+  return out;
+}

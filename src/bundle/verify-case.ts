@@ -10,6 +10,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { acquisitionHashes, isPartialFile, walkCaseFiles } from '../case/case-files.js';
 import { loadCaseReport } from '../case/find-case.js';
+import { CoronerError } from '../errors.js';
+import type { TriageReport } from '../report/triage-report.js';
+
+/** A case folder whose report.json does not hold what a triage writes: altered or damaged (exit 4). */
+export class CaseReportMalformed extends CoronerError {
+  override readonly exitCode = 4;
+}
 
 export type CaseCheck =
   | {
@@ -66,6 +73,12 @@ export async function verifyCase(dir: string): Promise<CaseCheck> {
   if (!hasReport) return describeIncomplete(dir);
 
   const report = await loadCaseReport(dir);
+  const malformed = malformedField(report);
+  if (malformed)
+    throw new CaseReportMalformed(
+      `${dir}/report.json is malformed: ${malformed}`,
+      'The case folder was altered or damaged: nothing in it can be trusted; run the triage again to capture the evidence afresh.',
+    );
   const expected = acquisitionHashes(report);
   const altered: { path: string; expectedSha256: string; actualSha256: string }[] = [];
   const extra: string[] = [];
@@ -94,6 +107,59 @@ export async function verifyCase(dir: string): Promise<CaseCheck> {
     missing,
     extra,
   };
+}
+
+const isText = (v: unknown) => typeof v === 'string';
+const isList = (v: unknown): v is unknown[] => Array.isArray(v);
+const fields = (v: unknown) => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+
+/**
+ * The first field verify reads that is not what a triage writes, or undefined: the record of
+ * every hash, and what the lines name. An edited report.json could hold anything there.
+ */
+function malformedField(report: TriageReport): string | undefined {
+  const r = fields(report);
+  if (!isText(fields(r['container'])['name'])) return 'container.name is not text';
+  if (!isText(r['finishedAt'])) return 'finishedAt is not text';
+  const artifacts = r['artifacts'];
+  if (!isList(artifacts)) return 'artifacts is not a list';
+  for (const [i, a] of artifacts.entries())
+    if (!isText(fields(a)['path']) || !isText(fields(a)['sha256']))
+      return `artifacts[${i}] has no path and sha256`;
+  const changes = r['changes'];
+  if (!isList(changes)) return 'changes is not a list';
+  for (const [i, c] of changes.entries()) {
+    for (const side of ['original', 'current']) {
+      const version = fields(c)[side];
+      if (version === undefined) continue;
+      const content = fields(version)['content'];
+      if (
+        content !== undefined &&
+        (!isText(fields(content)['path']) || !isText(fields(content)['storedSha256']))
+      )
+        return `changes[${i}].${side}.content has no path and storedSha256`;
+    }
+    const patchFile = fields(fields(fields(c)['comparison'])['content'])['patchFile'];
+    if (
+      patchFile !== undefined &&
+      (!isText(fields(patchFile)['path']) || !isText(fields(patchFile)['sha256']))
+    )
+      return `changes[${i}].comparison.content.patchFile has no path and sha256`;
+  }
+  const packages = r['packages'];
+  if (packages !== undefined) {
+    const files = fields(packages)['files'];
+    if (!isList(files)) return 'packages.files is not a list';
+    for (const [i, f] of files.entries()) {
+      const content = fields(f)['content'];
+      if (
+        content !== undefined &&
+        (!isText(fields(content)['path']) || !isText(fields(content)['storedSha256']))
+      )
+        return `packages.files[${i}].content has no path and storedSha256`;
+    }
+  }
+  return undefined;
 }
 
 async function describeIncomplete(dir: string): Promise<CaseCheck> {

@@ -6,6 +6,9 @@
  * folder must be a regular file the manifest lists: a link, a device or a
  * "contiguous file" (which GNU tar extracts as a regular file) under a listed
  * name is a forgery, since it is what an analyst would open in place of the evidence.
+ * An archive is read twice over, by tar-stream and by a strict check of every header
+ * (tar-structure.ts): an entry tar would extract otherwise than tar-stream reads it (a
+ * sparse file, a pax key tar-stream ignores…) refuses the whole bundle (`BundleForged`).
  */
 import { constants, createReadStream } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
@@ -16,9 +19,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { createHashTap } from '../case/hash-tap.js';
-import { BundleUnreadable } from './bundle-errors.js';
+import { BundleForged, BundleUnreadable } from './bundle-errors.js';
 import { MANIFEST_NAME, SIGNATURE_NAME, type Manifest } from './manifest.js';
 import { isSignatureValid } from './signing.js';
+import { checkReadAlike, TarStructureCheck } from './tar-structure.js';
 
 export interface VerifyResult {
   isIntact: boolean;
@@ -84,12 +88,14 @@ export async function isBundleFolder(dir: string): Promise<boolean> {
 async function* archiveEntries(bundlePath: string): AsyncGenerator<BundleEntry> {
   const reader = extract();
   const source = createReadStream(bundlePath);
-  pipeline(source, createGunzip(), reader as unknown as NodeJS.WritableStream).catch((e: unknown) =>
-    reader.destroy(e as Error),
+  const structure = new TarStructureCheck();
+  pipeline(source, createGunzip(), structure, reader as unknown as NodeJS.WritableStream).catch(
+    (e: unknown) => reader.destroy(e as Error),
   );
   for await (const entry of reader) {
     const body = entry as unknown as Readable;
-    const type = entry.header.type ?? 'file';
+    checkReadAlike(structure.entries.shift(), entry.header);
+    const type = entry.header.type!; // checked: one of the types tar-structure lets through
     yield { name: entry.header.name, type, ...(type === 'file' ? { body } : {}) };
     body.resume(); // whatever the consumer left unread
   }
@@ -143,6 +149,25 @@ async function hashOf(body: Readable): Promise<{ sha256: string; sizeBytes: numb
   return result();
 }
 
+/**
+ * The first field of a manifest that is not what coroner writes, or undefined. Its paths,
+ * hashes and sizes are printed and compared: a forged manifest could hold anything there
+ * (an escape sequence in place of a hash, a string in place of a size).
+ */
+function malformedField(manifest: unknown): string | undefined {
+  const files = (manifest as { files?: unknown } | null)?.files;
+  if (!Array.isArray(files)) return 'files is not a list';
+  for (const [i, file] of files.entries()) {
+    const { path, sha256, sizeBytes } = (file ?? {}) as Record<string, unknown>;
+    if (typeof path !== 'string' || path === '') return `files[${i}].path is not a name`;
+    if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256))
+      return `files[${i}].sha256 is not 64 hexadecimal digits`;
+    if (typeof sizeBytes !== 'number' || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0)
+      return `files[${i}].sizeBytes is not a whole number of bytes`;
+  }
+  return undefined;
+}
+
 async function verifyEntries(
   where: string,
   entries: AsyncIterable<BundleEntry>,
@@ -181,6 +206,7 @@ async function verifyEntries(
       seen.set(name, await hashOf(entry.body));
     }
   } catch (e) {
+    if (e instanceof BundleForged) throw new BundleForged(`${where}: ${e.message}`, e.hint);
     throw new BundleUnreadable(
       `${where} is not a readable coroner bundle: ${(e as Error).message}`,
       'It may be truncated or not a .tar.gz; compare its size with the one recorded when it was written.',
@@ -196,13 +222,18 @@ async function verifyEntries(
   let manifest: Manifest;
   try {
     manifest = JSON.parse(manifestBytes.toString('utf8')) as Manifest;
-    if (!Array.isArray(manifest.files)) throw new Error('no file list');
   } catch (e) {
     throw new BundleUnreadable(
       `the manifest of ${where} is not valid (${(e as Error).message})`,
       'The bundle was altered or damaged.',
     );
   }
+  const malformed = malformedField(manifest);
+  if (malformed)
+    throw new BundleUnreadable(
+      `the manifest of ${where} is malformed: ${malformed}`,
+      'The bundle was altered or damaged: nothing in it can be trusted as evidence.',
+    );
 
   const missing: string[] = [];
   const altered: VerifyResult['altered'] = [];

@@ -34,18 +34,19 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   const lines: string[] = [];
   const c = report.counts;
   const name = safeLine(report.container.name, 200);
+  const caseDir = safeLine(report.caseDir, 500);
   if (report.hostCompromise.isSuspected) {
     lines.push('!! TREAT THE HOST AS COMPROMISED:');
     for (const reason of report.hostCompromise.reasons) lines.push(`!!   ${safeLine(reason, 600)}`);
     lines.push('');
   }
-  lines.push(`coroner triage of ${name} (${report.container.id.slice(0, 12)})`);
+  lines.push(`coroner triage of ${name} (${safeLine(report.container.id.slice(0, 12), 12)})`);
   lines.push(
-    `  image:    ${safeLine(report.container.imageRef, 200)} (${report.container.imageId})`,
+    `  image:    ${safeLine(report.container.imageRef, 200)} (${safeLine(report.container.imageId, 200)})`,
   );
   lines.push(`  source:   ${safeLine(sourceLine(report.source), 300)}`);
   lines.push(`  evidence: ${safeLine(evidenceLine(report.evidence), 400)}`);
-  lines.push(`  case:     ${report.caseDir}`);
+  lines.push(`  case:     ${caseDir}`);
   lines.push('');
   lines.push(
     `Changes: ${c.added} added, ${c.changed} changed, ${c.deleted} deleted` +
@@ -71,7 +72,7 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
     if (top) lines.push(`         ${safeLine(top.reason, 200)}${attackTag(top)}${more}`);
   }
   if (rankedCount > ranked.length)
-    lines.push(` … ${rankedCount - ranked.length} more in ${report.caseDir}/report.json`);
+    lines.push(` … ${rankedCount - ranked.length} more in ${caseDir}/report.json`);
 
   if (report.processes) {
     const ranked = rankedProcesses(report);
@@ -102,7 +103,7 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
     lines.push('', 'Mounts read (what the change list cannot see):');
     for (const m of report.mounts)
       lines.push(
-        `  ${safeLine(m.destination, 200)} (${m.type}${m.name ? ` ${safeLine(m.name, 100)}` : ''})${m.note ? `: ${safeLine(m.note, 200)}` : ''}`,
+        `  ${safeLine(m.destination, 200)} (${safeLine(m.type, 40)}${m.name ? ` ${safeLine(m.name, 100)}` : ''})${m.note ? `: ${safeLine(m.note, 200)}` : ''}`,
       );
   }
 
@@ -118,18 +119,22 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   }
   if (report.notCovered.length > 0) {
     lines.push('', 'Not covered by the change list, nor read (check these by hand):');
-    for (const m of report.notCovered) lines.push(`  ${safeLine(m.destination, 200)}: ${m.reason}`);
+    for (const m of report.notCovered)
+      lines.push(`  ${safeLine(m.destination, 200)}: ${safeLine(m.reason, 300)}`);
   }
   if (report.notCollected.length > 0) {
     lines.push('', 'Not collected from this source:');
-    for (const n of report.notCollected) lines.push(`  ${n.item}: ${safeLine(n.reason, 300)}`);
+    for (const n of report.notCollected)
+      lines.push(`  ${safeLine(n.item, 200)}: ${safeLine(n.reason, 300)}`);
   }
   if (report.problems.length > 0) {
     lines.push('', `Problems (${report.problems.length}; the rest of the triage is complete):`);
     for (const p of report.problems.slice(0, 10)) {
-      lines.push(`  ${safeLine(p.path, 160)}: ${p.action}: ${safeLine(p.cause, 200)}`);
+      lines.push(
+        `  ${safeLine(p.path, 160)}: ${safeLine(p.action, 100)}: ${safeLine(p.cause, 200)}`,
+      );
     }
   }
-  lines.push('', `Full report: ${report.caseDir}/report.json`);
+  lines.push('', `Full report: ${caseDir}/report.json`);
   return lines;
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { safeJson, safeLine, safeLines, safeText } from '../../src/untrusted.js';
+import {
+  cut,
+  forTerminal,
+  safe,
+  safeJson,
+  safeLine,
+  safeLines,
+  safeText,
+  trusted,
+} from '../../src/untrusted.js';
 
 // Anything a terminal would interpret: every C0/C1 control and the escape introducer.
 const hasRawControl = (s: string) =>
@@ -89,5 +98,23 @@ describe('safeLine / safeLines', () => {
 
   it('keeps line breaks of multi-line text and escapes inside each line', () => {
     expect(safeLines('one\u001b[1m\ntwo\r\n')).toEqual(['one\\e[1m', 'two\\r', '']);
+  });
+});
+
+describe('safe (the tagged template for terminal lines)', () => {
+  it('escapes every interpolated string unless it is marked trusted', () => {
+    const name = 'web\u001b[2J';
+    expect(safe`name ${name}, ${3} files`).toBe('name web\\e[2J, 3 files');
+    expect(safe`${trusted('SIGNATURE INVALID')}`).toBe('SIGNATURE INVALID');
+    expect(safe`${cut('x'.repeat(10) + '\u009b', 4)}`).toBe('xxxx… [7 more characters]');
+    expect(safe`${undefined}`).toBe('');
+  });
+});
+
+describe('forTerminal (the last step before the terminal)', () => {
+  it('shows any control a formatter left raw, and keeps line breaks and escapes already made', () => {
+    const out = forTerminal('ok\n\u001b]0;t\u0007 \\e[2J \u009b\u202e\t\r');
+    expect(out).toBe('ok\n\\e]0;t\\x07 \\e[2J \\x9b\\u202e\\t\\r');
+    expect(hasRawControl(out.replace(/\n/g, ''))).toBe(false);
   });
 });
