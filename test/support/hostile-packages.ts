@@ -172,3 +172,25 @@ export function sqliteOfRepeatedChildren(pages: number): Buffer {
   });
   return sqliteFile('Packages', 2, chain);
 }
+
+/**
+ * A header as rpm stores it in its database: a region (HEADERIMMUTABLE, tag 63) around
+ * `region`'s tags, the package's own, then `added` after it, as rpm adds tags at install.
+ */
+export function rpmHeaderWithRegion(
+  region: [number, number, TagValue][],
+  added: [number, number, TagValue][] = [],
+): Buffer {
+  const trailer = Buffer.alloc(16);
+  trailer.writeInt32BE(63, 0);
+  trailer.writeInt32BE(BIN, 4);
+  trailer.writeInt32BE(-(region.length + 1) * 16, 8);
+  trailer.writeInt32BE(16, 12);
+  const laid = rpmHeader([...region, [63, BIN, trailer], ...added]);
+  // The region's entry comes first in the index; its data (the trailer) stays after the region's.
+  const entry = (i: number) => laid.subarray(8 + i * 16, 24 + i * 16);
+  const moved = Buffer.from(laid);
+  entry(region.length).copy(moved, 8);
+  for (let i = 0; i < region.length; i++) entry(i).copy(moved, 24 + i * 16);
+  return moved;
+}
