@@ -25,8 +25,11 @@ async function* headersIn(
   kind: 'sqlite' | 'berkeley',
   budget: ReadBudget,
 ): AsyncGenerator<Buffer> {
-  if (kind === 'berkeley') yield* berkeleyHashValues(path, MAX_HEADER_BYTES, budget);
-  else {
+  if (kind === 'berkeley') {
+    // Key 0 holds rpm's last instance number, 4 bytes: not a header, and never reported as one.
+    for await (const value of berkeleyHashValues(path, MAX_HEADER_BYTES, budget))
+      if (value.length !== 4) yield value;
+  } else {
     // As rpm's own `SELECT hnum, blob FROM Packages`: the column by its name.
     const rows = sqliteTableRows(path, 'Packages', ['blob'], {
       maxRowBytes: MAX_HEADER_BYTES,

@@ -168,6 +168,9 @@ async function* tableRows(
       throw new SqliteFormatError(`cells of page ${n} share bytes`);
     for (const { size, rowid, body, local } of cellsOfPage) {
       if (size > maxRowBytes) continue;
+      // Checked before its buffer is made: a row longer than the file's pages could hold is forged.
+      if (size - local > (usable - 4) * pages.layout.pageCount)
+        throw new SqliteFormatError(`a row of page ${n} is longer than the file`);
       budget.spend(0, size);
       await budget.turn();
       let payload = page.subarray(body, body + local);

@@ -217,7 +217,11 @@ describe('a Berkeley DB hash file read from its pages', () => {
     const header = demoTool();
     const file = await at([
       berkeley.meta(4),
-      berkeley.hash([[Buffer.from([1, 0, 0, 0]), { page: 3, length: header.length }]]),
+      // Key 0: rpm's last instance number, not a header.
+      berkeley.hash([
+        [Buffer.from([0, 0, 0, 0]), Buffer.from([2, 0, 0, 0])],
+        [Buffer.from([1, 0, 0, 0]), { page: 3, length: header.length }],
+      ]),
       berkeley.hash([[Buffer.from([2, 0, 0, 0]), { page: 9, length: 10 }]]),
       berkeley.overflow(header, 0),
       berkeley.overflow(Buffer.alloc(0), 0),
@@ -226,6 +230,6 @@ describe('a Berkeley DB hash file read from its pages', () => {
     const read = await readRpmDatabase(file, 'berkeley', (f) => listed.push(f));
     expect([...read.packages]).toEqual(['demo-tool 2:1.2-3']);
     expect(listed.map((f) => f.path)).toEqual(['/usr/bin/demo-tool', '/etc/demo/demo.conf']);
-    expect(read.problem).toMatch(/read in part: an overflow chain reaches page 9/);
+    expect(read.problem).toBe('read in part: an overflow chain reaches page 9');
   });
 });
