@@ -136,7 +136,14 @@ async function main() {
 
   for (const seedFile of files) {
     const next = random(SEED * 7919 + seedFile.bytes.length);
-    const worst = { ms: 0, stepsPerByte: 0, bytesPerByte: 0, problems: 0, stoppedByBudget: 0 };
+    const worst = {
+      ms: 0,
+      slowest: Buffer.alloc(0) as Buffer,
+      stepsPerByte: 0,
+      bytesPerByte: 0,
+      problems: 0,
+      stoppedByBudget: 0,
+    };
     for (let m = 0; m < MUTATIONS; m++) {
       const bytes = mutate(seedFile.bytes, next);
       await writeFile(target, bytes);
@@ -145,7 +152,7 @@ async function main() {
         const read = await readRpmDatabase(target, seedFile.kind, () => {});
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         const budget = ReadBudget.forFile(bytes.length);
-        worst.ms = Math.max(worst.ms, ms);
+        if (ms > worst.ms) [worst.ms, worst.slowest] = [ms, bytes];
         worst.stepsPerByte = Math.max(
           worst.stepsPerByte,
           read.cost.steps / Math.max(1, bytes.length),
@@ -177,8 +184,13 @@ async function main() {
         findings.push({ seed: seedFile.name, mutation: m, what: `threw ${String(e)}`, file: kept });
       }
     }
+    // The slowest read again, alone: on a shared machine one slow read may be another's doing.
+    await writeFile(target, worst.slowest);
+    const again = process.hrtime.bigint();
+    await readRpmDatabase(target, seedFile.kind, () => {});
+    const againMs = Number(process.hrtime.bigint() - again) / 1e6;
     console.log(
-      `${seedFile.name} (${seedFile.bytes.length} bytes): slowest ${worst.ms.toFixed(1)} ms, ` +
+      `${seedFile.name} (${seedFile.bytes.length} bytes): slowest ${worst.ms.toFixed(1)} ms (${againMs.toFixed(1)} ms read again), ` +
         `at most ${worst.stepsPerByte.toFixed(3)} steps and ${worst.bytesPerByte.toFixed(3)} bytes decoded per byte of file, ` +
         `${worst.problems} with a problem (${worst.stoppedByBudget} by the budget)`,
     );

@@ -110,6 +110,9 @@ export async function* berkeleyHashValues(
           if (at + 12 > end) throw new BerkeleyFormatError(`an item of page ${n} is cut short`);
           const length = u32(page, at + 8);
           if (length > maxValueBytes) continue;
+          // Checked before its buffer is made: a value longer than the file is forged.
+          if (length > (pageSize - PAGE_HEADER) * pages)
+            throw new BerkeleyFormatError(`an item of page ${n} is longer than the file`);
           budget.spend(0, length);
           yield await overflow(u32(page, at + 4), length);
         }

@@ -19,7 +19,7 @@ export interface ReadCost {
 // at least a byte (a string's NUL) and is taken at most twice. The spare covers the smallest
 // files' fixed costs; a file past either bound names the same bytes more than once.
 const STEPS_PER_BYTE = 2;
-const BYTES_PER_BYTE = 3;
+const BYTES_PER_BYTE = 4;
 const SPARE_STEPS = 100_000;
 const SPARE_BYTES = 1024 * 1024;
 // Other work (a signal, the screen) gets a turn this often: a read never holds the loop long.

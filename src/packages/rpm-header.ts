@@ -181,7 +181,6 @@ export function parseRpmHeader(blob: Buffer, budget = ReadBudget.forFile(blob.le
       throw new RpmHeaderError(`tag ${e.tag} is outside the header or misaligned`);
     end = e.offset + dataLength(e, data, budget);
   }
-  const index = chosenEntries(entries, regionEntries);
   const tagCounts = new Map<number, number>();
   for (const e of entries)
     if (READ_TAGS.has(e.tag)) tagCounts.set(e.tag, (tagCounts.get(e.tag) ?? 0) + 1);
@@ -189,6 +188,11 @@ export function parseRpmHeader(blob: Buffer, budget = ReadBudget.forFile(blob.le
     .filter(([, n]) => n > 1)
     .map(([tag]) => tag)
     .sort((a, b) => a - b);
+  // Each tag once (every real header): its one copy is the one rpm reads.
+  const index =
+    repeatedTags.length > 0
+      ? chosenEntries(entries, regionEntries)
+      : new Map(entries.filter((e) => READ_TAGS.has(e.tag)).map((e) => [e.tag, e]));
 
   /** The strings of a text tag, one at a time: their bytes were checked to lie in the data. */
   const strings = function* (tag: number): Generator<string> {
