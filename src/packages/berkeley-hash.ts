@@ -5,10 +5,13 @@
  * a value too large for its page is a chain of overflow pages. The byte order is the
  * writer's, told by the magic number. Pages are read in blocks, a value at a time held; the
  * file may be forged in the container, so every page number, offset and length is checked,
- * an overflow chain is followed once, and a value over `maxValueBytes` is skipped.
+ * an overflow page belongs to one chain only, a value over `maxValueBytes` is skipped, and
+ * every page, item and byte handed out is counted against the file's budget
+ * (./read-budget.ts).
  */
 import { open } from 'node:fs/promises';
-import { PagedFile } from './paged-file.js';
+import { PagedFile, rangesOverlap } from './paged-file.js';
+import type { ReadBudget } from './read-budget.js';
 
 export class BerkeleyFormatError extends Error {}
 
@@ -25,6 +28,7 @@ const PAGE_HEADER = 26;
 export async function* berkeleyHashValues(
   path: string,
   maxValueBytes: number,
+  budget: ReadBudget,
 ): AsyncGenerator<Buffer> {
   const handle = await open(path, 'r');
   try {
@@ -46,18 +50,22 @@ export async function* berkeleyHashValues(
 
     const file = new PagedFile(handle, pageSize);
     const readPage = async (n: number) => {
+      budget.spend(1);
+      await budget.turn();
       const page = await file.page(n);
       if (!page) throw new BerkeleyFormatError(`page ${n} is cut short`);
       return page;
     };
+    // 1 for each overflow page read: Berkeley DB gives each page to one value, so a page
+    // reached again is a loop, or two items naming one value.
+    const inChain = new Uint8Array(last + 1);
     const overflow = async (first: number, length: number): Promise<Buffer> => {
       const value = Buffer.alloc(length);
-      const seen = new Set<number>();
       let at = 0;
       for (let n = first; at < length;) {
-        if (n < 1 || n > last || seen.has(n))
+        if (n < 1 || n > last || inChain[n])
           throw new BerkeleyFormatError(`an overflow chain reaches page ${n}`);
-        seen.add(n);
+        inChain[n] = 1;
         const page = await readPage(n);
         const size = u16(page, 22);
         if (page[25] !== P_OVERFLOW || PAGE_HEADER + size > pageSize)
@@ -75,18 +83,38 @@ export async function* berkeleyHashValues(
       if (PAGE_HEADER + entries * 2 > pageSize)
         throw new BerkeleyFormatError(`page ${n} lists more items than fit`);
       const offset = (i: number) => u16(page, PAGE_HEADER + i * 2);
-      // Items are laid down from the page's end: each ends where the one before it starts.
+      budget.spend(entries);
+      // Items are laid down from the page's end: a pair's data ends where its key starts.
+      const starts: number[] = [];
+      const ends: number[] = [];
       for (let i = 1; i < entries; i += 2) {
         const at = offset(i);
         const end = offset(i - 1);
         if (at < PAGE_HEADER + entries * 2 || at >= end || end > pageSize)
           throw new BerkeleyFormatError(`an item of page ${n} is outside it`);
+        starts.push(at);
+        ends.push(end);
+      }
+      if (rangesOverlap(starts, ends))
+        throw new BerkeleyFormatError(`items of page ${n} share bytes`);
+      for (let i = 1; i < entries; i += 2) {
+        const at = offset(i);
+        const end = offset(i - 1);
         if (page[at] === H_KEYDATA) {
-          if (end - at - 1 <= maxValueBytes) yield Buffer.from(page.subarray(at + 1, end));
+          if (end - at - 1 > maxValueBytes) continue;
+          budget.spend(0, end - at - 1);
+          await budget.turn();
+          // A view, not a copy: the file's blocks are never reused (./paged-file.ts).
+          yield page.subarray(at + 1, end);
         } else if (page[at] === H_OFFPAGE) {
           if (at + 12 > end) throw new BerkeleyFormatError(`an item of page ${n} is cut short`);
           const length = u32(page, at + 8);
-          if (length <= maxValueBytes) yield await overflow(u32(page, at + 4), length);
+          if (length > maxValueBytes) continue;
+          // Checked before its buffer is made: a value longer than the file is forged.
+          if (length > (pageSize - PAGE_HEADER) * pages)
+            throw new BerkeleyFormatError(`an item of page ${n} is longer than the file`);
+          budget.spend(0, length);
+          yield await overflow(u32(page, at + 4), length);
         }
       }
     }

@@ -38,3 +38,14 @@ export class PagedFile {
     return at + this.pageSize <= bytes.length ? bytes.subarray(at, at + this.pageSize) : undefined;
   }
 }
+
+/**
+ * Whether any two of the byte ranges `[starts[i], ends[i])` of one page overlap: a database
+ * never stores two things in the same bytes, and a forged page whose cells or items all name
+ * the same bytes would have them decoded once per name.
+ */
+export function rangesOverlap(starts: readonly number[], ends: readonly number[]): boolean {
+  const order = starts.map((_, i) => i).sort((a, b) => starts[a]! - starts[b]!);
+  for (let k = 1; k < order.length; k++) if (starts[order[k]!]! < ends[order[k - 1]!]!) return true;
+  return false;
+}

@@ -2,12 +2,18 @@
  * The rows of one table of an SQLite database file, read straight from its B-tree pages
  * (https://www.sqlite.org/fileformat2.html), for RPM's `rpmdb.sqlite`. Node 20 has no
  * SQLite, and a reader of our own never runs the file's own schema or triggers. Pages are
- * read in blocks (./paged-file.ts); a row at a time is held. The file may be forged in the container: every
- * page number, offset and length is checked, a page is visited once, and a row over
- * `maxRowBytes` is skipped. A write-ahead log beside the file is not read.
+ * read in blocks (./paged-file.ts); a row at a time is held. The file may be forged in the
+ * container: every page number, offset and length is checked, a page is named once (a page
+ * named twice stops the walk where it is named, so the queue never outgrows the file), a
+ * row over `maxRowBytes` is skipped, and every page, cell and byte handed out is counted
+ * against the file's budget (./read-budget.ts). Columns are found by the names the table's
+ * `CREATE TABLE` gives them (./table-columns.ts), as rpm's `SELECT` finds them. A
+ * write-ahead log beside the file is not read.
  */
 import { open } from 'node:fs/promises';
-import { PagedFile } from './paged-file.js';
+import { PagedFile, rangesOverlap } from './paged-file.js';
+import type { ReadBudget } from './read-budget.js';
+import { tableColumns } from './table-columns.js';
 
 export type SqliteValue = null | number | string | Buffer;
 
@@ -37,13 +43,16 @@ export function readVarint(page: Buffer, at: number): { value: number; length: n
   throw new SqliteFormatError('unreachable');
 }
 
-/** The values of a record (a row's payload), by its header of serial types. */
-export function decodeRecord(payload: Buffer): SqliteValue[] {
+/**
+ * The first `most` values of a record (a row's payload), by its header of serial types: a
+ * forged record may declare millions of columns, and only the first few are asked for.
+ */
+export function decodeRecord(payload: Buffer, most = Infinity): SqliteValue[] {
   const { value: headerSize, length } = readVarint(payload, 0);
   if (headerSize > payload.length || headerSize < length)
     throw new SqliteFormatError('a record header is longer than its record');
   const types: number[] = [];
-  for (let at = length; at < headerSize;) {
+  for (let at = length; at < headerSize && types.length < most;) {
     const t = readVarint(payload, at);
     types.push(t.value);
     at += t.length;
@@ -62,26 +71,38 @@ export function decodeRecord(payload: Buffer): SqliteValue[] {
     else if (type === 8 || type === 9) values.push(type - 8);
     else if (type < 12)
       values.push(Number(bytes.length === 8 ? bytes.readBigInt64BE(0) : bytes.readIntBE(0, size)));
-    else if (type % 2 === 0) values.push(Buffer.from(bytes));
+    // A view, not a copy: the file's blocks are never reused (./paged-file.ts).
+    else if (type % 2 === 0) values.push(bytes);
     else values.push(bytes.toString('utf8'));
   }
   return values;
 }
 
 class PageReader {
-  readonly #visited = new Set<number>();
+  /** 1 for each page named so far in this walk: a page named twice is a loop in a forged file. */
+  readonly #named: Uint8Array;
 
   constructor(
     private readonly file: PagedFile,
     readonly layout: Layout,
-  ) {}
+    readonly budget: ReadBudget,
+  ) {
+    this.#named = new Uint8Array(layout.pageCount + 1);
+  }
 
-  /** Page `n` (1-based), read once in a walk: a page seen before is a loop in a forged file. */
-  async page(n: number): Promise<Buffer> {
+  /** Marks page `n` (1-based) as named in this walk; throws if it is outside the file or was named before. */
+  name(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > this.layout.pageCount)
       throw new SqliteFormatError(`page ${n} is outside the file`);
-    if (this.#visited.has(n)) throw new SqliteFormatError(`page ${n} is reached twice`);
-    this.#visited.add(n);
+    if (this.#named[n]) throw new SqliteFormatError(`page ${n} is reached twice`);
+    this.#named[n] = 1;
+    return n;
+  }
+
+  /** Page `n`, named before. */
+  async page(n: number): Promise<Buffer> {
+    this.budget.spend(1);
+    await this.budget.turn();
     const page = await this.file.page(n - 1);
     if (!page) throw new SqliteFormatError(`page ${n} is cut short`);
     return page;
@@ -89,16 +110,20 @@ class PageReader {
 }
 
 /**
- * Every row of the table B-tree rooted at `root`, in rowid order, with its rowid. Rows whose
- * payload is over `maxRowBytes` are skipped (their overflow pages unread).
+ * Every row of the table B-tree rooted at `root`, in rowid order, with its rowid and its
+ * first `columnCount` values. Rows whose payload is over `maxRowBytes` are skipped (their
+ * overflow pages unread).
  */
 async function* tableRows(
   pages: PageReader,
   root: number,
   maxRowBytes: number,
+  columnCount: number,
 ): AsyncGenerator<{ rowid: number; values: SqliteValue[] }> {
   const { usable } = pages.layout;
-  const stack = [root];
+  const { budget } = pages;
+  // Each page is named once before it is queued, so the queue never holds more than the file's pages.
+  const stack = [pages.name(root)];
   while (stack.length > 0) {
     const n = stack.pop()!;
     const page = await pages.page(n);
@@ -113,28 +138,48 @@ async function* tableRows(
     const offsets = Array.from({ length: cells }, (_, i) =>
       page.readUInt16BE(start + header + i * 2),
     );
+    budget.spend(cells);
     if (kind === TABLE_INTERIOR) {
       // Children left to right: pushed right to left, so popped in rowid order.
-      stack.push(page.readUInt32BE(start + 8));
+      stack.push(pages.name(page.readUInt32BE(start + 8)));
       for (const at of offsets.reverse()) {
         if (at + 4 > usable) throw new SqliteFormatError(`a cell of page ${n} is outside it`);
-        stack.push(page.readUInt32BE(at));
+        stack.push(pages.name(page.readUInt32BE(at)));
       }
       continue;
     }
-    for (const at of offsets) {
+    const cellsOfPage = offsets.map((at) => {
       if (at >= usable) throw new SqliteFormatError(`a cell of page ${n} is outside it`);
       const size = readVarint(page, at);
       const rowid = readVarint(page, at + size.length);
       const body = at + size.length + rowid.length;
       const local = localBytes(size.value, usable);
-      if (body + local > usable) throw new SqliteFormatError(`a row of page ${n} is outside it`);
-      if (size.value > maxRowBytes) continue;
-      const payload = Buffer.alloc(size.value);
-      page.copy(payload, 0, body, body + local);
-      if (local < size.value)
+      // The number of the first overflow page follows what the page keeps.
+      const end = body + local + (local < size.value ? 4 : 0);
+      if (end > usable) throw new SqliteFormatError(`a row of page ${n} is outside it`);
+      return { at, end, size: size.value, rowid: rowid.value, body, local };
+    });
+    if (
+      rangesOverlap(
+        cellsOfPage.map((c) => c.at),
+        cellsOfPage.map((c) => c.end),
+      )
+    )
+      throw new SqliteFormatError(`cells of page ${n} share bytes`);
+    for (const { size, rowid, body, local } of cellsOfPage) {
+      if (size > maxRowBytes) continue;
+      // Checked before its buffer is made: a row longer than the file's pages could hold is forged.
+      if (size - local > (usable - 4) * pages.layout.pageCount)
+        throw new SqliteFormatError(`a row of page ${n} is longer than the file`);
+      budget.spend(0, size);
+      await budget.turn();
+      let payload = page.subarray(body, body + local);
+      if (local < size) {
+        payload = Buffer.alloc(size);
+        page.copy(payload, 0, body, body + local);
         await readOverflow(pages, page.readUInt32BE(body + local), payload, local);
-      yield { rowid: rowid.value, values: decodeRecord(payload) };
+      }
+      yield { rowid, values: decodeRecord(payload, columnCount) };
     }
   }
 }
@@ -153,7 +198,7 @@ async function readOverflow(pages: PageReader, first: number, into: Buffer, from
   let next = first;
   let at = from;
   while (at < into.length) {
-    const page = await pages.page(next);
+    const page = await pages.page(pages.name(next));
     const take = Math.min(usable - 4, into.length - at);
     page.copy(into, at, 4, 4 + take);
     at += take;
@@ -161,14 +206,23 @@ async function readOverflow(pages: PageReader, first: number, into: Buffer, from
   }
 }
 
+export interface TableRead {
+  /** Rows over this many bytes are skipped. */
+  maxRowBytes: number;
+  budget: ReadBudget;
+}
+
 /**
- * The rows of table `name` in the SQLite file at `path`: each row's values in column order
- * (an INTEGER PRIMARY KEY column holds null; its value is the rowid).
+ * The rows of table `name` in the SQLite file at `path`, each as the values of `columns`
+ * (found by the names its `CREATE TABLE` declares, as `SELECT` finds them; an INTEGER
+ * PRIMARY KEY column's value is the rowid). A table whose declaration cannot be understood,
+ * or lacks a column asked for, is a SqliteFormatError, never an empty table.
  */
 export async function* sqliteTableRows(
   path: string,
   name: string,
-  maxRowBytes: number,
+  columns: readonly string[],
+  { maxRowBytes, budget }: TableRead,
 ): AsyncGenerator<{ rowid: number; values: SqliteValue[] }> {
   const handle = await open(path, 'r');
   try {
@@ -186,13 +240,45 @@ export async function* sqliteTableRows(
     const layout = { pageSize, usable, pageCount };
     const file = new PagedFile(handle, pageSize);
     // The schema table (sqlite_master) is rooted at page 1: type, name, tbl_name, rootpage, sql.
-    let root: number | undefined;
-    for await (const row of tableRows(new PageReader(file, layout), 1, 1024 * 1024)) {
-      const [type, rowName, , rootPage] = row.values;
-      if (type === 'table' && rowName === name && typeof rootPage === 'number') root = rootPage;
+    // Names are matched as SQLite matches them, without regard to ASCII case.
+    let table: { root: number; sql: unknown } | undefined;
+    const schema = new PageReader(file, layout, budget);
+    for await (const row of tableRows(schema, 1, 1024 * 1024, 5)) {
+      const [type, rowName, , rootPage, sql] = row.values;
+      if (
+        type === 'table' &&
+        typeof rowName === 'string' &&
+        rowName.toLowerCase() === name.toLowerCase() &&
+        typeof rootPage === 'number'
+      )
+        table = { root: rootPage, sql };
     }
-    if (root === undefined) throw new SqliteFormatError(`the database has no table ${name}`);
-    yield* tableRows(new PageReader(file, layout), root, maxRowBytes);
+    if (table === undefined) throw new SqliteFormatError(`the database has no table ${name}`);
+    const declared = typeof table.sql === 'string' ? tableColumns(table.sql) : undefined;
+    if (!declared)
+      throw new SqliteFormatError(`the declaration of table ${name} is not one coroner can read`);
+    const wanted = columns.map((column) => {
+      const at = declared.names.findIndex((n) => n.toLowerCase() === column.toLowerCase());
+      if (at < 0)
+        throw new SqliteFormatError(
+          // The names are the container's: a few, each cut short.
+          `table ${name} has no column ${column} (it declares ${declared.names
+            .slice(0, 8)
+            .map((n) => n.slice(0, 40))
+            .join(', ')}${declared.names.length > 8 ? '…' : ''})`,
+        );
+      return at;
+    });
+    const columnCount = Math.max(...wanted) + 1;
+    const pages = new PageReader(file, layout, budget);
+    for await (const row of tableRows(pages, table.root, maxRowBytes, columnCount))
+      yield {
+        rowid: row.rowid,
+        // A row written before a column was added lacks it: its value is NULL.
+        values: wanted.map((at) =>
+          at === declared.rowidAlias ? row.rowid : (row.values[at] ?? null),
+        ),
+      };
   } finally {
     await handle.close();
   }

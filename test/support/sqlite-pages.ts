@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 export const PAGE = 512;
 export type Value = null | number | string | Buffer;
 
-function varint(n: number): Buffer {
+export function varint(n: number): Buffer {
   const groups: number[] = [n & 0x7f];
   for (let rest = Math.floor(n / 128); rest > 0; rest = Math.floor(rest / 128))
     groups.unshift((rest & 0x7f) | 0x80);
@@ -38,15 +38,18 @@ export function record(values: Value[]): Buffer {
   return Buffer.concat([varint(header.length + 1), header, ...bodies]);
 }
 
-/** A table leaf page holding `rows` ([rowid, values]); `isFirst` leaves room for the file header. */
-export function leafPage(rows: [number, Value[]][], isFirst = false): Buffer {
-  const page = Buffer.alloc(PAGE);
+/**
+ * A table leaf page holding `rows` ([rowid, values], or [rowid, payload bytes] for a record
+ * SQLite would not write); `isFirst` leaves room for the file header.
+ */
+export function leafPage(rows: [number, Value[] | Buffer][], isFirst = false, size = PAGE): Buffer {
+  const page = Buffer.alloc(size);
   const start = isFirst ? 100 : 0;
   page[start] = 0x0d;
   page.writeUInt16BE(rows.length, start + 3);
-  let end = PAGE;
+  let end = size;
   rows.forEach(([rowid, values], i) => {
-    const payload = record(values);
+    const payload = Buffer.isBuffer(values) ? values : record(values);
     const cell = Buffer.concat([varint(payload.length), varint(rowid), payload]);
     end -= cell.length;
     cell.copy(page, end);
@@ -57,12 +60,12 @@ export function leafPage(rows: [number, Value[]][], isFirst = false): Buffer {
 }
 
 /** A table interior page: `children` ([page, largest rowid]) then the right-most child. */
-export function interiorPage(children: [number, number][], rightMost: number): Buffer {
-  const page = Buffer.alloc(PAGE);
+export function interiorPage(children: [number, number][], rightMost: number, size = PAGE): Buffer {
+  const page = Buffer.alloc(size);
   page[0] = 0x05;
   page.writeUInt16BE(children.length, 3);
   page.writeUInt32BE(rightMost, 8);
-  let end = PAGE;
+  let end = size;
   children.forEach(([child, rowid], i) => {
     const key = varint(rowid);
     const cell = Buffer.alloc(4 + key.length);
@@ -75,46 +78,51 @@ export function interiorPage(children: [number, number][], rightMost: number): B
   return page;
 }
 
-/** A whole file: page 1 holds the schema with one table, `name`, rooted at `root`; then `pages` (2, 3…). */
+/**
+ * A whole file: page 1 holds the schema with one table, `name`, rooted at `root` and
+ * declared by `sql` (rpm's columns by default); then `pages` (2, 3…) of `size` bytes.
+ */
+export function sqliteFile(
+  name: string,
+  root: number,
+  pages: Buffer[],
+  { size = PAGE, sql = `CREATE TABLE ${name} (hnum INTEGER PRIMARY KEY, blob BLOB)` } = {},
+): Buffer {
+  const first = leafPage([[1, ['table', name, name, root, sql]]], true, size);
+  Buffer.from('SQLite format 3\0', 'latin1').copy(first, 0);
+  first.writeUInt16BE(size === 65536 ? 1 : size, 16);
+  first[18] = 1;
+  first[19] = 1;
+  return Buffer.concat([first, ...pages]);
+}
+
 export async function writeSqlite(
   file: string,
   name: string,
   root: number,
   pages: Buffer[],
+  options: { size?: number; sql?: string } = {},
 ): Promise<void> {
-  const first = leafPage(
-    [
-      [
-        1,
-        ['table', name, name, root, `CREATE TABLE ${name} (hnum INTEGER PRIMARY KEY, blob BLOB)`],
-      ],
-    ],
-    true,
-  );
-  Buffer.from('SQLite format 3\0', 'latin1').copy(first, 0);
-  first.writeUInt16BE(PAGE, 16);
-  first[18] = 1;
-  first[19] = 1;
-  await writeFile(file, Buffer.concat([first, ...pages]));
+  await writeFile(file, sqliteFile(name, root, pages, options));
 }
 
 /** A Berkeley DB hash file (little-endian, 512-byte pages), for the RPM `Packages` reader. */
 export const berkeley = {
-  meta(lastPage: number): Buffer {
-    const page = Buffer.alloc(PAGE);
+  meta(lastPage: number, size = PAGE): Buffer {
+    const page = Buffer.alloc(size);
     page.writeUInt32LE(0x061561, 12);
     page.writeUInt32LE(9, 16);
-    page.writeUInt32LE(PAGE, 20);
+    page.writeUInt32LE(size, 20);
     page[25] = 8;
     page.writeUInt32LE(lastPage, 32);
     return page;
   },
   /** A hash page of key/data pairs; a data item is inline bytes or `{ page, length }` of an overflow chain. */
-  hash(pairs: [Buffer, Buffer | { page: number; length: number }][]): Buffer {
-    const page = Buffer.alloc(PAGE);
+  hash(pairs: [Buffer, Buffer | { page: number; length: number }][], size = PAGE): Buffer {
+    const page = Buffer.alloc(size);
     page[25] = 13;
     page.writeUInt16LE(pairs.length * 2, 20);
-    let end = PAGE;
+    let end = size;
     const items = pairs.flatMap(([key, data]) => [
       Buffer.concat([Buffer.from([1]), key]),
       Buffer.isBuffer(data)
