@@ -27,7 +27,7 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.004',
   },
   {
-    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b[^\n;|]{0,120}\s-(?:[a-z]*e|c)\s*[^\n]{0,40}\b(?:sh|bash|ash|dash|zsh)\b/,
+    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b[^\n;|]{0,120}\s-(?:[a-z]*e|c)\s{0,40}[^\n]{0,40}\b(?:sh|bash|ash|dash|zsh)\b/,
     what: 'netcat handing a shell to the network (nc -e / -c)',
     attack: 'T1059.004',
   },
@@ -108,12 +108,12 @@ const DECODED: readonly Pattern[] = [
     attack: 'T1140',
   },
   {
-    test: /\beval\s*\(?\s*(?:decode_base64|MIME::Base64::decode|unpack\s*\(\s*['"](?:u|H\*|m))/,
+    test: /\beval\s*(?:\(\s*)?(?:decode_base64|MIME::Base64::decode|unpack\s*\(\s*['"](?:u|H\*|m))/,
     what: 'Perl evaluating decoded code',
     attack: 'T1140',
   },
   {
-    test: /\b(?:eval|assert)\s*\(\s*(?:@?\s*)?(?:gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|hex2bin|convert_uudecode)\s*\(/i,
+    test: /\b(?:eval|assert)\s*\(\s*(?:@\s*)?(?:gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|hex2bin|convert_uudecode)\s*\(/i,
     what: 'PHP evaluating decoded code',
     attack: 'T1140',
   },
@@ -167,7 +167,7 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
     what: 'preg_replace with the /e modifier (evaluates the replacement)',
   },
   {
-    test: /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){4,}\bchr\s*\(/i,
+    test: /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){4}\bchr\s*\(/i,
     what: 'a name spelt out with chr()',
   },
   { test: /\bassert\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)/, what: 'assert() on request input' },
@@ -176,7 +176,7 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
     what: 'a callback taken from request input',
   },
   {
-    test: /\b(?:system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec)\s*\(\s*(?:base64_decode\s*\()?\s*\$_(?:GET|POST|REQUEST|COOKIE|SERVER)/,
+    test: /\b(?:system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec)\s*\(\s*(?:base64_decode\s*\(\s*)?\$_(?:GET|POST|REQUEST|COOKIE|SERVER)/,
     what: 'request input straight into a command',
   },
 ];
