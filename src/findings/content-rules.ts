@@ -27,7 +27,9 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.004',
   },
   {
-    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b[^\n;|]{0,120}\s-(?:[a-z]*e|c)\s{0,40}[^\n]{0,40}\b(?:sh|bash|ash|dash|zsh)\b/,
+    // The first -e or -c flag, taken once (an atomic group, as in the Python rule below):
+    // trying every flag in 120 characters against every place in the next 80 cost seconds.
+    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b(?=([^\n;|]{0,120}?\s-(?:[a-z]*e|c)))\1[^\n]{0,80}\b(?:sh|bash|ash|dash|zsh)\b/,
     what: 'netcat handing a shell to the network (nc -e / -c)',
     attack: 'T1059.004',
   },
@@ -42,12 +44,15 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.004',
   },
   {
-    test: /\bsocket\b[^\n]{0,400}\b(?:connect|bind)\b[\s\S]{0,400}\b(?:os\.dup2|pty\.spawn|subprocess\.(?:call|Popen|run))\b/,
+    // `(?=(…))\1` takes the first connect and never goes back to try the others (an
+    // atomic group): 400 × 400 paths from every `socket` cost seconds. The shell may then
+    // be 800 characters past it, as far as it could be past the last connect before.
+    test: /\bsocket\b(?=([^\n]{0,400}?\b(?:connect|bind)\b))\1[\s\S]{0,800}\b(?:os\.dup2|pty\.spawn|subprocess\.(?:call|Popen|run))\b/,
     what: 'Python connecting a socket to a shell',
     attack: 'T1059.006',
   },
   {
-    test: /\bsocket\s*\(\s*S\b[\s\S]{0,400}\bopen\s*\(\s*STDIN\b[\s\S]{0,200}\bexec\b/,
+    test: /\bsocket\s*\(\s*S\b(?=([\s\S]{0,400}?\bopen\s*\(\s*STDIN\b))\1[\s\S]{0,600}\bexec\b/,
     what: 'Perl connecting a socket to a shell',
     attack: 'T1059',
   },

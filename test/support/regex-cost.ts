@@ -249,8 +249,11 @@ function extensionOfSeq(seq: readonly Node[]): CharSet {
 
 const isFlexible = (n: Node) => n.t === 'quant' && n.max > n.min;
 
+/** Most paths two windows in a row may give one start (their bounds multiplied). */
+const WINDOW_PATHS = 8_000;
+
 export interface RegexCostProblem {
-  shape: 'repeated group' | 'overlapping repetitions' | 'rescanned run';
+  shape: 'repeated group' | 'overlapping repetitions' | 'rescanned run' | 'windows in a row';
   at: string;
 }
 
@@ -284,6 +287,26 @@ export function regexCostProblems(re: RegExp): RegexCostProblem[] {
               problems.push({ shape: 'repeated group', at: show(n, re.source) });
           }
         }
+      }
+      // Two windows in a row, the first able to stop at many places: each stop tries the
+      // whole second window (`[^\n]{0,400}connect[\s\S]{0,400}`: 160,000 paths a start).
+      if (isFlexible(n) && n.t === 'quant' && n.max !== Infinity && k + 1 < seq.length) {
+        const stops = firstOfSeq(seq.slice(k + 1));
+        const canStopOften = overlaps(extension(n), stops);
+        // A later window that cannot cross the first one's stops ends at the next stop; one
+        // with nothing mandatory after it succeeds at its first stop.
+        const later = seq
+          .slice(k + 1)
+          .filter(
+            (m, x) =>
+              m.t === 'quant' &&
+              isFlexible(m) &&
+              m.max !== Infinity &&
+              overlaps(chars(m), stops) &&
+              seq.slice(k + 2 + x).some((after) => !nullable(after)),
+          );
+        if (canStopOften && later.some((m) => m.t === 'quant' && n.max * m.max > WINDOW_PATHS))
+          problems.push({ shape: 'windows in a row', at: show(n, re.source) });
       }
       // Side by side: this repetition and a later one, only optional items between.
       if (isFlexible(n)) {

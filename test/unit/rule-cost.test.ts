@@ -70,11 +70,18 @@ describe('the cost of the content rules', () => {
     expect(regexCostProblems(/\beval\s*\(?\s*(?:base64_decode)/)).not.toEqual([]);
     expect(regexCostProblems(/^\s*(pager|editor)\s*=/m)).not.toEqual([]);
     expect(regexCostProblems(/(?:\bchr\(\d{1,3}\)\.){4,}\bchr\(/)).not.toEqual([]);
+    // Two windows in a row: "socket connect " repeated cost seconds per 64 KiB.
+    expect(
+      regexCostProblems(/\bsocket\b[^\n]{0,400}\b(?:connect|bind)\b[\s\S]{0,400}\bdup2\b/),
+    ).not.toEqual([]);
     // Linear shapes pass: a delimiter between repetitions, windows, one anchored start.
     expect(regexCostProblems(/(?:['"][^'"\n]{1,40}['"]\s*\.\s*){3,}/)).toEqual([]);
     expect(regexCostProblems(/\beval\s*(?:\(\s*)?(?:base64_decode)/)).toEqual([]);
     expect(regexCostProblems(/^[ \t]*(pager|editor)[ \t]*=/m)).toEqual([]);
     expect(regexCostProblems(/\bsocket\b[^\n]{0,400}\bconnect\b/)).toEqual([]);
+    expect(
+      regexCostProblems(/\bsocket\b(?=([^\n]{0,400}?\bconnect\b))\1[\s\S]{0,800}\bdup2\b/),
+    ).toEqual([]);
   });
 
   it('runs only regexes of a linear shape over file content (every regex under src/findings)', () => {

@@ -35,7 +35,8 @@ const DISGUISES: readonly [RegExp, string][] = [
   ],
   [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
   [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
-  [/\$[^\x00-\x7f]{8,4000}[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
+  // `(?=(…))\1`: the whole unreadable name, never given back a byte at a time to the window.
+  [/\$(?=([^\x00-\x7f]{8,4000}))\1[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
   [/new\s+String\s*\(\s*new\s+byte\s*\[\s*\]\s*\{\s*\d{2,3}\s*,/, 'names spelt as byte arrays'],
   [
     /\b(?:Class\.forName|get(?:Declared)?Method)\s*\(\s*(?:new\s+String\s*\(\s*)?[\w.]{0,80}?(?:decode\w{0,40}|getDecoder\(\)\.decode)\s*\(/,
