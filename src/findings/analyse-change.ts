@@ -6,16 +6,14 @@
 import type { CaseFolder } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
 import { compareVersions, DEFAULT_COMPARE_LIMITS, readSample } from '../compare/compare.js';
-import { detectContentType, isTextual, utf16Text } from '../compare/content-type.js';
 import type { ChangedPath, ChangeEntry, LayerInfo, VersionPair } from '../report/change.js';
 import type { Comparison, ContentType } from '../report/comparison.js';
 import type { Finding } from '../report/finding.js';
 import { maxSeverity } from '../report/severity.js';
 import { evaluateChange } from './change-rules.js';
+import { ruleText } from './rule-budget.js';
 import { databaseFileAt, dpkgRecordOf } from '../packages/package-db.js';
 import { judgePackageFile, type PackageIndex } from '../packages/package-index.js';
-
-const RULE_SAMPLE_BYTES = 64 * 1024;
 
 /**
  * What one triage's analysis may spend in all: time for line diffs (they block the event
@@ -139,18 +137,10 @@ export async function analyseChange(
   );
   budget.diffMsLeft -= performance.now() - diffStartedAt;
   await budgetDiff(folder, entry.path, versions, comparison, budget);
-  let currentType: ContentType | undefined;
-  let currentText: string | undefined;
-  if (currentSample) {
-    const head = currentSample.subarray(0, RULE_SAMPLE_BYTES);
-    currentType = detectContentType(head);
-    // Text in another encoding (a GBK or cp1251 web shell) is still text to the rules, whose
-    // patterns are ASCII: read byte for byte. A file with NUL bytes is not text, unless it
-    // is UTF-16 with its byte order mark.
-    if (isTextual(head)) currentText = head.toString('utf8');
-    else if (!head.includes(0)) currentText = head.toString('latin1');
-    else currentText = utf16Text(head);
-  }
+  // The rules read the start of the file only, within their budget (rule-budget.ts).
+  const judged = currentSample ? ruleText(currentSample, current?.meta.sizeBytes ?? 0) : undefined;
+  const currentType: ContentType | undefined = judged?.type;
+  const currentText = judged?.text;
   const packageEvidence = packages
     ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)
     : undefined;
@@ -174,6 +164,7 @@ export async function analyseChange(
         ...(current ? { current: current.meta } : {}),
         ...(currentType ? { currentType } : {}),
         ...(currentText !== undefined ? { currentText } : {}),
+        ...(currentText !== undefined && judged?.isCut ? { isCurrentTextCut: true } : {}),
         ...when,
         ...(packageEvidence ? { package: packageEvidence } : {}),
         ...(isDatabaseList && entry.kind !== 'D' && packages?.installedInContainer.length

@@ -13,6 +13,7 @@ import { lowerPlaceFindings, packageFileModified, packagesInstalled } from './pa
 import { SEVERITY_RANK } from '../report/severity.js';
 import { capabilityNames, ROOT_EQUIVALENT } from '../report/capabilities.js';
 import { RULE_TECHNIQUE } from './attack.js';
+import { RULE_SAMPLE_BYTES } from './rule-budget.js';
 import {
   decodedExecution,
   downloadAndExecute,
@@ -41,6 +42,8 @@ export interface ChangeFacts {
   currentType?: ContentType;
   /** The start of the current content as text (for text-like files only). */
   currentText?: string;
+  /** True when the file holds more than `currentText`: the rules' budget (rule-budget.ts) cut it. */
+  isCurrentTextCut?: boolean;
   /** When the container was created (UTC ISO): a change cannot be older. */
   containerCreatedAt?: string;
   /** The time of the triage (UTC ISO), for timestamps set in the future. */
@@ -369,6 +372,20 @@ export const legitimateChurn: ChangeRule = (f) => {
 };
 
 /**
+ * A file longer than the content rules read: they judged its first 64 KiB, and what
+ * follows was not read by them. Said, so that a payload padded past the budget is never
+ * passed as clean in silence; worth a look when the file is code.
+ */
+export const contentPastBudget: ChangeRule = (f) => {
+  if (f.kind === 'D' || !f.isCurrentTextCut) return undefined;
+  const isCode = f.currentType === 'script' || SERVER_SCRIPT.test(f.path);
+  return {
+    severity: isCode ? 'low' : 'info',
+    reason: `the content rules read only the first ${RULE_SAMPLE_BYTES / 1024} KiB of this ${f.current?.sizeBytes ?? 'long'}-byte file: what follows was not judged (read the stored file)`,
+  };
+};
+
+/**
  * In order of how precisely a rule names what happened: when two rules rank a path alike,
  * the first one's reason is the one a responder reads first.
  */
@@ -408,6 +425,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'layer-whiteout-name': layerWhiteoutName,
   'legitimate-churn': legitimateChurn,
   'packages-installed': packagesInstalled,
+  'content-budget': contentPastBudget,
 };
 
 /** A rule's hit as a finding, with its ATT&CK technique (the rule's own, else its family's). */

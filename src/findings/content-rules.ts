@@ -27,7 +27,9 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.004',
   },
   {
-    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b[^\n;|]{0,120}\s-(?:[a-z]*e|c)\s*[^\n]{0,40}\b(?:sh|bash|ash|dash|zsh)\b/,
+    // The first -e or -c flag, taken once (an atomic group, as in the Python rule below):
+    // trying every flag in 120 characters against every place in the next 80 cost seconds.
+    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b(?=([^\n;|]{0,120}?\s-(?:[a-z]*e|c)))\1[^\n]{0,80}\b(?:sh|bash|ash|dash|zsh)\b/,
     what: 'netcat handing a shell to the network (nc -e / -c)',
     attack: 'T1059.004',
   },
@@ -42,12 +44,15 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.004',
   },
   {
-    test: /\bsocket\b[^\n]{0,400}\b(?:connect|bind)\b[\s\S]{0,400}\b(?:os\.dup2|pty\.spawn|subprocess\.(?:call|Popen|run))\b/,
+    // `(?=(…))\1` takes the first connect and never goes back to try the others (an
+    // atomic group): 400 × 400 paths from every `socket` cost seconds. The shell may then
+    // be 800 characters past it, as far as it could be past the last connect before.
+    test: /\bsocket\b(?=([^\n]{0,400}?\b(?:connect|bind)\b))\1[\s\S]{0,800}\b(?:os\.dup2|pty\.spawn|subprocess\.(?:call|Popen|run))\b/,
     what: 'Python connecting a socket to a shell',
     attack: 'T1059.006',
   },
   {
-    test: /\bsocket\s*\(\s*S\b[\s\S]{0,400}\bopen\s*\(\s*STDIN\b[\s\S]{0,200}\bexec\b/,
+    test: /\bsocket\s*\(\s*S\b(?=([\s\S]{0,400}?\bopen\s*\(\s*STDIN\b))\1[\s\S]{0,600}\bexec\b/,
     what: 'Perl connecting a socket to a shell',
     attack: 'T1059',
   },
@@ -108,12 +113,12 @@ const DECODED: readonly Pattern[] = [
     attack: 'T1140',
   },
   {
-    test: /\beval\s*\(?\s*(?:decode_base64|MIME::Base64::decode|unpack\s*\(\s*['"](?:u|H\*|m))/,
+    test: /\beval\s*(?:\(\s*)?(?:decode_base64|MIME::Base64::decode|unpack\s*\(\s*['"](?:u|H\*|m))/,
     what: 'Perl evaluating decoded code',
     attack: 'T1140',
   },
   {
-    test: /\b(?:eval|assert)\s*\(\s*(?:@?\s*)?(?:gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|hex2bin|convert_uudecode)\s*\(/i,
+    test: /\b(?:eval|assert)\s*\(\s*(?:@\s*)?(?:gzinflate|gzuncompress|gzdecode|str_rot13|base64_decode|hex2bin|convert_uudecode)\s*\(/i,
     what: 'PHP evaluating decoded code',
     attack: 'T1140',
   },
@@ -167,7 +172,7 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
     what: 'preg_replace with the /e modifier (evaluates the replacement)',
   },
   {
-    test: /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){4,}\bchr\s*\(/i,
+    test: /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){4}\bchr\s*\(/i,
     what: 'a name spelt out with chr()',
   },
   { test: /\bassert\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)/, what: 'assert() on request input' },
@@ -176,7 +181,7 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
     what: 'a callback taken from request input',
   },
   {
-    test: /\b(?:system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec)\s*\(\s*(?:base64_decode\s*\()?\s*\$_(?:GET|POST|REQUEST|COOKIE|SERVER)/,
+    test: /\b(?:system|shell_exec|passthru|exec|popen|proc_open|pcntl_exec)\s*\(\s*(?:base64_decode\s*\(\s*)?\$_(?:GET|POST|REQUEST|COOKIE|SERVER)/,
     what: 'request input straight into a command',
   },
 ];

@@ -8,8 +8,8 @@ import type { RuleHit } from '../report/finding.js';
 import type { ChangeFacts, ChangeRule } from './change-rules.js';
 
 interface Place {
-  /** Matched against the whole path. */
-  path: RegExp;
+  /** Matched against the whole path (a RegExp, or a test of its own). */
+  path: { test(path: string): boolean };
   what: string;
   attack: string;
   severity?: RuleHit['severity'];
@@ -17,6 +17,8 @@ interface Place {
 
 // Every systemd unit directory: system and user, vendor and local, runtime, generators.
 const SYSTEMD_DIRS = String.raw`(?:/etc|/run|/usr/lib|/lib|/usr/local/lib|/usr/local/share|/usr/share)/systemd/(?:system|user)(?:-generators|-preset)?(?:/|$)|/\.config/systemd/user(?:/|$)|/\.local/share/systemd/user(?:/|$)|/etc/systemd/(?:system|user)\.conf(?:\.d)?(?:/|$)`;
+
+const SYSTEMD_DIR = new RegExp(SYSTEMD_DIRS);
 
 /** One rule a family of places: the first place that matches names the hit. */
 function placeRule(places: readonly Place[]): ChangeRule {
@@ -34,7 +36,8 @@ function placeRule(places: readonly Place[]): ChangeRule {
 
 export const systemdPersistence = placeRule([
   {
-    path: new RegExp(String.raw`(?:${SYSTEMD_DIRS}).*\.timer$`),
+    // Tested in two linear steps: `(?:dirs).*\.timer$` rescans a long path from every folder.
+    path: { test: (p: string) => p.endsWith('.timer') && SYSTEMD_DIR.test(p) },
     what: 'a systemd timer: runs its service on a schedule',
     attack: 'T1053.006',
   },
@@ -44,7 +47,7 @@ export const systemdPersistence = placeRule([
     attack: 'T1543.002',
   },
   {
-    path: new RegExp(SYSTEMD_DIRS),
+    path: SYSTEMD_DIR,
     what: 'a systemd unit directory: a service (or drop-in) started at boot or login',
     attack: 'T1543.002',
   },
@@ -103,7 +106,7 @@ export const packageHook = placeRule([
     attack: 'T1546.016',
   },
   {
-    path: /^\/etc\/(?:yum|dnf)\/(?:pluginconf\.d|plugins|protected\.d)\/|^\/usr\/lib\/(?:yum-plugins|python3?[^/]*\/site-packages\/dnf-plugins)\//,
+    path: /^\/etc\/(?:yum|dnf)\/(?:pluginconf\.d|plugins|protected\.d)\/|^\/usr\/lib\/(?:yum-plugins|python[^/]*\/site-packages\/dnf-plugins)\//,
     what: 'a yum or dnf plugin: runs at every package operation',
     attack: 'T1546.016',
   },
@@ -176,8 +179,12 @@ export const gitConfigCommand: ChangeRule = (f) => {
   if (f.kind === 'D' || !f.currentText) return undefined;
   if (!/(?:\/\.gitconfig|\/\.git\/config|^\/etc\/gitconfig|\/\.config\/git\/config)$/.test(f.path))
     return undefined;
-  const key = /^\s*(pager|fsmonitor|sshCommand|editor|askPass|hooksPath)\s*=/im.exec(f.currentText);
-  const alias = /^\s*\w+\s*=\s*!/m.test(f.currentText) ? 'an alias running a shell command' : '';
+  const key = /^[ \t]*(pager|fsmonitor|sshCommand|editor|askPass|hooksPath)[ \t]*=/im.exec(
+    f.currentText,
+  );
+  const alias = /^[ \t]*\w+[ \t]*=[ \t]*!/m.test(f.currentText)
+    ? 'an alias running a shell command'
+    : '';
   const what = key ? `core.${key[1]}` : alias;
   return what
     ? {

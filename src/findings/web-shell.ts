@@ -89,7 +89,7 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
 
   const reasons: string[] = [];
   const decodedRun =
-    /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*@?\s*(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode)\s*\(/.exec(
+    /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode)\s*\(/.exec(
       text,
     );
   if (decodedRun) reasons.push(`${decodedRun[1]}() on decoded data`);
@@ -113,7 +113,7 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   if (isPageScript && input && SQL_FROM_INPUT.test(text))
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   if (
-    /\b(?:include|require)(?:_once)?\s*\(?\s*['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*\(?\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.test(
+    /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.test(
       text,
     )
   )
@@ -123,7 +123,9 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
       text,
     );
   if (writer)
-    reasons.push(`writes a file the visitor names (${writer[0].replace(/\s*\(.*$/, '')})`);
+    reasons.push(
+      `writes a file the visitor names (${writer[0].slice(0, writer[0].indexOf('(')).trimEnd()})`,
+    );
   if (UPLOAD_AS_SENT.test(text)) reasons.push('saves an upload under the name the visitor gave');
   if ((sink || dynamic) && SELF_DELETE.test(text) && KEEPS_RUNNING.test(text))
     reasons.push('deletes its own file and keeps running (a memory-resident shell)');

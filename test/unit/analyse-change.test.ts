@@ -67,4 +67,20 @@ describe('analyseChange with a budget', () => {
     );
     expect(change.comparison!.content).toMatchObject({ kind: 'summary' });
   });
+
+  it('says a script longer than the rules read was judged on its start only', async () => {
+    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'analyse-')));
+    // A web shell parked behind 80 KiB of comment lines: past the rules' 64 KiB.
+    const padded = `<?php\n${'// padding\n'.repeat(8000)}system($_GET['c']);\n`;
+    const change = await analyseChange(
+      folder,
+      { path: '/var/www/html/big.php', kind: 'A' },
+      { current: await stored(folder, 'current/big', padded) },
+      undefined,
+      false,
+    );
+    const note = change.findings.find((f) => f.rule === 'content-budget');
+    expect(note?.severity).toBe('low');
+    expect(note?.reason).toMatch(/only the first 64 KiB of this \d+-byte file/);
+  });
 });

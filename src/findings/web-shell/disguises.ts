@@ -35,17 +35,17 @@ const DISGUISES: readonly [RegExp, string][] = [
   ],
   [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
   [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
-  [/\$[^\x00-\x7f]{8,}[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
+  // `(?=(…))\1`: the whole unreadable name, never given back a byte at a time to the window.
+  [/\$(?=([^\x00-\x7f]{8,4000}))\1[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
   [/new\s+String\s*\(\s*new\s+byte\s*\[\s*\]\s*\{\s*\d{2,3}\s*,/, 'names spelt as byte arrays'],
   [
-    /\b(?:Class\.forName|get(?:Declared)?Method)\s*\(\s*(?:new\s+String\s*\()?\s*[\w.]*?(?:decode\w*|getDecoder\(\)\.decode)\s*\(/,
+    /\b(?:Class\.forName|get(?:Declared)?Method)\s*\(\s*(?:new\s+String\s*\(\s*)?[\w.]{0,80}?(?:decode\w{0,40}|getDecoder\(\)\.decode)\s*\(/,
     'class or method names decoded at run time',
   ],
   [/(?<![\w>:$])\$_{1,8}\s*\(/, 'a function held in a variable named with underscores only'],
   [/(?:\$\w{1,20}\s*\+\+\s*;\s*){8,}/, 'letters made by incrementing strings'],
   [/pack\s*\(\s*['"]H\*['"]/i, 'hex packed'],
   [/(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\[0-7]{3}){4,}/, 'escaped bytes'],
-  [/(?:^\s*['"][A-Za-z0-9+/=]{50,}['"]\s*\.?\s*$\n?){8,}/m, 'a long encoded blob'],
 ];
 
 export const STRONG_DISGUISES = new Set([
@@ -65,7 +65,7 @@ export const STRONG_DISGUISES = new Set([
   'a long encoded blob',
 ]);
 
-const PIECES = /(?:['"][^'"\n]{1,40}['"]\s*[.+]\s*)+['"][^'"\n]{1,40}['"]/g;
+const PIECES = /['"][^'"\n]{1,40}['"](?:\s*[.+]\s*['"][^'"\n]{1,40}['"])+/g;
 
 const PIECE_ARRAY =
   /(?:\barray\s*\(|\[)\s*((?:['"][^'"\n]{0,6}['"]\s*,\s*){2,20}['"][^'"\n]{0,6}['"])\s*[)\]]/g;
@@ -88,6 +88,33 @@ const RUNS_CODE = new Set([
   'pcntl_exec',
   'file_put_contents',
 ]);
+
+/** One line of an encoded blob cut into quoted pieces: `"QUFB…" .` (blanks around allowed). */
+const BLOB_LINE = /^[ \t\r\f\v]*['"][A-Za-z0-9+/=]{50,}['"][ \t\r\f\v]*(?:\.[ \t\r\f\v]*)?$/;
+
+/** Lines that hold nothing, or only the `.` joining two pieces: they do not break a blob. */
+const BLOB_GAP = /^[ \t\r\f\v]*(?:\.[ \t\r\f\v]*)?$/;
+
+/**
+ * Eight or more quoted base64 lines in a row, blank lines between them allowed, in one
+ * pass over the lines. It was one regex, `(?:^\s*'…'\s*\.?\s*$\n?){8,}`, whose blanks
+ * could be taken by either side of a line end: 471 bytes took hours, and nothing in Node
+ * can interrupt a running regex.
+ */
+function hasEncodedBlobLines(text: string): boolean {
+  let run = 0;
+  let from = 0;
+  while (from <= text.length) {
+    const end = text.indexOf('\n', from);
+    const line = text.slice(from, end < 0 ? text.length : end);
+    if (BLOB_LINE.test(line)) {
+      if (++run >= 8) return true;
+    } else if (!BLOB_GAP.test(line)) run = 0;
+    if (end < 0) break;
+    from = end + 1;
+  }
+  return false;
+}
 
 export const isBase64Char = (c: number) =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47;
@@ -114,7 +141,7 @@ function spellsInOrder(pieces: readonly string[], name: string): boolean {
 /** The disguises a text uses, by name. */
 export function disguisesIn(text: string): string[] {
   const found = DISGUISES.filter(([r]) => r.test(text)).map(([, name]) => name);
-  if (!found.includes('a long encoded blob') && longestRun(text, isBase64Char) >= 600)
+  if (hasEncodedBlobLines(text) || longestRun(text, isBase64Char) >= 600)
     found.push('a long encoded blob');
   // "sys"."tem", "gzin"."flate(": pieces that join into a name no piece spells alone.
   for (const m of text.matchAll(PIECES)) {

@@ -19,18 +19,18 @@ export const CODE_SINK =
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
 export const DYNAMIC_CALL =
-  /(?<![\w>:$])\$\{?([\w]{1,40})\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*)*\(/g;
+  /(?<![\w>:$])\$\{?([\w]{1,40})\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(/g;
 
 // `)(`: the result of an expression called; a cast such as `(int) ($x)` is not a call.
 const CALL_OF_RESULT = String.raw`(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*`;
 
 const RESULT_CALLED_ON_INPUT = new RegExp(
-  String.raw`${CALL_OF_RESULT}@?\s*\$_(?:GET|POST|REQUEST|COOKIE)\b`,
+  String.raw`${CALL_OF_RESULT}(?:@\s*)?\$_(?:GET|POST|REQUEST|COOKIE)\b`,
 );
 
 // Any call through a name or a result chosen at run time, for weighing with disguises.
 export const ANY_DYNAMIC_CALL = new RegExp(
-  String.raw`(?<![\w>:$])\$\{?\w{1,40}\}?(?:\s*\[[^\]\n]{0,60}\]){0,3}\s*\(|${CALL_OF_RESULT}\$`,
+  String.raw`(?<![\w>:$])\$\{?\w{1,40}\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|${CALL_OF_RESULT}\$`,
 );
 
 export const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'gi');
@@ -73,7 +73,7 @@ export function taintedNames(text: string): Set<string> {
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
   const loops = [
     ...text.matchAll(
-      /\bforeach\s*\(\s*([^;\n]{0,80}?)\s+as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
+      /\bforeach\s*\(([^;\n]{0,80}?)\s{1,80}as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
     ),
   ].slice(0, 1000);
   for (let round = 0; round < 3; round++) {
@@ -120,7 +120,8 @@ export function sinkOnInput(
     const first = callArgs(text, m.index! + m[0].length - 1)[0];
     // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
     if (first === undefined) continue;
-    if (INPUT.test(first) || carriesInput(first.replace(/\[[^\]\n]*\]/g, ''), tainted)) return m[1];
+    if (INPUT.test(first) || carriesInput(first.replace(/\[[^\]\n]{0,400}\]/g, ''), tainted))
+      return m[1];
   }
   return undefined;
 }
@@ -134,14 +135,14 @@ function isShellCallee(arg: string, tainted: Set<string>): boolean {
   // $ch."ert", $wx . "ert": a name finished from the request or from pieces.
   if (/\.\s*['"](?:ert|sert|ssert|al|val|tem|stem|ec|xec)['"]/.test(a)) return true;
   // A table looked up by input ($handlers[$_GET['x']]) is the server's choice, not the visitor's.
-  const unindexed = a.replace(/\[[^\]\n]*\]/g, '');
+  const unindexed = a.replace(/\[[^\]\n]{0,400}\]/g, '');
   return [...unindexed.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
 }
 
 /** A call argument that is what the visitor sent (directly, or through a tainted variable). */
 function isRequestValue(arg: string, tainted: Set<string>): boolean {
   if (INPUT.test(arg)) return true;
-  const v = /^\s*\(?\s*@?\s*\$(\w{1,40})/.exec(arg);
+  const v = /^\s*(?:\(\s*)?(?:@\s*)?\$(\w{1,40})/.exec(arg);
   return v !== null && tainted.has(v[1]!);
 }
 
@@ -177,8 +178,8 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     if (name === undefined && INPUT.test(m[0])) return 'a function named by request input';
     // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
     const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
-    if (/^\s*\(?\s*@?\s*\$/.test(first) && isRequestValue(first, tainted))
-      return `a function chosen at run time called on request input (${m[0].replace(/\s*\($/, '')}(...))`;
+    if (/^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) && isRequestValue(first, tainted))
+      return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
   }
   // ("...")($_GET[2]) and the like: the result of an expression called on request input.
   const called = RESULT_CALLED_ON_INPUT.exec(text);
@@ -195,7 +196,7 @@ const NEAR = 240;
 function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   if (!m[0].endsWith('(')) return false;
   const first = callArgs(text, m.index! + m[0].length - 1)[0];
-  return first !== undefined && /^\s*@?\s*(['"])[^'"$]*\1\s*$/.test(first);
+  return first !== undefined && /^\s*(?:@\s*)?(['"])[^'"$]*\1\s*$/.test(first);
 }
 
 export function near(text: string, a: RegExp, b: RegExp): boolean {

@@ -39,7 +39,7 @@ export function opensFromInput(text: string, calls: RegExp): boolean {
   return opened.some((m) => {
     const args = m[0].endsWith('(') ? callArgs(text, m.index! + m[0].length - 1).join(',') : m[0];
     return (
-      /(?:PostedFile|HttpPostedFile\w*)\.FileName\b/.test(args) ||
+      /(?:PostedFile|HttpPostedFile\w{0,40})\.FileName\b/.test(args) ||
       [...args.matchAll(/\b(\w{1,40})\b/g)].some((v) => tainted.has(v[1]!))
     );
   });
