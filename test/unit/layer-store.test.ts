@@ -380,6 +380,14 @@ describe('rebuilding a layer from its folder and tar-split record', () => {
       /is no longer deleted/,
     ],
     [
+      'a deletion added',
+      async (d) => {
+        execFileSync('mknod', [path.join(d, 'etc/hosts'), 'c', '0', '0']);
+      },
+      '/etc/hosts',
+      /is deleted \(a whiteout device\) in the folder, which the layer did not record/,
+    ],
+    [
       'a device renumbered',
       async (d) => {
         await unlink(path.join(d, 'dev/null'));

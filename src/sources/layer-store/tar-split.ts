@@ -106,7 +106,7 @@ const MAX_NAMED_IN_DETAIL = 8;
 const MAX_LISTED = 100;
 const CHUNK = 1024 * 1024;
 const INCOMPLETE =
-  'an incomplete or damaged copy of the data root (copy all of it again, keeping owners, links and extended attributes), or removed on the host';
+  'the data root is incomplete or damaged (a copy: copy all of it again, keeping owners, links and extended attributes), or this piece was removed on the host';
 
 const FILE_TYPE = new Map<number, FileType>([
   [constants.S_IFREG, 'file'],
