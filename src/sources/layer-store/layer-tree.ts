@@ -39,6 +39,7 @@ export interface LayerFolder {
 }
 
 const SLASH = 0x2f;
+const LSTATS_AT_ONCE = 16;
 
 /** Every entry of a layer folder, never through a link. Throws when the folder is unreadable. */
 export async function walkLayerFolder(
@@ -70,10 +71,15 @@ export async function walkLayerFolder(
   while (pending.length > 0) {
     if (signal?.aborted) throw signal.reason ?? new Error('aborted');
     const dir = pending.pop()!;
-    for (const name of await readdir(dir, { encoding: 'buffer' })) {
-      const raw = Buffer.concat([dir, Buffer.from([SLASH]), name]);
-      const entry = await add(raw, raw.subarray(root.length).toString('latin1'));
-      if (entry.format === constants.S_IFDIR) pending.push(raw);
+    const names = await readdir(dir, { encoding: 'buffer' });
+    // A few lstats at once: the disk and the thread pool, not one call after another, set the pace.
+    for (let i = 0; i < names.length; i += LSTATS_AT_ONCE) {
+      const batch = names.slice(i, i + LSTATS_AT_ONCE).map(async (name) => {
+        const raw = Buffer.concat([dir, Buffer.from([SLASH]), name]);
+        const entry = await add(raw, raw.subarray(root.length).toString('latin1'));
+        if (entry.format === constants.S_IFDIR) pending.push(raw);
+      });
+      await Promise.all(batch);
     }
   }
   return entries;

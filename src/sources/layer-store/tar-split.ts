@@ -306,7 +306,10 @@ export async function rebuildLayer(
           },
     };
 
-  const listed = [...differences].map(([key, what]) => ({ path: pathOfKey(key), what }));
+  // By path: the folder's walk has no order worth keeping.
+  const listed = [...differences]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, what]) => ({ path: pathOfKey(key), what }));
   const named = listed
     .slice(0, MAX_NAMED_IN_DETAIL)
     .map((d) => `${JSON.stringify(d.path)} ${d.what.join(', ')}`);
