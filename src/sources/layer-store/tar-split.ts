@@ -249,10 +249,13 @@ export async function rebuildLayer(
     index = await indexLayer(Readable.from(rebuilt()), diffId);
   } catch (e) {
     if (signal?.aborted) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
     const why =
       e instanceof RecordUnreadable
         ? `its tar-split record ${recordFile} cannot be read: ${e.message}`
-        : `its tar-split record ${recordFile} does not rebuild a readable tar (${(e as Error).message.slice(0, 200)})`;
+        : code
+          ? `a file of its folder ${layerDir} cannot be read (${code})`
+          : `its tar-split record ${recordFile} does not rebuild a readable tar (${(e as Error).message.slice(0, 200)})`;
     const folderToo = 'missing' in folder ? `; ${folder.missing}` : '';
     return {
       index: disk ? indexFromFolder(disk, diffId) : emptyLayerIndex(diffId),
