@@ -97,6 +97,18 @@ export interface LayerCheck {
   position: number;
   status: 'verified' | 'tampered' | 'not-checked';
   detail: string;
+  /** Each entry of the layer folder that differs from the layer's record, and how (the first 100). */
+  differences?: LayerDifference[];
+  /** How many entries differ in all. */
+  differenceCount?: number;
+  /** What a faithful copy would not show, said without calling it tampering (hard links a copy split). */
+  notes?: string[];
+}
+
+export interface LayerDifference {
+  /** The container path (attacker-controlled text). */
+  path: string;
+  what: string[];
 }
 
 export interface LayersSummary {

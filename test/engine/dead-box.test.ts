@@ -147,7 +147,7 @@ describe('a copied data root, no engine', () => {
     const bad = report.layers.checks!.filter((c) => c.status === 'tampered');
     expect(bad).toHaveLength(1);
     expect(bad[0]!.detail).toMatch(
-      /"usr\/local\/bin\/start-web" has other content than the layer recorded/,
+      /"\/usr\/local\/bin\/start-web" has other content than the layer recorded/,
     );
     expect(report.hostCompromise.isSuspected).toBe(true);
     expect(report.hostCompromise.reasons.join('\n')).toMatch(

@@ -170,3 +170,50 @@ export async function readCapabilities(
   }
   return problem ? { byPath, problem } : { byPath };
 }
+
+export interface AllAttributes {
+  /** Every extended attribute by entry: key the raw path under the folder (latin1), `/` for itself. */
+  byPath: Map<string, Map<string, Buffer>>;
+  problem?: string;
+}
+
+/** getfattr's hex dump of every attribute: `# file:` lines, then `name=0x…` lines. */
+export function parseAttributeDump(
+  dump: Buffer,
+  layerDir: string,
+): Map<string, Map<string, Buffer>> {
+  const byPath = new Map<string, Map<string, Buffer>>();
+  const root = Buffer.from(layerDir);
+  let current: Map<string, Buffer> | undefined;
+  for (const line of dump.toString('latin1').split('\n')) {
+    if (line.startsWith('# file: ')) {
+      const file = unquoteGetfattrName(line.slice(8));
+      current = undefined;
+      if (!file.subarray(0, root.length).equals(root)) continue;
+      const rest = file.subarray(root.length);
+      if (rest.length > 0 && rest[0] !== 0x2f) continue;
+      current = new Map();
+      byPath.set(rest.length === 0 ? '/' : rest.toString('latin1'), current);
+    } else if (current && line) {
+      const m = /^(.+?)(?:=0x([0-9a-f]*))?$/.exec(line);
+      if (m) current.set(m[1]!, Buffer.from(m[2] ?? '', 'hex'));
+    }
+  }
+  return byPath;
+}
+
+/**
+ * Every extended attribute of every entry of a layer folder, in one getfattr process (the
+ * folder walked, links never followed). Without root, `trusted.*` (overlay's own) is not
+ * listed at all: that is a problem, not an absence.
+ */
+export async function readAllAttributes(layerDir: string): Promise<AllAttributes> {
+  const { out, problem } = await dumpAttributes([layerDir], '-', 'hex', true);
+  const byPath = parseAttributeDump(out, layerDir);
+  const notRoot =
+    process.getuid?.() !== 0
+      ? "coroner is not root, so overlay's trusted.* attributes cannot be read"
+      : undefined;
+  const why = problem ?? notRoot;
+  return why ? { byPath, problem: why } : { byPath };
+}

@@ -5,19 +5,32 @@
  * the one its diff id is the SHA-256 of, is rebuilt from the record and the
  * folder's files (as `docker save` does); hashing it proves the folder still
  * holds what the image held, and indexing it in the same pass tells which
- * paths the layer holds, whites out and makes opaque, by their names in the tar.
+ * paths the layer holds, whites out and makes opaque, by their names in the tar. The
+ * same pass reads the tar's headers and holds every entry of the folder against them
+ * (layer-tree.ts): contents alone would let a setuid bit, an owner, a link, a capability
+ * or an added file pass. A copy that lacks the record or the folder is not checked, and
+ * says so: an incomplete copy is not a tampered host.
  * https://github.com/vbatts/tar-split (tar/storage/entry.go)
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { indexLayer, layerEntryPath, type LayerIndex } from '../../layers/layer-index.js';
+import { emptyLayerIndex, indexLayer, type LayerIndex } from '../../layers/layer-index.js';
+import type { FileType } from '../../report/file-meta.js';
 import type { LayerCheck } from '../../report/triage-report.js';
 import { Crc64 } from './crc64.js';
-import { resolveInLayer } from './layer-dir.js';
+import {
+  compareLayerTree,
+  entryKey,
+  pathOfKey,
+  walkLayerFolder,
+  type LayerFolder,
+} from './layer-tree.js';
+import { readAllAttributes } from './overlay-xattrs.js';
+import { TarHeaderReader, type RecordedEntry } from './tar-headers.js';
 
 /** One line of a tar-split record: a file (type 1) or raw bytes of the tar (type 2). */
 interface TarSplitEntry {
@@ -30,23 +43,56 @@ interface TarSplitEntry {
   payload?: string | null;
 }
 
+/** The record could not be read to its end: missing, cut short, not gzip, not its lines. */
+class RecordUnreadable extends Error {}
+
 /** More than this per line is not a tar-split record (a segment is at most 1 MiB of padding). */
 const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 async function* tarSplitEntries(recordFile: string): AsyncGenerator<TarSplitEntry> {
-  const lines = createInterface({
-    input: createReadStream(recordFile).pipe(createGunzip()),
-    crlfDelay: Infinity,
-  });
+  const handle = await open(recordFile, constants.O_RDONLY | constants.O_NOFOLLOW).catch(
+    (e: NodeJS.ErrnoException) => {
+      throw new RecordUnreadable(
+        e.code === 'ENOENT' ? 'it is missing' : `it cannot be opened (${e.code ?? e.message})`,
+      );
+    },
+  );
+  const file = handle.createReadStream();
+  const gunzip = createGunzip();
+  // pipe() forwards no error: the file's goes to gunzip, and from there to the lines.
+  file.on('error', (e) => gunzip.destroy(e));
+  const lines = createInterface({ input: file.pipe(gunzip), crlfDelay: Infinity });
   let number = 0;
-  for await (const line of lines) {
-    number++;
-    if (!line) continue;
-    if (line.length > MAX_LINE_CHARS) throw new Error(`line ${number} is too long`);
-    const entry = JSON.parse(line) as TarSplitEntry;
-    if (entry.type !== 1 && entry.type !== 2)
-      throw new Error(`line ${number} has type ${entry.type}`);
-    yield entry;
+  try {
+    for await (const line of lines) {
+      number++;
+      if (!line) continue;
+      if (line.length > MAX_LINE_CHARS) throw new RecordUnreadable(`line ${number} is too long`);
+      let entry: TarSplitEntry;
+      try {
+        entry = JSON.parse(line) as TarSplitEntry;
+      } catch {
+        throw new RecordUnreadable(`line ${number} is not JSON`);
+      }
+      if (entry?.type !== 1 && entry?.type !== 2)
+        throw new RecordUnreadable(`line ${number} has type ${JSON.stringify(entry?.type)}`);
+      yield entry;
+    }
+  } catch (e) {
+    if (e instanceof RecordUnreadable) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RecordUnreadable(
+      code === 'Z_BUF_ERROR'
+        ? 'it is cut short (unexpected end of file)'
+        : code === 'Z_DATA_ERROR'
+          ? 'it is not gzip data, or damaged'
+          : `it cannot be read (${code ?? (e as Error).message})`,
+    );
+  } finally {
+    lines.close();
+    file.destroy();
+    gunzip.destroy();
+    await handle.close().catch(() => undefined);
   }
 }
 
@@ -55,13 +101,64 @@ export interface LayerRebuild {
   check: LayerCheck;
 }
 
-const MAX_NAMED_MISMATCHES = 5;
+/** Paths named in the check's one-line detail; the report lists more. */
+const MAX_NAMED_IN_DETAIL = 8;
+const MAX_LISTED = 100;
 const CHUNK = 1024 * 1024;
+const INCOMPLETE =
+  'the data root is incomplete or damaged (a copy: copy all of it again, keeping owners, links and extended attributes), or this piece was removed on the host';
+
+const FILE_TYPE = new Map<number, FileType>([
+  [constants.S_IFREG, 'file'],
+  [constants.S_IFDIR, 'directory'],
+  [constants.S_IFLNK, 'symlink'],
+  [constants.S_IFCHR, 'char-device'],
+  [constants.S_IFBLK, 'block-device'],
+  [constants.S_IFIFO, 'fifo'],
+  [constants.S_IFSOCK, 'socket'],
+]);
+
+/** The layer as its folder alone shows it, for when its record cannot be read. */
+function indexFromFolder(folder: LayerFolder, diffId: string): LayerIndex {
+  const index = emptyLayerIndex(diffId);
+  for (const [key, disk] of folder.entries) {
+    if (key === '/') continue;
+    const path = pathOfKey(key);
+    if (disk.format === constants.S_IFCHR && disk.rdev === 0) index.whiteouts.add(path);
+    else index.entries.set(path, FILE_TYPE.get(disk.format) ?? 'other');
+  }
+  for (const [key, attributes] of folder.attributes.byPath)
+    if (
+      key !== '/' &&
+      (attributes.has('trusted.overlay.opaque') || attributes.has('user.overlay.opaque'))
+    )
+      index.opaqueDirs.add(pathOfKey(key));
+  return index;
+}
+
+/** The layer folder read once: every entry's lstat and every extended attribute. */
+async function readLayerFolder(
+  layerDir: string,
+  signal?: AbortSignal,
+): Promise<LayerFolder | { missing: string }> {
+  const [entries, attributes] = await Promise.all([
+    walkLayerFolder(layerDir, signal).catch((e: NodeJS.ErrnoException) => {
+      if (signal?.aborted) throw e;
+      return e.code === 'ENOENT'
+        ? `its folder ${layerDir} is missing`
+        : `its folder ${layerDir} cannot be read (${e.code ?? e.message})`;
+    }),
+    readAllAttributes(layerDir),
+  ]);
+  return typeof entries === 'string' ? { missing: entries } : { entries, attributes };
+}
 
 /**
- * Rebuilds the tar of the layer at `position` from `recordFile` and `layerDir`, hashes it
- * and indexes it. A file that is missing, of another size or another CRC-64 is named;
- * its declared size is still emitted (as zeros where it is missing) so the rest indexes.
+ * Rebuilds the tar of the layer at `position` from `recordFile` and `layerDir`, hashes it,
+ * indexes it, and holds every entry of the folder against the tar's headers. Each path
+ * that differs is named with what differs; a missing file's declared size is still
+ * emitted (as zeros) so the rest indexes. A record or folder that is missing or cannot be
+ * read leaves the layer not checked, with why (never thrown: the triage goes on).
  */
 export async function rebuildLayer(
   recordFile: string,
@@ -70,27 +167,32 @@ export async function rebuildLayer(
   position: number,
   signal?: AbortSignal,
 ): Promise<LayerRebuild> {
-  const mismatches: string[] = [];
-  let mismatchCount = 0;
+  const folder = await readLayerFolder(layerDir, signal);
+  const disk = 'missing' in folder ? undefined : folder;
+  const differences = new Map<string, string[]>();
+  const differ = (key: string, what: string) => {
+    const list = differences.get(key);
+    if (list) list.push(what);
+    else differences.set(key, [what]);
+  };
   // A name that climbs out of the layer is the image author's doing, not the host's: such a
   // layer cannot be rebuilt (the engine cannot docker save it either), so it goes unchecked.
   const outside: string[] = [];
-  const mismatch = (name: string, why: string) => {
-    mismatchCount++;
-    if (mismatches.length < MAX_NAMED_MISMATCHES) mismatches.push(`${JSON.stringify(name)} ${why}`);
-  };
   const sha = createHash('sha256');
+  const headers = new TarHeaderReader();
+  const recorded: RecordedEntry[] = [];
 
-  async function* fileBytes(name: string, size: number, crc: string) {
-    const containerPath = layerEntryPath(name);
-    const found = containerPath ? await resolveInLayer(layerDir, containerPath) : undefined;
-    if (!containerPath) outside.push(JSON.stringify(name));
-    else if (!found?.stat.isFile()) mismatch(name, 'is missing from the layer folder');
-    if (!found?.stat.isFile()) {
+  async function* fileBytes(name: Buffer, size: number, crc: string) {
+    const key = entryKey(name);
+    const found = key === undefined ? undefined : disk?.entries.get(key);
+    if (key === undefined) outside.push(JSON.stringify(name.toString('utf8')));
+    else if (disk && !found) differ(key, 'is missing from the layer folder');
+    // Present as something else than a file: the tree comparison names its type.
+    if (!found || found.format !== constants.S_IFREG) {
       for (let left = size; left > 0; left -= CHUNK) yield Buffer.alloc(Math.min(CHUNK, left));
       return;
     }
-    const handle = await open(found.raw, 'r');
+    const handle = await open(found.raw, constants.O_RDONLY | constants.O_NOFOLLOW);
     const sum = new Crc64();
     let read = 0;
     try {
@@ -112,57 +214,129 @@ export async function rebuildLayer(
       await handle.close();
     }
     if (read < size) {
-      mismatch(name, `is shorter than the ${size} bytes the layer recorded`);
+      differ(key!, `is shorter than the ${size} bytes the layer recorded`);
       for (let left = size - read; left > 0; left -= CHUNK)
         yield Buffer.alloc(Math.min(CHUNK, left));
-    } else if (found.stat.size !== size)
-      mismatch(name, `has ${found.stat.size} bytes, not ${size}`);
+    } else if (found.sizeBytes !== size) differ(key!, `has ${found.sizeBytes} bytes, not ${size}`);
     else if (sum.digest().toString('base64') !== crc)
-      mismatch(name, 'has other content than the layer recorded');
+      differ(key!, 'has other content than the layer recorded');
   }
+
+  const emit = (bytes: Buffer) => {
+    sha.update(bytes);
+    for (const entry of headers.push(bytes)) recorded.push(entry);
+    return bytes;
+  };
 
   async function* rebuilt(): AsyncGenerator<Buffer> {
     for await (const entry of tarSplitEntries(recordFile)) {
       if (signal?.aborted) throw signal.reason ?? new Error('aborted');
-      if (entry.type === 2) {
-        const bytes = Buffer.from(entry.payload ?? '', 'base64');
-        sha.update(bytes);
-        yield bytes;
-      } else if ((entry.size ?? 0) > 0) {
-        // A name that is not UTF-8 is recorded as raw bytes; resolved by what they decode to.
+      if (entry.type === 2) yield emit(Buffer.from(entry.payload ?? '', 'base64'));
+      else if ((entry.size ?? 0) > 0) {
+        // A name that is not UTF-8 is recorded as raw bytes.
         const name = entry.name_raw
-          ? Buffer.from(entry.name_raw, 'base64').toString('utf8')
-          : (entry.name ?? '');
-        for await (const piece of fileBytes(name, entry.size!, entry.payload ?? '')) {
-          sha.update(piece);
-          yield piece;
-        }
+          ? Buffer.from(entry.name_raw, 'base64')
+          : Buffer.from(entry.name ?? '', 'utf8');
+        for await (const piece of fileBytes(name, entry.size!, entry.payload ?? ''))
+          yield emit(piece);
       }
     }
   }
 
-  const index = await indexLayer(Readable.from(rebuilt()), diffId);
+  const base = { diffId, position };
+  let index: LayerIndex;
+  try {
+    index = await indexLayer(Readable.from(rebuilt()), diffId);
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      e instanceof RecordUnreadable
+        ? `its tar-split record ${recordFile} cannot be read: ${e.message}`
+        : code
+          ? `a file of its folder ${layerDir} cannot be read (${code})`
+          : `its tar-split record ${recordFile} does not rebuild a readable tar (${(e as Error).message.slice(0, 200)})`;
+    const folderToo = 'missing' in folder ? `; ${folder.missing}` : '';
+    return {
+      index: disk ? indexFromFolder(disk, diffId) : emptyLayerIndex(diffId),
+      check: {
+        ...base,
+        status: 'not-checked',
+        detail: `not checked: ${why}${folderToo}. ${capital(INCOMPLETE)}; the layer is indexed from ${disk ? 'its folder alone' : 'nothing'}`,
+      },
+    };
+  }
+  if (!disk)
+    return {
+      index,
+      check: {
+        ...base,
+        status: 'not-checked',
+        detail: `not checked: ${(folder as { missing: string }).missing}. ${capital(INCOMPLETE)}; the layer is indexed from its tar-split record alone`,
+      },
+    };
+
   const actual = `sha256:${sha.digest('hex')}`;
-  const check: LayerCheck =
-    outside.length > 0 && mismatchCount === 0
-      ? {
-          diffId,
-          position,
-          status: 'not-checked',
-          detail: `its tar names paths outside the layer (${outside.slice(0, MAX_NAMED_MISMATCHES).join(', ')}), which no folder can hold: a crafted layer, which cannot be rebuilt to its diff id`,
-        }
-      : actual === diffId && mismatchCount === 0
+  if (outside.length > 0 && differences.size === 0)
+    return {
+      index,
+      check: {
+        ...base,
+        status: 'not-checked',
+        detail: `its tar names paths outside the layer (${outside.slice(0, MAX_NAMED_IN_DETAIL).join(', ')}), which no folder can hold: a crafted layer, which cannot be rebuilt to its diff id`,
+      },
+    };
+
+  const tree = await compareLayerTree(recorded, disk);
+  for (const [key, what] of tree.differences) for (const w of what) differ(key, w);
+  const notes = tree.notes.length > 0 ? { notes: tree.notes.slice(0, MAX_LISTED) } : {};
+  if (actual === diffId && differences.size === 0)
+    return {
+      index,
+      check: disk.attributes.problem
         ? {
-            diffId,
-            position,
-            status: 'verified',
-            detail: 'the layer folder rebuilds to its diff id',
+            ...base,
+            status: 'not-checked',
+            detail: `partly checked: contents and every entry's type, mode, owner and links match the layer's record, but extended attributes (file capabilities, opaque folders) could not be read: ${disk.attributes.problem}`,
+            ...notes,
           }
         : {
-            diffId,
-            position,
-            status: 'tampered',
-            detail: `the layer folder rebuilds to ${actual}, not its diff id${mismatchCount ? `: ${mismatches.join('; ')}${mismatchCount > mismatches.length ? ` (and ${mismatchCount - mismatches.length} more files)` : ''}` : ''}`,
-          };
-  return { index, check };
+            ...base,
+            status: 'verified',
+            detail:
+              'the layer folder rebuilds to its diff id, and every entry matches the layer’s record',
+            ...notes,
+          },
+    };
+
+  // By path: the folder's walk has no order worth keeping.
+  const listed = [...differences]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, what]) => ({ path: pathOfKey(key), what }));
+  const named = listed
+    .slice(0, MAX_NAMED_IN_DETAIL)
+    .map((d) => `${JSON.stringify(d.path)} ${d.what.join(', ')}`);
+  const more = listed.length > named.length ? ` (and ${listed.length - named.length} more)` : '';
+  const hash =
+    actual === diffId
+      ? ''
+      : listed.length === 0
+        ? `the layer folder rebuilds to ${actual}, not its diff id: its tar-split record, or a file's content, was altered so that the record's checksums still match`
+        : `; it rebuilds to ${actual}, not its diff id`;
+  return {
+    index,
+    check: {
+      ...base,
+      status: 'tampered',
+      detail:
+        listed.length === 0
+          ? hash
+          : `${listed.length} entr${listed.length === 1 ? 'y' : 'ies'} of the layer folder differ from the layer's record: ${named.join('; ')}${more}${hash}`,
+      differences: listed.slice(0, MAX_LISTED),
+      differenceCount: listed.length,
+      ...notes,
+    },
+  };
 }
+
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
