@@ -387,7 +387,8 @@ async function runList(args: Args, io: Io): Promise<number> {
   if (args.operands.length)
     throw new UsageError('list takes no container', 'Usage: coroner list [--docker-root DIR].');
   const source = await openSource(sourceChoice(args.values));
-  const rows = (await source.listContainers()).map((c) => [
+  const containers = await source.listContainers();
+  const rows = containers.map((c) => [
     c.id.slice(0, 12),
     safeLine(c.names[0] ?? '', 60),
     safeLine(c.image, 60),
@@ -400,6 +401,9 @@ async function runList(args: Args, io: Io): Promise<number> {
     io.out(
       row.map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ') + '\n',
     );
+  // A copied data root's container whose records are damaged is listed; why, in one line each.
+  for (const c of containers.filter((c) => c.state === 'damaged'))
+    io.err(`coroner: ${c.id.slice(0, 12)} is damaged: ${safeLine(c.status, 1000)}\n`);
   return EXIT.clean;
 }
 
