@@ -276,18 +276,26 @@ describe('a damaged or hostile copy', () => {
     expect(ranking(report!)).toEqual(ranking(live.webshell!));
   });
 
-  it('lists a container whose config.v2.json is empty as damaged, and says so in one line when it is triaged', async () => {
-    const id = idOf('backdoor');
-    const root = await damagedCopy('empty-config', (dir) =>
-      writeFile(path.join(dir, 'containers', id, 'config.v2.json'), ''),
-    );
+  it('lists a container whose config.v2.json is empty or missing as damaged, and says so in one line when it is triaged', async () => {
+    const empty = idOf('backdoor');
+    const missing = idOf('miner');
+    const root = await damagedCopy('empty-config', async (dir) => {
+      await writeFile(path.join(dir, 'containers', empty, 'config.v2.json'), '');
+      await rm(path.join(dir, 'containers', missing, 'config.v2.json'));
+    });
     const listed = await runCoroner(['list', '--docker-root', root], NO_ENGINE);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`${id.slice(0, 12)} .*damaged`));
-    const { code, stderr } = await triageOf(root, id, 'dead-empty-config');
-    expect(code).toBe(1);
-    // One line for the damage; the next only says the case folder it began is incomplete.
-    expect(stderr.split('\n')[0]).toMatch(/config\.v2\.json is not JSON/);
+    for (const id of [empty, missing])
+      expect(listed.stdout).toMatch(new RegExp(`${id.slice(0, 12)} .*damaged`));
+    for (const [id, why] of [
+      [empty, /config\.v2\.json is not JSON/],
+      [missing, /config\.v2\.json is not in the data root copy/],
+    ] as const) {
+      const { code, stderr } = await triageOf(root, id, `dead-damaged-config-${id}`);
+      expect(code).toBe(1);
+      // One line for the damage; the next only says the case folder it began is incomplete.
+      expect(stderr.split('\n')[0]).toMatch(why);
+    }
   });
 
   it('names the copy\u2019s containers, not an engine command, when the container is unknown', async () => {

@@ -30,6 +30,9 @@ export interface DockerStore {
 
 export class DataRootDamaged extends CoronerError {}
 
+/** A record the data root should hold is not there (an incomplete copy). */
+class RecordMissing extends DataRootDamaged {}
+
 /** A folder or file of the data root is a link: never followed, it could lead to any file of this host. */
 export class DataRootLink extends DataRootDamaged {}
 
@@ -147,7 +150,16 @@ async function readRecord(
   maxBytes = MAX_CONFIG_BYTES,
 ): Promise<Buffer> {
   await refuseLinks(root, file);
-  const info = await lstat(file);
+  const info = await lstat(file).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR')
+      throw new RecordMissing(
+        `${file} is not in the data root copy`,
+        'The copy may be incomplete: copy all of the data root.',
+      );
+    if (e.code === 'EACCES' || e.code === 'EPERM')
+      throw new DataRootDamaged(`no permission to read ${file} (${e.code})`, NOT_ROOT);
+    throw e;
+  });
   if (!info.isFile())
     throw new DataRootDamaged(
       `${file} is not a regular file`,
@@ -216,11 +228,12 @@ export async function readContainer(root: DockerStore, id: string): Promise<Cont
     return { config, configBytes, hostConfig: value, hostConfigBytes: bytes };
   } catch (e) {
     if (e instanceof DataRootDamaged) return { config, configBytes, hostConfigProblem: e.message };
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      return { config, configBytes, hostConfigProblem: `${hostFile} is not in the copy` };
     throw e;
   }
 }
+
+const NOT_ROOT =
+  "Run coroner as root (sudo): a copied data root keeps the host's owners and modes, and most of it is readable by root only.";
 
 /** A data-root folder listed: a folder that cannot be read is refused with the reason, never taken as empty. */
 export async function listFolder(root: DockerStore, dir: string): Promise<string[]> {
@@ -228,10 +241,7 @@ export async function listFolder(root: DockerStore, dir: string): Promise<string
   return readdir(dir).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
     if (e.code === 'EACCES' || e.code === 'EPERM')
-      throw new DataRootDamaged(
-        `no permission to read ${dir} (${e.code})`,
-        "Run coroner as root (sudo): a copied data root keeps the host's owners and modes, and most of it is readable by root only.",
-      );
+      throw new DataRootDamaged(`no permission to read ${dir} (${e.code})`, NOT_ROOT);
     throw e;
   });
 }
@@ -305,7 +315,7 @@ export async function readImageConfig(root: DockerStore, imageId: string): Promi
   );
   const { value, bytes } = await readJson<ImageRecord['config']>(root, file, IMAGE_CONFIG).catch(
     (e: unknown) => {
-      if (e instanceof CoronerError) throw e;
+      if (e instanceof CoronerError && !(e instanceof RecordMissing)) throw e;
       throw new DataRootDamaged(
         `the image ${imageId} is not in the data root's image database`,
         'The copy may be incomplete: copy all of the data root.',
