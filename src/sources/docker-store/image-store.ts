@@ -185,6 +185,10 @@ async function readJson<T>(
   shape: Shape,
 ): Promise<{ value: T; bytes: Buffer }> {
   const bytes = await readRecord(root, file);
+  return { value: parseRecord<T>(file, bytes, shape), bytes };
+}
+
+function parseRecord<T>(file: string, bytes: Buffer, shape: Shape): T {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));
@@ -193,7 +197,7 @@ async function readJson<T>(
   }
   const problem = misfit(value, shape);
   if (problem) throw new DataRootDamaged(`${file}: ${problem}`, CHECK_THE_COPY);
-  return { value: value as T, bytes };
+  return value as T;
 }
 
 async function readText(root: DockerStore, file: string): Promise<string> {
@@ -313,19 +317,26 @@ export async function readImageConfig(root: DockerStore, imageId: string): Promi
     'sha256',
     hex(imageId),
   );
-  const { value, bytes } = await readJson<ImageRecord['config']>(root, file, IMAGE_CONFIG).catch(
-    (e: unknown) => {
-      if (e instanceof CoronerError && !(e instanceof RecordMissing)) throw e;
-      throw new DataRootDamaged(
-        `the image ${imageId} is not in the data root's image database`,
-        'The copy may be incomplete: copy all of the data root.',
-      );
-    },
-  );
-  // The image id is the SHA-256 of its config: a config that does not hash to it was altered.
+  const bytes = await readRecord(root, file).catch((e: unknown) => {
+    if (e instanceof CoronerError && !(e instanceof RecordMissing)) throw e;
+    throw new DataRootDamaged(
+      `the image ${imageId} is not in the data root's image database`,
+      'The copy may be incomplete: copy all of the data root.',
+    );
+  });
+  // The image id is the SHA-256 of its config: a config that does not hash to it was altered,
+  // whatever else is wrong with it (then none of it is read).
   const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-  if (actual !== imageId) throw new ImageConfigAltered(imageId, actual, { config: value, bytes });
-  return { config: value, bytes };
+  if (actual !== imageId) {
+    let config: ImageRecord['config'] = {};
+    try {
+      config = parseRecord(file, bytes, IMAGE_CONFIG);
+    } catch {
+      // altered and unreadable: reported as altered, its layers unknown
+    }
+    throw new ImageConfigAltered(imageId, actual, { config, bytes });
+  }
+  return { config: parseRecord(file, bytes, IMAGE_CONFIG), bytes };
 }
 
 /** Chain ids name layers in the layer database: each is the hash of the chain below and its diff id. */
