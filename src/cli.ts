@@ -388,7 +388,11 @@ async function runList(args: Args, io: Io): Promise<number> {
   if (args.operands.length)
     throw new UsageError('list takes no container', 'Usage: coroner list [--docker-root DIR].');
   const source = await openSource(sourceChoice(args.values));
-  for (const line of containerListText(await source.listContainers())) io.out(line + '\n');
+  const containers = await source.listContainers();
+  for (const line of containerListText(containers)) io.out(line + '\n');
+  // A copied data root's container whose records are damaged is listed; why, in one line each.
+  for (const c of containers.filter((c) => c.state === 'damaged'))
+    io.err(`coroner: ${safeLine(c.id.slice(0, 12), 12)} is damaged: ${safeLine(c.status, 1000)}\n`);
   return EXIT.clean;
 }
 

@@ -9,7 +9,7 @@ import { CustodyLog } from '../case/custody.js';
 import { findLatestCase, loadCaseReport } from '../case/find-case.js';
 import { writeBundle, type BundleOptions, type BundleResult } from '../bundle/write-bundle.js';
 import { UsageError } from '../errors.js';
-import type { TriageReport } from '../report/triage-report.js';
+import type { SourceIdentity, TriageReport } from '../report/triage-report.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
 import { pickContainer } from '../sources/pick-container.js';
 import { bundlePathFor, DEFAULT_CASES_ROOT } from './case-names.js';
@@ -58,8 +58,16 @@ export async function exportContainer(
 ): Promise<ExportResult> {
   const custody = req.custody ?? new CustodyLog();
   const casesRoot = req.casesRoot ?? DEFAULT_CASES_ROOT;
-  const container = pickContainer(containerRef, await source.listContainers());
-  const caseDir = req.caseDir ?? (await findLatestCase(casesRoot, container.id));
+  const container = pickContainer(
+    containerRef,
+    await source.listContainers(),
+    source.containersPlace,
+  );
+  // A case of this container made from this source: never a live case for a dead box's copy.
+  const identity = await source.identity();
+  const caseDir =
+    req.caseDir ??
+    (await findLatestCase(casesRoot, container.id, (made) => isSameSource(made, identity)));
   let report: TriageReport;
   if (caseDir) {
     report = await loadCaseReport(caseDir);
@@ -69,6 +77,11 @@ export async function exportContainer(
         'Name the matching container, or another --case.',
       );
     }
+    if (!isSameSource(report.source, identity))
+      throw new UsageError(
+        `${caseDir} was made from ${describeSource(report.source)}, not from ${describeSource(identity)}`,
+        'Export it with the source it was made from (--docker-root DIR for a data root copy, none for the engine), or leave --case out.',
+      );
     const earlier = JSON.parse(
       await readFile(path.join(report.caseDir, 'custody.json'), 'utf8'),
     ) as Parameters<CustodyLog['adoptEarlier']>[0];
@@ -86,4 +99,13 @@ export async function exportContainer(
     });
   }
   return exportReport(source, report, { ...req, custody });
+}
+
+/** Two sources are the same where a case can tell: their kind, and for a data root its path. */
+function isSameSource(a: SourceIdentity, b: SourceIdentity): boolean {
+  return a.kind === b.kind && a.dataRoot?.path === b.dataRoot?.path;
+}
+
+function describeSource(s: SourceIdentity): string {
+  return s.kind === 'dead-box' ? `the data root copy ${s.dataRoot?.path ?? '?'}` : 'a live engine';
 }

@@ -95,7 +95,11 @@ export async function triage(
     setMaxListeners(Math.max(getMaxListeners(signal), readersPerImage * 2 * 4 + 16), signal);
 
   emit({ type: 'phase', phase: 'resolve' });
-  const container = pickContainer(containerRef, await source.listContainers());
+  const container = pickContainer(
+    containerRef,
+    await source.listContainers(),
+    source.containersPlace,
+  );
   const folder = await CaseFolder.create(
     opts.caseDir ?? caseDirFor(container.name, startedAt, opts.casesRoot),
   );
@@ -310,6 +314,8 @@ export async function triage(
     ...exposure
       .filter((e) => !e.passed && e.isHostCompromise)
       .map((e) => `CIS ${e.cis} ${e.title}: ${e.detail}`),
+    // The source's own records altered on the host (an image config that no longer hashes to its id).
+    ...(acquired.hostTampering ?? []),
     // The image's own layers changed on the host's disk: someone with host access did it.
     ...(layers.checks ?? [])
       .filter((c) => c.status === 'tampered')

@@ -32,7 +32,7 @@ import {
 } from './manifest.js';
 import { custodyText } from './custody-text.js';
 import { createParallelGzip } from './parallel-gzip.js';
-import { redactEnv } from './redact.js';
+import { redactDeclared } from './redact.js';
 import { safeJson } from '../untrusted.js';
 import { reportHtml, reportMarkdown } from './report-text.js';
 import { inPiecesOf } from '../report/report-json.js';
@@ -65,14 +65,6 @@ export interface BundleResult {
   imageNote?: string;
   signing?: { publicKeyPem: string; publicKeyPath?: string; isNewKey: boolean };
 }
-
-/** The case files that hold environment values: --redact-env masks them. */
-const INSPECT_FILES = new Set([
-  'container/inspect.json',
-  'image/inspect.json',
-  'image/history.json',
-  'evidence-image/inspect.json',
-]);
 
 class BundleArchive {
   readonly files: ManifestFile[] = [];
@@ -154,6 +146,16 @@ export async function writeBundle(
       'Choose another --out, or pass --force to replace it.',
     );
   }
+  // Which case files hold environment values, and where: as each source declared when it
+  // wrote them. A case that declares none was made before sources declared them.
+  const heldEnv = new Map(
+    report.artifacts.flatMap((a) => (a.environment ? [[a.path, a.environment] as const] : [])),
+  );
+  if (opts.redactEnv && heldEnv.size === 0)
+    throw new BundleWriteFailed(
+      `the case ${report.caseDir} does not say which of its files hold environment values (an earlier coroner made it), so --redact-env cannot mask them; nothing was written`,
+      'Triage the container again with this coroner, then export that case with --redact-env.',
+    );
   const signingKey: SigningKey | undefined = opts.signingKeyPath
     ? await loadOrCreateSigningKey(opts.signingKeyPath)
     : undefined;
@@ -238,12 +240,21 @@ export async function writeBundle(
       // O_NOFOLLOW as well: a file swapped for a link since the check is not read through.
       const read = () => createReadStream(full, { flags: READ_NO_LINK as unknown as string });
       let capturedSha256: string;
-      if (opts.redactEnv && INSPECT_FILES.has(rel)) {
+      const held = opts.redactEnv ? heldEnv.get(rel) : undefined;
+      if (held) {
         // Checked as captured, then masked: the bundle holds the masked copy.
         const bytes = Buffer.concat(await read().toArray());
         capturedSha256 = createHash('sha256').update(bytes).digest('hex');
-        const redacted = redactEnv(JSON.parse(bytes.toString('utf8')) as unknown);
-        await archive.addBuffer(name, safeJson(redacted, 2) + '\n');
+        let doc: unknown;
+        try {
+          doc = JSON.parse(bytes.toString('utf8'));
+        } catch (e) {
+          throw new BundleWriteFailed(
+            `case file ${rel} holds environment values but is not JSON (${(e as Error).message}), so they cannot be masked; nothing was kept`,
+            'Export without --redact-env only if the bundle may hold them; otherwise triage again.',
+          );
+        }
+        await archive.addBuffer(name, safeJson(redactDeclared(doc, held), 2) + '\n');
         redactedFiles.push(name);
       } else {
         capturedSha256 = (await archive.addStream(name, size, read(), acquired.capturedAt)).sha256;
@@ -268,7 +279,12 @@ export async function writeBundle(
     }
 
     const createdAt = new Date().toISOString();
-    const manifestEvidence = describeEvidence(evidence, image !== undefined, unsaved);
+    const manifestEvidence = describeEvidence(
+      evidence,
+      image !== undefined,
+      unsaved,
+      save !== undefined,
+    );
     const redaction: Manifest['redaction'] = {
       isEnvRedacted: opts.redactEnv ?? false,
       redactedFiles,
@@ -369,14 +385,16 @@ function describeEvidence(
   evidence: TriageReport['evidence'],
   isIncluded: boolean,
   unsaved: string | undefined,
+  canSave: boolean,
 ): Manifest['evidence'] {
+  // Only an image can be packed; other evidence stays where its source says it is.
   if (evidence.kind === 'layer-folder')
     return {
       kind: evidence.kind,
       id: evidence.layerDir,
       name: evidence.dataRoot,
       isIncluded: false,
-      note: `the evidence is the copied Docker data root itself (${evidence.dataRoot}), which stays with the responder; every changed file is in case/ with the hash taken when it was read`,
+      note: `the evidence is ${evidence.whereKept ?? `the copied Docker data root itself (${evidence.dataRoot}), which stays with the responder`}`,
     };
   const repoTag = `${evidence.repo}:${evidence.tag}`;
   return {
@@ -391,7 +409,11 @@ function describeEvidence(
             note: `the engine cannot save the evidence image (${unsaved}): files named like layer whiteouts broke its commit. In its place this bundle holds the container's filesystem as the engine exported it while frozen, case/${FILESYSTEM_EXPORT}; the image stays on the engine as ${repoTag}`,
             substituteFile: `case/${FILESYSTEM_EXPORT}`,
           }
-        : { note: `left out with --no-image; it stays on the engine as ${repoTag}` }),
+        : canSave
+          ? { note: `left out with --no-image; it stays on the engine as ${repoTag}` }
+          : {
+              note: `the source this export read cannot save it (no engine); it stays on the engine that made it, as ${repoTag}`,
+            }),
   };
 }
 

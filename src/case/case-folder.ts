@@ -13,7 +13,7 @@ import { CaseFolderError, diskProblem } from '../errors.js';
 import { isoTime } from '../iso-time.js';
 import { resolveInside } from './container-path.js';
 import { safeJson } from '../untrusted.js';
-import type { ArtifactRecord } from '../report/artifact.js';
+import type { ArtifactRecord, EnvironmentHeld } from '../report/artifact.js';
 
 /**
  * Temporary files start with this; no stored name can (they are a hash or a name of
@@ -44,8 +44,18 @@ export async function linkNew(from: string, to: string): Promise<void> {
   await unlink(from);
 }
 
+/** What an artifact is, in words, and where it holds environment values, if it does. */
+export type Described = string | { description: string; environment?: EnvironmentHeld };
+
+const described = (d: Described) =>
+  typeof d === 'string'
+    ? { description: d }
+    : { description: d.description, ...(d.environment ? { environment: d.environment } : {}) };
+
 export interface WriteOptions {
   description: string;
+  /** Where the artifact holds environment values (--redact-env masks them in a bundle). */
+  environment?: EnvironmentHeld;
   /**
    * False for artifacts recorded elsewhere (file versions live in the report's
    * change list with their hashes); keeps 50,000 changed files from being listed twice.
@@ -99,10 +109,8 @@ export class CaseFolder {
     return resolveInside(this.root, relative);
   }
 
-  async writeJson(relative: string, value: unknown, description: string): Promise<ArtifactRecord> {
-    return this.writeStream(relative, Readable.from([safeJson(value, 2) + '\n']), {
-      description,
-    });
+  async writeJson(relative: string, value: unknown, what: Described): Promise<ArtifactRecord> {
+    return this.writeStream(relative, Readable.from([safeJson(value, 2) + '\n']), described(what));
   }
 
   /**
@@ -176,7 +184,7 @@ export class CaseFolder {
   async writeBuffer(
     relative: string,
     data: Buffer,
-    description: string,
+    what: Described,
     isListed = true,
   ): Promise<ArtifactRecord> {
     const target = this.locate(relative);
@@ -194,7 +202,7 @@ export class CaseFolder {
       sha256: createHash('sha256').update(data).digest('hex'),
       sizeBytes: data.length,
       capturedAt: isoTime(),
-      description,
+      ...described(what),
     };
     if (isListed) this.records.push(record);
     return record;
@@ -242,6 +250,7 @@ export class CaseFolder {
       sizeBytes,
       capturedAt: isoTime(),
       description: opts.description,
+      ...(opts.environment ? { environment: opts.environment } : {}),
       ...(isTruncated
         ? { isTruncated, source: { sha256: sourceHash.digest('hex'), sizeBytes: sourceBytes } }
         : {}),

@@ -5,7 +5,11 @@
  */
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TRIAGE_SCHEMA_VERSION, type TriageReport } from '../report/triage-report.js';
+import {
+  TRIAGE_SCHEMA_VERSION,
+  type SourceIdentity,
+  type TriageReport,
+} from '../report/triage-report.js';
 import { CoronerError } from '../errors.js';
 
 /** No finished case folder where one was named or expected. */
@@ -22,10 +26,28 @@ async function readPrefix(file: string, bytes: number): Promise<string> {
   }
 }
 
-/** The newest case folder under `casesRoot` whose report is about `containerId`, if any. */
+/** The `source` block of report.json, from the text at its top (it precedes the container). */
+function sourceOf(head: string): SourceIdentity | undefined {
+  const key = '\n  "source": ';
+  const start = head.indexOf(key);
+  const end = head.indexOf('\n  }', start);
+  if (start < 0 || end < 0) return undefined;
+  try {
+    return JSON.parse(head.slice(start + key.length, end + 4)) as SourceIdentity;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The newest case folder under `casesRoot` whose report is about `containerId`, if any;
+ * with `isFrom`, only a case made from that source (a copied data root's container has
+ * the id it had live).
+ */
 export async function findLatestCase(
   casesRoot: string,
   containerId: string,
+  isFrom?: (source: SourceIdentity) => boolean,
 ): Promise<string | undefined> {
   let names: string[];
   try {
@@ -41,8 +63,10 @@ export async function findLatestCase(
       const head = await readPrefix(path.join(dir, 'report.json'), 16 * 1024);
       const id = /"container": \{\s*"id": "([0-9a-f]{64})"/.exec(head)?.[1];
       const finishedAt = /"finishedAt": "([^"]+)"/.exec(head)?.[1];
-      if (id === containerId && finishedAt && (!best || finishedAt > best.finishedAt))
-        best = { dir, finishedAt };
+      if (id !== containerId || !finishedAt || (best && finishedAt <= best.finishedAt)) continue;
+      const source = sourceOf(head);
+      if (isFrom && !(source && isFrom(source))) continue;
+      best = { dir, finishedAt };
     } catch {
       // not a finished case folder
     }

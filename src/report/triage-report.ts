@@ -71,9 +71,11 @@ export type EvidenceRecord =
       kind: 'layer-folder';
       /** The copied data root. */
       dataRoot: string;
-      /** The container's writable layer inside it. */
+      /** The container's writable layer inside it (empty when the copy lacks it). */
       layerDir: string;
       readAt: string;
+      /** Where the evidence stays, as its source describes it: a bundle cannot hold it. */
+      whereKept?: string;
     };
 
 export type EvidenceImage = Extract<EvidenceRecord, { kind: 'image' }>;

@@ -22,6 +22,12 @@ import type {
 } from '../report/triage-report.js';
 import type { ContainerRef } from './pick-container.js';
 
+export interface ContainersPlace {
+  /** In words: "the data root copy /mnt/evidence/docker". */
+  name: string;
+  listCommand: string;
+}
+
 /** One container a source knows of, for choosing the subject. */
 export interface ContainerSummary {
   id: string;
@@ -57,6 +63,11 @@ export interface AcquireOptions {
 
 export interface EvidenceSource {
   readonly kind: SourceKind;
+  /**
+   * Where the containers are, and the command that lists them, for a name that matches
+   * none (a dead box has no engine to ask); absent for an engine (`docker ps -a`).
+   */
+  readonly containersPlace?: ContainersPlace;
   identity(): Promise<SourceIdentity>;
   listContainers(): Promise<ContainerSummary[]>;
   /**
@@ -92,6 +103,11 @@ export interface Acquisition {
   evidence: EvidenceRecord;
   /** What this source could not collect, and why. */
   notCollected: NotCollected[];
+  /**
+   * Signs in the source's own records that the host itself was tampered with (an image
+   * config that no longer hashes to its id), each in words: the report's host verdict.
+   */
+  hostTampering?: readonly string[];
   /** What changed in the subject's filesystem. */
   changeList(): Promise<ChangeEntry[]>;
   /**

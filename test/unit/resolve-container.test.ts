@@ -40,4 +40,23 @@ describe('pickContainer', () => {
     expect(() => pickContainer('nosuch', all)).toThrow(/no container named or with id "nosuch"/);
     expect(() => pickContainer('  ', all)).toThrow(UsageError);
   });
+  it('answers an unknown name on a dead box with the containers the copy holds, not an engine command', () => {
+    const place = {
+      name: 'the data root copy /mnt/copy',
+      listCommand: 'coroner list --docker-root /mnt/copy',
+    };
+    const fail = () => pickContainer('nosuch', all, place);
+    expect(fail).toThrow(ContainerNotFound);
+    expect(fail).toThrow(
+      /in the data root copy \/mnt\/copy; it holds web-1 \(abc123000000\), db-1/,
+    );
+    try {
+      fail();
+    } catch (e) {
+      expect((e as ContainerNotFound).hint).toBe(
+        'List them with `coroner list --docker-root /mnt/copy`.',
+      );
+      expect((e as ContainerNotFound).hint).not.toMatch(/docker ps/);
+    }
+  });
 });

@@ -4,10 +4,10 @@
  * running engine uses as its data root is refused: reading it while the engine
  * writes would be neither consistent nor a dead box.
  */
-import { access, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoronerError } from '../../errors.js';
-import type { DockerStore } from '../docker-store/image-store.js';
+import { listFolder, refuseLinks, type DockerStore } from '../docker-store/image-store.js';
 
 export class DataRootRefused extends CoronerError {}
 
@@ -15,14 +15,35 @@ export class DataRootRefused extends CoronerError {}
 export type DataRoot = DockerStore;
 
 const SUPPORTED_DRIVERS = ['overlay2'];
+const NOT_ROOT =
+  "Run coroner as root (sudo): a copied data root keeps the host's owners and modes, and most of it is readable by root only.";
 
 export async function openDataRoot(dir: string): Promise<DataRoot> {
-  const resolved = await realpath(dir).catch(() => {
+  const resolved = await realpath(dir).catch((e: NodeJS.ErrnoException) => {
     throw new DataRootRefused(
-      `${dir} does not exist or cannot be read`,
-      'Name the copied Docker data root (the folder that holds containers/ and image/).',
+      e.code === 'EACCES'
+        ? `no permission to reach ${dir} (EACCES)`
+        : `${dir} does not exist or cannot be read`,
+      e.code === 'EACCES'
+        ? "Run coroner as root (sudo): a copied data root keeps the host's owners and modes."
+        : 'Name the copied Docker data root (the folder that holds containers/ and image/).',
     );
   });
+  for (const name of ['containers', 'image']) {
+    const info = await lstat(path.join(resolved, name)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EACCES' || e.code === 'EPERM')
+        throw new DataRootRefused(
+          `no permission to read ${resolved}, which holds ${name}/ (${e.code})`,
+          NOT_ROOT,
+        );
+      return undefined;
+    });
+    if (info?.isSymbolicLink())
+      throw new DataRootRefused(
+        `${resolved}/${name} is a symbolic link: coroner never reads the data root through a link`,
+        'A link there may point at any file of this host. Copy the data root with its folders as folders (cp -a of the engine folder itself).',
+      );
+  }
   if (!(await stat(resolved)).isDirectory() || !(await isDataRoot(resolved)))
     throw new DataRootRefused(
       `${resolved} is not a Docker data root (no containers/ and image/ folders in it)`,
@@ -34,24 +55,34 @@ export async function openDataRoot(dir: string): Promise<DataRoot> {
       `${resolved} is the data root of a running Docker engine (${inUse})`,
       'Triage its containers live (without --docker-root), or copy the folder while the engine is stopped and name the copy.',
     );
-  const drivers = await readdir(path.join(resolved, 'image')).catch(() => [] as string[]);
+  // The folders named by the data root itself are read as folders, never through a link.
+  const unopened = { path: resolved, storageDriver: '' };
+  const drivers = await listFolder(unopened, path.join(resolved, 'image')).catch((e: unknown) => {
+    throw e instanceof CoronerError ? new DataRootRefused(e.message, e.hint) : e;
+  });
   const driver = drivers.find((d) => SUPPORTED_DRIVERS.includes(d)) ?? drivers[0];
   if (!driver || !SUPPORTED_DRIVERS.includes(driver))
     throw new DataRootRefused(
-      `${resolved} uses the ${driver ?? 'unknown'} storage driver, which coroner cannot read yet`,
-      `coroner reads ${SUPPORTED_DRIVERS.join(', ')} data roots; use the engine's own tools (or a live triage) for this one.`,
+      driver
+        ? `${resolved} uses the ${driver} storage driver, which coroner cannot read yet`
+        : `${resolved}/image holds no storage driver's folder`,
+      driver
+        ? `coroner reads ${SUPPORTED_DRIVERS.join(', ')} data roots; use the engine's own tools (or a live triage) for this one.`
+        : 'The copy may be incomplete: copy all of the data root.',
     );
+  await refuseLinks(unopened, path.join(resolved, 'image', driver)).catch((e: unknown) => {
+    throw e instanceof CoronerError ? new DataRootRefused(e.message, e.hint) : e;
+  });
   return { path: resolved, storageDriver: driver };
 }
 
+/** containers/ and image/ are there, each a folder (not a link to one). */
 async function isDataRoot(dir: string): Promise<boolean> {
-  try {
-    await access(path.join(dir, 'containers'));
-    await access(path.join(dir, 'image'));
-    return true;
-  } catch {
-    return false;
+  for (const name of ['containers', 'image']) {
+    const info = await lstat(path.join(dir, name)).catch(() => undefined);
+    if (!info?.isDirectory()) return false;
   }
+  return true;
 }
 
 /** The data-root option of a dockerd command line (`--data-root X`, `--data-root=X`, `-g X`). */

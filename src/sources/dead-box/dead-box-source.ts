@@ -15,7 +15,12 @@ import { emptyLayerIndex, findOriginLayer, type LayerIndex } from '../../layers/
 import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
 import type { NotCollected, SourceIdentity } from '../../report/triage-report.js';
 import { runtimeFromDocker } from '../docker-config.js';
-import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
+import type {
+  Acquisition,
+  AcquireOptions,
+  ContainersPlace,
+  EvidenceSource,
+} from '../evidence-source.js';
 import { compareMounts, type MountToCompare } from '../layer-store/compare-mount.js';
 import { indexLayerDir, readLayerVersion } from '../layer-store/layer-dir.js';
 import {
@@ -28,23 +33,44 @@ import type { ContainerRef } from '../pick-container.js';
 import { openDataRoot, type DataRoot } from './data-root.js';
 import {
   containerLayerDirs,
+  DataRootDamaged,
+  DataRootLink,
+  ImageConfigAltered,
   imageLayers,
   listDataRootContainers,
   mountsOf,
   readContainer,
   readImageConfig,
+  refuseLinks,
 } from '../docker-store/image-store.js';
+import type { EnvironmentHeld } from '../../report/artifact.js';
 import { readJsonFileLogTail } from './json-file-logs.js';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Layer folders are read this many paths at a time. */
 const READS_AT_ONCE = 8;
-/** Per volume, entries compared at most; per triage, bytes hashed at most. */
+/**
+ * Where an image config holds environment values: the image's ENV (and, in images built by
+ * the classic builder, the last build step's), and the ENV and build-argument values its
+ * history and build commands record.
+ */
+const IMAGE_CONFIG_ENVIRONMENT: EnvironmentHeld = {
+  envLists: ['config.Env', 'container_config.Env'],
+  instructions: ['history.*.created_by', 'container_config.Cmd', 'config.Cmd'],
+};
 
 export class DeadBoxSource implements EvidenceSource {
   readonly kind = 'dead-box' as const;
 
-  constructor(readonly root: DataRoot) {}
+  readonly containersPlace: ContainersPlace;
+
+  constructor(readonly root: DataRoot) {
+    this.containersPlace = {
+      name: `the data root copy ${root.path}`,
+      listCommand: `coroner list --docker-root ${root.path}`,
+    };
+  }
 
   static async open(dir: string): Promise<DeadBoxSource> {
     return new DeadBoxSource(await openDataRoot(dir));
@@ -84,31 +110,55 @@ export class DeadBoxSource implements EvidenceSource {
       container.id,
       () => readContainer(root, container.id),
     );
-    await folder.writeBuffer(
-      'container/config.v2.json',
-      record.configBytes,
-      "the container's config.v2.json, as the engine left it in the data root",
-    );
-    await folder.writeBuffer(
-      'container/hostconfig.json',
-      record.hostConfigBytes,
-      "the container's hostconfig.json, as the engine left it in the data root",
-    );
+    await folder.writeBuffer('container/config.v2.json', record.configBytes, {
+      description: "the container's config.v2.json, as the engine left it in the data root",
+      environment: { envLists: ['Config.Env'] },
+    });
+    if (record.hostConfigBytes)
+      await folder.writeBuffer(
+        'container/hostconfig.json',
+        record.hostConfigBytes,
+        "the container's hostconfig.json, as the engine left it in the data root",
+      );
     const { config } = record;
-    const image = await custody.step(
-      "read the image config from the data root's image database (checked against the image id)",
-      config.Image,
-      () => readImageConfig(root, config.Image),
-    );
-    await folder.writeBuffer(
-      'image/config.json',
-      image.bytes,
-      "the original image's config, from the data root's image database, by image id",
-    );
+    // The records say what they can; what is damaged is a note, and the rest is still read.
+    const notCollected: NotCollected[] = [];
+    const hostTampering: string[] = [];
+    if (record.hostConfigProblem)
+      notCollected.push({
+        item: 'how the container ran (hostconfig.json: privileges, capabilities, devices, log driver)',
+        reason: record.hostConfigProblem,
+      });
+    const image = await custody
+      .step(
+        "read the image config from the data root's image database (checked against the image id)",
+        config.Image,
+        () => readImageConfig(root, config.Image),
+      )
+      .catch((e: unknown) => {
+        if (e instanceof ImageConfigAltered) {
+          hostTampering.push(e.message);
+          return { ...e.record, isAltered: true };
+        }
+        if (!(e instanceof DataRootDamaged)) throw e;
+        notCollected.push({
+          item: 'the original image (its config, layers and the originals of changed files)',
+          reason: e.message,
+        });
+        return undefined;
+      });
+    if (image)
+      await folder.writeBuffer('image/config.json', image.bytes, {
+        description:
+          'isAltered' in image
+            ? "the image's config as the data root holds it, which does NOT hash to the image id: altered on the host"
+            : "the original image's config, from the data root's image database, by image id",
+        environment: IMAGE_CONFIG_ENVIRONMENT,
+      });
     cancelled();
 
     opts.onStep?.('logs');
-    const notCollected: NotCollected[] = [
+    notCollected.push(
       {
         item: 'processes, memory, open files and network connections',
         reason: 'a dead box runs nothing: only what was on disk when the host stopped is there',
@@ -118,7 +168,7 @@ export class DeadBoxSource implements EvidenceSource {
         reason: 'they lived in memory and were gone when the host stopped',
       },
       { item: 'engine events', reason: 'no engine was contacted' },
-    ];
+    );
     const logDriver =
       (record.hostConfig as { LogConfig?: { Type?: string } } | null | undefined)?.LogConfig
         ?.Type ?? 'json-file';
@@ -128,7 +178,10 @@ export class DeadBoxSource implements EvidenceSource {
         .step(
           `read the last ${opts.logTailLines} lines of the json-file log`,
           logFile,
-          () => readJsonFileLogTail(logFile, opts.logTailLines, opts.logMaxBytes),
+          async () => {
+            await refuseLinks(root, logFile);
+            return readJsonFileLogTail(logFile, opts.logTailLines, opts.logMaxBytes);
+          },
           (t) =>
             `${t.stdout.length + t.stderr.length} bytes${t.unreadable ? `, ${t.unreadable} lines unreadable` : ''}`,
         )
@@ -158,21 +211,49 @@ export class DeadBoxSource implements EvidenceSource {
         reason: `the container used the ${logDriver} log driver; coroner reads json-file logs from a data root`,
       });
 
-    const layerDirs = await custody.step(
-      "locate the container's writable and init layers in the layer database",
-      container.id,
-      () => containerLayerDirs(root, container.id),
-      (d) => d.writable,
-    );
-    const diffIds = image.config.rootfs?.diff_ids ?? [];
-    const layerRecords = await imageLayers(root, diffIds);
+    // Without its writable layer there is no change list; the rest is still worth reading.
+    const layerDirs = await custody
+      .step(
+        "locate the container's writable and init layers in the layer database",
+        container.id,
+        async () => {
+          const dirs = await containerLayerDirs(root, container.id);
+          const info = await lstat(dirs.writable).catch(() => undefined);
+          if (!info?.isDirectory())
+            throw new DataRootDamaged(
+              `its folder ${path.relative(root.path, dirs.writable)} is not in the data root copy`,
+              'The copy may be incomplete: copy all of the data root.',
+            );
+          return dirs;
+        },
+        (d) => d.writable,
+      )
+      .catch((e: unknown) => {
+        if (!(e instanceof DataRootDamaged)) throw e;
+        notCollected.push({
+          item: "the change list (the container's writable layer)",
+          reason: e.message,
+        });
+        return undefined;
+      });
+    const diffIds = image?.config.rootfs?.diff_ids ?? [];
+    const layerRecords = await imageLayers(root, diffIds).catch((e: unknown) => {
+      if (!(e instanceof DataRootDamaged)) throw e;
+      notCollected.push({
+        item: "the original image's layers (and the originals of changed files)",
+        reason: e.message,
+      });
+      return [];
+    });
     const readAt = new Date().toISOString();
 
     // Capabilities in the container's own layer, all at once (usually none, never many), and
     // once: readVersions is called more than once (the package databases first).
     let capabilities: Promise<Capabilities> | undefined;
     const writableCapabilities = () =>
-      (capabilities ??= readCapabilities(layerDirs.writable).then((caps) => {
+      (capabilities ??= (
+        layerDirs ? readCapabilities(layerDirs.writable) : Promise.resolve({ byPath: new Map() })
+      ).then((caps: Capabilities) => {
         if (caps.problem)
           notCollected.push({
             item: 'file capabilities (security.capability)',
@@ -200,7 +281,10 @@ export class DeadBoxSource implements EvidenceSource {
         }
         return {
           imageId: config.Image,
-          layers: describeLayers(diffIds, historyPerLayer(image.config, diffIds.length)),
+          layers: describeLayers(
+            layerRecords.map((l) => l.diffId),
+            historyPerLayer(image?.config, layerRecords.length),
+          ),
           indexes,
           source: 'layer-store' as const,
           savedBytes: 0,
@@ -214,7 +298,7 @@ export class DeadBoxSource implements EvidenceSource {
         name: container.name,
         imageRef: config.Config?.Image ?? config.Image,
         imageId: config.Image,
-        createdAt: config.Created,
+        createdAt: config.Created ?? '',
         stateAtStart: {
           status: `stopped with the host (the engine recorded it ${config.State?.Running ? 'running' : 'not running'})`,
           isRunning: false,
@@ -226,11 +310,19 @@ export class DeadBoxSource implements EvidenceSource {
         HostConfig: record.hostConfig ?? null,
         Mounts: mountsOf(config),
       }),
-      evidence: { kind: 'layer-folder', dataRoot: root.path, layerDir: layerDirs.writable, readAt },
+      evidence: {
+        kind: 'layer-folder',
+        dataRoot: root.path,
+        layerDir: layerDirs?.writable ?? '',
+        readAt,
+        whereKept: `the copied Docker data root itself (${root.path}), which stays with the responder; every changed file is in case/ with the hash taken when it was read`,
+      },
       notCollected,
+      hostTampering,
 
       changeList: async () => {
         const images = await originalLayers();
+        if (!layerDirs) return [];
         const opaque = await custody.step(
           'list the opaque folders of the writable layer (extended attributes, getfattr)',
           layerDirs.writable,
@@ -280,8 +372,20 @@ export class DeadBoxSource implements EvidenceSource {
           if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(m.Name)) continue; // not a name the engine allows
           const name = m.Name;
           const place = { type: 'volume', destination: m.Destination ?? '/', name };
+          const dir = path.join(root.path, 'volumes', name, '_data');
+          const link = await refuseLinks(root, dir).then(
+            () => undefined,
+            (e: unknown) => {
+              if (e instanceof DataRootLink) return e;
+              throw e;
+            },
+          );
+          if (link) {
+            notCollected.push({ item: `the volume ${name}`, reason: link.message });
+            continue;
+          }
           mounts.push({
-            dir: path.join(root.path, 'volumes', name, '_data'),
+            dir,
             place,
             step: `compare the volume ${name} at ${place.destination} with the image's content there`,
             unreadable: (e) => ({
@@ -341,7 +445,7 @@ export class DeadBoxSource implements EvidenceSource {
                 cause: 'not found in the image layers',
               });
           }
-          if (entry.kind !== 'D') {
+          if (entry.kind !== 'D' && layerDirs) {
             const version = await read('current', layerDirs.writable, entry);
             if (version) pair.current = version;
             else

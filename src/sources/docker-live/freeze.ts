@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CaseFolder } from '../../case/case-folder.js';
-import type { ArtifactRecord } from '../../report/artifact.js';
+import type { ArtifactRecord, EnvironmentHeld } from '../../report/artifact.js';
 import type { StoredVersion } from '../../report/change.js';
 import type { EvidenceImage } from '../../report/triage-report.js';
 import type { CustodyLog } from '../../case/custody.js';
@@ -43,6 +43,12 @@ export interface FreezeOptions {
 
 /** The engine's events about one container: far more than it keeps (a few hundred). */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+/** Where an image inspect holds environment values: its ENV, and the last build step's. */
+const IMAGE_INSPECT_ENVIRONMENT: EnvironmentHeld = {
+  envLists: ['Config.Env', 'ContainerConfig.Env'],
+  instructions: ['Config.Cmd', 'ContainerConfig.Cmd'],
+};
 
 /** 64 MiB of change list: half a million changed paths of a typical length. */
 export const MAX_CHANGE_LIST_BYTES = 64 * 1024 * 1024;
@@ -132,11 +138,10 @@ export async function freezeEvidence(
     engine.inspectContainer(container.id),
   );
   artifacts.push(
-    await folder.writeJson(
-      'container/inspect.json',
-      inspect,
-      'container inspect, as the engine sent it',
-    ),
+    await folder.writeJson('container/inspect.json', inspect, {
+      description: 'container inspect, as the engine sent it',
+      environment: { envLists: ['Config.Env'] },
+    }),
   );
   const stateAtStart = {
     status: inspect.State.Status,
@@ -148,12 +153,20 @@ export async function freezeEvidence(
     engine.inspectImage(inspect.Image),
   );
   artifacts.push(
-    await folder.writeJson('image/inspect.json', image, 'original image inspect, by image id'),
+    await folder.writeJson('image/inspect.json', image, {
+      description: 'original image inspect, by image id',
+      environment: IMAGE_INSPECT_ENVIRONMENT,
+    }),
   );
   const history = await custody.step('read image history', inspect.Image, () =>
     engine.imageHistory(inspect.Image),
   );
-  artifacts.push(await folder.writeJson('image/history.json', history, 'original image history'));
+  artifacts.push(
+    await folder.writeJson('image/history.json', history, {
+      description: 'original image history',
+      environment: { envLists: [], instructions: ['*.CreatedBy'] },
+    }),
+  );
   cancelled();
 
   opts.onStep?.('processes');
@@ -283,11 +296,10 @@ export async function freezeEvidence(
   if (ownsPause) await unpause();
   const evidenceInspect = await engine.inspectImage(evidenceId);
   artifacts.push(
-    await folder.writeJson(
-      'evidence-image/inspect.json',
-      evidenceInspect,
-      'evidence image inspect',
-    ),
+    await folder.writeJson('evidence-image/inspect.json', evidenceInspect, {
+      description: 'evidence image inspect',
+      environment: IMAGE_INSPECT_ENVIRONMENT,
+    }),
   );
 
   return {
