@@ -24,7 +24,10 @@ export interface EngineIdentity {
   /** How DOCKER_HOST reached it: `unix`, `tcp` or `ssh`. */
   transport?: string;
   version: string;
+  /** The newest Engine API version the engine speaks. */
   apiVersion: string;
+  /** The version coroner spoke to it (the engine's newest, up to coroner's own newest). */
+  apiSpoken?: string;
   os: string;
   arch: string;
   hostName: string;
