@@ -3,13 +3,31 @@
  * container's writable layer itself, keeps it whole in the case, and speaks the API version
  * an engine takes (Docker 29 refuses anything older than 1.44).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { triage } from '../../src/app/triage.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
+import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
+import { readBounded, tarEntries } from '../../src/tar-entries.js';
 import { startApiFloorProxy, type ApiFloorProxy } from '../support/api-floor-proxy.js';
 import { runCoroner } from '../support/coroner-run.js';
-import { baseImage, cleanRun, newRunId, runLabelled } from '../support/engine.js';
+import {
+  baseImage,
+  cleanRun,
+  diffOf,
+  docker,
+  newRunId,
+  runLabelled,
+  TEST_LABEL,
+} from '../support/engine.js';
+
+const run = promisify(execFile);
 
 const runId = newRunId();
 afterAll(() => cleanRun(runId));
@@ -83,5 +101,113 @@ describe('an engine that takes API 1.44 and newer only (as Docker 29)', () => {
     } finally {
       await old.close();
     }
+  });
+});
+
+/** In a busybox container: a same-size edit, its modification time put back (T1070.006). */
+const TIMESTOMP = [
+  'cp -p /etc/passwd /tmp/r',
+  "sed -i 's#www-data:x:33:33#www-data:x:00:00#' /etc/passwd",
+  'touch -r /tmp/r /etc/passwd',
+  'cp -p /usr/local/bin/start-web /tmp/s',
+  "sed -i 's#echo serving web#nc -lkp 99 -e sh#' /usr/local/bin/start-web",
+  'touch -r /tmp/s /usr/local/bin/start-web',
+  'rm /tmp/r /tmp/s',
+].join(' && ');
+
+describe('a same-size edit whose modification time was put back (timestomp)', () => {
+  let container: string;
+  let report: TriageReport;
+  let caseDir: string;
+  let work: string;
+  beforeAll(async () => {
+    // An image with a start script, made offline from the base image.
+    const maker = `coroner-test-stomp-maker-${runId}`;
+    await runLabelled(maker, runId, await baseImage(), 'sleep', '3600');
+    await docker(
+      'exec',
+      maker,
+      'sh',
+      '-c',
+      'mkdir -p /usr/local/bin && printf "#!/bin/sh\\necho serving web\\n" > /usr/local/bin/start-web && chmod 755 /usr/local/bin/start-web && touch -d "2024-01-01 00:00:00" /usr/local/bin/start-web',
+    );
+    const image = `coroner-test-stomp:${runId}`;
+    await docker('commit', '--change', `LABEL ${TEST_LABEL}=${runId}`, maker, image);
+    container = `coroner-test-stomp-${runId}`;
+    await runLabelled(container, runId, image, 'sleep', '3600');
+    await docker('exec', container, 'sh', '-c', TIMESTOMP);
+    work = await mkdtemp(path.join(os.tmpdir(), 'stomp-'));
+    caseDir = path.join(work, 'case');
+    report = await triage(await connectDockerLive(), container, {
+      caseDir,
+      cacheDir: path.join(work, 'cache'),
+    });
+  });
+
+  it('really is invisible to docker diff', async () => {
+    expect(await diffOf(container)).toEqual([]);
+  });
+
+  it('lists both files as changed and ranks each as a timestomp', () => {
+    for (const p of ['/etc/passwd', '/usr/local/bin/start-web']) {
+      const change = [...report.changes].find((c) => c.path === p);
+      expect(change, p).toMatchObject({ kind: 'C', isParentOnly: false });
+      expect(change!.findings).toContainEqual(
+        expect.objectContaining({ rule: 'timestomp', severity: 'high', attack: 'T1070.006' }),
+      );
+      expect(change!.current?.meta.ctime, p).toBeDefined();
+    }
+    expect(report.counts.changed).toBeGreaterThanOrEqual(2);
+  });
+
+  it("names both as missing from the engine's change list, with why", () => {
+    expect(report.writableLayer?.engineList).toBe('compared');
+    expect(report.writableLayer?.notInEngineList).toEqual(
+      expect.arrayContaining([
+        { path: '/etc/passwd', kind: 'C', reason: 'same size, modification time put back' },
+        {
+          path: '/usr/local/bin/start-web',
+          kind: 'C',
+          reason: 'same size, modification time put back',
+        },
+      ]),
+    );
+    expect(report.writableLayer?.notInWritableLayer).toEqual([]);
+    // This engine's commit tars the upper dir itself: its evidence image lacks nothing.
+    expect(report.writableLayer?.notInEvidenceImage).toEqual([]);
+  });
+
+  it('keeps the writable layer whole in the case, hashed as written, with the edited bytes', async () => {
+    const archive = report.writableLayer!.archive;
+    const recorded = report.artifacts.find((a) => a.path === archive.path);
+    expect(recorded?.sha256).toBe(archive.sha256);
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path.join(caseDir, archive.path)))
+      hash.update(chunk);
+    expect(hash.digest('hex')).toBe(archive.sha256);
+    const found = new Map<string, string>();
+    for await (const entry of tarEntries(createReadStream(path.join(caseDir, archive.path)))) {
+      const { data } = await readBounded(entry, 64 * 1024);
+      found.set(entry.header.name, data.toString('utf8'));
+    }
+    expect(found.get('./etc/passwd')).toContain('www-data:x:00:00');
+    expect(found.get('./usr/local/bin/start-web')).toContain('nc -lkp 99 -e sh');
+  });
+
+  it('carries the writable layer in the bundle, and verify checks it', async () => {
+    const bundle = path.join(work, 'bundle.tar.gz');
+    const exported = await runCoroner(['export', container, '--case', caseDir, '--out', bundle]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const listing = (await run('tar', ['-tzf', bundle], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+    expect(listing).toMatch(/(^|\/)container\/writable-layer\.tar$/m);
+    const manifestName = listing.split('\n').find((l) => /(^|\/)manifest\.json$/.test(l))!;
+    const manifest = (
+      await run('tar', ['-xzOf', bundle, manifestName], { maxBuffer: 64 * 1024 * 1024 })
+    ).stdout;
+    expect(manifest).toContain(report.writableLayer!.archive.sha256);
+    expect((await runCoroner(['verify', bundle])).code).toBe(0);
+    expect(await readFile(path.join(caseDir, 'report.json'), 'utf8')).toContain(
+      'container/writable-layer.tar',
+    );
   });
 });
