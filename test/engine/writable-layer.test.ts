@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import type { TriageReport } from '../../src/report/triage-report.js';
 import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
 import { readBounded, tarEntries } from '../../src/tar-entries.js';
 import { startApiFloorProxy, type ApiFloorProxy } from '../support/api-floor-proxy.js';
-import { runCoroner } from '../support/coroner-run.js';
+import { BIN, runCoroner } from '../support/coroner-run.js';
 import {
   baseImage,
   cleanRun,
@@ -209,5 +209,42 @@ describe('a same-size edit whose modification time was put back (timestomp)', ()
     expect(await readFile(path.join(caseDir, 'report.json'), 'utf8')).toContain(
       'container/writable-layer.tar',
     );
+  });
+
+  it('without root, says that such an edit is invisible, and why', async () => {
+    const caseDir = path.join(work, 'unprivileged');
+    await chmod(work, 0o777);
+    const dockerGid = (await run('getent', ['group', 'docker'])).stdout.split(':')[2]!;
+    const { stdout } = await run(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        `--groups=${dockerGid}`,
+        process.execPath,
+        BIN,
+        'triage',
+        container,
+        '--json',
+        '--case-dir',
+        caseDir,
+      ],
+      {
+        env: {
+          ...process.env,
+          CORONER_CACHE_DIR: path.join(work, 'unprivileged-cache'),
+          HOME: work,
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ).catch((e: { code: number; stdout: string }) => e);
+    const unprivileged = JSON.parse(stdout) as TriageReport;
+    expect(unprivileged.writableLayer).toBeUndefined();
+    expect(unprivileged.notCollected).toContainEqual({
+      item: 'changes that keep size and modification time',
+      reason: expect.stringMatching(
+        /^a same-size edit with its modification time put back.*\(coroner is not root\)$/,
+      ),
+    });
   });
 });

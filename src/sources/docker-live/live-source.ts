@@ -210,8 +210,8 @@ export class DockerLiveSource implements EvidenceSource {
       frozen.writableLayer && 'index' in frozen.writableLayer ? frozen.writableLayer : undefined;
     if (!layer)
       notCollected.push({
-        item: 'changes that keep size and modification time (a same-size edit with its time put back, a change of capabilities alone)',
-        reason: `the engine's change list compares sizes and times, and the container's writable layer, which holds every write, is read only as root on the engine's host (${
+        item: 'changes that keep size and modification time',
+        reason: `a same-size edit with its modification time put back, or a change of capabilities alone, is invisible: the engine's change list compares sizes and times, and the container's writable layer, which holds every write, is read only as root on the engine's host (${
           frozen.writableLayer && 'reason' in frozen.writableLayer
             ? frozen.writableLayer.reason
             : hostReason
