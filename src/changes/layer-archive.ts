@@ -109,6 +109,8 @@ function padding(size: number): Buffer {
 export async function* archiveEntries(
   entries: AsyncIterable<FolderEntry>,
   note: ArchiveNote,
+  /** A file past this keeps its first bytes only (its PAX `CORONER.size` says how large it was). */
+  maxFileBytes = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<Buffer> {
   for await (const entry of entries) {
     const { stat } = entry;
@@ -126,8 +128,13 @@ export async function* archiveEntries(
     const linkName = stat.isSymbolicLink()
       ? await readlink(entry.hostPath, { encoding: 'buffer' })
       : undefined;
-    const size = stat.isFile() ? stat.size : 0;
+    const wholeSize = stat.isFile() ? stat.size : 0;
+    const size = Math.min(wholeSize, maxFileBytes);
     const records: Buffer[] = [];
+    if (size < wholeSize) {
+      records.push(paxRecord('CORONER.size', Buffer.from(String(wholeSize))));
+      note(entry.rawPath, `${wholeSize} bytes: only the first ${size} are kept here`);
+    }
     if (!isUtf8(name) || (linkName && !isUtf8(linkName)))
       records.push(paxRecord('hdrcharset', Buffer.from('BINARY')));
     records.push(paxRecord('path', name));
@@ -169,7 +176,7 @@ export async function* archiveEntries(
         : {}),
     });
     if (size > 0) {
-      yield* fileBytes(entry, size, note);
+      yield* fileBytes(entry, size, wholeSize, note);
       yield padding(size);
     }
   }
@@ -178,12 +185,13 @@ export async function* archiveEntries(
 }
 
 /**
- * Exactly `size` bytes of the file (its size when walked): never through a link; a file that
+ * Exactly `size` bytes of the file (its size when walked, up to the cap): never through a link; a file that
  * shrank meanwhile is filled with zeros, one that grew is cut, and either is noted.
  */
 async function* fileBytes(
   entry: FolderEntry,
   size: number,
+  wholeSize: number,
   note: ArchiveNote,
 ): AsyncGenerator<Buffer> {
   const handle = await open(entry.hostPath, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -200,7 +208,7 @@ async function* fileBytes(
       note(entry.rawPath, `shrank from ${size} to ${sent} bytes while archived; filled with zeros`);
       for (let left = size - sent; left > 0; left -= Math.min(left, chunk.length))
         yield Buffer.alloc(Math.min(left, chunk.length));
-    } else if ((await handle.stat()).size !== size)
+    } else if ((await handle.stat()).size !== wholeSize)
       note(entry.rawPath, `changed size while archived; its first ${size} bytes are kept`);
   } finally {
     await handle.close();

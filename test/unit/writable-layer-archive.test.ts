@@ -17,11 +17,16 @@ async function* entriesOf(dir: string): AsyncGenerator<FolderEntry> {
     yield { rawPath: e.raw.subarray(root.length), hostPath: e.raw, stat: e.stat };
 }
 
-async function archive(dir: string): Promise<{ tar: Buffer; notes: string[] }> {
+async function archive(
+  dir: string,
+  maxFileBytes?: number,
+): Promise<{ tar: Buffer; notes: string[] }> {
   const notes: string[] = [];
   const chunks: Buffer[] = [];
-  for await (const chunk of archiveEntries(entriesOf(dir), (p, n) =>
-    notes.push(`${p.toString('latin1')}: ${n}`),
+  for await (const chunk of archiveEntries(
+    entriesOf(dir),
+    (p, n) => notes.push(`${p.toString('latin1')}: ${n}`),
+    maxFileBytes,
   ))
     chunks.push(chunk);
   return { tar: Buffer.concat(chunks), notes };
@@ -79,5 +84,17 @@ describe("the writable layer's archive", () => {
       entry.resume();
     }
     expect(names).toEqual([]);
+  });
+
+  it('keeps the first bytes of a file past the cap, and says how large it was', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wl-archive-'));
+    await writeFile(path.join(dir, 'big'), '0123456789');
+    const { tar, notes } = await archive(dir, 4);
+    expect(notes).toEqual(['/big: 10 bytes: only the first 4 are kept here']);
+    for await (const entry of tarEntries(Readable.from([tar]))) {
+      const { data } = await readBounded(entry, 1 << 20);
+      expect(data.toString()).toBe('0123');
+      expect(entry.header.pax).toMatchObject({ 'CORONER.size': '10' });
+    }
   });
 });

@@ -280,6 +280,8 @@ export async function freezeEvidence(
     if (opts.captureHost)
       writableLayer = await readWritableLayer(inspect, folder, custody, {
         isRemote: engine.traits.transport === 'ssh',
+        // As for every stored file: a 4 GiB sparse file is not written out whole.
+        maxFileBytes: opts.captureHost.maxContentBytes,
         ...(opts.signal ? { signal: opts.signal } : {}),
       }).catch((e: unknown): NotRead => {
         // A file-system error reading the layer is a gap to name; anything else ends the freeze.

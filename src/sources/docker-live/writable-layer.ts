@@ -94,7 +94,7 @@ export async function readWritableLayer(
   inspect: ContainerInspect,
   folder: CaseFolder,
   custody: CustodyLog,
-  opts: { isRemote: boolean; signal?: AbortSignal },
+  opts: { isRemote: boolean; maxFileBytes: number; signal?: AbortSignal },
 ): Promise<WritableLayerRead | NotRead> {
   const where = await upperDirOf(inspect, opts.isRemote);
   if ('reason' in where) {
@@ -145,10 +145,14 @@ export async function readWritableLayer(
     "archive the container's writable layer (its upper dir on the engine's host, read only, never through a link) while frozen",
     dir,
     () =>
-      folder.writeStream(WRITABLE_LAYER_ARCHIVE, Readable.from(archiveEntries(walked(), note)), {
-        description: `the container's writable layer (overlay2 upper dir ${dir}) as it was while frozen: every entry the container wrote, deletions as 0/0 character devices, opaque folders and capabilities as extended attributes`,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      }),
+      folder.writeStream(
+        WRITABLE_LAYER_ARCHIVE,
+        Readable.from(archiveEntries(walked(), note, opts.maxFileBytes)),
+        {
+          description: `the container's writable layer (overlay2 upper dir ${dir}) as it was while frozen: every entry the container wrote, deletions as 0/0 character devices, opaque folders and capabilities as extended attributes`,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+      ),
     (r) =>
       `${index.entries.size} entries, ${index.whiteouts.size} deletions; ${r.sizeBytes} bytes, sha256 ${r.sha256}`,
   );
