@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triage } from '../../src/app/triage.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
+import { connectEngine } from '../../src/sources/docker-live/engine.js';
 import { readBounded, tarEntries } from '../../src/tar-entries.js';
 import { startApiFloorProxy, type ApiFloorProxy } from '../support/api-floor-proxy.js';
 import { BIN, runCoroner } from '../support/coroner-run.js';
@@ -88,6 +89,29 @@ describe('an engine that takes API 1.44 and newer only (as Docker 29)', () => {
       expect(newer.versionsAsked).toEqual(['']);
     } finally {
       await newer.close();
+    }
+  });
+
+  it('says so when the engine stops taking the version it spoke (restarted with a higher floor)', async () => {
+    const moving = await startApiFloorProxy({ min: '1.24', max: '1.45' });
+    const before = process.env['DOCKER_HOST'];
+    process.env['DOCKER_HOST'] = moving.dockerHost;
+    try {
+      const engine = await connectEngine();
+      await engine.listContainers();
+      moving.range.min = '1.50';
+      moving.range.max = '1.52';
+      await expect(engine.listContainers()).rejects.toMatchObject({
+        name: 'EngineApiUnsupported',
+        message: expect.stringMatching(
+          /refused listing containers: it now accepts Engine API 1\.50 to 1\.52, and coroner spoke 1\.45$/,
+        ),
+        hint: expect.stringMatching(/run coroner again/),
+      });
+    } finally {
+      if (before === undefined) delete process.env['DOCKER_HOST'];
+      else process.env['DOCKER_HOST'] = before;
+      await moving.close();
     }
   });
 

@@ -15,6 +15,8 @@ export interface ApiFloorProxy {
   dockerHost: string;
   /** The versions coroner asked for, in order ('' for an unversioned path). */
   versionsAsked: string[];
+  /** The versions it takes: change it to imitate the engine restarted with another floor. */
+  range: { min: string; max: string };
   close(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startApiFloorProxy(
   return {
     dockerHost: `unix://${socketPath}`,
     versionsAsked,
+    range,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
