@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
-import { archiveEntries, type FolderEntry } from '../../changes/layer-archive.js';
+import { archiveEntries, inPieces, type FolderEntry } from '../../changes/layer-archive.js';
 import { emptyLayerIndex, type LayerIndex } from '../../layers/layer-index.js';
 import type { ArtifactRecord } from '../../report/artifact.js';
 import {
@@ -147,7 +147,7 @@ export async function readWritableLayer(
     () =>
       folder.writeStream(
         WRITABLE_LAYER_ARCHIVE,
-        Readable.from(archiveEntries(walked(), note, opts.maxFileBytes)),
+        Readable.from(inPieces(archiveEntries(walked(), note, opts.maxFileBytes))),
         {
           description: `the container's writable layer (overlay2 upper dir ${dir}) as it was while frozen: every entry the container wrote, deletions as 0/0 character devices, opaque folders and capabilities as extended attributes`,
           ...(opts.signal ? { signal: opts.signal } : {}),
