@@ -12,6 +12,7 @@ import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { CaseFolder } from '../../case/case-folder.js';
+import { Cancelled } from '../../errors.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { archiveEntries, inPieces, type FolderEntry } from '../../changes/layer-archive.js';
 import { emptyLayerIndex, type LayerIndex } from '../../layers/layer-index.js';
@@ -118,7 +119,7 @@ export async function readWritableLayer(
   // One walk: each entry is indexed as the archive takes it.
   async function* walked(): AsyncGenerator<FolderEntry> {
     for await (const entry of walkLayerDir(dir)) {
-      if (opts.signal?.aborted) throw opts.signal.reason;
+      if (opts.signal?.aborted) throw new Cancelled('freezing the evidence');
       const { stat } = entry;
       if (isWhiteoutDevice(stat)) index.whiteouts.add(entry.path);
       else index.entries.set(entry.path, typeOfStat(stat));
