@@ -26,7 +26,9 @@ import { ChangeSpool, type SpooledSummary } from '../report/change-spool.js';
 import type { Finding } from '../report/finding.js';
 import { inPiecesOf, reportJsonChunks } from '../report/report-json.js';
 import type { RuntimeConfig } from '../report/runtime.js';
-import { SEVERITY_RANK, type Severity } from '../report/severity.js';
+import { maxSeverity, SEVERITY_RANK, type Severity } from '../report/severity.js';
+import { whyNotInEngineList } from '../changes/cross-check.js';
+import { timestompFindings } from '../findings/timestomp-rules.js';
 import {
   TRIAGE_SCHEMA_VERSION,
   type TriageReport,
@@ -146,6 +148,12 @@ export async function triage(
       cause: 'the source reported a path that is not absolute or climbs with ".."; ignored',
     });
   filesTotal = entries.length;
+  // Paths the writable layer holds and the engine's list lacks: each is ranked, and the
+  // report says why the engine missed it.
+  const layerCheck = acquired.writableLayer?.();
+  const missedByEngine = new Map<string, string | undefined>(
+    (layerCheck?.notInEngineList ?? []).map((e) => [e.path, undefined]),
+  );
   cancelled();
 
   emit({ type: 'phase', phase: 'layers' });
@@ -188,7 +196,7 @@ export async function triage(
     cancelled();
     const originLayer = pair.original ? findOriginLayer(layers.indexes, entry.path) : undefined;
     try {
-      return await analyseChange(
+      const change = await analyseChange(
         folder,
         entry,
         pair,
@@ -197,6 +205,7 @@ export async function triage(
         context,
         budget,
       );
+      return change.isParentOnly ? change : withTimestompFindings(change, pair, missedByEngine);
     } catch (e) {
       if (e instanceof Cancelled || (e as Error)?.name === 'AbortError') throw e;
       problems.push({
@@ -355,6 +364,17 @@ export async function triage(
     notCollected: acquired.notCollected,
     ...(processes ? { processes } : {}),
     ...(events ? { events } : {}),
+    ...(layerCheck
+      ? {
+          writableLayer: {
+            ...layerCheck,
+            notInEngineList: layerCheck.notInEngineList.map((e) => {
+              const reason = missedByEngine.get(e.path);
+              return reason ? { ...e, reason } : e;
+            }),
+          },
+        }
+      : {}),
     layers: {
       source: layers.source,
       savedBytes: layers.savedBytes,
@@ -373,6 +393,35 @@ export async function triage(
   );
   emit({ type: 'phase', phase: 'done' });
   return report;
+}
+
+/**
+ * A change's times judged (timestomp), and, for a path the engine's list lacks, why it did:
+ * recorded in `missedByEngine` for the report.
+ */
+function withTimestompFindings(
+  change: ChangedPath,
+  pair: VersionPair,
+  missedByEngine: Map<string, string | undefined>,
+): ChangedPath {
+  const original = pair.original?.content?.sha256;
+  const current = pair.current?.content?.sha256;
+  const isContentChanged = !!original && !!current && original !== current;
+  const missed = missedByEngine.has(change.path)
+    ? whyNotInEngineList(change.kind, pair.original?.meta, pair.current?.meta, isContentChanged)
+    : undefined;
+  if (missed) missedByEngine.set(change.path, missed);
+  const found = timestompFindings({
+    path: change.path,
+    kind: change.kind,
+    ...(pair.original ? { original: pair.original.meta } : {}),
+    ...(pair.current ? { current: pair.current.meta } : {}),
+    isContentChanged,
+    ...(missed ? { notInEngineList: missed } : {}),
+  });
+  if (found.length === 0) return change;
+  const findings = [...change.findings, ...found];
+  return { ...change, findings, severity: maxSeverity(findings.map((f) => f.severity)) };
 }
 
 function rankChanges(a: SpooledSummary, b: SpooledSummary): number {

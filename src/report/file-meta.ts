@@ -29,6 +29,11 @@ export interface FileMeta {
   /** Symlink or hardlink target, as stored (attacker-controlled text). */
   linkTarget?: string;
   mtime?: string;
+  /**
+   * Status change time, which no tool can set back: only where coroner read the writable
+   * layer itself on the engine's host (a copied data root's is the copy's, so it is absent).
+   */
+  ctime?: string;
   /** File capabilities (security.capability), as getcap shows them; absent when none or unread. */
   capabilities?: string;
 }

@@ -5,7 +5,7 @@
  */
 import type { PackageDatabases } from './package.js';
 import type { ArtifactRecord } from './artifact.js';
-import type { LayerInfo, MountPlace, PathProblem } from './change.js';
+import type { ChangeKind, LayerInfo, MountPlace, PathProblem } from './change.js';
 import type { ChangeList } from './change-spool.js';
 import type { ExposureCheck, Finding } from './finding.js';
 import type { EngineEvent, ProcessRecord } from './process.js';
@@ -24,7 +24,10 @@ export interface EngineIdentity {
   /** How DOCKER_HOST reached it: `unix`, `tcp` or `ssh`. */
   transport?: string;
   version: string;
+  /** The newest Engine API version the engine speaks. */
   apiVersion: string;
+  /** The version coroner spoke to it (the engine's newest, up to coroner's own newest). */
+  apiSpoken?: string;
   os: string;
   arch: string;
   hostName: string;
@@ -123,6 +126,44 @@ export interface LayersSummary {
   checks?: LayerCheck[];
 }
 
+/** A path one side of the cross-check has and the other lacks. */
+export interface CrossCheckEntry {
+  path: string;
+  kind: ChangeKind;
+  /** Why the engine's list left it out ("same size, modification time put back"). */
+  reason?: string;
+}
+
+/**
+ * The container's writable layer, read on the engine's host in the freeze's pause: the
+ * authority on what changed, the engine's change list cross-checked against it.
+ */
+export interface WritableLayerRecord {
+  /** The upper dir on the engine's host. */
+  dir: string;
+  readAt: string;
+  /** Entries it held (files, links, folders, deletions). */
+  entryCount: number;
+  /** The archive of the whole layer in the case folder. */
+  archive: { path: string; sha256: string; sizeBytes: number };
+  /** How the engine's list compared: `unavailable` when the engine could not list its changes. */
+  engineList: 'compared' | 'unavailable';
+  /** In the writable layer, not in the engine's list (at most MAX_CROSS_CHECK). */
+  notInEngineList: CrossCheckEntry[];
+  /** In the engine's list, not in the writable layer (at most MAX_CROSS_CHECK). */
+  notInWritableLayer: CrossCheckEntry[];
+  /**
+   * Changed paths (not folders) the evidence image lacks: their bytes are in the archive only.
+   * Absent when the evidence image's layer could not be read on this host to check.
+   */
+  notInEvidenceImage?: string[];
+  /** Entries archived other than as they were (a socket; a file changing under the read). */
+  notes: string[];
+}
+
+/** Each list of the cross-check names this many paths at most. */
+export const MAX_CROSS_CHECK = 10_000;
+
 export interface TriageReport {
   schemaVersion: typeof TRIAGE_SCHEMA_VERSION;
   tool: { name: 'coroner'; version: string };
@@ -154,6 +195,8 @@ export interface TriageReport {
   processes?: ProcessRecord[];
   /** What the engine recorded about the container; absent when not collected. */
   events?: EngineEvent[];
+  /** The container's writable layer, when it was read on the engine's host (live, as root). */
+  writableLayer?: WritableLayerRecord;
   layers: LayersSummary;
   /** The package databases changed files were judged against (absent when there were none). */
   packages?: PackageDatabases;

@@ -19,6 +19,7 @@ import type {
   SourceIdentity,
   SourceKind,
   SubjectInfo,
+  WritableLayerRecord,
 } from '../report/triage-report.js';
 import type { ContainerRef } from './pick-container.js';
 
@@ -140,6 +141,11 @@ export interface Acquisition {
   processes?(): Promise<ProcessRecord[]>;
   /** The engine's events about the container; absent when not collected. */
   events?: EngineEvent[];
+  /**
+   * The writable layer read as the authority on what changed, and the engine's list checked
+   * against it; known once changeList() has returned, absent where it was not read.
+   */
+  writableLayer?(): WritableLayerRecord | undefined;
 }
 
 export interface MountsRead {

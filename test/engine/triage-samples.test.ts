@@ -130,12 +130,14 @@ describe.each(SAMPLES)('triage of the %s sample', (sample) => {
     expect(executables.length).toBeGreaterThan(0);
     for (const p of executables) expect(p).toMatch(/^processes\/exe-\d+-\d+$/);
     expect(paths.filter((p) => !p.startsWith('processes/')).sort()).toEqual([
+      'changes/changes-from-writable-layer.json',
       'changes/engine-changes.json',
       'container/events.json',
       'container/inspect.json',
       'container/logs/stderr.log',
       'container/logs/stdout.log',
       'container/processes.json',
+      'container/writable-layer.tar',
       'custody.json',
       'evidence-image/inspect.json',
       'image/history.json',

@@ -14,7 +14,8 @@ interface LowLevelError {
   message?: string;
 }
 
-function engineAddress(): string {
+/** The engine's address, as coroner names it to the responder. */
+export function engineAddress(): string {
   return process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
 }
 
@@ -51,9 +52,7 @@ export function translateEngineError(e: unknown, action: string): Error {
     const detail = err.json?.message ?? err.reason ?? 'no detail';
     return new EngineRequestFailed(
       `the engine refused ${action}: HTTP ${err.statusCode}, ${detail}`,
-      err.statusCode >= 500
-        ? 'Check the engine log (journalctl -u docker or the dockerd output) and try again.'
-        : 'Check the container or image still exists (docker ps -a, docker images) and try again.',
+      hintForStatus(err.statusCode),
       { cause: e },
     );
   }
@@ -65,6 +64,17 @@ export function translateEngineError(e: unknown, action: string): Error {
     );
   }
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** What to do about an engine's refusal, by its HTTP status (never by its text). */
+function hintForStatus(status: number): string {
+  if (status >= 500)
+    return 'Check the engine log (journalctl -u docker or the dockerd output) and try again.';
+  if (status === 404)
+    return 'Check the container or image still exists (docker ps -a, docker images) and try again.';
+  if (status === 409)
+    return 'The container is not in a state that allows it (check docker ps -a: paused, stopped, removed meanwhile), then try again.';
+  return "The engine refused the request itself (its reason is above): check the engine's version and settings (docker version, docker info), then try again.";
 }
 
 /** HTTP status of an engine failure, if it was one (e.g. 404 for a container removed meanwhile). */

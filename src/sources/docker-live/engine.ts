@@ -10,6 +10,13 @@ import { openSshTunnel, type SshTunnel } from './ssh-tunnel.js';
 import { parseJsonArray } from './json-array-stream.js';
 import { metaFromPathStat, type FileMeta } from '../../report/file-meta.js';
 import {
+  apiRefused,
+  compareApiVersions,
+  negotiateApiVersion,
+  type EngineApiRange,
+} from './api-version.js';
+import {
+  engineAddress,
   engineStatus,
   engineStoppedAnswering,
   engineTimeoutMs,
@@ -50,9 +57,6 @@ function loadDockerode(): typeof Docker {
   }
   return require('dockerode') as typeof Docker;
 }
-
-/** The API version coroner was written against; older engines are spoken to in their own. */
-const PREFERRED_API = '1.41';
 
 /** On every reader container coroner creates: `reader`. */
 export const READER_ROLE_LABEL = 'coroner.role';
@@ -172,39 +176,41 @@ export async function connectEngine(): Promise<Engine> {
       : 'unix';
   // docker-modem's own ssh support ignores ~/.ssh/config and known hosts: the system's ssh does not.
   const tunnel = transport === 'ssh' ? await openSshTunnel(address) : undefined;
-  let probe: Docker;
-  try {
-    const Dockerode = loadDockerode();
-    // docker-modem reads DOCKER_HOST itself and would keep its ssh host: each field is set.
-    probe = tunnel
-      ? new Dockerode({
-          socketPath: tunnel.socketPath,
-          protocol: 'http',
-          host: undefined,
-          port: undefined,
-          username: undefined,
-        } as Docker.DockerOptions)
-      : new Dockerode();
-  } catch (e) {
-    throw translateEngineError(e, 'reading DOCKER_HOST');
-  }
-  const calls = new EngineCalls(engineTimeoutMs(), tunnel);
-  // docker-modem ends a request whose socket stays idle this long (reads and writes alike).
-  (probe.modem as { timeout?: number }).timeout = calls.idleMs;
-  const version = await calls.call('asking the engine for its version', () => probe.version());
-  const api = lowerVersion(version.ApiVersion, PREFERRED_API);
-  (probe.modem as { version?: string }).version = `v${api}`;
+  const idleMs = engineTimeoutMs();
+  const client = (): Docker => {
+    try {
+      const Dockerode = loadDockerode();
+      // docker-modem reads DOCKER_HOST itself and would keep its ssh host: each field is set.
+      const docker = tunnel
+        ? new Dockerode({
+            socketPath: tunnel.socketPath,
+            protocol: 'http',
+            host: undefined,
+            port: undefined,
+            username: undefined,
+          } as Docker.DockerOptions)
+        : new Dockerode();
+      // docker-modem ends a request whose socket stays idle this long (reads and writes alike).
+      (docker.modem as { timeout?: number }).timeout = idleMs;
+      return docker;
+    } catch (e) {
+      throw translateEngineError(e, 'reading DOCKER_HOST');
+    }
+  };
+  // Unversioned: the one request every engine answers whatever versions it takes.
+  const unversioned = client();
+  const askVersion = () => unversioned.version() as Promise<Docker.DockerVersion & EngineApiRange>;
+  const calls = new EngineCalls(idleMs, tunnel);
+  const version = await calls.call('asking the engine for its version', askVersion);
+  const api = negotiateApiVersion(version, engineAddress());
+  const docker = client();
+  (docker.modem as { version?: string }).version = `v${api}`;
+  calls.apiSpoken = { version: api, askEngine: askVersion };
   const isPodman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
   const traits: EngineTraits = isPodman
     ? { product: 'Podman', transport, ...PODMAN_TRAITS }
     : { product: 'Docker', transport, ownFiles: [], addedEnv: [] };
-  return new DockerodeEngine(probe, calls, traits);
-}
-
-function lowerVersion(a: string, b: string): string {
-  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
-  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
-  return a1 < b1 || (a1 === b1 && a2 < b2) ? a : b;
+  return new DockerodeEngine(docker, calls, traits);
 }
 
 /**
@@ -213,6 +219,9 @@ function lowerVersion(a: string, b: string): string {
  * dockerd would otherwise hold coroner forever).
  */
 class EngineCalls {
+  /** The API version spoken, and how to ask the engine which it takes now. */
+  apiSpoken: { version: string; askEngine: () => Promise<EngineApiRange> } | undefined;
+
   constructor(
     readonly idleMs: number,
     private readonly tunnel?: SshTunnel,
@@ -223,8 +232,24 @@ class EngineCalls {
     try {
       return await fn();
     } catch (e) {
-      throw this.failureOf(e, action, signal, Date.now() - sentAt);
+      const failure = this.failureOf(e, action, signal, Date.now() - sentAt);
+      throw (await this.versionRefusal(failure, action)) ?? failure;
     }
+  }
+
+  /**
+   * A 400 may be the engine refusing the API version itself (its text is not a contract):
+   * the engine's own unversioned answer says whether the version spoken is still one it takes.
+   */
+  private async versionRefusal(failure: Error, action: string): Promise<Error | undefined> {
+    const spoken = this.apiSpoken;
+    if (!spoken || engineStatus(failure) !== 400) return undefined;
+    const now = await spoken.askEngine().catch(() => undefined);
+    if (!now) return undefined;
+    const takes =
+      compareApiVersions(spoken.version, now.ApiVersion ?? spoken.version) <= 0 &&
+      compareApiVersions(spoken.version, now.MinAPIVersion ?? spoken.version) >= 0;
+    return takes ? undefined : apiRefused(action, spoken.version, now, engineAddress());
   }
 
   /**
@@ -328,6 +353,7 @@ class DockerodeEngine implements Engine {
       transport: this.traits.transport,
       version: version.Version,
       apiVersion: version.ApiVersion,
+      ...(this.calls.apiSpoken ? { apiSpoken: this.calls.apiSpoken.version } : {}),
       os: version.Os,
       arch: version.Arch,
       hostName: String(info['Name'] ?? ''),

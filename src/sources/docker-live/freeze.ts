@@ -27,6 +27,7 @@ import { storedName } from '../../case/container-path.js';
 import { readVersion } from './archive-reader.js';
 import { nameSlug } from '../../case/container-path.js';
 import { utcStamp } from '../../iso-time.js';
+import { readWritableLayer, type NotRead, type WritableLayerRead } from './writable-layer.js';
 
 export interface FreezeOptions {
   /** How many of the most recent log lines to keep (per the engine's tail). */
@@ -79,6 +80,11 @@ export interface FrozenEvidence {
   events: RawEvent[] | { failure: string };
   /** What was read on the engine's host in the pause (processes, tmpfs). */
   host?: HostCapture;
+  /**
+   * The container's writable layer, read and archived in the same pause (the authority on what
+   * changed); or why it could not be read here. Absent when the freeze did not read the host.
+   */
+  writableLayer?: WritableLayerRead | NotRead;
   artifacts: ArtifactRecord[];
 }
 
@@ -229,6 +235,7 @@ export async function freezeEvidence(
   let evidenceId: string;
   let readFromSuspect = new Map<string, StoredVersion>();
   let host: HostCapture | undefined;
+  let writableLayer: WritableLayerRead | NotRead | undefined;
   try {
     // Most volatile first, in the pause: what runs, and what lives in memory.
     if (opts.captureHost)
@@ -282,6 +289,24 @@ export async function freezeEvidence(
     // Still in the pause: what the commit could not hold is read from the suspect as it is.
     if (Array.isArray(changes))
       readFromSuspect = await readWhiteoutNamed(engine, container, changes, folder, custody, opts);
+    // Still in the pause: the layer itself, what the engine's list and commit may miss.
+    if (opts.captureHost)
+      writableLayer = await readWritableLayer(inspect, folder, custody, {
+        isRemote: engine.traits.transport === 'ssh',
+        // As for every stored file: a 4 GiB sparse file is not written out whole.
+        maxFileBytes: opts.captureHost.maxContentBytes,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      }).catch((e: unknown): NotRead => {
+        // A file-system error reading the layer is a gap to name; anything else ends the freeze.
+        if (
+          opts.signal?.aborted ||
+          e instanceof CoronerError ||
+          !(e instanceof Error) ||
+          !('code' in e)
+        )
+          throw e;
+        return { reason: `reading it failed (${e.message})` };
+      });
   } catch (e) {
     if (ownsPause) {
       const isUnpaused = await unpause().then(
@@ -312,6 +337,7 @@ export async function freezeEvidence(
     readFromSuspect,
     events,
     ...(host ? { host } : {}),
+    ...(writableLayer ? { writableLayer } : {}),
     evidence: {
       kind: 'image',
       id: evidenceId,

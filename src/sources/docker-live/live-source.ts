@@ -11,13 +11,20 @@ import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { changesFromLayer } from '../../changes/changes-from-layer.js';
 import { readLayerCache, unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
-import type { ChangeEntry } from '../../report/change.js';
-import type {
-  EngineIdentity,
-  EvidenceRecord,
-  NotCollected,
-  SourceIdentity,
+import type { ChangeEntry, VersionPair } from '../../report/change.js';
+import {
+  MAX_CROSS_CHECK,
+  type EngineIdentity,
+  type EvidenceRecord,
+  type NotCollected,
+  type SourceIdentity,
+  type WritableLayerRecord,
 } from '../../report/triage-report.js';
+import { crossCheck } from '../../changes/cross-check.js';
+import { isoTime } from '../../iso-time.js';
+import type { LayerIndex } from '../../layers/layer-index.js';
+import { indexLayerDir } from '../layer-store/layer-dir.js';
+import type { WritableLayerRead } from './writable-layer.js';
 import { runtimeFromDocker } from '../docker-config.js';
 import type {
   Acquisition,
@@ -198,6 +205,73 @@ export class DockerLiveSource implements EvidenceSource {
     const ownFiles = new Set(engine.traits.ownFiles);
     const dropEngineFiles = (entries: ChangeEntry[]) =>
       ownFiles.size ? entries.filter((e) => !ownFiles.has(e.path)) : entries;
+
+    // The writable layer, where it was read in the pause: the authority on what changed.
+    const layer =
+      frozen.writableLayer && 'index' in frozen.writableLayer ? frozen.writableLayer : undefined;
+    if (!layer)
+      notCollected.push({
+        item: 'changes that keep size and modification time',
+        reason: `a same-size edit with its modification time put back, or a change of capabilities alone, is invisible: the engine's change list compares sizes and times, and the container's writable layer, which holds every write, is read only as root on the engine's host (${
+          frozen.writableLayer && 'reason' in frozen.writableLayer
+            ? frozen.writableLayer.reason
+            : hostReason
+        })`,
+      });
+    let layerRecord: WritableLayerRecord | undefined;
+    const fromWritableLayer = async (
+      read: WritableLayerRead,
+      fromEngine: readonly ChangeEntry[] | undefined,
+    ): Promise<ChangeEntry[]> => {
+      const images = await originalLayers();
+      const fromLayer = dropEngineFiles(
+        changesFromLayer(read.index, [...images.indexes, read.init]),
+      );
+      await folder.writeJson(
+        'changes/changes-from-writable-layer.json',
+        fromLayer,
+        "change list read from the container's writable layer (its upper dir on the engine's host), in the freeze's pause",
+      );
+      const isFolder = (path: string) => read.index.entries.get(path) === 'directory';
+      const check = fromEngine ? crossCheck(fromLayer, fromEngine, isFolder) : undefined;
+      const notInEvidenceImage = host
+        ? await custody.step(
+            "check the evidence image's committed layer holds every changed path of the writable layer",
+            host.committed.dir,
+            async () =>
+              missingFromEvidence(read.index, await indexLayerDir(host!.committed.dir, 'evidence')),
+            (missing) => `${missing.length} missing`,
+          )
+        : undefined;
+      layerRecord = {
+        dir: read.dir,
+        readAt: read.readAt,
+        entryCount: read.index.entries.size + read.index.whiteouts.size,
+        archive: {
+          path: read.archive.path,
+          sha256: read.archive.sha256,
+          sizeBytes: read.archive.sizeBytes,
+        },
+        engineList: check ? 'compared' : 'unavailable',
+        notInEngineList: (check?.notInEngineList ?? []).slice(0, MAX_CROSS_CHECK),
+        notInWritableLayer: (check?.notInWritableLayer ?? []).slice(0, MAX_CROSS_CHECK),
+        ...(notInEvidenceImage
+          ? { notInEvidenceImage: notInEvidenceImage.slice(0, MAX_CROSS_CHECK) }
+          : {}),
+        notes: read.notes,
+      };
+      // What only the engine listed is still read and shown: nothing it saw is dropped.
+      return [...fromLayer, ...(check?.notInWritableLayer ?? [])];
+    };
+    // The current version's change time, as the writable layer had it in the pause.
+    const withLayerTimes = (entry: ChangeEntry, pair: VersionPair): VersionPair => {
+      const times = layer?.times.get(entry.path);
+      if (!times || !pair.current) return pair;
+      return {
+        ...pair,
+        current: { ...pair.current, meta: { ...pair.current.meta, ctime: isoTime(times.ctimeMs) } },
+      };
+    };
     return {
       subject: {
         id: container.id,
@@ -216,6 +290,7 @@ export class DockerLiveSource implements EvidenceSource {
       changeList: async () => {
         const listed = frozen.changes;
         // Taken in the same pause as the commit: every listed change is in the evidence image.
+        let fromEngine: ChangeEntry[] | undefined;
         if (Array.isArray(listed)) {
           await folder.writeJson(
             'changes/engine-changes.json',
@@ -229,8 +304,19 @@ export class DockerLiveSource implements EvidenceSource {
               action: 'read change list',
               cause: `the engine sent a row that is not a change (${JSON.stringify(row).slice(0, 200)}); ignored`,
             });
-          return dropEngineFiles(entries);
+          fromEngine = dropEngineFiles(entries);
         }
+        if (layer) {
+          const read = await fromWritableLayer(layer, fromEngine);
+          if (!fromEngine)
+            opts.onProblem({
+              path: '/',
+              action: 'list changes (docker diff)',
+              cause: `${(listed as { failure: string }).failure}; the change list was read from the container's writable layer`,
+            });
+          return read;
+        }
+        if (fromEngine) return fromEngine;
         const entries = await changesFromEvidence(engine, frozen, custody, layerOpts);
         await folder.writeJson(
           'changes/changes-from-evidence-layer.json',
@@ -240,10 +326,12 @@ export class DockerLiveSource implements EvidenceSource {
         opts.onProblem({
           path: '/',
           action: 'list changes (docker diff)',
-          cause: `${listed.failure}; the change list was read from the evidence image's own layer instead`,
+          cause: `${(listed as { failure: string }).failure}; the change list was read from the evidence image's own layer instead`,
         });
         return dropEngineFiles(entries);
       },
+
+      ...(layer ? { writableLayer: () => layerRecord } : {}),
 
       originalLayers,
 
@@ -306,7 +394,9 @@ export class DockerLiveSource implements EvidenceSource {
           }
         : {}),
 
-      readVersions: async (entries, onPair) => {
+      readVersions: async (entries, handOver) => {
+        const onPair = (entry: ChangeEntry, pair: VersionPair) =>
+          handOver(entry, withLayerTimes(entry, pair));
         throwIfAborted(signal, 'triage');
         // After the freeze, never before it: tidying up must not delay the evidence.
         await (tidied ??= removeStaleReaders(engine, containers, custody));
@@ -411,6 +501,15 @@ function changesFromEvidence(
     },
     (list) => `${list.length} paths`,
   );
+}
+
+/** The writable layer's changed paths (not folders) that the evidence image's layer lacks. */
+function missingFromEvidence(written: LayerIndex, evidence: LayerIndex): string[] {
+  const missing: string[] = [];
+  for (const [path, type] of written.entries)
+    if (type !== 'directory' && !evidence.entries.has(path)) missing.push(path);
+  for (const path of written.whiteouts) if (!evidence.whiteouts.has(path)) missing.push(path);
+  return missing.sort();
 }
 
 /** The image's top layer as a folder on the engine's host (overlay2), when the engine says. */

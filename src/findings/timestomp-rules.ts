@@ -1,0 +1,73 @@
+/**
+ * Times put back to hide a change (ATT&CK T1070.006, timestomp): a file whose content
+ * changed while its modification time is still the original's, or whose modification time
+ * is older than its change time (which no tool can set back), and a path the engine's own
+ * change list lacks though the writable layer holds it.
+ * https://attack.mitre.org/techniques/T1070/006/
+ */
+import type { ChangeKind } from '../report/change.js';
+import type { FileMeta } from '../report/file-meta.js';
+import type { Finding } from '../report/finding.js';
+
+export interface TimestompInput {
+  path: string;
+  kind: ChangeKind;
+  original?: FileMeta;
+  current?: FileMeta;
+  /** Both versions' content was hashed and differs. */
+  isContentChanged: boolean;
+  /** The writable layer holds the path and `docker diff` does not list it, and why. */
+  notInEngineList?: string;
+}
+
+/** A change time this far past the modification time is not the same write. */
+const CTIME_SLACK_MS = 2000;
+
+const ATTACK = 'T1070.006';
+
+export function timestompFindings(c: TimestompInput): Finding[] {
+  const { original, current } = c;
+  if (!current || current.type === 'directory') return [];
+  const hidden = c.notInEngineList ? `; not in docker diff (${c.notInEngineList})` : '';
+  const mtime = current.mtime ? Date.parse(current.mtime) : NaN;
+  if (
+    c.kind === 'C' &&
+    c.isContentChanged &&
+    original?.mtime &&
+    Math.floor(Date.parse(original.mtime) / 1000) === Math.floor(mtime / 1000)
+  )
+    return [
+      {
+        rule: 'timestomp',
+        path: c.path,
+        severity: 'high',
+        reason: `content changed, yet its modification time is the original's (${current.mtime}): put back to hide the edit${hidden}`,
+        attack: ATTACK,
+      },
+    ];
+  const ctime = current.ctime ? Date.parse(current.ctime) : NaN;
+  // A change of attributes alone (chmod, setcap) moves the change time only: not a sign.
+  const isWritten = c.kind === 'A' || (c.kind === 'C' && c.isContentChanged);
+  if (isWritten && ctime - mtime > CTIME_SLACK_MS)
+    return [
+      {
+        rule: 'timestomp',
+        path: c.path,
+        // Copies that keep their times (cp -p, tar, dpkg) do this to new files too.
+        severity: c.kind === 'C' ? 'medium' : 'low',
+        reason: `modification time ${current.mtime} is older than its change time ${current.ctime}: set back after it was written, or copied with its times kept${hidden}`,
+        attack: ATTACK,
+      },
+    ];
+  if (c.notInEngineList)
+    return [
+      {
+        rule: 'not-in-docker-diff',
+        path: c.path,
+        severity: 'medium',
+        reason: `the writable layer holds it, the engine's change list does not (${c.notInEngineList})`,
+        attack: ATTACK,
+      },
+    ];
+  return [];
+}

@@ -1,0 +1,164 @@
+/**
+ * The container's writable layer itself (overlay2's upper dir), read as root on the engine's
+ * host while coroner holds the container paused. The engine's change list (`docker diff`)
+ * compares sizes and times, so a same-size edit whose modification time was put back, or a
+ * change of attributes alone, is missing from it; overlayfs copies a file up on any write,
+ * so the upper dir holds every one. It is walked once, never through a link: the walk
+ * indexes it (entries, 0/0 deletions, opaque folders) and archives it whole into the case
+ * (hashed as written), so every changed file's bytes are kept however the engine built its
+ * commit. Issue 25; https://docs.kernel.org/filesystems/overlayfs.html
+ */
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { CaseFolder } from '../../case/case-folder.js';
+import { Cancelled } from '../../errors.js';
+import type { CustodyLog } from '../../case/custody.js';
+import { archiveEntries, inPieces, type FolderEntry } from '../../changes/layer-archive.js';
+import { emptyLayerIndex, type LayerIndex } from '../../layers/layer-index.js';
+import type { ArtifactRecord } from '../../report/artifact.js';
+import {
+  indexLayerDir,
+  isWhiteoutDevice,
+  typeOfStat,
+  walkLayerDir,
+} from '../layer-store/layer-dir.js';
+import { readCapabilities, readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
+import type { ContainerInspect } from './types.js';
+
+/** Where the archive of the writable layer goes in the case. */
+export const WRITABLE_LAYER_ARCHIVE = 'container/writable-layer.tar';
+
+/** A non-directory entry's times, as the layer had them (the report's ctime comes from here). */
+export interface LayerTimes {
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+export interface WritableLayerRead {
+  /** The upper dir on the engine's host. */
+  dir: string;
+  /** What the container wrote: its entries, deletions and opaque folders. */
+  index: LayerIndex;
+  /** The engine's own init layer under it (hosts, resolv.conf…): not the container's doing. */
+  init: LayerIndex;
+  /** Times of every entry that is not a folder. */
+  times: Map<string, LayerTimes>;
+  /** The archive of the upper dir in the case. */
+  archive: ArtifactRecord;
+  readAt: string;
+  /** Entries archived other than as they were (sockets, files changing under the read). */
+  notes: string[];
+}
+
+/** Why the writable layer could not be read here. */
+export interface NotRead {
+  reason: string;
+}
+
+const MAX_NOTES = 100;
+
+/**
+ * The container's upper dir and init layer, from its inspect, when this process can read
+ * them: root, the engine on this host, overlay2.
+ */
+async function upperDirOf(
+  inspect: ContainerInspect,
+  isRemote: boolean,
+): Promise<{ upper: string; init?: string } | NotRead> {
+  if (isRemote)
+    return {
+      reason: "the engine is reached over ssh: its host's layer store is not this machine's",
+    };
+  if (process.getuid?.() !== 0) return { reason: 'coroner is not root' };
+  const driver = inspect.GraphDriver?.Name ?? '';
+  const data = (inspect.GraphDriver?.Data ?? {}) as Record<string, unknown>;
+  const upper = data['UpperDir'];
+  if (driver !== 'overlay2' || typeof upper !== 'string' || !path.isAbsolute(upper))
+    return { reason: `the engine's storage driver is ${driver || 'not named'}, not overlay2` };
+  const stat = await lstat(upper).catch(() => undefined);
+  if (!stat?.isDirectory())
+    return {
+      reason: `the container's upper dir (${upper}) is not a folder on this machine: a remote engine, or another host`,
+    };
+  // The init layer is the lowest-but-image: the first lower dir, named <id>-init.
+  const lower = typeof data['LowerDir'] === 'string' ? data['LowerDir'].split(':')[0] : undefined;
+  const init = lower && /-init\/diff$/.test(lower) ? lower : undefined;
+  return init ? { upper, init } : { upper };
+}
+
+/**
+ * Reads and archives the writable layer, or says why it cannot be read here. Call it in
+ * the freeze's pause: what it returns is the layer at that instant.
+ */
+export async function readWritableLayer(
+  inspect: ContainerInspect,
+  folder: CaseFolder,
+  custody: CustodyLog,
+  opts: { isRemote: boolean; maxFileBytes: number; signal?: AbortSignal },
+): Promise<WritableLayerRead | NotRead> {
+  const where = await upperDirOf(inspect, opts.isRemote);
+  if ('reason' in where) {
+    custody.record(
+      "read the container's writable layer on the engine's host",
+      inspect.Id,
+      'skipped',
+      where.reason,
+    );
+    return where;
+  }
+  const dir = where.upper;
+  const [opaque, capabilities] = await Promise.all([readOpaqueDirs(dir), readCapabilities(dir)]);
+  const notes: string[] = [];
+  for (const problem of [opaque.problem, capabilities.problem])
+    if (problem) notes.push(`extended attributes: ${problem}`);
+  const index = emptyLayerIndex('writable');
+  for (const d of opaque.dirs) index.opaqueDirs.add(d);
+  const times = new Map<string, LayerTimes>();
+  const root = Buffer.from(dir);
+  // One walk: each entry is indexed as the archive takes it.
+  async function* walked(): AsyncGenerator<FolderEntry> {
+    for await (const entry of walkLayerDir(dir)) {
+      if (opts.signal?.aborted) throw new Cancelled('freezing the evidence');
+      const { stat } = entry;
+      if (isWhiteoutDevice(stat)) index.whiteouts.add(entry.path);
+      else index.entries.set(entry.path, typeOfStat(stat));
+      if (!stat.isDirectory())
+        times.set(entry.path, { mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs });
+      const xattrs = new Map<string, Buffer>();
+      if (opaque.dirs.has(entry.path)) xattrs.set('trusted.overlay.opaque', Buffer.from('y'));
+      const capability = capabilities.byPath.get(entry.path);
+      if (capability) xattrs.set('security.capability', capability);
+      yield {
+        rawPath: entry.raw.subarray(root.length),
+        hostPath: entry.raw,
+        stat,
+        ...(xattrs.size ? { xattrs } : {}),
+      };
+    }
+  }
+  const note = (rawPath: Buffer, text: string) => {
+    if (notes.length < MAX_NOTES)
+      notes.push(`${JSON.stringify(rawPath.toString('utf8'))}: ${text}`);
+  };
+  const readAt = new Date().toISOString();
+  const archive = await custody.step(
+    "archive the container's writable layer (its upper dir on the engine's host, read only, never through a link) while frozen",
+    dir,
+    () =>
+      folder.writeStream(
+        WRITABLE_LAYER_ARCHIVE,
+        Readable.from(inPieces(archiveEntries(walked(), note, opts.maxFileBytes))),
+        {
+          description: `the container's writable layer (overlay2 upper dir ${dir}) as it was while frozen: every entry the container wrote, deletions as 0/0 character devices, opaque folders and capabilities as extended attributes`,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        },
+      ),
+    (r) =>
+      `${index.entries.size} entries, ${index.whiteouts.size} deletions; ${r.sizeBytes} bytes, sha256 ${r.sha256}`,
+  );
+  const init = where.init
+    ? await indexLayerDir(where.init, 'init').catch(() => emptyLayerIndex('init'))
+    : emptyLayerIndex('init');
+  return { dir, index, init, times, archive, readAt, notes };
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { crossCheck, whyNotInEngineList } from '../../src/changes/cross-check.js';
+import { timestompFindings } from '../../src/findings/timestomp-rules.js';
+import type { FileMeta } from '../../src/report/file-meta.js';
+
+const file = (over: Partial<FileMeta>): FileMeta => ({
+  type: 'file',
+  mode: 0o644,
+  uid: 0,
+  gid: 0,
+  sizeBytes: 234,
+  mtime: '2026-12-02T20:32:45.000Z',
+  ...over,
+});
+
+describe('the writable layer checked against the engine', () => {
+  it("names a file the layer holds and the engine's list lacks, not the folder copied up to hold it", () => {
+    const check = crossCheck(
+      [
+        { path: '/etc', kind: 'C' },
+        { path: '/etc/passwd', kind: 'C' },
+      ],
+      [],
+      (p) => p === '/etc',
+    );
+    expect(check).toEqual({
+      notInEngineList: [{ path: '/etc/passwd', kind: 'C' }],
+      notInWritableLayer: [],
+    });
+  });
+
+  it('names what only the engine listed, but not a folder it lists for what the layer holds inside', () => {
+    const check = crossCheck(
+      [{ path: '/var/www/x.php', kind: 'A' }],
+      [
+        { path: '/var/www', kind: 'C' },
+        { path: '/var/www/x.php', kind: 'A' },
+        { path: '/tmp/ghost', kind: 'A' },
+      ],
+      () => false,
+    );
+    expect(check.notInWritableLayer).toEqual([{ path: '/tmp/ghost', kind: 'A' }]);
+    expect(check.notInEngineList).toEqual([]);
+  });
+
+  it('says a same-size edit had its time put back', () => {
+    expect(
+      whyNotInEngineList('C', file({}), file({ mtime: '2026-12-02T20:32:45.400Z' }), true),
+    ).toBe('same size, modification time put back');
+    expect(whyNotInEngineList('C', file({}), file({ capabilities: 'cap_setuid=ep' }), false)).toBe(
+      'only its file capabilities changed (same size and modification time)',
+    );
+  });
+});
+
+describe('timestomp (T1070.006)', () => {
+  it('ranks new content under the original modification time high', () => {
+    const [finding] = timestompFindings({
+      path: '/etc/passwd',
+      kind: 'C',
+      original: file({}),
+      current: file({ ctime: '2026-12-02T20:33:15.803Z' }),
+      isContentChanged: true,
+      notInEngineList: 'same size, modification time put back',
+    });
+    expect(finding).toMatchObject({ rule: 'timestomp', severity: 'high', attack: 'T1070.006' });
+    expect(finding!.reason).toMatch(/not in docker diff \(same size, modification time put back\)/);
+  });
+
+  it('ranks a modification time older than the change time of rewritten content', () => {
+    const [finding] = timestompFindings({
+      path: '/usr/local/bin/start-web',
+      kind: 'C',
+      original: file({ mtime: '2024-01-01T00:00:00.000Z' }),
+      current: file({ mtime: '2025-06-01T00:00:00.000Z', ctime: '2026-12-02T20:33:15.000Z' }),
+      isContentChanged: true,
+    });
+    expect(finding).toMatchObject({ rule: 'timestomp', severity: 'medium' });
+  });
+
+  it('leaves alone a change of attributes alone (chmod moves the change time only), and a fresh write', () => {
+    expect(
+      timestompFindings({
+        path: '/x',
+        kind: 'C',
+        original: file({}),
+        current: file({ mode: 0o755, ctime: '2026-12-02T22:00:00.000Z' }),
+        isContentChanged: false,
+      }),
+    ).toEqual([]);
+    expect(
+      timestompFindings({
+        path: '/y',
+        kind: 'A',
+        current: file({ mtime: '2026-12-02T22:00:00.000Z', ctime: '2026-12-02T22:00:00.500Z' }),
+        isContentChanged: false,
+      }),
+    ).toEqual([]);
+  });
+});
