@@ -110,6 +110,13 @@ export interface RelaunchPlan {
   audit: { before: ExposureCheck[]; after: ExposureCheck[] };
 }
 
+/**
+ * The security option as Docker documents it today: bare, so no engine warns. The colon
+ * form (`no-new-privileges:true`) is the deprecated separator dockerd logs a warning for
+ * (moby cb9aeb04, docker/docs#21642); the bare form is read the same by Docker and Podman.
+ */
+export const NO_NEW_PRIVILEGES = 'no-new-privileges';
+
 /** A /dev/shm nothing can be written to, for a service that was seen using none. */
 const SHM_CLOSED = 'ro,nosuid,nodev,noexec,size=64k';
 
@@ -378,7 +385,7 @@ export function planRelaunch(
       Tmpfs: tmpfsMounts,
       CapDrop: ['ALL'],
       CapAdd: capAdd.length ? capAdd : undefined,
-      SecurityOpt: ['no-new-privileges:true'],
+      SecurityOpt: [NO_NEW_PRIVILEGES],
       Privileged: false,
       PidsLimit: opts.pidsLimit,
       Memory: opts.memoryBytes,
@@ -508,7 +515,7 @@ export function planRelaunch(
 
   const run = ['docker', 'run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL'];
   for (const cap of capAdd) run.push('--cap-add', cap);
-  run.push('--security-opt', 'no-new-privileges:true');
+  run.push('--security-opt', NO_NEW_PRIVILEGES);
   if (user) run.push('--user', user);
   run.push('--pids-limit', String(opts.pidsLimit), '--memory', String(opts.memoryBytes));
   run.push(

@@ -22,6 +22,7 @@ import { lastLogLines } from '../sources/docker-live/log-tail.js';
 import { readerOwnerLabels, TWIN_ROLE } from '../sources/docker-live/stale-readers.js';
 import { parseInetTable } from '../sources/host-proc/proc-net.js';
 import { containerPids, filesOpenForWriting } from '../sources/host-proc/processes.js';
+import { NO_NEW_PRIVILEGES } from './plan.js';
 import { askInNamespace, canEnterNamespaces } from './serve-check.js';
 
 /** On every twin: the suspect it is a twin of. */
@@ -93,7 +94,7 @@ function twinBody(
       Tmpfs: trial.readOnly?.tmpfs ?? {},
       CapDrop: ['ALL'],
       CapAdd: trial.capAdd.length ? trial.capAdd : undefined,
-      SecurityOpt: ['no-new-privileges:true'],
+      SecurityOpt: [NO_NEW_PRIVILEGES],
       PidsLimit: opts.pidsLimit,
       Memory: opts.memoryBytes,
       RestartPolicy: { Name: 'no' },

@@ -97,7 +97,7 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
     expect(hc.CapDrop).toEqual(['ALL']);
     expect(hc.CapAdd ?? []).toEqual(planned.HostConfig.CapAdd ?? []);
     expect(result.plan.learned?.isCapsProven).toBe(true);
-    expect(hc.SecurityOpt).toContain('no-new-privileges:true');
+    expect(hc.SecurityOpt).toEqual(['no-new-privileges']);
     expect(hc.PidsLimit).toBe(DEFAULT_RELAUNCH_OPTIONS.pidsLimit);
     expect(hc.Memory).toBe(DEFAULT_RELAUNCH_OPTIONS.memoryBytes);
     expect(hc.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 5 });
