@@ -105,8 +105,8 @@ describe.each(SAMPLES)('relaunch of the %s sample', (sample) => {
     expect(Config.User).toBe('33:33');
     expect(Config.User).toBe(planned.User);
     expect(result.plan.hardened.find((h) => h.setting === 'user')?.why).toMatch(/^proven: /);
-    const proof = result.plan.learned!.trials.at(-1)!;
-    expect(proof).toMatchObject({ user: '33:33', isReadOnly: true, isUp: true });
+    const proof = result.plan.learned!.trials.find((t) => t.isReadOnly && t.user === '33:33');
+    expect(proof).toMatchObject({ isUp: true });
   });
 
   it('serves what the original image serves', async () => {

@@ -73,6 +73,7 @@ const learned = (over: Partial<Learned> = {}): Learned => ({
   isCapsProven: true,
   capReasons: [],
   isSharedMemorySeen: false,
+  ports: [],
   writes: [],
   traffic: 'a request',
   trials: [],
