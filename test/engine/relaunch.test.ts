@@ -229,7 +229,7 @@ describe('relaunch refusals and failures', () => {
     );
   });
 
-  it('reports a replacement that cannot start, and loses nothing', async () => {
+  it('refuses a plan no clean twin came up with, touching nothing; forced, reports the replacement that cannot start, and loses nothing', async () => {
     const container = await startSample('webshell', runId);
     const custody = new CustodyLog();
     const prepared = await prepareRelaunch(
@@ -239,12 +239,18 @@ describe('relaunch refusals and failures', () => {
       custody,
       { casesRoot: work },
     );
-    const result = await executeRelaunch(engine, prepared, {
+    expect(prepared.unproven).toMatch(/no clean twin came up/);
+    const request = {
       allowNoEvidence: true,
       keepPaused: false,
       custody,
       caseDir: path.join(work, 'fail'),
-    });
+    };
+    await expect(executeRelaunch(engine, prepared, request)).rejects.toThrow(
+      /stopped before the swap/,
+    );
+    expect((await inspect(container)).State.Running).toBe(true);
+    const result = await executeRelaunch(engine, prepared, { ...request, allowUnproven: true });
     expect(result.isRunning).toBe(false);
     expect(result.failure?.reason).toMatch(/no-such-user|refused|exited/);
     // The failed replacement is kept for inspection, under a name that says so.
