@@ -18,7 +18,7 @@ import type {
   NotCollected,
   SourceIdentity,
 } from '../../report/triage-report.js';
-import { runtimeFromDocker } from '../docker-config.js';
+import { runtimeFromDocker, subjectRun } from '../docker-config.js';
 import type {
   Acquisition,
   AcquireOptions,
@@ -205,6 +205,7 @@ export class DockerLiveSource implements EvidenceSource {
         imageId: frozen.image.Id,
         createdAt: frozen.inspect.Created,
         stateAtStart: frozen.stateAtStart,
+        ...subjectRun(frozen.inspect),
       },
       runtime: runtimeFromDocker(frozen.inspect),
       evidence: frozen.evidence,
