@@ -3,6 +3,7 @@
 # below 1024> (only root may bind it on the host's network).
 #   start.sh CONTAINER IMAGE [--label K=V]... [-- DOCKER-RUN-OPTION...]
 #                                              waits (bounded) until it answers
+#   APACHE_PORT_MIN, APACHE_PORT_SPAN          where the port is chosen (600, 400)
 set -euo pipefail
 container=$1 image=$2
 shift 2
@@ -21,7 +22,7 @@ fi
 # A low port nothing on the host's loopback answers on (bounded tries).
 port=
 for _ in $(seq 1 50); do
-  candidate=$((600 + RANDOM % 400))
+  candidate=$((${APACHE_PORT_MIN:-600} + RANDOM % ${APACHE_PORT_SPAN:-400}))
   if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
 done
 [ -n "$port" ] || { echo "sample: no free port on 127.0.0.1 after 50 tries" >&2; exit 1; }

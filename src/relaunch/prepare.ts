@@ -270,10 +270,18 @@ export async function prepareRelaunch(
       Volumes?: Record<string, unknown>;
       HostConfig: { Tmpfs: Record<string, string>; CapAdd?: string[] };
     };
+    // The suspect's own volumes and binds stay out of a twin (they are evidence, and the
+    // attacker's): where the replacement may write in one, the twin writes in a fresh one.
+    const reusedWritable = candidate.volumes
+      .filter((v) => v.isReused && !v.isReadOnly)
+      .map((v) => v.destination);
     const trial = {
       user: body.User,
       capAdd: body.HostConfig.CapAdd ?? [],
-      readOnly: { tmpfs: body.HostConfig.Tmpfs, volumes: Object.keys(body.Volumes ?? {}) },
+      readOnly: {
+        tmpfs: body.HostConfig.Tmpfs,
+        volumes: [...Object.keys(body.Volumes ?? {}), ...reusedWritable],
+      },
     };
     const record = trialRecord(trial, await runTwin(engine, service, trial, twinOptions));
     learned!.trials.push(record);

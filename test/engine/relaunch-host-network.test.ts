@@ -5,13 +5,15 @@
  * any user bind a low port, would prove a www-data plan the host's network refuses. relaunch
  * --yes must bring it back serving, or stop before the swap and say why.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoroner } from '../support/coroner-run.js';
-import { cleanRun, docker, newRunId, ROOT, startSample } from '../support/engine.js';
+import { cleanRun, docker, newRunId, ROOT, startSample, TEST_LABEL } from '../support/engine.js';
 
 const runId = newRunId();
 let work: string;
@@ -102,4 +104,58 @@ describe('relaunch --yes with a user no clean twin could serve as', () => {
     expect(now.State.Running).toBe(true);
     expect(await page(portOf(now), 'index.html')).toMatch(/HACKED/);
   }, 900_000);
+});
+
+describe('relaunch --yes when the proven replacement still fails: its logs on a host folder only root may write', () => {
+  // A twin never mounts the suspect's binds (evidence, and the attacker's): it writes its logs
+  // in a fresh volume, so it proves www-data, whose replacement then cannot open the host's
+  // folder ((13)Permission denied: AH00091). The next plan a twin served with must run.
+  let container: string;
+  let before: Inspected;
+  let relaunch: Awaited<ReturnType<typeof coroner>>;
+  beforeAll(async () => {
+    container = await startSample('apache-host', runId, '-logs');
+    const logs = path.join(work, 'host-logs');
+    await mkdir(logs, { mode: 0o700 });
+    // The same victim, as found: a high port, its logs bound from the host.
+    await promisify(execFile)(
+      'bash',
+      [
+        path.join(ROOT, 'samples/apache-host/start.sh'),
+        container,
+        'coroner-sample/apache-host:latest',
+        '--label',
+        'coroner.sample=apache-host',
+        '--label',
+        `${TEST_LABEL}=${runId}`,
+        '--',
+        '-v',
+        `${logs}:/var/log/apache2`,
+      ],
+      { env: { ...process.env, APACHE_PORT_MIN: '20000', APACHE_PORT_SPAN: '20000' } },
+    );
+    await promisify(execFile)('sh', [path.join(ROOT, 'samples/apache-host/attack.sh'), container]);
+    before = await inspect(container);
+    const triage = await coroner('triage', container);
+    expect(triage.code, triage.stderr).toBe(3);
+    relaunch = await coroner('relaunch', container, '--yes');
+  }, 900_000);
+
+  it('keeps the failed replacement for inspection and serves from the next proven plan', async () => {
+    expect(relaunch.code, relaunch.stdout.slice(-3000) + relaunch.stderr).toBe(0);
+    expect(relaunch.stdout).toMatch(
+      /Replacements tried[^\n]*\n {2}1\. user 33:33, read-only root[^\n]*did not come up[^\n]*kept as [^\n]*-failed-[^\n]*\n {2}2\. user [^\n]*: serves/,
+    );
+    const fresh = await inspect(container);
+    expect(fresh.Id).not.toBe(before.Id);
+    expect(fresh.State.Running).toBe(true);
+    expect(fresh.HostConfig.ReadonlyRootfs).toBe(true);
+    expect(await page(portOf(fresh))).toBe(
+      readFileSync(path.join(ROOT, 'samples/apache-host/site/index.html'), 'utf8'),
+    );
+    const failed = (await docker('ps', '-a', '--format', '{{.Names}}'))
+      .split('\n')
+      .find((n) => n.startsWith(`${container}-failed-`))!;
+    expect((await inspect(failed)).State.Running).toBe(false);
+  });
 });
