@@ -45,6 +45,16 @@ if ! is_static_busybox; then
   fi
 fi
 
+# Triage itself reads file capabilities and overlay attributes with getfattr (package attr):
+# the demo and the samples get it too, not only the tests.
+if ! command -v getfattr >/dev/null 2>&1; then
+  if is_root && is_debian; then
+    apt_install attr
+  else
+    say "getfattr is missing: triage will say file capabilities were not collected. Install it (Debian: sudo apt-get install attr)."
+  fi
+fi
+
 # Headless Chromium renders the HTML report; tmux drives the console end to end; getfattr
 # (package attr) reads the overlay attributes of a dead box's layers, and the tests set them;
 # curl carries the real-service samples' attacks over HTTP; sshd and ssh-agent serve the

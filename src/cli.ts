@@ -154,6 +154,10 @@ const COMMANDS: Record<string, CommandSpec> = {
         help: 'run no clean twin: plan from the triage alone (user, capabilities and writable places are then not proven)',
       },
       yes: { type: 'boolean', help: 'do not ask for confirmation (needed without a terminal)' },
+      force: {
+        type: 'boolean',
+        help: 'relaunch even when no clean twin came up with the plan (the replacement may not serve)',
+      },
       'no-evidence': {
         type: 'boolean',
         help: 'commit an evidence image now if there is none (else refused)',
@@ -575,21 +579,26 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
       onTrial: (t) => io.err(safe`coroner: clean twin ${trusted(trialLine(t))}` + '\n'),
     },
   );
-  io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages).join('\n') + '\n');
+  io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages, prepared).join('\n') + '\n');
   if (values['dry-run']) {
     io.out('\nDry run: nothing was changed.\n');
     return EXIT.clean;
   }
+  let allowUnproven = values['force'] === true;
   if (!values['yes']) {
     if (!io.ask)
       throw new UsageError(
         'relaunch needs confirmation and there is no terminal to ask',
         'Review the plan (--dry-run), then run again with --yes.',
       );
-    if (!(await io.ask('\nQuarantine and relaunch now? [y/N] '))) {
+    const question = prepared.unproven
+      ? `\nNo clean twin came up with this plan (${safeLine(prepared.unproven, 300)}): the replacement may not serve. Quarantine and relaunch anyway? [y/N] `
+      : '\nQuarantine and relaunch now? [y/N] ';
+    if (!(await io.ask(question))) {
       io.out('Nothing was changed.\n');
       return EXIT.clean;
     }
+    allowUnproven = true;
   }
   if (run.signal.aborted) throw new Cancelled('the relaunch');
   // Stopping between the quarantine and the replacement would leave the service down.
@@ -605,6 +614,7 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
     allowNoEvidence: values['no-evidence'] === true,
     keepPaused: values['keep-paused'] === true,
     custody,
+    allowUnproven,
     onStep: (step) => io.err(safe`coroner: ${step}` + '\n'),
   });
   io.out('\n' + relaunchResultText(result).join('\n') + '\n');

@@ -54,6 +54,8 @@ export function sourceActions(
         allowNoEvidence: false,
         keepPaused: false,
         custody,
+        // The screen showed the plan, NOT PROVEN included, and the user pressed y.
+        allowUnproven: true,
         ...(opts.casesRoot ? { casesRoot: opts.casesRoot } : {}),
         onStep,
       }),

@@ -301,7 +301,7 @@ export async function triage(
     const context = {
       written,
       exposedPorts: new Set(acquired.runtime.exposedPorts),
-      engineOwned: healthcheckProcesses(processes, healthcheck),
+      engineOwned: healthcheckProcesses(processes, healthcheck, acquired.events ?? []),
     };
     for (const p of processes) {
       p.findings = evaluateProcess(p, context);

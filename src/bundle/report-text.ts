@@ -110,6 +110,12 @@ export function* reportMarkdown(report: TriageReport, ctx: ReportContext): Gener
   out.push(
     `- Container: ${mdCode(report.container.name)} \`${report.container.id}\``,
     `- Image: ${mdCode(report.container.imageRef)} \`${report.container.imageId}\``,
+    ...(report.container.command
+      ? [`- Command: ${mdCode(JSON.stringify(report.container.command))}`]
+      : []),
+    ...(report.container.startedAt
+      ? [`- Started: ${mdCode(report.container.startedAt)} (as the engine recorded it)`]
+      : []),
     `- Evidence: ${mdCode(ctx.evidence.name)} ${mdCode(ctx.evidence.id)} — ${ctx.evidence.isIncluded ? `included in this bundle as \`${ctx.evidence.file}\`${ctx.evidence.kind === 'image' ? ' (docker load)' : ''}` : `NOT included in this bundle${ctx.evidence.note ? `: ${ctx.evidence.note}` : ''}`}`,
     `- Source: ${mdCode(sourceLine(report.source))}`,
     `- Triage: ${report.startedAt} to ${report.finishedAt} (UTC); bundle written ${ctx.createdAt}`,
@@ -262,6 +268,14 @@ export function* reportHtml(report: TriageReport, ctx: ReportContext): Generator
     '<table>',
     `<tr><th>Container</th><td>${html(report.container.name)} <code>${html(report.container.id)}</code></td></tr>`,
     `<tr><th>Image</th><td>${html(report.container.imageRef)} <code>${html(report.container.imageId)}</code></td></tr>`,
+    ...(report.container.command
+      ? [
+          `<tr><th>Command</th><td><code>${html(JSON.stringify(report.container.command))}</code></td></tr>`,
+        ]
+      : []),
+    ...(report.container.startedAt
+      ? [`<tr><th>Started</th><td>${html(report.container.startedAt)}</td></tr>`]
+      : []),
     `<tr><th>Evidence</th><td><code>${html(ctx.evidence.name)}</code> <code>${html(ctx.evidence.id)}</code>: ${ctx.evidence.isIncluded ? `included as <code>${html(ctx.evidence.file ?? '')}</code>` : `not included${ctx.evidence.note ? ` (${html(ctx.evidence.note)})` : ''}`}</td></tr>`,
     `<tr><th>Source</th><td>${html(sourceLine(report.source))}</td></tr>`,
     `<tr><th>Triage (UTC)</th><td>${html(report.startedAt)} to ${html(report.finishedAt)}</td></tr>`,

@@ -4,7 +4,7 @@
  * understands, or nothing.
  */
 import type { Finding, RuleHit } from '../report/finding.js';
-import type { ProcessRecord } from '../report/process.js';
+import type { EngineEvent, ProcessRecord } from '../report/process.js';
 import { withTechnique } from './change-rules.js';
 
 export interface ProcessContext {
@@ -29,8 +29,12 @@ export const deletedExecutable: ProcessRule = (p) =>
       }
     : undefined;
 
-export const executableNotInImage: ProcessRule = (p) =>
-  !p.exe.isDeleted && p.exe.image === 'absent'
+/** A health probe still being set up (its parent the runtime) runs the runtime's binary, not the image's. */
+const isProbeMidStart = (p: ProcessRecord, c: ProcessContext) =>
+  p.execId !== undefined && c.engineOwned.has(p.pid);
+
+export const executableNotInImage: ProcessRule = (p, c) =>
+  !p.exe.isDeleted && p.exe.image === 'absent' && !isProbeMidStart(p, c)
     ? { severity: 'high', reason: `runs ${p.exe.path}, an executable the image does not have` }
     : undefined;
 
@@ -179,15 +183,29 @@ export function evaluateProcess(p: ProcessRecord, context: ProcessContext): Find
   return findings;
 }
 
-/** The healthcheck's processes (by its command line) and everything they started. */
+/**
+ * The healthcheck's processes and everything they started: by its command line, or, for a
+ * process caught while the runtime still set it up (`runc init`), by the exec it was started
+ * for, when the engine's events say that exec was the configured healthcheck.
+ */
 export function healthcheckProcesses(
   processes: readonly ProcessRecord[],
   healthcheck: string | undefined,
+  events: readonly EngineEvent[] = [],
 ): Set<number> {
   const owned = new Set<number>();
   if (!healthcheck) return owned;
+  const probes = new Set(
+    events
+      .filter((e) => e.action === `exec_create: ${healthcheck}` && e.attributes['execID'])
+      .map((e) => e.attributes['execID']!),
+  );
   for (const p of processes)
-    if (p.isFromExec && p.commandLine.join(' ') === healthcheck) owned.add(p.pid);
+    if (
+      p.isFromExec &&
+      (p.commandLine.join(' ') === healthcheck || (p.execId !== undefined && probes.has(p.execId)))
+    )
+      owned.add(p.pid);
   for (let grew = true; grew;) {
     grew = false;
     for (const p of processes)

@@ -1,7 +1,8 @@
 /** The relaunch plan and result as readable lines (pure; container strings sanitised). */
 import type { ExposureCheck } from '../report/finding.js';
 import type { TrialRecord } from '../relaunch/learn.js';
-import type { RelaunchPlan } from '../relaunch/plan.js';
+import { describePlan, type RelaunchPlan } from '../relaunch/plan.js';
+import type { PreparedRelaunch } from '../relaunch/prepare.js';
 import type { RelaunchResult } from '../relaunch/relaunch.js';
 import { safeLine } from '../untrusted.js';
 
@@ -16,7 +17,28 @@ function auditRows(before: ExposureCheck[], after: ExposureCheck[]): string[] {
   return rows;
 }
 
-export function relaunchPlanText(plan: RelaunchPlan, evidenceImages: string[]): string[] {
+/** Which plans a clean twin served with, in the order the relaunch tries them; or why none. */
+function provenLines(proven: Pick<PreparedRelaunch, 'plan' | 'proof' | 'fallbacks' | 'unproven'>) {
+  if (proven.unproven)
+    return [
+      '',
+      `NOT PROVEN: ${safeLine(proven.unproven, 600)}`,
+      '  The relaunch stops before touching the container unless you confirm it (or pass --force).',
+    ];
+  if (!proven.proof) return [];
+  return [
+    '',
+    'Proven by a clean twin, tried in this order (the next runs if a replacement does not come up):',
+    `  1. ${describePlan(proven.plan)}: ${trialLine(proven.proof)}`,
+    ...proven.fallbacks.map((f, i) => `  ${i + 2}. ${describePlan(f.plan)}: ${trialLine(f.proof)}`),
+  ];
+}
+
+export function relaunchPlanText(
+  plan: RelaunchPlan,
+  evidenceImages: string[],
+  proven?: Pick<PreparedRelaunch, 'proof' | 'fallbacks' | 'unproven'>,
+): string[] {
   const lines = [
     `Relaunch plan for ${safeLine(plan.container.name, 200)} (${plan.container.id.slice(0, 12)})`,
     `  evidence image: ${evidenceImages.length ? evidenceImages.join(', ') : 'NONE yet (coroner triage first, or --no-evidence)'}`,
@@ -62,6 +84,7 @@ export function relaunchPlanText(plan: RelaunchPlan, evidenceImages: string[]): 
       ),
     );
   }
+  if (proven) lines.push(...provenLines({ plan, ...proven }));
   if (plan.ports.length)
     lines.push(
       '',
@@ -88,6 +111,14 @@ export function relaunchResultText(result: RelaunchResult): string[] {
     ...result.quarantine.warnings.map((w) => `  ! ${safeLine(w, 400)}`),
     `Evidence:    ${result.evidenceImageId}`,
   ];
+  if (result.attempts.length > 1)
+    lines.push(
+      'Replacements tried (each proven by a clean twin, most hardened first):',
+      ...result.attempts.map(
+        (a, i) =>
+          `  ${i + 1}. ${safeLine(a.plan, 200)}: ${a.failure ? `did not come up (${safeLine(a.failure, 300)}); kept as ${safeLine(a.replacementName, 200)}` : 'serves'}`,
+      ),
+    );
   if (result.failure) {
     lines.push(
       `FAILED: the replacement ${result.replacement.id.slice(0, 12)} did not come up: ${safeLine(result.failure.reason, 300)}`,

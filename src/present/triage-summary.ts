@@ -44,6 +44,9 @@ export function triageSummary(report: TriageReport, opts: SummaryOptions = { top
   lines.push(
     `  image:    ${safeLine(report.container.imageRef, 200)} (${safeLine(report.container.imageId, 200)})`,
   );
+  const { command, startedAt } = report.container;
+  if (command) lines.push(`  command:  ${safeLine(JSON.stringify(command), 500)}`);
+  if (startedAt) lines.push(`  started:  ${safeLine(startedAt, 64)}`);
   lines.push(`  source:   ${safeLine(sourceLine(report.source), 300)}`);
   lines.push(`  evidence: ${safeLine(evidenceLine(report.evidence), 400)}`);
   lines.push(`  case:     ${caseDir}`);

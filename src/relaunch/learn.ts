@@ -66,6 +66,11 @@ export interface Learned {
   traffic: string;
   /** Whether the chosen twin's /dev/shm was read, so an empty one proves the app needs none. */
   isSharedMemorySeen: boolean;
+  /**
+   * The TCP ports the service listens on: those asked for, else those the first clean twin
+   * that came up listened on (the triage could not tell the service's listener from others).
+   */
+  ports: number[];
   trials: TrialRecord[];
   /** Why a setting could not be proven, and the last lines of the twin that failed. */
   notes: string[];
@@ -88,11 +93,15 @@ export async function learnFromTwins(
   const trials: TrialRecord[] = [];
   const notes: string[] = [];
   const outcomes = new Map<string, TwinOutcome>();
+  const ports = [...opts.ports];
   const attempt = async (trial: TwinTrial): Promise<TwinOutcome | undefined> => {
     const key = `${trial.user}|${[...trial.capAdd].sort().join(',')}|${trial.readOnly ? 'ro' : 'rw'}`;
     if (outcomes.has(key)) return outcomes.get(key);
     if (trials.length >= opts.maxTrials) return undefined;
-    const outcome = await runTwin(engine, suspect, trial, opts);
+    const outcome = await runTwin(engine, suspect, trial, { ...opts, ports });
+    // Once one clean twin served, every later one must listen where it did.
+    if (ports.length === 0 && outcome.isUp && outcome.listening?.length)
+      ports.push(...[...outcome.listening].sort((a, b) => a - b));
     outcomes.set(key, outcome);
     const record = trialRecord(trial, outcome);
     trials.push(record);
@@ -130,6 +139,7 @@ export async function learnFromTwins(
     writes: chosen?.writes ?? [],
     traffic: chosen?.traffic ?? 'none',
     isSharedMemorySeen: chosen?.isSharedMemorySeen ?? false,
+    ports,
     trials,
     notes,
   };

@@ -52,6 +52,11 @@ export interface PlanInput {
   writes: Write[];
   /** What the clean twins proved, when they ran (absent with --no-learn). */
   learned?: Learned;
+  /**
+   * A writable root, as the clean twin that learnt the capabilities ran: the least hardened
+   * plan a twin served with, for when no twin came up with a read-only root.
+   */
+  isRootWritable?: boolean;
   /** A non-root user to plan with (a twin with this plan then proves it, or it is dropped). */
   nonRootUser?: string;
   /** Users of the original image (/etc/passwd): name and uid. */
@@ -109,6 +114,13 @@ export interface RelaunchPlan {
   dockerRun: string;
   audit: { before: ExposureCheck[]; after: ExposureCheck[] };
 }
+
+/**
+ * The security option as Docker documents it today: bare, so no engine warns. The colon
+ * form (`no-new-privileges:true`) is the deprecated separator dockerd logs a warning for
+ * (moby cb9aeb04, docker/docs#21642); the bare form is read the same by Docker and Podman.
+ */
+export const NO_NEW_PRIVILEGES = 'no-new-privileges';
 
 /** A /dev/shm nothing can be written to, for a service that was seen using none. */
 const SHM_CLOSED = 'ro,nosuid,nodev,noexec,size=64k';
@@ -224,6 +236,15 @@ export function servicePorts(inspect: ContainerInspect, listened: readonly numbe
     .filter((p) => Number.isInteger(p));
 }
 
+/** A plan in a few words: what sets it apart from the others a twin served with. */
+export function describePlan(plan: RelaunchPlan): string {
+  const body = plan.createBody as {
+    User?: string;
+    HostConfig: { ReadonlyRootfs: boolean; CapAdd?: string[] };
+  };
+  return `user ${body.User || 'root (the image default)'}, ${body.HostConfig.ReadonlyRootfs ? 'read-only root' : 'writable root'}, caps ${body.HostConfig.CapAdd?.join(',') || 'none'}`;
+}
+
 export function planRelaunch(
   input: PlanInput,
   opts: RelaunchOptions,
@@ -286,7 +307,8 @@ export function planRelaunch(
   const suspectTmpfs = Object.keys(hc.Tmpfs ?? {});
   const covered = [...mountsOf.map((m) => m.Destination), ...suspectTmpfs];
   const writable: WritablePlace[] = [];
-  for (const [dir, write] of writableDirs(input.writes)) {
+  // With a writable root, nothing is planned beyond it: the plan is the twin that served as it was.
+  for (const [dir, write] of input.isRootWritable ? [] : writableDirs(input.writes)) {
     if (covered.some((c) => isUnder(dir, c))) continue;
     if (dir === '/') {
       warnings.push(`the app writes in / itself (${write.path}): the read-only root refuses it`);
@@ -313,6 +335,7 @@ export function planRelaunch(
   // /dev/shm is a writable tmpfs in every container (noexec, but a place to stage a payload):
   // read-only when a twin was seen writing nothing there.
   const isShmClosed =
+    !input.isRootWritable &&
     learned?.isSharedMemorySeen === true &&
     !writable.some((w) => isUnder('/dev/shm', w.path) || isUnder(w.path, '/dev/shm')) &&
     !Object.keys(hc.Tmpfs ?? {}).includes('/dev/shm');
@@ -374,11 +397,11 @@ export function planRelaunch(
       PortBindings: hc.PortBindings ?? undefined,
       Binds: binds.length ? binds : undefined,
       Mounts: freshMounts.length ? freshMounts : undefined,
-      ReadonlyRootfs: true,
+      ReadonlyRootfs: !input.isRootWritable,
       Tmpfs: tmpfsMounts,
       CapDrop: ['ALL'],
       CapAdd: capAdd.length ? capAdd : undefined,
-      SecurityOpt: ['no-new-privileges:true'],
+      SecurityOpt: [NO_NEW_PRIVILEGES],
       Privileged: false,
       PidsLimit: opts.pidsLimit,
       Memory: opts.memoryBytes,
@@ -432,12 +455,19 @@ export function planRelaunch(
     },
   ];
   const hardened: PlanItem[] = [
-    {
-      setting: 'read-only root filesystem',
-      value: '--read-only',
-      cis: '5.13',
-      why: 'the attack wrote to the root filesystem',
-    },
+    input.isRootWritable
+      ? {
+          setting: 'read-only root filesystem',
+          value: 'no: the root stays writable',
+          cis: '5.13',
+          why: 'no clean twin came up with a read-only root; one came up with a writable root and these settings (add the places it writes with --tmpfs, then relaunch again)',
+        }
+      : {
+          setting: 'read-only root filesystem',
+          value: '--read-only',
+          cis: '5.13',
+          why: 'the attack wrote to the root filesystem',
+        },
     ...(isShmClosed
       ? [
           {
@@ -491,6 +521,10 @@ export function planRelaunch(
     warnings.push(
       'the compromised container was privileged: the replacement is not; if the service truly needs a device or capability, add only that (--cap-add)',
     );
+  if (input.isRootWritable)
+    warnings.push(
+      'the root filesystem stays writable (CIS 5.13 fails): no clean twin came up with a read-only root, one did with a writable root',
+    );
   if (userNetworks.length === 0 && networkMode === 'host')
     warnings.push(
       'host network mode is kept (CIS 5.10 fails): the service may rely on it; move it to its own network when you can',
@@ -506,9 +540,11 @@ export function planRelaunch(
     }),
   );
 
-  const run = ['docker', 'run', '-d', '--name', name, '--read-only', '--cap-drop', 'ALL'];
+  const run = ['docker', 'run', '-d', '--name', name];
+  if (!input.isRootWritable) run.push('--read-only');
+  run.push('--cap-drop', 'ALL');
   for (const cap of capAdd) run.push('--cap-add', cap);
-  run.push('--security-opt', 'no-new-privileges:true');
+  run.push('--security-opt', NO_NEW_PRIVILEGES);
   if (user) run.push('--user', user);
   run.push('--pids-limit', String(opts.pidsLimit), '--memory', String(opts.memoryBytes));
   run.push(

@@ -4,6 +4,7 @@
  * on), the image's users and folders, and what clean twins prove the service
  * needs. The result is the plan a responder reviews.
  */
+import { readFile } from 'node:fs/promises';
 import type { CustodyLog } from '../case/custody.js';
 import { findLatestCase, loadCaseReport } from '../case/find-case.js';
 import { utcStamp } from '../iso-time.js';
@@ -25,14 +26,31 @@ import {
   type RelaunchPlan,
   type Write,
 } from './plan.js';
-import { runTwin, type TwinOutcome } from './twin.js';
+import { runTwin } from './twin.js';
+
+/** A plan a clean twin served with, and that twin. */
+export interface ProvenPlan {
+  plan: RelaunchPlan;
+  proof: TrialRecord;
+}
 
 export interface PreparedRelaunch {
+  /** The plan that runs first: the most hardened one a clean twin served with. */
   plan: RelaunchPlan;
   inspect: ContainerInspect;
   evidenceImages: string[];
-  /** The last twin, run with the replacement's exact read-only configuration. */
-  proof?: TwinOutcome;
+  /** The twin that ran `plan`'s exact configuration and came up (absent when unproven). */
+  proof?: TrialRecord;
+  /**
+   * Less hardened plans a twin also served with, most hardened first: if the replacement
+   * still does not come up, the relaunch runs the next, so the service is not left down.
+   */
+  fallbacks: ProvenPlan[];
+  /**
+   * Why no plan is proven, when clean twins ran and none came up with one: the relaunch
+   * stops before touching the suspect unless the responder accepts an unproven plan.
+   */
+  unproven?: string;
 }
 
 /**
@@ -81,10 +99,15 @@ function findingsInMounts(report: TriageReport | undefined): Map<string, string[
  * The TCP ports the service listened on, from the triage: those of its own processes only.
  * A process with a finding (the attacker's listener) is not the service to bring back.
  */
-function listenedPorts(report: TriageReport | undefined): number[] {
-  const isService = (p: NonNullable<TriageReport['processes']>[number]) =>
-    p.findings.every((f) => SEVERITY_RANK[f.severity] < SEVERITY_RANK.medium);
-  return (report?.processes ?? [])
+export function listenedPorts(report: Pick<TriageReport, 'processes'> | undefined): number[] {
+  const processes = report?.processes ?? [];
+  const pids = new Set(processes.map((p) => p.pid));
+  // The container's first process is the service, whatever its listener was ranked (on the
+  // host's network, a port the image does not declare is ranked high, the service's too).
+  const isFirst = (p: (typeof processes)[number]) => !p.isFromExec && !pids.has(p.ppid);
+  const isService = (p: (typeof processes)[number]) =>
+    isFirst(p) || p.findings.every((f) => SEVERITY_RANK[f.severity] < SEVERITY_RANK.medium);
+  return processes
     .filter(isService)
     .flatMap((p) =>
       p.sockets
@@ -99,6 +122,22 @@ export function parsePasswd(text: string): { name: string; uid: number; gid: num
     .map((line) => line.split(':'))
     .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]!) && /^\d+$/.test(f[3]!))
     .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) }));
+}
+
+const sameCaps = (a: readonly string[], b: readonly string[]) =>
+  [...a].sort().join(',') === [...b].sort().join(',');
+
+/**
+ * The host's lowest port a process without NET_BIND_SERVICE may bind (for twins of a suspect
+ * on the host's network): read where coroner runs beside the engine, else the kernel's default.
+ */
+async function unprivilegedPortStart(engine: Engine): Promise<number> {
+  const KERNEL_DEFAULT = 1024;
+  if (engine.traits.transport !== 'unix') return KERNEL_DEFAULT;
+  const text = await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').catch(
+    () => '',
+  );
+  return /^\d+\s*$/.test(text) ? Number(text) : KERNEL_DEFAULT;
 }
 
 /**
@@ -182,14 +221,14 @@ export async function prepareRelaunch(
       'casesRoot' in triaged ? await findLatestCase(triaged.casesRoot, container.id) : undefined;
     report = caseDir ? await loadCaseReport(caseDir) : undefined;
   }
-  const listened = listenedPorts(report);
-  const ports = servicePorts(inspect, listened);
+  const triageListened = listenedPorts(report);
   const twinOptions = {
-    ports,
+    ports: servicePorts(inspect, triageListened),
     windowMs: learn.windowMs ?? 20_000,
     memoryBytes: options.memoryBytes,
     pidsLimit: options.pidsLimit,
     custody,
+    hostUnprivilegedPortStart: await unprivilegedPortStart(engine),
   };
 
   // Never a fresh `docker diff`: that is the attacker's to shape. A clean twin's is not.
@@ -204,6 +243,9 @@ export async function prepareRelaunch(
       })
     : undefined;
   if (learned) writes = [...learned.writes.map((w) => ({ ...w, from: 'a clean twin' })), ...writes];
+  // What the service listens on: the triage's, else where the first clean twin served.
+  const listened = triageListened.length ? triageListened : (learned?.ports ?? []);
+  twinOptions.ports = servicePorts(inspect, listened);
   // Once every write is known: the folders they ask for, and the users a last twin may try.
   const { users, hasContent } = await imageFacts(
     engine,
@@ -220,49 +262,79 @@ export async function prepareRelaunch(
     mountFindings: findingsInMounts(report),
   };
   const stamp = utcStamp(new Date());
-  const makePlan = (nonRootUser?: string) =>
-    planRelaunch(
-      { ...planInput, ...(nonRootUser ? { nonRootUser } : {}) },
-      { ...options, stamp },
-      listened,
-    );
-  // The replacement's exact configuration, read-only root included, must run too: first as
-  // the image's non-root user (kept only if that twin comes up), else as it ran.
-  let plan = makePlan();
-  let proof: TwinOutcome | undefined;
-  if (learned?.isCapsProven) {
-    const tryPlan = async (candidate: RelaunchPlan) => {
-      const body = candidate.createBody as {
-        User: string;
-        Volumes?: Record<string, unknown>;
-        HostConfig: { Tmpfs: Record<string, string>; CapAdd?: string[] };
-      };
-      const trial = {
-        user: body.User,
-        capAdd: body.HostConfig.CapAdd ?? [],
-        readOnly: { tmpfs: body.HostConfig.Tmpfs, volumes: Object.keys(body.Volumes ?? {}) },
-      };
-      const outcome = await runTwin(engine, service, trial, twinOptions);
-      const record = trialRecord(trial, outcome);
-      learned.trials.push(record);
-      learn.onTrial?.(record);
-      return outcome;
+  const makePlan = (more: { nonRootUser?: string; isRootWritable?: boolean } = {}) =>
+    planRelaunch({ ...planInput, ...more }, { ...options, stamp }, listened);
+  const runPlan = async (candidate: RelaunchPlan): Promise<TrialRecord> => {
+    const body = candidate.createBody as {
+      User: string;
+      Volumes?: Record<string, unknown>;
+      HostConfig: { Tmpfs: Record<string, string>; CapAdd?: string[] };
     };
+    // The suspect's own volumes and binds stay out of a twin (they are evidence, and the
+    // attacker's): where the replacement may write in one, the twin writes in a fresh one.
+    const reusedWritable = candidate.volumes
+      .filter((v) => v.isReused && !v.isReadOnly)
+      .map((v) => v.destination);
+    const trial = {
+      user: body.User,
+      capAdd: body.HostConfig.CapAdd ?? [],
+      readOnly: {
+        tmpfs: body.HostConfig.Tmpfs,
+        volumes: [...Object.keys(body.Volumes ?? {}), ...reusedWritable],
+      },
+    };
+    const record = trialRecord(trial, await runTwin(engine, service, trial, twinOptions));
+    learned!.trials.push(record);
+    learn.onTrial?.(record);
+    return record;
+  };
+  // Every plan that may run is one a clean twin ran, read-only root and writable places
+  // included, and came up with; the most hardened first: the image's non-root user, then the
+  // user it ran as, then (when no read-only twin came up) the writable root the twins
+  // learnt with. The replacement runs the first, and falls back to the next if it fails.
+  const proven: ProvenPlan[] = [];
+  let plan = makePlan();
+  let unproven: string | undefined;
+  if (learned?.isCapsProven) {
     const nonRoot = candidateUser(users);
     if (!options.user && isRootUser(learned.user) && nonRoot) {
-      const asNonRoot = makePlan(nonRoot);
-      const outcome = await tryPlan(asNonRoot);
-      if (outcome.isUp) [plan, proof] = [asNonRoot, outcome];
+      const asNonRoot = makePlan({ nonRootUser: nonRoot });
+      const proof = await runPlan(asNonRoot);
+      if (proof.isUp) proven.push({ plan: asNonRoot, proof });
     }
-    proof ??= await tryPlan(plan);
-    if (!proof.isUp)
-      plan.warnings.push(
-        `a twin with the replacement's exact configuration (read-only root and these writable places) did not come up: ${proof.why}${proof.logTail.length ? `; its last lines: ${proof.logTail.join(' | ')}` : ''}. Add the place it needs with --tmpfs`,
+    const asItRan = makePlan();
+    const proof = await runPlan(asItRan);
+    if (proof.isUp) proven.push({ plan: asItRan, proof });
+    else {
+      const learnt = learned.trials.find(
+        (t) =>
+          t.isUp && !t.isReadOnly && t.user === learned.user && sameCaps(t.capAdd, learned.capAdd),
       );
+      const writable = makePlan({ isRootWritable: true });
+      const failed = `a twin with the replacement's read-only root and these writable places did not come up: ${proof.why ?? 'no reason given'}${proof.lastLine ? `; its last line: ${proof.lastLine}` : ''}. Add the place it needs with --tmpfs`;
+      writable.warnings.push(failed);
+      if (learnt) proven.push({ plan: writable, proof: learnt });
+    }
+    if (proven.length === 0)
+      unproven = `no clean twin came up with any plan: ${proof.why ?? 'no reason given'}${proof.lastLine ? `; its last line: ${proof.lastLine}` : ''}`;
+  } else if (learned) {
+    unproven = `no clean twin came up, even with Docker's default capabilities${learned.notes.length ? ` (${learned.notes.join('; ')})` : ''}`;
   }
+  if (proven[0]) plan = proven[0].plan;
+  if (unproven)
+    plan.warnings.push(
+      `NOT PROVEN: ${unproven}. Relaunching would quarantine the service for a replacement no twin ran; coroner stops before the swap unless told to go on (--force)`,
+    );
   if (!report)
     plan.warnings.push(
       "no triage of this container was found: its churn, its mounts' findings and the ports it listened on are unknown; triage first",
     );
-  return { plan, inspect, evidenceImages, ...(proof ? { proof } : {}) };
+  return {
+    plan,
+    inspect,
+    evidenceImages,
+    ...(proven[0] ? { proof: proven[0].proof } : {}),
+    fallbacks: proven.slice(1),
+    ...(unproven ? { unproven } : {}),
+  };
 }

@@ -4,8 +4,10 @@
  * or left paused; renamed), then a hardened replacement from the original image id, with
  * the original name, networks, aliases and published ports; it is done only when the
  * replacement runs, is healthy, and answers on the ports the suspect listened on.
- * Otherwise the failed replacement is kept for inspection under a clear name, the
- * quarantine and the evidence are untouched, and the choices are printed.
+ * The replacement is a plan a clean twin served with; one that still does not come up is
+ * kept for inspection under a clear name and the next proven plan runs, so the service is
+ * not left down while one exists. When no twin proved a plan, nothing is touched unless the
+ * responder says so. Whatever happens, the quarantine and the evidence are untouched.
  */
 import { CaseFolder } from '../case/case-folder.js';
 import type { CustodyLog } from '../case/custody.js';
@@ -16,12 +18,14 @@ import { runtimeFromDocker } from '../sources/docker-config.js';
 import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
 import { freezeEvidence } from '../sources/docker-live/freeze.js';
 import { lastLogLines } from '../sources/docker-live/log-tail.js';
-import type { RelaunchPlan } from './plan.js';
+import { describePlan, type RelaunchPlan } from './plan.js';
 import type { PreparedRelaunch } from './prepare.js';
 import { askFromHost, askInNamespace, canEnterNamespaces, type Answer } from './serve-check.js';
 
 export class EvidenceMissing extends CoronerError {}
 export class RelaunchFailed extends CoronerError {}
+/** Refused before anything changed: no clean twin came up with a plan. */
+export class RelaunchUnproven extends CoronerError {}
 
 export interface RelaunchRequest {
   /** Commit an evidence image now when there is none (instead of refusing). */
@@ -35,10 +39,15 @@ export interface RelaunchRequest {
   /** How long the replacement may take to answer on its ports. */
   servingTimeoutMs?: number;
   onStep?: (step: string) => void;
+  /** Go on when no clean twin came up with a plan (else refused before the suspect is touched). */
+  allowUnproven?: boolean;
 }
 
 export interface RelaunchResult {
+  /** The plan the running replacement (or the last one tried) was made from. */
   plan: RelaunchPlan;
+  /** Every replacement tried, in order: the proven plan first, then the fallbacks. */
+  attempts: RelaunchAttempt[];
   evidenceImageId: string;
   quarantine: {
     id: string;
@@ -58,7 +67,157 @@ export interface RelaunchResult {
   auditAfter: ExposureCheck[];
 }
 
+/** One replacement tried: the plan, in words, and why it did not come up. */
+export interface RelaunchAttempt {
+  plan: string;
+  /** Its name now: the service's, or `<name>-failed-…` when it was kept for inspection. */
+  replacementName: string;
+  failure?: string;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ReplacementOutcome {
+  /** Absent when the engine would not create it. */
+  id?: string;
+  name: string;
+  serving: RelaunchResult['serving'];
+  failure?: NonNullable<RelaunchResult['failure']>;
+}
+
+/**
+ * Creates and starts one replacement, and checks it: running (and healthy when there is a
+ * healthcheck), answering on the suspect's ports, bounded. One that does not come up is
+ * stopped and kept for inspection under `<name>-failed-<stamp>[-n]`.
+ */
+async function runReplacement(
+  engine: Engine,
+  plan: RelaunchPlan,
+  req: RelaunchRequest,
+  index: number,
+): Promise<ReplacementOutcome> {
+  const { custody } = req;
+  const step = (s: string) => req.onStep?.(s);
+  step('creating the hardened replacement');
+  let replacementId: string;
+  try {
+    replacementId = await custody.step(
+      'create replacement from the original image id',
+      plan.imageId,
+      () =>
+        engine.createContainer({
+          image: plan.imageId,
+          name: plan.container.name,
+          config: plan.createBody,
+        }),
+    );
+  } catch (e) {
+    if (!(e instanceof CoronerError)) throw e;
+    return {
+      name: plan.container.name,
+      serving: { answers: [] },
+      failure: { reason: e.message, logTail: [], choices: [] },
+    };
+  }
+  const failedName = `${plan.container.name}-failed-${plan.quarantineName.slice(plan.quarantineName.lastIndexOf('-') + 1)}${index ? `-${index + 1}` : ''}`;
+  let failure: RelaunchResult['failure'];
+  try {
+    await custody.step('start replacement', replacementId, () =>
+      engine.startContainer(replacementId),
+    );
+  } catch (e) {
+    failure = {
+      reason: `the engine refused to start it: ${(e as Error).message}`,
+      logTail: [],
+      choices: [],
+    };
+  }
+
+  // Running (and healthy when there is a healthcheck), bounded.
+  step('waiting for the replacement to run');
+  let current = await engine.inspectContainer(replacementId);
+  const hasHealthcheck = Boolean(
+    current.Config.Healthcheck?.Test?.length && current.Config.Healthcheck.Test[0] !== 'NONE',
+  );
+  const deadline =
+    Date.now() +
+    (hasHealthcheck ? (req.healthyTimeoutMs ?? 60_000) : (req.runningTimeoutMs ?? 5_000));
+  while (!failure) {
+    current = await engine.inspectContainer(replacementId);
+    const s = current.State;
+    const health = (s as { Health?: { Status: string } }).Health?.Status;
+    if (
+      s.Status === 'exited' ||
+      s.Status === 'dead' ||
+      s.Restarting ||
+      (current.RestartCount ?? 0) > 0
+    ) {
+      failure = {
+        reason: `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ''}`,
+        exitCode: s.ExitCode,
+        logTail: [],
+        choices: [],
+      };
+      break;
+    }
+    if (health === 'unhealthy') {
+      failure = { reason: 'its healthcheck reports unhealthy', logTail: [], choices: [] };
+      break;
+    }
+    // Without a healthcheck, "running" must hold for the whole window: a crash on start shows up in it.
+    if (Date.now() >= deadline) {
+      if (!hasHealthcheck && s.Running) break;
+      if (hasHealthcheck && health === 'healthy') break;
+      failure = {
+        reason: hasHealthcheck
+          ? `not healthy within ${req.healthyTimeoutMs ?? 60_000} ms (health: ${health ?? 'none'})`
+          : 'not running',
+        logTail: [],
+        choices: [],
+      };
+      break;
+    }
+    if (hasHealthcheck && health === 'healthy') break;
+    await sleep(250);
+  }
+  // Running is not serving: it must answer on the ports the suspect listened on.
+  let serving: RelaunchResult['serving'] = { answers: [] };
+  if (!failure) {
+    step('checking that the replacement answers on its ports');
+    serving = await askPorts(engine, replacementId, plan.ports, req.servingTimeoutMs ?? 20_000);
+    const closed = serving.answers.filter((a) => !a.isOpen);
+    if (closed.length)
+      failure = {
+        reason: `it runs, but does not answer on ${closed.map((a) => a.address).join(', ')}`,
+        logTail: [],
+        choices: [],
+      };
+  }
+  if (!failure) {
+    custody.record(
+      'check replacement',
+      replacementId,
+      'ok',
+      `${hasHealthcheck ? 'running and healthy' : 'running'}${serving.answers.length ? `; answers on ${serving.answers.map((a) => a.address).join(', ')}` : ''}${serving.note ? `; ${serving.note}` : ''}`,
+    );
+    return { id: replacementId, name: plan.container.name, serving };
+  }
+  failure.logTail = await lastLogLines(engine, replacementId, 20);
+  // Kept for inspection, out of the service's name; stopped, so it does not restart.
+  await custody
+    .step('stop the failed replacement', replacementId, () =>
+      engine.stopContainer(replacementId, 5),
+    )
+    .catch(() => undefined);
+  const name = await custody
+    .step(`rename the failed replacement to ${failedName}`, replacementId, async () => {
+      await engine.renameContainer(replacementId, failedName);
+      return failedName;
+    })
+    .catch(() => plan.container.name);
+  custody.record('check replacement', replacementId, 'failed', failure.reason);
+  return { id: replacementId, name, serving, failure };
+}
 
 /**
  * Asks each port the suspect listened on, of the replacement: on the host where it is
@@ -145,6 +304,13 @@ export async function executeRelaunch(
   const step = (s: string) => req.onStep?.(s);
   const id = plan.container.id;
 
+  // 0. Nothing is touched for a replacement no clean twin ran, unless the responder says so.
+  if (prepared.unproven && !req.allowUnproven)
+    throw new RelaunchUnproven(
+      `relaunch stopped before the swap: ${prepared.unproven}; ${plan.container.name} was not touched`,
+      'Review the twins above and give what the service needs (--tmpfs PATH, --cap-add CAP, --user USER), or pass --force to quarantine it for an unproven replacement.',
+    );
+
   // 1. Evidence first.
   let evidenceImageId = prepared.evidenceImages[0];
   if (!evidenceImageId) {
@@ -205,137 +371,54 @@ export async function executeRelaunch(
   );
   const quarantined = await engine.inspectContainer(id);
 
-  // 3. The replacement, from the original image id, hardened.
-  step('creating the hardened replacement');
-  let replacementId: string;
-  try {
-    replacementId = await custody.step(
-      'create replacement from the original image id',
-      plan.imageId,
-      () =>
-        engine.createContainer({
-          image: plan.imageId,
-          name: plan.container.name,
-          config: plan.createBody,
-        }),
+  // 3. The replacement, from the original image id, hardened as a clean twin proved; if it
+  // still does not come up, the next plan a twin served with, so the service is not left down.
+  const plans = [plan, ...prepared.fallbacks.map((f) => f.plan)];
+  const attempts: RelaunchAttempt[] = [];
+  let outcome: ReplacementOutcome | undefined;
+  for (const [i, candidate] of plans.entries()) {
+    if (i > 0)
+      step(`falling back to the next plan a clean twin served with (${describePlan(candidate)})`);
+    outcome = await runReplacement(engine, candidate, req, i);
+    attempts.push({
+      plan: describePlan(candidate),
+      replacementName: outcome.name,
+      ...(outcome.failure ? { failure: outcome.failure.reason } : {}),
+    });
+    if (!outcome.failure) break;
+  }
+  const ran = outcome!;
+  if (ran.failure)
+    custody.record(
+      'relaunch',
+      id,
+      'failed',
+      'no plan a clean twin served with came up as the replacement',
     );
-  } catch (e) {
-    throw new RelaunchFailed(
-      `the replacement could not be created (${(e as Error).message}); ${plan.container.name} is quarantined as ${plan.quarantineName} and the evidence is untouched`,
-      `Loosen the named setting and relaunch the quarantined container, or roll back: docker rename ${plan.quarantineName} ${plan.container.name} && docker start ${plan.container.name}`,
-      { cause: e },
-    );
-  }
-  const failedName = `${plan.container.name}-failed-${plan.quarantineName.slice(plan.quarantineName.lastIndexOf('-') + 1)}`;
-  const rollback = [
-    `docker rm -f ${failedName}`,
-    `docker rename ${plan.quarantineName} ${plan.container.name}`,
-    `docker start ${plan.container.name}`,
-  ].join(' && ');
-  let failure: RelaunchResult['failure'];
-  try {
-    await custody.step('start replacement', replacementId, () =>
-      engine.startContainer(replacementId),
-    );
-  } catch (e) {
-    failure = {
-      reason: `the engine refused to start it: ${(e as Error).message}`,
-      logTail: [],
-      choices: [],
-    };
-  }
-
-  // 4. Check: running (and healthy when there is a healthcheck), bounded.
-  step('waiting for the replacement to run');
-  let current = await engine.inspectContainer(replacementId);
-  const hasHealthcheck = Boolean(
-    current.Config.Healthcheck?.Test?.length && current.Config.Healthcheck.Test[0] !== 'NONE',
-  );
-  const deadline =
-    Date.now() +
-    (hasHealthcheck ? (req.healthyTimeoutMs ?? 60_000) : (req.runningTimeoutMs ?? 5_000));
-  while (!failure) {
-    current = await engine.inspectContainer(replacementId);
-    const s = current.State;
-    const health = (s as { Health?: { Status: string } }).Health?.Status;
-    if (
-      s.Status === 'exited' ||
-      s.Status === 'dead' ||
-      s.Restarting ||
-      (current.RestartCount ?? 0) > 0
-    ) {
-      failure = {
-        reason: `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ''}`,
-        exitCode: s.ExitCode,
-        logTail: [],
-        choices: [],
-      };
-      break;
-    }
-    if (health === 'unhealthy') {
-      failure = { reason: 'its healthcheck reports unhealthy', logTail: [], choices: [] };
-      break;
-    }
-    // Without a healthcheck, "running" must hold for the whole window: a crash on start shows up in it.
-    if (Date.now() >= deadline) {
-      if (!hasHealthcheck && s.Running) break;
-      if (hasHealthcheck && health === 'healthy') break;
-      failure = {
-        reason: hasHealthcheck
-          ? `not healthy within ${req.healthyTimeoutMs ?? 60_000} ms (health: ${health ?? 'none'})`
-          : 'not running',
-        logTail: [],
-        choices: [],
-      };
-      break;
-    }
-    if (hasHealthcheck && health === 'healthy') break;
-    await sleep(250);
-  }
-  // Running is not serving: it must answer on the ports the suspect listened on.
-  let serving: RelaunchResult['serving'] = { answers: [] };
-  if (!failure) {
-    step('checking that the replacement answers on its ports');
-    serving = await askPorts(engine, replacementId, plan.ports, req.servingTimeoutMs ?? 20_000);
-    const closed = serving.answers.filter((a) => !a.isOpen);
-    if (closed.length)
-      failure = {
-        reason: `it runs, but does not answer on ${closed.map((a) => a.address).join(', ')}`,
-        logTail: [],
-        choices: [],
-      };
-  }
-  let replacementName = plan.container.name;
+  const ranPlan = plans[attempts.length - 1]!;
+  const failure = ran.failure;
   if (failure) {
-    failure.logTail = await lastLogLines(engine, replacementId, 20);
-    // Kept for inspection, out of the service's name; stopped, so it does not restart.
-    await custody
-      .step('stop the failed replacement', replacementId, () =>
-        engine.stopContainer(replacementId, 5),
-      )
-      .catch(() => undefined);
-    replacementName = await custody
-      .step(`rename the failed replacement to ${failedName}`, replacementId, async () => {
-        await engine.renameContainer(replacementId, failedName);
-        return failedName;
-      })
-      .catch(() => plan.container.name);
+    const rollback = [
+      `docker rm -f ${ran.name}`,
+      `docker rename ${plan.quarantineName} ${plan.container.name}`,
+      `docker start ${plan.container.name}`,
+    ].join(' && ');
     failure.choices = [
       'loosen one named setting and relaunch again from the quarantined container: --tmpfs PATH (a path it must write), --cap-add CAP, --user USER, --memory MiB, --pids N',
       `roll back to the quarantined container (not recommended while compromised): ${rollback}`,
     ];
-    custody.record('check replacement', replacementId, 'failed', failure.reason);
-  } else {
-    custody.record(
-      'check replacement',
-      replacementId,
-      'ok',
-      `${hasHealthcheck ? 'running and healthy' : 'running'}${serving.answers.length ? `; answers on ${serving.answers.map((a) => a.address).join(', ')}` : ''}${serving.note ? `; ${serving.note}` : ''}`,
-    );
   }
-  current = await engine.inspectContainer(replacementId);
+  if (ran.id === undefined)
+    throw new RelaunchFailed(
+      `the replacement could not be created (${failure!.reason}); ${plan.container.name} is quarantined as ${plan.quarantineName} and the evidence is untouched`,
+      `Loosen the named setting and relaunch the quarantined container, or roll back: docker rename ${plan.quarantineName} ${plan.container.name} && docker start ${plan.container.name}`,
+    );
+  const replacementId = ran.id;
+  const serving = ran.serving;
+  const current = await engine.inspectContainer(replacementId);
   return {
-    plan,
+    plan: ranPlan,
+    attempts,
     evidenceImageId,
     quarantine: {
       id,
@@ -346,7 +429,7 @@ export async function executeRelaunch(
     },
     replacement: {
       id: replacementId,
-      name: replacementName,
+      name: ran.name,
       state: current.State.Status,
       ...((current.State as { Health?: { Status: string } }).Health
         ? { health: (current.State as { Health?: { Status: string } }).Health!.Status }

@@ -23,6 +23,7 @@ import { readerOwnerLabels, TWIN_ROLE } from '../sources/docker-live/stale-reade
 import { parseInetTable } from '../sources/host-proc/proc-net.js';
 import { containerPids, filesOpenForWriting } from '../sources/host-proc/processes.js';
 import { proveOnThisHost } from '../sources/host-proc/this-host.js';
+import { NO_NEW_PRIVILEGES } from './plan.js';
 import { askInNamespace, canEnterNamespaces } from './serve-check.js';
 
 /** On every twin: the suspect it is a twin of. */
@@ -56,6 +57,18 @@ export interface TwinOptions {
   ports: number[];
   /** How long a twin may take to come up. */
   windowMs: number;
+  /**
+   * With nothing to wait for (no port, no healthcheck), how long it must keep running to
+   * count as up, as the replacement must: a crash on start shows up in it. At most windowMs.
+   */
+  settleMs?: number;
+  /**
+   * The lowest port a process without NET_BIND_SERVICE may bind on the host's network (the
+   * host's net.ipv4.ip_unprivileged_port_start), for a suspect on the host's network: a
+   * twin in its own namespace would otherwise get Docker's 0, and prove a plan the host
+   * refuses.
+   */
+  hostUnprivilegedPortStart?: number;
   memoryBytes: number;
   pidsLimit: number;
   custody: CustodyLog;
@@ -90,11 +103,19 @@ function twinBody(
     HostConfig: {
       // No network, no volume or bind of the suspect's, no published port: nothing it could reach.
       NetworkMode: 'none',
+      // The host network's rule for low ports, where the service will run on the host's network.
+      ...(suspect.HostConfig.NetworkMode === 'host' && opts.hostUnprivilegedPortStart !== undefined
+        ? {
+            Sysctls: {
+              'net.ipv4.ip_unprivileged_port_start': String(opts.hostUnprivilegedPortStart),
+            },
+          }
+        : {}),
       ReadonlyRootfs: trial.readOnly !== undefined,
       Tmpfs: trial.readOnly?.tmpfs ?? {},
       CapDrop: ['ALL'],
       CapAdd: trial.capAdd.length ? trial.capAdd : undefined,
-      SecurityOpt: ['no-new-privileges:true'],
+      SecurityOpt: [NO_NEW_PRIVILEGES],
       PidsLimit: opts.pidsLimit,
       Memory: opts.memoryBytes,
       RestartPolicy: { Name: 'no' },
@@ -162,6 +183,51 @@ async function twinPids(id: string, pid: number): Promise<number[] | undefined> 
   return pids.length ? pids : undefined;
 }
 
+/** With nothing else to wait for, a twin must run this long to count as up (as the replacement must). */
+const DEFAULT_SETTLE_MS = 5_000;
+
+export interface TwinState {
+  isRunning: boolean;
+  /** How it ended, in words, when it is not running. */
+  exit: string;
+  health?: string;
+  hasHealthcheck: boolean;
+  /** The TCP ports it listens on; undefined when coroner cannot see (not root). */
+  listening?: number[];
+  /** The ports it must listen on (empty: none known). */
+  ports: readonly number[];
+  /** How long since it was started. */
+  ranMs: number;
+  settleMs: number;
+  windowMs: number;
+}
+
+/**
+ * Whether a twin is up, has failed, or is still coming up (undefined): healthy when it has a
+ * healthcheck, listening on every port it must; with nothing to wait for, still running once
+ * it has run for the settle time (a service that dies a second after start is not up).
+ */
+export function twinVerdict(t: TwinState): { isUp: boolean; why?: string } | undefined {
+  if (!t.isRunning) return { isUp: false, why: t.exit };
+  if (t.health === 'unhealthy') return { isUp: false, why: 'its healthcheck reported unhealthy' };
+  const isHealthy = !t.hasHealthcheck || t.health === 'healthy';
+  const missing = t.listening ? t.ports.filter((p) => !t.listening!.includes(p)) : [];
+  const hasSomethingToWaitFor =
+    t.hasHealthcheck || (t.listening !== undefined && t.ports.length > 0);
+  if (isHealthy && missing.length === 0) {
+    if (hasSomethingToWaitFor) return { isUp: true };
+    if (t.ranMs >= t.settleMs) return { isUp: true };
+  }
+  if (t.ranMs < t.windowMs) return undefined;
+  if (!isHealthy) return { isUp: false, why: `not healthy within ${t.windowMs / 1000} s` };
+  if (missing.length)
+    return {
+      isUp: false,
+      why: `not listening on port ${missing.join(', ')} within ${t.windowMs / 1000} s`,
+    };
+  return { isUp: true };
+}
+
 /** Runs one twin until it is up (healthy, listening on the suspect's ports) or the window ends. */
 export async function runTwin(
   engine: Engine,
@@ -200,33 +266,27 @@ export async function runTwin(
     const hasHealthcheck = Boolean(
       suspect.Config.Healthcheck?.Test?.length && suspect.Config.Healthcheck.Test[0] !== 'NONE',
     );
-    const deadline = Date.now() + opts.windowMs;
+    const runningSince = Date.now();
+    const settleMs = Math.min(opts.settleMs ?? DEFAULT_SETTLE_MS, opts.windowMs);
     for (;;) {
       const s = (await engine.inspectContainer(id)).State;
       const health = (s as { Health?: { Status: string } }).Health?.Status;
-      if (!s.Running) {
-        outcome.why = `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ''}`;
-        break;
-      }
-      if (health === 'unhealthy') {
-        outcome.why = 'its healthcheck reported unhealthy';
-        break;
-      }
-      const listening = await listeningPorts(s.Pid);
-      const isListening = listening === undefined || opts.ports.every((p) => listening.includes(p));
-      const isHealthy = !hasHealthcheck || health === 'healthy';
-      if (isHealthy && isListening && (listening !== undefined || hasHealthcheck)) {
-        outcome.listening = listening;
-        outcome.isUp = true;
-        break;
-      }
-      if (Date.now() > deadline) {
-        // Without a healthcheck or a view of its sockets, running through the window is all there is.
-        if (isHealthy && listening === undefined) outcome.isUp = true;
-        else
-          outcome.why = !isHealthy
-            ? `not healthy within ${opts.windowMs / 1000} s`
-            : `not listening on port ${opts.ports.filter((p) => !listening!.includes(p)).join(', ')} within ${opts.windowMs / 1000} s`;
+      const listening = s.Running ? await listeningPorts(s.Pid) : undefined;
+      const verdict = twinVerdict({
+        isRunning: s.Running,
+        exit: `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ''}`,
+        ...(health ? { health } : {}),
+        hasHealthcheck,
+        ...(listening ? { listening } : {}),
+        ports: opts.ports,
+        ranMs: Date.now() - runningSince,
+        settleMs,
+        windowMs: opts.windowMs,
+      });
+      if (verdict) {
+        outcome.isUp = verdict.isUp;
+        if (verdict.why) outcome.why = verdict.why;
+        if (verdict.isUp && listening) outcome.listening = listening;
         break;
       }
       await sleep(200);

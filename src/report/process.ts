@@ -39,6 +39,12 @@ export interface ProcessRecord {
   };
   /** Not a descendant of the container's first process: started through the engine (docker exec). */
   isFromExec: boolean;
+  /**
+   * The engine's exec this process was started for, read from its parent on the host (the
+   * runtime's `exec … --pid-file …/<exec id>.pid`): a `runc init` caught mid-start says no
+   * more about itself. Matched to the engine's `exec_create` events (their `execID`).
+   */
+  execId?: string;
   /** Dynamic loader variables of its environment (`LD_PRELOAD=…`); other values are never kept. */
   loaderEnv: string[];
   /** The files it maps (libraries…), at most 256; a deleted one ends in ` (deleted)`, as /proc says. */

@@ -57,6 +57,10 @@ export interface SubjectInfo {
   imageId: string;
   createdAt: string;
   stateAtStart: { status: string; isRunning: boolean; isPaused: boolean };
+  /** The first process's command line as the engine started it (entrypoint and command). */
+  command?: string[];
+  /** When the engine last started it; absent when it never ran. */
+  startedAt?: string;
 }
 
 /** What preserves the container's filesystem as it was found. */

@@ -81,3 +81,19 @@ function mountFromDocker(m: DockerMount): RuntimeMount {
     isWritable: m.RW !== false,
   };
 }
+
+/**
+ * The container's command line and last start, from an inspect document or a config.v2.json
+ * (both say `Path`, `Args`, `State.StartedAt`); the engine writes the zero time for never.
+ */
+export function subjectRun(doc: {
+  Path?: string | null;
+  Args?: string[] | null;
+  State?: { StartedAt?: string | null } | null;
+}): { command?: string[]; startedAt?: string } {
+  const startedAt = doc.State?.StartedAt;
+  return {
+    ...(doc.Path ? { command: [doc.Path, ...(doc.Args ?? [])] } : {}),
+    ...(startedAt && !startedAt.startsWith('0001-') ? { startedAt } : {}),
+  };
+}

@@ -43,7 +43,7 @@ describe('samples/run.sh', () => {
       '--list',
     ]);
     expect(stdout.trim().split('\n').sort()).toEqual(
-      [...SAMPLES, 'hostile', 'php-links', 'wp-volume'].sort(),
+      [...SAMPLES, 'apache-host', 'hostile', 'php-links', 'wp-volume'].sort(),
     );
   });
 
@@ -53,7 +53,7 @@ describe('samples/run.sh', () => {
     ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringMatching(
-        /no scenario named 'nosuch'[\s\S]*scenarios: backdoor hostile miner persistence php-links webshell wp-volume/,
+        /no scenario named 'nosuch'[\s\S]*scenarios: apache-host backdoor hostile miner persistence php-links webshell wp-volume/,
       ),
     });
   });

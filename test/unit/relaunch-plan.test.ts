@@ -73,6 +73,7 @@ const learned = (over: Partial<Learned> = {}): Learned => ({
   isCapsProven: true,
   capReasons: [],
   isSharedMemorySeen: false,
+  ports: [],
   writes: [],
   traffic: 'a request',
   trials: [],
@@ -99,7 +100,7 @@ describe('planRelaunch', () => {
     expect(plan().createBody['HostConfig']).toMatchObject({
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges:true'],
+      SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       PidsLimit: 256,
       Memory: 512 * 1024 * 1024,
@@ -135,6 +136,15 @@ describe('planRelaunch', () => {
     expect(status(p.audit.after, '5.5')).toBe(true);
     expect(status(p.audit.after, '5.13')).toBe(true);
     expect(status(p.audit.after, '5.10')).toBe(false);
+  });
+
+  it('asks for no new privileges in the bare form, not the colon separator dockerd warns is deprecated', () => {
+    const p = plan();
+    expect((p.createBody['HostConfig'] as { SecurityOpt: string[] }).SecurityOpt).toEqual([
+      'no-new-privileges',
+    ]);
+    expect(p.dockerRun).toContain('--security-opt no-new-privileges ');
+    expect(p.dockerRun).not.toMatch(/no-new-privileges:/);
   });
 
   it('prints an equivalent docker run line with the original image id', () => {

@@ -10,6 +10,7 @@ const reportHtml = (...args: Parameters<typeof htmlPieces>) => [...htmlPieces(..
 const reportMarkdown = (...args: Parameters<typeof markdownPieces>) =>
   [...markdownPieces(...args)].join('');
 import type { TriageReport } from '../../src/report/triage-report.js';
+import { triageSummary } from '../../src/present/triage-summary.js';
 
 const evil = '/var/www/<script>alert(1)</script>`|*\u001b]0;x\u0007\u202e.php';
 const report = {
@@ -118,5 +119,53 @@ describe('mdCode', () => {
     ['https://evil.example/x', '`https://evil.example/x`'],
   ])('puts %j in a code span whose fence it cannot close', (raw, expected) => {
     expect(mdCode(raw)).toBe(expected);
+  });
+});
+
+describe("the container's command and start time", () => {
+  const started = {
+    ...report,
+    container: {
+      ...report.container,
+      command: ['sh', '-c', `php ${evil}`],
+      startedAt: '2026-12-02T20:37:10.5Z',
+    },
+  } as TriageReport;
+  it('shows them in the HTML report, escaped', () => {
+    const page = reportHtml(started, ctx);
+    expect(page).toContain(
+      '<tr><th>Command</th><td><code>[&quot;sh&quot;,&quot;-c&quot;,&quot;php /var/www/&lt;script&gt;',
+    );
+    expect(page).toContain('<tr><th>Started</th><td>2026-12-02T20:37:10.5Z</td></tr>');
+    expect(page).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+  });
+  it('shows them in the Markdown report, in code spans', () => {
+    const md = reportMarkdown(started, ctx);
+    expect(md).toMatch(/\n- Command: `+\["sh","-c","php \/var\/www\/<script>alert\(1\)<\/script>`/);
+    expect(md).toContain('- Started: `2026-12-02T20:37:10.5Z` (as the engine recorded it)');
+    expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+  });
+  it('shows them in the triage summary, escaped', () => {
+    const lines = triageSummary({
+      ...started,
+      changes: [],
+      findings: [],
+      exposure: [],
+      processes: undefined,
+      events: undefined,
+      evidence: {
+        kind: 'image',
+        id: 'sha256:e',
+        repo: 'r',
+        tag: 't',
+        committedAt: 'c',
+        wasPaused: true,
+      },
+      caseDir: '/c',
+    } as unknown as TriageReport);
+    expect(lines).toContain('  started:  2026-12-02T20:37:10.5Z');
+    const command = lines.find((l) => l.startsWith('  command:  '))!;
+    expect(command).toMatch(/^ {2}command: {2}\["sh","-c","php \/var\/www\/<script>/);
+    expect(command).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
   });
 });

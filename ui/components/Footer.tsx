@@ -1,18 +1,26 @@
 import { Box, Text } from 'ink';
+import { footerLines } from '../presentation/footer-lines.js';
 
 export interface Props {
   readonly keys: readonly (readonly [string, string])[];
   readonly status?: string;
+  /** The terminal's width: the legend wraps to fit it, whole keys only (else one line). */
+  readonly width?: number;
 }
 
 /** The key legend every screen shows at the bottom. */
-export function Footer({ keys, status }: Props) {
+export function Footer({ keys, status, width }: Props) {
+  const lines = width
+    ? footerLines(keys, width)
+    : [keys.map(([key, what]) => `${key} ${what}`).join('  ')];
   return (
     <Box flexDirection="column">
       {status ? <Text wrap="truncate">{status}</Text> : null}
-      <Text wrap="truncate" dimColor>
-        {keys.map(([key, what]) => `${key} ${what}`).join('  ')}
-      </Text>
+      {lines.map((line, i) => (
+        <Text key={i} wrap="truncate" dimColor>
+          {line}
+        </Text>
+      ))}
     </Box>
   );
 }

@@ -55,7 +55,7 @@ export function RelaunchScreen({ prepare, execute, height, onBack }: Props) {
     outcome.state.status === 'done'
       ? relaunchResultText(outcome.state.value)
       : plan.state.status === 'done'
-        ? relaunchPlanText(plan.state.value.plan, plan.state.value.evidenceImages)
+        ? relaunchPlanText(plan.state.value.plan, plan.state.value.evidenceImages, plan.state.value)
         : [];
   const page = Math.max(3, height - 4);
   useScreenKeys((input, key) => {

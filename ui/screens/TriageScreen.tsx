@@ -5,6 +5,7 @@ import { evidenceShort } from '../../src/report/describe-source.js';
 import { safeLine } from '../../src/untrusted.js';
 import { ChangeList } from '../components/ChangeList.js';
 import { Footer } from '../components/Footer.js';
+import { footerLines } from '../presentation/footer-lines.js';
 import {
   filterChanges,
   KIND_CYCLE,
@@ -104,6 +105,13 @@ export function TriageScreen({
 
   const c = report.counts;
   const headerRows = report.hostCompromise.isSuspected ? 4 : 3;
+  const keys = isSearching
+    ? ([
+        ['type', 'to search'],
+        ['enter/esc', 'done'],
+      ] as const)
+    : TRIAGE_KEYS;
+  const footerRows = footerLines(keys, width).length;
   return (
     <Box flexDirection="column">
       {report.hostCompromise.isSuspected ? (
@@ -126,20 +134,11 @@ export function TriageScreen({
       <ChangeList
         changes={shown}
         width={width}
-        height={Math.max(2, height - headerRows - 3)}
+        height={Math.max(2, height - headerRows - 2 - footerRows)}
         selected={selected}
         isTree={isTree}
       />
-      <Footer
-        keys={
-          isSearching
-            ? [
-                ['type', 'to search'],
-                ['enter/esc', 'done'],
-              ]
-            : TRIAGE_KEYS
-        }
-      />
+      <Footer keys={keys} width={width} />
     </Box>
   );
 }

@@ -25,7 +25,7 @@ import { isoTime } from '../../iso-time.js';
 import type { LayerIndex } from '../../layers/layer-index.js';
 import { indexLayerDir } from '../layer-store/layer-dir.js';
 import type { WritableLayerRead } from './writable-layer.js';
-import { runtimeFromDocker } from '../docker-config.js';
+import { runtimeFromDocker, subjectRun } from '../docker-config.js';
 import type {
   Acquisition,
   AcquireOptions,
@@ -46,7 +46,7 @@ import { OVER_SSH } from './host-capture.js';
 import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
 import { readCapabilities, type Capabilities } from '../layer-store/overlay-xattrs.js';
-import type { EngineEvent } from '../../report/process.js';
+import type { EngineEvent, ProcessRecord } from '../../report/process.js';
 import { freezeEvidence, type FrozenEvidence } from './freeze.js';
 import {
   findHostLayers,
@@ -114,6 +114,12 @@ export class DockerLiveSource implements EvidenceSource {
       ...(signal ? { signal } : {}),
       ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
+    const events = Array.isArray(frozen.events)
+      ? await withLateExecs(engine, container.id, frozen.events, frozen.host?.processes, {
+          folder,
+          custody,
+        })
+      : undefined;
     const containers = this.listed ?? [];
     const notCollected: NotCollected[] = [...(frozen.host?.notCollected ?? [])];
     if (!Array.isArray(frozen.events))
@@ -280,11 +286,12 @@ export class DockerLiveSource implements EvidenceSource {
         imageId: frozen.image.Id,
         createdAt: frozen.inspect.Created,
         stateAtStart: frozen.stateAtStart,
+        ...subjectRun(frozen.inspect),
       },
       runtime: runtimeFromDocker(frozen.inspect),
       evidence: frozen.evidence,
       notCollected,
-      ...(Array.isArray(frozen.events) ? { events: frozen.events.map(engineEvent) } : {}),
+      ...(events ? { events: events.map(engineEvent) } : {}),
 
       engineFiles: engine.traits.ownFiles,
       changeList: async () => {
@@ -463,6 +470,46 @@ export class DockerLiveSource implements EvidenceSource {
 }
 
 /** Per mount, entries compared at most; per triage, bytes hashed at most. */
+
+/**
+ * The events are read before the freeze, so an exec the runtime was still setting up when the
+ * processes were read (a `runc init`) was created after them: its `exec_create`, which says
+ * what it runs (the healthcheck, or not), is read again, kept in the case folder, and added.
+ */
+async function withLateExecs(
+  engine: Engine,
+  containerId: string,
+  events: RawEvent[],
+  processes: readonly ProcessRecord[] | undefined,
+  keep: { folder: CaseFolder; custody: CustodyLog },
+): Promise<RawEvent[]> {
+  const known = new Set(events.map((e) => e.Actor?.Attributes?.['execID']).filter(Boolean));
+  const missing = new Set(
+    (processes ?? []).map((p) => p.execId).filter((id): id is string => !!id && !known.has(id)),
+  );
+  if (missing.size === 0) return events;
+  const since = Math.max(0, ...events.map((e) => e.time ?? 0));
+  const late = (
+    await keep.custody
+      .step(
+        "read the engine's events again, for execs started while the processes were read",
+        containerId,
+        () => engine.events(containerId, since, 1024 * 1024),
+      )
+      .catch((): RawEvent[] => [])
+  ).filter(
+    (e) =>
+      String(e.Action ?? '').startsWith('exec_create: ') &&
+      missing.has(e.Actor?.Attributes?.['execID'] ?? ''),
+  );
+  if (late.length === 0) return events;
+  await keep.folder.writeJson(
+    'container/events-late-execs.json',
+    late,
+    "the engine's exec_create events of execs started while the processes were read, as it sent them",
+  );
+  return [...events, ...late];
+}
 
 function engineEvent(raw: RawEvent): EngineEvent {
   const nanos = raw.timeNano ?? (raw.time ?? 0) * 1e9;

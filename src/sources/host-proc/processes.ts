@@ -109,7 +109,14 @@ export class ProcessCapture {
       if (record) records.push(record);
     }
     const inContainer = new Map(records.map((r) => [r.pid, r]));
-    for (const r of records) r.isFromExec = !descendsFrom(r.pid, initPid, inContainer);
+    for (const r of records) {
+      r.isFromExec = !descendsFrom(r.pid, initPid, inContainer);
+      // Its parent is the host's runtime, setting up an exec: which exec, it says.
+      if (r.isFromExec && !inContainer.has(r.ppid)) {
+        const execId = runtimeExecId(await text(`/proc/${r.ppid}/cmdline`).catch(() => ''));
+        if (execId) r.execId = execId;
+      }
+    }
     return records;
   }
 
@@ -221,6 +228,17 @@ export class ProcessCapture {
     this.stored.set(key, stored);
     return stored;
   }
+}
+
+/**
+ * The exec id in a runtime's command line (`runc … exec --process … --pid-file
+ * …/<exec id>.pid <container>`, as containerd's shim runs it for the engine), or undefined.
+ */
+export function runtimeExecId(cmdline: string): string | undefined {
+  const args = cmdline.split('\0');
+  const at = args.indexOf('--pid-file');
+  const file = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith('--pid-file='))?.slice(11);
+  return file ? /\/([0-9a-f]{64})\.pid$/.exec(file)?.[1] : undefined;
 }
 
 /** True when `pid`'s parents lead to the container's first process without leaving it. */
