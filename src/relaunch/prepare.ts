@@ -218,7 +218,10 @@ export async function prepareRelaunch(
   let report = 'report' in triaged ? triaged.report : undefined;
   if (!report) {
     const caseDir =
-      'casesRoot' in triaged ? await findLatestCase(triaged.casesRoot, container.id) : undefined;
+      'casesRoot' in triaged
+        ? // A dead-box case of the same container knows the copy, not this engine's suspect.
+          await findLatestCase(triaged.casesRoot, container.id, (s) => s.kind === 'docker-live')
+        : undefined;
     report = caseDir ? await loadCaseReport(caseDir) : undefined;
   }
   const triageListened = listenedPorts(report);
