@@ -7,7 +7,7 @@
  * including those built at run time.
  *
  * Job: `{ cases?: {path, text, sizeBytes?}[], fuzz?: {count, seed} }`.
- * Answer: `{ verdicts, regexes, inputs, maxBytes }`.
+ * Answer: `{ verdicts, regexes, inputs, maxChars }`.
  */
 import { evaluateChange, type ChangeFacts } from '../../src/findings/change-rules.js';
 import { ruleText } from '../../src/findings/rule-budget.js';
@@ -23,7 +23,11 @@ export interface JudgeAnswer {
   verdicts: Finding[][];
   regexes: { source: string; flags: string }[];
   inputs: number;
-  maxBytes: number;
+  /**
+   * The longest text the rules judged, in UTF-16 units: what a regex costs in. Not its
+   * UTF-8 size: a sequence cut at 64 KiB decodes to U+FFFD, one unit but three bytes.
+   */
+  maxChars: number;
 }
 
 /** The facts analyseChange gives the rules for a file added with this content. */
@@ -53,11 +57,11 @@ async function main() {
     seen.set(`${flags}/${this.source}`, { source: this.source, flags });
     return exec.call(this, s);
   };
-  const answer: JudgeAnswer = { verdicts: [], regexes: [], inputs: 0, maxBytes: 0 };
+  const answer: JudgeAnswer = { verdicts: [], regexes: [], inputs: 0, maxChars: 0 };
   const judge = (filePath: string, content: Buffer) => {
     const facts = factsFor(filePath, content);
     answer.inputs++;
-    answer.maxBytes = Math.max(answer.maxBytes, Buffer.byteLength(facts.currentText ?? ''));
+    answer.maxChars = Math.max(answer.maxChars, (facts.currentText ?? '').length);
     return evaluateChange(facts);
   };
   for (const c of job.cases ?? []) answer.verdicts.push(judge(c.path, Buffer.from(c.text)));

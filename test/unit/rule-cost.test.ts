@@ -141,7 +141,7 @@ describe('the cost of the content rules', () => {
   it('stays within its budget on mutated shells and scripts (a bounded fuzz run)', async () => {
     const answer = await judgeInChild({ fuzz: { count: 60, seed: 24 } });
     expect(answer.inputs).toBe(60);
-    expect(answer.maxBytes).toBeLessThanOrEqual(RULE_SAMPLE_BYTES);
+    expect(answer.maxChars).toBeLessThanOrEqual(RULE_SAMPLE_BYTES);
     // Every regex the rules ran, those built at run time included, has a linear shape.
     expect(answer.regexes.length).toBeGreaterThan(100);
     const slow = answer.regexes
