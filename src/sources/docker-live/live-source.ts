@@ -266,8 +266,14 @@ export class DockerLiveSource implements EvidenceSource {
           : {}),
         notes: read.notes,
       };
-      // What only the engine listed is still read and shown: nothing it saw is dropped.
-      return [...fromLayer, ...(check?.notInWritableLayer ?? [])];
+      // What only the engine listed is still read and shown: nothing it saw is dropped. A path
+      // the engine saw in the image is changed, not added, though coroner's index of the image
+      // lacks it (layers it could not read, a name it refused): then the original is sought.
+      const engineKinds = new Map(fromEngine?.map((e) => [e.path, e.kind]));
+      const kinded = fromLayer.map((e) =>
+        e.kind === 'A' && engineKinds.get(e.path) === 'C' ? { ...e, kind: 'C' as const } : e,
+      );
+      return [...kinded, ...(check?.notInWritableLayer ?? [])];
     };
     // The current version's change time, as the writable layer had it in the pause.
     const withLayerTimes = (entry: ChangeEntry, pair: VersionPair): VersionPair => {
