@@ -407,8 +407,15 @@ function withTimestompFindings(
   const original = pair.original?.content?.sha256;
   const current = pair.current?.content?.sha256;
   const isContentChanged = !!original && !!current && original !== current;
+  const isContentSame = !!original && original === current;
   const missed = missedByEngine.has(change.path)
-    ? whyNotInEngineList(change.kind, pair.original?.meta, pair.current?.meta, isContentChanged)
+    ? whyNotInEngineList(
+        change.kind,
+        pair.original?.meta,
+        pair.current?.meta,
+        isContentChanged,
+        isContentSame,
+      )
     : undefined;
   if (missed) missedByEngine.set(change.path, missed);
   const found = timestompFindings({
@@ -417,6 +424,7 @@ function withTimestompFindings(
     ...(pair.original ? { original: pair.original.meta } : {}),
     ...(pair.current ? { current: pair.current.meta } : {}),
     isContentChanged,
+    isContentSame,
     ...(missed ? { notInEngineList: missed } : {}),
   });
   if (found.length === 0) return change;

@@ -6,6 +6,7 @@
  * their own, on either side.
  */
 import type { ChangeEntry } from '../report/change.js';
+import { isSameMeta } from '../findings/timestomp-rules.js';
 import type { FileMeta } from '../report/file-meta.js';
 
 export interface CrossCheck {
@@ -53,10 +54,13 @@ export function whyNotInEngineList(
   original: FileMeta | undefined,
   current: FileMeta | undefined,
   isContentChanged: boolean | undefined,
+  isContentSame?: boolean,
 ): string {
   if (kind !== 'C' || !original || !current) return 'the engine did not list it';
   const sameSize = original.sizeBytes === current.sizeBytes;
   const sameTime = sameSecond(original.mtime, current.mtime);
+  if (sameTime && isContentSame && isSameMeta(original, current))
+    return 'unchanged: opened for writing, copied up as it was';
   if (sameSize && sameTime && isContentChanged) return 'same size, modification time put back';
   if (sameSize && sameTime && original.capabilities !== current.capabilities)
     return 'only its file capabilities changed (same size and modification time)';

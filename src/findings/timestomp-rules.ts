@@ -16,6 +16,8 @@ export interface TimestompInput {
   current?: FileMeta;
   /** Both versions' content was hashed and differs. */
   isContentChanged: boolean;
+  /** Both versions' content was hashed and is the same. */
+  isContentSame?: boolean;
   /** The writable layer holds the path and `docker diff` does not list it, and why. */
   notInEngineList?: string;
 }
@@ -59,6 +61,9 @@ export function timestompFindings(c: TimestompInput): Finding[] {
         attack: ATTACK,
       },
     ];
+  // Opened for writing and left as it was (a log opened for append): overlayfs copies a
+  // file up on open, and nothing of it changed, so there is nothing the engine hid.
+  if (c.notInEngineList && c.isContentSame && isSameMeta(original, current)) return [];
   if (c.notInEngineList)
     return [
       {
@@ -70,4 +75,18 @@ export function timestompFindings(c: TimestompInput): Finding[] {
       },
     ];
   return [];
+}
+
+/** Same type, permissions, owner, size and capabilities (times aside). */
+export function isSameMeta(a: FileMeta | undefined, b: FileMeta | undefined): boolean {
+  return (
+    !!a &&
+    !!b &&
+    a.type === b.type &&
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.sizeBytes === b.sizeBytes &&
+    a.capabilities === b.capabilities
+  );
 }

@@ -53,6 +53,49 @@ describe('the writable layer checked against the engine', () => {
   });
 });
 
+describe('a file copied up unchanged (opened for writing, left as it was)', () => {
+  it('is named as such, and is no finding', () => {
+    const log = file({ sizeBytes: 0, mode: 0o640 });
+    expect(whyNotInEngineList('C', log, log, false, true)).toBe(
+      'unchanged: opened for writing, copied up as it was',
+    );
+    expect(
+      timestompFindings({
+        path: '/var/log/apache2/other_vhosts_access.log',
+        kind: 'C',
+        original: log,
+        current: { ...log, ctime: '2026-12-02T22:00:00.000Z' },
+        isContentChanged: false,
+        isContentSame: true,
+        notInEngineList: 'unchanged: opened for writing, copied up as it was',
+      }),
+    ).toEqual([]);
+  });
+
+  it('still ranks one whose capabilities alone changed, or whose content was not compared', () => {
+    const was = file({});
+    const now = file({ capabilities: 'cap_setuid=ep' });
+    expect(whyNotInEngineList('C', was, now, false, true)).toBe(
+      'only its file capabilities changed (same size and modification time)',
+    );
+    for (const [current, isContentSame] of [
+      [now, true],
+      [was, false],
+    ] as const)
+      expect(
+        timestompFindings({
+          path: '/usr/bin/x',
+          kind: 'C',
+          original: was,
+          current,
+          isContentChanged: false,
+          isContentSame,
+          notInEngineList: 'same size and modification time',
+        }).map((f) => f.rule),
+      ).toEqual(['not-in-docker-diff']);
+  });
+});
+
 describe('timestomp (T1070.006)', () => {
   it('ranks new content under the original modification time high', () => {
     const [finding] = timestompFindings({
