@@ -50,7 +50,10 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'coroner-deadbox-'));
   engine = await startPrivateEngine();
   for (const sample of SAMPLES) {
-    names[sample] = await startSample(sample, runId, '', engine.dockerHost);
+    names[sample] = await startSample(sample, runId, '', {
+      ...process.env,
+      DOCKER_HOST: engine.dockerHost,
+    });
     live[sample] = await triageJson(
       [names[sample], '--case-dir', path.join(work, `live-${sample}`)],
       { DOCKER_HOST: engine.dockerHost, CORONER_CACHE_DIR: path.join(work, 'cache') },

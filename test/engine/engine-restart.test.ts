@@ -21,7 +21,10 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'engine-restart-'));
   finishedCase = path.join(work, 'case-after-restart');
   engine = await startPrivateEngine();
-  container = await startSample('miner', newRunId(), '', engine.dockerHost);
+  container = await startSample('miner', newRunId(), '', {
+    ...process.env,
+    DOCKER_HOST: engine.dockerHost,
+  });
   // 20,000 new files: the extraction lasts seconds, so the kill lands inside it.
   await addManyFiles(container, engine.docker);
 });
@@ -89,7 +92,10 @@ describe('the engine killed and started again', () => {
 describe('the engine hung (SIGSTOP) mid-triage', () => {
   it('gives up after CORONER_ENGINE_TIMEOUT of silence: one line, the case folder named incomplete; once it answers again a rerun completes', async () => {
     // A small suspect: its commit takes well under the short limit set here.
-    const small = await startSample('webshell', newRunId(), '-hung', engine.dockerHost);
+    const small = await startSample('webshell', newRunId(), '-hung', {
+      ...process.env,
+      DOCKER_HOST: engine.dockerHost,
+    });
     const caseDir = path.join(work, 'case-hung');
     const run = startCoroner(['triage', small, '--case-dir', caseDir, '--progress'], {
       ...env(),

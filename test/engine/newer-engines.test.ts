@@ -1,7 +1,8 @@
 /**
  * The engines Docker ships today, beside the system's 20.10 (issue 25): Debian trixie's
  * dockerd 26.1 on overlay2, and on the containerd image store that Docker 29 uses by
- * default. A compromised sample on each is triaged, exported and verified as a responder
+ * default, both refusing API versions below 1.44 as Docker 29 does. A compromised sample
+ * and a timestomped container on each are triaged, exported and verified as a responder
  * would, through the coroner executable.
  */
 import { execFile } from 'node:child_process';
@@ -15,6 +16,7 @@ import { ContainerdRoot } from '../../src/sources/containerd-store/containerd-ro
 import { BIN } from '../support/coroner-run.js';
 import { baseImage, expectedChanges, newRunId, startSample } from '../support/engine.js';
 import { startNewerEngine, type NewerEngine } from '../support/newer-engine.js';
+import { startStomped } from '../support/timestomp.js';
 
 const run = promisify(execFile);
 
@@ -28,6 +30,8 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
   let work: string;
   let container: string;
   let report: TriageReport;
+  let stomped: TriageReport;
+  const runId = newRunId();
   const coroner = (...args: string[]) =>
     run(process.execPath, [BIN, ...args], {
       env: {
@@ -41,12 +45,18 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'newer-engine-'));
     await baseImage();
-    engine = await startNewerEngine({ containerdStore });
+    engine = await startNewerEngine({ containerdStore, minApi: '1.44' });
     await engine.loadFromSystem('coroner-sample/base:busybox');
-    container = await startSample('webshell', newRunId(), '', engine.dockerHost);
+    container = await startSample('webshell', runId, '', engine.env);
     const caseDir = path.join(work, 'case');
     await coroner('triage', container, '--case-dir', caseDir);
     report = JSON.parse(await readFile(path.join(caseDir, 'report.json'), 'utf8')) as TriageReport;
+    const stompedName = await startStomped(engine.docker, runId, 'coroner-sample/base:busybox');
+    const stompedCase = path.join(work, 'stomped');
+    await coroner('triage', stompedName, '--case-dir', stompedCase);
+    stomped = JSON.parse(
+      await readFile(path.join(stompedCase, 'report.json'), 'utf8'),
+    ) as TriageReport;
   }, 300_000);
   afterAll(async () => {
     await engine?.destroy();
@@ -66,6 +76,35 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
         e.path,
       ).toContain(e.rule);
     }
+  });
+
+  it('speaks the newest API version coroner knows to an engine that refuses below 1.44', async () => {
+    expect(report.source.engine).toMatchObject({ apiSpoken: '1.45' });
+    const listed = await coroner('list');
+    expect((listed as { stdout: string }).stdout).toContain(container);
+    const planned = await coroner('relaunch', container, '--dry-run', '--no-learn');
+    expect((planned as { stdout: string }).stdout).toMatch(/Dry run: nothing was changed/);
+  });
+
+  it("reads the writable layer itself: a timestomped account and script are listed, ranked and kept, though the engine's list lacks them", async () => {
+    expect(await engine.docker('diff', stomped.container.id)).toBe('');
+    for (const p of ['/etc/passwd', '/usr/local/bin/start-web']) {
+      const change = [...stomped.changes].find((c) => c.path === p);
+      expect(change, p).toMatchObject({ kind: 'C', isParentOnly: false });
+      expect(change!.findings.map((f) => f.rule)).toContain('timestomp');
+    }
+    expect(stomped.writableLayer?.notInEngineList).toEqual(
+      expect.arrayContaining([
+        { path: '/etc/passwd', kind: 'C', reason: 'same size, modification time put back' },
+        {
+          path: '/usr/local/bin/start-web',
+          kind: 'C',
+          reason: 'same size, modification time put back',
+        },
+      ]),
+    );
+    const archive = stomped.writableLayer!.archive;
+    expect(stomped.artifacts.find((a) => a.path === archive.path)?.sha256).toBe(archive.sha256);
   });
 
   it.runIf(containerdStore)(

@@ -16,17 +16,10 @@ import type { TriageReport } from '../../src/report/triage-report.js';
 import { connectDockerLive } from '../../src/sources/docker-live/live-source.js';
 import { connectEngine } from '../../src/sources/docker-live/engine.js';
 import { readBounded, tarEntries } from '../../src/tar-entries.js';
+import { startStomped } from '../support/timestomp.js';
 import { startApiFloorProxy, type ApiFloorProxy } from '../support/api-floor-proxy.js';
 import { BIN, runCoroner } from '../support/coroner-run.js';
-import {
-  baseImage,
-  cleanRun,
-  diffOf,
-  docker,
-  newRunId,
-  runLabelled,
-  TEST_LABEL,
-} from '../support/engine.js';
+import { baseImage, cleanRun, diffOf, docker, newRunId, runLabelled } from '../support/engine.js';
 
 const run = promisify(execFile);
 
@@ -129,15 +122,6 @@ describe('an engine that takes API 1.44 and newer only (as Docker 29)', () => {
 });
 
 /** In a busybox container: a same-size edit, its modification time put back (T1070.006). */
-const TIMESTOMP = [
-  'cp -p /etc/passwd /tmp/r',
-  "sed -i 's#www-data:x:33:33#www-data:x:00:00#' /etc/passwd",
-  'touch -r /tmp/r /etc/passwd',
-  'cp -p /usr/local/bin/start-web /tmp/s',
-  "sed -i 's#echo serving web#nc -lkp 99 -e sh#' /usr/local/bin/start-web",
-  'touch -r /tmp/s /usr/local/bin/start-web',
-  'rm /tmp/r /tmp/s',
-].join(' && ');
 
 describe('a same-size edit whose modification time was put back (timestomp)', () => {
   let container: string;
@@ -145,21 +129,7 @@ describe('a same-size edit whose modification time was put back (timestomp)', ()
   let caseDir: string;
   let work: string;
   beforeAll(async () => {
-    // An image with a start script, made offline from the base image.
-    const maker = `coroner-test-stomp-maker-${runId}`;
-    await runLabelled(maker, runId, await baseImage(), 'sleep', '3600');
-    await docker(
-      'exec',
-      maker,
-      'sh',
-      '-c',
-      'mkdir -p /usr/local/bin && printf "#!/bin/sh\\necho serving web\\n" > /usr/local/bin/start-web && chmod 755 /usr/local/bin/start-web && touch -d "2024-01-01 00:00:00" /usr/local/bin/start-web',
-    );
-    const image = `coroner-test-stomp:${runId}`;
-    await docker('commit', '--change', `LABEL ${TEST_LABEL}=${runId}`, maker, image);
-    container = `coroner-test-stomp-${runId}`;
-    await runLabelled(container, runId, image, 'sleep', '3600');
-    await docker('exec', container, 'sh', '-c', TIMESTOMP);
+    container = await startStomped(docker, runId, await baseImage());
     work = await mkdtemp(path.join(os.tmpdir(), 'stomp-'));
     caseDir = path.join(work, 'case');
     report = await triage(await connectDockerLive(), container, {

@@ -78,7 +78,8 @@ export async function startSample(
   sample: string,
   runId: string,
   suffix = '',
-  dockerHost?: string,
+  /** Another engine's environment (DOCKER_HOST, its CLI on PATH); the system's by default. */
+  env?: NodeJS.ProcessEnv,
 ): Promise<string> {
   const name = `coroner-test-${sample}-${runId}${suffix}`;
   const { stdout } = await run(
@@ -93,7 +94,7 @@ export async function startSample(
     ],
     {
       maxBuffer: 16 * 1024 * 1024,
-      ...(dockerHost ? { env: { ...process.env, DOCKER_HOST: dockerHost } } : {}),
+      ...(env ? { env } : {}),
     },
   );
   return stdout.trim().split('\n').pop()!;

@@ -28,6 +28,8 @@ export interface NewerEngine {
   /** containerd's root (its /var/lib/containerd): the snapshots of the containerd store. */
   containerdRoot: string;
   containerdAddress: string;
+  /** Environment for a script's `docker`: this engine, through its own CLI (26.1). */
+  env: NodeJS.ProcessEnv;
   /** The docker CLI of the same release (26.1), pointed at this engine. */
   docker(...args: string[]): Promise<string>;
   /** `ctr` for this containerd, run inside its mount namespace, where the shims keep their fifos. */
@@ -145,6 +147,13 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
     dataRoot: path.join(root, 'docker-root'),
     containerdRoot: path.join(root, 'containerd-root'),
     containerdAddress,
+    // The system's 20.10 CLI speaks 1.41, which an engine with Docker 29's floor refuses.
+    env: {
+      ...process.env,
+      DOCKER_HOST: dockerHost,
+      PATH: `${path.dirname(cli)}:${process.env['PATH'] ?? ''}`,
+      DOCKER_BUILDKIT: '0',
+    },
     docker,
     ctr,
     loadFromSystem: async (image: string) => {

@@ -24,6 +24,8 @@ import {
   walkLayerDir,
 } from '../layer-store/layer-dir.js';
 import { readCapabilities, readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
+import { readRootOverlay } from '../host-proc/root-overlay.js';
+import { isInContainer } from '../host-proc/processes.js';
 import type { ContainerInspect } from './types.js';
 
 /** Where the archive of the writable layer goes in the case. */
@@ -59,13 +61,16 @@ export interface NotRead {
 const MAX_NOTES = 100;
 
 /**
- * The container's upper dir and init layer, from its inspect, when this process can read
- * them: root, the engine on this host, overlay2.
+ * The container's upper dir and init layer, when this process can read them: root, the
+ * engine on this host, an overlay root. Overlay2 names them in the inspect; Docker's
+ * containerd image store names none (only a snapshot key), so there they are the kernel's
+ * word: the overlay mounted on `/` in the mountinfo of the container's first process, once
+ * that process is proved to be in the container's cgroup.
  */
 async function upperDirOf(
   inspect: ContainerInspect,
   isRemote: boolean,
-): Promise<{ upper: string; init?: string } | NotRead> {
+): Promise<{ upper: string; init?: string; from: string } | NotRead> {
   if (isRemote)
     return {
       reason: "the engine is reached over ssh: its host's layer store is not this machine's",
@@ -73,18 +78,54 @@ async function upperDirOf(
   if (process.getuid?.() !== 0) return { reason: 'coroner is not root' };
   const driver = inspect.GraphDriver?.Name ?? '';
   const data = (inspect.GraphDriver?.Data ?? {}) as Record<string, unknown>;
-  const upper = data['UpperDir'];
-  if (driver !== 'overlay2' || typeof upper !== 'string' || !path.isAbsolute(upper))
+  const named = data['UpperDir'];
+  if (named !== undefined && (driver !== 'overlay2' || typeof named !== 'string'))
     return { reason: `the engine's storage driver is ${driver || 'not named'}, not overlay2` };
+  // The init layer is the lowest-but-image: the first lower dir (overlay2 names it
+  // <id>-init; on the containerd store it is snapshot <id>-init, a numbered folder). It only
+  // ever counts as a layer below, so an image layer taken for it costs nothing.
+  const where =
+    typeof named === 'string'
+      ? {
+          upper: named,
+          init: typeof data['LowerDir'] === 'string' ? data['LowerDir'].split(':')[0] : undefined,
+          from: `overlay2 upper dir ${named}`,
+        }
+      : await upperFromMount(inspect, driver);
+  if ('reason' in where) return where;
+  const { upper, from } = where;
+  if (!path.isAbsolute(upper))
+    return { reason: `the engine names the upper dir ${upper}, not a path` };
   const stat = await lstat(upper).catch(() => undefined);
   if (!stat?.isDirectory())
     return {
       reason: `the container's upper dir (${upper}) is not a folder on this machine: a remote engine, or another host`,
     };
-  // The init layer is the lowest-but-image: the first lower dir, named <id>-init.
-  const lower = typeof data['LowerDir'] === 'string' ? data['LowerDir'].split(':')[0] : undefined;
-  const init = lower && /-init\/diff$/.test(lower) ? lower : undefined;
-  return init ? { upper, init } : { upper };
+  const init =
+    where.init && (named === undefined || /-init\/diff$/.test(where.init)) ? where.init : undefined;
+  return init ? { upper, init, from } : { upper, from };
+}
+
+/** The upper and lower dirs of a running container's root overlay, from its init's mountinfo. */
+async function upperFromMount(
+  inspect: ContainerInspect,
+  driver: string,
+): Promise<{ upper: string; init?: string; from: string } | NotRead> {
+  const notNamed = `the engine names no upper dir (storage driver ${driver || 'not named'})`;
+  const pid = inspect.State?.Pid ?? 0;
+  if (!inspect.State?.Running || !Number.isSafeInteger(pid) || pid < 1)
+    return { reason: `${notNamed}, and the container is not running to read it from its mount` };
+  if (!(await isInContainer(pid, inspect.Id)))
+    return {
+      reason: `${notNamed}, and process ${pid} is not in the container's cgroup in this host's /proc: a remote engine, or one that lies`,
+    };
+  const overlay = await readRootOverlay(pid);
+  if ('reason' in overlay) return { reason: `${notNamed}, and ${overlay.reason}` };
+  return {
+    upper: overlay.upperDir,
+    ...(overlay.lowerDirs[0] ? { init: overlay.lowerDirs[0] } : {}),
+    from: `upper dir ${overlay.upperDir}, from the kernel's mount table`,
+  };
 }
 
 /**
@@ -150,7 +191,7 @@ export async function readWritableLayer(
         WRITABLE_LAYER_ARCHIVE,
         Readable.from(inPieces(archiveEntries(walked(), note, opts.maxFileBytes))),
         {
-          description: `the container's writable layer (overlay2 upper dir ${dir}) as it was while frozen: every entry the container wrote, deletions as 0/0 character devices, opaque folders and capabilities as extended attributes`,
+          description: `the container's writable layer (${where.from}) as it was while frozen: every entry the container wrote, deletions as 0/0 character devices, opaque folders and capabilities as extended attributes`,
           ...(opts.signal ? { signal: opts.signal } : {}),
         },
       ),

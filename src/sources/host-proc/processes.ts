@@ -47,7 +47,7 @@ const text = (file: string, maxBytes = 64 * 1024) =>
  * container's full id as a word of its own (`docker-<id>.scope`, `/docker/<id>`), never a
  * mere substring (an id of `/` would match every process of the host).
  */
-async function isInContainer(pid: number, containerId: string): Promise<boolean> {
+export async function isInContainer(pid: number, containerId: string): Promise<boolean> {
   if (!/^[0-9a-f]{64}$/.test(containerId)) return false;
   const cgroups = await text(`/proc/${pid}/cgroup`).catch(() => '');
   return new RegExp(`(^|[^0-9a-z])${containerId}([^0-9a-z]|$)`, 'm').test(cgroups);
