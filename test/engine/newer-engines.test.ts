@@ -153,4 +153,19 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     const verified = await coroner('verify', out);
     expect((verified as { stdout: string }).stdout).toMatch(/^OK: /m);
   });
+
+  // Last: it stops the engine.
+  it.runIf(containerdStore)(
+    "refuses a copy of the host's Docker data root by name: its files are in containerd's root",
+    async () => {
+      await engine.stop();
+      const listed = (await coroner('list', '--docker-root', engine.dataRoot)) as {
+        code?: number;
+        stderr: string;
+      };
+      expect(listed.code).toBe(1);
+      expect(listed.stderr.trim().split('\n')).toHaveLength(1);
+      expect(listed.stderr).toMatch(/Docker's containerd image store .* containerd's root/);
+    },
+  );
 });

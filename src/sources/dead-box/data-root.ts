@@ -44,6 +44,11 @@ export async function openDataRoot(dir: string): Promise<DataRoot> {
         'A link there may point at any file of this host. Copy the data root with its folders as folders (cp -a of the engine folder itself).',
       );
   }
+  if ((await stat(resolved)).isDirectory() && (await isContainerdStoreRoot(resolved)))
+    throw new DataRootRefused(
+      `${resolved} is the data root of Docker's containerd image store (Docker 29's default): its images and the containers' files are not in it, but in containerd's root (/var/lib/containerd on the host), which coroner does not read as a dead box yet`,
+      "Triage the containers live, as root on the host (coroner reads each one's writable layer from its mount), or keep this copy together with a copy of containerd's root for later.",
+    );
   if (!(await stat(resolved)).isDirectory() || !(await isDataRoot(resolved)))
     throw new DataRootRefused(
       `${resolved} is not a Docker data root (no containers/ and image/ folders in it)`,
@@ -74,6 +79,17 @@ export async function openDataRoot(dir: string): Promise<DataRoot> {
     throw e instanceof CoronerError ? new DataRootRefused(e.message, e.hint) : e;
   });
   return { path: resolved, storageDriver: driver };
+}
+
+/**
+ * containers/ with no image/ beside it, and the containerd store's own folder
+ * (`rootfs/overlayfs`, where dockerd mounts the containers' roots).
+ */
+async function isContainerdStoreRoot(dir: string): Promise<boolean> {
+  const isFolder = async (name: string) =>
+    (await lstat(path.join(dir, name)).catch(() => undefined))?.isDirectory() === true;
+  if (!(await isFolder('containers')) || (await isFolder('image'))) return false;
+  return isFolder('rootfs/overlayfs');
 }
 
 /** containers/ and image/ are there, each a folder (not a link to one). */

@@ -30,7 +30,7 @@ import {
 } from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
 import type { ContainerRef } from '../pick-container.js';
-import { openDataRoot, type DataRoot } from './data-root.js';
+import { DataRootRefused, openDataRoot, type DataRoot } from './data-root.js';
 import {
   containerLayerDirs,
   DataRootDamaged,
@@ -121,6 +121,12 @@ export class DeadBoxSource implements EvidenceSource {
         "the container's hostconfig.json, as the engine left it in the data root",
       );
     const { config } = record;
+    // An upgraded host keeps overlay2 containers and containerd-store ones side by side.
+    if (ranOnContainerdStore(record.configBytes))
+      throw new DataRootRefused(
+        `the container ${container.id.slice(0, 12)} ran on Docker's containerd image store (its record names the overlayfs snapshotter): its image and files are in containerd's root (/var/lib/containerd on the host), not in this data root, and coroner does not read that as a dead box yet`,
+        "Triage it live, as root on the host, or keep this copy together with a copy of containerd's root for later. This data root's overlay2 containers can be triaged from it.",
+      );
     // The records say what they can; what is damaged is a note, and the rest is still read.
     const notCollected: NotCollected[] = [];
     const hostTampering: string[] = [];
@@ -482,5 +488,16 @@ export class DeadBoxSource implements EvidenceSource {
         );
       },
     };
+  }
+}
+
+/** Whether a container record names the containerd store's snapshotter as its driver. */
+function ranOnContainerdStore(configBytes: Buffer): boolean {
+  try {
+    return (
+      (JSON.parse(configBytes.toString('utf8')) as { Driver?: unknown }).Driver === 'overlayfs'
+    );
+  } catch {
+    return false;
   }
 }
