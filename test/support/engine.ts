@@ -50,13 +50,24 @@ export function expectedChanges(sample: string): ExpectedChange[] {
 export const SAMPLES = ['webshell', 'miner', 'backdoor', 'persistence'] as const;
 
 /** Starts `image` as `name`, detached, with no network and this run's label; `command` replaces its CMD. */
-export async function runLabelled(
+export function runLabelled(
   name: string,
   runId: string,
   image: string,
   ...command: string[]
 ): Promise<void> {
-  await docker(
+  return runLabelledOn(docker, name, runId, image, ...command);
+}
+
+/** runLabelled on another engine, through its CLI (`on`). */
+export async function runLabelledOn(
+  on: (...args: string[]) => Promise<string>,
+  name: string,
+  runId: string,
+  image: string,
+  ...command: string[]
+): Promise<void> {
+  await on(
     'run',
     '-d',
     '--name',

@@ -3,7 +3,7 @@
  * /etc/passwd (a uid-0 account) and of a start script (a bind shell), each with its
  * modification time put back. `docker diff` and a tree-comparing commit both miss it.
  */
-import { TEST_LABEL } from './engine.js';
+import { runLabelledOn, TEST_LABEL } from './engine.js';
 
 export const TIMESTOMP = [
   'cp -p /etc/passwd /tmp/r',
@@ -26,19 +26,7 @@ export async function startStomped(
 ): Promise<string> {
   const label = `${TEST_LABEL}=${runId}`;
   const start = (name: string, image: string) =>
-    docker(
-      'run',
-      '-d',
-      '--name',
-      name,
-      '--network',
-      'none',
-      '--label',
-      label,
-      image,
-      'sleep',
-      '3600',
-    );
+    runLabelledOn(docker, name, runId, image, 'sleep', '3600');
   const maker = `coroner-test-stomp-maker-${runId}`;
   await start(maker, base);
   await docker(

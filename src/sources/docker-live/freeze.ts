@@ -245,13 +245,7 @@ export async function freezeEvidence(
         ...(opts.signal ? { signal: opts.signal } : {}),
       }).catch((e: unknown) => {
         // A file-system error reading /proc is a gap to name; anything else ends the freeze.
-        if (
-          opts.signal?.aborted ||
-          e instanceof CoronerError ||
-          !(e instanceof Error) ||
-          !('code' in e)
-        )
-          throw e;
+        if (!isFileSystemGap(e, opts.signal)) throw e;
         return {
           memoryMounts: [],
           notCollected: [{ item: PROCESSES_ITEM, reason: `reading /proc failed (${e.message})` }],
@@ -298,13 +292,7 @@ export async function freezeEvidence(
         ...(opts.signal ? { signal: opts.signal } : {}),
       }).catch((e: unknown): NotRead => {
         // A file-system error reading the layer is a gap to name; anything else ends the freeze.
-        if (
-          opts.signal?.aborted ||
-          e instanceof CoronerError ||
-          !(e instanceof Error) ||
-          !('code' in e)
-        )
-          throw e;
+        if (!isFileSystemGap(e, opts.signal)) throw e;
         return { reason: `reading it failed (${e.message})` };
       });
   } catch (e) {
@@ -440,4 +428,9 @@ export class LeftPaused extends CoronerError {
     );
     this.exitCode = failure.exitCode;
   }
+}
+
+/** An error of the file system (it has a code), not coroner's own, and no cancel: a gap to name. */
+function isFileSystemGap(e: unknown, signal: AbortSignal | undefined): e is Error {
+  return !signal?.aborted && !(e instanceof CoronerError) && e instanceof Error && 'code' in e;
 }

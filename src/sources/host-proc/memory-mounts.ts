@@ -11,12 +11,11 @@ import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { toVersion } from '../../case/stored-version.js';
 import { Cancelled } from '../../errors.js';
-import { isoTime } from '../../iso-time.js';
 import type { StoredVersion } from '../../report/change.js';
 import type { FileMeta } from '../../report/file-meta.js';
 import type { NotCollected } from '../../report/triage-report.js';
 import type { MountedChange } from '../evidence-source.js';
-import { typeOfStat } from '../layer-store/layer-dir.js';
+import { statMeta } from '../layer-store/layer-dir.js';
 import { ContainerRoot, MAX_WALK_DEPTH, type RootEntry } from './container-root.js';
 
 /** Entries read per mount, at most: a tmpfs full of files is still read within a bound. */
@@ -29,12 +28,7 @@ const describeError = (e: unknown) => (e instanceof Error ? e.message : String(e
 async function metaOf(entry: RootEntry): Promise<FileMeta> {
   const { stat } = entry;
   return {
-    type: typeOfStat(stat),
-    mode: stat.mode & 0o7777,
-    uid: stat.uid,
-    gid: stat.gid,
-    sizeBytes: stat.isFile() ? stat.size : 0,
-    mtime: isoTime(stat.mtime),
+    ...statMeta(stat),
     ...(stat.isSymbolicLink()
       ? { linkTarget: nameFromBytes(await ContainerRoot.readLink(entry)) }
       : {}),

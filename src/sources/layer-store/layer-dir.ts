@@ -36,7 +36,8 @@ export function isWhiteoutDevice(stat: Stats): boolean {
   return stat.isCharacterDevice() && stat.rdev === 0;
 }
 
-export async function metaOfStat(stat: Stats, rawPath: Buffer): Promise<FileMeta> {
+/** What a stat says of an entry, its link target aside. */
+export function statMeta(stat: Stats): FileMeta {
   return {
     type: typeOfStat(stat),
     mode: stat.mode & 0o7777,
@@ -44,6 +45,12 @@ export async function metaOfStat(stat: Stats, rawPath: Buffer): Promise<FileMeta
     gid: stat.gid,
     sizeBytes: stat.isFile() ? stat.size : 0,
     mtime: isoTime(stat.mtime),
+  };
+}
+
+export async function metaOfStat(stat: Stats, rawPath: Buffer): Promise<FileMeta> {
+  return {
+    ...statMeta(stat),
     ...(stat.isSymbolicLink() ? { linkTarget: await readlink(rawPath, 'utf8') } : {}),
   };
 }
