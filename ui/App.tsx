@@ -1,4 +1,5 @@
-import { Box, Text, useApp } from 'ink';
+import { Box, useApp } from 'ink';
+import { Text } from './components/Text.js';
 import { Component, useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { BundleResult } from '../src/bundle/write-bundle.js';
 import type { ContainerSummary } from '../src/sources/evidence-source.js';

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import type { ChangedPath } from '../../src/report/change.js';
 import { depthOf } from '../presentation/change-filter.js';
 import { changeRows, SEVERITY_COLOUR } from '../presentation/change-rows.js';

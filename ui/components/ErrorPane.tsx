@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { isCoronerError } from '../../src/errors.js';
 import { safeLine } from '../../src/untrusted.js';
 

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from './Text.js';
 import { footerLines } from '../presentation/footer-lines.js';
 
 export interface Props {

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../components/Text.js';
 import { useCallback, useEffect, useState } from 'react';
 import type { BundleResult } from '../../src/bundle/write-bundle.js';
 import { ErrorPane } from '../components/ErrorPane.js';

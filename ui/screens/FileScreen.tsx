@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../components/Text.js';
 import { useState } from 'react';
 import type { ChangedPath } from '../../src/report/change.js';
 import { Footer } from '../components/Footer.js';

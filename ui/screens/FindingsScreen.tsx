@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../components/Text.js';
 import { useState } from 'react';
 import type { Finding } from '../../src/report/finding.js';
 import type { TriageReport } from '../../src/report/triage-report.js';

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../components/Text.js';
 import { useEffect, useState } from 'react';
 import type { ContainerSummary } from '../../src/sources/evidence-source.js';
 import { safeLine } from '../../src/untrusted.js';

@@ -1,4 +1,5 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
+import { Text } from '../components/Text.js';
 import { type TriageEvent } from '../../src/app/triage.js';
 import { Footer } from '../components/Footer.js';
 
