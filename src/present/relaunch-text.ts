@@ -29,8 +29,10 @@ function provenLines(proven: Pick<PreparedRelaunch, 'plan' | 'proof' | 'fallback
   return [
     '',
     'Proven by a clean twin, tried in this order (the next runs if a replacement does not come up):',
-    `  1. ${describePlan(proven.plan)}: ${trialLine(proven.proof)}`,
-    ...proven.fallbacks.map((f, i) => `  ${i + 2}. ${describePlan(f.plan)}: ${trialLine(f.proof)}`),
+    `  1. ${safeLine(describePlan(proven.plan), 300)}: ${trialLine(proven.proof)}`,
+    ...proven.fallbacks.map(
+      (f, i) => `  ${i + 2}. ${safeLine(describePlan(f.plan), 300)}: ${trialLine(f.proof)}`,
+    ),
   ];
 }
 
@@ -41,9 +43,9 @@ export function relaunchPlanText(
 ): string[] {
   const lines = [
     `Relaunch plan for ${safeLine(plan.container.name, 200)} (${plan.container.id.slice(0, 12)})`,
-    `  evidence image: ${evidenceImages.length ? evidenceImages.join(', ') : 'NONE yet (coroner triage first, or --no-evidence)'}`,
+    `  evidence image: ${evidenceImages.length ? safeLine(evidenceImages.join(', '), 600) : 'NONE yet (coroner triage first, or --no-evidence)'}`,
     `  quarantine:     pause, restart policy no, cut from every network, kill (SIGKILL: no handler of the attacker's runs), rename to ${safeLine(plan.quarantineName, 200)} (kept, never removed)`,
-    `  replacement:    ${safeLine(plan.container.name, 200)} from ${plan.imageId}`,
+    `  replacement:    ${safeLine(plan.container.name, 200)} from ${safeLine(plan.imageId, 100)}`,
     '',
     'Kept:',
     ...plan.kept.map((k) => `  ${k.setting.padEnd(14)} ${safeLine(k.value, 300)}`),
@@ -107,9 +109,9 @@ export function relaunchPlanText(
 
 export function relaunchResultText(result: RelaunchResult): string[] {
   const lines = [
-    `Quarantined: ${safeLine(result.quarantine.name, 200)} (${result.quarantine.state}; networks: ${result.quarantine.networks.join(', ') || 'none'})`,
+    `Quarantined: ${safeLine(result.quarantine.name, 200)} (${safeLine(result.quarantine.state, 40)}; networks: ${safeLine(result.quarantine.networks.join(', '), 400) || 'none'})`,
     ...result.quarantine.warnings.map((w) => `  ! ${safeLine(w, 400)}`),
-    `Evidence:    ${result.evidenceImageId}`,
+    `Evidence:    ${safeLine(result.evidenceImageId, 100)}`,
   ];
   if (result.attempts.length > 1)
     lines.push(
@@ -126,11 +128,11 @@ export function relaunchResultText(result: RelaunchResult): string[] {
       'Last log lines:',
       ...result.failure.logTail.map((l) => `  | ${safeLine(l, 300)}`),
       'The quarantined container and the evidence are untouched. Choices:',
-      ...result.failure.choices.map((c) => `  - ${c}`),
+      ...result.failure.choices.map((c) => `  - ${safeLine(c, 400)}`),
     );
   } else {
     lines.push(
-      `Replacement: ${result.replacement.id.slice(0, 12)} ${result.replacement.state}${result.replacement.health ? ` (${result.replacement.health})` : ''}`,
+      `Replacement: ${result.replacement.id.slice(0, 12)} ${safeLine(result.replacement.state, 40)}${result.replacement.health ? ` (${safeLine(result.replacement.health, 40)})` : ''}`,
       `Serving:     ${result.serving.answers.map((a) => `${a.address} answered (${a.bytes} bytes)`).join(', ') || 'no port asked'}${result.serving.note ? `; ${safeLine(result.serving.note, 200)}` : ''}`,
     );
   }
@@ -155,5 +157,5 @@ export function relaunchResultText(result: RelaunchResult): string[] {
 
 /** One clean twin in a line: what it was tried with and what it did. */
 export function trialLine(t: TrialRecord): string {
-  return `${t.isUp ? 'up    ' : 'failed'} user ${safeLine(t.user || '(image default)', 60)}, caps ${t.capAdd.join(',') || 'none'}${t.isReadOnly ? ', read-only root as planned' : ''}${t.why ? `: ${safeLine(t.why, 200)}` : ''}${t.lastLine ? `; last line: ${safeLine(t.lastLine, 200)}` : ''} (${t.seconds.toFixed(1)} s)`;
+  return `${t.isUp ? 'up    ' : 'failed'} user ${safeLine(t.user || '(image default)', 60)}, caps ${safeLine(t.capAdd.join(','), 200) || 'none'}${t.isReadOnly ? ', read-only root as planned' : ''}${t.why ? `: ${safeLine(t.why, 200)}` : ''}${t.lastLine ? `; last line: ${safeLine(t.lastLine, 200)}` : ''} (${t.seconds.toFixed(1)} s)`;
 }
