@@ -7,7 +7,8 @@
  * byte by byte.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +18,10 @@ import {
   BoltFormatError,
   type BoltBucket,
 } from '../../src/sources/containerd-store/bbolt.js';
+import {
+  ContainerdRoot,
+  ContainerdRootError,
+} from '../../src/sources/containerd-store/containerd-root.js';
 import { buildBolt, resealMeta, type BoltTree, type BuiltBolt } from '../support/bolt-pages.js';
 
 const run = promisify(execFile);
@@ -310,5 +315,135 @@ describe('a forged bbolt file', () => {
     const e = await rejection(BoltFile.open(path.join(dir, 'meta.db')));
     expect(e).toBeInstanceOf(BoltFormatError);
     expect(e.message).toMatch(/meta.db is not a regular file/);
+  });
+});
+
+const OVERLAYFS = 'io.containerd.snapshotter.v1.overlayfs';
+const sha = (b: string | Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** A containerd root whose overlayfs bucket and snapshotter's records are given whole. */
+async function makeRoot(
+  snapshots: BoltTree,
+  backend: BoltTree,
+  opts: { blobs?: Buffer[]; pageSize?: number } = {},
+): Promise<string> {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'containerd-hostile-'));
+  await mkdir(path.join(root, 'io.containerd.metadata.v1.bolt'), { recursive: true });
+  await mkdir(path.join(root, OVERLAYFS, 'snapshots'), { recursive: true });
+  await mkdir(path.join(root, 'io.containerd.content.v1.content/blobs/sha256'), {
+    recursive: true,
+  });
+  const pageSize = opts.pageSize ?? 4096;
+  await writeFile(
+    path.join(root, 'io.containerd.metadata.v1.bolt/meta.db'),
+    buildBolt({ v1: { moby: { snapshots: { overlayfs: snapshots } } } }, { pageSize }).bytes,
+  );
+  await writeFile(
+    path.join(root, OVERLAYFS, 'metadata.db'),
+    buildBolt({ v1: { snapshots: backend } }, { pageSize }).bytes,
+  );
+  for (const blob of opts.blobs ?? [])
+    await writeFile(
+      path.join(root, 'io.containerd.content.v1.content/blobs/sha256', sha(blob).slice(7)),
+      blob,
+    );
+  return root;
+}
+
+async function rootFailure(root: string, read: (r: ContainerdRoot) => Promise<unknown>) {
+  const r = await ContainerdRoot.open(root);
+  try {
+    await read(r);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ContainerdRootError);
+    return (e as Error).message;
+  } finally {
+    await r.close();
+  }
+  throw new Error('the forged root was read without complaint');
+}
+
+describe("a forged containerd root's snapshots and images", () => {
+  it('refuses a snapshot id that is huge, overlong past 64 bits, or empty', async () => {
+    for (const id of [
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), // 2^64 - 1
+      Buffer.alloc(11, 0x80),
+      Buffer.alloc(0),
+    ]) {
+      const root = await makeRoot({ a: { name: 'moby/1/a' } }, { 'moby/1/a': { id } });
+      expect(await rootFailure(root, (r) => r.snapshotChain('moby', 'a'))).toMatch(
+        /the overlayfs snapshot "moby\/1\/a" has no valid id/,
+      );
+    }
+  });
+
+  it("keeps every snapshot folder below the snapshotter's, whatever its key and name say", async () => {
+    const key = '../../../../etc';
+    const name = '../../../../root/.ssh/..';
+    const root = await makeRoot(
+      { [key]: { name, parent: '/etc/passwd' }, '/etc/passwd': { name: '/' } },
+      {
+        [name]: { id: Buffer.from([0x81, 0x80, 0x00]), kind: Buffer.from([2]) }, // 1, overlong
+        '/': { id: Buffer.from([2]), kind: Buffer.from([3]) },
+      },
+    );
+    const r = await ContainerdRoot.open(root);
+    const chain = await r.snapshotChain('moby', key);
+    await r.close();
+    const snapshots = path.join(root, OVERLAYFS, 'snapshots');
+    expect(chain.map((s) => path.relative(snapshots, s.dir))).toEqual(['1/fs', '2/fs']);
+  });
+
+  it('stops a snapshot that is its own parent, and a chain longer than 512', async () => {
+    const self = await makeRoot({ a: { name: 'n', parent: 'a' } }, { n: { id: Buffer.from([1]) } });
+    expect(await rootFailure(self, (r) => r.snapshotChain('moby', 'a'))).toMatch(
+      /snapshot "a" is its own ancestor/,
+    );
+    const snapshots: BoltTree = {};
+    for (let i = 0; i < 520; i++) snapshots[`s${i}`] = { name: 'n', parent: `s${i + 1}` };
+    const long = await makeRoot(snapshots, { n: { id: Buffer.from([1]) } }, { pageSize: 32768 });
+    expect(await rootFailure(long, (r) => r.snapshotChain('moby', 's0'))).toMatch(
+      /snapshot "s0" has more than 512 parents/,
+    );
+  });
+
+  it('refuses an index or a manifest holding nulls where entries belong, by name', async () => {
+    const index = Buffer.from(JSON.stringify({ manifests: [null, 7, 'x'] }));
+    const config = Buffer.from(JSON.stringify({ rootfs: { diff_ids: [sha('d')] } }));
+    const root = await makeRoot({}, {}, { blobs: [index] });
+    expect(await rootFailure(root, (r) => r.imageLayers('moby', sha(index)))).toMatch(
+      /the image index sha256:[0-9a-f]{64} has no manifest for linux\/amd64/,
+    );
+    const configFor = Buffer.from(
+      JSON.stringify({ config: { digest: sha(config) }, layers: [null] }),
+    );
+    const root2 = await makeRoot({}, {}, { blobs: [configFor, config] });
+    expect(await rootFailure(root2, (r) => r.imageLayers('moby', sha(configFor)))).toMatch(
+      /layer 0 of the manifest sha256:[0-9a-f]{64} has no digest/,
+    );
+  });
+
+  it('refuses a config whose bytes no longer match the digest its manifest names', async () => {
+    const config = Buffer.from(JSON.stringify({ rootfs: { diff_ids: [] } }));
+    const manifest = Buffer.from(JSON.stringify({ config: { digest: sha(config) }, layers: [] }));
+    const root = await makeRoot({}, {}, { blobs: [manifest] });
+    await writeFile(
+      path.join(root, 'io.containerd.content.v1.content/blobs/sha256', sha(config).slice(7)),
+      Buffer.concat([config, Buffer.from('\n')]),
+    );
+    expect(await rootFailure(root, (r) => r.imageLayers('moby', sha(manifest)))).toMatch(
+      /does not match its digest: it was changed on the host/,
+    );
+  });
+
+  it('refuses a content blob that is a named pipe instead of hanging on it', async () => {
+    const root = await makeRoot({}, {});
+    const digest = sha('never written');
+    await run('mkfifo', [
+      path.join(root, 'io.containerd.content.v1.content/blobs/sha256', digest.slice(7)),
+    ]);
+    expect(await rootFailure(root, (r) => r.imageLayers('moby', digest))).toMatch(
+      /is not a regular file/,
+    );
   });
 });
