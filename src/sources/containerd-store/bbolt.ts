@@ -6,10 +6,13 @@
  *
  * The file comes from a host that may be compromised: every page number is checked against
  * the file's size, every element against its page, a page is visited once per walk (a
- * forged loop is an error, not a hang), buckets nest at most MAX_DEPTH deep, one page spans
- * at most MAX_PAGE_BYTES, and a file's reads are bounded by a step budget. A fault is a
- * BoltFormatError saying what was wrong and where; what was read before it stays read.
+ * forged loop is an error, not a hang), no two pages of the tree share bytes (overflow
+ * pages claimed twice), buckets nest at most MAX_DEPTH deep, one page spans at most
+ * MAX_PAGE_BYTES, and a file's reads are bounded by a budget of steps (page reads and
+ * elements) and bytes in proportion to its size. A fault is a BoltFormatError saying what
+ * was wrong and where; what was read before it stays read.
  */
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 export class BoltFormatError extends Error {}
@@ -25,8 +28,18 @@ const META = 0x04;
 const BUCKET_LEAF_FLAG = 0x01;
 const MAX_DEPTH = 32;
 const MAX_PAGE_BYTES = 64 * 1024 * 1024;
-/** Page visits per file: far above what containerd's databases need, far below a hang. */
-const DEFAULT_STEP_BUDGET = 2_000_000;
+// What reading one file may cost over the life of its BoltFile. A walk of a real file takes
+// a step per element (16 bytes at least) and page, and reads each page once (they are kept,
+// up to CACHE_BYTES); a lookup takes a few steps per level (binary search). The spare covers
+// many lookups in a small file; past either bound a forged file names the same pages or
+// elements over and over (a bucket whose keys all name it again: 100^32 buckets).
+const SPARE_STEPS = 1_000_000;
+const STEPS_PER_BYTE = 1;
+const SPARE_BYTES = 64 * 1024 * 1024;
+const BYTES_PER_BYTE = 4;
+const CACHE_BYTES = 32 * 1024 * 1024;
+/** Characters of a key shown in a message: enough to recognise it, never a page of bytes. */
+const SHOWN_KEY = 80;
 
 export interface BoltEntry {
   key: Buffer;
@@ -43,8 +56,22 @@ interface Page {
   bytes: Buffer;
 }
 
+export interface BoltCost {
+  /** Pages read (from the file or kept) and elements examined. */
+  steps: number;
+  /** Bytes read from the file. */
+  bytes: number;
+}
+
 export class BoltFile {
   #steps = 0;
+  #bytes = 0;
+  /** Pages read, by id, while they fit CACHE_BYTES: a lookup re-reads the top of the tree. */
+  readonly #pages = new Map<bigint, Page>();
+  #cachedBytes = 0;
+  /** Which page's span each page of the file belongs to, for every page read. */
+  readonly #owner = new Map<number, bigint>();
+  readonly budget: BoltCost;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -53,14 +80,25 @@ export class BoltFile {
     private readonly sizeBytes: number,
     private readonly rootPage: bigint,
     readonly txid: bigint,
-    private readonly stepBudget: number,
-  ) {}
+    stepBudget: number | undefined,
+  ) {
+    this.budget = {
+      steps: stepBudget ?? SPARE_STEPS + STEPS_PER_BYTE * sizeBytes,
+      bytes: SPARE_BYTES + BYTES_PER_BYTE * sizeBytes,
+    };
+  }
 
   /** Opens `path` at its newest valid meta page; a file with none is a BoltFormatError. */
   static async open(path: string, opts: { stepBudget?: number } = {}): Promise<BoltFile> {
-    const handle = await open(path, 'r');
+    // Non-blocking: a named pipe in a forged copy would otherwise hang the open forever.
+    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const { size } = await handle.stat();
+      const stat = await handle.stat();
+      if (!stat.isFile())
+        throw new BoltFormatError(
+          `${path} is not a regular file (a named pipe, a device or a folder): refused`,
+        );
+      const size = stat.size;
       const metas: { pageSize: number; root: bigint; txid: bigint }[] = [];
       const first = await readMeta(handle, 0);
       if (first) metas.push(first);
@@ -85,7 +123,7 @@ export class BoltFile {
         size,
         newest.root,
         newest.txid,
-        opts.stepBudget ?? DEFAULT_STEP_BUDGET,
+        opts.stepBudget,
       );
     } catch (e) {
       await handle.close();
@@ -111,17 +149,39 @@ export class BoltFile {
     return this.handle.close();
   }
 
+  /** What reading this file has cost so far (see `budget`). */
+  get cost(): BoltCost {
+    return { steps: this.#steps, bytes: this.#bytes };
+  }
+
+  /** @internal Counts steps and bytes read; a BoltFormatError past the file's budget. */
+  spend(steps: number, bytes: number, where: string): void {
+    this.#steps += steps;
+    this.#bytes += bytes;
+    if (this.#steps > this.budget.steps)
+      throw new BoltFormatError(
+        `${this.path}: more than ${this.budget.steps} page reads and elements for a file of ${this.sizeBytes} bytes ` +
+          `(a forged structure naming the same pages over and over?); stopped at ${where}`,
+      );
+    if (this.#bytes > this.budget.bytes)
+      throw new BoltFormatError(
+        `${this.path}: more than ${this.budget.bytes} bytes read from a file of ${this.sizeBytes} bytes ` +
+          `(a forged structure naming the same pages over and over?); stopped at ${where}`,
+      );
+  }
+
   /** @internal Page `id` with its overflow pages, checked. */
   async page(id: bigint, where: string): Promise<Page> {
-    if (++this.#steps > this.stepBudget)
-      throw new BoltFormatError(
-        `${this.path}: more than ${this.stepBudget} page reads (a forged structure?); stopped at ${where}`,
-      );
+    this.spend(1, 0, where);
+    const kept = this.#pages.get(id);
+    if (kept) return kept;
     const pages = BigInt(Math.floor(this.sizeBytes / this.pageSize));
-    if (id < 2n || id >= pages)
+    if (id < 2n) throw new BoltFormatError(`${this.path}: ${where} names page ${id}, a meta page`);
+    if (id >= pages)
       throw new BoltFormatError(`${this.path}: ${where} names page ${id}, outside the file`);
     const at = Number(id) * this.pageSize;
     const head = Buffer.alloc(PAGE_HEADER);
+    this.spend(0, PAGE_HEADER, where);
     await this.handle.read(head, 0, PAGE_HEADER, at);
     const overflow = head.readUInt32LE(12);
     const spanBytes = (overflow + 1) * this.pageSize;
@@ -129,9 +189,35 @@ export class BoltFile {
       throw new BoltFormatError(
         `${this.path}: page ${id} (${where}) claims ${overflow} overflow pages, past the file or the limit`,
       );
+    this.claim(id, overflow, where);
+    this.spend(0, spanBytes, where);
     const bytes = Buffer.alloc(spanBytes);
     await this.handle.read(bytes, 0, spanBytes, at);
-    return checkedPage(bytes, `${this.path}: page ${id} (${where})`, id);
+    const page = checkedPage(bytes, `${this.path}: page ${id} (${where})`, id);
+    if (this.#cachedBytes + spanBytes <= CACHE_BYTES) {
+      this.#pages.set(id, page);
+      this.#cachedBytes += spanBytes;
+    }
+    return page;
+  }
+
+  /**
+   * Page `id` and its overflow pages become its own. In a real file the pages reached from
+   * one meta page never share bytes; a forged one whose overflow counts run over other pages
+   * could make every read cost the rest of the file.
+   */
+  private claim(id: bigint, overflow: number, where: string): void {
+    const first = Number(id);
+    if (this.#owner.get(first) === id) return;
+    for (let p = first; p <= first + overflow; p++) {
+      const owner = this.#owner.get(p);
+      if (owner !== undefined)
+        throw new BoltFormatError(
+          `${this.path}: page ${id} (${where}) with its ${overflow} overflow pages overlaps page ${owner}: ` +
+            'two pages of the tree share bytes (a forged or torn file)',
+        );
+    }
+    for (let p = first; p <= first + overflow; p++) this.#owner.set(p, id);
   }
 }
 
@@ -146,24 +232,28 @@ export class BoltBucket {
     private readonly names: readonly string[],
   ) {}
 
+  #where: string | undefined;
+
   /** Where this bucket is, for messages: its names from the root, printable. */
   get where(): string {
-    return '/' + this.names.map((n) => JSON.stringify(n)).join('/');
+    return (this.#where ??= whereOf(this.names));
   }
 
   /** Every key of the bucket in key order; a nested bucket comes as `bucket`. */
   async *entries(): AsyncGenerator<BoltEntry> {
     const visited = new Set<bigint>();
-    const stack: Page[] = [this.inline ?? (await this.file.page(this.rootPage, this.where))];
+    // Depth-first, children in key order: a stack of pages (or their ids, read when their turn
+    // comes), each branch's children pushed reversed.
+    const stack: (Page | bigint)[] = [this.inline ?? this.rootPage];
     if (!this.inline) visited.add(this.rootPage);
-    // Depth-first, children in key order: a stack of pages, each branch's children pushed reversed.
     while (stack.length) {
-      const page = stack.pop()!;
+      const next = stack.pop()!;
+      const page = typeof next === 'bigint' ? await this.file.page(next, this.where) : next;
       if (page.flags & BRANCH) {
         const children: bigint[] = [];
         for (let i = 0; i < page.count; i++) {
-          const at = PAGE_HEADER + i * ELEMENT;
-          const child = page.bytes.readBigUInt64LE(at + 8);
+          this.file.spend(1, 0, this.where);
+          const child = page.bytes.readBigUInt64LE(PAGE_HEADER + i * ELEMENT + 8);
           if (visited.has(child))
             throw new BoltFormatError(
               `${this.file.path}: bucket ${this.where} reaches page ${child} twice (a loop)`,
@@ -171,10 +261,13 @@ export class BoltBucket {
           visited.add(child);
           children.push(child);
         }
-        for (const child of children.reverse()) stack.push(await this.file.page(child, this.where));
+        stack.push(...children.reverse());
         continue;
       }
-      for (let i = 0; i < page.count; i++) yield this.leafEntry(page, i);
+      for (let i = 0; i < page.count; i++) {
+        this.file.spend(1, 0, this.where);
+        yield this.leafEntry(page, i);
+      }
     }
   }
 
@@ -188,39 +281,45 @@ export class BoltBucket {
     return (await this.find(name))?.bucket;
   }
 
-  /** One key, found by descending the branches (keys are sorted). */
+  /**
+   * One key, found by descending the branches, a binary search in each page as bbolt's own
+   * (keys are sorted; in a forged page that is not, a key may be missed, never looped on).
+   */
   private async find(key: string | Buffer): Promise<BoltEntry | undefined> {
     const wanted = typeof key === 'string' ? Buffer.from(key) : key;
     const visited = new Set<bigint>();
     let page = this.inline ?? (await this.file.page(this.rootPage, this.where));
     for (;;) {
-      if (page.flags & LEAF) {
-        for (let i = 0; i < page.count; i++) {
-          const entry = this.leafEntry(page, i);
-          if (entry.key.equals(wanted)) return entry;
-        }
-        return undefined;
+      const isLeaf = (page.flags & LEAF) !== 0;
+      // The first element whose key is at or above the wanted key.
+      let low = 0;
+      let high = page.count;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (Buffer.compare(this.keyOf(page, middle, isLeaf), wanted) < 0) low = middle + 1;
+        else high = middle;
       }
-      // The last child whose first key is at or below the wanted key.
-      let child: bigint | undefined;
-      for (let i = 0; i < page.count; i++) {
-        const at = PAGE_HEADER + i * ELEMENT;
-        const pos = page.bytes.readUInt32LE(at);
-        const size = page.bytes.readUInt32LE(at + 4);
-        const first = slice(page, at + pos, size, this.file.path, this.where);
-        if (i > 0 && Buffer.compare(first, wanted) > 0) break;
-        child = page.bytes.readBigUInt64LE(at + 8);
-      }
-      if (child === undefined || visited.has(child)) {
-        if (child !== undefined)
-          throw new BoltFormatError(
-            `${this.file.path}: bucket ${this.where} reaches page ${child} twice (a loop)`,
-          );
-        return undefined;
-      }
+      const isExact = low < page.count && this.keyOf(page, low, isLeaf).equals(wanted);
+      if (isLeaf) return isExact ? this.leafEntry(page, low) : undefined;
+      // A branch: the child whose first key is the wanted one, else the one before it.
+      const index = isExact || low === 0 ? low : low - 1;
+      const child = page.bytes.readBigUInt64LE(PAGE_HEADER + index * ELEMENT + 8);
+      if (visited.has(child))
+        throw new BoltFormatError(
+          `${this.file.path}: bucket ${this.where} reaches page ${child} twice (a loop)`,
+        );
       visited.add(child);
       page = await this.file.page(child, this.where);
     }
+  }
+
+  /** The key of element `i` of a leaf or branch page, checked against the page. */
+  private keyOf(page: Page, i: number, isLeaf: boolean): Buffer {
+    this.file.spend(1, 0, this.where);
+    const at = PAGE_HEADER + i * ELEMENT;
+    const pos = page.bytes.readUInt32LE(isLeaf ? at + 4 : at);
+    const size = page.bytes.readUInt32LE(isLeaf ? at + 8 : at + 4);
+    return slice(page, at + pos, size, this.file.path, this.where);
   }
 
   private leafEntry(page: Page, i: number): BoltEntry {
@@ -241,18 +340,24 @@ export class BoltBucket {
         `${this.file.path}: a bucket header in ${this.where} is ${value.length} bytes`,
       );
     const root = value.readBigUInt64LE(0);
-    const names = [...this.names, key.toString('utf8')];
-    const inline =
-      root === 0n
-        ? checkedPage(
-            // Copied: the inline page must not keep its parent's whole page alive.
-            Buffer.from(value.subarray(BUCKET_HEADER)),
-            `${this.file.path}: inline bucket ${'/' + names.join('/')}`,
-            0n,
-          )
-        : undefined;
+    const names = [...this.names, key.subarray(0, SHOWN_KEY).toString('utf8')];
+    let inline: Page | undefined;
+    if (root === 0n) {
+      const where = `${this.file.path}: inline bucket ${whereOf(names)}`;
+      // Copied: the inline page must not keep its parent's whole page alive.
+      inline = checkedPage(Buffer.from(value.subarray(BUCKET_HEADER)), where, 0n);
+      // bbolt writes a bucket inline only when it is one small leaf; a branch here would lead
+      // the walk to pages no inline bucket can own.
+      if (inline.flags & BRANCH)
+        throw new BoltFormatError(`${where} is a branch page: an inline bucket is one leaf`);
+    }
     return { key, bucket: new BoltBucket(this.file, root, inline, this.depth + 1, names) };
   }
+}
+
+/** A bucket's names from the root, for messages: each quoted, the longest cut. */
+function whereOf(names: readonly string[]): string {
+  return '/' + names.map((n) => JSON.stringify(n)).join('/');
 }
 
 /** A page's header checked against its bytes: a known kind, elements that fit. */

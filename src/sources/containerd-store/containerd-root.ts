@@ -12,6 +12,7 @@
  * stopped, and what the databases hold is type-checked before use.
  */
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { BoltFile, BoltFormatError, type BoltBucket } from './bbolt.js';
@@ -113,6 +114,32 @@ export class ContainerdRoot {
    * container, its own (the writable layer), `<id>-init`, then the image's layers.
    */
   async snapshotChain(namespace: string, key: string): Promise<SnapshotFolder[]> {
+    const { inNamespace, byName } = await this.snapshotBuckets(namespace);
+    const chain: SnapshotFolder[] = [];
+    const seen = new Set<string>();
+    for (let current: string | undefined = key; current !== undefined;) {
+      if (seen.has(current))
+        throw new ContainerdRootError(`snapshot "${current}" is its own ancestor (a forged chain)`);
+      if (chain.length >= MAX_CHAIN)
+        throw new ContainerdRootError(`snapshot "${key}" has more than ${MAX_CHAIN} parents`);
+      seen.add(current);
+      const { folder, parent } = await this.snapshotFolder(
+        inNamespace,
+        byName,
+        namespace,
+        current,
+        chain.at(-1)?.key,
+      );
+      chain.push(folder);
+      current = parent;
+    }
+    return chain;
+  }
+
+  /** The namespace's overlayfs snapshots in containerd's metadata, and the snapshotter's. */
+  private async snapshotBuckets(
+    namespace: string,
+  ): Promise<{ inNamespace: BoltBucket; byName: BoltBucket }> {
     const inNamespace = await this.meta.bucketAt(['v1', namespace, 'snapshots', 'overlayfs']);
     if (!inNamespace)
       throw new ContainerdRootError(
@@ -125,36 +152,40 @@ export class ContainerdRoot {
     const byName = await this.snapshots.bucketAt(['v1', 'snapshots']);
     if (!byName)
       throw new ContainerdRootError("the overlayfs snapshotter's database lists no snapshots");
-    const chain: SnapshotFolder[] = [];
-    const seen = new Set<string>();
-    for (let current: string | undefined = key; current !== undefined;) {
-      if (seen.has(current))
-        throw new ContainerdRootError(`snapshot "${current}" is its own ancestor (a forged chain)`);
-      if (chain.length >= MAX_CHAIN)
-        throw new ContainerdRootError(`snapshot "${key}" has more than ${MAX_CHAIN} parents`);
-      seen.add(current);
-      const record = await inNamespace.bucket(current);
-      if (!record)
-        throw new ContainerdRootError(
-          `containerd's metadata has no snapshot "${current}" in namespace "${namespace}"${chain.length ? ` (the parent of "${chain.at(-1)!.key}")` : ''}`,
-        );
-      const name = await text(record, 'name');
-      if (!name) throw new ContainerdRootError(`snapshot "${current}" has no backend name`);
-      const backend = await byName.bucket(name);
-      if (!backend)
-        throw new ContainerdRootError(
-          `the overlayfs snapshotter has no snapshot "${name}" (an incomplete copy?)`,
-        );
-      const id = uvarint(await backend.get('id'));
-      if (id === undefined)
-        throw new ContainerdRootError(`the overlayfs snapshot "${name}" has no valid id`);
-      const kindByte = (await backend.get('kind'))?.[0];
-      const dir = path.join(this.root, OVERLAYFS, 'snapshots', String(id), 'fs');
-      await refuseLinks(this.root, path.join(OVERLAYFS, 'snapshots', String(id), 'fs'));
-      chain.push({ key: current, name, kind: KINDS[kindByte ?? 0] ?? 'unknown', dir });
-      current = await text(record, 'parent');
-    }
-    return chain;
+    return { inNamespace, byName };
+  }
+
+  /** One snapshot's folder and its parent's key, from both databases. */
+  private async snapshotFolder(
+    inNamespace: BoltBucket,
+    byName: BoltBucket,
+    namespace: string,
+    key: string,
+    child: string | undefined,
+  ): Promise<{ folder: SnapshotFolder; parent: string | undefined }> {
+    const record = await inNamespace.bucket(key);
+    if (!record)
+      throw new ContainerdRootError(
+        `containerd's metadata has no snapshot "${key}" in namespace "${namespace}"${child !== undefined ? ` (the parent of "${child}")` : ''}`,
+      );
+    const name = await text(record, 'name');
+    if (!name) throw new ContainerdRootError(`snapshot "${key}" has no backend name`);
+    const backend = await byName.bucket(name);
+    if (!backend)
+      throw new ContainerdRootError(
+        `the overlayfs snapshotter has no snapshot "${name}" (an incomplete copy?)`,
+      );
+    const id = uvarint(await backend.get('id'));
+    if (id === undefined)
+      throw new ContainerdRootError(`the overlayfs snapshot "${name}" has no valid id`);
+    const kindByte = (await backend.get('kind'))?.[0];
+    // The folder is named by the number alone: no key or name from the database reaches a path.
+    const dir = path.join(this.root, OVERLAYFS, 'snapshots', String(id), 'fs');
+    await refuseLinks(this.root, path.join(OVERLAYFS, 'snapshots', String(id), 'fs'));
+    return {
+      folder: { key, name, kind: KINDS[kindByte ?? 0] ?? 'unknown', dir },
+      parent: await text(record, 'parent'),
+    };
   }
 
   /** The image records of a namespace, by name. */
@@ -190,8 +221,9 @@ export class ContainerdRoot {
     let manifest = await this.jsonBlob(targetDigest);
     if (Array.isArray(manifest['manifests'])) {
       const entries = manifest['manifests'] as unknown[];
+      // An entry may be anything the blob's author wrote: null, a number, a string.
       const chosen = entries.find((m) => {
-        const p = (m as { platform?: { os?: unknown; architecture?: unknown } }).platform;
+        const p = (m as { platform?: { os?: unknown; architecture?: unknown } } | null)?.platform;
         return p?.os === platform.os && p?.architecture === platform.architecture;
       }) as { digest?: unknown } | undefined;
       if (typeof chosen?.digest !== 'string' || !isDigest(chosen.digest))
@@ -217,20 +249,29 @@ export class ContainerdRoot {
         `the config ${configDigest} does not list one diff id per layer of its manifest`,
       );
     const snapshots = await this.meta.bucketAt(['v1', namespace, 'snapshots', 'overlayfs']);
+    let buckets: { inNamespace: BoltBucket; byName: BoltBucket } | undefined;
     const found: ImageLayersFound['layers'] = [];
     let chainId = '';
     for (const [i, diffId] of diffIds.entries()) {
       chainId = i === 0 ? diffId : `sha256:${sha256(`${chainId} ${diffId}`)}`;
-      const layer = layers[i] as { digest?: unknown; mediaType?: unknown };
-      if (typeof layer.digest !== 'string' || !isDigest(layer.digest))
+      const layer = layers[i] as { digest?: unknown; mediaType?: unknown } | null;
+      if (typeof layer?.digest !== 'string' || !isDigest(layer.digest))
         throw new ContainerdRootError(`layer ${i} of the manifest ${manifestDigest} has no digest`);
-      const unpacked = snapshots && (await snapshots.bucket(chainId)) ? chainId : undefined;
+      // Each layer's own snapshot only: its parents are the layers below, found in their turn
+      // (a chain per layer would cost the square of the layers).
+      let snapshot: SnapshotFolder | undefined;
+      if (snapshots && (await snapshots.bucket(chainId))) {
+        buckets ??= await this.snapshotBuckets(namespace);
+        const { inNamespace, byName } = buckets;
+        snapshot = (await this.snapshotFolder(inNamespace, byName, namespace, chainId, undefined))
+          .folder;
+      }
       found.push({
         digest: layer.digest,
         mediaType: typeof layer.mediaType === 'string' ? layer.mediaType : '',
         diffId,
         chainId,
-        ...(unpacked ? { snapshot: (await this.snapshotChain(namespace, unpacked))[0]! } : {}),
+        ...(snapshot ? { snapshot } : {}),
       });
     }
     return { manifestDigest, configDigest, config, layers: found };
@@ -248,7 +289,8 @@ export class ContainerdRoot {
     await refuseLinks(this.root, path.relative(this.root, file));
     let handle;
     try {
-      handle = await open(file, 'r');
+      // Non-blocking: a named pipe in a forged copy would otherwise hang the open forever.
+      handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new ContainerdRootError(
@@ -257,7 +299,12 @@ export class ContainerdRoot {
       throw e;
     }
     try {
-      const { size } = await handle.stat();
+      const stat = await handle.stat();
+      if (!stat.isFile())
+        throw new ContainerdRootError(
+          `the blob ${digest} in the content store is not a regular file (a named pipe, a device or a folder): refused`,
+        );
+      const size = stat.size;
       if (size > MAX_JSON_BLOB_BYTES)
         throw new ContainerdRootError(
           `the blob ${digest} is ${size} bytes: too large for a manifest or config`,
