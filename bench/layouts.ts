@@ -220,7 +220,7 @@ async function onSystem<T>(work: (engine: BenchEngine) => Promise<T>): Promise<T
     (await run('docker', a, { maxBuffer: 64 * 1024 * 1024 })).stdout;
   await baseImage();
   try {
-    return await work({ title: 'Docker 20.10 overlay2', env: {}, docker });
+    return await work({ title: '20.10 overlay2', env: {}, docker });
   } finally {
     const ids = async (...a: string[]) => (await docker(...a)).split('\n').filter(Boolean);
     const containers = await ids('ps', '-aq', '--filter', `label=${BENCH_LABEL}`);
@@ -244,7 +244,7 @@ async function onNewer<T>(
   try {
     await engine.loadFromSystem(BASE);
     return await work({
-      title: `Docker 26.1 ${containerdStore ? 'containerd store' : 'overlay2'}`,
+      title: `26.1 ${containerdStore ? 'containerd store' : 'overlay2'}`,
       env: { DOCKER_HOST: engine.dockerHost, PATH: engine.env['PATH'] ?? '' },
       docker: engine.docker,
     });
@@ -254,7 +254,7 @@ async function onNewer<T>(
 }
 
 const LABEL_WIDTH = 52;
-const COLUMN = 24;
+const COLUMN = 25;
 
 function table(titles: string[], figures: Figures[]): string[] {
   const s = (x: number | undefined) => (x === undefined ? 'n/a' : `${x.toFixed(2)} s`);
@@ -268,8 +268,8 @@ function table(titles: string[], figures: Figures[]): string[] {
       (f) => `${s(f.manyArchive)}, ${f.manyEntries} entries`,
       'containerd = overlay2',
     ],
-    ['50,000 files: triage', (f) => s(f.manyTriage), ''],
-    ['50,000 files: docker diff + docker commit', (f) => s(f.manyBare), ''],
+    ['50,000 files: triage (one run)', (f) => s(f.manyTriage), ''],
+    ['50,000 files: docker diff + docker commit (one run)', (f) => s(f.manyBare), ''],
     ['50,000 files: triage / bare', (f) => `${(f.manyTriage / f.manyBare).toFixed(2)}x`, ''],
     ['50,000 files: triage peak RSS', (f) => `${f.manyPeakMiB.toFixed(0)} MiB`, '< 200 MiB'],
     [`coroner --version, median of ${STARTS}`, (f) => s(f.coronerStart), ''],
