@@ -8,7 +8,8 @@
  *
  * Options: --skip-memory (timing only), --runs N (repetitions of the fast measurements),
  * --only-real-services (the php-links stack and the volume scaling, issue 13);
- * `npm run bench -- detection [--webshells DIR]` runs the detection benchmark instead.
+ * `npm run bench -- detection [--webshells DIR]` runs the detection benchmark instead, and
+ * `npm run bench -- layouts [--runs N]` the engine layouts' figures (issue 25).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -291,8 +292,10 @@ async function main(): Promise<void> {
   await realServicesBench(RUNS);
 }
 
-// `npm run bench -- detection`: the detection benchmark alone (bench/detection.ts).
+// `npm run bench -- detection`: the detection benchmark alone (bench/detection.ts);
+// `npm run bench -- layouts`: issue 25's figures on three engines (bench/layouts.ts).
 if (args[0] === 'detection') await import('./detection.js');
+else if (args[0] === 'layouts') await import('./layouts.js');
 else
   main()
     .catch((e) => {
