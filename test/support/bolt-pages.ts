@@ -3,6 +3,10 @@
  * one leaf page per bucket (keys sorted), or a branch page over several leaves where a
  * bucket asks for it. Returns where each bucket's pages are, so a test can forge them.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
 export type BoltTree = { [key: string]: Buffer | string | BoltTree };
 
 export interface BuiltBolt {
@@ -124,4 +128,26 @@ function fnv1a64(bytes: Buffer): bigint {
   let hash = 0xcbf29ce484222325n;
   for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & ((1n << 64n) - 1n);
   return hash;
+}
+
+/** A containerd meta.db's snapshot keys for one container (`abc`, over `abc-init`). */
+export const CONTAINER_SNAPSHOTS: BoltTree = {
+  v1: {
+    moby: {
+      snapshots: {
+        overlayfs: {
+          'abc-init': { name: 'moby/4/abc-init', parent: 'sha256:aa' },
+          abc: { name: 'moby/5/abc', parent: 'abc-init' },
+        },
+      },
+    },
+  },
+  version: Buffer.from([6]),
+};
+
+/** Writes `bytes` as `meta.db` in a fresh temporary folder; returns its path. */
+export async function boltFileOf(bytes: Buffer): Promise<string> {
+  const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'bolt-')), 'meta.db');
+  await writeFile(file, bytes);
+  return file;
 }

@@ -22,29 +22,16 @@ import {
   ContainerdRoot,
   ContainerdRootError,
 } from '../../src/sources/containerd-store/containerd-root.js';
-import { buildBolt, resealMeta, type BoltTree, type BuiltBolt } from '../support/bolt-pages.js';
+import {
+  boltFileOf,
+  buildBolt,
+  CONTAINER_SNAPSHOTS,
+  resealMeta,
+  type BoltTree,
+  type BuiltBolt,
+} from '../support/bolt-pages.js';
 
 const run = promisify(execFile);
-const TREE: BoltTree = {
-  v1: {
-    moby: {
-      snapshots: {
-        overlayfs: {
-          'abc-init': { name: 'moby/4/abc-init', parent: 'sha256:aa' },
-          abc: { name: 'moby/5/abc', parent: 'abc-init' },
-        },
-      },
-    },
-  },
-  version: Buffer.from([6]),
-};
-
-async function fileOf(bytes: Buffer): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bolt-hostile-'));
-  const file = path.join(dir, 'meta.db');
-  await writeFile(file, bytes);
-  return file;
-}
 
 async function walk(bucket: BoltBucket): Promise<number> {
   let keys = 0;
@@ -57,7 +44,7 @@ async function failure(
   bytes: Buffer,
   read: (db: BoltFile) => Promise<unknown> = (db) => walk(db.root()),
 ): Promise<string> {
-  const file = await fileOf(bytes);
+  const file = await boltFileOf(bytes);
   let db: BoltFile | undefined;
   try {
     db = await BoltFile.open(file);
@@ -103,18 +90,18 @@ function firstValue(built: BuiltBolt, bucket: string): number {
 
 describe('a forged bbolt file', () => {
   it('names a bucket or a branch child that points past the end of the file', async () => {
-    const bucket = buildBolt(TREE);
+    const bucket = buildBolt(CONTAINER_SNAPSHOTS);
     bucket.bytes.writeBigUInt64LE(0xffffffffffffffffn, firstValue(bucket, 'v1/moby'));
     expect(await failure(bucket.bytes)).toMatch(
       /"v1"\/"moby"\/"snapshots" names page 18446744073709551615, outside the file/,
     );
-    const child = buildBolt(TREE);
+    const child = buildBolt(CONTAINER_SNAPSHOTS);
     forgeBranch(child, child.pages.get('v1/moby')!, [child.pages.get('v1/moby/snapshots')!, 9999]);
     expect(await failure(child.bytes)).toMatch(/names page 9999, outside the file/);
   });
 
   it('stops a branch page that leads back to an ancestor, walking and looking up', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     const moby = built.pages.get('v1/moby')!;
     const snapshots = built.pages.get('v1/moby/snapshots')!;
     forgeBranch(built, moby, [snapshots]);
@@ -126,7 +113,7 @@ describe('a forged bbolt file', () => {
   });
 
   it('refuses overflow pages that overlap another page of the tree', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     // abc-init's page now claims the next page, abc's own, as its overflow.
     built.bytes.writeUInt32LE(1, at(built, 'v1/moby/snapshots/overlayfs/abc-init') + 12);
     expect(await failure(built.bytes)).toMatch(/page \d+ .* overlaps page \d+/);
@@ -149,7 +136,7 @@ describe('a forged bbolt file', () => {
       built.pages.get('v1')!,
       pages.map((_, i) => first + i),
     );
-    const file = await fileOf(built.bytes);
+    const file = await boltFileOf(built.bytes);
     const db = await BoltFile.open(file);
     await expect(walk(db.root())).rejects.toThrow(/overlaps page/);
     expect(db.cost.bytes).toBeLessThanOrEqual(built.bytes.length);
@@ -157,18 +144,18 @@ describe('a forged bbolt file', () => {
   });
 
   it('refuses an element count the page cannot hold, and keys or values outside their page', async () => {
-    const count = buildBolt(TREE);
+    const count = buildBolt(CONTAINER_SNAPSHOTS);
     count.bytes.writeUInt16LE(0xffff, at(count, 'v1/moby') + 10);
     expect(await failure(count.bytes)).toMatch(/claims 65535 elements, more than it holds/);
-    const key = buildBolt(TREE);
+    const key = buildBolt(CONTAINER_SNAPSHOTS);
     key.bytes.writeUInt32LE(0xffffffff, at(key, 'v1/moby') + 16 + 4); // the first key's offset
     expect(await failure(key.bytes)).toMatch(
       /an element of bucket \/"v1"\/"moby" runs past its page/,
     );
-    const size = buildBolt(TREE);
+    const size = buildBolt(CONTAINER_SNAPSHOTS);
     size.bytes.writeUInt32LE(0xfffffff0, at(size, 'v1/moby') + 16 + 8); // the first key's size
     expect(await failure(size.bytes)).toMatch(/runs past its page/);
-    const branchKey = buildBolt(TREE);
+    const branchKey = buildBolt(CONTAINER_SNAPSHOTS);
     const moby = branchKey.pages.get('v1/moby')!;
     forgeBranch(branchKey, moby, [branchKey.pages.get('v1/moby/snapshots')!, moby - 1]);
     branchKey.bytes.writeUInt32LE(0x7fffffff, moby * branchKey.pageSize + 32); // second key's offset
@@ -179,14 +166,14 @@ describe('a forged bbolt file', () => {
 
   it('refuses a bucket whose root is a meta page, a freelist page or a short inline page', async () => {
     for (const page of [0n, 1n]) {
-      const meta = buildBolt(TREE);
+      const meta = buildBolt(CONTAINER_SNAPSHOTS);
       const value = firstValue(meta, 'v1/moby');
       meta.bytes.writeBigUInt64LE(page, value);
       if (page === 1n) expect(await failure(meta.bytes)).toMatch(/names page 1, a meta page/);
       // Root 0 is an inline bucket: its page follows the header, and here there is none.
       else expect(await failure(meta.bytes)).toMatch(/inline bucket .* shorter than a page header/);
     }
-    const freelist = buildBolt(TREE);
+    const freelist = buildBolt(CONTAINER_SNAPSHOTS);
     freelist.bytes.writeBigUInt64LE(2n, firstValue(freelist, 'v1/moby'));
     expect(await failure(freelist.bytes)).toMatch(/page 2 .* neither a branch nor a leaf page/);
   });
@@ -209,7 +196,7 @@ describe('a forged bbolt file', () => {
       built.bytes.writeUInt32LE(1, e); // the value is now a bucket
       return built.bytes;
     };
-    const db = await BoltFile.open(await fileOf(forged(inline(0x02, 1))));
+    const db = await BoltFile.open(await boltFileOf(forged(inline(0x02, 1))));
     const ok = await db.bucketAt(['v1', 'inline']);
     expect((await ok!.get('k'))!.toString()).toBe('vvv');
     await db.close();
@@ -220,29 +207,31 @@ describe('a forged bbolt file', () => {
   });
 
   it('refuses a file whose two meta pages both fail their checksum', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     for (const page of [0, 1] as const) {
       const root = built.metaOffset(page) + 16;
       built.bytes.writeUInt8(built.bytes.readUInt8(root) ^ 0x01, root); // the checksum now lies
     }
-    const e = await rejection(BoltFile.open(await fileOf(built.bytes)));
+    const e = await rejection(BoltFile.open(await boltFileOf(built.bytes)));
     expect(e).toBeInstanceOf(BoltFormatError);
     expect(e.message).toMatch(/neither meta page is valid \(magic, version, checksum\)/);
   });
 
   it('takes the other meta page when one names a page size of 0, not a power of two, or huge', async () => {
     for (const pageSize of [0, 4097, 3 * 4096, 0x80000000, 0xffffffff]) {
-      const built = buildBolt(TREE);
+      const built = buildBolt(CONTAINER_SNAPSHOTS);
       const m = built.metaOffset(1);
       built.bytes.writeUInt32LE(pageSize, m + 8);
       resealMeta(built.bytes, m);
-      const db = await BoltFile.open(await fileOf(built.bytes));
+      const db = await BoltFile.open(await boltFileOf(built.bytes));
       expect([db.pageSize, db.txid]).toEqual([4096, 6n]);
       await db.close();
       const both = Buffer.from(built.bytes);
       both.writeUInt32LE(pageSize, built.metaOffset(0) + 8);
       resealMeta(both, built.metaOffset(0));
-      await expect(BoltFile.open(await fileOf(both))).rejects.toThrow(/neither meta page is valid/);
+      await expect(BoltFile.open(await boltFileOf(both))).rejects.toThrow(
+        /neither meta page is valid/,
+      );
     }
   });
 
@@ -272,7 +261,7 @@ describe('a forged bbolt file', () => {
         built.bytes.writeBigUInt64LE(BigInt(next), value);
       }
     }
-    const db = await BoltFile.open(await fileOf(built.bytes));
+    const db = await BoltFile.open(await boltFileOf(built.bytes));
     const e = await rejection(walk(db.root()));
     expect(e).toBeInstanceOf(BoltFormatError);
     expect(e.message).toMatch(/more than \d+ page reads and elements/);
@@ -299,7 +288,7 @@ describe('a forged bbolt file', () => {
     const first = built.bytes.length / built.pageSize;
     built.bytes = Buffer.concat([built.bytes, leaf]);
     built.bytes.writeBigUInt64LE(BigInt(first), firstValue(built, ''));
-    const file = await fileOf(built.bytes);
+    const file = await boltFileOf(built.bytes);
     const db = await BoltFile.open(file);
     expect(await walk(db.root())).toBe(1 + count);
     expect(db.cost.steps).toBeGreaterThan(count);

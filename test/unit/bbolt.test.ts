@@ -1,34 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BoltFile,
   BoltFormatError,
   type BoltBucket,
 } from '../../src/sources/containerd-store/bbolt.js';
-import { buildBolt, resealMeta, type BoltTree } from '../support/bolt-pages.js';
-
-const TREE: BoltTree = {
-  v1: {
-    moby: {
-      snapshots: {
-        overlayfs: {
-          'abc-init': { name: 'moby/4/abc-init', parent: 'sha256:aa' },
-          abc: { name: 'moby/5/abc', parent: 'abc-init' },
-        },
-      },
-    },
-  },
-  version: Buffer.from([6]),
-};
-
-async function fileOf(bytes: Buffer): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'bolt-'));
-  const file = path.join(dir, 'meta.db');
-  await writeFile(file, bytes);
-  return file;
-}
+import { boltFileOf, buildBolt, CONTAINER_SNAPSHOTS, resealMeta } from '../support/bolt-pages.js';
 
 async function walk(bucket: BoltBucket): Promise<string[]> {
   const out: string[] = [];
@@ -41,7 +17,7 @@ async function walk(bucket: BoltBucket): Promise<string[]> {
 }
 
 async function failure(bytes: Buffer): Promise<BoltFormatError> {
-  const file = await fileOf(bytes);
+  const file = await boltFileOf(bytes);
   let db: BoltFile | undefined;
   try {
     db = await BoltFile.open(file);
@@ -56,7 +32,7 @@ async function failure(bytes: Buffer): Promise<BoltFormatError> {
 
 describe('the bbolt reader', () => {
   it('reads nested buckets and values in key order, and finds a bucket by its path', async () => {
-    const db = await BoltFile.open(await fileOf(buildBolt(TREE).bytes));
+    const db = await BoltFile.open(await boltFileOf(buildBolt(CONTAINER_SNAPSHOTS).bytes));
     expect(await walk(db.root())).toContain(
       'v1/moby/snapshots/overlayfs/abc/parent=6162632d696e6974',
     );
@@ -69,22 +45,22 @@ describe('the bbolt reader', () => {
   });
 
   it('falls back to the older meta page when the newer one fails its checksum', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     built.bytes.writeUInt8(built.bytes[built.metaOffset(1) + 48]! ^ 0xff, built.metaOffset(1) + 48); // txid changed, checksum not
-    const db = await BoltFile.open(await fileOf(built.bytes));
+    const db = await BoltFile.open(await boltFileOf(built.bytes));
     expect(db.txid).toBe(6n);
     await db.close();
   });
 
   it('refuses a file with no valid meta page, by name', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     built.bytes.fill(0, 0, 2 * built.pageSize);
-    const file = await fileOf(built.bytes);
+    const file = await boltFileOf(built.bytes);
     await expect(BoltFile.open(file)).rejects.toThrow(/not a bbolt database/);
   });
 
   it('names a page number outside the file', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     const m = built.metaOffset(1);
     built.bytes.writeBigUInt64LE(1_000_000n, m + 16);
     resealMeta(built.bytes, m);
@@ -93,7 +69,7 @@ describe('the bbolt reader', () => {
   });
 
   it('stops at a branch page that leads back to itself (a loop), instead of hanging', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     const id = built.pages.get('v1/moby')!;
     const at = id * built.pageSize;
     built.bytes.writeUInt16LE(0x01, at + 8); // now a branch…
@@ -105,7 +81,7 @@ describe('the bbolt reader', () => {
   });
 
   it('stops buckets nested into themselves at a bounded depth', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     // The "moby" bucket's header in v1's page now names v1's own page: v1/moby/moby/moby…
     const v1 = built.pages.get('v1')!;
     const at = v1 * built.pageSize;
@@ -116,24 +92,24 @@ describe('the bbolt reader', () => {
   });
 
   it('refuses a page that claims more overflow pages than the file holds', async () => {
-    const built = buildBolt(TREE);
+    const built = buildBolt(CONTAINER_SNAPSHOTS);
     const at = built.pages.get('v1')! * built.pageSize;
     built.bytes.writeUInt32LE(0xffffffff, at + 12);
     expect((await failure(built.bytes)).message).toMatch(/overflow pages, past the file/);
   });
 
   it('refuses an element that runs past its page, and a count larger than the page', async () => {
-    const long = buildBolt(TREE);
+    const long = buildBolt(CONTAINER_SNAPSHOTS);
     const at = long.pages.get('v1/moby/snapshots/overlayfs/abc')! * long.pageSize;
     long.bytes.writeUInt32LE(0x7fffffff, at + 16 + 12); // the first value's size
     expect((await failure(long.bytes)).message).toMatch(/runs past its page/);
-    const many = buildBolt(TREE);
+    const many = buildBolt(CONTAINER_SNAPSHOTS);
     many.bytes.writeUInt16LE(0xffff, many.pages.get('v1')! * many.pageSize + 10);
     expect((await failure(many.bytes)).message).toMatch(/claims 65535 elements/);
   });
 
   it('stops when a file needs more page reads than its budget', async () => {
-    const file = await fileOf(buildBolt(TREE).bytes);
+    const file = await boltFileOf(buildBolt(CONTAINER_SNAPSHOTS).bytes);
     const db = await BoltFile.open(file, { stepBudget: 3 });
     await expect(walk(db.root())).rejects.toThrow(/more than 3 page reads/);
     await db.close();
