@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { metaFromHeader, type FileType } from '../report/file-meta.js';
-import { tarEntries } from '../tar-entries.js';
+import { tarEntries, type TarEntry } from '../tar-entries.js';
 import { isOpaqueMarker, isWhiteout, opaqueDirectory, whitedOutPath } from './whiteout.js';
 
 export interface LayerIndex {
@@ -35,10 +35,18 @@ export function layerEntryPath(name: string): string | undefined {
   return '/' + parts.join('/');
 }
 
-/** Streams one uncompressed layer tar into an index. */
-export async function indexLayer(tar: Readable, diffId: string): Promise<LayerIndex> {
+/**
+ * Streams one uncompressed layer tar into an index. `onEntry` may read each entry's bytes
+ * (a layer check compares them with a folder) before the next is taken.
+ */
+export async function indexLayer(
+  tar: Readable,
+  diffId: string,
+  onEntry?: (entry: TarEntry) => Promise<void>,
+): Promise<LayerIndex> {
   const index = emptyLayerIndex(diffId);
   for await (const entry of tarEntries(tar)) {
+    if (onEntry) await onEntry(entry);
     const path = layerEntryPath(entry.header.name);
     if (path === undefined) {
       index.anomalies.push(

@@ -219,9 +219,18 @@ describe.runIf(isRoot)('an engine reached over tcp', () => {
       const identity = await local.identity();
       const image = await local.inspectImage(await inspectField(name, '{{.Image}}'));
       const committed = await local.inspectImage(evidence.id);
-      const proved = await findHostLayers(identity, image, committed, evidence.committedAt);
+      const container = { id: await inspectField(name, '{{.Id}}') };
+      const proved = await findHostLayers(
+        identity,
+        image,
+        committed,
+        evidence.committedAt,
+        container,
+      );
       expect('reason' in proved ? proved.reason : 'proved').toBe('proved');
-      expect(await findHostLayers(identity, image, committed, new Date(0).toISOString())).toEqual({
+      expect(
+        await findHostLayers(identity, image, committed, new Date(0).toISOString(), container),
+      ).toEqual({
         reason: expect.stringMatching(/nothing proves the engine runs on this host/),
       });
     } finally {

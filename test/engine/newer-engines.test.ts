@@ -6,7 +6,8 @@
  * would, through the coroner executable.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -32,15 +33,17 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
   let report: TriageReport;
   let stomped: TriageReport;
   const runId = newRunId();
-  const coroner = (...args: string[]) =>
+  const coronerWith = (env: NodeJS.ProcessEnv, ...args: string[]) =>
     run(process.execPath, [BIN, ...args], {
       env: {
         ...process.env,
         DOCKER_HOST: engine.dockerHost,
         CORONER_CACHE_DIR: path.join(work, 'cache'),
+        ...env,
       },
       maxBuffer: 64 * 1024 * 1024,
     }).catch((e: { code?: number; stdout?: string; stderr?: string }) => e);
+  const coroner = (...args: string[]) => coronerWith({}, ...args);
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'newer-engine-'));
@@ -142,6 +145,62 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
           expect(extra.key).toMatch(/^[0-9a-f]{64}-init$/);
       } finally {
         await root.close();
+      }
+    },
+  );
+
+  it.runIf(containerdStore)(
+    "reads the image's layers from containerd's snapshot folders, each checked against its blob, with no reader container",
+    async () => {
+      expect(report.layers.source).toBe('layer-store');
+      expect(report.layers.checks?.map((c) => c.status)).toEqual(
+        report.layers.list.map(() => 'verified'),
+      );
+      expect(report.hostCompromise.isSuspected).toBe(false);
+      const custody = await readFile(path.join(work, 'case', 'custody.json'), 'utf8');
+      expect(custody).toMatch(/checked against its blob in containerd's content store/);
+      expect(custody).toMatch(/read whole; 0 left \(in part\) to the reader containers/);
+      expect(await engine.docker('ps', '-aq', '--filter', 'label=coroner.reader.for')).toBe('');
+    },
+  );
+
+  it.runIf(containerdStore)(
+    "reports a bind shell appended on the host to an image layer's unpacked snapshot as tampering, and the host as compromised",
+    async () => {
+      const image = (await engine.docker('inspect', '-f', '{{.Image}}', container)).trim();
+      const root = await ContainerdRoot.open(engine.containerdRoot);
+      const layers = (await root.imageLayers('moby', image)).layers;
+      await root.close();
+      const holding = layers.find((l) =>
+        existsSync(path.join(l.snapshot!.dir, 'usr/local/bin/start-web')),
+      )!;
+      const script = path.join(holding.snapshot!.dir, 'usr/local/bin/start-web');
+      const before = await readFile(script);
+      await appendFile(script, 'nc -lp 4444 -e /bin/sh &\n');
+      try {
+        const caseDir = path.join(work, 'tampered');
+        // A cache of its own: a layer verified once is not checked again from the same cache.
+        await coronerWith(
+          { CORONER_CACHE_DIR: path.join(work, 'cache-tampered') },
+          'triage',
+          container,
+          '--case-dir',
+          caseDir,
+        );
+        const tampered = JSON.parse(
+          await readFile(path.join(caseDir, 'report.json'), 'utf8'),
+        ) as TriageReport;
+        const check = tampered.layers.checks!.find((c) => c.diffId === holding.diffId)!;
+        expect(check.status).toBe('tampered');
+        expect(check.differences).toEqual([
+          {
+            path: '/usr/local/bin/start-web',
+            what: [expect.stringMatching(/^has \d+ bytes, not \d+$/)],
+          },
+        ]);
+        expect(tampered.hostCompromise.isSuspected).toBe(true);
+      } finally {
+        await writeFile(script, before);
       }
     },
   );

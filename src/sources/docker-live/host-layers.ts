@@ -2,9 +2,11 @@
  * When coroner runs as root on the engine's own host, the engine's layer store
  * is a folder it can read: the original image's layers and the evidence image's
  * committed layer are read there directly (read only, never through a link)
- * instead of through reader containers, one archive request per path. A layer
- * is indexed from its folder and tar-split record, which proves it against its
- * diff id, the first time an image is seen; the index is then cached. Anything
+ * instead of through reader containers, one archive request per path. Overlay2
+ * keeps them in its own folders, each proved by its tar-split record; Docker's
+ * containerd image store keeps them in containerd's overlayfs snapshots, each
+ * proved by its blob in the content store. Either way a layer is checked entry
+ * by entry the first time an image is seen; the index is then cached. Anything
  * the folders cannot answer goes the archive way, which stays the path for
  * remote engines and the fallback.
  */
@@ -21,20 +23,42 @@ import {
 import { findOriginLayer, type LayerIndex } from '../../layers/layer-index.js';
 import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
 import type { LayerCheck } from '../../report/triage-report.js';
-import { imageLayers, readImageConfig, type LayerRecord } from '../docker-store/image-store.js';
+import { ContainerdRoot } from '../containerd-store/containerd-root.js';
+import { imageLayers, readImageConfig } from '../docker-store/image-store.js';
+import { checkLayerBlob, type LayerBlob } from '../layer-store/layer-blob.js';
 import { readLayerVersion } from '../layer-store/layer-dir.js';
 import type { Capabilities } from '../layer-store/overlay-xattrs.js';
 import { rebuildLayer } from '../layer-store/tar-split.js';
 import { EVIDENCE_LABELS } from './freeze.js';
 import type { EngineIdentity, ImageInspect } from './types.js';
 
+/** One image layer's folder on this host, and the record that proves it. */
+export interface HostLayer {
+  diffId: string;
+  dir: string;
+  /** Overlay2's tar-split record beside the folder, or the layer's blob in containerd's content store. */
+  proof: { tarSplit: string } | { blob: LayerBlob };
+}
+
 export interface HostLayers {
   /** The original image's layers, bottom first. */
-  original: LayerRecord[];
+  original: HostLayer[];
   /** The evidence image's committed layer: what the container wrote. */
-  committed: LayerRecord;
+  committed: { dir: string };
   root: { path: string; storageDriver: string };
+  /** The original image's config, where the store read it already (its history names each layer). */
+  config?: Record<string, unknown>;
 }
+
+/** How a layer on this host is proved, in custody's words. */
+const PROVED_BY = {
+  tarSplit: 'rebuilt from its tar-split record and checked against its diff id',
+  blob: "checked against its blob in containerd's content store (digest and diff id)",
+};
+
+/** What a layer that cannot be checked may mean, on a live host. */
+const INCOMPLETE_LIVE =
+  "a piece of the engine's store is missing or unreadable: removed on the host, or damaged";
 
 /**
  * The layer folders of the original and evidence images on this host, or why they cannot
@@ -46,8 +70,11 @@ export async function findHostLayers(
   original: ImageInspect,
   evidence: ImageInspect,
   capturedAt: string,
+  container: { id: string; upperDir?: string },
 ): Promise<HostLayers | { reason: string }> {
   if (process.getuid?.() !== 0) return { reason: 'coroner is not root' };
+  if (engine.storageDriver === CONTAINERD_SNAPSHOTTER)
+    return findContainerdLayers(original, evidence, capturedAt, container);
   if (engine.storageDriver !== 'overlay2' || !engine.rootDir)
     return { reason: `the engine's storage driver is ${engine.storageDriver}, not overlay2` };
   const root = { path: engine.rootDir, storageDriver: 'overlay2' };
@@ -77,7 +104,13 @@ export async function findHostLayers(
         reason:
           "nothing proves the engine runs on this host (the evidence image it committed is not in this host's layer store): a remote engine, or one that lies",
       };
-    return { original: layers.slice(0, -1), committed, root };
+    return {
+      original: layers
+        .slice(0, -1)
+        .map((l) => ({ diffId: l.diffId, dir: l.dir, proof: { tarSplit: l.tarSplit } })),
+      committed,
+      root,
+    };
   } catch (e) {
     return {
       reason: `the engine's layer store is not readable here (${(e as Error).message.slice(0, 200)}): a remote engine, or another host`,
@@ -85,7 +118,101 @@ export async function findHostLayers(
   }
 }
 
-/** The original image's layers indexed from their folders, each rebuilt and checked against its diff id. */
+/** Docker's containerd image store names its storage driver so (`docker info`). */
+const CONTAINERD_SNAPSHOTTER = 'overlayfs';
+/** A snapshot's folder of containerd's overlayfs snapshotter: its root is what comes before. */
+const SNAPSHOT_FOLDER = /^(\/.*)\/io\.containerd\.snapshotter\.v1\.overlayfs\/snapshots\/\d+\/fs$/;
+/** Where containerd keeps its root unless configured otherwise. */
+const DEFAULT_CONTAINERD_ROOT = '/var/lib/containerd';
+
+/**
+ * The layers on Docker's containerd image store: containerd's overlayfs snapshots, found
+ * through its metadata (containerd-root.ts). The container's writable layer, as the kernel
+ * mounted it, names containerd's root; that the metadata gives the container this very
+ * folder, and holds the evidence image this triage just committed, proves the engine is
+ * this host's.
+ */
+async function findContainerdLayers(
+  original: ImageInspect,
+  evidence: ImageInspect,
+  capturedAt: string,
+  container: { id: string; upperDir?: string },
+): Promise<HostLayers | { reason: string }> {
+  const upper = container.upperDir;
+  const rootPath = upper ? SNAPSHOT_FOLDER.exec(upper)?.[1] : DEFAULT_CONTAINERD_ROOT;
+  if (!rootPath)
+    return {
+      reason: `the container's writable layer (${upper}) is not a snapshot of containerd's overlayfs snapshotter`,
+    };
+  let store: ContainerdRoot;
+  try {
+    store = await ContainerdRoot.open(rootPath);
+  } catch (e) {
+    return {
+      reason: `containerd's root ${rootPath} cannot be read (${(e as Error).message.slice(0, 200)})${upper ? '' : ': the container is not running, so its mount does not say where containerd keeps it'}`,
+    };
+  }
+  try {
+    // Docker's namespace is `moby` unless its daemon was told otherwise: the one holding the container.
+    let found: { namespace: string; dir: string } | undefined;
+    for (const namespace of await store.namespaces()) {
+      const chain = await store.snapshotChain(namespace, container.id).catch(() => undefined);
+      if (chain?.[0]) {
+        found = { namespace, dir: chain[0].dir };
+        break;
+      }
+    }
+    if (!found)
+      return { reason: `containerd's root ${rootPath} holds no snapshot of the container` };
+    if (upper && found.dir !== upper)
+      return {
+        reason: `containerd's metadata gives the container the folder ${found.dir}, but the kernel mounted ${upper} as its writable layer: a forged metadata, or another containerd`,
+      };
+    const platform = {
+      os: original.Os || 'linux',
+      architecture: original.Architecture || 'amd64',
+    };
+    const image = await store.imageLayers(found.namespace, original.Id, platform);
+    const diffIds = original.RootFS?.Layers ?? [];
+    if (
+      image.layers.length !== diffIds.length ||
+      image.layers.some((l, i) => l.diffId !== diffIds[i])
+    )
+      return { reason: "containerd's records of the image do not match what the engine reports" };
+    const packed = image.layers.findIndex((l) => !l.snapshot);
+    if (packed >= 0)
+      return { reason: `layer ${packed} of the image is not unpacked in containerd's snapshotter` };
+    const written = await store.imageLayers(found.namespace, evidence.Id, platform);
+    const labels = (written.config['config'] as { Labels?: Record<string, unknown> } | undefined)
+      ?.Labels;
+    const committed = written.layers.at(-1)?.snapshot;
+    if (labels?.[EVIDENCE_LABELS.capturedAt] !== capturedAt || !committed)
+      return {
+        reason:
+          "the evidence image the engine committed is not unpacked in containerd's root on this host: a remote engine, or one that lies",
+      };
+    return {
+      original: image.layers.map((l) => ({
+        diffId: l.diffId,
+        dir: l.snapshot!.dir,
+        proof: {
+          blob: { path: store.blobPath(l.digest), digest: l.digest, mediaType: l.mediaType },
+        },
+      })),
+      committed: { dir: committed.dir },
+      root: { path: rootPath, storageDriver: "containerd's overlayfs snapshotter" },
+      config: image.config,
+    };
+  } catch (e) {
+    return {
+      reason: `containerd's root ${rootPath} does not say where the image's layers are (${(e as Error).message.slice(0, 200)})`,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The original image's layers indexed from their folders, each checked against its record. */
 export async function indexHostLayers(
   host: HostLayers,
   image: ImageInspect,
@@ -96,10 +223,17 @@ export async function indexHostLayers(
   const checks: LayerCheck[] = [];
   for (const [position, layer] of host.original.entries()) {
     if (opts.signal?.aborted) throw new Cancelled('triage');
+    const { proof } = layer;
     const { index, check } = await custody.step(
-      `index original image layer ${position} from the engine's layer store, checked against its diff id`,
+      `index original image layer ${position} from the engine's layer store, ${'tarSplit' in proof ? PROVED_BY.tarSplit : PROVED_BY.blob}`,
       layer.diffId,
-      () => rebuildLayer(layer.tarSplit, layer.dir, layer.diffId, position, opts.signal),
+      () =>
+        'tarSplit' in proof
+          ? rebuildLayer(proof.tarSplit, layer.dir, layer.diffId, position, opts.signal)
+          : checkLayerBlob(proof.blob, layer.dir, layer.diffId, position, {
+              incomplete: INCOMPLETE_LIVE,
+              ...(opts.signal ? { signal: opts.signal } : {}),
+            }),
       (r) => `${r.check.status}: ${r.check.detail}`,
     );
     indexes.push(index);
@@ -107,8 +241,9 @@ export async function indexHostLayers(
     opts.onLayer?.(position + 1);
   }
   const diffIds = host.original.map((l) => l.diffId);
-  const config = await readImageConfig(host.root, image.Id).catch(() => undefined);
-  const history = historyPerLayer(config?.config, diffIds.length);
+  const config =
+    host.config ?? (await readImageConfig(host.root, image.Id).catch(() => undefined))?.config;
+  const history = historyPerLayer(config, diffIds.length);
   // Only layers that proved themselves are cached: a tampered one is indexed again next time.
   const cacheProblem = checks.every((c) => c.status === 'verified')
     ? await writeLayerCache(opts.cacheDir, image.Id, history, indexes)

@@ -136,6 +136,12 @@ export class DockerLiveSource implements EvidenceSource {
             frozen.image,
             frozen.evidenceInspect,
             frozen.evidence.committedAt,
+            {
+              id: container.id,
+              ...(frozen.writableLayer && 'dir' in frozen.writableLayer
+                ? { upperDir: frozen.writableLayer.dir }
+                : {}),
+            },
           ).then((found) => {
             if ('reason' in found) {
               hostReason = found.reason;

@@ -18,19 +18,20 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { emptyLayerIndex, indexLayer, type LayerIndex } from '../../layers/layer-index.js';
-import type { FileType } from '../../report/file-meta.js';
-import type { LayerCheck } from '../../report/triage-report.js';
+import { indexLayer, type LayerIndex } from '../../layers/layer-index.js';
 import { Crc64 } from './crc64.js';
+import { entryKey } from './layer-tree.js';
 import {
-  compareLayerTree,
-  entryKey,
-  pathOfKey,
-  walkLayerFolder,
-  type LayerFolder,
-} from './layer-tree.js';
-import { readAllAttributes } from './overlay-xattrs.js';
+  capital,
+  LayerDifferences,
+  layerVerdict,
+  notChecked,
+  readLayerFolder,
+  type LayerRebuild,
+} from './layer-verdict.js';
 import { TarHeaderReader, type RecordedEntry } from './tar-headers.js';
+
+export type { LayerRebuild };
 
 /** One line of a tar-split record: a file (type 1) or raw bytes of the tar (type 2). */
 interface TarSplitEntry {
@@ -96,62 +97,15 @@ async function* tarSplitEntries(recordFile: string): AsyncGenerator<TarSplitEntr
   }
 }
 
-export interface LayerRebuild {
-  index: LayerIndex;
-  check: LayerCheck;
-}
-
-/** Paths named in the check's one-line detail; the report lists more. */
-const MAX_NAMED_IN_DETAIL = 8;
-const MAX_LISTED = 100;
 const CHUNK = 1024 * 1024;
 const INCOMPLETE =
   'the data root is incomplete or damaged (a copy: copy all of it again, keeping owners, links and extended attributes), or this piece was removed on the host';
 
-const FILE_TYPE = new Map<number, FileType>([
-  [constants.S_IFREG, 'file'],
-  [constants.S_IFDIR, 'directory'],
-  [constants.S_IFLNK, 'symlink'],
-  [constants.S_IFCHR, 'char-device'],
-  [constants.S_IFBLK, 'block-device'],
-  [constants.S_IFIFO, 'fifo'],
-  [constants.S_IFSOCK, 'socket'],
-]);
-
-/** The layer as its folder alone shows it, for when its record cannot be read. */
-function indexFromFolder(folder: LayerFolder, diffId: string): LayerIndex {
-  const index = emptyLayerIndex(diffId);
-  for (const [key, disk] of folder.entries) {
-    if (key === '/') continue;
-    const path = pathOfKey(key);
-    if (disk.format === constants.S_IFCHR && disk.rdev === 0) index.whiteouts.add(path);
-    else index.entries.set(path, FILE_TYPE.get(disk.format) ?? 'other');
-  }
-  for (const [key, attributes] of folder.attributes.byPath)
-    if (
-      key !== '/' &&
-      (attributes.has('trusted.overlay.opaque') || attributes.has('user.overlay.opaque'))
-    )
-      index.opaqueDirs.add(pathOfKey(key));
-  return index;
-}
-
-/** The layer folder read once: every entry's lstat and every extended attribute. */
-async function readLayerFolder(
-  layerDir: string,
-  signal?: AbortSignal,
-): Promise<LayerFolder | { missing: string }> {
-  const [entries, attributes] = await Promise.all([
-    walkLayerFolder(layerDir, signal).catch((e: NodeJS.ErrnoException) => {
-      if (signal?.aborted) throw e;
-      return e.code === 'ENOENT'
-        ? `its folder ${layerDir} is missing`
-        : `its folder ${layerDir} cannot be read (${e.code ?? e.message})`;
-    }),
-    readAllAttributes(layerDir),
-  ]);
-  return typeof entries === 'string' ? { missing: entries } : { entries, attributes };
-}
+const WORDS = {
+  verified: 'the layer folder rebuilds to its diff id, and every entry matches the layer’s record',
+  unexplainedHash: (actual: string) =>
+    `the layer folder rebuilds to ${actual}, not its diff id: its tar-split record, or a file's content, was altered so that the record's checksums still match`,
+};
 
 /**
  * Rebuilds the tar of the layer at `position` from `recordFile` and `layerDir`, hashes it,
@@ -169,15 +123,10 @@ export async function rebuildLayer(
 ): Promise<LayerRebuild> {
   const folder = await readLayerFolder(layerDir, signal);
   const disk = 'missing' in folder ? undefined : folder;
-  const differences = new Map<string, string[]>();
-  const differ = (key: string, what: string) => {
-    const list = differences.get(key);
-    if (list) list.push(what);
-    else differences.set(key, [what]);
-  };
   // A name that climbs out of the layer is the image author's doing, not the host's: such a
   // layer cannot be rebuilt (the engine cannot docker save it either), so it goes unchecked.
-  const outside: string[] = [];
+  const differences = new LayerDifferences();
+  const differ = (key: string, what: string) => differences.add(key, what);
   const sha = createHash('sha256');
   const headers = new TarHeaderReader();
   const recorded: RecordedEntry[] = [];
@@ -185,7 +134,7 @@ export async function rebuildLayer(
   async function* fileBytes(name: Buffer, size: number, crc: string) {
     const key = entryKey(name);
     const found = key === undefined ? undefined : disk?.entries.get(key);
-    if (key === undefined) outside.push(JSON.stringify(name.toString('utf8')));
+    if (key === undefined) differences.outside.push(JSON.stringify(name.toString('utf8')));
     else if (disk && !found) differ(key, 'is missing from the layer folder');
     // Present as something else than a file: the tree comparison names its type.
     if (!found || found.format !== constants.S_IFREG) {
@@ -257,86 +206,20 @@ export async function rebuildLayer(
           ? `a file of its folder ${layerDir} cannot be read (${code})`
           : `its tar-split record ${recordFile} does not rebuild a readable tar (${(e as Error).message.slice(0, 200)})`;
     const folderToo = 'missing' in folder ? `; ${folder.missing}` : '';
-    return {
-      index: disk ? indexFromFolder(disk, diffId) : emptyLayerIndex(diffId),
-      check: {
-        ...base,
-        status: 'not-checked',
-        detail: `not checked: ${why}${folderToo}. ${capital(INCOMPLETE)}; the layer is indexed from ${disk ? 'its folder alone' : 'nothing'}`,
-      },
-    };
+    return notChecked(
+      base,
+      disk,
+      undefined,
+      `not checked: ${why}${folderToo}. ${capital(INCOMPLETE)}; the layer is indexed from ${disk ? 'its folder alone' : 'nothing'}`,
+    );
   }
   if (!disk)
-    return {
+    return notChecked(
+      base,
+      undefined,
       index,
-      check: {
-        ...base,
-        status: 'not-checked',
-        detail: `not checked: ${(folder as { missing: string }).missing}. ${capital(INCOMPLETE)}; the layer is indexed from its tar-split record alone`,
-      },
-    };
-
+      `not checked: ${(folder as { missing: string }).missing}. ${capital(INCOMPLETE)}; the layer is indexed from its tar-split record alone`,
+    );
   const actual = `sha256:${sha.digest('hex')}`;
-  if (outside.length > 0 && differences.size === 0)
-    return {
-      index,
-      check: {
-        ...base,
-        status: 'not-checked',
-        detail: `its tar names paths outside the layer (${outside.slice(0, MAX_NAMED_IN_DETAIL).join(', ')}), which no folder can hold: a crafted layer, which cannot be rebuilt to its diff id`,
-      },
-    };
-
-  const tree = await compareLayerTree(recorded, disk);
-  for (const [key, what] of tree.differences) for (const w of what) differ(key, w);
-  const notes = tree.notes.length > 0 ? { notes: tree.notes.slice(0, MAX_LISTED) } : {};
-  if (actual === diffId && differences.size === 0)
-    return {
-      index,
-      check: disk.attributes.problem
-        ? {
-            ...base,
-            status: 'not-checked',
-            detail: `partly checked: contents and every entry's type, mode, owner and links match the layer's record, but extended attributes (file capabilities, opaque folders) could not be read: ${disk.attributes.problem}`,
-            ...notes,
-          }
-        : {
-            ...base,
-            status: 'verified',
-            detail:
-              'the layer folder rebuilds to its diff id, and every entry matches the layer’s record',
-            ...notes,
-          },
-    };
-
-  // By path: the folder's walk has no order worth keeping.
-  const listed = [...differences]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, what]) => ({ path: pathOfKey(key), what }));
-  const named = listed
-    .slice(0, MAX_NAMED_IN_DETAIL)
-    .map((d) => `${JSON.stringify(d.path)} ${d.what.join(', ')}`);
-  const more = listed.length > named.length ? ` (and ${listed.length - named.length} more)` : '';
-  const hash =
-    actual === diffId
-      ? ''
-      : listed.length === 0
-        ? `the layer folder rebuilds to ${actual}, not its diff id: its tar-split record, or a file's content, was altered so that the record's checksums still match`
-        : `; it rebuilds to ${actual}, not its diff id`;
-  return {
-    index,
-    check: {
-      ...base,
-      status: 'tampered',
-      detail:
-        listed.length === 0
-          ? hash
-          : `${listed.length} entr${listed.length === 1 ? 'y' : 'ies'} of the layer folder differ from the layer's record: ${named.join('; ')}${more}${hash}`,
-      differences: listed.slice(0, MAX_LISTED),
-      differenceCount: listed.length,
-      ...notes,
-    },
-  };
+  return layerVerdict(base, { index, folder: disk, recorded, differences, actual }, WORDS);
 }
-
-const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
