@@ -129,12 +129,12 @@ export async function checkLayerBlob(
         done(null, chunk);
       },
     });
-    const stages: NodeJS.ReadWriteStream[] = [hashed, ...(decompress ? [decompress] : []), tap];
-    const flowing = (pipeline as (...s: unknown[]) => Promise<void>)(
-      source,
-      ...stages,
-      ...(opts.signal ? [{ signal: opts.signal }] : []),
-    );
+    const aborts = opts.signal ? { signal: opts.signal } : {};
+    const flowing = decompress
+      ? pipeline(source, hashed, decompress, tap, aborts)
+      : pipeline(source, hashed, tap, aborts);
+    // Handled here and awaited below: a damaged blob fails it while the tar is still read.
+    flowing.catch(() => undefined);
     let taken = 0;
     let index: LayerIndex;
     try {
@@ -145,7 +145,6 @@ export async function checkLayerBlob(
       });
       await flowing;
     } catch (e) {
-      flowing.catch(() => undefined);
       if (opts.signal?.aborted) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       return unchecked(
