@@ -57,6 +57,11 @@ const SOURCE: Record<string, OptionSpec> = {
     value: 'DIR',
     help: 'read a copied Docker data root (a dead box: its /var/lib/docker) instead of the live engine; no engine is contacted and nothing is written into DIR',
   },
+  'containerd-root': {
+    type: 'string',
+    value: 'DIR',
+    help: "with --docker-root: the copy of the host's containerd root (its /var/lib/containerd), where Docker's containerd image store keeps images and containers' files; found by itself beside the data root",
+  },
 };
 
 const PROGRESS: Record<string, OptionSpec> = {
@@ -307,7 +312,13 @@ function wholeNumber(values: Values, name: string, fallback: number, min: number
 
 const sourceChoice = (values: Values): SourceChoice => {
   const dockerRoot = text(values, 'docker-root');
-  return dockerRoot ? { dockerRoot } : {};
+  const containerdRoot = text(values, 'containerd-root');
+  if (containerdRoot && !dockerRoot)
+    throw new UsageError(
+      '--containerd-root goes with --docker-root',
+      "Name the copied Docker data root too: coroner --docker-root /copy/var/lib/docker --containerd-root /copy/var/lib/containerd. A containerd root alone (a Kubernetes node's) is not read as a dead box yet.",
+    );
+  return dockerRoot ? { dockerRoot, ...(containerdRoot ? { containerdRoot } : {}) } : {};
 };
 
 const list = (values: Values, name: string): string[] =>
@@ -706,7 +717,7 @@ export async function main(argv: readonly string[], outerIo: Io = defaultIo): Pr
         );
       return await io.openConsole(undefined, controller.signal, sourceChoice(args.values));
     }
-    const hasOptions = Object.keys(args.values).some((name) => name !== 'docker-root');
+    const hasOptions = Object.keys(args.values).some((name) => !(name in SOURCE));
     if (args.operands.length === 1 && !hasOptions && io.openConsole)
       return await io.openConsole(args.operands[0], controller.signal, sourceChoice(args.values));
     // No terminal (or options given): the triage summary stands in for the console.

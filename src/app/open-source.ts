@@ -9,8 +9,12 @@ import type { EvidenceSource } from '../sources/evidence-source.js';
 export interface SourceChoice {
   /** A copied Docker data root (`/var/lib/docker` of a dead box): no engine is contacted. */
   dockerRoot?: string;
+  /** The copy of containerd's root beside it, for Docker's containerd image store. */
+  containerdRoot?: string;
 }
 
 export async function openSource(choice: SourceChoice = {}): Promise<EvidenceSource> {
-  return choice.dockerRoot ? DeadBoxSource.open(choice.dockerRoot) : connectDockerLive();
+  return choice.dockerRoot
+    ? DeadBoxSource.open(choice.dockerRoot, choice.containerdRoot)
+    : connectDockerLive();
 }

@@ -6,7 +6,7 @@ import type { EvidenceRecord, SourceIdentity } from './triage-report.js';
 
 export function sourceLine(source: SourceIdentity): string {
   if (source.kind === 'dead-box')
-    return `a copied Docker data root, ${source.dataRoot?.path ?? '?'} (${source.dataRoot?.storageDriver ?? '?'}), read only; no engine contacted`;
+    return `a copied Docker data root, ${source.dataRoot?.path ?? '?'} (${source.dataRoot?.storageDriver ?? '?'})${source.dataRoot?.containerdRoot ? `, with the copy of containerd's root ${source.dataRoot.containerdRoot}` : ''}, read only; no engine contacted`;
   const e = source.engine;
   if (!e) return 'a Docker engine';
   const over = e.transport === 'ssh' ? ' over ssh' : '';

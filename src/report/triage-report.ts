@@ -45,7 +45,12 @@ export interface SourceIdentity {
   /** docker-live: the engine that answered. */
   engine?: EngineIdentity;
   /** dead-box: the copied Docker data root that was read (never written, no engine contacted). */
-  dataRoot?: { path: string; storageDriver: string };
+  dataRoot?: {
+    path: string;
+    storageDriver: string;
+    /** The copy of containerd's root read beside it (Docker's containerd image store). */
+    containerdRoot?: string;
+  };
 }
 
 /** The container under triage. */

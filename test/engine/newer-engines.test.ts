@@ -21,6 +21,17 @@ import { startStomped } from '../support/timestomp.js';
 
 const run = promisify(execFile);
 
+/** What ranks each changed path: the facts a live and a dead-box triage must agree on. */
+const ranking = (r: TriageReport) =>
+  [...r.changes]
+    .map((c) => ({
+      path: c.path,
+      kind: c.kind,
+      severity: c.severity,
+      rules: c.findings.map((f) => f.rule).sort(),
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+
 const ENGINES = [
   { name: 'Docker 26 on overlay2', containerdStore: false },
   { name: 'Docker 26 on the containerd image store', containerdStore: true },
@@ -213,9 +224,9 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     expect((verified as { stdout: string }).stdout).toMatch(/^OK: /m);
   });
 
-  // Last: it stops the engine.
+  // Last: they stop the engine.
   it.runIf(containerdStore)(
-    "refuses a copy of the host's Docker data root by name: its files are in containerd's root",
+    "refuses a copy of the host's Docker data root alone by name: its files are in containerd's root",
     async () => {
       await engine.stop();
       const listed = (await coroner('list', '--docker-root', engine.dataRoot)) as {
@@ -225,6 +236,56 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
       expect(listed.code).toBe(1);
       expect(listed.stderr.trim().split('\n')).toHaveLength(1);
       expect(listed.stderr).toMatch(/Docker's containerd image store .* containerd's root/);
+      expect(listed.stderr).toMatch(/--containerd-root DIR/);
+      const alone = (await coroner('list', '--docker-root', engine.containerdRoot)) as {
+        code?: number;
+        stderr: string;
+      };
+      expect(alone.stderr).toMatch(/is a containerd root .*, not a Docker data root/);
+    },
+  );
+
+  it.runIf(containerdStore)(
+    'triages the dead box of a copied Docker 29 host (both roots) as the live triage ranked it, every layer checked against its blob',
+    async () => {
+      // As a responder copies a host: both roots side by side, containerd's found beside Docker's.
+      const host = path.join(work, 'host', 'var', 'lib');
+      await run('mkdir', ['-p', host]);
+      await run('cp', ['-a', engine.dataRoot, path.join(host, 'docker')]);
+      await run('cp', ['-a', engine.containerdRoot, path.join(host, 'containerd')]);
+      for (const [live, name] of [
+        [report, 'dead-webshell'],
+        [stomped, 'dead-stomped'],
+      ] as const) {
+        const caseDir = path.join(work, name);
+        const triaged = await coronerWith(
+          { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+          'triage',
+          live.container.id,
+          '--docker-root',
+          path.join(host, 'docker'),
+          '--case-dir',
+          caseDir,
+        );
+        expect((triaged as { stderr?: string }).stderr ?? '').not.toMatch(/\n\s+at /);
+        const dead = JSON.parse(
+          await readFile(path.join(caseDir, 'report.json'), 'utf8'),
+        ) as TriageReport;
+        expect(dead.source).toEqual({
+          kind: 'dead-box',
+          dataRoot: {
+            path: path.join(host, 'docker'),
+            storageDriver: 'overlayfs',
+            containerdRoot: path.join(host, 'containerd'),
+          },
+        });
+        expect(ranking(dead)).toEqual(ranking(live));
+        expect(dead.layers.checks?.map((c) => c.status)).toEqual(
+          dead.layers.list.map(() => 'verified'),
+        );
+        expect(dead.hostCompromise.isSuspected).toBe(false);
+        expect(dead.problems).toEqual([]);
+      }
     },
   );
 });

@@ -19,6 +19,9 @@ import { BoltFile, BoltFormatError, type BoltBucket } from './bbolt.js';
 
 export class ContainerdRootError extends Error {}
 
+/** A blob of the content store that no longer hashes to its digest: changed on the host. */
+export class BlobAltered extends ContainerdRootError {}
+
 const META_DB = 'io.containerd.metadata.v1.bolt/meta.db';
 const OVERLAYFS = 'io.containerd.snapshotter.v1.overlayfs';
 const BLOBS = 'io.containerd.content.v1.content/blobs';
@@ -51,6 +54,8 @@ export interface ImageLayersFound {
   configDigest: string;
   /** The config as stored (its digest checked). */
   config: Record<string, unknown>;
+  /** Its bytes, as the content store holds them. */
+  configBytes: Buffer;
   /** Bottom first: each layer's blob digest and media type, diff id, chain id and snapshot. */
   layers: {
     digest: string;
@@ -218,7 +223,7 @@ export class ContainerdRoot {
     platform: { os: string; architecture: string } = { os: 'linux', architecture: 'amd64' },
   ): Promise<ImageLayersFound> {
     let manifestDigest = targetDigest;
-    let manifest = await this.jsonBlob(targetDigest);
+    let manifest = (await this.jsonBlob(targetDigest)).value;
     if (Array.isArray(manifest['manifests'])) {
       const entries = manifest['manifests'] as unknown[];
       // An entry may be anything the blob's author wrote: null, a number, a string.
@@ -231,13 +236,13 @@ export class ContainerdRoot {
           `the image index ${targetDigest} has no manifest for ${platform.os}/${platform.architecture}`,
         );
       manifestDigest = chosen.digest;
-      manifest = await this.jsonBlob(manifestDigest);
+      manifest = (await this.jsonBlob(manifestDigest)).value;
     }
     const configDigest = (manifest['config'] as { digest?: unknown } | undefined)?.digest;
     const layers = manifest['layers'];
     if (typeof configDigest !== 'string' || !isDigest(configDigest) || !Array.isArray(layers))
       throw new ContainerdRootError(`the manifest ${manifestDigest} names no config or layers`);
-    const config = await this.jsonBlob(configDigest);
+    const { value: config, bytes: configBytes } = await this.jsonBlob(configDigest);
     const diffIds = (config['rootfs'] as { diff_ids?: unknown } | undefined)?.diff_ids;
     if (
       !Array.isArray(diffIds) ||
@@ -274,7 +279,7 @@ export class ContainerdRoot {
         ...(snapshot ? { snapshot } : {}),
       });
     }
-    return { manifestDigest, configDigest, config, layers: found };
+    return { manifestDigest, configDigest, config, configBytes, layers: found };
   }
 
   /** Where a blob of the content store is (a layer is streamed from here, and checked). */
@@ -284,7 +289,9 @@ export class ContainerdRoot {
   }
 
   /** A small JSON blob of the content store, checked against its digest. */
-  private async jsonBlob(digest: string): Promise<Record<string, unknown>> {
+  private async jsonBlob(
+    digest: string,
+  ): Promise<{ value: Record<string, unknown>; bytes: Buffer }> {
     const file = this.blobPath(digest);
     await refuseLinks(this.root, path.relative(this.root, file));
     let handle;
@@ -312,13 +319,13 @@ export class ContainerdRoot {
       const bytes = Buffer.alloc(size);
       await handle.read(bytes, 0, size, 0);
       if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest)
-        throw new ContainerdRootError(
+        throw new BlobAltered(
           `the blob ${digest} in the content store does not match its digest: it was changed on the host`,
         );
       const parsed: unknown = JSON.parse(bytes.toString('utf8'));
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
         throw new ContainerdRootError(`the blob ${digest} is not a JSON object`);
-      return parsed as Record<string, unknown>;
+      return { value: parsed as Record<string, unknown>, bytes };
     } catch (e) {
       if (e instanceof SyntaxError)
         throw new ContainerdRootError(`the blob ${digest} is not valid JSON`);

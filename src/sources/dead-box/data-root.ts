@@ -1,7 +1,9 @@
 /**
  * A copy of a Docker data root (`/var/lib/docker` of a host that was powered off,
- * or whose engine cannot be trusted), opened for reading only. A folder that a
- * running engine uses as its data root is refused: reading it while the engine
+ * or whose engine cannot be trusted), opened for reading only, with the copy of
+ * containerd's root beside it where Docker's containerd image store keeps the
+ * files (Docker 29's default; an upgraded host has both kinds of container). A
+ * folder that a running engine uses is refused: reading it while the engine
  * writes would be neither consistent nor a dead box.
  */
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
@@ -12,13 +14,22 @@ import { listFolder, refuseLinks, type DockerStore } from '../docker-store/image
 export class DataRootRefused extends CoronerError {}
 
 /** A data root opened for a dead-box triage: its path is absolute, links resolved. */
-export type DataRoot = DockerStore;
+export type DataRoot = DockerStore & {
+  /** The copy of containerd's root, for containers of Docker's containerd image store. */
+  containerdRoot?: string;
+};
+
+/** The file that makes a folder a containerd root. */
+const CONTAINERD_META = 'io.containerd.metadata.v1.bolt/meta.db';
 
 const SUPPORTED_DRIVERS = ['overlay2'];
 const NOT_ROOT =
   "Run coroner as root (sudo): a copied data root keeps the host's owners and modes, and most of it is readable by root only.";
 
-export async function openDataRoot(dir: string): Promise<DataRoot> {
+export async function openDataRoot(
+  dir: string,
+  opts: { containerdRoot?: string } = {},
+): Promise<DataRoot> {
   const resolved = await realpath(dir).catch((e: NodeJS.ErrnoException) => {
     throw new DataRootRefused(
       e.code === 'EACCES'
@@ -44,22 +55,29 @@ export async function openDataRoot(dir: string): Promise<DataRoot> {
         'A link there may point at any file of this host. Copy the data root with its folders as folders (cp -a of the engine folder itself).',
       );
   }
-  if ((await stat(resolved)).isDirectory() && (await isContainerdStoreRoot(resolved)))
+  if (await isContainerdRoot(resolved))
     throw new DataRootRefused(
-      `${resolved} is the data root of Docker's containerd image store (Docker 29's default): its images and the containers' files are not in it, but in containerd's root (/var/lib/containerd on the host), which coroner does not read as a dead box yet`,
-      "Triage the containers live, as root on the host (coroner reads each one's writable layer from its mount), or keep this copy together with a copy of containerd's root for later.",
+      `${resolved} is a containerd root (it holds ${CONTAINERD_META}), not a Docker data root: with no Docker data root beside it, its containers are not Docker's (a Kubernetes node's, say), which coroner does not read as a dead box yet`,
+      "For a host of Docker's containerd image store, name its Docker data root (/var/lib/docker) with --docker-root and this folder with --containerd-root.",
     );
+  const containerdRoot = await findContainerdRoot(resolved, opts.containerdRoot);
+  const isStoreRoot =
+    (await stat(resolved)).isDirectory() && (await isContainerdStoreRoot(resolved));
+  if (isStoreRoot && !containerdRoot)
+    throw new DataRootRefused(
+      `${resolved} is the data root of Docker's containerd image store (Docker 29's default): its images and the containers' files are not in it, but in containerd's root (/var/lib/containerd on the host)`,
+      "Name a copy of the host's containerd root as well, with --containerd-root DIR (it is found by itself when it sits beside the data root, named containerd).",
+    );
+  if (isStoreRoot) {
+    await refuseInUse(resolved);
+    return { path: resolved, storageDriver: 'overlayfs', containerdRoot: containerdRoot! };
+  }
   if (!(await stat(resolved)).isDirectory() || !(await isDataRoot(resolved)))
     throw new DataRootRefused(
       `${resolved} is not a Docker data root (no containers/ and image/ folders in it)`,
       'Name the folder that was /var/lib/docker on the host (or wherever its engine kept its data).',
     );
-  const inUse = await engineUsing(resolved);
-  if (inUse)
-    throw new DataRootRefused(
-      `${resolved} is the data root of a running Docker engine (${inUse})`,
-      'Triage its containers live (without --docker-root), or copy the folder while the engine is stopped and name the copy.',
-    );
+  await refuseInUse(resolved);
   // The folders named by the data root itself are read as folders, never through a link.
   const unopened = { path: resolved, storageDriver: '' };
   const drivers = await listFolder(unopened, path.join(resolved, 'image')).catch((e: unknown) => {
@@ -78,7 +96,77 @@ export async function openDataRoot(dir: string): Promise<DataRoot> {
   await refuseLinks(unopened, path.join(resolved, 'image', driver)).catch((e: unknown) => {
     throw e instanceof CoronerError ? new DataRootRefused(e.message, e.hint) : e;
   });
-  return { path: resolved, storageDriver: driver };
+  return { path: resolved, storageDriver: driver, ...(containerdRoot ? { containerdRoot } : {}) };
+}
+
+async function refuseInUse(resolved: string): Promise<void> {
+  const inUse = await engineUsing(resolved);
+  if (inUse)
+    throw new DataRootRefused(
+      `${resolved} is the data root of a running Docker engine (${inUse})`,
+      'Triage its containers live (without --docker-root), or copy the folder while the engine is stopped and name the copy.',
+    );
+}
+
+/** Whether `dir` holds containerd's metadata database (as a file, not through a link). */
+async function isContainerdRoot(dir: string): Promise<boolean> {
+  const info = await lstat(path.join(dir, CONTAINERD_META)).catch(() => undefined);
+  return info?.isFile() === true;
+}
+
+/**
+ * The containerd root named, or the one beside the data root (`containerd` next to
+ * `docker`, as on a host); a named folder that is none, a link, or in use is refused.
+ */
+async function findContainerdRoot(
+  dataRoot: string,
+  named: string | undefined,
+): Promise<string | undefined> {
+  let resolved: string;
+  if (named === undefined) {
+    const beside = path.join(path.dirname(dataRoot), 'containerd');
+    const info = await lstat(beside).catch(() => undefined);
+    if (!info?.isDirectory() || !(await isContainerdRoot(beside))) return undefined;
+    resolved = beside;
+  } else
+    resolved = await realpath(named).catch(() => {
+      throw new DataRootRefused(
+        `${named} does not exist or cannot be read`,
+        "Name the copy of the host's containerd root (/var/lib/containerd), the folder that holds io.containerd.metadata.v1.bolt.",
+      );
+    });
+  if (!(await isContainerdRoot(resolved)))
+    throw new DataRootRefused(
+      `${resolved} is not a containerd root (no ${CONTAINERD_META} in it)`,
+      "Name the copy of the host's containerd root (/var/lib/containerd), the folder that holds io.containerd.metadata.v1.bolt.",
+    );
+  const inUse = await containerdUsing(resolved);
+  if (inUse)
+    throw new DataRootRefused(
+      `${resolved} is the root of a running containerd (${inUse})`,
+      'Triage its containers live (without --docker-root), or copy the folder while containerd is stopped and name the copy.',
+    );
+  return resolved;
+}
+
+/** A running containerd whose `--root` (or the default /var/lib/containerd) is `dir`. */
+async function containerdUsing(dir: string): Promise<string | undefined> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
+  for (const pid of pids) {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''))
+      .split('\0')
+      .filter(Boolean);
+    if (!argv[0] || path.basename(argv[0]) !== 'containerd') continue;
+    const at = argv.findIndex((a) => a === '--root' || a.startsWith('--root='));
+    const named =
+      at < 0
+        ? '/var/lib/containerd'
+        : argv[at]!.includes('=')
+          ? argv[at]!.slice('--root='.length)
+          : (argv[at + 1] ?? '');
+    if ((await realpath(named).catch(() => named)) === dir) return `containerd, process ${pid}`;
+  }
+  return undefined;
 }
 
 /**

@@ -2,9 +2,10 @@
  * A copied Docker data root as an evidence source: no engine is contacted and
  * nothing is written into the copy. The container's own records say how it ran;
  * its writable layer folder is the evidence and says what changed; each image
- * layer is rebuilt from its folder and tar-split record and checked against the
- * diff id the engine recorded; originals are read from the image layer folders,
- * current versions from the writable layer.
+ * layer is checked entry by entry against its record (overlay2's tar-split, or
+ * its blob in containerd's content store for a container of Docker's containerd
+ * image store: store-layout.ts); originals are read from the image layer
+ * folders, current versions from the writable layer.
  */
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
@@ -28,26 +29,31 @@ import {
   readOpaqueDirs,
   type Capabilities,
 } from '../layer-store/overlay-xattrs.js';
-import { rebuildLayer } from '../layer-store/tar-split.js';
+import { checkProvedLayer, provedBy, type ProvedLayer } from '../layer-store/proved-layer.js';
 import type { ContainerRef } from '../pick-container.js';
 import { DataRootRefused, openDataRoot, type DataRoot } from './data-root.js';
 import {
-  containerLayerDirs,
   DataRootDamaged,
   DataRootLink,
   ImageConfigAltered,
-  imageLayers,
   listDataRootContainers,
   mountsOf,
   readContainer,
-  readImageConfig,
   refuseLinks,
 } from '../docker-store/image-store.js';
+import {
+  containerdLayout,
+  overlay2Layout,
+  StoreRecordAltered,
+  type StoreLayout,
+} from './store-layout.js';
 import type { EnvironmentHeld } from '../../report/artifact.js';
 import { readJsonFileLogTail } from './json-file-logs.js';
-import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 
+/** What a layer that cannot be checked may mean in a copy. */
+const INCOMPLETE_COPY =
+  'the copy is incomplete or damaged (copy all of it again, keeping owners, links and extended attributes), or this piece was removed on the host';
 /** Layer folders are read this many paths at a time. */
 const READS_AT_ONCE = 8;
 /**
@@ -68,18 +74,24 @@ export class DeadBoxSource implements EvidenceSource {
   constructor(readonly root: DataRoot) {
     this.containersPlace = {
       name: `the data root copy ${root.path}`,
-      listCommand: `coroner list --docker-root ${root.path}`,
+      listCommand: `coroner list --docker-root ${root.path}${root.containerdRoot ? ` --containerd-root ${root.containerdRoot}` : ''}`,
     };
   }
 
-  static async open(dir: string): Promise<DeadBoxSource> {
-    return new DeadBoxSource(await openDataRoot(dir));
+  static async open(dir: string, containerdRoot?: string): Promise<DeadBoxSource> {
+    return new DeadBoxSource(
+      await openDataRoot(dir, containerdRoot === undefined ? {} : { containerdRoot }),
+    );
   }
 
   async identity(): Promise<SourceIdentity> {
     return {
       kind: this.kind,
-      dataRoot: { path: this.root.path, storageDriver: this.root.storageDriver },
+      dataRoot: {
+        path: this.root.path,
+        storageDriver: this.root.storageDriver,
+        ...(this.root.containerdRoot ? { containerdRoot: this.root.containerdRoot } : {}),
+      },
     };
   }
 
@@ -122,11 +134,20 @@ export class DeadBoxSource implements EvidenceSource {
       );
     const { config } = record;
     // An upgraded host keeps overlay2 containers and containerd-store ones side by side.
-    if (ranOnContainerdStore(record.configBytes))
+    const onContainerdStore = ranOnContainerdStore(record.configBytes);
+    if (onContainerdStore && !root.containerdRoot)
       throw new DataRootRefused(
-        `the container ${container.id.slice(0, 12)} ran on Docker's containerd image store (its record names the overlayfs snapshotter): its image and files are in containerd's root (/var/lib/containerd on the host), not in this data root, and coroner does not read that as a dead box yet`,
-        "Triage it live, as root on the host, or keep this copy together with a copy of containerd's root for later. This data root's overlay2 containers can be triaged from it.",
+        `the container ${container.id.slice(0, 12)} ran on Docker's containerd image store (its record names the overlayfs snapshotter): its image and files are in containerd's root (/var/lib/containerd on the host), not in this data root`,
+        "Name a copy of the host's containerd root as well: --containerd-root DIR (found by itself when it sits beside the data root, named containerd). This data root's overlay2 containers can be triaged from it alone.",
       );
+    const layout: StoreLayout = onContainerdStore
+      ? await custody.step(
+          "open containerd's root, read only (its bbolt databases, every page checked)",
+          root.containerdRoot!,
+          () => containerdLayout(root.containerdRoot!, record),
+          (l) => l.name,
+        )
+      : overlay2Layout(root, record);
     // The records say what they can; what is damaged is a note, and the rest is still read.
     const notCollected: NotCollected[] = [];
     const hostTampering: string[] = [];
@@ -137,15 +158,16 @@ export class DeadBoxSource implements EvidenceSource {
       });
     const image = await custody
       .step(
-        "read the image config from the data root's image database (checked against the image id)",
+        `read the image config from ${layout.name} (checked against the image id or its digest)`,
         config.Image,
-        () => readImageConfig(root, config.Image),
+        () => layout.imageConfig(),
       )
       .catch((e: unknown) => {
         if (e instanceof ImageConfigAltered) {
           hostTampering.push(e.message);
           return { ...e.record, isAltered: true };
         }
+        if (e instanceof StoreRecordAltered) hostTampering.push(e.message);
         if (!(e instanceof DataRootDamaged)) throw e;
         notCollected.push({
           item: 'the original image (its config, layers and the originals of changed files)',
@@ -220,18 +242,9 @@ export class DeadBoxSource implements EvidenceSource {
     // Without its writable layer there is no change list; the rest is still worth reading.
     const layerDirs = await custody
       .step(
-        "locate the container's writable and init layers in the layer database",
+        `locate the container's writable and init layers in ${layout.name}`,
         container.id,
-        async () => {
-          const dirs = await containerLayerDirs(root, container.id);
-          const info = await lstat(dirs.writable).catch(() => undefined);
-          if (!info?.isDirectory())
-            throw new DataRootDamaged(
-              `its folder ${path.relative(root.path, dirs.writable)} is not in the data root copy`,
-              'The copy may be incomplete: copy all of the data root.',
-            );
-          return dirs;
-        },
+        () => layout.containerLayers(),
         (d) => d.writable,
       )
       .catch((e: unknown) => {
@@ -243,14 +256,17 @@ export class DeadBoxSource implements EvidenceSource {
         return undefined;
       });
     const diffIds = image?.config.rootfs?.diff_ids ?? [];
-    const layerRecords = await imageLayers(root, diffIds).catch((e: unknown) => {
-      if (!(e instanceof DataRootDamaged)) throw e;
-      notCollected.push({
-        item: "the original image's layers (and the originals of changed files)",
-        reason: e.message,
-      });
-      return [];
-    });
+    const layerRecords: ProvedLayer[] = await layout
+      .imageLayers(diffIds)
+      .catch((e: unknown) => {
+        if (!(e instanceof DataRootDamaged)) throw e;
+        notCollected.push({
+          item: "the original image's layers (and the originals of changed files)",
+          reason: e.message,
+        });
+        return [];
+      })
+      .finally(() => layout.close());
     const readAt = new Date().toISOString();
 
     // Capabilities in the container's own layer, all at once (usually none, never many), and
@@ -276,9 +292,13 @@ export class DeadBoxSource implements EvidenceSource {
         for (const [position, layer] of layerRecords.entries()) {
           cancelled();
           const { index, check } = await custody.step(
-            `rebuild image layer ${position} from its folder and tar-split record, and check it against its diff id`,
+            `image layer ${position}, ${provedBy(layer)}`,
             layer.diffId,
-            () => rebuildLayer(layer.tarSplit, layer.dir, layer.diffId, position, opts.signal),
+            () =>
+              checkProvedLayer(layer, position, {
+                incomplete: INCOMPLETE_COPY,
+                ...(opts.signal ? { signal: opts.signal } : {}),
+              }),
             (r) => `${r.check.status}: ${r.check.detail}`,
           );
           indexes.push(index);

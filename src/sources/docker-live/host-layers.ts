@@ -25,36 +25,21 @@ import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/chang
 import type { LayerCheck } from '../../report/triage-report.js';
 import { ContainerdRoot } from '../containerd-store/containerd-root.js';
 import { imageLayers, readImageConfig } from '../docker-store/image-store.js';
-import { checkLayerBlob, type LayerBlob } from '../layer-store/layer-blob.js';
 import { readLayerVersion } from '../layer-store/layer-dir.js';
 import type { Capabilities } from '../layer-store/overlay-xattrs.js';
-import { rebuildLayer } from '../layer-store/tar-split.js';
+import { checkProvedLayer, provedBy, type ProvedLayer } from '../layer-store/proved-layer.js';
 import { EVIDENCE_LABELS } from './freeze.js';
 import type { EngineIdentity, ImageInspect } from './types.js';
 
-/** One image layer's folder on this host, and the record that proves it. */
-export interface HostLayer {
-  diffId: string;
-  dir: string;
-  /** Overlay2's tar-split record beside the folder, or the layer's blob in containerd's content store. */
-  proof: { tarSplit: string } | { blob: LayerBlob };
-}
-
 export interface HostLayers {
   /** The original image's layers, bottom first. */
-  original: HostLayer[];
+  original: ProvedLayer[];
   /** The evidence image's committed layer: what the container wrote. */
   committed: { dir: string };
   root: { path: string; storageDriver: string };
   /** The original image's config, where the store read it already (its history names each layer). */
   config?: Record<string, unknown>;
 }
-
-/** How a layer on this host is proved, in custody's words. */
-const PROVED_BY = {
-  tarSplit: 'rebuilt from its tar-split record and checked against its diff id',
-  blob: "checked against its blob in containerd's content store (digest and diff id)",
-};
 
 /** What a layer that cannot be checked may mean, on a live host. */
 const INCOMPLETE_LIVE =
@@ -223,17 +208,14 @@ export async function indexHostLayers(
   const checks: LayerCheck[] = [];
   for (const [position, layer] of host.original.entries()) {
     if (opts.signal?.aborted) throw new Cancelled('triage');
-    const { proof } = layer;
     const { index, check } = await custody.step(
-      `index original image layer ${position} from the engine's layer store, ${'tarSplit' in proof ? PROVED_BY.tarSplit : PROVED_BY.blob}`,
+      `index original image layer ${position} from the engine's layer store, ${provedBy(layer)}`,
       layer.diffId,
       () =>
-        'tarSplit' in proof
-          ? rebuildLayer(proof.tarSplit, layer.dir, layer.diffId, position, opts.signal)
-          : checkLayerBlob(proof.blob, layer.dir, layer.diffId, position, {
-              incomplete: INCOMPLETE_LIVE,
-              ...(opts.signal ? { signal: opts.signal } : {}),
-            }),
+        checkProvedLayer(layer, position, {
+          incomplete: INCOMPLETE_LIVE,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        }),
       (r) => `${r.check.status}: ${r.check.detail}`,
     );
     indexes.push(index);
