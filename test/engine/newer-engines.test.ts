@@ -289,3 +289,68 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     },
   );
 });
+
+describe('an upgraded host: overlay2 containers, then the containerd image store turned on', () => {
+  let work: string;
+  let engine: NewerEngine | undefined;
+
+  afterAll(async () => {
+    await engine?.destroy();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('triages a copy of its roots for both kinds of container, each from its own store', async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'upgraded-host-'));
+    const ids: Record<string, string> = {};
+    // The same roots, started twice: the second time with Docker 29's default store.
+    for (const [kind, containerdStore] of [
+      ['overlay2', false],
+      ['containerd', true],
+    ] as const) {
+      engine = await startNewerEngine({
+        containerdStore,
+        minApi: '1.44',
+        ...(engine ? { root: engine.root } : {}),
+      });
+      await engine.loadFromSystem('coroner-sample/base:busybox');
+      const id = (
+        await engine.docker(
+          'run',
+          '-d',
+          '--network',
+          'none',
+          'coroner-sample/base:busybox',
+          'sleep',
+          'infinity',
+        )
+      ).trim();
+      await engine.docker('exec', id, 'sh', '-c', `echo ${kind} > /etc/${kind}-marker`);
+      ids[kind] = id;
+      await engine.stop();
+    }
+    const host = path.join(work, 'var', 'lib');
+    await run('mkdir', ['-p', host]);
+    await run('cp', ['-a', engine!.dataRoot, path.join(host, 'docker')]);
+    await run('cp', ['-a', engine!.containerdRoot, path.join(host, 'containerd')]);
+    for (const [kind, id] of Object.entries(ids)) {
+      const caseDir = path.join(work, `case-${kind}`);
+      const triaged = await run(
+        process.execPath,
+        [BIN, 'triage', id!, '--docker-root', path.join(host, 'docker'), '--case-dir', caseDir],
+        { env: { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' } },
+      ).catch((e: { stderr?: string }) => e);
+      expect((triaged as { stderr?: string }).stderr ?? '').not.toMatch(/\n\s+at /);
+      const dead = JSON.parse(
+        await readFile(path.join(caseDir, 'report.json'), 'utf8'),
+      ) as TriageReport;
+      expect(
+        [...dead.changes].filter((c) => !c.isParentOnly).map((c) => `${c.kind} ${c.path}`),
+      ).toEqual([`A /etc/${kind}-marker`]);
+      expect(dead.layers.checks?.map((c) => c.status)).toEqual(['verified']);
+      expect(dead.layers.checks?.[0]?.detail).toMatch(
+        kind === 'overlay2' ? /rebuilds to its diff id/ : /blob hashes to its digest/,
+      );
+      expect(dead.problems).toEqual([]);
+    }
+  }, 300_000);
+});

@@ -18,6 +18,8 @@ export interface NewerEngineOptions {
   containerdStore?: boolean;
   /** DOCKER_MIN_API_VERSION: Docker 29 refuses clients below 1.44. */
   minApi?: string;
+  /** The roots of an engine stopped before, started again (an upgrade turns the containerd store on). */
+  root?: string;
 }
 
 export interface NewerEngine {
@@ -25,6 +27,8 @@ export interface NewerEngine {
   dockerHost: string;
   /** The engine's data root (its /var/lib/docker). */
   dataRoot: string;
+  /** Where its roots, sockets and logs are: give it as `root` to start it again. */
+  root: string;
   /** containerd's root (its /var/lib/containerd): the snapshots of the containerd store. */
   containerdRoot: string;
   containerdAddress: string;
@@ -51,7 +55,7 @@ export async function newerEnginesDir(): Promise<string> {
 export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<NewerEngine> {
   const engines = await newerEnginesDir();
   // Short: a unix socket path is limited to 108 bytes.
-  const root = await mkdtemp(path.join(os.tmpdir(), 'dk26-'));
+  const root = opts.root ?? (await mkdtemp(path.join(os.tmpdir(), 'dk26-')));
   const dockerHost = `unix://${root}/docker.sock`;
   const containerdAddress = `${root}/containerd.sock`;
   const cli = path.join(engines, 'usr/bin/docker');
@@ -143,6 +147,7 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
   };
 
   return {
+    root,
     dockerHost,
     dataRoot: path.join(root, 'docker-root'),
     containerdRoot: path.join(root, 'containerd-root'),
