@@ -175,6 +175,15 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     },
   );
 
+  it("collects the processes and /dev/shm from the host's /proc, whether or not the engine names the container's root folder", async () => {
+    const pid = Number((await engine.docker('inspect', '-f', '{{.State.Pid}}', container)).trim());
+    expect(report.processes?.map((p) => p.pid)).toContain(pid);
+    expect(report.notCollected.map((n) => n.item)).not.toContain(
+      'processes (executables, open and mapped files, sockets)',
+    );
+    expect(report.notCollected.map((n) => n.item)).not.toContain('/dev/shm and tmpfs mounts');
+  });
+
   it.runIf(containerdStore)(
     "reports a bind shell appended on the host to an image layer's unpacked snapshot as tampering, and the host as compromised",
     async () => {

@@ -101,6 +101,34 @@ export class ContainerRoot {
     );
   }
 
+  /**
+   * The root of `pid`'s own mount namespace, reached from its root by climbing `..` until
+   * it climbs no more: where the engine names no root folder (Docker's containerd image
+   * store, containerd itself), the container's root is the top of the namespace it
+   * pivoted into. The caller has proved the namespace is not this host's.
+   */
+  static async topOf(pid: number): Promise<ContainerRoot> {
+    let current = await open(`/proc/${pid}/root`, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      for (let climbed = 0; climbed <= MAX_CLIMB; climbed++) {
+        const here = await current.stat();
+        const parent = await openDir(current, DOTDOT);
+        const above = await parent.stat();
+        if (isSame(above, here)) {
+          await parent.close();
+          return new ContainerRoot(current, here);
+        }
+        await current.close();
+        current = parent;
+      }
+    } catch (e) {
+      await current.close().catch(() => undefined);
+      throw e;
+    }
+    await current.close();
+    throw new ContainerRootRefused(`process ${pid}'s root is more than ${MAX_CLIMB} folders deep`);
+  }
+
   /** A folder taken as a root as it is (a container's root copied off a host, a test's). */
   static async ofFolder(folder: string): Promise<ContainerRoot> {
     const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);

@@ -6,12 +6,15 @@
  * Proof: the container's first process is in this host's /proc, in a cgroup named by the
  * container's full id and in a mount namespace other than coroner's, and its root lies
  * inside the very folder the engine mounted as the container's root on this host (same
- * device and inode, reached from the process's root by `..` alone). What is read
- * afterwards is read inside that root (ContainerRoot).
+ * device and inode, reached from the process's root by `..` alone); where the engine
+ * names no such folder (Docker's containerd image store), the root is the top of the
+ * process's own mount namespace. What is read afterwards is read inside that root
+ * (ContainerRoot).
  */
 import { readlink } from 'node:fs/promises';
 import { ContainerRoot, ContainerRootRefused } from './container-root.js';
 import { containerPids } from './processes.js';
+import { readRootOverlay } from './root-overlay.js';
 
 export interface ThisHost {
   /** The container's processes on this host (its first among them). */
@@ -50,10 +53,25 @@ export async function proveOnThisHost(
     return unproved(`process ${pid} does not have a mount namespace of its own`);
   const data = claim.GraphDriver?.Data as Record<string, unknown> | undefined;
   const rootFolder = data?.['MergedDir'];
-  if (typeof rootFolder !== 'string' || !rootFolder.startsWith('/'))
-    return unproved('it names no root folder of the container (GraphDriver MergedDir)');
+  // The containerd image store names no root folder: the root is its namespace's top.
+  if (rootFolder !== undefined && (typeof rootFolder !== 'string' || !rootFolder.startsWith('/')))
+    return unproved('the root folder it names (GraphDriver MergedDir) is not a path');
   try {
-    return { pids, root: await ContainerRoot.open(pid, rootFolder) };
+    return {
+      pids,
+      root:
+        rootFolder === undefined
+          ? await ContainerRoot.topOf(pid)
+          : await ContainerRoot.open(pid, rootFolder).catch(async (e: unknown) => {
+              // An engine in a mount namespace of its own (systemd's, a private one) mounts
+              // the root folder where coroner cannot see it: the kernel's word on the
+              // process's root overlay, the very upper dir the engine names, stands instead.
+              if (!(e instanceof ContainerRootRefused)) throw e;
+              const overlay = await readRootOverlay(pid);
+              if (!('upperDir' in overlay) || overlay.upperDir !== data?.['UpperDir']) throw e;
+              return ContainerRoot.topOf(pid);
+            }),
+    };
   } catch (e) {
     if (e instanceof ContainerRootRefused) return unproved(e.message);
     const code = (e as { code?: string }).code;
