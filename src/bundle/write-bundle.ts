@@ -17,10 +17,10 @@ import { linkNew, NEW_FILE } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
 import type { CustodyLog } from '../case/custody.js';
 import { createHashTap } from '../case/hash-tap.js';
-import { FILESYSTEM_EXPORT } from '../sources/docker-live/freeze.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
 import { Cancelled, CoronerError, diskProblem, EngineRequestFailed } from '../errors.js';
 import type { TriageReport } from '../report/triage-report.js';
+import type { ArtifactRecord } from '../report/artifact.js';
 import { CORONER_VERSION } from '../version.js';
 import { BundleOutputExists, BundleWriteFailed, CaseFileChanged } from './bundle-errors.js';
 import {
@@ -124,7 +124,7 @@ class BundleArchive {
 }
 
 export async function writeBundle(
-  source: Pick<EvidenceSource, 'saveEvidence'>,
+  source: Pick<EvidenceSource, 'saveEvidence'> & { evidenceSubstitute?: string },
   report: TriageReport,
   opts: BundleOptions,
 ): Promise<BundleResult> {
@@ -177,9 +177,11 @@ export async function writeBundle(
   try {
     // The image is spooled first: a tar header needs the size, and docker save does not say it.
     let image: { sha256: string; sizeBytes: number } | undefined;
-    // When the engine cannot save the evidence image and the freeze exported the container's
-    // filesystem for that reason, the bundle holds that export instead, and says so.
-    const substitute = report.artifacts.find((a) => a.path === FILESYSTEM_EXPORT);
+    // When the source cannot save its evidence and kept a case file for that reason (the
+    // engine's export of the container's filesystem), the bundle holds that instead, and says so.
+    const substitute = source.evidenceSubstitute
+      ? report.artifacts.find((a) => a.path === source.evidenceSubstitute)
+      : undefined;
     let unsaved: string | undefined;
     if (imageToSave && save) {
       const repoTag = `${imageToSave.repo}:${imageToSave.tag}`;
@@ -282,7 +284,7 @@ export async function writeBundle(
     const manifestEvidence = describeEvidence(
       evidence,
       image !== undefined,
-      unsaved,
+      unsaved !== undefined && substitute ? { why: unsaved, substitute } : undefined,
       save !== undefined,
     );
     const redaction: Manifest['redaction'] = {
@@ -384,7 +386,7 @@ export async function writeBundle(
 function describeEvidence(
   evidence: TriageReport['evidence'],
   isIncluded: boolean,
-  unsaved: string | undefined,
+  unsaved: { why: string; substitute: ArtifactRecord } | undefined,
   canSave: boolean,
 ): Manifest['evidence'] {
   // Only an image can be packed; other evidence stays where its source says it is.
@@ -406,8 +408,8 @@ function describeEvidence(
       ? { file: EVIDENCE_IMAGE_FILE }
       : unsaved
         ? {
-            note: `the engine cannot save the evidence image (${unsaved}): files named like layer whiteouts broke its commit. In its place this bundle holds the container's filesystem as the engine exported it while frozen, case/${FILESYSTEM_EXPORT}; the image stays on the engine as ${repoTag}`,
-            substituteFile: `case/${FILESYSTEM_EXPORT}`,
+            note: `the engine cannot save the evidence image (${unsaved.why}). In its place this bundle holds case/${unsaved.substitute.path}: ${unsaved.substitute.description}; the image stays on the engine as ${repoTag}`,
+            substituteFile: `case/${unsaved.substitute.path}`,
           }
         : canSave
           ? { note: `left out with --no-image; it stays on the engine as ${repoTag}` }

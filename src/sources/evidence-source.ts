@@ -81,6 +81,12 @@ export interface EvidenceSource {
     custody: CustodyLog,
     opts: AcquireOptions,
   ): Promise<Acquisition>;
+  /**
+   * A case file that stands in for the evidence in a bundle when the source cannot save it
+   * (the live engine's export of the container's filesystem, kept when files named like
+   * whiteouts broke its commit): used only where the case holds it.
+   */
+  readonly evidenceSubstitute?: string;
   /** The evidence as a tar stream for the bundle (`docker save`); absent when the source keeps none. */
   saveEvidence?(evidence: EvidenceRecord, signal?: AbortSignal): Promise<Readable>;
 }

@@ -47,7 +47,7 @@ import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
 import { readCapabilities, type Capabilities } from '../layer-store/overlay-xattrs.js';
 import type { EngineEvent, ProcessRecord } from '../../report/process.js';
-import { freezeEvidence, type FrozenEvidence } from './freeze.js';
+import { FILESYSTEM_EXPORT, freezeEvidence, type FrozenEvidence } from './freeze.js';
 import {
   findHostLayers,
   indexHostLayers,
@@ -74,6 +74,7 @@ export function layerReadsFromEnv(): LayerReads {
 
 export class DockerLiveSource implements EvidenceSource {
   readonly kind = 'docker-live' as const;
+  readonly evidenceSubstitute = FILESYSTEM_EXPORT;
   /** The containers as listed last: a dead run's readers are among them. */
   private listed: ContainerSummary[] | undefined;
   private engineIdentity: Promise<EngineIdentity> | undefined;
