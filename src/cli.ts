@@ -97,6 +97,10 @@ const COMMANDS: Record<string, CommandSpec> = {
         value: 'PATH',
         help: 'also scan every stored file and recovered executable with these YARA rules (a file, or a folder of .yar/.yara files; needs yara)',
       },
+      deep: {
+        type: 'boolean',
+        help: "where the container's writable layer cannot be read (a remote engine, not root): export its whole filesystem and the image's and compare them by content, to find same-size edits with their times put back (cost grows with the image)",
+      },
       sarif: {
         type: 'string',
         value: 'FILE',
@@ -439,6 +443,7 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   const report = await triage(source, ref, {
     ...(caseDir ? { caseDir } : {}),
     ...(yaraRules ? { yaraRules } : {}),
+    ...(args.values['deep'] === true ? { deep: true } : {}),
     logTailLines,
     signal: run.signal,
     onEvent: triageEvents(args, io, run),

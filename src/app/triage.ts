@@ -69,6 +69,8 @@ export interface TriageOptions {
   maxChangeListBytes?: number;
   /** Reader containers per image (the engine serialises archive reads per container). */
   readersPerImage?: number;
+  /** Compare the whole filesystem with the image's where the writable layer cannot be read (--deep). */
+  deep?: boolean;
   /** YARA rule files (checked already) to run over every stored current version and executable. */
   yaraRules?: readonly string[];
   signal?: AbortSignal;
@@ -123,6 +125,7 @@ export async function triage(
     readersPerImage,
     cacheDir: opts.cacheDir ?? defaultCacheDir(),
     ...(opts.maxChangeListBytes ? { maxChangeListBytes: opts.maxChangeListBytes } : {}),
+    ...(opts.deep ? { deep: true } : {}),
     ...(signal ? { signal } : {}),
     onStep: (step) => emit({ type: 'phase', phase: 'freeze', step }),
     onProgress: (phase, filesDone, bytes) => {

@@ -148,7 +148,12 @@ export interface CrossCheckEntry {
  * authority on what changed, the engine's change list cross-checked against it.
  */
 export interface WritableLayerRecord {
-  /** The upper dir on the engine's host. */
+  /**
+   * How it was read: the upper dir itself (absent), or, with --deep where that cannot be
+   * read, the container's whole filesystem exported and compared with the image's by content.
+   */
+  readBy?: 'deep-export';
+  /** The upper dir on the engine's host (empty when read by a deep export). */
   dir: string;
   readAt: string;
   /** Entries it held (files, links, folders, deletions). */

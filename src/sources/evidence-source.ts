@@ -50,6 +50,11 @@ export interface AcquireOptions {
   maxContentBytes: number;
   /** A change list whose JSON passes this is not read whole (the source falls back). */
   maxChangeListBytes?: number;
+  /**
+   * Where the writable layer cannot be read: compare the container's whole filesystem with
+   * the image's by content (`--deep`), at a cost that grows with the image.
+   */
+  deep?: boolean;
   /** Readers per image, for sources that read through the engine. */
   readersPerImage: number;
   /** Where layer indexes are cached. */

@@ -10,7 +10,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { coronerVerify, runCoroner } from '../support/coroner-run.js';
-import { cleanRun, expectedChanges, newRunId, startSample } from '../support/engine.js';
+import {
+  baseImage,
+  cleanRun,
+  docker,
+  expectedChanges,
+  newRunId,
+  startSample,
+} from '../support/engine.js';
+import { startStomped } from '../support/timestomp.js';
 import { startSshd, type TestSshd } from '../support/sshd.js';
 
 const runId = newRunId();
@@ -53,6 +61,47 @@ describe('DOCKER_HOST=ssh://', () => {
     expect(notCollected).not.toMatch(/engine events/);
     expect(report.findings.find((f) => f.rule === 'engine-exec')?.reason).toMatch(/: sh -eu$/);
     expect(report.processes).toBeUndefined();
+    expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
+  }, 300_000);
+
+  it('finds a timestomp over ssh only with --deep, by exporting the whole filesystem, and says so without it', async () => {
+    await baseImage();
+    const stomped = await startStomped(docker, runId, 'coroner-sample/base:busybox');
+    const env = { DOCKER_HOST: sshd.dockerHost, ...sshd.env('known') };
+    const plain = await runCoroner(
+      ['triage', stomped, '--json', '--case-dir', path.join(work, 'stomped-plain')],
+      env,
+    );
+    const blind = JSON.parse(plain.stdout) as TriageReport;
+    expect([...blind.changes].map((c) => c.path)).not.toContain('/etc/passwd');
+    expect(blind.notCollected).toContainEqual({
+      item: 'changes that keep size and modification time',
+      reason: expect.stringMatching(/triage with --deep to compare the whole filesystem/),
+    });
+
+    const caseDir = path.join(work, 'stomped-deep');
+    const run = await runCoroner(
+      ['triage', stomped, '--deep', '--json', '--case-dir', caseDir],
+      env,
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    const deep = JSON.parse(run.stdout) as TriageReport;
+    for (const p of ['/etc/passwd', '/usr/local/bin/start-web']) {
+      const change = [...deep.changes].find((c) => c.path === p);
+      expect(change, p).toMatchObject({ kind: 'C', isParentOnly: false });
+      expect(change!.findings.map((f) => f.rule)).toContain('timestomp');
+    }
+    expect(deep.writableLayer).toMatchObject({
+      readBy: 'deep-export',
+      notInEngineList: expect.arrayContaining([
+        { path: '/etc/passwd', kind: 'C', reason: 'same size, modification time put back' },
+      ]),
+    });
+    expect(deep.notCollected.map((n) => n.item)).not.toContain(
+      'changes that keep size and modification time',
+    );
+    const archive = deep.writableLayer!.archive;
+    expect(deep.artifacts.find((a) => a.path === archive.path)?.sha256).toBe(archive.sha256);
     expect((await coronerVerify(caseDir)).stdout).toMatch(/^OK: /);
   }, 300_000);
 

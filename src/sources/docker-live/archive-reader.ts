@@ -36,7 +36,7 @@ export async function readVersion(
   // Only the first entry: leaving the loop stops the transfer (for a directory the engine
   // would stream the whole tree).
   for await (const entry of tarEntries(archive, opts.signal)) {
-    const { written } = await consumeEntry(entry, folder, storeAs, description, opts);
+    const { written } = await storeEntry(entry, folder, storeAs, description, opts);
     return await written;
   }
   return undefined;
@@ -64,7 +64,7 @@ const SMALL_FILE_BYTES = 64 * 1024;
  * the stored version: large files are written before that, small ones are
  * still being written, so the next entry can be read meanwhile.
  */
-async function consumeEntry(
+export async function storeEntry(
   entry: TarEntry,
   folder: CaseFolder,
   storeAs: string,
@@ -141,7 +141,7 @@ export async function readTree(
       entry.resume();
       continue;
     }
-    const { written } = await consumeEntry(
+    const { written } = await storeEntry(
       entry,
       folder,
       storeAs(containerPath),

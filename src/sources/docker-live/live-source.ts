@@ -21,6 +21,8 @@ import {
   type WritableLayerRecord,
 } from '../../report/triage-report.js';
 import { crossCheck } from '../../changes/cross-check.js';
+import { storedName } from '../../case/container-path.js';
+import { Cancelled } from '../../errors.js';
 import { isoTime } from '../../iso-time.js';
 import type { LayerIndex } from '../../layers/layer-index.js';
 import { indexLayerDir } from '../layer-store/layer-dir.js';
@@ -47,6 +49,7 @@ import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
 import { readCapabilities, type Capabilities } from '../layer-store/overlay-xattrs.js';
 import type { EngineEvent, ProcessRecord } from '../../report/process.js';
+import { deepCompare, type DeepRead } from './deep-compare.js';
 import { FILESYSTEM_EXPORT, freezeEvidence, type FrozenEvidence } from './freeze.js';
 import {
   findHostLayers,
@@ -222,15 +225,19 @@ export class DockerLiveSource implements EvidenceSource {
     // The writable layer, where it was read in the pause: the authority on what changed.
     const layer =
       frozen.writableLayer && 'index' in frozen.writableLayer ? frozen.writableLayer : undefined;
-    if (!layer)
+    const whyNoLayer =
+      frozen.writableLayer && 'reason' in frozen.writableLayer
+        ? frozen.writableLayer.reason
+        : hostReason;
+    const invisible = (why: string) =>
       notCollected.push({
         item: 'changes that keep size and modification time',
-        reason: `a same-size edit with its modification time put back, or a change of capabilities alone, is invisible: the engine's change list compares sizes and times, and the container's writable layer, which holds every write, is read only as root on the engine's host (${
-          frozen.writableLayer && 'reason' in frozen.writableLayer
-            ? frozen.writableLayer.reason
-            : hostReason
-        })`,
+        reason: `a same-size edit with its modification time put back, or a change of capabilities alone, is invisible: the engine's change list compares sizes and times, and the container's writable layer, which holds every write, is read only as root on the engine's host (${why})`,
       });
+    if (!layer && !opts.deep)
+      invisible(
+        `${whyNoLayer}; triage with --deep to compare the whole filesystem with the image's by content, at a cost that grows with the image`,
+      );
     let layerRecord: WritableLayerRecord | undefined;
     const fromWritableLayer = async (
       read: WritableLayerRead,
@@ -278,6 +285,53 @@ export class DockerLiveSource implements EvidenceSource {
       // lacks it (layers it could not read, a name it refused): then the original is sought.
       const engineKinds = new Map(fromEngine?.map((e) => [e.path, e.kind]));
       const kinded = fromLayer.map((e) =>
+        e.kind === 'A' && engineKinds.get(e.path) === 'C' ? { ...e, kind: 'C' as const } : e,
+      );
+      return [...kinded, ...(check?.notInWritableLayer ?? [])];
+    };
+    // --deep: the whole filesystem against the image's, where the layer could not be read.
+    const readDeep = async (fromEngine: ChangeEntry[] | undefined): Promise<ChangeEntry[]> => {
+      const { isRunning, isPaused } = frozen.stateAtStart;
+      // Paused again for the export, as for the commit; left as it was found.
+      const isPausedHere = isRunning && !isPaused;
+      if (isPausedHere) await engine.pauseContainer(container.id);
+      let deep: DeepRead;
+      try {
+        deep = await deepCompare(engine, container.id, frozen.image.Id, folder, custody, {
+          maxContentBytes: opts.maxContentBytes,
+          readerLabels: { [READER_FOR_LABEL]: container.id, ...readerOwnerLabels() },
+          storeAs: (path) => `current/${storedName(path)}`,
+          ...(signal ? { signal } : {}),
+        });
+      } finally {
+        if (isPausedHere) await engine.unpauseContainer(container.id).catch(() => undefined);
+      }
+      const found = dropEngineFiles(deep.changes);
+      await folder.writeJson(
+        'changes/changes-from-deep-export.json',
+        found,
+        "change list from comparing the container's exported filesystem with the image's by content (--deep)",
+      );
+      for (const [path, version] of deep.current) frozen.readFromSuspect.set(path, version);
+      const folders = new Set(found.filter((e) => deep.folders.has(e.path)).map((e) => e.path));
+      const check = fromEngine ? crossCheck(found, fromEngine, (p) => folders.has(p)) : undefined;
+      layerRecord = {
+        readBy: 'deep-export',
+        dir: '',
+        readAt: deep.readAt,
+        entryCount: deep.entryCount,
+        archive: {
+          path: deep.archive.path,
+          sha256: deep.archive.sha256,
+          sizeBytes: deep.archive.sizeBytes,
+        },
+        engineList: check ? 'compared' : 'unavailable',
+        notInEngineList: (check?.notInEngineList ?? []).slice(0, MAX_CROSS_CHECK),
+        notInWritableLayer: (check?.notInWritableLayer ?? []).slice(0, MAX_CROSS_CHECK),
+        notes: deep.notes,
+      };
+      const engineKinds = new Map(fromEngine?.map((e) => [e.path, e.kind]));
+      const kinded = found.map((e) =>
         e.kind === 'A' && engineKinds.get(e.path) === 'C' ? { ...e, kind: 'C' as const } : e,
       );
       return [...kinded, ...(check?.notInWritableLayer ?? [])];
@@ -336,6 +390,14 @@ export class DockerLiveSource implements EvidenceSource {
             });
           return read;
         }
+        if (opts.deep) {
+          const deep = await readDeep(fromEngine).catch((e: unknown) => {
+            if (e instanceof Cancelled) throw e;
+            invisible(`${whyNoLayer}; --deep failed: ${(e as Error).message.slice(0, 300)}`);
+            return undefined;
+          });
+          if (deep) return deep;
+        }
         if (fromEngine) return fromEngine;
         const entries = await changesFromEvidence(engine, frozen, custody, layerOpts);
         await folder.writeJson(
@@ -351,7 +413,7 @@ export class DockerLiveSource implements EvidenceSource {
         return dropEngineFiles(entries);
       },
 
-      ...(layer ? { writableLayer: () => layerRecord } : {}),
+      ...(layer || opts.deep ? { writableLayer: () => layerRecord } : {}),
 
       originalLayers,
 
