@@ -43,6 +43,7 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
   let container: string;
   let report: TriageReport;
   let stomped: TriageReport;
+  let stompedName: string;
   const runId = newRunId();
   const coronerWith = (env: NodeJS.ProcessEnv, ...args: string[]) =>
     run(process.execPath, [BIN, ...args], {
@@ -65,7 +66,7 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     const caseDir = path.join(work, 'case');
     await coroner('triage', container, '--case-dir', caseDir);
     report = JSON.parse(await readFile(path.join(caseDir, 'report.json'), 'utf8')) as TriageReport;
-    const stompedName = await startStomped(engine.docker, runId, 'coroner-sample/base:busybox');
+    stompedName = await startStomped(engine.docker, runId, 'coroner-sample/base:busybox');
     const stompedCase = path.join(work, 'stomped');
     await coroner('triage', stompedName, '--case-dir', stompedCase);
     stomped = JSON.parse(
@@ -232,6 +233,32 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     const verified = await coroner('verify', out);
     expect((verified as { stdout: string }).stdout).toMatch(/^OK: /m);
   });
+
+  it.runIf(containerdStore)(
+    "reads a stopped container's writable layer from containerd's metadata, where it has no mount",
+    async () => {
+      await engine.docker('stop', '-t', '1', stompedName);
+      const caseDir = path.join(work, 'stomped-stopped');
+      await coroner('triage', stompedName, '--case-dir', caseDir);
+      const stopped = JSON.parse(
+        await readFile(path.join(caseDir, 'report.json'), 'utf8'),
+      ) as TriageReport;
+      expect(stopped.writableLayer?.dir).toMatch(
+        new RegExp(
+          `^${engine.containerdRoot}/io\\.containerd\\.snapshotter\\.v1\\.overlayfs/snapshots/\\d+/fs$`,
+        ),
+      );
+      for (const p of ['/etc/passwd', '/usr/local/bin/start-web'])
+        expect(
+          [...stopped.changes].find((c) => c.path === p)?.findings.map((f) => f.rule),
+          p,
+        ).toContain('timestomp');
+      // Its versions from the host's folders too: its mount gone, its snapshot still names them.
+      expect(await readFile(path.join(caseDir, 'custody.json'), 'utf8')).toMatch(
+        /read original and current versions from the engine's layer store on this host/,
+      );
+    },
+  );
 
   // Last: they stop the engine.
   it.runIf(containerdStore)(

@@ -9,6 +9,7 @@
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CoronerError } from '../../errors.js';
+import { runningContainerds } from '../containerd-store/running-roots.js';
 import { listFolder, refuseLinks, type DockerStore } from '../docker-store/image-store.js';
 
 export class DataRootRefused extends CoronerError {}
@@ -149,24 +150,10 @@ async function findContainerdRoot(
   return resolved;
 }
 
-/** A running containerd whose `--root` (or the default /var/lib/containerd) is `dir`. */
+/** A running containerd whose root is `dir`. */
 async function containerdUsing(dir: string): Promise<string | undefined> {
-  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
-  for (const pid of pids) {
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''))
-      .split('\0')
-      .filter(Boolean);
-    if (!argv[0] || path.basename(argv[0]) !== 'containerd') continue;
-    const at = argv.findIndex((a) => a === '--root' || a.startsWith('--root='));
-    const named =
-      at < 0
-        ? '/var/lib/containerd'
-        : argv[at]!.includes('=')
-          ? argv[at]!.slice('--root='.length)
-          : (argv[at + 1] ?? '');
-    if ((await realpath(named).catch(() => named)) === dir) return `containerd, process ${pid}`;
-  }
-  return undefined;
+  const using = (await runningContainerds()).find((c) => c.root === dir);
+  return using ? `containerd, process ${using.pid}` : undefined;
 }
 
 /**

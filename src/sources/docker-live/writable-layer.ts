@@ -26,6 +26,7 @@ import {
 import { readCapabilities, readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
 import { readRootOverlay } from '../host-proc/root-overlay.js';
 import { isInContainer } from '../host-proc/processes.js';
+import { snapshotOfContainer } from '../containerd-store/running-roots.js';
 import type { ContainerInspect } from './types.js';
 
 /** Where the archive of the writable layer goes in the case. */
@@ -113,8 +114,20 @@ async function upperFromMount(
 ): Promise<{ upper: string; init?: string; from: string } | NotRead> {
   const notNamed = `the engine names no upper dir (storage driver ${driver || 'not named'})`;
   const pid = inspect.State?.Pid ?? 0;
-  if (!inspect.State?.Running || !Number.isSafeInteger(pid) || pid < 1)
-    return { reason: `${notNamed}, and the container is not running to read it from its mount` };
+  if (!inspect.State?.Running || !Number.isSafeInteger(pid) || pid < 1) {
+    // Stopped: no mount, but containerd's own metadata keeps the container's snapshot.
+    const snapshot = await snapshotOfContainer(inspect.Id).catch(() => undefined);
+    if (!snapshot)
+      return {
+        reason: `${notNamed}, the container is not running to read it from its mount, and no running containerd on this host holds a snapshot of it`,
+      };
+    const [own, below] = snapshot.chain;
+    return {
+      upper: own!.dir,
+      ...(below?.key === `${inspect.Id}-init` ? { init: below.dir } : {}),
+      from: `upper dir ${own!.dir}, from containerd's metadata in ${snapshot.root} (the container is stopped)`,
+    };
+  }
   if (!(await isInContainer(pid, inspect.Id)))
     return {
       reason: `${notNamed}, and process ${pid} is not in the container's cgroup in this host's /proc: a remote engine, or one that lies`,

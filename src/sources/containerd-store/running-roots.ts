@@ -1,0 +1,86 @@
+/**
+ * The roots of the containerd daemons running on this host, from their command lines
+ * (`--root`, or `root = "…"` in the `--config` file, else /var/lib/containerd): where
+ * Docker's containerd image store, and the kubelet's, keep snapshots and content. Read
+ * from /proc only; a root that is not there is left out by whoever opens it.
+ */
+import { readdir, readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { ContainerdRoot, type SnapshotFolder } from './containerd-root.js';
+
+export const DEFAULT_CONTAINERD_ROOT = '/var/lib/containerd';
+const DEFAULT_CONFIG = '/etc/containerd/config.toml';
+/** A config beyond this is not containerd's. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export interface RunningContainerd {
+  pid: number;
+  /** Its root, links resolved where it exists. */
+  root: string;
+}
+
+/** Each running containerd and its root. */
+export async function runningContainerds(): Promise<RunningContainerd[]> {
+  const found: RunningContainerd[] = [];
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((p) => /^\d+$/.test(p));
+  for (const pid of pids) {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''))
+      .split('\0')
+      .filter(Boolean);
+    if (!argv[0] || path.basename(argv[0]) !== 'containerd') continue;
+    const named =
+      option(argv, '--root') ??
+      (await rootOfConfig(option(argv, '--config') ?? option(argv, '-c')));
+    const root = named ?? DEFAULT_CONTAINERD_ROOT;
+    found.push({ pid: Number(pid), root: await realpath(root).catch(() => root) });
+  }
+  return found;
+}
+
+/** `--flag X` or `--flag=X`. */
+function option(argv: readonly string[], flag: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) return argv[i + 1];
+    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+/** The top-level `root = "…"` of a containerd config (TOML), when it names one. */
+async function rootOfConfig(file: string | undefined): Promise<string | undefined> {
+  const text = await readFile(file ?? DEFAULT_CONFIG, 'utf8').catch(() => '');
+  if (text.length > MAX_CONFIG_BYTES) return undefined;
+  for (const line of text.split('\n')) {
+    if (/^\s*\[/.test(line)) break; // past the top level: a table's `root` is not containerd's
+    const m =
+      /^\s*root\s*=\s*"([^"]*)"\s*$/.exec(line) ?? /^\s*root\s*=\s*'([^']*)'\s*$/.exec(line);
+    if (m?.[1] && path.isAbsolute(m[1])) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * The snapshot of container `id` in the roots of the running containerds: its folders, top
+ * first (its own writable one, then `<id>-init`, then the image's), for a container that
+ * has no mount to read them from (stopped). Docker's namespace is tried first.
+ */
+export async function snapshotOfContainer(
+  id: string,
+): Promise<{ root: string; namespace: string; chain: SnapshotFolder[] } | undefined> {
+  const roots = [...new Set((await runningContainerds()).map((c) => c.root))];
+  for (const root of roots) {
+    const store = await ContainerdRoot.open(root).catch(() => undefined);
+    if (!store) continue;
+    try {
+      const names = await store.namespaces();
+      for (const namespace of ['moby', ...names.filter((n) => n !== 'moby')]) {
+        if (!names.includes(namespace)) continue;
+        const chain = await store.snapshotChain(namespace, id).catch(() => undefined);
+        if (chain?.length) return { root, namespace, chain };
+      }
+    } finally {
+      await store.close();
+    }
+  }
+  return undefined;
+}
