@@ -6,6 +6,7 @@
  * would, through the coroner executable.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -322,6 +323,33 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
         expect(dead.hostCompromise.isSuspected).toBe(false);
         expect(dead.problems).toEqual([]);
       }
+      // The image config altered in the copy's content store: the host was tampered with.
+      const config = await readFile(path.join(work, 'dead-webshell', 'image', 'config.json'));
+      const digest = createHash('sha256').update(config).digest('hex');
+      const blob = path.join(
+        host,
+        'containerd/io.containerd.content.v1.content/blobs/sha256',
+        digest,
+      );
+      await appendFile(blob, ' ');
+      const caseDir = path.join(work, 'dead-altered');
+      await coronerWith(
+        { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+        'triage',
+        report.container.id,
+        '--docker-root',
+        path.join(host, 'docker'),
+        '--case-dir',
+        caseDir,
+      );
+      const altered = JSON.parse(
+        await readFile(path.join(caseDir, 'report.json'), 'utf8'),
+      ) as TriageReport;
+      expect(altered.hostCompromise.isSuspected).toBe(true);
+      expect(altered.hostCompromise.reasons.join('\n')).toMatch(
+        new RegExp(`blob sha256:${digest} in the content store does not match its digest`),
+      );
+      expect(ranking(altered).map((c) => c.path)).toEqual(ranking(report).map((c) => c.path));
     },
   );
 });
