@@ -9,6 +9,9 @@ import type { CustodyLog } from '../../case/custody.js';
 import { READER_ROLE_LABEL, type ContainerSummary, type Engine } from './engine.js';
 import { EngineUnreachable } from '../../errors.js';
 
+/** On each reader container: the id of the suspect it was created to read for. */
+export const READER_FOR_LABEL = 'coroner.reader.for';
+
 export const READER_PID_LABEL = 'coroner.reader.pid';
 export const READER_HOST_LABEL = 'coroner.reader.host';
 /** The role of a relaunch's clean twin (a reader's is 'reader'): it has run, and is removed the same way. */
