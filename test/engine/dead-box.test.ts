@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { BIN, runCoroner } from '../support/coroner-run.js';
-import { newRunId, startSample } from '../support/engine.js';
+import { newRunId, ranking, startSample } from '../support/engine.js';
 import { startPrivateEngine, type PrivateEngine } from '../support/private-engine.js';
 
 const sh = async (script: string) =>
@@ -34,17 +34,6 @@ async function triageJson(args: string[], env: NodeJS.ProcessEnv): Promise<Triag
   if (code !== 3 && code !== 0) throw new Error(`coroner exited ${code}: ${stderr}`);
   return JSON.parse(stdout) as TriageReport;
 }
-
-/** What ranks each path: the facts a live and a dead-box triage must agree on. */
-const ranking = (r: TriageReport) =>
-  [...r.changes]
-    .map((c) => ({
-      path: c.path,
-      kind: c.kind,
-      severity: c.severity,
-      rules: c.findings.map((f) => f.rule).sort(),
-    }))
-    .sort((a, b) => (a.path < b.path ? -1 : 1));
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'coroner-deadbox-'));

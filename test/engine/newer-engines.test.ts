@@ -16,22 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { ContainerdRoot } from '../../src/sources/containerd-store/containerd-root.js';
 import { BIN } from '../support/coroner-run.js';
-import { baseImage, expectedChanges, newRunId, startSample } from '../support/engine.js';
+import { baseImage, expectedChanges, newRunId, ranking, startSample } from '../support/engine.js';
 import { startNewerEngine, type NewerEngine } from '../support/newer-engine.js';
 import { startStomped } from '../support/timestomp.js';
 
 const run = promisify(execFile);
-
-/** What ranks each changed path: the facts a live and a dead-box triage must agree on. */
-const ranking = (r: TriageReport) =>
-  [...r.changes]
-    .map((c) => ({
-      path: c.path,
-      kind: c.kind,
-      severity: c.severity,
-      rules: c.findings.map((f) => f.rule).sort(),
-    }))
-    .sort((a, b) => (a.path < b.path ? -1 : 1));
 
 const ENGINES = [
   { name: 'Docker 26 on overlay2', containerdStore: false },

@@ -204,3 +204,14 @@ export function evidenceImage(report: Pick<TriageReport, 'evidence'>): EvidenceI
     throw new Error(`expected an evidence image, got a ${report.evidence.kind}`);
   return report.evidence;
 }
+
+/** What ranks each changed path: the facts two triages of the same container must agree on. */
+export const ranking = (r: TriageReport) =>
+  [...r.changes]
+    .map((c) => ({
+      path: c.path,
+      kind: c.kind,
+      severity: c.severity,
+      rules: c.findings.map((f) => f.rule).sort(),
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -47,7 +47,11 @@ export function overlay2Layout(root: DockerStore, record: ContainerRecord): Stor
     name: `${root.storageDriver} in the data root`,
     async containerLayers() {
       const dirs = await containerLayerDirs(root, id);
-      await requireFolder(dirs.writable, path.relative(root.path, dirs.writable), DATA_ROOT_HINT);
+      await requireFolder(
+        dirs.writable,
+        `${path.relative(root.path, dirs.writable)} is not in the data root copy`,
+        DATA_ROOT_HINT,
+      );
       return dirs;
     },
     imageConfig: () => readImageConfig(root, record.config.Image),
@@ -105,7 +109,11 @@ export async function containerdLayout(
     async containerLayers() {
       const chain = await damagedIfFails(() => store.snapshotChain(namespace, id));
       const writable = chain[0]!.dir;
-      await requireFolder(writable, writable, CONTAINERD_HINT);
+      await requireFolder(
+        writable,
+        `${writable} is not in the copy of containerd's root`,
+        CONTAINERD_HINT,
+      );
       const init = chain[1]?.key === `${id}-init` ? chain[1].dir : undefined;
       return { writable, ...(init ? { init } : {}) };
     },
@@ -163,8 +171,7 @@ async function damagedIfFails<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-async function requireFolder(dir: string, named: string, hint: string): Promise<void> {
+async function requireFolder(dir: string, missing: string, hint: string): Promise<void> {
   const info = await lstat(dir).catch(() => undefined);
-  if (!info?.isDirectory())
-    throw new DataRootDamaged(`its folder ${named} is not in the copy`, hint);
+  if (!info?.isDirectory()) throw new DataRootDamaged(`its folder ${missing}`, hint);
 }

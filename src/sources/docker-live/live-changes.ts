@@ -7,9 +7,7 @@
  * checked against it and each disagreement named; what was not seen is said in "not
  * collected".
  */
-import type { CaseFolder } from '../../case/case-folder.js';
 import { storedName } from '../../case/container-path.js';
-import type { CustodyLog } from '../../case/custody.js';
 import { changesFromLayer } from '../../changes/changes-from-layer.js';
 import { crossCheck } from '../../changes/cross-check.js';
 import { Cancelled } from '../../errors.js';
@@ -17,35 +15,16 @@ import type { ImageLayers } from '../../layers/image-layers.js';
 import type { LayerIndex } from '../../layers/layer-index.js';
 import type { ArtifactRecord } from '../../report/artifact.js';
 import type { ChangeEntry } from '../../report/change.js';
-import {
-  MAX_CROSS_CHECK,
-  type NotCollected,
-  type WritableLayerRecord,
-} from '../../report/triage-report.js';
-import type { AcquireOptions } from '../evidence-source.js';
+import { MAX_CROSS_CHECK, type WritableLayerRecord } from '../../report/triage-report.js';
 import { indexLayerDir } from '../layer-store/layer-dir.js';
-import type { ContainerRef } from '../pick-container.js';
 import { deepCompare, type DeepRead } from './deep-compare.js';
 import { changesFromEngine } from './engine-changes.js';
-import type { Engine } from './engine.js';
-import type { FrozenEvidence } from './freeze.js';
-import type { HostLayers } from './host-layers.js';
 import { loadImageLayers } from './image-save-index.js';
+import type { LiveAcquisition } from './live-acquisition.js';
 import { READER_FOR_LABEL, readerOwnerLabels } from './stale-readers.js';
 import type { WritableLayerRead } from './writable-layer.js';
 
-export interface LiveChangeSources {
-  engine: Engine;
-  container: ContainerRef;
-  frozen: FrozenEvidence;
-  folder: CaseFolder;
-  custody: CustodyLog;
-  opts: AcquireOptions;
-  /** Where what could not be seen is said. */
-  notCollected: NotCollected[];
-  /** The layer folders on this host, and why not where they cannot be read. */
-  host: HostLayers | undefined;
-  hostReason: string;
+export interface LiveChangeSources extends LiveAcquisition {
   originalLayers: () => Promise<ImageLayers>;
   /** Leaves out the files the engine itself writes into every container. */
   dropEngineFiles: (entries: ChangeEntry[]) => ChangeEntry[];

@@ -7,41 +7,22 @@
  * container); volumes, binds and executables compared with the image on this host.
  */
 import { lstat } from 'node:fs/promises';
-import type { CaseFolder } from '../../case/case-folder.js';
-import type { CustodyLog } from '../../case/custody.js';
 import { isoTime } from '../../iso-time.js';
 import { readLayerCache, unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
 import type { ChangeEntry, VersionPair } from '../../report/change.js';
-import type { NotCollected } from '../../report/triage-report.js';
-import type {
-  Acquisition,
-  AcquireOptions,
-  ContainerSummary,
-  MountsRead,
-} from '../evidence-source.js';
+import type { Acquisition, ContainerSummary, MountsRead } from '../evidence-source.js';
 import { compareMounts } from '../layer-store/compare-mount.js';
 import { compareExecutables } from '../layer-store/executables.js';
 import { readCapabilities, type Capabilities } from '../layer-store/overlay-xattrs.js';
-import type { ContainerRef } from '../pick-container.js';
 import { extractVersions } from './archive-versions.js';
-import { throwIfAborted, type Engine } from './engine.js';
+import { throwIfAborted } from './engine.js';
 import type { FrozenEvidence } from './freeze.js';
 import { indexHostLayers, readHostVersions, type HostLayers, type Partial } from './host-layers.js';
 import { isLayerIndexProblem, loadImageLayers } from './image-save-index.js';
+import type { LiveAcquisition } from './live-acquisition.js';
 import { READER_FOR_LABEL, readerOwnerLabels, removeStaleReaders } from './stale-readers.js';
 
-export interface LiveOriginalSources {
-  engine: Engine;
-  container: ContainerRef;
-  frozen: FrozenEvidence;
-  folder: CaseFolder;
-  custody: CustodyLog;
-  opts: AcquireOptions;
-  /** Where what could not be read is said. */
-  notCollected: NotCollected[];
-  /** The layer folders on this host, and why not where they cannot be read. */
-  host: HostLayers | undefined;
-  hostReason: string;
+export interface LiveOriginalSources extends LiveAcquisition {
   /** The engine's containers as listed last: a dead run's readers are among them. */
   containers: readonly ContainerSummary[];
 }
