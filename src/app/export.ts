@@ -107,5 +107,6 @@ function isSameSource(a: SourceIdentity, b: SourceIdentity): boolean {
 }
 
 function describeSource(s: SourceIdentity): string {
+  if (s.described) return s.described;
   return s.kind === 'dead-box' ? `the data root copy ${s.dataRoot?.path ?? '?'}` : 'a live engine';
 }

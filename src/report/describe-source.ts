@@ -5,6 +5,8 @@
 import type { EvidenceRecord, SourceIdentity } from './triage-report.js';
 
 export function sourceLine(source: SourceIdentity): string {
+  if (source.described) return source.described;
+  // A report made before its source said it in its own words.
   if (source.kind === 'dead-box')
     return `a copied Docker data root, ${source.dataRoot?.path ?? '?'} (${source.dataRoot?.storageDriver ?? '?'})${source.dataRoot?.containerdRoot ? `, with the copy of containerd's root ${source.dataRoot.containerdRoot}` : ''}, read only; no engine contacted`;
   const e = source.engine;
@@ -16,7 +18,10 @@ export function sourceLine(source: SourceIdentity): string {
 export function evidenceLine(evidence: EvidenceRecord): string {
   if (evidence.kind === 'image')
     return `${evidence.repo}:${evidence.tag} (${evidence.id})${evidence.wasPaused ? ', container paused during the commit' : ''}`;
-  return `the container's writable layer ${evidence.layerDir} in the copied data root ${evidence.dataRoot} (read ${evidence.readAt})`;
+  return (
+    evidence.described ??
+    `the container's writable layer ${evidence.layerDir} in the copied data root ${evidence.dataRoot} (read ${evidence.readAt})`
+  );
 }
 
 /** One short phrase, for a status line. */

@@ -42,6 +42,11 @@ export type SourceKind = 'docker-live' | 'dead-box';
 /** Where the evidence came from. */
 export interface SourceIdentity {
   kind: SourceKind;
+  /**
+   * Where the evidence came from, in the source's own words (raw text): the reports and the
+   * console show it as it is. Absent in reports made before sources said it.
+   */
+  described?: string;
   /** docker-live: the engine that answered. */
   engine?: EngineIdentity;
   /** dead-box: the copied Docker data root that was read (never written, no engine contacted). */
@@ -88,6 +93,8 @@ export type EvidenceRecord =
       readAt: string;
       /** Where the evidence stays, as its source describes it: a bundle cannot hold it. */
       whereKept?: string;
+      /** The evidence in its source's own words (raw text). */
+      described?: string;
     };
 
 export type EvidenceImage = Extract<EvidenceRecord, { kind: 'image' }>;

@@ -297,13 +297,21 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
         const dead = JSON.parse(
           await readFile(path.join(caseDir, 'report.json'), 'utf8'),
         ) as TriageReport;
-        expect(dead.source).toEqual({
+        expect(dead.source).toMatchObject({
           kind: 'dead-box',
           dataRoot: {
             path: path.join(host, 'docker'),
             storageDriver: 'overlayfs',
             containerdRoot: path.join(host, 'containerd'),
           },
+        });
+        expect(dead.source.described).toMatch(
+          /, with the copy of containerd's root .*containerd, read only/,
+        );
+        expect(dead.evidence).toMatchObject({
+          described: expect.stringMatching(
+            /^the container's writable layer .*\/snapshots\/\d+\/fs, read from containerd's root /,
+          ),
         });
         expect(ranking(dead)).toEqual(ranking(live));
         expect(dead.layers.checks?.map((c) => c.status)).toEqual(

@@ -85,8 +85,10 @@ export class DeadBoxSource implements EvidenceSource {
   }
 
   async identity(): Promise<SourceIdentity> {
+    const { path: at, storageDriver, containerdRoot } = this.root;
     return {
       kind: this.kind,
+      described: `a copied Docker data root, ${at} (${storageDriver})${containerdRoot ? `, with the copy of containerd's root ${containerdRoot}` : ''}, read only; no engine contacted`,
       dataRoot: {
         path: this.root.path,
         storageDriver: this.root.storageDriver,
@@ -342,6 +344,7 @@ export class DeadBoxSource implements EvidenceSource {
         layerDir: layerDirs?.writable ?? '',
         readAt,
         whereKept: `the copied Docker data root itself (${root.path}), which stays with the responder; every changed file is in case/ with the hash taken when it was read`,
+        described: `the container's writable layer ${layerDirs?.writable ?? '(missing)'}, read from ${layout.name} (read ${readAt})`,
       },
       notCollected,
       hostTampering,

@@ -53,7 +53,13 @@ export class DockerLiveSource implements EvidenceSource {
   ) {}
 
   async identity(): Promise<SourceIdentity> {
-    return { kind: this.kind, engine: await (this.engineIdentity ??= this.engine.identity()) };
+    const e = await (this.engineIdentity ??= this.engine.identity());
+    const over = e.transport === 'ssh' ? ' over ssh' : '';
+    return {
+      kind: this.kind,
+      described: `${e.product ?? 'Docker'} ${e.version} on ${e.hostName}${over} (daemon ${e.daemonId})`,
+      engine: e,
+    };
   }
 
   async listContainers(): Promise<ContainerSummary[]> {
