@@ -96,6 +96,16 @@ describe("a containerd root's snapshots and images", () => {
     expect(await chainError(root, 'a')).toMatch(/is a symbolic link/);
   });
 
+  it("refuses a layer blob reached through a linked folder of the content store (it would lead into the responder's files)", async () => {
+    const root = await makeRoot({ a: undefined });
+    const elsewhere = await mkdtemp(path.join(os.tmpdir(), 'elsewhere-'));
+    await mkdir(path.join(root, 'io.containerd.content.v1.content'), { recursive: true });
+    await symlink(elsewhere, path.join(root, 'io.containerd.content.v1.content/blobs'));
+    const r = await ContainerdRoot.open(root);
+    await expect(r.layerBlobFile(sha('layer'))).rejects.toThrow(/is a symbolic link/);
+    await r.close();
+  });
+
   it('refuses a manifest whose bytes no longer match its digest', async () => {
     const manifest = Buffer.from(JSON.stringify({ config: { digest: sha('x') }, layers: [] }));
     const digest = sha(manifest);

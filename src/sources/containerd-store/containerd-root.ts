@@ -288,6 +288,17 @@ export class ContainerdRoot {
     return path.join(this.root, BLOBS, 'sha256', digest.slice('sha256:'.length));
   }
 
+  /**
+   * A layer blob's file, every folder on the way to it a folder, not a link: a forged copy
+   * must not lead the check into the responder's own files (the file itself is opened
+   * without following a link by whoever reads it).
+   */
+  async layerBlobFile(digest: string): Promise<string> {
+    const file = this.blobPath(digest);
+    await refuseLinks(this.root, path.relative(this.root, path.dirname(file)));
+    return file;
+  }
+
   /** A small JSON blob of the content store, checked against its digest. */
   private async jsonBlob(
     digest: string,

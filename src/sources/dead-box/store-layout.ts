@@ -128,20 +128,21 @@ export async function containerdLayout(
           "the image's manifest and config name different layers",
           CONTAINERD_HINT,
         );
-      return layers.map((l, i) => {
+      const proved: ProvedLayer[] = [];
+      for (const [i, l] of layers.entries()) {
         if (!l.snapshot)
           throw new DataRootDamaged(
             `layer ${i} of the image (${l.diffId}) is not unpacked in containerd's snapshotter`,
             CONTAINERD_HINT,
           );
-        return {
+        const file = await damagedIfFails(() => store.layerBlobFile(l.digest));
+        proved.push({
           diffId: l.diffId,
           dir: l.snapshot.dir,
-          proof: {
-            blob: { path: store.blobPath(l.digest), digest: l.digest, mediaType: l.mediaType },
-          },
-        };
-      });
+          proof: { blob: { path: file, digest: l.digest, mediaType: l.mediaType } },
+        });
+      }
+      return proved;
     },
     close: () => store.close(),
   };

@@ -36,6 +36,12 @@ export interface DeepRead {
   notes: string[];
 }
 
+/**
+ * Paths held in memory per export at most: far above any real image (a Debian with
+ * everything is ~400,000), and a bound on what an engine that lies can make coroner hold.
+ */
+export const MAX_EXPORT_PATHS = 4_000_000;
+
 /** What a path is, for comparing: its meta without times, and a regular file's content hash. */
 type Print = string;
 
@@ -72,6 +78,10 @@ async function printsOf(
     }
     const print = await printEntry(entry);
     prints.set(path, print);
+    if (prints.size > MAX_EXPORT_PATHS)
+      throw new Error(
+        `the export holds more than ${MAX_EXPORT_PATHS} paths, more than any real filesystem: not compared`,
+      );
     onEach?.(path, print);
   }
   return prints;

@@ -177,13 +177,19 @@ async function findContainerdLayers(
           "the evidence image the engine committed is not unpacked in containerd's root on this host: a remote engine, or one that lies",
       };
     return {
-      original: image.layers.map((l) => ({
-        diffId: l.diffId,
-        dir: l.snapshot!.dir,
-        proof: {
-          blob: { path: store.blobPath(l.digest), digest: l.digest, mediaType: l.mediaType },
-        },
-      })),
+      original: await Promise.all(
+        image.layers.map(async (l) => ({
+          diffId: l.diffId,
+          dir: l.snapshot!.dir,
+          proof: {
+            blob: {
+              path: await store.layerBlobFile(l.digest),
+              digest: l.digest,
+              mediaType: l.mediaType,
+            },
+          },
+        })),
+      ),
       committed: { dir: committed.dir },
       root: { path: rootPath, storageDriver: "containerd's overlayfs snapshotter" },
       config: image.config,
