@@ -216,10 +216,11 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     },
   );
 
-  it('exports a bundle that verifies', async () => {
+  it('exports a bundle with its evidence image that verifies', async () => {
     const out = path.join(work, 'bundle.tar.gz');
-    const exported = await coroner('export', container, '--out', out, '--no-image');
+    const exported = await coroner('export', container, '--out', out);
     expect((exported as { stderr?: string }).stderr ?? '').not.toMatch(/\n\s+at /);
+    expect((exported as { stdout: string }).stdout).toMatch(/Evidence image:\s+included/);
     const verified = await coroner('verify', out);
     expect((verified as { stdout: string }).stdout).toMatch(/^OK: /m);
   });
