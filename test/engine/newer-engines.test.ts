@@ -120,7 +120,7 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
       )
         .trim()
         .split(' ');
-      const root = await ContainerdRoot.open(engine.containerdRoot);
+      const root = await ContainerdRoot.open(engine.containerdRoot, { isLive: true });
       try {
         const chain = await root.snapshotChain('moby', id!);
         expect(chain.map((s) => s.kind)).toEqual([
@@ -179,7 +179,7 @@ describe.each(ENGINES)('$name', ({ containerdStore }) => {
     "reports a bind shell appended on the host to an image layer's unpacked snapshot as tampering, and the host as compromised",
     async () => {
       const image = (await engine.docker('inspect', '-f', '{{.Image}}', container)).trim();
-      const root = await ContainerdRoot.open(engine.containerdRoot);
+      const root = await ContainerdRoot.open(engine.containerdRoot, { isLive: true });
       const layers = (await root.imageLayers('moby', image)).layers;
       await root.close();
       const holding = layers.find((l) =>

@@ -16,7 +16,9 @@ import { describe, expect, it } from 'vitest';
 import {
   BoltFile,
   BoltFormatError,
+  consistentCopy,
   type BoltBucket,
+  type PageSource,
 } from '../../src/sources/containerd-store/bbolt.js';
 import {
   ContainerdRoot,
@@ -434,5 +436,43 @@ describe("a forged containerd root's snapshots and images", () => {
     expect(await rootFailure(root, (r) => r.imageLayers('moby', digest))).toMatch(
       /is not a regular file/,
     );
+  });
+});
+
+describe('a database a running containerd is writing', () => {
+  /** A file of 64 KiB whose meta pages change on the reads `changesOn` names. */
+  const changingFile = (changesOn: (read: number) => boolean): PageSource => {
+    let reads = 0;
+    let generation = 0;
+    return {
+      read: async (buffer, offset, length, position) => {
+        if (changesOn(reads++)) generation++;
+        const bytes = Buffer.alloc(64 * 1024, generation);
+        const n = Math.min(length, bytes.length - position);
+        bytes.copy(buffer, offset, position, position + n);
+        return { bytesRead: Math.max(0, n) };
+      },
+      close: async () => undefined,
+    };
+  };
+
+  it('is copied again when a commit lands during the copy, and read as of one transaction', async () => {
+    // The third read (the meta pages after the first copy) sees a new transaction.
+    const copy = await consistentCopy(
+      changingFile((read) => read === 2),
+      64 * 1024,
+      'meta.db',
+    );
+    expect(copy.every((b) => b === 1)).toBe(true);
+  });
+
+  it('gives up, by name, on a file that changes under every copy', async () => {
+    await expect(
+      consistentCopy(
+        changingFile(() => true),
+        64 * 1024,
+        'meta.db',
+      ),
+    ).rejects.toThrow(/meta\.db changed under every one of 5 copies/);
   });
 });

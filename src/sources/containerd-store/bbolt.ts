@@ -13,7 +13,7 @@
  * was wrong and where; what was read before it stays read.
  */
 import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 export class BoltFormatError extends Error {}
 
@@ -38,6 +38,68 @@ const STEPS_PER_BYTE = 1;
 const SPARE_BYTES = 64 * 1024 * 1024;
 const BYTES_PER_BYTE = 4;
 const CACHE_BYTES = 32 * 1024 * 1024;
+/** A file a live containerd writes is copied whole first, up to this size. */
+const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+/** The meta pages of a live file fit in this (two pages of at most 64 KiB). */
+const META_SPAN = 2 * 64 * 1024;
+const SNAPSHOT_TRIES = 5;
+
+/** Where a file's pages are read from: the file itself, or a copy of it in memory. */
+export interface PageSource {
+  read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+/** A copy in memory, read as the file is. */
+function memorySource(bytes: Buffer): PageSource {
+  return {
+    read: async (buffer, offset, length, position) => {
+      const bytesRead = Math.max(0, Math.min(length, bytes.length - position));
+      if (bytesRead > 0) bytes.copy(buffer, offset, position, position + bytesRead);
+      return { bytesRead };
+    },
+    close: async () => undefined,
+  };
+}
+
+/**
+ * The file whole, as of one committed transaction, while its owner may be writing it: bbolt
+ * writes a transaction's pages into pages no committed meta page reaches, then its meta page;
+ * so when the meta pages read the same before and after the copy, every page they reach was
+ * copied as they had it. Otherwise a commit landed meanwhile: copied again.
+ */
+export async function consistentCopy(
+  source: PageSource,
+  size: number,
+  path: string,
+): Promise<Buffer> {
+  if (size > MAX_SNAPSHOT_BYTES)
+    throw new BoltFormatError(
+      `${path} is ${size} bytes, more than the ${MAX_SNAPSHOT_BYTES} coroner copies from a live database`,
+    );
+  const metaBytes = Math.min(META_SPAN, size);
+  for (let attempt = 0; attempt < SNAPSHOT_TRIES; attempt++) {
+    const before = Buffer.alloc(metaBytes);
+    await source.read(before, 0, metaBytes, 0);
+    const copy = Buffer.alloc(size);
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await source.read(copy, at, Math.min(4 * 1024 * 1024, size - at), at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    const after = Buffer.alloc(metaBytes);
+    await source.read(after, 0, metaBytes, 0);
+    if (before.equals(after) && before.equals(copy.subarray(0, metaBytes))) return copy;
+  }
+  throw new BoltFormatError(
+    `${path} changed under every one of ${SNAPSHOT_TRIES} copies: its owner is writing it without pause`,
+  );
+}
 /** Characters of a key shown in a message: enough to recognise it, never a page of bytes. */
 const SHOWN_KEY = 80;
 
@@ -74,7 +136,7 @@ export class BoltFile {
   readonly budget: BoltCost;
 
   private constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: PageSource,
     readonly path: string,
     readonly pageSize: number,
     private readonly sizeBytes: number,
@@ -88,17 +150,29 @@ export class BoltFile {
     };
   }
 
-  /** Opens `path` at its newest valid meta page; a file with none is a BoltFormatError. */
-  static async open(path: string, opts: { stepBudget?: number } = {}): Promise<BoltFile> {
+  /**
+   * Opens `path` at its newest valid meta page; a file with none is a BoltFormatError.
+   * `isLive`: a running containerd may be writing it; it is copied whole first, as of one
+   * committed transaction, and read from the copy.
+   */
+  static async open(
+    path: string,
+    opts: { stepBudget?: number; isLive?: boolean } = {},
+  ): Promise<BoltFile> {
     // Non-blocking: a named pipe in a forged copy would otherwise hang the open forever.
-    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    let handle: PageSource = file;
     try {
-      const stat = await handle.stat();
+      const stat = await file.stat();
       if (!stat.isFile())
         throw new BoltFormatError(
           `${path} is not a regular file (a named pipe, a device or a folder): refused`,
         );
       const size = stat.size;
+      if (opts.isLive) {
+        handle = memorySource(await consistentCopy(file, size, path));
+        await file.close();
+      }
       const metas: { pageSize: number; root: bigint; txid: bigint }[] = [];
       const first = await readMeta(handle, 0);
       if (first) metas.push(first);
@@ -126,7 +200,7 @@ export class BoltFile {
         opts.stepBudget,
       );
     } catch (e) {
-      await handle.close();
+      await file.close().catch(() => undefined);
       throw e;
     }
   }
@@ -382,7 +456,7 @@ function slice(page: Page, at: number, size: number, file: string, where: string
 
 /** The meta page at `offset`, if its magic, version and checksum are right. */
 async function readMeta(
-  handle: FileHandle,
+  handle: PageSource,
   offset: number,
 ): Promise<{ pageSize: number; root: bigint; txid: bigint } | undefined> {
   const bytes = Buffer.alloc(PAGE_HEADER + 64);

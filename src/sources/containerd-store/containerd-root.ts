@@ -73,13 +73,16 @@ export class ContainerdRoot {
     private readonly snapshots: BoltFile | undefined,
   ) {}
 
-  /** Opens the databases of the containerd root `root`; a folder without them is named so. */
-  static async open(root: string): Promise<ContainerdRoot> {
+  /**
+   * Opens the databases of the containerd root `root`; a folder without them is named so.
+   * `isLive`: a running containerd writes them, so each is read from a consistent copy.
+   */
+  static async open(root: string, opts: { isLive?: boolean } = {}): Promise<ContainerdRoot> {
     const metaPath = path.join(root, META_DB);
     await refuseLinks(root, META_DB);
     let meta: BoltFile;
     try {
-      meta = await BoltFile.open(metaPath);
+      meta = await BoltFile.open(metaPath, opts);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         throw new ContainerdRootError(
@@ -91,7 +94,7 @@ export class ContainerdRoot {
     let snapshots: BoltFile | undefined;
     try {
       await refuseLinks(root, path.join(OVERLAYFS, 'metadata.db'));
-      snapshots = await BoltFile.open(snapshotsDb);
+      snapshots = await BoltFile.open(snapshotsDb, opts);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
         await meta.close();

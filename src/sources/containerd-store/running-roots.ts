@@ -69,7 +69,7 @@ export async function snapshotOfContainer(
 ): Promise<{ root: string; namespace: string; chain: SnapshotFolder[] } | undefined> {
   const roots = [...new Set((await runningContainerds()).map((c) => c.root))];
   for (const root of roots) {
-    const store = await ContainerdRoot.open(root).catch(() => undefined);
+    const store = await ContainerdRoot.open(root, { isLive: true }).catch(() => undefined);
     if (!store) continue;
     try {
       const names = await store.namespaces();

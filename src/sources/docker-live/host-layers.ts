@@ -131,7 +131,7 @@ async function findContainerdLayers(
     };
   let store: ContainerdRoot;
   try {
-    store = await ContainerdRoot.open(rootPath);
+    store = await ContainerdRoot.open(rootPath, { isLive: true });
   } catch (e) {
     return {
       reason: `containerd's root ${rootPath} cannot be read (${(e as Error).message.slice(0, 200)})${upper ? '' : ': the container is not running, so its mount does not say where containerd keeps it'}`,
