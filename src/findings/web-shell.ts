@@ -21,6 +21,7 @@ import {
   callsBackAVariable,
   directlyTainted,
   fileOperationsOnInput,
+  firstCodeSink,
   indirectExecution,
   near,
   sinkOnInput,
@@ -70,7 +71,7 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
   const command = COMMAND_SINK.exec(text);
-  const code = CODE_SINK.exec(text);
+  const code = firstCodeSink(text);
   const sink = command ?? code;
   const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
   // Names straight from the request choose what is called; the command a console builds
