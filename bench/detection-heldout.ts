@@ -26,6 +26,8 @@ import { evaluateChange, type ChangeFacts } from '../src/findings/change-rules.j
 import { ruleText, RULE_SAMPLE_BYTES } from '../src/findings/rule-budget.js';
 import type { Finding } from '../src/report/finding.js';
 import type { FileMeta } from '../src/report/file-meta.js';
+import { DatabaseReader } from '../src/packages/package-db.js';
+import { PackageIndex } from '../src/packages/package-index.js';
 
 const exec = promisify(execFile);
 const args = process.argv.slice(2);
@@ -244,7 +246,13 @@ async function measureBenign(side: Side, pmfRules?: string) {
   for (const { pkg, root } of packages) {
     const entries = await readdir(root, { recursive: true, withFileTypes: true });
     // dpkg's file list for the package: every path it unpacked, links and folders included.
-    const listed = entries.map((e) => '/' + path.relative(root, path.join(e.parentPath, e.name)));
+    const pathOf = (e: { parentPath: string; name: string }) =>
+      '/' + path.relative(root, path.join(e.parentPath, e.name));
+    const index = dpkgLinkIndex(
+      pkg,
+      entries.map(pathOf),
+      entries.filter((e) => e.isSymbolicLink()).map(pathOf),
+    );
     for (const e of entries) {
       const full = path.join(e.parentPath, e.name);
       const at = '/' + path.relative(root, full);
@@ -259,7 +267,8 @@ async function measureBenign(side: Side, pmfRules?: string) {
           sizeBytes: target.length,
           linkTarget: target,
         };
-        const findings = judgeAdded(at, meta, undefined, dpkgLinkFacts(pkg, listed));
+        const packageLink = index.linkOwner(at);
+        const findings = judgeAdded(at, meta, undefined, packageLink ? { packageLink } : {});
         if (isHigh(findings))
           flaggedLinks.push(`    ${pkg} ${at} -> ${target}: ${headline(findings)}`);
         continue;
@@ -300,9 +309,19 @@ function dpkgFileFacts(pkg: string): Partial<ChangeFacts> {
   };
 }
 
-/** A package's own link, as the pipeline sees it from dpkg's file list of the package. */
-function dpkgLinkFacts(_pkg: string, _listed: readonly string[]): Partial<ChangeFacts> {
-  return {};
+/**
+ * The package's links as the pipeline sees them once dpkg installed it in the container: its
+ * file list (`<pkg>.list`, every path the package unpacked) read by the pipeline's reader
+ * into the pipeline's index.
+ */
+function dpkgLinkIndex(pkg: string, listed: readonly string[], links: readonly string[]) {
+  const index = new PackageIndex(links, false);
+  const reader = new DatabaseReader({ manager: 'dpkg', kind: 'list', package: pkg });
+  for (const line of listed) {
+    const file = reader.line(line);
+    if (file) index.add('container', file);
+  }
+  return index;
 }
 
 async function main() {
