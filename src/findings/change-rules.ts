@@ -23,7 +23,9 @@ import {
   reverseShell,
 } from './content-rules.js';
 import {
+  bootLoader,
   cronPersistence,
+  dbusActivation,
   eventHook,
   gitConfigCommand,
   kernelModule,
@@ -457,6 +459,8 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   pam: pamChange,
   sudoers: sudoersChange,
   udev: udevRule,
+  dbus: dbusActivation,
+  'boot-loader': bootLoader,
   'kernel-module': kernelModule,
   'event-hook': eventHook,
   'git-config': gitConfigCommand,
