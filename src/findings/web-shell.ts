@@ -30,6 +30,7 @@ import {
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
 import { javaUnescaped, longestRun, withoutComments } from './web-shell/code-text.js';
+import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
 import {
   SQL_FROM_INPUT,
   STREAM_READER,
@@ -65,6 +66,10 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
   const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(f.currentText);
   const text = withoutComments(isJava ? javaUnescaped(f.currentText) : f.currentText);
+  // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
+  const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
+  if (cgi)
+    return { severity: 'critical', reason: `web shell pattern: ${cgi}`, attack: 'T1505.003' };
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
   const input = INPUT.test(text);
