@@ -31,6 +31,8 @@ import {
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
 import { javaUnescaped, longestRun, withoutComments } from './web-shell/code-text.js';
 import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
+import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
+import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
 import {
   SQL_FROM_INPUT,
   STREAM_READER,
@@ -64,12 +66,22 @@ const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_lim
 
 export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
-  const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(f.currentText);
-  const text = withoutComments(isJava ? javaUnescaped(f.currentText) : f.currentText);
+  // Script Encoder blocks (VBScript.Encode, JScript.Encode) read as the code IIS will run.
+  const isEncoded = hasEncodedScript(f.currentText);
+  const source = isEncoded ? decodeEncodedScripts(f.currentText) : f.currentText;
+  const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(source);
+  const text = withoutComments(isJava ? javaUnescaped(source) : source);
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
   if (cgi)
     return { severity: 'critical', reason: `web shell pattern: ${cgi}`, attack: 'T1505.003' };
+  const asp = isClassicAsp(f.path, source) ? classicAspShell(foldVbStrings(text)) : undefined;
+  if (asp)
+    return {
+      severity: 'critical',
+      reason: `web shell pattern: ${asp}${isEncoded ? ' (decoded from the Script Encoder)' : ''}`,
+      attack: 'T1505.003',
+    };
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
   const input = INPUT.test(text);
