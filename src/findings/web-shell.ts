@@ -33,6 +33,8 @@ import { javaUnescaped, longestRun, withoutComments } from './web-shell/code-tex
 import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
 import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
+import { foldPhpConstants } from './web-shell/php-constants.js';
+import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
   STREAM_READER,
@@ -64,7 +66,27 @@ const SELF_DELETE =
 
 const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_limit\s*\(\s*0\s*\)/;
 
+/**
+ * The web-shell verdict on the file as written and, for PHP, once more with its constant
+ * expressions worked out (php-constants.ts): a loader's decoded code judged as code.
+ */
 export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  const hit = judgeAsWritten(f, isInWebRoot);
+  if (hit?.severity === 'critical' || f.kind === 'D' || f.currentText === undefined) return hit;
+  if (!/<\?(?:php|=)?/i.test(f.currentText) && !/\.(?:php\d?|phtml|inc)$/i.test(f.path)) return hit;
+  // Comments first: an apostrophe in one would be taken for a string's start.
+  const code = withoutComments(f.currentText);
+  const folded = foldPhpConstants(code);
+  if (folded === code) return hit;
+  const again = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot);
+  if (!again || SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info']) return hit;
+  return {
+    ...again,
+    reason: `${again.reason} (once its constant strings are worked out and decoded)`,
+  };
+}
+
+function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
   // Script Encoder blocks (VBScript.Encode, JScript.Encode) read as the code IIS will run.
   const isEncoded = hasEncodedScript(f.currentText);
