@@ -50,6 +50,15 @@ describe('web-shell false alarms fixed at their cause', () => {
     expect(severity('/opt/b.php', `<?php $c = $_REQUEST['c']; @assert($c);`)).toBe('critical');
   });
 
+  it('takes chr() pieces for a hidden name only when they spell letters', () => {
+    expect(disguisesIn('<?php $req = chr(0) . chr(1) . chr(0) . $data . chr(0);')).not.toContain(
+      'names spelt with chr()',
+    );
+    expect(disguisesIn('<?php $f = chr(115) . chr(121) . chr(115) . "tem";')).toContain(
+      'names spelt with chr()',
+    );
+  });
+
   it("does not take a variable call for a shell because 'system' is a string elsewhere", () => {
     const text = `<?php
       $platforms = array('linux' => 'Linux', 'system' => 'System default');

@@ -23,7 +23,8 @@ const DISGUISES: readonly [RegExp, string][] = [
     'strings negated bit by bit',
   ],
   [
-    /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){3,}|(?:\$\w{1,20}\s*\(\s*\d{2,3}\s*\)\s*\.\s*){3,}/i,
+    // Letters only (A-Z, _, a-z: 65 to 122): chr(0).chr(1).chr(0) builds a packet, not a name.
+    /(?:\bchr\s*\(\s*(?:6[5-9]|[78]\d|9\d|1[01]\d|12[0-2])\s*\)\s*\.\s*){3,}|(?:\$\w{1,20}\s*\(\s*(?:6[5-9]|[78]\d|9\d|1[01]\d|12[0-2])\s*\)\s*\.\s*){3,}/i,
     'names spelt with chr()',
   ],
   [
