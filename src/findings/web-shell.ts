@@ -29,7 +29,7 @@ import {
   wrappedSinkOnInput,
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
-import { javaUnescaped, longestRun, withoutComments } from './web-shell/code-text.js';
+import { javaUnescaped, longestRun, unescapePhp, withoutComments } from './web-shell/code-text.js';
 import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
 import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
@@ -158,6 +158,18 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     )
   )
     reasons.push('includes code sent in the request');
+  // include "…/favicon_1a3f84.ico": code kept in a file named as an image, for a loader to run.
+  const hiddenInclude = [
+    ...unescapePhp(text).matchAll(
+      /\b(?:include|require)(?:_once)?[\s(@]{0,8}(['"])([^'"\n]{1,300})\1/gi,
+    ),
+  ]
+    .slice(0, 200)
+    .find((m) => /\.(?:ico|png|jpe?g|gif|bmp|webp)$/i.test(m[2]!));
+  if (hiddenInclude)
+    reasons.push(
+      `includes code kept in a file named as an image (${hiddenInclude[2]!.slice(-60)})`,
+    );
   const writer =
     /\b(?:file_put_contents|fopen|copy|move_uploaded_file)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.exec(
       text,

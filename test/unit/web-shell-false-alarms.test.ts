@@ -73,4 +73,13 @@ describe('web-shell false alarms fixed at their cause', () => {
       severity('/opt/d.php', `<?php foreach (array('passthru', 'system') as $f) { $f($c); }`),
     ).toBe('critical');
   });
+
+  it('calls an include of code kept in an image-named file a loader, and a template include nothing', () => {
+    expect(
+      severity('/opt/i.php', '<?php @include "\\x2fvar/www/html/img/favicon_1a3f84\\x2eico"; ?>'),
+    ).toBe('critical');
+    expect(severity('/var/www/html/t.php', "<?php include 'templates/header.php'; ?>")).not.toMatch(
+      /high|critical/,
+    );
+  });
 });
