@@ -240,6 +240,7 @@ async function measureBenign(side: Side, pmfRules?: string) {
   let files = 0;
   let links = 0;
   let scripts = 0;
+  let flaggedScripts = 0;
   const flaggedFiles: string[] = [];
   const flaggedLinks: string[] = [];
   const scriptPaths: string[] = [];
@@ -285,12 +286,15 @@ async function measureBenign(side: Side, pmfRules?: string) {
         const served = judgeAdded(`/var/www/html/${pkg}${at}`, fileMeta(sizeBytes), sample);
         if (!isHigh(findings)) findings = served;
       }
-      if (isHigh(findings)) flaggedFiles.push(`    ${pkg} ${at}: ${headline(findings)}`);
+      if (isHigh(findings)) {
+        flaggedFiles.push(`    ${pkg} ${at}: ${headline(findings)}`);
+        if (SERVER_SIDE.test(e.name)) flaggedScripts++;
+      }
     }
   }
   const pmf = pmfRules ? await pmfMatches(pmfRules, scriptPaths) : undefined;
   const lines = [
-    `Benign, ${side} (${packages.length} Debian 12 packages): ${flaggedFiles.length} of ${files} files at high+ (${pct(flaggedFiles.length, files, 2)}; ${scripts} server-side scripts), ${flaggedLinks.length} of ${links} links (${pct(flaggedLinks.length, links, 2)}); files and links together ${pct(flaggedFiles.length + flaggedLinks.length, files + links, 2)}${pmf ? `; php-malware-finder ${pmf.size} of ${scripts} scripts (${pct(pmf.size, scripts, 2)})` : ''}`,
+    `Benign, ${side} (${packages.length} Debian 12 packages): ${flaggedFiles.length} of ${files} files at high+ (${pct(flaggedFiles.length, files, 2)}; server-side scripts ${flaggedScripts} of ${scripts}, ${pct(flaggedScripts, scripts, 2)}), ${flaggedLinks.length} of ${links} links (${pct(flaggedLinks.length, links, 2)}); files and links together ${pct(flaggedFiles.length + flaggedLinks.length, files + links, 2)}${pmf ? `; php-malware-finder ${pmf.size} of ${scripts} scripts (${pct(pmf.size, scripts, 2)})` : ''}`,
   ];
   return { lines, flagged: [...flaggedFiles, ...flaggedLinks] };
 }
