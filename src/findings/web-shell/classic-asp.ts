@@ -137,22 +137,50 @@ function operandOf(text: string, m: RegExpMatchArray): string {
  * file writer as the file's name.
  */
 export function classicAspShell(text: string): string | undefined {
-  if (!ASP_INPUT.test(text)) return undefined;
-  const names = requestNames(text);
+  // Without request input, only code the page decodes and runs can make it a shell.
+  const hasInput = ASP_INPUT.test(text);
+  const names = hasInput ? requestNames(text) : new Set<string>();
   const carries = (operand: string) =>
     ASP_INPUT.test(operand) ||
     [...operand.matchAll(/\b(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)/g)].some(
       (v) => names.has(key(v[1]!)) || names.has(key(v[1]!.split('(')[0]!)),
     );
-  for (const m of [...text.matchAll(CODE_RUNNERS)].slice(0, 300))
-    if (carries(operandOf(text, m)))
-      return `classic ASP running the request as code (${m[0].replace('(', '').trim()} on request input)`;
+  // Functions of the page's own, by name: a decoder it carries (`Function DeCode(Coded)`).
+  const own = new Set(
+    [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(/gi)]
+      .slice(0, 500)
+      .map((m) => m[1]!.toLowerCase()),
+  );
+  for (const m of [...text.matchAll(CODE_RUNNERS)].slice(0, 300)) {
+    const operand = operandOf(text, m);
+    const runner = m[0].replace('(', '').trim();
+    if (carries(operand))
+      return `classic ASP running the request as code (${runner} on request input)`;
+    // Execute(DeCode("…")), Execute unescape("…"): code the page decodes for itself, then runs.
+    const call = /^(\w{1,40})\s*\(/.exec(operand.trim().replace(/^\(/, '').trimStart());
+    if (call && (own.has(call[1]!.toLowerCase()) || /^(?:unescape|strreverse)$/i.test(call[1]!)))
+      return `classic ASP running code it decodes itself (${runner} of ${call[1]}("…"))`;
+  }
+  if (!hasInput) return undefined;
   const hasShell = /wscript\.shell|shell\.application/i.test(text);
   if (hasShell)
     for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))
       if (carries(operandOf(text, m)))
         return 'classic ASP running a program the request names (WScript.Shell or Shell.Application)';
   const hasWriter = /scripting\.filesystemobject|adodb\.stream/i.test(text);
+  // The request written into a file the page names as a server script (`CreateTextFile(
+  // Server.MapPath("up1oad.asp"))`, then `.Write(shell)`): a dropper of pages.
+  if (
+    hasWriter &&
+    /\.\s*(?:createtextfile|opentextfile|savetofile)\b[^\n]{0,120}\.(?:asp|aspx|asa|cer|php|jsp)["']/i.test(
+      text,
+    )
+  )
+    for (const m of [
+      ...text.matchAll(/(\w{1,40})\s*\.\s*(?:write|writeline|writetext)\b\s*\(?/gi),
+    ].slice(0, 300))
+      if (!/^response$/i.test(m[1]!) && carries(operandOf(text, m)))
+        return 'classic ASP writing the request into a server page it names (a dropper)';
   if (hasWriter)
     for (const m of [...text.matchAll(FILE_WRITERS)].slice(0, 300)) {
       const first = m[0].endsWith('(')
