@@ -161,6 +161,22 @@ export const TECHNIQUES: readonly Technique[] = [
     rule: 'udev',
   },
   {
+    id: 'D-Bus service activation file',
+    attack: 'T1543',
+    script:
+      "mkdir -p /usr/share/dbus-1/system-services; printf '[D-BUS Service]\\nName=org.freedesktop.Updater\\nExec=/var/tmp/.u\\nUser=root\\n' > /usr/share/dbus-1/system-services/org.freedesktop.Updater.service",
+    path: '/usr/share/dbus-1/system-services/org.freedesktop.Updater.service',
+    rule: 'dbus',
+  },
+  {
+    id: 'GRUB drop-in adding init=',
+    attack: 'T1542',
+    script:
+      'mkdir -p /etc/default/grub.d; echo \'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT init=/var/tmp/.u"\' > /etc/default/grub.d/99-recovery.cfg',
+    path: '/etc/default/grub.d/99-recovery.cfg',
+    rule: 'boot-loader',
+  },
+  {
     id: 'XDG autostart',
     attack: 'T1547.013',
     script:

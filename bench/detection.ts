@@ -14,6 +14,8 @@
  *    web root), and two of them installed by the container's own dpkg; the false-positive
  *    rate is the share of changed files ranked high+.
  * Options: --webshells DIR, --only techniques|webshells|benign.
+ * With --heldout, issue 27's measure runs instead, in process and without containers: the
+ * tuning and held-out sides of the collections and packages (bench/detection-heldout.ts).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promises';
@@ -255,7 +257,9 @@ async function main() {
   await writeFile(path.join(os.tmpdir(), 'coroner-detection-last.txt'), out.join('\n'));
 }
 
-main().catch((e) => {
-  console.error('detection bench failed:', e);
-  process.exitCode = 1;
-});
+if (args.includes('--heldout')) await import('./detection-heldout.js');
+else
+  main().catch((e) => {
+    console.error('detection bench failed:', e);
+    process.exitCode = 1;
+  });

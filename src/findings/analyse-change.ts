@@ -144,6 +144,8 @@ export async function analyseChange(
   const packageEvidence = packages
     ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)
     : undefined;
+  const packageLink =
+    packages && current?.meta.type === 'symlink' ? packages.index.linkOwner(entry.path) : undefined;
   const isDatabaseList = ['status', 'installed', 'sqlite', 'berkeley'].includes(
     databaseFileAt(entry.path)?.kind ?? '',
   );
@@ -167,6 +169,7 @@ export async function analyseChange(
         ...(currentText !== undefined && judged?.isCut ? { isCurrentTextCut: true } : {}),
         ...when,
         ...(packageEvidence ? { package: packageEvidence } : {}),
+        ...(packageLink ? { packageLink } : {}),
         ...(isDatabaseList && entry.kind !== 'D' && packages?.installedInContainer.length
           ? { packagesInstalledInContainer: packages.installedInContainer }
           : {}),

@@ -29,6 +29,8 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   'T1546.004': 'Event Triggered Execution: Unix Shell Configuration Modification',
   'T1546.016': 'Event Triggered Execution: Installer Packages',
   'T1546.017': 'Event Triggered Execution: Udev Rules',
+  T1542: 'Pre-OS Boot',
+  T1543: 'Create or Modify System Process',
   'T1543.002': 'Create or Modify System Process: Systemd Service',
   'T1547.006': 'Boot or Logon Autostart Execution: Kernel Modules and Extensions',
   'T1547.013': 'Boot or Logon Autostart Execution: XDG Autostart Entries',

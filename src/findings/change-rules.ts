@@ -8,6 +8,7 @@ import type { Finding, RuleHit } from '../report/finding.js';
 import type { ContentType } from '../report/comparison.js';
 import type { FileMeta } from '../report/file-meta.js';
 import type { PackageEvidence } from '../report/package.js';
+import type { PackageLink } from '../packages/package-index.js';
 import { judgeWebShell, SERVER_SCRIPT } from './web-shell.js';
 import { lowerPlaceFindings, packageFileModified, packagesInstalled } from './package-rules.js';
 import { SEVERITY_RANK } from '../report/severity.js';
@@ -22,7 +23,9 @@ import {
   reverseShell,
 } from './content-rules.js';
 import {
+  bootLoader,
   cronPersistence,
+  dbusActivation,
   eventHook,
   gitConfigCommand,
   kernelModule,
@@ -50,6 +53,8 @@ export interface ChangeFacts {
   now?: string;
   /** What the package databases say of this path, when one lists it. */
   package?: PackageEvidence;
+  /** For a link: the package whose file list names it (dpkg lists links there, with no target). */
+  packageLink?: PackageLink;
   /** For a package database file that changed: the packages it now lists that the image's did not. */
   packagesInstalledInContainer?: readonly string[];
   /** For dpkg's record of a package (its maintainer scripts, file list) installed in this container: the package. */
@@ -271,15 +276,61 @@ export const logTampering: ChangeRule = (f) => {
 const SENSITIVE_TARGET =
   /^\/(etc\/(shadow|gshadow|passwd|sudoers)|root|proc|sys|dev|var\/run\/docker\.sock|run\/docker\.sock)(\/|$)/;
 
-/** A link planted where a file was, or pointing at secrets or out of the root: a classic read primitive. */
+/**
+ * Where a link at `path` leads, as an absolute path; undefined when it climbs above `/`
+ * (inside the container the climb stops at its root; a host tool reading the layer's folder
+ * is led out of it).
+ */
+export function linkDestination(path: string, target: string): string | undefined {
+  const parts = target.startsWith('/') ? [] : path.split('/').filter(Boolean).slice(0, -1);
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') parts.push(part);
+    else if (parts.pop() === undefined) return undefined;
+  }
+  return '/' + parts.join('/');
+}
+
+const isUnder = (p: string, dir: string) => p === dir || p.startsWith(dir + '/');
+
+/**
+ * Who vouches for a link whose target stays inside what its package installed into: apk's
+ * database (it checksums a link's target), or the dpkg package whose file list names the link
+ * when the target lies in one of the second-level folders that list names (`/usr/share`).
+ */
+function linkVouchedFor(f: ChangeFacts, destination: string): string | undefined {
+  const p = f.package;
+  // apk checksums a link's target: a link it lists that matches is its very link.
+  if (p?.verdict === 'matches')
+    return `${p.manager} package ${p.package} installed this very link (per ${p.database === 'image' ? "the image's" : "the container's own"} package database)`;
+  const link = f.packageLink;
+  if (link && link.folders.some((d) => isUnder(destination, d)))
+    return `dpkg package ${link.package} lists this link (its file list in ${link.database === 'image' ? "the image's" : "the container's own"} database), and it leads to ${destination}, inside ${link.folders.find((d) => isUnder(destination, d))}, where the package installs`;
+  return undefined;
+}
+
+/**
+ * A link planted where a file was, or pointing at secrets or out of the root: a classic read
+ * primitive. Packages link to shared files with `..` all the time (cacti, phpMyAdmin to
+ * /usr/share/javascript): such a link, named by its package's records and staying inside the
+ * package's folders, is low; one to secrets, to `/` or above it stays high whoever lists it.
+ */
 export const plantedSymlink: ChangeRule = (f) => {
   if (f.current?.type !== 'symlink' || f.kind === 'D') return undefined;
   const target = f.current.linkTarget ?? '';
   const wasLink = f.original?.type === 'symlink';
-  if (SENSITIVE_TARGET.test(target) || target.split('/').includes('..')) {
+  const destination = linkDestination(f.path, target);
+  const isSensitive =
+    SENSITIVE_TARGET.test(target) ||
+    destination === undefined ||
+    destination === '/' ||
+    SENSITIVE_TARGET.test(destination);
+  if (isSensitive || target.split('/').includes('..')) {
+    const vouched = isSensitive ? undefined : linkVouchedFor(f, destination!);
+    if (vouched) return { severity: 'low', reason: `symlink to ${target}: ${vouched}` };
     return {
       severity: 'high',
-      reason: `symlink to ${target}: whoever reads or serves this path reads that instead`,
+      reason: `symlink to ${target}${destination && destination !== target ? ` (${destination})` : ''}: whoever reads or serves this path reads that instead`,
     };
   }
   if (f.kind === 'C' && !wasLink)
@@ -408,6 +459,8 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   pam: pamChange,
   sudoers: sudoersChange,
   udev: udevRule,
+  dbus: dbusActivation,
+  'boot-loader': bootLoader,
   'kernel-module': kernelModule,
   'event-hook': eventHook,
   'git-config': gitConfigCommand,

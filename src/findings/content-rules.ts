@@ -5,11 +5,12 @@
  * a hostile file cannot make them slow.
  */
 import type { ChangeFacts, ChangeRule } from './change-rules.js';
+import { socketReachesProcess } from './socket-flow.js';
 
 const IPV4 = String.raw`(?:\d{1,3}\.){3}\d{1,3}`;
 
 interface Pattern {
-  test: RegExp;
+  test: { test(text: string): boolean };
   what: string;
   attack: string;
 }
@@ -17,6 +18,9 @@ interface Pattern {
 function firstMatch(text: string, patterns: readonly Pattern[]): Pattern | undefined {
   return patterns.find((p) => p.test.test(text));
 }
+
+const PHP_SOCKET_NEAR_PROCESS =
+  /\bfsockopen\s*\([\s\S]{0,300}\b(?:proc_open|shell_exec|exec|system|passthru|popen)\s*\(/;
 
 const written = (f: ChangeFacts) => f.kind !== 'D' && f.currentText !== undefined;
 
@@ -57,7 +61,11 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059',
   },
   {
-    test: /\bfsockopen\s*\([\s\S]{0,300}\b(?:proc_open|shell_exec|exec|system|passthru|popen)\s*\(/,
+    // The variables holding the socket and the process followed through the file; the
+    // window catches the one-liners that use neither (`exec("sh <&3 >&3")` after fsockopen).
+    test: {
+      test: (text: string) => PHP_SOCKET_NEAR_PROCESS.test(text) || socketReachesProcess(text),
+    },
     what: 'PHP connecting a socket to a shell',
     attack: 'T1059',
   },

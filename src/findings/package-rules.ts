@@ -63,6 +63,8 @@ const PLACE_RULES = new Set([
   'pam',
   'sudoers',
   'udev',
+  'dbus',
+  'boot-loader',
   'kernel-module',
   'event-hook',
   'git-config',

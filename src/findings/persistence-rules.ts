@@ -174,6 +174,53 @@ export const eventHook = placeRule([
   },
 ]);
 
+/**
+ * D-Bus service activation: dbus-daemon starts the file's `Exec=` program (as its `User=`,
+ * root on the system bus) whenever any client asks for the service's name, so a file added
+ * here is a program that runs on demand, as root, with no unit and no cron entry. The bus
+ * configuration names more service folders and helpers. Issue 27 (PANIX's D-Bus technique).
+ */
+export const dbusActivation = placeRule([
+  {
+    path: /^\/(?:usr\/(?:local\/)?share|usr\/lib|lib|etc)\/dbus-1\/(?:system-services|services)\/[^/]+$|\/\.local\/share\/dbus-1\/services\/[^/]+$/,
+    what: "a D-Bus service activation folder: dbus-daemon runs the file's Exec= program (as root on the system bus) whenever a client asks for its name",
+    attack: 'T1543',
+  },
+  {
+    path: /^\/(?:usr\/share|etc)\/dbus-1\/(?:system|session)(?:\.conf$|-local\.conf$|\.d\/)/,
+    what: "D-Bus's bus configuration: it names service folders, the activation helper and who may own and call services",
+    attack: 'T1543',
+  },
+]);
+
+// GRUB's settings and drop-ins, the scripts update-grub runs, the generated menus, and the
+// kernel command lines of systemd-boot and kernel-install.
+const BOOT_LOADER =
+  /^\/etc\/default\/grub(?:$|\.d\/)|^\/etc\/grub\.d\/|^\/boot\/(?:grub2?|efi\/EFI\/[^/]+)\/grub\.cfg$|^\/boot\/loader\/entries\/|^\/etc\/kernel\/cmdline$/;
+
+/**
+ * The boot loader's configuration: it sets the kernel's command line, and `init=` there makes
+ * the kernel run that program as the first process of every boot, before any unit or
+ * rc script (T1542, Pre-OS Boot). Issue 27 (PANIX's GRUB technique).
+ */
+export const bootLoader: ChangeRule = (f) => {
+  if (f.kind === 'D' || !f.current || f.current.type === 'directory') return undefined;
+  if (!BOOT_LOADER.test(f.path)) return undefined;
+  const init = /(?<![\w-])(rd)?init=["']?([^\s"'\\]{1,200})/.exec(f.currentText ?? '');
+  const where = `${f.kind === 'A' ? 'added to' : 'changed in'} the boot loader's configuration (GRUB or the kernel command line)`;
+  return init
+    ? {
+        severity: 'critical',
+        reason: `${where}: it sets ${init[1] ?? ''}init=${init[2]}, so the kernel runs that program as the first process at every boot`,
+        attack: 'T1542',
+      }
+    : {
+        severity: 'high',
+        reason: `${where}: it decides what the kernel runs at boot`,
+        attack: 'T1542',
+      };
+};
+
 /** Git configuration that runs a program: a pager, fsmonitor, ssh command, editor or alias. */
 export const gitConfigCommand: ChangeRule = (f) => {
   if (f.kind === 'D' || !f.currentText) return undefined;

@@ -29,6 +29,40 @@ export interface RuleText {
   text?: string;
   /** True when the file holds more than the rules read. */
   isCut: boolean;
+  /** Bytes of an image or binary header skipped before server-side code (`text` starts after them). */
+  codeAfterBytes?: number;
+}
+
+// Where server-side code starts: PHP's tags, ASP and JSP's, ASP.NET's script element.
+const SERVER_CODE_START = /<\?(?:php|=)|<%|<script\s{1,20}runat\s{0,20}=/gi;
+
+/** Code reads as text: at least this many printable characters follow its start tag. */
+const CODE_RUN_CHARS = 24;
+
+const isPrintable = (c: number) => c === 9 || c === 10 || c === 13 || (c >= 0x20 && c <= 0x7e);
+
+/** True when `CODE_RUN_CHARS` printable bytes follow `at` (or all up to the end do). */
+function readsAsText(head: Buffer, at: number): boolean {
+  const end = Math.min(head.length, at + CODE_RUN_CHARS);
+  for (let i = at; i < end; i++) if (!isPrintable(head[i]!)) return false;
+  return true;
+}
+
+// Binary kinds whose bytes no server runs as a page: programs, archives, compressed data.
+const NEVER_A_PAGE = new Set<ContentType>(['elf', 'compressed', 'archive', 'java-class']);
+
+/**
+ * Server-side code after a binary header (a GIF or JPEG header, then `<?php …`): PHP runs
+ * it all the same, through an include or a handler that takes the name, and an image check
+ * that reads the magic bytes passes it. Issue 27: the NUL bytes of the header made the
+ * file binary, so its code was never judged.
+ */
+function codeAfterHeader(head: Buffer, type: ContentType): RuleText['codeAfterBytes'] {
+  if (NEVER_A_PAGE.has(type)) return undefined;
+  // Compressed image data holds `<%` by chance; code is followed by a run of text.
+  for (const m of [...head.toString('latin1').matchAll(SERVER_CODE_START)].slice(0, 1000))
+    if (readsAsText(head, m.index!)) return m.index;
+  return undefined;
 }
 
 /**
@@ -46,5 +80,9 @@ export function ruleText(sample: Buffer, sizeBytes: number): RuleText {
       ? head.toString('latin1')
       : utf16Text(head);
   const isCut = Math.max(sample.length, sizeBytes) > RULE_SAMPLE_BYTES;
-  return text === undefined ? { type, isCut } : { type, text, isCut };
+  if (text !== undefined) return { type, text, isCut };
+  const codeAfterBytes = codeAfterHeader(head, type);
+  return codeAfterBytes === undefined
+    ? { type, isCut }
+    : { type, text: head.subarray(codeAfterBytes).toString('latin1'), isCut, codeAfterBytes };
 }

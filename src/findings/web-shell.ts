@@ -21,6 +21,7 @@ import {
   callsBackAVariable,
   directlyTainted,
   fileOperationsOnInput,
+  firstCodeSink,
   indirectExecution,
   near,
   sinkOnInput,
@@ -28,7 +29,12 @@ import {
   wrappedSinkOnInput,
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
-import { javaUnescaped, longestRun, withoutComments } from './web-shell/code-text.js';
+import { javaUnescaped, longestRun, unescapePhp, withoutComments } from './web-shell/code-text.js';
+import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
+import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
+import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
+import { foldPhpConstants } from './web-shell/php-constants.js';
+import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
   STREAM_READER,
@@ -60,17 +66,51 @@ const SELF_DELETE =
 
 const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_limit\s*\(\s*0\s*\)/;
 
+/**
+ * The web-shell verdict on the file as written and, for PHP, once more with its constant
+ * expressions worked out (php-constants.ts): a loader's decoded code judged as code.
+ */
 export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  const hit = judgeAsWritten(f, isInWebRoot);
+  if (hit?.severity === 'critical' || f.kind === 'D' || f.currentText === undefined) return hit;
+  if (!/<\?(?:php|=)?/i.test(f.currentText) && !/\.(?:php\d?|phtml|inc)$/i.test(f.path)) return hit;
+  // Comments first: an apostrophe in one would be taken for a string's start.
+  const code = withoutComments(f.currentText);
+  const folded = foldPhpConstants(code);
+  if (folded === code) return hit;
+  const again = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot);
+  if (!again || SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info']) return hit;
+  return {
+    ...again,
+    reason: `${again.reason} (once its constant strings are worked out and decoded)`,
+  };
+}
+
+function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
-  const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(f.currentText);
-  const text = withoutComments(isJava ? javaUnescaped(f.currentText) : f.currentText);
+  // Script Encoder blocks (VBScript.Encode, JScript.Encode) read as the code IIS will run.
+  const isEncoded = hasEncodedScript(f.currentText);
+  const source = isEncoded ? decodeEncodedScripts(f.currentText) : f.currentText;
+  const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(source);
+  const text = withoutComments(isJava ? javaUnescaped(source) : source);
+  // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
+  const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
+  if (cgi)
+    return { severity: 'critical', reason: `web shell pattern: ${cgi}`, attack: 'T1505.003' };
+  const asp = isClassicAsp(f.path, source) ? classicAspShell(foldVbStrings(text)) : undefined;
+  if (asp)
+    return {
+      severity: 'critical',
+      reason: `web shell pattern: ${asp}${isEncoded ? ' (decoded from the Script Encoder)' : ''}`,
+      attack: 'T1505.003',
+    };
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
   const input = INPUT.test(text);
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
   const command = COMMAND_SINK.exec(text);
-  const code = CODE_SINK.exec(text);
+  const code = firstCodeSink(text);
   const sink = command ?? code;
   const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
   // Names straight from the request choose what is called; the command a console builds
@@ -118,6 +158,18 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
     )
   )
     reasons.push('includes code sent in the request');
+  // include "…/favicon_1a3f84.ico": code kept in a file named as an image, for a loader to run.
+  const hiddenInclude = [
+    ...unescapePhp(text).matchAll(
+      /\b(?:include|require)(?:_once)?[\s(@]{0,8}(['"])([^'"\n]{1,300})\1/gi,
+    ),
+  ]
+    .slice(0, 200)
+    .find((m) => /\.(?:ico|png|jpe?g|gif|bmp|webp)$/i.test(m[2]!));
+  if (hiddenInclude)
+    reasons.push(
+      `includes code kept in a file named as an image (${hiddenInclude[2]!.slice(-60)})`,
+    );
   const writer =
     /\b(?:file_put_contents|fopen|copy|move_uploaded_file)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.exec(
       text,

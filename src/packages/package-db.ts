@@ -11,6 +11,8 @@ import type { DigestAlgorithm, PackageManager } from '../report/package.js';
 
 export type DatabaseFile =
   | { manager: 'dpkg'; kind: 'md5sums'; package: string }
+  /** A package's file list (`<pkg>.list`): every path it installed, links and folders too, no checksum. */
+  | { manager: 'dpkg'; kind: 'list'; package: string }
   | { manager: 'dpkg'; kind: 'status' }
   | { manager: 'apk'; kind: 'installed' }
   | { manager: 'rpm'; kind: 'sqlite' | 'berkeley' };
@@ -29,11 +31,12 @@ export function databaseFileAt(path: string): DatabaseFile | undefined {
   if (path === APK_INSTALLED) return { manager: 'apk', kind: 'installed' };
   if (RPM_SQLITE.includes(path)) return { manager: 'rpm', kind: 'sqlite' };
   if (path === RPM_BERKELEY) return { manager: 'rpm', kind: 'berkeley' };
-  if (path.startsWith(DPKG_INFO) && path.endsWith('.md5sums')) {
-    const name = path.slice(DPKG_INFO.length, -'.md5sums'.length);
+  for (const kind of ['md5sums', 'list'] as const) {
+    if (!path.startsWith(DPKG_INFO) || !path.endsWith(`.${kind}`)) continue;
+    const name = path.slice(DPKG_INFO.length, -`.${kind}`.length);
     // "<package>" or "<package>:<arch>" (multi-arch), never a folder.
     if (/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/.test(name))
-      return { manager: 'dpkg', kind: 'md5sums', package: name.replace(/:.*/, '') };
+      return { manager: 'dpkg', kind, package: name.replace(/:.*/, '') };
   }
   return undefined;
 }
@@ -48,6 +51,11 @@ export interface ListedFile {
   /** Hex; empty for a conffile dpkg has not configured yet (no checksum recorded). */
   digest: string;
   isConffile?: boolean;
+  /**
+   * Named by the package's file list only (dpkg's `.list`), with no checksum: dpkg lists its
+   * links and folders there and nowhere else. `digest` is empty and means nothing.
+   */
+  isNamedOnly?: boolean;
 }
 
 const MD5 = /^[0-9a-f]{32}$/;
@@ -60,6 +68,14 @@ export function parseMd5sumsLine(line: string, pkg: string): ListedFile | undefi
   const path = absolute(m[2]!);
   return path
     ? { path, manager: 'dpkg', package: pkg, algorithm: 'md5', digest: m[1]! }
+    : undefined;
+}
+
+/** `/path` (a dpkg `.list` line): named by the package, with no checksum. */
+export function parseListLine(line: string, pkg: string): ListedFile | undefined {
+  const path = line.startsWith('/') ? absolute(line) : undefined;
+  return path
+    ? { path, manager: 'dpkg', package: pkg, algorithm: 'md5', digest: '', isNamedOnly: true }
     : undefined;
 }
 
@@ -94,6 +110,7 @@ export class DatabaseReader {
   line(line: string): ListedFile | undefined {
     const file = this.#file;
     if (file.kind === 'md5sums') return parseMd5sumsLine(line, file.package);
+    if (file.kind === 'list') return parseListLine(line, file.package);
     return file.kind === 'status' ? this.#statusLine(line) : this.#apkLine(line);
   }
 

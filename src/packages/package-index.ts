@@ -13,11 +13,31 @@ import type { ChangeKind, StoredVersion } from '../report/change.js';
 import type { DigestAlgorithm, PackageEvidence } from '../report/package.js';
 import { conffileOfSideCopy, usrMergedPath, type ListedFile } from './package-db.js';
 
+/**
+ * A link a package's file list names (dpkg lists links in `<pkg>.list` only, with no target),
+ * with the package's folders: the second-level folders its list names (`/usr/share`,
+ * `/etc/cacti`), where a link of its own may point without leaving what it installed into.
+ */
+export interface PackageLink {
+  manager: 'dpkg';
+  package: string;
+  database: 'image' | 'container';
+  folders: readonly string[];
+}
+
+/** Most second-level folders kept of one package, and most packages whose folders are kept. */
+const MAX_FOLDERS_PER_PACKAGE = 64;
+const MAX_PACKAGES_WITH_FOLDERS = 100_000;
+
 export class PackageIndex {
   readonly #wanted: ReadonlySet<string>;
   readonly #isUsrMerged: boolean;
   readonly #image = new Map<string, ListedFile>();
   readonly #container = new Map<string, ListedFile>();
+  /** Wanted paths a file list names: the package, per database. */
+  readonly #named = { image: new Map<string, string>(), container: new Map<string, string>() };
+  /** `<database> <package>` to the second-level folders its file list names. */
+  readonly #folders = new Map<string, Set<string>>();
 
   /** `wanted`: the changed paths; `isUsrMerged`: /bin and friends are links into /usr. */
   constructor(wanted: Iterable<string>, isUsrMerged: boolean) {
@@ -32,6 +52,7 @@ export class PackageIndex {
   }
 
   add(database: 'image' | 'container', file: ListedFile): void {
+    if (file.isNamedOnly) return this.#addNamed(database, file);
     const key = this.#key(file.path);
     if (!this.#wanted.has(key)) return;
     const into = database === 'image' ? this.#image : this.#container;
@@ -39,6 +60,34 @@ export class PackageIndex {
     // status saying it is a conffile wins over an md5sums file that lists it too.
     const known = into.get(key);
     if (!known || (file.isConffile && !known.isConffile)) into.set(key, file);
+  }
+
+  #addNamed(database: 'image' | 'container', file: ListedFile): void {
+    const key = this.#key(file.path);
+    // `/usr/share/cacti/x` gives `/usr/share`; a path two deep names no folder below `/…`.
+    const parts = key.split('/');
+    if (parts.length >= 4) {
+      const id = `${database} ${file.package}`;
+      let folders = this.#folders.get(id);
+      if (!folders && this.#folders.size < MAX_PACKAGES_WITH_FOLDERS)
+        this.#folders.set(id, (folders = new Set()));
+      if (folders && folders.size < MAX_FOLDERS_PER_PACKAGE)
+        folders.add(parts.slice(0, 3).join('/'));
+    }
+    if (this.#wanted.has(key) && !this.#named[database].has(key))
+      this.#named[database].set(key, file.package);
+  }
+
+  /** The package whose file list names `path` (a link), the image's database first. */
+  linkOwner(path: string): PackageLink | undefined {
+    const key = this.#key(path);
+    for (const database of ['image', 'container'] as const) {
+      const pkg = this.#named[database].get(key);
+      if (pkg === undefined) continue;
+      const folders = [...(this.#folders.get(`${database} ${pkg}`) ?? [])].sort();
+      return { manager: 'dpkg', package: pkg, database, folders };
+    }
+    return undefined;
   }
 
   get size(): number {

@@ -41,7 +41,10 @@ function imageDatabaseFiles(layers: ImageLayers): string[] {
   const found = new Set<string>();
   for (const index of layers.indexes)
     for (const [path, type] of index.entries)
-      if (type === 'file' && databaseFileAt(path)) found.add(path);
+      // File lists are read where they changed only: they name links of packages installed in
+      // the container; a link of the image's packages that changed is no longer theirs.
+      if (type === 'file' && databaseFileAt(path) && databaseFileAt(path)?.kind !== 'list')
+        found.add(path);
   return [...found].filter((p) => findOriginLayer(layers.indexes, p) !== undefined).sort();
 }
 

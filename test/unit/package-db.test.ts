@@ -32,7 +32,7 @@ const read = (file: LineDatabaseFile, text: string) => {
 };
 
 describe('package database files', () => {
-  it('knows dpkg md5sums (with a multi-arch suffix), the status file and the apk database', () => {
+  it('knows dpkg md5sums (with a multi-arch suffix), file lists, the status file and the apk database', () => {
     expect(databaseFileAt('/var/lib/dpkg/info/libc6:amd64.md5sums')).toEqual({
       manager: 'dpkg',
       kind: 'md5sums',
@@ -40,7 +40,9 @@ describe('package database files', () => {
     });
     expect(databaseFileAt('/var/lib/dpkg/status')?.kind).toBe('status');
     expect(databaseFileAt('/lib/apk/db/installed')?.manager).toBe('apk');
-    expect(databaseFileAt('/var/lib/dpkg/info/bash.list')).toBeUndefined();
+    // The file list names links too (issue 27); maintainer scripts list nothing.
+    expect(databaseFileAt('/var/lib/dpkg/info/bash.list')?.kind).toBe('list');
+    expect(databaseFileAt('/var/lib/dpkg/info/bash.postinst')).toBeUndefined();
     expect(databaseFileAt('/var/lib/dpkg/info/x/../y.md5sums')).toBeUndefined();
   });
 

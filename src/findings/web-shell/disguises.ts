@@ -16,9 +16,15 @@ const DISGUISES: readonly [RegExp, string][] = [
     /(?<![\w'"])(['"])(?=[^'"]*[^\w'"\s])[^'"\s,]{1,40}\1\s*\^\s*(['"])[^'"\s,]{1,40}\2|pack\s*\(\s*['"]H\*['"][^;\n]{0,80}\)\s*\^|\^\s*(?:hex2bin|pack)\s*\(/,
     'strings XORed together',
   ],
-  [/~\s*['"][^'"\n]{2,}['"]|~\s*\(\s*\$\w{1,20}\s*[{[]/, 'strings negated bit by bit'],
+  // What `~` negates is unreadable bytes (the negation of a name); `~` before readable text is
+  // a regex delimiter (`'~^\w+$~'`) or Perl's `=~`, never a disguise.
   [
-    /(?:\bchr\s*\(\s*\d{1,3}\s*\)\s*\.\s*){3,}|(?:\$\w{1,20}\s*\(\s*\d{2,3}\s*\)\s*\.\s*){3,}/i,
+    /~\s*['"](?:[^\x00-\x7f]|\\x[0-9a-fA-F]{2}|\\[0-7]{3})(?:[^\x00-\x7f]|\\x[0-9a-fA-F]|\\[0-7])|~\s*\(\s*\$\w{1,20}\s*[{[]/,
+    'strings negated bit by bit',
+  ],
+  [
+    // Letters only (A-Z, _, a-z: 65 to 122): chr(0).chr(1).chr(0) builds a packet, not a name.
+    /(?:\bchr\s*\(\s*(?:6[5-9]|[78]\d|9\d|1[01]\d|12[0-2])\s*\)\s*\.\s*){3,}|(?:\$\w{1,20}\s*\(\s*(?:6[5-9]|[78]\d|9\d|1[01]\d|12[0-2])\s*\)\s*\.\s*){3,}/i,
     'names spelt with chr()',
   ],
   [

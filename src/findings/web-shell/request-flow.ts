@@ -109,6 +109,28 @@ export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): 
   return undefined;
 }
 
+// A test that yields true or false: a comparison, a negation, a type or presence check.
+const BOOLEAN_TEST =
+  /^\s*(?:!|(?:is_\w{1,20}|ctype_\w{1,10}|in_array|isset|empty|array_key_exists|preg_match|\w{1,40}_exists|is_a|is_subclass_of|filter_var)\s*\()|===|!==|==|!=|<=|>=|<(?![<?=])|(?<![-=])>|\binstanceof\b|&&|\|\||\b(?:and|or|xor)\b/i;
+
+/**
+ * `assert()` given a test (`assert(is_numeric($id))`, `assert($n !== null)`) checks a value
+ * and runs no code: only a string handed to it is evaluated (PHP 5 and 7). Issue 27: type
+ * checks on request data were taken for a code sink.
+ */
+export function isAssertedTest(text: string, m: RegExpMatchArray): boolean {
+  if (m[1]?.toLowerCase() !== 'assert' || !m[0].endsWith('(')) return false;
+  const first = callArgs(text, m.index! + m[0].length - 1)[0];
+  return first !== undefined && BOOLEAN_TEST.test(first);
+}
+
+/** The first code sink that runs code (not an assert() of a test), as `CODE_SINK.exec` gives it. */
+export function firstCodeSink(text: string): RegExpMatchArray | null {
+  for (const m of [...text.matchAll(CODE_SINKS)].slice(0, 200))
+    if (!isAssertedTest(text, m)) return m;
+  return null;
+}
+
 /** The first sink whose first argument carries request input, with its name. */
 export function sinkOnInput(
   text: string,
@@ -116,7 +138,7 @@ export function sinkOnInput(
   tainted: ReadonlySet<string>,
 ): string | undefined {
   for (const m of [...text.matchAll(sinks)].slice(0, 200)) {
-    if (!m[0].endsWith('(') || !m[1]) continue;
+    if (!m[0].endsWith('(') || !m[1] || isAssertedTest(text, m)) continue;
     const first = callArgs(text, m.index! + m[0].length - 1)[0];
     // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
     if (first === undefined) continue;
@@ -171,7 +193,7 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     if (callees.some((a) => isShellCallee(a, tainted)))
       return `${m[1]}() given a name from the request or a disguise`;
   }
-  const dangerousLiteral = /['"](?:assert|eval|system|shell_exec|passthru)['"]/.test(text);
+  const dangerousLiteral = DANGEROUS_LITERAL.test(text);
   for (const m of text.matchAll(DYNAMIC_CALL)) {
     const name = m[1];
     if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
@@ -184,9 +206,40 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   // ("...")($_GET[2]) and the like: the result of an expression called on request input.
   const called = RESULT_CALLED_ON_INPUT.exec(text);
   if (called) return "an expression's result called on request input";
-  if (dangerousLiteral && text.match(DYNAMIC_CALL))
-    return "a function called through a variable holding its name ('assert', 'system'…)";
+  if (dangerousLiteral) {
+    const holders = namesHolding(text, DANGEROUS_LITERAL);
+    for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 500))
+      if (m[1] && holders.has(m[1]))
+        return `a function called through a variable holding its name ('assert', 'system'…: $${m[1]}(...))`;
+  }
   return undefined;
+}
+
+const DANGEROUS_LITERAL = /['"](?:assert|eval|system|shell_exec|passthru)['"]/;
+
+/**
+ * Names of variables that may hold what `value` matches: assigned an expression holding it
+ * (`$f = 'system'`, `$f = $x ? 'assert' : 'eval'`, `$a = array('system')`), looped over one,
+ * or copied from such a name, in up to three rounds. Issue 27: a variable call in a file that
+ * holds 'system' somewhere else (a label, a config key) was taken for the name being called.
+ */
+function namesHolding(text: string, value: RegExp): Set<string> {
+  const names = new Set<string>();
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
+  const loops = [
+    ...text.matchAll(
+      /\bforeach\s*\(([^;\n]{0,160}?)\s{1,80}as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
+    ),
+  ].slice(0, 1000);
+  const holds = (expr: string) =>
+    value.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => names.has(v[1]!));
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const m of assigns) if (holds(m[2]!)) names.add(m[1]!);
+    for (const m of loops) if (holds(m[1]!)) for (const v of [m[2], m[3]]) if (v) names.add(v);
+    if (names.size === before) break;
+  }
+  return names;
 }
 
 /** Within this many characters, input and sink are taken as one statement's doing. */
@@ -203,7 +256,7 @@ export function near(text: string, a: RegExp, b: RegExp): boolean {
   const global = (r: RegExp) =>
     new RegExp(r.source, r.flags.includes('g') ? r.flags : `${r.flags}g`);
   const sinks = [...text.matchAll(global(b))]
-    .filter((m) => !hasConstantArgument(text, m))
+    .filter((m) => !hasConstantArgument(text, m) && !isAssertedTest(text, m))
     .map((m) => m.index!)
     .slice(0, 200);
   if (sinks.length === 0) return false;

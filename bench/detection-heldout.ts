@@ -1,0 +1,365 @@
+/**
+ * npm run bench -- detection --heldout [--corpora DIR] [--pmf RULES] [--list tuning]:
+ * issue 27's held-out measure, in process, without containers. Every file of the web-shell
+ * collections and of the benign Debian packages is judged by the code the pipeline runs on
+ * a changed file (`ruleText`, then `evaluateChange`), so thousands of files take seconds.
+ * Which collection and which package is on which side (tuning or held out) is written in
+ * docs/detection.md and below, and was decided before any rule was changed for the issue.
+ *
+ * DIR (default /work/corpora) holds, fetched by you and never committed:
+ *   shells/<owner>+<name>/   each collection, e.g. `git clone --depth 1
+ *                            https://github.com/tennc/webshell shells/tennc+webshell`
+ *   debs/tuning/*.deb, debs/heldout/*.deb   `apt-get download <package>` of each list
+ * The packages are unpacked under DIR/benign/ on first use (dpkg-deb -x).
+ * --pmf RULES runs php-malware-finder's rules (its data/php.yar) with Debian's yara on the
+ * same files, side by side. --list tuning prints the tuning side's misses and false alarms
+ * (never the held-out side's: it stays a fair measure).
+ */
+import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { evaluateChange, type ChangeFacts } from '../src/findings/change-rules.js';
+import { ruleText, RULE_SAMPLE_BYTES } from '../src/findings/rule-budget.js';
+import type { Finding } from '../src/report/finding.js';
+import type { FileMeta } from '../src/report/file-meta.js';
+import { DatabaseReader } from '../src/packages/package-db.js';
+import { PackageIndex } from '../src/packages/package-index.js';
+
+const exec = promisify(execFile);
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const CORPORA = option('--corpora') ?? '/work/corpora';
+const HIGH = new Set(['high', 'critical']);
+
+/** The split, by collection (docs/detection.md): decided 2026-12-03, before the issue's rule changes. */
+export const SHELL_SPLIT = {
+  tuning: ['tennc+webshell', 'backlion+webshell', 'jvoisin+php-malware-finder'],
+  heldout: [
+    'xl7dev+WebShell',
+    'tdifg+WebShell',
+    'BlackArch+webshells',
+    'JohnTroony+php-webshells',
+    'nikicat+web-malware-collection',
+    'bartblaze+PHP-backdoors',
+  ],
+} as const;
+
+type Side = keyof typeof SHELL_SPLIT;
+
+const LANGUAGE: readonly [RegExp, string][] = [
+  [/\.(?:php[3-7]?|phtml|inc)$/i, 'php'],
+  [/\.jspx?$/i, 'jsp'],
+  [/\.(?:aspx|ashx|asmx)$/i, 'aspx'],
+  [/\.(?:asp|asa|cer)$/i, 'asp'],
+  [/\.(?:pl|cgi|py)$/i, 'cgi'],
+];
+const HEADLINE = ['php', 'jsp', 'aspx', 'asp'];
+
+const languageOf = (name: string) => LANGUAGE.find(([r]) => r.test(name))?.[1];
+
+/** The start of a file, as much as the rules read, and its size. */
+async function sampleOf(file: string): Promise<{ sample: Buffer; sizeBytes: number }> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.min(size, RULE_SAMPLE_BYTES + 1));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return { sample: buffer.subarray(0, bytesRead), sizeBytes: size };
+  } finally {
+    await handle.close();
+  }
+}
+
+const fileMeta = (sizeBytes: number, mode = 0o644): FileMeta => ({
+  type: 'file',
+  mode,
+  uid: 0,
+  gid: 0,
+  sizeBytes,
+});
+
+/** What the pipeline's analyseChange gives the rules for an added file (analyse-change.ts). */
+function judgeAdded(
+  at: string,
+  meta: FileMeta,
+  sample: Buffer | undefined,
+  extra: Partial<ChangeFacts> = {},
+): Finding[] {
+  const judged = sample ? ruleText(sample, meta.sizeBytes) : undefined;
+  return evaluateChange({
+    path: at,
+    kind: 'A',
+    current: meta,
+    ...(judged?.type ? { currentType: judged.type } : {}),
+    ...(judged?.text !== undefined ? { currentText: judged.text } : {}),
+    ...(judged?.text !== undefined && judged.isCut ? { isCurrentTextCut: true } : {}),
+    ...extra,
+  });
+}
+
+const isHigh = (findings: readonly Finding[]) => findings.some((f) => HIGH.has(f.severity));
+
+const headline = (findings: readonly Finding[]) => {
+  const top = findings[0];
+  return top ? `${top.severity} ${top.rule}: ${top.reason.slice(0, 160)}` : 'none';
+};
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+/** Content as a duplicate check sees it: line ends and trailing blanks ignored. */
+function contentKey(buffer: Buffer): string {
+  const text = buffer.toString('latin1').replace(/[ \t\r]+$/gm, '');
+  return createHash('sha256').update(text).digest('hex');
+}
+
+interface ShellFile {
+  file: string;
+  language: string;
+  collection: string;
+}
+
+/** Each side's files, deduplicated by content, the tuning side first. */
+async function shellSets(): Promise<Record<Side, ShellFile[]>> {
+  const seen = new Set<string>();
+  const sets: Record<Side, ShellFile[]> = { tuning: [], heldout: [] };
+  for (const side of ['tuning', 'heldout'] as const)
+    for (const collection of SHELL_SPLIT[side]) {
+      const dir = path.join(CORPORA, 'shells', collection);
+      if (!existsSync(dir)) {
+        console.log(`  (collection ${collection} not found under ${dir}: skipped)`);
+        continue;
+      }
+      for (const file of await filesUnder(dir)) {
+        const language = languageOf(file);
+        if (!language) continue;
+        const { sample } = await sampleOf(file);
+        const key = contentKey(sample);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        sets[side].push({ file, language, collection });
+      }
+    }
+  return sets;
+}
+
+/** Files php-malware-finder's rules match (any rule), by running yara on a list of them. */
+async function pmfMatches(rules: string, files: readonly string[]): Promise<Set<string>> {
+  const list = path.join(os.tmpdir(), `coroner-pmf-${process.pid}.txt`);
+  await writeFile(list, files.join('\n') + '\n');
+  try {
+    const { stdout } = await exec('yara', ['-w', '-a', '20', '--scan-list', rules, list], {
+      maxBuffer: 256 * 1024 * 1024,
+    }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+    const hit = new Set<string>();
+    for (const line of stdout.split('\n')) {
+      const space = line.indexOf(' ');
+      if (space > 0) hit.add(line.slice(space + 1));
+    }
+    return hit;
+  } finally {
+    await rm(list, { force: true });
+  }
+}
+
+const pct = (n: number, d: number, digits = 1) =>
+  d ? `${((100 * n) / d).toFixed(digits)}%` : 'n/a';
+
+async function measureShells(side: Side, files: readonly ShellFile[], pmf?: Set<string>) {
+  const lines: string[] = [];
+  const by = new Map<string, { n: number; hit: number; pmf: number }>();
+  const misses: string[] = [];
+  for (const [i, s] of files.entries()) {
+    const { sample, sizeBytes } = await sampleOf(s.file);
+    const ext = path.extname(s.file).toLowerCase();
+    const name = `s${String(i).padStart(5, '0')}${ext}`;
+    const outside = judgeAdded(`/opt/collected/${name}`, fileMeta(sizeBytes), sample);
+    const served = judgeAdded(`/var/www/html/${name}`, fileMeta(sizeBytes), sample);
+    const found = isHigh(outside) && isHigh(served);
+    const row = by.get(s.language) ?? { n: 0, hit: 0, pmf: 0 };
+    row.n++;
+    if (found) row.hit++;
+    else misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
+    if (pmf?.has(s.file)) row.pmf++;
+    by.set(s.language, row);
+  }
+  const main = HEADLINE.map((l) => by.get(l) ?? { n: 0, hit: 0, pmf: 0 }).reduce((a, r) => ({
+    n: a.n + r.n,
+    hit: a.hit + r.hit,
+    pmf: a.pmf + r.pmf,
+  }));
+  // php-malware-finder's rules are PHP's: its figure is given on the PHP line only.
+  const pmfText = (l: string, r: { n: number; pmf: number }) =>
+    pmf && l === 'php' ? `   php-malware-finder (any rule) ${pct(r.pmf, r.n)}` : '';
+  lines.push(
+    `Web shells, ${side} (${SHELL_SPLIT[side].join(', ')}): PHP+JSP+ASPX+ASP ${main.hit}/${main.n} = ${pct(main.hit, main.n)} at high+`,
+  );
+  for (const l of [...HEADLINE, 'cgi']) {
+    const r = by.get(l);
+    if (r)
+      lines.push(
+        `  ${l.padEnd(5)} ${String(r.hit).padStart(4)} / ${String(r.n).padEnd(5)} ${pct(r.hit, r.n).padStart(6)}${pmfText(l, r)}`,
+      );
+  }
+  return { lines, misses };
+}
+
+/** Unpacks each .deb of a side once, under DIR/benign/<side>/<package>. */
+async function unpacked(side: Side): Promise<{ pkg: string; root: string }[]> {
+  const debs = path.join(CORPORA, 'debs', side);
+  if (!existsSync(debs)) return [];
+  const out: { pkg: string; root: string }[] = [];
+  for (const deb of (await readdir(debs)).filter((f) => f.endsWith('.deb')).sort()) {
+    const pkg = deb.slice(0, deb.indexOf('_'));
+    const root = path.join(CORPORA, 'benign', side, pkg);
+    if (!existsSync(root)) {
+      await mkdir(root, { recursive: true });
+      await exec('dpkg-deb', ['-x', path.join(debs, deb), root]);
+    }
+    out.push({ pkg, root });
+  }
+  return out;
+}
+
+const SERVER_SIDE = /\.(?:php\d?|phtml|inc|jspx?|aspx?|ashx|asmx|cgi|pl|py)$/i;
+
+async function measureBenign(side: Side, pmfRules?: string) {
+  const packages = await unpacked(side);
+  let files = 0;
+  let links = 0;
+  let scripts = 0;
+  let flaggedScripts = 0;
+  const flaggedFiles: string[] = [];
+  const flaggedLinks: string[] = [];
+  const scriptPaths: string[] = [];
+  for (const { pkg, root } of packages) {
+    const entries = await readdir(root, { recursive: true, withFileTypes: true });
+    // dpkg's file list for the package: every path it unpacked, links and folders included.
+    const pathOf = (e: { parentPath: string; name: string }) =>
+      '/' + path.relative(root, path.join(e.parentPath, e.name));
+    const index = dpkgLinkIndex(
+      pkg,
+      entries.map(pathOf),
+      entries.filter((e) => e.isSymbolicLink()).map(pathOf),
+    );
+    for (const e of entries) {
+      const full = path.join(e.parentPath, e.name);
+      const at = '/' + path.relative(root, full);
+      if (e.isSymbolicLink()) {
+        links++;
+        const target = await readlink(full);
+        const meta: FileMeta = {
+          type: 'symlink',
+          mode: 0o777,
+          uid: 0,
+          gid: 0,
+          sizeBytes: target.length,
+          linkTarget: target,
+        };
+        const packageLink = index.linkOwner(at);
+        const findings = judgeAdded(at, meta, undefined, packageLink ? { packageLink } : {});
+        if (isHigh(findings))
+          flaggedLinks.push(`    ${pkg} ${at} -> ${target}: ${headline(findings)}`);
+        continue;
+      }
+      if (!e.isFile()) continue;
+      files++;
+      const { sample, sizeBytes } = await sampleOf(full);
+      const mode = (await lstat(full)).mode & 0o7777;
+      const asInstalled = judgeAdded(at, fileMeta(sizeBytes, mode), sample, dpkgFileFacts(pkg));
+      let findings = asInstalled;
+      if (SERVER_SIDE.test(e.name)) {
+        scripts++;
+        scriptPaths.push(full);
+        const served = judgeAdded(`/var/www/html/${pkg}${at}`, fileMeta(sizeBytes), sample);
+        if (!isHigh(findings)) findings = served;
+      }
+      if (isHigh(findings)) {
+        flaggedFiles.push(`    ${pkg} ${at}: ${headline(findings)}`);
+        if (SERVER_SIDE.test(e.name)) flaggedScripts++;
+      }
+    }
+  }
+  const pmf = pmfRules ? await pmfMatches(pmfRules, scriptPaths) : undefined;
+  const lines = [
+    `Benign, ${side} (${packages.length} Debian 12 packages): ${flaggedFiles.length} of ${files} files at high+ (${pct(flaggedFiles.length, files, 2)}; server-side scripts ${flaggedScripts} of ${scripts}, ${pct(flaggedScripts, scripts, 2)}), ${flaggedLinks.length} of ${links} links (${pct(flaggedLinks.length, links, 2)}); files and links together ${pct(flaggedFiles.length + flaggedLinks.length, files + links, 2)}${pmf ? `; php-malware-finder ${pmf.size} of ${scripts} scripts (${pct(pmf.size, scripts, 2)})` : ''}`,
+  ];
+  return { lines, flagged: [...flaggedFiles, ...flaggedLinks] };
+}
+
+/** A package's own file as the pipeline sees it once dpkg installed it in the container. */
+function dpkgFileFacts(pkg: string): Partial<ChangeFacts> {
+  return {
+    package: {
+      manager: 'dpkg',
+      package: pkg,
+      database: 'container',
+      algorithm: 'md5',
+      expected: '',
+      verdict: 'matches',
+    },
+  };
+}
+
+/**
+ * The package's links as the pipeline sees them once dpkg installed it in the container: its
+ * file list (`<pkg>.list`, every path the package unpacked) read by the pipeline's reader
+ * into the pipeline's index.
+ */
+function dpkgLinkIndex(pkg: string, listed: readonly string[], links: readonly string[]) {
+  const index = new PackageIndex(links, false);
+  const reader = new DatabaseReader({ manager: 'dpkg', kind: 'list', package: pkg });
+  for (const line of listed) {
+    const file = reader.line(line);
+    if (file) index.add('container', file);
+  }
+  return index;
+}
+
+async function main() {
+  const list = option('--list');
+  const pmfRules = option('--pmf');
+  const out: string[] = [`Held-out detection measure (in process; corpora ${CORPORA})`, ''];
+  const say = (lines: string[]) => {
+    console.log(lines.join('\n'));
+    out.push(...lines);
+  };
+  const only = option('--only');
+  if (!only || only === 'webshells') {
+    const sets = await shellSets();
+    for (const side of ['tuning', 'heldout'] as const) {
+      const pmf = pmfRules
+        ? await pmfMatches(
+            pmfRules,
+            sets[side].filter((s) => s.language === 'php').map((s) => s.file),
+          )
+        : undefined;
+      const { lines, misses } = await measureShells(side, sets[side], pmf);
+      say(lines);
+      if (list === side && side === 'tuning') say(['  misses:', ...misses]);
+      say(['']);
+    }
+  }
+  if (!only || only === 'benign')
+    for (const side of ['tuning', 'heldout'] as const) {
+      const { lines, flagged } = await measureBenign(side, pmfRules);
+      say(lines);
+      if (list === side && side === 'tuning') say(['  false alarms:', ...flagged.slice(0, 400)]);
+      say(['']);
+    }
+  await writeFile(path.join(os.tmpdir(), 'coroner-detection-heldout-last.txt'), out.join('\n'));
+}
+
+await main();

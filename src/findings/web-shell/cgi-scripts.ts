@@ -1,0 +1,119 @@
+/**
+ * CGI scripts in shell, Perl or Python: the web server hands them the request in their
+ * environment (`QUERY_STRING`, `HTTP_*`) and on their standard input, and sends back what
+ * they print. One that runs what it was sent (`eval "$QUERY_STRING"`, `open(CMD, "$cmd|")`,
+ * `os.popen(form['c'].value)`) is a web shell, whatever its name. Issue 27: a shell script
+ * in a cgi-bin folder evaluating `$QUERY_STRING` was ranked medium, as a new script.
+ */
+import { callArgs } from './code-text.js';
+
+type CgiLanguage = 'sh' | 'perl' | 'python';
+
+/** The script's language, by its first line or its name. */
+function languageOf(path: string, text: string): CgiLanguage | undefined {
+  const shebang = /^#![^\n]{0,100}/.exec(text)?.[0] ?? '';
+  if (/perl/.test(shebang)) return 'perl';
+  if (/python/.test(shebang)) return 'python';
+  if (/\/(?:ba|da|k|z|a)?sh\b|\benv\s+(?:ba)?sh\b/.test(shebang)) return 'sh';
+  if (/\.(?:pl|pm)$/i.test(path)) return 'perl';
+  if (/\.py$/i.test(path)) return 'python';
+  if (/\.(?:sh|bash)$/i.test(path)) return 'sh';
+  return undefined;
+}
+
+// What the web server hands a CGI script from the visitor, in each language.
+const CGI_INPUT: Record<CgiLanguage, RegExp> = {
+  sh: /\$\{?(?:QUERY_STRING|HTTP_[A-Z_]{1,40}|REQUEST_URI|PATH_INFO)\b|\bread\b[^\n;]{0,80}\$\{?CONTENT_LENGTH/,
+  perl: /\$ENV\s*\{\s*['"]?(?:QUERY_STRING|HTTP_[A-Z_]{1,40}|REQUEST_URI|PATH_INFO)\b|\bparam\s*\(|->\s*param\b|\bread\s*\(\s*STDIN\b|\bReadParse\b|\bCGI::Vars\b|\bVars\s*\(/,
+  python:
+    /\benviron(?:\.get\s*\(|\s*\[)\s*['"](?:QUERY_STRING|HTTP_[A-Z_]{1,40}|REQUEST_URI|PATH_INFO)|\bgetenv\s*\(\s*['"](?:QUERY_STRING|HTTP_)|\bFieldStorage\s*\(|\bsys\.stdin\.read\s*\(/,
+};
+
+// Where a CGI script runs what it is given, in each language.
+const CGI_SINKS: Record<CgiLanguage, RegExp> = {
+  // eval, sh -c, a pipe into a shell, and a command that is itself a variable (`$cmd 2>&1`,
+  // `` `$cmd` ``, `$($cmd)`); a substitution that only parses the query (`$(echo … | sed …)`)
+  // runs nothing the visitor chose.
+  sh: /\beval\b[^\n]{0,200}|\b(?:ba|da|k|z)?sh\s+-c\b[^\n]{0,200}|\|\s*(?:ba|da)?sh\b|(?:^[ \t]*|`\s*|\$\(\s*)"?\$\{?\w{1,40}\}?"?(?=[\s`)]|$)/gm,
+  // Perl's `eval { … }` is its try block, not a string evaluated.
+  perl: /\b(?:system|exec)\s*\(?|\beval(?!\s*\{)\s*\(?|`[^`\n]{1,200}`|\bqx\s*[{(/'"|!]|\bopen\s*\(?/g,
+  python:
+    /\bos\.(?:system|popen\d?|exec\w{0,3}|spawn\w{0,3})\s*\(|\bsubprocess\.\w{1,20}\s*\(|\bcommands\.getoutput\s*\(|\b(?:eval|exec)\s*\(|\bpty\.spawn\s*\(/g,
+};
+
+/** Variables a CGI script fills from the request, through up to three assignments. */
+function requestVariables(text: string, input: RegExp): Set<string> {
+  const names = new Set<string>();
+  // sh `cmd=…`, Perl `my $cmd = …` or `%FORM = …`, Python `cmd = …`.
+  const assigns = [
+    ...text.matchAll(
+      /(?:^|[\s;({])[$%@]?(\w{1,40})(?:\[[^\]\n]{0,40}\])?[ \t]{0,8}=(?![=~>])([^\n;]{0,200})/gm,
+    ),
+  ].slice(0, 5000);
+  const uses = (expr: string) =>
+    input.test(expr) || [...expr.matchAll(/\b(\w{1,40})\b/g)].some((v) => names.has(v[1]!));
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const m of assigns) if (uses(m[2]!)) names.add(m[1]!);
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+/** What a sink match runs: its call's arguments, or the text it spans. */
+function sinkOperand(text: string, m: RegExpMatchArray): string {
+  const at = m.index! + m[0].length;
+  if (m[0].startsWith('`')) return m[0];
+  if (m[0].endsWith('(')) {
+    const args = callArgs(text, at - 1);
+    // A fixed program given its arguments as a list (`subprocess.run(["ls", d])`,
+    // `system("ls", $d)`): the visitor picks an argument, not the command.
+    const first = args[0] ?? '';
+    if (/^\s*\[\s*['"][\w./-]{1,80}['"]/.test(first)) return '';
+    if (args.length > 1 && /^\s*['"][\w./-]{1,80}['"]\s*$/.test(first)) return '';
+    return args.join(',');
+  }
+  // `open FH, "…|"`, `system "…"`, `qx{…}`: the rest of the statement.
+  const end = text.indexOf('\n', at);
+  return m[0] + text.slice(at, Math.min(end < 0 ? text.length : end, at + 200));
+}
+
+/** True for a Perl open() that starts a process: a pipe in its mode or its name. */
+const isPerlPipeOpen = (operand: string) =>
+  /\|\s*['"]|['"]\s*\||['"]-\|['"]|['"]\|-['"]/.test(operand);
+
+/**
+ * The reason a CGI script is a web shell, or undefined: a shell, Perl or Python script that
+ * reads what the web server hands it from the visitor and runs it (directly, or through a
+ * variable it fills from the request). `isServed`: it sits where a web server runs or serves
+ * files; a script reading the CGI environment is a CGI script wherever it is.
+ */
+export function cgiRunsRequest(path: string, text: string, isServed: boolean): string | undefined {
+  const language = languageOf(path, text);
+  if (!language) return undefined;
+  const input = CGI_INPUT[language];
+  if (!input.test(text)) return undefined;
+  const isCgi =
+    isServed ||
+    /\/cgi-bin\/|\.cgi$/i.test(path) ||
+    /\bContent-type:|\bREQUEST_METHOD\b|\buse\s+CGI\b|\bimport\s+cgi\b/i.test(text);
+  if (!isCgi) return undefined;
+  const tainted = requestVariables(text, input);
+  // Python's names are bare words; shell and Perl ones carry a sigil.
+  const names = language === 'python' ? /\b(\w{1,40})\b/g : /[$%@]\{?(\w{1,40})/g;
+  const carries = (operand: string) =>
+    input.test(operand) || [...operand.matchAll(names)].some((v) => tainted.has(v[1]!));
+  for (const m of [...text.matchAll(CGI_SINKS[language])].slice(0, 300)) {
+    const operand = sinkOperand(text, m);
+    if (language === 'perl' && /^open\b/.test(m[0]) && !isPerlPipeOpen(operand)) continue;
+    if (carries(operand))
+      return `a ${language === 'sh' ? 'shell' : language === 'perl' ? 'Perl' : 'Python'} CGI script that runs what the request sends (${m[0].trim().slice(0, 40)}…)`;
+    // `echo "$QUERY_STRING" | sh`: input piped into a shell on the same line.
+    if (language === 'sh' && /^\|/.test(m[0])) {
+      const lineStart = text.lastIndexOf('\n', m.index!) + 1;
+      if (carries(text.slice(lineStart, m.index!)))
+        return 'a shell CGI script that pipes what the request sends into a shell';
+    }
+  }
+  return undefined;
+}

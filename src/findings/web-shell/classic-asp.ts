@@ -1,0 +1,193 @@
+/**
+ * Classic ASP (VBScript or JScript run by IIS's asp.dll): its idioms are not PHP's nor
+ * ASP.NET's. `request("x")` reads the request; `Execute`, `ExecuteGlobal` and `Eval` run
+ * VBScript given as text, without parentheses as often as with; a ScriptControl runs code
+ * too; WScript.Shell and Shell.Application run programs; FileSystemObject and ADODB.Stream
+ * write files. A page that hands what the visitor sent to one of these is a web shell.
+ * Names spelt with `"ex"&chr(101)&"cute"` are folded back first. VBScript is not case
+ * sensitive, and neither is anything here. Issue 27.
+ */
+import { callArgs } from './code-text.js';
+
+// What the visitor sends, as classic ASP reads it.
+const ASP_INPUT =
+  /\brequest\s*(?:\(|\.\s*(?:form|querystring|item|cookies|binaryread|servervariables)\b|\[)/i;
+
+// Code run from text: VBScript's statements and functions, a ScriptControl's methods.
+const CODE_RUNNERS = /\b(?:execute(?:global|statement)?|eval|addcode)\b\s*\(?/gi;
+
+// Programs run: WScript.Shell's Run and Exec, Shell.Application's ShellExecute.
+const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute)\b\s*\(?/gi;
+
+// Files written: FileSystemObject's text files, ADODB.Stream's SaveToFile, uploads saved.
+const FILE_WRITERS =
+  /\.\s*(?:createtextfile|opentextfile|savetofile|copyfile|movefile|saveas)\b\s*\(?/gi;
+
+/** True when the text is a classic ASP page (not ASP.NET's `<%@ Page`). */
+export function isClassicAsp(path: string, text: string): boolean {
+  if (/<%@\s*(?:Page|WebHandler|Control)\b/i.test(text)) return false;
+  return (
+    /\.(?:asp|asa|cer)$/i.test(path) ||
+    /<%@\s*language\s*=\s*["']?(?:vbscript|jscript)/i.test(text) ||
+    /<script[^>]{0,80}runat\s*=\s*["']?server[^>]{0,80}language\s*=\s*["']?vbscript/i.test(text)
+  );
+}
+
+/** The VBScript string or `chr(n)` starting at `i`, as [its characters, where it ends], if any. */
+function vbPiece(text: string, i: number): [string, number] | undefined {
+  if (text[i] === '"') {
+    let s = '';
+    for (let j = i + 1; j < text.length && j < i + 2000; j++) {
+      if (text[j] === '\n') return undefined;
+      if (text[j] !== '"') s += text[j];
+      else if (text[j + 1] === '"') s += text[++j];
+      else return [s, j + 1];
+    }
+    return undefined;
+  }
+  const m = /^chrw?\s*\(\s*(&[hH][0-9a-fA-F]{1,4}|&[oO]?[0-7]{1,6}|\d{1,5})\s*\)/i.exec(
+    text.slice(i, i + 40),
+  );
+  if (!m) return undefined;
+  const n = m[1]!;
+  const code = /^&[hH]/.test(n)
+    ? parseInt(n.slice(2), 16)
+    : n.startsWith('&')
+      ? parseInt(n.replace(/^&[oO]?/, ''), 8)
+      : parseInt(n, 10);
+  return [String.fromCharCode(code), i + m[0].length];
+}
+
+/**
+ * `"ex"&chr(101)&"cute"` as `"execute"`: constant strings and chr() joined with `&` (or `+`)
+ * folded into one string, in one pass (each piece is read once).
+ */
+export function foldVbStrings(text: string): string {
+  let out = '';
+  let from = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    const startsPiece =
+      c === '"' || ((c === 'c' || c === 'C') && /^chrw?\s*\(/i.test(text.slice(i, i + 8)));
+    if (!startsPiece || (c !== '"' && /\w/.test(text[i - 1] ?? ''))) {
+      i++;
+      continue;
+    }
+    const first = vbPiece(text, i);
+    if (!first) {
+      i++;
+      continue;
+    }
+    let [joined, end] = first;
+    let pieces = 1;
+    for (;;) {
+      const op = /^\s*[&+]\s*/.exec(text.slice(end, end + 40));
+      const next = op ? vbPiece(text, end + op[0].length) : undefined;
+      if (!op || !next) break;
+      joined += next[0];
+      end = next[1];
+      pieces++;
+    }
+    if (pieces > 1) {
+      out += text.slice(from, i) + `"${joined.replace(/"/g, '""')}"`;
+      from = end;
+    }
+    i = end;
+  }
+  return out + text.slice(from);
+}
+
+/** Names filled from the request (`x = request("h")`, `session("k") = request("k")`), three rounds. */
+function requestNames(text: string): Set<string> {
+  const names = new Set<string>();
+  const assigns = [
+    ...text.matchAll(
+      /(?:^|[\s:;(])(?:set\s+|var\s+)?(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim,
+    ),
+  ].slice(0, 5000);
+  const carries = (expr: string) =>
+    ASP_INPUT.test(expr) ||
+    [...expr.matchAll(/\b(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)/g)].some((v) =>
+      names.has(key(v[1]!)),
+    );
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const m of assigns) if (carries(m[2]!)) names.add(key(m[1]!));
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+/** A name as VBScript sees it: any case, no blanks (`Session( "k" )` is `session("k")`). */
+const key = (name: string) => name.toLowerCase().replace(/\s+/g, '');
+
+/** What a runner match acts on: its call's arguments, or the rest of its statement. */
+function operandOf(text: string, m: RegExpMatchArray): string {
+  const at = m.index! + m[0].length;
+  if (m[0].endsWith('(')) return callArgs(text, at - 1).join(',');
+  const rest = text.slice(at, at + 300);
+  const stop = rest.search(/\n|%>|:(?=\s*\w)/);
+  return stop < 0 ? rest : rest.slice(0, stop);
+}
+
+/**
+ * Why a classic ASP page is a web shell, or undefined: what the visitor sent (directly, or
+ * through names filled from it) handed to code run from text, to a program runner, or to a
+ * file writer as the file's name.
+ */
+export function classicAspShell(text: string): string | undefined {
+  // Without request input, only code the page decodes and runs can make it a shell.
+  const hasInput = ASP_INPUT.test(text);
+  const names = hasInput ? requestNames(text) : new Set<string>();
+  const carries = (operand: string) =>
+    ASP_INPUT.test(operand) ||
+    [...operand.matchAll(/\b(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)/g)].some(
+      (v) => names.has(key(v[1]!)) || names.has(key(v[1]!.split('(')[0]!)),
+    );
+  // Functions of the page's own, by name: a decoder it carries (`Function DeCode(Coded)`).
+  const own = new Set(
+    [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(/gi)]
+      .slice(0, 500)
+      .map((m) => m[1]!.toLowerCase()),
+  );
+  for (const m of [...text.matchAll(CODE_RUNNERS)].slice(0, 300)) {
+    const operand = operandOf(text, m);
+    const runner = m[0].replace('(', '').trim();
+    if (carries(operand))
+      return `classic ASP running the request as code (${runner} on request input)`;
+    // Execute(DeCode("…")), Execute unescape("…"): code the page decodes for itself, then runs.
+    const call = /^(\w{1,40})\s*\(/.exec(operand.trim().replace(/^\(/, '').trimStart());
+    if (call && (own.has(call[1]!.toLowerCase()) || /^(?:unescape|strreverse)$/i.test(call[1]!)))
+      return `classic ASP running code it decodes itself (${runner} of ${call[1]}("…"))`;
+  }
+  if (!hasInput) return undefined;
+  const hasShell = /wscript\.shell|shell\.application/i.test(text);
+  if (hasShell)
+    for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))
+      if (carries(operandOf(text, m)))
+        return 'classic ASP running a program the request names (WScript.Shell or Shell.Application)';
+  const hasWriter = /scripting\.filesystemobject|adodb\.stream/i.test(text);
+  // The request written into a file the page names as a server script (`CreateTextFile(
+  // Server.MapPath("up1oad.asp"))`, then `.Write(shell)`): a dropper of pages.
+  if (
+    hasWriter &&
+    /\.\s*(?:createtextfile|opentextfile|savetofile)\b[^\n]{0,120}\.(?:asp|aspx|asa|cer|php|jsp)["']/i.test(
+      text,
+    )
+  )
+    for (const m of [
+      ...text.matchAll(/(\w{1,40})\s*\.\s*(?:write|writeline|writetext)\b\s*\(?/gi),
+    ].slice(0, 300))
+      if (!/^response$/i.test(m[1]!) && carries(operandOf(text, m)))
+        return 'classic ASP writing the request into a server page it names (a dropper)';
+  if (hasWriter)
+    for (const m of [...text.matchAll(FILE_WRITERS)].slice(0, 300)) {
+      const first = m[0].endsWith('(')
+        ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
+        : operandOf(text, m).split(',')[0]!;
+      if (carries(first))
+        return `classic ASP writing a file the request names (${m[0].replace(/[.\s(]/g, '')})`;
+    }
+  return undefined;
+}

