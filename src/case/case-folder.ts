@@ -3,12 +3,11 @@
  * artifact is hashed while it is written, stamped in UTC at capture, written
  * under a temporary name and renamed only when complete.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { CaseFolderError, diskProblem } from '../errors.js';
 import { isoTime } from '../iso-time.js';
 import { resolveInside } from './container-path.js';
@@ -42,6 +41,22 @@ export async function linkNew(from: string, to: string): Promise<void> {
     return;
   }
   await unlink(from);
+}
+
+/** All of `data`, however many writes the file system takes for it. */
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  for (let at = 0; at < data.length;) {
+    const { bytesWritten } = await handle.write(data, at, data.length - at);
+    at += bytesWritten;
+  }
+}
+
+/** The error a cancelled stream ends with (as node's own pipeline names it). */
+function abortError(signal: AbortSignal | undefined): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal?.reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  });
 }
 
 /** What an artifact is, in words, and where it holds environment values, if it does. */
@@ -93,6 +108,8 @@ export class CaseFolder {
   readonly records: ArtifactRecord[] = [];
   /** Directories already made: thousands of files in one folder need one mkdir, not thousands. */
   private readonly madeDirs = new Set<string>();
+  private readonly tempTag = randomBytes(4).toString('hex');
+  private tempCount = 0;
 
   private constructor(readonly root: string) {}
 
@@ -110,7 +127,7 @@ export class CaseFolder {
   }
 
   async writeJson(relative: string, value: unknown, what: Described): Promise<ArtifactRecord> {
-    return this.writeStream(relative, Readable.from([safeJson(value, 2) + '\n']), described(what));
+    return this.writeBuffer(relative, Buffer.from(safeJson(value, 2) + '\n'), what);
   }
 
   /**
@@ -122,9 +139,12 @@ export class CaseFolder {
     target: string,
     write: (temp: string) => Promise<unknown>,
   ): Promise<void> {
+    // `.partial-<hex>-<name>`: unique within this run by the counter, across runs by the
+    // random tag (and O_EXCL refuses the rest); no random bytes drawn per file.
+    const serial = (++this.tempCount).toString(16).padStart(6, '0');
     const temp = path.join(
       path.dirname(target),
-      `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-${path.basename(target)}`,
+      `${TEMP_PREFIX}${this.tempTag}${serial}-${path.basename(target)}`,
     );
     try {
       await write(temp);
@@ -208,7 +228,13 @@ export class CaseFolder {
     return record;
   }
 
-  /** Streams `source` to `relative`, hashing as it goes; the file appears only when complete. */
+  /**
+   * Streams `source` to `relative`, hashing as it goes; the file appears only when complete.
+   * A loop of awaited writes, not a stream pipeline: a case holds tens of thousands of small
+   * files, and a pipeline's machinery (an abort controller, a write stream, their errors) costs
+   * more than writing one of them. Each byte is hashed once: the stored bytes' hash is copied at
+   * a cut, and only the source's goes on past it.
+   */
   async writeStream(
     relative: string,
     source: Readable,
@@ -217,32 +243,42 @@ export class CaseFolder {
     const target = this.locate(relative);
     await this.makeParent(target);
     const hash = createHash('sha256');
-    const sourceHash = createHash('sha256');
+    let sourceHash: Hash | undefined;
     let sizeBytes = 0;
     let sourceBytes = 0;
-    let isTruncated = false;
     const limit = opts.maxBytes ?? Number.POSITIVE_INFINITY;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        sourceHash.update(chunk);
-        sourceBytes += chunk.length;
-        if (isTruncated) return done();
-        let piece = chunk;
-        if (sizeBytes + piece.length > limit) {
-          piece = piece.subarray(0, limit - sizeBytes);
-          isTruncated = true;
-        }
-        sizeBytes += piece.length;
-        hash.update(piece);
-        done(null, piece);
-      },
-    });
     await this.completeAtomically(target, async (temp) => {
       const handle = await open(temp, NEW_FILE, 0o600);
-      // The stream owns the handle from here and closes it, on success or failure.
-      await pipeline(source, meter, handle.createWriteStream(), {
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+      const signal = opts.signal;
+      // A source that stalls still ends on a cancel: it is destroyed, and the loop throws.
+      const onAbort = () => source.destroy(abortError(signal));
+      try {
+        if (signal?.aborted) throw abortError(signal);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        for await (const chunk of source as AsyncIterable<Buffer | string>) {
+          const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+          sourceBytes += bytes.length;
+          if (sourceHash) {
+            sourceHash.update(bytes);
+            continue;
+          }
+          let piece = bytes;
+          if (sizeBytes + piece.length > limit) {
+            piece = piece.subarray(0, limit - sizeBytes);
+            hash.update(piece);
+            sourceHash = hash.copy().update(bytes.subarray(piece.length));
+          } else hash.update(piece);
+          sizeBytes += piece.length;
+          await writeAll(handle, piece);
+        }
+        if (signal?.aborted) throw abortError(signal);
+      } catch (e) {
+        source.destroy();
+        throw e;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        await handle.close();
+      }
     });
     const record: ArtifactRecord = {
       path: relative,
@@ -251,8 +287,11 @@ export class CaseFolder {
       capturedAt: isoTime(),
       description: opts.description,
       ...(opts.environment ? { environment: opts.environment } : {}),
-      ...(isTruncated
-        ? { isTruncated, source: { sha256: sourceHash.digest('hex'), sizeBytes: sourceBytes } }
+      ...(sourceHash
+        ? {
+            isTruncated: true,
+            source: { sha256: sourceHash.digest('hex'), sizeBytes: sourceBytes },
+          }
         : {}),
     };
     if (opts.isListed !== false) this.records.push(record);

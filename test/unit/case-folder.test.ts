@@ -38,6 +38,54 @@ describe('CaseFolder', () => {
     });
   });
 
+  it('hashes a capped source alike whatever the size of its pieces, the cut on a boundary or not', async () => {
+    const data = Buffer.from(Array.from({ length: 9_001 }, (_, i) => (i * 31 + 7) & 0xff));
+    for (const piece of [1, 7, 512, 4096, 4097, 9_001]) {
+      for (const maxBytes of [4096, 9_001, 20_000]) {
+        const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+        const pieces = [];
+        for (let at = 0; at < data.length; at += piece) pieces.push(data.subarray(at, at + piece));
+        const record = await folder.writeStream('f', Readable.from(pieces), {
+          description: 'x',
+          maxBytes,
+        });
+        const kept = data.subarray(0, maxBytes);
+        expect(record.sha256).toBe(sha(kept));
+        expect(await readFile(folder.locate('f'))).toEqual(kept);
+        if (maxBytes < data.length)
+          expect(record).toMatchObject({
+            isTruncated: true,
+            source: { sizeBytes: data.length, sha256: sha(data) },
+          });
+        else expect(record).not.toHaveProperty('isTruncated');
+      }
+    }
+  });
+
+  it('ends a write whose source stalls when it is cancelled, and leaves nothing', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'case-'));
+    const folder = await CaseFolder.create(root);
+    let isDestroyed = false;
+    const stalled = new Readable({
+      read() {
+        this.push(Buffer.from('first'));
+        // Then nothing more, ever: an engine that stopped sending.
+        this.read = () => undefined;
+      },
+      destroy(error, done) {
+        isDestroyed = true;
+        done(error);
+      },
+    });
+    const cancel = new AbortController();
+    const write = folder.writeStream('x/y', stalled, { description: 'x', signal: cancel.signal });
+    setImmediate(() => cancel.abort());
+    await expect(write).rejects.toMatchObject({ name: 'AbortError' });
+    expect(isDestroyed).toBe(true);
+    expect(await readdir(path.join(root, 'x'))).toEqual([]);
+    expect(folder.records).toEqual([]);
+  });
+
   it('leaves no file, partial or complete, when the source fails', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'case-'));
     const folder = await CaseFolder.create(root);
