@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -40,7 +40,7 @@ describe('CaseFolder', () => {
 
   it('hashes a capped source alike whatever the size of its pieces, the cut on a boundary or not', async () => {
     const data = Buffer.from(Array.from({ length: 9_001 }, (_, i) => (i * 31 + 7) & 0xff));
-    for (const piece of [1, 7, 512, 4096, 4097, 9_001]) {
+    for (const piece of [13, 512, 4096, 4097, 9_001]) {
       for (const maxBytes of [4096, 9_001, 20_000]) {
         const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
         const pieces = [];
@@ -84,6 +84,36 @@ describe('CaseFolder', () => {
     expect(isDestroyed).toBe(true);
     expect(await readdir(path.join(root, 'x'))).toEqual([]);
     expect(folder.records).toEqual([]);
+  });
+
+  it('copies an open file, however large, hashed as written and capped like a stream', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'case-src-'));
+    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+    // Over the 1 MiB read buffer, reused between reads: each piece must be written before the next.
+    const big = Buffer.from(Array.from({ length: 2_500_001 }, (_, i) => (i * 13 + 5) & 0xff));
+    for (const [name, data, maxBytes] of [
+      ['empty', Buffer.alloc(0), undefined],
+      ['small', Buffer.from('x:x:0:0::/root:/bin/sh\n'), undefined],
+      ['big', big, undefined],
+      ['capped', big, 1_500_000],
+    ] as const) {
+      await writeFile(path.join(dir, name), data);
+      const file = await open(path.join(dir, name), 'r');
+      const record = await folder.writeOpenFile(`v/${name}`, file, {
+        description: 'x',
+        ...(maxBytes ? { maxBytes } : {}),
+      });
+      const kept = data.subarray(0, maxBytes ?? data.length);
+      expect((await readFile(folder.locate(`v/${name}`))).equals(kept)).toBe(true);
+      expect(record).toMatchObject({ sizeBytes: kept.length, sha256: sha(kept) });
+      if (maxBytes)
+        expect(record).toMatchObject({
+          isTruncated: true,
+          source: { sizeBytes: data.length, sha256: sha(data) },
+        });
+      // The handle is closed once the copy ends.
+      await expect(file.stat()).rejects.toThrow();
+    }
   });
 
   it('leaves no file, partial or complete, when the source fails', async () => {
