@@ -10,9 +10,8 @@
  *     engine, triaged again with a fresh case folder each run (same layer cache, after a first
  *     sight that is reported apart); median of --runs N. Goal: triage <= 3x the bare pair.
  *  2. the writable layer's read on a 50,000-file change: the custody step "archive the
- *     container's writable layer", timed from the custody log (each action has only its end
- *     time, so a step lasts from the previous action's end to its own: here that includes
- *     the extended-attribute scans of the upper dir just before the walk), the whole triage,
+ *     container's writable layer", timed from the custody log (a step's start to its end; it
+ *     runs in the pause alongside the commit), the whole triage,
  *     its peak RSS (VmHWM, polled), and the bare pair on the same container.
  *  3. `coroner --version` start-up against `docker version --format '{{.Client.Version}}'`
  *     (that engine's CLI: it still asks the server), median of 10.
@@ -75,7 +74,7 @@ interface Figures {
 
 interface Spent {
   steps: Gap[];
-  /** From the custody log's start to its last action, against the process's wall time. */
+  /** From the custody log's start to its last action's end, against the process's wall time. */
   loggedSeconds: number;
   wallSeconds: number;
 }
@@ -85,20 +84,26 @@ interface Gap {
   seconds: number;
 }
 
-/** Each custody action's duration: from the previous action's end (or the start) to its own. */
+/**
+ * Each custody action's duration: from its own start where the log has it (a step; the
+ * freeze runs some at once in its pause), else from the previous action's end (or the start).
+ */
 function gaps(custody: Custody): Gap[] {
   let last = Date.parse(custody.header.startedAt);
   return custody.actions.map((a) => {
     const at = Date.parse(a.at);
-    const gap = { action: a.action, seconds: (at - last) / 1000 };
-    last = at;
+    const from = a.startedAt ? Date.parse(a.startedAt) : last;
+    const gap = { action: a.action, seconds: (at - from) / 1000 };
+    last = Math.max(last, at);
     return gap;
   });
 }
 
 function spent(custody: Custody, wallSeconds: number): Spent {
   const steps = gaps(custody);
-  return { steps, loggedSeconds: steps.reduce((sum, g) => sum + g.seconds, 0), wallSeconds };
+  const start = Date.parse(custody.header.startedAt);
+  const end = Math.max(start, ...custody.actions.map((a) => Date.parse(a.at)));
+  return { steps, loggedSeconds: (end - start) / 1000, wallSeconds };
 }
 
 async function triage(engine: BenchEngine, name: string, cacheDir: string) {
@@ -230,7 +235,11 @@ async function onSystem<T>(work: (engine: BenchEngine) => Promise<T>): Promise<T
       ...(await ids('images', '-q', '--filter', `label=${BENCH_LABEL}`)),
       ...(await ids('images', '-q', BARE_REPO)),
     ]);
-    if (images.size) await docker('rmi', '-f', ...images);
+    // One at a time: removing an image removes its untagged parents, which may be listed too.
+    for (const image of images)
+      await docker('rmi', '-f', image).catch((e: { stderr?: string }) => {
+        if (!/No such image|unrecognized image ID/.test(e.stderr ?? '')) throw e;
+      });
   }
 }
 
@@ -295,7 +304,7 @@ function slowest(spent: Spent | undefined, count: number): string {
     .sort((a, b) => b.seconds - a.seconds)
     .slice(0, count)
     .map((g) => `${g.seconds.toFixed(2)} s ${g.action.split(/ \(|,/)[0]}`);
-  return `${spent.wallSeconds.toFixed(2)} s wall, ${spent.loggedSeconds.toFixed(2)} s in custody steps: ${steps.join('; ')}`;
+  return `${spent.wallSeconds.toFixed(2)} s wall, ${spent.loggedSeconds.toFixed(2)} s from the custody log's start to its last action; longest steps: ${steps.join('; ')}`;
 }
 
 const titles: string[] = [];
@@ -319,7 +328,9 @@ try {
       .join(' ')}, ${((Date.now() - started) / 60000).toFixed(1)} min:\n`,
   );
   for (const l of table(titles, figures)) console.log(l);
-  console.log('\nLongest custody steps (end to end of consecutive actions):');
+  console.log(
+    '\nLongest custody steps (a step from its start; an action without one from the previous end):',
+  );
   for (const [i, f] of figures.entries()) {
     console.log(`  ${titles[i]}, webshell: ${slowest(f.spent.webshell, 4)}`);
     console.log(`  ${titles[i]}, 50,000 files: ${slowest(f.spent.many, 4)}`);

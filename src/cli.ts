@@ -2,20 +2,19 @@
  * Argument parsing and the non-interactive commands. The only engine-side
  * module that prints or exits. Each command is a table of its options (parsed
  * by node:util's parseArgs, the help made from the same tables) and a call of
- * one of the use cases in app/, which the console calls too.
+ * one of the use cases in app/, which the console calls too. Each command loads
+ * what it needs when it runs (imports below are the few small modules every run
+ * uses): `--version` and `--help` load no pipeline, no engine client.
  */
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs as parseNodeArgs } from 'node:util';
-import { openSource, type SourceChoice } from './app/open-source.js';
-import { triage, type TriageEvent } from './app/triage.js';
+import type { SourceChoice } from './app/open-source.js';
+import type { TriageEvent } from './app/triage.js';
 import type { VerifyResult } from './bundle/verify.js';
 import { UsageError, isCoronerError, Cancelled } from './errors.js';
-import { containerListText } from './present/container-list.js';
-import { triageSummary } from './present/triage-summary.js';
-import { SEVERITY_RANK } from './report/severity.js';
 import { cut, forTerminal, safe, safeJson, safeLine, trusted } from './untrusted.js';
 import { CORONER_VERSION } from './version.js';
 import path from 'node:path';
@@ -325,6 +324,13 @@ const sourceChoice = (values: Values): SourceChoice => {
   return dockerRoot ? { dockerRoot, ...(containerdRoot ? { containerdRoot } : {}) } : {};
 };
 
+/** The engine named by DOCKER_HOST, or a copied data root; its modules load now. */
+async function openSource(
+  choice: SourceChoice,
+): Promise<Awaited<ReturnType<typeof import('./app/open-source.js').openSource>>> {
+  return (await import('./app/open-source.js')).openSource(choice);
+}
+
 const list = (values: Values, name: string): string[] =>
   (text(values, name) ?? '')
     .split(',')
@@ -406,7 +412,10 @@ function triageEvents(args: Args, io: Io, run: Run): (e: TriageEvent) => void {
 async function runList(args: Args, io: Io): Promise<number> {
   if (args.operands.length)
     throw new UsageError('list takes no container', 'Usage: coroner list [--docker-root DIR].');
-  const source = await openSource(sourceChoice(args.values));
+  const [source, { containerListText }] = await Promise.all([
+    openSource(sourceChoice(args.values)),
+    import('./present/container-list.js'),
+  ]);
   const containers = await source.listContainers();
   for (const line of containerListText(containers)) io.out(line + '\n');
   // A copied data root's container whose records are damaged is listed; why, in one line each.
@@ -424,7 +433,18 @@ const exists = (file: string) =>
 async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'triage');
   const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
+  // The pipeline's modules load while the engine answers its first requests.
+  const loading = Promise.all([
+    import('./app/triage.js'),
+    import('./present/triage-summary.js'),
+    import('./report/severity.js'),
+  ]);
+  loading.catch(() => undefined); // awaited below; a failure before that is the one reported
   const source = await openSource(sourceChoice(args.values));
+  // Who the source is (the engine's version and info) is asked now, while the freeze runs,
+  // not after it; the triage awaits the same answer, and a failure reaches it there.
+  source.identity().catch(() => undefined);
+  const [{ triage }, { triageSummary }, { SEVERITY_RANK }] = await loading;
   const caseDir = text(args.values, 'case-dir');
   const sarifPath = text(args.values, 'sarif');
   // Refused before the triage, not after it: nothing is overwritten, no work is lost.

@@ -5,7 +5,13 @@
 import os from 'node:os';
 
 export interface CustodyAction {
+  /** When it ended (or, for an action without a duration, happened). */
   at: string;
+  /**
+   * When it began, for an action that takes time (`step`): a freeze runs some of them at
+   * once, in the same pause, so one action's end is not the next one's start.
+   */
+  startedAt?: string;
   action: string;
   target: string;
   result: 'ok' | 'failed' | 'skipped';
@@ -48,9 +54,16 @@ export class CustodyLog {
     this.actions.unshift(marker, ...earlier.actions);
   }
 
-  record(action: string, target: string, result: CustodyAction['result'], detail?: string): void {
+  record(
+    action: string,
+    target: string,
+    result: CustodyAction['result'],
+    detail?: string,
+    startedAt?: Date,
+  ): void {
     this.actions.push({
       at: new Date().toISOString(),
+      ...(startedAt ? { startedAt: startedAt.toISOString() } : {}),
       action,
       target,
       result,
@@ -65,12 +78,13 @@ export class CustodyLog {
     fn: () => Promise<T>,
     describe?: (v: T) => string,
   ): Promise<T> {
+    const startedAt = new Date();
     try {
       const value = await fn();
-      this.record(action, target, 'ok', describe?.(value));
+      this.record(action, target, 'ok', describe?.(value), startedAt);
       return value;
     } catch (e) {
-      this.record(action, target, 'failed', e instanceof Error ? e.message : String(e));
+      this.record(action, target, 'failed', e instanceof Error ? e.message : String(e), startedAt);
       throw e;
     }
   }

@@ -27,14 +27,24 @@ export function normaliseChanges(listed: readonly ChangeEntry[]): {
   return { entries, rejected };
 }
 
-/** Orders paths component by component, so "/a/b" sorts right after "/a", before "/a-b". */
+const SLASH = 0x2f;
+
+/**
+ * Orders paths component by component, so "/a/b" sorts right after "/a", before "/a-b".
+ * Compared a code unit at a time with `/` below every other: the same order as comparing
+ * the split components, without splitting (a sort of 50,000 paths compares 800,000 pairs).
+ */
 export function comparePaths(a: string, b: string): number {
-  const pa = a.split('/');
-  const pb = b.split('/');
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x === SLASH) return -1;
+    if (y === SLASH) return 1;
+    return x < y ? -1 : 1;
   }
-  return pa.length - pb.length;
+  return a.length - b.length;
 }
 
 /** The paths that have at least one descendant in the list. */

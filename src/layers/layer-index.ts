@@ -64,15 +64,12 @@ export async function indexLayer(
   return index;
 }
 
-function* ancestors(path: string): Generator<string> {
-  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1))
-    yield path.slice(0, i);
-}
-
 /** True when `layer` hides whatever the layers below it had at `path`. */
 export function hidesBelow(layer: LayerIndex, path: string): boolean {
   if (layer.whiteouts.has(path)) return true;
-  for (const dir of ancestors(path)) {
+  // Each ancestor, nearest first (a loop, not a generator: this runs for every changed path).
+  for (let i = path.lastIndexOf('/'); i > 0; i = path.lastIndexOf('/', i - 1)) {
+    const dir = path.slice(0, i);
     if (layer.whiteouts.has(dir) || layer.opaqueDirs.has(dir)) return true;
     const type = layer.entries.get(dir);
     if (type !== undefined && type !== 'directory') return true; // a directory replaced by a file

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,6 +36,84 @@ describe('CaseFolder', () => {
       sha256: sha(data.subarray(0, 4096)),
       source: { sizeBytes: 10_000, sha256: sha(data) },
     });
+  });
+
+  it('hashes a capped source alike whatever the size of its pieces, the cut on a boundary or not', async () => {
+    const data = Buffer.from(Array.from({ length: 9_001 }, (_, i) => (i * 31 + 7) & 0xff));
+    for (const piece of [13, 512, 4096, 4097, 9_001]) {
+      for (const maxBytes of [4096, 9_001, 20_000]) {
+        const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+        const pieces = [];
+        for (let at = 0; at < data.length; at += piece) pieces.push(data.subarray(at, at + piece));
+        const record = await folder.writeStream('f', Readable.from(pieces), {
+          description: 'x',
+          maxBytes,
+        });
+        const kept = data.subarray(0, maxBytes);
+        expect(record.sha256).toBe(sha(kept));
+        expect(await readFile(folder.locate('f'))).toEqual(kept);
+        if (maxBytes < data.length)
+          expect(record).toMatchObject({
+            isTruncated: true,
+            source: { sizeBytes: data.length, sha256: sha(data) },
+          });
+        else expect(record).not.toHaveProperty('isTruncated');
+      }
+    }
+  });
+
+  it('ends a write whose source stalls when it is cancelled, and leaves nothing', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'case-'));
+    const folder = await CaseFolder.create(root);
+    let isDestroyed = false;
+    const stalled = new Readable({
+      read() {
+        this.push(Buffer.from('first'));
+        // Then nothing more, ever: an engine that stopped sending.
+        this.read = () => undefined;
+      },
+      destroy(error, done) {
+        isDestroyed = true;
+        done(error);
+      },
+    });
+    const cancel = new AbortController();
+    const write = folder.writeStream('x/y', stalled, { description: 'x', signal: cancel.signal });
+    setImmediate(() => cancel.abort());
+    await expect(write).rejects.toMatchObject({ name: 'AbortError' });
+    expect(isDestroyed).toBe(true);
+    expect(await readdir(path.join(root, 'x'))).toEqual([]);
+    expect(folder.records).toEqual([]);
+  });
+
+  it('copies an open file, however large, hashed as written and capped like a stream', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'case-src-'));
+    const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'case-')));
+    // Over the 1 MiB read buffer, reused between reads: each piece must be written before the next.
+    const big = Buffer.from(Array.from({ length: 2_500_001 }, (_, i) => (i * 13 + 5) & 0xff));
+    for (const [name, data, maxBytes] of [
+      ['empty', Buffer.alloc(0), undefined],
+      ['small', Buffer.from('x:x:0:0::/root:/bin/sh\n'), undefined],
+      ['big', big, undefined],
+      ['capped', big, 1_500_000],
+    ] as const) {
+      await writeFile(path.join(dir, name), data);
+      const file = await open(path.join(dir, name), 'r');
+      const record = await folder.writeOpenFile(`v/${name}`, file, {
+        description: 'x',
+        ...(maxBytes ? { maxBytes } : {}),
+      });
+      const kept = data.subarray(0, maxBytes ?? data.length);
+      expect((await readFile(folder.locate(`v/${name}`))).equals(kept)).toBe(true);
+      expect(record).toMatchObject({ sizeBytes: kept.length, sha256: sha(kept) });
+      if (maxBytes)
+        expect(record).toMatchObject({
+          isTruncated: true,
+          source: { sizeBytes: data.length, sha256: sha(data) },
+        });
+      // The handle is closed once the copy ends.
+      await expect(file.stat()).rejects.toThrow();
+    }
   });
 
   it('leaves no file, partial or complete, when the source fails', async () => {

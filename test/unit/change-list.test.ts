@@ -55,6 +55,24 @@ describe('comparePaths', () => {
   it('orders component by component', () => {
     expect(['/a-b', '/a/b', '/a'].sort(comparePaths)).toEqual(['/a', '/a/b', '/a-b']);
   });
+
+  it('orders as comparing the split components would, whatever characters the names hold', () => {
+    const bySplit = (a: string, b: string) => {
+      const pa = a.split('/');
+      const pb = b.split('/');
+      for (let i = 0; i < Math.min(pa.length, pb.length); i++)
+        if (pa[i] !== pb[i]) return pa[i]! < pb[i]! ? -1 : 1;
+      return pa.length - pb.length;
+    };
+    // Names with characters below and above `/` (space, `-`, `.`, `0`, a control, non-ASCII).
+    const names = ['a', 'a b', 'a-b', 'a.b', 'a0', 'ab', 'a\u0001', 'é', ''];
+    const paths: string[] = [];
+    for (const x of names) for (const y of names) paths.push(`/${x}`, `/${x}/${y}`);
+    const sign = (n: number) => Math.sign(n);
+    for (const a of paths)
+      for (const b of paths)
+        expect(sign(comparePaths(a, b)), `${a} ? ${b}`).toBe(sign(bySplit(a, b)));
+  });
 });
 
 describe('pathsWithChangedChildren', () => {

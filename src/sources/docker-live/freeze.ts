@@ -1,7 +1,8 @@
 /**
- * Freeze first, most volatile first: inspect, process list, logs, then a
- * paused commit to an evidence image. Nothing runs inside the suspect and
- * nothing is written into it.
+ * Freeze first, most volatile first: events, inspect, process list, logs (asked for
+ * together), then, in one pause, what runs, the change list, the commit to an evidence image
+ * and the writable layer (all at once). Nothing runs inside the suspect and nothing is
+ * written into it.
  */
 import { randomBytes } from 'node:crypto';
 import type { CaseFolder } from '../../case/case-folder.js';
@@ -117,9 +118,14 @@ export async function freezeEvidence(
   const artifacts: ArtifactRecord[] = [];
   const cancelled = () => throwIfAborted(opts.signal, 'freezing the evidence');
 
-  // The engine keeps only its recent events, and coroner's own pause and commit add some.
+  // Before the pause: reads that change nothing in the container, asked for together where
+  // nothing orders them, each kept in the case as soon as it is read. The events come first
+  // (the engine keeps only its recent ones, and coroner's own pause and commit add some) and
+  // run alongside the rest; the image's records wait only for the inspect that names the
+  // image, and the process list, then the logs, for the inspect that says whether the
+  // container runs and has a terminal.
   opts.onStep?.('events');
-  const events = await custody
+  const eventsRead = custody
     .step(
       "read the engine's events about the container",
       container.id,
@@ -129,72 +135,89 @@ export async function freezeEvidence(
     .catch((e: unknown) => {
       if (!(e instanceof EngineRequestFailed)) throw e;
       return { failure: e.message };
-    });
-  if (Array.isArray(events))
-    artifacts.push(
-      await folder.writeJson(
-        'container/events.json',
-        events,
-        "the engine's events about the container, as it sent them",
-      ),
-    );
-
+    })
+    .then(async (events) => ({
+      events,
+      record: Array.isArray(events)
+        ? await folder.writeJson(
+            'container/events.json',
+            events,
+            "the engine's events about the container, as it sent them",
+          )
+        : undefined,
+    }));
   opts.onStep?.('inspect');
-  const inspect = await custody.step('inspect container', container.id, () =>
-    engine.inspectContainer(container.id),
-  );
-  artifacts.push(
-    await folder.writeJson('container/inspect.json', inspect, {
+  const described = (async () => {
+    const inspect = await custody.step('inspect container', container.id, () =>
+      engine.inspectContainer(container.id),
+    );
+    const inspectRecord = await folder.writeJson('container/inspect.json', inspect, {
       description: 'container inspect, as the engine sent it',
       environment: { envLists: ['Config.Env'] },
-    }),
+    });
+    // By ID: a tag may have been re-pointed since the container started.
+    const image = custody
+      .step('inspect image', inspect.Image, () => engine.inspectImage(inspect.Image))
+      .then(async (image) => ({
+        image,
+        record: await folder.writeJson('image/inspect.json', image, {
+          description: 'original image inspect, by image id',
+          environment: IMAGE_INSPECT_ENVIRONMENT,
+        }),
+      }));
+    const history = custody
+      .step('read image history', inspect.Image, () => engine.imageHistory(inspect.Image))
+      .then((history) =>
+        folder.writeJson('image/history.json', history, {
+          description: 'original image history',
+          environment: { envLists: [], instructions: ['*.CreatedBy'] },
+        }),
+      );
+    const processesAndLogs = (async () => {
+      opts.onStep?.('processes');
+      const records: ArtifactRecord[] = [];
+      if (inspect.State.Running) {
+        const top = await custody.step('list processes (top)', container.id, () =>
+          engine.top(container.id),
+        );
+        records.push(
+          await folder.writeJson('container/processes.json', top, 'process list (docker top -ef)'),
+        );
+      } else {
+        custody.record(
+          'list processes (top)',
+          container.id,
+          'skipped',
+          `container is ${inspect.State.Status}`,
+        );
+      }
+      cancelled();
+      opts.onStep?.('logs');
+      records.push(...(await captureLogs(engine, container, inspect, folder, custody, opts)));
+      return records;
+    })();
+    const [imageRead, historyRecord, processRecords] = await settled(
+      [image, history, processesAndLogs] as const,
+      opts.signal,
+    );
+    return {
+      inspect,
+      image: imageRead.image,
+      records: [inspectRecord, imageRead.record, historyRecord, ...processRecords],
+    };
+  })();
+  const [eventsKept, { inspect, image, records }] = await settled(
+    [eventsRead, described] as const,
+    opts.signal,
   );
+  const events = eventsKept.events;
+  if (eventsKept.record) artifacts.push(eventsKept.record);
+  artifacts.push(...records);
   const stateAtStart = {
     status: inspect.State.Status,
     isRunning: inspect.State.Running && !inspect.State.Paused,
     isPaused: inspect.State.Paused,
   };
-  // By ID: a tag may have been re-pointed since the container started.
-  const image = await custody.step('inspect image', inspect.Image, () =>
-    engine.inspectImage(inspect.Image),
-  );
-  artifacts.push(
-    await folder.writeJson('image/inspect.json', image, {
-      description: 'original image inspect, by image id',
-      environment: IMAGE_INSPECT_ENVIRONMENT,
-    }),
-  );
-  const history = await custody.step('read image history', inspect.Image, () =>
-    engine.imageHistory(inspect.Image),
-  );
-  artifacts.push(
-    await folder.writeJson('image/history.json', history, {
-      description: 'original image history',
-      environment: { envLists: [], instructions: ['*.CreatedBy'] },
-    }),
-  );
-  cancelled();
-
-  opts.onStep?.('processes');
-  if (inspect.State.Running) {
-    const top = await custody.step('list processes (top)', container.id, () =>
-      engine.top(container.id),
-    );
-    artifacts.push(
-      await folder.writeJson('container/processes.json', top, 'process list (docker top -ef)'),
-    );
-  } else {
-    custody.record(
-      'list processes (top)',
-      container.id,
-      'skipped',
-      `container is ${inspect.State.Status}`,
-    );
-  }
-  cancelled();
-
-  opts.onStep?.('logs');
-  artifacts.push(...(await captureLogs(engine, container, inspect, folder, custody, opts)));
   cancelled();
 
   opts.onStep?.('commit');
@@ -236,65 +259,105 @@ export async function freezeEvidence(
   let readFromSuspect = new Map<string, StoredVersion>();
   let host: HostCapture | undefined;
   let writableLayer: WritableLayerRead | NotRead | undefined;
+  // In the pause, everything at once: the container cannot change, so what runs, what lives
+  // in memory, the change list, the commit and the writable layer are each read at the same
+  // frozen instant whatever their order, and the pause lasts as long as the longest of them.
+  // The first failure stops the others (the engine's commit runs to its end) before the unpause.
+  const failed = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
+  const stopOthers = (e: unknown) => {
+    failed.abort(e);
+    throw e;
+  };
   try {
-    // Most volatile first, in the pause: what runs, and what lives in memory.
-    if (opts.captureHost)
-      host = await captureOnHost(inspect, folder, custody, {
-        maxContentBytes: opts.captureHost.maxContentBytes,
-        isRemote: engine.traits.transport === 'ssh',
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      }).catch((e: unknown) => {
-        // A file-system error reading /proc is a gap to name; anything else ends the freeze.
-        if (!isFileSystemGap(e, opts.signal)) throw e;
-        return {
-          memoryMounts: [],
-          notCollected: [{ item: PROCESSES_ITEM, reason: `reading /proc failed (${e.message})` }],
-        };
-      });
-    changes = await custody
-      .step('list changes (docker diff)', container.id, () =>
-        engine.changes(container.id, opts.maxChangeListBytes ?? MAX_CHANGE_LIST_BYTES),
-      )
-      .catch((e: unknown) => {
-        // The engine answered but could not list them: the commit still captures them all.
-        if (!(e instanceof EngineRequestFailed) || engineStatus(e) === 404) throw e;
-        return { failure: e.message };
-      });
-    evidenceId = await custody.step(
-      'commit evidence image',
-      container.id,
-      () =>
-        engine.commit(container.id, {
-          repo,
-          tag,
-          // Without our own pause the engine pauses for the commit (and leaves a pause it did not make).
-          pause: shouldPause && !ownsPause,
-          comment: `coroner evidence of ${container.name} (${container.id}) at ${committedAt.toISOString()}`,
-          labels: {
-            [EVIDENCE_LABELS.isEvidence]: 'true',
-            [EVIDENCE_LABELS.sourceId]: container.id,
-            [EVIDENCE_LABELS.sourceName]: container.name,
-            [EVIDENCE_LABELS.capturedAt]: committedAt.toISOString(),
-            [EVIDENCE_LABELS.version]: CORONER_VERSION,
-          },
-        }),
-      (id) => `${repo}:${tag} ${id}`,
+    [host, changes, evidenceId, writableLayer] = await settled(
+      [
+        // Most volatile first, in the pause: what runs, and what lives in memory.
+        opts.captureHost
+          ? captureOnHost(inspect, folder, custody, {
+              maxContentBytes: opts.captureHost.maxContentBytes,
+              isRemote: engine.traits.transport === 'ssh',
+              signal,
+            })
+              .catch((e: unknown) => {
+                // A file-system error reading /proc is a gap to name; anything else ends the freeze.
+                if (!isFileSystemGap(e, signal)) throw e;
+                return {
+                  memoryMounts: [],
+                  notCollected: [
+                    { item: PROCESSES_ITEM, reason: `reading /proc failed (${e.message})` },
+                  ],
+                };
+              })
+              .catch(stopOthers)
+          : undefined,
+        custody
+          .step('list changes (docker diff)', container.id, () =>
+            engine.changes(container.id, opts.maxChangeListBytes ?? MAX_CHANGE_LIST_BYTES),
+          )
+          .catch((e: unknown): { failure: string } => {
+            // The engine answered but could not list them: the commit still captures them all.
+            if (!(e instanceof EngineRequestFailed) || engineStatus(e) === 404) throw e;
+            return { failure: e.message };
+          })
+          .then(async (listed) => {
+            // Still in the pause: what the commit could not hold is read from the suspect as it is.
+            if (Array.isArray(listed))
+              readFromSuspect = await readWhiteoutNamed(
+                engine,
+                container,
+                listed,
+                folder,
+                custody,
+                {
+                  ...opts,
+                  signal,
+                },
+              );
+            return listed;
+          })
+          .catch(stopOthers),
+        custody
+          .step(
+            'commit evidence image',
+            container.id,
+            () =>
+              engine.commit(container.id, {
+                repo,
+                tag,
+                // Without our own pause the engine pauses for the commit (and leaves a pause it did not make).
+                pause: shouldPause && !ownsPause,
+                comment: `coroner evidence of ${container.name} (${container.id}) at ${committedAt.toISOString()}`,
+                labels: {
+                  [EVIDENCE_LABELS.isEvidence]: 'true',
+                  [EVIDENCE_LABELS.sourceId]: container.id,
+                  [EVIDENCE_LABELS.sourceName]: container.name,
+                  [EVIDENCE_LABELS.capturedAt]: committedAt.toISOString(),
+                  [EVIDENCE_LABELS.version]: CORONER_VERSION,
+                },
+              }),
+            (id) => `${repo}:${tag} ${id}`,
+          )
+          .catch(stopOthers),
+        // The layer itself, what the engine's list and commit may miss.
+        opts.captureHost
+          ? readWritableLayer(inspect, folder, custody, {
+              isRemote: engine.traits.transport === 'ssh',
+              // As for every stored file: a 4 GiB sparse file is not written out whole.
+              maxFileBytes: opts.captureHost.maxContentBytes,
+              signal,
+            })
+              .catch((e: unknown): NotRead => {
+                // A file-system error reading the layer is a gap to name; anything else ends the freeze.
+                if (!isFileSystemGap(e, signal)) throw e;
+                return { reason: `reading it failed (${e.message})` };
+              })
+              .catch(stopOthers)
+          : undefined,
+      ] as const,
+      opts.signal,
+      () => failed.signal.reason,
     );
-    // Still in the pause: what the commit could not hold is read from the suspect as it is.
-    if (Array.isArray(changes))
-      readFromSuspect = await readWhiteoutNamed(engine, container, changes, folder, custody, opts);
-    // Still in the pause: the layer itself, what the engine's list and commit may miss.
-    if (opts.captureHost)
-      writableLayer = await readWritableLayer(inspect, folder, custody, {
-        isRemote: engine.traits.transport === 'ssh',
-        // As for every stored file: a 4 GiB sparse file is not written out whole.
-        maxFileBytes: opts.captureHost.maxContentBytes,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      }).catch((e: unknown): NotRead => {
-        // A file-system error reading the layer is a gap to name; anything else ends the freeze.
-        if (!isFileSystemGap(e, opts.signal)) throw e;
-        return { reason: `reading it failed (${e.message})` };
-      });
   } catch (e) {
     if (ownsPause) {
       const isUnpaused = await unpause().then(
@@ -306,8 +369,11 @@ export async function freezeEvidence(
     }
     throw e;
   }
-  if (ownsPause) await unpause();
-  const evidenceInspect = await engine.inspectImage(evidenceId);
+  // The evidence image is described while the suspect is let go.
+  const [, evidenceInspect] = await settled([
+    ownsPause ? unpause() : undefined,
+    engine.inspectImage(evidenceId),
+  ] as const);
   artifacts.push(
     await folder.writeJson('evidence-image/inspect.json', evidenceInspect, {
       description: 'evidence image inspect',
@@ -335,6 +401,26 @@ export async function freezeEvidence(
       wasPaused: shouldPause,
     },
     artifacts,
+  };
+}
+
+/**
+ * Every task's value, once all have ended: nothing started here is still writing into the
+ * case when the freeze goes on or fails. A cancel is the failure when it came; otherwise the
+ * failure that came first (`cause()`, when the caller knows it), or the first in order.
+ */
+async function settled<T extends readonly unknown[]>(
+  tasks: T,
+  signal?: AbortSignal,
+  cause?: () => unknown,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(tasks);
+  throwIfAborted(signal, 'freezing the evidence');
+  const first = cause?.();
+  if (first !== undefined) throw first;
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
   };
 }
 
