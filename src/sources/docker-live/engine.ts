@@ -42,20 +42,36 @@ export type * from './types.js';
  */
 function loadDockerode(): typeof Docker {
   const require = createRequire(import.meta.url);
+  // Modules coroner never uses, kept out of start-up: it builds no images (BuildKit
+  // sessions), and reaches ssh engines through its own tunnel (docker-modem's ssh2 client).
+  stubModule(
+    require,
+    'dockerode/lib/session.js',
+    'coroner does not build images, so it has no BuildKit session',
+  );
+  stubModule(
+    require,
+    'docker-modem/lib/ssh.js',
+    "coroner reaches ssh engines through the system's ssh, not docker-modem's",
+  );
+  return require('dockerode') as typeof Docker;
+}
+
+/** `name` resolves to a module whose use throws `why`, without loading the real one. */
+function stubModule(require: NodeJS.Require, name: string, why: string): void {
   try {
-    const session = require.resolve('dockerode/lib/session.js');
-    require.cache[session] ??= {
-      id: session,
-      filename: session,
+    const file = require.resolve(name);
+    require.cache[file] ??= {
+      id: file,
+      filename: file,
       loaded: true,
       exports: () => {
-        throw new Error('coroner does not build images, so it has no BuildKit session');
+        throw new Error(why);
       },
     } as unknown as NodeJS.Module;
   } catch {
-    // Not where it was: dockerode loads it itself.
+    // Not where it was: the package loads its own.
   }
-  return require('dockerode') as typeof Docker;
 }
 
 /** On every reader container coroner creates: `reader`. */

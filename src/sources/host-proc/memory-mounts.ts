@@ -46,16 +46,12 @@ async function store(
   if (meta.type !== 'file') return { meta };
   const handle = await ContainerRoot.openFile(entry);
   if (!handle) throw new Error('it was replaced while being read');
-  const record = await folder.writeStream(
-    `current/${storedName(path)}`,
-    handle.createReadStream(),
-    {
-      description: `content of ${JSON.stringify(path)}, in the tmpfs ${destination}`,
-      isListed: false,
-      maxBytes: opts.maxContentBytes,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    },
-  );
+  const record = await folder.writeOpenFile(`current/${storedName(path)}`, handle, {
+    description: `content of ${JSON.stringify(path)}, in the tmpfs ${destination}`,
+    isListed: false,
+    maxBytes: opts.maxContentBytes,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   return toVersion(meta, record);
 }
 
