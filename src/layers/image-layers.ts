@@ -47,6 +47,12 @@ interface CachedImage {
   version: 1;
   imageId: string;
   layerHistory: LayerHistory;
+  /**
+   * Each layer folder's fingerprint when it was checked on the engine's host, bottom first:
+   * a later triage from this cache walks the folders again and trusts the cache only if
+   * every one still matches (absent when the layers were indexed from `docker save`).
+   */
+  folderPrints?: string[];
 }
 
 export function defaultCacheDir(): string {
@@ -80,7 +86,7 @@ export async function readLayerCache(
   cacheDir: string,
   imageId: string,
   diffIds: readonly string[],
-): Promise<Omit<ImageLayers, 'source' | 'savedBytes'> | undefined> {
+): Promise<(Omit<ImageLayers, 'source' | 'savedBytes'> & { folderPrints?: string[] }) | undefined> {
   try {
     const image = JSON.parse(
       await readFile(path.join(cacheDir, 'images', `${hex(imageId)}.json`), 'utf8'),
@@ -92,7 +98,15 @@ export async function readLayerCache(
       ) as SerialisedLayerIndex;
       indexes.push(deserialiseLayerIndex(data));
     }
-    return { imageId, layers: describeLayers(diffIds, image.layerHistory), indexes };
+    const prints = Array.isArray(image.folderPrints)
+      ? image.folderPrints.filter((p): p is string => typeof p === 'string')
+      : undefined;
+    return {
+      imageId,
+      layers: describeLayers(diffIds, image.layerHistory),
+      indexes,
+      ...(prints ? { folderPrints: prints } : {}),
+    };
   } catch {
     return undefined; // any miss or unreadable entry: index again from the image
   }
@@ -119,6 +133,7 @@ export async function writeLayerCache(
   imageId: string,
   layerHistory: LayerHistory,
   indexes: readonly LayerIndex[],
+  folderPrints?: readonly string[],
 ): Promise<string | undefined> {
   try {
     for (const index of indexes) {
@@ -127,7 +142,12 @@ export async function writeLayerCache(
         JSON.stringify(serialiseLayerIndex(index)),
       );
     }
-    const image: CachedImage = { version: 1, imageId, layerHistory };
+    const image: CachedImage = {
+      version: 1,
+      imageId,
+      layerHistory,
+      ...(folderPrints ? { folderPrints: [...folderPrints] } : {}),
+    };
     await writeAtomically(
       path.join(cacheDir, 'images', `${hex(imageId)}.json`),
       JSON.stringify(image),

@@ -27,6 +27,7 @@ import { ContainerdRoot } from '../containerd-store/containerd-root.js';
 import { imageLayers, readImageConfig } from '../docker-store/image-store.js';
 import { readLayerVersion } from '../layer-store/layer-dir.js';
 import type { Capabilities } from '../layer-store/overlay-xattrs.js';
+import { folderFingerprint, walkLayerFolder } from '../layer-store/layer-tree.js';
 import { checkProvedLayer, provedBy, type ProvedLayer } from '../layer-store/proved-layer.js';
 import { EVIDENCE_LABELS } from './freeze.js';
 import type { EngineIdentity, ImageInspect } from './types.js';
@@ -203,6 +204,28 @@ async function findContainerdLayers(
   }
 }
 
+/**
+ * Whether every layer folder is still as it was when checked: its fingerprint now against
+ * the one cached with the image's indexes. Undefined when it is; else which layer differs
+ * or why it could not be told (then the layers are checked again, whole).
+ */
+export async function changedSinceChecked(
+  host: HostLayers,
+  prints: readonly string[] | undefined,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  if (!prints || prints.length !== host.original.length)
+    return 'the cache holds no fingerprint of the layer folders';
+  for (const [position, layer] of host.original.entries()) {
+    const now = await walkLayerFolder(layer.dir, signal)
+      .then(folderFingerprint)
+      .catch((e: NodeJS.ErrnoException) => `unreadable (${e.code ?? e.message})`);
+    if (now !== prints[position])
+      return `the folder of layer ${position} (${layer.dir}) is not as it was when it was checked`;
+  }
+  return undefined;
+}
+
 /** The original image's layers indexed from their folders, each checked against its record. */
 export async function indexHostLayers(
   host: HostLayers,
@@ -212,9 +235,10 @@ export async function indexHostLayers(
 ): Promise<ImageLayers> {
   const indexes: LayerIndex[] = [];
   const checks: LayerCheck[] = [];
+  const prints: (string | undefined)[] = [];
   for (const [position, layer] of host.original.entries()) {
     if (opts.signal?.aborted) throw new Cancelled('triage');
-    const { index, check } = await custody.step(
+    const { index, check, fingerprint } = await custody.step(
       `index original image layer ${position} from the engine's layer store, ${provedBy(layer)}`,
       layer.diffId,
       () =>
@@ -226,6 +250,7 @@ export async function indexHostLayers(
     );
     indexes.push(index);
     checks.push(check);
+    prints.push(fingerprint);
     opts.onLayer?.(position + 1);
   }
   const diffIds = host.original.map((l) => l.diffId);
@@ -234,7 +259,13 @@ export async function indexHostLayers(
   const history = historyPerLayer(config, diffIds.length);
   // Only layers that proved themselves are cached: a tampered one is indexed again next time.
   const cacheProblem = checks.every((c) => c.status === 'verified')
-    ? await writeLayerCache(opts.cacheDir, image.Id, history, indexes)
+    ? await writeLayerCache(
+        opts.cacheDir,
+        image.Id,
+        history,
+        indexes,
+        prints.every((p) => p !== undefined) ? prints : undefined,
+      )
     : 'not cached: a layer did not match its diff id';
   return {
     imageId: image.Id,

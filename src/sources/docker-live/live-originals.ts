@@ -17,7 +17,13 @@ import { readCapabilities, type Capabilities } from '../layer-store/overlay-xatt
 import { extractVersions } from './archive-versions.js';
 import { throwIfAborted } from './engine.js';
 import type { FrozenEvidence } from './freeze.js';
-import { indexHostLayers, readHostVersions, type HostLayers, type Partial } from './host-layers.js';
+import {
+  changedSinceChecked,
+  indexHostLayers,
+  readHostVersions,
+  type HostLayers,
+  type Partial,
+} from './host-layers.js';
 import { isLayerIndexProblem, loadImageLayers } from './image-save-index.js';
 import type { LiveAcquisition } from './live-acquisition.js';
 import { READER_FOR_LABEL, readerOwnerLabels, removeStaleReaders } from './stale-readers.js';
@@ -43,9 +49,21 @@ export function liveOriginals(s: LiveOriginalSources): LiveOriginals {
     const cached = host
       ? await readLayerCache(opts.cacheDir, frozen.image.Id, frozen.image.RootFS?.Layers ?? [])
       : undefined;
-    if (cached) {
+    // A cached index is trusted only while every layer folder is as it was when checked: a
+    // change made on the host since then is checked again, and named.
+    const changed =
+      cached && host
+        ? await custody.step(
+            "check that the image's layer folders are as they were when checked (entries, modes, owners, sizes, change times)",
+            frozen.image.Id,
+            () => changedSinceChecked(host, cached.folderPrints, signal),
+            (why) => why ?? 'as they were',
+          )
+        : undefined;
+    if (cached && !changed) {
+      const { folderPrints: _, ...layers } = cached;
       custody.record('index original image layers', frozen.image.Id, 'ok', 'from cache');
-      return { ...cached, source: 'cache' as const, savedBytes: 0 };
+      return { ...layers, source: 'cache' as const, savedBytes: 0 };
     }
     if (host) {
       const indexed = await indexHostLayers(host, frozen.image, custody, {

@@ -11,6 +11,7 @@
  * but a folder's changes whenever an entry inside it is made, and a time proves nothing a
  * tamperer could not set back.
  */
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../../layers/whiteout.js';
@@ -30,6 +31,8 @@ export interface DiskEntry {
   ino: number;
   nlink: number;
   rdev: number;
+  /** Change time: any write, chmod, chown or attribute set moves it, and no tool sets it back. */
+  ctimeMs: number;
 }
 
 export interface LayerFolder {
@@ -61,6 +64,7 @@ export async function walkLayerFolder(
       ino: s.ino,
       nlink: s.nlink,
       rdev: s.rdev,
+      ctimeMs: s.ctimeMs,
     };
     entries.set(key, entry);
     return entry;
@@ -98,6 +102,23 @@ export function entryKey(name: Buffer): string | undefined {
 
 /** A key as a responder reads it: the container path, its bytes decoded as UTF-8. */
 export const pathOfKey = (key: string) => Buffer.from(key, 'latin1').toString('utf8');
+
+/**
+ * A folder's entries as one hash: names, types, modes, owners, sizes, inodes, link counts,
+ * devices and change times. Taken when the folder was checked against its layer's record,
+ * it tells later whether anything in it was written, replaced, re-owned or re-moded since
+ * (each moves a change time, which no tool can set back) without reading a file's bytes.
+ */
+export function folderFingerprint(entries: ReadonlyMap<string, DiskEntry>): string {
+  const hash = createHash('sha256');
+  for (const key of [...entries.keys()].sort()) {
+    const e = entries.get(key)!;
+    hash.update(
+      `${key}\0${e.format} ${e.mode} ${e.uid} ${e.gid} ${e.sizeBytes} ${e.ino} ${e.nlink} ${e.rdev} ${e.ctimeMs}\n`,
+    );
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
 
 const FORMAT: Record<Exclude<TarTypeFlag, 'link'>, number> = {
   file: constants.S_IFREG,

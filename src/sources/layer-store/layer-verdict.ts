@@ -10,13 +10,21 @@ import { constants } from 'node:fs';
 import { emptyLayerIndex, type LayerIndex } from '../../layers/layer-index.js';
 import type { FileType } from '../../report/file-meta.js';
 import type { LayerCheck } from '../../report/triage-report.js';
-import { compareLayerTree, pathOfKey, walkLayerFolder, type LayerFolder } from './layer-tree.js';
+import {
+  compareLayerTree,
+  folderFingerprint,
+  pathOfKey,
+  walkLayerFolder,
+  type LayerFolder,
+} from './layer-tree.js';
 import { readAllAttributes } from './overlay-xattrs.js';
 import type { RecordedEntry } from './tar-headers.js';
 
 export interface LayerRebuild {
   index: LayerIndex;
   check: LayerCheck;
+  /** The folder's fingerprint as it was checked (folderFingerprint), where it was read. */
+  fingerprint?: string;
 }
 
 /** Paths named in the check's one-line detail; the report lists more. */
@@ -102,9 +110,11 @@ export async function layerVerdict(
   words: ProofWords,
 ): Promise<LayerRebuild> {
   const { index, folder, differences, actual } = read;
+  const fingerprint = folderFingerprint(folder.entries);
   if (differences.outside.length > 0 && differences.byKey.size === 0)
     return {
       index,
+      fingerprint,
       check: {
         ...base,
         status: 'not-checked',
@@ -118,6 +128,7 @@ export async function layerVerdict(
   if (actual === base.diffId && differences.byKey.size === 0)
     return {
       index,
+      fingerprint,
       check: folder.attributes.problem
         ? {
             ...base,
@@ -144,6 +155,7 @@ export async function layerVerdict(
         : `; it rebuilds to ${actual}, not its diff id`;
   return {
     index,
+    fingerprint,
     check: {
       ...base,
       status: 'tampered',
