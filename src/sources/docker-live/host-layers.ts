@@ -27,7 +27,7 @@ import { ContainerdRoot } from '../containerd-store/containerd-root.js';
 import { imageLayers, readImageConfig } from '../docker-store/image-store.js';
 import { readLayerVersion } from '../layer-store/layer-dir.js';
 import type { Capabilities } from '../layer-store/overlay-xattrs.js';
-import { folderFingerprint, walkLayerFolder } from '../layer-store/layer-tree.js';
+import { fingerprintFolder } from '../layer-store/layer-tree.js';
 import { checkProvedLayer, provedBy, type ProvedLayer } from '../layer-store/proved-layer.js';
 import { EVIDENCE_LABELS } from './freeze.js';
 import type { EngineIdentity, ImageInspect } from './types.js';
@@ -217,9 +217,13 @@ export async function changedSinceChecked(
   if (!prints || prints.length !== host.original.length)
     return 'the cache holds no fingerprint of the layer folders';
   for (const [position, layer] of host.original.entries()) {
-    const now = await walkLayerFolder(layer.dir, signal)
-      .then(folderFingerprint)
-      .catch((e: NodeJS.ErrnoException) => `unreadable (${e.code ?? e.message})`);
+    if (signal?.aborted) throw new Cancelled('triage');
+    let now: string;
+    try {
+      now = fingerprintFolder(layer.dir);
+    } catch (e) {
+      now = `unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
     if (now !== prints[position])
       return `the folder of layer ${position} (${layer.dir}) is not as it was when it was checked`;
   }

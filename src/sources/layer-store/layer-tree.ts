@@ -12,7 +12,7 @@
  * tamperer could not set back.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, lstatSync, readdirSync } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../../layers/whiteout.js';
 import type { RecordedEntry, TarTypeFlag } from './tar-headers.js';
@@ -87,6 +87,45 @@ export async function walkLayerFolder(
     }
   }
   return entries;
+}
+
+/**
+ * A layer folder's fingerprint (folderFingerprint) from a walk made in one go, with
+ * synchronous calls: for telling whether a checked folder is unchanged, where a walk of
+ * awaited calls costs ten times the system calls themselves. Never through a link.
+ */
+export function fingerprintFolder(layerDir: string): string {
+  const root = Buffer.from(layerDir);
+  const entries = new Map<string, DiskEntry>();
+  const add = (raw: Buffer, key: string) => {
+    const s = lstatSync(raw);
+    const entry: DiskEntry = {
+      raw,
+      format: s.mode & constants.S_IFMT,
+      mode: s.mode & 0o7777,
+      uid: s.uid,
+      gid: s.gid,
+      sizeBytes: s.size,
+      dev: s.dev,
+      ino: s.ino,
+      nlink: s.nlink,
+      rdev: s.rdev,
+      ctimeMs: s.ctimeMs,
+    };
+    entries.set(key, entry);
+    return entry;
+  };
+  if (add(root, '/').format !== constants.S_IFDIR) throw new Error(`${layerDir} is not a folder`);
+  const pending: Buffer[] = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    for (const name of readdirSync(dir, { encoding: 'buffer' })) {
+      const raw = Buffer.concat([dir, Buffer.from([SLASH]), name]);
+      if (add(raw, raw.subarray(root.length).toString('latin1')).format === constants.S_IFDIR)
+        pending.push(raw);
+    }
+  }
+  return folderFingerprint(entries);
 }
 
 /** A tar name as a key of the folder (`./a//b/` -> `/a/b`), or undefined when it climbs out. */
