@@ -12,7 +12,7 @@
  * tamperer could not set back.
  */
 import { createHash } from 'node:crypto';
-import { constants, lstatSync, readdirSync } from 'node:fs';
+import { constants, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../../layers/whiteout.js';
 import type { RecordedEntry, TarTypeFlag } from './tar-headers.js';
@@ -44,6 +44,22 @@ export interface LayerFolder {
 const SLASH = 0x2f;
 const LSTATS_AT_ONCE = 16;
 
+function diskEntry(raw: Buffer, s: Stats): DiskEntry {
+  return {
+    raw,
+    format: s.mode & constants.S_IFMT,
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    sizeBytes: s.size,
+    dev: s.dev,
+    ino: s.ino,
+    nlink: s.nlink,
+    rdev: s.rdev,
+    ctimeMs: s.ctimeMs,
+  };
+}
+
 /** Every entry of a layer folder, never through a link. Throws when the folder is unreadable. */
 export async function walkLayerFolder(
   layerDir: string,
@@ -52,20 +68,7 @@ export async function walkLayerFolder(
   const root = Buffer.from(layerDir);
   const entries = new Map<string, DiskEntry>();
   const add = async (raw: Buffer, key: string) => {
-    const s = await lstat(raw);
-    const entry: DiskEntry = {
-      raw,
-      format: s.mode & constants.S_IFMT,
-      mode: s.mode & 0o7777,
-      uid: s.uid,
-      gid: s.gid,
-      sizeBytes: s.size,
-      dev: s.dev,
-      ino: s.ino,
-      nlink: s.nlink,
-      rdev: s.rdev,
-      ctimeMs: s.ctimeMs,
-    };
+    const entry = diskEntry(raw, await lstat(raw));
     entries.set(key, entry);
     return entry;
   };
@@ -98,20 +101,7 @@ export function fingerprintFolder(layerDir: string): string {
   const root = Buffer.from(layerDir);
   const entries = new Map<string, DiskEntry>();
   const add = (raw: Buffer, key: string) => {
-    const s = lstatSync(raw);
-    const entry: DiskEntry = {
-      raw,
-      format: s.mode & constants.S_IFMT,
-      mode: s.mode & 0o7777,
-      uid: s.uid,
-      gid: s.gid,
-      sizeBytes: s.size,
-      dev: s.dev,
-      ino: s.ino,
-      nlink: s.nlink,
-      rdev: s.rdev,
-      ctimeMs: s.ctimeMs,
-    };
+    const entry = diskEntry(raw, lstatSync(raw));
     entries.set(key, entry);
     return entry;
   };
