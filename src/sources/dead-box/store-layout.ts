@@ -166,7 +166,13 @@ async function damagedIfFails<T>(read: () => Promise<T>): Promise<T> {
         `${e.message}, so the image it describes is not proven the original`,
         'Treat the host as compromised; the image cannot be trusted as the original.',
       );
-    if (e instanceof Error && !('code' in e && typeof e.code === 'string' && e.code !== 'ENOENT'))
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new DataRootDamaged(
+        `no permission to read containerd's root (${(e as Error).message})`,
+        "Run coroner as root (sudo): a copied containerd root keeps the host's owners and modes.",
+      );
+    if (e instanceof Error && (code === undefined || code === 'ENOENT'))
       throw new DataRootDamaged(e.message, CONTAINERD_HINT);
     throw e;
   }
