@@ -118,6 +118,23 @@ export class ContainerdRoot {
   }
 
   /**
+   * The namespace holding container `id`'s snapshot, and its chain (snapshotChain), or
+   * undefined where none does. Docker's namespace (`moby`) is tried first: its daemon uses
+   * another only when told to.
+   */
+  async containerSnapshot(
+    id: string,
+  ): Promise<{ namespace: string; chain: SnapshotFolder[] } | undefined> {
+    const names = await this.namespaces();
+    for (const namespace of ['moby', ...names.filter((n) => n !== 'moby')]) {
+      if (!names.includes(namespace)) continue;
+      const chain = await this.snapshotChain(namespace, id).catch(() => undefined);
+      if (chain?.length) return { namespace, chain };
+    }
+    return undefined;
+  }
+
+  /**
    * The overlayfs snapshot `key` of `namespace` and its parents, top first: for a Docker
    * container, its own (the writable layer), `<id>-init`, then the image's layers.
    */

@@ -72,12 +72,8 @@ export async function snapshotOfContainer(
     const store = await ContainerdRoot.open(root, { isLive: true }).catch(() => undefined);
     if (!store) continue;
     try {
-      const names = await store.namespaces();
-      for (const namespace of ['moby', ...names.filter((n) => n !== 'moby')]) {
-        if (!names.includes(namespace)) continue;
-        const chain = await store.snapshotChain(namespace, id).catch(() => undefined);
-        if (chain?.length) return { root, namespace, chain };
-      }
+      const found = await store.containerSnapshot(id);
+      if (found) return { root, ...found };
     } finally {
       await store.close();
     }

@@ -78,13 +78,10 @@ export async function containerdLayout(
   const store = await damagedIfFails(() => ContainerdRoot.open(containerdRoot));
   const id = record.config.ID;
   const namespace = await damagedIfFails(async () => {
-    const names = await store.namespaces();
-    // Docker's own namespace first; another only if its daemon was told to use one.
-    for (const name of ['moby', ...names.filter((n) => n !== 'moby')])
-      if (names.includes(name) && (await store.snapshotChain(name, id).catch(() => undefined)))
-        return name;
+    const found = await store.containerSnapshot(id);
+    if (found) return found.namespace;
     throw new DataRootDamaged(
-      `containerd's root ${containerdRoot} holds no snapshot of container ${id} in any namespace (${names.join(', ') || 'none'})`,
+      `containerd's root ${containerdRoot} holds no snapshot of container ${id} in any namespace (${(await store.namespaces()).join(', ') || 'none'})`,
       CONTAINERD_HINT,
     );
   }).catch(async (e: unknown) => {

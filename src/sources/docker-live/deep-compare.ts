@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { layerEntryPath } from '../../layers/layer-index.js';
@@ -64,12 +65,12 @@ async function printEntry(entry: TarEntry): Promise<Print> {
 
 /** The paths of a filesystem export, each with its print. */
 async function printsOf(
-  tar: NodeJS.ReadableStream,
+  tar: Readable,
   signal: AbortSignal | undefined,
   onEach?: (path: string, print: Print) => void,
 ): Promise<Map<string, Print>> {
   const prints = new Map<string, Print>();
-  for await (const entry of tarEntries(tar as never, signal)) {
+  for await (const entry of tarEntries(tar, signal)) {
     const path = layerEntryPath(entry.header.name);
     // An export names no path twice and none outside; a second one is ignored, as unpacking keeps the last.
     if (path === undefined || path === '/') {

@@ -24,6 +24,7 @@ import { findOriginLayer, type LayerIndex } from '../../layers/layer-index.js';
 import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
 import type { LayerCheck } from '../../report/triage-report.js';
 import { ContainerdRoot } from '../containerd-store/containerd-root.js';
+import { snapshotOfContainer } from '../containerd-store/running-roots.js';
 import { imageLayers, readImageConfig } from '../docker-store/image-store.js';
 import { readLayerVersion } from '../layer-store/layer-dir.js';
 import type { Capabilities } from '../layer-store/overlay-xattrs.js';
@@ -108,8 +109,6 @@ export async function findHostLayers(
 const CONTAINERD_SNAPSHOTTER = 'overlayfs';
 /** A snapshot's folder of containerd's overlayfs snapshotter: its root is what comes before. */
 const SNAPSHOT_FOLDER = /^(\/.*)\/io\.containerd\.snapshotter\.v1\.overlayfs\/snapshots\/\d+\/fs$/;
-/** Where containerd keeps its root unless configured otherwise. */
-const DEFAULT_CONTAINERD_ROOT = '/var/lib/containerd';
 
 /**
  * The layers on Docker's containerd image store: containerd's overlayfs snapshots, found
@@ -125,34 +124,32 @@ async function findContainerdLayers(
   container: { id: string; upperDir?: string },
 ): Promise<HostLayers | { reason: string }> {
   const upper = container.upperDir;
-  const rootPath = upper ? SNAPSHOT_FOLDER.exec(upper)?.[1] : DEFAULT_CONTAINERD_ROOT;
+  // Where the writable layer was not read, the running containerd that holds its snapshot.
+  const rootPath = upper
+    ? SNAPSHOT_FOLDER.exec(upper)?.[1]
+    : (await snapshotOfContainer(container.id).catch(() => undefined))?.root;
   if (!rootPath)
     return {
-      reason: `the container's writable layer (${upper}) is not a snapshot of containerd's overlayfs snapshotter`,
+      reason: upper
+        ? `the container's writable layer (${upper}) is not a snapshot of containerd's overlayfs snapshotter`
+        : 'no running containerd on this host holds a snapshot of the container',
     };
   let store: ContainerdRoot;
   try {
     store = await ContainerdRoot.open(rootPath, { isLive: true });
   } catch (e) {
     return {
-      reason: `containerd's root ${rootPath} cannot be read (${(e as Error).message.slice(0, 200)})${upper ? '' : ': the container is not running, so its mount does not say where containerd keeps it'}`,
+      reason: `containerd's root ${rootPath} cannot be read (${(e as Error).message.slice(0, 200)})`,
     };
   }
   try {
-    // Docker's namespace is `moby` unless its daemon was told otherwise: the one holding the container.
-    let found: { namespace: string; dir: string } | undefined;
-    for (const namespace of await store.namespaces()) {
-      const chain = await store.snapshotChain(namespace, container.id).catch(() => undefined);
-      if (chain?.[0]) {
-        found = { namespace, dir: chain[0].dir };
-        break;
-      }
-    }
+    const found = await store.containerSnapshot(container.id);
     if (!found)
       return { reason: `containerd's root ${rootPath} holds no snapshot of the container` };
-    if (upper && found.dir !== upper)
+    const own = found.chain[0]!.dir;
+    if (upper && own !== upper)
       return {
-        reason: `containerd's metadata gives the container the folder ${found.dir}, but the kernel mounted ${upper} as its writable layer: a forged metadata, or another containerd`,
+        reason: `containerd's metadata gives the container the folder ${own}, but the kernel mounted ${upper} as its writable layer: a forged metadata, or another containerd`,
       };
     const platform = {
       os: original.Os || 'linux',

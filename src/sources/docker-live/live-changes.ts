@@ -55,11 +55,6 @@ export class LiveChanges {
     return this.record;
   }
 
-  /** The writable layer read in the pause, with every entry's times. */
-  get layerRead(): WritableLayerRead | undefined {
-    return this.layer;
-  }
-
   async changeList(): Promise<ChangeEntry[]> {
     const { frozen, folder, opts } = this.s;
     const listed = frozen.changes;
