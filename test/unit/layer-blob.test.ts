@@ -114,6 +114,20 @@ describe('checkLayerBlob', () => {
     expect(index.entries.has('/etc/passwd')).toBe(true);
   });
 
+  it('stops a blob whose tar names far more entries than its folder holds, before they fill memory', async () => {
+    const many = Array.from({ length: 2 * 5 + 100_000 + 1 }, (_, i) => ({
+      name: `d${i}`,
+      type: 'directory' as const,
+      mode: 0o755,
+    }));
+    const bomb = await makeTar(many);
+    const { check: verdict } = await check(gzipSync(bomb), GZIP, sha(gzipSync(bomb)));
+    expect(verdict.status).toBe('not-checked');
+    expect(verdict.detail).toMatch(
+      /its tar names more than 100010 entries, far more than its folder holds/,
+    );
+  });
+
   it('leaves a missing blob, a link and a named pipe not checked, never following or hanging', async () => {
     const missing = await checkLayerBlob(
       { path: path.join(work, 'none'), digest: sha(blob), mediaType: GZIP },

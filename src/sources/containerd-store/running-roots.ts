@@ -4,7 +4,8 @@
  * Docker's containerd image store, and the kubelet's, keep snapshots and content. Read
  * from /proc only; a root that is not there is left out by whoever opens it.
  */
-import { readdir, readFile, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ContainerdRoot, type SnapshotFolder } from './containerd-root.js';
 
@@ -46,10 +47,23 @@ function option(argv: readonly string[], flag: string): string | undefined {
   return undefined;
 }
 
+/** The first `max` bytes of a regular file, as text; empty when it cannot be read. */
+async function readHead(file: string, max: number): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return '';
+  try {
+    if (!(await handle.stat()).isFile()) return '';
+    const bytes = Buffer.alloc(max);
+    const { bytesRead } = await handle.read(bytes, 0, max, 0);
+    return bytes.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The top-level `root = "…"` of a containerd config (TOML), when it names one. */
 async function rootOfConfig(file: string | undefined): Promise<string | undefined> {
-  const text = await readFile(file ?? DEFAULT_CONFIG, 'utf8').catch(() => '');
-  if (text.length > MAX_CONFIG_BYTES) return undefined;
+  const text = await readHead(file ?? DEFAULT_CONFIG, MAX_CONFIG_BYTES);
   for (const line of text.split('\n')) {
     if (/^\s*\[/.test(line)) break; // past the top level: a table's `root` is not containerd's
     const m =

@@ -38,10 +38,11 @@ export interface DeepRead {
 }
 
 /**
- * Paths held in memory per export at most: far above any real image (a Debian with
- * everything is ~400,000), and a bound on what an engine that lies can make coroner hold.
+ * Paths held in memory per export at most: above any real image (a Debian with everything
+ * is ~400,000), and a bound (a few hundred MiB) on what an engine that lies can make
+ * coroner hold.
  */
-export const MAX_EXPORT_PATHS = 4_000_000;
+export const MAX_EXPORT_PATHS = 1_000_000;
 
 /** What a path is, for comparing: its meta without times, and a regular file's content hash. */
 type Print = string;

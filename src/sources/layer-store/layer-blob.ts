@@ -46,6 +46,13 @@ export function blobCompression(mediaType: string): 'gzip' | 'zstd' | 'none' | u
 }
 
 const CHUNK = 1024 * 1024;
+/**
+ * Entries a blob's tar may hold beyond its folder's: a real layer's tar names about as many
+ * entries as its folder holds (fewer where parents were made by unpacking). A forged blob
+ * of millions of tiny entries (a gzip bomb) is stopped before its headers fill memory.
+ */
+const SPARE_ENTRIES = 100_000;
+const MAX_ENTRIES_WITHOUT_FOLDER = 1_000_000;
 
 /**
  * Checks the layer at `position` (its folder `layerDir`) against its blob: the blob's
@@ -113,13 +120,20 @@ export async function checkLayerBlob(
     const headers = new TarHeaderReader();
     const recorded: RecordedEntry[] = [];
     const differences = new LayerDifferences();
+    const maxEntries = disk ? 2 * disk.entries.size + SPARE_ENTRIES : MAX_ENTRIES_WITHOUT_FOLDER;
     // The tar's bytes pass here first: hashed, and their headers read raw (names as bytes,
     // PAX attributes), before tar-stream hands the same entries over in the same order.
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         tar.update(chunk);
         for (const entry of headers.push(chunk)) recorded.push(entry);
-        done(null, chunk);
+        if (recorded.length > maxEntries)
+          done(
+            new Error(
+              `its tar names more than ${maxEntries} entries, far more than its folder holds`,
+            ),
+          );
+        else done(null, chunk);
       },
     });
     const source = handle.createReadStream({ autoClose: false, highWaterMark: CHUNK });
