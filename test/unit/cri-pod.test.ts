@@ -22,7 +22,7 @@ describe('a pod container from its CRI labels', () => {
   });
 
   it('refuses names Kubernetes does not allow, which would become folder names', () => {
-    for (const bad of [
+    for (const bad of <Record<string, string>[]>[
       { 'io.kubernetes.pod.namespace': '../etc' },
       { 'io.kubernetes.pod.name': 'web/../../root' },
       { 'io.kubernetes.container.name': 'PHP' },
