@@ -79,7 +79,10 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(c.snapshotter).toBe('overlayfs');
     expect(c.runtime.name).toBe('io.containerd.runc.v2');
     expect(c.spec?.typeUrl).toBe(SPEC_TYPE_URL);
-    expect(JSON.parse(c.spec!.value.toString()).process.args[0]).toBe('sh');
+    const process = JSON.parse(c.spec!.value.toString()).process;
+    expect(process.args[0]).toBe('sh');
+    // As the kubelet leaves it when allowPrivilegeEscalation is unset.
+    expect(process.noNewPrivileges ?? false).toBe(false);
     expect(c.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{9})?Z$/);
     const sandbox = all.find((x) => x.id === web.sandboxId)!;
     expect(sandbox.labels).toMatchObject({ app: 'shop-web', 'io.cri-containerd.kind': 'sandbox' });

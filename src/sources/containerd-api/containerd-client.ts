@@ -66,7 +66,8 @@ export async function connectContainerd(address: ContainerdAddress): Promise<Con
     await api.version();
   } catch (e) {
     client.close();
-    if (e instanceof ContainerdRequestFailed && e.code === grpc.status.UNAVAILABLE)
+    // A socket file nobody listens on (containerd stopped, the file left behind).
+    if (e instanceof ContainerdUnreachable)
       throw new ContainerdUnreachable(`containerd at ${safeLine(socket)} does not answer`, {
         cause: e,
       });
@@ -544,26 +545,35 @@ class GrpcContainerd implements ContainerdApi {
       {},
     );
     const source = Buffer.isBuffer(blob) ? Readable.from([blob]) : blob;
-    // containerd answers each request; the answers are read as they come so flow control never stalls.
-    const finished = new Promise<void>((resolve, reject) => {
+    // The call's status is its one outcome; containerd answers each request, and the answers
+    // are read (and dropped) as they come so flow control never stalls.
+    type Outcome = 'open' | 'ok' | 'exists' | ContainerdRequestFailed | ContainerdUnreachable;
+    let outcome: Outcome = 'open';
+    // Read through a call: TypeScript cannot see the status handler change it.
+    const now = (): Outcome => outcome;
+    const settled = new Promise<void>((resolve) => {
       call.on('data', () => undefined);
-      call.on('error', (err: grpc.ServiceError) =>
-        err.code === grpc.status.ALREADY_EXISTS
-          ? resolve()
-          : reject(requestFailed('content Write', err)),
-      );
-      call.on('end', () => resolve());
+      call.on('error', () => undefined); // the status below says it
+      call.on('status', (status: grpc.StatusObject) => {
+        if (status.code === grpc.status.OK) outcome = 'ok';
+        else if (status.code === grpc.status.ALREADY_EXISTS) outcome = 'exists';
+        else outcome = requestFailed('content Write', status as grpc.ServiceError);
+        resolve();
+      });
     });
-    finished.catch(() => undefined); // awaited below; a write may fail first
     const send = async (message: Message) => {
-      if (!call.write(message)) await new Promise<void>((r) => call.once('drain', () => r()));
+      if (now() !== 'open') return;
+      if (!call.write(message))
+        await Promise.race([new Promise((r) => call.once('drain', r)), settled]);
     };
+    let isCommitSent = false;
     const write = async () => {
       const total = expected.size;
       // STAT opens the writer with the expected digest: an existing blob ends the call with ALREADY_EXISTS.
       await send({ action: 0, ref: opts.ref, total, expected: expected.digest });
       let offset = 0;
       for await (const chunk of source as AsyncIterable<Buffer | string>) {
+        if (now() !== 'open') return;
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         for (let at = 0; at < bytes.length; at += WRITE_CHUNK_BYTES) {
           const piece = bytes.subarray(at, at + WRITE_CHUNK_BYTES);
@@ -571,13 +581,14 @@ class GrpcContainerd implements ContainerdApi {
           await send({ action: 1, ref: opts.ref, offset, data: piece });
           offset += piece.length;
         }
-        if (call.destroyed || call.writableEnded) break;
       }
+      if (now() !== 'open') return;
       if (offset !== total)
         throw new ContainerdRequestFailed(
           `the blob ${safeLine(expected.digest)} is ${offset} bytes, not the ${total} expected`,
           grpc.status.INVALID_ARGUMENT,
         );
+      isCommitSent = true;
       await send({
         action: 2,
         ref: opts.ref,
@@ -588,19 +599,25 @@ class GrpcContainerd implements ContainerdApi {
       });
       call.end();
     };
-    return write().then(
-      () => finished,
-      async (e) => {
-        // An ALREADY_EXISTS answer may close the stream while chunks are still being sent.
-        const closed = await finished.then(
-          () => true,
-          () => false,
-        );
+    return (async () => {
+      try {
+        await write();
+      } catch (e) {
+        // The source failed or was the wrong size: nothing is committed.
         call.cancel();
-        if (closed && !(e instanceof ContainerdRequestFailed)) return;
         throw e;
-      },
-    );
+      }
+      await settled;
+      const end = now();
+      if (end === 'exists') return;
+      if (end === 'ok' && isCommitSent) return;
+      if (end === 'ok')
+        throw new ContainerdRequestFailed(
+          `containerd ended the write of ${safeLine(expected.digest)} before it was committed`,
+          grpc.status.ABORTED,
+        );
+      throw end;
+    })();
   }
 
   readContent(digest: string): Readable {
