@@ -4,7 +4,7 @@
  * layout, and a second container run start to finish through the client alone.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +88,23 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(sandbox.labels).toMatchObject({ app: 'shop-web', 'io.cri-containerd.kind': 'sandbox' });
     expect((await api.container(web.id))?.snapshotKey).toBe(c.snapshotKey);
     expect(await api.container('no-such-container')).toBeUndefined();
+  });
+
+  it('runs a second container of the pod in the sandbox, sharing its network', async () => {
+    const sidecar = await ctd.runPod({
+      namespace: 'shop',
+      pod: 'web-7d9f',
+      container: 'sidecar',
+      image,
+      command: ['sleep', '600'],
+    });
+    expect(sidecar.sandboxId).toBe(web.sandboxId);
+    expect(sidecar.podUid).toBe(web.podUid);
+    const sandboxPid = (await api.task(web.sandboxId))!.pid;
+    const net = (pid: number) => readlink(`/proc/${pid}/ns/net`);
+    expect(await net(sidecar.pid)).toBe(await net(sandboxPid));
+    expect(await net(web.pid)).toBe(await net(sandboxPid));
+    expect(await net(web.pid)).not.toBe(await readlink('/proc/self/ns/net'));
   });
 
   it('reads the task, its pids, and pauses and resumes it', async () => {

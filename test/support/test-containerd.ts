@@ -189,7 +189,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
   }
   const namespace = await readlink(`/proc/${pid}/ns/mnt`);
 
-  const sandboxes = new Map<string, { id: string; uid: string }>();
+  const sandboxes = new Map<string, { id: string; uid: string; pid: number }>();
   const newId = () => randomBytes(32).toString('hex');
 
   const runContainer = async (
@@ -199,6 +199,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     opts: Partial<PodContainerOptions>,
     logPath: string,
     command: string[],
+    sandboxPid?: number,
   ) => {
     await mkdir(path.dirname(logPath), { recursive: true });
     // --allow-new-privs: the kubelet's default (allowPrivilegeEscalation unset) leaves
@@ -208,6 +209,14 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);
     if (opts.uid !== undefined) args.push('--user', String(opts.uid));
     if (opts.hostNetwork) args.push('--net-host');
+    // A pod's containers join its sandbox's namespaces, as the CRI plugin joins them to the
+    // pause container's: IPC always, network and UTS unless the pod uses the host's network.
+    if (sandboxPid) {
+      const kinds = opts.hostNetwork ? ['ipc'] : ['ipc', 'network', 'uts'];
+      const file = { ipc: 'ipc', network: 'net', uts: 'uts' } as const;
+      for (const kind of kinds)
+        args.push('--with-ns', `${kind}:/proc/${sandboxPid}/ns/${file[kind as keyof typeof file]}`);
+    }
     for (const m of opts.mounts ?? [])
       args.push(
         '--mount',
@@ -293,22 +302,23 @@ export async function startTestContainerd(): Promise<TestContainerd> {
       });
       if (!sandbox) {
         const uid = [4, 2, 2, 2, 6].map((n) => randomBytes(n).toString('hex')).join('-');
-        sandbox = { id: newId(), uid };
+        const sandboxId = newId();
         // The pause container's stand-in: a sandbox's labels are the pod's plus the io.kubernetes.* ones.
         const labels = {
           ...opts.podLabels,
           ...podIdentity(uid),
           'io.cri-containerd.kind': 'sandbox',
         };
-        const logPath = path.join(base, 'sandbox-logs', `${sandbox.id}.log`);
-        await runContainer(
-          sandbox.id,
+        const logPath = path.join(base, 'sandbox-logs', `${sandboxId}.log`);
+        const sandboxPid = await runContainer(
+          sandboxId,
           opts.image,
           labels,
           { hostNetwork: opts.hostNetwork ?? false },
           logPath,
           ['sleep', '1000000'],
         );
+        sandbox = { id: sandboxId, uid, pid: sandboxPid };
         sandboxes.set(podKey, sandbox);
       }
       const id = newId();
@@ -323,7 +333,15 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         'io.kubernetes.container.name': opts.container,
         'io.cri-containerd.kind': 'container',
       };
-      const pid = await runContainer(id, opts.image, labels, opts, logPath, opts.command ?? []);
+      const pid = await runContainer(
+        id,
+        opts.image,
+        labels,
+        opts,
+        logPath,
+        opts.command ?? [],
+        sandbox.pid,
+      );
       return { id, pid, sandboxId: sandbox.id, podUid: sandbox.uid, logPath };
     },
     exec: (containerId: string, ...cmd: string[]) =>
