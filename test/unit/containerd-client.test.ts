@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -174,6 +175,22 @@ describe('the containerd client facing a hostile daemon', () => {
     ).rejects.toMatchObject({
       name: 'ContainerdUnreachable',
     });
+  });
+
+  it('says a socket that accepts but never answers is unreachable', async () => {
+    const silent = net.createServer(() => undefined);
+    const socket = path.join(dir, 'silent.sock');
+    await new Promise<void>((resolve) => silent.listen(socket, resolve));
+    try {
+      await expect(
+        connectContainerd({ address: `unix://${socket}`, namespace: 'k8s.io' }, { timeoutMs: 500 }),
+      ).rejects.toMatchObject({
+        name: 'ContainerdUnreachable',
+        message: expect.stringContaining('does not answer'),
+      });
+    } finally {
+      silent.close();
+    }
   });
 
   it('sends the namespace with every call', async () => {

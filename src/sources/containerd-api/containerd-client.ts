@@ -6,6 +6,7 @@
  * escaping them is the caller's job.
  */
 import { access, constants, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
@@ -45,6 +46,8 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Content is written in pieces of at most this, never held whole. */
 const WRITE_CHUNK_BYTES = 1024 * 1024;
 const CALL_TIMEOUT_MS = 60_000;
+/** A daemon that accepts the connection but never answers is as good as none. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** flag, else CONTAINERD_ADDRESS, else containerd's default socket; namespace from CONTAINERD_NAMESPACE, else k8s.io. */
 export function containerdAddressFrom(env: NodeJS.ProcessEnv, flag?: string): ContainerdAddress {
@@ -54,7 +57,10 @@ export function containerdAddressFrom(env: NodeJS.ProcessEnv, flag?: string): Co
 }
 
 /** Connects and checks that containerd's Version service answers. */
-export async function connectContainerd(address: ContainerdAddress): Promise<ContainerdApi> {
+export async function connectContainerd(
+  address: ContainerdAddress,
+  opts: { timeoutMs?: number } = {},
+): Promise<ContainerdApi> {
   const socket = socketPath(address.address);
   await checkSocket(socket);
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure(), {
@@ -63,11 +69,13 @@ export async function connectContainerd(address: ContainerdAddress): Promise<Con
   });
   const api = new GrpcContainerd(address, client);
   try {
-    await api.version();
+    await api.version(opts.timeoutMs ?? CONNECT_TIMEOUT_MS);
   } catch (e) {
     client.close();
     // A socket file nobody listens on (containerd stopped, the file left behind).
-    if (e instanceof ContainerdUnreachable)
+    const isSilent =
+      e instanceof ContainerdRequestFailed && e.code === grpc.status.DEADLINE_EXCEEDED;
+    if (e instanceof ContainerdUnreachable || isSilent)
       throw new ContainerdUnreachable(`containerd at ${safeLine(socket)} does not answer`, {
         cause: e,
       });
@@ -77,7 +85,7 @@ export async function connectContainerd(address: ContainerdAddress): Promise<Con
 }
 
 function socketPath(address: string): string {
-  return address.replace(/^unix:\/\//, '');
+  return path.resolve(address.replace(/^unix:\/\//, ''));
 }
 
 /** A missing socket and a refused one are told apart before gRPC hides both as UNAVAILABLE. */
@@ -89,7 +97,9 @@ async function checkSocket(socket: string): Promise<void> {
       throw new ContainerdUnreachable(`${shown} is not a socket, so no containerd listens there`);
     await access(socket, constants.R_OK | constants.W_OK);
   } catch (e) {
-    if (e instanceof ContainerdUnreachable) throw e;
+    const isSilent =
+      e instanceof ContainerdRequestFailed && e.code === grpc.status.DEADLINE_EXCEEDED;
+    if (e instanceof ContainerdUnreachable || isSilent) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM')
       throw new ContainerdPermissionDenied(`permission denied on containerd's socket ${shown}`, {
@@ -111,12 +121,22 @@ interface CallOptions {
   isMissingFine?: boolean;
 }
 
-function codec(typeName: string) {
-  const type: protobuf.Type = messageType(typeName);
-  return {
-    serialize: (value: Message) => Buffer.from(type.encode(type.fromObject(value)).finish()),
-    deserialize: (bytes: Buffer) => type.decode(bytes) as unknown as Message,
-  };
+interface Codec {
+  serialize(value: Message): Buffer;
+  deserialize(bytes: Buffer): Message;
+}
+const codecs = new Map<string, Codec>();
+function codec(typeName: string): Codec {
+  let known = codecs.get(typeName);
+  if (!known) {
+    const type: protobuf.Type = messageType(typeName);
+    known = {
+      serialize: (value) => Buffer.from(type.encode(type.fromObject(value)).finish()),
+      deserialize: (bytes) => type.decode(bytes) as unknown as Message,
+    };
+    codecs.set(typeName, known);
+  }
+  return known;
 }
 const EMPTY = 'google.protobuf.Empty';
 
@@ -173,13 +193,14 @@ class GrpcContainerd implements ContainerdApi {
     });
   }
 
-  async version() {
+  async version(timeoutMs?: number) {
     const r = await this.unary(
       'version',
       'Version',
       EMPTY,
       'containerd.services.version.v1.VersionResponse',
       {},
+      timeoutMs ? { timeoutMs } : {},
     );
     return { version: str(r?.['version']), revision: str(r?.['revision']) };
   }
