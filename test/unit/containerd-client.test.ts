@@ -5,7 +5,8 @@
  * test/engine/containerd-api.test.ts; this covers what a real one never sends.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,6 +192,52 @@ describe('the containerd client facing a hostile daemon', () => {
     } finally {
       silent.close();
     }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'says permission denied when the socket refuses this user',
+    async () => {
+      const c = await serve({});
+      c.close();
+      const socket = path.join(dir, 'c.sock');
+      await chmod(socket, 0o660);
+      await chmod(dir, 0o755);
+      // As a user who is neither the socket's owner nor in its group (the effective user is
+      // what connect(2) checks).
+      const groups = process.getgroups!();
+      process.setgroups!([65534]);
+      process.setegid!(65534);
+      process.seteuid!(65534);
+      try {
+        await expect(
+          connectContainerd({ address: socket, namespace: 'k8s.io' }),
+        ).rejects.toMatchObject({
+          name: 'ContainerdPermissionDenied',
+          message: expect.stringContaining("containerd's socket"),
+          hint: expect.stringContaining('run as root'),
+        });
+      } finally {
+        process.seteuid!(0);
+        process.setegid!(0);
+        process.setgroups!(groups);
+      }
+    },
+  );
+
+  it('says a socket file nobody listens on means containerd is not running', async () => {
+    const socket = path.join(dir, 'stale.sock');
+    // A listener killed without cleaning up leaves its socket file: made by a child killed at once.
+    const child = spawn(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
+    await new Promise((resolve) => child.once('exit', resolve));
+    await expect(connectContainerd({ address: socket, namespace: 'k8s.io' })).rejects.toMatchObject(
+      {
+        name: 'ContainerdUnreachable',
+        message: expect.stringContaining('containerd is not running'),
+      },
+    );
   });
 
   it('sends the namespace with every call', async () => {

@@ -5,7 +5,8 @@
  * a missing field becomes an empty value, never a crash. Strings are returned as given;
  * escaping them is the caller's job.
  */
-import { access, constants, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
@@ -88,27 +89,45 @@ function socketPath(address: string): string {
   return path.resolve(address.replace(/^unix:\/\//, ''));
 }
 
-/** A missing socket and a refused one are told apart before gRPC hides both as UNAVAILABLE. */
+/**
+ * A missing socket, a refused one and one nobody listens on are told apart before gRPC
+ * hides them all as UNAVAILABLE: one plain connection, made as this process (so with its
+ * effective user, as gRPC's will be), then closed.
+ */
 async function checkSocket(socket: string): Promise<void> {
   const shown = safeLine(socket);
-  try {
-    const info = await stat(socket);
-    if (!info.isSocket())
-      throw new ContainerdUnreachable(`${shown} is not a socket, so no containerd listens there`);
-    await access(socket, constants.R_OK | constants.W_OK);
-  } catch (e) {
-    const isSilent =
-      e instanceof ContainerdRequestFailed && e.code === grpc.status.DEADLINE_EXCEEDED;
-    if (e instanceof ContainerdUnreachable || isSilent) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new ContainerdPermissionDenied(`permission denied on containerd's socket ${shown}`, {
-        cause: e,
+  const info = await stat(socket).catch((e: NodeJS.ErrnoException) => e);
+  if (info instanceof Error) {
+    if (info.code === 'EACCES' || info.code === 'EPERM')
+      throw new ContainerdPermissionDenied(`permission denied on the way to ${shown}`, {
+        cause: info,
       });
-    throw new ContainerdUnreachable(`no containerd socket at ${shown} (${code ?? String(e)})`, {
-      cause: e,
-    });
+    throw new ContainerdUnreachable(
+      `no containerd socket at ${shown} (${info.code ?? info.message})`,
+      {
+        cause: info,
+      },
+    );
   }
+  if (!info.isSocket())
+    throw new ContainerdUnreachable(`${shown} is not a socket, so no containerd listens there`);
+  const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    const probe = net.connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(undefined);
+    });
+    probe.once('error', (e) => resolve(e));
+  });
+  if (!failure) return;
+  if (failure.code === 'EACCES' || failure.code === 'EPERM')
+    throw new ContainerdPermissionDenied(`permission denied on containerd's socket ${shown}`, {
+      cause: failure,
+    });
+  throw new ContainerdUnreachable(
+    `nothing listens on ${shown} (${failure.code ?? failure.message}): containerd is not running`,
+    { cause: failure },
+  );
 }
 
 type Message = Record<string, unknown>;
