@@ -202,8 +202,8 @@ describe('the containerd client facing a hostile daemon', () => {
       const socket = path.join(dir, 'c.sock');
       await chmod(socket, 0o660);
       await chmod(dir, 0o755);
-      // As a user who is neither the socket's owner nor in its group (the effective user is
-      // what connect(2) checks).
+      // As a user who is neither the socket's owner nor in its group (the effective user
+      // and groups are what connect(2) checks).
       const groups = process.getgroups!();
       process.setgroups!([65534]);
       process.setegid!(65534);
