@@ -4,7 +4,7 @@
  * layout, and a second container run start to finish through the client alone.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,16 @@ async function until<T>(
   }
 }
 
+async function processesMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const args = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (args.includes(text)) found.push(args.replaceAll('\0', ' '));
+  }
+  return found;
+}
+
 describe('the containerd client on a containerd holding pods', () => {
   let ctd: TestContainerd;
   let api: ContainerdApi;
@@ -57,7 +67,13 @@ describe('the containerd client on a containerd holding pods', () => {
 
   afterAll(async () => {
     api?.close();
-    await ctd?.destroy();
+    if (!ctd) return;
+    const base = path.dirname(ctd.root);
+    await ctd.destroy();
+    // Nothing is left: no folder, and (a second later) no process started from it.
+    await expect(stat(base)).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await processesMentioning(base)).toEqual([]);
   }, 120_000);
 
   it('answers version and lists the k8s.io namespace', async () => {
