@@ -95,7 +95,13 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(c.snapshotter).toBe('overlayfs');
     expect(c.runtime.name).toBe('io.containerd.runc.v2');
     expect(c.spec?.typeUrl).toBe(SPEC_TYPE_URL);
-    const process = JSON.parse(c.spec!.value.toString()).process;
+    const { process, annotations } = JSON.parse(c.spec!.value.toString());
+    expect(annotations).toMatchObject({
+      'io.kubernetes.cri.container-type': 'container',
+      'io.kubernetes.cri.sandbox-id': web.sandboxId,
+      'io.kubernetes.cri.sandbox-name': 'web-7d9f',
+      'io.kubernetes.cri.container-name': 'httpd',
+    });
     expect(process.args[0]).toBe('sh');
     // As the kubelet leaves it when allowPrivilegeEscalation is unset.
     expect(process.noNewPrivileges ?? false).toBe(false);
