@@ -62,12 +62,13 @@ import {
 } from '../log-files/cri-log.js';
 import type { ContainerRef } from '../pick-container.js';
 import {
-  isSandbox,
-  podContainerName,
-  podContainerOf,
-  podLabelsOf,
-  type PodContainer,
-} from './cri-pod.js';
+  criName,
+  matchSubject,
+  POD_NAME_LABEL,
+  POD_NAMESPACE_LABEL,
+  POD_UID_LABEL,
+} from '../containerd-api/cri-names.js';
+import { isSandbox, podContainerName, podLabelsOf, type PodContainer } from './cri-pod.js';
 import { ociArchive, writeEvidenceImage } from './evidence-image.js';
 import { parseOciSpec, runtimeFromOciSpec } from './oci-runtime.js';
 
@@ -127,6 +128,13 @@ export class ContainerdSource implements EvidenceSource {
     };
   }
 
+  /** `namespace/pod/container`, `pod/container` or an id; of a restarted container's namesakes, the running one. */
+  pick(ref: string, containers: readonly ContainerSummary[]): ContainerRef {
+    const running = new Set(containers.filter((c) => c.state === 'running').map((c) => c.id));
+    const found = matchSubject(ref, containers, { running });
+    return { id: found.id, name: found.names[0] ?? found.id.slice(0, 12) };
+  }
+
   async listContainers(): Promise<ContainerSummary[]> {
     const [containers, images] = await Promise.all([this.api.containers(), this.api.images()]);
     const targets = new Map(images.map((i) => [i.name, i.target.digest]));
@@ -134,7 +142,7 @@ export class ContainerdSource implements EvidenceSource {
     for (const c of containers) {
       if (isSandbox(c.labels)) continue;
       const task = await this.api.task(c.id).catch(() => undefined);
-      const pod = podContainerOf(c.labels);
+      const pod = criName(c.labels);
       summaries.push({
         id: c.id,
         names: pod ? [podContainerName(pod)] : [],
@@ -208,7 +216,7 @@ export class ContainerdSource implements EvidenceSource {
     const spec = parseOciSpec(record.spec?.value);
     await writeRecord(folder, record, spec);
     const facts = runtimeFromOciSpec(spec);
-    const pod = podContainerOf(record.labels);
+    const pod = criName(record.labels);
     const task = await api.task(record.id);
     const sandboxLabels = pod ? await this.sandboxLabels(pod) : undefined;
     if (pod)
@@ -424,11 +432,13 @@ export class ContainerdSource implements EvidenceSource {
   /** The pod's labels, from its sandbox: the container of the same pod the CRI plugin marks so. */
   private async sandboxLabels(pod: PodContainer): Promise<Record<string, string> | undefined> {
     const all = await this.api.containers();
-    const sandbox = all.find((c) => {
-      if (!isSandbox(c.labels)) return false;
-      const of = podContainerOf({ ...c.labels, 'io.kubernetes.container.name': 'pause' });
-      return of?.namespace === pod.namespace && of.pod === pod.pod && of.uid === pod.uid;
-    });
+    const sandbox = all.find(
+      (c) =>
+        isSandbox(c.labels) &&
+        c.labels[POD_NAMESPACE_LABEL] === pod.namespace &&
+        c.labels[POD_NAME_LABEL] === pod.pod &&
+        c.labels[POD_UID_LABEL] === pod.uid,
+    );
     return sandbox ? podLabelsOf(sandbox.labels) : undefined;
   }
 
