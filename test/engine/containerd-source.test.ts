@@ -120,6 +120,18 @@ describe('a pod container on containerd, triaged through its API', () => {
     }
   }, 300_000);
 
+  it('prints the triage summary for `coroner --containerd` without a terminal, by pod/container', async () => {
+    const { code, stdout } = await runCoroner([
+      ...source(),
+      'web-7d9f/httpd',
+      '--case-dir',
+      path.join(cases, 'summary'),
+    ]);
+    expect(code).toBe(3);
+    expect(stdout).toContain('shop/web-7d9f/httpd');
+    expect(stdout).toContain('/var/www/uploads/.cache.php');
+  });
+
   it('ranks the changes as the sample says', async () => {
     expect([0, 3]).toContain(triage.code);
     const expected = JSON.parse(
