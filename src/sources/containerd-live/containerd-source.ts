@@ -11,16 +11,14 @@
  * Nothing runs inside the container.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
-import { Cancelled, CoronerError } from '../../errors.js';
+import { Cancelled } from '../../errors.js';
 import { utcStamp } from '../../iso-time.js';
-import type { ProcessRecord } from '../../report/process.js';
 import type { EvidenceRecord, NotCollected, SourceIdentity } from '../../report/triage-report.js';
 import { connectContainerd } from '../containerd-api/containerd-client.js';
 import type {
@@ -28,14 +26,12 @@ import type {
   ContainerdApi,
   ContainerRecord,
   Descriptor,
-  TaskRecord,
 } from '../containerd-api/containerd-types.js';
 import {
   BlobAltered,
   ContainerdRoot,
   type ImageLayersFound,
 } from '../containerd-store/containerd-root.js';
-import { runningContainerds } from '../containerd-store/running-roots.js';
 import { provedContainerdLayers } from '../dead-box/store-layout.js';
 import type {
   Acquisition,
@@ -44,22 +40,11 @@ import type {
   EvidenceSource,
   MountsRead,
 } from '../evidence-source.js';
-import { readMemoryMounts } from '../host-proc/memory-mounts.js';
-import { ProcessCapture } from '../host-proc/processes.js';
-import { readRootOverlay } from '../host-proc/root-overlay.js';
-import { proveOnThisHost } from '../host-proc/this-host.js';
 import { compareExecutables } from '../layer-store/executables.js';
 import { compareMounts, type MountToCompare } from '../layer-store/compare-mount.js';
-import { freezeWritableLayer, readLayerFolders } from '../layer-store/folder-acquisition.js';
-import { layerTar, type LayerTarNotes } from '../layer-store/layer-tar.js';
-import { readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
+import { readLayerFolders } from '../layer-store/folder-acquisition.js';
 import type { ProvedLayer } from '../layer-store/proved-layer.js';
-import {
-  DEFAULT_POD_LOGS,
-  podLogFiles,
-  podLogFolder,
-  readCriLogTail,
-} from '../log-files/cri-log.js';
+import { DEFAULT_POD_LOGS } from '../log-files/cri-log.js';
 import type { ContainerRef } from '../pick-container.js';
 import {
   criName,
@@ -70,12 +55,11 @@ import {
 } from '../containerd-api/cri-names.js';
 import { isSandbox, podContainerName, podLabelsOf, type PodContainer } from './cri-pod.js';
 import { ociArchive, writeEvidenceImage } from './evidence-image.js';
+import { ContainerdUnusable, freezePod, type PodFreeze } from './pod-freeze.js';
+
+export { ContainerdUnusable };
 import { parseOciSpec, runtimeFromOciSpec } from './oci-runtime.js';
 
-const PROCESSES_ITEM = 'processes (executables, open and mapped files, sockets)';
-const OVERLAYFS_SNAPSHOTS = '/io.containerd.snapshotter.v1.overlayfs/snapshots/';
-/** A CRI log file is kept whole up to this size (the kubelet rotates at 10 MiB by default). */
-const MAX_KEPT_LOG_BYTES = 64 * 1024 * 1024;
 /** Where the kubelet keeps a pod's volumes: `<uid>/volumes/kubernetes.io~<kind>/<name>`. */
 const KUBELET_VOLUME = /\/pods\/[0-9a-f-]{36}\/volumes\/kubernetes\.io~([a-z-]+)\/([^/]+)$/;
 /** Volume kinds whose files are the cluster's secrets and settings, not the pod's writing. */
@@ -84,8 +68,6 @@ const SECRET_VOLUMES = new Set(['secret', 'projected', 'configmap', 'downward-ap
 const MAX_MANIFEST_BYTES = 8 * 1024 * 1024;
 const INCOMPLETE =
   'the snapshot folder no longer matches its blob: it was changed on the host after containerd unpacked it';
-
-export class ContainerdUnusable extends CoronerError {}
 
 export interface ContainerdSourceOptions {
   /** The kubelet's pod log folder (`/var/log/pods`). */
@@ -193,9 +175,6 @@ export class ContainerdSource implements EvidenceSource {
   ): Promise<Acquisition> {
     const { api } = this;
     const namespace = api.address.namespace;
-    const cancelled = () => {
-      if (opts.signal?.aborted) throw new Cancelled('the freeze');
-    };
     const notCollected: NotCollected[] = [];
     const hostTampering: string[] = [];
 
@@ -226,81 +205,16 @@ export class ContainerdSource implements EvidenceSource {
         "the pod the container belongs to (its CRI labels), and the pod's labels from its sandbox",
       );
 
-    const wasRunning = task?.status === 'running';
-    if (wasRunning)
-      await custody.step('pause the task (cgroup freezer), as docker pause does', record.id, () =>
-        api.pause(record.id),
-      );
-    let frozenLayer: Awaited<ReturnType<typeof freezeWritableLayer>> | undefined;
-    let processes: ProcessRecord[] | undefined;
-    const memory: { changes: MountsRead['changes']; read: string[] } = { changes: [], read: [] };
-    let upper: string | undefined;
-    let layerTarRecord: { sha256: string; sizeBytes: number } | undefined;
-    let root: string | undefined;
-    try {
-      cancelled();
-      opts.onStep?.('processes');
-      if (task?.pid && (task.status === 'running' || task.status === 'paused')) {
-        const captured = await this.captureProcesses(
-          record,
-          task,
-          memoryMountsOf(spec),
-          folder,
-          custody,
-          opts,
-        );
-        processes = captured.processes;
-        memory.changes = captured.memory;
-        memory.read = captured.memoryRead;
-        notCollected.push(...captured.notCollected);
-      } else
-        notCollected.push({
-          item: PROCESSES_ITEM,
-          reason: `the container's task was ${task ? task.status : 'absent'}: nothing ran`,
-        });
-
-      cancelled();
-      opts.onStep?.('logs');
-      await this.keepLogs(pod, folder, custody, opts, notCollected);
-
-      cancelled();
-      opts.onStep?.('commit');
-      upper = await custody.step(
-        "locate the container's writable layer (snapshot mounts, the kernel's root overlay, containerd's metadata)",
-        record.snapshotKey,
-        () => this.upperDir(record, task),
-      );
-      root = containerdRootOf(upper);
-      const { dirs: opaque, problem } = await readOpaqueDirs(upper);
-      if (problem)
-        opts.onProblem({
-          path: '/',
-          action: 'read opaque folders of the writable layer',
-          cause: problem,
-        });
-      const notes: LayerTarNotes = { left: [], entries: 0 };
-      layerTarRecord = await custody.step(
-        'write the writable layer as an OCI layer tar into the case (overlay whiteouts as .wh. files)',
-        upper,
-        () =>
-          folder.writeStream('evidence/writable-layer.tar', layerTar(upper!, opaque, notes), {
-            description: `the container's writable layer ${upper}, as an OCI layer tar made while the task was paused`,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          }),
-        (r) => `${notes.entries} entries, ${r.sizeBytes} bytes, sha256:${r.sha256}`,
-      );
-      for (const left of notes.left)
-        opts.onProblem({ path: '/', action: 'write the layer tar', cause: left });
-      frozenLayer = await custody.step(
-        'read the current version of every path in the writable layer',
-        upper,
-        () => freezeWritableLayer(upper!, folder, opts),
-        (f) =>
-          `${f.index.entries.size} entries, ${f.index.whiteouts.size} deletions, ${f.bytes} bytes`,
-      );
-    } finally {
-      if (wasRunning) await custody.step('resume the task', record.id, () => api.resume(record.id));
-    }
+    const frozen = await freezePod(
+      this.api,
+      this.podLogs,
+      { record, task, spec, pod },
+      folder,
+      custody,
+      opts,
+    );
+    const { wasRunning, processes, memory, upper, root, layer: frozenLayer } = frozen;
+    notCollected.push(...frozen.notCollected);
     const readAt = new Date().toISOString();
 
     // The image: containerd's records of it, each layer's folder proved by its blob.
@@ -313,7 +227,7 @@ export class ContainerdSource implements EvidenceSource {
         reason: `containerd has no image named ${JSON.stringify(record.image)} any more`,
       });
     else {
-      const store = await ContainerdRoot.open(root!, { isLive: true });
+      const store = await ContainerdRoot.open(root, { isLive: true });
       try {
         found = await custody.step(
           `read the image's manifest and config from containerd's content store (${root})`,
@@ -342,27 +256,20 @@ export class ContainerdSource implements EvidenceSource {
 
     // The evidence image, from the tar in the case: the task runs again by now.
     const evidence = await this.evidenceImage(
-      record,
-      pod,
-      found,
-      upper!,
-      layerTarRecord!,
-      wasRunning,
+      { record, pod, found, frozen, readAt },
       folder,
       custody,
       notCollected,
-      root!,
-      readAt,
     );
 
     const reads = readLayerFolders(
       {
-        container: { writable: upper! },
+        container: { writable: upper },
         layers,
         imageId: image?.target.digest ?? '',
         ...(found ? { imageConfig: found.config as never } : {}),
         incomplete: INCOMPLETE,
-        frozen: { index: frozenLayer!.index, currents: frozenLayer!.currents },
+        frozen: { index: frozenLayer.index, currents: frozenLayer.currents },
       },
       folder,
       custody,
@@ -391,7 +298,7 @@ export class ContainerdSource implements EvidenceSource {
       ...reads,
       mountChanges: async () => {
         const images = await reads.originalLayers();
-        const read: MountsRead['read'] = memory.read.map((destination) => ({
+        const read: MountsRead['read'] = memory.read.map((destination: string) => ({
           type: 'tmpfs',
           destination,
         }));
@@ -442,150 +349,6 @@ export class ContainerdSource implements EvidenceSource {
     return sandbox ? podLabelsOf(sandbox.labels) : undefined;
   }
 
-  /**
-   * The upper dir the snapshotter names for the container's snapshot; for a running task,
-   * it must be the kernel's root overlay of the task's process too, and containerd's own
-   * metadata must give the snapshot that folder.
-   */
-  private async upperDir(record: ContainerRecord, task: TaskRecord | undefined): Promise<string> {
-    const mounts = await this.api.snapshotMounts(record.snapshotter, record.snapshotKey);
-    const overlay = mounts.find((m) => m.type === 'overlay');
-    const upper = overlay?.options
-      .find((o) => o.startsWith('upperdir='))
-      ?.slice('upperdir='.length);
-    if (!upper || !path.isAbsolute(upper) || !upper.includes(OVERLAYFS_SNAPSHOTS))
-      throw new ContainerdUnusable(
-        `containerd names no overlayfs upper dir for the container's snapshot ${JSON.stringify(record.snapshotKey)} (snapshotter ${JSON.stringify(record.snapshotter)})`,
-        "coroner reads containers of the overlayfs snapshotter (the default, and the CRI plugin's).",
-      );
-    if (task?.pid && (task.status === 'running' || task.status === 'paused')) {
-      const kernel = await readRootOverlay(task.pid);
-      if ('upperDir' in kernel && kernel.upperDir !== upper)
-        throw new ContainerdUnusable(
-          `containerd names ${upper} as the container's upper dir, but the kernel mounted ${kernel.upperDir} as its process's root: containerd's answers cannot be trusted`,
-          'Treat the node as compromised; image its disk and examine it offline.',
-        );
-    }
-    const root = containerdRootOf(upper);
-    const running = await runningContainerds();
-    if (!running.some((r) => r.root === root))
-      throw new ContainerdUnusable(
-        `the upper dir ${upper} is not in the root of a containerd running on this host (${running.map((r) => r.root).join(', ') || 'none found'})`,
-        'Run coroner on the node that runs the container, as root (a node job: see the README, "Kubernetes node").',
-      );
-    const store = await ContainerdRoot.open(root, { isLive: true });
-    try {
-      const chain = await store.snapshotChain(this.api.address.namespace, record.snapshotKey);
-      if (chain[0]?.dir !== upper)
-        throw new ContainerdUnusable(
-          `containerd's metadata gives the container's snapshot the folder ${chain[0]?.dir ?? '(none)'}, its snapshotter ${upper}`,
-          'Treat the node as compromised; image its disk and examine it offline.',
-        );
-    } finally {
-      await store.close();
-    }
-    if (!(await lstat(upper).catch(() => undefined))?.isDirectory())
-      throw new ContainerdUnusable(
-        `the upper dir ${upper} is not a folder on this host`,
-        'Run coroner on the node, as root.',
-      );
-    return upper;
-  }
-
-  private async captureProcesses(
-    record: ContainerRecord,
-    task: TaskRecord,
-    memoryMounts: readonly string[],
-    folder: CaseFolder,
-    custody: CustodyLog,
-    opts: AcquireOptions,
-  ) {
-    const here = await proveOnThisHost({ Id: record.id, State: { Running: true, Pid: task.pid } });
-    if ('reason' in here) {
-      custody.record('read processes on the node', record.id, 'skipped', here.reason);
-      return {
-        processes: undefined,
-        memory: [],
-        memoryRead: [],
-        notCollected: [{ item: PROCESSES_ITEM, reason: here.reason }],
-      };
-    }
-    try {
-      // containerd's list of the task's pids is checked by the kernel's cgroups.
-      const claimed = new Set(await this.api.taskPids(record.id).catch(() => [] as number[]));
-      const pids = here.pids.filter((p) => claimed.size === 0 || claimed.has(p) || p === task.pid);
-      const captureOpts = {
-        maxContentBytes: opts.maxContentBytes,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      };
-      const processes = await new ProcessCapture(folder, custody, captureOpts).capture(
-        pids,
-        task.pid,
-      );
-      const shm = await readMemoryMounts(here.root, memoryMounts, folder, custody, captureOpts);
-      return {
-        processes,
-        memory: shm.changes,
-        memoryRead: shm.read,
-        notCollected: shm.notCollected,
-      };
-    } finally {
-      await here.root.close();
-    }
-  }
-
-  /** The kubelet's CRI log files of the container, kept whole (to a bound) and hashed; the last lines split by stream. */
-  private async keepLogs(
-    pod: PodContainer | undefined,
-    folder: CaseFolder,
-    custody: CustodyLog,
-    opts: AcquireOptions,
-    notCollected: NotCollected[],
-  ): Promise<void> {
-    const logFolder = pod ? await podLogFolder(this.podLogs, pod) : undefined;
-    if (!logFolder) {
-      notCollected.push({
-        item: 'logs',
-        reason: pod
-          ? `the kubelet's log folder for ${podContainerName(pod)} is not under ${this.podLogs}`
-          : 'the container carries no Kubernetes labels, so it has no kubelet log folder',
-      });
-      return;
-    }
-    const files = await podLogFiles(logFolder);
-    for (const f of files)
-      await custody.step(`keep the CRI log file ${f.name}`, f.file, async () => {
-        const handle = await open(f.file, constants.O_RDONLY | constants.O_NOFOLLOW);
-        return folder.writeOpenFile(`container/logs/cri/${f.name}`, handle, {
-          description: `the kubelet's log file ${f.file} (CRI format), as it was`,
-          maxBytes: MAX_KEPT_LOG_BYTES,
-        });
-      });
-    const current = files.filter((f) => !f.isRotated).at(-1);
-    if (!current) {
-      notCollected.push({ item: 'logs', reason: `no log file in ${logFolder}` });
-      return;
-    }
-    const tail = await readCriLogTail(current.file, opts.logTailLines, opts.logMaxBytes);
-    const what = `from ${current.file}, last ${opts.logTailLines} lines, at most ${opts.logMaxBytes} bytes read`;
-    await folder.writeBuffer(
-      'container/logs/stdout.log',
-      tail.stdout,
-      `container stdout (CRI log) ${what}`,
-    );
-    await folder.writeBuffer(
-      'container/logs/stderr.log',
-      tail.stderr,
-      `container stderr (CRI log) ${what}`,
-    );
-    if (tail.unreadable)
-      opts.onProblem({
-        path: '/',
-        action: 'read the CRI log',
-        cause: `${tail.unreadable} lines not in the CRI format`,
-      });
-  }
-
   /** The pod's volumes from the spec: emptyDirs and hostPaths compared with the image, secrets only named. */
   private async podVolumes(
     spec: Record<string, unknown> | undefined,
@@ -632,19 +395,24 @@ export class ContainerdSource implements EvidenceSource {
     return compare;
   }
 
+  /**
+   * The evidence image in containerd's content store, made from the layer tar in the case;
+   * where it cannot be made, the tar in the case is the evidence, and says so.
+   */
   private async evidenceImage(
-    record: ContainerRecord,
-    pod: PodContainer | undefined,
-    found: ImageLayersFound | undefined,
-    upper: string,
-    layer: { sha256: string; sizeBytes: number },
-    wasPaused: boolean,
+    of: {
+      record: ContainerRecord;
+      pod: PodContainer | undefined;
+      found: ImageLayersFound | undefined;
+      frozen: PodFreeze;
+      readAt: string;
+    },
     folder: CaseFolder,
     custody: CustodyLog,
     notCollected: NotCollected[],
-    root: string,
-    readAt: string,
   ): Promise<EvidenceRecord> {
+    const { record, pod, found, readAt } = of;
+    const { upper, root, layerTar: layer, wasRunning: wasPaused } = of.frozen;
     const inCase: EvidenceRecord = {
       kind: 'layer-folder',
       dataRoot: root,
@@ -738,25 +506,6 @@ async function readAtMost(stream: Readable, max: number): Promise<Buffer> {
 
 function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-/**
- * The container's memory-backed folders: /dev/shm and each tmpfs its spec mounts (containerd's
- * default spec puts one on /run), but /dev, which holds the runtime's device nodes.
- */
-function memoryMountsOf(spec: Record<string, unknown> | undefined): string[] {
-  const mounts = Array.isArray(spec?.['mounts']) ? (spec['mounts'] as unknown[]) : [];
-  const tmpfs = mounts
-    .map((m) => m as { type?: unknown; destination?: unknown } | null)
-    .filter((m) => m?.type === 'tmpfs' && typeof m.destination === 'string')
-    .map((m) => m!.destination as string)
-    .filter((d) => d.startsWith('/') && d !== '/dev');
-  return [...new Set(['/dev/shm', ...tmpfs])];
-}
-
-/** The containerd root holding an overlayfs snapshot's folder. */
-function containerdRootOf(upper: string): string {
-  return upper.slice(0, upper.indexOf(OVERLAYFS_SNAPSHOTS));
 }
 
 async function blobSize(root: string, digest: string): Promise<number> {
