@@ -1,12 +1,20 @@
 /**
  * coroner's node-job image (deploy/node-job, issue 26 item 4), run as a node runs it: built
- * offline by its script, then started as a container on the system's Docker.
+ * offline by its script, then started as a container on the system's Docker; and, as the
+ * Job runs it, privileged with the host's pids and containerd's socket, root and pod logs
+ * mounted at their own paths, triaging a compromised pod on the test containerd.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { helpText } from '../../src/cli.js';
+import type { TriageReport } from '../../src/report/triage-report.js';
+import { SEVERITY_RANK } from '../../src/report/severity.js';
+import { BIN } from '../support/coroner-run.js';
 import {
   baseImage,
   cleanRun,
@@ -16,6 +24,11 @@ import {
   runLabelled,
   TEST_LABEL,
 } from '../support/engine.js';
+import {
+  startTestContainerd,
+  type PodContainer,
+  type TestContainerd,
+} from '../support/test-containerd.js';
 
 const run = promisify(execFile);
 const VERSION = (
@@ -130,3 +143,121 @@ describe('the node-job image', () => {
     expect((await docker('image', 'inspect', '--format', '{{.Id}}', image)).trim()).toBe(id);
   });
 });
+
+/** The webshell sample's attack (samples/webshell/attack.sh): the script it runs in the victim. */
+function webshellAttack(): string {
+  const script = readFileSync(path.join(ROOT, 'samples/webshell/attack.sh'), 'utf8');
+  const body = /<<'ATTACK'\n([\s\S]*?)\nATTACK\n/.exec(script)?.[1];
+  if (!body) throw new Error('samples/webshell/attack.sh no longer holds its ATTACK script');
+  return body;
+}
+
+// `--containerd ADDRESS` (not `--containerd-root`): the containerd source, written beside this.
+const hasContainerdSource = /--containerd[ [=]/.test(helpText());
+
+describe.skipIf(!hasContainerdSource)(
+  'the node-job image on a containerd node (skipped until the containerd source is merged)',
+  () => {
+    let ctd: TestContainerd;
+    let web: PodContainer;
+    let cases: string;
+    const subject = 'shop/web-7d9f/web';
+
+    /**
+     * The image run as the Job runs it: privileged, the host's pids, containerd's socket, root
+     * and pod logs bind-mounted at the host's own paths (containerd names its snapshot folders
+     * by host paths), the case folder at /cases. Resolves with the exit code and output.
+     */
+    const asNodeJob = (...args: string[]) =>
+      run(
+        'docker',
+        [
+          'run',
+          '--rm',
+          '--network',
+          'none',
+          '--label',
+          `${TEST_LABEL}=${runId}`,
+          '--privileged',
+          '--pid',
+          'host',
+          '-v',
+          `${ctd.address}:${ctd.address}`,
+          '-v',
+          `${ctd.root}:${ctd.root}:ro`,
+          '-v',
+          `${ctd.podLogs}:${ctd.podLogs}:ro`,
+          '-v',
+          `${cases}:/cases`,
+          image,
+          ...args,
+        ],
+        { maxBuffer: 64 * 1024 * 1024 },
+      ).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (e: { code?: number; stdout?: string; stderr?: string }) => ({
+          code: e.code ?? -1,
+          stdout: e.stdout ?? '',
+          stderr: e.stderr ?? '',
+        }),
+      );
+
+    beforeAll(async () => {
+      cases = await mkdtemp(path.join(os.tmpdir(), 'coroner-nodejob-'));
+      ctd = await startTestContainerd();
+      const sample = await ctd.importFromSystem('coroner-sample/webshell:latest');
+      web = await ctd.runPod({
+        namespace: 'shop',
+        pod: 'web-7d9f',
+        container: 'web',
+        image: sample,
+        podLabels: { app: 'shop-web' },
+      });
+      await ctd.exec(web.id, 'sh', '-euc', webshellAttack());
+    }, 300_000);
+    afterAll(async () => {
+      await ctd?.destroy();
+      if (cases) await rm(cases, { recursive: true, force: true });
+    }, 120_000);
+
+    let report: TriageReport;
+
+    it('triages a pod container on the node from inside the privileged node-job container', async () => {
+      const triaged = await asNodeJob(
+        'triage',
+        '--containerd',
+        ctd.address,
+        '--case-dir',
+        '/cases/web',
+        '--json',
+        subject,
+      );
+      // 3: suspicious findings, as the Job reports them.
+      expect(triaged.code, triaged.stderr).toBe(3);
+      report = JSON.parse(triaged.stdout) as TriageReport;
+      // The case is on the host, in the mounted folder, the same report the run printed.
+      expect(JSON.parse(await readFile(path.join(cases, 'web/report.json'), 'utf8'))).toEqual(
+        report,
+      );
+      const shell = report.findings.find((f) => f.path === '/var/www/uploads/.cache.php');
+      expect(shell?.rule).toBe('web-shell');
+      expect(SEVERITY_RANK[shell!.severity]).toBeGreaterThanOrEqual(SEVERITY_RANK.high);
+    });
+
+    it('exports that case into a bundle that verifies on the host', async () => {
+      const exported = await asNodeJob(
+        'export',
+        '--containerd',
+        ctd.address,
+        '--case',
+        '/cases/web',
+        '--out',
+        '/cases/web.tar.gz',
+        subject,
+      );
+      expect(exported.code, exported.stderr).toBe(0);
+      const verified = await run(process.execPath, [BIN, 'verify', path.join(cases, 'web.tar.gz')]);
+      expect(verified.stdout).toMatch(/^OK: .*all \d+ files match the manifest/m);
+    });
+  },
+);
