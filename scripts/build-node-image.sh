@@ -6,7 +6,7 @@
 # registry or npm cache needed). The image carries a hash of all its inputs as a label and
 # is rebuilt only when they change. Prints the tag.
 #   scripts/build-node-image.sh [--build]   (--build: run `npm run build` first; it also
-#                                            runs when dist/ is missing)
+#                                            runs when dist/ is missing or older than a source)
 #   CORONER_NODE_TARBALL=node-v20.x.y-linux-x64.tar.xz   take Node from an official
 #                                            nodejs.org tarball instead of this machine's node
 set -euo pipefail
@@ -16,7 +16,8 @@ die() { say "$*"; exit 1; }
 
 command -v docker >/dev/null 2>&1 || die "docker is missing: the image is built with the docker CLI"
 cd "$here"
-if [ "${1:-}" = --build ] || [ ! -f dist/src/cli.js ]; then
+if [ "${1:-}" = --build ] || [ ! -f dist/src/cli.js ] ||
+  [ -n "$(find src ui tsconfig.json tsconfig.build.json -newer dist/src/cli.js -print -quit)" ]; then
   say "building dist/ (npm run build)"
   npm run --silent build >&2 || die "npm run build failed"
 fi
@@ -71,6 +72,7 @@ if [ "$(docker image inspect --format '{{index .Config.Labels "coroner.inputs"}}
   exit 0
 fi
 
+previous=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 say "building $tag (Node $node_version on $base)"
 docker build --quiet --network none \
   --build-arg "BASE=$base" \
@@ -79,5 +81,8 @@ docker build --quiet --network none \
   --label "coroner.node=$node_version" \
   -f deploy/node-job/Dockerfile -t "$tag" "$ctx" >/dev/null 2>"$work/build.log" ||
   { cat "$work/build.log" >&2; die "docker build of $tag failed"; }
+# The image this one replaces, now untagged, goes (unless a container still uses it).
+[ -z "$previous" ] || [ "$previous" = "$(docker image inspect --format "{{.Id}}" "$tag")" ] ||
+  docker rmi "$previous" >/dev/null 2>&1 || true
 say "built $tag ($(docker image inspect --format '{{.Size}}' "$tag" | awk '{ printf "%d MB", $1 / 1e6 }'))"
 echo "$tag"
