@@ -204,9 +204,10 @@ describe.skipIf(!hasContainerdSource)(
     const subject = 'shop/web-7d9f/web';
 
     /**
-     * The image run as the Job runs it: privileged, the host's pids, containerd's socket, root
-     * and pod logs bind-mounted at the host's own paths (containerd names its snapshot folders
-     * by host paths), the case folder at /cases. Resolves with the exit code and output.
+     * The image run as the Job runs it: privileged, the host's pids, containerd's socket and
+     * root bind-mounted at the host's own paths (containerd names its snapshot folders by host
+     * paths), the test's stand-in for the pod logs where a node keeps them (/var/log/pods),
+     * the case folder at /cases. Resolves with the exit code and output.
      */
     const asNodeJob = (...args: string[]) =>
       run(
@@ -226,7 +227,7 @@ describe.skipIf(!hasContainerdSource)(
           '-v',
           `${ctd.root}:${ctd.root}:ro`,
           '-v',
-          `${ctd.podLogs}:${ctd.podLogs}:ro`,
+          `${ctd.podLogs}:/var/log/pods:ro`,
           '-v',
           `${cases}:/cases`,
           image,
