@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds coroner's node-job image, coroner:<version> (deploy/node-job/Dockerfile), offline:
-# a debootstrapped Debian 12 base, a Node 20+ binary, coroner's dist/ and bin/, and its
-# production dependencies copied from this checkout's node_modules (the packages
+# a debootstrapped Debian 12 base with the packages coroner runs (deploy/node-job/
+# debian-packages: getfattr for overlay attributes), a Node 20+ binary, coroner's dist/ and
+# bin/, and its production dependencies copied from this checkout's node_modules (the packages
 # package-lock.json does not mark dev: what `npm ci --omit=dev` would install, with no
 # registry or npm cache needed). The image carries a hash of all its inputs as a label and
 # is rebuilt only when they change. Prints the tag.
@@ -23,7 +24,8 @@ if [ "${1:-}" = --build ] || [ ! -f dist/src/cli.js ] ||
 fi
 version=$(node -p 'require("./package.json").version')
 tag=coroner:$version
-base=$(bash samples/base/debian.sh)
+# shellcheck disable=SC2046 # one package a word
+base=$(bash samples/base/debian.sh $(cat deploy/node-job/debian-packages))
 base_id=$(docker image inspect --format '{{.Id}}' "$base")
 
 work=$(mktemp -d)

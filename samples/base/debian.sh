@@ -3,12 +3,13 @@
 # made by debootstrap (minbase) from the Debian mirror this machine's apt already uses,
 # imported as a one-layer image. The tag is made from the package list, so the image is
 # built once per list and reused until the list changes.
-#   samples/base/debian.sh [PACKAGE...]    prints the image name (no package: minbase alone)
+#   samples/base/debian.sh PACKAGE...      prints the image name
 set -euo pipefail
 say() { printf 'debian-base: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-list=$(printf '%s\n' "$@" | sort -u | sed '/^$/d')
+[ $# -gt 0 ] || die "usage: samples/base/debian.sh PACKAGE..."
+list=$(printf '%s\n' "$@" | sort -u)
 key=$(printf '%s\n' "$list" | sha256sum | cut -c1-12)
 image=coroner-sample/debian:bookworm-$key
 if docker image inspect "$image" >/dev/null 2>&1; then
@@ -37,7 +38,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 say "building $image with debootstrap (minbase + $(echo $list | tr '\n' ' ')); about a minute"
 include=$(printf '%s' "$list" | tr '\n' ',' | sed 's/,$//')
-if ! debootstrap --variant=minbase ${include:+--include="$include"} bookworm "$work/root" "$mirror" >"$work/log" 2>&1; then
+if ! debootstrap --variant=minbase --include="$include" bookworm "$work/root" "$mirror" >"$work/log" 2>&1; then
   tail -n 20 "$work/log" >&2
   die "debootstrap failed; its last lines are above"
 fi

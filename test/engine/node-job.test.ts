@@ -90,6 +90,20 @@ describe('the node-job image', () => {
     expect(release).toMatch(/^VERSION_ID="12"$/m);
   });
 
+  it("has getfattr, which coroner reads an upper dir's opaque folders and capabilities with", async () => {
+    const getfattr = await docker(
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      'getfattr',
+      image,
+      '--version',
+    );
+    expect(getfattr).toMatch(/^getfattr \d/);
+  });
+
   it('holds every production dependency coroner declares, and loads each', async () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
