@@ -61,6 +61,16 @@ const SOURCE: Record<string, OptionSpec> = {
     value: 'DIR',
     help: "with --docker-root: the copy of the host's containerd root (its /var/lib/containerd), where Docker's containerd image store keeps images and containers' files; found by itself beside the data root",
   },
+  containerd: {
+    type: 'string',
+    value: '[ADDRESS]',
+    help: "read containerd on this host through its gRPC API (a Kubernetes node: no Docker); ADDRESS is its socket (default CONTAINERD_ADDRESS, else /run/containerd/containerd.sock), the namespace CONTAINERD_NAMESPACE (default k8s.io); name a pod's container as namespace/pod/container",
+  },
+  'pod-logs': {
+    type: 'string',
+    value: 'DIR',
+    help: "with --containerd: the kubelet's pod log folder (default /var/log/pods)",
+  },
 };
 
 const PROGRESS: Record<string, OptionSpec> = {
@@ -227,11 +237,11 @@ export function helpText(): string {
     return pad + wrap(help, 90 - column, ' '.repeat(column)).join('\n');
   };
   const lines = [
-    `coroner ${CORONER_VERSION}: incident response for compromised Docker containers`,
+    `coroner ${CORONER_VERSION}: incident response for compromised containers`,
     '',
     'Usage:',
     row(
-      '  coroner [--docker-root DIR] [<container>]',
+      '  coroner [--docker-root DIR | --containerd [ADDRESS]] [<container>]',
       'interactive console (on a terminal; without one, the triage summary)',
     ),
   ];
@@ -243,7 +253,7 @@ export function helpText(): string {
   lines.push(
     row('  coroner --help | --version', ''),
     '',
-    '<container> is a name, a full id or a unique id prefix.',
+    '<container> is a name, a full id or a unique id prefix; with --containerd, also namespace/pod/container.',
     '',
     'Exit codes: 0 done (nothing suspicious / bundle intact), 3 suspicious findings',
     '(medium or worse, or a host-level exposure), 4 bundle or case folder altered or incomplete,',
@@ -260,7 +270,7 @@ export function parseCommandArgs(
 ): Args {
   try {
     const { values, positionals } = parseNodeArgs({
-      args: [...argv],
+      args: withOptionalValues(argv, options),
       options: Object.fromEntries(
         Object.entries({ ...options, ...GLOBAL_OPTIONS }).map(([name, o]) => [
           name,
@@ -278,6 +288,29 @@ export function parseCommandArgs(
       'Run coroner --help for the options.',
     );
   }
+}
+
+/**
+ * `--containerd` takes its address only when one follows (a path or unix://): otherwise it
+ * is `--containerd=` (the default address) and the next word stays an operand.
+ */
+function withOptionalValues(
+  argv: readonly string[],
+  options: Record<string, OptionSpec>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const spec = options[arg.slice(2)];
+    if (arg.startsWith('--') && spec?.value?.startsWith('[')) {
+      const next = argv[i + 1];
+      if (next !== undefined && /^(\/|unix:\/\/)/.test(next)) {
+        out.push(`${arg}=${next}`);
+        i++;
+      } else out.push(`${arg}=`);
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function oneOperand(args: Args, command: string, what = 'container'): string {
@@ -321,6 +354,17 @@ const sourceChoice = (values: Values): SourceChoice => {
       '--containerd-root goes with --docker-root',
       "Name the copied Docker data root too: coroner --docker-root /copy/var/lib/docker --containerd-root /copy/var/lib/containerd. A containerd root alone (a Kubernetes node's) is not read as a dead box yet.",
     );
+  const containerd = text(values, 'containerd');
+  const podLogs = text(values, 'pod-logs');
+  if (containerd !== undefined && dockerRoot)
+    throw new UsageError(
+      '--containerd and --docker-root name two sources',
+      'Read a live containerd (--containerd) or a copied Docker data root (--docker-root), one at a time.',
+    );
+  if (podLogs !== undefined && containerd === undefined)
+    throw new UsageError('--pod-logs goes with --containerd', 'Add --containerd [ADDRESS].');
+  if (containerd !== undefined)
+    return { containerd, ...(podLogs !== undefined ? { podLogs } : {}) };
   return dockerRoot ? { dockerRoot, ...(containerdRoot ? { containerdRoot } : {}) } : {};
 };
 
@@ -411,7 +455,10 @@ function triageEvents(args: Args, io: Io, run: Run): (e: TriageEvent) => void {
 
 async function runList(args: Args, io: Io): Promise<number> {
   if (args.operands.length)
-    throw new UsageError('list takes no container', 'Usage: coroner list [--docker-root DIR].');
+    throw new UsageError(
+      'list takes no container',
+      'Usage: coroner list [--docker-root DIR | --containerd [ADDRESS]].',
+    );
   const [source, { containerListText }] = await Promise.all([
     openSource(sourceChoice(args.values)),
     import('./present/container-list.js'),

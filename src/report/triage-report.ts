@@ -37,7 +37,7 @@ export interface EngineIdentity {
   rootDir?: string;
 }
 
-export type SourceKind = 'docker-live' | 'dead-box';
+export type SourceKind = 'docker-live' | 'dead-box' | 'containerd';
 
 /** Where the evidence came from. */
 export interface SourceIdentity {
@@ -56,6 +56,8 @@ export interface SourceIdentity {
     /** The copy of containerd's root read beside it (Docker's containerd image store). */
     containerdRoot?: string;
   };
+  /** containerd: the daemon that answered, and the namespace read. */
+  containerd?: { address: string; namespace: string; version: string; root?: string };
 }
 
 /** The container under triage. */
