@@ -1,17 +1,17 @@
 /**
  * coroner's node-job image (deploy/node-job, issue 26 item 4), run as a node runs it: built
  * offline by its script, then started as a container on the system's Docker; and, as the
- * Job runs it, privileged with the host's pids and containerd's socket, root and pod logs
- * mounted at their own paths, triaging a compromised pod on the test containerd.
+ * Job runs it (its args, privileged, the host's pids, containerd's socket, root, config and
+ * the pod logs mounted), triaging the webshell sample's attack in a pod on the test
+ * containerd, the case exported and verified on the host.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { helpText } from '../../src/cli.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { SEVERITY_RANK } from '../../src/report/severity.js';
 import { BIN } from '../support/coroner-run.js';
@@ -19,6 +19,7 @@ import {
   baseImage,
   cleanRun,
   docker,
+  expectedChanges,
   newRunId,
   ROOT,
   runLabelled,
@@ -29,6 +30,7 @@ import {
   type PodContainer,
   type TestContainerd,
 } from '../support/test-containerd.js';
+import { readYamlDocuments } from '../support/yaml-document.js';
 
 const run = promisify(execFile);
 const VERSION = (
@@ -205,115 +207,136 @@ async function privileged(): Promise<string[]> {
   ];
 }
 
-// `--containerd ADDRESS` (not `--containerd-root`): the containerd source, written beside this.
-const hasContainerdSource = /--containerd[ [=]/.test(helpText());
+/** The Job's container args (deploy/node-job), its placeholders filled in. */
+async function jobArgs(fill: Record<string, string>): Promise<string[]> {
+  const text = readFileSync(path.join(ROOT, 'deploy/node-job/coroner-triage-job.yaml'), 'utf8');
+  const [job] = (await readYamlDocuments(text)) as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  }[];
+  return job!.spec.template.spec.containers[0]!.args.map((arg) =>
+    arg.replace(/<([a-z-]+)>/g, (whole, name: string) => fill[name] ?? whole),
+  );
+}
 
-describe.skipIf(!hasContainerdSource)(
-  'the node-job image on a containerd node (skipped until the containerd source is merged)',
-  () => {
-    let ctd: TestContainerd;
-    let web: PodContainer;
-    let cases: string;
-    let privilege: string[];
-    const subject = 'shop/web-7d9f/web';
+describe('the node-job image on a containerd node', () => {
+  let ctd: TestContainerd;
+  let web: PodContainer;
+  let cases: string;
+  let privilege: string[];
+  const subject = 'shop/web-7d9f/web';
 
-    /**
-     * The image run as the Job runs it: privileged, the host's pids, containerd's socket and
-     * root bind-mounted at the host's own paths (containerd names its snapshot folders by host
-     * paths), the test's stand-in for the pod logs where a node keeps them (/var/log/pods),
-     * the case folder at /cases. Resolves with the exit code and output.
-     */
-    const asNodeJob = (...args: string[]) =>
-      run(
-        'docker',
-        [
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '--label',
-          `${TEST_LABEL}=${runId}`,
-          ...privilege,
-          '--pid',
-          'host',
-          '-v',
-          `${ctd.address}:${ctd.address}`,
-          '-v',
-          `${ctd.root}:${ctd.root}:ro`,
-          '-v',
-          `${ctd.podLogs}:/var/log/pods:ro`,
-          '-v',
-          `${cases}:/cases`,
-          image,
-          ...args,
-        ],
-        { maxBuffer: 64 * 1024 * 1024 },
-      ).then(
-        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-        (e: { code?: number; stdout?: string; stderr?: string }) => ({
-          code: e.code ?? -1,
-          stdout: e.stdout ?? '',
-          stderr: e.stderr ?? '',
-        }),
-      );
+  /**
+   * The image run as the Job runs it: privileged, the host's pids; containerd's socket where
+   * the Job mounts the node's; containerd's root and config at the host's own paths (it names
+   * its snapshot folders by host paths, and its command line names its config); the test's
+   * stand-in for the pod logs where the Job mounts the node's (/var/log/pods); the case
+   * folder at /cases. Resolves with the exit code and output.
+   */
+  const asNodeJob = (...args: string[]) => {
+    const config = path.join(path.dirname(ctd.root), 'containerd.toml');
+    return run(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--label',
+        `${TEST_LABEL}=${runId}`,
+        ...privilege,
+        '--pid',
+        'host',
+        '-v',
+        `${ctd.address}:/run/containerd/containerd.sock`,
+        '-v',
+        `${ctd.root}:${ctd.root}:ro`,
+        '-v',
+        `${config}:${config}:ro`,
+        '-v',
+        `${ctd.podLogs}:/var/log/pods:ro`,
+        '-v',
+        `${cases}:/cases`,
+        image,
+        ...args,
+      ],
+      { maxBuffer: 64 * 1024 * 1024 },
+    ).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: e.code ?? -1,
+        stdout: e.stdout ?? '',
+        stderr: e.stderr ?? '',
+      }),
+    );
+  };
 
-    beforeAll(async () => {
-      privilege = await privileged();
-      cases = await mkdtemp(path.join(os.tmpdir(), 'coroner-nodejob-'));
-      ctd = await startTestContainerd();
-      const sample = await ctd.importFromSystem('coroner-sample/webshell:latest');
-      web = await ctd.runPod({
-        namespace: 'shop',
-        pod: 'web-7d9f',
-        container: 'web',
-        image: sample,
-        podLabels: { app: 'shop-web' },
-      });
-      await ctd.exec(web.id, 'sh', '-euc', webshellAttack());
-    }, 300_000);
-    afterAll(async () => {
-      await ctd?.destroy();
-      if (cases) await rm(cases, { recursive: true, force: true });
-    }, 120_000);
+  let caseDir: string;
+  let triaged: { code: number; stdout: string; stderr: string };
 
-    let report: TriageReport;
-
-    it('triages a pod container on the node from inside the privileged node-job container', async () => {
-      const triaged = await asNodeJob(
-        'triage',
-        '--containerd',
-        ctd.address,
-        '--case-dir',
-        '/cases/web',
-        '--json',
-        subject,
-      );
-      // 3: suspicious findings, as the Job reports them.
-      expect(triaged.code, triaged.stderr).toBe(3);
-      report = JSON.parse(triaged.stdout) as TriageReport;
-      // The case is on the host, in the mounted folder, the same report the run printed.
-      expect(JSON.parse(await readFile(path.join(cases, 'web/report.json'), 'utf8'))).toEqual(
-        report,
-      );
-      const shell = report.findings.find((f) => f.path === '/var/www/uploads/.cache.php');
-      expect(shell?.rule).toBe('web-shell');
-      expect(SEVERITY_RANK[shell!.severity]).toBeGreaterThanOrEqual(SEVERITY_RANK.high);
+  beforeAll(async () => {
+    privilege = await privileged();
+    cases = await mkdtemp(path.join(os.tmpdir(), 'coroner-nodejob-'));
+    ctd = await startTestContainerd();
+    const sample = await ctd.importFromSystem('coroner-sample/webshell:latest');
+    web = await ctd.runPod({
+      namespace: 'shop',
+      pod: 'web-7d9f',
+      container: 'web',
+      image: sample,
+      podLabels: { app: 'shop-web' },
     });
+    await ctd.exec(web.id, 'sh', '-euc', webshellAttack());
+    // Exactly what the Job runs, with the placeholders a responder fills in.
+    triaged = await asNodeJob(
+      ...(await jobArgs({ namespace: 'shop', pod: 'web-7d9f', container: 'web' })),
+    );
+    // No --case-dir in the Job: the case is named by the container and the time, in /cases.
+    const made = await readdir(path.join(cases, 'coroner-cases')).catch(() => []);
+    caseDir = path.join(cases, 'coroner-cases', made[0] ?? 'none');
+  }, 300_000);
+  afterAll(async () => {
+    await ctd?.destroy();
+    if (cases) await rm(cases, { recursive: true, force: true });
+  }, 120_000);
 
-    it('exports that case into a bundle that verifies on the host', async () => {
-      const exported = await asNodeJob(
-        'export',
-        '--containerd',
-        ctd.address,
-        '--case',
-        '/cases/web',
-        '--out',
-        '/cases/web.tar.gz',
-        subject,
+  it("triages the pod's container from inside the node-job container, as the Job's args say", async () => {
+    // 3: suspicious findings; the Job shows as Failed, on purpose.
+    expect(triaged.code, triaged.stderr).toBe(3);
+    expect(triaged.stdout).toContain('/var/www/uploads/.cache.php');
+    const report = JSON.parse(
+      await readFile(path.join(caseDir, 'report.json'), 'utf8'),
+    ) as TriageReport;
+    // The sample's ground truth: each malicious change ranked by its rule, at its severity
+    // or above (the web shell: web-shell, critical).
+    const malicious = expectedChanges('webshell').filter((c) => c.malicious);
+    expect(malicious.map((c) => c.path)).toContain('/var/www/uploads/.cache.php');
+    for (const change of malicious) {
+      const hit = report.findings.find((f) => f.path === change.path && f.rule === change.rule);
+      expect(hit, `${change.rule} on ${change.path}`).toBeDefined();
+      expect(SEVERITY_RANK[hit!.severity]).toBeGreaterThanOrEqual(
+        SEVERITY_RANK[change.minSeverity ?? 'high'],
       );
-      expect(exported.code, exported.stderr).toBe(0);
-      const verified = await run(process.execPath, [BIN, 'verify', path.join(cases, 'web.tar.gz')]);
-      expect(verified.stdout).toMatch(/^OK: .*all \d+ files match the manifest/m);
-    });
-  },
-);
+    }
+  });
+
+  it('leaves a case folder that verifies on the host', async () => {
+    const verified = await run(process.execPath, [BIN, 'verify', caseDir]);
+    expect(verified.stdout).toMatch(/^OK: .*all \d+ files match the hashes taken at acquisition/m);
+  });
+
+  it('exports that case, in the node-job container, into a bundle that verifies on the host', async () => {
+    const inContainer = `/cases/coroner-cases/${path.basename(caseDir)}`;
+    const exported = await asNodeJob(
+      'export',
+      '--containerd',
+      '--case',
+      inContainer,
+      '--out',
+      '/cases/web.tar.gz',
+      subject,
+    );
+    expect(exported.code, exported.stderr).toBe(0);
+    const verified = await run(process.execPath, [BIN, 'verify', path.join(cases, 'web.tar.gz')]);
+    expect(verified.stdout).toMatch(/^OK: .*all \d+ files match the manifest/m);
+  });
+});
