@@ -40,7 +40,8 @@ if [ -n "${CORONER_NODE_TARBALL:-}" ]; then
     die "no bin/node in $CORONER_NODE_TARBALL (expected an official nodejs.org linux tarball)"
   mv "$work/node" "$ctx/node"
 else
-  cp "$(command -v node)" "$ctx/node"
+  # The binary itself (process.execPath), not a version manager's shim named node.
+  cp "$(node -p process.execPath)" "$ctx/node"
 fi
 node_version=$("$ctx/node" -p 'process.versions.node') || die "the Node binary does not run on this machine"
 [ "${node_version%%.*}" -ge 20 ] || die "Node $node_version is too old: coroner needs 20 or newer (give CORONER_NODE_TARBALL)"
