@@ -4,7 +4,7 @@
  * layout, and a second container run start to finish through the client alone.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,16 @@ async function until<T>(
   }
 }
 
+async function processesMentioning(text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const args = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (args.includes(text)) found.push(args.replaceAll('\0', ' '));
+  }
+  return found;
+}
+
 describe('the containerd client on a containerd holding pods', () => {
   let ctd: TestContainerd;
   let api: ContainerdApi;
@@ -57,7 +67,13 @@ describe('the containerd client on a containerd holding pods', () => {
 
   afterAll(async () => {
     api?.close();
-    await ctd?.destroy();
+    if (!ctd) return;
+    const base = path.dirname(ctd.root);
+    await ctd.destroy();
+    // Nothing is left: no folder, and (a second later) no process started from it.
+    await expect(stat(base)).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await processesMentioning(base)).toEqual([]);
   }, 120_000);
 
   it('answers version and lists the k8s.io namespace', async () => {
@@ -79,12 +95,38 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(c.snapshotter).toBe('overlayfs');
     expect(c.runtime.name).toBe('io.containerd.runc.v2');
     expect(c.spec?.typeUrl).toBe(SPEC_TYPE_URL);
-    expect(JSON.parse(c.spec!.value.toString()).process.args[0]).toBe('sh');
+    const { process, annotations } = JSON.parse(c.spec!.value.toString());
+    expect(annotations).toMatchObject({
+      'io.kubernetes.cri.container-type': 'container',
+      'io.kubernetes.cri.sandbox-id': web.sandboxId,
+      'io.kubernetes.cri.sandbox-name': 'web-7d9f',
+      'io.kubernetes.cri.container-name': 'httpd',
+    });
+    expect(process.args[0]).toBe('sh');
+    // As the kubelet leaves it when allowPrivilegeEscalation is unset.
+    expect(process.noNewPrivileges ?? false).toBe(false);
     expect(c.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{9})?Z$/);
     const sandbox = all.find((x) => x.id === web.sandboxId)!;
     expect(sandbox.labels).toMatchObject({ app: 'shop-web', 'io.cri-containerd.kind': 'sandbox' });
     expect((await api.container(web.id))?.snapshotKey).toBe(c.snapshotKey);
     expect(await api.container('no-such-container')).toBeUndefined();
+  });
+
+  it('runs a second container of the pod in the sandbox, sharing its network', async () => {
+    const sidecar = await ctd.runPod({
+      namespace: 'shop',
+      pod: 'web-7d9f',
+      container: 'sidecar',
+      image,
+      command: ['sleep', '600'],
+    });
+    expect(sidecar.sandboxId).toBe(web.sandboxId);
+    expect(sidecar.podUid).toBe(web.podUid);
+    const sandboxPid = (await api.task(web.sandboxId))!.pid;
+    const net = (pid: number) => readlink(`/proc/${pid}/ns/net`);
+    expect(await net(sidecar.pid)).toBe(await net(sandboxPid));
+    expect(await net(web.pid)).toBe(await net(sandboxPid));
+    expect(await net(web.pid)).not.toBe(await readlink('/proc/self/ns/net'));
   });
 
   it('reads the task, its pids, and pauses and resumes it', async () => {

@@ -5,6 +5,12 @@
  * each container's output in the CRI log format under a private stand-in for
  * /var/log/pods. It runs in its own roots, socket and mount namespace
  * (scripts/newer-engine.sh --containerd-only); nothing of the host's engines is touched.
+ *
+ * Made with `ctr run`, so unlike a real node: no `io.cri-containerd.container.metadata`
+ * extension (the CRI plugin's own record, with the log path), the sandbox runs the image's
+ * `sleep` rather than pause, there is no CNI network (a pod's containers share one empty
+ * network namespace) and no per-pod cgroup parent. Labels, CRI annotations in the spec,
+ * snapshots and log files are as the CRI plugin makes them.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -189,25 +195,36 @@ export async function startTestContainerd(): Promise<TestContainerd> {
   }
   const namespace = await readlink(`/proc/${pid}/ns/mnt`);
 
-  const sandboxes = new Map<string, { id: string; uid: string }>();
+  const sandboxes = new Map<string, { id: string; uid: string; pid: number }>();
   const newId = () => randomBytes(32).toString('hex');
 
   const runContainer = async (
     id: string,
     image: string,
     labels: Record<string, string>,
+    annotations: Record<string, string>,
     opts: Partial<PodContainerOptions>,
     logPath: string,
     command: string[],
+    sandboxPid?: number,
   ) => {
     await mkdir(path.dirname(logPath), { recursive: true });
     // --allow-new-privs: the kubelet's default (allowPrivilegeEscalation unset) leaves
     // noNewPrivileges off, where ctr would turn it on.
     const args = ['-n', K8S, 'run', '-d', '--snapshotter', 'overlayfs', '--allow-new-privs'];
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+    for (const [k, v] of Object.entries(annotations)) args.push('--annotation', `${k}=${v}`);
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);
     if (opts.uid !== undefined) args.push('--user', String(opts.uid));
     if (opts.hostNetwork) args.push('--net-host');
+    // A pod's containers join its sandbox's namespaces, as the CRI plugin joins them to the
+    // pause container's: IPC always, network and UTS unless the pod uses the host's network.
+    if (sandboxPid) {
+      const kinds = opts.hostNetwork ? ['ipc'] : ['ipc', 'network', 'uts'];
+      const file = { ipc: 'ipc', network: 'net', uts: 'uts' } as const;
+      for (const kind of kinds)
+        args.push('--with-ns', `${kind}:/proc/${sandboxPid}/ns/${file[kind as keyof typeof file]}`);
+    }
     for (const m of opts.mounts ?? [])
       args.push(
         '--mount',
@@ -291,39 +308,63 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         'io.kubernetes.pod.name': opts.pod,
         'io.kubernetes.pod.uid': uid,
       });
+      const podLogDir = (uid: string) => path.join(podLogs, `${opts.namespace}_${opts.pod}_${uid}`);
+      // The OCI annotations the CRI plugin writes into every spec (containerd 1.7
+      // pkg/cri/annotations DefaultCRIAnnotations).
+      const criAnnotations = (sandboxId: string, uid: string) => ({
+        'io.kubernetes.cri.sandbox-id': sandboxId,
+        'io.kubernetes.cri.sandbox-namespace': opts.namespace,
+        'io.kubernetes.cri.sandbox-uid': uid,
+        'io.kubernetes.cri.sandbox-name': opts.pod,
+      });
       if (!sandbox) {
         const uid = [4, 2, 2, 2, 6].map((n) => randomBytes(n).toString('hex')).join('-');
-        sandbox = { id: newId(), uid };
+        const sandboxId = newId();
         // The pause container's stand-in: a sandbox's labels are the pod's plus the io.kubernetes.* ones.
         const labels = {
           ...opts.podLabels,
           ...podIdentity(uid),
           'io.cri-containerd.kind': 'sandbox',
         };
-        const logPath = path.join(base, 'sandbox-logs', `${sandbox.id}.log`);
-        await runContainer(
-          sandbox.id,
+        const logPath = path.join(base, 'sandbox-logs', `${sandboxId}.log`);
+        const sandboxPid = await runContainer(
+          sandboxId,
           opts.image,
           labels,
+          {
+            ...criAnnotations(sandboxId, uid),
+            'io.kubernetes.cri.sandbox-log-directory': podLogDir(uid),
+            'io.kubernetes.cri.container-type': 'sandbox',
+          },
           { hostNetwork: opts.hostNetwork ?? false },
           logPath,
           ['sleep', '1000000'],
         );
+        sandbox = { id: sandboxId, uid, pid: sandboxPid };
         sandboxes.set(podKey, sandbox);
       }
       const id = newId();
-      const logPath = path.join(
-        podLogs,
-        `${opts.namespace}_${opts.pod}_${sandbox.uid}`,
-        opts.container,
-        '0.log',
-      );
+      const logPath = path.join(podLogDir(sandbox.uid), opts.container, '0.log');
       const labels = {
         ...podIdentity(sandbox.uid),
         'io.kubernetes.container.name': opts.container,
         'io.cri-containerd.kind': 'container',
       };
-      const pid = await runContainer(id, opts.image, labels, opts, logPath, opts.command ?? []);
+      const pid = await runContainer(
+        id,
+        opts.image,
+        labels,
+        {
+          ...criAnnotations(sandbox.id, sandbox.uid),
+          'io.kubernetes.cri.container-name': opts.container,
+          'io.kubernetes.cri.image-name': opts.image,
+          'io.kubernetes.cri.container-type': 'container',
+        },
+        opts,
+        logPath,
+        opts.command ?? [],
+        sandbox.pid,
+      );
       return { id, pid, sandboxId: sandbox.id, podUid: sandbox.uid, logPath };
     },
     exec: (containerId: string, ...cmd: string[]) =>

@@ -5,7 +5,9 @@
  * a missing field becomes an empty value, never a crash. Strings are returned as given;
  * escaping them is the caller's job.
  */
-import { access, constants, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
@@ -45,6 +47,8 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Content is written in pieces of at most this, never held whole. */
 const WRITE_CHUNK_BYTES = 1024 * 1024;
 const CALL_TIMEOUT_MS = 60_000;
+/** A daemon that accepts the connection but never answers is as good as none. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** flag, else CONTAINERD_ADDRESS, else containerd's default socket; namespace from CONTAINERD_NAMESPACE, else k8s.io. */
 export function containerdAddressFrom(env: NodeJS.ProcessEnv, flag?: string): ContainerdAddress {
@@ -54,7 +58,10 @@ export function containerdAddressFrom(env: NodeJS.ProcessEnv, flag?: string): Co
 }
 
 /** Connects and checks that containerd's Version service answers. */
-export async function connectContainerd(address: ContainerdAddress): Promise<ContainerdApi> {
+export async function connectContainerd(
+  address: ContainerdAddress,
+  opts: { timeoutMs?: number } = {},
+): Promise<ContainerdApi> {
   const socket = socketPath(address.address);
   await checkSocket(socket);
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure(), {
@@ -63,10 +70,13 @@ export async function connectContainerd(address: ContainerdAddress): Promise<Con
   });
   const api = new GrpcContainerd(address, client);
   try {
-    await api.version();
+    await api.version(opts.timeoutMs ?? CONNECT_TIMEOUT_MS);
   } catch (e) {
     client.close();
-    if (e instanceof ContainerdRequestFailed && e.code === grpc.status.UNAVAILABLE)
+    // A socket file nobody listens on (containerd stopped, the file left behind).
+    const isSilent =
+      e instanceof ContainerdRequestFailed && e.code === grpc.status.DEADLINE_EXCEEDED;
+    if (e instanceof ContainerdUnreachable || isSilent)
       throw new ContainerdUnreachable(`containerd at ${safeLine(socket)} does not answer`, {
         cause: e,
       });
@@ -76,28 +86,48 @@ export async function connectContainerd(address: ContainerdAddress): Promise<Con
 }
 
 function socketPath(address: string): string {
-  return address.replace(/^unix:\/\//, '');
+  return path.resolve(address.replace(/^unix:\/\//, ''));
 }
 
-/** A missing socket and a refused one are told apart before gRPC hides both as UNAVAILABLE. */
+/**
+ * A missing socket, a refused one and one nobody listens on are told apart before gRPC
+ * hides them all as UNAVAILABLE: one plain connection, made as this process (so with its
+ * effective user, as gRPC's will be), then closed.
+ */
 async function checkSocket(socket: string): Promise<void> {
   const shown = safeLine(socket);
-  try {
-    const info = await stat(socket);
-    if (!info.isSocket())
-      throw new ContainerdUnreachable(`${shown} is not a socket, so no containerd listens there`);
-    await access(socket, constants.R_OK | constants.W_OK);
-  } catch (e) {
-    if (e instanceof ContainerdUnreachable) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM')
-      throw new ContainerdPermissionDenied(`permission denied on containerd's socket ${shown}`, {
-        cause: e,
+  const info = await stat(socket).catch((e: NodeJS.ErrnoException) => e);
+  if (info instanceof Error) {
+    if (info.code === 'EACCES' || info.code === 'EPERM')
+      throw new ContainerdPermissionDenied(`permission denied on the way to ${shown}`, {
+        cause: info,
       });
-    throw new ContainerdUnreachable(`no containerd socket at ${shown} (${code ?? String(e)})`, {
-      cause: e,
-    });
+    throw new ContainerdUnreachable(
+      `no containerd socket at ${shown} (${info.code ?? info.message})`,
+      {
+        cause: info,
+      },
+    );
   }
+  if (!info.isSocket())
+    throw new ContainerdUnreachable(`${shown} is not a socket, so no containerd listens there`);
+  const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    const probe = net.connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(undefined);
+    });
+    probe.once('error', (e) => resolve(e));
+  });
+  if (!failure) return;
+  if (failure.code === 'EACCES' || failure.code === 'EPERM')
+    throw new ContainerdPermissionDenied(`permission denied on containerd's socket ${shown}`, {
+      cause: failure,
+    });
+  throw new ContainerdUnreachable(
+    `nothing listens on ${shown} (${failure.code ?? failure.message}): containerd is not running`,
+    { cause: failure },
+  );
 }
 
 type Message = Record<string, unknown>;
@@ -110,12 +140,22 @@ interface CallOptions {
   isMissingFine?: boolean;
 }
 
-function codec(typeName: string) {
-  const type: protobuf.Type = messageType(typeName);
-  return {
-    serialize: (value: Message) => Buffer.from(type.encode(type.fromObject(value)).finish()),
-    deserialize: (bytes: Buffer) => type.decode(bytes) as unknown as Message,
-  };
+interface Codec {
+  serialize(value: Message): Buffer;
+  deserialize(bytes: Buffer): Message;
+}
+const codecs = new Map<string, Codec>();
+function codec(typeName: string): Codec {
+  let known = codecs.get(typeName);
+  if (!known) {
+    const type: protobuf.Type = messageType(typeName);
+    known = {
+      serialize: (value) => Buffer.from(type.encode(type.fromObject(value)).finish()),
+      deserialize: (bytes) => type.decode(bytes) as unknown as Message,
+    };
+    codecs.set(typeName, known);
+  }
+  return known;
 }
 const EMPTY = 'google.protobuf.Empty';
 
@@ -172,13 +212,14 @@ class GrpcContainerd implements ContainerdApi {
     });
   }
 
-  async version() {
+  async version(timeoutMs?: number) {
     const r = await this.unary(
       'version',
       'Version',
       EMPTY,
       'containerd.services.version.v1.VersionResponse',
       {},
+      timeoutMs ? { timeoutMs } : {},
     );
     return { version: str(r?.['version']), revision: str(r?.['revision']) };
   }
@@ -544,26 +585,35 @@ class GrpcContainerd implements ContainerdApi {
       {},
     );
     const source = Buffer.isBuffer(blob) ? Readable.from([blob]) : blob;
-    // containerd answers each request; the answers are read as they come so flow control never stalls.
-    const finished = new Promise<void>((resolve, reject) => {
+    // The call's status is its one outcome; containerd answers each request, and the answers
+    // are read (and dropped) as they come so flow control never stalls.
+    type Outcome = 'open' | 'ok' | 'exists' | ContainerdRequestFailed | ContainerdUnreachable;
+    let outcome: Outcome = 'open';
+    // Read through a call: TypeScript cannot see the status handler change it.
+    const now = (): Outcome => outcome;
+    const settled = new Promise<void>((resolve) => {
       call.on('data', () => undefined);
-      call.on('error', (err: grpc.ServiceError) =>
-        err.code === grpc.status.ALREADY_EXISTS
-          ? resolve()
-          : reject(requestFailed('content Write', err)),
-      );
-      call.on('end', () => resolve());
+      call.on('error', () => undefined); // the status below says it
+      call.on('status', (status: grpc.StatusObject) => {
+        if (status.code === grpc.status.OK) outcome = 'ok';
+        else if (status.code === grpc.status.ALREADY_EXISTS) outcome = 'exists';
+        else outcome = requestFailed('content Write', status as grpc.ServiceError);
+        resolve();
+      });
     });
-    finished.catch(() => undefined); // awaited below; a write may fail first
     const send = async (message: Message) => {
-      if (!call.write(message)) await new Promise<void>((r) => call.once('drain', () => r()));
+      if (now() !== 'open') return;
+      if (!call.write(message))
+        await Promise.race([new Promise((r) => call.once('drain', r)), settled]);
     };
+    let isCommitSent = false;
     const write = async () => {
       const total = expected.size;
       // STAT opens the writer with the expected digest: an existing blob ends the call with ALREADY_EXISTS.
       await send({ action: 0, ref: opts.ref, total, expected: expected.digest });
       let offset = 0;
       for await (const chunk of source as AsyncIterable<Buffer | string>) {
+        if (now() !== 'open') return;
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
         for (let at = 0; at < bytes.length; at += WRITE_CHUNK_BYTES) {
           const piece = bytes.subarray(at, at + WRITE_CHUNK_BYTES);
@@ -571,13 +621,14 @@ class GrpcContainerd implements ContainerdApi {
           await send({ action: 1, ref: opts.ref, offset, data: piece });
           offset += piece.length;
         }
-        if (call.destroyed || call.writableEnded) break;
       }
+      if (now() !== 'open') return;
       if (offset !== total)
         throw new ContainerdRequestFailed(
           `the blob ${safeLine(expected.digest)} is ${offset} bytes, not the ${total} expected`,
           grpc.status.INVALID_ARGUMENT,
         );
+      isCommitSent = true;
       await send({
         action: 2,
         ref: opts.ref,
@@ -588,19 +639,25 @@ class GrpcContainerd implements ContainerdApi {
       });
       call.end();
     };
-    return write().then(
-      () => finished,
-      async (e) => {
-        // An ALREADY_EXISTS answer may close the stream while chunks are still being sent.
-        const closed = await finished.then(
-          () => true,
-          () => false,
-        );
+    return (async () => {
+      try {
+        await write();
+      } catch (e) {
+        // The source failed or was the wrong size: nothing is committed.
         call.cancel();
-        if (closed && !(e instanceof ContainerdRequestFailed)) return;
         throw e;
-      },
-    );
+      }
+      await settled;
+      const end = now();
+      if (end === 'exists') return;
+      if (end === 'ok' && isCommitSent) return;
+      if (end === 'ok')
+        throw new ContainerdRequestFailed(
+          `containerd ended the write of ${safeLine(expected.digest)} before it was committed`,
+          grpc.status.ABORTED,
+        );
+      throw end;
+    })();
   }
 
   readContent(digest: string): Readable {

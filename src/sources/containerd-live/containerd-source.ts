@@ -233,7 +233,14 @@ export class ContainerdSource implements EvidenceSource {
       cancelled();
       opts.onStep?.('processes');
       if (task?.pid && (task.status === 'running' || task.status === 'paused')) {
-        const captured = await this.captureProcesses(record, task, folder, custody, opts);
+        const captured = await this.captureProcesses(
+          record,
+          task,
+          memoryMountsOf(spec),
+          folder,
+          custody,
+          opts,
+        );
         processes = captured.processes;
         memory.changes = captured.memory;
         memory.read = captured.memoryRead;
@@ -478,6 +485,7 @@ export class ContainerdSource implements EvidenceSource {
   private async captureProcesses(
     record: ContainerRecord,
     task: TaskRecord,
+    memoryMounts: readonly string[],
     folder: CaseFolder,
     custody: CustodyLog,
     opts: AcquireOptions,
@@ -504,7 +512,7 @@ export class ContainerdSource implements EvidenceSource {
         pids,
         task.pid,
       );
-      const shm = await readMemoryMounts(here.root, ['/dev/shm'], folder, custody, captureOpts);
+      const shm = await readMemoryMounts(here.root, memoryMounts, folder, custody, captureOpts);
       return {
         processes,
         memory: shm.changes,
@@ -720,6 +728,20 @@ async function readAtMost(stream: Readable, max: number): Promise<Buffer> {
 
 function sha256Digest(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/**
+ * The container's memory-backed folders: /dev/shm and each tmpfs its spec mounts (containerd's
+ * default spec puts one on /run), but /dev, which holds the runtime's device nodes.
+ */
+function memoryMountsOf(spec: Record<string, unknown> | undefined): string[] {
+  const mounts = Array.isArray(spec?.['mounts']) ? (spec['mounts'] as unknown[]) : [];
+  const tmpfs = mounts
+    .map((m) => m as { type?: unknown; destination?: unknown } | null)
+    .filter((m) => m?.type === 'tmpfs' && typeof m.destination === 'string')
+    .map((m) => m!.destination as string)
+    .filter((d) => d.startsWith('/') && d !== '/dev');
+  return [...new Set(['/dev/shm', ...tmpfs])];
 }
 
 /** The containerd root holding an overlayfs snapshot's folder. */
