@@ -283,6 +283,7 @@ describe('the node-job image on a containerd node', () => {
       pod: 'web-7d9f',
       container: 'web',
       image: sample,
+      command: ['sh', '-c', 'echo serving; exec /usr/local/bin/start-web'],
       podLabels: { app: 'shop-web' },
     });
     await ctd.exec(web.id, 'sh', '-euc', webshellAttack());
@@ -317,6 +318,22 @@ describe('the node-job image on a containerd node', () => {
         SEVERITY_RANK[change.minSeverity ?? 'high'],
       );
     }
+  });
+
+  it("reads what only the Job's mounts give: the host's processes, the pod's log, containerd's store", async () => {
+    const report = JSON.parse(
+      await readFile(path.join(caseDir, 'report.json'), 'utf8'),
+    ) as TriageReport;
+    // hostPID: the task's processes, read on the host.
+    expect(report.processes?.map((p) => p.pid)).toContain(web.pid);
+    // /var/log/pods: the kubelet's CRI log file, kept.
+    expect(report.artifacts.some((a) => a.path.startsWith('container/logs/cri/'))).toBe(true);
+    expect(await readFile(path.join(caseDir, 'container/logs/stdout.log'), 'utf8')).toContain(
+      'serving',
+    );
+    // The socket: the evidence image, left in containerd's store under a lease.
+    expect(report.evidence.kind).toBe('image');
+    expect(await ctd.ctr('-n', 'k8s.io', 'leases', 'ls')).toContain('coroner-evidence-');
   });
 
   it('leaves a case folder that verifies on the host', async () => {
