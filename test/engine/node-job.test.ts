@@ -1,7 +1,7 @@
 /**
  * coroner's node-job image (deploy/node-job, issue 26 item 4), run as a node runs it: built
  * offline by its script, then started as a container on the system's Docker; and, as the
- * Job runs it (its args, privileged, the host's pids, containerd's socket, root, config and
+ * Job runs it (its args, privileged, the host's pids, containerd's socket, root and
  * the pod logs mounted), triaging the webshell sample's attack in a pod on the test
  * containerd, the case exported and verified on the host.
  */
@@ -227,13 +227,12 @@ describe('the node-job image on a containerd node', () => {
 
   /**
    * The image run as the Job runs it: privileged, the host's pids; containerd's socket where
-   * the Job mounts the node's; containerd's root and config at the host's own paths (it names
-   * its snapshot folders by host paths, and its command line names its config); the test's
+   * the Job mounts the node's; containerd's root at the host's own path (it names its snapshot
+   * folders by host paths; its config is read through its process in /proc, not mounted); the test's
    * stand-in for the pod logs where the Job mounts the node's (/var/log/pods); the case
    * folder at /cases. Resolves with the exit code and output.
    */
   const asNodeJob = (...args: string[]) => {
-    const config = path.join(path.dirname(ctd.root), 'containerd.toml');
     return run(
       'docker',
       [
@@ -250,8 +249,6 @@ describe('the node-job image on a containerd node', () => {
         `${ctd.address}:/run/containerd/containerd.sock`,
         '-v',
         `${ctd.root}:${ctd.root}:ro`,
-        '-v',
-        `${config}:${config}:ro`,
         '-v',
         `${ctd.podLogs}:/var/log/pods:ro`,
         '-v',

@@ -74,10 +74,10 @@ describe('the node-job manifest', () => {
     expect(security['runAsUser']).toBe(0);
   });
 
-  it("mounts containerd's socket, root, config and the pod logs at the node's own paths, all but the socket read-only", () => {
+  it("mounts containerd's socket, root and the pod logs at the node's own paths, all but the socket read-only", () => {
     const socket = hostPathAt('/run/containerd/containerd.sock');
     expect(socket.hostPath).toEqual({ path: '/run/containerd/containerd.sock', type: 'Socket' });
-    for (const folder of ['/var/lib/containerd', '/etc/containerd', '/var/log/pods']) {
+    for (const folder of ['/var/lib/containerd', '/var/log/pods']) {
       const { hostPath, mount } = hostPathAt(folder);
       // containerd names its snapshot folders by host paths: the same path inside, or none match.
       expect(hostPath['path']).toBe(folder);
