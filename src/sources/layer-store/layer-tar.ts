@@ -12,6 +12,7 @@ import { constants, type Stats } from 'node:fs';
 import { open, readlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pack as createPack, type Header, type Pack } from 'tar-stream';
+import { packEntry } from '../../tar-entries.js';
 import { isWhiteoutDevice, walkLayerDir } from './layer-dir.js';
 
 export interface LayerTarNotes {
@@ -128,18 +129,7 @@ async function writeFile(
     }
   }
   try {
-    await new Promise<void>((resolve, reject) => {
-      const sink = pack.entry(header, (e) => (e ? reject(e) : resolve()));
-      const source = Readable.from(bytes());
-      // Every stream gets a listener: an unheard 'error' would crash past the cleanup.
-      const fail = (e: Error) => {
-        source.destroy();
-        reject(e);
-      };
-      source.on('error', fail);
-      sink.on('error', fail);
-      source.pipe(sink as unknown as NodeJS.WritableStream);
-    });
+    await packEntry(pack, header, Readable.from(bytes()));
   } finally {
     await handle.close();
   }
