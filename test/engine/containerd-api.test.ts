@@ -95,7 +95,10 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(c.snapshotter).toBe('overlayfs');
     expect(c.runtime.name).toBe('io.containerd.runc.v2');
     expect(c.spec?.typeUrl).toBe(SPEC_TYPE_URL);
-    const { process, annotations } = JSON.parse(c.spec!.value.toString());
+    const { process, annotations, mounts } = JSON.parse(c.spec!.value.toString());
+    // Shaped as the CRI plugin's: the image's own /run, no open-files limit.
+    expect(mounts.map((m: { destination: string }) => m.destination)).not.toContain('/run');
+    expect(process.rlimits).toBeUndefined();
     expect(annotations).toMatchObject({
       'io.kubernetes.cri.container-type': 'container',
       'io.kubernetes.cri.sandbox-id': web.sandboxId,
@@ -106,6 +109,13 @@ describe('the containerd client on a containerd holding pods', () => {
     // As the kubelet leaves it when allowPrivilegeEscalation is unset.
     expect(process.noNewPrivileges ?? false).toBe(false);
     expect(c.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{9})?Z$/);
+    // containerd's own view (ctr) agrees with what the client decoded.
+    const seenByCtr = JSON.parse(await ctd.ctr('-n', 'k8s.io', 'containers', 'info', web.id));
+    expect(seenByCtr).toMatchObject({
+      Labels: c.labels,
+      SnapshotKey: c.snapshotKey,
+      Image: c.image,
+    });
     const sandbox = all.find((x) => x.id === web.sandboxId)!;
     expect(sandbox.labels).toMatchObject({ app: 'shop-web', 'io.cri-containerd.kind': 'sandbox' });
     expect((await api.container(web.id))?.snapshotKey).toBe(c.snapshotKey);
@@ -127,6 +137,7 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(await net(sidecar.pid)).toBe(await net(sandboxPid));
     expect(await net(web.pid)).toBe(await net(sandboxPid));
     expect(await net(web.pid)).not.toBe(await readlink('/proc/self/ns/net'));
+    expect((await ctd.exec(sidecar.id, 'hostname')).trim()).toBe('web-7d9f');
   });
 
   it('reads the task, its pids, and pauses and resumes it', async () => {

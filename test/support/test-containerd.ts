@@ -6,7 +6,7 @@
  * /var/log/pods. It runs in its own roots, socket and mount namespace
  * (scripts/newer-engine.sh --containerd-only); nothing of the host's engines is touched.
  *
- * Made with `ctr run`, so unlike a real node: no `io.cri-containerd.container.metadata`
+ * Made with `ctr` (and the spec reshaped as the CRI plugin's), so unlike a real node: no `io.cri-containerd.container.metadata`
  * extension (the CRI plugin's own record, with the log path), the sandbox runs the image's
  * `sleep` rather than pause, there is no CNI network (a pod's containers share one empty
  * network namespace) and no per-pod cgroup parent. Labels, CRI annotations in the spec,
@@ -28,6 +28,9 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { connectContainerd } from '../../src/sources/containerd-api/containerd-client.js';
+import type { ContainerdApi } from '../../src/sources/containerd-api/containerd-types.js';
+import { SPEC_TYPE_URL } from '../../src/sources/containerd-api/oci-spec.js';
 import { ROOT } from './engine.js';
 import { newerEnginesDir } from './newer-engine.js';
 
@@ -195,6 +198,9 @@ export async function startTestContainerd(): Promise<TestContainerd> {
   }
   const namespace = await readlink(`/proc/${pid}/ns/mnt`);
 
+  let api: ContainerdApi | undefined;
+  const client = async () => (api ??= await connectContainerd({ address, namespace: K8S }));
+
   const sandboxes = new Map<string, { id: string; uid: string; pid: number }>();
   const newId = () => randomBytes(32).toString('hex');
 
@@ -211,12 +217,22 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     await mkdir(path.dirname(logPath), { recursive: true });
     // --allow-new-privs: the kubelet's default (allowPrivilegeEscalation unset) leaves
     // noNewPrivileges off, where ctr would turn it on.
-    const args = ['-n', K8S, 'run', '-d', '--snapshotter', 'overlayfs', '--allow-new-privs'];
+    const args = [
+      '-n',
+      K8S,
+      'containers',
+      'create',
+      '--snapshotter',
+      'overlayfs',
+      '--allow-new-privs',
+    ];
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
     for (const [k, v] of Object.entries(annotations)) args.push('--annotation', `${k}=${v}`);
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);
     if (opts.uid !== undefined) args.push('--user', String(opts.uid));
     if (opts.hostNetwork) args.push('--net-host');
+    // A pod's hostname is its name (the sandbox's UTS namespace, which its containers join).
+    else if (!sandboxPid && opts.pod) args.push('--hostname', opts.pod);
     // A pod's containers join its sandbox's namespaces, as the CRI plugin joins them to the
     // pause container's: IPC always, network and UTS unless the pod uses the host's network.
     if (sandboxPid) {
@@ -230,10 +246,56 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         '--mount',
         `type=bind,src=${m.source},dst=${m.destination},options=rbind:${m.readOnly ? 'ro' : 'rw'}`,
       );
-    args.push('--log-uri', `binary://${logger}?path=${encodeURIComponent(logPath)}`);
     args.push(image, id, ...command);
     await ctr(...args);
+    await asCriSpec(id);
+    await ctr(
+      '-n',
+      K8S,
+      'tasks',
+      'start',
+      '-d',
+      '--log-uri',
+      `binary://${logger}?path=${encodeURIComponent(logPath)}`,
+      id,
+    );
     return taskPid(id);
+  };
+
+  /**
+   * ctr's spec has a /run tmpfs and an open-files limit; the CRI plugin's has neither
+   * (containerd 1.7 pkg/cri/server/container_create_linux.go: oci.WithoutRunMount,
+   * WithoutDefaultSecuritySettings), and an image that keeps state in /run (apache's
+   * /run/lock, /run/apache2) fails without its own. containerd has no spec update in ctr,
+   * so the container is recreated with the CRI-shaped spec over the same snapshot.
+   */
+  const asCriSpec = async (id: string) => {
+    const info = JSON.parse(await ctr('-n', K8S, 'containers', 'info', id)) as {
+      Labels?: Record<string, string>;
+      Image: string;
+      Runtime: { Name: string };
+      Snapshotter: string;
+      SnapshotKey: string;
+    };
+    const spec = JSON.parse(await ctr('-n', K8S, 'containers', 'info', '--spec', id)) as {
+      mounts?: { destination: string }[];
+      process?: { rlimits?: unknown };
+    };
+    spec.mounts = (spec.mounts ?? []).filter((m) => m.destination !== '/run');
+    delete spec.process?.rlimits;
+    await ctr('-n', K8S, 'containers', 'rm', '--keep-snapshot', id);
+    await (
+      await client()
+    ).createContainer({
+      id,
+      labels: info.Labels ?? {},
+      image: info.Image,
+      runtime: { name: info.Runtime.Name },
+      spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
+      snapshotter: info.Snapshotter,
+      snapshotKey: info.SnapshotKey,
+      extensions: {},
+    });
   };
 
   const taskPid = async (id: string) => {
@@ -336,7 +398,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
             'io.kubernetes.cri.sandbox-log-directory': podLogDir(uid),
             'io.kubernetes.cri.container-type': 'sandbox',
           },
-          { hostNetwork: opts.hostNetwork ?? false },
+          { hostNetwork: opts.hostNetwork ?? false, pod: opts.pod },
           logPath,
           ['sleep', '1000000'],
         );
@@ -408,6 +470,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         // Removing the container removes its snapshot too.
         await ctr('-n', K8S, 'containers', 'rm', id).catch(() => '');
       }
+      api?.close();
       signal(pid, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
       // Shims outlive containerd; with their containers gone they are all that is left.
