@@ -227,12 +227,19 @@ describe('the containerd client on a containerd holding pods', () => {
       'overlayfs',
       (await api.container(web.id))!.snapshotKey,
     ))!.parent;
-    const rootfs = await api.prepareSnapshot('overlayfs', id, parent, { 'coroner.test': 'true' });
+    // Under a lease, as containerd's own client does: garbage collection cannot take the
+    // new snapshot before the container names it.
+    const lease = `coroner-test-${id}`;
+    await api.createLease(lease);
+    const leased = api.withLease(lease);
+    const rootfs = await leased.prepareSnapshot('overlayfs', id, parent, {
+      'coroner.test': 'true',
+    });
     const spec = defaultSpec({
       args: ['sh', '-c', 'echo twin > /tmp/out; cat /tmp/out; exit 3'],
       readOnlyRoot: false,
     });
-    await api.createContainer({
+    await leased.createContainer({
       id,
       labels: { 'coroner.test': 'true' },
       image,
@@ -257,9 +264,13 @@ describe('the containerd client on a containerd holding pods', () => {
       expect((await api.task(id))?.status).toBe('stopped');
       expect(await readFile(stdout, 'utf8')).toBe('twin\n');
       expect(await api.deleteTask(id)).toEqual({ exitStatus: 3 });
+      await api.updateContainer(id, { labels: { 'coroner.test': 'done' } });
+      expect((await api.container(id))?.labels).toEqual({ 'coroner.test': 'done' });
+      expect((await api.container(id))?.spec?.value.toString()).toBe(JSON.stringify(spec));
     } finally {
       await api.deleteContainer(id).catch(() => undefined);
       await api.removeSnapshot('overlayfs', id).catch(() => undefined);
+      await api.deleteLease(lease);
       await rm(out, { recursive: true, force: true });
     }
     expect(await api.container(id)).toBeUndefined();

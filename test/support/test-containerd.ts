@@ -266,35 +266,21 @@ export async function startTestContainerd(): Promise<TestContainerd> {
    * ctr's spec has a /run tmpfs and an open-files limit; the CRI plugin's has neither
    * (containerd 1.7 pkg/cri/server/container_create_linux.go: oci.WithoutRunMount,
    * WithoutDefaultSecuritySettings), and an image that keeps state in /run (apache's
-   * /run/lock, /run/apache2) fails without its own. containerd has no spec update in ctr,
-   * so the container is recreated with the CRI-shaped spec over the same snapshot.
+   * /run/lock, /run/apache2) fails without its own. ctr cannot change a spec, so it is
+   * replaced through the API (recreating the container instead lets garbage collection take
+   * its snapshot in between).
    */
   const asCriSpec = async (id: string) => {
-    const info = JSON.parse(await ctr('-n', K8S, 'containers', 'info', id)) as {
-      Labels?: Record<string, string>;
-      Image: string;
-      Runtime: { Name: string };
-      Snapshotter: string;
-      SnapshotKey: string;
-    };
     const spec = JSON.parse(await ctr('-n', K8S, 'containers', 'info', '--spec', id)) as {
       mounts?: { destination: string }[];
       process?: { rlimits?: unknown };
     };
     spec.mounts = (spec.mounts ?? []).filter((m) => m.destination !== '/run');
     delete spec.process?.rlimits;
-    await ctr('-n', K8S, 'containers', 'rm', '--keep-snapshot', id);
     await (
       await client()
-    ).createContainer({
-      id,
-      labels: info.Labels ?? {},
-      image: info.Image,
-      runtime: { name: info.Runtime.Name },
+    ).updateContainer(id, {
       spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
-      snapshotter: info.Snapshotter,
-      snapshotKey: info.SnapshotKey,
-      extensions: {},
     });
   };
 

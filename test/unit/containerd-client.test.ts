@@ -240,10 +240,15 @@ describe('the containerd client facing a hostile daemon', () => {
     );
   });
 
-  it('sends the namespace with every call', async () => {
+  it('sends the namespace with every call, and the lease from a lease view', async () => {
     const c = await serve({ TaskGet: (_call, cb) => cb(null, {}) });
     await c.task('x');
     expect(seen.map((s) => s.namespace)).toEqual(['k8s.io', 'k8s.io']);
+    // A lease view carries the lease on every call; the plain client carries none.
+    await c.withLease('L7').task('x');
+    c.withLease('L7').close(); // shares the connection: closing the view leaves it open
+    await c.task('x');
+    expect(seen.slice(2).map((s) => s.lease)).toEqual(['L7', undefined]);
   });
 
   it('turns a container with every field missing into empty values', async () => {

@@ -163,13 +163,20 @@ class GrpcContainerd implements ContainerdApi {
   constructor(
     readonly address: ContainerdAddress,
     private readonly client: grpc.Client,
+    /** Set on a view from withLease(): every call carries it. */
+    private readonly lease?: string,
   ) {}
 
   private metadata(lease?: string): grpc.Metadata {
     const md = new grpc.Metadata();
     md.set('containerd-namespace', this.address.namespace);
-    if (lease) md.set('containerd-lease', lease);
+    const held = lease ?? this.lease;
+    if (held) md.set('containerd-lease', held);
     return md;
+  }
+
+  withLease(leaseId: string): ContainerdApi {
+    return new GrpcContainerd(this.address, this.client, leaseId);
   }
 
   private callOptions(timeoutMs?: number): grpc.CallOptions {
@@ -329,6 +336,27 @@ class GrpcContainerd implements ContainerdApi {
       'containerd.services.containers.v1.DeleteContainerRequest',
       EMPTY,
       { id },
+    );
+  }
+
+  async updateContainer(id: string, changes: { spec?: AnyValue; labels?: Record<string, string> }) {
+    const paths: string[] = [];
+    const container: Message = { id };
+    if (changes.spec) {
+      paths.push('spec');
+      container['spec'] = anyMessage(changes.spec);
+    }
+    if (changes.labels) {
+      paths.push('labels');
+      container['labels'] = changes.labels;
+    }
+    if (!paths.length) return;
+    await this.unary(
+      'containers',
+      'Update',
+      'containerd.services.containers.v1.UpdateContainerRequest',
+      'containerd.services.containers.v1.UpdateContainerResponse',
+      { container, update_mask: { paths } },
     );
   }
 
@@ -695,7 +723,8 @@ class GrpcContainerd implements ContainerdApi {
   }
 
   close() {
-    this.client.close();
+    // A lease view shares its parent's connection, which the parent closes.
+    if (!this.lease) this.client.close();
   }
 }
 
