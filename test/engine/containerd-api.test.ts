@@ -109,6 +109,13 @@ describe('the containerd client on a containerd holding pods', () => {
     // As the kubelet leaves it when allowPrivilegeEscalation is unset.
     expect(process.noNewPrivileges ?? false).toBe(false);
     expect(c.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{9})?Z$/);
+    // The CRI plugin's own record, where a node keeps the log path.
+    const record = c.extensions['io.cri-containerd.container.metadata']!;
+    expect(record.typeUrl).toBe('github.com/containerd/cri/pkg/store/container/Metadata');
+    expect(JSON.parse(record.value.toString())).toMatchObject({
+      Version: 'v1',
+      Metadata: { ID: web.id, SandboxID: web.sandboxId, LogPath: web.logPath },
+    });
     // containerd's own view (ctr) agrees with what the client decoded.
     const seenByCtr = JSON.parse(await ctd.ctr('-n', 'k8s.io', 'containers', 'info', web.id));
     expect(seenByCtr).toMatchObject({

@@ -6,11 +6,11 @@
  * /var/log/pods. It runs in its own roots, socket and mount namespace
  * (scripts/newer-engine.sh --containerd-only); nothing of the host's engines is touched.
  *
- * Made with `ctr` (and the spec reshaped as the CRI plugin's), so unlike a real node: no `io.cri-containerd.container.metadata`
- * extension (the CRI plugin's own record, with the log path), the sandbox runs the image's
- * `sleep` rather than pause, there is no CNI network (a pod's containers share one empty
- * network namespace) and no per-pod cgroup parent. Labels, CRI annotations in the spec,
- * snapshots and log files are as the CRI plugin makes them.
+ * Made with `ctr` (and the spec reshaped as the CRI plugin's), so unlike a real node: the
+ * CRI plugin's metadata extensions hold only the fields CriRecord names, the sandbox runs
+ * the image's `sleep` rather than pause, there is no CNI network (a pod's containers share
+ * one empty network namespace) and no per-pod cgroup parent. Labels, CRI annotations in
+ * the spec, snapshots and log files are as the CRI plugin makes them.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -82,6 +82,18 @@ export interface TestContainerd {
   /** Runs a command in a running container (`ctr tasks exec`), as an attacker with a shell would. */
   exec(containerId: string, ...cmd: string[]): Promise<string>;
   destroy(): Promise<void>;
+}
+
+/**
+ * The CRI plugin's own record of a container or sandbox, kept as a container extension
+ * (containerd 1.7 pkg/cri/store/{container,sandbox}/metadata.go, pkg/cri/server/helpers.go):
+ * JSON `{Version: "v1", Metadata: {...}}` under a typeurl of the Go type. Its LogPath is
+ * where a node's log file is; the fields coroner has no use for are left out.
+ */
+interface CriRecord {
+  extension: string;
+  typeUrl: string;
+  metadata: Record<string, unknown>;
 }
 
 /** Where the CRI plugin caps one log line before it splits it into P(artial) records. */
@@ -212,6 +224,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     opts: Partial<PodContainerOptions>,
     logPath: string,
     command: string[],
+    criRecord: CriRecord,
     sandboxPid?: number,
   ) => {
     await mkdir(path.dirname(logPath), { recursive: true });
@@ -248,7 +261,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
       );
     args.push(image, id, ...command);
     await ctr(...args);
-    await asCriSpec(id);
+    await asCriContainer(id, criRecord);
     await ctr(
       '-n',
       K8S,
@@ -268,9 +281,9 @@ export async function startTestContainerd(): Promise<TestContainerd> {
    * WithoutDefaultSecuritySettings), and an image that keeps state in /run (apache's
    * /run/lock, /run/apache2) fails without its own. ctr cannot change a spec, so it is
    * replaced through the API (recreating the container instead lets garbage collection take
-   * its snapshot in between).
+   * its snapshot in between), with the CRI plugin's own record of it beside.
    */
-  const asCriSpec = async (id: string) => {
+  const asCriContainer = async (id: string, criRecord: CriRecord) => {
     const spec = JSON.parse(await ctr('-n', K8S, 'containers', 'info', '--spec', id)) as {
       mounts?: { destination: string }[];
       process?: { rlimits?: unknown };
@@ -281,6 +294,12 @@ export async function startTestContainerd(): Promise<TestContainerd> {
       await client()
     ).updateContainer(id, {
       spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
+      extensions: {
+        [criRecord.extension]: {
+          typeUrl: criRecord.typeUrl,
+          value: Buffer.from(JSON.stringify({ Version: 'v1', Metadata: criRecord.metadata })),
+        },
+      },
     });
   };
 
@@ -387,6 +406,23 @@ export async function startTestContainerd(): Promise<TestContainerd> {
           { hostNetwork: opts.hostNetwork ?? false, pod: opts.pod },
           logPath,
           ['sleep', '1000000'],
+          {
+            extension: 'io.cri-containerd.sandbox.metadata',
+            typeUrl: 'github.com/containerd/cri/pkg/store/sandbox/Metadata',
+            metadata: {
+              ID: sandboxId,
+              Name: [opts.pod, opts.namespace, uid, '0'].join('_'),
+              Config: {
+                metadata: { name: opts.pod, uid, namespace: opts.namespace },
+                ...(opts.hostNetwork ? {} : { hostname: opts.pod }),
+                log_directory: podLogDir(uid),
+                labels: opts.podLabels ?? {},
+              },
+              NetNSPath: '',
+              IP: '',
+              RuntimeHandler: '',
+            },
+          },
         );
         sandbox = { id: sandboxId, uid, pid: sandboxPid };
         sandboxes.set(podKey, sandbox);
@@ -411,6 +447,24 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         opts,
         logPath,
         opts.command ?? [],
+        {
+          extension: 'io.cri-containerd.container.metadata',
+          typeUrl: 'github.com/containerd/cri/pkg/store/container/Metadata',
+          metadata: {
+            ID: id,
+            Name: [opts.container, opts.pod, opts.namespace, sandbox.uid, '0'].join('_'),
+            SandboxID: sandbox.id,
+            Config: {
+              metadata: { name: opts.container },
+              image: { image: opts.image },
+              log_path: path.join(opts.container, '0.log'),
+            },
+            // The kubelet's is the image's id; a name is what Images.Get takes here.
+            ImageRef: opts.image,
+            LogPath: logPath,
+            StopSignal: 'SIGTERM',
+          },
+        },
         sandbox.pid,
       );
       return { id, pid, sandboxId: sandbox.id, podUid: sandbox.uid, logPath };

@@ -79,6 +79,13 @@ const DEFINITIONS = {
     `${C}.GetContainerResponse`,
     'unary',
   ),
+  Update: method(
+    SERVICES.containers,
+    'Update',
+    `${C}.UpdateContainerRequest`,
+    `${C}.UpdateContainerResponse`,
+    'unary',
+  ),
   TaskGet: method(SERVICES.tasks, 'Get', `${T}.GetRequest`, `${T}.GetResponse`, 'unary'),
   Write: method(
     SERVICES.content,
@@ -315,6 +322,27 @@ describe('the containerd client facing a hostile daemon', () => {
       code: grpc.status.INTERNAL,
     });
     await expect(failure).rejects.toThrow(/boom \\e\[31mred/);
+  });
+
+  it('updates only the fields it is given, one path per extension', async () => {
+    const updates: Message[] = [];
+    const c = await serve({
+      Update: (call, cb) => {
+        updates.push(call.request);
+        cb(null, {});
+      },
+    });
+    await c.updateContainer('a', {
+      labels: { k: 'v' },
+      extensions: { 'x.meta': { typeUrl: 't', value: Buffer.from('{}') } },
+    });
+    await c.updateContainer('a', {});
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({
+      container: { id: 'a', labels: { k: 'v' }, extensions: { 'x.meta': { type_url: 't' } } },
+      update_mask: { paths: ['labels', 'extensions.x.meta'] },
+    });
+    expect(updates[0]!['container']).not.toHaveProperty('spec');
   });
 
   it('streams a blob in pieces of at most 1 MiB under the lease, then commits with the digest', async () => {

@@ -339,7 +339,14 @@ class GrpcContainerd implements ContainerdApi {
     );
   }
 
-  async updateContainer(id: string, changes: { spec?: AnyValue; labels?: Record<string, string> }) {
+  async updateContainer(
+    id: string,
+    changes: {
+      spec?: AnyValue;
+      labels?: Record<string, string>;
+      extensions?: Record<string, AnyValue>;
+    },
+  ) {
     const paths: string[] = [];
     const container: Message = { id };
     if (changes.spec) {
@@ -349,6 +356,12 @@ class GrpcContainerd implements ContainerdApi {
     if (changes.labels) {
       paths.push('labels');
       container['labels'] = changes.labels;
+    }
+    const extensions = Object.entries(changes.extensions ?? {});
+    if (extensions.length) {
+      // One path per extension: the others the container has are kept.
+      container['extensions'] = Object.fromEntries(extensions.map(([k, v]) => [k, anyMessage(v)]));
+      for (const [k] of extensions) paths.push(`extensions.${k}`);
     }
     if (!paths.length) return;
     await this.unary(

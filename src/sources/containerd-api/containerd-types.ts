@@ -103,10 +103,17 @@ export interface ContainerdApi {
   container(id: string): Promise<ContainerRecord | undefined>;
   createContainer(record: ContainerRecord): Promise<void>;
   deleteContainer(id: string): Promise<void>;
-  /** Replaces the given fields of a container (its spec, its labels), leaving the rest as it is. */
+  /**
+   * Replaces the given fields of a container (its spec, its labels, the named extensions),
+   * leaving the rest as it is.
+   */
   updateContainer(
     id: string,
-    changes: { spec?: AnyValue; labels?: Record<string, string> },
+    changes: {
+      spec?: AnyValue;
+      labels?: Record<string, string>;
+      extensions?: Record<string, AnyValue>;
+    },
   ): Promise<void>;
 
   /** Undefined when the container has no task. */
