@@ -16,9 +16,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   connectContainerd,
   containerdAddressFrom,
-  MAX_CONTAINERS,
-  rfc3339,
 } from '../../src/sources/containerd-api/containerd-client.js';
+import { MAX_CONTAINERS, rfc3339 } from '../../src/sources/containerd-api/containerd-replies.js';
 import { messageType, SERVICES } from '../../src/sources/containerd-api/containerd-protos.js';
 import type { ContainerdApi } from '../../src/sources/containerd-api/containerd-types.js';
 
