@@ -95,7 +95,10 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(c.snapshotter).toBe('overlayfs');
     expect(c.runtime.name).toBe('io.containerd.runc.v2');
     expect(c.spec?.typeUrl).toBe(SPEC_TYPE_URL);
-    const { process, annotations } = JSON.parse(c.spec!.value.toString());
+    const { process, annotations, mounts } = JSON.parse(c.spec!.value.toString());
+    // Shaped as the CRI plugin's: the image's own /run, no open-files limit.
+    expect(mounts.map((m: { destination: string }) => m.destination)).not.toContain('/run');
+    expect(process.rlimits).toBeUndefined();
     expect(annotations).toMatchObject({
       'io.kubernetes.cri.container-type': 'container',
       'io.kubernetes.cri.sandbox-id': web.sandboxId,
@@ -106,6 +109,20 @@ describe('the containerd client on a containerd holding pods', () => {
     // As the kubelet leaves it when allowPrivilegeEscalation is unset.
     expect(process.noNewPrivileges ?? false).toBe(false);
     expect(c.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{9})?Z$/);
+    // The CRI plugin's own record, where a node keeps the log path.
+    const record = c.extensions['io.cri-containerd.container.metadata']!;
+    expect(record.typeUrl).toBe('github.com/containerd/cri/pkg/store/container/Metadata');
+    expect(JSON.parse(record.value.toString())).toMatchObject({
+      Version: 'v1',
+      Metadata: { ID: web.id, SandboxID: web.sandboxId, LogPath: web.logPath },
+    });
+    // containerd's own view (ctr) agrees with what the client decoded.
+    const seenByCtr = JSON.parse(await ctd.ctr('-n', 'k8s.io', 'containers', 'info', web.id));
+    expect(seenByCtr).toMatchObject({
+      Labels: c.labels,
+      SnapshotKey: c.snapshotKey,
+      Image: c.image,
+    });
     const sandbox = all.find((x) => x.id === web.sandboxId)!;
     expect(sandbox.labels).toMatchObject({ app: 'shop-web', 'io.cri-containerd.kind': 'sandbox' });
     expect((await api.container(web.id))?.snapshotKey).toBe(c.snapshotKey);
@@ -127,6 +144,7 @@ describe('the containerd client on a containerd holding pods', () => {
     expect(await net(sidecar.pid)).toBe(await net(sandboxPid));
     expect(await net(web.pid)).toBe(await net(sandboxPid));
     expect(await net(web.pid)).not.toBe(await readlink('/proc/self/ns/net'));
+    expect((await ctd.exec(sidecar.id, 'hostname')).trim()).toBe('web-7d9f');
   });
 
   it('reads the task, its pids, and pauses and resumes it', async () => {
@@ -216,12 +234,19 @@ describe('the containerd client on a containerd holding pods', () => {
       'overlayfs',
       (await api.container(web.id))!.snapshotKey,
     ))!.parent;
-    const rootfs = await api.prepareSnapshot('overlayfs', id, parent, { 'coroner.test': 'true' });
+    // Under a lease, as containerd's own client does: garbage collection cannot take the
+    // new snapshot before the container names it.
+    const lease = `coroner-test-${id}`;
+    await api.createLease(lease);
+    const leased = api.withLease(lease);
+    const rootfs = await leased.prepareSnapshot('overlayfs', id, parent, {
+      'coroner.test': 'true',
+    });
     const spec = defaultSpec({
       args: ['sh', '-c', 'echo twin > /tmp/out; cat /tmp/out; exit 3'],
       readOnlyRoot: false,
     });
-    await api.createContainer({
+    await leased.createContainer({
       id,
       labels: { 'coroner.test': 'true' },
       image,
@@ -246,9 +271,13 @@ describe('the containerd client on a containerd holding pods', () => {
       expect((await api.task(id))?.status).toBe('stopped');
       expect(await readFile(stdout, 'utf8')).toBe('twin\n');
       expect(await api.deleteTask(id)).toEqual({ exitStatus: 3 });
+      await api.updateContainer(id, { labels: { 'coroner.test': 'done' } });
+      expect((await api.container(id))?.labels).toEqual({ 'coroner.test': 'done' });
+      expect((await api.container(id))?.spec?.value.toString()).toBe(JSON.stringify(spec));
     } finally {
       await api.deleteContainer(id).catch(() => undefined);
       await api.removeSnapshot('overlayfs', id).catch(() => undefined);
+      await api.deleteLease(lease);
       await rm(out, { recursive: true, force: true });
     }
     expect(await api.container(id)).toBeUndefined();

@@ -6,11 +6,11 @@
  * /var/log/pods. It runs in its own roots, socket and mount namespace
  * (scripts/newer-engine.sh --containerd-only); nothing of the host's engines is touched.
  *
- * Made with `ctr run`, so unlike a real node: no `io.cri-containerd.container.metadata`
- * extension (the CRI plugin's own record, with the log path), the sandbox runs the image's
- * `sleep` rather than pause, there is no CNI network (a pod's containers share one empty
- * network namespace) and no per-pod cgroup parent. Labels, CRI annotations in the spec,
- * snapshots and log files are as the CRI plugin makes them.
+ * Made with `ctr` (and the spec reshaped as the CRI plugin's), so unlike a real node: the
+ * CRI plugin's metadata extensions hold only the fields CriRecord names, the sandbox runs
+ * the image's `sleep` rather than pause, there is no CNI network (a pod's containers share
+ * one empty network namespace) and no per-pod cgroup parent. Labels, CRI annotations in
+ * the spec, snapshots and log files are as the CRI plugin makes them.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -28,6 +28,9 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { connectContainerd } from '../../src/sources/containerd-api/containerd-client.js';
+import type { ContainerdApi } from '../../src/sources/containerd-api/containerd-types.js';
+import { SPEC_TYPE_URL } from '../../src/sources/containerd-api/oci-spec.js';
 import { ROOT } from './engine.js';
 import { newerEnginesDir } from './newer-engine.js';
 
@@ -79,6 +82,18 @@ export interface TestContainerd {
   /** Runs a command in a running container (`ctr tasks exec`), as an attacker with a shell would. */
   exec(containerId: string, ...cmd: string[]): Promise<string>;
   destroy(): Promise<void>;
+}
+
+/**
+ * The CRI plugin's own record of a container or sandbox, kept as a container extension
+ * (containerd 1.7 pkg/cri/store/{container,sandbox}/metadata.go, pkg/cri/server/helpers.go):
+ * JSON `{Version: "v1", Metadata: {...}}` under a typeurl of the Go type. Its LogPath is
+ * where a node's log file is; the fields coroner has no use for are left out.
+ */
+interface CriRecord {
+  extension: string;
+  typeUrl: string;
+  metadata: Record<string, unknown>;
 }
 
 /** Where the CRI plugin caps one log line before it splits it into P(artial) records. */
@@ -195,6 +210,9 @@ export async function startTestContainerd(): Promise<TestContainerd> {
   }
   const namespace = await readlink(`/proc/${pid}/ns/mnt`);
 
+  let api: ContainerdApi | undefined;
+  const client = async () => (api ??= await connectContainerd({ address, namespace: K8S }));
+
   const sandboxes = new Map<string, { id: string; uid: string; pid: number }>();
   const newId = () => randomBytes(32).toString('hex');
 
@@ -206,17 +224,28 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     opts: Partial<PodContainerOptions>,
     logPath: string,
     command: string[],
+    criRecord: CriRecord,
     sandboxPid?: number,
   ) => {
     await mkdir(path.dirname(logPath), { recursive: true });
     // --allow-new-privs: the kubelet's default (allowPrivilegeEscalation unset) leaves
     // noNewPrivileges off, where ctr would turn it on.
-    const args = ['-n', K8S, 'run', '-d', '--snapshotter', 'overlayfs', '--allow-new-privs'];
+    const args = [
+      '-n',
+      K8S,
+      'containers',
+      'create',
+      '--snapshotter',
+      'overlayfs',
+      '--allow-new-privs',
+    ];
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
     for (const [k, v] of Object.entries(annotations)) args.push('--annotation', `${k}=${v}`);
     for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);
     if (opts.uid !== undefined) args.push('--user', String(opts.uid));
     if (opts.hostNetwork) args.push('--net-host');
+    // A pod's hostname is its name (the sandbox's UTS namespace, which its containers join).
+    else if (!sandboxPid && opts.pod) args.push('--hostname', opts.pod);
     // A pod's containers join its sandbox's namespaces, as the CRI plugin joins them to the
     // pause container's: IPC always, network and UTS unless the pod uses the host's network.
     if (sandboxPid) {
@@ -230,10 +259,48 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         '--mount',
         `type=bind,src=${m.source},dst=${m.destination},options=rbind:${m.readOnly ? 'ro' : 'rw'}`,
       );
-    args.push('--log-uri', `binary://${logger}?path=${encodeURIComponent(logPath)}`);
     args.push(image, id, ...command);
     await ctr(...args);
+    await asCriContainer(id, criRecord);
+    await ctr(
+      '-n',
+      K8S,
+      'tasks',
+      'start',
+      '-d',
+      '--log-uri',
+      `binary://${logger}?path=${encodeURIComponent(logPath)}`,
+      id,
+    );
     return taskPid(id);
+  };
+
+  /**
+   * ctr's spec has a /run tmpfs and an open-files limit; the CRI plugin's has neither
+   * (containerd 1.7 pkg/cri/server/container_create_linux.go: oci.WithoutRunMount,
+   * WithoutDefaultSecuritySettings), and an image that keeps state in /run (apache's
+   * /run/lock, /run/apache2) fails without its own. ctr cannot change a spec, so it is
+   * replaced through the API (recreating the container instead lets garbage collection take
+   * its snapshot in between), with the CRI plugin's own record of it beside.
+   */
+  const asCriContainer = async (id: string, criRecord: CriRecord) => {
+    const spec = JSON.parse(await ctr('-n', K8S, 'containers', 'info', '--spec', id)) as {
+      mounts?: { destination: string }[];
+      process?: { rlimits?: unknown };
+    };
+    spec.mounts = (spec.mounts ?? []).filter((m) => m.destination !== '/run');
+    delete spec.process?.rlimits;
+    await (
+      await client()
+    ).updateContainer(id, {
+      spec: { typeUrl: SPEC_TYPE_URL, value: Buffer.from(JSON.stringify(spec)) },
+      extensions: {
+        [criRecord.extension]: {
+          typeUrl: criRecord.typeUrl,
+          value: Buffer.from(JSON.stringify({ Version: 'v1', Metadata: criRecord.metadata })),
+        },
+      },
+    });
   };
 
   const taskPid = async (id: string) => {
@@ -336,9 +403,26 @@ export async function startTestContainerd(): Promise<TestContainerd> {
             'io.kubernetes.cri.sandbox-log-directory': podLogDir(uid),
             'io.kubernetes.cri.container-type': 'sandbox',
           },
-          { hostNetwork: opts.hostNetwork ?? false },
+          { hostNetwork: opts.hostNetwork ?? false, pod: opts.pod },
           logPath,
           ['sleep', '1000000'],
+          {
+            extension: 'io.cri-containerd.sandbox.metadata',
+            typeUrl: 'github.com/containerd/cri/pkg/store/sandbox/Metadata',
+            metadata: {
+              ID: sandboxId,
+              Name: [opts.pod, opts.namespace, uid, '0'].join('_'),
+              Config: {
+                metadata: { name: opts.pod, uid, namespace: opts.namespace },
+                ...(opts.hostNetwork ? {} : { hostname: opts.pod }),
+                log_directory: podLogDir(uid),
+                labels: opts.podLabels ?? {},
+              },
+              NetNSPath: '',
+              IP: '',
+              RuntimeHandler: '',
+            },
+          },
         );
         sandbox = { id: sandboxId, uid, pid: sandboxPid };
         sandboxes.set(podKey, sandbox);
@@ -363,6 +447,24 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         opts,
         logPath,
         opts.command ?? [],
+        {
+          extension: 'io.cri-containerd.container.metadata',
+          typeUrl: 'github.com/containerd/cri/pkg/store/container/Metadata',
+          metadata: {
+            ID: id,
+            Name: [opts.container, opts.pod, opts.namespace, sandbox.uid, '0'].join('_'),
+            SandboxID: sandbox.id,
+            Config: {
+              metadata: { name: opts.container },
+              image: { image: opts.image },
+              log_path: path.join(opts.container, '0.log'),
+            },
+            // The kubelet's is the image's id; a name is what Images.Get takes here.
+            ImageRef: opts.image,
+            LogPath: logPath,
+            StopSignal: 'SIGTERM',
+          },
+        },
         sandbox.pid,
       );
       return { id, pid, sandboxId: sandbox.id, podUid: sandbox.uid, logPath };
@@ -408,6 +510,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         // Removing the container removes its snapshot too.
         await ctr('-n', K8S, 'containers', 'rm', id).catch(() => '');
       }
+      api?.close();
       signal(pid, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
       // Shims outlive containerd; with their containers gone they are all that is left.

@@ -16,9 +16,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   connectContainerd,
   containerdAddressFrom,
-  MAX_CONTAINERS,
-  rfc3339,
 } from '../../src/sources/containerd-api/containerd-client.js';
+import { MAX_CONTAINERS, rfc3339 } from '../../src/sources/containerd-api/containerd-replies.js';
 import { messageType, SERVICES } from '../../src/sources/containerd-api/containerd-protos.js';
 import type { ContainerdApi } from '../../src/sources/containerd-api/containerd-types.js';
 
@@ -77,6 +76,13 @@ const DEFINITIONS = {
     'Get',
     `${C}.GetContainerRequest`,
     `${C}.GetContainerResponse`,
+    'unary',
+  ),
+  Update: method(
+    SERVICES.containers,
+    'Update',
+    `${C}.UpdateContainerRequest`,
+    `${C}.UpdateContainerResponse`,
     'unary',
   ),
   TaskGet: method(SERVICES.tasks, 'Get', `${T}.GetRequest`, `${T}.GetResponse`, 'unary'),
@@ -240,10 +246,15 @@ describe('the containerd client facing a hostile daemon', () => {
     );
   });
 
-  it('sends the namespace with every call', async () => {
+  it('sends the namespace with every call, and the lease from a lease view', async () => {
     const c = await serve({ TaskGet: (_call, cb) => cb(null, {}) });
     await c.task('x');
     expect(seen.map((s) => s.namespace)).toEqual(['k8s.io', 'k8s.io']);
+    // A lease view carries the lease on every call; the plain client carries none.
+    await c.withLease('L7').task('x');
+    c.withLease('L7').close(); // shares the connection: closing the view leaves it open
+    await c.task('x');
+    expect(seen.slice(2).map((s) => s.lease)).toEqual(['L7', undefined]);
   });
 
   it('turns a container with every field missing into empty values', async () => {
@@ -310,6 +321,27 @@ describe('the containerd client facing a hostile daemon', () => {
       code: grpc.status.INTERNAL,
     });
     await expect(failure).rejects.toThrow(/boom \\e\[31mred/);
+  });
+
+  it('updates only the fields it is given, one path per extension', async () => {
+    const updates: Message[] = [];
+    const c = await serve({
+      Update: (call, cb) => {
+        updates.push(call.request);
+        cb(null, {});
+      },
+    });
+    await c.updateContainer('a', {
+      labels: { k: 'v' },
+      extensions: { 'x.meta': { typeUrl: 't', value: Buffer.from('{}') } },
+    });
+    await c.updateContainer('a', {});
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatchObject({
+      container: { id: 'a', labels: { k: 'v' }, extensions: { 'x.meta': { type_url: 't' } } },
+      update_mask: { paths: ['labels', 'extensions.x.meta'] },
+    });
+    expect(updates[0]!['container']).not.toHaveProperty('spec');
   });
 
   it('streams a blob in pieces of at most 1 MiB under the lease, then commits with the digest', async () => {

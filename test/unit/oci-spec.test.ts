@@ -26,8 +26,9 @@ describe('the default OCI runtime spec for a twin', () => {
       '/dev/shm',
       '/dev/mqueue',
       '/sys',
-      '/run',
     ]);
+    // As in a pod: the image's own /run, no open-files limit.
+    expect(spec).not.toHaveProperty('process.rlimits');
     expect(spec.linux.maskedPaths).toContain('/proc/kcore');
     expect(spec.linux.readonlyPaths).toContain('/proc/sys');
   });

@@ -1,9 +1,10 @@
 /**
  * containerd's gRPC API spoken with @grpc/grpc-js and the message definitions in
- * containerd-protos.ts: the one implementation of ContainerdApi (issue 26). Every reply
- * comes from a daemon on a host that may be compromised: lists and specs are bounded,
- * a missing field becomes an empty value, never a crash. Strings are returned as given;
- * escaping them is the caller's job.
+ * containerd-protos.ts: the one implementation of ContainerdApi (issue 26). Replies are
+ * decoded and bounded in containerd-replies.ts, as from a daemon on a host that may be
+ * compromised; here the transport is bounded too (message size, call deadlines, a list
+ * streamed one container at a time). Strings are returned as given; escaping them is the
+ * caller's job.
  */
 import { stat } from 'node:fs/promises';
 import net from 'node:net';
@@ -15,11 +16,27 @@ import { Cancelled } from '../../errors.js';
 import { safeLine } from '../../untrusted.js';
 import {
   ContainerdPermissionDenied,
-  ContainerdReplyRefused,
   ContainerdRequestFailed,
   ContainerdUnreachable,
 } from './containerd-errors.js';
 import { messageType, SERVICES } from './containerd-protos.js';
+import {
+  anyMessage,
+  bounded,
+  containerRecord,
+  imageRecord,
+  list,
+  MAX_CONTAINERS,
+  type Message,
+  mountSpec,
+  num,
+  optionalTime,
+  snapshotKind,
+  str,
+  stringMap,
+  taskStatus,
+  tooMany,
+} from './containerd-replies.js';
 import {
   DEFAULT_CONTAINERD_ADDRESS,
   KUBERNETES_NAMESPACE,
@@ -32,16 +49,9 @@ import {
   type MountSpec,
   type SnapshotInfo,
   type TaskRecord,
-  type TaskStatus,
   type TaskStreams,
 } from './containerd-types.js';
 
-/** More containers than any node runs; a daemon listing more is lying or broken. */
-export const MAX_CONTAINERS = 100_000;
-/** Images, namespaces, pids: the same kind of bound. */
-const MAX_LIST_ENTRIES = 100_000;
-/** A runtime spec larger than this is not kept (real ones are tens of kilobytes). */
-export const MAX_SPEC_BYTES = 4 * 1024 * 1024;
 /** One reply message; a container list is streamed one container per message. */
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Content is written in pieces of at most this, never held whole. */
@@ -130,7 +140,6 @@ async function checkSocket(socket: string): Promise<void> {
   );
 }
 
-type Message = Record<string, unknown>;
 interface CallOptions {
   lease?: string;
   signal?: AbortSignal;
@@ -163,13 +172,20 @@ class GrpcContainerd implements ContainerdApi {
   constructor(
     readonly address: ContainerdAddress,
     private readonly client: grpc.Client,
+    /** Set on a view from withLease(): every call carries it. */
+    private readonly lease?: string,
   ) {}
 
   private metadata(lease?: string): grpc.Metadata {
     const md = new grpc.Metadata();
     md.set('containerd-namespace', this.address.namespace);
-    if (lease) md.set('containerd-lease', lease);
+    const held = lease ?? this.lease;
+    if (held) md.set('containerd-lease', held);
     return md;
+  }
+
+  withLease(leaseId: string): ContainerdApi {
+    return new GrpcContainerd(this.address, this.client, leaseId);
   }
 
   private callOptions(timeoutMs?: number): grpc.CallOptions {
@@ -329,6 +345,40 @@ class GrpcContainerd implements ContainerdApi {
       'containerd.services.containers.v1.DeleteContainerRequest',
       EMPTY,
       { id },
+    );
+  }
+
+  async updateContainer(
+    id: string,
+    changes: {
+      spec?: AnyValue;
+      labels?: Record<string, string>;
+      extensions?: Record<string, AnyValue>;
+    },
+  ) {
+    const paths: string[] = [];
+    const container: Message = { id };
+    if (changes.spec) {
+      paths.push('spec');
+      container['spec'] = anyMessage(changes.spec);
+    }
+    if (changes.labels) {
+      paths.push('labels');
+      container['labels'] = changes.labels;
+    }
+    const extensions = Object.entries(changes.extensions ?? {});
+    if (extensions.length) {
+      // One path per extension: the others the container has are kept.
+      container['extensions'] = Object.fromEntries(extensions.map(([k, v]) => [k, anyMessage(v)]));
+      for (const [k] of extensions) paths.push(`extensions.${k}`);
+    }
+    if (!paths.length) return;
+    await this.unary(
+      'containers',
+      'Update',
+      'containerd.services.containers.v1.UpdateContainerRequest',
+      'containerd.services.containers.v1.UpdateContainerResponse',
+      { container, update_mask: { paths } },
     );
   }
 
@@ -695,7 +745,8 @@ class GrpcContainerd implements ContainerdApi {
   }
 
   close() {
-    this.client.close();
+    // A lease view shares its parent's connection, which the parent closes.
+    if (!this.lease) this.client.close();
   }
 }
 
@@ -712,146 +763,4 @@ function requestFailed(
   return new ContainerdRequestFailed(`containerd refused ${what} (${name}): ${details}`, err.code, {
     cause: err,
   });
-}
-
-function tooMany(what: string, max: number): ContainerdReplyRefused {
-  return new ContainerdReplyRefused(
-    `containerd listed more than ${max} ${what}; the reply was not used`,
-  );
-}
-
-function bounded(items: Message[], what: string, max = MAX_LIST_ENTRIES): Message[] {
-  if (items.length > max) throw tooMany(what, max);
-  return items;
-}
-
-function list(value: unknown): Message[] {
-  return Array.isArray(value)
-    ? value.filter((v): v is Message => !!v && typeof v === 'object')
-    : [];
-}
-
-function str(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
-
-/** uint32/int64 fields arrive as numbers or Longs. */
-function num(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (value && typeof value === 'object' && 'toNumber' in value)
-    return (value as { toNumber(): number }).toNumber();
-  return 0;
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!value || typeof value !== 'object') return out;
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
-  return out;
-}
-
-function anyValue(value: unknown): AnyValue | undefined {
-  if (!value || typeof value !== 'object') return undefined;
-  const m = value as Message;
-  const bytes = m['value'];
-  return {
-    typeUrl: str(m['type_url']),
-    value:
-      bytes instanceof Uint8Array
-        ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
-        : Buffer.alloc(0),
-  };
-}
-
-function anyMessage(value: AnyValue): Message {
-  return { type_url: value.typeUrl, value: value.value };
-}
-
-/** A protobuf Timestamp as RFC 3339 UTC, nanoseconds kept; undefined when unset or out of range. */
-export function rfc3339(value: unknown): string | undefined {
-  if (!value || typeof value !== 'object') return undefined;
-  const m = value as Message;
-  const seconds = num(m['seconds']);
-  const nanos = num(m['nanos']);
-  if (seconds === 0 && nanos === 0) return undefined;
-  const date = new Date(seconds * 1000);
-  if (Number.isNaN(date.getTime()) || nanos < 0 || nanos > 999_999_999) return undefined;
-  const whole = date.toISOString().slice(0, 19);
-  return nanos ? `${whole}.${String(nanos).padStart(9, '0')}Z` : `${whole}Z`;
-}
-
-function optionalTime<K extends string>(key: K, value: unknown): Partial<Record<K, string>> {
-  const t = rfc3339(value);
-  return t ? ({ [key]: t } as Record<K, string>) : {};
-}
-
-function containerRecord(c: Message): ContainerRecord {
-  const runtime = (c['runtime'] ?? {}) as Message;
-  const extensions: Record<string, AnyValue> = {};
-  const ext = c['extensions'];
-  if (ext && typeof ext === 'object')
-    for (const [k, v] of Object.entries(ext)) {
-      const a = anyValue(v);
-      if (a) extensions[k] = a;
-    }
-  const spec = anyValue(c['spec']);
-  const isSpecKept = spec && spec.value.length <= MAX_SPEC_BYTES;
-  return {
-    id: str(c['id']),
-    labels: stringMap(c['labels']),
-    image: str(c['image']),
-    runtime: { name: str(runtime['name']) },
-    ...(isSpecKept ? { spec } : {}),
-    ...(spec && !isSpecKept ? { specRefusedBytes: spec.value.length } : {}),
-    snapshotter: str(c['snapshotter']),
-    snapshotKey: str(c['snapshot_key']),
-    ...optionalTime('createdAt', c['created_at']),
-    ...optionalTime('updatedAt', c['updated_at']),
-    ...(str(c['sandbox']) ? { sandbox: str(c['sandbox']) } : {}),
-    extensions,
-  };
-}
-
-function imageRecord(i: Message): ImageRecord {
-  const t = (i['target'] ?? {}) as Message;
-  const annotations = stringMap(t['annotations']);
-  return {
-    name: str(i['name']),
-    labels: stringMap(i['labels']),
-    target: {
-      mediaType: str(t['media_type']),
-      digest: str(t['digest']),
-      size: num(t['size']),
-      ...(Object.keys(annotations).length ? { annotations } : {}),
-    },
-    ...optionalTime('createdAt', i['created_at']),
-    ...optionalTime('updatedAt', i['updated_at']),
-  };
-}
-
-function mountSpec(m: Message): MountSpec {
-  return {
-    type: str(m['type']),
-    source: str(m['source']),
-    options: Array.isArray(m['options'])
-      ? m['options'].filter((o): o is string => typeof o === 'string')
-      : [],
-  };
-}
-
-const TASK_STATUSES: TaskStatus[] = [
-  'unknown',
-  'created',
-  'running',
-  'stopped',
-  'paused',
-  'pausing',
-];
-function taskStatus(value: unknown): TaskStatus {
-  return TASK_STATUSES[typeof value === 'number' ? value : 0] ?? 'unknown';
-}
-
-const SNAPSHOT_KINDS: SnapshotInfo['kind'][] = ['unknown', 'view', 'active', 'committed'];
-function snapshotKind(value: unknown): SnapshotInfo['kind'] {
-  return SNAPSHOT_KINDS[typeof value === 'number' ? value : 0] ?? 'unknown';
 }

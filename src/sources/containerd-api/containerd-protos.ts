@@ -8,11 +8,12 @@
 import protobuf from 'protobufjs';
 
 const SOURCES: string[] = [
-  // google/protobuf/{any,timestamp,empty}.proto (well-known types, as protobuf publishes them)
+  // google/protobuf/{any,timestamp,empty,field_mask}.proto (well-known types, as protobuf publishes them)
   `syntax = "proto3"; package google.protobuf;
   message Any { string type_url = 1; bytes value = 2; }
   message Timestamp { int64 seconds = 1; int32 nanos = 2; }
-  message Empty {}`,
+  message Empty {}
+  message FieldMask { repeated string paths = 1; }`,
 
   // api/types/mount.proto, api/types/descriptor.proto
   `syntax = "proto3"; package containerd.types;
@@ -55,6 +56,8 @@ const SOURCES: string[] = [
   message ListContainerMessage { Container container = 1; }
   message CreateContainerRequest { Container container = 1; }
   message CreateContainerResponse { Container container = 1; }
+  message UpdateContainerRequest { Container container = 1; google.protobuf.FieldMask update_mask = 2; }
+  message UpdateContainerResponse { Container container = 1; }
   message DeleteContainerRequest { string id = 1; }`,
 
   // api/services/tasks/v1/tasks.proto

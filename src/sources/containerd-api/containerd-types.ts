@@ -103,6 +103,18 @@ export interface ContainerdApi {
   container(id: string): Promise<ContainerRecord | undefined>;
   createContainer(record: ContainerRecord): Promise<void>;
   deleteContainer(id: string): Promise<void>;
+  /**
+   * Replaces the given fields of a container (its spec, its labels, the named extensions),
+   * leaving the rest as it is.
+   */
+  updateContainer(
+    id: string,
+    changes: {
+      spec?: AnyValue;
+      labels?: Record<string, string>;
+      extensions?: Record<string, AnyValue>;
+    },
+  ): Promise<void>;
 
   /** Undefined when the container has no task. */
   task(containerId: string): Promise<TaskRecord | undefined>;
@@ -144,6 +156,14 @@ export interface ContainerdApi {
     opts: { lease: string; ref: string; labels?: Record<string, string> },
   ): Promise<void>;
   readContent(digest: string): Readable;
+
+  /**
+   * The same API with every call made under the lease (`containerd-lease`), as containerd's
+   * own client does: a snapshot prepared or content written under it is safe from garbage
+   * collection until a container or image names it, or the lease is deleted. Shares this
+   * connection; its close() does nothing.
+   */
+  withLease(leaseId: string): ContainerdApi;
 
   close(): void;
 }

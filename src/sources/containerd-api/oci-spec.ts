@@ -1,8 +1,11 @@
 /**
  * The minimal OCI runtime spec a runtime (runc) needs to run a container, as containerd's
  * own default Linux spec writes it (containerd oci/spec.go populateDefaultUnixSpec, v1.7;
- * runtime-spec config.md): the twins run through containerd start from this and change
- * only what the relaunch plan says. A pure function: the caller puts the JSON in an Any
+ * runtime-spec config.md) less what the kubelet's CRI plugin takes out (no /run tmpfs, no
+ * rlimits: pkg/cri/server/container_create_linux.go WithoutRunMount,
+ * WithoutDefaultSecuritySettings), so an image that keeps its state in /run runs as in a
+ * pod: the twins run through containerd start from this and change only what the
+ * relaunch plan says. A pure function: the caller puts the JSON in an Any
  * of type `types.containerd.io/opencontainers/runtime-spec/1/Spec`.
  */
 
@@ -78,7 +81,6 @@ export interface OciSpec {
     env: string[];
     cwd: string;
     capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
-    rlimits: { type: string; hard: number; soft: number }[];
     noNewPrivileges: boolean;
   };
   root: { path: string; readonly: boolean };
@@ -104,7 +106,6 @@ export function defaultSpec(opts: SpecOptions): OciSpec {
       env: env.some((e) => e.startsWith('PATH=')) ? [...env] : [DEFAULT_PATH, ...env],
       cwd: opts.cwd || '/',
       capabilities: { bounding: caps, effective: [...caps], permitted: [...caps] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
       noNewPrivileges: opts.noNewPrivileges ?? false,
     },
     root: { path: 'rootfs', readonly: opts.readOnlyRoot ?? false },
@@ -144,12 +145,6 @@ export function defaultSpec(opts: SpecOptions): OciSpec {
         type: 'sysfs',
         source: 'sysfs',
         options: ['nosuid', 'noexec', 'nodev', 'ro'],
-      },
-      {
-        destination: '/run',
-        type: 'tmpfs',
-        source: 'tmpfs',
-        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
       },
       ...(opts.mounts ?? []).map((m) => {
         const type = m.type ?? 'bind';
