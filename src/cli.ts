@@ -14,6 +14,7 @@ import { parseArgs as parseNodeArgs } from 'node:util';
 import type { SourceChoice } from './app/open-source.js';
 import type { TriageEvent } from './app/triage.js';
 import type { VerifyResult } from './bundle/verify.js';
+import type { EvidenceSource } from './sources/evidence-source.js';
 import { UsageError, isCoronerError, Cancelled } from './errors.js';
 import { cut, forTerminal, safe, safeJson, safeLine, trusted } from './untrusted.js';
 import { CORONER_VERSION } from './version.js';
@@ -60,6 +61,16 @@ const SOURCE: Record<string, OptionSpec> = {
     type: 'string',
     value: 'DIR',
     help: "with --docker-root: the copy of the host's containerd root (its /var/lib/containerd), where Docker's containerd image store keeps images and containers' files; found by itself beside the data root",
+  },
+  checkpoint: {
+    type: 'string',
+    value: 'FILE',
+    help: "read a container checkpoint archive (the kubelet's /var/lib/kubelet/checkpoints/*.tar, or podman's --export) instead of an engine; it holds one container, so naming it is optional",
+  },
+  image: {
+    type: 'string',
+    value: 'FILE',
+    help: "with --checkpoint: the container's image as a `docker save` or OCI layout archive, for the originals of changed files",
   },
 };
 
@@ -321,8 +332,25 @@ const sourceChoice = (values: Values): SourceChoice => {
       '--containerd-root goes with --docker-root',
       "Name the copied Docker data root too: coroner --docker-root /copy/var/lib/docker --containerd-root /copy/var/lib/containerd. A containerd root alone (a Kubernetes node's) is not read as a dead box yet.",
     );
+  const checkpoint = text(values, 'checkpoint');
+  const image = text(values, 'image');
+  if ((image && !checkpoint) || (checkpoint && dockerRoot))
+    throw new UsageError(
+      image && !checkpoint
+        ? '--image goes with --checkpoint'
+        : '--checkpoint and --docker-root name two sources',
+      'Name one source: coroner triage --checkpoint FILE [--image IMAGE_TAR], or --docker-root DIR.',
+    );
+  if (checkpoint) return { checkpoint, ...(image ? { image } : {}) };
   return dockerRoot ? { dockerRoot, ...(containerdRoot ? { containerdRoot } : {}) } : {};
 };
+
+/** The container a command names; with --checkpoint it may go unnamed (the archive holds one). */
+async function subjectRef(args: Args, command: string, source: EvidenceSource): Promise<string> {
+  if (args.operands.length === 0 && text(args.values, 'checkpoint'))
+    return (await source.listContainers())[0]?.id ?? '';
+  return oneOperand(args, command);
+}
 
 /** The engine named by DOCKER_HOST, or a copied data root; its modules load now. */
 async function openSource(
@@ -431,7 +459,7 @@ const exists = (file: string) =>
   );
 
 async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
-  const ref = oneOperand(args, 'triage');
+  if (!text(args.values, 'checkpoint')) oneOperand(args, 'triage');
   const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
   // The pipeline's modules load while the engine answers its first requests.
   const loading = Promise.all([
@@ -444,6 +472,7 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   // Who the source is (the engine's version and info) is asked now, while the freeze runs,
   // not after it; the triage awaits the same answer, and a failure reaches it there.
   source.identity().catch(() => undefined);
+  const ref = await subjectRef(args, 'triage', source);
   const [{ triage }, { triageSummary }, { SEVERITY_RANK }] = await loading;
   const caseDir = text(args.values, 'case-dir');
   const sarifPath = text(args.values, 'sarif');
@@ -482,10 +511,11 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
 }
 
 async function runExport(args: Args, io: Io, run: Run): Promise<number> {
-  const ref = oneOperand(args, 'export');
+  if (!text(args.values, 'checkpoint')) oneOperand(args, 'export');
   // Each command loads what only it needs when it runs: a triage starts faster.
   const { exportContainer } = await import('./app/export.js');
   const source = await openSource(sourceChoice(args.values));
+  const ref = await subjectRef(args, 'export', source);
   const out = text(args.values, 'out');
   const caseDir = text(args.values, 'case');
   const sign = text(args.values, 'sign');

@@ -1,7 +1,8 @@
 /**
  * Which evidence source a command reads: the live engine named by DOCKER_HOST,
- * unless a copied Docker data root is named.
+ * unless a copied Docker data root or a checkpoint archive is named.
  */
+import { CheckpointSource } from '../sources/checkpoint/checkpoint-source.js';
 import { DeadBoxSource } from '../sources/dead-box/dead-box-source.js';
 import { connectDockerLive } from '../sources/docker-live/live-source.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
@@ -11,9 +12,14 @@ export interface SourceChoice {
   dockerRoot?: string;
   /** The copy of containerd's root beside it, for Docker's containerd image store. */
   containerdRoot?: string;
+  /** A container checkpoint archive (the kubelet's or podman's): no engine is contacted. */
+  checkpoint?: string;
+  /** With checkpoint: the image it ran from, as a `docker save` or OCI layout archive. */
+  image?: string;
 }
 
 export async function openSource(choice: SourceChoice = {}): Promise<EvidenceSource> {
+  if (choice.checkpoint) return CheckpointSource.open(choice.checkpoint, choice.image);
   return choice.dockerRoot
     ? DeadBoxSource.open(choice.dockerRoot, choice.containerdRoot)
     : connectDockerLive();
