@@ -7,6 +7,7 @@
  * image when it is given as an archive (`--image`: docker save or OCI layout); the CRIU
  * images are listed, hashed, and kept, not analysed.
  */
+import path from 'node:path';
 import type { CaseFolder } from '../../case/case-folder.js';
 import { storedName } from '../../case/container-path.js';
 import type { CustodyLog } from '../../case/custody.js';
@@ -68,8 +69,13 @@ export class CheckpointSource implements EvidenceSource {
   }
 
   static async open(file: string, imageArchive?: string): Promise<CheckpointSource> {
-    const archive = await openCheckpointArchive(file);
-    return new CheckpointSource(archive, await readRecordsOnly(archive), imageArchive);
+    // Absolute: the report and custody name the evidence wherever they are read.
+    const archive = await openCheckpointArchive(path.resolve(file));
+    return new CheckpointSource(
+      archive,
+      await readRecordsOnly(archive),
+      imageArchive === undefined ? undefined : path.resolve(imageArchive),
+    );
   }
 
   async identity(): Promise<SourceIdentity> {
