@@ -25,6 +25,7 @@ import {
   tarStreamOf,
   type CheckpointArchive,
 } from './checkpoint-archive.js';
+import { readCheckpointConfig, type CheckpointConfig } from './checkpoint-records.js';
 import { parseDeletedFiles, type DeletedFiles } from './deleted-files.js';
 
 /** config.dump and spec.dump are a few KiB; past this they are not read. */
@@ -243,4 +244,26 @@ export async function indexRootfsDiff(
     else index.entries.set(path, metaFromHeader(entry.header).type);
   }
   return result;
+}
+
+/** config.dump and spec.dump alone, for listing: the walk stops once both are read. */
+export async function readRecordsOnly(archive: CheckpointArchive): Promise<CheckpointConfig> {
+  let config: Buffer | undefined;
+  let spec: Buffer | undefined;
+  for await (const member of tarEntries(tarStreamOf(rawArchiveStream(archive), archive))) {
+    const name = memberName(member);
+    const isRecord = name === MEMBER.config || name === MEMBER.spec;
+    if (!isRecord || (member.header.size ?? 0) > MAX_RECORD_BYTES) {
+      member.resume();
+      continue;
+    }
+    const { data } = await readBounded(member, MAX_RECORD_BYTES);
+    if (name === MEMBER.config) config ??= data;
+    else spec ??= data;
+    if (config && spec) break;
+  }
+  const read = readCheckpointConfig(config, spec);
+  if (!config || !read.id)
+    return { ...read, id: read.id || 'checkpoint', name: read.name || 'checkpoint' };
+  return read;
 }

@@ -13,13 +13,8 @@ import { storedName } from '../../case/container-path.js';
 import type { CustodyLog } from '../../case/custody.js';
 import { changesFromLayer } from '../../changes/changes-from-layer.js';
 import { Cancelled } from '../../errors.js';
-import {
-  describeLayers,
-  historyPerLayer,
-  unavailableLayers,
-  type ImageLayers,
-} from '../../layers/image-layers.js';
-import { findOriginLayer, layerEntryPath, type LayerIndex } from '../../layers/layer-index.js';
+import { unavailableLayers, type ImageLayers } from '../../layers/image-layers.js';
+import { layerEntryPath, type LayerIndex } from '../../layers/layer-index.js';
 import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
 import type { NotCollected, SourceIdentity } from '../../report/triage-report.js';
 import { storeEntry } from '../docker-live/archive-reader.js';
@@ -33,10 +28,7 @@ import type {
 import type { ContainerRef } from '../pick-container.js';
 import {
   MEMBER,
-  memberName,
   openCheckpointArchive,
-  rawArchiveStream,
-  tarStreamOf,
   walkRootfsDiff,
   type CheckpointArchive,
 } from './checkpoint-archive.js';
@@ -45,9 +37,10 @@ import {
   runtimeFromSpec,
   type CheckpointConfig,
 } from './checkpoint-records.js';
-import { MAX_RECORD_BYTES, scanCheckpoint, type CheckpointScan } from './checkpoint-scan.js';
-import { indexImageArchive, walkImageLayers, type ImageArchive } from './image-archive.js';
-import { readBounded, tarEntries } from '../../tar-entries.js';
+import { criuNotCollected, keepRecords, mountsNotCollected } from './checkpoint-evidence.js';
+import { imageLayersOf, readOriginals } from './checkpoint-originals.js';
+import { readRecordsOnly, scanCheckpoint } from './checkpoint-scan.js';
+import { indexImageArchive } from './image-archive.js';
 
 /** Stored versions written at once while the rootfs diff streams by. */
 const MAX_PENDING_WRITES = 32;
@@ -184,24 +177,7 @@ export class CheckpointSource implements EvidenceSource {
       notCollected.push({ item: 'deleted files', reason: scan.deletedFiles.list.problem });
 
     const originalLayers = async (): Promise<ImageLayers> =>
-      image
-        ? {
-            imageId: image.imageId,
-            layers: describeLayers(
-              image.diffIds,
-              historyPerLayer(image.config, image.diffIds.length),
-            ),
-            indexes: image.indexes,
-            source: 'image-save',
-            savedBytes: 0,
-            checks: image.diffIds.map((diffId, position) => ({
-              diffId,
-              position,
-              status: 'verified' as const,
-              detail: `its tar in ${image.path} hashes to its diff id`,
-            })),
-          }
-        : unavailableLayers(config.imageId);
+      image ? imageLayersOf(image) : unavailableLayers(config.imageId);
 
     const writtenLayer = (): LayerIndex => {
       const index = scan.rootfs?.index ?? {
@@ -339,138 +315,4 @@ export class CheckpointSource implements EvidenceSource {
       mountChanges: async () => ({ changes: [], read: [] }),
     };
   }
-}
-
-/** config.dump and spec.dump alone, for listing: the walk stops once both are read. */
-async function readRecordsOnly(archive: CheckpointArchive): Promise<CheckpointConfig> {
-  let config: Buffer | undefined;
-  let spec: Buffer | undefined;
-  for await (const member of tarEntries(tarStreamOf(rawArchiveStream(archive), archive))) {
-    const name = memberName(member);
-    const isRecord = name === MEMBER.config || name === MEMBER.spec;
-    if (!isRecord || (member.header.size ?? 0) > MAX_RECORD_BYTES) {
-      member.resume();
-      continue;
-    }
-    const { data } = await readBounded(member, MAX_RECORD_BYTES);
-    if (name === MEMBER.config) config ??= data;
-    else spec ??= data;
-    if (config && spec) break;
-  }
-  const read = readCheckpointConfig(config, spec);
-  if (!config || !read.id)
-    return { ...read, id: read.id || 'checkpoint', name: read.name || 'checkpoint' };
-  return read;
-}
-
-/** The engine's records, kept in the case as they are, and the list of every member. */
-async function keepRecords(scan: CheckpointScan, folder: CaseFolder): Promise<void> {
-  if (scan.config)
-    await folder.writeBuffer('container/config.dump', scan.config, {
-      description: "the checkpoint's config.dump (the engine's record of the container)",
-      environment: { envLists: ['spec.process.env'] },
-    });
-  if (scan.spec)
-    await folder.writeBuffer('container/spec.dump', scan.spec, {
-      description: "the checkpoint's spec.dump (the OCI runtime spec the container ran with)",
-      environment: { envLists: ['process.env'] },
-    });
-  if (scan.deletedFiles)
-    await folder.writeBuffer(
-      'container/deleted.files',
-      scan.deletedFiles.bytes,
-      "the checkpoint's deleted.files (paths the container deleted)",
-    );
-  for (const small of scan.smallFiles)
-    await folder.writeBuffer(
-      `container/${small.name}`,
-      small.data,
-      `the checkpoint's ${small.name}${small.isCut ? ' (its first 1 MiB)' : ''}`,
-    );
-  await folder.writeJson(
-    'checkpoint/members.json',
-    {
-      archiveSha256: scan.sha256,
-      archiveSizeBytes: scan.sizeBytes,
-      memberCount: scan.memberCount,
-      members: scan.members,
-    },
-    'every member of the checkpoint archive, with its size and SHA-256 (the CRIU images among them are kept in the archive, not analysed)',
-  );
-}
-
-function criuNotCollected(scan: CheckpointScan): NotCollected[] {
-  const criu = scan.members.filter(
-    (m) => m.name.startsWith(`${MEMBER.criuImages}/`) && m.type === 'file',
-  );
-  const bytes = criu.reduce((sum, m) => sum + m.sizeBytes, 0);
-  const shm = scan.members.find((m) => m.name === 'devshm-checkpoint.tar');
-  return [
-    {
-      item: `processes, memory, open files and connections (the CRIU images: ${criu.length} files, ${bytes} bytes under checkpoint/)`,
-      reason:
-        'kept in the archive and listed with their sizes and hashes in checkpoint/members.json, not analysed: coroner reads no CRIU images (checkpointctl inspect shows them)',
-    },
-    ...(shm
-      ? [
-          {
-            item: `/dev/shm (devshm-checkpoint.tar, ${shm.sizeBytes} bytes)`,
-            reason: 'kept in the archive and listed in checkpoint/members.json, not analysed',
-          },
-        ]
-      : []),
-  ];
-}
-
-function mountsNotCollected(runtime: ReturnType<typeof runtimeFromSpec>): NotCollected[] {
-  return [
-    ...runtime.mounts.map((m) => ({
-      item: `the ${m.type} mount at ${m.destination}`,
-      reason: `its files are not in a checkpoint archive (the node's ${m.source || 'volume'}): examine it on the node`,
-    })),
-    ...runtime.tmpfs.map((t) => ({
-      item: `the tmpfs at ${t}`,
-      reason: 'it lived in memory; only CRIU images (not analysed) may hold it',
-    })),
-  ];
-}
-
-/** Originals of the changed and deleted paths, each from the layer that provides it. */
-async function readOriginals(
-  image: ImageArchive,
-  entries: readonly ChangeEntry[],
-  folder: CaseFolder,
-  opts: AcquireOptions,
-): Promise<Map<string, StoredVersion>> {
-  const wantedAt = new Map<number, Set<string>>();
-  for (const entry of entries) {
-    if (entry.kind === 'A') continue;
-    const position = findOriginLayer(image.indexes, entry.path);
-    if (position === undefined) continue;
-    if (!wantedAt.has(position)) wantedAt.set(position, new Set());
-    wantedAt.get(position)!.add(entry.path);
-  }
-  const found = new Map<string, StoredVersion>();
-  if (wantedAt.size === 0) return found;
-  await walkImageLayers(
-    image,
-    new Set(wantedAt.keys()),
-    async (position, path, tarEntry) => {
-      const wanted = wantedAt.get(position)!;
-      if (!wanted.delete(path)) {
-        tarEntry.resume();
-        return;
-      }
-      const { written } = await storeEntry(
-        tarEntry,
-        folder,
-        `original/${storedName(path)}`,
-        `original version of ${JSON.stringify(path)}, from layer ${position} of the image archive`,
-        { maxContentBytes: opts.maxContentBytes, ...(opts.signal ? { signal: opts.signal } : {}) },
-      );
-      found.set(path, await written);
-    },
-    opts.signal,
-  );
-  return found;
 }
