@@ -202,6 +202,16 @@ describe('a checkpoint archive (built in the kubelet format from a real containe
     expect(index.comparison?.content.kind).toBe('text-diff');
   });
 
+  it('reads the archive gzipped (podman may compress it) to the same ranking', async () => {
+    await run('gzip', ['-k', archive]);
+    const report = await triageJson(
+      ['--checkpoint', `${archive}.gz`, '--image', imageTar, '--case-dir', path.join(work, 'gz')],
+      NO_ENGINE,
+    );
+    expect(ranking(report)).toEqual(ranking(live));
+    expect(report.source.described).toMatch(/gzipped tar/);
+  });
+
   it('exports a case of the archive to a bundle that verifies, saying the evidence is the archive', async () => {
     const out = path.join(work, 'cp.tar.gz');
     const exported = await runCoroner(

@@ -3,6 +3,7 @@
  * the archive itself may have been altered on the node. Every archive is built with
  * tar-stream and read through the same code the CLI uses.
  */
+import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -224,5 +225,109 @@ describe('deleted.files', () => {
     expect(read.paths.length).toBe(1_000_000);
     expect(read.problem).toMatch(/more than 1000000 paths/);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe('originals from an OCI image layout archive', () => {
+  const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+  /** An OCI layout of one gzipped layer, named shop/web:1; its config digest is the image id. */
+  async function ociImage(): Promise<{ file: string; imageId: string }> {
+    const layer = await makeTar([
+      { name: 'etc/', type: 'directory' },
+      { name: 'etc/motd', content: 'welcome\n' },
+      { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\n' },
+    ]);
+    const blob = gzipSync(layer);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] },
+        history: [{ created_by: 'COPY etc /etc' }],
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: `sha256:${sha(config)}`,
+          size: config.length,
+        },
+        layers: [
+          {
+            mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+            digest: `sha256:${sha(blob)}`,
+            size: blob.length,
+          },
+        ],
+      }),
+    );
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: `sha256:${sha(manifest)}`,
+          size: manifest.length,
+          annotations: { 'org.opencontainers.image.ref.name': 'docker.io/shop/web:1' },
+        },
+      ],
+    });
+    const file = await archiveOf([
+      { name: 'oci-layout', content: '{"imageLayoutVersion":"1.0.0"}' },
+      { name: 'index.json', content: index },
+      { name: `blobs/sha256/${sha(manifest)}`, content: manifest },
+      { name: `blobs/sha256/${sha(config)}`, content: config },
+      { name: `blobs/sha256/${sha(blob)}`, content: blob },
+    ]);
+    return { file, imageId: `sha256:${sha(config)}` };
+  }
+
+  it('compares changed and deleted files with the layer that provided them', async () => {
+    const image = await ociImage();
+    const rootfs = await makeTar([
+      { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\nevil::0:0::/:/bin/sh\n' },
+      { name: 'var/www/shell.php', content: '<?php system($_GET["c"]);' },
+    ]);
+    const archive = await archiveOf(
+      [
+        {
+          name: 'config.dump',
+          content: JSON.stringify({
+            id: 'feed'.repeat(16),
+            name: 'web',
+            rootfsImageName: 'shop/web:1',
+            rootfsImageRef: image.imageId,
+          }),
+        },
+        { name: 'rootfs-diff.tar', content: rootfs },
+        { name: 'deleted.files', content: '["/etc/motd"]' },
+      ],
+      true,
+    );
+    const source = await CheckpointSource.open(archive, image.file);
+    const report = await triage(source, 'web', {
+      caseDir: path.join(work, 'case-oci'),
+      cacheDir: path.join(work, 'cache'),
+    });
+    const byPath = new Map([...report.changes].map((c) => [c.path, c]));
+    expect(byPath.get('/etc/passwd')).toMatchObject({
+      kind: 'C',
+      original: {
+        content: { sha256: sha('root:x:0:0:root:/root:/bin/sh\n') },
+        layer: { position: 0, createdBy: 'COPY etc /etc' },
+      },
+    });
+    expect(byPath.get('/etc/motd')).toMatchObject({
+      kind: 'D',
+      original: { content: { sha256: sha('welcome\n') } },
+    });
+    expect(byPath.get('/var/www/shell.php')?.kind).toBe('A');
+    expect(report.container.imageId).toBe(image.imageId);
+    expect(report.layers.checks?.map((c) => c.status)).toEqual(['verified']);
+    expect(report.problems).toEqual([]);
   });
 });

@@ -229,11 +229,13 @@ export class CheckpointSource implements EvidenceSource {
         const written = writtenLayer();
         const entries: ChangeEntry[] = image
           ? changesFromLayer(written, image.indexes)
-          : [
-              ...[...written.whiteouts].map((path): ChangeEntry => ({ path, kind: 'D' })),
-              ...[...written.entries.keys()]
-                .filter((path) => !written.whiteouts.has(path))
-                .map((path): ChangeEntry => ({ path, kind: 'A' })),
+          : // Without the image, added and changed cannot be told apart; an entry the diff
+            // holds wins over a deletion of the same path, as in changesFromLayer.
+            [
+              ...[...written.whiteouts]
+                .filter((path) => !written.entries.has(path))
+                .map((path): ChangeEntry => ({ path, kind: 'D' })),
+              ...[...written.entries.keys()].map((path): ChangeEntry => ({ path, kind: 'A' })),
             ];
         await folder.writeJson(
           'changes/changes-from-checkpoint.json',
