@@ -232,6 +232,8 @@ describe('a checkpoint archive (built in the kubelet format from a real containe
     expect(exported.stdout).toMatch(/not included: the evidence is the checkpoint archive itself/);
     const verified = await runCoroner(['verify', out], NO_ENGINE);
     expect(verified.code).toBe(0);
+    const caseVerified = await runCoroner(['verify', path.join(work, 'cp')], NO_ENGINE);
+    expect(caseVerified.code).toBe(0);
   });
 
   it('lists and ranks the changes without the image, saying originals were not compared', async () => {
