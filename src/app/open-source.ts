@@ -3,6 +3,7 @@
  * unless a copied Docker data root or a checkpoint archive is named.
  */
 import { CheckpointSource } from '../sources/checkpoint/checkpoint-source.js';
+import { localImageStore } from './local-image-store.js';
 import { DeadBoxSource } from '../sources/dead-box/dead-box-source.js';
 import { connectDockerLive } from '../sources/docker-live/live-source.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
@@ -19,7 +20,14 @@ export interface SourceChoice {
 }
 
 export async function openSource(choice: SourceChoice = {}): Promise<EvidenceSource> {
-  if (choice.checkpoint) return CheckpointSource.open(choice.checkpoint, choice.image);
+  if (choice.checkpoint) {
+    // Without an image archive, the local engine's store is asked for the checkpoint's image.
+    const store = choice.image ? undefined : localImageStore();
+    return CheckpointSource.open(choice.checkpoint, {
+      ...(choice.image ? { archive: choice.image } : {}),
+      ...(store ? { store } : {}),
+    });
+  }
   return choice.dockerRoot
     ? DeadBoxSource.open(choice.dockerRoot, choice.containerdRoot)
     : connectDockerLive();

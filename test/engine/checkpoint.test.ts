@@ -253,10 +253,28 @@ describe('a checkpoint archive (built in the kubelet format from a real containe
       path: '/var/www/uploads/.cache.php',
       severity: 'critical',
     });
-    expect(report.notCollected.map((n) => n.item).join('\n')).toMatch(
-      /the originals of changed files/,
+    const originals = report.notCollected.find((n) =>
+      /the originals of changed files/.test(n.item),
+    );
+    expect(originals?.reason).toMatch(
+      /the local Docker engine \(unix:\/\/\/nonexistent\/docker.sock\) could not be asked/,
     );
     expect(report.layers.source).toBe('unavailable');
+  });
+
+  it("without --image, takes the image from the local engine's store when it holds it", async () => {
+    // DOCKER_HOST unset: the system's engine, which holds the sample's image.
+    const report = await triageJson(
+      ['--checkpoint', archive, '--case-dir', path.join(work, 'store')],
+      {
+        DOCKER_HOST: '',
+      },
+    );
+    expect(ranking(report)).toEqual(ranking(live));
+    expect(report.source.described).toMatch(/with the image from the local Docker engine/);
+    expect(report.layers.checks?.map((c) => c.status)).toEqual(
+      report.layers.list.map(() => 'verified'),
+    );
   });
 
   it('refuses an image archive that is not the image the checkpoint names', async () => {

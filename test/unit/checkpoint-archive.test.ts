@@ -327,7 +327,7 @@ describe('originals from an OCI image layout archive', () => {
       ],
       true,
     );
-    const source = await CheckpointSource.open(archive, image.file);
+    const source = await CheckpointSource.open(archive, { archive: image.file });
     const report = await triage(source, 'web', {
       caseDir: path.join(work, 'case-oci'),
       cacheDir: path.join(work, 'cache'),

@@ -40,7 +40,21 @@ import {
 import { criuNotCollected, keepRecords, mountsNotCollected } from './checkpoint-evidence.js';
 import { imageLayersOf, readOriginals } from './checkpoint-originals.js';
 import { readRecordsOnly, scanCheckpoint } from './checkpoint-scan.js';
-import { indexImageArchive } from './image-archive.js';
+import {
+  imageArchiveFile,
+  indexImageArchive,
+  type ImageArchiveSource,
+  type ImageStore,
+  type WantedImage,
+} from './image-archive.js';
+
+/** Where the checkpointed container's image is to be found, if anywhere. */
+export interface CheckpointImage {
+  /** `--image FILE`: a docker save or OCI layout archive. */
+  archive?: string;
+  /** Looked in when no archive is given (the local Docker engine's image store). */
+  store?: ImageStore;
+}
 
 /** Stored versions written at once while the rootfs diff streams by. */
 const MAX_PENDING_WRITES = 32;
@@ -50,33 +64,40 @@ export class CheckpointSource implements EvidenceSource {
 
   readonly containersPlace: ContainersPlace;
 
+  /** Where the originals came from, once acquired (the image archive, or the local store). */
+  private imageFrom: string | undefined;
+
   private constructor(
     readonly archive: CheckpointArchive,
     private readonly config: CheckpointConfig,
-    readonly imageArchive?: string,
+    private readonly image: CheckpointImage,
   ) {
     this.containersPlace = {
       name: `the checkpoint archive ${archive.path} (it holds one container)`,
       listCommand: `coroner list --checkpoint ${archive.path}`,
     };
+    this.imageFrom = image.archive;
   }
 
-  static async open(file: string, imageArchive?: string): Promise<CheckpointSource> {
+  static async open(file: string, image: CheckpointImage = {}): Promise<CheckpointSource> {
     // Absolute: the report and custody name the evidence wherever they are read.
     const archive = await openCheckpointArchive(path.resolve(file));
-    return new CheckpointSource(
-      archive,
-      await readRecordsOnly(archive),
-      imageArchive === undefined ? undefined : path.resolve(imageArchive),
-    );
+    return new CheckpointSource(archive, await readRecordsOnly(archive), {
+      ...image,
+      ...(image.archive !== undefined ? { archive: path.resolve(image.archive) } : {}),
+    });
   }
 
   async identity(): Promise<SourceIdentity> {
     const { path, compression, sizeBytes } = this.archive;
+    const { archive: imageArchive } = this.image;
+    const imageWords = this.imageFrom
+      ? `, with the image from ${this.imageFrom}`
+      : ', without its image';
     return {
       kind: this.kind,
-      described: `a container checkpoint archive, ${path} (${compression === 'gzip' ? 'gzipped tar' : 'tar'}, ${sizeBytes} bytes)${this.imageArchive ? `, with the image archive ${this.imageArchive}` : ', without its image'}, read only; no engine contacted`,
-      checkpoint: { path, ...(this.imageArchive ? { imageArchive: this.imageArchive } : {}) },
+      described: `a container checkpoint archive, ${path} (${compression === 'gzip' ? 'gzipped tar' : 'tar'}, ${sizeBytes} bytes)${imageWords}, read only; ${this.imageFrom && !imageArchive ? 'the image saved from that engine, nothing else asked of it' : 'no engine contacted'}`,
+      checkpoint: { path, ...(imageArchive ? { imageArchive } : {}) },
     };
   }
 
@@ -123,19 +144,22 @@ export class CheckpointSource implements EvidenceSource {
     notCollected.push(...criuNotCollected(scan));
     cancelled();
 
-    const image = this.imageArchive
+    const wanted = { id: config.imageId, ref: config.imageRef, name: config.imageName };
+    const imageSource = await this.imageSource(wanted, custody, signal);
+    const image = imageSource.found
       ? await custody.step(
           'index the image archive (each layer hashed to its diff id, the image config to its id)',
-          this.imageArchive,
+          imageSource.found.name,
           () =>
             indexImageArchive(
-              this.imageArchive!,
-              { id: config.imageId, ref: config.imageRef, name: config.imageName },
+              imageSource.found!,
+              { ...wanted, id: wanted.id || (imageSource.found!.resolvedId ?? '') },
               signal,
             ),
           (i) => `${i.imageId}, ${i.diffIds.length} layers`,
         )
       : undefined;
+    this.imageFrom = image?.path;
     if (image)
       await folder.writeBuffer('image/config.json', image.configBytes, {
         description: `the original image's config, from the image archive ${image.path} (hashes to ${image.imageId})`,
@@ -147,8 +171,7 @@ export class CheckpointSource implements EvidenceSource {
     else
       notCollected.push({
         item: 'the originals of changed files (and whether each path was added or changed in place)',
-        reason:
-          'no image archive was given (--image FILE: `docker save` or an OCI layout of the image the checkpoint names): every path of the rootfs diff is listed as added and ranked on its own content',
+        reason: `${imageSource.why ?? 'no image archive was given'} (--image FILE: \`docker save\` or an OCI layout of the image the checkpoint names): every path of the rootfs diff is listed as added and ranked on its own content`,
       });
     opts.onStep?.('logs');
     notCollected.push(
@@ -316,5 +339,22 @@ export class CheckpointSource implements EvidenceSource {
 
       mountChanges: async () => ({ changes: [], read: [] }),
     };
+  }
+
+  /** The image archive given, else the image from the store when it has it (and why not). */
+  private async imageSource(
+    wanted: WantedImage,
+    custody: CustodyLog,
+    signal?: AbortSignal,
+  ): Promise<{ found?: ImageArchiveSource; why?: string }> {
+    const { archive, store } = this.image;
+    if (archive !== undefined) return { found: imageArchiveFile(archive) };
+    if (!store) return {};
+    return custody.step(
+      `look for the image the checkpoint names in ${store.name}`,
+      wanted.id || wanted.name || '(none named)',
+      () => store.find(wanted, signal),
+      (r) => (r.found ? r.found.name : (r.why ?? 'not found')),
+    );
   }
 }

@@ -30,6 +30,8 @@ const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 const MAX_DOCUMENTS = 10_000;
 
 export interface ImageArchive {
+  from: ImageArchiveSource;
+  /** The archive in words (the file's path). */
   path: string;
   imageId: string;
   names: string[];
@@ -73,27 +75,58 @@ function tryJson(data: Buffer): unknown {
   }
 }
 
+/** Where an image archive's bytes come from: a file, or an engine's save of the image. */
+export interface ImageArchiveSource {
+  /** In words: the file's path, or the engine and image it is saved from. */
+  name: string;
+  /** The image id a store resolved the checkpoint's image name to, when it was found by name. */
+  resolvedId?: string;
+  open(signal?: AbortSignal): Promise<Readable>;
+}
+
+/** A store that may hold the checkpoint's image (the local engine's): asked only for it. */
+export interface ImageStore {
+  /** In words: "the local Docker engine (unix:///var/run/docker.sock)". */
+  name: string;
+  /** The image the checkpoint names, as an archive saved from the store; else why not. */
+  find(
+    wanted: WantedImage,
+    signal?: AbortSignal,
+  ): Promise<{ found?: ImageArchiveSource; why?: string }>;
+}
+
+/** An image archive the responder names (`--image FILE`). */
+export function imageArchiveFile(file: string): ImageArchiveSource {
+  return {
+    name: file,
+    open: async () => {
+      const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
+        throw new ImageArchiveRefused(
+          `the image archive ${file} cannot be read (${e.code ?? e.message})`,
+          'Name a `docker save` tar or an OCI image layout archive of the image the checkpoint names, or leave --image out.',
+        );
+      });
+      if (!info.isFile())
+        throw new ImageArchiveRefused(
+          `${file} is not a regular file`,
+          'Name the image archive itself.',
+        );
+      return createReadStream(file);
+    },
+  };
+}
+
 /** Reads the image archive once and picks the image the checkpoint names. */
 export async function indexImageArchive(
-  file: string,
+  from: ImageArchiveSource,
   wanted: WantedImage,
   signal?: AbortSignal,
 ): Promise<ImageArchive> {
-  const info = await stat(file).catch((e: NodeJS.ErrnoException) => {
-    throw new ImageArchiveRefused(
-      `the image archive ${file} cannot be read (${e.code ?? e.message})`,
-      'Name a `docker save` tar or an OCI image layout archive of the image the checkpoint names, or leave --image out.',
-    );
-  });
-  if (!info.isFile())
-    throw new ImageArchiveRefused(
-      `${file} is not a regular file`,
-      'Name the image archive itself.',
-    );
+  const file = from.name;
   const layers = new Map<string, { index: LayerIndex; member: string; isGzip: boolean }>();
   const documents = new Map<string, Buffer>();
   try {
-    for await (const entry of tarEntries(openRaw(file), signal)) {
+    for await (const entry of tarEntries(await from.open(signal), signal)) {
       const name = layerEntryPath(entry.header.name)?.slice(1);
       const size = entry.header.size ?? 0;
       if (name === undefined || entry.header.type !== 'file') {
@@ -135,6 +168,7 @@ export async function indexImageArchive(
       'Save the image again, whole, or leave --image out.',
     );
   return {
+    from,
     path: file,
     imageId: image.imageId,
     names: image.names,
@@ -161,7 +195,7 @@ export async function walkImageLayers(
 ): Promise<void> {
   const byMember = new Map<string, number>();
   for (const position of positions) byMember.set(image.layerMembers[position]!.name, position);
-  for await (const member of tarEntries(openRaw(image.path), signal)) {
+  for await (const member of tarEntries(await image.from.open(signal), signal)) {
     const name = layerEntryPath(member.header.name)?.slice(1);
     const position = name === undefined ? undefined : byMember.get(name);
     if (position === undefined || member.header.type !== 'file') {
@@ -177,10 +211,6 @@ export async function walkImageLayers(
     }
     if (byMember.size === 0) return;
   }
-}
-
-function openRaw(file: string): Readable {
-  return createReadStream(file);
 }
 
 function gunzipped(stream: Readable): Readable {
