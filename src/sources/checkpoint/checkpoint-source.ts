@@ -162,7 +162,7 @@ export class CheckpointSource implements EvidenceSource {
     this.imageFrom = image?.path;
     if (image)
       await folder.writeBuffer('image/config.json', image.configBytes, {
-        description: `the original image's config, from the image archive ${image.path} (hashes to ${image.imageId})`,
+        description: `the original image's config, from ${image.path} (hashes to ${image.imageId})`,
         environment: {
           envLists: ['config.Env', 'container_config.Env'],
           instructions: ['history.*.created_by', 'container_config.Cmd', 'config.Cmd'],
@@ -180,7 +180,7 @@ export class CheckpointSource implements EvidenceSource {
         reason:
           'a checkpoint archive holds no container log: read it on the node (/var/log/pods/<namespace>_<pod>_<uid>/<container>/)',
       },
-      { item: 'engine events', reason: 'no engine was contacted' },
+      { item: 'engine events', reason: 'a checkpoint archive holds none' },
       ...mountsNotCollected(runtimeFromSpec(scan.spec)),
     );
     if (scan.rootfs?.isCut)
@@ -196,6 +196,12 @@ export class CheckpointSource implements EvidenceSource {
       });
     for (const why of scan.rootfs?.refused ?? [])
       opts.onProblem({ path: '/', action: 'read the rootfs diff', cause: why });
+    if (scan.rootfs && scan.rootfs.refusedCount > scan.rootfs.refused.length)
+      opts.onProblem({
+        path: '/',
+        action: 'read the rootfs diff',
+        cause: `${scan.rootfs.refusedCount - scan.rootfs.refused.length} more entries refused (climbing names or second entries), not named one by one`,
+      });
     if (scan.deletedFiles?.list.problem)
       notCollected.push({ item: 'deleted files', reason: scan.deletedFiles.list.problem });
 
@@ -330,7 +336,9 @@ export class CheckpointSource implements EvidenceSource {
         }
         for (const entry of entries) if (entry.kind === 'D') await hand(entry);
         custody.record(
-          "read current versions from the checkpoint's rootfs diff and originals from the image archive",
+          image
+            ? "read current versions from the checkpoint's rootfs diff and originals from the image's layers"
+            : "read current versions from the checkpoint's rootfs diff",
           `${entries.length} paths`,
           'ok',
           `${bytes} bytes`,
