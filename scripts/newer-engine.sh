@@ -41,7 +41,8 @@ containerd --config "$root/containerd.toml" >"$root/containerd.log" 2>&1 &
 echo $! >"$root/containerd.pid"
 for _ in $(seq 1 100); do [ -S "$root/containerd.sock" ] && break; sleep 0.1; done
 [ -S "$root/containerd.sock" ] || { echo "newer-engine: containerd did not start (see $root/containerd.log)" >&2; exit 1; }
-[ "$containerd_only" -eq 1 ] && wait
+# --containerd-only: stay with containerd until it stops, then end (never go on to dockerd).
+if [ "$containerd_only" -eq 1 ]; then wait; exit 0; fi
 
 if [ "$store" -eq 1 ]; then
   echo '{"features":{"containerd-snapshotter":true}}' >"$root/daemon.json"

@@ -26,3 +26,6 @@ for list in "$here"/samples/*/debian-packages "$here"/test/fixtures/debian-packa
   # shellcheck disable=SC2046 # one package a word
   timed "Debian base for ${list#"$here"/}" bash "$here/samples/base/debian.sh" $(cat "$list")
 done
+
+# The node-job image (deploy/node-job) and its minbase Debian base; npm run build made dist/.
+timed "node-job image" bash "$here/scripts/build-node-image.sh"

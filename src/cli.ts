@@ -14,7 +14,6 @@ import { parseArgs as parseNodeArgs } from 'node:util';
 import type { SourceChoice } from './app/open-source.js';
 import type { TriageEvent } from './app/triage.js';
 import type { VerifyResult } from './bundle/verify.js';
-import type { EvidenceSource } from './sources/evidence-source.js';
 import { UsageError, isCoronerError, Cancelled } from './errors.js';
 import { cut, forTerminal, safe, safeJson, safeLine, trusted } from './untrusted.js';
 import { CORONER_VERSION } from './version.js';
@@ -71,6 +70,16 @@ const SOURCE: Record<string, OptionSpec> = {
     type: 'string',
     value: 'FILE',
     help: "with --checkpoint: the container's image as a `docker save` or OCI layout archive, for the originals of changed files",
+  },
+  containerd: {
+    type: 'string',
+    value: '[ADDRESS]',
+    help: "read containerd on this host through its gRPC API (a Kubernetes node: no Docker); ADDRESS is its socket (default CONTAINERD_ADDRESS, else /run/containerd/containerd.sock), the namespace CONTAINERD_NAMESPACE (default k8s.io); name a pod's container as namespace/pod/container",
+  },
+  'pod-logs': {
+    type: 'string',
+    value: 'DIR',
+    help: "with --containerd: the kubelet's pod log folder (default /var/log/pods)",
   },
 };
 
@@ -238,11 +247,11 @@ export function helpText(): string {
     return pad + wrap(help, 90 - column, ' '.repeat(column)).join('\n');
   };
   const lines = [
-    `coroner ${CORONER_VERSION}: incident response for compromised Docker containers`,
+    `coroner ${CORONER_VERSION}: incident response for compromised containers`,
     '',
     'Usage:',
     row(
-      '  coroner [--docker-root DIR] [<container>]',
+      '  coroner [--docker-root DIR | --containerd [ADDRESS]] [<container>]',
       'interactive console (on a terminal; without one, the triage summary)',
     ),
   ];
@@ -254,7 +263,7 @@ export function helpText(): string {
   lines.push(
     row('  coroner --help | --version', ''),
     '',
-    '<container> is a name, a full id or a unique id prefix.',
+    '<container> is a name, a full id or a unique id prefix; with --containerd, also namespace/pod/container.',
     '',
     'Exit codes: 0 done (nothing suspicious / bundle intact), 3 suspicious findings',
     '(medium or worse, or a host-level exposure), 4 bundle or case folder altered or incomplete,',
@@ -271,7 +280,7 @@ export function parseCommandArgs(
 ): Args {
   try {
     const { values, positionals } = parseNodeArgs({
-      args: [...argv],
+      args: withOptionalValues(argv, options),
       options: Object.fromEntries(
         Object.entries({ ...options, ...GLOBAL_OPTIONS }).map(([name, o]) => [
           name,
@@ -289,6 +298,29 @@ export function parseCommandArgs(
       'Run coroner --help for the options.',
     );
   }
+}
+
+/**
+ * `--containerd` takes its address only when one follows (a path or unix://): otherwise it
+ * is `--containerd=` (the default address) and the next word stays an operand.
+ */
+function withOptionalValues(
+  argv: readonly string[],
+  options: Record<string, OptionSpec>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const spec = options[arg.slice(2)];
+    if (arg.startsWith('--') && spec?.value?.startsWith('[')) {
+      const next = argv[i + 1];
+      if (next !== undefined && /^(\/|unix:\/\/)/.test(next)) {
+        out.push(`${arg}=${next}`);
+        i++;
+      } else out.push(`${arg}=`);
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function oneOperand(args: Args, command: string, what = 'container'): string {
@@ -332,25 +364,33 @@ const sourceChoice = (values: Values): SourceChoice => {
       '--containerd-root goes with --docker-root',
       "Name the copied Docker data root too: coroner --docker-root /copy/var/lib/docker --containerd-root /copy/var/lib/containerd. A containerd root alone (a Kubernetes node's) is not read as a dead box yet.",
     );
+  const containerd = text(values, 'containerd');
+  const podLogs = text(values, 'pod-logs');
+  if (containerd !== undefined && dockerRoot)
+    throw new UsageError(
+      '--containerd and --docker-root name two sources',
+      'Read a live containerd (--containerd) or a copied Docker data root (--docker-root), one at a time.',
+    );
+  if (podLogs !== undefined && containerd === undefined)
+    throw new UsageError('--pod-logs goes with --containerd', 'Add --containerd [ADDRESS].');
   const checkpoint = text(values, 'checkpoint');
   const image = text(values, 'image');
-  if ((image && !checkpoint) || (checkpoint && dockerRoot))
+  if ((image && !checkpoint) || (checkpoint && (dockerRoot || containerd !== undefined)))
     throw new UsageError(
       image && !checkpoint
         ? '--image goes with --checkpoint'
-        : '--checkpoint and --docker-root name two sources',
+        : '--checkpoint names a source of its own',
       'Name one source: coroner triage --checkpoint FILE [--image IMAGE_TAR], or --docker-root DIR.',
     );
   if (checkpoint) return { checkpoint, ...(image ? { image } : {}) };
+  if (containerd !== undefined)
+    return { containerd, ...(podLogs !== undefined ? { podLogs } : {}) };
   return dockerRoot ? { dockerRoot, ...(containerdRoot ? { containerdRoot } : {}) } : {};
 };
 
 /** The container a command names; with --checkpoint it may go unnamed (the archive holds one). */
-async function subjectRef(args: Args, command: string, source: EvidenceSource): Promise<string> {
-  if (args.operands.length === 0 && text(args.values, 'checkpoint'))
-    return (await source.listContainers())[0]?.id ?? '';
-  return oneOperand(args, command);
-}
+const subjectRef = (args: Args, command: string): string =>
+  args.operands.length === 0 && text(args.values, 'checkpoint') ? '' : oneOperand(args, command);
 
 /** The engine named by DOCKER_HOST, or a copied data root; its modules load now. */
 async function openSource(
@@ -439,7 +479,10 @@ function triageEvents(args: Args, io: Io, run: Run): (e: TriageEvent) => void {
 
 async function runList(args: Args, io: Io): Promise<number> {
   if (args.operands.length)
-    throw new UsageError('list takes no container', 'Usage: coroner list [--docker-root DIR].');
+    throw new UsageError(
+      'list takes no container',
+      'Usage: coroner list [--docker-root DIR | --containerd [ADDRESS]].',
+    );
   const [source, { containerListText }] = await Promise.all([
     openSource(sourceChoice(args.values)),
     import('./present/container-list.js'),
@@ -459,7 +502,7 @@ const exists = (file: string) =>
   );
 
 async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
-  if (!text(args.values, 'checkpoint')) oneOperand(args, 'triage');
+  const ref = subjectRef(args, 'triage');
   const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
   // The pipeline's modules load while the engine answers its first requests.
   const loading = Promise.all([
@@ -472,7 +515,6 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
   // Who the source is (the engine's version and info) is asked now, while the freeze runs,
   // not after it; the triage awaits the same answer, and a failure reaches it there.
   source.identity().catch(() => undefined);
-  const ref = await subjectRef(args, 'triage', source);
   const [{ triage }, { triageSummary }, { SEVERITY_RANK }] = await loading;
   const caseDir = text(args.values, 'case-dir');
   const sarifPath = text(args.values, 'sarif');
@@ -511,11 +553,10 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
 }
 
 async function runExport(args: Args, io: Io, run: Run): Promise<number> {
-  if (!text(args.values, 'checkpoint')) oneOperand(args, 'export');
+  const ref = subjectRef(args, 'export');
   // Each command loads what only it needs when it runs: a triage starts faster.
   const { exportContainer } = await import('./app/export.js');
   const source = await openSource(sourceChoice(args.values));
-  const ref = await subjectRef(args, 'export', source);
   const out = text(args.values, 'out');
   const caseDir = text(args.values, 'case');
   const sign = text(args.values, 'sign');

@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract, type Header } from 'tar-stream';
+import { extract, type Header, type Pack } from 'tar-stream';
 
 export type TarEntry = Readable & { header: Header };
 
@@ -59,4 +59,26 @@ export async function readBounded(
     length += piece.length;
   }
   return { data: Buffer.concat(chunks, length), isCut };
+}
+
+/**
+ * Streams `source` into a new entry of `pack`, whose header says its size. Every stream gets
+ * a listener: the pack destroyed (a cancel, a full disk) errors the entry's sink too, and an
+ * unheard 'error' would crash past the cleanup.
+ */
+export function packEntry(
+  pack: Pack,
+  header: Partial<Header> & { name: string },
+  source: Readable,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const sink = pack.entry(header, (e) => (e ? reject(e) : resolve()));
+    const fail = (e: Error) => {
+      source.destroy();
+      reject(e);
+    };
+    source.on('error', fail);
+    sink.on('error', fail);
+    source.pipe(sink as unknown as NodeJS.WritableStream);
+  });
 }

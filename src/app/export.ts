@@ -11,7 +11,7 @@ import { writeBundle, type BundleOptions, type BundleResult } from '../bundle/wr
 import { UsageError } from '../errors.js';
 import type { SourceIdentity, TriageReport } from '../report/triage-report.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
-import { pickContainer } from '../sources/pick-container.js';
+import { pickSubject } from '../sources/pick-container.js';
 import { bundlePathFor, DEFAULT_CASES_ROOT } from './case-names.js';
 import { triage, type TriageEvent } from './triage.js';
 
@@ -58,11 +58,7 @@ export async function exportContainer(
 ): Promise<ExportResult> {
   const custody = req.custody ?? new CustodyLog();
   const casesRoot = req.casesRoot ?? DEFAULT_CASES_ROOT;
-  const container = pickContainer(
-    containerRef,
-    await source.listContainers(),
-    source.containersPlace,
-  );
+  const container = await pickSubject(source, containerRef);
   // A case of this container made from this source: never a live case for a dead box's copy.
   const identity = await source.identity();
   const caseDir =

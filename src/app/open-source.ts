@@ -1,6 +1,6 @@
 /**
- * Which evidence source a command reads: the live engine named by DOCKER_HOST,
- * unless a copied Docker data root or a checkpoint archive is named.
+ * Which evidence source a command reads: the live engine named by DOCKER_HOST, unless a
+ * copied Docker data root, a containerd (a Kubernetes node) or a checkpoint archive is named.
  */
 import { CheckpointSource } from '../sources/checkpoint/checkpoint-source.js';
 import { localImageStore } from './local-image-store.js';
@@ -13,6 +13,10 @@ export interface SourceChoice {
   dockerRoot?: string;
   /** The copy of containerd's root beside it, for Docker's containerd image store. */
   containerdRoot?: string;
+  /** A live containerd (a Kubernetes node): its socket, or '' for CONTAINERD_ADDRESS or the default. */
+  containerd?: string;
+  /** With containerd: the kubelet's pod log folder. */
+  podLogs?: string;
   /** A container checkpoint archive (the kubelet's or podman's): no engine is contacted. */
   checkpoint?: string;
   /** With checkpoint: the image it ran from, as a `docker save` or OCI layout archive. */
@@ -27,6 +31,16 @@ export async function openSource(choice: SourceChoice = {}): Promise<EvidenceSou
       ...(choice.image ? { archive: choice.image } : {}),
       ...(store ? { store } : {}),
     });
+  }
+  if (choice.containerd !== undefined) {
+    const [{ ContainerdSource }, { containerdAddressFrom }] = await Promise.all([
+      import('../sources/containerd-live/containerd-source.js'),
+      import('../sources/containerd-api/containerd-client.js'),
+    ]);
+    return ContainerdSource.connect(
+      containerdAddressFrom(process.env, choice.containerd || undefined),
+      choice.podLogs !== undefined ? { podLogs: choice.podLogs } : {},
+    );
   }
   return choice.dockerRoot
     ? DeadBoxSource.open(choice.dockerRoot, choice.containerdRoot)

@@ -35,7 +35,7 @@ import {
   type UncoveredMount,
 } from '../report/triage-report.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
-import { pickContainer } from '../sources/pick-container.js';
+import { pickSubject } from '../sources/pick-container.js';
 import { CORONER_VERSION } from '../version.js';
 import { caseDirFor } from './case-names.js';
 
@@ -99,11 +99,7 @@ export async function triage(
     setMaxListeners(Math.max(getMaxListeners(signal), readersPerImage * 2 * 4 + 16), signal);
 
   emit({ type: 'phase', phase: 'resolve' });
-  const container = pickContainer(
-    containerRef,
-    await source.listContainers(),
-    source.containersPlace,
-  );
+  const container = await pickSubject(source, containerRef);
   const folder = await CaseFolder.create(
     opts.caseDir ?? caseDirFor(container.name, startedAt, opts.casesRoot),
   );

@@ -109,3 +109,25 @@ export function describeCapabilitiesText(value: string): string {
 export function capabilityNames(description: string): string[] {
   return [...description.matchAll(/\bcap_[a-z_0-9]+/g)].map((m) => m[0]);
 }
+
+/**
+ * What runc, Docker and containerd's CRI plugin give a container unless told otherwise
+ * (moby's oci/caps defaults, containerd's oci.WithDefaultSpec): a spec holding more added
+ * some, one holding fewer dropped some.
+ */
+export const RUNTIME_DEFAULT_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FSETID',
+  'FOWNER',
+  'MKNOD',
+  'NET_RAW',
+  'SETGID',
+  'SETUID',
+  'SETFCAP',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
+] as const;

@@ -37,7 +37,7 @@ export interface EngineIdentity {
   rootDir?: string;
 }
 
-export type SourceKind = 'docker-live' | 'dead-box' | 'checkpoint';
+export type SourceKind = 'docker-live' | 'dead-box' | 'containerd' | 'checkpoint';
 
 /** Where the evidence came from. */
 export interface SourceIdentity {
@@ -56,6 +56,8 @@ export interface SourceIdentity {
     /** The copy of containerd's root read beside it (Docker's containerd image store). */
     containerdRoot?: string;
   };
+  /** containerd: the daemon that answered, and the namespace read. */
+  containerd?: { address: string; namespace: string; version: string; root?: string };
   /** checkpoint: the container checkpoint archive read (never written), and the image archive given with it. */
   checkpoint?: { path: string; imageArchive?: string };
 }

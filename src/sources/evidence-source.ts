@@ -77,6 +77,11 @@ export interface EvidenceSource {
   identity(): Promise<SourceIdentity>;
   listContainers(): Promise<ContainerSummary[]>;
   /**
+   * The one container `ref` names, for a source whose containers are named its own way (a
+   * pod's `namespace/pod/container`); otherwise the docker CLI's rules (pick-container.ts).
+   */
+  pick?(ref: string, containers: readonly ContainerSummary[]): ContainerRef;
+  /**
    * The subject's volatile and configuration state, most volatile first, into the case
    * folder (each step in custody). When it returns, the subject's filesystem is preserved.
    */

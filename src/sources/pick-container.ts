@@ -1,5 +1,5 @@
 import { AmbiguousContainer, ContainerNotFound, UsageError } from '../errors.js';
-import type { ContainerSummary, ContainersPlace } from './evidence-source.js';
+import type { ContainerSummary, ContainersPlace, EvidenceSource } from './evidence-source.js';
 
 export interface ContainerRef {
   id: string;
@@ -58,4 +58,15 @@ export function pickContainer(
     }`,
     `List them with \`${place.listCommand}\`.`,
   );
+}
+
+/** The container `ref` names among the source's, by the source's own rules where it has them. */
+export async function pickSubject(
+  source: Pick<EvidenceSource, 'listContainers' | 'containersPlace' | 'pick'>,
+  ref: string,
+): Promise<ContainerRef> {
+  const containers = await source.listContainers();
+  return source.pick
+    ? source.pick(ref, containers)
+    : pickContainer(ref, containers, source.containersPlace);
 }

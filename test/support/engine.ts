@@ -215,3 +215,11 @@ export const ranking = (r: TriageReport) =>
       rules: c.findings.map((f) => f.rule).sort(),
     }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
+
+/** The webshell sample's attack (samples/webshell/attack.sh): the script it runs in the victim. */
+export function webshellAttack(): string {
+  const script = readFileSync(path.join(ROOT, 'samples/webshell/attack.sh'), 'utf8');
+  const body = /<<'ATTACK'\n([\s\S]*?)\nATTACK\n/.exec(script)?.[1];
+  if (!body) throw new Error('samples/webshell/attack.sh no longer holds its ATTACK script');
+  return body;
+}

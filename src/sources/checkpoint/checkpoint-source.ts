@@ -25,7 +25,7 @@ import type {
   ContainersPlace,
   EvidenceSource,
 } from '../evidence-source.js';
-import type { ContainerRef } from '../pick-container.js';
+import { pickContainer, type ContainerRef } from '../pick-container.js';
 import {
   MEMBER,
   openCheckpointArchive,
@@ -115,6 +115,13 @@ export class CheckpointSource implements EvidenceSource {
         labels: c.labels,
       },
     ];
+  }
+
+  /** The archive holds one container: an empty name is that one; any other is checked. */
+  pick(ref: string, containers: readonly ContainerSummary[]): ContainerRef {
+    const [only] = containers;
+    if (ref.trim() === '' && only) return { id: only.id, name: only.names[0] ?? only.id };
+    return pickContainer(ref, containers, this.containersPlace);
   }
 
   async acquire(

@@ -60,6 +60,8 @@ export interface ImageLayersFound {
   layers: {
     digest: string;
     mediaType: string;
+    /** The blob's size as the manifest gives it (0 when it gives none). */
+    size: number;
     diffId: string;
     chainId: string;
     snapshot?: SnapshotFolder;
@@ -279,7 +281,7 @@ export class ContainerdRoot {
     let chainId = '';
     for (const [i, diffId] of diffIds.entries()) {
       chainId = i === 0 ? diffId : `sha256:${sha256(`${chainId} ${diffId}`)}`;
-      const layer = layers[i] as { digest?: unknown; mediaType?: unknown } | null;
+      const layer = layers[i] as { digest?: unknown; mediaType?: unknown; size?: unknown } | null;
       if (typeof layer?.digest !== 'string' || !isDigest(layer.digest))
         throw new ContainerdRootError(`layer ${i} of the manifest ${manifestDigest} has no digest`);
       // Each layer's own snapshot only: its parents are the layers below, found in their turn
@@ -294,6 +296,10 @@ export class ContainerdRoot {
       found.push({
         digest: layer.digest,
         mediaType: typeof layer.mediaType === 'string' ? layer.mediaType : '',
+        size:
+          Number.isSafeInteger(layer.size) && (layer.size as number) >= 0
+            ? (layer.size as number)
+            : 0,
         diffId,
         chainId,
         ...(snapshot ? { snapshot } : {}),

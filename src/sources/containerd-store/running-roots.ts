@@ -31,7 +31,7 @@ export async function runningContainerds(): Promise<RunningContainerd[]> {
     if (!argv[0] || path.basename(argv[0]) !== 'containerd') continue;
     const named =
       option(argv, '--root') ??
-      (await rootOfConfig(option(argv, '--config') ?? option(argv, '-c')));
+      (await rootOfConfig(Number(pid), option(argv, '--config') ?? option(argv, '-c')));
     const root = named ?? DEFAULT_CONTAINERD_ROOT;
     found.push({ pid: Number(pid), root: await realpath(root).catch(() => root) });
   }
@@ -61,9 +61,17 @@ async function readHead(file: string, max: number): Promise<string> {
   }
 }
 
-/** The top-level `root = "…"` of a containerd config (TOML), when it names one. */
-async function rootOfConfig(file: string | undefined): Promise<string | undefined> {
-  const text = await readHead(file ?? DEFAULT_CONFIG, MAX_CONFIG_BYTES);
+/**
+ * The top-level `root = "…"` of containerd `pid`'s config (TOML), when it names one. The
+ * file is read as containerd sees it, through its own root and working folder in /proc:
+ * coroner in a node job shares the node's pids, not its /etc.
+ */
+async function rootOfConfig(pid: number, file: string | undefined): Promise<string | undefined> {
+  const named = file ?? DEFAULT_CONFIG;
+  const text = await readHead(
+    path.isAbsolute(named) ? `/proc/${pid}/root${named}` : `/proc/${pid}/cwd/${named}`,
+    MAX_CONFIG_BYTES,
+  );
   for (const line of text.split('\n')) {
     if (/^\s*\[/.test(line)) break; // past the top level: a table's `root` is not containerd's
     const m =

@@ -9,11 +9,7 @@
  */
 import type { CaseFolder } from '../../case/case-folder.js';
 import type { CustodyLog } from '../../case/custody.js';
-import { changesFromLayer } from '../../changes/changes-from-layer.js';
 import { Cancelled } from '../../errors.js';
-import { describeLayers, historyPerLayer, type ImageLayers } from '../../layers/image-layers.js';
-import { emptyLayerIndex, findOriginLayer, type LayerIndex } from '../../layers/layer-index.js';
-import type { ChangeEntry, StoredVersion, VersionPair } from '../../report/change.js';
 import type { NotCollected, SourceIdentity } from '../../report/triage-report.js';
 import { runtimeFromDocker } from '../docker-config.js';
 import type {
@@ -23,13 +19,8 @@ import type {
   EvidenceSource,
 } from '../evidence-source.js';
 import { compareMounts, type MountToCompare } from '../layer-store/compare-mount.js';
-import { indexLayerDir, readLayerVersion } from '../layer-store/layer-dir.js';
-import {
-  readCapabilities,
-  readOpaqueDirs,
-  type Capabilities,
-} from '../layer-store/overlay-xattrs.js';
-import { checkProvedLayer, provedBy, type ProvedLayer } from '../layer-store/proved-layer.js';
+import { readLayerFolders } from '../layer-store/folder-acquisition.js';
+import type { ProvedLayer } from '../layer-store/proved-layer.js';
 import type { ContainerRef } from '../pick-container.js';
 import { DataRootRefused, openDataRoot, type DataRoot } from './data-root.js';
 import {
@@ -48,14 +39,12 @@ import {
   type StoreLayout,
 } from './store-layout.js';
 import type { EnvironmentHeld } from '../../report/artifact.js';
-import { readJsonFileLogTail } from './json-file-logs.js';
+import { readJsonFileLogTail } from '../log-files/json-file-log.js';
 import path from 'node:path';
 
 /** What a layer that cannot be checked may mean in a copy. */
 const INCOMPLETE_COPY =
   'the copy is incomplete or damaged (copy all of it again, keeping owners, links and extended attributes), or this piece was removed on the host';
-/** Layer folders are read this many paths at a time. */
-const READS_AT_ONCE = 8;
 /**
  * Where an image config holds environment values: the image's ENV (and, in images built by
  * the classic builder, the last build step's), and the ENV and build-argument values its
@@ -270,55 +259,19 @@ export class DeadBoxSource implements EvidenceSource {
       })
       .finally(() => layout.close());
     const readAt = new Date().toISOString();
-
-    // Capabilities in the container's own layer, all at once (usually none, never many), and
-    // once: readVersions is called more than once (the package databases first).
-    let capabilities: Promise<Capabilities> | undefined;
-    const writableCapabilities = () =>
-      (capabilities ??= (
-        layerDirs ? readCapabilities(layerDirs.writable) : Promise.resolve({ byPath: new Map() })
-      ).then((caps: Capabilities) => {
-        if (caps.problem)
-          notCollected.push({
-            item: 'file capabilities (security.capability)',
-            reason: caps.problem,
-          });
-        return caps;
-      }));
-
-    let original: Promise<ImageLayers> | undefined;
-    const originalLayers = () =>
-      (original ??= (async () => {
-        const indexes: LayerIndex[] = [];
-        const checks = [];
-        for (const [position, layer] of layerRecords.entries()) {
-          cancelled();
-          const { index, check } = await custody.step(
-            `image layer ${position}, ${provedBy(layer)}`,
-            layer.diffId,
-            () =>
-              checkProvedLayer(layer, position, {
-                incomplete: INCOMPLETE_COPY,
-                ...(opts.signal ? { signal: opts.signal } : {}),
-              }),
-            (r) => `${r.check.status}: ${r.check.detail}`,
-          );
-          indexes.push(index);
-          checks.push(check);
-          opts.onProgress?.('layers', position + 1, 0);
-        }
-        return {
-          imageId: config.Image,
-          layers: describeLayers(
-            layerRecords.map((l) => l.diffId),
-            historyPerLayer(image?.config, layerRecords.length),
-          ),
-          indexes,
-          source: 'layer-store' as const,
-          savedBytes: 0,
-          checks,
-        };
-      })());
+    const reads = readLayerFolders(
+      {
+        ...(layerDirs ? { container: layerDirs } : {}),
+        layers: layerRecords,
+        imageId: config.Image,
+        ...(image ? { imageConfig: image.config } : {}),
+        incomplete: INCOMPLETE_COPY,
+      },
+      folder,
+      custody,
+      opts,
+      notCollected,
+    );
 
     return {
       subject: {
@@ -349,44 +302,10 @@ export class DeadBoxSource implements EvidenceSource {
       notCollected,
       hostTampering,
 
-      changeList: async () => {
-        const images = await originalLayers();
-        if (!layerDirs) return [];
-        const opaque = await custody.step(
-          'list the opaque folders of the writable layer (extended attributes, getfattr)',
-          layerDirs.writable,
-          () => readOpaqueDirs(layerDirs.writable),
-          (o) => `${o.dirs.size} opaque${o.problem ? `; ${o.problem}` : ''}`,
-        );
-        if (opaque.problem)
-          opts.onProblem({
-            path: '/',
-            action: 'read opaque folders of the writable layer',
-            cause: opaque.problem,
-          });
-        const writable = await custody.step(
-          'index the writable layer folder',
-          layerDirs.writable,
-          () => indexLayerDir(layerDirs.writable, 'writable', opaque.dirs),
-          (i) => `${i.entries.size} entries, ${i.whiteouts.size} deletions`,
-        );
-        // The init layer (hosts, hostname, resolv.conf, .dockerenv) is the engine's, not the attacker's.
-        const init = layerDirs.init
-          ? await indexLayerDir(layerDirs.init, 'init').catch(() => emptyLayerIndex('init'))
-          : emptyLayerIndex('init');
-        const entries = changesFromLayer(writable, [...images.indexes, init]);
-        await folder.writeJson(
-          'changes/changes-from-writable-layer.json',
-          entries,
-          "change list read from the container's writable layer folder",
-        );
-        return entries;
-      },
-
-      originalLayers,
+      ...reads,
 
       mountChanges: async () => {
-        const images = await originalLayers();
+        const images = await reads.originalLayers();
         const image = { indexes: images.indexes, dirs: layerRecords.map((l) => l.dir) };
         const mounts: MountToCompare[] = [];
         for (const m of mountsOf(config)) {
@@ -424,91 +343,6 @@ export class DeadBoxSource implements EvidenceSource {
           });
         }
         return compareMounts(mounts, image, folder, custody, opts, notCollected);
-      },
-
-      readVersions: async (entries, onPair) => {
-        const images = await originalLayers();
-        const readOpts = {
-          maxContentBytes: opts.maxContentBytes,
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        };
-        let done = 0;
-        let bytes = 0;
-        const caps = await writableCapabilities();
-        const read = async (
-          side: 'original' | 'current',
-          dir: string,
-          entry: ChangeEntry,
-        ): Promise<StoredVersion | undefined> => {
-          // The original's capabilities matter only where the current file has some.
-          const capability =
-            side === 'current'
-              ? caps.byPath.get(entry.path)
-              : caps.byPath.has(entry.path)
-                ? 'look'
-                : undefined;
-          const version = await readLayerVersion(
-            side,
-            dir,
-            entry.path,
-            folder,
-            readOpts,
-            capability,
-          );
-          bytes += version?.content?.sizeBytes ?? 0;
-          return version;
-        };
-        const readOne = async (entry: ChangeEntry) => {
-          const pair: VersionPair = {};
-          if (entry.kind !== 'A') {
-            const position = findOriginLayer(images.indexes, entry.path);
-            const version =
-              position === undefined
-                ? undefined
-                : await read('original', layerRecords[position]!.dir, entry);
-            if (version) pair.original = version;
-            else
-              opts.onProblem({
-                path: entry.path,
-                action: 'read original version',
-                cause: 'not found in the image layers',
-              });
-          }
-          if (entry.kind !== 'D' && layerDirs) {
-            const version = await read('current', layerDirs.writable, entry);
-            if (version) pair.current = version;
-            else
-              opts.onProblem({
-                path: entry.path,
-                action: 'read current version',
-                cause: 'not found in the writable layer',
-              });
-          }
-          opts.onProgress?.('extract', ++done, bytes);
-          await onPair(entry, pair);
-        };
-        let next = 0;
-        const worker = async () => {
-          while (next < entries.length) {
-            cancelled();
-            const entry = entries[next++]!;
-            await readOne(entry).catch((e: unknown) => {
-              if (e instanceof Cancelled) throw e;
-              opts.onProblem({
-                path: entry.path,
-                action: 'read versions',
-                cause: (e as Error).message,
-              });
-            });
-          }
-        };
-        await Promise.all(Array.from({ length: READS_AT_ONCE }, worker));
-        custody.record(
-          'read original and current versions from the layer folders',
-          `${entries.length} paths`,
-          'ok',
-          `${bytes} bytes`,
-        );
       },
     };
   }

@@ -125,24 +125,32 @@ export async function containerdLayout(
           "the image's manifest and config name different layers",
           CONTAINERD_HINT,
         );
-      const proved: ProvedLayer[] = [];
-      for (const [i, l] of layers.entries()) {
-        if (!l.snapshot)
-          throw new DataRootDamaged(
-            `layer ${i} of the image (${l.diffId}) is not unpacked in containerd's snapshotter`,
-            CONTAINERD_HINT,
-          );
-        const file = await damagedIfFails(() => store.layerBlobFile(l.digest));
-        proved.push({
-          diffId: l.diffId,
-          dir: l.snapshot.dir,
-          proof: { blob: { path: file, digest: l.digest, mediaType: l.mediaType } },
-        });
-      }
-      return proved;
+      return provedContainerdLayers(store, layers);
     },
     close: () => store.close(),
   };
+}
+
+/** Each layer's snapshot folder, proved by its blob in the content store. */
+export async function provedContainerdLayers(
+  store: ContainerdRoot,
+  layers: ImageLayersFound['layers'],
+): Promise<ProvedLayer[]> {
+  const proved: ProvedLayer[] = [];
+  for (const [i, l] of layers.entries()) {
+    if (!l.snapshot)
+      throw new DataRootDamaged(
+        `layer ${i} of the image (${l.diffId}) is not unpacked in containerd's snapshotter`,
+        CONTAINERD_HINT,
+      );
+    const file = await damagedIfFails(() => store.layerBlobFile(l.digest));
+    proved.push({
+      diffId: l.diffId,
+      dir: l.snapshot.dir,
+      proof: { blob: { path: file, digest: l.digest, mediaType: l.mediaType } },
+    });
+  }
+  return proved;
 }
 
 const DATA_ROOT_HINT = 'The copy may be incomplete: copy all of the data root.';

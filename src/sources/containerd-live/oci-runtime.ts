@@ -1,0 +1,123 @@
+/**
+ * How a container ran, read from its OCI runtime spec (what containerd hands runc), in
+ * the words the report uses for a Docker container: user, privileges, capabilities added
+ * or dropped against the runtime's defaults, namespaces shared with the host, read-only
+ * root, devices, mounts, limits. The spec is whatever its creator wrote: every field is
+ * checked for its type, and a spec that is not JSON gives the least that can be said.
+ */
+import { RUNTIME_DEFAULT_CAPABILITIES } from '../../report/capabilities.js';
+import type { RuntimeConfig, RuntimeMount } from '../../report/runtime.js';
+
+/** Above this many capabilities a container is as good as privileged (the kernel has 41). */
+const PRIVILEGED_CAPABILITIES = 38;
+/** Mounts every runtime gives a Linux container: not the pod's doing. */
+const RUNTIME_MOUNTS = new Set([
+  '/proc',
+  '/dev',
+  '/dev/pts',
+  '/dev/shm',
+  '/dev/mqueue',
+  '/sys',
+  '/sys/fs/cgroup',
+]);
+
+type Json = Record<string, unknown>;
+
+export interface OciSpecFacts {
+  runtime: RuntimeConfig;
+  /** The process's command line. */
+  command: string[];
+  cwd: string;
+  env: string[];
+}
+
+export function parseOciSpec(bytes: Buffer | undefined): Json | undefined {
+  if (!bytes) return undefined;
+  try {
+    const spec = JSON.parse(bytes.toString('utf8')) as unknown;
+    return spec && typeof spec === 'object' && !Array.isArray(spec) ? (spec as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function runtimeFromOciSpec(spec: Json | undefined): OciSpecFacts {
+  const proc = object(spec?.['process']);
+  const linux = object(spec?.['linux']);
+  const user = object(proc['user']);
+  const uid = typeof user['uid'] === 'number' ? user['uid'] : 0;
+  const gid = typeof user['gid'] === 'number' ? user['gid'] : 0;
+  const bounding = strings(object(proc['capabilities'])['bounding']).map((c) =>
+    c.replace(/^CAP_/, ''),
+  );
+  const defaults: readonly string[] = RUNTIME_DEFAULT_CAPABILITIES;
+  const namespaces = new Set(
+    (Array.isArray(linux['namespaces']) ? (linux['namespaces'] as unknown[]) : [])
+      .map((n) => object(n)['type'])
+      .filter((t): t is string => typeof t === 'string'),
+  );
+  const shared = (ns: string) => (namespaces.has(ns) ? '' : 'host');
+  const mounts = (Array.isArray(spec?.['mounts']) ? (spec['mounts'] as unknown[]) : []).map(object);
+  const env = strings(proc['env']);
+  const resources = object(linux['resources']);
+  const pids = object(resources['pids'])['limit'];
+  const memory = object(resources['memory'])['limit'];
+  const securityOpt: string[] = [];
+  if (proc['noNewPrivileges'] === true) securityOpt.push('no-new-privileges');
+  if (typeof proc['apparmorProfile'] === 'string' && proc['apparmorProfile'])
+    securityOpt.push(`apparmor=${proc['apparmorProfile']}`);
+  if (!linux['seccomp']) securityOpt.push('seccomp=unconfined');
+  const runtimeMounts: RuntimeMount[] = mounts
+    .filter((m) => typeof m['destination'] === 'string' && !RUNTIME_MOUNTS.has(m['destination']))
+    .filter((m) => m['type'] !== 'tmpfs')
+    .map((m) => ({
+      type:
+        m['type'] === 'bind' || strings(m['options']).includes('bind')
+          ? 'bind'
+          : String(m['type'] ?? ''),
+      source: typeof m['source'] === 'string' ? m['source'] : '',
+      destination: m['destination'] as string,
+      isWritable: !strings(m['options']).includes('ro'),
+    }));
+  const runtime: RuntimeConfig = {
+    user: `${uid}:${gid}`,
+    isPrivileged:
+      bounding.length >= PRIVILEGED_CAPABILITIES && !Array.isArray(linux['maskedPaths']),
+    capAdd: bounding.filter((c) => !defaults.includes(c)),
+    capDrop: defaults.filter((c) => !bounding.includes(c)),
+    securityOpt,
+    isReadOnlyRoot: object(spec?.['root'])['readonly'] === true,
+    networkMode: shared('network'),
+    pidMode: shared('pid'),
+    ipcMode: shared('ipc'),
+    utsMode: shared('uts'),
+    devices: (Array.isArray(linux['devices']) ? (linux['devices'] as unknown[]) : [])
+      .map((d) => object(d)['path'])
+      .filter((p): p is string => typeof p === 'string'),
+    mounts: runtimeMounts,
+    tmpfs: mounts
+      .filter((m) => m['type'] === 'tmpfs' && typeof m['destination'] === 'string')
+      .map((m) => m['destination'] as string)
+      .filter((d) => !RUNTIME_MOUNTS.has(d)),
+    ...(typeof pids === 'number' && pids > 0 ? { pidsLimit: pids } : {}),
+    ...(typeof memory === 'number' && memory > 0 ? { memoryBytes: memory } : {}),
+    envNames: env.map((e) => e.split('=')[0] ?? ''),
+    // The kubelet restarts a pod's containers as its restartPolicy says; the spec cannot.
+    restartPolicy: 'set by the pod (the kubelet restarts it)',
+    exposedPorts: [],
+  };
+  return {
+    runtime,
+    command: strings(proc['args']),
+    cwd: typeof proc['cwd'] === 'string' ? proc['cwd'] : '/',
+    env,
+  };
+}
+
+function object(value: unknown): Json {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {};
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
