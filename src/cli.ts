@@ -61,6 +61,16 @@ const SOURCE: Record<string, OptionSpec> = {
     value: 'DIR',
     help: "with --docker-root: the copy of the host's containerd root (its /var/lib/containerd), where Docker's containerd image store keeps images and containers' files; found by itself beside the data root",
   },
+  checkpoint: {
+    type: 'string',
+    value: 'FILE',
+    help: "read a container checkpoint archive (the kubelet's /var/lib/kubelet/checkpoints/*.tar, or podman's --export) instead of an engine; it holds one container, so naming it is optional",
+  },
+  image: {
+    type: 'string',
+    value: 'FILE',
+    help: "with --checkpoint: the container's image as a `docker save` or OCI layout archive, for the originals of changed files",
+  },
   containerd: {
     type: 'string',
     value: '[ADDRESS]',
@@ -363,10 +373,24 @@ const sourceChoice = (values: Values): SourceChoice => {
     );
   if (podLogs !== undefined && containerd === undefined)
     throw new UsageError('--pod-logs goes with --containerd', 'Add --containerd [ADDRESS].');
+  const checkpoint = text(values, 'checkpoint');
+  const image = text(values, 'image');
+  if ((image && !checkpoint) || (checkpoint && (dockerRoot || containerd !== undefined)))
+    throw new UsageError(
+      image && !checkpoint
+        ? '--image goes with --checkpoint'
+        : '--checkpoint names a source of its own',
+      'Name one source: coroner triage --checkpoint FILE [--image IMAGE_TAR], or --docker-root DIR.',
+    );
+  if (checkpoint) return { checkpoint, ...(image ? { image } : {}) };
   if (containerd !== undefined)
     return { containerd, ...(podLogs !== undefined ? { podLogs } : {}) };
   return dockerRoot ? { dockerRoot, ...(containerdRoot ? { containerdRoot } : {}) } : {};
 };
+
+/** The container a command names; with --checkpoint it may go unnamed (the archive holds one). */
+const subjectRef = (args: Args, command: string): string =>
+  args.operands.length === 0 && text(args.values, 'checkpoint') ? '' : oneOperand(args, command);
 
 /** The engine named by DOCKER_HOST, or a copied data root; its modules load now. */
 async function openSource(
@@ -478,7 +502,7 @@ const exists = (file: string) =>
   );
 
 async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
-  const ref = oneOperand(args, 'triage');
+  const ref = subjectRef(args, 'triage');
   const logTailLines = wholeNumber(args.values, 'log-lines', 1000, 0);
   // The pipeline's modules load while the engine answers its first requests.
   const loading = Promise.all([
@@ -529,7 +553,7 @@ async function runTriage(args: Args, io: Io, run: Run): Promise<number> {
 }
 
 async function runExport(args: Args, io: Io, run: Run): Promise<number> {
-  const ref = oneOperand(args, 'export');
+  const ref = subjectRef(args, 'export');
   // Each command loads what only it needs when it runs: a triage starts faster.
   const { exportContainer } = await import('./app/export.js');
   const source = await openSource(sourceChoice(args.values));

@@ -99,7 +99,11 @@ export async function exportContainer(
 
 /** Two sources are the same where a case can tell: their kind, and for a data root its path. */
 function isSameSource(a: SourceIdentity, b: SourceIdentity): boolean {
-  return a.kind === b.kind && a.dataRoot?.path === b.dataRoot?.path;
+  return (
+    a.kind === b.kind &&
+    a.dataRoot?.path === b.dataRoot?.path &&
+    a.checkpoint?.path === b.checkpoint?.path
+  );
 }
 
 function describeSource(s: SourceIdentity): string {

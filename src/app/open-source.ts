@@ -1,7 +1,9 @@
 /**
  * Which evidence source a command reads: the live engine named by DOCKER_HOST, unless a
- * copied Docker data root or a containerd (a Kubernetes node) is named.
+ * copied Docker data root, a containerd (a Kubernetes node) or a checkpoint archive is named.
  */
+import { CheckpointSource } from '../sources/checkpoint/checkpoint-source.js';
+import { localImageStore } from './local-image-store.js';
 import { DeadBoxSource } from '../sources/dead-box/dead-box-source.js';
 import { connectDockerLive } from '../sources/docker-live/live-source.js';
 import type { EvidenceSource } from '../sources/evidence-source.js';
@@ -15,9 +17,21 @@ export interface SourceChoice {
   containerd?: string;
   /** With containerd: the kubelet's pod log folder. */
   podLogs?: string;
+  /** A container checkpoint archive (the kubelet's or podman's): no engine is contacted. */
+  checkpoint?: string;
+  /** With checkpoint: the image it ran from, as a `docker save` or OCI layout archive. */
+  image?: string;
 }
 
 export async function openSource(choice: SourceChoice = {}): Promise<EvidenceSource> {
+  if (choice.checkpoint) {
+    // Without an image archive, the local engine's store is asked for the checkpoint's image.
+    const store = choice.image ? undefined : localImageStore();
+    return CheckpointSource.open(choice.checkpoint, {
+      ...(choice.image ? { archive: choice.image } : {}),
+      ...(store ? { store } : {}),
+    });
+  }
   if (choice.containerd !== undefined) {
     const [{ ContainerdSource }, { containerdAddressFrom }] = await Promise.all([
       import('../sources/containerd-live/containerd-source.js'),

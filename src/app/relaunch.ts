@@ -24,8 +24,8 @@ import { DEFAULT_CASES_ROOT, relaunchCaseDirFor } from './case-names.js';
 function liveEngineOf(source: EvidenceSource) {
   if (source instanceof DockerLiveSource) return source.engine;
   throw new UsageError(
-    'relaunch needs the live engine that runs the container; a copied data root cannot be relaunched',
-    'Run `coroner relaunch <container>` on the host of that engine, without --docker-root.',
+    'relaunch needs the live engine that runs the container; a copied data root or a checkpoint archive cannot be relaunched',
+    'Run `coroner relaunch <container>` on the host of that engine, without --docker-root or --checkpoint.',
   );
 }
 

@@ -37,7 +37,7 @@ export interface EngineIdentity {
   rootDir?: string;
 }
 
-export type SourceKind = 'docker-live' | 'dead-box' | 'containerd';
+export type SourceKind = 'docker-live' | 'dead-box' | 'containerd' | 'checkpoint';
 
 /** Where the evidence came from. */
 export interface SourceIdentity {
@@ -58,6 +58,8 @@ export interface SourceIdentity {
   };
   /** containerd: the daemon that answered, and the namespace read. */
   containerd?: { address: string; namespace: string; version: string; root?: string };
+  /** checkpoint: the container checkpoint archive read (never written), and the image archive given with it. */
+  checkpoint?: { path: string; imageArchive?: string };
 }
 
 /** The container under triage. */

@@ -119,6 +119,17 @@ const RULES: { what: string; from: string; isForbidden: (to: string) => boolean 
     isForbidden: under('src/sources/docker-live/', 'src/app/', 'pkg:dockerode'),
   },
   {
+    what: 'the checkpoint source reads its archives and contacts no engine',
+    from: 'src/sources/checkpoint/',
+    isForbidden: under(
+      'src/app/',
+      'src/sources/docker-live/engine.ts',
+      'src/sources/docker-live/live-source.ts',
+      'pkg:dockerode',
+      'pkg:@grpc',
+    ),
+  },
+  {
     what: 'the engine imports no UI',
     from: 'src/',
     isForbidden: under('ui/', 'pkg:ink', 'pkg:react'),
