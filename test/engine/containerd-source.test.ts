@@ -93,11 +93,7 @@ describe('a pod container on containerd, triaged through its API', () => {
         '--case-dir',
         path.join(cases, 'docker'),
       ]);
-      // ctr's default spec mounts a tmpfs on /run (the CRI plugin removes it: WithoutRunMount),
-      // so /run/httpd.pid is read from that tmpfs, and /run itself is no changed parent here.
-      const ranked = (r: TriageReport) =>
-        ranking(r).filter((c) => !c.rules.includes('parent-only'));
-      expect(ranked(report)).toEqual(ranked(JSON.parse(docker.stdout) as TriageReport));
+      expect(ranking(report)).toEqual(ranking(JSON.parse(docker.stdout) as TriageReport));
     } finally {
       await cleanRun(runId);
     }
