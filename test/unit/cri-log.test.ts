@@ -7,6 +7,7 @@ import {
   podLogFiles,
   podLogFolder,
   readCriLogTail,
+  recordedLogPath,
 } from '../../src/sources/log-files/cri-log.js';
 
 let dir: string;
@@ -74,6 +75,27 @@ describe("the kubelet's log folder", () => {
       recursive: true,
     });
     expect(await podLogFolder(logs, pod)).toBeUndefined();
+  });
+
+  it('is the folder of the log path the CRI plugin recorded, only when it lies in the pod logs', async () => {
+    const logs = path.join(dir, 'recorded');
+    const folder = path.join(logs, 'shop_web-3_11111111-2222-3333-4444-555555555555', 'php');
+    await mkdir(folder, { recursive: true });
+    const record = (logPath: string) =>
+      recordedLogPath(
+        Buffer.from(JSON.stringify({ Version: 'v1', Metadata: { LogPath: logPath } })),
+      );
+    expect(
+      await podLogFolder(logs, { ...pod, pod: 'web-3' }, record(path.join(folder, '0.log'))),
+    ).toBe(folder);
+    // Outside the pod logs, or climbing out of them: not taken; the labels name the folder.
+    for (const elsewhere of [
+      '/etc/ssh/x/0.log',
+      path.join(logs, '../../etc/0.log'),
+      'relative/x/0.log',
+    ])
+      expect(await podLogFolder(logs, { ...pod, pod: 'web-3' }, record(elsewhere))).toBe(folder);
+    expect(recordedLogPath(Buffer.from('not json'))).toBeUndefined();
   });
 
   it('is not followed through a link', async () => {

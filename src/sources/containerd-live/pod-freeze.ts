@@ -29,10 +29,17 @@ import { proveOnThisHost } from '../host-proc/this-host.js';
 import { freezeWritableLayer, type FrozenLayer } from '../layer-store/folder-acquisition.js';
 import { layerTar, type LayerTarNotes } from '../layer-store/layer-tar.js';
 import { readOpaqueDirs } from '../layer-store/overlay-xattrs.js';
-import { podLogFiles, podLogFolder, readCriLogTail } from '../log-files/cri-log.js';
+import {
+  podLogFiles,
+  podLogFolder,
+  readCriLogTail,
+  recordedLogPath,
+} from '../log-files/cri-log.js';
 import { podContainerName, type PodContainer } from './cri-pod.js';
 
 export const PROCESSES_ITEM = 'processes (executables, open and mapped files, sockets)';
+/** Where the CRI plugin records a container's metadata, its log path among it. */
+const CRI_METADATA = 'io.cri-containerd.container.metadata';
 const OVERLAYFS_SNAPSHOTS = '/io.containerd.snapshotter.v1.overlayfs/snapshots/';
 /** A CRI log file is kept whole up to this size (the kubelet rotates at 10 MiB by default). */
 const MAX_KEPT_LOG_BYTES = 64 * 1024 * 1024;
@@ -106,7 +113,15 @@ export async function freezePod(
 
     cancelled();
     opts.onStep?.('logs');
-    await keepLogs(podLogs, pod, folder, custody, opts, notCollected);
+    await keepLogs(
+      podLogs,
+      pod,
+      recordedLogPath(record.extensions[CRI_METADATA]?.value),
+      folder,
+      custody,
+      opts,
+      notCollected,
+    );
 
     cancelled();
     opts.onStep?.('commit');
@@ -276,12 +291,13 @@ async function captureProcesses(
 async function keepLogs(
   podLogs: string,
   pod: PodContainer | undefined,
+  logPath: string | undefined,
   folder: CaseFolder,
   custody: CustodyLog,
   opts: AcquireOptions,
   notCollected: NotCollected[],
 ): Promise<void> {
-  const logFolder = pod ? await podLogFolder(podLogs, pod) : undefined;
+  const logFolder = pod ? await podLogFolder(podLogs, pod, logPath) : undefined;
   if (!logFolder) {
     notCollected.push({
       item: 'logs',

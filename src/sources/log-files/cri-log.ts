@@ -16,15 +16,28 @@ export const DEFAULT_POD_LOGS = '/var/log/pods';
 const MAX_LOG_FILES = 32;
 
 /**
- * The container's log folder under `podLogs`: named by the pod's uid when the labels give
- * it, else the one folder of that namespace and pod (a second is ambiguous: none).
+ * The container's log folder under `podLogs`: the folder of the log path the CRI plugin
+ * recorded for it when that lies two levels under `podLogs`, else named by the pod's uid,
+ * else the one folder of that namespace and pod (a second is ambiguous: none).
  */
 export async function podLogFolder(
   podLogs: string,
   pod: { namespace: string; pod: string; container: string; uid?: string },
+  recordedLogPath?: string,
 ): Promise<string | undefined> {
   let podFolder: string | undefined;
-  if (pod.uid) podFolder = `${pod.namespace}_${pod.pod}_${pod.uid}`;
+  const recorded = recordedLogPath
+    ? path.relative(podLogs, path.dirname(recordedLogPath)).split('/')
+    : [];
+  if (
+    recordedLogPath &&
+    path.isAbsolute(recordedLogPath) &&
+    recorded.length === 2 &&
+    recorded.every((part) => part && part !== '..' && part !== '.')
+  ) {
+    podFolder = recorded[0]!;
+    pod = { ...pod, container: recorded[1]! };
+  } else if (pod.uid) podFolder = `${pod.namespace}_${pod.pod}_${pod.uid}`;
   else {
     const prefix = `${pod.namespace}_${pod.pod}_`;
     const names = (await readdir(podLogs).catch(() => [] as string[])).filter(
@@ -123,4 +136,23 @@ export async function readCriLogTail(
     stderr: Buffer.from(out.stderr.join('')),
     unreadable,
   };
+}
+
+/** A recorded container metadata is small; a larger one is not read. */
+const MAX_METADATA_BYTES = 1024 * 1024;
+
+/**
+ * The log path the CRI plugin recorded for a container (the `io.cri-containerd.container.
+ * metadata` extension: JSON `{Version: "v1", Metadata: {LogPath}}`, containerd 1.7
+ * pkg/cri/store/container/metadata.go), when it holds one.
+ */
+export function recordedLogPath(metadata: Buffer | undefined): string | undefined {
+  if (!metadata || metadata.length > MAX_METADATA_BYTES) return undefined;
+  try {
+    const record = JSON.parse(metadata.toString('utf8')) as { Metadata?: { LogPath?: unknown } };
+    const logPath = record?.Metadata?.LogPath;
+    return typeof logPath === 'string' && logPath ? logPath : undefined;
+  } catch {
+    return undefined;
+  }
 }
