@@ -6,12 +6,8 @@
 import type { CustodyLog } from '../case/custody.js';
 import { UsageError } from '../errors.js';
 import type { RelaunchOptions } from '../relaunch/plan.js';
-import {
-  prepareRelaunch,
-  type LearnRequest,
-  type PreparedRelaunch,
-  type TriageSource,
-} from '../relaunch/prepare.js';
+import { prepareRelaunch } from '../relaunch/docker-prepare.js';
+import type { LearnRequest, PreparedRelaunch, TriageSource } from '../relaunch/prepare.js';
 import {
   executeRelaunch,
   type RelaunchRequest,
