@@ -33,6 +33,8 @@ export interface ContainerRecord {
   runtime: { name: string };
   /** The OCI runtime spec (JSON in `value`, typeUrl `types.containerd.io/opencontainers/runtime-spec/1/Spec`). */
   spec?: AnyValue;
+  /** Set instead of `spec` when the daemon sent a spec above the client's bound (4 MiB): its size. */
+  specRefusedBytes?: number;
   snapshotter: string;
   snapshotKey: string;
   /** RFC 3339, UTC. */
