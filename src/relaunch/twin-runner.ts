@@ -28,6 +28,8 @@ export interface TwinOutcome {
   isSharedMemorySeen: boolean;
   /** What was sent to it, in words. */
   traffic: string;
+  /** What each port answered, when it was asked. */
+  answers?: { port: number; isOpen: boolean; bytes: number }[];
   logTail: string[];
   seconds: number;
 }
