@@ -82,8 +82,8 @@ export function chainId(diffIds: readonly string[]): string {
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm' };
 
-/** The image's top chain id, from its config's rootfs.diff_ids (an index picks this platform). */
-export async function imageTopChainId(api: ContainerdApi, imageName: string): Promise<string> {
+/** The image's config (an index picks this platform's manifest), digest-checked, bounded. */
+async function imageConfig(api: ContainerdApi, imageName: string): Promise<Record<string, any>> {
   const image = await api.image(imageName);
   if (!image) throw new Error(`containerd has no image named ${imageName}`);
   let manifest = JSON.parse((await readBlob(api, image.target.digest)).toString('utf8'));
@@ -96,8 +96,12 @@ export async function imageTopChainId(api: ContainerdApi, imageName: string): Pr
     if (!pick) throw new Error(`image ${imageName} has no linux/${arch} manifest`);
     manifest = JSON.parse((await readBlob(api, pick.digest)).toString('utf8'));
   }
-  const config = JSON.parse((await readBlob(api, manifest.config.digest)).toString('utf8'));
-  const diffIds: unknown = config.rootfs?.diff_ids;
+  return JSON.parse((await readBlob(api, manifest.config.digest)).toString('utf8'));
+}
+
+/** The image's top chain id, from its config's rootfs.diff_ids. */
+export async function imageTopChainId(api: ContainerdApi, imageName: string): Promise<string> {
+  const diffIds: unknown = (await imageConfig(api, imageName)).rootfs?.diff_ids;
   if (
     !Array.isArray(diffIds) ||
     diffIds.length === 0 ||
@@ -105,6 +109,20 @@ export async function imageTopChainId(api: ContainerdApi, imageName: string): Pr
   )
     throw new Error(`image ${imageName} names no layers`);
   return chainId(diffIds as string[]);
+}
+
+/** The labels of an image's config (empty when the image is gone or names none). */
+export async function imageConfigLabels(
+  api: ContainerdApi,
+  imageName: string,
+): Promise<Record<string, string>> {
+  const labels: unknown = await imageConfig(api, imageName)
+    .then((c) => c.config?.Labels)
+    .catch(() => undefined);
+  if (!labels || typeof labels !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 /**

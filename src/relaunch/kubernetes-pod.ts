@@ -42,13 +42,24 @@ export interface PodContainer {
 
 /** Labels the kubelet and containerd add to a sandbox, which the pod's spec never had. */
 const isAddedLabel = (key: string) =>
-  key.startsWith('io.kubernetes.') || key.startsWith('io.cri-containerd.');
+  key.startsWith('io.kubernetes.') ||
+  key.startsWith('io.cri-containerd.') ||
+  key.startsWith('io.containerd.');
 
-/** The pod's own labels, from its sandbox (pause) container's labels. */
+/**
+ * The pod's own labels, from its sandbox (pause) container's labels: containerd's CRI plugin
+ * puts there the pod's labels over the sandbox image's config labels (pkg/cri buildLabels),
+ * and its own; a label the API server never saw would make the policy select nothing.
+ */
 export function podLabelsFromSandbox(
   sandboxLabels: Record<string, string>,
+  sandboxImageLabels: Record<string, string> = {},
 ): Record<string, string> {
-  return Object.fromEntries(Object.entries(sandboxLabels).filter(([k]) => !isAddedLabel(k)));
+  return Object.fromEntries(
+    Object.entries(sandboxLabels).filter(
+      ([k, v]) => !isAddedLabel(k) && sandboxImageLabels[k] !== v,
+    ),
+  );
 }
 
 /** Whether a container's labels say it is a Kubernetes pod's container (not its sandbox). */
@@ -103,8 +114,9 @@ export function podContainerOf(
   image: string,
   sandboxLabels: Record<string, string> | undefined,
   node: string,
+  sandboxImageLabels: Record<string, string> = {},
 ): PodContainer {
-  const podLabels = sandboxLabels ? podLabelsFromSandbox(sandboxLabels) : {};
+  const podLabels = sandboxLabels ? podLabelsFromSandbox(sandboxLabels, sandboxImageLabels) : {};
   const pod = labels[CRI_LABELS.pod] ?? '';
   const owner = probableOwner(pod, podLabels);
   return {

@@ -13,7 +13,11 @@ import { ContainerNotFound, CoronerError } from '../errors.js';
 import { isRootUser } from '../report/runtime.js';
 import type { TriageReport } from '../report/triage-report.js';
 import type { ContainerdApi, ContainerRecord } from '../sources/containerd-api/containerd-types.js';
-import { containerdTwinRunner, containerdTwinSubject } from './containerd-twins.js';
+import {
+  containerdTwinRunner,
+  containerdTwinSubject,
+  imageConfigLabels,
+} from './containerd-twins.js';
 import { isPodContainer, podContainerOf, CRI_LABELS, type PodContainer } from './kubernetes-pod.js';
 import {
   planKubernetesHardening,
@@ -84,17 +88,17 @@ export function pickPodContainer(ref: string, all: readonly ContainerRecord[]): 
   );
 }
 
-function sandboxLabelsOf(
+function sandboxOf(
   record: ContainerRecord,
   all: readonly ContainerRecord[],
-): Record<string, string> | undefined {
+): ContainerRecord | undefined {
   const uid = record.labels[CRI_LABELS.podUid];
   const sandbox =
     all.find((c) => record.sandbox && c.id === record.sandbox) ??
     all.find(
       (c) => c.labels[CRI_LABELS.kind] === 'sandbox' && uid && c.labels[CRI_LABELS.podUid] === uid,
     );
-  return sandbox?.labels;
+  return sandbox;
 }
 
 /** The emptyDirs as the twin runs them: tmpfs, world-writable as an emptyDir is. */
@@ -216,12 +220,14 @@ export async function preparePodRelaunch(
   const api = host.containerdApi();
   const all = await api.containers();
   const record = pickPodContainer(ref, all);
+  const sandbox = sandboxOf(record, all);
   const subject = podContainerOf(
     record.id,
     record.labels,
     record.image,
-    sandboxLabelsOf(record, all),
+    sandbox?.labels,
     host.nodeName?.() ?? os.hostname(),
+    sandbox ? await imageConfigLabels(api, sandbox.image) : {},
   );
   const twin = await containerdTwinSubject(api, record);
   return preparePodFromTwins(

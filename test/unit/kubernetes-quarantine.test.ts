@@ -123,6 +123,18 @@ describe('the pod from containerd records', () => {
     });
   });
 
+  it("leaves out the sandbox image's config labels and containerd's own, which the pod never had", () => {
+    const pod = podContainerOf(
+      'c0ffee',
+      containerLabels,
+      'web:1',
+      { ...sandbox, maintainer: 'pause', 'io.containerd.image.config.stop-signal': 'SIGTERM' },
+      'node-a',
+      { maintainer: 'pause' },
+    );
+    expect(pod.podLabels).toEqual({ app: 'shop', tier: 'web', 'pod-template-hash': '7d9f8c6b5' });
+  });
+
   it("finds the Deployment, StatefulSet or DaemonSet from its controller's labels, else none", () => {
     expect(subject.owner).toMatchObject({ kind: 'Deployment', name: 'web' });
     expect(probableOwner('db-2', { 'statefulset.kubernetes.io/pod-name': 'db-2' })).toMatchObject({
