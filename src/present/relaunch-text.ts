@@ -170,6 +170,7 @@ export function podPlanText(prepared: PreparedPodRelaunch): string[] {
   const lines = [
     `Kubernetes quarantine plan for ${safeLine(`${s.namespace}/${s.pod}/${s.container}`, 300)} (${safeLine(s.containerId.slice(0, 12), 12)})`,
     `  node:        ${safeLine(s.node, 200)}`,
+    `  evidence:    ${prepared.evidenceImages.length ? safeLine(prepared.evidenceImages.join(', '), 600) : 'NONE yet (coroner triage first)'}`,
     `  pod labels:  ${labels.length ? safeLine(labels.join(', '), 600) : 'none'}`,
     `  owner:       ${s.owner ? `${s.owner.kind} ${safeLine(s.owner.name, 200)} (by its ${safeLine(s.owner.because, 200)} label; check with kubectl)` : 'none known: the patch goes on the pod'}`,
     "  quarantine:  pause the task and keep it (never killed, never deleted: the orchestrator would only start another); a NetworkPolicy denying the pod's labels all traffic",

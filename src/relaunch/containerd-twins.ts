@@ -10,7 +10,7 @@
  * here touches the suspect: its record is only read.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { lstat, mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -185,16 +185,51 @@ async function upperWrites(upper: string): Promise<ChangeEntry[]> {
   return found;
 }
 
-/** A file of the image, through its layers top first, never through a link (bounded). */
-async function readImageFile(lower: readonly string[], file: string): Promise<Buffer | undefined> {
-  for (const dir of lower) {
-    const full = path.join(dir, file);
+/**
+ * Where a path of the image lies in one layer, walked a component at a time with lstat so
+ * that no link of the image's (which is the suspect's to shape) is ever followed: `found`
+ * with its stats, `hidden` when this layer deletes it or replaces a folder on its way (a
+ * whiteout, a file or a link), `absent` when the layer says nothing of it.
+ */
+async function inLayer(
+  layer: string,
+  parts: readonly string[],
+): Promise<{ state: 'found'; full: string; st: Stats } | { state: 'hidden' | 'absent' }> {
+  let full = layer;
+  for (const [i, part] of parts.entries()) {
+    full = path.join(full, part);
     const st = await lstat(full).catch(() => undefined);
-    if (!st) continue;
-    if (!st.isFile()) return undefined; // a whiteout, a link or a folder: not a file to read
-    const handle = await open(full, constants.O_RDONLY | constants.O_NOFOLLOW);
+    if (!st) return { state: 'absent' };
+    if (st.isCharacterDevice() && st.rdev === 0) return { state: 'hidden' };
+    if (i === parts.length - 1) return { state: 'found', full, st };
+    if (!st.isDirectory()) return { state: 'hidden' };
+  }
+  return { state: 'absent' };
+}
+
+/** A container path's components, or undefined when it could leave the root (`..`). */
+function partsOf(containerPath: string): string[] | undefined {
+  const parts = containerPath.split('/').filter((p) => p && p !== '.');
+  return parts.some((p) => p === '..') || parts.length === 0 ? undefined : parts;
+}
+
+/** A file of the image, through its layers top first, never through a link (at most 1 MiB). */
+export async function readImageFile(
+  lower: readonly string[],
+  file: string,
+): Promise<Buffer | undefined> {
+  const parts = partsOf(file);
+  if (!parts) return undefined;
+  for (const layer of lower) {
+    const at = await inLayer(layer, parts);
+    if (at.state !== 'found') {
+      if (at.state === 'absent') continue;
+      return undefined;
+    }
+    if (!at.st.isFile()) return undefined;
+    const handle = await open(at.full, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
-      const buf = Buffer.alloc(Math.min(st.size, 1024 * 1024));
+      const buf = Buffer.alloc(Math.min(at.st.size, 1024 * 1024));
       const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
       return buf.subarray(0, bytesRead);
     } finally {
@@ -204,16 +239,25 @@ async function readImageFile(lower: readonly string[], file: string): Promise<Bu
   return undefined;
 }
 
-/** Whether a folder holds something in the image: an entry in some layer no upper one whited out. */
-async function holdsSomething(lower: readonly string[], dir: string): Promise<boolean> {
+/**
+ * Whether a folder holds something in the image: an entry in some layer that no layer above
+ * deleted. (An opaque folder's marker is an xattr Node cannot read: a lower layer's entries
+ * under one count too, so a folder may be taken as holding something it no longer does, and
+ * get a seeded emptyDir it did not need: the safe side.)
+ */
+export async function holdsSomething(lower: readonly string[], dir: string): Promise<boolean> {
+  const parts = partsOf(dir);
+  if (!parts) return false;
   const hidden = new Set<string>();
   for (const layer of lower) {
-    const full = path.join(layer, dir);
-    const st = await lstat(full).catch(() => undefined);
-    if (!st) continue;
-    if (!st.isDirectory()) return false;
-    for (const name of await readdir(full)) {
-      const e = await lstat(path.join(full, name)).catch(() => undefined);
+    const at = await inLayer(layer, parts);
+    if (at.state !== 'found') {
+      if (at.state === 'absent') continue;
+      return false;
+    }
+    if (!at.st.isDirectory()) return false;
+    for (const name of (await readdir(at.full)).slice(0, MAX_WALK_ENTRIES)) {
+      const e = await lstat(path.join(at.full, name)).catch(() => undefined);
       if (e?.isCharacterDevice() && e.rdev === 0) hidden.add(name);
       else if (!hidden.has(name)) return true;
     }
@@ -242,9 +286,20 @@ async function lastLines(files: readonly string[], count: number): Promise<strin
   return lines.slice(-count);
 }
 
-function numericUser(user: string): { uid: number; gid: number } | undefined {
-  const m = /^(\d+)(?::(\d+))?$/.exec(user);
-  return m ? { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) } : undefined;
+/** `uid[:gid]`, or a user (and group) named in the image's /etc/passwd, as numbers. */
+async function twinUser(
+  user: string,
+  lower: readonly string[],
+): Promise<{ uid: number; gid: number } | undefined> {
+  const [name = '', group] = user.split(':');
+  const isNumber = (t: string | undefined) => t !== undefined && /^\d+$/.test(t);
+  if (isNumber(name) && (group === undefined || isNumber(group)))
+    return { uid: Number(name), gid: Number(group ?? name) };
+  const passwd = await readImageFile(lower, 'etc/passwd');
+  const users = passwd ? parsePasswd(passwd.toString('utf8')) : [];
+  const found = users.find((u) => u.name === name || String(u.uid) === name);
+  if (!found || (group !== undefined && !isNumber(group))) return undefined;
+  return { uid: found.uid, gid: group !== undefined ? Number(group) : found.gid };
 }
 
 async function runContainerdTwin(
@@ -263,8 +318,6 @@ async function runContainerdTwin(
     isSharedMemorySeen: false,
   };
   const done = () => ({ ...outcome, seconds: (Date.now() - started) / 1000 });
-  const user = numericUser(trial.user || '0:0');
-  if (!user) return { ...done(), why: `user ${trial.user} is not a uid:gid` };
   const describe = `user ${trial.user || '(image default)'}, caps ${trial.capAdd.join(',') || 'none'}${trial.readOnly ? ', read-only root with the planned writable places' : ''}`;
   const labels = { [CONTAINERD_TWIN_LABEL]: subject.containerId };
   const { custody } = opts;
@@ -277,6 +330,11 @@ async function runContainerdTwin(
   let hasContainer = false;
   let hasTask = false;
   try {
+    const user = await twinUser(trial.user || '0:0', overlayDirs(rootfs).lower);
+    if (!user) {
+      outcome.why = `the image has no user ${trial.user} (a uid:gid, or a name in its /etc/passwd)`;
+      return done();
+    }
     const spec = defaultSpec({
       args: subject.args,
       env: subject.env,

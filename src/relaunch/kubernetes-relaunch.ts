@@ -51,6 +51,8 @@ export function isPodRelaunchHost(source: unknown): source is PodRelaunchHost {
 
 export interface PreparedPodRelaunch {
   podPlan: KubernetesPlan;
+  /** The evidence images the triage left in containerd's store for this container. */
+  evidenceImages: string[];
   /** The twin that ran the plan's exact settings and came up (absent when unproven). */
   proof?: TrialRecord;
   unproven?: string;
@@ -66,6 +68,9 @@ export interface PodQuarantineResult {
   commands: string[];
   caseDir: string;
 }
+
+/** Where the containerd source keeps a pod container's evidence image. */
+export const EVIDENCE_REPOSITORY = 'coroner-evidence';
 
 export class PodQuarantineFailed extends CoronerError {}
 
@@ -201,6 +206,7 @@ export async function preparePodFromTwins(
     );
   return {
     podPlan: plan,
+    evidenceImages: [],
     ...(proof ? { proof } : {}),
     ...(unproven ? { unproven } : {}),
     networkPolicy: networkPolicyYaml(subject),
@@ -230,7 +236,7 @@ export async function preparePodRelaunch(
     sandbox ? await imageConfigLabels(api, sandbox.image) : {},
   );
   const twin = await containerdTwinSubject(api, record);
-  return preparePodFromTwins(
+  const prepared = await preparePodFromTwins(
     containerdTwinRunner(api, twin),
     subject,
     twin.user,
@@ -239,6 +245,16 @@ export async function preparePodRelaunch(
     report,
     learn,
   );
+  // The triage's evidence image (issue 26: coroner-evidence/<ns>/<pod>/<container>:<utc>).
+  const prefix = `${EVIDENCE_REPOSITORY}/${subject.namespace}/${subject.pod}/${subject.container}:`;
+  prepared.evidenceImages = (await api.images())
+    .map((i) => i.name)
+    .filter((name) => name.startsWith(prefix));
+  if (prepared.evidenceImages.length === 0)
+    prepared.podPlan.warnings.push(
+      'no evidence image of this container yet (coroner triage first): the quarantine keeps it paused, but the rollout the patch starts removes it',
+    );
+  return prepared;
 }
 
 /**

@@ -14,6 +14,7 @@ import { CustodyLog } from '../../src/case/custody.js';
 import {
   containerdTwinRunner,
   containerdTwinSubject,
+  imageTopChainId,
 } from '../../src/relaunch/containerd-twins.js';
 import {
   preparePodRelaunch,
@@ -94,6 +95,16 @@ describe('the Kubernetes quarantine and patch, learnt through containerd', () =>
       podLabels: { app: 'shop-web', 'pod-template-hash': '7d9f8c6b5' },
       owner: { kind: 'Deployment', name: 'web' },
     });
+  });
+
+  it("starts every twin on the original image's top layer: its chain id from the image's config", async () => {
+    const record = (await api.container(web.id))!;
+    const parent = (await api.snapshotStat(record.snapshotter, record.snapshotKey))!.parent;
+    expect(await imageTopChainId(api, record.image)).toBe(parent);
+    expect((await containerdTwinSubject(api, record)).parentSnapshot).toBe(parent);
+    // No triage here: the plan says there is no evidence image to fall back on.
+    expect(prepared.evidenceImages).toEqual([]);
+    expect(prepared.podPlan.warnings.join(' ')).toMatch(/no evidence image/);
   });
 
   it('leaves the suspect paused and kept, and no twin behind', async () => {

@@ -101,6 +101,7 @@ describe('the relaunch screen for a Kubernetes pod', () => {
   );
   const prepared: PreparedPodRelaunch = {
     podPlan,
+    evidenceImages: ['coroner-evidence/shop/web-7d9f8c6b5-x2kqp/httpd:20261203t0900z'],
     proof: { ...trial, isUp: true, why: undefined, lastLine: undefined } as TrialRecord,
     networkPolicy: networkPolicyYaml(subject),
     patch: securityPatchYaml(podPlan),
