@@ -110,3 +110,42 @@ export function quarantinePodContainer(
     ...(req.onStep ? { onStep: req.onStep } : {}),
   });
 }
+
+/** A Docker replacement plan, or a Kubernetes pod's quarantine and patch. */
+export type AnyPreparedRelaunch = PreparedRelaunch | PreparedPodRelaunch;
+
+/** The relaunch plan of `ref`, of the kind its source runs: a pod's on containerd, else Docker's. */
+export function planRelaunchOf(
+  source: EvidenceSource,
+  ref: string,
+  options: Omit<RelaunchOptions, 'stamp'>,
+  custody: CustodyLog,
+  triaged: { report: TriageReport } | { casesRoot: string } = { casesRoot: DEFAULT_CASES_ROOT },
+  learn: LearnRequest = { isEnabled: true },
+): Promise<AnyPreparedRelaunch> {
+  if (isPodRelaunchHost(source))
+    return planPodRelaunch(
+      source,
+      ref,
+      options,
+      custody,
+      'report' in triaged ? triaged.report : undefined,
+      learn,
+    );
+  return planContainerRelaunch(source, ref, options, custody, triaged, learn);
+}
+
+/** Runs what planRelaunchOf planned: the pod's quarantine, or the Docker swap. */
+export function runRelaunchOf(
+  source: EvidenceSource,
+  prepared: AnyPreparedRelaunch,
+  req: Omit<RelaunchRequest, 'caseDir'> & { casesRoot?: string },
+): Promise<RelaunchResult | PodQuarantineResult> {
+  if ('podPlan' in prepared)
+    return quarantinePodContainer(source, prepared, {
+      custody: req.custody,
+      ...(req.casesRoot ? { casesRoot: req.casesRoot } : {}),
+      ...(req.onStep ? { onStep: req.onStep } : {}),
+    });
+  return relaunchContainer(source, prepared, req);
+}

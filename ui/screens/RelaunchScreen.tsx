@@ -8,30 +8,24 @@ import {
   relaunchResultText,
   trialLine,
 } from '../../src/present/relaunch-text.js';
-import type {
-  PodQuarantineResult,
-  PreparedPodRelaunch,
-} from '../../src/relaunch/kubernetes-relaunch.js';
+import type { AnyPreparedRelaunch } from '../../src/app/relaunch.js';
+import type { PodQuarantineResult } from '../../src/relaunch/kubernetes-relaunch.js';
 import type { TrialRecord } from '../../src/relaunch/learn.js';
-import type { PreparedRelaunch } from '../../src/relaunch/prepare.js';
 import type { RelaunchResult } from '../../src/relaunch/relaunch.js';
 import { ErrorPane } from '../components/ErrorPane.js';
 import { Footer } from '../components/Footer.js';
 import { useTask } from '../hooks/use-task.js';
 import { useScreenKeys } from '../hooks/use-screen-keys.js';
 
-/** A Docker replacement plan, or a Kubernetes pod's quarantine and patch. */
-export type AnyPrepared = PreparedRelaunch | PreparedPodRelaunch;
-
 export interface Props {
   /** Prepares the plan, reporting each clean twin as it ends. */
   readonly prepare: (
     signal: AbortSignal,
     onTrial: (trial: TrialRecord) => void,
-  ) => Promise<AnyPrepared>;
+  ) => Promise<AnyPreparedRelaunch>;
   /** Runs what `prepare` planned (a method, so a caller may take only the kind it prepares). */
   execute(
-    prepared: AnyPrepared,
+    prepared: AnyPreparedRelaunch,
     onStep: (step: string) => void,
   ): Promise<RelaunchResult | PodQuarantineResult>;
   readonly height: number;
