@@ -22,7 +22,9 @@ import type {
   ContainerRecord,
   MountSpec,
 } from '../sources/containerd-api/containerd-types.js';
+import { ContainerdRequestFailed } from '../sources/containerd-api/containerd-errors.js';
 import { defaultSpec, SPEC_TYPE_URL } from '../sources/containerd-api/oci-spec.js';
+import { CoronerError } from '../errors.js';
 import { filesOpenForWriting } from '../sources/host-proc/processes.js';
 import { askInNamespace, canEnterNamespaces, listeningPorts } from './serve-check.js';
 import {
@@ -53,22 +55,34 @@ export interface ContainerdTwinSubject {
   user: string;
 }
 
+/** The original image could not be read from containerd's store as an image must be. */
+export class TwinImageUnreadable extends CoronerError {
+  constructor(message: string) {
+    super(
+      message,
+      'Import the original image into containerd (k8s.io namespace), or relaunch with --no-learn.',
+    );
+  }
+}
+
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
 const MAX_WALK_ENTRIES = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function readBlob(api: ContainerdApi, digest: string): Promise<Buffer> {
+async function readBlob(api: ContainerdApi, digest: unknown): Promise<Buffer> {
+  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new TwinImageUnreadable(`a blob of the image is named by no sha256 digest`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of api.readContent(digest)) {
     size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BYTES) throw new Error(`blob ${digest} is larger than 4 MiB`);
+    if (size > MAX_JSON_BYTES) throw new TwinImageUnreadable(`blob ${digest} is larger than 4 MiB`);
     chunks.push(chunk as Buffer);
   }
   const data = Buffer.concat(chunks);
   // The content store is the suspect host's: a blob is only what its digest says.
   const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-  if (actual !== digest) throw new Error(`blob ${digest} does not match its digest`);
+  if (actual !== digest) throw new TwinImageUnreadable(`blob ${digest} does not match its digest`);
   return data;
 }
 
@@ -85,7 +99,7 @@ const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'ar
 /** The image's config (an index picks this platform's manifest), digest-checked, bounded. */
 async function imageConfig(api: ContainerdApi, imageName: string): Promise<Record<string, any>> {
   const image = await api.image(imageName);
-  if (!image) throw new Error(`containerd has no image named ${imageName}`);
+  if (!image) throw new TwinImageUnreadable(`containerd has no image named ${imageName}`);
   let manifest = JSON.parse((await readBlob(api, image.target.digest)).toString('utf8'));
   if (Array.isArray(manifest.manifests)) {
     const arch = GO_ARCH[process.arch] ?? process.arch;
@@ -93,7 +107,7 @@ async function imageConfig(api: ContainerdApi, imageName: string): Promise<Recor
       (m: { platform?: { os?: string; architecture?: string } }) =>
         m.platform?.os === 'linux' && m.platform.architecture === arch,
     );
-    if (!pick) throw new Error(`image ${imageName} has no linux/${arch} manifest`);
+    if (!pick) throw new TwinImageUnreadable(`image ${imageName} has no linux/${arch} manifest`);
     manifest = JSON.parse((await readBlob(api, pick.digest)).toString('utf8'));
   }
   return JSON.parse((await readBlob(api, manifest.config.digest)).toString('utf8'));
@@ -107,7 +121,7 @@ export async function imageTopChainId(api: ContainerdApi, imageName: string): Pr
     diffIds.length === 0 ||
     !diffIds.every((d) => typeof d === 'string')
   )
-    throw new Error(`image ${imageName} names no layers`);
+    throw new TwinImageUnreadable(`image ${imageName} names no layers`);
   return chainId(diffIds as string[]);
 }
 
@@ -394,7 +408,8 @@ async function runContainerdTwin(
       });
     } catch (e) {
       // The runtime refused it (a working folder the image lacks, say): a twin that did not come up.
-      outcome.why = e instanceof Error ? e.message : String(e);
+      if (!(e instanceof ContainerdRequestFailed)) throw e;
+      outcome.why = e.message;
       outcome.logTail = await lastLines([stderr, stdout], 10);
       return done();
     }
