@@ -13,11 +13,8 @@ import { ContainerNotFound, CoronerError } from '../errors.js';
 import { isRootUser } from '../report/runtime.js';
 import type { TriageReport } from '../report/triage-report.js';
 import type { ContainerdApi, ContainerRecord } from '../sources/containerd-api/containerd-types.js';
-import {
-  containerdTwinRunner,
-  containerdTwinSubject,
-  imageConfigLabels,
-} from './containerd-twins.js';
+import { imageConfigLabels } from './containerd-image.js';
+import { containerdTwinRunner, containerdTwinSubject } from './containerd-twins.js';
 import { isPodContainer, podContainerOf, CRI_LABELS, type PodContainer } from './kubernetes-pod.js';
 import {
   planKubernetesHardening,

@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustodyLog } from '../../src/case/custody.js';
+import { imageTopChainId } from '../../src/relaunch/containerd-image.js';
 import {
   containerdTwinRunner,
   containerdTwinSubject,
-  imageTopChainId,
 } from '../../src/relaunch/containerd-twins.js';
 import {
   preparePodRelaunch,
@@ -79,7 +79,10 @@ describe('the Kubernetes quarantine and patch, learnt through containerd', () =>
 
   it("learns from clean twins: no capability, the image's www-data, a writable /run", () => {
     const plan = prepared.podPlan;
-    expect(prepared.unproven).toBeUndefined();
+    expect(
+      prepared.unproven,
+      prepared.podPlan.learned?.trials.map((t) => t.why).join('; '),
+    ).toBeUndefined();
     expect(prepared.proof?.isUp).toBe(true);
     expect(prepared.proof?.isReadOnly).toBe(true);
     expect(plan.capAdd).toEqual([]);
@@ -205,7 +208,7 @@ describe('the Kubernetes quarantine and patch, learnt through containerd', () =>
         },
         { ports: [8080], windowMs: 15_000, memoryBytes: 256 * 2 ** 20, pidsLimit: 128, custody },
       );
-      expect(outcome.isUp).toBe(true);
+      expect(outcome.isUp, `${outcome.why}: ${outcome.logTail.join(' | ')}`).toBe(true);
       // The same page the original served (busybox's 404 would be shorter), byte for byte in length.
       expect(originalBytes).toBeGreaterThan(236);
       expect(outcome.answers).toEqual([

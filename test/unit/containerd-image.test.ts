@@ -8,7 +8,7 @@ import {
   holdsSomething,
   overlayDirs,
   readImageFile,
-} from '../../src/relaunch/containerd-twins.js';
+} from '../../src/relaunch/containerd-image.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'coroner-layers-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
