@@ -52,6 +52,16 @@ export interface ContainerdTwinSubject {
 }
 
 const MAX_WALK_ENTRIES = 10_000;
+
+/**
+ * A snapshot nothing references yet is garbage to containerd, and its collector runs after
+ * any deletion (a twin's, say): a GC root label holds it until coroner removes it itself
+ * (containerd docs/garbage-collection.md). A leftover carries CONTAINERD_TWIN_LABEL.
+ */
+const heldSnapshot = (labels: Record<string, string>) => ({
+  ...labels,
+  'containerd.io/gc.root': new Date().toISOString(),
+});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -162,7 +172,8 @@ async function runContainerdTwin(
   const rootfs = await custody.step(
     `prepare a snapshot for a clean twin on the original image (${subject.parentSnapshot})`,
     id,
-    () => api.prepareSnapshot(subject.snapshotter, id, subject.parentSnapshot, labels),
+    () =>
+      api.prepareSnapshot(subject.snapshotter, id, subject.parentSnapshot, heldSnapshot(labels)),
   );
   const logs = await mkdtemp(path.join(os.tmpdir(), 'coroner-twin-'));
   let hasContainer = false;
@@ -337,9 +348,12 @@ async function containerdImageFacts(
     "prepare a snapshot (never mounted) to read the image's users and folders",
     key,
     () =>
-      api.prepareSnapshot(subject.snapshotter, key, subject.parentSnapshot, {
-        [CONTAINERD_TWIN_LABEL]: subject.containerId,
-      }),
+      api.prepareSnapshot(
+        subject.snapshotter,
+        key,
+        subject.parentSnapshot,
+        heldSnapshot({ [CONTAINERD_TWIN_LABEL]: subject.containerId }),
+      ),
   );
   try {
     const { lower } = overlayDirs(mounts);
