@@ -4,7 +4,8 @@ import { Component, useCallback, useEffect, useState, type ReactNode } from 'rea
 import type { BundleResult } from '../src/bundle/write-bundle.js';
 import type { ContainerSummary } from '../src/sources/evidence-source.js';
 import type { TrialRecord } from '../src/relaunch/learn.js';
-import type { PreparedRelaunch } from '../src/relaunch/prepare.js';
+import type { AnyPreparedRelaunch } from '../src/app/relaunch.js';
+import type { PodQuarantineResult } from '../src/relaunch/kubernetes-relaunch.js';
 import type { RelaunchResult } from '../src/relaunch/relaunch.js';
 import { type TriageEvent } from '../src/app/triage.js';
 import type { TriageReport } from '../src/report/triage-report.js';
@@ -46,11 +47,11 @@ export interface ConsoleActions {
     report: TriageReport,
     signal: AbortSignal,
     onTrial: (trial: TrialRecord) => void,
-  ): Promise<PreparedRelaunch>;
+  ): Promise<AnyPreparedRelaunch>;
   executeRelaunch(
-    prepared: PreparedRelaunch,
+    prepared: AnyPreparedRelaunch,
     onStep: (step: string) => void,
-  ): Promise<RelaunchResult>;
+  ): Promise<RelaunchResult | PodQuarantineResult>;
 }
 
 export interface Props {

@@ -5,7 +5,7 @@
  */
 import { render } from 'ink';
 import { exportReport } from '../src/app/export.js';
-import { planContainerRelaunch, relaunchContainer } from '../src/app/relaunch.js';
+import { planRelaunchOf, runRelaunchOf } from '../src/app/relaunch.js';
 import { triage } from '../src/app/triage.js';
 import { CustodyLog } from '../src/case/custody.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../src/relaunch/plan.js';
@@ -41,7 +41,7 @@ export function sourceActions(
         })
       ).bundle,
     prepareRelaunch: (report, _signal, onTrial) =>
-      planContainerRelaunch(
+      planRelaunchOf(
         source,
         report.container.id,
         DEFAULT_RELAUNCH_OPTIONS,
@@ -50,7 +50,7 @@ export function sourceActions(
         { isEnabled: true, onTrial },
       ),
     executeRelaunch: (prepared, onStep) =>
-      relaunchContainer(source, prepared, {
+      runRelaunchOf(source, prepared, {
         allowNoEvidence: false,
         keepPaused: false,
         custody,

@@ -4,6 +4,8 @@ import type { TrialRecord } from '../relaunch/learn.js';
 import { describePlan, type RelaunchPlan } from '../relaunch/plan.js';
 import type { PreparedRelaunch } from '../relaunch/prepare.js';
 import type { RelaunchResult } from '../relaunch/relaunch.js';
+import type { PodQuarantineResult, PreparedPodRelaunch } from '../relaunch/kubernetes-relaunch.js';
+import { kubectlCommands } from '../relaunch/kubernetes-quarantine.js';
 import { safeLine } from '../untrusted.js';
 
 function auditRows(before: ExposureCheck[], after: ExposureCheck[]): string[] {
@@ -158,4 +160,77 @@ export function relaunchResultText(result: RelaunchResult): string[] {
 /** One clean twin in a line: what it was tried with and what it did. */
 export function trialLine(t: TrialRecord): string {
   return `${t.isUp ? 'up    ' : 'failed'} user ${safeLine(t.user || '(image default)', 60)}, caps ${safeLine(t.capAdd.join(','), 200) || 'none'}${t.isReadOnly ? ', read-only root as planned' : ''}${t.why ? `: ${safeLine(t.why, 200)}` : ''}${t.lastLine ? `; last line: ${safeLine(t.lastLine, 200)}` : ''} (${t.seconds.toFixed(1)} s)`;
+}
+
+/** The Kubernetes plan: what the quarantine does, what the patch sets and why, what to run. */
+export function podPlanText(prepared: PreparedPodRelaunch): string[] {
+  const p = prepared.podPlan;
+  const s = p.subject;
+  const labels = Object.entries(s.podLabels).map(([k, v]) => `${k}=${v}`);
+  const lines = [
+    `Kubernetes quarantine plan for ${safeLine(`${s.namespace}/${s.pod}/${s.container}`, 300)} (${safeLine(s.containerId.slice(0, 12), 12)})`,
+    `  node:        ${safeLine(s.node, 200)}`,
+    `  evidence:    ${prepared.evidenceImages.length ? safeLine(prepared.evidenceImages.join(', '), 600) : 'NONE yet (coroner triage first)'}`,
+    `  pod labels:  ${labels.length ? safeLine(labels.join(', '), 600) : 'none'}`,
+    `  owner:       ${s.owner ? `${s.owner.kind} ${safeLine(s.owner.name, 200)} (by its ${safeLine(s.owner.because, 200)} label; check with kubectl)` : 'none known: the patch goes on the pod'}`,
+    "  quarantine:  pause the task and keep it (never killed, never deleted: the orchestrator would only start another); a NetworkPolicy denying the pod's labels all traffic",
+    '',
+    'The patch (securityContext of the container):',
+    '  readOnlyRootFilesystem    true',
+    '  allowPrivilegeEscalation  false',
+    `  capabilities              drop ALL${p.capAdd.length ? `, add ${safeLine(p.capAdd.join(', '), 200)}` : ''}  (${safeLine(p.capWhy, 400)})`,
+    `  user                      ${p.isNonRoot && p.user ? `runAsNonRoot, runAsUser ${p.user.uid}, runAsGroup ${p.user.gid}` : 'as it ran (root)'}  (${safeLine(p.userWhy, 300)})`,
+    `  limits                    memory ${Math.round(p.memoryBytes / 2 ** 20)}Mi, cpu ${p.cpuMillis}m`,
+  ];
+  if (p.learned) {
+    const l = p.learned;
+    lines.push(
+      '',
+      `Learnt from clean twins run through containerd (the original image, loopback only, never the suspect): ${l.trials.length} run`,
+      ...l.trials.map((t) => `  ${trialLine(t)}`),
+      `  traffic: ${safeLine(l.traffic, 300)}`,
+      `  it wrote: ${l.writes.length ? safeLine(l.writes.map((w) => `${w.kind} ${w.path}`).join(', '), 600) : 'nothing'}`,
+    );
+  }
+  if (p.writable.length)
+    lines.push(
+      '',
+      'Writable places (emptyDir volumes; more with --tmpfs):',
+      ...p.writable.map(
+        (w) =>
+          `  ${safeLine(w.path, 200)}${w.isSeeded ? " (seeded from the image's content by an init container)" : ''}: ${safeLine(w.why, 300)}`,
+      ),
+    );
+  if (prepared.proof)
+    lines.push(
+      '',
+      `Proven by a clean twin with these exact settings: ${trialLine(prepared.proof)}`,
+    );
+  else if (prepared.unproven) lines.push('', `NOT PROVEN: ${safeLine(prepared.unproven, 600)}`);
+  if (p.ports.length)
+    lines.push('', `Must answer on: ${p.ports.map((n) => `${n}/tcp`).join(', ')}`);
+  if (p.warnings.length)
+    lines.push('', 'Needs a human decision:', ...p.warnings.map((w) => `  ! ${safeLine(w, 400)}`));
+  lines.push(
+    '',
+    'Then run (the files are written into the case):',
+    ...kubectlCommands(p, {
+      networkPolicy: 'networkpolicy.yaml',
+      patch: 'security-patch.yaml',
+    }).map((c) => `  ${safeLine(c, 1000)}`),
+  );
+  return lines;
+}
+
+export function podQuarantineText(result: PodQuarantineResult): string[] {
+  const s = result.podPlan.subject;
+  return [
+    `Quarantined: ${safeLine(`${s.namespace}/${s.pod}/${s.container}`, 300)}: task ${safeLine(result.taskState, 40)}, kept (never killed, never deleted)`,
+    `Written:     ${safeLine(result.files.networkPolicy, 400)}`,
+    `             ${safeLine(result.files.patch, 400)}`,
+    `             ${safeLine(result.files.commands, 400)}`,
+    '',
+    'Now run:',
+    ...result.commands.map((c) => `  ${safeLine(c, 1000)}`),
+  ];
 }

@@ -1,16 +1,16 @@
 /**
  * What the replacement needs, learnt from clean twins rather than guessed: the
- * smallest set of Docker's default capabilities with which a twin comes up as the
+ * smallest set of the engine's default capabilities with which a twin comes up as the
  * container ran, and what the app writes on its own. Bounded: a few twins, each for a
  * few seconds. (A non-root user is tried afterwards, with the planned writable places.)
+ * How a twin is run is the runner's: this asks only for trials.
  */
 import type { ChangeEntry } from '../report/change.js';
-import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
-import { runTwin, type TwinOptions, type TwinOutcome, type TwinTrial } from './twin.js';
+import type { TwinOptions, TwinOutcome, TwinRunner, TwinTrial } from './twin-runner.js';
 
 /**
- * Docker's default capabilities (moby's oci/caps defaults): what a container has unless
- * dropped. Those services commonly need come first, so the search drops the rest at once.
+ * Docker's default capabilities (moby's oci/caps defaults; containerd's defaults are the
+ * same fourteen): what a container has unless dropped. Those services commonly need come first, so the search drops the rest at once.
  */
 export const DEFAULT_CAPABILITIES = [
   'NET_BIND_SERVICE',
@@ -85,9 +85,10 @@ export interface LearnOptions extends TwinOptions {
   onTrial?: (trial: TrialRecord) => void;
 }
 
+/** `user`: the user the suspect ran as (empty: the image's default). */
 export async function learnFromTwins(
-  engine: Engine,
-  suspect: ContainerInspect,
+  runner: TwinRunner,
+  user: string,
   opts: LearnOptions,
 ): Promise<Learned> {
   const trials: TrialRecord[] = [];
@@ -98,7 +99,7 @@ export async function learnFromTwins(
     const key = `${trial.user}|${[...trial.capAdd].sort().join(',')}|${trial.readOnly ? 'ro' : 'rw'}`;
     if (outcomes.has(key)) return outcomes.get(key);
     if (trials.length >= opts.maxTrials) return undefined;
-    const outcome = await runTwin(engine, suspect, trial, { ...opts, ports });
+    const outcome = await runner.runTwin(trial, { ...opts, ports });
     // Once one clean twin served, every later one must listen where it did.
     if (ports.length === 0 && outcome.isUp && outcome.listening?.length)
       ports.push(...[...outcome.listening].sort((a, b) => a - b));
@@ -112,9 +113,9 @@ export async function learnFromTwins(
 
   // Capabilities and writes are learnt as the container ran (or as the responder said);
   // a non-root user is tried afterwards, with the replacement's exact writable places.
-  const user = opts.givenUser ?? suspect.Config.User ?? '';
+  user = opts.givenUser ?? user;
 
-  // The capabilities: as given; else none when that works; else the fewest of Docker's defaults.
+  // The capabilities: as given; else none when that works; else the fewest of the defaults.
   let capAdd = opts.givenCapAdd ?? [];
   let isCapsProven = false;
   if (opts.givenCapAdd) isCapsProven = await isUp({ user, capAdd });
@@ -126,7 +127,7 @@ export async function learnFromTwins(
     // Nothing came up: more privilege would be a guess too, so the hardened default stays.
     const last = outcomes.get(`${user}|${[...DEFAULT_CAPABILITIES].sort().join(',')}|rw`);
     notes.push(
-      `the twin did not come up even with Docker's default capabilities (${last?.why ?? 'no trial left'}): the replacement keeps --cap-drop ALL, unproven${last?.logTail.length ? `; its last lines: ${last.logTail.join(' | ')}` : ''}`,
+      `the twin did not come up even with ${runner.defaultsOf} default capabilities (${last?.why ?? 'no trial left'}): the replacement keeps --cap-drop ALL, unproven${last?.logTail.length ? `; its last lines: ${last.logTail.join(' | ')}` : ''}`,
     );
   }
   const chosen = outcomes.get(`${user}|${[...capAdd].sort().join(',')}|rw`);

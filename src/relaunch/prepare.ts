@@ -4,18 +4,12 @@
  * on), the image's users and folders, and what clean twins prove the service
  * needs. The result is the plan a responder reviews.
  */
-import { readFile } from 'node:fs/promises';
 import type { CustodyLog } from '../case/custody.js';
-import { findLatestCase, loadCaseReport } from '../case/find-case.js';
 import { utcStamp } from '../iso-time.js';
 import { isRootUser } from '../report/runtime.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import type { TriageReport } from '../report/triage-report.js';
-import { engineStatus } from '../sources/docker-live/engine-errors.js';
-import type { ContainerInspect, Engine } from '../sources/docker-live/engine.js';
-import { EVIDENCE_LABELS } from '../sources/docker-live/freeze.js';
-import { pickContainer } from '../sources/pick-container.js';
-import { readBounded, tarEntries } from '../tar-entries.js';
+import type { ContainerInspect } from '../sources/docker-live/types.js';
 import { learnFromTwins, trialRecord, type TrialRecord } from './learn.js';
 import {
   candidateUser,
@@ -26,7 +20,7 @@ import {
   type RelaunchPlan,
   type Write,
 } from './plan.js';
-import { runTwin } from './twin.js';
+import type { TwinRunner, TwinTrial } from './twin-runner.js';
 
 /** A plan a clean twin served with, and that twin. */
 export interface ProvenPlan {
@@ -116,114 +110,32 @@ export function listenedPorts(report: Pick<TriageReport, 'processes'> | undefine
     );
 }
 
-export function parsePasswd(text: string): { name: string; uid: number; gid: number }[] {
-  return text
-    .split('\n')
-    .map((line) => line.split(':'))
-    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]!) && /^\d+$/.test(f[3]!))
-    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) }));
-}
-
 const sameCaps = (a: readonly string[], b: readonly string[]) =>
   [...a].sort().join(',') === [...b].sort().join(',');
 
-/**
- * The host's lowest port a process without NET_BIND_SERVICE may bind (for twins of a suspect
- * on the host's network): read where coroner runs beside the engine, else the kernel's default.
- */
-async function unprivilegedPortStart(engine: Engine): Promise<number> {
-  const KERNEL_DEFAULT = 1024;
-  if (engine.traits.transport !== 'unix') return KERNEL_DEFAULT;
-  const text = await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').catch(
-    () => '',
-  );
-  return /^\d+\s*$/.test(text) ? Number(text) : KERNEL_DEFAULT;
+/** The suspect as the relaunch plans from it: plain values, read by the engine's own code. */
+export interface RelaunchSubject {
+  /** Its configuration as the engine reports it (the replacement keeps what it may). */
+  inspect: ContainerInspect;
+  /** The same, as its service was given: without what the engine adds to every container. */
+  service: ContainerInspect;
+  evidenceImages: string[];
+  /** Its triage, when one was found. */
+  report?: TriageReport;
 }
 
 /**
- * Facts of the original image read through one never-started reader: its users
- * (/etc/passwd, at most 1 MiB), and which of `dirs` hold something.
+ * The plan for `subject`, learnt from clean twins `runner` runs (or from the triage alone):
+ * every plan that may run is one a twin ran and came up with, most hardened first.
  */
-async function imageFacts(
-  engine: Engine,
-  imageId: string,
-  custody: CustodyLog,
-  dirs: readonly string[],
-): Promise<{ users: ReturnType<typeof parsePasswd>; hasContent: Map<string, boolean> }> {
-  const reader = await custody.step(
-    "create reader container (never started) to read the image's users and folders",
-    imageId,
-    () => engine.createReader(imageId, {}),
-  );
-  const archiveOf = async (path: string) => {
-    try {
-      return await engine.archive(reader, path);
-    } catch (e) {
-      if (engineStatus(e) === 404) return undefined;
-      throw e;
-    }
-  };
-  try {
-    let users: ReturnType<typeof parsePasswd> = [];
-    const passwd = await archiveOf('/etc/passwd');
-    if (passwd)
-      for await (const entry of tarEntries(passwd)) {
-        users = parsePasswd((await readBounded(entry, 1024 * 1024)).data.toString('utf8'));
-        break;
-      }
-    const hasContent = new Map<string, boolean>();
-    for (const dir of dirs) {
-      // The folder itself is the first entry; a second means it holds something.
-      const tree = await archiveOf(dir);
-      let count = 0;
-      if (tree)
-        for await (const entry of tarEntries(tree)) {
-          entry.resume();
-          if (++count >= 2) break;
-        }
-      hasContent.set(dir, count >= 2);
-    }
-    return { users, hasContent };
-  } finally {
-    await custody
-      .step('remove reader container', reader, () =>
-        engine.removeContainer(reader, { removeVolumes: true }),
-      )
-      .catch(() => undefined);
-  }
-}
-
-export async function prepareRelaunch(
-  engine: Engine,
-  containerRef: string,
+export async function prepareFromTwins(
+  runner: TwinRunner,
+  subject: RelaunchSubject,
   options: Omit<RelaunchOptions, 'stamp'>,
   custody: CustodyLog,
-  triaged: TriageSource,
   learn: LearnRequest = { isEnabled: true },
 ): Promise<PreparedRelaunch> {
-  const container = pickContainer(containerRef, await engine.listContainers());
-  const inspect = await engine.inspectContainer(container.id);
-  // What the service was given, without what the engine adds to every container (Podman).
-  const added = new Set(engine.traits.addedEnv);
-  const service: ContainerInspect = {
-    ...inspect,
-    Config: {
-      ...inspect.Config,
-      Env: (inspect.Config.Env ?? []).filter((e) => !added.has(e.split('=')[0]!)),
-    },
-  };
-  const evidenceImages = await engine.listImagesByLabel(
-    `${EVIDENCE_LABELS.sourceId}=${container.id}`,
-  );
-  let report = 'report' in triaged ? triaged.report : undefined;
-  if (!report) {
-    const caseDir =
-      'casesRoot' in triaged
-        ? // A dead-box case of the same container knows the copy, not this engine's suspect.
-          await findLatestCase(triaged.casesRoot, container.id, (s) => s.kind === 'docker-live')
-        : undefined;
-    report = caseDir ? await loadCaseReport(caseDir) : undefined;
-  }
+  const { inspect, service, evidenceImages, report } = subject;
   const triageListened = listenedPorts(report);
   const twinOptions = {
     ports: servicePorts(inspect, triageListened),
@@ -231,13 +143,12 @@ export async function prepareRelaunch(
     memoryBytes: options.memoryBytes,
     pidsLimit: options.pidsLimit,
     custody,
-    hostUnprivilegedPortStart: await unprivilegedPortStart(engine),
   };
 
   // Never a fresh `docker diff`: that is the attacker's to shape. A clean twin's is not.
   let writes: Write[] = report ? legitimateWrites(report) : [];
   const learned = learn.isEnabled
-    ? await learnFromTwins(engine, service, {
+    ? await learnFromTwins(runner, service.Config.User ?? '', {
         ...twinOptions,
         ...(options.user ? { givenUser: options.user } : {}),
         ...(options.capAdd.length ? { givenCapAdd: options.capAdd } : {}),
@@ -250,11 +161,9 @@ export async function prepareRelaunch(
   const listened = triageListened.length ? triageListened : (learned?.ports ?? []);
   twinOptions.ports = servicePorts(inspect, listened);
   // Once every write is known: the folders they ask for, and the users a last twin may try.
-  const { users, hasContent } = await imageFacts(
-    engine,
-    inspect.Image,
-    custody,
+  const { users, hasContent } = await runner.imageFacts(
     [...writableDirs(writes).keys()].filter((d) => d !== '/'),
+    custody,
   );
   const planInput = {
     inspect: service,
@@ -278,7 +187,7 @@ export async function prepareRelaunch(
     const reusedWritable = candidate.volumes
       .filter((v) => v.isReused && !v.isReadOnly)
       .map((v) => v.destination);
-    const trial = {
+    const trial: TwinTrial = {
       user: body.User,
       capAdd: body.HostConfig.CapAdd ?? [],
       readOnly: {
@@ -286,7 +195,7 @@ export async function prepareRelaunch(
         volumes: [...Object.keys(body.Volumes ?? {}), ...reusedWritable],
       },
     };
-    const record = trialRecord(trial, await runTwin(engine, service, trial, twinOptions));
+    const record = trialRecord(trial, await runner.runTwin(trial, twinOptions));
     learned!.trials.push(record);
     learn.onTrial?.(record);
     return record;
@@ -321,7 +230,7 @@ export async function prepareRelaunch(
     if (proven.length === 0)
       unproven = `no clean twin came up with any plan: ${proof.why ?? 'no reason given'}${proof.lastLine ? `; its last line: ${proof.lastLine}` : ''}`;
   } else if (learned) {
-    unproven = `no clean twin came up, even with Docker's default capabilities${learned.notes.length ? ` (${learned.notes.join('; ')})` : ''}`;
+    unproven = `no clean twin came up, even with ${runner.defaultsOf} default capabilities${learned.notes.length ? ` (${learned.notes.join('; ')})` : ''}`;
   }
   if (proven[0]) plan = proven[0].plan;
   if (unproven)

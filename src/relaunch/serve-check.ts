@@ -5,7 +5,9 @@
  * root) when nothing is published: the only address either uses is loopback.
  */
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import { parseInetTable } from '../sources/host-proc/proc-net.js';
 
 export interface Answer {
   port: number;
@@ -74,3 +76,21 @@ export function askInNamespace(pid: number, port: number, timeoutMs = 3000): Pro
 }
 
 export const canEnterNamespaces = () => process.getuid?.() === 0;
+
+/** The TCP ports a process of the twin listens on, from its network namespace (root only). */
+export async function listeningPorts(pid: number): Promise<number[] | undefined> {
+  if (process.getuid?.() !== 0 || !pid) return undefined;
+  const tables = await Promise.all(
+    (['tcp', 'tcp6'] as const).map(async (p) =>
+      parseInetTable(await readFile(`/proc/${pid}/net/${p}`, 'utf8').catch(() => ''), p),
+    ),
+  );
+  return [
+    ...new Set(
+      tables
+        .flat()
+        .filter((s) => s.state === 'listen')
+        .map((s) => Number(s.local.slice(s.local.lastIndexOf(':') + 1))),
+    ),
+  ];
+}

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { triage } from '../../src/app/triage.js';
 import { CustodyLog } from '../../src/case/custody.js';
 import { DEFAULT_RELAUNCH_OPTIONS, type RelaunchOptions } from '../../src/relaunch/plan.js';
-import { prepareRelaunch } from '../../src/relaunch/prepare.js';
+import { prepareRelaunch } from '../../src/relaunch/docker-prepare.js';
 import { executeRelaunch, type RelaunchResult } from '../../src/relaunch/relaunch.js';
 import type { TriageReport } from '../../src/report/triage-report.js';
 import { connectEngine } from '../../src/sources/docker-live/engine.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustodyLog } from '../../src/case/custody.js';
 import { connectEngine, type Engine } from '../../src/sources/docker-live/engine.js';
 import { DEFAULT_RELAUNCH_OPTIONS } from '../../src/relaunch/plan.js';
-import { prepareRelaunch } from '../../src/relaunch/prepare.js';
+import { prepareRelaunch } from '../../src/relaunch/docker-prepare.js';
 import { executeRelaunch, type RelaunchResult } from '../../src/relaunch/relaunch.js';
 import { triage } from '../../src/app/triage.js';
 import type { TriageReport } from '../../src/report/triage-report.js';

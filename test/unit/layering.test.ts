@@ -118,6 +118,25 @@ const RULES: { what: string; from: string; isForbidden: (to: string) => boolean 
     from: 'src/sources/layer-store/',
     isForbidden: under('src/sources/docker-live/', 'src/app/', 'pkg:dockerode'),
   },
+  // Issue 26: each engine only says how to run one twin; what the twins learn is the same.
+  ...[
+    'src/relaunch/learn.ts',
+    'src/relaunch/prepare.ts',
+    'src/relaunch/kubernetes-plan.ts',
+    'src/relaunch/kubernetes-pod.ts',
+    'src/relaunch/kubernetes-quarantine.ts',
+  ].map((from) => ({
+    what: `${from} learns and plans through a twin runner, never an engine's code`,
+    from,
+    isForbidden: under(
+      'src/sources/docker-live/',
+      'src/sources/containerd-api/',
+      'src/relaunch/docker-',
+      'src/relaunch/containerd-',
+      'pkg:dockerode',
+      'pkg:@grpc',
+    ),
+  })),
   {
     what: 'the checkpoint source reads its archives and contacts no engine',
     from: 'src/sources/checkpoint/',

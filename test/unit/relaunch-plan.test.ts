@@ -10,7 +10,8 @@ import {
   writableDirs,
   type Write,
 } from '../../src/relaunch/plan.js';
-import { legitimateWrites, parsePasswd } from '../../src/relaunch/prepare.js';
+import { legitimateWrites } from '../../src/relaunch/prepare.js';
+import { parsePasswd } from '../../src/relaunch/twin-runner.js';
 
 const inspect = (over: { Config?: object; HostConfig?: object; Mounts?: object[] } = {}) =>
   ({

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { describePlan, planRelaunch } from '../../src/relaunch/plan.js';
 import { listenedPorts } from '../../src/relaunch/prepare.js';
-import { twinVerdict, type TwinState } from '../../src/relaunch/twin.js';
+import { twinVerdict, type TwinState } from '../../src/relaunch/twin-runner.js';
 import type { ProcessRecord } from '../../src/report/process.js';
 import type { ContainerInspect } from '../../src/sources/docker-live/types.js';
 

@@ -2,12 +2,15 @@ import { Box } from 'ink';
 import { Text } from '../components/Text.js';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import {
+  podPlanText,
+  podQuarantineText,
   relaunchPlanText,
   relaunchResultText,
   trialLine,
 } from '../../src/present/relaunch-text.js';
+import type { AnyPreparedRelaunch } from '../../src/app/relaunch.js';
+import type { PodQuarantineResult } from '../../src/relaunch/kubernetes-relaunch.js';
 import type { TrialRecord } from '../../src/relaunch/learn.js';
-import type { PreparedRelaunch } from '../../src/relaunch/prepare.js';
 import type { RelaunchResult } from '../../src/relaunch/relaunch.js';
 import { ErrorPane } from '../components/ErrorPane.js';
 import { Footer } from '../components/Footer.js';
@@ -19,11 +22,12 @@ export interface Props {
   readonly prepare: (
     signal: AbortSignal,
     onTrial: (trial: TrialRecord) => void,
-  ) => Promise<PreparedRelaunch>;
-  readonly execute: (
-    prepared: PreparedRelaunch,
+  ) => Promise<AnyPreparedRelaunch>;
+  /** Runs what `prepare` planned (a method, so a caller may take only the kind it prepares). */
+  execute(
+    prepared: AnyPreparedRelaunch,
     onStep: (step: string) => void,
-  ) => Promise<RelaunchResult>;
+  ): Promise<RelaunchResult | PodQuarantineResult>;
   readonly height: number;
   readonly onBack: () => void;
 }
@@ -52,11 +56,20 @@ export function RelaunchScreen({ prepare, execute, height, onBack }: Props) {
   useEffect(() => plan.start(), [plan.start]);
   const isConfirming = plan.state.status === 'done' && outcome.state.status === 'idle';
 
+  const isPod = plan.state.status === 'done' && 'podPlan' in plan.state.value;
   const lines =
     outcome.state.status === 'done'
-      ? relaunchResultText(outcome.state.value)
+      ? 'podPlan' in outcome.state.value
+        ? podQuarantineText(outcome.state.value)
+        : relaunchResultText(outcome.state.value)
       : plan.state.status === 'done'
-        ? relaunchPlanText(plan.state.value.plan, plan.state.value.evidenceImages, plan.state.value)
+        ? 'podPlan' in plan.state.value
+          ? podPlanText(plan.state.value)
+          : relaunchPlanText(
+              plan.state.value.plan,
+              plan.state.value.evidenceImages,
+              plan.state.value,
+            )
         : [];
   const page = Math.max(3, height - 4);
   useScreenKeys((input, key) => {
@@ -90,14 +103,20 @@ export function RelaunchScreen({ prepare, execute, height, onBack }: Props) {
           {line || ' '}
         </Text>
       ))}
-      {outcome.state.status === 'running' ? <Text>Relaunching: {step}</Text> : null}
+      {outcome.state.status === 'running' ? (
+        <Text>
+          {isPod ? 'Quarantining' : 'Relaunching'}: {step}
+        </Text>
+      ) : null}
       {plan.state.status === 'failed' ? <ErrorPane error={plan.state.error} /> : null}
       {outcome.state.status === 'failed' ? <ErrorPane error={outcome.state.error} /> : null}
       <Footer
         keys={
           isConfirming
             ? [
-                ['y', 'quarantine and relaunch'],
+                isPod
+                  ? ['y', 'pause and keep, write the NetworkPolicy and patch']
+                  : ['y', 'quarantine and relaunch'],
                 ['n/esc', 'cancel'],
                 ['↑↓', 'scroll'],
               ]

@@ -1,17 +1,19 @@
 /**
- * A clean twin of the suspect: the original image id, the suspect's command and
- * environment, the hardening being tried, but a writable root filesystem and no
- * network. It runs for a bounded time, is sent the kind of traffic the suspect
- * served, and its own change list says what the app writes by itself, untouched by
- * the attacker. Then it is removed (in custody). Nothing here touches the suspect.
+ * Clean twins through the Engine API (Docker and Podman speak the same one): the
+ * original image id, the suspect's command and environment, the hardening being
+ * tried, but a writable root filesystem and no network. Each runs for a bounded time,
+ * is sent the kind of traffic the suspect served, and its own change list says what
+ * the app writes by itself, untouched by the attacker. Then it is removed (in
+ * custody). The image's users and folders are read through a reader never started.
+ * Nothing here touches the suspect.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { nameFromBytes, nameSlug } from '../case/container-path.js';
 import { EngineRequestFailed } from '../errors.js';
+import { engineStatus } from '../sources/docker-live/engine-errors.js';
 import type { CustodyLog } from '../case/custody.js';
 import { normaliseChanges, withoutEngineFiles } from '../changes/change-list.js';
-import type { ChangeEntry } from '../report/change.js';
 import { changesFromEngine } from '../sources/docker-live/engine-changes.js';
 import {
   READER_ROLE_LABEL,
@@ -20,59 +22,24 @@ import {
 } from '../sources/docker-live/engine.js';
 import { lastLogLines } from '../sources/docker-live/log-tail.js';
 import { readerOwnerLabels, TWIN_ROLE } from '../sources/docker-live/stale-readers.js';
-import { parseInetTable } from '../sources/host-proc/proc-net.js';
 import { containerPids, filesOpenForWriting } from '../sources/host-proc/processes.js';
 import { proveOnThisHost } from '../sources/host-proc/this-host.js';
 import { NO_NEW_PRIVILEGES } from './plan.js';
-import { askInNamespace, canEnterNamespaces } from './serve-check.js';
+import { readBounded, tarEntries } from '../tar-entries.js';
+import { askInNamespace, canEnterNamespaces, listeningPorts } from './serve-check.js';
+import {
+  DEFAULT_SETTLE_MS,
+  parsePasswd,
+  twinVerdict,
+  type ImageFacts,
+  type TwinOptions,
+  type TwinOutcome,
+  type TwinRunner,
+  type TwinTrial,
+} from './twin-runner.js';
 
 /** On every twin: the suspect it is a twin of. */
 export const TWIN_FOR_LABEL = 'coroner.twin.for';
-
-export interface TwinTrial {
-  user: string;
-  capAdd: string[];
-  /** The replacement's writable places, for a last trial with its read-only root. */
-  readOnly?: { tmpfs: Record<string, string>; volumes: string[] };
-}
-
-export interface TwinOutcome {
-  isUp: boolean;
-  /** Why it did not come up: exit code, unhealthy, a port that stayed closed. */
-  why?: string;
-  /** What it wrote on its own (its change list), when it came up. */
-  writes: ChangeEntry[];
-  /** The TCP ports it listened on, when coroner could see (as root). */
-  listening?: number[];
-  /** Whether its /dev/shm could be read (as root): what it wrote there is in `writes`. */
-  isSharedMemorySeen: boolean;
-  /** What was sent to it, in words. */
-  traffic: string;
-  logTail: string[];
-  seconds: number;
-}
-
-export interface TwinOptions {
-  /** The TCP ports the suspect listened on (or declared): the twin must listen on them too. */
-  ports: number[];
-  /** How long a twin may take to come up. */
-  windowMs: number;
-  /**
-   * With nothing to wait for (no port, no healthcheck), how long it must keep running to
-   * count as up, as the replacement must: a crash on start shows up in it. At most windowMs.
-   */
-  settleMs?: number;
-  /**
-   * The lowest port a process without NET_BIND_SERVICE may bind on the host's network (the
-   * host's net.ipv4.ip_unprivileged_port_start), for a suspect on the host's network: a
-   * twin in its own namespace would otherwise get Docker's 0, and prove a plan the host
-   * refuses.
-   */
-  hostUnprivilegedPortStart?: number;
-  memoryBytes: number;
-  pidsLimit: number;
-  custody: CustodyLog;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -81,6 +48,7 @@ function twinBody(
   suspect: ContainerInspect,
   trial: TwinTrial,
   opts: TwinOptions,
+  hostUnprivilegedPortStart: number | undefined,
 ): Record<string, unknown> {
   const cfg = suspect.Config;
   return {
@@ -104,10 +72,10 @@ function twinBody(
       // No network, no volume or bind of the suspect's, no published port: nothing it could reach.
       NetworkMode: 'none',
       // The host network's rule for low ports, where the service will run on the host's network.
-      ...(suspect.HostConfig.NetworkMode === 'host' && opts.hostUnprivilegedPortStart !== undefined
+      ...(suspect.HostConfig.NetworkMode === 'host' && hostUnprivilegedPortStart !== undefined
         ? {
             Sysctls: {
-              'net.ipv4.ip_unprivileged_port_start': String(opts.hostUnprivilegedPortStart),
+              'net.ipv4.ip_unprivileged_port_start': String(hostUnprivilegedPortStart),
             },
           }
         : {}),
@@ -121,24 +89,6 @@ function twinBody(
       RestartPolicy: { Name: 'no' },
     },
   };
-}
-
-/** The TCP ports a process of the twin listens on, from its network namespace (root only). */
-async function listeningPorts(pid: number): Promise<number[] | undefined> {
-  if (process.getuid?.() !== 0 || !pid) return undefined;
-  const tables = await Promise.all(
-    (['tcp', 'tcp6'] as const).map(async (p) =>
-      parseInetTable(await readFile(`/proc/${pid}/net/${p}`, 'utf8').catch(() => ''), p),
-    ),
-  );
-  return [
-    ...new Set(
-      tables
-        .flat()
-        .filter((s) => s.state === 'listen')
-        .map((s) => Number(s.local.slice(s.local.lastIndexOf(':') + 1))),
-    ),
-  ];
 }
 
 /**
@@ -183,57 +133,13 @@ async function twinPids(id: string, pid: number): Promise<number[] | undefined> 
   return pids.length ? pids : undefined;
 }
 
-/** With nothing else to wait for, a twin must run this long to count as up (as the replacement must). */
-const DEFAULT_SETTLE_MS = 5_000;
-
-export interface TwinState {
-  isRunning: boolean;
-  /** How it ended, in words, when it is not running. */
-  exit: string;
-  health?: string;
-  hasHealthcheck: boolean;
-  /** The TCP ports it listens on; undefined when coroner cannot see (not root). */
-  listening?: number[];
-  /** The ports it must listen on (empty: none known). */
-  ports: readonly number[];
-  /** How long since it was started. */
-  ranMs: number;
-  settleMs: number;
-  windowMs: number;
-}
-
-/**
- * Whether a twin is up, has failed, or is still coming up (undefined): healthy when it has a
- * healthcheck, listening on every port it must; with nothing to wait for, still running once
- * it has run for the settle time (a service that dies a second after start is not up).
- */
-export function twinVerdict(t: TwinState): { isUp: boolean; why?: string } | undefined {
-  if (!t.isRunning) return { isUp: false, why: t.exit };
-  if (t.health === 'unhealthy') return { isUp: false, why: 'its healthcheck reported unhealthy' };
-  const isHealthy = !t.hasHealthcheck || t.health === 'healthy';
-  const missing = t.listening ? t.ports.filter((p) => !t.listening!.includes(p)) : [];
-  const hasSomethingToWaitFor =
-    t.hasHealthcheck || (t.listening !== undefined && t.ports.length > 0);
-  if (isHealthy && missing.length === 0) {
-    if (hasSomethingToWaitFor) return { isUp: true };
-    if (t.ranMs >= t.settleMs) return { isUp: true };
-  }
-  if (t.ranMs < t.windowMs) return undefined;
-  if (!isHealthy) return { isUp: false, why: `not healthy within ${t.windowMs / 1000} s` };
-  if (missing.length)
-    return {
-      isUp: false,
-      why: `not listening on port ${missing.join(', ')} within ${t.windowMs / 1000} s`,
-    };
-  return { isUp: true };
-}
-
 /** Runs one twin until it is up (healthy, listening on the suspect's ports) or the window ends. */
-export async function runTwin(
+async function runDockerTwin(
   engine: Engine,
   suspect: ContainerInspect,
   trial: TwinTrial,
   opts: TwinOptions,
+  hostUnprivilegedPortStart: number | undefined,
 ): Promise<TwinOutcome> {
   const started = Date.now();
   const name = `coroner-twin-${nameSlug(suspect.Name.replace(/^\//, ''))}-${randomBytes(3).toString('hex')}`;
@@ -245,7 +151,7 @@ export async function runTwin(
       engine.createContainer({
         image: suspect.Image,
         name,
-        config: twinBody(suspect, trial, opts),
+        config: twinBody(suspect, trial, opts, hostUnprivilegedPortStart),
       }),
   );
   const outcome: Omit<TwinOutcome, 'seconds'> = {
@@ -319,4 +225,83 @@ export async function runTwin(
       .catch(() => undefined); // in custody as failed; a later triage removes a leftover twin
   }
   return { ...outcome, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The host's lowest port a process without NET_BIND_SERVICE may bind (for twins of a suspect
+ * on the host's network): read where coroner runs beside the engine, else the kernel's default.
+ */
+async function unprivilegedPortStart(engine: Engine): Promise<number> {
+  const KERNEL_DEFAULT = 1024;
+  if (engine.traits.transport !== 'unix') return KERNEL_DEFAULT;
+  const text = await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').catch(
+    () => '',
+  );
+  return /^\d+\s*$/.test(text) ? Number(text) : KERNEL_DEFAULT;
+}
+
+/**
+ * Facts of the original image read through one never-started reader: its users
+ * (/etc/passwd, at most 1 MiB), and which of `dirs` hold something.
+ */
+async function imageFacts(
+  engine: Engine,
+  imageId: string,
+  custody: CustodyLog,
+  dirs: readonly string[],
+): Promise<ImageFacts> {
+  const reader = await custody.step(
+    "create reader container (never started) to read the image's users and folders",
+    imageId,
+    () => engine.createReader(imageId, {}),
+  );
+  const archiveOf = async (path: string) => {
+    try {
+      return await engine.archive(reader, path);
+    } catch (e) {
+      if (engineStatus(e) === 404) return undefined;
+      throw e;
+    }
+  };
+  try {
+    let users: ImageFacts['users'] = [];
+    const passwd = await archiveOf('/etc/passwd');
+    if (passwd)
+      for await (const entry of tarEntries(passwd)) {
+        users = parsePasswd((await readBounded(entry, 1024 * 1024)).data.toString('utf8'));
+        break;
+      }
+    const hasContent = new Map<string, boolean>();
+    for (const dir of dirs) {
+      // The folder itself is the first entry; a second means it holds something.
+      const tree = await archiveOf(dir);
+      let count = 0;
+      if (tree)
+        for await (const entry of tarEntries(tree)) {
+          entry.resume();
+          if (++count >= 2) break;
+        }
+      hasContent.set(dir, count >= 2);
+    }
+    return { users, hasContent };
+  } finally {
+    await custody
+      .step('remove reader container', reader, () =>
+        engine.removeContainer(reader, { removeVolumes: true }),
+      )
+      .catch(() => undefined);
+  }
+}
+
+/** Twins of `suspect`'s service (its config as given: without what the engine adds) on `engine`. */
+export function dockerTwinRunner(engine: Engine, suspect: ContainerInspect): TwinRunner {
+  let portStart: Promise<number> | undefined;
+  return {
+    defaultsOf: "Docker's",
+    async runTwin(trial, opts) {
+      portStart ??= unprivilegedPortStart(engine);
+      return runDockerTwin(engine, suspect, trial, opts, await portStart);
+    },
+    imageFacts: (dirs, custody) => imageFacts(engine, suspect.Image, custody, dirs),
+  };
 }
