@@ -171,8 +171,9 @@ const COMMANDS: Record<string, CommandSpec> = {
   },
   relaunch: {
     usage: 'relaunch <container>',
-    help: 'quarantine it (kept: paused, networks cut, killed, renamed) and start a hardened replacement from the original image id',
+    help: 'quarantine it (kept: paused, networks cut, killed, renamed) and start a hardened replacement from the original image id; with --containerd (a Kubernetes node), pause and keep its task and write a NetworkPolicy and a securityContext patch learnt from clean twins, with the kubectl commands to apply them',
     options: {
+      containerd: SOURCE['containerd']!,
       'dry-run': {
         type: 'boolean',
         help: 'print the plan and the equivalent docker run; change nothing (the clean twins still run: they never touch the suspect)',
@@ -652,8 +653,8 @@ async function runVerify(args: Args, io: Io): Promise<number> {
 async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
   const ref = oneOperand(args, 'relaunch');
   const [
-    { planContainerRelaunch, relaunchContainer },
-    { relaunchPlanText, relaunchResultText, trialLine },
+    { planRelaunchOf, quarantinePodContainer, relaunchContainer },
+    { relaunchPlanText, relaunchResultText, trialLine, podPlanText, podQuarantineText },
     { DEFAULT_RELAUNCH_OPTIONS },
     { CustodyLog },
   ] = await Promise.all([
@@ -666,7 +667,7 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
   const source = await openSource(sourceChoice(args.values));
   const custody = new CustodyLog();
   const user = text(values, 'user');
-  const prepared = await planContainerRelaunch(
+  const prepared = await planRelaunchOf(
     source,
     ref,
     {
@@ -686,7 +687,13 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
       onTrial: (t) => io.err(safe`coroner: clean twin ${trusted(trialLine(t))}` + '\n'),
     },
   );
-  io.out(relaunchPlanText(prepared.plan, prepared.evidenceImages, prepared).join('\n') + '\n');
+  const isPod = 'podPlan' in prepared;
+  io.out(
+    (isPod
+      ? podPlanText(prepared)
+      : relaunchPlanText(prepared.plan, prepared.evidenceImages, prepared)
+    ).join('\n') + '\n',
+  );
   if (values['dry-run']) {
     io.out('\nDry run: nothing was changed.\n');
     return EXIT.clean;
@@ -698,9 +705,12 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
         'relaunch needs confirmation and there is no terminal to ask',
         'Review the plan (--dry-run), then run again with --yes.',
       );
+    const what = isPod
+      ? 'Pause and keep the task, and write the NetworkPolicy and the patch'
+      : 'Quarantine and relaunch';
     const question = prepared.unproven
-      ? `\nNo clean twin came up with this plan (${safeLine(prepared.unproven, 300)}): the replacement may not serve. Quarantine and relaunch anyway? [y/N] `
-      : '\nQuarantine and relaunch now? [y/N] ';
+      ? `\nNo clean twin came up with this plan (${safeLine(prepared.unproven, 300)}): the ${isPod ? 'patched pod' : 'replacement'} may not serve. ${what} anyway? [y/N] `
+      : `\n${what} now? [y/N] `;
     if (!(await io.ask(question))) {
       io.out('Nothing was changed.\n');
       return EXIT.clean;
@@ -717,6 +727,14 @@ async function runRelaunch(args: Args, io: Io, run: Run): Promise<number> {
       ),
     { once: true },
   );
+  if ('podPlan' in prepared) {
+    const result = await quarantinePodContainer(source, prepared, {
+      custody,
+      onStep: (step) => io.err(safe`coroner: ${step}` + '\n'),
+    });
+    io.out('\n' + podQuarantineText(result).join('\n') + '\n');
+    return EXIT.clean;
+  }
   const result = await relaunchContainer(source, prepared, {
     allowNoEvidence: values['no-evidence'] === true,
     keepPaused: values['keep-paused'] === true,

@@ -184,4 +184,33 @@ describe('a pod container on containerd, triaged through its API', () => {
     const listing = execFileSync('tar', ['-tzf', bundle], { encoding: 'utf8' });
     expect(listing).toContain(EVIDENCE_IMAGE_FILE);
   });
+
+  // Last: it leaves the suspect paused.
+  it('quarantines from the command line: the task paused and kept, the policy, patch and commands written', async () => {
+    const { code, stdout, stderr } = await runCoroner([
+      'relaunch',
+      '--containerd',
+      ctd.address,
+      'shop/web-7d9f/httpd',
+      '--yes',
+    ]);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/Kubernetes quarantine plan for shop\/web-7d9f\/httpd/);
+    expect(stdout).toMatch(/^Quarantined: shop\/web-7d9f\/httpd: task paused, kept/m);
+    expect(stdout).toMatch(/kubectl/);
+    const written = [...stdout.matchAll(/^(?:Written:)?\s+(\S+\.(?:yaml|txt))$/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(written.length).toBeGreaterThanOrEqual(3);
+    for (const file of written) expect((await readFile(file, 'utf8')).length).toBeGreaterThan(0);
+    expect(
+      await readFile(
+        written.find((f) => f.endsWith('networkpolicy.yaml'))!,
+        'utf8',
+      ),
+    ).toMatch(/"app": "shop-web"/);
+    expect((await api.task(web.id))?.status).toBe('paused');
+    expect(await api.container(web.id)).toBeDefined();
+    await rm(path.dirname(written[0]!), { recursive: true, force: true });
+  }, 300_000);
 });

@@ -92,6 +92,16 @@ export class ContainerdSource implements EvidenceSource {
     return new ContainerdSource(await connectContainerd(address), opts);
   }
 
+  /** The pod relaunch's host (kubernetes-relaunch.ts): twins and the quarantine go through this containerd. */
+  containerdApi(): ContainerdApi {
+    return this.api;
+  }
+
+  /** The node's name as the kubelet registers it by default: the host name. */
+  nodeName(): string {
+    return os.hostname();
+  }
+
   get containersPlace() {
     const { address, namespace } = this.api.address;
     return {
