@@ -290,7 +290,10 @@ describe('the containerd client on a containerd holding pods', () => {
       'overlayfs',
       (await api.container(web.id))!.snapshotKey,
     ))!.parent;
-    const rootfs = await api.prepareSnapshot('overlayfs', id, parent);
+    // Held from garbage collection until the container names it (see above).
+    const rootfs = await api.prepareSnapshot('overlayfs', id, parent, {
+      'containerd.io/gc.root': new Date().toISOString(),
+    });
     await api.createContainer({
       id,
       labels: {},
