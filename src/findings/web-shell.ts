@@ -34,6 +34,7 @@ import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
 import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
 import { foldPhpConstants } from './web-shell/php-constants.js';
+import { decodedRun } from './web-shell/decoded-run.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
@@ -128,11 +129,8 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     (isPageScript && /\bget(?:Declared)?Method\s*\([^;\n]{0,200}\.invoke\s*\(/.test(text));
 
   const reasons: string[] = [];
-  const decodedRun =
-    /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode)\s*\(/.exec(
-      text,
-    );
-  if (decodedRun) reasons.push(`${decodedRun[1]}() on decoded data`);
+  const decoded = decodedRun(text);
+  if (decoded) reasons.push(`${decoded}() on decoded data`);
   // A JSP or ASP(X) page that runs commands and reads the request: pages do not, shells do.
   if (isPageScript && input && sink && !reasons.length)
     reasons.push(`${sinkName === 'code()' ? 'code' : sinkName} and request input in a server page`);

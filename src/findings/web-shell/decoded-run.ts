@@ -1,0 +1,31 @@
+/**
+ * Decode-then-run: code or a command run on what a decoder returns, the hidden payload of an
+ * obfuscated loader. The decoder may be named directly (`eval(base64_decode(…))`) or through
+ * a variable that holds its name (`$f = "\x62\x61…"; eval($f("…"))`, as FOPO and similar
+ * obfuscators write it; php-constants.ts has already turned the escapes into
+ * `$f='base64_decode'`). Issue 27: loaders whose decoded code runs in a form not recognised.
+ */
+
+const RUNNERS = 'system|exec|shell_exec|passthru|popen|proc_open|eval|assert';
+const DECODERS =
+  'base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode';
+
+const DIRECT = new RegExp(`\\b(${RUNNERS})\\s*\\(\\s*(?:@\\s*)?(?:${DECODERS})\\s*\\(`);
+
+// $name = 'base64_decode'; (single or double quotes, the whole string one decoder's name)
+const DECODER_IN_VARIABLE = new RegExp(
+  `\\$(\\w{1,64})\\s*=\\s*(['"])(?:${DECODERS})\\2\\s*;`,
+  'gi',
+);
+
+/** The runner of the first decode-then-run in PHP code, or undefined. */
+export function decodedRun(text: string): string | undefined {
+  const direct = DIRECT.exec(text);
+  if (direct) return direct[1];
+  const names = new Set([...text.matchAll(DECODER_IN_VARIABLE)].slice(0, 50).map((m) => m[1]!));
+  if (!names.size) return undefined;
+  const through = new RegExp(
+    `\\b(${RUNNERS})\\s*\\(\\s*(?:@\\s*)?\\$(?:${[...names].join('|')})\\s*\\(`,
+  ).exec(text);
+  return through?.[1];
+}
