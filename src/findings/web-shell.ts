@@ -26,6 +26,7 @@ import {
   near,
   sinkOnInput,
   taintedNames,
+  variablesFromRequest,
   wrappedSinkOnInput,
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
@@ -116,8 +117,9 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
   // Names straight from the request choose what is called; the command a console builds
   // from them over a step or two is what its sinks run.
-  const tainted = input ? directlyTainted(text) : new Set<string>();
-  const carried = input ? taintedNames(text) : new Set<string>();
+  const fromRequest = input ? variablesFromRequest(text) : new Set<string>();
+  const tainted = input ? new Set([...directlyTainted(text), ...fromRequest]) : new Set<string>();
+  const carried = input ? new Set([...taintedNames(text), ...fromRequest]) : new Set<string>();
   const indirect = indirectExecution(text, tainted);
   const disguises = disguisesIn(text);
   const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));

@@ -278,3 +278,33 @@ export function fileOperationsOnInput(text: string, tainted: ReadonlySet<string>
   }
   return [...found];
 }
+
+// Request input turned into variables: extract($_REQUEST), import_request_variables(),
+// parse_str() of the query with no result array (register_globals by hand).
+const INPUT_AS_VARIABLES =
+  /\b(?:extract|import_request_variables)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)/i;
+
+/**
+ * In a file that turns request input into variables, the variables it reads and never sets
+ * itself (nor takes as parameters or globals) are what the visitor sent: `extract($_REQUEST);
+ * $f($a);` calls the function the visitor names. Issue 27: register_globals-era input was not
+ * followed to the sink.
+ */
+export function variablesFromRequest(text: string): Set<string> {
+  if (!INPUT_AS_VARIABLES.test(text)) return new Set();
+  const set = new Set<string>(['this', 'GLOBALS']);
+  for (const m of [
+    ...text.matchAll(/\$(\w{1,40})\s*(?:\[[^\]\n]{0,60}\]\s*)?(?:[.+\-*/]?=(?!=)|\+\+|--)/g),
+  ].slice(0, 5000))
+    set.add(m[1]!);
+  // Parameters, globals, statics, loop variables and list() targets are set too.
+  for (const m of [
+    ...text.matchAll(/\b(?:function\s*\w*\s*\(|global\b|static\b|as\b|list\s*\()[^;{)]{0,300}/g),
+  ].slice(0, 2000))
+    for (const v of m[0].matchAll(/\$(\w{1,40})/g)) set.add(v[1]!);
+  const read = new Set<string>();
+  for (const m of [...text.matchAll(/\$(\w{1,40})/g)].slice(0, 20000))
+    if (!set.has(m[1]!) && !m[1]!.startsWith('_') && !/^HTTP_\w+_VARS$/.test(m[1]!))
+      read.add(m[1]!);
+  return read;
+}
