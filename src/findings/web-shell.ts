@@ -31,7 +31,7 @@ import {
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
 import { javaUnescaped, longestRun, unescapePhp, withoutComments } from './web-shell/code-text.js';
-import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
+import { cgiRunsRequest, languageOf } from './web-shell/cgi-scripts.js';
 import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
 import { foldPhpConstants } from './web-shell/php-constants.js';
@@ -40,11 +40,14 @@ import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
   STREAM_READER,
-  STREAM_WRITER,
   opensFromInput,
+  writesFromInput,
 } from './web-shell/server-pages.js';
 
 const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
+
+// Names served as PHP, JSP or ASP(X) pages.
+const PAGE_NAME = /\.(?:php\d?|phtml|phar|inc|jspx?|aspx?|ashx|asmx|cer|asa)$/i;
 
 /** Names a web server runs as code rather than sends (PHP includes and IIS handlers too). */
 export const SERVER_SCRIPT =
@@ -99,6 +102,21 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
   if (cgi)
     return { severity: 'critical', reason: `web shell pattern: ${cgi}`, attack: 'T1505.003' };
+  // A shell, Perl or Python script is judged by the CGI rule above: PHP's signs (variable
+  // functions, `$_`-only names, `$x(…)`) mean other things there. Named as a page or
+  // holding a PHP tag, it is read as one (a Perl shell saved as .php runs as PHP's text).
+  if (
+    languageOf(f.path, text) &&
+    !PAGE_NAME.test(f.path) &&
+    !/<\?(?:php|=)|<%|<script\s+runat\s*=/i.test(text)
+  )
+    return COMMAND_SINK.test(text) && (isInWebRoot || SERVER_SCRIPT.test(f.path))
+      ? {
+          severity: 'medium',
+          reason: `a script calling a command${isInWebRoot ? ' in a web-served location' : ''}`,
+          attack: 'T1505.003',
+        }
+      : undefined;
   const asp = isClassicAsp(f.path, source) ? classicAspShell(foldVbStrings(text)) : undefined;
   if (asp)
     return {
@@ -144,7 +162,7 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     reasons.push('a server page that starts a shell');
   if (isPageScript && code && disguises.length)
     reasons.push(`${code[1] ?? 'code'}() on decoded input`);
-  if (isPageScript && input && opensFromInput(text, STREAM_WRITER))
+  if (isPageScript && input && writesFromInput(text))
     reasons.push('writes a file from request input in a server page');
   else if (isPageScript && input && opensFromInput(text, STREAM_READER))
     reasons.push('hands out any file the visitor names (a file browser in a server page)');

@@ -6,17 +6,12 @@
  * `$f='base64_decode'`). Issue 27: loaders whose decoded code runs in a form not recognised.
  */
 
-const RUNNERS = 'system|exec|shell_exec|passthru|popen|proc_open|eval|assert';
-const DECODERS =
-  'base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode';
-
-const DIRECT = new RegExp(`\\b(${RUNNERS})\\s*\\(\\s*(?:@\\s*)?(?:${DECODERS})\\s*\\(`);
+const DIRECT =
+  /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\s*\(/;
 
 // $name = 'base64_decode'; (single or double quotes, the whole string one decoder's name)
-const DECODER_IN_VARIABLE = new RegExp(
-  `\\$(\\w{1,64})\\s*=\\s*(['"])(?:${DECODERS})\\2\\s*;`,
-  'gi',
-);
+const DECODER_IN_VARIABLE =
+  /\$(\w{1,40})\s*=\s*(['"])(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\2\s*;/gi;
 
 /** The runner of the first decode-then-run in PHP code, or undefined. */
 export function decodedRun(text: string): string | undefined {
@@ -24,8 +19,9 @@ export function decodedRun(text: string): string | undefined {
   if (direct) return direct[1];
   const names = new Set([...text.matchAll(DECODER_IN_VARIABLE)].slice(0, 50).map((m) => m[1]!));
   if (!names.size) return undefined;
+  // Each name is `\w{1,40}`: one alternation of words.
   const through = new RegExp(
-    `\\b(${RUNNERS})\\s*\\(\\s*(?:@\\s*)?\\$(?:${[...names].join('|')})\\s*\\(`,
+    `\\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\\s*\\(\\s*(?:@\\s*)?\\$(?:${[...names].join('|')})\\s*\\(`,
   ).exec(text);
   return through?.[1];
 }

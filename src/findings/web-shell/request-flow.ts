@@ -298,10 +298,12 @@ export function variablesFromRequest(text: string): Set<string> {
   ].slice(0, 5000))
     set.add(m[1]!);
   // Parameters, globals, statics, loop variables and list() targets are set too.
-  for (const m of [
-    ...text.matchAll(/\b(?:function\s*\w*\s*\(|global\b|static\b|as\b|list\s*\()[^;{)]{0,300}/g),
-  ].slice(0, 2000))
-    for (const v of m[0].matchAll(/\$(\w{1,40})/g)) set.add(v[1]!);
+  for (const m of [...text.matchAll(/\b(?:function|global|static|as|list)\b/g)].slice(0, 2000)) {
+    const after = text.slice(m.index!, m.index! + 300);
+    const end = after.search(/[;{]|\)(?!\s*(?:use\b|\{|:))/);
+    for (const v of after.slice(0, end < 0 ? after.length : end).matchAll(/\$(\w{1,40})/g))
+      set.add(v[1]!);
+  }
   const read = new Set<string>();
   for (const m of [...text.matchAll(/\$(\w{1,40})/g)].slice(0, 20000))
     if (!set.has(m[1]!) && !m[1]!.startsWith('_') && !/^HTTP_\w+_VARS$/.test(m[1]!))

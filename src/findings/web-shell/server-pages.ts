@@ -7,9 +7,9 @@ import { callArgs } from './code-text.js';
 import { INPUT, near } from './request-flow.js';
 
 // Writing files: Java's streams and writers (qualified or not), .NET's streams, writers
-// (VB's names in any case), FileInfo opened for writing, and uploads.
+// (VB's names in any case), and uploads.
 export const STREAM_WRITER =
-  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bnew\s+(?:System\.IO\.)?FileInfo\s*\((?=[^;\n]{0,200}\)[\s\S]{0,400}?\.(?:CreateText|AppendText|OpenWrite)\s*\()|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines))\s*\(|\.SaveAs\s*\(/gi;
+  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines))\s*\(|\.SaveAs\s*\(/gi;
 
 export const STREAM_READER =
   /\bResponse\.(?:WriteFile|TransmitFile)\s*\(|new\s+(?:java\.io\.)?(?:FileInputStream|FileReader)\s*\(|\bFile\.ReadAll(?:Bytes|Text|Lines)\s*\(/g;
@@ -28,6 +28,18 @@ function textBoxInput(text: string): RegExp | undefined {
   return ids.length
     ? new RegExp(String.raw`\b(?:${[...new Set(ids)].slice(0, 50).join('|')})\.Text\b`)
     : undefined;
+}
+
+// A FileInfo the page creates, in a page that opens one for writing.
+const FILE_INFO = /\bnew\s+(?:System\.IO\.)?FileInfo\s*\(/gi;
+const FILE_INFO_WRITTEN = /\.(?:CreateText|AppendText|OpenWrite)\s*\(\s*\)/;
+
+/** A page writing a file whose name or content the request gave (streams, writers, FileInfo). */
+export function writesFromInput(text: string): boolean {
+  return (
+    opensFromInput(text, STREAM_WRITER) ||
+    (FILE_INFO_WRITTEN.test(text) && opensFromInput(text, FILE_INFO))
+  );
 }
 
 /** Names (Java, C#: no `$`) that hold request input, through up to three assignments. */
