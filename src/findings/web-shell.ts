@@ -36,6 +36,7 @@ import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classi
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
 import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
+import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
@@ -166,6 +167,8 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     reasons.push('writes a file from request input in a server page');
   else if (isPageScript && input && opensFromInput(text, STREAM_READER))
     reasons.push('hands out any file the visitor names (a file browser in a server page)');
+  const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
+  if (tunnel) reasons.push(tunnel);
   if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (isPageScript && input && SQL_FROM_INPUT.test(text))
