@@ -40,6 +40,7 @@ import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
+  NAMED_CODE,
   STREAM_READER,
   opensFromInput,
   writesFromInput,
@@ -169,6 +170,8 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     reasons.push('hands out any file the visitor names (a file browser in a server page)');
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
   if (tunnel) reasons.push(tunnel);
+  if (isJava && input && opensFromInput(text, NAMED_CODE))
+    reasons.push('loads a class, a method or a JNDI name the visitor gives (Java run by name)');
   if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (isPageScript && input && SQL_FROM_INPUT.test(text))

@@ -7,15 +7,16 @@ import { callArgs, unescapePhp } from './code-text.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers, the raw body.
 export const INPUT =
-  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bgetRequest\s*\(\s*\)\s*\.\s*get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
 
 // Runs a command.
 export const COMMAND_SINK =
   /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
-// Runs code given at run time.
+// Runs code given at run time (Java's too: EL, BCEL's and the JDK's class loaders, a
+// process started through its private classes).
 export const CODE_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
 export const DYNAMIC_CALL =

@@ -6,10 +6,10 @@
 import { callArgs } from './code-text.js';
 import { INPUT, near } from './request-flow.js';
 
-// Writing files: Java's streams and writers (qualified or not), .NET's streams, writers
+// Writing files: Java's streams and writers (qualified or not, a log handler's file too), .NET's streams, writers
 // (VB's names in any case), and uploads.
 export const STREAM_WRITER =
-  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines))\s*\(|\.SaveAs\s*\(/gi;
+  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:java\.util\.logging\.)?FileHandler\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines))\s*\(|\.SaveAs\s*\(/gi;
 
 export const STREAM_READER =
   /\bResponse\.(?:WriteFile|TransmitFile)\s*\(|new\s+(?:java\.io\.)?(?:FileInputStream|FileReader)\s*\(|\bFile\.ReadAll(?:Bytes|Text|Lines)\s*\(/g;
@@ -41,6 +41,11 @@ export function writesFromInput(text: string): boolean {
     (FILE_INFO_WRITTEN.test(text) && opensFromInput(text, FILE_INFO))
   );
 }
+
+// Java run by a name: a class loaded, a method looked up, a JNDI name resolved (a remote
+// class for the JDK to load), each given by the visitor in a page.
+export const NAMED_CODE =
+  /\bClass\.forName\s*\(|\.loadClass\s*\(|\.get(?:Declared)?Method\s*\(|\.lookup\s*\(/g;
 
 /** Names (Java, C#: no `$`) that hold request input, through up to three assignments. */
 function pageTainted(text: string, boxes?: RegExp): Set<string> {
