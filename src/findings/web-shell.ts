@@ -37,6 +37,7 @@ import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encod
 import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
+import { savesUploadAsSent, writesEncodedPhp } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
@@ -202,7 +203,9 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     reasons.push(
       `writes a file the visitor names (${writer[0].slice(0, writer[0].indexOf('(')).trimEnd()})`,
     );
-  if (UPLOAD_AS_SENT.test(text)) reasons.push('saves an upload under the name the visitor gave');
+  if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
+    reasons.push('saves an upload under the name the visitor gave');
+  if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
   if ((sink || dynamic) && SELF_DELETE.test(text) && KEEPS_RUNNING.test(text))
     reasons.push('deletes its own file and keeps running (a memory-resident shell)');
   const fileOps = input ? fileOperationsOnInput(text, carried) : [];
