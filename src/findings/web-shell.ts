@@ -37,6 +37,7 @@ import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encod
 import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
+import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import { savesUploadAsSent, writesEncodedPhp } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import {
@@ -96,9 +97,11 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
 
 function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
-  // Script Encoder blocks (VBScript.Encode, JScript.Encode) read as the code IIS will run.
-  const isEncoded = hasEncodedScript(f.currentText);
-  const source = isEncoded ? decodeEncodedScripts(f.currentText) : f.currentText;
+  // Script Encoder blocks (VBScript.Encode, JScript.Encode), and pages IIS reads as UTF-7,
+  // read as the code it will run.
+  const written = isUtf7Page(f.currentText) ? decodeUtf7(f.currentText) : f.currentText;
+  const isEncoded = hasEncodedScript(written);
+  const source = isEncoded ? decodeEncodedScripts(written) : written;
   const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(source);
   const text = withoutComments(isJava ? javaUnescaped(source) : source);
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
