@@ -50,6 +50,9 @@ import {
 
 const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
 
+const isPhpText = (path: string, text: string) =>
+  /\.(?:php\d?|phtml|phar|inc)$/i.test(path) || /<\?(?:php|=|\s)/i.test(text);
+
 // Names served as PHP, JSP or ASP(X) pages.
 const PAGE_NAME = /\.(?:php\d?|phtml|phar|inc|jspx?|aspx?|ashx|asmx|cer|asa)$/i;
 
@@ -132,7 +135,9 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     };
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
-  const input = INPUT.test(text);
+  // Variables the visitor sets (extract(), register_globals): PHP's only.
+  const fromRequest = isPhpText(f.path, text) ? variablesFromRequest(text) : new Set<string>();
+  const input = INPUT.test(text) || fromRequest.size > 0;
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
   const command = COMMAND_SINK.exec(text);
@@ -141,7 +146,6 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
   // Names straight from the request choose what is called; the command a console builds
   // from them over a step or two is what its sinks run.
-  const fromRequest = input ? variablesFromRequest(text) : new Set<string>();
   const tainted = input ? new Set([...directlyTainted(text), ...fromRequest]) : new Set<string>();
   const carried = input ? new Set([...taintedNames(text), ...fromRequest]) : new Set<string>();
   const indirect = indirectExecution(text, tainted);

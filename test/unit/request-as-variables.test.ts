@@ -39,6 +39,35 @@ $render($title ?? 'home');
   });
 });
 
+describe('register_globals-era pages', () => {
+  it("ranks a command run on its own form's field, read as a variable, critical", () => {
+    const page = `<?php
+echo '<form method="post"><textarea name="cmd" cols="50"></textarea><input type="submit"></form>';
+$cmd = stripslashes($cmd);
+echo 'running <b>' . $cmd . '</b>';
+system($cmd);
+?>`;
+    expect(top('/opt/x/b.php', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/system\(\) on request input/),
+    });
+    const extracted = `<?php
+if (!empty($HTTP_POST_VARS)) extract($HTTP_POST_VARS);
+system($command);
+?>`;
+    expect(top('/opt/x/c.php', extracted)).toMatchObject({ severity: 'critical' });
+  });
+
+  it('does not alarm on a form field whose variable the page sets itself', () => {
+    const page = `<?php
+$cmd = escapeshellarg(basename(__FILE__));
+echo '<form method="post"><input name="cmd"></form>';
+system('ls -l ' . $cmd);
+?>`;
+    expect(isAlarm('/var/www/html/list.php', page)).toBe(false);
+  });
+});
+
 describe('ASP.NET pages writing what the visitor names', () => {
   const TEXTBOX_WRITER = `<%@ Page language="c#" %>
 <script runat="server">

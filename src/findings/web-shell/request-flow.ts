@@ -280,25 +280,23 @@ export function fileOperationsOnInput(text: string, tainted: ReadonlySet<string>
   return [...found];
 }
 
-// Request input turned into variables: extract($_REQUEST), import_request_variables(),
-// parse_str() of the query with no result array (register_globals by hand).
+// Request input turned into variables: extract($_REQUEST) (or of the old $HTTP_*_VARS),
+// import_request_variables(), parse_str() of the query with no result array
+// (register_globals by hand).
 const INPUT_AS_VARIABLES =
-  /\b(?:extract|import_request_variables)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)/i;
+  /\b(?:extract|import_request_variables)\s*\(\s*@?\$(?:_(?:GET|POST|REQUEST|COOKIE)|HTTP_(?:GET|POST|COOKIE)_VARS)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)/i;
 
 /**
- * In a file that turns request input into variables, the variables it reads and never sets
- * itself (nor takes as parameters or globals) are what the visitor sent: `extract($_REQUEST);
- * $f($a);` calls the function the visitor names. Issue 27: register_globals-era input was not
- * followed to the sink.
+ * Variables the file reads and never sets itself: not assigned (an assignment from the
+ * variable itself, `$c = stripslashes($c)`, or a compound one, `$c .= …`, keeps what it
+ * held), nor taken as parameters, globals, statics, loop or list() targets.
  */
-export function variablesFromRequest(text: string): Set<string> {
-  if (!INPUT_AS_VARIABLES.test(text)) return new Set();
+function variablesNeverSet(text: string): Set<string> {
   const set = new Set<string>(['this', 'GLOBALS']);
   for (const m of [
-    ...text.matchAll(/\$(\w{1,40})\s*(?:\[[^\]\n]{0,60}\]\s*)?(?:[.+\-*/]?=(?!=)|\+\+|--)/g),
+    ...text.matchAll(/\$(\w{1,40})\s*(?:\[[^\]\n]{0,60}\]\s*)?(=)(?!=)([^;\n]{0,200})/g),
   ].slice(0, 5000))
-    set.add(m[1]!);
-  // Parameters, globals, statics, loop variables and list() targets are set too.
+    if (![...m[3]!.matchAll(/\$(\w{1,40})/g)].some((v) => v[1] === m[1])) set.add(m[1]!);
   for (const m of [...text.matchAll(/\b(?:function|global|static|as|list)\b/g)].slice(0, 2000)) {
     const after = text.slice(m.index!, m.index! + 300);
     const end = after.search(/[;{]|\)(?!\s*(?:use\b|\{|:))/);
@@ -310,4 +308,23 @@ export function variablesFromRequest(text: string): Set<string> {
     if (!set.has(m[1]!) && !m[1]!.startsWith('_') && !/^HTTP_\w+_VARS$/.test(m[1]!))
       read.add(m[1]!);
   return read;
+}
+
+/**
+ * What the visitor sends as variables: in a file that turns request input into variables,
+ * every variable it reads and never sets (`extract($_REQUEST); $f($a);` calls the function
+ * the visitor names); otherwise, under register_globals as old pages were written for, the
+ * fields of the page's own form read as variables it never sets (`<textarea name="cmd">`
+ * then `system($cmd)`). Issue 27: register_globals-era input was not followed to the sink.
+ */
+export function variablesFromRequest(text: string): Set<string> {
+  const isExtracted = INPUT_AS_VARIABLES.test(text);
+  const fields = isExtracted
+    ? undefined
+    : new Set(
+        [...text.matchAll(/\bname\s*=\s*\\?["']?(\w{1,40})/gi)].slice(0, 500).map((m) => m[1]!),
+      );
+  if (fields && fields.size === 0) return new Set();
+  const never = variablesNeverSet(text);
+  return fields ? new Set([...never].filter((v) => fields.has(v))) : never;
 }
