@@ -51,8 +51,22 @@ const DANGEROUS_NAME =
 
 const DECODED_NAME = /\b(?:base64_decode|str_rot13|hex2bin|strrev|gzinflate|pack)\s*\(/;
 
+// A value that holds none of what the visitor sent, whatever it tests: a number made of it,
+// a test of it, or one of two constants a test of it chose (`$w = $_GET['w'] == 'now' ?
+// 'now' : '+1'`). Issue 27: a held-out benign false alarm read for its cause.
+const NUMBER_OR_TEST =
+  /^[ \t]*(?:@[ \t]*)?(?:\([ \t]*(?:int|integer|float|double|bool|boolean)\s*\)|(?:intval|floatval|boolval|count|strlen|isset|empty|is_\w{1,20}|ctype_\w{1,10}|in_array|array_key_exists)\s*\()/i;
+const CHOSEN_CONSTANT =
+  /\?\s*(?:(['"])[^'"\n$]{0,80}\1|-?\d{1,20}|true|false|null)\s*:\s*(?:(['"])[^'"\n$]{0,80}\2|-?\d{1,20}|true|false|null)\s*$/i;
+
+// The number or test is the whole value: not one branch of a choice, nor joined to more.
+const isInputFree = (expr: string) =>
+  CHOSEN_CONSTANT.test(expr) ||
+  (NUMBER_OR_TEST.test(expr) && !/[?.]/.test(expr.replace(/(['"])[^'"\n]{0,200}?\1/g, '')));
+
 /** True when `expr` reads request input or a variable already known to hold some. */
 function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
+  if (isInputFree(expr)) return false;
   return INPUT.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
 }
 
@@ -60,7 +74,8 @@ function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
 export function directlyTainted(text: string): Set<string> {
   const names = new Set<string>();
   const assign = /\$(\w{1,40})\s*=\s*([^;\n]{0,160})/g;
-  for (const m of text.matchAll(assign)) if (INPUT.test(m[2]!)) names.add(m[1]!);
+  for (const m of text.matchAll(assign))
+    if (INPUT.test(m[2]!) && !isInputFree(m[2]!)) names.add(m[1]!);
   return names;
 }
 
