@@ -14,9 +14,10 @@ export const COMMAND_SINK =
   /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
 // Runs code given at run time (Java's too: EL, BCEL's and the JDK's class loaders, a
-// process started through its private classes).
+// process started through its private classes; .NET's Assembly.Load, called directly or
+// through reflection).
 export const CODE_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
 export const DYNAMIC_CALL =
