@@ -28,7 +28,7 @@ import { inPiecesOf, reportJsonChunks } from '../report/report-json.js';
 import type { RuntimeConfig } from '../report/runtime.js';
 import { maxSeverity, SEVERITY_RANK, type Severity } from '../report/severity.js';
 import { whyNotInEngineList } from '../changes/cross-check.js';
-import { timestompFindings } from '../findings/timestomp-rules.js';
+import { rotatedFrom, timestompFindings } from '../findings/timestomp-rules.js';
 import {
   TRIAGE_SCHEMA_VERSION,
   type TriageReport,
@@ -204,7 +204,9 @@ export async function triage(
         context,
         budget,
       );
-      return change.isParentOnly ? change : withTimestompFindings(change, pair, missedByEngine);
+      return change.isParentOnly
+        ? change
+        : withTimestompFindings(change, pair, missedByEngine, packages.pairs);
     } catch (e) {
       if (e instanceof Cancelled || (e as Error)?.name === 'AbortError') throw e;
       problems.push({
@@ -402,6 +404,7 @@ function withTimestompFindings(
   change: ChangedPath,
   pair: VersionPair,
   missedByEngine: Map<string, string | undefined>,
+  databasePairs: ReadonlyMap<string, { pair: VersionPair }>,
 ): ChangedPath {
   const original = pair.original?.content?.sha256;
   const current = pair.current?.content?.sha256;
@@ -417,6 +420,7 @@ function withTimestompFindings(
       )
     : undefined;
   if (missed) missedByEngine.set(change.path, missed);
+  const originalOf = rotatedFrom(change.path, pair.current, databasePairs);
   const found = timestompFindings({
     path: change.path,
     kind: change.kind,
@@ -425,6 +429,7 @@ function withTimestompFindings(
     isContentChanged,
     isContentSame,
     ...(missed ? { notInEngineList: missed } : {}),
+    ...(originalOf ? { originalOf } : {}),
   });
   if (found.length === 0) return change;
   const findings = [...change.findings, ...found];

@@ -8,6 +8,7 @@
 import type { ChangeKind } from '../report/change.js';
 import type { FileMeta } from '../report/file-meta.js';
 import type { Finding } from '../report/finding.js';
+import type { VersionPair } from '../report/change.js';
 
 export interface TimestompInput {
   path: string;
@@ -20,6 +21,13 @@ export interface TimestompInput {
   isContentSame?: boolean;
   /** The writable layer holds the path and `docker diff` does not list it, and why. */
   notInEngineList?: string;
+  /**
+   * Another path whose original (the image's) content and modification time the current
+   * version carries: the file was moved or linked here from it, times and all, not edited in
+   * place. dpkg does this to its database on every run (`status` becomes `status-old`, its
+   * time with it), and debconf and apt rotate theirs the same way.
+   */
+  originalOf?: string;
 }
 
 /** A change time this far past the modification time is not the same write. */
@@ -33,6 +41,8 @@ export function timestompFindings(c: TimestompInput): Finding[] {
   const hidden = c.notInEngineList ? `; not in docker diff (${c.notInEngineList})` : '';
   const mtime = current.mtime ? Date.parse(current.mtime) : NaN;
   if (
+    // The time is the one the image gave the file it came from: nothing was put back.
+    !c.originalOf &&
     c.kind === 'C' &&
     c.isContentChanged &&
     original?.mtime &&
@@ -50,7 +60,7 @@ export function timestompFindings(c: TimestompInput): Finding[] {
   const ctime = current.ctime ? Date.parse(current.ctime) : NaN;
   // A change of attributes alone (chmod, setcap) moves the change time only: not a sign.
   const isWritten = c.kind === 'A' || (c.kind === 'C' && c.isContentChanged);
-  if (isWritten && ctime - mtime > CTIME_SLACK_MS)
+  if (isWritten && !c.originalOf && ctime - mtime > CTIME_SLACK_MS)
     return [
       {
         rule: 'timestomp',
@@ -76,6 +86,33 @@ export function timestompFindings(c: TimestompInput): Finding[] {
     ];
   return [];
 }
+
+/**
+ * The package database file whose original (the image's) content and modification time a
+ * path's current version carries, if any: a database rotated, as dpkg turns `status` into
+ * `status-old` on every run. The database files that changed are read before other paths,
+ * so their pairs are at hand.
+ */
+export function rotatedFrom(
+  path: string,
+  current: VersionPair['current'],
+  databases: ReadonlyMap<string, { pair: VersionPair }>,
+): string | undefined {
+  const sha256 = current?.content?.sha256;
+  if (!sha256) return undefined;
+  for (const [other, { pair }] of databases)
+    if (
+      other !== path &&
+      pair.original?.content?.sha256 === sha256 &&
+      isSameSecond(pair.original.meta.mtime, current.meta.mtime)
+    )
+      return other;
+  return undefined;
+}
+
+/** Two times in the same second (layers' tar headers keep whole seconds, disks more). */
+const isSameSecond = (a?: string, b?: string) =>
+  !!a && !!b && Math.floor(Date.parse(a) / 1000) === Math.floor(Date.parse(b) / 1000);
 
 /** Same type, permissions, owner, size and capabilities (times aside). */
 export function isSameMeta(a: FileMeta | undefined, b: FileMeta | undefined): boolean {

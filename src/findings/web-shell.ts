@@ -26,23 +26,35 @@ import {
   near,
   sinkOnInput,
   taintedNames,
+  variablesFromRequest,
   wrappedSinkOnInput,
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
 import { javaUnescaped, longestRun, unescapePhp, withoutComments } from './web-shell/code-text.js';
-import { cgiRunsRequest } from './web-shell/cgi-scripts.js';
+import { cgiRunsRequest, languageOf } from './web-shell/cgi-scripts.js';
 import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
 import { foldPhpConstants } from './web-shell/php-constants.js';
+import { decodedRun } from './web-shell/decoded-run.js';
+import { tunnelToNamedHost } from './web-shell/tunnels.js';
+import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
+import { savesUploadAsSent, writesEncodedPhp } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import {
   SQL_FROM_INPUT,
+  NAMED_CODE,
   STREAM_READER,
-  STREAM_WRITER,
   opensFromInput,
+  writesFromInput,
 } from './web-shell/server-pages.js';
 
 const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
+
+const isPhpText = (path: string, text: string) =>
+  /\.(?:php\d?|phtml|phar|inc)$/i.test(path) || /<\?(?:php|=|\s)/i.test(text);
+
+// Names served as PHP, JSP or ASP(X) pages.
+const PAGE_NAME = /\.(?:php\d?|phtml|phar|inc|jspx?|aspx?|ashx|asmx|cer|asa)$/i;
 
 /** Names a web server runs as code rather than sends (PHP includes and IIS handlers too). */
 export const SERVER_SCRIPT =
@@ -88,15 +100,32 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
 
 function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
-  // Script Encoder blocks (VBScript.Encode, JScript.Encode) read as the code IIS will run.
-  const isEncoded = hasEncodedScript(f.currentText);
-  const source = isEncoded ? decodeEncodedScripts(f.currentText) : f.currentText;
+  // Script Encoder blocks (VBScript.Encode, JScript.Encode), and pages IIS reads as UTF-7,
+  // read as the code it will run.
+  const written = isUtf7Page(f.currentText) ? decodeUtf7(f.currentText) : f.currentText;
+  const isEncoded = hasEncodedScript(written);
+  const source = isEncoded ? decodeEncodedScripts(written) : written;
   const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(source);
   const text = withoutComments(isJava ? javaUnescaped(source) : source);
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
   if (cgi)
     return { severity: 'critical', reason: `web shell pattern: ${cgi}`, attack: 'T1505.003' };
+  // A shell, Perl or Python script is judged by the CGI rule above: PHP's signs (variable
+  // functions, `$_`-only names, `$x(…)`) mean other things there. Named as a page or
+  // holding a PHP tag, it is read as one (a Perl shell saved as .php runs as PHP's text).
+  if (
+    languageOf(f.path, text) &&
+    !PAGE_NAME.test(f.path) &&
+    !/<\?(?:php|=)|<%|<script\s+runat\s*=/i.test(text)
+  )
+    return COMMAND_SINK.test(text) && (isInWebRoot || SERVER_SCRIPT.test(f.path))
+      ? {
+          severity: 'medium',
+          reason: `a script calling a command${isInWebRoot ? ' in a web-served location' : ''}`,
+          attack: 'T1505.003',
+        }
+      : undefined;
   const asp = isClassicAsp(f.path, source) ? classicAspShell(foldVbStrings(text)) : undefined;
   if (asp)
     return {
@@ -106,7 +135,9 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     };
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
-  const input = INPUT.test(text);
+  // Variables the visitor sets (extract(), register_globals): PHP's only.
+  const fromRequest = isPhpText(f.path, text) ? variablesFromRequest(text) : new Set<string>();
+  const input = INPUT.test(text) || fromRequest.size > 0;
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
   const command = COMMAND_SINK.exec(text);
@@ -115,8 +146,8 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
   // Names straight from the request choose what is called; the command a console builds
   // from them over a step or two is what its sinks run.
-  const tainted = input ? directlyTainted(text) : new Set<string>();
-  const carried = input ? taintedNames(text) : new Set<string>();
+  const tainted = input ? new Set([...directlyTainted(text), ...fromRequest]) : new Set<string>();
+  const carried = input ? new Set([...taintedNames(text), ...fromRequest]) : new Set<string>();
   const indirect = indirectExecution(text, tainted);
   const disguises = disguisesIn(text);
   const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));
@@ -128,11 +159,8 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     (isPageScript && /\bget(?:Declared)?Method\s*\([^;\n]{0,200}\.invoke\s*\(/.test(text));
 
   const reasons: string[] = [];
-  const decodedRun =
-    /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode)\s*\(/.exec(
-      text,
-    );
-  if (decodedRun) reasons.push(`${decodedRun[1]}() on decoded data`);
+  const decoded = decodedRun(text);
+  if (decoded) reasons.push(`${decoded}() on decoded data`);
   // A JSP or ASP(X) page that runs commands and reads the request: pages do not, shells do.
   if (isPageScript && input && sink && !reasons.length)
     reasons.push(`${sinkName === 'code()' ? 'code' : sinkName} and request input in a server page`);
@@ -144,10 +172,14 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     reasons.push('a server page that starts a shell');
   if (isPageScript && code && disguises.length)
     reasons.push(`${code[1] ?? 'code'}() on decoded input`);
-  if (isPageScript && input && opensFromInput(text, STREAM_WRITER))
+  if (isPageScript && input && writesFromInput(text))
     reasons.push('writes a file from request input in a server page');
   else if (isPageScript && input && opensFromInput(text, STREAM_READER))
     reasons.push('hands out any file the visitor names (a file browser in a server page)');
+  const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
+  if (tunnel) reasons.push(tunnel);
+  if (isJava && input && opensFromInput(text, NAMED_CODE))
+    reasons.push('loads a class, a method or a JNDI name the visitor gives (Java run by name)');
   if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (isPageScript && input && SQL_FROM_INPUT.test(text))
@@ -178,7 +210,9 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     reasons.push(
       `writes a file the visitor names (${writer[0].slice(0, writer[0].indexOf('(')).trimEnd()})`,
     );
-  if (UPLOAD_AS_SENT.test(text)) reasons.push('saves an upload under the name the visitor gave');
+  if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
+    reasons.push('saves an upload under the name the visitor gave');
+  if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
   if ((sink || dynamic) && SELF_DELETE.test(text) && KEEPS_RUNNING.test(text))
     reasons.push('deletes its own file and keeps running (a memory-resident shell)');
   const fileOps = input ? fileOperationsOnInput(text, carried) : [];

@@ -54,6 +54,11 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   "new RegExp(r.source, r.flags.includes('g')": /x/g,
   // web-shell.ts: a tainted variable's names (`\w{1,40}` each), one alternation of words.
   'new RegExp(`\\\\$(?:${[...tainted].join(': /\$(?:cmd|c|x1)\b/,
+  // decoded-run.ts: a runner called on a variable holding a decoder's name (`\w{1,40}` each).
+  'new RegExp(\n    `\\\\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)':
+    /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?\$(?:f|q1)\s*\(/,
+  // server-pages.ts: the page's own text boxes read (`\w{1,40}` ids, one alternation of words).
+  'new RegExp(String.raw`\\b(?:${[...new Set(ids)]': /\b(?:T1|txtPath)\.Text\b/,
 };
 
 // Not file content: yara.ts parses yara's own output for the responder's rules' metadata.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crossCheck, whyNotInEngineList } from '../../src/changes/cross-check.js';
-import { timestompFindings } from '../../src/findings/timestomp-rules.js';
+import { rotatedFrom, timestompFindings } from '../../src/findings/timestomp-rules.js';
 import type { FileMeta } from '../../src/report/file-meta.js';
 
 const file = (over: Partial<FileMeta>): FileMeta => ({
@@ -139,5 +139,64 @@ describe('timestomp (T1070.006)', () => {
         isContentChanged: false,
       }),
     ).toEqual([]);
+  });
+});
+
+const stored = (sha: string) => ({
+  path: `content/${sha.slice(0, 8)}`,
+  sha256: sha.repeat(64),
+  sizeBytes: 9000,
+  isTruncated: false,
+  storedSha256: sha.repeat(64),
+  capturedAt: '2026-12-02T20:41:00.000Z',
+});
+
+describe("a package database rotated by its own tool (dpkg's status becomes status-old)", () => {
+  // The image: status and status-old written in the same second of the build.
+  const STATUS_IN_IMAGE = file({ mtime: '2026-11-20T10:00:07.000Z', sizeBytes: 9000 });
+  const status = {
+    pair: {
+      original: { meta: STATUS_IN_IMAGE, content: stored('a') },
+      current: {
+        meta: file({ mtime: '2026-12-02T20:40:00.000Z' }),
+        content: stored('b'),
+      },
+    },
+  };
+  const databases = new Map([['/var/lib/dpkg/status', status]]);
+  // In the container dpkg ran: status-old is now the image's status, its time with it.
+  const statusOld = {
+    meta: file({
+      mtime: '2026-11-20T10:00:07.412Z',
+      ctime: '2026-12-02T20:40:00.000Z',
+      sizeBytes: 9000,
+    }),
+    content: stored('a'),
+  };
+  const judged = (originalOf?: string) =>
+    timestompFindings({
+      path: '/var/lib/dpkg/status-old',
+      kind: 'C',
+      original: file({ mtime: '2026-11-20T10:00:07.000Z', sizeBytes: 8000 }),
+      current: statusOld.meta,
+      isContentChanged: true,
+      ...(originalOf ? { originalOf } : {}),
+    });
+
+  it("is not timestomp: its content and time are the image's status file's", () => {
+    const from = rotatedFrom('/var/lib/dpkg/status-old', statusOld, databases);
+    expect(from).toBe('/var/lib/dpkg/status');
+    expect(judged(from)).toEqual([]);
+  });
+
+  it('still ranks high new content under the old time when no database file held it', () => {
+    const edited = { ...statusOld, content: stored('c') };
+    expect(rotatedFrom('/var/lib/dpkg/status-old', edited, databases)).toBeUndefined();
+    // The image's content but another time: put back from elsewhere, not rotated.
+    const otherTime = { ...statusOld, meta: file({ mtime: '2026-11-19T09:00:00.000Z' }) };
+    expect(rotatedFrom('/var/lib/dpkg/status-old', otherTime, databases)).toBeUndefined();
+    // A database file is not its own rotation.
+    expect(rotatedFrom('/var/lib/dpkg/status', status.pair.original, databases)).toBeUndefined();
+    expect(judged(undefined)[0]).toMatchObject({ rule: 'timestomp', severity: 'high' });
   });
 });

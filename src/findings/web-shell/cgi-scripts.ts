@@ -10,7 +10,7 @@ import { callArgs } from './code-text.js';
 type CgiLanguage = 'sh' | 'perl' | 'python';
 
 /** The script's language, by its first line or its name. */
-function languageOf(path: string, text: string): CgiLanguage | undefined {
+export function languageOf(path: string, text: string): CgiLanguage | undefined {
   const shebang = /^#![^\n]{0,100}/.exec(text)?.[0] ?? '';
   if (/perl/.test(shebang)) return 'perl';
   if (/python/.test(shebang)) return 'python';

@@ -7,15 +7,17 @@ import { callArgs, unescapePhp } from './code-text.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers, the raw body.
 export const INPUT =
-  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bgetRequest\s*\(\s*\)\s*\.\s*get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
 
 // Runs a command.
 export const COMMAND_SINK =
   /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
-// Runs code given at run time.
+// Runs code given at run time (Java's too: EL, BCEL's and the JDK's class loaders, a
+// process started through its private classes; .NET's Assembly.Load, called directly or
+// through reflection).
 export const CODE_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bAssembly\.Load\s*\(|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
 export const DYNAMIC_CALL =
@@ -50,8 +52,22 @@ const DANGEROUS_NAME =
 
 const DECODED_NAME = /\b(?:base64_decode|str_rot13|hex2bin|strrev|gzinflate|pack)\s*\(/;
 
+// A value that holds none of what the visitor sent, whatever it tests: a number made of it,
+// a test of it, or one of two constants a test of it chose (`$w = $_GET['w'] == 'now' ?
+// 'now' : '+1'`). Issue 27: a held-out benign false alarm read for its cause.
+const NUMBER_OR_TEST =
+  /^[ \t]*(?:@[ \t]*)?(?:\([ \t]*(?:int|integer|float|double|bool|boolean)\s*\)|(?:intval|floatval|boolval|count|strlen|isset|empty|is_\w{1,20}|ctype_\w{1,10}|in_array|array_key_exists)\s*\()/i;
+const CHOSEN_CONSTANT =
+  /\?\s*(?:(['"])[^'"\n$]{0,80}\1|-?\d{1,20}|true|false|null)\s*:\s*(?:(['"])[^'"\n$]{0,80}\2|-?\d{1,20}|true|false|null)\s*$/i;
+
+// The number or test is the whole value: not one branch of a choice, nor joined to more.
+const isInputFree = (expr: string) =>
+  CHOSEN_CONSTANT.test(expr) ||
+  (NUMBER_OR_TEST.test(expr) && !/[?.]/.test(expr.replace(/(['"])[^'"\n]{0,200}?\1/g, '')));
+
 /** True when `expr` reads request input or a variable already known to hold some. */
 function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
+  if (isInputFree(expr)) return false;
   return INPUT.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
 }
 
@@ -59,7 +75,8 @@ function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
 export function directlyTainted(text: string): Set<string> {
   const names = new Set<string>();
   const assign = /\$(\w{1,40})\s*=\s*([^;\n]{0,160})/g;
-  for (const m of text.matchAll(assign)) if (INPUT.test(m[2]!)) names.add(m[1]!);
+  for (const m of text.matchAll(assign))
+    if (INPUT.test(m[2]!) && !isInputFree(m[2]!)) names.add(m[1]!);
   return names;
 }
 
@@ -277,4 +294,53 @@ export function fileOperationsOnInput(text: string, tainted: ReadonlySet<string>
     if (first !== undefined && carriesInput(first, tainted)) found.add(m[1]!);
   }
   return [...found];
+}
+
+// Request input turned into variables: extract($_REQUEST) (or of the old $HTTP_*_VARS),
+// import_request_variables(), parse_str() of the query with no result array
+// (register_globals by hand).
+const INPUT_AS_VARIABLES =
+  /\b(?:extract|import_request_variables)\s*\(\s*@?\$(?:_(?:GET|POST|REQUEST|COOKIE)|HTTP_(?:GET|POST|COOKIE)_VARS)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)/i;
+
+/**
+ * Variables the file reads and never sets itself: not assigned (an assignment from the
+ * variable itself, `$c = stripslashes($c)`, or a compound one, `$c .= …`, keeps what it
+ * held), nor taken as parameters, globals, statics, loop or list() targets.
+ */
+function variablesNeverSet(text: string): Set<string> {
+  const set = new Set<string>(['this', 'GLOBALS']);
+  for (const m of [
+    ...text.matchAll(/\$(\w{1,40})\s*(?:\[[^\]\n]{0,60}\]\s*)?(=)(?!=)([^;\n]{0,200})/g),
+  ].slice(0, 5000))
+    if (![...m[3]!.matchAll(/\$(\w{1,40})/g)].some((v) => v[1] === m[1])) set.add(m[1]!);
+  for (const m of [...text.matchAll(/\b(?:function|global|static|as|list)\b/g)].slice(0, 2000)) {
+    const after = text.slice(m.index!, m.index! + 300);
+    const end = after.search(/[;{]|\)(?!\s*(?:use\b|\{|:))/);
+    for (const v of after.slice(0, end < 0 ? after.length : end).matchAll(/\$(\w{1,40})/g))
+      set.add(v[1]!);
+  }
+  const read = new Set<string>();
+  for (const m of [...text.matchAll(/\$(\w{1,40})/g)].slice(0, 20000))
+    if (!set.has(m[1]!) && !m[1]!.startsWith('_') && !/^HTTP_\w+_VARS$/.test(m[1]!))
+      read.add(m[1]!);
+  return read;
+}
+
+/**
+ * What the visitor sends as variables: in a file that turns request input into variables,
+ * every variable it reads and never sets (`extract($_REQUEST); $f($a);` calls the function
+ * the visitor names); otherwise, under register_globals as old pages were written for, the
+ * fields of the page's own form read as variables it never sets (`<textarea name="cmd">`
+ * then `system($cmd)`). Issue 27: register_globals-era input was not followed to the sink.
+ */
+export function variablesFromRequest(text: string): Set<string> {
+  const isExtracted = INPUT_AS_VARIABLES.test(text);
+  const fields = isExtracted
+    ? undefined
+    : new Set(
+        [...text.matchAll(/\bname\s*=\s*\\?["']?(\w{1,40})/gi)].slice(0, 500).map((m) => m[1]!),
+      );
+  if (fields && fields.size === 0) return new Set();
+  const never = variablesNeverSet(text);
+  return fields ? new Set([...never].filter((v) => fields.has(v))) : never;
 }

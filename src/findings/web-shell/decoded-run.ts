@@ -1,0 +1,27 @@
+/**
+ * Decode-then-run: code or a command run on what a decoder returns, the hidden payload of an
+ * obfuscated loader. The decoder may be named directly (`eval(base64_decode(…))`) or through
+ * a variable that holds its name (`$f = "\x62\x61…"; eval($f("…"))`, as FOPO and similar
+ * obfuscators write it; php-constants.ts has already turned the escapes into
+ * `$f='base64_decode'`). Issue 27: loaders whose decoded code runs in a form not recognised.
+ */
+
+const DIRECT =
+  /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\s*\(/;
+
+// $name = 'base64_decode'; (single or double quotes, the whole string one decoder's name)
+const DECODER_IN_VARIABLE =
+  /\$(\w{1,40})\s*=\s*(['"])(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\2\s*;/gi;
+
+/** The runner of the first decode-then-run in PHP code, or undefined. */
+export function decodedRun(text: string): string | undefined {
+  const direct = DIRECT.exec(text);
+  if (direct) return direct[1];
+  const names = new Set([...text.matchAll(DECODER_IN_VARIABLE)].slice(0, 50).map((m) => m[1]!));
+  if (!names.size) return undefined;
+  // Each name is `\w{1,40}`: one alternation of words.
+  const through = new RegExp(
+    `\\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\\s*\\(\\s*(?:@\\s*)?\\$(?:${[...names].join('|')})\\s*\\(`,
+  ).exec(text);
+  return through?.[1];
+}

@@ -1,0 +1,64 @@
+/**
+ * Pages that put files on the server for the attacker (issue 27, split v2 tuning side):
+ * an upload saved under the name the visitor gave, followed through variables and
+ * `basename()`; and a dropper writing PHP code it carries encoded (base64 of `<?php`).
+ */
+import { callArgs } from './code-text.js';
+
+// The name an upload was sent with: $_FILES['f']['name'] (or the old $HTTP_POST_FILES).
+const SENT_NAME = /\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]name['"]\s*\]/;
+
+/**
+ * An expression without the calls it makes, but for basename(): a name passed through
+ * pathinfo() or a hash is the server's choice, a basename() of it is still the visitor's.
+ */
+function nameCarriedBy(expr: string): string {
+  let out = expr;
+  for (let i = 0; i < 3; i++)
+    out = out.replace(/\b(?!basename\b)[A-Za-z_]\w{0,40}\s*\([^()\n]{0,200}\)/g, '');
+  return out;
+}
+
+/** Variables holding the name an upload was sent with, through up to three assignments. */
+function sentNameHolders(text: string): Set<string> {
+  const names = new Set<string>();
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,200})/g)].slice(0, 5000);
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const m of assigns) {
+      const carried = nameCarriedBy(m[2]!);
+      if (
+        SENT_NAME.test(carried) ||
+        [...carried.matchAll(/\$(\w{1,40})(?!\s*\[)/g)].some((v) => names.has(v[1]!))
+      )
+        names.add(m[1]!);
+    }
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+/** An upload moved to a destination built from the name the visitor sent it with. */
+export function savesUploadAsSent(text: string): boolean {
+  if (!/\$(?:_FILES|HTTP_POST_FILES)\b/.test(text)) return false;
+  const holders = sentNameHolders(text);
+  for (const m of [...text.matchAll(/\b(?:move_uploaded_file|copy)\s*\(/g)].slice(0, 100)) {
+    const sent = callArgs(text, m.index! + m[0].length - 1)[1];
+    if (sent === undefined) continue;
+    const destination = nameCarriedBy(sent);
+    if (SENT_NAME.test(destination)) return true;
+    if ([...destination.matchAll(/\$(\w{1,40})(?!\s*\[)/g)].some((v) => holders.has(v[1]!)))
+      return true;
+  }
+  return false;
+}
+
+// fwrite($fp, base64_decode('PD9waHA…')): `PD9waHA`, `PD89`, `PD8g`, `PD8K` are `<?php`,
+// `<?=`, `<? ` and `<?\n` in base64.
+const WRITES_ENCODED_PHP =
+  /\b(?:fwrite|fputs|file_put_contents)\s*\([^;\n]{0,200}?,\s*(?:@\s*)?base64_decode\s*\(\s*['"](?:PD9waHA|PD89|PD8g|PD8K|PD8N)/i;
+
+/** A file written with PHP code the page carries base64-encoded (a dropper). */
+export function writesEncodedPhp(text: string): boolean {
+  return WRITES_ENCODED_PHP.test(text);
+}

@@ -1,0 +1,40 @@
+/**
+ * Decode-then-run (issue 27, split v2 tuning side): an obfuscated loader that runs what a
+ * decoder returns, the decoder named through a variable whose name is written in escapes.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluateChange } from '../../src/findings/change-rules.js';
+import { addedFile } from '../support/change-facts.js';
+
+const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+
+// "base64_decode" written as escapes, held in a variable, called inside eval().
+const LOADER =
+  '<?php\n$q1="\\x62\\141\\163\\x65\\66\\x34\\137\\144\\x65\\143\\x6f\\x64\\x65";@eval($q1(\n"' +
+  'Ly9OT0JON1U5MFQxVXNSYnZvYjNLbjZCVy9pZ283SVJqRktWV1FKWmlDSVAwb3hNZVY3dzdENVJIQmt\n' +
+  'MNERyYXI0Znd0VFc4dHJ3OE0vdTJCMVBOTUFWL2tWUE01amxCK29renNqbUlRTmtibHpEQWNYZnkxN2V\n';
+
+describe('decode-then-run through a variable', () => {
+  it('ranks eval() of a decoder named through an escaped variable critical, even cut short', () => {
+    for (const path of ['/opt/x/loader.php', '/var/www/html/loader.php'])
+      expect(top(path, LOADER)).toMatchObject({
+        rule: 'web-shell',
+        severity: 'critical',
+        reason: expect.stringMatching(/eval\(\) on decoded data/),
+      });
+  });
+
+  it('does not alarm on a decoder held in a variable whose output is only printed', () => {
+    const benign =
+      "<?php\n$decode = 'base64_decode';\n$title = $decode($row['title']);\necho htmlspecialchars($title);\n";
+    expect(top('/var/www/html/show.php', benign)?.severity ?? 'info').not.toMatch(/critical|high/);
+  });
+
+  it('does not alarm on eval() of a variable call whose name is not a decoder', () => {
+    const benign =
+      "<?php\n$render = 'template_render';\n$out = $render($tpl);\neval('return 1;');\necho $out;\n";
+    expect(top('/var/www/html/render.php', benign)?.severity ?? 'info').not.toMatch(
+      /critical|high/,
+    );
+  });
+});

