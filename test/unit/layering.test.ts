@@ -200,6 +200,14 @@ describe('the import graph', () => {
     expect(importers.filter((f) => !f.startsWith('src/sources/docker-live/'))).toEqual([]);
   });
 
+  it("has containerd's gRPC library imported by the containerd client alone", () => {
+    const importers = [...graph]
+      .filter(([, edges]) => edges.some((e) => e.to === 'pkg:@grpc' || e.to === 'pkg:protobufjs'))
+      .map(([file]) => file);
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((f) => !f.startsWith('src/sources/containerd-api/'))).toEqual([]);
+  });
+
   it('catches a forbidden chain when one is there', () => {
     // The check itself must be able to fail: the live source does reach dockerode.
     expect(
