@@ -22,11 +22,10 @@ import { ContainerdRequestFailed } from '../sources/containerd-api/containerd-er
 import { defaultSpec, SPEC_TYPE_URL } from '../sources/containerd-api/oci-spec.js';
 import { filesOpenForWriting } from '../sources/host-proc/processes.js';
 import { holdsSomething, imageTopChainId, overlayDirs, readImageFile } from './containerd-image.js';
-import { askInNamespace, canEnterNamespaces, listeningPorts } from './serve-check.js';
+import { sendTraffic } from './serve-check.js';
 import {
-  DEFAULT_SETTLE_MS,
   parsePasswd,
-  twinVerdict,
+  untilTwinSettles,
   type ImageFacts,
   type TwinOptions,
   type TwinOutcome,
@@ -248,53 +247,30 @@ async function runContainerdTwin(
       outcome.logTail = await lastLines([stderr, stdout], 10);
       return done();
     }
-    const runningSince = Date.now();
-    const settleMs = Math.min(opts.settleMs ?? DEFAULT_SETTLE_MS, opts.windowMs);
-    for (;;) {
-      const task = await api.task(id);
-      // Only a stopped task (or none) has ended: one still `created` is starting.
-      const isStarting =
-        task !== undefined && task.status !== 'running' && task.status !== 'stopped';
-      if (isStarting && Date.now() - runningSince < opts.windowMs) {
-        await sleep(200);
-        continue;
-      }
-      const isRunning = task?.status === 'running';
-      const listening = isRunning ? await listeningPorts(pid) : undefined;
-      const verdict = twinVerdict({
-        isRunning,
-        exit:
-          task?.status === 'stopped'
-            ? `it exited with code ${task.exitStatus ?? '?'}`
-            : `its task is ${task?.status ?? 'gone'}`,
-        hasHealthcheck: false,
-        ...(listening ? { listening } : {}),
-        ports: opts.ports,
-        ranMs: Date.now() - runningSince,
-        settleMs,
-        windowMs: opts.windowMs,
-      });
-      if (verdict) {
-        outcome.isUp = verdict.isUp;
-        if (verdict.why) outcome.why = verdict.why;
-        if (verdict.isUp && listening) outcome.listening = listening;
-        break;
-      }
-      await sleep(200);
-    }
+    Object.assign(
+      outcome,
+      await untilTwinSettles(
+        async () => {
+          const task = await api.task(id);
+          return {
+            // Only a stopped task (or none) has ended: one still `created` is starting.
+            isStarting:
+              task !== undefined && task.status !== 'running' && task.status !== 'stopped',
+            isRunning: task?.status === 'running',
+            exit:
+              task?.status === 'stopped'
+                ? `it exited with code ${task.exitStatus ?? '?'}`
+                : `its task is ${task?.status ?? 'gone'}`,
+            pid,
+          };
+        },
+        { ...opts, hasHealthcheck: false },
+      ),
+    );
     if (outcome.isUp) {
-      if (!canEnterNamespaces())
-        outcome.traffic =
-          "no traffic sent (coroner is not root, so it cannot enter the twin's network namespace)";
-      else if (opts.ports.length === 0) outcome.traffic = 'no port to send a request to';
-      else {
-        const answers = [];
-        for (const port of opts.ports) answers.push(await askInNamespace(pid, port));
-        outcome.traffic = `a request to each port the suspect listened on (${answers
-          .map((a) => `port ${a.port}: ${a.isOpen ? `${a.bytes} bytes` : 'no answer'}`)
-          .join(', ')})`;
-        outcome.answers = answers;
-      }
+      const sent = await sendTraffic(pid, opts.ports);
+      outcome.traffic = sent.traffic;
+      if (sent.answers) outcome.answers = sent.answers;
       await sleep(500); // what serving a request writes (a session, a log line) lands
       const task = await api.task(id);
       if (task?.status !== 'running') {

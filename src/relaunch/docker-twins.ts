@@ -26,11 +26,10 @@ import { containerPids, filesOpenForWriting } from '../sources/host-proc/process
 import { proveOnThisHost } from '../sources/host-proc/this-host.js';
 import { NO_NEW_PRIVILEGES } from './plan.js';
 import { readBounded, tarEntries } from '../tar-entries.js';
-import { askInNamespace, canEnterNamespaces, listeningPorts } from './serve-check.js';
+import { sendTraffic } from './serve-check.js';
 import {
-  DEFAULT_SETTLE_MS,
   parsePasswd,
-  twinVerdict,
+  untilTwinSettles,
   type ImageFacts,
   type TwinOptions,
   type TwinOutcome,
@@ -115,17 +114,6 @@ async function sharedMemoryWrites(twin: ContainerInspect): Promise<string[] | un
 }
 
 /** A request to each port, from inside the twin's own network namespace (it has no other network). */
-async function sendTraffic(pid: number, ports: number[]): Promise<string> {
-  if (!canEnterNamespaces())
-    return "no traffic sent (coroner is not root, so it cannot enter the twin's network namespace)";
-  if (ports.length === 0) return 'no port to send a request to';
-  const answers = [];
-  for (const port of ports) answers.push(await askInNamespace(pid, port));
-  return `a request to each port the suspect listened on (${answers
-    .map((a) => `port ${a.port}: ${a.isOpen ? `${a.bytes} bytes` : 'no answer'}`)
-    .join(', ')})`;
-}
-
 /** The twin's processes on this host (root only), or none. */
 async function twinPids(id: string, pid: number): Promise<number[] | undefined> {
   if (process.getuid?.() !== 0 || !pid) return undefined;
@@ -172,34 +160,25 @@ async function runDockerTwin(
     const hasHealthcheck = Boolean(
       suspect.Config.Healthcheck?.Test?.length && suspect.Config.Healthcheck.Test[0] !== 'NONE',
     );
-    const runningSince = Date.now();
-    const settleMs = Math.min(opts.settleMs ?? DEFAULT_SETTLE_MS, opts.windowMs);
-    for (;;) {
-      const s = (await engine.inspectContainer(id)).State;
-      const health = (s as { Health?: { Status: string } }).Health?.Status;
-      const listening = s.Running ? await listeningPorts(s.Pid) : undefined;
-      const verdict = twinVerdict({
-        isRunning: s.Running,
-        exit: `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ''}`,
-        ...(health ? { health } : {}),
-        hasHealthcheck,
-        ...(listening ? { listening } : {}),
-        ports: opts.ports,
-        ranMs: Date.now() - runningSince,
-        settleMs,
-        windowMs: opts.windowMs,
-      });
-      if (verdict) {
-        outcome.isUp = verdict.isUp;
-        if (verdict.why) outcome.why = verdict.why;
-        if (verdict.isUp && listening) outcome.listening = listening;
-        break;
-      }
-      await sleep(200);
-    }
+    Object.assign(
+      outcome,
+      await untilTwinSettles(
+        async () => {
+          const s = (await engine.inspectContainer(id)).State;
+          const health = (s as { Health?: { Status: string } }).Health?.Status;
+          return {
+            isRunning: s.Running,
+            exit: `it exited with code ${s.ExitCode}${s.Error ? ` (${s.Error})` : ''}`,
+            ...(health ? { health } : {}),
+            pid: s.Pid,
+          };
+        },
+        { ...opts, hasHealthcheck },
+      ),
+    );
     if (outcome.isUp) {
       const pid = (await engine.inspectContainer(id)).State.Pid;
-      outcome.traffic = await sendTraffic(pid, opts.ports);
+      outcome.traffic = (await sendTraffic(pid, opts.ports)).traffic;
       await sleep(500); // what serving a request writes (a session, a log line) lands
       const s = (await engine.inspectContainer(id)).State;
       if (!s.Running) {

@@ -94,3 +94,27 @@ export async function listeningPorts(pid: number): Promise<number[] | undefined>
     ),
   ];
 }
+
+/**
+ * A request to each of `ports` inside the network namespace of process `pid` (a twin's), and
+ * what came back, in words for its record.
+ */
+export async function sendTraffic(
+  pid: number,
+  ports: readonly number[],
+): Promise<{ traffic: string; answers?: Answer[] }> {
+  if (!canEnterNamespaces())
+    return {
+      traffic:
+        "no traffic sent (coroner is not root, so it cannot enter the twin's network namespace)",
+    };
+  if (ports.length === 0) return { traffic: 'no port to send a request to' };
+  const answers = [];
+  for (const port of ports) answers.push(await askInNamespace(pid, port));
+  return {
+    traffic: `a request to each port the suspect listened on (${answers
+      .map((a) => `port ${a.port}: ${a.isOpen ? `${a.bytes} bytes` : 'no answer'}`)
+      .join(', ')})`,
+    answers,
+  };
+}

@@ -8,6 +8,7 @@
  */
 import type { CustodyLog } from '../case/custody.js';
 import type { ChangeEntry } from '../report/change.js';
+import { listeningPorts } from './serve-check.js';
 
 export interface TwinTrial {
   user: string;
@@ -124,3 +125,56 @@ export function twinVerdict(t: TwinState): { isUp: boolean; why?: string } | und
     };
   return { isUp: true };
 }
+
+/** What a runner can say of its twin at a moment (its engine's word). */
+export interface TwinProbe {
+  isRunning: boolean;
+  /** Still being started by its runtime (neither running nor ended): not yet judged. */
+  isStarting?: boolean;
+  /** How it ended, in words, when it is not running. */
+  exit: string;
+  health?: string;
+  /** Its first process on this host. */
+  pid: number;
+}
+
+/**
+ * Asks `probe` every 200 ms until the twin is up, has failed, or the window ends
+ * (twinVerdict): the same wait whatever runs the twin.
+ */
+export async function untilTwinSettles(
+  probe: () => Promise<TwinProbe>,
+  opts: Pick<TwinOptions, 'ports' | 'windowMs' | 'settleMs'> & { hasHealthcheck: boolean },
+): Promise<{ isUp: boolean; why?: string; listening?: number[] }> {
+  const runningSince = Date.now();
+  const settleMs = Math.min(opts.settleMs ?? DEFAULT_SETTLE_MS, opts.windowMs);
+  for (;;) {
+    const state = await probe();
+    const ranMs = Date.now() - runningSince;
+    if (state.isStarting && ranMs < opts.windowMs) {
+      await sleep(200);
+      continue;
+    }
+    const listening = state.isRunning ? await listeningPorts(state.pid) : undefined;
+    const verdict = twinVerdict({
+      isRunning: state.isRunning,
+      exit: state.exit,
+      ...(state.health ? { health: state.health } : {}),
+      hasHealthcheck: opts.hasHealthcheck,
+      ...(listening ? { listening } : {}),
+      ports: opts.ports,
+      ranMs,
+      settleMs,
+      windowMs: opts.windowMs,
+    });
+    if (verdict)
+      return {
+        isUp: verdict.isUp,
+        ...(verdict.why ? { why: verdict.why } : {}),
+        ...(verdict.isUp && listening ? { listening } : {}),
+      };
+    await sleep(200);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

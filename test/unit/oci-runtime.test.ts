@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RUNTIME_DEFAULT_CAPABILITIES } from '../../src/report/capabilities.js';
-import { parseOciSpec, runtimeFromOciSpec } from '../../src/sources/containerd-live/oci-runtime.js';
+import { parseOciSpec, runtimeFromOciSpec } from '../../src/sources/oci-runtime.js';
 
 const DEFAULTS = RUNTIME_DEFAULT_CAPABILITIES.map((c) => `CAP_${c}`);
 
@@ -37,7 +37,9 @@ describe('how a container ran, from its OCI spec', () => {
     };
     const { runtime, command, cwd } = runtimeFromOciSpec(
       parseOciSpec(Buffer.from(JSON.stringify(spec))),
+      'set by the pod',
     );
+    expect(runtime.restartPolicy).toBe('set by the pod');
     expect(runtime).toMatchObject({
       user: '33:33',
       isPrivileged: false,
@@ -70,8 +72,8 @@ describe('how a container ran, from its OCI spec', () => {
       Buffer.from('[]'),
       Buffer.from('{"process":{"user":"root","env":"x","capabilities":7}}'),
     ]) {
-      const { runtime } = runtimeFromOciSpec(parseOciSpec(bytes));
-      expect(runtime.user).toBe('0:0');
+      const { runtime } = runtimeFromOciSpec(parseOciSpec(bytes), 'set by the pod');
+      expect(runtime.user).toBe('');
       expect(runtime.envNames).toEqual([]);
     }
   });

@@ -8,7 +8,8 @@
  * missing or of the wrong type: the pod's processes could not write these, but the node's
  * disk could have been altered, so nothing is trusted to be there.
  */
-import type { RuntimeConfig, RuntimeMount } from '../../report/runtime.js';
+import type { RuntimeConfig } from '../../report/runtime.js';
+import { runtimeFromOciSpec } from '../oci-runtime.js';
 
 export interface CheckpointConfig {
   id: string;
@@ -79,109 +80,10 @@ export function readCheckpointConfig(
   };
 }
 
-/** Docker's default capabilities: what a spec grants beyond them is "added", what it lacks "dropped". */
-const DEFAULT_CAPS = [
-  'CHOWN',
-  'DAC_OVERRIDE',
-  'FSETID',
-  'FOWNER',
-  'MKNOD',
-  'NET_RAW',
-  'SETGID',
-  'SETUID',
-  'SETFCAP',
-  'SETPCAP',
-  'NET_BIND_SERVICE',
-  'SYS_CHROOT',
-  'KILL',
-  'AUDIT_WRITE',
-];
-/** Mounts every runtime adds: not the pod's volumes. */
-const RUNTIME_MOUNTS = new Set([
-  '/proc',
-  '/dev',
-  '/dev/pts',
-  '/dev/shm',
-  '/dev/mqueue',
-  '/sys',
-  '/sys/fs/cgroup',
-]);
-
 /** How the container ran, from its OCI runtime spec (spec.dump). */
 export function runtimeFromSpec(specBytes: Buffer | undefined): RuntimeConfig {
-  const s = parseRecord(specBytes, 'spec.dump').value;
-  const process = obj(s?.['process']);
-  const linux = obj(s?.['linux']);
-  const user = obj(process?.['user']);
-  const caps = strings(obj(process?.['capabilities'])?.['bounding']).map((c) =>
-    c.replace(/^CAP_/, ''),
-  );
-  const namespaces = new Set(
-    (Array.isArray(linux?.['namespaces']) ? (linux['namespaces'] as unknown[]) : []).map((n) =>
-      str(obj(n), 'type'),
-    ),
-  );
-  const hostUnless = (ns: string) => (namespaces.has(ns) ? '' : 'host');
-  const mounts: RuntimeMount[] = [];
-  const tmpfs: string[] = [];
-  for (const m of Array.isArray(s?.['mounts']) ? (s['mounts'] as unknown[]) : []) {
-    const mount = obj(m);
-    const destination = str(mount, 'destination');
-    const type = str(mount, 'type');
-    if (!destination || RUNTIME_MOUNTS.has(destination)) continue;
-    const options = strings(mount?.['options']);
-    if (type === 'tmpfs') {
-      tmpfs.push(destination);
-      continue;
-    }
-    if (
-      type === 'proc' ||
-      type === 'sysfs' ||
-      type === 'devpts' ||
-      type === 'mqueue' ||
-      type === 'cgroup'
-    )
-      continue;
-    mounts.push({
-      type:
-        type === 'bind' || options.includes('bind') || options.includes('rbind')
-          ? 'bind'
-          : type || 'bind',
-      source: str(mount, 'source'),
-      destination,
-      isWritable: !options.includes('ro'),
-    });
-  }
-  const uid = user?.['uid'];
-  const gid = user?.['gid'];
-  const pids = obj(obj(linux?.['resources'])?.['pids'])?.['limit'];
-  const memory = obj(obj(linux?.['resources'])?.['memory'])?.['limit'];
-  const isAllCaps = caps.includes('SYS_ADMIN') && caps.length >= 38;
-  return {
-    user: typeof uid === 'number' ? `${uid}${typeof gid === 'number' ? `:${gid}` : ''}` : '',
-    // A spec has no "privileged" flag: every capability and no seccomp is what it amounts to.
-    isPrivileged: isAllCaps && !linux?.['seccomp'],
-    capAdd: caps.filter((c) => !DEFAULT_CAPS.includes(c)),
-    capDrop: DEFAULT_CAPS.filter((c) => caps.length > 0 && !caps.includes(c)),
-    securityOpt: [
-      ...(linux?.['seccomp'] ? [] : ['seccomp=unconfined']),
-      ...(process?.['noNewPrivileges'] === true ? ['no-new-privileges'] : []),
-      ...(str(process, 'apparmorProfile') ? [`apparmor=${str(process, 'apparmorProfile')}`] : []),
-    ],
-    isReadOnlyRoot: obj(s?.['root'])?.['readonly'] === true,
-    networkMode: hostUnless('network'),
-    pidMode: hostUnless('pid'),
-    ipcMode: hostUnless('ipc'),
-    utsMode: hostUnless('uts'),
-    devices: (Array.isArray(linux?.['devices']) ? (linux['devices'] as unknown[]) : [])
-      .map((d) => str(obj(d), 'path'))
-      .filter(Boolean),
-    mounts,
-    tmpfs,
-    ...(typeof pids === 'number' && pids > 0 ? { pidsLimit: pids } : {}),
-    ...(typeof memory === 'number' && memory > 0 ? { memoryBytes: memory } : {}),
-    envNames: strings(process?.['env']).map((e) => e.split('=')[0]!),
-    restartPolicy: 'the orchestrator (not in a checkpoint)',
-    exposedPorts: [],
-  };
+  return runtimeFromOciSpec(
+    parseRecord(specBytes, 'spec.dump').value,
+    'the orchestrator (not in a checkpoint)',
+  ).runtime;
 }

@@ -58,7 +58,7 @@ import { ociArchive, writeEvidenceImage } from './evidence-image.js';
 import { ContainerdUnusable, freezePod, type PodFreeze } from './pod-freeze.js';
 
 export { ContainerdUnusable };
-import { parseOciSpec, runtimeFromOciSpec } from './oci-runtime.js';
+import { parseOciSpec, runtimeFromOciSpec } from '../oci-runtime.js';
 
 /** Where the kubelet keeps a pod's volumes: `<uid>/volumes/kubernetes.io~<kind>/<name>`. */
 const KUBELET_VOLUME = /\/pods\/[0-9a-f-]{36}\/volumes\/kubernetes\.io~([a-z-]+)\/([^/]+)$/;
@@ -204,7 +204,8 @@ export class ContainerdSource implements EvidenceSource {
     );
     const spec = parseOciSpec(record.spec?.value);
     await writeRecord(folder, record, spec);
-    const facts = runtimeFromOciSpec(spec);
+    // The kubelet restarts a pod's containers as the pod's restartPolicy says; the spec cannot.
+    const facts = runtimeFromOciSpec(spec, 'set by the pod (the kubelet restarts it)');
     const pod = criName(record.labels);
     const task = await api.task(record.id);
     const sandboxLabels = pod ? await this.sandboxLabels(pod) : undefined;

@@ -1,16 +1,18 @@
 /**
- * How a container ran, read from its OCI runtime spec (what containerd hands runc), in
- * the words the report uses for a Docker container: user, privileges, capabilities added
- * or dropped against the runtime's defaults, namespaces shared with the host, read-only
- * root, devices, mounts, limits. The spec is whatever its creator wrote: every field is
- * checked for its type, and a spec that is not JSON gives the least that can be said.
+ * How a container ran, read from its OCI runtime spec (what containerd hands runc, what a
+ * checkpoint archive keeps as spec.dump), in the words the report uses for a Docker
+ * container: user, privileges, capabilities added or dropped against the runtime's
+ * defaults, namespaces shared with the host, read-only root, devices, mounts, limits.
+ * Environment values are never kept, only names. The spec is whatever its creator wrote:
+ * every field is checked for its type, and a spec that is not JSON says nothing.
  */
-import { RUNTIME_DEFAULT_CAPABILITIES } from '../../report/capabilities.js';
-import type { RuntimeConfig, RuntimeMount } from '../../report/runtime.js';
+import { RUNTIME_DEFAULT_CAPABILITIES } from '../report/capabilities.js';
+import type { RuntimeConfig, RuntimeMount } from '../report/runtime.js';
 
-/** Above this many capabilities a container is as good as privileged (the kernel has 41). */
+/** With this many capabilities and no seccomp a container is as good as privileged (the kernel has 41). */
 const PRIVILEGED_CAPABILITIES = 38;
 /** Mounts every runtime gives a Linux container: not the pod's doing. */
+const RUNTIME_MOUNT_TYPES = new Set(['proc', 'sysfs', 'devpts', 'mqueue', 'cgroup', 'cgroup2']);
 const RUNTIME_MOUNTS = new Set([
   '/proc',
   '/dev',
@@ -41,12 +43,13 @@ export function parseOciSpec(bytes: Buffer | undefined): Json | undefined {
   }
 }
 
-export function runtimeFromOciSpec(spec: Json | undefined): OciSpecFacts {
+/** `restartPolicy`: who restarts the container, which a spec cannot say. */
+export function runtimeFromOciSpec(spec: Json | undefined, restartPolicy: string): OciSpecFacts {
   const proc = object(spec?.['process']);
   const linux = object(spec?.['linux']);
   const user = object(proc['user']);
-  const uid = typeof user['uid'] === 'number' ? user['uid'] : 0;
-  const gid = typeof user['gid'] === 'number' ? user['gid'] : 0;
+  const uid = user['uid'];
+  const gid = user['gid'];
   const bounding = strings(object(proc['capabilities'])['bounding']).map((c) =>
     c.replace(/^CAP_/, ''),
   );
@@ -69,7 +72,7 @@ export function runtimeFromOciSpec(spec: Json | undefined): OciSpecFacts {
   if (!linux['seccomp']) securityOpt.push('seccomp=unconfined');
   const runtimeMounts: RuntimeMount[] = mounts
     .filter((m) => typeof m['destination'] === 'string' && !RUNTIME_MOUNTS.has(m['destination']))
-    .filter((m) => m['type'] !== 'tmpfs')
+    .filter((m) => m['type'] !== 'tmpfs' && !RUNTIME_MOUNT_TYPES.has(String(m['type'])))
     .map((m) => ({
       type:
         m['type'] === 'bind' || strings(m['options']).includes('bind')
@@ -80,11 +83,11 @@ export function runtimeFromOciSpec(spec: Json | undefined): OciSpecFacts {
       isWritable: !strings(m['options']).includes('ro'),
     }));
   const runtime: RuntimeConfig = {
-    user: `${uid}:${gid}`,
-    isPrivileged:
-      bounding.length >= PRIVILEGED_CAPABILITIES && !Array.isArray(linux['maskedPaths']),
+    user: typeof uid === 'number' ? `${uid}${typeof gid === 'number' ? `:${gid}` : ''}` : '',
+    isPrivileged: bounding.length >= PRIVILEGED_CAPABILITIES && !linux['seccomp'],
     capAdd: bounding.filter((c) => !defaults.includes(c)),
-    capDrop: defaults.filter((c) => !bounding.includes(c)),
+    // A spec that names no capabilities says nothing of what was dropped.
+    capDrop: bounding.length ? defaults.filter((c) => !bounding.includes(c)) : [],
     securityOpt,
     isReadOnlyRoot: object(spec?.['root'])['readonly'] === true,
     networkMode: shared('network'),
@@ -102,8 +105,7 @@ export function runtimeFromOciSpec(spec: Json | undefined): OciSpecFacts {
     ...(typeof pids === 'number' && pids > 0 ? { pidsLimit: pids } : {}),
     ...(typeof memory === 'number' && memory > 0 ? { memoryBytes: memory } : {}),
     envNames: env.map((e) => e.split('=')[0] ?? ''),
-    // The kubelet restarts a pod's containers as its restartPolicy says; the spec cannot.
-    restartPolicy: 'set by the pod (the kubelet restarts it)',
+    restartPolicy,
     exposedPorts: [],
   };
   return {
