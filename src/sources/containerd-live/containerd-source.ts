@@ -225,7 +225,11 @@ export class ContainerdSource implements EvidenceSource {
       opts,
     );
     const { wasRunning, processes, memory, upper, root, layer: frozenLayer } = frozen;
-    notCollected.push(...frozen.notCollected);
+    notCollected.push(...frozen.notCollected, {
+      item: 'engine events (execs, starts, stops)',
+      reason:
+        "containerd keeps no history of its events (its events service only streams what happens from now on); an exec's processes, if still running, are among the processes",
+    });
     const readAt = new Date().toISOString();
 
     // The image: containerd's records of it, each layer's folder proved by its blob.
