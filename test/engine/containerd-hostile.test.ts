@@ -134,6 +134,25 @@ describe('a containerd whose answers are rewritten', () => {
     expect(pids).not.toContain(process.pid);
   });
 
+  it('says the task is left paused, and how to resume it, when containerd will not resume it', async () => {
+    const source = new ContainerdSource(
+      lying(api, {
+        resume: async () => {
+          throw new Error('resume refused');
+        },
+      }),
+      { podLogs: ctd.podLogs },
+    );
+    try {
+      await expect(triageWith(source, 'no-resume')).rejects.toThrow(
+        /task \S+ is left paused: resuming it failed \(resume refused\)/,
+      );
+      expect((await api.task(web.id))?.status).toBe('paused');
+    } finally {
+      await api.resume(web.id);
+    }
+  });
+
   it('refuses to export an evidence image whose record was retargeted after the triage', async () => {
     const source = new ContainerdSource(api, { podLogs: ctd.podLogs });
     const report = await triageWith(source, 'retarget');

@@ -159,7 +159,16 @@ export async function freezePod(
         `${f.index.entries.size} entries, ${f.index.whiteouts.size} deletions, ${f.bytes} bytes`,
     );
   } finally {
-    if (wasRunning) await custody.step('resume the task', record.id, () => api.resume(record.id));
+    // A task left paused is the more urgent news: it replaces whatever ended the freeze.
+    if (wasRunning)
+      await custody
+        .step('resume the task', record.id, () => api.resume(record.id))
+        .catch((e: unknown) => {
+          throw new ContainerdUnusable(
+            `the container's task ${record.id} is left paused: resuming it failed (${(e as Error).message})`,
+            `Resume it yourself: ctr -n ${api.address.namespace} tasks resume ${record.id}`,
+          );
+        });
   }
   return {
     wasRunning,
