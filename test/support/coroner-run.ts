@@ -68,6 +68,12 @@ export function atLine(run: CoronerRun, line: string, action: () => unknown): Pr
         .then(() => resolve(), reject);
     };
     run.child.stderr.on('data', onData);
+    // A run that ends without printing the line would leave the test waiting forever.
+    void run.exited.then((code) =>
+      reject(
+        new Error(`coroner exited (${code}) before printing "${line}"; stderr: ${run.stderr()}`),
+      ),
+    );
   });
 }
 
