@@ -274,8 +274,6 @@ describe('interrupting a triage', () => {
       const caseDir = path.join(work, `case-phase-${signal}-${line.split(' ')[1]}`);
       const run = startCoroner(['triage', container, '--case-dir', caseDir, '--progress'], {
         CORONER_CACHE_DIR: cache,
-        // Committing 20,000 files beside the suite's heaviest tests can idle past the default.
-        CORONER_ENGINE_TIMEOUT: '600',
       });
       await signalAtLine(run, line, signal);
       expect(await run.exited, `${signal} at "${line}": ${run.stderr()}`).toBe(130);
@@ -293,14 +291,13 @@ describe('interrupting a triage', () => {
     const caseDir = path.join(work, 'case-phase-rerun');
     const rerun = startCoroner(['triage', container, '--case-dir', caseDir], {
       CORONER_CACHE_DIR: cache,
-      CORONER_ENGINE_TIMEOUT: '600',
     });
     expect(await rerun.exited).toBe(3);
     const verify = await coronerVerify(caseDir);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/^OK: /);
     // Five triages of 20,000 files: a bound for a loaded 2-core machine, not a goal.
-  }, 1_200_000);
+  }, 600_000);
 
   it('while the suspect is paused for the commit: unpaused before exit, even with a second signal', async () => {
     // A big change makes the commit (and so the pause) last seconds.

@@ -95,6 +95,10 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
   }
   const containerdPid = Number((await readFile(path.join(root, 'containerd.pid'), 'utf8')).trim());
   const namespace = await readlink(`/proc/${containerdPid}/ns/mnt`);
+  // Held open until the engine is stopped: once its last process is gone the kernel may give
+  // the namespace's number to a new one (the system dockerd's untar makes one for every
+  // commit), and processes found "in it" would be another's, killed by mistake.
+  const namespaceHold = await open(`/proc/${containerdPid}/ns/mnt`, 'r');
 
   const ctr = async (...ctrArgs: string[]) =>
     (
@@ -135,7 +139,11 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
   const dockerdPid = async () =>
     Number((await readFile(path.join(root, 'dockerd.pid'), 'utf8').catch(() => '')).trim());
 
+  let isStopped = false;
   const stop = async () => {
+    // A second stop would look for processes in a namespace that may no longer be this engine's.
+    if (isStopped) return;
+    isStopped = true;
     const pid = await dockerdPid();
     if (pid) signal(pid, 'SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
@@ -144,6 +152,7 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
     // Shims outlive containerd; with their containers stopped they are all that is left.
     for (const p of await inNamespace()) signal(p, 'SIGKILL');
     await untilGone(inNamespace, 15_000);
+    await namespaceHold.close().catch(() => undefined);
   };
 
   return {

@@ -209,6 +209,10 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const namespace = await readlink(`/proc/${pid}/ns/mnt`);
+  // Held open until the end: once its last process is gone the kernel may give the
+  // namespace's number to a new one (dockerd's untar makes one for every commit), and
+  // processes found "in it" would be another's, killed by mistake.
+  const namespaceHold = await open(`/proc/${pid}/ns/mnt`, 'r');
 
   let api: ContainerdApi | undefined;
   const client = async () => (api ??= await connectContainerd({ address, namespace: K8S }));
@@ -516,6 +520,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
       // Shims outlive containerd; with their containers gone they are all that is left.
       for (const p of await inNamespace()) signal(p, 'SIGKILL');
       await untilGone(inNamespace, 15_000);
+      await namespaceHold.close();
       // The mounts lived in the namespace and went with it; rm needs no unmount.
       await rm(base, { recursive: true, force: true });
     },
