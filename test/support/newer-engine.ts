@@ -5,11 +5,12 @@
  * 1.44 as Docker 29 does. Nothing of it touches the system's engine.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, open, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './engine.js';
+import { holdMountNamespace, signal } from './mount-namespace.js';
 
 const run = promisify(execFile);
 
@@ -94,11 +95,7 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
     }
   }
   const containerdPid = Number((await readFile(path.join(root, 'containerd.pid'), 'utf8')).trim());
-  const namespace = await readlink(`/proc/${containerdPid}/ns/mnt`);
-  // Held open until the engine is stopped: once its last process is gone the kernel may give
-  // the namespace's number to a new one (the system dockerd's untar makes one for every
-  // commit), and processes found "in it" would be another's, killed by mistake.
-  const namespaceHold = await open(`/proc/${containerdPid}/ns/mnt`, 'r');
+  const held = await holdMountNamespace(containerdPid);
 
   const ctr = async (...ctrArgs: string[]) =>
     (
@@ -115,27 +112,6 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
       )
     ).stdout;
 
-  /** Every process still in the engine's mount namespace (dockerd, containerd, shims). */
-  const inNamespace = async (): Promise<number[]> => {
-    const pids: number[] = [];
-    for (const name of await readdir('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      if ((await readlink(`/proc/${name}/ns/mnt`).catch(() => '')) === namespace)
-        pids.push(Number(name));
-    }
-    return pids;
-  };
-  const signal = (pid: number, sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* gone already */
-    }
-  };
-  const untilGone = async (pids: () => Promise<number[]>, limitMs: number) => {
-    const end = Date.now() + limitMs;
-    while ((await pids()).length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  };
   const dockerdPid = async () =>
     Number((await readFile(path.join(root, 'dockerd.pid'), 'utf8').catch(() => '')).trim());
 
@@ -148,11 +124,13 @@ export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<N
     if (pid) signal(pid, 'SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
     signal(containerdPid, 'SIGTERM');
-    await untilGone(async () => ((await inNamespace()).includes(containerdPid) ? [1] : []), 15_000);
+    await held.untilGone(
+      async () => ((await held.processes()).includes(containerdPid) ? [1] : []),
+      15_000,
+    );
     // Shims outlive containerd; with their containers stopped they are all that is left.
-    for (const p of await inNamespace()) signal(p, 'SIGKILL');
-    await untilGone(inNamespace, 15_000);
-    await namespaceHold.close().catch(() => undefined);
+    await held.killAll(15_000);
+    await held.release();
   };
 
   return {

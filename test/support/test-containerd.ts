@@ -14,17 +14,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmod,
-  mkdir,
-  mkdtemp,
-  open,
-  readdir,
-  readFile,
-  readlink,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +22,7 @@ import { connectContainerd } from '../../src/sources/containerd-api/containerd-c
 import type { ContainerdApi } from '../../src/sources/containerd-api/containerd-types.js';
 import { SPEC_TYPE_URL } from '../../src/sources/containerd-api/oci-spec.js';
 import { ROOT } from './engine.js';
+import { holdMountNamespace, signal } from './mount-namespace.js';
 import { newerEnginesDir } from './newer-engine.js';
 
 const run = promisify(execFile);
@@ -208,11 +199,7 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const namespace = await readlink(`/proc/${pid}/ns/mnt`);
-  // Held open until the end: once its last process is gone the kernel may give the
-  // namespace's number to a new one (dockerd's untar makes one for every commit), and
-  // processes found "in it" would be another's, killed by mistake.
-  const namespaceHold = await open(`/proc/${pid}/ns/mnt`, 'r');
+  const held = await holdMountNamespace(pid);
 
   let api: ContainerdApi | undefined;
   const client = async () => (api ??= await connectContainerd({ address, namespace: K8S }));
@@ -319,28 +306,6 @@ export async function startTestContainerd(): Promise<TestContainerd> {
         throw new Error(`the task of ${id} is not running (${line ?? 'no task'})`);
       await new Promise((r) => setTimeout(r, 100));
     }
-  };
-
-  /** Every process still in containerd's mount namespace (containerd, shims, loggers). */
-  const inNamespace = async (): Promise<number[]> => {
-    const pids: number[] = [];
-    for (const name of await readdir('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      if ((await readlink(`/proc/${name}/ns/mnt`).catch(() => '')) === namespace)
-        pids.push(Number(name));
-    }
-    return pids;
-  };
-  const signal = (p: number, sig: NodeJS.Signals) => {
-    try {
-      process.kill(p, sig);
-    } catch {
-      /* gone already */
-    }
-  };
-  const untilGone = async (pids: () => Promise<number[]>, limitMs: number) => {
-    const end = Date.now() + limitMs;
-    while ((await pids()).length && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
   };
 
   return {
@@ -518,9 +483,8 @@ export async function startTestContainerd(): Promise<TestContainerd> {
       signal(pid, 'SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
       // Shims outlive containerd; with their containers gone they are all that is left.
-      for (const p of await inNamespace()) signal(p, 'SIGKILL');
-      await untilGone(inNamespace, 15_000);
-      await namespaceHold.close();
+      await held.killAll(15_000);
+      await held.release();
       // The mounts lived in the namespace and went with it; rm needs no unmount.
       await rm(base, { recursive: true, force: true });
     },
