@@ -6,109 +6,41 @@
  * Which collection and which package is on which side (tuning or held out) is written in
  * docs/detection.md and below, and was decided before any rule was changed for the issue.
  *
- * DIR (default /work/corpora) holds, fetched by you and never committed:
- *   shells/<owner>+<name>/   each collection, e.g. `git clone --depth 1
- *                            https://github.com/tennc/webshell shells/tennc+webshell`
- *   debs/tuning/*.deb, debs/heldout/*.deb   `apt-get download <package>` of each list
- * The packages are unpacked under DIR/benign/ on first use (dpkg-deb -x).
+ * The corpora and the split are bench/corpora.ts's (fetched by you, never committed).
  * --pmf RULES runs php-malware-finder's rules (its data/php.yar) with Debian's yara on the
  * same files, side by side. --list tuning prints the tuning side's misses and false alarms
  * (never the held-out side's shells: they stay a fair measure); --list heldout-benign prints
- * the held-out benign side's false alarms, which may be read to fix their cause.
+ * the held-out benign side's false alarms, which may be read to fix their cause. Each
+ * figure is given with the rules alone beside it: the learned likeness's findings left out.
  */
-import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { evaluateChange, type ChangeFacts } from '../src/findings/change-rules.js';
-import { ruleText, RULE_SAMPLE_BYTES } from '../src/findings/rule-budget.js';
+import { ruleText } from '../src/findings/rule-budget.js';
 import type { Finding } from '../src/report/finding.js';
 import type { FileMeta } from '../src/report/file-meta.js';
 import { DatabaseReader } from '../src/packages/package-db.js';
 import { PackageIndex } from '../src/packages/package-index.js';
+import { LIKENESS_REASON } from '../src/findings/web-shell/likeness.js';
+import {
+  BENIGN_V2,
+  CORPORA,
+  HEADLINE,
+  SHELL_SPLIT,
+  V1_HELDOUT,
+  option,
+  sampleOf,
+  shellSets,
+  unpacked,
+  type ShellFile,
+  type Side,
+} from './corpora.js';
 
 const exec = promisify(execFile);
-const args = process.argv.slice(2);
-const option = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const CORPORA = option('--corpora') ?? '/work/corpora';
 const HIGH = new Set(['high', 'critical']);
-
-/**
- * The split, by collection (docs/detection.md). v1 (2026-12-03, morning) held six collections
- * out; their misses were then read by class, so from split v2 (2026-12-03, before any v2 rule
- * change) they are tuning, and five collections never looked at are held out.
- */
-const V1_TUNING = ['tennc+webshell', 'backlion+webshell', 'jvoisin+php-malware-finder'];
-export const V1_HELDOUT = [
-  'xl7dev+WebShell',
-  'tdifg+WebShell',
-  'BlackArch+webshells',
-  'JohnTroony+php-webshells',
-  'nikicat+web-malware-collection',
-  'bartblaze+PHP-backdoors',
-];
-export const SHELL_SPLIT = {
-  tuning: [...V1_TUNING, ...V1_HELDOUT],
-  heldout: [
-    'ysrc+webshell-sample',
-    'tanjiti+webshellSample',
-    'LandGrey+webshell-detect-bypass',
-    'threedr3am+JSP-WebShells',
-    'fa1c0n1+MyJSPWebshell',
-  ],
-} as const;
-
-/** Benign packages added to the held-out side with split v2 (reported on their own line too). */
-export const BENIGN_V2 = [
-  'phpsysinfo',
-  'gosa',
-  'phpliteadmin',
-  'phpldapadmin',
-  'php-horde-kronolith',
-  'php-horde-turba',
-  'php-horde-ingo',
-  'php-htmlpurifier',
-  'php-laravel-framework',
-  'php-symfony-yaml',
-  'smokeping',
-  'ikiwiki',
-  'sympa',
-  'mono-xsp4-base',
-  'nagvis',
-  'php-sabre-vobject',
-];
-
-type Side = keyof typeof SHELL_SPLIT;
-
-const LANGUAGE: readonly [RegExp, string][] = [
-  [/\.(?:php[3-7]?|phtml|inc)$/i, 'php'],
-  [/\.jspx?$/i, 'jsp'],
-  [/\.(?:aspx|ashx|asmx)$/i, 'aspx'],
-  [/\.(?:asp|asa|cer)$/i, 'asp'],
-  [/\.(?:pl|cgi|py)$/i, 'cgi'],
-];
-const HEADLINE = ['php', 'jsp', 'aspx', 'asp'];
-
-const languageOf = (name: string) => LANGUAGE.find(([r]) => r.test(name))?.[1];
-
-/** The start of a file, as much as the rules read, and its size. */
-async function sampleOf(file: string): Promise<{ sample: Buffer; sizeBytes: number }> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const buffer = Buffer.alloc(Math.min(size, RULE_SAMPLE_BYTES + 1));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return { sample: buffer.subarray(0, bytesRead), sizeBytes: size };
-  } finally {
-    await handle.close();
-  }
-}
 
 const fileMeta = (sizeBytes: number, mode = 0o644): FileMeta => ({
   type: 'file',
@@ -138,55 +70,14 @@ function judgeAdded(
 }
 
 const isHigh = (findings: readonly Finding[]) => findings.some((f) => HIGH.has(f.severity));
+/** High by the rules alone: the learned likeness's findings left out (side by side). */
+const isRuleHigh = (findings: readonly Finding[]) =>
+  findings.some((f) => HIGH.has(f.severity) && !f.reason.startsWith(LIKENESS_REASON));
 
 const headline = (findings: readonly Finding[]) => {
   const top = findings[0];
   return top ? `${top.severity} ${top.rule}: ${top.reason.slice(0, 160)}` : 'none';
 };
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
-}
-
-/** Content as a duplicate check sees it: line ends and trailing blanks ignored. */
-function contentKey(buffer: Buffer): string {
-  const text = buffer.toString('latin1').replace(/[ \t\r]+$/gm, '');
-  return createHash('sha256').update(text).digest('hex');
-}
-
-interface ShellFile {
-  file: string;
-  language: string;
-  collection: string;
-}
-
-/** Each side's files, deduplicated by content, the tuning side first. */
-async function shellSets(): Promise<Record<Side, ShellFile[]>> {
-  const seen = new Set<string>();
-  const sets: Record<Side, ShellFile[]> = { tuning: [], heldout: [] };
-  for (const side of ['tuning', 'heldout'] as const)
-    for (const collection of SHELL_SPLIT[side]) {
-      const dir = path.join(CORPORA, 'shells', collection);
-      if (!existsSync(dir)) {
-        console.log(`  (collection ${collection} not found under ${dir}: skipped)`);
-        continue;
-      }
-      for (const file of await filesUnder(dir)) {
-        const language = languageOf(file);
-        if (!language) continue;
-        const { sample } = await sampleOf(file);
-        const key = contentKey(sample);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        sets[side].push({ file, language, collection });
-      }
-    }
-  return sets;
-}
 
 /** Files php-malware-finder's rules match (any rule), by running yara on a list of them. */
 async function pmfMatches(rules: string, files: readonly string[]): Promise<Set<string>> {
@@ -212,7 +103,7 @@ const pct = (n: number, d: number, digits = 1) =>
 
 async function measureShells(title: string, files: readonly ShellFile[], pmf?: Set<string>) {
   const lines: string[] = [];
-  const by = new Map<string, { n: number; hit: number; pmf: number }>();
+  const by = new Map<string, { n: number; hit: number; rules: number; pmf: number }>();
   const misses: string[] = [];
   for (const [i, s] of files.entries()) {
     const { sample, sizeBytes } = await sampleOf(s.file);
@@ -221,49 +112,31 @@ async function measureShells(title: string, files: readonly ShellFile[], pmf?: S
     const outside = judgeAdded(`/opt/collected/${name}`, fileMeta(sizeBytes), sample);
     const served = judgeAdded(`/var/www/html/${name}`, fileMeta(sizeBytes), sample);
     const found = isHigh(outside) && isHigh(served);
-    const row = by.get(s.language) ?? { n: 0, hit: 0, pmf: 0 };
+    const row = by.get(s.language) ?? { n: 0, hit: 0, rules: 0, pmf: 0 };
     row.n++;
     if (found) row.hit++;
+    if (isRuleHigh(outside) && isRuleHigh(served)) row.rules++;
     else misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
     if (pmf?.has(s.file)) row.pmf++;
     by.set(s.language, row);
   }
-  const main = HEADLINE.map((l) => by.get(l) ?? { n: 0, hit: 0, pmf: 0 }).reduce((a, r) => ({
-    n: a.n + r.n,
-    hit: a.hit + r.hit,
-    pmf: a.pmf + r.pmf,
-  }));
+  const main = HEADLINE.map((l) => by.get(l) ?? { n: 0, hit: 0, rules: 0, pmf: 0 }).reduce(
+    (a, r) => ({ n: a.n + r.n, hit: a.hit + r.hit, rules: a.rules + r.rules, pmf: a.pmf + r.pmf }),
+  );
   // php-malware-finder's rules are PHP's: its figure is given on the PHP line only.
   const pmfText = (l: string, r: { n: number; pmf: number }) =>
     pmf && l === 'php' ? `   php-malware-finder (any rule) ${pct(r.pmf, r.n)}` : '';
   lines.push(
-    `Web shells, ${title}: PHP+JSP+ASPX+ASP ${main.hit}/${main.n} = ${pct(main.hit, main.n)} at high+`,
+    `Web shells, ${title}: PHP+JSP+ASPX+ASP ${main.hit}/${main.n} = ${pct(main.hit, main.n)} at high+ (rules alone ${pct(main.rules, main.n)})`,
   );
   for (const l of [...HEADLINE, 'cgi']) {
     const r = by.get(l);
     if (r)
       lines.push(
-        `  ${l.padEnd(5)} ${String(r.hit).padStart(4)} / ${String(r.n).padEnd(5)} ${pct(r.hit, r.n).padStart(6)}${pmfText(l, r)}`,
+        `  ${l.padEnd(5)} ${String(r.hit).padStart(4)} / ${String(r.n).padEnd(5)} ${pct(r.hit, r.n).padStart(6)}   rules alone ${pct(r.rules, r.n).padStart(6)}${pmfText(l, r)}`,
       );
   }
   return { lines, misses };
-}
-
-/** Unpacks each .deb of a side once, under DIR/benign/<side>/<package>. */
-async function unpacked(side: Side): Promise<{ pkg: string; root: string }[]> {
-  const debs = path.join(CORPORA, 'debs', side);
-  if (!existsSync(debs)) return [];
-  const out: { pkg: string; root: string }[] = [];
-  for (const deb of (await readdir(debs)).filter((f) => f.endsWith('.deb')).sort()) {
-    const pkg = deb.slice(0, deb.indexOf('_'));
-    const root = path.join(CORPORA, 'benign', side, pkg);
-    if (!existsSync(root)) {
-      await mkdir(root, { recursive: true });
-      await exec('dpkg-deb', ['-x', path.join(debs, deb), root]);
-    }
-    out.push({ pkg, root });
-  }
-  return out;
 }
 
 const SERVER_SIDE = /\.(?:php\d?|phtml|inc|jspx?|aspx?|ashx|asmx|cgi|pl|py)$/i;
@@ -274,6 +147,8 @@ interface BenignTally {
   scripts: number;
   flaggedScripts: number;
   flaggedFiles: string[];
+  /** Files the learned likeness alone ranks high (within flaggedFiles). */
+  byLikeness: number;
   flaggedLinks: string[];
   scriptPaths: string[];
   packages: number;
@@ -285,6 +160,7 @@ const emptyTally = (): BenignTally => ({
   scripts: 0,
   flaggedScripts: 0,
   flaggedFiles: [],
+  byLikeness: 0,
   flaggedLinks: [],
   scriptPaths: [],
   packages: 0,
@@ -295,7 +171,7 @@ async function benignLine(title: string, t: BenignTally, pmfRules?: string) {
   const { files, links, scripts, flaggedScripts } = t;
   const ff = t.flaggedFiles.length;
   const fl = t.flaggedLinks.length;
-  return `${title === 'tuning' || title === 'held out' ? 'Benign, ' : ''}${title} (${t.packages} Debian 12 packages): ${ff} of ${files} files at high+ (${pct(ff, files, 2)}; server-side scripts ${flaggedScripts} of ${scripts}, ${pct(flaggedScripts, scripts, 2)}), ${fl} of ${links} links (${pct(fl, links, 2)}); files and links together ${pct(ff + fl, files + links, 2)}${pmf ? `; php-malware-finder ${pmf.size} of ${scripts} scripts (${pct(pmf.size, scripts, 2)})` : ''}`;
+  return `${title === 'tuning' || title === 'held out' ? 'Benign, ' : ''}${title} (${t.packages} Debian 12 packages): ${ff} of ${files} files at high+ (${pct(ff, files, 2)}; server-side scripts ${flaggedScripts} of ${scripts}, ${pct(flaggedScripts, scripts, 2)}), ${fl} of ${links} links (${pct(fl, links, 2)}); files and links together ${pct(ff + fl, files + links, 2)} (rules alone ${pct(ff + fl - t.byLikeness, files + links, 2)}; the likeness adds ${t.byLikeness})${pmf ? `; php-malware-finder ${pmf.size} of ${scripts} scripts (${pct(pmf.size, scripts, 2)})` : ''}`;
 }
 
 async function measureBenign(side: Side, pmfRules?: string) {
@@ -355,6 +231,7 @@ async function measureBenign(side: Side, pmfRules?: string) {
         if (isHigh(findings)) {
           t.flaggedFiles.push(`    ${pkg} ${at}: ${headline(findings)}`);
           if (isScript) t.flaggedScripts++;
+          if (!isRuleHigh(asInstalled) && !isRuleHigh(findings)) t.byLikeness++;
         }
       }
     }

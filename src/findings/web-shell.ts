@@ -40,6 +40,7 @@ import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import { savesUploadAsSent, writesEncodedPhp } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
+import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import {
   SQL_FROM_INPUT,
   NAMED_CODE,
@@ -83,6 +84,17 @@ const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_lim
  * expressions worked out (php-constants.ts): a loader's decoded code judged as code.
  */
 export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  const hit = judgeByRules(f, isInWebRoot);
+  if (hit && SEVERITY_RANK[hit.severity] >= SEVERITY_RANK.high) return hit;
+  if (f.kind === 'D' || f.currentText === undefined || !likenessApplies(f.path, f.currentText))
+    return hit;
+  // A page the rules pass or find only worth a look, judged by what it reads like.
+  const learned = likenessFinding(f.currentText);
+  if (!learned) return hit;
+  return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
+}
+
+function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   const hit = judgeAsWritten(f, isInWebRoot);
   if (hit?.severity === 'critical' || f.kind === 'D' || f.currentText === undefined) return hit;
   if (!/<\?(?:php|=)?/i.test(f.currentText) && !/\.(?:php\d?|phtml|inc)$/i.test(f.path)) return hit;

@@ -1,0 +1,165 @@
+/**
+ * How much a server page reads like the web shells of public collections, by a logistic
+ * model over the words of its code (likeness-model.ts, made by bench/train-likeness.ts).
+ * The rules name what a shell does; this catches the shells whose doing is written in a way
+ * no rule reads (a new obfuscation, an idiom of another language or decade) by what the
+ * rest of such a file looks like. It was trained by collection, never on the files it is
+ * measured on (docs/detection.md), and is a second opinion: it raises a page to high, never
+ * to critical, and says which of its words weighed most.
+ *
+ * The features are bounded by construction: the text is at most the rules' 64 KiB sample,
+ * tokens are read by one linear regex, and at most `MAX_TOKENS` of them are kept.
+ */
+import type { RuleHit } from '../../report/finding.js';
+import { LIKENESS_MODEL } from './likeness-model.js';
+import { ANY_DYNAMIC_CALL, CODE_SINK, COMMAND_SINK, INPUT } from './request-flow.js';
+import { disguisesIn } from './disguises.js';
+
+// Pages a server runs, by name or by what opens their code. CGI scripts are the CGI rule's.
+const PAGE_NAME = /\.(?:php\d?|phtml|inc|jspx?|aspx?|ashx|asmx|asa|cer)$/i;
+const CODE_OPENS = /<\?php|<%|<script\s{1,20}runat\s{0,20}=/i;
+
+// Files a browser reads: a `<%` there is a client-side template's (lodash, EJS), not ASP's.
+const CLIENT_SIDE = /\.(?:m?js|css|json|map|svg|html?|xml|txt|md)$/i;
+
+/** True for the pages the model judges: the kind of file it was trained on. */
+export const likenessApplies = (path: string, text: string) =>
+  PAGE_NAME.test(path) || (!CLIENT_SIDE.test(path) && CODE_OPENS.test(text));
+
+/**
+ * A page with fewer features than this is left to the rules: a few words say too little
+ * (a one-line shell is the rules' to read, and a short template's words would weigh alone).
+ */
+export const LIKENESS_MIN_FEATURES = 60;
+
+/** A file with more distinct words than this is judged on its first ones. */
+const MAX_TOKENS = 4000;
+
+// Words of code: names, `$` variables, and the words inside strings alike.
+const WORD = /\$?[A-Za-z_][A-Za-z0-9_]{0,39}/g;
+
+// Runs of characters that usually mean encoded data, measured without a regex per run.
+const isBase64 = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47;
+
+const bucket = (n: number) => (n <= 0 ? 0 : Math.min(8, Math.floor(Math.log2(n) / 2)));
+
+/**
+ * The file's features: its words and the pairs of words that follow each other (`eval
+ * base64_decode`, `system $_get`), lowercased; and its shape in coarse buckets (size, the
+ * longest line, the longest run of base64, escapes, non-ASCII share).
+ */
+export function likenessFeatures(text: string): Set<string> {
+  const features = new Set<string>();
+  let previous = '';
+  let count = 0;
+  for (const m of text.matchAll(WORD)) {
+    const word = m[0].toLowerCase();
+    features.add(word);
+    if (previous) features.add(`${previous} ${word}`);
+    previous = word;
+    if (++count >= MAX_TOKENS * 4 || features.size >= MAX_TOKENS) break;
+  }
+  let line = 0;
+  let longestLine = 0;
+  let run = 0;
+  let longestRun = 0;
+  let escapes = 0;
+  let nonAscii = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) line = 0;
+    else if (++line > longestLine) longestLine = line;
+    if (isBase64(c)) {
+      if (++run > longestRun) longestRun = run;
+    } else run = 0;
+    if (c === 92 && (text[i + 1] === 'x' || /[0-7]/.test(text[i + 1] ?? ''))) escapes++;
+    if (c > 127) nonAscii++;
+  }
+  // What the rules see, as words of their own: request input, sinks, disguises.
+  if (INPUT.test(text)) features.add('#input');
+  if (COMMAND_SINK.test(text)) features.add('#command');
+  if (CODE_SINK.test(text)) features.add('#code');
+  if (ANY_DYNAMIC_CALL.test(text)) features.add('#dynamic');
+  for (const d of disguisesIn(text)) features.add(`#disguise ${d}`);
+  features.add(`#size${bucket(text.length)}`);
+  features.add(`#line${bucket(longestLine)}`);
+  features.add(`#b64run${bucket(longestRun)}`);
+  features.add(`#escapes${bucket(escapes)}`);
+  features.add(`#nonascii${bucket(Math.round((100 * nonAscii) / Math.max(1, text.length)))}`);
+  return features;
+}
+
+export interface LikenessModel {
+  /** What it was trained on and when, as the trainer wrote it. */
+  trainedOn: string;
+  /** A page at or above this probability is ranked high. */
+  threshold: number;
+  bias: number;
+  /** The features the model knows, and each one's weight at the same place. */
+  features: readonly string[];
+  weights: readonly number[];
+}
+
+// Weights by feature, in a Map: a word of the file may be `constructor` or `__proto__`.
+const weightMaps = new WeakMap<LikenessModel, Map<string, number>>();
+function weightsOf(model: LikenessModel): Map<string, number> {
+  let map = weightMaps.get(model);
+  if (!map) {
+    map = new Map(model.features.map((f, i) => [f, model.weights[i] ?? 0]));
+    weightMaps.set(model, map);
+  }
+  return map;
+}
+
+export interface Likeness {
+  /** The model's probability that the page is a web shell. */
+  score: number;
+  /** The features that pushed it up most, strongest first. */
+  strongest: string[];
+}
+
+/** The model's score of features. Words are weighed by 1/√n: a long file is not surer. */
+export function likenessOf(
+  features: ReadonlySet<string>,
+  model: LikenessModel = LIKENESS_MODEL,
+): Likeness {
+  const words = [...features];
+  const weights = weightsOf(model);
+  const scale = 1 / Math.sqrt(Math.max(1, words.length));
+  let sum = model.bias;
+  const pushes: [string, number][] = [];
+  for (const f of words) {
+    const w = weights.get(f);
+    if (w === undefined) continue;
+    const x = f.startsWith('#') ? w : w * scale;
+    sum += x;
+    if (x > 0) pushes.push([f, x]);
+  }
+  pushes.sort((a, b) => b[1] - a[1]);
+  return {
+    score: 1 / (1 + Math.exp(-sum)),
+    strongest: pushes.slice(0, 6).map(([f]) => f),
+  };
+}
+
+/** The page's likeness to the collections' web shells. */
+export const webShellLikeness = (text: string, model?: LikenessModel) =>
+  likenessOf(likenessFeatures(text), model);
+
+/** How a likeness finding's reason starts (the bench tells the model's findings by it). */
+export const LIKENESS_REASON = 'reads like the web shells of public collections';
+
+/** A high finding for a page whose likeness reaches the model's threshold. */
+export function likenessFinding(text: string, model = LIKENESS_MODEL): RuleHit | undefined {
+  const features = likenessFeatures(text);
+  if (features.size < LIKENESS_MIN_FEATURES) return undefined;
+  const { score, strongest } = likenessOf(features, model);
+  if (!(score >= model.threshold)) return undefined;
+  const words = strongest.filter((f) => !f.startsWith('#')).slice(0, 5);
+  return {
+    severity: 'high',
+    reason: `${LIKENESS_REASON} (learned likeness ${score.toFixed(4)}, threshold ${model.threshold}${words.length ? `; weighed most: ${words.join(', ')}` : ''})`,
+    attack: 'T1505.003',
+  };
+}
