@@ -49,6 +49,12 @@ export const SHELL_SPLIT = {
     'threedr3am+JSP-WebShells',
     'fa1c0n1+MyJSPWebshell',
   ],
+  /**
+   * Split v3's fresh held-out side: a collection first read after the likeness model was
+   * trained and frozen (2026-12-03), measured once with it. Its files that are in either
+   * side above are left out (deduplication runs in this order).
+   */
+  fresh: ['for-just-we+webshell_sample', 'HzieeC+WebshellDetectDataset'],
 } as const;
 
 /** Benign packages added to the held-out side with split v2 (reported on their own line too). */
@@ -72,6 +78,14 @@ export const BENIGN_V2 = [
 ];
 
 export type Side = keyof typeof SHELL_SPLIT;
+
+/**
+ * Benign server pages that come as loose files, not packages, on the fresh held-out side:
+ * DIR/pages/<owner>+<name>/<language>/… (HzieeC/WebshellDetectDataset's `white` folders,
+ * whose `.txt` files are renamed to their folder's language when fetched). They hold the
+ * only classic ASP pages the measure has: Debian ships none.
+ */
+export const FRESH_PAGES = ['HzieeC+WebshellDetectDataset'];
 
 const LANGUAGE: readonly [RegExp, string][] = [
   [/\.(?:php[3-7]?|phtml|inc)$/i, 'php'],
@@ -106,7 +120,7 @@ export async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /** Content as a duplicate check sees it: line ends and trailing blanks ignored. */
-function contentKey(buffer: Buffer): string {
+export function contentKey(buffer: Buffer): string {
   const text = buffer.toString('latin1').replace(/[ \t\r]+$/gm, '');
   return createHash('sha256').update(text).digest('hex');
 }
@@ -120,8 +134,8 @@ export interface ShellFile {
 /** Each side's files, deduplicated by content, the tuning side first. */
 export async function shellSets(): Promise<Record<Side, ShellFile[]>> {
   const seen = new Set<string>();
-  const sets: Record<Side, ShellFile[]> = { tuning: [], heldout: [] };
-  for (const side of ['tuning', 'heldout'] as const)
+  const sets: Record<Side, ShellFile[]> = { tuning: [], heldout: [], fresh: [] };
+  for (const side of ['tuning', 'heldout', 'fresh'] as const)
     for (const collection of SHELL_SPLIT[side]) {
       const dir = path.join(CORPORA, 'shells', collection);
       if (!existsSync(dir)) {

@@ -25,9 +25,14 @@ import type { FileMeta } from '../src/report/file-meta.js';
 import { DatabaseReader } from '../src/packages/package-db.js';
 import { PackageIndex } from '../src/packages/package-index.js';
 import { LIKENESS_REASON } from '../src/findings/web-shell/likeness.js';
+import { existsSync } from 'node:fs';
 import {
   BENIGN_V2,
   CORPORA,
+  FRESH_PAGES,
+  contentKey,
+  filesUnder,
+  languageOf,
   HEADLINE,
   SHELL_SPLIT,
   V1_HELDOUT,
@@ -38,6 +43,7 @@ import {
   type ShellFile,
   type Side,
 } from './corpora.js';
+import { NEAR, withNearCopies } from './near-copies.js';
 
 const exec = promisify(execFile);
 const HIGH = new Set(['high', 'critical']);
@@ -101,9 +107,15 @@ async function pmfMatches(rules: string, files: readonly string[]): Promise<Set<
 const pct = (n: number, d: number, digits = 1) =>
   d ? `${((100 * n) / d).toFixed(digits)}%` : 'n/a';
 
-async function measureShells(title: string, files: readonly ShellFile[], pmf?: Set<string>) {
+async function measureShells(
+  title: string,
+  files: readonly ShellFile[],
+  pmf?: Set<string>,
+  nearCopies?: Set<string>,
+) {
   const lines: string[] = [];
   const by = new Map<string, { n: number; hit: number; rules: number; pmf: number }>();
+  const apart = { n: 0, hit: 0, rules: 0 };
   const misses: string[] = [];
   for (const [i, s] of files.entries()) {
     const { sample, sizeBytes } = await sampleOf(s.file);
@@ -116,7 +128,11 @@ async function measureShells(title: string, files: readonly ShellFile[], pmf?: S
     row.n++;
     if (found) row.hit++;
     if (isRuleHigh(outside) && isRuleHigh(served)) row.rules++;
-    else misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
+    if (nearCopies && HEADLINE.includes(s.language) && !nearCopies.has(s.file)) {
+      apart.n++;
+      if (found) apart.hit++;
+      if (isRuleHigh(outside) && isRuleHigh(served)) apart.rules++;
+    } else misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
     if (pmf?.has(s.file)) row.pmf++;
     by.set(s.language, row);
   }
@@ -129,6 +145,10 @@ async function measureShells(title: string, files: readonly ShellFile[], pmf?: S
   lines.push(
     `Web shells, ${title}: PHP+JSP+ASPX+ASP ${main.hit}/${main.n} = ${pct(main.hit, main.n)} at high+ (rules alone ${pct(main.rules, main.n)})`,
   );
+  if (nearCopies)
+    lines.push(
+      `  with no near copy on the tuning side (MinHash Jaccard of words < ${NEAR}): ${apart.hit}/${apart.n} = ${pct(apart.hit, apart.n)} (rules alone ${pct(apart.rules, apart.n)})`,
+    );
   for (const l of [...HEADLINE, 'cgi']) {
     const r = by.get(l);
     if (r)
@@ -242,6 +262,54 @@ async function measureBenign(side: Side, pmfRules?: string) {
   return { lines, flagged: [...all.flaggedFiles, ...all.flaggedLinks] };
 }
 
+/**
+ * Loose benign pages (FRESH_PAGES), deduplicated by content: each judged outside a web root
+ * and in one, as the shells are; a false alarm is a page ranked high or above in either.
+ */
+async function measurePages() {
+  const lines: string[] = [];
+  const flagged: string[] = [];
+  for (const collection of FRESH_PAGES) {
+    const dir = path.join(CORPORA, 'pages', collection);
+    if (!existsSync(dir)) continue;
+    const seen = new Set<string>();
+    const by = new Map<string, { n: number; high: number; rules: number }>();
+    for (const [i, file] of (await filesUnder(dir)).entries()) {
+      const language = languageOf(file);
+      if (!language) continue;
+      const { sample, sizeBytes } = await sampleOf(file);
+      const key = contentKey(sample);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const name = `p${String(i).padStart(5, '0')}${path.extname(file).toLowerCase()}`;
+      const placed = [`/opt/collected/${name}`, `/var/www/html/${name}`].map((at) =>
+        judgeAdded(at, fileMeta(sizeBytes), sample),
+      );
+      const row = by.get(language) ?? { n: 0, high: 0, rules: 0 };
+      row.n++;
+      if (placed.some(isHigh)) {
+        row.high++;
+        flagged.push(`    ${path.relative(CORPORA, file)}: ${headline(placed.find(isHigh)!)}`);
+      }
+      if (placed.some(isRuleHigh)) row.rules++;
+      by.set(language, row);
+    }
+    const all = [...by.values()].reduce((a, r) => ({
+      n: a.n + r.n,
+      high: a.high + r.high,
+      rules: a.rules + r.rules,
+    }));
+    lines.push(
+      `Benign pages, fresh held-out side (${collection}, loose files): ${all.high} of ${all.n} at high+ (${pct(all.high, all.n, 2)}; rules alone ${pct(all.rules, all.n, 2)})`,
+    );
+    for (const [l, r] of by)
+      lines.push(
+        `  ${l.padEnd(5)} ${String(r.high).padStart(4)} / ${String(r.n).padEnd(6)} ${pct(r.high, r.n, 2).padStart(7)}   rules alone ${pct(r.rules, r.n, 2).padStart(7)}`,
+      );
+  }
+  return { lines, flagged };
+}
+
 /** A package's own file as the pipeline sees it once dpkg installed it in the container. */
 function dpkgFileFacts(pkg: string): Partial<ChangeFacts> {
   return {
@@ -290,6 +358,11 @@ async function main() {
         sets.tuning.filter((s) => V1_HELDOUT.includes(s.collection)),
       ],
       [`held out, split v2 (${SHELL_SPLIT.heldout.join(', ')})`, 'heldout', sets.heldout],
+      [
+        `fresh held-out side, split v3 (${SHELL_SPLIT.fresh.join(', ')}; first read after the likeness model was frozen)`,
+        'fresh',
+        sets.fresh,
+      ],
     ];
     for (const [title, side, files] of groups) {
       const pmf = pmfRules
@@ -298,17 +371,30 @@ async function main() {
             files.filter((s) => s.language === 'php').map((s) => s.file),
           )
         : undefined;
-      const { lines, misses } = await measureShells(title, files, pmf);
+      const near =
+        side !== 'tuning'
+          ? await withNearCopies(
+              files.map((s) => s.file),
+              sets.tuning.filter((s) => HEADLINE.includes(s.language)).map((s) => s.file),
+            )
+          : undefined;
+      const { lines, misses } = await measureShells(title, files, pmf, near);
       say(lines);
       if (list === 'tuning' && side === 'tuning' && files === sets.tuning)
         say(['  misses:', ...misses]);
       say(['']);
     }
     // Held-out figures by collection: counts only, never the files.
-    for (const collection of SHELL_SPLIT.heldout) {
-      const n = sets.heldout.filter((s) => s.collection === collection).length;
+    for (const collection of [...SHELL_SPLIT.heldout, ...SHELL_SPLIT.fresh]) {
+      const n = [...sets.heldout, ...sets.fresh].filter((s) => s.collection === collection).length;
       say([`  held-out ${collection}: ${n} files after deduplication`]);
     }
+    say(['']);
+  }
+  if (!only || only === 'benign' || only === 'pages') {
+    const { lines, flagged } = await measurePages();
+    say(lines);
+    if (list === 'heldout-benign') say(['  false alarms:', ...flagged.slice(0, 400)]);
     say(['']);
   }
   if (!only || only === 'benign')

@@ -67,10 +67,13 @@ describe('web-shell likeness', () => {
     );
   });
 
-  it('judges server pages only: not a browser’s script holding a template’s <%', () => {
-    expect(likenessApplies('/var/www/html/a.php', 'x')).toBe(true);
+  it('judges PHP pages only: not a page a browser reads, nor a file without a PHP tag', () => {
+    expect(likenessApplies('/var/www/html/a.php', '<? echo 1;')).toBe(true);
     expect(likenessApplies('/var/www/html/upload/a.png', '<?php x')).toBe(true);
-    expect(likenessApplies('/var/www/html/js/lodash.min.js', '_.template("<%= x %>")')).toBe(false);
+    expect(likenessApplies('/var/www/html/a.php', 'no tag: PHP sends it as text')).toBe(false);
+    expect(likenessApplies('/var/www/html/docs/a.html', 'an example: <?php echo 1; ?>')).toBe(
+      false,
+    );
     expect(likenessApplies('/var/www/html/readme', 'plain words')).toBe(false);
   });
 
@@ -101,28 +104,38 @@ describe('web-shell likeness', () => {
     expect(LIKENESS_MODEL.trainedOn).toMatch(/tuning side only/);
   });
 
-  it('ranks a page the rules pass high through the model: a classic ASP file browser', () => {
-    // Written for this test: it lists any folder the visitor names, and runs nothing.
-    const browser = `<%@ Language=VBScript %>
+  it('ranks a page the rules pass high through the model: a PHP file browser', () => {
+    // Written for this test: it lists and shows any file the visitor names, and runs nothing.
+    const browser = `<?php
+error_reporting(0); set_time_limit(0);
+$p = isset($_REQUEST['d']) ? $_REQUEST['d'] : getcwd();
+echo "<title>Files</title><form method=post><input name=d value='".htmlspecialchars($p)."'><input type=submit value=Go></form>";
+foreach (scandir($p) as $n) { echo "<a href='?d=".urlencode($p.'/'.$n)."'>$n</a> ".@filesize($p.'/'.$n)." ".substr(sprintf('%o', @fileperms($p.'/'.$n)), -4)."<br>"; }
+if (is_file($p)) { echo "<textarea>".htmlspecialchars(file_get_contents($p))."</textarea>"; }
+echo php_uname()." | uid=".getmyuid()." | ".$_SERVER['SERVER_SOFTWARE'];
+`;
+    const hit = judge('/opt/collected/files.php', browser);
+    expect(hit?.severity).toBe('high');
+    expect(hit?.reason.startsWith(LIKENESS_REASON)).toBe(true);
+    expect(webShellLikeness(browser).score).toBeGreaterThanOrEqual(LIKENESS_MODEL.threshold);
+  });
+
+  it('leaves JSP, ASP.NET and classic ASP to the rules: too few benign pages to learn from', () => {
+    const aspBrowser = `<%@ Language=VBScript %>
 <%
-Server.ScriptTimeout = 999
 Dim fso, folder, f, p
 p = Request.QueryString("path")
-If p = "" Then p = Server.MapPath(".")
 Set fso = Server.CreateObject("Scripting.FileSystemObject")
 Set folder = fso.GetFolder(p)
-Response.Write "<b>" & p & "</b><br>"
-For Each f In folder.SubFolders
-  Response.Write "<a href='?path=" & Server.URLEncode(f.Path) & "'>[" & f.Name & "]</a><br>"
-Next
 For Each f In folder.Files
   Response.Write f.Name & " " & f.Size & " " & f.DateLastModified & "<br>"
 Next
 %>`;
-    const hit = judge('/opt/collected/list.asp', browser);
-    expect(hit?.severity).toBe('high');
-    expect(hit?.reason.startsWith(LIKENESS_REASON)).toBe(true);
-    expect(webShellLikeness(browser).score).toBeGreaterThanOrEqual(LIKENESS_MODEL.threshold);
+    expect(likenessApplies('/opt/collected/list.asp', aspBrowser)).toBe(false);
+    expect(likenessApplies('/opt/collected/a.jsp', '<%@ page import="java.io.*" %>')).toBe(false);
+    expect(judge('/opt/collected/list.asp', aspBrowser)?.severity ?? 'none').not.toMatch(
+      /high|critical/,
+    );
   });
 
   it('leaves a library page that calls a command below high', () => {

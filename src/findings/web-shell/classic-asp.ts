@@ -14,7 +14,11 @@ const ASP_INPUT =
   /\brequest\s*(?:\(|\.\s*(?:form|querystring|item|cookies|binaryread|servervariables)\b|\[)/i;
 
 // Code run from text: VBScript's statements and functions, a ScriptControl's methods.
-const CODE_RUNNERS = /\b(?:execute(?:global|statement)?|eval|addcode)\b\s*\(?/gi;
+// `conn.Execute(sql)` and `regex.Execute(text)` are methods of ADODB and RegExp: SQL and a
+// search, not VBScript (the statement is never called as a method; ScriptControl's are
+// ExecuteStatement, Eval and AddCode). Issue 27: fresh benign ASP pages, 19% ranked so.
+const CODE_RUNNERS =
+  /(?<!\.\s{0,5})\b(?:execute(?:global)?)\b\s*\(?|\b(?:executestatement|eval|addcode)\b\s*\(?/gi;
 
 // Programs run: WScript.Shell's Run and Exec, Shell.Application's ShellExecute.
 const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute)\b\s*\(?/gi;
