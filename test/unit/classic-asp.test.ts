@@ -66,6 +66,14 @@ describe('classic ASP', () => {
       'the request written into a page it names',
       '<% if request("t")<>"" then\nbody=request("t")\nset fso=Server.CreateObject("Scripting.FileSystemObject")\nset f=fso.CreateTextFile(Server.MapPath("up1oad.asp"))\nf.Write(body)\nend if %>',
     ],
+    [
+      'a database console opening the connection string the visitor gives',
+      '<% cs = Trim(Request.Form("DBString"))\nSet Conn = Server.CreateObject("ADODB.Connection")\nConn.Open(cs)\nSet rs = Conn.Execute("select name from sysobjects") %>',
+    ],
+    [
+      "a database console keeping the visitor's connection string in the session",
+      '<% if request("key") = "db" then\n  session("dbstr") = request("dbstr")\nend if\nset conn1 = Server.CreateObject("ADODB.Connection")\nconn1.open session("dbstr") %>',
+    ],
   ])('calls %s a web shell', (_, text) => {
     expect(judge('/opt/x.asp', text)).toMatchObject({
       severity: 'critical',
@@ -90,6 +98,10 @@ describe('classic ASP', () => {
     [
       'a page running SQL built from a field (ADODB, not VBScript)',
       '<% id = Request("id")\nSet rs = Conn.Execute("select * from news where id=" & id)\nconn.execute "update hits set n=n+1 where id=" & Request.QueryString("id") %>',
+    ],
+    [
+      'a page opening its own database and a recordset of SQL built from a field',
+      '<% Set conn = Server.CreateObject("ADODB.Connection")\nconn.Open "Provider=Microsoft.Jet.OLEDB.4.0;Data Source=" & Server.MapPath("data.mdb")\nSet rs = Server.CreateObject("ADODB.Recordset")\nrs.Open "select * from news where id=" & Request("id"), conn, 1, 1 %>',
     ],
     [
       'a page searching a field with a regular expression',

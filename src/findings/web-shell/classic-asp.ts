@@ -166,6 +166,25 @@ export function classicAspShell(text: string): string | undefined {
       return `classic ASP running code it decodes itself (${runner} of ${call[1]}("…"))`;
   }
   if (!hasInput) return undefined;
+  // A database console: an ADODB connection opened with the connection string the visitor
+  // gives (`Conn.Open Request.Form("DBString")`, or kept in the session from the request).
+  const connections = new Set(
+    [
+      ...text.matchAll(
+        /\bset\s+(\w{1,40})\s*=\s*(?:server\s*\.\s*)?createobject\s*\(\s*"adodb\.connection"/gi,
+      ),
+    ]
+      .slice(0, 50)
+      .map((m) => m[1]!.toLowerCase()),
+  );
+  for (const m of [...text.matchAll(/(\w{1,40})\s*\.\s*open\b\s*\(?/gi)].slice(0, 300)) {
+    if (!connections.has(m[1]!.toLowerCase())) continue;
+    const first = m[0].endsWith('(')
+      ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
+      : operandOf(text, m).split(',')[0]!;
+    if (carries(first))
+      return 'classic ASP connecting to the database the visitor names (a database console)';
+  }
   const hasShell = /wscript\.shell|shell\.application/i.test(text);
   if (hasShell)
     for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))
