@@ -32,7 +32,12 @@ import {
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
 import { javaUnescaped, longestRun, unescapePhp, withoutComments } from './web-shell/code-text.js';
 import { cgiRunsRequest, languageOf } from './web-shell/cgi-scripts.js';
-import { classicAspShell, foldVbStrings, isClassicAsp } from './web-shell/classic-asp.js';
+import {
+  aspServerCode,
+  classicAspShell,
+  foldVbStrings,
+  isClassicAsp,
+} from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
 import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
@@ -118,7 +123,12 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const isEncoded = hasEncodedScript(written);
   const source = isEncoded ? decodeEncodedScripts(written) : written;
   const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(source);
-  const text = withoutComments(isJava ? javaUnescaped(source) : source);
+  const isAsp = isClassicAsp(f.path, source);
+  // IIS runs a classic ASP page's `<% %>` blocks and server script elements; its other
+  // <script> blocks are the browser's (a client-side eval() is no web shell).
+  const text = withoutComments(
+    isJava ? javaUnescaped(source) : isAsp ? aspServerCode(source) : source,
+  );
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
   if (cgi)
@@ -138,7 +148,7 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
           attack: 'T1505.003',
         }
       : undefined;
-  const asp = isClassicAsp(f.path, source) ? classicAspShell(foldVbStrings(text)) : undefined;
+  const asp = isAsp ? classicAspShell(foldVbStrings(text)) : undefined;
   if (asp)
     return {
       severity: 'critical',

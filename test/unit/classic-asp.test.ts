@@ -74,6 +74,10 @@ describe('classic ASP', () => {
       "a database console keeping the visitor's connection string in the session",
       '<% if request("key") = "db" then\n  session("dbstr") = request("dbstr")\nend if\nset conn1 = Server.CreateObject("ADODB.Connection")\nconn1.open session("dbstr") %>',
     ],
+    [
+      'Execute of a field in a server script element',
+      '<html><script language="VBScript" runat="server">\nExecute Request("c")\n</script></html>',
+    ],
   ])('calls %s a web shell', (_, text) => {
     expect(judge('/opt/x.asp', text)).toMatchObject({
       severity: 'critical',
@@ -102,6 +106,14 @@ describe('classic ASP', () => {
     [
       'a page opening its own database and a recordset of SQL built from a field',
       '<% Set conn = Server.CreateObject("ADODB.Connection")\nconn.Open "Provider=Microsoft.Jet.OLEDB.4.0;Data Source=" & Server.MapPath("data.mdb")\nSet rs = Server.CreateObject("ADODB.Recordset")\nrs.Open "select * from news where id=" & Request("id"), conn, 1, 1 %>',
+    ],
+    [
+      'a page exporting to an Access file the visitor names',
+      '<% out = trim(request.form("OutMdb"))\nSet c = Server.CreateObject("ADODB.Connection")\ncs = "Provider=Microsoft.Jet.OLEDB.4.0;Data Source=" & Server.MapPath(out)\nc.Open cs %>',
+    ],
+    [
+      "a page whose browser script calls eval on a date (client-side, not the server's)",
+      '<% id = Request("id") %>\n<script language="javascript">\nfunction d(dt) { return eval(dt.getMonth() + 1); }\nvar id = "<%= id %>"; eval(id);\n</script>',
     ],
     [
       'a page searching a field with a regular expression',

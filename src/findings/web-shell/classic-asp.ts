@@ -37,6 +37,31 @@ export function isClassicAsp(path: string, text: string): boolean {
   );
 }
 
+/**
+ * The code IIS runs of a classic ASP page: its `<% … %>` blocks and its `<script
+ * runat="server">` elements, one after another. A page with neither is judged whole (an
+ * include's fragment, or a collection's copy without its delimiters).
+ */
+export function aspServerCode(text: string): string {
+  const parts: string[] = [];
+  for (let i = 0; parts.length < 20000;) {
+    const open = text.indexOf('<%', i);
+    if (open < 0) break;
+    const close = text.indexOf('%>', open + 2);
+    parts.push(text.slice(open + 2, close < 0 ? undefined : close));
+    if (close < 0) break;
+    i = close + 2;
+  }
+  const lower = text.toLowerCase();
+  for (const m of [...text.matchAll(/<script\b[^>]{0,300}>/gi)].slice(0, 500)) {
+    if (!/\brunat\s*=\s*["']?server\b/i.test(m[0])) continue;
+    const start = m.index! + m[0].length;
+    const end = lower.indexOf('</script', start);
+    parts.push(text.slice(start, end < 0 ? undefined : end));
+  }
+  return parts.length ? parts.join('\n') : text;
+}
+
 /** The VBScript string or `chr(n)` starting at `i`, as [its characters, where it ends], if any. */
 function vbPiece(text: string, i: number): [string, number] | undefined {
   if (text[i] === '"') {
@@ -123,6 +148,26 @@ function requestNames(text: string): Set<string> {
   return names;
 }
 
+/**
+ * True when `operand` is the request itself (`Request.Form("cs")`, trimmed or not), or a
+ * name set to it: the visitor gives all of it, not a part in a string of the page's own
+ * (`"Data Source=" & Server.MapPath(Request("db"))` is an export to a file they name).
+ */
+function isWholeRequest(text: string, operand: string): boolean {
+  const fromRequest = /^\(?\s*(?:trim\s*\(\s*)?request\b/i;
+  const o = operand.trim();
+  if (fromRequest.test(o)) return true;
+  const name = /^\(?\s*(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*\)?$/.exec(o)?.[1];
+  if (!name) return false;
+  return [
+    ...text.matchAll(
+      /(?:^|[\s:;(])(?:set\s+)?(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim,
+    ),
+  ]
+    .slice(0, 5000)
+    .some((m) => key(m[1]!) === key(name) && fromRequest.test(m[2]!.trim()));
+}
+
 /** A name as VBScript sees it: any case, no blanks (`Session( "k" )` is `session("k")`). */
 const key = (name: string) => name.toLowerCase().replace(/\s+/g, '');
 
@@ -182,7 +227,7 @@ export function classicAspShell(text: string): string | undefined {
     const first = m[0].endsWith('(')
       ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
       : operandOf(text, m).split(',')[0]!;
-    if (carries(first))
+    if (isWholeRequest(text, first))
       return 'classic ASP connecting to the database the visitor names (a database console)';
   }
   const hasShell = /wscript\.shell|shell\.application/i.test(text);
