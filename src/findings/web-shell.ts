@@ -184,7 +184,9 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const decoded = decodedRun(text);
   if (decoded) reasons.push(`${decoded}() on decoded data`);
   // A JSP or ASP(X) page that runs commands and reads the request: pages do not, shells do.
-  if (isPageScript && input && sink && !reasons.length)
+  // Classic ASP's eval and Execute are judged by where their operand comes from (the ASP
+  // rules above): JScript pages call eval() on their own numbers and dates.
+  if (isPageScript && input && (command ?? (!isAsp && code)) && !reasons.length)
     reasons.push(`${sinkName === 'code()' ? 'code' : sinkName} and request input in a server page`);
   if (
     isPageScript &&

@@ -75,6 +75,10 @@ describe('classic ASP', () => {
       '<% if request("key") = "db" then\n  session("dbstr") = request("dbstr")\nend if\nset conn1 = Server.CreateObject("ADODB.Connection")\nconn1.open session("dbstr") %>',
     ],
     [
+      'FileSystemObject writing a page named by a field, as .asp',
+      '<% n = Request("n")\nSet fso = Server.CreateObject("Scripting.FileSystemObject")\nSet f = fso.CreateTextFile(Server.MapPath("up/" & n & ".asp"))\nf.Write Request("b") %>',
+    ],
+    [
       'Execute of a field in a server script element',
       '<html><script language="VBScript" runat="server">\nExecute Request("c")\n</script></html>',
     ],
@@ -114,6 +118,18 @@ describe('classic ASP', () => {
     [
       "a page whose browser script calls eval on a date (client-side, not the server's)",
       '<% id = Request("id") %>\n<script language="javascript">\nfunction d(dt) { return eval(dt.getMonth() + 1); }\nvar id = "<%= id %>"; eval(id);\n</script>',
+    ],
+    [
+      'a JScript page reading the request and calling eval() on a date of its own',
+      '<%@language="JavaScript"%><%\nvar ip = Request.ServerVariables("REMOTE_ADDR");\nfunction d(dt) { return eval(dt.getMonth() + 1); }\nResponse.Write(ip + d(new Date()));\n%>',
+    ],
+    [
+      'a page writing an ad script named by a field into its own folder, as .js',
+      '<% js = Request("id")\nSet fso = Server.CreateObject("Scripting.FileSystemObject")\nset op = fso.opentextfile(server.mappath("../ad/" & js & ".js"), 2, true)\nop.write "document.write(1)" %>',
+    ],
+    [
+      'a page caching a news page under a name built from a field',
+      '<% id = Request("id")\nHtmlFileName = Server.MapPath("html/news_" & id & ".html")\nSet fso = Server.CreateObject("Scripting.FileSystemObject")\nSet fout = fso.CreateTextFile(HtmlFileName)\nfout.Write "<p>news</p>" %>',
     ],
     [
       'a page searching a field with a regular expression',

@@ -159,13 +159,44 @@ function isWholeRequest(text: string, operand: string): boolean {
   if (fromRequest.test(o)) return true;
   const name = /^\(?\s*(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*\)?$/.exec(o)?.[1];
   if (!name) return false;
-  return [
-    ...text.matchAll(
-      /(?:^|[\s:;(])(?:set\s+)?(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim,
-    ),
-  ]
+  return assignmentsOf(text, name).some((value) => fromRequest.test(value));
+}
+
+// Assignments: `name = value`, `Set name = value`, `session("k") = value`.
+const ASSIGNMENT =
+  /(?:^|[\s:;(])(?:set\s+)?(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim;
+
+/** The values the page assigns to `name`, trimmed (bounded). */
+function assignmentsOf(text: string, name: string): string[] {
+  return [...text.matchAll(ASSIGNMENT)]
     .slice(0, 5000)
-    .some((m) => key(m[1]!) === key(name) && fromRequest.test(m[2]!.trim()));
+    .filter((m) => key(m[1]!) === key(name))
+    .map((m) => m[2]!.trim());
+}
+
+// The last string of a name's expression, when the expression ends with it.
+const LAST_STRING = /"([^"\n]{0,80})"[\s)]{0,6}$/;
+const SCRIPT_EXTENSIONS = new Set(
+  'asp asa cer aspx ashx asmx php php3 php4 php5 php7 phtml jsp shtml shtm stm config htaccess'.split(
+    ' ',
+  ),
+);
+const endsHarmless = (expression: string) => {
+  const extension = /\.(\w{1,8})$/.exec(LAST_STRING.exec(expression)?.[1] ?? '')?.[1];
+  return extension !== undefined && !SCRIPT_EXTENSIONS.has(extension.toLowerCase());
+};
+
+/**
+ * True when the file a page writes ends in an extension of its own that IIS does not run:
+ * the visitor picks which file (a page's cache, an ad's script), not a page to plant.
+ */
+function endsInHarmlessExtension(text: string, operand: string): boolean {
+  const o = operand.trim();
+  if (endsHarmless(o)) return true;
+  const name = /^\w{1,40}$/.exec(o)?.[0];
+  if (!name) return false;
+  const values = assignmentsOf(text, name);
+  return values.length > 0 && values.every(endsHarmless);
 }
 
 /** A name as VBScript sees it: any case, no blanks (`Session( "k" )` is `session("k")`). */
@@ -254,7 +285,7 @@ export function classicAspShell(text: string): string | undefined {
       const first = m[0].endsWith('(')
         ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
         : operandOf(text, m).split(',')[0]!;
-      if (carries(first))
+      if (carries(first) && !endsInHarmlessExtension(text, first))
         return `classic ASP writing a file the request names (${m[0].replace(/[.\s(]/g, '')})`;
     }
   return undefined;
