@@ -166,12 +166,19 @@ function isWholeRequest(text: string, operand: string): boolean {
 const ASSIGNMENT =
   /(?:^|[\s:;(])(?:set\s+)?(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim;
 
+// The last page's assignments, read once: the writers' and openers' loops ask for many names.
+let assignments: { text: string; list: [string, string][] } | undefined;
+
 /** The values the page assigns to `name`, trimmed (bounded). */
 function assignmentsOf(text: string, name: string): string[] {
-  return [...text.matchAll(ASSIGNMENT)]
-    .slice(0, 5000)
-    .filter((m) => key(m[1]!) === key(name))
-    .map((m) => m[2]!.trim());
+  if (assignments?.text !== text)
+    assignments = {
+      text,
+      list: [...text.matchAll(ASSIGNMENT)]
+        .slice(0, 5000)
+        .map((m): [string, string] => [key(m[1]!), m[2]!.trim()]),
+    };
+  return assignments.list.filter(([k]) => k === key(name)).map(([, value]) => value);
 }
 
 // The last string of a name's expression, when the expression ends with it.

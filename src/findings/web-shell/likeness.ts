@@ -2,8 +2,8 @@
  * How much a PHP page reads like the web shells of public collections, by a logistic
  * model over the words of its code (likeness-model.ts, made by bench/train-likeness.ts).
  * The rules name what a shell does; this catches the shells whose doing is written in a way
- * no rule reads (a new obfuscation, an idiom of another language or decade) by what the
- * rest of such a file looks like. It was trained by collection, never on the files it is
+ * no rule reads (a new obfuscation, an idiom of another decade) by what the rest of such a
+ * file looks like. It was trained by collection, never on the files it is
  * measured on (docs/detection.md), and is a second opinion: it raises a page to high, never
  * to critical, and says which of its words weighed most.
  *
@@ -21,12 +21,14 @@ import { disguisesIn } from './disguises.js';
 // third of them high (docs/detection.md). JSP, ASP.NET and classic ASP are the rules' alone.
 const PHP_NAME = /\.(?:php\d?|phtml|inc)$/i;
 const PHP_OPENS = /<\?(?:php|=)/i;
-// What PHP runs of a file is what follows its tag: without one, it is sent as text.
 
 // Files a browser reads: a `<?php` there is an example in the text, not code the server runs.
 const CLIENT_SIDE = /\.(?:m?js|css|json|map|svg|html?|xml|txt|md)$/i;
 
-/** True for the pages the model judges: the kind of file it was trained on. */
+/**
+ * True for the pages the model judges: the kind of file it was trained on. PHP runs what
+ * follows its tag: a file without one is sent as text.
+ */
 export const likenessApplies = (path: string, text: string) =>
   !CLIENT_SIDE.test(path) && (PHP_OPENS.test(text) || (PHP_NAME.test(path) && text.includes('<?')));
 
