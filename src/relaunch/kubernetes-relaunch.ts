@@ -27,9 +27,9 @@ import {
   securityPatchYaml,
   type QuarantineFiles,
 } from './kubernetes-quarantine.js';
-import { learnFromTwins, trialRecord, type TrialRecord } from './learn.js';
-import { candidateUser, writableDirs, type Write } from './plan.js';
-import { legitimateWrites, listenedPorts, type LearnRequest } from './prepare.js';
+import { trialRecord, type TrialRecord } from './learn.js';
+import { candidateUser, writableDirs } from './plan.js';
+import { learnWrites, listenedPorts, type LearnRequest } from './prepare.js';
 import type { TwinOptions, TwinRunner } from './twin-runner.js';
 
 /**
@@ -139,17 +139,7 @@ export async function preparePodFromTwins(
     pidsLimit: options.pidsLimit,
     custody,
   };
-  let writes: Write[] = report ? legitimateWrites(report) : [];
-  const learned = learn.isEnabled
-    ? await learnFromTwins(runner, ranAs, {
-        ...twinOptions,
-        ...(options.user ? { givenUser: options.user } : {}),
-        ...(options.capAdd.length ? { givenCapAdd: options.capAdd } : {}),
-        maxTrials: learn.maxTrials ?? 16,
-        ...(learn.onTrial ? { onTrial: learn.onTrial } : {}),
-      })
-    : undefined;
-  if (learned) writes = [...learned.writes.map((w) => ({ ...w, from: 'a clean twin' })), ...writes];
+  const { writes, learned } = await learnWrites(runner, ranAs, twinOptions, options, report, learn);
   const ports = listened.length ? twinOptions.ports : (learned?.ports ?? []);
   twinOptions.ports = ports;
   const { users, hasContent } = await runner.imageFacts(

@@ -10,7 +10,7 @@ import { isRootUser } from '../report/runtime.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import type { TriageReport } from '../report/triage-report.js';
 import type { ContainerInspect } from '../sources/docker-live/types.js';
-import { learnFromTwins, trialRecord, type TrialRecord } from './learn.js';
+import { learnFromTwins, trialRecord, type Learned, type TrialRecord } from './learn.js';
 import {
   candidateUser,
   planRelaunch,
@@ -20,7 +20,7 @@ import {
   type RelaunchPlan,
   type Write,
 } from './plan.js';
-import type { TwinRunner, TwinTrial } from './twin-runner.js';
+import type { TwinOptions, TwinRunner, TwinTrial } from './twin-runner.js';
 
 /** A plan a clean twin served with, and that twin. */
 export interface ProvenPlan {
@@ -113,6 +113,32 @@ export function listenedPorts(report: Pick<TriageReport, 'processes'> | undefine
 const sameCaps = (a: readonly string[], b: readonly string[]) =>
   [...a].sort().join(',') === [...b].sort().join(',');
 
+/**
+ * What the service writes, and what clean twins learnt of it (when `learn` allows): the
+ * twins' writes first, then the triage's legitimate ones. Never a fresh `docker diff`:
+ * that is the attacker's to shape. A clean twin's is not.
+ */
+export async function learnWrites(
+  runner: TwinRunner,
+  ranAs: string,
+  twinOptions: TwinOptions,
+  options: { user?: string; capAdd: string[] },
+  report: TriageReport | undefined,
+  learn: LearnRequest,
+): Promise<{ writes: Write[]; learned?: Learned }> {
+  const fromTriage: Write[] = report ? legitimateWrites(report) : [];
+  if (!learn.isEnabled) return { writes: fromTriage };
+  const learned = await learnFromTwins(runner, ranAs, {
+    ...twinOptions,
+    ...(options.user ? { givenUser: options.user } : {}),
+    ...(options.capAdd.length ? { givenCapAdd: options.capAdd } : {}),
+    maxTrials: learn.maxTrials ?? 16,
+    ...(learn.onTrial ? { onTrial: learn.onTrial } : {}),
+  });
+  const writes = [...learned.writes.map((w) => ({ ...w, from: 'a clean twin' })), ...fromTriage];
+  return { writes, learned };
+}
+
 /** The suspect as the relaunch plans from it: plain values, read by the engine's own code. */
 export interface RelaunchSubject {
   /** Its configuration as the engine reports it (the replacement keeps what it may). */
@@ -145,18 +171,14 @@ export async function prepareFromTwins(
     custody,
   };
 
-  // Never a fresh `docker diff`: that is the attacker's to shape. A clean twin's is not.
-  let writes: Write[] = report ? legitimateWrites(report) : [];
-  const learned = learn.isEnabled
-    ? await learnFromTwins(runner, service.Config.User ?? '', {
-        ...twinOptions,
-        ...(options.user ? { givenUser: options.user } : {}),
-        ...(options.capAdd.length ? { givenCapAdd: options.capAdd } : {}),
-        maxTrials: learn.maxTrials ?? 16,
-        ...(learn.onTrial ? { onTrial: learn.onTrial } : {}),
-      })
-    : undefined;
-  if (learned) writes = [...learned.writes.map((w) => ({ ...w, from: 'a clean twin' })), ...writes];
+  const { writes, learned } = await learnWrites(
+    runner,
+    service.Config.User ?? '',
+    twinOptions,
+    options,
+    report,
+    learn,
+  );
   // What the service listens on: the triage's, else where the first clean twin served.
   const listened = triageListened.length ? triageListened : (learned?.ports ?? []);
   twinOptions.ports = servicePorts(inspect, listened);

@@ -19,7 +19,7 @@ import { CoronerError } from '../../errors.js';
 import type { ImageConfigHistory } from '../../layers/image-layers.js';
 import { indexLayer, layerEntryPath, type LayerIndex } from '../../layers/layer-index.js';
 import { readBounded, tarEntries, type TarEntry } from '../../tar-entries.js';
-import { isGzip, isTar, peekStream } from '../docker-live/stream-peek.js';
+import { isGzip, isLayerMember, peekStream } from '../docker-live/stream-peek.js';
 
 /** The image archive cannot be used for the originals: why, and what to do. */
 export class ImageArchiveRefused extends CoronerError {}
@@ -134,12 +134,7 @@ export async function indexImageArchive(
         continue;
       }
       const { head, stream } = await peekStream(entry, 512);
-      if (
-        isGzip(head) ||
-        isTar(head) ||
-        name.endsWith('/layer.tar') ||
-        (size >= 1024 && head.every((b) => b === 0))
-      ) {
+      if (isLayerMember(head, name, size)) {
         const index = await indexWithDiffId(isGzip(head) ? gunzipped(stream) : stream);
         if (!layers.has(index.diffId))
           layers.set(index.diffId, { index, member: name, isGzip: isGzip(head) });

@@ -20,7 +20,7 @@ import {
 import { indexLayer, type LayerIndex } from '../../layers/layer-index.js';
 import { readBounded, tarEntries } from '../../tar-entries.js';
 import type { Engine, ImageInspect } from './engine.js';
-import { isGzip, isTar, peekStream } from './stream-peek.js';
+import { isGzip, isLayerMember, peekStream } from './stream-peek.js';
 
 /** The image's layers could not be indexed: what each original came from stays unknown. */
 export class LayerIndexFailed extends CoronerError {}
@@ -109,12 +109,7 @@ async function indexFromSave(
         continue;
       }
       const { head, stream } = await peekStream(entry, 512);
-      if (
-        isGzip(head) ||
-        isTar(head) ||
-        name.endsWith('/layer.tar') ||
-        (size >= 1024 && head.every((b) => b === 0))
-      ) {
+      if (isLayerMember(head, name, size)) {
         const index = await indexWithDiffId(isGzip(head) ? stream.pipe(createGunzip()) : stream);
         if (wanted.has(index.diffId)) indexes.set(index.diffId, index);
       } else if (size <= MAX_JSON_BYTES && (name.endsWith('.json') || name.startsWith('blobs/'))) {

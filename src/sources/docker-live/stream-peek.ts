@@ -46,3 +46,16 @@ export function isGzip(head: Buffer): boolean {
 export function isTar(head: Buffer): boolean {
   return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
 }
+
+/**
+ * True when a member of a `docker save` or OCI archive is a layer, by its first 512 bytes:
+ * gzip or tar, a v1 `layer.tar`, or a tar starting with a block of zeros (an empty layer).
+ */
+export function isLayerMember(head: Buffer, name: string, size: number): boolean {
+  return (
+    isGzip(head) ||
+    isTar(head) ||
+    name.endsWith('/layer.tar') ||
+    (size >= 1024 && head.every((b) => b === 0))
+  );
+}
