@@ -21,7 +21,7 @@ import {
   likenessApplies,
   likenessFeatures,
 } from '../src/findings/web-shell/likeness.js';
-import { option, sampleOf, shellSets, unpacked } from './corpora.js';
+import { isHeldOutUpstream, option, sampleOf, shellSets, unpacked } from './corpora.js';
 
 const FOLDS = 5;
 const EPOCHS = Number(option('--epochs') ?? 15);
@@ -83,6 +83,7 @@ async function loadDocs(): Promise<Doc[]> {
     for (const e of entries) {
       if (!e.isFile()) continue;
       const full = path.join(e.parentPath, e.name);
+      if (isHeldOutUpstream(full)) continue;
       const { text, isRuleHigh } = await read(full);
       if (text === undefined || !likenessApplies(full, text)) continue;
       docs.push({
@@ -217,7 +218,7 @@ async function main() {
   const benign = docs.flatMap((d, i) => (d.label ? [] : [oof[i]!])).sort((a, b) => b - a);
   const allowed = Math.floor(benign.length * TARGET_FALSE_ALARMS);
   // The lowest threshold above the (allowed+1)th highest benign score.
-  const threshold = Math.min(0.999, Math.max(0.5, (benign[allowed] ?? 0) + 1e-6));
+  const threshold = Math.min(0.9999, Math.max(0.5, (benign[allowed] ?? 0) + 1e-6));
   console.log('Out of fold (by group):  threshold  web shells  benign pages');
   for (const t of [0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, threshold]) {
     const hit = docs.filter((d, i) => d.label && oof[i]! >= t).length;
@@ -235,6 +236,15 @@ async function main() {
     const addedFa = docs.filter((d, i) => !d.label && !d.isRuleHigh && oof[i]! >= t).length;
     console.log(
       `  rules ${((100 * shellHits) / shells).toFixed(1)}% + likeness ≥ ${t.toFixed(4)}: ${((100 * (shellHits + added)) / shells).toFixed(1)}% (${added} of the rules' ${missed.length} misses); benign ${ruleFa} + ${addedFa}`,
+    );
+  }
+  // Each collection as a held-out side of its own: how far the model reaches past what it saw.
+  for (const group of [...new Set(docs.filter((d) => d.label).map((d) => d.group))].sort()) {
+    const own = docs.flatMap((d, i) => (d.label && d.group === group ? [{ d, s: oof[i]! }] : []));
+    const rules = own.filter(({ d }) => d.isRuleHigh).length;
+    const both = own.filter(({ d, s }) => d.isRuleHigh || s >= threshold).length;
+    console.log(
+      `  ${group.padEnd(34)} ${String(own.length).padStart(4)} pages: rules ${((100 * rules) / own.length).toFixed(1)}%, with the likeness ${((100 * both) / own.length).toFixed(1)}%`,
     );
   }
   const sizes = docs

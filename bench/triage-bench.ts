@@ -294,8 +294,10 @@ async function main(): Promise<void> {
 
 // `npm run bench -- detection`: the detection benchmark alone (bench/detection.ts);
 // `npm run bench -- layouts`: issue 25's figures on three engines (bench/layouts.ts);
-// `npm run bench -- train-likeness`: the web-shell likeness model (bench/train-likeness.ts).
+// `npm run bench -- train-likeness`: the web-shell likeness model (bench/train-likeness.ts);
+// `npm run bench -- lay-corpora`: fetches what those two read (bench/lay-corpora.ts).
 if (args[0] === 'detection') await import('./detection.js');
+else if (args[0] === 'lay-corpora') await import('./lay-corpora.js');
 else if (args[0] === 'layouts') await import('./layouts.js');
 else if (args[0] === 'train-likeness') await import('./train-likeness.js');
 else

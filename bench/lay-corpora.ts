@@ -1,0 +1,206 @@
+/**
+ * npm run bench -- lay-corpora [--corpora DIR] [--mirror DIR]: fetches and lays out the
+ * public material bench/corpora.ts names, so the held-out measure and the likeness trainer
+ * read the same files on any machine. Nothing of it is committed.
+ *
+ * Each web-shell collection is taken from GitHub (`git clone --depth 1 --bare`), or from
+ * MIRROR/<owner>+<name>/repo when --mirror names a folder of bare clones; only the part of it
+ * the split means is laid out (below). The benign packages come with `apt-get download`
+ * (Debian 12's), into DIR/debs/<side>/. A folder already laid out is left as it is.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  CORPORA,
+  FRESH_PAGES,
+  SHELL_SPLIT,
+  TUNING_ADDED,
+  TUNING_PAGES,
+  benignPackages,
+  isTuningPage,
+  option,
+} from './corpora.js';
+
+const exec = promisify(execFile);
+const MIRROR = option('--mirror');
+
+/** The folders of a collection that hold its shells (the whole tree when not named). */
+const SHELL_PARTS: Record<string, string[]> = {
+  'jvoisin+php-malware-finder': ['data/samples'],
+  'for-just-we+webshell_sample': ['train/webshell', 'test/webshell'],
+  'HzieeC+WebshellDetectDataset': ['php/black', 'jsp/black', 'asp/black'],
+  'fuzzdb-project+fuzzdb': ['web-backdoors'],
+};
+/** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
+const PAGE_PARTS: Record<string, string[]> = {
+  'HzieeC+WebshellDetectDataset': ['php/white', 'jsp/white', 'asp/white'],
+};
+
+/** A bare git folder of the collection: the mirror's, or a shallow clone in `scratch`. */
+async function gitDir(collection: string, scratch: string, ref?: string): Promise<string> {
+  const mirrored = MIRROR && path.join(MIRROR, collection, 'repo');
+  if (mirrored && existsSync(path.join(mirrored, '.git'))) return path.join(mirrored, '.git');
+  if (mirrored && existsSync(mirrored)) return mirrored;
+  const into = path.join(scratch, collection);
+  const url = `https://github.com/${collection.replace('+', '/')}`;
+  await exec('git', [
+    'clone',
+    '--quiet',
+    '--depth',
+    '1',
+    '--bare',
+    ...(ref ? ['--branch', ref] : []),
+    url,
+    into,
+  ]);
+  return into;
+}
+
+/**
+ * Writes the regular files of HEAD under `parts` (all when empty) into `into`, through one
+ * `git cat-file --batch`. A blob the mirror lacks (a snapshot may leave its largest files
+ * out) is skipped and counted; links are not laid out, and no name leaves `into`.
+ */
+async function extract(
+  git: string,
+  parts: string[],
+  into: string,
+  { ref = 'HEAD', keep = (_: string): boolean => true } = {},
+): Promise<void> {
+  const { stdout } = await exec(
+    'git',
+    ['--git-dir', git, 'ls-tree', '-r', '-z', ref, '--', ...parts],
+    {
+      maxBuffer: 256 << 20,
+    },
+  );
+  const blobs = stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((line) => {
+      const [meta, name] = [line.slice(0, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1)];
+      const [mode, type, sha] = meta.split(' ');
+      return { mode, type, sha: sha!, name };
+    })
+    .filter((b) => b.type === 'blob' && (b.mode === '100644' || b.mode === '100755'))
+    .filter((b) => !path.isAbsolute(b.name) && !b.name.split('/').includes('..') && keep(b.name));
+  const batch = spawn('git', ['--git-dir', git, 'cat-file', '--batch']);
+  const reader = batchReader(batch.stdout);
+  let missing = 0;
+  for (const blob of blobs) {
+    batch.stdin.write(`${blob.sha}\n`);
+    const content = await reader.next();
+    if (!content) {
+      missing++;
+      continue;
+    }
+    const file = path.join(into, blob.name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, content);
+  }
+  batch.stdin.end();
+  if (missing) console.log(`    (${missing} files absent from ${git}: skipped)`);
+}
+
+/** Reads `git cat-file --batch` answers in order: a blob's bytes, or undefined when missing. */
+function batchReader(out: NodeJS.ReadableStream) {
+  let buffered = Buffer.alloc(0);
+  let wake: (() => void) | undefined;
+  out.on('data', (d: Buffer) => {
+    buffered = Buffer.concat([buffered, d]);
+    wake?.();
+  });
+  const more = () => new Promise<void>((resolve) => (wake = resolve));
+  return {
+    async next(): Promise<Buffer | undefined> {
+      let eol: number;
+      while ((eol = buffered.indexOf(10)) < 0) await more();
+      const header = buffered.subarray(0, eol).toString();
+      if (header.endsWith(' missing')) {
+        buffered = buffered.subarray(eol + 1);
+        return undefined;
+      }
+      const size = Number(header.split(' ')[2]);
+      while (buffered.length < eol + 1 + size + 1) await more();
+      const content = Buffer.from(buffered.subarray(eol + 1, eol + 1 + size));
+      buffered = buffered.subarray(eol + 1 + size + 1);
+      return content;
+    },
+  };
+}
+
+/**
+ * HzieeC's dataset keeps each page as `<hash>.txt` in a folder named for its language:
+ * renamed to that language's extension, so the measure knows what it is.
+ */
+async function nameByFolderLanguage(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || !e.name.endsWith('.txt')) continue;
+    const language = path.relative(dir, e.parentPath).split(path.sep)[0];
+    if (!['php', 'jsp', 'asp'].includes(language!)) continue;
+    const from = path.join(e.parentPath, e.name);
+    await rename(from, `${from.slice(0, -'.txt'.length)}.${language}`);
+  }
+}
+
+async function layShells(scratch: string): Promise<void> {
+  for (const collection of [...Object.values(SHELL_SPLIT).flat(), ...TUNING_ADDED]) {
+    const into = path.join(CORPORA, 'shells', collection);
+    const pagesInto = path.join(CORPORA, 'pages', collection);
+    const wantsPages = FRESH_PAGES.includes(collection) && !existsSync(pagesInto);
+    if (existsSync(into) && !wantsPages) continue;
+    console.log(`  ${collection}`);
+    const git = await gitDir(collection, scratch);
+    if (!existsSync(into)) {
+      await extract(git, SHELL_PARTS[collection] ?? [], into);
+      await nameByFolderLanguage(into);
+    }
+    if (wantsPages) {
+      await extract(git, PAGE_PARTS[collection] ?? [], pagesInto);
+      await nameByFolderLanguage(pagesInto);
+    }
+  }
+}
+
+async function layTuningPages(scratch: string): Promise<void> {
+  for (const [collection, ref] of TUNING_PAGES) {
+    const into = path.join(CORPORA, 'pages-tuning', collection);
+    if (existsSync(into)) continue;
+    console.log(`  ${collection} (pages)`);
+    const git = await gitDir(collection, scratch, ref);
+    // A shallow clone of one branch has it as HEAD; a mirror keeps every branch.
+    const named = ref && MIRROR && git.startsWith(MIRROR) ? ref : 'HEAD';
+    await extract(git, [], into, { ref: named, keep: isTuningPage });
+  }
+}
+
+async function layPackages(): Promise<void> {
+  const sides = { tuning: benignPackages('tuning'), heldout: benignPackages('heldout') };
+  for (const [side, packages] of Object.entries(sides)) {
+    const into = path.join(CORPORA, 'debs', side);
+    await mkdir(into, { recursive: true });
+    const have = await readdir(into);
+    const wanted = packages.filter((p) => !have.some((f) => f.startsWith(`${p}_`)));
+    if (!wanted.length) continue;
+    console.log(`  ${side}: apt-get download of ${wanted.length} packages`);
+    await exec('apt-get', ['download', '-qq', ...wanted], { cwd: into, maxBuffer: 64 << 20 });
+  }
+}
+
+const scratch = await mkdtemp(path.join(os.tmpdir(), 'coroner-corpora-'));
+try {
+  console.log(`Laying out the corpora under ${CORPORA}`);
+  await layShells(scratch);
+  await layTuningPages(scratch);
+  await layPackages();
+  console.log('Done: npm run bench -- detection --heldout reads them.');
+} catch (e) {
+  console.error(`lay-corpora: ${(e as Error).message.trim()}`);
+  process.exitCode = 1;
+} finally {
+  await rm(scratch, { recursive: true, force: true });
+}
