@@ -30,6 +30,8 @@ import {
   BENIGN_V2,
   CORPORA,
   FRESH_PAGES,
+  TUNING_PAGES,
+  isTuningPage,
   contentKey,
   filesUnder,
   languageOf,
@@ -132,7 +134,8 @@ async function measureShells(
       apart.n++;
       if (found) apart.hit++;
       if (isRuleHigh(outside) && isRuleHigh(served)) apart.rules++;
-    } else misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
+    }
+    if (!found) misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
     if (pmf?.has(s.file)) row.pmf++;
     by.set(s.language, row);
   }
@@ -263,46 +266,64 @@ async function measureBenign(side: Side, pmfRules?: string) {
 }
 
 /**
- * Loose benign pages (FRESH_PAGES), deduplicated by content: each judged outside a web root
+ * Loose benign pages (FRESH_PAGES held out, TUNING_PAGES tuning), deduplicated by content
+ * within a side: each judged outside a web root
  * and in one, as the shells are; a false alarm is a page ranked high or above in either.
  */
 async function measurePages() {
   const lines: string[] = [];
-  const flagged: string[] = [];
-  for (const collection of FRESH_PAGES) {
-    const dir = path.join(CORPORA, 'pages', collection);
-    if (!existsSync(dir)) continue;
+  const flagged: Record<'tuning' | 'fresh', string[]> = { tuning: [], fresh: [] };
+  const sides = [
+    {
+      side: 'fresh' as const,
+      title: `fresh held-out side (${FRESH_PAGES.join(', ')}, loose files)`,
+      dirs: FRESH_PAGES.map((c) => path.join(CORPORA, 'pages', c)),
+      keep: (_: string) => true,
+    },
+    {
+      side: 'tuning' as const,
+      title: `tuning side (split v4: ${TUNING_PAGES.length} open-source ASP, JSP and ASP.NET applications)`,
+      dirs: TUNING_PAGES.map(([c]) => path.join(CORPORA, 'pages-tuning', c)),
+      keep: isTuningPage,
+    },
+  ];
+  for (const { side, title, dirs, keep } of sides) {
     const seen = new Set<string>();
     const by = new Map<string, { n: number; high: number; rules: number }>();
-    for (const [i, file] of (await filesUnder(dir)).entries()) {
-      const language = languageOf(file);
-      if (!language) continue;
-      const { sample, sizeBytes } = await sampleOf(file);
-      const key = contentKey(sample);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const name = `p${String(i).padStart(5, '0')}${path.extname(file).toLowerCase()}`;
-      const placed = [`/opt/collected/${name}`, `/var/www/html/${name}`].map((at) =>
-        judgeAdded(at, fileMeta(sizeBytes), sample),
-      );
-      const row = by.get(language) ?? { n: 0, high: 0, rules: 0 };
-      row.n++;
-      if (placed.some(isHigh)) {
-        row.high++;
-        flagged.push(`    ${path.relative(CORPORA, file)}: ${headline(placed.find(isHigh)!)}`);
+    let i = 0;
+    for (const dir of dirs.filter((d) => existsSync(d)))
+      for (const file of await filesUnder(dir)) {
+        const language = languageOf(file);
+        if (!language || !keep(file)) continue;
+        const { sample, sizeBytes } = await sampleOf(file);
+        const key = contentKey(sample);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const name = `p${String(i++).padStart(5, '0')}${path.extname(file).toLowerCase()}`;
+        const placed = [`/opt/collected/${name}`, `/var/www/html/${name}`].map((at) =>
+          judgeAdded(at, fileMeta(sizeBytes), sample),
+        );
+        const row = by.get(language) ?? { n: 0, high: 0, rules: 0 };
+        row.n++;
+        if (placed.some(isHigh)) {
+          row.high++;
+          flagged[side].push(
+            `    ${path.relative(CORPORA, file)}: ${headline(placed.find(isHigh)!)}`,
+          );
+        }
+        if (placed.some(isRuleHigh)) row.rules++;
+        by.set(language, row);
       }
-      if (placed.some(isRuleHigh)) row.rules++;
-      by.set(language, row);
-    }
+    if (!by.size) continue;
     const all = [...by.values()].reduce((a, r) => ({
       n: a.n + r.n,
       high: a.high + r.high,
       rules: a.rules + r.rules,
     }));
     lines.push(
-      `Benign pages, fresh held-out side (${collection}, loose files): ${all.high} of ${all.n} at high+ (${pct(all.high, all.n, 2)}; rules alone ${pct(all.rules, all.n, 2)})`,
+      `Benign pages, ${title}: ${all.high} of ${all.n} at high+ (${pct(all.high, all.n, 2)}; rules alone ${pct(all.rules, all.n, 2)})`,
     );
-    for (const [l, r] of by)
+    for (const [l, r] of [...by].sort())
       lines.push(
         `  ${l.padEnd(5)} ${String(r.high).padStart(4)} / ${String(r.n).padEnd(6)} ${pct(r.high, r.n, 2).padStart(7)}   rules alone ${pct(r.rules, r.n, 2).padStart(7)}`,
       );
@@ -394,7 +415,9 @@ async function main() {
   if (!only || only === 'benign' || only === 'pages') {
     const { lines, flagged } = await measurePages();
     say(lines);
-    if (list === 'heldout-benign') say(['  false alarms:', ...flagged.slice(0, 400)]);
+    if (list === 'heldout-benign')
+      say(['  false alarms, fresh side:', ...flagged.fresh.slice(0, 400)]);
+    if (list === 'tuning') say(['  false alarms, tuning pages:', ...flagged.tuning.slice(0, 3000)]);
     say(['']);
   }
   if (!only || only === 'benign')

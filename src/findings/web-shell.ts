@@ -51,6 +51,7 @@ import {
   NAMED_CODE,
   STREAM_READER,
   opensFromInput,
+  serverPageText,
   writesFromInput,
 } from './web-shell/server-pages.js';
 
@@ -126,8 +127,15 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const isAsp = isClassicAsp(f.path, source);
   // IIS runs a classic ASP page's `<% %>` blocks and server script elements; its other
   // <script> blocks are the browser's (a client-side eval() is no web shell).
+  // JSP and ASP.NET pages likewise: their browser scripts are not the server's code.
+  const isServerPage =
+    !isAsp &&
+    (isJava ||
+      /\.(?:aspx|ascx|master)$/i.test(f.path) ||
+      /<%@\s*(?:page|control|master)\b/i.test(source));
+  const serverText = isServerPage ? serverPageText(source) : source;
   const text = withoutComments(
-    isJava ? javaUnescaped(source) : isAsp ? aspServerCode(source) : source,
+    isJava ? javaUnescaped(serverText) : isAsp ? aspServerCode(source) : serverText,
   );
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
@@ -183,10 +191,10 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const reasons: string[] = [];
   const decoded = decodedRun(text);
   if (decoded) reasons.push(`${decoded}() on decoded data`);
-  // A JSP or ASP(X) page that runs commands and reads the request: pages do not, shells do.
-  // Classic ASP's eval and Execute are judged by where their operand comes from (the ASP
-  // rules above): JScript pages call eval() on their own numbers and dates.
-  if (isPageScript && input && (command ?? (!isAsp && code)) && !reasons.length)
+  // A JSP or ASP.NET page that runs commands and reads the request: pages do not, shells do.
+  // Classic ASP is judged by where a runner's operand comes from (the ASP rules above):
+  // JScript pages call eval() on their own numbers and dates, and `re.exec(s)` is a search.
+  if (isPageScript && !isAsp && input && (command ?? code) && !reasons.length)
     reasons.push(`${sinkName === 'code()' ? 'code' : sinkName} and request input in a server page`);
   if (
     isPageScript &&

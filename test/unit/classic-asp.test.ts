@@ -79,6 +79,10 @@ describe('classic ASP', () => {
       '<% n = Request("n")\nSet fso = Server.CreateObject("Scripting.FileSystemObject")\nSet f = fso.CreateTextFile(Server.MapPath("up/" & n & ".asp"))\nf.Write Request("b") %>',
     ],
     [
+      'Execute of code assembled from chr() pieces kept in names',
+      '<%\nDim a, r, k, s\na = Chr(101) & Chr(118) & Chr(97) & Chr(108)\nr = Chr(114) & Chr(101) & Chr(113) & Chr(117) & Chr(101) & Chr(115) & Chr(116)\nk = "pass"\ns = a & "(" & r & "(""" & k & """))"\nExecute(s)\n%>',
+    ],
+    [
       'Execute of a field in a server script element',
       '<html><script language="VBScript" runat="server">\nExecute Request("c")\n</script></html>',
     ],
@@ -130,6 +134,18 @@ describe('classic ASP', () => {
     [
       'a page caching a news page under a name built from a field',
       '<% id = Request("id")\nHtmlFileName = Server.MapPath("html/news_" & id & ".html")\nSet fso = Server.CreateObject("Scripting.FileSystemObject")\nSet fout = fso.CreateTextFile(HtmlFileName)\nfout.Write "<p>news</p>" %>',
+    ],
+    [
+      'a page running code it assembles from names of its own, with no request in it',
+      '<% action = Request("a")\nprefix = "Call Show"\ncode = prefix & "List()"\nExecute(code)\nExecute("Call " & "Page" & "Header()") %>',
+    ],
+    [
+      'a page running code through a name set twice (not one known text)',
+      '<% a = "ev" & "al"\nr = "reque" & "st"\nIf x Then r = "Respo" & "nse.Write"\nExecute a & "(" & r & "(""x""))"\nid = Request("id") %>',
+    ],
+    [
+      'a page calling a stored procedure with EXECUTE in its SQL text',
+      '<% id = Request.QueryString("id")\nstrSQL = "EXECUTE LadderMatchDetails @ID = \'" & id & "\'"\nSet rs = conn.Execute(strSQL) %>',
     ],
     [
       'a page searching a field with a regular expression',

@@ -83,3 +83,56 @@ describe('web-shell false alarms fixed at their cause', () => {
     );
   });
 });
+
+describe('JSP and ASP.NET pages judged by the code their server runs', () => {
+  const jspForm = `<%@ page contentType="text/html" %>
+<% String id = request.getParameter("id"); %>
+<html><script type="text/javascript">
+  function total(f) { return eval(f.a.value + "+" + f.b.value); }
+  var data = eval("(" + '<%= id %>' + ")");
+</script></html>`;
+
+  it('leaves a JSP form whose browser script calls eval() below high', () => {
+    expect(severity('/var/lib/tomcat/webapps/app/form.jsp', jspForm)).not.toMatch(/high|critical/);
+  });
+
+  it('still calls server code inside a browser script a web shell', () => {
+    const text = `<html><script>
+  var out = "<% Process p = Runtime.getRuntime().exec(request.getParameter("c")); %>";
+</script></html>`;
+    expect(severity('/var/lib/tomcat/webapps/app/x.jsp', text)).toBe('critical');
+  });
+
+  it('keeps server code that prints a <script> tag whole', () => {
+    const text = `<% out.println("<script>"); Runtime.getRuntime().exec(request.getParameter("c")); out.println("</script>"); %>`;
+    expect(severity('/var/lib/tomcat/webapps/app/y.jsp', text)).toBe('critical');
+  });
+
+  it("takes request.getMethod() for the HTTP verb, not a method looked up by a visitor's name", () => {
+    const text = `<%@ page import="java.util.*" %>
+<% String mode = request.getParameter("mode");
+if (request.getMethod().equalsIgnoreCase("POST")) { save(mode); } %>`;
+    expect(severity('/var/lib/tomcat/webapps/app/edit.jsp', text)).not.toMatch(/high|critical/);
+    const shell = `<% String m = request.getParameter("m");
+Object r = Class.forName("java.lang.Runtime").getMethod(m, String.class).invoke(null, "id"); %>`;
+    expect(severity('/var/lib/tomcat/webapps/app/r.jsp', shell)).toBe('critical');
+  });
+
+  it("takes an ASP.NET data-binding Eval() for DataBinder's field lookup", () => {
+    const text = `<%@ Page Language="C#" %>
+<script runat="server">void Page_Load() { var q = Request.QueryString["q"]; Grid.DataBind(); }</script>
+<asp:Repeater id="Grid" runat="server"><ItemTemplate><%# Eval("Title") %> <%#: Bind("Name") %></ItemTemplate></asp:Repeater>`;
+    expect(severity('/inetpub/wwwroot/list.aspx', text)).not.toMatch(/high|critical/);
+    const chopper = `<%@ Page Language="Jscript"%><%eval(Request.Item["z"],"unsafe");%>`;
+    expect(severity('/inetpub/wwwroot/c.aspx', chopper)).toBe('critical');
+  });
+
+  it('reads a server script element whose quotes are curly as the server code it is', () => {
+    const text = `<%@ Page Language="C#" %>
+<script runat=\u201cserver\u201d>
+void Page_Load() { Response.Write("<script>alert(1)</" + "script>");
+  System.Diagnostics.Process.Start("cmd.exe", "/c " + Request["c"]); }
+</script>`;
+    expect(severity('/inetpub/wwwroot/d.aspx', text)).toBe('critical');
+  });
+});

@@ -62,6 +62,23 @@ export function aspServerCode(text: string): string {
   return parts.length ? parts.join('\n') : text;
 }
 
+/**
+ * Which characters of the text are inside a double-quoted string of their line:
+ * `strSQL = "EXECUTE proc …"` is SQL the page sends its database, not VBScript's Execute.
+ * One pass (`""` is an escaped quote, and leaves the count's parity as it was).
+ */
+function stringMask(text: string): Uint8Array {
+  const mask = new Uint8Array(text.length);
+  let inside = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) inside = false;
+    else if (c === 34) inside = !inside;
+    else if (inside) mask[i] = 1;
+  }
+  return mask;
+}
+
 /** The VBScript string or `chr(n)` starting at `i`, as [its characters, where it ends], if any. */
 function vbPiece(text: string, i: number): [string, number] | undefined {
   if (text[i] === '"') {
@@ -181,6 +198,40 @@ function assignmentsOf(text: string, name: string): string[] {
   return assignments.list.filter(([k]) => k === key(name)).map(([, value]) => value);
 }
 
+/**
+ * The text an expression of strings and names builds (`a & "(" & b & "(""x""))"`, where `a`
+ * and `b` are set once to strings, as foldVbStrings leaves `chr(101) & …`), or undefined when
+ * any part of it is not known. Code a page assembles this way and then runs hides what it runs
+ * from a reader of its source. Bounded: four names deep, 2,000 characters.
+ */
+export function assembledText(text: string, expression: string, depth = 0): string | undefined {
+  const terms: string[] = [];
+  let term = '';
+  let quoted = false;
+  for (const c of expression.trim().replace(/^\((.*)\)$/s, '$1')) {
+    if (c === '"') quoted = !quoted;
+    if (c === '&' && !quoted) {
+      terms.push(term.trim());
+      term = '';
+    } else term += c;
+  }
+  terms.push(term.trim());
+  let out = '';
+  for (const t of terms) {
+    const literal = /^"((?:[^"]|"")*)"$/.exec(t);
+    if (literal) out += literal[1]!.replace(/""/g, '"');
+    else if (/^\w{1,40}$/.test(t) && depth < 4) {
+      const values = [...new Set(assignmentsOf(text, t))];
+      if (values.length !== 1) return undefined;
+      const value = assembledText(text, values[0]!, depth + 1);
+      if (value === undefined) return undefined;
+      out += value;
+    } else return undefined;
+    if (out.length > 2000) return undefined;
+  }
+  return out;
+}
+
 // The last string of a name's expression, when the expression ends with it.
 const LAST_STRING = /"([^"\n]{0,80})"[\s)]{0,6}$/;
 const SCRIPT_EXTENSIONS = new Set(
@@ -238,11 +289,18 @@ export function classicAspShell(text: string): string | undefined {
       .slice(0, 500)
       .map((m) => m[1]!.toLowerCase()),
   );
-  for (const m of [...text.matchAll(CODE_RUNNERS)].slice(0, 300)) {
+  const inString = stringMask(text);
+  for (const m of [...text.matchAll(CODE_RUNNERS)]
+    .filter((m) => !inString[m.index!])
+    .slice(0, 300)) {
     const operand = operandOf(text, m);
     const runner = m[0].replace('(', '').trim();
     if (carries(operand))
       return `classic ASP running the request as code (${runner} on request input)`;
+    // Execute(s) where s = "eval" & "(" & "request(""x""))": the request, in code it assembles.
+    const assembled = assembledText(text, operand);
+    if (assembled !== undefined && ASP_INPUT.test(assembled))
+      return `classic ASP running the request as code it assembles from pieces (${runner} of ${JSON.stringify(assembled.slice(0, 60))})`;
     // Execute(DeCode("…")), Execute unescape("…"): code the page decodes for itself, then runs.
     const call = /^(\w{1,40})\s*\(/.exec(operand.trim().replace(/^\(/, '').trimStart());
     if (call && (own.has(call[1]!.toLowerCase()) || /^(?:unescape|strreverse)$/i.test(call[1]!)))

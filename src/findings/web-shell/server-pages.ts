@@ -43,9 +43,10 @@ export function writesFromInput(text: string): boolean {
 }
 
 // Java run by a name: a class loaded, a method looked up, a JNDI name resolved (a remote
-// class for the JDK to load), each given by the visitor in a page.
+// class for the JDK to load), each given by the visitor in a page. A method is looked up by
+// a name: `request.getMethod()`, with none, is the request's HTTP verb.
 export const NAMED_CODE =
-  /\bClass\.forName\s*\(|\.loadClass\s*\(|\.get(?:Declared)?Method\s*\(|\.lookup\s*\(/g;
+  /\bClass\.forName\s*\(|\.loadClass\s*\(|\.get(?:Declared)?Method\s*\((?!\s*\))|\.lookup\s*\(/g;
 
 /** Names (Java, C#: no `$`) that hold request input, through up to three assignments. */
 function pageTainted(text: string, boxes?: RegExp): Set<string> {
@@ -81,4 +82,72 @@ export function opensFromInput(text: string, calls: RegExp): boolean {
       [...args.matchAll(/\b(\w{1,40})\b/g)].some((v) => tainted.has(v[1]!))
     );
   });
+}
+
+const SCRIPT_TAG = /<script\b[^>]{0,300}>/gi;
+
+/**
+ * A JSP or ASP.NET page as its server runs it. The template's browser scripts (a `<script>`
+ * element without runat="server") keep only the server code inside them (`<%= … %>`): an
+ * eval() in the browser's JavaScript is no web shell. A `<script>` written inside server code
+ * (`out.println("<script>")`) is the server's text and stays whole. ASP.NET data-binding
+ * expressions' Eval(), Bind() and XPath() are DataBinder's field lookups (`<%# Eval("Title")
+ * %>`), read as such. Issue 27: the JSP and ASP.NET applications of the tuning side.
+ */
+export function serverPageText(text: string): string {
+  const lower = text.toLowerCase();
+  const serverCodeEnd = (open: number) => {
+    const close = text.indexOf('%>', open + 2);
+    return close < 0 ? text.length : close + 2;
+  };
+  let out = '';
+  let i = 0;
+  let tag: RegExpExecArray | null = null;
+  let noMoreTags = false;
+  for (let steps = 0; i < text.length && steps < 100_000; steps++) {
+    if (!noMoreTags && (!tag || tag.index < i)) {
+      SCRIPT_TAG.lastIndex = i;
+      tag = SCRIPT_TAG.exec(text);
+      noMoreTags = !tag;
+    }
+    const open = text.indexOf('<%', i);
+    if (tag && tag.index >= i && (open < 0 || tag.index < open)) {
+      const element = tag;
+      out += text.slice(i, element.index + element[0].length);
+      let j = element.index + element[0].length;
+      // runat=server in any quotes (a copy with curly ones is still read as the server's).
+      if (/^\W{0,4}server\b/i.test(/\brunat\s*=([^>]{0,16})/i.exec(element[0])?.[1] ?? '')) {
+        // The server's own code, whole, up to the end tag (a `<script>` in its strings too).
+        const end = lower.indexOf('</script', j);
+        j = end < 0 ? text.length : end;
+        out += text.slice(element.index + element[0].length, j);
+      } else
+        // The browser's script: only the server code inside it, up to its end tag.
+        for (;;) {
+          const end = lower.indexOf('</script', j);
+          const inner = text.indexOf('<%', j);
+          if (inner < 0 || (end >= 0 && end < inner)) {
+            j = end < 0 ? text.length : end;
+            break;
+          }
+          const innerEnd = serverCodeEnd(inner);
+          out += '\n' + text.slice(inner, innerEnd) + '\n';
+          j = innerEnd;
+        }
+      i = j;
+      continue;
+    }
+    if (open < 0) {
+      out += text.slice(i);
+      i = text.length;
+      break;
+    }
+    const end = serverCodeEnd(open);
+    let code = text.slice(open, end);
+    if (code.startsWith('<%#'))
+      code = code.replace(/(?<![\w.])(Eval|Bind|XPath)\s*\(/g, 'DataBinder.$1(');
+    out += text.slice(i, open) + code;
+    i = end;
+  }
+  return out + text.slice(i);
 }
