@@ -83,6 +83,10 @@ describe('classic ASP', () => {
       '<%\nDim a, r, k, s\na = Chr(101) & Chr(118) & Chr(97) & Chr(108)\nr = Chr(114) & Chr(101) & Chr(113) & Chr(117) & Chr(101) & Chr(115) & Chr(116)\nk = "pass"\ns = a & "(" & r & "(""" & k & """))"\nExecute(s)\n%>',
     ],
     [
+      'a function of its own that evaluates its argument, called with a field',
+      '<%Function xxxx(str) eval str End Function%><%D = request("ant")%><%xxxx D%>',
+    ],
+    [
       'Execute of a field in a server script element',
       '<html><script language="VBScript" runat="server">\nExecute Request("c")\n</script></html>',
     ],
@@ -146,6 +150,10 @@ describe('classic ASP', () => {
     [
       'a page calling a stored procedure with EXECUTE in its SQL text',
       '<% id = Request.QueryString("id")\nstrSQL = "EXECUTE LadderMatchDetails @ID = \'" & id & "\'"\nSet rs = conn.Execute(strSQL) %>',
+    ],
+    [
+      'a sub of its own that executes its argument, called with code of its own',
+      '<% Sub RunHook(ByVal code)\nExecute code\nEnd Sub\nid = Request("id")\nRunHook "Call Header()"\nRunHook("Call Footer(" & 1 & ")") %>',
     ],
     [
       'a page searching a field with a regular expression',

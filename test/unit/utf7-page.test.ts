@@ -16,13 +16,16 @@ describe('UTF-7 classic ASP', () => {
     expect(decodeUtf7(`a ${utf7('eval(request("x"))')} b +- c`)).toBe('a eval(request("x")) b + c');
   });
 
-  it('ranks a code page 65000 page that evaluates the request critical', () => {
-    const page = `<%@codepage=65000%>\n<%\n${utf7('response.codepage=65001:eval(request("k"))')}\n%>`;
-    expect(top('/inetpub/wwwroot/u.asp', page)).toMatchObject({
-      severity: 'critical',
-      reason: expect.stringMatching(/classic ASP/),
-    });
-  });
+  it.each(['65000', '0000065000', '"65000"'])(
+    'ranks a code page %s page that evaluates the request critical',
+    (codepage) => {
+      const page = `<%@codepage=${codepage}%>\n<%\n${utf7('response.codepage=65001:eval(request("k"))')}\n%>`;
+      expect(top('/inetpub/wwwroot/u.asp', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/classic ASP/),
+      });
+    },
+  );
 
   it('does not alarm on a code page 65000 page that only writes text', () => {
     const page = `<%@codepage=65000%>\n<%\n${utf7('Response.Write "café ouvert"')}\n%>`;

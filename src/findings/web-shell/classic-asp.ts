@@ -270,6 +270,41 @@ function operandOf(text: string, m: RegExpMatchArray): string {
 }
 
 /**
+ * The page's own functions and subs that run a parameter as code (`Function x(s) eval s End
+ * Function`): a call to one runs its argument as surely as Execute does.
+ */
+function codeRunningFunctions(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of [
+    ...text.matchAll(/\b(?:function|sub)\s+(\w{1,40})\s*\(([\w\s,]{0,200})\)/gi),
+  ].slice(0, 500)) {
+    const params = m[2]!
+      .split(',')
+      .map((p) =>
+        p
+          .trim()
+          .replace(/^(?:byval|byref)\s+/i, '')
+          .toLowerCase(),
+      )
+      .filter(Boolean);
+    if (!params.length) continue;
+    const start = m.index! + m[0].length;
+    const end = text.slice(start, start + 5000).search(/\bend\s+(?:function|sub)\b/i);
+    const body = text.slice(start, end < 0 ? start + 5000 : start + end);
+    for (const r of [...body.matchAll(CODE_RUNNERS)].slice(0, 50)) {
+      const operand = operandOf(body, r)
+        .trim()
+        .replace(/^\(/, '')
+        .replace(/\)$/, '')
+        .trim()
+        .toLowerCase();
+      if (params.includes(operand)) out.add(m[1]!.toLowerCase());
+    }
+  }
+  return out;
+}
+
+/**
  * Why a classic ASP page is a web shell, or undefined: what the visitor sent (directly, or
  * through names filled from it) handed to code run from text, to a program runner, or to a
  * file writer as the file's name.
@@ -307,6 +342,16 @@ export function classicAspShell(text: string): string | undefined {
       return `classic ASP running code it decodes itself (${runner} of ${call[1]}("…"))`;
   }
   if (!hasInput) return undefined;
+  // A function of the page's own that runs its argument, called with the request.
+  const wrappers = codeRunningFunctions(text);
+  if (wrappers.size)
+    for (const m of [...text.matchAll(/\b(\w{1,40})\b[ \t]*\(?/g)].slice(0, 20000)) {
+      if (!wrappers.has(m[1]!.toLowerCase())) continue;
+      if (/\b(?:function|sub)\s+$/i.test(text.slice(Math.max(0, m.index! - 12), m.index!)))
+        continue;
+      if (carries(operandOf(text, m)))
+        return `classic ASP running the request as code (through ${m[1]}, a function of its own that runs its argument)`;
+    }
   // A database console: an ADODB connection opened with the connection string the visitor
   // gives (`Conn.Open Request.Form("DBString")`, or kept in the session from the request).
   const connections = new Set(

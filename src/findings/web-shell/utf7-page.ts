@@ -6,7 +6,8 @@
  * never longer than the input.
  */
 
-const DECLARES_UTF7 = /<%@[^%\n]{0,80}\bcodepage\s*=\s*["']?65000\b/i;
+// The number as VBScript reads it: leading zeros change nothing (`codepage=0000065000`).
+const DECLARES_UTF7 = /<%@[^%\n]{0,80}\bcodepage\s*=\s*["']?0{0,20}65000\b/i;
 
 export const isUtf7Page = (text: string) => DECLARES_UTF7.test(text);
 
