@@ -21,7 +21,19 @@ import {
   likenessApplies,
   likenessFeatures,
 } from '../src/findings/web-shell/likeness.js';
-import { isHeldOutUpstream, option, sampleOf, shellSets, unpacked } from './corpora.js';
+import { existsSync } from 'node:fs';
+import {
+  CORPORA,
+  TUNING_PAGES,
+  filesUnder,
+  isHeldOutUpstream,
+  isTuningPage,
+  languageOf,
+  option,
+  sampleOf,
+  shellSets,
+  unpacked,
+} from './corpora.js';
 
 const FOLDS = 5;
 const EPOCHS = Number(option('--epochs') ?? 15);
@@ -67,9 +79,9 @@ async function loadDocs(): Promise<Doc[]> {
   const docs: Doc[] = [];
   const { tuning } = await shellSets();
   for (const s of tuning) {
-    if (s.language !== 'php') continue;
+    if (s.language !== LANGUAGE) continue;
     const { text, isRuleHigh } = await read(s.file);
-    if (text === undefined || !likenessApplies(s.file, text)) continue;
+    if (text === undefined || !applies(s.file, text)) continue;
     docs.push({
       label: 1,
       group: s.collection,
@@ -84,8 +96,9 @@ async function loadDocs(): Promise<Doc[]> {
       if (!e.isFile()) continue;
       const full = path.join(e.parentPath, e.name);
       if (isHeldOutUpstream(full)) continue;
+      if (LANGUAGE !== 'php' && languageOf(full) !== LANGUAGE) continue;
       const { text, isRuleHigh } = await read(full);
-      if (text === undefined || !likenessApplies(full, text)) continue;
+      if (text === undefined || !applies(full, text)) continue;
       docs.push({
         label: 0,
         group: pkg,
@@ -95,8 +108,30 @@ async function loadDocs(): Promise<Doc[]> {
       });
     }
   }
+  if (LANGUAGE !== 'php')
+    for (const [collection] of TUNING_PAGES) {
+      const dir = path.join(CORPORA, 'pages-tuning', collection);
+      if (!existsSync(dir)) continue;
+      for (const full of await filesUnder(dir)) {
+        if (!isTuningPage(full) || languageOf(full) !== LANGUAGE) continue;
+        const { text, isRuleHigh } = await read(full);
+        if (text === undefined) continue;
+        docs.push({
+          label: 0,
+          group: collection,
+          features: likenessFeatures(text),
+          name: full,
+          isRuleHigh: isRuleHigh(),
+        });
+      }
+    }
   return docs;
 }
+
+/** php (the shipped model), or asp, aspx, jsp: a trial of the same model on another language. */
+const LANGUAGE = option('--language') ?? 'php';
+const applies = (file: string, text: string) =>
+  LANGUAGE === 'php' ? likenessApplies(file, text) : languageOf(file) === LANGUAGE;
 
 /** Features seen in at least `MIN_GROUPS` groups: a collection's own names teach nothing. */
 function vocabulary(docs: readonly Doc[]): Map<string, number> {
