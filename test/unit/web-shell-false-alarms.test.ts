@@ -187,4 +187,11 @@ describe('PHP code run from a download, and create_function() of the request', (
     const withArgs = `<?php $f = create_function('$x', $_POST['body']); $f(1);`;
     expect(severity('/var/www/html/cf2.php', withArgs)).toBe('critical');
   });
+
+  it('reads filter_input(INPUT_GET, …) as request input, as $_GET is', () => {
+    const shell = `<?php $c = filter_input(INPUT_GET, 'cmd'); if ($c) { system($c); }`;
+    expect(severity('/var/www/html/f.php', shell)).toBe('critical');
+    const page = `<?php $id = filter_input(INPUT_GET, 'id', FILTER_VALIDATE_INT); echo htmlspecialchars(get_post($id));`;
+    expect(severity('/var/www/html/post.php', page)).not.toMatch(/high|critical/);
+  });
 });
