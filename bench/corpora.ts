@@ -148,6 +148,16 @@ export type Side = keyof typeof SHELL_SPLIT;
  * malware that is no web shell, and AabyssZG/WebShell-Bypass-Guide (its PHP files are the
  * guide's tutorial demos of PHP functions, not shells).
  */
+/**
+ * Files of a tuning collection that are no web shells, by inspection of the tuning side's
+ * misses (the hits were not audited): Zusyaku/PHP-Webshell carries a web site's own pages and
+ * two detectors (PHP-Shell-Detector's language files, Mini-Shell-Finder).
+ */
+const NOT_SHELLS: Record<string, RegExp> = {
+  'Zusyaku+PHP-Webshell':
+    /^(?:PHP-Shell-Detector-master|Mini-Shell-Finder-master)\/|^(?:contact|disclaimer|index|stats|alt|bak|kod|ust)\.php$/,
+};
+
 export const TUNING_ADDED = [
   'Zusyaku+PHP-Webshell',
   'web-shells+php-web-shells-collection',
@@ -290,7 +300,7 @@ export async function shellSets(): Promise<Record<Side, ShellFile[]>> {
       }
       for (const file of await filesUnder(dir)) {
         const language = languageOf(file);
-        if (!language) continue;
+        if (!language || NOT_SHELLS[collection]?.test(path.relative(dir, file))) continue;
         const { sample } = await sampleOf(file);
         const key = contentKey(sample);
         if (seen.has(key)) continue;
