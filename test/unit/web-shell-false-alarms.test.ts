@@ -103,6 +103,13 @@ describe('JSP and ASP.NET pages judged by the code their server runs', () => {
     expect(severity('/var/lib/tomcat/webapps/app/x.jsp', text)).toBe('critical');
   });
 
+  it("still judges JSP's XML scriptlets inside a browser script", () => {
+    const text = `<html><script>
+<jsp:scriptlet>Process p = Runtime.getRuntime().exec(request.getParameter("c"));</jsp:scriptlet>
+</script></html>`;
+    expect(severity('/var/lib/tomcat/webapps/app/z.jsp', text)).toBe('critical');
+  });
+
   it('keeps server code that prints a <script> tag whole', () => {
     const text = `<% out.println("<script>"); Runtime.getRuntime().exec(request.getParameter("c")); out.println("</script>"); %>`;
     expect(severity('/var/lib/tomcat/webapps/app/y.jsp', text)).toBe('critical');

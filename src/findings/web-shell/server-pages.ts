@@ -100,6 +100,27 @@ export function serverPageText(text: string): string {
     const close = text.indexOf('%>', open + 2);
     return close < 0 ? text.length : close + 2;
   };
+  // Server code a browser script can hold: `<% %>`, JSP's XML elements (`<jsp:scriptlet>`)
+  // and EL expressions (`${…}`, `#{…}`), which the server evaluates in template text too.
+  const nextServerPart = (from: number) => {
+    const found = [
+      text.indexOf('<%', from),
+      lower.indexOf('<jsp:', from),
+      text.indexOf('${', from),
+      text.indexOf('#{', from),
+    ].filter((k) => k >= 0);
+    return found.length ? Math.min(...found) : -1;
+  };
+  const serverPartEnd = (at: number) => {
+    if (text.startsWith('<%', at)) return serverCodeEnd(at);
+    if (text.startsWith('<jsp:', at) || lower.startsWith('<jsp:', at)) {
+      const close = lower.indexOf('</jsp:', at);
+      const end = text.indexOf('>', close < 0 ? at : close);
+      return end < 0 ? text.length : end + 1;
+    }
+    const end = text.indexOf('}', at);
+    return end < 0 ? text.length : end + 1;
+  };
   let out = '';
   let i = 0;
   let tag: RegExpExecArray | null = null;
@@ -125,12 +146,12 @@ export function serverPageText(text: string): string {
         // The browser's script: only the server code inside it, up to its end tag.
         for (;;) {
           const end = lower.indexOf('</script', j);
-          const inner = text.indexOf('<%', j);
+          const inner = nextServerPart(j);
           if (inner < 0 || (end >= 0 && end < inner)) {
             j = end < 0 ? text.length : end;
             break;
           }
-          const innerEnd = serverCodeEnd(inner);
+          const innerEnd = serverPartEnd(inner);
           out += '\n' + text.slice(inner, innerEnd) + '\n';
           j = innerEnd;
         }
