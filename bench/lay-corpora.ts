@@ -133,6 +133,9 @@ function batchReader(out: NodeJS.ReadableStream) {
   };
 }
 
+/** Collections whose pages are `.txt` files in folders named for their language. */
+const NAMED_BY_FOLDER = new Set(['HzieeC+WebshellDetectDataset']);
+
 /**
  * HzieeC's dataset keeps each page as `<hash>.txt` in a folder named for its language:
  * renamed to that language's extension, so the measure knows what it is.
@@ -155,13 +158,14 @@ async function layShells(scratch: string): Promise<void> {
     if (existsSync(into) && !wantsPages) continue;
     console.log(`  ${collection}`);
     const git = await gitDir(collection, scratch);
+    const renames = NAMED_BY_FOLDER.has(collection);
     if (!existsSync(into)) {
       await extract(git, SHELL_PARTS[collection] ?? [], into);
-      await nameByFolderLanguage(into);
+      if (renames) await nameByFolderLanguage(into);
     }
     if (wantsPages) {
       await extract(git, PAGE_PARTS[collection] ?? [], pagesInto);
-      await nameByFolderLanguage(pagesInto);
+      if (renames) await nameByFolderLanguage(pagesInto);
     }
   }
 }
