@@ -140,15 +140,6 @@ export const BENIGN_V2 = [
 export type Side = keyof typeof SHELL_SPLIT;
 
 /**
- * Split v4 (2026-12-03, fourth session): public collections added to the **tuning** side
- * only, found after split v3 and never held out. Their files are deduplicated after every
- * held-out side, and a file that is a near copy of a held-out file (bench/near-copies.ts) is
- * left out, so nothing learnt from them is a held-out shell in other bytes. Left out whole:
- * collections mostly copied from the sets above, ones that mix in infected pages or other
- * malware that is no web shell, and AabyssZG/WebShell-Bypass-Guide (its PHP files are the
- * guide's tutorial demos of PHP functions, not shells).
- */
-/**
  * Files of a tuning collection that are no web shells, by inspection of the tuning side's
  * misses (the hits were not audited): Zusyaku/PHP-Webshell carries a web site's own pages and
  * two detectors (PHP-Shell-Detector's language files, Mini-Shell-Finder).
@@ -158,6 +149,15 @@ const NOT_SHELLS: Record<string, RegExp> = {
     /^(?:PHP-Shell-Detector-master|Mini-Shell-Finder-master)\/|^(?:contact|disclaimer|index|stats|alt|bak|kod|ust)\.php$/,
 };
 
+/**
+ * Split v4 (2026-12-03, fourth session): public collections added to the **tuning** side
+ * only, found after split v3 and never held out. Their files are deduplicated after every
+ * held-out side, and a file that is a near copy of a held-out file (bench/near-copies.ts) is
+ * left out, so nothing learnt from them is a held-out shell in other bytes. Left out whole:
+ * collections mostly copied from the sets above, ones that mix in infected pages or other
+ * malware that is no web shell, and AabyssZG/WebShell-Bypass-Guide (its PHP files are the
+ * guide's tutorial demos of PHP functions, not shells).
+ */
 export const TUNING_ADDED = [
   'Zusyaku+PHP-Webshell',
   'web-shells+php-web-shells-collection',
@@ -190,48 +190,48 @@ export const FRESH_PAGES = ['HzieeC+WebshellDetectDataset'];
  * applications (CMSs, forums, blogs, wikis, admin tools), laid out as their pages only under
  * DIR/pages-tuning/<owner>+<name>/. Debian ships almost no such pages, and the fresh held-out
  * side's are HzieeC's; these are what the rules may be tuned against in those languages.
- * A ref is named where the default branch has no pages.
  */
-export const TUNING_PAGES: readonly (readonly [string, string?])[] = [
-  ...([
-    ['OpenCIOC+onlineresources'],
-    ['MizunaRei+ASPCMS'],
-    ['TWLTriston+teamwarfare.com'],
-  ] as const),
-  ...([['zblogcn+zblogasp'], ['Skatterbrainz+CMWT'], ['snipertulip+ASPCMS']] as const),
-  ...([['gavincox+snitz-speedball-pro'], ['briang123+classic-asp-photog-www-cms-2002']] as const),
-  ...([['cevio+PJBlog4'], ['vbendeb+FORUM'], ['puterjam+pjblog'], ['linhuiw+Pjblog5']] as const),
-  ...([
-    ['eason007+nbarticle'],
-    ['aspLite+aspLite'],
-    ['ekede+WTS-Classic-ASP-MVC-Framework'],
-  ] as const),
-  ...([['mattjuffs+slickcms-classic-asp'], ['Dolass+Asp-Syquery-Framework']] as const),
-  ...([
-    ['XadillaX+x2cms'],
-    ['fifsky+aspblog'],
-    ['doodersrage+Stone-Goddess-Rock-Shop-CMS'],
-  ] as const),
-  ...([['sunyi00+aspbbs'], ['davidriios+CEA_JSP'], ['pamaybg+mybatis-jsp-back-office']] as const),
-  ...([['openmrs+openmrs-module-legacyui'], ['thinkgem+jeesite', 'master']] as const),
-  ...([
-    ['apache+jspwiki'],
-    ['apache+struts'],
-    ['apache+roller'],
-    ['yugandhargangu+JspMyAdmin2'],
-  ] as const),
-  ...([
-    ['i7MEDIA+mojoportal'],
-    ['n2cms+n2cms'],
-    ['haacked+Subtext'],
-    ['ScrewTurnWiki+wiki'],
-  ] as const),
-  ...([
-    ['mfcharaf+SnitzDotNet'],
-    ['Mehdi-Naseri+Classic-ASP-Portal'],
-    ['rimifon+JsAspxBbs'],
-  ] as const),
+export const TUNING_PAGES = [
+  'OpenCIOC+onlineresources',
+  'MizunaRei+ASPCMS',
+  'TWLTriston+teamwarfare.com',
+  'zblogcn+zblogasp',
+  'Skatterbrainz+CMWT',
+  'snipertulip+ASPCMS',
+  'gavincox+snitz-speedball-pro',
+  'briang123+classic-asp-photog-www-cms-2002',
+  'cevio+PJBlog4',
+  'vbendeb+FORUM',
+  'puterjam+pjblog',
+  'linhuiw+Pjblog5',
+  'eason007+nbarticle',
+  'aspLite+aspLite',
+  'ekede+WTS-Classic-ASP-MVC-Framework',
+  'mattjuffs+slickcms-classic-asp',
+  'Dolass+Asp-Syquery-Framework',
+  'XadillaX+x2cms',
+  'fifsky+aspblog',
+  'doodersrage+Stone-Goddess-Rock-Shop-CMS',
+  'sunyi00+aspbbs',
+  'davidriios+CEA_JSP',
+  'pamaybg+mybatis-jsp-back-office',
+  'openmrs+openmrs-module-legacyui',
+  'thinkgem+jeesite',
+  'apache+jspwiki',
+  'apache+struts',
+  'apache+roller',
+  'yugandhargangu+JspMyAdmin2',
+  'i7MEDIA+mojoportal',
+  'n2cms+n2cms',
+  'haacked+Subtext',
+  'ScrewTurnWiki+wiki',
+  'mfcharaf+SnitzDotNet',
+  'Mehdi-Naseri+Classic-ASP-Portal',
+  'rimifon+JsAspxBbs',
 ];
+/** The branch to take where the default one has no pages. */
+export const TUNING_PAGE_REFS: Record<string, string> = { 'thinkgem+jeesite': 'master' };
+export const tuningPageDir = (collection: string) => path.join(CORPORA, 'pages-tuning', collection);
 /** A page of TUNING_PAGES: server pages only (an `.inc` of an IIS site is no PHP file). */
 export const isTuningPage = (name: string) => /\.(?:aspx?|as[ah]x|asmx|asa|jspx?)$/i.test(name);
 

@@ -32,6 +32,7 @@ import {
   FRESH_PAGES,
   TUNING_PAGES,
   isTuningPage,
+  tuningPageDir,
   contentKey,
   filesUnder,
   languageOf,
@@ -283,7 +284,7 @@ async function measurePages() {
     {
       side: 'tuning' as const,
       title: `tuning side (split v4: ${TUNING_PAGES.length} open-source ASP, JSP and ASP.NET applications)`,
-      dirs: TUNING_PAGES.map(([c]) => path.join(CORPORA, 'pages-tuning', c)),
+      dirs: TUNING_PAGES.map(tuningPageDir),
       keep: isTuningPage,
     },
   ];

@@ -20,9 +20,11 @@ import {
   SHELL_SPLIT,
   TUNING_ADDED,
   TUNING_PAGES,
+  TUNING_PAGE_REFS,
   benignPackages,
   isTuningPage,
   option,
+  tuningPageDir,
 } from './corpora.js';
 
 const exec = promisify(execFile);
@@ -109,12 +111,21 @@ async function extract(
 /** Reads `git cat-file --batch` answers in order: a blob's bytes, or undefined when missing. */
 function batchReader(out: NodeJS.ReadableStream) {
   let buffered = Buffer.alloc(0);
+  let ended = false;
   let wake: (() => void) | undefined;
   out.on('data', (d: Buffer) => {
     buffered = Buffer.concat([buffered, d]);
     wake?.();
   });
-  const more = () => new Promise<void>((resolve) => (wake = resolve));
+  out.on('end', () => {
+    ended = true;
+    wake?.();
+  });
+  // git cat-file ending before it answered is an error, not a wait for ever.
+  const more = () => {
+    if (ended) throw new Error('git cat-file ended before answering');
+    return new Promise<void>((resolve) => (wake = resolve));
+  };
   return {
     async next(): Promise<Buffer | undefined> {
       let eol: number;
@@ -171,8 +182,9 @@ async function layShells(scratch: string): Promise<void> {
 }
 
 async function layTuningPages(scratch: string): Promise<void> {
-  for (const [collection, ref] of TUNING_PAGES) {
-    const into = path.join(CORPORA, 'pages-tuning', collection);
+  for (const collection of TUNING_PAGES) {
+    const ref = TUNING_PAGE_REFS[collection];
+    const into = tuningPageDir(collection);
     if (existsSync(into)) continue;
     console.log(`  ${collection} (pages)`);
     const git = await gitDir(collection, scratch, ref);

@@ -23,7 +23,6 @@ import {
 } from '../src/findings/web-shell/likeness.js';
 import { existsSync } from 'node:fs';
 import {
-  CORPORA,
   TUNING_PAGES,
   filesUnder,
   isHeldOutUpstream,
@@ -32,6 +31,7 @@ import {
   option,
   sampleOf,
   shellSets,
+  tuningPageDir,
   unpacked,
 } from './corpora.js';
 
@@ -109,8 +109,8 @@ async function loadDocs(): Promise<Doc[]> {
     }
   }
   if (LANGUAGE !== 'php')
-    for (const [collection] of TUNING_PAGES) {
-      const dir = path.join(CORPORA, 'pages-tuning', collection);
+    for (const collection of TUNING_PAGES) {
+      const dir = tuningPageDir(collection);
       if (!existsSync(dir)) continue;
       for (const full of await filesUnder(dir)) {
         if (!isTuningPage(full) || languageOf(full) !== LANGUAGE) continue;

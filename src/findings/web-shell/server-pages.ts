@@ -113,7 +113,7 @@ export function serverPageText(text: string): string {
   };
   const serverPartEnd = (at: number) => {
     if (text.startsWith('<%', at)) return serverCodeEnd(at);
-    if (text.startsWith('<jsp:', at) || lower.startsWith('<jsp:', at)) {
+    if (lower.startsWith('<jsp:', at)) {
       const close = lower.indexOf('</jsp:', at);
       const end = text.indexOf('>', close < 0 ? at : close);
       return end < 0 ? text.length : end + 1;
