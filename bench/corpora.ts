@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { RULE_SAMPLE_BYTES } from '../src/findings/rule-budget.js';
+import { RULE_SAMPLE_BYTES, RULE_TAIL_BYTES } from '../src/findings/rule-budget.js';
 import { withNearCopies } from './near-copies.js';
 
 const exec = promisify(execFile);
@@ -247,13 +247,23 @@ export const HEADLINE = ['php', 'jsp', 'aspx', 'asp'];
 export const languageOf = (name: string) => LANGUAGE.find(([r]) => r.test(name))?.[1];
 
 /** The start of a file, as much as the rules read, and its size. */
-export async function sampleOf(file: string): Promise<{ sample: Buffer; sizeBytes: number }> {
+export async function sampleOf(
+  file: string,
+): Promise<{ sample: Buffer; sizeBytes: number; end?: Buffer }> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
     const buffer = Buffer.alloc(Math.min(size, RULE_SAMPLE_BYTES + 1));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return { sample: buffer.subarray(0, bytesRead), sizeBytes: size };
+    // The end the pipeline's rules read too (analyse-change.ts), when the sample missed it.
+    if (size <= bytesRead) return { sample: buffer.subarray(0, bytesRead), sizeBytes: size };
+    const end = Buffer.alloc(Math.min(size, RULE_TAIL_BYTES));
+    const tail = await handle.read(end, 0, end.length, size - end.length);
+    return {
+      sample: buffer.subarray(0, bytesRead),
+      sizeBytes: size,
+      end: end.subarray(0, tail.bytesRead),
+    };
   } finally {
     await handle.close();
   }

@@ -63,10 +63,10 @@ const fileMeta = (sizeBytes: number, mode = 0o644): FileMeta => ({
 function judgeAdded(
   at: string,
   meta: FileMeta,
-  sample: Buffer | undefined,
+  read: { sample: Buffer; end?: Buffer } | undefined,
   extra: Partial<ChangeFacts> = {},
 ): Finding[] {
-  const judged = sample ? ruleText(sample, meta.sizeBytes) : undefined;
+  const judged = read ? ruleText(read.sample, meta.sizeBytes, read.end) : undefined;
   return evaluateChange({
     path: at,
     kind: 'A',
@@ -74,6 +74,9 @@ function judgeAdded(
     ...(judged?.type ? { currentType: judged.type } : {}),
     ...(judged?.text !== undefined ? { currentText: judged.text } : {}),
     ...(judged?.text !== undefined && judged.isCut ? { isCurrentTextCut: true } : {}),
+    ...(judged?.endText !== undefined
+      ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
+      : {}),
     ...extra,
   });
 }
@@ -121,11 +124,12 @@ async function measureShells(
   const apart = { n: 0, hit: 0, rules: 0 };
   const misses: string[] = [];
   for (const [i, s] of files.entries()) {
-    const { sample, sizeBytes } = await sampleOf(s.file);
+    const read = await sampleOf(s.file);
+    const { sizeBytes } = read;
     const ext = path.extname(s.file).toLowerCase();
     const name = `s${String(i).padStart(5, '0')}${ext}`;
-    const outside = judgeAdded(`/opt/collected/${name}`, fileMeta(sizeBytes), sample);
-    const served = judgeAdded(`/var/www/html/${name}`, fileMeta(sizeBytes), sample);
+    const outside = judgeAdded(`/opt/collected/${name}`, fileMeta(sizeBytes), read);
+    const served = judgeAdded(`/var/www/html/${name}`, fileMeta(sizeBytes), read);
     const found = isHigh(outside) && isHigh(served);
     const row = by.get(s.language) ?? { n: 0, hit: 0, rules: 0, pmf: 0 };
     row.n++;
@@ -237,13 +241,14 @@ async function measureBenign(side: Side, pmfRules?: string) {
         continue;
       }
       if (!e.isFile()) continue;
-      const { sample, sizeBytes } = await sampleOf(full);
+      const read = await sampleOf(full);
+      const { sizeBytes } = read;
       const mode = (await lstat(full)).mode & 0o7777;
-      const asInstalled = judgeAdded(at, fileMeta(sizeBytes, mode), sample, dpkgFileFacts(pkg));
+      const asInstalled = judgeAdded(at, fileMeta(sizeBytes, mode), read, dpkgFileFacts(pkg));
       let findings = asInstalled;
       const isScript = SERVER_SIDE.test(e.name);
       if (isScript) {
-        const served = judgeAdded(`/var/www/html/${pkg}${at}`, fileMeta(sizeBytes), sample);
+        const served = judgeAdded(`/var/www/html/${pkg}${at}`, fileMeta(sizeBytes), read);
         if (!isHigh(findings)) findings = served;
       }
       for (const t of tallies) {
@@ -296,13 +301,14 @@ async function measurePages() {
       for (const file of await filesUnder(dir)) {
         const language = languageOf(file);
         if (!language || !keep(file)) continue;
-        const { sample, sizeBytes } = await sampleOf(file);
+        const read = await sampleOf(file);
+        const { sample, sizeBytes } = read;
         const key = contentKey(sample);
         if (seen.has(key)) continue;
         seen.add(key);
         const name = `p${String(i++).padStart(5, '0')}${path.extname(file).toLowerCase()}`;
         const placed = [`/opt/collected/${name}`, `/var/www/html/${name}`].map((at) =>
-          judgeAdded(at, fileMeta(sizeBytes), sample),
+          judgeAdded(at, fileMeta(sizeBytes), read),
         );
         const row = by.get(language) ?? { n: 0, high: 0, rules: 0 };
         row.n++;

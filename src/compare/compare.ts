@@ -53,6 +53,29 @@ export async function readStoredHead(
   }
 }
 
+/**
+ * The last `maxBytes` of a stored file, when its sample (`readSample`) did not reach its end
+ * and the case folder holds it whole: what the content rules read of a long file's end.
+ */
+export async function readStoredEnd(
+  folder: CaseFolder,
+  version: StoredVersion | undefined,
+  sampled: number,
+  maxBytes: number,
+): Promise<Buffer | undefined> {
+  const content = version?.content;
+  if (!content || content.isTruncated || content.sizeBytes <= sampled) return undefined;
+  const length = Math.min(maxBytes, content.sizeBytes);
+  const handle = await open(folder.locate(content.path), 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, content.sizeBytes - length);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
 export function compareMetadata(
   before: FileMeta | undefined,
   after: FileMeta | undefined,

@@ -5,13 +5,18 @@
  */
 import type { CaseFolder } from '../case/case-folder.js';
 import { storedName } from '../case/container-path.js';
-import { compareVersions, DEFAULT_COMPARE_LIMITS, readSample } from '../compare/compare.js';
+import {
+  compareVersions,
+  DEFAULT_COMPARE_LIMITS,
+  readSample,
+  readStoredEnd,
+} from '../compare/compare.js';
 import type { ChangedPath, ChangeEntry, LayerInfo, VersionPair } from '../report/change.js';
 import type { Comparison, ContentType } from '../report/comparison.js';
 import type { Finding } from '../report/finding.js';
 import { maxSeverity } from '../report/severity.js';
 import { evaluateChange } from './change-rules.js';
-import { ruleText } from './rule-budget.js';
+import { RULE_TAIL_BYTES, ruleText } from './rule-budget.js';
 import { databaseFileAt, dpkgRecordOf } from '../packages/package-db.js';
 import { judgePackageFile, type PackageIndex } from '../packages/package-index.js';
 
@@ -137,8 +142,13 @@ export async function analyseChange(
   );
   budget.diffMsLeft -= performance.now() - diffStartedAt;
   await budgetDiff(folder, entry.path, versions, comparison, budget);
-  // The rules read the start of the file only, within their budget (rule-budget.ts).
-  const judged = currentSample ? ruleText(currentSample, current?.meta.sizeBytes ?? 0) : undefined;
+  // The rules read the file's start and its end, within their budget (rule-budget.ts).
+  const currentEnd = currentSample
+    ? await readStoredEnd(folder, current, currentSample.length, RULE_TAIL_BYTES)
+    : undefined;
+  const judged = currentSample
+    ? ruleText(currentSample, current?.meta.sizeBytes ?? 0, currentEnd)
+    : undefined;
   const currentType: ContentType | undefined = judged?.type;
   const currentText = judged?.text;
   const packageEvidence = packages
@@ -167,6 +177,9 @@ export async function analyseChange(
         ...(currentType ? { currentType } : {}),
         ...(currentText !== undefined ? { currentText } : {}),
         ...(currentText !== undefined && judged?.isCut ? { isCurrentTextCut: true } : {}),
+        ...(judged?.endText !== undefined
+          ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
+          : {}),
         ...when,
         ...(packageEvidence ? { package: packageEvidence } : {}),
         ...(packageLink ? { packageLink } : {}),

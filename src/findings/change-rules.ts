@@ -47,6 +47,13 @@ export interface ChangeFacts {
   currentText?: string;
   /** True when the file holds more than `currentText`: the rules' budget (rule-budget.ts) cut it. */
   isCurrentTextCut?: boolean;
+  /**
+   * The file's end, past `currentText`, judged as a text of its own (rule-budget.ts): the
+   * rules run on it as on a file of that size, and the more severe verdict of each stands.
+   */
+  currentTextEnd?: string;
+  /** Where `currentTextEnd` starts in the file (bytes). */
+  currentTextTailFrom?: number;
   /** When the container was created (UTC ISO): a change cannot be older. */
   containerCreatedAt?: string;
   /** The time of the triage (UTC ISO), for timestamps set in the future. */
@@ -423,18 +430,39 @@ export const legitimateChurn: ChangeRule = (f) => {
 };
 
 /**
- * A file longer than the content rules read: they judged its first 64 KiB, and what
- * follows was not read by them. Said, so that a payload padded past the budget is never
- * passed as clean in silence; worth a look when the file is code.
+ * A file longer than the content rules read: they judged its first 64 KiB (and its end, as
+ * far as they could read it), and what lies between was not read by them. Said, so that a
+ * payload padded past the budget is never passed as clean in silence; worth a look when
+ * the file is code.
  */
 export const contentPastBudget: ChangeRule = (f) => {
   if (f.kind === 'D' || !f.isCurrentTextCut) return undefined;
   const isCode = f.currentType === 'script' || SERVER_SCRIPT.test(f.path);
+  const size = f.current?.sizeBytes;
+  const head = `the first ${RULE_SAMPLE_BYTES / 1024} KiB`;
   return {
     severity: isCode ? 'low' : 'info',
-    reason: `the content rules read only the first ${RULE_SAMPLE_BYTES / 1024} KiB of this ${f.current?.sizeBytes ?? 'long'}-byte file: what follows was not judged (read the stored file)`,
+    reason:
+      f.currentTextTailFrom !== undefined && size !== undefined
+        ? `the content rules read ${head} and the last ${size - f.currentTextTailFrom} bytes of this ${size}-byte file: the ${f.currentTextTailFrom - RULE_SAMPLE_BYTES} bytes between were not judged (read the stored file)`
+        : `the content rules read only ${head} of this ${size ?? 'long'}-byte file: what follows was not judged (read the stored file)`,
   };
 };
+
+/** The start's verdict, unless the end's is more severe (then said to come from the end). */
+function moreSevere(
+  start: RuleHit | undefined,
+  end: RuleHit | undefined,
+  facts: ChangeFacts,
+): RuleHit | undefined {
+  if (!end || (start && SEVERITY_RANK[start.severity] >= SEVERITY_RANK[end.severity])) return start;
+  const size = facts.current?.sizeBytes;
+  const where =
+    size !== undefined && facts.currentTextTailFrom !== undefined
+      ? `last ${size - facts.currentTextTailFrom} bytes`
+      : 'end';
+  return { ...end, reason: `${end.reason} (in the file's ${where})` };
+}
 
 /**
  * In order of how precisely a rule names what happened: when two rules rank a path alike,
@@ -490,8 +518,10 @@ export function withTechnique(rule: string, path: string, hit: RuleHit): Finding
 /** Every rule that fires for one path; a path no rule names still gets an "info" line. */
 export function evaluateChange(facts: ChangeFacts): Finding[] {
   const findings: Finding[] = [];
+  const { currentTextEnd, ...start } = facts;
+  const end = currentTextEnd !== undefined ? { ...start, currentText: currentTextEnd } : undefined;
   for (const [rule, check] of Object.entries(CHANGE_RULES)) {
-    const hit = check(facts);
+    const hit = moreSevere(check(facts), end && check(end), facts);
     if (hit) findings.push(withTechnique(rule, facts.path, hit));
   }
   // Churn is only churn when nothing else speaks against the file.

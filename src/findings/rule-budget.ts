@@ -11,16 +11,22 @@
  *   refuses those shapes; `bench/fuzz-rules.ts` measures what is left;
  * - loops over matches stop at a fixed count (`.slice(0, N)`).
  *
- * A file longer than the budget is judged on its start, and the rest is said to be
- * unjudged (`contentPastBudget`): a payload parked past 64 KiB of padding is not silently
- * passed as clean. No cap in lines: with linear patterns a line costs what its bytes cost,
- * and a line cap would let 64 KiB of blank lines hide what follows them.
- * Issue 24.
+ * A file longer than the budget is judged on its start and its end (`RULE_TAIL_BYTES`), and
+ * what lies between is said to be unjudged (`contentPastBudget`): a payload parked past
+ * 64 KiB of padding is not silently passed as clean. No cap in lines: with linear patterns
+ * a line costs what its bytes cost, and a line cap would let 64 KiB of blank lines hide
+ * what follows them. Issue 24.
+ *
+ * The end, because that is where a packed loader runs its payload: megabytes of encoded
+ * code built up piece by piece, then one `eval(gzinflate(base64_decode($z)))` on the last
+ * line. Issue 27: the tuning side's misses had 20 such files, every byte past 64 KiB.
  */
 import { detectContentType, isTextual, utf16Text } from '../compare/content-type.js';
 import type { ContentType } from '../report/comparison.js';
 
 export const RULE_SAMPLE_BYTES = 64 * 1024;
+/** How much of a longer file's end the rules read too. */
+export const RULE_TAIL_BYTES = 64 * 1024;
 
 /** The start of a file as the content rules read it. */
 export interface RuleText {
@@ -29,6 +35,10 @@ export interface RuleText {
   text?: string;
   /** True when the file holds more than the rules read. */
   isCut: boolean;
+  /** The file's end, judged as a text of its own when the file is longer than `text`. */
+  endText?: string;
+  /** Where `endText` starts in the file (a byte offset). */
+  tailFrom?: number;
   /** Bytes of an image or binary header skipped before server-side code (`text` starts after them). */
   codeAfterBytes?: number;
 }
@@ -66,23 +76,84 @@ function codeAfterHeader(head: Buffer, type: ContentType): RuleText['codeAfterBy
 }
 
 /**
- * The text the rules judge, from a sample of the file's start (`sizeBytes` is the whole
- * file's). Text in another encoding (a GBK or cp1251 web shell) is still text to the rules,
- * whose patterns are ASCII: read byte for byte. A file with NUL bytes is not text, unless
- * it is UTF-16 with its byte order mark.
+ * Where the file's end starts for the rules: `RULE_TAIL_BYTES` before its end, moved to the
+ * next line when one starts soon, so that the rules do not start reading halfway through a
+ * string or a comment (which would turn every quote after it inside out).
  */
-export function ruleText(sample: Buffer, sizeBytes: number): RuleText {
+function tailStart(tail: Buffer): number {
+  const lineEnd = tail.indexOf(0x0a);
+  return lineEnd >= 0 && lineEnd < tail.length / 2 ? lineEnd + 1 : 0;
+}
+
+/**
+ * The text the rules judge, from a sample of the file's start (`sizeBytes` is the whole
+ * file's) and, for a file longer than the sample, its last `RULE_TAIL_BYTES` (`end`; a
+ * sample that holds the whole file holds its end too). Text in another encoding (a GBK or
+ * cp1251 web shell) is still text to the rules, whose patterns are ASCII: read byte for
+ * byte. A file with NUL bytes is not text, unless it is UTF-16 with its byte order mark.
+ *
+ * The end is a text of its own (`endText`), judged as a file of that size would be: joined
+ * to the start, a name set in one and a call in the other, or a disguise in one and a
+ * command in the other, would pair up across the unread middle. Measured on the benign
+ * packages, the joined text added false alarms that the separate one does not.
+ */
+export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleText {
+  const size = Math.max(sample.length, sizeBytes);
   const head = sample.subarray(0, RULE_SAMPLE_BYTES);
   const type = detectContentType(head);
-  const text = isTextual(head)
-    ? head.toString('utf8')
-    : !head.includes(0)
-      ? head.toString('latin1')
-      : utf16Text(head);
-  const isCut = Math.max(sample.length, sizeBytes) > RULE_SAMPLE_BYTES;
-  if (text !== undefined) return { type, text, isCut };
+  const tail = tailOf(sample, size, end);
+  const isCut = size > head.length + (tail?.bytes.length ?? 0);
+  const withEnd = (encoding: 'utf8' | 'latin1') =>
+    tail ? { endText: inItsContext(tail.bytes.toString(encoding)), tailFrom: tail.from } : {};
+  if (isTextual(head)) return { type, text: head.toString('utf8'), isCut, ...withEnd('utf8') };
+  if (!head.includes(0))
+    return { type, text: head.toString('latin1'), isCut, ...withEnd('latin1') };
+  // UTF-16 text is judged on its start only: its end would need the start's byte order.
+  const utf16 = utf16Text(head);
+  if (utf16 !== undefined) return { type, text: utf16, isCut: size > head.length };
   const codeAfterBytes = codeAfterHeader(head, type);
   return codeAfterBytes === undefined
-    ? { type, isCut }
-    : { type, text: head.subarray(codeAfterBytes).toString('latin1'), isCut, codeAfterBytes };
+    ? { type, isCut: size > head.length }
+    : {
+        type,
+        text: head.subarray(codeAfterBytes).toString('latin1'),
+        isCut,
+        codeAfterBytes,
+        ...withEnd('latin1'),
+      };
+}
+
+/**
+ * The end, with the markup it starts inside of reopened: an end that closes a browser script
+ * (`</script>` before any `<script`) or server code (`%>` before any `<%`) starts inside
+ * one, and is read so (a JSP's client-side eval() is not its server's). Issue 27: a JSP's
+ * end, cut inside a browser script, was taken for server code.
+ */
+function inItsContext(end: string): string {
+  const lower = end.toLowerCase();
+  const isInside = (open: number, close: number) => close >= 0 && (open < 0 || close < open);
+  const inScript = isInside(lower.indexOf('<script'), lower.indexOf('</script'));
+  const inServerCode = isInside(end.indexOf('<%'), end.indexOf('%>'));
+  return `${inScript ? '<script>' : ''}${inServerCode ? '<%' : ''}${end}`;
+}
+
+/**
+ * The file's end past its start, at most `RULE_TAIL_BYTES`, from its first whole line on;
+ * `from` is where it starts in the file. From the sample when it holds the whole file,
+ * else from `end` (the file's last bytes).
+ */
+function tailOf(
+  sample: Buffer,
+  size: number,
+  end: Buffer | undefined,
+): { bytes: Buffer; from: number } | undefined {
+  if (size <= RULE_SAMPLE_BYTES) return undefined;
+  const available = sample.length >= size ? sample.subarray(-RULE_TAIL_BYTES) : end;
+  if (!available) return undefined;
+  const past = Math.max(0, RULE_SAMPLE_BYTES - (size - available.length));
+  const bytes = available.subarray(past);
+  const skip = tailStart(bytes);
+  return bytes.length > skip
+    ? { bytes: bytes.subarray(skip), from: size - bytes.length + skip }
+    : undefined;
 }

@@ -40,6 +40,9 @@ export function factsFor(filePath: string, content: Buffer): ChangeFacts {
     currentType: judged.type,
     ...(judged.text !== undefined ? { currentText: judged.text } : {}),
     ...(judged.text !== undefined && judged.isCut ? { isCurrentTextCut: true } : {}),
+    ...(judged.endText !== undefined
+      ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
+      : {}),
   };
 }
 
@@ -61,7 +64,11 @@ async function main() {
   const judge = (filePath: string, content: Buffer) => {
     const facts = factsFor(filePath, content);
     answer.inputs++;
-    answer.maxChars = Math.max(answer.maxChars, (facts.currentText ?? '').length);
+    answer.maxChars = Math.max(
+      answer.maxChars,
+      (facts.currentText ?? '').length,
+      (facts.currentTextEnd ?? '').length,
+    );
     return evaluateChange(facts);
   };
   for (const c of job.cases ?? []) answer.verdicts.push(judge(c.path, Buffer.from(c.text)));

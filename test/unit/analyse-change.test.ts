@@ -68,19 +68,32 @@ describe('analyseChange with a budget', () => {
     expect(change.comparison!.content).toMatchObject({ kind: 'summary' });
   });
 
-  it('says a script longer than the rules read was judged on its start only', async () => {
+  it('judges a long script on its start and its end, and says what lies between was not read', async () => {
     const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'analyse-')));
-    // A web shell parked behind 80 KiB of comment lines: past the rules' 64 KiB.
-    const padded = `<?php\n${'// padding\n'.repeat(8000)}system($_GET['c']);\n`;
-    const change = await analyseChange(
-      folder,
-      { path: '/var/www/html/big.php', kind: 'A' },
-      { current: await stored(folder, 'current/big', padded) },
-      undefined,
-      false,
+    const judge = async (name: string, text: string) => {
+      const change = await analyseChange(
+        folder,
+        { path: `/var/www/html/${name}.php`, kind: 'A' },
+        { current: await stored(folder, `current/${name}`, text) },
+        undefined,
+        false,
+      );
+      return {
+        isHigh: change.severity === 'high' || change.severity === 'critical',
+        note: change.findings.find((f) => f.rule === 'content-budget'),
+      };
+    };
+    // A web shell parked between 80 KiB of comment lines and 80 more: between start and end.
+    const padding = '// padding\n'.repeat(8000);
+    const middle = await judge('middle', `<?php\n${padding}system($_GET['c']);\n${padding}`);
+    expect(middle.isHigh).toBe(false);
+    expect(middle.note?.severity).toBe('low');
+    expect(middle.note?.reason).toMatch(
+      /the first 64 KiB and the last \d+ bytes of this \d+-byte file: the \d+ bytes between/,
     );
-    const note = change.findings.find((f) => f.rule === 'content-budget');
-    expect(note?.severity).toBe('low');
-    expect(note?.reason).toMatch(/only the first 64 KiB of this \d+-byte file/);
+    // Its end, past the megabyte the comparison samples: read from the stored file.
+    const end = await judge('end', `<?php\n${padding.repeat(15)}system($_GET['c']);\n`);
+    expect(end.isHigh).toBe(true);
+    expect(end.note?.reason).toMatch(/of this 1\d{6}-byte file/);
   });
 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { regexCostProblems, regexesInSource } from '../support/regex-cost.js';
 import type { JudgeAnswer } from '../support/judge-rules.js';
-import { RULE_SAMPLE_BYTES } from '../../src/findings/rule-budget.js';
+import { RULE_SAMPLE_BYTES, RULE_TAIL_BYTES } from '../../src/findings/rule-budget.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const GUARD_MS = 120_000;
@@ -124,9 +124,19 @@ describe('the cost of the content rules', () => {
         path: '/var/www/html/e.php',
         text: `<?php\n$x = \n${(blobLine + ' .\n\n').repeat(8)};\neval(base64_decode($x));`,
       },
-      // A shell padded past the budget: judged in part, and said so.
+      // A shell padded past the budget, between the start and the end: judged in part, and said so.
       {
         path: '/var/www/html/f.php',
+        text: `<?php\n${'//\n'.repeat(RULE_SAMPLE_BYTES / 3)}system($_GET['c']);${'//\n'.repeat(RULE_TAIL_BYTES / 3)}`,
+      },
+      // A packed loader: its payload built up past the budget, run on the last line.
+      {
+        path: '/var/www/html/g.php',
+        text: `<?php\n$z = "";\n${'$z .= "Q2k4";\n'.repeat(20_000)}eval(gzinflate(base64_decode($z)));\n`,
+      },
+      // The same file a little over the start's budget: its end is read from its next line on.
+      {
+        path: '/var/www/html/h.php',
         text: `<?php\n${'//\n'.repeat(RULE_SAMPLE_BYTES / 3)}system($_GET['c']);`,
       },
     ];
@@ -138,15 +148,25 @@ describe('the cost of the content rules', () => {
     expect(rules[3]).toContain('php-shell:critical');
     expect(verdicts[4]!.find((f) => f.rule === 'web-shell')?.reason).toMatch(/long encoded blob/);
     expect(rules[5]).toContain('content-budget:low');
+    expect(rules[5]).not.toContain('web-shell:critical');
     expect(verdicts[5]!.find((f) => f.rule === 'content-budget')?.reason).toMatch(
-      /only the first 64 KiB/,
+      /read the first 64 KiB and the last 65\d{3} bytes of this 1\d{5}-byte file: the \d+ bytes between were not judged/,
+    );
+    expect(
+      verdicts[6]!.filter((f) => f.severity === 'critical' || f.severity === 'high'),
+    ).not.toEqual([]);
+    expect(rules[6]).toContain('content-budget:low');
+    expect(verdicts[6]![0]!.reason).toMatch(/\(in the file's last \d+ bytes\)$/);
+    expect(rules[7]).toContain('web-shell:critical');
+    expect(verdicts[7]!.find((f) => f.rule === 'content-budget')?.reason).toMatch(
+      /the last \d+ bytes of this \d+-byte file: the [1-3] bytes between/,
     );
   });
 
   it('stays within its budget on mutated shells and scripts (a bounded fuzz run)', async () => {
     const answer = await judgeInChild({ fuzz: { count: 60, seed: 24 } });
     expect(answer.inputs).toBe(60);
-    expect(answer.maxChars).toBeLessThanOrEqual(RULE_SAMPLE_BYTES);
+    expect(answer.maxChars).toBeLessThanOrEqual(Math.max(RULE_SAMPLE_BYTES, RULE_TAIL_BYTES));
     // Every regex the rules ran, those built at run time included, has a linear shape.
     expect(answer.regexes.length).toBeGreaterThan(100);
     const slow = answer.regexes
