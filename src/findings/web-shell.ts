@@ -123,14 +123,24 @@ const LOADS_CODE = /\bCreateInstance\s*\(|\.Invoke\s*\(|\bAssembly\s*[.)]/;
 
 function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   const hit = judgeAsWritten(f, isInWebRoot);
-  if (hit?.severity === 'critical' || f.kind === 'D' || f.currentText === undefined) return hit;
+  // A loader found running decoded data is still worked out: what the decoded code does is
+  // the more precise reason.
+  const isLoader = hit?.reason.endsWith('on decoded data');
+  if ((hit?.severity === 'critical' && !isLoader) || f.kind === 'D' || f.currentText === undefined)
+    return hit;
   if (!/<\?(?:php|=)?/i.test(f.currentText) && !/\.(?:php\d?|phtml|inc)$/i.test(f.path)) return hit;
   // Comments first: an apostrophe in one would be taken for a string's start.
   const code = withoutComments(f.currentText);
   const folded = foldPhpConstants(code);
   if (folded === code) return hit;
   const again = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot);
-  if (!again || SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info']) return hit;
+  const isMorePrecise =
+    isLoader && again?.severity === 'critical' && !again.reason.endsWith('on decoded data');
+  if (
+    !again ||
+    (!isMorePrecise && SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info'])
+  )
+    return hit;
   return {
     ...again,
     reason: `${again.reason} (once its constant strings are worked out and decoded)`,
@@ -194,7 +204,9 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   const command = COMMAND_SINK.exec(text);
   const code = firstCodeSink(text);
   const sink = command ?? code;
-  const sinkName = sink ? `${sink[1] ?? 'code'}()` : '';
+  // What the sink is called in a reason: its function, or what an unnamed one runs (a
+  // backtick run, a WScript.Shell by class id, an EL processor).
+  const sinkName = sink ? (sink[1] ? `${sink[1]}()` : command ? 'a command' : 'code') : '';
   // Names straight from the request choose what is called; the command a console builds
   // from them over a step or two is what its sinks run.
   const tainted = input ? new Set([...directlyTainted(text), ...fromRequest]) : new Set<string>();
@@ -216,7 +228,7 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   // Classic ASP is judged by where a runner's operand comes from (the ASP rules above):
   // JScript pages call eval() on their own numbers and dates, and `re.exec(s)` is a search.
   if (isPageScript && !isAsp && input && (command ?? code) && !reasons.length)
-    reasons.push(`${sinkName === 'code()' ? 'code' : sinkName} and request input in a server page`);
+    reasons.push(`${sinkName} and request input in a server page`);
   if (
     isPageScript &&
     sink &&

@@ -37,4 +37,22 @@ describe('decode-then-run through a variable', () => {
       /critical|high/,
     );
   });
+
+  it('follows decoded text kept in a variable, and a decoder wrapped in another call', () => {
+    // A packed loader's last line: the decoder's name joined, its output kept, then run.
+    const kept =
+      "<?php\n$z .= 'Q2k4';\n$a = 'base'; $b = '64_decode'; $c = $a.$b; $s = $c($z); $s = $c($s); eval($s);\n";
+    const wrapped = '<?php\neval(htmlspecialchars_decode(gzinflate(base64_decode($Cyto))));\n';
+    for (const text of [kept, wrapped])
+      expect(top('/opt/x/loader.php', text)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/eval\(\) on decoded data/),
+      });
+  });
+
+  it('does not alarm on decoded text that is printed while another variable is run', () => {
+    const benign =
+      "<?php\n$title = base64_decode($row['title']);\necho htmlspecialchars($title);\neval($compiled);\n";
+    expect(top('/var/www/html/show.php', benign)?.severity ?? 'info').not.toMatch(/critical/);
+  });
 });

@@ -58,6 +58,16 @@ describe('PHP constant expressions', () => {
     });
   });
 
+  it('reads a string called as the function it names, as PHP 7 does', () => {
+    expect(foldPhpConstants(`<?php 'sy'.'stem'($c); "assert"($x); ?>`)).toBe(
+      '<?php system($c); assert($x); ?>',
+    );
+    expect(judge(`<?php ${"'sy'.'stem'"}($_GET['c']); ?>`)?.severity).toBe('critical');
+    // A string that is an argument, an index or a key is no call.
+    const text = `<?php in_array('system', $list); $a['exec']($x); $o->f('passthru') ; ?>`;
+    expect(foldPhpConstants(text)).toBe(text);
+  });
+
   it('stays bounded on hostile input: deep nesting, a decompression bomb, many pieces', () => {
     const deep = `<?php $x = ${'('.repeat(5000)}'a'${')'.repeat(5000)}; ?>`;
     const bomb = `<?php eval(gzinflate(base64_decode('${b64(deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))}'))); ?>`;

@@ -37,6 +37,17 @@ describe('web-shell false alarms fixed at their cause', () => {
     expect(severity('/var/www/html/router.php', text)).not.toMatch(/high|critical/);
   });
 
+  it('takes backticks quoting SQL names inside strings for no command', () => {
+    const sql = `<?php
+      $db = $_GET['db'];
+      $privs[] = 'SELECT (\`' . implode('\`, \`', $cols[$db]) . '\`)';
+      $q = 'GRANT ' . implode(', ', $privs) . ' ON \`' . $db . '\`.*';`;
+    expect(severity('/var/www/html/privileges.php', sql)).not.toMatch(/high|critical/);
+    expect(severity('/var/www/html/x.php', "<?php $o = `ls $_GET['d']`; echo $o;")).toBe(
+      'critical',
+    );
+  });
+
   it('takes assert() used as a type check on request data for no code sink', () => {
     for (const text of [
       `<?php $id = $_GET['id']; assert(is_numeric($id)); echo load($id);`,

@@ -51,6 +51,10 @@ describe('judgeWebShell', () => {
     ],
     ['the request named in braces', '<?php $q = ${"_REQUEST"}; $q["f"]($q["a"]); ?>'],
     [
+      'a variable variable called on the request (compact and extract)',
+      '<?php $cmd = $_GET["cmd"]; $sys = "sy"."stem"; extract(compact("sys")); $$sys($cmd); ?>',
+    ],
+    [
       'a callback named with escaped bytes',
       '<?php array_map("ass\\x65rt", (array)$_REQUEST["k"]); ?>',
     ],
@@ -158,6 +162,16 @@ describe('judgeWebShell', () => {
       'an ASPX eval spelt in pieces',
       '/opt/e.aspx',
       '<%@ Page Language = Jscript %><%var P = "e"+"v"+"a"+"l"+"("+"R"+"e"+"q"+"u"+"e"+"s"+"t"+"[1]"+")"; eval(P, "unsafe");%>',
+    ],
+    [
+      'an ASPX page running WScript.Shell by its class id',
+      '/opt/g.aspx',
+      '<%@ Page Language="Jscript"%><% var c = Request.Item["g"]; var r = GetObject("new:72C24DD5-D70A-438B-8A42-98424B88AFB8").Exec("cmd /c " + c); %>',
+    ],
+    [
+      'an ASPX page declaring CreateProcess for P/Invoke',
+      '/opt/p.aspx',
+      '<%@ Page Language="C#" %><script runat="server">[DllImport("kernel32.dll")] static extern bool CreateProcess(string app, string cmd, IntPtr a, IntPtr b, bool h, uint f, IntPtr e, string d, ref STARTUPINFO s, out PROCESS_INFORMATION p);\nvoid Go(object o, EventArgs e) { string c = Request.Form["c"]; }</script>',
     ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });

@@ -6,8 +6,18 @@
  * `$f='base64_decode'`). Issue 27: loaders whose decoded code runs in a form not recognised.
  */
 
+// Up to two calls may wrap the decoder (`eval(htmlspecialchars_decode(gzinflate(…)))`):
+// what they do to the decoded text, it is still run.
 const DIRECT =
-  /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\s*\(/;
+  /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:\w{1,40}\s*\(\s*(?:@\s*)?){0,2}(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\s*\(/;
+
+// $code = base64_decode(…), or $code = $f(…) with $f a decoder's name: decoded text kept.
+const DECODED_INTO =
+  /\$(\w{1,40})\s*=\s*(?:@\s*)?(?:(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)|\$(\w{1,40}))\s*\(/gi;
+
+// A runner given a variable, whole: eval($code).
+const RUNS_VARIABLE =
+  /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?\$(\w{1,40})\s*\)/gi;
 
 // $name = 'base64_decode'; (single or double quotes, the whole string one decoder's name)
 const DECODER_IN_VARIABLE =
@@ -18,6 +28,17 @@ export function decodedRun(text: string): string | undefined {
   const direct = DIRECT.exec(text);
   if (direct) return direct[1];
   const names = new Set([...text.matchAll(DECODER_IN_VARIABLE)].slice(0, 50).map((m) => m[1]!));
+  // $s = $c($z); eval($s): what a decoder returned, kept in a variable, then run.
+  const decoded = new Set(
+    [...text.matchAll(DECODED_INTO)]
+      .slice(0, 200)
+      .filter((m) => m[2] === undefined || names.has(m[2]))
+      .map((m) => m[1]!),
+  );
+  const runsDecoded = [...text.matchAll(RUNS_VARIABLE)]
+    .slice(0, 200)
+    .find((m) => decoded.has(m[2]!));
+  if (runsDecoded) return runsDecoded[1]!.toLowerCase();
   if (!names.size) return undefined;
   // Each name is `\w{1,40}`: one alternation of words.
   const through = new RegExp(

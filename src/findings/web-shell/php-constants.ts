@@ -291,6 +291,10 @@ function skipLiteral(text: string, i: number): number {
   return text.length;
 }
 
+// A string called: PHP 7 calls the function the string names (`'system'($c)`, and what
+// `'sy'.'stem'($c)` folds to), so it is read as that function's call.
+const STRING_CALLED = /(?<![\w$\])])(['"])([A-Za-z_]\w{0,40})\1(\s*\()/g;
+
 /** The text with PHP's constant expressions worked out, or the text itself when none fold. */
 export function foldPhpConstants(text: string): string {
   let current = text;
@@ -299,5 +303,5 @@ export function foldPhpConstants(text: string): string {
     if (next === current) break;
     current = next;
   }
-  return current;
+  return current.replace(STRING_CALLED, '$2$3');
 }

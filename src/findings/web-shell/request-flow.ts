@@ -9,9 +9,12 @@ import { callArgs, unescapePhp } from './code-text.js';
 export const INPUT =
   /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bfilter_input(?:_array)?\s*\(\s*INPUT_(?:GET|POST|COOKIE|REQUEST)\b|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bgetRequest\s*\(\s*\)\s*\.\s*get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
 
-// Runs a command.
+// Runs a command: PHP's, Java's, .NET's and Python's calls, WScript.Shell and
+// Shell.Application by name or by class id (GetObject("new:…"), GetTypeFromCLSID), Win32's
+// CreateProcess declared for P/Invoke. A backtick run with PHP's string joins in it (`'SELECT (`' . implode('`,
+// `', $cols) . '`)'`) is SQL quoting names inside strings, not a command.
 export const COMMAND_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`[^`\n]{0,80}\$[^`\n]{0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}\$(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\b72C24DD5-D70A-438B-8A42-98424B88AFB8\b|\b13709620-C279-11CE-A49E-444553540000\b|\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
 // Runs code given at run time (Java's too: EL, BCEL's and the JDK's class loaders, a
 // process started through its private classes; .NET's Assembly.Load, called directly or
@@ -19,9 +22,10 @@ export const COMMAND_SINK =
 export const CODE_SINK =
   /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
-// Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...).
+// Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...), and a
+// variable variable's value ($$f(...): the function is named by the variable $f names).
 export const DYNAMIC_CALL =
-  /(?<![\w>:$])\$\{?([\w]{1,40})\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(/g;
+  /(?<![\w>:$])\$\$?\{?([\w]{1,40})\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(/g;
 
 // `)(`: the result of an expression called; a cast such as `(int) ($x)` is not a call.
 const CALL_OF_RESULT = String.raw`(?<!\(\s*(?:array|int|integer|string|bool|boolean|float|double|real|object|binary|unset)\s*)\)\s*\(\s*`;
@@ -32,7 +36,7 @@ const RESULT_CALLED_ON_INPUT = new RegExp(
 
 // Any call through a name or a result chosen at run time, for weighing with disguises.
 export const ANY_DYNAMIC_CALL = new RegExp(
-  String.raw`(?<![\w>:$])\$\{?\w{1,40}\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|${CALL_OF_RESULT}\$`,
+  String.raw`(?<![\w>:$])\$\$?\{?\w{1,40}\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|${CALL_OF_RESULT}\$`,
 );
 
 export const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'gi');
