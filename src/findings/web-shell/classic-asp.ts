@@ -8,6 +8,7 @@
  * sensitive, and neither is anything here. Issue 27.
  */
 import { callArgs } from './code-text.js';
+import { vbStringValues } from './vb-values.js';
 
 // What the visitor sends, as classic ASP reads it.
 const ASP_INPUT =
@@ -18,7 +19,7 @@ const ASP_INPUT =
 // search, not VBScript (the statement is never called as a method; ScriptControl's are
 // ExecuteStatement, Eval and AddCode). Issue 27: fresh benign ASP pages, 19% ranked so.
 const CODE_RUNNERS =
-  /(?<!\.\s{0,5})\b(?:execute(?:global)?)\b\s*\(?|\b(?:executestatement|eval|addcode)\b\s*\(?/gi;
+  /(?<!\.[ \t]{0,5})\b(?:execute(?:global)?)\b\s*\(?|\b(?:executestatement|eval|addcode)\b\s*\(?/gi;
 
 // Programs run: WScript.Shell's Run and Exec, Shell.Application's ShellExecute.
 const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute)\b\s*\(?/gi;
@@ -144,22 +145,69 @@ export function foldVbStrings(text: string): string {
   return out + text.slice(from);
 }
 
+/**
+ * The names an expression reads, as keys: `d("k")` or `d(k)` whole, its head `d`, and the
+ * bare name `k` that indexes it (a name passed to a function of the page's own is read).
+ */
+function namesIn(expr: string): { whole: string; head: string; index: string }[] {
+  // A string's words are text, not names: `"s" & name` reads `name` only.
+  return [
+    ...expr.matchAll(
+      /"(?:[^"\n]|""){0,400}"|\b(\w{1,40})(?:\s*\(\s*("[^"\n]{0,40}"|\w{1,40})\s*\))?/g,
+    ),
+  ]
+    .filter((m) => m[1] !== undefined)
+    .slice(0, 500)
+    .map((m) => ({
+      whole: key(m[0]),
+      head: key(m[1]!),
+      index: m[2] && !m[2].startsWith('"') ? key(m[2]) : '',
+    }));
+}
+
+/**
+ * The names code in a string reads once it runs (`Execute "Execute(" & "(v)"`): the words of
+ * its string pieces that stand whole inside them. A word at a piece's edge is joined to the
+ * next piece (`"s" & plugname` names `s…` and something more), so it is not taken.
+ */
+function namesInCodeStrings(expr: string): string[] {
+  const out: string[] = [];
+  for (const m of [...expr.matchAll(/"((?:[^"\n]|""){0,400})"/g)].slice(0, 200)) {
+    const piece = m[1]!.replace(/""/g, '"');
+    for (const w of [...piece.matchAll(/\b\w{1,40}\b/g)].slice(0, 100))
+      if (w.index! > 0 && w.index! + w[0].length < piece.length) out.push(key(w[0]));
+  }
+  return out;
+}
+
 /** Names filled from the request (`x = request("h")`, `session("k") = request("k")`), three rounds. */
 function requestNames(text: string): Set<string> {
   const names = new Set<string>();
-  const assigns = [
-    ...text.matchAll(
-      /(?:^|[\s:;(])(?:set\s+|var\s+)?(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim,
-    ),
-  ].slice(0, 5000);
+  const assigns: [string, string][] = [
+    ...[
+      ...text.matchAll(
+        /(?:^|[\s:;(])(?:set\s+|var\s+)?(\w{1,40}(?:\s*\(\s*(?:"[^"\n]{0,40}"|\w{1,40})\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim,
+      ),
+    ]
+      .slice(0, 5000)
+      .map((m): [string, string] => [m[1]!, m[2]!]),
+    // A Scripting.Dictionary's entry: `d.Add "k", v` sets `d("k")` as `d("k") = v` would.
+    ...[
+      ...text.matchAll(
+        /\b(\w{1,40})\s*\.\s*add\b[\s(]{0,8}("[^"\n]{0,40}"|\w{1,40})\s*,([^:\n%]{0,200})/gi,
+      ),
+    ]
+      .slice(0, 1000)
+      .map((m): [string, string] => [`${m[1]}(${m[2]})`, m[3]!]),
+  ];
   const carries = (expr: string) =>
     ASP_INPUT.test(expr) ||
-    [...expr.matchAll(/\b(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)/g)].some((v) =>
-      names.has(key(v[1]!)),
-    );
+    namesIn(expr).some((n) => names.has(n.whole) || names.has(n.head) || names.has(n.index)) ||
+    // Code kept in a string for later (`c = x & "(v)"`): what it will read once run.
+    namesInCodeStrings(expr).some((n) => names.has(n));
   for (let round = 0; round < 3; round++) {
     const before = names.size;
-    for (const m of assigns) if (carries(m[2]!)) names.add(key(m[1]!));
+    for (const [name, value] of assigns) if (carries(value)) names.add(key(name));
     if (names.size === before) break;
   }
   return names;
@@ -196,40 +244,6 @@ function assignmentsOf(text: string, name: string): string[] {
         .map((m): [string, string] => [key(m[1]!), m[2]!.trim()]),
     };
   return assignments.list.filter(([k]) => k === key(name)).map(([, value]) => value);
-}
-
-/**
- * The text an expression of strings and names builds (`a & "(" & b & "(""x""))"`, where `a`
- * and `b` are set once to strings, as foldVbStrings leaves `chr(101) & …`), or undefined when
- * any part of it is not known. Code a page assembles this way and then runs hides what it runs
- * from a reader of its source. Bounded: four names deep, 2,000 characters.
- */
-export function assembledText(text: string, expression: string, depth = 0): string | undefined {
-  const terms: string[] = [];
-  let term = '';
-  let quoted = false;
-  for (const c of expression.trim().replace(/^\((.*)\)$/s, '$1')) {
-    if (c === '"') quoted = !quoted;
-    if (c === '&' && !quoted) {
-      terms.push(term.trim());
-      term = '';
-    } else term += c;
-  }
-  terms.push(term.trim());
-  let out = '';
-  for (const t of terms) {
-    const literal = /^"((?:[^"]|"")*)"$/.exec(t);
-    if (literal) out += literal[1]!.replace(/""/g, '"');
-    else if (/^\w{1,40}$/.test(t) && depth < 4) {
-      const values = [...new Set(assignmentsOf(text, t))];
-      if (values.length !== 1) return undefined;
-      const value = assembledText(text, values[0]!, depth + 1);
-      if (value === undefined) return undefined;
-      out += value;
-    } else return undefined;
-    if (out.length > 2000) return undefined;
-  }
-  return out;
 }
 
 // The last string of a name's expression, when the expression ends with it.
@@ -304,6 +318,25 @@ function codeRunningFunctions(text: string): Set<string> {
   return out;
 }
 
+/** Each Function's and Sub's body (where it starts and ends) and its parameters' keys. */
+function procedureBodies(text: string): { from: number; to: number; names: Set<string> }[] {
+  const ends = [...text.matchAll(/\bend\s+(?:function|sub)\b/gi)]
+    .slice(0, 2000)
+    .map((m) => m.index!);
+  return [...text.matchAll(/\b(?:function|sub)\s+\w{1,40}\s*\(([^)\n]{0,400})\)/gi)]
+    .slice(0, 2000)
+    .map((m) => ({
+      from: m.index!,
+      to: ends.find((e) => e > m.index!) ?? text.length,
+      names: new Set(
+        m[1]!
+          .split(',')
+          .map((p) => key(p.replace(/^\s*(?:byval|byref)\s+/i, '').replace(/\(\s*\)$/, '')))
+          .filter(Boolean),
+      ),
+    }));
+}
+
 /**
  * Why a classic ASP page is a web shell, or undefined: what the visitor sent (directly, or
  * through names filled from it) handed to code run from text, to a program runner, or to a
@@ -313,11 +346,22 @@ export function classicAspShell(text: string): string | undefined {
   // Without request input, only code the page decodes and runs can make it a shell.
   const hasInput = ASP_INPUT.test(text);
   const names = hasInput ? requestNames(text) : new Set<string>();
-  const carries = (operand: string) =>
-    ASP_INPUT.test(operand) ||
-    [...operand.matchAll(/\b(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)/g)].some(
-      (v) => names.has(key(v[1]!)) || names.has(key(v[1]!.split('(')[0]!)),
+  const bodies = procedureBodies(text);
+  // Inside a Function or Sub, its parameters are its own: a global of the same name filled
+  // from the request is not what the body reads (callers are judged through `wrappers`).
+  const carries = (operand: string, at?: number, isCode = false) => {
+    if (ASP_INPUT.test(operand)) return true;
+    const params = at === undefined ? undefined : bodies.find((b) => b.from <= at && at < b.to);
+    if (isCode && namesInCodeStrings(operand).some((n) => names.has(n) && !params?.names.has(n)))
+      return true;
+    return namesIn(operand).some(
+      (n) =>
+        !params?.names.has(n.head) &&
+        (names.has(n.whole) ||
+          names.has(n.head) ||
+          (!params?.names.has(n.index) && names.has(n.index))),
     );
+  };
   // Functions of the page's own, by name: a decoder it carries (`Function DeCode(Coded)`).
   const own = new Set(
     [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(/gi)]
@@ -330,11 +374,14 @@ export function classicAspShell(text: string): string | undefined {
     .slice(0, 300)) {
     const operand = operandOf(text, m);
     const runner = m[0].replace('(', '').trim();
-    if (carries(operand))
+    if (carries(operand, m.index, true))
       return `classic ASP running the request as code (${runner} on request input)`;
-    // Execute(s) where s = "eval" & "(" & "request(""x""))": the request, in code it assembles.
-    const assembled = assembledText(text, operand);
-    if (assembled !== undefined && ASP_INPUT.test(assembled))
+    // Execute(s) where s = "eval" & "(" & "request(""x""))", or is joined from "e!v!a!l…" by
+    // Split and Join, or from character codes: the request, in code it assembles.
+    const assembled = vbStringValues(operand, (name) => assignmentsOf(text, name)).find((v) =>
+      ASP_INPUT.test(v),
+    );
+    if (assembled !== undefined)
       return `classic ASP running the request as code it assembles from pieces (${runner} of ${JSON.stringify(assembled.slice(0, 60))})`;
     // Execute(DeCode("…")), Execute unescape("…"): code the page decodes for itself, then runs.
     const call = /^(\w{1,40})\s*\(/.exec(operand.trim().replace(/^\(/, '').trimStart());
@@ -374,7 +421,7 @@ export function classicAspShell(text: string): string | undefined {
   const hasShell = /wscript\.shell|shell\.application/i.test(text);
   if (hasShell)
     for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))
-      if (carries(operandOf(text, m)))
+      if (carries(operandOf(text, m), m.index))
         return 'classic ASP running a program the request names (WScript.Shell or Shell.Application)';
   const hasWriter = /scripting\.filesystemobject|adodb\.stream/i.test(text);
   // The request written into a file the page names as a server script (`CreateTextFile(
@@ -388,14 +435,14 @@ export function classicAspShell(text: string): string | undefined {
     for (const m of [
       ...text.matchAll(/(\w{1,40})\s*\.\s*(?:write|writeline|writetext)\b\s*\(?/gi),
     ].slice(0, 300))
-      if (!/^response$/i.test(m[1]!) && carries(operandOf(text, m)))
+      if (!/^response$/i.test(m[1]!) && carries(operandOf(text, m), m.index))
         return 'classic ASP writing the request into a server page it names (a dropper)';
   if (hasWriter)
     for (const m of [...text.matchAll(FILE_WRITERS)].slice(0, 300)) {
       const first = m[0].endsWith('(')
         ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
         : operandOf(text, m).split(',')[0]!;
-      if (carries(first) && !endsInHarmlessExtension(text, first))
+      if (carries(first, m.index) && !endsInHarmlessExtension(text, first))
         return `classic ASP writing a file the request names (${m[0].replace(/[.\s(]/g, '')})`;
     }
   return undefined;
