@@ -37,6 +37,15 @@ describe('web-shell false alarms fixed at their cause', () => {
     expect(severity('/var/www/html/router.php', text)).not.toMatch(/high|critical/);
   });
 
+  it('takes str_replace for a disguise only when it takes a marker strewn through a name', () => {
+    expect(
+      disguisesIn(`<?php $f = str_replace('.', '', 'foldertest' . microtime(true));`),
+    ).not.toContain('names hidden by str_replace');
+    expect(disguisesIn(`<?php $f = str_replace('k', '', 'askserkt'); $f($_POST['c']);`)).toContain(
+      'names hidden by str_replace',
+    );
+  });
+
   it('takes backticks quoting SQL names inside strings for no command', () => {
     const sql = `<?php
       $db = $_GET['db'];

@@ -173,6 +173,11 @@ describe('judgeWebShell', () => {
       '/opt/p.aspx',
       '<%@ Page Language="C#" %><script runat="server">[DllImport("kernel32.dll")] static extern bool CreateProcess(string app, string cmd, IntPtr a, IntPtr b, bool h, uint f, IntPtr e, string d, ref STARTUPINFO s, out PROCESS_INFORMATION p);\nvoid Go(object o, EventArgs e) { string c = Request.Form["c"]; }</script>',
     ],
+    [
+      'create_function called through a variable holding its name, in a function given the request',
+      '/opt/f.php',
+      '<?php function check($t) { $a = "create_function"; $h = $a("", $t); @$h(); } check($_POST["w"]); ?>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });

@@ -35,10 +35,6 @@ const DISGUISES: readonly [RegExp, string][] = [
     /(?:['"][a-zA-Z_]{1,3}['"]\s*\.\s*){3,}|['"]as['"]\s*\.\s*['"]?s?ert|\.\s*['"](?:sert|ssert|ert|al|val)['"]/,
     'names cut into pieces',
   ],
-  [
-    /\bstr_replace\s*\(\s*['"][^'"\n]{1,10}['"]\s*,\s*['"]{2}\s*,\s*['"][^'"\n]{8,}/,
-    'names hidden by str_replace',
-  ],
   [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
   [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
   // `(?=(…))\1`: the whole unreadable name, never given back a byte at a time to the window.
@@ -70,6 +66,10 @@ export const STRONG_DISGUISES = new Set([
   'names hidden by str_replace',
   'a long encoded blob',
 ]);
+
+// str_replace('marker', '', 'the string it is taken out of').
+const STR_REPLACE_REMOVES =
+  /\bstr_replace\s*\(\s*(['"])([^'"\n]{1,10})\1\s*,\s*['"]{2}\s*,\s*(['"])([^'"\n]{4,400})\3/g;
 
 const PIECES = /['"][^'"\n]{1,40}['"](?:\s*[.+]\s*['"][^'"\n]{1,40}['"])+/g;
 
@@ -179,6 +179,17 @@ export function disguisesIn(text: string): string[] {
       (joined.includes(name) && !pieces.some((p) => p.includes(name)));
     if ([...RUNS_CODE].some(isHidden)) {
       if (!found.includes('names cut into pieces')) found.push('names cut into pieces');
+      break;
+    }
+  }
+  // str_replace('k', '', 'askserkt'): a marker strewn through a string, taken out, leaves a
+  // function's name. A string the marker is not strewn through hides nothing (Roundcube's
+  // str_replace('.', '', 'foldertest' . microtime())).
+  for (const m of [...text.matchAll(STR_REPLACE_REMOVES)].slice(0, 200)) {
+    const pieces = m[4]!.split(m[2]!);
+    const left = pieces.join('').toLowerCase();
+    if (pieces.length > 2 && /^[a-z_][a-z0-9_]{2,40}$/.test(left)) {
+      found.push('names hidden by str_replace');
       break;
     }
   }

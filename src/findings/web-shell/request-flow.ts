@@ -238,7 +238,8 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   return undefined;
 }
 
-const DANGEROUS_LITERAL = /['"](?:assert|eval|system|shell_exec|passthru)['"]/;
+const DANGEROUS_LITERAL =
+  /['"](?:assert|eval|system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|create_function)['"]/;
 
 /**
  * Names of variables that may hold what `value` matches: assigned an expression holding it
