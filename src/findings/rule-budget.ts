@@ -28,7 +28,7 @@ export const RULE_SAMPLE_BYTES = 64 * 1024;
 /** How much of a longer file's end the rules read too. */
 export const RULE_TAIL_BYTES = 64 * 1024;
 
-/** The start of a file as the content rules read it. */
+/** What the content rules read of a file: its start, and the end of a longer one. */
 export interface RuleText {
   type: ContentType;
   /** The text the rules judge, at most `RULE_SAMPLE_BYTES` of the file (none for binary). */
@@ -104,7 +104,12 @@ export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleT
   const tail = tailOf(sample, size, end);
   const isCut = size > head.length + (tail?.bytes.length ?? 0);
   const withEnd = (encoding: 'utf8' | 'latin1') =>
-    tail ? { endText: inItsContext(tail.bytes.toString(encoding)), tailFrom: tail.from } : {};
+    tail
+      ? {
+          endText: inItsContext(tail.bytes.toString(encoding), head.toString('latin1')),
+          tailFrom: tail.from,
+        }
+      : {};
   if (isTextual(head)) return { type, text: head.toString('utf8'), isCut, ...withEnd('utf8') };
   if (!head.includes(0))
     return { type, text: head.toString('latin1'), isCut, ...withEnd('latin1') };
@@ -126,14 +131,15 @@ export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleT
 /**
  * The end, with the markup it starts inside of reopened: an end that closes a browser script
  * (`</script>` before any `<script`) or server code (`%>` before any `<%`) starts inside
- * one, and is read so (a JSP's client-side eval() is not its server's). Issue 27: a JSP's
- * end, cut inside a browser script, was taken for server code.
+ * one, and is read so (a JSP's client-side eval() is not its server's). Server code only
+ * when the file's start holds some too: a `%>` in a script's string makes no page of it.
+ * Issue 27: a JSP's end, cut inside a browser script, was taken for server code.
  */
-function inItsContext(end: string): string {
+function inItsContext(end: string, start: string): string {
   const lower = end.toLowerCase();
   const isInside = (open: number, close: number) => close >= 0 && (open < 0 || close < open);
   const inScript = isInside(lower.indexOf('<script'), lower.indexOf('</script'));
-  const inServerCode = isInside(end.indexOf('<%'), end.indexOf('%>'));
+  const inServerCode = start.includes('<%') && isInside(end.indexOf('<%'), end.indexOf('%>'));
   return `${inScript ? '<script>' : ''}${inServerCode ? '<%' : ''}${end}`;
 }
 

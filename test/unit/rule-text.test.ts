@@ -48,6 +48,9 @@ describe('ruleText', () => {
     const closed = ruleText(page(`<script>a()</script>\n${lines(9_000, '<p>x</p>\n')}`), 0);
     expect(closed.endText!.startsWith('<')).toBe(true);
     expect(closed.endText!.startsWith('<script>')).toBe(false);
+    // A script whose start holds no server code: a `%>` in one of its strings opens none.
+    const script = Buffer.from(`${lines(12_000, 'var row = 1;\n')}var t = "a %> b";\n`);
+    expect(ruleText(script, 0).endText!.startsWith('<%')).toBe(false);
   });
 
   it('judges UTF-16 text on its start only', () => {
