@@ -37,20 +37,30 @@ export const DEFAULT_COMPARE_LIMITS: CompareLimits = {
 
 const HEAD_BYTES = 64 * 1024;
 
-/** Up to `maxBytes` from the start of a stored file. */
-export async function readStoredHead(
+/** Up to `maxBytes` of a stored file from `position`. */
+async function readStoredRange(
   folder: CaseFolder,
   relative: string,
-  maxBytes = HEAD_BYTES,
+  position: number,
+  maxBytes: number,
 ): Promise<Buffer> {
   const handle = await open(folder.locate(relative), 'r');
   try {
     const buffer = Buffer.alloc(maxBytes);
-    const { bytesRead } = await handle.read(buffer, 0, maxBytes, 0);
+    const { bytesRead } = await handle.read(buffer, 0, maxBytes, position);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
+}
+
+/** Up to `maxBytes` from the start of a stored file. */
+export function readStoredHead(
+  folder: CaseFolder,
+  relative: string,
+  maxBytes = HEAD_BYTES,
+): Promise<Buffer> {
+  return readStoredRange(folder, relative, 0, maxBytes);
 }
 
 /**
@@ -66,14 +76,7 @@ export async function readStoredEnd(
   const content = version?.content;
   if (!content || content.isTruncated || content.sizeBytes <= sampled) return undefined;
   const length = Math.min(maxBytes, content.sizeBytes);
-  const handle = await open(folder.locate(content.path), 'r');
-  try {
-    const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, content.sizeBytes - length);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+  return readStoredRange(folder, content.path, content.sizeBytes - length, length);
 }
 
 export function compareMetadata(

@@ -106,7 +106,7 @@ export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleT
   const withEnd = (encoding: 'utf8' | 'latin1') =>
     tail
       ? {
-          endText: inItsContext(tail.bytes.toString(encoding), head.toString('latin1')),
+          endText: inItsContext(tail.bytes.toString(encoding), head.includes('<%')),
           tailFrom: tail.from,
         }
       : {};
@@ -135,11 +135,11 @@ export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleT
  * when the file's start holds some too: a `%>` in a script's string makes no page of it.
  * Issue 27: a JSP's end, cut inside a browser script, was taken for server code.
  */
-function inItsContext(end: string, start: string): string {
+function inItsContext(end: string, startHasServerCode: boolean): string {
   const lower = end.toLowerCase();
   const isInside = (open: number, close: number) => close >= 0 && (open < 0 || close < open);
   const inScript = isInside(lower.indexOf('<script'), lower.indexOf('</script'));
-  const inServerCode = start.includes('<%') && isInside(end.indexOf('<%'), end.indexOf('%>'));
+  const inServerCode = startHasServerCode && isInside(end.indexOf('<%'), end.indexOf('%>'));
   return `${inScript ? '<script>' : ''}${inServerCode ? '<%' : ''}${end}`;
 }
 
