@@ -13,6 +13,7 @@ import type { RuleHit } from '../report/finding.js';
 import type { ChangeFacts } from './change-rules.js';
 import {
   ANY_DYNAMIC_CALL,
+  browsesFiles,
   CODE_SINK,
   CODE_SINKS,
   COMMAND_SINK,
@@ -32,6 +33,7 @@ import {
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
 import {
   callArgs,
+  foldCompiledStrings,
   javaUnescaped,
   longestRun,
   unescapePhp,
@@ -49,8 +51,14 @@ import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
-import { savesUploadAsSent, writesEncodedPhp } from './web-shell/droppers.js';
+import {
+  carriedPages,
+  savesUploadAsSent,
+  writesAndRuns,
+  writesEncodedPhp,
+} from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
+import path from 'node:path';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import {
   SQL_FROM_INPUT,
@@ -118,11 +126,49 @@ const runsDownloadedCode = (text: string) =>
     .some((m) => FETCHES_URL.test(callArgs(text, m.index! + m[0].length - 1)[0] ?? ''));
 
 // .NET's symmetric decryption, and code a page loads or calls by reflection.
-const DECRYPTS = /\b(?:CreateDecryptor|TransformFinalBlock)\s*\(/;
+// By name too: a decryptor looked up by reflection (`GetMethod("CreateDecryptor")`).
+const DECRYPTS =
+  /\b(?:CreateDecryptor|TransformFinalBlock)\s*\(|["'](?:CreateDecryptor|TransformFinalBlock)["']/;
 const LOADS_CODE = /\bCreateInstance\s*\(|\.Invoke\s*\(|\bAssembly\s*[.)]/;
 
+/** The first page carried in a string literal of a file-writing page that is itself a shell. */
+function carriedShell(
+  f: ChangeFacts,
+  text: string,
+  isVbScript: boolean,
+  isInWebRoot: boolean,
+): string | undefined {
+  for (const page of carriedPages(text, isVbScript)) {
+    const at = path.posix.join(path.posix.dirname(f.path), page.name);
+    const hit = judgeAsWritten({ ...f, path: at, currentText: page.text }, isInWebRoot, {
+      depth: 1,
+    });
+    if (hit?.severity === 'critical') return hit.reason.replace(/^web shell pattern: /, '');
+  }
+  return undefined;
+}
+
+// A raw socket set to receive every packet on its interface (SIO_RCVALL): a sniffer, which
+// no page needs.
+const RAW_SOCKET = /\bSocketType\.Raw\b/;
+const RECEIVES_ALL = /\bIOControlCode\.ReceiveAll\b|\bSIO_RCVALL\b|\b0x98000001\b/i;
+
+/**
+ * A JSP or ASP.NET page as written and, when that finds no shell, with its strings as the
+ * compiler sees them: names spelt as arrays, decoded from base64 or cut into pieces. Both,
+ * because a name hidden that way is itself a disguise the written text's rules weigh.
+ */
+function judgeCompiled(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  const written = judgeAsWritten(f, isInWebRoot);
+  if (written?.severity === 'critical') return written;
+  const folded = judgeAsWritten(f, isInWebRoot, { compiledStrings: true });
+  if (!folded || SEVERITY_RANK[folded.severity] <= SEVERITY_RANK[written?.severity ?? 'info'])
+    return written;
+  return { ...folded, reason: `${folded.reason} (once its strings are joined and decoded)` };
+}
+
 function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
-  const hit = judgeAsWritten(f, isInWebRoot);
+  const hit = judgeCompiled(f, isInWebRoot);
   // A loader found running decoded data is still worked out: what the decoded code does is
   // the more precise reason.
   const isLoader = hit?.reason.endsWith('on decoded data');
@@ -147,7 +193,18 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   };
 }
 
-function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+interface Reading {
+  /** 1 judges a page found inside another (carried to be written out), no deeper. */
+  depth?: number;
+  /** A compiled page's strings read as its compiler joins and decodes them (else undefined). */
+  compiledStrings?: boolean;
+}
+
+function judgeAsWritten(
+  f: ChangeFacts,
+  isInWebRoot: boolean,
+  { depth = 0, compiledStrings = false }: Reading = {},
+): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
   // Script Encoder blocks (VBScript.Encode, JScript.Encode), and pages IIS reads as UTF-7,
   // read as the code it will run.
@@ -165,9 +222,14 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
       /\.(?:aspx|ascx|master)$/i.test(f.path) ||
       /<%@\s*(?:page|control|master)\b/i.test(source));
   const serverText = isServerPage ? serverPageText(source) : source;
-  const text = withoutComments(
-    isJava ? javaUnescaped(serverText) : isAsp ? aspServerCode(source) : serverText,
-  );
+  // JSP, ASP.NET pages, handlers and web services are compiled languages' pages.
+  const isCompiled =
+    isServerPage ||
+    (!isAsp &&
+      (/\.(?:ashx|asmx)$/i.test(f.path) || /<%@\s*(?:WebHandler|WebService)\b/i.test(source)));
+  if (compiledStrings && !isCompiled) return undefined;
+  const read = isJava ? javaUnescaped(serverText) : isAsp ? aspServerCode(source) : serverText;
+  const text = withoutComments(compiledStrings ? foldCompiledStrings(read) : read);
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
   if (cgi)
@@ -249,6 +311,8 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   // as an encrypted .NET assembly (the Godzilla and Behinder families and their variants).
   if (isPageScript && !isJava && !isAsp && input && DECRYPTS.test(text) && LOADS_CODE.test(text))
     reasons.push('decrypts what the request sends and loads or calls it as .NET code');
+  if (isPageScript && RAW_SOCKET.test(text) && RECEIVES_ALL.test(text))
+    reasons.push("captures the network's traffic (a raw socket set to receive every packet)");
   if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (isPageScript && input && SQL_FROM_INPUT.test(text))
@@ -283,9 +347,15 @@ function judgeAsWritten(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefin
   if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
     reasons.push('saves an upload under the name the visitor gave');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
+  const droppedShell = depth === 0 ? carriedShell(f, text, isAsp, isInWebRoot) : undefined;
+  if (droppedShell) reasons.push(`writes out a web shell it carries (${droppedShell})`);
+  const started = writesAndRuns(text);
+  if (started) reasons.push(`writes a program and runs it (${started.slice(-60)}: a dropper)`);
   if ((sink || dynamic) && SELF_DELETE.test(text) && KEEPS_RUNNING.test(text))
     reasons.push('deletes its own file and keeps running (a memory-resident shell)');
   const fileOps = input ? fileOperationsOnInput(text, carried) : [];
+  if (input && browsesFiles(text, carried))
+    reasons.push('a file browser: lists any folder and hands out any file the visitor names');
   if (fileOps.length >= 3)
     reasons.push(`a file manager: ${fileOps.join(', ')} on paths from the request`);
   if (DECODED_INTO_SESSION.test(text))

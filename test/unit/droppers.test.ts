@@ -54,4 +54,54 @@ file_put_contents(__DIR__ . '/cache/pixel.gif', base64_decode('R0lGODlhAQABAIAAA
 `;
     expect(isAlarm('/var/www/html/pixel.php', page)).toBe(false);
   });
+
+  it('ranks a handler that writes out a one-line shell it carries critical, and an installer writing its settings not', () => {
+    const handler = `<%@ WebHandler Language="C#" class="Handler" %>
+using System; using System.Web; using System.IO;
+public class Handler : IHttpHandler {
+  public void ProcessRequest(HttpContext context) {
+    StreamWriter file1 = File.CreateText(context.Server.MapPath("root.asp"));
+    file1.Write("<%response.clear:execute request(\\"root\\"):response.End%>");
+    file1.Close();
+  }
+  public bool IsReusable { get { return false; } }
+}`;
+    expect(top('/inetpub/wwwroot/a.ashx', handler)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/writes out a web shell it carries \(classic ASP/),
+    });
+    // Classic ASP writing a PHP one-liner, with VBScript's doubled quotes.
+    const asp = `<%
+Set fso = Server.CreateObject("Scripting.FileSystemObject")
+Set f = fso.CreateTextFile(Server.MapPath("x.php"), True)
+f.Write "<?php @eval($_POST[""pass""]); ?>"
+f.Close
+%>`;
+    expect(isAlarm('/inetpub/wwwroot/w.asp', asp)).toBe(true);
+    const installer = `<?php
+$config = "<?php\\n\\$db_host = \\"" . addslashes($host) . "\\";\\n\\$db_name = \\"app\\";\\ndefine('SITE', 'x');\\n";
+file_put_contents(__DIR__ . '/config.php', $config);
+echo "Settings saved.";
+`;
+    expect(isAlarm('/var/www/html/install.php', installer)).toBe(false);
+  });
+
+  it('ranks a page that writes a script and runs it critical, and one that runs a program of the system not', () => {
+    const dropper = `<%
+Set f = CreateObject("Scripting.FileSystemObject").CreateTextFile("c:\\net.vbs", True)
+f.write "Set x = CreateObject(""Microsoft.XMLHTTP"")" & vbcrlf
+f.close
+Set WshShell = CreateObject("WScript.Shell")
+WshShell.Run "c:\\net.vbs", 0, false
+%>`;
+    expect(top('/inetpub/wwwroot/a.asp', dropper)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/writes a program and runs it/),
+    });
+    const report = `<?php
+file_put_contents('/var/cache/app/report.txt', $summary);
+exec('/usr/bin/lpr /var/cache/app/other.txt');
+`;
+    expect(top('/var/www/html/print.php', report)?.reason ?? '').not.toMatch(/writes a program/);
+  });
 });

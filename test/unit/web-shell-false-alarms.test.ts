@@ -94,6 +94,29 @@ describe('web-shell false alarms fixed at their cause', () => {
     ).toBe('critical');
   });
 
+  it('calls a page that lists any folder and hands out any file the visitor names a file browser, and a download page nothing', () => {
+    const browser = `<?php
+$dir  = isset($_GET["dir"])  ? $_GET["dir"]  : ".";
+$file = isset($_GET["file"]) ? $_GET["file"] : "";
+if ($file != "" && file_exists($file)) { header("Content-type: application/x-download"); readfile($file); die(); }
+$curdir = realpath($dir);
+if ($handle = @opendir($curdir)) { while (($f = readdir($handle)) !== false) echo "<a href='?file=$curdir/$f'>$f</a>"; }
+`;
+    expect(judge('/var/www/html/file.php', browser)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a file browser/),
+    });
+    const download = browser.replace(
+      /\$curdir = realpath[^\n]*\n.*\n$/,
+      'foreach (scandir(__DIR__ . "/files") as $f) echo "<a href=\'?file=files/$f\'>$f</a>";\n',
+    );
+    expect(download).not.toContain('opendir');
+    expect(severity('/var/www/html/download.php', download)).not.toMatch(/high|critical/);
+    // The request picks an entry of a list the server made (zoneminder's video.php).
+    const byIndex = browser.replace('readfile($file)', "readfile($files[$_GET['i']])");
+    expect(judge('/var/www/html/video.php', byIndex)?.reason).not.toMatch(/file browser/);
+  });
+
   it('calls an include of code kept in an image-named file a loader, and a template include nothing', () => {
     expect(
       severity('/opt/i.php', '<?php @include "\\x2fvar/www/html/img/favicon_1a3f84\\x2eico"; ?>'),

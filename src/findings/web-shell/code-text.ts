@@ -105,3 +105,52 @@ export function longestRun(text: string, isIn: (code: number) => boolean): numbe
   }
   return longest;
 }
+
+// `new string(new char[] {'c','m','d'})` (C#), `new String(new char[]{…})` and
+// `new String(new byte[]{99, 109, 100})` (Java): a name spelt as an array so no string holds it.
+const ARRAY_STRING =
+  /\bnew\s+[sS]tring\s*\(\s*new\s+(?:char|byte)\s*\[\s*\]\s*\{([^{}]{0,4000})\}\s*\)/g;
+const ARRAY_ITEM = /'(\\u[0-9a-fA-F]{4}|\\.|[^'\\])'|(?<![\w'.])(\d{1,5})(?![\w'.])/g;
+const CHAR_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '0': '\0' };
+
+function arrayItem(quoted: string | undefined, code: string | undefined): string {
+  if (code !== undefined) return String.fromCharCode(Number(code) & 0xffff);
+  if (quoted!.startsWith('\\u')) return String.fromCharCode(parseInt(quoted!.slice(2), 16));
+  return quoted!.startsWith('\\') ? (CHAR_ESCAPES[quoted![1]!] ?? quoted![1]!) : quoted!;
+}
+
+// "java.lang.Run" + "time": two literals joined, as the compiler joins them.
+const JOINED_LITERALS = /"((?:[^"\\\n]|\\.){0,400})"\s*\+\s*"((?:[^"\\\n]|\\.){0,400})"/g;
+
+// A name kept in base64 and decoded where it is used: C#'s
+// `Encoding.UTF8.GetString(Convert.FromBase64String("…"))`, Java's
+// `new String(Base64.getDecoder().decode("…"))` and `new String(new BASE64Decoder().decodeBuffer("…"))`.
+const BASE64_STRING =
+  /\bEncoding\s*\.\s*(?:UTF8|ASCII|Default)\s*\.\s*GetString\s*\(\s*(?:System\s*\.\s*)?Convert\s*\.\s*FromBase64String\s*\(\s*"([A-Za-z0-9+/=]{1,400})"\s*\)\s*\)|\bnew\s+String\s*\(\s*(?:(?:java\.util\.)?Base64\s*\.\s*getDecoder\s*\(\s*\)\s*\.\s*decode|new\s+(?:sun\.misc\.)?BASE64Decoder\s*\(\s*\)\s*\.\s*decodeBuffer)\s*\(\s*"([A-Za-z0-9+/=]{1,400})"\s*\)\s*\)/g;
+
+const literal = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
+
+/**
+ * Java's and C#'s strings as the compiler sees them, and names decoded where they are used:
+ * arrays of characters or bytes turned into strings, base64 decoded into a name, and
+ * literals joined with `+`, written as one literal each. Anything else in an array (a
+ * variable, a call), or a decoded value that is not a printable name, leaves it as written.
+ */
+export function foldCompiledStrings(text: string): string {
+  let out = text
+    .replace(ARRAY_STRING, (whole, body: string) => {
+      if (body.replace(ARRAY_ITEM, '').replace(/[\s,]/g, '') !== '') return whole;
+      return literal([...body.matchAll(ARRAY_ITEM)].map((m) => arrayItem(m[1], m[2])).join(''));
+    })
+    .replace(BASE64_STRING, (whole, dotnet?: string, java?: string) => {
+      const value = Buffer.from(dotnet ?? java ?? '', 'base64').toString('latin1');
+      return /^[\x20-\x7e]+$/.test(value) ? literal(value) : whole;
+    });
+  // Each pass joins pairs; a name cut in up to 16 pieces is whole after four.
+  for (let pass = 0; pass < 4; pass++) {
+    const joined = out.replace(JOINED_LITERALS, '"$1$2"');
+    if (joined === out) break;
+    out = joined;
+  }
+  return out;
+}

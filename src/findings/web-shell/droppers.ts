@@ -62,3 +62,68 @@ const WRITES_ENCODED_PHP =
 export function writesEncodedPhp(text: string): boolean {
   return WRITES_ENCODED_PHP.test(text);
 }
+
+// Writing a file, in PHP, .NET, Java or classic ASP.
+const WRITES_FILE =
+  /\b(?:fwrite|fputs|file_put_contents|CreateText|WriteAllText|AppendAllText|StreamWriter|CreateTextFile|OpenTextFile|SaveToFile|FileWriter|FileOutputStream|PrintWriter)\b/;
+
+// A double-quoted literal that opens server code ("<%execute request(\"x\")%>", and VBScript's
+// doubled quotes, "<%eval request(""x"")%>").
+const PAGE_LITERAL =
+  /"((?:[^"\\\n]|\\.|""){0,2000}?(?:<%|<\?(?:php|=))(?:[^"\\\n]|\\.|""){10,4000})"/g;
+
+const ESCAPED: Record<string, string> = { n: '\n', r: '\r', t: '\t' };
+
+/** The name a carried page would be served under, by how its code opens. */
+function carriedPageName(page: string): string {
+  if (/<\?(?:php|=)/i.test(page)) return 'carried.php';
+  if (/<%@\s*page\b[^%]{0,200}\blanguage\s*=\s*["']?c#/i.test(page)) return 'carried.aspx';
+  if (/<%@\s*page\b[^%]{0,200}\bimport\s*=|<%!/i.test(page)) return 'carried.jsp';
+  return 'carried.asp';
+}
+
+/**
+ * Server pages a file carries as string literals, for a page that writes files: a dropper
+ * writes a one-line shell out (`File.CreateText(…"root.asp")…Write("<%execute request(…)%>")`).
+ * Each is returned as the text it would be once written, with a name of its language.
+ */
+export function carriedPages(
+  text: string,
+  isVbScript: boolean,
+): Array<{ name: string; text: string }> {
+  if (!WRITES_FILE.test(text)) return [];
+  return [...text.matchAll(PAGE_LITERAL)].slice(0, 5).map((m) => {
+    const page = isVbScript
+      ? m[1]!.replace(/""/g, '"')
+      : m[1]!.replace(/\\(.)/g, (_, c: string) => ESCAPED[c] ?? c);
+    return { name: carriedPageName(page), text: page };
+  });
+}
+
+// A file written at a path the page spells out, in PHP, classic ASP, .NET or Java.
+const WRITTEN_PATH =
+  /\b(?:createtextfile|opentextfile|savetofile|file_put_contents|fopen|WriteAllText|WriteAllBytes|CreateText|FileOutputStream|FileWriter)(?:\s*\(\s*@?|[ \t]+)(["'])([^"'\n]{3,200})\1/gi;
+
+// A program run: PHP's, WScript.Shell's and Shell.Application's, .NET's and Java's calls.
+const RUNS =
+  /(?:\.\s*(?:run|exec|shellexecute)\b|\b(?:system|exec|shell_exec|passthru|popen|proc_open|Process\.Start|ProcessStartInfo|getRuntime\s*\(\s*\)\s*\.\s*exec))(?:\s*\(|[ \t])/gi;
+
+/**
+ * The path of a file the page writes and then runs (`CreateTextFile("c:\net.vbs")` …
+ * `WshShell.Run "c:\net.vbs"`): a dropper that puts a program on the server and starts it.
+ */
+export function writesAndRuns(text: string): string | undefined {
+  const paths = new Set(
+    [...text.matchAll(WRITTEN_PATH)].slice(0, 100).map((m) => m[2]!.toLowerCase()),
+  );
+  if (paths.size === 0) return undefined;
+  for (const m of [...text.matchAll(RUNS)].slice(0, 300)) {
+    const at = m.index! + m[0].length;
+    const command = text
+      .slice(at, at + 240)
+      .split('\n')[0]!
+      .toLowerCase();
+    for (const p of paths) if (command.includes(p)) return p;
+  }
+  return undefined;
+}

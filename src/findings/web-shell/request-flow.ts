@@ -5,9 +5,11 @@
  */
 import { callArgs, unescapePhp } from './code-text.js';
 
-// What a visitor controls: query, form, cookies, uploads, headers, the raw body.
+// What a visitor controls: query, form, cookies, uploads, headers, the raw body; in .NET
+// also the Request object held in a variable or its collections looked up by name, and a
+// web service method's parameters (`[WebMethod] public string Run(string cmd)`).
 export const INPUT =
-  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bfilter_input(?:_array)?\s*\(\s*INPUT_(?:GET|POST|COOKIE|REQUEST)\b|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bgetRequest\s*\(\s*\)\s*\.\s*get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bfilter_input(?:_array)?\s*\(\s*INPUT_(?:GET|POST|COOKIE|REQUEST)\b|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]HTTP_|request\.get(?:Parameter|Header|InputStream|Reader)\b|\bgetRequest\s*\(\s*\)\s*\.\s*get(?:Parameter|Header|InputStream|Reader)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|=\s*(?:HttpContext\.Current\.)?Request\s*;|\[\s*WebMethod\b[^\]\n]{0,200}\]\s*public\s+(?:static\s+)?[\w.<>\[\],]{1,60}\s+\w{1,60}\s*\(\s*[A-Za-z]|\bRequest\.GetType\s*\(\s*\)\s*\.GetProperty\s*\(\s*"(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|Files)"|\brequest\.(?:args|form|values|data|json|files)\b|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
 
 // Runs a command: PHP's, Java's, .NET's and Python's calls, WScript.Shell and
 // Shell.Application by name or by class id (GetObject("new:…"), GetTypeFromCLSID), Win32's
@@ -303,6 +305,27 @@ export function fileOperationsOnInput(text: string, tainted: ReadonlySet<string>
     if (first !== undefined && carriesInput(first, tainted)) found.add(m[1]!);
   }
   return [...found];
+}
+
+// Sending a file's bytes to the visitor, and listing a folder.
+const HANDS_OUT =
+  /(?<![\w$>:]|->|::|function\s)\b(?:readfile|fpassthru|highlight_file|show_source)\s*\(/g;
+const LISTS_FOLDER = /(?<![\w$>:]|->|::|function\s)\b(?:opendir|scandir|glob)\s*\(/g;
+
+// A subscript picks from what the array holds: `$files[$_GET['i']]` is a file the server
+// listed, not one the visitor names (the request's own `$_GET['f']` stays the request).
+const firstArgCarries = (text: string, calls: RegExp, tainted: ReadonlySet<string>) =>
+  [...text.matchAll(calls)].slice(0, 200).some((m) => {
+    const first = callArgs(text, m.index! + m[0].length - 1)[0];
+    return first !== undefined && carriesInput(first.replace(/\[[^\]\n]{0,80}\]/g, ''), tainted);
+  });
+
+/**
+ * A file browser: lists any folder and hands out any file the visitor names. A download
+ * page hands out files by a name from the request too, but does not list the folders.
+ */
+export function browsesFiles(text: string, tainted: ReadonlySet<string>): boolean {
+  return firstArgCarries(text, HANDS_OUT, tainted) && firstArgCarries(text, LISTS_FOLDER, tainted);
 }
 
 // Request input turned into variables: extract($_REQUEST) (or of the old $HTTP_*_VARS),
