@@ -32,7 +32,6 @@ import {
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
 import {
-  callArgs,
   foldCompiledStrings,
   javaUnescaped,
   longestRun,
@@ -50,6 +49,7 @@ import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encod
 import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
+import { runsDownloadedCode, savesDownloadedPage } from './web-shell/downloaded-code.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -113,17 +113,6 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   if (!learned) return hit;
   return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
 }
-
-// Code fetched from elsewhere and run: `eval("?>" . file_get_contents("https://…"))`, or an
-// include of a URL (off in PHP's defaults, so a page that needs it is a loader).
-const EVALS = /\b(?:eval|assert)\s*\(/g;
-const FETCHES_URL = /\b(?:file_get_contents|fopen|curl_init)\s*\(\s*['"](?:https?|ftp):\/\//i;
-const INCLUDES_URL = /\b(?:include|require)(?:_once)?[\s(]{0,8}['"](?:https?|ftp):\/\//i;
-const runsDownloadedCode = (text: string) =>
-  INCLUDES_URL.test(text) ||
-  [...text.matchAll(EVALS)]
-    .slice(0, 200)
-    .some((m) => FETCHES_URL.test(callArgs(text, m.index! + m[0].length - 1)[0] ?? ''));
 
 // .NET's symmetric decryption, and code a page loads or calls by reflection.
 // By name too: a decryptor looked up by reflection (`GetMethod("CreateDecryptor")`).
@@ -347,6 +336,8 @@ function judgeAsWritten(
   if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
     reasons.push('saves an upload under the name the visitor gave');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
+  if (savesDownloadedPage(text))
+    reasons.push('saves code it downloads as a server page (a dropper)');
   const droppedShell = depth === 0 ? carriedShell(f, text, isAsp, isInWebRoot) : undefined;
   if (droppedShell) reasons.push(`writes out a web shell it carries (${droppedShell})`);
   const started = writesAndRuns(text);

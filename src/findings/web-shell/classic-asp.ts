@@ -418,6 +418,68 @@ function procedureBodies(text: string): { from: number; to: number; names: Set<s
  * through names filled from it) handed to code run from text, to a program runner, or to a
  * file writer as the file's name.
  */
+const DECODER_CALL = /^(\w{1,40})\s*\(/;
+
+const NAME_OR_ENTRY = /^\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?$/;
+
+/**
+ * True when a decoder's arguments (from after its `(`) are text the page carries: a literal,
+ * or a name (or session entry) every visible value of which is a literal, another such name,
+ * or the decoder's own result fed back (`session("k")=mkc(k):k=session("k")`).
+ */
+function decodesCarriedText(text: string, args: string, decoder: string): boolean {
+  const first = args.trim();
+  if (first.startsWith('"')) return true;
+  const name = /^(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*[,)]/.exec(first)?.[1];
+  if (!name) return false;
+  const fedBack = `${decoder.toLowerCase()}(`;
+  let pending = [name];
+  let isLiteral = false;
+  for (let depth = 0; depth < 3 && pending.length; depth++) {
+    const next: string[] = [];
+    for (const n of pending.slice(0, 8))
+      for (const value of assignmentsOf(text, n).slice(0, 8)) {
+        if (value.startsWith('"')) isLiteral = true;
+        else if (NAME_OR_ENTRY.test(value)) next.push(value);
+        else if (!value.toLowerCase().replace(/\s+/g, '').startsWith(fedBack)) return false;
+      }
+    pending = next;
+  }
+  return isLiteral;
+}
+
+/**
+ * The decoding function whose result `operand` is: a call of one of the page's own
+ * functions or of unescape()/StrReverse(), written in place or assigned to the name (or
+ * session entry) the operand reads, two assignments deep.
+ */
+function decodedBy(text: string, operand: string, own: ReadonlySet<string>): string | undefined {
+  let candidates = [operand];
+  for (let depth = 0; depth < 3; depth++) {
+    const next: string[] = [];
+    for (const expr of candidates.slice(0, 8)) {
+      const trimmed = expr.trim();
+      // `Execute (x)`: the parentheses wrap the operand.
+      const bare = /^\(.*\)$/.test(trimmed) ? trimmed.slice(1, -1).trim() : trimmed;
+      const call = DECODER_CALL.exec(bare);
+      const isDecoder =
+        call && (own.has(call[1]!.toLowerCase()) || /^(?:unescape|strreverse)$/i.test(call[1]!));
+      // Reached through a name, the decoder must be given text the page carries: a template
+      // engine's `code = Parse(tpl): Execute code` runs what it builds from its templates,
+      // not an encoded payload.
+      if (
+        isDecoder &&
+        (depth === 0 || decodesCarriedText(text, bare.slice(call[0].length), call[1]!))
+      )
+        return call[1];
+      if (/^\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?$/.test(bare))
+        next.push(...assignmentsOf(text, bare).slice(0, 4));
+    }
+    candidates = next;
+  }
+  return undefined;
+}
+
 export function classicAspShell(text: string): string | undefined {
   // Without request input, only code the page decodes and runs can make it a shell.
   const hasInput = ASP_INPUT.test(text);
@@ -468,10 +530,10 @@ export function classicAspShell(text: string): string | undefined {
     );
     if (assembled !== undefined)
       return `classic ASP running the request as code it assembles from pieces (${runner} of ${JSON.stringify(assembled.slice(0, 60))})`;
-    // Execute(DeCode("…")), Execute unescape("…"): code the page decodes for itself, then runs.
-    const call = /^(\w{1,40})\s*\(/.exec(operand.trim().replace(/^\(/, '').trimStart());
-    if (call && (own.has(call[1]!.toLowerCase()) || /^(?:unescape|strreverse)$/i.test(call[1]!)))
-      return `classic ASP running code it decodes itself (${runner} of ${call[1]}("…"))`;
+    // Execute(DeCode("…")), Execute unescape("…"): code the page decodes for itself, then runs;
+    // also kept in a name or the session first (`session("k")=mkc(k):k=session("k"):execute k`).
+    const decoder = decodedBy(text, operand, own);
+    if (decoder) return `classic ASP running code it decodes itself (${runner} of ${decoder}("…"))`;
   }
   if (!hasInput) return undefined;
   // A function of the page's own that runs its argument, called with the request.

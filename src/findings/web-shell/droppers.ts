@@ -108,13 +108,19 @@ const WRITTEN_PATH =
 const RUNS =
   /(?:\.\s*(?:run|exec|shellexecute)\b|\b(?:system|exec|shell_exec|passthru|popen|proc_open|Process\.Start|ProcessStartInfo|getRuntime\s*\(\s*\)\s*\.\s*exec))(?:\s*\(|[ \t])/gi;
 
+// A program or script by its name: what a dropper writes to run.
+const PROGRAM_NAME = /\.(?:exe|com|scr|bat|cmd|vbs|vbe|js|jse|wsf|hta|ps1|sh|pl|py)$/;
+
 /**
  * The path of a file the page writes and then runs (`CreateTextFile("c:\net.vbs")` …
  * `WshShell.Run "c:\net.vbs"`): a dropper that puts a program on the server and starts it.
  */
 export function writesAndRuns(text: string): string | undefined {
   const paths = new Set(
-    [...text.matchAll(WRITTEN_PATH)].slice(0, 100).map((m) => m[2]!.toLowerCase()),
+    [...text.matchAll(WRITTEN_PATH)]
+      .slice(0, 100)
+      .map((m) => m[2]!.toLowerCase())
+      .filter((p) => PROGRAM_NAME.test(p)),
   );
   if (paths.size === 0) return undefined;
   for (const m of [...text.matchAll(RUNS)].slice(0, 300)) {
@@ -123,7 +129,13 @@ export function writesAndRuns(text: string): string | undefined {
       .slice(at, at + 240)
       .split('\n')[0]!
       .toLowerCase();
-    for (const p of paths) if (command.includes(p)) return p;
+    for (const p of paths) {
+      const i = command.indexOf(p);
+      // The path whole, not part of a longer one (`x.sh` in `/opt/x.sh.bak`).
+      const before = command[i - 1] ?? ' ';
+      const after = command[i + p.length] ?? ' ';
+      if (i >= 0 && /[\s"'(]/.test(before) && /[\s"')]/.test(after)) return p;
+    }
   }
   return undefined;
 }

@@ -334,17 +334,33 @@ export function browsesFiles(text: string, tainted: ReadonlySet<string>): boolea
 const INPUT_AS_VARIABLES =
   /\b(?:extract|import_request_variables)\s*\(\s*@?\$(?:_(?:GET|POST|REQUEST|COOKIE)|HTTP_(?:GET|POST|COOKIE)_VARS)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)/i;
 
+// `if ($x == "")`, `if (empty($x))`, `if (!isset($x))`, `if (!$x)`, then `{`: what follows
+// gives $x a value only when the visitor did not.
+const EMPTY_TEST =
+  /\bif\s*\(\s*(?:!\s*isset\s*\(\s*\$(\w{1,40})\s*\)|empty\s*\(\s*\$(\w{1,40})\s*\)|\$(\w{1,40})\s*===?\s*(?:""|''|null)|!\s*\$(\w{1,40}))\s*\)\s*(?:\{\s*)?$/i;
+
+/** True when the assignment at `at` to `name` is a default given under an emptiness test. */
+function isDefaultWhenEmpty(text: string, at: number, name: string): boolean {
+  const test = EMPTY_TEST.exec(text.slice(Math.max(0, at - 120), at));
+  return test !== null && (test[1] ?? test[2] ?? test[3] ?? test[4]) === name;
+}
+
 /**
  * Variables the file reads and never sets itself: not assigned (an assignment from the
  * variable itself, `$c = stripslashes($c)`, or a compound one, `$c .= …`, keeps what it
- * held), nor taken as parameters, globals, statics, loop or list() targets.
+ * held; so does a default given when it came empty, `if ($cmd == "") { $cmd = 'dir'; }`),
+ * nor taken as parameters, globals, statics, loop or list() targets.
  */
 function variablesNeverSet(text: string): Set<string> {
   const set = new Set<string>(['this', 'GLOBALS']);
   for (const m of [
     ...text.matchAll(/\$(\w{1,40})\s*(?:\[[^\]\n]{0,60}\]\s*)?(=)(?!=)([^;\n]{0,200})/g),
   ].slice(0, 5000))
-    if (![...m[3]!.matchAll(/\$(\w{1,40})/g)].some((v) => v[1] === m[1])) set.add(m[1]!);
+    if (
+      ![...m[3]!.matchAll(/\$(\w{1,40})/g)].some((v) => v[1] === m[1]) &&
+      !isDefaultWhenEmpty(text, m.index!, m[1]!)
+    )
+      set.add(m[1]!);
   for (const m of [...text.matchAll(/\b(?:function|global|static|as|list)\b/g)].slice(0, 2000)) {
     const after = text.slice(m.index!, m.index! + 300);
     const end = after.search(/[;{]|\)(?!\s*(?:use\b|\{|:))/);
