@@ -9,6 +9,7 @@
  * detection). The evidence is gathered by ./web-shell/: request flow, disguises, server
  * pages, and reading code as text.
  */
+import path from 'node:path';
 import type { RuleHit } from '../report/finding.js';
 import type { ChangeFacts } from './change-rules.js';
 import {
@@ -58,7 +59,6 @@ import {
   writesEncodedPhp,
 } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
-import path from 'node:path';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import {
   SQL_FROM_INPUT,
@@ -185,7 +185,10 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
 interface Reading {
   /** 1 judges a page found inside another (carried to be written out), no deeper. */
   depth?: number;
-  /** A compiled page's strings read as its compiler joins and decodes them (else undefined). */
+  /**
+   * A compiled page's strings read as its compiler joins and decodes them; a page of another
+   * kind gets no verdict.
+   */
   compiledStrings?: boolean;
 }
 

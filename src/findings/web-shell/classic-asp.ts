@@ -359,6 +359,13 @@ function operandOf(text: string, m: RegExpMatchArray): string {
   return stop < 0 ? rest : rest.slice(0, stop);
 }
 
+/** A method call's first argument, in parentheses or not (`f.Open(x, 1)`, `f.Open x, 1`). */
+function firstArgumentOf(text: string, m: RegExpMatchArray): string {
+  return m[0].endsWith('(')
+    ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
+    : operandOf(text, m).split(',')[0]!;
+}
+
 /**
  * The page's own functions and subs that run a parameter as code (`Function x(s) eval s End
  * Function`): a call to one runs its argument as surely as Execute does.
@@ -472,8 +479,7 @@ function decodedBy(text: string, operand: string, own: ReadonlySet<string>): str
         (depth === 0 || decodesCarriedText(text, bare.slice(call[0].length), call[1]!))
       )
         return call[1];
-      if (/^\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?$/.test(bare))
-        next.push(...assignmentsOf(text, bare).slice(0, 4));
+      if (NAME_OR_ENTRY.test(bare)) next.push(...assignmentsOf(text, bare).slice(0, 4));
     }
     candidates = next;
   }
@@ -559,21 +565,13 @@ export function classicAspShell(text: string): string | undefined {
   );
   for (const m of [...text.matchAll(/(\w{1,40})\s*\.\s*open\b\s*\(?/gi)].slice(0, 300)) {
     if (!connections.has(m[1]!.toLowerCase())) continue;
-    const first = m[0].endsWith('(')
-      ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
-      : operandOf(text, m).split(',')[0]!;
-    if (isWholeRequest(text, first))
+    if (isWholeRequest(text, firstArgumentOf(text, m)))
       return 'classic ASP connecting to the database the visitor names (a database console)';
   }
   // A file browser: sends any file the visitor names (an ADODB.Stream loaded from it) and
   // lists any folder they name. A download page sends files too, from folders of its own.
   const firstArgCarries = (re: RegExp) =>
-    [...text.matchAll(re)].slice(0, 300).some((m) => {
-      const first = m[0].endsWith('(')
-        ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
-        : operandOf(text, m).split(',')[0]!;
-      return carries(first, m.index);
-    });
+    [...text.matchAll(re)].slice(0, 300).some((m) => carries(firstArgumentOf(text, m), m.index));
   if (firstArgCarries(/\.\s*loadfromfile\b\s*\(?/gi) && firstArgCarries(/\.\s*getfolder\b\s*\(?/gi))
     return "classic ASP browsing the server's files: lists any folder and sends any file the visitor names";
   const hasShell = /wscript\.shell|shell\.application/i.test(text);
@@ -597,9 +595,7 @@ export function classicAspShell(text: string): string | undefined {
         return 'classic ASP writing the request into a server page it names (a dropper)';
   if (hasWriter)
     for (const m of [...text.matchAll(FILE_WRITERS)].slice(0, 300)) {
-      const first = m[0].endsWith('(')
-        ? (callArgs(text, m.index! + m[0].length - 1)[0] ?? '')
-        : operandOf(text, m).split(',')[0]!;
+      const first = firstArgumentOf(text, m);
       if (carries(first, m.index) && !endsInHarmlessExtension(text, first))
         return `classic ASP writing a file the request names (${m[0].replace(/[.\s(]/g, '')})`;
     }

@@ -124,7 +124,8 @@ const JOINED_LITERALS = /"((?:[^"\\\n]|\\.){0,400})"\s*\+\s*"((?:[^"\\\n]|\\.){0
 
 // A name kept in base64 and decoded where it is used: C#'s
 // `Encoding.UTF8.GetString(Convert.FromBase64String("…"))`, Java's
-// `new String(Base64.getDecoder().decode("…"))` and `new String(new BASE64Decoder().decodeBuffer("…"))`.
+// `new String(Base64.getDecoder().decode("…"))` and
+// `new String(new BASE64Decoder().decodeBuffer("…"))`.
 const BASE64_STRING =
   /\bEncoding\s*\.\s*(?:UTF8|ASCII|Default)\s*\.\s*GetString\s*\(\s*(?:System\s*\.\s*)?Convert\s*\.\s*FromBase64String\s*\(\s*"([A-Za-z0-9+/=]{1,400})"\s*\)\s*\)|\bnew\s+String\s*\(\s*(?:(?:java\.util\.)?Base64\s*\.\s*getDecoder\s*\(\s*\)\s*\.\s*decode|new\s+(?:sun\.misc\.)?BASE64Decoder\s*\(\s*\)\s*\.\s*decodeBuffer)\s*\(\s*"([A-Za-z0-9+/=]{1,400})"\s*\)\s*\)/g;
 
@@ -136,8 +137,9 @@ const UNESCAPED = /\bunescape\s*\(\s*"((?:%[0-9A-Fa-f]{2}|[A-Za-z0-9._ -]){1,400
 /**
  * Java's, C#'s and JScript's strings as the compiler sees them, and names decoded where they
  * are used: arrays of characters or bytes turned into strings, base64 or JScript's
- * unescape() decoded into a name, and literals joined with `+`, written as one literal each. Anything else in an array (a
- * variable, a call), or a decoded value that is not a printable name, leaves it as written.
+ * unescape() decoded into a name, and literals joined with `+`, written as one literal
+ * each. Anything else in an array (a variable, a call), or a decoded value that is not a
+ * printable name, leaves it as written.
  */
 export function foldCompiledStrings(text: string): string {
   let out = text

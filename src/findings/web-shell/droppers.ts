@@ -109,7 +109,7 @@ const RUNS =
   /(?:\.\s*(?:run|exec|shellexecute)\b|\b(?:system|exec|shell_exec|passthru|popen|proc_open|Process\.Start|ProcessStartInfo|getRuntime\s*\(\s*\)\s*\.\s*exec))(?:\s*\(|[ \t])/gi;
 
 // A program or script by its name: what a dropper writes to run.
-const PROGRAM_NAME = /\.(?:exe|com|scr|bat|cmd|vbs|vbe|js|jse|wsf|hta|ps1|sh|pl|py)$/;
+const PROGRAM_NAME = /\.(?:exe|scr|bat|cmd|vbs|vbe|js|jse|wsf|hta|ps1|sh|pl|py)$/;
 
 /**
  * The path of a file the page writes and then runs (`CreateTextFile("c:\net.vbs")` …
@@ -120,7 +120,8 @@ export function writesAndRuns(text: string): string | undefined {
     [...text.matchAll(WRITTEN_PATH)]
       .slice(0, 100)
       .map((m) => m[2]!.toLowerCase())
-      .filter((p) => PROGRAM_NAME.test(p)),
+      // A URL opened is read, not a program written (`fopen("https://…")`).
+      .filter((p) => PROGRAM_NAME.test(p) && !p.includes('://')),
   );
   if (paths.size === 0) return undefined;
   for (const m of [...text.matchAll(RUNS)].slice(0, 300)) {
