@@ -1,6 +1,7 @@
 /**
- * Pages that put files on the server (issue 27, split v2 tuning side): an upload saved under
- * the name the visitor gave, through variables; a dropper writing base64-encoded PHP.
+ * Pages that put files on the server (issue 27, tuning side): an upload saved under the name
+ * the visitor gave, through variables; a dropper writing base64-encoded PHP, a one-line shell
+ * it carries as a string, a program it then runs, or code it downloads.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateChange } from '../../src/findings/change-rules.js';
