@@ -50,7 +50,7 @@ import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encod
 import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
-import { runsDownloadedCode, savesDownloadedPage } from './web-shell/downloaded-code.js';
+import { downloadedCode } from './web-shell/downloaded-code.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -312,7 +312,8 @@ function judgeAsWritten(
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (isPageScript && input && SQL_FROM_INPUT.test(text))
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
-  if (runsDownloadedCode(text)) reasons.push('runs code it downloads (eval or include of a URL)');
+  const downloaded = downloadedCode(text);
+  if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (
     /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.test(
       text,
@@ -342,7 +343,7 @@ function judgeAsWritten(
   if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
     reasons.push('saves an upload under the name the visitor gave');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
-  if (savesDownloadedPage(text))
+  if (downloaded.isSavedAsPage)
     reasons.push('saves code it downloads as a server page (a dropper)');
   const droppedShell = depth === 0 ? carriedShell(f, text, isAsp, isInWebRoot) : undefined;
   if (droppedShell) reasons.push(`writes out a web shell it carries (${droppedShell})`);

@@ -47,31 +47,31 @@ const carriesFetched = (expr: string, fetch: RegExp, names: ReadonlySet<string>)
 const EVALS = /\b(?:eval|assert)\s*\(/g;
 const INCLUDES_URL = /\b(?:include|require)(?:_once)?[\s(]{0,8}['"](?:https?|ftp):\/\//i;
 
-/** Code fetched from a URL the page names, evaluated (or a URL included). */
-export function runsDownloadedCode(text: string): boolean {
-  if (INCLUDES_URL.test(text)) return true;
-  if (!/['"](?:https?|ftp):\/\//i.test(text)) return false;
-  const fetch = urlFetch(text);
-  const names = fetchedNames(text, fetch);
-  return [...text.matchAll(EVALS)]
-    .slice(0, 200)
-    .some((m) => carriesFetched(callArgs(text, m.index! + m[0].length - 1)[0] ?? '', fetch, names));
-}
-
 // A file written under a server page's name the page spells out.
 const WRITES_PAGE =
   /\bfile_put_contents\s*\(\s*(["'])[^"'\n]{0,200}\.(?:php\d?|phtml|phar)\1\s*,/gi;
 
 /**
- * A page that fetches code and saves it as a server page (`file_put_contents('x.php',
- * file_get_contents('https://…'))`, through variables): it installs a page, usually a shell.
+ * What a page does with code it fetches from a URL it spells out: evaluates it (or includes
+ * a URL), and saves it as a server page (`file_put_contents('x.php', file_get_contents(
+ * 'https://…'))`, through variables), which installs a page, usually a shell. The fetchers
+ * and the names holding what they fetched are found once for both.
  */
-export function savesDownloadedPage(text: string): boolean {
-  if (!/['"](?:https?|ftp):\/\//i.test(text)) return false;
+export function downloadedCode(text: string): { isRun: boolean; isSavedAsPage: boolean } {
+  const isIncluded = INCLUDES_URL.test(text);
+  if (!/['"](?:https?|ftp):\/\//i.test(text)) return { isRun: isIncluded, isSavedAsPage: false };
   const fetch = urlFetch(text);
   const names = fetchedNames(text, fetch);
-  return [...text.matchAll(WRITES_PAGE)].slice(0, 100).some((m) => {
+  const isRun =
+    isIncluded ||
+    [...text.matchAll(EVALS)]
+      .slice(0, 200)
+      .some((m) =>
+        carriesFetched(callArgs(text, m.index! + m[0].length - 1)[0] ?? '', fetch, names),
+      );
+  const isSavedAsPage = [...text.matchAll(WRITES_PAGE)].slice(0, 100).some((m) => {
     const content = callArgs(text, m.index! + m[0].indexOf('('))[1];
     return content !== undefined && carriesFetched(content, fetch, names);
   });
+  return { isRun, isSavedAsPage };
 }
