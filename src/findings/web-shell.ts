@@ -51,6 +51,7 @@ import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
+import { runsTypedSql } from './web-shell/sql-console.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -310,7 +311,7 @@ function judgeAsWritten(
     reasons.push("captures the network's traffic (a raw socket set to receive every packet)");
   if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
-  if (isPageScript && input && SQL_FROM_INPUT.test(text))
+  if (input && ((isPageScript && SQL_FROM_INPUT.test(text)) || runsTypedSql(text, carried)))
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');

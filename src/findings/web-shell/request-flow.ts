@@ -72,7 +72,7 @@ const isInputFree = (expr: string) =>
   (NUMBER_OR_TEST.test(expr) && !/[?.]/.test(expr.replace(/(['"])[^'"\n]{0,200}?\1/g, '')));
 
 /** True when `expr` reads request input or a variable already known to hold some. */
-function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
+export function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
   if (isInputFree(expr)) return false;
   return INPUT.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
 }
