@@ -52,6 +52,7 @@ import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
+import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -313,6 +314,8 @@ function judgeAsWritten(
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (input && ((isPageScript && SQL_FROM_INPUT.test(text)) || runsTypedSql(text, carried)))
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
+  if (scansForWritableFolders(text, carried))
+    reasons.push("walks the server's folders to find the ones it can write to");
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (

@@ -47,7 +47,7 @@ function judgeInChild(job: object): Promise<JudgeAnswer> {
 
 // Regexes built at run time from data: checked here with a value of the data's shape.
 const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
-  // request-flow.ts: a function of the file's own called (its name is `\w{1,40}`).
+  // request-flow.ts, writable-folders.ts: a function of the file's own called (its name is `\w{1,40}`).
   'new RegExp(String.raw`(?<!function\\s+|->|::)\\b${f[1]}\\s*\\(`':
     /(?<!function\s+|->|::)\bshell\s*\(/g,
   // request-flow.ts near(): the same source as a checked regex, with `g` added.

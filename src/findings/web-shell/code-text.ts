@@ -25,6 +25,20 @@ export function callArgs(text: string, open: number): string[] {
   return args;
 }
 
+/**
+ * Where the block whose '{' is at `open` ends: the index of its matching '}', or of the
+ * last character looked at when it does not close within `max` characters.
+ */
+export function blockEnd(text: string, open: number, max = 5000): number {
+  let depth = 0;
+  const last = Math.min(text.length, open + max) - 1;
+  for (let i = open; i <= last; i++) {
+    if (text[i] === '{') depth++;
+    else if (text[i] === '}' && --depth === 0) return i;
+  }
+  return last;
+}
+
 /** PHP's string escapes (`"ass\x65rt"`, `"\163ystem"`) as the characters they stand for. */
 export function unescapePhp(s: string): string {
   return s

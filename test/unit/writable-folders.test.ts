@@ -1,0 +1,96 @@
+/**
+ * Writable-folder scanners (issue 27, tuning side): a page walking the server's folders to
+ * find the ones it can write to, against installers and updaters that test their own.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluateChange } from '../../src/findings/change-rules.js';
+import { addedFile } from '../support/change-facts.js';
+
+const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+const isAlarm = (path: string, text: string) =>
+  /critical|high/.test(top(path, text)?.severity ?? 'info');
+
+describe('writable-folder scanners', () => {
+  it('ranks a PHP walk from the folder the visitor names, testing write access, critical', () => {
+    const scanner = `<form method="get"><input name="dir" value="c:/"></form>
+<?php
+function walk($dir) {
+  if ($dh = opendir($dir)) {
+    while (($f = readdir($dh)) !== false) {
+      if (is_dir("$dir/$f") && $f != '.' && $f != '..') {
+        if (is_writable("$dir/$f")) echo "$dir/$f writable<br>";
+        walk("$dir/$f");
+      }
+    }
+    closedir($dh);
+  }
+}
+$start = $_GET['dir'];
+if ($start) walk($start);
+`;
+    expect(top('/var/www/html/w.php', scanner)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/folders to find the ones it can write to/),
+    });
+  });
+
+  it("does not alarm on an updater testing its own tree, nor an installer's fixed folders", () => {
+    const updater = `<?php
+function writableTree($dir) {
+  foreach (scandir($dir) as $f) {
+    if ($f === '.' || $f === '..') continue;
+    if (!is_writable("$dir/$f")) return false;
+    if (is_dir("$dir/$f") && !writableTree("$dir/$f")) return false;
+  }
+  return true;
+}
+if (isset($_POST['update']) && writableTree(__DIR__)) run_update($_POST['version']);
+`;
+    const installer = `<?php
+foreach (['cache', 'uploads', 'config'] as $d)
+  echo $d, is_writable(__DIR__ . "/$d") ? ' ok' : ' not writable', '<br>';
+$step = $_GET['step'];
+`;
+    expect(isAlarm('/var/www/html/update.php', updater)).toBe(false);
+    expect(isAlarm('/var/www/html/install.php', installer)).toBe(false);
+  });
+
+  it('ranks a classic ASP page creating a file in every subfolder and reading the error critical', () => {
+    const scanner = `<%
+Function CanWrite(d)
+  On Error Resume Next
+  fso.CreateTextFile(d & "\\temp.tmp")
+  If Err.Number <> 0 Then
+    CanWrite = False : Err.Clear
+  Else
+    CanWrite = True : fso.DeleteFile(d & "\\temp.tmp")
+  End If
+End Function
+Sub Scan(p)
+  Set folder = fso.GetFolder(p)
+  For Each sub1 In folder.SubFolders
+    If CanWrite(sub1.Path) Then Response.Write sub1.Path & " writable<br>"
+    Scan sub1.Path
+  Next
+End Sub
+Set fso = Server.CreateObject("Scripting.FileSystemObject")
+Scan Request("path")
+%>`;
+    expect(top('/inetpub/wwwroot/s.asp', scanner)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/folders to find the ones it can write to/),
+    });
+  });
+
+  it("does not alarm on an ASP server probe counting a folder's subfolders and testing one folder", () => {
+    const probe = `<%
+Set fso = Server.CreateObject("Scripting.FileSystemObject")
+Set dDir = fso.GetFolder(Server.MapPath("/"))
+Response.Write dDir.SubFolders.Count
+Err.Clear
+Set t = fso.CreateTextFile(Server.MapPath("/upload/test.tmp"), True)
+If Err <> 0 Then Response.Write "upload folder is not writable"
+%>`;
+    expect(isAlarm('/inetpub/wwwroot/probe.asp', probe)).toBe(false);
+  });
+});
