@@ -53,6 +53,7 @@ import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
+import { mailsListFromRequest } from './web-shell/mailer.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -316,6 +317,8 @@ function judgeAsWritten(
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   if (scansForWritableFolders(text, carried))
     reasons.push("walks the server's folders to find the ones it can write to");
+  if (input && mailsListFromRequest(text, carried))
+    reasons.push('mails each address of a list the visitor gives (a mass mailer)');
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (

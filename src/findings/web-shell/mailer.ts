@@ -1,0 +1,27 @@
+/**
+ * A mass mailer: a page that sends mail to each address of a list the visitor gives (a
+ * textarea of addresses split into lines), the spam tool intruders leave on web servers. A
+ * contact form mails one address of its own; a newsletter mails the addresses in its
+ * database. Issue 27: mailers were caught only by their likeness to known shells.
+ */
+import { callArgs } from './code-text.js';
+import { carriesInput } from './request-flow.js';
+
+// Sending to an address: PHP's mail(), a mailer object's recipient added.
+const SENDS = /(?<![\w$>:]|::|function\s)\bmail\s*\(|->\s*(?:AddAddress|AddBCC|AddCC)\s*\(/gi;
+const LOOP = /\b(?:foreach|for|while)\s*\(/g;
+
+// How far before a send its loop may begin.
+const LOOP_REACH = 1500;
+
+/** True when mail goes to each address of a list from the request, in a loop over it. */
+export function mailsListFromRequest(text: string, tainted: ReadonlySet<string>): boolean {
+  return [...text.matchAll(SENDS)].slice(0, 100).some((m) => {
+    const to = callArgs(text, m.index! + m[0].length - 1)[0];
+    if (to === undefined || !carriesInput(to, tainted)) return false;
+    const before = text.slice(Math.max(0, m.index! - LOOP_REACH), m.index!);
+    return [...before.matchAll(LOOP)].some((l) =>
+      carriesInput(callArgs(before, l.index! + l[0].length - 1)[0] ?? '', tainted),
+    );
+  });
+}

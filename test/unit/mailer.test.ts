@@ -1,0 +1,48 @@
+/**
+ * Mass mailers (issue 27, tuning side): mail sent to each address of a list the visitor
+ * gives, against a contact form mailing its own address and a newsletter mailing its
+ * subscribers.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluateChange } from '../../src/findings/change-rules.js';
+import { addedFile } from '../support/change-facts.js';
+
+const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+const isAlarm = (path: string, text: string) =>
+  /critical|high/.test(top(path, text)?.severity ?? 'info');
+
+describe('mass mailers', () => {
+  it('ranks mail sent to each line of a textarea critical', () => {
+    const mailer = `<?php
+$from = $_POST['from'];
+$subject = $_POST['subject'];
+$list = explode("\\n", $_POST['emails']);
+foreach ($list as $to) {
+  $to = trim($to);
+  if (mail($to, $subject, $_POST['body'], "From: $from")) echo "sent to $to<br>";
+}
+`;
+    expect(top('/var/www/html/m.php', mailer)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a mass mailer/),
+    });
+  });
+
+  it('does not alarm on a contact form nor on a newsletter mailing its subscribers', () => {
+    const contact = `<?php
+$name = strip_tags($_POST['name']);
+$reply = filter_var($_POST['email'], FILTER_VALIDATE_EMAIL);
+foreach (['name', 'email', 'message'] as $field) if (empty($_POST[$field])) die('missing');
+mail('office@example.org', 'Contact: ' . $name, $_POST['message'], "Reply-To: $reply");
+`;
+    const newsletter = `<?php
+$issue = (int) $_POST['issue'];
+$rows = $db->query('SELECT email FROM subscribers WHERE active = 1');
+foreach ($rows as $row) {
+  mail($row['email'], $_POST['subject'], render_issue($issue));
+}
+`;
+    expect(isAlarm('/var/www/html/contact.php', contact)).toBe(false);
+    expect(isAlarm('/var/www/html/newsletter.php', newsletter)).toBe(false);
+  });
+});
