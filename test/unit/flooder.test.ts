@@ -1,0 +1,40 @@
+/**
+ * Flooders (issue 27, tuning side): connections to a host the visitor names, opened over and
+ * over in an endless loop, against a page checking once whether a host answers.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluateChange } from '../../src/findings/change-rules.js';
+import { addedFile } from '../support/change-facts.js';
+
+const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+const isAlarm = (path: string, text: string) =>
+  /critical|high/.test(top(path, text)?.severity ?? 'info');
+
+describe('flooders', () => {
+  it('ranks UDP packets sent to the named host in an endless loop critical', () => {
+    const flooder = `<?php
+$host = $_GET['host'];
+$until = time() + (int) $_GET['time'];
+set_time_limit(0);
+while (1) {
+  if (time() > $until) break;
+  $fp = fsockopen('udp://' . $host, rand(1, 65000), $errno, $errstr, 5);
+  if ($fp) { fwrite($fp, str_repeat('X', 65000)); fclose($fp); }
+}
+`;
+    expect(top('/var/www/html/u.php', flooder)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a flooder/),
+    });
+  });
+
+  it('does not alarm on a page checking once whether a named host answers', () => {
+    const check = `<?php
+$host = $_GET['host'];
+$fp = @fsockopen($host, 80, $errno, $errstr, 3);
+echo $fp ? 'up' : 'down';
+while (true) { $line = next_job(); if (!$line) break; }
+`;
+    expect(isAlarm('/var/www/html/check.php', check)).toBe(false);
+  });
+});
