@@ -38,6 +38,29 @@ move_uploaded_file($_FILES['avatar']['tmp_name'], $to);
     expect(isAlarm('/var/www/html/avatar.php', page)).toBe(false);
   });
 
+  it("ranks an upload's entry held whole and copied, or its bytes written, under the sent name critical", () => {
+    const copied = `<?php
+if (isset($_FILES['uk45'])) {
+  $file = $_FILES['uk45'];
+  $targetPath = './' . basename($file['name']);
+  copy($file['tmp_name'], $targetPath);
+}
+`;
+    const written = `<?php if (isset($_FILES["f"])) { file_put_contents($_FILES["f"]["name"], file_get_contents($_FILES["f"]["tmp_name"])); }`;
+    expect(top('/var/www/html/up.php', copied)?.severity).toBe('critical');
+    expect(top('/var/www/html/up2.php', written)?.severity).toBe('critical');
+  });
+
+  it('does not alarm on an upload written under a name the server makes, nor the sent name logged', () => {
+    const page = `<?php
+$file = $_FILES['doc'];
+$to = __DIR__ . '/store/' . sha1_file($file['tmp_name']);
+file_put_contents($to, file_get_contents($file['tmp_name']));
+file_put_contents(__DIR__ . '/store/index.txt', $file['name'] . "\n", FILE_APPEND);
+`;
+    expect(isAlarm('/var/www/html/store.php', page)).toBe(false);
+  });
+
   it('ranks a file written with base64-encoded PHP critical', () => {
     const dropper = `$check = $_SERVER['DOCUMENT_ROOT'] . "/libraries/x.php";
 $fp = fopen($check, "w+");

@@ -38,12 +38,31 @@ function sentNameHolders(text: string): Set<string> {
   return names;
 }
 
-/** An upload moved to a destination built from the name the visitor sent it with. */
-export function savesUploadAsSent(text: string): boolean {
-  if (!/\$(?:_FILES|HTTP_POST_FILES)\b/.test(text)) return false;
+// An upload's entry held whole (`$file = $_FILES['f'];`), to be read as `$file['name']`.
+const ENTRY_HELD = /\$(\w{1,40})\s*=\s*\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*;/g;
+
+/** The text with each held entry's `$file['name']` spelt as the `$_FILES[…]['name']` it is. */
+function withEntriesSpelt(text: string): string {
+  let out = text;
+  for (const m of [...text.matchAll(ENTRY_HELD)].slice(0, 20))
+    for (const q of ["'", '"'])
+      out = out.split(`$${m[1]}[${q}name${q}]`).join(`$_FILES['${m[1]}']['name']`);
+  return out;
+}
+
+// Where an upload is saved: moved or copied (the destination second), or its temporary
+// file's bytes written under a name (the destination first).
+const SAVES = /\b(?:(move_uploaded_file|copy)|file_put_contents)\s*\(/g;
+
+/** An upload saved to a destination built from the name the visitor sent it with. */
+export function savesUploadAsSent(written: string): boolean {
+  if (!/\$(?:_FILES|HTTP_POST_FILES)\b/.test(written)) return false;
+  const text = withEntriesSpelt(written);
   const holders = sentNameHolders(text);
-  for (const m of [...text.matchAll(/\b(?:move_uploaded_file|copy)\s*\(/g)].slice(0, 100)) {
-    const sent = callArgs(text, m.index! + m[0].length - 1)[1];
+  for (const m of [...text.matchAll(SAVES)].slice(0, 100)) {
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    if (!m[1] && !/\[\s*['"]tmp_name['"]\s*\]/.test(args[1] ?? '')) continue;
+    const sent = args[m[1] ? 1 : 0];
     if (sent === undefined) continue;
     const destination = nameCarriedBy(sent);
     if (SENT_NAME.test(destination)) return true;
