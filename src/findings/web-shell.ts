@@ -29,6 +29,7 @@ import {
   sinkOnInput,
   taintedNames,
   variablesFromRequest,
+  includesRequestValue,
   wrappedSinkOnInput,
 } from './web-shell/request-flow.js';
 import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
@@ -330,6 +331,8 @@ function judgeAsWritten(
     )
   )
     reasons.push('includes code sent in the request');
+  else if (includesRequestValue(text))
+    reasons.push('includes a file the visitor names (any file on the server run as PHP)');
   // include "…/favicon_1a3f84.ico": code kept in a file named as an image, for a loader to run.
   const hiddenInclude = [
     ...unescapePhp(text).matchAll(

@@ -320,6 +320,30 @@ const firstArgCarries = (text: string, calls: RegExp, tainted: ReadonlySet<strin
     return first !== undefined && carriesInput(first.replace(/\[[^\]\n]{0,80}\]/g, ''), tainted);
   });
 
+// The request's value as sent, at most trimmed or decoded: `@$_GET['f']`, `trim($_POST['p'])`.
+const RAW_REQUEST_VALUE =
+  /^\s*@?(?:(?:trim|urldecode|rawurldecode|stripslashes|base64_decode)\s*\(\s*@?){0,3}\$_(?:GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*(?:\)\s*){0,3}$/;
+const INCLUDES_VARIABLE =
+  /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$(\w{1,40})\s*(?:\)\s*)?(?:;|\?>)/g;
+
+/**
+ * A file included by a name the visitor sends, held in a variable (`$f = $_GET['code'];
+ * include($f);`): any file on the server run as PHP, an upload or a log written first. A
+ * page that includes by a request value builds the path around it (`"pages/$p.php"`).
+ */
+export function includesRequestValue(text: string): boolean {
+  const holders = new Set(
+    [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])([^;\n]{1,120});/g)]
+      .slice(0, 5000)
+      .filter((m) => RAW_REQUEST_VALUE.test(m[2]!))
+      .map((m) => m[1]!),
+  );
+  return (
+    holders.size > 0 &&
+    [...text.matchAll(INCLUDES_VARIABLE)].slice(0, 300).some((m) => holders.has(m[1]!))
+  );
+}
+
 /**
  * A file browser: lists any folder and hands out any file the visitor names. A download
  * page hands out files by a name from the request too, but does not list the folders.

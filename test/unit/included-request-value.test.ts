@@ -1,0 +1,32 @@
+/**
+ * A file included by the name the visitor sends, through a variable (issue 27, tuning side),
+ * against a page including a template whose path it builds around a request value.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluateChange } from '../../src/findings/change-rules.js';
+import { addedFile } from '../support/change-facts.js';
+
+const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+const isAlarm = (path: string, text: string) =>
+  /critical|high/.test(top(path, text)?.severity ?? 'info');
+
+describe('files included by the name the visitor sends', () => {
+  it('ranks an include of a variable holding the request value critical', () => {
+    expect(
+      top('/var/www/html/i.php', "<?php $filename = trim($_GET['code']); include ($filename); ?>"),
+    ).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/includes a file the visitor names/),
+    });
+  });
+
+  it('does not alarm on a template path built around a request value', () => {
+    const page = `<?php
+$page = $_GET['page'];
+$file = __DIR__ . '/pages/' . basename($page) . '.php';
+if (is_file($file)) include $file;
+require_once($config);
+`;
+    expect(isAlarm('/var/www/html/index.php', page)).toBe(false);
+  });
+});
