@@ -55,7 +55,7 @@ import { downloadedCode } from './web-shell/downloaded-code.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest } from './web-shell/mailer.js';
-import { floodsNamedHost } from './web-shell/flooder.js';
+import { attackOnNamedHosts } from './web-shell/named-hosts.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -321,8 +321,11 @@ function judgeAsWritten(
     reasons.push("walks the server's folders to find the ones it can write to");
   if (input && mailsListFromRequest(text, carried))
     reasons.push('mails each address of a list the visitor gives (a mass mailer)');
-  if (input && floodsNamedHost(text, carried))
+  const attack = input ? attackOnNamedHosts(text, carried) : undefined;
+  if (attack === 'flood')
     reasons.push('connects to a host the visitor names over and over, without end (a flooder)');
+  else if (attack === 'scan')
+    reasons.push('connects to each host or port of a range the visitor gives (a port scanner)');
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (

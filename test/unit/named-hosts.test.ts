@@ -1,6 +1,7 @@
 /**
- * Flooders (issue 27, tuning side): connections to a host the visitor names, opened over and
- * over in an endless loop, against a page checking once whether a host answers.
+ * Flooders and scanners (issue 27, tuning side): connections to a host the visitor names,
+ * opened over and over in an endless loop, or to each port of a range the visitor gives,
+ * against a page checking once whether a host answers.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateChange } from '../../src/findings/change-rules.js';
@@ -10,7 +11,7 @@ const top = (path: string, text: string) => evaluateChange(addedFile(path, text)
 const isAlarm = (path: string, text: string) =>
   /critical|high/.test(top(path, text)?.severity ?? 'info');
 
-describe('flooders', () => {
+describe('flooders and scanners', () => {
   it('ranks UDP packets sent to the named host in an endless loop critical', () => {
     const flooder = `<?php
 $host = $_GET['host'];
@@ -25,6 +26,20 @@ while (1) {
     expect(top('/var/www/html/u.php', flooder)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/a flooder/),
+    });
+  });
+
+  it('ranks a connection to each port of a range the visitor gives critical', () => {
+    const scanner = `<?php
+$ip = $_POST['ip'];
+for ($port = (int) $_POST['from']; $port <= (int) $_POST['to']; $port++) {
+  $c = @fsockopen($ip, $port, $errno, $errstr, 1);
+  if ($c) { echo "$port open<br>"; fclose($c); }
+}
+`;
+    expect(top('/var/www/html/p.php', scanner)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a port scanner/),
     });
   });
 
