@@ -47,8 +47,8 @@ function judgeInChild(job: object): Promise<JudgeAnswer> {
 
 // Regexes built at run time from data: checked here with a value of the data's shape.
 const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
-  // request-flow.ts, writable-folders.ts: a function of the file's own called (its name is `\w{1,40}`).
-  'new RegExp(String.raw`(?<!function\\s+|->|::)\\b${f[1]}\\s*\\(`':
+  // request-flow.ts callsOf(): a function of the file's own called (its name is `\w{1,40}`).
+  'new RegExp(String.raw`(?<!function\\s+|->|::)\\b${name}\\s*\\(`':
     /(?<!function\s+|->|::)\bshell\s*\(/g,
   // request-flow.ts near(): the same source as a checked regex, with `g` added.
   "new RegExp(r.source, r.flags.includes('g')": /x/g,

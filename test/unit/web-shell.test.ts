@@ -87,6 +87,10 @@ describe('judgeWebShell', () => {
       'a file manager',
       '<?php $p = $_POST["p"]; if ($_POST["a"] == "rm") unlink($p); if ($_POST["a"] == "mv") rename($p, $_POST["to"]); if ($_POST["a"] == "ch") chmod($p, 0777); ?>',
     ],
+    [
+      'a file manager whose operations go through functions of its own',
+      '<?php function del($f) { unlink($f); } function put($f, $d) { $h = $f; file_put_contents($h, $d); } function ren($a, $b) { rename($a, $b); } if ($_POST["a"] == "d") del($_POST["f"]); if ($_POST["a"] == "w") put($_POST["f"], $_POST["d"]); if ($_POST["a"] == "r") ren($_POST["f"], $_POST["t"]); ?>',
+    ],
     ['a sink in mixed case', '<?php $x = $_POST["x"]; EvAl($x); ?>'],
     [
       'a name cut by explode',

@@ -3,7 +3,7 @@
  * code, and the ways input reaches them (directly, through up to three assignments, through
  * a function of the file's own, through a callback or a name chosen at run time).
  */
-import { callArgs, unescapePhp } from './code-text.js';
+import { blockEnd, callArgs, unescapePhp } from './code-text.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers, the raw body; in .NET
 // also the Request object held in a variable or its collections looked up by name, and a
@@ -109,6 +109,12 @@ export function taintedNames(text: string): Set<string> {
   return names;
 }
 
+/** Calls of a function of the file's own (its name is `\w{1,40}`): not its definition, nor a method's. */
+export function callsOf(text: string, name: string): RegExpExecArray[] {
+  const call = new RegExp(String.raw`(?<!function\s+|->|::)\b${name}\s*\(`, 'g');
+  return [...text.matchAll(call)].slice(0, 50);
+}
+
 /**
  * A function of the file's own that hands its first parameter to a sink (`function
  * shell($c) { $fp = popen($c, "r"); … }`), called with request input: the sink, and the
@@ -122,8 +128,7 @@ export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): 
     const param = new Set([f[2]!]);
     const sink = sinkOnInput(body, COMMAND_SINKS, param) ?? sinkOnInput(body, CODE_SINKS, param);
     if (!sink) continue;
-    const calls = new RegExp(String.raw`(?<!function\s+|->|::)\b${f[1]}\s*\(`, 'g');
-    for (const call of [...text.matchAll(calls)].slice(0, 50)) {
+    for (const call of callsOf(text, f[1]!)) {
       const first = callArgs(text, call.index! + call[0].length - 1)[0];
       if (first !== undefined && carriesInput(first, tainted))
         return `${sink}() on request input, through ${f[1]}()`;
@@ -297,14 +302,63 @@ export function near(text: string, a: RegExp, b: RegExp): boolean {
 const FILE_OPERATIONS =
   /(?<![\w$>:]|->|::|function\s)\b(chmod|chown|unlink|rmdir|rename|file_put_contents|mkdir|copy|touch|move_uploaded_file)\s*\(/g;
 
+/**
+ * The page's own functions that pass a parameter on as the first argument of one of
+ * `calls` (`function update($f, $d) { $h = fopen($f, 'w'); … }`): each function's name, with
+ * the names of the calls it makes so.
+ */
+function ownWrappers(text: string, calls: RegExp): Map<string, Set<string>> {
+  const wrappers = new Map<string, Set<string>>();
+  for (const f of [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(([^)\n]{0,200})\)/g)].slice(
+    0,
+    300,
+  )) {
+    const params = new Set([...f[2]!.matchAll(/\$(\w{1,40})/g)].map((v) => v[1]!));
+    const brace = text.slice(f.index!, f.index! + 300).indexOf('{');
+    if (params.size === 0 || brace < 0) continue;
+    const open = f.index! + brace;
+    const body = text.slice(open, blockEnd(text, open));
+    const held = taintedThrough(body, params);
+    for (const m of [...body.matchAll(calls)].slice(0, 50)) {
+      const first = callArgs(body, m.index! + m[0].length - 1)[0];
+      if (first !== undefined && carriesInput(first, held))
+        wrappers.set(f[1]!, (wrappers.get(f[1]!) ?? new Set()).add(m[1] ?? m[0]));
+    }
+  }
+  return wrappers;
+}
+
+/** Parameters and the names assigned from them in a function's body (one step). */
+function taintedThrough(body: string, params: ReadonlySet<string>): Set<string> {
+  const names = new Set(params);
+  for (const m of [...body.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 500))
+    if ([...m[2]!.matchAll(/\$(\w{1,40})/g)].some((v) => params.has(v[1]!))) names.add(m[1]!);
+  return names;
+}
+
+/**
+ * The names of `calls` (each a group 1 of the regex) made on a path from the request:
+ * directly, or through a function of the page's own called with request input.
+ */
+function callsOnInput(text: string, calls: RegExp, tainted: ReadonlySet<string>): Set<string> {
+  const found = new Set<string>();
+  for (const m of [...text.matchAll(calls)].slice(0, 500)) {
+    const first = callArgs(text, m.index! + m[0].length - 1)[0];
+    if (first !== undefined && carriesInput(first.replace(/\[[^\]\n]{0,80}\]/g, ''), tainted))
+      found.add(m[1] ?? m[0]);
+  }
+  for (const [name, made] of ownWrappers(text, calls)) {
+    const isOnInput = callsOf(text, name).some((c) =>
+      callArgs(text, c.index! + c[0].length - 1).some((a) => carriesInput(a, tainted)),
+    );
+    if (isOnInput) for (const op of made) found.add(op);
+  }
+  return found;
+}
+
 /** The distinct file operations whose first argument comes from the request (a file manager's). */
 export function fileOperationsOnInput(text: string, tainted: ReadonlySet<string>): string[] {
-  const found = new Set<string>();
-  for (const m of [...text.matchAll(FILE_OPERATIONS)].slice(0, 500)) {
-    const first = callArgs(text, m.index! + m[0].length - 1)[0];
-    if (first !== undefined && carriesInput(first, tainted)) found.add(m[1]!);
-  }
-  return [...found];
+  return [...callsOnInput(text, FILE_OPERATIONS, tainted)];
 }
 
 // Sending a file's bytes to the visitor, and listing a folder.
@@ -314,11 +368,16 @@ const LISTS_FOLDER = /(?<![\w$>:]|->|::|function\s)\b(?:opendir|scandir|glob)\s*
 
 // A subscript picks from what the array holds: `$files[$_GET['i']]` is a file the server
 // listed, not one the visitor names (the request's own `$_GET['f']` stays the request).
-const firstArgCarries = (text: string, calls: RegExp, tainted: ReadonlySet<string>) =>
-  [...text.matchAll(calls)].slice(0, 200).some((m) => {
-    const first = callArgs(text, m.index! + m[0].length - 1)[0];
-    return first !== undefined && carriesInput(first.replace(/\[[^\]\n]{0,80}\]/g, ''), tainted);
-  });
+/**
+ * A file browser: lists any folder and hands out any file the visitor names. A download
+ * page hands out files by a name from the request too, but does not list the folders.
+ */
+export function browsesFiles(text: string, tainted: ReadonlySet<string>): boolean {
+  return (
+    callsOnInput(text, HANDS_OUT, tainted).size > 0 &&
+    callsOnInput(text, LISTS_FOLDER, tainted).size > 0
+  );
+}
 
 // The request's value as sent, at most trimmed or decoded: `@$_GET['f']`, `trim($_POST['p'])`.
 const RAW_REQUEST_VALUE =
@@ -342,14 +401,6 @@ export function includesRequestValue(text: string): boolean {
     holders.size > 0 &&
     [...text.matchAll(INCLUDES_VARIABLE)].slice(0, 300).some((m) => holders.has(m[1]!))
   );
-}
-
-/**
- * A file browser: lists any folder and hands out any file the visitor names. A download
- * page hands out files by a name from the request too, but does not list the folders.
- */
-export function browsesFiles(text: string, tainted: ReadonlySet<string>): boolean {
-  return firstArgCarries(text, HANDS_OUT, tainted) && firstArgCarries(text, LISTS_FOLDER, tainted);
 }
 
 // Request input turned into variables: extract($_REQUEST) (or of the old $HTTP_*_VARS),

@@ -6,7 +6,7 @@
  * ASP). Issue 27: these were caught only by their likeness to known shells, or not at all.
  */
 import { blockEnd, callArgs } from './code-text.js';
-import { carriesInput } from './request-flow.js';
+import { callsOf, carriesInput } from './request-flow.js';
 
 const MAX_FUNCTIONS = 500;
 
@@ -36,8 +36,7 @@ export function scansForWritableFolders(text: string, tainted: ReadonlySet<strin
     const end = blockEnd(text, open);
     const body = text.slice(open, end);
     if (!READS_FOLDER.test(body) || !TESTS_WRITE.test(body)) continue;
-    const call = new RegExp(String.raw`(?<!function\s+|->|::)\b${f[1]}\s*\(`, 'g');
-    const calls = [...text.matchAll(call)].slice(0, 50);
+    const calls = callsOf(text, f[1]!);
     const isInside = (at: number) => at > open && at < end;
     const isOnInput =
       calls.some((c) => isInside(c.index!)) &&
