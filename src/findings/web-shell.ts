@@ -315,7 +315,7 @@ function judgeAsWritten(
     reasons.push("captures the network's traffic (a raw socket set to receive every packet)");
   if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
-  if (input && ((isPageScript && SQL_FROM_INPUT.test(text)) || runsTypedSql(text, carried)))
+  if (input && ((isPageScript && SQL_FROM_INPUT.test(text)) || runsTypedSql(text)))
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   if (scansForWritableFolders(text, carried))
     reasons.push("walks the server's folders to find the ones it can write to");

@@ -40,6 +40,8 @@ $id = $_GET['id'];
 $db = new mysqli('localhost', 'app', 'secret', 'shop');
 $r = $db->query("SELECT name, price FROM items WHERE id = " . $id);
 $s = mysqli_query($db, 'UPDATE hits SET n = n + 1 WHERE page = ' . $_GET['page']);
+$where = 'SELECT * FROM ' . $db->escape($_POST['table']) . ' WHERE ' . $_POST['where_clause'];
+$rows = $this->dbi->query($where . ';');
 `;
     expect(isAlarm('/var/www/html/item.php', page)).toBe(false);
   });

@@ -381,7 +381,7 @@ export function browsesFiles(text: string, tainted: ReadonlySet<string>): boolea
 
 // The request's value as sent, at most trimmed or decoded: `@$_GET['f']`, `trim($_POST['p'])`.
 const RAW_REQUEST_VALUE =
-  /^\s*@?(?:(?:trim|urldecode|rawurldecode|stripslashes|base64_decode)\s*\(\s*@?){0,3}\$_(?:GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*(?:\)\s*){0,3}$/;
+  /^\s*@?(?:(?:trim|urldecode|rawurldecode|stripslashes|base64_decode)\s*\(\s*@?){0,3}\$_(?:GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\](?:\[[^\]\n]{1,40}\])?\s*(?:\)\s*){0,3}$/;
 const INCLUDES_VARIABLE =
   /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$(\w{1,40})\s*(?:\)\s*)?(?:;|\?>)/g;
 
@@ -391,16 +391,28 @@ const INCLUDES_VARIABLE =
  * page that includes by a request value builds the path around it (`"pages/$p.php"`).
  */
 export function includesRequestValue(text: string): boolean {
-  const holders = new Set(
-    [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])([^;\n]{1,120});/g)]
-      .slice(0, 5000)
-      .filter((m) => RAW_REQUEST_VALUE.test(m[2]!))
-      .map((m) => m[1]!),
-  );
+  const holders = requestValueHolders(text);
   return (
     holders.size > 0 &&
     [...text.matchAll(INCLUDES_VARIABLE)].slice(0, 300).some((m) => holders.has(m[1]!))
   );
+}
+
+/** True when `expr` is the request's value as sent (see RAW_REQUEST_VALUE). */
+export const isRawRequestValue = (expr: string) => RAW_REQUEST_VALUE.test(expr);
+
+/**
+ * Variables holding the request's value as sent, directly or copied from another such
+ * variable (`$q = stripslashes($_POST['sql']); $sql = $q;`).
+ */
+export function requestValueHolders(text: string): Set<string> {
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])([^;\n]{1,120});/g)].slice(0, 5000);
+  const holders = new Set(assigns.filter((m) => isRawRequestValue(m[2]!)).map((m) => m[1]!));
+  for (const m of assigns) {
+    const copied = /^\s*\$(\w{1,40})\s*$/.exec(m[2]!);
+    if (copied && holders.has(copied[1]!)) holders.add(m[1]!);
+  }
+  return holders;
 }
 
 // Request input turned into variables: extract($_REQUEST) (or of the old $HTTP_*_VARS),
