@@ -56,6 +56,7 @@ import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest } from './web-shell/mailer.js';
 import { attackOnNamedHosts } from './web-shell/named-hosts.js';
+import { bypassesLimits } from './web-shell/bypasses.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -326,6 +327,8 @@ function judgeAsWritten(
     reasons.push('connects to a host the visitor names over and over, without end (a flooder)');
   else if (attack === 'scan')
     reasons.push('connects to each host or port of a range the visitor gives (a port scanner)');
+  const bypass = bypassesLimits(text, input, carried);
+  if (bypass) reasons.push(bypass);
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (

@@ -1,0 +1,42 @@
+/**
+ * Ways around the limits a host sets on a page (issue 27, tuning side): reading a file the
+ * visitor names through a stream wrapper that safe_mode and open_basedir did not check
+ * (`copy("compress.zlib://" . $file, …)`), imap_open() given the visitor's mailbox string (a
+ * command through the mail client's rsh option), links to the server's root made followable
+ * with an .htaccess (the shared-host symlink attack), and IIS's configuration of every site
+ * read through its metabase. Pages have no use for any of them.
+ */
+import { callArgs } from './code-text.js';
+import { carriesInput } from './request-flow.js';
+
+const WRAPPED_PATH =
+  /["'](?:compress\.zlib|compress\.bzip2|glob|php:\/\/filter[^"'\n]{0,80}resource=)(?::\/\/)?["']\s*\.\s*([^;,)\n]{1,80})/gi;
+const IMAP_OPEN = /\bimap_open\s*\(/g;
+const LINKS = /\bsymlink\s*\(/;
+const FOLLOWS_LINKS =
+  /\.htaccess[\s\S]{0,2000}?FollowSymLinks|FollowSymLinks[\s\S]{0,2000}?\.htaccess/i;
+const IIS_METABASE = /\b(?:new\s+COM|GetObject)\s*\(\s*["']IIS:\/\//i;
+
+/** The first way around the host's limits the page takes, described; or undefined. */
+export function bypassesLimits(
+  text: string,
+  input: boolean,
+  tainted: ReadonlySet<string>,
+): string | undefined {
+  if (input) {
+    const wrapped = [...text.matchAll(WRAPPED_PATH)]
+      .slice(0, 50)
+      .some((m) => carriesInput(m[1]!, tainted));
+    if (wrapped)
+      return 'reads a file the visitor names through a stream wrapper (around safe_mode and open_basedir)';
+    const imap = [...text.matchAll(IMAP_OPEN)]
+      .slice(0, 20)
+      .some((m) => carriesInput(callArgs(text, m.index! + m[0].length - 1)[0] ?? '', tainted));
+    if (imap) return "imap_open() on request input (a command through the mail client's rsh)";
+  }
+  if (LINKS.test(text) && FOLLOWS_LINKS.test(text))
+    return 'links server files into its folder and lets the web server follow them (a symlink attack)';
+  if (IIS_METABASE.test(text))
+    return "reads IIS's configuration of every site (its IIS:// metabase)";
+  return undefined;
+}
