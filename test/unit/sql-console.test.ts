@@ -34,6 +34,16 @@ $r = pg_query($c, $q);
     expect(isAlarm('/var/www/html/pg.php', console)).toBe(true);
   });
 
+  it('follows the SQL through a default for an empty form, a copy and a string holding it alone', () => {
+    const console = `<?php
+$pgquery = $_POST['pgsql'] ? $_POST['pgsql'] : 'select version()';
+$pgquery = stripslashes($pgquery);
+$q = $pgquery;
+$r = pg_query("$q");
+`;
+    expect(isAlarm('/var/www/html/pg2.php', console)).toBe(true);
+  });
+
   it('does not alarm on request values spliced into SQL the page writes', () => {
     const page = `<?php
 $id = $_GET['id'];

@@ -401,16 +401,38 @@ export function includesRequestValue(text: string): boolean {
 /** True when `expr` is the request's value as sent (see RAW_REQUEST_VALUE). */
 export const isRawRequestValue = (expr: string) => RAW_REQUEST_VALUE.test(expr);
 
+// A variable's value as it is, at most trimmed or decoded, or spelt alone in a string:
+// `stripslashes($q)`, `"$q"`, `"{$q}"`.
+const HELD_VALUE =
+  /^\s*@?(?:(?:trim|urldecode|rawurldecode|stripslashes|base64_decode)\s*\(\s*@?){0,3}(?:\$(\w{1,40})|"\{?\$(\w{1,40})\}?")\s*(?:\)\s*){0,3}$/;
+// A choice whose first branch is the request's value and whose other is a constant:
+// `$_POST['sql'] ? $_POST['sql'] : 'select version()'`.
+const CHOSEN_OR_DEFAULT =
+  /^[^?\n]{1,120}\?\s*([^:\n]{1,80}?)\s*:\s*(?:'[^'\n]{0,80}'|"[^"\n$]{0,80}"|-?\d{1,10}|null|false)\s*$/i;
+
+/** The variable whose value `expr` is, as it is (see HELD_VALUE), or undefined. */
+export function heldVariable(expr: string): string | undefined {
+  const m = HELD_VALUE.exec(expr);
+  return m ? (m[1] ?? m[2]) : undefined;
+}
+
 /**
- * Variables holding the request's value as sent, directly or copied from another such
- * variable (`$q = stripslashes($_POST['sql']); $sql = $q;`).
+ * Variables holding the request's value as sent: assigned it (trimmed or decoded at most, or
+ * as the first branch of a choice with a constant default), or assigned such a variable's
+ * value (`$q = stripslashes($_POST['sql']); $sql = $q;`), through up to three steps.
  */
 export function requestValueHolders(text: string): Set<string> {
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])([^;\n]{1,120});/g)].slice(0, 5000);
-  const holders = new Set(assigns.filter((m) => isRawRequestValue(m[2]!)).map((m) => m[1]!));
-  for (const m of assigns) {
-    const copied = /^\s*\$(\w{1,40})\s*$/.exec(m[2]!);
-    if (copied && holders.has(copied[1]!)) holders.add(m[1]!);
+  const isRequestValue = (expr: string) =>
+    isRawRequestValue(expr) || isRawRequestValue(CHOSEN_OR_DEFAULT.exec(expr)?.[1] ?? '');
+  const holders = new Set(assigns.filter((m) => isRequestValue(m[2]!)).map((m) => m[1]!));
+  for (let round = 0; round < 3; round++) {
+    const before = holders.size;
+    for (const m of assigns) {
+      const held = heldVariable(m[2]!);
+      if (held !== undefined && holders.has(held)) holders.add(m[1]!);
+    }
+    if (holders.size === before) break;
   }
   return holders;
 }

@@ -6,7 +6,7 @@
  * database consoles were caught only by their likeness to known shells.
  */
 import { callArgs } from './code-text.js';
-import { isRawRequestValue, requestValueHolders } from './request-flow.js';
+import { heldVariable, isRawRequestValue, requestValueHolders } from './request-flow.js';
 
 // PHP's query calls, as functions and as methods (mysqli, PDO, a wrapper's `->query()`); the
 // name of the group that matched tells where the SQL is.
@@ -23,7 +23,7 @@ export function runsTypedSql(text: string): boolean {
     // pg_query takes the connection first only when it is given two arguments.
     const sql = (m[2] || (m[3] && args.length > 1) ? args[1] : args[0])?.trim();
     if (sql === undefined) return false;
-    const held = /^@?\$(\w{1,40})$/.exec(sql);
-    return isRawRequestValue(sql) || (held !== null && holders.has(held[1]!));
+    const held = heldVariable(sql);
+    return isRawRequestValue(sql) || (held !== undefined && holders.has(held));
   });
 }
