@@ -316,3 +316,39 @@ Execute("Call " & handler & "()")
     expect(judge(page)).toBeUndefined();
   });
 });
+
+describe('classic ASP JScript running code it decodes', () => {
+  it('follows a function running its first argument, called on a decoder of a literal', () => {
+    const page = `<script runat="server" language="JScript">
+function exs(str) { var a = "uns" + "afe"; var b = eval(str, a); return b; }
+function dec(s, key) { var out = ""; for (var k = 0; k < s.length; k += 2) out += String.fromCharCode(parseInt(s.substr(k, 2), 16) - 1); return out; }
+</script>
+<% exs(exs(dec("556675766874782F4C75696E", "1314"))); %>`;
+    expect(classicAspShell(page)).toMatch(/decodes itself \(through exs, of dec/);
+  });
+
+  it('follows eval held in an object key or a name, called on unescape() of a carried string', () => {
+    const keyed = `<script runat="server" language="javascript">
+var Fla = {'E': eval};
+var St = "H52H65H73H70H6FH6EH73H65";
+Fla.E(unescape(St.replace(/H/g, "%")) + '');
+</script>`;
+    const named = `<script runat="server" language="javascript">
+var e = eval;
+var r = Replace("a", "b");
+e(unescape("%52%65%73%70%6F%6E%73%65"));
+</script>`;
+    expect(classicAspShell(keyed)).toMatch(/decodes itself \(eval of unescape/);
+    expect(classicAspShell(named)).toMatch(/decodes itself \(eval of unescape/);
+  });
+
+  it('leaves a function evaluating JSON it reads, and a call merely ending in the alias, alone', () => {
+    const page = `<script runat="server" language="JScript">
+function parse(s) { return eval("(" + s + ")"); }
+var e = eval;
+var cfg = parse(readSettings());
+var t = Replace(cfg.title, "<", "&lt;");
+</script>`;
+    expect(classicAspShell(page)).toBeUndefined();
+  });
+});

@@ -389,7 +389,8 @@ function codeRunningFunctions(text: string): Set<string> {
     const end = text.slice(start, start + 5000).search(/\bend\s+(?:function|sub)\b/i);
     const body = text.slice(start, end < 0 ? start + 5000 : start + end);
     for (const r of [...body.matchAll(CODE_RUNNERS)].slice(0, 50)) {
-      const operand = operandOf(body, r)
+      // JScript's eval takes a second argument (`eval(str, "unsafe")`): the code is the first.
+      const operand = firstArgumentOf(body, r)
         .trim()
         .replace(/^\(/, '')
         .replace(/\)$/, '')
@@ -486,7 +487,32 @@ function decodedBy(text: string, operand: string, own: ReadonlySet<string>): str
   return undefined;
 }
 
+// JScript's eval held as a value: in a name (`var e = eval;`) or an object's key (`Fla =
+// {'E': eval}`), to be called through it.
+const EVAL_IN_NAME = /\b(\w{1,40})\s*=\s*eval\s*[;\n]/g;
+const EVAL_IN_OBJECT = /\b(\w{1,40})\s*=\s*\{[^}\n]{0,200}?['"]?(\w{1,40})['"]?\s*:\s*eval\s*[,}]/g;
+
+/** The text with each call through a name or key holding eval spelt as the eval() it is. */
+function withEvalSpelt(text: string): string {
+  const aliases = [
+    ...[...text.matchAll(EVAL_IN_NAME)].slice(0, 10).map((m) => [`${m[1]}(`]),
+    ...[...text.matchAll(EVAL_IN_OBJECT)]
+      .slice(0, 10)
+      .map((m) => [`${m[1]}.${m[2]}(`, `${m[1]}['${m[2]}'](`, `${m[1]}["${m[2]}"](`]),
+  ].flat();
+  let out = text;
+  for (const alias of aliases) {
+    // Only where the alias starts a name: `e(` is not the end of `Replace(`.
+    const parts = out.split(alias);
+    out = parts.reduce((joined, part, i) =>
+      i === 0 ? part : joined + (/[\w.$]$/.test(joined) ? alias : 'eval(') + part,
+    );
+  }
+  return out;
+}
+
 export function classicAspShell(text: string): string | undefined {
+  text = withEvalSpelt(text);
   // Without request input, only code the page decodes and runs can make it a shell.
   const hasInput = ASP_INPUT.test(text);
   const names = hasInput ? requestNames(text) : new Set<string>();
@@ -541,17 +567,28 @@ export function classicAspShell(text: string): string | undefined {
     const decoder = decodedBy(text, operand, own);
     if (decoder) return `classic ASP running code it decodes itself (${runner} of ${decoder}("…"))`;
   }
-  if (!hasInput) return undefined;
-  // A function of the page's own that runs its argument, called with the request.
+  // A function of the page's own that runs its argument, called with the request or with
+  // code the page decodes for itself (`exs(dec("5566…", "1314"))`).
   const wrappers = codeRunningFunctions(text);
   if (wrappers.size)
     for (const m of [...text.matchAll(/\b(\w{1,40})\b[ \t]*\(?/g)].slice(0, 20000)) {
       if (!wrappers.has(m[1]!.toLowerCase())) continue;
       if (/\b(?:function|sub)\s+$/i.test(text.slice(Math.max(0, m.index! - 12), m.index!)))
         continue;
-      if (carries(operandOf(text, m)))
+      if (hasInput && carries(operandOf(text, m)))
         return `classic ASP running the request as code (through ${m[1]}, a function of its own that runs its argument)`;
+      // A wrapper called on another's call (`exs(exs(dec(…)))`): what the innermost is given.
+      let arg = firstArgumentOf(text, m).trim();
+      for (let depth = 0; depth < 3; depth++) {
+        const inner = DECODER_CALL.exec(arg);
+        if (!inner || !wrappers.has(inner[1]!.toLowerCase())) break;
+        arg = (callArgs(arg, inner[0].length - 1)[0] ?? '').trim();
+      }
+      const decoder = decodedBy(text, arg, own);
+      if (decoder)
+        return `classic ASP running code it decodes itself (through ${m[1]}, of ${decoder}("…"))`;
     }
+  if (!hasInput) return undefined;
   // A database console: an ADODB connection opened with the connection string the visitor
   // gives (`Conn.Open Request.Form("DBString")`, or kept in the session from the request).
   const connections = new Set(
