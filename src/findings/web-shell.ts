@@ -99,6 +99,11 @@ const DECODED_INTO_SESSION =
 const XPATH_PHP_CALL =
   /php:function(?:String)?\s*\(\s*\\?['"](system|exec|shell_exec|passthru|popen|proc_open|assert|eval)\\?['"]/;
 
+// An XSLT stylesheet carrying a script block (msxsl:script) that starts a shell or a
+// process, or evaluates code: a transform the page runs becomes a command runner.
+const XSLT_SCRIPT_RUNS =
+  /<msxsl:script\b[\s\S]{0,2000}?(?:wscript\.shell|\bProcess\b|ActiveXObject|\beval\s*\()/i;
+
 // Memory shells: the file deletes itself, and the request that ran it goes on forever.
 const SELF_DELETE =
   /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
@@ -379,6 +384,8 @@ function judgeAsWritten(
     reasons.push('keeps decoded request input in the session (half of a two-stage shell)');
   const xpath = XPATH_PHP_CALL.exec(text);
   if (xpath) reasons.push(`an XPath expression that calls ${xpath[1]}()`);
+  if (XSLT_SCRIPT_RUNS.test(text))
+    reasons.push('an XSLT script block that starts a process or evaluates code');
   // File managers and command consoles (c99, r57…): several ways to run commands, and a form.
   if (input && commands.size >= 3)
     reasons.push(`a command runner: ${[...commands].join(', ')} and request input`);

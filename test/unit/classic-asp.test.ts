@@ -352,3 +352,29 @@ var t = Replace(cfg.title, "<", "&lt;");
     expect(classicAspShell(page)).toBeUndefined();
   });
 });
+
+describe('XSLT script blocks', () => {
+  it('calls a transform whose msxsl:script starts a shell a web shell, and a plain transform not', () => {
+    const shell = `<%
+set xmldoc = Server.CreateObject("MSXML2.DOMDocument")
+xmldoc.loadxml("<?xml version=""1.0""?><root>cmd /c dir</root>")
+set xsl = Server.CreateObject("MSXML2.DOMDocument")
+xsl.loadxml("<xsl:stylesheet version=""1.0"" xmlns:xsl=""http://www.w3.org/1999/XSL/Transform"" xmlns:msxsl=""urn:schemas-microsoft-com:xslt"" xmlns:z=""z""><msxsl:script language=""JScript"" implements-prefix=""z""> function x(c) { var a = new ActiveXObject('wscript.shell'); return a.Exec(c).StdOut.ReadAll(); }</msxsl:script></xsl:stylesheet>")
+response.write xmldoc.TransformNode(xsl)
+%>`;
+    const plain = `<%
+set xsl = Server.CreateObject("MSXML2.DOMDocument")
+xsl.load(Server.MapPath("news.xsl"))
+set xml = Server.CreateObject("MSXML2.DOMDocument")
+xml.load(Server.MapPath("news.xml"))
+response.write xml.TransformNode(xsl)
+%>`;
+    expect(judge('/inetpub/wwwroot/x.asp', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/XSLT script block/),
+    });
+    expect(judge('/inetpub/wwwroot/news.asp', plain)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+  });
+});
