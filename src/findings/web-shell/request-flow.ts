@@ -347,7 +347,7 @@ function callsOnInput(text: string, calls: RegExp, tainted: ReadonlySet<string>)
     if (first !== undefined && carriesInput(first.replace(/\[[^\]\n]{0,80}\]/g, ''), tainted))
       found.add(m[1] ?? m[0]);
   }
-  for (const [name, made] of ownWrappers(text, calls)) {
+  for (const [name, made] of [...ownWrappers(text, calls)].slice(0, 50)) {
     const isOnInput = callsOf(text, name).some((c) =>
       callArgs(text, c.index! + c[0].length - 1).some((a) => carriesInput(a, tainted)),
     );
