@@ -51,6 +51,17 @@ if (isset($_FILES['uk45'])) {
     expect(top('/var/www/html/up2.php', written)?.severity).toBe('critical');
   });
 
+  it('does not alarm on an upload whose sent name is checked against a pattern before it is saved', () => {
+    const page = `<?php
+$file = $_FILES['image'];
+$file_name = $file['name'];
+$file_path = $dir . $file_name;
+if (!preg_match('/^[a-z0-9_-]+\\.(png|gif|jpe?g)$/i', $file_name)) throw new Exception('not an image');
+move_uploaded_file($file['tmp_name'], $file_path);
+`;
+    expect(isAlarm('/var/www/html/shapes.php', page)).toBe(false);
+  });
+
   it('does not alarm on an upload written under a name the server makes, nor the sent name logged', () => {
     const page = `<?php
 $file = $_FILES['doc'];

@@ -43,6 +43,18 @@ for ($port = (int) $_POST['from']; $port <= (int) $_POST['to']; $port++) {
     });
   });
 
+  it("does not alarm on a page waiting for a local stream daemon's socket the request names", () => {
+    const page = `<?php
+$connkey = $_REQUEST['connkey'];
+$socket = socket_create(AF_UNIX, SOCK_DGRAM, 0);
+$remSockFile = '/run/zm/zms-' . $connkey . 's.sock';
+$tries = 1000;
+while (!file_exists($remSockFile) && $tries--) usleep(2000);
+socket_sendto($socket, $msg, strlen($msg), 0, $remSockFile);
+`;
+    expect(isAlarm('/var/www/html/stream.php', page)).toBe(false);
+  });
+
   it('does not alarm on a page checking once whether a named host answers', () => {
     const check = `<?php
 $host = $_GET['host'];

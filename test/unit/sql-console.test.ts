@@ -56,6 +56,16 @@ $rows = $this->dbi->query($where . ';');
     expect(isAlarm('/var/www/html/item.php', page)).toBe(false);
   });
 
+  it("does not alarm on another object's query() given a type and a query from the request", () => {
+    const page = `<?php
+$type = $_GET['type'];
+$query = str_replace('\\n', "\n", $_GET['query']);
+if (!preg_match('/^GET\s([a-z]+)\n/', $query)) throw new Exception('Invalid livestatus query.');
+echo json_encode($backend->query($type, $query));
+`;
+    expect(isAlarm('/var/www/html/std_lq.php', page)).toBe(false);
+  });
+
   it('does not alarm on an installer creating the database its form names', () => {
     const installer = `<?php
 $link = mysqli_connect($_POST['host'], $_POST['name'], $_POST['pass']);

@@ -54,11 +54,32 @@ function withEntriesSpelt(text: string): string {
 // file's bytes written under a name (the destination first).
 const SAVES = /\b(?:(move_uploaded_file|copy)|file_put_contents)\s*\(/g;
 
-/** An upload saved to a destination built from the name the visitor sent it with. */
+// Checks of a name's extension or of the file's type.
+const CHECKS =
+  /\b(?:preg_match|in_array|pathinfo|strrchr|getimagesize|exif_imagetype|finfo_file|mime_content_type)\s*\(/g;
+
+/**
+ * True when the page checks the sent name (or a name holding it) by a pattern, a list or
+ * its extension, or the uploaded file's type, before saving: an application's upload of
+ * images or documents, not a shell's upload of anything.
+ */
+function isChecked(text: string, holders: ReadonlySet<string>): boolean {
+  return [...text.matchAll(CHECKS)].slice(0, 100).some((m) => {
+    const args = callArgs(text, m.index! + m[0].length - 1).join(',');
+    return (
+      SENT_NAME.test(args) ||
+      /\[\s*['"]tmp_name['"]\s*\]/.test(args) ||
+      [...args.matchAll(/\$(\w{1,40})(?!\s*\[)/g)].some((v) => holders.has(v[1]!))
+    );
+  });
+}
+
+/** An upload saved, unchecked, to a destination built from the name the visitor sent it with. */
 export function savesUploadAsSent(written: string): boolean {
   if (!/\$(?:_FILES|HTTP_POST_FILES)\b/.test(written)) return false;
   const text = withEntriesSpelt(written);
   const holders = sentNameHolders(text);
+  if (isChecked(text, holders)) return false;
   for (const m of [...text.matchAll(SAVES)].slice(0, 100)) {
     const args = callArgs(text, m.index! + m[0].length - 1);
     if (!m[1] && !/\[\s*['"]tmp_name['"]\s*\]/.test(args[1] ?? '')) continue;

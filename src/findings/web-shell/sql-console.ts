@@ -20,6 +20,10 @@ export function runsTypedSql(text: string): boolean {
   const holders = requestValueHolders(text);
   return calls.some((m) => {
     const args = callArgs(text, m.index! + m[0].length - 1);
+    // A method given more than the SQL is some other object's query (`$backend->query($type,
+    // $query)`): mysqli's and PDO's take the SQL alone, as consoles call them.
+    const isMethod = m[0].startsWith('->');
+    if (isMethod && args.length !== 1) return false;
     // pg_query takes the connection first only when it is given two arguments.
     const sql = (m[2] || (m[3] && args.length > 1) ? args[1] : args[0])?.trim();
     if (sql === undefined) return false;
