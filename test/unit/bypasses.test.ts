@@ -3,12 +3,7 @@
  * comes nearest to it.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('ways around the limits a host sets', () => {
   it.each([
@@ -33,7 +28,7 @@ describe('ways around the limits a host sets', () => {
       /metabase/,
     ],
   ])('ranks %s critical', (_, text, reason) => {
-    expect(top('/var/www/html/b.php', text)).toMatchObject({
+    expect(topFinding('/var/www/html/b.php', text)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(reason),
     });

@@ -3,10 +3,7 @@
  * decoder returns, the decoder named through a variable whose name is written in escapes.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+import { topFinding } from '../support/top-finding.js';
 
 // "base64_decode" written as escapes, held in a variable, called inside eval().
 const LOADER =
@@ -17,7 +14,7 @@ const LOADER =
 describe('decode-then-run through a variable', () => {
   it('ranks eval() of a decoder named through an escaped variable critical, even cut short', () => {
     for (const path of ['/opt/x/loader.php', '/var/www/html/loader.php'])
-      expect(top(path, LOADER)).toMatchObject({
+      expect(topFinding(path, LOADER)).toMatchObject({
         rule: 'web-shell',
         severity: 'critical',
         reason: expect.stringMatching(/eval\(\) on decoded data/),
@@ -27,13 +24,15 @@ describe('decode-then-run through a variable', () => {
   it('does not alarm on a decoder held in a variable whose output is only printed', () => {
     const benign =
       "<?php\n$decode = 'base64_decode';\n$title = $decode($row['title']);\necho htmlspecialchars($title);\n";
-    expect(top('/var/www/html/show.php', benign)?.severity ?? 'info').not.toMatch(/critical|high/);
+    expect(topFinding('/var/www/html/show.php', benign)?.severity ?? 'info').not.toMatch(
+      /critical|high/,
+    );
   });
 
   it('does not alarm on eval() of a variable call whose name is not a decoder', () => {
     const benign =
       "<?php\n$render = 'template_render';\n$out = $render($tpl);\neval('return 1;');\necho $out;\n";
-    expect(top('/var/www/html/render.php', benign)?.severity ?? 'info').not.toMatch(
+    expect(topFinding('/var/www/html/render.php', benign)?.severity ?? 'info').not.toMatch(
       /critical|high/,
     );
   });
@@ -44,7 +43,7 @@ describe('decode-then-run through a variable', () => {
       "<?php\n$z .= 'Q2k4';\n$a = 'base'; $b = '64_decode'; $c = $a.$b; $s = $c($z); $s = $c($s); eval($s);\n";
     const wrapped = '<?php\neval(htmlspecialchars_decode(gzinflate(base64_decode($Cyto))));\n';
     for (const text of [kept, wrapped])
-      expect(top('/opt/x/loader.php', text)).toMatchObject({
+      expect(topFinding('/opt/x/loader.php', text)).toMatchObject({
         severity: 'critical',
         reason: expect.stringMatching(/eval\(\) on decoded data/),
       });
@@ -53,6 +52,8 @@ describe('decode-then-run through a variable', () => {
   it('does not alarm on decoded text that is printed while another variable is run', () => {
     const benign =
       "<?php\n$title = base64_decode($row['title']);\necho htmlspecialchars($title);\neval($compiled);\n";
-    expect(top('/var/www/html/show.php', benign)?.severity ?? 'info').not.toMatch(/critical/);
+    expect(topFinding('/var/www/html/show.php', benign)?.severity ?? 'info').not.toMatch(
+      /critical/,
+    );
   });
 });

@@ -3,10 +3,7 @@
  * reflection (issue 27, split v2 tuning side); a page reflecting on other types is not.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
+import { topFinding } from '../support/top-finding.js';
 
 describe('Assembly.Load through reflection', () => {
   it('ranks a page loading the request as an assembly through reflection critical', () => {
@@ -15,7 +12,7 @@ byte[] data = System.Convert.FromBase64String(Context.Request["p"]);
 var asm = (System.Reflection.Assembly)typeof(System.Reflection.Assembly).GetMethod("Load", new System.Type[] { typeof(byte[]) }).Invoke(null, new object[] { data });
 asm.CreateInstance("LY").Equals(Context);
 %>`;
-    expect(top('/inetpub/wwwroot/a.aspx', page)).toMatchObject({ severity: 'critical' });
+    expect(topFinding('/inetpub/wwwroot/a.aspx', page)).toMatchObject({ severity: 'critical' });
   });
 
   it('does not alarm on a page reflecting on its own types by the name the visitor picks', () => {
@@ -24,8 +21,8 @@ string view = Request["view"] == "list" ? "List" : "Grid";
 var m = typeof(Views).GetMethod("Render" + view);
 Response.Write(m == null ? "" : "ok");
 %>`;
-    expect(/critical|high/.test(top('/inetpub/wwwroot/v.aspx', page)?.severity ?? 'info')).toBe(
-      false,
-    );
+    expect(
+      /critical|high/.test(topFinding('/inetpub/wwwroot/v.aspx', page)?.severity ?? 'info'),
+    ).toBe(false);
   });
 });

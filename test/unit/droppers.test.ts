@@ -4,12 +4,7 @@
  * it carries as a string, a program it then runs, or code it downloads.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('uploads saved as sent, and droppers', () => {
   it('ranks an upload saved under the sent name, through variables, critical', () => {
@@ -22,7 +17,7 @@ if (isset($_POST['Submit'])) {
   @move_uploaded_file($tmp, $to);
 }
 `;
-    expect(top('/var/www/html/up.php', page)).toMatchObject({
+    expect(topFinding('/var/www/html/up.php', page)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/saves an upload under the name the visitor gave/),
     });
@@ -47,8 +42,8 @@ if (isset($_FILES['uk45'])) {
 }
 `;
     const written = `<?php if (isset($_FILES["f"])) { file_put_contents($_FILES["f"]["name"], file_get_contents($_FILES["f"]["tmp_name"])); }`;
-    expect(top('/var/www/html/up.php', copied)?.severity).toBe('critical');
-    expect(top('/var/www/html/up2.php', written)?.severity).toBe('critical');
+    expect(topFinding('/var/www/html/up.php', copied)?.severity).toBe('critical');
+    expect(topFinding('/var/www/html/up2.php', written)?.severity).toBe('critical');
   });
 
   it('does not alarm on an upload whose sent name is checked against a pattern before it is saved', () => {
@@ -77,7 +72,7 @@ file_put_contents(__DIR__ . '/store/index.txt', $file['name'] . "\n", FILE_APPEN
 $fp = fopen($check, "w+");
 fwrite($fp, base64_decode('PD9waHAgZWNobyAiaGkiOyA/Pg=='));
 fclose($fp);`;
-    expect(top('/var/www/html/i.php', dropper)).toMatchObject({
+    expect(topFinding('/var/www/html/i.php', dropper)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/dropper/),
     });
@@ -101,7 +96,7 @@ public class Handler : IHttpHandler {
   }
   public bool IsReusable { get { return false; } }
 }`;
-    expect(top('/inetpub/wwwroot/a.ashx', handler)).toMatchObject({
+    expect(topFinding('/inetpub/wwwroot/a.ashx', handler)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/writes out a web shell it carries \(classic ASP/),
     });
@@ -129,7 +124,7 @@ f.close
 Set WshShell = CreateObject("WScript.Shell")
 WshShell.Run "c:\\net.vbs", 0, false
 %>`;
-    expect(top('/inetpub/wwwroot/a.asp', dropper)).toMatchObject({
+    expect(topFinding('/inetpub/wwwroot/a.asp', dropper)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/writes a program and runs it/),
     });
@@ -137,13 +132,17 @@ WshShell.Run "c:\\net.vbs", 0, false
 file_put_contents('/var/cache/app/report.txt', $summary);
 exec('/usr/bin/lpr /var/cache/app/other.txt');
 `;
-    expect(top('/var/www/html/print.php', report)?.reason ?? '').not.toMatch(/writes a program/);
+    expect(topFinding('/var/www/html/print.php', report)?.reason ?? '').not.toMatch(
+      /writes a program/,
+    );
     // A file that is no program, named in the command that reads it.
     const build = `<?php
 file_put_contents('composer.json', json_encode($deps));
 echo shell_exec('composer validate composer.json');
 `;
-    expect(top('/var/www/html/build.php', build)?.reason ?? '').not.toMatch(/writes a program/);
+    expect(topFinding('/var/www/html/build.php', build)?.reason ?? '').not.toMatch(
+      /writes a program/,
+    );
   });
 
   it('ranks a page that saves code it downloads as a server page critical, and a feed cache not', () => {
@@ -171,7 +170,7 @@ $open = fopen($upload, 'w');
 fwrite($open, $code);
 fclose($open);
 `;
-    expect(top('/var/www/html/rss.php', dropper)).toMatchObject({
+    expect(topFinding('/var/www/html/rss.php', dropper)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/saves code it downloads as a server page/),
     });

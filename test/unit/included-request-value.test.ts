@@ -3,17 +3,15 @@
  * against a page including a template whose path it builds around a request value.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('files included by the name the visitor sends', () => {
   it('ranks an include of a variable holding the request value critical', () => {
     expect(
-      top('/var/www/html/i.php', "<?php $filename = trim($_GET['code']); include ($filename); ?>"),
+      topFinding(
+        '/var/www/html/i.php',
+        "<?php $filename = trim($_GET['code']); include ($filename); ?>",
+      ),
     ).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/includes a file the visitor names/),

@@ -4,12 +4,8 @@
  * handler writing where the visitor says, and Java's other code sinks.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
 const AT = '/usr/local/tomcat/webapps/ROOT/';
 
 describe('JSP pages run by name', () => {
@@ -18,7 +14,7 @@ describe('JSP pages run by name', () => {
 String c = pageContext.getRequest().getParameter("c");
 Process p = Runtime.getRuntime().exec(c);
 </jsp:scriptlet></jsp:root>`;
-    expect(top(`${AT}c.jspx`, page)).toMatchObject({ severity: 'critical' });
+    expect(topFinding(`${AT}c.jspx`, page)).toMatchObject({ severity: 'critical' });
   });
 
   it('ranks a JNDI name or a class the visitor gives critical', () => {
@@ -27,19 +23,19 @@ String name = request.getParameter("n");
 Object o = new InitialContext().lookup(name);
 out.print(o);
 %>`;
-    expect(top(`${AT}j.jsp`, jndi)).toMatchObject({
+    expect(topFinding(`${AT}j.jsp`, jndi)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/Java run by name/),
     });
     const el = `<%@ page import="javax.el.ELProcessor" %><%
 out.print(new ELProcessor().eval(request.getParameter("e")));
 %>`;
-    expect(top(`${AT}el.jsp`, el)).toMatchObject({ severity: 'critical' });
+    expect(topFinding(`${AT}el.jsp`, el)).toMatchObject({ severity: 'critical' });
   });
 
   it('ranks a log handler writing to the file the visitor names critical', () => {
     const page = `<%java.util.logging.Logger l=java.util.logging.Logger.getLogger("t");java.util.logging.FileHandler h=new java.util.logging.FileHandler(application.getRealPath("/")+request.getParameter("f"),true);l.addHandler(h);l.info(request.getParameter("t"));%>`;
-    expect(top(`${AT}l.jsp`, page)).toMatchObject({
+    expect(topFinding(`${AT}l.jsp`, page)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/writes a file from request input/),
     });

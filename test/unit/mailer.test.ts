@@ -4,12 +4,7 @@
  * subscribers.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('mass mailers', () => {
   it('ranks mail sent to each line of a textarea critical', () => {
@@ -22,7 +17,7 @@ foreach ($list as $to) {
   if (mail($to, $subject, $_POST['body'], "From: $from")) echo "sent to $to<br>";
 }
 `;
-    expect(top('/var/www/html/m.php', mailer)).toMatchObject({
+    expect(topFinding('/var/www/html/m.php', mailer)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/a mass mailer/),
     });

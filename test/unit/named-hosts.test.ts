@@ -4,12 +4,7 @@
  * against a page checking once whether a host answers.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('flooders and scanners', () => {
   it('ranks UDP packets sent to the named host in an endless loop critical', () => {
@@ -23,7 +18,7 @@ while (1) {
   if ($fp) { fwrite($fp, str_repeat('X', 65000)); fclose($fp); }
 }
 `;
-    expect(top('/var/www/html/u.php', flooder)).toMatchObject({
+    expect(topFinding('/var/www/html/u.php', flooder)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/a flooder/),
     });
@@ -37,7 +32,7 @@ for ($port = (int) $_POST['from']; $port <= (int) $_POST['to']; $port++) {
   if ($c) { echo "$port open<br>"; fclose($c); }
 }
 `;
-    expect(top('/var/www/html/p.php', scanner)).toMatchObject({
+    expect(topFinding('/var/www/html/p.php', scanner)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/a port scanner/),
     });

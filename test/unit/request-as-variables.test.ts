@@ -4,24 +4,22 @@
  * types into the page's own text boxes.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('request input turned into variables', () => {
   it('ranks a function the visitor names through extract($_REQUEST) critical', () => {
     expect(
-      top('/opt/x/m.php', '<?php @extract($_REQUEST); @die($ctime($atime)); ?>'),
+      topFinding('/opt/x/m.php', '<?php @extract($_REQUEST); @die($ctime($atime)); ?>'),
     ).toMatchObject({
       rule: 'web-shell',
       severity: 'critical',
       reason: expect.stringMatching(/function named by request input \(\$ctime/),
     });
     expect(
-      top('/var/www/html/q.php', "<?php parse_str($_SERVER['QUERY_STRING']); system($c); ?>"),
+      topFinding(
+        '/var/www/html/q.php',
+        "<?php parse_str($_SERVER['QUERY_STRING']); system($c); ?>",
+      ),
     ).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/system\(\) on request input/),
@@ -47,7 +45,7 @@ $cmd = stripslashes($cmd);
 echo 'running <b>' . $cmd . '</b>';
 system($cmd);
 ?>`;
-    expect(top('/opt/x/b.php', page)).toMatchObject({
+    expect(topFinding('/opt/x/b.php', page)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/system\(\) on request input/),
     });
@@ -55,7 +53,7 @@ system($cmd);
 if (!empty($HTTP_POST_VARS)) extract($HTTP_POST_VARS);
 system($command);
 ?>`;
-    expect(top('/opt/x/c.php', extracted)).toMatchObject({ severity: 'critical' });
+    expect(topFinding('/opt/x/c.php', extracted)).toMatchObject({ severity: 'critical' });
   });
 
   it('keeps a field read as a variable when the page only gives it a default', () => {
@@ -66,7 +64,7 @@ if ($cmd == "") {
 print "<form method=post><input name=\\"cmd\\"></form>";
 system($cmd);
 ?>`;
-    expect(top('/opt/x/w.php', page)).toMatchObject({ severity: 'critical' });
+    expect(topFinding('/opt/x/w.php', page)).toMatchObject({ severity: 'critical' });
     // A default given to a different name, then the field's name set outright: the page's own.
     const own = page
       .replace('if ($cmd == "")', 'if ($dir == "")')
@@ -107,11 +105,11 @@ end sub
 </script>`;
 
   it('ranks a page writing to the path typed in its own text box critical', () => {
-    expect(top('/var/www/html/up.aspx', TEXTBOX_WRITER)).toMatchObject({
+    expect(topFinding('/var/www/html/up.aspx', TEXTBOX_WRITER)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/writes a file from request input/),
     });
-    expect(top('/var/www/html/w.aspx', VB_WRITER)).toMatchObject({
+    expect(topFinding('/var/www/html/w.aspx', VB_WRITER)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/writes a file from request input/),
     });

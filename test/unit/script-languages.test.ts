@@ -5,11 +5,9 @@
  * whatever its first line says.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
+import { topFinding } from '../support/top-finding.js';
 
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const severity = (path: string, text: string) => top(path, text)?.severity ?? 'info';
+const severity = (path: string, text: string) => topFinding(path, text)?.severity ?? 'info';
 
 describe('scripts in other languages than PHP', () => {
   it("does not read a Perl module's variable calls and $_ names as a PHP shell's", () => {
@@ -37,7 +35,7 @@ my $cmd = $q->param('cmd');
 print "Content-type: text/plain\\n\\n";
 print \`$cmd\`;
 `;
-    expect(top('/usr/lib/cgi-bin/status.cgi', cgi)).toMatchObject({
+    expect(topFinding('/usr/lib/cgi-bin/status.cgi', cgi)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/Perl CGI script/),
     });
@@ -45,6 +43,6 @@ print \`$cmd\`;
 
   it('still reads a page named .php as PHP, whatever its first line says', () => {
     const page = "#!/usr/bin/perl\n<?php system($_GET['c']); ?>";
-    expect(top('/var/www/html/x.php', page)).toMatchObject({ severity: 'critical' });
+    expect(topFinding('/var/www/html/x.php', page)).toMatchObject({ severity: 'critical' });
   });
 });

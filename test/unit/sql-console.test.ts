@@ -4,12 +4,7 @@
  * database an install form names, is an application.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('database consoles', () => {
   it('ranks a page running the SQL the visitor typed, through a variable, critical', () => {
@@ -19,7 +14,7 @@ $sql = stripslashes($_POST['sql']);
 $result = mysqli_query($link, $sql);
 while ($row = mysqli_fetch_row($result)) echo '<tr><td>' . implode('</td><td>', $row);
 `;
-    expect(top('/var/www/html/db.php', console)).toMatchObject({
+    expect(topFinding('/var/www/html/db.php', console)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/database console/),
     });

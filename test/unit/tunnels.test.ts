@@ -3,12 +3,7 @@
  * says and passes on the request's body.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 const PHP_TUNNEL = `<?php
 $headers = apache_request_headers();
@@ -36,7 +31,7 @@ describe('socket tunnels', () => {
       ['/var/www/html/t.php', PHP_TUNNEL],
       ['/opt/tomcat/webapps/ROOT/t.jsp', JSP_TUNNEL],
     ] as const)
-      expect(top(path, text)).toMatchObject({
+      expect(topFinding(path, text)).toMatchObject({
         severity: 'critical',
         reason: expect.stringMatching(/socket tunnel/),
       });

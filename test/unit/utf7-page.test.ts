@@ -3,11 +3,9 @@
  * side): its code is judged decoded.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
 import { decodeUtf7 } from '../../src/findings/web-shell/utf7-page.js';
-import { addedFile } from '../support/change-facts.js';
+import { topFinding } from '../support/top-finding.js';
 
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
 const utf7 = (s: string) =>
   '+' + Buffer.from(s, 'utf16le').swap16().toString('base64').replace(/=+$/, '') + '-';
 
@@ -20,7 +18,7 @@ describe('UTF-7 classic ASP', () => {
     'ranks a code page %s page that evaluates the request critical',
     (codepage) => {
       const page = `<%@codepage=${codepage}%>\n<%\n${utf7('response.codepage=65001:eval(request("k"))')}\n%>`;
-      expect(top('/inetpub/wwwroot/u.asp', page)).toMatchObject({
+      expect(topFinding('/inetpub/wwwroot/u.asp', page)).toMatchObject({
         severity: 'critical',
         reason: expect.stringMatching(/classic ASP/),
       });
@@ -29,8 +27,8 @@ describe('UTF-7 classic ASP', () => {
 
   it('does not alarm on a code page 65000 page that only writes text', () => {
     const page = `<%@codepage=65000%>\n<%\n${utf7('Response.Write "café ouvert"')}\n%>`;
-    expect(/critical|high/.test(top('/inetpub/wwwroot/menu.asp', page)?.severity ?? 'info')).toBe(
-      false,
-    );
+    expect(
+      /critical|high/.test(topFinding('/inetpub/wwwroot/menu.asp', page)?.severity ?? 'info'),
+    ).toBe(false);
   });
 });

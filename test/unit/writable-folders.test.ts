@@ -3,12 +3,7 @@
  * find the ones it can write to, against installers and updaters that test their own.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluateChange } from '../../src/findings/change-rules.js';
-import { addedFile } from '../support/change-facts.js';
-
-const top = (path: string, text: string) => evaluateChange(addedFile(path, text))[0];
-const isAlarm = (path: string, text: string) =>
-  /critical|high/.test(top(path, text)?.severity ?? 'info');
+import { isAlarm, topFinding } from '../support/top-finding.js';
 
 describe('writable-folder scanners', () => {
   it('ranks a PHP walk from the folder the visitor names, testing write access, critical', () => {
@@ -28,7 +23,7 @@ function walk($dir) {
 $start = $_GET['dir'];
 if ($start) walk($start);
 `;
-    expect(top('/var/www/html/w.php', scanner)).toMatchObject({
+    expect(topFinding('/var/www/html/w.php', scanner)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/folders to find the ones it can write to/),
     });
@@ -76,7 +71,7 @@ End Sub
 Set fso = Server.CreateObject("Scripting.FileSystemObject")
 Scan Request("path")
 %>`;
-    expect(top('/inetpub/wwwroot/s.asp', scanner)).toMatchObject({
+    expect(topFinding('/inetpub/wwwroot/s.asp', scanner)).toMatchObject({
       severity: 'critical',
       reason: expect.stringMatching(/folders to find the ones it can write to/),
     });
