@@ -88,4 +88,53 @@ If Err <> 0 Then Response.Write "upload folder is not writable"
 %>`;
     expect(isAlarm('/inetpub/wwwroot/probe.asp', probe)).toBe(false);
   });
+  it('ranks a recursive ASP walker testing the folder it is given, then each subfolder, critical', () => {
+    const scanner = `<%
+Function CheckWrite(DirStr)
+  On Error Resume Next
+  Fso.CreateTextFile(DirStr & "\\temp.tmp")
+  if Err.number <> 0 then
+    Err.Clear() : CheckWrite = 0
+  else
+    CheckWrite = 1
+  end if
+End Function
+Function Walk(path)
+  Set Objfolder = fso.getfolder(path)
+  Set Objsubfolders = Objfolder.subfolders
+  IsWrite = CheckWrite(path)
+  For Each Objsubfolder In Objsubfolders
+    Call Walk(path & "\\" & Objsubfolder.name)
+  Next
+End Function
+Set fso = Server.CreateObject("Scripting.FileSystemObject")
+Walk Request("path")
+%>`;
+    expect(topFinding('/inetpub/wwwroot/dir.asp', scanner)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/folders to find the ones it can write to/),
+    });
+  });
+
+  it("does not alarm on an ASP application's folder list beside its own file writer", () => {
+    // A CMS's helpers (HzieeC's benign pages): a writer reading the error, a folder list
+    // walking subfolders, neither calling the other.
+    const cms = `<%
+Function createTextFile(Byval content, Byval fileDir)
+  on error resume next : err.clear
+  set fileobj = objFso.CreateTextFile(server.mappath(fileDir), True)
+  fileobj.Write(content)
+  if Err Then createTextFile = false : Err.Clear else createTextFile = true
+End Function
+Function getFolderList(Byval cDir)
+  set objFolder = objFso.GetFolder(server.mapPath(cDir))
+  set objSubFolders = objFolder.Subfolders
+  for each objSubFolder in objSubFolders
+    folderList(i) = objSubFolder.name : i = i + 1
+  next
+  getFolderList = folderList
+End Function
+%>`;
+    expect(isAlarm('/inetpub/wwwroot/inc/fso.asp', cms)).toBe(false);
+  });
 });
