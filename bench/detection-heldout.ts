@@ -10,7 +10,8 @@
  * --pmf RULES runs php-malware-finder's rules (its data/php.yar) with Debian's yara on the
  * same files, side by side. --list tuning prints the tuning side's misses and false alarms
  * (never the held-out side's shells: they stay a fair measure); --list heldout-benign prints
- * the held-out benign side's false alarms, which may be read to fix their cause. Each
+ * the held-out benign side's false alarms, which may be read to fix their cause; --only
+ * tuning-shells measures the tuning side's shells alone (no held-out figure printed). Each
  * figure is given with the rules alone beside it: the learned likeness's findings left out.
  */
 import { execFile } from 'node:child_process';
@@ -376,9 +377,12 @@ async function main() {
     out.push(...lines);
   };
   const only = option('--only');
-  if (!only || only === 'webshells') {
+  // --only tuning-shells: the tuning side's shells alone, so a rule can be checked against
+  // them (with --list tuning) without reading a held-out figure.
+  const tuningOnly = only === 'tuning-shells';
+  if (!only || only === 'webshells' || tuningOnly) {
     const sets = await shellSets();
-    const groups: [string, Side, ShellFile[]][] = [
+    const all: [string, Side, ShellFile[]][] = [
       [`tuning (${SHELL_SPLIT.tuning.join(', ')})`, 'tuning', sets.tuning],
       [
         `of which v1's held-out side, now tuning (${V1_HELDOUT.join(', ')})`,
@@ -392,6 +396,7 @@ async function main() {
         sets.fresh,
       ],
     ];
+    const groups = all.filter(([, side]) => !tuningOnly || side === 'tuning');
     for (const [title, side, files] of groups) {
       const pmf = pmfRules
         ? await pmfMatches(
@@ -413,7 +418,7 @@ async function main() {
       say(['']);
     }
     // Held-out figures by collection: counts only, never the files.
-    for (const collection of [...SHELL_SPLIT.heldout, ...SHELL_SPLIT.fresh]) {
+    for (const collection of tuningOnly ? [] : [...SHELL_SPLIT.heldout, ...SHELL_SPLIT.fresh]) {
       const n = [...sets.heldout, ...sets.fresh].filter((s) => s.collection === collection).length;
       say([`  held-out ${collection}: ${n} files after deduplication`]);
     }
