@@ -137,4 +137,70 @@ End Function
 %>`;
     expect(isAlarm('/inetpub/wwwroot/inc/fso.asp', cms)).toBe(false);
   });
+  it('ranks a loop writing a page into each subfolder and counting its failures critical', () => {
+    const defacer = `<%
+Set f = objFSO.GetFolder(Request("path"))
+Set fc = f.SubFolders
+For Each f1 In fc
+  hedef = f1.path & "\\"
+  Set MyFile = objFSO.CreateTextFile(hedef & "index.htm", True)
+  MyFile.write "<h1>owned</h1>"
+  Set MyFile = objFSO.CreateTextFile(hedef & "default.asp", True)
+  MyFile.write "<h1>owned</h1>"
+  MyFile.close
+  Set MyFile = Nothing
+  done = done + 1
+  if err <> 0 then
+    failed = failed + 1 : err.clear
+  end if
+Next
+%>`;
+    expect(topFinding('/inetpub/wwwroot/d.asp', defacer)?.severity).toBe('critical');
+  });
+  it('ranks an ASP.NET page probing each folder of a recursive walk for write access critical', () => {
+    const scanner = `<%@ Page Language="C#" %>
+<%@ Import Namespace="System.IO" %>
+<script runat="server">
+protected void ScanRights(DirectoryInfo cdir)
+{
+  try
+  {
+    foreach (DirectoryInfo item in cdir.GetDirectories())
+    {
+      ScanRights(item);
+    }
+    if (File.Create(cdir.FullName + "\\test").CanWrite)
+    {
+      this.Lb_msg.Text += cdir.FullName + "<br/>";
+    }
+  }
+  catch { }
+}
+protected void Scan_Click(object sender, EventArgs e)
+{
+  ScanRights(new DirectoryInfo(Start_TextBox.Text));
+}
+</script>`;
+    expect(topFinding('/inetpub/wwwroot/scan.aspx', scanner)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/folders to find the ones it can write to/),
+    });
+  });
+
+  it('does not alarm on an ASP.NET page creating its own log file once', () => {
+    const page = `<%@ Page Language="C#" %>
+<%@ Import Namespace="System.IO" %>
+<script runat="server">
+protected void Page_Load(object sender, EventArgs e)
+{
+  string dir = Server.MapPath("~/App_Data");
+  foreach (string line in Lines) Total += line.Length;
+  if (!File.Exists(dir + "\\log.txt"))
+  {
+    File.Create(dir + "\\log.txt").Close();
+  }
+}
+</script>`;
+    expect(isAlarm('/inetpub/wwwroot/default.aspx', page)).toBe(false);
+  });
 });

@@ -39,7 +39,7 @@ function loopEnd(text: string, from: number, max = 5000): number {
  * writer, apart, are not a scan).
  */
 function aspScansSubfolders(text: string): boolean {
-  if (!/\.SubFolders\b/i.test(text) || !CREATES_AND_READS_ERROR.test(text)) return false;
+  if (!/\.SubFolders\b/i.test(text) || !/\.CreateTextFile\b/i.test(text)) return false;
   const subfolderNames = new Set(
     [...text.matchAll(/\bset\s+(\w{1,40})\s*=\s*[\w.()"]{0,80}\.SubFolders\b/gi)]
       .slice(0, MAX_LOOPS)
@@ -50,7 +50,9 @@ function aspScansSubfolders(text: string): boolean {
     .map((m) => m.index!);
   // A procedure's header starts its statement (`Exit Sub` and `End Sub` name none).
   const procedures = [
-    ...text.matchAll(/(?<=^|[:\n][ \t]{0,20})(?:(?:public|private)\s+)?(?:function|sub)\s+(\w{1,40})/gi),
+    ...text.matchAll(
+      /(?<=^|[:\n][ \t]{0,20})(?:(?:public|private)\s+)?(?:function|sub)\s+(\w{1,40})/gi,
+    ),
   ]
     .slice(0, MAX_LOOPS)
     .map((m) => {
@@ -74,15 +76,66 @@ function aspScansSubfolders(text: string): boolean {
     if (!/\.SubFolders$/i.test(over) && !subfolderNames.has(over.toLowerCase())) continue;
     const from = m.index! + m[0].length;
     const body = text.slice(from, loopEnd(text, from));
-    if (CREATES_AND_READS_ERROR.test(body)) return true;
+    // Within the loop the error may be read further on (a defacer writing index pages in
+    // each subfolder, then counting its failures).
+    if (/\.CreateTextFile\b/i.test(body) && /\bErr\b/i.test(body)) return true;
     if (callsOneOf(body, writeTests)) return true;
+  }
+  return false;
+}
+
+// ASP.NET: a file created under a folder's path and a constant name, then probed or closed
+// at once (`File.Create(dir.FullName + "\\test").CanWrite`, `File.Create(temp +
+// "\\Test").Close()` inside a try whose catch swallows the refusal).
+const NET_PROBE_FILE =
+  /\bFile\.Create(?:Text)?\s*\(\s*[\w.]{1,80}\s*\+\s*@?"[^"\n]{1,40}"\s*\)\s*\.\s*(?:CanWrite|Close)\b/g;
+const NET_LOOP = /\b(?:foreach|while|for)\s*\(/g;
+const NET_METHOD = /\b(?:void|bool|int|string)\s+(\w{1,40})\s*\(/g;
+
+/**
+ * The `{…}` block of a statement whose `(` is at `open` (a loop's or a method's header), as
+ * [open, end]: none when its `)` is not followed by a `{` (a loop of one statement).
+ */
+function blockAfter(text: string, open: number): [number, number] | undefined {
+  let depth = 0;
+  for (let i = open; i < Math.min(text.length, open + 400); i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) {
+      const brace = /^\s*\{/.exec(text.slice(i + 1, i + 41));
+      if (!brace) return undefined;
+      const at = i + brace[0].length;
+      return [at, blockEnd(text, at, 20_000)];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * ASP.NET: a write probe (above) run on each folder found: inside a loop's block, or inside
+ * a method that calls itself (a recursive walk of `GetDirectories()`).
+ */
+function netProbesEachFolder(text: string): boolean {
+  if (!/\bFile\.Create/.test(text)) return false;
+  for (const probe of [...text.matchAll(NET_PROBE_FILE)].slice(0, MAX_LOOPS)) {
+    const at = probe.index!;
+    const isIn = (block: [number, number] | undefined) => !!block && block[0] < at && at < block[1];
+    const before = text.slice(Math.max(0, at - 5000), at);
+    const offset = at - before.length;
+    for (const loop of [...before.matchAll(NET_LOOP)].slice(-50))
+      if (isIn(blockAfter(text, offset + loop.index! + loop[0].length - 1))) return true;
+    for (const method of [...before.matchAll(NET_METHOD)].slice(-20)) {
+      const block = blockAfter(text, offset + method.index! + method[0].indexOf('('));
+      if (!isIn(block)) continue;
+      const body = text.slice(block![0], block![1]);
+      if (callsOf(body, method[1]!).length) return true;
+    }
   }
   return false;
 }
 
 /** True when the page scans folders for write access (see above). */
 export function scansForWritableFolders(text: string, tainted: ReadonlySet<string>): boolean {
-  if (aspScansSubfolders(text)) return true;
+  if (aspScansSubfolders(text) || netProbesEachFolder(text)) return true;
   if (!TESTS_WRITE.test(text)) return false;
   // PHP: a function that reads a folder, tests entries for write access and calls itself on
   // what it found, called elsewhere on a folder the visitor names.
