@@ -5,7 +5,11 @@
  * a hostile file cannot make them slow.
  */
 import type { ChangeFacts, ChangeRule } from './change-rules.js';
-import { socketReachesProcess } from './socket-flow.js';
+import {
+  perlSocketRunsShell,
+  pythonSocketRunsCommand,
+  socketReachesProcess,
+} from './socket-flow.js';
 
 const IPV4 = String.raw`(?:\d{1,3}\.){3}\d{1,3}`;
 
@@ -56,7 +60,12 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.006',
   },
   {
-    test: /\bsocket\s*\(\s*S\b(?=([\s\S]{0,400}?\bopen\s*\(\s*STDIN\b))\1[\s\S]{0,600}\bexec\b/,
+    test: { test: pythonSocketRunsCommand },
+    what: 'Python running what a socket receives as a command',
+    attack: 'T1059.006',
+  },
+  {
+    test: { test: perlSocketRunsShell },
     what: 'Perl connecting a socket to a shell',
     attack: 'T1059',
   },

