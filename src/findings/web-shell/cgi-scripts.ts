@@ -5,7 +5,7 @@
  * `os.popen(form['c'].value)`) is a web shell, whatever its name. Issue 27: a shell script
  * in a cgi-bin folder evaluating `$QUERY_STRING` was ranked medium, as a new script.
  */
-import { callArgs } from './code-text.js';
+import { blockEnd, callArgs } from './code-text.js';
 
 type CgiLanguage = 'sh' | 'perl' | 'python';
 
@@ -41,8 +41,88 @@ const CGI_SINKS: Record<CgiLanguage, RegExp> = {
     /\bos\.(?:system|popen\d?|exec\w{0,3}|spawn\w{0,3})\s*\(|\bsubprocess\.\w{1,20}\s*\(|\bcommands\.getoutput\s*\(|\b(?:eval|exec)\s*\(|\bpty\.spawn\s*\(/g,
 };
 
+interface Tester {
+  test(text: string): boolean;
+}
+
+// Where each language's functions start: Python's `def get(name):`, Perl's `sub param {`,
+// a shell's `get() {`.
+const FUNCTION_START: Record<CgiLanguage, RegExp> = {
+  python: /^[ \t]*def\s+(\w{1,40})\s*\(/gm,
+  perl: /\bsub\s+(\w{1,40})\s*(?:\([^)\n]{0,40}\)\s*)?\{/g,
+  sh: /^[ \t]*(?:function\s+)?(\w{1,40})\s*\(\s*\)\s*\{/gm,
+};
+
+/**
+ * Functions of the script's own that read what the request sends (`def get(name): q_str =
+ * os.environ['QUERY_STRING'] …`): a call to one is request input as surely as the read.
+ */
+function inputReaders(language: CgiLanguage, text: string, input: RegExp): Set<string> {
+  // A module-level name holding the request (`form = cgi.FieldStorage()`) read in the body.
+  const held = requestVariables(text, input);
+  const readsHeld = (body: string) =>
+    [...body.matchAll(/\b(\w{1,40})\b/g)].some((w) => held.has(w[1]!));
+  return new Set(
+    functionsOf(language, text)
+      .filter((f) => input.test(f.body) || readsHeld(f.body))
+      .map((f) => f.name),
+  );
+}
+
+/**
+ * Where a Python block whose header line ends after `from` ends: the first line after it
+ * indented no deeper than the header (`indent`), within 3,000 characters.
+ */
+function pythonBlockEnd(text: string, from: number, indent: number): number {
+  const limit = Math.min(text.length, from + 3000);
+  let at = text.indexOf('\n', from);
+  while (at >= 0 && at < limit) {
+    const line = /^[ \t]*(\S?)/.exec(text.slice(at + 1, at + 201))!;
+    if (line[1] && line[1] !== '#' && line[0].length - 1 <= indent) return at;
+    at = text.indexOf('\n', at + 1);
+  }
+  return limit;
+}
+
+/** The script's own functions: name, parameters (Python's and Perl's) and body. */
+function functionsOf(language: CgiLanguage, text: string) {
+  return [...text.matchAll(FUNCTION_START[language])].slice(0, 500).map((m) => {
+    const from = m.index! + m[0].length;
+    let body: string;
+    let params: string[] = [];
+    if (language === 'python') {
+      body = text.slice(from, pythonBlockEnd(text, from, /^[ \t]*/.exec(m[0])![0].length));
+      params = callArgs(text, from - 1).map((p) => /^\s*\**(\w{1,40})/.exec(p)?.[1] ?? '');
+    } else {
+      body = text.slice(from - 1, blockEnd(text, from - 1, 3000));
+      // Perl: `my ($cmd, $dir) = @_;`, `my $cmd = shift;`.
+      const list = /\bmy\s*\(([^)\n]{1,200})\)\s*=\s*@_/.exec(body)?.[1] ?? '';
+      params = [
+        ...[...list.matchAll(/\$(\w{1,40})/g)].map((p) => p[1]!),
+        ...[...body.matchAll(/\bmy\s+\$(\w{1,40})\s*=\s*(?:shift\b|\$_\[\d\])/g)].map((p) => p[1]!),
+      ];
+    }
+    return {
+      name: m[1]!,
+      at: m.index!,
+      end: from + body.length,
+      body,
+      params: params.filter(Boolean),
+    };
+  });
+}
+
+/** The request's input: what the web server hands over, or a call to one of `readers`. */
+function inputOrReaders(input: RegExp, readers: ReadonlySet<string>): Tester {
+  if (readers.size === 0) return input;
+  return {
+    test: (expr) =>
+      input.test(expr) || [...expr.matchAll(/(\w{1,40})\s*\(/g)].some((c) => readers.has(c[1]!)),
+  };
+}
+
 /** Variables a CGI script fills from the request, through up to three assignments. */
-function requestVariables(text: string, input: RegExp): Set<string> {
+function requestVariables(text: string, input: Tester): Set<string> {
   const names = new Set<string>();
   // sh `cmd=…`, Perl `my $cmd = …` or `%FORM = …`, Python `cmd = …`.
   const assigns = [
@@ -68,9 +148,11 @@ function sinkOperand(text: string, m: RegExpMatchArray): string {
     const args = callArgs(text, at - 1);
     // A fixed program given its arguments as a list (`subprocess.run(["ls", d])`,
     // `system("ls", $d)`): the visitor picks an argument, not the command.
+    // Perl's open() names its handle first (`open("COMH", "$cmd |")`): no program.
     const first = args[0] ?? '';
+    const isOpen = /^open\b/.test(m[0]);
     if (/^\s*\[\s*['"][\w./-]{1,80}['"]/.test(first)) return '';
-    if (args.length > 1 && /^\s*['"][\w./-]{1,80}['"]\s*$/.test(first)) return '';
+    if (!isOpen && args.length > 1 && /^\s*['"][\w./-]{1,80}['"]\s*$/.test(first)) return '';
     return args.join(',');
   }
   // `open FH, "…|"`, `system "…"`, `qx{…}`: the rest of the statement.
@@ -98,11 +180,12 @@ export function cgiRunsRequest(path: string, text: string, isServed: boolean): s
     /\/cgi-bin\/|\.cgi$/i.test(path) ||
     /\bContent-type:|\bREQUEST_METHOD\b|\buse\s+CGI\b|\bimport\s+cgi\b/i.test(text);
   if (!isCgi) return undefined;
-  const tainted = requestVariables(text, input);
+  const fromRequest = inputOrReaders(input, inputReaders(language, text, input));
+  const tainted = requestVariables(text, fromRequest);
   // Python's names are bare words; shell and Perl ones carry a sigil.
   const names = language === 'python' ? /\b(\w{1,40})\b/g : /[$%@]\{?(\w{1,40})/g;
   const carries = (operand: string) =>
-    input.test(operand) || [...operand.matchAll(names)].some((v) => tainted.has(v[1]!));
+    fromRequest.test(operand) || [...operand.matchAll(names)].some((v) => tainted.has(v[1]!));
   for (const m of [...text.matchAll(CGI_SINKS[language])].slice(0, 300)) {
     const operand = sinkOperand(text, m);
     if (language === 'perl' && /^open\b/.test(m[0]) && !isPerlPipeOpen(operand)) continue;
@@ -114,6 +197,45 @@ export function cgiRunsRequest(path: string, text: string, isServed: boolean): s
       if (carries(text.slice(lineStart, m.index!)))
         return 'a shell CGI script that pipes what the request sends into a shell';
     }
+  }
+  const wrapper = sinkWrapperOnInput(language, text, carries);
+  if (wrapper)
+    return `a ${language === 'perl' ? 'Perl' : 'Python'} CGI script that runs what the request sends (through its own ${wrapper}())`;
+  return undefined;
+}
+
+/**
+ * A function of the script's own that runs one of its parameters (`def ExecuteCommandCode(
+ * cmdPath, command): … os.popen3(cmd)`), called elsewhere with what the request sends: the
+ * function's name.
+ */
+function sinkWrapperOnInput(
+  language: CgiLanguage,
+  text: string,
+  carries: (operand: string) => boolean,
+): string | undefined {
+  if (language === 'sh') return undefined;
+  const names = language === 'python' ? /\b(\w{1,40})\b/g : /[$%@]\{?(\w{1,40})/g;
+  const wrappers = new Map<string, { at: number; end: number }>();
+  for (const f of functionsOf(language, text)) {
+    if (!f.params.length) continue;
+    const params = new Set(f.params);
+    const fromParams = {
+      test: (e: string) => [...e.matchAll(names)].some((v) => params.has(v[1]!)),
+    };
+    const derived = requestVariables(f.body, fromParams);
+    const runs = [...f.body.matchAll(CGI_SINKS[language])].slice(0, 50).some((m) => {
+      const operand = sinkOperand(f.body, m);
+      if (language === 'perl' && /^open\b/.test(m[0]) && !isPerlPipeOpen(operand)) return false;
+      return [...operand.matchAll(names)].some((v) => params.has(v[1]!) || derived.has(v[1]!));
+    });
+    if (runs) wrappers.set(f.name, f);
+  }
+  if (wrappers.size === 0) return undefined;
+  for (const c of [...text.matchAll(/(\w{1,40})\s*\(/g)].slice(0, 20_000)) {
+    const f = wrappers.get(c[1]!);
+    if (!f || (c.index! >= f.at && c.index! < f.end)) continue;
+    if (carries(callArgs(text, c.index! + c[0].length - 1).join(','))) return c[1]!;
   }
   return undefined;
 }
