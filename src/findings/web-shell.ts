@@ -60,6 +60,7 @@ import { bypassesLimits } from './web-shell/bypasses.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
+  savesUploadAsPage,
   savesUploadAsSent,
   writesAndRuns,
   writesEncodedPhp,
@@ -366,6 +367,8 @@ function judgeAsWritten(
     );
   if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
     reasons.push('saves an upload under the name the visitor gave');
+  if (savesUploadAsPage(text))
+    reasons.push('saves an upload as a server page it names (a dropper)');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
   if (downloaded.isSavedAsPage)
     reasons.push('saves code it downloads as a server page (a dropper)');

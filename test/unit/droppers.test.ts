@@ -183,4 +183,49 @@ $version = include __DIR__ . '/version.php';
 `;
     expect(isAlarm('/var/www/html/update.php', updater)).toBe(false);
   });
+
+  it('ranks an upload saved under the sent name critical when its extension is only shown', () => {
+    const page = `<?php
+$server_web = $_SERVER["DOCUMENT_ROOT"];
+$nama_file  = $_FILES["upl_file"]["name"];
+$tmp_upload = $server_web.'/'.$nama_file;
+$ekst_file  = pathinfo($nama_file, PATHINFO_EXTENSION);
+if (isset($_POST["upload"])) {
+  if (@copy($_FILES["upl_file"]["tmp_name"], $tmp_upload)) {
+    echo '<li>File: '.$nama_file.'</li><li>Type: '.$ekst_file.'</li>';
+  }
+}`;
+    expect(topFinding('/var/www/html/up.php', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves an upload under the name the visitor gave/),
+    });
+  });
+
+  it('does not alarm on an upload whose extension, kept in a variable, is checked against a list', () => {
+    const page = `<?php
+$name = $_FILES["photo"]["name"];
+$ext = strtolower(pathinfo($name, PATHINFO_EXTENSION));
+$allowed = array('jpg', 'png', 'gif');
+if (!in_array($ext, $allowed)) { die('not an image'); }
+move_uploaded_file($_FILES["photo"]["tmp_name"], "gallery/" . $name);`;
+    expect(isAlarm('/var/www/html/gallery/upload.php', page)).toBe(false);
+  });
+
+  it('ranks an upload saved as a server page the page names critical, and one saved as an image not', () => {
+    const dropper = `<FORM ENCTYPE="multipart/form-data" METHOD="POST">
+<INPUT NAME="userfile" TYPE="file"><INPUT TYPE="submit">
+</FORM>
+<?
+move_uploaded_file($userfile, "entrika.php");
+?>`;
+    expect(topFinding('/var/www/html/uploader.php', dropper)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves an upload as a server page/),
+    });
+    const avatar = `<?php
+if (is_uploaded_file($_FILES['avatar']['tmp_name'])) {
+  move_uploaded_file($_FILES['avatar']['tmp_name'], "uploads/avatar-" . $uid . ".png");
+}`;
+    expect(isAlarm('/var/www/html/profile.php', avatar)).toBe(false);
+  });
 });

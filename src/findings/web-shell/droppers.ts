@@ -58,19 +58,60 @@ const SAVES = /\b(?:(move_uploaded_file|copy)|file_put_contents)\s*\(/g;
 const CHECKS =
   /\b(?:preg_match|in_array|pathinfo|strrchr|getimagesize|exif_imagetype|finfo_file|mime_content_type)\s*\(/g;
 
+// A decision before a value on its line (a condition, a comparison, a list lookup), or a
+// comparison after it.
+const DECIDES_BEFORE =
+  /\b(?:if|elseif|while|switch|return|in_array|preg_match|array_search|strcasecmp|strcmp)\b|[!=]=|&&|\|\||\?|!\s*$/;
+const COMPARED_AFTER = /^\s*(?:[!=]==?|<|>|&&|\|\||\?)/;
+
+/** True when the value at [at, end) is used to decide: see above. */
+function isDecidedOn(text: string, at: number, end: number): boolean {
+  const before = text.slice(Math.max(0, at - 80), at);
+  return (
+    DECIDES_BEFORE.test(before.slice(before.lastIndexOf('\n') + 1)) ||
+    COMPARED_AFTER.test(text.slice(end, end + 8))
+  );
+}
+
+/**
+ * True when the check call at [at, end) decides something: it stands in a condition or a
+ * comparison, or its result is kept in a variable the page then compares or tests. An
+ * extension taken only to be shown (`$ext = pathinfo($name, PATHINFO_EXTENSION)`, echoed)
+ * checks nothing.
+ */
+function decides(text: string, at: number, end: number): boolean {
+  if (isDecidedOn(text, at, end)) return true;
+  const lead = text.slice(Math.max(0, at - 80), at);
+  const kept = /\$(\w{1,40})\s*=\s*(?:@\s*)?(?:\w{1,40}\s*\(\s*)?$/.exec(lead)?.[1];
+  if (!kept) return false;
+  const limit = Math.min(text.length, end + 3000);
+  for (let i = 0, from = end; i < 20; i++) {
+    const use = text.indexOf(`$${kept}`, from);
+    if (use < 0 || use >= limit) return false;
+    const after = use + kept.length + 1;
+    if (!/\w/.test(text[after] ?? '') && isDecidedOn(text, use, after)) return true;
+    from = after;
+  }
+  return false;
+}
+
 /**
  * True when the page checks the sent name (or a name holding it) by a pattern, a list or
- * its extension, or the uploaded file's type, before saving: an application's upload of
- * images or documents, not a shell's upload of anything.
+ * its extension, or the uploaded file's type, before saving, and the check decides
+ * something: an application's upload of images or documents, not a shell's upload of
+ * anything.
  */
 function isChecked(text: string, holders: ReadonlySet<string>): boolean {
   return [...text.matchAll(CHECKS)].slice(0, 100).some((m) => {
-    const args = callArgs(text, m.index! + m[0].length - 1).join(',');
-    return (
+    const open = m.index! + m[0].length - 1;
+    const parts = callArgs(text, open);
+    const args = parts.join(',');
+    const checksName =
       SENT_NAME.test(args) ||
       /\[\s*['"]tmp_name['"]\s*\]/.test(args) ||
-      [...args.matchAll(/\$(\w{1,40})(?!\s*\[)/g)].some((v) => holders.has(v[1]!))
-    );
+      [...args.matchAll(/\$(\w{1,40})(?!\s*\[)/g)].some((v) => holders.has(v[1]!));
+    if (!checksName) return false;
+    return decides(text, m.index!, open + 2 + args.length);
   });
 }
 
@@ -89,6 +130,22 @@ export function savesUploadAsSent(written: string): boolean {
     if (SENT_NAME.test(destination)) return true;
     if ([...destination.matchAll(/\$(\w{1,40})(?!\s*\[)/g)].some((v) => holders.has(v[1]!)))
       return true;
+  }
+  return false;
+}
+
+// move_uploaded_file(…, "entrika.php"), copy($_FILES['f']['tmp_name'], 'x.php'): an upload
+// saved under a server page's name the page spells out.
+const SAVED_AS_PAGE =
+  /^\s*(?:\$\w{1,40}\s*\.\s*)?['"][^'"\n]{0,200}\.(?:php\d?|phtml|phar|jspx?|aspx?|ashx|asa|cer)['"]\s*$/i;
+
+/** An upload saved as a server page whose name the page spells out (a dropper). */
+export function savesUploadAsPage(text: string): boolean {
+  for (const m of [...text.matchAll(SAVES)].slice(0, 100)) {
+    if (!m[1]) continue;
+    const [source = '', destination = ''] = callArgs(text, m.index! + m[0].length - 1);
+    if (m[1] === 'copy' && !/\[\s*['"]tmp_name['"]\s*\]/.test(source)) continue;
+    if (SAVED_AS_PAGE.test(destination)) return true;
   }
   return false;
 }
