@@ -93,7 +93,7 @@ export function pythonSocketRunsCommand(text: string): boolean {
 
 // Perl: handles that are a socket or a connection accepted on one, by name.
 const PERL_SOCKET_HANDLE =
-  /\b(?:socket|accept)\s*\(\s*\$?(\w{1,40})|\$(\w{1,40})\s*=\s*(?:IO::Socket::INET\s*->\s*new\b|new\s+IO::Socket::INET\b|\$\w{1,40}\s*->\s*accept\b)/g;
+  /\b(?:socket|accept)\s*\(\s*(?:my\s+)?\$?(\w{1,40})|\$(\w{1,40})\s*=\s*(?:IO::Socket::INET\s*->\s*new\b|new\s+IO::Socket::INET\b|\$\w{1,40}\s*->\s*accept\b)/g;
 // The standard handles duplicated onto another: `open(STDIN, ">&SOCK")`, `open STDIN,"<&C"`,
 // `open(STDOUT, ">&", $sock)`, `STDIN->fdopen($c, r)`; quotes escaped inside a shell's
 // string too.

