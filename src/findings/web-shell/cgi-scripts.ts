@@ -41,6 +41,15 @@ const CGI_SINKS: Record<CgiLanguage, RegExp> = {
     /\bos\.(?:system|popen\d?|exec\w{0,3}|spawn\w{0,3})\s*\(|\bsubprocess\.\w{1,20}\s*\(|\bcommands\.getoutput\s*\(|\b(?:eval|exec)\s*\(|\bpty\.spawn\s*\(/g,
 };
 
+// A variable's name in each language: Python's are bare words; shell and Perl ones carry a
+// sigil.
+const NAME: Record<CgiLanguage, RegExp> = {
+  sh: /[$%@]\{?(\w{1,40})/g,
+  perl: /[$%@]\{?(\w{1,40})/g,
+  python: /\b(\w{1,40})\b/g,
+};
+const LABEL: Record<CgiLanguage, string> = { sh: 'shell', perl: 'Perl', python: 'Python' };
+
 interface Tester {
   test(text: string): boolean;
 }
@@ -182,15 +191,14 @@ export function cgiRunsRequest(path: string, text: string, isServed: boolean): s
   if (!isCgi) return undefined;
   const fromRequest = inputOrReaders(input, inputReaders(language, text, input));
   const tainted = requestVariables(text, fromRequest);
-  // Python's names are bare words; shell and Perl ones carry a sigil.
-  const names = language === 'python' ? /\b(\w{1,40})\b/g : /[$%@]\{?(\w{1,40})/g;
+  const names = NAME[language];
   const carries = (operand: string) =>
     fromRequest.test(operand) || [...operand.matchAll(names)].some((v) => tainted.has(v[1]!));
   for (const m of [...text.matchAll(CGI_SINKS[language])].slice(0, 300)) {
     const operand = sinkOperand(text, m);
     if (language === 'perl' && /^open\b/.test(m[0]) && !isPerlPipeOpen(operand)) continue;
     if (carries(operand))
-      return `a ${language === 'sh' ? 'shell' : language === 'perl' ? 'Perl' : 'Python'} CGI script that runs what the request sends (${m[0].trim().slice(0, 40)}…)`;
+      return `a ${LABEL[language]} CGI script that runs what the request sends (${m[0].trim().slice(0, 40)}…)`;
     // `echo "$QUERY_STRING" | sh`: input piped into a shell on the same line.
     if (language === 'sh' && /^\|/.test(m[0])) {
       const lineStart = text.lastIndexOf('\n', m.index!) + 1;
@@ -200,7 +208,7 @@ export function cgiRunsRequest(path: string, text: string, isServed: boolean): s
   }
   const wrapper = sinkWrapperOnInput(language, text, carries);
   if (wrapper)
-    return `a ${language === 'perl' ? 'Perl' : 'Python'} CGI script that runs what the request sends (through its own ${wrapper}())`;
+    return `a ${LABEL[language]} CGI script that runs what the request sends (through its own ${wrapper}())`;
   return undefined;
 }
 
@@ -215,7 +223,7 @@ function sinkWrapperOnInput(
   carries: (operand: string) => boolean,
 ): string | undefined {
   if (language === 'sh') return undefined;
-  const names = language === 'python' ? /\b(\w{1,40})\b/g : /[$%@]\{?(\w{1,40})/g;
+  const names = NAME[language];
   const wrappers = new Map<string, { at: number; end: number }>();
   for (const f of functionsOf(language, text)) {
     if (!f.params.length) continue;

@@ -112,23 +112,24 @@ function blockAfter(text: string, open: number): [number, number] | undefined {
 
 /**
  * ASP.NET: a write probe (above) run on each folder found: inside a loop's block, or inside
- * a method that calls itself (a recursive walk of `GetDirectories()`).
+ * a method that calls itself (a recursive walk of `GetDirectories()`). Each loop's and
+ * method's block is found once, the nearest MAX_LOOPS before the last probe.
  */
 function netProbesEachFolder(text: string): boolean {
   if (!/\bFile\.Create/.test(text)) return false;
-  for (const probe of [...text.matchAll(NET_PROBE_FILE)].slice(0, MAX_LOOPS)) {
-    const at = probe.index!;
-    const isIn = (block: [number, number] | undefined) => !!block && block[0] < at && at < block[1];
-    const before = text.slice(Math.max(0, at - 5000), at);
-    const offset = at - before.length;
-    for (const loop of [...before.matchAll(NET_LOOP)].slice(-50))
-      if (isIn(blockAfter(text, offset + loop.index! + loop[0].length - 1))) return true;
-    for (const method of [...before.matchAll(NET_METHOD)].slice(-20)) {
-      const block = blockAfter(text, offset + method.index! + method[0].indexOf('('));
-      if (!isIn(block)) continue;
-      const body = text.slice(block![0], block![1]);
-      if (callsOf(body, method[1]!).length) return true;
-    }
+  const probes = [...text.matchAll(NET_PROBE_FILE)].slice(0, MAX_LOOPS).map((m) => m.index!);
+  if (probes.length === 0) return false;
+  const last = probes[probes.length - 1]!;
+  const holdsProbe = (block: [number, number] | undefined): block is [number, number] =>
+    !!block && probes.some((at) => block[0] < at && at < block[1]);
+  const before = (re: RegExp) =>
+    [...text.matchAll(re)].filter((m) => m.index! < last).slice(-MAX_LOOPS);
+  for (const loop of before(NET_LOOP))
+    if (holdsProbe(blockAfter(text, loop.index! + loop[0].length - 1))) return true;
+  for (const method of before(NET_METHOD)) {
+    const block = blockAfter(text, method.index! + method[0].length - 1);
+    if (holdsProbe(block) && callsOf(text.slice(block[0], block[1]), method[1]!).length)
+      return true;
   }
   return false;
 }
