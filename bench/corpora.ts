@@ -175,6 +175,28 @@ export const TUNING_ADDED = [
   'AntSwordProject+AwesomeScript',
   'wso-shells+web-shell-collection',
   'zuxievrtx+Collection-Webshells',
+  // Added 2026-12-04 (eighth session), on the tuning side before any of their files was read.
+  // Left out whole: vickybravo/webshells (pages of a compromised site: SEO doorways, images)
+  // and StarsApt/webshell_bypass (an obfuscator's own web application).
+  'gitcuongnguyen8797+webshell-detection-using-machine',
+  'DreadfulBot+php-webshells-collection',
+  'x-o-r-r-o+PHP-Webshells-Collection',
+  'xputerax+php-webshells',
+  'HoangKien1020+WebShells',
+  'incredibleindishell+PHP-web-shells',
+  'davidsmithmaster133-creator+Webshells',
+  'c1thu+webshells',
+  'whitebyte0+Webshells',
+  'gottburgm+webshells',
+  'daniel2005d+webShells',
+  'exploide+webshells',
+  'sadc13+webshells-archive',
+  'OffensiveBlueprint+Webshells',
+  'Jerr279+AllTheWebShells',
+  'hqdudesec+webshells_collection',
+  '0xAnalyst+webshells',
+  'h4ckl4bm3+MoarWebshells',
+  'SerpentSecHunter2006+WEB-SHELL-ASP-',
 ];
 
 /**

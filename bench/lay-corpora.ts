@@ -36,6 +36,8 @@ const SHELL_PARTS: Record<string, string[]> = {
   'for-just-we+webshell_sample': ['train/webshell', 'test/webshell'],
   'HzieeC+WebshellDetectDataset': ['php/black', 'jsp/black', 'asp/black'],
   'fuzzdb-project+fuzzdb': ['web-backdoors'],
+  // Its shells; `dataset/benign` is pages of unnamed origin, `dataset/cleaned` a processed copy.
+  'gitcuongnguyen8797+webshell-detection-using-machine': ['dataset/sample', 'dataset/webshell'],
 };
 /** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
 const PAGE_PARTS: Record<string, string[]> = {
