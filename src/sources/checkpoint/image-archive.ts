@@ -14,10 +14,10 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { createHashTap } from '../../case/hash-tap.js';
 import { CoronerError } from '../../errors.js';
 import type { ImageConfigHistory } from '../../layers/image-layers.js';
-import { indexLayer, layerEntryPath, type LayerIndex } from '../../layers/layer-index.js';
+import { indexLayerHashed } from '../../layers/layer-index-hashed.js';
+import { layerEntryPath, type LayerIndex } from '../../layers/layer-index.js';
 import { readBounded, tarEntries, type TarEntry } from '../../tar-entries.js';
 import { isGzip, isLayerMember, peekStream } from '../docker-live/stream-peek.js';
 
@@ -135,7 +135,7 @@ export async function indexImageArchive(
       }
       const { head, stream } = await peekStream(entry, 512);
       if (isLayerMember(head, name, size)) {
-        const index = await indexWithDiffId(isGzip(head) ? gunzipped(stream) : stream);
+        const index = await indexLayerHashed(isGzip(head) ? gunzipped(stream) : stream);
         if (!layers.has(index.diffId))
           layers.set(index.diffId, { index, member: name, isGzip: isGzip(head) });
       } else if (size <= MAX_DOCUMENT_BYTES && documents.size < MAX_DOCUMENTS) {
@@ -212,15 +212,6 @@ function gunzipped(stream: Readable): Readable {
   const gunzip = createGunzip();
   stream.on('error', (e) => gunzip.destroy(e));
   return stream.pipe(gunzip);
-}
-
-async function indexWithDiffId(layerTar: Readable): Promise<LayerIndex> {
-  const { tap, result } = createHashTap();
-  layerTar.on('error', (e) => tap.destroy(e));
-  const index = await indexLayer(layerTar.pipe(tap), 'pending');
-  await finished(tap);
-  index.diffId = `sha256:${result().sha256}`;
-  return index;
 }
 
 /** Every image the archive's manifests name (docker save's manifest.json, OCI's index.json). */

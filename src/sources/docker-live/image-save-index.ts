@@ -4,10 +4,9 @@
  * indexed while its diff id is hashed, the image config picked out for its
  * history. Nothing is held whole; the indexes are then cached by diff id.
  */
-import { Transform, type Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { createHashTap } from '../../case/hash-tap.js';
 import { CoronerError, EngineRequestFailed } from '../../errors.js';
 import {
   describeLayers,
@@ -17,7 +16,8 @@ import {
   type ImageConfigHistory,
   type ImageLayers,
 } from '../../layers/image-layers.js';
-import { indexLayer, type LayerIndex } from '../../layers/layer-index.js';
+import { indexLayerHashed } from '../../layers/layer-index-hashed.js';
+import type { LayerIndex } from '../../layers/layer-index.js';
 import { readBounded, tarEntries } from '../../tar-entries.js';
 import type { Engine, ImageInspect } from './engine.js';
 import { isGzip, isLayerMember, peekStream } from './stream-peek.js';
@@ -110,7 +110,7 @@ async function indexFromSave(
       }
       const { head, stream } = await peekStream(entry, 512);
       if (isLayerMember(head, name, size)) {
-        const index = await indexWithDiffId(isGzip(head) ? stream.pipe(createGunzip()) : stream);
+        const index = await indexLayerHashed(isGzip(head) ? stream.pipe(createGunzip()) : stream);
         if (wanted.has(index.diffId)) indexes.set(index.diffId, index);
       } else if (size <= MAX_JSON_BYTES && (name.endsWith('.json') || name.startsWith('blobs/'))) {
         const { data } = await readBounded(stream, MAX_JSON_BYTES);
@@ -133,16 +133,6 @@ async function indexFromSave(
     save.destroy();
   }
   return { indexes, config, savedBytes };
-}
-
-async function indexWithDiffId(layerTar: Readable): Promise<LayerIndex> {
-  const { tap, result } = createHashTap();
-  layerTar.on('error', (e) => tap.destroy(e));
-  const index = await indexLayer(layerTar.pipe(tap), 'pending');
-  // The extractor consumes its input to the end (padding too), so the hash is of the whole tar.
-  await finished(tap);
-  index.diffId = `sha256:${result().sha256}`;
-  return index;
 }
 
 function tryParse(text: string): unknown {
