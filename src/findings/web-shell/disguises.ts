@@ -65,7 +65,38 @@ export const STRONG_DISGUISES = new Set([
   'names cut into pieces',
   'names hidden by str_replace',
   'a long encoded blob',
+  'code written without letters or digits',
 ]);
+
+const isLetterOrDigit = (c: number) =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/**
+ * PHP written with no letter or digit at all (`$_[] = @!+_; $__ = @${_} >> $_; …`): the
+ * names it calls are made from the strings PHP gives back for arrays and errors. A run of
+ * 200 characters without one, holding 30 variables, 5 statements and 3 calls or groups:
+ * a banner drawn in `$` (figlet's "Big Money" fonts) has no statements. Issue 27: the
+ * non-alphanumeric class of held-out misses, seen on a tuning collection.
+ */
+function hasCodeWithoutLetters(text: string): boolean {
+  let length = 0;
+  let variables = 0;
+  let statements = 0;
+  let groups = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isLetterOrDigit(c) || c > 127) {
+      length = variables = statements = groups = 0;
+      continue;
+    }
+    length++;
+    if (c === 36) variables++;
+    else if (c === 59) statements++;
+    else if (c === 40) groups++;
+    if (length >= 200 && variables >= 30 && statements >= 5 && groups >= 3) return true;
+  }
+  return false;
+}
 
 // str_replace('marker', '', 'the string it is taken out of').
 const STR_REPLACE_REMOVES =
@@ -149,6 +180,7 @@ export function disguisesIn(text: string): string[] {
   const found = DISGUISES.filter(([r]) => r.test(text)).map(([, name]) => name);
   if (hasEncodedBlobLines(text) || longestRun(text, isBase64Char) >= 600)
     found.push('a long encoded blob');
+  if (hasCodeWithoutLetters(text)) found.push('code written without letters or digits');
   // "sys"."tem", "gzin"."flate(": pieces that join into a name no piece spells alone.
   for (const m of text.matchAll(PIECES)) {
     const pieces = [...m[0].matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!.toLowerCase());

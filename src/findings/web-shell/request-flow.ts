@@ -13,16 +13,18 @@ export const INPUT =
 
 // Runs a command: PHP's, Java's, .NET's and Python's calls, WScript.Shell and
 // Shell.Application by name or by class id (GetObject("new:…"), GetTypeFromCLSID), Win32's
-// CreateProcess declared for P/Invoke. A backtick run with PHP's string joins in it (`'SELECT (`' . implode('`,
-// `', $cols) . '`)'`) is SQL quoting names inside strings, not a command.
+// CreateProcess declared for P/Invoke, PowerShell hosted in the page's own process
+// (System.Management.Automation: no powershell.exe is started). A backtick run with PHP's
+// string joins in it (`'SELECT (`' . implode('`, `', $cols) . '`)'`) is SQL quoting names
+// inside strings, not a command.
 export const COMMAND_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}\$(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\b72C24DD5-D70A-438B-8A42-98424B88AFB8\b|\b13709620-C279-11CE-A49E-444553540000\b|\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}\$(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\b72C24DD5-D70A-438B-8A42-98424B88AFB8\b|\b13709620-C279-11CE-A49E-444553540000\b|\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bPowerShell\.Create\s*\(|\bRunspaceFactory\.CreateRunspace\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
 // Runs code given at run time (Java's too: EL, BCEL's and the JDK's class loaders, a
 // process started through its private classes; .NET's Assembly.Load, called directly or
-// through reflection).
+// through reflection, and an XSLT transform allowed to run the stylesheet's C# scripts).
 export const CODE_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\bXsltSettings\.TrustedXslt\b|\.EnableScript\s*=\s*true\b|\bnew\s+XsltSettings\s*\(\s*\w{1,10}\s*,\s*true\s*\)|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...), and a
 // variable variable's value ($$f(...): the function is named by the variable $f names).
@@ -285,11 +287,20 @@ function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   return first !== undefined && /^\s*(?:@\s*)?(['"])[^'"$]*\1\s*$/.test(first);
 }
 
-export function near(text: string, a: RegExp, b: RegExp): boolean {
+/**
+ * True when request input (`a`) stands within NEAR characters of a sink (`b`) that is given
+ * more than a constant string; `skip` leaves out more sinks (a file the page names itself).
+ */
+export function near(
+  text: string,
+  a: RegExp,
+  b: RegExp,
+  skip?: (m: RegExpMatchArray) => boolean,
+): boolean {
   const global = (r: RegExp) =>
     new RegExp(r.source, r.flags.includes('g') ? r.flags : `${r.flags}g`);
   const sinks = [...text.matchAll(global(b))]
-    .filter((m) => !hasConstantArgument(text, m) && !isAssertedTest(text, m))
+    .filter((m) => !hasConstantArgument(text, m) && !isAssertedTest(text, m) && !skip?.(m))
     .map((m) => m.index!)
     .slice(0, 200);
   if (sinks.length === 0) return false;

@@ -11,11 +11,13 @@ import { INPUT, near } from './request-flow.js';
 export const STREAM_WRITER =
   /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:java\.util\.logging\.)?FileHandler\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines))\s*\(|\.SaveAs\s*\(/gi;
 
+// A file handed to the visitor (the response's methods through `Response` or a variable
+// holding it, `response`), or opened for reading.
 export const STREAM_READER =
-  /\bResponse\.(?:WriteFile|TransmitFile)\s*\(|new\s+(?:java\.io\.)?(?:FileInputStream|FileReader)\s*\(|\bFile\.ReadAll(?:Bytes|Text|Lines)\s*\(/g;
+  /\b[Rr]esponse\.(?:WriteFile|TransmitFile)\s*\(|new\s+(?:java\.io\.)?(?:FileInputStream|FileReader)\s*\(|\bFile\.ReadAll(?:Bytes|Text|Lines)\s*\(/g;
 
 export const SQL_FROM_INPUT =
-  /new\s+SqlCommand\s*\(\s*\w{1,40}\.Text\b|ConnectionString\s*=[^;\n]{0,80}\.Text\b|\.execute(?:Query|Update)?\s*\(\s*request\.getParameter\s*\(/;
+  /new\s+Sql(?:Command|Connection)\s*\(\s*(?:this\.)?\w{1,40}\.Text\b|ConnectionString\s*=[^;\n]{0,80}\.Text\b|\.execute(?:Query|Update)?\s*\(\s*request\.getParameter\s*\(/;
 
 /**
  * What the visitor typed into the page's own text boxes (`<asp:TextBox id="T1" …>` read as
@@ -66,11 +68,23 @@ function pageTainted(text: string, boxes?: RegExp): Set<string> {
   return names;
 }
 
-/** A page opening a file (`calls`) whose name or content the request gave. */
-export function opensFromInput(text: string, calls: RegExp): boolean {
-  const opened = [...text.matchAll(calls)].slice(0, 100);
+// A file of the site's own, named by a constant (`Server.MapPath("~/a.pdf")`).
+const OWN_FILE =
+  /^\s*(?:Server\.MapPath|(?:application|getServletContext\s*\(\s*\))\.getRealPath)\s*\(\s*(['"])[^'"]*\1\s*\)\s*$/;
+
+/**
+ * A page opening a file (`calls`) whose name or content the request gave. A file handed out
+ * (`isReader`) that the page names itself is no file the visitor picks, whatever stands
+ * near it; a file written under its own name may still take the request as its content.
+ */
+export function opensFromInput(text: string, calls: RegExp, isReader = false): boolean {
+  const namesOwnFile = (m: RegExpMatchArray) => {
+    const open = m.index! + m[0].indexOf('(');
+    return isReader && open >= m.index! && OWN_FILE.test(callArgs(text, open)[0] ?? '');
+  };
+  const opened = [...text.matchAll(calls)].filter((m) => !namesOwnFile(m)).slice(0, 100);
   if (opened.length === 0) return false;
-  if (near(text, INPUT, calls)) return true;
+  if (near(text, INPUT, calls, namesOwnFile)) return true;
   const boxes = textBoxInput(text);
   const tainted = pageTainted(text, boxes);
   return opened.some((m) => {
