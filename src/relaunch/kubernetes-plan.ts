@@ -8,7 +8,7 @@
 import { isRootUser } from '../report/runtime.js';
 import type { Learned, TrialRecord } from './learn.js';
 import type { PodContainer } from './kubernetes-pod.js';
-import { writableDirs, type Write } from './plan.js';
+import { numericUser, writableDirs, type Write } from './plan.js';
 import type { ImageUser } from './twin-runner.js';
 
 /** A folder the container writes in: an emptyDir mounted there. */
@@ -60,22 +60,6 @@ export interface KubernetesPlanOptions {
   cpuShares: number;
   /** Extra writable places the responder named. */
   tmpfs: string[];
-}
-
-/** `uid[:gid]` or a name of the image, as numbers (runAsUser takes only a number). */
-export function numericUser(
-  user: string,
-  users: readonly ImageUser[],
-): { uid: number; gid: number } | undefined {
-  const [name = '', group] = user.split(':');
-  const known = users.find((u) => u.name === name);
-  const uid = /^\d+$/.test(name) ? Number(name) : known?.uid;
-  if (uid === undefined) return undefined;
-  const gid =
-    group !== undefined && /^\d+$/.test(group)
-      ? Number(group)
-      : (users.find((u) => u.uid === uid)?.gid ?? uid);
-  return { uid, gid };
 }
 
 export function planKubernetesHardening(

@@ -206,21 +206,30 @@ function chooseUser(
   return { user: configured || '0', why: 'no non-root user in the image' };
 }
 
-/** Numeric owner for the tmpfs mounts of a non-root user, from "uid[:gid]" or a name in the image. */
-export function tmpfsOwner(
+/**
+ * `uid[:gid]` or a name of the image, as numbers (a tmpfs owner, Kubernetes' runAsUser). A
+ * group not given as a number is the user's own, from the image's /etc/passwd.
+ */
+export function numericUser(
   user: string,
   users: PlanInput['imageUsers'],
 ): { uid: number; gid: number } | undefined {
-  if (isRootUser(user)) return undefined;
   const [name = '', group] = user.split(':');
-  const known = users.find((u) => u.name === name || String(u.uid) === name);
-  const uid = /^\d+$/.test(name) ? Number(name) : known?.uid;
+  const uid = /^\d+$/.test(name) ? Number(name) : users.find((u) => u.name === name)?.uid;
   if (uid === undefined) return undefined;
   const gid =
     group !== undefined && /^\d+$/.test(group)
       ? Number(group)
       : (users.find((u) => u.uid === uid)?.gid ?? uid);
   return { uid, gid };
+}
+
+/** Numeric owner for the tmpfs mounts of a non-root user, from "uid[:gid]" or a name in the image. */
+export function tmpfsOwner(
+  user: string,
+  users: PlanInput['imageUsers'],
+): { uid: number; gid: number } | undefined {
+  return isRootUser(user) ? undefined : numericUser(user, users);
 }
 
 function quote(arg: string): string {
