@@ -153,8 +153,7 @@ function hasEncodedBlobLines(text: string): boolean {
   return false;
 }
 
-export const isBase64Char = (c: number) =>
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47;
+export const isBase64Char = (c: number) => isLetterOrDigit(c) || c === 43 || c === 47;
 
 // Base64 and what joins its pieces in code: quotes, dots, spaces, '='.
 export const isBlobChar = (c: number) =>

@@ -13,7 +13,7 @@
 import type { RuleHit } from '../../report/finding.js';
 import { LIKENESS_MODEL } from './likeness-model.js';
 import { ANY_DYNAMIC_CALL, CODE_SINK, COMMAND_SINK, INPUT } from './request-flow.js';
-import { disguisesIn } from './disguises.js';
+import { disguisesIn, isBase64Char } from './disguises.js';
 
 // PHP pages, by name or by PHP's opening tag. Only PHP: the benign side of the training has
 // 9,000 PHP pages and few of the other languages' (Tomcat's and Mono's examples, no classic
@@ -44,10 +44,6 @@ const MAX_TOKENS = 4000;
 // Words of code: names, `$` variables, and the words inside strings alike.
 const WORD = /\$?[A-Za-z_][A-Za-z0-9_]{0,39}/g;
 
-// Runs of characters that usually mean encoded data, measured without a regex per run.
-const isBase64 = (c: number) =>
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 47;
-
 const bucket = (n: number) => (n <= 0 ? 0 : Math.min(8, Math.floor(Math.log2(n) / 2)));
 
 /**
@@ -76,7 +72,8 @@ export function likenessFeatures(text: string): Set<string> {
     const c = text.charCodeAt(i);
     if (c === 10) line = 0;
     else if (++line > longestLine) longestLine = line;
-    if (isBase64(c)) {
+    // Runs of characters that usually mean encoded data, measured without a regex per run.
+    if (isBase64Char(c)) {
       if (++run > longestRun) longestRun = run;
     } else run = 0;
     if (c === 92 && (text[i + 1] === 'x' || /[0-7]/.test(text[i + 1] ?? ''))) escapes++;
