@@ -43,7 +43,8 @@ export async function signatureOf(file: string): Promise<Uint32Array> {
   return signature;
 }
 
-const similarity = (a: Uint32Array, b: Uint32Array) => {
+/** The estimated Jaccard similarity of two files' words. */
+export const similarity = (a: Uint32Array, b: Uint32Array) => {
   let same = 0;
   for (let k = 0; k < HASHES; k++) if (a[k] === b[k]) same++;
   return same / HASHES;
