@@ -16,18 +16,14 @@ import path from 'node:path';
 import { evaluateChange } from '../src/findings/change-rules.js';
 import { ruleText } from '../src/findings/rule-budget.js';
 import {
-  LIKENESS_MIN_FEATURES,
   LIKENESS_REASON,
   likenessApplies,
   likenessFeatures,
-  likenessOf,
+  hasEnoughWords,
 } from '../src/findings/web-shell/likeness.js';
-import { LIKENESS_MODEL } from '../src/findings/web-shell/likeness-model.js';
 import { existsSync } from 'node:fs';
 import { NEAR, signatureOf, similarity } from './near-copies.js';
 import {
-  BENIGN_PACKAGES,
-  SHELL_SPLIT,
   TUNING_PAGES,
   filesUnder,
   isHeldOutUpstream,
@@ -52,8 +48,6 @@ interface Doc {
   label: 0 | 1;
   group: string;
   features: Set<string>;
-  /** The shipped model's features (without a trial's extra ones). */
-  base: Set<string>;
   name: string;
   /** The rules rank it high or above, outside a web root and in one (as the held-out measure does). */
   isRuleHigh: boolean;
@@ -92,8 +86,7 @@ async function loadDocs(): Promise<Doc[]> {
     docs.push({
       label: 1,
       group: s.collection,
-      features: featuresOf(text),
-      base: likenessFeatures(text),
+      features: likenessFeatures(text),
       name: s.file,
       isRuleHigh: isRuleHigh(),
     });
@@ -110,8 +103,7 @@ async function loadDocs(): Promise<Doc[]> {
       docs.push({
         label: 0,
         group: pkg,
-        features: featuresOf(text),
-        base: likenessFeatures(text),
+        features: likenessFeatures(text),
         name: full,
         isRuleHigh: isRuleHigh(),
       });
@@ -128,8 +120,7 @@ async function loadDocs(): Promise<Doc[]> {
         docs.push({
           label: 0,
           group: collection,
-          features: featuresOf(text),
-          base: likenessFeatures(text),
+          features: likenessFeatures(text),
           name: full,
           isRuleHigh: isRuleHigh(),
         });
@@ -287,10 +278,9 @@ async function main() {
       train_.map((i) => ys[i]!),
       vocab.size,
     );
-    // A page too short for the model is the rules' alone (LIKENESS_MIN_FEATURES).
+    // A page too short for the model is the rules' alone (hasEnoughWords).
     docs.forEach((d, i) => {
-      if (foldAt[i] === fold)
-        oof[i] = d.base.size < LIKENESS_MIN_FEATURES ? 0 : score(xs[i]!, model);
+      if (foldAt[i] === fold) oof[i] = hasEnoughWords(d.features) ? score(xs[i]!, model) : 0;
     });
   }
   const benign = docs.flatMap((d, i) => (d.label ? [] : [oof[i]!])).sort((a, b) => b - a);
@@ -325,7 +315,6 @@ async function main() {
       `  ${group.padEnd(34)} ${String(own.length).padStart(4)} pages: rules ${((100 * rules) / own.length).toFixed(1)}%, with the likeness ${((100 * both) / own.length).toFixed(1)}%`,
     );
   }
-  if (args.includes('--compare-shipped')) compareShipped(docs, oof, threshold, copied);
   const sizes = docs
     .flatMap((d, i) => (d.label && !d.isRuleHigh && oof[i]! >= threshold ? [d.features.size] : []))
     .sort((a, b) => a - b);
@@ -343,72 +332,6 @@ async function main() {
 }
 
 const args = process.argv.slice(2);
-
-/** Trial features beside the shipped ones (`--extra shape`), before any is moved to src. */
-const EXTRA = option('--extra');
-function featuresOf(text: string): Set<string> {
-  const features = likenessFeatures(text);
-  if (EXTRA === 'shape') for (const f of shapeGrams(text)) features.add(f);
-  return features;
-}
-
-const SHAPE_N = Number(option('--shape-n') ?? 5);
-const SHAPE_MAX = Number(option('--shape-max') ?? 2000);
-
-/** The code's shape: letters as a, digits as 0, space runs as one space; its 5-grams. */
-function shapeGrams(text: string): Set<string> {
-  const grams = new Set<string>();
-  let shape = '';
-  for (let i = 0; i < text.length && grams.size < SHAPE_MAX; i++) {
-    const c = text[i]!;
-    const s = /[A-Za-z_]/.test(c) ? 'a' : /[0-9]/.test(c) ? '0' : /\s/.test(c) ? ' ' : c;
-    if (s === ' ' && shape.endsWith(' ')) continue;
-    if ((s === 'a' || s === '0') && shape.endsWith(s + s)) continue;
-    shape = (shape + s).slice(-SHAPE_N);
-    if (shape.length === SHAPE_N) grams.add(`~${shape}`);
-  }
-  return grams;
-}
-
-/**
- * The shipped model against this run's, on the groups the shipped one never saw: the
- * collections and packages added to the tuning side after it was trained (split v4 on).
- * This run's scores are out of fold, so both are read as on unseen material, and no
- * held-out file is read to choose between them.
- */
-function compareShipped(
-  docs: readonly Doc[],
-  oof: Float64Array,
-  threshold: number,
-  copied: ReadonlySet<number>,
-) {
-  const seen = new Set<string>([...SHELL_SPLIT.tuning, ...BENIGN_PACKAGES.tuning.slice(0, 50)]);
-  // Shells with a near copy elsewhere are left out: the shipped model may have learnt it.
-  const unseen = docs.flatMap((d, i) =>
-    seen.has(d.group) || copied.has(i) ? [] : [{ d, now: oof[i]! }],
-  );
-  const shipped = (d: Doc) =>
-    d.base.size >= LIKENESS_MIN_FEATURES && likenessOf(d.base).score >= LIKENESS_MODEL.threshold;
-  const shells = unseen.filter(({ d }) => d.label);
-  const benign = unseen.filter(({ d }) => !d.label);
-  const hits = (list: typeof unseen, by: (x: (typeof unseen)[0]) => boolean) =>
-    list.filter((x) => x.d.isRuleHigh || by(x)).length;
-  const rate = (n: number, of: number) => `${n} of ${of} (${((100 * n) / of).toFixed(1)}%)`;
-  console.log(
-    `Groups the shipped model never saw, no near copy elsewhere: ${shells.length} web-shell pages, ${benign.length} benign pages`,
-  );
-  for (const [name, by] of [
-    ['rules alone', () => false],
-    [`rules + shipped (≥ ${LIKENESS_MODEL.threshold})`, ({ d }: (typeof unseen)[0]) => shipped(d)],
-    [
-      `rules + this run, out of fold (≥ ${threshold.toFixed(4)})`,
-      ({ now }: (typeof unseen)[0]) => now >= threshold,
-    ],
-  ] as const)
-    console.log(
-      `  ${name.padEnd(46)} shells ${rate(hits(shells, by), shells.length)}, benign ${hits(benign, by)}`,
-    );
-}
 
 async function writeModel(
   model: { w: Float64Array; b: number },

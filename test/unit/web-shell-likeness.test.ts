@@ -9,6 +9,8 @@ import { judgeWebShell } from '../../src/findings/web-shell.js';
 import {
   LIKENESS_MIN_FEATURES,
   LIKENESS_REASON,
+  hasEnoughWords,
+  isShape,
   likenessApplies,
   likenessFeatures,
   likenessFinding,
@@ -48,7 +50,29 @@ describe('web-shell likeness', () => {
 
   it('keeps a bounded number of features however many words a file has', () => {
     const text = Array.from({ length: 50_000 }, (_, i) => `w${i}`).join(' ');
-    expect(likenessFeatures(text).size).toBeLessThanOrEqual(4000 + 20);
+    expect(likenessFeatures(text).size).toBeLessThanOrEqual(4000 + 20 + 2000);
+  });
+
+  it('reads the shape of the code whatever names it uses, and counts only words toward judging', () => {
+    const shapes = (text: string) => [...likenessFeatures(text)].filter(isShape).sort();
+    // The same obfuscator's output with other names and numbers has the same shape.
+    const one = shapes(`<?php $O00O0O=$O0O000{4}.$O0O000{9}; $O00O0O("\\x65\\x76");`);
+    const other = shapes(`<?php $I11I1I=$I1I111{7}.$I1I111{2}; $I11I1I("\\x61\\x73");`);
+    expect(one).toEqual(other);
+    expect(one).toContain('~$a00a');
+    expect(one).toContain('~"\\a00');
+    // Controls and non-ASCII are one class: no terminal byte becomes a feature.
+    const odd = shapes(
+      `<?php $a = "${String.fromCharCode(27)}[31m${String.fromCharCode(0x4e2d, 0x6587)}";`,
+    );
+    expect(odd.join('')).not.toMatch(/[\u0000-\u001f\u007f-\u00a3\u00a5-\uffff]/);
+    expect(odd).toContain('~"¤[00');
+    // A short page is left to the rules however many shapes it has.
+    const marks = '!#%&()*+,-/:;<=>?@[]^{|}';
+    const noise = [...marks].map((_, i) => marks.slice(i) + marks.slice(0, i)).join('');
+    const short = `<?php @eval(base64_decode($_POST['Z'])); /* ${noise} */`;
+    expect(likenessFeatures(short).size).toBeGreaterThan(LIKENESS_MIN_FEATURES);
+    expect(hasEnoughWords(likenessFeatures(short))).toBe(false);
   });
 
   it('scores as a logistic model: words weighed by 1/√n, the rules’ signals by 1', () => {
@@ -91,7 +115,7 @@ describe('web-shell likeness', () => {
   it('leaves a page too short to say much to the rules', () => {
     const strong = { ...tiny, weights: [40, 60, 1, -5] };
     const oneLiner = `<?php @eval(base64_decode($_POST['Z']));`;
-    expect(likenessFeatures(oneLiner).size).toBeLessThan(LIKENESS_MIN_FEATURES);
+    expect(hasEnoughWords(likenessFeatures(oneLiner))).toBe(false);
     expect(likenessOf(likenessFeatures(oneLiner), strong).score).toBeGreaterThan(0.9);
     expect(likenessFinding(oneLiner, strong)).toBeUndefined();
   });

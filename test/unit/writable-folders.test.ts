@@ -3,7 +3,7 @@
  * find the ones it can write to, against installers and updaters that test their own.
  */
 import { describe, expect, it } from 'vitest';
-import { isAlarm, topFinding } from '../support/top-finding.js';
+import { isAlarm, isRuleAlarm, topFinding } from '../support/top-finding.js';
 
 describe('writable-folder scanners', () => {
   it('ranks a PHP walk from the folder the visitor names, testing write access, critical', () => {
@@ -46,7 +46,7 @@ foreach (['cache', 'uploads', 'config'] as $d)
   echo $d, is_writable(__DIR__ . "/$d") ? ' ok' : ' not writable', '<br>';
 $step = $_GET['step'];
 `;
-    expect(isAlarm('/var/www/html/update.php', updater)).toBe(false);
+    expect(isRuleAlarm('/var/www/html/update.php', updater)).toBe(false);
     expect(isAlarm('/var/www/html/install.php', installer)).toBe(false);
   });
 
