@@ -342,7 +342,7 @@ async function writeModel(
 ) {
   kept.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const round = (x: number) => Math.round(x * 10000) / 10000;
-  const trainedOn = `issue 27 split v2, tuning side only: ${shells} web-shell pages, ${benign} benign pages (bench/train-likeness.ts, ${new Date().toISOString().slice(0, 10)})`;
+  const trainedOn = `issue 27 split v4, tuning side only: ${shells} web-shell pages, ${benign} benign pages (bench/train-likeness.ts, ${new Date().toISOString().slice(0, 10)})`;
   const text = `// Made by bench/train-likeness.ts --write from public web-shell collections and Debian
 // packages (the tuning side of docs/detection.md's split). Data, not code: do not edit.
 import type { LikenessModel } from './likeness.js';
