@@ -1,5 +1,5 @@
 /**
- * npm run bench -- train-likeness [--corpora DIR] [--write] [--show false-alarms]: trains the web-shell likeness
+ * npm run bench -- train-likeness [--corpora DIR] [--write] [--show false-alarms|misses]: trains the web-shell likeness
  * model (src/findings/web-shell/likeness.ts) on the **tuning side only** of issue 27's
  * split (bench/corpora.ts): the tuning web-shell collections against the pages of the
  * tuning Debian packages. The held-out side is never read here.
@@ -54,8 +54,9 @@ interface Doc {
 }
 
 const HIGH = new Set(['high', 'critical']);
-function ruleHigh(file: string, sample: Buffer, sizeBytes: number): boolean {
-  const judged = ruleText(sample, sizeBytes);
+function ruleHigh(file: string, sample: Buffer, sizeBytes: number, end?: Buffer): boolean {
+  // The file's end too, as the pipeline and the held-out bench judge it.
+  const judged = ruleText(sample, sizeBytes, end);
   const ext = path.extname(file).toLowerCase();
   return ['/opt/collected/x', '/var/www/html/x'].every((at) =>
     evaluateChange({
@@ -65,15 +66,18 @@ function ruleHigh(file: string, sample: Buffer, sizeBytes: number): boolean {
       ...(judged.type ? { currentType: judged.type } : {}),
       ...(judged.text !== undefined ? { currentText: judged.text } : {}),
       ...(judged.isCut ? { isCurrentTextCut: true } : {}),
+      ...(judged.endText !== undefined
+        ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
+        : {}),
       // The rules' own verdict: not the shipped model's, which has seen these pages.
     }).some((f) => HIGH.has(f.severity) && !f.reason.startsWith(LIKENESS_REASON)),
   );
 }
 
 async function read(file: string) {
-  const { sample, sizeBytes } = await sampleOf(file);
+  const { sample, sizeBytes, end } = await sampleOf(file);
   const text = ruleText(sample, sizeBytes).text;
-  return { text, isRuleHigh: () => ruleHigh(file, sample, sizeBytes) };
+  return { text, isRuleHigh: () => ruleHigh(file, sample, sizeBytes, end) };
 }
 
 async function loadDocs(): Promise<Doc[]> {
@@ -322,6 +326,14 @@ async function main() {
   if (option('--show') === 'false-alarms')
     docs.forEach((d, i) => {
       if (!d.label && oof[i]! >= threshold) console.log(`  fa ${oof[i]!.toFixed(4)} ${d.name}`);
+    });
+  // The shells neither finds, out of fold: `short` when the page has too few words to judge.
+  if (option('--show') === 'misses')
+    docs.forEach((d, i) => {
+      if (d.label && !d.isRuleHigh && oof[i]! < threshold)
+        console.log(
+          `  miss ${hasEnoughWords(d.features) ? oof[i]!.toFixed(4) : 'short '} ${d.name}`,
+        );
     });
 
   const final = train(xs, ys, vocab.size);
