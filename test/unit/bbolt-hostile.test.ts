@@ -466,6 +466,25 @@ describe('a database a running containerd is writing', () => {
     expect(copy.every((b) => b === 1)).toBe(true);
   });
 
+  it('copies to the file’s end, past its size when opened: a database grows', async () => {
+    // Opened at 64 KiB; by the copy, a commit has grown it to 128 KiB and names pages there.
+    const grown = changingFile(() => false);
+    const bigger: PageSource = {
+      read: async (buffer, offset, length, position) => {
+        if (position >= 128 * 1024) return { bytesRead: 0 };
+        const n = Math.min(length, 128 * 1024 - position);
+        buffer.fill(7, offset, offset + n);
+        if (position < 64 * 1024)
+          await grown.read(buffer, offset, Math.min(n, 64 * 1024 - position), position);
+        return { bytesRead: n };
+      },
+      close: async () => undefined,
+    };
+    const copy = await consistentCopy(bigger, 64 * 1024, 'meta.db');
+    expect(copy.length).toBe(128 * 1024);
+    expect(copy.subarray(64 * 1024).every((b) => b === 7)).toBe(true);
+  });
+
   it('gives up, by name, on a file that changes under every copy', async () => {
     await expect(
       consistentCopy(

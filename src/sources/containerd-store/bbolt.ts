@@ -12,6 +12,7 @@
  * elements) and bytes in proportion to its size. A fault is a BoltFormatError saying what
  * was wrong and where; what was read before it stays read.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
@@ -43,6 +44,8 @@ const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
 /** The meta pages of a live file fit in this (two pages of at most 64 KiB). */
 const META_SPAN = 2 * 64 * 1024;
 const SNAPSHOT_TRIES = 5;
+/** Waited before the second copy, doubled before each next one: a commit comes in bursts. */
+const SNAPSHOT_RETRY_MS = 20;
 
 /** Where a file's pages are read from: the file itself, or a copy of it in memory. */
 export interface PageSource {
@@ -71,27 +74,48 @@ function memorySource(bytes: Buffer): PageSource {
  * The file whole, as of one committed transaction, while its owner may be writing it: bbolt
  * writes a transaction's pages into pages no committed meta page reaches, then its meta page;
  * so when the meta pages read the same before and after the copy, every page they reach was
- * copied as they had it. Otherwise a commit landed meanwhile: copied again.
+ * copied as they had it. Otherwise a commit landed meanwhile: copied again, after a pause
+ * (containerd commits in bursts: a container stopping is several transactions).
+ *
+ * Read to the file's end, not to `size` (its size when opened): a database grows, and a
+ * commit that lands while it grows names pages past the old end. Issue 25: a CI run once
+ * found no snapshot for a stopped container; either could explain it.
  */
 export async function consistentCopy(
   source: PageSource,
   size: number,
   path: string,
 ): Promise<Buffer> {
-  if (size > MAX_SNAPSHOT_BYTES)
-    throw new BoltFormatError(
-      `${path} is ${size} bytes, more than the ${MAX_SNAPSHOT_BYTES} coroner copies from a live database`,
+  const tooBig = () =>
+    new BoltFormatError(
+      `${path} is more than the ${MAX_SNAPSHOT_BYTES} bytes coroner copies from a live database`,
     );
+  if (size > MAX_SNAPSHOT_BYTES) throw tooBig();
   const metaBytes = Math.min(META_SPAN, size);
   for (let attempt = 0; attempt < SNAPSHOT_TRIES; attempt++) {
+    if (attempt > 0) await delay(SNAPSHOT_RETRY_MS * 2 ** (attempt - 1));
     const before = Buffer.alloc(metaBytes);
     await source.read(before, 0, metaBytes, 0);
-    const copy = Buffer.alloc(size);
-    for (let at = 0; at < size;) {
-      const { bytesRead } = await source.read(copy, at, Math.min(4 * 1024 * 1024, size - at), at);
+    // Room for the file as opened; grown (doubled, up to the cap) only if it has grown.
+    let copy = Buffer.alloc(Math.max(size, 64 * 1024));
+    let at = 0;
+    for (;;) {
+      if (at === copy.length) {
+        if (copy.length >= MAX_SNAPSHOT_BYTES) throw tooBig();
+        const bigger = Buffer.alloc(Math.min(MAX_SNAPSHOT_BYTES, copy.length * 2));
+        copy.copy(bigger);
+        copy = bigger;
+      }
+      const { bytesRead } = await source.read(
+        copy,
+        at,
+        Math.min(4 * 1024 * 1024, copy.length - at),
+        at,
+      );
       if (bytesRead === 0) break;
       at += bytesRead;
     }
+    copy = copy.subarray(0, at);
     const after = Buffer.alloc(metaBytes);
     await source.read(after, 0, metaBytes, 0);
     if (before.equals(after) && before.equals(copy.subarray(0, metaBytes))) return copy;
@@ -100,6 +124,7 @@ export async function consistentCopy(
     `${path} changed under every one of ${SNAPSHOT_TRIES} copies: its owner is writing it without pause`,
   );
 }
+
 /** Characters of a key shown in a message: enough to recognise it, never a page of bytes. */
 const SHOWN_KEY = 80;
 
@@ -168,9 +193,11 @@ export class BoltFile {
         throw new BoltFormatError(
           `${path} is not a regular file (a named pipe, a device or a folder): refused`,
         );
-      const size = stat.size;
+      let size = stat.size;
       if (opts.isLive) {
-        handle = memorySource(await consistentCopy(file, size, path));
+        const copy = await consistentCopy(file, size, path);
+        handle = memorySource(copy);
+        size = copy.length;
         await file.close();
       }
       const metas: { pageSize: number; root: bigint; txid: bigint }[] = [];
