@@ -142,11 +142,19 @@ export type Side = keyof typeof SHELL_SPLIT;
 /**
  * Files of a tuning collection that are no web shells, by inspection of the tuning side's
  * misses (the hits were not audited): Zusyaku/PHP-Webshell carries a web site's own pages and
- * two detectors (PHP-Shell-Detector's language files, Mini-Shell-Finder).
+ * two detectors (PHP-Shell-Detector's language files, Mini-Shell-Finder); the memory-shell
+ * studies carry the demo applications they inject into (a "Hello World" index page, an
+ * upload form of Struts' "漏洞环境", the vulnerable environment).
  */
+const DEMO_PAGES = /(?:^|\/)(?:index|hello)\.jsp$/;
 const NOT_SHELLS: Record<string, RegExp> = {
   'Zusyaku+PHP-Webshell':
     /^(?:PHP-Shell-Detector-master|Mini-Shell-Finder-master)\/|^(?:contact|disclaimer|index|stats|alt|bak|kod|ust)\.php$/,
+  'jweny+MemShellDemo': /\/漏洞环境\//,
+  'R1ckyZ+JavaMemShellLearn': DEMO_PAGES,
+  'ax1sX+MemShell': DEMO_PAGES,
+  'M0untainShley+TomcatMemshell': DEMO_PAGES,
+  'threeworld+JavaMemShell': DEMO_PAGES,
 };
 
 /**
@@ -197,6 +205,25 @@ export const TUNING_ADDED = [
   '0xAnalyst+webshells',
   'h4ckl4bm3+MoarWebshells',
   'SerpentSecHunter2006+WEB-SHELL-ASP-',
+  // Added 2026-12-04 (tenth session), on the tuning side before any of their files was read:
+  // collections of WAF-bypass variants (JSP above all, the tuning side's thinnest language).
+  'xiaoxiaoleo+xiao-webshell',
+  'y0unge+webshell-bypass',
+  'DeEpinGh0st+Webshell-bypass-collection',
+  'S9MF+S9MF-php-webshell-bypass',
+  'lcatro+PHP-WebShell-Bypass-WAF',
+  'Macr0phag3+webshell-bypassed-human',
+  'volcanohatred+webshell-bypass',
+  'shinettg+JSP-Webshell',
+  // JSP memory-shell injectors (a filter, servlet, listener or valve added to the running
+  // container), from studies and demos of the technique.
+  'Ghost2097221+addMemShellsJSP',
+  'jweny+MemShellDemo',
+  'R1ckyZ+JavaMemShellLearn',
+  'ax1sX+MemShell',
+  'bmth666+Study_Memshell',
+  'M0untainShley+TomcatMemshell',
+  'threeworld+JavaMemShell',
 ];
 
 /**
