@@ -22,6 +22,7 @@
  * line. Issue 27: the tuning side's misses had 20 such files, every byte past 64 KiB.
  */
 import { detectContentType, isTextual, utf16Text } from '../compare/content-type.js';
+import { ebcdicText, unmarkedUtf16Text } from '../compare/page-encodings.js';
 import type { ContentType } from '../report/comparison.js';
 
 export const RULE_SAMPLE_BYTES = 64 * 1024;
@@ -110,12 +111,18 @@ export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleT
           tailFrom: tail.from,
         }
       : {};
+  // Pages in an encoding their prolog declares or their bytes show are judged on their start
+  // only, as UTF-16 is below: their end would need the start's reading.
+  const ebcdic = ebcdicText(head);
+  if (ebcdic !== undefined) return { type, text: ebcdic, isCut: size > head.length };
   if (isTextual(head)) return { type, text: head.toString('utf8'), isCut, ...withEnd('utf8') };
   if (!head.includes(0))
     return { type, text: head.toString('latin1'), isCut, ...withEnd('latin1') };
   // UTF-16 text is judged on its start only: its end would need the start's byte order.
   const utf16 = utf16Text(head);
   if (utf16 !== undefined) return { type, text: utf16, isCut: size > head.length };
+  const unmarked = type === 'binary' ? unmarkedUtf16Text(head) : undefined;
+  if (unmarked !== undefined) return { type, text: unmarked, isCut: size > head.length };
   const codeAfterBytes = codeAfterHeader(head, type);
   return codeAfterBytes === undefined
     ? { type, isCut: size > head.length }

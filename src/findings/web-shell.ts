@@ -32,7 +32,13 @@ import {
   includesRequestValue,
   wrappedSinkOnInput,
 } from './web-shell/request-flow.js';
-import { STRONG_DISGUISES, disguisesIn, isBase64Char, isBlobChar } from './web-shell/disguises.js';
+import {
+  STRONG_DISGUISES,
+  disguisesIn,
+  isBase64Char,
+  isBlobChar,
+  withoutInvisible,
+} from './web-shell/disguises.js';
 import {
   foldCompiledStrings,
   javaUnescaped,
@@ -72,6 +78,8 @@ import {
   NAMED_CODE,
   STREAM_READER,
   opensFromInput,
+  callGivenInput,
+  jspDocumentText,
   serverPageText,
   writesFromInput,
 } from './web-shell/server-pages.js';
@@ -104,6 +112,61 @@ const XPATH_PHP_CALL =
 // process, or evaluates code: a transform the page runs becomes a command runner.
 const XSLT_SCRIPT_RUNS =
   /<msxsl:script\b[\s\S]{0,2000}?(?:wscript\.shell|\bProcess\b|ActiveXObject|\beval\s*\()/i;
+
+// Xalan's and Saxon's Java extensions bind a stylesheet's prefix to a Java class (written in
+// a Java string, its quotes escaped): bound to Runtime or ProcessBuilder, a transform the page
+// runs starts processes (`rt:exec($rt, '…')`).
+const XSLT_JAVA_RUNS =
+  /xmlns:\w{1,40}\s*=\s*\\?["'](?:xalan:\/\/|java:|http:\/\/xml\.apache\.org\/xalan\/java\/)?java\.lang\.(?:Runtime|ProcessBuilder)\\?["']/;
+
+// Reflection past Java's access checks: a page has no business opening a class's private
+// members; with the request's value written into one (`execPath` of the JDK's MimeLauncher)
+// or passed to one, a JDK internal runs what the visitor sends.
+const OPENS_PRIVATE_MEMBERS = /\.setAccessible\s*\(\s*true\s*\)/;
+const SETS_OR_CALLS_MEMBER = /\.(?:set|invoke)\s*\(/g;
+
+// The passwords IIS 6 keeps for its sites in the metabase, read through ADSI.
+const IIS_METABASE_PASSWORDS =
+  /IIS:\/\/localhost\b[\s\S]{0,4000}?\b(?:AnonymousUserPass|WAMUserPass|UNCPassword)\b|\b(?:AnonymousUserPass|WAMUserPass|UNCPassword)\b[\s\S]{0,4000}?IIS:\/\/localhost\b/i;
+
+// A program kept among the site's pages (`Server.MapPath("x.exe")`), the file a page starts.
+const PROGRAM_AMONG_PAGES =
+  /\b(?:Server\.MapPath|getRealPath)\s*\(\s*["'][^"'\n]{0,200}\.(?:exe|com|bat|cmd|ps1|vbs|sh|elf)["']/i;
+
+// JSP's expression language reads the request through implicit objects (`${param.cmd}`,
+// `${header['x']}`), in `${…}` and `#{…}` anywhere in a page.
+const EL_INPUT =
+  /[$#]\{[^}\n]{0,400}?(?<![\w.])(?:param|paramValues|header|headerValues|cookie)\s*(?:\.\s*\w|\[)/;
+
+// An EL expression calling a method the request names (`${""[param.a]()[param.b](param.c)}`):
+// any class reached from a string, any method run.
+const EL_NAMED_CALL =
+  /\[\s*(?:param|paramValues|header|headerValues|cookie)\s*(?:\.\s*\w{1,40}(?:\s*\.\s*value)?|\[\s*['"]?\w{1,40}['"]?\s*\])\s*\]\s*\(/;
+const EL_OPENS = /[$#]\{/;
+
+// A process runner named in a string, for reflection to reach (`Class.forName(
+// "java.lang.Run" + "time")` once its pieces are joined): code has no other use for the name.
+const PROCESS_CLASS_NAMED =
+  /["'](?:java\.lang\.(?:Runtime|ProcessBuilder|ProcessImpl|UNIXProcess)|javax\.script\.ScriptEngineManager)["']/;
+
+// A compiled Java class in a string: its magic number CAFEBABE in base64 (`yv66vg`), in
+// BCEL's escapes (`$ca$fe$ba$be`) or in hex, with enough after it to be a class.
+const CARRIED_CLASS =
+  /['"](?:yv66vg[A-Za-z0-9+/]{40}|\$ca\$fe\$ba\$be(?:\$?[\w$]){20}|(?:cafebabe|CAFEBABE)[0-9a-fA-F]{40})/;
+
+// A class defined from bytes through reflection: ClassLoader's protected defineClass looked
+// up by its name (the call itself is a code sink).
+const DEFINES_CLASS_BY_REFLECTION = /\.get(?:Declared)?Method\s*\(\s*["']defineClass["']/;
+
+// A filter, servlet, listener or valve added to the running server from a page: the
+// container's own context reached (Tomcat's StandardContext, through its private fields)
+// and a handler registered in it, to answer requests after the page is gone. Applications
+// register theirs when they are deployed, never from a page.
+// A WebSocket endpoint added through the container's ServerContainer is the same, over a socket.
+const CONTAINER_CONTEXT =
+  /\bStandardContext\b|\.getDeclaredField\s*\(\s*["']context["']\s*\)|\bServerContainer\b/;
+const REGISTERS_HANDLER =
+  /\.(?:addApplicationEventListener|addFilterDef|addFilterMap(?:Before)?|addServletMapping(?:Decoded)?|addValve|addChild|addEndpoint)\s*\(/;
 
 // Memory shells: the file deletes itself, and the request that ran it goes on forever.
 const SELF_DELETE =
@@ -225,7 +288,9 @@ function judgeAsWritten(
     (isJava ||
       /\.(?:aspx|ascx|master)$/i.test(f.path) ||
       /<%@\s*(?:page|control|master)\b/i.test(source));
-  const serverText = isServerPage ? serverPageText(source) : source;
+  const serverText = isServerPage
+    ? serverPageText(isJava ? jspDocumentText(f.path, source) : source)
+    : source;
   // JSP, ASP.NET pages, handlers and web services are compiled languages' pages.
   const isCompiled =
     isServerPage ||
@@ -267,7 +332,7 @@ function judgeAsWritten(
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
   // Variables the visitor sets (extract(), register_globals): PHP's only.
   const fromRequest = isPhpText(f.path, text) ? variablesFromRequest(text) : new Set<string>();
-  const input = INPUT.test(text) || fromRequest.size > 0;
+  const input = INPUT.test(text) || fromRequest.size > 0 || (isJava && EL_INPUT.test(text));
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
   const command = COMMAND_SINK.exec(text);
@@ -287,6 +352,7 @@ function judgeAsWritten(
   const commands = new Set([...text.matchAll(COMMAND_SINKS)].map((m) => m[1]).filter(Boolean));
   const dynamic =
     ANY_DYNAMIC_CALL.test(text) ||
+    ANY_DYNAMIC_CALL.test(withoutInvisible(text)) ||
     callsBackAVariable(text) ||
     (isPageScript && /\bget(?:Declared)?Method\s*\([^;\n]{0,200}\.invoke\s*\(/.test(text));
 
@@ -320,7 +386,7 @@ function judgeAsWritten(
     reasons.push('decrypts what the request sends and loads or calls it as .NET code');
   if (isPageScript && RAW_SOCKET.test(text) && RECEIVES_ALL.test(text))
     reasons.push("captures the network's traffic (a raw socket set to receive every packet)");
-  if (isPageScript && /['"]yv66vg[A-Za-z0-9+/]{40}/.test(text))
+  if (isPageScript && CARRIED_CLASS.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
   if (input && ((isPageScript && SQL_FROM_INPUT.test(text)) || runsTypedSql(text)))
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
@@ -389,6 +455,31 @@ function judgeAsWritten(
   if (xpath) reasons.push(`an XPath expression that calls ${xpath[1]}()`);
   if (XSLT_SCRIPT_RUNS.test(text))
     reasons.push('an XSLT script block that starts a process or evaluates code');
+  if (XSLT_JAVA_RUNS.test(text))
+    reasons.push(
+      'an XSLT stylesheet binding java.lang.Runtime or ProcessBuilder (a transform that starts processes)',
+    );
+  if (
+    isJava &&
+    input &&
+    OPENS_PRIVATE_MEMBERS.test(text) &&
+    callGivenInput(text, SETS_OR_CALLS_MEMBER)
+  )
+    reasons.push("opens a class's private members by reflection and hands them the request");
+  if (isJava && DEFINES_CLASS_BY_REFLECTION.test(text))
+    reasons.push('defines a class from bytes through reflection (code loaded at run time)');
+  if (isJava && CONTAINER_CONTEXT.test(text) && REGISTERS_HANDLER.test(text))
+    reasons.push(
+      'adds a filter, servlet, listener, valve or WebSocket endpoint to the running server (a memory-resident shell)',
+    );
+  if (isJava && input && PROCESS_CLASS_NAMED.test(text))
+    reasons.push('names a process runner in a string, for reflection to reach (Java run by name)');
+  if (isJava && EL_OPENS.test(text) && EL_NAMED_CALL.test(text))
+    reasons.push('an EL expression calling a method the request names');
+  if (IIS_METABASE_PASSWORDS.test(text))
+    reasons.push("reads the passwords IIS keeps for its sites (the metabase's *UserPass)");
+  if (isPageScript && command && PROGRAM_AMONG_PAGES.test(text))
+    reasons.push("starts a program kept among the site's pages");
   // File managers and command consoles (c99, r57…): several ways to run commands, and a form.
   if (input && commands.size >= 3)
     reasons.push(`a command runner: ${[...commands].join(', ')} and request input`);

