@@ -224,6 +224,9 @@ export const TUNING_ADDED = [
   'bmth666+Study_Memshell',
   'M0untainShley+TomcatMemshell',
   'threeworld+JavaMemShell',
+  // ASP.NET's memory shells (a virtual path provider, a handler registered at run time).
+  'A-D-Team+SharpMemshell',
+  'minhi1+ASP.NET_WebForms_memshell',
 ];
 
 /**

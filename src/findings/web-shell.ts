@@ -168,6 +168,16 @@ const CONTAINER_CONTEXT =
 const REGISTERS_HANDLER =
   /\.(?:addApplicationEventListener|addFilterDef|addFilterMap(?:Before)?|addServletMapping(?:Decoded)?|addValve|addChild|addEndpoint)\s*\(/;
 
+// One element of an array named at run time called with another (`$$_[0]($$_[1])`,
+// `${$a}['f'](${$a}['x'])`): a function and its argument from one array is the request's
+// shape (`$_GET[0]($_GET[1])`), its name computed so that no reader sees `_GET`.
+const CALLS_ELEMENT_WITH_ELEMENT =
+  /\$\$(\w{1,40})\s*\[[^\]\n]{0,20}\]\s*\(\s*\$\$\1\s*\[|\$\{\s*\$(\w{1,40})\s*\}\s*\[[^\]\n]{0,20}\]\s*\(\s*\$\{\s*\$\2\s*\}\s*\[/;
+
+// A name joined from pieces and called on the request at once (`sy.'stem'($_GET['c'])`).
+const JOINED_NAME_CALLED_ON_INPUT =
+  /[\w'")]\s*\.\s*(['"])[A-Za-z_]{1,40}\1\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/;
+
 // Memory shells: the file deletes itself, and the request that ran it goes on forever.
 const SELF_DELETE =
   /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
@@ -466,6 +476,12 @@ function judgeAsWritten(
     callGivenInput(text, SETS_OR_CALLS_MEMBER)
   )
     reasons.push("opens a class's private members by reflection and hands them the request");
+  if (isPhpText(f.path, text) && CALLS_ELEMENT_WITH_ELEMENT.test(text))
+    reasons.push(
+      'calls one element of an array it names at run time with another (the request under a computed name)',
+    );
+  if (isPhpText(f.path, text) && JOINED_NAME_CALLED_ON_INPUT.test(text))
+    reasons.push('a name joined from pieces, called on request input');
   if (isJava && DEFINES_CLASS_BY_REFLECTION.test(text))
     reasons.push('defines a class from bytes through reflection (code loaded at run time)');
   if (isJava && CONTAINER_CONTEXT.test(text) && REGISTERS_HANDLER.test(text))

