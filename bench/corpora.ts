@@ -144,7 +144,7 @@ export type Side = keyof typeof SHELL_SPLIT;
  * misses (the hits were not audited): Zusyaku/PHP-Webshell carries a web site's own pages and
  * two detectors (PHP-Shell-Detector's language files, Mini-Shell-Finder); the memory-shell
  * studies carry the demo applications they inject into (a "Hello World" index page, an
- * upload form of Struts' "漏洞环境", the vulnerable environment).
+ * upload form of Struts' "漏洞环境", the vulnerable environment); and more below.
  */
 const DEMO_PAGES = /(?:^|\/)(?:index|hello)\.jsp$/;
 const NOT_SHELLS: Record<string, RegExp> = {
@@ -155,6 +155,10 @@ const NOT_SHELLS: Record<string, RegExp> = {
   'ax1sX+MemShell': DEMO_PAGES,
   'M0untainShley+TomcatMemshell': DEMO_PAGES,
   'threeworld+JavaMemShell': DEMO_PAGES,
+  // Files found on scammers' servers: beside the web shells, a phishing kit's visitor
+  // blockers, IP loggers, mail checkers, redirectors and an application's own pages.
+  '3e08488f9bcc2dd50192b3db89f6612c+Webshells':
+    /^(?:Blockers|IPLoggers|Mails|Redirectors|Unknown)\//,
 };
 
 /**
@@ -227,6 +231,15 @@ export const TUNING_ADDED = [
   // ASP.NET's memory shells (a virtual path provider, a handler registered at run time).
   'A-D-Team+SharpMemshell',
   'minhi1+ASP.NET_WebForms_memshell',
+  // Smaller PHP collections. Left out whole: HeartSleep/webshells (a compromised server's
+  // folders as found: shells among SEO doorways, images and the site's own pages).
+  'shootcannon+bypass-shell-collection',
+  'S-Tazar+webshell-collection',
+  'neoroles+webshells',
+  'BEND0US+webshells',
+  'm4l4v1t4+webshells',
+  '3e08488f9bcc2dd50192b3db89f6612c+Webshells',
+  'PentestThisKid+WebShells',
 ];
 
 /**

@@ -52,10 +52,20 @@ const CODE_RUN_CHARS = 24;
 
 const isPrintable = (c: number) => c === 9 || c === 10 || c === 13 || (c >= 0x20 && c <= 0x7e);
 
-/** True when `CODE_RUN_CHARS` printable bytes follow `at` (or all up to the end do). */
+/** A whole block closed within the run (`<?=exec($_GET[0]);?>` in a JPEG's pixel data). */
+const BLOCK_CHARS = 12;
+
+/**
+ * True when `CODE_RUN_CHARS` printable bytes follow `at` (or all up to the end do), or a
+ * shorter printable run holds a block's close (`?>`, `%>`) before the binary resumes.
+ */
 function readsAsText(head: Buffer, at: number): boolean {
   const end = Math.min(head.length, at + CODE_RUN_CHARS);
-  for (let i = at; i < end; i++) if (!isPrintable(head[i]!)) return false;
+  for (let i = at; i < end; i++)
+    if (!isPrintable(head[i]!)) {
+      const run = head.subarray(at, i).toString('latin1');
+      return /[?%]>/.test(run.slice(BLOCK_CHARS - 2));
+    }
   return true;
 }
 

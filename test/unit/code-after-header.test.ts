@@ -39,6 +39,23 @@ describe('code after a binary header', () => {
       });
   });
 
+  it('judges a short closed block inside pixel data, and no open tag met by chance', () => {
+    const pixels = (n: number) => Buffer.alloc(n, 0x91);
+    const hidden = Buffer.concat([
+      GIF_HEADER,
+      pixels(40),
+      Buffer.from('<?=exec($_GET[0]);?>( '),
+      pixels(40),
+    ]);
+    expect(judge('/var/www/html/uploads/cat.gif', hidden)[0]).toMatchObject({
+      rule: expect.stringMatching(/shell/),
+      severity: 'critical',
+    });
+    // `<?=` and a few printable bytes, no close: compressed data, not code.
+    const chance = Buffer.concat([GIF_HEADER, pixels(40), Buffer.from('<?=a1b2c3d'), pixels(40)]);
+    expect(ruleText(chance, chance.length).text).toBeUndefined();
+  });
+
   it('reads no code in an image without any, nor in a program or an archive', () => {
     const image = Buffer.concat([GIF_HEADER, Buffer.alloc(64, 0x11)]);
     expect(ruleText(image, image.length).text).toBeUndefined();

@@ -287,6 +287,11 @@ describe('judgeWebShell', () => {
       '/opt/j.php',
       "<?php class W { function stream_open($p) { sy.'stem'($_GET['cmd']); } } ?>",
     ],
+    [
+      'PHP running a request header read through getenv() with a bare name',
+      '/opt/g.php',
+      '<? @eval(getenv(HTTP_LOGO)); ?>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
