@@ -178,6 +178,25 @@ const CALLS_ELEMENT_WITH_ELEMENT =
 const JOINED_NAME_CALLED_ON_INPUT =
   /[\w'")]\s*\.\s*(['"])[A-Za-z_]{1,40}\1\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/;
 
+// Code evaluated or compiled from text at run time, by the platforms' own evaluators:
+// Groovy, OGNL, SpEL, MVEL, JEXL, the JDK's compiler and anonymous classes; .NET's code
+// providers and JScript's evaluator. In a page that reads the request, what they run is
+// the visitor's.
+const TEXT_EVALUATORS =
+  /\b(?:GroovyShell|GroovyClassLoader|SpelExpressionParser|JexlEngine|JexlBuilder|CSharpCodeProvider|VBCodeProvider|JScriptCodeProvider|CompileAssemblyFromSource|JScriptEvaluate|VsaEngine)\b|\bOgnl\s*\.\s*(?:getValue|parseExpression)\s*\(|\bMVEL\s*\.\s*(?:eval|executeExpression|compileExpression)\s*\(|\bToolProvider\s*\.\s*getSystemJavaCompiler\s*\(|\.defineAnonymousClass\s*\(|\bCodeDomProvider\s*\.\s*CreateProvider\s*\(/;
+
+// Objects read back from bytes the request sends (Java's serialization and XMLDecoder,
+// XAML): their readers run code named in the bytes. Classes loaded from a URL the request
+// gives.
+const READS_OBJECTS =
+  /\bnew\s+(?:java\.io\.)?ObjectInputStream\s*\(|\bnew\s+(?:java\.beans\.)?XMLDecoder\s*\(|\bXamlReader\s*\.\s*(?:Parse|Load)\s*\(|\bnew\s+(?:java\.net\.)?URLClassLoader\s*\(/g;
+
+// .NET's formatters that name the types they build in the bytes; JSON and XmlSerializer's
+// Deserialize build a type the page chose, and are not these.
+const TYPE_NAMING_FORMATTER =
+  /\b(?:BinaryFormatter|LosFormatter|ObjectStateFormatter|SoapFormatter|NetDataContractSerializer)\b/;
+const DESERIALIZES = /\.Deserialize\s*\(/g;
+
 // Memory shells: the file deletes itself, and the request that ran it goes on forever.
 const SELF_DELETE =
   /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
@@ -482,6 +501,18 @@ function judgeAsWritten(
     );
   if (isPhpText(f.path, text) && JOINED_NAME_CALLED_ON_INPUT.test(text))
     reasons.push('a name joined from pieces, called on request input');
+  const evaluator = isPageScript && input ? TEXT_EVALUATORS.exec(text) : null;
+  if (evaluator)
+    reasons.push(
+      `evaluates or compiles code from text, and reads the request (${evaluator[0].replace(/[\s(.]+$/, '')})`,
+    );
+  if (
+    isPageScript &&
+    input &&
+    (callGivenInput(text, READS_OBJECTS) ||
+      (TYPE_NAMING_FORMATTER.test(text) && callGivenInput(text, DESERIALIZES)))
+  )
+    reasons.push('reads objects or loads classes from what the request sends (deserialization)');
   if (isJava && DEFINES_CLASS_BY_REFLECTION.test(text))
     reasons.push('defines a class from bytes through reflection (code loaded at run time)');
   if (isJava && CONTAINER_CONTEXT.test(text) && REGISTERS_HANDLER.test(text))

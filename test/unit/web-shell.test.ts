@@ -292,6 +292,31 @@ describe('judgeWebShell', () => {
       '/opt/g.php',
       '<? @eval(getenv(HTTP_LOGO)); ?>',
     ],
+    [
+      'a JSP evaluating the request as Groovy',
+      '/opt/g.jsp',
+      '<% String s = request.getParameter("s"); Object r = new groovy.lang.GroovyShell().evaluate(s); out.print(r); %>',
+    ],
+    [
+      'an ASPX page compiling C# the visitor sends',
+      '/opt/c.aspx',
+      '<%@ Page Language="C#" %><script runat="server">void Page_Load(object o, EventArgs e) { var p = new CSharpCodeProvider(); var r = p.CompileAssemblyFromSource(new CompilerParameters(), Request.Form["src"]); }</script>',
+    ],
+    [
+      "a JSP reading Java objects from the request's body",
+      '/opt/o.jsp',
+      '<% ObjectInputStream in = new ObjectInputStream(request.getInputStream()); Object o = in.readObject(); %>',
+    ],
+    [
+      "an ASPX page deserializing the request's body with BinaryFormatter",
+      '/opt/d.aspx',
+      '<%@ Page Language="C#" %><% var f = new BinaryFormatter(); object o = f.Deserialize(Request.InputStream); %>',
+    ],
+    [
+      'a JSP loading classes from a URL the visitor gives',
+      '/opt/u.jsp',
+      '<% String u = request.getParameter("u"); URLClassLoader l = new URLClassLoader(new URL[] { new URL(u) }); l.loadClass("Payload").newInstance(); %>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
@@ -321,6 +346,14 @@ describe('judgeWebShell', () => {
       [
         '/opt/c.aspx',
         '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { SqlConnection con = new SqlConnection(this.ConnectionName); Label1.Text = Request.QueryString["q"]; }</script>',
+      ],
+      [
+        '/opt/cache.jsp',
+        '<% String id = request.getParameter("id"); ObjectInputStream in = new ObjectInputStream(new FileInputStream(application.getRealPath("/WEB-INF/cache.ser"))); out.print(id); %>',
+      ],
+      [
+        '/opt/api.aspx',
+        '<%@ Page Language="C#" %><% var x = new XmlSerializer(typeof(Order)); var o = (Order) x.Deserialize(Request.InputStream); var j = new JavaScriptSerializer().Deserialize<Order>(Request.Form["j"]); %>',
       ],
       [
         '/opt/doc.jspx',
