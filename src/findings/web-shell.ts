@@ -79,6 +79,9 @@ import {
   STREAM_READER,
   opensFromInput,
   callGivenInput,
+  givenWholeParameter,
+  JDBC_SQL,
+  JDBC_CONNECTS,
   jspDocumentText,
   serverPageText,
   writesFromInput,
@@ -417,7 +420,12 @@ function judgeAsWritten(
     reasons.push("captures the network's traffic (a raw socket set to receive every packet)");
   if (isPageScript && CARRIED_CLASS.test(text))
     reasons.push('a compiled Java class carried in the page, to be loaded at run time');
-  if (input && ((isPageScript && SQL_FROM_INPUT.test(text)) || runsTypedSql(text)))
+  if (
+    input &&
+    ((isPageScript && SQL_FROM_INPUT.test(text)) ||
+      runsTypedSql(text) ||
+      (isJava && (givenWholeParameter(text, JDBC_SQL) || givenWholeParameter(text, JDBC_CONNECTS))))
+  )
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   if (scansForWritableFolders(text, carried))
     reasons.push("walks the server's folders to find the ones it can write to");

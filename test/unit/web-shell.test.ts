@@ -317,6 +317,16 @@ describe('judgeWebShell', () => {
       '/opt/u.jsp',
       '<% String u = request.getParameter("u"); URLClassLoader l = new URLClassLoader(new URL[] { new URL(u) }); l.loadClass("Payload").newInstance(); %>',
     ],
+    [
+      "a JSP database console running the visitor's SQL",
+      '/opt/sql.jsp',
+      '<% String sql = request.getParameter("sql").trim(); Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(sql); %>',
+    ],
+    [
+      'a JSP connecting to the database the visitor names',
+      '/opt/db.jsp',
+      '<% Connection c = DriverManager.getConnection(request.getParameter("url"), request.getParameter("u"), request.getParameter("p")); %>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
@@ -346,6 +356,10 @@ describe('judgeWebShell', () => {
       [
         '/opt/c.aspx',
         '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { SqlConnection con = new SqlConnection(this.ConnectionName); Label1.Text = Request.QueryString["q"]; }</script>',
+      ],
+      [
+        '/opt/list.jsp',
+        '<% String id = request.getParameter("id"); String q = request.getParameter("q"); String sql = "SELECT name FROM t WHERE name LIKE \'" + q + "\'"; ResultSet a = st.executeQuery("SELECT * FROM t WHERE id=" + id); ResultSet b = st.executeQuery(sql); %>',
       ],
       [
         '/opt/cache.jsp',

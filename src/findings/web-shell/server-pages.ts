@@ -220,3 +220,37 @@ export function jspDocumentText(path: string, text: string): string {
       },
     );
 }
+
+// JDBC's query calls and its connection, in Java pages.
+export const JDBC_SQL = /\.(?:executeQuery|executeUpdate|execute|addBatch|prepareStatement)\s*\(/g;
+export const JDBC_CONNECTS = /\bDriverManager\s*\.\s*getConnection\s*\(/g;
+
+// A request parameter read whole (trimmed at most): `request.getParameter("sql")`.
+const WHOLE_PARAMETER =
+  /^(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)(?:\s*\.\s*trim\s*\(\s*\))?$/;
+
+const JAVA_ASSIGNMENT = /\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,200})/g;
+
+/**
+ * A call of `calls` whose first argument is a request parameter as sent, written in place or
+ * held in a name set to it: the SQL or the database a console runs for its visitor.
+ * Applications put request values into SQL they write (`"… WHERE id = " + id`); a console
+ * passes the visitor's text on whole. Issue 27: database consoles.
+ */
+export function givenWholeParameter(text: string, calls: RegExp): boolean {
+  const called = [...text.matchAll(calls)].slice(0, 100);
+  if (called.length === 0) return false;
+  let held: Set<string> | undefined;
+  return called.some((m) => {
+    const first = (callArgs(text, m.index! + m[0].length - 1)[0] ?? '').trim();
+    if (WHOLE_PARAMETER.test(first)) return true;
+    if (!/^\w{1,40}$/.test(first)) return false;
+    held ??= new Set(
+      [...text.matchAll(JAVA_ASSIGNMENT)]
+        .slice(0, 5000)
+        .filter((a) => WHOLE_PARAMETER.test(a[2]!.trim()))
+        .map((a) => a[1]!),
+    );
+    return held.has(first);
+  });
+}
