@@ -82,6 +82,7 @@ import {
   givenWholeParameter,
   JDBC_SQL,
   JDBC_CONNECTS,
+  ADO_SQL,
   jspDocumentText,
   serverPageText,
   writesFromInput,
@@ -424,7 +425,9 @@ function judgeAsWritten(
     input &&
     ((isPageScript && SQL_FROM_INPUT.test(text)) ||
       runsTypedSql(text) ||
-      (isJava && (givenWholeParameter(text, JDBC_SQL) || givenWholeParameter(text, JDBC_CONNECTS))))
+      (isJava &&
+        (givenWholeParameter(text, JDBC_SQL) || givenWholeParameter(text, JDBC_CONNECTS))) ||
+      (isPageScript && !isJava && givenWholeParameter(text, ADO_SQL)))
   )
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   if (scansForWritableFolders(text, carried))

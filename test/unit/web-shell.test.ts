@@ -327,6 +327,11 @@ describe('judgeWebShell', () => {
       '/opt/db.jsp',
       '<% Connection c = DriverManager.getConnection(request.getParameter("url"), request.getParameter("u"), request.getParameter("p")); %>',
     ],
+    [
+      "an ASPX database console running the visitor's SQL",
+      '/opt/sql.aspx',
+      '<%@ Page Language="C#" %><script runat="server">void Run(object o, EventArgs e) { string q = Request.Form["q"]; var cmd = new SqlCommand(q, new SqlConnection(Request["cs"])); }</script>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
@@ -356,6 +361,10 @@ describe('judgeWebShell', () => {
       [
         '/opt/c.aspx',
         '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { SqlConnection con = new SqlConnection(this.ConnectionName); Label1.Text = Request.QueryString["q"]; }</script>',
+      ],
+      [
+        '/opt/list.aspx',
+        '<%@ Page Language="C#" %><% string id = Request.QueryString["id"]; var cmd = new SqlCommand("SELECT * FROM t WHERE id=" + id, new SqlConnection(ConfigurationManager.ConnectionStrings["db"].ConnectionString)); %>',
       ],
       [
         '/opt/list.jsp',

@@ -225,9 +225,14 @@ export function jspDocumentText(path: string, text: string): string {
 export const JDBC_SQL = /\.(?:executeQuery|executeUpdate|execute|addBatch|prepareStatement)\s*\(/g;
 export const JDBC_CONNECTS = /\bDriverManager\s*\.\s*getConnection\s*\(/g;
 
-// A request parameter read whole (trimmed at most): `request.getParameter("sql")`.
+// ADO.NET's commands, connections and adapters, given their SQL or connection string first.
+export const ADO_SQL =
+  /\bnew\s+(?:System\.Data\.\w{1,20}\.)?(?:Sql|OleDb|Odbc|MySql|Oracle|SQLite|Npgsql)(?:Command|Connection|DataAdapter)\s*\(/g;
+
+// A request parameter read whole (trimmed at most): `request.getParameter("sql")`, and
+// ASP.NET's `Request.Form["sql"]`, `Request["sql"]`, `Request.QueryString("sql")`.
 const WHOLE_PARAMETER =
-  /^(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)(?:\s*\.\s*trim\s*\(\s*\))?$/;
+  /^(?:(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)|Request\s*(?:\.\s*(?:Form|QueryString|Params|Item)\s*)?(?:\[\s*"[^"\n]{0,60}"\s*\]|\(\s*"[^"\n]{0,60}"\s*\)))(?:\s*\.\s*(?:trim|Trim|ToString)\s*\(\s*\))?$/;
 
 const JAVA_ASSIGNMENT = /\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,200})/g;
 
