@@ -332,6 +332,11 @@ describe('judgeWebShell', () => {
       '/opt/sql.aspx',
       '<%@ Page Language="C#" %><script runat="server">void Run(object o, EventArgs e) { string q = Request.Form["q"]; var cmd = new SqlCommand(q, new SqlConnection(Request["cs"])); }</script>',
     ],
+    [
+      "a JSP running the request's query string and parameter values",
+      '/opt/q.jsp',
+      '<% String[] v = request.getParameterValues("c"); String q = java.net.URLDecoder.decode(request.getQueryString()); Process p = Runtime.getRuntime().exec(q); %>',
+    ],
   ])('calls %s a web shell, critical', (_, where, text) => {
     expect(judge(where, text)).toMatchObject({ severity: 'critical' });
   });
