@@ -156,7 +156,7 @@ const PROCESS_CLASS_NAMED =
 // A compiled Java class in a string: its magic number CAFEBABE in base64 (`yv66vg`), in
 // BCEL's escapes (`$ca$fe$ba$be`) or in hex, with enough after it to be a class.
 const CARRIED_CLASS =
-  /['"](?:yv66vg[A-Za-z0-9+/]{40}|\$ca\$fe\$ba\$be(?:\$?[\w$]){20}|(?:cafebabe|CAFEBABE)[0-9a-fA-F]{40})/;
+  /['"](?:yv66vg[A-Za-z0-9+/]{40}|\$ca\$fe\$ba\$be[\w$]{20}|(?:cafebabe|CAFEBABE)[0-9a-fA-F]{40})/;
 
 // A class defined from bytes through reflection: ClassLoader's protected defineClass looked
 // up by its name (the call itself is a code sink).

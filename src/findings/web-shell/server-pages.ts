@@ -234,7 +234,8 @@ export const ADO_SQL =
 const WHOLE_PARAMETER =
   /^(?:(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)|Request\s*(?:\.\s*(?:Form|QueryString|Params|Item)\s*)?(?:\[\s*"[^"\n]{0,60}"\s*\]|\(\s*"[^"\n]{0,60}"\s*\)))(?:\s*\.\s*(?:trim|Trim|ToString)\s*\(\s*\))?$/;
 
-const JAVA_ASSIGNMENT = /\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,200})/g;
+// `name = value;` in Java and C#.
+const ASSIGNMENT_STATEMENT = /\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,200})/g;
 
 /**
  * A call of `calls` whose first argument is a request parameter as sent, written in place or
@@ -251,7 +252,7 @@ export function givenWholeParameter(text: string, calls: RegExp): boolean {
     if (WHOLE_PARAMETER.test(first)) return true;
     if (!/^\w{1,40}$/.test(first)) return false;
     held ??= new Set(
-      [...text.matchAll(JAVA_ASSIGNMENT)]
+      [...text.matchAll(ASSIGNMENT_STATEMENT)]
         .slice(0, 5000)
         .filter((a) => WHOLE_PARAMETER.test(a[2]!.trim()))
         .map((a) => a[1]!),
