@@ -364,7 +364,8 @@ function judgeAsWritten(
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
   // Variables the visitor sets (extract(), register_globals): PHP's only.
-  const fromRequest = isPhpText(f.path, text) ? variablesFromRequest(text) : new Set<string>();
+  const isPhp = isPhpText(f.path, text);
+  const fromRequest = isPhp ? variablesFromRequest(text) : new Set<string>();
   const input = INPUT.test(text) || fromRequest.size > 0 || (isJava && EL_INPUT.test(text));
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
@@ -383,9 +384,11 @@ function judgeAsWritten(
   const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));
 
   const commands = new Set([...text.matchAll(COMMAND_SINKS)].map((m) => m[1]).filter(Boolean));
+  // Names holding invisible characters are read as a reader sees them, when there are any.
+  const visible = withoutInvisible(text);
   const dynamic =
     ANY_DYNAMIC_CALL.test(text) ||
-    ANY_DYNAMIC_CALL.test(withoutInvisible(text)) ||
+    (visible !== text && ANY_DYNAMIC_CALL.test(visible)) ||
     callsBackAVariable(text) ||
     (isPageScript && /\bget(?:Declared)?Method\s*\([^;\n]{0,200}\.invoke\s*\(/.test(text));
 
@@ -506,11 +509,11 @@ function judgeAsWritten(
     callGivenInput(text, SETS_OR_CALLS_MEMBER)
   )
     reasons.push("opens a class's private members by reflection and hands them the request");
-  if (isPhpText(f.path, text) && CALLS_ELEMENT_WITH_ELEMENT.test(text))
+  if (isPhp && CALLS_ELEMENT_WITH_ELEMENT.test(text))
     reasons.push(
       'calls one element of an array it names at run time with another (the request under a computed name)',
     );
-  if (isPhpText(f.path, text) && JOINED_NAME_CALLED_ON_INPUT.test(text))
+  if (isPhp && JOINED_NAME_CALLED_ON_INPUT.test(text))
     reasons.push('a name joined from pieces, called on request input');
   const evaluator = isPageScript && input ? TEXT_EVALUATORS.exec(text) : null;
   if (evaluator)
