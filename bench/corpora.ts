@@ -240,6 +240,17 @@ export const TUNING_ADDED = [
   'm4l4v1t4+webshells',
   '3e08488f9bcc2dd50192b3db89f6612c+Webshells',
   'PentestThisKid+WebShells',
+  // Added 2026-12-04 (eleventh session), on the tuning side before any of their files was read.
+  // Passed over: JiaHeng-DLUT/Webshell-samples (a merge of collections already split here,
+  // held-out ones among them) and zhangk64/webshell-detect (YARA rules, no shells).
+  'Double-q1015+webshell_tester',
+  'adilhyz+WebShell',
+  'exploit-haxor+webshell',
+  'Spacecow99+php-webshells',
+  '4way4eva+php-webshells',
+  'Al1ex+WebShells',
+  'nizar0x1f+webshells',
+  'senada13+j7webshells',
 ];
 
 /**

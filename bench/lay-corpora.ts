@@ -38,6 +38,10 @@ const SHELL_PARTS: Record<string, string[]> = {
   'fuzzdb-project+fuzzdb': ['web-backdoors'],
   // Its shells; `dataset/benign` is pages of unnamed origin, `dataset/cleaned` a processed copy.
   'gitcuongnguyen8797+webshell-detection-using-machine': ['dataset/sample', 'dataset/webshell'],
+  // A shell tester's own code beside its samples.
+  'Double-q1015+webshell_tester': ['shells', 'uncheck-shells'],
+  // A Jekyll site around its PHP folder.
+  'adilhyz+WebShell': ['PHP'],
 };
 /** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
 const PAGE_PARTS: Record<string, string[]> = {
