@@ -45,7 +45,8 @@ export interface RuleText {
 }
 
 // Where server-side code starts: PHP's tags, ASP and JSP's, ASP.NET's script element.
-const SERVER_CODE_START = /<\?(?:php|=)|<%|<script\s{1,20}runat\s{0,20}=/gi;
+// A short open tag is followed by white space (`<? @fwrite(…`): an XMP packet's `<?xpacket` is not.
+const SERVER_CODE_START = /<\?(?:php|=|\s)|<%|<script\s{1,20}runat\s{0,20}=/gi;
 
 /** Code reads as text: at least this many printable characters follow its start tag. */
 const CODE_RUN_CHARS = 24;
@@ -134,14 +135,24 @@ export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleT
   const unmarked = type === 'binary' ? unmarkedUtf16Text(head) : undefined;
   if (unmarked !== undefined) return { type, text: unmarked, isCut: size > head.length };
   const codeAfterBytes = codeAfterHeader(head, type);
-  return codeAfterBytes === undefined
+  if (codeAfterBytes !== undefined)
+    return {
+      type,
+      text: head.subarray(codeAfterBytes).toString('latin1'),
+      isCut,
+      codeAfterBytes,
+      ...withEnd('latin1'),
+    };
+  // A header longer than the start's sample (an icon of 67 KB, then `<?php`): the code is in
+  // the end, judged as the text when the start holds none.
+  const codeInEnd = tail && codeAfterHeader(tail.bytes, type);
+  return codeInEnd === undefined || !tail
     ? { type, isCut: size > head.length }
     : {
         type,
-        text: head.subarray(codeAfterBytes).toString('latin1'),
-        isCut,
-        codeAfterBytes,
-        ...withEnd('latin1'),
+        text: tail.bytes.subarray(codeInEnd).toString('latin1'),
+        isCut: true,
+        codeAfterBytes: tail.from + codeInEnd,
       };
 }
 

