@@ -31,6 +31,7 @@ import {
   variablesFromRequest,
   includesRequestValue,
   wrappedSinkOnInput,
+  calleeRelayedOnInput,
 } from './web-shell/request-flow.js';
 import {
   STRONG_DISGUISES,
@@ -547,7 +548,10 @@ function judgeAsWritten(
   const onInput = input
     ? (sinkOnInput(text, COMMAND_SINKS, carried) ?? sinkOnInput(text, CODE_SINKS, carried))
     : undefined;
-  const throughWrapper = input && !onInput ? wrappedSinkOnInput(text, carried) : undefined;
+  const throughWrapper =
+    input && !onInput
+      ? (wrappedSinkOnInput(text, carried) ?? calleeRelayedOnInput(text, carried))
+      : undefined;
   if (onInput) reasons.push(`${onInput}() on request input`);
   else if (throughWrapper) reasons.push(throughWrapper);
   else if (input && sink && near(text, INPUT, command ? COMMAND_SINK : CODE_SINK))

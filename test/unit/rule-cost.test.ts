@@ -61,7 +61,7 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   'new RegExp(String.raw`\\b(?:${[...new Set(ids)]': /\b(?:T1|txtPath)\.Text\b/,
   // downloaded-code.ts: PHP's fetchers and the page's own fetching functions (`\w{1,40}`).
   'new RegExp(String.raw`\\b(?:${names})':
-    /\b(?:file_get_contents|fopen|getCurl0)\s*\(\s*(["'])(?:https?|ftp):\/\//i,
+    /\b(?:file_get_contents|fopen|getCurl0)\s*\(\s*(?:["'](?:https?|ftp):\/\/|\$(?:url|src0)\b)/i,
 };
 
 // Not file content: yara.ts parses yara's own output for the responder's rules' metadata.

@@ -453,4 +453,32 @@ describe('judgeWebShell', () => {
     expect(judge('/opt/x.php', shaped)).toBeUndefined();
     expect(judge('/opt/y.php', `<?php $x = "${'QUFB'.repeat(6000)}";`)?.severity).toBe('high');
   });
+
+  it("follows a runner's name through a function of the page's own that calls what it is given", () => {
+    const relayed = `<?php
+function run_each($how, $what) { array_map($how, $what); }
+run_each(assert, array($_POST['q']));
+?>`;
+    expect(judge('/var/www/html/x.php', relayed)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/runner's name and request input handed to run_each\(\)/),
+    });
+    const quoted = relayed.replace('assert,', "'system',");
+    expect(judge('/var/www/html/x.php', quoted)?.severity).toBe('critical');
+    // The same helper given a harmless callback: a library's.
+    const library = relayed.replace('assert,', "'trim',");
+    expect(judge('/var/www/html/x.php', library)?.severity).not.toBe('critical');
+  });
+
+  it('reads strings made from numbers, joined by offset and bit operators, as a disguise', () => {
+    const piece = '((((1).(0.5)){2})|(((1).(2)){0}))';
+    const hidden = `<?php eval(${Array(12).fill(piece).join('.')}); ?>`;
+    expect(judge('/var/www/html/x.php', hidden)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/strings made from numbers/),
+    });
+    // Arithmetic on numbers, however long, joins none as strings.
+    const sums = `<?php $t = ${Array(40).fill('(1.5 * (2 + 3))').join(' + ')}; ?>`;
+    expect(judge('/var/www/html/x.php', sums)).toBeUndefined();
+  });
 });

@@ -79,6 +79,7 @@ export const STRONG_DISGUISES = new Set([
   'names hidden by str_replace',
   'a long encoded blob',
   'code written without letters or digits',
+  'strings made from numbers',
 ]);
 
 const isLetterOrDigit = (c: number) =>
@@ -107,6 +108,28 @@ function hasCodeWithoutLetters(text: string): boolean {
     else if (c === 59) statements++;
     else if (c === 40) groups++;
     if (length >= 200 && variables >= 30 && statements >= 5 && groups >= 3) return true;
+  }
+  return false;
+}
+
+/**
+ * Strings made from numbers (`((1).(0.00001)){4}` is "E", `(999**999).(1)` starts "INF"),
+ * picked by offset and joined by bitwise operators into names: a run of 200 characters
+ * without a letter that joins 10 parenthesised values with `).(`. Arithmetic joins numbers
+ * with operators, not as strings.
+ */
+function hasStringsFromNumbers(text: string): boolean {
+  let length = 0;
+  let joins = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c > 127) {
+      length = joins = 0;
+      continue;
+    }
+    length++;
+    if (c === 46 && text.charCodeAt(i - 1) === 41 && text.charCodeAt(i + 1) === 40) joins++;
+    if (length >= 200 && joins >= 10) return true;
   }
   return false;
 }
@@ -193,6 +216,7 @@ export function disguisesIn(text: string): string[] {
   if (hasEncodedBlobLines(text) || longestRun(text, isBase64Char) >= 600)
     found.push('a long encoded blob');
   if (hasCodeWithoutLetters(text)) found.push('code written without letters or digits');
+  if (hasStringsFromNumbers(text)) found.push('strings made from numbers');
   // "sys"."tem", "gzin"."flate(": pieces that join into a name no piece spells alone.
   for (const m of text.matchAll(PIECES)) {
     const pieces = [...m[0].matchAll(/['"]([^'"\n]*)['"]/g)].map((p) => p[1]!.toLowerCase());

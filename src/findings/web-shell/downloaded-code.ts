@@ -23,10 +23,19 @@ function fetchingFunctions(text: string): string[] {
   return own;
 }
 
-/** What reads a URL the page spells out: a fetcher's or an own fetching function's call. */
+/** Variables the page sets to a URL it spells out (`$source = "https://…";`), at most 50. */
+const urlVariables = (text: string) =>
+  [...text.matchAll(/\$(\w{1,40})\s*=\s*["'](?:https?|ftp):\/\//gi)].slice(0, 50).map((m) => m[1]!);
+
+/**
+ * What reads a URL the page spells out: a fetcher's or an own fetching function's call, on
+ * the URL or on a variable set to one.
+ */
 function urlFetch(text: string): RegExp {
   const names = [...FETCHERS, ...fetchingFunctions(text)].join('|');
-  return new RegExp(String.raw`\b(?:${names})\s*\(\s*(["'])(?:https?|ftp):\/\/`, 'i');
+  const held = [...new Set(urlVariables(text))];
+  const variable = held.length ? String.raw`|\$(?:${held.join('|')})\b` : '';
+  return new RegExp(String.raw`\b(?:${names})\s*\(\s*(?:["'](?:https?|ftp):\/\/${variable})`, 'i');
 }
 
 /** Variables holding what was fetched, through up to three assignments. */
@@ -61,9 +70,13 @@ function contentsWrittenToPages(text: string): string[] {
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;\n]{0,300})/g)].slice(0, 5000);
   const pageVariables = new Set(assigns.filter((m) => PAGE_NAME.test(m[2]!)).map((m) => m[1]!));
   const included = new Set(
-    [...text.matchAll(/\b(?:include|require)(?:_once)?\s*\(\s*([^;\n]{1,120}?)\s*\)\s*;/g)]
+    [
+      ...text.matchAll(
+        /\b(?:include|require)(?:_once)?(?:\s*\(\s*([^;\n]{1,120}?)\s*\)|\s+([^;\n(]{1,120}?))\s*;/g,
+      ),
+    ]
       .slice(0, 200)
-      .map((m) => m[1]!),
+      .map((m) => (m[1] ?? m[2])!),
   );
   const isPage = (name: string) =>
     PAGE_NAME.test(name) ||
@@ -78,7 +91,13 @@ function contentsWrittenToPages(text: string): string[] {
   for (const m of [...text.matchAll(WRITES)].slice(0, 100)) {
     const [target, content] = callArgs(text, m.index! + m[0].length - 1);
     if (target === undefined || content === undefined) continue;
-    const name = m[1] ? target : opened.get(/^\s*\$(\w{1,40})\s*$/.exec(target)?.[1] ?? '');
+    // `fwrite(fopen('x.php', 'w'), …)`, or a handle opened before.
+    const inline = /^\s*(?:@\s*)?fopen\s*\(/.exec(target);
+    const name = m[1]
+      ? target
+      : inline
+        ? callArgs(target, inline[0].length - 1)[0]
+        : opened.get(/^\s*\$(\w{1,40})\s*$/.exec(target)?.[1] ?? '');
     if (name !== undefined && isPage(name)) contents.push(content);
   }
   return contents;

@@ -9,15 +9,18 @@ import { callArgs } from './code-text.js';
 const SENT_NAME = /\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]name['"]\s*\]/;
 
 /**
- * An expression without the calls it makes, but for basename(): a name passed through
- * pathinfo() or a hash is the server's choice, a basename() of it is still the visitor's.
+ * An expression without the calls it makes, but for those that keep the name: a name passed
+ * through pathinfo() or a hash is the server's choice; its basename(), a piece of it cut
+ * by substr() or its case changed is still the visitor's.
  */
 function nameCarriedBy(expr: string): string {
   let out = expr;
-  for (let i = 0; i < 3; i++)
-    out = out.replace(/\b(?!basename\b)[A-Za-z_]\w{0,40}\s*\([^()\n]{0,200}\)/g, '');
+  for (let i = 0; i < 3; i++) out = out.replace(CALL_NOT_KEEPING_NAME, '');
   return out;
 }
+
+const CALL_NOT_KEEPING_NAME =
+  /\b(?!(?:basename|substr|trim|strtolower|strtoupper|stripslashes)\b)[A-Za-z_]\w{0,40}\s*\([^()\n]{0,200}\)/g;
 
 /** Variables holding the name an upload was sent with, through up to three assignments. */
 function sentNameHolders(text: string): Set<string> {

@@ -295,6 +295,29 @@ function skipLiteral(text: string, i: number): number {
 // `'sy'.'stem'($c)` folds to), so it is read as that function's call.
 const STRING_CALLED = /(?<![\w$\])])(['"])([A-Za-z_]\w{0,40})\1(\s*\()/g;
 
+// A name kept in $GLOBALS under a key (`${"GLOBALS"}["cpsgir"]="files";`, once folded), and
+// a variable named through it (`${${"GLOBALS"}["cpsgir"]}`): an obfuscator's table of names.
+const NAME_KEPT =
+  /(?:\$\{\s*(['"])GLOBALS\1\s*\}|\$GLOBALS)\s*\[\s*(['"])(\w{1,40})\2\s*\]\s*=\s*(['"])(\w{1,40})\4\s*;/g;
+const NAMED_THROUGH_TABLE =
+  /\$\{\s*(?:\$\{\s*(['"])GLOBALS\1\s*\}|\$GLOBALS)\s*\[\s*(['"])(\w{1,40})\2\s*\]\s*\}/g;
+
+/**
+ * The variables an obfuscator names through a table in $GLOBALS, written by their names
+ * (`${${"GLOBALS"}["cpsgir"]}` is `$files`): the rules then follow the request through
+ * them. A key set twice is left as written: which name it holds depends on the run.
+ */
+function withGlobalsNamed(text: string): string {
+  const table = new Map<string, string | undefined>();
+  for (const m of [...text.matchAll(NAME_KEPT)].slice(0, 5000))
+    table.set(m[3]!, table.has(m[3]!) && table.get(m[3]!) !== m[5] ? undefined : m[5]!);
+  if (!table.size) return text;
+  return text.replace(NAMED_THROUGH_TABLE, (whole, _q, _k, key: string) => {
+    const name = table.get(key);
+    return name ? `$${name}` : whole;
+  });
+}
+
 /** The text with PHP's constant expressions worked out, or the text itself when none fold. */
 export function foldPhpConstants(text: string): string {
   let current = text;
@@ -303,5 +326,5 @@ export function foldPhpConstants(text: string): string {
     if (next === current) break;
     current = next;
   }
-  return current.replace(STRING_CALLED, '$2$3');
+  return withGlobalsNamed(current.replace(STRING_CALLED, '$2$3'));
 }

@@ -139,6 +139,42 @@ export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): 
   return undefined;
 }
 
+/**
+ * The page's own function that calls what a parameter names (`function test($a, $b) {
+ * array_map($a, $b); }`), called with a runner's name in that place and request input
+ * (`test(assert, array($_POST['cmd']))`): the name reaches its callback through one call more.
+ */
+export function calleeRelayedOnInput(
+  text: string,
+  tainted: ReadonlySet<string>,
+): string | undefined {
+  for (const f of [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(([^)]{0,200})\)\s*\{/g)].slice(
+    0,
+    300,
+  )) {
+    const params = f[2]!.split(',').map((p) => /\$(\w{1,40})/.exec(p)?.[1]);
+    const body = text.slice(f.index! + f[0].length, f.index! + f[0].length + 2000);
+    const called = new Set<string>();
+    for (const m of [...body.matchAll(CALLBACK)].slice(0, 50))
+      for (const a of calleesOf(m[1]!, callArgs(body, m.index! + m[0].length - 1)))
+        called.add(/^\s*\$(\w{1,40})\s*$/.exec(a)?.[1] ?? '');
+    for (const m of [...body.matchAll(DYNAMIC_CALL)].slice(0, 50)) if (m[1]) called.add(m[1]);
+    const places = params.flatMap((p, i) => (p && called.has(p) ? [i] : []));
+    if (!places.length) continue;
+    for (const call of callsOf(text, f[1]!)) {
+      const args = callArgs(text, call.index! + call[0].length - 1);
+      const isRunner = (i: number) => RUNNER_NAME.test(args[i] ?? '');
+      if (places.some(isRunner) && args.some((a) => carriesInput(a, tainted)))
+        return `a runner's name and request input handed to ${f[1]}(), which calls it`;
+    }
+  }
+  return undefined;
+}
+
+// A runner's name as a whole argument: quoted, or a bare word PHP 7 reads as a string.
+const RUNNER_NAME =
+  /^\s*(?:(['"])(?:assert|system|exec|shell_exec|passthru|popen|proc_open|create_function|pcntl_exec)\1|(?:assert|system|exec|shell_exec|passthru)(?![\w(]))\s*$/i;
+
 // A test that yields true or false: a comparison, a negation, a type or presence check.
 const BOOLEAN_TEST =
   /^\s*(?:!|(?:is_\w{1,20}|ctype_\w{1,10}|in_array|isset|empty|array_key_exists|preg_match|\w{1,40}_exists|is_a|is_subclass_of|filter_var)\s*\()|===|!==|==|!=|<=|>=|<(?![<?=])|(?<![-=])>|\binstanceof\b|&&|\|\||\b(?:and|or|xor)\b/i;
