@@ -59,6 +59,7 @@ import { foldPhpConstants } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
+import { addsFixedAdministrator } from './web-shell/planted-accounts.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest } from './web-shell/mailer.js';
@@ -78,6 +79,12 @@ import {
   SQL_FROM_INPUT,
   NAMED_CODE,
   STREAM_READER,
+  NET_FOLDER_LISTER,
+  NET_FILE_READER,
+  JAVA_PATH_OF,
+  JAVA_NIO_READS,
+  JAVA_FILE_OPENED,
+  JAVA_LISTS_FOLDER,
   opensFromInput,
   callGivenInput,
   givenWholeParameter,
@@ -130,6 +137,12 @@ const XSLT_JAVA_RUNS =
 const OPENS_PRIVATE_MEMBERS = /\.setAccessible\s*\(\s*true\s*\)/;
 const SETS_OR_CALLS_MEMBER = /\.(?:set|invoke)\s*\(/g;
 
+// A VB.NET page, and VB's Shell(), which starts the program its command line names.
+const VB_PAGE =
+  /<%@\s*(?:page|control|webhandler|webservice)\b[^%]{0,300}\blanguage\s*=\s*"?vb"?[\s%]|<script\b[^>]{0,200}\blanguage\s*=\s*"?vb"?[\s>]/i;
+const VB_SHELL = /(?<![\w.])(?:Interaction\.)?Shell\s*\(/;
+const VB_REQUEST = /(?<![\w.])Request\s*\(\s*"/i;
+
 // The passwords IIS 6 keeps for its sites in the metabase, read through ADSI.
 const IIS_METABASE_PASSWORDS =
   /IIS:\/\/localhost\b[\s\S]{0,4000}?\b(?:AnonymousUserPass|WAMUserPass|UNCPassword)\b|\b(?:AnonymousUserPass|WAMUserPass|UNCPassword)\b[\s\S]{0,4000}?IIS:\/\/localhost\b/i;
@@ -152,7 +165,7 @@ const EL_OPENS = /[$#]\{/;
 // A process runner named in a string, for reflection to reach (`Class.forName(
 // "java.lang.Run" + "time")` once its pieces are joined): code has no other use for the name.
 const PROCESS_CLASS_NAMED =
-  /["'](?:java\.lang\.(?:Runtime|ProcessBuilder|ProcessImpl|UNIXProcess)|javax\.script\.ScriptEngineManager)["']/;
+  /["'](?:java\.lang\.(?:Runtime|ProcessBuilder|ProcessImpl|UNIXProcess)|javax\.script\.ScriptEngineManager|System\.Diagnostics\.Process(?:StartInfo)?)["']/;
 
 // A compiled Java class in a string: its magic number CAFEBABE in base64 (`yv66vg`), in
 // BCEL's escapes (`$ca$fe$ba$be`) or in hex, with enough after it to be a class.
@@ -367,9 +380,15 @@ function judgeAsWritten(
   // Variables the visitor sets (extract(), register_globals): PHP's only.
   const isPhp = isPhpText(f.path, text);
   const fromRequest = isPhp ? variablesFromRequest(text) : new Set<string>();
-  const input = INPUT.test(text) || fromRequest.size > 0 || (isJava && EL_INPUT.test(text));
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
+  const isVbNet = isPageScript && !isAsp && VB_PAGE.test(text);
+  // VB.NET reads the request through its default member too: `Request("c")`.
+  const input =
+    INPUT.test(text) ||
+    fromRequest.size > 0 ||
+    (isJava && EL_INPUT.test(text)) ||
+    (isVbNet && VB_REQUEST.test(text));
   const command = COMMAND_SINK.exec(text);
   const code = firstCodeSink(text);
   const sink = command ?? code;
@@ -411,8 +430,23 @@ function judgeAsWritten(
     reasons.push(`${code[1] ?? 'code'}() on decoded input`);
   if (isPageScript && input && writesFromInput(text))
     reasons.push('writes a file from request input in a server page');
-  else if (isPageScript && input && opensFromInput(text, STREAM_READER, true))
+  else if (
+    isPageScript &&
+    input &&
+    (opensFromInput(text, STREAM_READER, true) ||
+      givenWholeParameter(text, NET_FILE_READER) ||
+      (isJava && JAVA_NIO_READS.test(text) && givenWholeParameter(text, JAVA_PATH_OF)))
+  )
     reasons.push('hands out any file the visitor names (a file browser in a server page)');
+  else if (
+    isPageScript &&
+    input &&
+    (givenWholeParameter(text, NET_FOLDER_LISTER) ||
+      (isJava && JAVA_LISTS_FOLDER.test(text) && givenWholeParameter(text, JAVA_FILE_OPENED)))
+  )
+    reasons.push('lists any folder the visitor names (a folder browser in a server page)');
+  if (isPageScript && isVbNet && input && VB_SHELL.test(text))
+    reasons.push("runs a program through VB's Shell() and reads the request");
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
   if (tunnel) reasons.push(tunnel);
   if (isJava && input && opensFromInput(text, NAMED_CODE))
@@ -445,10 +479,12 @@ function judgeAsWritten(
     reasons.push('connects to each host or port of a range the visitor gives (a port scanner)');
   const bypass = bypassesLimits(text, input, carried);
   if (bypass) reasons.push(bypass);
+  if (isPhp && addsFixedAdministrator(text))
+    reasons.push('adds an administrator whose name and password it spells out (a CMS backdoor)');
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (
-    /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.test(
+    /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b/.test(
       text,
     )
   )
@@ -534,8 +570,8 @@ function judgeAsWritten(
     reasons.push(
       'adds a filter, servlet, listener, valve or WebSocket endpoint to the running server (a memory-resident shell)',
     );
-  if (isJava && input && PROCESS_CLASS_NAMED.test(text))
-    reasons.push('names a process runner in a string, for reflection to reach (Java run by name)');
+  if (isPageScript && !isAsp && input && PROCESS_CLASS_NAMED.test(text))
+    reasons.push('names a process runner in a string, for reflection to reach (run by name)');
   if (isJava && EL_OPENS.test(text) && EL_NAMED_CALL.test(text))
     reasons.push('an EL expression calling a method the request names');
   if (IIS_METABASE_PASSWORDS.test(text))

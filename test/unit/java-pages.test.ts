@@ -52,3 +52,102 @@ ps.setString(1, id);
     expect(isAlarm(`${AT}item.jsp`, page)).toBe(false);
   });
 });
+
+describe('folder browsers and VB.NET shells', () => {
+  it('ranks a page listing any folder the visitor names critical, in JSP and ASP.NET', () => {
+    const jsp = `<%@ page import="java.io.*" %><%
+File d = new File(request.getParameter("d"));
+for (File f : d.listFiles()) out.println(f.getName());
+%>`;
+    const aspx = `<%@ Page Language="C#" %><%@ Import Namespace="System.IO" %><script runat="server">
+protected void Page_Load(object s, EventArgs e) {
+  foreach (var d in Directory.GetFileSystemEntries(Request.QueryString["p"])) Response.Write(d + "<br>");
+}</script>`;
+    expect(topFinding(`${AT}d.jsp`, jsp)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/lists any folder the visitor names/),
+    });
+    expect(topFinding('/inetpub/wwwroot/d.aspx', aspx)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/lists any folder the visitor names/),
+    });
+    // A gallery listing its own folder, with a page number from the request.
+    const gallery = `<%@ Page Language="C#" %><%@ Import Namespace="System.IO" %><%
+int page = int.Parse(Request.QueryString["page"] ?? "1");
+foreach (var f in Directory.GetFiles(Server.MapPath("~/images/gallery"))) Response.Write(Path.GetFileName(f));
+%>`;
+    expect(isAlarm('/inetpub/wwwroot/gallery.aspx', gallery)).toBe(false);
+  });
+
+  it("ranks a VB.NET page handing the request to VB's Shell() critical, and one reading it only not", () => {
+    const shell = '<%@ Page Language="VB" %><% Shell("cmd /c " & Request("c")) %>';
+    expect(topFinding('/inetpub/wwwroot/s.aspx', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/VB's Shell\(\)/),
+    });
+    const reader =
+      '<%@ Page Language="VB" %><% Response.Write(Server.HtmlEncode(Request("name"))) %>';
+    expect(isAlarm('/inetpub/wwwroot/hello.aspx', reader)).toBe(false);
+  });
+});
+
+describe("files through Java's NIO and .NET's readers, copies and downloads", () => {
+  it.each([
+    [
+      'a JSP writing through Files.write()',
+      `${AT}w.jsp`,
+      '<% java.nio.file.Files.write(java.nio.file.Paths.get(request.getParameter("f")), request.getParameter("d").getBytes()); %>',
+    ],
+    [
+      'a JSP handing out the file a NIO path names',
+      `${AT}r.jsp`,
+      '<% out.print(new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(request.getParameter("f"))))); %>',
+    ],
+    [
+      'a page reading the file the visitor names through a StreamReader',
+      '/inetpub/wwwroot/r.aspx',
+      '<%@ Page Language="C#" %><% using (var s = new System.IO.StreamReader(Request["f"])) Response.Write(s.ReadToEnd()); %>',
+    ],
+    [
+      'a page downloading to a file the visitor names',
+      '/inetpub/wwwroot/d.aspx',
+      '<%@ Page Language="C#" %><% new System.Net.WebClient().DownloadFile(Request["u"], Server.MapPath(Request["f"])); %>',
+    ],
+    [
+      'a page copying files the visitor names',
+      '/inetpub/wwwroot/c.aspx',
+      '<%@ Page Language="C#" %><% System.IO.File.Copy(Request["a"], Request["b"], true); %>',
+    ],
+    [
+      "a JSP writing through commons-io's FileUtils",
+      `${AT}f.jsp`,
+      '<% org.apache.commons.io.FileUtils.writeStringToFile(new java.io.File(request.getParameter("f")), request.getParameter("c")); %>',
+    ],
+    [
+      'a JSP saving an uploaded part where the visitor says',
+      `${AT}u.jsp`,
+      '<% request.getPart("f").write(request.getParameter("p")); %>',
+    ],
+    [
+      'a page reaching Process by its name through reflection',
+      '/inetpub/wwwroot/p.aspx',
+      '<%@ Page Language="C#" %><% var t = Type.GetType("System.Diagnostics.Process"); t.GetMethod("Start", new[] { typeof(string), typeof(string) }).Invoke(null, new object[] { "cmd.exe", "/c " + Request["c"] }); %>',
+    ],
+  ])('ranks %s critical', (_, path, page) => {
+    expect(topFinding(path, page)).toMatchObject({ severity: 'critical' });
+  });
+
+  it('does not alarm on a handler reading the request body, nor on a JSP reading its own file', () => {
+    const handler = `<%@ WebHandler Language="C#" Class="H" %>
+using System.Web; public class H : IHttpHandler {
+  public void ProcessRequest(HttpContext context) {
+    using (var r = new System.IO.StreamReader(context.Request.InputStream)) context.Response.Write(r.ReadToEnd().Length);
+  }
+  public bool IsReusable { get { return false; } }
+}`;
+    expect(isAlarm('/inetpub/wwwroot/len.ashx', handler)).toBe(false);
+    const own = `<% String lang = request.getParameter("lang");
+out.print(new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(application.getRealPath("/WEB-INF/terms.txt"))))); %>`;
+    expect(isAlarm(`${AT}terms.jsp`, own)).toBe(false);
+  });
+});

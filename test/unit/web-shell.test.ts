@@ -482,3 +482,77 @@ run_each(assert, array($_POST['q']));
     expect(judge('/var/www/html/x.php', sums)).toBeUndefined();
   });
 });
+
+describe('judgeWebShell: request arrays and reflection', () => {
+  it.each([
+    [
+      'ReflectionFunction of a runner invoked on input',
+      '<?php $x = new ReflectionFunction("system"); $x->invoke($_GET["c"]);',
+    ],
+    [
+      'ReflectionFunction of a name the request gives',
+      '<?php (new ReflectionFunction($_GET["f"]))->invokeArgs([$_GET["c"]]);',
+    ],
+    ["a request array's key called", '<?php foreach ($_POST as $k => $v) { $k($v); }'],
+    [
+      "a request array's key called in a closure",
+      '<?php array_walk($_GET, function ($v, $k) { $k($v); });',
+    ],
+    ['an uploaded file included', '<?php include $_FILES["f"]["tmp_name"];'],
+    ['the request extracted through a name', '<?php $c = $_REQUEST; @extract($c); @$a($b);'],
+    ['pcntl_exec() given the arguments', '<?php pcntl_exec("/bin/sh", ["-c", $_GET["c"]]);'],
+    [
+      'LD_PRELOAD set before mail()',
+      '<?php putenv("LD_PRELOAD=/tmp/x.so"); mail("a", "b", "c", "d");',
+    ],
+    [
+      'SQLite given assert as a function',
+      '<?php $db = new PDO("sqlite::memory:"); $db->sqliteCreateFunction("f", "assert", 1); $db->query("SELECT f(\'" . $_GET["c"] . "\')");',
+    ],
+    [
+      'an XML handler named assert',
+      '<?php $p = xml_parser_create(); xml_set_character_data_handler($p, "assert"); xml_parse($p, "<a>" . $_POST["c"] . "</a>");',
+    ],
+    [
+      "FILTER_CALLBACK's option assert",
+      '<?php filter_var($_GET["c"], FILTER_CALLBACK, array("options" => "assert"));',
+    ],
+    [
+      'mb_ereg_replace_callback() to assert',
+      '<?php mb_ereg_replace_callback(".*", "assert", $_POST["c"]);',
+    ],
+    [
+      'session save handlers named assert',
+      '<?php session_set_save_handler("assert", "assert", "assert", "assert", "assert", "assert"); session_start(); $_SESSION["x"] = $_GET["c"];',
+    ],
+    [
+      'an autoloader named assert',
+      '<?php spl_autoload_register("assert"); class_exists($_GET["c"]);',
+    ],
+    [
+      "ArrayObject's uksort() to assert",
+      '<?php $a = new ArrayObject(array($_GET["c"] => 1)); $a->uksort("assert");',
+    ],
+    ['preg_filter() with /e', '<?php preg_filter("/.*/e", $_GET["c"], "x");'],
+  ])('ranks %s critical', (_, text) => {
+    expect(judge('/var/www/html/x.php', text)?.severity).toBe('critical');
+  });
+
+  it.each([
+    [
+      'ReflectionFunction of a string helper',
+      '<?php $r = new ReflectionFunction("strtoupper"); echo htmlspecialchars($r->invoke($_GET["s"]));',
+    ],
+    [
+      'a request array cleaned in a loop',
+      '<?php foreach ($_POST as $k => $v) { $clean[$k] = trim($v); }',
+    ],
+    [
+      'a closure over the request that calls nothing by name',
+      '<?php array_walk($_GET, function (&$v, $k) { $v = strip_tags($v); });',
+    ],
+    ['pcntl_exec() of fixed arguments', '<?php pcntl_exec("/usr/bin/php", ["worker.php"]);'],
+  ])('does not rank %s critical', (_, text) => {
+    expect(judge('/opt/x.php', text)?.severity).not.toBe('critical');
+  });
+});

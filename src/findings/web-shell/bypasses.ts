@@ -4,7 +4,8 @@
  * (`copy("compress.zlib://" . $file, …)`), imap_open() given the visitor's mailbox string (a
  * command through the mail client's rsh option), links to the server's root made followable
  * with an .htaccess (the shared-host symlink attack), and IIS's configuration of every site
- * read through its metabase. Pages have no use for any of them.
+ * read through its metabase, a library preloaded into the programs PHP starts. Pages have no
+ * use for any of them.
  */
 import { callArgs } from './code-text.js';
 import { carriesInput } from './request-flow.js';
@@ -15,6 +16,9 @@ const IMAP_OPEN = /\bimap_open\s*\(/g;
 const LINKS = /\bsymlink\s*\(/;
 const FOLLOWS_LINKS =
   /\.htaccess[\s\S]{0,2000}?FollowSymLinks|FollowSymLinks[\s\S]{0,2000}?\.htaccess/i;
+// A library the dynamic loader puts into every program PHP then starts (mail()'s sendmail,
+// error_log()'s): code run though every command function is disabled.
+const LD_PRELOAD_SET = /\bputenv\s*\(\s*['"]LD_PRELOAD=/;
 const IIS_METABASE = /\b(?:new\s+COM|GetObject)\s*\(\s*["']IIS:\/\//i;
 
 /** The first way around the host's limits the page takes, described; or undefined. */
@@ -36,6 +40,8 @@ export function bypassesLimits(
   }
   if (LINKS.test(text) && FOLLOWS_LINKS.test(text))
     return 'links server files into its folder and lets the web server follow them (a symlink attack)';
+  if (LD_PRELOAD_SET.test(text))
+    return 'sets LD_PRELOAD for the programs it starts (a library run around disable_functions)';
   if (IIS_METABASE.test(text))
     return "reads IIS's configuration of every site (its IIS:// metabase)";
   return undefined;

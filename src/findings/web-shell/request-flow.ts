@@ -24,7 +24,7 @@ export const COMMAND_SINK =
 // process started through its private classes; .NET's Assembly.Load, called directly or
 // through reflection, and an XSLT transform allowed to run the stylesheet's C# scripts).
 export const CODE_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_replace\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\bXsltSettings\.TrustedXslt\b|\.EnableScript\s*=\s*true\b|\bnew\s+XsltSettings\s*\(\s*\w{1,10}\s*,\s*true\s*\)|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_(?:replace|filter)\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\bXsltSettings\.TrustedXslt\b|\.EnableScript\s*=\s*true\b|\bnew\s+XsltSettings\s*\(\s*\w{1,10}\s*,\s*true\s*\)|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...), and a
 // variable variable's value ($$f(...): the function is named by the variable $f names).
@@ -49,10 +49,10 @@ export const CODE_SINKS = new RegExp(CODE_SINK.source, 'gi');
 
 // Functions that call back a name they are given; `first` when the name is the first argument.
 const CALLBACK =
-  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start|Closure::fromCallable)\s*\(/g;
+  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start|Closure::fromCallable|mb_ereg_replace_callback|spl_autoload_register|session_set_save_handler|xml_set_\w{1,30}_handler|sqliteCreateFunction|createFunction)\s*\(/g;
 
 const CALLEE_FIRST =
-  /^(call_user_func|forward_static_call|register_|array_map|set_(?:error|exception)_handler|ob_start|Closure)/;
+  /^(call_user_func|forward_static_call|register_|array_map|set_(?:error|exception)_handler|ob_start|Closure|spl_autoload_register)/;
 
 // A name that runs code or commands, as a string.
 const DANGEROUS_NAME =
@@ -85,8 +85,26 @@ export function directlyTainted(text: string): Set<string> {
   const assign = /\$(\w{1,40})\s*=\s*([^;\n]{0,160})/g;
   for (const m of text.matchAll(assign))
     if (INPUT.test(m[2]!) && !isInputFree(m[2]!)) names.add(m[1]!);
+  // The keys and values of a request array, looped over or handed to a closure
+  // (`foreach ($_POST as $k => $v)`, `array_walk($_GET, function ($v, $k) {…})`).
+  for (const m of [...text.matchAll(LOOP_OVER_REQUEST)].slice(0, 200))
+    for (const v of [m[1], m[2]]) if (v) names.add(v);
+  for (const m of [...text.matchAll(CALLBACK)].slice(0, 200)) {
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    if (!args.some((a) => WHOLE_REQUEST.test(a))) continue;
+    for (const a of args) {
+      const params = CLOSURE_PARAMS.exec(a);
+      if (params) for (const v of [params[1], params[2]]) if (v) names.add(v);
+    }
+  }
   return names;
 }
+
+// A superglobal of the request, whole.
+const WHOLE_REQUEST = /^\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\s*$/;
+const LOOP_OVER_REQUEST =
+  /\bforeach\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\s+as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g;
+const CLOSURE_PARAMS = /^\s*(?:static\s+)?function\s*\(\s*&?\$(\w{1,40})(?:\s*,\s*&?\$(\w{1,40}))?/;
 
 /**
  * Names of variables that hold request input: assigned from it (`$c = $_POST['c']`), from a
@@ -219,6 +237,8 @@ export function sinkOnInput(
 /** What makes a callee argument a shell's: a dangerous name, request input, a tainted or decoded name. */
 function isShellCallee(arg: string, tainted: Set<string>): boolean {
   const a = unescapePhp(arg.replace(/^\s*\(/, ''));
+  // A closure is code written out, not a name: its own calls are judged where they stand.
+  if (/^\s*(?:static\s+)?(?:function|fn)\s*\(/.test(a)) return false;
   if (DANGEROUS_NAME.test(a) || DECODED_NAME.test(a) || INPUT.test(a)) return true;
   // $ch[1].$ch[3].$ch[4]: a name put together from picked pieces.
   if (/\$\w{1,40}\s*\[\s*\d{1,3}\s*\]\s*\.\s*\$\w{1,40}\s*\[\s*\d{1,3}\s*\]/.test(a)) return true;
@@ -237,18 +257,29 @@ function isRequestValue(arg: string, tainted: Set<string>): boolean {
 }
 
 /** The arguments of a callback-taking function that name what it calls. */
-function calleesOf(fn: string, args: string[]): string[] {
-  if (CALLEE_FIRST.test(fn)) return args.slice(0, 1);
+function calleesOf(fn: string, args: string[], isMethod = false): string[] {
+  // ArrayObject's ->uasort('cb'): the sort's callback is its only argument.
+  if (CALLEE_FIRST.test(fn) || isMethod) return args.slice(0, 1);
+  // Each of a session's save handlers is a callback.
+  if (fn === 'session_set_save_handler') return args.slice(0, 6);
   // array_udiff($a, $b, 'cb'), array_intersect_ukey(…, 'cb'): the callback comes last.
   if (/^array_(?:u?diff|u?intersect)_|^array_u(?:diff|intersect)/.test(fn)) return args.slice(-1);
   // preg_replace_callback($re, 'cb', $subject), array_walk($a, 'cb'), usort($a, 'cb')…
   return args.slice(1, 2);
 }
 
+/** `$o->uasort(…)`: ArrayObject's sorts, called as methods, take the callback first. */
+const isSortMethod = (text: string, m: RegExpMatchArray) =>
+  /^u[ak]?sort$/.test(m[1]!) && /->\s*$/.test(text.slice(Math.max(0, m.index! - 4), m.index!));
+
 /** A callback given a name held in a variable (`array_map($a, …)`): a call chosen at run time. */
 export function callsBackAVariable(text: string): boolean {
   for (const m of [...text.matchAll(CALLBACK)].slice(0, 200)) {
-    const callees = calleesOf(m[1]!, callArgs(text, m.index! + m[0].length - 1));
+    const callees = calleesOf(
+      m[1]!,
+      callArgs(text, m.index! + m[0].length - 1),
+      isSortMethod(text, m),
+    );
     if (callees.some((a) => /^\s*\$\w{1,40}\s*$/.test(a))) return true;
   }
   return false;
@@ -257,7 +288,11 @@ export function callsBackAVariable(text: string): boolean {
 /** How the file runs a name it does not spell out, if it does, in words. */
 export function indirectExecution(text: string, tainted: Set<string>): string | undefined {
   for (const m of text.matchAll(CALLBACK)) {
-    const callees = calleesOf(m[1]!, callArgs(text, m.index! + m[0].length - 1));
+    const callees = calleesOf(
+      m[1]!,
+      callArgs(text, m.index! + m[0].length - 1),
+      isSortMethod(text, m),
+    );
     if (callees.some((a) => isShellCallee(a, tainted)))
       return `${m[1]}() given a name from the request or a disguise`;
   }
@@ -271,6 +306,17 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     if (/^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) && isRequestValue(first, tainted))
       return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
   }
+  // filter_var(…, FILTER_CALLBACK, ['options' => 'assert']), yaml_parse()'s tag callbacks.
+  if (RUNNER_AS_OPTION.test(text) && INPUT.test(text))
+    return "a runner ('assert', 'system'…) given as a filter's or a parser's callback";
+  // new ReflectionFunction('system') then ->invoke($_GET['c']), or a function the request names.
+  for (const m of [...text.matchAll(REFLECTED_FUNCTION)].slice(0, 20)) {
+    const named = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
+    if (isRequestValue(named, tainted))
+      return 'a function named by request input (ReflectionFunction)';
+    if (DANGEROUS_NAME.test(named) && callsGivenInput(text, INVOKED, tainted))
+      return "ReflectionFunction of a runner ('system', 'assert'…) invoked on request input";
+  }
   // ("...")($_GET[2]) and the like: the result of an expression called on request input.
   const called = RESULT_CALLED_ON_INPUT.exec(text);
   if (called) return "an expression's result called on request input";
@@ -282,6 +328,19 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   }
   return undefined;
 }
+
+const RUNNER_AS_OPTION =
+  /\b(?:FILTER_CALLBACK\b[^;]{0,200}['"]options['"]|yaml_parse(?:_file|_url)?\s*\([^;]{0,300})\s*=>\s*['"](?:assert|system|exec|shell_exec|passthru|popen|proc_open|create_function)['"]/;
+const REFLECTED_FUNCTION = /\bnew\s+\\?ReflectionFunction\s*\(/g;
+const INVOKED = /->\s*invoke(?:Args)?\s*\(/g;
+
+/** A call of `calls` given request input (or a name holding it) among its arguments. */
+const callsGivenInput = (text: string, calls: RegExp, tainted: Set<string>) =>
+  [...text.matchAll(calls)]
+    .slice(0, 50)
+    .some((m) =>
+      callArgs(text, m.index! + m[0].length - 1).some((a) => isRequestValue(a, tainted)),
+    );
 
 const DANGEROUS_LITERAL =
   /['"](?:assert|eval|system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|create_function)['"]/;
@@ -320,6 +379,8 @@ function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   const args = callArgs(text, m.index! + m[0].length - 1);
   // create_function($args, $code) evaluates both: its code is the second.
   const first = /^create_function$/i.test(m[1] ?? '') ? args[1] : args[0];
+  // pcntl_exec('/bin/sh', ['-c', $c]): a constant program given the arguments that matter.
+  if (/^pcntl_exec$/i.test(m[1] ?? '') && /\$/.test(args[1] ?? '')) return false;
   return first !== undefined && /^\s*(?:@\s*)?(['"])[^'"$]*\1\s*$/.test(first);
 }
 
@@ -490,6 +551,19 @@ export function requestValueHolders(text: string): Set<string> {
 const INPUT_AS_VARIABLES =
   /\b(?:extract|import_request_variables)\s*\(\s*@?\$(?:_(?:GET|POST|REQUEST|COOKIE)|HTTP_(?:GET|POST|COOKIE)_VARS)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)/i;
 
+/** extract() of a name set to a whole request array (`$c = $_REQUEST; extract($c);`). */
+function extractsHeldRequest(text: string): boolean {
+  const held = new Set(
+    [...text.matchAll(/\$(\w{1,40})\s*=\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\s*;/g)]
+      .slice(0, 50)
+      .map((m) => m[1]!),
+  );
+  if (!held.size) return false;
+  return [...text.matchAll(/\bextract\s*\(\s*@?\$(\w{1,40})\s*[,)]/g)]
+    .slice(0, 50)
+    .some((m) => held.has(m[1]!));
+}
+
 // `if ($x == "")`, `if (empty($x))`, `if (!isset($x))`, `if (!$x)`, then `{`: what follows
 // gives $x a value only when the visitor did not.
 const EMPTY_TEST =
@@ -538,7 +612,7 @@ function variablesNeverSet(text: string): Set<string> {
  * then `system($cmd)`). Issue 27: register_globals-era input was not followed to the sink.
  */
 export function variablesFromRequest(text: string): Set<string> {
-  const isExtracted = INPUT_AS_VARIABLES.test(text);
+  const isExtracted = INPUT_AS_VARIABLES.test(text) || extractsHeldRequest(text);
   const fields = isExtracted
     ? undefined
     : new Set(

@@ -9,12 +9,28 @@ import { INPUT, near } from './request-flow.js';
 // Writing files: Java's streams and writers (qualified or not, a log handler's file too), .NET's streams, writers
 // (VB's names in any case), and uploads.
 export const STREAM_WRITER =
-  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:java\.util\.logging\.)?FileHandler\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines))\s*\(|\.SaveAs\s*\(/gi;
+  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:java\.util\.logging\.)?FileHandler\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines)|Copy|Move)\s*\(|\.SaveAs\s*\(|\.DownloadFile\s*\(|\bFiles\.(?:write(?:String)?|copy|move|newOutputStream|newBufferedWriter)\s*\(|\bFileUtils\.(?:write(?:StringToFile|ByteArrayToFile|Lines)?|copy(?:InputStreamToFile|URLToFile|File))\s*\(|\.getPart\s*\([^)\n]{0,80}\)\s*\.\s*write\s*\(/gi;
 
 // A file handed to the visitor (the response's methods through `Response` or a variable
 // holding it, `response`), or opened for reading.
 export const STREAM_READER =
   /\b[Rr]esponse\.(?:WriteFile|TransmitFile)\s*\(|new\s+(?:java\.io\.)?(?:FileInputStream|FileReader)\s*\(|\bFile\.ReadAll(?:Bytes|Text|Lines)\s*\(/g;
+
+// A folder's entries listed: .NET's Directory and DirectoryInfo, Java's File (its
+// listFiles() or list() on the file opened). A folder browser lists the path the visitor
+// sends, whole; an application lists its own folder, or one under it.
+export const NET_FOLDER_LISTER =
+  /\bDirectory\.(?:GetFiles|GetDirectories|GetFileSystemEntries|Enumerate(?:Files|Directories|FileSystemEntries))\s*\(|\bnew\s+DirectoryInfo\s*\(/g;
+export const JAVA_FILE_OPENED = /\bnew\s+(?:java\.io\.)?File\s*\(/g;
+export const JAVA_LISTS_FOLDER = /\.(?:listFiles|list)\s*\(\s*\)/;
+
+// A file read through .NET's reader or Java's NIO path, for a folder browser's reader: by
+// the path the visitor sends, whole (`new StreamReader(Request.InputStream)` reads the request).
+export const NET_FILE_READER =
+  /\bnew\s+(?:System\.IO\.)?StreamReader\s*\(|\bFile\.Open(?:Read|Text)?\s*\(/g;
+export const JAVA_PATH_OF = /\b(?:Paths\.get|Path\.of)\s*\(/g;
+export const JAVA_NIO_READS =
+  /\bFiles\.(?:readAllBytes|readAllLines|readString|newInputStream|newBufferedReader|lines)\s*\(/;
 
 export const SQL_FROM_INPUT =
   /new\s+Sql(?:Command|Connection)\s*\(\s*(?:this\.)?\w{1,40}\.Text\b|ConnectionString\s*=[^;\n]{0,80}\.Text\b|\.execute(?:Query|Update)?\s*\(\s*request\.getParameter\s*\(/;
