@@ -36,6 +36,14 @@ function encode(plain: string): string {
 describe('classic ASP', () => {
   it.each([
     ['Eval of a request field through a variable', '<%\ndim x\nx = request("h")\neval x\n%>'],
+    [
+      'a sub of its own starting the command line it is given, called with the request',
+      '<%\nsub t(s)\n dim o: set o = server.createobject("wscript.shell")\n response.write o.exec(s).stdout.readall\nend sub\nt "cmd /c " & request.querystring("q")\n%>',
+    ],
+    [
+      'an object of the class the request names',
+      '<%\na = Request("a")\nb = Split(a, "|")\nSet o = CreateObject(b(0))\no.Run b(1), 0, True\n%>',
+    ],
     ['ExecuteGlobal of a reversed field', '<% a=request(chr(97)) ExecuteGlobal(StrReverse(a)) %>'],
     [
       'Execute of a session filled from the request',
@@ -147,6 +155,10 @@ describe('classic ASP', () => {
       '<% n = Request.Form("name")\nSet fs = Server.CreateObject("Scripting.FileSystemObject")\nSet f = fs.OpenTextFile(Server.MapPath("log.txt"), 8, True)\nf.WriteLine n %>',
     ],
     ['a page evaluating a constant', '<% x = Request("id")\nResponse.Write Eval("1 + 2") %>'],
+    [
+      'a sub of its own starting the command line it is given, called with a constant',
+      '<%\nsub t(s)\n dim o: set o = server.createobject("wscript.shell")\n response.write o.exec(s).stdout.readall\nend sub\nt "ipconfig /all"\nn = request.querystring("q")\nresponse.write server.htmlencode(n)\n%>',
+    ],
     [
       'a page echoing a field and saving a text log',
       '<% n = Request("n")\nResponse.Write(n)\nSet fs = CreateObject("Scripting.FileSystemObject")\nSet f = fs.CreateTextFile(Server.MapPath("visits.txt"))\nf.Write(n) %>',

@@ -322,6 +322,31 @@ function isWholeRequest(text: string, operand: string): boolean {
   return assignmentsOf(text, name).some((value) => fromRequest.test(value));
 }
 
+/**
+ * True when `operand` reads the request, or names a value set from it in a step or two
+ * (`a = Request("a")`, `b = Split(a, "|")`, then `b(0)`). A parameter of the procedure the
+ * operand stands in is the caller's value, whatever a global of its name holds; and no
+ * wider: a name merely seen near the request is not its value.
+ */
+function setFromRequest(
+  text: string,
+  operand: string,
+  bodies: readonly { from: number; to: number; names: Set<string> }[],
+  at: number,
+): boolean {
+  if (ASP_INPUT.test(operand)) return true;
+  const params = bodies.find((b) => b.from <= at && at < b.to)?.names;
+  let heads = namesIn(operand)
+    .map((n) => n.head)
+    .filter((h) => !params?.has(h));
+  for (let depth = 0; depth < 2 && heads.length; depth++) {
+    const values = heads.slice(0, 20).flatMap((h) => assignmentsOf(text, h).slice(0, 20));
+    if (values.some((v) => ASP_INPUT.test(v))) return true;
+    heads = values.flatMap((v) => namesIn(v).map((n) => n.head));
+  }
+  return false;
+}
+
 // Assignments: `name = value`, `Set name = value`, `session("k") = value`.
 const ASSIGNMENT =
   /(?:^|[\s:;(])(?:set\s+)?(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*=(?!=)([^:\n%]{0,200})/gim;
@@ -406,11 +431,23 @@ function firstArgumentOf(text: string, m: RegExpMatchArray): string {
     : operandOf(text, m).split(',')[0]!;
 }
 
+/** Calls of the page's own functions and subs named in `own` (lower case), not their definitions. */
+function callsOfOwn(text: string, own: ReadonlySet<string>): RegExpMatchArray[] {
+  if (!own.size) return [];
+  return [...text.matchAll(/\b(\w{1,40})\b[ \t]*\(?/g)].slice(0, 20000).filter(
+    (m) =>
+      own.has(m[1]!.toLowerCase()) &&
+      // A definition names it on its own line: `End Sub` then a call on the next is a call.
+      !/\b(?:function|sub)[ \t]+$/i.test(text.slice(Math.max(0, m.index! - 12), m.index!)),
+  );
+}
+
 /**
- * The page's own functions and subs that run a parameter as code (`Function x(s) eval s End
- * Function`): a call to one runs its argument as surely as Execute does.
+ * The page's own functions and subs that hand a parameter to `runners`: as code, whole
+ * (`Function x(s) eval s End Function`), or as part of a command line (`Sub t(s) … o.exec(s)
+ * … End Sub`, `.run "cmd /c " & s`). A call to one runs its argument as surely as the runner.
  */
-function codeRunningFunctions(text: string): Set<string> {
+function ownRunners(text: string, runners = CODE_RUNNERS, isPart = false): Set<string> {
   const out = new Set<string>();
   for (const m of [
     ...text.matchAll(/\b(?:function|sub)\s+(\w{1,40})\s*\(([\w\s,]{0,200})\)/gi),
@@ -428,7 +465,7 @@ function codeRunningFunctions(text: string): Set<string> {
     const start = m.index! + m[0].length;
     const end = text.slice(start, start + 5000).search(/\bend\s+(?:function|sub)\b/i);
     const body = text.slice(start, end < 0 ? start + 5000 : start + end);
-    for (const r of [...body.matchAll(CODE_RUNNERS)].slice(0, 50)) {
+    for (const r of [...body.matchAll(runners)].slice(0, 50)) {
       // JScript's eval takes a second argument (`eval(str, "unsafe")`): the code is the first.
       const operand = firstArgumentOf(body, r)
         .trim()
@@ -436,7 +473,10 @@ function codeRunningFunctions(text: string): Set<string> {
         .replace(/\)$/, '')
         .trim()
         .toLowerCase();
-      if (params.includes(operand)) out.add(m[1]!.toLowerCase());
+      const isGiven = isPart
+        ? namesIn(operand).some((n) => params.includes(n.whole))
+        : params.includes(operand);
+      if (isGiven) out.add(m[1]!.toLowerCase());
     }
   }
   return out;
@@ -655,13 +695,9 @@ export function classicAspShell(text: string): string | undefined {
   }
   // A function of the page's own that runs its argument, called with the request or with
   // code the page decodes for itself (`exs(dec("5566…", "1314"))`).
-  const wrappers = codeRunningFunctions(text);
+  const wrappers = ownRunners(text);
   if (wrappers.size)
-    for (const m of [...text.matchAll(/\b(\w{1,40})\b[ \t]*\(?/g)].slice(0, 20000)) {
-      if (!wrappers.has(m[1]!.toLowerCase())) continue;
-      // A definition names it on its own line: `End Sub` then a call on the next is a call.
-      if (/\b(?:function|sub)[ \t]+$/i.test(text.slice(Math.max(0, m.index! - 12), m.index!)))
-        continue;
+    for (const m of callsOfOwn(text, wrappers)) {
       if (hasInput && carries(operandOf(text, m)))
         return `classic ASP running the request as code (through ${m[1]}, a function of its own that runs its argument)`;
       // A wrapper called on another's call (`exs(exs(dec(…)))`): what the innermost is given.
@@ -700,11 +736,25 @@ export function classicAspShell(text: string): string | undefined {
     [...text.matchAll(re)].slice(0, 300).some((m) => carries(firstArgumentOf(text, m), m.index));
   if (firstArgCarries(/\.\s*loadfromfile\b\s*\(?/gi) && firstArgCarries(/\.\s*getfolder\b\s*\(?/gi))
     return "classic ASP browsing the server's files: lists any folder and sends any file the visitor names";
+  // An object of a class the visitor names (`CreateObject(Request("c"))`): any COM server
+  // the host has, WScript.Shell among them. Pages name the classes they use.
+  // A moniker of the page's own with the visitor's name in it (`GetObject("WinNT://" +
+  // user)`) looks the user up; it names no class.
+  for (const m of [...text.matchAll(/\b(?:createobject|getobject)\b[ \t]*\(?/gi)].slice(0, 300)) {
+    const named = firstArgumentOf(text, m);
+    if (!/^\s*(?:\(\s*)?"/.test(named) && setFromRequest(text, named, bodies, m.index!))
+      return 'classic ASP creating an object of the class the request names (any COM server, WScript.Shell among them)';
+  }
   const hasShell = /wscript\.shell|shell\.application/i.test(text);
-  if (hasShell)
+  if (hasShell) {
     for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))
       if (carries(operandOf(text, m), m.index))
         return 'classic ASP running a program the request names (WScript.Shell or Shell.Application)';
+    // A Sub of the page's own that starts the command line it is given, called with the request.
+    for (const m of callsOfOwn(text, ownRunners(text, PROGRAM_RUNNERS, true)))
+      if (carries(operandOf(text, m)))
+        return `classic ASP running a program the request names (through ${m[1]}, a function of its own that starts it)`;
+  }
   const hasWriter = /scripting\.filesystemobject|adodb\.stream/i.test(text);
   // The request written into a file the page names as a server script (`CreateTextFile(
   // Server.MapPath("up1oad.asp"))`, then `.Write(shell)`): a dropper of pages.
