@@ -32,6 +32,7 @@ import {
   includesRequestValue,
   wrappedSinkOnInput,
   calleeRelayedOnInput,
+  carriesInput,
 } from './web-shell/request-flow.js';
 import {
   STRONG_DISGUISES,
@@ -68,12 +69,14 @@ import { bypassesLimits } from './web-shell/bypasses.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
+  includesWhatItWrote,
   savesUploadAsPage,
   savesUploadAsSent,
   writesAndRuns,
   writesEncodedPhp,
 } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
+import { callArgs } from './web-shell/code-text.js';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import {
   SQL_FROM_INPUT,
@@ -85,9 +88,13 @@ import {
   JAVA_NIO_READS,
   JAVA_FILE_OPENED,
   JAVA_LISTS_FOLDER,
+  NET_DELETER,
+  JAVA_DELETES,
   opensFromInput,
   callGivenInput,
   givenWholeParameter,
+  controlValues,
+  sqlFromControl,
   JDBC_SQL,
   JDBC_CONNECTS,
   ADO_SQL,
@@ -134,6 +141,14 @@ const XSLT_JAVA_RUNS =
 // Reflection past Java's access checks: a page has no business opening a class's private
 // members; with the request's value written into one (`execPath` of the JDK's MimeLauncher)
 // or passed to one, a JDK internal runs what the visitor sends.
+// SplFileObject opened for writing (`new SplFileObject($f, 'w')`).
+const SPL_FILE = /\bnew\s+\\?SplFileObject\s*\(/g;
+const splFileWritten = (text: string, tainted: ReadonlySet<string>) =>
+  [...text.matchAll(SPL_FILE)].slice(0, 50).some((m) => {
+    const [name, mode] = callArgs(text, m.index! + m[0].length - 1);
+    return /^\s*['"][waxc]/.test(mode ?? '') && carriesInput(name ?? '', tainted);
+  });
+
 const OPENS_PRIVATE_MEMBERS = /\.setAccessible\s*\(\s*true\s*\)/;
 const SETS_OR_CALLS_MEMBER = /\.(?:set|invoke)\s*\(/g;
 
@@ -383,12 +398,15 @@ function judgeAsWritten(
   const isPageScript =
     /\.(jspx?|aspx?|ashx|asmx|cer)$/i.test(f.path) || /<%@\s*(?:page|Page|WebHandler)\b/.test(text);
   const isVbNet = isPageScript && !isAsp && VB_PAGE.test(text);
+  // ASP.NET's server controls read in code (`txtSql.Text`): what the visitor posted.
+  const controls = isPageScript && !isJava && !isAsp ? controlValues(text) : undefined;
   // VB.NET reads the request through its default member too: `Request("c")`.
   const input =
     INPUT.test(text) ||
     fromRequest.size > 0 ||
     (isJava && EL_INPUT.test(text)) ||
-    (isVbNet && VB_REQUEST.test(text));
+    (isVbNet && VB_REQUEST.test(text)) ||
+    !!controls?.test(text);
   const command = COMMAND_SINK.exec(text);
   const code = firstCodeSink(text);
   const sink = command ?? code;
@@ -445,6 +463,13 @@ function judgeAsWritten(
       (isJava && JAVA_LISTS_FOLDER.test(text) && givenWholeParameter(text, JAVA_FILE_OPENED)))
   )
     reasons.push('lists any folder the visitor names (a folder browser in a server page)');
+  else if (
+    isPageScript &&
+    input &&
+    (givenWholeParameter(text, NET_DELETER) ||
+      (isJava && JAVA_DELETES.test(text) && givenWholeParameter(text, JAVA_FILE_OPENED)))
+  )
+    reasons.push('deletes any file or folder the visitor names (a file manager in a server page)');
   if (isPageScript && isVbNet && input && VB_SHELL.test(text))
     reasons.push("runs a program through VB's Shell() and reads the request");
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
@@ -465,7 +490,8 @@ function judgeAsWritten(
       runsTypedSql(text) ||
       (isJava &&
         (givenWholeParameter(text, JDBC_SQL) || givenWholeParameter(text, JDBC_CONNECTS))) ||
-      (isPageScript && !isJava && givenWholeParameter(text, ADO_SQL)))
+      (isPageScript && !isJava && givenWholeParameter(text, ADO_SQL)) ||
+      sqlFromControl(text, controls))
   )
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
   if (scansForWritableFolders(text, carried))
@@ -511,6 +537,10 @@ function judgeAsWritten(
     reasons.push(
       `writes a file the visitor names (${writer[0].slice(0, writer[0].indexOf('(')).trimEnd()})`,
     );
+  if (input && includesWhatItWrote(text, carried))
+    reasons.push('writes request input into a file and includes it (the request run as PHP)');
+  if (input && splFileWritten(text, carried))
+    reasons.push('writes a file the visitor names (SplFileObject)');
   if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
     reasons.push('saves an upload under the name the visitor gave');
   if (savesUploadAsPage(text))

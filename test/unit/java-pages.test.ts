@@ -79,6 +79,36 @@ foreach (var f in Directory.GetFiles(Server.MapPath("~/images/gallery"))) Respon
     expect(isAlarm('/inetpub/wwwroot/gallery.aspx', gallery)).toBe(false);
   });
 
+  it("follows a folder the visitor names past C#'s default for when none is sent", () => {
+    const aspx = `<%@ Page Language="C#" %><%@ Import Namespace="System.IO" %><script runat="server">
+void Page_Load(object s, EventArgs e) {
+  string d = Request["d"] ?? Server.MapPath(".");
+  foreach (var f in new DirectoryInfo(d).GetFiles()) Response.Write(f.Name + "<br>");
+}</script>`;
+    expect(topFinding('/inetpub/wwwroot/d.aspx', aspx)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/lists any folder the visitor names/),
+    });
+  });
+
+  it('ranks a page deleting any file the visitor names critical, in JSP and ASP.NET', () => {
+    const aspx =
+      '<%@ Page Language="C#" %><% if (Request["del"] != null) System.IO.File.Delete(Request["del"]); %>';
+    const jsp = `<%@ page import="java.io.*" %><% String p = request.getParameter("del"); if (p != null) new File(p).delete(); %>`;
+    for (const [at, text] of [
+      ['/inetpub/wwwroot/x.aspx', aspx],
+      [`${AT}x.jsp`, jsp],
+    ] as const)
+      expect(topFinding(at, text)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/deletes any file or folder the visitor names/),
+      });
+    // An upload page removing a file of its own folder, by the name the visitor picks in it.
+    const own =
+      '<%@ Page Language="C#" %><% System.IO.File.Delete(Server.MapPath("~/uploads/" + System.IO.Path.GetFileName(Request["f"]))); %>';
+    expect(isAlarm('/inetpub/wwwroot/uploads.aspx', own)).toBe(false);
+  });
+
   it("ranks a VB.NET page handing the request to VB's Shell() critical, and one reading it only not", () => {
     const shell = '<%@ Page Language="VB" %><% Shell("cmd /c " & Request("c")) %>';
     expect(topFinding('/inetpub/wwwroot/s.aspx', shell)).toMatchObject({

@@ -57,8 +57,9 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   // decoded-run.ts: a runner called on a variable holding a decoder's name (`\w{1,40}` each).
   'new RegExp(\n    `\\\\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)':
     /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?\$(?:f|q1)\s*\(/,
-  // server-pages.ts: the page's own text boxes read (`\w{1,40}` ids, one alternation of words).
-  'new RegExp(String.raw`\\b(?:${[...new Set(ids)]': /\b(?:T1|txtPath)\.Text\b/,
+  // server-pages.ts: the page's own controls read (`\w{1,40}` ids, one alternation of words).
+  'new RegExp(\n        String.raw`\\b(?:${[...new Set(ids)]':
+    /\b(?:T1|txtPath)\s*\.\s*(?:Text|Value|SelectedValue|PostedFile|FileName|FileBytes|FileContent)\b/,
   // downloaded-code.ts: PHP's fetchers and the page's own fetching functions (`\w{1,40}`).
   'new RegExp(String.raw`\\b(?:${names})':
     /\b(?:file_get_contents|fopen|getCurl0)\s*\(\s*(?:["'](?:https?|ftp):\/\/|\$(?:url|src0)\b)/i,

@@ -193,6 +193,21 @@ describe('judgeWebShell', () => {
       '<%@ Page Language="C#" %><script runat="server">void Run(object o, EventArgs e) { SqlConnection con = new SqlConnection(this.txtConnection.Text); SqlCommand cmd = new SqlCommand(this.txtQuery.Text, con); }</script><asp:TextBox ID="txtConnection" runat="server"/><asp:TextBox ID="txtQuery" runat="server"/>',
     ],
     [
+      "an ASPX database console on HTML controls run at the server (the SQL set as the command's text)",
+      '/opt/sql.aspx',
+      '<%@ Page Language="C#" %><script runat="server">protected void Go(object s, EventArgs e) { using (var c = new SqlConnection(conn.Value)) { var cmd = c.CreateCommand(); cmd.CommandText = sql.Value.Trim(); grid.DataSource = cmd.ExecuteReader(); } }</script><form runat="server"><input id="conn" runat="server" /><textarea id="sql" runat="server"></textarea></form>',
+    ],
+    [
+      "an ASPX database console whose text box's value is the command's text",
+      '/opt/q.aspx',
+      '<%@ Page Language="C#" %><script runat="server">protected void Go(object s, EventArgs e) { using (var c = new SqlConnection(ConfigurationManager.ConnectionStrings["db"].ConnectionString)) { var cmd = c.CreateCommand(); cmd.CommandText = txtSql.Text; cmd.ExecuteReader(); } }</script><asp:TextBox ID="txtSql" TextMode="MultiLine" runat="server" />',
+    ],
+    [
+      'an ASPX upload saved under the name an HTML control run at the server gives',
+      '/opt/up.aspx',
+      '<%@ Page Language="C#" %><script runat="server">protected void Up(object s, EventArgs e) { f.PostedFile.SaveAs(Server.MapPath(".") + "\\\\" + path.Value); }</script><form runat="server"><input type="file" id="f" runat="server" /><input id="path" runat="server" /></form>',
+    ],
+    [
       'an ASPX file browser handing out a file through the response held in a variable',
       '/opt/x.aspx',
       '<%@ Page Language="C#" %><script runat="server">void Page_Load(object s, EventArgs e) { string filename = Request.QueryString["xx"]; System.Web.HttpResponse response = System.Web.HttpContext.Current.Response; response.TransmitFile(filename); }</script>',
@@ -372,6 +387,12 @@ describe('judgeWebShell', () => {
         '<%@ Page Language="C#" %><% string id = Request.QueryString["id"]; var cmd = new SqlCommand("SELECT * FROM t WHERE id=" + id, new SqlConnection(ConfigurationManager.ConnectionStrings["db"].ConnectionString)); %>',
       ],
       [
+        // A search box put into SQL the page writes, as a parameter; an input the browser
+        // alone reads (no runat="server") is no control of the server's.
+        '/opt/find.aspx',
+        '<%@ Page Language="C#" %><script runat="server">protected void Find(object s, EventArgs e) { var cmd = new SqlCommand("SELECT * FROM t WHERE name = @n", con); cmd.Parameters.AddWithValue("@n", txtName.Text); cmd.CommandText = "SELECT name FROM t WHERE id = " + ddl.SelectedValue; }</script><asp:TextBox ID="txtName" runat="server" /><asp:DropDownList ID="ddl" runat="server" /><input id="sql" /><script>var q = sql.value;</script>',
+      ],
+      [
         '/opt/list.jsp',
         '<% String id = request.getParameter("id"); String q = request.getParameter("q"); String sql = "SELECT name FROM t WHERE name LIKE \'" + q + "\'"; ResultSet a = st.executeQuery("SELECT * FROM t WHERE id=" + id); ResultSet b = st.executeQuery(sql); %>',
       ],
@@ -534,6 +555,31 @@ describe('judgeWebShell: request arrays and reflection', () => {
       '<?php $a = new ArrayObject(array($_GET["c"] => 1)); $a->uksort("assert");',
     ],
     ['preg_filter() with /e', '<?php preg_filter("/.*/e", $_GET["c"], "x");'],
+    ['names given the request by list()', "<?php list($f, $c) = explode(',', $_GET['x']); $f($c);"],
+    [
+      'names given the request by [] destructuring',
+      '<?php [$f, $c] = [$_GET["f"], $_GET["c"]]; $f($c);',
+    ],
+    [
+      "a member of the request's decoded cookie called",
+      '<?php $d = json_decode(base64_decode($_COOKIE["d"])); ($d->f)($d->a);',
+    ],
+    [
+      'SplFileObject writing the file the visitor names',
+      '<?php $x = new SplFileObject($_GET["f"], "w"); $x->fwrite($_POST["d"]);',
+    ],
+    [
+      'request input written to a file, then included',
+      '<?php $t = tempnam(sys_get_temp_dir(), "x"); file_put_contents($t, "<?php " . $_POST["c"]); include $t;',
+    ],
+    [
+      "request input on sendmail's command line",
+      '<?php mail("a@example.org", "s", $_POST["b"], "", $_POST["o"]);',
+    ],
+    [
+      'a function named by a value picked out of the JSON body',
+      '<?php $in = json_decode(file_get_contents("php://input"), true);\n$fn = $in["f"]; $arg = $in["a"];\necho $fn($arg);',
+    ],
   ])('ranks %s critical', (_, text) => {
     expect(judge('/var/www/html/x.php', text)?.severity).toBe('critical');
   });
@@ -552,6 +598,26 @@ describe('judgeWebShell: request arrays and reflection', () => {
       '<?php array_walk($_GET, function (&$v, $k) { $v = strip_tags($v); });',
     ],
     ['pcntl_exec() of fixed arguments', '<?php pcntl_exec("/usr/bin/php", ["worker.php"]);'],
+    [
+      'a date split by list() and handed to a date function',
+      "<?php list($y, $m) = explode('-', $_GET['month']); echo date('F Y', mktime(0, 0, 0, (int) $m, 1, (int) $y));",
+    ],
+    [
+      'a cache written from the request beside a template included by its own name',
+      '<?php $cache = __DIR__ . "/cache/" . md5($_SERVER["REQUEST_URI"]); file_put_contents($cache, json_encode($_POST)); $tpl = __DIR__ . "/tpl/page.php"; include $tpl;',
+    ],
+    [
+      'a contact form mailing with a fixed sender option',
+      '<?php mail("info@example.org", "Contact", strip_tags($_POST["msg"]), "From: web@example.org", "-f web@example.org");',
+    ],
+    [
+      'SplFileObject reading a log of its own',
+      '<?php $id = (int) $_GET["n"]; $f = new SplFileObject(__DIR__ . "/log.txt"); $f->seek($id); echo htmlspecialchars($f->current());',
+    ],
+    [
+      "a JSON body's action looked up in the page's own table",
+      '<?php $in = json_decode(file_get_contents("php://input"), true);\n$action = $in["action"];\n$routes = ["list" => "list_items"];\n$handler = $routes[$action];\necho json_encode($handler());',
+    ],
   ])('does not rank %s critical', (_, text) => {
     expect(judge('/opt/x.php', text)?.severity).not.toBe('critical');
   });

@@ -13,6 +13,7 @@ import { carriesInput } from './request-flow.js';
 const WRAPPED_PATH =
   /["'](?:compress\.zlib|compress\.bzip2|glob|php:\/\/filter[^"'\n]{0,80}resource=)(?::\/\/)?["']\s*\.\s*([^;,)\n]{1,80})/gi;
 const IMAP_OPEN = /\bimap_open\s*\(/g;
+const MAIL = /(?<![\w>:$])mail\s*\(/g;
 const LINKS = /\bsymlink\s*\(/;
 const FOLLOWS_LINKS =
   /\.htaccess[\s\S]{0,2000}?FollowSymLinks|FollowSymLinks[\s\S]{0,2000}?\.htaccess/i;
@@ -37,6 +38,13 @@ export function bypassesLimits(
       .slice(0, 20)
       .some((m) => carriesInput(callArgs(text, m.index! + m[0].length - 1)[0] ?? '', tainted));
     if (imap) return "imap_open() on request input (a command through the mail client's rsh)";
+    // mail()'s fifth argument is sendmail's command line: `-X /var/www/x.php` logs the
+    // message, code and all, into a page (PHPMailer's CVE-2016-10033 did the same).
+    const mailOptions = [...text.matchAll(MAIL)]
+      .slice(0, 20)
+      .some((m) => carriesInput(callArgs(text, m.index! + m[0].length - 1)[4] ?? '', tainted));
+    if (mailOptions)
+      return "hands request input to sendmail's command line (mail()'s fifth argument)";
   }
   if (LINKS.test(text) && FOLLOWS_LINKS.test(text))
     return 'links server files into its folder and lets the web server follow them (a symlink attack)';

@@ -4,6 +4,7 @@
  * `basename()`; and a dropper writing PHP code it carries encoded (base64 of `<?php`).
  */
 import { callArgs } from './code-text.js';
+import { carriesInput } from './request-flow.js';
 
 // The name an upload was sent with: $_FILES['f']['name'] (or the old $HTTP_POST_FILES).
 const SENT_NAME = /\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]name['"]\s*\]/;
@@ -239,4 +240,23 @@ export function writesAndRuns(text: string): string | undefined {
     }
   }
   return undefined;
+}
+
+// A file written whole by name (`file_put_contents($f, …)`), and a name included or required.
+const PUT_CONTENTS = /\bfile_put_contents\s*\(/g;
+const INCLUDED_NAME = /\b(?:include|require)(?:_once)?[\s(@]{0,8}\$(\w{1,40})\s*[);]/g;
+
+/**
+ * True when the page writes request input into a file and then includes that file
+ * (`file_put_contents($t, '<?php ' . $_POST['c']); include $t;`): the request run as PHP
+ * through a file, where no eval() is called.
+ */
+export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>): boolean {
+  const included = new Set([...text.matchAll(INCLUDED_NAME)].slice(0, 100).map((m) => m[1]!));
+  if (!included.size) return false;
+  return [...text.matchAll(PUT_CONTENTS)].slice(0, 100).some((m) => {
+    const [file, data] = callArgs(text, m.index! + m[0].length - 1);
+    const name = /^\s*\$(\w{1,40})\s*$/.exec(file ?? '')?.[1];
+    return name !== undefined && included.has(name) && carriesInput(data ?? '', tainted);
+  });
 }

@@ -97,8 +97,29 @@ export function directlyTainted(text: string): Set<string> {
       if (params) for (const v of [params[1], params[2]]) if (v) names.add(v);
     }
   }
+  // Names given the request's values by destructuring (`list($f, $c) = explode(',',
+  // $_GET['x'])`, `[$f, $c] = [$_GET['f'], $_GET['c']]`).
+  for (const m of [...text.matchAll(DESTRUCTURED)].slice(0, 200))
+    if (INPUT.test(m[2]!) && /^[\s,$\w]*$/.test(m[1]!))
+      for (const v of m[1]!.matchAll(/\$(\w{1,40})/g)) names.add(v[1]!);
+  // An element picked out of what was sent, whole (`$in = json_decode(…php://input…);
+  // $f = $in['f'];`): as much the visitor's as `$_POST['f']`.
+  const picks = [...text.matchAll(ELEMENT_PICKED)].slice(0, 2000);
+  for (let round = 0; round < 3 && picks.length; round++) {
+    const before = names.size;
+    for (const m of picks) if (names.has(m[2]!)) names.add(m[1]!);
+    if (names.size === before) break;
+  }
   return names;
 }
+
+// `list(…) = value` and `[…] = value` (not an element set: `$a[…] = `).
+const DESTRUCTURED =
+  /(?:\blist\s*\(|(?<![\w\])$'"])\[)([^\]()=;\n'"]{1,200})[\])]\s*=(?![=>])\s*([^;\n]{1,160})/g;
+
+// `$a = $b['k'];`, `$a = $b[0]['k'];`, `$a = $b->k;`: one value of an array or object, whole.
+const ELEMENT_PICKED =
+  /\$(\w{1,40})\s*=\s*@?\$(\w{1,40})(?:\s*\[\s*(?:['"][\w-]{0,40}['"]|\d{1,4})\s*\]|->\w{1,40}){1,3}\s{0,8};/g;
 
 // A superglobal of the request, whole.
 const WHOLE_REQUEST = /^\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\s*$/;
@@ -306,6 +327,9 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     if (/^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) && isRequestValue(first, tainted))
       return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
   }
+  // ($d->f)($d->a), ($d['f'])(…): a member of what was sent, called.
+  for (const m of [...text.matchAll(MEMBER_CALLED)].slice(0, 50))
+    if (tainted.has(m[1]!)) return `a function named by request input ($${m[1]} member called)`;
   // filter_var(…, FILTER_CALLBACK, ['options' => 'assert']), yaml_parse()'s tag callbacks.
   if (RUNNER_AS_OPTION.test(text) && INPUT.test(text))
     return "a runner ('assert', 'system'…) given as a filter's or a parser's callback";
@@ -329,6 +353,7 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   return undefined;
 }
 
+const MEMBER_CALLED = /\(\s*\$(\w{1,40})\s*(?:->\s*\w{1,40}|\[[^\]\n]{1,60}\])\s*\)\s*\(/g;
 const RUNNER_AS_OPTION =
   /\b(?:FILTER_CALLBACK\b[^;]{0,200}['"]options['"]|yaml_parse(?:_file|_url)?\s*\([^;]{0,300})\s*=>\s*['"](?:assert|system|exec|shell_exec|passthru|popen|proc_open|create_function)['"]/;
 const REFLECTED_FUNCTION = /\bnew\s+\\?ReflectionFunction\s*\(/g;

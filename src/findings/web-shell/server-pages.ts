@@ -24,6 +24,10 @@ export const NET_FOLDER_LISTER =
 export const JAVA_FILE_OPENED = /\bnew\s+(?:java\.io\.)?File\s*\(/g;
 export const JAVA_LISTS_FOLDER = /\.(?:listFiles|list)\s*\(\s*\)/;
 
+// A file or folder deleted: .NET's File and Directory, Java's File (its delete()).
+export const NET_DELETER = /\b(?:File|Directory)\.Delete\s*\(/g;
+export const JAVA_DELETES = /\.delete\s*\(\s*\)/;
+
 // A file read through .NET's reader or Java's NIO path, for a folder browser's reader: by
 // the path the visitor sends, whole (`new StreamReader(Request.InputStream)` reads the request).
 export const NET_FILE_READER =
@@ -35,17 +39,54 @@ export const JAVA_NIO_READS =
 export const SQL_FROM_INPUT =
   /new\s+Sql(?:Command|Connection)\s*\(\s*(?:this\.)?\w{1,40}\.Text\b|ConnectionString\s*=[^;\n]{0,80}\.Text\b|\.execute(?:Query|Update)?\s*\(\s*request\.getParameter\s*\(/;
 
+// ASP.NET's server controls that carry what the visitor posts: Web controls, and HTML
+// elements marked runat="server" (HtmlInputText, HtmlTextArea, HtmlSelect, HtmlInputFile).
+const SERVER_CONTROL =
+  /<(asp:(?:TextBox|HiddenField|DropDownList|ListBox|RadioButtonList|FileUpload)|input|textarea|select)\b([^>]{0,400})>/gi;
+const CONTROL_ID = /\bid\s*=\s*["']?(\w{1,40})/i;
+const RUNS_AT_SERVER = /\brunat\s*=\s*["']?server\b/i;
+
 /**
- * What the visitor typed into the page's own text boxes (`<asp:TextBox id="T1" …>` read as
- * `T1.Text` or `this.T1.Text`): a form field, as much request input as `Request.Form`.
+ * What the visitor typed into the page's own controls, read as their values (`T1.Text`,
+ * `this.sql.Value`, `ddl.SelectedValue`, `up.PostedFile`): a form field, as much request
+ * input as `Request.Form`. An HTML element without runat="server" is no control of the page's.
  */
-function textBoxInput(text: string): RegExp | undefined {
-  const ids = [...text.matchAll(/<asp:TextBox\b[^>]{0,400}?\bid\s*=\s*["']?(\w{1,40})/gi)].map(
-    (m) => m[1]!,
-  );
+export function controlValues(text: string): RegExp | undefined {
+  const ids = [...text.matchAll(SERVER_CONTROL)]
+    .slice(0, 500)
+    .filter((m) => m[1]!.toLowerCase().startsWith('asp:') || RUNS_AT_SERVER.test(m[2]!))
+    .flatMap((m) => CONTROL_ID.exec(m[2]!)?.[1] ?? []);
   return ids.length
-    ? new RegExp(String.raw`\b(?:${[...new Set(ids)].slice(0, 50).join('|')})\.Text\b`)
+    ? new RegExp(
+        String.raw`\b(?:${[...new Set(ids)].slice(0, 50).join('|')})\s*\.\s*(?:Text|Value|SelectedValue|PostedFile|FileName|FileBytes|FileContent)\b`,
+      )
     : undefined;
+}
+
+// ADO.NET's SQL or connection string set on an object (`cmd.CommandText = …`).
+const ADO_TEXT_SET = /\.\s*(?:CommandText|ConnectionString)\s*=(?!=)\s*([^;\n]{1,120})/g;
+
+/**
+ * ADO.NET given, as its SQL or its connection string, a control's value as the visitor typed
+ * it (`cmd.CommandText = txtSql.Text`, `new SqlConnection(conn.Value)`): a database console.
+ * An application writes its SQL around what a control holds.
+ */
+export function sqlFromControl(text: string, controls: RegExp | undefined): boolean {
+  if (!controls) return false;
+  const isControlValue = (expr: string) => {
+    const v = expr
+      .replace(/\.\s*(?:Trim|ToString)\s*\(\s*\)/g, '')
+      .replace(/^\s*this\s*\.\s*/, '')
+      .trim();
+    const m = controls.exec(v);
+    return m !== null && m.index === 0 && m[0].length === v.length;
+  };
+  return (
+    [...text.matchAll(ADO_TEXT_SET)].slice(0, 100).some((m) => isControlValue(m[1]!)) ||
+    [...text.matchAll(ADO_SQL)]
+      .slice(0, 100)
+      .some((m) => isControlValue(callArgs(text, m.index! + m[0].length - 1)[0] ?? ''))
+  );
 }
 
 // A FileInfo the page creates, in a page that opens one for writing.
@@ -109,7 +150,7 @@ export const callGivenInput = (text: string, calls: RegExp) =>
 
 function givesInput(text: string, opened: RegExpMatchArray[]): boolean {
   if (opened.length === 0) return false;
-  const boxes = textBoxInput(text);
+  const boxes = controlValues(text);
   const tainted = pageTainted(text, boxes);
   return opened.some((m) => {
     const open = m.index! + m[0].indexOf('(');
@@ -246,12 +287,14 @@ export const ADO_SQL =
   /\bnew\s+(?:System\.Data\.\w{1,20}\.)?(?:Sql|OleDb|Odbc|MySql|Oracle|SQLite|Npgsql)(?:Command|Connection|DataAdapter)\s*\(/g;
 
 // A request parameter read whole (trimmed at most): `request.getParameter("sql")`, and
-// ASP.NET's `Request.Form["sql"]`, `Request["sql"]`, `Request.QueryString("sql")`.
+// ASP.NET's `Request.Form["sql"]`, `Request["sql"]`, `Request.QueryString("sql")`, with
+// C#'s default for when it is not sent (`Request["d"] ?? Server.MapPath(".")`).
 const WHOLE_PARAMETER =
-  /^(?:(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)|Request\s*(?:\.\s*(?:Form|QueryString|Params|Item)\s*)?(?:\[\s*"[^"\n]{0,60}"\s*\]|\(\s*"[^"\n]{0,60}"\s*\)))(?:\s*\.\s*(?:trim|Trim|ToString)\s*\(\s*\))?$/;
+  /^(?:(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)|Request\s*(?:\.\s*(?:Form|QueryString|Params|Item)\s*)?(?:\[\s*"[^"\n]{0,60}"\s*\]|\(\s*"[^"\n]{0,60}"\s*\)))(?:\s*\.\s*(?:trim|Trim|ToString)\s*\(\s*\))?(?:\s*\?\?[^\n]{1,120})?$/;
 
-// `name = value;` in Java and C#.
-const ASSIGNMENT_STATEMENT = /\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,200})/g;
+// `name = value;` in Java and C#. A value ends at `%`: a directive's `import="…" %>` on the
+// same line would otherwise swallow the statement after it.
+const ASSIGNMENT_STATEMENT = /\b(\w{1,40})\s*=(?!=)\s*([^;\n%]{0,200})/g;
 
 /**
  * A call of `calls` whose first argument is a request parameter as sent, written in place or
