@@ -138,9 +138,6 @@ const XSLT_SCRIPT_RUNS =
 const XSLT_JAVA_RUNS =
   /xmlns:\w{1,40}\s*=\s*\\?["'](?:xalan:\/\/|java:|http:\/\/xml\.apache\.org\/xalan\/java\/)?java\.lang\.(?:Runtime|ProcessBuilder)\\?["']/;
 
-// Reflection past Java's access checks: a page has no business opening a class's private
-// members; with the request's value written into one (`execPath` of the JDK's MimeLauncher)
-// or passed to one, a JDK internal runs what the visitor sends.
 // SplFileObject opened for writing (`new SplFileObject($f, 'w')`).
 const SPL_FILE = /\bnew\s+\\?SplFileObject\s*\(/g;
 const splFileWritten = (text: string, tainted: ReadonlySet<string>) =>
@@ -149,6 +146,9 @@ const splFileWritten = (text: string, tainted: ReadonlySet<string>) =>
     return /^\s*['"][waxc]/.test(mode ?? '') && carriesInput(name ?? '', tainted);
   });
 
+// Reflection past Java's access checks: a page has no business opening a class's private
+// members; with the request's value written into one (`execPath` of the JDK's MimeLauncher)
+// or passed to one, a JDK internal runs what the visitor sends.
 const OPENS_PRIVATE_MEMBERS = /\.setAccessible\s*\(\s*true\s*\)/;
 const SETS_OR_CALLS_MEMBER = /\.(?:set|invoke)\s*\(/g;
 

@@ -43,7 +43,7 @@ export const SQL_FROM_INPUT =
 // elements marked runat="server" (HtmlInputText, HtmlTextArea, HtmlSelect, HtmlInputFile).
 const SERVER_CONTROL =
   /<(asp:(?:TextBox|HiddenField|DropDownList|ListBox|RadioButtonList|FileUpload)|input|textarea|select)\b([^>]{0,400})>/gi;
-const CONTROL_ID = /\bid\s*=\s*["']?(\w{1,40})/i;
+const CONTROL_ID = /(?<![\w-])id\s*=\s*["']?(\w{1,40})/i;
 const RUNS_AT_SERVER = /\brunat\s*=\s*["']?server\b/i;
 
 /**
