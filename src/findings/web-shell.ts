@@ -81,15 +81,6 @@ import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import {
   SQL_FROM_INPUT,
   NAMED_CODE,
-  STREAM_READER,
-  NET_FOLDER_LISTER,
-  NET_FILE_READER,
-  JAVA_PATH_OF,
-  JAVA_NIO_READS,
-  JAVA_FILE_OPENED,
-  JAVA_LISTS_FOLDER,
-  NET_DELETER,
-  JAVA_DELETES,
   opensFromInput,
   callGivenInput,
   givenWholeParameter,
@@ -100,7 +91,7 @@ import {
   ADO_SQL,
   jspDocumentText,
   serverPageText,
-  writesFromInput,
+  fileToolOnInput,
 } from './web-shell/server-pages.js';
 
 const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
@@ -446,30 +437,8 @@ function judgeAsWritten(
     reasons.push('a server page that starts a shell');
   if (isPageScript && code && disguises.length)
     reasons.push(`${code[1] ?? 'code'}() on decoded input`);
-  if (isPageScript && input && writesFromInput(text))
-    reasons.push('writes a file from request input in a server page');
-  else if (
-    isPageScript &&
-    input &&
-    (opensFromInput(text, STREAM_READER, true) ||
-      givenWholeParameter(text, NET_FILE_READER) ||
-      (isJava && JAVA_NIO_READS.test(text) && givenWholeParameter(text, JAVA_PATH_OF)))
-  )
-    reasons.push('hands out any file the visitor names (a file browser in a server page)');
-  else if (
-    isPageScript &&
-    input &&
-    (givenWholeParameter(text, NET_FOLDER_LISTER) ||
-      (isJava && JAVA_LISTS_FOLDER.test(text) && givenWholeParameter(text, JAVA_FILE_OPENED)))
-  )
-    reasons.push('lists any folder the visitor names (a folder browser in a server page)');
-  else if (
-    isPageScript &&
-    input &&
-    (givenWholeParameter(text, NET_DELETER) ||
-      (isJava && JAVA_DELETES.test(text) && givenWholeParameter(text, JAVA_FILE_OPENED)))
-  )
-    reasons.push('deletes any file or folder the visitor names (a file manager in a server page)');
+  const fileTool = isPageScript && input ? fileToolOnInput(text, isJava) : undefined;
+  if (fileTool) reasons.push(fileTool);
   if (isPageScript && isVbNet && input && VB_SHELL.test(text))
     reasons.push("runs a program through VB's Shell() and reads the request");
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;

@@ -13,27 +13,27 @@ export const STREAM_WRITER =
 
 // A file handed to the visitor (the response's methods through `Response` or a variable
 // holding it, `response`), or opened for reading.
-export const STREAM_READER =
+const STREAM_READER =
   /\b[Rr]esponse\.(?:WriteFile|TransmitFile)\s*\(|new\s+(?:java\.io\.)?(?:FileInputStream|FileReader)\s*\(|\bFile\.ReadAll(?:Bytes|Text|Lines)\s*\(/g;
 
 // A folder's entries listed: .NET's Directory and DirectoryInfo, Java's File (its
 // listFiles() or list() on the file opened). A folder browser lists the path the visitor
 // sends, whole; an application lists its own folder, or one under it.
-export const NET_FOLDER_LISTER =
+const NET_FOLDER_LISTER =
   /\bDirectory\.(?:GetFiles|GetDirectories|GetFileSystemEntries|Enumerate(?:Files|Directories|FileSystemEntries))\s*\(|\bnew\s+DirectoryInfo\s*\(/g;
-export const JAVA_FILE_OPENED = /\bnew\s+(?:java\.io\.)?File\s*\(/g;
-export const JAVA_LISTS_FOLDER = /\.(?:listFiles|list)\s*\(\s*\)/;
+const JAVA_FILE_OPENED = /\bnew\s+(?:java\.io\.)?File\s*\(/g;
+const JAVA_LISTS_FOLDER = /\.(?:listFiles|list)\s*\(\s*\)/;
 
 // A file or folder deleted: .NET's File and Directory, Java's File (its delete()).
-export const NET_DELETER = /\b(?:File|Directory)\.Delete\s*\(/g;
-export const JAVA_DELETES = /\.delete\s*\(\s*\)/;
+const NET_DELETER = /\b(?:File|Directory)\.Delete\s*\(/g;
+const JAVA_DELETES = /\.delete\s*\(\s*\)/;
 
 // A file read through .NET's reader or Java's NIO path, for a folder browser's reader: by
 // the path the visitor sends, whole (`new StreamReader(Request.InputStream)` reads the request).
-export const NET_FILE_READER =
+const NET_FILE_READER =
   /\bnew\s+(?:System\.IO\.)?StreamReader\s*\(|\bFile\.Open(?:Read|Text)?\s*\(/g;
-export const JAVA_PATH_OF = /\b(?:Paths\.get|Path\.of)\s*\(/g;
-export const JAVA_NIO_READS =
+const JAVA_PATH_OF = /\b(?:Paths\.get|Path\.of)\s*\(/g;
+const JAVA_NIO_READS =
   /\bFiles\.(?:readAllBytes|readAllLines|readString|newInputStream|newBufferedReader|lines)\s*\(/;
 
 export const SQL_FROM_INPUT =
@@ -94,11 +94,33 @@ const FILE_INFO = /\bnew\s+(?:System\.IO\.)?FileInfo\s*\(/gi;
 const FILE_INFO_WRITTEN = /\.(?:CreateText|AppendText|OpenWrite)\s*\(\s*\)/;
 
 /** A page writing a file whose name or content the request gave (streams, writers, FileInfo). */
-export function writesFromInput(text: string): boolean {
+function writesFromInput(text: string): boolean {
   return (
     opensFromInput(text, STREAM_WRITER) ||
     (FILE_INFO_WRITTEN.test(text) && opensFromInput(text, FILE_INFO))
   );
+}
+
+/**
+ * What a server page does, as a file tool, with a file or folder the visitor names: writes
+ * it from the request, hands it out, lists it or deletes it (the first found, in words).
+ */
+export function fileToolOnInput(text: string, isJava: boolean): string | undefined {
+  if (writesFromInput(text)) return 'writes a file from request input in a server page';
+  // Java opens a File on the visitor's path, then uses it as `uses` says.
+  const javaFile = (uses: RegExp) =>
+    isJava && uses.test(text) && givenWholeParameter(text, JAVA_FILE_OPENED);
+  if (
+    opensFromInput(text, STREAM_READER, true) ||
+    givenWholeParameter(text, NET_FILE_READER) ||
+    (isJava && JAVA_NIO_READS.test(text) && givenWholeParameter(text, JAVA_PATH_OF))
+  )
+    return 'hands out any file the visitor names (a file browser in a server page)';
+  if (givenWholeParameter(text, NET_FOLDER_LISTER) || javaFile(JAVA_LISTS_FOLDER))
+    return 'lists any folder the visitor names (a folder browser in a server page)';
+  if (givenWholeParameter(text, NET_DELETER) || javaFile(JAVA_DELETES))
+    return 'deletes any file or folder the visitor names (a file manager in a server page)';
+  return undefined;
 }
 
 // Java run by a name: a class loaded, a method looked up, a JNDI name resolved (a remote
