@@ -159,6 +159,12 @@ const NOT_SHELLS: Record<string, RegExp> = {
   // blockers, IP loggers, mail checkers, redirectors and an application's own pages.
   '3e08488f9bcc2dd50192b3db89f6612c+Webshells':
     /^(?:Blockers|IPLoggers|Mails|Redirectors|Unknown)\//,
+  // The analyst's own decoders of each stage (dc1.php, decode.php, cleaned.dc4.php…).
+  'bediger4000+php-malware-analysis': /(?:^|\/)(?:dc\d|decode|decoder|clean(?:ed)?\b)[^/]*\.php$/,
+  // SEO doorway pages and a phishing kit, by their folders; WordPress's own files as found
+  // on the hacked sites, infected or not.
+  'stefanpejcic+wordpress-malware':
+    /^08\.10\.2020\/(?:3fmcu|j8ox)\/|^04\.08\.2022\/login\/|\/wp-(?:admin|includes)\//,
 };
 
 /**
@@ -251,6 +257,49 @@ export const TUNING_ADDED = [
   'Al1ex+WebShells',
   'nizar0x1f+webshells',
   'senada13+j7webshells',
+  // Added 2026-12-05 (thirteenth session), on the tuning side before any of their files was
+  // read. Passed over: 4shen/webshell (too large to fetch here), KurtShamrock/webshell (a
+  // student's web application), and the detectors and scanners whose repositories hold no
+  // server pages.
+  'LuciferoO+webshell-collector',
+  'HOANGANHNGO207+file-php-shell',
+  'XPR1M3+php-shells',
+  'sspsec+php-shell',
+  '0xTerror+My-Webshells',
+  'Anazvr+php-shell-backdoor-member',
+  'ThePacketBender+webshells',
+  '0xbad53c+webshells',
+  'CuckooEXE+WebShells',
+  'OsmanTunahan+WebShells',
+  'SYANiDE-+webshells',
+  'v4vr1n3c+RedTeam-Web-Webshells',
+  'VitorDie+WebShells-Shells',
+  'DarkCoderSc+dcsc-php-shell',
+  'CH355-FCH+hidden-php-shell',
+  'alex54142+PHP-SHELL-backdoor',
+  'jimidk+JSP-shell',
+  'saravanahackz+JSP-shell',
+  'truongtn+jsp-shell',
+  'ICWR-TECH+php-shell',
+  'Ajay-joshi-mtr+Fulcrum-Advanced-PHP-Shell',
+  'lzy756+webshells-detector',
+  // Honeypot captures of what attackers left on WordPress sites, and more small collections.
+  // Passed over once laid out: bediger4000/reverse-php-malware (its zoo is a deobfuscator's
+  // test cases, not shells).
+  'bediger4000+php-malware-analysis',
+  'stefanpejcic+wordpress-malware',
+  'xputerax+PHP-backdoors',
+  'ducducuc111+WebShell_ALL',
+  '0v3rW4tch+webshell_detect_cms',
+  'julienlgy+PHP-Backdoors',
+  'malcolmmamalnach+php-backdoors',
+  'XiaoMMing9+php_webshell_bypass',
+  '3sNwgeek+awd_worm_phpwebshell_framework',
+  'anoaghost+Webshell_Backdoor',
+  'Dedezakarya+php-backdoor',
+  'sVyu+WebShell_php',
+  'radenvodka+PHP-backdoors-Hidden-with-range',
+  'nahueldsanchez+deobfuscated-php-backdoor',
 ];
 
 /**

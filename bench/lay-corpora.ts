@@ -42,6 +42,20 @@ const SHELL_PARTS: Record<string, string[]> = {
   'Double-q1015+webshell_tester': ['shells', 'uncheck-shells'],
   // A Jekyll site around its PHP folder.
   'adilhyz+WebShell': ['PHP'],
+  // Its shell folders; `Misc-Malwares-master` is mostly phishing kits and loaders' droppers.
+  'HOANGANHNGO207+file-php-shell': [
+    'php_malware',
+    'php_1',
+    'php_2',
+    'Misc-Malwares-master/Emotet/webshells',
+  ],
+  // A detector's own test fixtures: its malicious ones only.
+  'lzy756+webshells-detector': ['tests/fixtures/malicious'],
+  // Captures of shells and backdoors; beside them the site's own plugins and themes, phishing
+  // kits and mailers as uploaded, and a PHP package the analyst unpacked.
+  'bediger4000+php-malware-analysis': ['webshells', 'backdoors'],
+  // A detector's training data: its web shells (its `normal` pages are of unnamed origin).
+  '0v3rW4tch+webshell_detect_cms': ['utils/train_data/webshell'],
 };
 /** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
 const PAGE_PARTS: Record<string, string[]> = {
