@@ -6,7 +6,7 @@
  * file: a window of characters missed a well-known shell whose socket and process call are
  * 398 characters apart (issue 27).
  */
-import { callArgs } from './web-shell/code-text.js';
+import { blockEnd, callArgs } from './web-shell/code-text.js';
 
 const SOCKET_OPEN =
   /(?<![\w>:])(?:p?fsockopen|stream_socket_(?:client|server|accept)|socket_(?:create|accept|connect))\s*\(/;
@@ -24,7 +24,9 @@ const names = (expr: string) => [...expr.matchAll(/\$(\w{1,40})/g)].map((m) => m
 /** Variables holding one end: assigned from `opens`, or from an expression of such a variable. */
 function holders(text: string, seed: Set<string>, opens: RegExp): Set<string> {
   const held = new Set(seed);
-  const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;]{0,300})/g)].slice(0, 5000);
+  // An assignment ends at its statement's end or at a block's edge: `while (($d = fread($in,
+  // 1024)) && …) {}` must not run on into the next function's assignments.
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;{}]{0,300})/g)].slice(0, 5000);
   for (let round = 0; round < 4; round++) {
     const before = held.size;
     for (const m of assigns)
@@ -51,12 +53,44 @@ export function socketReachesProcess(text: string): boolean {
     const args = callArgs(text, m.index! + m[0].length - 1).join(',');
     if (names(args).some((n) => sockets.has(n))) return true;
   }
-  // One end's data written to the other.
-  for (const m of [...text.matchAll(STREAM_WRITE)].slice(0, 500)) {
+  // One end's data written to the other, or both ends handed to a function of the page's own
+  // that writes (`$this->rw($socket, $pipes[0])`).
+  const copiers = streamCopiers(text);
+  const copies = copiers.length
+    ? new RegExp(
+        String.raw`${STREAM_WRITE.source}|(?:->|::|(?<![\w$]))(?:${copiers.join('|')})\s*\(`,
+        'g',
+      )
+    : STREAM_WRITE;
+  for (const m of [...text.matchAll(copies)].slice(0, 500)) {
     const used = names(callArgs(text, m.index! + m[0].length - 1).join(','));
     if (used.some((n) => sockets.has(n)) && used.some((n) => processes.has(n))) return true;
   }
   return false;
+}
+
+/**
+ * The page's own functions that write to a stream, themselves or through another such
+ * function (`rw()` calling `$this->write()`), by their bodies; at most 50.
+ */
+function streamCopiers(text: string): string[] {
+  const bodies = [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(/gi)].slice(0, 200).flatMap((m) => {
+    const open = text.indexOf('{', m.index! + m[0].length);
+    if (open < 0 || open - m.index! > 300) return [];
+    return [[m[1]!, text.slice(open, blockEnd(text, open, 3000))] as const];
+  });
+  const own = new Set<string>();
+  const writes = (body: string) => {
+    if (body.search(STREAM_WRITE) >= 0) return true;
+    const calls = [...body.matchAll(/(?:->|::|(?<![\w$]))(\w{1,40})\s*\(/g)].slice(0, 200);
+    return calls.some((c) => own.has(c[1]!));
+  };
+  for (let round = 0; round < 3; round++) {
+    const before = own.size;
+    for (const [name, body] of bodies) if (own.size < 50 && writes(body)) own.add(name);
+    if (own.size === before) break;
+  }
+  return [...own];
 }
 
 // Python: what a socket receives, and the calls that run a command.

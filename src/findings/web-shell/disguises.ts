@@ -37,7 +37,7 @@ const DISGUISES: readonly [RegExp, string][] = [
     'names spelt with chr()',
   ],
   [
-    /(?:\$\w{1,20}\s*(?:\[\s*\d{1,3}\s*\]|\{\s*\d{1,3}\s*\})\s*\.\s*){3,}/,
+    /(?:\$\w{1,20}\s*(?:\[\s*(['"]?)\d{1,3}\1\s*\]|\{\s*\d{1,3}\s*\})\s*\.\s*){3,}/,
     'names picked letter by letter',
   ],
   [
@@ -60,6 +60,12 @@ const DISGUISES: readonly [RegExp, string][] = [
   [/(?:\$\w{1,20}\s*\+\+\s*;\s*){8,}/, 'letters made by incrementing strings'],
   [/pack\s*\(\s*['"]H\*['"]/i, 'hex packed'],
   [/(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\[0-7]{3}){4,}/, 'escaped bytes'],
+  // The code a function is made from, written in escapes (`create_function /*…*/ ("\x24…",
+  // "\x65\x76…")`): a library writes the code it compiles as code.
+  [
+    /\bcreate_function\s*(?:\/\*[^*\n]{0,80}\*\/\s*)?\(\s*(?:\/\*[^*\n]{0,80}\*\/\s*)?["'][^"'\n\\]{0,40}(?:\\(?:x[0-9a-fA-F]{2}|[0-7]{3})){4}/i,
+    'a function made from escaped bytes',
+  ],
 ];
 
 export const STRONG_DISGUISES = new Set([
@@ -80,6 +86,7 @@ export const STRONG_DISGUISES = new Set([
   'a long encoded blob',
   'code written without letters or digits',
   'strings made from numbers',
+  'a function made from escaped bytes',
 ]);
 
 const isLetterOrDigit = (c: number) =>

@@ -29,13 +29,29 @@ const urlVariables = (text: string) =>
 
 /**
  * What reads a URL the page spells out: a fetcher's or an own fetching function's call, on
- * the URL or on a variable set to one.
+ * the URL or on a variable set to one, or `curl_exec($ch)` of a handle whose CURLOPT_URL is
+ * one (`$ch = curl_init(); curl_setopt($ch, CURLOPT_URL, $url);`).
  */
 function urlFetch(text: string): RegExp {
   const names = [...FETCHERS, ...fetchingFunctions(text)].join('|');
   const held = [...new Set(urlVariables(text))];
   const variable = held.length ? String.raw`|\$(?:${held.join('|')})\b` : '';
-  return new RegExp(String.raw`\b(?:${names})\s*\(\s*(?:["'](?:https?|ftp):\/\/${variable})`, 'i');
+  const handles = [
+    ...text.matchAll(/\bcurl_setopt\s*\(\s*\$(\w{1,40})\s*,\s*CURLOPT_URL\s*,\s*([^;\n]{1,300})/gi),
+  ]
+    .slice(0, 50)
+    .filter((m) => {
+      const url = /^(?:["'](?:https?|ftp):\/\/|\$(\w{1,40})\b)/i.exec(m[2]!);
+      return url && (url[1] === undefined || held.includes(url[1]));
+    })
+    .map((m) => m[1]!);
+  const executed = handles.length
+    ? String.raw`|\bcurl_exec\s*\(\s*\$(?:${[...new Set(handles)].join('|')})\b`
+    : '';
+  return new RegExp(
+    String.raw`\b(?:${names})\s*\(\s*(?:["'](?:https?|ftp):\/\/${variable})${executed}`,
+    'i',
+  );
 }
 
 /** Variables holding what was fetched, through up to three assignments. */

@@ -3,8 +3,8 @@
  * an upload saved under the name the visitor gave, followed through variables and
  * `basename()`; and a dropper writing PHP code it carries encoded (base64 of `<?php`).
  */
-import { callArgs } from './code-text.js';
-import { carriesInput } from './request-flow.js';
+import { blockEnd, callArgs } from './code-text.js';
+import { INPUT, carriesInput } from './request-flow.js';
 
 // The name an upload was sent with: $_FILES['f']['name'] (or the old $HTTP_POST_FILES).
 const SENT_NAME = /\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]name['"]\s*\]/;
@@ -258,5 +258,97 @@ export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>):
     const [file, data] = callArgs(text, m.index! + m[0].length - 1);
     const name = /^\s*\$(\w{1,40})\s*$/.exec(file ?? '')?.[1];
     return name !== undefined && included.has(name) && carriesInput(data ?? '', tainted);
+  });
+}
+
+// What stores data rather than a file's bytes: an encoding of it, or a name that is a digest.
+const ENCODED_FOR_STORAGE =
+  /\b\w{0,20}(?:json|serializ)\w{0,20}\s*\(|\b(?:var_export|print_r|http_build_query|implode|date)\s*\(/i;
+const DIGEST_NAME =
+  /\b(?:md5|sha1|hash)(?:_file)?\s*\(|\b(?:crc32|uniqid|intval|sanitize_file_name)\s*\(/i;
+const OPENED_FOR_WRITING = /\$(\w{1,40})\s*=\s*(?:@\s*)?fopen\s*\(/g;
+const FUNCTION_OPENS = /\bfunction\b[\s&]{0,8}(?:\w{1,40}\s{0,8})?\([^)]{0,300}\)[^{;]{0,60}\{/g;
+
+/** The body of the function the code at `at` is in, or the whole page when it is in none. */
+function scopeOf(text: string, at: number): string {
+  let scope = text;
+  for (const m of [...text.matchAll(FUNCTION_OPENS)].slice(0, 500)) {
+    const open = m.index! + m[0].length - 1;
+    if (open > at) break;
+    const end = blockEnd(text, open, 20000);
+    if (end > at) scope = text.slice(open, end);
+  }
+  return scope;
+}
+
+// An array's key is the visitor's choice among the page's own values, not a name they write.
+const withoutKeys = (expr: string) =>
+  expr.replace(/\[[^[\]\n]{0,80}\]/g, (key) => (INPUT.test(key) ? key : '[]'));
+
+/**
+ * Names in `scope` that hold what the visitor wrote: assigned from request input, or from a
+ * name that holds some, through up to four assignments; a value looked up by a key the
+ * visitor chose is not theirs, nor a digest or an encoding (JSON, serialize()) of what they
+ * sent: that is data an application keeps, not a file's bytes.
+ */
+function visitorWritten(scope: string): Set<string> {
+  const names = new Set<string>();
+  const assigns = [...scope.matchAll(/\$(\w{1,40})\s*\.?=(?![=>])\s*([^;\n]{0,160})/g)].slice(
+    0,
+    2000,
+  );
+  for (let round = 0; round < 4; round++) {
+    const before = names.size;
+    for (const m of assigns)
+      if (
+        !DIGEST_NAME.test(m[2]!) &&
+        !ENCODED_FOR_STORAGE.test(m[2]!) &&
+        carriesInput(withoutKeys(m[2]!), names)
+      )
+        names.add(m[1]!);
+    if (names.size === before) break;
+  }
+  return names;
+}
+
+/**
+ * True when the page writes what the request sent into a file whose name the request gave
+ * (`file_put_contents($fname, $data)`, both cut from php://input; `fwrite(fopen($_POST['f'],
+ * 'w'), $_POST['c'])`): an uploader of any file, anywhere. Followed within the function the
+ * write is in. A cache or a log names its file by a digest and stores an encoding of what
+ * was sent; an application writes files it chose by a key.
+ */
+export function writesRequestToNamedFile(text: string): boolean {
+  const judge = (at: number, file: string, data: string) => {
+    const written = visitorWritten(scopeOf(text, at));
+    return (
+      carriesInput(withoutKeys(file), written) &&
+      !DIGEST_NAME.test(file) &&
+      carriesInput(data, written) &&
+      !ENCODED_FOR_STORAGE.test(data)
+    );
+  };
+  for (const m of [...text.matchAll(PUT_CONTENTS)].slice(0, 100)) {
+    const [file, data] = callArgs(text, m.index! + m[0].length - 1);
+    if (file !== undefined && data !== undefined && judge(m.index!, file, data)) return true;
+  }
+  // A handle opened for writing on a name, given content: judged as one write. The handle is
+  // a name set to fopen(…) before, or the fopen(…) call itself.
+  const opened = (call: string) => {
+    const open = /^\s*(?:@\s*)?fopen\s*\(/.exec(call);
+    if (!open) return undefined;
+    const [file, mode] = callArgs(call, open[0].length - 1);
+    return /^\s*['"][wax]/.test(mode ?? '') ? file : undefined;
+  };
+  const handles = new Map<string, string>();
+  for (const m of [...text.matchAll(OPENED_FOR_WRITING)].slice(0, 100)) {
+    const file = opened(text.slice(m.index! + m[0].indexOf('=') + 1, m.index! + 1000));
+    if (file !== undefined) handles.set(m[1]!, file);
+  }
+  return [...text.matchAll(/\b(?:fwrite|fputs)\s*\(/g)].slice(0, 100).some((m) => {
+    const [handle, data] = callArgs(text, m.index! + m[0].length - 1);
+    if (handle === undefined || data === undefined) return false;
+    const file = opened(handle) ?? handles.get(/^\s*\$(\w{1,40})\s*$/.exec(handle)?.[1] ?? '');
+    return file !== undefined && judge(m.index!, file, data);
   });
 }

@@ -8,8 +8,8 @@
 import { callArgs } from './code-text.js';
 
 const WP_USER_CALL = /\bwp_(create|insert)_user\s*\(/g;
-// A string literal, whole, with nothing interpolated.
-const LITERAL = /^\s*(['"])[^'"$\n]{1,80}\1\s*$/;
+// A string literal, whole, with nothing interpolated (a `$` is only a letter between '…').
+const LITERAL = /^\s*(?:'[^'\n]{1,80}'|"[^"$\n]{1,80}")\s*$/;
 const LOGIN_FIXED = /['"]user_login['"]\s*=>\s*(['"])[^'"$\n]{1,80}\1/;
 const PASS_FIXED = /['"]user_pass['"]\s*=>\s*(['"])[^'"$\n]{1,80}\1/;
 const WP_ADMIN_ROLE = /['"]administrator['"]/;

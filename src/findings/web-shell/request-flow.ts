@@ -39,8 +39,9 @@ const RESULT_CALLED_ON_INPUT = new RegExp(
 );
 
 // Any call through a name or a result chosen at run time, for weighing with disguises.
+// `${"GLOBALS"}["f"](…)` too: a variable named by an expression, called.
 export const ANY_DYNAMIC_CALL = new RegExp(
-  String.raw`(?<![\w>:$])\$\$?\{?\w{1,40}\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|${CALL_OF_RESULT}\$`,
+  String.raw`(?<![\w>:$])\$\$?\{?\w{1,40}\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|${CALL_OF_RESULT}\$`,
 );
 
 export const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'gi');
@@ -510,6 +511,26 @@ export function browsesFiles(text: string, tainted: ReadonlySet<string>): boolea
     callsOnInput(text, HANDS_OUT, tainted).size > 0 &&
     callsOnInput(text, LISTS_FOLDER, tainted).size > 0
   );
+}
+
+// A file read and handed to a printer. (readfile() is a download page's too, judged with a
+// lister above; highlight_file() a developer's source viewer, adminer's coverage page.)
+const PRINTED_READ =
+  /\b(?:echo|print|var_dump|print_r|die|exit)\b[\s(]{0,8}(?:@\s*)?(?:(?:htmlspecialchars|htmlentities|nl2br)\s*\(\s*){0,2}(?:file_get_contents|file)\s*\(/g;
+
+/**
+ * A file reader: prints the file whose path the visitor sends, whole, into the page
+ * (`var_dump(file_get_contents($_GET['f']))`, `echo file($f)` with `$f = $_POST['f']`):
+ * any file the server can read, /etc/passwd or the site's configuration.
+ */
+export function printsNamedFile(text: string): boolean {
+  const holders = requestValueHolders(text);
+  const isNamed = (arg: string | undefined) =>
+    arg !== undefined &&
+    (isRawRequestValue(arg) || holders.has(/^\s*@?\$(\w{1,40})\s*$/.exec(arg)?.[1] ?? ''));
+  return [...text.matchAll(PRINTED_READ)]
+    .slice(0, 300)
+    .some((m) => isNamed(callArgs(text, m.index! + m[0].length - 1)[0]));
 }
 
 // The request's value as sent, at most trimmed or decoded: `@$_GET['f']`, `trim($_POST['p'])`.
