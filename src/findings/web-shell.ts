@@ -336,7 +336,9 @@ function backdatesFile(text: string): boolean {
       ? bare(callArgs(time, read[0].length - 1)[0] ?? '')
       : held && fileTimes.get(held);
     return (
-      /^\s*__FILE__\s*$|\$_SERVER\s*\[\s*['"]SCRIPT_FILENAME['"]/.test(file) ||
+      // Its own file given any time but now.
+      (/^\s*__FILE__\s*$|\$_SERVER\s*\[\s*['"]SCRIPT_FILENAME['"]/.test(file) &&
+        !/^\s*time\s*\(\s*\)\s*$/.test(time)) ||
       (!isTest && (PAST_TIME.test(time) || (held !== undefined && fixed.has(held)))) ||
       (timeOf !== undefined && timeOf === bare(file)) ||
       (isStub && /^[\s(]{0,8}time\s*\(\s*\)\s*-/.test(time))

@@ -520,7 +520,7 @@ const PRINTED_READ =
 
 /**
  * A file reader: prints the file whose path the visitor sends, whole, into the page
- * (`var_dump(file_get_contents($_GET['f']))`, `echo file($f)` with `$f = $_POST['f']`):
+ * (`var_dump(file_get_contents($_GET['f']))`, `print_r(file($f))` with `$f = $_POST['f']`):
  * any file the server can read, /etc/passwd or the site's configuration.
  */
 export function printsNamedFile(text: string): boolean {
