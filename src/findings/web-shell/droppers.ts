@@ -4,7 +4,7 @@
  * `basename()`; and a dropper writing PHP code it carries encoded (base64 of `<?php`).
  */
 import { blockEnd, callArgs } from './code-text.js';
-import { INPUT, carriesInput } from './request-flow.js';
+import { INPUT, carriesInput, taintedNames } from './request-flow.js';
 
 // The name an upload was sent with: $_FILES['f']['name'] (or the old $HTTP_POST_FILES).
 const SENT_NAME = /\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]name['"]\s*\]/;
@@ -292,23 +292,11 @@ const withoutKeys = (expr: string) =>
  * sent: that is data an application keeps, not a file's bytes.
  */
 function visitorWritten(scope: string): Set<string> {
-  const names = new Set<string>();
-  const assigns = [...scope.matchAll(/\$(\w{1,40})\s*\.?=(?![=>])\s*([^;\n]{0,160})/g)].slice(
-    0,
-    2000,
-  );
-  for (let round = 0; round < 4; round++) {
-    const before = names.size;
-    for (const m of assigns)
-      if (
-        !DIGEST_NAME.test(m[2]!) &&
-        !ENCODED_FOR_STORAGE.test(m[2]!) &&
-        carriesInput(withoutKeys(m[2]!), names)
-      )
-        names.add(m[1]!);
-    if (names.size === before) break;
-  }
-  return names;
+  const carriesWritten = (expr: string, names: ReadonlySet<string>) =>
+    !DIGEST_NAME.test(expr) &&
+    !ENCODED_FOR_STORAGE.test(expr) &&
+    carriesInput(withoutKeys(expr), names);
+  return taintedNames(scope, carriesWritten, 4);
 }
 
 /**

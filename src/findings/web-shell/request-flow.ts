@@ -131,9 +131,14 @@ const CLOSURE_PARAMS = /^\s*(?:static\s+)?function\s*\(\s*&?\$(\w{1,40})(?:\s*,\
 /**
  * Names of variables that hold request input: assigned from it (`$c = $_POST['c']`), from a
  * variable that holds it (`$cmd = "cd $d; $c"`), or looped over it (`foreach ($_POST as $k
- * => $v)`). Three rounds: a console passes the command on a step or two, not ten.
+ * => $v)`). Three rounds: a console passes the command on a step or two, not ten. A caller
+ * may narrow what carries the input (`carries`) and follow it further.
  */
-export function taintedNames(text: string): Set<string> {
+export function taintedNames(
+  text: string,
+  carries: (expr: string, names: ReadonlySet<string>) => boolean = carriesInput,
+  rounds = 3,
+): Set<string> {
   const names = new Set<string>();
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
   const loops = [
@@ -141,11 +146,11 @@ export function taintedNames(text: string): Set<string> {
       /\bforeach\s*\(([^;\n]{0,80}?)\s{1,80}as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
     ),
   ].slice(0, 1000);
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < rounds; round++) {
     const before = names.size;
-    for (const m of assigns) if (carriesInput(m[2]!, names)) names.add(m[1]!);
+    for (const m of assigns) if (carries(m[2]!, names)) names.add(m[1]!);
     for (const m of loops)
-      if (carriesInput(m[1]!, names)) for (const v of [m[2], m[3]]) if (v) names.add(v);
+      if (carries(m[1]!, names)) for (const v of [m[2], m[3]]) if (v) names.add(v);
     if (names.size === before) break;
   }
   return names;
