@@ -300,7 +300,40 @@ export const TUNING_ADDED = [
   'sVyu+WebShell_php',
   'radenvodka+PHP-backdoors-Hidden-with-range',
   'nahueldsanchez+deobfuscated-php-backdoor',
+  // Added 2026-12-05 (fourteenth session), on the tuning side before any of their files was
+  // read: a detector's training shells (taken at the commit that still held them, SHELL_REFS)
+  // and the small collections a search for "webshells" lists that were not fetched before.
+  // Passed over: 0xCyp1337/WebShells-Bypass (no snapshot to be had) and the repositories with
+  // no server page at all.
+  'Coldwave96+WebShell-AIHunter',
+  'nicholasaleks+webshells',
+  'Ryan-T-Bell+WebShells',
+  'devjanger+WebShells',
+  'Hydra-71+webshells',
+  'ElusiveHacker+WebShells',
+  'wolffart-luca+webshells',
+  'n0v4mx+webshells',
+  'warlock1337+webshells',
+  'kirancsw+Webshells',
+  'jortles+webshells',
+  'casimon-rh+WebShells',
+  'astrophotoid+webshells',
+  'juicafrican+Webshells',
+  'jakored1+webshells',
+  'imperfectsanta+webshells',
+  'foxilabs+webshells',
+  'aungjamalang+webshells',
+  'Hamada-khairi+Webshells',
+  'Gadotti+WebShells',
+  '0x0elliot+webshellstuff',
 ];
+/**
+ * The commit to take a collection's shells from where its newest tree no longer holds them
+ * (Coldwave96/WebShell-AIHunter replaced its samples by placeholders in 2020).
+ */
+export const SHELL_REFS: Record<string, string> = {
+  'Coldwave96+WebShell-AIHunter': '2ed4a18d2648bf4fee67a2e8b9e0b0cb0bf0cab0',
+};
 
 /**
  * Benign server pages that come as loose files, not packages, on the fresh held-out side:

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import {
   CORPORA,
   FRESH_PAGES,
+  SHELL_REFS,
   SHELL_SPLIT,
   TUNING_ADDED,
   TUNING_PAGES,
@@ -56,11 +57,15 @@ const SHELL_PARTS: Record<string, string[]> = {
   'bediger4000+php-malware-analysis': ['webshells', 'backdoors'],
   // A detector's training data: its web shells (its `normal` pages are of unnamed origin).
   '0v3rW4tch+webshell_detect_cms': ['utils/train_data/webshell'],
+  // Another's: its web shells (`normal` is of unnamed origin, `check` unlabelled).
+  'Coldwave96+WebShell-AIHunter': ['Data/WebShell'],
 };
 /** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
 const PAGE_PARTS: Record<string, string[]> = {
   'HzieeC+WebshellDetectDataset': ['php/white', 'jsp/white', 'asp/white'],
 };
+
+const isCommit = (ref: string) => /^[0-9a-f]{40}$/.test(ref);
 
 /** A bare git folder of the collection: the mirror's, or a shallow clone in `scratch`. */
 async function gitDir(collection: string, scratch: string, ref?: string): Promise<string> {
@@ -69,16 +74,9 @@ async function gitDir(collection: string, scratch: string, ref?: string): Promis
   if (mirrored && existsSync(mirrored)) return mirrored;
   const into = path.join(scratch, collection);
   const url = `https://github.com/${collection.replace('+', '/')}`;
-  await exec('git', [
-    'clone',
-    '--quiet',
-    '--depth',
-    '1',
-    '--bare',
-    ...(ref ? ['--branch', ref] : []),
-    url,
-    into,
-  ]);
+  // A commit cannot be cloned shallow by name: the whole history is fetched for it.
+  const shallow = ref && isCommit(ref) ? [] : ['--depth', '1', ...(ref ? ['--branch', ref] : [])];
+  await exec('git', ['clone', '--quiet', ...shallow, '--bare', url, into]);
   return into;
 }
 
@@ -188,10 +186,11 @@ async function layShells(scratch: string): Promise<void> {
     const wantsPages = FRESH_PAGES.includes(collection) && !existsSync(pagesInto);
     if (existsSync(into) && !wantsPages) continue;
     console.log(`  ${collection}`);
-    const git = await gitDir(collection, scratch);
+    const ref = SHELL_REFS[collection];
+    const git = await gitDir(collection, scratch, ref);
     const renames = NAMED_BY_FOLDER.has(collection);
     if (!existsSync(into)) {
-      await extract(git, SHELL_PARTS[collection] ?? [], into);
+      await extract(git, SHELL_PARTS[collection] ?? [], into, ref ? { ref } : {});
       if (renames) await nameByFolderLanguage(into);
     }
     if (wantsPages) {
