@@ -45,8 +45,10 @@ export interface RuleText {
 }
 
 // Where server-side code starts: PHP's tags, ASP and JSP's, ASP.NET's script element.
-// A short open tag is followed by white space (`<? @fwrite(…`): an XMP packet's `<?xpacket` is not.
-const SERVER_CODE_START = /<\?(?:php|=|\s)|<%|<script\s{1,20}runat\s{0,20}=/gi;
+// A short open tag is followed by white space (`<? @fwrite(…`) or by a call (`<?fputs(…`): an
+// XMP packet's `<?xpacket` is neither.
+const SERVER_CODE_START =
+  /<\?(?:php|=|\s|(?=[a-z_]\w{1,30}\s*\())|<%|<script\s{1,20}runat\s{0,20}=/gi;
 
 /** Code reads as text: at least this many printable characters follow its start tag. */
 const CODE_RUN_CHARS = 24;

@@ -28,6 +28,7 @@ import {
   near,
   printsNamedFile,
   sinkOnInput,
+  FRAMEWORK_REQUEST_VALUE,
   taintedNames,
   variablesFromRequest,
   includesRequestValue,
@@ -195,6 +196,11 @@ const LOADS_AND_CALLS = /\.loadClass\s*\([\s\S]{0,400}?\.(?:invoke|newInstance)\
 const RUNS_MACHINE_CODE =
   /\bVirtualAlloc(?:Ex)?\s*\([^;]{0,200}?\b(?:PAGE_EXECUTE_READWRITE|0x40)\b/;
 const STARTS_THREAD_IN_IT = /\b(?:CreateThread|CreateRemoteThread|EnumWindows|QueueUserAPC)\s*\(/;
+// A process started through kernel32 and a socket made through Winsock, both declared for
+// P/Invoke in one page: the socket handed to the process as its standard handles, a reverse
+// or bind shell whose host is written in the page (InsomniaShell and its kin).
+const DECLARES_NATIVE_PROCESS = /\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(/;
+const DECLARES_NATIVE_SOCKET = /\bextern\s+(?:static\s+)?\w{1,10}\s+WSASocket\w{0,2}\s*\(/;
 
 // A filter, servlet, listener or valve added to the running server from a page: the
 // container's own context reached (Tomcat's StandardContext, through its private fields)
@@ -675,6 +681,15 @@ function judgeAsWritten(
     reasons.push(
       'makes memory executable and starts a thread in it (machine code run from a page)',
     );
+  if (
+    isPageScript &&
+    !isJava &&
+    DECLARES_NATIVE_PROCESS.test(text) &&
+    DECLARES_NATIVE_SOCKET.test(text)
+  )
+    reasons.push(
+      "declares Windows' process and socket calls together (a shell over a socket, from a page)",
+    );
   if (isJava && CONTAINER_CONTEXT.test(text) && REGISTERS_HANDLER.test(text))
     reasons.push(
       'adds a filter, servlet, listener, valve or WebSocket endpoint to the running server (a memory-resident shell)',
@@ -690,9 +705,10 @@ function judgeAsWritten(
   // File managers and command consoles (c99, r57…): several ways to run commands, and a form.
   if (input && commands.size >= 3)
     reasons.push(`a command runner: ${[...commands].join(', ')} and request input`);
-  const onInput = input
-    ? (sinkOnInput(text, COMMAND_SINKS, carried) ?? sinkOnInput(text, CODE_SINKS, carried))
-    : undefined;
+  const onInput =
+    input || (isPhp && FRAMEWORK_REQUEST_VALUE.test(text))
+      ? (sinkOnInput(text, COMMAND_SINKS, carried) ?? sinkOnInput(text, CODE_SINKS, carried))
+      : undefined;
   const throughWrapper =
     input && !onInput
       ? (wrappedSinkOnInput(text, carried) ?? calleeRelayedOnInput(text, carried))

@@ -77,6 +77,16 @@ describe('code after a binary header', () => {
     expect(judge('/var/www/html/uploads/cat.gif', tagged)[0]).toMatchObject({
       severity: 'critical',
     });
+    // A short open tag straight into a call (`<?fputs(`), as a JPEG's comment carries it.
+    const called = Buffer.concat([
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]),
+      Buffer.alloc(40, 0),
+      Buffer.from(`<?fputs(fopen("fa.php","w"),"<?eval(\\$_POST[cmd]);?>")?>`),
+      Buffer.alloc(40, 0),
+    ]);
+    expect(judge('/var/www/html/uploads/cat.jpg', called)[0]).toMatchObject({
+      severity: 'critical',
+    });
     // An icon of 70 KB, then the code: past the start the rules sample.
     const icon = Buffer.concat([
       Buffer.from([0, 0, 1, 0, 1, 0]),

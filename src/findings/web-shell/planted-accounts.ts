@@ -2,8 +2,9 @@
  * Pages that add an administrator whose name and password they spell out (issue 27's CMS
  * backdoors): WordPress's user functions given a fixed login and password in a page that
  * names the administrator role, or SQL inserting a fixed user into a users table in a page
- * that names an administrator's role or capabilities. An installer or an admin screen takes
- * the name and the password from its form.
+ * that names an administrator's role or capabilities, or Magento's admin user model saved
+ * with a password the page holds. An installer or an admin screen takes the name and the
+ * password from its form.
  */
 import { callArgs } from './code-text.js';
 
@@ -21,8 +22,17 @@ const FIRST_VALUE = /^\)\s*VALUES\s*\(\s*\\?['"]/i;
 const SQL_ADMIN =
   /\bwp_capabilities\b|\bSuper Administrator\b|['"]administrator['"]|\buser_level\b/i;
 
+// Magento's administrator model (1.x by its alias, 2.x by its class), given a password that
+// is a literal or a constant of the page's (an edit-me `define()`, not NULL), then saved.
+const MAGENTO_ADMIN_MODEL =
+  /\bgetModel\s*\(\s*['"]admin\/user['"]|\bMagento\\{1,2}User\\{1,2}Model\\{1,2}User\b/;
+const PASSWORD_HELD =
+  /['"]password['"]\s*=>\s*(?:(['"])[^'"$\n]{1,80}\1|(?!NULL\b|TRUE\b|FALSE\b)[A-Z][A-Z_]{2,40}\b(?!\s*[([]))|->setPassword\s*\(\s*(['"])[^'"$\n]{1,80}\2\s*\)/;
+const SAVES = /->save\s*\(/;
+
 /** True when the page adds an administrator with a login and password it spells out. */
 export function addsFixedAdministrator(text: string): boolean {
+  if (MAGENTO_ADMIN_MODEL.test(text) && PASSWORD_HELD.test(text) && SAVES.test(text)) return true;
   if (WP_ADMIN_ROLE.test(text))
     for (const m of [...text.matchAll(WP_USER_CALL)].slice(0, 20)) {
       const args = callArgs(text, m.index! + m[0].length - 1);

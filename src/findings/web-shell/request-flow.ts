@@ -242,6 +242,12 @@ export function firstCodeSink(text: string): RegExpMatchArray | null {
   return null;
 }
 
+// A value a PHP framework's request object gives (`$request->get('cmd')` in Symfony, Laravel
+// or vtiger, `$this->input->post()` in CodeIgniter, `$this->getRequest()->getParam()`): the
+// request, as much as `$_GET` is. Read only as a sink's argument, where no application puts it.
+export const FRAMEWORK_REQUEST_VALUE =
+  /\$(?:this\s*->\s*)?\w{0,20}(?:request|input|req)(?:\(\s*\))?\s*->\s*(?:get|post|query|input|param)\w{0,12}\s*\(/i;
+
 /** The first sink whose first argument carries request input, with its name. */
 export function sinkOnInput(
   text: string,
@@ -255,7 +261,11 @@ export function sinkOnInput(
     const first = /^create_function$/i.test(m[1]) ? args.slice(0, 2).join(',') : args[0];
     // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
     if (first === undefined) continue;
-    if (INPUT.test(first) || carriesInput(first.replace(/\[[^\]\n]{0,400}\]/g, ''), tainted))
+    if (
+      INPUT.test(first) ||
+      FRAMEWORK_REQUEST_VALUE.test(first) ||
+      carriesInput(first.replace(/\[[^\]\n]{0,400}\]/g, ''), tainted)
+    )
       return m[1];
   }
   return undefined;
