@@ -68,6 +68,7 @@ import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest } from './web-shell/mailer.js';
 import { attackOnNamedHosts } from './web-shell/named-hosts.js';
 import { bypassesLimits } from './web-shell/bypasses.js';
+import { downloadsAndRuns, startsDroppedProgram, wipesTraces } from './web-shell/command-lines.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -288,20 +289,6 @@ function carriedShell(
 // A path written in escapes, four or more (`include("\167\160\55…")`).
 const INCLUDES_ESCAPED_PATH =
   /\b(?:include|require)(?:_once)?[\s(@]{0,8}"[^"\n\\]{0,40}(?:\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3})){4}/i;
-// A program fetched by a command line (`system('wget "http://…/x" || curl -O …')`), and a
-// command line that starts one (`chmod 777 ./x`, `nohup ./x &`).
-const RUNS_COMMAND_LINE = /\b(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(/g;
-const FETCHES_PROGRAM = /\b(?:wget|curl)\s[^;|&\n]{0,200}?(?:https?|ftp):\/\//i;
-const STARTS_PROGRAM = /\bchmod\s{1,4}\+?[0-7x]{1,4}\b|\bnohup\s|(?:^|[\s;&|'"])\.\/\w/;
-
-/** True when the page's command lines download a program and start it (a dropper). */
-function downloadsAndRuns(text: string): boolean {
-  const lines = [...text.matchAll(RUNS_COMMAND_LINE)]
-    .slice(0, 100)
-    .map((m) => callArgs(text, m.index! + m[0].length - 1)[0] ?? '');
-  return lines.some((l) => FETCHES_PROGRAM.test(l)) && lines.some((l) => STARTS_PROGRAM.test(l));
-}
-
 // A fixed time in the past: a date, or a number of seconds since 1970.
 const PAST_TIME = /^\s*(?:@\s*)?(?:g?mktime\s*\(\s*\d|strtotime\s*\(\s*['"]\d{4}|\d{9,10}\s*$)/;
 const FILE_TIME = /^\s*(?:@\s*)?filemtime\s*\(/;
@@ -602,6 +589,10 @@ function judgeAsWritten(
     reasons.push("sets a file's modification time back (hides what it planted or changed)");
   if (isPhp && downloadsAndRuns(text))
     reasons.push('downloads a program with wget or curl and runs it (a dropper)');
+  else if (isPhp && startsDroppedProgram(text))
+    reasons.push('makes a program beside it executable and starts it in the background');
+  if (isPhp && wipesTraces(text))
+    reasons.push("deletes the system's logs or a shell's history (hides an intrusion)");
   const writer =
     /\b(?:file_put_contents|fopen|copy|move_uploaded_file)\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/.exec(
       text,

@@ -841,6 +841,38 @@ class Report_Action { public function process($request) {
     );
   });
 
+  it('ranks a page starting a program it made executable, in the background, critical', () => {
+    const stub = `<?php
+chmod("httpd", 0755);
+exec('./httpd -c x.conf > /dev/null 2>&1 &');
+@unlink(__FILE__);`;
+    expect(judge('/var/www/html/wp-content/x.php', stub)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/executable and starts it in the background/),
+    });
+    // An application's helper run in the foreground, and a background job it did not make
+    // executable: neither is said to be dropped.
+    const helper = `<?php chmod("cache", 0755); exec('./bin/thumbnail ' . escapeshellarg($f));`;
+    const job = `<?php exec('./worker --queue mail > /dev/null &');`;
+    for (const page of [helper, job])
+      expect(judge('/var/www/html/x.php', page)?.reason ?? '').not.toMatch(/background/);
+  });
+
+  it("ranks a page deleting the system's logs or shell history critical", () => {
+    const eraser = `<?php
+system("clear");
+exec("rm -rf /var/log");
+exec("rm -f /root/.bash_history");
+shell_exec("unset HISTFILE");`;
+    expect(judge('/var/www/html/x.php', eraser)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/deletes the system's logs or a shell's history/),
+    });
+    // An application clearing its own log folder.
+    const own = `<?php exec('rm -rf ' . escapeshellarg(__DIR__ . '/var/log/old'));`;
+    expect(judge('/var/www/html/x.php', own)?.reason ?? '').not.toMatch(/logs or a shell/);
+  });
+
   it("ranks an ASP.NET page declaring Windows' process and socket calls critical", () => {
     const page = `<%@ Page Language="C#" %><script runat="server">
 [DllImport("kernel32.dll")]
