@@ -212,6 +212,10 @@ const CONTAINER_CONTEXT =
   /\bStandardContext\b|\.getDeclaredField\s*\(\s*["']context["']\s*\)|\bServerContainer\b/;
 const REGISTERS_HANDLER =
   /\.(?:addApplicationEventListener|addFilterDef|addFilterMap(?:Before)?|addServletMapping(?:Decoded)?|addValve|addChild|addEndpoint)\s*\(/;
+// The server's worker threads walked through their group's private `threads` field, to reach
+// the requests other threads are serving (a memory shell's or an echo payload's way to the
+// request without registering anything). A page has its own request.
+const WALKS_SERVER_THREADS = /\.getThreadGroup\s*\(\s*\)[\s\S]{0,200}?["']threads["']/;
 
 // One element of an array named at run time called with another (`$$_[0]($$_[1])`,
 // `${$a}['f'](${$a}['x'])`): a function and its argument from one array is the request's
@@ -680,6 +684,10 @@ function judgeAsWritten(
   )
     reasons.push(
       "declares Windows' process and socket calls together (a shell over a socket, from a page)",
+    );
+  if (isJava && WALKS_SERVER_THREADS.test(text) && /\.setAccessible\s*\(\s*true/.test(text))
+    reasons.push(
+      "walks the server's threads through private fields to reach the requests they serve (a memory-resident shell)",
     );
   if (isJava && CONTAINER_CONTEXT.test(text) && REGISTERS_HANDLER.test(text))
     reasons.push(

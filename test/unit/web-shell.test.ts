@@ -873,6 +873,24 @@ shell_exec("unset HISTFILE");`;
     expect(judge('/var/www/html/x.php', own)?.reason ?? '').not.toMatch(/logs or a shell/);
   });
 
+  it("ranks a JSP walking the server's threads to their requests critical", () => {
+    const page = `<%@ page import="java.lang.reflect.Field" %><%!
+static Object field(Object o, String n) throws Exception {
+  Field f = o.getClass().getDeclaredField(n); f.setAccessible(true); return f.get(o);
+}
+%><%
+Thread[] all = (Thread[]) field(Thread.currentThread().getThreadGroup(), "threads");
+for (Thread t : all) { if (t != null && t.getName().contains("http")) { Object target = field(t, "target"); } }
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/t.jsp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/walks the server's threads/),
+    });
+    // A status page counting the threads of its group through the public API.
+    const status = `<% ThreadGroup g = Thread.currentThread().getThreadGroup(); out.println(g.activeCount() + " threads"); %>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/s.jsp', status)).toBeUndefined();
+  });
+
   it("ranks an ASP.NET page declaring Windows' process and socket calls critical", () => {
     const page = `<%@ Page Language="C#" %><script runat="server">
 [DllImport("kernel32.dll")]
