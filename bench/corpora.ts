@@ -163,6 +163,8 @@ const NOT_SHELLS: Record<string, RegExp> = {
   'bediger4000+php-malware-analysis': /(?:^|\/)(?:dc\d|decode|decoder|clean(?:ed)?\b)[^/]*\.php$/,
   // SEO doorway pages and a phishing kit, by their folders; WordPress's own files as found
   // on the hacked sites, infected or not.
+  // A detector's harmless fixtures beside its shells.
+  'cylab-be+webshell-detector': /(?:^|\/)(?:comment|harmless)\.php$/,
   'stefanpejcic+wordpress-malware':
     /^08\.10\.2020\/(?:3fmcu|j8ox)\/|^04\.08\.2022\/login\/|\/wp-(?:admin|includes)\//,
 };
@@ -326,6 +328,11 @@ export const TUNING_ADDED = [
   'Hamada-khairi+Webshells',
   'Gadotti+WebShells',
   '0x0elliot+webshellstuff',
+  // JSP memory-shell studies, and a detector's test shells (its `tests/res`, SHELL_PARTS).
+  // Passed over: lupingQAQ/dotnet-memshell (no snapshot to be had).
+  'minhangxiaohui+JAVA_memshells',
+  'kuron3k0+java_memshell',
+  'cylab-be+webshell-detector',
 ];
 /**
  * The commit to take a collection's shells from where its newest tree no longer holds them

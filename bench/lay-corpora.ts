@@ -59,6 +59,8 @@ const SHELL_PARTS: Record<string, string[]> = {
   '0v3rW4tch+webshell_detect_cms': ['utils/train_data/webshell'],
   // Another's: its web shells (`normal` is of unnamed origin, `check` unlabelled).
   'Coldwave96+WebShell-AIHunter': ['Data/WebShell'],
+  // A PHP detector: its own code beside the shells it is tested on.
+  'cylab-be+webshell-detector': ['tests/res'],
 };
 /** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
 const PAGE_PARTS: Record<string, string[]> = {

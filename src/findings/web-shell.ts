@@ -215,6 +215,10 @@ const REGISTERS_HANDLER =
 // The server's worker threads walked through their group's private `threads` field, to reach
 // the requests other threads are serving (a memory shell's or an echo payload's way to the
 // request without registering anything). A page has its own request.
+// A field's `final` modifier cleared by reflection (`modifiersField.setInt(f, f.getModifiers()
+// & ~Modifier.FINAL)`): a constant of the running server rewritten (Tomcat's WRAP_SAME_OBJECT,
+// so the request each thread served is kept where a memory shell's injector can take it).
+const CLEARS_FINAL = /&\s*~\s*(?:java\.lang\.reflect\.)?Modifier\.FINAL\b/;
 const WALKS_SERVER_THREADS = /\.getThreadGroup\s*\(\s*\)[\s\S]{0,200}?["']threads["']/;
 
 // One element of an array named at run time called with another (`$$_[0]($$_[1])`,
@@ -684,6 +688,10 @@ function judgeAsWritten(
   )
     reasons.push(
       "declares Windows' process and socket calls together (a shell over a socket, from a page)",
+    );
+  if (isJava && CLEARS_FINAL.test(text) && /["']modifiers["']/.test(text))
+    reasons.push(
+      "clears a field's final modifier by reflection (rewrites the running server's constants)",
     );
   if (isJava && WALKS_SERVER_THREADS.test(text) && /\.setAccessible\s*\(\s*true/.test(text))
     reasons.push(

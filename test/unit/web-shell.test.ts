@@ -873,6 +873,26 @@ shell_exec("unset HISTFILE");`;
     expect(judge('/var/www/html/x.php', own)?.reason ?? '').not.toMatch(/logs or a shell/);
   });
 
+  it("ranks a JSP clearing a server field's final modifier critical", () => {
+    const page = `<%
+Class c = Class.forName("org.apache.catalina.core.ApplicationDispatcher");
+java.lang.reflect.Field f = c.getDeclaredField("WRAP_SAME_OBJECT");
+java.lang.reflect.Field m = f.getClass().getDeclaredField("modifiers");
+m.setAccessible(true);
+m.setInt(f, f.getModifiers() & ~java.lang.reflect.Modifier.FINAL);
+f.setAccessible(true);
+f.setBoolean(null, true);
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/i.jsp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/clears a field's final modifier/),
+    });
+    // A page printing whether a field is final reads the modifier; it does not clear it.
+    const reads = `<% java.lang.reflect.Field f = String.class.getDeclaredField("value");
+out.println(java.lang.reflect.Modifier.isFinal(f.getModifiers())); %>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/r.jsp', reads)).toBeUndefined();
+  });
+
   it("ranks a JSP walking the server's threads to their requests critical", () => {
     const page = `<%@ page import="java.lang.reflect.Field" %><%!
 static Object field(Object o, String n) throws Exception {
