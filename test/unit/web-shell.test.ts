@@ -873,6 +873,20 @@ shell_exec("unset HISTFILE");`;
     expect(judge('/var/www/html/x.php', own)?.reason ?? '').not.toMatch(/logs or a shell/);
   });
 
+  it('ranks code run on request headers taken from $_SERVER by position critical', () => {
+    for (const page of [
+      `<?php $a = array_values($_SERVER); $l = system($a[6]); echo $l;`,
+      `<?php eval(end($_SERVER));`,
+    ])
+      expect(judge('/var/www/html/x.php', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/on request input/),
+      });
+    // The script's own arguments, taken by position from $_SERVER['argv'].
+    const cli = `<?php $args = $_SERVER['argv']; array_shift($_SERVER['argv']); system('/usr/bin/snmpget ' . escapeshellarg($host));`;
+    expect(judge('/var/www/html/x.php', cli)?.severity).not.toBe('critical');
+  });
+
   it("ranks a JSP clearing a server field's final modifier critical", () => {
     const page = `<%
 Class c = Class.forName("org.apache.catalina.core.ApplicationDispatcher");
