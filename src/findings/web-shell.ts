@@ -212,13 +212,13 @@ const CONTAINER_CONTEXT =
   /\bStandardContext\b|\.getDeclaredField\s*\(\s*["']context["']\s*\)|\bServerContainer\b/;
 const REGISTERS_HANDLER =
   /\.(?:addApplicationEventListener|addFilterDef|addFilterMap(?:Before)?|addServletMapping(?:Decoded)?|addValve|addChild|addEndpoint)\s*\(/;
-// The server's worker threads walked through their group's private `threads` field, to reach
-// the requests other threads are serving (a memory shell's or an echo payload's way to the
-// request without registering anything). A page has its own request.
 // A field's `final` modifier cleared by reflection (`modifiersField.setInt(f, f.getModifiers()
 // & ~Modifier.FINAL)`): a constant of the running server rewritten (Tomcat's WRAP_SAME_OBJECT,
 // so the request each thread served is kept where a memory shell's injector can take it).
 const CLEARS_FINAL = /&\s*~\s*(?:java\.lang\.reflect\.)?Modifier\.FINAL\b/;
+// The server's worker threads walked through their group's private `threads` field, to reach
+// the requests other threads are serving (a memory shell's or an echo payload's way to the
+// request without registering anything). A page has its own request.
 const WALKS_SERVER_THREADS = /\.getThreadGroup\s*\(\s*\)[\s\S]{0,200}?["']threads["']/;
 
 // One element of an array named at run time called with another (`$$_[0]($$_[1])`,
