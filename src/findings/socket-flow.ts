@@ -6,7 +6,7 @@
  * file: a window of characters missed a well-known shell whose socket and process call are
  * 398 characters apart (issue 27).
  */
-import { blockEnd, callArgs } from './web-shell/code-text.js';
+import { callArgs, ownFunctions } from './web-shell/code-text.js';
 
 const SOCKET_OPEN =
   /(?<![\w>:])(?:p?fsockopen|stream_socket_(?:client|server|accept)|socket_(?:create|accept|connect))\s*\(/;
@@ -74,11 +74,7 @@ export function socketReachesProcess(text: string): boolean {
  * function (`rw()` calling `$this->write()`), by their bodies; at most 50.
  */
 function streamCopiers(text: string): string[] {
-  const bodies = [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(/gi)].slice(0, 200).flatMap((m) => {
-    const open = text.indexOf('{', m.index! + m[0].length);
-    if (open < 0 || open - m.index! > 300) return [];
-    return [[m[1]!, text.slice(open, blockEnd(text, open, 3000))] as const];
-  });
+  const bodies = ownFunctions(text, 200, 3000).map((f) => [f.name, f.body] as const);
   const own = new Set<string>();
   const writes = (body: string) => {
     if (body.search(STREAM_WRITE) >= 0) return true;

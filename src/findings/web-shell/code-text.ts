@@ -39,6 +39,39 @@ export function blockEnd(text: string, open: number, max = 5000): number {
   return last;
 }
 
+/** One of the page's own named functions, with its body's extent in the text. */
+export interface OwnFunction {
+  name: string;
+  /** What its parentheses hold (up to 200 characters, to the first ')'). */
+  params: string;
+  /** Where `function` is, where its body's '{' is, and where the body ends (its '}'). */
+  at: number;
+  open: number;
+  end: number;
+  body: string;
+}
+
+const NAMED_FUNCTION = /\bfunction\s+(\w{1,40})\s*\(([^)]{0,200})/gi;
+
+/**
+ * The page's own named functions (`function name($a, $b) { … }`), at most `limit`, each with
+ * its body up to `maxBody` characters from its '{': what the function does is read in its
+ * body, not in a window of characters after its name. A declaration that a ';' ends before
+ * any '{' (an interface's or an abstract method's), or with no '{' within 300 characters,
+ * has no body and is left out.
+ */
+export function ownFunctions(text: string, limit = 300, maxBody = 5000): OwnFunction[] {
+  return [...text.matchAll(NAMED_FUNCTION)].slice(0, limit).flatMap((m) => {
+    // Its body's '{', unless a ';' ends the declaration first (an interface's, an abstract one).
+    const after = m.index! + m[0].length;
+    const ends = /[{;]/.exec(text.slice(after, m.index! + 300));
+    if (ends?.[0] !== '{') return [];
+    const open = after + ends.index;
+    const end = blockEnd(text, open, maxBody);
+    return [{ name: m[1]!, params: m[2]!, at: m.index!, open, end, body: text.slice(open, end) }];
+  });
+}
+
 /** PHP's string escapes (`"ass\x65rt"`, `"\163ystem"`) as the characters they stand for. */
 export function unescapePhp(s: string): string {
   return s

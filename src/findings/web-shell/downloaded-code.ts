@@ -5,7 +5,7 @@
  * saves it as a server page. What is fetched is a URL the page spells out: a URL from the
  * request is a proxy's, judged elsewhere.
  */
-import { callArgs } from './code-text.js';
+import { callArgs, ownFunctions } from './code-text.js';
 
 const MAX_FUNCTIONS = 200;
 
@@ -15,12 +15,9 @@ const FETCHES_IN_BODY = /\b(?:curl_exec|file_get_contents|stream_get_contents|fr
 
 /** The page's own functions that fetch what they are given (`function get($url) { curl… }`). */
 function fetchingFunctions(text: string): string[] {
-  const own: string[] = [];
-  for (const m of [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(/gi)].slice(0, MAX_FUNCTIONS)) {
-    const body = text.slice(m.index!, m.index! + 800);
-    if (FETCHES_IN_BODY.test(body)) own.push(m[1]!);
-  }
-  return own;
+  return ownFunctions(text, MAX_FUNCTIONS, 3000)
+    .filter((f) => FETCHES_IN_BODY.test(f.body))
+    .map((f) => f.name);
 }
 
 /** Variables the page sets to a URL it spells out (`$source = "https://…";`), at most 50. */

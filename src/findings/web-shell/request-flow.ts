@@ -3,7 +3,7 @@
  * code, and the ways input reaches them (directly, through up to three assignments, through
  * a function of the file's own, through a callback or a name chosen at run time).
  */
-import { blockEnd, callArgs, unescapePhp } from './code-text.js';
+import { callArgs, ownFunctions, unescapePhp } from './code-text.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers (`$_SERVER` taken whole by
 // position too, `end($_SERVER)`: its last entries are the request's), the raw body; in .NET
@@ -169,17 +169,17 @@ export function callsOf(text: string, name: string): RegExpExecArray[] {
  * function it went through.
  */
 export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): string | undefined {
-  for (const f of [
-    ...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(\s*&?\$(\w{1,40})[^{]{0,200}\{/g),
-  ].slice(0, 300)) {
-    const body = text.slice(f.index! + f[0].length, f.index! + f[0].length + 2000);
-    const param = new Set([f[2]!]);
-    const sink = sinkOnInput(body, COMMAND_SINKS, param) ?? sinkOnInput(body, CODE_SINKS, param);
+  for (const f of ownFunctions(text)) {
+    const first = /^\s*&?\$(\w{1,40})/.exec(f.params)?.[1];
+    if (first === undefined) continue;
+    const param = new Set([first]);
+    const sink =
+      sinkOnInput(f.body, COMMAND_SINKS, param) ?? sinkOnInput(f.body, CODE_SINKS, param);
     if (!sink) continue;
-    for (const call of callsOf(text, f[1]!)) {
-      const first = callArgs(text, call.index! + call[0].length - 1)[0];
-      if (first !== undefined && carriesInput(first, tainted))
-        return `${sink}() on request input, through ${f[1]}()`;
+    for (const call of callsOf(text, f.name)) {
+      const given = callArgs(text, call.index! + call[0].length - 1)[0];
+      if (given !== undefined && carriesInput(given, tainted))
+        return `${sink}() on request input, through ${f.name}()`;
     }
   }
   return undefined;
@@ -194,12 +194,8 @@ export function calleeRelayedOnInput(
   text: string,
   tainted: ReadonlySet<string>,
 ): string | undefined {
-  for (const f of [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(([^)]{0,200})\)\s*\{/g)].slice(
-    0,
-    300,
-  )) {
-    const params = f[2]!.split(',').map((p) => /\$(\w{1,40})/.exec(p)?.[1]);
-    const body = text.slice(f.index! + f[0].length, f.index! + f[0].length + 2000);
+  for (const { name, params: list, body } of ownFunctions(text)) {
+    const params = list.split(',').map((p) => /\$(\w{1,40})/.exec(p)?.[1]);
     const called = new Set<string>();
     for (const m of [...body.matchAll(CALLBACK)].slice(0, 50))
       for (const a of calleesOf(m[1]!, callArgs(body, m.index! + m[0].length - 1)))
@@ -207,11 +203,11 @@ export function calleeRelayedOnInput(
     for (const m of [...body.matchAll(DYNAMIC_CALL)].slice(0, 50)) if (m[1]) called.add(m[1]);
     const places = params.flatMap((p, i) => (p && called.has(p) ? [i] : []));
     if (!places.length) continue;
-    for (const call of callsOf(text, f[1]!)) {
+    for (const call of callsOf(text, name)) {
       const args = callArgs(text, call.index! + call[0].length - 1);
       const isRunner = (i: number) => RUNNER_NAME.test(args[i] ?? '');
       if (places.some(isRunner) && args.some((a) => carriesInput(a, tainted)))
-        return `a runner's name and request input handed to ${f[1]}(), which calls it`;
+        return `a runner's name and request input handed to ${name}(), which calls it`;
     }
   }
   return undefined;
@@ -459,20 +455,15 @@ const FILE_OPERATIONS =
  */
 function ownWrappers(text: string, calls: RegExp): Map<string, Set<string>> {
   const wrappers = new Map<string, Set<string>>();
-  for (const f of [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(([^)\n]{0,200})\)/g)].slice(
-    0,
-    300,
-  )) {
-    const params = new Set([...f[2]!.matchAll(/\$(\w{1,40})/g)].map((v) => v[1]!));
-    const brace = text.slice(f.index!, f.index! + 300).indexOf('{');
-    if (params.size === 0 || brace < 0) continue;
-    const open = f.index! + brace;
-    const body = text.slice(open, blockEnd(text, open));
+  for (const f of ownFunctions(text)) {
+    const params = new Set([...f.params.matchAll(/\$(\w{1,40})/g)].map((v) => v[1]!));
+    if (params.size === 0) continue;
+    const body = f.body;
     const held = taintedThrough(body, params);
     for (const m of [...body.matchAll(calls)].slice(0, 50)) {
       const first = callArgs(body, m.index! + m[0].length - 1)[0];
       if (first !== undefined && carriesInput(first, held))
-        wrappers.set(f[1]!, (wrappers.get(f[1]!) ?? new Set()).add(m[1] ?? m[0]));
+        wrappers.set(f.name, (wrappers.get(f.name) ?? new Set()).add(m[1] ?? m[0]));
     }
   }
   return wrappers;

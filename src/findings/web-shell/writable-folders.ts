@@ -5,7 +5,7 @@
  * (PHP), or every subfolder it finds, creating a file in each and reading the error (classic
  * ASP). Issue 27: these were caught only by their likeness to known shells, or not at all.
  */
-import { blockEnd, callArgs } from './code-text.js';
+import { blockEnd, callArgs, ownFunctions } from './code-text.js';
 import { callsOf, carriesInput } from './request-flow.js';
 
 const MAX_FUNCTIONS = 500;
@@ -140,19 +140,14 @@ export function scansForWritableFolders(text: string, tainted: ReadonlySet<strin
   if (!TESTS_WRITE.test(text)) return false;
   // PHP: a function that reads a folder, tests entries for write access and calls itself on
   // what it found, called elsewhere on a folder the visitor names.
-  for (const f of [...text.matchAll(/\bfunction\s+(\w{1,40})\s*\(/g)].slice(0, MAX_FUNCTIONS)) {
-    const brace = text.slice(f.index!, f.index! + 300).indexOf('{');
-    if (brace < 0) continue;
-    const open = f.index! + brace;
-    const end = blockEnd(text, open);
-    const body = text.slice(open, end);
+  for (const { name, at, open, end, body } of ownFunctions(text, MAX_FUNCTIONS)) {
     if (!READS_FOLDER.test(body) || !TESTS_WRITE.test(body)) continue;
-    const calls = callsOf(text, f[1]!);
-    const isInside = (at: number) => at > open && at < end;
+    const calls = callsOf(text, name);
+    const isInside = (i: number) => i > open && i < end;
     const isOnInput =
       calls.some((c) => isInside(c.index!)) &&
       calls
-        .filter((c) => c.index! < f.index! || c.index! > end)
+        .filter((c) => c.index! < at || c.index! > end)
         .some((c) => carriesInput(callArgs(text, c.index! + c[0].length - 1)[0] ?? '', tainted));
     if (isOnInput) return true;
   }

