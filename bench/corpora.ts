@@ -161,10 +161,10 @@ const NOT_SHELLS: Record<string, RegExp> = {
     /^(?:Blockers|IPLoggers|Mails|Redirectors|Unknown)\//,
   // The analyst's own decoders of each stage (dc1.php, decode.php, cleaned.dc4.php…).
   'bediger4000+php-malware-analysis': /(?:^|\/)(?:dc\d|decode|decoder|clean(?:ed)?\b)[^/]*\.php$/,
-  // SEO doorway pages and a phishing kit, by their folders; WordPress's own files as found
-  // on the hacked sites, infected or not.
   // A detector's harmless fixtures beside its shells.
   'cylab-be+webshell-detector': /(?:^|\/)(?:comment|harmless)\.php$/,
+  // SEO doorway pages and a phishing kit, by their folders; WordPress's own files as found
+  // on the hacked sites, infected or not.
   'stefanpejcic+wordpress-malware':
     /^08\.10\.2020\/(?:3fmcu|j8ox)\/|^04\.08\.2022\/login\/|\/wp-(?:admin|includes)\//,
 };
