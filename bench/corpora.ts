@@ -163,6 +163,10 @@ const NOT_SHELLS: Record<string, RegExp> = {
   'bediger4000+php-malware-analysis': /(?:^|\/)(?:dc\d|decode|decoder|clean(?:ed)?\b)[^/]*\.php$/,
   // A detector's harmless fixtures beside its shells.
   'cylab-be+webshell-detector': /(?:^|\/)(?:comment|harmless)\.php$/,
+  // Another's harmless fixtures, named F (false) beside its T (true) ones.
+  'robin1577+webshell-detect': /(?:^|\/)F\d+\.php$/,
+  // Another's fixtures that only echo a greeting (`eval("echo hello;")`).
+  'k0u5uk3+obfuscated-php-webshell-detector': /(?:^|\/)(?:eval|test)\.php$/,
   // SEO doorway pages and a phishing kit, by their folders; WordPress's own files as found
   // on the hacked sites, infected or not.
   'stefanpejcic+wordpress-malware':
@@ -333,6 +337,23 @@ export const TUNING_ADDED = [
   'minhangxiaohui+JAVA_memshells',
   'kuron3k0+java_memshell',
   'cylab-be+webshell-detector',
+  // Added 2026-12-05 (fifteenth session), on the tuning side before any of their files was
+  // read: the last small collections a survey of repository names found (two detectors' test
+  // shells, single ASP and ASP.NET shells, small JSP collections). Passed over:
+  // HeNrY4396/MatouWebshell (no snapshot to be had) and the detectors with no samples.
+  'robin1577+webshell-detect',
+  'k0u5uk3+obfuscated-php-webshell-detector',
+  'faraman-gheyre-tabie+aspwebshell',
+  'ygorbittencourt+AspWebshell',
+  'tabishsabih+Shadow-ASPX-Webshell',
+  'devexpshell+aspx-shell',
+  'bbozyokus+simplejspshell',
+  'PwnKit+JSP-WebShell',
+  'wafinfo+jsp-webshell',
+  'yiqigiaogiao+jsp-webshell',
+  'ajdxjdrnfl+SImple-JSP-WebShell',
+  'annenymous+jspshell',
+  'Zer08Bytes+jspshellbypass',
 ];
 /**
  * The commit to take a collection's shells from where its newest tree no longer holds them
@@ -410,6 +431,7 @@ const LANGUAGE: readonly [RegExp, string][] = [
 export const HEADLINE = ['php', 'jsp', 'aspx', 'asp'];
 
 export const languageOf = (name: string) => LANGUAGE.find(([r]) => r.test(name))?.[1];
+
 
 /** The start of a file, as much as the rules read, and its size. */
 export async function sampleOf(

@@ -61,6 +61,9 @@ const SHELL_PARTS: Record<string, string[]> = {
   'Coldwave96+WebShell-AIHunter': ['Data/WebShell'],
   // A PHP detector: its own code beside the shells it is tested on.
   'cylab-be+webshell-detector': ['tests/res'],
+  // Two detectors' test shells (robin1577's `F*` beside them are its harmless ones, NOT_SHELLS).
+  'robin1577+webshell-detect': ['php/test'],
+  'k0u5uk3+obfuscated-php-webshell-detector': ['t/malware'],
 };
 /** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
 const PAGE_PARTS: Record<string, string[]> = {
