@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { RULE_SAMPLE_BYTES, RULE_TAIL_BYTES } from '../src/findings/rule-budget.js';
+import { RULE_SAMPLE_BYTES, RULE_TAIL_BYTES, ruleText } from '../src/findings/rule-budget.js';
 import { withNearCopies } from './near-copies.js';
 
 const exec = promisify(execFile);
@@ -432,6 +432,44 @@ export const HEADLINE = ['php', 'jsp', 'aspx', 'asp'];
 
 export const languageOf = (name: string) => LANGUAGE.find(([r]) => r.test(name))?.[1];
 
+/**
+ * Where server-side code can start in a page of each language, counted generously: PHP's
+ * open tags (and the ASP-style and script tags of old PHP), ASP's and ASP.NET's blocks,
+ * server scripts and server-side includes, JSP's blocks, actions and expressions. A file
+ * with none of them runs nothing when served: a 404 page, an empty file, a shell's saved
+ * output, PowerShell or Python with a `.php` name.
+ */
+const SERVER_CODE: Record<string, RegExp> = {
+  php: /<\?(?:php\b|=|\s)|<%|<script\s+language\s*=\s*["']?php/i,
+  asp: /<%|<script\b[^>]{0,200}\brunat\s*=\s*["']?server|<!--\s*#include\b/i,
+  aspx: /<%|<script\b[^>]{0,200}\brunat\s*=\s*["']?server|<!--\s*#include\b/i,
+  jsp: /<%|<jsp:|\$\{|#\{/,
+};
+const CHUNK = 1 << 20;
+
+/**
+ * True when the file holds a start of server-side code for its language anywhere (read in
+ * 1 MiB pieces that overlap), as bytes or as the text the rules read (UTF-16, EBCDIC…).
+ * Languages with no such mark (CGI scripts) always hold code.
+ */
+export async function holdsServerCode(file: string, language: string): Promise<boolean> {
+  const mark = SERVER_CODE[language];
+  if (!mark) return true;
+  const read = await sampleOf(file);
+  const text = ruleText(read.sample, read.sizeBytes, read.end);
+  if ((text.text && mark.test(text.text)) || (text.endText && mark.test(text.endText))) return true;
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(CHUNK + 256);
+    for (let at = 0; at < read.sizeBytes; at += CHUNK) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, at);
+      if (mark.test(buffer.toString('latin1', 0, bytesRead))) return true;
+    }
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
 
 /** The start of a file, as much as the rules read, and its size. */
 export async function sampleOf(

@@ -11,7 +11,8 @@
  * same files, side by side. --list tuning prints the tuning side's misses and false alarms
  * (never the held-out side's shells: they stay a fair measure); --list heldout-benign prints
  * the held-out benign side's false alarms, which may be read to fix their cause; --only
- * tuning-shells measures the tuning side's shells alone (no held-out figure printed). Each
+ * tuning-shells measures the tuning side's shells alone, --only tuning-benign its pages and
+ * packages alone (no held-out figure printed in either). Each
  * figure is given with the rules alone beside it: the learned likeness's findings left out.
  */
 import { execFile } from 'node:child_process';
@@ -36,6 +37,7 @@ import {
   tuningPageDir,
   contentKey,
   filesUnder,
+  holdsServerCode,
   languageOf,
   HEADLINE,
   SHELL_SPLIT,
@@ -123,6 +125,9 @@ async function measureShells(
   const lines: string[] = [];
   const by = new Map<string, { n: number; hit: number; rules: number; pmf: number }>();
   const apart = { n: 0, hit: 0, rules: 0 };
+  // The headline's files that hold a start of server-side code, and those with none.
+  const coded = { n: 0, hit: 0, rules: 0 };
+  const bare = { n: 0, hit: 0 };
   const misses: string[] = [];
   for (const [i, s] of files.entries()) {
     const read = await sampleOf(s.file);
@@ -141,6 +146,12 @@ async function measureShells(
       if (found) apart.hit++;
       if (isRuleHigh(outside) && isRuleHigh(served)) apart.rules++;
     }
+    if (HEADLINE.includes(s.language)) {
+      const tally = (await holdsServerCode(s.file, s.language)) ? coded : bare;
+      tally.n++;
+      if (found) tally.hit++;
+      if (tally === coded && isRuleHigh(outside) && isRuleHigh(served)) coded.rules++;
+    }
     if (!found) misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
     if (pmf?.has(s.file)) row.pmf++;
     by.set(s.language, row);
@@ -158,6 +169,9 @@ async function measureShells(
     lines.push(
       `  with no near copy on the tuning side (MinHash Jaccard of words < ${NEAR}): ${apart.hit}/${apart.n} = ${pct(apart.hit, apart.n)} (rules alone ${pct(apart.rules, apart.n)})`,
     );
+  lines.push(
+    `  holding server-side code (corpora.ts SERVER_CODE; ${bare.n} files with none set aside, ${bare.hit} of them high): ${coded.hit}/${coded.n} = ${pct(coded.hit, coded.n)} (rules alone ${pct(coded.rules, coded.n)})`,
+  );
   for (const l of [...HEADLINE, 'cgi']) {
     const r = by.get(l);
     if (r)
@@ -277,7 +291,7 @@ async function measureBenign(side: Side, pmfRules?: string) {
  * within a side: each judged outside a web root
  * and in one, as the shells are; a false alarm is a page ranked high or above in either.
  */
-async function measurePages() {
+async function measurePages(only?: readonly ('tuning' | 'fresh')[]) {
   const lines: string[] = [];
   const flagged: Record<'tuning' | 'fresh', string[]> = { tuning: [], fresh: [] };
   const sides = [
@@ -294,7 +308,7 @@ async function measurePages() {
       keep: isTuningPage,
     },
   ];
-  for (const { side, title, dirs, keep } of sides) {
+  for (const { side, title, dirs, keep } of sides.filter((s) => !only || only.includes(s.side))) {
     const seen = new Set<string>();
     const by = new Map<string, { n: number; high: number; rules: number }>();
     let i = 0;
@@ -424,16 +438,18 @@ async function main() {
     }
     say(['']);
   }
-  if (!only || only === 'benign' || only === 'pages') {
-    const { lines, flagged } = await measurePages();
+  // --only tuning-benign: the tuning side's pages and packages alone (no held-out figure).
+  const tuningBenign = only === 'tuning-benign';
+  if (!only || only === 'benign' || only === 'pages' || tuningBenign) {
+    const { lines, flagged } = await measurePages(tuningBenign ? ['tuning'] : undefined);
     say(lines);
     if (list === 'heldout-benign')
       say(['  false alarms, fresh side:', ...flagged.fresh.slice(0, 400)]);
     if (list === 'tuning') say(['  false alarms, tuning pages:', ...flagged.tuning.slice(0, 3000)]);
     say(['']);
   }
-  if (!only || only === 'benign')
-    for (const side of ['tuning', 'heldout'] as const) {
+  if (!only || only === 'benign' || tuningBenign)
+    for (const side of tuningBenign ? (['tuning'] as const) : (['tuning', 'heldout'] as const)) {
       const { lines, flagged } = await measureBenign(side, pmfRules);
       say(lines);
       // Benign false alarms may be read on both sides (to fix their cause); shells' misses
