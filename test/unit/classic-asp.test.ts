@@ -498,3 +498,68 @@ Execute code
     });
   });
 });
+
+describe('classic ASP: the URLs and paths the visitor names whole', () => {
+  it("ranks a proxy fetching the visitor's URL and sending it back critical", () => {
+    const page = `<%Set x = Server.CreateObject("MSXML2.ServerXMLHTTP")
+x.Open "GET", Request("url"), False
+x.Send
+Response.BinaryWrite x.responseBody%>`;
+    expect(judge('/inetpub/wwwroot/p.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a proxy into the server's network/),
+    });
+  });
+
+  it('leaves a page calling its own service with a choice the request makes alone', () => {
+    const page = `<%Set x = Server.CreateObject("MSXML2.ServerXMLHTTP")
+x.Open "POST", g_strRpcURL & IIf(Request("remove") <> "", "remove", "add"), False
+x.Send body
+Response.Write x.responseText%>`;
+    expect(judge('/inetpub/wwwroot/push.asp', page)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+  });
+
+  it("ranks a page saving what the visitor's URL returns as a server page critical", () => {
+    const page = `<%Set xml = Server.CreateObject("MSXML2.ServerXMLHTTP")
+xml.Open "GET", Request("u"), False
+xml.Send
+Set fso = CreateObject("Scripting.FileSystemObject")
+Set f = fso.CreateTextFile(Server.MapPath("x.asp"))
+f.Write xml.responseText
+f.Close%>`;
+    expect(judge('/inetpub/wwwroot/d.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/as a server page \(a dropper\)/),
+    });
+  });
+
+  it('ranks a file manager listing and deleting any path the visitor names critical', () => {
+    const page = `<%
+Set fso = CreateObject("Scripting.FileSystemObject")
+Set fld = fso.GetFolder(Request("p"))
+For Each f In fld.Files
+Response.Write f.Name & " " & f.Size & "<br>"
+Next
+If Request("del") <> "" Then fso.DeleteFile Request("del")
+%>`;
+    expect(judge('/inetpub/wwwroot/fm.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/lists any folder and deletes or moves any file/),
+    });
+  });
+
+  it('leaves an upload manager deleting within its own folder alone', () => {
+    const page = `<%
+path = "/userfiles" & Replace(Request.Form("path"), "..", "")
+Set fso = CreateObject("Scripting.FileSystemObject")
+If Request("filename") <> "" Then fso.DeleteFile(Server.MapPath(path & "\\" & Request("filename")))
+Set folder = fso.GetFolder(Server.MapPath("" & path & "\\"))
+For Each f In folder.Files: Response.Write f.Name: Next
+%>`;
+    expect(judge('/inetpub/wwwroot/admin_upfile.asp', page)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+  });
+});

@@ -395,6 +395,13 @@ function endsInHarmlessExtension(text: string, operand: string): boolean {
 // and a URL) and read back.
 const FETCHES_URL = /\.\s*open\b\s*(?:\(\s*)?"(?:get|post)"\s*,\s*"(?:https?|ftp):\/\//i;
 const READS_RESPONSE = /\.\s*response(?:body|text|stream)\b/i;
+// The HTTP clients a page creates (XMLHTTP, ServerXMLHTTP, WinHttp), and their `.Open`
+// calls: the verb, then the URL.
+const HTTP_CLIENT =
+  /\bset\s+(\w{1,40})\s*=\s*(?:server\s*\.\s*)?createobject\s*\(\s*"(?:msxml2\.(?:server)?xmlhttp|microsoft\.xmlhttp|winhttp\.winhttprequest)\b/gi;
+const OPENS = /\b(\w{1,40})\s*\.\s*open\b\s*\(?/gi;
+// What was fetched, sent back to the visitor.
+const SENDS_BACK = /\bresponse\s*\.\s*(?:write|binarywrite)\b/i;
 const SAVES = /\.\s*(?:savetofile|createtextfile)\b\s*\(?/gi;
 
 /**
@@ -403,13 +410,41 @@ const SAVES = /\.\s*(?:savetofile|createtextfile)\b\s*\(?/gi;
  * with no request input at all. An installer saves under the names its release list gives
  * (`Server.MapPath(".") & "\" & item.Value`), a CMS the images it fetches.
  */
-function savesDownloadAsPage(text: string): boolean {
-  if (!FETCHES_URL.test(text) || !READS_RESPONSE.test(text)) return false;
+function savesDownloadAsPage(text: string, isUrlNamed = false): boolean {
+  if (!(isUrlNamed || FETCHES_URL.test(text)) || !READS_RESPONSE.test(text)) return false;
   return [...text.matchAll(SAVES)].slice(0, 100).some((m) => {
     const name = LAST_STRING.exec(firstArgumentOf(text, m).trim())?.[1] ?? '';
     const extension = /\.(\w{1,8})$/.exec(name)?.[1];
     return extension !== undefined && SCRIPT_EXTENSIONS.has(extension.toLowerCase());
   });
+}
+
+// A path mapped to the site's folder (`Server.MapPath(x)`): x is what the page chose.
+const MAPPED = /^\s*server\s*\.\s*mappath\s*\(([^\n]{0,300})\)\s*$/i;
+const withoutMapPath = (operand: string) => MAPPED.exec(operand)?.[1] ?? operand;
+
+/**
+ * Where a URL expression starts, past literal pieces that name only a scheme: who picks the
+ * host (`"http://" & Request("h") & "/x"` is the visitor's; `base & Request("p")` is not).
+ */
+function urlHead(url: string): string {
+  const pieces: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let from = 0;
+  for (let i = 0; i < url.length && pieces.length < 20; i++) {
+    const c = url[i];
+    if (c === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if ((c === '&' || c === '+') && depth === 0) {
+      pieces.push(url.slice(from, i));
+      from = i + 1;
+    }
+  }
+  pieces.push(url.slice(from));
+  return pieces.find((p) => !/^\s*"(?:(?:https?|ftp):\/\/)?"\s*$/i.test(p)) ?? '';
 }
 
 /** A name as VBScript sees it: any case, no blanks (`Session( "k" )` is `session("k")`). */
@@ -755,6 +790,39 @@ export function classicAspShell(text: string): string | undefined {
       if (carries(operandOf(text, m)))
         return `classic ASP running a program the request names (through ${m[1]}, a function of its own that starts it)`;
   }
+  // A URL the visitor names, fetched (`x.Open "GET", Request("u"), False`, any verb): saved
+  // as a server page, a dropper; sent back, a proxy into the server's network (Laudanum's).
+  const clients = new Set(
+    [...text.matchAll(HTTP_CLIENT)].slice(0, 50).map((m) => m[1]!.toLowerCase()),
+  );
+  const fetchesNamedUrl =
+    clients.size > 0 &&
+    READS_RESPONSE.test(text) &&
+    [...text.matchAll(OPENS)]
+      .slice(0, 300)
+      .some(
+        (m) =>
+          clients.has(m[1]!.toLowerCase()) &&
+          carries(urlHead(topLevelParts(operandOf(text, m))[1] ?? ''), m.index),
+      );
+  if (fetchesNamedUrl && savesDownloadAsPage(text, true))
+    return 'classic ASP saving what it fetches from a URL the visitor names as a server page (a dropper)';
+  if (fetchesNamedUrl && SENDS_BACK.test(text))
+    return "classic ASP fetching the URL the visitor names and sending back what it gets (a proxy into the server's network)";
+  // A file manager: lists any folder the visitor names and deletes, moves or copies the
+  // files they name, each path the request whole. An editor's connector lists and uploads,
+  // and an application's upload manager deletes, within a folder of its own.
+  const firstArgWhole = (re: RegExp) =>
+    [...text.matchAll(re)]
+      .slice(0, 300)
+      .some((m) => isWholeRequest(text, withoutMapPath(firstArgumentOf(text, m))));
+  if (
+    firstArgWhole(/\.\s*getfolder\b\s*\(?/gi) &&
+    firstArgWhole(
+      /\.\s*(?:deletefile|deletefolder|movefile|movefolder|copyfile|copyfolder)\b\s*\(?/gi,
+    )
+  )
+    return "classic ASP managing the server's files: lists any folder and deletes or moves any file the visitor names";
   const hasWriter = /scripting\.filesystemobject|adodb\.stream/i.test(text);
   // The request written into a file the page names as a server script (`CreateTextFile(
   // Server.MapPath("up1oad.asp"))`, then `.Write(shell)`): a dropper of pages.
