@@ -96,6 +96,7 @@ import {
   jspDocumentText,
   serverPageText,
   fileToolOnInput,
+  netToolOnInput,
 } from './web-shell/server-pages.js';
 
 const PHP_OR_SCRIPT = /<\?(?:php|=)?|<%|<script\s+runat\s*=|^#!.*(?:python|perl)/im;
@@ -521,6 +522,8 @@ function judgeAsWritten(
     reasons.push(`${code[1] ?? 'code'}() on decoded input`);
   const fileTool = isPageScript && input ? fileToolOnInput(text, isJava) : undefined;
   if (fileTool) reasons.push(fileTool);
+  const netTool = isPageScript && !isPhp && input ? netToolOnInput(text) : undefined;
+  if (netTool) reasons.push(netTool);
   if (isPageScript && isVbNet && input && VB_SHELL.test(text))
     reasons.push("runs a program through VB's Shell() and reads the request");
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;

@@ -181,3 +181,65 @@ out.print(new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get(ap
     expect(isAlarm(`${AT}terms.jsp`, own)).toBe(false);
   });
 });
+
+describe('JSP and ASP.NET pages as network tools, and uploads written to a File', () => {
+  it.each([
+    [
+      'a JSP connecting to each port the visitor lists',
+      `${AT}s.jsp`,
+      '<%@ page import="java.net.*"%><%String h=request.getParameter("h");for(String p:request.getParameter("p").split(",")){try{Socket s=new Socket();s.connect(new InetSocketAddress(h,Integer.parseInt(p)),500);out.println(p);s.close();}catch(Exception e){}}%>',
+    ],
+    [
+      'a JSP probing each address of the network the visitor gives',
+      `${AT}n.jsp`,
+      '<%@ page import="java.net.*"%><%for(int i=1;i<255;i++){String ip=request.getParameter("net")+"."+i;if(InetAddress.getByName(ip).isReachable(200))out.println(ip);}%>',
+    ],
+    [
+      'an ASP.NET page connecting to each port the visitor lists',
+      '/inetpub/wwwroot/s.aspx',
+      '<%@ Page Language="C#" %><% foreach (string p in Request["p"].Split(\',\')) { try { var c = new System.Net.Sockets.TcpClient(); c.Connect(Request["h"], int.Parse(p)); Response.Write(p); } catch {} } %>',
+    ],
+  ])('ranks %s a port scanner', (_, at, page) => {
+    expect(topFinding(at, page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a port scanner/),
+    });
+  });
+
+  it.each([
+    [
+      'a JSP',
+      `${AT}p.jsp`,
+      '<%@ page import="java.net.*,java.io.*"%><%BufferedReader r=new BufferedReader(new InputStreamReader(new URL(request.getParameter("url")).openStream()));String l;while((l=r.readLine())!=null)out.println(l);%>',
+    ],
+    [
+      'an ASP.NET page',
+      '/inetpub/wwwroot/p.aspx',
+      '<%@ Page Language="C#" %><% string u = Request.QueryString["u"]; Response.Write(new System.Net.WebClient().DownloadString(u)); %>',
+    ],
+  ])("ranks %s fetching the visitor's URL and sending it back a proxy", (_, at, page) => {
+    expect(topFinding(at, page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a proxy into the server's network/),
+    });
+  });
+
+  it('leaves a retry loop to a configured host, and an API call under the page base, alone', () => {
+    const retry = `<%@ page import="java.net.*"%><% String q = request.getParameter("q");
+for (int i = 0; i < 3; i++) { try { Socket s = new Socket(config.getHost(), 25); s.close(); break; } catch (Exception e) {} }
+out.print(q); %>`;
+    expect(isAlarm(`${AT}retry.jsp`, retry)).toBe(false);
+    const api = `<%@ page import="java.net.*,java.io.*"%><% String id = request.getParameter("id");
+BufferedReader r = new BufferedReader(new InputStreamReader(new URL(API_BASE + "/items/" + id).openStream()));
+out.print(r.readLine()); %>`;
+    expect(isAlarm(`${AT}item.jsp`, api)).toBe(false);
+  });
+
+  it('ranks an upload written to the File the visitor names critical', () => {
+    const page = `<%@ page import="org.apache.commons.fileupload.*,org.apache.commons.fileupload.servlet.*,org.apache.commons.fileupload.disk.*,java.io.*,java.util.*"%><%
+for (FileItem i : new ServletFileUpload(new DiskFileItemFactory()).parseRequest(request))
+  if (!i.isFormField()) i.write(new File(request.getParameter("path"), i.getName()));
+%>`;
+    expect(topFinding(`${AT}up.jsp`, page)).toMatchObject({ severity: 'critical' });
+  });
+});

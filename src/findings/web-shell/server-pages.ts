@@ -7,9 +7,10 @@ import { callArgs } from './code-text.js';
 import { INPUT, near } from './request-flow.js';
 
 // Writing files: Java's streams and writers (qualified or not, a log handler's file too), .NET's streams, writers
-// (VB's names in any case), and uploads.
+// (VB's names in any case), and uploads (ASP.NET's SaveAs, a servlet Part's or a
+// commons-fileupload item's write to a File).
 export const STREAM_WRITER =
-  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:java\.util\.logging\.)?FileHandler\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines)|Copy|Move)\s*\(|\.SaveAs\s*\(|\.DownloadFile\s*\(|\bFiles\.(?:write(?:String)?|copy|move|newOutputStream|newBufferedWriter)\s*\(|\bFileUtils\.(?:write(?:StringToFile|ByteArrayToFile|Lines)?|copy(?:InputStreamToFile|URLToFile|File))\s*\(|\.getPart\s*\([^)\n]{0,80}\)\s*\.\s*write\s*\(/gi;
+  /new\s+(?:java\.io\.)?(?:FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(|\bnew\s+(?:java\.util\.logging\.)?FileHandler\s*\(|\bnew\s+(?:System\.IO\.)?FileStream\s*\([^;\n]{0,200}FileMode\.(?:Create|Append|OpenOrCreate)|\bnew\s+(?:System\.IO\.)?StreamWriter\s*\(|\bFile\.(?:WriteAll(?:Bytes|Text|Lines)|AppendAll(?:Text|Lines)|Copy|Move)\s*\(|\.SaveAs\s*\(|\.DownloadFile\s*\(|\bFiles\.(?:write(?:String)?|copy|move|newOutputStream|newBufferedWriter)\s*\(|\bFileUtils\.(?:write(?:StringToFile|ByteArrayToFile|Lines)?|copy(?:InputStreamToFile|URLToFile|File))\s*\(|\.getPart\s*\([^)\n]{0,80}\)\s*\.\s*write\s*\(|\.write\s*\(\s*new\s+(?:java\.io\.)?File\s*\(/gi;
 
 // A file handed to the visitor (the response's methods through `Response` or a variable
 // holding it, `response`), or opened for reading.
@@ -120,6 +121,93 @@ export function fileToolOnInput(text: string, isJava: boolean): string | undefin
     return 'lists any folder the visitor names (a folder browser in a server page)';
   if (givenWholeParameter(text, NET_DELETER) || javaFile(JAVA_DELETES))
     return 'deletes any file or folder the visitor names (a file manager in a server page)';
+  return undefined;
+}
+
+// A URL fetched (Java's URL and HTTP client, .NET's WebRequest, WebClient and HttpClient),
+// and what comes back sent to the visitor.
+const FETCHES_URL =
+  /\bnew\s+(?:java\.net\.)?URL\s*\(|\bURI\.create\s*\(|\b(?:Http)?WebRequest\.Create(?:Http)?\s*\(|\.(?:DownloadString|DownloadData|OpenRead|GetStringAsync|GetByteArrayAsync|GetStreamAsync)\s*\(/g;
+const SENDS_BACK =
+  /\bout\s*\.\s*(?:print|println|write)\s*\(|\bgetOutputStream\s*\(|\bgetWriter\s*\(|\bResponse\s*\.\s*(?:Write|BinaryWrite|OutputStream)\b/;
+
+// A socket opened or a host probed (Java's, .NET's), and the loops of either language with
+// the variable each steps: `for (int p = …`, `for (String h : hosts)`, `foreach (var h in …)`.
+const CONNECTS =
+  /\bnew\s+(?:java\.net\.|System\.Net\.Sockets\.)?(?:Socket|TcpClient|InetSocketAddress)\s*\(|\.(?:connect|Connect|ConnectAsync|BeginConnect|isReachable)\s*\(/g;
+const LOOPS = /\b(?:for|foreach)\s*\(/g;
+const LOOP_VARIABLE =
+  /^\s*(?:final\s+)?(?:[\w.]{1,60}(?:<[\w.,\s]{0,60}>)?(?:\[\])?\s+)?(\w{1,40})\s*(?:=|:|\bin\b)/;
+const LOOP_REACH = 1000;
+
+/**
+ * True when an expression starts with the request (past a literal scheme): the visitor
+ * picks where it leads (`new URL(request.getParameter("u"))`, or `"http://" + host` with
+ * `host = Request["h"]`), not only a part after the page's own base. Through two names.
+ */
+function startsWithRequest(text: string, expression: string, depth = 0): boolean {
+  const head = expression
+    .split('+')
+    .map((p) => p.replace(/^[\s(]+/, '').trim())
+    .find((p) => !/^"(?:(?:https?|ftp):\/\/)?"$/i.test(p));
+  if (!head) return false;
+  if (INPUT.test(head)) return true;
+  const name = /^\w{1,40}$/.exec(head.replace(/[\s)]+$/, ''))?.[0];
+  if (!name || depth >= 2) return false;
+  // Each `name =` found on its own, so one assignment's value does not hide the next.
+  return [...text.matchAll(/\b(\w{1,40})\s*=(?![=>])/g)]
+    .slice(0, 5000)
+    .some(
+      (a) =>
+        a[1] === name &&
+        startsWithRequest(
+          text,
+          /^[^;\n]{1,160}/.exec(text.slice(a.index! + a[0].length))?.[0] ?? '',
+          depth + 1,
+        ),
+    );
+}
+
+/**
+ * A Java or .NET page used as a network tool on hosts the visitor names: it connects to each
+ * host or port of a range they give (a scanner: the connection, in a loop, takes the loop's
+ * variable, and the loop or the connection the request), or fetches the URL they send and
+ * sends back what it gets (a proxy into the server's network). PHP's are request-flow's.
+ */
+export function netToolOnInput(text: string): string | undefined {
+  const tainted = pageTainted(text);
+  const carries = (s: string) =>
+    INPUT.test(s) || [...s.matchAll(/\b(\w{1,40})\b/g)].some((v) => tainted.has(v[1]!));
+  for (const m of [...text.matchAll(CONNECTS)].slice(0, 100)) {
+    const from = Math.max(0, m.index! - LOOP_REACH);
+    const before = text.slice(from, m.index!);
+    const start = Math.max(
+      before.lastIndexOf(';'),
+      before.lastIndexOf('{'),
+      before.lastIndexOf('}'),
+    );
+    const statement =
+      before.slice(start + 1) + callArgs(text, m.index! + m[0].length - 1).join(',');
+    for (const loop of [...before.matchAll(LOOPS)].slice(-5)) {
+      const header = callArgs(before, loop.index! + loop[0].length - 1).join(',');
+      const stepped = LOOP_VARIABLE.exec(header)?.[1];
+      if (!stepped) continue;
+      // The loop's variable, and names set from it inside the loop (`ip = net + "." + i`).
+      const steps = new Set([stepped]);
+      for (const a of before
+        .slice(loop.index!)
+        .matchAll(/\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,160})/g))
+        if ([...a[2]!.matchAll(/\b(\w{1,40})\b/g)].some((v) => steps.has(v[1]!))) steps.add(a[1]!);
+      const isStepped = [...statement.matchAll(/\b(\w{1,40})\b/g)].some((v) => steps.has(v[1]!));
+      if (isStepped && (carries(header) || carries(statement)))
+        return 'connects to each host or port of a range the visitor gives (a port scanner)';
+    }
+  }
+  const fetchesNamedUrl = [...text.matchAll(FETCHES_URL)]
+    .slice(0, 100)
+    .some((m) => startsWithRequest(text, callArgs(text, m.index! + m[0].length - 1)[0] ?? ''));
+  if (SENDS_BACK.test(text) && fetchesNamedUrl)
+    return "fetches the URL the visitor sends and sends back what it gets (a proxy into the server's network)";
   return undefined;
 }
 
