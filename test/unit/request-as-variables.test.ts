@@ -26,6 +26,20 @@ describe('request input turned into variables', () => {
     });
   });
 
+  it("follows a loop setting a variable variable per posted field, and not one over the page's own keys", () => {
+    const page = '<?php foreach ($_POST as $k => $v) { $$k = $v; } if (isset($f)) echo $f($a);';
+    expect(topFinding('/var/www/html/v.php', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/function named by request input \(\$f/),
+    });
+    const own = `<?php
+$defaults = ['title' => 'Home'];
+foreach ($defaults as $k => $v) { $$k = $v; }
+$render = 'render_home';
+echo $render($title);`;
+    expect(isAlarm('/var/www/html/d.php', own)).toBe(false);
+  });
+
   it('does not alarm on extract() of a form whose variables the page sets before calling', () => {
     const page = `<?php
 extract($_POST);

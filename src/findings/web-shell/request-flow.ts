@@ -599,10 +599,11 @@ export function requestValueHolders(text: string): Set<string> {
 }
 
 // Request input turned into variables: extract($_REQUEST) (or of the old $HTTP_*_VARS),
-// import_request_variables(), parse_str() of the query with no result array
-// (register_globals by hand).
+// import_request_variables(), parse_str() of the query with no result array, a loop
+// setting a variable variable per field (`foreach ($_POST as $k => $v) $$k = $v;`):
+// register_globals by hand.
 const INPUT_AS_VARIABLES =
-  /\b(?:extract|import_request_variables)\s*\(\s*@?\$(?:_(?:GET|POST|REQUEST|COOKIE)|HTTP_(?:GET|POST|COOKIE)_VARS)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)/i;
+  /\b(?:extract|import_request_variables)\s*\(\s*@?\$(?:_(?:GET|POST|REQUEST|COOKIE)|HTTP_(?:GET|POST|COOKIE)_VARS)\b|\bimport_request_variables\s*\(\s*['"][GPC]{1,3}['"]\s*\)|\bparse_str\s*\(\s*\$_SERVER\s*\[\s*['"]QUERY_STRING['"]\s*\]\s*\)|\bforeach\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\s+as\s+\$\w{1,40}\s*=>\s*\$\w{1,40}\s*\)\s*(?:\{\s*)?\$\$\w{1,40}\s*=/i;
 
 /** extract() of a name set to a whole request array (`$c = $_REQUEST; extract($c);`). */
 function extractsHeldRequest(text: string): boolean {
