@@ -63,6 +63,7 @@ import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
 import { addsFixedAdministrator } from './web-shell/planted-accounts.js';
+import { windowsToolIn } from './web-shell/windows-tools.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest } from './web-shell/mailer.js';
@@ -524,6 +525,8 @@ function judgeAsWritten(
   if (fileTool) reasons.push(fileTool);
   const netTool = isPageScript && !isPhp && input ? netToolOnInput(text) : undefined;
   if (netTool) reasons.push(netTool);
+  const windowsTool = isPageScript && !isPhp && !isJava ? windowsToolIn(text, input) : undefined;
+  if (windowsTool) reasons.push(windowsTool);
   if (isPageScript && isVbNet && input && VB_SHELL.test(text))
     reasons.push("runs a program through VB's Shell() and reads the request");
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;

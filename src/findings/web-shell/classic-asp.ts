@@ -21,8 +21,9 @@ const ASP_INPUT =
 const CODE_RUNNERS =
   /(?<!\.[ \t]{0,5})\b(?:execute(?:global)?)\b\s*\(?|\b(?:executestatement|eval|addcode)\b\s*\(?/gi;
 
-// Programs run: WScript.Shell's Run and Exec, Shell.Application's ShellExecute.
-const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute)\b\s*\(?/gi;
+// Programs run: WScript.Shell's Run and Exec, Shell.Application's ShellExecute, WMI's
+// Win32_Process Create.
+const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute|create)\b\s*\(?/gi;
 
 // Files written: FileSystemObject's text files, ADODB.Stream's SaveToFile, uploads saved.
 const FILE_WRITERS =
@@ -780,11 +781,11 @@ export function classicAspShell(text: string): string | undefined {
     if (!/^\s*(?:\(\s*)?"/.test(named) && setFromRequest(text, named, bodies, m.index!))
       return 'classic ASP creating an object of the class the request names (any COM server, WScript.Shell among them)';
   }
-  const hasShell = /wscript\.shell|shell\.application/i.test(text);
+  const hasShell = /wscript\.shell|shell\.application|win32_process\b/i.test(text);
   if (hasShell) {
     for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))
       if (carries(operandOf(text, m), m.index))
-        return 'classic ASP running a program the request names (WScript.Shell or Shell.Application)';
+        return 'classic ASP running a program the request names (WScript.Shell, Shell.Application or WMI)';
     // A Sub of the page's own that starts the command line it is given, called with the request.
     for (const m of callsOfOwn(text, ownRunners(text, PROGRAM_RUNNERS, true)))
       if (carries(operandOf(text, m)))

@@ -15,11 +15,12 @@ export const INPUT =
 // Runs a command: PHP's, Java's, .NET's and Python's calls, WScript.Shell and
 // Shell.Application by name or by class id (GetObject("new:…"), GetTypeFromCLSID), Win32's
 // CreateProcess declared for P/Invoke, PowerShell hosted in the page's own process
-// (System.Management.Automation: no powershell.exe is started). A backtick run with PHP's
-// string joins in it (`'SELECT (`' . implode('`, `', $cols) . '`)'`) is SQL quoting names
-// inside strings, not a command.
+// (System.Management.Automation: no powershell.exe is started), WMI's Win32_Process.Create
+// (.NET's InvokeMethod("Create", …), a moniker's Get("Win32_Process").Create). A backtick
+// run with PHP's string joins in it (`'SELECT (`' . implode('`, `', $cols) . '`)'`) is SQL
+// quoting names inside strings, not a command.
 export const COMMAND_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}\$(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\b72C24DD5-D70A-438B-8A42-98424B88AFB8\b|\b13709620-C279-11CE-A49E-444553540000\b|\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bPowerShell\.Create\s*\(|\bRunspaceFactory\.CreateRunspace\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}\$(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\b72C24DD5-D70A-438B-8A42-98424B88AFB8\b|\b13709620-C279-11CE-A49E-444553540000\b|\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(|\bnew\s+ProcessBuilder\b|\bProcess\.Start\s*\(|\bPowerShell\.Create\s*\(|\.InvokeMethod\s*\(\s*"Create"\s*,|["':]Win32_Process["']\s*\)\s*\.\s*Create\b|\bRunspaceFactory\.CreateRunspace\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
 // Runs code given at run time (Java's too: EL, BCEL's and the JDK's class loaders, a
 // process started through its private classes; .NET's Assembly.Load, called directly or

@@ -21,7 +21,7 @@ const STREAM_READER =
 // listFiles() or list() on the file opened). A folder browser lists the path the visitor
 // sends, whole; an application lists its own folder, or one under it.
 const NET_FOLDER_LISTER =
-  /\bDirectory\.(?:GetFiles|GetDirectories|GetFileSystemEntries|Enumerate(?:Files|Directories|FileSystemEntries))\s*\(|\bnew\s+DirectoryInfo\s*\(/g;
+  /\bDirectory\.(?:GetFiles|GetDirectories|GetFileSystemEntries|Enumerate(?:Files|Directories|FileSystemEntries))\s*\(|\bnew\s+(?:System\.IO\.)?DirectoryInfo\s*\(/g;
 const JAVA_FILE_OPENED = /\bnew\s+(?:java\.io\.)?File\s*\(/g;
 const JAVA_LISTS_FOLDER = /\.(?:listFiles|list)\s*\(\s*\)/;
 

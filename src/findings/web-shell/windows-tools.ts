@@ -1,0 +1,37 @@
+/**
+ * Server pages that work the Windows host for the visitor (issue 27: the tools found beside
+ * the shells, written as variants of the held-out classes): a Windows account created through
+ * ADSI, or a registry key, a service, a process or a path's access rules the visitor names.
+ * Applications read their own settings; they do not manage the host from a page.
+ */
+import { callGivenInput } from './server-pages.js';
+
+// ADSI's WinNT provider, a user added to it (.NET's Children.Add, ASP's Create) and given
+// a password: a local account, the same whether its name is fixed or sent.
+const WINNT_PROVIDER = /\bWinNT:\/\//i;
+const ADDS_USER =
+  /\.\s*Children\s*\.\s*Add\s*\([^)\n]{0,120}["']user["']|\.\s*Create\s*\(\s*["']user["']/i;
+const SETS_PASSWORD = /["']SetPassword["']|\.\s*SetPassword\b/i;
+
+// The host's registry keys, services, processes and access rules, each opened by a name or
+// a path given as the call's argument.
+const REGISTRY_KEY =
+  /\bRegistry\s*\.\s*(?:LocalMachine|CurrentUser|Users|ClassesRoot|CurrentConfig)\s*\.\s*(?:OpenSubKey|CreateSubKey|DeleteSubKey(?:Tree)?)\s*\(|\bRegistryKey\s*\.\s*OpenBaseKey\s*\(/g;
+const SERVICE = /\bnew\s+(?:System\.ServiceProcess\.)?ServiceController\s*\(/g;
+const PROCESS_BY_ID = /\bProcess\s*\.\s*GetProcessById\s*\(/g;
+const KILLS = /\.\s*Kill\s*\(\s*\)/;
+const ACCESS_RULES = /\b(?:File|Directory)\s*\.\s*(?:GetAccessControl|SetAccessControl)\s*\(/g;
+
+/** What the page does to the Windows host for its visitor, in words; or nothing. */
+export function windowsToolIn(text: string, input: boolean): string | undefined {
+  if (WINNT_PROVIDER.test(text) && ADDS_USER.test(text) && SETS_PASSWORD.test(text))
+    return 'creates a Windows account through ADSI (a backdoor user)';
+  if (!input) return undefined;
+  if (callGivenInput(text, REGISTRY_KEY)) return 'opens any registry key the visitor names';
+  if (callGivenInput(text, SERVICE)) return 'controls any Windows service the visitor names';
+  if (KILLS.test(text) && callGivenInput(text, PROCESS_BY_ID))
+    return 'kills any process the visitor names (a task manager)';
+  if (callGivenInput(text, ACCESS_RULES))
+    return 'reads or sets the access rules of any path the visitor names (a permission scanner)';
+  return undefined;
+}
