@@ -575,14 +575,24 @@ function judgeAsWritten(
   else if (includesRequestValue(text))
     reasons.push('includes a file the visitor names (any file on the server run as PHP)');
   // include "…/favicon_1a3f84.ico": code kept in a file named as an image, for a loader to run.
+  const unescaped = unescapePhp(text);
   const includedNames = [
-    ...unescapePhp(text).matchAll(
-      /\b(?:include|require)(?:_once)?[\s(@]{0,8}(['"])([^'"\n]{1,300})\1/gi,
-    ),
+    ...unescaped.matchAll(/\b(?:include|require)(?:_once)?[\s(@]{0,8}(['"])([^'"\n]{1,300})\1/gi),
   ]
     .slice(0, 200)
     .map((m) => m[2]!);
-  const hiddenInclude = includedNames.find((n) => /\.(?:ico|png|jpe?g|gif|bmp|webp)$/i.test(n));
+  // The path may be built: `include($_SERVER['DOCUMENT_ROOT'] . "/…/logo.png")`, then the
+  // literal its statement ends with names the file.
+  const builtNames = [...unescaped.matchAll(/\b(?:include|require)(?:_once)?\b/gi)]
+    .slice(0, 200)
+    .map((m) => {
+      const rest = unescaped.slice(m.index! + m[0].length, m.index! + m[0].length + 300);
+      const statement = rest.slice(0, Math.max(0, rest.indexOf(';')));
+      return /(['"])([^'"\n]{1,200})\1[\s)]{0,6}$/.exec(statement)?.[2] ?? '';
+    });
+  const hiddenInclude = [...includedNames, ...builtNames].find((n) =>
+    /\.(?:ico|png|jpe?g|gif|bmp|webp)$/i.test(n),
+  );
   if (hiddenInclude)
     reasons.push(`includes code kept in a file named as an image (${hiddenInclude.slice(-60)})`);
   // include 'phar://readme.txt/x.php', include('log.zip'): code kept in an archive named as

@@ -125,6 +125,15 @@ if ($handle = @opendir($curdir)) { while (($f = readdir($handle)) !== false) ech
     expect(severity('/var/www/html/t.php', "<?php include 'templates/header.php'; ?>")).not.toMatch(
       /high|critical/,
     );
+    // The path built around the literal that names the file.
+    expect(
+      severity(
+        '/var/www/html/l.php',
+        '<?php @include($_SERVER["DOCUMENT_ROOT"] . "/wp-content/uploads/2020/01/logo.png");',
+      ),
+    ).toBe('critical');
+    const built = `<?php require_once dirname(__FILE__) . '/lib/' . 'header.php'; $logo = 'logo.png'; ?>`;
+    expect(severity('/var/www/html/h.php', built)).not.toMatch(/high|critical/);
   });
 });
 
