@@ -243,3 +243,36 @@ for (FileItem i : new ServletFileUpload(new DiskFileItemFactory()).parseRequest(
     expect(topFinding(`${AT}up.jsp`, page)).toMatchObject({ severity: 'critical' });
   });
 });
+
+describe('database consoles through methods of the page', () => {
+  const helpers = `<%@ page import="java.sql.*,java.util.*"%><%!
+public List rows(String sql, String url, String user, String pass) throws Exception {
+  List out = new Vector();
+  ResultSet rs = DriverManager.getConnection(url, user, pass).createStatement().executeQuery(sql);
+  while (rs.next()) out.add(rs.getString(1));
+  return out;
+}
+public List run(String s, String url, String user, String pass) throws Exception {
+  return rows(s, url, "app", "secret");
+}
+%>`;
+
+  it('ranks a JSP whose SQL, sent whole, reaches executeQuery through two methods critical', () => {
+    const page = `${helpers}<%
+String strsql = request.getParameter("sqlrequest").toString();
+out.print(run(strsql, "jdbc:oracle:thin:@db:1521:x", "u", "p"));
+%>`;
+    expect(topFinding(`${AT}sql.jsp`, page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a database console/),
+    });
+  });
+
+  it('leaves a page whose helper runs its own SQL with a sent value in another place alone', () => {
+    const page = `${helpers}<%
+String id = request.getParameter("id");
+out.print(run("SELECT name FROM items", "jdbc:oracle:thin:@db:1521:x", id, "p"));
+%>`;
+    expect(isAlarm(`${AT}items.jsp`, page)).toBe(false);
+  });
+});

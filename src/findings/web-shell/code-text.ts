@@ -54,14 +54,26 @@ export interface OwnFunction {
 const NAMED_FUNCTION = /\bfunction\s+(\w{1,40})\s*\(([^)]{0,200})/gi;
 
 /**
+ * A Java or C# method's declaration, for ownFunctions(): an access or static modifier, a
+ * return type, the name and the parameters (`public List run(String sql, String url)`).
+ */
+export const JAVA_METHOD =
+  /\b(?:public|private|protected|static)\s+[\w.<>[\],]{1,60}\s+(\w{1,40})\s*\(([^)]{0,200})/g;
+
+/**
  * The page's own named functions (`function name($a, $b) { … }`), at most `limit`, each with
  * its body up to `maxBody` characters from its '{': what the function does is read in its
  * body, not in a window of characters after its name. A declaration that a ';' ends before
  * any '{' (an interface's or an abstract method's), or with no '{' within 300 characters,
  * has no body and is left out.
  */
-export function ownFunctions(text: string, limit = 300, maxBody = 5000): OwnFunction[] {
-  return [...text.matchAll(NAMED_FUNCTION)].slice(0, limit).flatMap((m) => {
+export function ownFunctions(
+  text: string,
+  limit = 300,
+  maxBody = 5000,
+  declaration = NAMED_FUNCTION,
+): OwnFunction[] {
+  return [...text.matchAll(declaration)].slice(0, limit).flatMap((m) => {
     // Its body's '{', unless a ';' ends the declaration first (an interface's, an abstract one).
     const after = m.index! + m[0].length;
     const ends = /[{;]/.exec(text.slice(after, m.index! + 300));

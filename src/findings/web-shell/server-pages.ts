@@ -3,7 +3,7 @@
  * out a file the visitor names, or run the SQL the visitor types. Variables here have no
  * `$`, so input is followed by bare names.
  */
-import { callArgs } from './code-text.js';
+import { JAVA_METHOD, callArgs, ownFunctions } from './code-text.js';
 import { INPUT, near } from './request-flow.js';
 
 // Writing files: Java's streams and writers (qualified or not, a log handler's file too), .NET's streams, writers
@@ -400,7 +400,7 @@ export const ADO_SQL =
 // ASP.NET's `Request.Form["sql"]`, `Request["sql"]`, `Request.QueryString("sql")`, with
 // C#'s default for when it is not sent (`Request["d"] ?? Server.MapPath(".")`).
 const WHOLE_PARAMETER =
-  /^(?:(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)|Request\s*(?:\.\s*(?:Form|QueryString|Params|Item)\s*)?(?:\[\s*"[^"\n]{0,60}"\s*\]|\(\s*"[^"\n]{0,60}"\s*\)))(?:\s*\.\s*(?:trim|Trim|ToString)\s*\(\s*\))?(?:\s*\?\?[^\n]{1,120})?$/;
+  /^(?:(?:\w{0,30}[Rr]equest|req)\s*\.\s*getParameter\s*\(\s*"[^"\n]{0,60}"\s*\)|Request\s*(?:\.\s*(?:Form|QueryString|Params|Item)\s*)?(?:\[\s*"[^"\n]{0,60}"\s*\]|\(\s*"[^"\n]{0,60}"\s*\)))(?:\s*\.\s*(?:trim|Trim|ToString|toString)\s*\(\s*\)){0,2}(?:\s*\?\?[^\n]{1,120})?$/;
 
 // `name = value;` in Java and C#. A value ends at `%`: a directive's `import="…" %>` on the
 // same line would otherwise swallow the statement after it.
@@ -415,9 +415,18 @@ const ASSIGNMENT_STATEMENT = /\b(\w{1,40})\s*=(?!=)\s*([^;\n%]{0,200})/g;
 export function givenWholeParameter(text: string, calls: RegExp): boolean {
   const called = [...text.matchAll(calls)].slice(0, 100);
   if (called.length === 0) return false;
+  const isWhole = wholeParameterTest(text);
+  return (
+    called.some((m) => isWhole(callArgs(text, m.index! + m[0].length - 1)[0] ?? '')) ||
+    relaysWholeParameter(text, calls, isWhole)
+  );
+}
+
+/** A test of an argument: a request parameter as sent, in place or held in a name set to it. */
+function wholeParameterTest(text: string): (arg: string) => boolean {
   let held: Set<string> | undefined;
-  return called.some((m) => {
-    const first = (callArgs(text, m.index! + m[0].length - 1)[0] ?? '').trim();
+  return (arg) => {
+    const first = arg.trim();
     if (WHOLE_PARAMETER.test(first)) return true;
     if (!/^\w{1,40}$/.test(first)) return false;
     held ??= new Set(
@@ -427,5 +436,52 @@ export function givenWholeParameter(text: string, calls: RegExp): boolean {
         .map((a) => a[1]!),
     );
     return held.has(first);
-  });
+  };
+}
+
+/** A method's parameter names, in order (`String sql, int n` gives sql, n). */
+const parameterNames = (params: string) =>
+  params.split(',').map((p) => /(\w{1,40})\s*$/.exec(p.trim())?.[1] ?? '');
+
+/**
+ * A call of `calls` reached through the page's own methods (Java's, C#'s): a method handing
+ * one of its parameters on as the call's first argument, or to another such method in that
+ * place, called with a request parameter as sent there (`run(sql, url)` with `run` reaching
+ * `executeQuery(sql)`: a console whose statements go through helpers of its own).
+ */
+function relaysWholeParameter(
+  text: string,
+  calls: RegExp,
+  isWhole: (arg: string) => boolean,
+): boolean {
+  const methods = ownFunctions(text, 100, 5000, JAVA_METHOD);
+  if (methods.length === 0) return false;
+  // The methods that relay, each with the place of the parameter that reaches `calls`.
+  const relays = new Map<string, number>();
+  for (const f of methods) {
+    const names = parameterNames(f.params);
+    const place = [...f.body.matchAll(calls)]
+      .slice(0, 50)
+      .map((m) => names.indexOf((callArgs(f.body, m.index! + m[0].length - 1)[0] ?? '').trim()))
+      .find((i) => i >= 0);
+    if (place !== undefined) relays.set(f.name, place);
+  }
+  const callsOfRelays = (body: string) =>
+    [...body.matchAll(/\b(\w{1,40})\s*\(/g)]
+      .slice(0, 5000)
+      .filter((m) => relays.has(m[1]!))
+      .map((m) => ({
+        place: relays.get(m[1]!)!,
+        args: callArgs(body, m.index! + m[0].length - 1),
+      }));
+  for (let round = 0; round < 2 && relays.size; round++)
+    for (const f of methods) {
+      if (relays.has(f.name)) continue;
+      const names = parameterNames(f.params);
+      const place = callsOfRelays(f.body)
+        .map((c) => names.indexOf((c.args[c.place] ?? '').trim()))
+        .find((i) => i >= 0);
+      if (place !== undefined) relays.set(f.name, place);
+    }
+  return relays.size > 0 && callsOfRelays(text).some((c) => isWhole(c.args[c.place] ?? ''));
 }
