@@ -554,6 +554,10 @@ describe('judgeWebShell: request arrays and reflection', () => {
       "ArrayObject's uksort() to assert",
       '<?php $a = new ArrayObject(array($_GET["c"] => 1)); $a->uksort("assert");',
     ],
+    [
+      "a CallbackFilterIterator given the request's function",
+      '<?php $it = new CallbackFilterIterator(new ArrayIterator([$_GET["a"]]), $_GET["f"]); foreach ($it as $x);',
+    ],
     ['preg_filter() with /e', '<?php preg_filter("/.*/e", $_GET["c"], "x");'],
     ['names given the request by list()', "<?php list($f, $c) = explode(',', $_GET['x']); $f($c);"],
     [

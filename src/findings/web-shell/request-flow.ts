@@ -52,7 +52,7 @@ export const CODE_SINKS = new RegExp(CODE_SINK.source, 'gi');
 
 // Functions that call back a name they are given; `first` when the name is the first argument.
 const CALLBACK =
-  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start|Closure::fromCallable|mb_ereg_replace_callback|spl_autoload_register|session_set_save_handler|xml_set_\w{1,30}_handler|sqliteCreateFunction|createFunction)\s*\(/g;
+  /\b(call_user_func(?:_array)?|forward_static_call(?:_array)?|register_(?:tick|shutdown)_function|array_map|array_filter|array_walk(?:_recursive)?|array_reduce|array_(?:udiff|uintersect)(?:_u?assoc)?|array_(?:diff|intersect)_u(?:assoc|key)|u[ak]?sort|iterator_apply|preg_replace_callback(?:_array)?|set_(?:error|exception)_handler|ob_start|Closure::fromCallable|mb_ereg_replace_callback|spl_autoload_register|session_set_save_handler|xml_set_\w{1,30}_handler|sqliteCreateFunction|createFunction|new\s+(?:Recursive)?CallbackFilterIterator)\s*\(/g;
 
 const CALLEE_FIRST =
   /^(call_user_func|forward_static_call|register_|array_map|set_(?:error|exception)_handler|ob_start|Closure|spl_autoload_register)/;
