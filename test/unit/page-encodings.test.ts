@@ -58,3 +58,38 @@ describe('pages in a declared or unmarked encoding', () => {
     expect(ebcdicText(Buffer.from(PAGE))).toBeUndefined();
   });
 });
+
+describe('names written in other alphabets', () => {
+  const judgedAt = (at: string, bytes: Buffer) => {
+    const text = ruleText(bytes, bytes.length).text!;
+    return judgeWebShell(
+      addedFile(at, text, { current: fileMeta({ sizeBytes: bytes.length }) }),
+      true,
+    );
+  };
+
+  it('follows the request through a classic ASP name in GBK, and a PHP name in UTF-8', () => {
+    // `中文=request("a")` then `execute 中文`, saved in GBK (Python's gbk codec wrote it).
+    const gbk = Buffer.from(
+      '3c250ad6d0cec43d7265717565737428226122290a6578656375746520d6d0cec40a253e',
+      'hex',
+    );
+    expect(judgedAt('/inetpub/wwwroot/x.asp', gbk)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/running the request as code/),
+    });
+    const php = Buffer.from('<?php $变量 = "ass" . "ert"; $变量($_POST["a"]); ?>');
+    expect(judgedAt('/var/www/html/x.php', php)?.severity).toBe('critical');
+  });
+
+  it('leaves pages whose names and strings are Chinese, and do nothing of a shell, alone', () => {
+    const asp = Buffer.from('<%\n标题 = "首页"\nresponse.write 标题 & request("q")\n%>');
+    expect(judgedAt('/inetpub/wwwroot/index.asp', asp)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+    const php = Buffer.from("<?php $标题 = '首页'; echo htmlspecialchars($标题 . $_GET['q']); ?>");
+    expect(judgedAt('/var/www/html/index.php', php)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+  });
+});

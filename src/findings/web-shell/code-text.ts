@@ -84,6 +84,28 @@ export function ownFunctions(
   });
 }
 
+/**
+ * The text with each run of characters outside ASCII spelt as an ASCII name of its own (the
+ * same run, the same name): PHP takes bytes above 0x7f in names (`$变量`), and VBScript on a
+ * Chinese server takes DBCS names (`中文=request("a")`), but the rules' names are ASCII words.
+ * Undefined when the text is all ASCII, or has more runs than are worth renaming.
+ */
+export function withAsciiNames(text: string): string | undefined {
+  if (!/[^\x00-\x7f]/.test(text)) return undefined;
+  const names = new Map<string, string>();
+  let runs = 0;
+  const renamed = text.replace(/[^\x00-\x7f]{1,200}/g, (run) => {
+    runs++;
+    let name = names.get(run);
+    if (name === undefined) {
+      name = `nonAscii${names.size}n`;
+      names.set(run, name);
+    }
+    return name;
+  });
+  return runs > 20000 ? undefined : renamed;
+}
+
 /** PHP's string escapes (`"ass\x65rt"`, `"\163ystem"`) as the characters they stand for. */
 export function unescapePhp(s: string): string {
   return s
