@@ -563,3 +563,38 @@ For Each f In folder.Files: Response.Write f.Name: Next
     );
   });
 });
+
+describe('classic ASP: code kept in an image, and the request read back from a stream', () => {
+  it('ranks a server-side include of an image-named file critical, and of a page nothing', () => {
+    expect(judge('/inetpub/wwwroot/a.asp', '<!--#include file="images/logo.jpg"-->')).toMatchObject(
+      { severity: 'critical', reason: expect.stringMatching(/named as an image/) },
+    );
+    const page = '<html><!--#include virtual="/inc/header.asp"--><body>home</body></html>';
+    expect(judge('/inetpub/wwwroot/index.asp', page)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+  });
+
+  it('follows the request into an ADODB.Stream and out of it into Execute, not into a saved upload', () => {
+    const shell = `<%
+Set s = Server.CreateObject("ADODB.Stream")
+s.Type = 1 : s.Open
+s.Write Request.BinaryRead(Request.TotalBytes)
+s.Position = 0 : s.Type = 2 : s.Charset = "gb2312"
+Execute s.ReadText
+%>`;
+    expect(judge('/inetpub/wwwroot/s.asp', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/running the request as code/),
+    });
+    const upload = `<%
+Set s = Server.CreateObject("ADODB.Stream")
+s.Type = 1 : s.Open
+s.Write Request.BinaryRead(Request.TotalBytes)
+s.SaveToFile Server.MapPath("uploads/" & Year(Now) & Second(Now) & ".jpg"), 2
+%>`;
+    expect(judge('/inetpub/wwwroot/up.asp', upload)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
+  });
+});

@@ -29,6 +29,9 @@ const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute|create)\b\s*\(?/gi;
 const FILE_WRITERS =
   /\.\s*(?:createtextfile|opentextfile|savetofile|copyfile|movefile|saveas)\b\s*\(?/gi;
 
+// A stream object's writes (ADODB.Stream's Write and WriteText).
+const STREAM_FILLED = /\b(\w{1,40})\s*\.\s*(?:write|writetext)\b\s*\(?/gi;
+
 /** True when the text is a classic ASP page (not ASP.NET's `<%@ Page`). */
 export function isClassicAsp(path: string, text: string): boolean {
   if (/<%@\s*(?:Page|WebHandler|Control)\b/i.test(text)) return false;
@@ -670,6 +673,12 @@ export function classicAspShell(text: string): string | undefined {
   // Without request input, only code the page decodes and runs can make it a shell.
   const hasInput = ASP_INPUT.test(text) || REQUEST_HELD.test(text);
   const names = hasInput ? requestNames(text) : new Set<string>();
+  // A stream object written with the request (`s.Write Request.BinaryRead(…)`) holds it: what
+  // it reads back (`s.ReadText`) is the request too.
+  if (hasInput)
+    for (const m of [...text.matchAll(STREAM_FILLED)].slice(0, 100))
+      if (!/^response$/i.test(m[1]!) && ASP_INPUT.test(operandOf(text, m)))
+        names.add(m[1]!.toLowerCase());
   const bodies = procedureBodies(text);
   // Inside a Function or Sub, its parameters are its own: a global of the same name filled
   // from the request is not what the body reads (callers are judged through `wrappers`).
