@@ -48,6 +48,7 @@ import {
   javaUnescaped,
   longestRun,
   unescapePhp,
+  ASCII_NAME,
   withAsciiNames,
   withoutComments,
 } from './web-shell/code-text.js';
@@ -387,7 +388,8 @@ function judgeByNames(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   if (!again || SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info']) return hit;
   return {
     ...again,
-    reason: `${again.reason} (once its names in other alphabets are read as names)`,
+    // The ASCII names stand for the page's own: a reason shows them as "…".
+    reason: `${again.reason.replace(ASCII_NAME, '…')} (once its names in other alphabets are read as names)`,
   };
 }
 

@@ -84,6 +84,9 @@ export function ownFunctions(
   });
 }
 
+// The names withAsciiNames() gives, as found in a reason.
+export const ASCII_NAME = /\bnonAscii\d{1,5}x\b/g;
+
 /**
  * The text with each run of characters outside ASCII spelt as an ASCII name of its own (the
  * same run, the same name): PHP takes bytes above 0x7f in names (`$变量`), and VBScript on a
@@ -98,7 +101,7 @@ export function withAsciiNames(text: string): string | undefined {
     runs++;
     let name = names.get(run);
     if (name === undefined) {
-      name = `nonAscii${names.size}n`;
+      name = `nonAscii${names.size}x`;
       names.set(run, name);
     }
     return name;
