@@ -596,5 +596,16 @@ s.SaveToFile Server.MapPath("uploads/" & Year(Now) & Second(Now) & ".jpg"), 2
     expect(judge('/inetpub/wwwroot/up.asp', upload)?.severity ?? 'info').not.toMatch(
       /high|critical/,
     );
+    // A configuration object's own Write(key, value) is no stream (Z-Blog's YTBuild plugin).
+    const config = `<%
+For Each k In Request.Form
+  Call BlogConfig.Write(k, Request.Form(k))
+Next
+a = "Version"
+Call Execute("Call BlogConfig.Write(""" & a & """, " & a & ")")
+%>`;
+    expect(judge('/inetpub/wwwroot/YT.Config.asp', config)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
   });
 });

@@ -29,7 +29,10 @@ const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute|create)\b\s*\(?/gi;
 const FILE_WRITERS =
   /\.\s*(?:createtextfile|opentextfile|savetofile|copyfile|movefile|saveas)\b\s*\(?/gi;
 
-// A stream object's writes (ADODB.Stream's Write and WriteText).
+// ADODB.Stream objects the page creates, and their writes (Write and WriteText): a
+// configuration object's own Write(key, value) is not one.
+const STREAM_CREATED =
+  /\bset\s+(\w{1,40})\s*=\s*(?:server\s*\.\s*)?createobject\s*\(\s*"adodb\.stream"/gi;
 const STREAM_FILLED = /\b(\w{1,40})\s*\.\s*(?:write|writetext)\b\s*\(?/gi;
 
 /** True when the text is a classic ASP page (not ASP.NET's `<%@ Page`). */
@@ -675,10 +678,12 @@ export function classicAspShell(text: string): string | undefined {
   const names = hasInput ? requestNames(text) : new Set<string>();
   // A stream object written with the request (`s.Write Request.BinaryRead(…)`) holds it: what
   // it reads back (`s.ReadText`) is the request too.
-  if (hasInput)
-    for (const m of [...text.matchAll(STREAM_FILLED)].slice(0, 100))
-      if (!/^response$/i.test(m[1]!) && ASP_INPUT.test(operandOf(text, m)))
-        names.add(m[1]!.toLowerCase());
+  const streams = hasInput
+    ? new Set([...text.matchAll(STREAM_CREATED)].slice(0, 50).map((m) => m[1]!.toLowerCase()))
+    : new Set<string>();
+  for (const m of [...text.matchAll(STREAM_FILLED)].slice(0, 100))
+    if (streams.has(m[1]!.toLowerCase()) && ASP_INPUT.test(operandOf(text, m)))
+      names.add(m[1]!.toLowerCase());
   const bodies = procedureBodies(text);
   // Inside a Function or Sub, its parameters are its own: a global of the same name filled
   // from the request is not what the body reads (callers are judged through `wrappers`).
