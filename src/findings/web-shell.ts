@@ -419,10 +419,6 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   };
 }
 
-// A server-side include (ASP's, ASP.NET's) of a file whose name is an image's.
-const SSI_IMAGE =
-  /<!--\s*#include\s+(?:file|virtual)\s*=\s*["']?([^"'\n>]{1,300}\.(?:ico|png|jpe?g|gif|bmp|webp))["']?\s*-->/i;
-
 interface Reading {
   /** 1 judges a page found inside another (carried to be written out), no deeper. */
   depth?: number;
@@ -487,15 +483,6 @@ function judgeAsWritten(
           attack: 'T1505.003',
         }
       : undefined;
-  // IIS's server-side include of a file named as an image (`<!--#include file="logo.jpg"-->`):
-  // the included file's code runs as the page's own, so the image holds the shell.
-  const includedImage = (isAsp || isServerPage) && SSI_IMAGE.exec(source);
-  if (includedImage)
-    return {
-      severity: 'critical',
-      reason: `web shell pattern: includes code kept in a file named as an image (${includedImage[1]!.slice(-60)})`,
-      attack: 'T1505.003',
-    };
   const asp = isAsp ? classicAspShell(foldVbStrings(text)) : undefined;
   if (asp)
     return {

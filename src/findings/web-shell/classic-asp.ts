@@ -408,7 +408,30 @@ const HTTP_CLIENT =
   /\bset\s+(\w{1,40})\s*=\s*(?:server\s*\.\s*)?createobject\s*\(\s*"(?:msxml2\.(?:server)?xmlhttp|microsoft\.xmlhttp|winhttp\.winhttprequest)\b/gi;
 const OPENS = /\b(\w{1,40})\s*\.\s*open\b\s*\(?/gi;
 // What was fetched, sent back to the visitor.
-const SENDS_BACK = /\bresponse\s*\.\s*(?:write|binarywrite)\b/i;
+const SENDS_BACK = /\bresponse\s*\.\s*(?:write|binarywrite)\b\s*\(?/gi;
+
+/**
+ * True when the page writes what it fetched back to the visitor: `Response.Write` of a
+ * response read (`x.responseText`), or of a name set from one, in a step or two. A page
+ * that saves what it fetches as a static file writes other things back.
+ */
+function sendsResponseBack(text: string): boolean {
+  const holders = new Set<string>();
+  for (let round = 0; round < 2; round++)
+    for (const m of [...text.matchAll(ASSIGNMENT)].slice(0, 5000))
+      if (
+        READS_RESPONSE.test(m[2]!) ||
+        namesIn(m[2]!).some((n) => holders.has(n.head) || holders.has(n.whole))
+      )
+        holders.add(key(m[1]!));
+  return [...text.matchAll(SENDS_BACK)].slice(0, 300).some((m) => {
+    const operand = operandOf(text, m);
+    return (
+      READS_RESPONSE.test(operand) ||
+      namesIn(operand).some((n) => holders.has(n.head) || holders.has(n.whole))
+    );
+  });
+}
 const SAVES = /\.\s*(?:savetofile|createtextfile)\b\s*\(?/gi;
 
 /**
@@ -452,6 +475,36 @@ function urlHead(url: string): string {
   }
   pieces.push(url.slice(from));
   return pieces.find((p) => !/^\s*"(?:(?:https?|ftp):\/\/)?"\s*$/i.test(p)) ?? '';
+}
+
+// VBScript's string functions that keep their first argument's start (`Split(url, "://")(0)`).
+const KEEPS_START = /^(?:split|mid|left|trim|ltrim|rtrim|lcase|ucase|replace|unescape|cstr)\s*\(/i;
+// A URL the page spells out with its host (`"http://notify.example/q?"`).
+const OWN_URL = /^"(?:https?|ftp):\/\/[^"\s/]{1,200}/i;
+
+/**
+ * True when a URL's start (past a literal scheme) is the request's: read in place, through
+ * a string function that keeps its start, or through a name set so (its own appends aside).
+ * A name the page sets to a URL of its own anywhere (`u = "http://notify.example/q?"`, then
+ * `u = u & "&id=" & Request("id")`) is the page's, whatever it appends. Five steps deep.
+ */
+function urlFromRequest(text: string, url: string, depth = 0): boolean {
+  const head = urlHead(url).trim();
+  if (!head || depth > 5) return false;
+  // The request's own values; its server variables name the site itself (SERVER_NAME).
+  if (/^\(?\s*request\b(?!\s*\.\s*servervariables\b)/i.test(head)) return true;
+  const kept = KEEPS_START.exec(head);
+  if (kept) return urlFromRequest(text, callArgs(head, kept[0].length - 1)[0] ?? '', depth + 1);
+  const name = /^(\w{1,40})(?:\s*\(\s*\))?$/.exec(head)?.[1];
+  if (!name) return false;
+  const lower = name.toLowerCase();
+  // VBScript's `=` compares too (`If url = "" Then`): a value read so, or cut at a ':' in a
+  // string, is no URL of the page's own. One that spells a host out is.
+  const values = assignmentsOf(text, name)
+    .map((v) => v.trim())
+    .filter((v) => /^\w{1,40}/.exec(v)?.[0].toLowerCase() !== lower);
+  if (values.some((v) => OWN_URL.test(v))) return false;
+  return values.some((v) => urlFromRequest(text, v, depth + 1));
 }
 
 /** A name as VBScript sees it: any case, no blanks (`Session( "k" )` is `session("k")`). */
@@ -818,11 +871,11 @@ export function classicAspShell(text: string): string | undefined {
       .some(
         (m) =>
           clients.has(m[1]!.toLowerCase()) &&
-          carries(urlHead(topLevelParts(operandOf(text, m))[1] ?? ''), m.index),
+          urlFromRequest(text, topLevelParts(operandOf(text, m))[1] ?? ''),
       );
   if (fetchesNamedUrl && savesDownloadAsPage(text, true))
     return 'classic ASP saving what it fetches from a URL the visitor names as a server page (a dropper)';
-  if (fetchesNamedUrl && SENDS_BACK.test(text))
+  if (fetchesNamedUrl && sendsResponseBack(text))
     return "classic ASP fetching the URL the visitor names and sending back what it gets (a proxy into the server's network)";
   // A file manager: lists any folder the visitor names and deletes, moves or copies the
   // files they name, each path the request whole. An editor's connector lists and uploads,
