@@ -381,9 +381,10 @@ function judgeByNames(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   const renamed = withAsciiNames(f.currentText);
   if (renamed === undefined) return hit;
   const end = f.currentTextEnd === undefined ? undefined : withAsciiNames(f.currentTextEnd);
-  const again = judgeCompiled(
+  const again = judgeAsWritten(
     { ...f, currentText: renamed, ...(end !== undefined ? { currentTextEnd: end } : {}) },
     isInWebRoot,
+    { asciiNames: true },
   );
   if (!again || SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info']) return hit;
   return {
@@ -427,12 +428,18 @@ interface Reading {
    * kind gets no verdict.
    */
   compiledStrings?: boolean;
+  /**
+   * The page's non-ASCII names spelt in ASCII (judgeByNames): a classic ASP page is judged
+   * by its own rules only, which follow names; the others, read for PHP's signs (`$$x` is a
+   * variable variable in PHP, nothing in VBScript), would find what the renaming made.
+   */
+  asciiNames?: boolean;
 }
 
 function judgeAsWritten(
   f: ChangeFacts,
   isInWebRoot: boolean,
-  { depth = 0, compiledStrings = false }: Reading = {},
+  { depth = 0, compiledStrings = false, asciiNames = false }: Reading = {},
 ): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
   // Script Encoder blocks (VBScript.Encode, JScript.Encode), and pages IIS reads as UTF-7,
@@ -490,6 +497,7 @@ function judgeAsWritten(
       reason: `web shell pattern: ${asp}${isEncoded ? ' (decoded from the Script Encoder)' : ''}`,
       attack: 'T1505.003',
     };
+  if (isAsp && asciiNames) return undefined;
   // Server-side code by its name or its markers; a web root's scripts and styles are the browser's.
   if (!SERVER_SCRIPT.test(f.path) && !PHP_OR_SCRIPT.test(text)) return undefined;
   // Variables the visitor sets (extract(), register_globals): PHP's only.

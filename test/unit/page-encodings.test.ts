@@ -90,6 +90,11 @@ describe('names written in other alphabets', () => {
     expect(judgedAt('/inetpub/wwwroot/index.asp', asp)?.severity ?? 'info').not.toMatch(
       /high|critical/,
     );
+    // `$$` before Chinese text is PHP's variable variable once spelt in ASCII, not VBScript's.
+    const prices = Buffer.from('<%\nunit = "价格$$元"\nname = Eval("Class_N_" & class_id)\n%>');
+    expect(judgedAt('/inetpub/wwwroot/class.asp', prices)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
     const php = Buffer.from("<?php $标题 = '首页'; echo htmlspecialchars($标题 . $_GET['q']); ?>");
     expect(judgedAt('/var/www/html/index.php', php)?.severity ?? 'info').not.toMatch(
       /high|critical/,
