@@ -488,23 +488,27 @@ const OWN_URL = /^"(?:https?|ftp):\/\/[^"\s/]{1,200}/i;
  * A name the page sets to a URL of its own anywhere (`u = "http://notify.example/q?"`, then
  * `u = u & "&id=" & Request("id")`) is the page's, whatever it appends. Five steps deep.
  */
-function urlFromRequest(text: string, url: string, depth = 0): boolean {
+function urlFromRequest(text: string, url: string, depth = 0, seen = new Set<string>()): boolean {
   const head = urlHead(url).trim();
   if (!head || depth > 5) return false;
   // The request's own values; its server variables name the site itself (SERVER_NAME).
   if (/^\(?\s*request\b(?!\s*\.\s*servervariables\b)/i.test(head)) return true;
   const kept = KEEPS_START.exec(head);
-  if (kept) return urlFromRequest(text, callArgs(head, kept[0].length - 1)[0] ?? '', depth + 1);
+  if (kept)
+    return urlFromRequest(text, callArgs(head, kept[0].length - 1)[0] ?? '', depth + 1, seen);
   const name = /^(\w{1,40})(?:\s*\(\s*\))?$/.exec(head)?.[1];
-  if (!name) return false;
+  // Each name is followed once: a page's names set from each other cannot make it walk
+  // the same values again (a hostile page could chain many).
+  if (!name || seen.has(name.toLowerCase())) return false;
   const lower = name.toLowerCase();
+  seen.add(lower);
   // VBScript's `=` compares too (`If url = "" Then`): a value read so, or cut at a ':' in a
   // string, is no URL of the page's own. One that spells a host out is.
   const values = assignmentsOf(text, name)
     .map((v) => v.trim())
     .filter((v) => /^\w{1,40}/.exec(v)?.[0].toLowerCase() !== lower);
   if (values.some((v) => OWN_URL.test(v))) return false;
-  return values.some((v) => urlFromRequest(text, v, depth + 1));
+  return values.slice(0, 50).some((v) => urlFromRequest(text, v, depth + 1, seen));
 }
 
 /** A name as VBScript sees it: any case, no blanks (`Session( "k" )` is `session("k")`). */

@@ -143,9 +143,15 @@ const LOOP_REACH = 1000;
 /**
  * True when an expression starts with the request (past a literal scheme): the visitor
  * picks where it leads (`new URL(request.getParameter("u"))`, or `"http://" + host` with
- * `host = Request["h"]`), not only a part after the page's own base. Through two names.
+ * `host = Request["h"]`), not only a part after the page's own base. Through two names,
+ * each followed once.
  */
-function startsWithRequest(text: string, expression: string, depth = 0): boolean {
+function startsWithRequest(
+  text: string,
+  expression: string,
+  depth = 0,
+  seen = new Set<string>(),
+): boolean {
   const head = expression
     .split('+')
     .map((p) => p.replace(/^[\s(]+/, '').trim())
@@ -153,18 +159,20 @@ function startsWithRequest(text: string, expression: string, depth = 0): boolean
   if (!head) return false;
   if (INPUT.test(head)) return true;
   const name = /^\w{1,40}$/.exec(head.replace(/[\s)]+$/, ''))?.[0];
-  if (!name || depth >= 2) return false;
+  if (!name || depth >= 2 || seen.has(name)) return false;
+  seen.add(name);
   // Each `name =` found on its own, so one assignment's value does not hide the next.
   return [...text.matchAll(/\b(\w{1,40})\s*=(?![=>])/g)]
     .slice(0, 5000)
-    .some(
-      (a) =>
-        a[1] === name &&
-        startsWithRequest(
-          text,
-          /^[^;\n]{1,160}/.exec(text.slice(a.index! + a[0].length))?.[0] ?? '',
-          depth + 1,
-        ),
+    .filter((a) => a[1] === name)
+    .slice(0, 50)
+    .some((a) =>
+      startsWithRequest(
+        text,
+        /^[^;\n]{1,160}/.exec(text.slice(a.index! + a[0].length))?.[0] ?? '',
+        depth + 1,
+        seen,
+      ),
     );
 }
 
