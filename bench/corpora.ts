@@ -449,13 +449,17 @@ const CHUNK = 1 << 20;
 
 /**
  * True when the file holds a start of server-side code for its language anywhere (read in
- * 1 MiB pieces that overlap), as bytes or as the text the rules read (UTF-16, EBCDIC…).
+ * 1 MiB pieces that overlap), as bytes or as the text the rules read (UTF-16, EBCDIC…) from
+ * `read`, the sample the measure already took.
  * Languages with no such mark (CGI scripts) always hold code.
  */
-export async function holdsServerCode(file: string, language: string): Promise<boolean> {
+export async function holdsServerCode(
+  file: string,
+  language: string,
+  read: { sample: Buffer; sizeBytes: number; end?: Buffer },
+): Promise<boolean> {
   const mark = SERVER_CODE[language];
   if (!mark) return true;
-  const read = await sampleOf(file);
   const text = ruleText(read.sample, read.sizeBytes, read.end);
   if ((text.text && mark.test(text.text)) || (text.endText && mark.test(text.endText))) return true;
   const handle = await open(file, 'r');

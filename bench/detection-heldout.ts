@@ -147,7 +147,7 @@ async function measureShells(
       if (isRuleHigh(outside) && isRuleHigh(served)) apart.rules++;
     }
     if (HEADLINE.includes(s.language)) {
-      const tally = (await holdsServerCode(s.file, s.language)) ? coded : bare;
+      const tally = (await holdsServerCode(s.file, s.language, read)) ? coded : bare;
       tally.n++;
       if (found) tally.hit++;
       if (tally === coded && isRuleHigh(outside) && isRuleHigh(served)) coded.rules++;

@@ -259,8 +259,8 @@ function isDownloaded(text: string, operand: string): boolean {
 const KEPT_VALUE =
   /^\(?\s*(?:session|application)\s*(?:\.\s*(?:contents|item)\s*)?\(\s*"[^"\n]{0,40}"\s*\)\)?$/i;
 
-/** `s` split at its top-level commas (bounded by the caller). */
-function topLevelParts(s: string): string[] {
+/** `s` split at its top-level separators, commas unless told (bounded by the caller). */
+function topLevelParts(s: string, separators = ','): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quoted = false;
@@ -271,7 +271,7 @@ function topLevelParts(s: string): string[] {
     else if (quoted) continue;
     else if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
+    else if (separators.includes(c!) && depth === 0) {
       parts.push(s.slice(from, i));
       from = i + 1;
     }
@@ -458,23 +458,7 @@ const withoutMapPath = (operand: string) => MAPPED.exec(operand)?.[1] ?? operand
  * host (`"http://" & Request("h") & "/x"` is the visitor's; `base & Request("p")` is not).
  */
 function urlHead(url: string): string {
-  const pieces: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let from = 0;
-  for (let i = 0; i < url.length && pieces.length < 20; i++) {
-    const c = url[i];
-    if (c === '"') quoted = !quoted;
-    else if (quoted) continue;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if ((c === '&' || c === '+') && depth === 0) {
-      pieces.push(url.slice(from, i));
-      from = i + 1;
-    }
-  }
-  pieces.push(url.slice(from));
-  return pieces.find((p) => !/^\s*"(?:(?:https?|ftp):\/\/)?"\s*$/i.test(p)) ?? '';
+  return topLevelParts(url, '&+').find((p) => !/^\s*"(?:(?:https?|ftp):\/\/)?"\s*$/i.test(p)) ?? '';
 }
 
 // VBScript's string functions that keep their first argument's start (`Split(url, "://")(0)`).
