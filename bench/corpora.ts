@@ -421,6 +421,27 @@ export const tuningPageDir = (collection: string) => path.join(CORPORA, 'pages-t
 /** A page of TUNING_PAGES: server pages only (an `.inc` of an IIS site is no PHP file). */
 export const isTuningPage = (name: string) => /\.(?:aspx?|as[ah]x|asmx|asa|jspx?)$/i.test(name);
 
+/**
+ * Open-source PHP applications as their official container images deploy them: the whole
+ * tree copied into the web root when the container starts, so every file is an added file of
+ * the writable layer with no package database to vouch for it (the commonest PHP containers
+ * there are). Fetched from GitHub, laid out with their links under DIR/apps/<owner>+<name>/.
+ * Added in the sixteenth session, after the package sides, and split by `appSide` (a hash of
+ * the name) before any of their files was judged: false alarms may be read and fixed on the
+ * tuning half only.
+ */
+export const BENIGN_APPS = [
+  ...['phpbb+phpbb', 'matomo-org+matomo', 'opencart+opencart', 'FreshRSS+FreshRSS'],
+  ...['kanboard+kanboard', 'YOURLS+YOURLS', 'getgrav+grav', 'Piwigo+Piwigo', 'mybb+mybb'],
+  ...['phpipam+phpipam', 'SimpleMachines+SMF', 'BookStackApp+BookStack', 'typecho+typecho'],
+  ...['textpattern+textpattern', 'e107inc+e107', 'thorsten+phpMyFAQ', 'espocrm+espocrm'],
+  'Leantime+leantime',
+];
+/** The side an application is on: fixed by its name, so no result chose it. */
+export const appSide = (app: string): 'tuning' | 'heldout' =>
+  createHash('sha256').update(app).digest()[0]! & 1 ? 'heldout' : 'tuning';
+export const appDir = (app: string) => path.join(CORPORA, 'apps', app);
+
 const LANGUAGE: readonly [RegExp, string][] = [
   [/\.(?:php[3-7]?|phtml|inc)$/i, 'php'],
   [/\.jspx?$/i, 'jsp'],

@@ -11,8 +11,9 @@
  * same files, side by side. --list tuning prints the tuning side's misses and false alarms
  * (never the held-out side's shells: they stay a fair measure); --list heldout-benign prints
  * the held-out benign side's false alarms, which may be read to fix their cause; --only
- * tuning-shells measures the tuning side's shells alone, --only tuning-benign its pages and
- * packages alone (no held-out figure printed in either). Each
+ * tuning-shells measures the tuning side's shells alone, --only tuning-benign its pages,
+ * packages and applications alone (no held-out figure printed in either), --only apps the
+ * open-source applications of both sides as deployed in a web root (BENIGN_APPS). Each
  * figure is given with the rules alone beside it: the learned likeness's findings left out.
  */
 import { execFile } from 'node:child_process';
@@ -29,7 +30,10 @@ import { PackageIndex } from '../src/packages/package-index.js';
 import { LIKENESS_REASON } from '../src/findings/web-shell/likeness.js';
 import { existsSync } from 'node:fs';
 import {
+  BENIGN_APPS,
   BENIGN_V2,
+  appDir,
+  appSide,
   CORPORA,
   FRESH_PAGES,
   TUNING_PAGES,
@@ -209,12 +213,17 @@ const emptyTally = (): BenignTally => ({
   packages: 0,
 });
 
-async function benignLine(title: string, t: BenignTally, pmfRules?: string) {
+async function benignLine(
+  title: string,
+  t: BenignTally,
+  pmfRules?: string,
+  unit = 'Debian 12 packages',
+) {
   const pmf = pmfRules ? await pmfMatches(pmfRules, t.scriptPaths) : undefined;
   const { files, links, scripts, flaggedScripts } = t;
   const ff = t.flaggedFiles.length;
   const fl = t.flaggedLinks.length;
-  return `${title === 'tuning' || title === 'held out' ? 'Benign, ' : ''}${title} (${t.packages} Debian 12 packages): ${ff} of ${files} files at high+ (${pct(ff, files, 2)}; server-side scripts ${flaggedScripts} of ${scripts}, ${pct(flaggedScripts, scripts, 2)}), ${fl} of ${links} links (${pct(fl, links, 2)}); files and links together ${pct(ff + fl, files + links, 2)} (rules alone ${pct(ff + fl - t.byLikeness, files + links, 2)}; the likeness adds ${t.byLikeness})${pmf ? `; php-malware-finder ${pmf.size} of ${scripts} scripts (${pct(pmf.size, scripts, 2)})` : ''}`;
+  return `${title === 'tuning' || title === 'held out' ? 'Benign, ' : ''}${title} (${t.packages} ${unit}): ${ff} of ${files} files at high+ (${pct(ff, files, 2)}; server-side scripts ${flaggedScripts} of ${scripts}, ${pct(flaggedScripts, scripts, 2)}), ${fl} of ${links} links (${pct(fl, links, 2)}); files and links together ${pct(ff + fl, files + links, 2)} (rules alone ${pct(ff + fl - t.byLikeness, files + links, 2)}; the likeness adds ${t.byLikeness})${pmf ? `; php-malware-finder ${pmf.size} of ${scripts} scripts (${pct(pmf.size, scripts, 2)})` : ''}`;
 }
 
 async function measureBenign(side: Side, pmfRules?: string) {
@@ -283,7 +292,64 @@ async function measureBenign(side: Side, pmfRules?: string) {
   const lines = [await benignLine(side === 'tuning' ? 'tuning' : 'held out', all, pmfRules)];
   if (side === 'heldout' && v2.packages)
     lines.push(`  of which ${await benignLine('the packages added with split v2', v2, pmfRules)}`);
-  return { lines, flagged: [...all.flaggedFiles, ...all.flaggedLinks] };
+  return { lines, tally: all, flagged: [...all.flaggedFiles, ...all.flaggedLinks] };
+}
+
+/**
+ * The open-source applications of BENIGN_APPS on one side, as their official images deploy
+ * them: each file and link added under /var/www/html/<app>/, with its mode and no package
+ * database (analyseChange's facts for an added file). A false alarm is one ranked high or
+ * above there.
+ */
+async function measureApps(side: 'tuning' | 'heldout', pmfRules?: string) {
+  const t = emptyTally();
+  for (const app of BENIGN_APPS.filter((a) => appSide(a) === side)) {
+    const root = appDir(app);
+    if (!existsSync(root)) continue;
+    t.packages++;
+    const web = `/var/www/html/${app.slice(app.indexOf('+') + 1).toLowerCase()}`;
+    for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
+      const full = path.join(e.parentPath, e.name);
+      const at = path.posix.join(web, path.relative(root, full).split(path.sep).join('/'));
+      if (e.isSymbolicLink()) {
+        const target = await readlink(full);
+        const meta: FileMeta = {
+          type: 'symlink',
+          mode: 0o777,
+          uid: 0,
+          gid: 0,
+          sizeBytes: target.length,
+          linkTarget: target,
+        };
+        t.links++;
+        const findings = judgeAdded(at, meta, undefined);
+        if (isHigh(findings))
+          t.flaggedLinks.push(`    ${app} ${at} -> ${target}: ${headline(findings)}`);
+        continue;
+      }
+      if (!e.isFile()) continue;
+      const read = await sampleOf(full);
+      const mode = (await lstat(full)).mode & 0o7777;
+      const findings = judgeAdded(at, fileMeta(read.sizeBytes, mode), read);
+      t.files++;
+      const isScript = SERVER_SIDE.test(e.name);
+      if (isScript) {
+        t.scripts++;
+        t.scriptPaths.push(full);
+      }
+      if (isHigh(findings)) {
+        t.flaggedFiles.push(`    ${app} ${at}: ${headline(findings)}`);
+        if (isScript) t.flaggedScripts++;
+        if (!isRuleHigh(findings)) t.byLikeness++;
+      }
+    }
+  }
+  const title = `Benign applications as deployed in a web root, ${side === 'tuning' ? 'tuning' : 'held out'}`;
+  return {
+    tally: t,
+    lines: t.packages ? [await benignLine(title, t, pmfRules, 'open-source PHP applications')] : [],
+    flagged: [...t.flaggedFiles, ...t.flaggedLinks],
+  };
 }
 
 /**
@@ -448,14 +514,32 @@ async function main() {
     if (list === 'tuning') say(['  false alarms, tuning pages:', ...flagged.tuning.slice(0, 3000)]);
     say(['']);
   }
-  if (!only || only === 'benign' || tuningBenign)
+  if (!only || only === 'benign' || only === 'apps' || tuningBenign)
     for (const side of tuningBenign ? (['tuning'] as const) : (['tuning', 'heldout'] as const)) {
-      const { lines, flagged } = await measureBenign(side, pmfRules);
-      say(lines);
-      // Benign false alarms may be read on both sides (to fix their cause); shells' misses
-      // only on the tuning side.
+      const packages = only === 'apps' ? undefined : await measureBenign(side, pmfRules);
+      const apps = await measureApps(side, pmfRules);
+      say([...(packages?.lines ?? []), ...apps.lines]);
+      // The issue's benign figure: every file and link of the side's packages and
+      // applications together.
+      if (packages && apps.tally.packages) {
+        const [p, a] = [packages.tally, apps.tally];
+        const flagged =
+          p.flaggedFiles.length +
+          p.flaggedLinks.length +
+          a.flaggedFiles.length +
+          a.flaggedLinks.length;
+        const all = p.files + p.links + a.files + a.links;
+        say([
+          `  packages and applications together: ${flagged} of ${all} files and links at high+ (${pct(flagged, all, 3)})`,
+        ]);
+      }
+      // Benign false alarms may be read to fix their cause: the held-out packages' (as since
+      // split v1), the tuning applications' and never the held-out applications' (split when
+      // they were added); shells' misses only on the tuning side.
       if (list === side || (list === 'heldout-benign' && side === 'heldout'))
-        say(['  false alarms:', ...flagged.slice(0, 400)]);
+        say(['  false alarms:', ...(packages?.flagged ?? []).slice(0, 400)]);
+      if (list === side && side === 'tuning')
+        say(['  false alarms, applications:', ...apps.flagged]);
       say(['']);
     }
   await writeFile(path.join(os.tmpdir(), 'coroner-detection-heldout-last.txt'), out.join('\n'));

@@ -10,12 +10,14 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
+  BENIGN_APPS,
   CORPORA,
+  appDir,
   FRESH_PAGES,
   SHELL_REFS,
   SHELL_SPLIT,
@@ -94,7 +96,7 @@ async function extract(
   git: string,
   parts: string[],
   into: string,
-  { ref = 'HEAD', keep = (_: string): boolean => true } = {},
+  { ref = 'HEAD', keep = (_: string): boolean => true, withLinks = false } = {},
 ): Promise<void> {
   const { stdout } = await exec(
     'git',
@@ -111,7 +113,11 @@ async function extract(
       const [mode, type, sha] = meta.split(' ');
       return { mode, type, sha: sha!, name };
     })
-    .filter((b) => b.type === 'blob' && (b.mode === '100644' || b.mode === '100755'))
+    .filter(
+      (b) =>
+        b.type === 'blob' &&
+        (b.mode === '100644' || b.mode === '100755' || (withLinks && b.mode === '120000')),
+    )
     .filter((b) => !path.isAbsolute(b.name) && !b.name.split('/').includes('..') && keep(b.name));
   const batch = spawn('git', ['--git-dir', git, 'cat-file', '--batch']);
   const reader = batchReader(batch.stdout);
@@ -125,7 +131,10 @@ async function extract(
     }
     const file = path.join(into, blob.name);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, content);
+    // A link is made as it was committed (its target is never followed here); an executable
+    // keeps its bit, as an image built from the tree would.
+    if (blob.mode === '120000') await symlink(content.toString('utf8'), file);
+    else await writeFile(file, content, { mode: blob.mode === '100755' ? 0o755 : 0o644 });
   }
   batch.stdin.end();
   if (missing) console.log(`    (${missing} files absent from ${git}: skipped)`);
@@ -218,6 +227,15 @@ async function layTuningPages(scratch: string): Promise<void> {
   }
 }
 
+async function layApps(scratch: string): Promise<void> {
+  for (const app of BENIGN_APPS) {
+    const into = appDir(app);
+    if (existsSync(into)) continue;
+    console.log(`  ${app} (application)`);
+    await extract(await gitDir(app, scratch), [], into, { withLinks: true });
+  }
+}
+
 async function layPackages(): Promise<void> {
   const sides = { tuning: benignPackages('tuning'), heldout: benignPackages('heldout') };
   for (const [side, packages] of Object.entries(sides)) {
@@ -236,6 +254,7 @@ try {
   console.log(`Laying out the corpora under ${CORPORA}`);
   await layShells(scratch);
   await layTuningPages(scratch);
+  await layApps(scratch);
   await layPackages();
   console.log('Done: npm run bench -- detection --heldout reads them.');
 } catch (e) {
