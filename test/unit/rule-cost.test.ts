@@ -67,6 +67,9 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   // socket-flow.ts: the stream writers, and the page's own functions that write (`\w{1,40}`).
   'new RegExp(\n        String.raw`${STREAM_WRITE.source}':
     /(?<![\w>:$])(?:fwrite|fputs|socket_write|socket_send|stream_copy_to_stream)\s*\(|(?:->|::|(?<![\w$]))(?:rw|brw)\s*\(/g,
+  // request-flow.ts isOutsideSetting(): where the file sets an array it calls from (`\w{1,40}`).
+  'new RegExp(\n    String.raw`\\$${name}\\s*(?:':
+    /\$conf\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}(?:[.+]?=(?![=>])|\?\?=)|\bas\s+(?:\$\w{1,40}\s*=>\s*)?&?\$conf\b|\blist\s*\([^)]{0,200}\$conf\b|\[[^\]]{0,200}\$conf\s*\]\s*=/,
 };
 
 // Not file content: yara.ts parses yara's own output for the responder's rules' metadata.

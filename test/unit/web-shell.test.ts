@@ -24,6 +24,10 @@ describe('judgeWebShell', () => {
       '<?php $ch = $_COOKIE["d"]; array_intersect_ukey(array($_REQUEST["p"] => 1), array(1), $ch."ert"); ?>',
     ],
     ['a function chosen at run time on input', '<?php $a = trim(" assert "); $a($_POST["x"]); ?>'],
+    [
+      'a member of an array the page sets, called on input',
+      '<?php $m = array("f" => "as" . "sert"); $m["f"]($_POST["x"]); ?>',
+    ],
     ['a function named by input', '<?php $f = $_GET["f"]; $a = $_GET["a"]; $f($a); ?>'],
     [
       'an expression called on input',
@@ -804,6 +808,15 @@ system('chmod 777 ./Linux_x86'); system('nohup ./Linux_x86 2>&1 &');`;
       });
     const download = `<?php $name = basename($_GET['f']); echo file_get_contents(__DIR__ . "/files/" . $name); readfile($_GET['f']);`;
     expect(judge('/var/www/html/get.php', download)?.reason ?? '').not.toMatch(/file reader/);
+  });
+
+  it("leaves a function the site's configuration chose, called on input, to the rules that follow it", () => {
+    // Piwigo's pluggable hashing: $conf is set by the site's configuration files.
+    const page = `<?php
+if (!$conf['password_verify']($_POST['password'], $current_password)) { $errors[] = 'Wrong password'; }`;
+    expect(judge('/var/www/html/profile.php', page)?.severity ?? 'info').not.toMatch(
+      /high|critical/,
+    );
   });
 
   it('calls a name held in ${"…"}[…] a call chosen at run time', () => {

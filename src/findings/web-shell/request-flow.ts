@@ -320,6 +320,21 @@ export function callsBackAVariable(text: string): boolean {
   return false;
 }
 
+/**
+ * `$conf['password_hash']($_POST['pwd'])`: a member of an array the file never sets, so the
+ * site's configuration chose the function (Piwigo's pluggable hashing), not the page. A
+ * shell sets the array it calls from (`$a = ['f' => 'assert']`), or takes it from the
+ * request, which `tainted` already follows.
+ */
+function isOutsideSetting(text: string, m: RegExpMatchArray): boolean {
+  const name = m[1];
+  if (!name || !/\[\s*['"]\w{1,40}['"]\s*\]\s*\($/.test(m[0])) return false;
+  const set = new RegExp(
+    String.raw`\$${name}\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}(?:[.+]?=(?![=>])|\?\?=)|\bas\s+(?:\$\w{1,40}\s*=>\s*)?&?\$${name}\b|\blist\s*\([^)]{0,200}\$${name}\b|\[[^\]]{0,200}\$${name}\s*\]\s*=`,
+  );
+  return !set.test(text);
+}
+
 /** How the file runs a name it does not spell out, if it does, in words. */
 export function indirectExecution(text: string, tainted: Set<string>): string | undefined {
   for (const m of text.matchAll(CALLBACK)) {
@@ -338,7 +353,11 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     if (name === undefined && INPUT.test(m[0])) return 'a function named by request input';
     // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
     const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
-    if (/^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) && isRequestValue(first, tainted))
+    if (
+      /^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) &&
+      isRequestValue(first, tainted) &&
+      !isOutsideSetting(text, m)
+    )
       return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
   }
   // ($d->f)($d->a), ($d['f'])(…): a member of what was sent, called.
