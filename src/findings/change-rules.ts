@@ -316,6 +316,35 @@ function linkVouchedFor(f: ChangeFacts, destination: string): string | undefined
   return undefined;
 }
 
+const extensionOf = (p: string) => /\.[^./]{1,16}$/.exec(baseName(p))?.[0].toLowerCase() ?? '';
+
+/**
+ * The site folder a web-served path belongs to: its web root and the folder below it
+ * (`/var/www/html`, `/srv/app`), or undefined outside the web roots.
+ */
+function siteOf(path: string): string | undefined {
+  const root = WEB_ROOTS.find((d) => under(path, d));
+  if (!root) return undefined;
+  const next = path.slice(root.length + 1).split('/')[0];
+  return next && path.length > root.length + 1 + next.length ? `${root}/${next}` : undefined;
+}
+
+/**
+ * A web application's own link that climbs with `..` yet stays in its site (`lib/x ->
+ * ../vendor/x`, as phpIPAM ships them) and serves its destination under the same kind of
+ * name. The read primitives stay high: a link leaving the site, one to a folder that holds it
+ * (`up -> ..` serves the tree above the document root), and one renaming what it shows
+ * (`cfg.txt -> ../wp-config.php` hands out the page's source instead of running it).
+ */
+function staysInSite(path: string, destination: string): string | undefined {
+  const site = siteOf(path);
+  if (!site || !under(destination, site)) return undefined;
+  const folder = path.slice(0, path.lastIndexOf('/'));
+  if (under(folder, destination)) return undefined;
+  if (extensionOf(path) !== extensionOf(destination)) return undefined;
+  return site;
+}
+
 /**
  * A link planted where a file was, or pointing at secrets or out of the root: a classic read
  * primitive. Packages link to shared files with `..` all the time (cacti, phpMyAdmin to
@@ -335,6 +364,12 @@ export const plantedSymlink: ChangeRule = (f) => {
   if (isSensitive || target.split('/').includes('..')) {
     const vouched = isSensitive ? undefined : linkVouchedFor(f, destination!);
     if (vouched) return { severity: 'low', reason: `symlink to ${target}: ${vouched}` };
+    const site = isSensitive || f.kind !== 'A' ? undefined : staysInSite(f.path, destination!);
+    if (site)
+      return {
+        severity: 'medium',
+        reason: `symlink to ${target}: it leads to ${destination}, inside the same site (${site}), under the same kind of name; no package database vouches for it`,
+      };
     return {
       severity: 'high',
       reason: `symlink to ${target}${destination && destination !== target ? ` (${destination})` : ''}: whoever reads or serves this path reads that instead`,

@@ -298,6 +298,24 @@ describe('plantedSymlink and impossibleTimestamp', () => {
       )?.severity,
     ).toBe('high');
   });
+  it("ranks an application's own link inside its site medium, and the read primitives there high", () => {
+    const link = (at: string, linkTarget: string) =>
+      plantedSymlink(added(at, { current: meta({ type: 'symlink', linkTarget }) }));
+    expect(link('/var/www/html/ipam/functions/saml', '../vendor/onelogin/saml')).toMatchObject({
+      severity: 'medium',
+      reason: expect.stringMatching(/inside the same site \(\/var\/www\/html\)/),
+    });
+    expect(link('/var/www/html/app/lib/a.php', '../src/a.php')?.severity).toBe('medium');
+    // A page's source handed out as text, the tree above the document root, another site.
+    expect(link('/var/www/html/wp-content/uploads/c.txt', '../../wp-config.php')?.severity).toBe(
+      'high',
+    );
+    expect(link('/var/www/app/public/up', '..')?.severity).toBe('high');
+    expect(link('/var/www/app/public/e.txt', '../.env')?.severity).toBe('high');
+    expect(link('/var/www/html/x.php', '../other/y.php')?.severity).toBe('high');
+    expect(link('/var/www/html/a/x', '../../../../etc/passwd')?.severity).toBe('high');
+    expect(link('/opt/app/lib/x', '../vendor/x')?.severity).toBe('high');
+  });
   it('leaves an ordinary relative link alone', () => {
     expect(
       plantedSymlink(
