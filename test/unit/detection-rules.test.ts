@@ -215,6 +215,7 @@ describe('content: PHP web shell families', () => {
     ['chr()', '<?php $f = chr(115).chr(121).chr(115).chr(116).chr(101).chr(109); $f("id"); ?>'],
     ['assert', '<?php @assert($_POST["x"]); ?>'],
     ['callback', '<?php array_map($_GET["f"], array($_GET["a"])); ?>'],
+    ['sort callback', '<?php $a = array($_POST["a"]); usort($a, $_POST["f"]); ?>'],
     ['input into a command', '<?php echo shell_exec($_GET["cmd"]); ?>'],
   ])('%s is a web shell, critical, wherever it is', (_, text) => {
     const top = evaluateChange(added('/usr/share/doc/x.php', text))[0];
@@ -246,6 +247,9 @@ describe('content: PHP web shell families', () => {
       // random_compat style
       '<?php $buf = system("head -c 32 /dev/urandom"); ?>',
       '<?php echo htmlspecialchars($_GET["q"]); ?>',
+      // An array from the request filtered, and a table of accented bytes spelt with chr().
+      '<?php $_POST["ids"] = array_filter($_POST["ids"]); usort($_GET["rows"], "cmp"); ?>',
+      '<?php $in = chr(192).chr(193).chr(194).chr(195).chr(196).chr(197); ?>',
       // A retired `/e` call kept in a comment (e107's templates) runs nothing.
       '<?php\n$text = $tp->parseTemplate($T, true); // preg_replace("/\\{(.*?)\\}/e", \'$\\1\', $T);\n',
     ])
