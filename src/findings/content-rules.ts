@@ -205,7 +205,7 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
   {
     // The callback's own place: first for these, second for the sorts and filters, whose
     // first argument is the array (`array_filter($_POST['ids'])` calls nothing it was sent).
-    test: /\b(?:array_map|call_user_func(?:_array)?|register_shutdown_function)\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)|\b(?:u[ak]?sort|array_filter|array_walk)\s*\(\s*[^,;\s][^,;]{0,100},\s*\$_(?:GET|POST|REQUEST|COOKIE)/,
+    test: /\b(?:array_map|call_user_func(?:_array)?|register_shutdown_function)\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)|\b(?:u[ak]?sort|array_filter|array_walk)\s*\(\s*[^,;\s()][^,;()]{0,100},\s*\$_(?:GET|POST|REQUEST|COOKIE)/,
     what: 'a callback taken from request input',
   },
   {

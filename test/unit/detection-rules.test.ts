@@ -249,6 +249,7 @@ describe('content: PHP web shell families', () => {
       '<?php echo htmlspecialchars($_GET["q"]); ?>',
       // An array from the request filtered, and a table of accented bytes spelt with chr().
       '<?php $_POST["ids"] = array_filter($_POST["ids"]); usort($_GET["rows"], "cmp"); ?>',
+      '<?php $m = array_filter(array_map("intval", $_POST["moderator_list"])); ?>',
       '<?php $in = chr(192).chr(193).chr(194).chr(195).chr(196).chr(197); ?>',
       // A retired `/e` call kept in a comment (e107's templates) runs nothing.
       '<?php\n$text = $tp->parseTemplate($T, true); // preg_replace("/\\{(.*?)\\}/e", \'$\\1\', $T);\n',
