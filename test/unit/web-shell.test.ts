@@ -810,6 +810,23 @@ system('chmod 777 ./Linux_x86'); system('nohup ./Linux_x86 2>&1 &');`;
     expect(judge('/var/www/html/get.php', download)?.reason ?? '').not.toMatch(/file reader/);
   });
 
+  it("leaves a callback bounded to the page's own functions alone, and a name it only starts high", () => {
+    for (const page of [
+      "<?php call_user_func('doStep' . $_GET['step']);",
+      '<?php call_user_func([$this, $_POST["item"]]);',
+      "<?php call_user_func(array(__CLASS__, $_GET['ssi_function']));",
+    ])
+      expect(judge('/var/www/html/install.php', page)?.severity ?? 'info', page).not.toMatch(
+        /high|critical/,
+      );
+    for (const page of [
+      "<?php call_user_func('sys' . $_GET['f'], $_GET['c']);",
+      "<?php call_user_func('file_' . $_GET['f'], $_GET['p'], $_POST['d']);",
+      "<?php call_user_func(array($_GET['c'], $_GET['m']), $_POST['x']);",
+    ])
+      expect(judge('/var/www/html/x.php', page)?.severity, page).toMatch(/high|critical/);
+  });
+
   it("leaves a function the site's configuration chose, called on input, to the rules that follow it", () => {
     // Piwigo's pluggable hashing: $conf is set by the site's configuration files.
     const page = `<?php

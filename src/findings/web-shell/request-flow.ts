@@ -274,6 +274,7 @@ function isShellCallee(arg: string, tainted: Set<string>): boolean {
   const a = unescapePhp(arg.replace(/^\s*\(/, ''));
   // A closure is code written out, not a name: its own calls are judged where they stand.
   if (/^\s*(?:static\s+)?(?:function|fn)\s*\(/.test(a)) return false;
+  if (isBoundedName(a)) return false;
   if (DANGEROUS_NAME.test(a) || DECODED_NAME.test(a) || INPUT.test(a)) return true;
   // $ch[1].$ch[3].$ch[4]: a name put together from picked pieces.
   if (/\$\w{1,40}\s*\[\s*\d{1,3}\s*\]\s*\.\s*\$\w{1,40}\s*\[\s*\d{1,3}\s*\]/.test(a)) return true;
@@ -282,6 +283,35 @@ function isShellCallee(arg: string, tainted: Set<string>): boolean {
   // A table looked up by input ($handlers[$_GET['x']]) is the server's choice, not the visitor's.
   const unindexed = a.replace(/\[[^\]\n]{0,400}\]/g, '');
   return [...unindexed.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
+}
+
+/**
+ * Functions a shell reaches for through a name it builds. A literal start that begins none of
+ * them (`'doStep' . $_GET['step']`, `'update_' . $func`) limits the call to the page's own
+ * family of functions; `'sys' . $x` and `'file_' . $x` do not.
+ */
+const RUNNER_NAMES = [
+  ...['system', 'exec', 'shell_exec', 'passthru', 'popen', 'proc_open', 'pcntl_exec'],
+  ...['assert', 'create_function', 'call_user_func', 'call_user_func_array', 'array_map'],
+  ...['array_filter', 'array_walk', 'usort', 'uasort', 'uksort', 'preg_replace', 'eval'],
+  ...['mb_ereg_replace', 'file_put_contents', 'fwrite', 'fputs', 'fopen', 'include', 'require'],
+  ...['move_uploaded_file', 'copy', 'rename', 'unlink', 'chmod', 'readfile', 'extract'],
+  ...['file_get_contents', 'highlight_file', 'show_source', 'parse_str', 'putenv', 'ini_set'],
+  ...['register_shutdown_function', 'register_tick_function', 'set_error_handler'],
+  ...['set_exception_handler', 'ob_start', 'session_set_save_handler', 'unserialize', 'mail'],
+  ...['base64_decode', 'gzinflate', 'str_rot13', 'dl'],
+];
+
+/**
+ * A callee that can only be one of the page's own: a method of its own class
+ * (`[$this, $_POST['item']]`, `[__CLASS__, $_GET['f']]`), or a name whose literal start
+ * begins no runner's.
+ */
+function isBoundedName(a: string): boolean {
+  if (/^\s*(?:\[|array\s*\()\s*(?:\$this|__CLASS__|self::class|static::class)\s*,/i.test(a))
+    return true;
+  const start = /^\s*(['"])([A-Za-z_]\w{2,39})\1\s*\./.exec(a)?.[2]?.toLowerCase();
+  return start !== undefined && !RUNNER_NAMES.some((n) => n.startsWith(start));
 }
 
 /** A call argument that is what the visitor sent (directly, or through a tainted variable). */
