@@ -58,6 +58,16 @@ import { NEAR, withNearCopies } from './near-copies.js';
 const exec = promisify(execFile);
 const HIGH = new Set(['high', 'critical']);
 
+/** An added link as the layer's reader gives it: its target, never followed. */
+const linkMeta = (target: string): FileMeta => ({
+  type: 'symlink',
+  mode: 0o777,
+  uid: 0,
+  gid: 0,
+  sizeBytes: target.length,
+  linkTarget: target,
+});
+
 const fileMeta = (sizeBytes: number, mode = 0o644): FileMeta => ({
   type: 'file',
   mode,
@@ -247,14 +257,7 @@ async function measureBenign(side: Side, pmfRules?: string) {
       const at = '/' + path.relative(root, full);
       if (e.isSymbolicLink()) {
         const target = await readlink(full);
-        const meta: FileMeta = {
-          type: 'symlink',
-          mode: 0o777,
-          uid: 0,
-          gid: 0,
-          sizeBytes: target.length,
-          linkTarget: target,
-        };
+        const meta = linkMeta(target);
         const packageLink = index.linkOwner(at);
         const findings = judgeAdded(at, meta, undefined, packageLink ? { packageLink } : {});
         for (const t of tallies) {
@@ -313,16 +316,8 @@ async function measureApps(side: 'tuning' | 'heldout', pmfRules?: string) {
       const at = path.posix.join(web, path.relative(root, full).split(path.sep).join('/'));
       if (e.isSymbolicLink()) {
         const target = await readlink(full);
-        const meta: FileMeta = {
-          type: 'symlink',
-          mode: 0o777,
-          uid: 0,
-          gid: 0,
-          sizeBytes: target.length,
-          linkTarget: target,
-        };
         t.links++;
-        const findings = judgeAdded(at, meta, undefined);
+        const findings = judgeAdded(at, linkMeta(target), undefined);
         if (isHigh(findings))
           t.flaggedLinks.push(`    ${app} ${at} -> ${target}: ${headline(findings)}`);
         continue;
