@@ -196,16 +196,18 @@ const PHP_FAMILIES: readonly { test: RegExp; what: string }[] = [
     what: 'preg_replace with the /e modifier (evaluates the replacement)',
   },
   {
-    // Codes of a name's characters (digits, letters, `_`): a table of accented bytes spelt
-    // with chr(192)… (Piwigo's transliteration) names no function.
-    test: /(?:\bchr\s*\(\s*(?:4[89]|5[0-7]|6[5-9]|[78]\d|9[05789]|1[01]\d|12[0-2])\s*\)\s*\.\s*){4}\bchr\s*\(/i,
+    // Printable ASCII, as code is written: a table of accented bytes spelt with chr(192)…
+    // (Piwigo's transliteration) spells no code.
+    test: /(?:\bchr\s*\(\s*(?:3[2-9]|[4-9]\d|1[01]\d|12[0-6])\s*\)\s*\.\s*){4}\bchr\s*\(/i,
     what: 'a name spelt out with chr()',
   },
   { test: /\bassert\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)/, what: 'assert() on request input' },
   {
     // The callback's own place: first for these, second for the sorts and filters, whose
     // first argument is the array (`array_filter($_POST['ids'])` calls nothing it was sent).
-    test: /\b(?:array_map|call_user_func(?:_array)?|register_shutdown_function)\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)|\b(?:u[ak]?sort|array_filter|array_walk)\s*\(\s*[^,;\s()][^,;()]{0,100},\s*\$_(?:GET|POST|REQUEST|COOKIE)/,
+    // The request handed to a callback that is neither code written out nor a name written
+    // out (`array_filter($_POST, $f)`, `usort($_GET, base64_decode(…))`) runs what it chose.
+    test: /\b(?:array_map|call_user_func(?:_array)?|register_shutdown_function)\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)|\b(?:u[ak]?sort|array_filter|array_walk)\s*\(\s*[^,;\s()][^,;()]{0,100},\s*\$_(?:GET|POST|REQUEST|COOKIE)|\b(?:u[ak]?sort|array_filter|array_walk)\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\s*(?:\[[^\]\n]{0,60}\]\s*){0,2},(?!\s*(?:(?:static\s+)?(?:function|fn)\s*\(|['"][\w:\\]{1,60}['"]\s*\)))/,
     what: 'a callback taken from request input',
   },
   {

@@ -238,6 +238,16 @@ describe('content: PHP web shell families', () => {
         text,
       ).not.toMatch(/high|critical/);
   });
+  it.each([
+    [
+      'the request filtered by a callback it chose',
+      '<?php array_filter($_REQUEST, base64_decode($_COOKIE["e"])); ?>',
+    ],
+    ['the request sorted by a variable', '<?php usort($_GET["a"], $f); ?>'],
+    ['code spelt with chr()', '<?php eval(chr(115).chr(121).chr(115).chr(40).chr(36).chr(95)); ?>'],
+  ])('names %s by family', (_, text) => {
+    expect(phpShellContent(added('/var/www/html/x.php', text))?.severity).toBe('critical');
+  });
   it('leaves PHP helpers alone by family, too', () => {
     for (const text of [
       // class-json.php style: eval on its own decoded data

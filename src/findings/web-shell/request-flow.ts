@@ -299,7 +299,12 @@ const RUNNER_NAMES = [
   ...['file_get_contents', 'highlight_file', 'show_source', 'parse_str', 'putenv', 'ini_set'],
   ...['register_shutdown_function', 'register_tick_function', 'set_error_handler'],
   ...['set_exception_handler', 'ob_start', 'session_set_save_handler', 'unserialize', 'mail'],
-  ...['base64_decode', 'gzinflate', 'str_rot13', 'dl'],
+  ...['iterator_apply', 'forward_static_call', 'forward_static_call_array', 'array_reduce'],
+  ...['preg_replace_callback', 'mb_ereg_replace_callback', 'header_register_callback'],
+  ...['spl_autoload_register', 'yaml_parse', 'array_udiff', 'array_uintersect', 'dl'],
+  // Decoders, which finish a runner's name from another spelling.
+  ...['base64_decode', 'gzinflate', 'gzuncompress', 'gzdecode', 'str_rot13', 'strrev'],
+  ...['hex2bin', 'convert_uudecode', 'urldecode', 'rawurldecode', 'pack', 'chr'],
 ];
 
 /**
