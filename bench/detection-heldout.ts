@@ -223,6 +223,26 @@ const emptyTally = (): BenignTally => ({
   packages: 0,
 });
 
+/** One benign file counted: a script's path kept for php-malware-finder, a false alarm listed. */
+function countFile(
+  t: BenignTally,
+  full: string,
+  isScript: boolean,
+  label: string,
+  findings: readonly Finding[],
+  byLikeness: boolean,
+) {
+  t.files++;
+  if (isScript) {
+    t.scripts++;
+    t.scriptPaths.push(full);
+  }
+  if (!isHigh(findings)) return;
+  t.flaggedFiles.push(`    ${label}: ${headline(findings)}`);
+  if (isScript) t.flaggedScripts++;
+  if (byLikeness) t.byLikeness++;
+}
+
 async function benignLine(
   title: string,
   t: BenignTally,
@@ -278,18 +298,8 @@ async function measureBenign(side: Side, pmfRules?: string) {
         const served = judgeAdded(`/var/www/html/${pkg}${at}`, fileMeta(sizeBytes), read);
         if (!isHigh(findings)) findings = served;
       }
-      for (const t of tallies) {
-        t.files++;
-        if (isScript) {
-          t.scripts++;
-          t.scriptPaths.push(full);
-        }
-        if (isHigh(findings)) {
-          t.flaggedFiles.push(`    ${pkg} ${at}: ${headline(findings)}`);
-          if (isScript) t.flaggedScripts++;
-          if (!isRuleHigh(asInstalled) && !isRuleHigh(findings)) t.byLikeness++;
-        }
-      }
+      const byLikeness = !isRuleHigh(asInstalled) && !isRuleHigh(findings);
+      for (const t of tallies) countFile(t, full, isScript, `${pkg} ${at}`, findings, byLikeness);
     }
   }
   const lines = [await benignLine(side === 'tuning' ? 'tuning' : 'held out', all, pmfRules)];
@@ -326,17 +336,7 @@ async function measureApps(side: 'tuning' | 'heldout', pmfRules?: string) {
       const read = await sampleOf(full);
       const mode = (await lstat(full)).mode & 0o7777;
       const findings = judgeAdded(at, fileMeta(read.sizeBytes, mode), read);
-      t.files++;
-      const isScript = SERVER_SIDE.test(e.name);
-      if (isScript) {
-        t.scripts++;
-        t.scriptPaths.push(full);
-      }
-      if (isHigh(findings)) {
-        t.flaggedFiles.push(`    ${app} ${at}: ${headline(findings)}`);
-        if (isScript) t.flaggedScripts++;
-        if (!isRuleHigh(findings)) t.byLikeness++;
-      }
+      countFile(t, full, SERVER_SIDE.test(e.name), `${app} ${at}`, findings, !isRuleHigh(findings));
     }
   }
   const title = `Benign applications as deployed in a web root, ${side === 'tuning' ? 'tuning' : 'held out'}`;

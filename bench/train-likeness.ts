@@ -91,6 +91,21 @@ async function read(file: string) {
   return { text, isRuleHigh: () => ruleHigh(file, sample, sizeBytes, end) };
 }
 
+/** A benign file of a tuning package or application, when it is a page the model judges. */
+async function benignDoc(group: string, full: string): Promise<Doc | undefined> {
+  if (isHeldOutUpstream(full)) return undefined;
+  if (LANGUAGE !== 'php' && languageOf(full) !== LANGUAGE) return undefined;
+  const { text, isRuleHigh } = await read(full);
+  if (text === undefined || !applies(full, text)) return undefined;
+  return {
+    label: 0,
+    group,
+    features: likenessFeatures(text),
+    name: full,
+    isRuleHigh: isRuleHigh(),
+  };
+}
+
 async function loadDocs(): Promise<Doc[]> {
   const docs: Doc[] = [];
   const { tuning } = await shellSets();
@@ -111,17 +126,8 @@ async function loadDocs(): Promise<Doc[]> {
     for (const e of entries) {
       if (!e.isFile()) continue;
       const full = path.join(e.parentPath, e.name);
-      if (isHeldOutUpstream(full)) continue;
-      if (LANGUAGE !== 'php' && languageOf(full) !== LANGUAGE) continue;
-      const { text, isRuleHigh } = await read(full);
-      if (text === undefined || !applies(full, text)) continue;
-      docs.push({
-        label: 0,
-        group: pkg,
-        features: likenessFeatures(text),
-        name: full,
-        isRuleHigh: isRuleHigh(),
-      });
+      const doc = await benignDoc(pkg, full);
+      if (doc) docs.push(doc);
     }
   }
   // The tuning half of the open-source applications (BENIGN_APPS), as their images deploy
@@ -130,17 +136,8 @@ async function loadDocs(): Promise<Doc[]> {
     const root = appDir(app);
     if (!existsSync(root)) continue;
     for (const full of await filesUnder(root)) {
-      if (isHeldOutUpstream(full)) continue;
-      if (LANGUAGE !== 'php' && languageOf(full) !== LANGUAGE) continue;
-      const { text, isRuleHigh } = await read(full);
-      if (text === undefined || !applies(full, text)) continue;
-      docs.push({
-        label: 0,
-        group: app,
-        features: likenessFeatures(text),
-        name: full,
-        isRuleHigh: isRuleHigh(),
-      });
+      const doc = await benignDoc(app, full);
+      if (doc) docs.push(doc);
     }
   }
   if (LANGUAGE !== 'php')
