@@ -5,7 +5,7 @@
  * a hostile file cannot make them slow.
  */
 import type { ChangeFacts, ChangeRule } from './change-rules.js';
-import { withoutComments } from './web-shell/code-text.js';
+import { withoutComments } from './web-shell/comments.js';
 import {
   perlSocketRunsShell,
   pythonSocketRunsCommand,

@@ -50,8 +50,12 @@ import {
   unescapePhp,
   ASCII_NAME,
   withAsciiNames,
-  withoutComments,
 } from './web-shell/code-text.js';
+import {
+  scriptWithoutComments,
+  vbPageWithoutComments,
+  withoutComments,
+} from './web-shell/comments.js';
 import { cgiRunsRequest, languageOf } from './web-shell/cgi-scripts.js';
 import {
   aspServerCode,
@@ -436,6 +440,15 @@ interface Reading {
   asciiNames?: boolean;
 }
 
+/** A shell, Perl or Python script, not named as a page nor holding a page's code tags. */
+function isScript(path: string, text: string): boolean {
+  return (
+    !!languageOf(path, text) &&
+    !PAGE_NAME.test(path) &&
+    !/<\?(?:php|=)|<%|<script\s+runat\s*=/i.test(text)
+  );
+}
+
 function judgeAsWritten(
   f: ChangeFacts,
   isInWebRoot: boolean,
@@ -468,9 +481,17 @@ function judgeAsWritten(
   if (compiledStrings && !isCompiled) return undefined;
   const read = isJava ? javaUnescaped(serverText) : isAsp ? aspServerCode(source) : serverText;
   // Folded, .NET's `\u0052` escapes are read too (C# and JScript take them as Java does).
-  const text = withoutComments(
-    compiledStrings ? foldCompiledStrings(isJava ? read : javaUnescaped(read)) : read,
-  );
+  const unfolded = compiledStrings
+    ? foldCompiledStrings(isJava ? read : javaUnescaped(read))
+    : read;
+  // Comments out, in the language that runs the code (classic ASP's went per block).
+  const text = isAsp
+    ? unfolded
+    : isScript(f.path, unfolded)
+      ? scriptWithoutComments(unfolded)
+      : isServerPage && VB_PAGE.test(source)
+        ? vbPageWithoutComments(unfolded)
+        : withoutComments(unfolded);
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);
   if (cgi)
@@ -478,11 +499,7 @@ function judgeAsWritten(
   // A shell, Perl or Python script is judged by the CGI rule above: PHP's signs (variable
   // functions, `$_`-only names, `$x(…)`) mean other things there. Named as a page or
   // holding a PHP tag, it is read as one (a Perl shell saved as .php runs as PHP's text).
-  if (
-    languageOf(f.path, text) &&
-    !PAGE_NAME.test(f.path) &&
-    !/<\?(?:php|=)|<%|<script\s+runat\s*=/i.test(text)
-  )
+  if (isScript(f.path, text))
     return COMMAND_SINK.test(text) && (isInWebRoot || SERVER_SCRIPT.test(f.path))
       ? {
           severity: 'medium',

@@ -8,6 +8,7 @@
  * sensitive, and neither is anything here. Issue 27.
  */
 import { callArgs } from './code-text.js';
+import { cLikeWithoutComments, vbWithoutComments } from './comments.js';
 import { vbStringValues } from './vb-values.js';
 
 // What the visitor sends, as classic ASP reads it.
@@ -46,17 +47,22 @@ export function isClassicAsp(path: string, text: string): boolean {
 }
 
 /**
- * The code IIS runs of a classic ASP page: its `<% … %>` blocks and its `<script
- * runat="server">` elements, one after another. A page with neither is judged whole (an
- * include's fragment, or a collection's copy without its delimiters).
+ * The code IIS runs of a classic ASP page, without its comments: its `<% … %>` blocks, in the
+ * page's language (`<%@ Language=… %>`, VBScript unless it says otherwise), and its `<script
+ * runat="server">` elements, in each one's own, one after another. VBScript's `'` starts a
+ * comment and JScript's a string: read in the wrong language, one hides the code after it.
+ * A page with neither is judged whole (an include's fragment, or a collection's copy
+ * without its delimiters).
  */
 export function aspServerCode(text: string): string {
+  const pageLanguage = /<%@[^%]{0,300}\blanguage\s*=\s*["']?(\w{1,20})/i.exec(text)?.[1];
   const parts: string[] = [];
   for (let i = 0; parts.length < 20000;) {
     const open = text.indexOf('<%', i);
     if (open < 0) break;
     const close = text.indexOf('%>', open + 2);
-    parts.push(text.slice(open + 2, close < 0 ? undefined : close));
+    const code = text.slice(open + 2, close < 0 ? undefined : close);
+    parts.push(code.startsWith('@') ? code : aspLanguageWithoutComments(code, pageLanguage));
     if (close < 0) break;
     i = close + 2;
   }
@@ -65,9 +71,18 @@ export function aspServerCode(text: string): string {
     if (!/\brunat\s*=\s*["']?server\b/i.test(m[0])) continue;
     const start = m.index! + m[0].length;
     const end = lower.indexOf('</script', start);
-    parts.push(text.slice(start, end < 0 ? undefined : end));
+    const language = /\blanguage\s*=\s*["']?(\w{1,20})/i.exec(m[0])?.[1] ?? pageLanguage;
+    parts.push(aspLanguageWithoutComments(text.slice(start, end < 0 ? undefined : end), language));
   }
-  return parts.length ? parts.join('\n') : text;
+  return parts.length ? parts.join('\n') : aspLanguageWithoutComments(text, pageLanguage);
+}
+
+/** Code of an ASP script language without its comments; a language not known, as written. */
+function aspLanguageWithoutComments(code: string, language = 'vbscript'): string {
+  const name = language.toLowerCase();
+  if (name === 'vbscript' || name === 'vbs') return vbWithoutComments(code);
+  if (name === 'jscript' || name === 'javascript') return cLikeWithoutComments(code);
+  return code;
 }
 
 /**
