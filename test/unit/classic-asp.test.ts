@@ -17,8 +17,9 @@ const judge = (path: string, text: string) =>
 function encode(plain: string): string {
   let data = '';
   for (const c of plain) {
-    if (c === '\n') {
-      data += '@&';
+    if (c === '\n' || c > '\x7f') {
+      // A line end is escaped; a character past ASCII is left as it is.
+      data += c === '\n' ? '@&' : c;
       continue;
     }
     // The character that decodes to `c` at this position: try each printable candidate.
@@ -271,6 +272,21 @@ describe('classic ASP', () => {
       severity: 'critical',
       reason: expect.stringMatching(/Script Encoder/),
     });
+  });
+
+  it('decodes a page written in a double-byte code page, and one in a single-byte page', () => {
+    // GBK's 0x81 0x41 is one character to the encoder: its ASCII-range trail byte is not
+    // encoded and moves no alphabet. Read byte by byte, everything after it is scrambled.
+    const before = 't = "';
+    const after = '"\nExecuteGlobal request("pass")\n';
+    const data = encode(before + after).slice(12, -12);
+    const wide = `#@~^AAAAAA==${data.slice(0, before.length)}\x81A${data.slice(before.length)}AAAAAA==^#~@`;
+    const page = `<%@ LANGUAGE = "VBScript.Encode" %>\n<%${wide}%>`;
+    expect(decodeEncodedScripts(page)).toContain(`${before}\x81A${after}`);
+    expect(judge('/opt/gbk.asp', page)?.severity).toBe('critical');
+    // In a Western page the same bytes are two characters, `é` and a letter, both encoded.
+    const western = 'Response.Write "caf\xe9s"\nExecuteGlobal request("pass")\n';
+    expect(decodeEncodedScripts(encode(western))).toBe(western);
   });
 
   it('works out assembled code in bounded time: names set to many names, deep nesting', () => {

@@ -33,8 +33,13 @@ const START = '#@~^';
 const END = '^#~@';
 const MAX_BLOCKS = 32;
 
-/** One block's payload (between its length header and its checksum) decoded. */
-function decodeBlock(data: string): string {
+/**
+ * One block's payload (between its length header and its checksum) decoded. On a
+ * double-byte code page (Chinese, Japanese, Korean) the encoder saw a lead byte and the byte
+ * after it as one character, left as it was; read byte by byte, a trail byte in the ASCII
+ * range would be decoded, and shift the alphabet of everything after it.
+ */
+function decodeBlock(data: string, isDoubleByte: boolean): string {
   let out = '';
   let position = -1;
   for (let i = 0; i < data.length; i++) {
@@ -47,12 +52,36 @@ function decodeBlock(data: string): string {
       continue;
     }
     const code = c.charCodeAt(0);
+    if (isDoubleByte && code >= 0x81 && code <= 0xfe && i + 1 < data.length) {
+      const trail = data.charCodeAt(i + 1);
+      if (trail >= 0x40 && trail <= 0xfe && trail !== 0x7f) {
+        out += c + data[++i]!;
+        continue;
+      }
+    }
     if (code < 128) position++;
     const isEncoded =
       (code === 9 || (code > 31 && code < 128)) && c !== '<' && c !== '>' && c !== '@';
     out += isEncoded ? ALPHABETS[Number(PICK[position % 64])]![code - 9]! : c;
   }
   return out;
+}
+
+// Words every script uses; decoded with the wrong alphabets, a script has next to none.
+const SCRIPT_WORDS =
+  /\b(?:if|then|else|end|dim|set|function|sub|for|next|response|request|server|var|return)\b/gi;
+const countWords = (code: string) => code.match(SCRIPT_WORDS)?.length ?? 0;
+
+/**
+ * A block decoded byte by byte, or as a double-byte code page's text when a byte that could
+ * lead a character is followed by one in the ASCII range: the page's code page is not in
+ * the file, so the reading that gives a script (more of its words) is taken.
+ */
+function decodePayload(data: string): string {
+  const single = decodeBlock(data, false);
+  if (!/[\x81-\xfe][\x40-\x7e]/.test(data)) return single;
+  const double = decodeBlock(data, true);
+  return countWords(double) > countWords(single) ? double : single;
 }
 
 /** True when the text holds a Script Encoder block. */
@@ -72,7 +101,7 @@ export function decodeEncodedScripts(text: string): string {
     const dataStart = start + START.length + 8;
     const end = text.indexOf(END, dataStart);
     const dataEnd = end < 0 ? text.length : Math.max(dataStart, end - 8);
-    out += text.slice(from, start) + decodeBlock(text.slice(dataStart, dataEnd));
+    out += text.slice(from, start) + decodePayload(text.slice(dataStart, dataEnd));
     from = end < 0 ? text.length : end + END.length;
   }
   return out + text.slice(from);
