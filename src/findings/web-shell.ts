@@ -398,8 +398,31 @@ function judgeByNames(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   };
 }
 
-function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+// PHP's tags: what follows runs as PHP wherever the server hands the file to PHP.
+const PHP_TAG = /<\?(?:php\s|=)/i;
+
+/**
+ * A page read as classic ASP (by its name or a directive) that holds PHP's code, read as PHP
+ * too: IIS would show that code, but a server mapping the name to PHP runs it, and an ASP
+ * directive must not hide it from the PHP rules.
+ */
+function judgeAspAsPhp(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   const hit = judgeByNames(f, isInWebRoot);
+  const text = f.currentText;
+  if (
+    (hit && SEVERITY_RANK[hit.severity] >= SEVERITY_RANK.high) ||
+    text === undefined ||
+    !PHP_TAG.test(text) ||
+    !isClassicAsp(f.path, text)
+  )
+    return hit;
+  const again = judgeAsWritten(f, isInWebRoot, { asPhp: true });
+  if (!again || SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info']) return hit;
+  return { ...again, reason: `${again.reason} (its PHP code, in a page named or marked as ASP)` };
+}
+
+function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  const hit = judgeAspAsPhp(f, isInWebRoot);
   // A loader found running decoded data is still worked out: what the decoded code does is
   // the more precise reason.
   const isLoader = hit?.reason.endsWith('on decoded data');
@@ -410,7 +433,9 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   const code = withoutComments(f.currentText);
   const folded = foldPhpConstants(code);
   if (folded === code) return hit;
-  const again = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot);
+  const again = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot, {
+    asPhp: isClassicAsp(f.path, f.currentText),
+  });
   const isMorePrecise =
     isLoader && again?.severity === 'critical' && !again.reason.endsWith('on decoded data');
   if (
@@ -438,6 +463,8 @@ interface Reading {
    * variable variable in PHP, nothing in VBScript), would find what the renaming made.
    */
   asciiNames?: boolean;
+  /** Read as PHP though its name or a directive makes it a classic ASP page. */
+  asPhp?: boolean;
 }
 
 /** A shell, Perl or Python script, not named as a page nor holding a page's code tags. */
@@ -452,7 +479,7 @@ function isScript(path: string, text: string): boolean {
 function judgeAsWritten(
   f: ChangeFacts,
   isInWebRoot: boolean,
-  { depth = 0, compiledStrings = false, asciiNames = false }: Reading = {},
+  { depth = 0, compiledStrings = false, asciiNames = false, asPhp = false }: Reading = {},
 ): RuleHit | undefined {
   if (f.kind === 'D' || f.currentText === undefined) return undefined;
   // Script Encoder blocks (VBScript.Encode, JScript.Encode), and pages IIS reads as UTF-7,
@@ -461,7 +488,7 @@ function judgeAsWritten(
   const isEncoded = hasEncodedScript(written);
   const source = isEncoded ? decodeEncodedScripts(written) : written;
   const isJava = /\.jspx?$/i.test(f.path) || /<%@\s*page\b[^%]{0,200}import=/i.test(source);
-  const isAsp = isClassicAsp(f.path, source);
+  const isAsp = !asPhp && isClassicAsp(f.path, source);
   // IIS runs a classic ASP page's `<% %>` blocks and server script elements; its other
   // <script> blocks are the browser's (a client-side eval() is no web shell).
   // JSP and ASP.NET pages likewise: their browser scripts are not the server's code.

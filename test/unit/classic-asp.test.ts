@@ -289,6 +289,19 @@ describe('classic ASP', () => {
     expect(decodeEncodedScripts(encode(western))).toBe(western);
   });
 
+  it("reads PHP's code in a page marked or named as ASP as PHP", () => {
+    const shell = "<?php $f = $_GET['f']; $f($_POST['c']); ?>";
+    // PHP runs a .php page whatever directive it holds; an .asp page's PHP runs where the
+    // server hands it to PHP.
+    expect(judge('/var/www/html/x.php', `<%@ language=vbscript %>${shell}`)?.severity).toBe(
+      'critical',
+    );
+    expect(judge('/var/www/html/x.asp', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/its PHP code, in a page named or marked as ASP/),
+    });
+  });
+
   it('works out assembled code in bounded time: names set to many names, deep nesting', () => {
     // Each name set four times to an expression of 39 names (an assignment's 200 characters),
     // four names deep, the last set to an empty string: every name resolves, and stays short.

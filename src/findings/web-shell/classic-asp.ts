@@ -38,7 +38,9 @@ const STREAM_FILLED = /\b(\w{1,40})\s*\.\s*(?:write|writetext)\b\s*\(?/gi;
 
 /** True when the text is a classic ASP page (not ASP.NET's `<%@ Page`). */
 export function isClassicAsp(path: string, text: string): boolean {
-  if (/<%@\s*(?:Page|WebHandler|Control)\b/i.test(text)) return false;
+  // ASP.NET's pages, and pages named for PHP: PHP runs those, directive or not.
+  if (/<%@\s*(?:Page|WebHandler|Control)\b/i.test(text) || /\.(?:php\d?|phtml|phar)$/i.test(path))
+    return false;
   return (
     /\.(?:asp|asa|cer)$/i.test(path) ||
     /<%@\s*language\s*=\s*["']?(?:vbscript|jscript)/i.test(text) ||
