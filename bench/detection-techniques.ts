@@ -238,6 +238,22 @@ export const TECHNIQUES: readonly Technique[] = [
     rule: 'git-config',
   },
   {
+    id: '.htaccess handing images to PHP',
+    attack: 'T1505.003',
+    script:
+      "mkdir -p /var/www/html/uploads; printf 'AddType application/x-httpd-php .png\\n' > /var/www/html/uploads/.htaccess",
+    path: '/var/www/html/uploads/.htaccess',
+    rule: 'web-server-config',
+  },
+  {
+    id: 'PHP auto_prepend_file',
+    attack: 'T1505.003',
+    script:
+      "mkdir -p /etc/php/8.2/apache2/conf.d; printf 'auto_prepend_file=/var/tmp/.p\\n' > /etc/php/8.2/apache2/conf.d/99-cache.ini",
+    path: '/etc/php/8.2/apache2/conf.d/99-cache.ini',
+    rule: 'web-server-config',
+  },
+  {
     id: 'ld.so.preload',
     attack: 'T1574.006',
     script:

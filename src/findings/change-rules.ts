@@ -22,6 +22,7 @@ import {
   phpShellContent,
   reverseShell,
 } from './content-rules.js';
+import { webServerRunsFiles } from './web-server-config.js';
 import {
   bootLoader,
   cronPersistence,
@@ -507,6 +508,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'reverse-shell': reverseShell,
   'php-shell': phpShellContent,
   'web-shell': webShell,
+  'web-server-config': webServerRunsFiles,
   'miner-config': minerConfig,
   'decoded-exec': decodedExecution,
   'download-exec': downloadAndExecute,

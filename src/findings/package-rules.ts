@@ -68,6 +68,7 @@ const PLACE_RULES = new Set([
   'kernel-module',
   'event-hook',
   'git-config',
+  'web-server-config',
   'system-binary',
   'web-content',
   'new-executable',
