@@ -53,7 +53,7 @@ import {
 } from './web-shell/code-text.js';
 import {
   scriptWithoutComments,
-  vbPageWithoutComments,
+  serverCodeWithoutComments,
   withoutComments,
 } from './web-shell/comments.js';
 import { cgiRunsRequest, languageOf } from './web-shell/cgi-scripts.js';
@@ -516,8 +516,8 @@ function judgeAsWritten(
     ? unfolded
     : isScript(f.path, unfolded)
       ? scriptWithoutComments(unfolded)
-      : isServerPage && VB_PAGE.test(source)
-        ? vbPageWithoutComments(unfolded)
+      : isServerPage
+        ? serverCodeWithoutComments(unfolded, VB_PAGE.test(source))
         : withoutComments(unfolded);
   // A CGI script (shell, Perl, Python) that runs what the request sends, wherever it is named.
   const cgi = cgiRunsRequest(f.path, text, isInWebRoot);

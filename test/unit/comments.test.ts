@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateChange } from '../../src/findings/change-rules.js';
 import {
   scriptWithoutComments,
-  vbPageWithoutComments,
+  serverCodeWithoutComments,
   vbWithoutComments,
   withoutComments,
 } from '../../src/findings/web-shell/comments.js';
@@ -65,6 +65,9 @@ describe('withoutComments', () => {
     expect(withoutComments("var r = /a\\/*/; var s = '*/'; run(); // x")).toBe(
       "var r = /a\\/*/; var s = '*/'; run(); ",
     );
+    expect(withoutComments("function f(x) { return /'/.test(x); } // y")).toBe(
+      "function f(x) { return /'/.test(x); } ",
+    );
     // After a name or `)`, a `/` divides.
     expect(withoutComments('x = a / b; // c')).toBe('x = a / b; ');
   });
@@ -73,7 +76,9 @@ describe('withoutComments', () => {
     expect(vbWithoutComments('x = "C:\\" \' note\ny = "/*": Rem z\nrun "it\'s"')).toBe(
       'x = "C:\\" \ny = "/*": \nrun "it\'s"',
     );
-    expect(vbPageWithoutComments("<p>don't</p><% x = 1 ' y\n%>")).toBe("<p>don't</p><% x = 1 \n%>");
+    expect(serverCodeWithoutComments("<p>don't</p><% x = 1 ' y\n%>", true)).toBe(
+      "<p>don't</p><% x = 1 \n%>",
+    );
   });
 
   it("takes only a script's whole-line comments out", () => {
@@ -113,6 +118,16 @@ describe('comment markers cannot hide the code after them', () => {
       "a `/*` in an ASP.NET page's HTML",
       'x.aspx',
       '<%@ Page Language="C#" %><p>/* hi</p><% System.Diagnostics.Process.Start("cmd.exe", "/c " + Request["c"]); %>',
+    ],
+    [
+      'a regex after `return` in JScript',
+      'x.asp',
+      '<%@ language="JScript" %><%\nfunction q(x) { return /\'/.test(x); }\nvar s = \'/*\';\neval(Request("c") + "");\n%>',
+    ],
+    [
+      "a PHP comment around a JSP's code",
+      'x.jsp',
+      '<?php /* %><% Runtime.getRuntime().exec(request.getParameter("c")); %><?php */ ?>',
     ],
     [
       'a glob in a CGI script',

@@ -48,9 +48,14 @@ function finds(pattern: RegExp, text: string): boolean {
   return pattern.test(text);
 }
 
-/** A VB.NET page's server code read as VB: `'` starts a comment, `""` is a quote. */
-export function vbPageWithoutComments(text: string): string {
-  return serverPageWithoutComments(text, vbWithoutComments);
+/**
+ * A JSP's or ASP.NET page's server code without its comments, its template text as written:
+ * a PHP tag in that text is shown, not run. A VB.NET page's code is read as VB (`'` starts a
+ * comment, `""` is a quote).
+ */
+export function serverCodeWithoutComments(text: string, isVb: boolean): string {
+  if (HANDLER.test(text)) return isVb ? vbWithoutComments(text) : cLikeWithoutComments(text);
+  return serverPageWithoutComments(text, isVb ? vbWithoutComments : cLikeWithoutComments);
 }
 
 /**
@@ -166,6 +171,10 @@ function heredocEnd(text: string, at: number): number {
 // Where a `/` starts a regular expression literal (JavaScript, JScript): after these, or
 // at the start; after a name, number or `)` it divides.
 const BEFORE_REGEX = /[(,=:[!&|?{};]/;
+// Keywords a regular expression follows (`return /'/.test(s)`): after any other word, `/`
+// divides.
+const KEYWORD_BEFORE_REGEX =
+  /(?:^|[^\w$])(?:return|typeof|case|do|else|in|of|new|delete|void|throw|yield|await)\s*$/;
 
 /**
  * C-like code (Java, C#, JavaScript and JScript, and text of no known kind): '…', "…" and
@@ -198,7 +207,14 @@ export function cLikeWithoutComments(text: string): string {
       before = c;
       continue;
     }
-    if (c === '/' && next !== '*' && next !== '/' && (before === '' || BEFORE_REGEX.test(before))) {
+    if (
+      c === '/' &&
+      next !== '*' &&
+      next !== '/' &&
+      (before === '' ||
+        BEFORE_REGEX.test(before) ||
+        (/\w/.test(before) && KEYWORD_BEFORE_REGEX.test(text.slice(Math.max(0, i - 20), i))))
+    ) {
       const close = regexEnd(text, i);
       if (close > i) {
         i = close;
