@@ -1,6 +1,7 @@
 /**
  * Reading code as text, the way the language reads it: a call's arguments, string escapes
- * (PHP's `\x65`, Java's `\u0065`), and runs of one kind of character measured in one pass. Bounded and linear: the text is the attacker's.
+ * (PHP's `\x65`, Java's `\u0065`), and runs of one kind of character measured in one pass.
+ * Bounded and linear: the text is the attacker's. Comments are comments.ts's.
  */
 /** The arguments of a call whose '(' ends at `open`, split at top level (bounded). */
 export function callArgs(text: string, open: number): string[] {

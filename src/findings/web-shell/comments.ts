@@ -252,7 +252,10 @@ function verbatimEnd(text: string, at: number): number {
   return text.length;
 }
 
-/** The closing `/` of a regex literal opened at `at`, on its line and within 300 characters; `at` when there is none. */
+/**
+ * The closing `/` of a regex literal opened at `at`, on its line and within 300 characters;
+ * `at` when there is none (then the `/` divides).
+ */
 function regexEnd(text: string, at: number): number {
   let inClass = false;
   for (let i = at + 1; i < text.length && i < at + 300; i++) {
