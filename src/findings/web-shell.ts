@@ -52,6 +52,7 @@ import {
   withAsciiNames,
 } from './web-shell/code-text.js';
 import {
+  hasPhpTag,
   scriptWithoutComments,
   serverCodeWithoutComments,
   withoutComments,
@@ -398,9 +399,6 @@ function judgeByNames(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   };
 }
 
-// PHP's tags: what follows runs as PHP wherever the server hands the file to PHP.
-const PHP_TAG = /<\?(?:php\s|=)/i;
-
 /**
  * A page read as classic ASP (by its name or a directive) that holds PHP's code, read as PHP
  * too: IIS would show that code, but a server mapping the name to PHP runs it, and an ASP
@@ -412,7 +410,7 @@ function judgeAspAsPhp(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefine
   if (
     (hit && SEVERITY_RANK[hit.severity] >= SEVERITY_RANK.high) ||
     text === undefined ||
-    !PHP_TAG.test(text) ||
+    !hasPhpTag(text) ||
     !isClassicAsp(f.path, text)
   )
     return hit;
@@ -511,10 +509,12 @@ function judgeAsWritten(
   const unfolded = compiledStrings
     ? foldCompiledStrings(isJava ? read : javaUnescaped(read))
     : read;
-  // Comments out, in the language that runs the code (classic ASP's went per block).
+  // Comments out, in the language that runs the code (classic ASP's went per block). A
+  // script is told by the code as written: what is taken out cannot make it one.
+  const asScript = isScript(f.path, unfolded);
   const text = isAsp
     ? unfolded
-    : isScript(f.path, unfolded)
+    : asScript
       ? scriptWithoutComments(unfolded)
       : isServerPage
         ? serverCodeWithoutComments(unfolded, VB_PAGE.test(source))
@@ -526,7 +526,7 @@ function judgeAsWritten(
   // A shell, Perl or Python script is judged by the CGI rule above: PHP's signs (variable
   // functions, `$_`-only names, `$x(…)`) mean other things there. Named as a page or
   // holding a PHP tag, it is read as one (a Perl shell saved as .php runs as PHP's text).
-  if (isScript(f.path, text))
+  if (asScript)
     return COMMAND_SINK.test(text) && (isInWebRoot || SERVER_SCRIPT.test(f.path))
       ? {
           severity: 'medium',

@@ -43,6 +43,9 @@ export function withoutComments(text: string): string {
   return cLikeWithoutComments(text);
 }
 
+/** True when PHP runs code in the text: it holds `<?php` or `<?=`. */
+export const hasPhpTag = (text: string) => finds(PHP_OPEN, text);
+
 function finds(pattern: RegExp, text: string): boolean {
   pattern.lastIndex = 0;
   return pattern.test(text);
