@@ -16,7 +16,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { RULE_SAMPLE_BYTES, RULE_TAIL_BYTES, ruleText } from '../src/findings/rule-budget.js';
+import {
+  type FilePiece,
+  middleRanges,
+  RULE_SAMPLE_BYTES,
+  RULE_TAIL_BYTES,
+  ruleText,
+} from '../src/findings/rule-budget.js';
+import { SERVER_SCRIPT } from '../src/findings/web-shell.js';
 import { withNearCopies } from './near-copies.js';
 
 const exec = promisify(execFile);
@@ -496,24 +503,33 @@ export async function holdsServerCode(
   }
 }
 
-/** The start of a file, as much as the rules read, and its size. */
+/**
+ * The start of a file, as much as the rules read, and its size; its end and a long page's
+ * middle windows too, as the pipeline's rules read them (analyse-change.ts).
+ */
 export async function sampleOf(
   file: string,
-): Promise<{ sample: Buffer; sizeBytes: number; end?: Buffer }> {
+): Promise<{ sample: Buffer; sizeBytes: number; end?: Buffer; middle?: FilePiece[] }> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
     const buffer = Buffer.alloc(Math.min(size, RULE_SAMPLE_BYTES + 1));
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    // The end the pipeline's rules read too (analyse-change.ts), when the sample missed it.
-    if (size <= bytesRead) return { sample: buffer.subarray(0, bytesRead), sizeBytes: size };
-    const end = Buffer.alloc(Math.min(size, RULE_TAIL_BYTES));
-    const tail = await handle.read(end, 0, end.length, size - end.length);
-    return {
-      sample: buffer.subarray(0, bytesRead),
-      sizeBytes: size,
-      end: end.subarray(0, tail.bytesRead),
+    const sample = buffer.subarray(0, bytesRead);
+    if (size <= bytesRead) return { sample, sizeBytes: size };
+    const readAt = async (from: number, length: number) => {
+      const bytes = Buffer.alloc(length);
+      const read = await handle.read(bytes, 0, length, from);
+      return bytes.subarray(0, read.bytesRead);
     };
+    const end = await readAt(
+      size - Math.min(size, RULE_TAIL_BYTES),
+      Math.min(size, RULE_TAIL_BYTES),
+    );
+    const middle: FilePiece[] = [];
+    for (const { from, length } of middleRanges(sample, size, SERVER_SCRIPT.test(file)))
+      middle.push({ from, bytes: await readAt(from, length) });
+    return { sample, sizeBytes: size, end, ...(middle.length ? { middle } : {}) };
   } finally {
     await handle.close();
   }

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { evaluateChange, type ChangeFacts } from '../src/findings/change-rules.js';
-import { ruleText } from '../src/findings/rule-budget.js';
+import { contentFacts, type FilePiece, ruleText } from '../src/findings/rule-budget.js';
 import type { Finding } from '../src/report/finding.js';
 import type { FileMeta } from '../src/report/file-meta.js';
 import { DatabaseReader } from '../src/packages/package-db.js';
@@ -80,22 +80,11 @@ const fileMeta = (sizeBytes: number, mode = 0o644): FileMeta => ({
 function judgeAdded(
   at: string,
   meta: FileMeta,
-  read: { sample: Buffer; end?: Buffer } | undefined,
+  read: { sample: Buffer; end?: Buffer; middle?: FilePiece[] } | undefined,
   extra: Partial<ChangeFacts> = {},
 ): Finding[] {
-  const judged = read ? ruleText(read.sample, meta.sizeBytes, read.end) : undefined;
-  return evaluateChange({
-    path: at,
-    kind: 'A',
-    current: meta,
-    ...(judged?.type ? { currentType: judged.type } : {}),
-    ...(judged?.text !== undefined ? { currentText: judged.text } : {}),
-    ...(judged?.text !== undefined && judged.isCut ? { isCurrentTextCut: true } : {}),
-    ...(judged?.endText !== undefined
-      ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
-      : {}),
-    ...extra,
-  });
+  const judged = read ? ruleText(read.sample, meta.sizeBytes, read.end, read.middle) : undefined;
+  return evaluateChange({ path: at, kind: 'A', current: meta, ...contentFacts(judged), ...extra });
 }
 
 const isHigh = (findings: readonly Finding[]) => findings.some((f) => HIGH.has(f.severity));

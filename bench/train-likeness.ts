@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluateChange } from '../src/findings/change-rules.js';
-import { ruleText } from '../src/findings/rule-budget.js';
+import { contentFacts, type FilePiece, ruleText } from '../src/findings/rule-budget.js';
 import {
   LIKENESS_REASON,
   likenessApplies,
@@ -65,30 +65,31 @@ interface Doc {
 }
 
 const HIGH = new Set(['high', 'critical']);
-function ruleHigh(file: string, sample: Buffer, sizeBytes: number, end?: Buffer): boolean {
-  // The file's end too, as the pipeline and the held-out bench judge it.
-  const judged = ruleText(sample, sizeBytes, end);
+function ruleHigh(
+  file: string,
+  sample: Buffer,
+  sizeBytes: number,
+  end?: Buffer,
+  middle?: FilePiece[],
+): boolean {
+  // The file's end and middle too, as the pipeline and the held-out bench judge it.
+  const judged = ruleText(sample, sizeBytes, end, middle);
   const ext = path.extname(file).toLowerCase();
   return ['/opt/collected/x', '/var/www/html/x'].every((at) =>
     evaluateChange({
       path: at + ext,
       kind: 'A',
       current: { type: 'file', mode: 0o644, uid: 0, gid: 0, sizeBytes },
-      ...(judged.type ? { currentType: judged.type } : {}),
-      ...(judged.text !== undefined ? { currentText: judged.text } : {}),
-      ...(judged.isCut ? { isCurrentTextCut: true } : {}),
-      ...(judged.endText !== undefined
-        ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
-        : {}),
+      ...contentFacts(judged),
       // The rules' own verdict: not the shipped model's, which has seen these pages.
     }).some((f) => HIGH.has(f.severity) && !f.reason.startsWith(LIKENESS_REASON)),
   );
 }
 
 async function read(file: string) {
-  const { sample, sizeBytes, end } = await sampleOf(file);
+  const { sample, sizeBytes, end, middle } = await sampleOf(file);
   const text = ruleText(sample, sizeBytes).text;
-  return { text, isRuleHigh: () => ruleHigh(file, sample, sizeBytes, end) };
+  return { text, isRuleHigh: () => ruleHigh(file, sample, sizeBytes, end, middle) };
 }
 
 /** A benign file of a tuning package or application, when it is a page the model judges. */

@@ -79,6 +79,31 @@ export async function readStoredEnd(
   return readStoredRange(folder, content.path, content.sizeBytes - length, length);
 }
 
+/**
+ * Pieces of a stored file (`ranges`), from its sample (`readSample`) as far as that reaches
+ * and from the case folder past it, when that holds the file whole: the windows of a long
+ * page's middle the content rules read (rule-budget.ts).
+ */
+export async function readStoredPieces(
+  folder: CaseFolder,
+  version: StoredVersion | undefined,
+  sample: Buffer,
+  ranges: readonly { from: number; length: number }[],
+): Promise<{ from: number; bytes: Buffer }[]> {
+  const content = version?.content;
+  if (!content || content.isTruncated) return [];
+  const pieces: { from: number; bytes: Buffer }[] = [];
+  for (const { from, length } of ranges)
+    pieces.push({
+      from,
+      bytes:
+        from + length <= sample.length
+          ? sample.subarray(from, from + length)
+          : await readStoredRange(folder, content.path, from, length),
+    });
+  return pieces;
+}
+
 export function compareMetadata(
   before: FileMeta | undefined,
   after: FileMeta | undefined,

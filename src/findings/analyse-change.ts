@@ -10,13 +10,15 @@ import {
   DEFAULT_COMPARE_LIMITS,
   readSample,
   readStoredEnd,
+  readStoredPieces,
 } from '../compare/compare.js';
 import type { ChangedPath, ChangeEntry, LayerInfo, VersionPair } from '../report/change.js';
-import type { Comparison, ContentType } from '../report/comparison.js';
+import type { Comparison } from '../report/comparison.js';
 import type { Finding } from '../report/finding.js';
 import { maxSeverity } from '../report/severity.js';
 import { evaluateChange } from './change-rules.js';
-import { RULE_TAIL_BYTES, ruleText } from './rule-budget.js';
+import { contentFacts, middleRanges, RULE_TAIL_BYTES, ruleText } from './rule-budget.js';
+import { SERVER_SCRIPT } from './web-shell.js';
 import { databaseFileAt, dpkgRecordOf } from '../packages/package-db.js';
 import { judgePackageFile, type PackageIndex } from '../packages/package-index.js';
 
@@ -29,10 +31,16 @@ import { judgePackageFile, type PackageIndex } from '../packages/package-index.j
 export interface AnalysisBudget {
   diffMsLeft: number;
   excerptBytesLeft: number;
+  /** Bytes of long pages' middles the content rules may still read (rule-budget.ts). */
+  middleBytesLeft: number;
 }
 
 export function newAnalysisBudget(): AnalysisBudget {
-  return { diffMsLeft: 60_000, excerptBytesLeft: 8 * 1024 * 1024 };
+  return {
+    diffMsLeft: 60_000,
+    excerptBytesLeft: 8 * 1024 * 1024,
+    middleBytesLeft: 256 * 1024 * 1024,
+  };
 }
 
 /** Most of one diff a report carries. */
@@ -142,15 +150,27 @@ export async function analyseChange(
   );
   budget.diffMsLeft -= performance.now() - diffStartedAt;
   await budgetDiff(folder, entry.path, versions, comparison, budget);
-  // The rules read the file's start and its end, within their budget (rule-budget.ts).
+  // The rules read the file's start and its end, and a page's middle, within their budget
+  // (rule-budget.ts).
+  const sizeBytes = current?.meta.sizeBytes ?? 0;
   const currentEnd = currentSample
     ? await readStoredEnd(folder, current, currentSample.length, RULE_TAIL_BYTES)
     : undefined;
-  const judged = currentSample
-    ? ruleText(currentSample, current?.meta.sizeBytes ?? 0, currentEnd)
-    : undefined;
-  const currentType: ContentType | undefined = judged?.type;
-  const currentText = judged?.text;
+  const middle = currentSample
+    ? await readStoredPieces(
+        folder,
+        current,
+        currentSample,
+        middleRanges(
+          currentSample,
+          sizeBytes,
+          SERVER_SCRIPT.test(entry.path),
+          budget.middleBytesLeft,
+        ),
+      )
+    : [];
+  budget.middleBytesLeft -= middle.reduce((n, p) => n + p.bytes.length, 0);
+  const judged = currentSample ? ruleText(currentSample, sizeBytes, currentEnd, middle) : undefined;
   const packageEvidence = packages
     ? await judgePackageFile(packages.index, folder, entry.path, entry.kind, current)
     : undefined;
@@ -174,12 +194,7 @@ export async function analyseChange(
         kind: entry.kind,
         ...(original ? { original: original.meta } : {}),
         ...(current ? { current: current.meta } : {}),
-        ...(currentType ? { currentType } : {}),
-        ...(currentText !== undefined ? { currentText } : {}),
-        ...(currentText !== undefined && judged?.isCut ? { isCurrentTextCut: true } : {}),
-        ...(judged?.endText !== undefined
-          ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
-          : {}),
+        ...contentFacts(judged),
         ...when,
         ...(packageEvidence ? { package: packageEvidence } : {}),
         ...(packageLink ? { packageLink } : {}),

@@ -14,7 +14,7 @@ import { lowerPlaceFindings, packageFileModified, packagesInstalled } from './pa
 import { SEVERITY_RANK } from '../report/severity.js';
 import { capabilityNames, ROOT_EQUIVALENT } from '../report/capabilities.js';
 import { RULE_TECHNIQUE } from './attack.js';
-import { RULE_SAMPLE_BYTES } from './rule-budget.js';
+import { RULE_SAMPLE_BYTES, type MiddleText } from './rule-budget.js';
 import {
   decodedExecution,
   downloadAndExecute,
@@ -55,6 +55,10 @@ export interface ChangeFacts {
   currentTextEnd?: string;
   /** Where `currentTextEnd` starts in the file (bytes). */
   currentTextTailFrom?: number;
+  /** Windows of a long page's middle, each judged as `currentTextEnd` is (rule-budget.ts). */
+  currentTextMiddles?: readonly MiddleText[];
+  /** Where the rules' reading from the start stops, with the middle windows (bytes). */
+  currentTextStartTo?: number;
   /** When the container was created (UTC ISO): a change cannot be older. */
   containerCreatedAt?: string;
   /** The time of the triage (UTC ISO), for timestamps set in the future. */
@@ -466,38 +470,67 @@ export const legitimateChurn: ChangeRule = (f) => {
 };
 
 /**
- * A file longer than the content rules read: they judged its first 64 KiB (and its end, as
- * far as they could read it), and what lies between was not read by them. Said, so that a
- * payload padded past the budget is never passed as clean in silence; worth a look when
- * the file is code.
+ * A file longer than the content rules read: they judged its first 64 KiB (a page's middle
+ * too, up to their budget) and its end, as far as they could read it, and what lies between
+ * was not read by them. Said, so that a payload padded past the budget is never passed as
+ * clean in silence; worth a look when the file is code.
  */
 export const contentPastBudget: ChangeRule = (f) => {
   if (f.kind === 'D' || !f.isCurrentTextCut) return undefined;
   const isCode = f.currentType === 'script' || SERVER_SCRIPT.test(f.path);
   const size = f.current?.sizeBytes;
-  const head = `the first ${RULE_SAMPLE_BYTES / 1024} KiB`;
+  const startTo = f.currentTextStartTo ?? RULE_SAMPLE_BYTES;
+  const head =
+    startTo === RULE_SAMPLE_BYTES
+      ? `the first ${RULE_SAMPLE_BYTES / 1024} KiB`
+      : `the first ${startTo} bytes`;
   return {
     severity: isCode ? 'low' : 'info',
     reason:
       f.currentTextTailFrom !== undefined && size !== undefined
-        ? `the content rules read ${head} and the last ${size - f.currentTextTailFrom} bytes of this ${size}-byte file: the ${f.currentTextTailFrom - RULE_SAMPLE_BYTES} bytes between were not judged (read the stored file)`
+        ? `the content rules read ${head} and the last ${size - f.currentTextTailFrom} bytes of this ${size}-byte file: the ${f.currentTextTailFrom - startTo} bytes between were not judged (read the stored file)`
         : `the content rules read only ${head} of this ${size ?? 'long'}-byte file: what follows was not judged (read the stored file)`,
   };
 };
 
-/** The start's verdict, unless the end's is more severe (then said to come from the end). */
-function moreSevere(
-  start: RuleHit | undefined,
-  end: RuleHit | undefined,
-  facts: ChangeFacts,
-): RuleHit | undefined {
-  if (!end || (start && SEVERITY_RANK[start.severity] >= SEVERITY_RANK[end.severity])) return start;
+/** A piece of the file judged on its own (its end, a window of its middle) and where it lies. */
+interface JudgedPiece {
+  facts: ChangeFacts;
+  where: string;
+}
+
+/** The pieces of a long file judged apart from its start (rule-budget.ts). */
+function piecesOf(facts: ChangeFacts): JudgedPiece[] {
+  const { currentTextEnd, currentTextMiddles, ...start } = facts;
   const size = facts.current?.sizeBytes;
-  const where =
-    size !== undefined && facts.currentTextTailFrom !== undefined
-      ? `last ${size - facts.currentTextTailFrom} bytes`
-      : 'end';
-  return { ...end, reason: `${end.reason} (in the file's ${where})` };
+  const pieces: JudgedPiece[] = (currentTextMiddles ?? []).map((m) => ({
+    facts: { ...start, currentText: m.text },
+    where: `bytes ${m.from}–${m.to}`,
+  }));
+  if (currentTextEnd !== undefined)
+    pieces.push({
+      facts: { ...start, currentText: currentTextEnd },
+      where:
+        size !== undefined && facts.currentTextTailFrom !== undefined
+          ? `last ${size - facts.currentTextTailFrom} bytes`
+          : 'end',
+    });
+  return pieces;
+}
+
+/** The start's verdict, unless a piece's is more severe (then said to come from there). */
+function mostSevere(
+  start: RuleHit | undefined,
+  check: ChangeRule,
+  pieces: readonly JudgedPiece[],
+): RuleHit | undefined {
+  let best = start;
+  for (const piece of pieces) {
+    const hit = check(piece.facts);
+    if (hit && (!best || SEVERITY_RANK[hit.severity] > SEVERITY_RANK[best.severity]))
+      best = { ...hit, reason: `${hit.reason} (in the file's ${piece.where})` };
+  }
+  return best;
 }
 
 /**
@@ -555,10 +588,9 @@ export function withTechnique(rule: string, path: string, hit: RuleHit): Finding
 /** Every rule that fires for one path; a path no rule names still gets an "info" line. */
 export function evaluateChange(facts: ChangeFacts): Finding[] {
   const findings: Finding[] = [];
-  const { currentTextEnd, ...start } = facts;
-  const end = currentTextEnd !== undefined ? { ...start, currentText: currentTextEnd } : undefined;
+  const pieces = piecesOf(facts);
   for (const [rule, check] of Object.entries(CHANGE_RULES)) {
-    const hit = moreSevere(check(facts), end && check(end), facts);
+    const hit = mostSevere(check(facts), check, pieces);
     if (hit) findings.push(withTechnique(rule, facts.path, hit));
   }
   // Churn is only churn when nothing else speaks against the file.

@@ -11,11 +11,12 @@
  *   refuses those shapes; `bench/fuzz-rules.ts` measures what is left;
  * - loops over matches stop at a fixed count (`.slice(0, N)`).
  *
- * A file longer than the budget is judged on its start and its end (`RULE_TAIL_BYTES`), and
- * what lies between is said to be unjudged (`contentPastBudget`): a payload parked past
- * 64 KiB of padding is not silently passed as clean. No cap in lines: with linear patterns
- * a line costs what its bytes cost, and a line cap would let 64 KiB of blank lines hide
- * what follows them. Issue 24.
+ * A file longer than the budget is judged on its start and its end (`RULE_TAIL_BYTES`); a
+ * server page's or script's middle too, in windows of the same size up to
+ * `RULE_MIDDLE_BYTES`. What lies past them is said to be unjudged (`contentPastBudget`): a
+ * payload parked past the budget is not silently passed as clean. No cap in lines: with
+ * linear patterns a line costs what its bytes cost, and a line cap would let 64 KiB of blank
+ * lines hide what follows them. Issue 24.
  *
  * The end, because that is where a packed loader runs its payload: megabytes of encoded
  * code built up piece by piece, then one `eval(gzinflate(base64_decode($z)))` on the last
@@ -24,10 +25,27 @@
 import { detectContentType, isTextual, utf16Text } from '../compare/content-type.js';
 import { ebcdicText, unmarkedUtf16Text } from '../compare/page-encodings.js';
 import type { ContentType } from '../report/comparison.js';
+import type { ChangeFacts } from './change-rules.js';
 
 export const RULE_SAMPLE_BYTES = 64 * 1024;
 /** How much of a longer file's end the rules read too. */
 export const RULE_TAIL_BYTES = 64 * 1024;
+/**
+ * How much of a long server page's middle the rules read too, in windows of
+ * `RULE_SAMPLE_BYTES`, each judged as a text of its own. Issue 27: a large shell (a 250 KB
+ * ASP one, a 290 KB JSP one) has its commands in its middle, and code put into the middle of
+ * a large application page was never judged. Pages only: a container's libraries and data
+ * can be gigabytes, and there its start and end are what is read.
+ */
+export const RULE_MIDDLE_BYTES = 4 * 1024 * 1024;
+/** Adjacent windows share this much, so a short block cut by one is whole in the next. */
+const WINDOW_OVERLAP_BYTES = 4 * 1024;
+
+/** A piece of a file the rules read: where it starts, and its bytes. */
+export interface FilePiece {
+  from: number;
+  bytes: Buffer;
+}
 
 /** What the content rules read of a file: its start, and the end of a longer one. */
 export interface RuleText {
@@ -40,6 +58,10 @@ export interface RuleText {
   endText?: string;
   /** Where `endText` starts in the file (a byte offset). */
   tailFrom?: number;
+  /** Windows of a long page's middle, each judged as a text of its own (`middleRanges`). */
+  middleTexts?: readonly MiddleText[];
+  /** Where the rules' reading from the file's start stops: the start, with the middle windows. */
+  startTo?: number;
   /** Bytes of an image or binary header skipped before server-side code (`text` starts after them). */
   codeAfterBytes?: number;
 }
@@ -49,6 +71,14 @@ export interface RuleText {
 // XMP packet's `<?xpacket` is neither.
 const SERVER_CODE_START =
   /<\?(?:php|=|\s|(?=[a-z_]\w{1,30}\s*\())|<%|<script\s{1,20}runat\s{0,20}=/gi;
+
+/** A window of a long page's middle, as the rules read it. */
+export interface MiddleText {
+  text: string;
+  /** Where the text starts and ends in the file (byte offsets). */
+  from: number;
+  to: number;
+}
 
 /** Code reads as text: at least this many printable characters follow its start tag. */
 const CODE_RUN_CHARS = 24;
@@ -102,28 +132,46 @@ function tailStart(tail: Buffer): number {
 /**
  * The text the rules judge, from a sample of the file's start (`sizeBytes` is the whole
  * file's) and, for a file longer than the sample, its last `RULE_TAIL_BYTES` (`end`; a
- * sample that holds the whole file holds its end too). Text in another encoding (a GBK or
- * cp1251 web shell) is still text to the rules, whose patterns are ASCII: read byte for
- * byte. A file with NUL bytes is not text, unless it is UTF-16 with its byte order mark.
+ * sample that holds the whole file holds its end too) and the windows of its middle the
+ * caller read (`middle`, at `middleRanges`). Text in another encoding (a GBK or cp1251 web
+ * shell) is still text to the rules, whose patterns are ASCII: read byte for byte. A file
+ * with NUL bytes is not text, unless it is UTF-16 with its byte order mark.
  *
- * The end is a text of its own (`endText`), judged as a file of that size would be: joined
- * to the start, a name set in one and a call in the other, or a disguise in one and a
- * command in the other, would pair up across the unread middle. Measured on the benign
- * packages, the joined text added false alarms that the separate one does not.
+ * The end and each window are texts of their own (`endText`, `middleTexts`), judged as a
+ * file of that size would be: joined to the start, a name set in one and a call in the
+ * other, or a disguise in one and a command in the other, would pair up across the unread
+ * middle. Measured on the benign packages, the joined text added false alarms that the
+ * separate one does not.
  */
-export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleText {
+export function ruleText(
+  sample: Buffer,
+  sizeBytes: number,
+  end?: Buffer,
+  middle: readonly FilePiece[] = [],
+): RuleText {
   const size = Math.max(sample.length, sizeBytes);
   const head = sample.subarray(0, RULE_SAMPLE_BYTES);
   const type = detectContentType(head);
   const tail = tailOf(sample, size, end);
   const isCut = size > head.length + (tail?.bytes.length ?? 0);
-  const withEnd = (encoding: 'utf8' | 'latin1') =>
-    tail
-      ? {
-          endText: inItsContext(tail.bytes.toString(encoding), head.includes('<%')),
-          tailFrom: tail.from,
-        }
-      : {};
+  const context = {
+    hasServerCode: head.includes('<%'),
+    hasPhp: PHP_OPEN.test(head.toString('latin1')),
+  };
+  const withEnd = (encoding: 'utf8' | 'latin1') => {
+    if (!tail) return {};
+    const { middleTexts, endText } = piecesAsText(head, middle, tail, encoding, context);
+    const startTo = middleTexts.reduce(
+      (to, m) => (m.from <= to ? Math.max(to, m.to) : to),
+      head.length,
+    );
+    return {
+      endText,
+      tailFrom: tail.from,
+      ...(middleTexts.length ? { middleTexts, startTo } : {}),
+      isCut: startTo < tail.from,
+    };
+  };
   // Pages in an encoding their prolog declares or their bytes show are judged on their start
   // only, as UTF-16 is below: their end would need the start's reading.
   const ebcdic = ebcdicText(head);
@@ -158,19 +206,121 @@ export function ruleText(sample: Buffer, sizeBytes: number, end?: Buffer): RuleT
       };
 }
 
+// Where a page's or script's code shows in its start: a server block, or a `#!` line.
+const PAGE_CODE = /<\?(?:php|=|\s)|<%|<script\s{1,20}runat\s{0,20}=|^#!/i;
+const PHP_OPEN = /<\?(?:php|=)/i;
+
 /**
- * The end, with the markup it starts inside of reopened: an end that closes a browser script
- * (`</script>` before any `<script`) or server code (`%>` before any `<%`) starts inside
- * one, and is read so (a JSP's client-side eval() is not its server's). Server code only
- * when the file's start holds some too: a `%>` in a script's string makes no page of it.
- * Issue 27: a JSP's end, cut inside a browser script, was taken for server code.
+ * The byte ranges of a long file's middle the rules read too (`ruleText`'s `middle`): windows
+ * of `RULE_SAMPLE_BYTES` that overlap, from the start's sample to the end's, at most
+ * `maxBytes` in all. Only for a server page (`isServerPage`, from its name) or a file whose
+ * start shows page code; none for a file the start and end cover.
  */
-function inItsContext(end: string, startHasServerCode: boolean): string {
-  const lower = end.toLowerCase();
+export function middleRanges(
+  head: Buffer,
+  sizeBytes: number,
+  isServerPage: boolean,
+  maxBytes = RULE_MIDDLE_BYTES,
+): { from: number; length: number }[] {
+  const start = Math.min(head.length, RULE_SAMPLE_BYTES);
+  // The end's text starts at its first whole line, up to half of it in.
+  const until = sizeBytes - RULE_TAIL_BYTES / 2 + WINDOW_OVERLAP_BYTES;
+  if (sizeBytes <= start + RULE_TAIL_BYTES || until <= start) return [];
+  const showsCode = PAGE_CODE.test(head.subarray(0, RULE_SAMPLE_BYTES).toString('latin1'));
+  if (!showsCode && (!isServerPage || head.includes(0))) return [];
+  const ranges: { from: number; length: number }[] = [];
+  let from = start - WINDOW_OVERLAP_BYTES;
+  for (let read = 0; read < maxBytes;) {
+    const length = Math.min(RULE_SAMPLE_BYTES, until - from, maxBytes - read);
+    ranges.push({ from, length });
+    read += length;
+    if (from + length >= until) break;
+    from += length - WINDOW_OVERLAP_BYTES;
+  }
+  return ranges;
+}
+
+/** The markup a point of the file is inside of. */
+interface Markup {
+  inScript: boolean;
+  inServerCode: boolean;
+  inPhp: boolean;
+}
+
+/** The markup at the end of `bytes`, which start inside `before`: the last open or close of each. */
+function markupAfter(bytes: Buffer, before: Markup): Markup {
+  // Latin-1: the marks are ASCII, and no byte of a UTF-8 sequence is.
+  const text = bytes.toString('latin1');
+  const lower = text.toLowerCase();
+  const after = (open: number, close: number, was: boolean) =>
+    open > close ? true : close > open ? false : was;
+  return {
+    inScript: after(lower.lastIndexOf('<script'), lower.lastIndexOf('</script'), before.inScript),
+    inServerCode: after(text.lastIndexOf('<%'), text.lastIndexOf('%>'), before.inServerCode),
+    inPhp: after(text.lastIndexOf('<?'), text.lastIndexOf('?>'), before.inPhp),
+  };
+}
+
+/**
+ * The middle's windows and the end as texts, each from its first whole line, reopened in the
+ * markup it starts inside of. Where the pieces read so far reach a piece's start, that markup
+ * is known (each piece's last opens and closes, from the file's start on: a window wholly
+ * inside a long browser script is the browser's); past a gap it is guessed from the piece
+ * alone (`inItsContext`).
+ */
+function piecesAsText(
+  head: Buffer,
+  middle: readonly FilePiece[],
+  tail: { bytes: Buffer; from: number },
+  encoding: 'utf8' | 'latin1',
+  context: StartContext,
+): { middleTexts: MiddleText[]; endText: string } {
+  let markup: Markup | undefined = { inScript: false, inServerCode: false, inPhp: false };
+  let last: FilePiece = { from: 0, bytes: head };
+  let scanned = 0;
+  const reopened = (bytes: Buffer, at: number) => {
+    const text = bytes.toString(encoding);
+    if (markup && at <= last.from + last.bytes.length) {
+      markup = markupAfter(last.bytes.subarray(scanned - last.from, at - last.from), markup);
+      scanned = at;
+      return `${markup.inScript ? '<script>' : ''}${markup.inServerCode && context.hasServerCode ? '<%' : ''}${markup.inPhp && context.hasPhp ? '<?php ' : ''}${text}`;
+    }
+    markup = undefined;
+    return inItsContext(text, context);
+  };
+  const middleTexts = [...middle]
+    .sort((a, b) => a.from - b.from)
+    .map((piece) => {
+      const skip = tailStart(piece.bytes);
+      const text = reopened(piece.bytes.subarray(skip), piece.from + skip);
+      last = piece;
+      return { text, from: piece.from + skip, to: piece.from + piece.bytes.length };
+    });
+  return { middleTexts, endText: reopened(tail.bytes, tail.from) };
+}
+
+/** What the file's start holds that a later piece may start inside of. */
+interface StartContext {
+  hasServerCode: boolean;
+  hasPhp: boolean;
+}
+
+/**
+ * A piece (the end, a middle window), with the markup it starts inside of reopened: a piece
+ * that closes a browser script (`</script>` before any `<script`), server code (`%>` before
+ * any `<%`) or PHP (`?>` before any `<?`) starts inside one, and is read so (a JSP's
+ * client-side eval() is not its server's; PHP code before a `?>` is not template text).
+ * Server code or PHP only when the file's start holds some too: a `%>` in a script's string
+ * makes no page of it. Issue 27: a JSP's end, cut inside a browser script, was taken for
+ * server code.
+ */
+function inItsContext(piece: string, start: StartContext): string {
+  const lower = piece.toLowerCase();
   const isInside = (open: number, close: number) => close >= 0 && (open < 0 || close < open);
   const inScript = isInside(lower.indexOf('<script'), lower.indexOf('</script'));
-  const inServerCode = startHasServerCode && isInside(end.indexOf('<%'), end.indexOf('%>'));
-  return `${inScript ? '<script>' : ''}${inServerCode ? '<%' : ''}${end}`;
+  const inServerCode = start.hasServerCode && isInside(piece.indexOf('<%'), piece.indexOf('%>'));
+  const inPhp = start.hasPhp && isInside(piece.indexOf('<?'), piece.indexOf('?>'));
+  return `${inScript ? '<script>' : ''}${inServerCode ? '<%' : ''}${inPhp ? '<?php ' : ''}${piece}`;
 }
 
 /**
@@ -192,4 +342,20 @@ function tailOf(
   return bytes.length > skip
     ? { bytes: bytes.subarray(skip), from: size - bytes.length + skip }
     : undefined;
+}
+
+/** What the rules are given of a file's content (`ChangeFacts`), from what `ruleText` read. */
+export function contentFacts(judged: RuleText | undefined): Partial<ChangeFacts> {
+  if (!judged) return {};
+  return {
+    ...(judged.type ? { currentType: judged.type } : {}),
+    ...(judged.text !== undefined ? { currentText: judged.text } : {}),
+    ...(judged.text !== undefined && judged.isCut ? { isCurrentTextCut: true } : {}),
+    ...(judged.endText !== undefined
+      ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
+      : {}),
+    ...(judged.middleTexts?.length
+      ? { currentTextMiddles: judged.middleTexts, currentTextStartTo: judged.startTo! }
+      : {}),
+  };
 }

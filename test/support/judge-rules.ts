@@ -10,7 +10,8 @@
  * Answer: `{ verdicts, regexes, inputs, maxChars }`.
  */
 import { evaluateChange, type ChangeFacts } from '../../src/findings/change-rules.js';
-import { ruleText } from '../../src/findings/rule-budget.js';
+import { contentFacts, middleRanges, ruleText } from '../../src/findings/rule-budget.js';
+import { SERVER_SCRIPT } from '../../src/findings/web-shell.js';
 import type { Finding } from '../../src/report/finding.js';
 import { fuzzInputs, fuzzSeeds } from './rule-fuzz.js';
 
@@ -32,17 +33,14 @@ export interface JudgeAnswer {
 
 /** The facts analyseChange gives the rules for a file added with this content. */
 export function factsFor(filePath: string, content: Buffer): ChangeFacts {
-  const judged = ruleText(content, content.length);
+  const middle = middleRanges(content, content.length, SERVER_SCRIPT.test(filePath)).map(
+    ({ from, length }) => ({ from, bytes: content.subarray(from, from + length) }),
+  );
   return {
     path: filePath,
     kind: 'A',
     current: { type: 'file', mode: 0o644, uid: 0, gid: 0, sizeBytes: content.length },
-    currentType: judged.type,
-    ...(judged.text !== undefined ? { currentText: judged.text } : {}),
-    ...(judged.text !== undefined && judged.isCut ? { isCurrentTextCut: true } : {}),
-    ...(judged.endText !== undefined
-      ? { currentTextEnd: judged.endText, currentTextTailFrom: judged.tailFrom! }
-      : {}),
+    ...contentFacts(ruleText(content, content.length, undefined, middle)),
   };
 }
 

@@ -63,37 +63,58 @@ describe('analyseChange with a budget', () => {
       undefined,
       false,
       {},
-      { diffMsLeft: 0, excerptBytesLeft: 1024 },
+      { ...newAnalysisBudget(), diffMsLeft: 0, excerptBytesLeft: 1024 },
     );
     expect(change.comparison!.content).toMatchObject({ kind: 'summary' });
   });
 
-  it('judges a long script on its start and its end, and says what lies between was not read', async () => {
+  it('judges a long page on its start, its middle and its end, and says what lies between was not read', async () => {
     const folder = await CaseFolder.create(await mkdtemp(path.join(os.tmpdir(), 'analyse-')));
-    const judge = async (name: string, text: string) => {
+    const judge = async (name: string, text: string, budget = newAnalysisBudget()) => {
       const change = await analyseChange(
         folder,
         { path: `/var/www/html/${name}.php`, kind: 'A' },
         { current: await stored(folder, `current/${name}`, text) },
         undefined,
         false,
+        {},
+        budget,
       );
       return {
         isHigh: change.severity === 'high' || change.severity === 'critical',
+        top: change.findings[0],
         note: change.findings.find((f) => f.rule === 'content-budget'),
       };
     };
-    // A web shell parked between 80 KiB of comment lines and 80 more: between start and end.
+    // A web shell parked between 80 KiB of comment lines and 80 more: in the middle, whose
+    // windows are read too, and said to be there.
     const padding = '// padding\n'.repeat(8000);
-    const middle = await judge('middle', `<?php\n${padding}system($_GET['c']);\n${padding}`);
-    expect(middle.isHigh).toBe(false);
-    expect(middle.note?.severity).toBe('low');
-    expect(middle.note?.reason).toMatch(
+    const shell = `<?php\n${padding}system($_GET['c']);\n${padding}`;
+    const middle = await judge('middle', shell);
+    expect(middle.isHigh).toBe(true);
+    expect(middle.top?.reason).toMatch(/\(in the file's bytes \d+–\d+\)$/);
+    expect(middle.note).toBeUndefined();
+    // Once the triage's budget for middles is spent, the middle is said to be unjudged.
+    const spent = { ...newAnalysisBudget(), middleBytesLeft: 0 };
+    const unread = await judge('unread', shell, spent);
+    expect(unread.isHigh).toBe(false);
+    expect(unread.note?.severity).toBe('low');
+    expect(unread.note?.reason).toMatch(
       /the first 64 KiB and the last \d+ bytes of this \d+-byte file: the \d+ bytes between/,
     );
-    // Its end, past the megabyte the comparison samples: read from the stored file.
-    const end = await judge('end', `<?php\n${padding.repeat(15)}system($_GET['c']);\n`);
+    // A budget part spent reads part of the middle, and says so.
+    const part = await judge('part', shell, { ...newAnalysisBudget(), middleBytesLeft: 20_000 });
+    expect(part.isHigh).toBe(false);
+    expect(part.note?.reason).toMatch(/the first 81\d{3} bytes and the last/);
+    // Its end, past the megabyte the comparison samples: read from the stored file, with or
+    // without the middle's budget.
+    const long = `<?php\n${padding.repeat(15)}system($_GET['c']);\n`;
+    const end = await judge('end', long, spent);
     expect(end.isHigh).toBe(true);
+    expect(end.top?.reason).toMatch(/\(in the file's last \d+ bytes\)$/);
     expect(end.note?.reason).toMatch(/of this 1\d{6}-byte file/);
+    const whole = await judge('whole', long);
+    expect(whole.isHigh).toBe(true);
+    expect(whole.note).toBeUndefined();
   });
 });

@@ -12,7 +12,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { regexCostProblems, regexesInSource } from '../support/regex-cost.js';
 import type { JudgeAnswer } from '../support/judge-rules.js';
-import { RULE_SAMPLE_BYTES, RULE_TAIL_BYTES } from '../../src/findings/rule-budget.js';
+import {
+  RULE_MIDDLE_BYTES,
+  RULE_SAMPLE_BYTES,
+  RULE_TAIL_BYTES,
+} from '../../src/findings/rule-budget.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const GUARD_MS = 120_000;
@@ -135,7 +139,8 @@ describe('the cost of the content rules', () => {
         path: '/var/www/html/e.php',
         text: `<?php\n$x = \n${(blobLine + ' .\n\n').repeat(8)};\neval(base64_decode($x));`,
       },
-      // A shell padded past the budget, between the start and the end: judged in part, and said so.
+      // A shell padded past the start's budget, between the start and the end: in the middle,
+      // whose windows are read too.
       {
         path: '/var/www/html/f.php',
         text: `<?php\n${'//\n'.repeat(RULE_SAMPLE_BYTES / 3)}system($_GET['c']);${'//\n'.repeat(RULE_TAIL_BYTES / 3)}`,
@@ -150,6 +155,11 @@ describe('the cost of the content rules', () => {
         path: '/var/www/html/h.php',
         text: `<?php\n${'//\n'.repeat(RULE_SAMPLE_BYTES / 3)}system($_GET['c']);`,
       },
+      // A shell padded past the middle's budget too: judged in part, and said so.
+      {
+        path: '/var/www/html/i.php',
+        text: `<?php\n${'//\n'.repeat((RULE_SAMPLE_BYTES + RULE_MIDDLE_BYTES) / 3 + 1000)}system($_GET['c']);${'//\n'.repeat(RULE_TAIL_BYTES / 3)}`,
+      },
     ];
     const { verdicts } = await judgeInChild({ cases });
     const rules = verdicts.map((v) => v.map((f) => `${f.rule}:${f.severity}`));
@@ -158,15 +168,18 @@ describe('the cost of the content rules', () => {
     expect(rules[2]).toContain('web-shell:medium');
     expect(rules[3]).toContain('php-shell:critical');
     expect(verdicts[4]!.find((f) => f.rule === 'web-shell')?.reason).toMatch(/long encoded blob/);
-    expect(rules[5]).toContain('content-budget:low');
-    expect(rules[5]).not.toContain('web-shell:critical');
-    expect(verdicts[5]!.find((f) => f.rule === 'content-budget')?.reason).toMatch(
-      /read the first 64 KiB and the last 65\d{3} bytes of this 1\d{5}-byte file: the \d+ bytes between were not judged/,
+    expect(rules[5]).toContain('web-shell:critical');
+    expect(rules[5]).not.toContain('content-budget:low');
+    expect(verdicts[5]![0]!.reason).toMatch(/\(in the file's bytes \d+–\d+\)$/);
+    expect(rules[8]).toContain('content-budget:low');
+    expect(rules[8]).not.toContain('web-shell:critical');
+    expect(verdicts[8]!.find((f) => f.rule === 'content-budget')?.reason).toMatch(
+      /read the first \d{7} bytes and the last 65\d{3} bytes of this \d{7}-byte file: the \d+ bytes between were not judged/,
     );
     expect(
       verdicts[6]!.filter((f) => f.severity === 'critical' || f.severity === 'high'),
     ).not.toEqual([]);
-    expect(rules[6]).toContain('content-budget:low');
+    expect(rules[6]).not.toContain('content-budget:low');
     expect(verdicts[6]![0]!.reason).toMatch(/\(in the file's last \d+ bytes\)$/);
     expect(rules[7]).toContain('web-shell:critical');
     expect(verdicts[7]!.find((f) => f.rule === 'content-budget')?.reason).toMatch(

@@ -4,7 +4,13 @@
  * inside of. Issue 27: packed loaders run their payload on their last line.
  */
 import { describe, expect, it } from 'vitest';
-import { RULE_SAMPLE_BYTES, RULE_TAIL_BYTES, ruleText } from '../../src/findings/rule-budget.js';
+import {
+  middleRanges,
+  RULE_MIDDLE_BYTES,
+  RULE_SAMPLE_BYTES,
+  RULE_TAIL_BYTES,
+  ruleText,
+} from '../../src/findings/rule-budget.js';
 
 const lines = (n: number, line: string) => line.repeat(n);
 
@@ -58,5 +64,89 @@ describe('ruleText', () => {
     const judged = ruleText(text, text.length);
     expect(judged.endText).toBeUndefined();
     expect(judged.isCut).toBe(true);
+  });
+
+  it('reads a long page’s middle in overlapping windows, from the start’s sample to the end’s', () => {
+    const size = 1_000_000;
+    const head = Buffer.from(`<?php\n${'$a = 1;\n'.repeat(9000)}`);
+    const ranges = middleRanges(head, size, false);
+    expect(ranges[0]!.from).toBeLessThan(RULE_SAMPLE_BYTES);
+    for (const [i, r] of ranges.entries()) {
+      expect(r.length).toBeLessThanOrEqual(RULE_SAMPLE_BYTES);
+      // Each window starts inside the one before it.
+      if (i > 0) expect(r.from).toBeLessThan(ranges[i - 1]!.from + ranges[i - 1]!.length);
+    }
+    // The last reaches past where the end's text may start (its first whole line, up to half in).
+    const last = ranges.at(-1)!;
+    expect(last.from + last.length).toBeGreaterThan(size - RULE_TAIL_BYTES / 2);
+    expect(last.from + last.length).toBeLessThanOrEqual(size);
+  });
+
+  it('reads no middle of a file its start and end cover, nor of data that is no page', () => {
+    const page = Buffer.from(`<%@ page %>\n${'x'.repeat(70_000)}`);
+    expect(middleRanges(page, RULE_SAMPLE_BYTES + RULE_TAIL_BYTES, true)).toEqual([]);
+    const data = Buffer.from('{"rows": ['.padEnd(RULE_SAMPLE_BYTES, '1,'));
+    expect(middleRanges(data, 10_000_000, false)).toEqual([]);
+    // Named as a page, it is read; with NUL bytes and no code in its start, it is not.
+    expect(middleRanges(data, 10_000_000, true).length).toBeGreaterThan(0);
+    expect(middleRanges(Buffer.alloc(RULE_SAMPLE_BYTES), 10_000_000, true)).toEqual([]);
+  });
+
+  it('reads at most its budget of a middle, and says where the reading from the start stops', () => {
+    const size = 100_000_000;
+    const head = Buffer.from(`#!/usr/bin/perl\n${'# x\n'.repeat(20_000)}`);
+    const ranges = middleRanges(head, size, false);
+    expect(ranges.reduce((n, r) => n + r.length, 0)).toBe(RULE_MIDDLE_BYTES);
+    expect(middleRanges(head, size, false, 100_000).reduce((n, r) => n + r.length, 0)).toBe(
+      100_000,
+    );
+    const middle = ranges.map(({ from, length }) => ({ from, bytes: Buffer.alloc(length, 'a\n') }));
+    const judged = ruleText(head, size, Buffer.alloc(RULE_TAIL_BYTES, 'b\n'), middle);
+    expect(judged.middleTexts).toHaveLength(ranges.length);
+    expect(judged.startTo).toBe(ranges.at(-1)!.from + ranges.at(-1)!.length);
+    expect(judged.isCut).toBe(true);
+  });
+
+  it('reads each window from its first whole line, reopened in the PHP or server code it starts in', () => {
+    const start = Buffer.from(`<?php\n${'$a = 1;\n'.repeat(9000)}`);
+    const window = Buffer.from(`= 2;\nsystem($_GET['c']);\n?>\n<p>page</p>\n`);
+    const judged = ruleText(start, 300_000, Buffer.from('\n<p>end</p>\n'), [
+      { from: 100_000, bytes: window },
+    ]);
+    expect(judged.middleTexts).toEqual([
+      {
+        text: `<?php system($_GET['c']);\n?>\n<p>page</p>\n`,
+        from: 100_005,
+        to: 100_000 + window.length,
+      },
+    ]);
+    // Not once the window opens PHP first: its text before is template text.
+    const opened = ruleText(start, 300_000, Buffer.from('\n<p>end</p>\n'), [
+      { from: 100_000, bytes: Buffer.from(`x\n<p>a</p><?php echo 1; ?>\n`) },
+    ]);
+    expect(opened.middleTexts![0]!.text.startsWith('<p>')).toBe(true);
+  });
+
+  it('knows the markup a window starts in from the pieces before it, and guesses past a gap', () => {
+    // A JSP whose start opens a browser script that runs on past the next window's start.
+    const start = Buffer.from(
+      `<%@ page import="java.io.*" %>\n<script>\n${'var a = 1;\n'.repeat(5000)}`,
+    );
+    const inScript = Buffer.from(`x\n${'a.exec(b);\n'.repeat(100)}`);
+    const end = Buffer.from(`\n%>\n<p>end</p>\n`);
+    const piece = (from: number, bytes: Buffer) => ({ from, bytes });
+    const known = ruleText(start, 300_000, end, [piece(start.length - 10, inScript)]);
+    expect(known.middleTexts![0]!.text.startsWith('<script>a.exec(b);')).toBe(true);
+    // Past a gap, the window alone shows no markup: read as written.
+    const gap = ruleText(start, 300_000, end, [piece(start.length + 1000, inScript)]);
+    expect(gap.middleTexts![0]!.text.startsWith('a.exec(b);')).toBe(true);
+    // Server code opened in one window and still open at the next one's start.
+    const code = Buffer.from(`x\n</script>\n<%\n${'int a = 1;\n'.repeat(50)}`);
+    const next = Buffer.from(`\nRuntime.getRuntime().exec(c);\n`);
+    const opened = ruleText(start, 300_000, end, [
+      piece(start.length - 10, code),
+      piece(start.length - 10 + code.length - 20, next),
+    ]);
+    expect(opened.middleTexts![1]!.text.startsWith('<%Runtime.getRuntime()')).toBe(true);
   });
 });
