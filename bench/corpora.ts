@@ -23,7 +23,6 @@ import {
   RULE_TAIL_BYTES,
   ruleText,
 } from '../src/findings/rule-budget.js';
-import { SERVER_SCRIPT } from '../src/findings/web-shell.js';
 import { withNearCopies } from './near-copies.js';
 
 const exec = promisify(execFile);
@@ -527,7 +526,7 @@ export async function sampleOf(
       Math.min(size, RULE_TAIL_BYTES),
     );
     const middle: FilePiece[] = [];
-    for (const { from, length } of middleRanges(sample, size, SERVER_SCRIPT.test(file)))
+    for (const { from, length } of middleRanges(sample, size, file))
       middle.push({ from, bytes: await readAt(from, length) });
     return { sample, sizeBytes: size, end, ...(middle.length ? { middle } : {}) };
   } finally {

@@ -18,7 +18,6 @@ import type { Finding } from '../report/finding.js';
 import { maxSeverity } from '../report/severity.js';
 import { evaluateChange } from './change-rules.js';
 import { contentFacts, middleRanges, RULE_TAIL_BYTES, ruleText } from './rule-budget.js';
-import { SERVER_SCRIPT } from './web-shell.js';
 import { databaseFileAt, dpkgRecordOf } from '../packages/package-db.js';
 import { judgePackageFile, type PackageIndex } from '../packages/package-index.js';
 
@@ -161,12 +160,7 @@ export async function analyseChange(
         folder,
         current,
         currentSample,
-        middleRanges(
-          currentSample,
-          sizeBytes,
-          SERVER_SCRIPT.test(entry.path),
-          budget.middleBytesLeft,
-        ),
+        middleRanges(currentSample, sizeBytes, entry.path, budget.middleBytesLeft),
       )
     : [];
   budget.middleBytesLeft -= middle.reduce((n, p) => n + p.bytes.length, 0);

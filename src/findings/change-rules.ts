@@ -59,6 +59,11 @@ export interface ChangeFacts {
   currentTextMiddles?: readonly MiddleText[];
   /** Where the rules' reading from the start stops, with the middle windows (bytes). */
   currentTextStartTo?: number;
+  /**
+   * True when `currentText` is a window of a long page's middle: the learned likeness, which
+   * knows whole pages and their starts, does not judge it.
+   */
+  isMiddleWindow?: boolean;
   /** When the container was created (UTC ISO): a change cannot be older. */
   containerCreatedAt?: string;
   /** The time of the triage (UTC ISO), for timestamps set in the future. */
@@ -504,7 +509,7 @@ function piecesOf(facts: ChangeFacts): JudgedPiece[] {
   const { currentTextEnd, currentTextMiddles, ...start } = facts;
   const size = facts.current?.sizeBytes;
   const pieces: JudgedPiece[] = (currentTextMiddles ?? []).map((m) => ({
-    facts: { ...start, currentText: m.text },
+    facts: { ...start, currentText: m.text, isMiddleWindow: true },
     where: `bytes ${m.from}–${m.to}`,
   }));
   if (currentTextEnd !== undefined)

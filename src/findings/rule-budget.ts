@@ -206,22 +206,27 @@ export function ruleText(
       };
 }
 
-// Where a page's or script's code shows in its start: a server block, or a `#!` line.
-const PAGE_CODE = /<\?(?:php|=|\s)|<%|<script\s{1,20}runat\s{0,20}=|^#!/i;
+// Where a page's code shows in its start: a server block.
+const PAGE_CODE = /<\?(?:php|=|\s)|<%|<script\s{1,20}runat\s{0,20}=/i;
+// Names a server runs as pages or scripts. Not a PHP archive: its files are code, but it is
+// no page; its stub, at its start, is what a request runs first.
+const PAGE_NAME = /\.(?:php\d?|phtml|inc|jspx?|aspx?|ashx|asmx|cer|asa|cgi|pl|py|cfm)$/i;
 const PHP_OPEN = /<\?(?:php|=)/i;
 
 /**
  * The byte ranges of a long file's middle the rules read too (`ruleText`'s `middle`): windows
  * of `RULE_SAMPLE_BYTES` that overlap, from the start's sample to the end's, at most
- * `maxBytes` in all. Only for a server page (`isServerPage`, from its name) or a file whose
+ * `maxBytes` in all. Only for a server page or script (by its name, `path`) or a file whose
  * start shows page code; none for a file the start and end cover.
  */
 export function middleRanges(
   head: Buffer,
   sizeBytes: number,
-  isServerPage: boolean,
+  path: string,
   maxBytes = RULE_MIDDLE_BYTES,
 ): { from: number; length: number }[] {
+  if (/\.phar$/i.test(path)) return [];
+  const isServerPage = PAGE_NAME.test(path);
   const start = Math.min(head.length, RULE_SAMPLE_BYTES);
   // The end's text starts at its first whole line, up to half of it in.
   const until = sizeBytes - RULE_TAIL_BYTES / 2 + WINDOW_OVERLAP_BYTES;

@@ -272,7 +272,12 @@ const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_lim
 export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
   const hit = judgeByRules(f, isInWebRoot);
   if (hit && SEVERITY_RANK[hit.severity] >= SEVERITY_RANK.high) return hit;
-  if (f.kind === 'D' || f.currentText === undefined || !likenessApplies(f.path, f.currentText))
+  if (
+    f.kind === 'D' ||
+    f.currentText === undefined ||
+    f.isMiddleWindow ||
+    !likenessApplies(f.path, f.currentText)
+  )
     return hit;
   // A page the rules pass or find only worth a look, judged by what it reads like.
   const learned = likenessFinding(f.currentText);

@@ -11,7 +11,6 @@
  */
 import { evaluateChange, type ChangeFacts } from '../../src/findings/change-rules.js';
 import { contentFacts, middleRanges, ruleText } from '../../src/findings/rule-budget.js';
-import { SERVER_SCRIPT } from '../../src/findings/web-shell.js';
 import type { Finding } from '../../src/report/finding.js';
 import { fuzzInputs, fuzzSeeds } from './rule-fuzz.js';
 
@@ -33,9 +32,10 @@ export interface JudgeAnswer {
 
 /** The facts analyseChange gives the rules for a file added with this content. */
 export function factsFor(filePath: string, content: Buffer): ChangeFacts {
-  const middle = middleRanges(content, content.length, SERVER_SCRIPT.test(filePath)).map(
-    ({ from, length }) => ({ from, bytes: content.subarray(from, from + length) }),
-  );
+  const middle = middleRanges(content, content.length, filePath).map(({ from, length }) => ({
+    from,
+    bytes: content.subarray(from, from + length),
+  }));
   return {
     path: filePath,
     kind: 'A',

@@ -69,7 +69,7 @@ describe('ruleText', () => {
   it('reads a long page’s middle in overlapping windows, from the start’s sample to the end’s', () => {
     const size = 1_000_000;
     const head = Buffer.from(`<?php\n${'$a = 1;\n'.repeat(9000)}`);
-    const ranges = middleRanges(head, size, false);
+    const ranges = middleRanges(head, size, '/srv/data.txt');
     expect(ranges[0]!.from).toBeLessThan(RULE_SAMPLE_BYTES);
     for (const [i, r] of ranges.entries()) {
       expect(r.length).toBeLessThanOrEqual(RULE_SAMPLE_BYTES);
@@ -82,24 +82,31 @@ describe('ruleText', () => {
     expect(last.from + last.length).toBeLessThanOrEqual(size);
   });
 
-  it('reads no middle of a file its start and end cover, nor of data that is no page', () => {
+  it('reads no middle of a file its start and end cover, nor of data, an archive or a script that is no page', () => {
     const page = Buffer.from(`<%@ page %>\n${'x'.repeat(70_000)}`);
-    expect(middleRanges(page, RULE_SAMPLE_BYTES + RULE_TAIL_BYTES, true)).toEqual([]);
+    expect(middleRanges(page, RULE_SAMPLE_BYTES + RULE_TAIL_BYTES, '/a/p.jsp')).toEqual([]);
     const data = Buffer.from('{"rows": ['.padEnd(RULE_SAMPLE_BYTES, '1,'));
-    expect(middleRanges(data, 10_000_000, false)).toEqual([]);
+    expect(middleRanges(data, 10_000_000, '/a/rows.json')).toEqual([]);
     // Named as a page, it is read; with NUL bytes and no code in its start, it is not.
-    expect(middleRanges(data, 10_000_000, true).length).toBeGreaterThan(0);
-    expect(middleRanges(Buffer.alloc(RULE_SAMPLE_BYTES), 10_000_000, true)).toEqual([]);
+    expect(middleRanges(data, 10_000_000, '/a/rows.php').length).toBeGreaterThan(0);
+    expect(middleRanges(Buffer.alloc(RULE_SAMPLE_BYTES), 10_000_000, '/a/x.php')).toEqual([]);
+    // A PHP archive is no page (its stub, at its start, is read); a Node script is no page.
+    expect(middleRanges(data, 10_000_000, '/a/composer.phar')).toEqual([]);
+    const node = Buffer.from(`#!/usr/bin/env node\n${'x();\n'.repeat(20_000)}`);
+    expect(middleRanges(node, 10_000_000, '/a/yarn.cjs')).toEqual([]);
   });
 
   it('reads at most its budget of a middle, and says where the reading from the start stops', () => {
     const size = 100_000_000;
     const head = Buffer.from(`#!/usr/bin/perl\n${'# x\n'.repeat(20_000)}`);
-    const ranges = middleRanges(head, size, false);
+    const ranges = middleRanges(head, size, '/usr/lib/cgi-bin/big.pl');
     expect(ranges.reduce((n, r) => n + r.length, 0)).toBe(RULE_MIDDLE_BYTES);
-    expect(middleRanges(head, size, false, 100_000).reduce((n, r) => n + r.length, 0)).toBe(
-      100_000,
-    );
+    expect(
+      middleRanges(head, size, '/usr/lib/cgi-bin/big.pl', 100_000).reduce(
+        (n, r) => n + r.length,
+        0,
+      ),
+    ).toBe(100_000);
     const middle = ranges.map(({ from, length }) => ({ from, bytes: Buffer.alloc(length, 'a\n') }));
     const judged = ruleText(head, size, Buffer.alloc(RULE_TAIL_BYTES, 'b\n'), middle);
     expect(judged.middleTexts).toHaveLength(ranges.length);
