@@ -32,6 +32,7 @@ import {
   taintedNames,
   variablesFromRequest,
   includesRequestValue,
+  includesUpload,
   wrappedSinkOnInput,
   calleeRelayedOnInput,
   carriesInput,
@@ -85,6 +86,7 @@ import {
   savesUploadAsSent,
   writesAndRuns,
   writesEncodedPhp,
+  writesRequestIntoServerPage,
   writesRequestToNamedFile,
 } from './web-shell/droppers.js';
 import { SEVERITY_RANK } from '../report/severity.js';
@@ -185,6 +187,11 @@ const EL_OPENS = /[$#]\{/;
 // "java.lang.Run" + "time")` once its pieces are joined): code has no other use for the name.
 const PROCESS_CLASS_NAMED =
   /["'](?:java\.lang\.(?:Runtime|ProcessBuilder|ProcessImpl|UNIXProcess)|javax\.script\.ScriptEngineManager|System\.Diagnostics\.Process(?:StartInfo)?)["']/;
+
+// .NET's Process reached by reflection (`typeof(Process).GetMethod("Start")`, then Invoke):
+// a page that starts programs calls Process.Start; looking it up by name hides the call.
+const PROCESS_TYPE = /\btypeof\s*\(\s*(?:System\s*\.\s*Diagnostics\s*\.\s*)?Process\s*\)/;
+const START_BY_NAME = /\.\s*(?:GetMethods?|InvokeMember)\s*\(\s*"Start"/;
 
 // A compiled Java class in a string: its magic number CAFEBABE in base64 (`yv66vg`), in
 // BCEL's escapes (`$ca$fe$ba$be`) or in hex, with enough after it to be a class.
@@ -654,6 +661,8 @@ function judgeAsWritten(
     )
   )
     reasons.push('includes code sent in the request');
+  else if (includesUpload(text))
+    reasons.push('includes the file the visitor uploads (the upload run as PHP)');
   else if (includesRequestValue(text))
     reasons.push('includes a file the visitor names (any file on the server run as PHP)');
   // include "…/favicon_1a3f84.ico": code kept in a file named as an image, for a loader to run.
@@ -711,6 +720,8 @@ function judgeAsWritten(
     reasons.push('writes what the visitor sends into a file the visitor names (an uploader)');
   if (input && includesWhatItWrote(text, carried))
     reasons.push('writes request input into a file and includes it (the request run as PHP)');
+  if (input && writesRequestIntoServerPage(text))
+    reasons.push('writes what the visitor sends, whole, into a server page it names (a dropper)');
   if (input && splFileWritten(text, carried))
     reasons.push('writes a file the visitor names (SplFileObject)');
   if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
@@ -801,6 +812,8 @@ function judgeAsWritten(
     );
   if (isPageScript && !isAsp && input && PROCESS_CLASS_NAMED.test(text))
     reasons.push('names a process runner in a string, for reflection to reach (run by name)');
+  else if (isPageScript && !isAsp && input && PROCESS_TYPE.test(text) && START_BY_NAME.test(text))
+    reasons.push('looks up Process.Start by its name, for reflection to call (run by name)');
   if (isJava && EL_OPENS.test(text) && EL_NAMED_CALL.test(text))
     reasons.push('an EL expression calling a method the request names');
   if (IIS_METABASE_PASSWORDS.test(text))

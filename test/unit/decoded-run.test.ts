@@ -56,4 +56,20 @@ describe('decode-then-run through a variable', () => {
       /critical/,
     );
   });
+
+  it('follows decoded text through a decoder’s own loop of character work, not through other calls', () => {
+    const xor = `<?php $k = 'x'; $b = base64_decode('MhgTCRsOGAIKEwQ='); $o = '';
+for ($i = 0; $i < strlen($b); $i++) $o .= chr(ord($b[$i]) ^ ord($k));
+eval($o);`;
+    expect(topFinding('/var/www/html/x.php', xor)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/eval\(\) on decoded data/),
+    });
+    // Decoded data handed to a parser, then something else run: data, not code.
+    const parsed = `<?php $b = base64_decode($row['cfg']); $cfg = json_decode($b, true);
+$code = $cfg['tpl']; eval($code);`;
+    expect(topFinding('/var/www/html/tpl.php', parsed)?.reason ?? '').not.toMatch(
+      /on decoded data/,
+    );
+  });
 });

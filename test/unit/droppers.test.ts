@@ -296,4 +296,27 @@ move_uploaded_file($_FILES["file"]["tmp_name"], $to);
 `;
     expect(isAlarm('/var/www/html/img.php', hashed)).toBe(false);
   });
+
+  it('ranks what the visitor sends, written whole into a server page it names, critical', () => {
+    for (const page of [
+      `<?php file_put_contents('shell.php', $_POST['c']);`,
+      `<?php file_put_contents(__DIR__ . '/cache.php', '<?php ' . $_POST['code']);`,
+      `<?php $d = $_REQUEST['d'];\n$f = fopen("x.php", "w"); fwrite($f, base64_decode($d)); fclose($f);`,
+      `<?php file_put_contents('../index.jsp', stripslashes(file_get_contents('php://input')));`,
+    ])
+      expect(topFinding('/var/www/html/w.php', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/writes what the visitor sends, whole, into a server page/),
+      });
+  });
+
+  it('leaves an installer writing the visitor’s values into its configuration, and data pages, alone', () => {
+    const installer = `<?php
+$config = "<?php\\n\\$db_host = '" . addslashes($_POST['host']) . "';\\n";
+file_put_contents('config.php', $config);
+file_put_contents('../config.inc.php', "<?php define('DB', '" . $_POST['db'] . "');");
+file_put_contents('notes.txt', $_POST['note']);
+`;
+    expect(isAlarm('/var/www/html/install.php', installer)).toBe(false);
+  });
 });

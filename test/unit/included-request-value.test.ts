@@ -27,4 +27,18 @@ require_once($config);
 `;
     expect(isAlarm('/var/www/html/index.php', page)).toBe(false);
   });
+
+  it('ranks an include of the upload’s temporary file, held in a variable, critical; moving it first not', () => {
+    const page = `<?php $f = $_FILES['x']['tmp_name']; include $f;`;
+    expect(topFinding('/var/www/html/u.php', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/includes the file the visitor uploads/),
+    });
+    const moved = `<?php
+$f = $_FILES['x']['tmp_name'];
+move_uploaded_file($f, __DIR__ . '/files/' . bin2hex(random_bytes(8)) . '.dat');
+include $layout;
+`;
+    expect(isAlarm('/var/www/html/upload.php', moved)).toBe(false);
+  });
 });

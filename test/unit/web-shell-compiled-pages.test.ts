@@ -95,6 +95,19 @@ if (a.Cookies.Count != 0) {
     expect(severity('/inetpub/wwwroot/r.aspx', reflected)).toBe('critical');
   });
 
+  it('ranks Process.Start looked up by its name and invoked with the request critical, and a page starting its own program not', () => {
+    const page = (argument: string) => `<%@ Page Language="C#" %><%
+var m = typeof(System.Diagnostics.Process).GetMethod("Start", new[] { typeof(string), typeof(string) });
+m.Invoke(null, new object[] { "cmd.exe", ${argument} }); %>`;
+    expect(
+      judge('/inetpub/wwwroot/p.aspx', page('"/c " + Request.QueryString["q"]')),
+    ).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/looks up Process\.Start by its name/),
+    });
+    expect(severity('/inetpub/wwwroot/p.aspx', page('"/c dir"'))).not.toMatch(/high|critical/);
+  });
+
   it('leaves a page that decrypts its own setting and loads a plug-in from disk below high', () => {
     const page = `<%@ Page Language="C#" %><%
 var k = System.Text.Encoding.Default.GetBytes(ConfigurationManager.AppSettings["key"]);

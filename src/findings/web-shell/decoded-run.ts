@@ -23,6 +23,31 @@ const RUNS_VARIABLE =
 const DECODER_IN_VARIABLE =
   /\$(\w{1,40})\s*=\s*(['"])(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\2\s*;/gi;
 
+// A name set or grown from an expression (`$o .= $b[$i] ^ $k;`).
+const SET_FROM = /\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{1,200});/g;
+// Calls that only rework the characters of what they are given (a decoder's own loop).
+const CHARACTER_CALL =
+  /\b(?:chr|ord|substr|strtr|str_replace|implode|join|str_rot13|strrev|str_split|sprintf|pack|hexdec|dechex|base_convert)\s*\(/gi;
+
+/**
+ * Names holding text reworked from decoded text, through up to three steps: a decoder's own
+ * loop (`for (…) $o .= $b[$i] ^ $k;` over `$b = base64_decode(…)`), whose result is the
+ * code run. Only character work counts: a value passed to any other call is data.
+ */
+function reworkedFrom(text: string, decoded: Set<string>): Set<string> {
+  const sets = [...text.matchAll(SET_FROM)].slice(0, 3000);
+  for (let round = 0; round < 3; round++) {
+    const before = decoded.size;
+    for (const m of sets) {
+      const expr = m[2]!;
+      if (decoded.has(m[1]!) || /\b\w{1,40}\s*\(/.test(expr.replace(CHARACTER_CALL, ''))) continue;
+      if ([...expr.matchAll(/\$(\w{1,40})/g)].some((v) => decoded.has(v[1]!))) decoded.add(m[1]!);
+    }
+    if (decoded.size === before) break;
+  }
+  return decoded;
+}
+
 /** The runner of the first decode-then-run in PHP code, or undefined. */
 export function decodedRun(text: string): string | undefined {
   const direct = DIRECT.exec(text);
@@ -35,6 +60,7 @@ export function decodedRun(text: string): string | undefined {
       .filter((m) => m[2] === undefined || names.has(m[2]))
       .map((m) => m[1]!),
   );
+  if (decoded.size) reworkedFrom(text, decoded);
   const runsDecoded = [...text.matchAll(RUNS_VARIABLE)]
     .slice(0, 200)
     .find((m) => decoded.has(m[2]!));

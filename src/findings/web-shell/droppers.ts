@@ -261,6 +261,96 @@ export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>):
   });
 }
 
+// A name a server runs as code, at the end of the expression that names the file written
+// (`'shell.php'`, `__DIR__ . "/cache.php"`).
+const SERVER_PAGE_NAMED = /\.(?:php\d?|phtml|phar|jspx?|aspx?|ashx|asmx|asa|cer)['"]\s*$/i;
+// Calls that hand on what they are given, decoded: the visitor's bytes all the same.
+const PASSES_ON =
+  /^@?\s*(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|urldecode|rawurldecode|stripslashes|strrev|trim)\s*\(/i;
+// PHP's open tag, put before what the visitor sent (`'<?php ' . $_POST['c']`).
+const OPEN_TAG_FIRST = /^(['"])<\?(?:php)?\s*\1\s*\.\s*/i;
+// One read of the request, or one name holding it: nothing of the page's own around it.
+const ONE_VALUE =
+  /^@?\s*(?:\$\w{1,40}|\$_(?:GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,80}\]|file_get_contents\s*\(\s*['"]php:\/\/input['"]\s*\))$/;
+
+/**
+ * True when `data` is what the visitor sent, whole: one read of the request or a name
+ * holding one (`holders`), decoded or not, after PHP's open tag at most. An installer writing
+ * its configuration puts the visitor's values into text of its own.
+ */
+function isSentWhole(data: string, holders: ReadonlySet<string>): boolean {
+  let expr = data.trim().replace(OPEN_TAG_FIRST, '');
+  for (let depth = 0; depth < 4; depth++) {
+    const call = PASSES_ON.exec(expr);
+    if (!call) break;
+    const args = callArgs(expr, call[0].length - 1);
+    if (args.length !== 1) return false;
+    expr = args[0]!.trim();
+  }
+  if (!ONE_VALUE.test(expr)) return false;
+  const name = /^@?\s*\$(\w{1,40})$/.exec(expr)?.[1];
+  return name !== undefined ? holders.has(name) : INPUT.test(expr);
+}
+
+// Assignments, and appends (`$page .= "…"`: the page's own text added to the value).
+const ASSIGNS = /\$(\w{1,40})\s*(\.?)=(?!=)\s*([^;\n]{0,200})/g;
+
+/** Names in `scope` holding what the visitor sent, whole, through up to three assignments. */
+function wholeHolders(scope: string): Set<string> {
+  const assigns = [...scope.matchAll(ASSIGNS)].slice(0, 5000);
+  const appended = new Set(assigns.filter((m) => m[2] === '.').map((m) => m[1]!));
+  const holders = new Set<string>();
+  for (let round = 0; round < 3; round++) {
+    const before = holders.size;
+    for (const m of assigns)
+      if (!appended.has(m[1]!) && isSentWhole(m[3]!, holders)) holders.add(m[1]!);
+    if (holders.size === before) break;
+  }
+  return holders;
+}
+
+/**
+ * True when the page writes what the visitor sent, whole, into a server page of a name it
+ * chose (`file_put_contents('x.php', $_POST['c'])`, `fwrite(fopen('s.php', 'w'),
+ * base64_decode($_POST['d']))`): a dropper that plants whatever code the visitor sends, to be
+ * run by the next request.
+ */
+export function writesRequestIntoServerPage(text: string): boolean {
+  return writesOf(text).some(
+    ({ at, file, data }) =>
+      SERVER_PAGE_NAMED.test(file.trim()) && isSentWhole(data, wholeHolders(scopeOf(text, at))),
+  );
+}
+
+/** Files written whole, by file_put_contents() or by fwrite() on a handle fopen() gave. */
+function writesOf(text: string): { at: number; file: string; data: string }[] {
+  const writes: { at: number; file: string; data: string }[] = [];
+  for (const m of [...text.matchAll(PUT_CONTENTS)].slice(0, 100)) {
+    const [file, data] = callArgs(text, m.index! + m[0].length - 1);
+    if (file !== undefined && data !== undefined) writes.push({ at: m.index!, file, data });
+  }
+  // A handle opened for writing on a name, given content: one write. The handle is a name
+  // set to fopen(…) before, or the fopen(…) call itself.
+  const opened = (call: string) => {
+    const open = /^\s*(?:@\s*)?fopen\s*\(/.exec(call);
+    if (!open) return undefined;
+    const [file, mode] = callArgs(call, open[0].length - 1);
+    return /^\s*['"][wax]/.test(mode ?? '') ? file : undefined;
+  };
+  const handles = new Map<string, string>();
+  for (const m of [...text.matchAll(OPENED_FOR_WRITING)].slice(0, 100)) {
+    const file = opened(text.slice(m.index! + m[0].indexOf('=') + 1, m.index! + 1000));
+    if (file !== undefined) handles.set(m[1]!, file);
+  }
+  for (const m of [...text.matchAll(/\b(?:fwrite|fputs)\s*\(/g)].slice(0, 100)) {
+    const [handle, data] = callArgs(text, m.index! + m[0].length - 1);
+    if (handle === undefined || data === undefined) continue;
+    const file = opened(handle) ?? handles.get(/^\s*\$(\w{1,40})\s*$/.exec(handle)?.[1] ?? '');
+    if (file !== undefined) writes.push({ at: m.index!, file, data });
+  }
+  return writes;
+}
+
 // What stores data rather than a file's bytes: an encoding of it, or a name that is a digest.
 const ENCODED_FOR_STORAGE =
   /\b\w{0,20}(?:json|serializ)\w{0,20}\s*\(|\b(?:var_export|print_r|http_build_query|implode|date)\s*\(/i;
@@ -307,7 +397,7 @@ function visitorWritten(scope: string): Set<string> {
  * was sent; an application writes files it chose by a key.
  */
 export function writesRequestToNamedFile(text: string): boolean {
-  const judge = (at: number, file: string, data: string) => {
+  return writesOf(text).some(({ at, file, data }) => {
     const written = visitorWritten(scopeOf(text, at));
     return (
       carriesInput(withoutKeys(file), written) &&
@@ -315,28 +405,5 @@ export function writesRequestToNamedFile(text: string): boolean {
       carriesInput(data, written) &&
       !ENCODED_FOR_STORAGE.test(data)
     );
-  };
-  for (const m of [...text.matchAll(PUT_CONTENTS)].slice(0, 100)) {
-    const [file, data] = callArgs(text, m.index! + m[0].length - 1);
-    if (file !== undefined && data !== undefined && judge(m.index!, file, data)) return true;
-  }
-  // A handle opened for writing on a name, given content: judged as one write. The handle is
-  // a name set to fopen(…) before, or the fopen(…) call itself.
-  const opened = (call: string) => {
-    const open = /^\s*(?:@\s*)?fopen\s*\(/.exec(call);
-    if (!open) return undefined;
-    const [file, mode] = callArgs(call, open[0].length - 1);
-    return /^\s*['"][wax]/.test(mode ?? '') ? file : undefined;
-  };
-  const handles = new Map<string, string>();
-  for (const m of [...text.matchAll(OPENED_FOR_WRITING)].slice(0, 100)) {
-    const file = opened(text.slice(m.index! + m[0].indexOf('=') + 1, m.index! + 1000));
-    if (file !== undefined) handles.set(m[1]!, file);
-  }
-  return [...text.matchAll(/\b(?:fwrite|fputs)\s*\(/g)].slice(0, 100).some((m) => {
-    const [handle, data] = callArgs(text, m.index! + m[0].length - 1);
-    if (handle === undefined || data === undefined) return false;
-    const file = opened(handle) ?? handles.get(/^\s*\$(\w{1,40})\s*$/.exec(handle)?.[1] ?? '');
-    return file !== undefined && judge(m.index!, file, data);
   });
 }

@@ -614,6 +614,23 @@ export function includesRequestValue(text: string): boolean {
   );
 }
 
+// Where PHP keeps an upload until the page moves it: `$_FILES['f']['tmp_name']`.
+const UPLOAD_TEMP_NAME =
+  /^\s*@?\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*$/;
+
+/**
+ * True when the page includes an upload's temporary file, held in a variable (`$f =
+ * $_FILES['x']['tmp_name']; include $f;`): the code the visitor uploads, run as PHP.
+ */
+export function includesUpload(text: string): boolean {
+  const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])([^;\n]{1,120});/g)].slice(0, 5000);
+  const holders = new Set(assigns.filter((m) => UPLOAD_TEMP_NAME.test(m[2]!)).map((m) => m[1]!));
+  return (
+    holders.size > 0 &&
+    [...text.matchAll(INCLUDES_VARIABLE)].slice(0, 300).some((m) => holders.has(m[1]!))
+  );
+}
+
 /** True when `expr` is the request's value as sent (see RAW_REQUEST_VALUE). */
 export const isRawRequestValue = (expr: string) => RAW_REQUEST_VALUE.test(expr);
 
