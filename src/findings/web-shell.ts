@@ -248,11 +248,11 @@ const JOINED_NAME_CALLED_ON_INPUT =
   /[\w'")]\s*\.\s*(['"])[A-Za-z_]{1,40}\1\s*\(\s*@?\$_(?:GET|POST|REQUEST|COOKIE)\b/;
 
 // Code evaluated or compiled from text at run time, by the platforms' own evaluators:
-// Groovy, OGNL, SpEL, MVEL, JEXL, the JDK's compiler and anonymous classes; .NET's code
-// providers and JScript's evaluator. In a page that reads the request, what they run is
-// the visitor's.
+// Groovy, OGNL, SpEL, MVEL, JEXL, BeanShell, Rhino, EL's expression factory, the JDK's
+// compiler and anonymous classes; .NET's code providers and JScript's evaluator. In a page
+// that reads the request, what they run is the visitor's.
 const TEXT_EVALUATORS =
-  /\b(?:GroovyShell|GroovyClassLoader|SpelExpressionParser|JexlEngine|JexlBuilder|CSharpCodeProvider|VBCodeProvider|JScriptCodeProvider|CompileAssemblyFromSource|JScriptEvaluate|VsaEngine)\b|\bOgnl\s*\.\s*(?:getValue|parseExpression)\s*\(|\bMVEL\s*\.\s*(?:eval|executeExpression|compileExpression)\s*\(|\bToolProvider\s*\.\s*getSystemJavaCompiler\s*\(|\.defineAnonymousClass\s*\(|\bCodeDomProvider\s*\.\s*CreateProvider\s*\(/;
+  /\b(?:GroovyShell|GroovyClassLoader|SpelExpressionParser|JexlEngine|JexlBuilder|bsh\s*\.\s*Interpreter|createValueExpression|createMethodExpression|CSharpCodeProvider|VBCodeProvider|JScriptCodeProvider|CompileAssemblyFromSource|JScriptEvaluate|VsaEngine)\b|\bOgnl\s*\.\s*(?:getValue|parseExpression)\s*\(|\bMVEL\s*\.\s*(?:eval|executeExpression|compileExpression)\s*\(|\bToolProvider\s*\.\s*getSystemJavaCompiler\s*\(|\.defineAnonymousClass\s*\(|\.evaluateString\s*\(|\bCodeDomProvider\s*\.\s*CreateProvider\s*\(/;
 
 // Objects read back from bytes the request sends (Java's serialization and XMLDecoder,
 // XAML): their readers run code named in the bytes. Classes loaded from a URL the request

@@ -33,6 +33,16 @@ out.print(new ELProcessor().eval(request.getParameter("e")));
     expect(topFinding(`${AT}el.jsp`, el)).toMatchObject({ severity: 'critical' });
   });
 
+  it('ranks the request handed to BeanShell, Rhino or an EL factory, or to a qualified ProcessBuilder, critical', () => {
+    for (const code of [
+      'new bsh.Interpreter().eval(request.getParameter("b"));',
+      'org.mozilla.javascript.Context cx = org.mozilla.javascript.Context.enter(); cx.evaluateString(cx.initStandardObjects(), request.getParameter("j"), "x", 1, null);',
+      'javax.el.ExpressionFactory f = javax.el.ExpressionFactory.newInstance(); f.createValueExpression(ctx, request.getParameter("e"), Object.class).getValue(ctx);',
+      'new java.lang.ProcessBuilder(java.util.Arrays.asList(request.getParameterValues("a"))).start();',
+    ])
+      expect(topFinding(`${AT}e.jsp`, `<% ${code} %>`)).toMatchObject({ severity: 'critical' });
+  });
+
   it('ranks a log handler writing to the file the visitor names critical', () => {
     const page = `<%java.util.logging.Logger l=java.util.logging.Logger.getLogger("t");java.util.logging.FileHandler h=new java.util.logging.FileHandler(application.getRealPath("/")+request.getParameter("f"),true);l.addHandler(h);l.info(request.getParameter("t"));%>`;
     expect(topFinding(`${AT}l.jsp`, page)).toMatchObject({
