@@ -30,7 +30,10 @@ import { judgePackageFile, type PackageIndex } from '../packages/package-index.j
 export interface AnalysisBudget {
   diffMsLeft: number;
   excerptBytesLeft: number;
-  /** Bytes of long pages' middles the content rules may still read (rule-budget.ts). */
+  /**
+   * Bytes of long pages' middles the content rules may still read (rule-budget.ts): 64 MiB,
+   * about 1,000 windows of some 35 ms each, half a minute at worst.
+   */
   middleBytesLeft: number;
 }
 
@@ -38,7 +41,7 @@ export function newAnalysisBudget(): AnalysisBudget {
   return {
     diffMsLeft: 60_000,
     excerptBytesLeft: 8 * 1024 * 1024,
-    middleBytesLeft: 256 * 1024 * 1024,
+    middleBytesLeft: 64 * 1024 * 1024,
   };
 }
 
