@@ -280,25 +280,35 @@ function piecesAsText(
   encoding: 'utf8' | 'latin1',
   context: StartContext,
 ): { middleTexts: MiddleText[]; endText: string } {
-  let markup: Markup | undefined = { inScript: false, inServerCode: false, inPhp: false };
-  let last: FilePiece = { from: 0, bytes: head };
-  let scanned = 0;
-  const reopened = (bytes: Buffer, at: number) => {
-    const text = bytes.toString(encoding);
-    if (markup && at <= last.from + last.bytes.length) {
-      markup = markupAfter(last.bytes.subarray(scanned - last.from, at - last.from), markup);
-      scanned = at;
-      return `${markup.inScript ? '<script>' : ''}${markup.inServerCode && context.hasServerCode ? '<%' : ''}${markup.inPhp && context.hasPhp ? '<?php ' : ''}${text}`;
+  // Pieces whose markup at their text's start (`at`) is known, the file's start first.
+  const known: { at: number; markup: Markup; piece: FilePiece }[] = [
+    {
+      at: 0,
+      markup: { inScript: false, inServerCode: false, inPhp: false },
+      piece: { from: 0, bytes: head },
+    },
+  ];
+  // The markup at `at`, from the last known piece that starts before it and reaches it.
+  const markupAt = (at: number): Markup | undefined => {
+    for (let i = known.length - 1; i >= 0; i--) {
+      const { at: from, markup, piece } = known[i]!;
+      if (from <= at && at <= piece.from + piece.bytes.length)
+        return markupAfter(piece.bytes.subarray(from - piece.from, at - piece.from), markup);
     }
-    markup = undefined;
-    return inItsContext(text, context);
+    return undefined;
+  };
+  const reopened = (bytes: Buffer, at: number, piece?: FilePiece) => {
+    const text = bytes.toString(encoding);
+    const markup = markupAt(at);
+    if (!markup) return inItsContext(text, context);
+    if (piece) known.push({ at, markup, piece });
+    return `${markup.inScript ? '<script>' : ''}${markup.inServerCode && context.hasServerCode ? '<%' : ''}${markup.inPhp && context.hasPhp ? '<?php ' : ''}${text}`;
   };
   const middleTexts = [...middle]
     .sort((a, b) => a.from - b.from)
     .map((piece) => {
       const skip = tailStart(piece.bytes);
-      const text = reopened(piece.bytes.subarray(skip), piece.from + skip);
-      last = piece;
+      const text = reopened(piece.bytes.subarray(skip), piece.from + skip, piece);
       return { text, from: piece.from + skip, to: piece.from + piece.bytes.length };
     });
   return { middleTexts, endText: reopened(tail.bytes, tail.from) };

@@ -156,4 +156,24 @@ describe('ruleText', () => {
     ]);
     expect(opened.middleTexts![1]!.text.startsWith('<%Runtime.getRuntime()')).toBe(true);
   });
+
+  it('knows the markup where the end starts from the window that holds that point', () => {
+    const start = Buffer.from(
+      `<%@ page import="java.io.*" %>\n<script>\n${'var a = 1;\n'.repeat(5000)}`,
+    );
+    const a = Buffer.from(`x\n</script>\n<%\n${'int a = 1;\n'.repeat(3000)}`);
+    const aFrom = start.length - 10;
+    // The second window closes the server code and opens a browser script, after the end's start.
+    const b = Buffer.from(`x\n%>\n<script>\n${'var b = 2;\n'.repeat(2000)}`);
+    // The end starts inside the first window, before the second one's start.
+    const endFrom = aFrom + 20_000;
+    const size = endFrom + 40_000;
+    const end = Buffer.from(`y\nRuntime.getRuntime().exec(c);\n`.padEnd(40_000, ' '));
+    const judged = ruleText(start, size, end, [
+      { from: aFrom, bytes: a },
+      { from: aFrom + 25_000, bytes: b },
+    ]);
+    expect(judged.tailFrom).toBeLessThan(aFrom + 25_000);
+    expect(judged.endText!.startsWith('<%Runtime.getRuntime()')).toBe(true);
+  });
 });
