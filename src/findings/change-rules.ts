@@ -60,10 +60,11 @@ export interface ChangeFacts {
   /** Where the rules' reading from the start stops, with the middle windows (bytes). */
   currentTextStartTo?: number;
   /**
-   * True when `currentText` is a window of a long page's middle: the learned likeness, which
-   * knows whole pages and their starts, does not judge it.
+   * True when `currentText` is a piece of a long file judged apart from its start (its end, a
+   * window of its middle): the learned likeness, which knows whole pages and their starts,
+   * does not judge it.
    */
-  isMiddleWindow?: boolean;
+  isPiece?: boolean;
   /** When the container was created (UTC ISO): a change cannot be older. */
   containerCreatedAt?: string;
   /** The time of the triage (UTC ISO), for timestamps set in the future. */
@@ -509,12 +510,12 @@ function piecesOf(facts: ChangeFacts): JudgedPiece[] {
   const { currentTextEnd, currentTextMiddles, ...start } = facts;
   const size = facts.current?.sizeBytes;
   const pieces: JudgedPiece[] = (currentTextMiddles ?? []).map((m) => ({
-    facts: { ...start, currentText: m.text, isMiddleWindow: true },
+    facts: { ...start, currentText: m.text, isPiece: true },
     where: `bytes ${m.from}–${m.to}`,
   }));
   if (currentTextEnd !== undefined)
     pieces.push({
-      facts: { ...start, currentText: currentTextEnd },
+      facts: { ...start, currentText: currentTextEnd, isPiece: true },
       where:
         size !== undefined && facts.currentTextTailFrom !== undefined
           ? `last ${size - facts.currentTextTailFrom} bytes`

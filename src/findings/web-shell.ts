@@ -282,7 +282,7 @@ export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | u
   if (
     f.kind === 'D' ||
     f.currentText === undefined ||
-    f.isMiddleWindow ||
+    f.isPiece ||
     !likenessApplies(f.path, f.currentText)
   )
     return hit;
