@@ -36,7 +36,10 @@ beforeAll(async () => {
   engine = await connectEngine();
   work = await mkdtemp(path.join(os.tmpdir(), 'bundle-test-'));
 });
-afterAll(() => cleanRun(runId));
+afterAll(async () => {
+  await cleanRun(runId);
+  await rm(work, { recursive: true, force: true });
+});
 
 async function triaged(sample: string): Promise<TriageReport> {
   const container = await startSample(sample, runId);
