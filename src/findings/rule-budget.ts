@@ -302,7 +302,7 @@ function piecesAsText(
     const markup = markupAt(at);
     if (!markup) return inItsContext(text, context);
     if (piece) known.push({ at, markup, piece });
-    return `${markup.inScript ? '<script>' : ''}${markup.inServerCode && context.hasServerCode ? '<%' : ''}${markup.inPhp && context.hasPhp ? '<?php ' : ''}${text}`;
+    return reopen(text, markup, context);
   };
   const middleTexts = [...middle]
     .sort((a, b) => a.from - b.from)
@@ -332,10 +332,23 @@ interface StartContext {
 function inItsContext(piece: string, start: StartContext): string {
   const lower = piece.toLowerCase();
   const isInside = (open: number, close: number) => close >= 0 && (open < 0 || close < open);
-  const inScript = isInside(lower.indexOf('<script'), lower.indexOf('</script'));
-  const inServerCode = start.hasServerCode && isInside(piece.indexOf('<%'), piece.indexOf('%>'));
-  const inPhp = start.hasPhp && isInside(piece.indexOf('<?'), piece.indexOf('?>'));
-  return `${inScript ? '<script>' : ''}${inServerCode ? '<%' : ''}${inPhp ? '<?php ' : ''}${piece}`;
+  const markup = {
+    inScript: isInside(lower.indexOf('<script'), lower.indexOf('</script')),
+    inServerCode: isInside(piece.indexOf('<%'), piece.indexOf('%>')),
+    inPhp: isInside(piece.indexOf('<?'), piece.indexOf('?>')),
+  };
+  return reopen(piece, markup, start);
+}
+
+/**
+ * A piece with the markup it starts inside of opened before it. Server code or PHP only when
+ * the file's start holds some too.
+ */
+function reopen(piece: string, markup: Markup, start: StartContext): string {
+  const script = markup.inScript ? '<script>' : '';
+  const serverCode = markup.inServerCode && start.hasServerCode ? '<%' : '';
+  const php = markup.inPhp && start.hasPhp ? '<?php ' : '';
+  return `${script}${serverCode}${php}${piece}`;
 }
 
 /**
