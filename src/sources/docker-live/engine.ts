@@ -319,6 +319,31 @@ class EngineCalls {
   }
 }
 
+/** How long to wait before each new try of a pause the runtime failed. */
+export const PAUSE_RETRY_DELAYS_MS = [250, 1000, 3000];
+
+/**
+ * A pause the runtime failed (HTTP 500), tried again. runc gives up freezing a cgroup
+ * whose tasks do not stop within its own short wait, on a busy or slow host ("unable to
+ * freeze"), thaws it and leaves the retry to the caller (opencontainers/runc#4388). A
+ * retry is harmless: a container already paused, or not running, answers 409, which is
+ * not retried.
+ */
+export async function retryingRuntimeFailures<T>(
+  fn: () => Promise<T>,
+  delaysMs: readonly number[] = PAUSE_RETRY_DELAYS_MS,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const delay = delaysMs[attempt];
+      if (delay === undefined || (e as { statusCode?: number })?.statusCode !== 500) throw e;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 /**
  * A create body as Podman takes it: it refuses the tmpfs options uid= and gid=, and has
  * `U` instead (owned by the container's user, which is the owner the plan chose).
@@ -670,9 +695,9 @@ class DockerodeEngine implements Engine {
   }
 
   pauseContainer(id: string): Promise<void> {
-    return this.calls.call(`pausing container ${id.slice(0, 12)}`, async () => {
-      await this.docker.getContainer(id).pause();
-    });
+    return this.calls.call(`pausing container ${id.slice(0, 12)}`, () =>
+      retryingRuntimeFailures(() => this.docker.getContainer(id).pause()),
+    );
   }
 
   async setRestartPolicyNo(id: string): Promise<string | undefined> {
