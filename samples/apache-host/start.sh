@@ -19,10 +19,14 @@ if docker inspect "$container" >/dev/null 2>&1; then
     { echo "sample: a container named $container exists and is not a sample; choose another --container" >&2; exit 1; }
   docker rm -f -v "$container" >/dev/null
 fi
-# A low port nothing on the host's loopback answers on (bounded tries).
+# A low port nothing on the host's loopback answers on (bounded tries). Not one of the Fetch
+# standard's "bad ports" (601, 636, 989…): browsers and fetch() refuse to open those, so the
+# defaced page could not be shown there.
+bad_ports=" 1 7 9 11 13 15 17 19 20 21 22 23 25 37 42 43 53 69 77 79 87 95 101 102 103 104 109 110 111 113 115 117 119 123 135 137 139 143 161 179 389 427 465 512 513 514 515 526 530 531 532 540 548 554 556 563 587 601 636 989 990 993 995 1719 1720 1723 2049 3659 4045 4190 5060 5061 6000 6566 6665 6666 6667 6668 6669 6679 6697 10080 "
 port=
 for _ in $(seq 1 50); do
   candidate=$((${APACHE_PORT_MIN:-600} + RANDOM % ${APACHE_PORT_SPAN:-400}))
+  case $bad_ports in *" $candidate "*) continue ;; esac
   if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
 done
 [ -n "$port" ] || { echo "sample: no free port on 127.0.0.1 after 50 tries" >&2; exit 1; }

@@ -159,3 +159,29 @@ describe('relaunch --yes when the proven replacement still fails: its logs on a 
     expect((await inspect(failed)).State.Running).toBe(false);
   });
 });
+
+describe('the sample start script', () => {
+  it("never picks a port browsers and fetch() refuse (the Fetch standard's bad ports)", async () => {
+    // 601 is the only port this range offers, and a bad one: the script must give up, not
+    // start a victim that fetch() cannot read ("bad port", seen failing this test in CI).
+    const name = `coroner-test-apache-host-${runId}-badport`;
+    const started = await promisify(execFile)(
+      'bash',
+      [
+        path.join(ROOT, 'samples/apache-host/start.sh'),
+        name,
+        'coroner-sample/apache-host:latest',
+        // Removed with the run's other containers, should the script ever start one.
+        '--label',
+        `${TEST_LABEL}=${runId}`,
+      ],
+      { env: { ...process.env, APACHE_PORT_MIN: '601', APACHE_PORT_SPAN: '1' } },
+    ).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    expect(started?.code).toBe(1);
+    expect(started?.stderr).toMatch(/no free port/);
+    expect(await docker('ps', '-a', '-q', '--filter', `name=${name}`)).toBe('');
+  });
+});
