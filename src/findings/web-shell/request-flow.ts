@@ -8,9 +8,10 @@ import { callArgs, ownFunctions, unescapePhp } from './code-text.js';
 // What a visitor controls: query, form, cookies, uploads, headers (`$_SERVER` taken whole by
 // position too, `end($_SERVER)`: its last entries are the request's), the raw body; in .NET
 // also the Request object held in a variable or its collections looked up by name, and a
-// web service method's parameters (`[WebMethod] public string Run(string cmd)`).
+// web service method's parameters (`[WebMethod] public string Run(string cmd)`); in Java the
+// request's readers reached by reflection (`getMethod("getParameter", String.class)`).
 export const INPUT =
-  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bfilter_input(?:_array)?\s*\(\s*INPUT_(?:GET|POST|COOKIE|REQUEST)\b|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]?HTTP_|(?:\b(?:\w{0,30}R|r)equest|\breq)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bget(?:Servlet)?Request\s*\(\s*\)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|=\s*(?:HttpContext\.Current\.)?Request\s*;|\[\s*WebMethod\b[^\]\n]{0,200}\]\s*public\s+(?:static\s+)?[\w.<>\[\],]{1,60}\s+\w{1,60}\s*\(\s*[A-Za-z]|\bRequest\.GetType\s*\(\s*\)\s*\.GetProperty\s*\(\s*"(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|Files)"|\brequest\.(?:args|form|values|data|json|files)\b|\b(?:array_values|array_reverse|array_slice|end|current|reset|next|prev|array_pop|array_shift)\s*\(\s*\$_SERVER\b(?!\s*\[)|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bfilter_input(?:_array)?\s*\(\s*INPUT_(?:GET|POST|COOKIE|REQUEST)\b|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]?HTTP_|(?:\b(?:\w{0,30}R|r)equest|\breq)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bget(?:Servlet)?Request\s*\(\s*\)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|=\s*(?:HttpContext\.Current\.)?Request\s*;|\[\s*WebMethod\b[^\]\n]{0,200}\]\s*public\s+(?:static\s+)?[\w.<>\[\],]{1,60}\s+\w{1,60}\s*\(\s*[A-Za-z]|\bRequest\.GetType\s*\(\s*\)\s*\.GetProperty\s*\(\s*"(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|Files)"|\.get(?:Declared)?Method\s*\(\s*"get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)"|\brequest\.(?:args|form|values|data|json|files)\b|\b(?:array_values|array_reverse|array_slice|end|current|reset|next|prev|array_pop|array_shift)\s*\(\s*\$_SERVER\b(?!\s*\[)|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
 
 // Runs a command: PHP's, Java's, .NET's and Python's calls, WScript.Shell and
 // Shell.Application by name or by class id (GetObject("new:…"), GetTypeFromCLSID), Win32's
@@ -319,6 +320,10 @@ function isBoundedName(a: string): boolean {
   return start !== undefined && !RUNNER_NAMES.some((n) => n.startsWith(start));
 }
 
+// A pattern literal ending in the e modifier (`'/.*/e'`, `"#x#ie"`), as preg_replace took it.
+const EVALUATING_PATTERN =
+  /^\s*(['"])([^\w\s\\])[^\n]{0,200}\2[a-df-zA-Z]{0,5}e[a-zA-Z]{0,5}\1\s*$/;
+
 /** A call argument that is what the visitor sent (directly, or through a tainted variable). */
 function isRequestValue(arg: string, tainted: Set<string>): boolean {
   if (INPUT.test(arg)) return true;
@@ -387,13 +392,17 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
     if (name === undefined && INPUT.test(m[0])) return 'a function named by request input';
     // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
-    const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    const first = args[0] ?? '';
     if (
       /^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) &&
       isRequestValue(first, tainted) &&
       !isOutsideSetting(text, m)
     )
       return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
+    // $f('/.*/e', $_POST['x'], ''): preg_replace's arguments, the replacement run as code.
+    if (EVALUATING_PATTERN.test(first) && args.slice(1).some((a) => isRequestValue(a, tainted)))
+      return `a pattern with the /e modifier and request input, given to a function chosen at run time (${m[0].slice(0, -1).trimEnd()}(...))`;
   }
   // ($d->f)($d->a), ($d['f'])(…): a member of what was sent, called.
   for (const m of [...text.matchAll(MEMBER_CALLED)].slice(0, 50))
