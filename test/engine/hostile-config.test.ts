@@ -86,6 +86,23 @@ describe('escape-laden text, megabytes in a label and 100 KB pieces in env', () 
     expect(inspect.Config.Env).toContain(`BIG=${ESCAPES}${'B'.repeat(100_000)}`);
   });
 
+  it("reads a healthcheck's exec_create events past megabytes of labels in every event", async () => {
+    // Each event carries the container's labels (4 MiB here). Triage reads the execs started
+    // during its process snapshot from where its first read ended, exec_create only: a read
+    // that took every event stopped at its limit before the one it needed (seen in CI: a
+    // healthcheck's `runc init` then ranked high, and this triage exited 3).
+    const engine = await connectEngine();
+    const first = await engine.events(container, 0, MiB);
+    expect(first.isCut).toBe(true); // not even the create event fits
+    await new Promise((resolve) => setTimeout(resolve, 4500)); // the probe runs every 2 s
+    const late = await engine.events(container, first.untilSeconds, 16 * MiB, ['exec_create']);
+    expect(late.events.length).toBeGreaterThan(0);
+    for (const e of late.events) {
+      expect(e.Action).toMatch(/^exec_create: /);
+      expect(e.time).toBeGreaterThanOrEqual(Math.floor(first.untilSeconds));
+    }
+  });
+
   it('exports a bundle that verifies', async () => {
     const out = path.join(work, 'bundle.tar.gz');
     const result = await coroner(

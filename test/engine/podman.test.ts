@@ -103,7 +103,7 @@ describe('on Podman', () => {
     try {
       const engine = await connectEngine();
       while (Date.now() % 1000 < 995) await new Promise((r) => setTimeout(r, 1));
-      const events = await engine.events(id, 0, 16 * 1024 * 1024);
+      const { events } = await engine.events(id, 0, 16 * 1024 * 1024);
       const actions = events.map((e) => e.Action ?? '');
       expect(actions).toContain('start');
       expect(actions.some((a) => a.startsWith('exec_create'))).toBe(true);

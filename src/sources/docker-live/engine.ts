@@ -157,9 +157,23 @@ export interface Engine {
   listImagesByLabel(label: string): Promise<string[]>;
   /**
    * The events the engine still holds about a container, from `sinceSeconds` to now
-   * (`docker events --since … --until …`), at most `maxBytes` of them.
+   * (`docker events --since … --until …`), at most `maxBytes` of them; of the `actions`
+   * given only (`exec_create` takes `exec_create: <command>`).
    */
-  events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]>;
+  events(
+    containerId: string,
+    sinceSeconds: number,
+    maxBytes: number,
+    actions?: readonly string[],
+  ): Promise<EventsRead>;
+}
+
+/** Events read, and until when, on the engine's clock: the `since` of a later read. */
+export interface EventsRead {
+  events: RawEvent[];
+  untilSeconds: number;
+  /** The read stopped at its byte limit: later events of the span were not read. */
+  isCut: boolean;
 }
 
 /** One event as the engine sends it. */
@@ -718,12 +732,24 @@ class DockerodeEngine implements Engine {
     }
   }
 
-  async events(containerId: string, sinceSeconds: number, maxBytes: number): Promise<RawEvent[]> {
+  async events(
+    containerId: string,
+    sinceSeconds: number,
+    maxBytes: number,
+    actions?: readonly string[],
+  ): Promise<EventsRead> {
     const action = `reading the engine's events about ${containerId.slice(0, 12)}`;
     const now = await this.engineClock();
     const until = Math.ceil(now);
     const since = String(Math.floor(sinceSeconds));
-    const filters = JSON.stringify({ container: [containerId] });
+    // Docker matches `exec_create` to `exec_create: <command>` itself (moby#25798), so the
+    // events not asked for cost no bytes; Podman names its own, and is filtered here only.
+    const filters = JSON.stringify({
+      container: [containerId],
+      ...(actions && this.traits.product === 'Docker' ? { event: actions } : {}),
+    });
+    const isAsked = (action: string) =>
+      !actions || actions.some((a) => action === a || action.startsWith(`${a}: `));
     // Docker sends what it has up to `until`, then holds the stream open until that time:
     // so `until` is now to the millisecond (Docker reads fractions), not the next whole
     // second, which made every triage wait half a second on average. Podman (4.3) stops
@@ -742,7 +768,9 @@ class DockerodeEngine implements Engine {
     // One JSON object a line, until the engine ends the stream.
     const events: RawEvent[] = [];
     const keep = (raw: RawEvent) => {
-      if (!(typeof raw.time === 'number' && raw.time > until)) events.push(this.asDockerEvent(raw));
+      if (typeof raw.time === 'number' && raw.time > until) return;
+      const event = this.asDockerEvent(raw);
+      if (isAsked(String(event.Action ?? ''))) events.push(event);
     };
     let pending = '';
     let total = 0;
@@ -769,7 +797,7 @@ class DockerodeEngine implements Engine {
     } finally {
       body.destroy();
     }
-    return events;
+    return { events, untilSeconds: now, isCut: total > maxBytes };
   }
 
   /**

@@ -44,7 +44,7 @@ export interface FreezeOptions {
 }
 
 /** The engine's events about one container: far more than it keeps (a few hundred). */
-const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 /** Where an image inspect holds environment values: its ENV, and the last build step's. */
 const IMAGE_INSPECT_ENVIRONMENT: EnvironmentHeld = {
@@ -79,6 +79,8 @@ export interface FrozenEvidence {
   readFromSuspect: Map<string, StoredVersion>;
   /** The engine's events about the container, read first; or why they could not be. */
   events: RawEvent[] | { failure: string };
+  /** Until when the events were read, on the engine's clock: where a later read starts. */
+  eventsUntil?: number;
   /** What was read on the engine's host in the pause (processes, tmpfs). */
   host?: HostCapture;
   /**
@@ -130,18 +132,20 @@ export async function freezeEvidence(
       "read the engine's events about the container",
       container.id,
       () => engine.events(container.id, 0, MAX_EVENT_BYTES),
-      (list) => `${list.length} events`,
+      (read) =>
+        `${read.events.length} events${read.isCut ? ` (cut at ${MAX_EVENT_BYTES / 1024 / 1024} MiB)` : ''}`,
     )
     .catch((e: unknown) => {
       if (!(e instanceof EngineRequestFailed)) throw e;
       return { failure: e.message };
     })
-    .then(async (events) => ({
-      events,
-      record: Array.isArray(events)
+    .then(async (read) => ({
+      events: 'failure' in read ? read : read.events,
+      untilSeconds: 'failure' in read ? undefined : read.untilSeconds,
+      record: !('failure' in read)
         ? await folder.writeJson(
             'container/events.json',
-            events,
+            read.events,
             "the engine's events about the container, as it sent them",
           )
         : undefined,
@@ -211,6 +215,7 @@ export async function freezeEvidence(
     opts.signal,
   );
   const events = eventsKept.events;
+  const eventsUntil = eventsKept.untilSeconds;
   if (eventsKept.record) artifacts.push(eventsKept.record);
   artifacts.push(...records);
   const stateAtStart = {
@@ -390,6 +395,7 @@ export async function freezeEvidence(
     changes,
     readFromSuspect,
     events,
+    ...(eventsUntil !== undefined ? { eventsUntil } : {}),
     ...(host ? { host } : {}),
     ...(writableLayer ? { writableLayer } : {}),
     evidence: {

@@ -20,7 +20,7 @@ import { runtimeFromDocker, subjectRun } from '../docker-config.js';
 import type { Acquisition, AcquireOptions, EvidenceSource } from '../evidence-source.js';
 import type { ContainerRef } from '../pick-container.js';
 import { connectEngine, type ContainerSummary, type Engine, type RawEvent } from './engine.js';
-import { FILESYSTEM_EXPORT, freezeEvidence } from './freeze.js';
+import { FILESYSTEM_EXPORT, freezeEvidence, MAX_EVENT_BYTES } from './freeze.js';
 import { OVER_SSH } from './host-capture.js';
 import { findHostLayers, type HostLayers } from './host-layers.js';
 import { LiveChanges } from './live-changes.js';
@@ -90,10 +90,15 @@ export class DockerLiveSource implements EvidenceSource {
       ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     const events = Array.isArray(frozen.events)
-      ? await withLateExecs(engine, container.id, frozen.events, frozen.host?.processes, {
-          folder,
-          custody,
-        })
+      ? await withLateExecs(
+          engine,
+          container.id,
+          { ...frozen, events: frozen.events },
+          {
+            folder,
+            custody,
+          },
+        )
       : undefined;
     const containers = this.listed ?? [];
     const notCollected: NotCollected[] = [...(frozen.host?.notCollected ?? [])];
@@ -182,27 +187,32 @@ export class DockerLiveSource implements EvidenceSource {
  * The events are read before the freeze, so an exec the runtime was still setting up when the
  * processes were read (a `runc init`) was created after them: its `exec_create`, which says
  * what it runs (the healthcheck, or not), is read again, kept in the case folder, and added.
+ * Read from where the first read ended, its `exec_create` events only: each event carries
+ * the container's labels, and labels of megabytes filled a smaller read with one event.
  */
 async function withLateExecs(
   engine: Engine,
   containerId: string,
-  events: RawEvent[],
-  processes: readonly ProcessRecord[] | undefined,
+  frozen: { events: RawEvent[]; eventsUntil?: number; host?: { processes?: ProcessRecord[] } },
   keep: { folder: CaseFolder; custody: CustodyLog },
 ): Promise<RawEvent[]> {
+  const { events } = frozen;
   const known = new Set(events.map((e) => e.Actor?.Attributes?.['execID']).filter(Boolean));
   const missing = new Set(
-    (processes ?? []).map((p) => p.execId).filter((id): id is string => !!id && !known.has(id)),
+    (frozen.host?.processes ?? [])
+      .map((p) => p.execId)
+      .filter((id): id is string => !!id && !known.has(id)),
   );
   if (missing.size === 0) return events;
-  const since = Math.max(0, ...events.map((e) => e.time ?? 0));
+  const since = frozen.eventsUntil ?? Math.max(0, ...events.map((e) => e.time ?? 0));
   const late = (
     await keep.custody
       .step(
         "read the engine's events again, for execs started while the processes were read",
         containerId,
-        () => engine.events(containerId, since, 1024 * 1024),
+        () => engine.events(containerId, since, MAX_EVENT_BYTES, ['exec_create']),
       )
+      .then((read) => read.events)
       .catch((): RawEvent[] => [])
   ).filter(
     (e) =>
