@@ -103,6 +103,20 @@ describe('escape-laden text, megabytes in a label and 100 KB pieces in env', () 
     }
   });
 
+  it('says so when the events it reads stop at their limit', async () => {
+    // By now the healthcheck has run for seconds, four events a probe, each with the label.
+    const again = path.join(work, 'case-again');
+    const result = await coroner('triage', container, '--case-dir', again);
+    expect(result.code, result.stdout.toString().slice(-2000)).toBe(0);
+    const report = JSON.parse(await readFile(path.join(again, 'report.json'), 'utf8')) as {
+      notCollected: { item: string; reason: string }[];
+    };
+    expect(report.notCollected).toContainEqual({
+      item: 'engine events',
+      reason: expect.stringMatching(/more than 16 MiB .*the later ones were not read/),
+    });
+  });
+
   it('exports a bundle that verifies', async () => {
     const out = path.join(work, 'bundle.tar.gz');
     const result = await coroner(

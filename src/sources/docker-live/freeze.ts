@@ -81,6 +81,8 @@ export interface FrozenEvidence {
   events: RawEvent[] | { failure: string };
   /** Until when the events were read, on the engine's clock: where a later read starts. */
   eventsUntil?: number;
+  /** The events filled their byte limit: the later ones were not read. */
+  eventsCut?: boolean;
   /** What was read on the engine's host in the pause (processes, tmpfs). */
   host?: HostCapture;
   /**
@@ -142,6 +144,7 @@ export async function freezeEvidence(
     .then(async (read) => ({
       events: 'failure' in read ? read : read.events,
       untilSeconds: 'failure' in read ? undefined : read.untilSeconds,
+      isCut: !('failure' in read) && read.isCut,
       record: !('failure' in read)
         ? await folder.writeJson(
             'container/events.json',
@@ -216,6 +219,7 @@ export async function freezeEvidence(
   );
   const events = eventsKept.events;
   const eventsUntil = eventsKept.untilSeconds;
+  const eventsCut = eventsKept.isCut;
   if (eventsKept.record) artifacts.push(eventsKept.record);
   artifacts.push(...records);
   const stateAtStart = {
@@ -396,6 +400,7 @@ export async function freezeEvidence(
     readFromSuspect,
     events,
     ...(eventsUntil !== undefined ? { eventsUntil } : {}),
+    ...(eventsCut ? { eventsCut } : {}),
     ...(host ? { host } : {}),
     ...(writableLayer ? { writableLayer } : {}),
     evidence: {

@@ -104,6 +104,11 @@ export class DockerLiveSource implements EvidenceSource {
     const notCollected: NotCollected[] = [...(frozen.host?.notCollected ?? [])];
     if (!Array.isArray(frozen.events))
       notCollected.push({ item: 'engine events', reason: frozen.events.failure });
+    if (frozen.eventsCut)
+      notCollected.push({
+        item: 'engine events',
+        reason: `the engine's events about the container came to more than ${MAX_EVENT_BYTES / 1024 / 1024} MiB (each event carries the container's labels); the later ones were not read`,
+      });
     // The layer folders on this host, when coroner may read them; why not, otherwise.
     let hostReason =
       engine.traits.transport === 'ssh' ? OVER_SSH : 'CORONER_LAYER_READS is archive';
