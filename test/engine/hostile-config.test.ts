@@ -5,7 +5,7 @@
  * argument at 128 KiB and a line of --env-file at 64 KiB.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -27,7 +27,11 @@ const MiB = 1024 * 1024;
 const ESCAPES = '\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e';
 let work: string;
 let container: string;
-afterAll(() => cleanRun(runId));
+afterAll(async () => {
+  await cleanRun(runId);
+  // Two case folders and a bundle of the megabytes of config: 70 MB a run.
+  if (work) await rm(work, { recursive: true, force: true });
+});
 
 async function coroner(
   ...args: string[]
