@@ -90,15 +90,7 @@ export class DockerLiveSource implements EvidenceSource {
       ...(opts.onStep ? { onStep: opts.onStep } : {}),
     });
     const events = Array.isArray(frozen.events)
-      ? await withLateExecs(
-          engine,
-          container.id,
-          { ...frozen, events: frozen.events },
-          {
-            folder,
-            custody,
-          },
-        )
+      ? await withLateExecs(engine, container.id, frozen.events, frozen, { folder, custody })
       : undefined;
     const containers = this.listed ?? [];
     const notCollected: NotCollected[] = [...(frozen.host?.notCollected ?? [])];
@@ -198,10 +190,10 @@ export class DockerLiveSource implements EvidenceSource {
 async function withLateExecs(
   engine: Engine,
   containerId: string,
-  frozen: { events: RawEvent[]; eventsUntil?: number; host?: { processes?: ProcessRecord[] } },
+  events: RawEvent[],
+  frozen: { eventsUntil?: number; host?: { processes?: ProcessRecord[] } },
   keep: { folder: CaseFolder; custody: CustodyLog },
 ): Promise<RawEvent[]> {
-  const { events } = frozen;
   const known = new Set(events.map((e) => e.Actor?.Attributes?.['execID']).filter(Boolean));
   const missing = new Set(
     (frozen.host?.processes ?? [])
