@@ -46,6 +46,7 @@ import {
   HEADLINE,
   SHELL_SPLIT,
   V1_HELDOUT,
+  V2_HELDOUT,
   option,
   sampleOf,
   shellSets,
@@ -453,7 +454,11 @@ async function main() {
         'tuning',
         sets.tuning.filter((s) => V1_HELDOUT.includes(s.collection)),
       ],
-      [`held out, split v2 (${SHELL_SPLIT.heldout.join(', ')})`, 'heldout', sets.heldout],
+      [
+        `of which v2's held-out side, tuning from split v5 (${V2_HELDOUT.join(', ')})`,
+        'tuning',
+        sets.tuning.filter((s) => V2_HELDOUT.includes(s.collection)),
+      ],
       [
         `fresh held-out side, split v3 (${SHELL_SPLIT.fresh.join(', ')}; first read after the likeness model was frozen)`,
         'fresh',
