@@ -274,6 +274,44 @@ const DESERIALIZES = /\.Deserialize\s*\(/g;
 const SELF_DELETE =
   /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
 
+// The JDK's guard against JNDI loading classes from a remote codebase, turned off.
+const TRUSTS_REMOTE_CODEBASE =
+  /\bsetProperty\s*\(\s*"com\.sun\.jndi\.(?:ldap|rmi|cosnaming)\.object\.trustURLCodebase"\s*,\s*"true"/;
+
+// Server-side JScript: an ASP or ASP.NET page in that language, or a server script element.
+const JSCRIPT_DIRECTIVE = /<%@[^%]{0,200}\blanguage\s*=\s*["']?j(?:ava)?script\b/i;
+const SCRIPT_ELEMENT = /<script\b([^>]{0,400})>/gi;
+const isServerJscript = (page: string) =>
+  JSCRIPT_DIRECTIVE.test(page) ||
+  [...page.matchAll(SCRIPT_ELEMENT)]
+    .slice(0, 50)
+    .some(
+      (m) =>
+        /\brunat\s*=\s*["']?server\b/i.test(m[1]!) &&
+        /\blanguage\s*=\s*["']?j(?:ava)?script\b/i.test(m[1]!),
+    );
+// JScript .NET's eval() given a second argument: only "unsafe" means anything there (the
+// code runs with the page's full trust), written out or built (`q + "ns" + w`).
+const EVAL_AT_FULL_TRUST =
+  /\beval\s*\(\s*[\w.$[\]"']{1,100}\s*,\s*(?:["']unsafe["']|[A-Za-z_$][\w$]{0,40})\s*\)/;
+// eval as a value (`{'E': eval}`, `return eval`), to be called under another name.
+const EVAL_AS_VALUE = /(?:[:=,(]|\breturn)\s*eval\s*(?=[,;})\]\n])/;
+const JSCRIPT_REQUEST = /\bRequest\s*[.([]/;
+
+/**
+ * What a server-side JScript page (classic ASP or ASP.NET) runs that a page does not: eval()
+ * at full trust, or eval kept as a value and called in a page that reads the request.
+ * `whole` is the page as written (its language directive), `code` what the server runs.
+ */
+function serverJscriptRunner(whole: string, code: string): string | undefined {
+  if (!isServerJscript(whole)) return undefined;
+  if (EVAL_AT_FULL_TRUST.test(code))
+    return 'runs code at full trust (JScript\'s eval with "unsafe")';
+  if (EVAL_AS_VALUE.test(code) && (INPUT.test(code) || JSCRIPT_REQUEST.test(code)))
+    return 'eval kept as a value and called, in a page that reads the request';
+  return undefined;
+}
+
 const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_limit\s*\(\s*0\s*\)/;
 
 /**
@@ -550,6 +588,9 @@ function judgeAsWritten(
           attack: 'T1505.003',
         }
       : undefined;
+  const jscript = serverJscriptRunner(f.currentText ?? text, text);
+  if (jscript)
+    return { severity: 'critical', reason: `web shell pattern: ${jscript}`, attack: 'T1505.003' };
   const asp = isAsp ? classicAspShell(foldVbStrings(text)) : undefined;
   if (asp)
     return {
@@ -624,6 +665,10 @@ function judgeAsWritten(
     reasons.push("runs a program through VB's Shell() and reads the request");
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
   if (tunnel) reasons.push(tunnel);
+  if (isJava && TRUSTS_REMOTE_CODEBASE.test(text))
+    reasons.push(
+      'lets JNDI load classes from any server (trustURLCodebase set true): code run by lookup',
+    );
   if (isJava && input && opensFromInput(text, NAMED_CODE))
     reasons.push('loads a class, a method or a JNDI name the visitor gives (Java run by name)');
   // The request's bytes decrypted, then code loaded or called: a shell whose commands come
@@ -659,6 +704,7 @@ function judgeAsWritten(
     reasons.push('adds an administrator whose name and password it spells out (a CMS backdoor)');
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
+
   if (
     /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b/.test(
       text,

@@ -141,6 +141,30 @@ export function downloadedCode(text: string): { isRun: boolean; isSavedAsPage: b
       .some((m) =>
         carriesFetched(callArgs(text, m.index! + m[0].length - 1)[0] ?? '', fetch, names),
       );
-  const isSavedAsPage = contentsWrittenToPages(text).some((c) => carriesFetched(c, fetch, names));
+  const isSavedAsPage =
+    contentsWrittenToPages(text).some((c) => carriesFetched(c, fetch, names)) ||
+    copiesUrlToPage(text);
   return { isRun, isSavedAsPage };
+}
+
+const COPIES = /\bcopy\s*\(/g;
+
+/**
+ * `copy('http://…/c99.txt', 'x.php')`: PHP's copy() reads a URL as it reads a file, so a
+ * page is fetched and saved in one call. From a URL the page spells out, the visitor sends,
+ * or a variable set to one; to a name that is a server page; by a PHP page.
+ */
+function copiesUrlToPage(text: string): boolean {
+  if (!/<\?(?:php|=)/i.test(text)) return false;
+  const held = new Set(urlVariables(text));
+  return [...text.matchAll(COPIES)].slice(0, 100).some((m) => {
+    // A command line, not a page: `php -r "copy('https://getcomposer.org/installer',
+    // 'composer-setup.php');"` in a build script is Composer's own install recipe.
+    const line = text.slice(text.lastIndexOf('\n', m.index!) + 1, m.index!);
+    if (/\bphp\s+-r\b/.test(line)) return false;
+    const [from, to] = callArgs(text, m.index! + m[0].length - 1);
+    if (from === undefined || to === undefined || !PAGE_NAME.test(to)) return false;
+    const url = URL_OR_NAME.exec(from.trim());
+    return url !== null && (url[1] === undefined || held.has(url[1]));
+  });
 }

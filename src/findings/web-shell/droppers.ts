@@ -193,13 +193,23 @@ export function carriedPages(
   isVbScript: boolean,
 ): Array<{ name: string; text: string }> {
   if (!WRITES_FILE.test(text)) return [];
-  return [...text.matchAll(PAGE_LITERAL)].slice(0, 5).map((m) => {
+  const doubled = [...text.matchAll(PAGE_LITERAL)].slice(0, 5).map((m) => {
     const page = isVbScript
       ? m[1]!.replace(/""/g, '"')
       : m[1]!.replace(/\\(.)/g, (_, c: string) => ESCAPED[c] ?? c);
     return { name: carriedPageName(page), text: page };
   });
+  if (isVbScript) return doubled;
+  // PHP's single quotes, as a folded constant is written (`pack("H*", "3c3f…")`).
+  const single = [...text.matchAll(PHP_PAGE_SINGLE_QUOTED)]
+    .slice(0, 5)
+    .map((m) => ({ name: 'carried.php', text: m[1]!.replace(/\\([\\'])/g, '$1') }));
+  return [...doubled, ...single];
 }
+
+// A single-quoted PHP literal that opens PHP code (`'<?@eval($_POST[x])?>'`).
+const PHP_PAGE_SINGLE_QUOTED =
+  /'((?:[^'\\\n]|\\.){0,2000}?<\?(?:php\b|=|[\s@$])(?:[^'\\\n]|\\.){10,4000})'/g;
 
 // A file written at a path the page spells out, in PHP, classic ASP, .NET or Java.
 const WRITTEN_PATH =
@@ -244,7 +254,8 @@ export function writesAndRuns(text: string): string | undefined {
 
 // A file written whole by name (`file_put_contents($f, …)`), and a name included or required.
 const PUT_CONTENTS = /\bfile_put_contents\s*\(/g;
-const INCLUDED_NAME = /\b(?:include|require)(?:_once)?[\s(@]{0,8}\$(\w{1,40})\s*[);]/g;
+const INCLUDED_NAME =
+  /\b(?:include|require)(?:_once)?[\s(@]{0,8}(\$\w{1,40}|(['"])[^'"\n$]{1,200}\2)\s*[);]/g;
 
 /**
  * True when the page writes request input into a file and then includes that file
@@ -252,11 +263,16 @@ const INCLUDED_NAME = /\b(?:include|require)(?:_once)?[\s(@]{0,8}\$(\w{1,40})\s*
  * through a file, where no eval() is called.
  */
 export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>): boolean {
-  const included = new Set([...text.matchAll(INCLUDED_NAME)].slice(0, 100).map((m) => m[1]!));
+  // A name held in a variable, or spelt out (`file_put_contents('README', $_GET['c'],
+  // FILE_APPEND); require 'README';`): any name, since PHP includes a file of any name.
+  const nameOf = (expr: string) => /^\s*(\$\w{1,40}|(['"])[^'"\n$]{1,200}\2)\s*$/.exec(expr)?.[1];
+  const included = new Set(
+    [...text.matchAll(INCLUDED_NAME)].slice(0, 100).map((m) => m[1]!.replace(/"/g, "'")),
+  );
   if (!included.size) return false;
   return [...text.matchAll(PUT_CONTENTS)].slice(0, 100).some((m) => {
     const [file, data] = callArgs(text, m.index! + m[0].length - 1);
-    const name = /^\s*\$(\w{1,40})\s*$/.exec(file ?? '')?.[1];
+    const name = nameOf(file ?? '')?.replace(/"/g, "'");
     return name !== undefined && included.has(name) && carriesInput(data ?? '', tainted);
   });
 }
@@ -371,9 +387,12 @@ function scopeOf(text: string, at: number): string {
   return scope;
 }
 
-// An array's key is the visitor's choice among the page's own values, not a name they write.
+// An array's key is the visitor's choice among the page's own values, not a name they write;
+// `$_SERVER['HTTP_X']` is a request header itself.
 const withoutKeys = (expr: string) =>
-  expr.replace(/\[[^[\]\n]{0,80}\]/g, (key) => (INPUT.test(key) ? key : '[]'));
+  expr.replace(/(\$_SERVER\s*)?\[[^[\]\n]{0,80}\]/g, (key, server?: string) =>
+    server || INPUT.test(key) ? key : '[]',
+  );
 
 /**
  * Names in `scope` that hold what the visitor wrote: assigned from request input, or from a

@@ -179,9 +179,11 @@ class ConstantParser {
           }
         : undefined;
     }
-    const decode = DECODERS[fn];
-    if (!decode) return undefined;
-    const arg = this.expression(open, depth + 1);
+    // pack('H*', '3c3f…'): hex spelt out, as hex2bin() reads it.
+    const format = fn === 'pack' ? /^\s*(['"])H\*\1\s*,/.exec(text.slice(open, open + 12)) : null;
+    const decode = format ? DECODERS.hex2bin : DECODERS[fn];
+    if (!decode || (fn === 'pack' && !format)) return undefined;
+    const arg = this.expression(open + (format?.[0].length ?? 0), depth + 1);
     const close = arg ? this.#skip(arg.end) : -1;
     if (!arg || text[close] !== ')') return undefined;
     if (this.decodedBytes > MAX_RESULT_CHARS) return undefined;
@@ -200,7 +202,7 @@ class ConstantParser {
         const raw = text.slice(i + 1, j);
         // Single quotes know only \\ and \'; double quotes know escapes (not interpolation: a
         // `$` in it makes it no constant).
-        if (quote === '"' && /\$[\w{]/.test(raw)) return undefined;
+        if (quote === '"' && /(?<!\\)\$[\w{]/.test(raw)) return undefined;
         const value = quote === "'" ? raw.replace(/\\([\\'])/g, '$1') : unescapeDouble(raw);
         // Hex and octal escapes hide names (`"\x73ystem"`); `\n` and `\'` hide nothing.
         return {
@@ -217,25 +219,35 @@ class ConstantParser {
 /** A value as a single-quoted PHP literal. */
 const literal = (value: string) => `'${value.replace(/[\\']/g, '\\$&')}'`;
 
-/** `$name = <constant>;` set once in the file: the names a later expression may use. */
+/**
+ * `$name = <constant>;` set once in the file, and then only added to with constants
+ * (`$s = "ev"; $s .= "al";`, a builder's straight line): the names a later expression may
+ * use. A name set twice, or added to with anything else, is no constant.
+ */
 function constantVariables(text: string): Map<string, string> {
   const parser = new ConstantParser(text, new Map());
   const found = new Map<string, string>();
   const seen = new Set<string>();
-  for (const m of [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])/g)].slice(0, 2000)) {
+  for (const m of [...text.matchAll(/\$(\w{1,40})\s*(\.?)=(?![=>])/g)].slice(0, 2000)) {
     const name = m[1]!;
-    if (seen.has(name)) {
+    const isAppend = m[2] === '.';
+    if (seen.has(name) !== isAppend) {
       found.delete(name);
+      seen.add(name);
       continue;
     }
     seen.add(name);
+    if (isAppend && !found.has(name)) continue;
     const parsed = parser.expression(m.index! + m[0].length);
+    const value = parsed && (isAppend ? found.get(name)! : '') + parsed.value;
     if (
       parsed &&
+      value !== undefined &&
       /^\s*;/.test(text.slice(parsed.end, parsed.end + 8)) &&
-      parsed.value.length <= MAX_DECODED_BYTES
+      value.length <= MAX_DECODED_BYTES
     )
-      found.set(name, parsed.value);
+      found.set(name, value);
+    else found.delete(name);
   }
   return found;
 }
@@ -248,7 +260,7 @@ function foldOnce(text: string): string {
   let folds = 0;
   // Where an expression may start: a quote, `(`, `$`, a decoder's or chr's name.
   const starts =
-    /['"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode)\s*\(/gi;
+    /['"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode)\s*\(/gi;
   for (let m = starts.exec(text); m && folds < MAX_FOLDS; m = starts.exec(text)) {
     if (m.index < from) continue;
     // A call's own parenthesis: its argument is the expression (`eval(` + `base64_decode(…)`).
@@ -318,6 +330,10 @@ function withGlobalsNamed(text: string): string {
   });
 }
 
+// A variable named by a string (`${"command"} = …`, `${'_POST'}` once `chr(95).'POST'`
+// is folded): the variable of that name.
+const VARIABLE_NAMED_BY_LITERAL = /\$\{\s*(['"])([A-Za-z_]\w{0,39})\1\s*\}/g;
+
 /** The text with PHP's constant expressions worked out, or the text itself when none fold. */
 export function foldPhpConstants(text: string): string {
   let current = text;
@@ -326,5 +342,7 @@ export function foldPhpConstants(text: string): string {
     if (next === current) break;
     current = next;
   }
-  return withGlobalsNamed(current.replace(STRING_CALLED, '$2$3'));
+  return withGlobalsNamed(
+    current.replace(STRING_CALLED, '$2$3').replace(VARIABLE_NAMED_BY_LITERAL, '$$$2'),
+  );
 }

@@ -6,12 +6,13 @@
 import { callArgs, ownFunctions, unescapePhp } from './code-text.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers (`$_SERVER` taken whole by
-// position too, `end($_SERVER)`: its last entries are the request's), the raw body; in .NET
+// position too, `end($_SERVER)`: its last entries are the request's), the raw body, a
+// superglobal named at run time (`${'_' . $x}`: no other variable's name starts so); in .NET
 // also the Request object held in a variable or its collections looked up by name, and a
 // web service method's parameters (`[WebMethod] public string Run(string cmd)`); in Java the
 // request's readers reached by reflection (`getMethod("getParameter", String.class)`).
 export const INPUT =
-  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bfilter_input(?:_array)?\s*\(\s*INPUT_(?:GET|POST|COOKIE|REQUEST)\b|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]?HTTP_|(?:\b(?:\w{0,30}R|r)equest|\breq)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bget(?:Servlet)?Request\s*\(\s*\)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files)\b)|=\s*(?:HttpContext\.Current\.)?Request\s*;|\[\s*WebMethod\b[^\]\n]{0,200}\]\s*public\s+(?:static\s+)?[\w.<>\[\],]{1,60}\s+\w{1,60}\s*\(\s*[A-Za-z]|\bRequest\.GetType\s*\(\s*\)\s*\.GetProperty\s*\(\s*"(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|Files)"|\.get(?:Declared)?Method\s*\(\s*"get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)"|\brequest\.(?:args|form|values|data|json|files)\b|\b(?:array_values|array_reverse|array_slice|end|current|reset|next|prev|array_pop|array_shift)\s*\(\s*\$_SERVER\b(?!\s*\[)|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
+  /\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b|\$\{\s*['"]_['"]\s*\.|\$HTTP_(?:GET|POST|COOKIE|POST_FILES)_VARS\b|\bextract\s*\(\s*\$_(?:GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](?:HTTP_|REQUEST_URI|QUERY_STRING|PATH_INFO)|\bgetallheaders\s*\(|\bfilter_input(?:_array)?\s*\(\s*INPUT_(?:GET|POST|COOKIE|REQUEST)\b|\bapache_request_headers\s*\(|php:\/\/input|\bgetenv\s*\(\s*['"]?HTTP_|(?:\b(?:\w{0,30}R|r)equest|\breq)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bget(?:Servlet)?Request\s*\(\s*\)\s*\.\s*get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)\b|\bRequest\s*(?:\[|\.(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|BinaryRead|Files|item|form|querystring|params)\b)|=\s*(?:HttpContext\.Current\.)?Request\s*;|\[\s*WebMethod\b[^\]\n]{0,200}\]\s*public\s+(?:static\s+)?[\w.<>\[\],]{1,60}\s+\w{1,60}\s*\(\s*[A-Za-z]|\bRequest\.GetType\s*\(\s*\)\s*\.GetProperty\s*\(\s*"(?:Form|QueryString|Params|Item|Cookies|Headers|InputStream|Files)"|\.get(?:Declared)?Method\s*\(\s*"get(?:Parameter(?:Values|Map)?|Headers?|InputStream|Reader|QueryString|Parts?)"|\brequest\.(?:args|form|values|data|json|files)\b|\b(?:array_values|array_reverse|array_slice|end|current|reset|next|prev|array_pop|array_shift)\s*\(\s*\$_SERVER\b(?!\s*\[)|\$ENV\{\s*['"]?QUERY_STRING|\bparam\s*\(|\$\{\s*['"]_(?:GET|POST|REQUEST|COOKIE|FILES)['"]\s*\}|['"]_(?:GET|POST|REQUEST|COOKIE)['"]|<asp:TextBox\b/;
 
 // Runs a command: PHP's, Java's, .NET's and Python's calls, WScript.Shell and
 // Shell.Application by name or by class id (GetObject("new:…"), GetTypeFromCLSID), Win32's
@@ -378,19 +379,23 @@ function isOutsideSetting(text: string, m: RegExpMatchArray): boolean {
 /** How the file runs a name it does not spell out, if it does, in words. */
 export function indirectExecution(text: string, tainted: Set<string>): string | undefined {
   for (const m of text.matchAll(CALLBACK)) {
-    const callees = calleesOf(
-      m[1]!,
-      callArgs(text, m.index! + m[0].length - 1),
-      isSortMethod(text, m),
-    );
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    const callees = calleesOf(m[1]!, args, isSortMethod(text, m));
     if (callees.some((a) => isShellCallee(a, tainted)))
       return `${m[1]}() given a name from the request or a disguise`;
+    // usort(...$_GET): the visitor's values spread as its arguments, the callback among them.
+    if (args.some((a) => SPREAD.test(a) && isRequestValue(a.replace(SPREAD, ''), tainted)))
+      return `${m[1]}() given the request's values as its arguments, the callback among them`;
   }
+  // fetchAll(PDO::FETCH_FUNC, 'assert'): each row the query returns handed to a runner.
+  if (RUNNER_FETCHING_ROWS.test(text))
+    return "a runner ('assert', 'system'…) given each row a query returns";
   const dangerousLiteral = DANGEROUS_LITERAL.test(text);
   for (const m of text.matchAll(DYNAMIC_CALL)) {
     const name = m[1];
     if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
-    if (name === undefined && INPUT.test(m[0])) return 'a function named by request input';
+    if ((name === undefined || SUPERGLOBAL.test(name)) && INPUT.test(m[0]))
+      return 'a function named by request input';
     // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
     const args = callArgs(text, m.index! + m[0].length - 1);
     const first = args[0] ?? '';
@@ -430,9 +435,14 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   return undefined;
 }
 
+// `$_GET['f'](…)`: the request's own array, called.
+const SUPERGLOBAL = /^_(?:GET|POST|REQUEST|COOKIE)$/;
+const SPREAD = /^\s*\.\.\.\s*/;
+const RUNNER_FETCHING_ROWS =
+  /\bFETCH_FUNC\s*,\s*['"](?:assert|eval|system|exec|shell_exec|passthru|popen|proc_open|create_function)['"]/;
 const MEMBER_CALLED = /\(\s*\$(\w{1,40})\s*(?:->\s*\w{1,40}|\[[^\]\n]{1,60}\])\s*\)\s*\(/g;
 const RUNNER_AS_OPTION =
-  /\b(?:FILTER_CALLBACK\b[^;]{0,200}['"]options['"]|yaml_parse(?:_file|_url)?\s*\([^;]{0,300})\s*=>\s*['"](?:assert|system|exec|shell_exec|passthru|popen|proc_open|create_function)['"]/;
+  /\b(?:FILTER_CALLBACK\b[^;]{0,200}['"]options['"]|yaml_parse(?:_file|_url)?\s*\([^;]{0,300})\s*=>\s*['"](?:assert|system|exec|shell_exec|passthru|popen|proc_open|create_function|preg_replace|preg_filter)['"]/;
 const REFLECTED_FUNCTION = /\bnew\s+\\?ReflectionFunction\s*\(/g;
 const INVOKED = /->\s*invoke(?:Args)?\s*\(/g;
 
