@@ -177,7 +177,9 @@ export function ruleText(
   const ebcdic = ebcdicText(head);
   if (ebcdic !== undefined) return { type, text: ebcdic, isCut: size > head.length };
   if (isTextual(head)) return { type, text: head.toString('utf8'), isCut, ...withEnd('utf8') };
-  if (!head.includes(0))
+  // A page that opens PHP in its first bytes is PHP's, binary strings and all (a payload
+  // kept encrypted with the visitor's key in a literal): judged as the text PHP reads.
+  if (!head.includes(0) || PHP_FIRST.test(head.subarray(0, 64).toString('latin1')))
     return { type, text: head.toString('latin1'), isCut, ...withEnd('latin1') };
   // UTF-16 text is judged on its start only: its end would need the start's byte order.
   const utf16 = utf16Text(head);
@@ -212,6 +214,7 @@ const PAGE_CODE = /<\?(?:php|=|\s)|<%|<script\s{1,20}runat\s{0,20}=/i;
 // no page; its stub, at its start, is what a request runs first.
 const PAGE_NAME = /\.(?:php\d?|phtml|inc|jspx?|aspx?|ashx|asmx|cer|asa|cgi|pl|py|cfm)$/i;
 const PHP_OPEN = /<\?(?:php|=)/i;
+const PHP_FIRST = /^(?:\xef\xbb\xbf)?\s{0,16}<\?php\s/i;
 
 /**
  * The byte ranges of a long file's middle the rules read too (`ruleText`'s `middle`): windows

@@ -274,6 +274,41 @@ const DESERIALIZES = /\.Deserialize\s*\(/g;
 const SELF_DELETE =
   /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
 
+// Places a file keeps code where no reader looks: an image's EXIF fields, a doc comment.
+const HIDDEN_PLACES: readonly [RegExp, string][] = [
+  [/\bexif_read_data\s*\(/, "an image's EXIF fields"],
+  [/->\s*getDocComment\s*\(/, 'a doc comment'],
+];
+
+/**
+ * Code a PHP page runs from a place it hides it in (`$e = exif_read_data('x.jpg');
+ * preg_replace($e['Make'], $e['Model'], '')`, `eval(substr($rc->getDocComment(), …))`),
+ * followed through a few assignments: a shell whose code is not in its own text.
+ */
+function codeRunFromHiddenPlace(text: string): string | undefined {
+  for (const [read, place] of HIDDEN_PLACES) {
+    if (!read.test(text)) continue;
+    const holders = taintedNames(
+      text,
+      (expr, names) =>
+        read.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => names.has(v[1]!)),
+    );
+    if (!holders.size) continue;
+    // A name holding it, as the call's first argument.
+    const isHeld = (arg = '') => holders.has(/^\s*@?\$(\w{1,40})\b/.exec(arg)?.[1] ?? '');
+    for (const m of [...text.matchAll(CODE_SINKS)].slice(0, 200)) {
+      if (!m[0].endsWith('(')) continue;
+      if (isHeld(callArgs(text, m.index! + m[0].length - 1)[0]))
+        return `runs code it keeps in ${place}`;
+    }
+    // preg_replace's pattern, with its modifiers, is what makes it run code.
+    for (const m of [...text.matchAll(/\bpreg_(?:replace|filter)\s*\(/g)].slice(0, 200))
+      if (isHeld(callArgs(text, m.index! + m[0].length - 1)[0]))
+        return `runs code it keeps in ${place} (a pattern with its modifiers)`;
+  }
+  return undefined;
+}
+
 // The JDK's guard against JNDI loading classes from a remote codebase, turned off.
 const TRUSTS_REMOTE_CODEBASE =
   /\bsetProperty\s*\(\s*"com\.sun\.jndi\.(?:ldap|rmi|cosnaming)\.object\.trustURLCodebase"\s*,\s*"true"/;
@@ -297,6 +332,9 @@ const EVAL_AT_FULL_TRUST =
 // eval as a value (`{'E': eval}`, `return eval`), to be called under another name.
 const EVAL_AS_VALUE = /(?:[:=,(]|\breturn)\s*eval\s*(?=[,;})\]\n])/;
 const JSCRIPT_REQUEST = /\bRequest\s*[.([]/;
+const JSCRIPT_SHELL = /\bActiveXObject\s*\(\s*["']WScript\.Shell["']/i;
+const COMMAND_INTERPRETER_RUN =
+  /\.\s*(?:Exec|Run)\s*\(\s*["'](?:%comspec%|cmd(?:\.exe)?)\s+\/[ck]\b/i;
 
 /**
  * What a server-side JScript page (classic ASP or ASP.NET) runs that a page does not: eval()
@@ -307,8 +345,12 @@ function serverJscriptRunner(whole: string, code: string): string | undefined {
   if (!isServerJscript(whole)) return undefined;
   if (EVAL_AT_FULL_TRUST.test(code))
     return 'runs code at full trust (JScript\'s eval with "unsafe")';
-  if (EVAL_AS_VALUE.test(code) && (INPUT.test(code) || JSCRIPT_REQUEST.test(code)))
+  const readsRequest = INPUT.test(code) || JSCRIPT_REQUEST.test(code);
+  if (EVAL_AS_VALUE.test(code) && readsRequest)
     return 'eval kept as a value and called, in a page that reads the request';
+  // `new ActiveXObject("WScript.Shell").Exec("%comspec% /c " + command)`.
+  if (readsRequest && JSCRIPT_SHELL.test(code) && COMMAND_INTERPRETER_RUN.test(code))
+    return 'runs cmd.exe through WScript.Shell in a page that reads the request';
   return undefined;
 }
 
@@ -665,6 +707,8 @@ function judgeAsWritten(
     reasons.push("runs a program through VB's Shell() and reads the request");
   const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
   if (tunnel) reasons.push(tunnel);
+  const hidden = isPhp ? codeRunFromHiddenPlace(text) : undefined;
+  if (hidden) reasons.push(hidden);
   if (isJava && TRUSTS_REMOTE_CODEBASE.test(text))
     reasons.push(
       'lets JNDI load classes from any server (trustURLCodebase set true): code run by lookup',

