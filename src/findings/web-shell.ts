@@ -748,7 +748,6 @@ function judgeAsWritten(
     reasons.push('adds an administrator whose name and password it spells out (a CMS backdoor)');
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
-
   if (
     /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b/.test(
       text,
