@@ -241,9 +241,8 @@ function constantVariables(text: string): Map<string, string> {
     const parsed = parser.expression(m.index! + m[0].length);
     const value = parsed && (isAppend ? found.get(name)! : '') + parsed.value;
     if (
-      parsed &&
       value !== undefined &&
-      /^\s*;/.test(text.slice(parsed.end, parsed.end + 8)) &&
+      /^\s*;/.test(text.slice(parsed!.end, parsed!.end + 8)) &&
       value.length <= MAX_DECODED_BYTES
     )
       found.set(name, value);
