@@ -6,11 +6,22 @@
  * counting need (path, kind, severity, finding count, where its line is). The
  * report then reads the changes back one at a time, in rank order.
  *
- * The spool is coroner's own scratch, not evidence: it lives in a private
- * temporary folder (mode 0700) and is removed when the process exits. The case
- * folder's report.json is the record.
+ * The spool is coroner's own scratch, not evidence, and it holds what the suspect
+ * named: it is created in a private temporary folder (mode 0700), then the file
+ * and its folder are unlinked at once, so only the open descriptor reaches it.
+ * Nothing of a case is left outside the case folder, even when the process is
+ * killed; the descriptor is closed once the changes are no longer referenced.
+ * The case folder's report.json is the record.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { safeJson } from '../untrusted.js';
@@ -40,7 +51,6 @@ interface Slot extends SpooledSummary {
 const FLUSH_BYTES = 256 * 1024;
 
 export class ChangeSpool {
-  readonly #dir: string;
   readonly #fd: number;
   readonly #slots: Slot[] = [];
   #pending: Buffer[] = [];
@@ -48,9 +58,8 @@ export class ChangeSpool {
   #written = 0;
 
   constructor() {
-    this.#dir = mkdtempSync(path.join(os.tmpdir(), 'coroner-spool-'));
-    this.#fd = openSync(path.join(this.#dir, 'changes.jsonl'), 'wx+', 0o600);
-    removeAtExit(this.#dir, this.#fd);
+    this.#fd = anonymousFile();
+    closeWhenUnreachable(this, this.#fd);
   }
 
   /** Writes the change's line; the caller drops its copy. */
@@ -92,7 +101,9 @@ export class ChangeSpool {
   /** The changes in the order `compare` gives; the spool takes no more. */
   finish(compare: (a: SpooledSummary, b: SpooledSummary) => number): SpooledChanges {
     this.#flush();
-    return new SpooledChanges(this.#fd, [...this.#slots].sort(compare));
+    const changes = new SpooledChanges(this.#fd, [...this.#slots].sort(compare));
+    closeWhenUnreachable(changes, this.#fd);
+    return changes;
   }
 
   #flush(): void {
@@ -153,18 +164,33 @@ function withAmendments(line: string, slot: Slot): string {
   return safeJson({ ...change, severity: slot.severity, findings });
 }
 
-const spools = new Map<string, number>();
-function removeAtExit(dir: string, fd: number): void {
-  if (spools.size === 0)
-    process.once('exit', () => {
-      for (const [d, f] of spools) {
-        try {
-          closeSync(f);
-        } catch {
-          // already closed
-        }
-        rmSync(d, { recursive: true, force: true });
-      }
-    });
-  spools.set(dir, fd);
+/** A read-write file no name reaches: opened exclusively in a private folder, then unlinked. */
+function anonymousFile(): number {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'coroner-spool-'));
+  const file = path.join(dir, 'changes.jsonl');
+  try {
+    const fd = openSync(file, 'wx+', 0o600);
+    unlinkSync(file);
+    return fd;
+  } finally {
+    rmdirSync(dir);
+  }
+}
+
+// A descriptor is shared by a spool and the changes it gave; it is closed when neither is
+// reachable any more (a console runs many triages), and by the system at exit.
+const holders = new Map<number, number>();
+const closer = new FinalizationRegistry<number>((fd) => {
+  const left = (holders.get(fd) ?? 1) - 1;
+  if (left > 0) return void holders.set(fd, left);
+  holders.delete(fd);
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
+function closeWhenUnreachable(holder: object, fd: number): void {
+  holders.set(fd, (holders.get(fd) ?? 0) + 1);
+  closer.register(holder, fd);
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ChangedPath } from '../../src/report/change.js';
 import { ChangeSpool, type SpooledSummary } from '../../src/report/change-spool.js';
@@ -81,5 +84,21 @@ describe('ChangeSpool', () => {
     expect(first!.severity).toBe('high');
     expect(first!.findings.map((f) => f.rule)).toEqual(['yara:X', 'r0']);
     expect(second).toEqual(change('/a', 'info'));
+  });
+
+  it('leaves nothing on disk while it is used: what the suspect named never outlives a killed run', () => {
+    const before = process.env.TMPDIR;
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'spool-scratch-'));
+    process.env.TMPDIR = scratch;
+    try {
+      const spool = new ChangeSpool();
+      spool.add(change('/www/shell.php', 'high'));
+      expect(readdirSync(scratch)).toEqual([]);
+      expect([...spool.finish(() => 0)].map((c) => c.path)).toEqual(['/www/shell.php']);
+      expect(readdirSync(scratch)).toEqual([]);
+    } finally {
+      process.env.TMPDIR = before;
+      rmdirSync(scratch);
+    }
   });
 });
