@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     maxWorkers: 2,
+    // One scratch folder for the run's temporary files, removed when it ends.
+    globalSetup: ['test/support/scratch-folder.ts'],
   },
 });

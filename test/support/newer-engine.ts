@@ -6,11 +6,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './engine.js';
 import { holdMountNamespace, signal } from './mount-namespace.js';
+import { shortTmpdir } from './scratch-folder.js';
 
 const run = promisify(execFile);
 
@@ -56,7 +56,7 @@ export async function newerEnginesDir(): Promise<string> {
 export async function startNewerEngine(opts: NewerEngineOptions = {}): Promise<NewerEngine> {
   const engines = await newerEnginesDir();
   // Short: a unix socket path is limited to 108 bytes.
-  const root = opts.root ?? (await mkdtemp(path.join(os.tmpdir(), 'dk26-')));
+  const root = opts.root ?? (await mkdtemp(path.join(shortTmpdir(), 'dk26-')));
   const dockerHost = `unix://${root}/docker.sock`;
   const containerdAddress = `${root}/containerd.sock`;
   const cli = path.join(engines, 'usr/bin/docker');

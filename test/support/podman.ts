@@ -6,10 +6,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, TEST_LABEL } from './engine.js';
+import { shortTmpdir } from './scratch-folder.js';
 
 const run = promisify(execFile);
 
@@ -38,7 +38,7 @@ function pings(socketPath: string): Promise<boolean> {
 }
 
 export async function startPodmanService(): Promise<PodmanService> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'coroner-podman-'));
+  const dir = await mkdtemp(path.join(shortTmpdir(), 'coroner-podman-'));
   const socketPath = path.join(dir, 'podman.sock');
   const child: ChildProcess = spawn(
     'podman',

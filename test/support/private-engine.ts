@@ -5,9 +5,9 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { shortTmpdir } from './scratch-folder.js';
 
 const run = promisify(execFile);
 
@@ -33,7 +33,7 @@ export interface PrivateEngine {
 
 export async function startPrivateEngine(): Promise<PrivateEngine> {
   // Short: a unix socket path is limited to 108 bytes.
-  const root = await mkdtemp(path.join(os.tmpdir(), 'dk-'));
+  const root = await mkdtemp(path.join(shortTmpdir(), 'dk-'));
   const socket = path.join(root, 'docker.sock');
   const dockerHost = `unix://${socket}`;
   const docker = async (...args: string[]) =>

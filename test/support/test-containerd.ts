@@ -15,7 +15,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { connectContainerd } from '../../src/sources/containerd-api/containerd-client.js';
@@ -24,6 +23,7 @@ import { SPEC_TYPE_URL } from '../../src/sources/containerd-api/oci-spec.js';
 import { ROOT } from './engine.js';
 import { holdMountNamespace, signal } from './mount-namespace.js';
 import { newerEnginesDir } from './newer-engine.js';
+import { shortTmpdir } from './scratch-folder.js';
 
 const run = promisify(execFile);
 const K8S = 'k8s.io';
@@ -141,7 +141,7 @@ fs.closeSync(5);
 export async function startTestContainerd(): Promise<TestContainerd> {
   const engines = await newerEnginesDir();
   // Short: a unix socket path is limited to 108 bytes.
-  const base = await mkdtemp(path.join(os.tmpdir(), 'ctd-'));
+  const base = await mkdtemp(path.join(shortTmpdir(), 'ctd-'));
   const address = path.join(base, 'containerd.sock');
   const podLogs = path.join(base, 'pods');
   await mkdir(podLogs);
