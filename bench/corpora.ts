@@ -57,12 +57,63 @@ export const V2_HELDOUT = [
   'threedr3am+JSP-WebShells',
   'fa1c0n1+MyJSPWebshell',
 ];
+/**
+ * Split v6's held-out side (2026-12-06, twenty-first session): collections found by a survey
+ * of repositories not laid out before, deduplicated by content against every collection
+ * above, chosen by what each is before any of its files was judged. Left out: site dumps
+ * (vickybravo, HeartSleep: a shell among a hacked site's own files), a deobfuscator's
+ * synthetic snippets (bediger4000/reverse-php-malware), an application (StarsApt), and
+ * goodpeanuts' copies of tuning collections (its tennc, xl7dev and JohnTroony folders).
+ * Aggregates come last, so a file is counted under the smaller collection that has it.
+ */
+export const V6_HELDOUT = [
+  'mattiasgeniar+php-exploit-scripts',
+  'JoyChou93+webshell',
+  'w-32768+PHP-Webshell-Detection-via-Opcode-Analysis',
+  'bitslip6+malware-test',
+  'thra5os+webshell_and_more',
+  'maximo896+webshell-example',
+  'pascal-gujer+webshellz',
+  'zuhad113+webshell',
+  'mronion420+web-shells',
+  'phpshells-com+php',
+  'Hzkun001+Kumpulan-Webshell-PHP',
+  'Z0RK4N+php-web-shells',
+  'Web-Hacker403+shell-backdoor-list',
+  'aceptriana+Shell-Backdoor',
+  'galehrizky+Shell-Backdoor-List',
+  'ret2c+ShellDump',
+  'berandal666+shells',
+  'henkka22+Shells',
+  'Matad0r1+Web-Shells-for-Web-Hacking',
+  'Emilia-ZX+backdoor',
+  'script044+webshells',
+  'LeGoLaSsSs+w0rms',
+  'sahiljack+shell-and-tools',
+  'greggles+sh3llz',
+  'StafDehat+lab-compromise',
+  'spentera+Backdoors',
+  'TylerWhLab+KimJeongKyun_webshell_jsp',
+  'nromsdahl+webshells',
+  'linkp2p+webshell',
+  '0xdims+webshell',
+  'DOMBUSTERS+webshells',
+  'Ezrealhehe+Webshell',
+  'KediriXploit+Shell',
+  'WangYihang+Webshell-Sniper',
+  'goodpeanuts+webshell_bert_detect',
+  'mohammadfebrir+datasets',
+  'Ku3n+WebShell-and-paper-reproduction-code',
+];
 export const SHELL_SPLIT: Record<'tuning' | 'heldout' | 'fresh', readonly string[]> = {
   // v2's held-out side last: deduplication runs in this order, so each side keeps the files
   // it had.
   tuning: [...V1_TUNING, ...V1_HELDOUT, ...V2_HELDOUT],
-  /** Split v2's held-out side, tuning from split v5 (above). */
-  heldout: [],
+  /**
+   * Split v2's held-out side until split v5, when it became tuning (above); split v6's from
+   * 2026-12-06. Deduplicated after the fresh side (`shellSets`), so that side keeps its files.
+   */
+  heldout: V6_HELDOUT,
   /**
    * Split v3's fresh held-out side: a collection first read after the likeness model was
    * trained and frozen (2026-12-03), measured with it since. Its files that are in either
@@ -178,6 +229,8 @@ const NOT_SHELLS: Record<string, RegExp> = {
   'cylab-be+webshell-detector': /(?:^|\/)(?:comment|harmless)\.php$/,
   // Another's harmless fixtures, named F (false) beside its T (true) ones.
   'robin1577+webshell-detect': /(?:^|\/)F\d+\.php$/,
+  // The detector's own code beside its samples.
+  'w-32768+PHP-Webshell-Detection-via-Opcode-Analysis': /^samples\/sourcecode_/,
   // Another's fixtures that only echo a greeting (`eval("echo hello;")`).
   'k0u5uk3+obfuscated-php-webshell-detector': /(?:^|\/)(?:eval|test)\.php$/,
   // SEO doorway pages and a phishing kit, by their folders; WordPress's own files as found
@@ -569,7 +622,7 @@ export async function shellSets(): Promise<Record<Side, ShellFile[]>> {
   const seen = new Set<string>();
   const sets: Record<Side, ShellFile[]> = { tuning: [], heldout: [], fresh: [] };
   const order = [
-    ...(['tuning', 'heldout', 'fresh'] as const).map((side) => [side, SHELL_SPLIT[side]] as const),
+    ...(['tuning', 'fresh', 'heldout'] as const).map((side) => [side, SHELL_SPLIT[side]] as const),
     ['added', TUNING_ADDED] as const,
   ];
   const added: ShellFile[] = [];

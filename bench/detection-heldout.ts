@@ -47,6 +47,7 @@ import {
   SHELL_SPLIT,
   V1_HELDOUT,
   V2_HELDOUT,
+  V6_HELDOUT,
   option,
   sampleOf,
   shellSets,
@@ -464,6 +465,12 @@ async function main() {
         'fresh',
         sets.fresh,
       ],
+      [
+        `held-out side, split v6 (${V6_HELDOUT.length} collections found 2026-12-06, judged first before any rule change)`,
+        'heldout',
+        sets.heldout,
+      ],
+      ['held-out, splits v3 and v6 together', 'heldout', [...sets.fresh, ...sets.heldout]],
     ];
     const groups = all.filter(([, side]) => !tuningOnly || side === 'tuning');
     for (const [title, side, files] of groups) {

@@ -66,6 +66,31 @@ const SHELL_PARTS: Record<string, string[]> = {
   // Two detectors' test shells (robin1577's `F*` beside them are its harmless ones, NOT_SHELLS).
   'robin1577+webshell-detect': ['php/test'],
   'k0u5uk3+obfuscated-php-webshell-detector': ['t/malware'],
+  // Split v6's: a detector's samples (its `sourcecode_*` are its own code, NOT_SHELLS), a
+  // fixture folder of a shell client, and three datasets' web-shell folders.
+  'w-32768+PHP-Webshell-Detection-via-Opcode-Analysis': ['samples'],
+  'WangYihang+Webshell-Sniper': ['docker'],
+  'goodpeanuts+webshell_bert_detect': [
+    'dataset/manual/JoyChou93-webshell',
+    'dataset/manual/oneoneplus-webshell',
+    'dataset/manual/webshellpub-awsome-webshell',
+  ],
+  'mohammadfebrir+datasets': [
+    'awsome-webshell',
+    'webshells',
+    'PHP-Malware-Collection',
+    'training/malicious',
+    'testing/malicious',
+    'r57.php',
+    'c99.php',
+    'b374k.php',
+    'kacak.asp',
+    'aspcmd.asp',
+  ],
+  'Ku3n+WebShell-and-paper-reproduction-code': ['one', 'one-2', 'two', 'two-2'].flatMap((d) => [
+    `${d}/php/shell`,
+    `${d}/jsp/shell`,
+  ]),
 };
 /** Benign pages of a collection (FRESH_PAGES), laid out under DIR/pages/. */
 const PAGE_PARTS: Record<string, string[]> = {
