@@ -105,21 +105,25 @@ export const V6_HELDOUT = [
   'mohammadfebrir+datasets',
   'Ku3n+WebShell-and-paper-reproduction-code',
 ];
+/**
+ * Split v3's fresh held-out side: collections first read after the likeness model was
+ * trained and frozen (2026-12-03), held out until split v7 (2026-12-06, twenty-first
+ * session). When split v6's side had been judged once, these became tuning as v2's did at
+ * split v5, decided before any of their files was opened: their misses are read by class.
+ * Their benign pages (FRESH_PAGES) stay held out.
+ */
+export const V3_FRESH = ['for-just-we+webshell_sample', 'HzieeC+WebshellDetectDataset'];
 export const SHELL_SPLIT: Record<'tuning' | 'heldout' | 'fresh', readonly string[]> = {
   // v2's held-out side last: deduplication runs in this order, so each side keeps the files
   // it had.
-  tuning: [...V1_TUNING, ...V1_HELDOUT, ...V2_HELDOUT],
+  tuning: [...V1_TUNING, ...V1_HELDOUT, ...V2_HELDOUT, ...V3_FRESH],
   /**
    * Split v2's held-out side until split v5, when it became tuning (above); split v6's from
    * 2026-12-06. Deduplicated after the fresh side (`shellSets`), so that side keeps its files.
    */
   heldout: V6_HELDOUT,
-  /**
-   * Split v3's fresh held-out side: a collection first read after the likeness model was
-   * trained and frozen (2026-12-03), measured with it since. Its files that are in either
-   * side above are left out (deduplication runs in this order).
-   */
-  fresh: ['for-just-we+webshell_sample', 'HzieeC+WebshellDetectDataset'],
+  /** Split v3's fresh held-out side until split v7, when it became tuning (V3_FRESH). */
+  fresh: [],
 };
 
 /**

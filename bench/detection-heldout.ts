@@ -47,6 +47,7 @@ import {
   SHELL_SPLIT,
   V1_HELDOUT,
   V2_HELDOUT,
+  V3_FRESH,
   V6_HELDOUT,
   option,
   sampleOf,
@@ -461,16 +462,15 @@ async function main() {
         sets.tuning.filter((s) => V2_HELDOUT.includes(s.collection)),
       ],
       [
-        `fresh held-out side, split v3 (${SHELL_SPLIT.fresh.join(', ')}; first read after the likeness model was frozen)`,
-        'fresh',
-        sets.fresh,
+        `of which v3's fresh side, tuning from split v7 (${V3_FRESH.join(', ')})`,
+        'tuning',
+        sets.tuning.filter((s) => V3_FRESH.includes(s.collection)),
       ],
       [
         `held-out side, split v6 (${V6_HELDOUT.length} collections found 2026-12-06, judged first before any rule change)`,
         'heldout',
         sets.heldout,
       ],
-      ['held-out, splits v3 and v6 together', 'heldout', [...sets.fresh, ...sets.heldout]],
     ];
     const groups = all.filter(([, side]) => !tuningOnly || side === 'tuning');
     for (const [title, side, files] of groups) {

@@ -37,6 +37,7 @@ import {
   TUNING_ADDED,
   TUNING_PAGES,
   V2_HELDOUT,
+  V3_FRESH,
   filesUnder,
   isHeldOutUpstream,
   isTuningPage,
@@ -384,8 +385,8 @@ const args = process.argv.slice(2);
  * tuning side and what was added to it up to the tenth session. All tuning packages were.
  */
 const SHIPPED_SAW = new Set<string>([
-  // Split v2's held-out collections were held out then: tuning only from split v5.
-  ...SHELL_SPLIT.tuning.filter((c) => !V2_HELDOUT.includes(c)),
+  // Split v2's and v3's held-out collections were held out then: tuning from splits v5, v7.
+  ...SHELL_SPLIT.tuning.filter((c) => !V2_HELDOUT.includes(c) && !V3_FRESH.includes(c)),
   ...TUNING_ADDED.slice(0, TUNING_ADDED.indexOf('xiaoxiaoleo+xiao-webshell')),
 ]);
 
