@@ -8,7 +8,7 @@
  * Daemons whose sockets must stay within a unix path's 108 bytes (dockerd, containerd,
  * podman) keep their short roots in the system's folder and remove them themselves.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -23,6 +23,8 @@ export function shortTmpdir(): string {
 export default function setup(project: TestProject): () => void {
   const system = os.tmpdir();
   const scratch = mkdtempSync(path.join(system, 'coroner-tests-'));
+  // Open to every user as the system's folder is, sticky: tests run coroner as nobody too.
+  chmodSync(scratch, 0o1777);
   // Workers and the processes they start inherit the environment.
   process.env[SHORT_TMP] = system;
   process.env.TMPDIR = scratch;
