@@ -9,6 +9,7 @@ import { withoutComments } from './web-shell/comments.js';
 import {
   perlSocketRunsShell,
   pythonSocketRunsCommand,
+  socketCodeRun,
   socketReachesProcess,
 } from './socket-flow.js';
 
@@ -83,6 +84,11 @@ const SHELLS: readonly Pattern[] = [
       test: (text: string) => PHP_SOCKET_NEAR_PROCESS.test(text) || socketReachesProcess(text),
     },
     what: 'PHP connecting a socket to a shell',
+    attack: 'T1059',
+  },
+  {
+    test: { test: socketCodeRun },
+    what: 'PHP running what a socket receives as code',
     attack: 'T1059',
   },
   {

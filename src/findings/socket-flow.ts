@@ -69,6 +69,36 @@ export function socketReachesProcess(text: string): boolean {
   return false;
 }
 
+// Reads from a stream, and the calls that run code.
+const SOCKET_READ =
+  /(?<![\w>:$])(?:socket_read|socket_recv|fread|fgets|stream_get_contents|stream_socket_recvfrom)\s*\(/;
+const NEVER = /(?!)/;
+const CODE_RUN = /(?<![\w>:$])(?:eval|assert|create_function)\s*\(/g;
+
+/**
+ * True when PHP runs as code what a socket it opened receives: Metasploit's PHP stager
+ * (`$len = socket_read($s, 4); $b = socket_read($s, $len); eval($b);`) and its kin. The
+ * received data is followed by the variables that hold it, as the process's ends are above.
+ */
+export function socketCodeRun(text: string): boolean {
+  if (!SOCKET_OPEN.test(text) || !/\b(?:eval|assert|create_function)\s*\(/.test(text)) return false;
+  const sockets = holders(text, new Set(), SOCKET_OPEN);
+  if (sockets.size === 0) return false;
+  const received = new Set<string>();
+  for (const m of [...text.matchAll(/\$(\w{1,40})\s*\.?=(?![=>])\s*([^;{}]{0,300})/g)].slice(
+    0,
+    5000,
+  ))
+    if (SOCKET_READ.test(m[2]!) && names(m[2]!).some((n) => sockets.has(n))) received.add(m[1]!);
+  if (received.size === 0) return false;
+  const data = holders(text, received, NEVER);
+  for (const m of [...text.matchAll(CODE_RUN)].slice(0, 200)) {
+    const args = callArgs(text, m.index! + m[0].length - 1).join(',');
+    if (names(args).some((n) => data.has(n))) return true;
+  }
+  return false;
+}
+
 /**
  * The page's own functions that write to a stream, themselves or through another such
  * function (`rw()` calling `$this->write()`), by their bodies; at most 50.

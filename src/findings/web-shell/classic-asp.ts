@@ -79,6 +79,14 @@ export function aspServerCode(text: string): string {
     const language = /\blanguage\s*=\s*["']?(\w{1,20})/i.exec(m[0])?.[1] ?? pageLanguage;
     parts.push(aspLanguageWithoutComments(text.slice(start, end < 0 ? undefined : end), language));
   }
+  // `<object runat=server id=sh classid="clsid:72C24DD5-…">`: IIS creates the object for the
+  // page's code, as `Set sh = Server.CreateObject(…)` would.
+  for (const m of [...text.matchAll(/<object\b[^>]{0,400}>/gi)].slice(0, 200)) {
+    if (!/\brunat\s*=\s*["']?server\b/i.test(m[0])) continue;
+    const id = /\bid\s*=\s*["']?(\w{1,40})/i.exec(m[0])?.[1];
+    const kind = /\b(?:classid|progid)\s*=\s*["']?([\w.:{}-]{1,80})/i.exec(m[0])?.[1];
+    if (id && kind) parts.push(`set ${id} = server.createobject("${kind}")`);
+  }
   return parts.length ? parts.join('\n') : aspLanguageWithoutComments(text, pageLanguage);
 }
 
@@ -859,7 +867,12 @@ export function classicAspShell(text: string): string | undefined {
     if (!/^\s*(?:\(\s*)?"/.test(named) && setFromRequest(text, named, bodies, m.index!))
       return 'classic ASP creating an object of the class the request names (any COM server, WScript.Shell among them)';
   }
-  const hasShell = /wscript\.shell|shell\.application|win32_process\b/i.test(text);
+  // By name, or by class id in an `<object runat=server classid=…>` element: WScript.Shell's
+  // two and Shell.Application's.
+  const hasShell =
+    /wscript\.shell|shell\.application|win32_process\b|\b(?:72C24DD5-D70A-438B-8A42-98424B88AFB8|F935DC22-1CF0-11D0-ADB9-00C04FD58A0B|13709620-C279-11CE-A49E-444553540000)\b/i.test(
+      text,
+    );
   if (hasShell) {
     for (const m of [...text.matchAll(PROGRAM_RUNNERS)].slice(0, 300))
       if (carries(operandOf(text, m), m.index))

@@ -55,7 +55,46 @@ const DECODERS: Readonly<Record<string, Decoder>> = {
       return undefined;
     }
   },
+  // A name trimmed or cased into shape (`trim("\x0Bassert")`, `strtolower('SYSTEM')`).
+  trim: (v) => v.replace(/^[ \t\n\r\0\v]+|[ \t\n\r\0\v]+$/g, ''),
+  ltrim: (v) => v.replace(/^[ \t\n\r\0\v]+/, ''),
+  rtrim: (v) => v.replace(/[ \t\n\r\0\v]+$/, ''),
+  strtolower: (v) => v.toLowerCase(),
+  strtoupper: (v) => v.toUpperCase(),
+  ucfirst: (v) => v.charAt(0).toUpperCase() + v.slice(1),
+  lcfirst: (v) => v.charAt(0).toLowerCase() + v.slice(1),
 };
+
+type Argument = string | number;
+
+/**
+ * String functions of several arguments, on constants: a name cut, spliced or picked out of
+ * a longer string (`substr_replace('aert', 'ss', 1, 0)` is `assert`). PHP's own semantics
+ * for the cases shells use; anything else is left unfolded.
+ */
+const SHAPERS: Readonly<Record<string, (args: readonly Argument[]) => string | undefined>> = {
+  substr: ([s, start, length]) =>
+    typeof s === 'string' && typeof start === 'number' ? phpSubstr(s, start, length) : undefined,
+  substr_replace: ([s, by, start, length]) => {
+    if (typeof s !== 'string' || typeof by !== 'string' || typeof start !== 'number')
+      return undefined;
+    const from = start < 0 ? Math.max(0, s.length + start) : Math.min(start, s.length);
+    const n = typeof length === 'number' ? length : s.length;
+    const to = n < 0 ? Math.max(from, s.length + n) : Math.min(s.length, from + n);
+    return s.slice(0, from) + by + s.slice(to);
+  },
+  str_replace: ([search, by, subject]) =>
+    typeof search === 'string' && search && typeof by === 'string' && typeof subject === 'string'
+      ? subject.split(search).join(by)
+      : undefined,
+};
+
+function phpSubstr(s: string, start: number, length?: Argument): string | undefined {
+  if (length !== undefined && typeof length !== 'number') return undefined;
+  const from = start < 0 ? Math.max(0, s.length + start) : start;
+  const to = length === undefined ? s.length : length < 0 ? s.length + length : from + length;
+  return s.slice(from, Math.max(from, to));
+}
 
 /** A double-quoted PHP string's escapes as the characters they stand for. */
 function unescapeDouble(raw: string): string {
@@ -151,7 +190,9 @@ class ConstantParser {
 
   #term(start: number, depth: number): Parsed | undefined {
     const text = this.#text;
-    const i = this.#skip(start);
+    let i = this.#skip(start);
+    // `@strrev(…)`: errors silenced, the same value.
+    if (text[i] === '@') i = this.#skip(i + 1);
     const c = text[i];
     if (c === "'" || c === '"') return this.#literal(i);
     if (c === '(') {
@@ -160,15 +201,30 @@ class ConstantParser {
       return inner && text[close] === ')' ? { ...inner, end: close + 1 } : undefined;
     }
     if (c === '$') {
+      // One character of a constant picked by its place (`$s{4}`, `$s[4]`), not set.
+      const picked =
+        /^\$(\w{1,40})\s*(?:\{\s*(\d{1,5})\s*\}|\[\s*(\d{1,5})\s*\])(?!\s*(?:\[|=(?!=)|\.=))/.exec(
+          text.slice(i, i + 64),
+        );
+      const whole = picked ? this.#variables.get(picked[1]!) : undefined;
+      const at = picked ? Number(picked[2] ?? picked[3]) : 0;
+      if (whole !== undefined && at < whole.length)
+        return { value: whole[at]!, end: i + picked![0].length, isFolded: true };
       // A name read, not one being assigned, indexed or called.
-      const name = /^\$(\w{1,40})\b(?!\s*(?:\[|->|\(|=(?!=)|\.=))/.exec(text.slice(i, i + 48));
+      const name = /^\$(\w{1,40})\b(?!\s*(?:\[|\{|->|\(|=(?!=)|\.=))/.exec(text.slice(i, i + 48));
       const value = name ? this.#variables.get(name[1]!) : undefined;
-      return value === undefined ? undefined : { value, end: i + name![0].length, isFolded: true };
+      if (value !== undefined) return { value, end: i + name![0].length, isFolded: true };
+      if (!/^\$\w{1,40}\s*\(/.test(text.slice(i, i + 48))) return undefined;
     }
-    const call = /^(\w{1,20})\s*\(/.exec(text.slice(i, i + 24));
+    // A function called by its name (`strrev(…)`), or through a variable holding that name.
+    const call = /^(\$?)(\w{1,40})\s*\(/.exec(text.slice(i, i + 48));
     if (!call) return undefined;
-    const fn = call[1]!.toLowerCase();
+    const fn = (call[1] ? this.#variables.get(call[2]!) : call[2])?.toLowerCase();
+    if (!fn) return undefined;
     const open = i + call[0].length;
+    const shaper = SHAPERS[fn];
+    if (shaper) return this.#shaped(shaper, open, depth);
+    if (fn === 'explode') return this.#exploded(open, depth);
     if (fn === 'chr') {
       const n = /^\s*(\d{1,3})\s*\)/.exec(text.slice(open, open + 12));
       return n
@@ -183,6 +239,15 @@ class ConstantParser {
     const format = fn === 'pack' ? /^\s*(['"])H\*\1\s*,/.exec(text.slice(open, open + 12)) : null;
     const decode = format ? DECODERS.hex2bin : DECODERS[fn];
     if (!decode || (fn === 'pack' && !format)) return undefined;
+    // A bare word is the string it spells to the PHP shells are written for
+    // (`strrev(ecalper_gerp)`): an undefined constant.
+    const word = /^\s*([A-Za-z_]\w{0,60})\s*\)/.exec(text.slice(open, open + 72));
+    if (word && !format) {
+      const value = decode(word[1]!);
+      return value === undefined
+        ? undefined
+        : { value, end: open + word[0].length, isFolded: true };
+    }
     const arg = this.expression(open + (format?.[0].length ?? 0), depth + 1);
     const close = arg ? this.#skip(arg.end) : -1;
     if (!arg || text[close] !== ')') return undefined;
@@ -191,6 +256,48 @@ class ConstantParser {
     if (value === undefined || value.length > MAX_DECODED_BYTES) return undefined;
     this.decodedBytes += value.length;
     return { value, end: close + 1, isFolded: true };
+  }
+
+  /** A call's arguments, each a constant expression or a whole number, up to its `)`. */
+  #arguments(open: number, depth: number): { values: Argument[]; end: number } | undefined {
+    const values: Argument[] = [];
+    let at = open;
+    for (let n = 0; n < 4; n++) {
+      const number = /^\s*(-?\d{1,6})\b(?!\s*[.^])/.exec(this.#text.slice(at, at + 12));
+      let end: number;
+      if (number) {
+        values.push(Number(number[1]));
+        end = at + number[0].length;
+      } else {
+        const arg = this.expression(at, depth + 1);
+        if (!arg) return undefined;
+        values.push(arg.value);
+        end = arg.end;
+      }
+      end = this.#skip(end);
+      if (this.#text[end] === ')') return { values, end: end + 1 };
+      if (this.#text[end] !== ',') return undefined;
+      at = end + 1;
+    }
+    return undefined;
+  }
+
+  #shaped(shaper: (args: readonly Argument[]) => string | undefined, open: number, depth: number) {
+    const args = this.#arguments(open, depth);
+    const value = args && shaper(args.values);
+    return value === undefined ? undefined : { value, end: args!.end, isFolded: true };
+  }
+
+  /** `explode('!', 'a!b')[1]`: one piece of a constant split. */
+  #exploded(open: number, depth: number): Parsed | undefined {
+    const args = this.#arguments(open, depth);
+    const [sep, s] = args?.values ?? [];
+    if (typeof sep !== 'string' || !sep || typeof s !== 'string') return undefined;
+    const index = /^\s*\[\s*(\d{1,4})\s*\]/.exec(this.#text.slice(args!.end, args!.end + 16));
+    const piece = index ? s.split(sep)[Number(index[1])] : undefined;
+    return piece === undefined
+      ? undefined
+      : { value: piece, end: args!.end + index![0].length, isFolded: true };
   }
 
   #literal(i: number): Parsed | undefined {
@@ -259,7 +366,7 @@ function foldOnce(text: string): string {
   let folds = 0;
   // Where an expression may start: a quote, `(`, `$`, a decoder's or chr's name.
   const starts =
-    /['"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode)\s*\(/gi;
+    /['"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|[lr]?trim|strto(?:lower|upper)|[ul]cfirst|substr(?:_replace)?|str_replace|explode)\s*\(/gi;
   for (let m = starts.exec(text); m && folds < MAX_FOLDS; m = starts.exec(text)) {
     if (m.index < from) continue;
     // A call's own parenthesis: its argument is the expression (`eval(` + `base64_decode(…)`).
@@ -342,6 +449,26 @@ export function foldPhpConstants(text: string): string {
     current = next;
   }
   return withGlobalsNamed(
-    current.replace(STRING_CALLED, '$2$3').replace(VARIABLE_NAMED_BY_LITERAL, '$$$2'),
+    withNamedCalls(
+      current.replace(STRING_CALLED, '$2$3').replace(VARIABLE_NAMED_BY_LITERAL, '$$$2'),
+    ),
   );
+}
+
+// A variable called (`$a(…)`), not a method nor a variable variable.
+const VARIABLE_CALLED = /(?<![\w$>:])\$(\w{1,40})(\s*\()/g;
+
+/**
+ * Calls through a variable set once to a function's name (`$a = strrev('ecalper_gerp');
+ * $a('/x/e', $_POST['c'], 'x')`) written as that function's call, so the rules read
+ * `preg_replace(…)` as they read it spelt out.
+ */
+function withNamedCalls(text: string): string {
+  if (!/\$\w{1,40}\s*\(/.test(text)) return text;
+  const names = constantVariables(text);
+  if (!names.size) return text;
+  return text.replace(VARIABLE_CALLED, (whole, name: string, open: string) => {
+    const value = names.get(name);
+    return value && /^[A-Za-z_]\w{0,40}$/.test(value) ? value + open : whole;
+  });
 }

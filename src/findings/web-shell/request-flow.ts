@@ -22,13 +22,13 @@ export const INPUT =
 // run with PHP's string joins in it (`'SELECT (`' . implode('`, `', $cols) . '`)'`) is SQL
 // quoting names inside strings, not a command.
 export const COMMAND_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?=?)\s*`(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}\$(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+(?:System\.Diagnostics\.)?Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\b72C24DD5-D70A-438B-8A42-98424B88AFB8\b|\b13709620-C279-11CE-A49E-444553540000\b|\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(|\bnew\s+(?:java\.lang\.)?ProcessBuilder\b|\bProcess\.Start\s*\(|\bPowerShell\.Create\s*\(|\.InvokeMethod\s*\(\s*"Create"\s*,|["':]Win32_Process["']\s*\)\s*\.\s*Create\b|\bRunspaceFactory\.CreateRunspace\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec)\s*\(|(?:[=(;,]|\becho|\bprint|<\?(?:=|php\b)?)\s*`(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}\$(?:(?!['"]\s*\.|\.\s*['"])[^`\n]){0,80}`|\bRuntime\.getRuntime\s*\(\s*\)|\bProcessStartInfo\b|\bnew\s+(?:System\.Diagnostics\.)?Process\s*\(\s*\)|\bStartInfo\.FileName\b|\bWScript\.Shell\b|\bnew\s+COM\s*\(\s*['"]wscript\b|\b72C24DD5-D70A-438B-8A42-98424B88AFB8\b|\b13709620-C279-11CE-A49E-444553540000\b|\bextern\s+(?:static\s+)?\w{1,10}\s+CreateProcess\w{0,12}\s*\(|\bnew\s+(?:java\.lang\.)?ProcessBuilder\b|\bProcess\.Start\s*\(|\bPowerShell\.Create\s*\(|\.InvokeMethod\s*\(\s*"Create"\s*,|["':]Win32_Process["']\s*\)\s*\.\s*Create\b|\bRunspaceFactory\.CreateRunspace\s*\(|\bsubprocess\.(?:Popen|call|run|check_output)\s*\(|\bos\.(?:system|popen)\s*\(/i;
 
 // Runs code given at run time (Java's too: EL, BCEL's and the JDK's class loaders, a
 // process started through its private classes; .NET's Assembly.Load, called directly or
 // through reflection, and an XSLT transform allowed to run the stylesheet's C# scripts).
 export const CODE_SINK =
-  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_(?:replace|filter)\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z]*e[a-zA-Z]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\bXsltSettings\.TrustedXslt\b|\.EnableScript\s*=\s*true\b|\bnew\s+XsltSettings\s*\(\s*\w{1,10}\s*,\s*true\s*\)|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
+  /(?<![\w$>:]|->|::|function\s|[\w)\]]\.)\b(eval|assert|create_function)\s*\(|\bpreg_(?:replace|filter)\s*\(\s*(['"])([^a-zA-Z0-9\s])[^'"\n]{0,200}\3[a-df-zA-Z \n]*e[a-zA-Z \n]*\2|\bmb_ereg(?:i)?_replace\s*\([^;\n]{0,200}['"]e['"]\s*\)|\bScriptEngineManager\b|\bJShell\b|\bdefineClass\s*\(|\bELProcessor\b|\$\$BCEL\$\$|\bbcel\.internal\.util\.ClassLoader\b|\bTemplatesImpl\b|\bforkAndExec\b|\bAssembly\.Load\s*\(|\bXsltSettings\.TrustedXslt\b|\.EnableScript\s*=\s*true\b|\bnew\s+XsltSettings\s*\(\s*\w{1,10}\s*,\s*true\s*\)|\btypeof\s*\(\s*(?:System\.Reflection\.)?Assembly\s*\)\s*\.\s*GetMethod\s*\(\s*"Load"|\bcompile\s*\([^)\n]{0,100}['"]exec['"]/i;
 
 // Code run through a name chosen at run time: $f(...), $a['k'](...), ${...}(...), and a
 // variable variable's value ($$f(...): the function is named by the variable $f names).
@@ -409,6 +409,12 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     if (EVALUATING_PATTERN.test(first) && args.slice(1).some((a) => isRequestValue(a, tainted)))
       return `a pattern with the /e modifier and request input, given to a function chosen at run time (${m[0].slice(0, -1).trimEnd()}(...))`;
   }
+  // $n = "ass" . $_GET['a']; $n(…): the visitor completes a runner's name.
+  const completed = namesCompletedByInput(text, tainted);
+  if (completed.size)
+    for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 500))
+      if (m[1] && completed.has(m[1]))
+        return `a function whose name the request completes from a runner's ($${m[1]}(...))`;
   // ($d->f)($d->a), ($d['f'])(…): a member of what was sent, called.
   for (const m of [...text.matchAll(MEMBER_CALLED)].slice(0, 50))
     if (tainted.has(m[1]!)) return `a function named by request input ($${m[1]} member called)`;
@@ -433,6 +439,25 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
         return `a function called through a variable holding its name ('assert', 'system'…: $${m[1]}(...))`;
   }
   return undefined;
+}
+
+// A runner's name cut in two, one part the page's and the other the visitor's.
+const RUNNER_PARTS = ['assert', 'system', 'passthru', 'shell_exec', 'popen', 'proc_open', 'exec'];
+const JOINED_NAME =
+  /\$(\w{1,40})\s*=\s*(?:(['"])([a-z_]{3,12})\2\s*\.\s*@?\$(\w{1,40})|@?\$(\w{1,40})\s*\.\s*(['"])([a-z_]{3,12})\6)\s*;/gi;
+
+/** Names set to a piece of a runner's name joined to request input (`"ass" . $a`). */
+function namesCompletedByInput(text: string, tainted: ReadonlySet<string>): Set<string> {
+  const names = new Set<string>();
+  for (const m of [...text.matchAll(JOINED_NAME)].slice(0, 200)) {
+    const [piece, input, isPrefix] = m[3] ? [m[3], m[4]!, true] : [m[7]!, m[5]!, false];
+    const lower = piece.toLowerCase();
+    if (!tainted.has(input) || lower.startsWith('_') || lower.endsWith('_')) continue;
+    const fits = (r: string) =>
+      r !== lower && (isPrefix ? r.startsWith(lower) : r.endsWith(lower) && lower.length >= 4);
+    if (RUNNER_PARTS.some(fits)) names.add(m[1]!);
+  }
+  return names;
 }
 
 // `$_GET['f'](…)`: the request's own array, called.
@@ -763,7 +788,23 @@ export function variablesFromRequest(text: string): Set<string> {
     : new Set(
         [...text.matchAll(/\bname\s*=\s*\\?["']?(\w{1,40})/gi)].slice(0, 500).map((m) => m[1]!),
       );
-  if (fields && fields.size === 0) return new Set();
   const never = variablesNeverSet(text);
-  return fields ? new Set([...never].filter((v) => fields.has(v))) : never;
+  if (!fields) return never;
+  const run = handedToRunner(text);
+  return new Set([...never].filter((v) => fields.has(v) || run.has(v)));
+}
+
+// A runner whose result the visitor sees (system and passthru print it; shell_exec's and
+// exec's printed), or code run, given a variable alone or in a double-quoted string. A
+// process written to (`popen($sendmail, "w")`) is a mailer's.
+const RUNNER_CALL =
+  /(?<![\w$>:]|->|::|function\s)(?:\b(?:system|passthru|eval|assert)|\b(?:echo|print)\s*\(?\s*@?\s*(?:shell_exec|exec))\s*\(\s*@?(?:\$(\w{1,40})\s*[,)]|"[^"\n]{0,80}?\$(\w{1,40}))/gi;
+
+/**
+ * The variables handed straight to a runner (`print shell_exec($cmd)`): read and never set,
+ * they are the request's under register_globals, as a shell written for it expects, with
+ * or without a form of its own. Issue 27: such shells named no request input.
+ */
+function handedToRunner(text: string): Set<string> {
+  return new Set([...text.matchAll(RUNNER_CALL)].slice(0, 200).map((m) => (m[1] ?? m[2])!));
 }
