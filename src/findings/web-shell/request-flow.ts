@@ -794,11 +794,12 @@ export function variablesFromRequest(text: string): Set<string> {
   return new Set([...never].filter((v) => fields.has(v) || run.has(v)));
 }
 
-// A runner whose result the visitor sees (system and passthru print it; shell_exec's and
-// exec's printed), or code run, given a variable alone or in a double-quoted string. A
-// process written to (`popen($sendmail, "w")`) is a mailer's.
+// A command whose result the visitor sees (system and passthru print it; shell_exec's and
+// exec's printed), given a variable alone or in a double-quoted string. A process written
+// to (`popen($sendmail, "w")`) is a mailer's, and `eval($compiled)` a template engine's
+// fragment: their variables are set by the file that includes them.
 const RUNNER_CALL =
-  /(?<![\w$>:]|->|::|function\s)(?:\b(?:system|passthru|eval|assert)|\b(?:echo|print)\s*\(?\s*@?\s*(?:shell_exec|exec))\s*\(\s*@?(?:\$(\w{1,40})\s*[,)]|"[^"\n]{0,80}?\$(\w{1,40}))/gi;
+  /(?<![\w$>:]|->|::|function\s)(?:\b(?:system|passthru)|\b(?:echo|print)\b[\s(@]{0,12}(?:shell_exec|exec))\s*\(\s*@?(?:\$(\w{1,40})\s*[,)]|"[^"\n]{0,80}?\$(\w{1,40}))/gi;
 
 /**
  * The variables handed straight to a runner (`print shell_exec($cmd)`): read and never set,
