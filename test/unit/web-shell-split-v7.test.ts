@@ -35,6 +35,11 @@ describe('PHP constants: names trimmed, cut, spliced and picked', () => {
     );
   });
 
+  it('leaves a defined constant, in capitals, given to a decoder as it is', () => {
+    const page = `<?php if (strtoupper(PHP_OS) === 'LINUX') echo base64_decode(PAYLOAD);`;
+    expect(foldPhpConstants(page)).toBe(page);
+  });
+
   it('leaves a shaped value that depends on anything else unfolded', () => {
     const page = `<?php $n = substr($row['name'], 1); f(trim($input)); $p = explode(',', $list)[0];`;
     expect(foldPhpConstants(page)).toBe(page);

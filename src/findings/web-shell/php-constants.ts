@@ -240,9 +240,10 @@ class ConstantParser {
     const decode = format ? DECODERS.hex2bin : DECODERS[fn];
     if (!decode || (fn === 'pack' && !format)) return undefined;
     // A bare word is the string it spells to the PHP shells are written for
-    // (`strrev(ecalper_gerp)`): an undefined constant.
+    // (`strrev(ecalper_gerp)`): an undefined constant. One in capitals is a defined one
+    // (`strtoupper(PHP_OS)`), whose value is not known here.
     const word = /^\s*([A-Za-z_]\w{0,60})\s*\)/.exec(text.slice(open, open + 72));
-    if (word && !format) {
+    if (word && !format && /[a-z]/.test(word[1]!)) {
       const value = decode(word[1]!);
       return value === undefined
         ? undefined
