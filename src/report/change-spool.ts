@@ -51,16 +51,13 @@ interface Slot extends SpooledSummary {
 const FLUSH_BYTES = 256 * 1024;
 
 export class ChangeSpool {
-  readonly #fd: number;
+  readonly #file = new SpoolFile();
   readonly #slots: Slot[] = [];
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   #written = 0;
 
-  constructor() {
-    this.#fd = anonymousFile();
-    closeWhenUnreachable(this, this.#fd);
-  }
+  constructor() {}
 
   /** Writes the change's line; the caller drops its copy. */
   add(change: ChangedPath): void {
@@ -101,16 +98,14 @@ export class ChangeSpool {
   /** The changes in the order `compare` gives; the spool takes no more. */
   finish(compare: (a: SpooledSummary, b: SpooledSummary) => number): SpooledChanges {
     this.#flush();
-    const changes = new SpooledChanges(this.#fd, [...this.#slots].sort(compare));
-    closeWhenUnreachable(changes, this.#fd);
-    return changes;
+    return new SpooledChanges(this.#file, [...this.#slots].sort(compare));
   }
 
   #flush(): void {
     if (this.#pendingBytes === 0) return;
     const chunk = Buffer.concat(this.#pending, this.#pendingBytes);
     for (let done = 0; done < chunk.length;)
-      done += writeSync(this.#fd, chunk, done, chunk.length - done, this.#written + done);
+      done += writeSync(this.#file.fd, chunk, done, chunk.length - done, this.#written + done);
     this.#written += chunk.length;
     this.#pending = [];
     this.#pendingBytes = 0;
@@ -119,11 +114,11 @@ export class ChangeSpool {
 
 /** Changes read back from a spool, one at a time; iterable as often as needed. */
 export class SpooledChanges implements ChangeList {
-  readonly #fd: number;
+  readonly #file: SpoolFile;
   readonly #slots: readonly Slot[];
 
-  constructor(fd: number, slots: readonly Slot[]) {
-    this.#fd = fd;
+  constructor(file: SpoolFile, slots: readonly Slot[]) {
+    this.#file = file;
     this.#slots = slots;
   }
 
@@ -140,7 +135,7 @@ export class SpooledChanges implements ChangeList {
     for (const slot of this.#slots) {
       const bytes = Buffer.alloc(slot.length);
       for (let done = 0; done < slot.length;) {
-        const n = readSync(this.#fd, bytes, done, slot.length - done, slot.offset + done);
+        const n = readSync(this.#file.fd, bytes, done, slot.length - done, slot.offset + done);
         if (n === 0) throw new Error(`the change spool ended early at ${slot.path}`);
         done += n;
       }
@@ -177,20 +172,20 @@ function anonymousFile(): number {
   }
 }
 
-// A descriptor is shared by a spool and the changes it gave; it is closed when neither is
-// reachable any more (a console runs many triages), and by the system at exit.
-const holders = new Map<number, number>();
+// The descriptor is closed when neither the spool nor the changes it gave hold its file any
+// more (a console runs many triages), and by the system at exit.
 const closer = new FinalizationRegistry<number>((fd) => {
-  const left = (holders.get(fd) ?? 1) - 1;
-  if (left > 0) return void holders.set(fd, left);
-  holders.delete(fd);
   try {
     closeSync(fd);
   } catch {
     // already closed
   }
 });
-function closeWhenUnreachable(holder: object, fd: number): void {
-  holders.set(fd, (holders.get(fd) ?? 0) + 1);
-  closer.register(holder, fd);
+
+/** The spool's file, shared by the spool and the changes it gives. */
+class SpoolFile {
+  readonly fd = anonymousFile();
+  constructor() {
+    closer.register(this, this.fd);
+  }
 }
