@@ -22,6 +22,7 @@ import {
   phpShellContent,
   reverseShell,
 } from './content-rules.js';
+import { ircBot } from './irc-bot.js';
 import { webServerRunsFiles } from './web-server-config.js';
 import {
   bootLoader,
@@ -549,6 +550,7 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'web-shell': webShell,
   'web-server-config': webServerRunsFiles,
   'miner-config': minerConfig,
+  'irc-bot': ircBot,
   'decoded-exec': decodedExecution,
   'download-exec': downloadAndExecute,
   setuid: setuidGained,

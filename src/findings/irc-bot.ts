@@ -1,0 +1,41 @@
+/**
+ * An IRC bot: a script that connects to an IRC server, registers a nick, answers the
+ * server's PING and acts on what the channel says (PRIVMSG). Botnets of hacked web servers
+ * are driven this way: PHP's pBot and "fighter" bots, Perl's shellbot, Python's. Some run
+ * the channel's commands, some only flood or fight other bots; each is an agent someone
+ * else orders. Issue 27: bots that run no command were missed, as nothing else in them
+ * looks like a shell. Any language: all four protocol words and a connection must be there.
+ */
+import type { ChangeRule } from './change-rules.js';
+
+// A client connection: PHP's, Perl's, Python's, Java's, Ruby's, and Perl's
+// `connect(SOCK, $addr)`.
+const CONNECTS =
+  /(?<![\w>:])(?:p?fsockopen|stream_socket_client|socket_connect)\s*\(|\bIO::Socket::INET\b|\bsocket\.socket\s*\(|\bnew\s+(?:java\.net\.)?Socket\s*\(|\bTCPSocket\.(?:new|open)\b|\bconnect\s*\(\s*\$?\w{1,40}\s*,/;
+// What a client sends to register (`"NICK $nick\r\n"`, `'USER ' . $ident`), at a string's
+// start or a line's within one; the server's words it answers or reads, in IRC's capitals.
+const REGISTERS_NICK = /(?:["']|\\n)NICK\s/;
+const REGISTERS_USER = /(?:["']|\\n)USER\s/;
+const ANSWERS_PING = /\bPONG\b/;
+const READS_CHANNEL = /\bPRIVMSG\b/;
+
+/** True when a file holds an IRC client that stays connected and reads the channel. */
+export function isIrcBot(text: string): boolean {
+  return (
+    READS_CHANNEL.test(text) &&
+    ANSWERS_PING.test(text) &&
+    REGISTERS_NICK.test(text) &&
+    REGISTERS_USER.test(text) &&
+    CONNECTS.test(text)
+  );
+}
+
+export const ircBot: ChangeRule = (f) =>
+  f.kind !== 'D' && f.currentText !== undefined && isIrcBot(f.currentText)
+    ? {
+        severity: 'high',
+        reason:
+          'an IRC bot: it connects to an IRC server, registers a nick and acts on what the channel says (a botnet agent, ordered from IRC)',
+        attack: 'T1071',
+      }
+    : undefined;
