@@ -65,9 +65,10 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   'new RegExp(\n        String.raw`\\b(?:${[...new Set(ids)]':
     /\b(?:T1|txtPath)\s*\.\s*(?:Text|Value|SelectedValue|PostedFile|FileName|FileBytes|FileContent)\b/,
   // downloaded-code.ts: PHP's fetchers and the page's own fetching functions (`\w{1,40}`),
-  // on a URL or a request value, and curl_exec() of the handles set to one.
-  'new RegExp(String.raw`\\b(?:${names})':
-    /\b(?:file_get_contents|fopen|getCurl0)\s*\(\s*(?:["'](?:https?|ftp):\/\/|@?\$_(?:GET|POST|REQUEST|COOKIE)\s*\[|\$(?:url|src0)\b)|\bcurl_exec\s*\(\s*\$(?:ch|c1)\b/i,
+  // on a URL or a request value, curl_exec() of the handles set to one, and any call of
+  // the page's functions that spell out the URL they fetch.
+  'new RegExp(\n    String.raw`\\b(?:${names})':
+    /\b(?:file_get_contents|fopen|getCurl0)\s*\(\s*(?:["'](?:https?|ftp):\/\/|@?\$_(?:GET|POST|REQUEST|COOKIE)\s*\[|\$(?:url|src0)\b)|\bcurl_exec\s*\(\s*\$(?:ch|c1)\b|(?<![\w$>:])(?:fetchRemote|get1)\s*\(/i,
   // socket-flow.ts: the stream writers, and the page's own functions that write (`\w{1,40}`).
   'new RegExp(\n        String.raw`${STREAM_WRITE.source}':
     /(?<![\w>:$])(?:fwrite|fputs|socket_write|socket_send|stream_copy_to_stream)\s*\(|(?:->|::|(?<![\w$]))(?:rw|brw)\s*\(/g,

@@ -4,8 +4,8 @@
  * (`copy("compress.zlib://" . $file, …)`), imap_open() given the visitor's mailbox string (a
  * command through the mail client's rsh option), links to the server's root made followable
  * with an .htaccess (the shared-host symlink attack), and IIS's configuration of every site
- * read through its metabase, a library preloaded into the programs PHP starts. Pages have no
- * use for any of them.
+ * read through its metabase, a library preloaded into the programs PHP starts, PHP's own memory
+ * read to find a disabled function. Pages have no use for any of them.
  */
 import { callArgs } from './code-text.js';
 import { carriesInput } from './request-flow.js';
@@ -21,6 +21,10 @@ const FOLLOWS_LINKS =
 // error_log()'s): code run though every command function is disabled.
 const LD_PRELOAD_SET = /\bputenv\s*\(\s*['"]LD_PRELOAD=/;
 const IIS_METABASE = /\b(?:new\s+COM|GetObject)\s*\(\s*["']IIS:\/\//i;
+// PHP reading its own memory: the process's maps or memory file, or a word read from memory
+// compared with "system" packed as a little-endian integer (0x6d6574737973). The published
+// disable_functions bypasses find zif_system so and call it through a closure they forge.
+const OWN_MEMORY = /\/proc\/self\/(?:mem|maps)\b|\b0x6d6574737973\b/i;
 
 /** The first way around the host's limits the page takes, described; or undefined. */
 export function bypassesLimits(
@@ -50,6 +54,8 @@ export function bypassesLimits(
     return 'links server files into its folder and lets the web server follow them (a symlink attack)';
   if (LD_PRELOAD_SET.test(text))
     return 'sets LD_PRELOAD for the programs it starts (a library run around disable_functions)';
+  if (OWN_MEMORY.test(text))
+    return "reads PHP's own memory to call a function the host disabled (a disable_functions bypass)";
   if (IIS_METABASE.test(text))
     return "reads IIS's configuration of every site (its IIS:// metabase)";
   return undefined;

@@ -549,7 +549,9 @@ function callsOfOwn(text: string, own: ReadonlySet<string>): RegExpMatchArray[] 
     (m) =>
       own.has(m[1]!.toLowerCase()) &&
       // A definition names it on its own line: `End Sub` then a call on the next is a call.
-      !/\b(?:function|sub)[ \t]+$/i.test(text.slice(Math.max(0, m.index! - 12), m.index!)),
+      !/\b(?:function|sub|property[ \t]+(?:let|set|get))[ \t]+$/i.test(
+        text.slice(Math.max(0, m.index! - 16), m.index!),
+      ),
   );
 }
 
@@ -557,11 +559,14 @@ function callsOfOwn(text: string, own: ReadonlySet<string>): RegExpMatchArray[] 
  * The page's own functions and subs that hand a parameter to `runners`: as code, whole
  * (`Function x(s) eval s End Function`), or as part of a command line (`Sub t(s) … o.exec(s)
  * … End Sub`, `.run "cmd /c " & s`). A call to one runs its argument as surely as the runner.
+ * A class's `Property Let p(v)` is one too: `obj.p = request("x")` calls it with the request.
  */
 function ownRunners(text: string, runners = CODE_RUNNERS, isPart = false): Set<string> {
   const out = new Set<string>();
   for (const m of [
-    ...text.matchAll(/\b(?:function|sub)\s+(\w{1,40})\s*\(([\w\s,]{0,200})\)/gi),
+    ...text.matchAll(
+      /\b(?:function|sub|property\s+(?:let|set))\s+(\w{1,40})\s*\(([\w\s,]{0,200})\)/gi,
+    ),
   ].slice(0, 500)) {
     const params = m[2]!
       .split(',')
@@ -574,7 +579,7 @@ function ownRunners(text: string, runners = CODE_RUNNERS, isPart = false): Set<s
       .filter(Boolean);
     if (!params.length) continue;
     const start = m.index! + m[0].length;
-    const end = text.slice(start, start + 5000).search(/\bend\s+(?:function|sub)\b/i);
+    const end = text.slice(start, start + 5000).search(/\bend\s+(?:function|sub|property)\b/i);
     const body = text.slice(start, end < 0 ? start + 5000 : start + end);
     for (const r of [...body.matchAll(runners)].slice(0, 50)) {
       // JScript's eval takes a second argument (`eval(str, "unsafe")`): the code is the first.

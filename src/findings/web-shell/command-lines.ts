@@ -15,10 +15,14 @@ function commandLines(text: string): string[] {
     .map((m) => callArgs(text, m.index! + m[0].length - 1)[0] ?? '');
 }
 
-// A program fetched by a command line (`system('wget "http://…/x" || curl -O …')`), and a
-// command line that starts one (`chmod 777 ./x`, `nohup ./x &`).
-const FETCHES_PROGRAM = /\b(?:wget|curl)\s[^;|&\n]{0,200}?(?:https?|ftp):\/\//i;
-const STARTS_PROGRAM = /\bchmod\s{1,4}\+?[0-7x]{1,4}\b|\bnohup\s|(?:^|[\s;&|'"])\.\/\w/;
+// A program fetched by a command line (`system('wget "http://…/x" || curl -O …')`), from a
+// URL written there or spliced in (`'cd /tmp;fetch ' . $url . 'k.txt'`), by any of the
+// fetchers droppers try in turn (lwp-download, BSD's fetch, libwww's GET, lynx); and a
+// command line that starts one (`chmod 777 ./x`, `nohup ./x &`, `perl k.txt`).
+const FETCHES_PROGRAM =
+  /\b(?:[Ww][Gg][Ee][Tt]|[Cc][Uu][Rr][Ll]|fetch|lwp-download|lynx\s{1,4}-source|GET)\s[^;|&\n]{0,200}?(?:(?:https?|ftp):\/\/|['"]\s{0,4}\.\s{0,4}\$)/;
+const STARTS_PROGRAM =
+  /\bchmod\s{1,4}\+?[0-7x]{1,4}\b|\bnohup\s|(?:^|[\s;&|'"])(?:\.\/\w|(?:perl|python[23]?|php|sh|bash)\s{1,4}[\w.-]{1,60}\s{0,4}(?:[;&|'"]|$))/;
 
 /** True when the page's command lines download a program and start it (a dropper). */
 export function downloadsAndRuns(text: string): boolean {

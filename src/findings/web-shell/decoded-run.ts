@@ -25,19 +25,26 @@ const DECODER_IN_VARIABLE =
 
 // A name set or grown from an expression (`$o .= $b[$i] ^ $k;`).
 const SET_FROM = /\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{1,200});/g;
-// Calls that only rework the characters of what they are given (a decoder's own loop).
+// Calls that only rework the characters of what they are given (a decoder's own loop), and
+// token_get_all(): the decoded code cut into its tokens, to be put back together and run.
 const CHARACTER_CALL =
-  /\b(?:chr|ord|substr|strtr|str_replace|implode|join|str_rot13|strrev|str_split|sprintf|pack|hexdec|dechex|base_convert)\s*\(/gi;
+  /\b(?:chr|ord|substr|strtr|str_replace|implode|join|str_rot13|strrev|str_split|sprintf|pack|hexdec|dechex|base_convert|token_get_all)\s*\(/gi;
+// `foreach ($tokens as $t)`, `foreach ($parts as $i => $t)`: each piece of what is stepped.
+const STEPS_THROUGH =
+  /\bforeach\s*\(\s*\$(\w{1,40})\s+as\s+(?:\$\w{1,40}\s*=>\s*)?\$(\w{1,40})\s*\)/gi;
 
 /**
  * Names holding text reworked from decoded text, through up to three steps: a decoder's own
  * loop (`for (…) $o .= $b[$i] ^ $k;` over `$b = base64_decode(…)`), whose result is the
- * code run. Only character work counts: a value passed to any other call is data.
+ * code run, or a loop over its pieces (`foreach (token_get_all($code) as $t) $c .= …`). Only
+ * character work counts: a value passed to any other call is data.
  */
 function reworkedFrom(text: string, decoded: Set<string>): Set<string> {
   const sets = [...text.matchAll(SET_FROM)].slice(0, 3000);
+  const steps = [...text.matchAll(STEPS_THROUGH)].slice(0, 200);
   for (let round = 0; round < 3; round++) {
     const before = decoded.size;
+    for (const m of steps) if (decoded.has(m[1]!)) decoded.add(m[2]!);
     for (const m of sets) {
       const expr = m[2]!;
       if (decoded.has(m[1]!) || /\b\w{1,40}\s*\(/.test(expr.replace(CHARACTER_CALL, ''))) continue;

@@ -13,11 +13,24 @@ const MAX_FUNCTIONS = 200;
 const FETCHERS = ['file_get_contents', 'fopen', 'file', 'curl_init'];
 const FETCHES_IN_BODY = /\b(?:curl_exec|file_get_contents|stream_get_contents|fread)\s*\(/;
 
-/** The page's own functions that fetch what they are given (`function get($url) { curl… }`). */
-function fetchingFunctions(text: string): string[] {
-  return ownFunctions(text, MAX_FUNCTIONS, 3000)
-    .filter((f) => FETCHES_IN_BODY.test(f.body))
-    .map((f) => f.name);
+// A body fetching a URL it spells out itself (`file_get_contents("https://$host$path")`,
+// `curl_setopt($ch, CURLOPT_URL, "https://$host…")`), whatever it is given.
+const FETCHES_OWN_URL =
+  /\b(?:file_get_contents|fopen|file|curl_init)\s*\(\s*["'](?:https?|ftp):\/\/|\bCURLOPT_URL\s*,\s*["'](?:https?|ftp):\/\//i;
+
+/**
+ * The page's own functions that fetch what they are given (`function get($url) { curl… }`),
+ * and those among them that fetch a URL they spell out from what they are given (`function
+ * fetch($host, $path)`): every call of one of those is a download.
+ */
+function fetchingFunctions(text: string): { all: string[]; addressed: string[] } {
+  const fetching = ownFunctions(text, MAX_FUNCTIONS, 3000).filter((f) =>
+    FETCHES_IN_BODY.test(f.body),
+  );
+  return {
+    all: fetching.map((f) => f.name),
+    addressed: fetching.filter((f) => FETCHES_OWN_URL.test(f.body)).map((f) => f.name),
+  };
 }
 
 // A URL the page spells out, or one the visitor sends (`$_GET['u']`, as sent).
@@ -39,7 +52,11 @@ const urlVariables = (text: string) => [...text.matchAll(URL_HELD)].slice(0, 50)
  * whose CURLOPT_URL is one (`$ch = curl_init(); curl_setopt($ch, CURLOPT_URL, $url);`).
  */
 function urlFetch(text: string): RegExp {
-  const names = [...FETCHERS, ...fetchingFunctions(text)].join('|');
+  const own = fetchingFunctions(text);
+  const names = [...FETCHERS, ...own.all].join('|');
+  const addressed = own.addressed.length
+    ? String.raw`|(?<![\w$>:])(?:${own.addressed.join('|')})\s*\(`
+    : '';
   const held = [...new Set(urlVariables(text))];
   const variable = held.length ? String.raw`|\$(?:${held.join('|')})\b` : '';
   const handles = [
@@ -54,7 +71,10 @@ function urlFetch(text: string): RegExp {
   const executed = handles.length
     ? String.raw`|\bcurl_exec\s*\(\s*\$(?:${[...new Set(handles)].join('|')})\b`
     : '';
-  return new RegExp(String.raw`\b(?:${names})\s*\(\s*(?:${URL_START}${variable})${executed}`, 'i');
+  return new RegExp(
+    String.raw`\b(?:${names})\s*\(\s*(?:${URL_START}${variable})${executed}${addressed}`,
+    'i',
+  );
 }
 
 /** Variables holding what was fetched, through up to three assignments. */
@@ -88,10 +108,11 @@ const WRITES = /\b(?:(file_put_contents)|fwrite|fputs)\s*\(/g;
 function contentsWrittenToPages(text: string): string[] {
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;\n]{0,300})/g)].slice(0, 5000);
   const pageVariables = new Set(assigns.filter((m) => PAGE_NAME.test(m[2]!)).map((m) => m[1]!));
+  // `include $t;`, `include($t);`, and `include$t;`: PHP needs no space before a variable.
   const included = new Set(
     [
       ...text.matchAll(
-        /\b(?:include|require)(?:_once)?(?:\s*\(\s*([^;\n]{1,120}?)\s*\)|\s+([^;\n(]{1,120}?))\s*;/g,
+        /\b(?:include|require)(?:_once)?(?:\s*\(\s*([^;\n]{1,120}?)\s*\)|(?:\s+|(?=\$))([^;\n(]{1,120}?))\s*;/g,
       ),
     ]
       .slice(0, 200)

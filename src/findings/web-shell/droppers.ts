@@ -260,14 +260,17 @@ export function writesAndRuns(text: string): string | undefined {
   return undefined;
 }
 
-// A file written whole by name (`file_put_contents($f, …)`), and a name included or required.
-const PUT_CONTENTS = /\bfile_put_contents\s*\(/g;
+// A file written whole by name (`file_put_contents($f, …)`) or through a handle opened on a
+// name (`$h = fopen('t.php', 'w'); fwrite($h, …)`), and a name included or required.
+const PUT_CONTENTS = /\b(?:(file_put_contents)|fwrite|fputs)\s*\(/g;
+const OPENED = /\$(\w{1,40})\s*=\s*(?:@\s*)?fopen\s*\(/g;
 const INCLUDED_NAME =
   /\b(?:include|require)(?:_once)?[\s(@]{0,8}(\$\w{1,40}|(['"])[^'"\n$]{1,200}\2)\s*[);]/g;
 
 /**
  * True when the page writes request input into a file and then includes that file
- * (`file_put_contents($t, '<?php ' . $_POST['c']); include $t;`): the request run as PHP
+ * (`file_put_contents($t, '<?php ' . $_POST['c']); include $t;`, or through fopen() and
+ * fwrite()): the request run as PHP
  * through a file, where no eval() is called.
  */
 export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>): boolean {
@@ -278,8 +281,14 @@ export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>):
     [...text.matchAll(INCLUDED_NAME)].slice(0, 100).map((m) => m[1]!.replace(/"/g, "'")),
   );
   if (!included.size) return false;
+  const handles = new Map(
+    [...text.matchAll(OPENED)]
+      .slice(0, 100)
+      .map((m) => [m[1]!, callArgs(text, m.index! + m[0].length - 1)[0] ?? ''] as const),
+  );
   return [...text.matchAll(PUT_CONTENTS)].slice(0, 100).some((m) => {
-    const [file, data] = callArgs(text, m.index! + m[0].length - 1);
+    const [target, data] = callArgs(text, m.index! + m[0].length - 1);
+    const file = m[1] ? target : handles.get(/^\s*\$(\w{1,40})\s*$/.exec(target ?? '')?.[1] ?? '');
     const name = nameOf(file ?? '')?.replace(/"/g, "'");
     return name !== undefined && included.has(name) && carriesInput(data ?? '', tainted);
   });

@@ -15,6 +15,8 @@ const MAX_DECODED_BYTES = 64 * 1024;
 const MAX_RESULT_CHARS = 256 * 1024;
 const MAX_FOLDS = 4000;
 const MAX_PASSES = 3;
+/** Characters of a list of character codes read (`array_map('chr', [...])`): 4,000 codes. */
+const CHAR_CODES_READ = 16 * 1024;
 
 type Decoder = (value: string) => string | undefined;
 
@@ -41,20 +43,9 @@ const DECODERS: Readonly<Record<string, Decoder>> = {
   gzinflate: inflated(inflateRawSync),
   gzuncompress: inflated(inflateSync),
   gzdecode: inflated(gunzipSync),
-  urldecode: (v) => {
-    try {
-      return decodeURIComponent(v.replace(/\+/g, ' '));
-    } catch {
-      return undefined;
-    }
-  },
-  rawurldecode: (v) => {
-    try {
-      return decodeURIComponent(v);
-    } catch {
-      return undefined;
-    }
-  },
+  // Byte by byte, as PHP decodes (`%99` is the byte 0x99, no UTF-8 sequence needed).
+  urldecode: (v) => percentDecoded(v.replace(/\+/g, ' ')),
+  rawurldecode: (v) => percentDecoded(v),
   // A name trimmed or cased into shape (`trim("\x0Bassert")`, `strtolower('SYSTEM')`).
   trim: (v) => v.replace(/^[ \t\n\r\0\v]+|[ \t\n\r\0\v]+$/g, ''),
   ltrim: (v) => v.replace(/^[ \t\n\r\0\v]+/, ''),
@@ -66,6 +57,12 @@ const DECODERS: Readonly<Record<string, Decoder>> = {
 };
 
 type Argument = string | number;
+
+function percentDecoded(v: string): string {
+  return v.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
+}
 
 /**
  * String functions of several arguments, on constants: a name cut, spliced or picked out of
@@ -195,6 +192,15 @@ class ConstantParser {
     if (text[i] === '@') i = this.#skip(i + 1);
     const c = text[i];
     if (c === "'" || c === '"') return this.#literal(i);
+    // `~"\x8c\x86…"`, `~urldecode('%99…')`: a string negated bit by bit spells a name.
+    if (c === '~') {
+      const inner = this.#term(i + 1, depth + 1);
+      if (!inner) return undefined;
+      let value = '';
+      for (let k = 0; k < inner.value.length; k++)
+        value += String.fromCharCode(~inner.value.charCodeAt(k) & 0xff);
+      return { value, end: inner.end, isFolded: true };
+    }
     if (c === '(') {
       const inner = this.expression(i + 1, depth + 1);
       const close = inner ? this.#skip(inner.end) : -1;
@@ -225,6 +231,7 @@ class ConstantParser {
     const shaper = SHAPERS[fn];
     if (shaper) return this.#shaped(shaper, open, depth);
     if (fn === 'explode') return this.#exploded(open, depth);
+    if (fn === 'implode' || fn === 'join') return this.#charCodesJoined(open);
     if (fn === 'chr') {
       const n = /^\s*(\d{1,3})\s*\)/.exec(text.slice(open, open + 12));
       return n
@@ -287,6 +294,33 @@ class ConstantParser {
     const args = this.#arguments(open, depth);
     const value = args && shaper(args.values);
     return value === undefined ? undefined : { value, end: args!.end, isFolded: true };
+  }
+
+  /**
+   * `implode('', array_map('chr', [104, 116, …]))`: a string spelt as character codes, a
+   * URL or a function's name hidden from a reader. At most CHAR_CODES_READ characters of
+   * the list are read.
+   */
+  #charCodesJoined(open: number): Parsed | undefined {
+    const text = this.#text;
+    const head = /^\s*(['"])\1\s*,\s*array_map\s*\(\s*(['"])chr\2\s*,\s*(\[|array\s*\()/i.exec(
+      text.slice(open, open + 80),
+    );
+    if (!head) return undefined;
+    const close = head[3] === '[' ? ']' : ')';
+    let at = open + head[0].length;
+    const limit = Math.min(text.length, at + CHAR_CODES_READ);
+    let value = '';
+    for (;;) {
+      const n = /^\s*(\d{1,3})\s*([,\])])/.exec(text.slice(at, Math.min(limit, at + 16)));
+      if (!n) return undefined;
+      value += String.fromCharCode(Number(n[1]) % 256);
+      at += n[0].length;
+      if (n[2] === ',') continue;
+      if (n[2] !== close) return undefined;
+      const end = /^\s*\)\s*\)/.exec(text.slice(at, at + 16));
+      return end ? { value, end: at + end[0].length, isFolded: true } : undefined;
+    }
   }
 
   /** `explode('!', 'a!b')[1]`: one piece of a constant split. */
@@ -365,9 +399,9 @@ function foldOnce(text: string): string {
   let out = '';
   let from = 0;
   let folds = 0;
-  // Where an expression may start: a quote, `(`, `$`, a decoder's or chr's name.
+  // Where an expression may start: `~`, a quote, `(`, `$`, a decoder's or chr's name.
   const starts =
-    /['"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|[lr]?trim|strto(?:lower|upper)|[ul]cfirst|substr(?:_replace)?|str_replace|explode)\s*\(/gi;
+    /[~'"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|[lr]?trim|strto(?:lower|upper)|[ul]cfirst|substr(?:_replace)?|str_replace|explode)\s*\(/gi;
   for (let m = starts.exec(text); m && folds < MAX_FOLDS; m = starts.exec(text)) {
     if (m.index < from) continue;
     // A call's own parenthesis: its argument is the expression (`eval(` + `base64_decode(…)`).
@@ -413,6 +447,8 @@ function skipLiteral(text: string, i: number): number {
 // A string called: PHP 7 calls the function the string names (`'system'($c)`, and what
 // `'sy'.'stem'($c)` folds to), so it is read as that function's call.
 const STRING_CALLED = /(?<![\w$\])])(['"])([A-Za-z_]\w{0,40})\1(\s*\()/g;
+// The same string in parentheses (`('system')($c)`, what `(~"\x8c…")($c)` folds to).
+const PARENTHESISED_STRING_CALLED = /(?<![\w$\])])\(\s*(['"])([A-Za-z_]\w{0,40})\1\s*\)(\s*\()/g;
 
 // A name kept in $GLOBALS under a key (`${"GLOBALS"}["cpsgir"]="files";`, once folded), and
 // a variable named through it (`${${"GLOBALS"}["cpsgir"]}`): an obfuscator's table of names.
@@ -451,7 +487,10 @@ export function foldPhpConstants(text: string): string {
   }
   return withGlobalsNamed(
     withNamedCalls(
-      current.replace(STRING_CALLED, '$2$3').replace(VARIABLE_NAMED_BY_LITERAL, '$$$2'),
+      current
+        .replace(PARENTHESISED_STRING_CALLED, '$2$3')
+        .replace(STRING_CALLED, '$2$3')
+        .replace(VARIABLE_NAMED_BY_LITERAL, '$$$2'),
     ),
   );
 }
