@@ -454,6 +454,13 @@ function backdatesFile(text: string): boolean {
 
 // A raw socket set to receive every packet on its interface (SIO_RCVALL): a sniffer, which
 // no page needs.
+// A filter, servlet or listener added to the running application, or a virtual path
+// provider registered, from a page: Servlet 3.0's addFilter("…") and Tomcat's own
+// StandardContext calls, ASP.NET's hosting environment. Applications declare theirs in
+// web.xml, annotations or start-up code; a page that adds one at request time leaves code
+// behind in memory (a memory shell), which answers after the page is deleted.
+const INSTALLS_INTO_RUNNING_APP =
+  /\.\s*(?:addFilterDef|addFilterMap(?:Before)?|addServletMappingDecoded|addServletMapping|addApplicationEventListener)\s*\(|\.\s*(?:addFilter|addServlet)\s*\(\s*"|\bRegisterVirtualPathProvider\s*\(/;
 const RAW_SOCKET = /\bSocketType\.Raw\b/;
 const RECEIVES_ALL = /\bIOControlCode\.ReceiveAll\b|\bSIO_RCVALL\b|\b0x98000001\b/i;
 
@@ -719,6 +726,10 @@ function judgeAsWritten(
   // as an encrypted .NET assembly (the Godzilla and Behinder families and their variants).
   if (isPageScript && !isJava && !isAsp && input && DECRYPTS.test(text) && LOADS_CODE.test(text))
     reasons.push('decrypts what the request sends and loads or calls it as .NET code');
+  if (isPageScript && !isAsp && !isPhp && INSTALLS_INTO_RUNNING_APP.test(text))
+    reasons.push(
+      'adds a filter, servlet, listener or path provider to the running application (a memory shell)',
+    );
   if (isPageScript && RAW_SOCKET.test(text) && RECEIVES_ALL.test(text))
     reasons.push("captures the network's traffic (a raw socket set to receive every packet)");
   if (isPageScript && CARRIED_CLASS.test(text))

@@ -91,6 +91,28 @@ $data = json_decode(fetchRemote('api.example.org', '/rates'), true); echo htmlsp
   });
 });
 
+describe('survey v8: Java and ASP.NET memory shells', () => {
+  it('ranks a page adding a filter to the running application critical', () => {
+    const page = `<%@ page import="javax.servlet.*" %><%
+ServletContext ctx = request.getServletContext();
+FilterRegistration.Dynamic d = ctx.addFilter("f", new CmdFilter());
+d.addMappingForUrlPatterns(null, true, "/*"); %>`;
+    expect(topFinding('/usr/local/tomcat/webapps/ROOT/a.jsp', page)).toMatchObject(
+      critical(/memory shell/),
+    );
+    // A map's listener in the page's script, and an attribute read, are no filter.
+    const map = `<%= request.getServletContext().getAttribute("title") %>
+<script>google.maps.event.addListener(marker, 'click', function () { open(); });</script>`;
+    expect(isRuleAlarm('/usr/local/tomcat/webapps/ROOT/m.jsp', map)).toBe(false);
+  });
+
+  it('ranks a page registering a virtual path provider critical', () => {
+    const page = `<%@ Page Language="C#" %><%@ Import Namespace="System.Web.Hosting" %>
+<script runat="server">void Page_Load() { HostingEnvironment.RegisterVirtualPathProvider(new P()); }</script>`;
+    expect(topFinding('/inetpub/wwwroot/v.aspx', page)).toMatchObject(critical(/memory shell/));
+  });
+});
+
 describe('survey v8: ASP.NET and classic ASP', () => {
   it('ranks a page keeping a socket in the session for later requests critical', () => {
     const page = `<%@ Page Language="C#" %><script runat="server">
