@@ -452,8 +452,6 @@ function backdatesFile(text: string): boolean {
   });
 }
 
-// A raw socket set to receive every packet on its interface (SIO_RCVALL): a sniffer, which
-// no page needs.
 // A filter, servlet or listener added to the running application, or a virtual path
 // provider registered, from a page: Servlet 3.0's addFilter("…") and Tomcat's own
 // StandardContext calls, ASP.NET's hosting environment. Applications declare theirs in
@@ -461,6 +459,9 @@ function backdatesFile(text: string): boolean {
 // behind in memory (a memory shell), which answers after the page is deleted.
 const INSTALLS_INTO_RUNNING_APP =
   /\.\s*(?:addFilterDef|addFilterMap(?:Before)?|addServletMappingDecoded|addServletMapping|addApplicationEventListener)\s*\(|\.\s*(?:addFilter|addServlet)\s*\(\s*"|\bRegisterVirtualPathProvider\s*\(/;
+
+// A raw socket set to receive every packet on its interface (SIO_RCVALL): a sniffer, which
+// no page needs.
 const RAW_SOCKET = /\bSocketType\.Raw\b/;
 const RECEIVES_ALL = /\bIOControlCode\.ReceiveAll\b|\bSIO_RCVALL\b|\b0x98000001\b/i;
 

@@ -18,7 +18,8 @@ function commandLines(text: string): string[] {
 // A program fetched by a command line (`system('wget "http://…/x" || curl -O …')`), from a
 // URL written there or spliced in (`'cd /tmp;fetch ' . $url . 'k.txt'`), by any of the
 // fetchers droppers try in turn (lwp-download, BSD's fetch, libwww's GET, lynx); and a
-// command line that starts one (`chmod 777 ./x`, `nohup ./x &`, `perl k.txt`).
+// command line that starts one (`chmod 777 ./x`, `nohup ./x &`, `perl k.txt`). wget and curl
+// in either case, GET in capitals only (libwww's name; `get` is a word).
 const FETCHES_PROGRAM =
   /\b(?:[Ww][Gg][Ee][Tt]|[Cc][Uu][Rr][Ll]|fetch|lwp-download|lynx\s{1,4}-source|GET)\s[^;|&\n]{0,200}?(?:(?:https?|ftp):\/\/|['"]\s{0,4}\.\s{0,4}\$)/;
 const STARTS_PROGRAM =

@@ -270,8 +270,7 @@ const INCLUDED_NAME =
 /**
  * True when the page writes request input into a file and then includes that file
  * (`file_put_contents($t, '<?php ' . $_POST['c']); include $t;`, or through fopen() and
- * fwrite()): the request run as PHP
- * through a file, where no eval() is called.
+ * fwrite()): the request run as PHP through a file, where no eval() is called.
  */
 export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>): boolean {
   // A name held in a variable, or spelt out (`file_put_contents('README', $_GET['c'],
