@@ -6,6 +6,7 @@
  * visitor sends (a proxy fetches those too, but does not save them as a page).
  */
 import { callArgs, ownFunctions } from './code-text.js';
+import { writesOf } from './droppers.js';
 
 const MAX_FUNCTIONS = 200;
 
@@ -97,8 +98,6 @@ const INCLUDES_URL = /\b(?:include|require)(?:_once)?[\s(]{0,8}['"](?:https?|ftp
 
 // A server page's name, as the page spells it in a string.
 const PAGE_NAME = /\.(?:php\d?|phtml|phar)['"]/i;
-// Writing a file: a name and its content, or a handle opened on a name and content.
-const WRITES = /\b(?:(file_put_contents)|fwrite|fputs)\s*\(/g;
 
 /**
  * The contents written to a server page: `file_put_contents(name, content)`, or
@@ -122,25 +121,9 @@ function contentsWrittenToPages(text: string): string[] {
     PAGE_NAME.test(name) ||
     included.has(name.trim()) ||
     [...name.matchAll(/\$(\w{1,40})/g)].some((v) => pageVariables.has(v[1]!));
-  const opened = new Map<string, string>();
-  for (const m of assigns) {
-    const open = /^@?\s*fopen\s*\(/.exec(m[2]!);
-    if (open) opened.set(m[1]!, callArgs(m[2]!, open[0].length - 1)[0] ?? '');
-  }
-  const contents: string[] = [];
-  for (const m of [...text.matchAll(WRITES)].slice(0, 100)) {
-    const [target, content] = callArgs(text, m.index! + m[0].length - 1);
-    if (target === undefined || content === undefined) continue;
-    // `fwrite(fopen('x.php', 'w'), …)`, or a handle opened before.
-    const inline = /^\s*(?:@\s*)?fopen\s*\(/.exec(target);
-    const name = m[1]
-      ? target
-      : inline
-        ? callArgs(target, inline[0].length - 1)[0]
-        : opened.get(/^\s*\$(\w{1,40})\s*$/.exec(target)?.[1] ?? '');
-    if (name !== undefined && isPage(name)) contents.push(content);
-  }
-  return contents;
+  return writesOf(text)
+    .filter((w) => isPage(w.file))
+    .map((w) => w.data);
 }
 
 /**

@@ -260,10 +260,8 @@ export function writesAndRuns(text: string): string | undefined {
   return undefined;
 }
 
-// A file written whole by name (`file_put_contents($f, …)`) or through a handle opened on a
-// name (`$h = fopen('t.php', 'w'); fwrite($h, …)`), and a name included or required.
-const PUT_CONTENTS = /\b(?:(file_put_contents)|fwrite|fputs)\s*\(/g;
-const OPENED = /\$(\w{1,40})\s*=\s*(?:@\s*)?fopen\s*\(/g;
+// A file written whole by name (`file_put_contents($f, …)`), and a name included or required.
+const PUT_CONTENTS = /\bfile_put_contents\s*\(/g;
 const INCLUDED_NAME =
   /\b(?:include|require)(?:_once)?[\s(@]{0,8}(\$\w{1,40}|(['"])[^'"\n$]{1,200}\2)\s*[);]/g;
 
@@ -280,16 +278,9 @@ export function includesWhatItWrote(text: string, tainted: ReadonlySet<string>):
     [...text.matchAll(INCLUDED_NAME)].slice(0, 100).map((m) => m[1]!.replace(/"/g, "'")),
   );
   if (!included.size) return false;
-  const handles = new Map(
-    [...text.matchAll(OPENED)]
-      .slice(0, 100)
-      .map((m) => [m[1]!, callArgs(text, m.index! + m[0].length - 1)[0] ?? ''] as const),
-  );
-  return [...text.matchAll(PUT_CONTENTS)].slice(0, 100).some((m) => {
-    const [target, data] = callArgs(text, m.index! + m[0].length - 1);
-    const file = m[1] ? target : handles.get(/^\s*\$(\w{1,40})\s*$/.exec(target ?? '')?.[1] ?? '');
-    const name = nameOf(file ?? '')?.replace(/"/g, "'");
-    return name !== undefined && included.has(name) && carriesInput(data ?? '', tainted);
+  return writesOf(text).some(({ file, data }) => {
+    const name = nameOf(file)?.replace(/"/g, "'");
+    return name !== undefined && included.has(name) && carriesInput(data, tainted);
   });
 }
 
@@ -355,7 +346,7 @@ export function writesRequestIntoServerPage(text: string): boolean {
 }
 
 /** Files written whole, by file_put_contents() or by fwrite() on a handle fopen() gave. */
-function writesOf(text: string): { at: number; file: string; data: string }[] {
+export function writesOf(text: string): { at: number; file: string; data: string }[] {
   const writes: { at: number; file: string; data: string }[] = [];
   for (const m of [...text.matchAll(PUT_CONTENTS)].slice(0, 100)) {
     const [file, data] = callArgs(text, m.index! + m[0].length - 1);
