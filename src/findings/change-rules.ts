@@ -23,6 +23,9 @@ import {
   reverseShell,
 } from './content-rules.js';
 import { ircBot } from './irc-bot.js';
+import { defacement } from './defacement.js';
+import { fileInfector } from './file-infector.js';
+import { hiddenBrowserScript } from './hidden-browser-script.js';
 import { webServerRunsFiles } from './web-server-config.js';
 import {
   bootLoader,
@@ -551,6 +554,9 @@ export const CHANGE_RULES: Readonly<Record<string, ChangeRule>> = {
   'web-server-config': webServerRunsFiles,
   'miner-config': minerConfig,
   'irc-bot': ircBot,
+  defacement,
+  'hidden-browser-script': hiddenBrowserScript,
+  'file-infector': fileInfector,
   'decoded-exec': decodedExecution,
   'download-exec': downloadAndExecute,
   setuid: setuidGained,

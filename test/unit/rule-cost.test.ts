@@ -75,6 +75,9 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   // request-flow.ts isOutsideSetting(): where the file sets an array it calls from (`\w{1,40}`).
   'new RegExp(\n    String.raw`\\$${name}\\s*(?:':
     /\$conf\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}(?:[.+]?=(?![=>])|\?\?=)|\bas\s+(?:\$\w{1,40}\s*=>\s*)?&?\$conf\b|\blist\s*\([^)]{0,200}\$conf\b|\[[^\]]{0,200}\$conf\s*\]\s*=/,
+  // file-infector.ts writesTo(): a name a folder listing returned (`\w{1,40}`), written.
+  'new RegExp(\n    String.raw`\\bfopen\\s*\\(${named}':
+    /\bfopen\s*\([^;,()]{0,80}?\$f\b[^;,()]{0,80}?,\s*["'](?:[wa]|r\+)|\bfile_put_contents\s*\([^;,()]{0,80}?\$f\b[^;,()]{0,80}?,/,
 };
 
 // Not file content: yara.ts parses yara's own output for the responder's rules' metadata.

