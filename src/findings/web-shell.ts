@@ -354,6 +354,16 @@ function serverJscriptRunner(whole: string, code: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A command function given a shell or a discovery command as written (`system("id")`,
+ * `exec("/bin/sh")`, `popen('uname -a', 'r')`): what an attacker drops to see whether
+ * commands run, before a shell. An application runs its own tools with arguments; `whoami`
+ * is left out (installers ask who the server runs as), and so are methods (`$ssh->exec('ls')`,
+ * JavaScript's `re.exec('id')`).
+ */
+const COMMAND_PROBE =
+  /(?<![\w$>:.])(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(\s*["'](?:id|dir|ls(?: -la?)?|pwd|uname(?: -a)?|ifconfig|ipconfig|netstat(?: -an)?|ps(?: aux| -ef)?|cat \/etc\/passwd|\/bin\/(?:ba)?sh(?: -i)?|(?:ba)?sh -i|nc(?: -h)?|net user|systeminfo|tasklist|cmd(?:\.exe)?)["']/;
+
 const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_limit\s*\(\s*0\s*\)/;
 
 /**
@@ -970,6 +980,13 @@ function judgeAsWritten(
     return {
       severity: 'high',
       reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
+      attack: 'T1505.003',
+    };
+  if (COMMAND_PROBE.test(text))
+    return {
+      severity: 'high',
+      reason:
+        'server-side code running a shell or a discovery command written into it (a check that commands run, or a shell)',
       attack: 'T1505.003',
     };
   // A library calling these is common: worth a look, not an alarm.

@@ -83,7 +83,7 @@ system($cmd);
     const own = page
       .replace('if ($cmd == "")', 'if ($dir == "")')
       .replace("$cmd = 'dir", "$dir = 'dir")
-      .replace('system($cmd)', "$cmd = 'ls';\nsystem($cmd)");
+      .replace('system($cmd)', "$cmd = 'date';\nsystem($cmd)");
     expect(isAlarm('/var/www/html/w.php', own)).toBe(false);
   });
 
