@@ -426,6 +426,316 @@ export const TUNING_ADDED = [
   'Zer08Bytes+jspshellbypass',
 ];
 /**
+ * Survey v8 (2026-12-06, twenty-second session): 81 public collections a search found after
+ * split v6 was judged, on the **tuning** side only. Each is taken at the commit it was
+ * surveyed at, and only the files `include` names and `exclude` does not (its shells, not a
+ * tool's own code or demo site; any collection's `vendor/`, `node_modules/` and Adminer are
+ * left out, SURVEY_LEFT_OUT), and only its server pages by name. Like TUNING_ADDED's, their files are deduplicated after every
+ * other side's, and a near copy of a held-out file is left out.
+ */
+export interface SurveyedCollection {
+  collection: string;
+  commit: string;
+  include?: RegExp;
+  exclude?: RegExp;
+}
+export const SURVEY_LEFT_OUT = /(?:^|\/)(?:vendor|node_modules)\/|(?:^|\/)adminer[^/]*\.php$/i;
+/** The pages the survey kept: PHP, JSP, ASP.NET and classic ASP by name (not its CGI scripts). */
+const SURVEY_PAGE = /\.(?:php[3-7]?|phtml|inc|jspx?|aspx|ashx|asmx|asp|asa|cer|cdx)$/i;
+export const SURVEY_V8: readonly SurveyedCollection[] = [
+  {
+    collection: 'a-peirogon+VCL',
+    commit: 'ee0525956d12f9bfeee36abcb542e611f4c56871',
+    include: /^Script\/[^\/]+\/[^\/]+\/[^\/]+$/i,
+  },
+  { collection: 'laolierzi-commits+phpbd', commit: 'af77fe011a332f2014afac8110caa98e1399cbdb' },
+  {
+    collection: 'backdoorhub+shell-backdoor-list',
+    commit: 'b9144c7e2afc2bd564bd49791011224a13296264',
+  },
+  {
+    collection: 'heker-pro+list-webshell',
+    commit: '810cec15374d76b99b6ee3bcfea273d5d14222b3',
+    exclude: /(^|\/)adminer[^\/]*$/i,
+  },
+  {
+    collection: 'wuxianmr-maker+list-webshell',
+    commit: '24fa8d1679b173e055fd0ee343b49057d8a2a52f',
+  },
+  {
+    collection: 'SundaneseXploiter+SHELL-BACKDOOR',
+    commit: 'b839c578b45ff7cc7e454675e78a5e7282995183',
+  },
+  { collection: 'WibuXploit1+shell-backdoor', commit: '77cf0bf0f9daa145bd6819dac4b39a3cb4f0224f' },
+  { collection: 'TanXploit+Shell-backdoor', commit: '9c49ce35503419cb4446f825521cb11ea603430b' },
+  {
+    collection: 'Ardhiazz+shell-backdoor-php',
+    commit: '170e41f8d672822e9df624e2759d9dbc2b6cdfe4',
+    exclude: /(^|\/)adminer[^\/]*$/i,
+  },
+  { collection: 'webshell-archive+PHP', commit: '01b586efe0ceecb8a4d320e6f189183e8e8a6f4d' },
+  { collection: '0xAsuka+indoxploit-shell', commit: '4c6fc969f80a7ca73f7e8751730253a6bb7f29ba' },
+  {
+    collection: '22XploiterCrew-Team+Gel4y-Mini-Shell-Backdoor',
+    commit: '9e8a3ecc690970b7f4c034b961a2bd8d1ec2e68a',
+  },
+  {
+    collection: 'pengodehandal+Garuda-Webshell',
+    commit: '58d603e8e0aa8aaa776611fc3f53ceda4b1a4987',
+  },
+  {
+    collection: 'iimp0ster+Linux-Webshell-Honeypot',
+    commit: 'cfacb813288d737cff71493c617f2ebfc311efb3',
+    include: /^sample_webshells\//i,
+  },
+  {
+    collection: 'cyberok-org+php-hidden-webshell',
+    commit: 'b33cbc82ba555cf84d6ed678fd7bdc9b4a6f1a53',
+    exclude: /(^|\/)test\.php$/i,
+  },
+  { collection: 'echohun+bypass-webshell', commit: '47712c1e3d2c02549156f4add375d94ac97a18b3' },
+  {
+    collection: 'NIaLliceH+Java-memory-webshell',
+    commit: '02e9038248e8cb264e8b9bb617885da8f1d26545',
+    exclude: /(^|\/)(hello|replace_me|index|upload)\.jsp$/i,
+  },
+  {
+    collection: 'CyraGorn+MemShell',
+    commit: 'ed768a4fcaee606750eda3a1c3080d9ab15de7d0',
+    exclude: /(^Viewstate\/|(^|\/)detect\.aspx$)/i,
+  },
+  {
+    collection: 'p0dalirius+Tomcat-webshell-application',
+    commit: '20bae0b3cdefe5e17b6f223ed62b2a48b792df40',
+  },
+  {
+    collection: 'SecurityRiskAdvisors+cmd.jsp',
+    commit: 'e44ab0767335f1d101331dd48cab12c999043fa1',
+  },
+  {
+    collection: 'bestlin1+Project_Dazzle_exp_mastermind',
+    commit: '75e3cb3b83b88eadf78ace5bd22133fe140297c8',
+    include:
+      /^(MALMAX\/malmax-shipped\/samples\/|Mastermind\/samples\/|experiment_02_obf\/data_sample\/|EvilMind\/)/i,
+    exclude: /benign/i,
+  },
+  {
+    collection: 'WildEpieiKeia+Php-Webshell-bypass',
+    commit: '079721b071c14cff4b6c158ffa2e9c7b1ffa7c19',
+    exclude: /(^|\/)tools\/backdoor_scanner\.php$/i,
+  },
+  {
+    collection: 'ShellBypassID+Bahan',
+    commit: '4e2e95678dfce29631acb2708dc826e4963c431c',
+    exclude: /((^|\/)adminer[^\/]*$|^index\.php$)/i,
+  },
+  {
+    collection: 'MrjHaxcore+Bypass-shell',
+    commit: 'd4684f5142cf23153938bf982fc3ba1d03f51c6c',
+    exclude: /(^|\/)indexdefacepage\.php$/i,
+  },
+  {
+    collection: 'bandung6etar+php-bypass-shell',
+    commit: '1e3047f8a59e09963a9406351472bea03fff7cad',
+  },
+  { collection: '6ickzone+Priv8', commit: '863fd4d50b1b0dbcac142e89bdddc6a3ba8e2c4a' },
+  { collection: 'g1an123+php-webshell-bypass', commit: '9b828b06b281756649c457ca3057ec4ad1a6a1d8' },
+  {
+    collection: 'l3m0n+Bypass_Disable_functions_Shell',
+    commit: 'f4f0075bdec9a8c18c04e0ffdc0c958582b20526',
+  },
+  {
+    collection: 'ym2011+PenetrationTestingScripts',
+    commit: '15e4d1c42192c6be638ea2efcb2903307d9050bc',
+    include: /^antSword\/shells\//i,
+  },
+  {
+    collection: 'MountCloud+BehinderClientSource',
+    commit: 'd146e76ec90dbb5f1454dd77ec8e2368b4eadf6f',
+    include: /(\/payload\/|\/resource\/server\/)/i,
+  },
+  {
+    collection: 'DeEpinGh0st+GodzillaSource',
+    commit: '15ed393ebf7f462da32ac63c3580539541d44257',
+    include: /^decompiler\/shells\//i,
+    exclude: /(^|\/)ntunnel_[^\/]*$/i,
+  },
+  {
+    collection: '4ra1n+shell-analyzer',
+    commit: '3f202ab659dcf52a12f2ed00eafe1e293e34d686',
+    include: /^memshell\//i,
+  },
+  { collection: 'feihong-cs+Java-Rce-Echo', commit: '7b8b6d0a388edac7265921df209eb57d1c117844' },
+  {
+    collection: 'jesugmz+php-shells-collection',
+    commit: '610463f3b2371c608996ce935de36e8cfc340d60',
+  },
+  {
+    collection: 'lorenzomoulin+php-backdoor-deobfuscator',
+    commit: '6e7fa2180da8d651843b0e8a36d479ae827feece',
+  },
+  {
+    collection: 'misaka19008+PerlinPuzzle-Webshell-PHP',
+    commit: '0a64bd01907881acf147cc87a11a34f00d2d98f9',
+  },
+  {
+    collection: 'MLT-0x539+Fake-404-page-webshell-PHP',
+    commit: '1caefbc1b5d105018ce15d686ab8426beda225eb',
+  },
+  {
+    collection: 'rubahilang+FoxyShell-PHP-Web-Shell',
+    commit: '23a91bc0758b4c99717ee6fd3f10487f857d75b4',
+  },
+  {
+    collection: 'OppressionBreedsResistance+stealthy-php-webshell',
+    commit: 'b45bbc2b3d93c01055c3e7f68ef44cd359f8240b',
+  },
+  {
+    collection: 'Chrissy-Morgan+PHP-Webshell-DeObfuscator',
+    commit: '4ea05f6f51ae978a0d5f65d284edc5a0abaaddb6',
+  },
+  {
+    collection: 'janda354311+indoxploit-shell',
+    commit: '3d0fc1b93dd407e1c5694d7350b460a1f15df7d0',
+  },
+  { collection: 'MataKucing-OFC+PRIV8', commit: '5dc8512d463a3b9f51df830242484f743be3baec' },
+  { collection: 'Ardhiazz+HUNTER-SHELL-PRIV8', commit: '5fc73c17d8613a7e18049db2c464a414ceb9b266' },
+  { collection: 'Official22XC+Shell-Backdoor', commit: '0e80db217d422f68596907c3743be77fff59b084' },
+  {
+    collection: 'AnonymousFoxx+Shell-Backdoor',
+    commit: 'cf8a92e647b1ba9f103df2f8b17ee003b5f5c0d7',
+  },
+  {
+    collection: 'meisychan77+Shell-Backdoor-Haxor',
+    commit: 'd3bb2878c61f6d5d298e168aabb75f9343233a10',
+  },
+  {
+    collection: 'Rzzky+Gerindra-Shell-Backdoor',
+    commit: '44a4dde9d475d5edf68bd4f7ed426dececf65daa',
+  },
+  {
+    collection: 'MuhammadHilmyTaufik+Garuda-Security-Hacker-Shell-Backdoor',
+    commit: '80cd0b68302c7010155c046b39704550aac08cee',
+  },
+  {
+    collection: 'sofienelkamel+Tsayou-Shell-Backdoor',
+    commit: '1650211d7ac9ddb88d1d616929f383fadfc07bb8',
+  },
+  { collection: 'N721+Shell-Backdoor', commit: 'ff26535bbe4142fa70d88aad21119d65af799c29' },
+  { collection: 'lwbeeOne+Shell-Backdoor', commit: 'd8f8465e571c69c50808af400fcd48173e7e9ec6' },
+  { collection: 'sensepost+reGeorg', commit: '1ca54c2a6ab22ded150d04cff8fdb796990b1ced' },
+  {
+    collection: 'L-codes+Neo-reGeorg',
+    commit: '7379c6db703c3d626d361c1d7be542963b46aeb6',
+    include: /^templates\//i,
+  },
+  {
+    collection: 'zema1+suo5',
+    commit: '6904c18e276c2dc36250838d68135a5893c4f66b',
+    include: /^assets\//i,
+  },
+  {
+    collection: 'antonioCoco+SharPyShell',
+    commit: '29718225791f11fd3d66dd03df4c05c414256630',
+    include: /^agent\//i,
+  },
+  {
+    collection: 'samratashok+nishang',
+    commit: 'd87229d2112456470ad30a50edbf312463f2b09a',
+    include: /^Antak-WebShell\//i,
+  },
+  {
+    collection: 'SECFORCE+Tunna',
+    commit: 'cba006dceee44e63c11e52781fca473c4bb44de6',
+    include: /^webshells\//i,
+  },
+  {
+    collection: 'FunnyWolf+pystinger',
+    commit: '8502983a6ae24f99c1ec8a8310f61eda4ed31684',
+    include: /^webshell\//i,
+  },
+  {
+    collection: 'nil0x42+phpsploit',
+    commit: 'aea961df241a29703ae76c26cef52e1169f74a06',
+    include: /^data\/tunnel\//i,
+  },
+  {
+    collection: 'b374k+b374k',
+    commit: '3e456486c94582e2403f047c80500da3261694ab',
+    exclude: /(^|\/)jsPacker\.php$/i,
+  },
+  {
+    collection: 'WhiteWinterWolf+wwwolf-php-webshell',
+    commit: '42f79817fc633dc755ec831f2af1de6b8cacb3b6',
+  },
+  { collection: 'Arrexel+phpbash', commit: 'bf3e5912762e787b8672ae4d681b23c001e2b03e' },
+  { collection: 'flozz+p0wny-shell', commit: 'c732d74337ddd36d92e1c3bbd8d47ffa71492c2a' },
+  {
+    collection: 'nguyenNb14200+detect-memShell',
+    commit: '7d9d083623c3159e417a5e5d1b83f4ded79e963c',
+    include: /_exp[^\/]*\.jsp$/i,
+  },
+  {
+    collection: 'feihong-cs+memShell',
+    commit: 'c71973e420ea9e7c20f0fe9ef95d443a1cae7806',
+    include: /(^|\/)tomcat\.jsp$/i,
+  },
+  { collection: 'amtzespinosa+wp-backdoor', commit: 'ea4c8d1c833756bda60976d9b52b26b9ef45e206' },
+  { collection: 'kenkaigu+wp-backdoor', commit: '83470cac7312428d5da9084237cc2b71d626d7c9' },
+  {
+    collection: 'alvindcaesar+wp-backdoor-entry',
+    commit: '3b685cb76e2f9fb9b95ae1bbe75addf107995d2f',
+  },
+  { collection: 'hord-brayden+WP-Backdoor', commit: '42d64ae1abed892c9132439e2526bd6e6c4f543e' },
+  { collection: 'qw287154203+PHP-ASP-trojan', commit: '4391d0f2b71333f9781f19c69806dd334cd7bc47' },
+  {
+    collection: 'swisskyrepo+PayloadsAllTheThings',
+    commit: 'f9fa51417886ac11476cb62db2dff21773dc570b',
+    include: /^Upload Insecure Files\/Extension (ASP|PHP)\//i,
+    exclude: /phpinfo/i,
+  },
+  {
+    collection: 'mashraf1997+Wordpress-Backdoor',
+    commit: '2d9c5e5647f8d92a174d8dba21f35f74eb11fb3b',
+  },
+  {
+    collection: 'oldkingcone+Wordpress-Backdoors',
+    commit: '3c64e3fb75ceb5553b0f493023ffdfa2a6fbc8aa',
+  },
+  {
+    collection: 'CaledoniaProject+wordpress-backdoor',
+    commit: 'bd580d42aa54ad3ae346420d5700ec559bcf6f3d',
+  },
+  { collection: 'bear102+Vortex-php-webshell', commit: 'c7b5c8c7b3ae9c205122bf390cef80573a833677' },
+  {
+    collection: 'Drun1baby+JavaSecurityLearning',
+    commit: '33dec526f6aa918b4691e7bed0e2486941df2f8f',
+    include: /^JavaSecurity\/MemoryShell\/.*\/(Filter|Listener|Servlet)\.jsp$/i,
+  },
+  {
+    collection: 'ReaJason+MemShellParty',
+    commit: '82fcd8ae42dc756a8445ef7ad8a0c508869a3724',
+    include: /^packer\/src\/main\/resources\/memshell-party\//i,
+  },
+  {
+    collection: 'sagsooz+Webshell-bypass',
+    commit: '71e183419637a44241511ef1b6f240ed67ec0bcc',
+    exclude: /((^|\/)4dm\.php$|(^|\/)tools\/backdoor_scanner\.php$)/i,
+  },
+  { collection: 'sagsooz+Alfa-Shell', commit: '50cab51a020550bec0c8b809fc5aeaae036981c2' },
+  {
+    collection: 'apaple+ALFA-Shell-Bypass-All-WAF',
+    commit: 'ccd764131dbc14027118d74a4fc7ea25928d8b7e',
+  },
+  { collection: '13Ling+fuck_waf_jspx', commit: 'bb59fe611df7a408b84842b651c09b82eadcb022' },
+];
+/** Whether a file of a surveyed collection (its path in the repository) is one of its shells. */
+export const isSurveyedShell = (c: SurveyedCollection, name: string) =>
+  SURVEY_PAGE.test(name) &&
+  !SURVEY_LEFT_OUT.test(name) &&
+  (!c.include || c.include.test(name)) &&
+  !c.exclude?.test(name);
+/**
  * The commit to take a collection's shells from where its newest tree no longer holds them
  * (Coldwave96/WebShell-AIHunter replaced its samples by placeholders in 2020).
  */
@@ -619,8 +929,8 @@ export interface ShellFile {
 }
 
 /**
- * Each side's files, deduplicated by content, the tuning side first; then TUNING_ADDED's,
- * on the tuning side, less duplicates and near copies of any held-out file.
+ * Each side's files, deduplicated by content, the tuning side first; then TUNING_ADDED's
+ * and SURVEY_V8's, on the tuning side, less duplicates and near copies of any held-out file.
  */
 export async function shellSets(): Promise<Record<Side, ShellFile[]>> {
   const seen = new Set<string>();
@@ -628,6 +938,7 @@ export async function shellSets(): Promise<Record<Side, ShellFile[]>> {
   const order = [
     ...(['tuning', 'fresh', 'heldout'] as const).map((side) => [side, SHELL_SPLIT[side]] as const),
     ['added', TUNING_ADDED] as const,
+    ['added', SURVEY_V8.map((c) => c.collection)] as const,
   ];
   const added: ShellFile[] = [];
   for (const [side, collections] of order)
@@ -655,7 +966,7 @@ export async function shellSets(): Promise<Record<Side, ShellFile[]>> {
   sets.tuning.push(...added.filter((s) => !near.has(s.file)));
   if (added.length)
     console.log(
-      `  (split v4's tuning additions: ${added.length - near.size} files; ${near.size} near copies of held-out files left out)`,
+      `  (tuning additions of split v4 and survey v8: ${added.length - near.size} files; ${near.size} near copies of held-out files left out)`,
     );
   return sets;
 }

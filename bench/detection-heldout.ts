@@ -48,6 +48,7 @@ import {
   V1_HELDOUT,
   V2_HELDOUT,
   V3_FRESH,
+  SURVEY_V8,
   V6_HELDOUT,
   option,
   sampleOf,
@@ -465,6 +466,11 @@ async function main() {
         `of which v3's fresh side, tuning from split v7 (${V3_FRESH.join(', ')})`,
         'tuning',
         sets.tuning.filter((s) => V3_FRESH.includes(s.collection)),
+      ],
+      [
+        `of which survey v8's, tuning (${SURVEY_V8.length} collections found 2026-12-06, after split v6 was judged)`,
+        'tuning',
+        sets.tuning.filter((s) => SURVEY_V8.some((c) => c.collection === s.collection)),
       ],
       [
         `held-out side, split v6 (${V6_HELDOUT.length} collections found 2026-12-06, judged first before any rule change)`,

@@ -22,6 +22,8 @@ import {
   SHELL_REFS,
   SHELL_SPLIT,
   TUNING_ADDED,
+  SURVEY_V8,
+  isSurveyedShell,
   TUNING_PAGES,
   TUNING_PAGE_REFS,
   benignPackages,
@@ -236,6 +238,17 @@ async function layShells(scratch: string): Promise<void> {
       await extract(git, PAGE_PARTS[collection] ?? [], pagesInto);
       if (renames) await nameByFolderLanguage(pagesInto);
     }
+  }
+  // Survey v8's collections, each at the commit it was surveyed at, its shells only.
+  for (const surveyed of SURVEY_V8) {
+    const into = path.join(CORPORA, 'shells', surveyed.collection);
+    if (existsSync(into)) continue;
+    console.log(`  ${surveyed.collection}`);
+    const git = await gitDir(surveyed.collection, scratch, surveyed.commit);
+    await extract(git, [], into, {
+      ref: surveyed.commit,
+      keep: (name) => isSurveyedShell(surveyed, name),
+    });
   }
 }
 
