@@ -426,12 +426,13 @@ export const TUNING_ADDED = [
   'Zer08Bytes+jspshellbypass',
 ];
 /**
- * Survey v8 (2026-12-06, twenty-second session): 81 public collections a search found after
- * split v6 was judged, on the **tuning** side only. Each is taken at the commit it was
- * surveyed at, and only the files `include` names and `exclude` does not (its shells, not a
- * tool's own code or demo site; any collection's `vendor/`, `node_modules/` and Adminer are
- * left out, SURVEY_LEFT_OUT), and only its server pages by name. Like TUNING_ADDED's, their files are deduplicated after every
- * other side's, and a near copy of a held-out file is left out.
+ * Survey v8 (2026-12-06, twenty-second session): the 81 public collections a search found
+ * after split v6 was judged (75 of them hold a file no other collection holds), on the
+ * **tuning** side only. Each is taken at the commit it was surveyed at, and only its server
+ * pages by name that `include` names and `exclude` does not (its shells, not a tool's own code
+ * or demo site; any collection's `vendor/`, `node_modules/` and Adminer are left out,
+ * SURVEY_LEFT_OUT). Like TUNING_ADDED's, their files are deduplicated after every other
+ * side's, and a near copy of a held-out file is left out.
  */
 export interface SurveyedCollection {
   collection: string;
