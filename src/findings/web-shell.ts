@@ -66,7 +66,7 @@ import {
   isClassicAsp,
 } from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
-import { foldPhpConstants } from './web-shell/php-constants.js';
+import { foldedPhp } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
@@ -543,11 +543,21 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   if (!/<\?(?:php|=)?/i.test(f.currentText) && !/\.(?:php\d?|phtml|inc)$/i.test(f.path)) return hit;
   // Comments first: an apostrophe in one would be taken for a string's start.
   const code = withoutComments(f.currentText);
-  const folded = foldPhpConstants(code);
+  const { text: folded, decodedRunner } = foldedPhp(code);
   if (folded === code) return hit;
-  const again = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot, {
+  const judged = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot, {
     asPhp: isClassicAsp(f.path, f.currentText),
   });
+  // Folding writes decoded code out as code: that a decoder made what eval() runs is said
+  // here, as decodedRun() says it of the page as written.
+  const again: RuleHit | undefined =
+    decodedRunner && judged?.severity !== 'critical'
+      ? {
+          severity: 'critical',
+          reason: `web shell pattern: ${decodedRunner}() on decoded data`,
+          attack: 'T1505.003',
+        }
+      : judged;
   const isMorePrecise =
     isLoader && again?.severity === 'critical' && !again.reason.endsWith('on decoded data');
   if (

@@ -73,3 +73,44 @@ $code = $cfg['tpl']; eval($code);`;
     );
   });
 });
+
+describe('decode-then-run through a function of the page, or worked out', () => {
+  // What the payload decodes to does not matter: a page that decodes code and runs it hides
+  // what it runs. Here it only sets two variables.
+  const payload = Buffer.from('$login="913";$hash="5f4dcc3b";').toString('base64');
+
+  it('ranks eval() of a function, closure or method of the page that decodes what it is given critical', () => {
+    const own = `<?php function slbN($s)\n{\n$s=gzinflate(base64_decode($s));\nfor($i=0;$i<strlen($s);$i++) $s[$i] = chr(ord($s[$i])-1);\nreturn $s;\n}eval(slbN("${payload}"));`;
+    const closure = `<?php $d = function ($s) { return str_rot13(base64_decode($s)); };\neval($d("${payload}"));`;
+    const method = `<?php class K { static function d($s) { return gzinflate(base64_decode($s)); } }\neval(K::d("${payload}"));`;
+    for (const text of [own, closure, method])
+      expect(topFinding('/opt/x/a.php', text)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/eval\(\) on decoded data/),
+      });
+  });
+
+  it('ranks eval() of a decoder whose name is worked out critical, though the code is plain', () => {
+    for (const text of [
+      `<?php\n$v1 = strrev("edoced_46esab");\neval($v1("${payload}"));\n`,
+      // The decoded text kept in a variable first: one pass decodes, the next runs it.
+      `<?php\n$f = str_rot13('onfr64_qrpbqr');\n$s = $f('${payload}');\neval($s);\n`,
+      // The decoder called by its name through call_user_func().
+      `<?php\neval(call_user_func('base64_decode', '${payload}'));\n`,
+    ])
+      expect(topFinding('/opt/x/a.php', text)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/eval\(\) on decoded data/),
+      });
+  });
+
+  it('leaves a decoding function whose output is printed, a method of the same name, and eval() of plain constants', () => {
+    const printed = `<?php function unpackTitle($s) { return base64_decode($s); }\necho htmlspecialchars(unpackTitle($row['t']));\neval('return 1;');`;
+    expect(topFinding('/var/www/html/t.php', printed)?.reason ?? '').not.toMatch(/decoded data/);
+    const method = `<?php function d($s) { return base64_decode($s); }\n$out = eval($tpl->d($src));`;
+    expect(topFinding('/var/www/html/t.php', method)?.reason ?? '').not.toMatch(/decoded data/);
+    // Worked out, but by joining and casing: no decoder made the code.
+    const joined = `<?php $c = 'return ' . strtolower('TRUE') . ';'; $ok = eval($c);`;
+    expect(topFinding('/var/www/html/t.php', joined)?.reason ?? '').not.toMatch(/decoded data/);
+  });
+});

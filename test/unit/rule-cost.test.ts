@@ -61,6 +61,10 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   // decoded-run.ts: a runner called on a variable holding a decoder's name (`\w{1,40}` each).
   'new RegExp(\n    `\\\\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)':
     /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?\$(?:f|q1)\s*\(/,
+  // decoded-run.ts: a runner called on a function or method of the page's own that decodes
+  // (`\w{1,40}` each).
+  'new RegExp(\n        String.raw`\\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\\s*\\(\\s*(?:@\\s*)?(?:\\$this':
+    /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:\$this\s*->\s*|\b\w{1,40}\s*::\s*|(?<![\w$>:]))(?:slbN|d1)\s*\(/i,
   // server-pages.ts: the page's own controls read (`\w{1,40}` ids, one alternation of words).
   'new RegExp(\n        String.raw`\\b(?:${[...new Set(ids)]':
     /\b(?:T1|txtPath)\s*\.\s*(?:Text|Value|SelectedValue|PostedFile|FileName|FileBytes|FileContent)\b/,

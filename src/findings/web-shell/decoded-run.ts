@@ -1,10 +1,13 @@
 /**
  * Decode-then-run: code or a command run on what a decoder returns, the hidden payload of an
- * obfuscated loader. The decoder may be named directly (`eval(base64_decode(…))`) or through
+ * obfuscated loader. The decoder may be named directly (`eval(base64_decode(…))`), through
  * a variable that holds its name (`$f = "\x62\x61…"; eval($f("…"))`, as FOPO and similar
  * obfuscators write it; php-constants.ts has already turned the escapes into
- * `$f='base64_decode'`). Issue 27: loaders whose decoded code runs in a form not recognised.
+ * `$f='base64_decode'`), or be a function of the page's own that decodes what it is given
+ * (`function d($s) { return gzinflate(base64_decode($s)); } eval(d("…"))`). Issue 27:
+ * loaders whose decoded code runs in a form not recognised.
  */
+import { ownFunctions } from './code-text.js';
 
 // Up to two calls may wrap the decoder (`eval(htmlspecialchars_decode(gzinflate(…)))`):
 // what they do to the decoded text, it is still run.
@@ -55,11 +58,48 @@ function reworkedFrom(text: string, decoded: Set<string>): Set<string> {
   return decoded;
 }
 
+// A decoder called in a body: what a function of the page's own does to what it is given.
+const DECODER_CALL =
+  /\b(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode)\s*\(/i;
+
+// A closure kept in a variable: `$d = function ($s) {`.
+const CLOSURE = /\$(\w{1,40})\s*=\s*function\s*\(([^)]{0,200})/gi;
+
+/**
+ * The page's own functions, methods or closures that decode their parameter and return the
+ * result (`function slbN($s) { $s = gzinflate(base64_decode($s)); … return $s; }`), at most
+ * 200 of each looked at: each is a decoder as base64_decode() is.
+ */
+const ownDecoders = (text: string, declaration?: RegExp) =>
+  ownFunctions(text, 200, 3000, declaration)
+    .filter(
+      (f) =>
+        /\$\w/.test(f.params) &&
+        DECODER_CALL.test(f.body) &&
+        /\breturn\b[^;]{0,200}\$/.test(f.body),
+    )
+    .map((f) => f.name);
+
 /** The runner of the first decode-then-run in PHP code, or undefined. */
 export function decodedRun(text: string): string | undefined {
   const direct = DIRECT.exec(text);
   if (direct) return direct[1];
-  const names = new Set([...text.matchAll(DECODER_IN_VARIABLE)].slice(0, 50).map((m) => m[1]!));
+  const hasFunctions = /\bfunction\b/i.test(text);
+  const own = hasFunctions ? ownDecoders(text) : [];
+  // Each name is `\w{1,40}`: one alternation of words. Called bare, on the page's own object
+  // or statically; another object's method of the same name (`$tpl->d(`) is not the page's.
+  const throughOwn = own.length
+    ? new RegExp(
+        String.raw`\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:\$this\s*->\s*|\b\w{1,40}\s*::\s*|(?<![\w$>:]))(?:${own.join('|')})\s*\(`,
+        'i',
+      ).exec(text)
+    : null;
+  if (throughOwn) return throughOwn[1]!.toLowerCase();
+  // Variables holding a decoder: its name, or a closure that decodes.
+  const names = new Set([
+    ...[...text.matchAll(DECODER_IN_VARIABLE)].slice(0, 50).map((m) => m[1]!),
+    ...(hasFunctions ? ownDecoders(text, CLOSURE) : []),
+  ]);
   // $s = $c($z); eval($s): what a decoder returned, kept in a variable, then run.
   const decoded = new Set(
     [...text.matchAll(DECODED_INTO)]

@@ -84,7 +84,27 @@ const SHAPERS: Readonly<Record<string, (args: readonly Argument[]) => string | u
     typeof search === 'string' && search && typeof by === 'string' && typeof subject === 'string'
       ? subject.split(search).join(by)
       : undefined,
+  // `str_ireplace("fuck", "et_contents", "file_gFUCK")` is `file_get_contents`.
+  str_ireplace: ([search, by, subject]) =>
+    typeof search === 'string' && search && typeof by === 'string' && typeof subject === 'string'
+      ? replacedIgnoringCase(subject, search, by)
+      : undefined,
 };
+
+/** `search` replaced by `by` in `s`, ASCII letters of either case alike, as PHP does. */
+function replacedIgnoringCase(s: string, search: string, by: string): string {
+  // ASCII only, so each character keeps its place (`'İ'.toLowerCase()` is two).
+  const lower = (t: string) => t.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  const haystack = lower(s);
+  const needle = lower(search);
+  let out = '';
+  let from = 0;
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, from)) {
+    out += s.slice(from, at) + by;
+    from = at + needle.length;
+  }
+  return out + s.slice(from);
+}
 
 function phpSubstr(s: string, start: number, length?: Argument): string | undefined {
   if (length !== undefined && typeof length !== 'number') return undefined;
@@ -136,17 +156,39 @@ interface Parsed {
   end: number;
   /** True when working it out changed something: an operator, chr(), a decoder, an escape. */
   isFolded: boolean;
+  /** True when a decoder made part of it (`base64_decode`, `gzinflate`, `str_rot13`…). */
+  isDecoded?: boolean;
 }
+
+// The decoders that hide code, as decoded-run.ts names them: trimming and casing hide none.
+const HIDES_CODE = new Set([
+  'base64_decode',
+  'gzinflate',
+  'gzuncompress',
+  'gzdecode',
+  'str_rot13',
+  'hex2bin',
+  'pack',
+  'strrev',
+  'urldecode',
+  'rawurldecode',
+]);
 
 /** Parses PHP constant expressions from positions in `text`. */
 class ConstantParser {
   readonly #text: string;
   readonly #variables: ReadonlyMap<string, string>;
+  readonly #decodedNames: ReadonlySet<string>;
   decodedBytes = 0;
 
-  constructor(text: string, variables: ReadonlyMap<string, string>) {
+  constructor(
+    text: string,
+    variables: ReadonlyMap<string, string>,
+    decodedNames: ReadonlySet<string> = new Set(),
+  ) {
     this.#text = text;
     this.#variables = variables;
+    this.#decodedNames = decodedNames;
   }
 
   #skip(i: number): number {
@@ -167,7 +209,12 @@ class ConstantParser {
       let value = '';
       for (let k = 0; k < Math.min(left.value.length, right.value.length); k++)
         value += String.fromCharCode(left.value.charCodeAt(k) ^ right.value.charCodeAt(k));
-      left = { value, end: right.end, isFolded: true };
+      left = {
+        value,
+        end: right.end,
+        isFolded: true,
+        isDecoded: left.isDecoded || right.isDecoded,
+      };
     }
   }
 
@@ -181,7 +228,12 @@ class ConstantParser {
       if (this.#text[at] !== '.' || /[=\d.]/.test(this.#text[at + 1] ?? '')) return left;
       const right = this.#term(at + 1, depth);
       if (!right) return left;
-      left = { value: left.value + right.value, end: right.end, isFolded: true };
+      left = {
+        value: left.value + right.value,
+        end: right.end,
+        isFolded: true,
+        isDecoded: left.isDecoded || right.isDecoded,
+      };
     }
   }
 
@@ -199,7 +251,7 @@ class ConstantParser {
       let value = '';
       for (let k = 0; k < inner.value.length; k++)
         value += String.fromCharCode(~inner.value.charCodeAt(k) & 0xff);
-      return { value, end: inner.end, isFolded: true };
+      return { value, end: inner.end, isFolded: true, isDecoded: inner.isDecoded };
     }
     if (c === '(') {
       const inner = this.expression(i + 1, depth + 1);
@@ -219,7 +271,13 @@ class ConstantParser {
       // A name read, not one being assigned, indexed or called.
       const name = /^\$(\w{1,40})\b(?!\s*(?:\[|\{|->|\(|=(?!=)|\.=))/.exec(text.slice(i, i + 48));
       const value = name ? this.#variables.get(name[1]!) : undefined;
-      if (value !== undefined) return { value, end: i + name![0].length, isFolded: true };
+      if (value !== undefined)
+        return {
+          value,
+          end: i + name![0].length,
+          isFolded: true,
+          isDecoded: this.#decodedNames.has(name![1]!),
+        };
       if (!/^\$\w{1,40}\s*\(/.test(text.slice(i, i + 48))) return undefined;
     }
     // A function called by its name (`strrev(…)`), or through a variable holding that name.
@@ -231,6 +289,7 @@ class ConstantParser {
     const shaper = SHAPERS[fn];
     if (shaper) return this.#shaped(shaper, open, depth);
     if (fn === 'explode') return this.#exploded(open, depth);
+    if (fn === 'call_user_func') return this.#decoderByName(open, depth);
     if (fn === 'implode' || fn === 'join') return this.#charCodesJoined(open);
     if (fn === 'chr') {
       const n = /^\s*(\d{1,3})\s*\)/.exec(text.slice(open, open + 12));
@@ -254,16 +313,36 @@ class ConstantParser {
       const value = decode(word[1]!);
       return value === undefined
         ? undefined
-        : { value, end: open + word[0].length, isFolded: true };
+        : { value, end: open + word[0].length, isFolded: true, isDecoded: HIDES_CODE.has(fn) };
     }
-    const arg = this.expression(open + (format?.[0].length ?? 0), depth + 1);
+    return this.#decodedArgument(fn, decode, open + (format?.[0].length ?? 0), depth);
+  }
+
+  /** A decoder's one argument, from `at` to its `)`, decoded within the budget. */
+  #decodedArgument(fn: string, decode: Decoder, at: number, depth: number): Parsed | undefined {
+    const arg = this.expression(at, depth + 1);
     const close = arg ? this.#skip(arg.end) : -1;
-    if (!arg || text[close] !== ')') return undefined;
+    if (!arg || this.#text[close] !== ')') return undefined;
     if (this.decodedBytes > MAX_RESULT_CHARS) return undefined;
     const value = decode(arg.value);
     if (value === undefined || value.length > MAX_DECODED_BYTES) return undefined;
     this.decodedBytes += value.length;
-    return { value, end: close + 1, isFolded: true };
+    return {
+      value,
+      end: close + 1,
+      isFolded: true,
+      isDecoded: arg.isDecoded || HIDES_CODE.has(fn),
+    };
+  }
+
+  /** `call_user_func('base64_decode', '…')`: a decoder called by its name, given as a string. */
+  #decoderByName(open: number, depth: number): Parsed | undefined {
+    const name = this.expression(open, depth + 1);
+    const comma = name ? this.#skip(name.end) : -1;
+    const fn = name?.value.toLowerCase() ?? '';
+    const decode = DECODERS[fn];
+    if (!decode || this.#text[comma] !== ',') return undefined;
+    return this.#decodedArgument(fn, decode, comma + 1, depth);
   }
 
   /** A call's arguments, each a constant expression or a whole number, up to its `)`. */
@@ -393,15 +472,28 @@ function constantVariables(text: string): Map<string, string> {
   return found;
 }
 
-/** One pass: each foldable constant expression replaced by the literal of its value. */
-function foldOnce(text: string): string {
-  const parser = new ConstantParser(text, constantVariables(text));
+/** What one pass made: the text, and what it learnt of decoded values. */
+interface Pass {
+  text: string;
+  /** The runner (eval, assert) handed code a decoder made, when one was. */
+  decodedRunner?: string;
+  /** Variables set to a decoded value (`$s = base64_decode('…')`, written out as a literal). */
+  decodedNames: Set<string>;
+}
+
+/**
+ * One pass: each foldable constant expression replaced by the literal of its value. The
+ * variables an earlier pass set to decoded values are still decoded ones when read.
+ */
+function foldOnce(text: string, decodedNames: ReadonlySet<string>): Pass {
+  const parser = new ConstantParser(text, constantVariables(text), decodedNames);
+  const pass: Pass = { text, decodedNames: new Set(decodedNames) };
   let out = '';
   let from = 0;
   let folds = 0;
   // Where an expression may start: `~`, a quote, `(`, `$`, a decoder's or chr's name.
   const starts =
-    /[~'"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|[lr]?trim|strto(?:lower|upper)|[ul]cfirst|substr(?:_replace)?|str_replace|explode)\s*\(/gi;
+    /[~'"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|[lr]?trim|strto(?:lower|upper)|[ul]cfirst|substr(?:_replace)?|str_i?replace|explode|call_user_func)\s*\(/gi;
   for (let m = starts.exec(text); m && folds < MAX_FOLDS; m = starts.exec(text)) {
     if (m.index < from) continue;
     // A call's own parenthesis: its argument is the expression (`eval(` + `base64_decode(…)`).
@@ -421,9 +513,12 @@ function foldOnce(text: string): string {
     if (parsed.isFolded) {
       // Code handed to eval() or assert() is written out as code, so the next pass and the
       // rules read its own calls; any other value stays a string.
-      const isRun = /\b(?:eval|assert)\s*\(\s*@?$/i.test(
-        text.slice(Math.max(0, at - 24), at).trimEnd(),
-      );
+      const before = text.slice(Math.max(0, at - 48), at).trimEnd();
+      const runner = /\b(eval|assert)\s*\(\s*@?$/i.exec(before);
+      const isRun = runner !== null;
+      if (isRun && parsed.isDecoded) pass.decodedRunner ??= runner[1]!.toLowerCase();
+      const set = /\$(\w{1,40})\s*=\s*@?$/.exec(before);
+      if (set && parsed.isDecoded) pass.decodedNames.add(set[1]!);
       const value = isRun ? parsed.value.replace(/^\s*<\?(?:php)?|\?>\s*$/gi, '') : parsed.value;
       out += text.slice(from, at) + (isRun ? value : literal(value));
       from = parsed.end;
@@ -432,7 +527,8 @@ function foldOnce(text: string): string {
     }
     starts.lastIndex = Math.max(parsed.end, m.index + 1);
   }
-  return (out + text.slice(from)).slice(0, MAX_RESULT_CHARS);
+  pass.text = (out + text.slice(from)).slice(0, MAX_RESULT_CHARS);
+  return pass;
 }
 
 function skipLiteral(text: string, i: number): number {
@@ -478,21 +574,39 @@ function withGlobalsNamed(text: string): string {
 const VARIABLE_NAMED_BY_LITERAL = /\$\{\s*(['"])([A-Za-z_]\w{0,39})\1\s*\}/g;
 
 /** The text with PHP's constant expressions worked out, or the text itself when none fold. */
-export function foldPhpConstants(text: string): string {
+export const foldPhpConstants = (text: string) => foldedPhp(text).text;
+
+/** PHP's constant expressions worked out, and what was found doing it. */
+export interface FoldedPhp {
+  text: string;
+  /**
+   * The runner handed code a decoder made (`$f = strrev('edoced_46esab'); eval($f('…'))`):
+   * a decode-then-run that folding writes out as plain code, so it is said here.
+   */
+  decodedRunner?: string;
+}
+
+/** The text with PHP's constant expressions worked out, and the decoded code it runs. */
+export function foldedPhp(text: string): FoldedPhp {
   let current = text;
-  for (let pass = 0; pass < MAX_PASSES; pass++) {
-    const next = foldOnce(current);
-    if (next === current) break;
-    current = next;
+  let decodedNames = new Set<string>();
+  let decodedRunner: string | undefined;
+  for (let n = 0; n < MAX_PASSES; n++) {
+    const pass = foldOnce(current, decodedNames);
+    decodedRunner ??= pass.decodedRunner;
+    decodedNames = pass.decodedNames;
+    if (pass.text === current) break;
+    current = pass.text;
   }
-  return withGlobalsNamed(
+  const folded = withGlobalsNamed(
     withNamedCalls(
-      current
+      withVariablesNamed(current)
         .replace(PARENTHESISED_STRING_CALLED, '$2$3')
         .replace(STRING_CALLED, '$2$3')
         .replace(VARIABLE_NAMED_BY_LITERAL, '$$$2'),
     ),
   );
+  return decodedRunner ? { text: folded, decodedRunner } : { text: folded };
 }
 
 // A variable called (`$a(…)`), not a method nor a variable variable.
@@ -510,5 +624,22 @@ function withNamedCalls(text: string): string {
   return text.replace(VARIABLE_CALLED, (whole, name: string, open: string) => {
     const value = names.get(name);
     return value && /^[A-Za-z_]\w{0,40}$/.test(value) ? value + open : whole;
+  });
+}
+
+// A variable variable (`$$c`), not a variable whose name is itself a variable's (`$$c[0]`).
+const VARIABLE_VARIABLE = /\$\$(\w{1,40})\b(?!\s*\[)/g;
+
+/**
+ * Variable variables through a variable set once to a name (`$c = "a"; $b = $$c('…');`)
+ * written as the variable they name (`$a('…')`), so a call through one is read as well.
+ */
+function withVariablesNamed(text: string): string {
+  if (!text.includes('$$')) return text;
+  const names = constantVariables(text);
+  if (!names.size) return text;
+  return text.replace(VARIABLE_VARIABLE, (whole, name: string) => {
+    const value = names.get(name);
+    return value && /^[A-Za-z_]\w{0,39}$/.test(value) ? `$${value}` : whole;
   });
 }
