@@ -239,12 +239,12 @@ describe('deleted.files', () => {
     expect(parseDeletedFiles(Buffer.from('["/a'), 10).problem).toMatch(/ends inside a string/);
     // Ten million paths would be 40 MB here; two million show the bound and its cost.
     const many = Buffer.from('[' + Array.from({ length: 2_000_000 }, () => '"/a"').join(',') + ']');
-    const started = Date.now();
     const read = parseDeletedFiles(many, 1_000_000);
     expect(read.paths.length).toBe(1_000_000);
     expect(read.problem).toMatch(/more than 1000000 paths/);
-    expect(Date.now() - started).toBeLessThan(5000);
-  });
+    // The timeout guards against a run without end (a reader quadratic in its input); it is
+    // no speed goal: read once, this takes well under a second.
+  }, 30_000);
 });
 
 describe('originals from an OCI image layout archive', () => {
