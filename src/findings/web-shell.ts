@@ -77,7 +77,12 @@ import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest } from './web-shell/mailer.js';
 import { attackOnNamedHosts } from './web-shell/named-hosts.js';
 import { bypassesLimits } from './web-shell/bypasses.js';
-import { downloadsAndRuns, startsDroppedProgram, wipesTraces } from './web-shell/command-lines.js';
+import {
+  downloadsAndRuns,
+  runsProbeCommand,
+  startsDroppedProgram,
+  wipesTraces,
+} from './web-shell/command-lines.js';
 import { decodeUtf7, isUtf7Page } from './web-shell/utf7-page.js';
 import {
   carriedPages,
@@ -992,7 +997,7 @@ function judgeAsWritten(
       reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
       attack: 'T1505.003',
     };
-  if (COMMAND_PROBE.test(text))
+  if (COMMAND_PROBE.test(text) || (isPhp && runsProbeCommand(text)))
     return {
       severity: 'high',
       reason:

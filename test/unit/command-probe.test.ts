@@ -20,6 +20,41 @@ describe('command probes', () => {
       });
   });
 
+  it('reads a probe kept in a variable, several in one string, or written as a bare word', () => {
+    for (const text of [
+      `<?php $command = "id\\npwd\\n"; $p = proc_open($command, $spec, $pipes, null, $_ENV);`,
+      `<?php $exec = "/bin/sh"; $fp = popen("$exec", "r"); print $fp; pclose($fp);`,
+      `<?php echo "up<br>"; $up = system(uptime); $id1 = system(id);`,
+      `<?php $u = system(whoami);`,
+    ])
+      expect(topFinding('/var/www/html/t.php', text)).toMatchObject({
+        rule: 'web-shell',
+        severity: 'high',
+      });
+    // A list of commands looped over is read too: one that wipes the shell's history.
+    const eraser = `<?php
+$comandos = array('find / -name *.log -exec rm -rf {} \\;', 'unset HISTFILE', 'unset SAVEHIST');
+foreach ($comandos as $comando) { echo $comando; system($comando); }`;
+    expect(topFinding('/var/www/html/t.php', eraser)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/deletes the system's logs or a shell's history/),
+    });
+  });
+
+  it('leaves tools kept in a variable or a list, and a variable in single quotes', () => {
+    for (const text of [
+      `<?php $cmd = "git --version"; exec($cmd, $out);`,
+      // A forum reading the load average.
+      `<?php $c = 'uptime'; if (($load = @shell_exec($c)) !== null) preg_match('~load averages?: (\\d+)~', $load, $m);`,
+      `<?php $tools = ['composer --version', 'php -v']; foreach ($tools as $t) { exec($t, $o); }`,
+      // Single quotes: PHP runs the text '$c' itself, not the variable's value.
+      `<?php $c = 'id'; exec('$c');`,
+      // A probe command beside a real one in the same string is an application's script.
+      `<?php $c = "cd /srv/app; ls; ./bin/build --prod"; exec($c);`,
+    ])
+      expect(isRuleAlarm('/var/www/html/install.php', text)).toBe(false);
+  });
+
   it('leaves an installer asking who it runs as, a tool with arguments, and methods', () => {
     for (const text of [
       `<?php $user = trim(shell_exec('whoami') ?? '');`,

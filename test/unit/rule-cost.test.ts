@@ -76,6 +76,15 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   // socket-flow.ts: the stream writers, and the page's own functions that write (`\w{1,40}`).
   'new RegExp(\n        String.raw`${STREAM_WRITE.source}':
     /(?<![\w>:$])(?:fwrite|fputs|socket_write|socket_send|stream_copy_to_stream)\s*\(|(?:->|::|(?<![\w$]))(?:rw|brw)\s*\(/g,
+  // command-lines.ts stringsHeldBy(): the strings a command's variable (`\w{1,40}`) is set
+  // to, the list it loops over, and that list's strings (QUOTED, a constant).
+  'new RegExp(String.raw`\\$${name}\\s*=\\s*(${QUOTED})':
+    /\$c\s*=\s*('(?:[^'\\\n]|\\.){0,400}'|"(?:[^"\\\n]|\\.){0,400}")\s*;/g,
+  'new RegExp(\n    String.raw`\\bforeach\\s*\\(\\s*\\$(\\w{1,40})':
+    /\bforeach\s*\(\s*\$(\w{1,40})\s+as\s+(?:\$\w{1,40}\s*=>\s*)?\$c\s*\)/g,
+  'new RegExp(String.raw`\\$${loop[1]}\\s*=\\s*(?:array': /\$cmds\s*=\s*(?:array\s*\(|\[)/g,
+  'new RegExp(String.raw`(?:\\d{1,4}\\s*=>\\s*)?(${QUOTED})':
+    /(?:\d{1,4}\s*=>\s*)?('(?:[^'\\\n]|\\.){0,400}'|"(?:[^"\\\n]|\\.){0,400}")\s*([,)\]])\s*/y,
   // request-flow.ts isOutsideSetting(): where the file sets an array it calls from (`\w{1,40}`).
   'new RegExp(\n    String.raw`\\$${name}\\s*(?:':
     /\$conf\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}(?:[.+]?=(?![=>])|\?\?=)|\bas\s+(?:\$\w{1,40}\s*=>\s*)?&?\$conf\b|\blist\s*\([^)]{0,200}\$conf\b|\[[^\]]{0,200}\$conf\s*\]\s*=/,

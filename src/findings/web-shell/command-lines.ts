@@ -4,15 +4,63 @@
  * program it made executable in the background, or wipe the system's logs and shell
  * history. An application's command lines run its tools on its data.
  */
-import { callArgs } from './code-text.js';
+import { callArgs, unescapePhp } from './code-text.js';
 
 const RUNS_COMMAND_LINE = /\b(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(/g;
+// The same functions, not methods of the same name (`$ssh->exec('ls')`, `re.exec('id')`).
+const RUNS_COMMAND_LINE_ITSELF =
+  /(?<![\w$>:.])(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(/g;
 
-/** The first argument of each command call, as written (at most 100). */
-function commandLines(text: string): string[] {
-  return [...text.matchAll(RUNS_COMMAND_LINE)]
-    .slice(0, 100)
-    .map((m) => callArgs(text, m.index! + m[0].length - 1)[0] ?? '');
+// A quoted PHP string, escapes kept as written.
+const QUOTED = String.raw`'(?:[^'\\\n]|\\.){0,400}'|"(?:[^"\\\n]|\\.){0,400}"`;
+// A variable given alone, or alone in a double-quoted string (`system("$c")`).
+const ONE_VARIABLE = /^\s*("?)\$(\w{1,40})\1\s*$/;
+
+/**
+ * The first argument of each command call, as written (at most 100); one that is a variable
+ * alone stands for the strings the page puts in it: those it is set to (`$c = "id\npwd";
+ * proc_open($c, …)`) and those of a list it is looped over (`foreach ($cmds as $c)
+ * system($c)`). A command kept in a variable is still the page's own command line.
+ */
+function commandLines(text: string, calls = RUNS_COMMAND_LINE): string[] {
+  const lines: string[] = [];
+  for (const m of [...text.matchAll(calls)].slice(0, 100)) {
+    const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
+    const variable = ONE_VARIABLE.exec(first)?.[2];
+    lines.push(...(variable ? stringsHeldBy(text, variable) : []), first);
+  }
+  return lines;
+}
+
+/** The quoted strings a variable is set to, or that a list it loops over holds (bounded). */
+function stringsHeldBy(text: string, name: string): string[] {
+  const held: string[] = [];
+  const set = new RegExp(String.raw`\$${name}\s*=\s*(${QUOTED})\s*;`, 'g');
+  for (const m of [...text.matchAll(set)].slice(0, 20)) held.push(m[1]!);
+  const loops = new RegExp(
+    String.raw`\bforeach\s*\(\s*\$(\w{1,40})\s+as\s+(?:\$\w{1,40}\s*=>\s*)?\$${name}\s*\)`,
+    'g',
+  );
+  for (const loop of [...text.matchAll(loops)].slice(0, 5)) {
+    const list = new RegExp(String.raw`\$${loop[1]}\s*=\s*(?:array\s*\(|\[)`, 'g');
+    for (const start of [...text.matchAll(list)].slice(0, 5))
+      held.push(...listedStrings(text, start.index! + start[0].length));
+  }
+  return held;
+}
+
+/** The quoted strings of a list written out as strings alone, from `from` (at most 50). */
+function listedStrings(text: string, from: number): string[] {
+  const item = new RegExp(String.raw`(?:\d{1,4}\s*=>\s*)?(${QUOTED})\s*([,)\]])\s*`, 'y');
+  const strings: string[] = [];
+  let at = from;
+  while (at < Math.min(text.length, from + 200) && /\s/.test(text[at]!)) at++;
+  item.lastIndex = at;
+  for (let m = item.exec(text); m && strings.length < 50; m = item.exec(text)) {
+    strings.push(m[1]!);
+    if (m[2] !== ',') break;
+  }
+  return strings;
 }
 
 // A program fetched by a command line (`system('wget "http://…/x" || curl -O …')`), from a
@@ -57,4 +105,35 @@ const WIPES_TRACES =
 /** True when the page's command lines wipe the system's logs or a shell's history. */
 export function wipesTraces(text: string): boolean {
   return commandLines(text).some((l) => WIPES_TRACES.test(l));
+}
+
+// What a page runs to see that commands run, or to be a shell: the discovery commands and
+// bare shells of web-shell.ts's COMMAND_PROBE. `whoami` is left out there too (installers ask
+// who the server runs as), and so is `uptime` (forums read the load average from it).
+const PROBE =
+  /^(?:id|dir|ls(?: -la?)?|pwd|uname(?: -a)?|ifconfig|ipconfig|netstat(?: -an)?|ps(?: aux| -ef)?|cat \/etc\/passwd|\/bin\/(?:ba)?sh(?: -i)?|(?:ba)?sh -i|nc(?: -h)?|net user|systeminfo|tasklist|cmd(?:\.exe)?)$/;
+// A bare word, which PHP before 8 reads as a string: `system(id)`.
+const BARE_PROBE = /^\s*(?:id|uname|pwd|whoami)\s*$/;
+
+/**
+ * True when the page runs discovery commands or a bare shell and nothing else, however the
+ * command line is written: kept in a variable (`$c = "id\npwd\n"; proc_open($c, …)`),
+ * several in one string, or a bare word. web-shell.ts's COMMAND_PROBE reads the one
+ * command written into the call.
+ */
+export function runsProbeCommand(text: string): boolean {
+  return commandLines(text, RUNS_COMMAND_LINE_ITSELF).some((line) => {
+    if (BARE_PROBE.test(line)) return true;
+    const quoted = /^\s*(['"])([^]*)\1\s*$/.exec(line);
+    if (!quoted) return false;
+    const body =
+      quoted[1] === '"'
+        ? unescapePhp(quoted[2]!).replace(/\\n/g, '\n').replace(/\\t/g, '\t')
+        : quoted[2]!;
+    const parts = body
+      .split(/\n|;|&&/)
+      .map((p) => p.trim())
+      .filter(Boolean);
+    return parts.length > 0 && parts.length <= 10 && parts.every((p) => PROBE.test(p));
+  });
 }
