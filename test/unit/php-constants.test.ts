@@ -103,6 +103,35 @@ describe('PHP constant expressions', () => {
     expect(foldPhpConstants(twice)).toBe(twice);
   });
 
+  it('reads a name cleaned out of junk by a constant pattern, and no pattern it cannot read', () => {
+    expect(
+      foldPhpConstants(`<?php $a = preg_filter('/\\s+/', '', 'base 64 _ deco de');`),
+    ).toContain(`$a = 'base64_decode'`);
+    expect(foldPhpConstants(`<?php f(preg_replace("#[^a-z_]#", "", "s#y%s@t!e*m"));`)).toContain(
+      `f('system')`,
+    );
+    const loader = `<?php function t($code){ $a = preg_filter('/\\s+/', '', 'base 64 _ deco de'); $c = $a($code); @eval($c); } t('');`;
+    expect(judge(loader)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/eval\(\) on decoded data/),
+    });
+    // Patterns PCRE and JavaScript read apart, or that could backtrack long, are left as
+    // written: a look-behind, a back-reference, nested and lazy repetition, POSIX classes, a
+    // replacement that refers to a group, and preg_filter() with nothing to replace.
+    for (const call of [
+      `preg_replace('/(?<=a)b/', '', 'ab')`,
+      `preg_replace('/(a)\\1/', '', 'aa')`,
+      `preg_replace('/(a+)+$/', '', 'aaaa')`,
+      `preg_replace('/a+?/', '', 'aaa')`,
+      `preg_replace('/[[:space:]]/', '', 'a b')`,
+      `preg_replace('/(a)/', '$1$1', 'a')`,
+      `preg_filter('/x/', '', 'abc')`,
+    ]) {
+      const text = `<?php f(${call});`;
+      expect(foldPhpConstants(text)).toBe(text);
+    }
+  });
+
   it('stays bounded on hostile input: deep nesting, a decompression bomb, many pieces', () => {
     const deep = `<?php $x = ${'('.repeat(5000)}'a'${')'.repeat(5000)}; ?>`;
     const bomb = `<?php eval(gzinflate(base64_decode('${b64(deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))}'))); ?>`;

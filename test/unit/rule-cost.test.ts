@@ -76,6 +76,9 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   // socket-flow.ts: the stream writers, and the page's own functions that write (`\w{1,40}`).
   'new RegExp(\n        String.raw`${STREAM_WRITE.source}':
     /(?<![\w>:$])(?:fwrite|fputs|socket_write|socket_send|stream_copy_to_stream)\s*\(|(?:->|::|(?<![\w$]))(?:rw|brw)\s*\(/g,
+  // php-constants.ts replacedByPattern(): a constant pattern the folder reads only when
+  // isPortablePattern() passes it (one repetition at most, no look-around or references).
+  'new RegExp(body': /\s+/g,
   // command-lines.ts stringsHeldBy(): the strings a command's variable (`\w{1,40}`) is set
   // to, the list it loops over, and that list's strings (QUOTED, a constant).
   'new RegExp(String.raw`\\$${name}\\s*=\\s*(${QUOTED})':

@@ -89,7 +89,65 @@ const SHAPERS: Readonly<Record<string, (args: readonly Argument[]) => string | u
     typeof search === 'string' && search && typeof by === 'string' && typeof subject === 'string'
       ? replacedIgnoringCase(subject, search, by)
       : undefined,
+  // `preg_replace('/\s+/', '', 'base 64 _ deco de')` is `base64_decode`; preg_filter()
+  // gives nothing when nothing matched.
+  preg_replace: ([pattern, by, subject]) => replacedByPattern(pattern, by, subject, false),
+  preg_filter: ([pattern, by, subject]) => replacedByPattern(pattern, by, subject, true),
 };
+
+// A PCRE pattern simple enough to read the same in JavaScript, token by token: characters,
+// the escapes both know, classes, plain groups, alternation, anchors and repetitions.
+const PATTERN_TOKEN =
+  /\\[dDsSwWnrt.\\/#~|+*?()[\]{}^$-]|\[\^?(?:[^\\\][\n]|\\[dDsSwWnrt\\\]^/-]){1,60}\]|\((?:\?:)?|[)|^$.]|[*+?]|\{\d{1,3}(?:,\d{0,3})?\}|[^\\()[\]{}*+?|^$.]/y;
+const PORTABLE_FLAGS = /^[ims]{0,3}$/;
+
+/**
+ * True when `body` reads the same in PCRE and JavaScript and repeats at most once: no
+ * look-around, back-reference or lazy and possessive repetition, so no input makes it slow.
+ */
+function isPortablePattern(body: string): boolean {
+  let repetitions = 0;
+  let canRepeat = false;
+  PATTERN_TOKEN.lastIndex = 0;
+  while (PATTERN_TOKEN.lastIndex < body.length) {
+    const token = PATTERN_TOKEN.exec(body)?.[0];
+    if (!token) return false;
+    const isRepetition = /^[*+?{]/.test(token);
+    if (isRepetition && (!canRepeat || ++repetitions > 1)) return false;
+    canRepeat = !isRepetition && !/^[(|^]/.test(token);
+  }
+  return true;
+}
+
+/**
+ * `subject` with what `pattern` matches replaced by the plain text `by`, when all three are
+ * constants and the pattern is a portable one (above); otherwise left unfolded.
+ */
+function replacedByPattern(
+  pattern: Argument | undefined,
+  by: Argument | undefined,
+  subject: Argument | undefined,
+  onlyWhenMatched: boolean,
+): string | undefined {
+  if (typeof pattern !== 'string' || typeof by !== 'string' || typeof subject !== 'string')
+    return undefined;
+  if (pattern.length > 100 || subject.length > 512 || /[$\\]/.test(by)) return undefined;
+  const delimiter = pattern[0] ?? '';
+  if (!/^[/#~!%@|]$/.test(delimiter)) return undefined;
+  const close = pattern.lastIndexOf(delimiter);
+  const body = pattern.slice(1, close);
+  const flags = pattern.slice(close + 1);
+  if (close < 1 || !PORTABLE_FLAGS.test(flags) || !isPortablePattern(body)) return undefined;
+  let re: RegExp;
+  try {
+    re = new RegExp(body, `${flags}g`);
+  } catch {
+    return undefined;
+  }
+  if (onlyWhenMatched && !re.test(subject)) return undefined;
+  re.lastIndex = 0;
+  return subject.replace(re, () => by);
+}
 
 /** `search` replaced by `by` in `s`, ASCII letters of either case alike, as PHP does. */
 function replacedIgnoringCase(s: string, search: string, by: string): string {
@@ -493,7 +551,7 @@ function foldOnce(text: string, decodedNames: ReadonlySet<string>): Pass {
   let folds = 0;
   // Where an expression may start: `~`, a quote, `(`, `$`, a decoder's or chr's name.
   const starts =
-    /[~'"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|[lr]?trim|strto(?:lower|upper)|[ul]cfirst|substr(?:_replace)?|str_i?replace|explode|call_user_func)\s*\(/gi;
+    /[~'"($]|\b(?:chr|base64_decode|str_rot13|strrev|hex2bin|pack|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|[lr]?trim|strto(?:lower|upper)|[ul]cfirst|substr(?:_replace)?|str_i?replace|preg_(?:replace|filter)|explode|call_user_func)\s*\(/gi;
   for (let m = starts.exec(text); m && folds < MAX_FOLDS; m = starts.exec(text)) {
     if (m.index < from) continue;
     // A call's own parenthesis: its argument is the expression (`eval(` + `base64_decode(…)`).
