@@ -162,6 +162,16 @@ public class Service : WebService {
     expect(severity('/inetpub/wwwroot/host.asmx', fixed)).not.toMatch(/high|critical/);
   });
 
+  it("reads a JScript web service method's parameters as request input", () => {
+    const service = `<%@ WebService Language="JScript" class="Spy"%>import System;import System.Web;
+import System.Web.Services;public class Spy extends WebService{
+  WebMethodAttribute function Invoke(code : String) : Void { var c = HttpContext.Current; eval(code); } }`;
+    expect(severity('/inetpub/wwwroot/spy.asmx', service)).toBe('critical');
+    // A method with no parameters, evaluating a sum of its own, is worth a look only.
+    const own = service.replace('code : String', '').replace('eval(code)', 'eval("1 + 2")');
+    expect(severity('/inetpub/wwwroot/sum.asmx', own)).not.toMatch(/high|critical/);
+  });
+
   it('calls a page with a raw socket set to receive every packet a sniffer, and a socket client nothing', () => {
     const sniffer = `<%@ Page Language="C#" %>
 <script runat="server">

@@ -30,6 +30,10 @@ describe('judgeWebShell', () => {
     ],
     ['a function named by input', '<?php $f = $_GET["f"]; $a = $_GET["a"]; $f($a); ?>'],
     [
+      'the request picked out of the defined variables by a bare word',
+      '<?php $a["b"] = ""; eval($a["a"] . reset(get_defined_vars()[_POST])); ?>',
+    ],
+    [
       'an expression called on input',
       '<?php $q = $_GET[1]; file_get_contents("php".$q)($_GET[2]); ?>',
     ],
