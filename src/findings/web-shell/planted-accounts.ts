@@ -64,3 +64,37 @@ export function addsFixedAdministrator(text: string): boolean {
     return /^[^'"$\\\n]{1,80}\\?['"]/.test(value) || (name !== undefined && fixedNames.has(name));
   });
 }
+
+// WordPress's login cookie set (the call, not pluggable.php's definition of it).
+const SETS_LOGIN_COOKIE = /\bwp_set_auth_cookie\s*\(/g;
+// The account chosen as an administrator (by role, among the users), or by a login, address
+// or number the page holds. A role named anywhere else is not a choice of account.
+const ADMIN_PICKED =
+  /\buser_can\s*\(\s*\$\w{1,40}(?:->\w{1,40})?\s*,\s*['"]administrator['"]|\bget_users\s*\([^;]{0,200}['"]administrator['"]|\bget_user_by\s*\(\s*['"](?:login|email|slug|id)['"]\s*,\s*(?:'[^'\n]{1,80}'|"[^"$\n]{1,80}"|1)\s*\)/i;
+// What a login of the site's own checks first: a password, a signed or stored token, a
+// nonce, or that the one asking may already act for others (a "log in as" screen).
+const CHECKS_CREDENTIAL =
+  /\b(?:wp_check_password|wp_authenticate|wp_signon|password_verify|hash_equals|hash_hmac|wp_verify_nonce|check_admin_referer|check_ajax_referer|wp_validate_auth_cookie|current_user_can|get_transient)\s*\(/i;
+
+/**
+ * True when the page logs its visitor into WordPress as an administrator, or as an account
+ * it names, and checks no password, token or nonce first (the login backdoors of hacked
+ * sites: `get_user_by('login', 'admin')` then `wp_set_auth_cookie()`).
+ */
+export function logsInAsAdministrator(text: string): boolean {
+  const setsCookie = [...text.matchAll(SETS_LOGIN_COOKIE)]
+    .slice(0, 20)
+    .some((m) => !/\bfunction[\s&]{1,8}$/.test(text.slice(Math.max(0, m.index! - 12), m.index)));
+  return setsCookie && ADMIN_PICKED.test(text) && !CHECKS_CREDENTIAL.test(text);
+}
+
+// A login left out of the users WordPress lists (`… AND wp_users.user_login != 'x'`).
+const USER_LEFT_OUT = /\buser_login\s*(?:!=|<>)\s*\\?['"]/;
+
+/**
+ * True when the page edits WordPress's user query to leave out an account: the
+ * administrator a backdoor added, hidden from the site's own administrators.
+ */
+export function hidesUserFromList(text: string): boolean {
+  return /\bpre_user_query\b/.test(text) && USER_LEFT_OUT.test(text);
+}
