@@ -101,6 +101,10 @@ const headline = (findings: readonly Finding[]) => {
   return top ? `${top.severity} ${top.rule}: ${top.reason.slice(0, 160)}` : 'none';
 };
 
+// yara's own per-file limit (-a) did not stop one run whose worker hung for an hour on a
+// file that scans in under a second alone: the whole run is bounded too.
+const PMF_RUN_LIMIT_MS = 30 * 60 * 1000;
+
 /** Files php-malware-finder's rules match (any rule), by running yara on a list of them. */
 async function pmfMatches(rules: string, files: readonly string[]): Promise<Set<string>> {
   const list = path.join(os.tmpdir(), `coroner-pmf-${process.pid}.txt`);
@@ -108,7 +112,15 @@ async function pmfMatches(rules: string, files: readonly string[]): Promise<Set<
   try {
     const { stdout } = await exec('yara', ['-w', '-a', '20', '--scan-list', rules, list], {
       maxBuffer: 256 * 1024 * 1024,
-    }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+      timeout: PMF_RUN_LIMIT_MS,
+      killSignal: 'SIGKILL',
+    }).catch((e: { stdout?: string; killed?: boolean }) => {
+      if (e.killed)
+        console.log(
+          `  (php-malware-finder's yara run stopped after ${PMF_RUN_LIMIT_MS / 60000} minutes: the php-malware-finder figure that follows is partial)`,
+        );
+      return { stdout: e.stdout ?? '' };
+    });
     const hit = new Set<string>();
     for (const line of stdout.split('\n')) {
       const space = line.indexOf(' ');
