@@ -79,6 +79,12 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   // php-constants.ts replacedByPattern(): a constant pattern the folder reads only when
   // isPortablePattern() passes it (one repetition at most, no look-around or references).
   'new RegExp(body': /\s+/g,
+  // command-lines.ts: the probe commands (PROBE_COMMANDS, a constant) written into a call,
+  // and one part of a command line read whole.
+  'new RegExp(\n  String.raw`(?<![\\w$>:.])(?:system|exec':
+    /(?<![\w$>:.])(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(\s*["'](?:id|dir|ls(?: -la?)?|pwd|uname(?: -a)?|ifconfig|ipconfig|netstat(?: -an)?|ps(?: aux| -ef)?|cat \/etc\/passwd|\/bin\/(?:ba)?sh(?: -i)?|(?:ba)?sh -i|nc(?: -h)?|net user|systeminfo|tasklist|cmd(?:\.exe)?)["']/,
+  'new RegExp(`^(?:${PROBE_COMMANDS})$`)':
+    /^(?:id|dir|ls(?: -la?)?|pwd|uname(?: -a)?|ifconfig|ipconfig|netstat(?: -an)?|ps(?: aux| -ef)?|cat \/etc\/passwd|\/bin\/(?:ba)?sh(?: -i)?|(?:ba)?sh -i|nc(?: -h)?|net user|systeminfo|tasklist|cmd(?:\.exe)?)$/,
   // command-lines.ts stringsHeldBy(): the strings a command's variable (`\w{1,40}`) is set
   // to, the list it loops over, and that list's strings (QUOTED, a constant).
   'new RegExp(String.raw`\\$${name}\\s*=\\s*(${QUOTED})':

@@ -16,6 +16,9 @@ const QUOTED = String.raw`'(?:[^'\\\n]|\\.){0,400}'|"(?:[^"\\\n]|\\.){0,400}"`;
 // A variable given alone, or alone in a double-quoted string (`system("$c")`).
 const ONE_VARIABLE = /^\s*("?)\$(\w{1,40})\1\s*$/;
 
+// The readers below each ask for the same page's lines in turn: worked out once.
+let remembered: { text: string; calls: RegExp; lines: string[] } | undefined;
+
 /**
  * The first argument of each command call, as written (at most 100); one that is a variable
  * alone stands for the strings the page puts in it: those it is set to (`$c = "id\npwd";
@@ -23,12 +26,16 @@ const ONE_VARIABLE = /^\s*("?)\$(\w{1,40})\1\s*$/;
  * system($c)`). A command kept in a variable is still the page's own command line.
  */
 function commandLines(text: string, calls = RUNS_COMMAND_LINE): string[] {
+  if (remembered?.text === text && remembered.calls === calls) return remembered.lines;
   const lines: string[] = [];
+  const held = new Map<string, string[]>();
   for (const m of [...text.matchAll(calls)].slice(0, 100)) {
     const first = callArgs(text, m.index! + m[0].length - 1)[0] ?? '';
     const variable = ONE_VARIABLE.exec(first)?.[2];
-    lines.push(...(variable ? stringsHeldBy(text, variable) : []), first);
+    if (variable && !held.has(variable)) held.set(variable, stringsHeldBy(text, variable));
+    lines.push(...(variable ? held.get(variable)! : []), first);
   }
+  remembered = { text, calls, lines };
   return lines;
 }
 
@@ -107,21 +114,28 @@ export function wipesTraces(text: string): boolean {
   return commandLines(text).some((l) => WIPES_TRACES.test(l));
 }
 
-// What a page runs to see that commands run, or to be a shell: the discovery commands and
-// bare shells of web-shell.ts's COMMAND_PROBE. `whoami` is left out there too (installers ask
-// who the server runs as), and so is `uptime` (forums read the load average from it).
-const PROBE =
-  /^(?:id|dir|ls(?: -la?)?|pwd|uname(?: -a)?|ifconfig|ipconfig|netstat(?: -an)?|ps(?: aux| -ef)?|cat \/etc\/passwd|\/bin\/(?:ba)?sh(?: -i)?|(?:ba)?sh -i|nc(?: -h)?|net user|systeminfo|tasklist|cmd(?:\.exe)?)$/;
+// What an attacker runs to see whether commands run, before a shell: discovery commands and
+// bare shells. An application runs its own tools with arguments; `whoami` is left out
+// (installers ask who the server runs as), and so is `uptime` (forums read the load average
+// from it).
+const PROBE_COMMANDS = String.raw`id|dir|ls(?: -la?)?|pwd|uname(?: -a)?|ifconfig|ipconfig|netstat(?: -an)?|ps(?: aux| -ef)?|cat \/etc\/passwd|\/bin\/(?:ba)?sh(?: -i)?|(?:ba)?sh -i|nc(?: -h)?|net user|systeminfo|tasklist|cmd(?:\.exe)?`;
+// One written into the call (`system("id")`, `popen('uname -a', 'r')`), in any language's
+// text; not a method of the same name (`$ssh->exec('ls')`, JavaScript's `re.exec('id')`).
+const PROBE_WRITTEN_IN = new RegExp(
+  String.raw`(?<![\w$>:.])(?:system|exec|shell_exec|passthru|popen|proc_open)\s*\(\s*["'](?:${PROBE_COMMANDS})["']`,
+);
+const PROBE = new RegExp(`^(?:${PROBE_COMMANDS})$`);
 // A bare word, which PHP before 8 reads as a string: `system(id)`.
 const BARE_PROBE = /^\s*(?:id|uname|pwd|whoami)\s*$/;
 
 /**
- * True when the page runs discovery commands or a bare shell and nothing else, however the
- * command line is written: kept in a variable (`$c = "id\npwd\n"; proc_open($c, …)`),
- * several in one string, or a bare word. web-shell.ts's COMMAND_PROBE reads the one
- * command written into the call.
+ * True when the page runs discovery commands or a bare shell and nothing else: written
+ * into the call, and in PHP (`readsPhp`) however else the command line is written, kept in
+ * a variable (`$c = "id\npwd\n"; proc_open($c, …)`), several in one string, or a bare word.
  */
-export function runsProbeCommand(text: string): boolean {
+export function runsProbeCommand(text: string, readsPhp: boolean): boolean {
+  if (PROBE_WRITTEN_IN.test(text)) return true;
+  if (!readsPhp) return false;
   return commandLines(text, RUNS_COMMAND_LINE_ITSELF).some((line) => {
     if (BARE_PROBE.test(line)) return true;
     const quoted = /^\s*(['"])([^]*)\1\s*$/.exec(line);
