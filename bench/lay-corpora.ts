@@ -6,7 +6,8 @@
  * Each web-shell collection is taken from GitHub (`git clone --depth 1 --bare`), or from
  * MIRROR/<owner>+<name>/repo when --mirror names a folder of bare clones; only the part of it
  * the split means is laid out (below). The benign packages come with `apt-get download`
- * (Debian 12's), into DIR/debs/<side>/. A folder already laid out is left as it is.
+ * (Debian 12's), into DIR/debs/<side>/; php-malware-finder's rules into DIR/pmf/data/ (the
+ * comparison runs them with Debian's `yara`). A folder already laid out is left as it is.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -274,6 +275,18 @@ async function layApps(scratch: string): Promise<void> {
   }
 }
 
+/**
+ * php-malware-finder's PHP rules, beside which the held-out figures are given (`--pmf
+ * DIR/pmf/data/php.yar`): its rules file and the whitelists it includes, without its samples.
+ */
+async function layPmfRules(scratch: string): Promise<void> {
+  const into = path.join(CORPORA, 'pmf');
+  if (existsSync(into)) return;
+  console.log('  php-malware-finder rules');
+  const git = await gitDir('jvoisin+php-malware-finder', scratch);
+  await extract(git, ['data/php.yar', 'data/whitelist.yar', 'data/whitelists'], into);
+}
+
 async function layPackages(): Promise<void> {
   const sides = { tuning: benignPackages('tuning'), heldout: benignPackages('heldout') };
   for (const [side, packages] of Object.entries(sides)) {
@@ -293,6 +306,7 @@ try {
   await layShells(scratch);
   await layTuningPages(scratch);
   await layApps(scratch);
+  await layPmfRules(scratch);
   await layPackages();
   console.log('Done: npm run bench -- detection --heldout reads them.');
 } catch (e) {
