@@ -274,6 +274,19 @@ describe('classic ASP', () => {
     });
   });
 
+  it('decodes a page of many small encoded blocks to its last', () => {
+    // Each value the page shows is a block of its own; the shell's is the sixtieth.
+    const shown = Array.from({ length: 59 }, (_, i) => `<td><%=${encode(`title(${i})`)}%></td>`);
+    const code =
+      'Set s = Server.CreateObject("WScript.Shell")\nResponse.Write s.Exec(Request("c")).StdOut.ReadAll\n';
+    const page = `<%@ LANGUAGE = "VBScript.Encode" %>\n${shown.join('\n')}\n<%${encode(code)}%>`;
+    expect(decodeEncodedScripts(page)).toContain(code);
+    expect(judge('/opt/many.asp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/Script Encoder/),
+    });
+  });
+
   it('decodes a page written in a double-byte code page, and one in a single-byte page', () => {
     // GBK's 0x81 0x41 is one character to the encoder: its ASCII-range trail byte is not
     // encoded and moves no alphabet. Read byte by byte, everything after it is scrambled.

@@ -31,7 +31,10 @@ const ESCAPES: Readonly<Record<string, string>> = {
 
 const START = '#@~^';
 const END = '^#~@';
-const MAX_BLOCKS = 32;
+// More blocks than the rules' text can hold (a block is at least 24 characters): a page of
+// many small ones (`<%=#@~^…^#~@%>` for each value it shows) is decoded to its last. Issue
+// 27: an encoded ASP shell of a hundred blocks ran its commands past the 32nd.
+const MAX_BLOCKS = 4096;
 
 /**
  * One block's payload (between its length header and its checksum) decoded. On a
