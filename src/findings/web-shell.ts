@@ -72,6 +72,7 @@ import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
 import {
   addsFixedAdministrator,
+  hidesPluginFromList,
   hidesUserFromList,
   logsInAsAdministrator,
 } from './web-shell/planted-accounts.js';
@@ -785,6 +786,8 @@ function judgeAsWritten(
     reasons.push(
       "hides an account it names from WordPress's list of users (a backdoor's administrator)",
     );
+  if (isPhp && hidesPluginFromList(text))
+    reasons.push("hides itself from WordPress's list of plugins (a backdoor plugin)");
   const downloaded = downloadedCode(text);
   if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
   if (

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   addsFixedAdministrator,
+  hidesPluginFromList,
   hidesUserFromList,
   logsInAsAdministrator,
 } from '../../src/findings/web-shell/planted-accounts.js';
@@ -135,5 +136,40 @@ function dt_pre_user_query($s) { global $wpdb;
       ),
     ).toBe(false);
     expect(hidesUserFromList(`<?php if ($u->user_login != 'admin') echo 'hi';`)).toBe(false);
+  });
+
+  it("ranks a plugin hiding itself from WordPress's list of plugins critical", () => {
+    const hider = `<?php
+/* Plugin Name: Zend Fonts WP */
+add_filter('all_plugins', 'hide_plugins');
+function hide_plugins($plugins) {
+  unset($plugins['zend-fonts-wp/zend-fonts-wp.php']);
+  return $plugins;
+}`;
+    expect(topFinding('/var/www/html/wp-content/plugins/zend-fonts-wp/z.php', hider)).toMatchObject(
+      {
+        severity: 'critical',
+        reason: expect.stringMatching(/hides itself from WordPress's list of plugins/),
+      },
+    );
+    // Its name as a constant, and as a variable set to its basename.
+    const named = `<?php define('PLUGIN_BASE', plugin_basename(__FILE__));
+function hide_plugin($plugins) { if (isset($plugins[PLUGIN_BASE])) unset($plugins[PLUGIN_BASE]); return $plugins; }
+add_filter('all_plugins', 'hide_plugin');`;
+    expect(hidesPluginFromList(named)).toBe(true);
+    const held = `<?php class H { function __construct() { add_filter( 'all_plugins', [ $this, 'hide' ] ); }
+  function hide( $plugins ) { $plugin_basename = plugin_basename( __FILE__ ); unset( $plugins[ $plugin_basename ] ); return $plugins; } }`;
+    expect(hidesPluginFromList(held)).toBe(true);
+    // Akismet rewrites its own description on the same list; a white-label tool hides the
+    // plugins its options name; a list edited on another hook.
+    const described = `<?php add_filter( 'all_plugins', array( 'Akismet_Admin', 'modify_plugin_description' ) );
+function modify_plugin_description( $all_plugins ) { $all_plugins['akismet/akismet.php']['Description'] = 'x'; unset( self::$notices[ $index ] ); return $all_plugins; }`;
+    expect(hidesPluginFromList(described)).toBe(false);
+    const optioned = `<?php add_filter('all_plugins', function ($plugins) {
+  foreach ((array) get_option('wl_hidden') as $hidden) unset($plugins[$hidden]);
+  return $plugins; });`;
+    expect(hidesPluginFromList(optioned)).toBe(false);
+    const elsewhere = `<?php add_filter('plugin_action_links', function ($links) { unset($links['deactivate.php']); return $links; });`;
+    expect(hidesPluginFromList(elsewhere)).toBe(false);
   });
 });

@@ -98,3 +98,24 @@ const USER_LEFT_OUT = /\buser_login\s*(?:!=|<>)\s*\\?['"]/;
 export function hidesUserFromList(text: string): boolean {
   return /\bpre_user_query\b/.test(text) && USER_LEFT_OUT.test(text);
 }
+
+// A callback on WordPress's list of installed plugins, the one its Plugins screen shows.
+const FILTERS_PLUGIN_LIST = /\badd_(?:filter|action)\s*\(\s*['"]all_plugins['"]/;
+// An entry taken out of a list by the page's own name: its basename, a constant of the page,
+// a literal `….php` key, or a variable (set to its basename, below).
+const ENTRY_UNSET =
+  /\bunset\s*\(\s*\$\w{1,40}\s*\[\s*(?:plugin_basename\s*\(|[A-Z][A-Z0-9_]{2,40}\s*\]|(['"])[^'"\n]{1,120}\.php\1\s*\]|\$(\w{1,40})\s*\])/g;
+const BASENAME_HELD = /\$(\w{1,40})\s*=\s*plugin_basename\s*\(/g;
+
+/**
+ * True when the page takes a plugin, by its own file's name, out of the list WordPress's
+ * administrators see: a backdoor plugin that hides itself. Akismet's callback on the same
+ * list only rewrites a description, and a white-label tool hides what its options name.
+ */
+export function hidesPluginFromList(text: string): boolean {
+  if (!FILTERS_PLUGIN_LIST.test(text)) return false;
+  const basenames = new Set([...text.matchAll(BASENAME_HELD)].slice(0, 20).map((m) => m[1]));
+  return [...text.matchAll(ENTRY_UNSET)]
+    .slice(0, 50)
+    .some((m) => m[2] === undefined || basenames.has(m[2]));
+}
