@@ -19,19 +19,31 @@ const REGISTERS_USER = /(?:["']|\\n)USER\s/;
 const ANSWERS_PING = /\bPONG\b/;
 const READS_CHANNEL = /\bPRIVMSG\b/;
 
-/** True when a file holds an IRC client that stays connected and reads the channel. */
-export function isIrcBot(text: string): boolean {
+/**
+ * True when a file holds an IRC client that stays connected and reads the channel. Each
+ * word may be in any of the texts read of one file: a long bot's start, middle or end (its
+ * PING handler 140 KB past its NICK, in a bot of the tuning side).
+ */
+export function isIrcBot(...texts: readonly string[]): boolean {
+  const anywhere = (word: RegExp) => texts.some((text) => word.test(text));
   return (
-    READS_CHANNEL.test(text) &&
-    ANSWERS_PING.test(text) &&
-    REGISTERS_NICK.test(text) &&
-    REGISTERS_USER.test(text) &&
-    CONNECTS.test(text)
+    anywhere(READS_CHANNEL) &&
+    anywhere(ANSWERS_PING) &&
+    anywhere(REGISTERS_NICK) &&
+    anywhere(REGISTERS_USER) &&
+    anywhere(CONNECTS)
   );
 }
 
+/** The texts the rules read of a file: its start, and a long file's middle and end. */
+const textsRead = (f: Parameters<ChangeRule>[0]): string[] => [
+  f.currentText!,
+  ...(f.currentTextMiddles ?? []).map((m) => m.text),
+  ...(f.currentTextEnd !== undefined ? [f.currentTextEnd] : []),
+];
+
 export const ircBot: ChangeRule = (f) =>
-  f.kind !== 'D' && f.currentText !== undefined && isIrcBot(f.currentText)
+  f.kind !== 'D' && f.currentText !== undefined && isIrcBot(...textsRead(f))
     ? {
         severity: 'high',
         reason:

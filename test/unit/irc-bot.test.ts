@@ -3,7 +3,9 @@
  * were missed. Each bot here is written anew, beside a near miss that is no bot.
  */
 import { describe, expect, it } from 'vitest';
+import { evaluateChange } from '../../src/findings/change-rules.js';
 import { isIrcBot } from '../../src/findings/irc-bot.js';
+import { factsFor } from '../support/judge-rules.js';
 import { isRuleAlarm, topFinding } from '../support/top-finding.js';
 
 const PHP_BOT = `<?php
@@ -44,6 +46,16 @@ describe('IRC bots', () => {
       rule: 'irc-bot',
       severity: 'high',
     });
+  });
+
+  it("ranks a long bot high when its words lie in different parts of what's read", () => {
+    // 150 KB of channel commands between the connection and the PING handler: the rules
+    // read the start and the end apart.
+    const [head, tail] = PHP_BOT.split("  if ($w[0] == 'PING')");
+    const long = `${head}${"  if ($w[1] == 'NOTICE') note($w);\n".repeat(5000)}  if ($w[0] == 'PING')${tail}`;
+    expect(long.length).toBeGreaterThan(150_000);
+    const findings = evaluateChange(factsFor('/var/www/html/bot.php', Buffer.from(long)));
+    expect(findings[0]).toMatchObject({ rule: 'irc-bot', severity: 'high' });
   });
 
   it('leaves a notifier that never answers the server, and SQL joining users', () => {
