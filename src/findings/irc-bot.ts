@@ -6,7 +6,7 @@
  * else orders. Issue 27: bots that run no command were missed, as nothing else in them
  * looks like a shell. Any language: all four protocol words and a connection must be there.
  */
-import type { ChangeRule } from './change-rules.js';
+import type { ChangeFacts, ChangeRule } from './change-rules.js';
 
 // A client connection: PHP's, Perl's, Python's, Java's, Ruby's, and Perl's
 // `connect(SOCK, $addr)`.
@@ -36,7 +36,7 @@ export function isIrcBot(...texts: readonly string[]): boolean {
 }
 
 /** The texts the rules read of a file: its start, and a long file's middle and end. */
-const textsRead = (f: Parameters<ChangeRule>[0]): string[] => [
+const textsRead = (f: ChangeFacts): string[] => [
   f.currentText!,
   ...(f.currentTextMiddles ?? []).map((m) => m.text),
   ...(f.currentTextEnd !== undefined ? [f.currentTextEnd] : []),
