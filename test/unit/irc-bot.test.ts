@@ -49,8 +49,8 @@ describe('IRC bots', () => {
   });
 
   it("ranks a long bot high when its words lie in different parts of what's read", () => {
-    // 150 KB of channel commands between the connection and the PING handler: the rules
-    // read the start and the end apart.
+    // More than 150 KB of channel commands between the connection and the PING handler: the
+    // rules read the start and the end apart.
     const [head, tail] = PHP_BOT.split("  if ($w[0] == 'PING')");
     const long = `${head}${"  if ($w[1] == 'NOTICE') note($w);\n".repeat(5000)}  if ($w[0] == 'PING')${tail}`;
     expect(long.length).toBeGreaterThan(150_000);
