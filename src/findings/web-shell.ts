@@ -102,6 +102,8 @@ import {
 import { SEVERITY_RANK } from '../report/severity.js';
 import { callArgs } from './web-shell/code-text.js';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
+import { isTaglessPhp, TAGLESS_REASON } from './web-shell/tagless-code.js';
+import { isMarkdown, withoutCodeSamples } from './web-shell/markdown-text.js';
 import {
   SQL_FROM_INPUT,
   NAMED_CODE,
@@ -370,20 +372,45 @@ const KEEPS_RUNNING = /\bignore_user_abort\s*\(\s*(?:true|1)\s*\)|\bset_time_lim
  * The web-shell verdict on the file as written and, for PHP, once more with its constant
  * expressions worked out (php-constants.ts): a loader's decoded code judged as code.
  */
-export function judgeWebShell(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+export function judgeWebShell(facts: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  const f =
+    facts.currentText !== undefined && isMarkdown(facts.path)
+      ? { ...facts, currentText: withoutCodeSamples(facts.currentText) }
+      : facts;
   const hit = judgeByRules(f, isInWebRoot);
   if (hit && SEVERITY_RANK[hit.severity] >= SEVERITY_RANK.high) return hit;
-  if (
-    f.kind === 'D' ||
-    f.currentText === undefined ||
-    f.isPiece ||
-    !likenessApplies(f.path, f.currentText)
-  )
-    return hit;
+  if (f.kind === 'D' || f.currentText === undefined || f.isPiece) return hit;
+  const texts = [
+    f.currentText,
+    f.currentTextEnd,
+    ...(f.currentTextMiddles ?? []).map((m) => m.text),
+  ];
+  if (isTaglessPhp(f.path, texts)) return judgeTaglessPhp(f.currentText, hit);
+  if (!likenessApplies(f.path, f.currentText)) return hit;
   // A page the rules pass or find only worth a look, judged by what it reads like.
   const learned = likenessFinding(f.currentText);
   if (!learned) return hit;
   return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
+}
+
+/**
+ * PHP code with no open tag (tagless-code.ts): judged by the likeness as the code it is, and
+ * ranked high when it runs commands or code, which the rules find worth only a look when no
+ * request input reaches them (a payload takes its arguments from the shell that runs it).
+ */
+function judgeTaglessPhp(text: string, hit: RuleHit | undefined): RuleHit | undefined {
+  const learned = likenessFinding(`<?php\n${text}`);
+  if (learned) return { ...learned, reason: `${TAGLESS_REASON}: ${learned.reason}` };
+  const code = withoutComments(text);
+  const command = COMMAND_SINK.exec(code);
+  const runs = command ?? CODE_SINK.exec(code);
+  if (!runs) return hit;
+  const name = runs[1] ? `${runs[1]}()` : command ? 'a command' : 'code';
+  return {
+    severity: 'high',
+    reason: `${TAGLESS_REASON}, calling ${name}`,
+    attack: 'T1505.003',
+  };
 }
 
 // .NET's symmetric decryption, and code a page loads or calls by reflection.
