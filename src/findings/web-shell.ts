@@ -816,7 +816,8 @@ function judgeAsWritten(
   if (isPhp && hidesPluginFromList(text))
     reasons.push("hides itself from WordPress's list of plugins (a backdoor plugin)");
   const downloaded = downloadedCode(text);
-  if (downloaded.isRun) reasons.push('runs code it downloads (eval or include of a URL)');
+  if (downloaded.isRun)
+    reasons.push('runs code it downloads (eval, or include of a URL or of the file it wrote)');
   if (
     /\b(?:include|require)(?:_once)?\s*(?:\(\s*)?['"]?(?:php:\/\/input|data:)|\b(?:include|require)(?:_once)?\s*(?:\(\s*)?@?\$_(?:GET|POST|REQUEST|COOKIE|FILES)\b/.test(
       text,

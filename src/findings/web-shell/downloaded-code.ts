@@ -19,10 +19,15 @@ const FETCHES_IN_BODY = /\b(?:curl_exec|file_get_contents|stream_get_contents|fr
 const FETCHES_OWN_URL =
   /\b(?:file_get_contents|fopen|file|curl_init)\s*\(\s*["'](?:https?|ftp):\/\/|\bCURLOPT_URL\s*,\s*["'](?:https?|ftp):\/\//i;
 
+// A body that reads over the network, whatever it is given: curl reads no local file.
+const FETCHES_BY_CURL = /\bcurl_exec\s*\(/;
+
 /**
  * The page's own functions that fetch what they are given (`function get($url) { curl… }`),
- * and those among them that fetch a URL they spell out from what they are given (`function
- * fetch($host, $path)`): every call of one of those is a download.
+ * and those among them whose every call is a download: those that fetch a URL they spell
+ * out from what they are given (`function fetch($host, $path)`), and those that fetch
+ * through curl. A loader hides the address it hands one (in hex, in base64) and the page then
+ * spells out no URL at all. Issue 27.
  */
 function fetchingFunctions(text: string): { all: string[]; addressed: string[] } {
   const fetching = ownFunctions(text, MAX_FUNCTIONS, 3000).filter((f) =>
@@ -30,7 +35,9 @@ function fetchingFunctions(text: string): { all: string[]; addressed: string[] }
   );
   return {
     all: fetching.map((f) => f.name),
-    addressed: fetching.filter((f) => FETCHES_OWN_URL.test(f.body)).map((f) => f.name),
+    addressed: fetching
+      .filter((f) => FETCHES_OWN_URL.test(f.body) || FETCHES_BY_CURL.test(f.body))
+      .map((f) => f.name),
   };
 }
 
@@ -94,6 +101,8 @@ const carriesFetched = (expr: string, fetch: RegExp, names: ReadonlySet<string>)
   fetch.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => names.has(v[1]!));
 
 const EVALS = /\b(?:eval|assert)\s*\(/g;
+// What was fetched, written out as a PHP value (a cache of an API's answer), not as code.
+const WRITTEN_AS_DATA = /\b(?:var_export|json_encode|serialize)\s*\(/;
 const INCLUDES_URL = /\b(?:include|require)(?:_once)?[\s(]{0,8}['"](?:https?|ftp):\/\//i;
 
 // A server page's name, as the page spells it in a string.
@@ -104,50 +113,99 @@ const PAGE_NAME = /\.(?:php\d?|phtml|phar)['"]/i;
  * `fwrite($h, content)` with `$h = fopen(name, 'w')`, where the name spells out a page
  * (`.php`) directly or through a variable, or is the file the page then includes.
  */
-function contentsWrittenToPages(text: string): string[] {
+function contentsWrittenToPages(
+  text: string,
+): { data: string; isIncluded: boolean; isNamedPage: boolean }[] {
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;\n]{0,300})/g)].slice(0, 5000);
   const pageVariables = new Set(assigns.filter((m) => PAGE_NAME.test(m[2]!)).map((m) => m[1]!));
-  // `include $t;`, `include($t);`, and `include$t;`: PHP needs no space before a variable.
-  const included = new Set(
+  const included = includedNames(text);
+  const isNamedPage = (name: string) =>
+    PAGE_NAME.test(name) ||
+    [...name.matchAll(/\$(\w{1,40})/g)].some((v) => pageVariables.has(v[1]!));
+  return writesOf(text)
+    .map((w) => ({
+      data: w.data,
+      isIncluded: included.has(w.file.trim()),
+      isNamedPage: isNamedPage(w.file),
+    }))
+    .filter((w) => w.isIncluded || w.isNamedPage);
+}
+
+/** What the page includes: `include $t;`, `include($t);`, and `include$t;` (no space needed). */
+const includedNames = (text: string) =>
+  new Set(
     [
       ...text.matchAll(
         /\b(?:include|require)(?:_once)?(?:\s*\(\s*([^;\n]{1,120}?)\s*\)|(?:\s+|(?=\$))([^;\n(]{1,120}?))\s*;/g,
       ),
     ]
       .slice(0, 200)
-      .map((m) => (m[1] ?? m[2])!),
+      .map((m) => (m[1] ?? m[2])!.trim()),
   );
-  const isPage = (name: string) =>
-    PAGE_NAME.test(name) ||
-    included.has(name.trim()) ||
-    [...name.matchAll(/\$(\w{1,40})/g)].some((v) => pageVariables.has(v[1]!));
-  return writesOf(text)
-    .filter((w) => isPage(w.file))
-    .map((w) => w.data);
+
+const TMPFILE_HANDLE = /\$(\w{1,40})\s*=\s*(?:@\s*)?tmpfile\s*\(\s*\)/g;
+const HANDLE_PATH = /\bstream_get_meta_data\s*\(\s*\$(\w{1,40})\s*\)/;
+const INCLUDES_HANDLE_PATH =
+  /\b(?:include|require)(?:_once)?[\s(]{0,8}(?:@\s*)?stream_get_meta_data\s*\(\s*\$(\w{1,40})\s*\)/g;
+
+/**
+ * What the page writes to a temporary file of tmpfile() and then includes by the file's path
+ * (`include stream_get_meta_data($h)['uri']`, directly or through a variable): a loader's way
+ * to run what it fetched with no file name to be seen. Issue 27.
+ */
+function contentsIncludedThroughTmpfile(text: string): string[] {
+  const handles = new Set([...text.matchAll(TMPFILE_HANDLE)].slice(0, 50).map((m) => m[1]!));
+  if (!handles.size) return [];
+  const run = new Set([...text.matchAll(INCLUDES_HANDLE_PATH)].slice(0, 50).map((m) => m[1]!));
+  // `$path = stream_get_meta_data($h)['uri']; … include $path;`
+  const paths = new Map<string, string>();
+  for (const m of [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;\n]{0,200})/g)].slice(
+    0,
+    5000,
+  )) {
+    const handle = HANDLE_PATH.exec(m[2]!)?.[1];
+    if (handle !== undefined) paths.set(m[1]!, handle);
+  }
+  for (const name of includedNames(text)) {
+    const handle = paths.get(/^\$(\w{1,40})$/.exec(name)?.[1] ?? '');
+    if (handle !== undefined) run.add(handle);
+  }
+  const contents: string[] = [];
+  for (const m of [...text.matchAll(/\b(?:fwrite|fputs)\s*\(/g)].slice(0, 100)) {
+    const [handle, data] = callArgs(text, m.index! + m[0].length - 1);
+    const name = /^\s*\$(\w{1,40})\s*$/.exec(handle ?? '')?.[1];
+    if (name !== undefined && handles.has(name) && run.has(name) && data !== undefined)
+      contents.push(data);
+  }
+  return contents;
 }
 
 /**
  * What a page does with code it fetches from a URL it spells out: evaluates it (or includes
- * a URL), and saves it as a server page (`file_put_contents('x.php', file_get_contents(
+ * a URL, or a file it wrote the code to), and saves it as a server page (`file_put_contents('x.php', file_get_contents(
  * 'https://…'))`, through variables), which installs a page, usually a shell. The fetchers
  * and the names holding what they fetched are found once for both.
  */
 export function downloadedCode(text: string): { isRun: boolean; isSavedAsPage: boolean } {
   const isIncluded = INCLUDES_URL.test(text);
-  if (!/['"](?:https?|ftp):\/\/|\$_(?:GET|POST|REQUEST|COOKIE)\b/i.test(text))
+  if (!/['"](?:https?|ftp):\/\/|\$_(?:GET|POST|REQUEST|COOKIE)\b|\bcurl_exec\s*\(/i.test(text))
     return { isRun: isIncluded, isSavedAsPage: false };
   const fetch = urlFetch(text);
   const names = fetchedNames(text, fetch);
+  const saved = contentsWrittenToPages(text).filter(
+    (c) => !WRITTEN_AS_DATA.test(c.data) && carriesFetched(c.data, fetch, names),
+  );
+  // Written to a file the page then includes (a temporary file, removed after): run as well.
   const isRun =
     isIncluded ||
+    saved.some((c) => c.isIncluded) ||
+    contentsIncludedThroughTmpfile(text).some((c) => carriesFetched(c, fetch, names)) ||
     [...text.matchAll(EVALS)]
       .slice(0, 200)
       .some((m) =>
         carriesFetched(callArgs(text, m.index! + m[0].length - 1)[0] ?? '', fetch, names),
       );
-  const isSavedAsPage =
-    contentsWrittenToPages(text).some((c) => carriesFetched(c, fetch, names)) ||
-    copiesUrlToPage(text);
+  const isSavedAsPage = saved.some((c) => c.isNamedPage) || copiesUrlToPage(text);
   return { isRun, isSavedAsPage };
 }
 
