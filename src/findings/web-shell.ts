@@ -85,6 +85,7 @@ import { bypassesLimits } from './web-shell/bypasses.js';
 import {
   downloadsAndRuns,
   runsProbeCommand,
+  sendsAccountList,
   startsDroppedProgram,
   wipesTraces,
 } from './web-shell/command-lines.js';
@@ -1028,6 +1029,13 @@ function judgeAsWritten(
     return {
       severity: 'high',
       reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
+      attack: 'T1505.003',
+    };
+  if (sendsAccountList(text))
+    return {
+      severity: 'high',
+      reason:
+        "server-side code sending the server's account list (/etc/passwd or a host's user files) to the visitor (a reconnaissance page)",
       attack: 'T1505.003',
     };
   if (runsProbeCommand(text, isPhp))

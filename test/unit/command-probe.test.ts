@@ -20,6 +20,27 @@ describe('command probes', () => {
       });
   });
 
+  it("ranks a page sending the server's account list high, and a page looking one user up not", () => {
+    for (const text of [
+      `<?php echo "<pre>" . file_get_contents( "/etc/passwd" ) . "</pre>";`,
+      `<?php readfile('/etc/shadow');`,
+      `<?php print_r(file("/etc/trueuserowners"));`,
+    ])
+      expect(topFinding('/var/www/html/t.php', text)).toMatchObject({
+        rule: 'web-shell',
+        severity: 'high',
+        reason: expect.stringMatching(/account list/),
+      });
+    // An application reads the file to find one account, and prints only what it found.
+    const lookup = `<?php
+foreach (file('/etc/passwd') as $line) {
+  $f = explode(':', $line);
+  if ($f[0] === $user) { $home = $f[5]; break; }
+}
+echo htmlspecialchars($home);`;
+    expect(isRuleAlarm('/var/www/html/admin/home.php', lookup)).toBe(false);
+  });
+
   it('reads a probe kept in a variable, several in one string, or written as a bare word', () => {
     for (const text of [
       `<?php $command = "id\\npwd\\n"; $p = proc_open($command, $spec, $pipes, null, $_ENV);`,

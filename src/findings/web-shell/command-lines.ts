@@ -114,6 +114,17 @@ export function wipesTraces(text: string): boolean {
   return commandLines(text).some((l) => WIPES_TRACES.test(l));
 }
 
+// The server's account lists at their fixed places, sent to the visitor as they are
+// (`echo file_get_contents('/etc/passwd')`, `readfile("/etc/shadow")`): what `cat /etc/passwd`
+// shows, with no command run. Applications read them to look one user up, not to print them.
+const ACCOUNT_FILE = String.raw`["']\/etc\/(?:passwd|shadow|trueuserowners|userdomains|valiases)["']`;
+const SENDS_ACCOUNT_FILE = new RegExp(
+  String.raw`\b(?:readfile|highlight_file|show_source)\s*\(\s*${ACCOUNT_FILE}|\b(?:echo|print|print_r|var_dump)\b[^;\n]{0,80}?\b(?:file_get_contents|file)\s*\(\s*${ACCOUNT_FILE}`,
+);
+
+/** True when the page sends the server's account list (/etc/passwd, cPanel's user files) out. */
+export const sendsAccountList = (text: string) => SENDS_ACCOUNT_FILE.test(text);
+
 // What an attacker runs to see whether commands run, before a shell: discovery commands and
 // bare shells. An application runs its own tools with arguments; `whoami` is left out
 // (installers ask who the server runs as), and so is `uptime` (forums read the load average
