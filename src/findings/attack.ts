@@ -23,6 +23,7 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   T1080: 'Taint Shared Content',
   T1105: 'Ingress Tool Transfer',
   'T1136.001': 'Create Account: Local Account',
+  'T1110.001': 'Brute Force: Password Guessing',
   T1140: 'Deobfuscate/Decode Files or Information',
   'T1491.001': 'Defacement: Internal Defacement',
   'T1491.002': 'Defacement: External Defacement',

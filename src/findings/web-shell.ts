@@ -105,6 +105,7 @@ import { callArgs } from './web-shell/code-text.js';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import { isTaglessPhp, TAGLESS_REASON } from './web-shell/tagless-code.js';
 import { isMarkdown, withoutCodeSamples } from './web-shell/markdown-text.js';
+import { guessesPasswords } from './web-shell/password-guessing.js';
 import {
   SQL_FROM_INPUT,
   NAMED_CODE,
@@ -1030,6 +1031,13 @@ function judgeAsWritten(
       severity: 'high',
       reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
       attack: 'T1505.003',
+    };
+  if (isPhp && guessesPasswords(text))
+    return {
+      severity: 'high',
+      reason:
+        'server-side code handing each word of a list to a login as its password (a password guesser)',
+      attack: 'T1110.001',
     };
   if (sendsAccountList(text))
     return {

@@ -94,6 +94,10 @@ const BUILT_AT_RUN_TIME: Record<string, RegExp> = {
   'new RegExp(String.raw`\\$${loop[1]}\\s*=\\s*(?:array': /\$cmds\s*=\s*(?:array\s*\(|\[)/g,
   'new RegExp(String.raw`(?:\\d{1,4}\\s*=>\\s*)?(${QUOTED})':
     /(?:\d{1,4}\s*=>\s*)?('(?:[^'\\\n]|\\.){0,400}'|"(?:[^"\\\n]|\\.){0,400}")\s*([,)\]])\s*/y,
+  // password-guessing.ts: the logins, and the page's own functions passing a password on
+  // (`\w{1,40}` each), one alternation of words.
+  'new RegExp(\n    String.raw`(?<![\\w$>:])(${[...logins.keys()]':
+    /(?<![\w$>:])(ftp_login|mysqli_connect|attempt)\s*\(|\bnew\s+(mysqli)\s*\(/gi,
   // request-flow.ts isOutsideSetting(): where the file sets an array it calls from (`\w{1,40}`).
   'new RegExp(\n    String.raw`\\$${name}\\s*(?:':
     /\$conf\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}(?:[.+]?=(?![=>])|\?\?=)|\bas\s+(?:\$\w{1,40}\s*=>\s*)?&?\$conf\b|\blist\s*\([^)]{0,200}\$conf\b|\[[^\]]{0,200}\$conf\s*\]\s*=/,
