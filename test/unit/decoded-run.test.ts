@@ -74,6 +74,24 @@ $code = $cfg['tpl']; eval($code);`;
   });
 });
 
+describe('decode-then-run of a string built a character at a time', () => {
+  it('ranks eval() of a string a hand-written hex decoder builds with chr() critical', () => {
+    const hex = `<?php $e = '6563686f2031;'; $d = '';
+for ($o = 0; $o < strlen($e); $o += 2) { $d .= @chr(hexdec($e[$o] . $e[$o + 1])); }
+eval($d); ?>`;
+    expect(topFinding('/var/www/html/cache.php', hex)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/eval\(\) on decoded data/),
+    });
+  });
+
+  it('does not alarm on a random name built with chr() while something else is run', () => {
+    const benign = `<?php $name = ''; for ($i = 0; $i < 8; $i++) $name .= chr(rand(97, 122));
+$tmp = sys_get_temp_dir() . '/' . $name; eval($compiled);`;
+    expect(topFinding('/var/www/html/t.php', benign)?.reason ?? '').not.toMatch(/on decoded data/);
+  });
+});
+
 describe('decode-then-run through a function of the page, or worked out', () => {
   // What the payload decodes to does not matter: a page that decodes code and runs it hides
   // what it runs. Here it only sets two variables.

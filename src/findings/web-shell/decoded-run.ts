@@ -22,6 +22,10 @@ const DECODED_INTO =
 const RUNS_VARIABLE =
   /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?\$(\w{1,40})\s*\)/gi;
 
+// A string built a character at a time from numbers (`$d .= chr(…)`, a hand-written
+// decoder's loop over hex or a key), as a decoder's output is.
+const BUILT_BY_CHR = /\$(\w{1,40})\s*\.=\s*(?:@\s*)?chr\s*\(/gi;
+
 // $name = 'base64_decode'; (single or double quotes, the whole string one decoder's name)
 const DECODER_IN_VARIABLE =
   /\$(\w{1,40})\s*=\s*(['"])(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\2\s*;/gi;
@@ -101,12 +105,13 @@ export function decodedRun(text: string): string | undefined {
     ...(hasFunctions ? ownDecoders(text, CLOSURE) : []),
   ]);
   // $s = $c($z); eval($s): what a decoder returned, kept in a variable, then run.
-  const decoded = new Set(
-    [...text.matchAll(DECODED_INTO)]
+  const decoded = new Set([
+    ...[...text.matchAll(DECODED_INTO)]
       .slice(0, 200)
       .filter((m) => m[2] === undefined || names.has(m[2]))
       .map((m) => m[1]!),
-  );
+    ...[...text.matchAll(BUILT_BY_CHR)].slice(0, 200).map((m) => m[1]!),
+  ]);
   if (decoded.size) reworkedFrom(text, decoded);
   const runsDecoded = [...text.matchAll(RUNS_VARIABLE)]
     .slice(0, 200)
