@@ -25,8 +25,15 @@ function firstMatch(text: string, patterns: readonly Pattern[]): Pattern | undef
   return patterns.find((p) => p.test.test(text));
 }
 
-const PHP_SOCKET_NEAR_PROCESS =
-  /\bfsockopen\s*\([\s\S]{0,300}\b(?:proc_open|shell_exec|exec|system|passthru|popen)\s*\(/;
+// A one-liner that names no variable: the socket's descriptor wired into the command line
+// (`$s = fsockopen(…); exec("/bin/sh -i <&3 >&3 2>&3")`). A command without such a redirection
+// near a socket is only near it (a development server checking its port, then starting).
+const COMMAND_WITH_DESCRIPTOR =
+  /\b(?:proc_open|shell_exec|exec|system|passthru|popen)\s*\(\s*["'][^"'\n]{0,120}?[<>]&\s*\d/g;
+const socketNearProcess = (text: string) =>
+  [...text.matchAll(COMMAND_WITH_DESCRIPTOR)]
+    .slice(0, 50)
+    .some((m) => /\bfsockopen\s*\(/.test(text.slice(Math.max(0, m.index! - 320), m.index!)));
 
 const written = (f: ChangeFacts) => f.kind !== 'D' && f.currentText !== undefined;
 
@@ -82,9 +89,9 @@ const SHELLS: readonly Pattern[] = [
   },
   {
     // The variables holding the socket and the process followed through the file; the
-    // window catches the one-liners that use neither (`exec("sh <&3 >&3")` after fsockopen).
+    // one-liners that use neither wire the socket's descriptor into the command (above).
     test: {
-      test: (text: string) => PHP_SOCKET_NEAR_PROCESS.test(text) || socketReachesProcess(text),
+      test: (text: string) => socketNearProcess(text) || socketReachesProcess(text),
     },
     what: 'PHP connecting a socket to a shell',
     attack: 'T1059',

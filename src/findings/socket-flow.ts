@@ -63,8 +63,12 @@ export function socketReachesProcess(text: string): boolean {
       )
     : STREAM_WRITE;
   for (const m of [...text.matchAll(copies)].slice(0, 500)) {
-    const used = names(callArgs(text, m.index! + m[0].length - 1).join(','));
-    if (used.some((n) => sockets.has(n)) && used.some((n) => processes.has(n))) return true;
+    const args = callArgs(text, m.index! + m[0].length - 1).join(',');
+    const used = names(args);
+    if (!used.some((n) => sockets.has(n))) continue;
+    // The process's end, or a command's output written straight down the socket
+    // (`fputs($sock, system('uname -a'))`: a connect-back reporting to its listener).
+    if (used.some((n) => processes.has(n)) || args.search(PROCESS_RUN) >= 0) return true;
   }
   return false;
 }

