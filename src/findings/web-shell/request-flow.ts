@@ -436,8 +436,12 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   if (called) return "an expression's result called on request input";
   if (dangerousLiteral) {
     const holders = namesHolding(text, DANGEROUS_LITERAL);
+    // A list is called through one of its items (`$f[0]($c)`); called whole, it is a closure
+    // or a callable the same variable holds at another time (`$areas = ['site', 'system']`
+    // as menu names, `$areas($kirby)` when a setting gave a closure).
+    const lists = listNames(text);
     for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 500))
-      if (m[1] && holders.has(m[1]))
+      if (m[1] && holders.has(m[1]) && (!lists.has(m[1]) || m[0].includes('[')))
         return `a function called through a variable holding its name ('assert', 'system'…: $${m[1]}(...))`;
   }
   return undefined;
@@ -484,6 +488,14 @@ const callsGivenInput = (text: string, calls: RegExp, tainted: Set<string>) =>
 const DANGEROUS_LITERAL =
   /['"](?:assert|eval|system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|create_function)['"]/;
 
+/** Variables assigned a list (`$a = [`, `$a = array(`). */
+const listNames = (text: string) =>
+  new Set(
+    [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*(?:\[|array\s*\()/gi)]
+      .slice(0, 5000)
+      .map((m) => m[1]!),
+  );
+
 /**
  * Names of variables that may hold what `value` matches: assigned an expression holding it
  * (`$f = 'system'`, `$f = $x ? 'assert' : 'eval'`, `$a = array('system')`), looped over one,
@@ -498,8 +510,13 @@ function namesHolding(text: string, value: RegExp): Set<string> {
       /\bforeach\s*\(([^;\n]{0,160}?)\s{1,80}as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
     ),
   ].slice(0, 1000);
+  // An item of a list is a name (`$f = $list[0]`); a key of a name is not (`$area['menu']`).
+  const lists = listNames(text);
   const holds = (expr: string) =>
-    value.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => names.has(v[1]!));
+    value.test(expr) ||
+    [...expr.matchAll(/\$(\w{1,40})(\s*(?:\[|->))?/g)].some(
+      (v) => names.has(v[1]!) && (v[2] === undefined || lists.has(v[1]!)),
+    );
   for (let round = 0; round < 3; round++) {
     const before = names.size;
     for (const m of assigns) if (holds(m[2]!)) names.add(m[1]!);
