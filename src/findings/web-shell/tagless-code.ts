@@ -5,8 +5,9 @@
  * console sent to the shell and evaluated there) and how a loader keeps a stage on disk.
  * Applications keep no such code: their PHP files open with a tag, and a template engine's
  * files (Blade's, Twig's) are markup. Issue 27: on the tuning side, 98 of the missed PHP
- * "shells" held no open tag, and 30 of them were such payloads, judged by nothing because
- * the likeness reads pages only and the rules found a command with no request input behind it.
+ * "shells" held no open tag; about a third of them were such code (the rest saved HTML, other
+ * languages, data), judged by nothing: the likeness reads pages only, and the rules found a
+ * command with no request input behind it.
  *
  * Linear and bounded: two anchored regexes and two counts that stop early.
  */
