@@ -111,7 +111,8 @@ const PAGE_NAME = /\.(?:php\d?|phtml|phar)['"]/i;
 /**
  * The contents written to a server page: `file_put_contents(name, content)`, or
  * `fwrite($h, content)` with `$h = fopen(name, 'w')`, where the name spells out a page
- * (`.php`) directly or through a variable, or is the file the page then includes.
+ * (`.php`) directly or through a variable (`isNamedPage`), or is the file the page then
+ * includes (`isIncluded`).
  */
 function contentsWrittenToPages(
   text: string,
@@ -182,9 +183,10 @@ function contentsIncludedThroughTmpfile(text: string): string[] {
 
 /**
  * What a page does with code it fetches from a URL it spells out: evaluates it (or includes
- * a URL, or a file it wrote the code to), and saves it as a server page (`file_put_contents('x.php', file_get_contents(
- * 'https://…'))`, through variables), which installs a page, usually a shell. The fetchers
- * and the names holding what they fetched are found once for both.
+ * a URL, or a file it wrote the code to), and saves it as a server page
+ * (`file_put_contents('x.php', file_get_contents('https://…'))`, through variables), which
+ * installs a page, usually a shell. The fetchers and the names holding what they fetched are
+ * found once for both.
  */
 export function downloadedCode(text: string): { isRun: boolean; isSavedAsPage: boolean } {
   const isIncluded = INCLUDES_URL.test(text);
