@@ -116,10 +116,10 @@ const PAGE_NAME = /\.(?:php\d?|phtml|phar)['"]/i;
  */
 function contentsWrittenToPages(
   text: string,
+  included: ReadonlySet<string>,
 ): { data: string; isIncluded: boolean; isNamedPage: boolean }[] {
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*=(?![=>])\s*([^;\n]{0,300})/g)].slice(0, 5000);
   const pageVariables = new Set(assigns.filter((m) => PAGE_NAME.test(m[2]!)).map((m) => m[1]!));
-  const included = includedNames(text);
   const isNamedPage = (name: string) =>
     PAGE_NAME.test(name) ||
     [...name.matchAll(/\$(\w{1,40})/g)].some((v) => pageVariables.has(v[1]!));
@@ -154,7 +154,7 @@ const INCLUDES_HANDLE_PATH =
  * (`include stream_get_meta_data($h)['uri']`, directly or through a variable): a loader's way
  * to run what it fetched with no file name to be seen. Issue 27.
  */
-function contentsIncludedThroughTmpfile(text: string): string[] {
+function contentsIncludedThroughTmpfile(text: string, included: ReadonlySet<string>): string[] {
   const handles = new Set([...text.matchAll(TMPFILE_HANDLE)].slice(0, 50).map((m) => m[1]!));
   if (!handles.size) return [];
   const run = new Set([...text.matchAll(INCLUDES_HANDLE_PATH)].slice(0, 50).map((m) => m[1]!));
@@ -167,7 +167,7 @@ function contentsIncludedThroughTmpfile(text: string): string[] {
     const handle = HANDLE_PATH.exec(m[2]!)?.[1];
     if (handle !== undefined) paths.set(m[1]!, handle);
   }
-  for (const name of includedNames(text)) {
+  for (const name of included) {
     const handle = paths.get(/^\$(\w{1,40})$/.exec(name)?.[1] ?? '');
     if (handle !== undefined) run.add(handle);
   }
@@ -194,14 +194,15 @@ export function downloadedCode(text: string): { isRun: boolean; isSavedAsPage: b
     return { isRun: isIncluded, isSavedAsPage: false };
   const fetch = urlFetch(text);
   const names = fetchedNames(text, fetch);
-  const saved = contentsWrittenToPages(text).filter(
+  const included = includedNames(text);
+  const saved = contentsWrittenToPages(text, included).filter(
     (c) => !WRITTEN_AS_DATA.test(c.data) && carriesFetched(c.data, fetch, names),
   );
   // Written to a file the page then includes (a temporary file, removed after): run as well.
   const isRun =
     isIncluded ||
     saved.some((c) => c.isIncluded) ||
-    contentsIncludedThroughTmpfile(text).some((c) => carriesFetched(c, fetch, names)) ||
+    contentsIncludedThroughTmpfile(text, included).some((c) => carriesFetched(c, fetch, names)) ||
     [...text.matchAll(EVALS)]
       .slice(0, 200)
       .some((m) =>

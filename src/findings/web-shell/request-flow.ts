@@ -435,11 +435,11 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   const called = RESULT_CALLED_ON_INPUT.exec(text);
   if (called) return "an expression's result called on request input";
   if (dangerousLiteral) {
-    const holders = namesHolding(text, DANGEROUS_LITERAL);
+    const lists = listNames(text);
+    const holders = namesHolding(text, DANGEROUS_LITERAL, lists);
     // A list is called through one of its items (`$f[0]($c)`); called whole, it is a closure
     // or a callable the same variable holds at another time (`$areas = ['site', 'system']`
     // as menu names, `$areas($kirby)` when a setting gave a closure).
-    const lists = listNames(text);
     for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 500))
       if (m[1] && holders.has(m[1]) && (!lists.has(m[1]) || m[0].includes('[')))
         return `a function called through a variable holding its name ('assert', 'system'…: $${m[1]}(...))`;
@@ -502,7 +502,7 @@ const listNames = (text: string) =>
  * or copied from such a name, in up to three rounds. Issue 27: a variable call in a file that
  * holds 'system' somewhere else (a label, a config key) was taken for the name being called.
  */
-function namesHolding(text: string, value: RegExp): Set<string> {
+function namesHolding(text: string, value: RegExp, lists: ReadonlySet<string>): Set<string> {
   const names = new Set<string>();
   const assigns = [...text.matchAll(/\$(\w{1,40})\s*\.?=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
   const loops = [
@@ -510,8 +510,8 @@ function namesHolding(text: string, value: RegExp): Set<string> {
       /\bforeach\s*\(([^;\n]{0,160}?)\s{1,80}as\s+\$(\w{1,40})(?:\s*=>\s*\$(\w{1,40}))?/g,
     ),
   ].slice(0, 1000);
-  // An item of a list is a name (`$f = $list[0]`); a key of a name is not (`$area['menu']`).
-  const lists = listNames(text);
+  // An item of a list (`lists`) is a name (`$f = $list[0]`); a key of a name is not
+  // (`$area['menu']`).
   const holds = (expr: string) =>
     value.test(expr) ||
     [...expr.matchAll(/\$(\w{1,40})(\s*(?:\[|->))?/g)].some(
