@@ -41,6 +41,12 @@ const written = (f: ChangeFacts) => f.kind !== 'D' && f.currentText !== undefine
 // `curl … | sh` as a matter of course.
 const DOCUMENTATION = /\.(?:md|markdown|rst|adoc|asciidoc)$/i;
 
+// Recipes a builder or a CI runner follows, outside the container: an image's Dockerfile
+// that pipes NodeSource's setup script to bash runs nothing where it lies. A script named
+// after one (`Dockerfile.sh`) still runs.
+const BUILD_RECIPE =
+  /(?:^|\/)(?:(?:Docker|Container)file(?!\.(?:sh|bash|py|pl|php|rb|js)$)(?:\.[\w.-]{1,40})?|[\w.-]{1,80}\.(?:docker|container)file|\.gitlab-ci\.ya?ml|\.travis\.ya?ml|\.github\/workflows\/[\w.-]{1,80}\.ya?ml)$/i;
+
 const SHELLS: readonly Pattern[] = [
   {
     // Not a port check, which writes nothing to the connection and reads nothing from it
@@ -123,7 +129,7 @@ export const reverseShell: ChangeRule = (f) => {
 
 /** Something fetched from the network and run at once, never seen on disk. */
 export const downloadAndExecute: ChangeRule = (f) => {
-  if (!written(f) || DOCUMENTATION.test(f.path)) return undefined;
+  if (!written(f) || DOCUMENTATION.test(f.path) || BUILD_RECIPE.test(f.path)) return undefined;
   const pipe =
     /\b(?:curl|wget|fetch|busybox wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+)?(?:ba|da|k|z|a)?sh\b|\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+[+0-7a-z]*x[^\n]{0,100}(?:&&|;)\s*)?(?:\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^\s;&|]{1,100}/;
   const m = pipe.exec(f.currentText!);

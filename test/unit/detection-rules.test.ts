@@ -178,6 +178,21 @@ describe('content: download and execute, decoded execution', () => {
     ).toBeUndefined();
     expect(downloadAndExecute(added('/var/www/html/app/install.sh', guide))).toBeDefined();
   });
+  it.each([
+    '/var/www/html/docker/php/Dockerfile',
+    '/srv/app/Dockerfile.dev',
+    '/srv/app/build/app.dockerfile',
+    '/srv/app/Containerfile',
+    '/srv/app/.gitlab-ci.yml',
+    '/srv/app/.github/workflows/test.yml',
+  ])('leaves a build recipe that pipes a setup script to bash alone: %s', (at) => {
+    const recipe =
+      'RUN curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \\\n && apt-get install -y nodejs\n';
+    expect(downloadAndExecute(added(at, recipe))).toBeUndefined();
+    // The same line where the container runs it.
+    expect(downloadAndExecute(added('/srv/app/docker/entrypoint.sh', recipe))).toBeDefined();
+    expect(downloadAndExecute(added('/srv/app/Dockerfile.sh', recipe))).toBeDefined();
+  });
   it('leaves a download to a file alone', () => {
     expect(
       downloadAndExecute(
