@@ -47,6 +47,17 @@ describe('web-shell false alarms fixed at their cause', () => {
     );
   });
 
+  it('reads no variable variable inside single quotes beside a superglobal named in a string', () => {
+    const test = `<?php $target = new TestTarget(['logVars' => ['_SERVER']]);
+      $password = '!P@$$w0rd#'; $this->assertStringNotContainsString($password, $out);`;
+    expect(disguisesIn(test)).not.toContain('the request read through a name held in a string');
+    for (const walk of [
+      `<?php foreach (array('_POST', '_GET') as $n) foreach ($$n as $k => $v) $o .= $v;`,
+      `<?php $n = '_POST'; $f = \${'_GET'}['f']; $f(\${$n}['c']);`,
+    ])
+      expect(disguisesIn(walk), walk).toContain('the request read through a name held in a string');
+  });
+
   it('takes backticks quoting SQL names inside strings for no command', () => {
     const sql = `<?php
       $db = $_GET['db'];

@@ -89,6 +89,9 @@ export const STRONG_DISGUISES = new Set([
   'a function made from escaped bytes',
 ]);
 
+// A single-quoted PHP string on one line: PHP reads no variable in it.
+const SINGLE_QUOTED = /'(?:[^'\\\n]|\\.){0,400}'/g;
+
 const isLetterOrDigit = (c: number) =>
   (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
@@ -269,9 +272,10 @@ export function disguisesIn(text: string): string[] {
     }
   }
   // array('_POST', '_GET') walked with $$: the request read through names held in strings.
+  // A `$$` inside single quotes is text, not a variable variable (a test's '!P@$$w0rd#').
   if (
     /['"]_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]/.test(text) &&
-    /\$\$\w|\$\{\s*['"$]/.test(text)
+    /\$\$\w|\$\{\s*['"$]/.test(text.replace(SINGLE_QUOTED, "''"))
   )
     found.push('the request read through a name held in a string');
   return found;
