@@ -51,6 +51,11 @@ describe('web-shell false alarms fixed at their cause', () => {
     const test = `<?php $target = new TestTarget(['logVars' => ['_SERVER']]);
       $password = '!P@$$w0rd#'; $this->assertStringNotContainsString($password, $out);`;
     expect(disguisesIn(test)).not.toContain('the request read through a name held in a string');
+    // A template engine's settings, set as static properties named by a variable.
+    const settings = `<?php class T { static $black_list = array('_SESSION', '_SERVER', 'eval');
+      static function configure($setting, $value) { self::$$setting = $value; } }`;
+    expect(disguisesIn(settings)).not.toContain('the request read through a name held in a string');
+    expect(disguisesIn(settings)).not.toContain('variable variables');
     for (const walk of [
       `<?php foreach (array('_POST', '_GET') as $n) foreach ($$n as $k => $v) $o .= $v;`,
       `<?php $n = '_POST'; $f = \${'_GET'}['f']; $f(\${$n}['c']);`,

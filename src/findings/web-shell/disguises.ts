@@ -44,7 +44,8 @@ const DISGUISES: readonly [RegExp, string][] = [
     /(?:['"][a-zA-Z_]{1,3}['"]\s*\.\s*){3,}|['"]as['"]\s*\.\s*['"]?s?ert|\.\s*['"](?:sert|ssert|ert|al|val)['"]/,
     'names cut into pieces',
   ],
-  [/\$\$\w|\$\{\s*['"$]/, 'variable variables'],
+  // `self::$$name` names a static property, never a variable of the page's or the request.
+  [/(?<!::)\$\$\w|\$\{\s*['"$]/, 'variable variables'],
   [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
   // `(?=(…))\1`: the whole unreadable name, never given back a byte at a time to the window.
   [/\$(?=([^\x00-\x7f]{8,4000}))\1[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
@@ -275,7 +276,7 @@ export function disguisesIn(text: string): string[] {
   // A `$$` inside single quotes is text, not a variable variable (a test's '!P@$$w0rd#').
   if (
     /['"]_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]/.test(text) &&
-    /\$\$\w|\$\{\s*['"$]/.test(text.replace(SINGLE_QUOTED, "''"))
+    /(?<!::)\$\$\w|\$\{\s*['"$]/.test(text.replace(SINGLE_QUOTED, "''"))
   )
     found.push('the request read through a name held in a string');
   return found;
