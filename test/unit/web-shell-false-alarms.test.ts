@@ -63,6 +63,20 @@ describe('web-shell false alarms fixed at their cause', () => {
       expect(disguisesIn(walk), walk).toContain('the request read through a name held in a string');
   });
 
+  it('reads a request value the page sets before running code as no request input', () => {
+    // WP-CLI runs wp-admin/admin.php in its own process, as if requested without headers.
+    const admin = `<?php
+      $admin_php_file = (string) file_get_contents( ABSPATH . 'wp-admin/admin.php' );
+      $admin_php_file = (string) preg_replace( '/^<\\?php\\s+/', '', $admin_php_file );
+      $_GET['noheader'] = true;
+      eval( $admin_php_file );`;
+    expect(severity('/var/www/html/wp-cli/php/Context/Admin.php', admin)).not.toMatch(
+      /high|critical/,
+    );
+    const read = admin.replace("$_GET['noheader'] = true;", "$_GET['noheader'] == 1 && $x = 1;");
+    expect(severity('/var/www/html/wp-cli/php/Context/Admin.php', read)).toMatch(/high|critical/);
+  });
+
   it('takes backticks quoting SQL names inside strings for no command', () => {
     const sql = `<?php
       $db = $_GET['db'];

@@ -558,9 +558,22 @@ export function near(
     .slice(0, 200);
   if (sinks.length === 0) return false;
   for (const m of text.matchAll(global(a))) {
+    if (isWrittenTo(text, m)) continue;
     if (sinks.some((s) => Math.abs(s - m.index!) <= NEAR)) return true;
   }
   return false;
+}
+
+// `[…]` keys, then a plain `=`: what the match names is assigned, not read.
+const ASSIGNED = /^\s*(?:\[[^\]\n]{0,80}\]\s*){0,8}=(?![=>])/;
+
+/**
+ * True when the match is the target of an assignment (`$_GET['noheader'] = true;`): a page
+ * that sets a request value before it runs another page's code reads nothing the visitor sent.
+ */
+function isWrittenTo(text: string, m: RegExpMatchArray): boolean {
+  const end = m.index! + m[0].length;
+  return ASSIGNED.test(text.slice(end, end + 300));
 }
 
 const FILE_OPERATIONS =
