@@ -77,6 +77,18 @@ describe('web-shell false alarms fixed at their cause', () => {
     expect(severity('/var/www/html/wp-cli/php/Context/Admin.php', read)).toMatch(/high|critical/);
   });
 
+  it("takes a cast's name made as $type.'val' for no piece of eval", () => {
+    // Flarum casts an attribute with intval, boolval… named by its cast type.
+    const cast = `<?php if (is_string($cast) && function_exists($func = $cast.'val')) { return $func($value); }`;
+    expect(disguisesIn(cast)).not.toContain('names cut into pieces');
+    for (const cut of [
+      `<?php $f = "ev"."al"; $f($_POST['c']);`,
+      `<?php $f = $ch."ert"; $f($_POST['c']);`,
+      `<?php $e = chr('97').'ssert'; $e($_POST['c']);`,
+    ])
+      expect(disguisesIn(cut), cut).toContain('names cut into pieces');
+  });
+
   it('takes backticks quoting SQL names inside strings for no command', () => {
     const sql = `<?php
       $db = $_GET['db'];

@@ -41,7 +41,9 @@ const DISGUISES: readonly [RegExp, string][] = [
     'names picked letter by letter',
   ],
   [
-    /(?:['"][a-zA-Z_]{1,3}['"]\s*\.\s*){3,}|['"]as['"]\s*\.\s*['"]?s?ert|\.\s*['"](?:sert|ssert|ert|al|val)['"]/,
+    // `$type.'val'` makes intval or strval (eval cannot be called by name): a piece of
+    // `eval` counts after a string; assert's after anything (`$ch."ert"`).
+    /(?:['"][a-zA-Z_]{1,3}['"]\s*\.\s*){3,}|['"]as['"]\s*\.\s*['"]?s?ert|\.\s*['"](?:sert|ssert|ert)['"]|['"]\s*\.\s*['"](?:al|val)['"]/,
     'names cut into pieces',
   ],
   // `self::$$name` names a static property, never a variable of the page's or the request.
