@@ -421,6 +421,24 @@ var t = Replace(cfg.title, "<", "&lt;");
 </script>`;
     expect(classicAspShell(page)).toBeUndefined();
   });
+
+  it("takes an object's own eval method for code run only when the page makes a ScriptControl", () => {
+    // A JSON library's eval (Z-Blog's YT plugin), handed a form field to parse.
+    const json = `<%@ LANGUAGE="JScript" %><%
+var nodes = YT.eval(Request.Form("node")).join(",");
+Response.Write(nodes);
+%>`;
+    expect(classicAspShell(json)).toBeUndefined();
+    const control = `<%
+Set sc = Server.CreateObject("MSScriptControl.ScriptControl")
+sc.Language = "VBScript"
+Response.Write sc.Eval(Request.Form("x"))
+%>`;
+    expect(classicAspShell(control)).toMatch(/request as code/);
+    expect(classicAspShell('<% Response.Write Eval(Request.Form("x")) %>')).toMatch(
+      /request as code/,
+    );
+  });
 });
 
 describe('classic ASP code spelt out from character codes', () => {

@@ -22,6 +22,17 @@ const ASP_INPUT =
 const CODE_RUNNERS =
   /(?<!\.[ \t]{0,5})\b(?:execute(?:global)?)\b\s*\(?|\b(?:executestatement|eval|addcode)\b\s*\(?/gi;
 
+// A ScriptControl, by its ProgID or class id: the one object whose Eval method runs code.
+const SCRIPT_CONTROL = /\bScriptControl\b|\b0E59F1D5-1FBE-11D0-8FF2-00A0D10038BC\b/i;
+
+/**
+ * True for a runner that is an object's `eval` method: in a page that makes no ScriptControl
+ * it is a JScript library's own (`YT.eval(request.Form("node"))` reads JSON). Issue 27:
+ * tuning benign ASP pages ranked critical by it.
+ */
+const isMethodEval = (text: string, m: RegExpMatchArray) =>
+  /^eval/i.test(m[0]) && /\.[ \t]{0,5}$/.test(text.slice(Math.max(0, m.index! - 6), m.index!));
+
 // Programs run: WScript.Shell's Run and Exec, Shell.Application's ShellExecute, WMI's
 // Win32_Process Create.
 const PROGRAM_RUNNERS = /\.\s*(?:run|exec|shellexecute|create)\b\s*\(?/gi;
@@ -563,6 +574,7 @@ function callsOfOwn(text: string, own: ReadonlySet<string>): RegExpMatchArray[] 
  */
 function ownRunners(text: string, runners = CODE_RUNNERS, isPart = false): Set<string> {
   const out = new Set<string>();
+  const makesControl = SCRIPT_CONTROL.test(text);
   for (const m of [
     ...text.matchAll(
       /\b(?:function|sub|property\s+(?:let|set))\s+(\w{1,40})\s*\(([\w\s,]{0,200})\)/gi,
@@ -582,6 +594,7 @@ function ownRunners(text: string, runners = CODE_RUNNERS, isPart = false): Set<s
     const end = text.slice(start, start + 5000).search(/\bend\s+(?:function|sub|property)\b/i);
     const body = text.slice(start, end < 0 ? start + 5000 : start + end);
     for (const r of [...body.matchAll(runners)].slice(0, 50)) {
+      if (!makesControl && isMethodEval(body, r)) continue;
       // JScript's eval takes a second argument (`eval(str, "unsafe")`): the code is the first.
       const operand = firstArgumentOf(body, r)
         .trim()
@@ -788,8 +801,9 @@ export function classicAspShell(text: string): string | undefined {
       .slice(0, 100)
       .some((m) => containers.has(key(m[1]!)));
   const inString = stringMask(text);
+  const makesControl = SCRIPT_CONTROL.test(text);
   for (const m of [...text.matchAll(CODE_RUNNERS)]
-    .filter((m) => !inString[m.index!])
+    .filter((m) => !inString[m.index!] && (makesControl || !isMethodEval(text, m)))
     .slice(0, 300)) {
     const operand = operandOf(text, m);
     const runner = m[0].replace('(', '').trim();
