@@ -1,6 +1,6 @@
 /**
  * npm run bench -- train-likeness [--corpora DIR] [--write] [--show false-alarms|misses]
- * [--without REGEX]: trains the web-shell likeness
+ * [--without REGEX] [--short]: trains the web-shell likeness
  * model (src/findings/web-shell/likeness.ts) on the **tuning side only** of issue 27's
  * split (bench/corpora.ts): the tuning web-shell collections against the pages of the
  * tuning Debian packages. The held-out side is never read here.
@@ -12,7 +12,8 @@
  * with --write, writes src/findings/web-shell/likeness-model.ts. It also sets the shipped
  * model beside this run on the collections the shipped one never saw (compareShipped), so a
  * retraining is kept only when it finds more there; `--without` leaves collections out of a
- * trial.
+ * trial. `--short` scores the pages too short for the model out of fold all the same, to
+ * show what judging them would add and cost.
  */
 import { createHash } from 'node:crypto';
 import { readdir, writeFile } from 'node:fs/promises';
@@ -304,6 +305,8 @@ async function main() {
 
   // Out-of-fold scores: every group scored by a model trained without it.
   const oof = new Float64Array(docs.length);
+  // Every page's out-of-fold score, the short ones' too: what the model would say of them.
+  const oofAll = new Float64Array(docs.length);
   const { groupOf, copied } = await foldGroups(docs);
   console.log(`Shells with a near copy in another collection: ${copied.size} (folded with it)`);
   const foldAt = groupOf.map(foldOf);
@@ -316,7 +319,9 @@ async function main() {
     );
     // A page too short for the model is the rules' alone (hasEnoughWords).
     docs.forEach((d, i) => {
-      if (foldAt[i] === fold) oof[i] = hasEnoughWords(d.features) ? score(xs[i]!, model) : 0;
+      if (foldAt[i] !== fold) return;
+      oofAll[i] = score(xs[i]!, model);
+      oof[i] = hasEnoughWords(d.features) ? oofAll[i]! : 0;
     });
   }
   const benign = docs.flatMap((d, i) => (d.label ? [] : [oof[i]!])).sort((a, b) => b - a);
@@ -368,6 +373,8 @@ async function main() {
         );
     });
 
+  if (args.includes('--short')) reportShort(docs, oofAll);
+
   // The shipped model judges PHP only: another language's trial has nothing to set it beside.
   if (LANGUAGE === 'php') compareShipped(docs, oof, threshold, copied);
 
@@ -379,6 +386,26 @@ async function main() {
 }
 
 const args = process.argv.slice(2);
+
+/**
+ * The pages too short for the model (hasEnoughWords), scored out of fold all the same: the
+ * rules' misses among the shells it would add, and the benign pages it would rank, by threshold.
+ */
+function reportShort(docs: readonly Doc[], oofAll: Float64Array) {
+  const short = docs.flatMap((d, i) => (hasEnoughWords(d.features) ? [] : [{ d, s: oofAll[i]! }]));
+  const shells = short.filter(({ d }) => d.label);
+  const missed = shells.filter(({ d }) => !d.isRuleHigh);
+  const benign = short.filter(({ d }) => !d.label && !d.isRuleHigh);
+  console.log(
+    `Short pages, out of fold: ${shells.length} web shells (${missed.length} the rules miss), ${short.length - shells.length} benign pages`,
+  );
+  for (const t of [0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999]) {
+    const fa = benign.filter(({ s }) => s >= t);
+    console.log(
+      `  ≥ ${t}: adds ${missed.filter(({ s }) => s >= t).length} shells; benign ${fa.length}${fa.length && fa.length < 8 ? `: ${fa.map(({ d, s }) => `${d.name} ${s.toFixed(5)}`).join(', ')}` : ''}`,
+    );
+  }
+}
 
 /**
  * The collections the shipped model (2026-12-04, ninth session) was trained on: the split's
