@@ -79,7 +79,7 @@ import {
 import { windowsToolIn } from './web-shell/windows-tools.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
-import { mailsListFromRequest } from './web-shell/mailer.js';
+import { mailsListFromRequest, relaysMailFromRequest } from './web-shell/mailer.js';
 import { attackOnNamedHosts } from './web-shell/named-hosts.js';
 import { bypassesLimits } from './web-shell/bypasses.js';
 import {
@@ -798,6 +798,8 @@ function judgeAsWritten(
     reasons.push("walks the server's folders to find the ones it can write to");
   if (input && mailsListFromRequest(text, carried))
     reasons.push('mails each address of a list the visitor gives (a mass mailer)');
+  else if (input && relaysMailFromRequest(text, carried))
+    reasons.push('mails whom the visitor names, as whom they name, what they write (a spam relay)');
   const attack = input ? attackOnNamedHosts(text, carried) : undefined;
   if (attack === 'flood')
     reasons.push('connects to a host the visitor names over and over, without end (a flooder)');

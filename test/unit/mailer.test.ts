@@ -40,4 +40,29 @@ foreach ($rows as $row) {
     expect(isAlarm('/var/www/html/contact.php', contact)).toBe(false);
     expect(isAlarm('/var/www/html/newsletter.php', newsletter)).toBe(false);
   });
+
+  it('ranks one mail a request, its recipient, message and sender all sent, critical', () => {
+    const relay = `<?php
+if ($_POST['operation'] == 'send') {
+  $from = $_POST['m_from'];
+  $mail = $_POST['mail'];
+  $header = "From: " . $_POST['name_from'] . " <$from>\n";
+  $message = "Content-Type: text/html\n\n" . $_POST['message'];
+  if (@mail($mail, $_POST['subject'], $message, $header)) print "{'stat':true}";
+}
+`;
+    expect(topFinding('/var/www/html/setting.php', relay)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a spam relay/),
+    });
+  });
+
+  it('does not alarm on sending a page to a friend: the sender is the site', () => {
+    const share = `<?php
+$to = $_POST['friend'];
+$note = strip_tags($_POST['note']);
+mail($to, 'A page for you', $note . "\n" . $page_url, 'From: noreply@example.org');
+`;
+    expect(isAlarm('/var/www/html/share.php', share)).toBe(false);
+  });
 });
