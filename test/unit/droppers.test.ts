@@ -33,6 +33,25 @@ move_uploaded_file($_FILES['avatar']['tmp_name'], $to);
     expect(isAlarm('/var/www/html/avatar.php', page)).toBe(false);
   });
 
+  it('does not alarm on an upload saved under the sent name with something of its own after it', () => {
+    // phpList's attachments: the sent name with the time appended, in its temporary folder.
+    const page = `<?php
+if (isset($_FILES[$fieldname])) {
+  $tmpfile = $_FILES[$fieldname]['tmp_name'];
+  $remotename = $_FILES[$fieldname]['name'];
+  $newtmpfile = $remotename.time();
+  move_uploaded_file($tmpfile, $GLOBALS['tmpdir'].'/'.$newtmpfile);
+}
+`;
+    expect(isAlarm('/var/www/html/lists/admin/send_core.php', page)).toBe(false);
+    // A server page's extension written after it is the dropper's choice.
+    const dropper = page.replace('$remotename.time()', "$remotename.'.php'");
+    expect(topFinding('/var/www/html/up.php', dropper)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves an upload under the name the visitor gave/),
+    });
+  });
+
   it("ranks an upload's entry held whole and copied, or its bytes written, under the sent name critical", () => {
     const copied = `<?php
 if (isset($_FILES['uk45'])) {

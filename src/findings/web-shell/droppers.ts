@@ -17,7 +17,28 @@ const SENT_NAME = /\$(?:_FILES|HTTP_POST_FILES)\s*\[[^\]\n]{1,40}\]\s*\[\s*['"]n
 function nameCarriedBy(expr: string): string {
   let out = expr;
   for (let i = 0; i < 3; i++) out = out.replace(CALL_NOT_KEEPING_NAME, '');
-  return out;
+  return endsAsSent(out) ? out : '';
+}
+
+// The pieces of a PHP string expression: quoted strings whole, and what lies between them.
+const PIECE = /'(?:[^'\\\n]|\\.){0,400}'|"(?:[^"\\\n]|\\.){0,400}"|[^.'"]{1,400}|[.'"]/g;
+
+// A server page's extension written after the name (`$name . '.php'`): a dropper's choice.
+const PAGE_SUFFIX = /^(['"])[^'"]{0,40}\.(?:php\d?|phtml|phar|jspx?|aspx?|ashx|asa|cer)\1$/i;
+
+/**
+ * False when the name is followed by something of the page's own (`$name . time()`, `$name
+ * . '.txt'`): the saved file ends as the page says, and its extension is no longer the
+ * visitor's. What ends the expression is its last piece joined by '.' outside quotes; the
+ * calls that keep no name are already gone from it. phpList's attachments, saved under the
+ * sent name with the time appended, read as an upload saved as sent (issue 27's fresh check).
+ */
+function endsAsSent(expr: string): boolean {
+  let last = '';
+  for (const piece of (expr.match(PIECE) ?? []).slice(0, 200))
+    last = piece === '.' ? '' : last + piece;
+  const end = last.trim();
+  return end !== '' && !/^['"]/.test(end) ? true : PAGE_SUFFIX.test(end) || /\$/.test(end);
 }
 
 const CALL_NOT_KEEPING_NAME =
