@@ -841,28 +841,36 @@ function judgeAsWritten(
     .map((m) => m[2]!);
   // The path may be built: `include($_SERVER['DOCUMENT_ROOT'] . "/…/logo.png")`, then the
   // literal its statement ends with names the file.
-  const builtNames = [...unescaped.matchAll(/\b(?:include|require)(?:_once)?\b/gi)]
+  const includeStatements = [...unescaped.matchAll(/\b(?:include|require)(?:_once)?\b/gi)]
     .slice(0, 200)
     .map((m) => {
       const rest = unescaped.slice(m.index! + m[0].length, m.index! + m[0].length + 300);
-      const statement = rest.slice(0, Math.max(0, rest.indexOf(';')));
-      return /(['"])([^'"\n]{1,200})\1[\s)]{0,6}$/.exec(statement)?.[2] ?? '';
+      return rest.slice(0, Math.max(0, rest.indexOf(';')));
     });
+  const builtNames = includeStatements.map(
+    (statement) => /(['"])([^'"\n]{1,200})\1[\s)]{0,6}$/.exec(statement)?.[2] ?? '',
+  );
   const hiddenInclude = [...includedNames, ...builtNames].find((n) =>
     /\.(?:ico|png|jpe?g|gif|bmp|webp)$/i.test(n),
   );
   if (hiddenInclude)
     reasons.push(`includes code kept in a file named as an image (${hiddenInclude.slice(-60)})`);
   // include 'phar://readme.txt/x.php', include('log.zip'): code kept in an archive named as
-  // something else. (A library shipped as a .phar is included by that name: aws.phar.)
-  const archived = includedNames.find(
-    (n) =>
-      (/^phar:\/\//i.test(n) && !/^phar:\/\/[^\n]{0,200}?\.phar(?:\/|$)/i.test(n)) ||
-      /\.(?:zip|rar|gz|tar)$/i.test(n),
-  );
+  // something else. (A library shipped as a .phar is included by that name: aws.phar.) The
+  // name may come later in the statement: `'phar://' . __DIR__ . '/codecept.phar/…'`
+  // (Codeception's c3.php) names one; `'phar://' . __FILE__ . '/bin/x'` is the page itself.
+  const archived =
+    includedNames.find(
+      (n) =>
+        (/^phar:\/\/./i.test(n) && !/^phar:\/\/[^\n]{0,200}?\.phar(?:\/|$)/i.test(n)) ||
+        /\.(?:zip|rar|gz|tar)$/i.test(n),
+    ) ??
+    includeStatements.find(
+      (st) => /^[\s(@]{0,8}(['"])phar:\/\/\1/i.test(st) && !/\.phar\//i.test(st),
+    );
   if (isPhp && archived)
     reasons.push(
-      `includes code kept in an archive named as something else (${archived.slice(-60)})`,
+      `includes code kept in an archive named as something else (${archived.replace(/\s+/g, ' ').trim().slice(-60)})`,
     );
   // include("\167\160\55…"): a path hidden from a reader in escapes.
   else if (isPhp && INCLUDES_ESCAPED_PATH.test(text))

@@ -796,6 +796,12 @@ file_put_contents(__DIR__ . '/views/' . $name . '.json', json_prettyprint($json)
     // A template included by name, a zip library's own file, and a library shipped as a .phar.
     const plain = `<?php include 'templates/header.php'; require_once 'lib/zip.php'; require 'aws.phar'; require_once "phar://tools.phar/autoload.php"; ?>`;
     expect(judge('/var/www/html/index.php', plain)).toBeUndefined();
+    // An archive named after the literal: Codeception's c3.php, an app running composer.phar.
+    const named = `<?php require_once 'phar://' . __DIR__ . '/codecept.phar/autoload.php'; ?>`;
+    expect(judge('/var/www/html/tests/c3.php', named)).toBeUndefined();
+    // The page itself as the archive: its name is the page's, not an archive's.
+    const itself = `<?php require 'phar://' . __FILE__ . '/bin/psocksd'; __HALT_COMPILER(); ?>`;
+    expect(judge('/var/www/html/x.php', itself)?.severity).toBe('critical');
   });
 
   it('ranks a page whose command lines download a program and start it critical', () => {
