@@ -513,7 +513,7 @@ function namesHolding(text: string, value: RegExp, lists: ReadonlySet<string>): 
   // An item of a list (`lists`) is a name (`$f = $list[0]`); a key of a name is not
   // (`$area['menu']`).
   const holds = (expr: string) =>
-    value.test(expr) ||
+    value.test(withoutCallArguments(expr)) ||
     [...expr.matchAll(/\$(\w{1,40})(\s*(?:\[|->))?/g)].some(
       (v) => names.has(v[1]!) && (v[2] === undefined || lists.has(v[1]!)),
     );
@@ -524,6 +524,22 @@ function namesHolding(text: string, value: RegExp, lists: ReadonlySet<string>): 
     if (names.size === before) break;
   }
   return names;
+}
+
+// A method's call: what it returns is its object's (`config()->get('system', 'theme')` gives
+// the theme), not the name it was handed. PHP's own functions may hand the name back, found
+// or cut (`substr($doc, strpos($doc, 'assert'), 6)`), and keep it.
+const METHOD_CALL = /(?:->|::)\s*\w{1,40}\s*\((?=([^()\n]{0,300}))\1\)/g;
+
+/**
+ * The expression with the arguments of method calls taken out, up to three deep. Issue 27: Friendica's `$func = "{$theme}_install"` read as holding 'system'
+ * because `$theme` came from `config()->get('system', …)`, a new tuning application's
+ * false alarm.
+ */
+function withoutCallArguments(expr: string): string {
+  let out = expr;
+  for (let i = 0; i < 3; i++) out = out.replace(METHOD_CALL, '->x()');
+  return out;
 }
 
 /** Within this many characters, input and sink are taken as one statement's doing. */
