@@ -38,7 +38,10 @@ function endsAsSent(expr: string): boolean {
   for (const piece of (expr.match(PIECE) ?? []).slice(0, 200))
     last = piece === '.' ? '' : last + piece;
   const end = last.trim();
-  return end !== '' && !/^['"]/.test(end) ? true : PAGE_SUFFIX.test(end) || /\$/.test(end);
+  if (end === '') return false;
+  // A name, a call that keeps it, or a string that interpolates one (`"$dir/$name"`).
+  if (!/^['"]/.test(end)) return true;
+  return PAGE_SUFFIX.test(end) || end.includes('$');
 }
 
 const CALL_NOT_KEEPING_NAME =

@@ -513,7 +513,7 @@ function namesHolding(text: string, value: RegExp, lists: ReadonlySet<string>): 
   // An item of a list (`lists`) is a name (`$f = $list[0]`); a key of a name is not
   // (`$area['menu']`).
   const holds = (expr: string) =>
-    value.test(withoutCallArguments(expr)) ||
+    value.test(withoutMethodArguments(expr)) ||
     [...expr.matchAll(/\$(\w{1,40})(\s*(?:\[|->))?/g)].some(
       (v) => names.has(v[1]!) && (v[2] === undefined || lists.has(v[1]!)),
     );
@@ -532,11 +532,11 @@ function namesHolding(text: string, value: RegExp, lists: ReadonlySet<string>): 
 const METHOD_CALL = /(?:->|::)\s*\w{1,40}\s*\((?=([^()\n]{0,300}))\1\)/g;
 
 /**
- * The expression with the arguments of method calls taken out, up to three deep. Issue 27: Friendica's `$func = "{$theme}_install"` read as holding 'system'
- * because `$theme` came from `config()->get('system', …)`, a new tuning application's
- * false alarm.
+ * The expression with the arguments of method calls taken out, up to three deep. Issue 27:
+ * Friendica's `$func = "{$theme}_install"` read as holding 'system' because `$theme` came
+ * from `config()->get('system', …)`, a new tuning application's false alarm.
  */
-function withoutCallArguments(expr: string): string {
+function withoutMethodArguments(expr: string): string {
   let out = expr;
   for (let i = 0; i < 3; i++) out = out.replace(METHOD_CALL, '->x()');
   return out;
