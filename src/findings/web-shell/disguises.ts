@@ -10,6 +10,9 @@ import { longestRun } from './code-text.js';
 // spaces and joiners, the byte order mark.
 const INVISIBLE = /[\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u2060-\u2064\u3164\uFEFF\uFFA0]/;
 const INVISIBLE_NAMES = 'names holding invisible characters';
+// `$$name` or `${'name'}`. `self::$$name` names a static property, never a variable of the
+// page's or the request.
+const VARIABLE_VARIABLE = /(?<!::)\$\$\w|\$\{\s*['"$]/;
 
 /** The code as a reader sees it: with characters that print as nothing taken out. */
 export const withoutInvisible = (text: string) =>
@@ -46,8 +49,7 @@ const DISGUISES: readonly [RegExp, string][] = [
     /(?:['"][a-zA-Z_]{1,3}['"]\s*\.\s*){3,}|['"]as['"]\s*\.\s*['"]?s?ert|\.\s*['"](?:sert|ssert|ert)['"]|['"]\s*\.\s*['"](?:al|val)['"]/,
     'names cut into pieces',
   ],
-  // `self::$$name` names a static property, never a variable of the page's or the request.
-  [/(?<!::)\$\$\w|\$\{\s*['"$]/, 'variable variables'],
+  [VARIABLE_VARIABLE, 'variable variables'],
   [/\bpack\s*\(\s*['"]c\*['"]\s*,\s*(?:0x[0-9a-fA-F]{2}|\d{2,3})\s*,/, 'names spelt with pack()'],
   // `(?=(…))\1`: the whole unreadable name, never given back a byte at a time to the window.
   [/\$(?=([^\x00-\x7f]{8,4000}))\1[^=\n]{0,40}=/, 'variable names of unreadable bytes'],
@@ -278,7 +280,7 @@ export function disguisesIn(text: string): string[] {
   // A `$$` inside single quotes is text, not a variable variable (a test's '!P@$$w0rd#').
   if (
     /['"]_(?:GET|POST|REQUEST|COOKIE|SERVER|FILES)['"]/.test(text) &&
-    /(?<!::)\$\$\w|\$\{\s*['"$]/.test(text.replace(SINGLE_QUOTED, "''"))
+    VARIABLE_VARIABLE.test(text.replace(SINGLE_QUOTED, "''"))
   )
     found.push('the request read through a name held in a string');
   return found;
