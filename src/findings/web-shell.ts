@@ -438,6 +438,21 @@ function carriedShell(
   return undefined;
 }
 
+// `'phar://' . $this->pharPath . '/src/bootstrap.php'`: the archive named by a variable.
+const PHAR_THROUGH_VARIABLE =
+  /^[\s(@]{0,8}(['"])phar:\/\/\1\s*\.\s*(?:\$this->|(?:self|static)::\$|\$)(\w{1,40})/;
+// `$this->pharPath = $dir . '/' . $hash . '.phar';`: a variable set to a .phar's name.
+const SET_TO_PHAR = /(?:\$|->)(\w{1,40})\s*=(?![=>])[^;\n]{0,300}\.phar['"]\s*;/g;
+
+/**
+ * The variables the page sets to a .phar's name. An include naming its archive through one
+ * loads a library by its own name (Automad's composer.phar), not code kept in a file named
+ * as something else.
+ */
+function namesSetToPhar(text: string): Set<string> {
+  return new Set([...text.matchAll(SET_TO_PHAR)].slice(0, 200).map((m) => m[1]!));
+}
+
 // A path written in escapes, four or more (`include("\167\160\55…")`).
 const INCLUDES_ESCAPED_PATH =
   /\b(?:include|require)(?:_once)?[\s(@]{0,8}"[^"\n\\]{0,40}(?:\\(?:x[0-9a-fA-F]{2}|[0-7]{1,3})){4}/i;
@@ -859,6 +874,7 @@ function judgeAsWritten(
   // something else. (A library shipped as a .phar is included by that name: aws.phar.) The
   // name may come later in the statement: `'phar://' . __DIR__ . '/codecept.phar/…'`
   // (Codeception's c3.php) names one; `'phar://' . __FILE__ . '/bin/x'` is the page itself.
+  let pharNames: Set<string> | undefined;
   const archived =
     includedNames.find(
       (n) =>
@@ -866,7 +882,10 @@ function judgeAsWritten(
         /\.(?:zip|rar|gz|tar)$/i.test(n),
     ) ??
     includeStatements.find(
-      (st) => /^[\s(@]{0,8}(['"])phar:\/\/\1/i.test(st) && !/\.phar\//i.test(st),
+      (st) =>
+        /^[\s(@]{0,8}(['"])phar:\/\/\1/i.test(st) &&
+        !/\.phar\//i.test(st) &&
+        !(pharNames ??= namesSetToPhar(unescaped)).has(PHAR_THROUGH_VARIABLE.exec(st)?.[2] ?? ''),
     );
   if (isPhp && archived)
     reasons.push(

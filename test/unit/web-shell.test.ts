@@ -799,6 +799,14 @@ file_put_contents(__DIR__ . '/views/' . $name . '.json', json_prettyprint($json)
     // An archive named after the literal: Codeception's c3.php, an app running composer.phar.
     const named = `<?php require_once 'phar://' . __DIR__ . '/codecept.phar/autoload.php'; ?>`;
     expect(judge('/var/www/html/tests/c3.php', named)).toBeUndefined();
+    // Named through a variable the page sets to a .phar's name (Automad's composer.phar),
+    // and through one set to an image's.
+    const kept = `<?php class C { private string $pharPath;
+  function __construct() { $this->pharPath = self::DIR . '/' . hash('sha256', 'v2') . '.phar'; }
+  function run() { @include_once 'phar://' . $this->pharPath . '/src/bootstrap.php'; } }`;
+    expect(judge('/var/www/html/app/Composer.php', kept)).toBeUndefined();
+    const image = kept.replace("'.phar'", "'.jpg'");
+    expect(judge('/var/www/html/app/Composer.php', image)?.severity).toBe('critical');
     // The page itself as the archive: its name is the page's, not an archive's.
     const itself = `<?php require 'phar://' . __FILE__ . '/bin/psocksd'; __HALT_COMPILER(); ?>`;
     expect(judge('/var/www/html/x.php', itself)?.severity).toBe('critical');
