@@ -4,7 +4,7 @@
  * types into the page's own text boxes.
  */
 import { describe, expect, it } from 'vitest';
-import { isAlarm, topFinding } from '../support/top-finding.js';
+import { isAlarm, isRuleAlarm, topFinding } from '../support/top-finding.js';
 
 describe('request input turned into variables', () => {
   it('ranks a function the visitor names through extract($_REQUEST) critical', () => {
@@ -38,6 +38,25 @@ foreach ($defaults as $k => $v) { $$k = $v; }
 $render = 'render_home';
 echo $render($title);`;
     expect(isAlarm('/var/www/html/d.php', own)).toBe(false);
+  });
+
+  it('reads a posted name written into a double-quoted string as text, and "{$f(…)}" as a call', () => {
+    // YesWiki's group editor: "… du groupe $selectedGroupName (triple non supprimé)".
+    const message = `<?php
+$group = strval($_POST['groupname']);
+if (!delete_group($group)) {
+    $message = "Could not delete the group $group (triple kept)";
+    $note = 'a quote " in single quotes'; $other = "and $group (again)";
+}
+echo htmlspecialchars($message);`;
+    expect(isRuleAlarm('/var/www/html/groups.php', message)).toBe(false);
+    const braced = `<?php $f = $_POST['f']; echo "result: {$f($_POST['a'])}";`;
+    expect(topFinding('/var/www/html/b.php', braced)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/function named by request input \(\$f/),
+    });
+    const afterHtml = `<a href="<?php $f = $_GET['f']; $f($_GET['a']); ?>">x</a>`;
+    expect(topFinding('/var/www/html/h.php', afterHtml)).toMatchObject({ severity: 'critical' });
   });
 
   it('does not alarm on extract() of a form whose variables the page sets before calling', () => {

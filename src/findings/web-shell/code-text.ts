@@ -39,6 +39,28 @@ export function blockEnd(text: string, open: number, max = 5000): number {
   return last;
 }
 
+/**
+ * Whether the `$` at `at` is a variable written into a double-quoted string (`"group
+ * $name (deleted)"`): text, never a call. `"{$f(1)}"` does call, so a `{` before it does
+ * not count. Read from the line's start (PHP's tags start over), single-quoted strings and
+ * escapes followed; bounded to the 400 characters before it.
+ */
+export function isInterpolated(text: string, at: number): boolean {
+  if (text[at - 1] === '{') return false;
+  let from = at;
+  while (from > 0 && from > at - 400 && text[from - 1] !== '\n') from--;
+  let quote = '';
+  for (let i = from; i < at; i++) {
+    const c = text[i];
+    if (c === '<' && text[i + 1] === '?') quote = '';
+    else if (quote && c === '\\') i++;
+    else if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+  }
+  return quote === '"';
+}
+
 /** One of the page's own named functions, with its body's extent in the text. */
 export interface OwnFunction {
   name: string;

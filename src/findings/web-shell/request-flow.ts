@@ -3,7 +3,7 @@
  * code, and the ways input reaches them (directly, through up to three assignments, through
  * a function of the file's own, through a callback or a name chosen at run time).
  */
-import { callArgs, ownFunctions, unescapePhp } from './code-text.js';
+import { callArgs, isInterpolated, ownFunctions, unescapePhp } from './code-text.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers (`$_SERVER` taken whole by
 // position too, `end($_SERVER)`: its last entries are the request's), the raw body, a
@@ -394,6 +394,7 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     return "a runner ('assert', 'system'…) given each row a query returns";
   const dangerousLiteral = DANGEROUS_LITERAL.test(text);
   for (const m of text.matchAll(DYNAMIC_CALL)) {
+    if (isInterpolated(text, m.index!)) continue;
     const name = m[1];
     if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
     if ((name === undefined || SUPERGLOBAL.test(name)) && INPUT.test(m[0]))
@@ -415,7 +416,7 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   const completed = namesCompletedByInput(text, tainted);
   if (completed.size)
     for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 500))
-      if (m[1] && completed.has(m[1]))
+      if (m[1] && completed.has(m[1]) && !isInterpolated(text, m.index!))
         return `a function whose name the request completes from a runner's ($${m[1]}(...))`;
   // ($d->f)($d->a), ($d['f'])(…): a member of what was sent, called.
   for (const m of [...text.matchAll(MEMBER_CALLED)].slice(0, 50))
