@@ -41,6 +41,43 @@ foreach ($rows as $row) {
     expect(isAlarm('/var/www/html/newsletter.php', newsletter)).toBe(false);
   });
 
+  it("does not alarm on invitations sent to a typed list under the site's subject and sender", () => {
+    // Friendica's invitation page: the visitor's list and note, the site's subject and From.
+    const invite = `<?php
+$recipients = !empty($_POST['recipients']) ? explode("\\n", $_POST['recipients']) : [];
+$message = !empty($_POST['message']) ? escape_html(trim($_POST['message'])) : '';
+$headers = 'From: "' . $user['email'] . '" <' . site_email_address() . ">\\n";
+foreach ($recipients as $recipient) {
+  $recipient = trim($recipient);
+  if (!valid_email($recipient)) continue;
+  $res = mail($recipient, encode_header(t('Please join us'), 'UTF-8'), $message . $link, $headers);
+}
+`;
+    expect(isAlarm('/var/www/html/Invite.php', invite)).toBe(false);
+    // Still a mail bomb: one address mailed as many times as the visitor says, whatever
+    // the subject and sender (SimAttacker's: random ones).
+    const bomb = `<?php
+$to = $_POST['to'];
+$nom = $_POST['nom'];
+$Comments = $_POST['Comments'];
+for ($i = 0; $i < $nom; $i++) {
+  $from = rand(71, 1020000000) . '@' . 'example.org';
+  $subject = md5("$from");
+  mail($to, $subject, $Comments, "From:$from");
+}
+`;
+    expect(topFinding('/var/www/html/storm.php', bomb)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a mass mailer/),
+    });
+    // Still a mass mailer when the visitor gives the subject or the sender as well.
+    const spam = invite.replace("encode_header(t('Please join us'), 'UTF-8')", "$_POST['subject']");
+    expect(topFinding('/var/www/html/Invite.php', spam)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/a mass mailer/),
+    });
+  });
+
   it('ranks one mail a request, its recipient, message and sender all sent, critical', () => {
     const relay = `<?php
 if ($_POST['operation'] == 'send') {
