@@ -106,11 +106,18 @@ describe('web-shell false alarms fixed at their cause', () => {
       `<?php assert(is_array($_POST['items']), 'items must be a list');`,
       `<?php $n = $_REQUEST['n']; assert($n !== null && strlen($n) < 64);`,
       `<?php assert($_POST['x'] instanceof Foo);`,
+      // SimpleSAMLphp's mark of a line never reached, after a redirect the request chose.
+      `<?php if (!isset($_GET['RelayState'])) { throw new Exception('no RelayState'); }
+$idp->doLogoutRedirect(checkURLAllowed((string) $_GET['RelayState']));
+assert(false);`,
     ])
       expect(severity('/var/www/html/form.php', text), text).not.toMatch(/high|critical/);
     // Still a shell: the request's own text handed to assert(), which PHP 5 and 7 evaluate.
     expect(severity('/opt/a.php', `<?php assert($_POST['x']);`)).toBe('critical');
     expect(severity('/opt/b.php', `<?php $c = $_REQUEST['c']; @assert($c);`)).toBe('critical');
+    expect(severity('/opt/c.php', `<?php if ($_GET['k']) assert('sys' . 'tem("id")');`)).toBe(
+      'critical',
+    );
   });
 
   it('takes chr() pieces for a hidden name only when they spell letters', () => {

@@ -226,6 +226,9 @@ const RUNNER_NAME =
 const BOOLEAN_TEST =
   /^\s*(?:!|(?:is_\w{1,20}|ctype_\w{1,10}|in_array|isset|empty|array_key_exists|preg_match|\w{1,40}_exists|is_a|is_subclass_of|filter_var)\s*\()|===|!==|==|!=|<=|>=|<(?![<?=])|(?<![-=])>|\binstanceof\b|&&|\|\||\b(?:and|or|xor)\b/i;
 
+// `assert(false)`: a line the code should never reach, checked; no string, so no code.
+const LITERAL_TRUTH = /^\s*(?:true|false|null|\d{1,20})\s*$/i;
+
 /**
  * `assert()` given a test (`assert(is_numeric($id))`, `assert($n !== null)`) checks a value
  * and runs no code: only a string handed to it is evaluated (PHP 5 and 7). Issue 27: type
@@ -234,7 +237,7 @@ const BOOLEAN_TEST =
 export function isAssertedTest(text: string, m: RegExpMatchArray): boolean {
   if (m[1]?.toLowerCase() !== 'assert' || !m[0].endsWith('(')) return false;
   const first = callArgs(text, m.index! + m[0].length - 1)[0];
-  return first !== undefined && BOOLEAN_TEST.test(first);
+  return first !== undefined && (BOOLEAN_TEST.test(first) || LITERAL_TRUTH.test(first));
 }
 
 /** The first code sink that runs code (not an assert() of a test), as `CODE_SINK.exec` gives it. */
@@ -543,10 +546,15 @@ function withoutMethodArguments(expr: string): string {
   return out;
 }
 
+const CONSTANT = /^\s*(?:@\s*)?(?:(['"])[^'"$]*\1|true|false|null|-?\d{1,20})\s*$/i;
+
 /** Within this many characters, input and sink are taken as one statement's doing. */
 const NEAR = 240;
 
-/** A call whose argument is one constant string (`shell_exec('git log -1')`) runs nothing chosen. */
+/**
+ * A call whose argument is one constant (`shell_exec('git log -1')`, `assert(false)` marking
+ * a line never reached) runs nothing chosen.
+ */
 function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   if (!m[0].endsWith('(')) return false;
   const args = callArgs(text, m.index! + m[0].length - 1);
@@ -554,7 +562,7 @@ function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   const first = /^create_function$/i.test(m[1] ?? '') ? args[1] : args[0];
   // pcntl_exec('/bin/sh', ['-c', $c]): a constant program given the arguments that matter.
   if (/^pcntl_exec$/i.test(m[1] ?? '') && /\$/.test(args[1] ?? '')) return false;
-  return first !== undefined && /^\s*(?:@\s*)?(['"])[^'"$]*\1\s*$/.test(first);
+  return first !== undefined && CONSTANT.test(first);
 }
 
 /**
