@@ -137,8 +137,14 @@ assert(false);`,
     expect(severity('/var/www/html/lib.php', text)).not.toMatch(/high|critical/);
     const also = `<?php if ($mode == 'assert') { log_it('assert'); } $fn = $map[$k]; $fn();`;
     expect(severity('/var/www/html/lib2.php', also)).not.toMatch(/high|critical/);
+    // Carbon's installer: the name chosen, then handed one fixed command.
+    const installer = `<?php
+      $function = (($parameters[1] ?? '') === 'install' ? ($parameters[2] ?? null) : null) ?: 'shell_exec';
+      $function('composer require carbon-cli/carbon-cli --no-interaction');`;
+    expect(severity('/var/www/html/Invoker.php', installer)).not.toMatch(/high|critical/);
     // Still a shell: the variable called holds the name, directly or through a list.
     expect(severity('/opt/c.php', `<?php $f = 'system'; $f($cmd);`)).toBe('critical');
+    expect(severity('/opt/e.php', `<?php $f = 'assert'; $f("eval(\\$_POST[1])");`)).toBe('critical');
     expect(
       severity('/opt/d.php', `<?php foreach (array('passthru', 'system') as $f) { $f($c); }`),
     ).toBe('critical');

@@ -443,9 +443,16 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
     const holders = namesHolding(text, DANGEROUS_LITERAL, lists);
     // A list is called through one of its items (`$f[0]($c)`); called whole, it is a closure
     // or a callable the same variable holds at another time (`$areas = ['site', 'system']`
-    // as menu names, `$areas($kirby)` when a setting gave a closure).
+    // as menu names, `$areas($kirby)` when a setting gave a closure). One constant handed to
+    // it chooses nothing (Carbon's `$function('composer require carbon-cli/carbon-cli')`).
     for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 500))
-      if (m[1] && holders.has(m[1]) && (!lists.has(m[1]) || m[0].includes('[')))
+      if (
+        m[1] &&
+        holders.has(m[1]) &&
+        (!lists.has(m[1]) || m[0].includes('[')) &&
+        !hasConstantArgument(text, m) &&
+        !isInterpolated(text, m.index!)
+      )
         return `a function called through a variable holding its name ('assert', 'system'…: $${m[1]}(...))`;
   }
   return undefined;
