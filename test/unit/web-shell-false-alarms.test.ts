@@ -224,6 +224,32 @@ if ($handle = @opendir($curdir)) { while (($f = readdir($handle)) !== false) ech
     const built = `<?php require_once dirname(__FILE__) . '/lib/' . 'header.php'; $logo = 'logo.png'; ?>`;
     expect(severity('/var/www/html/h.php', built)).not.toMatch(/high|critical/);
   });
+  it('takes a name passed through escapeshellarg() for one word of a command the page writes', () => {
+    // Ampache: the administrator's upload script, given the uploaded file's name, quoted.
+    const script = `<?php
+function upload($catalog) {
+    $targetfile = $catalog->path . '/' . $_POST['album'] . '/' . $_POST['title'] . '.mp3';
+    if (!copy_to_catalog($targetfile)) {
+        return report_failure('Cannot copy the file to the target directory.', $targetfile);
+    }
+    return add_to_catalog($catalog, $targetfile, ['license' => license_of($catalog)]);
+}
+
+function upload_script(string $targetdir, string $targetfile): void {
+    $script = AmpConfig::get('upload_script');
+    if (AmpConfig::get('allow_upload_scripts') && $script) {
+        chdir($targetdir);
+        $script = str_replace('%FILE%', escapeshellarg($targetfile), $script);
+        exec($script);
+    }
+}`;
+    expect(severity('/var/www/html/Upload.php', script)).not.toMatch(/high|critical/);
+    // Still a shell: the command itself from the request, or the request in it unquoted.
+    const own = `<?php $c = $_POST['c']; $cmd = $c . ' ' . escapeshellarg($f); exec($cmd, $out);`;
+    expect(severity('/opt/a.php', own)).toBe('critical');
+    const ping = `<?php $h = $_GET['h']; $cmd = "ping -c 1 $h"; echo shell_exec($cmd);`;
+    expect(severity('/opt/b.php', ping)).toBe('critical');
+  });
 });
 
 describe('JSP and ASP.NET pages judged by the code their server runs', () => {

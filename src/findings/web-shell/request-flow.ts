@@ -80,10 +80,15 @@ const isInputFree = (expr: string) =>
   CHOSEN_CONSTANT.test(expr) ||
   (NUMBER_OR_TEST.test(expr) && !/[?.]/.test(expr.replace(/(['"])[^'"\n]{0,200}?\1/g, '')));
 
+// `escapeshellarg($file)`: one quoted word of a command line the page writes, naming no
+// command (Ampache's upload script given the uploaded file's name).
+const SHELL_ARGUMENT = /\bescapeshellarg\s*\([^()\n]{0,200}\)/gi;
+
 /** True when `expr` reads request input or a variable already known to hold some. */
 export function carriesInput(expr: string, tainted: ReadonlySet<string>): boolean {
   if (isInputFree(expr)) return false;
-  return INPUT.test(expr) || [...expr.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
+  const rest = expr.replace(SHELL_ARGUMENT, "''");
+  return INPUT.test(rest) || [...rest.matchAll(/\$(\w{1,40})/g)].some((v) => tainted.has(v[1]!));
 }
 
 /** Names of variables assigned straight from request input (`$c = $_POST['c']`). */
