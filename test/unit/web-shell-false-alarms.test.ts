@@ -120,6 +120,18 @@ assert(false);`,
     );
   });
 
+  it('takes escaped bytes for a disguise only when they spell printable text', () => {
+    // A zip's end record, phpseclib's counter block: binary constants, not hidden names.
+    expect(disguisesIn('<?php $end = "\\x50\\x4b\\x05\\x06\\x00\\x00\\x00\\x00";')).not.toContain(
+      'escaped bytes',
+    );
+    expect(
+      disguisesIn('<?php $v = substr_replace($v, "\\x80\\x00\\x00\\x00", -$i, 4);'),
+    ).not.toContain('escaped bytes');
+    expect(disguisesIn('<?php $f = "\\x73\\x79\\x73\\x74\\x65\\x6d";')).toContain('escaped bytes');
+    expect(disguisesIn('<?php $f = "\\163\\171\\163\\164\\145\\155";')).toContain('escaped bytes');
+  });
+
   it('takes chr() pieces for a hidden name only when they spell letters', () => {
     expect(disguisesIn('<?php $req = chr(0) . chr(1) . chr(0) . $data . chr(0);')).not.toContain(
       'names spelt with chr()',
@@ -144,7 +156,9 @@ assert(false);`,
     expect(severity('/var/www/html/Invoker.php', installer)).not.toMatch(/high|critical/);
     // Still a shell: the variable called holds the name, directly or through a list.
     expect(severity('/opt/c.php', `<?php $f = 'system'; $f($cmd);`)).toBe('critical');
-    expect(severity('/opt/e.php', `<?php $f = 'assert'; $f("eval(\\$_POST[1])");`)).toBe('critical');
+    expect(severity('/opt/e.php', `<?php $f = 'assert'; $f("eval(\\$_POST[1])");`)).toBe(
+      'critical',
+    );
     expect(
       severity('/opt/d.php', `<?php foreach (array('passthru', 'system') as $f) { $f($c); }`),
     ).toBe('critical');

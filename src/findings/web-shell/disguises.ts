@@ -64,7 +64,13 @@ const DISGUISES: readonly [RegExp, string][] = [
   [/(?<![\w>:$])\$_{1,8}\s*\(/, 'a function held in a variable named with underscores only'],
   [/(?:\$\w{1,20}\s*\+\+\s*;\s*){8,}/, 'letters made by incrementing strings'],
   [/pack\s*\(\s*['"]H\*['"]/i, 'hex packed'],
-  [/(?:\\x[0-9a-fA-F]{2}){4,}|(?:\\[0-7]{3}){4,}/, 'escaped bytes'],
+  // Escapes of printable characters, which spell a name or code (`"\x73\x79\x73…"`); a
+  // binary constant (a zip's "\x50\x4b\x05\x06\x00\x00", phpseclib's "\x80\x00\x00\x00")
+  // hides nothing. A long escaped blob holds runs of printable ones.
+  [
+    /(?:\\x(?:[2-6][0-9a-fA-F]|7[0-9a-eA-E])){4,}|(?:\\(?:0[4-7][0-7]|1[0-6][0-7]|17[0-6])){4,}/,
+    'escaped bytes',
+  ],
   // The code a function is made from, written in escapes (`create_function /*…*/ ("\x24…",
   // "\x65\x76…")`): a library writes the code it compiles as code.
   [
