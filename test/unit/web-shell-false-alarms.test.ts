@@ -264,6 +264,29 @@ function upload_script(string $targetdir, string $targetfile): void {
     const ping = `<?php $h = $_GET['h']; $cmd = "ping -c 1 $h"; echo shell_exec($cmd);`;
     expect(severity('/opt/b.php', ping)).toBe('critical');
   });
+
+  it("takes eval() of one single-quoted string for the page's own code", () => {
+    // AWL's fallback apache_request_headers(), defined through eval() when it is missing.
+    const fallback = `<?php
+if (!function_exists('apache_request_headers')) {
+  eval('
+    function apache_request_headers() {
+        foreach($_SERVER as $key=>$value) {
+            if (substr($key,0,5)=="HTTP_") { $out[str_replace("_","-",substr($key,5))]=$value; }
+        }
+        return $out;
+    }
+  ');
+}`;
+    expect(isRuleAlarm('/usr/share/awl/inc/AWLUtilities.php', fallback)).toBe(false);
+    // Still a shell: the code the string carries runs the request, or the string is joined to it.
+    expect(severity('/opt/a.php', `<?php eval('system($_GET["c"]);');`)).toBe('critical');
+    expect(severity('/opt/b.php', `<?php eval('?>' . $_POST['x']);`)).toBe('critical');
+    // Single quotes inside a double-quoted string hold what PHP puts in: a perl shell.
+    const perl = `<?php function sh($c) { $perl = new perl(); $perl->eval("system('$c')"); }
+$command = $_GET['cmd']; sh($command);`;
+    expect(severity('/opt/p.php', perl)).toBe('critical');
+  });
 });
 
 describe('JSP and ASP.NET pages judged by the code their server runs', () => {

@@ -258,6 +258,8 @@ export function firstCodeSink(text: string): RegExpMatchArray | null {
 export const FRAMEWORK_REQUEST_VALUE =
   /\$(?:this\s*->\s*)?\w{0,20}(?:request|input|req)(?:\(\s*\))?\s*->\s*(?:get|post|query|input|param)\w{0,12}\s*\(/i;
 
+const SINGLE_QUOTED_WHOLE = /^\s*(?:@\s*)?'(?:[^'\\]|\\.){0,400}'\s*$/;
+
 /** The first sink whose first argument carries request input, with its name. */
 export function sinkOnInput(
   text: string,
@@ -270,7 +272,11 @@ export function sinkOnInput(
     // create_function($args, $code) evaluates both: its code is the second.
     const first = /^create_function$/i.test(m[1]) ? args.slice(0, 2).join(',') : args[0];
     // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
+    // One single-quoted string is the page's own text: eval('function f() { … $_SERVER … }')
+    // defines code written out in the page, which the rules read where it stands. Not when
+    // the call is itself inside a double-quoted string (`$perl->eval("system('$c')")`).
     if (first === undefined) continue;
+    if (SINGLE_QUOTED_WHOLE.test(first) && !isInterpolated(text, m.index!)) continue;
     if (
       INPUT.test(first) ||
       FRAMEWORK_REQUEST_VALUE.test(first) ||
@@ -558,7 +564,9 @@ function withoutMethodArguments(expr: string): string {
   return out;
 }
 
-const CONSTANT = /^\s*(?:@\s*)?(?:(['"])[^'"$]*\1|true|false|null|-?\d{1,20})\s*$/i;
+// A single-quoted string is constant whatever it holds: PHP puts nothing into it.
+const CONSTANT =
+  /^\s*(?:@\s*)?(?:'(?:[^'\\]|\\.){0,400}'|"[^"$]*"|true|false|null|-?\d{1,20})\s*$/i;
 
 /** Within this many characters, input and sink are taken as one statement's doing. */
 const NEAR = 240;
@@ -574,7 +582,7 @@ function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   const first = /^create_function$/i.test(m[1] ?? '') ? args[1] : args[0];
   // pcntl_exec('/bin/sh', ['-c', $c]): a constant program given the arguments that matter.
   if (/^pcntl_exec$/i.test(m[1] ?? '') && /\$/.test(args[1] ?? '')) return false;
-  return first !== undefined && CONSTANT.test(first);
+  return first !== undefined && CONSTANT.test(first) && !isInterpolated(text, m.index!);
 }
 
 /**
