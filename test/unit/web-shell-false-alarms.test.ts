@@ -287,6 +287,22 @@ if (!function_exists('apache_request_headers')) {
 $command = $_GET['cmd']; sh($command);`;
     expect(severity('/opt/p.php', perl)).toBe('critical');
   });
+
+  it("does not count an upload's temporary file as a path the visitor names", () => {
+    // Piwigo's web service: the upload moved in, a failed one removed, a resized copy renamed.
+    const upload = `<?php
+$file = $_FILES['file'];
+$dest = $upload_dir . '/' . date('YmdHis') . '-' . substr(md5(uniqid()), 0, 8) . '.' . get_extension($file['name']);
+if (!move_uploaded_file($file['tmp_name'], $dest)) { unlink($dest); die('upload failed'); }
+rename($dest . '.tmp', $dest);`;
+    expect(isRuleAlarm('/var/www/html/ws.php', upload)).toBe(false);
+    // Still a file manager: three operations on paths the visitor names.
+    const manager = upload.replace(
+      "rename($dest . '.tmp', $dest);",
+      "chmod($_POST['p'], 0777); copy($_POST['p'], $_POST['to']);",
+    );
+    expect(severity('/opt/m.php', manager)).toBe('critical');
+  });
 });
 
 describe('JSP and ASP.NET pages judged by the code their server runs', () => {

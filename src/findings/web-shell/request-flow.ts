@@ -621,8 +621,10 @@ function isWrittenTo(text: string, m: RegExpMatchArray): boolean {
   return ASSIGNED.test(text.slice(end, end + 300));
 }
 
+// Not move_uploaded_file(): its first argument is the temporary file PHP made for the
+// upload, from the request in every uploader; where it is saved is the upload rules' to judge.
 const FILE_OPERATIONS =
-  /(?<![\w$>:]|->|::|function\s)\b(chmod|chown|unlink|rmdir|rename|file_put_contents|mkdir|copy|touch|move_uploaded_file)\s*\(/g;
+  /(?<![\w$>:]|->|::|function\s)\b(chmod|chown|unlink|rmdir|rename|file_put_contents|mkdir|copy|touch)\s*\(/g;
 
 /**
  * The page's own functions that pass a parameter on as the first argument of one of
