@@ -89,6 +89,21 @@ describe('web-shell false alarms fixed at their cause', () => {
       expect(disguisesIn(cut), cut).toContain('names cut into pieces');
   });
 
+  it('takes a list of words for no pieces of a name unless they make it one after another', () => {
+    // e107's ['type', 'name', 'value'] runs across 'eval'; a shell's extension list 'exec'.
+    for (const list of [
+      `<?php foreach (array('type', 'name', 'value') as $k) { $attr[$k] = $field[$k]; }`,
+      `<?php $deny = array('exe','com','pif','src','lnk');`,
+    ])
+      expect(disguisesIn(list), list).not.toContain('names cut into pieces');
+    for (const cut of [
+      `<?php $p = array('as', 'se', 'rt'); $f = implode('', $p); $f($_POST['c']);`,
+      `<?php $p = ['s', 'x', 'ys', 'te', 'm']; $f = $p[0].$p[2].$p[3].$p[4]; $f($_GET['c']);`,
+      `<?php $c = explode(".", "hi.ass.x.er.t"); $f = $c[1].$c[3].$c[4]; $f($_GET['c']);`,
+    ])
+      expect(disguisesIn(cut), cut).toContain('names cut into pieces');
+  });
+
   it('takes backticks quoting SQL names inside strings for no command', () => {
     const sql = `<?php
       $db = $_GET['db'];
