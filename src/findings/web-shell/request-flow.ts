@@ -271,12 +271,12 @@ export function sinkOnInput(
     const args = callArgs(text, m.index! + m[0].length - 1);
     // create_function($args, $code) evaluates both: its code is the second.
     const first = /^create_function$/i.test(m[1]) ? args.slice(0, 2).join(',') : args[0];
-    // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
+    if (first === undefined) continue;
     // One single-quoted string is the page's own text: eval('function f() { … $_SERVER … }')
     // defines code written out in the page, which the rules read where it stands. Not when
     // the call is itself inside a double-quoted string (`$perl->eval("system('$c')")`).
-    if (first === undefined) continue;
     if (SINGLE_QUOTED_WHOLE.test(first) && !isInterpolated(text, m.index!)) continue;
+    // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
     if (
       INPUT.test(first) ||
       FRAMEWORK_REQUEST_VALUE.test(first) ||
