@@ -258,7 +258,9 @@ export function firstCodeSink(text: string): RegExpMatchArray | null {
 export const FRAMEWORK_REQUEST_VALUE =
   /\$(?:this\s*->\s*)?\w{0,20}(?:request|input|req)(?:\(\s*\))?\s*->\s*(?:get|post|query|input|param)\w{0,12}\s*\(/i;
 
-const SINGLE_QUOTED_WHOLE = /^\s*(?:@\s*)?'(?:[^'\\]|\\.){0,400}'\s*$/;
+// One single-quoted PHP string: PHP puts nothing into it, whatever it holds.
+const SINGLE_QUOTED = String.raw`'(?:[^'\\]|\\.){0,400}'`;
+const SINGLE_QUOTED_WHOLE = new RegExp(String.raw`^\s*(?:@\s*)?${SINGLE_QUOTED}\s*$`);
 
 /** The first sink whose first argument carries request input, with its name. */
 export function sinkOnInput(
@@ -564,9 +566,11 @@ function withoutMethodArguments(expr: string): string {
   return out;
 }
 
-// A single-quoted string is constant whatever it holds: PHP puts nothing into it.
-const CONSTANT =
-  /^\s*(?:@\s*)?(?:'(?:[^'\\]|\\.){0,400}'|"[^"$]*"|true|false|null|-?\d{1,20})\s*$/i;
+// One constant: a single-quoted string, a double-quoted one naming no variable, a literal.
+const CONSTANT = new RegExp(
+  String.raw`^\s*(?:@\s*)?(?:${SINGLE_QUOTED}|"[^"$]*"|true|false|null|-?\d{1,20})\s*$`,
+  'i',
+);
 
 /** Within this many characters, input and sink are taken as one statement's doing. */
 const NEAR = 240;
