@@ -43,6 +43,21 @@ describe('CGI scripts', () => {
       "#!/usr/bin/perl\nuse CGI;\nmy $c = CGI::param('command');\nprint `$c`;\n",
     ],
     [
+      'a Python CGI importing cgi beside other modules, handing a field to getoutput',
+      '/opt/collected/webshell.py',
+      'import subprocess, cgi\n\nform = cgi.FieldStorage()\ncommand = form.getvalue("cmd")\noutput = subprocess.getoutput(command)\nprint("<pre>" + output + "</pre>")',
+    ],
+    [
+      'a Perl CGI file browser listing and opening any path the query names',
+      '/opt/browse.pl',
+      '#!/usr/bin/perl\n%FORM = parse_parameters($ENV{\'QUERY_STRING\'});\n$path = $FORM{\'path\'};\nif (-f $path) { print "Content-Type: application/octet-stream\\r\\n\\r\\n"; open(FILE, "< $path"); print while <FILE>; exit; }\nopendir(DIR, $path) || print "Could not open directory";\nforeach (sort(readdir(DIR))) { print "$_\\n"; }\n',
+    ],
+    [
+      'a Python CGI file browser',
+      '/usr/lib/cgi-bin/files.py',
+      "#!/usr/bin/python3\nimport cgi, os\nform = cgi.FieldStorage()\np = form.getvalue('p', '/')\nprint('Content-type: text/plain\\n')\nif os.path.isfile(p):\n    print(open(p).read())\nelse:\n    print('\\n'.join(os.listdir(p)))\n",
+    ],
+    [
       'a Python CGI handing a form field to popen',
       '/srv/www/cgi-bin/run.py',
       "#!/usr/bin/python3\nimport cgi, os\nform = cgi.FieldStorage()\ncmd = form.getvalue('c')\nprint('Content-type: text/plain\\n')\nprint(os.popen(cmd).read())\n",
@@ -100,6 +115,16 @@ describe('CGI scripts', () => {
       'a Python CGI running a fixed program on a form field',
       '/usr/lib/cgi-bin/dig.py',
       "#!/usr/bin/python3\nimport cgi, subprocess\nform = cgi.FieldStorage()\nname = form.getvalue('n')\nsubprocess.run(['dig', name])\n",
+    ],
+    [
+      'a Perl CGI download script opening the file the visitor picks in a folder it lists itself',
+      '/usr/lib/cgi-bin/get.pl',
+      "#!/usr/bin/perl\nuse CGI;\nmy $q = CGI->new;\nmy $f = $q->param('f');\nopendir(my $d, '/srv/files');\nmy @all = readdir($d);\nopen(my $fh, '<', \"/srv/files/$f\");\nprint $q->header('application/octet-stream');\nprint while <$fh>;\n",
+    ],
+    [
+      'a Python CGI listing a folder the visitor names and opening a fixed file',
+      '/usr/lib/cgi-bin/album.py',
+      "#!/usr/bin/python3\nimport cgi, os\nform = cgi.FieldStorage()\nalbum = form.getvalue('a')\nprint('Content-type: text/html\\n')\nprint(open('/srv/header.html').read())\nfor name in os.listdir(os.path.join('/srv/albums', album)):\n    print(name)\n",
     ],
     [
       'a shell script outside any web place that reads no request',

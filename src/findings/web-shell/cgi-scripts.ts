@@ -187,7 +187,9 @@ export function cgiRunsRequest(path: string, text: string, isServed: boolean): s
   const isCgi =
     isServed ||
     /\/cgi-bin\/|\.cgi$/i.test(path) ||
-    /\bContent-type:|\bREQUEST_METHOD\b|\buse\s+CGI\b|\bimport\s+cgi\b/i.test(text);
+    /\bContent-type:|\bREQUEST_METHOD\b|\buse\s+CGI\b|\bimport\s+(?:\w{1,40}\s*,\s*){0,10}cgi\b|\bfrom\s+cgi\s+import\b/i.test(
+      text,
+    );
   if (!isCgi) return undefined;
   const fromRequest = inputOrReaders(input, inputReaders(language, text, input));
   const tainted = requestVariables(text, fromRequest);
@@ -209,7 +211,39 @@ export function cgiRunsRequest(path: string, text: string, isServed: boolean): s
   const wrapper = sinkWrapperOnInput(language, text, carries);
   if (wrapper)
     return `a ${LABEL[language]} CGI script that runs what the request sends (through its own ${wrapper}())`;
+  if (browsesFiles(language, text, carries))
+    return `a ${LABEL[language]} CGI script browsing files: lists any folder and hands out any file the visitor names`;
   return undefined;
+}
+
+// Where a script lists a folder, and where it opens a file, in each language.
+const LISTS_FOLDER: Record<CgiLanguage, RegExp | undefined> = {
+  sh: undefined,
+  perl: /\bopendir\s*\(?/g,
+  python: /\bos\.(?:listdir|scandir|walk)\s*\(|\bglob\.i?glob\s*\(/g,
+};
+const OPENS_FILE: Record<CgiLanguage, RegExp | undefined> = {
+  sh: undefined,
+  perl: /\bopen\s*\(?/g,
+  python: /(?<![\w.])open\s*\(|\bio\.open\s*\(/g,
+};
+
+/**
+ * A file browser: lists a folder and opens a file, each by a name the request sends
+ * (PerlKit's browse.pl): any file the server can read, the site's secrets among them. A
+ * download script opens a file the visitor picks but lists no folder the visitor names.
+ */
+function browsesFiles(
+  language: CgiLanguage,
+  text: string,
+  carries: (operand: string) => boolean,
+): boolean {
+  const onInput = (calls: RegExp | undefined) =>
+    calls !== undefined &&
+    [...text.matchAll(calls)]
+      .slice(0, 300)
+      .some((m) => !isPerlPipeOpen(sinkOperand(text, m)) && carries(sinkOperand(text, m)));
+  return onInput(LISTS_FOLDER[language]) && onInput(OPENS_FILE[language]);
 }
 
 /**
