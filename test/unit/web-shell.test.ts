@@ -829,6 +829,8 @@ system('chmod 777 ./Linux_x86'); system('nohup ./Linux_x86 2>&1 &');`;
       `<?php var_dump(file_get_contents($_GET["f"])); ?>`,
       `<?php $f = trim($_POST['path']); print_r(file($f));`,
       `<?php echo htmlspecialchars(file_get_contents(@$_REQUEST['file']));`,
+      // After a tag: a read-only file browser's viewer.
+      `<?php $path = $_REQUEST['path']; echo "<pre>" . htmlspecialchars(file_get_contents($path)) . "</pre>";`,
     ])
       expect(judge('/var/www/html/x.php', page)).toMatchObject({
         severity: 'critical',
@@ -836,6 +838,9 @@ system('chmod 777 ./Linux_x86'); system('nohup ./Linux_x86 2>&1 &');`;
       });
     const download = `<?php $name = basename($_GET['f']); echo file_get_contents(__DIR__ . "/files/" . $name); readfile($_GET['f']);`;
     expect(judge('/var/www/html/get.php', download)?.reason ?? '').not.toMatch(/file reader/);
+    // A template editor: the file read is the site's folder joined to the name sent.
+    const editor = `<?php $t = $_GET['t']; echo '<textarea>' . htmlspecialchars(file_get_contents(TEMPLATES . $t)) . '</textarea>';`;
+    expect(judge('/var/www/html/admin/edit.php', editor)?.reason ?? '').not.toMatch(/file reader/);
   });
 
   it("leaves a callback bounded to the page's own functions alone, and a name it only starts high", () => {

@@ -702,10 +702,11 @@ export function browsesFiles(text: string, tainted: ReadonlySet<string>): boolea
   );
 }
 
-// A file read and handed to a printer. (readfile() is a download page's too, judged with a
-// lister above; highlight_file() a developer's source viewer, adminer's coverage page.)
+// A file read and handed to a printer, after a tag or a label (`echo "<pre>" . …`).
+// (readfile() is a download page's too, judged with a lister above; highlight_file() a
+// developer's source viewer, adminer's coverage page.)
 const PRINTED_READ =
-  /\b(?:echo|print|var_dump|print_r|die|exit)\b[\s(]{0,8}(?:@\s*)?(?:(?:htmlspecialchars|htmlentities|nl2br)\s*\(\s*){0,2}(?:file_get_contents|file)\s*\(/g;
+  /\b(?:echo|print|var_dump|print_r|die|exit)\b[\s(]{0,8}(?:(?:"[^"\n]{0,40}"|'[^'\n]{0,40}')\s*\.\s*)?(?:@\s*)?(?:(?:htmlspecialchars|htmlentities|nl2br)\s*\(\s*){0,2}(?:file_get_contents|file)\s*\(/g;
 
 /**
  * A file reader: prints the file whose path the visitor sends, whole, into the page
