@@ -103,6 +103,7 @@ import {
 import { SEVERITY_RANK } from '../report/severity.js';
 import { callArgs } from './web-shell/code-text.js';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
+import { unscoped, withScopedNames } from './web-shell/php-scopes.js';
 import { isTaglessPhp, TAGLESS_REASON } from './web-shell/tagless-code.js';
 import { isMarkdown, withoutCodeSamples } from './web-shell/markdown-text.js';
 import { guessesPasswords } from './web-shell/password-guessing.js';
@@ -736,11 +737,14 @@ function judgeAsWritten(
   // What the sink is called in a reason: its function, or what an unnamed one runs (a
   // backtick run, a WScript.Shell by class id, an EL processor).
   const sinkName = sink ? (sink[1] ? `${sink[1]}()` : command ? 'a command' : 'code') : '';
+  // PHP's variables are each function's own: request input is followed, and the sinks it
+  // reaches are read, in a text where each function's names are its own (php-scopes.ts).
+  const flow = isPhp && input ? withScopedNames(text) : text;
   // Names straight from the request choose what is called; the command a console builds
   // from them over a step or two is what its sinks run.
-  const tainted = input ? new Set([...directlyTainted(text), ...fromRequest]) : new Set<string>();
-  const carried = input ? new Set([...taintedNames(text), ...fromRequest]) : new Set<string>();
-  const indirect = indirectExecution(text, tainted);
+  const tainted = input ? new Set([...directlyTainted(flow), ...fromRequest]) : new Set<string>();
+  const carried = input ? new Set([...taintedNames(flow), ...fromRequest]) : new Set<string>();
+  const indirect = indirectExecution(flow, tainted);
   const disguises = disguisesIn(text);
   const strong = disguises.filter((d) => STRONG_DISGUISES.has(d));
 
@@ -777,7 +781,7 @@ function judgeAsWritten(
   if (windowsTool) reasons.push(windowsTool);
   if (isPageScript && isVbNet && input && VB_SHELL.test(text))
     reasons.push("runs a program through VB's Shell() and reads the request");
-  const tunnel = input ? tunnelToNamedHost(text, carried, isPageScript) : undefined;
+  const tunnel = input ? tunnelToNamedHost(flow, carried, isPageScript) : undefined;
   if (tunnel) reasons.push(tunnel);
   const hidden = isPhp ? codeRunFromHiddenPlace(text) : undefined;
   if (hidden) reasons.push(hidden);
@@ -809,18 +813,18 @@ function judgeAsWritten(
       sqlFromControl(text, controls))
   )
     reasons.push('runs the SQL or connects to the database the visitor types (a database console)');
-  if (scansForWritableFolders(text, carried))
+  if (scansForWritableFolders(flow, carried))
     reasons.push("walks the server's folders to find the ones it can write to");
-  if (input && mailsListFromRequest(text, carried))
+  if (input && mailsListFromRequest(flow, carried))
     reasons.push('mails each address of a list the visitor gives (a mass mailer)');
-  else if (input && relaysMailFromRequest(text, carried))
+  else if (input && relaysMailFromRequest(flow, carried))
     reasons.push('mails whom the visitor names, as whom they name, what they write (a spam relay)');
-  const attack = input ? attackOnNamedHosts(text, carried) : undefined;
+  const attack = input ? attackOnNamedHosts(flow, carried) : undefined;
   if (attack === 'flood')
     reasons.push('connects to a host the visitor names over and over, without end (a flooder)');
   else if (attack === 'scan')
     reasons.push('connects to each host or port of a range the visitor gives (a port scanner)');
-  const bypass = bypassesLimits(text, input, carried);
+  const bypass = bypassesLimits(flow, input, carried);
   if (bypass) reasons.push(bypass);
   if (isPhp && addsFixedAdministrator(text))
     reasons.push('adds an administrator whose name and password it spells out (a CMS backdoor)');
@@ -843,9 +847,9 @@ function judgeAsWritten(
     )
   )
     reasons.push('includes code sent in the request');
-  else if (includesUpload(text))
+  else if (includesUpload(flow))
     reasons.push('includes the file the visitor uploads (the upload run as PHP)');
-  else if (includesRequestValue(text))
+  else if (includesRequestValue(flow))
     reasons.push('includes a file the visitor names (any file on the server run as PHP)');
   // include "…/favicon_1a3f84.ico": code kept in a file named as an image, for a loader to run.
   const unescaped = unescapePhp(text);
@@ -910,17 +914,17 @@ function judgeAsWritten(
     reasons.push(
       `writes a file the visitor names (${writer[0].slice(0, writer[0].indexOf('(')).trimEnd()})`,
     );
-  if (input && writesRequestToNamedFile(text))
+  if (input && writesRequestToNamedFile(flow))
     reasons.push('writes what the visitor sends into a file the visitor names (an uploader)');
-  if (input && includesWhatItWrote(text, carried))
+  if (input && includesWhatItWrote(flow, carried))
     reasons.push('writes request input into a file and includes it (the request run as PHP)');
-  if (input && writesRequestIntoServerPage(text))
+  if (input && writesRequestIntoServerPage(flow))
     reasons.push('writes what the visitor sends, whole, into a server page it names (a dropper)');
-  if (input && splFileWritten(text, carried))
+  if (input && splFileWritten(flow, carried))
     reasons.push('writes a file the visitor names (SplFileObject)');
-  if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(text))
+  if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(flow))
     reasons.push('saves an upload under the name the visitor gave');
-  if (savesUploadAsPage(text))
+  if (savesUploadAsPage(flow))
     reasons.push('saves an upload as a server page it names (a dropper)');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
   if (downloaded.isSavedAsPage)
@@ -931,10 +935,10 @@ function judgeAsWritten(
   if (started) reasons.push(`writes a program and runs it (${started.slice(-60)}: a dropper)`);
   if ((sink || dynamic) && SELF_DELETE.test(text) && KEEPS_RUNNING.test(text))
     reasons.push('deletes its own file and keeps running (a memory-resident shell)');
-  const fileOps = input ? fileOperationsOnInput(text, carried) : [];
-  if (isPhp && input && printsNamedFile(text))
+  const fileOps = input ? fileOperationsOnInput(flow, carried) : [];
+  if (isPhp && input && printsNamedFile(flow))
     reasons.push('prints any file the visitor names, whole (a file reader)');
-  if (input && browsesFiles(text, carried))
+  if (input && browsesFiles(flow, carried))
     reasons.push('a file browser: lists any folder and hands out any file the visitor names');
   if (fileOps.length >= 3)
     reasons.push(`a file manager: ${fileOps.join(', ')} on paths from the request`);
@@ -1021,11 +1025,11 @@ function judgeAsWritten(
     reasons.push(`a command runner: ${[...commands].join(', ')} and request input`);
   const onInput =
     input || (isPhp && FRAMEWORK_REQUEST_VALUE.test(text))
-      ? (sinkOnInput(text, COMMAND_SINKS, carried) ?? sinkOnInput(text, CODE_SINKS, carried))
+      ? (sinkOnInput(flow, COMMAND_SINKS, carried) ?? sinkOnInput(flow, CODE_SINKS, carried))
       : undefined;
   const throughWrapper =
     input && !onInput
-      ? (wrappedSinkOnInput(text, carried) ?? calleeRelayedOnInput(text, carried))
+      ? (wrappedSinkOnInput(flow, carried) ?? calleeRelayedOnInput(flow, carried))
       : undefined;
   if (onInput) reasons.push(`${onInput}() on request input`);
   else if (throughWrapper) reasons.push(throughWrapper);
@@ -1035,7 +1039,7 @@ function judgeAsWritten(
     code &&
     input &&
     tainted.size &&
-    near(text, new RegExp(`\\$(?:${[...tainted].join('|')})\\b`), CODE_SINK)
+    near(flow, new RegExp(`\\$(?:${[...tainted].join('|')})\\b`), CODE_SINK)
   )
     reasons.push(`${code[1] ?? 'code'}() on request input`);
   if (indirect) reasons.push(indirect);
@@ -1046,7 +1050,7 @@ function judgeAsWritten(
   if (reasons.length)
     return {
       severity: 'critical',
-      reason: `web shell pattern: ${reasons.join('; ')}`,
+      reason: `web shell pattern: ${unscoped(reasons.join('; '))}`,
       attack: 'T1505.003',
     };
   // Most of it one encoded blob: what it runs is hidden from a reader (and from this sample).
