@@ -303,6 +303,23 @@ $command = $_GET['cmd']; sh($command);`;
     expect(severity('/opt/p.php', perl)).toBe('critical');
   });
 
+  it('reads a name inside single quotes joined to eval() as text, and one outside as the value', () => {
+    // SMF's theme settings: a line of a theme's own file evaluated with a `global` in front.
+    const theme = `<?php
+$settings = $_POST['settings'];
+${'save_setting($id, $settings);\n'.repeat(12)}
+if (preg_match('~\\$settings\\[\\'theme_variants\\'\\]\\s*=(.+?);~', $contents, $matches))
+  eval('use SMF\\\\Theme; global $settings; ' . $matches[0]);`;
+    expect(isRuleAlarm('/var/www/html/Sources/Theme.php', theme)).toBe(false);
+    // The same name outside the quotes is the request's value run.
+    const shell = theme.replace("' . $matches[0]", "' . $settings");
+    expect(severity('/var/www/html/x.php', shell)).toBe('critical');
+    // An apostrophe inside double quotes opens no single-quoted string.
+    expect(
+      severity('/var/www/html/y.php', `<?php $c = $_GET['c']; eval("echo 'it" . $c . "';");`),
+    ).toBe('critical');
+  });
+
   it("does not count an upload's temporary file as a path the visitor names", () => {
     // Piwigo's web service: the upload moved in, a failed one removed, a resized copy renamed.
     const upload = `<?php

@@ -61,6 +61,27 @@ export function isInterpolated(text: string, at: number): boolean {
   return quote === '"';
 }
 
+/**
+ * An expression with its single-quoted strings emptied (`'global $settings; ' . $m[0]` reads
+ * `'' . $m[0]`): PHP puts no variable into one, so a name written inside is text. Double-
+ * quoted strings are kept whole, an apostrophe in them included.
+ */
+export function withoutSingleQuoted(expr: string): string {
+  let out = '';
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (c === '"') {
+      const from = i;
+      for (i++; i < expr.length && expr[i] !== '"'; i++) if (expr[i] === '\\') i++;
+      out += expr.slice(from, i + 1);
+    } else if (c === "'") {
+      for (i++; i < expr.length && expr[i] !== "'"; i++) if (expr[i] === '\\') i++;
+      out += "''";
+    } else out += c;
+  }
+  return out;
+}
+
 /** One of the page's own named functions, with its body's extent in the text. */
 export interface OwnFunction {
   name: string;

@@ -3,7 +3,13 @@
  * code, and the ways input reaches them (directly, through up to three assignments, through
  * a function of the file's own, through a callback or a name chosen at run time).
  */
-import { callArgs, isInterpolated, ownFunctions, unescapePhp } from './code-text.js';
+import {
+  callArgs,
+  isInterpolated,
+  ownFunctions,
+  unescapePhp,
+  withoutSingleQuoted,
+} from './code-text.js';
 
 // What a visitor controls: query, form, cookies, uploads, headers (`$_SERVER` taken whole by
 // position too, `end($_SERVER)`: its last entries are the request's), the raw body, a
@@ -277,12 +283,15 @@ export function sinkOnInput(
     // One single-quoted string is the page's own text: eval('function f() { … $_SERVER … }')
     // defines code written out in the page, which the rules read where it stands. Not when
     // the call is itself inside a double-quoted string (`$perl->eval("system('$c')")`).
-    if (SINGLE_QUOTED_WHOLE.test(first) && !isInterpolated(text, m.index!)) continue;
-    // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a lookup).
+    const interpolated = isInterpolated(text, m.index!);
+    if (SINGLE_QUOTED_WHOLE.test(first) && !interpolated) continue;
+    // Request input anywhere in it counts; a tainted name only outside an index ($t[$c] is a
+    // lookup) and outside single quotes (`eval('global $settings; ' . $m[0])` names it as text).
+    const named = interpolated ? first : withoutSingleQuoted(first);
     if (
       INPUT.test(first) ||
       FRAMEWORK_REQUEST_VALUE.test(first) ||
-      carriesInput(first.replace(/\[[^\]\n]{0,400}\]/g, ''), tainted)
+      carriesInput(named.replace(/\[[^\]\n]{0,400}\]/g, ''), tainted)
     )
       return m[1];
   }
