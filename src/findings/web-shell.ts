@@ -1035,13 +1035,6 @@ function judgeAsWritten(
   else if (throughWrapper) reasons.push(throughWrapper);
   else if (input && sink && near(text, INPUT, command ? COMMAND_SINK : CODE_SINK))
     reasons.push(`${sinkName} on request input`);
-  else if (
-    code &&
-    input &&
-    tainted.size &&
-    near(flow, new RegExp(`\\$(?:${[...tainted].join('|')})\\b`), CODE_SINK)
-  )
-    reasons.push(`${code[1] ?? 'code'}() on request input`);
   if (indirect) reasons.push(indirect);
   if ((sink || indirect || dynamic) && (strong.length || (sink && disguises.length >= 2)))
     reasons.push(`${sinkName || 'code run'} hidden by ${disguises.join(', ')}`);

@@ -320,6 +320,24 @@ if (preg_match('~\\$settings\\[\\'theme_variants\\'\\]\\s*=(.+?);~', $contents, 
     ).toBe('critical');
   });
 
+  it('does not take a posted name reused beside an eval() of the page’s own text for the request run', () => {
+    // SMF's theme picker: $variant posted, and later a loop's variable beside the eval() of a
+    // line of a theme's own file.
+    const picker = `<?php function pick() {
+  if (isset($_POST['vrt'])) $variant = $_POST['vrt'];
+  ${'update_theme($id, $variant);\n'.repeat(12)}
+  if (preg_match('~theme_variants\\s*=(.+?);~', $file, $m)) {
+    eval('use SMF\\\\Theme; ' . $m[0]);
+    foreach ($theme_variants as $variant) { $list[] = $variant; }
+  }
+}`;
+    expect(isRuleAlarm('/var/www/html/Sources/Theme.php', picker)).toBe(false);
+    // The posted name handed to eval() itself is the request run.
+    expect(severity('/var/www/html/x.php', picker.replace("' . $m[0]", "' . $variant"))).toBe(
+      'critical',
+    );
+  });
+
   it("does not count an upload's temporary file as a path the visitor names", () => {
     // Piwigo's web service: the upload moved in, a failed one removed, a resized copy renamed.
     const upload = `<?php
