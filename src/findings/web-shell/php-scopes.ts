@@ -2,22 +2,22 @@
  * PHP's variables are local to the function that uses them: the `$val` one function fills
  * from a posted field is not the `$val` another writes to a file. Read by name across a
  * whole file, an administration page's hundred functions lend each other request input they
- * never share (SMF's and e107's admin pages, issue 27's false alarms). Here each named
- * function's own variables get a name of their own, so a name tainted in one function
- * carries nothing in another. Top-level code and closures keep their names (a closure shares
- * them through `use`), and so do superglobals, `$this` and the names a function declares
- * `global`.
+ * never share (SMF's and e107's admin pages, issue 27's false alarms). Here the names each
+ * named function binds get names of their own, so a name tainted in one function carries
+ * nothing in another. Top-level code and closures keep their names (a closure shares them
+ * through `use`), and so do superglobals, `$this`, the names a function declares `global`
+ * and the names it only reads.
  */
 
-// A named function or method: `function name(`, its parameters up to the first ')'.
+// A named function or method: `function name(` or `function &name(`.
 const NAMED_FUNCTION = /\bfunction(?:\s+|\s*&\s*)(\w{1,40})\s*\(/g;
 
 // Names PHP shares between all scopes.
 const SHARED =
   /^(?:_GET|_POST|_REQUEST|_COOKIE|_SERVER|_FILES|_ENV|_SESSION|GLOBALS|this|HTTP_\w{1,30}_VARS)$/;
 
-// What separates a scope's own name from the variable's: a suffix the rules' `\w` reads as
-// part of the name, and that no page writes.
+// What marks a function's own name: a suffix the rules' `\w` reads as part of the name. A
+// page that writes such a name itself only sees it shortened in a reason.
 const SCOPE_MARK = '__fn';
 
 /** The variable name as the page wrote it (a reason quoting a scoped name shows the page's). */
@@ -85,8 +85,8 @@ function boundIn(declaration: string): Set<string> {
 
 /**
  * The text with the names each named function binds (boundIn) renamed to `$name__fnN` (N
- * the function's place). At most `limit` functions, each read up to
- * `maxBody` characters; a function declared inside another keeps the outer one's names.
+ * the function's place). At most `limit` functions, each read up to `maxBody` characters; a
+ * function declared inside another keeps the outer one's names.
  */
 export function withScopedNames(text: string, limit = 2000, maxBody = 400_000): string {
   const out: string[] = [];
