@@ -159,6 +159,7 @@ function requestVariables(text: string, input: Tester): Set<string> {
   for (let round = 0; round < 5; round++) {
     const before = names.size;
     for (const step of steps)
+      // `(my $a, my $b) = …` names its variables with `my` among them.
       if (uses(step.from)) for (const t of step.targets) if (t !== 'my') names.add(t);
     if (names.size === before) break;
   }
@@ -258,7 +259,8 @@ function browsesFiles(
     calls !== undefined &&
     [...text.matchAll(calls)]
       .slice(0, 300)
-      .some((m) => !isPerlPipeOpen(sinkOperand(text, m)) && carries(sinkOperand(text, m)));
+      .map((m) => sinkOperand(text, m))
+      .some((operand) => !isPerlPipeOpen(operand) && carries(operand));
   return onInput(LISTS_FOLDER[language]) && onInput(OPENS_FILE[language]);
 }
 
