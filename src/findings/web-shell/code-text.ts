@@ -27,14 +27,19 @@ export function callArgs(text: string, open: number): string[] {
 
 /**
  * Where the block whose '{' is at `open` ends: the index of its matching '}', or of the
- * last character looked at when it does not close within `max` characters.
+ * last character looked at when it does not close within `max` characters. With
+ * `skipQuoted`, braces in quoted strings are passed over (`$y = '{';` opens nothing).
  */
-export function blockEnd(text: string, open: number, max = 5000): number {
+export function blockEnd(text: string, open: number, max = 5000, skipQuoted = false): number {
   let depth = 0;
   const last = Math.min(text.length, open + max) - 1;
   for (let i = open; i <= last; i++) {
-    if (text[i] === '{') depth++;
-    else if (text[i] === '}' && --depth === 0) return i;
+    const c = text[i];
+    if (skipQuoted && (c === '"' || c === "'")) {
+      // To the closing quote, escapes skipped; "{$x}" inside a string is balanced anyway.
+      for (i++; i <= last && text[i] !== c; i++) if (text[i] === '\\') i++;
+    } else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i;
   }
   return last;
 }

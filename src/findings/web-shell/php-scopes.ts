@@ -9,6 +9,8 @@
  * and the names it only reads.
  */
 
+import { blockEnd } from './code-text.js';
+
 // A named function or method: `function name(` or `function &name(`.
 const NAMED_FUNCTION = /\bfunction(?:\s+|\s*&\s*)(\w{1,40})\s*\(/g;
 
@@ -22,25 +24,6 @@ const SCOPE_MARK = '__fn';
 
 /** The variable name as the page wrote it (a reason quoting a scoped name shows the page's). */
 export const unscoped = (text: string) => text.replace(/(\$\w{1,40}?)__fn\d{1,4}\b/g, '$1');
-
-/**
- * Where the block whose '{' is at `open` ends: the index of its matching '}', skipping
- * braces in quoted strings; or the last character looked at when it does not close within
- * `max` characters.
- */
-function phpBlockEnd(text: string, open: number, max: number): number {
-  let depth = 0;
-  const last = Math.min(text.length, open + max) - 1;
-  for (let i = open; i <= last; i++) {
-    const c = text[i];
-    if (c === '"' || c === "'") {
-      // To the closing quote, escapes skipped; "{$x}" inside a string is balanced anyway.
-      for (i++; i <= last && text[i] !== c; i++) if (text[i] === '\\') i++;
-    } else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i;
-  }
-  return last;
-}
 
 /** Names a function body declares `global $a, $b;`. */
 function globalsOf(body: string): Set<string> {
@@ -100,7 +83,7 @@ export function withScopedNames(text: string, limit = 2000, maxBody = 400_000): 
     const ends = /[{;]/.exec(text.slice(after, after + 2000));
     if (ends?.[0] !== '{') continue;
     const open = after + ends.index;
-    const end = phpBlockEnd(text, open, maxBody);
+    const end = blockEnd(text, open, maxBody, true);
     const declaration = text.slice(m.index!, end + 1);
     const shared = globalsOf(declaration);
     const own = boundIn(declaration);
