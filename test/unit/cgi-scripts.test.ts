@@ -115,6 +115,22 @@ ${READ_PARAM}`,
       '/usr/lib/cgi-bin/r.cgi',
       '#!/usr/bin/perl\nuse CGI;\nsub run_it {\n  my ($c) = @_;\n  open(my $p, "$c 2>&1 |");\n  print while <$p>;\n}\nmy $q = CGI->new;\nrun_it($q->param(\'c\'));\n',
     ],
+    [
+      'a Perl CGI whose parser sub reads the body with sysread and is called as &init_cgi',
+      '/opt/collected/devil.cgi',
+      `#!/usr/bin/perl
+sub init_cgi {
+  my (%formlist);
+  sysread(STDIN, $_, $ENV{'CONTENT_LENGTH'});
+  foreach (split('&', $_)) { my ($name, $value) = split /=/; $formlist{$name} = $value; }
+  return %formlist;
+}
+sub ekse($) { my $cmd = shift; return \`$cmd\`; }
+my %_VAR = &init_cgi;
+print "Content-type: text/html\n\n";
+print &ekse($_VAR{'cmd'});
+`,
+    ],
   ])('calls %s a web shell', (_, path, text) => {
     expect(top(path, text)).toMatchObject({
       rule: 'web-shell',
@@ -173,6 +189,22 @@ ${READ_PARAM}`,
       'a Python CGI whose own runner is called with fixed commands only',
       '/var/www/cgi-bin/stats.py',
       "#!/usr/bin/python3\nimport cgi, os\ndef run(command):\n    return os.popen(command).read()\n\nform = cgi.FieldStorage()\nname = form.getvalue('name')\nprint('Content-type: text/plain\\n')\nprint(name, run('uptime'), run('df -h'))\n",
+    ],
+    [
+      'a Perl CGI whose parser sub is called as &init_cgi, running fixed commands only',
+      '/usr/lib/cgi-bin/uptime.cgi',
+      `#!/usr/bin/perl
+sub init_cgi {
+  my (%formlist);
+  sysread(STDIN, $_, $ENV{'CONTENT_LENGTH'});
+  foreach (split('&', $_)) { my ($name, $value) = split /=/; $formlist{$name} = $value; }
+  return %formlist;
+}
+sub ekse($) { my $cmd = shift; return \`$cmd\`; }
+my %_VAR = &init_cgi;
+print "Content-type: text/html\n\n";
+print "Hello $_VAR{'name'}: ", &ekse('uptime');
+`,
     ],
   ])('does not call %s a web shell', (_, path, text) => {
     expect(top(path, text).severity).not.toMatch(/high|critical/);

@@ -24,7 +24,7 @@ export function languageOf(path: string, text: string): CgiLanguage | undefined 
 // What the web server hands a CGI script from the visitor, in each language.
 const CGI_INPUT: Record<CgiLanguage, RegExp> = {
   sh: /\$\{?(?:QUERY_STRING|HTTP_[A-Z_]{1,40}|REQUEST_URI|PATH_INFO)\b|\bread\b[^\n;]{0,80}\$\{?CONTENT_LENGTH/,
-  perl: /\$ENV\s*\{\s*['"]?(?:QUERY_STRING|HTTP_[A-Z_]{1,40}|REQUEST_URI|PATH_INFO)\b|\bparam\s*\(|->\s*param\b|\bread\s*\(\s*STDIN\b|\bReadParse\b|\bCGI::Vars\b|\bVars\s*\(/,
+  perl: /\$ENV\s*\{\s*['"]?(?:QUERY_STRING|HTTP_[A-Z_]{1,40}|REQUEST_URI|PATH_INFO)\b|\bparam\s*\(|->\s*param\b|\b(?:sys)?read\s*\(\s*STDIN\b|\bReadParse\b|\bCGI::Vars\b|\bVars\s*\(/,
   python:
     /\benviron(?:\.get\s*\(|\s*\[)\s*['"](?:QUERY_STRING|HTTP_[A-Z_]{1,40}|REQUEST_URI|PATH_INFO)|\bgetenv\s*\(\s*['"](?:QUERY_STRING|HTTP_)|\bFieldStorage\s*\(|\bsys\.stdin\.read\s*\(/,
 };
@@ -121,12 +121,16 @@ function functionsOf(language: CgiLanguage, text: string) {
   });
 }
 
-/** The request's input: what the web server hands over, or a call to one of `readers`. */
+/**
+ * The request's input: what the web server hands over, or a call to one of `readers`
+ * (`get('c')`, or Perl's `&init_cgi` with no parentheses).
+ */
 function inputOrReaders(input: RegExp, readers: ReadonlySet<string>): Tester {
   if (readers.size === 0) return input;
   return {
     test: (expr) =>
-      input.test(expr) || [...expr.matchAll(/(\w{1,40})\s*\(/g)].some((c) => readers.has(c[1]!)),
+      input.test(expr) ||
+      [...expr.matchAll(/(\w{1,40})\s*\(|&\s*(\w{1,40})/g)].some((c) => readers.has(c[1] ?? c[2]!)),
   };
 }
 
