@@ -84,6 +84,15 @@ const SHELLS: readonly Pattern[] = [
     attack: 'T1059.006',
   },
   {
+    // The same written as a script, over lines: a socket connected, then its descriptor
+    // made the process's standard input and output (`os.dup2(s.fileno(), 0)`) or a shell
+    // spawned on a terminal (`pty.spawn("/bin/sh")`). A client that connects and later
+    // runs a program does neither.
+    test: /\bsocket\b(?=([\s\S]{0,400}?\.(?:connect|bind)\())\1[\s\S]{0,800}\b(?:os\.dup2\(\w{1,40}\.fileno\(|pty\.spawn\(['"][\w/]{0,40}sh\b)/,
+    what: 'Python connecting a socket to a shell',
+    attack: 'T1059.006',
+  },
+  {
     test: { test: pythonSocketRunsCommand },
     what: 'Python running what a socket receives as a command',
     attack: 'T1059.006',

