@@ -6,34 +6,16 @@
  */
 import type { ChangeFacts, ChangeRule } from './change-rules.js';
 import { withoutComments } from './web-shell/comments.js';
-import {
-  perlSocketRunsShell,
-  pythonSocketRunsCommand,
-  socketCodeRun,
-  socketReachesProcess,
-} from './socket-flow.js';
+import { REMOTE_SHELLS, type RemoteShellForm } from './remote-shells.js';
 
 const IPV4 = String.raw`(?:\d{1,3}\.){3}\d{1,3}`;
 
-interface Pattern {
-  test: { test(text: string): boolean };
-  what: string;
-  attack: string;
-}
+// A named form of what a file says, with the technique it is.
+type Pattern = RemoteShellForm;
 
 function firstMatch(text: string, patterns: readonly Pattern[]): Pattern | undefined {
   return patterns.find((p) => p.test.test(text));
 }
-
-// A one-liner that names no variable: the socket's descriptor wired into the command line
-// (`$s = fsockopen(…); exec("/bin/sh -i <&3 >&3 2>&3")`). A command without such a redirection
-// near a socket is only near it (a development server checking its port, then starting).
-const COMMAND_WITH_DESCRIPTOR =
-  /\b(?:proc_open|shell_exec|exec|system|passthru|popen)\s*\(\s*["'][^"'\n]{0,120}?[<>]&\s*\d/g;
-const socketNearProcess = (text: string) =>
-  [...text.matchAll(COMMAND_WITH_DESCRIPTOR)]
-    .slice(0, 50)
-    .some((m) => /\bfsockopen\s*\(/.test(text.slice(Math.max(0, m.index! - 320), m.index!)));
 
 const written = (f: ChangeFacts) => f.kind !== 'D' && f.currentText !== undefined;
 
@@ -47,86 +29,10 @@ const DOCUMENTATION = /\.(?:md|markdown|rst|adoc|asciidoc)$/i;
 const BUILD_RECIPE =
   /(?:^|\/)(?:(?:Docker|Container)file(?!\.(?:sh|bash|py|pl|php|rb|js)$)(?:\.[\w.-]{1,40})?|[\w.-]{1,80}\.(?:docker|container)file|\.gitlab-ci\.ya?ml|\.travis\.ya?ml|\.github\/workflows\/[\w.-]{1,80}\.ya?ml)$/i;
 
-const SHELLS: readonly Pattern[] = [
-  {
-    // Not a port check, which writes nothing to the connection and reads nothing from it
-    // (`echo > /dev/tcp/db/5432`, `cat < /dev/null > /dev/tcp/…`: a health check, a
-    // provisioning script waiting for a service).
-    test: /(?<!(?:\becho(?:\s+-[neE]{1,3})?(?:\s+(?:""|''))?|\bcat\s*<\s*\/dev\/null|(?:^|[\s(;&|]):|\btrue)\s*>\s*)\/dev\/(?:tcp|udp)\/[^\s/]{1,255}\/\d{1,5}/m,
-    what: "a shell wired to a network connection (bash's /dev/tcp)",
-    attack: 'T1059.004',
-  },
-  {
-    // The first -e or -c flag, taken once (an atomic group, as in the Python rule below):
-    // trying every flag in 120 characters against every place in the next 80 cost seconds.
-    test: /\b(?:nc|ncat|netcat|nc\.traditional|busybox nc)\b(?=([^\n;|]{0,120}?\s-(?:[a-z]*e|c)))\1[^\n]{0,80}\b(?:sh|bash|ash|dash|zsh)\b/,
-    what: 'netcat handing a shell to the network (nc -e / -c)',
-    attack: 'T1059.004',
-  },
-  {
-    // mkfifo given a pipe to make (`mkfifo /tmp/f`, `os.mkfifo(p)`): a word list that names
-    // it beside nc (a syntax highlighter's `…|mkfifo|mkfs|…|nc|…`) makes none.
-    test: /mkfifo(?:\s+|\s*\(\s*)[^\s|)][^\n]{0,200}\b(?:nc|ncat|netcat|telnet|openssl s_client)\b/,
-    what: 'a named pipe looping a shell through netcat',
-    attack: 'T1059.004',
-  },
-  {
-    test: /\bsocat\b[^\n]{0,200}\b(?:exec|system):[^\n]{0,40}\b(?:sh|bash)\b/i,
-    what: 'socat handing a shell to the network',
-    attack: 'T1059.004',
-  },
-  {
-    // `(?=(…))\1` takes the first connect and never goes back to try the others (an
-    // atomic group): 400 × 400 paths from every `socket` cost seconds. The shell may then
-    // be 800 characters past it, as far as it could be past the last connect before.
-    test: /\bsocket\b(?=([^\n]{0,400}?\b(?:connect|bind)\b))\1[\s\S]{0,800}\b(?:os\.dup2|pty\.spawn|subprocess\.(?:call|Popen|run))\b/,
-    what: 'Python connecting a socket to a shell',
-    attack: 'T1059.006',
-  },
-  {
-    // The same written as a script, over lines: a socket connected, then its descriptor
-    // made the process's standard input and output (`os.dup2(s.fileno(), 0)`) or a shell
-    // spawned on a terminal (`pty.spawn("/bin/sh")`). A client that connects and later
-    // runs a program does neither.
-    test: /\bsocket\b(?=([\s\S]{0,400}?\.(?:connect|bind)\())\1[\s\S]{0,800}\b(?:os\.dup2\(\w{1,40}\.fileno\(|pty\.spawn\(['"][\w/]{0,40}sh\b)/,
-    what: 'Python connecting a socket to a shell',
-    attack: 'T1059.006',
-  },
-  {
-    test: { test: pythonSocketRunsCommand },
-    what: 'Python running what a socket receives as a command',
-    attack: 'T1059.006',
-  },
-  {
-    test: { test: perlSocketRunsShell },
-    what: 'Perl connecting a socket to a shell',
-    attack: 'T1059',
-  },
-  {
-    // The variables holding the socket and the process followed through the file; the
-    // one-liners that use neither wire the socket's descriptor into the command (above).
-    test: {
-      test: (text: string) => socketNearProcess(text) || socketReachesProcess(text),
-    },
-    what: 'PHP connecting a socket to a shell',
-    attack: 'T1059',
-  },
-  {
-    test: { test: socketCodeRun },
-    what: 'PHP running what a socket receives as code',
-    attack: 'T1059',
-  },
-  {
-    test: /\bTCPSocket\.(?:new|open)\b[\s\S]{0,300}\b(?:exec|spawn|IO\.popen|system)\b/,
-    what: 'Ruby connecting a socket to a shell',
-    attack: 'T1059',
-  },
-];
-
 /** Reverse and bind shells, in any file (a crontab line, a script, a unit's ExecStart). */
 export const reverseShell: ChangeRule = (f) => {
   if (!written(f)) return undefined;
-  const hit = firstMatch(f.currentText!, SHELLS);
+  const hit = firstMatch(f.currentText!, REMOTE_SHELLS);
   if (!hit) return undefined;
   const to = new RegExp(String.raw`\b(${IPV4})(?:[:/ ]|\s+)(\d{2,5})\b`).exec(f.currentText!);
   return {
@@ -141,7 +47,11 @@ export const downloadAndExecute: ChangeRule = (f) => {
   if (!written(f) || DOCUMENTATION.test(f.path) || BUILD_RECIPE.test(f.path)) return undefined;
   const pipe =
     /\b(?:curl|wget|fetch|busybox wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+)?(?:ba|da|k|z|a)?sh\b|\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+[+0-7a-z]*x[^\n]{0,100}(?:&&|;)\s*)?(?:\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^\s;&|]{1,100}/;
-  const m = pipe.exec(f.currentText!);
+  // PowerShell's: `IEX(IWR https://…)`, `IEX (New-Object Net.WebClient).DownloadString(…)`,
+  // `irm https://… | iex`.
+  const powershell =
+    /\b(?:iex|Invoke-Expression)\s*\(\s*(?:\(\s*)?(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod|New-Object\s+(?:System\.)?Net\.WebClient)\b|\b(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b[^\n|]{0,200}\|\s*(?:iex|Invoke-Expression)\b/i;
+  const m = pipe.exec(f.currentText!) ?? powershell.exec(f.currentText!);
   return m
     ? {
         severity: 'high',

