@@ -7,7 +7,9 @@
  * MIRROR/<owner>+<name>/repo when --mirror names a folder of bare clones; only the part of it
  * the split means is laid out (below). The benign packages come with `apt-get download`
  * (Debian 12's), into DIR/debs/<side>/; php-malware-finder's rules into DIR/pmf/data/ (the
- * comparison runs them with Debian's `yara`). A folder already laid out is left as it is.
+ * comparison runs them with Debian's `yara`); the reverse and bind shell collections
+ * bench/remote-shells.ts reads into DIR/remote-shells/. A folder already laid out is left as
+ * it is.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,6 +34,7 @@ import {
   option,
   tuningPageDir,
 } from './corpora.js';
+import { REMOTE_SHELL_SOURCES, remoteShellDir } from './remote-shell-sources.js';
 
 const exec = promisify(execFile);
 const MIRROR = option('--mirror');
@@ -300,6 +303,17 @@ async function layPackages(): Promise<void> {
   }
 }
 
+/** The reverse and bind shell collections bench/remote-shells.ts reads, each at its commit. */
+async function layRemoteShells(scratch: string): Promise<void> {
+  for (const source of REMOTE_SHELL_SOURCES) {
+    const into = remoteShellDir(source.collection);
+    if (existsSync(into)) continue;
+    console.log(`  ${source.collection} (remote shells)`);
+    const git = await gitDir(source.collection, scratch, source.commit);
+    await extract(git, source.parts, into, { ref: source.commit });
+  }
+}
+
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'coroner-corpora-'));
 try {
   console.log(`Laying out the corpora under ${CORPORA}`);
@@ -307,6 +321,7 @@ try {
   await layTuningPages(scratch);
   await layApps(scratch);
   await layPmfRules(scratch);
+  await layRemoteShells(scratch);
   await layPackages();
   console.log('Done: npm run bench -- detection --heldout reads them.');
 } catch (e) {

@@ -318,8 +318,10 @@ async function trainWithRoom(): Promise<void> {
 // `npm run bench -- detection`: the detection benchmark alone (bench/detection.ts);
 // `npm run bench -- layouts`: issue 25's figures on three engines (bench/layouts.ts);
 // `npm run bench -- train-likeness`: the web-shell likeness model (bench/train-likeness.ts);
-// `npm run bench -- lay-corpora`: fetches what those two read (bench/lay-corpora.ts).
+// `npm run bench -- remote-shells`: public generators' reverse shells (bench/remote-shells.ts);
+// `npm run bench -- lay-corpora`: fetches what those read (bench/lay-corpora.ts).
 if (args[0] === 'detection') await import('./detection.js');
+else if (args[0] === 'remote-shells') await import('./remote-shells.js');
 else if (args[0] === 'lay-corpora') await import('./lay-corpora.js');
 else if (args[0] === 'layouts') await import('./layouts.js');
 else if (args[0] === 'train-likeness') await trainWithRoom();
