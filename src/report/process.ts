@@ -12,6 +12,11 @@ export interface SocketRecord {
   remote?: string;
   /** True when the remote address is routable on the internet (not private, loopback, link-local). */
   isRemotePublic?: boolean;
+  /**
+   * The process's standard descriptors this socket is (0 its input, 1 its output, 2 its
+   * errors): a shell reading commands from the network has 0 and 1 here.
+   */
+  stdio?: number[];
 }
 
 /** A file a process holds open or mapped, recovered from /proc when it was deleted. */

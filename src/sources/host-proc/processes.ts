@@ -143,6 +143,8 @@ export class ProcessCapture {
     }
     const deletedOpenFiles: RecoveredFile[] = [];
     const socketInodes = new Set<number>();
+    // Which of the standard descriptors (0, 1, 2) each socket is.
+    const stdioOf = new Map<number, number[]>();
     const fds = (await readdir(`${base}/fd`).catch(() => [] as string[])).slice(
       0,
       MAX_FDS_PER_PROCESS,
@@ -150,8 +152,11 @@ export class ProcessCapture {
     for (const fd of fds) {
       const target = await readlink(`${base}/fd/${fd}`).catch(() => '');
       const socket = /^socket:\[(\d+)\]$/.exec(target);
-      if (socket) socketInodes.add(Number(socket[1]));
-      else if (target.startsWith('/') && target.endsWith(DELETED)) {
+      if (socket) {
+        const inode = Number(socket[1]);
+        socketInodes.add(inode);
+        if (/^[012]$/.test(fd)) stdioOf.set(inode, [...(stdioOf.get(inode) ?? []), Number(fd)]);
+      } else if (target.startsWith('/') && target.endsWith(DELETED)) {
         const info = await stat(`${base}/fd/${fd}`).catch(() => undefined);
         if (info?.isFile())
           deletedOpenFiles.push({
@@ -162,7 +167,9 @@ export class ProcessCapture {
     }
     const sockets = (await this.socketTable(pid))
       .filter((s) => socketInodes.has(s.inode))
-      .map(({ inode: _, ...s }) => s);
+      .map(({ inode, ...s }) =>
+        stdioOf.has(inode) ? { ...s, stdio: stdioOf.get(inode)!.sort() } : s,
+      );
     return {
       pid,
       ppid,
