@@ -160,7 +160,13 @@ export const publicConnection: ProcessRule = (p) => {
 
 // Programs that read commands from their standard input: shells and script interpreters.
 const INTERPRETER =
-  /(?:^|\/)(?:(?:ba|da|k|z|a|c|tc|mk)?sh|busybox|python[\d.]{0,6}|perl[\d.]{0,6}|ruby[\d.]{0,6}|php[\d.]{0,6}|node(?:js)?|lua[\d.]{0,6}|tclsh[\d.]{0,6}|pwsh|g?awk)$/;
+  /(?:^|\/)(?:(?:ba|da|k|z|a|c|tc|mk)?sh|python[\d.]{0,6}|perl[\d.]{0,6}|ruby[\d.]{0,6}|php[\d.]{0,6}|node(?:js)?|lua[\d.]{0,6}|tclsh[\d.]{0,6}|pwsh|g?awk)$/;
+
+/** True for a shell or interpreter; busybox is each of its applets, named by argv[0]. */
+const isInterpreter = (p: ProcessRecord) =>
+  /(?:^|\/)busybox$/.test(p.exe.path)
+    ? INTERPRETER.test(p.commandLine[0] ?? '')
+    : INTERPRETER.test(p.exe.path) || INTERPRETER.test(p.commandLine[0] ?? '');
 
 /**
  * A process whose standard input and output are a network connection: what `nc -e
@@ -178,7 +184,7 @@ export const shellOnNetwork: ProcessRule = (p) => {
   );
   if (!wired) return undefined;
   const peer = wired.remote ? `to ${wired.remote}` : `on ${wired.local}`;
-  return INTERPRETER.test(p.exe.path) || INTERPRETER.test(p.commandLine[0] ?? '')
+  return isInterpreter(p)
     ? {
         severity: 'critical',
         reason: `a command interpreter whose input and output are a network connection (${peer}): a reverse or bind shell, run by whoever is at the other end (${command(p)})`,

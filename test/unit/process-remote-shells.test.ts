@@ -76,6 +76,12 @@ describe('running remote shells', () => {
     ).toContainEqual(['process-shell-on-network', 'high', 'T1059']);
   });
 
+  it("ranks busybox's other applets started from such a shell high, not as interpreters", () => {
+    expect(
+      rules(process_({ commandLine: ['sleep', '30'], sockets: [connection([0, 1, 2])] })),
+    ).toContainEqual(['process-shell-on-network', 'high', 'T1059']);
+  });
+
   it('leaves a shell alone that only holds a connection, or whose streams are a local socket', () => {
     for (const sockets of <SocketRecord[][]>[
       [connection()],
