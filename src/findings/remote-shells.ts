@@ -21,9 +21,9 @@ export interface RemoteShellForm {
 }
 
 /**
- * True when, around one of the first 50 matches of `anchor`, every one of `parts` matches
- * within `window` characters on either side: the pieces of one program, in whatever order
- * its author wrote them.
+ * True when, around one of the first 50 matches of `anchor` (a global regex), every one of
+ * `parts` matches within `window` characters on either side: the pieces of one program, in
+ * whatever order its author wrote them.
  */
 function together(text: string, anchor: RegExp, parts: readonly RegExp[], window: number) {
   let seen = 0;
@@ -49,8 +49,10 @@ const socketNearProcess = (text: string) =>
     .slice(0, 50)
     .some((m) => /\bfsockopen\s*\(/.test(text.slice(Math.max(0, m.index! - 320), m.index!)));
 
-// Each form's shell is one of `sh|bash|ash|dash|zsh`, or Windows' `cmd|powershell|pwsh`.
-
+/**
+ * The forms, the first that matches naming the finding. A shell is one of
+ * `sh|bash|ash|dash|zsh`, or Windows' `cmd|powershell|pwsh`.
+ */
 export const REMOTE_SHELLS: readonly RemoteShellForm[] = [
   {
     // Not a port check, which writes nothing to the connection and reads nothing from it
