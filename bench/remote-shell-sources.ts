@@ -6,7 +6,9 @@
  * The split is by collection, decided before any rule was written for them (2026-12-07):
  * the revshells.com generator was tuning. shellerator and revshellgen were held out and
  * judged once (57 of 69), then read and made tuning. GTFOBins stays held out: it was judged
- * once (19 of 33) before any of its entries was read, and one (node) was seen since.
+ * once (19 of 33; 13 with the rules before the session), its misses never read. One of its
+ * pages (node) had been opened to see the format just before, and a later Node.js form
+ * reads what that page writes (docs/detection.md).
  *
  * Each source is parsed as data, never run: the generator's JavaScript is read for its
  * string literals, GTFOBins' pages with a YAML parser.
