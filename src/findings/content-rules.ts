@@ -42,8 +42,8 @@ export const reverseShell: ChangeRule = (f) => {
   };
 };
 
-// A download and what runs it, in the forms install scripts and droppers take. Each is one
-// statement: a page that fetches in one place and runs a file it wrote in another is the
+// A download and what runs it, in the forms install scripts and droppers take, each within
+// one line: a page that fetches in one place and runs a file it wrote in another is the
 // web-shell rules' to judge.
 const FETCHED_AND_RUN: readonly RegExp[] = [
   // Piped into a shell, or into an interpreter that reads its program from its input (`|
@@ -56,8 +56,8 @@ const FETCHED_AND_RUN: readonly RegExp[] = [
   // A shell given the download as its script: `bash <(curl …)`, `sh -c "$(curl …)"`,
   // `eval "$(wget -qO- …)"`, `source <(curl …)`.
   /(?:\b(?:ba|da|k|z|a)?sh[ \t]{1,4}(?:-c[ \t]{1,4})?["']?|\beval[ \t]{1,4}["']?|(?:^|[;&|\s])(?:source|\.)[ \t]{1,4})(?:<\(|\$\()[ \t]{0,4}(?:curl|wget)\b/m,
-  // An interpreter evaluating what it fetched: Python's urlopen() (under any name) or requests, PHP's
-  // file_get_contents() of a URL, Perl's LWP get(), Ruby's open-uri.
+  // An interpreter evaluating what it fetched: Python's urlopen() (its module under any
+  // name) or requests, PHP's file_get_contents() of a URL, Perl's LWP get(), Ruby's open-uri.
   /\bexec\s*\(\s*(?:\w{1,20}\.)?(?:request\.)?urlopen\s*\(|\bexec\s*\(\s*requests\.get\s*\(|\beval\s*\(\s*@?file_get_contents\s*\(\s*['"](?:https?|ftp):\/\/|\beval[ \t]*\(?(?:LWP::Simple::)?get\s*\(\s*['"]https?:\/\/|\beval[ \t]*\(?(?:URI\.)?open\s*\(\s*['"]https?:\/\//,
   // PowerShell's: `IEX(IWR https://…)`, `IEX (New-Object Net.WebClient).DownloadString(…)`,
   // `irm https://… | iex`.
