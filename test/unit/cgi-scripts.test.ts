@@ -28,6 +28,18 @@ foreach $pair (@pairs) {
 }
 `;
 
+// devilzShell's parser: the body read with sysread in a sub called as `&init_cgi`, and a
+// runner of its own.
+const INIT_CGI = `sub init_cgi {
+  my (%formlist);
+  sysread(STDIN, $_, $ENV{'CONTENT_LENGTH'});
+  foreach (split('&', $_)) { my ($name, $value) = split /=/; $formlist{$name} = $value; }
+  return %formlist;
+}
+sub ekse($) { my $cmd = shift; return \`$cmd\`; }
+my %_VAR = &init_cgi;
+`;
+
 describe('CGI scripts', () => {
   it.each([
     [
@@ -119,15 +131,7 @@ ${READ_PARAM}`,
       'a Perl CGI whose parser sub reads the body with sysread and is called as &init_cgi',
       '/opt/collected/devil.cgi',
       `#!/usr/bin/perl
-sub init_cgi {
-  my (%formlist);
-  sysread(STDIN, $_, $ENV{'CONTENT_LENGTH'});
-  foreach (split('&', $_)) { my ($name, $value) = split /=/; $formlist{$name} = $value; }
-  return %formlist;
-}
-sub ekse($) { my $cmd = shift; return \`$cmd\`; }
-my %_VAR = &init_cgi;
-print "Content-type: text/html\n\n";
+${INIT_CGI}print "Content-type: text/html\n\n";
 print &ekse($_VAR{'cmd'});
 `,
     ],
@@ -194,15 +198,7 @@ ${READ_PARAM}`,
       'a Perl CGI whose parser sub is called as &init_cgi, running fixed commands only',
       '/usr/lib/cgi-bin/uptime.cgi',
       `#!/usr/bin/perl
-sub init_cgi {
-  my (%formlist);
-  sysread(STDIN, $_, $ENV{'CONTENT_LENGTH'});
-  foreach (split('&', $_)) { my ($name, $value) = split /=/; $formlist{$name} = $value; }
-  return %formlist;
-}
-sub ekse($) { my $cmd = shift; return \`$cmd\`; }
-my %_VAR = &init_cgi;
-print "Content-type: text/html\n\n";
+${INIT_CGI}print "Content-type: text/html\n\n";
 print "Hello $_VAR{'name'}: ", &ekse('uptime');
 `,
     ],
