@@ -95,6 +95,7 @@ import {
   includesWhatItWrote,
   savesUploadAsPage,
   savesUploadAsSent,
+  recordsSavedUpload,
   writesAndRuns,
   writesEncodedPhp,
   writesRequestIntoServerPage,
@@ -922,7 +923,7 @@ function judgeAsWritten(
     reasons.push('writes what the visitor sends, whole, into a server page it names (a dropper)');
   if (input && splFileWritten(flow, carried))
     reasons.push('writes a file the visitor names (SplFileObject)');
-  if (UPLOAD_AS_SENT.test(text) || savesUploadAsSent(flow))
+  if ((UPLOAD_AS_SENT.test(text) || savesUploadAsSent(flow)) && !recordsSavedUpload(flow))
     reasons.push('saves an upload under the name the visitor gave');
   if (savesUploadAsPage(flow))
     reasons.push('saves an upload as a server page it names (a dropper)');

@@ -162,6 +162,56 @@ export function savesUploadAsSent(written: string): boolean {
   return false;
 }
 
+// A row written to a database: `INSERT INTO t …`, `UPDATE t SET …`, `REPLACE INTO t …`.
+const RECORD_WRITTEN =
+  /\b(?:INSERT|REPLACE)\s+INTO\b|\bUPDATE\s+[`"']?[\w.$]{1,60}[`"']?\s+SET\b/gi;
+
+/**
+ * True when the page writes the upload's name into a database row (`INSERT INTO products …
+ * '$image'`, a prepared statement given `$file_name`): an application's page, keeping what
+ * its users upload on record. A shell's uploader puts files where it is told and records
+ * nothing. Hand-written pages save images under the names they were sent with, as their
+ * tutorials do (docs/detection.md, thirty-second session).
+ */
+export function recordsSavedUpload(written: string): boolean {
+  if (!/\$(?:_FILES|HTTP_POST_FILES)\b/.test(written)) return false;
+  const text = withEntriesSpelt(written);
+  const names = sentNameHolders(text);
+  for (const m of [...text.matchAll(SAVES)].slice(0, 100)) {
+    if (!m[1]) continue;
+    const destination = callArgs(text, m.index! + m[0].length - 1)[1] ?? '';
+    for (const v of destination.matchAll(/\$(\w{1,40})(?!\s*\[)/g)) names.add(v[1]!);
+  }
+  names.add('_FILES');
+  names.add('HTTP_POST_FILES');
+  return [...text.matchAll(RECORD_WRITTEN)]
+    .slice(0, 100)
+    .some((m) =>
+      [...recordStatement(text, m.index!).matchAll(/\$(\w{1,40})/g)].some((v) => names.has(v[1]!)),
+    );
+}
+
+/**
+ * The statement writing a row, from its SQL keyword: the lines up to the one that ends it
+ * (`;`), and, for a prepared statement (`?`, `:name`), the lines that bind or execute it.
+ */
+function recordStatement(text: string, at: number): string {
+  const lines = text.slice(at, at + 6000).split('\n');
+  // The lines from `from` to the one ending a statement, at most 20.
+  const statement = (from: number) => {
+    let end = from;
+    while (end < Math.min(lines.length - 1, from + 20) && !/;\s*(?:\/\/.*)?$/.test(lines[end]!))
+      end++;
+    return { text: lines.slice(from, end + 1).join('\n'), end };
+  };
+  const sql = statement(0);
+  if (!/\?|:\w/.test(sql.text)) return sql.text;
+  const bind = lines
+    .slice(sql.end + 1, sql.end + 8)
+    .findIndex((l) => /\b(?:execute|bind_?[Pp]aram|bindValue)\s*\(/.test(l));
+  return bind < 0 ? sql.text : `${sql.text}\n${statement(sql.end + 1 + bind).text}`;
+}
+
 // move_uploaded_file(…, "entrika.php"), copy($_FILES['f']['tmp_name'], 'x.php'): an upload
 // saved under a server page's name the page spells out.
 const SAVED_AS_PAGE =

@@ -53,7 +53,7 @@ const RESULT_CALLED_ON_INPUT = new RegExp(
 // Any call through a name or a result chosen at run time, for weighing with disguises.
 // `${"GLOBALS"}["f"](…)` too: a variable named by an expression, called.
 export const ANY_DYNAMIC_CALL = new RegExp(
-  String.raw`(?<![\w>:$])\$\$?\{?\w{1,40}\}?\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|${CALL_OF_RESULT}\$`,
+  String.raw`(?<![\w>:$])\$\$?(?:\{\w{1,40}\}|\w{1,40})\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|\$\{[^}\n]{1,80}\}\s*(?:\[[^\]\n]{0,60}\]\s*){0,3}\(|${CALL_OF_RESULT}\$`,
 );
 
 export const COMMAND_SINKS = new RegExp(COMMAND_SINK.source, 'gi');
@@ -584,9 +584,16 @@ const CONSTANT = new RegExp(
 /** Within this many characters, input and sink are taken as one statement's doing. */
 const NEAR = 240;
 
+// A command line the page writes out: a program named in a string literal, then only literals
+// and words quoted by escapeshellarg() (`'convert ' . escapeshellarg($in) . ' -resize 50%'`).
+const WRITTEN_COMMAND =
+  /^\s*(?:@\s*)?(?=['"][\w./-])(?:'(?:[^'\\]|\\.){0,400}'|"[^"$\\\n]*"|escapeshellarg\s*\([^()\n]{0,200}\))\s*(?:\.\s*(?:'(?:[^'\\]|\\.){0,400}'|"[^"$\\\n]*"|escapeshellarg\s*\([^()\n]{0,200}\))\s*){0,20}$/i;
+const COMMAND_RUNNER = /^(?:system|exec|shell_exec|passthru|popen|proc_open)$/i;
+
 /**
  * A call whose argument is one constant (`shell_exec('git log -1')`, `assert(false)` marking
- * a line never reached) runs nothing chosen.
+ * a line never reached) runs nothing chosen; nor does a command line the page writes out,
+ * quoting each value it is given (WRITTEN_COMMAND): the visitor picks no program.
  */
 function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   if (!m[0].endsWith('(')) return false;
@@ -595,8 +602,14 @@ function hasConstantArgument(text: string, m: RegExpMatchArray): boolean {
   const first = /^create_function$/i.test(m[1] ?? '') ? args[1] : args[0];
   // pcntl_exec('/bin/sh', ['-c', $c]): a constant program given the arguments that matter.
   if (/^pcntl_exec$/i.test(m[1] ?? '') && /\$/.test(args[1] ?? '')) return false;
-  return first !== undefined && CONSTANT.test(first) && !isInterpolated(text, m.index!);
+  if (first === undefined || isInterpolated(text, m.index!)) return false;
+  return CONSTANT.test(first) || (COMMAND_RUNNER.test(m[1] ?? '') && WRITTEN_COMMAND.test(first));
 }
+
+// Request input made a number (`(int) $_GET['id']`, `intval($_POST['n'])`): nothing of what
+// was sent is left to run.
+const MADE_A_NUMBER =
+  /(?:\(\s*(?:int|integer|float|double|bool|boolean)\s*\)|\b(?:intval|floatval|boolval)\s*\()\s*(?:@\s*)?$/i;
 
 /**
  * True when request input (`a`) stands within NEAR characters of a sink (`b`) that is given
@@ -616,7 +629,11 @@ export function near(
     .slice(0, 200);
   if (sinks.length === 0) return false;
   for (const m of text.matchAll(global(a))) {
-    if (isWrittenTo(text, m)) continue;
+    if (
+      isWrittenTo(text, m) ||
+      MADE_A_NUMBER.test(text.slice(Math.max(0, m.index! - 40), m.index!))
+    )
+      continue;
     if (sinks.some((s) => Math.abs(s - m.index!) <= NEAR)) return true;
   }
   return false;
