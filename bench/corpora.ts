@@ -832,6 +832,41 @@ export const BENIGN_APPS = [
   'Leantime+leantime',
   ...APPS_ADDED_V28,
 ];
+/**
+ * Hand-written PHP applications: the procedural pages beginners, students and small shops
+ * write (a form, its `$_POST`, a query, an upload, a redirect), public on GitHub. Real web
+ * roots hold many; the packages and applications above hold few. Added in the thirty-second
+ * session, when 20 of them showed the learned likeness ranking 64 of 545 pages high. The
+ * sides are the two batches a helper listed: the first was read and its false alarms fixed at
+ * their cause; the second was fetched before any change was judged on it and is held out.
+ * Laid out as the applications are, under DIR/handwritten/<owner>+<name>/.
+ */
+export const HANDWRITTEN_APPS: Record<'tuning' | 'heldout', readonly string[]> = {
+  tuning: [
+    ...['iAngkur+LMS', 'sudarshangopalakrishnacodes+Library_Management_System'],
+    ...['Manupriya144+library_management_system', 'muskannarang12+school_management_system'],
+    ...['Codekiller51+School-System', 'ferrymae+InventoryManagement'],
+    ...['Sparrow-33+Simple-CRUD-for-shop-website', 'sirnobys+counselling'],
+    ...['MbuguaCaleb+php_log_in_system', 'benjaminmu+phpGuestbook', 'SepandJP+Simple_Blog'],
+    ...['Ashu-sCode+Php-Blog', 'Sruthi358+Medicare-Hospital-Management-System'],
+    ...['rifatakhon+Hospital-Management-System-Patient-Appointment'],
+    ...['sidsbrmnn+fest-management-system', 'issam-edd+php_ecom', 'Sarim2255+PHP-Project'],
+    ...['rronit7+student-result-mgmt-sys', 'S4F4Y4T+Beginner-PHP-Projects'],
+  ],
+  heldout: [
+    ...['Shigal+Library-Management-System', 'mnesh01+Library-management-system'],
+    ...['vishalpolley+Project-LibMang', 'jhannaguma27-glitch+hotel-room-reservation'],
+    ...['davit-siradze+Hospital-Management-System', 'town-chen+blogCMS'],
+    ...['abhaydharmik+payroll_system', 'SummenZahid+dbpro_266_270_271', 'toanmap99+htdocs'],
+    ...['DRasanjana+SySchool', 'vipinshrma+myProject', 'MichAmit+E-Attendance-System'],
+    ...['charankumar01+Stationary-Website', 'hassan-rahhal+Car_rental', 'rupakolee+pharmacy'],
+    ...['machine-sg+Hostel-Management-System', 'lightdarkmaster+Point_of_Sale_System'],
+    ...['subhra1997214+php-project', 'ian9696+Job-Search-Website'],
+    'sagarbilas+Online-Voting-Using-PHP-MySQL',
+  ],
+};
+export const handwrittenDir = (app: string) => path.join(CORPORA, 'handwritten', app);
+
 /** The side an application is on: fixed by its name, so no result chose it. */
 export const appSide = (app: string): 'tuning' | 'heldout' =>
   createHash('sha256').update(app).digest()[0]! & 1 ? 'heldout' : 'tuning';

@@ -13,7 +13,8 @@
  * the held-out benign side's false alarms, which may be read to fix their cause; --only
  * tuning-shells measures the tuning side's shells alone, --only tuning-benign its pages,
  * packages and applications alone (no held-out figure printed in either), --only apps the
- * open-source applications of both sides as deployed in a web root (BENIGN_APPS). Each
+ * open-source applications of both sides as deployed in a web root (BENIGN_APPS) and the
+ * hand-written ones (HANDWRITTEN_APPS, beginners' and small shops' procedural PHP). Each
  * figure is given with the rules alone beside it: the learned likeness's findings left out.
  */
 import { execFile } from 'node:child_process';
@@ -32,6 +33,8 @@ import { existsSync } from 'node:fs';
 import {
   APPS_ADDED_V28,
   BENIGN_APPS,
+  HANDWRITTEN_APPS,
+  handwrittenDir,
   BENIGN_V2,
   appDir,
   appSide,
@@ -321,11 +324,30 @@ async function measureBenign(side: Side, pmfRules?: string) {
  * above there.
  */
 async function measureApps(side: 'tuning' | 'heldout', pmfRules?: string) {
+  const apps = BENIGN_APPS.filter((a) => appSide(a) === side);
+  const title = `Benign applications as deployed in a web root, ${side === 'tuning' ? 'tuning' : 'held out'}`;
+  return measureDeployed(apps, appDir, title, 'open-source PHP applications', pmfRules);
+}
+
+/** The hand-written applications of one side (HANDWRITTEN_APPS), deployed as the others are. */
+async function measureHandwritten(side: 'tuning' | 'heldout', pmfRules?: string) {
+  const title = `Hand-written applications in a web root, ${side === 'tuning' ? 'tuning' : 'held out'}`;
+  const unit = 'public beginner and small-shop PHP projects';
+  return measureDeployed(HANDWRITTEN_APPS[side], handwrittenDir, title, unit, pmfRules);
+}
+
+async function measureDeployed(
+  apps: readonly string[],
+  dirOf: (app: string) => string,
+  title: string,
+  unit: string,
+  pmfRules?: string,
+) {
   const t = emptyTally();
   // The applications added in the twenty-eighth session, also on a line of their own.
   const added = emptyTally();
-  for (const app of BENIGN_APPS.filter((a) => appSide(a) === side)) {
-    const root = appDir(app);
+  for (const app of apps) {
+    const root = dirOf(app);
     if (!existsSync(root)) continue;
     const isAdded = APPS_ADDED_V28.includes(app);
     const tallies = isAdded ? [t, added] : [t];
@@ -359,8 +381,6 @@ async function measureApps(side: 'tuning' | 'heldout', pmfRules?: string) {
         );
     }
   }
-  const title = `Benign applications as deployed in a web root, ${side === 'tuning' ? 'tuning' : 'held out'}`;
-  const unit = 'open-source PHP applications';
   return {
     tally: t,
     added,
@@ -558,7 +578,8 @@ async function main() {
     for (const side of tuningBenign ? (['tuning'] as const) : (['tuning', 'heldout'] as const)) {
       const packages = only === 'apps' ? undefined : await measureBenign(side, pmfRules);
       const apps = await measureApps(side, pmfRules);
-      say([...(packages?.lines ?? []), ...apps.lines]);
+      const handwritten = await measureHandwritten(side, pmfRules);
+      say([...(packages?.lines ?? []), ...apps.lines, ...handwritten.lines]);
       // The issue's benign figure: every file and link of the side's packages and
       // applications together.
       if (packages && apps.tally.packages) {
@@ -573,8 +594,12 @@ async function main() {
         const n = apps.added;
         const before = flagged - n.flaggedFiles.length - n.flaggedLinks.length;
         const beforeAll = all - n.files - n.links;
+        const h = handwritten.tally;
+        const withHandwritten = flagged + h.flaggedFiles.length + h.flaggedLinks.length;
+        const allWithHandwritten = all + h.files + h.links;
         say([
           `  packages and applications together: ${flagged} of ${all} files and links at high+ (${pct(flagged, all, 3)}); without those added in the 28th session ${before} of ${beforeAll} (${pct(before, beforeAll, 3)})`,
+          `  with the hand-written applications (added in the 32nd session): ${withHandwritten} of ${allWithHandwritten} (${pct(withHandwritten, allWithHandwritten, 3)})`,
         ]);
       }
       // Benign false alarms may be read to fix their cause: the held-out packages' (as since
@@ -583,7 +608,12 @@ async function main() {
       if (list === side || (list === 'heldout-benign' && side === 'heldout'))
         say(['  false alarms:', ...(packages?.flagged ?? []).slice(0, 400)]);
       if (list === side && side === 'tuning')
-        say(['  false alarms, applications:', ...apps.flagged]);
+        say([
+          '  false alarms, applications:',
+          ...apps.flagged,
+          '  false alarms, hand-written applications:',
+          ...handwritten.flagged,
+        ]);
       say(['']);
     }
   await writeFile(path.join(os.tmpdir(), 'coroner-detection-heldout-last.txt'), out.join('\n'));

@@ -8,8 +8,8 @@
  * the split means is laid out (below). The benign packages come with `apt-get download`
  * (Debian 12's), into DIR/debs/<side>/; php-malware-finder's rules into DIR/pmf/data/ (the
  * comparison runs them with Debian's `yara`); the reverse and bind shell collections
- * bench/remote-shells.ts reads into DIR/remote-shells/. A folder already laid out is left as
- * it is.
+ * bench/remote-shells.ts reads into DIR/remote-shells/; the hand-written applications into
+ * DIR/handwritten/. A folder already laid out is left as it is.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +19,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   BENIGN_APPS,
+  HANDWRITTEN_APPS,
+  handwrittenDir,
   CORPORA,
   appDir,
   FRESH_PAGES,
@@ -278,6 +280,15 @@ async function layApps(scratch: string): Promise<void> {
   }
 }
 
+async function layHandwritten(scratch: string): Promise<void> {
+  for (const app of [...HANDWRITTEN_APPS.tuning, ...HANDWRITTEN_APPS.heldout]) {
+    const into = handwrittenDir(app);
+    if (existsSync(into)) continue;
+    console.log(`  ${app} (hand-written application)`);
+    await extract(await gitDir(app, scratch), [], into, { withLinks: true });
+  }
+}
+
 /**
  * php-malware-finder's PHP rules, beside which the held-out figures are given (`--pmf
  * DIR/pmf/data/php.yar`): its rules file and the whitelists it includes, without its samples.
@@ -320,6 +331,7 @@ try {
   await layShells(scratch);
   await layTuningPages(scratch);
   await layApps(scratch);
+  await layHandwritten(scratch);
   await layPmfRules(scratch);
   await layRemoteShells(scratch);
   await layPackages();
