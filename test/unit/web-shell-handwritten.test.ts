@@ -4,7 +4,8 @@
  * lines, as shells do. What sets them apart, each beside the shell it must still catch: an
  * upload kept on record in a database, a command line that quotes every value it is given, a
  * request value made a number, string interpolation that calls nothing, and a page the learned
- * likeness finds shell-like although it runs, evaluates, computes and hides nothing. The pages
+ * likeness finds shell-like although it runs, evaluates, computes, hides and uses none of a
+ * shell's tools. The pages
  * were written for this test, after the forms of public beginner projects.
  */
 import { describe, expect, it } from 'vitest';
@@ -121,6 +122,21 @@ readfile("/tmp/inv$id.pdf");
     // Its code is what counts: a template literal in the page's JavaScript calls nothing.
     const script = `${quiet}?>\n<script>el.html(\`Selected: \${file.name} (\${size(file.size)})\`);</script>\n`;
     expect(likenessFinding(script, model)).toBeUndefined();
+    // A shell's tools count as doing something: mailing a list, reading a file the visitor names.
+    const mails = quiet.replace(
+      'echo htmlspecialchars($name);',
+      "mail($name, 'Offer', 'Buy now');",
+    );
+    expect(likenessFinding(mails, model)?.severity).toBe('high');
+    const reads = quiet.replace('echo htmlspecialchars($name);', 'echo file_get_contents($name);');
+    expect(likenessFinding(reads, model)?.severity).toBe('high');
+    // Deleting the image a record had is an application's housekeeping.
+    expect(
+      likenessFinding(
+        quiet.replace('echo htmlspecialchars($name);', 'unlink("img/$id.png");'),
+        model,
+      ),
+    ).toBeUndefined();
     // A page that does reach the stricter threshold is ranked all the same.
     expect(likenessFinding(quiet, { ...model, bias: 12 })?.severity).toBe('high');
   });

@@ -228,11 +228,12 @@ export const webShellLikeness = (text: string, model?: LikenessModel) =>
 export const LIKENESS_REASON = 'reads like the web shells of public collections';
 
 /**
- * A page that runs nothing, evaluates nothing, calls nothing by a name it computes and hides
- * nothing must read even more like a shell than the model's threshold: hand-written procedural
- * pages (a form, its `$_POST`, a query, a redirect) share a shell's words and little else. On
- * 545 pages of 20 public beginner projects the shipped model ranked 64 high, 61 of them with
- * no such signal (docs/detection.md, thirty-second session); at this threshold 3.
+ * A page that runs nothing, evaluates nothing, calls nothing by a name it computes, hides
+ * nothing and uses none of a shell's tools must read even more like a shell than the model's
+ * threshold: hand-written procedural pages (a form, its `$_POST`, a query, a redirect) share a
+ * shell's words and little else. On 545 pages of 19 public beginner projects the shipped model
+ * ranked 64 high, 61 of them with no such signal (docs/detection.md, thirty-second session);
+ * at this threshold 3.
  */
 export const INPUT_ONLY_THRESHOLD = 0.9999;
 
@@ -256,9 +257,16 @@ function withoutBrowserScripts(text: string): string {
   return out + text.slice(from);
 }
 
+// What a shell's tools do beyond a form and a query: mail, connect out, read and write files,
+// list folders, change files' names and modes, ask what the host is. Hand-written pages keep
+// to their database (and unlink() an image they replace, left out here).
+const TOOL_CALL =
+  /(?<![\w$>:]|->|::|function\s)\b(?:mail|p?fsockopen|curl_exec|stream_socket_client|socket_connect|ftp_connect|ftp_login|fopen|fwrite|fputs|file_put_contents|file_get_contents|readfile|scandir|opendir|readdir|rmdir|rename|chmod|copy|php_uname|getcwd|posix_getpwuid|disk_free_space|ini_get)\s*\(/i;
+
 /**
- * True when the page runs a command or code, calls a name or a result chosen at run time, or
- * hides something: the likeness's own signals, read without the page's browser scripts.
+ * True when the page runs a command or code, calls a name or a result chosen at run time,
+ * hides something, or calls a tool of a shell's (TOOL_CALL): read without the page's browser
+ * scripts.
  */
 function doesSomething(text: string): boolean {
   const code = withoutBrowserScripts(text);
@@ -266,6 +274,7 @@ function doesSomething(text: string): boolean {
     COMMAND_SINK.test(code) ||
     CODE_SINK.test(code) ||
     ANY_DYNAMIC_CALL.test(code) ||
+    TOOL_CALL.test(code) ||
     disguisesIn(code).length > 0
   );
 }
