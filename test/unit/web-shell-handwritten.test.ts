@@ -122,6 +122,12 @@ readfile("/tmp/inv$id.pdf");
     // Its code is what counts: a template literal in the page's JavaScript calls nothing.
     const script = `${quiet}?>\n<script>el.html(\`Selected: \${file.name} (\${size(file.size)})\`);</script>\n`;
     expect(likenessFinding(script, model)).toBeUndefined();
+    // PHP's own script element is code, not the browser's.
+    const phpScript = quiet.replace(
+      'echo htmlspecialchars($name);',
+      '?><script language="php">\n  eval($name);\n</script>',
+    );
+    expect(likenessFinding(phpScript, model)?.severity).toBe('high');
     // A shell's tools count as doing something: mailing a list, reading a file the visitor names.
     const mails = quiet.replace(
       'echo htmlspecialchars($name);',

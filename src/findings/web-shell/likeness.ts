@@ -237,9 +237,13 @@ export const LIKENESS_REASON = 'reads like the web shells of public collections'
  */
 export const INPUT_ONLY_THRESHOLD = 0.9999;
 
+// `<script language="php">`: PHP's own code in a script element (PHP 5's alternative tag).
+const PHP_SCRIPT_TAG = /^<script\b[^>]{0,300}\blanguage\s*=\s*["']?php\b/i;
+
 /**
- * The page without its browser scripts: each `<script>…</script>` holding no PHP tag. A
- * template literal in the page's JavaScript (`${file.name} (…)`) is no call of PHP's.
+ * The page without its browser scripts: each `<script>…</script>` holding no PHP tag and not
+ * PHP's own (`<script language="php">`). A template literal in the page's JavaScript
+ * (`${file.name} (…)`) is no call of PHP's.
  */
 function withoutBrowserScripts(text: string): string {
   const lower = text.toLowerCase();
@@ -251,7 +255,8 @@ function withoutBrowserScripts(text: string): string {
     const close = lower.indexOf('</script>', open);
     if (close < 0) break;
     const block = text.slice(open, close);
-    out += text.slice(from, open) + (block.includes('<?') ? block : '');
+    const isPhp = block.includes('<?') || PHP_SCRIPT_TAG.test(block);
+    out += text.slice(from, open) + (isPhp ? block : '');
     from = close;
   }
   return out + text.slice(from);
