@@ -132,6 +132,18 @@ describe('PHP constant expressions', () => {
     }
   });
 
+  it('reads the decoder a packed loader names after thousands of appends, and no value it skipped', () => {
+    // A 400 KiB loader's end: its payload built in appends, then its decoder's name in pieces.
+    const appends = '$z .= "QUJD";\n'.repeat(4000);
+    const loader = `<?php\n$z = "";\n${appends}$a = "base"; $b = "64_decode"; $c = $a.$b; $s = $c($z); eval($s);\n?>`;
+    expect(judge(loader)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringContaining('eval() on decoded data'),
+    });
+    // The appends in the middle are not read: what $z holds is not claimed.
+    expect(foldPhpConstants(`<?php\n$z = "";\n${appends}echo $z; ?>`)).toMatch(/echo \$z; \?>$/);
+  });
+
   it('stays bounded on hostile input: deep nesting, a decompression bomb, many pieces', () => {
     const deep = `<?php $x = ${'('.repeat(5000)}'a'${')'.repeat(5000)}; ?>`;
     const bomb = `<?php eval(gzinflate(base64_decode('${b64(deflateRawSync(Buffer.alloc(50 * 1024 * 1024)))}'))); ?>`;

@@ -15,6 +15,8 @@ const MAX_DECODED_BYTES = 64 * 1024;
 const MAX_RESULT_CHARS = 256 * 1024;
 const MAX_FOLDS = 4000;
 const MAX_PASSES = 3;
+/** Assignments constantVariables() parses (each parse is bounded, not each one's length). */
+const ASSIGNMENTS_READ = 2000;
 /** Characters of a list of character codes read (`array_map('chr', [...])`): 4,000 codes. */
 const CHAR_CODES_READ = 16 * 1024;
 
@@ -507,9 +509,21 @@ function constantVariables(text: string): Map<string, string> {
   const parser = new ConstantParser(text, new Map());
   const found = new Map<string, string>();
   const seen = new Set<string>();
-  for (const m of [...text.matchAll(/\$(\w{1,40})\s*(\.?)=(?![=>])/g)].slice(0, 2000)) {
+  const assignments = [...text.matchAll(/\$(\w{1,40})\s*(\.?)=(?![=>])/g)];
+  // At most `ASSIGNMENTS_READ` are read, half from each end: a packed loader builds its
+  // payload in thousands of appends and names its decoder after them (issue 27: a 400 KiB
+  // loader's end held 4,000 `$z .= "…";` before `$c = $a.$b; eval($c($z))`). A name set in
+  // the middle, unread, is no constant.
+  const skipFrom = ASSIGNMENTS_READ / 2;
+  const skipTo = assignments.length - ASSIGNMENTS_READ / 2;
+  for (const [k, m] of assignments.entries()) {
     const name = m[1]!;
     const isAppend = m[2] === '.';
+    if (k >= skipFrom && k < skipTo) {
+      seen.add(name);
+      found.delete(name);
+      continue;
+    }
     if (seen.has(name) !== isAppend) {
       found.delete(name);
       seen.add(name);
