@@ -49,6 +49,20 @@ describe('decode-then-run through a variable', () => {
       });
   });
 
+  it('follows decoded text run as a page of its own, after a closing tag', () => {
+    const kept = '<?php\n$decoded = base64_decode($z);\neval("?>" . $decoded);\n';
+    const direct = "<?php\neval('?>'.gzinflate(base64_decode($blob)));\n";
+    for (const text of [kept, direct])
+      expect(topFinding('/opt/x/loader.php', text)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/eval\(\) on decoded data/),
+      });
+    // A template compiled from a file is run the same way, and is no decoded text.
+    const template =
+      "<?php\n$compiled = compile(file_get_contents($path));\neval('?>' . $compiled);\n";
+    expect(topFinding('/var/www/html/view.php', template)?.severity ?? 'info').not.toBe('critical');
+  });
+
   it('does not alarm on decoded text that is printed while another variable is run', () => {
     const benign =
       "<?php\n$title = base64_decode($row['title']);\necho htmlspecialchars($title);\neval($compiled);\n";

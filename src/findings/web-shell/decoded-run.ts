@@ -9,18 +9,25 @@
  */
 import { ownFunctions } from './code-text.js';
 
+// `'?>' . `: the decoded text run as a page of its own (`eval("?>" . $decoded)`), its markup
+// and its own `<?php` opening alike.
+const AS_PAGE = String.raw`(?:(?:'\?>'|"\?>")\s*\.\s*)?`;
+
 // Up to two calls may wrap the decoder (`eval(htmlspecialchars_decode(gzinflate(…)))`):
 // what they do to the decoded text, it is still run.
-const DIRECT =
-  /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?(?:\w{1,40}\s*\(\s*(?:@\s*)?){0,2}(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\s*\(/;
+const DIRECT = new RegExp(
+  String.raw`\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?${AS_PAGE}(?:\w{1,40}\s*\(\s*(?:@\s*)?){0,2}(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)\s*\(`,
+);
 
 // $code = base64_decode(…), or $code = $f(…) with $f a decoder's name: decoded text kept.
 const DECODED_INTO =
   /\$(\w{1,40})\s*=\s*(?:@\s*)?(?:(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|strrev|urldecode|rawurldecode)|\$(\w{1,40}))\s*\(/gi;
 
-// A runner given a variable, whole: eval($code).
-const RUNS_VARIABLE =
-  /\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?\$(\w{1,40})\s*\)/gi;
+// A runner given a variable, whole: eval($code), eval('?>' . $code).
+const RUNS_VARIABLE = new RegExp(
+  String.raw`\b(system|exec|shell_exec|passthru|popen|proc_open|eval|assert)\s*\(\s*(?:@\s*)?${AS_PAGE}\$(\w{1,40})\s*\)`,
+  'gi',
+);
 
 // A string built a character at a time from numbers (`$d .= chr(…)`, a hand-written
 // decoder's loop over hex or a key), as a decoder's output is.
