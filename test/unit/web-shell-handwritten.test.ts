@@ -4,20 +4,30 @@
  * lines, as shells do. What sets them apart, each beside the shell it must still catch: an
  * upload kept on record in a database, a command line that quotes every value it is given, a
  * request value made a number, string interpolation that calls nothing, and a page the learned
- * likeness finds shell-like although it runs, evaluates, computes, hides and uses none of a
- * shell's tools. The pages
- * were written for this test, after the forms of public beginner projects.
+ * likeness finds shell-like although it runs, evaluates, computes and hides nothing (and,
+ * thirty-third session, uses no shell's tool but mail() to its office). The pages were written
+ * for this test, after the forms of public beginner projects.
  */
 import { describe, expect, it } from 'vitest';
 import { ANY_DYNAMIC_CALL } from '../../src/findings/web-shell/request-flow.js';
 import {
   INPUT_ONLY_THRESHOLD,
+  TOOL_ONLY_THRESHOLD,
   likenessFinding,
   webShellLikeness,
   type LikenessModel,
 } from '../../src/findings/web-shell/likeness.js';
 import { LIKENESS_MODEL } from '../../src/findings/web-shell/likeness-model.js';
 import { isAlarm, isRuleAlarm, topFinding } from '../support/top-finding.js';
+
+/** A model under which every page scores `score`, its threshold 0.9. */
+const modelScoring = (score: number): LikenessModel => ({
+  trainedOn: 'test',
+  threshold: 0.9,
+  bias: Math.log(score / (1 - score)),
+  features: [],
+  weights: [],
+});
 
 describe('hand-written procedural pages', () => {
   it('leaves an upload the page records in its database to the upload rules, not the shell rule', () => {
@@ -107,13 +117,7 @@ readfile("/tmp/inv$id.pdf");
   it('asks more of the likeness for a page that runs, evaluates, computes and hides nothing', () => {
     // A model under which both pages score 0.999, between its threshold and INPUT_ONLY_THRESHOLD.
     const words = Array.from({ length: 70 }, (_, i) => `word${i}`);
-    const model: LikenessModel = {
-      trainedOn: 'test',
-      threshold: 0.9,
-      bias: Math.log(0.999 / 0.001),
-      features: [],
-      weights: [],
-    };
+    const model = modelScoring(0.999);
     const quiet = `<?php\n$name = $_POST['name'];\n// ${words.join(' ')}\necho htmlspecialchars($name);\n`;
     const runs = quiet.replace('echo htmlspecialchars($name);', 'eval($name);');
     expect(0.999).toBeLessThan(INPUT_ONLY_THRESHOLD);
@@ -145,6 +149,62 @@ readfile("/tmp/inv$id.pdf");
     ).toBeUndefined();
     // A page that does reach the stricter threshold is ranked all the same.
     expect(likenessFinding(quiet, { ...model, bias: 12 })?.severity).toBe('high');
+  });
+
+  it('asks the trained threshold of a page whose only signal is a shell’s tool', () => {
+    // A model under which every page scores 0.99: above its threshold, below TOOL_ONLY_THRESHOLD.
+    const words = Array.from({ length: 70 }, (_, i) => `word${i}`).join(' ');
+    const model = modelScoring(0.99);
+    const page = (line: string) => `<?php\n$name = $_POST['name'];\n// ${words}\n${line}\n`;
+    expect(0.99).toBeLessThan(TOOL_ONLY_THRESHOLD);
+    expect(likenessFinding(page('eval($name);'), model)?.severity).toBe('high');
+    expect(likenessFinding(page("mail('office@example.org', 'Contact', $name);"), model)).toBe(
+      undefined,
+    );
+    expect(likenessFinding(page('echo file_get_contents($name);'), model)).toBeUndefined();
+  });
+
+  it('leaves a hand-written contact form below high with the shipped model', () => {
+    const contact = `<?php
+$sent = false;
+$error = '';
+if ($_SERVER['REQUEST_METHOD'] === 'POST') {
+    $name = trim($_POST['name'] ?? '');
+    $email = filter_var($_POST['email'] ?? '', FILTER_VALIDATE_EMAIL);
+    $message = trim($_POST['message'] ?? '');
+    if ($name === '' || !$email || $message === '') {
+        $error = 'Please fill in every field.';
+    } else {
+        $body = "Name: $name\\nEmail: $email\\n\\n$message";
+        $headers = "From: website@example.org\\r\\nReply-To: $email";
+        $sent = mail('info@example.org', 'Message from the website', $body, $headers);
+        if (!$sent) $error = 'Sorry, the message could not be sent.';
+    }
+}
+?>
+<!DOCTYPE html>
+<html>
+<head><title>Contact us</title><link rel="stylesheet" href="style.css"></head>
+<body>
+<?php include 'header.php'; ?>
+<h1>Contact us</h1>
+<?php if ($sent): ?>
+  <p class="ok">Thank you, we will reply soon.</p>
+<?php else: ?>
+  <?php if ($error): ?><p class="error"><?= htmlspecialchars($error) ?></p><?php endif; ?>
+  <form method="post" action="contact.php">
+    <label>Name <input type="text" name="name" value="<?= htmlspecialchars($_POST['name'] ?? '') ?>"></label>
+    <label>Email <input type="email" name="email"></label>
+    <label>Message <textarea name="message" rows="6"></textarea></label>
+    <button type="submit">Send</button>
+  </form>
+<?php endif; ?>
+<?php include 'footer.php'; ?>
+</body>
+</html>`;
+    // The model finds it shell-like, and it mails: a shell's tool, but no more than that.
+    expect(webShellLikeness(contact).score).toBeGreaterThanOrEqual(LIKENESS_MODEL.threshold);
+    expect(isAlarm('/var/www/html/contact.php', contact)).toBe(false);
   });
 
   it('leaves a hand-written login page below high with the shipped model', () => {

@@ -237,6 +237,17 @@ export const LIKENESS_REASON = 'reads like the web shells of public collections'
  */
 export const INPUT_ONLY_THRESHOLD = 0.9999;
 
+/**
+ * A page whose only signal is a shell's tool (TOOL_CALL: mail, files, sockets, host facts)
+ * must reach the threshold the model was trained with. The model's threshold was lowered
+ * later, on benign pages it never saw (thirty-third session), for the pages that run or hide
+ * something; a hand-written contact form mailing its office scores about 0.91.
+ */
+export const TOOL_ONLY_THRESHOLD = 0.9957;
+
+/** What a page does that shells do, as the likeness's thresholds ask (`likenessNeeds`). */
+export type PageSignal = 'runs' | 'tool' | 'none';
+
 // `<script language="php">`: PHP's own code in a script element (PHP 5's alternative tag).
 const PHP_SCRIPT_TAG = /^<script\b[^>]{0,300}\blanguage\s*=\s*["']?php\b/i;
 
@@ -269,29 +280,36 @@ const TOOL_CALL =
   /(?<![\w$>:]|->|::|function\s)\b(?:mail|p?fsockopen|curl_exec|stream_socket_client|socket_connect|ftp_connect|ftp_login|fopen|fwrite|fputs|file_put_contents|file_get_contents|readfile|scandir|opendir|readdir|rmdir|rename|chmod|copy|php_uname|getcwd|posix_getpwuid|disk_free_space|ini_get)\s*\(/i;
 
 /**
- * True when the page runs a command or code, calls a name or a result chosen at run time,
- * hides something, or calls a tool of a shell's (TOOL_CALL): read without the page's browser
- * scripts.
+ * `runs` when the page runs a command or code, calls a name or a result chosen at run time, or
+ * hides something; else `tool` when it calls a tool of a shell's (TOOL_CALL); else `none`.
+ * Read without the page's browser scripts.
  */
-function doesSomething(text: string): boolean {
+export function pageSignal(text: string): PageSignal {
   const code = withoutBrowserScripts(text);
-  return (
+  if (
     COMMAND_SINK.test(code) ||
     CODE_SINK.test(code) ||
     ANY_DYNAMIC_CALL.test(code) ||
-    TOOL_CALL.test(code) ||
     disguisesIn(code).length > 0
-  );
+  )
+    return 'runs';
+  return TOOL_CALL.test(code) ? 'tool' : 'none';
 }
 
-/** A high finding for a page whose likeness reaches the model's threshold. */
+/** The likeness a page with this signal must reach to be ranked high. */
+export const likenessNeeds = (signal: PageSignal, model = LIKENESS_MODEL) =>
+  Math.max(
+    model.threshold,
+    signal === 'runs' ? 0 : signal === 'tool' ? TOOL_ONLY_THRESHOLD : INPUT_ONLY_THRESHOLD,
+  );
+
+/** A high finding for a page whose likeness reaches what its signal needs (`likenessNeeds`). */
 export function likenessFinding(text: string, model = LIKENESS_MODEL): RuleHit | undefined {
   const features = likenessFeatures(text);
   if (!hasEnoughWords(features)) return undefined;
   const { score, strongest } = likenessOf(features, model);
   if (!(score >= model.threshold)) return undefined;
-  if (!(score >= Math.max(model.threshold, INPUT_ONLY_THRESHOLD)) && !doesSomething(text))
-    return undefined;
+  if (!(score >= likenessNeeds(pageSignal(text), model))) return undefined;
   const words = strongest.filter((f) => !f.startsWith('#') && !isShape(f)).slice(0, 5);
   return {
     severity: 'high',
