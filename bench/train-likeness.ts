@@ -14,12 +14,14 @@
  * retraining is kept only when it finds more there; `--without` leaves collections out of a
  * trial. `--short` scores the pages too short for the model out of fold all the same, to
  * show what judging them would add and cost. `--rethreshold` trains nothing: it applies the
- * threshold's rule again to the shipped model, on benign pages it never saw (the tuning
- * applications, added after it was trained), beside the hand-written tuning applications'
- * pages, and sets nothing (docs/detection.md, thirty-second session: those pages are why).
+ * threshold's rule again to the shipped model, on the benign pages it never saw (the tuning
+ * applications and the hand-written tuning applications, both added after it was trained),
+ * each judged as likenessFinding() judges it (the gate included); with --write it sets that
+ * threshold in likeness-model.ts and leaves the weights (docs/detection.md, thirty-third
+ * session). The hand-written pages are a benign group of their own in training too.
  */
 import { createHash } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluateChange } from '../src/findings/change-rules.js';
 import { contentFacts, type FilePiece, ruleText } from '../src/findings/rule-budget.js';
@@ -29,6 +31,11 @@ import {
   likenessFeatures,
   hasEnoughWords,
   likenessOf,
+  pageSignal,
+  likenessNeeds,
+  INPUT_ONLY_THRESHOLD,
+  TOOL_ONLY_THRESHOLD,
+  type PageSignal,
 } from '../src/findings/web-shell/likeness.js';
 import { LIKENESS_MODEL } from '../src/findings/web-shell/likeness-model.js';
 import { existsSync } from 'node:fs';
@@ -70,6 +77,8 @@ interface Doc {
   name: string;
   /** The rules rank it high or above, outside a web root and in one (as the held-out measure does). */
   isRuleHigh: boolean;
+  /** What it does that shells do (likeness.ts's gate: `pageSignal`). */
+  signal: PageSignal;
 }
 
 const HIGH = new Set(['high', 'critical']);
@@ -112,6 +121,7 @@ async function benignDoc(group: string, full: string): Promise<Doc | undefined> 
     features: likenessFeatures(text),
     name: full,
     isRuleHigh: isRuleHigh(),
+    signal: pageSignal(text),
   };
 }
 
@@ -128,6 +138,7 @@ async function loadDocs(): Promise<Doc[]> {
       features: likenessFeatures(text),
       name: s.file,
       isRuleHigh: isRuleHigh(),
+      signal: pageSignal(text),
     });
   }
   for (const { pkg, root } of await unpacked('tuning')) {
@@ -149,6 +160,16 @@ async function loadDocs(): Promise<Doc[]> {
       if (doc) docs.push(doc);
     }
   }
+  // The hand-written tuning applications (thirty-second session): procedural pages that share
+  // a shell's words; each project a group.
+  for (const app of HANDWRITTEN_APPS.tuning) {
+    const root = handwrittenDir(app);
+    if (!existsSync(root) || WITHOUT?.test(app)) continue;
+    for (const full of await filesUnder(root)) {
+      const doc = await benignDoc(app, full);
+      if (doc) docs.push(doc);
+    }
+  }
   if (LANGUAGE !== 'php')
     for (const collection of TUNING_PAGES) {
       const dir = tuningPageDir(collection);
@@ -163,11 +184,14 @@ async function loadDocs(): Promise<Doc[]> {
           features: likenessFeatures(text),
           name: full,
           isRuleHigh: isRuleHigh(),
+          signal: pageSignal(text),
         });
       }
     }
   return docs;
 }
+
+const isHandwritten = (d: Doc) => !d.label && HANDWRITTEN_APPS.tuning.includes(d.group);
 
 /** php (the shipped model), or asp, aspx, jsp: a trial of the same model on another language. */
 const LANGUAGE = option('--language') ?? 'php';
@@ -383,6 +407,7 @@ async function main() {
 
   // The shipped model judges PHP only: another language's trial has nothing to set it beside.
   if (LANGUAGE === 'php') compareShipped(docs, oof, threshold, copied);
+  if (LANGUAGE === 'php') reportGate(docs, oof, threshold);
 
   const final = train(xs, ys, vocab.size);
   const kept = [...vocab].filter(([, i]) => Math.abs(final.w[i]!) >= 0.01);
@@ -464,6 +489,38 @@ function compareShipped(
   );
 }
 
+/**
+ * The gate likeness.ts sets beside the threshold, out of fold: the tuning web shells found with
+ * the rules, and the package and application pages and the hand-written pages ranked high, with
+ * no gate, with the input-only one alone (thirty-second session), and as likenessNeeds() asks
+ * (a page whose only signal is a tool must reach `TOOL_ONLY_THRESHOLD` too).
+ */
+function reportGate(docs: readonly Doc[], oof: Float64Array, threshold: number) {
+  const shells = docs.filter((d) => d.label).length;
+  const model = { ...LIKENESS_MODEL, threshold };
+  const gates: [string, (d: Doc) => number][] = [
+    ['none', () => threshold],
+    [
+      'input-only',
+      (d) => (d.signal === 'none' ? Math.max(threshold, INPUT_ONLY_THRESHOLD) : threshold),
+    ],
+    ['as shipped', (d) => likenessNeeds(d.signal, model)],
+  ];
+  console.log(`Gates beside the threshold (${threshold.toFixed(4)}), out of fold:`);
+  console.log('  gate          web shells (rules + likeness)  benign pages  hand-written pages');
+  for (const [name, needs] of gates) {
+    const high = (d: Doc, i: number) => oof[i]! >= needs(d);
+    const found = docs.filter((d, i) => d.label && (d.isRuleHigh || high(d, i))).length;
+    const benign = docs.filter((d, i) => !d.label && !d.isRuleHigh && high(d, i));
+    const written = benign.filter(isHandwritten);
+    console.log(
+      `  ${name.padEnd(12)}  ${found} of ${shells} (${((100 * found) / shells).toFixed(1)}%)             ${String(benign.length - written.length).padEnd(14)}${written.length}`,
+    );
+    if (option('--show') === 'handwritten')
+      for (const d of written) console.log(`    hw ${oof[docs.indexOf(d)]!.toFixed(4)} ${d.name}`);
+  }
+}
+
 /** A threshold written with four decimals, rounded up: a page it is chosen to leave stays below. */
 const upTo4 = (x: number) => Math.ceil(x * 10000) / 10000;
 
@@ -471,37 +528,40 @@ const upTo4 = (x: number) => Math.ceil(x * 10000) / 10000;
  * The shipped model's threshold chosen again by the rule the trainer uses (the lowest that
  * keeps benign false alarms at or under `TARGET_FALSE_ALARMS`), on the benign pages the model
  * never saw: the tuning applications, laid out after it was trained (sixteenth session), as
- * their images deploy them. When it was trained the rule could only be applied to out-of-fold
- * scores of 9,246 package pages, two false alarms allowed; the applications hold three times as
- * many. Beside it, what each threshold finds among the web shells of collections the model
- * never saw (no near copy elsewhere), and what it ranks among the application pages.
+ * their images deploy them, and the hand-written tuning applications (thirty-second). When it
+ * was trained the rule could only be applied to out-of-fold scores of 9,246 package pages, two
+ * false alarms allowed; these hold three times as many. Each page is scored as
+ * likenessFinding() judges it: one that does nothing a shell does must reach
+ * `INPUT_ONLY_THRESHOLD`. Beside it, what each threshold finds among the web shells of
+ * collections the model never saw (no near copy elsewhere), and what it ranks of each side.
  */
 async function rethreshold(docs: readonly Doc[]) {
   const unseenPage = (d: Doc) => !d.label && BENIGN_APPS.includes(d.group);
-  const score = (d: Doc) => (hasEnoughWords(d.features) ? likenessOf(d.features).score : 0);
+  // As likenessFinding() judges: a page that does nothing a shell does must reach the gate.
+  const score = (d: Doc) => {
+    const s = hasEnoughWords(d.features) ? likenessOf(d.features).score : 0;
+    return s >= likenessNeeds(d.signal, { ...LIKENESS_MODEL, threshold: 0 }) ? s : 0;
+  };
   const pages = docs.filter(unseenPage);
-  const handwritten: Doc[] = [];
-  for (const app of HANDWRITTEN_APPS.tuning) {
-    const root = handwrittenDir(app);
-    if (!existsSync(root)) continue;
-    for (const full of await filesUnder(root)) {
-      const doc = await benignDoc(app, full);
-      if (doc) handwritten.push(doc);
-    }
-  }
-  const scores = pages.map(score).sort((a, b) => b - a);
-  const allowed = Math.floor(pages.length * TARGET_FALSE_ALARMS);
+  const handwritten = docs.filter(isHandwritten);
+  // The rule over every benign page the model never saw: the applications' and the
+  // hand-written ones' alike.
+  const unseen = [...pages, ...handwritten];
+  const scores = unseen.map(score).sort((a, b) => b - a);
+  const allowed = Math.floor(unseen.length * TARGET_FALSE_ALARMS);
   const threshold = upTo4(Math.min(0.9999, Math.max(0.5, (scores[allowed] ?? 0) + 1e-6)));
   const { copied } = await foldGroups(docs);
   const shells = docs.filter((d, i) => d.label && !SHIPPED_SAW.has(d.group) && !copied.has(i));
   console.log(
-    `Benign pages the shipped model never saw: ${pages.length} application pages (${allowed} false alarms allowed at ${TARGET_FALSE_ALARMS}); web shells it never saw, no near copy elsewhere: ${shells.length}`,
+    `Benign pages the shipped model never saw: ${pages.length} application pages and ${handwritten.length} hand-written ones (${allowed} false alarms allowed at ${TARGET_FALSE_ALARMS}); web shells it never saw, no near copy elsewhere: ${shells.length}`,
   );
   console.log(
     `  threshold  web shells (rules + likeness)  application pages the likeness ranks high  hand-written pages it ranks (of ${handwritten.length})`,
   );
   const shipped = LIKENESS_MODEL.threshold;
-  for (const t of [...new Set([shipped, 0.99, 0.98, 0.95, threshold])].sort((a, b) => b - a)) {
+  for (const t of [
+    ...new Set([shipped, TOOL_ONLY_THRESHOLD, 0.99, 0.98, 0.95, 0.9, 0.8, threshold]),
+  ].sort((a, b) => b - a)) {
     const found = shells.filter((d) => d.isRuleHigh || score(d) >= t).length;
     const ranked = pages.filter((d) => !d.isRuleHigh && score(d) >= t);
     const written = handwritten.filter((d) => !d.isRuleHigh && score(d) >= t).length;
@@ -511,6 +571,19 @@ async function rethreshold(docs: readonly Doc[]) {
     if (option('--show') === 'false-alarms')
       for (const d of ranked) console.log(`    fa ${score(d).toFixed(4)} ${d.name}`);
   }
+  if (args.includes('--write')) await writeThreshold(threshold, unseen.length);
+}
+
+/** The shipped model's threshold set to `threshold`, its weights left as trained. */
+async function writeThreshold(threshold: number, pages: number) {
+  const out = path.resolve('src/findings/web-shell/likeness-model.ts');
+  const text = await readFile(out, 'utf8');
+  const chosen = `; threshold chosen again on ${pages} benign pages it never saw (${new Date().toISOString().slice(0, 10)})`;
+  const next = text
+    .replace(/^(  trainedOn: "[^"\n]*?)(?:; threshold chosen again[^"\n]*)?",$/m, `$1${chosen}",`)
+    .replace(/^  threshold: [0-9.]+,$/m, `  threshold: ${threshold},`);
+  await writeFile(out, next);
+  console.log(`Written: the threshold ${threshold} in ${out}`);
 }
 
 async function writeModel(
