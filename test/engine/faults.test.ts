@@ -32,6 +32,8 @@ import {
   untilStderr,
 } from '../support/coroner-run.js';
 import { DockerLiveSource } from '../../src/sources/docker-live/live-source.js';
+import { removeStaleReaders } from '../../src/sources/docker-live/stale-readers.js';
+import { CustodyLog } from '../../src/case/custody.js';
 
 const runId = newRunId();
 let engine: Engine;
@@ -382,10 +384,12 @@ describe('readers left behind by a coroner that died', () => {
     const deadPid = await new Promise<number>((resolve) =>
       gone.on('exit', () => resolve(gone.pid!)),
     );
+    // `docker run -d` for the started one: between a create and a start, another test's
+    // triage on this host would rightly take it for a dead coroner's reader.
     const reader = async (pid: number, host: string, ...cmd: string[]) =>
       (
         await docker(
-          'create',
+          ...(cmd.length ? ['run', '-d'] : ['create']),
           '--label',
           `${TEST_LABEL}=${runId}`,
           '--label',
@@ -405,7 +409,6 @@ describe('readers left behind by a coroner that died', () => {
     const foreign = await reader(deadPid, 'another-host');
     // A workload wearing a reader's labels is running: it is not a reader, whatever it says.
     const started = await reader(deadPid, os.hostname(), 'sleep', '600');
-    await docker('start', started);
     const report = await triage(new DockerLiveSource(engine), container, {
       caseDir: path.join(work, 'case-stale'),
       cacheDir: path.join(work, 'cache'),
@@ -432,6 +435,49 @@ describe('readers left behind by a coroner that died', () => {
         action: expect.stringContaining(`coroner process ${deadPid}, which is gone`),
       }),
     );
+  });
+});
+
+describe('a reader listed as never started', () => {
+  it('is not killed when it was started after the listing', async () => {
+    const container = await startSample('webshell', runId, '-stale-list');
+    const image = await inspectField(container, '{{.Image}}');
+    const gone = spawn('true');
+    const deadPid = await new Promise<number>((resolve) =>
+      gone.on('exit', () => resolve(gone.pid!)),
+    );
+    const labels: Record<string, string> = {
+      [TEST_LABEL]: runId,
+      'coroner.role': 'reader',
+      'coroner.reader.pid': String(deadPid),
+      'coroner.reader.host': os.hostname(),
+    };
+    const running = (
+      await docker(
+        'run',
+        '-d',
+        ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+        '--network',
+        'none',
+        image,
+        'sleep',
+        '600',
+      )
+    ).trim();
+    // The list a triage read a moment before the workload wearing a reader's labels started.
+    const listed = {
+      id: running,
+      names: [],
+      image,
+      imageId: image,
+      state: 'created',
+      status: '',
+      createdAt: '',
+      labels,
+    };
+    const removed = await removeStaleReaders(engine, [listed], new CustodyLog());
+    expect(removed).toBe(0);
+    expect(await inspectField(running, '{{.State.Running}}')).toBe('true');
   });
 });
 

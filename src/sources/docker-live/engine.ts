@@ -138,7 +138,11 @@ export interface Engine {
   saveImage(imageId: string, signal?: AbortSignal): Promise<Readable>;
   /** `docker export`: the container's whole filesystem as it sees it, a tar stream. */
   exportContainer(id: string, signal?: AbortSignal): Promise<Readable>;
-  removeContainer(id: string, opts?: { removeVolumes?: boolean }): Promise<void>;
+  /** Removes a container, a running one too unless `ifStopped` (the engine then refuses). */
+  removeContainer(
+    id: string,
+    opts?: { removeVolumes?: boolean; ifStopped?: boolean },
+  ): Promise<void>;
   createContainer(req: CreateContainerRequest): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
@@ -655,9 +659,14 @@ class DockerodeEngine implements Engine {
     });
   }
 
-  removeContainer(id: string, opts: { removeVolumes?: boolean } = {}): Promise<void> {
+  removeContainer(
+    id: string,
+    opts: { removeVolumes?: boolean; ifStopped?: boolean } = {},
+  ): Promise<void> {
     return this.calls.call(`removing container ${id.slice(0, 12)}`, async () => {
-      await this.docker.getContainer(id).remove({ force: true, v: opts.removeVolumes ?? false });
+      await this.docker
+        .getContainer(id)
+        .remove({ force: !opts.ifStopped, v: opts.removeVolumes ?? false });
     });
   }
 

@@ -61,7 +61,13 @@ export async function removeStaleReaders(
       .step(
         `remove a ${reader.labels[READER_ROLE_LABEL]} container left by coroner process ${reader.labels[READER_PID_LABEL]}, which is gone`,
         reader.id,
-        () => engine.removeContainer(reader.id, { removeVolumes: true }),
+        // A reader listed as never started may have been started since (a workload wearing
+        // its labels): the engine is asked to refuse a running one rather than kill it.
+        () =>
+          engine.removeContainer(reader.id, {
+            removeVolumes: true,
+            ifStopped: reader.labels[READER_ROLE_LABEL] === 'reader',
+          }),
       )
       .then(
         () => (removed += 1),
