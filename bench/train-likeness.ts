@@ -531,13 +531,13 @@ const upTo4 = (x: number) => Math.ceil(x * 10000) / 10000;
  * their images deploy them, and the hand-written tuning applications (thirty-second). When it
  * was trained the rule could only be applied to out-of-fold scores of 9,246 package pages, two
  * false alarms allowed; these hold three times as many. Each page is scored as
- * likenessFinding() judges it: one that does nothing a shell does must reach
- * `INPUT_ONLY_THRESHOLD`. Beside it, what each threshold finds among the web shells of
+ * likenessFinding() judges it: what its signal needs (`likenessNeeds`: a page using only a
+ * tool must reach `TOOL_ONLY_THRESHOLD`, one with no signal `INPUT_ONLY_THRESHOLD`). Beside it, what each threshold finds among the web shells of
  * collections the model never saw (no near copy elsewhere), and what it ranks of each side.
  */
 async function rethreshold(docs: readonly Doc[]) {
   const unseenPage = (d: Doc) => !d.label && BENIGN_APPS.includes(d.group);
-  // As likenessFinding() judges: a page that does nothing a shell does must reach the gate.
+  // As likenessFinding() judges: a page reaches what its signal needs, or counts as 0.
   const score = (d: Doc) => {
     const s = hasEnoughWords(d.features) ? likenessOf(d.features).score : 0;
     return s >= likenessNeeds(d.signal, { ...LIKENESS_MODEL, threshold: 0 }) ? s : 0;

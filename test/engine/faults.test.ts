@@ -376,34 +376,44 @@ describe('the suspect exiting during the triage', () => {
   );
 });
 
+/** The pid of a process that has exited: a coroner that died. */
+async function exitedPid(): Promise<number> {
+  const gone = spawn('true');
+  return new Promise<number>((resolve) => gone.on('exit', () => resolve(gone.pid!)));
+}
+
+/** The labels a reader made by coroner process `pid` on `host` wears, in this run. */
+const readerLabels = (pid: number, host: string): Record<string, string> => ({
+  [TEST_LABEL]: runId,
+  'coroner.role': 'reader',
+  'coroner.reader.pid': String(pid),
+  'coroner.reader.host': host,
+});
+
+/**
+ * A container wearing a reader's labels: created, never started, or run with `cmd` (`docker
+ * run -d`: between a create and a start, another test's triage on this host would rightly
+ * take it for a dead coroner's reader).
+ */
+const readerLike = async (image: string, pid: number, host: string, ...cmd: string[]) =>
+  (
+    await docker(
+      ...(cmd.length ? ['run', '-d'] : ['create']),
+      ...Object.entries(readerLabels(pid, host)).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      '--network',
+      'none',
+      image,
+      ...(cmd.length ? cmd : ['/coroner-reader-never-runs']),
+    )
+  ).trim();
+
 describe('readers left behind by a coroner that died', () => {
   it('are removed by the next triage on this host; live, foreign or started ones are not', async () => {
     const container = await startSample('webshell', runId, '-stale');
     const image = await inspectField(container, '{{.Image}}');
-    const gone = spawn('true');
-    const deadPid = await new Promise<number>((resolve) =>
-      gone.on('exit', () => resolve(gone.pid!)),
-    );
-    // `docker run -d` for the started one: between a create and a start, another test's
-    // triage on this host would rightly take it for a dead coroner's reader.
-    const reader = async (pid: number, host: string, ...cmd: string[]) =>
-      (
-        await docker(
-          ...(cmd.length ? ['run', '-d'] : ['create']),
-          '--label',
-          `${TEST_LABEL}=${runId}`,
-          '--label',
-          'coroner.role=reader',
-          '--label',
-          `coroner.reader.pid=${pid}`,
-          '--label',
-          `coroner.reader.host=${host}`,
-          '--network',
-          'none',
-          image,
-          ...(cmd.length ? cmd : ['/coroner-reader-never-runs']),
-        )
-      ).trim();
+    const deadPid = await exitedPid();
+    const reader = (pid: number, host: string, ...cmd: string[]) =>
+      readerLike(image, pid, host, ...cmd);
     const dead = await reader(deadPid, os.hostname());
     const live = await reader(process.pid, os.hostname());
     const foreign = await reader(deadPid, 'another-host');
@@ -442,28 +452,9 @@ describe('a reader listed as never started', () => {
   it('is not killed when it was started after the listing', async () => {
     const container = await startSample('webshell', runId, '-stale-list');
     const image = await inspectField(container, '{{.Image}}');
-    const gone = spawn('true');
-    const deadPid = await new Promise<number>((resolve) =>
-      gone.on('exit', () => resolve(gone.pid!)),
-    );
-    const labels: Record<string, string> = {
-      [TEST_LABEL]: runId,
-      'coroner.role': 'reader',
-      'coroner.reader.pid': String(deadPid),
-      'coroner.reader.host': os.hostname(),
-    };
-    const running = (
-      await docker(
-        'run',
-        '-d',
-        ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
-        '--network',
-        'none',
-        image,
-        'sleep',
-        '600',
-      )
-    ).trim();
+    const pid = await exitedPid();
+    const labels = readerLabels(pid, os.hostname());
+    const running = await readerLike(image, pid, os.hostname(), 'sleep', '600');
     // The list a triage read a moment before the workload wearing a reader's labels started.
     const listed = {
       id: running,
