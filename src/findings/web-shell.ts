@@ -106,6 +106,7 @@ import { callArgs } from './web-shell/code-text.js';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import { unscoped, withScopedNames } from './web-shell/php-scopes.js';
 import { isTaglessPhp, TAGLESS_REASON } from './web-shell/tagless-code.js';
+import { foreignPage } from './web-shell/foreign-page.js';
 import { isMarkdown, withoutCodeSamples } from './web-shell/markdown-text.js';
 import { guessesPasswords } from './web-shell/password-guessing.js';
 import {
@@ -384,6 +385,8 @@ export function judgeWebShell(facts: ChangeFacts, isInWebRoot: boolean): RuleHit
   const hit = judgeByRules(f, isInWebRoot);
   if (hit && SEVERITY_RANK[hit.severity] >= SEVERITY_RANK.high) return hit;
   if (f.kind === 'D' || f.currentText === undefined || f.isPiece) return hit;
+  const foreign = judgeForeignPage(f, isInWebRoot);
+  if (foreign) return foreign;
   const texts = [
     f.currentText,
     f.currentTextEnd,
@@ -395,6 +398,23 @@ export function judgeWebShell(facts: ChangeFacts, isInWebRoot: boolean): RuleHit
   const learned = likenessFinding(f.currentText);
   if (!learned) return hit;
   return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
+}
+
+/**
+ * Another server's page under a PHP name (foreign-page.ts), judged by its own language's
+ * rules. High at most: PHP sends it as text, so it runs only where a server maps the name to
+ * its own handler, but it is an intruder's tool wherever it lies.
+ */
+function judgeForeignPage(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  const page = foreignPage(f.path, f.currentText ?? '');
+  if (!page) return undefined;
+  const hit = judgeByRules({ ...f, path: page.name }, isInWebRoot);
+  if (!hit || SEVERITY_RANK[hit.severity] < SEVERITY_RANK.high) return undefined;
+  return {
+    ...hit,
+    severity: 'high',
+    reason: `${hit.reason} (a ${page.label} under a PHP name: PHP sends it as text)`,
+  };
 }
 
 /**
