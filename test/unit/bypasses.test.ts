@@ -27,6 +27,19 @@ describe('ways around the limits a host sets', () => {
       `<?php $svc = new COM("IIS://localhost/w3svc"); foreach ($svc as $site) echo $site->Name;`,
       /metabase/,
     ],
+    [
+      'a command run through whichever runner the host left enabled (no request in sight)',
+      [
+        '<!--',
+        'function ex($c) {',
+        '  if (function_exists(\'exec\')) { exec($c, $o); return join("\\n", $o); }',
+        "  elseif (function_exists('shell_exec')) return shell_exec($c);",
+        "  elseif (function_exists('system')) { ob_start(); system($c); return ob_get_clean(); }",
+        '}',
+        'echo ex("id");',
+      ].join('\n'),
+      /whichever of exec, shell_exec, system/,
+    ],
   ])('ranks %s critical', (_, text, reason) => {
     expect(topFinding('/var/www/html/b.php', text)).toMatchObject({
       severity: 'critical',
@@ -39,5 +52,16 @@ describe('ways around the limits a host sets', () => {
     const deploy = `<?php symlink(__DIR__ . '/releases/42', __DIR__ . '/current'); // .htaccess keeps Options -Indexes`;
     expect(isAlarm('/var/www/html/logs.php', logs)).toBe(false);
     expect(isAlarm('/var/www/html/deploy.php', deploy)).toBe(false);
+  });
+
+  it('does not alarm on an application that checks two runners and calls the one it has', () => {
+    // Symfony's Terminal and Matomo's Filesystem come nearest: two runners named and called.
+    const app = [
+      '<?php',
+      "if (function_exists('proc_open')) { $p = proc_open('stty -a', $spec, $pipes); }",
+      "elseif (function_exists('exec')) { exec('stty -a', $out); }",
+      "$disabled = explode(',', ini_get('disable_functions')); // 'system', 'passthru' and more",
+    ].join('\n');
+    expect(isAlarm('/var/www/html/terminal.php', app)).toBe(false);
   });
 });
