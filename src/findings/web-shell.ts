@@ -949,7 +949,7 @@ function judgeAsWritten(
     reasons.push('saves an upload as a server page it names (a dropper)');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
   if (downloaded.isSavedAsPage)
-    reasons.push('saves code it downloads as a server page (a dropper)');
+    reasons.push('saves code it downloads as a server page or CGI script (a dropper)');
   const droppedShell = depth === 0 ? carriedShell(f, text, isAsp, isInWebRoot) : undefined;
   if (droppedShell) reasons.push(`writes out a web shell it carries (${droppedShell})`);
   const started = writesAndRuns(text);

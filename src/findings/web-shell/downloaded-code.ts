@@ -105,8 +105,9 @@ const EVALS = /\b(?:eval|assert)\s*\(/g;
 const WRITTEN_AS_DATA = /\b(?:var_export|json_encode|serialize)\s*\(/;
 const INCLUDES_URL = /\b(?:include|require)(?:_once)?[\s(]{0,8}['"](?:https?|ftp):\/\//i;
 
-// A server page's name, as the page spells it in a string.
-const PAGE_NAME = /\.(?:php\d?|phtml|phar)['"]/i;
+// A server page's or CGI script's name, as the page spells it in a string: a PHP dropper
+// installs shells in other languages too (a Perl CGI beside its .htaccess).
+const PAGE_NAME = /\.(?:php\d?|phtml|phar|cgi|pl|aspx?|jspx?)['"]/i;
 
 /**
  * The contents written to a server page: `file_put_contents(name, content)`, or
