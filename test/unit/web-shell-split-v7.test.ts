@@ -114,3 +114,29 @@ describe('split v7: classic ASP', () => {
     expect(isAlarm('/var/www/b.asp', other)).toBe(false);
   });
 });
+
+describe('split v7: a callback named through the page’s own cipher', () => {
+  const cipher = `<?php
+function decode($s) {
+  $r = '';
+  for ($i = 0; $i < strlen($s); $i++) $r .= chr(ord($s[$i]) - 3);
+  return $r;
+}
+`;
+
+  it('ranks a callback whose name the page deciphers, given the request, critical', () => {
+    const shell = `${cipher}call_user_func_array(decode('dvvhuw'), array($_POST['a']));`;
+    expect(topFinding('/var/www/html/c.php', shell)).toMatchObject(
+      critical(/given a name the page deciphers with its own function \(decode/),
+    );
+  });
+
+  it('leaves a callback named by a lookup of its own, and a cipher used on text', () => {
+    const lookup = `<?php
+function handler($name) { return 'on_' . strtolower($name); }
+array_map(handler('Save'), $rows);`;
+    expect(isAlarm('/var/www/html/h.php', lookup)).toBe(false);
+    const caesar = `${cipher}echo htmlspecialchars(decode($_POST['secret']));`;
+    expect(isAlarm('/var/www/html/p.php', caesar)).toBe(false);
+  });
+});

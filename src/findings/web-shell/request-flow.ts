@@ -403,13 +403,36 @@ function isOutsideSetting(text: string, m: RegExpMatchArray): boolean {
   return !set.test(text);
 }
 
+// A character-by-character transform: a cipher of the page's own (`chr(ord($s[$i]) - 3)`).
+const TRANSFORMS_CHARACTERS = /\bchr\s*\([\s\S]{0,200}?\bord\s*\(/;
+// A call of one function on one string literal: `encode('xhhfsw')`.
+const CALL_ON_LITERAL = /^\s*(?:@\s*)?(\w{1,40})\s*\(\s*(['"])[^'"\n]{1,60}\2\s*\)\s*$/;
+
+/**
+ * The page's own functions that rewrite a string a character at a time (chr() of ord()):
+ * a callback named by one of them applied to a literal is a name the page hides behind its
+ * own cipher (`call_user_func_array(encode('xhhfsw'), array($_POST['a']))` is assert()).
+ */
+const ownCiphers = (text: string) =>
+  new Set(
+    ownFunctions(text, 100, 2000)
+      .filter((f) => TRANSFORMS_CHARACTERS.test(f.body))
+      .map((f) => f.name.toLowerCase()),
+  );
+
 /** How the file runs a name it does not spell out, if it does, in words. */
 export function indirectExecution(text: string, tainted: Set<string>): string | undefined {
+  let ciphers: Set<string> | undefined;
   for (const m of text.matchAll(CALLBACK)) {
     const args = callArgs(text, m.index! + m[0].length - 1);
     const callees = calleesOf(m[1]!, args, isSortMethod(text, m));
     if (callees.some((a) => isShellCallee(a, tainted)))
       return `${m[1]}() given a name from the request or a disguise`;
+    const ciphered = callees
+      .map((a) => CALL_ON_LITERAL.exec(a)?.[1]?.toLowerCase())
+      .find((name) => name !== undefined && (ciphers ??= ownCiphers(text)).has(name));
+    if (ciphered)
+      return `${m[1]}() given a name the page deciphers with its own function (${ciphered}(…))`;
     // usort(...$_GET): the visitor's values spread as its arguments, the callback among them.
     if (args.some((a) => SPREAD.test(a) && isRequestValue(a.replace(SPREAD, ''), tainted)))
       return `${m[1]}() given the request's values as its arguments, the callback among them`;
