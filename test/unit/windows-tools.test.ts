@@ -54,6 +54,17 @@ foreach (var n in k.GetValueNames()) Response.Write(n + "=" + k.GetValue(n));`),
       /registry key the visitor names/,
     ],
     [
+      "the registry browsed: the hive picked by the visitor's path, the key opened below it",
+      'reg.aspx',
+      page(`string path = Request["p"], sub = path.Substring(path.IndexOf("\\\\") + 1);
+RegistryKey rk = null;
+if (path.StartsWith("HKEY_LOCAL_MACHINE")) rk = Registry.LocalMachine;
+else if (path.StartsWith("HKEY_CURRENT_USER")) rk = Registry.CurrentUser;
+else if (path.StartsWith("HKEY_USERS")) rk = Registry.Users;
+foreach (string n in rk.OpenSubKey(sub).GetSubKeyNames()) Response.Write(n);`),
+      /browses the registry/,
+    ],
+    [
       'a service the visitor names',
       's.aspx',
       page(`var sc = new System.ServiceProcess.ServiceController(Request["svc"]); sc.Stop();`),
@@ -98,5 +109,10 @@ var k = Microsoft.Win32.Registry.LocalMachine.OpenSubKey("SOFTWARE\\\\Contoso\\\
 var sc = new System.ServiceProcess.ServiceController("ContosoSync");
 Response.Write(k.GetValue("Version") + " " + sc.Status + " " + lang);`);
     expect(isAlarm(`${AT}status.aspx`, own)).toBe(false);
+    // Its own settings under two hives (machine-wide, then the user's): no browser.
+    const settings = page(`string theme = Request["theme"];
+var k = Registry.CurrentUser.OpenSubKey("Software\\\\Contoso") ?? Registry.LocalMachine.OpenSubKey("Software\\\\Contoso");
+Response.Write(k.GetValue(theme));`);
+    expect(isAlarm(`${AT}settings.aspx`, settings)).toBe(false);
   });
 });

@@ -17,10 +17,19 @@ const SETS_PASSWORD = /["']SetPassword["']|\.\s*SetPassword\b/i;
 // a path given as the call's argument.
 const REGISTRY_KEY =
   /\bRegistry\s*\.\s*(?:LocalMachine|CurrentUser|Users|ClassesRoot|CurrentConfig)\s*\.\s*(?:OpenSubKey|CreateSubKey|DeleteSubKey(?:Tree)?)\s*\(|\bRegistryKey\s*\.\s*OpenBaseKey\s*\(/g;
+// A registry browser picks the hive by the name the visitor gives (`if (path.StartsWith(
+// "HKEY_USERS")) rk = Registry.Users;`) and opens the rest of the path below it.
+const HIVE = /\bRegistry\s*\.\s*(LocalMachine|CurrentUser|Users|ClassesRoot|CurrentConfig)\b/g;
+const OPENS_SUBKEY = /\.\s*OpenSubKey\s*\(/;
+const HIVES_BROWSED = 3;
 const SERVICE = /\bnew\s+(?:System\.ServiceProcess\.)?ServiceController\s*\(/g;
 const PROCESS_BY_ID = /\bProcess\s*\.\s*GetProcessById\s*\(/g;
 const KILLS = /\.\s*Kill\s*\(\s*\)/;
 const ACCESS_RULES = /\b(?:File|Directory)\s*\.\s*(?:GetAccessControl|SetAccessControl)\s*\(/g;
+
+/** How many of the registry's hives the page names, from its first 100 mentions. */
+const hivesNamed = (text: string) =>
+  new Set([...text.matchAll(HIVE)].slice(0, 100).map((m) => m[1]!.toLowerCase())).size;
 
 /** What the page does to the Windows host for its visitor, in words; or nothing. */
 export function windowsToolIn(text: string, input: boolean): string | undefined {
@@ -28,6 +37,8 @@ export function windowsToolIn(text: string, input: boolean): string | undefined 
     return 'creates a Windows account through ADSI (a backdoor user)';
   if (!input) return undefined;
   if (callGivenInput(text, REGISTRY_KEY)) return 'opens any registry key the visitor names';
+  if (OPENS_SUBKEY.test(text) && hivesNamed(text) >= HIVES_BROWSED)
+    return "browses the registry: a key below whichever hive the visitor's path names";
   if (callGivenInput(text, SERVICE)) return 'controls any Windows service the visitor names';
   if (KILLS.test(text) && callGivenInput(text, PROCESS_BY_ID))
     return 'kills any process the visitor names (a task manager)';
