@@ -72,6 +72,7 @@ import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
 import {
   addsFixedAdministrator,
+  addsAdministratorUnasked,
   hidesPluginFromList,
   hidesUserFromList,
   logsInAsAdministrator,
@@ -849,6 +850,10 @@ function judgeAsWritten(
   if (bypass) reasons.push(bypass);
   if (isPhp && addsFixedAdministrator(text))
     reasons.push('adds an administrator whose name and password it spells out (a CMS backdoor)');
+  else if (isPhp && addsAdministratorUnasked(text))
+    reasons.push(
+      "makes an account it or the visitor names a WordPress administrator, checking no one's rights (a backdoor account)",
+    );
   if (isPhp && logsInAsAdministrator(text))
     reasons.push(
       'logs its visitor into WordPress as an administrator, checking no password (a login backdoor)',

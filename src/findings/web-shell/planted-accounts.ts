@@ -65,6 +65,39 @@ export function addsFixedAdministrator(text: string): boolean {
   });
 }
 
+// The role given: `$user->set_role('administrator')`, or the role field of the user's array.
+const ADMIN_ROLE_GIVEN =
+  /\bset_role\s*\(\s*['"]administrator['"]|['"]role['"]\s*=>\s*['"]administrator['"]/;
+// A login as the request sends it, whole.
+const REQUEST_VALUE = /^\s*(?:@\s*)?\$_(?:GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,60}\]\s*$/;
+// A check of who asks: their rights, a nonce, a password (CHECKS_CREDENTIAL, below).
+
+/**
+ * True when the page makes an account a WordPress administrator, the account's login one the
+ * page spells out or the request sends as it is, and asks no one's rights, nonce or password
+ * first: a script left to add an administrator on demand (with a password it generates and
+ * prints), or a plugin's `init` hook doing it for whoever sends a name. WordPress's own
+ * screens check `current_user_can('create_users')` and a nonce.
+ */
+export function addsAdministratorUnasked(text: string): boolean {
+  if (!ADMIN_ROLE_GIVEN.test(text) || CHECKS_CREDENTIAL.test(text)) return false;
+  const held = new Map(
+    [...text.matchAll(/\$(\w{1,40})\s*=\s*([^;\n]{1,120});/g)]
+      .slice(0, 2000)
+      .map((m) => [m[1]!, m[2]!] as const),
+  );
+  const named = (arg: string) => {
+    const value = held.get(/^\s*\$(\w{1,40})\s*$/.exec(arg)?.[1] ?? '') ?? arg;
+    return LITERAL.test(value) || REQUEST_VALUE.test(value);
+  };
+  return [...text.matchAll(WP_USER_CALL)].slice(0, 20).some((m) => {
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    if (m[1] === 'create') return named(args[0] ?? '');
+    const login = /['"]user_login['"]\s*=>\s*([^,\n)]{1,120})/.exec(text)?.[1];
+    return login !== undefined && named(login);
+  });
+}
+
 // WordPress's login cookie set (the call, not pluggable.php's definition of it).
 const SETS_LOGIN_COOKIE = /\bwp_set_auth_cookie\s*\(/g;
 // The account chosen as an administrator (by role, among the users), or by a login, address
