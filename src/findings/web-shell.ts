@@ -77,7 +77,7 @@ import {
   hidesUserFromList,
   logsInAsAdministrator,
 } from './web-shell/planted-accounts.js';
-import { windowsToolIn } from './web-shell/windows-tools.js';
+import { talksToServUAdmin, windowsToolIn } from './web-shell/windows-tools.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest, relaysMailFromRequest } from './web-shell/mailer.js';
@@ -848,6 +848,10 @@ function judgeAsWritten(
     reasons.push('connects to each host or port of a range the visitor gives (a port scanner)');
   const bypass = bypassesLimits(flow, input, carried);
   if (bypass) reasons.push(bypass);
+  if (talksToServUAdmin(text))
+    reasons.push(
+      "sends Serv-U's administration commands: an FTP account over the whole disk, commands run as the service (a privilege escalation)",
+    );
   if (isPhp && addsFixedAdministrator(text))
     reasons.push('adds an administrator whose name and password it spells out (a CMS backdoor)');
   else if (isPhp && addsAdministratorUnasked(text))

@@ -115,4 +115,38 @@ var k = Registry.CurrentUser.OpenSubKey("Software\\\\Contoso") ?? Registry.Local
 Response.Write(k.GetValue(theme));`);
     expect(isAlarm(`${AT}settings.aspx`, settings)).toBe(false);
   });
+
+  it.each([
+    [
+      'classic ASP',
+      'su.asp',
+      `<%
+user = request("u") : pass = request("p")
+newuser = "-SETUSERSETUP" & vbCrLf & "-IP=0.0.0.0" & vbCrLf & "-PortNo=60000" & vbCrLf & "-User=go" & vbCrLf & "-Password=od" & vbCrLf & "-HomeDir=c:\\" & vbCrLf
+set a = Server.CreateObject("Microsoft.XMLHTTP")
+a.open "GET", "http://127.0.0.1:43958/x", True
+a.send "User " & user & vbCrLf & "Pass " & pass & vbCrLf & "SITE MAINTENANCE" & vbCrLf & newuser
+%>`,
+    ],
+    [
+      'PHP',
+      'su.php',
+      `<?php $s = fsockopen('127.0.0.1', 43958);
+fwrite($s, "USER LocalAdministrator\r\nPASS #l@$ak#.lk;0@P\r\nSITE MAINTENANCE\r\n-SETDOMAIN\r\n-Domain=x|0.0.0.0|21|-1|1|0\r\n");`,
+    ],
+  ])("ranks a page in %s speaking Serv-U's administration protocol critical", (_, name, text) => {
+    expect(topFinding(`${AT}${name}`, text)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/Serv-U's administration commands/),
+    });
+  });
+
+  it("leaves an FTP client library's SITE command alone", () => {
+    const client = `<?php
+class Ftp {
+  function site($command) { return $this->send("SITE $command"); }
+  function exec($command) { return $this->site("EXEC $command"); }
+}`;
+    expect(isAlarm('/var/www/html/lib/Ftp.php', client)).toBe(false);
+  });
 });

@@ -27,6 +27,15 @@ const PROCESS_BY_ID = /\bProcess\s*\.\s*GetProcessById\s*\(/g;
 const KILLS = /\.\s*Kill\s*\(\s*\)/;
 const ACCESS_RULES = /\b(?:File|Directory)\s*\.\s*(?:GetAccessControl|SetAccessControl)\s*\(/g;
 
+// Serv-U's local administration commands (its admin port, 43958 by default, takes them after
+// `SITE MAINTENANCE`): a domain set up and an FTP account given the whole disk, then `SITE
+// EXEC` run as that service's account. The privilege escalation every shell kit of the 2000s
+// carried, in classic ASP, ASP.NET and PHP alike; an FTP client library has no use for them.
+const SERV_U_ADMIN = /-(?:SETUSERSETUP|SETDOMAIN|DELETEDOMAIN)\b/;
+
+/** True when the page speaks Serv-U's local administration protocol. */
+export const talksToServUAdmin = (text: string) => SERV_U_ADMIN.test(text);
+
 /** How many of the registry's hives the page names, from its first 100 mentions. */
 const hivesNamed = (text: string) =>
   new Set([...text.matchAll(HIVE)].slice(0, 100).map((m) => m[1]!.toLowerCase())).size;
