@@ -80,6 +80,10 @@ describe('classic ASP', () => {
       '<% cs = Trim(Request.Form("DBString"))\nSet Conn = Server.CreateObject("ADODB.Connection")\nConn.Open(cs)\nSet rs = Conn.Execute("select name from sysobjects") %>',
     ],
     [
+      'a database console running the statement the visitor types, passed on through two names',
+      '<% Sql_content = Trim(Request("Sql_content"))\nSQL = Sql_content\nset conn = Server.CreateObject("adodb.connection")\nconn.open "driver={SQL Server};Server=" & Request("ip") & ";uid=sa"\nconn.execute SQL %>',
+    ],
+    [
       "a database console keeping the visitor's connection string in the session",
       '<% if request("key") = "db" then\n  session("dbstr") = request("dbstr")\nend if\nset conn1 = Server.CreateObject("ADODB.Connection")\nconn1.open session("dbstr") %>',
     ],
@@ -726,5 +730,15 @@ If oFs.FileExists(Server.MapPath("/") & l) Then Server.Transfer l %>`,
     // A directory moniker is no script.
     const ldap = '<% Set u = GetObject("LDAP://CN=" & Request("u") & ",DC=corp") %>';
     expect(judge('/inetpub/wwwroot/u.asp', ldap)?.severity ?? 'info').not.toMatch(/critical/);
+  });
+});
+
+describe('classic ASP: SQL the page runs', () => {
+  it("leaves an application's query holding a request value", () => {
+    const page =
+      '<% id = Trim(Request("id"))\nset conn = Server.CreateObject("adodb.connection")\nconn.open Application("dsn")\nsql = "DELETE FROM items WHERE id=" & CLng(id)\nconn.execute sql %>';
+    expect(judge('/inetpub/wwwroot/del.asp', page)?.reason ?? '').not.toMatch(
+      /SQL the visitor types/,
+    );
   });
 });

@@ -359,13 +359,18 @@ function containersFilledFromRequest(text: string, names: ReadonlySet<string>): 
  * name set to it: the visitor gives all of it, not a part in a string of the page's own
  * (`"Data Source=" & Server.MapPath(Request("db"))` is an export to a file they name).
  */
-function isWholeRequest(text: string, operand: string): boolean {
+function isWholeRequest(text: string, operand: string, hops = 1): boolean {
   const fromRequest = /^\(?\s*(?:trim\s*\(\s*)?request\b/i;
   const o = operand.trim();
   if (fromRequest.test(o)) return true;
   const name = /^\(?\s*(\w{1,40}(?:\s*\(\s*"[^"\n]{0,40}"\s*\))?)\s*\)?$/.exec(o)?.[1];
   if (!name) return false;
-  return assignmentsOf(text, name).some((value) => fromRequest.test(value));
+  // `sql = sqlText` after `sqlText = Trim(Request("q"))`: a name passed on whole, hops deep.
+  return assignmentsOf(text, name)
+    .slice(0, 20)
+    .some(
+      (value) => fromRequest.test(value) || (hops > 1 && isWholeRequest(text, value, hops - 1)),
+    );
 }
 
 /**
@@ -870,6 +875,14 @@ export function classicAspShell(text: string): string | undefined {
     if (!connections.has(m[1]!.toLowerCase())) continue;
     if (isWholeRequest(text, firstArgumentOf(text, m)))
       return 'classic ASP connecting to the database the visitor names (a database console)';
+  }
+  // The statement itself the visitor's, whole (`SQL = Sql_content` after `Sql_content =
+  // Trim(Request("Sql_content"))`, then `conn.execute SQL`): not a value placed in the
+  // page's own query, which is how applications use the request.
+  for (const m of [...text.matchAll(/(\w{1,40})\s*\.\s*execute\b\s*\(?/gi)].slice(0, 300)) {
+    if (!connections.has(m[1]!.toLowerCase())) continue;
+    if (isWholeRequest(text, firstArgumentOf(text, m), 2))
+      return 'classic ASP running the SQL the visitor types (a database console)';
   }
   // A file browser: sends any file the visitor names (an ADODB.Stream loaded from it) and
   // lists any folder they name. A download page sends files too, from folders of its own.
