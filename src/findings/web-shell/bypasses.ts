@@ -30,8 +30,8 @@ const OWN_MEMORY = /\/proc\/self\/(?:mem|maps)\b|\b0x6d6574737973\b/i;
 // PHP's command runners, each named in a string (`function_exists('exec')`, a list checked
 // against disable_functions) and called. A shell tries them in turn so that a host disabling
 // some does not stop it (c99's, r57's, WSO's ex(); ZFxID's fx29exec()); an application needing
-// a command calls the one it needs. On the tuning side: 1,579 shells hold three or more, no
-// file of the tuning packages and applications (45,607 PHP files) more than two.
+// a command calls the one it needs. On the tuning side: 1,577 shells hold three or more, no
+// PHP file of the tuning packages and applications (45,607) more than two.
 const RUNNER_NAMED = /['"](exec|shell_exec|system|passthru|popen|proc_open)['"]/g;
 const RUNNER_CALLED = /(?<![\w$>:.])(exec|shell_exec|system|passthru|popen|proc_open)\s*\(/g;
 const RUNNERS_TRIED = 3;
@@ -87,6 +87,6 @@ export function bypassesLimits(
   if (IIS_METABASE.test(text))
     return "reads IIS's configuration of every site (its IIS:// metabase)";
   if (triesEachRunner(text))
-    return 'runs commands through whichever of exec, shell_exec, system, passthru and popen the host left enabled (around disable_functions)';
+    return 'runs commands through whichever of exec, shell_exec, system, passthru, popen and proc_open the host left enabled (around disable_functions)';
   return undefined;
 }

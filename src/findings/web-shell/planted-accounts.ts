@@ -4,7 +4,8 @@
  * names the administrator role, or SQL inserting a fixed user into a users table in a page
  * that names an administrator's role or capabilities, or Magento's admin user model saved
  * with a password the page holds. An installer or an admin screen takes the name and the
- * password from its form.
+ * password from its form. Also a login the page or the request names made an administrator
+ * by a page that checks no one's rights (`addsAdministratorUnasked`).
  */
 import { callArgs } from './code-text.js';
 
@@ -70,7 +71,6 @@ const ADMIN_ROLE_GIVEN =
   /\bset_role\s*\(\s*['"]administrator['"]|['"]role['"]\s*=>\s*['"]administrator['"]/;
 // A login as the request sends it, whole.
 const REQUEST_VALUE = /^\s*(?:@\s*)?\$_(?:GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,60}\]\s*$/;
-// A check of who asks: their rights, a nonce, a password (CHECKS_CREDENTIAL, below).
 
 /**
  * True when the page makes an account a WordPress administrator, the account's login one the
