@@ -37,15 +37,8 @@ const RUNNER_CALLED = /(?<![\w$>:.])(exec|shell_exec|system|passthru|popen|proc_
 const RUNNERS_TRIED = 3;
 
 /** The runners `pattern` finds in the text, from its first 500 matches. */
-function runners(text: string, pattern: RegExp): Set<string> {
-  const found = new Set<string>();
-  let n = 0;
-  for (const m of text.matchAll(pattern)) {
-    found.add(m[1]!);
-    if (++n >= 500) break;
-  }
-  return found;
-}
+const runners = (text: string, pattern: RegExp) =>
+  new Set([...text.matchAll(pattern)].slice(0, 500).map((m) => m[1]!));
 
 /** True when the text names and calls three or more of PHP's command runners. */
 export function triesEachRunner(text: string): boolean {
