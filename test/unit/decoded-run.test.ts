@@ -146,3 +146,34 @@ describe('decode-then-run through a function of the page, or worked out', () => 
     expect(topFinding('/var/www/html/t.php', joined)?.reason ?? '').not.toMatch(/decoded data/);
   });
 });
+
+describe('decode-then-run through a runner of the page', () => {
+  const payload = Buffer.from('$login="913";').toString('base64');
+  // phpobs.com's shape: a method decodes, another writes what it is given after PHP's open
+  // tag into a temporary file, includes it and removes it.
+  const throughFile = (code: string) =>
+    `<?php\n$_cfg = '${payload}';\nclass FileManager {\n  private function parse($input) {\n    $data = @gzinflate(base64_decode($input));\n    $out = '';\n    for ($i = 0; $i < strlen($data); $i++) $out .= chr(ord($data[$i]) ^ 7);\n    return $out;\n  }\n  private function process($code) {\n    $tf = @tempnam(sys_get_temp_dir(), 'cfg');\n    @file_put_contents($tf, ${code});\n    @include($tf);\n    @unlink($tf);\n    return true;\n  }\n  public function setup($cfg) {\n    $content = $this->parse($cfg);\n    return $this->process($content);\n  }\n}\n$h = new FileManager();\n$h->setup($_cfg);\n`;
+
+  it('ranks decoded code written after an open tag into a file that is then included critical', () => {
+    expect(topFinding('/opt/x/function.php', throughFile(`'<?php ' . $code`))).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/include\(\) on decoded data/),
+    });
+  });
+
+  it('ranks a command runner of the page given a decoded command critical', () => {
+    const text = `<?php\nfunction exe($c) { @ob_start(); @system($c); return ob_get_clean(); }\necho exe(base64_decode('${Buffer.from('id').toString('base64')}'));\n`;
+    expect(topFinding('/opt/x/a.php', text)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/system\(\) on decoded data/),
+    });
+  });
+
+  it('leaves a cache that writes data after an open tag, and a runner given plain text', () => {
+    // A settings cache: the value exported, not code passed in.
+    const cache = throughFile(`'<?php return ' . var_export($code, true) . ';'`);
+    expect(topFinding('/var/www/html/c.php', cache)?.reason ?? '').not.toMatch(/decoded data/);
+    const plain = `<?php\nfunction exe($c) { @system($c); }\nexe('uptime');\n$t = base64_decode($row['title']);\necho $t;\n`;
+    expect(topFinding('/var/www/html/u.php', plain)?.reason ?? '').not.toMatch(/decoded data/);
+  });
+});

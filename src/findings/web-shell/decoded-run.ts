@@ -7,7 +7,8 @@
  * (`function d($s) { return gzinflate(base64_decode($s)); } eval(d("…"))`). Issue 27:
  * loaders whose decoded code runs in a form not recognised.
  */
-import { ownFunctions } from './code-text.js';
+import { callArgs, ownFunctions } from './code-text.js';
+import { writesOf } from './droppers.js';
 
 // `'?>' . `: the decoded text run as a page of its own (`eval("?>" . $decoded)`), its markup
 // and its own `<?php` opening alike.
@@ -91,6 +92,79 @@ const ownDecoders = (text: string, declaration?: RegExp) =>
     )
     .map((f) => f.name);
 
+// PHP's open tag, then one name: the whole of a file written as code (`'<?php ' . $code`).
+const OPEN_TAG_THEN = /^\s*(['"])<\?(?:php)?\s*\1\s*\.\s*\$(\w{1,40})\s*$/i;
+// A name included or required, whole (`include $t;`, `@include($t);`).
+const INCLUDES_NAME = /\b(?:include|require)(?:_once)?[\s(@]{0,8}\$(\w{1,40})\s*[);]/g;
+
+/**
+ * The page's own functions and methods that run a parameter as PHP or as a command, by name
+ * (lowercase) with what they run it by: `eval($c)` in the body, or the parameter written
+ * after PHP's open tag into a file the body then includes (`file_put_contents($t, '<?php ' .
+ * $code); include $t;`, phpobs.com's loader: an eval() that leaves no eval to be seen).
+ */
+function ownRunners(text: string): Map<string, string> {
+  const runners = new Map<string, string>();
+  for (const f of ownFunctions(text, 200, 3000)) {
+    const params = new Set([...f.params.matchAll(/\$(\w{1,40})/g)].map((m) => m[1]!));
+    if (!params.size) continue;
+    const runs = [...f.body.matchAll(RUNS_VARIABLE)].slice(0, 50).find((m) => params.has(m[2]!));
+    if (runs) {
+      runners.set(f.name.toLowerCase(), runs[1]!.toLowerCase());
+      continue;
+    }
+    const included = new Set([...f.body.matchAll(INCLUDES_NAME)].slice(0, 50).map((m) => m[1]!));
+    if (!included.size) continue;
+    const isIncludedCode = writesOf(f.body).some(({ file, data }) => {
+      const written = /^\s*\$(\w{1,40})\s*$/.exec(file)?.[1];
+      const code = OPEN_TAG_THEN.exec(data)?.[2];
+      return (
+        written !== undefined && included.has(written) && code !== undefined && params.has(code)
+      );
+    });
+    if (isIncludedCode) runners.set(f.name.toLowerCase(), 'include');
+  }
+  return runners;
+}
+
+// A call of a name, bare, on the page's own object or statically (`$this->run(`, `A::run(`);
+// not a declaration, nor another object's method.
+const OWN_CALL = /(?:\$this\s*->\s*|\b\w{1,40}\s*::\s*|(?<![\w$>:]|function\s))(\w{1,40})\s*\(/g;
+// A name set to what a call returns (`$content = $this->parse($cfg);`).
+const SET_BY_CALL =
+  /\$(\w{1,40})\s*=\s*(?:@\s*)?(?:\$this\s*->\s*|\b\w{1,40}\s*::\s*)?(\w{1,40})\s*\(/g;
+const STARTS_WITH_DECODER =
+  /^(?:@\s*)?(?:base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode)\s*\(/i;
+const STARTS_WITH_CALL = /^(?:@\s*)?(?:\$this\s*->\s*|\w{1,40}\s*::\s*)?(\w{1,40})\s*\(/;
+
+/**
+ * What the page's own runners (ownRunners) are given, when it is decoded: a decoder's
+ * result, a decoder of the page's own, or a name holding either. The runner's way, or
+ * undefined.
+ */
+function decodedToOwnRunner(
+  text: string,
+  decoders: ReadonlySet<string>,
+  decoded: ReadonlySet<string>,
+): string | undefined {
+  const runners = ownRunners(text);
+  if (!runners.size) return undefined;
+  for (const m of [...text.matchAll(OWN_CALL)].slice(0, 5000)) {
+    const runner = runners.get(m[1]!.toLowerCase());
+    if (runner === undefined) continue;
+    const arg = (callArgs(text, m.index! + m[0].length - 1)[0] ?? '').trim();
+    const name = /^\$(\w{1,40})$/.exec(arg)?.[1];
+    const callee = STARTS_WITH_CALL.exec(arg)?.[1]?.toLowerCase();
+    if (
+      (name !== undefined && decoded.has(name)) ||
+      STARTS_WITH_DECODER.test(arg) ||
+      (callee !== undefined && decoders.has(callee))
+    )
+      return runner;
+  }
+  return undefined;
+}
+
 /** The runner of the first decode-then-run in PHP code, or undefined. */
 export function decodedRun(text: string): string | undefined {
   const direct = DIRECT.exec(text);
@@ -119,11 +193,18 @@ export function decodedRun(text: string): string | undefined {
       .map((m) => m[1]!),
     ...[...text.matchAll(BUILT_BY_CHR)].slice(0, 200).map((m) => m[1]!),
   ]);
+  // $content = $this->parse($cfg): what a decoder of the page's own returned.
+  const decoders = new Set(own.map((name) => name.toLowerCase()));
+  if (decoders.size)
+    for (const m of [...text.matchAll(SET_BY_CALL)].slice(0, 3000))
+      if (decoders.has(m[2]!.toLowerCase())) decoded.add(m[1]!);
   if (decoded.size) reworkedFrom(text, decoded);
   const runsDecoded = [...text.matchAll(RUNS_VARIABLE)]
     .slice(0, 200)
     .find((m) => decoded.has(m[2]!));
   if (runsDecoded) return runsDecoded[1]!.toLowerCase();
+  const byOwnRunner = hasFunctions ? decodedToOwnRunner(text, decoders, decoded) : undefined;
+  if (byOwnRunner) return byOwnRunner;
   if (!names.size) return undefined;
   // Each name is `\w{1,40}`: one alternation of words.
   const through = new RegExp(
