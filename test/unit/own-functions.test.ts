@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ownFunctions } from '../../src/findings/web-shell/code-text.js';
 import { downloadedCode } from '../../src/findings/web-shell/downloaded-code.js';
+import { topFinding } from '../support/top-finding.js';
 
 describe('ownFunctions', () => {
   it('gives each named function its parameters and its body, to the matching brace', () => {
@@ -46,5 +47,31 @@ function label($s) { return ucfirst($s); }
 function fetchNews($u) { return file_get_contents($u); }
 eval(label('https://cdn.example/app.js'));`;
     expect(downloadedCode(near).isRun).toBe(false);
+  });
+});
+
+describe('request input given to any parameter of a function of the page', () => {
+  it('follows the input into the parameter it is given, wherever that parameter stands', () => {
+    // The callee worked out from another parameter, the input in the second place.
+    const chosen = `<?php\nfunction y($b, $c) { $f = strrev($b); $f($c); }\ny('tressa', $_POST['x']);\n`;
+    expect(topFinding('/opt/x/y.php', chosen)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/chosen at run time called on request input.*through y\(\)/),
+    });
+    const second = `<?php\nfunction run($label, $c) { echo $label; passthru($c); }\nrun('out', $_GET['c']);\n`;
+    expect(topFinding('/opt/x/r.php', second)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/passthru\(\) on request input, through run\(\)/),
+    });
+  });
+
+  it('leaves a callback parameter its caller chose, and a parameter the request never reaches', () => {
+    // DokuWiki's media_upload_finish(): `$move` is move_uploaded_file() unless a caller says.
+    const callback = `<?php\nfunction finish($tmp, $fn, $move = 'move_uploaded_file') { if ($move($tmp, $fn)) return true; }\nfinish($_FILES['u']['tmp_name'], '/srv/media/a.png');\n`;
+    expect(topFinding('/var/www/html/m.php', callback)?.severity ?? 'info').not.toMatch(
+      /critical|high/,
+    );
+    const unreached = `<?php\nfunction y($b, $c) { $f = strrev($b); $f($c); }\n$id = (int) $_GET['id'];\ny('tnirp', 'hello');\n`;
+    expect(topFinding('/var/www/html/y.php', unreached)?.reason ?? '').not.toMatch(/through y\(\)/);
   });
 });

@@ -180,23 +180,33 @@ export function callsOf(text: string, name: string): RegExpExecArray[] {
 }
 
 /**
- * A function of the file's own that hands its first parameter to a sink (`function
- * shell($c) { $fp = popen($c, "r"); … }`), called with request input: the sink, and the
- * function it went through.
+ * A function of the file's own that hands a parameter to a sink (`function shell($c) { $fp =
+ * popen($c, "r"); … }`), or calls a function it chose at run time on one (`function y($b,
+ * $c) { $f = strrev($b); $f($c); }`), where a call of it gives that parameter request input:
+ * the sink, and the function it went through.
  */
 export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): string | undefined {
   for (const f of ownFunctions(text)) {
-    const first = /^\s*&?\$(\w{1,40})/.exec(f.params)?.[1];
-    if (first === undefined) continue;
-    const param = new Set([first]);
-    const sink =
-      sinkOnInput(f.body, COMMAND_SINKS, param) ?? sinkOnInput(f.body, CODE_SINKS, param);
-    if (!sink) continue;
+    const params = f.params
+      .split(',')
+      .map((p) => /^\s*(?:[\w\\?|]{1,80}\s+)?&?\$(\w{1,40})/.exec(p)?.[1]);
+    if (!params.some((p) => p !== undefined)) continue;
+    const given = new Set<string>();
     for (const call of callsOf(text, f.name)) {
-      const given = callArgs(text, call.index! + call[0].length - 1)[0];
-      if (given !== undefined && carriesInput(given, tainted))
-        return `${sink}() on request input, through ${f.name}()`;
+      const args = callArgs(text, call.index! + call[0].length - 1);
+      args.forEach((a, i) => {
+        const param = params[i];
+        if (param !== undefined && carriesInput(a, tainted)) given.add(param);
+      });
     }
+    if (!given.size) continue;
+    const held = taintedThrough(f.body, given);
+    const sink = sinkOnInput(f.body, COMMAND_SINKS, held) ?? sinkOnInput(f.body, CODE_SINKS, held);
+    if (sink) return `${sink}() on request input, through ${f.name}()`;
+    // A parameter called is a callback its caller chose (DokuWiki's `$move =
+    // 'move_uploaded_file'`): calleeRelayedOnInput() reads what the calls give it.
+    const chosen = dynamicCallOnInput(f.body, held, new Set(params.filter((p) => p !== undefined)));
+    if (chosen) return `${chosen}, through ${f.name}()`;
   }
   return undefined;
 }
@@ -353,7 +363,7 @@ const EVALUATING_PATTERN =
   /^\s*(['"])([^\w\s\\])[^\n]{0,200}\2[a-df-zA-Z]{0,5}e[a-zA-Z]{0,5}\1\s*$/;
 
 /** A call argument that is what the visitor sent (directly, or through a tainted variable). */
-function isRequestValue(arg: string, tainted: Set<string>): boolean {
+function isRequestValue(arg: string, tainted: ReadonlySet<string>): boolean {
   if (INPUT.test(arg)) return true;
   const v = /^\s*(?:\(\s*)?(?:@\s*)?\$(\w{1,40})/.exec(arg);
   return v !== null && tainted.has(v[1]!);
@@ -420,6 +430,38 @@ const ownCiphers = (text: string) =>
       .map((f) => f.name.toLowerCase()),
   );
 
+/**
+ * A function the page chose at run time, called on request input or named by it (`$f($_POST
+ * ['x'])`, `$_GET['f'](…)`): how, in words.
+ */
+function dynamicCallOnInput(
+  text: string,
+  tainted: ReadonlySet<string>,
+  notCallees: ReadonlySet<string> = new Set(),
+): string | undefined {
+  for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 1000)) {
+    if (isInterpolated(text, m.index!)) continue;
+    const name = m[1];
+    if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
+    if (name && notCallees.has(name)) continue;
+    if ((name === undefined || SUPERGLOBAL.test(name)) && INPUT.test(m[0]))
+      return 'a function named by request input';
+    // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
+    const args = callArgs(text, m.index! + m[0].length - 1);
+    const first = args[0] ?? '';
+    if (
+      /^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) &&
+      isRequestValue(first, tainted) &&
+      !isOutsideSetting(text, m)
+    )
+      return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
+    // $f('/.*/e', $_POST['x'], ''): preg_replace's arguments, the replacement run as code.
+    if (EVALUATING_PATTERN.test(first) && args.slice(1).some((a) => isRequestValue(a, tainted)))
+      return `a pattern with the /e modifier and request input, given to a function chosen at run time (${m[0].slice(0, -1).trimEnd()}(...))`;
+  }
+  return undefined;
+}
+
 /** How the file runs a name it does not spell out, if it does, in words. */
 export function indirectExecution(text: string, tainted: Set<string>): string | undefined {
   let ciphers: Set<string> | undefined;
@@ -441,25 +483,8 @@ export function indirectExecution(text: string, tainted: Set<string>): string | 
   if (RUNNER_FETCHING_ROWS.test(text))
     return "a runner ('assert', 'system'…) given each row a query returns";
   const dangerousLiteral = DANGEROUS_LITERAL.test(text);
-  for (const m of text.matchAll(DYNAMIC_CALL)) {
-    if (isInterpolated(text, m.index!)) continue;
-    const name = m[1];
-    if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
-    if ((name === undefined || SUPERGLOBAL.test(name)) && INPUT.test(m[0]))
-      return 'a function named by request input';
-    // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
-    const args = callArgs(text, m.index! + m[0].length - 1);
-    const first = args[0] ?? '';
-    if (
-      /^\s*(?:\(\s*)?(?:@\s*)?\$/.test(first) &&
-      isRequestValue(first, tainted) &&
-      !isOutsideSetting(text, m)
-    )
-      return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
-    // $f('/.*/e', $_POST['x'], ''): preg_replace's arguments, the replacement run as code.
-    if (EVALUATING_PATTERN.test(first) && args.slice(1).some((a) => isRequestValue(a, tainted)))
-      return `a pattern with the /e modifier and request input, given to a function chosen at run time (${m[0].slice(0, -1).trimEnd()}(...))`;
-  }
+  const chosen = dynamicCallOnInput(text, tainted);
+  if (chosen) return chosen;
   // $n = "ass" . $_GET['a']; $n(…): the visitor completes a runner's name.
   const completed = namesCompletedByInput(text, tainted);
   if (completed.size)
