@@ -50,6 +50,7 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   'T1574.006': 'Hijack Execution Flow: Dynamic Linker Hijacking',
   T1571: 'Non-Standard Port',
   'T1608.004': 'Stage Capabilities: Drive-by Target',
+  'T1608.006': 'Stage Capabilities: SEO Poisoning',
   T1609: 'Container Administration Command',
   T1611: 'Escape to Host',
   T1620: 'Reflective Code Loading',

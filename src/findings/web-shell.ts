@@ -81,6 +81,7 @@ import { talksToServUAdmin, windowsToolIn } from './web-shell/windows-tools.js';
 import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest, relaysMailFromRequest } from './web-shell/mailer.js';
+import { cloaksForCrawlers } from './web-shell/seo-cloaking.js';
 import { attackOnNamedHosts } from './web-shell/named-hosts.js';
 import { bypassesLimits } from './web-shell/bypasses.js';
 import {
@@ -1087,6 +1088,13 @@ function judgeAsWritten(
       severity: 'high',
       reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
       attack: 'T1505.003',
+    };
+  if (isPhp && cloaksForCrawlers(text))
+    return {
+      severity: 'high',
+      reason:
+        "server-side code printing another host's content to search engines' crawlers alone (SEO cloaking: the site's name lent to someone's links)",
+      attack: 'T1608.006',
     };
   if (isPhp && guessesPasswords(text))
     return {
