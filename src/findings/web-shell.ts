@@ -227,6 +227,18 @@ const DEFINES_CLASS_BY_REFLECTION = /\.get(?:Declared)?Method\s*\(\s*["']defineC
 const MAKES_CLASS_LOADER = /\bnew\s+(?:java\.net\.)?URLClassLoader\s*\(/;
 const LOADS_AND_CALLS = /\.loadClass\s*\([\s\S]{0,400}?\.(?:invoke|newInstance)\s*\(/;
 
+// A class loader the page declares, whose defineClass() makes a class of bytes (`class U
+// extends ClassLoader { … defineClass(b, 0, b.length) }`), and a class instantiated or
+// called: Behinder's and the memory-shell injectors' way to run code they carry or receive.
+const DECLARES_CLASS_LOADER = /\bextends\s+(?:java\.lang\.)?ClassLoader\b/;
+const DEFINES_CLASS = /\bdefineClass\s*\(/;
+const INSTANTIATES_OR_CALLS = /\.(?:newInstance|invoke)\s*\(/;
+
+// A stylesheet compiled by JAXP (`TransformerFactory…newTransformer(source)`): Xalan's and
+// Saxon's extension functions call any Java class a stylesheet names, so a stylesheet the
+// request sends runs the visitor's code.
+const COMPILES_STYLESHEET = /\.new(?:Transformer|Templates)\s*\(/g;
+
 // Machine code run from a server page: memory made executable and a thread started in it
 // through kernel32 (msfvenom's aspx format and its kin). No page calls either.
 const RUNS_MACHINE_CODE =
@@ -1015,6 +1027,20 @@ function judgeAsWritten(
   if (isJava && isPageScript && MAKES_CLASS_LOADER.test(text) && LOADS_AND_CALLS.test(text))
     reasons.push(
       'makes a class loader of its own and calls into a class it loads (code brought in at run time)',
+    );
+  if (
+    isJava &&
+    isPageScript &&
+    DECLARES_CLASS_LOADER.test(text) &&
+    DEFINES_CLASS.test(text) &&
+    INSTANTIATES_OR_CALLS.test(text)
+  )
+    reasons.push(
+      'declares a class loader that makes classes of bytes, and runs one (code brought in at run time)',
+    );
+  if (isJava && isPageScript && input && callGivenInput(text, COMPILES_STYLESHEET))
+    reasons.push(
+      'compiles an XSLT stylesheet the request sends (its extension functions call any Java class)',
     );
   if (isPageScript && !isJava && RUNS_MACHINE_CODE.test(text) && STARTS_THREAD_IN_IT.test(text))
     reasons.push(

@@ -698,6 +698,55 @@ out.println(cl.getResource("version.txt"));
     expect(judge('/var/lib/tomcat/webapps/ROOT/v.jsp', own)?.severity).not.toBe('critical');
   });
 
+  it('ranks a JSP page that declares a class loader making classes of bytes, and runs one, critical', () => {
+    // A memory-shell injector: the class it carries, decoded and defined, then instantiated.
+    const page = `<%!
+public static class ClassDefiner extends ClassLoader {
+  public ClassDefiner(ClassLoader c) { super(c); }
+  public Class defineClass(byte[] code) { return defineClass(null, code, 0, code.length); }
+}
+%><%
+byte[] b = java.util.Base64.getDecoder().decode("yv66vgAAADQAHgoABgARCQASABMIABQKABUAFgcAFwcAGAEABjxpbml0Pg==");
+Class c = new ClassDefiner(Thread.currentThread().getContextClassLoader()).defineClass(b);
+c.newInstance();
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/m.jsp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/declares a class loader that makes classes of bytes/),
+    });
+    // A loader declared to find resources, making no class of bytes.
+    const resources = `<%!
+static class Finder extends ClassLoader {
+  public java.net.URL find(String n) { return getParent().getResource(n); }
+}
+%><% out.println(new Finder().find("version.txt")); Object o = Class.forName("java.util.Date").newInstance(); %>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/f.jsp', resources)?.reason ?? '').not.toMatch(
+      /class loader that makes classes/,
+    );
+  });
+
+  it('ranks a JSP page compiling a stylesheet the request sends critical, and leaves its own', () => {
+    const page = `<%@ page import="javax.xml.transform.*,javax.xml.transform.stream.*,java.io.*" %><%
+BufferedReader br = request.getReader();
+String line, whole = "";
+while ((line = br.readLine()) != null) { whole += line + "\n"; }
+InputStream in = new ByteArrayInputStream(whole.getBytes());
+Transformer t = TransformerFactory.newInstance().newTransformer(new StreamSource(in));
+t.transform(new StreamSource(new StringReader("<data/>")), new StreamResult(out));
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/x.jsp', page)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/compiles an XSLT stylesheet the request sends/),
+    });
+    // The site's own stylesheet, applied to what the visitor sends: a transform, no code of theirs.
+    const own = `<%@ page import="javax.xml.transform.*,javax.xml.transform.stream.*" %><%
+String xml = request.getParameter("doc");
+Transformer t = TransformerFactory.newInstance().newTransformer(new StreamSource(application.getRealPath("/WEB-INF/report.xsl")));
+t.transform(new StreamSource(new java.io.StringReader(xml)), new StreamResult(out));
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/r.jsp', own)?.reason ?? '').not.toMatch(/XSLT/);
+  });
+
   it('ranks an ASP.NET page that makes memory executable and starts a thread in it critical', () => {
     const page = `<%@ Page Language="C#" %><script runat="server">
 [System.Runtime.InteropServices.DllImport("kernel32")]

@@ -225,10 +225,17 @@ export function netToolOnInput(text: string): string | undefined {
 export const NAMED_CODE =
   /\bClass\.forName\s*\(|\.loadClass\s*\(|\.get(?:Declared)?Method\s*\((?!\s*\))|\.lookup\s*\(/g;
 
-/** Names (Java, C#: no `$`) that hold request input, through up to three assignments. */
+/**
+ * Names (Java, C#: no `$`) that hold request input, through up to three assignments or
+ * appends (`body += line`, VB's `s &= Request("x")`). A value ends at a brace too: `while
+ * ((line = br.readLine()) != null) { body += line; }` holds two.
+ */
 function pageTainted(text: string, boxes?: RegExp): Set<string> {
   const names = new Set<string>();
-  const assigns = [...text.matchAll(/\b(\w{1,40})\s*=(?!=)\s*([^;\n]{0,160})/g)].slice(0, 5000);
+  const assigns = [...text.matchAll(/\b(\w{1,40})\s*[+&]?=(?!=)\s*([^;\n{}]{0,160})/g)].slice(
+    0,
+    5000,
+  );
   for (let round = 0; round < 3; round++) {
     const before = names.size;
     for (const m of assigns)
