@@ -110,6 +110,20 @@ const DECODED: readonly Pattern[] = [
     what: 'JavaScript evaluating decoded code',
     attack: 'T1140',
   },
+  // Invoke-Obfuscation's ways to spell Invoke-Expression without its name: letters picked out
+  // of $PSHome, $ShellId, $env:Public, $env:ComSpec or $VerbosePreference, or the name of the
+  // variable matching '*mdr*' (MaximumDriveCount). Sigma's "Invoke-Obfuscation Obfuscated IEX
+  // Invocation" reads the same forms.
+  {
+    test: /\$(?:PSHome|ShellId|env:Public)\s*\[\s*\d{1,3}\s*\]\s*\+\s*\$(?:PSHome|ShellId|env:Public)\s*\[|\$env:ComSpec\s*\[\s*\d{1,3}\s*,\s*\d{1,3}\s*,|\*mdr\*\W\s*\)\s*\.\s*Name\b|\$VerbosePreference\s*\.\s*ToString\s*\(|\[\s*String\s*\]\s*\$VerbosePreference\b/i,
+    what: 'PowerShell running an expression through an Invoke-Expression whose name it hides',
+    attack: 'T1140',
+  },
+  {
+    test: /\b(?:iex|Invoke-Expression)\b[^\n]{0,200}?\b(?:FromBase64String|GzipStream|DeflateStream)\b/i,
+    what: 'PowerShell evaluating decoded code',
+    attack: 'T1140',
+  },
 ];
 
 /** Code that decodes itself and runs the result: written to hide what it does. */

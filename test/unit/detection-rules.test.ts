@@ -384,6 +384,20 @@ describe('content: download and execute, decoded execution', () => {
     ['python', 'import base64;exec(base64.b64decode("cHJpbnQoMSk="))'],
     ['perl', 'use MIME::Base64;eval(decode_base64("cHJpbnQgMQ=="));'],
     ['php', '<?php eval(gzinflate(base64_decode("S0lNzs8pSgUA"))); ?>'],
+    // Invoke-Obfuscation's hidden Invoke-Expression, over codes XORed back into characters.
+    [
+      'powershell (MaximumDriveCount)',
+      "&((vaRIable '*mDr*').NamE[3,11,2]-JOIN'')( [sTRInG]::Join( '', ([ChaR[]]( 57, 80, 104) |% { [ChaR] ($_-bxoR '0x1D') })))",
+    ],
+    [
+      'powershell ($VerbosePreference)',
+      ". ( ([sTrINg]$VERBOsEPrEFeRence)[1,3]+'X'-joiN'')( [STriNg]::joiN( '' , ([Char[]] (55,94)|FOReAch-OBjeCT {[Char] ($_-BXoR'0x13')})))",
+    ],
+    ['powershell ($PSHome)', "&( $pshOme[21]+$PShoMe[30]+'X') ('Write-Host 1')"],
+    [
+      'powershell (base64)',
+      'IEX ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String("V3JpdGUtSG9zdCAx")))',
+    ],
   ])('flags %s running decoded code', (_, text) => {
     expect(decodedExecution(added('/var/tmp/.x', text))?.attack).toBe('T1140');
   });
@@ -392,6 +406,9 @@ describe('content: download and execute, decoded execution', () => {
       decodedExecution(added('/app/a.py', 'data = base64.b64decode(blob)\nprint(len(data))')),
     ).toBeUndefined();
     expect(decodedExecution(added('/app/a.sh', 'base64 -d key.b64 > key.pem'))).toBeUndefined();
+    // PowerShell decoding a certificate, and naming $PSHome to find a module.
+    const ps = `$cert = [Convert]::FromBase64String($b64)\nImport-Module (Join-Path $PSHome 'Modules\\X')\nWrite-Host $VerbosePreference`;
+    expect(decodedExecution(added('/app/setup.ps1', ps))).toBeUndefined();
   });
 });
 
