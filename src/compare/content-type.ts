@@ -31,8 +31,19 @@ export function isTextual(head: Buffer): boolean {
   }
 }
 
+/**
+ * A Windows program (PE): `MZ`, and the `PE\0\0` signature where the DOS header's
+ * e_lfanew (at 0x3c) points. Text may start with "MZ"; only the signature makes it a program.
+ */
+function isPortableExecutable(head: Buffer): boolean {
+  if (head.length < 0x40 || head[0] !== 0x4d || head[1] !== 0x5a) return false;
+  const at = head.readUInt32LE(0x3c);
+  return at + 4 <= head.length && head.readUInt32BE(at) === 0x50450000;
+}
+
 export function detectContentType(head: Buffer): ContentType {
   if (head.length === 0) return 'empty';
+  if (isPortableExecutable(head)) return 'pe';
   for (const [type, magic] of MAGIC) {
     if (head.length >= magic.length && magic.every((b, i) => head[i] === b)) return type;
   }

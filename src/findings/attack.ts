@@ -56,6 +56,7 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   T1620: 'Reflective Code Loading',
   T1036: 'Masquerading',
   'T1036.004': 'Masquerading: Masquerade Task or Service',
+  'T1036.008': 'Masquerading: Masquerade File Type',
   'T1021.004': 'Remote Services: SSH',
 };
 

@@ -6,6 +6,7 @@
 /** What a file's first bytes say it is. */
 export type ContentType =
   | 'elf'
+  | 'pe'
   | 'script'
   | 'text'
   | 'archive'

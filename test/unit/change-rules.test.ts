@@ -107,6 +107,23 @@ describe('newExecutable', () => {
   it('ranks a new executable elsewhere high, even without the x bit when it is ELF', () => {
     expect(newExecutable(added('/opt/bin/tool', { currentType: 'elf' }))?.severity).toBe('high');
   });
+  it('ranks a Windows program under a page or image name high, and leaves its own names alone', () => {
+    expect(newExecutable(added('/var/www/html/up/logo.php', { currentType: 'pe' }))).toMatchObject({
+      severity: 'high',
+      reason: expect.stringMatching(/Windows program \(PE\) added under the name of a page/),
+      attack: 'T1036.008',
+    });
+    expect(
+      newExecutable(changed('/var/www/html/img/a.jpg', { currentType: 'pe' }))?.reason,
+    ).toMatch(/written under the name/);
+    // Mono's assemblies and a download's installer keep the names of programs.
+    expect(
+      newExecutable(added('/usr/lib/mono/4.5/System.dll', { currentType: 'pe' })),
+    ).toBeUndefined();
+    expect(
+      newExecutable(added('/var/www/html/dl/setup.exe', { currentType: 'pe' })),
+    ).toBeUndefined();
+  });
   it('flags a file that became executable', () => {
     expect(newExecutable(changed('/app/run', { current: meta({ mode: 0o755 }) }))?.reason).toMatch(
       /became executable/,

@@ -13,6 +13,20 @@ describe('detectContentType', () => {
     expect(detectContentType(Buffer.from([0, 1, 2, 3, 0xff]))).toBe('binary');
   });
 
+  it('tells a Windows program by its PE signature, and text that starts with MZ from one', () => {
+    const pe = Buffer.alloc(0x100);
+    pe.write('MZ', 0, 'latin1');
+    pe.writeUInt32LE(0x80, 0x3c);
+    pe.write('PE\0\0', 0x80, 'latin1');
+    expect(detectContentType(pe)).toBe('pe');
+    // A DOS stub whose e_lfanew points past the sample, or at no signature.
+    pe.writeUInt32LE(0x2000, 0x3c);
+    expect(detectContentType(pe)).toBe('binary');
+    expect(detectContentType(Buffer.from(`MZ ${'notes on the MZ format '.repeat(4)}`))).toBe(
+      'text',
+    );
+  });
+
   it('accepts UTF-8 cut in the middle of a character at the end of the sample', () => {
     const text = Buffer.from('café');
     expect(isTextual(text.subarray(0, text.length - 1))).toBe(true);
