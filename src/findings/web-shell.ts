@@ -305,6 +305,12 @@ const DESERIALIZES = /\.Deserialize\s*\(/g;
 const SELF_DELETE =
   /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
 
+// eval() of a file's text read whole, by a name the page spells out (`eval(file_get_contents(
+// "远程shell"))`): code kept in a file of any name, run where an include would have shown
+// it. Pages include their files; a template engine evaluates a template a variable names.
+const EVALUATES_NAMED_FILE =
+  /\b(?:eval|assert)\s*\(\s*(?:@\s*)?(?:['"]\?>['"]\s*\.\s*)?(?:file_get_contents|implode\s*\(\s*['"]{2}\s*,\s*(?:@\s*)?file)\s*\(\s*(['"])[^'"\n]{1,200}\1\s*\)/i;
+
 // Places a file keeps code where no reader looks: an image's EXIF fields, a doc comment.
 const HIDDEN_PLACES: readonly [RegExp, string][] = [
   [/\bexif_read_data\s*\(/, "an image's EXIF fields"],
@@ -917,6 +923,8 @@ function judgeAsWritten(
   );
   if (hiddenInclude)
     reasons.push(`includes code kept in a file named as an image (${hiddenInclude.slice(-60)})`);
+  if (isPhp && EVALUATES_NAMED_FILE.test(text))
+    reasons.push('evaluates the text of a file it names (code kept where no include shows it)');
   // include 'phar://readme.txt/x.php', include('log.zip'): code kept in an archive named as
   // something else. (A library shipped as a .phar is included by that name: aws.phar.) The
   // name may come later in the statement: `'phar://' . __DIR__ . '/codecept.phar/…'`

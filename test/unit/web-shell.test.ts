@@ -698,6 +698,19 @@ out.println(cl.getResource("version.txt"));
     expect(judge('/var/lib/tomcat/webapps/ROOT/v.jsp', own)?.severity).not.toBe('critical');
   });
 
+  it('ranks eval() of a file the page names critical, and leaves a template engine evaluating a template', () => {
+    for (const page of [
+      '<?php eval ( file_get_contents("\u8fdc\u7a0bshell")) ?>',
+      "<?php @eval('?>' . implode('', file('/var/tmp/.cache'))); ?>",
+    ])
+      expect(judge('/var/www/html/x.php', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/evaluates the text of a file it names/),
+      });
+    const engine = `<?php function render($tpl, $vars) { extract($vars); eval('?>' . file_get_contents($tpl)); }\nrender(__DIR__ . '/views/home.tpl', ['title' => 'Home']);`;
+    expect(judge('/var/www/html/t.php', engine)?.reason ?? '').not.toMatch(/file it names/);
+  });
+
   it('ranks a JSP page that declares a class loader making classes of bytes, and runs one, critical', () => {
     // A memory-shell injector: the class it carries, decoded and defined, then instantiated.
     const page = `<%!
