@@ -65,6 +65,16 @@ foreach (string n in rk.OpenSubKey(sub).GetSubKeyNames()) Response.Write(n);`),
       /browses the registry/,
     ],
     [
+      "the registry's hives walked, every key's values listed, with no request read",
+      'dir.aspx',
+      page(`Stack sack = new Stack();
+sack.Push(Registry.ClassesRoot); sack.Push(Registry.CurrentUser); sack.Push(Registry.LocalMachine); sack.Push(Registry.Users);
+while (sack.Count > 0) { RegistryKey k = (RegistryKey)sack.Pop();
+  foreach (string n in k.GetValueNames()) Response.Write(k.GetValue(n) + "<br/>");
+  foreach (string s in k.GetSubKeyNames()) sack.Push(k.OpenSubKey(s)); }`),
+      /walks the registry's hives/,
+    ],
+    [
       'a service the visitor names',
       's.aspx',
       page(`var sc = new System.ServiceProcess.ServiceController(Request["svc"]); sc.Stop();`),
@@ -114,6 +124,11 @@ Response.Write(k.GetValue("Version") + " " + sc.Status + " " + lang);`);
 var k = Registry.CurrentUser.OpenSubKey("Software\\\\Contoso") ?? Registry.LocalMachine.OpenSubKey("Software\\\\Contoso");
 Response.Write(k.GetValue(theme));`);
     expect(isAlarm(`${AT}settings.aspx`, settings)).toBe(false);
+    // Its own key's values listed, under the two hives it may be kept in: no walk.
+    const listed =
+      page(`var k = Registry.CurrentUser.OpenSubKey("Software\\\\Contoso") ?? Registry.LocalMachine.OpenSubKey("Software\\\\Contoso");
+foreach (string n in k.GetValueNames()) Response.Write(n);`);
+    expect(isAlarm(`${AT}values.aspx`, listed)).toBe(false);
   });
 
   it.each([

@@ -22,6 +22,9 @@ const REGISTRY_KEY =
 const HIVE = /\bRegistry\s*\.\s*(LocalMachine|CurrentUser|Users|ClassesRoot|CurrentConfig)\b/g;
 const OPENS_SUBKEY = /\.\s*OpenSubKey\s*\(/;
 const HIVES_BROWSED = 3;
+// Each key's values or subkeys listed: with several hives, a walk over the whole registry
+// (the paths it names, harvested to find folders to write to).
+const LISTS_KEYS = /\.\s*Get(?:ValueNames|SubKeyNames)\s*\(\s*\)/;
 const SERVICE = /\bnew\s+(?:System\.ServiceProcess\.)?ServiceController\s*\(/g;
 const PROCESS_BY_ID = /\bProcess\s*\.\s*GetProcessById\s*\(/g;
 const KILLS = /\.\s*Kill\s*\(\s*\)/;
@@ -44,7 +47,12 @@ const hivesNamed = (text: string) =>
 export function windowsToolIn(text: string, input: boolean): string | undefined {
   if (WINNT_PROVIDER.test(text) && ADDS_USER.test(text) && SETS_PASSWORD.test(text))
     return 'creates a Windows account through ADSI (a backdoor user)';
-  if (!input) return undefined;
+  // With request input, the browser's reason below is the more precise.
+  const walked =
+    LISTS_KEYS.test(text) && hivesNamed(text) >= HIVES_BROWSED
+      ? "walks the registry's hives, listing what their keys hold (a survey of the host)"
+      : undefined;
+  if (!input) return walked;
   if (callGivenInput(text, REGISTRY_KEY)) return 'opens any registry key the visitor names';
   if (OPENS_SUBKEY.test(text) && hivesNamed(text) >= HIVES_BROWSED)
     return "browses the registry: a key below whichever hive the visitor's path names";
@@ -53,5 +61,5 @@ export function windowsToolIn(text: string, input: boolean): string | undefined 
     return 'kills any process the visitor names (a task manager)';
   if (callGivenInput(text, ACCESS_RULES))
     return 'reads or sets the access rules of any path the visitor names (a permission scanner)';
-  return undefined;
+  return walked;
 }
