@@ -10,6 +10,7 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   'T1053.002': 'Scheduled Task/Job: At',
   'T1053.003': 'Scheduled Task/Job: Cron',
   'T1053.006': 'Scheduled Task/Job: Systemd Timers',
+  'T1056.003': 'Input Capture: Web Portal Capture',
   T1059: 'Command and Scripting Interpreter',
   'T1059.001': 'Command and Scripting Interpreter: PowerShell',
   'T1059.004': 'Command and Scripting Interpreter: Unix Shell',

@@ -82,6 +82,7 @@ import { runsTypedSql } from './web-shell/sql-console.js';
 import { scansForWritableFolders } from './web-shell/writable-folders.js';
 import { mailsListFromRequest, relaysMailFromRequest } from './web-shell/mailer.js';
 import { cloaksForCrawlers } from './web-shell/seo-cloaking.js';
+import { logsInputIntoImage } from './web-shell/input-capture.js';
 import { attackOnNamedHosts } from './web-shell/named-hosts.js';
 import { bypassesLimits } from './web-shell/bypasses.js';
 import {
@@ -1122,6 +1123,13 @@ function judgeAsWritten(
       severity: 'high',
       reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
       attack: 'T1505.003',
+    };
+  if (isPhp && logsInputIntoImage(text))
+    return {
+      severity: 'high',
+      reason:
+        "server-side code writing what visitors submit into a file named as an image (a skimmer's hidden log)",
+      attack: 'T1056.003',
     };
   if (isPhp && cloaksForCrawlers(text))
     return {

@@ -29,6 +29,10 @@ const SERVICE = /\bnew\s+(?:System\.ServiceProcess\.)?ServiceController\s*\(/g;
 const PROCESS_BY_ID = /\bProcess\s*\.\s*GetProcessById\s*\(/g;
 const KILLS = /\.\s*Kill\s*\(\s*\)/;
 const ACCESS_RULES = /\b(?:File|Directory)\s*\.\s*(?:GetAccessControl|SetAccessControl)\s*\(/g;
+// Each folder's access rules read as the folders are walked (a DirectoryInfo's own
+// GetAccessControl(), then its GetDirectories()): a scan for the folders it can write to.
+const READS_ACCESS_RULES = /\.\s*GetAccessControl\s*\(/;
+const WALKS_FOLDERS = /\.\s*(?:GetDirectories|EnumerateDirectories)\s*\(/;
 
 // Serv-U's local administration commands (its admin port, 43958 by default, takes them after
 // `SITE MAINTENANCE`): a domain set up and an FTP account given the whole disk, then `SITE
@@ -47,11 +51,14 @@ const hivesNamed = (text: string) =>
 export function windowsToolIn(text: string, input: boolean): string | undefined {
   if (WINNT_PROVIDER.test(text) && ADDS_USER.test(text) && SETS_PASSWORD.test(text))
     return 'creates a Windows account through ADSI (a backdoor user)';
-  // With request input, the browser's reason below is the more precise.
+  // With request input, the reasons below that name what the visitor picks are the more
+  // precise.
   const walked =
     LISTS_KEYS.test(text) && hivesNamed(text) >= HIVES_BROWSED
       ? "walks the registry's hives, listing what their keys hold (a survey of the host)"
-      : undefined;
+      : READS_ACCESS_RULES.test(text) && WALKS_FOLDERS.test(text)
+        ? "walks folders reading each one's access rules (a scan for folders it can write to)"
+        : undefined;
   if (!input) return walked;
   if (callGivenInput(text, REGISTRY_KEY)) return 'opens any registry key the visitor names';
   if (OPENS_SUBKEY.test(text) && hivesNamed(text) >= HIVES_BROWSED)
