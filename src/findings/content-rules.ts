@@ -111,11 +111,12 @@ const DECODED: readonly Pattern[] = [
     attack: 'T1140',
   },
   // Invoke-Obfuscation's ways to spell Invoke-Expression without its name: letters picked out
-  // of $PSHome, $ShellId, $env:Public, $env:ComSpec or $VerbosePreference, or the name of the
-  // variable matching '*mdr*' (MaximumDriveCount). Sigma's "Invoke-Obfuscation Obfuscated IEX
-  // Invocation" reads the same forms.
+  // by index of $PSHome, $ShellId, $env:Public, $env:ComSpec or $VerbosePreference as text
+  // (`([String]$VerbosePreference)[1,3]`), or the name of the variable matching '*mdr*'
+  // (MaximumDriveCount). Sigma's "Invoke-Obfuscation Obfuscated IEX Invocation" reads the
+  // same forms; a script testing `$VerbosePreference.ToString() -eq 'Continue'` picks none.
   {
-    test: /\$(?:PSHome|ShellId|env:Public)\s*\[\s*\d{1,3}\s*\]\s*\+\s*\$(?:PSHome|ShellId|env:Public)\s*\[|\$env:ComSpec\s*\[\s*\d{1,3}\s*,\s*\d{1,3}\s*,|\*mdr\*\W\s*\)\s*\.\s*Name\b|\$VerbosePreference\s*\.\s*ToString\s*\(|\[\s*String\s*\]\s*\$VerbosePreference\b/i,
+    test: /\$(?:PSHome|ShellId|env:Public)\s*\[\s*\d{1,3}\s*\]\s*\+\s*\$(?:PSHome|ShellId|env:Public)\s*\[|\$env:ComSpec\s*\[\s*\d{1,3}\s*,\s*\d{1,3}\s*,|\*mdr\*\W\s*\)\s*\.\s*Name\b|\$VerbosePreference\s*\.\s*ToString\s*\(\s*\)\s*(?:\)\s*)?\[\s*\d{1,3}\s*,|\[\s*String\s*\]\s*\$VerbosePreference\s*\)\s*\[\s*\d{1,3}\s*,/i,
     what: 'PowerShell running an expression through an Invoke-Expression whose name it hides',
     attack: 'T1140',
   },

@@ -103,7 +103,8 @@ function readsAsText(head: Buffer, at: number): boolean {
 }
 
 // Binary kinds whose bytes no server runs as a page: programs, archives, compressed data.
-const NEVER_A_PAGE = new Set<ContentType>(['elf', 'pe', 'compressed', 'archive', 'java-class']);
+// A Windows program is not among them: a PE header before `<?php` is a disguise as a GIF's is.
+const NEVER_A_PAGE = new Set<ContentType>(['elf', 'compressed', 'archive', 'java-class']);
 
 /**
  * Server-side code after a binary header (a GIF or JPEG header, then `<?php …`): PHP runs

@@ -117,6 +117,7 @@ import {
   NAMED_CODE,
   opensFromInput,
   callGivenInput,
+  givesInput,
   givenWholeParameter,
   controlValues,
   sqlFromControl,
@@ -237,8 +238,20 @@ const INSTANTIATES_OR_CALLS = /\.(?:newInstance|invoke)\s*\(/;
 
 // A stylesheet compiled by JAXP (`TransformerFactory…newTransformer(source)`): Xalan's and
 // Saxon's extension functions call any Java class a stylesheet names, so a stylesheet the
-// request sends runs the visitor's code.
+// request sends runs the visitor's code. A source naming a file (`getRealPath("/WEB-INF/xsl/"
+// + view + ".xsl")`) is the site's own stylesheet, whichever the request picks.
 const COMPILES_STYLESHEET = /\.new(?:Transformer|Templates)\s*\(/g;
+const NAMES_STYLESHEET_FILE =
+  /\bget(?:RealPath|Resource(?:AsStream)?)\s*\(|\bnew\s+(?:java\.io\.)?File\s*\(|\.xslt?\\?["']/;
+const compilesSentStylesheet = (text: string) =>
+  givesInput(
+    text,
+    [...text.matchAll(COMPILES_STYLESHEET)]
+      .slice(0, 100)
+      .filter(
+        (m) => !NAMES_STYLESHEET_FILE.test(callArgs(text, m.index! + m[0].length - 1).join(',')),
+      ),
+  );
 
 // Machine code run from a server page: memory made executable and a thread started in it
 // through kernel32 (msfvenom's aspx format and its kin). No page calls either.
@@ -307,10 +320,11 @@ const SELF_DELETE =
   /\b(?:unlink|@unlink)\s*\(\s*(?:__FILE__|\$_SERVER\s*\[\s*['"](?:SCRIPT_FILENAME|PHP_SELF)['"]\s*\])/;
 
 // eval() of a file's text read whole, by a name the page spells out (`eval(file_get_contents(
-// "远程shell"))`): code kept in a file of any name, run where an include would have shown
-// it. Pages include their files; a template engine evaluates a template a variable names.
+// "远程shell"))`): code kept in a file whose name says no code, run where an include would
+// have shown it. A template engine evaluates a template a variable names, and a legacy page
+// its header by a template's or page's name (`'templates/header.tpl.php'`): both left out.
 const EVALUATES_NAMED_FILE =
-  /\b(?:eval|assert)\s*\(\s*(?:@\s*)?(?:['"]\?>['"]\s*\.\s*)?(?:file_get_contents|implode\s*\(\s*['"]{2}\s*,\s*(?:@\s*)?file)\s*\(\s*(['"])[^'"\n]{1,200}\1\s*\)/i;
+  /\b(?:eval|assert)\s*\(\s*(?:@\s*)?(?:['"]\?>['"]\s*\.\s*)?(?:file_get_contents|implode\s*\(\s*['"]{2}\s*,\s*(?:@\s*)?file)\s*\(\s*(['"])(?![^'"\n]{0,200}\.(?:php\d?|phtml|inc|tpl|tmpl|html?|twig|view)\1)[^'"\n]{1,200}\1\s*\)/i;
 
 // Places a file keeps code where no reader looks: an image's EXIF fields, a doc comment.
 const HIDDEN_PLACES: readonly [RegExp, string][] = [
@@ -1047,7 +1061,7 @@ function judgeAsWritten(
     reasons.push(
       'declares a class loader that makes classes of bytes, and runs one (code brought in at run time)',
     );
-  if (isJava && isPageScript && input && callGivenInput(text, COMPILES_STYLESHEET))
+  if (isJava && isPageScript && input && compilesSentStylesheet(text))
     reasons.push(
       'compiles an XSLT stylesheet the request sends (its extension functions call any Java class)',
     );

@@ -39,6 +39,20 @@ describe('code after a binary header', () => {
       });
   });
 
+  it('judges PHP after a Windows program header, as after an image', () => {
+    const pe = Buffer.alloc(0x60);
+    pe.write('MZ', 0, 'latin1');
+    pe.writeUInt32LE(0x40, 0x3c);
+    pe.write('PE\0\0', 0x40, 'latin1');
+    const content = Buffer.concat([pe, SHELL]);
+    expect(ruleText(content, content.length)).toMatchObject({ type: 'pe', text: SHELL.toString() });
+    // Named as nothing a Windows program would be disguised as: its code is what it is.
+    expect(judge('/var/www/html/uploads/x.phar', content)[0]).toMatchObject({
+      rule: expect.stringMatching(/shell/),
+      severity: 'critical',
+    });
+  });
+
   it('judges a short closed block inside pixel data, and no open tag met by chance', () => {
     const pixels = (n: number) => Buffer.alloc(n, 0x91);
     const hidden = Buffer.concat([

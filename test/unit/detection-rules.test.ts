@@ -407,7 +407,7 @@ describe('content: download and execute, decoded execution', () => {
     ).toBeUndefined();
     expect(decodedExecution(added('/app/a.sh', 'base64 -d key.b64 > key.pem'))).toBeUndefined();
     // PowerShell decoding a certificate, and naming $PSHome to find a module.
-    const ps = `$cert = [Convert]::FromBase64String($b64)\nImport-Module (Join-Path $PSHome 'Modules\\X')\nWrite-Host $VerbosePreference`;
+    const ps = `$cert = [Convert]::FromBase64String($b64)\nImport-Module (Join-Path $PSHome 'Modules\\X')\nWrite-Host $VerbosePreference\nif ($VerbosePreference.ToString() -eq 'Continue') { $v = [String]$VerbosePreference }`;
     expect(decodedExecution(added('/app/setup.ps1', ps))).toBeUndefined();
   });
 });

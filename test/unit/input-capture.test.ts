@@ -30,6 +30,8 @@ describe('input capture into a file named as an image', () => {
     const avatar = `<?php file_put_contents(__DIR__ . "/avatars/{$id}.png", base64_decode($_POST['image']));`;
     const upload = `<?php move_uploaded_file($_FILES['f']['tmp_name'], "img/" . $name . ".jpg"); file_put_contents("img/" . $name . ".jpg.meta", json_encode($_POST));`;
     const log = `<?php file_put_contents('/var/log/app/forms.log', json_encode($_POST) . "\\n", FILE_APPEND);`;
-    for (const text of [avatar, upload, log]) expect(logsInputIntoImage(text)).toBe(false);
+    const cardPicture = `<?php file_put_contents("cards/u" . $id . ".png", base64_decode($_POST['card_image']));`;
+    for (const text of [avatar, upload, log, cardPicture])
+      expect(logsInputIntoImage(text)).toBe(false);
   });
 });

@@ -73,5 +73,24 @@ describe('request input given to any parameter of a function of the page', () =>
     );
     const unreached = `<?php\nfunction y($b, $c) { $f = strrev($b); $f($c); }\n$id = (int) $_GET['id'];\ny('tnirp', 'hello');\n`;
     expect(topFinding('/var/www/html/y.php', unreached)?.reason ?? '').not.toMatch(/through y\(\)/);
+    // A filter chain over the function's own list, and hooks a registry holds.
+    const chain = `<?php\nfunction clean($s) { foreach (array('trim', 'strip_tags') as $f) { $s = $f($s); } return $s; }\necho clean($_POST['name']);\n`;
+    const hooks = `<?php\nfunction apply_hooks($name, $value) { foreach ($GLOBALS['hooks'][$name] as $cb) { $value = $cb($value); } return $value; }\necho apply_hooks('title', $_GET['q']);\n`;
+    for (const [name, text] of [
+      ['c.php', chain],
+      ['h.php', hooks],
+    ] as const)
+      expect(topFinding(`/var/www/html/${name}`, text)?.severity ?? 'info').not.toMatch(
+        /critical|high/,
+      );
+  });
+
+  it('counts parameters past a default holding a comma, and shows no key of the callee but words', () => {
+    const text = `<?php\nfunction y($sep = ',', $b = 'x', $c = '') { $f = strrev($b); $f($c); }\ny(';', 'tressa', $_POST['x']);\n`;
+    expect(topFinding('/opt/x/y.php', text)?.reason).toMatch(/through y\(\)/);
+    const key = `<?php\nfunction y($b, $c) { $f = array("\\x1b[2J" => strrev($b)); $f["\\x1b[2J"]($c); }\ny('tressa', $_POST['x']);\n`;
+    const reason = topFinding('/opt/x/k.php', key)?.reason ?? '';
+    expect(reason).toMatch(/\$f\[…\]/);
+    expect(reason).not.toMatch(/2J/);
   });
 });

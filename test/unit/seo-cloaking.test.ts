@@ -24,6 +24,10 @@ describe('SEO cloaking', () => {
     expect(cloaksForCrawlers(direct)).toBe(true);
     const held = `<?php $u = 'https://links.example/p.html'; $ua = $_SERVER['HTTP_USER_AGENT'];\nif (stripos($ua, 'bot') !== false) { $page = file_get_contents($u); echo $page; }`;
     expect(cloaksForCrawlers(held)).toBe(true);
+    // An elseif, and one statement with no braces.
+    const elseif = `<?php $ua = $_SERVER['HTTP_USER_AGENT'];\nif ($ua == '') { exit; } elseif (preg_match('/yandex|bing/i', $ua)) { echo file_get_contents('https://links.example/y'); }`;
+    const bare = `<?php if (strpos($_SERVER['HTTP_USER_AGENT'], 'Googlebot') !== false) echo file_get_contents("http://203.0.113.9/l.txt");`;
+    for (const text of [elseif, bare]) expect(cloaksForCrawlers(text)).toBe(true);
   });
 
   it('leaves crawlers told apart for statistics, a feed shown to everyone, and a local cache for crawlers', () => {
@@ -34,6 +38,12 @@ describe('SEO cloaking', () => {
     // A prerendered page kept on disk, served to crawlers: the site's own content.
     const cache = `<?php if (preg_match('/googlebot/i', $_SERVER['HTTP_USER_AGENT'])) { echo file_get_contents(__DIR__ . '/cache/index.html'); exit; }`;
     expect(cloaksForCrawlers(cache)).toBe(false);
+    // People, not crawlers, get what a negated test guards.
+    const people = `<?php $ua = $_SERVER['HTTP_USER_AGENT'];\nif (!preg_match('/bot|crawl/i', $ua)) { echo file_get_contents('https://ads.example/banner'); }\nif (stripos($ua, 'spider') === false) { echo curl_exec($ch); }`;
+    expect(cloaksForCrawlers(people)).toBe(false);
+    // Dynamic rendering: the page asked for, rendered by a service for the crawler.
+    const prerender = `<?php if (preg_match('/googlebot|bingbot/i', $_SERVER['HTTP_USER_AGENT'])) { $ch = curl_init('https://service.prerender.io/https://' . $_SERVER['HTTP_HOST'] . $_SERVER['REQUEST_URI']); curl_setopt($ch, CURLOPT_RETURNTRANSFER, 1); echo curl_exec($ch); exit; }`;
+    expect(cloaksForCrawlers(prerender)).toBe(false);
     expect(topFinding('/var/www/html/index.php', stats)?.reason ?? '').not.toMatch(/SEO/);
   });
 });

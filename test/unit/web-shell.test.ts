@@ -709,6 +709,9 @@ out.println(cl.getResource("version.txt"));
       });
     const engine = `<?php function render($tpl, $vars) { extract($vars); eval('?>' . file_get_contents($tpl)); }\nrender(__DIR__ . '/views/home.tpl', ['title' => 'Home']);`;
     expect(judge('/var/www/html/t.php', engine)?.reason ?? '').not.toMatch(/file it names/);
+    // A legacy page evaluating its header template by the template's name.
+    const header = `<?php eval('?>' . file_get_contents('templates/header.tpl.php')); echo $body;`;
+    expect(judge('/var/www/html/p.php', header)?.reason ?? '').not.toMatch(/file it names/);
   });
 
   it('ranks a JSP page that declares a class loader making classes of bytes, and runs one, critical', () => {
@@ -758,6 +761,13 @@ Transformer t = TransformerFactory.newInstance().newTransformer(new StreamSource
 t.transform(new StreamSource(new java.io.StringReader(xml)), new StreamResult(out));
 %>`;
     expect(judge('/var/lib/tomcat/webapps/ROOT/r.jsp', own)?.reason ?? '').not.toMatch(/XSLT/);
+    // One of the site's stylesheets, picked by a validated name.
+    const picked = `<%@ page import="javax.xml.transform.*,javax.xml.transform.stream.*" %><%
+String view = request.getParameter("view");
+if (!view.matches("[a-z]+")) return;
+Transformer t = TransformerFactory.newInstance().newTransformer(new StreamSource(application.getRealPath("/WEB-INF/xsl/" + view + ".xsl")));
+%>`;
+    expect(judge('/var/lib/tomcat/webapps/ROOT/v.jsp', picked)?.reason ?? '').not.toMatch(/XSLT/);
   });
 
   it('ranks an ASP.NET page that makes memory executable and starts a thread in it critical', () => {

@@ -187,6 +187,41 @@ protected void Scan_Click(object sender, EventArgs e)
     });
   });
 
+  it("ranks an ASP.NET page reading each folder's access rules as it walks them critical", () => {
+    const scanner = `<%@ Page Language="C#" %>
+<script runat="server">
+public void GetDirectoryACL(DirectoryInfo path)
+{
+  DirectorySecurity sec = path.GetAccessControl(AccessControlSections.Access);
+  foreach (FileSystemAccessRule r in sec.GetAccessRules(true, true, typeof(NTAccount)))
+    Response.Write(path.FullName + " " + r.FileSystemRights + "<br>");
+  foreach (DirectoryInfo di in path.GetDirectories()) { GetDirectoryACL(di); }
+}
+</script>`;
+    const loop = `<%@ Page Language="C#" %><%
+foreach (DirectoryInfo d in new DirectoryInfo(@"C:\\").GetDirectories())
+{
+  var rules = d.GetAccessControl();
+  Response.Write(d.FullName + rules.GetSecurityDescriptorSddlForm(AccessControlSections.Access));
+}
+%>`;
+    for (const page of [scanner, loop])
+      expect(topFinding('/inetpub/wwwroot/acl.aspx', page)).toMatchObject({
+        severity: 'critical',
+        reason: expect.stringMatching(/folders to find the ones it can write to/),
+      });
+    // Its own upload folder's rules read, and that folder's subfolders listed apart.
+    const own = `<%@ Page Language="C#" %><%
+var up = new DirectoryInfo(Server.MapPath("~/uploads"));
+var r = up.GetAccessControl();
+Response.Write(r.GetSecurityDescriptorSddlForm(AccessControlSections.Access));
+foreach (var d in up.GetDirectories()) Response.Write(d.Name);
+%>`;
+    expect(topFinding('/inetpub/wwwroot/health.aspx', own)?.severity ?? 'info').not.toMatch(
+      /critical|high/,
+    );
+  });
+
   it('does not alarm on an ASP.NET page creating its own log file once', () => {
     const page = `<%@ Page Language="C#" %>
 <%@ Import Namespace="System.IO" %>

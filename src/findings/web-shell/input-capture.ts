@@ -18,8 +18,10 @@ const IMAGE_NAMED = /\.(?:jpe?g|png|gif|ico|bmp|webp)\\?['"]\s*$/i;
 const REQUEST_WHOLE =
   /\b(?:serialize|json_encode|print_r|var_export|implode|http_build_query)\s*\(\s*(?:\\?['"][^'"\n]{0,10}\\?['"]\s*,\s*)?\$_(?:POST|REQUEST|COOKIE|GET)\s*[),]/i;
 const REQUEST_FIELD = /\$_(?:POST|REQUEST)\s*\[/;
+// A card's number or security code, a password or a login, as a form names them; not a
+// picture of a card (`card_image`), which a form may well send.
 const SECRET_KEY =
-  /\[\s*\\?['"](?:\w{0,20}_)?(?:cc_?num\w{0,10}|cc_cid|card\w{0,10}|cvv\d?|cvc|pass(?:word|wd)?|login)\\?['"]\s*\]/i;
+  /\[\s*\\?['"](?:\w{0,20}_)?(?:cc_?num\w{0,10}|cc_?cid|cc_?cvv|card_?num\w{0,10}|cvv\d?|cvc|pass(?:word|wd)?|login)\\?['"]\s*\]/i;
 
 /** True when the page writes visitors' submissions into a file named as an image. */
 export function logsInputIntoImage(text: string): boolean {

@@ -180,6 +180,32 @@ export function callsOf(text: string, name: string): RegExpExecArray[] {
 }
 
 /**
+ * A parameter list's names in order (undefined where a piece holds none), split at the commas
+ * outside strings and brackets: a default of `','` or `array(1, 2)` is one parameter.
+ */
+function parameterNames(list: string): (string | undefined)[] {
+  const pieces: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      pieces.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  pieces.push(list.slice(start));
+  return pieces.map((p) => /^\s*(?:[\w\\?|]{1,80}\s+)?&?\$(\w{1,40})/.exec(p)?.[1]);
+}
+
+/**
  * A function of the file's own that hands a parameter to a sink (`function shell($c) { $fp =
  * popen($c, "r"); … }`), or calls a function it chose at run time on one (`function y($b,
  * $c) { $f = strrev($b); $f($c); }`), where a call of it gives that parameter request input:
@@ -187,9 +213,7 @@ export function callsOf(text: string, name: string): RegExpExecArray[] {
  */
 export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): string | undefined {
   for (const f of ownFunctions(text)) {
-    const params = f.params
-      .split(',')
-      .map((p) => /^\s*(?:[\w\\?|]{1,80}\s+)?&?\$(\w{1,40})/.exec(p)?.[1]);
+    const params = parameterNames(f.params);
     if (!params.some((p) => p !== undefined)) continue;
     const given = new Set<string>();
     for (const call of callsOf(text, f.name)) {
@@ -203,9 +227,17 @@ export function wrappedSinkOnInput(text: string, tainted: ReadonlySet<string>): 
     const held = taintedThrough(f.body, given);
     const sink = sinkOnInput(f.body, COMMAND_SINKS, held) ?? sinkOnInput(f.body, CODE_SINKS, held);
     if (sink) return `${sink}() on request input, through ${f.name}()`;
-    // A parameter called is a callback its caller chose (DokuWiki's `$move =
-    // 'move_uploaded_file'`): calleeRelayedOnInput() reads what the calls give it.
-    const chosen = dynamicCallOnInput(f.body, held, new Set(params.filter((p) => p !== undefined)));
+    // Only a callee worked out from a parameter (`$f = strrev($b)`), or a parameter the
+    // request fills: a parameter the caller fills is a callback it chose (DokuWiki's `$move
+    // = 'move_uploaded_file'`, calleeRelayedOnInput()'s to read), and a name a loop takes
+    // from the function's own list (`foreach (array('trim', 'strip_tags') as $f)`) is a
+    // filter chain.
+    const named = new Set(params.filter((p) => p !== undefined));
+    const callees = new Set([
+      ...[...taintedThrough(f.body, named)].filter((n) => !named.has(n)),
+      ...given,
+    ]);
+    const chosen = dynamicCallOnInput(f.body, held, callees);
     if (chosen) return `${chosen}, through ${f.name}()`;
   }
   return undefined;
@@ -430,6 +462,24 @@ const ownCiphers = (text: string) =>
       .map((f) => f.name.toLowerCase()),
   );
 
+// A key a reason may show as written: a word in quotes, a variable, a number.
+const PLAIN_KEY = /^\[\s*(?:'\w{1,40}'|"\w{1,40}"|\$\w{1,40}|\d{1,6})\s*\]$/;
+
+/**
+ * A dynamic call's callee as a reason shows it (`$f`, `$field['input_validate']`): the page's
+ * text only where it is words, each other key or braced expression as `…`. The callee is
+ * the attacker's, and a key may hold anything (a terminal's escape sequences).
+ */
+function calleeLabel(call: string): string {
+  return call
+    .slice(0, -1)
+    .trimEnd()
+    .replace(/\$\{([^}\n]{0,80})\}/g, (whole, inner: string) =>
+      /^\w{1,40}$/.test(inner) ? whole : '${…}',
+    )
+    .replace(/\[[^\]\n]{0,60}\]/g, (key) => (PLAIN_KEY.test(key) ? key : '[…]'));
+}
+
 /**
  * A function the page chose at run time, called on request input or named by it (`$f($_POST
  * ['x'])`, `$_GET['f'](…)`): how, in words.
@@ -437,13 +487,13 @@ const ownCiphers = (text: string) =>
 function dynamicCallOnInput(
   text: string,
   tainted: ReadonlySet<string>,
-  notCallees: ReadonlySet<string> = new Set(),
+  onlyCallees?: ReadonlySet<string>,
 ): string | undefined {
   for (const m of [...text.matchAll(DYNAMIC_CALL)].slice(0, 1000)) {
     if (isInterpolated(text, m.index!)) continue;
     const name = m[1];
+    if (onlyCallees && !(name && onlyCallees.has(name))) continue;
     if (name && tainted.has(name)) return `a function named by request input ($${name}(...))`;
-    if (name && notCallees.has(name)) continue;
     if ((name === undefined || SUPERGLOBAL.test(name)) && INPUT.test(m[0]))
       return 'a function named by request input';
     // $f($_POST['x']): whatever $f is, it is given what the visitor sent.
@@ -454,10 +504,10 @@ function dynamicCallOnInput(
       isRequestValue(first, tainted) &&
       !isOutsideSetting(text, m)
     )
-      return `a function chosen at run time called on request input (${m[0].slice(0, -1).trimEnd()}(...))`;
+      return `a function chosen at run time called on request input (${calleeLabel(m[0])}(...))`;
     // $f('/.*/e', $_POST['x'], ''): preg_replace's arguments, the replacement run as code.
     if (EVALUATING_PATTERN.test(first) && args.slice(1).some((a) => isRequestValue(a, tainted)))
-      return `a pattern with the /e modifier and request input, given to a function chosen at run time (${m[0].slice(0, -1).trimEnd()}(...))`;
+      return `a pattern with the /e modifier and request input, given to a function chosen at run time (${calleeLabel(m[0])}(...))`;
   }
   return undefined;
 }

@@ -8,8 +8,10 @@
  *
  * An application may tell crawlers apart (to leave them out of its statistics) and may fetch
  * a feed to show; what it does not do is print another host's content to crawlers alone.
- * Only an `if` whose own condition tests the user agent for a crawler's name counts, and only
- * a fetch printed within that `if`'s block.
+ * Only an `if` (or `elseif`) whose own condition tests the user agent for a crawler's name,
+ * not negated, counts, and only a fetch printed within that `if`'s block or statement. A
+ * block that names the page asked for (`REQUEST_URI`) is taken for a rendering service's
+ * (prerender.io's dynamic rendering serves crawlers the site's own pages this way).
  *
  * Bounded: conditions and blocks are read by callArgs and blockEnd (a few thousand
  * characters at most), and the loops stop at fixed counts.
@@ -23,7 +25,14 @@ const CRAWLER_NAMED =
   /['"][^'"\n]{0,200}?(?:google|bing|yahoo|slurp|baidu|yandex|duckduck|crawl|spider|bot\b)/i;
 // Names set from the user agent (`$ua = strtolower($_SERVER['HTTP_USER_AGENT']);`).
 const ASSIGNED = /\$(\w{1,40})\s*\.?=(?![=>])\s*([^;\n]{1,300});/g;
-const IF_OPEN = /\bif\s*\(/g;
+const IF_OPEN = /\b(?:else\s*)?if\s*\(/g;
+// A test that holds when the visitor is no crawler: negated, or a search found nothing
+// (`!preg_match(…)`, `strpos(…) === false`): what it prints goes to people.
+const NEGATED =
+  /^\s*!|!\s*(?:preg_match|str(?:i)?pos|str(?:i)?str|in_array)\b|(?<![!=])===?\s*false\b|\bfalse\s*===?(?!=)/i;
+// The page the visitor asked for, fetched from a rendering service (prerender.io's dynamic
+// rendering): the site's own content, shaped for the crawler.
+const OWN_PAGE = /\bREQUEST_URI\b/;
 // A fetch and the call's `(`: curl_exec() always reaches out; file_get_contents() and
 // readfile() when given a URL (remoteArgument).
 const FETCH = /\b(curl_exec|file_get_contents|readfile)\s*\(/g;
@@ -82,13 +91,15 @@ export function cloaksForCrawlers(text: string): boolean {
     const readsAgent =
       USER_AGENT.test(condition) ||
       [...condition.matchAll(/\$(\w{1,40})/g)].some((v) => agents.has(v[1]!));
-    if (!readsAgent || !CRAWLER_NAMED.test(condition)) continue;
-    // The block: from the `{` after the condition's `)` to its match.
+    if (!readsAgent || !CRAWLER_NAMED.test(condition) || NEGATED.test(condition)) continue;
+    // The block: from the `{` after the condition's `)` to its match, or the one statement.
     const close = open + 1 + condition.length;
     const brace = /^\)\s*\{/.exec(text.slice(close, close + 200));
-    if (!brace) continue;
-    const start = close + brace[0].length - 1;
-    if (printsFetched(text.slice(start, blockEnd(text, start, 5000)), urls)) return true;
+    const start = brace ? close + brace[0].length - 1 : close + 1;
+    const end = brace ? blockEnd(text, start, 5000) : text.indexOf(';', start);
+    if (end < 0) continue;
+    const block = text.slice(start, Math.min(end + 1, start + 5000));
+    if (!OWN_PAGE.test(block) && printsFetched(block, urls)) return true;
   }
   return false;
 }

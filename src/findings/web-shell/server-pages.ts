@@ -273,7 +273,8 @@ export function opensFromInput(text: string, calls: RegExp, isReader = false): b
 export const callGivenInput = (text: string, calls: RegExp) =>
   givesInput(text, [...text.matchAll(calls)].slice(0, 100));
 
-function givesInput(text: string, opened: RegExpMatchArray[]): boolean {
+/** True when one of the calls `opened` (matches ending at or before their `(`) is given the request. */
+export function givesInput(text: string, opened: RegExpMatchArray[]): boolean {
   if (opened.length === 0) return false;
   const boxes = controlValues(text);
   const tainted = pageTainted(text, boxes);

@@ -1,8 +1,9 @@
 /**
  * Server pages that work the Windows host for the visitor (issue 27: the tools found beside
  * the shells, written as variants of the held-out classes): a Windows account created through
- * ADSI, or a registry key, a service, a process or a path's access rules the visitor names.
- * Applications read their own settings; they do not manage the host from a page.
+ * ADSI, a walk over every hive of the registry, or a registry key, a service, a process or a
+ * path's access rules the visitor names. Applications read their own settings; they do not
+ * survey or manage the host from a page.
  */
 import { callGivenInput } from './server-pages.js';
 
@@ -29,10 +30,6 @@ const SERVICE = /\bnew\s+(?:System\.ServiceProcess\.)?ServiceController\s*\(/g;
 const PROCESS_BY_ID = /\bProcess\s*\.\s*GetProcessById\s*\(/g;
 const KILLS = /\.\s*Kill\s*\(\s*\)/;
 const ACCESS_RULES = /\b(?:File|Directory)\s*\.\s*(?:GetAccessControl|SetAccessControl)\s*\(/g;
-// Each folder's access rules read as the folders are walked (a DirectoryInfo's own
-// GetAccessControl(), then its GetDirectories()): a scan for the folders it can write to.
-const READS_ACCESS_RULES = /\.\s*GetAccessControl\s*\(/;
-const WALKS_FOLDERS = /\.\s*(?:GetDirectories|EnumerateDirectories)\s*\(/;
 
 // Serv-U's local administration commands (its admin port, 43958 by default, takes them after
 // `SITE MAINTENANCE`): a domain set up and an FTP account given the whole disk, then `SITE
@@ -56,9 +53,7 @@ export function windowsToolIn(text: string, input: boolean): string | undefined 
   const walked =
     LISTS_KEYS.test(text) && hivesNamed(text) >= HIVES_BROWSED
       ? "walks the registry's hives, listing what their keys hold (a survey of the host)"
-      : READS_ACCESS_RULES.test(text) && WALKS_FOLDERS.test(text)
-        ? "walks folders reading each one's access rules (a scan for folders it can write to)"
-        : undefined;
+      : undefined;
   if (!input) return walked;
   if (callGivenInput(text, REGISTRY_KEY)) return 'opens any registry key the visitor names';
   if (OPENS_SUBKEY.test(text) && hivesNamed(text) >= HIVES_BROWSED)

@@ -3,7 +3,7 @@
  * write to, the step an intruder takes before dropping more files. Installers test a few
  * folders of their own by name; a scanner walks every folder below one the visitor names
  * (PHP), or every subfolder it finds, creating a file in each and reading the error (classic
- * ASP). Issue 27: these were caught only by their likeness to known shells, or not at all.
+ * ASP), or probing or reading each one's access rules (ASP.NET). Issue 27: these were caught only by their likeness to known shells, or not at all.
  */
 import { blockEnd, callArgs, ownFunctions } from './code-text.js';
 import { callsOf, carriesInput } from './request-flow.js';
@@ -134,9 +134,39 @@ function netProbesEachFolder(text: string): boolean {
   return false;
 }
 
+// ASP.NET: a folder's access rules read (`d.GetAccessControl(…)`), and its subfolders listed.
+const READS_ACCESS_RULES = /\.\s*GetAccessControl\s*\(/g;
+const LISTS_SUBFOLDERS = /\.\s*(?:GetDirectories|EnumerateDirectories)\s*\(/;
+
+/**
+ * ASP.NET: each folder's access rules read as the folders are walked: inside a loop over a
+ * folder's subfolders, or inside a method that lists them and calls itself on each (GetACL's
+ * scan for the folders the site's account may write to). A page reading its own upload
+ * folder's rules, and listing that folder apart, walks nothing.
+ */
+function netReadsEachFoldersRules(text: string): boolean {
+  const reads = [...text.matchAll(READS_ACCESS_RULES)].slice(0, MAX_LOOPS).map((m) => m.index!);
+  if (reads.length === 0 || !LISTS_SUBFOLDERS.test(text)) return false;
+  const holdsRead = (block: [number, number] | undefined): block is [number, number] =>
+    !!block && reads.some((at) => block[0] < at && at < block[1]);
+  for (const loop of [...text.matchAll(NET_LOOP)].slice(0, MAX_LOOPS)) {
+    const open = loop.index! + loop[0].length - 1;
+    const header = callArgs(text, open).join(',');
+    if (LISTS_SUBFOLDERS.test(header) && holdsRead(blockAfter(text, open))) return true;
+  }
+  for (const method of [...text.matchAll(NET_METHOD)].slice(0, MAX_LOOPS)) {
+    const block = blockAfter(text, method.index! + method[0].length - 1);
+    if (!holdsRead(block)) continue;
+    const body = text.slice(block[0], block[1]);
+    if (LISTS_SUBFOLDERS.test(body) && callsOf(body, method[1]!).length) return true;
+  }
+  return false;
+}
+
 /** True when the page scans folders for write access (see above). */
 export function scansForWritableFolders(text: string, tainted: ReadonlySet<string>): boolean {
-  if (aspScansSubfolders(text) || netProbesEachFolder(text)) return true;
+  if (aspScansSubfolders(text) || netProbesEachFolder(text) || netReadsEachFoldersRules(text))
+    return true;
   if (!TESTS_WRITE.test(text)) return false;
   // PHP: a function that reads a folder, tests entries for write access and calls itself on
   // what it found, called elsewhere on a folder the visitor names.
