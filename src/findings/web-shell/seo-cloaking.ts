@@ -96,8 +96,11 @@ export function cloaksForCrawlers(text: string): boolean {
     const close = open + 1 + condition.length;
     const brace = /^\)\s*\{/.exec(text.slice(close, close + 200));
     const start = brace ? close + brace[0].length - 1 : close + 1;
-    const end = brace ? blockEnd(text, start, 5000) : text.indexOf(';', start);
-    if (end < 0) continue;
+    // One statement is looked for within the block's bound too: a thousand ifs with no `;`
+    // after them would each search the rest of the text.
+    const statementEnd = brace ? -1 : text.slice(start, start + 5000).indexOf(';');
+    if (!brace && statementEnd < 0) continue;
+    const end = brace ? blockEnd(text, start, 5000) : start + statementEnd;
     const block = text.slice(start, Math.min(end + 1, start + 5000));
     if (!OWN_PAGE.test(block) && printsFetched(block, urls)) return true;
   }
