@@ -27,6 +27,7 @@ import { defacement } from './defacement.js';
 import { fileInfector } from './file-infector.js';
 import { hiddenBrowserScript } from './hidden-browser-script.js';
 import { webServerRunsFiles } from './web-server-config.js';
+import { disguisedProgram } from './disguised-program.js';
 import {
   bootLoader,
   cronPersistence,
@@ -137,31 +138,22 @@ export const webContentChanged: ChangeRule = (f) => {
     : { severity: 'low', reason: 'new file in a web-served location' };
 };
 
-// Names of pages, images, styles, text and documents: what a program is saved as to pass
-// for something a site serves (a Windows program named `update.php` or `logo.jpg`).
-const NAMED_AS_CONTENT =
-  /\.(?:php\d?|phtml|inc|aspx?|ashx|asmx|jspx?|html?|js|css|json|xml|txt|log|md|jpe?g|png|gif|bmp|ico|svg|webp|pdf|docx?|xlsx?|csv)$/i;
-
-// A Windows program where Linux serves pages: there to be downloaded, since nothing here runs
-// it. Mono's assemblies and installers keep their .exe and .dll names and are left alone.
-const isDisguisedProgram = (f: ChangeFacts) =>
-  f.currentType === 'pe' && NAMED_AS_CONTENT.test(f.path);
-
+const isProgram = (f: ChangeFacts) =>
+  (f.current!.mode & 0o111) !== 0 || f.currentType === 'elf' || f.currentType === 'script';
+const disguiseOf = (f: ChangeFacts) => disguisedProgram(f.path, f.currentType, f.currentText);
 const isExecutableFile = (f: ChangeFacts) =>
-  isRegularFile(f.current) &&
-  ((f.current!.mode & 0o111) !== 0 ||
-    f.currentType === 'elf' ||
-    f.currentType === 'script' ||
-    isDisguisedProgram(f));
+  isRegularFile(f.current) && (isProgram(f) || disguiseOf(f) !== undefined);
 
 export const newExecutable: ChangeRule = (f) => {
-  if (!isWritten(f) || !isExecutableFile(f)) return undefined;
-  if (isDisguisedProgram(f))
+  if (!isWritten(f) || !isRegularFile(f.current)) return undefined;
+  const disguise = disguiseOf(f);
+  if (disguise)
     return {
       severity: 'high',
-      reason: `a Windows program (PE) ${f.kind === 'A' ? 'added' : 'written'} under the name of a page, image or document (a payload disguised for download)`,
+      reason: `${disguise.program} ${f.kind === 'A' ? 'added' : 'written'} under the name of ${disguise.namedAs} (a payload or tool disguised)`,
       attack: 'T1036.008',
     };
+  if (!isProgram(f)) return undefined;
   const what =
     f.currentType === 'elf'
       ? 'ELF binary'

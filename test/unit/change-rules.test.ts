@@ -124,6 +124,20 @@ describe('newExecutable', () => {
       newExecutable(added('/var/www/html/dl/setup.exe', { currentType: 'pe' })),
     ).toBeUndefined();
   });
+  it("ranks another language's program under a page's name high (disguised-program.ts)", () => {
+    expect(
+      newExecutable(
+        added('/var/www/html/up/x.php', {
+          currentType: 'script',
+          currentText: '#!/usr/bin/perl\nuse IO::Socket;\n',
+        }),
+      ),
+    ).toMatchObject({
+      severity: 'high',
+      reason: 'a perl script added under the name of a page (a payload or tool disguised)',
+      attack: 'T1036.008',
+    });
+  });
   it('flags a file that became executable', () => {
     expect(newExecutable(changed('/app/run', { current: meta({ mode: 0o755 }) }))?.reason).toMatch(
       /became executable/,
