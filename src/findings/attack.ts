@@ -21,6 +21,7 @@ export const TECHNIQUES: Readonly<Record<string, string>> = {
   'T1070.003': 'Indicator Removal: Clear Command History',
   'T1070.004': 'Indicator Removal: File Deletion',
   'T1070.006': 'Indicator Removal: Timestomp',
+  'T1027.009': 'Obfuscated Files or Information: Embedded Payloads',
   T1071: 'Application Layer Protocol',
   'T1098.004': 'Account Manipulation: SSH Authorized Keys',
   T1080: 'Taint Shared Content',

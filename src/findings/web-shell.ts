@@ -101,6 +101,8 @@ import {
   recordsSavedUpload,
   writesAndRuns,
   writesEncodedPhp,
+  writesCarriedProgram,
+  carriesProgram,
   writesRequestIntoServerPage,
   writesRequestToNamedFile,
 } from './web-shell/droppers.js';
@@ -993,6 +995,8 @@ function judgeAsWritten(
   if (savesUploadAsPage(flow))
     reasons.push('saves an upload as a server page it names (a dropper)');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
+  if (isPhp && writesCarriedProgram(text))
+    reasons.push('writes out a program it carries base64-encoded (a dropper)');
   if (downloaded.isSavedAsPage)
     reasons.push('saves code it downloads as a server page or CGI script (a dropper)');
   const droppedShell = depth === 0 ? carriedShell(f, text, isAsp, isInWebRoot) : undefined;
@@ -1137,6 +1141,13 @@ function judgeAsWritten(
       severity: 'high',
       reason: 'server-side code that is mostly one encoded blob: what it runs is hidden',
       attack: 'T1505.003',
+    };
+  if (isPhp && carriesProgram(text))
+    return {
+      severity: 'high',
+      reason:
+        "server-side code carrying a Windows or Linux program as base64 (a dropper's payload)",
+      attack: 'T1027.009',
     };
   if (isPhp && logsInputIntoImage(text))
     return {

@@ -97,6 +97,33 @@ fclose($fp);`;
     });
   });
 
+  it('ranks a page writing out a program it carries as base64 critical', () => {
+    // A Windows program's first bytes (MZ, its DOS header) as base64, over several lines.
+    const mz = Buffer.concat([Buffer.from('MZ\x90\0\x03\0', 'latin1'), Buffer.alloc(300, 7)])
+      .toString('base64')
+      .replace(/.{76}/g, '$&\n');
+    const dropper = `<?php
+$pwdump = "${mz}";
+function cf($name, $text) { $w = fopen($name, "w"); fputs($w, base64_decode($text)); fclose($w); }
+cf("pwdump2.exe", $pwdump);
+exec("pwdump2.exe", $out);`;
+    expect(topFinding('/var/www/html/p.php', dropper)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/writes out a program it carries base64-encoded/),
+    });
+    // Carried, and decoded elsewhere (a long page's end, read apart): a payload all the same.
+    expect(
+      topFinding('/var/www/html/p.php', dropper.replace('base64_decode($text)', '$text')),
+    ).toMatchObject({
+      severity: 'high',
+      reason: expect.stringMatching(/carrying a Windows or Linux program as base64/),
+      attack: 'T1027.009',
+    });
+    // An image carried so (a spacer GIF, a logo) is not a program.
+    const gif = Buffer.concat([Buffer.from('GIF89a'), Buffer.alloc(300, 7)]).toString('base64');
+    expect(isAlarm('/var/www/html/p.php', `<?php\n$logo = "${gif}";\n`)).toBe(false);
+  });
+
   it('does not alarm on a file written with a decoded image', () => {
     const page = `<?php
 file_put_contents(__DIR__ . '/cache/pixel.gif', base64_decode('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'));

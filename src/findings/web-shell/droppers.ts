@@ -238,6 +238,27 @@ export function writesEncodedPhp(text: string): boolean {
   return WRITES_ENCODED_PHP.test(text);
 }
 
+// A program carried as a base64 literal: `MZ` (a Windows program's header: `TVqQ`, `TVpQ`,
+// `TVoA`…) or `\x7fELF` (`f0VMR`), and enough of it to be one (a literal may run over lines).
+const CARRIED_PROGRAM = /['"](?:TV[opqr][A-Za-z0-9+/]|f0VMR)[A-Za-z0-9+/\r\n]{200}/;
+const BASE64_DECODED = /\bbase64_decode\s*\(/i;
+const PHP_WRITES_FILE = /\b(?:fwrite|fputs|file_put_contents)\s*\(/i;
+
+/**
+ * A page carrying a program as base64: a dropper's payload (a password dumper, a Linux
+ * implant). Applications ship their programs as files, not inside a page. Issue 27: none
+ * of the tuning side's 56,000 benign pages holds such a literal; 64 of its shells do. A
+ * long page may hold the literal in its start and the code writing it in its end.
+ */
+export function carriesProgram(text: string): boolean {
+  return CARRIED_PROGRAM.test(text);
+}
+
+/** A page decoding a program it carries as base64 and writing it out: `fputs($f, base64_decode($pwdump2))`. */
+export function writesCarriedProgram(text: string): boolean {
+  return carriesProgram(text) && BASE64_DECODED.test(text) && PHP_WRITES_FILE.test(text);
+}
+
 // Writing a file, in PHP, .NET, Java or classic ASP.
 const WRITES_FILE =
   /\b(?:fwrite|fputs|file_put_contents|CreateText|WriteAllText|AppendAllText|StreamWriter|CreateTextFile|OpenTextFile|SaveToFile|FileWriter|FileOutputStream|PrintWriter)\b/;
