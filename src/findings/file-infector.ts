@@ -1,14 +1,16 @@
 /**
- * A file infector: PHP code that walks a folder and writes into the pages it finds there,
- * and reads its own file, the code it spreads. PHP viruses prepend or append themselves to
+ * A file infector: PHP or classic ASP code that walks a folder and writes into the pages it
+ * finds there, and reads its own file, the code it spreads. PHP viruses prepend or append themselves to
  * every `.php` file of the folder (PHP.Faces, PHP.Rabow, PHP/Spider); a worm of hacked sites
- * plants itself in every page it can write. Issue 27: they were missed, as a virus runs no
+ * plants itself in every page it can write; ASP viruses (ASP.Fine, ASP.Silly) read their
+ * own script and write it over every `.asp` file of the web root. Issue 27: they were missed, as a virus runs no
  * command and reads no request. A build tool that rewrites pages does not read its own file;
  * a self-extracting installer reads its own file and writes what it carries, but to names
  * of its own, not to the names a folder listing returns.
  */
 import type { ChangeRule } from './change-rules.js';
 import { withoutComments } from './web-shell/comments.js';
+import { aspServerCode, isClassicAsp } from './web-shell/classic-asp.js';
 
 // A name a folder listing returns: `while (($f = readdir($d)) !== false)`, `foreach
 // (glob('*.php') as $f)`, `foreach (scandir($dir) as $k => $f)`.
@@ -41,17 +43,41 @@ export function infectsFiles(text: string): boolean {
   return [...names].some((name) => writesTo(text, name));
 }
 
+// Classic ASP's folder listing (`For Each File In Folder.Files`), a listed file opened for
+// writing by its path (`fso.CreateTextFile(File.Path, True)`), its own code read whole
+// (`.ReadAll` of `Server.ScriptFullName`, of its own name, or of the page the server ran).
+const ASP_LISTED_FILE = /\bfor\s+each\s+(\w{1,40})\s+in\b[^\n]{0,200}?\bfiles\b/gi;
+const ASP_OPENS_PATH = /\b(?:createtextfile|opentextfile)\s*\(\s*(\w{1,40})\s*\.\s*path\b/gi;
+const ASP_READS_WHOLE = /\.\s*readall\b/i;
+const ASP_OWN_FILE =
+  /\bscriptfullname\b|\bservervariables\s*\(\s*"(?:script_name|path_translated|path_info|url)"|\bmappath\s*\(\s*"[^"\n]{1,80}\.asp"/i;
+const ASP_EXTENSION = /"\.?asp"/i;
+
+/** True when classic ASP code reads its own file and writes into the files a folder lists. */
+export function infectsAspFiles(code: string): boolean {
+  if (!ASP_READS_WHOLE.test(code) || !ASP_OWN_FILE.test(code) || !ASP_EXTENSION.test(code))
+    return false;
+  const listed = new Set(
+    [...code.matchAll(ASP_LISTED_FILE)].slice(0, 20).map((m) => m[1]!.toLowerCase()),
+  );
+  return [...code.matchAll(ASP_OPENS_PATH)]
+    .slice(0, 50)
+    .some((m) => listed.has(m[1]!.toLowerCase()));
+}
+
 const PHP_FILE = /\.(?:php\d?|phtml|inc)$/i;
 
+const infects = (path: string, text: string) =>
+  PHP_FILE.test(path) || /<\?php/i.test(text)
+    ? infectsFiles(withoutComments(text))
+    : isClassicAsp(path, text) && infectsAspFiles(aspServerCode(text));
+
 export const fileInfector: ChangeRule = (f) =>
-  f.kind !== 'D' &&
-  f.currentText !== undefined &&
-  (PHP_FILE.test(f.path) || /<\?php/i.test(f.currentText)) &&
-  infectsFiles(withoutComments(f.currentText))
+  f.kind !== 'D' && f.currentText !== undefined && infects(f.path, f.currentText)
     ? {
         severity: 'high',
         reason:
-          'a file infector: it reads its own code and writes into the pages a folder listing names (a PHP virus or worm spreading itself)',
+          'a file infector: it reads its own code and writes into the pages a folder listing names (a virus or worm spreading itself)',
         attack: 'T1080',
       }
     : undefined;

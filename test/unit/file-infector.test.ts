@@ -4,7 +4,7 @@
  * anew, beside what applications do that looks alike.
  */
 import { describe, expect, it } from 'vitest';
-import { infectsFiles } from '../../src/findings/file-infector.js';
+import { infectsAspFiles, infectsFiles } from '../../src/findings/file-infector.js';
 import { isRuleAlarm, topFinding } from '../support/top-finding.js';
 
 const PREPENDER = `<?php // x
@@ -48,5 +48,40 @@ foreach (scandir('.') as $f) { if ($f == 'install.php') $found = true; }
 file_put_contents('app/config.php', stream_get_contents($me));`;
     expect(infectsFiles(installer)).toBe(false);
     expect(isRuleAlarm('/var/www/html/install.php', installer)).toBe(false);
+  });
+
+  it("ranks an ASP virus writing its own script over the web root's pages high", () => {
+    const virus = `<%
+Set fso = Server.CreateObject("Scripting.FileSystemObject")
+Set me = fso.OpenTextFile(Server.MapPath("news.asp"), 1)
+src = me.ReadAll
+For Each Page In fso.GetFolder(Server.MapPath("/")).Files
+  If LCase(fso.GetExtensionName(Page.Path)) = "asp" Then
+    Set w = fso.CreateTextFile(Page.Path, True)
+    w.Write src
+    w.Close
+  End If
+Next
+%>`;
+    expect(topFinding('/inetpub/wwwroot/news.asp', virus)).toMatchObject({
+      rule: 'file-infector',
+      severity: 'high',
+      attack: 'T1080',
+    });
+  });
+
+  it("leaves an ASP page rewriting the folder's pages from a template, not from itself", () => {
+    // A CMS regenerating its static pages: lists the folder and writes each, from a template.
+    const regenerate = `<%
+Set t = fso.OpenTextFile(Server.MapPath("template.htm"), 1)
+tpl = t.ReadAll
+For Each Page In fso.GetFolder(Server.MapPath("news")).Files
+  If fso.GetExtensionName(Page.Path) = "asp" Then
+    Set w = fso.CreateTextFile(Page.Path, True)
+    w.Write Replace(tpl, "{title}", Page.Name)
+  End If
+Next
+%>`;
+    expect(infectsAspFiles(regenerate)).toBe(false);
   });
 });
