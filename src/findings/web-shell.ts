@@ -111,7 +111,7 @@ import { callArgs } from './web-shell/code-text.js';
 import { likenessApplies, likenessFinding } from './web-shell/likeness.js';
 import { unscoped, withScopedNames } from './web-shell/php-scopes.js';
 import { isTaglessPhp, TAGLESS_REASON } from './web-shell/tagless-code.js';
-import { foreignPage } from './web-shell/foreign-page.js';
+import { FACELETS_PAGE, foreignPage } from './web-shell/foreign-page.js';
 import { isMarkdown, withoutCodeSamples } from './web-shell/markdown-text.js';
 import { guessesPasswords } from './web-shell/password-guessing.js';
 import {
@@ -422,7 +422,7 @@ export function judgeWebShell(facts: ChangeFacts, isInWebRoot: boolean): RuleHit
   const hit = judgeByRules(f, isInWebRoot);
   if (hit && SEVERITY_RANK[hit.severity] >= SEVERITY_RANK.high) return hit;
   if (f.kind === 'D' || f.currentText === undefined || f.isPiece) return hit;
-  const foreign = judgeForeignPage(f, isInWebRoot);
+  const foreign = judgeForeignPage(f, isInWebRoot) ?? judgeFaceletsPage(f, isInWebRoot);
   if (foreign) return foreign;
   const texts = [
     f.currentText,
@@ -436,6 +436,18 @@ export function judgeWebShell(facts: ChangeFacts, isInWebRoot: boolean): RuleHit
   if (!learned) return hit;
   return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
 }
+
+/**
+ * A JSF (Facelets) page under its own names (`.xhtml`, `.jsf`, `.faces`): the application
+ * server evaluates its expressions, which reach Java as a JSP's do (an EL shell loading
+ * `java.lang.Runtime` by name), so it is judged by the JSP rules.
+ */
+function judgeFaceletsPage(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined {
+  if (!FACES_NAME.test(f.path) || !FACELETS_PAGE.test(f.currentText ?? '')) return undefined;
+  const hit = judgeByRules({ ...f, path: f.path.replace(FACES_NAME, '.jsp') }, isInWebRoot);
+  return hit && { ...hit, reason: `${hit.reason} (a JSF Facelets page)` };
+}
+const FACES_NAME = /\.(?:xhtml|jsf|faces)$/i;
 
 /**
  * Another server's page under a PHP name (foreign-page.ts), judged by its own language's

@@ -77,4 +77,41 @@ describe('a page of another language under a PHP name', () => {
   it('takes markup with `<%` and none of a server language for no page', () => {
     expect(foreignPage('t.php', '<p>50<% off</p>')).toBeUndefined();
   });
+
+  // A JSF (Facelets) page whose expression loads java.lang.Runtime by name: an EL shell.
+  const FACELETS_SHELL = [
+    '<html xmlns="http://www.w3.org/1999/xhtml" xmlns:h="http://xmlns.jcp.org/jsf/html">',
+    '<body>',
+    '#{view.getClass().getClassLoader().loadClass("java.lang.Runtime").getMethod("exec", "".getClass())',
+    '.invoke(view.getClass().getClassLoader().loadClass("java.lang.Runtime").getMethod("getRuntime")',
+    '.invoke(null), request.getParameter("do"))}',
+    '</body></html>',
+  ].join('\n');
+
+  it('reads a JSF (Facelets) page as Java, under a PHP name and under its own', () => {
+    expect(foreignPage('/var/www/html/f.php', FACELETS_SHELL)).toEqual({
+      name: '/var/www/html/f.jsp',
+      label: 'JSF (Facelets) page',
+    });
+    expect(judge('/var/www/html/f.php', FACELETS_SHELL)?.severity).toBe('high');
+    expect(judge('/opt/app/webapp/admin.xhtml', FACELETS_SHELL)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringMatching(/run by name\) \(a JSF Facelets page\)$/),
+    });
+  });
+
+  it("leaves a Facelets page of an application's own alone", () => {
+    const form = [
+      '<ui:composition xmlns:ui="http://java.sun.com/jsf/facelets" xmlns:h="http://java.sun.com/jsf/html">',
+      '<h:form><h:inputText value="#{orderBean.quantity}"/>',
+      '<h:outputText value="#{request.getParameter(\'id\')}"/>',
+      '<h:commandButton action="#{orderBean.save}" value="Save"/></h:form>',
+      '</ui:composition>',
+    ].join('\n');
+    expect(judge('/opt/app/webapp/order.xhtml', form)?.severity ?? 'none').toMatch(/none|low|info/);
+    // XHTML that is no JSF page is the browser's.
+    expect(
+      judge('/var/www/html/a.xhtml', FACELETS_SHELL.replace(/xmlns:h="[^"]*"/, '')),
+    ).toBeUndefined();
+  });
 });

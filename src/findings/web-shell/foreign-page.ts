@@ -25,6 +25,11 @@ const DOTNET_PAGE =
 const CLASSIC_ASP_PAGE =
   /<%@\s{0,20}language\s{0,20}=\s{0,20}["']?(?:vbscript|jscript)|\b(?:Request\s{0,20}\.\s{0,20}(?:Form|QueryString|ServerVariables)|Response\s{0,20}\.\s{0,20}Write|Server\s{0,20}\.\s{0,20}(?:CreateObject|MapPath))\b|<%[^%]{0,300}?\b(?:Request\s{0,20}\(|CreateObject\s{0,20}\(|Execute(?:Global)?\b|eval\b)/i;
 
+// A JSF (Facelets) page: XHTML declaring JSF's tag libraries, whose `#{…}` and `${…}`
+// expressions the application server evaluates (Java reached from the page's EL).
+export const FACELETS_PAGE =
+  /\bxmlns:\w{1,20}\s{0,20}=\s{0,20}["'](?:https?:\/\/(?:java\.sun\.com|xmlns\.jcp\.org)\/jsf\/|jakarta\.faces\.)/i;
+
 export interface ForeignPage {
   /** A name in the page's own language, for its rules to read it by. */
   name: string;
@@ -34,11 +39,13 @@ export interface ForeignPage {
 
 /**
  * The language a PHP-named file without any PHP code is written in, when it is another
- * server's page: JSP, ASP.NET or classic ASP.
+ * server's page: JSP (or JSF's Facelets), ASP.NET or classic ASP.
  */
 export function foreignPage(path: string, text: string): ForeignPage | undefined {
-  if (!PHP_NAME.test(path) || OPENS_PHP.test(text) || !text.includes('<%')) return undefined;
+  if (!PHP_NAME.test(path) || OPENS_PHP.test(text)) return undefined;
   const base = path.replace(PHP_NAME, '');
+  if (FACELETS_PAGE.test(text)) return { name: `${base}.jsp`, label: 'JSF (Facelets) page' };
+  if (!text.includes('<%')) return undefined;
   if (JAVA_PAGE.test(text)) return { name: `${base}.jsp`, label: 'JSP page' };
   if (DOTNET_PAGE.test(text)) return { name: `${base}.aspx`, label: 'ASP.NET page' };
   if (CLASSIC_ASP_PAGE.test(text)) return { name: `${base}.asp`, label: 'classic ASP page' };
