@@ -140,7 +140,9 @@ export const webContentChanged: ChangeRule = (f) => {
 
 const isProgram = (f: ChangeFacts) =>
   (f.current!.mode & 0o111) !== 0 || f.currentType === 'elf' || f.currentType === 'script';
-const disguiseOf = (f: ChangeFacts) => disguisedProgram(f.path, f.currentType, f.currentText);
+// What a file is, its type says of its start: a long file's middle and end are not read so.
+const disguiseOf = (f: ChangeFacts) =>
+  f.isPiece ? undefined : disguisedProgram(f.path, f.currentType, f.currentText);
 const isExecutableFile = (f: ChangeFacts) =>
   isRegularFile(f.current) && (isProgram(f) || disguiseOf(f) !== undefined);
 

@@ -30,9 +30,19 @@ const NAMED_AS_PAGE = /\.(?:php\d?|phtml|aspx?|ashx|asmx|jspx?)$/i;
 const PHP_SHEBANG =
   /^#!\s{0,20}(?:\S{0,200}\/)?(?:env\s{1,20}(?:-\S{1,20}\s{1,20}){0,5})?(?:php[\w.-]{0,20}|hhvm)(?:\s|$)/;
 
-// Interpreters named by their usual names; any other is "another program's" (the first
-// line is the suspect's text and never reaches a reason).
-const INTERPRETERS = ['perl', 'python', 'ruby', 'bash', 'sh', 'node', 'lua', 'pwsh'] as const;
+// Interpreters by their usual names, and what a reason calls each; any other is "another
+// program's" (the first line is the suspect's text and never reaches a reason).
+const INTERPRETERS: Readonly<Record<string, string>> = {
+  perl: 'Perl',
+  python: 'Python',
+  ruby: 'Ruby',
+  bash: 'shell',
+  sh: 'shell',
+  dash: 'shell',
+  node: 'Node.js',
+  lua: 'Lua',
+  pwsh: 'PowerShell',
+};
 
 // The first line's program, and env's first argument after its options.
 const SHEBANG =
@@ -41,12 +51,15 @@ const SHEBANG =
 // Server code in any of the page languages: such a page is judged by what its code does.
 const SERVER_CODE =
   /<\?|<%|<script\b[^>]{0,300}\b(?:runat|language\s{0,20}=\s{0,20}["']?php)\b|<jsp:/i;
+// A page that opens as markup: a program saved under a page's name starts with its code, and
+// a help page quoting code (a `<pre>` sample, a browser's VBScript) starts with a tag.
+const OPENS_AS_MARKUP = /^\uFEFF?\s{0,400}</;
 
 // Each language's idioms, as its programs open and use them; two different ones of one
 // language name it (one alone is a word in a page's prose or a code sample).
 const IDIOMS: readonly (readonly [string, readonly RegExp[]])[] = [
   [
-    'python',
+    'Python',
     [
       /^import\s{1,20}(?:os|sys|socket|subprocess|urllib\w{0,20}|base64|struct|time|re|random|threading)\b/m,
       /^from\s{1,20}[\w.]{1,100}\s{1,20}import\s{1,20}\w/m,
@@ -57,7 +70,7 @@ const IDIOMS: readonly (readonly [string, readonly RegExp[]])[] = [
     ],
   ],
   [
-    'perl',
+    'Perl',
     [
       /^use\s{1,20}(?:strict|warnings|IO::Socket|Socket|Getopt::\w{1,40}|LWP::\w{1,40}|HTTP::\w{1,40})\b[^;\n]{0,300};/m,
       /\$ARGV\[/,
@@ -94,12 +107,14 @@ function interpreterOf(text: string): string | undefined {
   const first = SHEBANG.exec(text);
   if (!first) return undefined;
   const name = first[1] === 'env' ? (first[2] ?? '') : first[1]!;
-  return INTERPRETERS.find((i) => name.replace(/[\d.]{1,20}$/, '') === i);
+  return Object.hasOwn(INTERPRETERS, name.replace(/[\d.]{1,20}$/, ''))
+    ? INTERPRETERS[name.replace(/[\d.]{1,20}$/, '')]
+    : undefined;
 }
 
 /** The program language a page's text is written in, when it holds no server code. */
 function programLanguageOf(text: string): string | undefined {
-  if (SERVER_CODE.test(text)) return undefined;
+  if (SERVER_CODE.test(text) || OPENS_AS_MARKUP.test(text)) return undefined;
   return IDIOMS.find(([, idioms]) => idioms.filter((r) => r.test(text)).length >= 2)?.[0];
 }
 
@@ -124,11 +139,14 @@ export function disguisedProgram(
   const program = (): string | undefined => {
     if (type === 'archive') return 'an archive';
     if (type === 'script') {
-      if (PHP_SHEBANG.test(text ?? '')) return undefined;
+      // PHP's command line skips the first line of a script, whatever it names.
+      if (PHP_SHEBANG.test(text ?? '') || /<\?(?:php\b|=)/i.test(text ?? '')) return undefined;
       const language = interpreterOf(text ?? '');
       return language ? `a ${language} script` : "another program's script";
     }
-    const language = type === 'text' && text ? programLanguageOf(text) : undefined;
+    // Text read as the rules read it: UTF-16 (PowerShell's own default) decoded too.
+    const language =
+      (type === 'text' || type === 'binary') && text ? programLanguageOf(text) : undefined;
     return language ? `a ${language} program` : undefined;
   };
   const what = program();

@@ -43,26 +43,40 @@ export function infectsFiles(text: string): boolean {
   return [...names].some((name) => writesTo(text, name));
 }
 
-// Classic ASP's folder listing (`For Each File In Folder.Files`), a listed file opened for
-// writing by its path (`fso.CreateTextFile(File.Path, True)`), its own code read whole
-// (`.ReadAll` of `Server.ScriptFullName`, of its own name, or of the page the server ran).
-const ASP_LISTED_FILE = /\bfor\s+each\s+(\w{1,40})\s+in\b[^\n]{0,200}?\bfiles\b/gi;
-const ASP_OPENS_PATH = /\b(?:createtextfile|opentextfile)\s*\(\s*(\w{1,40})\s*\.\s*path\b/gi;
-const ASP_READS_WHOLE = /\.\s*readall\b/i;
-const ASP_OWN_FILE =
-  /\bscriptfullname\b|\bservervariables\s*\(\s*"(?:script_name|path_translated|path_info|url)"|\bmappath\s*\(\s*"[^"\n]{1,80}\.asp"/i;
+// Classic ASP's folder listing (`For Each File In Folder.Files`), a listed file opened by its
+// path (`fso.CreateTextFile(File.Path, True)`; `OpenTextFile(File.Path, 1)` opened to read).
+const ASP_LISTED_FILE = /\bfor\s{1,20}each\s{1,20}(\w{1,40})\s{1,20}in\b[^\n]{0,200}?\bfiles\b/gi;
+const ASP_OPENS_PATH =
+  /\b(createtextfile|opentextfile)\s{0,20}\(\s{0,20}(\w{1,40})\s{0,20}\.\s{0,20}path\b\s{0,20}(,\s{0,20}1\b)?/gi;
+// The page's own file opened: the script's full name, the path the server ran it from
+// (`MapPath(Request.ServerVariables("SCRIPT_NAME"))`), or its own name given to MapPath.
+const ASP_OPENS_OWN =
+  /\b(?:scriptfullname\b|(?:opentextfile|mappath)\s{0,20}\(\s{0,20}(?:server\s{0,20}\.\s{0,20}mappath\s{0,20}\(\s{0,20})?request\s{0,20}\.\s{0,20}servervariables\s{0,20}\(\s{0,20}"(?:script_name|path_info|path_translated|url)")/i;
+const ASP_MAPPED_NAME =
+  /\bmappath\s{0,20}\(\s{0,20}"(?:[^"\n]{0,200}[\\/])?([^"\\/\n]{1,80}\.asp)"/gi;
+const ASP_READS_WHOLE = /\.\s{0,20}readall\b/i;
 const ASP_EXTENSION = /"\.?asp"/i;
 
-/** True when classic ASP code reads its own file and writes into the files a folder lists. */
-export function infectsAspFiles(code: string): boolean {
-  if (!ASP_READS_WHOLE.test(code) || !ASP_OWN_FILE.test(code) || !ASP_EXTENSION.test(code))
-    return false;
+/**
+ * True when classic ASP code reads its own file whole and writes into the files a folder
+ * lists, without reading them (a site-wide find-and-replace reads each page it rewrites; a
+ * regenerator reads a template, not itself). `name` is the page's own file name.
+ */
+export function infectsAspFiles(code: string, name: string): boolean {
+  if (!ASP_READS_WHOLE.test(code) || !ASP_EXTENSION.test(code)) return false;
+  const own = name.toLowerCase();
+  const opensOwn =
+    ASP_OPENS_OWN.test(code) ||
+    [...code.matchAll(ASP_MAPPED_NAME)].slice(0, 50).some((m) => m[1]!.toLowerCase() === own);
+  if (!opensOwn) return false;
   const listed = new Set(
     [...code.matchAll(ASP_LISTED_FILE)].slice(0, 20).map((m) => m[1]!.toLowerCase()),
   );
-  return [...code.matchAll(ASP_OPENS_PATH)]
+  const opens = [...code.matchAll(ASP_OPENS_PATH)]
     .slice(0, 50)
-    .some((m) => listed.has(m[1]!.toLowerCase()));
+    .filter((m) => listed.has(m[2]!.toLowerCase()));
+  const isRead = (m: RegExpMatchArray) => /^opentextfile$/i.test(m[1]!) && m[3] !== undefined;
+  return opens.some((m) => !isRead(m)) && !opens.some(isRead);
 }
 
 const PHP_FILE = /\.(?:php\d?|phtml|inc)$/i;
@@ -70,7 +84,7 @@ const PHP_FILE = /\.(?:php\d?|phtml|inc)$/i;
 const infects = (path: string, text: string) =>
   PHP_FILE.test(path) || /<\?php/i.test(text)
     ? infectsFiles(withoutComments(text))
-    : isClassicAsp(path, text) && infectsAspFiles(aspServerCode(text));
+    : isClassicAsp(path, text) && infectsAspFiles(aspServerCode(text), path.split('/').pop()!);
 
 export const fileInfector: ChangeRule = (f) =>
   f.kind !== 'D' && f.currentText !== undefined && infects(f.path, f.currentText)

@@ -1008,7 +1008,7 @@ function judgeAsWritten(
     reasons.push('saves an upload as a server page it names (a dropper)');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
   if (isPhp && writesCarriedProgram(text))
-    reasons.push('writes out a program it carries base64-encoded (a dropper)');
+    reasons.push('writes out a program it carries base64-encoded, and runs a program (a dropper)');
   if (downloaded.isSavedAsPage)
     reasons.push('saves code it downloads as a server page or CGI script (a dropper)');
   const droppedShell = depth === 0 ? carriedShell(f, text, isAsp, isInWebRoot) : undefined;

@@ -134,9 +134,22 @@ describe('newExecutable', () => {
       ),
     ).toMatchObject({
       severity: 'high',
-      reason: 'a perl script added under the name of a page (a payload or tool disguised)',
+      reason: 'a Perl script added under the name of a page (a payload or tool disguised)',
       attack: 'T1036.008',
     });
+  });
+
+  it("reads a long file's type of its start only: its middle and end are no programs", () => {
+    // A 200 KB command-line PHP tool: its end, read apart, has no first line of its own.
+    const end = added('/var/www/html/tool.php', {
+      currentType: 'script',
+      currentText: 'function main() {}\n',
+      isPiece: true,
+    });
+    expect(newExecutable(end)?.severity).not.toBe('high');
+    const start = { ...end, currentText: '#!/usr/bin/env php\n<?php\n', isPiece: false };
+    expect(newExecutable(start)?.severity).not.toBe('high');
+    expect(newExecutable({ ...end, isPiece: false })?.severity).toBe('high');
   });
   it('flags a file that became executable', () => {
     expect(newExecutable(changed('/app/run', { current: meta({ mode: 0o755 }) }))?.reason).toMatch(

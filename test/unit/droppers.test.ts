@@ -111,6 +111,9 @@ exec("pwdump2.exe", $out);`;
       severity: 'critical',
       reason: expect.stringMatching(/writes out a program it carries base64-encoded/),
     });
+    // A test writing a fixture out for a file-type check runs nothing: a payload, not a drop.
+    const fixture = dropper.replace('exec("pwdump2.exe", $out);', 'assert(mime($f) === "pe");');
+    expect(topFinding('/var/www/html/p.php', fixture)?.severity).toBe('high');
     // Carried, and decoded elsewhere (a long page's end, read apart): a payload all the same.
     expect(
       topFinding('/var/www/html/p.php', dropper.replace('base64_decode($text)', '$text')),

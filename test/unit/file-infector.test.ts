@@ -70,10 +70,10 @@ Next
     });
   });
 
-  it("leaves an ASP page rewriting the folder's pages from a template, not from itself", () => {
-    // A CMS regenerating its static pages: lists the folder and writes each, from a template.
+  it("leaves ASP pages rewriting the folder's pages from a template, or each from itself", () => {
+    // A CMS regenerating its pages from a template (an .asp one too), not from its own file.
     const regenerate = `<%
-Set t = fso.OpenTextFile(Server.MapPath("template.htm"), 1)
+Set t = fso.OpenTextFile(Server.MapPath("template.asp"), 1)
 tpl = t.ReadAll
 For Each Page In fso.GetFolder(Server.MapPath("news")).Files
   If fso.GetExtensionName(Page.Path) = "asp" Then
@@ -82,6 +82,21 @@ For Each Page In fso.GetFolder(Server.MapPath("news")).Files
   End If
 Next
 %>`;
-    expect(infectsAspFiles(regenerate)).toBe(false);
+    expect(infectsAspFiles(regenerate, 'regenerate.asp')).toBe(false);
+    expect(isRuleAlarm('/inetpub/wwwroot/admin/regenerate.asp', regenerate)).toBe(false);
+    // A site-wide find and replace: reads each page it rewrites; its form posts to itself.
+    const replaceAll = `<form action="<%= Request.ServerVariables("SCRIPT_NAME") %>" method="post">
+<%
+Set fso = Server.CreateObject("Scripting.FileSystemObject")
+For Each Page In fso.GetFolder(Server.MapPath("/")).Files
+  If LCase(fso.GetExtensionName(Page.Path)) = "asp" Then
+    body = fso.OpenTextFile(Page.Path, 1).ReadAll
+    Set w = fso.CreateTextFile(Page.Path, True)
+    w.Write Replace(body, "2023", "2024")
+  End If
+Next
+%>`;
+    expect(infectsAspFiles(replaceAll, 'replace.asp')).toBe(false);
+    expect(isRuleAlarm('/inetpub/wwwroot/admin/replace.asp', replaceAll)).toBe(false);
   });
 });
