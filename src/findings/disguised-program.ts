@@ -11,8 +11,10 @@
  * other file of the tuning packages.
  *
  * What stays: Mono's assemblies and installers keep their .exe and .dll names; command-line
- * PHP names PHP on its first line; CGI programs keep .cgi and .pl; a shell library may be
- * called `.inc`. A page with server code (PHP's tags, `<%`) is the page rules' to judge.
+ * PHP names PHP on its first line or holds PHP's open tag; CGI programs keep .cgi and .pl; a
+ * shell library may be called `.inc`; a page opening with markup (a help page quoting code,
+ * a page of browser VBScript) is no program. A page with server code (PHP's tags, `<%`) is
+ * the page rules' to judge.
  *
  * Linear and bounded: a few regexes over the text the rules read, each gap bounded.
  */
@@ -106,10 +108,9 @@ const IDIOMS: readonly (readonly [string, readonly RegExp[]])[] = [
 function interpreterOf(text: string): string | undefined {
   const first = SHEBANG.exec(text);
   if (!first) return undefined;
-  const name = first[1] === 'env' ? (first[2] ?? '') : first[1]!;
-  return Object.hasOwn(INTERPRETERS, name.replace(/[\d.]{1,20}$/, ''))
-    ? INTERPRETERS[name.replace(/[\d.]{1,20}$/, '')]
-    : undefined;
+  // `python3.11` is Python: the version is not part of the name.
+  const name = (first[1] === 'env' ? (first[2] ?? '') : first[1]!).replace(/[\d.]{1,20}$/, '');
+  return Object.hasOwn(INTERPRETERS, name) ? INTERPRETERS[name] : undefined;
 }
 
 /** The program language a page's text is written in, when it holds no server code. */
