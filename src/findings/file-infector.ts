@@ -1,13 +1,15 @@
 /**
  * A file infector: PHP or classic ASP code that walks a folder and writes into the pages it
- * finds there, and reads its own file, the code it spreads. PHP viruses prepend or append themselves to
- * every `.php` file of the folder (PHP.Faces, PHP.Rabow, PHP/Spider); a worm of hacked sites
- * plants itself in every page it can write; ASP viruses (ASP.Fine, ASP.Silly) read their
- * own script and write it over every `.asp` file of the web root. Issue 27: they were missed, as a virus runs no
- * command and reads no request. A build tool that rewrites pages does not read its own file;
- * a self-extracting installer reads its own file and writes what it carries, but to names
- * of its own, not to the names a folder listing returns.
+ * finds there, and reads its own file, the code it spreads. PHP viruses prepend or append
+ * themselves to every `.php` file of the folder (PHP.Faces, PHP.Rabow, PHP/Spider); a worm
+ * of hacked sites plants itself in every page it can write; ASP viruses (ASP.Fine,
+ * ASP.Silly) read their own script and write it over every `.asp` file of the web root.
+ * Issue 27: they were missed, as a virus runs no command and reads no request. A build tool
+ * that rewrites pages does not read its own file; a self-extracting installer reads its own
+ * file and writes what it carries, but to names of its own, not to the names a folder
+ * listing returns.
  */
+import { posix } from 'node:path';
 import type { ChangeRule } from './change-rules.js';
 import { withoutComments } from './web-shell/comments.js';
 import { aspServerCode, isClassicAsp } from './web-shell/classic-asp.js';
@@ -84,7 +86,7 @@ const PHP_FILE = /\.(?:php\d?|phtml|inc)$/i;
 const infects = (path: string, text: string) =>
   PHP_FILE.test(path) || /<\?php/i.test(text)
     ? infectsFiles(withoutComments(text))
-    : isClassicAsp(path, text) && infectsAspFiles(aspServerCode(text), path.split('/').pop()!);
+    : isClassicAsp(path, text) && infectsAspFiles(aspServerCode(text), posix.basename(path));
 
 export const fileInfector: ChangeRule = (f) =>
   f.kind !== 'D' && f.currentText !== undefined && infects(f.path, f.currentText)

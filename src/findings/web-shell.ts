@@ -437,6 +437,8 @@ export function judgeWebShell(facts: ChangeFacts, isInWebRoot: boolean): RuleHit
   return hit ? { ...learned, reason: `${learned.reason}; ${hit.reason}` } : learned;
 }
 
+const FACES_NAME = /\.(?:xhtml|jsf|faces)$/i;
+
 /**
  * A JSF (Facelets) page under its own names (`.xhtml`, `.jsf`, `.faces`): the application
  * server evaluates its expressions, which reach Java as a JSP's do (an EL shell loading
@@ -447,7 +449,6 @@ function judgeFaceletsPage(f: ChangeFacts, isInWebRoot: boolean): RuleHit | unde
   const hit = judgeByRules({ ...f, path: f.path.replace(FACES_NAME, '.jsp') }, isInWebRoot);
   return hit && { ...hit, reason: `${hit.reason} (a JSF Facelets page)` };
 }
-const FACES_NAME = /\.(?:xhtml|jsf|faces)$/i;
 
 /**
  * Another server's page under a PHP name (foreign-page.ts), judged by its own language's
@@ -1007,7 +1008,7 @@ function judgeAsWritten(
   if (savesUploadAsPage(flow))
     reasons.push('saves an upload as a server page it names (a dropper)');
   if (writesEncodedPhp(text)) reasons.push('writes PHP code it carries encoded (a dropper)');
-  if (isPhp && writesCarriedProgram(text))
+  if (isPhp && command && writesCarriedProgram(text))
     reasons.push('writes out a program it carries base64-encoded, and runs a program (a dropper)');
   if (downloaded.isSavedAsPage)
     reasons.push('saves code it downloads as a server page or CGI script (a dropper)');
