@@ -67,6 +67,7 @@ import {
 } from './web-shell/classic-asp.js';
 import { decodeEncodedScripts, hasEncodedScript } from './web-shell/script-encoded.js';
 import { foldedPhp } from './web-shell/php-constants.js';
+import { withLiteralArguments } from './web-shell/literal-arguments.js';
 import { decodedRun } from './web-shell/decoded-run.js';
 import { tunnelToNamedHost } from './web-shell/tunnels.js';
 import { downloadedCode } from './web-shell/downloaded-code.js';
@@ -659,7 +660,8 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   if (!/<\?(?:php|=)?/i.test(f.currentText) && !/\.(?:php\d?|phtml|inc)$/i.test(f.path)) return hit;
   // Comments first: an apostrophe in one would be taken for a string's start.
   const code = withoutComments(f.currentText);
-  const { text: folded, decodedRunner } = foldedPhp(code);
+  const given = withLiteralArguments(code);
+  const { text: folded, decodedRunner } = foldedPhp(given);
   if (folded === code) return hit;
   const judged = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot, {
     asPhp: isClassicAsp(f.path, f.currentText),
@@ -683,7 +685,7 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
     return hit;
   return {
     ...again,
-    reason: `${again.reason} (once its constant strings are worked out and decoded)`,
+    reason: `${again.reason} (once ${given === code ? '' : 'the constants its functions are given and '}its constant strings are worked out and decoded)`,
   };
 }
 

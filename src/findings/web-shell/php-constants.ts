@@ -498,7 +498,7 @@ class ConstantParser {
 }
 
 /** A value as a single-quoted PHP literal. */
-const literal = (value: string) => `'${value.replace(/[\\']/g, '\\$&')}'`;
+export const phpLiteral = (value: string) => `'${value.replace(/[\\']/g, '\\$&')}'`;
 
 /**
  * `$name = <constant>;` set once in the file, and then only added to with constants
@@ -592,7 +592,7 @@ function foldOnce(text: string, decodedNames: ReadonlySet<string>): Pass {
       const set = /\$(\w{1,40})\s*=\s*@?$/.exec(before);
       if (set && parsed.isDecoded) pass.decodedNames.add(set[1]!);
       const value = isRun ? parsed.value.replace(/^\s*<\?(?:php)?|\?>\s*$/gi, '') : parsed.value;
-      out += text.slice(from, at) + (isRun ? value : literal(value));
+      out += text.slice(from, at) + (isRun ? value : phpLiteral(value));
       from = parsed.end;
       folds++;
       if (out.length > MAX_RESULT_CHARS) break;
@@ -714,4 +714,19 @@ function withVariablesNamed(text: string): string {
     const value = names.get(name);
     return value && /^[A-Za-z_]\w{0,39}$/.test(value) ? `$${value}` : whole;
   });
+}
+
+/**
+ * The value of the constant expression starting at `at` in `text` (`strrev("trea")`, `'a' .
+ * $b` with `$b` among `variables`) and where it ends, if it is one.
+ */
+export function constantAt(
+  text: string,
+  at: number,
+  variables: ReadonlyMap<string, string>,
+): { value: string; end: number } | undefined {
+  const parsed = new ConstantParser(text, variables).expression(at);
+  return parsed && parsed.value.length <= MAX_DECODED_BYTES
+    ? { value: parsed.value, end: parsed.end }
+    : undefined;
 }

