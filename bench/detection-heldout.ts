@@ -16,9 +16,12 @@
  * open-source applications of both sides as deployed in a web root (BENIGN_APPS) and the
  * hand-written ones (HANDWRITTEN_APPS, beginners' and small shops' procedural PHP). Each
  * figure is given with the rules alone beside it: the learned likeness's findings left out.
+ * The held-out shells are also counted by what a blind audit found each to be
+ * (bench/heldout-labels.tsv): working shells, other malice, fragments, benign files.
  */
 import { execFile } from 'node:child_process';
-import { lstat, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -139,11 +142,59 @@ async function pmfMatches(rules: string, files: readonly string[]): Promise<Set<
 const pct = (n: number, d: number, digits = 1) =>
   d ? `${((100 * n) / d).toFixed(digits)}%` : 'n/a';
 
+/**
+ * What a blind audit found each held-out shell to be (bench/heldout-labels.tsv, by SHA-256):
+ * read as text by helper sessions that were never shown a verdict, so the classes say how
+ * much of the collections is web shells at all, and recall is given for each.
+ */
+type AuditClass = 'S' | 'M' | 'F' | 'B';
+const AUDIT_CLASSES: Readonly<Record<AuditClass, string>> = {
+  S: 'working web shells and backdoors',
+  M: 'other malicious files (mailers, SEO spam, phishing, exploits, other languages)',
+  F: 'fragments, templates, broken copies, saved output',
+  B: 'benign, unrelated or empty files',
+};
+const LABELS = path.join(import.meta.dirname, 'heldout-labels.tsv');
+
+async function auditLabels(): Promise<Map<string, AuditClass>> {
+  const labels = new Map<string, AuditClass>();
+  if (!existsSync(LABELS)) return labels;
+  for (const line of (await readFile(LABELS, 'utf8')).split('\n')) {
+    const [sha, label] = line.split('\t');
+    if (sha && label && label in AUDIT_CLASSES) labels.set(sha, label as AuditClass);
+  }
+  return labels;
+}
+
+const sha256Of = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+
+function auditedLines(audited: ReadonlyMap<AuditClass | 'unlabelled', { n: number; hit: number }>) {
+  const row = (label: AuditClass | 'unlabelled', title: string) => {
+    const r = audited.get(label);
+    return r
+      ? [
+          `    ${label.padEnd(10)} ${String(r.hit).padStart(4)} / ${String(r.n).padEnd(5)} ${pct(r.hit, r.n).padStart(6)}   ${title}`,
+        ]
+      : [];
+  };
+  const s = audited.get('S') ?? { n: 0, hit: 0 };
+  const m = audited.get('M') ?? { n: 0, hit: 0 };
+  return [
+    `  by a blind audit of what each file is (${path.basename(LABELS)}): working shells ${s.hit}/${s.n} = ${pct(s.hit, s.n)}; with other malice ${s.hit + m.hit}/${s.n + m.n} = ${pct(s.hit + m.hit, s.n + m.n)}`,
+    ...(Object.entries(AUDIT_CLASSES) as [AuditClass, string][]).flatMap(([k, t]) => row(k, t)),
+    ...row('unlabelled', 'not in the audit'),
+  ];
+}
+
 async function measureShells(
   title: string,
   files: readonly ShellFile[],
   pmf?: Set<string>,
   nearCopies?: Set<string>,
+  labels?: ReadonlyMap<string, AuditClass>,
 ) {
   const lines: string[] = [];
   const by = new Map<string, { n: number; hit: number; rules: number; pmf: number }>();
@@ -152,6 +203,7 @@ async function measureShells(
   const coded = { n: 0, hit: 0, rules: 0 };
   const bare = { n: 0, hit: 0 };
   const misses: string[] = [];
+  const audited = new Map<AuditClass | 'unlabelled', { n: number; hit: number }>();
   for (const [i, s] of files.entries()) {
     const read = await sampleOf(s.file);
     const { sizeBytes } = read;
@@ -175,6 +227,13 @@ async function measureShells(
       if (found) tally.hit++;
       if (tally === coded && isRuleHigh(outside) && isRuleHigh(served)) coded.rules++;
     }
+    if (labels && HEADLINE.includes(s.language)) {
+      const label = labels.get(await sha256Of(s.file)) ?? 'unlabelled';
+      const tally = audited.get(label) ?? { n: 0, hit: 0 };
+      tally.n++;
+      if (found) tally.hit++;
+      audited.set(label, tally);
+    }
     if (!found) misses.push(`    ${path.relative(CORPORA, s.file)}: ${headline(outside)}`);
     if (pmf?.has(s.file)) row.pmf++;
     by.set(s.language, row);
@@ -195,6 +254,7 @@ async function measureShells(
   lines.push(
     `  holding server-side code (corpora.ts SERVER_CODE; ${bare.n} files with none set aside, ${bare.hit} of them high): ${coded.hit}/${coded.n} = ${pct(coded.hit, coded.n)} (rules alone ${pct(coded.rules, coded.n)})`,
   );
+  if (labels) lines.push(...auditedLines(audited));
   for (const l of [...HEADLINE, 'cgi']) {
     const r = by.get(l);
     if (r)
@@ -551,7 +611,13 @@ async function main() {
               sets.tuning.filter((s) => HEADLINE.includes(s.language)).map((s) => s.file),
             )
           : undefined;
-      const { lines, misses } = await measureShells(title, files, pmf, near);
+      const { lines, misses } = await measureShells(
+        title,
+        files,
+        pmf,
+        near,
+        side === 'heldout' ? await auditLabels() : undefined,
+      );
       say(lines);
       if (list === 'tuning' && side === 'tuning' && files === sets.tuning)
         say(['  misses:', ...misses]);
