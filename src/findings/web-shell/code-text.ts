@@ -87,6 +87,29 @@ export function withoutSingleQuoted(expr: string): string {
   return out;
 }
 
+/** A parameter list split at its commas outside strings and brackets (`$s = ','`). */
+export function splitParameters(list: string): string[] {
+  const pieces: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '(' || c === '[') depth++;
+    else if (c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0) {
+      pieces.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  pieces.push(list.slice(start));
+  return pieces;
+}
+
 /** One of the page's own named functions, with its body's extent in the text. */
 export interface OwnFunction {
   name: string;

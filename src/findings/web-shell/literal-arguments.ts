@@ -9,7 +9,7 @@
  *
  * A function called more than once is left as written: its parameters are no one constant.
  */
-import { callArgs, ownFunctions, type OwnFunction } from './code-text.js';
+import { callArgs, ownFunctions, splitParameters, type OwnFunction } from './code-text.js';
 import { constantAt, phpLiteral } from './php-constants.js';
 
 const FUNCTIONS_READ = 100;
@@ -104,29 +104,6 @@ function constantParameters(params: string, args: readonly string[]): Map<string
     if (value && !arg.slice(value.end).trim()) bindings.set(name, value.value);
   });
   return bindings;
-}
-
-/** A parameter list split at its commas outside strings and brackets (`$s = ','`). */
-function splitParameters(list: string): string[] {
-  const pieces: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let start = 0;
-  for (let i = 0; i < list.length; i++) {
-    const c = list[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
-    else if (c === ',' && depth === 0) {
-      pieces.push(list.slice(start, i));
-      start = i + 1;
-    }
-  }
-  pieces.push(list.slice(start));
-  return pieces;
 }
 
 /**

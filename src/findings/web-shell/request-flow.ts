@@ -7,6 +7,7 @@ import {
   callArgs,
   isInterpolated,
   ownFunctions,
+  splitParameters,
   unescapePhp,
   withoutSingleQuoted,
 } from './code-text.js';
@@ -184,25 +185,7 @@ export function callsOf(text: string, name: string): RegExpExecArray[] {
  * outside strings and brackets: a default of `','` or `array(1, 2)` is one parameter.
  */
 function parameterNames(list: string): (string | undefined)[] {
-  const pieces: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let start = 0;
-  for (let i = 0; i < list.length; i++) {
-    const c = list[i]!;
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = '';
-    } else if (c === "'" || c === '"') quote = c;
-    else if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
-    else if (c === ',' && depth === 0) {
-      pieces.push(list.slice(start, i));
-      start = i + 1;
-    }
-  }
-  pieces.push(list.slice(start));
-  return pieces.map((p) => /^\s*(?:[\w\\?|]{1,80}\s+)?&?\$(\w{1,40})/.exec(p)?.[1]);
+  return splitParameters(list).map((p) => /^\s*(?:[\w\\?|]{1,80}\s+)?&?\$(\w{1,40})/.exec(p)?.[1]);
 }
 
 /**
