@@ -660,33 +660,55 @@ function judgeByRules(f: ChangeFacts, isInWebRoot: boolean): RuleHit | undefined
   if (!/<\?(?:php|=)?/i.test(f.currentText) && !/\.(?:php\d?|phtml|inc)$/i.test(f.path)) return hit;
   // Comments first: an apostrophe in one would be taken for a string's start.
   const code = withoutComments(f.currentText);
+  const asPhp = isClassicAsp(f.path, f.currentText);
+  const plain = judgeFolded(f, isInWebRoot, code, code, asPhp);
+  // The constants a function's one call gives it (literal-arguments.ts), written in: taken
+  // only when it finds more, so the rewrite can never lower a verdict.
   const given = withLiteralArguments(code);
-  const { text: folded, decodedRunner } = foldedPhp(given);
-  if (folded === code) return hit;
-  const judged = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot, {
-    asPhp: isClassicAsp(f.path, f.currentText),
-  });
-  // Folding writes decoded code out as code: that a decoder made what eval() runs is said
-  // here, as decodedRun() says it of the page as written.
-  const again: RuleHit | undefined =
-    decodedRunner && judged?.severity !== 'critical'
-      ? {
-          severity: 'critical',
-          reason: `web shell pattern: ${decodedRunner}() on decoded data`,
-          attack: 'T1505.003',
-        }
-      : judged;
-  const isMorePrecise =
-    isLoader && again?.severity === 'critical' && !again.reason.endsWith('on decoded data');
+  const withGiven = given === code ? undefined : judgeFolded(f, isInWebRoot, given, code, asPhp);
+  const isPrecise = (h?: RuleHit) =>
+    h?.severity === 'critical' && !h.reason.endsWith('on decoded data');
+  const byGiven =
+    !!withGiven &&
+    (SEVERITY_RANK[withGiven.severity] > SEVERITY_RANK[plain?.severity ?? 'info'] ||
+      (isPrecise(withGiven) && !isPrecise(plain)));
+  const again = byGiven ? withGiven : plain;
+  const isMorePrecise = isLoader && isPrecise(again);
   if (
     !again ||
     (!isMorePrecise && SEVERITY_RANK[again.severity] <= SEVERITY_RANK[hit?.severity ?? 'info'])
   )
     return hit;
+  const how = byGiven ? 'the constants its functions are given and ' : '';
   return {
     ...again,
-    reason: `${again.reason} (once ${given === code ? '' : 'the constants its functions are given and '}its constant strings are worked out and decoded)`,
+    reason: `${again.reason} (once ${how}its constant strings are worked out and decoded)`,
   };
+}
+
+/**
+ * The verdict on a PHP page's code with its constant expressions worked out, when working
+ * them out changed it from the page as written (`original`).
+ */
+function judgeFolded(
+  f: ChangeFacts,
+  isInWebRoot: boolean,
+  code: string,
+  original: string,
+  asPhp: boolean,
+): RuleHit | undefined {
+  const { text: folded, decodedRunner } = foldedPhp(code);
+  if (folded === original) return undefined;
+  const judged = judgeAsWritten({ ...f, currentText: folded }, isInWebRoot, { asPhp });
+  // Folding writes decoded code out as code: that a decoder made what eval() runs is said
+  // here, as decodedRun() says it of the page as written.
+  return decodedRunner && judged?.severity !== 'critical'
+    ? {
+        severity: 'critical',
+        reason: `web shell pattern: ${decodedRunner}() on decoded data`,
+        attack: 'T1505.003',
+      }
+    : judged;
 }
 
 interface Reading {

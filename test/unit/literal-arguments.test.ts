@@ -59,4 +59,49 @@ function clean_all($filter, $values) {
 $rows = clean_all('TRIM', $_POST['rows']);`;
     expect(isRuleAlarm('/var/www/html/form.php', page)).toBe(false);
   });
+
+  // Cases a review built (issue 27, thirty-seventh session).
+  it('never grows a hostile page past its bound, nor lowers a shell it prefixes', () => {
+    const shell = `eval(gzinflate(base64_decode('K64sLknN1VCJD/APDolWSlaK1bQGAA==')));`;
+    const appends = `function f($a, $b) { ${'$b = $b.$b.$b.$b; '.repeat(6)}${'$a .= $b; '.repeat(200)} }
+f('', 'xxxxxxxxxx');`;
+    expect(withLiteralArguments(`<?php ${appends}`).length).toBeLessThan(20_000);
+    expect(topFinding('/var/www/html/x.php', `<?php\n${shell}\n${appends}`)?.severity).toBe(
+      'critical',
+    );
+    const reads = `function b($t) { ${'echo $t; '.repeat(300)} }\nb('${'x'.repeat(200)}');`;
+    const called = `$b = $_POST['a']; $a = "\\x0Bassert"; call_user_func(trim($a), $b);`;
+    expect(topFinding('/var/www/html/x.php', `<?php\n${reads}\n${called}`)?.severity).toBe(
+      'critical',
+    );
+  });
+
+  it('binds no method that two classes declare, and no argument split inside a string', () => {
+    const page = `<?php
+class Logger { public function write($channel, $message) { error_log("[$channel] $message"); } }
+class Pipeline { public function write($stage, $payload) { return $stage($payload); } }
+$log = new Logger();
+$log->write('system', $_SERVER['REQUEST_URI']);`;
+    expect(withLiteralArguments(page)).toBe(page);
+    const notice = `<?php function notice($message, $escape = 'html') { return $escape($message); }
+notice("disabled: 'exec', 'system', 'passthru'");`;
+    expect(withLiteralArguments(notice)).toContain(`return $escape('disabled: \\'exec\\', `);
+  });
+
+  it('leaves names a body shares, aliases, sets under a condition or shadows', () => {
+    const pages = [
+      `<?php function y($h) { global $h; $h($_GET['x']); } y('system');`,
+      `<?php function y($f) { $g = &$f; $g = 'trim'; $f($_GET['x']); } y('system');`,
+      `<?php function y($d) { if ($_GET['a']) $d .= 'tem'; $d($_GET['x']); } y('sys');`,
+      `<?php function y($d) { if ($_GET['a']) { $d = 'system'; } $d($_GET['x']); } y('trim');`,
+      `<?php function y($f) { $in = function ($f) { return $f($_GET['q']); }; } y('system');`,
+      `<?php function y($m) { preg_match('/x/', 'x', $m); } y('system');`,
+    ];
+    for (const page of pages) expect(withLiteralArguments(page)).toBe(page);
+    const heredoc = `<?php function y($t) { echo <<<EOT
+Don't $t
+EOT;
+echo $t; } y('admin');`;
+    expect(withLiteralArguments(heredoc)).toContain(`Don't $t\nEOT;\necho 'admin';`);
+  });
 });

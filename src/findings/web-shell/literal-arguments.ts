@@ -7,7 +7,13 @@
  * array($c))` reads as `array_map('assert', array($c))`. Issue 27: a callback built by a
  * wrapper from the literals its only call passes, missed on the tuning side.
  *
- * A function called more than once is left as written: its parameters are no one constant.
+ * Only what is certain is bound. A function called more than once, or a name declared
+ * twice (two classes' `write()`), is left as written. A parameter a body shares or aliases
+ * (`global`, `static`, `&`, `unset`, `list`, an output argument) is left unbound. So is one
+ * set inside a block or under a condition: the walk is in text order, not run order. Nested
+ * functions and closures end the walk, as their names are their own. A bound value is at
+ * most `MAX_VALUE` characters and the rewrite adds at most `MAX_GROWTH`: a hostile page
+ * cannot grow the text the folder reads.
  */
 import { callArgs, ownFunctions, splitParameters, type OwnFunction } from './code-text.js';
 import { constantAt, phpLiteral } from './php-constants.js';
@@ -15,6 +21,10 @@ import { constantAt, phpLiteral } from './php-constants.js';
 const FUNCTIONS_READ = 100;
 const CALLS_READ = 5000;
 const NAMES_PER_BODY = 400;
+const ARGUMENTS_READ = 2000;
+// A function's name or a short command: what a wrapper is given to build a callee from.
+const MAX_VALUE = 256;
+const MAX_GROWTH = 16 * 1024;
 
 // A call of a function or method by name, and a construction (`new Name(`). Not the
 // declaration itself, nor a call through a variable (`$f(`).
@@ -23,11 +33,15 @@ const CONSTRUCTED = /\bnew\s+\\?(?:\w{1,40}\\){0,6}(\w{1,40})\s*\(/gi;
 // The class a method is declared in: the last `class Name` before it.
 const CLASS_DECLARED = /\bclass\s+(\w{1,40})/gi;
 
-// A parameter's name: `$name`, after a type and a `&` or `...` if any.
+// A parameter's name: `$name`, after a type and a `&` if any.
 const PARAMETER = /^\s*(?:[\w\\?|]{1,80}\s+)?(?:&\s*)?\$(\w{1,40})/;
 
 // A variable (`$name`), read where it starts (sticky).
 const VARIABLE_AT = /\$(\w{1,40})\b/y;
+const VARIABLE = /\$(\w{1,40})/g;
+// A nested function, closure or arrow function: its parameters are names of its own.
+const NESTED_FUNCTION_AT = /(?:function|fn)\b/y;
+const HEREDOC_AT = /<<<[ \t]*(["']?)(\w{1,40})\1/y;
 // What follows a variable that sets it: `=` or `.=`.
 const SETS = /^\s*(\.?)=(?![=>])/;
 // What changes a variable other than a plain assignment: an element of it read or set
@@ -35,6 +49,13 @@ const SETS = /^\s*(\.?)=(?![=>])/;
 // `as` or `=>`: a value in an array literal is read so too, and only stops the reading).
 const ELEMENT_OR_OPERATOR = /^\s*(?:[[{]|(?:[-+*\/%|&^]|\?\?|<<|>>|\*\*)=|\+\+|--)/;
 const LOOP_TARGET = /(?:\bas|=>|\+\+|--)\s*(?:&\s*)?$/;
+// Where a body shares, aliases or hands out a name for writing: `global` and `static`
+// lists, `&$x`, `unset()` and `list()`, a short list assigned (`[$a, $b] = …`), and the
+// output arguments of PHP's own functions that fill one.
+const SHARED_OR_ALIASED =
+  /\b(?:global|static)\s[^;]{0,400};|&\s*\$\w{1,40}|\b(?:unset|list)\s*\([^)]{0,400}\)|\[[^\]]{0,400}\]\s*=(?![=>])/gi;
+const FILLS_ARGUMENT =
+  /\b(?:preg_match(?:_all)?|parse_str|mb_parse_str|exec|settype|sscanf)\s*\(/gi;
 
 /** The text with each function called once with constant arguments written as it runs. */
 export function withLiteralArguments(text: string): string {
@@ -42,17 +63,25 @@ export function withLiteralArguments(text: string): string {
   const functions = ownFunctions(text, FUNCTIONS_READ);
   if (!functions.length) return text;
   const calls = callsByName(text, functions);
+  const declared = new Map<string, number>();
+  for (const f of functions)
+    declared.set(ownName(text, f), (declared.get(ownName(text, f)) ?? 0) + 1);
   let out = '';
   let from = 0;
+  let growth = 0;
   for (const f of functions) {
     // A function declared inside one already written out is read as part of it.
     if (f.open < from) continue;
-    const at = calls.get(ownName(text, f));
-    if (at === undefined || at === MANY) continue;
-    const bindings = constantParameters(f.params, callArgs(text, at));
-    if (!bindings.size) continue;
+    const name = ownName(text, f);
+    const at = calls.get(name);
+    if (at === undefined || at === MANY || declared.get(name) !== 1) continue;
+    const args = argumentsOf(text, at);
+    const bindings = args && constantParameters(f.params, args, f.body);
+    if (!bindings?.size) continue;
     const body = withConstantsRead(f.body, bindings);
     if (body === f.body) continue;
+    growth += body.length - f.body.length;
+    if (growth > MAX_GROWTH) return text;
     out += text.slice(from, f.open) + body;
     from = f.end;
   }
@@ -92,8 +121,28 @@ function callsByName(text: string, functions: readonly OwnFunction[]): Map<strin
   return calls;
 }
 
-/** The parameters whose argument is a constant expression, with its value. */
-function constantParameters(params: string, args: readonly string[]): Map<string, string> {
+/** A call's arguments, split at its own commas (strings and brackets followed). */
+function argumentsOf(text: string, open: number): string[] | undefined {
+  let depth = 0;
+  for (let i = open; i < Math.min(text.length, open + ARGUMENTS_READ); i++) {
+    const c = text[i];
+    if (c === "'" || c === '"') i = stringEnd(text, i);
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if ((c === ')' || c === ']' || c === '}') && --depth === 0)
+      return splitParameters(text.slice(open + 1, i));
+  }
+  return undefined;
+}
+
+/**
+ * The parameters whose argument is a short constant expression, with its value; none the
+ * body shares, aliases or has filled (SHARED_OR_ALIASED).
+ */
+function constantParameters(
+  params: string,
+  args: readonly string[],
+  body: string,
+): Map<string, string> {
   const bindings = new Map<string, string>();
   splitParameters(params).forEach((p, i) => {
     const name = PARAMETER.exec(p)?.[1];
@@ -101,27 +150,45 @@ function constantParameters(params: string, args: readonly string[]): Map<string
     if (name === undefined || arg === undefined || p.includes('...')) return;
     const start = arg.length - arg.trimStart().length;
     const value = constantAt(arg, start, new Map());
-    if (value && !arg.slice(value.end).trim()) bindings.set(name, value.value);
+    if (value && value.value.length <= MAX_VALUE && !arg.slice(value.end).trim())
+      bindings.set(name, value.value);
   });
+  if (!bindings.size) return bindings;
+  for (const m of [...body.matchAll(SHARED_OR_ALIASED)].slice(0, 200))
+    for (const v of m[0].matchAll(VARIABLE)) bindings.delete(v[1]!);
+  for (const m of [...body.matchAll(FILLS_ARGUMENT)].slice(0, 200))
+    for (const a of callArgs(body, m.index! + m[0].length - 1).slice(1))
+      for (const v of a.matchAll(VARIABLE)) bindings.delete(v[1]!);
   return bindings;
 }
 
 /**
- * The body with each bound parameter read as its constant, in order: an assignment to one
- * (`$b = strrev($b);`) binds it to what its right side works out to with the bindings so far,
- * written out as that literal; anything else that changes it unbinds it. Names inside
- * strings are left as written: a single-quoted `'$b'` is text, a double-quoted one text too.
+ * The body with each bound parameter read as its constant, in order: a statement of its own
+ * at the body's level assigning one (`$b = strrev($b);`) binds it to what its right side
+ * works out to with the bindings so far, written out as that literal; any other change
+ * unbinds it. Names in strings, heredocs and backticks are left as written.
  */
 function withConstantsRead(body: string, initial: ReadonlyMap<string, string>): string {
   const bindings = new Map(initial);
   let out = '';
   let from = 0;
   let names = 0;
+  let depth = 0;
   for (let i = 0; i < body.length && names < NAMES_PER_BODY; i++) {
-    const c = body[i];
-    if (c === "'" || c === '"') {
+    const c = body[i]!;
+    if (c === "'" || c === '"' || c === '`') {
       i = stringEnd(body, i);
       continue;
+    }
+    if (c === '<' && body.startsWith('<<<', i)) {
+      i = heredocEnd(body, i);
+      continue;
+    }
+    if (c === '{') depth++;
+    else if (c === '}') depth--;
+    if ((c === 'f' || c === 'F') && !/[\w$]/.test(body[i - 1] ?? '')) {
+      NESTED_FUNCTION_AT.lastIndex = i;
+      if (NESTED_FUNCTION_AT.test(body)) break;
     }
     if (c !== '$' || body[i - 1] === '$') continue;
     VARIABLE_AT.lastIndex = i;
@@ -131,7 +198,9 @@ function withConstantsRead(body: string, initial: ReadonlyMap<string, string>): 
     const name = m[1]!;
     const after = i + m[0].length;
     i = after - 1;
-    if (!initial.has(name)) continue;
+    // A class's static property (`self::$mode`) or a property named by it (`$o->$name`).
+    if (!initial.has(name) || /(?:::|->)\s*$/.test(body.slice(Math.max(0, m.index - 4), m.index)))
+      continue;
     const next = body.slice(after, after + 8);
     if (
       ELEMENT_OR_OPERATOR.test(next) ||
@@ -151,15 +220,19 @@ function withConstantsRead(body: string, initial: ReadonlyMap<string, string>): 
     const right = after + sets[0].length;
     const parsed = constantAt(body, right, bindings);
     const isAppend = sets[1] === '.';
+    const value = parsed && (isAppend ? (bindings.get(name) ?? '') : '') + parsed.value;
     if (
       !parsed ||
-      !/^\s*;/.test(body.slice(parsed.end, parsed.end + 8)) ||
-      (isAppend && !bindings.has(name))
+      value === undefined ||
+      value.length > MAX_VALUE ||
+      (isAppend && !bindings.has(name)) ||
+      depth !== 1 ||
+      !isStatementStart(body, m.index) ||
+      !/^\s*;/.test(body.slice(parsed.end, parsed.end + 8))
     ) {
       bindings.delete(name);
       continue;
     }
-    const value = (isAppend ? bindings.get(name)! : '') + parsed.value;
     bindings.set(name, value);
     out += `${body.slice(from, after)} = ${phpLiteral(value)}`;
     from = parsed.end;
@@ -168,10 +241,36 @@ function withConstantsRead(body: string, initial: ReadonlyMap<string, string>): 
   return from ? out + body.slice(from) : body;
 }
 
+/**
+ * Whether what stands before `at` ends a statement or opens a block: an assignment under an
+ * `if`, `else` or loop without braces (`if ($x) $d .= 'tem';`) does not always run.
+ */
+function isStatementStart(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && /[\s@]/.test(text[i]!)) i--;
+  return i < 0 || text[i] === ';' || text[i] === '{' || text[i] === '}';
+}
+
 /** Where the string whose quote is at `open` ends (its closing quote), escapes followed. */
 function stringEnd(text: string, open: number): number {
   const quote = text[open];
   let i = open + 1;
   while (i < text.length && text[i] !== quote) i += text[i] === '\\' ? 2 : 1;
   return i;
+}
+
+/** Where the heredoc or nowdoc opened at `open` ends: the line its marker closes. */
+function heredocEnd(text: string, open: number): number {
+  HEREDOC_AT.lastIndex = open;
+  const marker = HEREDOC_AT.exec(text)?.[2];
+  if (!marker) return open + 2;
+  for (let line = text.indexOf('\n', open); line !== -1; line = text.indexOf('\n', line + 1))
+    if (
+      text
+        .slice(line + 1, line + 1 + marker.length + 40)
+        .trimStart()
+        .startsWith(marker)
+    )
+      return line + marker.length;
+  return text.length;
 }
