@@ -104,4 +104,38 @@ EOT;
 echo $t; } y('admin');`;
     expect(withLiteralArguments(heredoc)).toContain(`Don't $t\nEOT;\necho 'admin';`);
   });
+
+  // Cases a second review built: calls that are not calls of the page's function.
+  it("binds a method only from its own class's calls, and a function only from bare ones", () => {
+    const pages = [
+      `<?php class Bus { public function write($h, $p) { return call_user_func($h, $p); } }
+$log = new FileLog('/tmp/a.log'); $log->write('system', $_SERVER['REQUEST_URI']);`,
+      `<?php class View { public static function make($h, $d) { return $h($d); } }
+Cache::make('system', $_GET['page']);`,
+      `<?php class Panel { public function open($r, $d) { echo $r($d); } } ?>
+<script>panel.open('system', location.hash);</script>`,
+      `<?php function run($fn, $v) { return $fn($v); } $js = "run('system', 1)";
+$out = call_user_func('run', 'strtoupper', $_GET['v']);`,
+      `<?php class T { function __construct($f, $a) { $this->r = $f($a); } }
+class E extends T { function __construct($a) { parent::__construct('trim', $a); } }
+new T('system', $_GET['m']);`,
+    ];
+    for (const page of pages) expect(withLiteralArguments(page)).toBe(page);
+    const own = `<?php class Job { function go() { return $this->run('assert', $_POST['x']); }
+function run($f, $a) { return $f($a); } }`;
+    expect(withLiteralArguments(own)).toContain(`return 'assert'($a);`);
+  });
+
+  it('reads a body to its own end, and splits arguments past a closure', () => {
+    const brace = `<?php function open_block($fn) { echo "var cfg = {"; echo json_encode($fn); }
+open_block('system'); $out = $fn($arg); echo "};";`;
+    expect(withLiteralArguments(brace)).toContain(`$out = $fn($arg);`);
+    const closure = `<?php function y($cb, $fmt, $x) { return $fmt($x); }
+y(function () { echo 'a', 'b'; }, 'htmlspecialchars', 'system');`;
+    expect(withLiteralArguments(closure)).toContain(`return 'htmlspecialchars'('system');`);
+    const alternative = `<?php function r($fmt, $row) {
+  if (!is_array($row)): $fmt = 'htmlspecialchars'; endif; echo $fmt($row); }
+r('print_r', $_POST['row']);`;
+    expect(withLiteralArguments(alternative)).toBe(alternative);
+  });
 });

@@ -87,7 +87,10 @@ export function withoutSingleQuoted(expr: string): string {
   return out;
 }
 
-/** A parameter list split at its commas outside strings and brackets (`$s = ','`). */
+/**
+ * A parameter or argument list split at its commas outside strings and brackets (`$s = ','`,
+ * a closure's body).
+ */
 export function splitParameters(list: string): string[] {
   const pieces: string[] = [];
   let depth = 0;
@@ -99,8 +102,8 @@ export function splitParameters(list: string): string[] {
       if (c === '\\') i++;
       else if (c === quote) quote = '';
     } else if (c === "'" || c === '"') quote = c;
-    else if (c === '(' || c === '[') depth++;
-    else if (c === ')' || c === ']') depth--;
+    else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
     else if (c === ',' && depth === 0) {
       pieces.push(list.slice(start, i));
       start = i + 1;

@@ -7,31 +7,49 @@
  * array($c))` reads as `array_map('assert', array($c))`. Issue 27: a callback built by a
  * wrapper from the literals its only call passes, missed on the tuning side.
  *
- * Only what is certain is bound. A function called more than once, or a name declared
- * twice (two classes' `write()`), is left as written. A parameter a body shares or aliases
- * (`global`, `static`, `&`, `unset`, `list`, an output argument) is left unbound. So is one
- * set inside a block or under a condition: the walk is in text order, not run order. Nested
- * functions and closures end the walk, as their names are their own. A bound value is at
- * most `MAX_VALUE` characters and the rewrite adds at most `MAX_GROWTH`: a hostile page
+ * Only what is certain is bound. Calls are found in the code alone (strings, heredocs and
+ * what lies outside PHP's tags blanked), and the one call must surely be the function's: a
+ * function declared once and called bare, a method called through `$this`, `self`, `static`
+ * or its own class, a constructor through `new` and its class. A name a string spells is a
+ * callback that may call it unseen, so it counts as a call. A parameter a body shares or
+ * aliases (`global`, `static`, `&`, `unset`, `list`, an output argument) is left unbound; so
+ * is one set inside a block or under a condition, as the walk is in text order, not run
+ * order; and a body that may set names unseen (`extract`, `$$`, an include) binds none.
+ * Nested functions and closures end the walk, as their names are their own. A bound value is
+ * at most `MAX_VALUE` characters and the rewrite adds at most `MAX_GROWTH`: a hostile page
  * cannot grow the text the folder reads.
  */
-import { callArgs, ownFunctions, splitParameters, type OwnFunction } from './code-text.js';
+import {
+  blockEnd,
+  callArgs,
+  ownFunctions,
+  splitParameters,
+  type OwnFunction,
+} from './code-text.js';
 import { constantAt, phpLiteral } from './php-constants.js';
 
-const FUNCTIONS_READ = 100;
-const CALLS_READ = 5000;
+const FUNCTIONS_READ = 300;
+const CALLS_READ = 50_000;
 const NAMES_PER_BODY = 400;
 const ARGUMENTS_READ = 2000;
 // A function's name or a short command: what a wrapper is given to build a callee from.
 const MAX_VALUE = 256;
 const MAX_GROWTH = 16 * 1024;
 
-// A call of a function or method by name, and a construction (`new Name(`). Not the
-// declaration itself, nor a call through a variable (`$f(`).
-const CALLED = /(?<!\bfunction\s{1,20}&?\s{0,20}|[\w$])(\w{1,40})\s*\(/g;
+// A name followed by its arguments' '(' (a call, a declaration, a construction), not a call
+// through a variable (`$f(`).
+const NAME_CALLED = /(?<![\w$])(\w{1,40})\s*\(/g;
+const DECLARED = /\bfunction(?:\s+|\s*&\s*)(\w{1,40})\s*\(/gi;
 const CONSTRUCTED = /\bnew\s+\\?(?:\w{1,40}\\){0,6}(\w{1,40})\s*\(/gi;
-// The class a method is declared in: the last `class Name` before it.
-const CLASS_DECLARED = /\bclass\s+(\w{1,40})/gi;
+const CLASS_DECLARED = /\b(?:class|trait)\s+(\w{1,40})[^{;]{0,400}\{/gi;
+// A string naming a function or method (`'run'`, `'Tools::run'`, `'\\ns\\run'`): a callback
+// that may call it, a call no count sees.
+const NAMED_IN_STRING = /^\\?(?:\w{1,40}(?:\\|::)){0,6}(\w{1,40})$/;
+
+// How a call names its callee, from the text before its name.
+const THIS_CALL = /\$this\s*->\s*$/;
+const CLASS_CALL = /\b(\w{1,40})\s*::\s*$/;
+const OTHER_CALL = /(?:->|::)\s*$/;
 
 // A parameter's name: `$name`, after a type and a `&` if any.
 const PARAMETER = /^\s*(?:[\w\\?|]{1,80}\s+)?(?:&\s*)?\$(\w{1,40})/;
@@ -49,76 +67,173 @@ const SETS = /^\s*(\.?)=(?![=>])/;
 // `as` or `=>`: a value in an array literal is read so too, and only stops the reading).
 const ELEMENT_OR_OPERATOR = /^\s*(?:[[{]|(?:[-+*\/%|&^]|\?\?|<<|>>|\*\*)=|\+\+|--)/;
 const LOOP_TARGET = /(?:\bas|=>|\+\+|--)\s*(?:&\s*)?$/;
+// A body that may set any of its names unseen: variables by computed names, the request's
+// or an array's keys made variables, a file included into its scope, PHP's alternative
+// syntax (`if (…): … endif;`), whose blocks have no braces to follow.
+const SETS_UNSEEN =
+  /\$\$|\$\{|\b(?:extract|parse_str|mb_parse_str|include|include_once|require|require_once|endif|endwhile|endfor|endforeach|endswitch)\b/i;
 // Where a body shares, aliases or hands out a name for writing: `global` and `static`
-// lists, `&$x`, `unset()` and `list()`, a short list assigned (`[$a, $b] = …`), and the
-// output arguments of PHP's own functions that fill one.
+// lists, `&$x` (not `&&`), `unset()` and `list()`, a short list assigned (`[$a, $b] = …`).
 const SHARED_OR_ALIASED =
-  /\b(?:global|static)\s[^;]{0,400};|&\s*\$\w{1,40}|\b(?:unset|list)\s*\([^)]{0,400}\)|\[[^\]]{0,400}\]\s*=(?![=>])/gi;
+  /\b(?:global|static)\s[^;]{0,400};|(?<!&)&(?!&)\s*\$\w{1,40}|\b(?:unset|list)\s*\([^)]{0,400}\)|\[[^\][]{0,400}\]\s*=(?![=>])/gi;
+// PHP's own functions that fill a variable given as an argument, as a call's start.
 const FILLS_ARGUMENT =
-  /\b(?:preg_match(?:_all)?|parse_str|mb_parse_str|exec|settype|sscanf)\s*\(/gi;
+  /^(?:preg_(?:match(?:_all)?|replace(?:_callback)?)|str_i?replace|parse_str|mb_parse_str|exec|settype|sscanf|similar_text|getimagesize|dns_get_record|stream_select|fsockopen|proc_open|openssl_\w{1,30}|socket_\w{1,30}|array_(?:push|unshift|splice|shift|pop|walk(?:_recursive)?|multisort)|(?:r|u|ua|uk|k|kr|a|ar|nat|natcase)?sort|shuffle|mb_convert_variables|xml_parse_into_struct|curl_multi_exec)\s*\($/i;
 
 /** The text with each function called once with constant arguments written as it runs. */
 export function withLiteralArguments(text: string): string {
   if (!/\bfunction\b/i.test(text)) return text;
-  const functions = ownFunctions(text, FUNCTIONS_READ);
+  const { code, namedInStrings } = phpCode(text);
+  // Bodies found in the code with strings blanked: a '{' in a string opens no block.
+  const functions = ownFunctions(code, FUNCTIONS_READ);
   if (!functions.length) return text;
-  const calls = callsByName(text, functions);
+  const classes = classesOf(code);
+  const calls = callsOf(code, namedInStrings);
   const declared = new Map<string, number>();
-  for (const f of functions)
-    declared.set(ownName(text, f), (declared.get(ownName(text, f)) ?? 0) + 1);
+  for (const m of [...code.matchAll(DECLARED)].slice(0, CALLS_READ)) {
+    const name = m[1]!.toLowerCase();
+    declared.set(name, (declared.get(name) ?? 0) + 1);
+  }
+  const fillers = new Set(functions.filter((f) => f.params.includes('&')).map((f) => f.name));
   let out = '';
   let from = 0;
   let growth = 0;
+  let read = 0;
   for (const f of functions) {
-    // A function declared inside one already written out is read as part of it.
-    if (f.open < from) continue;
-    const name = ownName(text, f);
-    const at = calls.get(name);
-    if (at === undefined || at === MANY || declared.get(name) !== 1) continue;
-    const args = argumentsOf(text, at);
-    const bindings = args && constantParameters(f.params, args, f.body);
+    // One nested in a function already read is read as part of it (closures end the walk).
+    if (f.at < read) continue;
+    read = f.end;
+    const at = theOneCall(f, classes, calls, declared);
+    const args = at === undefined ? undefined : argumentsOf(text, at);
+    const bindings = args && constantParameters(f, args, code, fillers);
     if (!bindings?.size) continue;
-    const body = withConstantsRead(f.body, bindings);
-    if (body === f.body) continue;
-    growth += body.length - f.body.length;
-    if (growth > MAX_GROWTH) return text;
+    const written = text.slice(f.open, f.end);
+    const body = withConstantsRead(written, bindings);
+    if (body === written || growth + body.length - written.length > MAX_GROWTH) continue;
+    growth += body.length - written.length;
     out += text.slice(from, f.open) + body;
     from = f.end;
   }
   return from ? out + text.slice(from) : text;
 }
 
-const MANY = -1;
-
 /**
- * The name a function's calls use, lowercased as PHP matches them: a constructor is called
- * by its class's name (`new Runner(…)`), marked so no plain call of that name counts.
+ * The text with what PHP does not run as code blanked (same length, so places stay): what
+ * lies outside its tags, and the inside of its strings, heredocs and backticks. And each
+ * function name a string spells, counted.
  */
-function ownName(text: string, f: OwnFunction): string {
-  const name = f.name.toLowerCase();
-  if (name !== '__construct') return name;
-  let owner: string | undefined;
-  for (const m of text.slice(Math.max(0, f.at - 20_000), f.at).matchAll(CLASS_DECLARED))
-    owner = m[1];
-  return owner ? `new ${owner.toLowerCase()}` : name;
+function phpCode(text: string): { code: string; namedInStrings: Map<string, number> } {
+  const namedInStrings = new Map<string, number>();
+  let code = '';
+  let kept = 0;
+  const blank = (from: number, to: number) => {
+    code += text.slice(kept, from) + ' '.repeat(Math.max(0, to - from));
+    kept = to;
+  };
+  for (let i = 0; i < text.length;) {
+    const open = text.indexOf('<?', i);
+    if (open === -1) {
+      blank(i, text.length);
+      break;
+    }
+    blank(i, open);
+    for (i = open + 2; i < text.length; i++) {
+      const c = text[i];
+      if (c === '?' && text[i + 1] === '>') break;
+      if (c === "'" || c === '"' || c === '`') {
+        const end = stringEnd(text, i);
+        const named = NAMED_IN_STRING.exec(text.slice(i + 1, Math.min(end, i + 400)))?.[1];
+        if (named)
+          namedInStrings.set(
+            named.toLowerCase(),
+            (namedInStrings.get(named.toLowerCase()) ?? 0) + 1,
+          );
+        blank(i + 1, Math.min(end, text.length));
+        i = end;
+      } else if (c === '<' && text.startsWith('<<<', i)) {
+        const end = heredocEnd(text, i);
+        blank(i + 3, end);
+        i = end - 1;
+      }
+    }
+    i += 2;
+  }
+  return { code: code + text.slice(kept), namedInStrings };
+}
+
+interface OwnClass {
+  name: string;
+  open: number;
+  end: number;
+}
+
+/** The page's classes and traits, with their bodies' extents in the code. */
+function classesOf(code: string): OwnClass[] {
+  return [...code.matchAll(CLASS_DECLARED)].slice(0, FUNCTIONS_READ).map((m) => {
+    const open = m.index! + m[0].length - 1;
+    return { name: m[1]!.toLowerCase(), open, end: blockEnd(code, open, 400_000) };
+  });
+}
+
+interface Call {
+  open: number;
+  /** `bare` (`run(`), `this` (`$this->run(`), a class's name (`Tools::run(`), or `other`. */
+  form: string;
+}
+
+/** Each name's calls, constructions (as `new name`) and mentions in strings (as `other`). */
+function callsOf(code: string, namedInStrings: ReadonlyMap<string, number>): Map<string, Call[]> {
+  const calls = new Map<string, Call[]>();
+  const add = (name: string, call: Call) => {
+    const list = calls.get(name) ?? [];
+    if (list.length < 2) list.push(call);
+    calls.set(name, list);
+  };
+  for (const m of [...code.matchAll(NAME_CALLED)].slice(0, CALLS_READ)) {
+    const before = code.slice(Math.max(0, m.index! - 60), m.index);
+    if (/\b(?:function|new)\s*(?:&\s*)?$/i.test(before)) continue;
+    const form = THIS_CALL.test(before)
+      ? 'this'
+      : (CLASS_CALL.exec(before)?.[1]?.toLowerCase() ??
+        (OTHER_CALL.test(before) ? 'other' : 'bare'));
+    add(m[1]!.toLowerCase(), { open: m.index! + m[0].length - 1, form });
+  }
+  for (const m of [...code.matchAll(CONSTRUCTED)].slice(0, CALLS_READ))
+    add(`new ${m[1]!.toLowerCase()}`, { open: m.index! + m[0].length - 1, form: 'new' });
+  for (const [name, n] of namedInStrings) {
+    for (let k = 0; k < Math.min(n, 2); k++) add(name, { open: -1, form: 'other' });
+    for (let k = 0; k < Math.min(n, 2); k++) add(`new ${name}`, { open: -1, form: 'other' });
+  }
+  return calls;
 }
 
 /**
- * Where the one call of each of the page's own functions opens its arguments ('('), or MANY
- * when it has more than one. Calls inside the function's own body (recursion) count too.
+ * Where the function's one call opens its arguments, when it has exactly one that surely
+ * calls it: a function declared once, called bare; a method of the page's own class, called
+ * through `$this`, `self`, `static` or its class; a constructor, through `new` and its class.
  */
-function callsByName(text: string, functions: readonly OwnFunction[]): Map<string, number> {
-  const own = new Set(functions.map((f) => f.name.toLowerCase()));
-  const calls = new Map<string, number>();
-  const count = (name: string, open: number) => calls.set(name, calls.has(name) ? MANY : open);
-  for (const m of [...text.matchAll(CALLED)].slice(0, CALLS_READ)) {
-    const name = m[1]!.toLowerCase();
-    if (own.has(name) && !/\bnew\s+$/i.test(text.slice(Math.max(0, m.index! - 8), m.index)))
-      count(name, m.index! + m[0].length - 1);
+function theOneCall(
+  f: OwnFunction,
+  classes: readonly OwnClass[],
+  calls: ReadonlyMap<string, Call[]>,
+  declared: ReadonlyMap<string, number>,
+): number | undefined {
+  const name = f.name.toLowerCase();
+  const owner = classes.find((c) => c.open < f.at && f.at < c.end);
+  if (declared.get(name) !== 1 && !(name === '__construct' && owner)) return undefined;
+  if (name === '__construct') {
+    // `parent::__construct(…)` calls some class's constructor too: which, the page may not say.
+    if (!owner || calls.has(name) || classes.filter((c) => c.name === owner.name).length !== 1)
+      return undefined;
+    const made = calls.get(`new ${owner.name}`);
+    return made?.length === 1 && made[0]!.form === 'new' ? made[0]!.open : undefined;
   }
-  for (const m of [...text.matchAll(CONSTRUCTED)].slice(0, CALLS_READ))
-    count(`new ${m[1]!.toLowerCase()}`, m.index! + m[0].length - 1);
-  return calls;
+  const called = calls.get(name);
+  if (called?.length !== 1) return undefined;
+  const { open, form } = called[0]!;
+  if (!owner) return form === 'bare' ? open : undefined;
+  const isOwn = form === 'this' || ['self', 'static', owner.name].includes(form);
+  return isOwn ? open : undefined;
 }
 
 /** A call's arguments, split at its own commas (strings and brackets followed). */
@@ -136,15 +251,18 @@ function argumentsOf(text: string, open: number): string[] | undefined {
 
 /**
  * The parameters whose argument is a short constant expression, with its value; none the
- * body shares, aliases or has filled (SHARED_OR_ALIASED).
+ * body shares, aliases or has filled, and none at all in a body that may set names unseen.
  */
 function constantParameters(
-  params: string,
+  f: OwnFunction,
   args: readonly string[],
-  body: string,
+  code: string,
+  fillers: ReadonlySet<string>,
 ): Map<string, string> {
   const bindings = new Map<string, string>();
-  splitParameters(params).forEach((p, i) => {
+  const body = code.slice(f.open, f.end);
+  if (SETS_UNSEEN.test(body)) return bindings;
+  splitParameters(f.params).forEach((p, i) => {
     const name = PARAMETER.exec(p)?.[1];
     const arg = args[i];
     if (name === undefined || arg === undefined || p.includes('...')) return;
@@ -156,9 +274,11 @@ function constantParameters(
   if (!bindings.size) return bindings;
   for (const m of [...body.matchAll(SHARED_OR_ALIASED)].slice(0, 200))
     for (const v of m[0].matchAll(VARIABLE)) bindings.delete(v[1]!);
-  for (const m of [...body.matchAll(FILLS_ARGUMENT)].slice(0, 200))
-    for (const a of callArgs(body, m.index! + m[0].length - 1).slice(1))
+  for (const m of [...body.matchAll(NAME_CALLED)].slice(0, 2000)) {
+    if (!fillers.has(m[1]!) && !FILLS_ARGUMENT.test(m[0])) continue;
+    for (const a of callArgs(body, m.index! + m[0].length - 1))
       for (const v of a.matchAll(VARIABLE)) bindings.delete(v[1]!);
+  }
   return bindings;
 }
 
@@ -185,7 +305,8 @@ function withConstantsRead(body: string, initial: ReadonlyMap<string, string>): 
       continue;
     }
     if (c === '{') depth++;
-    else if (c === '}') depth--;
+    // The body's own end: what follows is not its code, whatever a '{' in a string made of it.
+    else if (c === '}' && --depth === 0) break;
     if ((c === 'f' || c === 'F') && !/[\w$]/.test(body[i - 1] ?? '')) {
       NESTED_FUNCTION_AT.lastIndex = i;
       if (NESTED_FUNCTION_AT.test(body)) break;
