@@ -96,6 +96,8 @@ notice("disabled: 'exec', 'system', 'passthru'");`;
       `<?php function y($d) { if ($_GET['a']) { $d = 'system'; } $d($_GET['x']); } y('trim');`,
       `<?php function y($f) { $in = function ($f) { return $f($_GET['q']); }; } y('system');`,
       `<?php function y($m) { preg_match('/x/', 'x', $m); } y('system');`,
+      `<?php function y($m) { Fill($m); $m($_GET['x']); } function fill(&$v) { $v = 'trim'; } y('system');`,
+      `<?php function y($f) { $in = Function ($f) { return $f($_GET['q']); }; } y('system');`,
     ];
     for (const page of pages) expect(withLiteralArguments(page)).toBe(page);
     const heredoc = `<?php function y($t) { echo <<<EOT

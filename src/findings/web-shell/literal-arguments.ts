@@ -58,7 +58,7 @@ const PARAMETER = /^\s*(?:[\w\\?|]{1,80}\s+)?(?:&\s*)?\$(\w{1,40})/;
 const VARIABLE_AT = /\$(\w{1,40})\b/y;
 const VARIABLE = /\$(\w{1,40})/g;
 // A nested function, closure or arrow function: its parameters are names of its own.
-const NESTED_FUNCTION_AT = /(?:function|fn)\b/y;
+const NESTED_FUNCTION_AT = /(?:function|fn)\b/iy;
 const HEREDOC_AT = /<<<[ \t]*(["']?)(\w{1,40})\1/y;
 // What follows a variable that sets it: `=` or `.=`.
 const SETS = /^\s*(\.?)=(?![=>])/;
@@ -94,7 +94,9 @@ export function withLiteralArguments(text: string): string {
     const name = m[1]!.toLowerCase();
     declared.set(name, (declared.get(name) ?? 0) + 1);
   }
-  const fillers = new Set(functions.filter((f) => f.params.includes('&')).map((f) => f.name));
+  const fillers = new Set(
+    functions.filter((f) => f.params.includes('&')).map((f) => f.name.toLowerCase()),
+  );
   let out = '';
   let from = 0;
   let growth = 0;
@@ -275,7 +277,7 @@ function constantParameters(
   for (const m of [...body.matchAll(SHARED_OR_ALIASED)].slice(0, 200))
     for (const v of m[0].matchAll(VARIABLE)) bindings.delete(v[1]!);
   for (const m of [...body.matchAll(NAME_CALLED)].slice(0, 2000)) {
-    if (!fillers.has(m[1]!) && !FILLS_ARGUMENT.test(m[0])) continue;
+    if (!fillers.has(m[1]!.toLowerCase()) && !FILLS_ARGUMENT.test(m[0])) continue;
     for (const a of callArgs(body, m.index! + m[0].length - 1))
       for (const v of a.matchAll(VARIABLE)) bindings.delete(v[1]!);
   }
