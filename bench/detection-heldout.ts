@@ -32,7 +32,8 @@ import type { FileMeta } from '../src/report/file-meta.js';
 import { DatabaseReader } from '../src/packages/package-db.js';
 import { PackageIndex } from '../src/packages/package-index.js';
 import { LIKENESS_REASON } from '../src/findings/web-shell/likeness.js';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import {
   APPS_ADDED_V28,
   BENIGN_APPS,
@@ -166,10 +167,12 @@ async function auditLabels(): Promise<Map<string, AuditClass>> {
   return labels;
 }
 
-const sha256Of = async (file: string) =>
-  createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex');
+/** A file's SHA-256, read as a stream: a held-out file may be megabytes. */
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
 
 function auditedLines(audited: ReadonlyMap<AuditClass | 'unlabelled', { n: number; hit: number }>) {
   const row = (label: AuditClass | 'unlabelled', title: string) => {
