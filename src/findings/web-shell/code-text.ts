@@ -113,6 +113,14 @@ export function splitParameters(list: string): string[] {
   return pieces;
 }
 
+/**
+ * A parameter list's names in order (undefined where a piece holds none), split at the commas
+ * outside strings and brackets: a default of `','` or `array(1, 2)` is one parameter.
+ */
+export function parameterNames(list: string): (string | undefined)[] {
+  return splitParameters(list).map((p) => /^\s*(?:[\w\\?|]{1,80}\s+)?&?\$(\w{1,40})/.exec(p)?.[1]);
+}
+
 /** One of the page's own named functions, with its body's extent in the text. */
 export interface OwnFunction {
   name: string;

@@ -23,6 +23,7 @@ import {
   blockEnd,
   callArgs,
   ownFunctions,
+  parameterNames,
   splitParameters,
   type OwnFunction,
 } from './code-text.js';
@@ -50,9 +51,6 @@ const NAMED_IN_STRING = /^\\?(?:\w{1,40}(?:\\|::)){0,6}(\w{1,40})$/;
 const THIS_CALL = /\$this\s*->\s*$/;
 const CLASS_CALL = /\b(\w{1,40})\s*::\s*$/;
 const OTHER_CALL = /(?:->|::)\s*$/;
-
-// A parameter's name: `$name`, after a type and a `&` if any.
-const PARAMETER = /^\s*(?:[\w\\?|]{1,80}\s+)?(?:&\s*)?\$(\w{1,40})/;
 
 // A variable (`$name`), read where it starts (sticky).
 const VARIABLE_AT = /\$(\w{1,40})\b/y;
@@ -264,10 +262,10 @@ function constantParameters(
   const bindings = new Map<string, string>();
   const body = code.slice(f.open, f.end);
   if (SETS_UNSEEN.test(body)) return bindings;
-  splitParameters(f.params).forEach((p, i) => {
-    const name = PARAMETER.exec(p)?.[1];
+  // A variadic (`...$rest`) has no name here: it takes every argument left.
+  parameterNames(f.params).forEach((name, i) => {
     const arg = args[i];
-    if (name === undefined || arg === undefined || p.includes('...')) return;
+    if (name === undefined || arg === undefined) return;
     const start = arg.length - arg.trimStart().length;
     const value = constantAt(arg, start, new Map());
     if (value && value.value.length <= MAX_VALUE && !arg.slice(value.end).trim())

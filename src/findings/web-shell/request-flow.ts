@@ -7,7 +7,7 @@ import {
   callArgs,
   isInterpolated,
   ownFunctions,
-  splitParameters,
+  parameterNames,
   unescapePhp,
   withoutSingleQuoted,
 } from './code-text.js';
@@ -178,14 +178,6 @@ export function taintedNames(
 export function callsOf(text: string, name: string): RegExpExecArray[] {
   const call = new RegExp(String.raw`(?<!function\s+|->|::)\b${name}\s*\(`, 'g');
   return [...text.matchAll(call)].slice(0, 50);
-}
-
-/**
- * A parameter list's names in order (undefined where a piece holds none), split at the commas
- * outside strings and brackets: a default of `','` or `array(1, 2)` is one parameter.
- */
-function parameterNames(list: string): (string | undefined)[] {
-  return splitParameters(list).map((p) => /^\s*(?:[\w\\?|]{1,80}\s+)?&?\$(\w{1,40})/.exec(p)?.[1]);
 }
 
 /**
